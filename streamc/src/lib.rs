@@ -1,7 +1,87 @@
-//! streamc: compiles streaming pipelines (YAML specs or `stream!` blocks) into fused Rust.
+//! streamc compiles streaming pipelines — a YAML spec or a `stream!` block — into fused,
+//! monomorphized Rust that links against `streamc-runtime`. The stages are named and run in
+//! order behind [`compile`]: parse (front end) → check → physical plan (fusion) → codegen.
+//! This crate does no I/O outside its CLI module (`main.rs` and `cli.rs`).
 
-/// Entry point of the `stream!` macro.
-pub fn compile_macro(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let _ = input;
-    quote::quote!(compile_error!("not yet"))
+pub mod check;
+pub mod closure;
+pub mod codegen;
+pub mod diag;
+pub mod duration;
+pub mod ir;
+pub mod physical;
+pub mod rust_front;
+pub mod span;
+pub mod ty;
+pub mod yaml;
+
+use diag::Diagnostics;
+use ir::Plan;
+use physical::Physical;
+use proc_macro2::TokenStream;
+use span::SpanTable;
+
+/// Which front end reads the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frontend {
+    Yaml,
+    Macro,
+}
+
+/// The result of compiling one spec: the checked plan, its physical plan, and all diagnostics.
+#[derive(Debug)]
+pub struct Compilation {
+    pub plan: Plan,
+    pub physical: Option<Physical>,
+    pub spans: SpanTable,
+    pub diags: Diagnostics,
+}
+
+/// Parses and checks a YAML spec.
+pub fn compile_yaml(src: &str) -> Compilation {
+    let mut spans = SpanTable::default();
+    let mut diags = Diagnostics::default();
+    let plan = yaml::parse(src, &mut spans, &mut diags);
+    finish(plan, spans, diags)
+}
+
+/// Parses and checks the body of a `stream!` block.
+pub fn compile_tokens(tokens: TokenStream) -> Compilation {
+    let mut spans = SpanTable::default();
+    let mut diags = Diagnostics::default();
+    let plan = rust_front::parse(tokens, &mut spans, &mut diags);
+    finish(plan, spans, diags)
+}
+
+fn finish(mut plan: Plan, spans: SpanTable, mut diags: Diagnostics) -> Compilation {
+    check::check(&mut plan, &mut diags);
+    let physical = diags.is_empty().then(|| physical::plan(&plan));
+    Compilation {
+        plan,
+        physical,
+        spans,
+        diags,
+    }
+}
+
+/// The `stream!` macro's whole job: generated code, or `compile_error!`s at the user's spans
+/// followed by a placeholder of the right kind so rustc does not pile up follow-on errors.
+pub fn compile_macro(tokens: TokenStream) -> TokenStream {
+    let c = compile_tokens(tokens);
+    match &c.physical {
+        Some(phys) => codegen::app_expr(&c.plan, phys, &c.spans),
+        None => {
+            let errors = diag::to_compile_errors(&c.diags, &c.spans);
+            quote::quote!({ #errors ::streamc_runtime::App::placeholder() })
+        }
+    }
+}
+
+/// Compiles a YAML spec to the text of a standalone `main.rs`, or the rendered diagnostics.
+pub fn expand_yaml(path: &str, src: &str) -> Result<String, String> {
+    let c = compile_yaml(src);
+    match &c.physical {
+        Some(phys) => Ok(codegen::main_file(&c.plan, phys, &c.spans, path)),
+        None => Err(diag::render_text(&c.diags, &c.spans, path, src)),
+    }
 }

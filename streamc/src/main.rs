@@ -1,1 +1,8 @@
-fn main() {}
+//! The `streamc` command line: `check`, `expand`, `build` and `run` a YAML spec.
+//! All of streamc's file and process I/O lives here and in `cli.rs`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,250 @@
+//! The CLI's commands. `build` writes a standalone cargo crate; `run` writes it into a cache
+//! directory named by the content hash of the generated code, builds it with cargo (a no-op
+//! when nothing changed) and runs the binary with the replay and jsonl options.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+#[derive(Parser)]
+#[command(
+    name = "streamc",
+    version,
+    about = "Compile Spark-style streaming pipelines to native Rust"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Type-check a spec and report every problem with its location.
+    Check { spec: PathBuf },
+    /// Print the generated Rust code.
+    Expand { spec: PathBuf },
+    /// Write a standalone cargo crate for the spec.
+    Build {
+        spec: PathBuf,
+        /// Directory to write the crate into (created if missing).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Build (cached by content hash) and run the spec.
+    Run {
+        spec: PathBuf,
+        /// Replay input instead of the spec's sources: `DIR` (the only source) or `NAME=DIR`;
+        /// each file of DIR, in name order, is one micro-batch.
+        #[arg(long, value_name = "[NAME=]DIR")]
+        replay: Vec<String>,
+        /// Also write every output of every batch as JSON lines to this file.
+        #[arg(long, value_name = "FILE")]
+        jsonl: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read_spec(spec: &Path) -> Result<String> {
+    std::fs::read_to_string(spec).with_context(|| format!("cannot read spec `{}`", spec.display()))
+}
+
+/// Compiles a spec to `main.rs`, printing diagnostics on failure.
+fn expand(spec: &Path) -> Result<Option<String>> {
+    let src = read_spec(spec)?;
+    match streamc::expand_yaml(&spec.display().to_string(), &src) {
+        Ok(code) => Ok(Some(code)),
+        Err(rendered) => {
+            eprint!("{rendered}");
+            Ok(None)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Cmd::Check { spec } => {
+            let src = read_spec(&spec)?;
+            let c = streamc::compile_yaml(&src);
+            if c.diags.is_empty() {
+                let stages = c.physical.as_ref().map_or(0, |p| p.stages.len());
+                println!(
+                    "ok: `{}` has {} streams, {} outputs, {} fused stages",
+                    spec.display(),
+                    c.plan.streams.len(),
+                    c.plan.outputs.len(),
+                    stages
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprint!(
+                    "{}",
+                    streamc::diag::render_text(
+                        &c.diags,
+                        &c.spans,
+                        &spec.display().to_string(),
+                        &src
+                    )
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+        Cmd::Expand { spec } => match expand(&spec)? {
+            Some(code) => {
+                print!("{code}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Ok(ExitCode::from(1)),
+        },
+        Cmd::Build { spec, out } => {
+            let Some(code) = expand(&spec)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let name = package_name(&spec, &code);
+            write_crate(&out, &name, &code)?;
+            eprintln!(
+                "wrote crate `{name}` to {} (build it with `cargo build --release`)",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Run {
+            spec,
+            replay,
+            jsonl,
+        } => {
+            let Some(code) = expand(&spec)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let name = package_name(&spec, &code);
+            let cache = cache_dir()?;
+            let dir = cache.join(&name);
+            write_crate(&dir, &name, &code)?;
+            let target = cache.join("target");
+            eprintln!(
+                "streamc: compiling `{}` (crate {})",
+                spec.display(),
+                dir.display()
+            );
+            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "--release", "--quiet", "--manifest-path"])
+                .arg(dir.join("Cargo.toml"))
+                .env("CARGO_TARGET_DIR", &target)
+                .status()
+                .context("cannot start cargo (is the Rust toolchain installed?)")?;
+            if !status.success() {
+                bail!(
+                    "the generated crate for `{}` did not compile (see rustc's messages above; the crate is in {})",
+                    spec.display(),
+                    dir.display()
+                );
+            }
+            let exe = target.join("release").join(&name);
+            let mut cmd = Command::new(&exe);
+            for r in &replay {
+                cmd.arg("--replay").arg(r);
+            }
+            if let Some(j) = &jsonl {
+                cmd.arg("--jsonl").arg(j);
+            }
+            let status = cmd
+                .status()
+                .with_context(|| format!("cannot run {}", exe.display()))?;
+            Ok(match status.code() {
+                Some(0) => ExitCode::SUCCESS,
+                Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+                None => ExitCode::from(1),
+            })
+        }
+    }
+}
+
+/// A package name unique to the generated code: `<spec stem>-<content hash>`.
+fn package_name(spec: &Path, code: &str) -> String {
+    let stem: String = spec
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "app".into())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = fnv1a(code.as_bytes()) ^ fnv1a(env!("CARGO_PKG_VERSION").as_bytes());
+    format!("{stem}-{:016x}", hash)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn cache_dir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("STREAMC_CACHE_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Ok(PathBuf::from(d).join("streamc"));
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => Ok(PathBuf::from(h).join(".cache").join("streamc")),
+        None => bail!("no cache directory: set STREAMC_CACHE_DIR"),
+    }
+}
+
+/// Where the runtime crate is: `STREAMC_RUNTIME_PATH`, or this workspace's `runtime/`.
+fn runtime_path() -> Result<PathBuf> {
+    let p = match std::env::var_os("STREAMC_RUNTIME_PATH") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("runtime"),
+    };
+    p.canonicalize().with_context(|| {
+        format!(
+            "cannot find the streamc runtime crate at {} (set STREAMC_RUNTIME_PATH)",
+            p.display()
+        )
+    })
+}
+
+fn write_crate(dir: &Path, name: &str, code: &str) -> Result<()> {
+    let runtime = runtime_path()?;
+    std::fs::create_dir_all(dir.join("src"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nstreamc-runtime = {{ path = {runtime:?}, default-features = false }}\n\n\
+         [profile.release]\ncodegen-units = 4\n\n\
+         # A crate of its own, not a member of any enclosing workspace.\n[workspace]\n"
+    );
+    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+    write_if_changed(&dir.join("src").join("main.rs"), code)?;
+    Ok(())
+}
+
+/// Writes a file only when its content differs, so cargo's fingerprints stay valid.
+fn write_if_changed(path: &Path, content: &str) -> Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
+        return Ok(());
+    }
+    std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,175 @@
+//! The plan IR shared by every front end: a typed dataflow DAG as plain data. Streams live in an
+//! arena indexed by [`StreamId`], in definition order; user closures are carried as token
+//! streams in a side table ([`Plan::closures`]); positions are [`SpanId`] handles.
+
+use crate::span::SpanId;
+use crate::ty::Ty;
+use proc_macro2::TokenStream;
+
+/// Index of a stream in [`Plan::streams`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(pub usize);
+
+/// Index of a user closure in [`Plan::closures`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClosureId(pub usize);
+
+/// A whole pipeline, as both front ends produce it.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The application name (YAML `app:`, or `app_name(..)` in `stream!`).
+    pub name: String,
+    /// Batch interval in milliseconds, with the span of its definition.
+    pub batch_interval_ms: Option<(u64, SpanId)>,
+    pub streams: Vec<Stream>,
+    pub outputs: Vec<Output>,
+    pub closures: Vec<Closure>,
+}
+
+/// One named stream: the operator that defines it and the streams it reads.
+#[derive(Debug)]
+pub struct Stream {
+    pub name: String,
+    pub name_span: SpanId,
+    pub op: Op,
+    pub op_span: SpanId,
+    pub inputs: Vec<StreamId>,
+    /// The element type, filled in by the checker ([`Ty::Unknown`] when only rustc can tell).
+    pub ty: Ty,
+}
+
+/// A stream-defining operator.
+#[derive(Debug, Clone)]
+pub enum Op {
+    SocketTextStream { host: String, port: u16 },
+    TextFileStream { dir: String },
+    Map(Func),
+    FlatMap(Func),
+    Filter(Func),
+    Reduce(Func),
+    Count,
+    ReduceByKey(Func),
+}
+
+impl Op {
+    /// The operator's user-facing name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::SocketTextStream { .. } => "socket_text_stream",
+            Op::TextFileStream { .. } => "text_file_stream",
+            Op::Map(_) => "map",
+            Op::FlatMap(_) => "flat_map",
+            Op::Filter(_) => "filter",
+            Op::Reduce(_) => "reduce",
+            Op::Count => "count",
+            Op::ReduceByKey(_) => "reduce_by_key",
+        }
+    }
+
+    /// True for sources (no input stream).
+    pub fn is_source(&self) -> bool {
+        matches!(
+            self,
+            Op::SocketTextStream { .. } | Op::TextFileStream { .. }
+        )
+    }
+
+    /// True for operators that must see the whole batch before emitting (pipeline breakers).
+    pub fn is_breaker(&self) -> bool {
+        matches!(self, Op::Reduce(_) | Op::Count | Op::ReduceByKey(_))
+    }
+}
+
+/// A function argument of an operator: the user's Rust closure, or a built-in.
+#[derive(Debug, Clone)]
+pub enum Func {
+    Closure(ClosureId),
+    Builtin(Builtin),
+}
+
+/// Operators' built-in functions, usable from YAML without writing Rust.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Builtin {
+    /// `flat_map: { split: " " }`: Java's `String.split` on a literal delimiter.
+    Split(String),
+    /// `map: { pair_with: 1 }`: `x -> (x, constant)`.
+    PairWith(Literal),
+    /// `reduce`/`reduce_by_key: sum|min|max`.
+    Sum,
+    Min,
+    Max,
+}
+
+/// A constant written in a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+/// A user closure: its tokens (spans kept for `stream!`), the number of arguments, and the
+/// argument / return types the user wrote, if any.
+#[derive(Debug, Clone)]
+pub struct Closure {
+    pub tokens: TokenStream,
+    /// The number of arguments, when the function is a closure literal (not a path).
+    pub arity: Option<usize>,
+    pub arg_types: Vec<Option<Ty>>,
+    pub ret_type: Option<Ty>,
+    /// The type of the body when it can be read off syntactically (e.g. `(w, 1)`).
+    pub body_type: Option<BodyShape>,
+    pub span: SpanId,
+}
+
+/// What the body of a closure evidently returns, without rustc.
+#[derive(Debug, Clone)]
+pub enum BodyShape {
+    /// A tuple whose parts are the closure's own arguments or literals.
+    Tuple(Vec<BodyShape>),
+    /// The closure's n-th argument.
+    Arg(usize),
+    /// A literal of this type.
+    Lit(Ty),
+    /// `arg.split(..)` / `arg.split_whitespace()`: pieces of a string argument.
+    SplitOf(usize),
+}
+
+/// An output operator (Spark's "output operations").
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub kind: OutputKind,
+    pub input: StreamId,
+    pub span: SpanId,
+}
+
+#[derive(Debug, Clone)]
+pub enum OutputKind {
+    Print { num: usize },
+    SaveAsTextFiles { prefix: String, suffix: String },
+}
+
+impl OutputKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            OutputKind::Print { .. } => "print",
+            OutputKind::SaveAsTextFiles { .. } => "save_as_text_files",
+        }
+    }
+}
+
+/// Every operator name a front end accepts, for "did you mean" suggestions.
+pub const OPERATOR_NAMES: &[&str] = &[
+    "map",
+    "flat_map",
+    "filter",
+    "reduce",
+    "count",
+    "reduce_by_key",
+    "print",
+    "save_as_text_files",
+];
+
+/// Every source name a front end accepts.
+pub const SOURCE_NAMES: &[&str] = &["socket_text_stream", "text_file_stream"];

@@ -1,0 +1,81 @@
+//! The physical plan: which streams are fused into their consumer's loop and which are
+//! materialized (a source batch, a breaker's result, or a stream read by several operators or
+//! by an output). A stage is a materialized collection plus the chain of narrow operators fused
+//! after it, ending in a breaker's state, a materialized buffer, or nothing.
+
+use crate::ir::{Op, Plan, StreamId};
+
+/// How each stream of a [`Plan`] is executed.
+#[derive(Debug)]
+pub struct Physical {
+    /// Operators reading each stream, in definition order.
+    pub consumers: Vec<Vec<StreamId>>,
+    /// Outputs (indices into [`Plan::outputs`]) reading each stream.
+    pub outputs_of: Vec<Vec<usize>>,
+    /// True when the stream's elements exist as a collection (not only inside a loop).
+    pub materialized: Vec<bool>,
+    /// One line per stage, for the header of generated code.
+    pub stages: Vec<String>,
+}
+
+/// Decides fusion for a checked plan (streams are in dependency order).
+pub fn plan(plan: &Plan) -> Physical {
+    let n = plan.streams.len();
+    let mut consumers = vec![Vec::new(); n];
+    for (i, s) in plan.streams.iter().enumerate() {
+        for input in &s.inputs {
+            consumers[input.0].push(StreamId(i));
+        }
+    }
+    let mut outputs_of = vec![Vec::new(); n];
+    for (k, o) in plan.outputs.iter().enumerate() {
+        outputs_of[o.input.0].push(k);
+    }
+    let materialized: Vec<bool> = (0..n)
+        .map(|i| {
+            let op = &plan.streams[i].op;
+            op.is_source() || op.is_breaker() || consumers[i].len() > 1 || !outputs_of[i].is_empty()
+        })
+        .collect();
+    let mut stages = Vec::new();
+    for i in 0..n {
+        if !materialized[i] {
+            continue;
+        }
+        for &c in &consumers[i] {
+            let mut chain = vec![plan.streams[i].name.clone()];
+            let mut cur = c;
+            loop {
+                let s = &plan.streams[cur.0];
+                chain.push(format!("{} ({})", s.name, s.op.name()));
+                if materialized[cur.0] || consumers[cur.0].is_empty() {
+                    break;
+                }
+                cur = consumers[cur.0][0];
+            }
+            stages.push(chain.join(" -> "));
+        }
+    }
+    Physical {
+        consumers,
+        outputs_of,
+        materialized,
+        stages,
+    }
+}
+
+impl Physical {
+    /// The stream's only consumer when it is fused into it.
+    pub fn fused_consumer(&self, id: StreamId) -> Option<StreamId> {
+        if self.materialized[id.0] {
+            None
+        } else {
+            self.consumers[id.0].first().copied()
+        }
+    }
+}
+
+/// True for operators whose results are held in per-batch state until the batch ends.
+pub fn is_breaker(op: &Op) -> bool {
+    op.is_breaker()
+}

@@ -1,0 +1,922 @@
+//! The YAML front end: a spec file becomes a [`Plan`]. The file is first read into a tree of
+//! spanned nodes (serde-saphyr gives every node its line and column); the tree is then walked
+//! with our own rules so that every mistake becomes a diagnostic at its spot, all at once.
+
+use crate::closure;
+use crate::diag::{Diagnostics, suggest};
+use crate::duration;
+use crate::ir::{
+    Builtin, Func, Literal, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream,
+    StreamId,
+};
+use crate::span::{SpanId, SpanInfo, SpanTable};
+use crate::ty::Ty;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A YAML value with the position of every node.
+#[derive(Debug)]
+enum Node {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+}
+
+impl Node {
+    fn kind(&self) -> &'static str {
+        match self {
+            Node::Str(_) => "a string",
+            Node::Int(_) => "an integer",
+            Node::Float(_) => "a number",
+            Node::Bool(_) => "a boolean",
+            Node::Null => "nothing (null)",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(i64::try_from(v)
+            .map(Node::Int)
+            .unwrap_or(Node::Float(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(x) = a.next_element()? {
+            items.push(x);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(k) = a.next_key()? {
+            let v = a.next_value()?;
+            items.push((k, v));
+        }
+        Ok(Node::Map(items))
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Parses a YAML spec. Never fails: problems go to `diags`, and the plan holds what was
+/// understood.
+pub fn parse(src: &str, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
+    let mut cx = Cx { src, spans, diags };
+    let root: Spanned<Node> = match serde_saphyr::from_str(src) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = match e.location() {
+                Some(loc) => cx.span_at(loc.line(), loc.column(), 1),
+                None => SpanTable::unknown(),
+            };
+            let msg = e.to_string();
+            // serde-saphyr renders its own snippet; keep only its first line, ours follows.
+            let first = msg
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
+            cx.diags.error(span, format!("invalid YAML: {first}"));
+            return Plan::default();
+        }
+    };
+    cx.plan(&root)
+}
+
+struct Cx<'a> {
+    src: &'a str,
+    spans: &'a mut SpanTable,
+    diags: &'a mut Diagnostics,
+}
+
+/// A stream entry before names are resolved.
+struct RawStream {
+    name: String,
+    name_span: SpanId,
+    from: Option<(String, SpanId)>,
+    op: Op,
+    op_span: SpanId,
+}
+
+const TOP_KEYS: &[&str] = &["app", "batch_interval", "streams", "outputs"];
+
+impl Cx<'_> {
+    fn span_at(&mut self, line: u64, column: u64, len: usize) -> SpanId {
+        // Byte offset of (line, column), counted in characters as serde-saphyr does.
+        let mut start = self.src.len();
+        if let Some(line_text) = self
+            .src
+            .split_inclusive('\n')
+            .nth((line.max(1) - 1) as usize)
+        {
+            let line_start = line_text.as_ptr() as usize - self.src.as_ptr() as usize;
+            let col = line_text
+                .char_indices()
+                .nth((column.max(1) - 1) as usize)
+                .map(|(i, _)| i);
+            start = line_start + col.unwrap_or(line_text.len());
+        }
+        self.spans.add(SpanInfo::Text {
+            line: line as u32,
+            column: column as u32,
+            start,
+            len,
+        })
+    }
+
+    fn span_of<T>(&mut self, node: &Spanned<T>) -> SpanId {
+        let loc = node.referenced;
+        let len = loc.span().byte_len().unwrap_or(1) as usize;
+        self.span_at(loc.line(), loc.column(), len.max(1))
+    }
+
+    fn plan(&mut self, root: &Spanned<Node>) -> Plan {
+        let mut plan = Plan::default();
+        let Node::Map(entries) = &root.value else {
+            let span = self.span_of(root);
+            self.diags.error(
+                span,
+                format!(
+                    "expected a mapping with `streams:` and `outputs:`, found {}",
+                    root.value.kind()
+                ),
+            );
+            return plan;
+        };
+        let mut streams_node = None;
+        let mut outputs_node = None;
+        for (key, value) in entries {
+            match key.value.as_str() {
+                "app" => {
+                    if let Some(s) = self.string(value, "app") {
+                        plan.name = s;
+                    }
+                }
+                "batch_interval" => {
+                    let span = self.span_of(value);
+                    if let Some(ms) = self.duration(value, "batch_interval") {
+                        plan.batch_interval_ms = Some((ms, span));
+                    }
+                }
+                "streams" => streams_node = Some(value),
+                "outputs" => outputs_node = Some(value),
+                other => {
+                    let span = self.span_of(key);
+                    let d = self
+                        .diags
+                        .error(span, format!("unknown key `{other}` in the spec"));
+                    d.label("unknown key");
+                    match suggest(other, TOP_KEYS) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help("the top-level keys are `app`, `batch_interval`, `streams` and `outputs`"),
+                    };
+                }
+            }
+        }
+        if plan.batch_interval_ms.is_none()
+            && !entries.iter().any(|(k, _)| k.value == "batch_interval")
+        {
+            let span = self.span_of(root);
+            self.diags
+                .error(span, "the spec has no `batch_interval`")
+                .help("add `batch_interval: 1s` (Spark's `Seconds(1)`)");
+        }
+        let raw = match streams_node {
+            Some(node) => self.streams(node, &mut plan),
+            None => {
+                let span = self.span_of(root);
+                self.diags
+                    .error(span, "the spec has no `streams:` list")
+                    .help("add `streams:` with at least one source");
+                Vec::new()
+            }
+        };
+        let names = self.resolve(raw, &mut plan);
+        if let Some(node) = outputs_node {
+            self.outputs(node, &mut plan, &names);
+        }
+        plan
+    }
+
+    fn streams(&mut self, node: &Spanned<Node>, plan: &mut Plan) -> Vec<RawStream> {
+        let mut out = Vec::new();
+        let Node::Seq(items) = &node.value else {
+            let span = self.span_of(node);
+            self.diags.error(
+                span,
+                format!("expected a list of streams, found {}", node.value.kind()),
+            );
+            return out;
+        };
+        let mut previous: Option<String> = None;
+        for item in items {
+            if let Some(raw) = self.stream(item, plan, previous.as_deref()) {
+                previous = Some(raw.name.clone());
+                out.push(raw);
+            }
+        }
+        out
+    }
+
+    fn stream(
+        &mut self,
+        item: &Spanned<Node>,
+        plan: &mut Plan,
+        previous: Option<&str>,
+    ) -> Option<RawStream> {
+        let item_span = self.span_of(item);
+        let Node::Map(entries) = &item.value else {
+            self.diags.error(
+                item_span,
+                format!(
+                    "expected a stream (a mapping with `name:` and an operator), found {}",
+                    item.value.kind()
+                ),
+            );
+            return None;
+        };
+        let mut name = None;
+        let mut from = None;
+        let mut op: Option<(Op, SpanId)> = None;
+        for (key, value) in entries {
+            let key_span = self.span_of(key);
+            match key.value.as_str() {
+                "name" => name = self.string(value, "name").map(|n| (n, self.span_of(value))),
+                "from" => from = self.string(value, "from").map(|n| (n, self.span_of(value))),
+                k => {
+                    let Some(parsed) = self.operator(k, key_span, value, plan) else {
+                        continue;
+                    };
+                    if let Some((first, _)) = &op {
+                        self.diags
+                            .error(key_span, format!("a stream has one operator, but this one also has `{}`", first.name()))
+                            .help("define a new stream for the second operator, with `from:` naming this one");
+                        continue;
+                    }
+                    op = Some((parsed, key_span));
+                }
+            }
+        }
+        let Some((name, name_span)) = name else {
+            self.diags
+                .error(item_span, "this stream has no `name`")
+                .help("add `name: <stream name>`");
+            return None;
+        };
+        let Some((op, op_span)) = op else {
+            self.diags
+                .error(name_span, format!("stream `{name}` has no operator"))
+                .help("add a source such as `socket_text_stream:` or an operator such as `map:`");
+            return None;
+        };
+        if op.is_source() {
+            if let Some((_, span)) = from {
+                self.diags.error(
+                    span,
+                    format!("source `{name}` reads no stream, so it takes no `from`"),
+                );
+            }
+            return Some(RawStream {
+                name,
+                name_span,
+                from: None,
+                op,
+                op_span,
+            });
+        }
+        let from = match (from, previous) {
+            (Some(f), _) => Some(f),
+            (None, Some(p)) => Some((p.to_string(), name_span)),
+            (None, None) => {
+                self.diags
+                    .error(
+                        op_span,
+                        format!("`{}` in stream `{name}` has no input stream", op.name()),
+                    )
+                    .help("add `from: <stream name>`, or define a source first");
+                return None;
+            }
+        };
+        Some(RawStream {
+            name,
+            name_span,
+            from,
+            op,
+            op_span,
+        })
+    }
+
+    /// Parses one operator entry `key: value` of a stream.
+    fn operator(
+        &mut self,
+        key: &str,
+        key_span: SpanId,
+        value: &Spanned<Node>,
+        plan: &mut Plan,
+    ) -> Option<Op> {
+        Some(match key {
+            "socket_text_stream" => {
+                let fields = self.fields(value, key, &["host", "port"])?;
+                let host = match fields.get("host") {
+                    Some(v) => self.string(v, "host")?,
+                    None => "localhost".to_string(),
+                };
+                let Some(port_node) = fields.get("port") else {
+                    self.diags
+                        .error(key_span, "`socket_text_stream` needs a `port`")
+                        .help("write `socket_text_stream: { host: localhost, port: 9999 }`");
+                    return None;
+                };
+                let port = self.int(port_node, "port")?;
+                let Ok(port) = u16::try_from(port) else {
+                    let span = self.span_of(port_node);
+                    self.diags
+                        .error(span, format!("port `{port}` is out of range"))
+                        .help("a TCP port is between 0 and 65535");
+                    return None;
+                };
+                Op::SocketTextStream { host, port }
+            }
+            "text_file_stream" => {
+                let dir = match &value.value {
+                    Node::Str(s) => s.clone(),
+                    _ => {
+                        let fields = self.fields(value, key, &["dir"])?;
+                        let Some(d) = fields.get("dir") else {
+                            self.diags
+                                .error(key_span, "`text_file_stream` needs a `dir`");
+                            return None;
+                        };
+                        self.string(d, "dir")?
+                    }
+                };
+                Op::TextFileStream { dir }
+            }
+            "map" => Op::Map(self.func(value, key, plan, &["pair_with"])?),
+            "flat_map" => Op::FlatMap(self.func(value, key, plan, &["split"])?),
+            "filter" => Op::Filter(self.func(value, key, plan, &[])?),
+            "reduce" => Op::Reduce(self.func(value, key, plan, &["sum", "min", "max"])?),
+            "reduce_by_key" => {
+                Op::ReduceByKey(self.func(value, key, plan, &["sum", "min", "max"])?)
+            }
+            "count" => {
+                if !matches!(value.value, Node::Null | Node::Bool(true) | Node::Map(_)) {
+                    let span = self.span_of(value);
+                    self.diags
+                        .error(
+                            span,
+                            format!("`count` takes no argument, found {}", value.value.kind()),
+                        )
+                        .help("write `count: {}`");
+                }
+                Op::Count
+            }
+            other => {
+                let d = self
+                    .diags
+                    .error(key_span, format!("unknown operator or source `{other}`"));
+                d.label("not a streamc operator");
+                let mut names: Vec<&str> = OPERATOR_NAMES.to_vec();
+                names.extend_from_slice(SOURCE_NAMES);
+                if let Some(s) = suggest(other, &names) {
+                    d.help(format!("did you mean `{s}`?"));
+                }
+                return None;
+            }
+        })
+    }
+
+    /// A function argument: a Rust closure in a string, or a built-in.
+    fn func(
+        &mut self,
+        value: &Spanned<Node>,
+        op: &str,
+        plan: &mut Plan,
+        builtins: &[&str],
+    ) -> Option<Func> {
+        let span = self.span_of(value);
+        match &value.value {
+            Node::Str(s)
+                if builtins.contains(&s.as_str())
+                    && matches!(s.as_str(), "sum" | "min" | "max") =>
+            {
+                Some(Func::Builtin(match s.as_str() {
+                    "sum" => Builtin::Sum,
+                    "min" => Builtin::Min,
+                    _ => Builtin::Max,
+                }))
+            }
+            Node::Str(s) => {
+                match syn::parse_str::<syn::Expr>(s) {
+                    Ok(expr) => {
+                        let mut c = closure::describe(&expr, span);
+                        if c.arity.is_none() && !s.contains("::") {
+                            let d = self.diags.error(
+                                span,
+                                format!("expected a Rust closure for `{op}`, found `{s}`"),
+                            );
+                            if builtins.is_empty() {
+                                d.help("write a closure such as `|x: &str| ...`");
+                            } else {
+                                d.help(format!("write a closure such as `|x: &str| ...`, or use a built-in: {}", list(builtins)));
+                            }
+                            return None;
+                        }
+                        c.span = span;
+                        plan.closures.push(c);
+                        Some(Func::Closure(crate::ir::ClosureId(plan.closures.len() - 1)))
+                    }
+                    Err(e) => {
+                        self.diags
+                            .error(
+                                span,
+                                format!("the Rust closure of `{op}` does not parse: {e}"),
+                            )
+                            .help("write a Rust closure such as `|line: &str| line.len()`");
+                        None
+                    }
+                }
+            }
+            Node::Map(entries) if entries.len() == 1 => {
+                let (k, v) = &entries[0];
+                let kspan = self.span_of(k);
+                match (k.value.as_str(), op) {
+                    ("split", "flat_map") => {
+                        let d = self.string(v, "split")?;
+                        if d.is_empty() {
+                            let vspan = self.span_of(v);
+                            self.diags
+                                .error(vspan, "`split` needs a non-empty delimiter");
+                            return None;
+                        }
+                        Some(Func::Builtin(Builtin::Split(d)))
+                    }
+                    ("pair_with", "map") => {
+                        Some(Func::Builtin(Builtin::PairWith(self.literal(v)?)))
+                    }
+                    (other, _) => {
+                        let d = self
+                            .diags
+                            .error(kspan, format!("`{other}` is not a built-in of `{op}`"));
+                        if builtins.is_empty() {
+                            d.help(format!("`{op}` takes a Rust closure in a string"));
+                        } else {
+                            d.help(format!("the built-ins of `{op}` are {}; or give a Rust closure in a string", list(builtins)));
+                        }
+                        None
+                    }
+                }
+            }
+            other => {
+                let d = self.diags.error(
+                    span,
+                    format!(
+                        "expected a Rust closure (a string) for `{op}`, found {}",
+                        other.kind()
+                    ),
+                );
+                if !builtins.is_empty() {
+                    d.help(format!("the built-ins of `{op}` are {}", list(builtins)));
+                }
+                None
+            }
+        }
+    }
+
+    fn literal(&mut self, v: &Spanned<Node>) -> Option<Literal> {
+        Some(match &v.value {
+            Node::Int(i) => Literal::Int(*i),
+            Node::Float(f) => Literal::Float(*f),
+            Node::Bool(b) => Literal::Bool(*b),
+            Node::Str(s) => Literal::Str(s.clone()),
+            other => {
+                let span = self.span_of(v);
+                self.diags.error(
+                    span,
+                    format!(
+                        "expected a constant (number, string or boolean), found {}",
+                        other.kind()
+                    ),
+                );
+                return None;
+            }
+        })
+    }
+
+    /// Names each stream, resolves `from:` references, rejects cycles, and adds the streams to
+    /// the plan in dependency order. Returns the name → id map for outputs.
+    fn resolve(&mut self, raw: Vec<RawStream>, plan: &mut Plan) -> HashMap<String, StreamId> {
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in raw.iter().enumerate() {
+            if let Some(&first) = index.get(r.name.as_str()) {
+                let first_line = match self.spans.get(raw[first].name_span) {
+                    SpanInfo::Text { line, .. } => format!(" on line {line}"),
+                    _ => String::new(),
+                };
+                self.diags
+                    .error(r.name_span, format!("stream `{}` is defined twice", r.name))
+                    .help(format!(
+                        "the first definition is{first_line}; give this stream another name"
+                    ));
+            } else {
+                index.insert(&r.name, i);
+            }
+        }
+        let names: Vec<&str> = raw.iter().map(|r| r.name.as_str()).collect();
+        // input[i] = Some(j) when stream i reads stream j.
+        let mut input: Vec<Option<usize>> = vec![None; raw.len()];
+        let mut broken = vec![false; raw.len()];
+        for (i, r) in raw.iter().enumerate() {
+            if let Some((from, span)) = &r.from {
+                match index.get(from.as_str()) {
+                    Some(&j) => input[i] = Some(j),
+                    None => {
+                        broken[i] = true;
+                        let d = self
+                            .diags
+                            .error(*span, format!("stream `{from}` is not defined"));
+                        d.label("no stream has this name");
+                        if let Some(s) = suggest(from, &names) {
+                            d.help(format!("did you mean `{s}`?"));
+                        }
+                    }
+                }
+            }
+        }
+        // Depth-first order; a node met again while on the path closes a cycle.
+        let mut state = vec![0u8; raw.len()]; // 0 new, 1 on path, 2 done
+        let mut order = Vec::new();
+        let mut in_cycle = vec![false; raw.len()];
+        for start in 0..raw.len() {
+            let mut path = Vec::new();
+            let mut cur = Some(start);
+            while let Some(i) = cur {
+                match state[i] {
+                    2 => break,
+                    1 => {
+                        let pos = path.iter().position(|&p| p == i).unwrap_or(0);
+                        let cycle: Vec<usize> = path[pos..].to_vec();
+                        let described: Vec<String> = cycle
+                            .iter()
+                            .rev()
+                            .map(|&c| format!("`{}`", raw[c].name))
+                            .collect();
+                        let first = cycle[0];
+                        let span = raw[first]
+                            .from
+                            .as_ref()
+                            .map(|(_, s)| *s)
+                            .unwrap_or(raw[first].name_span);
+                        self.diags
+                            .error(span, format!("the streams {} form a cycle", described.join(" → ")))
+                            .help("a pipeline is a DAG: every stream must read only streams that do not depend on it");
+                        for c in cycle {
+                            in_cycle[c] = true;
+                        }
+                        break;
+                    }
+                    _ => {
+                        state[i] = 1;
+                        path.push(i);
+                        cur = input[i];
+                    }
+                }
+            }
+            for &p in path.iter().rev() {
+                state[p] = 2;
+                order.push(p);
+            }
+        }
+        // `order` lists each chain from its root; keep first occurrences only (already unique).
+        let mut id_of: HashMap<usize, StreamId> = HashMap::new();
+        let mut by_name = HashMap::new();
+        let mut raw: Vec<Option<RawStream>> = raw.into_iter().map(Some).collect();
+        // Emit in an order where inputs come first, stable by definition order.
+        let mut emitted = vec![false; raw.len()];
+        let mut progress = true;
+        while progress {
+            progress = false;
+            for &i in &order {
+                if emitted[i] || in_cycle[i] || broken[i] {
+                    continue;
+                }
+                let ready = match input[i] {
+                    None => true,
+                    Some(j) => emitted[j],
+                };
+                let upstream_dead = input[i]
+                    .is_some_and(|j| in_cycle[j] || broken[j] || raw[j].is_none() && !emitted[j]);
+                if upstream_dead {
+                    broken[i] = true;
+                    continue;
+                }
+                if !ready {
+                    continue;
+                }
+                let Some(r) = raw[i].take() else { continue };
+                let id = StreamId(plan.streams.len());
+                let inputs = input[i]
+                    .and_then(|j| id_of.get(&j).copied())
+                    .into_iter()
+                    .collect();
+                by_name.insert(r.name.clone(), id);
+                plan.streams.push(Stream {
+                    name: r.name,
+                    name_span: r.name_span,
+                    op: r.op,
+                    op_span: r.op_span,
+                    inputs,
+                    ty: Ty::Unknown,
+                });
+                id_of.insert(i, id);
+                emitted[i] = true;
+                progress = true;
+            }
+        }
+        by_name
+    }
+
+    fn outputs(
+        &mut self,
+        node: &Spanned<Node>,
+        plan: &mut Plan,
+        names: &HashMap<String, StreamId>,
+    ) {
+        let Node::Seq(items) = &node.value else {
+            let span = self.span_of(node);
+            self.diags.error(
+                span,
+                format!("expected a list of outputs, found {}", node.value.kind()),
+            );
+            return;
+        };
+        let known: Vec<&str> = plan
+            .streams
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>();
+        let known: Vec<String> = known.iter().map(|s| s.to_string()).collect();
+        for item in items {
+            let item_span = self.span_of(item);
+            let Node::Map(entries) = &item.value else {
+                self.diags.error(
+                    item_span,
+                    format!(
+                        "expected an output such as `print: word_counts`, found {}",
+                        item.value.kind()
+                    ),
+                );
+                continue;
+            };
+            for (key, value) in entries {
+                let key_span = self.span_of(key);
+                let (from, kind) = match key.value.as_str() {
+                    "print" => {
+                        if let Node::Str(s) = &value.value {
+                            (
+                                Some((s.clone(), self.span_of(value))),
+                                Some(OutputKind::Print { num: 10 }),
+                            )
+                        } else {
+                            let Some(f) = self.fields(value, "print", &["from", "num"]) else {
+                                continue;
+                            };
+                            let from = self.from_field(&f, key_span, "print");
+                            let num = match f.get("num") {
+                                Some(n) => match self.int(n, "num") {
+                                    Some(v) if v > 0 => v as usize,
+                                    Some(v) => {
+                                        let s = self.span_of(n);
+                                        self.diags.error(
+                                            s,
+                                            format!("`num` must be positive, found `{v}`"),
+                                        );
+                                        continue;
+                                    }
+                                    None => continue,
+                                },
+                                None => 10,
+                            };
+                            (from, Some(OutputKind::Print { num }))
+                        }
+                    }
+                    "save_as_text_files" => {
+                        let Some(f) =
+                            self.fields(value, "save_as_text_files", &["from", "prefix", "suffix"])
+                        else {
+                            continue;
+                        };
+                        let from = self.from_field(&f, key_span, "save_as_text_files");
+                        let prefix = match f.get("prefix") {
+                            Some(p) => self.string(p, "prefix"),
+                            None => {
+                                self.diags.error(key_span, "`save_as_text_files` needs a `prefix`").help("write `save_as_text_files: { from: counts, prefix: out/counts, suffix: txt }`");
+                                None
+                            }
+                        };
+                        let suffix = match f.get("suffix") {
+                            Some(s) => self.string(s, "suffix"),
+                            None => Some(String::new()),
+                        };
+                        match (prefix, suffix) {
+                            (Some(prefix), Some(suffix)) => {
+                                (from, Some(OutputKind::SaveAsTextFiles { prefix, suffix }))
+                            }
+                            _ => continue,
+                        }
+                    }
+                    other => {
+                        let d = self
+                            .diags
+                            .error(key_span, format!("unknown output operator `{other}`"));
+                        if let Some(s) = suggest(other, &["print", "save_as_text_files"]) {
+                            d.help(format!("did you mean `{s}`?"));
+                        } else {
+                            d.help("the output operators are `print` and `save_as_text_files`");
+                        }
+                        continue;
+                    }
+                };
+                let (Some((from, from_span)), Some(kind)) = (from, kind) else {
+                    continue;
+                };
+                match names.get(&from) {
+                    Some(&input) => plan.outputs.push(Output {
+                        kind,
+                        input,
+                        span: key_span,
+                    }),
+                    None => {
+                        let d = self.diags.error(
+                            from_span,
+                            format!(
+                                "output `{}` reads stream `{from}`, which is not defined",
+                                key.value
+                            ),
+                        );
+                        let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+                        if let Some(s) = suggest(&from, &refs) {
+                            d.help(format!("did you mean `{s}`?"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn from_field(
+        &mut self,
+        f: &HashMap<String, &Spanned<Node>>,
+        key_span: SpanId,
+        op: &str,
+    ) -> Option<(String, SpanId)> {
+        match f.get("from") {
+            Some(v) => {
+                let span = self.span_of(v);
+                self.string(v, "from").map(|s| (s, span))
+            }
+            None => {
+                self.diags
+                    .error(key_span, format!("`{op}` needs `from: <stream name>`"));
+                None
+            }
+        }
+    }
+
+    /// The fields of a mapping, checking that each key is one of `allowed`.
+    fn fields<'n>(
+        &mut self,
+        value: &'n Spanned<Node>,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<HashMap<String, &'n Spanned<Node>>> {
+        let Node::Map(entries) = &value.value else {
+            let span = self.span_of(value);
+            self.diags
+                .error(
+                    span,
+                    format!(
+                        "expected a mapping for `{what}`, found {}",
+                        value.value.kind()
+                    ),
+                )
+                .help(format!("`{what}` takes {}", list(allowed)));
+            return None;
+        };
+        let mut out = HashMap::new();
+        for (k, v) in entries {
+            if allowed.contains(&k.value.as_str()) {
+                out.insert(k.value.clone(), v);
+            } else {
+                let span = self.span_of(k);
+                let d = self
+                    .diags
+                    .error(span, format!("unknown field `{}` in `{what}`", k.value));
+                match suggest(&k.value, allowed) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("`{what}` takes {}", list(allowed))),
+                };
+            }
+        }
+        Some(out)
+    }
+
+    fn string(&mut self, v: &Spanned<Node>, what: &str) -> Option<String> {
+        match &v.value {
+            Node::Str(s) => Some(s.clone()),
+            other => {
+                let span = self.span_of(v);
+                self.diags.error(
+                    span,
+                    format!("expected a string for `{what}`, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, v: &Spanned<Node>, what: &str) -> Option<i64> {
+        match &v.value {
+            Node::Int(i) => Some(*i),
+            other => {
+                let span = self.span_of(v);
+                self.diags.error(
+                    span,
+                    format!("expected an integer for `{what}`, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, v: &Spanned<Node>, what: &str) -> Option<u64> {
+        let span = self.span_of(v);
+        let result = match &v.value {
+            Node::Str(s) => duration::parse_ms(s),
+            Node::Int(_) | Node::Float(_) => {
+                Err(format!("`{what}` needs a unit, such as `1s` or `500ms`"))
+            }
+            other => Err(format!(
+                "expected a duration such as `1s` for `{what}`, found {}",
+                other.kind()
+            )),
+        };
+        match result {
+            Ok(ms) => Some(ms),
+            Err(msg) => {
+                self.diags
+                    .error(span, msg)
+                    .help("durations are written `500ms`, `1s`, `10 seconds` or `2 minutes`");
+                None
+            }
+        }
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    quoted.join(", ")
+}
