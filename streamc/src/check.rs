@@ -30,19 +30,13 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
     match &s.op {
         Op::SocketTextStream { host, .. } => {
             if host.is_empty() {
-                diags.error(
-                    s.op_span,
-                    "`socket_text_stream` needs a host name, found an empty string",
-                );
+                diags.error(s.op_span, "`socket_text_stream` needs a host name, found an empty string");
             }
             Ty::Str
         }
         Op::TextFileStream { dir } => {
             if dir.is_empty() {
-                diags.error(
-                    s.op_span,
-                    "`text_file_stream` needs a directory, found an empty string",
-                );
+                diags.error(s.op_span, "`text_file_stream` needs a directory, found an empty string");
             }
             Ty::Str
         }
@@ -60,13 +54,8 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
                 Ty::String => Ty::String,
                 other => {
                     diags
-                        .error(
-                            s.op_span,
-                            format!("`split` needs a stream of strings, found `{other}`"),
-                        )
-                        .help(format!(
-                            "stream `{input_name}` has elements of type `{other}`"
-                        ));
+                        .error(s.op_span, format!("`split` needs a stream of strings, found `{other}`"))
+                        .help(format!("stream `{input_name}` has elements of type `{other}`"));
                     Ty::Unknown
                 }
             },
@@ -75,16 +64,12 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
                 check_closure(plan, *c, op_name, 1, &[input.clone()], &input_name, diags);
                 let closure = &plan.closures[c.0];
                 match &closure.body_type {
-                    Some(crate::ir::BodyShape::SplitOf(0)) => match closure
-                        .arg_types
-                        .first()
-                        .cloned()
-                        .flatten()
-                        .unwrap_or(input)
-                    {
-                        Ty::Str => Ty::Str,
-                        _ => Ty::Unknown,
-                    },
+                    Some(crate::ir::BodyShape::SplitOf(0)) => {
+                        match closure.arg_types.first().cloned().flatten().unwrap_or(input) {
+                            Ty::Str => Ty::Str,
+                            _ => Ty::Unknown,
+                        }
+                    }
                     _ => Ty::Unknown,
                 }
             }
@@ -107,7 +92,10 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
                 Ty::Unknown => (Ty::Unknown, Ty::Unknown),
                 other => {
                     diags
-                        .error(s.op_span, format!("`reduce_by_key` needs a stream of `(key, value)` pairs, found `{other}`"))
+                        .error(
+                            s.op_span,
+                            format!("`reduce_by_key` needs a stream of `(key, value)` pairs, found `{other}`"),
+                        )
                         .label(format!("stream `{input_name}` has elements of type `{other}`"))
                         .help("map each element to a pair first, e.g. `map: { pair_with: 1 }` or `.map(|w| (w, 1))`");
                     (Ty::Unknown, Ty::Unknown)
@@ -125,12 +113,7 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
 }
 
 fn internal(diags: &mut Diagnostics, span: crate::span::SpanId, op: &str, b: &Builtin) -> Ty {
-    diags.error(
-        span,
-        format!(
-            "internal error in streamc: built-in {b:?} reached `{op}`; this is a bug in streamc"
-        ),
-    );
+    diags.error(span, format!("internal error in streamc: built-in {b:?} reached `{op}`; this is a bug in streamc"));
     Ty::Unknown
 }
 
@@ -143,14 +126,7 @@ fn literal_ty(lit: &Literal) -> Ty {
     }
 }
 
-fn check_reduce_fn(
-    plan: &Plan,
-    f: &Func,
-    op: &str,
-    value: &Ty,
-    input_name: &str,
-    diags: &mut Diagnostics,
-) {
+fn check_reduce_fn(plan: &Plan, f: &Func, op: &str, value: &Ty, input_name: &str, diags: &mut Diagnostics) {
     match f {
         Func::Builtin(b @ (Builtin::Sum | Builtin::Min | Builtin::Max)) => {
             let ok = match b {
@@ -158,51 +134,33 @@ fn check_reduce_fn(
                 _ => value.hashable() || value.is_numeric() || !value.is_known(),
             };
             if !ok || matches!(value, Ty::Tuple(_)) && matches!(b, Builtin::Sum) {
-                let span = plan
-                    .streams
-                    .iter()
-                    .find(|s| s.name == input_name)
-                    .map(|s| s.name_span)
-                    .unwrap_or_default();
+                let span = plan.streams.iter().find(|s| s.name == input_name).map(|s| s.name_span).unwrap_or_default();
                 diags
-                    .error(
-                        span,
-                        format!(
-                            "`{op}: {}` needs numbers, found `{value}`",
-                            format!("{b:?}").to_lowercase()
-                        ),
-                    )
+                    .error(span, format!("`{op}: {}` needs numbers, found `{value}`", format!("{b:?}").to_lowercase()))
                     .help("use a Rust closure to combine values of other types");
             }
         }
         Func::Builtin(b) => {
             internal(diags, crate::span::SpanTable::unknown(), op, b);
         }
-        Func::Closure(c) => check_closure(
-            plan,
-            *c,
-            op,
-            2,
-            &[value.clone(), value.clone()],
-            input_name,
-            diags,
-        ),
+        Func::Closure(c) => check_closure(plan, *c, op, 2, &[value.clone(), value.clone()], input_name, diags),
     }
 }
 
-fn check_arity(
-    plan: &Plan,
-    c: crate::ir::ClosureId,
-    op: &str,
-    wanted: usize,
-    diags: &mut Diagnostics,
-) -> bool {
+fn check_arity(plan: &Plan, c: crate::ir::ClosureId, op: &str, wanted: usize, diags: &mut Diagnostics) -> bool {
     let closure = &plan.closures[c.0];
     match closure.arity {
         Some(n) if n != wanted => {
             let plural = |n: usize| if n == 1 { "" } else { "s" };
             diags
-                .error(closure.span, format!("`{op}` takes a closure of {wanted} argument{}, found a closure of {n} argument{}", plural(wanted), plural(n)))
+                .error(
+                    closure.span,
+                    format!(
+                        "`{op}` takes a closure of {wanted} argument{}, found a closure of {n} argument{}",
+                        plural(wanted),
+                        plural(n)
+                    ),
+                )
                 .help(match (op, wanted) {
                     ("reduce" | "reduce_by_key", _) => format!("`{op}` combines two values: `|a, b| a + b`"),
                     _ => format!("`{op}` passes each element to the closure: `|x| ...`"),
@@ -230,11 +188,7 @@ fn check_closure(
         if let Some(written) = written
             && !written.compatible(exp)
         {
-            let which = if wanted == 1 {
-                "its argument".to_string()
-            } else {
-                format!("argument {}", i + 1)
-            };
+            let which = if wanted == 1 { "its argument".to_string() } else { format!("argument {}", i + 1) };
             diags
                 .error(closure.span, format!("the closure of `{op}` declares {which} as `{written}`, but stream `{input_name}` has elements of type `{exp}`"))
                 .help(format!("write `{exp}` as the argument type, or leave the type out"));
@@ -249,18 +203,11 @@ fn closure_result(plan: &Plan, c: crate::ir::ClosureId, input: &Ty) -> Ty {
         return t.clone();
     }
     let arg_ty = |i: usize| -> Ty {
-        closure
-            .arg_types
-            .get(i)
-            .cloned()
-            .flatten()
-            .unwrap_or_else(|| if i == 0 { input.clone() } else { Ty::Unknown })
+        closure.arg_types.get(i).cloned().flatten().unwrap_or_else(|| if i == 0 { input.clone() } else { Ty::Unknown })
     };
     fn shape(s: &crate::ir::BodyShape, arg_ty: &dyn Fn(usize) -> Ty) -> Ty {
         match s {
-            crate::ir::BodyShape::Tuple(parts) => {
-                Ty::Tuple(parts.iter().map(|p| shape(p, arg_ty)).collect())
-            }
+            crate::ir::BodyShape::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| shape(p, arg_ty)).collect()),
             crate::ir::BodyShape::Arg(i) => arg_ty(*i),
             crate::ir::BodyShape::Lit(t) => t.clone(),
             crate::ir::BodyShape::SplitOf(_) => Ty::Unknown,
@@ -273,7 +220,7 @@ fn closure_result(plan: &Plan, c: crate::ir::ClosureId, input: &Ty) -> Ty {
 }
 
 fn check_outputs(plan: &Plan, diags: &mut Diagnostics) {
-    if plan.outputs.is_empty() && !plan.streams.is_empty() {
+    if plan.outputs_written == 0 && !plan.streams.is_empty() {
         let span = plan.streams.last().map(|s| s.name_span).unwrap_or_default();
         diags
             .error(span, "the pipeline has no output operation, so nothing would run")

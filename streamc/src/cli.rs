@@ -8,11 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 #[derive(Parser)]
-#[command(
-    name = "streamc",
-    version,
-    about = "Compile Spark-style streaming pipelines to native Rust"
-)]
+#[command(name = "streamc", version, about = "Compile Spark-style streaming pipelines to native Rust")]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -87,15 +83,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprint!(
-                    "{}",
-                    streamc::diag::render_text(
-                        &c.diags,
-                        &c.spans,
-                        &spec.display().to_string(),
-                        &src
-                    )
-                );
+                eprint!("{}", streamc::diag::render_text(&c.diags, &c.spans, &spec.display().to_string(), &src));
                 Ok(ExitCode::from(1))
             }
         }
@@ -112,17 +100,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let name = package_name(&spec, &code);
             write_crate(&out, &name, &code)?;
-            eprintln!(
-                "wrote crate `{name}` to {} (build it with `cargo build --release`)",
-                out.display()
-            );
+            eprintln!("wrote crate `{name}` to {} (build it with `cargo build --release`)", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Run {
-            spec,
-            replay,
-            jsonl,
-        } => {
+        Cmd::Run { spec, replay, jsonl } => {
             let Some(code) = expand(&spec)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -131,11 +112,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let dir = cache.join(&name);
             write_crate(&dir, &name, &code)?;
             let target = cache.join("target");
-            eprintln!(
-                "streamc: compiling `{}` (crate {})",
-                spec.display(),
-                dir.display()
-            );
+            eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
             let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                 .args(["build", "--release", "--quiet", "--manifest-path"])
                 .arg(dir.join("Cargo.toml"))
@@ -157,9 +134,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(j) = &jsonl {
                 cmd.arg("--jsonl").arg(j);
             }
-            let status = cmd
-                .status()
-                .with_context(|| format!("cannot run {}", exe.display()))?;
+            let status = cmd.status().with_context(|| format!("cannot run {}", exe.display()))?;
             Ok(match status.code() {
                 Some(0) => ExitCode::SUCCESS,
                 Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
@@ -176,13 +151,7 @@ fn package_name(spec: &Path, code: &str) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "app".into())
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
     let hash = fnv1a(code.as_bytes()) ^ fnv1a(env!("CARGO_PKG_VERSION").as_bytes());
     format!("{stem}-{:016x}", hash)
@@ -214,22 +183,15 @@ fn cache_dir() -> Result<PathBuf> {
 fn runtime_path() -> Result<PathBuf> {
     let p = match std::env::var_os("STREAMC_RUNTIME_PATH") {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("runtime"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("runtime"),
     };
-    p.canonicalize().with_context(|| {
-        format!(
-            "cannot find the streamc runtime crate at {} (set STREAMC_RUNTIME_PATH)",
-            p.display()
-        )
-    })
+    p.canonicalize()
+        .with_context(|| format!("cannot find the streamc runtime crate at {} (set STREAMC_RUNTIME_PATH)", p.display()))
 }
 
 fn write_crate(dir: &Path, name: &str, code: &str) -> Result<()> {
     let runtime = runtime_path()?;
-    std::fs::create_dir_all(dir.join("src"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("src")).with_context(|| format!("cannot create {}", dir.display()))?;
     let manifest = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\nstreamc-runtime = {{ path = {runtime:?}, default-features = false }}\n\n\

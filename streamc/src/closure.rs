@@ -11,14 +11,7 @@ use quote::ToTokens;
 pub fn describe(expr: &syn::Expr, span: SpanId) -> Closure {
     let tokens = expr.to_token_stream();
     let syn::Expr::Closure(c) = expr else {
-        return Closure {
-            tokens,
-            arity: None,
-            arg_types: vec![],
-            ret_type: None,
-            body_type: None,
-            span,
-        };
+        return Closure { tokens, arity: None, arg_types: vec![], ret_type: None, body_type: None, span };
     };
     let mut names = Vec::new();
     let mut arg_types = Vec::new();
@@ -39,14 +32,7 @@ pub fn describe(expr: &syn::Expr, span: SpanId) -> Closure {
         syn::ReturnType::Default => None,
     };
     let body_type = body_shape(&c.body, &names);
-    Closure {
-        tokens,
-        arity: Some(c.inputs.len()),
-        arg_types,
-        ret_type,
-        body_type,
-        span,
-    }
+    Closure { tokens, arity: Some(c.inputs.len()), arg_types, ret_type, body_type, span }
 }
 
 fn pat_ident(p: &syn::Pat) -> Option<String> {
@@ -69,10 +55,7 @@ fn body_shape(e: &syn::Expr, names: &[Option<String>]) -> Option<BodyShape> {
         }
         syn::Expr::Path(p) => {
             let ident = p.path.get_ident()?.to_string();
-            names
-                .iter()
-                .position(|n| n.as_deref() == Some(ident.as_str()))
-                .map(BodyShape::Arg)
+            names.iter().position(|n| n.as_deref() == Some(ident.as_str())).map(BodyShape::Arg)
         }
         syn::Expr::Lit(l) => lit_type(&l.lit).map(BodyShape::Lit),
         syn::Expr::MethodCall(m) if m.method == "split" || m.method == "split_whitespace" => {

@@ -20,13 +20,7 @@ impl Names {
             let mut b: String = s
                 .name
                 .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '_' {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
+                .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
                 .collect();
             if b.is_empty() || base.contains(&b) {
                 b = format!("{b}_{i}");
@@ -74,11 +68,10 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         let out = out_ident(k);
         let stream_name = &plan.streams[o.input.0].name;
         match &o.kind {
-            OutputKind::Print { num } => {
-                setup.extend(quote!(let #out = #b.print(#stream_name, #num);))
+            OutputKind::Print { num } => setup.extend(quote!(let #out = #b.print(#stream_name, #num);)),
+            OutputKind::SaveAsTextFiles { prefix, suffix } => {
+                setup.extend(quote!(let #out = #b.save_as_text_files(#stream_name, #prefix, #suffix);))
             }
-            OutputKind::SaveAsTextFiles { prefix, suffix } => setup
-                .extend(quote!(let #out = #b.save_as_text_files(#stream_name, #prefix, #suffix);)),
         }
     }
 
@@ -104,21 +97,15 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             }
             Op::FlatMap(func) => {
                 let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(
-                    quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::flat_map(#in_ty, #c);),
-                );
+                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::flat_map(#in_ty, #c);));
             }
             Op::Filter(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(
-                    quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::filter(#in_ty, #c);),
-                );
+                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::filter(#in_ty, #c);));
             }
             Op::Reduce(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(
-                    quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::reduce(#in_ty, #c);),
-                );
+                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::reduce(#in_ty, #c);));
                 binds.extend(quote!(let mut #st = ::core::option::Option::None;));
             }
             Op::Count => {
@@ -140,9 +127,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         // Elements read more than once (several operators, or operators and outputs) are cloned.
         let readers = phys.consumers[i].len() + usize::from(!phys.outputs_of[i].is_empty());
         if readers > 1 && !op.is_source() && !phys.consumers[i].is_empty() {
-            binds.extend(
-                quote_spanned!(spans.token_span(s.name_span)=> let _ = #rt::ops::cloneable(#ty);),
-            );
+            binds.extend(quote_spanned!(spans.token_span(s.name_span)=> let _ = #rt::ops::cloneable(#ty);));
         }
     }
 
@@ -159,13 +144,9 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         let ty = names.ident("ty", id);
         match &s.op {
             Op::ReduceByKey(_) => drive.extend(quote!(let mut #v = #st.into_vec();)),
-            Op::Reduce(_) => {
-                drive.extend(quote!(let mut #v: ::std::vec::Vec<_> = #st.into_iter().collect();))
-            }
+            Op::Reduce(_) => drive.extend(quote!(let mut #v: ::std::vec::Vec<_> = #st.into_iter().collect();)),
             Op::Count => drive.extend(quote!(let mut #v = ::std::vec![#st];)),
-            Op::SocketTextStream { .. } | Op::TextFileStream { .. }
-                if !phys.outputs_of[i].is_empty() =>
-            {
+            Op::SocketTextStream { .. } | Op::TextFileStream { .. } if !phys.outputs_of[i].is_empty() => {
                 drive.extend(quote!(let mut #v = #rt::ops::vec(#ty); #v.extend(#t.lines());));
             }
             _ => {}
@@ -211,13 +192,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
 }
 
 /// Code that hands `value`, an element of `c`'s input, to operator `c`.
-fn apply(
-    plan: &Plan,
-    phys: &Physical,
-    names: &Names,
-    c: StreamId,
-    value: TokenStream,
-) -> TokenStream {
+fn apply(plan: &Plan, phys: &Physical, names: &Names, c: StreamId, value: TokenStream) -> TokenStream {
     let rt = rt();
     let f = names.ident("f", c);
     let st = names.ident("state", c);
@@ -251,13 +226,7 @@ fn apply(
 }
 
 /// Code run for each element `value` of stream `s`: buffer it, or hand it to the fused consumer.
-fn sink(
-    plan: &Plan,
-    phys: &Physical,
-    names: &Names,
-    s: StreamId,
-    value: TokenStream,
-) -> TokenStream {
+fn sink(plan: &Plan, phys: &Physical, names: &Names, s: StreamId, value: TokenStream) -> TokenStream {
     if phys.materialized[s.0] {
         let v = names.ident("v", s);
         return quote!(#v.push(#value););
@@ -318,9 +287,8 @@ pub fn main_file(plan: &Plan, phys: &Physical, spans: &SpanTable, spec_name: &st
             app.run_main()
         }
     };
-    let mut header = format!(
-        "//! Generated by streamc from `{spec_name}`; do not edit.\n//!\n//! Stages (each one loop nest):\n"
-    );
+    let mut header =
+        format!("//! Generated by streamc from `{spec_name}`; do not edit.\n//!\n//! Stages (each one loop nest):\n");
     for s in &phys.stages {
         header.push_str(&format!("//! - {s}\n"));
     }

@@ -25,12 +25,7 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// Adds an error and returns it for adding a label or help.
     pub fn error(&mut self, span: SpanId, message: impl Into<String>) -> &mut Diagnostic {
-        self.list.push(Diagnostic {
-            message: message.into(),
-            span,
-            label: None,
-            help: None,
-        });
+        self.list.push(Diagnostic { message: message.into(), span, label: None, help: None });
         let last = self.list.len() - 1;
         &mut self.list[last]
     }
@@ -70,11 +65,7 @@ pub fn render_text(diags: &Diagnostics, spans: &SpanTable, path: &str, source: &
                 let start = (*start).min(source.len());
                 let mut end = (start + (*len).max(1)).min(source.len());
                 // An empty range at the end of the file would point at nothing: widen it back.
-                let start = if start == end && start > 0 {
-                    start - 1
-                } else {
-                    start
-                };
+                let start = if start == end && start > 0 { start - 1 } else { start };
                 if end == start {
                     end = (start + 1).min(source.len());
                 }

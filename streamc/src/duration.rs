@@ -3,18 +3,12 @@
 /// Parses a duration into milliseconds; the error says what was expected.
 pub fn parse_ms(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(t.len());
     let (num, unit) = (t[..split].trim(), t[split..].trim());
     if num.is_empty() {
-        return Err(format!(
-            "expected a duration such as `1s` or `500ms`, found `{t}`"
-        ));
+        return Err(format!("expected a duration such as `1s` or `500ms`, found `{t}`"));
     }
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("expected a duration such as `1s` or `500ms`, found `{t}`"))?;
+    let value: f64 = num.parse().map_err(|_| format!("expected a duration such as `1s` or `500ms`, found `{t}`"))?;
     let scale = unit_ms(unit).ok_or_else(|| {
         format!("unknown time unit `{unit}` in `{t}`; expected one of ms, s, min, h (or milliseconds, seconds, minutes, hours)")
     })?;
@@ -38,9 +32,7 @@ pub fn from_value(ms: f64, text: &str) -> Result<u64, String> {
         return Err(format!("a duration must be positive, found `{text}`"));
     }
     if ms.fract() != 0.0 {
-        return Err(format!(
-            "a duration must be a whole number of milliseconds, found `{text}`"
-        ));
+        return Err(format!("a duration must be a whole number of milliseconds, found `{text}`"));
     }
     if ms > 1e15 {
         return Err(format!("duration `{text}` is too long"));

@@ -23,6 +23,9 @@ pub struct Plan {
     pub batch_interval_ms: Option<(u64, SpanId)>,
     pub streams: Vec<Stream>,
     pub outputs: Vec<Output>,
+    /// How many output operations the source spelled out, valid or not (so a spec whose only
+    /// output had an error is not also told it has none).
+    pub outputs_written: usize,
     pub closures: Vec<Closure>,
 }
 
@@ -68,10 +71,7 @@ impl Op {
 
     /// True for sources (no input stream).
     pub fn is_source(&self) -> bool {
-        matches!(
-            self,
-            Op::SocketTextStream { .. } | Op::TextFileStream { .. }
-        )
+        matches!(self, Op::SocketTextStream { .. } | Op::TextFileStream { .. })
     }
 
     /// True for operators that must see the whole batch before emitting (pipeline breakers).
@@ -160,16 +160,8 @@ impl OutputKind {
 }
 
 /// Every operator name a front end accepts, for "did you mean" suggestions.
-pub const OPERATOR_NAMES: &[&str] = &[
-    "map",
-    "flat_map",
-    "filter",
-    "reduce",
-    "count",
-    "reduce_by_key",
-    "print",
-    "save_as_text_files",
-];
+pub const OPERATOR_NAMES: &[&str] =
+    &["map", "flat_map", "filter", "reduce", "count", "reduce_by_key", "print", "save_as_text_files"];
 
 /// Every source name a front end accepts.
 pub const SOURCE_NAMES: &[&str] = &["socket_text_stream", "text_file_stream"];

@@ -56,12 +56,7 @@ pub fn compile_tokens(tokens: TokenStream) -> Compilation {
 fn finish(mut plan: Plan, spans: SpanTable, mut diags: Diagnostics) -> Compilation {
     check::check(&mut plan, &mut diags);
     let physical = diags.is_empty().then(|| physical::plan(&plan));
-    Compilation {
-        plan,
-        physical,
-        spans,
-        diags,
-    }
+    Compilation { plan, physical, spans, diags }
 }
 
 /// The `stream!` macro's whole job: generated code, or `compile_error!`s at the user's spans

@@ -56,22 +56,13 @@ pub fn plan(plan: &Plan) -> Physical {
             stages.push(chain.join(" -> "));
         }
     }
-    Physical {
-        consumers,
-        outputs_of,
-        materialized,
-        stages,
-    }
+    Physical { consumers, outputs_of, materialized, stages }
 }
 
 impl Physical {
     /// The stream's only consumer when it is fused into it.
     pub fn fused_consumer(&self, id: StreamId) -> Option<StreamId> {
-        if self.materialized[id.0] {
-            None
-        } else {
-            self.consumers[id.0].first().copied()
-        }
+        if self.materialized[id.0] { None } else { self.consumers[id.0].first().copied() }
     }
 }
 

@@ -5,9 +5,7 @@
 use crate::closure;
 use crate::diag::{Diagnostics, suggest};
 use crate::duration;
-use crate::ir::{
-    Func, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId,
-};
+use crate::ir::{Func, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId};
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::ty::Ty;
 use proc_macro2::{Span, TokenStream};
@@ -21,10 +19,7 @@ const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name"];
 
 /// Parses the body of a `stream!` invocation. Never fails: problems go to `diags`.
 pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
-    let mut plan = Plan {
-        name: "stream".to_string(),
-        ..Plan::default()
-    };
+    let mut plan = Plan { name: "stream".to_string(), ..Plan::default() };
     let stmts = match syn::Block::parse_within.parse2(tokens) {
         Ok(stmts) => stmts,
         Err(e) => {
@@ -40,13 +35,7 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
             _ => None,
         })
         .collect();
-    let mut cx = Cx {
-        spans,
-        diags,
-        plan: &mut plan,
-        names: HashMap::new(),
-        later,
-    };
+    let mut cx = Cx { spans, diags, plan: &mut plan, names: HashMap::new(), later };
     let mut interval_seen = false;
     for stmt in &stmts {
         match stmt {
@@ -131,10 +120,7 @@ impl Cx<'_> {
     fn context_call(&mut self, f: &str, call: &syn::ExprCall) {
         let span = self.span(call.span());
         if call.args.len() != 1 {
-            self.diags.error(
-                span,
-                format!("`{f}` takes 1 argument, found {}", call.args.len()),
-            );
+            self.diags.error(span, format!("`{f}` takes 1 argument, found {}", call.args.len()));
             return;
         }
         let arg = &call.args[0];
@@ -144,15 +130,14 @@ impl Cx<'_> {
                 match duration_of(arg) {
                     Ok(ms) => self.plan.batch_interval_ms = Some((ms, arg_span)),
                     Err(msg) => {
-                        self.diags.error(arg_span, msg).help("write `Seconds(1)`, `Milliseconds(500)`, `Minutes(1)`, `1s` or `500ms`");
+                        self.diags
+                            .error(arg_span, msg)
+                            .help("write `Seconds(1)`, `Milliseconds(500)`, `Minutes(1)`, `1s` or `500ms`");
                     }
                 }
             }
             _ => match arg {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => self.plan.name = s.value(),
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => self.plan.name = s.value(),
                 _ => {
                     self.diags.error(span, "`app_name` takes a string literal");
                 }
@@ -166,19 +151,24 @@ impl Cx<'_> {
             syn::Expr::MethodCall(m) => {
                 let method = m.method.to_string();
                 let op_span = self.span(m.method.span());
+                if matches!(method.as_str(), "print" | "save_as_text_files") {
+                    self.plan.outputs_written += 1;
+                }
                 let input = self.chain(&m.receiver, None)?;
                 let args: Vec<&syn::Expr> = m.args.iter().collect();
                 if let Some(kind) = self.output(&method, op_span, &args) {
                     if let Some((name, name_span)) = binding {
                         self.diags
-                            .error(name_span, format!("`{method}` is an output operator; it returns no stream to bind to `{name}`"))
-                            .help(format!("write `{}.{method}(..);` as a statement of its own", self.plan.streams[input.0].name));
+                            .error(
+                                name_span,
+                                format!("`{method}` is an output operator; it returns no stream to bind to `{name}`"),
+                            )
+                            .help(format!(
+                                "write `{}.{method}(..);` as a statement of its own",
+                                self.plan.streams[input.0].name
+                            ));
                     }
-                    self.plan.outputs.push(Output {
-                        kind,
-                        input,
-                        span: op_span,
-                    });
+                    self.plan.outputs.push(Output { kind, input, span: op_span });
                     return None;
                 }
                 let op = self.operator(&method, op_span, &args)?;
@@ -187,22 +177,12 @@ impl Cx<'_> {
                     None => format!("{}.{}", self.plan.streams[input.0].name, method),
                 };
                 let name_span = binding.map(|(_, s)| s).unwrap_or(op_span);
-                Some(self.push(Stream {
-                    name,
-                    name_span,
-                    op,
-                    op_span,
-                    inputs: vec![input],
-                    ty: Ty::Unknown,
-                }))
+                Some(self.push(Stream { name, name_span, op, op_span, inputs: vec![input], ty: Ty::Unknown }))
             }
             syn::Expr::Call(call) => {
                 let Some(f) = path_ident(&call.func) else {
                     let span = self.span(call.func.span());
-                    self.diags.error(
-                        span,
-                        "expected a source such as `socket_text_stream(\"localhost\", 9999)`",
-                    );
+                    self.diags.error(span, "expected a source such as `socket_text_stream(\"localhost\", 9999)`");
                     return None;
                 };
                 let op_span = self.span(call.func.span());
@@ -212,14 +192,7 @@ impl Cx<'_> {
                     Some((n, s)) => (n.to_string(), s),
                     None => (f.clone(), op_span),
                 };
-                Some(self.push(Stream {
-                    name,
-                    name_span,
-                    op,
-                    op_span,
-                    inputs: vec![],
-                    ty: Ty::Unknown,
-                }))
+                Some(self.push(Stream { name, name_span, op, op_span, inputs: vec![], ty: Ty::Unknown }))
             }
             syn::Expr::Path(_) => {
                 let span = self.span(expr.span());
@@ -231,26 +204,18 @@ impl Cx<'_> {
                     let id = *id;
                     if let Some((bound, bspan)) = binding {
                         self.diags
-                            .error(
-                                bspan,
-                                format!("`{bound}` would be a second name of stream `{name}`"),
-                            )
+                            .error(bspan, format!("`{bound}` would be a second name of stream `{name}`"))
                             .help(format!("use `{name}` itself"));
                     }
                     return Some(id);
                 }
                 if self.later.contains(&name) {
                     self.diags
-                        .error(
-                            span,
-                            format!("stream `{name}` is used before it is defined"),
-                        )
+                        .error(span, format!("stream `{name}` is used before it is defined"))
                         .help(format!("move `let {name} = ...;` above this statement"));
                 } else {
                     let known: Vec<&str> = self.names.keys().map(String::as_str).collect();
-                    let d = self
-                        .diags
-                        .error(span, format!("stream `{name}` is not defined"));
+                    let d = self.diags.error(span, format!("stream `{name}` is not defined"));
                     d.label("no stream has this name");
                     if let Some(s) = suggest(&name, &known) {
                         d.help(format!("did you mean `{s}`?"));
@@ -262,7 +227,10 @@ impl Cx<'_> {
             }
             other => {
                 let span = self.span(other.span());
-                self.diags.error(span, "expected a stream expression: a source call, a stream name, or `stream.operator(...)`");
+                self.diags.error(
+                    span,
+                    "expected a stream expression: a source call, a stream name, or `stream.operator(...)`",
+                );
                 None
             }
         }
@@ -280,10 +248,7 @@ impl Cx<'_> {
                     self.diags
                         .error(
                             span,
-                            format!(
-                                "`socket_text_stream` takes 2 arguments (host, port), found {}",
-                                args.len()
-                            ),
+                            format!("`socket_text_stream` takes 2 arguments (host, port), found {}", args.len()),
                         )
                         .help("write `socket_text_stream(\"localhost\", 9999)`");
                     return None;
@@ -303,16 +268,11 @@ impl Cx<'_> {
                 if args.len() != 1 {
                     self.diags.error(
                         span,
-                        format!(
-                            "`text_file_stream` takes 1 argument (a directory), found {}",
-                            args.len()
-                        ),
+                        format!("`text_file_stream` takes 1 argument (a directory), found {}", args.len()),
                     );
                     return None;
                 }
-                Some(Op::TextFileStream {
-                    dir: self.str_lit(args[0], "directory")?,
-                })
+                Some(Op::TextFileStream { dir: self.str_lit(args[0], "directory")? })
             }
             other => {
                 let d = self.diags.error(span, format!("unknown source `{other}`"));
@@ -336,19 +296,13 @@ impl Cx<'_> {
                         let v = self.int_lit(n, "number of elements")?;
                         if v <= 0 {
                             let s = self.span(n.span());
-                            self.diags.error(
-                                s,
-                                format!("`print` needs a positive number of elements, found `{v}`"),
-                            );
+                            self.diags.error(s, format!("`print` needs a positive number of elements, found `{v}`"));
                             return None;
                         }
                         v as usize
                     }
                     _ => {
-                        self.diags.error(
-                            span,
-                            format!("`print` takes at most 1 argument, found {}", args.len()),
-                        );
+                        self.diags.error(span, format!("`print` takes at most 1 argument, found {}", args.len()));
                         return None;
                     }
                 };
@@ -356,8 +310,10 @@ impl Cx<'_> {
             }
             "save_as_text_files" => {
                 if args.is_empty() || args.len() > 2 {
-                    self.diags
-                        .error(span, format!("`save_as_text_files` takes 1 or 2 arguments (prefix, suffix), found {}", args.len()));
+                    self.diags.error(
+                        span,
+                        format!("`save_as_text_files` takes 1 or 2 arguments (prefix, suffix), found {}", args.len()),
+                    );
                     return None;
                 }
                 let prefix = self.str_lit(args[0], "prefix")?;
@@ -376,9 +332,7 @@ impl Cx<'_> {
             "map" | "flat_map" | "filter" | "reduce" | "reduce_by_key" => 1,
             "count" => 0,
             other => {
-                let d = self
-                    .diags
-                    .error(span, format!("unknown operator `{other}`"));
+                let d = self.diags.error(span, format!("unknown operator `{other}`"));
                 d.label("not a streamc operator");
                 if let Some(s) = suggest(other, OPERATOR_NAMES) {
                     d.help(format!("did you mean `{s}`?"));
@@ -387,15 +341,8 @@ impl Cx<'_> {
             }
         };
         if args.len() != wanted {
-            let what = if wanted == 0 {
-                "no arguments".to_string()
-            } else {
-                "1 argument (a function)".to_string()
-            };
-            self.diags.error(
-                span,
-                format!("`{method}` takes {what}, found {}", args.len()),
-            );
+            let what = if wanted == 0 { "no arguments".to_string() } else { "1 argument (a function)".to_string() };
+            self.diags.error(span, format!("`{method}` takes {what}, found {}", args.len()));
             return None;
         }
         if method == "count" {
@@ -415,29 +362,16 @@ impl Cx<'_> {
     }
 
     fn str_lit(&mut self, e: &syn::Expr, what: &str) -> Option<String> {
-        if let syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) = e
-        {
+        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = e {
             return Some(s.value());
         }
         let span = self.span(e.span());
-        self.diags.error(
-            span,
-            format!(
-                "expected a string literal for the {what}, found `{}`",
-                e.to_token_stream()
-            ),
-        );
+        self.diags.error(span, format!("expected a string literal for the {what}, found `{}`", e.to_token_stream()));
         None
     }
 
     fn int_lit(&mut self, e: &syn::Expr, what: &str) -> Option<i64> {
-        if let syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) = e
+        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = e
             && let Ok(v) = i.base10_parse::<i64>()
         {
             return Some(v);
@@ -449,22 +383,13 @@ impl Cx<'_> {
             return Some(-v);
         }
         let span = self.span(e.span());
-        self.diags.error(
-            span,
-            format!(
-                "expected an integer literal for the {what}, found `{}`",
-                e.to_token_stream()
-            ),
-        );
+        self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
         None
     }
 
     fn int_lit_quiet(&self, e: &syn::Expr) -> Option<i64> {
         match e {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Int(i),
-                ..
-            }) => i.base10_parse().ok(),
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
             _ => None,
         }
     }
@@ -481,19 +406,14 @@ fn duration_of(e: &syn::Expr) -> Result<u64, String> {
                 "Milliseconds" => 1,
                 "Minutes" => 60_000,
                 _ => {
-                    return Err(format!(
-                        "expected `Seconds(n)`, `Milliseconds(n)` or `Minutes(n)`, found `{shown}`"
-                    ));
+                    return Err(format!("expected `Seconds(n)`, `Milliseconds(n)` or `Minutes(n)`, found `{shown}`"));
                 }
             };
             let [arg] = c.args.iter().collect::<Vec<_>>()[..] else {
                 return Err(format!("`{f}` takes 1 argument, found {}", c.args.len()));
             };
             match arg {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(i),
-                    ..
-                }) if i.suffix().is_empty() => {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.suffix().is_empty() => {
                     let v: u64 = i.base10_parse().map_err(|e| e.to_string())?;
                     duration::from_value(v as f64 * unit as f64, &shown)
                 }
@@ -503,24 +423,15 @@ fn duration_of(e: &syn::Expr) -> Result<u64, String> {
                 _ => Err(format!("expected an integer literal in `{shown}`")),
             }
         }
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => {
-            let unit = duration::unit_ms(i.suffix()).ok_or_else(|| {
-                format!("expected a duration such as `1s` or `500ms`, found `{shown}`")
-            })?;
-            let v: u64 = i
-                .base10_digits()
-                .parse()
-                .map_err(|_| format!("`{shown}` is not a duration"))?;
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => {
+            let unit = duration::unit_ms(i.suffix())
+                .ok_or_else(|| format!("expected a duration such as `1s` or `500ms`, found `{shown}`"))?;
+            let v: u64 = i.base10_digits().parse().map_err(|_| format!("`{shown}` is not a duration"))?;
             duration::from_value(v as f64 * unit as f64, &shown)
         }
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
             Err(format!("a duration must be positive, found `{shown}`"))
         }
-        _ => Err(format!(
-            "expected a duration such as `Seconds(1)` or `500ms`, found `{shown}`"
-        )),
+        _ => Err(format!("expected a duration such as `Seconds(1)` or `500ms`, found `{shown}`")),
     }
 }

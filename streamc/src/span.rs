@@ -12,12 +12,7 @@ pub struct SpanId(u32);
 #[derive(Clone, Debug)]
 pub enum SpanInfo {
     /// A range in a YAML (or other text) file: 1-based line and column, byte range.
-    Text {
-        line: u32,
-        column: u32,
-        start: usize,
-        len: usize,
-    },
+    Text { line: u32, column: u32, start: usize, len: usize },
     /// Tokens of a `stream!` invocation.
     Tokens(Span),
     /// Nothing better is known (a default, or a value synthesised by the compiler).
@@ -32,9 +27,7 @@ pub struct SpanTable {
 
 impl Default for SpanTable {
     fn default() -> Self {
-        SpanTable {
-            spans: vec![SpanInfo::Unknown],
-        }
+        SpanTable { spans: vec![SpanInfo::Unknown] }
     }
 }
 

@@ -20,9 +20,7 @@ pub enum Ty {
     Unknown,
 }
 
-const INTS: &[&str] = &[
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
-];
+const INTS: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
 
 impl Ty {
     /// Reads a type from the user's syntax.
@@ -72,9 +70,7 @@ impl Ty {
     pub fn compatible(&self, other: &Ty) -> bool {
         match (self, other) {
             (Ty::Unknown, _) | (_, Ty::Unknown) => true,
-            (Ty::Tuple(a), Ty::Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.compatible(y))
-            }
+            (Ty::Tuple(a), Ty::Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.compatible(y)),
             (a, b) => a == b,
         }
     }

@@ -5,10 +5,7 @@
 use crate::closure;
 use crate::diag::{Diagnostics, suggest};
 use crate::duration;
-use crate::ir::{
-    Builtin, Func, Literal, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream,
-    StreamId,
-};
+use crate::ir::{Builtin, Func, Literal, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId};
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::ty::Ty;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -59,9 +56,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(i64::try_from(v)
-            .map(Node::Int)
-            .unwrap_or(Node::Float(v as f64)))
+        Ok(i64::try_from(v).map(Node::Int).unwrap_or(Node::Float(v as f64)))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
         Ok(Node::Float(v))
@@ -104,7 +99,7 @@ impl<'de> Deserialize<'de> for Node {
 /// Parses a YAML spec. Never fails: problems go to `diags`, and the plan holds what was
 /// understood.
 pub fn parse(src: &str, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
-    let mut cx = Cx { src, spans, diags };
+    let mut cx = Cx { src, spans, diags, poisoned: Vec::new() };
     let root: Spanned<Node> = match serde_saphyr::from_str(src) {
         Ok(root) => root,
         Err(e) => {
@@ -114,11 +109,7 @@ pub fn parse(src: &str, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan 
             };
             let msg = e.to_string();
             // serde-saphyr renders its own snippet; keep only its first line, ours follows.
-            let first = msg
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("error: ");
+            let first = msg.lines().next().unwrap_or("").trim_start_matches("error: ");
             cx.diags.error(span, format!("invalid YAML: {first}"));
             return Plan::default();
         }
@@ -130,6 +121,9 @@ struct Cx<'a> {
     src: &'a str,
     spans: &'a mut SpanTable,
     diags: &'a mut Diagnostics,
+    /// Streams whose definition had an error already reported: references to them are not
+    /// reported again.
+    poisoned: Vec<String>,
 }
 
 /// A stream entry before names are resolved.
@@ -147,24 +141,12 @@ impl Cx<'_> {
     fn span_at(&mut self, line: u64, column: u64, len: usize) -> SpanId {
         // Byte offset of (line, column), counted in characters as serde-saphyr does.
         let mut start = self.src.len();
-        if let Some(line_text) = self
-            .src
-            .split_inclusive('\n')
-            .nth((line.max(1) - 1) as usize)
-        {
+        if let Some(line_text) = self.src.split_inclusive('\n').nth((line.max(1) - 1) as usize) {
             let line_start = line_text.as_ptr() as usize - self.src.as_ptr() as usize;
-            let col = line_text
-                .char_indices()
-                .nth((column.max(1) - 1) as usize)
-                .map(|(i, _)| i);
+            let col = line_text.char_indices().nth((column.max(1) - 1) as usize).map(|(i, _)| i);
             start = line_start + col.unwrap_or(line_text.len());
         }
-        self.spans.add(SpanInfo::Text {
-            line: line as u32,
-            column: column as u32,
-            start,
-            len,
-        })
+        self.spans.add(SpanInfo::Text { line: line as u32, column: column as u32, start, len })
     }
 
     fn span_of<T>(&mut self, node: &Spanned<T>) -> SpanId {
@@ -177,13 +159,8 @@ impl Cx<'_> {
         let mut plan = Plan::default();
         let Node::Map(entries) = &root.value else {
             let span = self.span_of(root);
-            self.diags.error(
-                span,
-                format!(
-                    "expected a mapping with `streams:` and `outputs:`, found {}",
-                    root.value.kind()
-                ),
-            );
+            self.diags
+                .error(span, format!("expected a mapping with `streams:` and `outputs:`, found {}", root.value.kind()));
             return plan;
         };
         let mut streams_node = None;
@@ -205,9 +182,7 @@ impl Cx<'_> {
                 "outputs" => outputs_node = Some(value),
                 other => {
                     let span = self.span_of(key);
-                    let d = self
-                        .diags
-                        .error(span, format!("unknown key `{other}` in the spec"));
+                    let d = self.diags.error(span, format!("unknown key `{other}` in the spec"));
                     d.label("unknown key");
                     match suggest(other, TOP_KEYS) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -216,9 +191,7 @@ impl Cx<'_> {
                 }
             }
         }
-        if plan.batch_interval_ms.is_none()
-            && !entries.iter().any(|(k, _)| k.value == "batch_interval")
-        {
+        if plan.batch_interval_ms.is_none() && !entries.iter().any(|(k, _)| k.value == "batch_interval") {
             let span = self.span_of(root);
             self.diags
                 .error(span, "the spec has no `batch_interval`")
@@ -245,10 +218,7 @@ impl Cx<'_> {
         let mut out = Vec::new();
         let Node::Seq(items) = &node.value else {
             let span = self.span_of(node);
-            self.diags.error(
-                span,
-                format!("expected a list of streams, found {}", node.value.kind()),
-            );
+            self.diags.error(span, format!("expected a list of streams, found {}", node.value.kind()));
             return out;
         };
         let mut previous: Option<String> = None;
@@ -261,26 +231,19 @@ impl Cx<'_> {
         out
     }
 
-    fn stream(
-        &mut self,
-        item: &Spanned<Node>,
-        plan: &mut Plan,
-        previous: Option<&str>,
-    ) -> Option<RawStream> {
+    fn stream(&mut self, item: &Spanned<Node>, plan: &mut Plan, previous: Option<&str>) -> Option<RawStream> {
         let item_span = self.span_of(item);
         let Node::Map(entries) = &item.value else {
             self.diags.error(
                 item_span,
-                format!(
-                    "expected a stream (a mapping with `name:` and an operator), found {}",
-                    item.value.kind()
-                ),
+                format!("expected a stream (a mapping with `name:` and an operator), found {}", item.value.kind()),
             );
             return None;
         };
         let mut name = None;
         let mut from = None;
         let mut op: Option<(Op, SpanId)> = None;
+        let mut op_failed = false;
         for (key, value) in entries {
             let key_span = self.span_of(key);
             match key.value.as_str() {
@@ -288,11 +251,15 @@ impl Cx<'_> {
                 "from" => from = self.string(value, "from").map(|n| (n, self.span_of(value))),
                 k => {
                     let Some(parsed) = self.operator(k, key_span, value, plan) else {
+                        op_failed = true;
                         continue;
                     };
                     if let Some((first, _)) = &op {
                         self.diags
-                            .error(key_span, format!("a stream has one operator, but this one also has `{}`", first.name()))
+                            .error(
+                                key_span,
+                                format!("a stream has one operator, but this one also has `{}`", first.name()),
+                            )
                             .help("define a new stream for the second operator, with `from:` naming this one");
                         continue;
                     }
@@ -301,12 +268,14 @@ impl Cx<'_> {
             }
         }
         let Some((name, name_span)) = name else {
-            self.diags
-                .error(item_span, "this stream has no `name`")
-                .help("add `name: <stream name>`");
+            self.diags.error(item_span, "this stream has no `name`").help("add `name: <stream name>`");
             return None;
         };
         let Some((op, op_span)) = op else {
+            if op_failed {
+                self.poisoned.push(name);
+                return None;
+            }
             self.diags
                 .error(name_span, format!("stream `{name}` has no operator"))
                 .help("add a source such as `socket_text_stream:` or an operator such as `map:`");
@@ -314,49 +283,25 @@ impl Cx<'_> {
         };
         if op.is_source() {
             if let Some((_, span)) = from {
-                self.diags.error(
-                    span,
-                    format!("source `{name}` reads no stream, so it takes no `from`"),
-                );
+                self.diags.error(span, format!("source `{name}` reads no stream, so it takes no `from`"));
             }
-            return Some(RawStream {
-                name,
-                name_span,
-                from: None,
-                op,
-                op_span,
-            });
+            return Some(RawStream { name, name_span, from: None, op, op_span });
         }
         let from = match (from, previous) {
             (Some(f), _) => Some(f),
             (None, Some(p)) => Some((p.to_string(), name_span)),
             (None, None) => {
                 self.diags
-                    .error(
-                        op_span,
-                        format!("`{}` in stream `{name}` has no input stream", op.name()),
-                    )
+                    .error(op_span, format!("`{}` in stream `{name}` has no input stream", op.name()))
                     .help("add `from: <stream name>`, or define a source first");
                 return None;
             }
         };
-        Some(RawStream {
-            name,
-            name_span,
-            from,
-            op,
-            op_span,
-        })
+        Some(RawStream { name, name_span, from, op, op_span })
     }
 
     /// Parses one operator entry `key: value` of a stream.
-    fn operator(
-        &mut self,
-        key: &str,
-        key_span: SpanId,
-        value: &Spanned<Node>,
-        plan: &mut Plan,
-    ) -> Option<Op> {
+    fn operator(&mut self, key: &str, key_span: SpanId, value: &Spanned<Node>, plan: &mut Plan) -> Option<Op> {
         Some(match key {
             "socket_text_stream" => {
                 let fields = self.fields(value, key, &["host", "port"])?;
@@ -386,8 +331,7 @@ impl Cx<'_> {
                     _ => {
                         let fields = self.fields(value, key, &["dir"])?;
                         let Some(d) = fields.get("dir") else {
-                            self.diags
-                                .error(key_span, "`text_file_stream` needs a `dir`");
+                            self.diags.error(key_span, "`text_file_stream` needs a `dir`");
                             return None;
                         };
                         self.string(d, "dir")?
@@ -399,25 +343,18 @@ impl Cx<'_> {
             "flat_map" => Op::FlatMap(self.func(value, key, plan, &["split"])?),
             "filter" => Op::Filter(self.func(value, key, plan, &[])?),
             "reduce" => Op::Reduce(self.func(value, key, plan, &["sum", "min", "max"])?),
-            "reduce_by_key" => {
-                Op::ReduceByKey(self.func(value, key, plan, &["sum", "min", "max"])?)
-            }
+            "reduce_by_key" => Op::ReduceByKey(self.func(value, key, plan, &["sum", "min", "max"])?),
             "count" => {
                 if !matches!(value.value, Node::Null | Node::Bool(true) | Node::Map(_)) {
                     let span = self.span_of(value);
                     self.diags
-                        .error(
-                            span,
-                            format!("`count` takes no argument, found {}", value.value.kind()),
-                        )
+                        .error(span, format!("`count` takes no argument, found {}", value.value.kind()))
                         .help("write `count: {}`");
                 }
                 Op::Count
             }
             other => {
-                let d = self
-                    .diags
-                    .error(key_span, format!("unknown operator or source `{other}`"));
+                let d = self.diags.error(key_span, format!("unknown operator or source `{other}`"));
                 d.label("not a streamc operator");
                 let mut names: Vec<&str> = OPERATOR_NAMES.to_vec();
                 names.extend_from_slice(SOURCE_NAMES);
@@ -430,56 +367,42 @@ impl Cx<'_> {
     }
 
     /// A function argument: a Rust closure in a string, or a built-in.
-    fn func(
-        &mut self,
-        value: &Spanned<Node>,
-        op: &str,
-        plan: &mut Plan,
-        builtins: &[&str],
-    ) -> Option<Func> {
+    fn func(&mut self, value: &Spanned<Node>, op: &str, plan: &mut Plan, builtins: &[&str]) -> Option<Func> {
         let span = self.span_of(value);
         match &value.value {
-            Node::Str(s)
-                if builtins.contains(&s.as_str())
-                    && matches!(s.as_str(), "sum" | "min" | "max") =>
-            {
+            Node::Str(s) if builtins.contains(&s.as_str()) && matches!(s.as_str(), "sum" | "min" | "max") => {
                 Some(Func::Builtin(match s.as_str() {
                     "sum" => Builtin::Sum,
                     "min" => Builtin::Min,
                     _ => Builtin::Max,
                 }))
             }
-            Node::Str(s) => {
-                match syn::parse_str::<syn::Expr>(s) {
-                    Ok(expr) => {
-                        let mut c = closure::describe(&expr, span);
-                        if c.arity.is_none() && !s.contains("::") {
-                            let d = self.diags.error(
-                                span,
-                                format!("expected a Rust closure for `{op}`, found `{s}`"),
-                            );
-                            if builtins.is_empty() {
-                                d.help("write a closure such as `|x: &str| ...`");
-                            } else {
-                                d.help(format!("write a closure such as `|x: &str| ...`, or use a built-in: {}", list(builtins)));
-                            }
-                            return None;
+            Node::Str(s) => match syn::parse_str::<syn::Expr>(s) {
+                Ok(expr) => {
+                    let mut c = closure::describe(&expr, span);
+                    if c.arity.is_none() && !s.contains("::") {
+                        let d = self.diags.error(span, format!("expected a Rust closure for `{op}`, found `{s}`"));
+                        if builtins.is_empty() {
+                            d.help("write a closure such as `|x: &str| ...`");
+                        } else {
+                            d.help(format!(
+                                "write a closure such as `|x: &str| ...`, or use a built-in: {}",
+                                list(builtins)
+                            ));
                         }
-                        c.span = span;
-                        plan.closures.push(c);
-                        Some(Func::Closure(crate::ir::ClosureId(plan.closures.len() - 1)))
+                        return None;
                     }
-                    Err(e) => {
-                        self.diags
-                            .error(
-                                span,
-                                format!("the Rust closure of `{op}` does not parse: {e}"),
-                            )
-                            .help("write a Rust closure such as `|line: &str| line.len()`");
-                        None
-                    }
+                    c.span = span;
+                    plan.closures.push(c);
+                    Some(Func::Closure(crate::ir::ClosureId(plan.closures.len() - 1)))
                 }
-            }
+                Err(e) => {
+                    self.diags
+                        .error(span, format!("the Rust closure of `{op}` does not parse: {e}"))
+                        .help("write a Rust closure such as `|line: &str| line.len()`");
+                    None
+                }
+            },
             Node::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
                 let kspan = self.span_of(k);
@@ -488,36 +411,30 @@ impl Cx<'_> {
                         let d = self.string(v, "split")?;
                         if d.is_empty() {
                             let vspan = self.span_of(v);
-                            self.diags
-                                .error(vspan, "`split` needs a non-empty delimiter");
+                            self.diags.error(vspan, "`split` needs a non-empty delimiter");
                             return None;
                         }
                         Some(Func::Builtin(Builtin::Split(d)))
                     }
-                    ("pair_with", "map") => {
-                        Some(Func::Builtin(Builtin::PairWith(self.literal(v)?)))
-                    }
+                    ("pair_with", "map") => Some(Func::Builtin(Builtin::PairWith(self.literal(v)?))),
                     (other, _) => {
-                        let d = self
-                            .diags
-                            .error(kspan, format!("`{other}` is not a built-in of `{op}`"));
+                        let d = self.diags.error(kspan, format!("`{other}` is not a built-in of `{op}`"));
                         if builtins.is_empty() {
                             d.help(format!("`{op}` takes a Rust closure in a string"));
                         } else {
-                            d.help(format!("the built-ins of `{op}` are {}; or give a Rust closure in a string", list(builtins)));
+                            d.help(format!(
+                                "the built-ins of `{op}` are {}; or give a Rust closure in a string",
+                                list(builtins)
+                            ));
                         }
                         None
                     }
                 }
             }
             other => {
-                let d = self.diags.error(
-                    span,
-                    format!(
-                        "expected a Rust closure (a string) for `{op}`, found {}",
-                        other.kind()
-                    ),
-                );
+                let d = self
+                    .diags
+                    .error(span, format!("expected a Rust closure (a string) for `{op}`, found {}", other.kind()));
                 if !builtins.is_empty() {
                     d.help(format!("the built-ins of `{op}` are {}", list(builtins)));
                 }
@@ -534,13 +451,8 @@ impl Cx<'_> {
             Node::Str(s) => Literal::Str(s.clone()),
             other => {
                 let span = self.span_of(v);
-                self.diags.error(
-                    span,
-                    format!(
-                        "expected a constant (number, string or boolean), found {}",
-                        other.kind()
-                    ),
-                );
+                self.diags
+                    .error(span, format!("expected a constant (number, string or boolean), found {}", other.kind()));
                 return None;
             }
         })
@@ -558,14 +470,13 @@ impl Cx<'_> {
                 };
                 self.diags
                     .error(r.name_span, format!("stream `{}` is defined twice", r.name))
-                    .help(format!(
-                        "the first definition is{first_line}; give this stream another name"
-                    ));
+                    .help(format!("the first definition is{first_line}; give this stream another name"));
             } else {
                 index.insert(&r.name, i);
             }
         }
         let names: Vec<&str> = raw.iter().map(|r| r.name.as_str()).collect();
+        let owned_names: Vec<String> = raw.iter().map(|r| r.name.clone()).collect();
         // input[i] = Some(j) when stream i reads stream j.
         let mut input: Vec<Option<usize>> = vec![None; raw.len()];
         let mut broken = vec![false; raw.len()];
@@ -575,9 +486,7 @@ impl Cx<'_> {
                     Some(&j) => input[i] = Some(j),
                     None => {
                         broken[i] = true;
-                        let d = self
-                            .diags
-                            .error(*span, format!("stream `{from}` is not defined"));
+                        let d = self.diags.error(*span, format!("stream `{from}` is not defined"));
                         d.label("no stream has this name");
                         if let Some(s) = suggest(from, &names) {
                             d.help(format!("did you mean `{s}`?"));
@@ -599,17 +508,10 @@ impl Cx<'_> {
                     1 => {
                         let pos = path.iter().position(|&p| p == i).unwrap_or(0);
                         let cycle: Vec<usize> = path[pos..].to_vec();
-                        let described: Vec<String> = cycle
-                            .iter()
-                            .rev()
-                            .map(|&c| format!("`{}`", raw[c].name))
-                            .collect();
+                        let described: Vec<String> =
+                            cycle.iter().rev().map(|&c| format!("`{}`", raw[c].name)).collect();
                         let first = cycle[0];
-                        let span = raw[first]
-                            .from
-                            .as_ref()
-                            .map(|(_, s)| *s)
-                            .unwrap_or(raw[first].name_span);
+                        let span = raw[first].from.as_ref().map(|(_, s)| *s).unwrap_or(raw[first].name_span);
                         self.diags
                             .error(span, format!("the streams {} form a cycle", described.join(" → ")))
                             .help("a pipeline is a DAG: every stream must read only streams that do not depend on it");
@@ -647,8 +549,8 @@ impl Cx<'_> {
                     None => true,
                     Some(j) => emitted[j],
                 };
-                let upstream_dead = input[i]
-                    .is_some_and(|j| in_cycle[j] || broken[j] || raw[j].is_none() && !emitted[j]);
+                let upstream_dead =
+                    input[i].is_some_and(|j| in_cycle[j] || broken[j] || raw[j].is_none() && !emitted[j]);
                 if upstream_dead {
                     broken[i] = true;
                     continue;
@@ -658,10 +560,7 @@ impl Cx<'_> {
                 }
                 let Some(r) = raw[i].take() else { continue };
                 let id = StreamId(plan.streams.len());
-                let inputs = input[i]
-                    .and_then(|j| id_of.get(&j).copied())
-                    .into_iter()
-                    .collect();
+                let inputs = input[i].and_then(|j| id_of.get(&j).copied()).into_iter().collect();
                 by_name.insert(r.name.clone(), id);
                 plan.streams.push(Stream {
                     name: r.name,
@@ -676,50 +575,38 @@ impl Cx<'_> {
                 progress = true;
             }
         }
+        for (i, done) in emitted.iter().enumerate() {
+            if !done {
+                self.poisoned.push(owned_names[i].clone());
+            }
+        }
         by_name
     }
 
-    fn outputs(
-        &mut self,
-        node: &Spanned<Node>,
-        plan: &mut Plan,
-        names: &HashMap<String, StreamId>,
-    ) {
+    fn outputs(&mut self, node: &Spanned<Node>, plan: &mut Plan, names: &HashMap<String, StreamId>) {
         let Node::Seq(items) = &node.value else {
             let span = self.span_of(node);
-            self.diags.error(
-                span,
-                format!("expected a list of outputs, found {}", node.value.kind()),
-            );
+            self.diags.error(span, format!("expected a list of outputs, found {}", node.value.kind()));
             return;
         };
-        let known: Vec<&str> = plan
-            .streams
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>();
+        let known: Vec<&str> = plan.streams.iter().map(|s| s.name.as_str()).collect::<Vec<_>>();
         let known: Vec<String> = known.iter().map(|s| s.to_string()).collect();
         for item in items {
             let item_span = self.span_of(item);
             let Node::Map(entries) = &item.value else {
                 self.diags.error(
                     item_span,
-                    format!(
-                        "expected an output such as `print: word_counts`, found {}",
-                        item.value.kind()
-                    ),
+                    format!("expected an output such as `print: word_counts`, found {}", item.value.kind()),
                 );
                 continue;
             };
             for (key, value) in entries {
+                plan.outputs_written += 1;
                 let key_span = self.span_of(key);
                 let (from, kind) = match key.value.as_str() {
                     "print" => {
                         if let Node::Str(s) = &value.value {
-                            (
-                                Some((s.clone(), self.span_of(value))),
-                                Some(OutputKind::Print { num: 10 }),
-                            )
+                            (Some((s.clone(), self.span_of(value))), Some(OutputKind::Print { num: 10 }))
                         } else {
                             let Some(f) = self.fields(value, "print", &["from", "num"]) else {
                                 continue;
@@ -730,10 +617,7 @@ impl Cx<'_> {
                                     Some(v) if v > 0 => v as usize,
                                     Some(v) => {
                                         let s = self.span_of(n);
-                                        self.diags.error(
-                                            s,
-                                            format!("`num` must be positive, found `{v}`"),
-                                        );
+                                        self.diags.error(s, format!("`num` must be positive, found `{v}`"));
                                         continue;
                                     }
                                     None => continue,
@@ -744,16 +628,16 @@ impl Cx<'_> {
                         }
                     }
                     "save_as_text_files" => {
-                        let Some(f) =
-                            self.fields(value, "save_as_text_files", &["from", "prefix", "suffix"])
-                        else {
+                        let Some(f) = self.fields(value, "save_as_text_files", &["from", "prefix", "suffix"]) else {
                             continue;
                         };
                         let from = self.from_field(&f, key_span, "save_as_text_files");
                         let prefix = match f.get("prefix") {
                             Some(p) => self.string(p, "prefix"),
                             None => {
-                                self.diags.error(key_span, "`save_as_text_files` needs a `prefix`").help("write `save_as_text_files: { from: counts, prefix: out/counts, suffix: txt }`");
+                                self.diags.error(key_span, "`save_as_text_files` needs a `prefix`").help(
+                                    "write `save_as_text_files: { from: counts, prefix: out/counts, suffix: txt }`",
+                                );
                                 None
                             }
                         };
@@ -769,9 +653,7 @@ impl Cx<'_> {
                         }
                     }
                     other => {
-                        let d = self
-                            .diags
-                            .error(key_span, format!("unknown output operator `{other}`"));
+                        let d = self.diags.error(key_span, format!("unknown output operator `{other}`"));
                         if let Some(s) = suggest(other, &["print", "save_as_text_files"]) {
                             d.help(format!("did you mean `{s}`?"));
                         } else {
@@ -784,18 +666,12 @@ impl Cx<'_> {
                     continue;
                 };
                 match names.get(&from) {
-                    Some(&input) => plan.outputs.push(Output {
-                        kind,
-                        input,
-                        span: key_span,
-                    }),
+                    Some(&input) => plan.outputs.push(Output { kind, input, span: key_span }),
+                    None if self.poisoned.contains(&from) => {}
                     None => {
                         let d = self.diags.error(
                             from_span,
-                            format!(
-                                "output `{}` reads stream `{from}`, which is not defined",
-                                key.value
-                            ),
+                            format!("output `{}` reads stream `{from}`, which is not defined", key.value),
                         );
                         let refs: Vec<&str> = known.iter().map(String::as_str).collect();
                         if let Some(s) = suggest(&from, &refs) {
@@ -819,8 +695,7 @@ impl Cx<'_> {
                 self.string(v, "from").map(|s| (s, span))
             }
             None => {
-                self.diags
-                    .error(key_span, format!("`{op}` needs `from: <stream name>`"));
+                self.diags.error(key_span, format!("`{op}` needs `from: <stream name>`"));
                 None
             }
         }
@@ -836,13 +711,7 @@ impl Cx<'_> {
         let Node::Map(entries) = &value.value else {
             let span = self.span_of(value);
             self.diags
-                .error(
-                    span,
-                    format!(
-                        "expected a mapping for `{what}`, found {}",
-                        value.value.kind()
-                    ),
-                )
+                .error(span, format!("expected a mapping for `{what}`, found {}", value.value.kind()))
                 .help(format!("`{what}` takes {}", list(allowed)));
             return None;
         };
@@ -852,9 +721,7 @@ impl Cx<'_> {
                 out.insert(k.value.clone(), v);
             } else {
                 let span = self.span_of(k);
-                let d = self
-                    .diags
-                    .error(span, format!("unknown field `{}` in `{what}`", k.value));
+                let d = self.diags.error(span, format!("unknown field `{}` in `{what}`", k.value));
                 match suggest(&k.value, allowed) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!("`{what}` takes {}", list(allowed))),
@@ -869,10 +736,7 @@ impl Cx<'_> {
             Node::Str(s) => Some(s.clone()),
             other => {
                 let span = self.span_of(v);
-                self.diags.error(
-                    span,
-                    format!("expected a string for `{what}`, found {}", other.kind()),
-                );
+                self.diags.error(span, format!("expected a string for `{what}`, found {}", other.kind()));
                 None
             }
         }
@@ -883,10 +747,7 @@ impl Cx<'_> {
             Node::Int(i) => Some(*i),
             other => {
                 let span = self.span_of(v);
-                self.diags.error(
-                    span,
-                    format!("expected an integer for `{what}`, found {}", other.kind()),
-                );
+                self.diags.error(span, format!("expected an integer for `{what}`, found {}", other.kind()));
                 None
             }
         }
@@ -896,20 +757,13 @@ impl Cx<'_> {
         let span = self.span_of(v);
         let result = match &v.value {
             Node::Str(s) => duration::parse_ms(s),
-            Node::Int(_) | Node::Float(_) => {
-                Err(format!("`{what}` needs a unit, such as `1s` or `500ms`"))
-            }
-            other => Err(format!(
-                "expected a duration such as `1s` for `{what}`, found {}",
-                other.kind()
-            )),
+            Node::Int(_) | Node::Float(_) => Err(format!("`{what}` needs a unit, such as `1s` or `500ms`")),
+            other => Err(format!("expected a duration such as `1s` for `{what}`, found {}", other.kind())),
         };
         match result {
             Ok(ms) => Some(ms),
             Err(msg) => {
-                self.diags
-                    .error(span, msg)
-                    .help("durations are written `500ms`, `1s`, `10 seconds` or `2 minutes`");
+                self.diags.error(span, msg).help("durations are written `500ms`, `1s`, `10 seconds` or `2 minutes`");
                 None
             }
         }
