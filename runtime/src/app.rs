@@ -1,0 +1,563 @@
+//! The app: declaring sources and outputs, starting them, and the batch loop that seals a
+//! micro-batch at every tick and runs the generated handler on it.
+
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::clock::{BatchClock, Control, ManualClock, StopMode, Wake};
+use crate::error::Error;
+use crate::sink::{OutputKind, OutputSpec, PrintTarget};
+use crate::source::{FileSource, ReplaySource, RunningSource, SocketSource, SourceKind, TextBatch};
+
+pub use crate::sink::BatchOutput;
+
+/// The id of a source, returned by [`AppBuilder`]'s source methods and used with
+/// [`BatchInput::text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SourceId(u32);
+
+/// The id of an output operator, returned by [`AppBuilder`]'s output methods and used with
+/// [`BatchOutput::emit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OutputId(u32);
+
+impl OutputId {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SourceSpec {
+    pub(crate) name: String,
+    pub(crate) kind: SourceKind,
+}
+
+/// Declares an app: its batch interval, sources and outputs (the "describe" phase; nothing runs
+/// until [`App::start`]).
+#[derive(Clone, Debug)]
+pub struct AppBuilder {
+    name: String,
+    interval: Duration,
+    sources: Vec<SourceSpec>,
+    outputs: Vec<OutputSpec>,
+}
+
+impl AppBuilder {
+    /// An app named `name` whose micro-batches are `batch_interval` long.
+    pub fn new(name: &str, batch_interval: Duration) -> Self {
+        AppBuilder { name: name.to_owned(), interval: batch_interval, sources: Vec::new(), outputs: Vec::new() }
+    }
+
+    fn source(&mut self, name: &str, kind: SourceKind) -> SourceId {
+        let id = SourceId(u32::try_from(self.sources.len()).expect("fewer than 2^32 sources"));
+        self.sources.push(SourceSpec { name: name.to_owned(), kind });
+        id
+    }
+
+    fn output(&mut self, name: &str, kind: OutputKind) -> OutputId {
+        let id = OutputId(u32::try_from(self.outputs.len()).expect("fewer than 2^32 outputs"));
+        self.outputs.push(OutputSpec { name: name.to_owned(), kind });
+        id
+    }
+
+    /// Spark's `socketTextStream(host, port)`: lines read by a TCP client from `host:port`.
+    ///
+    /// The client reconnects with backoff (100 ms doubling to 5 s) whenever the connection
+    /// cannot be made or ends; batches are empty meanwhile. Lines that are not valid UTF-8 are
+    /// skipped with a warning.
+    pub fn socket_text_stream(&mut self, name: &str, host: &str, port: u16) -> SourceId {
+        self.source(name, SourceKind::Socket { host: host.to_owned(), port })
+    }
+
+    /// Spark's `textFileStream(dir)`: the lines of files that appear in `dir` after the start.
+    ///
+    /// Names starting with `.` or `_` are ignored: write `.name.tmp`, then rename it to `name`.
+    /// Each file is read once, in the batch during which it appeared.
+    pub fn text_file_stream(&mut self, name: &str, dir: impl AsRef<Path>) -> SourceId {
+        self.source(name, SourceKind::TextFiles { dir: dir.as_ref().to_owned() })
+    }
+
+    /// Spark's `print(num)`: the first `num` records of every batch on standard output.
+    pub fn print(&mut self, name: &str, num: usize) -> OutputId {
+        self.output(name, OutputKind::Print { num })
+    }
+
+    /// Spark's `saveAsTextFiles(prefix, suffix)`: one directory per batch,
+    /// `{prefix}-{time_ms}[.{suffix}]`, holding `part-00000` and `_SUCCESS`.
+    pub fn save_as_text_files(&mut self, name: &str, prefix: &str, suffix: &str) -> OutputId {
+        self.output(name, OutputKind::SaveAsTextFiles { prefix: prefix.to_owned(), suffix: suffix.to_owned() })
+    }
+
+    /// The app that runs `handler` on every batch.
+    pub fn build<F>(self, handler: F) -> App<F>
+    where
+        F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
+    {
+        App {
+            spec: self,
+            handler,
+            replay: Vec::new(),
+            replay_all: None,
+            jsonl: None,
+            manual_clock: None,
+            print: None,
+            stop_on_signals: false,
+        }
+    }
+}
+
+/// What a batch handler reads: the batch time and each source's records.
+#[derive(Debug)]
+pub struct BatchInput {
+    time_ms: i64,
+    texts: Vec<TextBatch>,
+}
+
+impl BatchInput {
+    /// The records of source `id` in this batch.
+    #[inline]
+    pub fn text(&self, id: SourceId) -> &TextBatch {
+        &self.texts[id.0 as usize]
+    }
+
+    /// The batch time: the end of the interval the batch covers, in milliseconds since the
+    /// epoch (since the start, for a replay).
+    #[inline]
+    pub fn time_ms(&self) -> i64 {
+        self.time_ms
+    }
+}
+
+/// A declared app with its handler, ready to [`start`](Self::start).
+pub struct App<F> {
+    spec: AppBuilder,
+    handler: F,
+    replay: Vec<(String, PathBuf)>,
+    replay_all: Option<PathBuf>,
+    jsonl: Option<PathBuf>,
+    manual_clock: Option<ManualClock>,
+    print: Option<Box<dyn Write + Send>>,
+    /// Stop (after the batch in flight) on SIGINT/SIGTERM; set by `with_cli_args`.
+    pub(crate) stop_on_signals: bool,
+}
+
+impl<F> std::fmt::Debug for App<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+/// The handler type of [`App::placeholder`].
+pub type PlaceholderHandler = fn(&BatchInput, &mut BatchOutput) -> Result<(), Error>;
+
+impl App<PlaceholderHandler> {
+    /// An app with no source, no output and a handler that does nothing.
+    ///
+    /// The `stream!` macro expands to this after its `compile_error!`s when the program has
+    /// errors, so that the surrounding user code (`app.start()?`, `app.run_main()`) still
+    /// type-checks and rustc reports only the real errors. It is never meant to run.
+    #[doc(hidden)]
+    pub fn placeholder() -> Self {
+        fn nothing(_: &BatchInput, _: &mut BatchOutput) -> Result<(), Error> {
+            Ok(())
+        }
+        AppBuilder::new("placeholder", Duration::from_secs(1)).build(nothing as PlaceholderHandler)
+    }
+}
+
+/// State shared by the batch loop and its handles.
+struct Shared {
+    control: Arc<Control>,
+    completed: AtomicU64,
+}
+
+impl<F> App<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
+{
+    /// The app's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The names of the app's sources, in declaration order.
+    pub fn source_names(&self) -> impl Iterator<Item = &str> {
+        self.spec.sources.iter().map(|s| s.name.as_str())
+    }
+
+    pub(crate) fn describe_sources(&self) -> Vec<String> {
+        self.spec.sources.iter().map(|s| format!("`{}` ({})", s.name, s.kind.describe())).collect()
+    }
+
+    /// Replaces source `source_name`'s input by the files of `dir`: each regular file, in name
+    /// order, is the records of one batch. Batch `i` (from 0) gets time `(i + 1) * interval` ms,
+    /// batches run back to back, and the app stops by itself after the last file of the longest
+    /// replay directory. Every source must then be replayed (checked by [`start`](Self::start)).
+    pub fn with_replay(mut self, source_name: &str, dir: impl AsRef<Path>) -> Self {
+        self.replay.push((source_name.to_owned(), dir.as_ref().to_owned()));
+        self
+    }
+
+    /// [`with_replay`](Self::with_replay) for the app's only source (an app with several
+    /// sources fails to start).
+    pub fn with_replay_all(mut self, dir: impl AsRef<Path>) -> Self {
+        self.replay_all = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Also writes every output of every batch to `path` as JSON lines,
+    /// `{"output":NAME,"batch_time_ms":T,"records":[...]}`, flushed after each batch. The file
+    /// is truncated at start.
+    pub fn with_jsonl(mut self, path: impl AsRef<Path>) -> Self {
+        self.jsonl = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Drives batch times from `clock` instead of the system clock; the first batch is at the
+    /// next multiple of the interval after the clock's time at start.
+    pub fn with_manual_clock(mut self, clock: ManualClock) -> Self {
+        self.manual_clock = Some(clock);
+        self
+    }
+
+    /// Sends `print` output to `w` instead of standard output (for tests and embedding).
+    pub fn with_print_writer(mut self, w: impl Write + Send + 'static) -> Self {
+        self.print = Some(Box::new(w));
+        self
+    }
+
+    /// Which replay directory each source gets, or `None` when nothing is replayed.
+    fn replay_plan(&self) -> Result<Option<Vec<PathBuf>>, Error> {
+        let sources = &self.spec.sources;
+        if let Some(dir) = &self.replay_all {
+            if sources.len() != 1 {
+                let names: Vec<String> = sources.iter().map(|s| format!("`{}`", s.name)).collect();
+                return Err(Error::Config(format!(
+                    "replaying one directory needs an app with exactly one source, but `{}` has {}{}{}\nhelp: replay each source with `--replay NAME=DIR`",
+                    self.spec.name,
+                    sources.len(),
+                    if names.is_empty() { "" } else { ": " },
+                    names.join(", ")
+                )));
+            }
+            if !self.replay.is_empty() {
+                return Err(Error::Config(
+                    "replay was given both for all sources and per source; give one or the other".to_owned(),
+                ));
+            }
+            return Ok(Some(vec![dir.clone()]));
+        }
+        if self.replay.is_empty() {
+            return Ok(None);
+        }
+        let mut plan: Vec<Option<PathBuf>> = vec![None; sources.len()];
+        for (name, dir) in &self.replay {
+            let Some(i) = sources.iter().position(|s| &s.name == name) else {
+                let names: Vec<String> = sources.iter().map(|s| format!("`{}`", s.name)).collect();
+                return Err(Error::Config(format!(
+                    "replay given for `{name}`, but the app has no source of that name (sources: {})",
+                    names.join(", ")
+                )));
+            };
+            if plan[i].is_some() {
+                return Err(Error::Config(format!("replay given twice for source `{name}`")));
+            }
+            plan[i] = Some(dir.clone());
+        }
+        plan.into_iter()
+            .zip(sources)
+            .map(|(dir, s)| {
+                dir.ok_or_else(|| {
+                    Error::Config(format!(
+                        "source `{}` has no replay input; when replaying, every source must be replayed\nhelp: add `--replay {}=DIR`",
+                        s.name, s.name
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// Starts the sources and the batch loop.
+    ///
+    /// Fails if the configuration cannot run (a zero interval, duplicate source names, replay
+    /// for some sources only, a missing replay or source directory, an unwritable jsonl file).
+    pub fn start(self) -> Result<StreamingHandle, Error> {
+        let interval_ms = i64::try_from(self.spec.interval.as_millis()).unwrap_or(i64::MAX);
+        if interval_ms <= 0 {
+            return Err(Error::Config(format!(
+                "the batch interval of `{}` must be at least 1 ms, found {:?}",
+                self.spec.name, self.spec.interval
+            )));
+        }
+        for (i, s) in self.spec.sources.iter().enumerate() {
+            if self.spec.sources[..i].iter().any(|t| t.name == s.name) {
+                return Err(Error::Config(format!("two sources are named `{}`; source names must be unique", s.name)));
+            }
+        }
+        let plan = self.replay_plan()?;
+        let mut running = Vec::with_capacity(self.spec.sources.len());
+        let mut replay_batches = None;
+        match plan {
+            Some(dirs) => {
+                let mut longest = 0;
+                for dir in dirs {
+                    let r = ReplaySource::open(&dir)?;
+                    longest = longest.max(r.len());
+                    running.push(RunningSource::Replay(r));
+                }
+                replay_batches = Some(longest);
+            }
+            None => {
+                for s in &self.spec.sources {
+                    // Take the file source's snapshot now, before start returns, so that a file
+                    // written right after start counts as new.
+                    if let SourceKind::TextFiles { dir } = &s.kind {
+                        running.push(RunningSource::Files(FileSource::start(&s.name, dir)?));
+                    }
+                }
+            }
+        }
+        let output = BatchOutput::new(
+            self.spec.outputs.clone(),
+            match self.print {
+                Some(w) => PrintTarget::Writer(w),
+                None => PrintTarget::Stdout,
+            },
+            self.jsonl.as_deref(),
+        )?;
+        // Sockets last: nothing can fail after a thread is running.
+        if replay_batches.is_none() {
+            let mut files = running.drain(..);
+            let mut all = Vec::with_capacity(self.spec.sources.len());
+            for s in &self.spec.sources {
+                match &s.kind {
+                    SourceKind::TextFiles { .. } => all.push(files.next().expect("one per spec")),
+                    SourceKind::Socket { host, port } => {
+                        all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port)?))
+                    }
+                }
+            }
+            drop(files);
+            running = all;
+        }
+        let clock = match (&replay_batches, &self.manual_clock) {
+            (Some(_), _) => BatchClock::Replay,
+            (None, Some(c)) => BatchClock::Manual(c.clone()),
+            (None, None) => BatchClock::System,
+        };
+        let manual = match &clock {
+            BatchClock::Manual(c) => Some(c.clone()),
+            _ => None,
+        };
+        let shared = Arc::new(Shared { control: Control::new(manual), completed: AtomicU64::new(0) });
+        // The first batch time is fixed here, not in the loop thread: the clock may move as soon
+        // as start returns (a test advancing a manual clock), and that must already count.
+        let first_batch_ms = clock.first_batch_time(interval_ms);
+        let mut batch_loop = BatchLoop {
+            first_batch_ms,
+            name: self.spec.name.clone(),
+            handler: self.handler,
+            sources: running,
+            output,
+            clock,
+            interval_ms,
+            replay_batches,
+            shared: Arc::clone(&shared),
+            log: std::env::var_os("STREAMC_LOG").is_some(),
+        };
+        let thread_name = format!("streamc-batches-{}", self.spec.name);
+        let thread = std::thread::Builder::new()
+            .name(thread_name.clone())
+            .spawn(move || {
+                let r = batch_loop.run();
+                for s in &mut batch_loop.sources {
+                    s.shut_down();
+                }
+                batch_loop.shared.control.set_finished();
+                r
+            })
+            .map_err(|source| Error::Thread { name: thread_name, source })?;
+        let handle = StreamingHandle { shared, thread: Some(thread), result: None };
+        if self.stop_on_signals {
+            crate::cli::stop_on_signals(handle.stop_handle());
+        }
+        Ok(handle)
+    }
+}
+
+/// The running batch loop: one thread, one batch at a time, in time order.
+struct BatchLoop<F> {
+    first_batch_ms: i64,
+    name: String,
+    handler: F,
+    sources: Vec<RunningSource>,
+    output: BatchOutput,
+    clock: BatchClock,
+    interval_ms: i64,
+    replay_batches: Option<usize>,
+    shared: Arc<Shared>,
+    log: bool,
+}
+
+impl<F> BatchLoop<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error>,
+{
+    fn run(&mut self) -> Result<(), Error> {
+        let mut input = BatchInput { time_ms: 0, texts: vec![TextBatch::new(); self.sources.len()] };
+        let mut t = self.first_batch_ms;
+        let mut index = 0usize;
+        let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
+        let result = loop {
+            if self.replay_batches.is_some_and(|n| index >= n) {
+                break Ok(());
+            }
+            let last = match self.clock.wait_until(t, &self.shared.control) {
+                Wake::Reached => false,
+                Wake::Stop(StopMode::Graceful) => true,
+                Wake::Stop(StopMode::Immediate) => break Ok(()),
+            };
+            let started = Instant::now();
+            input.time_ms = t;
+            for (src, batch) in self.sources.iter_mut().zip(&mut input.texts) {
+                src.fill(batch, t)?;
+            }
+            let records: usize = input.texts.iter().map(TextBatch::len_lines).sum();
+            self.output.begin_batch(t);
+            let handler = &mut self.handler;
+            let output = &mut self.output;
+            match catch_unwind(AssertUnwindSafe(|| handler(&input, output))) {
+                Ok(r) => r?,
+                Err(payload) => {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a non-string panic payload".to_owned());
+                    break Err(Error::Panic { batch_time_ms: t, message });
+                }
+            }
+            self.output.end_batch()?;
+            let busy = started.elapsed();
+            total_records += records as u64;
+            total_busy += busy;
+            if self.log {
+                eprintln!(
+                    "streamc: `{}` batch {t} ms: {records} input records, {} output records, processed in {:.3} ms",
+                    self.name,
+                    self.output.emitted(),
+                    busy.as_secs_f64() * 1e3
+                );
+            }
+            self.shared.completed.fetch_add(1, Ordering::SeqCst);
+            if last {
+                break Ok(());
+            }
+            t += self.interval_ms;
+            index += 1;
+        };
+        if self.log {
+            eprintln!(
+                "streamc: `{}` ran {} batches, {total_records} input records, busy {:.3} s",
+                self.name,
+                self.shared.completed.load(Ordering::SeqCst),
+                total_busy.as_secs_f64()
+            );
+        }
+        result
+    }
+}
+
+/// A running app. Dropping it stops the app (as [`stop`](Self::stop) with `graceful = false`)
+/// and waits for the batch in flight.
+pub struct StreamingHandle {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Result<(), Error>>>,
+    /// The loop's result once joined, until handed to the caller.
+    result: Option<Result<(), Error>>,
+}
+
+impl std::fmt::Debug for StreamingHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingHandle").field("completed_batches", &self.completed_batches()).finish_non_exhaustive()
+    }
+}
+
+impl StreamingHandle {
+    fn join(&mut self) -> Result<(), Error> {
+        if let Some(t) = self.thread.take() {
+            let r = t.join().unwrap_or_else(|_| {
+                // The loop catches handler panics; a panic here is in the runtime itself.
+                Err(Error::Config("the batch loop thread panicked; this is a bug in streamc".to_owned()))
+            });
+            self.result = Some(r);
+        }
+        self.result.take().unwrap_or(Ok(()))
+    }
+
+    /// Waits until the app stops (a replay ends, a stop is requested, or an error occurs) and
+    /// returns its error, if any.
+    pub fn await_termination(mut self) -> Result<(), Error> {
+        self.join()
+    }
+
+    /// Waits at most `d` for the app to stop; `Ok(true)` if it has stopped (an error it stopped
+    /// with is returned once).
+    pub fn await_termination_or_timeout(&mut self, d: Duration) -> Result<bool, Error> {
+        if self.thread.is_some() && !self.shared.control.wait_finished(Some(d)) {
+            return Ok(false);
+        }
+        self.join().map(|()| true)
+    }
+
+    /// Stops the app and waits for it. `graceful`: run one last batch with what was already
+    /// received, then stop; otherwise finish the batch in flight (if any) and stop.
+    pub fn stop(mut self, graceful: bool) -> Result<(), Error> {
+        self.shared.control.request_stop(if graceful { StopMode::Graceful } else { StopMode::Immediate });
+        self.join()
+    }
+
+    /// A handle that can request a stop from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle { control: Arc::clone(&self.shared.control) }
+    }
+
+    /// The number of batches completed so far.
+    pub fn completed_batches(&self) -> u64 {
+        self.shared.completed.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for StreamingHandle {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.shared.control.request_stop(StopMode::Immediate);
+            let _ = t.join();
+        }
+    }
+}
+
+/// Requests a stop of a running app from anywhere (a signal handler thread, another task).
+#[derive(Clone, Debug)]
+pub struct StopHandle {
+    control: Arc<Control>,
+}
+
+impl StopHandle {
+    /// Requests a stop after the batch in flight; does not wait.
+    pub fn stop(&self) {
+        self.control.request_stop(StopMode::Immediate);
+    }
+
+    /// Requests one last batch with what was already received, then a stop; does not wait.
+    pub fn stop_gracefully(&self) {
+        self.control.request_stop(StopMode::Graceful);
+    }
+}

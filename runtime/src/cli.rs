@@ -1,0 +1,238 @@
+//! The command line of generated binaries: [`App::run_main`] is their whole `main`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::app::{App, BatchInput, BatchOutput};
+use crate::error::Error;
+
+/// What the command line asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--replay DIR`: replay the app's only source.
+    pub replay_all: Option<PathBuf>,
+    /// `--replay NAME=DIR`, repeatable.
+    pub replay: Vec<(String, PathBuf)>,
+    /// `--jsonl PATH`.
+    pub jsonl: Option<PathBuf>,
+    /// `--help`.
+    pub help: bool,
+}
+
+/// Parses the arguments after the program name. `sources` are the app's source names: a
+/// `--replay` value `NAME=DIR` whose `NAME` is one of them is per source, anything else is a
+/// directory for all sources (so a directory whose name contains `=` still works).
+pub fn parse_args<I>(args: I, sources: &[&str]) -> Result<Options, Error>
+where
+    I: IntoIterator<Item = String>,
+{
+    let mut o = Options::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |flag: &str| {
+            inline.clone().or_else(|| args.next()).ok_or_else(|| Error::Usage(format!("`{flag}` needs a value")))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => o.help = true,
+            "--replay" => {
+                let v = value("--replay")?;
+                match v.split_once('=') {
+                    Some((name, dir)) if sources.contains(&name) => {
+                        o.replay.push((name.to_owned(), PathBuf::from(dir)));
+                    }
+                    _ => {
+                        if o.replay_all.is_some() {
+                            return Err(Error::Usage("`--replay DIR` given twice".to_owned()));
+                        }
+                        o.replay_all = Some(PathBuf::from(v));
+                    }
+                }
+            }
+            "--jsonl" => {
+                if o.jsonl.is_some() {
+                    return Err(Error::Usage("`--jsonl` given twice".to_owned()));
+                }
+                o.jsonl = Some(PathBuf::from(value("--jsonl")?));
+            }
+            _ => return Err(Error::Usage(format!("unexpected argument `{arg}`"))),
+        }
+    }
+    Ok(o)
+}
+
+fn usage(program: &str, app: &str, sources: &[String]) -> String {
+    format!(
+        "Runs the streaming app `{app}`.\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH]\n\n\
+         options:\n  \
+         --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
+         --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
+         --jsonl PATH         also write every output of every batch to PATH as JSON lines\n  \
+         -h, --help           print this help\n\n\
+         sources: {}\n",
+        if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
+    )
+}
+
+/// Installs SIGINT/SIGTERM handlers that stop the app after the batch in flight (so
+/// `await_termination` returns `Ok` and the program exits 0); a second signal kills the process.
+pub(crate) fn stop_on_signals(stop: crate::app::StopHandle) {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let installed = signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&flag))
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&flag)));
+        if let Err(e) = installed {
+            eprintln!("warning: cannot install a handler for signal {sig}: {e}");
+        }
+    }
+    // A watcher thread, because a signal handler may only set a flag.
+    let spawned = std::thread::Builder::new().name("streamc-signals".to_owned()).spawn(move || {
+        while !flag.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        stop.stop();
+    });
+    if let Err(e) = spawned {
+        eprintln!("warning: cannot watch for signals: {e}");
+    }
+}
+
+impl<F> App<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
+{
+    /// Applies the process's command line (`--replay [NAME=]DIR`, `--jsonl PATH`, `--help`) to
+    /// this app, and makes SIGINT/SIGTERM stop it after the batch in flight. For programs that
+    /// call `start()` themselves; generated binaries use [`run_main`](Self::run_main).
+    pub fn with_cli_args(self) -> Result<Self, Error> {
+        let mut args = std::env::args();
+        let program = args.next().unwrap_or_else(|| self.name().to_owned());
+        let names: Vec<String> = self.source_names().map(str::to_owned).collect();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let opts = parse_args(args, &name_refs)?;
+        if opts.help {
+            print!("{}", usage(&program, self.name(), &self.describe_sources()));
+            std::process::exit(0);
+        }
+        let mut app = self.apply(opts);
+        app.stop_on_signals = true;
+        Ok(app)
+    }
+
+    fn apply(mut self, opts: Options) -> Self {
+        if let Some(dir) = opts.replay_all {
+            self = self.with_replay_all(dir);
+        }
+        for (name, dir) in opts.replay {
+            self = self.with_replay(&name, dir);
+        }
+        if let Some(p) = opts.jsonl {
+            self = self.with_jsonl(p);
+        }
+        self
+    }
+
+    /// The whole `main` of a generated binary: parses `--replay`, `--jsonl` and `--help`, runs
+    /// the app until it ends or SIGINT/SIGTERM arrives (the batch in flight is finished, exit
+    /// 0; a second signal kills the process), and reports errors as `error: ...` on stderr with
+    /// exit code 1 (2 for a malformed command line).
+    pub fn run_main(self) -> ExitCode {
+        self.run_main_with_args(std::env::args())
+    }
+
+    /// [`run_main`](Self::run_main) with the given command line (program name first) instead of
+    /// the process's.
+    pub fn run_main_with_args<I>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = String>,
+    {
+        let mut args = args.into_iter();
+        let program = args.next().unwrap_or_else(|| self.name().to_owned());
+        let names: Vec<String> = self.source_names().map(str::to_owned).collect();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let opts = match parse_args(args, &name_refs) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: {e}\nhelp: run `{program} --help` for usage");
+                return ExitCode::from(2);
+            }
+        };
+        if opts.help {
+            print!("{}", usage(&program, self.name(), &self.describe_sources()));
+            return ExitCode::SUCCESS;
+        }
+        match self.run_with(opts) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
+            }
+        }
+    }
+
+    fn run_with(self, opts: Options) -> Result<(), Error> {
+        let app = self.apply(opts);
+        let stop = Arc::new(AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // The first signal sets the flag; a second one, with the flag already set, exits at
+            // once (for a batch that never finishes).
+            let installed = signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop))
+                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)));
+            if let Err(e) = installed {
+                eprintln!("warning: cannot install a handler for signal {sig}: {e}");
+            }
+        }
+        let mut handle = app.start()?;
+        loop {
+            if handle.await_termination_or_timeout(Duration::from_millis(100))? {
+                return Ok(());
+            }
+            if stop.load(Ordering::SeqCst) {
+                return handle.stop(false);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, Error> {
+        parse_args(args.iter().map(|s| s.to_string()), &["lines", "files"])
+    }
+
+    #[test]
+    fn replay_forms() {
+        let o = parse(&["--replay", "in", "--jsonl=out.jsonl"]).unwrap();
+        assert_eq!(o.replay_all, Some(PathBuf::from("in")));
+        assert_eq!(o.jsonl, Some(PathBuf::from("out.jsonl")));
+        let o = parse(&["--replay", "lines=a", "--replay=files=b"]).unwrap();
+        assert_eq!(o.replay, [("lines".to_owned(), PathBuf::from("a")), ("files".to_owned(), PathBuf::from("b"))]);
+        // Not a source name: a directory that happens to contain `=`.
+        let o = parse(&["--replay", "x=y"]).unwrap();
+        assert_eq!(o.replay_all, Some(PathBuf::from("x=y")));
+        assert!(parse(&["-h"]).unwrap().help);
+    }
+
+    #[test]
+    fn usage_errors() {
+        for (args, msg) in [
+            (&["--replay"][..], "`--replay` needs a value"),
+            (&["--frob"][..], "unexpected argument `--frob`"),
+            (&["--jsonl", "a", "--jsonl", "b"][..], "`--jsonl` given twice"),
+        ] {
+            match parse(args) {
+                Err(Error::Usage(m)) => assert_eq!(m, msg),
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Type witnesses for the operators of generated stage code: they give user closures the
+//! signatures rustc needs to infer their argument types, and name the operator in trait errors.
+//!
+//! Generated code does not build iterator chains; it writes plain nested loops and calls each
+//! user closure directly (so that fused stages are as fast as hand-written loops). Without an
+//! iterator adaptor around it, a closure such as `|word| (word, 1)` has nothing that tells rustc
+//! what `word` is. A [`Ty<T>`] is a zero-sized value standing for "the element type of this
+//! stream"; passing it to [`map`] together with the closure gives the closure its expected
+//! signature `FnMut(T) -> R`, exactly as `Iterator::map` does, and returns the closure unchanged
+//! plus the witness of the output type for the next operator.
+//!
+//! ```
+//! use streamc_runtime::{ops, TextBatch};
+//!
+//! let batch = TextBatch::from_lines(["a b", "b"]);
+//! let ty = batch.ty();
+//! let (mut words, ty) = ops::flat_map(ty, |line| line.split(' '));
+//! let (mut pair, ty) = ops::map(ty, |w| (w, 1i64));
+//! let (mut add, _) = ops::reduce_by_key(ty, |a, b| a + b);
+//! let mut counts = ops::keyed_reduce(ty);
+//! for line in batch.lines() {
+//!     for w in words(line) {
+//!         let (k, v) = ops::into_pair_reduce_by_key(pair(w));
+//!         counts.merge(k, v, &mut add);
+//!     }
+//! }
+//! assert_eq!(counts.into_vec(), vec![("a", 1), ("b", 2)]);
+//! ```
+
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+use crate::fmt::Record;
+use crate::state::KeyedReduce;
+
+/// A zero-sized witness of a stream's element type `T`.
+///
+/// `fn() -> T` makes the witness covariant, `Send`, `Sync` and free of drop obligations whatever
+/// `T` is, so a witness of `&'b str` never restricts where it can be moved.
+pub struct Ty<T>(PhantomData<fn() -> T>);
+
+// Manual impls: derives would demand `T: Clone`/`T: Copy`, but the witness holds no `T`.
+impl<T> Clone for Ty<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Ty<T> {}
+
+impl<T> std::fmt::Debug for Ty<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ty<{}>", std::any::type_name::<T>())
+    }
+}
+
+impl<T> Default for Ty<T> {
+    #[inline(always)]
+    fn default() -> Self {
+        Ty::new()
+    }
+}
+
+impl<T> Ty<T> {
+    /// The witness of `T`.
+    #[inline(always)]
+    pub const fn new() -> Self {
+        Ty(PhantomData)
+    }
+}
+
+/// `map`: the closure takes one element and returns one element.
+#[inline(always)]
+pub fn map<T, R, F: FnMut(T) -> R>(_: Ty<T>, f: F) -> (F, Ty<R>) {
+    (f, Ty::new())
+}
+
+/// `flat_map`: the closure takes one element and returns anything iterable; the stream's
+/// elements are then the iterator's items.
+#[inline(always)]
+pub fn flat_map<T, I: IntoIterator, F: FnMut(T) -> I>(_: Ty<T>, f: F) -> (F, Ty<I::Item>) {
+    (f, Ty::new())
+}
+
+/// `filter`: the closure looks at an element by reference and keeps it when it returns `true`.
+#[inline(always)]
+pub fn filter<T, F: FnMut(&T) -> bool>(_: Ty<T>, f: F) -> (F, Ty<T>) {
+    (f, Ty::new())
+}
+
+/// `reduce`: the closure combines two elements into one (all elements of a batch into one).
+#[inline(always)]
+pub fn reduce<T, F: FnMut(T, T) -> T>(_: Ty<T>, f: F) -> (F, Ty<T>) {
+    (f, Ty::new())
+}
+
+/// `count`: a batch becomes the single number of its elements, an `i64` as Spark's `Long`.
+#[inline(always)]
+pub fn count<T>(_: Ty<T>) -> Ty<i64> {
+    Ty::new()
+}
+
+/// An empty `Vec` of the stream's element type, to collect a batch into.
+#[inline(always)]
+pub fn vec<T>(_: Ty<T>) -> Vec<T> {
+    Vec::new()
+}
+
+/// The elements of a stream that reaches `reduce_by_key`: `(key, value)` pairs.
+///
+/// A trait rather than a plain tuple bound so that a stream of anything else gets an error
+/// naming the operator instead of a type mismatch deep in generated code.
+#[diagnostic::on_unimplemented(
+    message = "`reduce_by_key` needs a stream of `(key, value)` pairs, found `{Self}`",
+    label = "not a `(key, value)` pair",
+    note = "use `map` before `reduce_by_key` to turn each element into a `(key, value)` pair"
+)]
+pub trait ReduceByKeyPair {
+    /// The key. Its `Hash + Eq` bound is on the operator functions (as [`ReduceByKeyKey`]), not
+    /// here: a bound here would make rustc report a missing `Hash` without naming the operator.
+    type Key;
+    /// The value combined by the reduce function.
+    type Value;
+    /// Splits the element into key and value.
+    fn into_pair(self) -> (Self::Key, Self::Value);
+}
+
+impl<K, V> ReduceByKeyPair for (K, V) {
+    type Key = K;
+    type Value = V;
+    #[inline(always)]
+    fn into_pair(self) -> (K, V) {
+        self
+    }
+}
+
+/// The bound on the key of `reduce_by_key`, spelled as its own trait so that rustc's error for a
+/// key such as `f64` names the operator.
+#[diagnostic::on_unimplemented(
+    message = "the key type `{Self}` of `reduce_by_key` must implement `Hash` and `Eq`",
+    label = "this key cannot be grouped on",
+    note = "floating-point numbers are neither `Hash` nor `Eq`; use an integer or a string key"
+)]
+pub trait ReduceByKeyKey: Hash + Eq {}
+
+impl<T: Hash + Eq + ?Sized> ReduceByKeyKey for T {}
+
+/// The `(key, value)` pair type of a `reduce_by_key` input `P`.
+pub type KeyValue<P> = (<P as ReduceByKeyPair>::Key, <P as ReduceByKeyPair>::Value);
+
+/// `reduce_by_key`: the closure combines two values of the same key.
+#[inline(always)]
+pub fn reduce_by_key<P, F>(_: Ty<P>, f: F) -> (F, Ty<KeyValue<P>>)
+where
+    P: ReduceByKeyPair,
+    P::Key: ReduceByKeyKey,
+    F: FnMut(P::Value, P::Value) -> P::Value,
+{
+    (f, Ty::new())
+}
+
+/// The per-batch table of a `reduce_by_key`, typed from the witness of its input pairs.
+#[inline(always)]
+pub fn keyed_reduce<P>(_: Ty<P>) -> KeyedReduce<P::Key, P::Value>
+where
+    P: ReduceByKeyPair,
+    P::Key: ReduceByKeyKey,
+{
+    KeyedReduce::new()
+}
+
+/// Splits an element entering `reduce_by_key` into key and value (the error for a non-pair
+/// names the operator, see [`ReduceByKeyPair`]).
+#[inline(always)]
+pub fn into_pair_reduce_by_key<P: ReduceByKeyPair>(p: P) -> (P::Key, P::Value) {
+    p.into_pair()
+}
+
+/// Asserts that the stream's elements can be written by an output operator.
+#[inline(always)]
+pub fn record<T: Record>(ty: Ty<T>) -> Ty<T> {
+    ty
+}
+
+/// The bound on a stream consumed by more than one operator: each consumer gets its own copy.
+#[diagnostic::on_unimplemented(
+    message = "stream elements of type `{Self}` must be `Clone` because the stream feeds more than one operator",
+    label = "consumed by more than one operator",
+    note = "derive or implement `Clone` for `{Self}`, or give each consumer its own stream"
+)]
+pub trait FanOut: Clone {}
+
+impl<T: Clone> FanOut for T {}
+
+/// Asserts that the stream's elements can be cloned for fan-out.
+#[inline(always)]
+pub fn cloneable<T: FanOut>(ty: Ty<T>) -> Ty<T> {
+    ty
+}

@@ -1,0 +1,8 @@
+use streamc_runtime::prelude::*;
+
+fn main() {
+    let _app = stream! {
+        let lines = socket_text_stream("localhost", 9999);
+        lines.print();
+    };
+}
