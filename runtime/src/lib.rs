@@ -63,8 +63,8 @@ pub fn Minutes(n: u64) -> Duration {
 
 /// Everything a streamc program usually needs, in one `use`.
 pub mod prelude {
+    pub use crate::split::java_split;
     #[cfg(feature = "macros")]
     pub use crate::stream;
-    pub use crate::split::java_split;
     pub use crate::{App, Error, ManualClock, Milliseconds, Minutes, Seconds, StreamingHandle};
 }

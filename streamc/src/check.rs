@@ -44,7 +44,7 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
             Func::Builtin(Builtin::PairWith(lit)) => Ty::Tuple(vec![input, literal_ty(lit)]),
             Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
             Func::Closure(c) => {
-                check_closure(plan, *c, op_name, 1, &[input.clone()], &input_name, diags);
+                check_closure(plan, *c, op_name, 1, std::slice::from_ref(&input), &input_name, diags);
                 closure_result(plan, *c, &input)
             }
         },
@@ -61,7 +61,7 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
             },
             Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
             Func::Closure(c) => {
-                check_closure(plan, *c, op_name, 1, &[input.clone()], &input_name, diags);
+                check_closure(plan, *c, op_name, 1, std::slice::from_ref(&input), &input_name, diags);
                 let closure = &plan.closures[c.0];
                 match &closure.body_type {
                     Some(crate::ir::BodyShape::SplitOf(0)) => {
@@ -97,7 +97,12 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
                             format!("`reduce_by_key` needs a stream of `(key, value)` pairs, found `{other}`"),
                         )
                         .label(format!("stream `{input_name}` has elements of type `{other}`"))
-                        .help("map each element to a pair first, e.g. `map: { pair_with: 1 }` or `.map(|w| (w, 1))`");
+                        .help(match plan.frontend {
+                            crate::ir::Frontend::Yaml => {
+                                "map each element to a pair first, e.g. `map: { pair_with: 1 }`"
+                            }
+                            crate::ir::Frontend::Macro => "map each element to a pair first, e.g. `.map(|w| (w, 1))`",
+                        });
                     (Ty::Unknown, Ty::Unknown)
                 }
             };

@@ -6,8 +6,8 @@
 use crate::ir::{Builtin, Func, Literal, Op, OutputKind, Plan, StreamId};
 use crate::physical::Physical;
 use crate::span::SpanTable;
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
+use quote::quote;
 
 struct Names {
     base: Vec<String>,
@@ -93,31 +93,30 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             }
             Op::Map(func) => {
                 let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::map(#in_ty, #c);));
+                binds.extend(bind_fn("map", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
             }
             Op::FlatMap(func) => {
                 let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::flat_map(#in_ty, #c);));
+                binds.extend(bind_fn("flat_map", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
             }
             Op::Filter(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::filter(#in_ty, #c);));
+                binds.extend(bind_fn("filter", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
             }
             Op::Reduce(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(quote_spanned!(span=> let (mut #f, #ty) = #rt::ops::reduce(#in_ty, #c);));
+                binds.extend(bind_fn("reduce", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
                 binds.extend(quote!(let mut #st = ::core::option::Option::None;));
             }
             Op::Count => {
-                binds.extend(quote_spanned!(span=> let #ty = #rt::ops::count(#in_ty);));
+                binds.extend(at(quote!(let #ty = #rt::ops::count(#in_ty);), span));
                 binds.extend(quote!(let mut #st: i64 = 0;));
             }
             Op::ReduceByKey(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(quote_spanned!(span=>
-                    let (mut #f, #ty) = #rt::ops::reduce_by_key(#in_ty, #c);
-                    let mut #st = #rt::ops::keyed_reduce(#in_ty);
-                ));
+                let in_ty = in_ty.as_ref().expect("operators have an input");
+                binds.extend(bind_fn("reduce_by_key", &f, &ty, in_ty, c, span));
+                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
             }
         }
         let op = &s.op;
@@ -127,7 +126,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         // Elements read more than once (several operators, or operators and outputs) are cloned.
         let readers = phys.consumers[i].len() + usize::from(!phys.outputs_of[i].is_empty());
         if readers > 1 && !op.is_source() && !phys.consumers[i].is_empty() {
-            binds.extend(quote_spanned!(spans.token_span(s.name_span)=> let _ = #rt::ops::cloneable(#ty);));
+            binds.extend(at(quote!(let _ = #rt::ops::cloneable(#ty);), spans.token_span(s.name_span)));
         }
     }
 
@@ -168,9 +167,9 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
     let mut emits = TokenStream::new();
     for (k, o) in plan.outputs.iter().enumerate() {
         let out = out_ident(k);
-        let v = names.ident("v", o.input);
         let span = spans.token_span(o.span);
-        emits.extend(quote_spanned!(span=> #output.emit(#out, &#v)?;));
+        let v = names.ident("v", o.input);
+        emits.extend(at(quote!(#output.emit(#out, &#v)?;), span));
     }
     let _ = &output;
     quote! {
@@ -189,6 +188,43 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             })
         }
     }
+}
+
+/// Moves every token of `tokens` to the user's `span` for error reporting, keeping each token's
+/// hygiene (`located_at`): rustc then reports a failed operator bound at the user's operator.
+fn at(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), at(g.stream(), span));
+                n.set_span(g.span().located_at(span));
+                TokenTree::Group(n)
+            }
+            TokenTree::Ident(mut i) => {
+                i.set_span(i.span().located_at(span));
+                TokenTree::Ident(i)
+            }
+            TokenTree::Punct(mut p) => {
+                p.set_span(p.span().located_at(span));
+                TokenTree::Punct(p)
+            }
+            TokenTree::Literal(mut l) => {
+                l.set_span(l.span().located_at(span));
+                TokenTree::Literal(l)
+            }
+        })
+        .collect()
+}
+
+/// `let (mut f, ty) = runtime::ops::OP(in_ty, closure);` located at the operator's span, with
+/// the closure's own tokens (and spans) untouched.
+fn bind_fn(op: &str, f: &Ident, ty: &Ident, in_ty: &Ident, closure: TokenStream, span: Span) -> TokenStream {
+    let rt = rt();
+    let op = Ident::new(op, span);
+    let head = at(quote!(let (mut #f, #ty) = #rt::ops::#op), span);
+    let arg = at(quote!(#in_ty,), span);
+    quote!(#head(#arg #closure);)
 }
 
 /// Code that hands `value`, an element of `c`'s input, to operator `c`.
@@ -279,7 +315,6 @@ fn literal(lit: &Literal) -> TokenStream {
 /// runtime's command line (`--replay`, `--jsonl`).
 pub fn main_file(plan: &Plan, phys: &Physical, spans: &SpanTable, spec_name: &str) -> String {
     let app = app_expr(plan, phys, spans);
-    let _ = format_ident!("unused");
     let file: TokenStream = quote! {
         #![allow(clippy::all, unused_mut, unused_variables)]
         fn main() -> ::std::process::ExitCode {

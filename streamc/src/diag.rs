@@ -98,9 +98,6 @@ pub fn to_compile_errors(diags: &Diagnostics, spans: &SpanTable) -> TokenStream 
     for d in &diags.list {
         let span = spans.token_span(d.span);
         let mut msg = d.message.clone();
-        if let Some(label) = &d.label {
-            msg.push_str(&format!("\n  {label}"));
-        }
         if let Some(help) = &d.help {
             msg.push_str(&format!("\n\nhelp: {help}"));
         }

@@ -6,6 +6,14 @@ use crate::span::SpanId;
 use crate::ty::Ty;
 use proc_macro2::TokenStream;
 
+/// Which front end a plan came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Frontend {
+    #[default]
+    Yaml,
+    Macro,
+}
+
 /// Index of a stream in [`Plan::streams`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StreamId(pub usize);
@@ -17,6 +25,8 @@ pub struct ClosureId(pub usize);
 /// A whole pipeline, as both front ends produce it.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// Which front end wrote the plan (help lines show that front end's syntax).
+    pub frontend: Frontend,
     /// The application name (YAML `app:`, or `app_name(..)` in `stream!`).
     pub name: String,
     /// Batch interval in milliseconds, with the span of its definition.

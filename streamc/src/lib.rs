@@ -21,13 +21,6 @@ use physical::Physical;
 use proc_macro2::TokenStream;
 use span::SpanTable;
 
-/// Which front end reads the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Frontend {
-    Yaml,
-    Macro,
-}
-
 /// The result of compiling one spec: the checked plan, its physical plan, and all diagnostics.
 #[derive(Debug)]
 pub struct Compilation {

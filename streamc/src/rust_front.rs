@@ -19,7 +19,7 @@ const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name"];
 
 /// Parses the body of a `stream!` invocation. Never fails: problems go to `diags`.
 pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
-    let mut plan = Plan { name: "stream".to_string(), ..Plan::default() };
+    let mut plan = Plan { name: "stream".to_string(), frontend: crate::ir::Frontend::Macro, ..Plan::default() };
     let stmts = match syn::Block::parse_within.parse2(tokens) {
         Ok(stmts) => stmts,
         Err(e) => {
@@ -35,7 +35,7 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
             _ => None,
         })
         .collect();
-    let mut cx = Cx { spans, diags, plan: &mut plan, names: HashMap::new(), later };
+    let mut cx = Cx { spans, diags, plan: &mut plan, names: HashMap::new(), later, poisoned: Vec::new() };
     let mut interval_seen = false;
     for stmt in &stmts {
         match stmt {
@@ -55,8 +55,11 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
                     continue;
                 };
                 let name_span = cx.span(local.pat.span());
-                if let Some(id) = cx.chain(&init.expr, Some((&name, name_span))) {
-                    cx.names.insert(name.clone(), id);
+                match cx.chain(&init.expr, Some((&name, name_span))) {
+                    Some(id) => {
+                        cx.names.insert(name.clone(), id);
+                    }
+                    None => cx.poisoned.push(name.clone()),
                 }
                 cx.later.retain(|n| n != &name);
             }
@@ -110,6 +113,8 @@ struct Cx<'a> {
     names: HashMap<String, StreamId>,
     /// Names bound by a `let` further down, for "used before it is defined".
     later: Vec<String>,
+    /// Names whose definition had an error already reported; uses are not reported again.
+    poisoned: Vec<String>,
 }
 
 impl Cx<'_> {
@@ -208,6 +213,9 @@ impl Cx<'_> {
                             .help(format!("use `{name}` itself"));
                     }
                     return Some(id);
+                }
+                if self.poisoned.contains(&name) {
+                    return None;
                 }
                 if self.later.contains(&name) {
                     self.diags

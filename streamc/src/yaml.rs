@@ -611,7 +611,7 @@ impl Cx<'_> {
                             let Some(f) = self.fields(value, "print", &["from", "num"]) else {
                                 continue;
                             };
-                            let from = self.from_field(&f, key_span, "print");
+                            let from = self.output_from(&f, key_span, "print");
                             let num = match f.get("num") {
                                 Some(n) => match self.int(n, "num") {
                                     Some(v) if v > 0 => v as usize,
@@ -631,7 +631,7 @@ impl Cx<'_> {
                         let Some(f) = self.fields(value, "save_as_text_files", &["from", "prefix", "suffix"]) else {
                             continue;
                         };
-                        let from = self.from_field(&f, key_span, "save_as_text_files");
+                        let from = self.output_from(&f, key_span, "save_as_text_files");
                         let prefix = match f.get("prefix") {
                             Some(p) => self.string(p, "prefix"),
                             None => {
@@ -683,7 +683,7 @@ impl Cx<'_> {
         }
     }
 
-    fn from_field(
+    fn output_from(
         &mut self,
         f: &HashMap<String, &Spanned<Node>>,
         key_span: SpanId,

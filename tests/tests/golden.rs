@@ -60,11 +60,7 @@ fn good_specs_check_clean() {
     for f in specs {
         let src = std::fs::read_to_string(&f).expect("read spec");
         let c = streamc::compile_yaml(&src);
-        assert!(
-            c.diags.is_empty(),
-            "{}",
-            streamc::diag::render_text(&c.diags, &c.spans, &rel(&f), &src)
-        );
+        assert!(c.diags.is_empty(), "{}", streamc::diag::render_text(&c.diags, &c.spans, &rel(&f), &src));
     }
 }
 
