@@ -134,7 +134,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(j) = &jsonl {
                 cmd.arg("--jsonl").arg(j);
             }
+            // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its
+            // exit status is ours.
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::CommandExt;
+                let err = cmd.exec();
+                bail!("cannot run {}: {err}", exe.display());
+            }
+            #[cfg(not(unix))]
             let status = cmd.status().with_context(|| format!("cannot run {}", exe.display()))?;
+            #[cfg(not(unix))]
             Ok(match status.code() {
                 Some(0) => ExitCode::SUCCESS,
                 Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),

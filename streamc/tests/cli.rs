@@ -1,0 +1,360 @@
+//! End-to-end tests of the `streamc` command: check, build and run real specs — replayed, over a
+//! real TCP socket, and over a watched directory — and compare every batch with counts computed
+//! independently here and with Apache Spark's own outputs (`tests/data/spark`).
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A fresh scratch directory under the workspace's target directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("streamc-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn streamc() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
+    // One cache for every test: the runtime is compiled once, cargo's lock orders the builds.
+    cmd.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run streamc");
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        cmd,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Java's `String.split(" ")`, written independently of the runtime's.
+fn java_split(line: &str) -> Vec<String> {
+    if !line.contains(' ') {
+        return vec![line.to_string()];
+    }
+    let mut parts: Vec<String> = line.split(' ').map(str::to_string).collect();
+    while parts.last().is_some_and(String::is_empty) {
+        parts.pop();
+    }
+    parts
+}
+
+fn count_words(lines: &[&str]) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    for line in lines {
+        for w in java_split(line) {
+            *counts.entry(w).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Reads a jsonl file into (output, batch time, records as word → count) per line.
+fn read_counts(path: &Path) -> Vec<(String, i64, BTreeMap<String, i64>)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    text.lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("jsonl line");
+            let records = v["records"].as_array().expect("records");
+            let mut counts = BTreeMap::new();
+            for r in records {
+                let word = r[0].as_str().expect("word").to_string();
+                let n = r[1].as_i64().expect("count");
+                assert!(counts.insert(word.clone(), n).is_none(), "key `{word}` emitted twice in one batch");
+            }
+            (v["output"].as_str().expect("output").to_string(), v["batch_time_ms"].as_i64().expect("time"), counts)
+        })
+        .collect()
+}
+
+/// Writes one replay file per batch.
+fn replay_dir(name: &str, batches: &[Vec<String>]) -> PathBuf {
+    let dir = scratch(name);
+    for (i, lines) in batches.iter().enumerate() {
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(dir.join(format!("batch-{i:05}.txt")), text).expect("write batch");
+    }
+    dir
+}
+
+#[test]
+fn replayed_word_count_gives_the_independently_computed_counts() {
+    let out_dir = scratch("replay");
+    let jsonl = out_dir.join("out.jsonl");
+    let out = run_ok(
+        streamc().args(["run", "examples/word_count.yaml", "--replay", "examples/data/words", "--jsonl"]).arg(&jsonl),
+    );
+    let data = root().join("examples/data/words");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&data).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let got = read_counts(&jsonl);
+    assert_eq!(got.len(), files.len(), "one jsonl line per batch");
+    for (i, (f, (output, time, counts))) in files.iter().zip(&got).enumerate() {
+        let text = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(output, "word_counts");
+        assert_eq!(*time, 1000 * (i as i64 + 1), "batch {i} time");
+        assert_eq!(counts, &count_words(&lines), "batch {i} ({})", f.display());
+    }
+    // Spark's print format on stdout, for every batch, empty ones included.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let dashes = "-".repeat(43);
+    assert!(stdout.starts_with(&format!("{dashes}\nTime: 1000 ms\n{dashes}\n(the,2)\n")), "{stdout}");
+    assert!(stdout.contains(&format!("{dashes}\nTime: 3000 ms\n{dashes}\n\n")), "{stdout}");
+    assert_eq!(stdout.matches("Time: ").count(), files.len());
+}
+
+/// Spark's rows for one case of a golden file, per batch, as word → count.
+fn spark_rows(golden: &str, case: Option<&str>) -> Vec<BTreeMap<String, i64>> {
+    let text = std::fs::read_to_string(root().join("tests/data/spark").join(golden)).expect("golden");
+    let mut batches = Vec::new();
+    for l in text.lines() {
+        let v: Value = serde_json::from_str(l).expect("golden line");
+        if case.is_some_and(|c| v["case"] != c) {
+            continue;
+        }
+        assert_eq!(v["batch"].as_u64(), Some(batches.len() as u64));
+        let mut counts = BTreeMap::new();
+        for r in v["rows"].as_array().expect("rows") {
+            counts.insert(r["word"].as_str().unwrap().to_string(), r["count"].as_i64().unwrap());
+        }
+        batches.push(counts);
+    }
+    batches
+}
+
+fn spark_input(file: &str, total_batches: usize) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(root().join("tests/data/spark").join(file)).expect("input");
+    let v: Value = serde_json::from_str(&text).expect("input json");
+    let mut batches: Vec<Vec<String>> = v["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .map(|b| b.as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect())
+        .collect();
+    // The oracle runs trailing empty batches; replay the same number.
+    batches.resize(total_batches, Vec::new());
+    batches
+}
+
+fn assert_matches_spark(name: &str, input: &str, golden: &str, case: Option<&str>) {
+    let expected = spark_rows(golden, case);
+    let dir = replay_dir(&format!("{name}-in"), &spark_input(input, expected.len()));
+    let jsonl = scratch(&format!("{name}-out")).join("out.jsonl");
+    run_ok(streamc().args(["run", "examples/word_count.yaml", "--replay"]).arg(&dir).arg("--jsonl").arg(&jsonl));
+    let got: Vec<BTreeMap<String, i64>> = read_counts(&jsonl).into_iter().map(|(_, _, c)| c).collect();
+    assert_eq!(got, expected, "streamc vs Apache Spark, batch by batch");
+}
+
+#[test]
+fn word_count_matches_spark_reduce_by_key() {
+    assert_matches_spark("spark-rbk", "wordcount.json", "ds-scala.jsonl", Some("ds-reducebykey"));
+}
+
+#[test]
+fn word_count_matches_spark_on_split_edge_cases() {
+    assert_matches_spark("spark-split", "split-edge.json", "ds-split-edge-scala.jsonl", None);
+}
+
+#[test]
+fn yaml_and_macro_word_counts_give_identical_output() {
+    let dir = scratch("twins");
+    let yaml = dir.join("yaml.jsonl");
+    let rust = dir.join("macro.jsonl");
+    let yaml_out = run_ok(
+        streamc().args(["run", "examples/word_count.yaml", "--replay", "examples/data/words", "--jsonl"]).arg(&yaml),
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let macro_out = run_ok(
+        Command::new(cargo)
+            .current_dir(root())
+            .args(["run", "-q", "-p", "streamc-examples", "--bin", "network_word_count", "--"])
+            .args(["--replay", "examples/data/words", "--jsonl"])
+            .arg(&rust),
+    );
+    assert_eq!(std::fs::read_to_string(&yaml).unwrap(), std::fs::read_to_string(&rust).unwrap());
+    assert_eq!(yaml_out.stdout, macro_out.stdout);
+}
+
+fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends SIGINT (what Ctrl-C sends) and waits for a clean exit.
+fn interrupt(mut child: Child) -> Output {
+    let status = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill");
+    assert!(status.success());
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the app did not stop within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn jsonl_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+#[test]
+fn socket_word_count_over_tcp_with_pauses_across_batches() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let dir = scratch("socket");
+    let spec = dir.join("socket.yaml");
+    let template = std::fs::read_to_string(root().join("examples/word_count.yaml")).unwrap();
+    let text = template
+        .replace("batch_interval: 1s", "batch_interval: 300ms")
+        .replace("port: 9999", &format!("port: {port}"))
+        .replace("host: localhost", "host: 127.0.0.1");
+    std::fs::write(&spec, text).unwrap();
+    let jsonl = dir.join("out.jsonl");
+    let child = streamc()
+        .arg("run")
+        .arg(&spec)
+        .arg("--jsonl")
+        .arg(&jsonl)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The first run may compile the runtime: allow minutes for the connection.
+    listener.set_nonblocking(true).unwrap();
+    let mut conn = None;
+    wait_for("the app to connect", Duration::from_secs(600), || {
+        conn = listener.accept().ok().map(|(s, _)| s);
+        conn.is_some()
+    });
+    let mut conn = conn.unwrap();
+    conn.set_nonblocking(false).unwrap();
+    let groups: [&[&str]; 3] = [&["the cat sat", "the dog"], &["the cat ran"], &["dog dog owl", "a  b", "b "]];
+    for group in groups {
+        // One write per group, so a group lands in one batch.
+        let text: String = group.iter().map(|l| format!("{l}\n")).collect();
+        conn.write_all(text.as_bytes()).unwrap();
+        conn.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let before = jsonl_lines(&jsonl);
+    wait_for("two more batches", Duration::from_secs(10), || jsonl_lines(&jsonl) >= before + 2);
+    let out = interrupt(child);
+    assert!(out.status.success(), "exit status {}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let batches = read_counts(&jsonl);
+    // Every word sent is counted exactly once over all batches.
+    let mut total: BTreeMap<String, i64> = BTreeMap::new();
+    let mut non_empty = 0;
+    for (_, time, counts) in &batches {
+        assert_eq!(time % 300, 0, "batch times are multiples of the interval");
+        non_empty += usize::from(!counts.is_empty());
+        for (w, n) in counts {
+            *total.entry(w.clone()).or_insert(0) += n;
+        }
+    }
+    let all: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+    assert_eq!(total, count_words(&all));
+    assert!(non_empty >= 3, "the pauses put the groups into different batches: {batches:?}");
+    // Each group arrived within one batch interval, so a group's words are never split: the
+    // batch holding "sat" holds the whole first group.
+    let first = batches.iter().find(|(_, _, c)| c.contains_key("sat")).unwrap();
+    assert_eq!(first.2, count_words(groups[0]));
+}
+
+#[test]
+fn text_file_stream_reads_each_new_file_once() {
+    let dir = scratch("files");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("old.txt"), "old words are not read\n").unwrap();
+    let spec = dir.join("files.yaml");
+    let text = format!(
+        "app: files\nbatch_interval: 200ms\nstreams:\n  - name: lines\n    text_file_stream: {}\n  \
+         - name: words\n    flat_map: {{ split: \" \" }}\n  - name: pairs\n    map: {{ pair_with: 1 }}\n  \
+         - name: counts\n    reduce_by_key: sum\noutputs:\n  - print: counts\n",
+        input.display()
+    );
+    std::fs::write(&spec, text).unwrap();
+    let jsonl = dir.join("out.jsonl");
+    let child = streamc()
+        .arg("run")
+        .arg(&spec)
+        .arg("--jsonl")
+        .arg(&jsonl)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the first batch", Duration::from_secs(600), || jsonl_lines(&jsonl) >= 1);
+    // Written elsewhere, renamed in: the file is complete when it appears.
+    std::fs::write(input.join(".new.txt.tmp"), "the cat sat\nthe dog\n").unwrap();
+    std::fs::rename(input.join(".new.txt.tmp"), input.join("new.txt")).unwrap();
+    let seen = || read_counts(&jsonl).iter().any(|(_, _, c)| !c.is_empty());
+    wait_for("the new file's batch", Duration::from_secs(10), seen);
+    let n = jsonl_lines(&jsonl);
+    wait_for("two more batches", Duration::from_secs(10), || jsonl_lines(&jsonl) >= n + 2);
+    let out = interrupt(child);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let non_empty: Vec<_> = read_counts(&jsonl).into_iter().filter(|(_, _, c)| !c.is_empty()).collect();
+    assert_eq!(non_empty.len(), 1, "the new file is read once: {non_empty:?}");
+    assert_eq!(non_empty[0].2, count_words(&["the cat sat", "the dog"]));
+}
+
+#[test]
+fn check_reports_errors_with_locations_and_exit_code() {
+    let bad = streamc().args(["check", "tests/data/check/err/unknown_operator.yaml"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("--> tests/data/check/err/unknown_operator.yaml:8:5"), "{stderr}");
+    assert!(stderr.contains("did you mean `flat_map`?"), "{stderr}");
+    let good = run_ok(streamc().args(["check", "examples/word_count.yaml"]));
+    assert!(String::from_utf8_lossy(&good.stdout).starts_with("ok: "));
+    let missing = streamc().args(["check", "no/such/spec.yaml"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read spec `no/such/spec.yaml`"));
+}
+
+#[test]
+fn build_writes_a_standalone_crate_that_cargo_builds_and_runs() {
+    let dir = scratch("build");
+    let out = dir.join("wc");
+    run_ok(streamc().args(["build", "examples/word_count.yaml", "-o"]).arg(&out));
+    let main = std::fs::read_to_string(out.join("src/main.rs")).unwrap();
+    assert!(main.contains("fn main()"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_ok(
+        Command::new(&cargo)
+            .current_dir(&out)
+            .env("CARGO_TARGET_DIR", root().join("target").join("streamc-cache").join("target"))
+            .args(["run", "-q", "--release", "--", "--replay"])
+            .arg(root().join("examples/data/words")),
+    );
+}
