@@ -123,6 +123,8 @@ pub struct BatchOutput {
     /// Reused across emits so that formatting allocates only while batches grow.
     buf: String,
     emitted: u64,
+    /// Streams already written to the jsonl file in this batch.
+    jsonl_streams: Vec<String>,
 }
 
 impl std::fmt::Debug for BatchOutput {
@@ -141,7 +143,7 @@ impl BatchOutput {
                 Some((path.to_owned(), BufWriter::new(f)))
             }
         };
-        Ok(BatchOutput { outputs, time_ms: 0, print, jsonl, buf: String::new(), emitted: 0 })
+        Ok(BatchOutput { outputs, time_ms: 0, print, jsonl, buf: String::new(), emitted: 0, jsonl_streams: Vec::new() })
     }
 
     /// The time of the batch being output, in milliseconds since the epoch (or since the start
@@ -153,6 +155,7 @@ impl BatchOutput {
     pub(crate) fn begin_batch(&mut self, time_ms: i64) {
         self.time_ms = time_ms;
         self.emitted = 0;
+        self.jsonl_streams.clear();
     }
 
     /// Records emitted in the current batch, over all outputs.
@@ -197,7 +200,12 @@ impl BatchOutput {
                 write_text_files(&text_files_dir(prefix, suffix, self.time_ms), &self.buf)?;
             }
         }
-        if let Some((path, w)) = &mut self.jsonl {
+        // One jsonl line per stream and batch: a stream with several outputs (print and save)
+        // is written once, so a consumer of the contract never counts a record twice.
+        if let Some((path, w)) = &mut self.jsonl
+            && !self.jsonl_streams.contains(&spec.name)
+        {
+            self.jsonl_streams.push(spec.name.clone());
             self.buf.clear();
             self.buf.push_str("{\"output\":");
             json_string(&spec.name, &mut self.buf);

@@ -114,7 +114,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let target = cache.join("target");
             eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
             let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "--release", "--quiet", "--manifest-path"])
+                .args(["build", "--release", "--manifest-path"])
                 .arg(dir.join("Cargo.toml"))
                 .env("CARGO_TARGET_DIR", &target)
                 .status()
