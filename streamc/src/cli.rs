@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 
 #[derive(Parser)]
 #[command(name = "streamc", version, about = "Compile Spark-style streaming pipelines to native Rust")]
@@ -113,13 +113,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_crate(&dir, &name, &code)?;
             let target = cache.join("target");
             eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
-            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "--release", "--manifest-path"])
+            let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "--release", "--message-format=json", "--manifest-path"])
                 .arg(dir.join("Cargo.toml"))
                 .env("CARGO_TARGET_DIR", &target)
-                .status()
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .output()
                 .context("cannot start cargo (is the Rust toolchain installed?)")?;
-            if !status.success() {
+            if !output.status.success() {
+                report_rustc_errors(&spec, &code, &String::from_utf8_lossy(&output.stdout))?;
                 bail!(
                     "the generated crate for `{}` did not compile (see rustc's messages above; the crate is in {})",
                     spec.display(),
@@ -210,6 +213,15 @@ fn write_crate(dir: &Path, name: &str, code: &str) -> Result<()> {
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("src").join("main.rs"), code)?;
+    // Seed the crate's lock file with the workspace's, so the generated crate builds with the
+    // versions streamc was tested with, and without a registry lookup.
+    let lock = dir.join("Cargo.lock");
+    if !lock.exists()
+        && let Some(ws) = runtime.parent()
+        && ws.join("Cargo.lock").exists()
+    {
+        std::fs::copy(ws.join("Cargo.lock"), &lock).with_context(|| format!("cannot write {}", lock.display()))?;
+    }
     Ok(())
 }
 
@@ -219,4 +231,48 @@ fn write_if_changed(path: &Path, content: &str) -> Result<()> {
         return Ok(());
     }
     std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Shows rustc's errors from building a generated crate. An error inside a closure written in
+/// the spec is shown at the spec's line and column (with rustc's own rendering after it, as a
+/// note); anything else is shown as rustc rendered it.
+fn report_rustc_errors(spec: &Path, code: &str, cargo_json: &str) -> Result<()> {
+    let src = read_spec(spec)?;
+    let c = streamc::compile_yaml(&src);
+    let sites = streamc::codegen::closure_sites(&c.plan, code);
+    let path = spec.display().to_string();
+    for line in cargo_json.lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if msg["reason"] != "compiler-message" {
+            continue;
+        }
+        let m = &msg["message"];
+        if m["level"] != "error" {
+            continue;
+        }
+        let rendered = m["rendered"].as_str().unwrap_or_default();
+        let primary = m["spans"].as_array().and_then(|s| s.iter().find(|s| s["is_primary"] == true));
+        let site = primary.and_then(|p| {
+            let file = p["file_name"].as_str()?;
+            let line = p["line_start"].as_u64()? as usize;
+            file.ends_with("main.rs").then_some(())?;
+            sites.iter().find(|(range, _)| range.contains(&line)).map(|(_, span)| *span)
+        });
+        match site {
+            Some(span) => {
+                let mut diags = streamc::diag::Diagnostics::default();
+                let text = m["message"].as_str().unwrap_or("error in a closure");
+                diags
+                    .error(span, text.to_string())
+                    .help("rustc found this in the closure; its own message, on the generated code, follows");
+                let ours = streamc::diag::render_text(&diags, &c.spans, &path, &src);
+                // Drop the "could not compile" trailer: cargo prints its own.
+                let ours = ours.rsplit_once("error: could not compile").map_or(ours.as_str(), |(a, _)| a);
+                eprint!("{ours}");
+                eprintln!("{rendered}");
+            }
+            None => eprint!("{rendered}"),
+        }
+    }
+    Ok(())
 }

@@ -332,3 +332,31 @@ pub fn main_file(plan: &Plan, phys: &Physical, spans: &SpanTable, spec_name: &st
         Err(_) => format!("{header}\n{file}\n"),
     }
 }
+
+/// Where each user closure sits in a generated `main.rs`: the 1-based line range of the
+/// statement that binds it, and the closure's span in the spec. Lets the CLI report rustc's
+/// errors inside YAML closures at the YAML line.
+pub fn closure_sites(plan: &Plan, main_rs: &str) -> Vec<(std::ops::RangeInclusive<usize>, crate::span::SpanId)> {
+    let names = Names::new(plan);
+    let lines: Vec<&str> = main_rs.lines().collect();
+    let mut sites = Vec::new();
+    for (i, s) in plan.streams.iter().enumerate() {
+        let closure = match &s.op {
+            Op::Map(Func::Closure(c))
+            | Op::FlatMap(Func::Closure(c))
+            | Op::Filter(Func::Closure(c))
+            | Op::Reduce(Func::Closure(c))
+            | Op::ReduceByKey(Func::Closure(c)) => *c,
+            _ => continue,
+        };
+        let needle = format!("let (mut {}, ", names.ident("f", StreamId(i)));
+        let Some(start) = lines.iter().position(|l| l.trim_start().starts_with(&needle)) else { continue };
+        let indent = lines[start].len() - lines[start].trim_start().len();
+        // The statement ends at the first later line, at the same indentation, that ends with `;`.
+        let end = (start..lines.len())
+            .find(|&j| lines[j].ends_with(';') && lines[j].len() - lines[j].trim_start().len() == indent)
+            .unwrap_or(start);
+        sites.push((start + 1..=end + 1, plan.closures[closure.0].span));
+    }
+    sites
+}
