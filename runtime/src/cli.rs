@@ -178,26 +178,9 @@ where
     }
 
     fn run_with(self, opts: Options) -> Result<(), Error> {
-        let app = self.apply(opts);
-        let stop = Arc::new(AtomicBool::new(false));
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            // The first signal sets the flag; a second one, with the flag already set, exits at
-            // once (for a batch that never finishes).
-            let installed = signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop))
-                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)));
-            if let Err(e) = installed {
-                eprintln!("warning: cannot install a handler for signal {sig}: {e}");
-            }
-        }
-        let mut handle = app.start()?;
-        loop {
-            if handle.await_termination_or_timeout(Duration::from_millis(100))? {
-                return Ok(());
-            }
-            if stop.load(Ordering::SeqCst) {
-                return handle.stop(false);
-            }
-        }
+        let mut app = self.apply(opts);
+        app.stop_on_signals = true;
+        app.start()?.await_termination()
     }
 }
 

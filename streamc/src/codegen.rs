@@ -84,7 +84,8 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         let f = names.ident("f", id);
         let st = names.ident("state", id);
         let v = names.ident("v", id);
-        let in_ty = s.inputs.first().map(|x| names.ident("ty", *x));
+        // Sources have no input; their arm below does not use `in_ty`.
+        let in_ty = names.ident("ty", s.inputs.first().copied().unwrap_or(id));
         match &s.op {
             Op::SocketTextStream { .. } | Op::TextFileStream { .. } => {
                 let src = names.ident("src", id);
@@ -93,19 +94,19 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             }
             Op::Map(func) => {
                 let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(bind_fn("map", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
+                binds.extend(bind_fn("map", &f, &ty, &in_ty, c, span));
             }
             Op::FlatMap(func) => {
                 let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(bind_fn("flat_map", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
+                binds.extend(bind_fn("flat_map", &f, &ty, &in_ty, c, span));
             }
             Op::Filter(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(bind_fn("filter", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
+                binds.extend(bind_fn("filter", &f, &ty, &in_ty, c, span));
             }
             Op::Reduce(func) => {
                 let c = func_tokens(plan, func, None);
-                binds.extend(bind_fn("reduce", &f, &ty, in_ty.as_ref().expect("operators have an input"), c, span));
+                binds.extend(bind_fn("reduce", &f, &ty, &in_ty, c, span));
                 binds.extend(quote!(let mut #st = ::core::option::Option::None;));
             }
             Op::Count => {
@@ -113,9 +114,8 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
                 binds.extend(quote!(let mut #st: i64 = 0;));
             }
             Op::ReduceByKey(func) => {
-                let c = func_tokens(plan, func, None);
-                let in_ty = in_ty.as_ref().expect("operators have an input");
-                binds.extend(bind_fn("reduce_by_key", &f, &ty, in_ty, c, span));
+                let in_ty = &in_ty;
+                binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, c, span));
                 binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
             }
         }
