@@ -114,7 +114,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
                 binds.extend(quote!(let mut #st: i64 = 0;));
             }
             Op::ReduceByKey(func) => {
-                let in_ty = &in_ty;
+                let c = func_tokens(plan, func, None);
                 binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, c, span));
                 binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
             }
