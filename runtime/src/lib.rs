@@ -20,15 +20,20 @@
 //! ```
 
 pub mod app;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod fmt;
+pub mod join;
 pub mod ops;
+pub mod owned;
+pub mod persist;
 pub mod sink;
 pub mod source;
 pub mod split;
 pub mod state;
+pub mod window;
 
 use std::time::Duration;
 

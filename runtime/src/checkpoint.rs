@@ -1,0 +1,1 @@
+//! Checkpoints: state snapshots and the batch position, written atomically with a checksum.

@@ -1,0 +1,1 @@
+//! Per-batch key-value combinators: joins, cogroup, group_by_key.

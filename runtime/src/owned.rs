@@ -1,0 +1,1 @@
+//! Owned forms of stream elements, for state that outlives a batch (windows, stateful streams).
