@@ -4,22 +4,100 @@
 //! the generated bounds, which carry messages that name the operator.
 
 use crate::diag::Diagnostics;
-use crate::ir::{Builtin, Func, Literal, Op, OutputKind, Plan, StreamId};
+use crate::ir::{Builtin, Func, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
 use crate::ty::Ty;
 
-/// Runs every check and fills in [`crate::ir::Stream::ty`].
+/// Runs every check and fills in [`crate::ir::Stream::ty`] and [`crate::ir::Stream::slide_ms`].
 pub fn check(plan: &mut Plan, diags: &mut Diagnostics) {
+    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     for i in 0..plan.streams.len() {
         let ty = infer(plan, StreamId(i), diags);
         plan.streams[i].ty = ty;
+        plan.streams[i].slide_ms = check_slide(plan, StreamId(i), interval, diags);
     }
+    check_inputs(plan, diags);
+    check_checkpoint(plan, diags);
     check_outputs(plan, diags);
+}
+
+/// Spark's slide rules: a window's length and slide are multiples of its parent's slide (and the
+/// slide is at most the length); streams combined by `union`/`join`/`cogroup` slide together.
+fn check_slide(plan: &Plan, id: StreamId, interval: u64, diags: &mut Diagnostics) -> u64 {
+    let s = &plan.streams[id.0];
+    let parents: Vec<u64> = s.inputs.iter().map(|i| plan.streams[i.0].slide_ms).collect();
+    let Some(&parent) = parents.first() else { return interval };
+    if parents.iter().any(|p| *p != parent) {
+        let described: Vec<String> = s
+            .inputs
+            .iter()
+            .map(|i| format!("`{}` ({} ms)", plan.streams[i.0].name, plan.streams[i.0].slide_ms))
+            .collect();
+        diags
+            .error(s.op_span, format!("`{}` combines streams with different slide durations: {}", s.op.name(), described.join(", ")))
+            .help("window the streams with the same slide first (Spark: \"Some of the DStreams have different slide durations\")");
+    }
+    let (len_ms, slide_ms) = match &s.op {
+        Op::Window { len_ms, slide_ms } | Op::ReduceByKeyAndWindow { len_ms, slide_ms, .. } => (*len_ms, *slide_ms),
+        _ => return parent,
+    };
+    let slide = slide_ms.unwrap_or(parent);
+    let name = &s.name;
+    if len_ms % parent != 0 {
+        diags
+            .error(s.op_span, format!("the window duration of `{name}` ({len_ms} ms) must be multiple of the slide duration of parent DStream ({parent} ms)"))
+            .help(format!("use a window length that is a multiple of {parent} ms"));
+    }
+    if slide % parent != 0 {
+        diags
+            .error(s.op_span, format!("the slide duration of `{name}` ({slide} ms) must be multiple of the slide duration of parent DStream ({parent} ms)"))
+            .help(format!("use a slide that is a multiple of {parent} ms"));
+    }
+    if slide > len_ms {
+        diags
+            .error(s.op_span, format!("the slide of `{name}` ({slide} ms) is longer than its window ({len_ms} ms)"))
+            .help("a window must be at least as long as its slide, or batches would be skipped");
+    }
+    slide
 }
 
 fn input_ty(plan: &Plan, id: StreamId) -> (Ty, String) {
     match plan.streams[id.0].inputs.first() {
         Some(i) => (plan.streams[i.0].ty.clone(), plan.streams[i.0].name.clone()),
         None => (Ty::Unknown, String::new()),
+    }
+}
+
+/// The (key, value) types of a pair stream, or a diagnostic naming the operator.
+fn pair_parts(plan: &Plan, id: StreamId, input: &Ty, input_name: &str, diags: &mut Diagnostics) -> (Ty, Ty) {
+    let s = &plan.streams[id.0];
+    match input {
+        Ty::Tuple(parts) if parts.len() == 2 => (parts[0].clone(), parts[1].clone()),
+        Ty::Unknown => (Ty::Unknown, Ty::Unknown),
+        other => {
+            diags
+                .error(s.op_span, format!("`{}` needs a stream of `(key, value)` pairs, found `{other}`", s.op.name()))
+                .label(format!("stream `{input_name}` has elements of type `{other}`"))
+                .help(match plan.frontend {
+                    crate::ir::Frontend::Yaml => "map each element to a pair first, e.g. `map: { pair_with: 1 }`",
+                    crate::ir::Frontend::Macro => "map each element to a pair first, e.g. `.map(|w| (w, 1))`",
+                });
+            (Ty::Unknown, Ty::Unknown)
+        }
+    }
+}
+
+fn vec_of(t: &Ty) -> Ty {
+    Ty::Rust(format!("Vec<{t}>"))
+}
+
+fn option_of(t: &Ty) -> Ty {
+    Ty::Rust(format!("Option<{t}>"))
+}
+
+fn closure_ret(plan: &Plan, f: &Func) -> Ty {
+    match f {
+        Func::Closure(c) => plan.closures[c.0].ret_type.clone().unwrap_or(Ty::Unknown),
+        Func::Builtin(_) => Ty::Unknown,
     }
 }
 
@@ -42,6 +120,10 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
         }
         Op::Map(f) => match f {
             Func::Builtin(Builtin::PairWith(lit)) => Ty::Tuple(vec![input, literal_ty(lit)]),
+            Func::Builtin(Builtin::UnitOne) => Ty::Tuple(vec![Ty::Tuple(vec![]), Ty::Int("i64")]),
+            Func::Builtin(Builtin::UnitKey) => Ty::Tuple(vec![Ty::Tuple(vec![]), input]),
+            Func::Builtin(Builtin::PairOne) => Ty::Tuple(vec![input, Ty::Int("i64")]),
+            Func::Builtin(Builtin::Second) => pair_parts(plan, id, &input, &input_name, diags).1,
             Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
             Func::Closure(c) => {
                 check_closure(plan, *c, op_name, 1, std::slice::from_ref(&input), &input_name, diags);
@@ -81,38 +163,200 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
             }
             input
         }
+        Op::Repartition(_) => input,
+        Op::MapValues(f) | Op::FlatMapValues(f) => {
+            let (k, v) = pair_parts(plan, id, &input, &input_name, diags);
+            if let Func::Closure(c) = f {
+                check_closure(plan, *c, op_name, 1, std::slice::from_ref(&v), &input_name, diags);
+            }
+            let out = match (&s.op, f) {
+                (Op::MapValues(_), Func::Closure(c)) => closure_result(plan, *c, &v),
+                _ => Ty::Unknown,
+            };
+            Ty::Tuple(vec![k, out])
+        }
         Op::Reduce(f) => {
             check_reduce_fn(plan, f, op_name, &input, &input_name, diags);
             input
         }
         Op::Count => Ty::Int("i64"),
-        Op::ReduceByKey(f) => {
-            let (key, value) = match &input {
-                Ty::Tuple(parts) if parts.len() == 2 => (parts[0].clone(), parts[1].clone()),
-                Ty::Unknown => (Ty::Unknown, Ty::Unknown),
-                other => {
-                    diags
-                        .error(
-                            s.op_span,
-                            format!("`reduce_by_key` needs a stream of `(key, value)` pairs, found `{other}`"),
-                        )
-                        .label(format!("stream `{input_name}` has elements of type `{other}`"))
-                        .help(match plan.frontend {
-                            crate::ir::Frontend::Yaml => {
-                                "map each element to a pair first, e.g. `map: { pair_with: 1 }`"
-                            }
-                            crate::ir::Frontend::Macro => "map each element to a pair first, e.g. `.map(|w| (w, 1))`",
-                        });
-                    (Ty::Unknown, Ty::Unknown)
-                }
-            };
-            if key.is_known() && !key.hashable() {
-                diags
-                    .error(s.op_span, format!("the key type `{key}` of `reduce_by_key` cannot be hashed"))
-                    .help("floating-point numbers are not `Hash + Eq`; use an integer or a string key");
+        Op::CountByValue => {
+            if input.is_known() && !input.hashable() {
+                diags.error(s.op_span, format!("`count_by_value` needs elements that can be hashed, found `{input}`"));
             }
+            Ty::Tuple(vec![input, Ty::Int("i64")])
+        }
+        Op::ReduceByKey(f) => {
+            let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+            check_key(plan, id, &key, diags);
             check_reduce_fn(plan, f, op_name, &value, &input_name, diags);
             Ty::Tuple(vec![key, value])
+        }
+        Op::GroupByKey => {
+            let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+            check_key(plan, id, &key, diags);
+            Ty::Tuple(vec![key, vec_of(&value)])
+        }
+        Op::Union => {
+            for other in &s.inputs[1..] {
+                let o = &plan.streams[other.0];
+                if !o.ty.compatible(&input) {
+                    diags
+                        .error(s.op_span, format!("`union` of streams with different element types: `{input_name}` has `{input}`, `{}` has `{}`", o.name, o.ty))
+                        .help("map the streams to the same element type first");
+                }
+            }
+            input
+        }
+        Op::Join(_) | Op::Cogroup => {
+            let (k, v) = pair_parts(plan, id, &input, &input_name, diags);
+            let (other_ty, other_name) = match s.inputs.get(1) {
+                Some(o) => (plan.streams[o.0].ty.clone(), plan.streams[o.0].name.clone()),
+                None => (Ty::Unknown, String::new()),
+            };
+            let (k2, w) = pair_parts(plan, id, &other_ty, &other_name, diags);
+            if !k.compatible(&k2) {
+                diags
+                    .error(s.op_span, format!("`{op_name}` of streams whose key types differ: `{input_name}` has keys of type `{k}`, `{other_name}` has `{k2}`"))
+                    .help("map both streams to the same key type first");
+            }
+            check_key(plan, id, &k, diags);
+            Ty::Tuple(vec![
+                k,
+                match &s.op {
+                    Op::Join(JoinKind::Inner) => Ty::Tuple(vec![v, w]),
+                    Op::Join(JoinKind::LeftOuter) => Ty::Tuple(vec![v, option_of(&w)]),
+                    Op::Join(JoinKind::RightOuter) => Ty::Tuple(vec![option_of(&v), w]),
+                    Op::Join(JoinKind::FullOuter) => Ty::Tuple(vec![option_of(&v), option_of(&w)]),
+                    _ => Ty::Tuple(vec![vec_of(&v), vec_of(&w)]),
+                },
+            ])
+        }
+        Op::Transform(f) => {
+            if let Func::Closure(c) = f {
+                check_arity(plan, *c, op_name, 1, diags);
+            }
+            Ty::Unknown
+        }
+        Op::Window { .. } => input.owned(),
+        Op::ReduceByKeyAndWindow { func, inverse, filter, .. } => {
+            let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+            check_key(plan, id, &key, diags);
+            check_reduce_fn(plan, func, op_name, &value, &input_name, diags);
+            if let Some(inv) = inverse {
+                check_reduce_fn(plan, inv, "the inverse function", &value, &input_name, diags);
+            }
+            if let Some(Func::Closure(c)) = filter {
+                check_arity(plan, *c, "the filter function", 1, diags);
+            }
+            Ty::Tuple(vec![key, value]).owned()
+        }
+        Op::UpdateStateByKey(f) => {
+            let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+            check_key(plan, id, &key, diags);
+            let state = match f {
+                Func::Builtin(Builtin::RunningSum) => value,
+                Func::Closure(c) => {
+                    check_arity(plan, *c, op_name, 2, diags);
+                    match closure_ret(plan, f) {
+                        Ty::Rust(r) if r.starts_with("Option <") || r.starts_with("Option<") => Ty::Unknown,
+                        other => other,
+                    }
+                }
+                Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
+            };
+            Ty::Tuple(vec![key.owned(), state])
+        }
+        Op::MapWithState { func, .. } => {
+            let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+            check_key(plan, id, &key, diags);
+            match func {
+                Func::Builtin(Builtin::RunningSumMapped) => Ty::Tuple(vec![key.owned(), value]),
+                Func::Closure(c) => {
+                    let closure = &plan.closures[c.0];
+                    if let Some(n) = closure.arity
+                        && n != 3
+                    {
+                        diags
+                            .error(closure.span, format!("the function of `map_with_state` takes 3 arguments (key, value, state), found {n}"))
+                            .help("write `|key, value: Option<V>, state: &mut State<S>| ...` (Spark's `(K, Option[V], State[S]) => T`)");
+                    }
+                    closure_ret(plan, func)
+                }
+                Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
+            }
+        }
+        Op::StateSnapshots => match s.inputs.first().map(|i| &plan.streams[i.0].op) {
+            Some(Op::MapWithState { func, .. }) => match (func, &input) {
+                (Func::Builtin(Builtin::RunningSumMapped), Ty::Tuple(parts)) => Ty::Tuple(parts.clone()),
+                _ => Ty::Unknown,
+            },
+            _ => {
+                diags
+                    .error(s.op_span, format!("`state_snapshots` reads the state of a `map_with_state` stream, but `{input_name}` is not one"))
+                    .help("call `state_snapshots` on the stream that `map_with_state` returns");
+                Ty::Unknown
+            }
+        },
+    }
+}
+
+fn check_key(plan: &Plan, id: StreamId, key: &Ty, diags: &mut Diagnostics) {
+    let s = &plan.streams[id.0];
+    if key.is_known() && !key.hashable() {
+        diags
+            .error(s.op_span, format!("the key type `{key}` of `{}` cannot be hashed", s.op.name()))
+            .help("floating-point numbers are not `Hash + Eq`; use an integer or a string key");
+    }
+}
+
+/// Operators reading two streams need both; a front end always gives them, but a wrong plan is
+/// reported as a bug rather than generating broken code.
+fn check_inputs(plan: &Plan, diags: &mut Diagnostics) {
+    for s in &plan.streams {
+        let wanted = match &s.op {
+            Op::SocketTextStream { .. } | Op::TextFileStream { .. } => 0..=0,
+            Op::Union => 2..=usize::MAX,
+            Op::Join(_) | Op::Cogroup => 2..=2,
+            _ => 1..=1,
+        };
+        if !wanted.contains(&s.inputs.len()) {
+            diags.error(
+                s.op_span,
+                format!(
+                    "internal error in streamc: `{}` has {} inputs; this is a bug in streamc",
+                    s.op.name(),
+                    s.inputs.len()
+                ),
+            );
+        }
+    }
+}
+
+/// Stateful operators keep state across batches, which Spark saves in checkpoints: without a
+/// checkpoint directory Spark refuses to start, streamc refuses to compile.
+fn check_checkpoint(plan: &Plan, diags: &mut Diagnostics) {
+    if plan.checkpoint_dir.is_some() {
+        return;
+    }
+    let mut seen = Vec::new();
+    for s in &plan.streams {
+        if s.op.is_stateful() && !seen.contains(&s.op_span) {
+            seen.push(s.op_span);
+            diags
+                .error(
+                    s.op_span,
+                    format!(
+                        "`{}` keeps state across batches, but the checkpoint directory has not been set",
+                        s.op.name()
+                    ),
+                )
+                .help(match plan.frontend {
+                    crate::ir::Frontend::Yaml => "add `checkpoint: <dir>` to the spec (Spark: `ssc.checkpoint(dir)`)",
+                    crate::ir::Frontend::Macro => {
+                        "add `checkpoint(\"<dir>\");` to the pipeline (Spark: `ssc.checkpoint(dir)`)"
+                    }
+                });
         }
     }
 }
@@ -133,12 +377,12 @@ fn literal_ty(lit: &Literal) -> Ty {
 
 fn check_reduce_fn(plan: &Plan, f: &Func, op: &str, value: &Ty, input_name: &str, diags: &mut Diagnostics) {
     match f {
-        Func::Builtin(b @ (Builtin::Sum | Builtin::Min | Builtin::Max)) => {
+        Func::Builtin(b @ (Builtin::Sum | Builtin::Min | Builtin::Max | Builtin::Subtract)) => {
             let ok = match b {
-                Builtin::Sum => value.is_numeric() || !value.is_known(),
+                Builtin::Sum | Builtin::Subtract => value.is_numeric() || !value.is_known(),
                 _ => value.hashable() || value.is_numeric() || !value.is_known(),
             };
-            if !ok || matches!(value, Ty::Tuple(_)) && matches!(b, Builtin::Sum) {
+            if !ok || matches!(value, Ty::Tuple(_)) && matches!(b, Builtin::Sum | Builtin::Subtract) {
                 let span = plan.streams.iter().find(|s| s.name == input_name).map(|s| s.name_span).unwrap_or_default();
                 diags
                     .error(span, format!("`{op}: {}` needs numbers, found `{value}`", format!("{b:?}").to_lowercase()))
@@ -232,10 +476,26 @@ fn check_outputs(plan: &Plan, diags: &mut Diagnostics) {
             .help("add an output such as `print` (Spark: \"No output operations registered, so nothing to execute\")");
     }
     for o in &plan.outputs {
-        if let OutputKind::SaveAsTextFiles { prefix, .. } = &o.kind
-            && prefix.is_empty()
-        {
-            diags.error(o.span, "`save_as_text_files` needs a non-empty prefix");
+        match &o.kind {
+            OutputKind::SaveAsTextFiles { prefix, .. } if prefix.is_empty() => {
+                diags.error(o.span, "`save_as_text_files` needs a non-empty prefix");
+            }
+            OutputKind::ForeachBatch(c) => {
+                let closure = &plan.closures[c.0];
+                if let Some(n) = closure.arity
+                    && n != 2
+                {
+                    diags
+                        .error(
+                            closure.span,
+                            format!(
+                                "`foreach_batch` takes a closure of 2 arguments (batch time in ms, records), found {n}"
+                            ),
+                        )
+                        .help("write `|time_ms, records| ...`; `records` is a slice of the batch's elements");
+                }
+            }
+            _ => {}
         }
     }
 }

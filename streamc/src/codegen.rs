@@ -3,8 +3,9 @@
 //! batch through the runtime's type witnesses (`ops::map(ty, closure)`), which give rustc the
 //! closure's expected signature, then called inline in the loop.
 
-use crate::ir::{Builtin, Func, Literal, Op, OutputKind, Plan, StreamId};
+use crate::ir::{Builtin, Func, Initial, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
 use crate::physical::Physical;
+use crate::physical::is_element_fed;
 use crate::span::SpanTable;
 use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::quote;
@@ -40,6 +41,43 @@ fn rt() -> TokenStream {
     quote!(::streamc_runtime)
 }
 
+/// Whether stream `id` has a batch at the current time: always, or (windows and what follows
+/// them) when the batch time is a multiple of its slide.
+fn active(plan: &Plan, id: StreamId, input: &Ident) -> Option<TokenStream> {
+    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let slide = plan.streams[id.0].slide_ms;
+    (slide != 0 && slide != interval).then(|| {
+        let slide = slide as i64;
+        quote!(#input.is_multiple_of(#slide))
+    })
+}
+
+fn guarded(cond: Option<TokenStream>, body: TokenStream) -> TokenStream {
+    match cond {
+        Some(c) => quote!(if #c { #body }),
+        None => body,
+    }
+}
+
+/// The app's checkpoint interval: the smallest of its stateful streams' intervals (Spark's
+/// defaults: `map_with_state` 10 × slide; others the smallest multiple of the slide ≥ 10 s).
+pub fn checkpoint_interval_ms(plan: &Plan) -> u64 {
+    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    plan.streams
+        .iter()
+        .filter(|s| s.op.is_stateful() || matches!(s.op, Op::Window { .. } | Op::ReduceByKeyAndWindow { .. }))
+        .map(|s| stream_checkpoint_interval(s.slide_ms.max(1), &s.op))
+        .min()
+        .unwrap_or(interval.max(1))
+}
+
+fn stream_checkpoint_interval(slide: u64, op: &Op) -> u64 {
+    match op {
+        Op::MapWithState { .. } => 10 * slide,
+        _ => 10_000u64.div_ceil(slide) * slide,
+    }
+}
+
 /// The expression that builds the app: `AppBuilder` setup plus the per-batch closure.
 pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream {
     let rt = rt();
@@ -50,6 +88,10 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
     let app_name = &plan.name;
     let interval = plan.batch_interval_ms.map(|(ms, _)| ms).unwrap_or(1000);
     let mut setup = TokenStream::new();
+    if let Some((dir, _)) = &plan.checkpoint_dir {
+        let every = checkpoint_interval_ms(plan);
+        setup.extend(quote!(#b.checkpoint(#dir, #every);));
+    }
     for (i, s) in plan.streams.iter().enumerate() {
         let src = names.ident("src", StreamId(i));
         let name = &s.name;
@@ -72,11 +114,64 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             OutputKind::SaveAsTextFiles { prefix, suffix } => {
                 setup.extend(quote!(let #out = #b.save_as_text_files(#stream_name, #prefix, #suffix);))
             }
+            OutputKind::ForeachBatch(_) => {}
         }
     }
 
-    // Per batch: bind witnesses and closures, declare state and buffers.
+    // State that lives across batches: declared once, moved into the batch closure.
+    let mut persistent = Vec::new();
+    for (i, s) in plan.streams.iter().enumerate() {
+        let id = StreamId(i);
+        let p = names.ident("keep", id);
+        let decl = match &s.op {
+            Op::Window { len_ms, .. } => {
+                let len = *len_ms as i64;
+                quote!(let mut #p = #rt::window::Window::new(#len);)
+            }
+            Op::ReduceByKeyAndWindow { inverse: None, len_ms, .. } => {
+                let len = *len_ms as i64;
+                quote!(let mut #p = #rt::window::KeyedWindow::new(#len);)
+            }
+            Op::ReduceByKeyAndWindow { inverse: Some(_), len_ms, .. } => {
+                let (len, slide) = (*len_ms as i64, s.slide_ms as i64);
+                quote!(let mut #p = #rt::window::InvKeyedWindow::new(#len, #slide);)
+            }
+            Op::UpdateStateByKey(_) => quote!(let mut #p = #rt::state::UpdateState::new();),
+            Op::MapWithState { timeout_ms, initial, .. } => {
+                let timeout = match timeout_ms {
+                    Some(t) => {
+                        let t = *t as i64;
+                        quote!(::core::option::Option::Some(#t))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                let init = match initial {
+                    None => quote!(),
+                    Some(Initial::Expr(c)) => {
+                        let e = &plan.closures[c.0].tokens;
+                        quote!(.with_initial(::std::iter::IntoIterator::into_iter(#e).collect()))
+                    }
+                    Some(Initial::Pairs(pairs)) => {
+                        let items = pairs.iter().map(|(k, v)| {
+                            let (k, v) = (owned_literal(k), owned_literal(v));
+                            quote!((#k, #v))
+                        });
+                        quote!(.with_initial(::std::vec![#(#items),*]))
+                    }
+                };
+                quote!(let mut #p = #rt::state::MapWithState::new(#timeout) #init;)
+            }
+            _ => continue,
+        };
+        setup.extend(decl);
+        persistent.push((s.name.clone(), p));
+    }
+
+    // Per batch: restore state after a restart, bind witnesses and closures, declare buffers.
     let mut binds = TokenStream::new();
+    for (name, p) in &persistent {
+        binds.extend(quote!(#input.restore(#name, &mut #p)?;));
+    }
     for (i, s) in plan.streams.iter().enumerate() {
         let id = StreamId(i);
         let span = spans.token_span(s.op_span);
@@ -84,49 +179,133 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         let f = names.ident("f", id);
         let st = names.ident("state", id);
         let v = names.ident("v", id);
+        let keep = names.ident("keep", id);
         // Sources have no input; their arm below does not use `in_ty`.
         let in_ty = names.ident("ty", s.inputs.first().copied().unwrap_or(id));
+        let in_ty2 = names.ident("ty", s.inputs.get(1).copied().unwrap_or(id));
+        let in_stream_ty = s.inputs.first().map(|x| &plan.streams[x.0].ty);
+        let mut vec_decl = true;
         match &s.op {
             Op::SocketTextStream { .. } | Op::TextFileStream { .. } => {
                 let src = names.ident("src", id);
                 let t = names.ident("text", id);
                 binds.extend(quote!(let #t = #input.text(#src); let #ty = #t.ty();));
+                vec_decl = false;
             }
-            Op::Map(func) => {
-                let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(bind_fn("map", &f, &ty, &in_ty, c, span));
-            }
+            Op::Map(func) => binds.extend(bind_fn("map", &f, &ty, &in_ty, func_tokens(plan, func, in_stream_ty), span)),
             Op::FlatMap(func) => {
-                let c = func_tokens(plan, func, s.inputs.first().map(|x| &plan.streams[x.0].ty));
-                binds.extend(bind_fn("flat_map", &f, &ty, &in_ty, c, span));
+                binds.extend(bind_fn("flat_map", &f, &ty, &in_ty, func_tokens(plan, func, in_stream_ty), span))
             }
-            Op::Filter(func) => {
-                let c = func_tokens(plan, func, None);
-                binds.extend(bind_fn("filter", &f, &ty, &in_ty, c, span));
+            Op::Filter(func) => binds.extend(bind_fn("filter", &f, &ty, &in_ty, func_tokens(plan, func, None), span)),
+            Op::MapValues(func) => {
+                binds.extend(bind_fn("map_values", &f, &ty, &in_ty, func_tokens(plan, func, None), span))
             }
+            Op::FlatMapValues(func) => {
+                binds.extend(bind_fn("flat_map_values", &f, &ty, &in_ty, func_tokens(plan, func, None), span))
+            }
+            Op::Repartition(_) => binds.extend(quote!(let #ty = #in_ty;)),
             Op::Reduce(func) => {
-                let c = func_tokens(plan, func, None);
-                binds.extend(bind_fn("reduce", &f, &ty, &in_ty, c, span));
+                binds.extend(bind_fn("reduce", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
                 binds.extend(quote!(let mut #st = ::core::option::Option::None;));
+                vec_decl = false;
             }
             Op::Count => {
                 binds.extend(at(quote!(let #ty = #rt::ops::count(#in_ty);), span));
                 binds.extend(quote!(let mut #st: i64 = 0;));
+                vec_decl = false;
             }
             Op::ReduceByKey(func) => {
-                let c = func_tokens(plan, func, None);
-                binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, c, span));
+                binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
                 binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
+                vec_decl = false;
+            }
+            Op::CountByValue => {
+                binds.extend(at(quote!(let #ty = #rt::ops::count_by_value_ty(#in_ty);), span));
+                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#ty);), span));
+                vec_decl = false;
+            }
+            Op::GroupByKey => {
+                binds.extend(at(quote!(let #ty = #rt::ops::group_by_key_ty(#in_ty);), span));
+                binds.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
+                vec_decl = false;
+            }
+            Op::Union => binds.extend(quote!(let #ty = #in_ty;)),
+            Op::Join(kind) => {
+                let w = Ident::new(
+                    match kind {
+                        JoinKind::Inner => "join_ty",
+                        JoinKind::LeftOuter => "left_outer_join_ty",
+                        JoinKind::RightOuter => "right_outer_join_ty",
+                        JoinKind::FullOuter => "full_outer_join_ty",
+                    },
+                    span,
+                );
+                binds.extend(at(quote!(let #ty = #rt::ops::#w(#in_ty, #in_ty2);), span));
+                vec_decl = false;
+            }
+            Op::Cogroup => {
+                binds.extend(at(quote!(let #ty = #rt::ops::cogroup_ty(#in_ty, #in_ty2);), span));
+                vec_decl = false;
+            }
+            Op::Transform(func) => {
+                binds.extend(bind_fn("transform", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
+                vec_decl = false;
+            }
+            Op::Window { .. } => {
+                binds.extend(at(quote!(let #ty = #rt::ops::owned(#in_ty);), span));
+                vec_decl = false;
+            }
+            Op::ReduceByKeyAndWindow { func, inverse, filter, .. } => {
+                let pane = names.ident("pane_ty", id);
+                binds.extend(bind_fn("reduce_by_key", &f, &pane, &in_ty, func_tokens(plan, func, None), span));
+                binds.extend(at(quote!(let #ty = #rt::ops::owned(#pane);), span));
+                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
+                if let Some(inv) = inverse {
+                    let fi = names.ident("inverse", id);
+                    let unused = names.ident("unused", id);
+                    binds.extend(bind_fn("reduce_by_key", &fi, &unused, &in_ty, func_tokens(plan, inv, None), span));
+                }
+                let ff = names.ident("keep_if", id);
+                let unused = names.ident("unused_filter", id);
+                let c = match filter {
+                    Some(flt) => func_tokens(plan, flt, None),
+                    None => quote!(|_| true),
+                };
+                binds.extend(bind_fn("filter", &ff, &unused, &ty, c, span));
+                vec_decl = false;
+            }
+            Op::UpdateStateByKey(func) => {
+                binds.extend(bind_fn("update_state_by_key", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
+                binds.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
+                vec_decl = false;
+            }
+            Op::MapWithState { func, .. } => {
+                binds.extend(bind_fn("map_with_state", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
+            }
+            Op::StateSnapshots => {
+                let src = names.ident("keep", s.inputs.first().copied().unwrap_or(id));
+                binds.extend(at(quote!(let #ty = #rt::ops::snapshots_ty(&#src);), span));
+                vec_decl = false;
             }
         }
-        let op = &s.op;
-        if phys.materialized[i] && !op.is_source() && !op.is_breaker() {
+        let _ = &keep;
+        if vec_decl && phys.materialized[i] {
             binds.extend(quote!(let mut #v = #rt::ops::vec(#ty);));
         }
         // Elements read more than once (several operators, or operators and outputs) are cloned.
         let readers = phys.consumers[i].len() + usize::from(!phys.outputs_of[i].is_empty());
-        if readers > 1 && !op.is_source() && !phys.consumers[i].is_empty() {
+        if readers > 1 && !s.op.is_source() && !phys.consumers[i].is_empty() {
             binds.extend(at(quote!(let _ = #rt::ops::cloneable(#ty);), spans.token_span(s.name_span)));
+        }
+    }
+    for (k, o) in plan.outputs.iter().enumerate() {
+        if let OutputKind::ForeachBatch(c) = &o.kind {
+            let fo = Ident::new(&format!("foreach_{k}"), Span::mixed_site());
+            let ty = names.ident("ty", o.input);
+            let c = plan.closures[c.0].tokens.clone();
+            let head = at(quote!(let mut #fo = #rt::ops::foreach_batch), spans.token_span(o.span));
+            let arg = at(quote!(#ty,), spans.token_span(o.span));
+            binds.extend(quote!(#head(#arg #c);));
         }
     }
 
@@ -137,41 +316,49 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             continue;
         }
         let id = StreamId(i);
-        let v = names.ident("v", id);
-        let st = names.ident("state", id);
-        let t = names.ident("text", id);
-        let ty = names.ident("ty", id);
-        match &s.op {
-            Op::ReduceByKey(_) => drive.extend(quote!(let mut #v = #st.into_vec();)),
-            Op::Reduce(_) => drive.extend(quote!(let mut #v: ::std::vec::Vec<_> = #st.into_iter().collect();)),
-            Op::Count => drive.extend(quote!(let mut #v = ::std::vec![#st];)),
-            Op::SocketTextStream { .. } | Op::TextFileStream { .. } if !phys.outputs_of[i].is_empty() => {
-                drive.extend(quote!(let mut #v = #rt::ops::vec(#ty); #v.extend(#t.lines());));
-            }
-            _ => {}
-        }
-        let n = phys.consumers[i].len();
-        for (k, &c) in phys.consumers[i].iter().enumerate() {
+        drive.extend(finalize(plan, phys, &names, id, &input));
+        let element_readers: Vec<StreamId> =
+            phys.consumers[i].iter().copied().filter(|c| is_element_fed(&plan.streams[c.0].op)).collect();
+        let whole_readers = phys.consumers[i].len() - element_readers.len();
+        let n = element_readers.len();
+        let mut loops = TokenStream::new();
+        for (k, &c) in element_readers.iter().enumerate() {
             let x = names.ident("x", id);
+            let t = names.ident("text", id);
+            let v = names.ident("v", id);
             let iter = if s.op.is_source() {
                 quote!(#t.lines())
-            } else if k + 1 == n && phys.outputs_of[i].is_empty() {
-                quote!(#v)
+            } else if k + 1 == n && phys.outputs_of[i].is_empty() && whole_readers == 0 {
+                quote!(#v.drain(..))
             } else {
                 quote!(#v.iter().cloned())
             };
-            let body = apply(plan, phys, &names, c, quote!(#x));
-            drive.extend(quote!(for #x in #iter { #body }));
+            let body = apply(plan, phys, &names, c, quote!(#x), &input);
+            loops.extend(quote!(for #x in #iter { #body }));
         }
+        drive.extend(guarded(active(plan, id, &input), loops));
     }
     let mut emits = TokenStream::new();
     for (k, o) in plan.outputs.iter().enumerate() {
         let out = out_ident(k);
         let span = spans.token_span(o.span);
         let v = names.ident("v", o.input);
-        emits.extend(at(quote!(#output.emit(#out, &#v)?;), span));
+        let stmt = match &o.kind {
+            OutputKind::ForeachBatch(_) => {
+                let fo = Ident::new(&format!("foreach_{k}"), Span::mixed_site());
+                at(quote!(#fo(#input.time_ms(), &#v);), span)
+            }
+            _ => at(quote!(#output.emit(#out, &#v)?;), span),
+        };
+        emits.extend(guarded(active(plan, o.input, &input), stmt));
     }
-    let _ = &output;
+    let mut saves = TokenStream::new();
+    for (name, p) in &persistent {
+        saves.extend(quote!(#output.save_state(#name, &#p);));
+    }
+    if !persistent.is_empty() {
+        saves = quote!(if #input.is_checkpoint_batch() { #saves });
+    }
     quote! {
         {
             let mut #b = #rt::AppBuilder::new(#app_name, ::core::time::Duration::from_millis(#interval));
@@ -182,11 +369,116 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
                     #binds
                     #drive
                     #emits
+                    #saves
                     ::core::result::Result::Ok(())
                 };
                 result
             })
         }
+    }
+}
+
+/// The input collection of a whole-collection reader: moved out when nothing else reads it,
+/// cloned otherwise.
+fn take_input(plan: &Plan, phys: &Physical, names: &Names, from: StreamId) -> TokenStream {
+    let v = names.ident("v", from);
+    let t = names.ident("text", from);
+    if plan.streams[from.0].op.is_source() {
+        return quote!(#t.lines().collect::<::std::vec::Vec<_>>());
+    }
+    if phys.consumers[from.0].len() == 1 && phys.outputs_of[from.0].is_empty() {
+        quote!(::core::mem::take(&mut #v))
+    } else {
+        quote!(#v.clone())
+    }
+}
+
+/// Makes the collection `v_<id>` of a materialized stream once its inputs are complete.
+fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &Ident) -> TokenStream {
+    let rt = rt();
+    let s = &plan.streams[id.0];
+    let v = names.ident("v", id);
+    let st = names.ident("state", id);
+    let t = names.ident("text", id);
+    let ty = names.ident("ty", id);
+    let f = names.ident("f", id);
+    let keep = names.ident("keep", id);
+    let first = s.inputs.first().copied().unwrap_or(id);
+    let second = s.inputs.get(1).copied().unwrap_or(id);
+    let when = |body: TokenStream| match active(plan, id, input) {
+        Some(c) => quote!(if #c { #body } else { ::std::vec::Vec::new() }),
+        None => body,
+    };
+    match &s.op {
+        Op::SocketTextStream { .. } | Op::TextFileStream { .. } => {
+            if phys.outputs_of[id.0].is_empty() {
+                quote!()
+            } else {
+                quote!(let mut #v = #rt::ops::vec(#ty); #v.extend(#t.lines());)
+            }
+        }
+        Op::Reduce(_) => quote!(let mut #v: ::std::vec::Vec<_> = #st.into_iter().collect();),
+        Op::Count => quote!(let mut #v = ::std::vec![#st];),
+        Op::ReduceByKey(_) | Op::CountByValue | Op::GroupByKey => quote!(let mut #v = #st.into_vec();),
+        Op::Join(kind) => {
+            let (a, b) = (take_input(plan, phys, names, first), take_input(plan, phys, names, second));
+            let func = Ident::new(
+                match kind {
+                    JoinKind::Inner => "join",
+                    JoinKind::LeftOuter => "left_outer_join",
+                    JoinKind::RightOuter => "right_outer_join",
+                    JoinKind::FullOuter => "full_outer_join",
+                },
+                Span::call_site(),
+            );
+            quote!(let mut #v = #rt::join::#func(#a, #b);)
+        }
+        Op::Cogroup => {
+            let (a, b) = (take_input(plan, phys, names, first), take_input(plan, phys, names, second));
+            quote!(let mut #v = #rt::join::cogroup(#a, #b);)
+        }
+        Op::Transform(_) => {
+            let a = take_input(plan, phys, names, first);
+            quote!(let mut #v: ::std::vec::Vec<_> = ::std::iter::IntoIterator::into_iter(#f(#a)).collect();)
+        }
+        Op::Window { .. } => {
+            let a = take_input(plan, phys, names, first);
+            let push = guarded(
+                active(plan, first, input),
+                quote!(#keep.push(#input.time_ms(), ::std::iter::IntoIterator::into_iter(#a).map(#rt::ops::into_owned).collect());),
+            );
+            let collect = when(quote!(#keep.collect(#input.time_ms())));
+            let _ = &ty;
+            quote!(#push let mut #v = #collect;)
+        }
+        Op::ReduceByKeyAndWindow { inverse, .. } => {
+            let pane = quote!(#st.into_vec().into_iter().map(#rt::ops::into_owned).collect());
+            let push = guarded(active(plan, first, input), quote!(#keep.push_pane(#input.time_ms(), #pane);));
+            let fi = names.ident("inverse", id);
+            let ff = names.ident("keep_if", id);
+            let result = match inverse {
+                Some(_) => when(quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff))),
+                None => {
+                    when(quote!(#keep.reduce(#input.time_ms(), &mut #f).into_iter().filter(|kv| #ff(kv)).collect()))
+                }
+            };
+            quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
+        }
+        Op::UpdateStateByKey(_) => {
+            let result = when(quote!(#keep.update(#st, &mut #f)));
+            quote!(let mut #v = #result;)
+        }
+        Op::MapWithState { .. } => {
+            // Spark times idle keys out when it checkpoints the state (a full scan).
+            quote!(if #input.is_checkpoint_batch() { #keep.time_out(#input.time_ms(), &mut #f, &mut #v); })
+        }
+        Op::StateSnapshots => {
+            let src = names.ident("keep", first);
+            let result = when(quote!(#src.snapshots()));
+            quote!(let mut #v = #result;)
+        }
+        // Narrow and union streams fill their buffer from their inputs' loops.
+        _ => quote!(),
     }
 }
 
@@ -228,25 +520,37 @@ fn bind_fn(op: &str, f: &Ident, ty: &Ident, in_ty: &Ident, closure: TokenStream,
 }
 
 /// Code that hands `value`, an element of `c`'s input, to operator `c`.
-fn apply(plan: &Plan, phys: &Physical, names: &Names, c: StreamId, value: TokenStream) -> TokenStream {
+fn apply(plan: &Plan, phys: &Physical, names: &Names, c: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
     let rt = rt();
     let f = names.ident("f", c);
     let st = names.ident("state", c);
     let x = names.ident("x", c);
+    let v = names.ident("v", c);
+    let keep = names.ident("keep", c);
+    let next = |val: TokenStream| sink(plan, phys, names, c, val, input);
     match &plan.streams[c.0].op {
         Op::Map(_) => {
-            let next = sink(plan, phys, names, c, quote!(#x));
-            quote!(let #x = #f(#value); #next)
+            let n = next(quote!(#x));
+            quote!(let #x = #f(#value); #n)
         }
         Op::FlatMap(_) => {
-            let next = sink(plan, phys, names, c, quote!(#x));
-            quote!(for #x in #f(#value) { #next })
+            let n = next(quote!(#x));
+            quote!(for #x in #f(#value) { #n })
         }
         Op::Filter(_) => {
-            let next = sink(plan, phys, names, c, quote!(#x));
-            quote!(let #x = #value; if #f(&#x) { #next })
+            let n = next(quote!(#x));
+            quote!(let #x = #value; if #f(&#x) { #n })
         }
-        Op::ReduceByKey(_) => quote! {
+        Op::MapValues(_) => {
+            let n = next(quote!(#x));
+            quote!(let #x = { let (k, v) = #value; (k, #f(v)) }; #n)
+        }
+        Op::FlatMapValues(_) => {
+            let n = next(quote!((::core::clone::Clone::clone(&k), #x)));
+            quote!({ let (k, v) = #value; for #x in #f(v) { #n } })
+        }
+        Op::Repartition(_) => next(value),
+        Op::ReduceByKey(_) | Op::ReduceByKeyAndWindow { .. } => quote! {
             let #x = #rt::ops::into_pair_reduce_by_key(#value);
             #st.merge(#x.0, #x.1, &mut #f);
         },
@@ -257,18 +561,27 @@ fn apply(plan: &Plan, phys: &Physical, names: &Names, c: StreamId, value: TokenS
             });
         },
         Op::Count => quote!(let _ = #value; #st += 1;),
-        Op::SocketTextStream { .. } | Op::TextFileStream { .. } => quote!(),
+        Op::CountByValue => quote!(#st.merge(#value, 1i64, &mut |a: i64, b: i64| a + b);),
+        Op::GroupByKey | Op::UpdateStateByKey(_) => quote!({ let (k, v) = #value; #st.push(k, v); }),
+        Op::MapWithState { .. } => quote! {
+            let (k, v) = #value;
+            let #x = #keep.call(k, v, #input.time_ms(), &mut #f);
+            #v.push(#x);
+        },
+        Op::Union => quote!(#v.push(#value);),
+        // Whole-collection readers and sources take no single elements.
+        _ => quote!(),
     }
 }
 
 /// Code run for each element `value` of stream `s`: buffer it, or hand it to the fused consumer.
-fn sink(plan: &Plan, phys: &Physical, names: &Names, s: StreamId, value: TokenStream) -> TokenStream {
+fn sink(plan: &Plan, phys: &Physical, names: &Names, s: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
     if phys.materialized[s.0] {
         let v = names.ident("v", s);
         return quote!(#v.push(#value););
     }
     match phys.fused_consumer(s) {
-        Some(c) => apply(plan, phys, names, c, value),
+        Some(c) => apply(plan, phys, names, c, value, input),
         None => quote!(let _ = #value;),
     }
 }
@@ -290,9 +603,25 @@ fn func_tokens(plan: &Plan, func: &Func, input: Option<&crate::ty::Ty>) -> Token
                 quote!(|x| (x, #l))
             }
             Builtin::Sum => quote!(|a, b| a + b),
+            Builtin::Subtract => quote!(|a, b| a - b),
             Builtin::Min => quote!(|a, b| if b < a { b } else { a }),
             Builtin::Max => quote!(|a, b| if b > a { b } else { a }),
+            Builtin::UnitOne => quote!(|_| ((), 1i64)),
+            Builtin::UnitKey => quote!(|x| ((), x)),
+            Builtin::PairOne => quote!(|x| (x, 1i64)),
+            Builtin::Second => quote!(|(_, v)| v),
+            Builtin::NonZero => quote!(|kv| kv.1 != 0),
+            Builtin::RunningSum => quote!(#rt::state::running_sum),
+            Builtin::RunningSumMapped => quote!(#rt::state::running_sum_mapped),
         },
+    }
+}
+
+/// A constant as a value kept in state: strings are owned.
+fn owned_literal(lit: &Literal) -> TokenStream {
+    match lit {
+        Literal::Str(s) => quote!(::std::string::String::from(#s)),
+        other => literal(other),
     }
 }
 

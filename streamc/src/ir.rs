@@ -37,6 +37,8 @@ pub struct Plan {
     /// output had an error is not also told it has none).
     pub outputs_written: usize,
     pub closures: Vec<Closure>,
+    /// `checkpoint(dir)`: where stateful operators' state is saved.
+    pub checkpoint_dir: Option<(String, SpanId)>,
 }
 
 /// One named stream: the operator that defines it and the streams it reads.
@@ -49,19 +51,75 @@ pub struct Stream {
     pub inputs: Vec<StreamId>,
     /// The element type, filled in by the checker ([`Ty::Unknown`] when only rustc can tell).
     pub ty: Ty,
+    /// How often the stream has a batch, in ms (Spark's slide duration), filled in by the
+    /// checker: the batch interval, or a window's slide.
+    pub slide_ms: u64,
 }
 
-/// A stream-defining operator.
+/// A stream-defining operator. Composite Spark operators (`count_by_window`, `reduce_by_window`,
+/// `count_by_value_and_window`) are lowered by the front ends into these, as Spark defines them.
 #[derive(Debug, Clone)]
 pub enum Op {
-    SocketTextStream { host: String, port: u16 },
-    TextFileStream { dir: String },
+    SocketTextStream {
+        host: String,
+        port: u16,
+    },
+    TextFileStream {
+        dir: String,
+    },
     Map(Func),
     FlatMap(Func),
     Filter(Func),
+    MapValues(Func),
+    FlatMapValues(Func),
+    /// Spreads records over `n` partitions in Spark; one process here, so records pass through.
+    Repartition(u32),
     Reduce(Func),
     Count,
     ReduceByKey(Func),
+    CountByValue,
+    GroupByKey,
+    Union,
+    Join(JoinKind),
+    Cogroup,
+    /// A function over the whole batch (Spark's `transform(rdd => ...)`).
+    Transform(Func),
+    /// The parent's batches in `(t - len, t]`, emitted every `slide` (None: the parent's slide).
+    Window {
+        len_ms: u64,
+        slide_ms: Option<u64>,
+    },
+    ReduceByKeyAndWindow {
+        func: Func,
+        inverse: Option<Func>,
+        filter: Option<Func>,
+        len_ms: u64,
+        slide_ms: Option<u64>,
+    },
+    UpdateStateByKey(Func),
+    MapWithState {
+        func: Func,
+        timeout_ms: Option<u64>,
+        initial: Option<Initial>,
+    },
+    /// The per-key state of a `map_with_state` stream after each batch.
+    StateSnapshots,
+}
+
+/// Which join of two pair streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    LeftOuter,
+    RightOuter,
+    FullOuter,
+}
+
+/// The initial state of `map_with_state`: pairs written in the spec, or a Rust expression.
+#[derive(Debug, Clone)]
+pub enum Initial {
+    Pairs(Vec<(Literal, Literal)>),
+    Expr(ClosureId),
 }
 
 impl Op {
@@ -73,9 +131,26 @@ impl Op {
             Op::Map(_) => "map",
             Op::FlatMap(_) => "flat_map",
             Op::Filter(_) => "filter",
+            Op::MapValues(_) => "map_values",
+            Op::FlatMapValues(_) => "flat_map_values",
+            Op::Repartition(_) => "repartition",
             Op::Reduce(_) => "reduce",
             Op::Count => "count",
             Op::ReduceByKey(_) => "reduce_by_key",
+            Op::CountByValue => "count_by_value",
+            Op::GroupByKey => "group_by_key",
+            Op::Union => "union",
+            Op::Join(JoinKind::Inner) => "join",
+            Op::Join(JoinKind::LeftOuter) => "left_outer_join",
+            Op::Join(JoinKind::RightOuter) => "right_outer_join",
+            Op::Join(JoinKind::FullOuter) => "full_outer_join",
+            Op::Cogroup => "cogroup",
+            Op::Transform(_) => "transform",
+            Op::Window { .. } => "window",
+            Op::ReduceByKeyAndWindow { .. } => "reduce_by_key_and_window",
+            Op::UpdateStateByKey(_) => "update_state_by_key",
+            Op::MapWithState { .. } => "map_with_state",
+            Op::StateSnapshots => "state_snapshots",
         }
     }
 
@@ -84,9 +159,41 @@ impl Op {
         matches!(self, Op::SocketTextStream { .. } | Op::TextFileStream { .. })
     }
 
+    /// True for operators that see one element at a time and can be fused into a loop.
+    pub fn is_narrow(&self) -> bool {
+        matches!(
+            self,
+            Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_) | Op::Repartition(_)
+        )
+    }
+
     /// True for operators that must see the whole batch before emitting (pipeline breakers).
     pub fn is_breaker(&self) -> bool {
-        matches!(self, Op::Reduce(_) | Op::Count | Op::ReduceByKey(_))
+        !self.is_source() && !self.is_narrow()
+    }
+
+    /// True for operators whose state lives across batches (and so needs a checkpoint directory).
+    pub fn is_stateful(&self) -> bool {
+        matches!(
+            self,
+            Op::UpdateStateByKey(_) | Op::MapWithState { .. } | Op::ReduceByKeyAndWindow { inverse: Some(_), .. }
+        )
+    }
+
+    /// True for operators that read pairs `(K, V)`.
+    pub fn needs_pairs(&self) -> bool {
+        matches!(
+            self,
+            Op::ReduceByKey(_)
+                | Op::MapValues(_)
+                | Op::FlatMapValues(_)
+                | Op::GroupByKey
+                | Op::Join(_)
+                | Op::Cogroup
+                | Op::ReduceByKeyAndWindow { .. }
+                | Op::UpdateStateByKey(_)
+                | Op::MapWithState { .. }
+        )
     }
 }
 
@@ -108,6 +215,23 @@ pub enum Builtin {
     Sum,
     Min,
     Max,
+    /// The inverse of `sum`: `a - b` (`reduce_by_key_and_window` with `inverse: subtract`).
+    Subtract,
+    /// `x -> ((), 1)`, for `count_by_window` as Spark lowers it.
+    UnitOne,
+    /// `x -> ((), x)`, for `reduce_by_window` with an inverse.
+    UnitKey,
+    /// `x -> (x, 1)`, for `count_by_value_and_window`.
+    PairOne,
+    /// `(k, v) -> v`.
+    Second,
+    /// `(k, v) -> v != 0`, the filter of `count_by_value_and_window`.
+    NonZero,
+    /// `update_state_by_key: sum`: the running sum of each key's values.
+    RunningSum,
+    /// `map_with_state: running_sum`: emits `(key, running sum)` for each record, as the seed's
+    /// stateful word count.
+    RunningSumMapped,
 }
 
 /// A constant written in a spec.
@@ -156,8 +280,15 @@ pub struct Output {
 
 #[derive(Debug, Clone)]
 pub enum OutputKind {
-    Print { num: usize },
-    SaveAsTextFiles { prefix: String, suffix: String },
+    Print {
+        num: usize,
+    },
+    SaveAsTextFiles {
+        prefix: String,
+        suffix: String,
+    },
+    /// `foreach_batch(|time_ms, records| ...)` (Spark's `foreachRDD`).
+    ForeachBatch(ClosureId),
 }
 
 impl OutputKind {
@@ -165,6 +296,7 @@ impl OutputKind {
         match self {
             OutputKind::Print { .. } => "print",
             OutputKind::SaveAsTextFiles { .. } => "save_as_text_files",
+            OutputKind::ForeachBatch(_) => "foreach_batch",
         }
     }
 }

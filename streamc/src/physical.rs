@@ -34,7 +34,8 @@ pub fn plan(plan: &Plan) -> Physical {
     let materialized: Vec<bool> = (0..n)
         .map(|i| {
             let op = &plan.streams[i].op;
-            op.is_source() || op.is_breaker() || consumers[i].len() > 1 || !outputs_of[i].is_empty()
+            let one_fused_reader = consumers[i].len() == 1 && is_element_fed(&plan.streams[consumers[i][0].0].op);
+            !op.is_narrow() || !one_fused_reader || !outputs_of[i].is_empty()
         })
         .collect();
     let mut stages = Vec::new();
@@ -59,14 +60,32 @@ pub fn plan(plan: &Plan) -> Physical {
     Physical { consumers, outputs_of, materialized, stages }
 }
 
+/// True for operators fed one element at a time from their input's loop (narrow operators and
+/// per-batch aggregations); the others read their inputs whole (joins, transform, windows).
+pub fn is_element_fed(op: &Op) -> bool {
+    op.is_narrow()
+        || matches!(
+            op,
+            Op::Reduce(_)
+                | Op::Count
+                | Op::ReduceByKey(_)
+                | Op::CountByValue
+                | Op::GroupByKey
+                | Op::ReduceByKeyAndWindow { .. }
+                | Op::UpdateStateByKey(_)
+                | Op::MapWithState { .. }
+                | Op::Union
+        )
+}
+
+/// True for operators that read their input stream as a whole collection.
+pub fn is_collection_fed(op: &Op) -> bool {
+    matches!(op, Op::Join(_) | Op::Cogroup | Op::Transform(_) | Op::Window { .. })
+}
+
 impl Physical {
     /// The stream's only consumer when it is fused into it.
     pub fn fused_consumer(&self, id: StreamId) -> Option<StreamId> {
         if self.materialized[id.0] { None } else { self.consumers[id.0].first().copied() }
     }
-}
-
-/// True for operators whose results are held in per-batch state until the batch ends.
-pub fn is_breaker(op: &Op) -> bool {
-    op.is_breaker()
 }

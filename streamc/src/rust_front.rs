@@ -5,7 +5,9 @@
 use crate::closure;
 use crate::diag::{Diagnostics, suggest};
 use crate::duration;
-use crate::ir::{Func, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId};
+use crate::ir::{
+    Builtin, Func, Initial, JoinKind, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId,
+};
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::ty::Ty;
 use proc_macro2::{Span, TokenStream};
@@ -15,7 +17,7 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 
 /// Context statements of `stream!`.
-const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name"];
+const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name", "checkpoint"];
 
 /// Parses the body of a `stream!` invocation. Never fails: problems go to `diags`.
 pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
@@ -141,6 +143,14 @@ impl Cx<'_> {
                     }
                 }
             }
+            "checkpoint" => match arg {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+                    self.plan.checkpoint_dir = Some((s.value(), span));
+                }
+                _ => {
+                    self.diags.error(span, "`checkpoint` takes a directory as a string literal");
+                }
+            },
             _ => match arg {
                 syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => self.plan.name = s.value(),
                 _ => {
@@ -156,7 +166,7 @@ impl Cx<'_> {
             syn::Expr::MethodCall(m) => {
                 let method = m.method.to_string();
                 let op_span = self.span(m.method.span());
-                if matches!(method.as_str(), "print" | "save_as_text_files") {
+                if matches!(method.as_str(), "print" | "save_as_text_files" | "foreach_batch") {
                     self.plan.outputs_written += 1;
                 }
                 let input = self.chain(&m.receiver, None)?;
@@ -176,13 +186,21 @@ impl Cx<'_> {
                     self.plan.outputs.push(Output { kind, input, span: op_span });
                     return None;
                 }
-                let op = self.operator(&method, op_span, &args)?;
+                let chain = self.operator(&method, op_span, &args)?;
                 let name = match binding {
                     Some((n, _)) => n.to_string(),
                     None => format!("{}.{}", self.plan.streams[input.0].name, method),
                 };
                 let name_span = binding.map(|(_, s)| s).unwrap_or(op_span);
-                Some(self.push(Stream { name, name_span, op, op_span, inputs: vec![input], ty: Ty::Unknown }))
+                let last = chain.len() - 1;
+                let mut prev = input;
+                for (k, (op, extra)) in chain.into_iter().enumerate() {
+                    let name = if k == last { name.clone() } else { format!("{name}#{k}") };
+                    let mut inputs = vec![prev];
+                    inputs.extend(extra);
+                    prev = self.push(Stream { name, name_span, op, op_span, inputs, ty: Ty::Unknown, slide_ms: 0 });
+                }
+                Some(prev)
             }
             syn::Expr::Call(call) => {
                 let Some(f) = path_ident(&call.func) else {
@@ -197,7 +215,7 @@ impl Cx<'_> {
                     Some((n, s)) => (n.to_string(), s),
                     None => (f.clone(), op_span),
                 };
-                Some(self.push(Stream { name, name_span, op, op_span, inputs: vec![], ty: Ty::Unknown }))
+                Some(self.push(Stream { name, name_span, op, op_span, inputs: vec![], ty: Ty::Unknown, slide_ms: 0 }))
             }
             syn::Expr::Path(_) => {
                 let span = self.span(expr.span());
@@ -316,6 +334,12 @@ impl Cx<'_> {
                 };
                 Some(OutputKind::Print { num })
             }
+            "foreach_batch" => {
+                let [f] = self.args::<1>(method, span, args, "1 argument (a closure `|time_ms, records| ...`)")?;
+                let fspan = self.span(f.span());
+                self.plan.closures.push(closure::describe(f, fspan));
+                Some(OutputKind::ForeachBatch(crate::ir::ClosureId(self.plan.closures.len() - 1)))
+            }
             "save_as_text_files" => {
                 if args.is_empty() || args.len() > 2 {
                     self.diags.error(
@@ -335,38 +359,262 @@ impl Cx<'_> {
         }
     }
 
-    fn operator(&mut self, method: &str, span: SpanId, args: &[&syn::Expr]) -> Option<Op> {
-        let wanted = match method {
-            "map" | "flat_map" | "filter" | "reduce" | "reduce_by_key" => 1,
-            "count" => 0,
+    /// Lowers one operator call to a chain of IR operators (composite Spark operators become
+    /// several, as Spark defines them). The first operator of the chain also reads `extra`.
+    fn operator(&mut self, method: &str, span: SpanId, args: &[&syn::Expr]) -> Option<Vec<(Op, Vec<StreamId>)>> {
+        let single = |op: Op| Some(vec![(op, Vec::new())]);
+        match method {
+            "map"
+            | "flat_map"
+            | "filter"
+            | "map_values"
+            | "flat_map_values"
+            | "reduce"
+            | "reduce_by_key"
+            | "transform"
+            | "update_state_by_key" => {
+                let [f] = self.args::<1>(method, span, args, "1 argument (a function)")?;
+                let f = self.func(f);
+                single(match method {
+                    "map" => Op::Map(f),
+                    "flat_map" => Op::FlatMap(f),
+                    "filter" => Op::Filter(f),
+                    "map_values" => Op::MapValues(f),
+                    "flat_map_values" => Op::FlatMapValues(f),
+                    "reduce" => Op::Reduce(f),
+                    "reduce_by_key" => Op::ReduceByKey(f),
+                    "transform" => Op::Transform(f),
+                    _ => Op::UpdateStateByKey(f),
+                })
+            }
+            "count" | "count_by_value" | "group_by_key" | "state_snapshots" => {
+                self.args::<0>(method, span, args, "no arguments")?;
+                single(match method {
+                    "count" => Op::Count,
+                    "count_by_value" => Op::CountByValue,
+                    "group_by_key" => Op::GroupByKey,
+                    _ => Op::StateSnapshots,
+                })
+            }
+            "repartition" => {
+                let [n] = self.args::<1>(method, span, args, "1 argument (the number of partitions)")?;
+                let v = self.int_lit(n, "number of partitions")?;
+                if v <= 0 || v > i64::from(u32::MAX) {
+                    let s = self.span(n.span());
+                    self.diags.error(s, format!("`repartition` needs a positive number of partitions, found `{v}`"));
+                    return None;
+                }
+                single(Op::Repartition(v as u32))
+            }
+            "union" | "join" | "left_outer_join" | "right_outer_join" | "full_outer_join" | "cogroup" => {
+                let [other] = self.args::<1>(method, span, args, "1 argument (the other stream)")?;
+                let other = self.chain(other, None)?;
+                let op = match method {
+                    "union" => Op::Union,
+                    "join" => Op::Join(JoinKind::Inner),
+                    "left_outer_join" => Op::Join(JoinKind::LeftOuter),
+                    "right_outer_join" => Op::Join(JoinKind::RightOuter),
+                    "full_outer_join" => Op::Join(JoinKind::FullOuter),
+                    _ => Op::Cogroup,
+                };
+                Some(vec![(op, vec![other])])
+            }
+            "window" | "count_by_window" | "count_by_value_and_window" => {
+                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 0, 0)?;
+                debug_assert!(funcs.is_empty());
+                Some(match method {
+                    "window" => vec![(Op::Window { len_ms, slide_ms }, vec![])],
+                    "count_by_window" => vec![
+                        (Op::Map(Func::Builtin(Builtin::UnitOne)), vec![]),
+                        (
+                            Op::ReduceByKeyAndWindow {
+                                func: sum(),
+                                inverse: Some(sub()),
+                                filter: None,
+                                len_ms,
+                                slide_ms,
+                            },
+                            vec![],
+                        ),
+                        (Op::Map(Func::Builtin(Builtin::Second)), vec![]),
+                    ],
+                    _ => vec![
+                        (Op::Map(Func::Builtin(Builtin::PairOne)), vec![]),
+                        (
+                            Op::ReduceByKeyAndWindow {
+                                func: sum(),
+                                inverse: Some(sub()),
+                                filter: Some(Func::Builtin(Builtin::NonZero)),
+                                len_ms,
+                                slide_ms,
+                            },
+                            vec![],
+                        ),
+                    ],
+                })
+            }
+            "reduce_by_window" => {
+                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 1, 2)?;
+                let mut funcs = funcs.into_iter();
+                let f = funcs.next()?;
+                Some(match funcs.next() {
+                    None => vec![
+                        (Op::Reduce(f.clone()), vec![]),
+                        (Op::Window { len_ms, slide_ms }, vec![]),
+                        (Op::Reduce(f), vec![]),
+                    ],
+                    Some(inv) => vec![
+                        (Op::Map(Func::Builtin(Builtin::UnitKey)), vec![]),
+                        (
+                            Op::ReduceByKeyAndWindow { func: f, inverse: Some(inv), filter: None, len_ms, slide_ms },
+                            vec![],
+                        ),
+                        (Op::Map(Func::Builtin(Builtin::Second)), vec![]),
+                    ],
+                })
+            }
+            "reduce_by_key_and_window" => {
+                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 1, 3)?;
+                let mut funcs = funcs.into_iter();
+                let func = funcs.next()?;
+                let inverse = funcs.next();
+                let filter = funcs.next();
+                single(Op::ReduceByKeyAndWindow { func, inverse, filter, len_ms, slide_ms })
+            }
+            "map_with_state" => {
+                let [spec] = self.args::<1>(method, span, args, "1 argument (`StateSpec::function(f)...`)")?;
+                self.state_spec(spec).map(|op| vec![(op, vec![])])
+            }
             other => {
                 let d = self.diags.error(span, format!("unknown operator `{other}`"));
                 d.label("not a streamc operator");
                 if let Some(s) = suggest(other, OPERATOR_NAMES) {
                     d.help(format!("did you mean `{s}`?"));
                 }
-                return None;
+                None
             }
-        };
-        if args.len() != wanted {
-            let what = if wanted == 0 { "no arguments".to_string() } else { "1 argument (a function)".to_string() };
-            self.diags.error(span, format!("`{method}` takes {what}, found {}", args.len()));
+        }
+    }
+
+    /// Checks the number of arguments.
+    fn args<'e, const N: usize>(
+        &mut self,
+        method: &str,
+        span: SpanId,
+        args: &[&'e syn::Expr],
+        what: &str,
+    ) -> Option<[&'e syn::Expr; N]> {
+        match <[&syn::Expr; N]>::try_from(args) {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.diags.error(span, format!("`{method}` takes {what}, found {}", args.len()));
+                None
+            }
+        }
+    }
+
+    fn func(&mut self, e: &syn::Expr) -> Func {
+        let fspan = self.span(e.span());
+        let c = closure::describe(e, fspan);
+        self.plan.closures.push(c);
+        Func::Closure(crate::ir::ClosureId(self.plan.closures.len() - 1))
+    }
+
+    /// Splits a windowed operator's arguments into functions (between `min_f` and `max_f` of them)
+    /// followed by the window length and an optional slide.
+    fn windowed(
+        &mut self,
+        method: &str,
+        span: SpanId,
+        args: &[&syn::Expr],
+        min_f: usize,
+        max_f: usize,
+    ) -> Option<(Vec<Func>, u64, Option<u64>)> {
+        let first_duration = args.iter().position(|a| looks_like_duration(a)).unwrap_or(args.len());
+        let (fs, ds) = args.split_at(first_duration);
+        if fs.len() < min_f || fs.len() > max_f || ds.is_empty() || ds.len() > 2 {
+            let funcs = match (min_f, max_f) {
+                (0, 0) => String::new(),
+                (1, 1) => "a function, then ".to_string(),
+                (a, b) => format!("{a} to {b} functions, then "),
+            };
+            self.diags
+                .error(span, format!("`{method}` takes {funcs}a window length and an optional slide"))
+                .help(format!("for example `{method}({}Seconds(30), Seconds(10))`", "|a, b| a + b, ".repeat(min_f)));
             return None;
         }
-        if method == "count" {
-            return Some(Op::Count);
+        let funcs = fs.iter().map(|f| self.func(f)).collect();
+        let mut durations = Vec::new();
+        for d in ds {
+            match duration_of(d) {
+                Ok(ms) => durations.push(ms),
+                Err(msg) => {
+                    let s = self.span(d.span());
+                    self.diags
+                        .error(s, msg)
+                        .help("write `Seconds(30)`, `Milliseconds(500)`, `Minutes(1)`, `30s` or `500ms`");
+                    return None;
+                }
+            }
         }
-        let fspan = self.span(args[0].span());
-        let c = closure::describe(args[0], fspan);
-        self.plan.closures.push(c);
-        let f = Func::Closure(crate::ir::ClosureId(self.plan.closures.len() - 1));
-        Some(match method {
-            "map" => Op::Map(f),
-            "flat_map" => Op::FlatMap(f),
-            "filter" => Op::Filter(f),
-            "reduce" => Op::Reduce(f),
-            _ => Op::ReduceByKey(f),
-        })
+        Some((funcs, durations[0], durations.get(1).copied()))
+    }
+
+    /// `StateSpec::function(f).timeout(d).initial_state(expr).num_partitions(n)`.
+    fn state_spec(&mut self, e: &syn::Expr) -> Option<Op> {
+        let mut calls = Vec::new();
+        let mut cur = e;
+        while let syn::Expr::MethodCall(m) = cur {
+            calls.push(m);
+            cur = &m.receiver;
+        }
+        let span = self.span(e.span());
+        let syn::Expr::Call(base) = cur else {
+            self.diags.error(span, "expected `StateSpec::function(|key, value, state| ...)`");
+            return None;
+        };
+        let is_function = matches!(&*base.func, syn::Expr::Path(p) if p.path.segments.len() == 2
+            && p.path.segments[0].ident == "StateSpec" && p.path.segments[1].ident == "function");
+        if !is_function || base.args.len() != 1 {
+            self.diags.error(span, "expected `StateSpec::function(|key, value, state| ...)`");
+            return None;
+        }
+        let func = self.func(&base.args[0]);
+        let (mut timeout_ms, mut initial) = (None, None);
+        for m in calls.iter().rev() {
+            let mspan = self.span(m.method.span());
+            let method = m.method.to_string();
+            let args: Vec<&syn::Expr> = m.args.iter().collect();
+            match method.as_str() {
+                "timeout" => {
+                    let [d] = self.args::<1>("timeout", mspan, &args, "1 argument (a duration)")?;
+                    match duration_of(d) {
+                        Ok(ms) => timeout_ms = Some(ms),
+                        Err(msg) => {
+                            self.diags.error(mspan, msg);
+                            return None;
+                        }
+                    }
+                }
+                "initial_state" => {
+                    let [x] = self.args::<1>("initial_state", mspan, &args, "1 argument (a `Vec<(key, state)>`)")?;
+                    let fspan = self.span(x.span());
+                    self.plan.closures.push(closure::describe(x, fspan));
+                    initial = Some(Initial::Expr(crate::ir::ClosureId(self.plan.closures.len() - 1)));
+                }
+                "num_partitions" => {
+                    self.args::<1>("num_partitions", mspan, &args, "1 argument")?;
+                }
+                other => {
+                    let d = self.diags.error(mspan, format!("unknown `StateSpec` setting `{other}`"));
+                    if let Some(s) = suggest(other, &["timeout", "initial_state", "num_partitions"]) {
+                        d.help(format!("did you mean `{s}`?"));
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(Op::MapWithState { func, timeout_ms, initial })
     }
 
     fn str_lit(&mut self, e: &syn::Expr, what: &str) -> Option<String> {
@@ -441,5 +689,24 @@ fn duration_of(e: &syn::Expr) -> Result<u64, String> {
             Err(format!("a duration must be positive, found `{shown}`"))
         }
         _ => Err(format!("expected a duration such as `Seconds(1)` or `500ms`, found `{shown}`")),
+    }
+}
+
+fn sum() -> Func {
+    Func::Builtin(Builtin::Sum)
+}
+
+fn sub() -> Func {
+    Func::Builtin(Builtin::Subtract)
+}
+
+/// Whether an argument is written as a duration (`Seconds(30)`, `30s`, ...) rather than a function.
+fn looks_like_duration(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => {
+            matches!(path_ident(&c.func).as_deref(), Some("Seconds" | "Milliseconds" | "Minutes"))
+        }
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => !i.suffix().is_empty(),
+        _ => false,
     }
 }

@@ -62,6 +62,15 @@ impl Ty {
         }
     }
 
+    /// The type as kept across batches: borrowed text becomes `String`.
+    pub fn owned(&self) -> Ty {
+        match self {
+            Ty::Str => Ty::String,
+            Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(Ty::owned).collect()),
+            other => other.clone(),
+        }
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, Ty::Int(_) | Ty::Float(_))
     }

@@ -5,7 +5,10 @@
 use crate::closure;
 use crate::diag::{Diagnostics, suggest};
 use crate::duration;
-use crate::ir::{Builtin, Func, Literal, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId};
+use crate::ir::{
+    Builtin, Func, Initial, JoinKind, Literal, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream,
+    StreamId,
+};
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::ty::Ty;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -131,11 +134,26 @@ struct RawStream {
     name: String,
     name_span: SpanId,
     from: Option<(String, SpanId)>,
-    op: Op,
+    /// Further input streams (the other side of a join or union).
+    others: Vec<(String, SpanId)>,
+    /// The operator, lowered: composite Spark operators become a chain (see [`Op`]).
+    chain: Vec<Op>,
     op_span: SpanId,
 }
 
-const TOP_KEYS: &[&str] = &["app", "batch_interval", "streams", "outputs"];
+/// An operator entry as parsed: its lowered chain and the other streams it reads.
+struct Parsed {
+    chain: Vec<Op>,
+    others: Vec<(String, SpanId)>,
+}
+
+impl From<Op> for Parsed {
+    fn from(op: Op) -> Parsed {
+        Parsed { chain: vec![op], others: Vec::new() }
+    }
+}
+
+const TOP_KEYS: &[&str] = &["app", "batch_interval", "checkpoint", "streams", "outputs"];
 
 impl Cx<'_> {
     fn span_at(&mut self, line: u64, column: u64, len: usize) -> SpanId {
@@ -178,6 +196,12 @@ impl Cx<'_> {
                         plan.batch_interval_ms = Some((ms, span));
                     }
                 }
+                "checkpoint" => {
+                    let span = self.span_of(value);
+                    if let Some(dir) = self.string(value, "checkpoint") {
+                        plan.checkpoint_dir = Some((dir, span));
+                    }
+                }
                 "streams" => streams_node = Some(value),
                 "outputs" => outputs_node = Some(value),
                 other => {
@@ -186,7 +210,9 @@ impl Cx<'_> {
                     d.label("unknown key");
                     match suggest(other, TOP_KEYS) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("the top-level keys are `app`, `batch_interval`, `streams` and `outputs`"),
+                        None => d.help(
+                            "the top-level keys are `app`, `batch_interval`, `checkpoint`, `streams` and `outputs`",
+                        ),
                     };
                 }
             }
@@ -242,7 +268,7 @@ impl Cx<'_> {
         };
         let mut name = None;
         let mut from = None;
-        let mut op: Option<(Op, SpanId)> = None;
+        let mut op: Option<(Parsed, SpanId)> = None;
         let mut op_failed = false;
         for (key, value) in entries {
             let key_span = self.span_of(key);
@@ -258,7 +284,10 @@ impl Cx<'_> {
                         self.diags
                             .error(
                                 key_span,
-                                format!("a stream has one operator, but this one also has `{}`", first.name()),
+                                format!(
+                                    "a stream has one operator, but this one also has `{}`",
+                                    first.chain.first().map_or("an operator", Op::name)
+                                ),
                             )
                             .help("define a new stream for the second operator, with `from:` naming this one");
                         continue;
@@ -281,27 +310,29 @@ impl Cx<'_> {
                 .help("add a source such as `socket_text_stream:` or an operator such as `map:`");
             return None;
         };
-        if op.is_source() {
+        let Parsed { chain, others } = op;
+        let first = chain.first()?.clone();
+        if first.is_source() {
             if let Some((_, span)) = from {
                 self.diags.error(span, format!("source `{name}` reads no stream, so it takes no `from`"));
             }
-            return Some(RawStream { name, name_span, from: None, op, op_span });
+            return Some(RawStream { name, name_span, from: None, others, chain, op_span });
         }
         let from = match (from, previous) {
             (Some(f), _) => Some(f),
             (None, Some(p)) => Some((p.to_string(), name_span)),
             (None, None) => {
                 self.diags
-                    .error(op_span, format!("`{}` in stream `{name}` has no input stream", op.name()))
+                    .error(op_span, format!("`{}` in stream `{name}` has no input stream", first.name()))
                     .help("add `from: <stream name>`, or define a source first");
                 return None;
             }
         };
-        Some(RawStream { name, name_span, from, op, op_span })
+        Some(RawStream { name, name_span, from, others, chain, op_span })
     }
 
     /// Parses one operator entry `key: value` of a stream.
-    fn operator(&mut self, key: &str, key_span: SpanId, value: &Spanned<Node>, plan: &mut Plan) -> Option<Op> {
+    fn operator(&mut self, key: &str, key_span: SpanId, value: &Spanned<Node>, plan: &mut Plan) -> Option<Parsed> {
         Some(match key {
             "socket_text_stream" => {
                 let fields = self.fields(value, key, &["host", "port"])?;
@@ -323,7 +354,7 @@ impl Cx<'_> {
                         .help("a TCP port is between 0 and 65535");
                     return None;
                 };
-                Op::SocketTextStream { host, port }
+                Op::SocketTextStream { host, port }.into()
             }
             "text_file_stream" => {
                 let dir = match &value.value {
@@ -337,21 +368,161 @@ impl Cx<'_> {
                         self.string(d, "dir")?
                     }
                 };
-                Op::TextFileStream { dir }
+                Op::TextFileStream { dir }.into()
             }
-            "map" => Op::Map(self.func(value, key, plan, &["pair_with"])?),
-            "flat_map" => Op::FlatMap(self.func(value, key, plan, &["split"])?),
-            "filter" => Op::Filter(self.func(value, key, plan, &[])?),
-            "reduce" => Op::Reduce(self.func(value, key, plan, &["sum", "min", "max"])?),
-            "reduce_by_key" => Op::ReduceByKey(self.func(value, key, plan, &["sum", "min", "max"])?),
-            "count" => {
+            "map" => Op::Map(self.func(value, key, plan, &["pair_with"])?).into(),
+            "flat_map" => Op::FlatMap(self.func(value, key, plan, &["split"])?).into(),
+            "filter" => Op::Filter(self.func(value, key, plan, &[])?).into(),
+            "map_values" => Op::MapValues(self.func(value, key, plan, &[])?).into(),
+            "flat_map_values" => Op::FlatMapValues(self.func(value, key, plan, &[])?).into(),
+            "transform" => Op::Transform(self.func(value, key, plan, &[])?).into(),
+            "reduce" => Op::Reduce(self.func(value, key, plan, &["sum", "min", "max"])?).into(),
+            "reduce_by_key" => Op::ReduceByKey(self.func(value, key, plan, &["sum", "min", "max"])?).into(),
+            "update_state_by_key" => Op::UpdateStateByKey(self.func(value, key, plan, &["sum"])?).into(),
+            "count" | "count_by_value" | "group_by_key" | "state_snapshots" => {
                 if !matches!(value.value, Node::Null | Node::Bool(true) | Node::Map(_)) {
                     let span = self.span_of(value);
                     self.diags
-                        .error(span, format!("`count` takes no argument, found {}", value.value.kind()))
-                        .help("write `count: {}`");
+                        .error(span, format!("`{key}` takes no argument, found {}", value.value.kind()))
+                        .help(format!("write `{key}: {{}}`"));
                 }
-                Op::Count
+                match key {
+                    "count" => Op::Count,
+                    "count_by_value" => Op::CountByValue,
+                    "group_by_key" => Op::GroupByKey,
+                    _ => Op::StateSnapshots,
+                }
+                .into()
+            }
+            "repartition" => {
+                let n = self.int(value, "repartition")?;
+                if n <= 0 || n > i64::from(u32::MAX) {
+                    let span = self.span_of(value);
+                    self.diags.error(span, format!("`repartition` needs a positive number of partitions, found `{n}`"));
+                    return None;
+                }
+                Op::Repartition(n as u32).into()
+            }
+            "union" | "join" | "left_outer_join" | "right_outer_join" | "full_outer_join" | "cogroup" => {
+                let others = match &value.value {
+                    Node::Str(s) => vec![(s.clone(), self.span_of(value))],
+                    Node::Seq(items) if key == "union" => {
+                        let mut v = Vec::new();
+                        for i in items {
+                            let span = self.span_of(i);
+                            v.push((self.string(i, "union")?, span));
+                        }
+                        v
+                    }
+                    other => {
+                        let span = self.span_of(value);
+                        self.diags
+                            .error(
+                                span,
+                                format!("expected the name of the other stream for `{key}`, found {}", other.kind()),
+                            )
+                            .help(format!("write `{key}: <stream name>` (the first input is `from:`)"));
+                        return None;
+                    }
+                };
+                let op = match key {
+                    "union" => Op::Union,
+                    "join" => Op::Join(JoinKind::Inner),
+                    "left_outer_join" => Op::Join(JoinKind::LeftOuter),
+                    "right_outer_join" => Op::Join(JoinKind::RightOuter),
+                    "full_outer_join" => Op::Join(JoinKind::FullOuter),
+                    _ => Op::Cogroup,
+                };
+                Parsed { chain: vec![op], others }
+            }
+            "window" | "count_by_window" | "count_by_value_and_window" => {
+                let f = self.fields(value, key, &["length", "slide"])?;
+                let (len_ms, slide_ms) = self.window_durations(&f, key_span, key)?;
+                let chain = match key {
+                    "window" => vec![Op::Window { len_ms, slide_ms }],
+                    "count_by_window" => vec![
+                        Op::Map(Func::Builtin(Builtin::UnitOne)),
+                        Op::ReduceByKeyAndWindow {
+                            func: Func::Builtin(Builtin::Sum),
+                            inverse: Some(Func::Builtin(Builtin::Subtract)),
+                            filter: None,
+                            len_ms,
+                            slide_ms,
+                        },
+                        Op::Map(Func::Builtin(Builtin::Second)),
+                    ],
+                    _ => vec![
+                        Op::Map(Func::Builtin(Builtin::PairOne)),
+                        Op::ReduceByKeyAndWindow {
+                            func: Func::Builtin(Builtin::Sum),
+                            inverse: Some(Func::Builtin(Builtin::Subtract)),
+                            filter: Some(Func::Builtin(Builtin::NonZero)),
+                            len_ms,
+                            slide_ms,
+                        },
+                    ],
+                };
+                Parsed { chain, others: vec![] }
+            }
+            "reduce_by_window" | "reduce_by_key_and_window" => {
+                let allowed: &[&str] = if key == "reduce_by_window" {
+                    &["func", "inverse", "length", "slide"]
+                } else {
+                    &["func", "inverse", "filter", "length", "slide"]
+                };
+                let f = self.fields(value, key, allowed)?;
+                let (len_ms, slide_ms) = self.window_durations(&f, key_span, key)?;
+                let Some(func_node) = f.get("func") else {
+                    self.diags.error(key_span, format!("`{key}` needs `func:` (a closure, or `sum`/`min`/`max`)"));
+                    return None;
+                };
+                let func = self.func(func_node, key, plan, &["sum", "min", "max"])?;
+                let inverse = match f.get("inverse") {
+                    Some(n) => Some(self.func(n, "inverse", plan, &["subtract"])?),
+                    None => None,
+                };
+                let filter = match f.get("filter") {
+                    Some(n) => Some(self.func(n, "filter", plan, &["non_zero"])?),
+                    None => None,
+                };
+                let chain = match (key, inverse) {
+                    ("reduce_by_window", None) => {
+                        vec![Op::Reduce(func.clone()), Op::Window { len_ms, slide_ms }, Op::Reduce(func)]
+                    }
+                    ("reduce_by_window", Some(inv)) => vec![
+                        Op::Map(Func::Builtin(Builtin::UnitKey)),
+                        Op::ReduceByKeyAndWindow { func, inverse: Some(inv), filter: None, len_ms, slide_ms },
+                        Op::Map(Func::Builtin(Builtin::Second)),
+                    ],
+                    (_, inverse) => vec![Op::ReduceByKeyAndWindow { func, inverse, filter, len_ms, slide_ms }],
+                };
+                Parsed { chain, others: vec![] }
+            }
+            "map_with_state" => {
+                let f = match &value.value {
+                    Node::Str(_) => {
+                        let func = self.func(value, key, plan, &["running_sum"])?;
+                        return Some(Op::MapWithState { func, timeout_ms: None, initial: None }.into());
+                    }
+                    _ => self.fields(value, key, &["function", "timeout", "initial_state", "num_partitions"])?,
+                };
+                let Some(fnode) = f.get("function") else {
+                    self.diags.error(key_span, "`map_with_state` needs `function:` (a closure, or `running_sum`)");
+                    return None;
+                };
+                let func = self.func(fnode, key, plan, &["running_sum"])?;
+                let timeout_ms = match f.get("timeout") {
+                    Some(t) => Some(self.duration(t, "timeout")?),
+                    None => None,
+                };
+                let initial = match f.get("initial_state") {
+                    Some(n) => Some(Initial::Pairs(self.pairs(n)?)),
+                    None => None,
+                };
+                if let Some(n) = f.get("num_partitions") {
+                    self.int(n, "num_partitions")?;
+                }
+                Op::MapWithState { func, timeout_ms, initial }.into()
             }
             other => {
                 let d = self.diags.error(key_span, format!("unknown operator or source `{other}`"));
@@ -370,11 +541,15 @@ impl Cx<'_> {
     fn func(&mut self, value: &Spanned<Node>, op: &str, plan: &mut Plan, builtins: &[&str]) -> Option<Func> {
         let span = self.span_of(value);
         match &value.value {
-            Node::Str(s) if builtins.contains(&s.as_str()) && matches!(s.as_str(), "sum" | "min" | "max") => {
-                Some(Func::Builtin(match s.as_str() {
-                    "sum" => Builtin::Sum,
-                    "min" => Builtin::Min,
-                    _ => Builtin::Max,
+            Node::Str(s) if builtins.contains(&s.as_str()) && !s.starts_with('|') => {
+                Some(Func::Builtin(match (op, s.as_str()) {
+                    ("update_state_by_key", "sum") => Builtin::RunningSum,
+                    (_, "sum") => Builtin::Sum,
+                    (_, "min") => Builtin::Min,
+                    (_, "max") => Builtin::Max,
+                    (_, "subtract") => Builtin::Subtract,
+                    (_, "non_zero") => Builtin::NonZero,
+                    _ => Builtin::RunningSumMapped,
                 }))
             }
             Node::Str(s) => match syn::parse_str::<syn::Expr>(s) {
@@ -443,6 +618,50 @@ impl Cx<'_> {
         }
     }
 
+    /// `length:` (required) and `slide:` (optional) of a windowed operator.
+    fn window_durations(
+        &mut self,
+        f: &HashMap<String, &Spanned<Node>>,
+        key_span: SpanId,
+        key: &str,
+    ) -> Option<(u64, Option<u64>)> {
+        let Some(len) = f.get("length") else {
+            self.diags
+                .error(key_span, format!("`{key}` needs a window `length`"))
+                .help(format!("write `{key}: {{ length: 30s, slide: 10s }}`"));
+            return None;
+        };
+        let len_ms = self.duration(len, "length")?;
+        let slide_ms = match f.get("slide") {
+            Some(s) => Some(self.duration(s, "slide")?),
+            None => None,
+        };
+        Some((len_ms, slide_ms))
+    }
+
+    /// A list of `[key, value]` pairs of constants.
+    fn pairs(&mut self, v: &Spanned<Node>) -> Option<Vec<(Literal, Literal)>> {
+        let Node::Seq(items) = &v.value else {
+            let span = self.span_of(v);
+            self.diags
+                .error(span, format!("expected a list of `[key, state]` pairs, found {}", v.value.kind()))
+                .help("write `initial_state: [[hello, 1], [world, 1]]`");
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match &item.value {
+                Node::Seq(kv) if kv.len() == 2 => out.push((self.literal(&kv[0])?, self.literal(&kv[1])?)),
+                _ => {
+                    let span = self.span_of(item);
+                    self.diags.error(span, "expected a `[key, state]` pair");
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
     fn literal(&mut self, v: &Spanned<Node>) -> Option<Literal> {
         Some(match &v.value {
             Node::Int(i) => Literal::Int(*i),
@@ -458,12 +677,13 @@ impl Cx<'_> {
         })
     }
 
-    /// Names each stream, resolves `from:` references, rejects cycles, and adds the streams to
-    /// the plan in dependency order. Returns the name → id map for outputs.
+    /// Names each stream, resolves `from:` (and join/union) references, rejects cycles, and
+    /// adds the streams to the plan in dependency order, stable in definition order. Returns the
+    /// name → id map for outputs.
     fn resolve(&mut self, raw: Vec<RawStream>, plan: &mut Plan) -> HashMap<String, StreamId> {
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (i, r) in raw.iter().enumerate() {
-            if let Some(&first) = index.get(r.name.as_str()) {
+            if let Some(&first) = index.get(&r.name) {
                 let first_line = match self.spans.get(raw[first].name_span) {
                     SpanInfo::Text { line, .. } => format!(" on line {line}"),
                     _ => String::new(),
@@ -472,112 +692,111 @@ impl Cx<'_> {
                     .error(r.name_span, format!("stream `{}` is defined twice", r.name))
                     .help(format!("the first definition is{first_line}; give this stream another name"));
             } else {
-                index.insert(&r.name, i);
+                index.insert(r.name.clone(), i);
             }
         }
-        let names: Vec<&str> = raw.iter().map(|r| r.name.as_str()).collect();
-        let owned_names: Vec<String> = raw.iter().map(|r| r.name.clone()).collect();
-        // input[i] = Some(j) when stream i reads stream j.
-        let mut input: Vec<Option<usize>> = vec![None; raw.len()];
+        let names: Vec<String> = raw.iter().map(|r| r.name.clone()).collect();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        // deps[i]: the streams that stream i reads, in order (`from` first).
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); raw.len()];
         let mut broken = vec![false; raw.len()];
         for (i, r) in raw.iter().enumerate() {
-            if let Some((from, span)) = &r.from {
-                match index.get(from.as_str()) {
-                    Some(&j) => input[i] = Some(j),
+            for (from, span) in r.from.iter().chain(&r.others) {
+                match index.get(from) {
+                    Some(&j) => deps[i].push(j),
+                    None if self.poisoned.contains(from) => broken[i] = true,
                     None => {
                         broken[i] = true;
                         let d = self.diags.error(*span, format!("stream `{from}` is not defined"));
                         d.label("no stream has this name");
-                        if let Some(s) = suggest(from, &names) {
+                        if let Some(s) = suggest(from, &name_refs) {
                             d.help(format!("did you mean `{s}`?"));
                         }
                     }
                 }
             }
         }
-        // Depth-first order; a node met again while on the path closes a cycle.
-        let mut state = vec![0u8; raw.len()]; // 0 new, 1 on path, 2 done
-        let mut order = Vec::new();
-        let mut in_cycle = vec![false; raw.len()];
-        for start in 0..raw.len() {
-            let mut path = Vec::new();
-            let mut cur = Some(start);
-            while let Some(i) = cur {
-                match state[i] {
-                    2 => break,
-                    1 => {
-                        let pos = path.iter().position(|&p| p == i).unwrap_or(0);
-                        let cycle: Vec<usize> = path[pos..].to_vec();
-                        let described: Vec<String> =
-                            cycle.iter().rev().map(|&c| format!("`{}`", raw[c].name)).collect();
-                        let first = cycle[0];
-                        let span = raw[first].from.as_ref().map(|(_, s)| *s).unwrap_or(raw[first].name_span);
-                        self.diags
-                            .error(span, format!("the streams {} form a cycle", described.join(" → ")))
-                            .help("a pipeline is a DAG: every stream must read only streams that do not depend on it");
-                        for c in cycle {
-                            in_cycle[c] = true;
-                        }
-                        break;
-                    }
-                    _ => {
-                        state[i] = 1;
-                        path.push(i);
-                        cur = input[i];
-                    }
-                }
-            }
-            for &p in path.iter().rev() {
-                state[p] = 2;
-                order.push(p);
-            }
-        }
-        // `order` lists each chain from its root; keep first occurrences only (already unique).
-        let mut id_of: HashMap<usize, StreamId> = HashMap::new();
-        let mut by_name = HashMap::new();
+        // Emit streams whose inputs are all emitted, in definition order, until nothing moves.
+        let mut emitted: Vec<Option<StreamId>> = vec![None; raw.len()];
         let mut raw: Vec<Option<RawStream>> = raw.into_iter().map(Some).collect();
-        // Emit in an order where inputs come first, stable by definition order.
-        let mut emitted = vec![false; raw.len()];
-        let mut progress = true;
-        while progress {
-            progress = false;
-            for &i in &order {
-                if emitted[i] || in_cycle[i] || broken[i] {
+        let mut by_name = HashMap::new();
+        loop {
+            let mut progress = false;
+            for i in 0..raw.len() {
+                if emitted[i].is_some() || broken[i] {
                     continue;
                 }
-                let ready = match input[i] {
-                    None => true,
-                    Some(j) => emitted[j],
-                };
-                let upstream_dead =
-                    input[i].is_some_and(|j| in_cycle[j] || broken[j] || raw[j].is_none() && !emitted[j]);
-                if upstream_dead {
+                if deps[i].iter().any(|&j| broken[j]) {
                     broken[i] = true;
+                    progress = true;
                     continue;
                 }
-                if !ready {
+                if !deps[i].iter().all(|&j| emitted[j].is_some()) {
                     continue;
                 }
                 let Some(r) = raw[i].take() else { continue };
-                let id = StreamId(plan.streams.len());
-                let inputs = input[i].and_then(|j| id_of.get(&j).copied()).into_iter().collect();
-                by_name.insert(r.name.clone(), id);
-                plan.streams.push(Stream {
-                    name: r.name,
-                    name_span: r.name_span,
-                    op: r.op,
-                    op_span: r.op_span,
-                    inputs,
-                    ty: Ty::Unknown,
-                });
-                id_of.insert(i, id);
-                emitted[i] = true;
+                let inputs: Vec<StreamId> = deps[i].iter().filter_map(|&j| emitted[j]).collect();
+                let last = r.chain.len() - 1;
+                let mut prev: Option<StreamId> = None;
+                for (k, op) in r.chain.into_iter().enumerate() {
+                    let name = if k == last { r.name.clone() } else { format!("{}#{k}", r.name) };
+                    let ins = match prev {
+                        None => inputs.clone(),
+                        Some(p) => vec![p],
+                    };
+                    let id = StreamId(plan.streams.len());
+                    plan.streams.push(Stream {
+                        name,
+                        name_span: r.name_span,
+                        op,
+                        op_span: r.op_span,
+                        inputs: ins,
+                        ty: Ty::Unknown,
+                        slide_ms: 0,
+                    });
+                    prev = Some(id);
+                }
+                if let Some(id) = prev {
+                    by_name.insert(r.name.clone(), id);
+                    emitted[i] = Some(id);
+                }
                 progress = true;
+            }
+            if !progress {
+                break;
+            }
+        }
+        // What is left (neither emitted nor broken) lies on or behind a cycle: report each cycle once.
+        let mut reported = vec![false; raw.len()];
+        for start in 0..raw.len() {
+            if emitted[start].is_some() || broken[start] || reported[start] {
+                continue;
+            }
+            let mut path = vec![start];
+            let mut cur = start;
+            let cycle = loop {
+                let Some(&next) = deps[cur].iter().find(|&&j| emitted[j].is_none() && !broken[j]) else { break None };
+                if let Some(pos) = path.iter().position(|&p| p == next) {
+                    break Some(path[pos..].to_vec());
+                }
+                path.push(next);
+                cur = next;
+            };
+            for &p in &path {
+                reported[p] = true;
+            }
+            if let Some(cycle) = cycle {
+                let described: Vec<String> = cycle.iter().rev().map(|&c| format!("`{}`", names[c])).collect();
+                let first = cycle[0];
+                let span = raw[first].as_ref().and_then(|r| r.from.as_ref().map(|(_, s)| *s)).unwrap_or_default();
+                self.diags
+                    .error(span, format!("the streams {} form a cycle", described.join(" → ")))
+                    .help("a pipeline is a DAG: every stream must read only streams that do not depend on it");
             }
         }
         for (i, done) in emitted.iter().enumerate() {
-            if !done {
-                self.poisoned.push(owned_names[i].clone());
+            if done.is_none() {
+                self.poisoned.push(names[i].clone());
             }
         }
         by_name
@@ -652,9 +871,22 @@ impl Cx<'_> {
                             _ => continue,
                         }
                     }
+                    "foreach_batch" => {
+                        let Some(f) = self.fields(value, "foreach_batch", &["from", "func"]) else { continue };
+                        let from = self.output_from(&f, key_span, "foreach_batch");
+                        let Some(fnode) = f.get("func") else {
+                            self.diags.error(
+                                key_span,
+                                "`foreach_batch` needs `func:` (a closure `|time_ms: i64, records| ...`)",
+                            );
+                            continue;
+                        };
+                        let Some(Func::Closure(c)) = self.func(fnode, "foreach_batch", plan, &[]) else { continue };
+                        (from, Some(OutputKind::ForeachBatch(c)))
+                    }
                     other => {
                         let d = self.diags.error(key_span, format!("unknown output operator `{other}`"));
-                        if let Some(s) = suggest(other, &["print", "save_as_text_files"]) {
+                        if let Some(s) = suggest(other, &["print", "save_as_text_files", "foreach_batch"]) {
                             d.help(format!("did you mean `{s}`?"));
                         } else {
                             d.help("the output operators are `print` and `save_as_text_files`");
