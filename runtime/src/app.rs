@@ -1,5 +1,11 @@
 //! The app: declaring sources and outputs, starting them, and the batch loop that seals a
-//! micro-batch at every tick and runs the generated handler on it.
+//! micro-batch at every tick, runs the generated handler on it, and writes a checkpoint after
+//! the batches whose handler saved state.
+//!
+//! Batch times follow Spark: the *zero time* is the first batch time minus the interval (0 for a
+//! replay, whose batch `i` runs at `(i + 1) × interval`), and periodic things (windowed outputs,
+//! checkpoints) happen on the batches whose `time − zero` is a multiple of their period. A run
+//! resumed from a checkpoint keeps the checkpoint's zero time, so these batches do not move.
 
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -9,8 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::{self, Checkpoint};
 use crate::clock::{BatchClock, Control, ManualClock, StopMode, Wake};
 use crate::error::Error;
+use crate::persist::Checkpointed;
 use crate::sink::{OutputKind, OutputSpec, PrintTarget};
 use crate::source::{FileSource, ReplaySource, RunningSource, SocketSource, SourceKind, TextBatch};
 
@@ -46,12 +54,31 @@ pub struct AppBuilder {
     interval: Duration,
     sources: Vec<SourceSpec>,
     outputs: Vec<OutputSpec>,
+    checkpoint_dir: Option<PathBuf>,
+    checkpoint_interval_ms: Option<u64>,
 }
 
 impl AppBuilder {
     /// An app named `name` whose micro-batches are `batch_interval` long.
     pub fn new(name: &str, batch_interval: Duration) -> Self {
-        AppBuilder { name: name.to_owned(), interval: batch_interval, sources: Vec::new(), outputs: Vec::new() }
+        AppBuilder {
+            name: name.to_owned(),
+            interval: batch_interval,
+            sources: Vec::new(),
+            outputs: Vec::new(),
+            checkpoint_dir: None,
+            checkpoint_interval_ms: None,
+        }
+    }
+
+    /// Spark's `ssc.checkpoint(dir)` plus the app's checkpoint interval: the batches whose
+    /// `time − zero` is a multiple of `interval_ms` are [checkpoint
+    /// batches](BatchInput::is_checkpoint_batch), and the state they save is written to `dir`
+    /// (see [`crate::checkpoint`]). `interval_ms` must be a positive multiple of the batch
+    /// interval ([`App::start`] checks). [`App::with_checkpoint_dir`] overrides `dir`.
+    pub fn checkpoint(&mut self, dir: impl AsRef<Path>, interval_ms: u64) {
+        self.checkpoint_dir = Some(dir.as_ref().to_owned());
+        self.checkpoint_interval_ms = Some(interval_ms);
     }
 
     fn source(&mut self, name: &str, kind: SourceKind) -> SourceId {
@@ -108,15 +135,29 @@ impl AppBuilder {
             manual_clock: None,
             print: None,
             stop_on_signals: false,
+            max_batches: None,
         }
     }
 }
 
-/// What a batch handler reads: the batch time and each source's records.
+/// What a batch handler reads: the batch time, each source's records, and on the first batch
+/// after a restart the state saved in the checkpoint.
 #[derive(Debug)]
 pub struct BatchInput {
     time_ms: i64,
+    zero_ms: i64,
+    /// The checkpoint interval, when the app has a checkpoint directory.
+    checkpoint_interval_ms: Option<i64>,
     texts: Vec<TextBatch>,
+    /// The checkpoint resumed from: set for the first batch of a resumed run only.
+    restore: Option<Restored>,
+}
+
+/// The states of the checkpoint a run resumed from, and the file they came from.
+#[derive(Debug)]
+struct Restored {
+    path: PathBuf,
+    states: Vec<(String, Vec<u8>)>,
 }
 
 impl BatchInput {
@@ -132,6 +173,71 @@ impl BatchInput {
     pub fn time_ms(&self) -> i64 {
         self.time_ms
     }
+
+    /// Spark's zero time: the first batch time minus the batch interval (0 for a replay). A run
+    /// resumed from a checkpoint has the zero time of the run that wrote it.
+    #[inline]
+    pub fn zero_ms(&self) -> i64 {
+        self.zero_ms
+    }
+
+    /// Whether `time − zero` is a multiple of `ms`: Spark's rule for the batches on which a
+    /// stream with slide (or checkpoint interval) `ms` is computed. False for `ms == 0`.
+    ///
+    /// ```
+    /// # use streamc_runtime::{AppBuilder, BatchInput, BatchOutput, Error, ManualClock, Seconds};
+    /// # use std::sync::mpsc;
+    /// // A manual clock at 1.5 s: the first batch is at 2 s, so the zero time is 1 s.
+    /// let clock = ManualClock::new(1500);
+    /// let (tx, rx) = mpsc::channel();
+    /// let app = AppBuilder::new("doc", Seconds(1))
+    ///     .build(move |input: &BatchInput, _: &mut BatchOutput| -> Result<(), Error> {
+    ///         tx.send((input.time_ms(), input.zero_ms(), input.is_multiple_of(2000))).unwrap();
+    ///         Ok(())
+    ///     })
+    ///     .with_manual_clock(clock.clone())
+    ///     .with_max_batches(2);
+    /// let handle = app.start()?;
+    /// clock.advance(Seconds(2));
+    /// handle.await_termination()?;
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [(2000, 1000, false), (3000, 1000, true)]);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn is_multiple_of(&self, ms: u64) -> bool {
+        let since_zero = i128::from(self.time_ms) - i128::from(self.zero_ms);
+        ms != 0 && since_zero % i128::from(ms) == 0
+    }
+
+    /// Whether this batch saves state: the app has a checkpoint directory and `time − zero` is a
+    /// multiple of its checkpoint interval. Generated code then calls
+    /// [`BatchOutput::save_state`] for every state it keeps.
+    #[inline]
+    pub fn is_checkpoint_batch(&self) -> bool {
+        self.checkpoint_interval_ms.is_some_and(|ms| self.is_multiple_of(ms as u64))
+    }
+
+    /// Restores `state` from the snapshot saved under `name`, on the first batch of a run
+    /// resumed from a checkpoint that holds `name`; on every other batch (and for names the
+    /// checkpoint does not hold) does nothing.
+    ///
+    /// A snapshot that `state` rejects is an [`Error::Checkpoint`] naming the checkpoint file;
+    /// returned with `?`, it stops the app.
+    pub fn restore<S: Checkpointed + ?Sized>(&self, name: &str, state: &mut S) -> Result<(), Error> {
+        let Some(r) = &self.restore else { return Ok(()) };
+        let Some((_, bytes)) = r.states.iter().find(|(n, _)| n == name) else { return Ok(()) };
+        state.restore(bytes).map_err(|e| Error::Checkpoint {
+            path: r.path.clone(),
+            message: format!("cannot restore state `{name}` from checkpoint `{}`: {e}", r.path.display()),
+        })
+    }
+}
+
+/// The smallest multiple of the batch interval that is at least 10 s: Spark's default checkpoint
+/// interval for stateful streams, used when the app sets a directory but no interval.
+fn default_checkpoint_interval_ms(interval_ms: i64) -> i64 {
+    let n = (10_000 + interval_ms - 1) / interval_ms;
+    n.max(1) * interval_ms
 }
 
 /// A declared app with its handler, ready to [`start`](Self::start).
@@ -145,6 +251,7 @@ pub struct App<F> {
     print: Option<Box<dyn Write + Send>>,
     /// Stop (after the batch in flight) on SIGINT/SIGTERM; set by `with_cli_args`.
     pub(crate) stop_on_signals: bool,
+    max_batches: Option<u64>,
 }
 
 impl<F> std::fmt::Debug for App<F> {
@@ -232,6 +339,30 @@ where
         self
     }
 
+    /// Checkpoints into `dir` instead of the directory given to [`AppBuilder::checkpoint`] (or
+    /// at all, if none was: the checkpoint interval is then Spark's default, the smallest
+    /// multiple of the batch interval that is at least 10 s). The same as `--checkpoint DIR`.
+    ///
+    /// At [`start`](Self::start), a valid checkpoint in `dir` is resumed from; see
+    /// [`get_or_create`](crate::get_or_create).
+    pub fn with_checkpoint_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.spec.checkpoint_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// The checkpoint directory, if the app has one.
+    pub fn checkpoint_dir(&self) -> Option<&Path> {
+        self.spec.checkpoint_dir.as_deref()
+    }
+
+    /// Stops after `n` batches of this run (after the `n`th batch's outputs and checkpoint), as
+    /// if a stop had been requested; `await_termination` then returns `Ok`. The same as
+    /// `--max-batches N`.
+    pub fn with_max_batches(mut self, n: u64) -> Self {
+        self.max_batches = Some(n);
+        self
+    }
+
     /// Which replay directory each source gets, or `None` when nothing is replayed.
     fn replay_plan(&self) -> Result<Option<Vec<PathBuf>>, Error> {
         let sources = &self.spec.sources;
@@ -284,10 +415,39 @@ where
             .map(Some)
     }
 
+    /// The checkpoint directory and interval, checked, if the app has a directory.
+    fn checkpoint_config(&self, interval_ms: i64) -> Result<Option<(PathBuf, i64)>, Error> {
+        let Some(dir) = &self.spec.checkpoint_dir else { return Ok(None) };
+        let every = match self.spec.checkpoint_interval_ms {
+            None => default_checkpoint_interval_ms(interval_ms),
+            Some(ms) => match i64::try_from(ms) {
+                Ok(ms) if ms > 0 && ms % interval_ms == 0 => ms,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "the checkpoint interval of `{}` must be a positive multiple of its batch interval ({interval_ms} ms), found {ms} ms",
+                        self.spec.name
+                    )));
+                }
+            },
+        };
+        Ok(Some((dir.clone(), every)))
+    }
+
     /// Starts the sources and the batch loop.
     ///
-    /// Fails if the configuration cannot run (a zero interval, duplicate source names, replay
-    /// for some sources only, a missing replay or source directory, an unwritable jsonl file).
+    /// With a checkpoint directory, first reads the newest usable checkpoint in it (skipping,
+    /// with a warning on stderr, newer files that are corrupt) and resumes from it: the first
+    /// batch is the one after the checkpoint's, the zero time is the checkpoint's, each replayed
+    /// source continues with the file after those already consumed, and the saved states are
+    /// offered to [`BatchInput::restore`] on that first batch. Batches after the checkpoint that
+    /// a stopped run had already output are run and output again: outputs are at least once
+    /// (`save_as_text_files` replaces a batch's directory, so its result is the same; `print`
+    /// and jsonl lines repeat). With no checkpoint file the run starts afresh.
+    ///
+    /// Fails if the configuration cannot run (a zero interval, a checkpoint interval that is not
+    /// a multiple of it, duplicate source names, replay for some sources only, a missing replay
+    /// or source directory, an unwritable jsonl file), or if the checkpoint directory has
+    /// checkpoint files but none is usable, or one written with another batch interval.
     pub fn start(self) -> Result<StreamingHandle, Error> {
         let interval_ms = i64::try_from(self.spec.interval.as_millis()).unwrap_or(i64::MAX);
         if interval_ms <= 0 {
@@ -302,15 +462,52 @@ where
             }
         }
         let plan = self.replay_plan()?;
+        let ckpt_config = self.checkpoint_config(interval_ms)?;
+        let resume = match &ckpt_config {
+            Some((dir, _)) => {
+                let found = checkpoint::load_latest(dir, &self.spec.name)?;
+                checkpoint::remove_stale_temp_files(dir);
+                found
+            }
+            None => None,
+        };
+        if let Some((path, c)) = &resume
+            && c.interval_ms != interval_ms
+        {
+            return Err(Error::Checkpoint {
+                path: path.clone(),
+                message: format!(
+                    "checkpoint `{}` was written with a batch interval of {} ms, but `{}` has {interval_ms} ms\n\
+                     help: restore the batch interval, or use another checkpoint directory",
+                    path.display(),
+                    c.interval_ms,
+                    self.spec.name
+                ),
+            });
+        }
         let mut running = Vec::with_capacity(self.spec.sources.len());
         let mut replay_batches = None;
+        let mut replay_positions = Vec::new();
         match plan {
             Some(dirs) => {
                 let mut longest = 0;
-                for dir in dirs {
+                let mut scratch = TextBatch::new();
+                for (dir, spec) in dirs.into_iter().zip(&self.spec.sources) {
                     let r = ReplaySource::open(&dir)?;
-                    longest = longest.max(r.len());
-                    running.push(RunningSource::Replay(r));
+                    let len = r.len() as u64;
+                    // The files the checkpointed run had consumed are skipped (read and dropped:
+                    // the replay source has no cheaper way to advance).
+                    let skip = resume
+                        .as_ref()
+                        .and_then(|(_, c)| c.replay.iter().find(|(n, _)| *n == spec.name))
+                        .map_or(0, |&(_, next)| next.min(len));
+                    let mut r = RunningSource::Replay(r);
+                    for _ in 0..skip {
+                        r.fill(&mut scratch, 0)?;
+                    }
+                    longest = longest.max((len - skip) as usize);
+                    replay_positions.push((spec.name.clone(), len, skip));
+                    running.push(r);
                 }
                 replay_batches = Some(longest);
             }
@@ -324,7 +521,7 @@ where
                 }
             }
         }
-        let output = BatchOutput::new(
+        let mut output = BatchOutput::new(
             self.spec.outputs.clone(),
             match self.print {
                 Some(w) => PrintTarget::Writer(w),
@@ -332,6 +529,7 @@ where
             },
             self.jsonl.as_deref(),
         )?;
+        output.set_checkpointing(ckpt_config.is_some());
         // Sockets last: nothing can fail after a thread is running.
         if replay_batches.is_none() {
             let mut files = running.drain(..);
@@ -357,11 +555,35 @@ where
             _ => None,
         };
         let shared = Arc::new(Shared { control: Control::new(manual), completed: AtomicU64::new(0) });
+        let log = std::env::var_os("STREAMC_LOG").is_some();
         // The first batch time is fixed here, not in the loop thread: the clock may move as soon
-        // as start returns (a test advancing a manual clock), and that must already count.
-        let first_batch_ms = clock.first_batch_time(interval_ms);
+        // as start returns (a test advancing a manual clock), and that must already count. A
+        // resumed run continues after its checkpoint, catching up on the batches missed while
+        // it was down (as Spark does) before it follows the clock again.
+        let (first_batch_ms, zero_ms, restore) = match resume {
+            Some((path, c)) => {
+                if log {
+                    eprintln!(
+                        "streamc: `{}` resumes from checkpoint `{}` (batch {} ms)",
+                        self.spec.name,
+                        path.display(),
+                        c.time_ms
+                    );
+                }
+                (c.time_ms + interval_ms, c.zero_ms, Some(Restored { path, states: c.states }))
+            }
+            None => {
+                let first = clock.first_batch_time(interval_ms);
+                (first, first - interval_ms, None)
+            }
+        };
         let mut batch_loop = BatchLoop {
             first_batch_ms,
+            zero_ms,
+            restore,
+            checkpoint: ckpt_config,
+            replay_positions,
+            max_batches: self.max_batches,
             name: self.spec.name.clone(),
             handler: self.handler,
             sources: running,
@@ -370,7 +592,7 @@ where
             interval_ms,
             replay_batches,
             shared: Arc::clone(&shared),
-            log: std::env::var_os("STREAMC_LOG").is_some(),
+            log,
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()
@@ -395,6 +617,14 @@ where
 /// The running batch loop: one thread, one batch at a time, in time order.
 struct BatchLoop<F> {
     first_batch_ms: i64,
+    zero_ms: i64,
+    /// The checkpoint resumed from, for the first batch.
+    restore: Option<Restored>,
+    /// The checkpoint directory and interval.
+    checkpoint: Option<(PathBuf, i64)>,
+    /// Per replayed source: its name, its number of files, and the files skipped at start.
+    replay_positions: Vec<(String, u64, u64)>,
+    max_batches: Option<u64>,
     name: String,
     handler: F,
     sources: Vec<RunningSource>,
@@ -411,12 +641,18 @@ where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error>,
 {
     fn run(&mut self) -> Result<(), Error> {
-        let mut input = BatchInput { time_ms: 0, texts: vec![TextBatch::new(); self.sources.len()] };
+        let mut input = BatchInput {
+            time_ms: 0,
+            zero_ms: self.zero_ms,
+            checkpoint_interval_ms: self.checkpoint.as_ref().map(|&(_, ms)| ms),
+            texts: vec![TextBatch::new(); self.sources.len()],
+            restore: self.restore.take(),
+        };
         let mut t = self.first_batch_ms;
         let mut index = 0usize;
         let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
         let result = loop {
-            if self.replay_batches.is_some_and(|n| index >= n) {
+            if self.replay_batches.is_some_and(|n| index >= n) || self.max_batches.is_some_and(|n| index as u64 >= n) {
                 break Ok(());
             }
             let last = match self.clock.wait_until(t, &self.shared.control) {
@@ -445,6 +681,29 @@ where
                 }
             }
             self.output.end_batch()?;
+            // Only the first batch of a resumed run restores.
+            input.restore = None;
+            let states = self.output.take_states();
+            if let Some((dir, _)) = &self.checkpoint
+                && !states.is_empty()
+            {
+                let c = Checkpoint {
+                    app: self.name.clone(),
+                    time_ms: t,
+                    zero_ms: self.zero_ms,
+                    interval_ms: self.interval_ms,
+                    replay: self
+                        .replay_positions
+                        .iter()
+                        .map(|(name, len, skipped)| (name.clone(), (skipped + index as u64 + 1).min(*len)))
+                        .collect(),
+                    states,
+                };
+                let path = checkpoint::write(dir, &c)?;
+                if self.log {
+                    eprintln!("streamc: `{}` batch {t} ms: checkpoint `{}`", self.name, path.display());
+                }
+            }
             let busy = started.elapsed();
             total_records += records as u64;
             total_busy += busy;

@@ -1,1 +1,428 @@
-//! Checkpoints: state snapshots and the batch position, written atomically with a checksum.
+//! Checkpoints: state snapshots and the batch position, written atomically with a checksum, and
+//! [`get_or_create`], Spark's `StreamingContext.getOrCreate`.
+//!
+//! A checkpoint is one file, `DIR/checkpoint-<T>` with the batch time `T` zero-padded to 20
+//! digits so that names sort by time. It is written as `DIR/.checkpoint-<T>.tmp`, fsynced,
+//! renamed into place, and the directory fsynced: a reader sees a complete file or none. The
+//! newest [`KEEP`] are kept, older ones deleted.
+//!
+//! # File format (version 1)
+//!
+//! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
+//! `u64` length then the bytes.
+//!
+//! | field              | encoding                                                     |
+//! |--------------------|--------------------------------------------------------------|
+//! | magic              | the 8 bytes `SCCKPT\r\n`                                     |
+//! | version            | `u32`, [`FORMAT_VERSION`]                                    |
+//! | app name           | string                                                       |
+//! | batch time `T`     | `i64` ms                                                     |
+//! | zero time          | `i64` ms (Spark's `zeroTime`: first batch time − interval)   |
+//! | batch interval     | `i64` ms                                                     |
+//! | replay positions   | `u32` count, then per source: name (string), `u64` next file |
+//! | states             | `u32` count, then per state: name (string), bytes            |
+//! | checksum           | `u64` FNV-1a 64 of every byte before it                      |
+//!
+//! FNV-1a changes its value for any single changed byte (each step is a bijection of the hash
+//! for a fixed input byte), and the length prefixes plus the trailing checksum make a truncated
+//! file fail to decode.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::app::{App, BatchInput, BatchOutput};
+use crate::error::Error;
+
+/// How many checkpoint files are kept; older ones are deleted after each write. More than one,
+/// so that a checkpoint damaged on disk after its write leaves an older one to resume from.
+pub const KEEP: usize = 3;
+
+/// The version of the file format written; other versions are not read.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 8] = b"SCCKPT\r\n";
+const PREFIX: &str = "checkpoint-";
+
+/// Spark's `StreamingContext.getOrCreate(checkpointPath, creatingFunc)`: the app built by
+/// `create`, checkpointing into `dir`.
+///
+/// Unlike Spark, `create` is always called, because the app's code is compiled in rather than
+/// deserialized from the checkpoint. The checkpoint is read when the app
+/// [starts](App::start): if `dir` holds a valid checkpoint, the app resumes from it (the batch
+/// after the checkpoint's, the same zero time, replay files after the ones already consumed,
+/// and the saved states handed to [`BatchInput::restore`] on the first batch); otherwise it
+/// starts afresh. A directory whose checkpoints are all corrupt makes `start` fail.
+///
+/// ```
+/// use streamc_runtime::{AppBuilder, BatchInput, BatchOutput, Error, Seconds};
+///
+/// let dir = std::env::temp_dir().join(format!("streamc-doc-get-or-create-{}", std::process::id()));
+/// let app = streamc_runtime::get_or_create(&dir, || {
+///     let mut b = AppBuilder::new("doc", Seconds(1));
+///     b.socket_text_stream("lines", "localhost", 9999);
+///     b.build(|_: &BatchInput, _: &mut BatchOutput| -> Result<(), Error> { Ok(()) })
+/// });
+/// assert_eq!(app.checkpoint_dir(), Some(dir.as_path()));
+/// ```
+pub fn get_or_create<F>(dir: impl AsRef<Path>, create: impl FnOnce() -> App<F>) -> App<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
+{
+    create().with_checkpoint_dir(dir)
+}
+
+/// The contents of one checkpoint file.
+///
+/// Law: `Checkpoint::decode(&c.encode()) == Ok(c)`, and `decode` fails on any truncation or any
+/// changed byte of an encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The name of the app that wrote it.
+    pub app: String,
+    /// The time of the batch after which it was written, in ms.
+    pub time_ms: i64,
+    /// The app's zero time (first batch time − batch interval), in ms.
+    pub zero_ms: i64,
+    /// The batch interval, in ms.
+    pub interval_ms: i64,
+    /// Per replayed source: its name and the index of the next replay file to read.
+    pub replay: Vec<(String, u64)>,
+    /// Every state saved in the batch: its name and its [`Checkpointed::save`] bytes.
+    ///
+    /// [`Checkpointed::save`]: crate::persist::Checkpointed::save
+    pub states: Vec<(String, Vec<u8>)>,
+}
+
+/// Why a file is not a usable checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invalid {
+    /// The bytes are damaged: truncated, empty, a wrong checksum or a malformed field.
+    Corrupt(String),
+    /// The file is intact but not for this program: another format version or app.
+    Mismatch(String),
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Corrupt(why) => write!(f, "is corrupt ({why})"),
+            Invalid::Mismatch(why) => write!(f, "cannot be used ({why})"),
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: the checksum of checkpoint files.
+///
+/// ```
+/// assert_eq!(streamc_runtime::checkpoint::fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+/// assert_eq!(streamc_runtime::checkpoint::fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+/// ```
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The file name of the checkpoint of batch time `time_ms`, zero-padded so names sort by time.
+///
+/// ```
+/// assert_eq!(streamc_runtime::checkpoint::file_name(4000), "checkpoint-00000000000000004000");
+/// ```
+pub fn file_name(time_ms: i64) -> String {
+    format!("{PREFIX}{time_ms:020}")
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let len = u32::try_from(s.len()).expect("a name shorter than 4 GiB");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// A reader over the checkpoint bytes; every read fails on truncation.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Invalid> {
+        if self.0.len() < n {
+            return Err(Invalid::Corrupt(format!("truncated in the {what}")));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, Invalid> {
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64, Invalid> {
+        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
+    }
+
+    fn i64(&mut self, what: &str) -> Result<i64, Invalid> {
+        Ok(i64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
+    }
+
+    fn str(&mut self, what: &str) -> Result<String, Invalid> {
+        let len = self.u32(what)? as usize;
+        let bytes = self.take(len, what)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| Invalid::Corrupt(format!("the {what} is not UTF-8")))
+    }
+
+    fn bytes(&mut self, what: &str) -> Result<Vec<u8>, Invalid> {
+        let len = usize::try_from(self.u64(what)?).map_err(|_| Invalid::Corrupt(format!("the {what} is too long")))?;
+        Ok(self.take(len, what)?.to_vec())
+    }
+}
+
+impl Checkpoint {
+    /// The file's bytes, checksum included.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.states.iter().map(|(n, b)| n.len() + b.len() + 12).sum::<usize>());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        put_str(&mut out, &self.app);
+        out.extend_from_slice(&self.time_ms.to_le_bytes());
+        out.extend_from_slice(&self.zero_ms.to_le_bytes());
+        out.extend_from_slice(&self.interval_ms.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(self.replay.len()).expect("fewer than 2^32 sources").to_le_bytes());
+        for (name, next) in &self.replay {
+            put_str(&mut out, name);
+            out.extend_from_slice(&next.to_le_bytes());
+        }
+        out.extend_from_slice(&u32::try_from(self.states.len()).expect("fewer than 2^32 states").to_le_bytes());
+        for (name, bytes) in &self.states {
+            put_str(&mut out, name);
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        let sum = fnv1a64(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Reads a file's bytes, checking the checksum and the format version (not the app name).
+    pub fn decode(bytes: &[u8]) -> Result<Self, Invalid> {
+        if bytes.is_empty() {
+            return Err(Invalid::Corrupt("the file is empty".to_owned()));
+        }
+        if bytes.len() < MAGIC.len() + 4 + 8 {
+            return Err(Invalid::Corrupt(format!("only {} bytes long", bytes.len())));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        if !body.starts_with(MAGIC) {
+            return Err(Invalid::Corrupt("not a streamc checkpoint file".to_owned()));
+        }
+        let want = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
+        if fnv1a64(body) != want {
+            return Err(Invalid::Corrupt("checksum mismatch".to_owned()));
+        }
+        let mut r = Reader(&body[MAGIC.len()..]);
+        let version = r.u32("version")?;
+        if version != FORMAT_VERSION {
+            return Err(Invalid::Mismatch(format!(
+                "format version {version}, this runtime reads version {FORMAT_VERSION}"
+            )));
+        }
+        let app = r.str("app name")?;
+        let time_ms = r.i64("batch time")?;
+        let zero_ms = r.i64("zero time")?;
+        let interval_ms = r.i64("batch interval")?;
+        let n = r.u32("replay positions")?;
+        let mut replay = Vec::new();
+        for _ in 0..n {
+            let name = r.str("replay positions")?;
+            replay.push((name, r.u64("replay positions")?));
+        }
+        let n = r.u32("states")?;
+        let mut states = Vec::new();
+        for _ in 0..n {
+            let name = r.str("state name")?;
+            states.push((name, r.bytes("state bytes")?));
+        }
+        if !r.0.is_empty() {
+            return Err(Invalid::Corrupt(format!("{} unexpected bytes at the end", r.0.len())));
+        }
+        Ok(Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states })
+    }
+}
+
+/// The checkpoint files of `dir` with their batch times, oldest first; `None` if `dir` does not
+/// exist. Other names (temporary files included) are ignored.
+fn list(dir: &Path) -> Result<Option<Vec<(i64, PathBuf)>>, Error> {
+    let io_err = |source| Error::Io { path: dir.to_owned(), source };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(e)),
+    };
+    let mut files = Vec::new();
+    for e in entries {
+        let e = e.map_err(io_err)?;
+        let name = e.file_name();
+        let Some(t) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)).and_then(|t| t.parse::<i64>().ok()) else {
+            continue;
+        };
+        files.push((t, e.path()));
+    }
+    files.sort();
+    Ok(Some(files))
+}
+
+/// The newest usable checkpoint of `dir` for app `app`, with its path; `None` for a fresh start
+/// (no directory, or no checkpoint file in it).
+///
+/// Each newer file that is not usable is reported on stderr and skipped. If there are files but
+/// none is usable, fails naming the directory and every file's problem: resuming from nothing
+/// would silently drop the state the files were meant to keep.
+pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<(PathBuf, Checkpoint)>, Error> {
+    let Some(files) = list(dir)? else {
+        return Ok(None);
+    };
+    let mut problems = Vec::new();
+    for (i, (_, path)) in files.iter().enumerate().rev() {
+        let checked = match std::fs::read(path) {
+            Ok(bytes) => Checkpoint::decode(&bytes).and_then(|c| {
+                if c.app == app {
+                    Ok(c)
+                } else {
+                    Err(Invalid::Mismatch(format!("written by app `{}`, this app is `{app}`", c.app)))
+                }
+            }),
+            Err(e) => Err(Invalid::Corrupt(format!("cannot read it: {e}"))),
+        };
+        match checked {
+            Ok(c) => return Ok(Some((path.clone(), c))),
+            Err(why) => {
+                if i > 0 {
+                    eprintln!("warning: checkpoint `{}` {why}; using the previous one", path.display());
+                }
+                problems.push(format!("`{}` {why}", path.display()));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(None);
+    }
+    Err(Error::Checkpoint {
+        path: dir.to_owned(),
+        message: format!(
+            "no usable checkpoint in `{}`: {}\nhelp: remove the directory (or its `{PREFIX}*` files) to start afresh",
+            dir.display(),
+            problems.join("; ")
+        ),
+    })
+}
+
+/// Deletes the temporary files a crashed write may have left in `dir`; failures are ignored
+/// (a leftover temporary file is never read as a checkpoint).
+pub(crate) fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if name.to_str().is_some_and(|n| n.starts_with(".checkpoint-") && n.ends_with(".tmp")) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Writes `c` atomically as `dir/checkpoint-<T>`, then deletes all but the newest [`KEEP`]
+/// checkpoint files. Returns the path written.
+pub(crate) fn write(dir: &Path, c: &Checkpoint) -> Result<PathBuf, Error> {
+    let err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::CheckpointWrite { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    let name = file_name(c.time_ms);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(&name);
+    let written = File::create(&tmp).and_then(|mut f| {
+        f.write_all(&c.encode())?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(&tmp)(e));
+    }
+    std::fs::rename(&tmp, &path).map_err(err(&path))?;
+    sync_dir(dir).map_err(err(dir))?;
+    if let Some(files) = list(dir)? {
+        for (_, old) in files.iter().rev().skip(KEEP) {
+            std::fs::remove_file(old).map_err(err(old))?;
+        }
+    }
+    Ok(path)
+}
+
+/// Makes the rename durable: on Unix a rename is persisted by fsyncing the directory.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Other systems cannot open a directory as a file; the rename is as durable as they allow.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        Checkpoint {
+            app: "stateful".to_owned(),
+            time_ms: 4000,
+            zero_ms: 0,
+            interval_ms: 1000,
+            replay: vec![("lines".to_owned(), 4)],
+            states: vec![("counts".to_owned(), b"a=1\nb=2\n".to_vec()), ("empty".to_owned(), Vec::new())],
+        }
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let c = sample();
+        assert_eq!(Checkpoint::decode(&c.encode()), Ok(c));
+        let none = Checkpoint { replay: Vec::new(), states: Vec::new(), ..sample() };
+        assert_eq!(Checkpoint::decode(&none.encode()), Ok(none));
+    }
+
+    #[test]
+    fn every_truncation_and_every_byte_flip_is_detected() {
+        let bytes = sample().encode();
+        for n in 0..bytes.len() {
+            assert!(matches!(Checkpoint::decode(&bytes[..n]), Err(Invalid::Corrupt(_))), "truncated to {n}");
+        }
+        for i in 0..bytes.len() {
+            for bit in [0x01, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= bit;
+                assert!(matches!(Checkpoint::decode(&b), Err(Invalid::Corrupt(_))), "byte {i} bit {bit:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn another_version_is_a_mismatch() {
+        let mut bytes = sample().encode();
+        bytes.truncate(bytes.len() - 8);
+        bytes[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&2u32.to_le_bytes());
+        let sum = fnv1a64(&bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        assert!(matches!(Checkpoint::decode(&bytes), Err(Invalid::Mismatch(m)) if m.contains("version 2")));
+    }
+
+    #[test]
+    fn names_sort_by_time() {
+        let mut names: Vec<String> = [10_000, 9000, 100_000, 1000].into_iter().map(file_name).collect();
+        names.sort();
+        assert_eq!(names, [file_name(1000), file_name(9000), file_name(10_000), file_name(100_000)]);
+    }
+}

@@ -18,6 +18,10 @@ pub struct Options {
     pub replay: Vec<(String, PathBuf)>,
     /// `--jsonl PATH`.
     pub jsonl: Option<PathBuf>,
+    /// `--checkpoint DIR`.
+    pub checkpoint: Option<PathBuf>,
+    /// `--max-batches N`.
+    pub max_batches: Option<u64>,
     /// `--help`.
     pub help: bool,
 }
@@ -61,6 +65,22 @@ where
                 }
                 o.jsonl = Some(PathBuf::from(value("--jsonl")?));
             }
+            "--checkpoint" => {
+                if o.checkpoint.is_some() {
+                    return Err(Error::Usage("`--checkpoint` given twice".to_owned()));
+                }
+                o.checkpoint = Some(PathBuf::from(value("--checkpoint")?));
+            }
+            "--max-batches" => {
+                if o.max_batches.is_some() {
+                    return Err(Error::Usage("`--max-batches` given twice".to_owned()));
+                }
+                let v = value("--max-batches")?;
+                let n = v.parse::<u64>().map_err(|_| {
+                    Error::Usage(format!("`--max-batches` needs a whole number of batches, found `{v}`"))
+                })?;
+                o.max_batches = Some(n);
+            }
             _ => return Err(Error::Usage(format!("unexpected argument `{arg}`"))),
         }
     }
@@ -70,11 +90,13 @@ where
 fn usage(program: &str, app: &str, sources: &[String]) -> String {
     format!(
         "Runs the streaming app `{app}`.\n\n\
-         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH]\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--checkpoint DIR] [--max-batches N]\n\n\
          options:\n  \
          --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
          --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
          --jsonl PATH         also write every output of every batch to PATH as JSON lines\n  \
+         --checkpoint DIR     checkpoint into DIR, and resume from its newest checkpoint if it has one\n  \
+         --max-batches N      stop after N batches\n  \
          -h, --help           print this help\n\n\
          sources: {}\n",
         if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
@@ -108,7 +130,8 @@ impl<F> App<F>
 where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
 {
-    /// Applies the process's command line (`--replay [NAME=]DIR`, `--jsonl PATH`, `--help`) to
+    /// Applies the process's command line (`--replay [NAME=]DIR`, `--jsonl PATH`,
+    /// `--checkpoint DIR`, `--max-batches N`, `--help`) to
     /// this app, and makes SIGINT/SIGTERM stop it after the batch in flight. For programs that
     /// call `start()` themselves; generated binaries use [`run_main`](Self::run_main).
     pub fn with_cli_args(self) -> Result<Self, Error> {
@@ -136,10 +159,17 @@ where
         if let Some(p) = opts.jsonl {
             self = self.with_jsonl(p);
         }
+        if let Some(dir) = opts.checkpoint {
+            self = self.with_checkpoint_dir(dir);
+        }
+        if let Some(n) = opts.max_batches {
+            self = self.with_max_batches(n);
+        }
         self
     }
 
-    /// The whole `main` of a generated binary: parses `--replay`, `--jsonl` and `--help`, runs
+    /// The whole `main` of a generated binary: parses `--replay`, `--jsonl`, `--checkpoint`,
+    /// `--max-batches` and `--help`, runs
     /// the app until it ends or SIGINT/SIGTERM arrives (the batch in flight is finished, exit
     /// 0; a second signal kills the process), and reports errors as `error: ...` on stderr with
     /// exit code 1 (2 for a malformed command line).
@@ -203,6 +233,8 @@ mod tests {
         let o = parse(&["--replay", "x=y"]).unwrap();
         assert_eq!(o.replay_all, Some(PathBuf::from("x=y")));
         assert!(parse(&["-h"]).unwrap().help);
+        let o = parse(&["--checkpoint", "ck", "--max-batches=5"]).unwrap();
+        assert_eq!((o.checkpoint, o.max_batches), (Some(PathBuf::from("ck")), Some(5)));
     }
 
     #[test]
@@ -211,6 +243,8 @@ mod tests {
             (&["--replay"][..], "`--replay` needs a value"),
             (&["--frob"][..], "unexpected argument `--frob`"),
             (&["--jsonl", "a", "--jsonl", "b"][..], "`--jsonl` given twice"),
+            (&["--checkpoint", "a", "--checkpoint=b"][..], "`--checkpoint` given twice"),
+            (&["--max-batches", "x"][..], "`--max-batches` needs a whole number of batches, found `x`"),
         ] {
             match parse(args) {
                 Err(Error::Usage(m)) => assert_eq!(m, msg),

@@ -44,6 +44,24 @@ pub enum Error {
         /// The underlying I/O error.
         source: io::Error,
     },
+    /// A checkpoint could not be written (its temporary file, the final file, or the directory);
+    /// the outputs of the batch it was for are complete.
+    #[error("cannot write checkpoint `{}`: {source}", path.display())]
+    CheckpointWrite {
+        /// The file or directory that could not be written.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A checkpoint could not be used: a directory whose checkpoint files are all corrupt, a
+    /// checkpoint that does not fit the app, or a saved state that its `restore` rejected.
+    #[error("{message}")]
+    Checkpoint {
+        /// The checkpoint file, or the directory when no file was usable.
+        path: PathBuf,
+        /// The whole diagnosis, naming `path`.
+        message: String,
+    },
     /// The batch handler (user code) panicked; the panic message was already printed by the
     /// panic hook, this carries it too so that callers can report it.
     #[error("the batch handler panicked at batch time {batch_time_ms} ms: {message}")]

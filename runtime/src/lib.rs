@@ -6,6 +6,12 @@
 //! (pure computation over a [`BatchInput`], results handed to a [`BatchOutput`]), and the
 //! resulting [`App`] owns every thread and every byte of I/O.
 //!
+//! Stateful apps also checkpoint: [`AppBuilder::checkpoint`] names a directory and an interval,
+//! the handler saves its state on [checkpoint batches](BatchInput::is_checkpoint_batch) with
+//! [`BatchOutput::save_state`] and restores it with [`BatchInput::restore`], and
+//! [`get_or_create`] (Spark's `StreamingContext.getOrCreate`) makes an app resume from the newest
+//! checkpoint when it starts; the file format is in [`checkpoint`].
+//!
 //! ```
 //! use streamc_runtime::{AppBuilder, BatchInput, BatchOutput, Error, Seconds};
 //!
@@ -38,6 +44,7 @@ pub mod window;
 use std::time::Duration;
 
 pub use app::{App, AppBuilder, BatchInput, BatchOutput, OutputId, SourceId, StopHandle, StreamingHandle};
+pub use checkpoint::get_or_create;
 pub use clock::ManualClock;
 pub use error::Error;
 pub use fmt::{Record, SparkFmt, ToJson};
@@ -69,7 +76,8 @@ pub fn Minutes(n: u64) -> Duration {
 /// Everything a streamc program usually needs, in one `use`.
 pub mod prelude {
     pub use crate::split::java_split;
+    pub use crate::state::State;
     #[cfg(feature = "macros")]
     pub use crate::stream;
-    pub use crate::{App, Error, ManualClock, Milliseconds, Minutes, Seconds, StreamingHandle};
+    pub use crate::{App, Error, ManualClock, Milliseconds, Minutes, Seconds, StreamingHandle, get_or_create};
 }

@@ -31,7 +31,9 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 
 use crate::fmt::Record;
-use crate::state::KeyedReduce;
+use crate::join::{Cogrouped, OuterPair};
+use crate::owned::IntoOwned;
+use crate::state::{KeyedReduce, State};
 
 /// A zero-sized witness of a stream's element type `T`.
 ///
@@ -197,4 +199,120 @@ impl<T: Clone> FanOut for T {}
 #[inline(always)]
 pub fn cloneable<T: FanOut>(ty: Ty<T>) -> Ty<T> {
     ty
+}
+
+// ----- state kept across batches -------------------------------------------------------------
+
+/// Converts an element into its owned form, to be kept by a window or a stateful operator (the
+/// error for a type without one names the reason, see [`IntoOwned`]).
+#[inline(always)]
+pub fn into_owned<T: IntoOwned>(x: T) -> T::Owned {
+    x.into_owned()
+}
+
+/// The witness of the owned form of the stream's elements (what a window stores).
+#[inline(always)]
+pub fn owned<T: IntoOwned>(_: Ty<T>) -> Ty<T::Owned> {
+    Ty::new()
+}
+
+/// `update_state_by_key`: the closure gets a key's new values of the batch and its previous
+/// state, and returns the new state (`None` removes the key). The output is every key (owned)
+/// with its state.
+#[inline(always)]
+pub fn update_state_by_key<K, V, S, F>(_: Ty<(K, V)>, f: F) -> (F, Ty<(K::Owned, S)>)
+where
+    K: IntoOwned,
+    F: FnMut(&[V], Option<S>) -> Option<S>,
+{
+    (f, Ty::new())
+}
+
+/// `map_with_state`: the closure gets the (owned) key, the record's value (`None` when the key
+/// is timing out) and the key's [`State`], and returns one output element.
+#[inline(always)]
+pub fn map_with_state<K, V, S, R, F>(_: Ty<(K, V)>, f: F) -> (F, Ty<R>)
+where
+    K: IntoOwned,
+    F: FnMut(&K::Owned, Option<V>, &mut State<S>) -> R,
+{
+    (f, Ty::new())
+}
+
+/// `state_snapshots`: the witness of a `map_with_state` stream's per-key state.
+#[inline(always)]
+pub fn snapshots_ty<K, S>(_: &crate::state::MapWithState<K, S>) -> Ty<(K, S)> {
+    Ty::new()
+}
+
+// ----- key-value operators -------------------------------------------------------------------
+
+/// `join`: pairs of both sides' values for each key.
+#[inline(always)]
+pub fn join_ty<K, V, W>(_: Ty<(K, V)>, _: Ty<(K, W)>) -> Ty<(K, (V, W))> {
+    Ty::new()
+}
+
+/// `left_outer_join`: as `join`, the right value optional.
+#[inline(always)]
+pub fn left_outer_join_ty<K, V, W>(_: Ty<(K, V)>, _: Ty<(K, W)>) -> Ty<(K, (V, Option<W>))> {
+    Ty::new()
+}
+
+/// `right_outer_join`: as `join`, the left value optional.
+#[inline(always)]
+pub fn right_outer_join_ty<K, V, W>(_: Ty<(K, V)>, _: Ty<(K, W)>) -> Ty<(K, (Option<V>, W))> {
+    Ty::new()
+}
+
+/// `full_outer_join`: as `join`, both values optional.
+#[inline(always)]
+pub fn full_outer_join_ty<K, V, W>(_: Ty<(K, V)>, _: Ty<(K, W)>) -> Ty<(K, OuterPair<V, W>)> {
+    Ty::new()
+}
+
+/// `cogroup`: each key with its values from both sides.
+#[inline(always)]
+pub fn cogroup_ty<K, V, W>(_: Ty<(K, V)>, _: Ty<(K, W)>) -> Ty<(K, Cogrouped<V, W>)> {
+    Ty::new()
+}
+
+/// `group_by_key`: each key with all its values.
+#[inline(always)]
+pub fn group_by_key_ty<K, V>(_: Ty<(K, V)>) -> Ty<(K, Vec<V>)> {
+    Ty::new()
+}
+
+/// `count_by_value`: each distinct element with its count.
+#[inline(always)]
+pub fn count_by_value_ty<T>(_: Ty<T>) -> Ty<(T, i64)> {
+    Ty::new()
+}
+
+/// `map_values`: the closure maps a pair's value, the key is kept.
+#[inline(always)]
+pub fn map_values<K, V, U, F: FnMut(V) -> U>(_: Ty<(K, V)>, f: F) -> (F, Ty<(K, U)>) {
+    (f, Ty::new())
+}
+
+/// `flat_map_values`: the closure maps a pair's value to anything iterable; each item is paired
+/// with the key.
+#[inline(always)]
+pub fn flat_map_values<K, V, I: IntoIterator, F: FnMut(V) -> I>(_: Ty<(K, V)>, f: F) -> (F, Ty<(K, I::Item)>) {
+    (f, Ty::new())
+}
+
+// ----- whole batches -------------------------------------------------------------------------
+
+/// `transform`: the closure gets the whole batch and returns anything iterable, the new batch.
+#[inline(always)]
+pub fn transform<T, U, I: IntoIterator<Item = U>, F: FnMut(Vec<T>) -> I>(_: Ty<T>, f: F) -> (F, Ty<U>) {
+    (f, Ty::new())
+}
+
+/// `foreach_batch` (Spark's `foreachRDD`): the closure gets the batch time in milliseconds and
+/// the batch's elements.
+#[inline(always)]
+pub fn foreach_batch<T, F: FnMut(i64, &[T])>(_: Ty<T>, f: F) -> F {
+    f
 }

@@ -1,5 +1,6 @@
-//! Sinks: what an output operator does with a batch's records (`print`, `save_as_text_files`)
-//! and the machine-readable jsonl copy of every output.
+//! Sinks: what an output operator does with a batch's records (`print`, `save_as_text_files`),
+//! the machine-readable jsonl copy of every output, and the state snapshots a batch hands over
+//! for its checkpoint.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::app::OutputId;
 use crate::error::Error;
 use crate::fmt::{Record, SparkFmt, json_string};
+use crate::persist::Checkpointed;
 
 /// An output as declared by the app.
 #[derive(Clone, Debug)]
@@ -114,7 +116,8 @@ pub fn write_text_files(dir: &Path, text: &str) -> Result<(), Error> {
 }
 
 /// What a batch handler hands its results to; each [`emit`](Self::emit) performs one output
-/// operator for the current batch.
+/// operator for the current batch, and [`save_state`](Self::save_state) adds a state to the
+/// batch's checkpoint.
 pub struct BatchOutput {
     outputs: Vec<OutputSpec>,
     time_ms: i64,
@@ -125,6 +128,10 @@ pub struct BatchOutput {
     emitted: u64,
     /// Streams already written to the jsonl file in this batch.
     jsonl_streams: Vec<String>,
+    /// Whether the app has a checkpoint directory; without one, `save_state` does nothing.
+    checkpointing: bool,
+    /// The snapshots saved in this batch, by name, in the order first saved.
+    states: Vec<(String, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for BatchOutput {
@@ -143,7 +150,21 @@ impl BatchOutput {
                 Some((path.to_owned(), BufWriter::new(f)))
             }
         };
-        Ok(BatchOutput { outputs, time_ms: 0, print, jsonl, buf: String::new(), emitted: 0, jsonl_streams: Vec::new() })
+        Ok(BatchOutput {
+            outputs,
+            time_ms: 0,
+            print,
+            jsonl,
+            buf: String::new(),
+            emitted: 0,
+            jsonl_streams: Vec::new(),
+            checkpointing: false,
+            states: Vec::new(),
+        })
+    }
+
+    pub(crate) fn set_checkpointing(&mut self, on: bool) {
+        self.checkpointing = on;
     }
 
     /// The time of the batch being output, in milliseconds since the epoch (or since the start
@@ -156,6 +177,33 @@ impl BatchOutput {
         self.time_ms = time_ms;
         self.emitted = 0;
         self.jsonl_streams.clear();
+        self.states.clear();
+    }
+
+    /// Adds a snapshot of `state` ([`Checkpointed::save`]) under `name` to this batch's
+    /// checkpoint; saving a name twice in a batch keeps the last snapshot.
+    ///
+    /// After the handler returns `Ok` and the batch's outputs are written, the runtime writes one
+    /// checkpoint file holding every state saved in the batch (see [`crate::checkpoint`]).
+    /// Generated code calls this on [`BatchInput::is_checkpoint_batch`] batches; without a
+    /// checkpoint directory it does nothing.
+    ///
+    /// [`BatchInput::is_checkpoint_batch`]: crate::BatchInput::is_checkpoint_batch
+    pub fn save_state<S: Checkpointed + ?Sized>(&mut self, name: &str, state: &S) {
+        if !self.checkpointing {
+            return;
+        }
+        let mut bytes = Vec::new();
+        state.save(&mut bytes);
+        match self.states.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = bytes,
+            None => self.states.push((name.to_owned(), bytes)),
+        }
+    }
+
+    /// The snapshots saved in this batch, taken out (empty if none was saved).
+    pub(crate) fn take_states(&mut self) -> Vec<(String, Vec<u8>)> {
+        std::mem::take(&mut self.states)
     }
 
     /// Records emitted in the current batch, over all outputs.

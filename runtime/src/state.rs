@@ -1,9 +1,15 @@
-//! Keyed state: the per-batch table of `reduce_by_key`, the hot path of every aggregation.
+//! Keyed state: the per-batch tables of `reduce_by_key` (the hot path of every aggregation) and
+//! `group_by_key`, and the state kept across batches by `update_state_by_key` and
+//! `map_with_state`.
 
 use std::hash::{BuildHasher, Hash};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
+
+use crate::error::Error;
+use crate::owned::IntoOwned;
+use crate::persist::{Checkpointed, Persist, corrupt, read_all};
 
 /// The hasher seed. Fixed, so that a run's hashing (and so its performance profile) is the same
 /// every time; output order never depends on it (see [`KeyedReduce`]).
@@ -184,6 +190,600 @@ impl<'t, K, V> IntoIterator for &'t KeyedReduce<K, V> {
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter()
     }
+}
+
+// ----- group_by_key -------------------------------------------------------------------------
+
+/// The table of one `group_by_key` for one batch: each key with all its values, in the order
+/// they came.
+///
+/// The layout of [`KeyedReduce`] (entries in first-seen key order, a `HashTable<u32>` of
+/// indices), so keys may be borrowed from the batch, and [`into_vec`](Self::into_vec) is free.
+///
+/// ```
+/// use streamc_runtime::state::KeyedGroup;
+/// let mut g = KeyedGroup::new();
+/// for (k, v) in [("b", 1), ("a", 2), ("b", 3)] {
+///     g.push(k, v);
+/// }
+/// assert_eq!(g.into_vec(), vec![("b", vec![1, 3]), ("a", vec![2])]);
+/// ```
+pub struct KeyedGroup<K, V> {
+    table: HashTable<u32>,
+    entries: Vec<(K, Vec<V>)>,
+    hasher: FixedState,
+}
+
+impl<K, V> std::fmt::Debug for KeyedGroup<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedGroup").field("len", &self.entries.len()).finish()
+    }
+}
+
+impl<K: Hash + Eq, V> Default for KeyedGroup<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Hash + Eq, V> KeyedGroup<K, V> {
+    /// An empty table.
+    #[inline]
+    pub fn new() -> Self {
+        KeyedGroup { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(SEED) }
+    }
+
+    /// Appends `v` to the values of `k`.
+    #[inline]
+    pub fn push(&mut self, k: K, v: V) {
+        let hash = self.hasher.hash_one(&k);
+        let entries = &self.entries;
+        match self.table.find(hash, |&i| entries[i as usize].0 == k) {
+            Some(&i) => self.entries[i as usize].1.push(v),
+            None => {
+                let i = index_u32(self.entries.len());
+                let hasher = &self.hasher;
+                self.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].0));
+                self.entries.push((k, vec![v]));
+            }
+        }
+    }
+
+    /// The number of distinct keys.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no value was pushed yet.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The keys in first-seen order, each with its values in push order; free.
+    #[inline]
+    pub fn into_vec(self) -> Vec<(K, Vec<V>)> {
+        self.entries
+    }
+}
+
+/// An entry index as stored in a `HashTable<u32>`.
+#[inline]
+fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("a keyed state table holds at most 2^32 keys")
+}
+
+/// Marks an entry that is dropped when a table is compacted (see [`reindex`]).
+const GONE: u32 = u32::MAX;
+
+/// After `entries` were compacted, points the table's indices at the new positions: `remap[i]`
+/// is entry `i`'s new index or [`GONE`]. No key is hashed again.
+fn reindex(table: &mut HashTable<u32>, remap: &[u32]) {
+    table.retain(|i| {
+        let new = remap[*i as usize];
+        *i = new;
+        new != GONE
+    });
+}
+
+/// Builds the index of restored entries, rejecting a snapshot that holds a key twice.
+fn index_of<T, K: Hash + Eq>(
+    hasher: &FixedState,
+    entries: &[T],
+    key: impl Fn(&T) -> &K,
+) -> Result<HashTable<u32>, Error> {
+    let mut table = HashTable::with_capacity(entries.len());
+    for (i, e) in entries.iter().enumerate() {
+        let k = key(e);
+        let hash = hasher.hash_one(k);
+        if table.find(hash, |&j: &u32| key(&entries[j as usize]) == k).is_some() {
+            return Err(corrupt("a key appears twice in keyed state"));
+        }
+        table.insert_unique(hash, index_u32(i), |&j| hasher.hash_one(key(&entries[j as usize])));
+    }
+    Ok(table)
+}
+
+// ----- update_state_by_key ------------------------------------------------------------------
+
+/// The state of an `update_state_by_key` (Spark's `updateStateByKey`): one value per key, kept
+/// across batches and updated every batch by the user's function for every key.
+///
+/// Keys are owned (`K` is some [`IntoOwned::Owned`]); a batch's keys may be borrowed and are
+/// copied only when a key is first inserted. Entries keep the order in which keys were first
+/// inserted (a removed key that comes back goes to the end), which is the output order.
+///
+/// ```
+/// use streamc_runtime::state::{KeyedGroup, UpdateState};
+/// let mut counts = UpdateState::new();
+/// let mut running = |vs: &[i64], st: Option<i64>| Some(vs.iter().sum::<i64>() + st.unwrap_or(0));
+/// let mut outs = Vec::new();
+/// for batch in [vec!["a", "b", "a"], vec!["b"], vec![]] {
+///     let mut g = KeyedGroup::new();
+///     for w in batch {
+///         g.push(w, 1);
+///     }
+///     outs.push(counts.update(g, &mut running));
+/// }
+/// // Every key every batch, with or without new values.
+/// assert_eq!(outs[2], vec![("a".to_owned(), 2), ("b".to_owned(), 2)]);
+/// ```
+pub struct UpdateState<K, S> {
+    table: HashTable<u32>,
+    entries: Vec<(K, S)>,
+    hasher: FixedState,
+}
+
+impl<K, S> std::fmt::Debug for UpdateState<K, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateState").field("len", &self.entries.len()).finish()
+    }
+}
+
+impl<K, S> Default for UpdateState<K, S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, S> UpdateState<K, S> {
+    /// An empty state.
+    pub fn new() -> Self {
+        UpdateState { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(SEED) }
+    }
+
+    /// The number of keys with a state.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key has a state.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Runs one batch: `f(values, old_state)` for every key, in state order and then the
+    /// batch's new keys in first-seen order. A key with state but no new values gets
+    /// `f(&[], Some(old))`, a new key `f(values, None)`; `None` removes the key (or does not
+    /// insert it). Returns every `(key, state)` after the update, in state order.
+    ///
+    /// If `f` panics the state is left empty (the app stops on a handler panic anyway).
+    pub fn update<Q, V>(
+        &mut self,
+        batch: KeyedGroup<Q, V>,
+        f: &mut impl FnMut(&[V], Option<S>) -> Option<S>,
+    ) -> Vec<(K, S)>
+    where
+        Q: IntoOwned<Owned = K> + Hash + Eq,
+        K: Hash + Eq + Clone,
+        S: Clone,
+    {
+        // Taken out for the duration, so that a panicking `f` leaves an empty, consistent state.
+        let mut table = std::mem::take(&mut self.table);
+        let old = std::mem::take(&mut self.entries);
+        let hasher = &self.hasher;
+        let mut values: Vec<Option<Vec<V>>> = std::iter::repeat_with(|| None).take(old.len()).collect();
+        let mut fresh = Vec::new();
+        for (q, vs) in batch.into_vec() {
+            let hash = hasher.hash_one(&q);
+            match table.find(hash, |&i| q.eq_owned(&old[i as usize].0)) {
+                Some(&i) => values[i as usize] = Some(vs),
+                None => fresh.push((hash, q, vs)),
+            }
+        }
+        let mut entries = Vec::with_capacity(old.len() + fresh.len());
+        let mut remap = Vec::with_capacity(old.len());
+        for ((k, s), vs) in old.into_iter().zip(values) {
+            match f(vs.as_deref().unwrap_or(&[]), Some(s)) {
+                Some(s) => {
+                    remap.push(index_u32(entries.len()));
+                    entries.push((k, s));
+                }
+                None => remap.push(GONE),
+            }
+        }
+        if entries.len() < remap.len() {
+            reindex(&mut table, &remap);
+        }
+        for (hash, q, vs) in fresh {
+            if let Some(s) = f(&vs, None) {
+                let i = index_u32(entries.len());
+                table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].0));
+                entries.push((q.into_owned(), s));
+            }
+        }
+        let out = entries.clone();
+        self.table = table;
+        self.entries = entries;
+        out
+    }
+
+    /// Every `(key, state)`, in state order.
+    pub fn snapshots(&self) -> Vec<(K, S)>
+    where
+        K: Clone,
+        S: Clone,
+    {
+        self.entries.clone()
+    }
+}
+
+impl<K: Persist + Hash + Eq, S: Persist> Checkpointed for UpdateState<K, S> {
+    fn save(&self, out: &mut Vec<u8>) {
+        (self.entries.len() as u64).write(out);
+        for (k, s) in &self.entries {
+            k.write(out);
+            s.write(out);
+        }
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let entries: Vec<(K, S)> = read_all(bytes)?;
+        self.table = index_of(&self.hasher, &entries, |e| &e.0)?;
+        self.entries = entries;
+        Ok(())
+    }
+}
+
+// ----- map_with_state -----------------------------------------------------------------------
+
+/// The state of one key as the function of a `map_with_state` sees it (Spark's `State`).
+///
+/// Misuse panics with Spark's message, which the batch loop reports as the app's error:
+/// [`get`](Self::get) without a state, [`update`](Self::update) or [`remove`](Self::remove) of
+/// a key that is timing out, `update` or `remove` after `remove`.
+pub struct State<S> {
+    value: Option<S>,
+    removed: bool,
+    timing_out: bool,
+}
+
+impl<S> std::fmt::Debug for State<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("exists", &self.value.is_some())
+            .field("removed", &self.removed)
+            .field("timing_out", &self.timing_out)
+            .finish()
+    }
+}
+
+impl<S> State<S> {
+    fn wrap(value: Option<S>, timing_out: bool) -> Self {
+        State { value, removed: false, timing_out }
+    }
+
+    /// Whether the key has a state.
+    #[inline]
+    pub fn exists(&self) -> bool {
+        self.value.is_some()
+    }
+
+    /// The state.
+    ///
+    /// # Panics
+    /// If the key has no state (Spark throws `NoSuchElementException`).
+    #[inline]
+    pub fn get(&self) -> S
+    where
+        S: Clone,
+    {
+        match &self.value {
+            Some(s) => s.clone(),
+            None => panic!("cannot get the state of a key that has no state"),
+        }
+    }
+
+    /// The state, if the key has one.
+    #[inline]
+    pub fn get_option(&self) -> Option<S>
+    where
+        S: Clone,
+    {
+        self.value.clone()
+    }
+
+    /// Sets the state.
+    ///
+    /// # Panics
+    /// If the state was removed in this call, or the key is timing out.
+    #[inline]
+    pub fn update(&mut self, s: S) {
+        if self.removed {
+            panic!("cannot update the state after it has been removed");
+        }
+        if self.timing_out {
+            panic!("cannot update the state of a key that is timing out");
+        }
+        self.value = Some(s);
+    }
+
+    /// Removes the state: the key is forgotten after this call.
+    ///
+    /// # Panics
+    /// If the key is timing out (it is removed anyway), or the state was already removed.
+    #[inline]
+    pub fn remove(&mut self) {
+        if self.timing_out {
+            panic!("cannot remove the state of a key that is timing out");
+        }
+        if self.removed {
+            panic!("cannot remove the state after it has been removed");
+        }
+        self.value = None;
+        self.removed = true;
+    }
+
+    /// Whether this call is the key's last one because it has had no data for longer than the
+    /// timeout (the value is then `None`).
+    #[inline]
+    pub fn is_timing_out(&self) -> bool {
+        self.timing_out
+    }
+}
+
+/// The last-update time of an initial state before the first batch has run: the first
+/// [`MapWithState::time_out`] stamps it with that batch's time, as Spark stamps initial states
+/// with the first batch time.
+const UNSET: i64 = i64::MIN;
+
+struct Slot<K, S> {
+    key: K,
+    /// Always `Some` while stored; `Option` so that the state can be moved into a [`State`].
+    state: Option<S>,
+    updated_ms: i64,
+}
+
+/// The state of a `map_with_state` (Spark's `mapWithState` with a `StateSpec`): one state per
+/// key, kept across batches, read and written by the user's function through a [`State`].
+///
+/// Per record, [`call`](Self::call); after the batch's records, [`time_out`](Self::time_out).
+/// Keys are owned; a record's key is copied when the key is new to the state, and kept only if
+/// the function leaves it a state. Entries are in insertion order, except that removing a key
+/// in `call` moves the last entry into its place (order is deterministic either way).
+pub struct MapWithState<K, S> {
+    table: HashTable<u32>,
+    entries: Vec<Slot<K, S>>,
+    hasher: FixedState,
+    timeout_ms: Option<i64>,
+}
+
+impl<K, S> std::fmt::Debug for MapWithState<K, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapWithState").field("len", &self.entries.len()).field("timeout_ms", &self.timeout_ms).finish()
+    }
+}
+
+impl<K, S> MapWithState<K, S> {
+    /// An empty state; with a timeout, keys idle for longer than `timeout_ms` are timed out.
+    pub fn new(timeout_ms: Option<i64>) -> Self {
+        MapWithState { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(SEED), timeout_ms }
+    }
+
+    /// The number of keys with a state.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key has a state.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sets initial states (Spark's `StateSpec.initialState`); a key given twice keeps the
+    /// later state.
+    pub fn with_initial(mut self, initial: Vec<(K, S)>) -> Self
+    where
+        K: Hash + Eq,
+    {
+        for (k, s) in initial {
+            let hash = self.hasher.hash_one(&k);
+            let entries = &self.entries;
+            match self.table.find(hash, |&i| entries[i as usize].key == k) {
+                Some(&i) => self.entries[i as usize].state = Some(s),
+                None => self.insert(hash, k, s, UNSET),
+            }
+        }
+        self
+    }
+
+    fn insert(&mut self, hash: u64, key: K, s: S, updated_ms: i64)
+    where
+        K: Hash,
+    {
+        let i = index_u32(self.entries.len());
+        let entries = &self.entries;
+        let hasher = &self.hasher;
+        self.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].key));
+        self.entries.push(Slot { key, state: Some(s), updated_ms });
+    }
+
+    /// Removes entry `i`, whose key hashes to `hash`, moving the last entry into its place.
+    fn swap_remove(&mut self, i: usize, hash: u64)
+    where
+        K: Hash,
+    {
+        let bug = "a map_with_state index entry is missing; this is a bug in streamc";
+        self.table.find_entry(hash, |&j| j as usize == i).expect(bug).remove();
+        let last = self.entries.len() - 1;
+        if i != last {
+            let h = self.hasher.hash_one(&self.entries[last].key);
+            *self.table.find_mut(h, |&j| j as usize == last).expect(bug) = index_u32(i);
+        }
+        self.entries.swap_remove(i);
+    }
+
+    /// Runs the function for one record `(k, v)` of the batch at `now_ms`:
+    /// `f(&key, Some(v), &mut state)`. Afterwards a removed state deletes the key, and a
+    /// present state is kept, with `now_ms` as its last-update time.
+    ///
+    /// If `f` panics the key keeps no state.
+    #[inline]
+    pub fn call<Q, V, R>(&mut self, k: Q, v: V, now_ms: i64, f: &mut impl FnMut(&K, Option<V>, &mut State<S>) -> R) -> R
+    where
+        Q: IntoOwned<Owned = K> + Hash + Eq,
+        K: Hash + Eq,
+    {
+        let hash = self.hasher.hash_one(&k);
+        let entries = &self.entries;
+        match self.table.find(hash, |&i| k.eq_owned(&entries[i as usize].key)) {
+            Some(&i) => {
+                let i = i as usize;
+                let slot = &mut self.entries[i];
+                // If `f` unwinds, the slot is left without a state; the guard then removes it.
+                struct Guard<'a, K: Hash, S> {
+                    map: &'a mut MapWithState<K, S>,
+                    i: usize,
+                    hash: u64,
+                }
+                impl<K: Hash, S> Drop for Guard<'_, K, S> {
+                    #[cold]
+                    fn drop(&mut self) {
+                        self.map.swap_remove(self.i, self.hash);
+                    }
+                }
+                let mut state = State::wrap(slot.state.take(), false);
+                let guard = Guard { map: self, i, hash };
+                let r = f(&guard.map.entries[i].key, Some(v), &mut state);
+                std::mem::forget(guard);
+                if state.removed || state.value.is_none() {
+                    self.swap_remove(i, hash);
+                } else {
+                    let slot = &mut self.entries[i];
+                    slot.state = state.value;
+                    slot.updated_ms = now_ms;
+                }
+                r
+            }
+            None => {
+                let key = k.into_owned();
+                let mut state = State::wrap(None, false);
+                let r = f(&key, Some(v), &mut state);
+                if let Some(s) = state.value {
+                    self.insert(hash, key, s, now_ms);
+                }
+                r
+            }
+        }
+    }
+
+    /// Times out idle keys at the end of the batch at `now_ms`: every key whose last update is
+    /// before `now_ms - timeout` gets a last call `f(&key, None, &mut state)` with
+    /// [`State::is_timing_out`], in state order, its result is pushed to `out`, and the key is
+    /// removed. Without a timeout, nothing happens.
+    ///
+    /// If `f` panics the state is left empty (the app stops on a handler panic anyway).
+    pub fn time_out<V, R>(
+        &mut self,
+        now_ms: i64,
+        f: &mut impl FnMut(&K, Option<V>, &mut State<S>) -> R,
+        out: &mut Vec<R>,
+    ) {
+        let Some(timeout) = self.timeout_ms else { return };
+        let threshold = now_ms.saturating_sub(timeout);
+        // The common case: nothing to time out and no initial state to stamp, no allocation.
+        if !self.entries.iter().any(|s| s.updated_ms < threshold || s.updated_ms == UNSET) {
+            return;
+        }
+        let mut table = std::mem::take(&mut self.table);
+        let old = std::mem::take(&mut self.entries);
+        let mut entries = Vec::with_capacity(old.len());
+        let mut remap = Vec::with_capacity(old.len());
+        for mut slot in old {
+            if slot.updated_ms == UNSET {
+                slot.updated_ms = now_ms;
+            }
+            if slot.updated_ms < threshold {
+                let mut state = State::wrap(slot.state.take(), true);
+                out.push(f(&slot.key, None, &mut state));
+                remap.push(GONE);
+            } else {
+                remap.push(index_u32(entries.len()));
+                entries.push(slot);
+            }
+        }
+        if entries.len() < remap.len() {
+            reindex(&mut table, &remap);
+        }
+        self.table = table;
+        self.entries = entries;
+    }
+
+    /// Every `(key, state)` (Spark's `stateSnapshots`), in state order.
+    pub fn snapshots(&self) -> Vec<(K, S)>
+    where
+        K: Clone,
+        S: Clone,
+    {
+        self.entries.iter().filter_map(|s| Some((s.key.clone(), s.state.clone()?))).collect()
+    }
+}
+
+/// Saves keys, states and last-update times; the timeout is configuration, not state.
+impl<K: Persist + Hash + Eq, S: Persist> Checkpointed for MapWithState<K, S> {
+    fn save(&self, out: &mut Vec<u8>) {
+        let live = self.entries.iter().filter_map(|slot| Some((&slot.key, slot.state.as_ref()?, slot.updated_ms)));
+        (live.clone().count() as u64).write(out);
+        for (k, s, updated_ms) in live {
+            k.write(out);
+            s.write(out);
+            updated_ms.write(out);
+        }
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let saved: Vec<(K, S, i64)> = read_all(bytes)?;
+        let entries: Vec<Slot<K, S>> =
+            saved.into_iter().map(|(key, s, updated_ms)| Slot { key, state: Some(s), updated_ms }).collect();
+        self.table = index_of(&self.hasher, &entries, |s| &s.key)?;
+        self.entries = entries;
+        Ok(())
+    }
+}
+
+/// `update_state_by_key: sum` (YAML): each key's state is the running sum of its values,
+/// Spark's `(values, state) => Some(values.sum + state.getOrElse(0))`.
+pub fn running_sum<V>(values: &[V], state: Option<V>) -> Option<V>
+where
+    V: Clone + Default + std::ops::Add<Output = V>,
+{
+    Some(values.iter().cloned().fold(state.unwrap_or_default(), |acc, v| acc + v))
+}
+
+/// `map_with_state: running_sum` (YAML): the seed's stateful word count function — adds the
+/// record's value to the key's state and emits `(key, running sum)`; a key timing out emits its
+/// last sum.
+pub fn running_sum_mapped<K, V>(key: &K, value: Option<V>, state: &mut State<V>) -> (K, V)
+where
+    K: Clone,
+    V: Clone + Default + std::ops::Add<Output = V>,
+{
+    let sum = value.unwrap_or_default() + state.get_option().unwrap_or_default();
+    if !state.is_timing_out() {
+        state.update(sum.clone());
+    }
+    (key.clone(), sum)
 }
 
 #[cfg(test)]

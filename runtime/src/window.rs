@@ -1,1 +1,427 @@
 //! Window panes across batches: `window`, `reduce_by_key_and_window` with and without an inverse.
+//!
+//! Times are batch times in milliseconds. A window of length `len` at time `t` covers the
+//! batches whose time is in `(t - len, t]` (Spark's `window(len, slide)` at `t` holds the
+//! batches `t - len + interval ..= t`). Each batch is kept as one *pane*; the windowed operators
+//! here never re-read records of earlier batches beyond what their panes hold, and drop panes as
+//! soon as no future window can need them.
+//!
+//! Pane times are expected to increase from one push to the next (they are batch times); a pane
+//! pushed out of order is still put in its place.
+
+use std::borrow::Borrow;
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hash};
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+use crate::error::Error;
+use crate::persist::{Checkpointed, Persist, corrupt, read_all};
+use crate::state::KeyedReduce;
+
+/// The panes of a window, oldest first, no two with the same time.
+type Panes<T> = VecDeque<(i64, Vec<T>)>;
+
+/// Drops the panes with time `<= upto` (they are at the front).
+fn evict<T>(panes: &mut Panes<T>, upto: i64) {
+    while panes.front().is_some_and(|p| p.0 <= upto) {
+        panes.pop_front();
+    }
+}
+
+/// Adds a pane at its place in time order; a pane with the same time as an existing one is
+/// appended to it.
+fn insert_pane<T>(panes: &mut Panes<T>, t: i64, items: Vec<T>) {
+    if items.is_empty() {
+        return;
+    }
+    match panes.back_mut() {
+        None => panes.push_back((t, items)),
+        Some(last) if last.0 < t => panes.push_back((t, items)),
+        Some(last) if last.0 == t => last.1.extend(items),
+        Some(_) => {
+            let i = panes.partition_point(|p| p.0 < t);
+            if panes[i].0 == t {
+                panes[i].1.extend(items);
+            } else {
+                panes.insert(i, (t, items));
+            }
+        }
+    }
+}
+
+/// The panes with time in `(t - len, t]`, oldest first.
+fn in_window<T>(panes: &Panes<T>, t: i64, len_ms: i64) -> impl Iterator<Item = &Vec<T>> {
+    let from = t.saturating_sub(len_ms);
+    panes.iter().skip_while(move |p| p.0 <= from).take_while(move |p| p.0 <= t).map(|p| &p.1)
+}
+
+/// Reads saved panes, checking that their times strictly increase.
+fn read_panes<T: Persist>(input: &mut &[u8]) -> Result<Panes<T>, Error> {
+    let panes: Vec<(i64, Vec<T>)> = Persist::read(input)?;
+    if panes.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(corrupt("window pane times are not increasing"));
+    }
+    Ok(panes.into())
+}
+
+fn check_len(len_ms: i64) {
+    assert!(len_ms > 0, "a window length must be positive, found {len_ms} ms");
+}
+
+// ----- window -------------------------------------------------------------------------------
+
+/// The state of `window`: the batches of the last `len_ms` milliseconds.
+///
+/// ```
+/// use streamc_runtime::window::Window;
+/// let mut w = Window::new(2000);
+/// w.push(1000, vec!["a"]);
+/// w.push(2000, vec!["b", "c"]);
+/// w.push(3000, vec!["d"]);
+/// assert_eq!(w.collect(3000), vec!["b", "c", "d"]); // batches 2000 and 3000: (1000, 3000]
+/// ```
+pub struct Window<T> {
+    len_ms: i64,
+    panes: Panes<T>,
+}
+
+impl<T> std::fmt::Debug for Window<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Window").field("len_ms", &self.len_ms).field("panes", &self.panes.len()).finish()
+    }
+}
+
+impl<T> Window<T> {
+    /// An empty window of length `len_ms` (positive).
+    pub fn new(len_ms: i64) -> Self {
+        check_len(len_ms);
+        Window { len_ms, panes: VecDeque::new() }
+    }
+
+    /// Stores the batch at time `t` and drops the batches no window at `t` or later covers
+    /// (times `<= t - len`).
+    pub fn push(&mut self, t: i64, batch: Vec<T>) {
+        evict(&mut self.panes, t.saturating_sub(self.len_ms));
+        insert_pane(&mut self.panes, t, batch);
+    }
+
+    /// The elements of the window at `t`: those of the batches with time in `(t - len, t]`, in
+    /// time order.
+    pub fn collect(&self, t: i64) -> Vec<T>
+    where
+        T: Clone,
+    {
+        let mut out = Vec::new();
+        for pane in in_window(&self.panes, t, self.len_ms) {
+            out.extend_from_slice(pane);
+        }
+        out
+    }
+}
+
+impl<T: Persist> Checkpointed for Window<T> {
+    fn save(&self, out: &mut Vec<u8>) {
+        self.panes.write(out);
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.panes = read_all::<Restored<Panes<T>>>(bytes)?.0;
+        Ok(())
+    }
+}
+
+/// Saved panes, read with [`read_panes`] so that `read_all` checks the trailing bytes too.
+struct Restored<P>(P);
+
+impl<T: Persist> Persist for Restored<Panes<T>> {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.0.write(out)
+    }
+    fn read(input: &mut &[u8]) -> Result<Self, Error> {
+        read_panes(input).map(Restored)
+    }
+}
+
+// ----- reduce_by_key_and_window -------------------------------------------------------------
+
+/// The state of `reduce_by_key_and_window` without an inverse function: the per-batch
+/// reductions (panes) of the window, reduced again by key when the window slides, as Spark does
+/// (`reduceByKey` per batch, `window`, `reduceByKey`). A slide costs the panes' entries, never
+/// the window's records.
+///
+/// ```
+/// use streamc_runtime::window::KeyedWindow;
+/// let mut w = KeyedWindow::new(2000);
+/// w.push_pane(1000, vec![("a", 1), ("b", 2)]);
+/// w.push_pane(2000, vec![("b", 3)]);
+/// assert_eq!(w.reduce(2000, &mut |x, y| x + y), vec![("a", 1), ("b", 5)]);
+/// w.push_pane(3000, vec![]);
+/// assert_eq!(w.reduce(3000, &mut |x, y| x + y), vec![("b", 3)]);
+/// ```
+pub struct KeyedWindow<K, V> {
+    len_ms: i64,
+    panes: Panes<(K, V)>,
+}
+
+impl<K, V> std::fmt::Debug for KeyedWindow<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedWindow").field("len_ms", &self.len_ms).field("panes", &self.panes.len()).finish()
+    }
+}
+
+impl<K, V> KeyedWindow<K, V> {
+    /// An empty window of length `len_ms` (positive).
+    pub fn new(len_ms: i64) -> Self {
+        check_len(len_ms);
+        KeyedWindow { len_ms, panes: VecDeque::new() }
+    }
+
+    /// Stores the batch at `t`, already reduced by key, and drops panes no later window covers.
+    pub fn push_pane(&mut self, t: i64, pane: Vec<(K, V)>) {
+        evict(&mut self.panes, t.saturating_sub(self.len_ms));
+        insert_pane(&mut self.panes, t, pane);
+    }
+
+    /// The window at `t` reduced by key with `f`: panes in time order, so each key's values are
+    /// combined oldest first; keys in the order they were first seen.
+    pub fn reduce(&self, t: i64, f: &mut impl FnMut(V, V) -> V) -> Vec<(K, V)>
+    where
+        K: Hash + Eq + Clone,
+        V: Clone,
+    {
+        // Borrowed keys: a key is cloned once, for the output, however many panes hold it.
+        let mut table = KeyedReduce::new();
+        for pane in in_window(&self.panes, t, self.len_ms) {
+            for (k, v) in pane {
+                table.merge(k, v.clone(), f);
+            }
+        }
+        table.into_vec().into_iter().map(|(k, v)| (k.clone(), v)).collect()
+    }
+}
+
+impl<K: Persist, V: Persist> Checkpointed for KeyedWindow<K, V> {
+    fn save(&self, out: &mut Vec<u8>) {
+        self.panes.write(out);
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.panes = read_all::<Restored<Panes<(K, V)>>>(bytes)?.0;
+        Ok(())
+    }
+}
+
+/// A reduce-by-key table whose values can be taken out by key, used for the leaving and
+/// entering panes of a slide. `E` is the stored key (`K` or `&K`), looked up by `&K`.
+struct Takeable<E, V> {
+    table: HashTable<u32>,
+    entries: Vec<(E, Option<V>)>,
+    hasher: FixedState,
+}
+
+impl<E: Hash + Eq, V> Takeable<E, V> {
+    fn new() -> Self {
+        Takeable { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(0) }
+    }
+
+    fn merge(&mut self, k: E, v: V, f: &mut impl FnMut(V, V) -> V) {
+        let hash = self.hasher.hash_one(&k);
+        let entries = &self.entries;
+        match self.table.find(hash, |&i| entries[i as usize].0 == k) {
+            Some(&i) => {
+                let slot = &mut self.entries[i as usize].1;
+                // A panic in `f` leaves `None` here; the table is a local of `slide`, dropped
+                // by the unwind, so nothing reads it.
+                let old = slot.take().expect("a slide table value is taken only after merging");
+                *slot = Some(f(old, v));
+            }
+            None => {
+                let i = u32::try_from(self.entries.len()).expect("a window pane holds at most 2^32 keys");
+                let hasher = &self.hasher;
+                self.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].0));
+                self.entries.push((k, Some(v)));
+            }
+        }
+    }
+
+    /// Takes the value of `k` out (`Borrow` guarantees that `E` and `K` hash alike).
+    fn take<K: Hash + Eq + ?Sized>(&mut self, k: &K) -> Option<V>
+    where
+        E: Borrow<K>,
+    {
+        let hash = self.hasher.hash_one(k);
+        let entries = &self.entries;
+        let i = *self.table.find(hash, |&i| entries[i as usize].0.borrow() == k)?;
+        self.entries[i as usize].1.take()
+    }
+
+    /// The values not taken, with their keys, in first-seen order.
+    fn into_rest(self) -> impl Iterator<Item = (E, V)> {
+        self.entries.into_iter().filter_map(|(k, v)| Some((k, v?)))
+    }
+}
+
+/// The state of `reduce_by_key_and_window` with an inverse function (Spark's
+/// `ReducedWindowedDStream`): the previous window's result is updated by the panes that leave
+/// and enter the window, so a slide costs the panes entering and leaving plus the keys of the
+/// previous window, however long the window is.
+///
+/// ```
+/// use streamc_runtime::window::InvKeyedWindow;
+/// let mut w = InvKeyedWindow::new(2000, 1000);
+/// let (mut add, mut sub, mut keep_all) = (|a, b| a + b, |a, b| a - b, |_: &(&str, i32)| true);
+/// w.push_pane(1000, vec![("a", 1)]);
+/// assert_eq!(w.slide(1000, &mut add, &mut sub, &mut keep_all), vec![("a", 1)]);
+/// w.push_pane(2000, vec![("a", 2), ("b", 1)]);
+/// assert_eq!(w.slide(2000, &mut add, &mut sub, &mut keep_all), vec![("a", 3), ("b", 1)]);
+/// w.push_pane(3000, vec![]);
+/// // "a" of batch 1000 leaves; "a" stays at 2 with no batch of its own.
+/// assert_eq!(w.slide(3000, &mut add, &mut sub, &mut keep_all), vec![("a", 2), ("b", 1)]);
+/// ```
+pub struct InvKeyedWindow<K, V> {
+    len_ms: i64,
+    slide_ms: i64,
+    panes: Panes<(K, V)>,
+    /// The (filtered) result of the previous slide, in output order.
+    prev: Vec<(K, V)>,
+}
+
+impl<K, V> std::fmt::Debug for InvKeyedWindow<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvKeyedWindow")
+            .field("len_ms", &self.len_ms)
+            .field("slide_ms", &self.slide_ms)
+            .field("panes", &self.panes.len())
+            .field("prev", &self.prev.len())
+            .finish()
+    }
+}
+
+impl<K, V> InvKeyedWindow<K, V> {
+    /// An empty window of length `len_ms` sliding by `slide_ms` (both positive, the length at
+    /// least the slide: with a longer slide, windows do not overlap and the inverse function has
+    /// nothing to save).
+    pub fn new(len_ms: i64, slide_ms: i64) -> Self {
+        check_len(len_ms);
+        assert!(slide_ms > 0, "a window slide must be positive, found {slide_ms} ms");
+        assert!(
+            len_ms >= slide_ms,
+            "an inverse-reduced window must be at least as long as its slide, found {len_ms} ms and {slide_ms} ms"
+        );
+        InvKeyedWindow { len_ms, slide_ms, panes: VecDeque::new(), prev: Vec::new() }
+    }
+
+    /// Stores the batch at `t`, already reduced by key, and drops panes no later slide reads
+    /// (times `<= t - slide - len`).
+    pub fn push_pane(&mut self, t: i64, pane: Vec<(K, V)>) {
+        evict(&mut self.panes, t.saturating_sub(self.slide_ms).saturating_sub(self.len_ms));
+        insert_pane(&mut self.panes, t, pane);
+    }
+
+    /// The window at `t`, from the previous window (at `t - slide`): for each key, `old` is the
+    /// reduction with `f` of its values in the panes leaving the window (times in
+    /// `(t - slide - len, t - len]`) and `new` that of its values in the panes entering it
+    /// (times in `(t - slide, t]`), both oldest first. A key of the previous window becomes
+    /// `f(inv(prev, old), new)` (leaving out the steps whose operand is missing); any other key
+    /// becomes `new`, or is absent without new values. Then `filter` keeps the pairs of the
+    /// result, which is returned and kept as the previous window of the next slide.
+    ///
+    /// Order: the previous window's keys in their order, then new keys in first-seen order.
+    /// A key whose value reaches the neutral value (say 0) stays unless `filter` drops it.
+    pub fn slide(
+        &mut self,
+        t: i64,
+        f: &mut impl FnMut(V, V) -> V,
+        inv: &mut impl FnMut(V, V) -> V,
+        filter: &mut impl FnMut(&(K, V)) -> bool,
+    ) -> Vec<(K, V)>
+    where
+        K: Hash + Eq + Clone,
+        V: Clone,
+    {
+        let leave_from = t.saturating_sub(self.slide_ms).saturating_sub(self.len_ms);
+        let leave_to = t.saturating_sub(self.len_ms);
+        let enter_from = t.saturating_sub(self.slide_ms);
+
+        // Leaving panes are never read again: move their entries, no clone.
+        let mut old = Takeable::new();
+        while self.panes.front().is_some_and(|p| p.0 <= leave_to) {
+            let p = self.panes.pop_front().expect("the front pane was just seen");
+            if p.0 > leave_from {
+                for (k, v) in p.1 {
+                    old.merge(k, v, f);
+                }
+            }
+        }
+        // Entering panes are read again when they leave: borrow keys, clone values. They are
+        // the newest panes, found from the back; `len >= slide` keeps them apart from the
+        // leaving ones.
+        let entering = self.panes.iter().rev().take_while(|p| p.0 > enter_from).count();
+        let mut new = Takeable::new();
+        for p in self.panes.range(self.panes.len() - entering..) {
+            if p.0 <= t {
+                for (k, v) in &p.1 {
+                    new.merge(k, v.clone(), f);
+                }
+            }
+        }
+
+        let prev = std::mem::take(&mut self.prev);
+        let mut result = Vec::with_capacity(prev.len() + new.entries.len());
+        for (k, mut v) in prev {
+            if let Some(o) = old.take(&k) {
+                v = inv(v, o);
+            }
+            if let Some(n) = new.take(&k) {
+                v = f(v, n);
+            }
+            result.push((k, v));
+        }
+        result.extend(new.into_rest().map(|(k, v)| (k.clone(), v)));
+        result.retain(|kv| filter(kv));
+        self.prev = result.clone();
+        result
+    }
+}
+
+/// Saves the panes and the previous window.
+impl<K: Persist, V: Persist> Checkpointed for InvKeyedWindow<K, V> {
+    fn save(&self, out: &mut Vec<u8>) {
+        self.panes.write(out);
+        self.prev.write(out);
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let (Restored(panes), prev) = read_all::<(Restored<Panes<(K, V)>>, Vec<(K, V)>)>(bytes)?;
+        self.panes = panes;
+        self.prev = prev;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_order_and_repeated_panes_are_placed_by_time() {
+        let mut w = Window::new(10_000);
+        w.push(3000, vec![3]);
+        w.push(1000, vec![1]);
+        w.push(2000, vec![2]);
+        w.push(2000, vec![22]);
+        w.push(4000, vec![]);
+        assert_eq!(w.collect(4000), vec![1, 2, 22, 3]);
+        assert_eq!(w.panes.len(), 3);
+    }
+
+    #[test]
+    fn corrupt_pane_order_is_rejected() {
+        let mut bytes = Vec::new();
+        vec![(2000i64, vec![1u8]), (1000, vec![2])].write(&mut bytes);
+        let mut w = Window::<u8>::new(1000);
+        assert!(w.restore(&bytes).is_err());
+    }
+}

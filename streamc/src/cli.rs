@@ -37,6 +37,12 @@ enum Cmd {
         /// Also write every output of every batch as JSON lines to this file.
         #[arg(long, value_name = "FILE")]
         jsonl: Option<PathBuf>,
+        /// Use this checkpoint directory instead of the spec's (resumes from it if it holds one).
+        #[arg(long, value_name = "DIR")]
+        checkpoint: Option<PathBuf>,
+        /// Further arguments for the app after `--` (e.g. `-- --max-batches 5`).
+        #[arg(last = true)]
+        app_args: Vec<String>,
     },
 }
 
@@ -103,7 +109,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote crate `{name}` to {} (build it with `cargo build --release`)", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Run { spec, replay, jsonl } => {
+        Cmd::Run { spec, replay, jsonl, checkpoint, app_args } => {
             let Some(code) = expand(&spec)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -137,6 +143,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(j) = &jsonl {
                 cmd.arg("--jsonl").arg(j);
             }
+            if let Some(c) = &checkpoint {
+                cmd.arg("--checkpoint").arg(c);
+            }
+            cmd.args(&app_args);
             // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its
             // exit status is ours.
             #[cfg(unix)]

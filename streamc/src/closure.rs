@@ -58,6 +58,7 @@ fn body_shape(e: &syn::Expr, names: &[Option<String>]) -> Option<BodyShape> {
             names.iter().position(|n| n.as_deref() == Some(ident.as_str())).map(BodyShape::Arg)
         }
         syn::Expr::Lit(l) => lit_type(&l.lit).map(BodyShape::Lit),
+        syn::Expr::Cast(c) => Some(BodyShape::Lit(Ty::from_syn(&c.ty))),
         syn::Expr::MethodCall(m) if m.method == "split" || m.method == "split_whitespace" => {
             match body_shape(&m.receiver, names)? {
                 BodyShape::Arg(i) => Some(BodyShape::SplitOf(i)),

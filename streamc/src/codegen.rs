@@ -46,10 +46,7 @@ fn rt() -> TokenStream {
 fn active(plan: &Plan, id: StreamId, input: &Ident) -> Option<TokenStream> {
     let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     let slide = plan.streams[id.0].slide_ms;
-    (slide != 0 && slide != interval).then(|| {
-        let slide = slide as i64;
-        quote!(#input.is_multiple_of(#slide))
-    })
+    (slide != 0 && slide != interval).then(|| quote!(#input.is_multiple_of(#slide)))
 }
 
 fn guarded(cond: Option<TokenStream>, body: TokenStream) -> TokenStream {
@@ -674,8 +671,14 @@ pub fn closure_sites(plan: &Plan, main_rs: &str) -> Vec<(std::ops::RangeInclusiv
             Op::Map(Func::Closure(c))
             | Op::FlatMap(Func::Closure(c))
             | Op::Filter(Func::Closure(c))
+            | Op::MapValues(Func::Closure(c))
+            | Op::FlatMapValues(Func::Closure(c))
+            | Op::Transform(Func::Closure(c))
             | Op::Reduce(Func::Closure(c))
-            | Op::ReduceByKey(Func::Closure(c)) => *c,
+            | Op::ReduceByKey(Func::Closure(c))
+            | Op::ReduceByKeyAndWindow { func: Func::Closure(c), .. }
+            | Op::UpdateStateByKey(Func::Closure(c))
+            | Op::MapWithState { func: Func::Closure(c), .. } => *c,
             _ => continue,
         };
         let needle = format!("let (mut {}, ", names.ident("f", StreamId(i)));

@@ -1,0 +1,128 @@
+//! Conformance with Apache Spark: every DStream case of `tests/data/spark/ds-cases.jsonl`
+//! (inputs, window and slide) is replayed through `tests/data/conformance/ds.yaml`, and each
+//! stream's output is compared, batch by batch, with what Spark emitted
+//! (`tests/data/spark/ds-conformance.jsonl`, produced by ../shared/spark-oracle; see the README
+//! there). A windowed stream must emit exactly in the batches Spark emitted in, and nowhere else.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("streamc-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn read_jsonl(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+/// Rows as a sorted multiset of (word, count), whatever their JSON shape.
+fn rows(records: &Value) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = records
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| match r {
+            Value::Array(a) => (a[0].as_str().expect("word").to_string(), a[1].as_i64().expect("count")),
+            Value::Object(o) => (o["word"].as_str().expect("word").to_string(), o["count"].as_i64().expect("count")),
+            other => panic!("unexpected record {other}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Runs the conformance app over one input; returns (stream, batch index) → rows.
+fn run(input: &str, batches: &[Vec<String>], total: usize) -> BTreeMap<(String, usize), Vec<(String, i64)>> {
+    let dir = scratch(&format!("conformance-{input}"));
+    let replay = dir.join("in");
+    std::fs::create_dir_all(&replay).unwrap();
+    for i in 0..total {
+        let text: String = batches.get(i).map(|b| b.iter().map(|l| format!("{l}\n")).collect()).unwrap_or_default();
+        std::fs::write(replay.join(format!("b{i:05}.txt")), text).unwrap();
+    }
+    let jsonl = dir.join("out.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_streamc"))
+        .current_dir(root())
+        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
+        .args(["run", "tests/data/conformance/ds.yaml", "--replay"])
+        .arg(&replay)
+        .arg("--jsonl")
+        .arg(&jsonl)
+        .arg("--checkpoint")
+        .arg(dir.join("checkpoint"))
+        .output()
+        .expect("run streamc");
+    assert!(out.status.success(), "streamc run failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut got = BTreeMap::new();
+    for line in read_jsonl(&jsonl) {
+        let stream = line["output"].as_str().unwrap().to_string();
+        let batch = (line["batch_time_ms"].as_i64().unwrap() / 1000 - 1) as usize;
+        got.insert((stream, batch), rows(&line["records"]));
+    }
+    got
+}
+
+#[test]
+fn dstream_operators_match_apache_spark_batch_by_batch() {
+    let data = root().join("tests/data/spark");
+    let cases = read_jsonl(&data.join("ds-cases.jsonl"));
+    let spark = read_jsonl(&data.join("ds-conformance.jsonl"));
+    // Cases grouped by input (the case id's first part); each input runs once, long enough for
+    // the longest case.
+    let mut inputs: BTreeMap<String, (Vec<Vec<String>>, usize)> = BTreeMap::new();
+    for c in &cases {
+        let id = c["id"].as_str().unwrap();
+        let input = id.split('/').next().unwrap().to_string();
+        let batches: Vec<Vec<String>> = c["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect())
+            .collect();
+        let total = batches.len() + c["extra_batches"].as_u64().unwrap_or(0) as usize;
+        let e = inputs.entry(input).or_insert((batches, 0));
+        e.1 = e.1.max(total);
+    }
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (input, (batches, total)) in &inputs {
+        let got = run(input, batches, *total);
+        for c in cases.iter().filter(|c| c["id"].as_str().unwrap().starts_with(&format!("{input}/"))) {
+            let id = c["id"].as_str().unwrap();
+            let stream = id.split_once('/').unwrap().1;
+            let case_total = batches.len() + c["extra_batches"].as_u64().unwrap_or(0) as usize;
+            let mut streams = vec![(stream.to_string(), "rows")];
+            if c["workload"] == "ds-mapwithstate" {
+                streams.push((format!("{stream}/state"), "state"));
+            }
+            for (name, field) in streams {
+                let expected: BTreeMap<usize, Vec<(String, i64)>> = spark
+                    .iter()
+                    .filter(|l| l["case"] == id)
+                    .map(|l| (l["batch"].as_u64().unwrap() as usize, rows(&l[field])))
+                    .collect();
+                let actual: BTreeMap<usize, Vec<(String, i64)>> = got
+                    .iter()
+                    .filter(|((s, b), _)| *s == name && *b < case_total)
+                    .map(|((_, b), r)| (*b, r.clone()))
+                    .collect();
+                compared += expected.len();
+                if expected != actual {
+                    failures.push(format!("{id} ({name}):\n  spark:   {expected:?}\n  streamc: {actual:?}"));
+                }
+            }
+        }
+    }
+    assert!(compared > 100, "compared only {compared} batches");
+    assert!(failures.is_empty(), "{} of the cases differ from Spark:\n{}", failures.len(), failures.join("\n"));
+}
