@@ -60,9 +60,15 @@ fn check_slide(plan: &Plan, id: StreamId, interval: u64, diags: &mut Diagnostics
     slide
 }
 
+/// The input's type and user-facing name: an operator that a composite one was lowered to
+/// (`name#0`) is shown as the composite's stream.
 fn input_ty(plan: &Plan, id: StreamId) -> (Ty, String) {
     match plan.streams[id.0].inputs.first() {
-        Some(i) => (plan.streams[i.0].ty.clone(), plan.streams[i.0].name.clone()),
+        Some(i) => {
+            let name = &plan.streams[i.0].name;
+            let shown = name.split_once('#').map_or(name.as_str(), |(base, _)| base);
+            (plan.streams[i.0].ty.clone(), shown.to_string())
+        }
         None => (Ty::Unknown, String::new()),
     }
 }

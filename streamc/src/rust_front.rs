@@ -457,12 +457,11 @@ impl Cx<'_> {
                 let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 1, 2)?;
                 let mut funcs = funcs.into_iter();
                 let f = funcs.next()?;
+                // Spark reduces each batch, windows, and reduces again; with one function that
+                // must take both borrowed and owned elements, which a Rust closure cannot: reduce
+                // the window's (owned) elements once instead (the same result, f being associative).
                 Some(match funcs.next() {
-                    None => vec![
-                        (Op::Reduce(f.clone()), vec![]),
-                        (Op::Window { len_ms, slide_ms }, vec![]),
-                        (Op::Reduce(f), vec![]),
-                    ],
+                    None => vec![(Op::Window { len_ms, slide_ms }, vec![]), (Op::Reduce(f), vec![])],
                     Some(inv) => vec![
                         (Op::Map(Func::Builtin(Builtin::UnitKey)), vec![]),
                         (
@@ -531,8 +530,15 @@ impl Cx<'_> {
         max_f: usize,
     ) -> Option<(Vec<Func>, u64, Option<u64>)> {
         let first_duration = args.iter().position(|a| looks_like_duration(a)).unwrap_or(args.len());
-        let (fs, ds) = args.split_at(first_duration);
-        if fs.len() < min_f || fs.len() > max_f || ds.is_empty() || ds.len() > 2 {
+        let (fs, rest) = args.split_at(first_duration);
+        // Spark's order: functions, window length, slide, then (reduce_by_key_and_window) the
+        // number of partitions and the filter function.
+        let n_durations = rest.iter().take(2).take_while(|a| looks_like_duration(a)).count();
+        let (ds, tail) = rest.split_at(n_durations);
+        let (partitions, tail): (Vec<&&syn::Expr>, Vec<&&syn::Expr>) =
+            tail.iter().partition(|a| matches!(a, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(_), .. })));
+        let fs: Vec<&syn::Expr> = fs.iter().copied().chain(tail.iter().map(|a| **a)).collect();
+        if fs.len() < min_f || fs.len() > max_f || ds.is_empty() || partitions.len() > 1 {
             let funcs = match (min_f, max_f) {
                 (0, 0) => String::new(),
                 (1, 1) => "a function, then ".to_string(),

@@ -486,9 +486,8 @@ impl Cx<'_> {
                     None => None,
                 };
                 let chain = match (key, inverse) {
-                    ("reduce_by_window", None) => {
-                        vec![Op::Reduce(func.clone()), Op::Window { len_ms, slide_ms }, Op::Reduce(func)]
-                    }
+                    // One reduce over the window's owned elements (see the `stream!` front end).
+                    ("reduce_by_window", None) => vec![Op::Window { len_ms, slide_ms }, Op::Reduce(func)],
                     ("reduce_by_window", Some(inv)) => vec![
                         Op::Map(Func::Builtin(Builtin::UnitKey)),
                         Op::ReduceByKeyAndWindow { func, inverse: Some(inv), filter: None, len_ms, slide_ms },

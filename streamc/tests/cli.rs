@@ -457,3 +457,57 @@ fn examples_run_under_replay_and_their_macro_twins_agree() {
         assert_eq!(yaml_out.stdout, macro_out.stdout, "{example}: printed output");
     }
 }
+
+#[test]
+fn every_operator_runs_with_independently_checked_results() {
+    let dir = scratch("every-operator");
+    let jsonl = dir.join("out.jsonl");
+    run_ok(
+        streamc()
+            .args(["run", "tests/data/check/ok/every_operator.yaml", "--replay", "examples/data/words", "--jsonl"])
+            .arg(&jsonl)
+            .arg("--checkpoint")
+            .arg(dir.join("ck")),
+    );
+    let data = root().join("examples/data/words");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&data).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let texts: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    let lines: Vec<Vec<&str>> = texts.iter().map(|t| t.lines().collect()).collect();
+    let records = |output: &str| -> Vec<Value> {
+        let text = std::fs::read_to_string(&jsonl).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["output"] == output)
+            .map(|v| v["records"].clone())
+            .collect()
+    };
+    let mut running: BTreeMap<String, i64> = BTreeMap::new();
+    for (i, batch) in lines.iter().enumerate() {
+        let counts = count_words(batch);
+        let words: i64 = counts.values().sum();
+        assert_eq!(records("counted")[i], serde_json::json!([words]), "count, batch {i}");
+        let by_value: BTreeMap<String, i64> = records("by_value")[i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().into(), r[1].as_i64().unwrap()))
+            .collect();
+        assert_eq!(by_value, counts, "count_by_value, batch {i}");
+        // join of (w, 1) with (w, len): every pair of occurrences of a word.
+        let joined = records("joined")[i].as_array().unwrap().len() as i64;
+        assert_eq!(joined, counts.values().map(|n| n * n).sum::<i64>(), "join, batch {i}");
+        // union of the pairs with themselves: twice the words.
+        assert_eq!(records("both")[i].as_array().unwrap().len() as i64, 2 * words, "union, batch {i}");
+        for (w, n) in counts {
+            *running.entry(w).or_insert(0) += n;
+        }
+        let got: BTreeMap<String, i64> = records("running")[i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().into(), r[1].as_i64().unwrap()))
+            .collect();
+        assert_eq!(got, running, "update_state_by_key, batch {i}");
+    }
+}
