@@ -17,6 +17,7 @@ pub fn check(plan: &mut Plan, diags: &mut Diagnostics) {
     }
     check_inputs(plan, diags);
     check_checkpoint(plan, diags);
+    check_checkpoint_intervals(plan, diags);
     check_outputs(plan, diags);
 }
 
@@ -335,6 +336,26 @@ fn check_inputs(plan: &Plan, diags: &mut Diagnostics) {
                     s.inputs.len()
                 ),
             );
+        }
+    }
+}
+
+/// A stream's checkpoint interval must be a multiple of its slide (Spark checks this at start).
+fn check_checkpoint_intervals(plan: &Plan, diags: &mut Diagnostics) {
+    for s in &plan.streams {
+        if let Some((ms, span)) = s.checkpoint_ms
+            && s.slide_ms != 0
+            && ms % s.slide_ms != 0
+        {
+            diags
+                .error(
+                    span,
+                    format!(
+                        "the checkpoint interval of `{}` ({ms} ms) must be a multiple of its slide duration ({} ms)",
+                        s.name, s.slide_ms
+                    ),
+                )
+                .help(format!("use a multiple of {} ms", s.slide_ms));
         }
     }
 }

@@ -56,16 +56,27 @@ fn guarded(cond: Option<TokenStream>, body: TokenStream) -> TokenStream {
     }
 }
 
-/// The app's checkpoint interval: the smallest of its stateful streams' intervals (Spark's
-/// defaults: `map_with_state` 10 × slide; others the smallest multiple of the slide ≥ 10 s).
+/// The app's checkpoint interval: a checkpoint is written whenever one of its stateful streams
+/// is due (each at its own interval: set with `checkpoint(interval)`, or Spark's default:
+/// `map_with_state` 10 × slide, others the smallest multiple of the slide ≥ 10 s), so the app
+/// interval is their greatest common divisor.
 pub fn checkpoint_interval_ms(plan: &Plan) -> u64 {
     let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     plan.streams
         .iter()
         .filter(|s| s.op.is_stateful() || matches!(s.op, Op::Window { .. } | Op::ReduceByKeyAndWindow { .. }))
-        .map(|s| stream_checkpoint_interval(s.slide_ms.max(1), &s.op))
-        .min()
+        .map(stream_interval)
+        .reduce(gcd)
         .unwrap_or(interval.max(1))
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// A stream's own checkpoint interval.
+fn stream_interval(s: &crate::ir::Stream) -> u64 {
+    s.checkpoint_ms.map_or_else(|| stream_checkpoint_interval(s.slide_ms.max(1), &s.op), |(ms, _)| ms)
 }
 
 fn stream_checkpoint_interval(slide: u64, op: &Op) -> u64 {
@@ -466,8 +477,13 @@ fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &I
             quote!(let mut #v = #result;)
         }
         Op::MapWithState { .. } => {
-            // Spark times idle keys out when it checkpoints the state (a full scan).
-            quote!(if #input.is_checkpoint_batch() { #keep.time_out(#input.time_ms(), &mut #f, &mut #v); })
+            // Spark times idle keys out when it checkpoints this stream's state (a full scan).
+            let every = stream_interval(s);
+            quote! {
+                if #input.is_checkpoint_batch() && #input.is_multiple_of(#every) {
+                    #keep.time_out(#input.time_ms(), &mut #f, &mut #v);
+                }
+            }
         }
         Op::StateSnapshots => {
             let src = names.ident("keep", first);

@@ -54,6 +54,8 @@ pub struct Stream {
     /// How often the stream has a batch, in ms (Spark's slide duration), filled in by the
     /// checker: the batch interval, or a window's slide.
     pub slide_ms: u64,
+    /// Spark's `dstream.checkpoint(interval)`: how often this stream's state is saved.
+    pub checkpoint_ms: Option<(u64, SpanId)>,
 }
 
 /// A stream-defining operator. Composite Spark operators (`count_by_window`, `reduce_by_window`,

@@ -186,6 +186,20 @@ impl Cx<'_> {
                     self.plan.outputs.push(Output { kind, input, span: op_span });
                     return None;
                 }
+                if method == "checkpoint" {
+                    // Spark's `dstream.checkpoint(interval)`: a setting of the stream, not a new one.
+                    let [d] = self.args::<1>("checkpoint", op_span, &args, "1 argument (the checkpoint interval)")?;
+                    match duration_of(d) {
+                        Ok(ms) => self.plan.streams[input.0].checkpoint_ms = Some((ms, op_span)),
+                        Err(msg) => {
+                            self.diags.error(op_span, msg);
+                        }
+                    }
+                    if let Some((name, _)) = binding {
+                        self.later.retain(|n| n != name);
+                    }
+                    return Some(input);
+                }
                 let chain = self.operator(&method, op_span, &args)?;
                 let name = match binding {
                     Some((n, _)) => n.to_string(),
@@ -198,7 +212,16 @@ impl Cx<'_> {
                     let name = if k == last { name.clone() } else { format!("{name}#{k}") };
                     let mut inputs = vec![prev];
                     inputs.extend(extra);
-                    prev = self.push(Stream { name, name_span, op, op_span, inputs, ty: Ty::Unknown, slide_ms: 0 });
+                    prev = self.push(Stream {
+                        name,
+                        name_span,
+                        op,
+                        op_span,
+                        inputs,
+                        ty: Ty::Unknown,
+                        slide_ms: 0,
+                        checkpoint_ms: None,
+                    });
                 }
                 Some(prev)
             }
@@ -215,7 +238,16 @@ impl Cx<'_> {
                     Some((n, s)) => (n.to_string(), s),
                     None => (f.clone(), op_span),
                 };
-                Some(self.push(Stream { name, name_span, op, op_span, inputs: vec![], ty: Ty::Unknown, slide_ms: 0 }))
+                Some(self.push(Stream {
+                    name,
+                    name_span,
+                    op,
+                    op_span,
+                    inputs: vec![],
+                    ty: Ty::Unknown,
+                    slide_ms: 0,
+                    checkpoint_ms: None,
+                }))
             }
             syn::Expr::Path(_) => {
                 let span = self.span(expr.span());

@@ -139,6 +139,7 @@ struct RawStream {
     /// The operator, lowered: composite Spark operators become a chain (see [`Op`]).
     chain: Vec<Op>,
     op_span: SpanId,
+    checkpoint_ms: Option<(u64, SpanId)>,
 }
 
 /// An operator entry as parsed: its lowered chain and the other streams it reads.
@@ -270,10 +271,15 @@ impl Cx<'_> {
         let mut from = None;
         let mut op: Option<(Parsed, SpanId)> = None;
         let mut op_failed = false;
+        let mut checkpoint_ms = None;
         for (key, value) in entries {
             let key_span = self.span_of(key);
             match key.value.as_str() {
                 "name" => name = self.string(value, "name").map(|n| (n, self.span_of(value))),
+                "checkpoint_interval" => {
+                    let span = self.span_of(value);
+                    checkpoint_ms = self.duration(value, "checkpoint_interval").map(|ms| (ms, span));
+                }
                 "from" => from = self.string(value, "from").map(|n| (n, self.span_of(value))),
                 k => {
                     let Some(parsed) = self.operator(k, key_span, value, plan) else {
@@ -316,7 +322,7 @@ impl Cx<'_> {
             if let Some((_, span)) = from {
                 self.diags.error(span, format!("source `{name}` reads no stream, so it takes no `from`"));
             }
-            return Some(RawStream { name, name_span, from: None, others, chain, op_span });
+            return Some(RawStream { name, name_span, from: None, others, chain, op_span, checkpoint_ms });
         }
         let from = match (from, previous) {
             (Some(f), _) => Some(f),
@@ -328,7 +334,7 @@ impl Cx<'_> {
                 return None;
             }
         };
-        Some(RawStream { name, name_span, from, others, chain, op_span })
+        Some(RawStream { name, name_span, from, others, chain, op_span, checkpoint_ms })
     }
 
     /// Parses one operator entry `key: value` of a stream.
@@ -752,6 +758,7 @@ impl Cx<'_> {
                         inputs: ins,
                         ty: Ty::Unknown,
                         slide_ms: 0,
+                        checkpoint_ms: r.checkpoint_ms,
                     });
                     prev = Some(id);
                 }
