@@ -80,13 +80,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let c = streamc::compile_yaml(&src);
             if c.diags.is_empty() {
                 let stages = c.physical.as_ref().map_or(0, |p| p.stages.len());
-                println!(
-                    "ok: `{}` has {} streams, {} outputs, {} fused stages",
-                    spec.display(),
-                    c.plan.streams.len(),
-                    c.plan.outputs.len(),
-                    stages
-                );
+                let plural = |n: usize, what: &str| match (n, what) {
+                    (1, _) => format!("1 {what}"),
+                    (_, "query") => format!("{n} queries"),
+                    _ => format!("{n} {what}s"),
+                };
+                match &c.plan.table {
+                    Some(t) => println!(
+                        "ok: `{}` has {}, {}",
+                        spec.display(),
+                        plural(t.sources.len(), "source"),
+                        plural(c.tables.len(), "query")
+                    ),
+                    None => println!(
+                        "ok: `{}` has {}, {}, {}",
+                        spec.display(),
+                        plural(c.plan.streams.len(), "stream"),
+                        plural(c.plan.outputs.len(), "output"),
+                        plural(stages, "fused stage")
+                    ),
+                }
                 Ok(ExitCode::SUCCESS)
             } else {
                 eprint!("{}", streamc::diag::render_text(&c.diags, &c.spans, &spec.display().to_string(), &src));

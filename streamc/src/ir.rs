@@ -39,6 +39,8 @@ pub struct Plan {
     pub closures: Vec<Closure>,
     /// `checkpoint(dir)`: where stateful operators' state is saved.
     pub checkpoint_dir: Option<(String, SpanId)>,
+    /// A Structured Streaming spec (`sources:` and `queries:`) instead of DStreams.
+    pub table: Option<crate::table::TablePlan>,
 }
 
 /// One named stream: the operator that defines it and the streams it reads.

@@ -8,10 +8,13 @@ pub mod closure;
 pub mod codegen;
 pub mod diag;
 pub mod duration;
+pub mod expr;
 pub mod ir;
 pub mod physical;
 pub mod rust_front;
 pub mod span;
+pub mod table;
+pub mod table_codegen;
 pub mod ty;
 pub mod yaml;
 
@@ -26,6 +29,8 @@ use span::SpanTable;
 pub struct Compilation {
     pub plan: Plan,
     pub physical: Option<Physical>,
+    /// The checked queries of a Structured Streaming spec.
+    pub tables: Vec<table::Checked>,
     pub spans: SpanTable,
     pub diags: Diagnostics,
 }
@@ -47,9 +52,22 @@ pub fn compile_tokens(tokens: TokenStream) -> Compilation {
 }
 
 fn finish(mut plan: Plan, spans: SpanTable, mut diags: Diagnostics) -> Compilation {
+    if let Some(t) = &plan.table {
+        let tables = table::check(t, &mut diags);
+        let physical = diags.is_empty().then(|| physical::plan(&plan));
+        return Compilation { plan, physical, tables, spans, diags };
+    }
     check::check(&mut plan, &mut diags);
     let physical = diags.is_empty().then(|| physical::plan(&plan));
-    Compilation { plan, physical, spans, diags }
+    Compilation { plan, physical, tables: Vec::new(), spans, diags }
+}
+
+/// The app expression of a compiled spec (DStreams or Structured Streaming).
+pub fn app_expr(c: &Compilation, phys: &Physical) -> TokenStream {
+    match &c.plan.table {
+        Some(t) => table_codegen::app_expr(&c.plan, t, &c.tables),
+        None => codegen::app_expr(&c.plan, phys, &c.spans),
+    }
 }
 
 /// The `stream!` macro's whole job: generated code, or `compile_error!`s at the user's spans
@@ -57,7 +75,7 @@ fn finish(mut plan: Plan, spans: SpanTable, mut diags: Diagnostics) -> Compilati
 pub fn compile_macro(tokens: TokenStream) -> TokenStream {
     let c = compile_tokens(tokens);
     match &c.physical {
-        Some(phys) => codegen::app_expr(&c.plan, phys, &c.spans),
+        Some(phys) => app_expr(&c, phys),
         None => {
             let errors = diag::to_compile_errors(&c.diags, &c.spans);
             quote::quote!({ #errors ::streamc_runtime::App::placeholder() })
@@ -69,7 +87,7 @@ pub fn compile_macro(tokens: TokenStream) -> TokenStream {
 pub fn expand_yaml(path: &str, src: &str) -> Result<String, String> {
     let c = compile_yaml(src);
     match &c.physical {
-        Some(phys) => Ok(codegen::main_file(&c.plan, phys, &c.spans, path)),
+        Some(phys) => Ok(codegen::main_file(&c, phys, path)),
         None => Err(diag::render_text(&c.diags, &c.spans, path, src)),
     }
 }

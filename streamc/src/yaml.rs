@@ -10,6 +10,9 @@ use crate::ir::{
     StreamId,
 };
 use crate::span::{SpanId, SpanInfo, SpanTable};
+use crate::table::{
+    ColTy, Column, Format, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource, Trigger,
+};
 use crate::ty::Ty;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -154,7 +157,8 @@ impl From<Op> for Parsed {
     }
 }
 
-const TOP_KEYS: &[&str] = &["app", "batch_interval", "checkpoint", "streams", "outputs"];
+const TOP_KEYS: &[&str] =
+    &["app", "batch_interval", "checkpoint", "trigger", "streams", "outputs", "sources", "queries"];
 
 impl Cx<'_> {
     fn span_at(&mut self, line: u64, column: u64, len: usize) -> SpanId {
@@ -184,6 +188,8 @@ impl Cx<'_> {
         };
         let mut streams_node = None;
         let mut outputs_node = None;
+        let mut sources_node = None;
+        let mut queries_node = None;
         for (key, value) in entries {
             match key.value.as_str() {
                 "app" => {
@@ -203,6 +209,40 @@ impl Cx<'_> {
                         plan.checkpoint_dir = Some((dir, span));
                     }
                 }
+                "trigger" => {
+                    let table = plan.table.get_or_insert_with(TablePlan::default);
+                    match &value.value {
+                        Node::Str(t) if t == "available_now" => table.trigger = Trigger::AvailableNow,
+                        Node::Str(t) if t == "once" => table.trigger = Trigger::Once,
+                        Node::Str(t) if t.starts_with("processing_time") => {
+                            let span = self.span_of(value);
+                            let d = t.trim_start_matches("processing_time").trim();
+                            match duration::parse_ms(d) {
+                                Ok(ms) => plan.batch_interval_ms = Some((ms, span)),
+                                Err(e) => {
+                                    self.diags.error(span, e).help("write `trigger: processing_time 10s`");
+                                }
+                            }
+                        }
+                        other => {
+                            let span = self.span_of(value);
+                            self.diags
+                                .error(
+                                    span,
+                                    format!(
+                                        "unknown trigger {}",
+                                        match other {
+                                            Node::Str(t) => format!("`{t}`"),
+                                            o => o.kind().to_string(),
+                                        }
+                                    ),
+                                )
+                                .help("the triggers are `processing_time <duration>`, `once` and `available_now`");
+                        }
+                    }
+                }
+                "sources" => sources_node = Some(value),
+                "queries" => queries_node = Some(value),
                 "streams" => streams_node = Some(value),
                 "outputs" => outputs_node = Some(value),
                 other => {
@@ -217,6 +257,32 @@ impl Cx<'_> {
                     };
                 }
             }
+        }
+        if sources_node.is_some() || queries_node.is_some() {
+            if let Some(node) = streams_node.or(outputs_node) {
+                let span = self.span_of(node);
+                self.diags
+                    .error(span, "a spec has either DStreams (`streams:`/`outputs:`) or Structured Streaming queries (`sources:`/`queries:`), not both")
+                    .help("split it into two specs");
+            }
+            let mut table = plan.table.take().unwrap_or_default();
+            if let Some(n) = sources_node {
+                self.table_sources(n, &mut table);
+            }
+            match queries_node {
+                Some(n) => self.table_queries(n, &mut table),
+                None => {
+                    let span = self.span_of(root);
+                    self.diags
+                        .error(span, "the spec has `sources:` but no `queries:`")
+                        .help("add `queries:` with at least one query");
+                }
+            }
+            if plan.batch_interval_ms.is_none() {
+                plan.batch_interval_ms = Some((1000, SpanTable::unknown()));
+            }
+            plan.table = Some(table);
+            return plan;
         }
         if plan.batch_interval_ms.is_none() && !entries.iter().any(|(k, _)| k.value == "batch_interval") {
             let span = self.span_of(root);
@@ -1004,6 +1070,378 @@ impl Cx<'_> {
                 self.diags.error(span, msg).help("durations are written `500ms`, `1s`, `10 seconds` or `2 minutes`");
                 None
             }
+        }
+    }
+}
+
+impl Cx<'_> {
+    /// `sources:` of a Structured Streaming spec: a list of named sources with a schema.
+    fn table_sources(&mut self, node: &Spanned<Node>, table: &mut TablePlan) {
+        let Node::Seq(items) = &node.value else {
+            let span = self.span_of(node);
+            self.diags.error(span, format!("expected a list of sources, found {}", node.value.kind()));
+            return;
+        };
+        for item in items {
+            let span = self.span_of(item);
+            let Node::Map(entries) = &item.value else {
+                self.diags.error(
+                    span,
+                    format!("expected a source (`name:`, a format and a `schema:`), found {}", item.value.kind()),
+                );
+                continue;
+            };
+            let (mut name, mut kind, mut schema, mut malformed) = (None, None, None, Malformed::default());
+            for (k, v) in entries {
+                let kspan = self.span_of(k);
+                match k.value.as_str() {
+                    "name" => name = self.string(v, "name"),
+                    "socket" => {
+                        let Some(f) = self.fields(v, "socket", &["host", "port"]) else { continue };
+                        let host = match f.get("host") {
+                            Some(h) => self.string(h, "host").unwrap_or_default(),
+                            None => "localhost".into(),
+                        };
+                        let port = f.get("port").and_then(|p| self.int(p, "port")).and_then(|p| u16::try_from(p).ok());
+                        match port {
+                            Some(port) => kind = Some(SourceKind::Socket { host, port }),
+                            None => {
+                                self.diags.error(kspan, "`socket` needs a `port` between 0 and 65535");
+                            }
+                        }
+                        schema.get_or_insert_with(|| vec![Column { name: "value".into(), ty: ColTy::String }]);
+                    }
+                    fmt @ ("json" | "csv" | "text") => {
+                        let Some(f) = self.fields(v, fmt, &["path", "max_files_per_trigger", "mode"]) else { continue };
+                        let Some(path) = f.get("path").and_then(|p| self.string(p, "path")) else {
+                            self.diags.error(kspan, format!("`{fmt}` needs a `path` (a directory)"));
+                            continue;
+                        };
+                        let max_files = match f.get("max_files_per_trigger") {
+                            Some(n) => match self.int(n, "max_files_per_trigger") {
+                                Some(v) if v > 0 => Some(v as u64),
+                                Some(v) => {
+                                    let s = self.span_of(n);
+                                    self.diags
+                                        .error(s, format!("`max_files_per_trigger` must be positive, found `{v}`"));
+                                    None
+                                }
+                                None => None,
+                            },
+                            None => None,
+                        };
+                        if let Some(m) = f.get("mode") {
+                            match self.string(m, "mode").as_deref() {
+                                Some("permissive" | "PERMISSIVE") => malformed = Malformed::Permissive,
+                                Some("drop_malformed" | "DROPMALFORMED") => malformed = Malformed::DropMalformed,
+                                Some("fail_fast" | "FAILFAST") => malformed = Malformed::FailFast,
+                                Some(other) => {
+                                    let s = self.span_of(m);
+                                    self.diags
+                                        .error(s, format!("unknown mode `{other}`"))
+                                        .help("the modes are `permissive`, `drop_malformed` and `fail_fast`");
+                                }
+                                None => {}
+                            }
+                        }
+                        let format = match fmt {
+                            "json" => Format::Json,
+                            "csv" => Format::Csv,
+                            _ => Format::Text,
+                        };
+                        if format == Format::Text {
+                            schema.get_or_insert_with(|| vec![Column { name: "value".into(), ty: ColTy::String }]);
+                        }
+                        kind = Some(SourceKind::Files { format, path, max_files });
+                    }
+                    "schema" => {
+                        let Node::Map(cols) = &v.value else {
+                            let s = self.span_of(v);
+                            self.diags.error(s, "expected the schema as a mapping `column: type`");
+                            continue;
+                        };
+                        let mut out = Vec::new();
+                        for (c, t) in cols {
+                            let Some(tn) = self.string(t, "a column type") else { continue };
+                            match ColTy::parse(&tn) {
+                                Some(ty) => out.push(Column { name: c.value.clone(), ty }),
+                                None => {
+                                    let s = self.span_of(t);
+                                    let d = self.diags.error(s, format!("unknown column type `{tn}`"));
+                                    let types = ["string", "boolean", "int", "long", "double", "timestamp"];
+                                    match suggest(&tn, &types) {
+                                        Some(t) => d.help(format!("did you mean `{t}`?")),
+                                        None => {
+                                            d.help("the types are string, boolean, int, long, double and timestamp")
+                                        }
+                                    };
+                                }
+                            }
+                        }
+                        schema = Some(out);
+                    }
+                    other => {
+                        let d = self.diags.error(kspan, format!("unknown source setting `{other}`"));
+                        match suggest(other, &["name", "socket", "json", "csv", "text", "schema"]) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help("a source has `name`, one of `socket`/`json`/`csv`/`text`, and `schema`"),
+                        };
+                    }
+                }
+            }
+            let Some(name) = name else {
+                self.diags.error(span, "this source has no `name`");
+                continue;
+            };
+            let Some(kind) = kind else {
+                self.diags
+                    .error(span, format!("source `{name}` has no format"))
+                    .help("add `json: { path: DIR }`, `csv:`, `text:` or `socket:`");
+                continue;
+            };
+            let Some(schema) = schema else {
+                self.diags
+                    .error(span, format!("source `{name}` has no `schema`"))
+                    .help("add `schema: { timestamp: timestamp, word: string }`");
+                continue;
+            };
+            table.sources.push(TableSource { name, span, kind, schema, malformed });
+        }
+    }
+
+    /// `queries:` of a Structured Streaming spec.
+    fn table_queries(&mut self, node: &Spanned<Node>, table: &mut TablePlan) {
+        let Node::Seq(items) = &node.value else {
+            let span = self.span_of(node);
+            self.diags.error(span, format!("expected a list of queries, found {}", node.value.kind()));
+            return;
+        };
+        for item in items {
+            let span = self.span_of(item);
+            let Node::Map(entries) = &item.value else {
+                self.diags.error(span, format!("expected a query, found {}", item.value.kind()));
+                continue;
+            };
+            let (mut name, mut from, mut steps, mut mode, mut sinks) = (None, None, Vec::new(), None, Vec::new());
+            for (k, v) in entries {
+                let kspan = self.span_of(k);
+                match k.value.as_str() {
+                    "name" => name = self.string(v, "name"),
+                    "from" => {
+                        let s = self.span_of(v);
+                        from = self.string(v, "from").map(|f| (f, s));
+                    }
+                    "steps" => {
+                        if let Node::Seq(list) = &v.value {
+                            for st in list {
+                                if let Some(step) = self.table_step(st) {
+                                    steps.push(step);
+                                }
+                            }
+                        } else {
+                            let s = self.span_of(v);
+                            self.diags.error(s, "expected a list of steps");
+                        }
+                    }
+                    "output_mode" => {
+                        let s = self.span_of(v);
+                        mode = match self.string(v, "output_mode").as_deref() {
+                            Some("append") => Some((OutputMode::Append, s)),
+                            Some("complete") => Some((OutputMode::Complete, s)),
+                            Some("update") => Some((OutputMode::Update, s)),
+                            Some(other) => {
+                                self.diags
+                                    .error(s, format!("unknown output mode `{other}`"))
+                                    .help("the output modes are `append`, `complete` and `update`");
+                                None
+                            }
+                            None => None,
+                        };
+                    }
+                    "sink" | "sinks" => {
+                        let list: Vec<&Spanned<Node>> = match &v.value {
+                            Node::Seq(l) => l.iter().collect(),
+                            _ => vec![v],
+                        };
+                        for sn in list {
+                            let s = self.span_of(sn);
+                            match &sn.value {
+                                Node::Str(c) if c == "console" => {
+                                    sinks.push((Sink::Console { num_rows: 20, truncate: true }, s))
+                                }
+                                Node::Map(m) if m.len() == 1 => {
+                                    let (sk, sv) = &m[0];
+                                    match sk.value.as_str() {
+                                        "console" => {
+                                            let Some(f) = self.fields(sv, "console", &["num_rows", "truncate"]) else {
+                                                continue;
+                                            };
+                                            let num_rows = f
+                                                .get("num_rows")
+                                                .and_then(|n| self.int(n, "num_rows"))
+                                                .map_or(20, |n| n.max(0) as usize);
+                                            let truncate = match f.get("truncate").map(|t| &t.value) {
+                                                Some(Node::Bool(b)) => *b,
+                                                _ => true,
+                                            };
+                                            sinks.push((Sink::Console { num_rows, truncate }, s));
+                                        }
+                                        "json" => {
+                                            if let Some(path) = self.string(sv, "json") {
+                                                sinks.push((Sink::Json { path }, s));
+                                            }
+                                        }
+                                        other => {
+                                            let sks = self.span_of(sk);
+                                            self.diags
+                                                .error(sks, format!("unknown sink `{other}`"))
+                                                .help("the sinks are `console` and `json: DIR`");
+                                        }
+                                    }
+                                }
+                                other => {
+                                    self.diags.error(
+                                        s,
+                                        format!("expected a sink (`console` or `json: DIR`), found {}", other.kind()),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    other => {
+                        let d = self.diags.error(kspan, format!("unknown query setting `{other}`"));
+                        match suggest(other, &["name", "from", "steps", "output_mode", "sink"]) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help("a query has `name`, `from`, `steps`, `output_mode` and `sink`"),
+                        };
+                    }
+                }
+            }
+            let name = name.unwrap_or_else(|| format!("query{}", table.queries.len()));
+            let Some(from) = from else {
+                self.diags.error(span, format!("query `{name}` has no `from`")).help("add `from: <source name>`");
+                continue;
+            };
+            let mode = mode.unwrap_or((OutputMode::Append, span));
+            if sinks.is_empty() {
+                self.diags
+                    .error(span, format!("query `{name}` has no sink"))
+                    .help("add `sink: console` or `sink: { json: DIR }`");
+                continue;
+            }
+            table.queries.push(Query { name, span, from, steps, mode, sinks });
+        }
+    }
+
+    /// One step of a query.
+    fn table_step(&mut self, node: &Spanned<Node>) -> Option<(Step, SpanId)> {
+        let span = self.span_of(node);
+        let Node::Map(entries) = &node.value else {
+            self.diags.error(span, format!("expected a step such as `where: \"...\"`, found {}", node.value.kind()));
+            return None;
+        };
+        let (key, value) = &entries[0];
+        let kspan = self.span_of(key);
+        let step = match key.value.as_str() {
+            "select" => {
+                let items = self.expr_list(value, true)?;
+                Step::Select(items)
+            }
+            "where" | "filter" => {
+                let s = self.string(value, "where")?;
+                let vspan = self.span_of(value);
+                Step::Where(self.expr(&s, vspan)?)
+            }
+            "with_column" => {
+                let f = self.fields(value, "with_column", &["name", "expr"])?;
+                let name = self.string(f.get("name")?, "name")?;
+                let e = f.get("expr")?;
+                let vspan = self.span_of(e);
+                let text = self.string(e, "expr")?;
+                Step::WithColumn(name, self.expr(&text, vspan)?)
+            }
+            "with_watermark" => {
+                let f = self.fields(value, "with_watermark", &["column", "delay"])?;
+                let column = self.string(f.get("column")?, "column")?;
+                let delay_ms = self.duration(f.get("delay")?, "delay")?;
+                Step::WithWatermark { column, delay_ms }
+            }
+            "group_by" => {
+                let keys = self.expr_list(value, true)?;
+                let aggs = match entries.iter().find(|(k, _)| k.value == "agg") {
+                    Some((_, a)) => self.expr_list(a, true)?,
+                    None => vec![(crate::expr::Expr::Call("count".into(), vec![crate::expr::Expr::Star]), None)],
+                };
+                Step::GroupBy { keys, aggs }
+            }
+            other => {
+                let d = self.diags.error(kspan, format!("unknown step `{other}`"));
+                match other {
+                    "order_by" | "sort" => d.help("Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode (not supported by streamc yet)"),
+                    "limit" => d.help("Limits are not supported on streaming DataFrames/Datasets"),
+                    "distinct" | "drop_duplicates" => d.help("deduplication needs a watermark-bounded state; not supported by streamc yet"),
+                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by"]) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help("the steps are select, where, with_column, with_watermark and group_by"),
+                    },
+                };
+                return None;
+            }
+        };
+        if entries.len() > 1
+            && !(matches!(step, Step::GroupBy { .. }) && entries.len() == 2 && entries[1].0.value == "agg")
+        {
+            let s = self.span_of(&entries[1].0);
+            self.diags.error(s, "a step has one operation").help("write each step as its own list item");
+        }
+        Some((step, span))
+    }
+
+    fn expr_list(&mut self, v: &Spanned<Node>, aliases: bool) -> Option<Vec<(crate::expr::Expr, Option<String>)>> {
+        let items: Vec<&Spanned<Node>> = match &v.value {
+            Node::Seq(l) => l.iter().collect(),
+            _ => vec![v],
+        };
+        let mut out = Vec::new();
+        for it in items {
+            let s = self.span_of(it);
+            let text = self.string(it, "an expression")?;
+            match crate::expr::parse_aliased(&text) {
+                Ok((e, alias)) if aliases || alias.is_none() => out.push((e, alias)),
+                Ok(_) => {
+                    self.diags.error(s, "an alias (`AS`) is not allowed here");
+                    return None;
+                }
+                Err(e) => {
+                    let s = self.shift(s, e.offset);
+                    self.diags.error(s, format!("cannot parse the expression: {}", e.message));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn expr(&mut self, text: &str, span: SpanId) -> Option<crate::expr::Expr> {
+        match crate::expr::parse(text) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                let s = self.shift(span, e.offset);
+                self.diags.error(s, format!("cannot parse the expression: {}", e.message));
+                None
+            }
+        }
+    }
+
+    /// A span `offset` bytes into a (quoted) string node.
+    fn shift(&mut self, span: SpanId, offset: usize) -> SpanId {
+        match self.spans.get(span).clone() {
+            SpanInfo::Text { line, column, start, .. } => {
+                let quoted = matches!(self.src.as_bytes().get(start), Some(b'"' | b'\''));
+                let extra = offset + usize::from(quoted);
+                self.spans.add(SpanInfo::Text { line, column: column + extra as u32, start: start + extra, len: 1 })
+            }
+            _ => span,
         }
     }
 }

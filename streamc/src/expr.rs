@@ -1,0 +1,414 @@
+//! Column expressions of Structured Streaming queries (`where: "length(word) > 3"`,
+//! `select: ["explode(split(value, ' ')) AS word"]`): a small SQL expression language, parsed
+//! here (never failing: errors carry the byte offset in the expression text) and typed against
+//! a table's schema by the checker.
+
+use std::fmt;
+
+/// A parsed expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Column(String),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+    /// `*`, only as the argument of `count(*)`.
+    Star,
+    Call(String, Vec<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "OR",
+            BinOp::And => "AND",
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column(c) => f.write_str(c),
+            Expr::Str(s) => write!(f, "'{s}'"),
+            Expr::Int(i) => write!(f, "{i}"),
+            Expr::Float(x) => write!(f, "{x}"),
+            Expr::Bool(b) => write!(f, "{b}"),
+            Expr::Null => f.write_str("NULL"),
+            Expr::Star => f.write_str("*"),
+            Expr::Call(name, args) => {
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::Unary(UnOp::Not, e) => write!(f, "(NOT {e})"),
+            Expr::Unary(UnOp::Neg, e) => write!(f, "(-{e})"),
+            Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
+        }
+    }
+}
+
+/// A parse error at a byte offset of the expression text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExprError {
+    pub offset: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Op(&'static str),
+    LParen,
+    RParen,
+    Comma,
+}
+
+fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'(' => {
+                out.push((Tok::LParen, i));
+                i += 1;
+            }
+            b')' => {
+                out.push((Tok::RParen, i));
+                i += 1;
+            }
+            b',' => {
+                out.push((Tok::Comma, i));
+                i += 1;
+            }
+            b'\'' | b'"' => {
+                let quote = c;
+                i += 1;
+                let mut s = String::new();
+                loop {
+                    match b.get(i) {
+                        None => return Err(ExprError { offset: start, message: "unterminated string literal".into() }),
+                        Some(&q) if q == quote => {
+                            // SQL escapes a quote by doubling it.
+                            if b.get(i + 1) == Some(&quote) {
+                                s.push(quote as char);
+                                i += 2;
+                            } else {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        Some(_) => {
+                            let ch = src[i..].chars().next().unwrap_or(' ');
+                            s.push(ch);
+                            i += ch.len_utf8();
+                        }
+                    }
+                }
+                out.push((Tok::Str(s), start));
+            }
+            b'0'..=b'9' => {
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                    i += 1;
+                }
+                let text = &src[start..i];
+                let tok = if text.contains('.') {
+                    text.parse()
+                        .map(Tok::Float)
+                        .map_err(|_| ExprError { offset: start, message: format!("invalid number `{text}`") })?
+                } else {
+                    text.parse()
+                        .map(Tok::Int)
+                        .map_err(|_| ExprError { offset: start, message: format!("invalid number `{text}`") })?
+                };
+                out.push((tok, start));
+            }
+            b'`' => {
+                i += 1;
+                let s0 = i;
+                while i < b.len() && b[i] != b'`' {
+                    i += 1;
+                }
+                if i >= b.len() {
+                    return Err(ExprError { offset: start, message: "unterminated quoted name".into() });
+                }
+                out.push((Tok::Ident(src[s0..i].to_string()), start));
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                    i += 1;
+                }
+                out.push((Tok::Ident(src[start..i].to_string()), start));
+            }
+            _ => {
+                let two = src.get(i..i + 2).unwrap_or("");
+                let op: &'static str = match two {
+                    "<=" => "<=",
+                    ">=" => ">=",
+                    "!=" => "!=",
+                    "<>" => "!=",
+                    "==" => "=",
+                    _ => match c {
+                        b'=' => "=",
+                        b'<' => "<",
+                        b'>' => ">",
+                        b'+' => "+",
+                        b'-' => "-",
+                        b'*' => "*",
+                        b'/' => "/",
+                        b'%' => "%",
+                        _ => {
+                            let ch = src[i..].chars().next().unwrap_or('?');
+                            return Err(ExprError { offset: i, message: format!("unexpected character `{ch}`") });
+                        }
+                    },
+                };
+                i += op.len().min(if matches!(two, "<>" | "==") { 2 } else { op.len() });
+                out.push((Tok::Op(op), start));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+    end: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|(t, _)| t)
+    }
+
+    fn offset(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end, |(_, o)| *o)
+    }
+
+    fn keyword(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case(kw))
+    }
+
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, ExprError> {
+        Err(ExprError { offset: self.offset(), message: message.into() })
+    }
+
+    fn expr(&mut self, min_prec: u8) -> Result<Expr, ExprError> {
+        let mut lhs = self.unary()?;
+        loop {
+            let (op, prec) = match self.peek() {
+                Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("or") => (BinOp::Or, 1),
+                Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("and") => (BinOp::And, 2),
+                Some(Tok::Op(o)) => match *o {
+                    "=" => (BinOp::Eq, 4),
+                    "!=" => (BinOp::Ne, 4),
+                    "<" => (BinOp::Lt, 4),
+                    "<=" => (BinOp::Le, 4),
+                    ">" => (BinOp::Gt, 4),
+                    ">=" => (BinOp::Ge, 4),
+                    "+" => (BinOp::Add, 5),
+                    "-" => (BinOp::Sub, 5),
+                    "*" => (BinOp::Mul, 6),
+                    "/" => (BinOp::Div, 6),
+                    "%" => (BinOp::Mod, 6),
+                    _ => break,
+                },
+                _ => break,
+            };
+            if prec < min_prec {
+                break;
+            }
+            self.pos += 1;
+            let rhs = self.expr(prec + 1)?;
+            lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ExprError> {
+        if self.keyword("not") {
+            self.pos += 1;
+            return Ok(Expr::Unary(UnOp::Not, Box::new(self.expr(3)?)));
+        }
+        if self.peek() == Some(&Tok::Op("-")) {
+            self.pos += 1;
+            return Ok(Expr::Unary(UnOp::Neg, Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr, ExprError> {
+        let Some((tok, _)) = self.toks.get(self.pos).cloned() else {
+            return self.err("expected an expression, found the end of the text");
+        };
+        self.pos += 1;
+        match tok {
+            Tok::Int(i) => Ok(Expr::Int(i)),
+            Tok::Float(x) => Ok(Expr::Float(x)),
+            Tok::Str(s) => Ok(Expr::Str(s)),
+            Tok::Op("*") => Ok(Expr::Star),
+            Tok::LParen => {
+                let e = self.expr(0)?;
+                if self.peek() != Some(&Tok::RParen) {
+                    return self.err("expected `)`");
+                }
+                self.pos += 1;
+                Ok(e)
+            }
+            Tok::Ident(name) => {
+                if self.peek() == Some(&Tok::LParen) {
+                    self.pos += 1;
+                    let mut args = Vec::new();
+                    if self.peek() != Some(&Tok::RParen) {
+                        loop {
+                            args.push(self.expr(0)?);
+                            match self.peek() {
+                                Some(Tok::Comma) => self.pos += 1,
+                                Some(Tok::RParen) => break,
+                                _ => return self.err("expected `,` or `)` in the arguments"),
+                            }
+                        }
+                    }
+                    self.pos += 1;
+                    return Ok(Expr::Call(name.to_ascii_lowercase(), args));
+                }
+                match name.to_ascii_lowercase().as_str() {
+                    "true" => Ok(Expr::Bool(true)),
+                    "false" => Ok(Expr::Bool(false)),
+                    "null" => Ok(Expr::Null),
+                    _ => Ok(Expr::Column(name)),
+                }
+            }
+            other => {
+                self.pos -= 1;
+                self.err(format!("expected an expression, found {}", describe(&other)))
+            }
+        }
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s) => format!("`{s}`"),
+        Tok::Str(s) => format!("'{s}'"),
+        Tok::Int(i) => format!("`{i}`"),
+        Tok::Float(x) => format!("`{x}`"),
+        Tok::Op(o) => format!("`{o}`"),
+        Tok::LParen => "`(`".into(),
+        Tok::RParen => "`)`".into(),
+        Tok::Comma => "`,`".into(),
+    }
+}
+
+/// Parses `expr [AS alias]`.
+pub fn parse_aliased(src: &str) -> Result<(Expr, Option<String>), ExprError> {
+    let toks = lex(src)?;
+    let mut p = Parser { toks, pos: 0, end: src.len() };
+    let e = p.expr(0)?;
+    let mut alias = None;
+    if p.keyword("as") {
+        p.pos += 1;
+        match p.peek().cloned() {
+            Some(Tok::Ident(a)) => {
+                alias = Some(a);
+                p.pos += 1;
+            }
+            _ => return p.err("expected a column name after `AS`"),
+        }
+    }
+    if p.pos < p.toks.len() {
+        return p.err(format!("unexpected {} after the expression", describe(&p.toks[p.pos].0)));
+    }
+    Ok((e, alias))
+}
+
+/// Parses an expression with no alias.
+pub fn parse(src: &str) -> Result<Expr, ExprError> {
+    match parse_aliased(src)? {
+        (e, None) => Ok(e),
+        (_, Some(_)) => Err(ExprError { offset: 0, message: "an alias (`AS`) is not allowed here".into() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_precedence_calls_and_aliases() {
+        let (e, a) = parse_aliased("explode(split(value, ' ')) AS word").unwrap();
+        assert_eq!(e.to_string(), "explode(split(value, ' '))");
+        assert_eq!(a.as_deref(), Some("word"));
+        assert_eq!(
+            parse("a + 2 * 3 > 4 AND NOT b = 'x'").unwrap().to_string(),
+            "(((a + (2 * 3)) > 4) AND (NOT (b = 'x')))"
+        );
+        assert_eq!(parse("window(timestamp, '10 minutes')").unwrap().to_string(), "window(timestamp, '10 minutes')");
+        assert_eq!(parse("count(*)").unwrap(), Expr::Call("count".into(), vec![Expr::Star]));
+        assert_eq!(parse("'it''s'").unwrap(), Expr::Str("it's".into()));
+    }
+
+    #[test]
+    fn errors_have_offsets() {
+        assert_eq!(parse("a +").unwrap_err().offset, 3);
+        assert_eq!(parse("f(a b)").unwrap_err().offset, 4);
+        assert_eq!(parse("'open").unwrap_err().offset, 0);
+        assert_eq!(parse("a # b").unwrap_err().offset, 2);
+    }
+}
