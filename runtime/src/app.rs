@@ -6,21 +6,33 @@
 //! replay, whose batch `i` runs at `(i + 1) × interval`), and periodic things (windowed outputs,
 //! checkpoints) happen on the batches whose `time − zero` is a multiple of their period. A run
 //! resumed from a checkpoint keeps the checkpoint's zero time, so these batches do not move.
+//!
+//! Structured Streaming apps (those with a [`file_stream`](AppBuilder::file_stream) source, a
+//! `console` or `json_files` output, or a [`Trigger`] other than the default) differ from
+//! DStream apps in four ways: batches also have ids (0, 1, 2, …, continued after a restart);
+//! the [`Trigger`] decides which batches run; with a checkpoint directory every batch is a
+//! checkpoint batch (Spark commits every batch), and each batch's files are logged before it
+//! runs, so a re-run reads them again; and a progress line (Spark's `StreamingQueryProgress`)
+//! follows every batch.
 
-use std::io::Write;
+use std::collections::{HashSet, VecDeque};
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::checkpoint::{self, Checkpoint};
-use crate::clock::{BatchClock, Control, ManualClock, StopMode, Wake};
+use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
+use crate::clock::{BatchClock, Control, ManualClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
 use crate::persist::Checkpointed;
-use crate::sink::{OutputKind, OutputSpec, PrintTarget};
-use crate::source::{FileSource, ReplaySource, RunningSource, SocketSource, SourceKind, TextBatch};
+use crate::sink::{OutputKind, OutputSpec, PrintTarget, Progress};
+use crate::source::{
+    FileSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource, TextBatch,
+};
 
 pub use crate::sink::BatchOutput;
 
@@ -56,6 +68,7 @@ pub struct AppBuilder {
     outputs: Vec<OutputSpec>,
     checkpoint_dir: Option<PathBuf>,
     checkpoint_interval_ms: Option<u64>,
+    trigger: Trigger,
 }
 
 impl AppBuilder {
@@ -68,7 +81,21 @@ impl AppBuilder {
             outputs: Vec::new(),
             checkpoint_dir: None,
             checkpoint_interval_ms: None,
+            trigger: Trigger::ProcessingTime,
         }
+    }
+
+    /// Sets when batches run (Spark's `trigger`); the default, [`Trigger::ProcessingTime`], runs
+    /// one every batch interval.
+    pub fn trigger(&mut self, trigger: Trigger) {
+        self.trigger = trigger;
+    }
+
+    /// Whether the app follows Structured Streaming's rules (see the module documentation).
+    fn is_structured(&self) -> bool {
+        self.trigger != Trigger::ProcessingTime
+            || self.sources.iter().any(|s| matches!(s.kind, SourceKind::FileStream { .. }))
+            || self.outputs.iter().any(|o| matches!(o.kind, OutputKind::Console { .. } | OutputKind::JsonFiles { .. }))
     }
 
     /// Spark's `ssc.checkpoint(dir)` plus the app's checkpoint interval: the batches whose
@@ -110,6 +137,38 @@ impl AppBuilder {
         self.source(name, SourceKind::TextFiles { dir: dir.as_ref().to_owned() })
     }
 
+    /// Structured Streaming's file source (`spark.readStream.text(dir)`; json and csv read
+    /// their lines through it): the lines of every file of `dir`, including the files already
+    /// there at the start (unlike [`text_file_stream`](Self::text_file_stream)).
+    ///
+    /// Each batch reads up to `max_files_per_trigger` files (`None`: all) not read before,
+    /// oldest first by (modification time, name); names starting with `.` or `_` are ignored.
+    /// Each file is read once, also across restarts from a checkpoint, and a batch re-run after
+    /// a crash reads the same files ([`crate::checkpoint`]). [`TextBatch::origin`] gives each
+    /// line's file and line number.
+    pub fn file_stream(&mut self, name: &str, dir: impl AsRef<Path>, max_files_per_trigger: Option<usize>) -> SourceId {
+        self.source(name, SourceKind::FileStream { dir: dir.as_ref().to_owned(), max_files_per_trigger })
+    }
+
+    /// Structured Streaming's console sink (`format("console")`, options `numRows` and
+    /// `truncate`): each batch's rows, emitted with [`BatchOutput::emit_rows`], printed as
+    /// Spark prints them (a `Batch: N` banner, then the table of the first `num_rows` rows) on
+    /// standard output. `columns` names the rows' columns.
+    pub fn console(&mut self, name: &str, columns: &[&str], num_rows: usize, truncate: bool) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::Console { columns, num_rows, truncate })
+    }
+
+    /// Structured Streaming's file sink in JSON format (`format("json").option("path", dir)`),
+    /// exactly once: batch `N`'s rows, emitted with [`BatchOutput::emit_rows`], become the JSON
+    /// lines of `dir/part-<N:05>-0000.json`, committed by the metadata log entry
+    /// `dir/_spark_metadata/<N>`; a committed batch is never written again. Append mode only
+    /// (the compiler checks). `columns` names the JSON fields.
+    pub fn json_files(&mut self, name: &str, columns: &[&str], dir: impl AsRef<Path>) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::JsonFiles { columns, dir: dir.as_ref().to_owned() })
+    }
+
     /// Spark's `print(num)`: the first `num` records of every batch on standard output.
     pub fn print(&mut self, name: &str, num: usize) -> OutputId {
         self.output(name, OutputKind::Print { num })
@@ -132,6 +191,7 @@ impl AppBuilder {
             replay: Vec::new(),
             replay_all: None,
             jsonl: None,
+            progress: None,
             manual_clock: None,
             print: None,
             stop_on_signals: false,
@@ -146,8 +206,11 @@ impl AppBuilder {
 pub struct BatchInput {
     time_ms: i64,
     zero_ms: i64,
+    batch_id: u64,
     /// The checkpoint interval, when the app has a checkpoint directory.
     checkpoint_interval_ms: Option<i64>,
+    /// Structured Streaming apps checkpoint every batch.
+    checkpoint_every_batch: bool,
     texts: Vec<TextBatch>,
     /// The checkpoint resumed from: set for the first batch of a resumed run only.
     restore: Option<Restored>,
@@ -165,6 +228,14 @@ impl BatchInput {
     #[inline]
     pub fn text(&self, id: SourceId) -> &TextBatch {
         &self.texts[id.0 as usize]
+    }
+
+    /// The batch id: 0 for the first batch, then one more per batch run (no-data batches
+    /// included; ticks skipped for lack of input are not batches), continued after a restart
+    /// from a checkpoint.
+    #[inline]
+    pub fn batch_id(&self) -> u64 {
+        self.batch_id
     }
 
     /// The batch time: the end of the interval the batch covers, in milliseconds since the
@@ -210,11 +281,11 @@ impl BatchInput {
     }
 
     /// Whether this batch saves state: the app has a checkpoint directory and `time − zero` is a
-    /// multiple of its checkpoint interval. Generated code then calls
-    /// [`BatchOutput::save_state`] for every state it keeps.
+    /// multiple of its checkpoint interval (or, for a Structured Streaming app, always).
+    /// Generated code then calls [`BatchOutput::save_state`] for every state it keeps.
     #[inline]
     pub fn is_checkpoint_batch(&self) -> bool {
-        self.checkpoint_interval_ms.is_some_and(|ms| self.is_multiple_of(ms as u64))
+        self.checkpoint_interval_ms.is_some_and(|ms| self.checkpoint_every_batch || self.is_multiple_of(ms as u64))
     }
 
     /// Restores `state` from the snapshot saved under `name`, on the first batch of a run
@@ -247,6 +318,7 @@ pub struct App<F> {
     replay: Vec<(String, PathBuf)>,
     replay_all: Option<PathBuf>,
     jsonl: Option<PathBuf>,
+    progress: Option<PathBuf>,
     manual_clock: Option<ManualClock>,
     print: Option<Box<dyn Write + Send>>,
     /// Stop (after the batch in flight) on SIGINT/SIGTERM; set by `with_cli_args`.
@@ -282,6 +354,31 @@ impl App<PlaceholderHandler> {
 struct Shared {
     control: Arc<Control>,
     completed: AtomicU64,
+    /// The progress line of the last batch.
+    last_progress: Mutex<Option<String>>,
+}
+
+/// A random (version 4) UUID in its usual text form, for query and run ids.
+///
+/// From std's randomly keyed hasher, so no dependency: ids need to be unique, not secret.
+fn new_uuid() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let seed = (nanos, n, std::process::id());
+    let a = RandomState::new().hash_one((seed, 1u8));
+    let b = RandomState::new().hash_one((seed, 2u8));
+    let a = (a & !0xf000) | 0x4000; // version 4
+    let b = (b & !(0xc000 << 48)) | (0x8000 << 48); // RFC 4122 variant
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 impl<F> App<F>
@@ -319,10 +416,21 @@ where
     }
 
     /// Also writes every output of every batch to `path` as JSON lines,
-    /// `{"output":NAME,"batch_time_ms":T,"records":[...]}`, flushed after each batch. The file
-    /// is truncated at start.
+    /// `{"output":NAME,"batch_time_ms":T,"records":[...]}` (Structured Streaming outputs add
+    /// `"batch_id":N` before the time, and their records are objects keyed by column name),
+    /// flushed after each batch. The file is truncated at start.
     pub fn with_jsonl(mut self, path: impl AsRef<Path>) -> Self {
         self.jsonl = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// After every batch, appends its progress line to `path` (truncated at start): a JSON object
+    /// shaped like Spark's `StreamingQueryProgress` (`id`, `runId`, `name`, `timestamp`,
+    /// `batchId`, `numInputRows`, rates, `durationMs`, `eventTime` and `stateOperators` when
+    /// the handler reported them, `sources`, `sink`). The same as `--progress PATH`;
+    /// [`StreamingHandle::last_progress`] gives the last line without a file.
+    pub fn with_progress(mut self, path: impl AsRef<Path>) -> Self {
+        self.progress = Some(path.as_ref().to_owned());
         self
     }
 
@@ -442,12 +550,20 @@ where
     /// offered to [`BatchInput::restore`] on that first batch. Batches after the checkpoint that
     /// a stopped run had already output are run and output again: outputs are at least once
     /// (`save_as_text_files` replaces a batch's directory, so its result is the same; `print`
-    /// and jsonl lines repeat). With no checkpoint file the run starts afresh.
+    /// and jsonl lines repeat; a `json_files` sink skips batches it has committed). With no
+    /// checkpoint file the run starts afresh.
+    ///
+    /// A Structured Streaming app resumed from a checkpoint also continues its batch ids and
+    /// its query id, its file streams skip the files already read, and a batch that a crashed
+    /// run had planned is re-run with the same files. Under [`Trigger::ProcessingTime`] its
+    /// first batch is at the next tick of the clock rather than right after the checkpoint's:
+    /// the ticks missed while it was down had no batch to catch up on.
     ///
     /// Fails if the configuration cannot run (a zero interval, a checkpoint interval that is not
     /// a multiple of it, duplicate source names, replay for some sources only, a missing replay
-    /// or source directory, an unwritable jsonl file), or if the checkpoint directory has
-    /// checkpoint files but none is usable, or one written with another batch interval.
+    /// or source directory, an unwritable jsonl or progress file), or if the checkpoint
+    /// directory has checkpoint files but none is usable, or one written with another batch
+    /// interval.
     pub fn start(self) -> Result<StreamingHandle, Error> {
         let interval_ms = i64::try_from(self.spec.interval.as_millis()).unwrap_or(i64::MAX);
         if interval_ms <= 0 {
@@ -461,6 +577,7 @@ where
                 return Err(Error::Config(format!("two sources are named `{}`; source names must be unique", s.name)));
             }
         }
+        let structured = self.spec.is_structured();
         let plan = self.replay_plan()?;
         let ckpt_config = self.checkpoint_config(interval_ms)?;
         let resume = match &ckpt_config {
@@ -471,23 +588,34 @@ where
             }
             None => None,
         };
-        if let Some((path, c)) = &resume
-            && c.interval_ms != interval_ms
+        if let Some(l) = &resume
+            && l.checkpoint.interval_ms != interval_ms
         {
             return Err(Error::Checkpoint {
-                path: path.clone(),
+                path: l.path.clone(),
                 message: format!(
                     "checkpoint `{}` was written with a batch interval of {} ms, but `{}` has {interval_ms} ms\n\
                      help: restore the batch interval, or use another checkpoint directory",
-                    path.display(),
-                    c.interval_ms,
+                    l.path.display(),
+                    l.checkpoint.interval_ms,
                     self.spec.name
                 ),
             });
         }
+        let query = resume.as_ref().and_then(|l| l.query.clone());
+        let next_batch_id = match (&resume, &query) {
+            (_, Some(q)) => q.batch_id + 1,
+            // A checkpoint without a query section: one batch per interval since the zero time.
+            (Some(l), None) => {
+                let c = &l.checkpoint;
+                u64::try_from((c.time_ms - c.zero_ms) / interval_ms).unwrap_or(0)
+            }
+            (None, None) => 0,
+        };
         let mut running = Vec::with_capacity(self.spec.sources.len());
         let mut replay_batches = None;
         let mut replay_positions = Vec::new();
+        let mut planned_log = VecDeque::new();
         match plan {
             Some(dirs) => {
                 let mut longest = 0;
@@ -499,7 +627,7 @@ where
                     // the replay source has no cheaper way to advance).
                     let skip = resume
                         .as_ref()
-                        .and_then(|(_, c)| c.replay.iter().find(|(n, _)| *n == spec.name))
+                        .and_then(|l| l.checkpoint.replay.iter().find(|(n, _)| *n == spec.name))
                         .map_or(0, |&(_, next)| next.min(len));
                     let mut r = RunningSource::Replay(r);
                     for _ in 0..skip {
@@ -515,8 +643,43 @@ where
                 for s in &self.spec.sources {
                     // Take the file source's snapshot now, before start returns, so that a file
                     // written right after start counts as new.
-                    if let SourceKind::TextFiles { dir } = &s.kind {
-                        running.push(RunningSource::Files(FileSource::start(&s.name, dir)?));
+                    match &s.kind {
+                        SourceKind::TextFiles { dir } => {
+                            running.push(RunningSource::Files(FileSource::start(&s.name, dir)?));
+                        }
+                        SourceKind::FileStream { dir, max_files_per_trigger } => {
+                            let taken = query
+                                .as_ref()
+                                .and_then(|q| q.files.iter().find(|(n, _)| *n == s.name))
+                                .map(|(_, files)| files.clone())
+                                .unwrap_or_default();
+                            let f = StructuredFileSource::start(&s.name, dir, *max_files_per_trigger, taken)?;
+                            running.push(RunningSource::Structured(f));
+                        }
+                        SourceKind::Socket { .. } => {}
+                    }
+                }
+                // The batches a crashed run had planned but not committed, in id order.
+                if let Some((dir, _)) = &ckpt_config
+                    && running.iter().any(|r| matches!(r, RunningSource::Structured(_)))
+                {
+                    let mut id = next_batch_id;
+                    while let Some(p) = checkpoint::read_planned(dir, &self.spec.name, id) {
+                        planned_log.push_back(p);
+                        id += 1;
+                    }
+                }
+                if self.spec.trigger == Trigger::AvailableNow {
+                    for r in &mut running {
+                        if let RunningSource::Structured(f) = r {
+                            let reserved: HashSet<&str> = planned_log
+                                .iter()
+                                .flat_map(|p: &PlannedBatch| &p.files)
+                                .filter(|(n, _)| n == f.name())
+                                .flat_map(|(_, files)| files.iter().map(String::as_str))
+                                .collect();
+                            f.take_snapshot(&reserved)?;
+                        }
                     }
                 }
             }
@@ -530,13 +693,24 @@ where
             self.jsonl.as_deref(),
         )?;
         output.set_checkpointing(ckpt_config.is_some());
+        let progress = match &self.progress {
+            None => None,
+            Some(path) => {
+                let f = File::create(path).map_err(|source| Error::Output { path: path.clone(), source })?;
+                Some((path.clone(), BufWriter::new(f)))
+            }
+        };
+        let source_descriptions: Vec<String> =
+            self.spec.sources.iter().map(|s| s.kind.progress_description()).collect();
         // Sockets last: nothing can fail after a thread is running.
         if replay_batches.is_none() {
             let mut files = running.drain(..);
             let mut all = Vec::with_capacity(self.spec.sources.len());
             for s in &self.spec.sources {
                 match &s.kind {
-                    SourceKind::TextFiles { .. } => all.push(files.next().expect("one per spec")),
+                    SourceKind::TextFiles { .. } | SourceKind::FileStream { .. } => {
+                        all.push(files.next().expect("one per spec"))
+                    }
                     SourceKind::Socket { host, port } => {
                         all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port)?))
                     }
@@ -554,29 +728,38 @@ where
             BatchClock::Manual(c) => Some(c.clone()),
             _ => None,
         };
-        let shared = Arc::new(Shared { control: Control::new(manual), completed: AtomicU64::new(0) });
+        let shared = Arc::new(Shared {
+            control: Control::new(manual),
+            completed: AtomicU64::new(0),
+            last_progress: Mutex::new(None),
+        });
         let log = std::env::var_os("STREAMC_LOG").is_some();
         // The first batch time is fixed here, not in the loop thread: the clock may move as soon
         // as start returns (a test advancing a manual clock), and that must already count. A
         // resumed run continues after its checkpoint, catching up on the batches missed while
         // it was down (as Spark does) before it follows the clock again.
         let (first_batch_ms, zero_ms, restore) = match resume {
-            Some((path, c)) => {
+            Some(l) => {
                 if log {
                     eprintln!(
                         "streamc: `{}` resumes from checkpoint `{}` (batch {} ms)",
                         self.spec.name,
-                        path.display(),
-                        c.time_ms
+                        l.path.display(),
+                        l.checkpoint.time_ms
                     );
                 }
-                (c.time_ms + interval_ms, c.zero_ms, Some(Restored { path, states: c.states }))
+                let mut first = l.checkpoint.time_ms + interval_ms;
+                if structured && replay_batches.is_none() && self.spec.trigger == Trigger::ProcessingTime {
+                    first = first.max(clock.first_batch_time(interval_ms));
+                }
+                (first, l.checkpoint.zero_ms, Some(Restored { path: l.path, states: l.checkpoint.states }))
             }
             None => {
                 let first = clock.first_batch_time(interval_ms);
                 (first, first - interval_ms, None)
             }
         };
+        let has_file_streams = running.iter().any(|r| matches!(r, RunningSource::Structured(_)));
         let mut batch_loop = BatchLoop {
             first_batch_ms,
             zero_ms,
@@ -593,6 +776,21 @@ where
             replay_batches,
             shared: Arc::clone(&shared),
             log,
+            trigger: self.spec.trigger,
+            structured,
+            // Spark skips ticks with no new data; with a socket we cannot tell cheaply, so an app
+            // with one keeps DStream's batch at every tick.
+            skip_empty_ticks: structured
+                && has_file_streams
+                && self.spec.sources.iter().all(|s| matches!(s.kind, SourceKind::FileStream { .. })),
+            has_file_streams,
+            next_batch_id,
+            no_data_pending: query.as_ref().is_some_and(|q| q.no_data_pending),
+            planned_log,
+            query_id: query.map_or_else(new_uuid, |q| q.query_id),
+            run_id: new_uuid(),
+            progress,
+            source_descriptions,
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()
@@ -634,39 +832,226 @@ struct BatchLoop<F> {
     replay_batches: Option<usize>,
     shared: Arc<Shared>,
     log: bool,
+    trigger: Trigger,
+    /// Structured Streaming rules: a checkpoint after every batch (with a checkpoint directory).
+    structured: bool,
+    /// Skip `ProcessingTime` ticks with no new file and no requested no-data batch.
+    skip_empty_ticks: bool,
+    /// Whether some source is a live `file_stream` (whose batches are planned and logged).
+    has_file_streams: bool,
+    next_batch_id: u64,
+    /// Whether the checkpoint's batch requested a no-data batch.
+    no_data_pending: bool,
+    /// Batches planned by a crashed run, to re-run first with the same files.
+    planned_log: VecDeque<PlannedBatch>,
+    query_id: String,
+    run_id: String,
+    progress: Option<(PathBuf, BufWriter<File>)>,
+    source_descriptions: Vec<String>,
+}
+
+/// What the loop does next.
+enum Next {
+    /// Run a batch.
+    Run(Batch),
+    /// Let this `ProcessingTime` tick pass without a batch (nothing new); stop after it if
+    /// `last`.
+    Skip { last: bool },
+    /// Stop.
+    Stop,
+}
+
+/// A batch about to run.
+struct Batch {
+    /// Per source: for a live file stream, the files the batch reads; `None` for other sources.
+    planned: Vec<Option<Vec<String>>>,
+    /// A no-data batch: no source is read.
+    no_data: bool,
+    /// Stop after this batch (a graceful stop, or the trigger's last batch).
+    last: bool,
+    /// The files come from the write-ahead log of a crashed run (already logged).
+    from_log: bool,
 }
 
 impl<F> BatchLoop<F>
 where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error>,
 {
+    /// Plans the files of batch `batch_id`: a crashed run's plan if it logged one, otherwise
+    /// each file stream's next files (all of them, with `unlimited`).
+    fn plan(&mut self, batch_id: u64, unlimited: bool) -> (Vec<Option<Vec<String>>>, bool) {
+        if self.planned_log.front().is_some_and(|p| p.batch_id == batch_id) {
+            let p = self.planned_log.pop_front().expect("checked");
+            let planned = self
+                .sources
+                .iter_mut()
+                .map(|s| match s {
+                    RunningSource::Structured(f) => {
+                        let files =
+                            p.files.iter().find(|(n, _)| n == f.name()).map(|(_, v)| v.clone()).unwrap_or_default();
+                        f.take_planned(&files);
+                        Some(files)
+                    }
+                    _ => None,
+                })
+                .collect();
+            return (planned, true);
+        }
+        // Logged ids run consecutively from the first batch, so a front entry of another id is
+        // stale; dropping it keeps `AvailableNow` from waiting on it forever.
+        self.planned_log.clear();
+        let planned = self
+            .sources
+            .iter_mut()
+            .map(|s| match s {
+                RunningSource::Structured(f) => Some(f.plan(unlimited)),
+                _ => None,
+            })
+            .collect();
+        (planned, false)
+    }
+
+    /// The plan of a no-data batch: every file stream reads nothing.
+    fn no_data_plan(&self) -> Vec<Option<Vec<String>>> {
+        self.sources.iter().map(|s| matches!(s, RunningSource::Structured(_)).then(Vec::new)).collect()
+    }
+
+    /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
+    /// trigger, and plans the batch's files.
+    fn next(&mut self, t: i64, ran: u64, replay_index: usize, batch_id: u64, no_data_requested: bool) -> Next {
+        let control = &self.shared.control;
+        let stop_state = || match control.stop_requested() {
+            None => Some(false),
+            Some(StopMode::Graceful) => Some(true),
+            Some(StopMode::Immediate) => None,
+        };
+        if let Some(n) = self.replay_batches {
+            let no_data = replay_index >= n;
+            if no_data && !no_data_requested {
+                return Next::Stop;
+            }
+            let last = match self.clock.wait_until(t, control) {
+                Wake::Reached => false,
+                Wake::Stop(StopMode::Graceful) => true,
+                Wake::Stop(StopMode::Immediate) => return Next::Stop,
+            };
+            let planned = vec![None; self.sources.len()];
+            return Next::Run(Batch { planned, no_data, last, from_log: false });
+        }
+        match self.trigger {
+            Trigger::ProcessingTime => {
+                let last = match self.clock.wait_until(t, control) {
+                    Wake::Reached => false,
+                    Wake::Stop(StopMode::Graceful) => true,
+                    Wake::Stop(StopMode::Immediate) => return Next::Stop,
+                };
+                let (planned, from_log) = self.plan(batch_id, false);
+                let nothing_new = planned.iter().flatten().all(Vec::is_empty);
+                if self.skip_empty_ticks && nothing_new && !from_log && !no_data_requested {
+                    return Next::Skip { last };
+                }
+                Next::Run(Batch { planned, no_data: false, last, from_log })
+            }
+            Trigger::Once => {
+                if ran > 0 || stop_state().is_none() {
+                    return Next::Stop;
+                }
+                let (planned, from_log) = self.plan(batch_id, true);
+                // As Spark: with nothing new and no no-data batch due, `Once` runs no batch.
+                if self.skip_empty_ticks
+                    && !from_log
+                    && !no_data_requested
+                    && planned.iter().flatten().all(Vec::is_empty)
+                {
+                    return Next::Stop;
+                }
+                Next::Run(Batch { planned, no_data: false, last: true, from_log })
+            }
+            Trigger::AvailableNow => {
+                let Some(last) = stop_state() else { return Next::Stop };
+                let pending = !self.planned_log.is_empty()
+                    || self.sources.iter().any(|s| matches!(s, RunningSource::Structured(f) if f.has_snapshot_files()));
+                if pending || (ran == 0 && !self.has_file_streams) {
+                    let (planned, from_log) = self.plan(batch_id, false);
+                    Next::Run(Batch { planned, no_data: false, last, from_log })
+                } else if no_data_requested {
+                    Next::Run(Batch { planned: self.no_data_plan(), no_data: true, last, from_log: false })
+                } else {
+                    Next::Stop
+                }
+            }
+        }
+    }
+
     fn run(&mut self) -> Result<(), Error> {
         let mut input = BatchInput {
             time_ms: 0,
             zero_ms: self.zero_ms,
+            batch_id: self.next_batch_id,
             checkpoint_interval_ms: self.checkpoint.as_ref().map(|&(_, ms)| ms),
+            checkpoint_every_batch: self.structured,
             texts: vec![TextBatch::new(); self.sources.len()],
             restore: self.restore.take(),
         };
         let mut t = self.first_batch_ms;
-        let mut index = 0usize;
+        // Data batches of the replay run so far.
+        let mut replay_index = 0usize;
+        // Batches run by this run.
+        let mut ran = 0u64;
+        let mut batch_id = self.next_batch_id;
+        let mut no_data_requested = self.no_data_pending;
+        let mut previous_start: Option<Instant> = None;
         let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
         let result = loop {
-            if self.replay_batches.is_some_and(|n| index >= n) || self.max_batches.is_some_and(|n| index as u64 >= n) {
+            if self.max_batches.is_some_and(|n| ran >= n) {
                 break Ok(());
             }
-            let last = match self.clock.wait_until(t, &self.shared.control) {
-                Wake::Reached => false,
-                Wake::Stop(StopMode::Graceful) => true,
-                Wake::Stop(StopMode::Immediate) => break Ok(()),
+            let batch = match self.next(t, ran, replay_index, batch_id, no_data_requested) {
+                Next::Run(b) => b,
+                Next::Skip { last } => {
+                    if last {
+                        break Ok(());
+                    }
+                    t += self.interval_ms;
+                    continue;
+                }
+                Next::Stop => break Ok(()),
             };
             let started = Instant::now();
+            let started_ms = self.clock.now_ms();
+            // Log the batch's files before reading them: a re-run after a crash reads these.
+            if let Some((dir, _)) = &self.checkpoint
+                && self.has_file_streams
+                && !batch.from_log
+            {
+                let files = self
+                    .sources
+                    .iter()
+                    .zip(&batch.planned)
+                    .filter_map(|(s, p)| match (s, p) {
+                        (RunningSource::Structured(f), Some(files)) => Some((f.name().to_owned(), files.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                checkpoint::write_planned(dir, &PlannedBatch { app: self.name.clone(), batch_id, time_ms: t, files })?;
+            }
             input.time_ms = t;
-            for (src, batch) in self.sources.iter_mut().zip(&mut input.texts) {
-                src.fill(batch, t)?;
+            input.batch_id = batch_id;
+            for ((src, text), planned) in self.sources.iter_mut().zip(&mut input.texts).zip(&batch.planned) {
+                text.clear();
+                if batch.no_data {
+                    continue;
+                }
+                match (src, planned) {
+                    (RunningSource::Structured(f), Some(files)) => f.read(files, text)?,
+                    (src, _) => src.fill(text, t)?,
+                }
+            }
+            if self.replay_batches.is_some() && !batch.no_data {
+                replay_index += 1;
             }
             let records: usize = input.texts.iter().map(TextBatch::len_lines).sum();
-            self.output.begin_batch(t);
+            self.output.begin_batch(t, batch_id);
             let handler = &mut self.handler;
             let output = &mut self.output;
             match catch_unwind(AssertUnwindSafe(|| handler(&input, output))) {
@@ -684,8 +1069,9 @@ where
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let states = self.output.take_states();
+            let requested = self.output.reports().no_data_requested;
             if let Some((dir, _)) = &self.checkpoint
-                && !states.is_empty()
+                && (self.structured || !states.is_empty())
             {
                 let c = Checkpoint {
                     app: self.name.clone(),
@@ -695,32 +1081,76 @@ where
                     replay: self
                         .replay_positions
                         .iter()
-                        .map(|(name, len, skipped)| (name.clone(), (skipped + index as u64 + 1).min(*len)))
+                        .map(|(name, len, skipped)| (name.clone(), (skipped + replay_index as u64).min(*len)))
                         .collect(),
                     states,
                 };
-                let path = checkpoint::write(dir, &c)?;
+                let q = QueryCheckpoint {
+                    batch_id,
+                    query_id: self.query_id.clone(),
+                    files: self
+                        .sources
+                        .iter()
+                        .filter_map(|s| match s {
+                            RunningSource::Structured(f) => Some((f.name().to_owned(), f.taken())),
+                            _ => None,
+                        })
+                        .collect(),
+                    no_data_pending: requested,
+                };
+                let path = checkpoint::write(dir, &c, Some(&q))?;
                 if self.log {
                     eprintln!("streamc: `{}` batch {t} ms: checkpoint `{}`", self.name, path.display());
                 }
             }
             let busy = started.elapsed();
+            let line = Progress {
+                id: &self.query_id,
+                run_id: &self.run_id,
+                name: &self.name,
+                timestamp_ms: started_ms,
+                batch_id,
+                sources: self
+                    .source_descriptions
+                    .iter()
+                    .zip(&input.texts)
+                    .map(|(d, text)| (d.clone(), text.len_lines() as u64))
+                    .collect(),
+                since_previous: previous_start.map(|p| started - p),
+                duration: busy,
+                sink: self.output.sink_description(),
+                output_rows: self.output.emitted(),
+            }
+            .to_json(self.output.reports());
+            if let Some((path, w)) = &mut self.progress {
+                w.write_all(line.as_bytes())
+                    .and_then(|()| w.write_all(b"\n"))
+                    .and_then(|()| w.flush())
+                    .map_err(|source| Error::Output { path: path.clone(), source })?;
+            }
+            *lock(&self.shared.last_progress) = Some(line);
+            previous_start = Some(started);
             total_records += records as u64;
             total_busy += busy;
             if self.log {
+                let malformed = self.output.reports().malformed;
                 eprintln!(
-                    "streamc: `{}` batch {t} ms: {records} input records, {} output records, processed in {:.3} ms",
+                    "streamc: `{}` batch {batch_id} at {t} ms{}: {records} input records{}, {} output records, processed in {:.3} ms",
                     self.name,
+                    if batch.no_data { " (no data)" } else { "" },
+                    if malformed > 0 { format!(" ({malformed} malformed, dropped)") } else { String::new() },
                     self.output.emitted(),
                     busy.as_secs_f64() * 1e3
                 );
             }
             self.shared.completed.fetch_add(1, Ordering::SeqCst);
-            if last {
+            no_data_requested = requested;
+            batch_id += 1;
+            ran += 1;
+            if batch.last {
                 break Ok(());
             }
             t += self.interval_ms;
-            index += 1;
         };
         if self.log {
             eprintln!(
@@ -791,6 +1221,12 @@ impl StreamingHandle {
     /// The number of batches completed so far.
     pub fn completed_batches(&self) -> u64 {
         self.shared.completed.load(Ordering::SeqCst)
+    }
+
+    /// The progress line of the last completed batch (see [`App::with_progress`]; kept whether
+    /// or not the app writes a progress file), or `None` before the first batch completes.
+    pub fn last_progress(&self) -> Option<String> {
+        lock(&self.shared.last_progress).clone()
     }
 }
 

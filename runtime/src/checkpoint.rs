@@ -6,10 +6,16 @@
 //! renamed into place, and the directory fsynced: a reader sees a complete file or none. The
 //! newest [`KEEP`] are kept, older ones deleted.
 //!
-//! # File format (version 1)
+//! Apps with Structured Streaming file sources also keep a write-ahead log of planned batches
+//! (Spark's offset log): before batch `N` runs, `DIR/offsets-<N>` ([`PlannedBatch`], `N`
+//! zero-padded to 20 digits, written the same atomic way) records the files it will read, so
+//! that a batch re-run after a crash reads the same files. Such apps write a checkpoint after
+//! every batch (its commit), recording in its [`QueryCheckpoint`] every file read so far.
+//!
+//! # File format (version 2)
 //!
 //! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
-//! `u64` length then the bytes.
+//! `u64` length then the bytes; *names* is a `u32` count then that many strings.
 //!
 //! | field              | encoding                                                     |
 //! |--------------------|--------------------------------------------------------------|
@@ -21,7 +27,16 @@
 //! | batch interval     | `i64` ms                                                     |
 //! | replay positions   | `u32` count, then per source: name (string), `u64` next file |
 //! | states             | `u32` count, then per state: name (string), bytes            |
+//! | query (v2)         | `u8` 0 (none) or 1 then a [`QueryCheckpoint`]:               |
+//! | · batch id         | `u64`, the id of the batch after which it was written        |
+//! | · query id         | string                                                       |
+//! | · files read       | `u32` count, then per file source: name (string), names      |
+//! | · no-data pending  | `u8` 0 or 1                                                  |
 //! | checksum           | `u64` FNV-1a 64 of every byte before it                      |
+//!
+//! A planned batch (`offsets-<N>`): magic `SCOFFS\r\n`, version `u32`, app name (string),
+//! batch id `u64`, batch time `i64`, `u32` count then per file source: name (string), names;
+//! checksum as above. Version 1 files are not read.
 //!
 //! FNV-1a changes its value for any single changed byte (each step is a bijection of the hash
 //! for a fixed input byte), and the length prefixes plus the trailing checksum make a truncated
@@ -39,10 +54,12 @@ use crate::error::Error;
 pub const KEEP: usize = 3;
 
 /// The version of the file format written; other versions are not read.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"SCCKPT\r\n";
 const PREFIX: &str = "checkpoint-";
+const PLANNED_MAGIC: &[u8; 8] = b"SCOFFS\r\n";
+const PLANNED_PREFIX: &str = "offsets-";
 
 /// Spark's `StreamingContext.getOrCreate(checkpointPath, creatingFunc)`: the app built by
 /// `create`, checkpointing into `dir`.
@@ -94,6 +111,44 @@ pub struct Checkpoint {
     pub states: Vec<(String, Vec<u8>)>,
 }
 
+/// The Structured Streaming part of a checkpoint: where the query is, so that a restart
+/// continues its batch ids and does not read a file twice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryCheckpoint {
+    /// The id of the batch after which the checkpoint was written.
+    pub batch_id: u64,
+    /// The query's id, stable across restarts (Spark's `StreamingQuery.id`).
+    pub query_id: String,
+    /// Per file source: its name and every file it has read, sorted.
+    pub files: Vec<(String, Vec<String>)>,
+    /// Whether that batch requested a no-data batch after it.
+    pub no_data_pending: bool,
+}
+
+/// One entry of the write-ahead log: the files batch `batch_id` reads, written before it runs.
+///
+/// Law: `PlannedBatch::decode(&p.encode()) == Ok(p)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedBatch {
+    /// The name of the app that planned it.
+    pub app: String,
+    /// The batch's id.
+    pub batch_id: u64,
+    /// The batch's time, in ms.
+    pub time_ms: i64,
+    /// Per file source: its name and the files the batch reads, in reading order.
+    pub files: Vec<(String, Vec<String>)>,
+}
+
+/// The file name of the planned batch `batch_id`, zero-padded so names sort by id.
+///
+/// ```
+/// assert_eq!(streamc_runtime::checkpoint::planned_file_name(7), "offsets-00000000000000000007");
+/// ```
+pub fn planned_file_name(batch_id: u64) -> String {
+    format!("{PLANNED_PREFIX}{batch_id:020}")
+}
+
 /// Why a file is not a usable checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invalid {
@@ -142,6 +197,36 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+fn put_files(out: &mut Vec<u8>, files: &[(String, Vec<String>)]) {
+    out.extend_from_slice(&u32::try_from(files.len()).expect("fewer than 2^32 sources").to_le_bytes());
+    for (source, names) in files {
+        put_str(out, source);
+        out.extend_from_slice(&u32::try_from(names.len()).expect("fewer than 2^32 files").to_le_bytes());
+        for n in names {
+            put_str(out, n);
+        }
+    }
+}
+
+/// Checks the magic and the checksum of `bytes`; returns the body after the magic.
+fn checked_body<'a>(bytes: &'a [u8], magic: &[u8; 8], what: &str) -> Result<&'a [u8], Invalid> {
+    if bytes.is_empty() {
+        return Err(Invalid::Corrupt("the file is empty".to_owned()));
+    }
+    if bytes.len() < magic.len() + 4 + 8 {
+        return Err(Invalid::Corrupt(format!("only {} bytes long", bytes.len())));
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - 8);
+    if !body.starts_with(magic) {
+        return Err(Invalid::Corrupt(format!("not a streamc {what} file")));
+    }
+    let want = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
+    if fnv1a64(body) != want {
+        return Err(Invalid::Corrupt("checksum mismatch".to_owned()));
+    }
+    Ok(&body[magic.len()..])
+}
+
 /// A reader over the checkpoint bytes; every read fails on truncation.
 struct Reader<'a>(&'a [u8]);
 
@@ -177,11 +262,58 @@ impl<'a> Reader<'a> {
         let len = usize::try_from(self.u64(what)?).map_err(|_| Invalid::Corrupt(format!("the {what} is too long")))?;
         Ok(self.take(len, what)?.to_vec())
     }
+
+    fn flag(&mut self, what: &str) -> Result<bool, Invalid> {
+        match self.take(1, what)?[0] {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(Invalid::Corrupt(format!("the {what} is {b}, not 0 or 1"))),
+        }
+    }
+
+    fn files(&mut self, what: &str) -> Result<Vec<(String, Vec<String>)>, Invalid> {
+        let n = self.u32(what)?;
+        let mut files = Vec::new();
+        for _ in 0..n {
+            let source = self.str(what)?;
+            let m = self.u32(what)?;
+            // No `with_capacity(m)`: a damaged count must not allocate gigabytes.
+            let mut names = Vec::new();
+            for _ in 0..m {
+                names.push(self.str(what)?);
+            }
+            files.push((source, names));
+        }
+        Ok(files)
+    }
+
+    fn version(&mut self) -> Result<(), Invalid> {
+        let version = self.u32("version")?;
+        if version != FORMAT_VERSION {
+            return Err(Invalid::Mismatch(format!(
+                "format version {version}, this runtime reads version {FORMAT_VERSION}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn end(&self) -> Result<(), Invalid> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid::Corrupt(format!("{} unexpected bytes at the end", self.0.len())))
+        }
+    }
 }
 
 impl Checkpoint {
-    /// The file's bytes, checksum included.
+    /// The file's bytes, checksum included, with no query section.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with(None)
+    }
+
+    /// The file's bytes, checksum included, with `query` as its query section.
+    pub fn encode_with(&self, query: Option<&QueryCheckpoint>) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.states.iter().map(|(n, b)| n.len() + b.len() + 12).sum::<usize>());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -200,6 +332,16 @@ impl Checkpoint {
             out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
             out.extend_from_slice(bytes);
         }
+        match query {
+            None => out.push(0),
+            Some(q) => {
+                out.push(1);
+                out.extend_from_slice(&q.batch_id.to_le_bytes());
+                put_str(&mut out, &q.query_id);
+                put_files(&mut out, &q.files);
+                out.push(u8::from(q.no_data_pending));
+            }
+        }
         let sum = fnv1a64(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
@@ -207,27 +349,13 @@ impl Checkpoint {
 
     /// Reads a file's bytes, checking the checksum and the format version (not the app name).
     pub fn decode(bytes: &[u8]) -> Result<Self, Invalid> {
-        if bytes.is_empty() {
-            return Err(Invalid::Corrupt("the file is empty".to_owned()));
-        }
-        if bytes.len() < MAGIC.len() + 4 + 8 {
-            return Err(Invalid::Corrupt(format!("only {} bytes long", bytes.len())));
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        if !body.starts_with(MAGIC) {
-            return Err(Invalid::Corrupt("not a streamc checkpoint file".to_owned()));
-        }
-        let want = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
-        if fnv1a64(body) != want {
-            return Err(Invalid::Corrupt("checksum mismatch".to_owned()));
-        }
-        let mut r = Reader(&body[MAGIC.len()..]);
-        let version = r.u32("version")?;
-        if version != FORMAT_VERSION {
-            return Err(Invalid::Mismatch(format!(
-                "format version {version}, this runtime reads version {FORMAT_VERSION}"
-            )));
-        }
+        Self::decode_with(bytes).map(|(c, _)| c)
+    }
+
+    /// [`decode`](Self::decode), also returning the query section.
+    pub fn decode_with(bytes: &[u8]) -> Result<(Self, Option<QueryCheckpoint>), Invalid> {
+        let mut r = Reader(checked_body(bytes, MAGIC, "checkpoint")?);
+        r.version()?;
         let app = r.str("app name")?;
         let time_ms = r.i64("batch time")?;
         let zero_ms = r.i64("zero time")?;
@@ -244,16 +372,56 @@ impl Checkpoint {
             let name = r.str("state name")?;
             states.push((name, r.bytes("state bytes")?));
         }
-        if !r.0.is_empty() {
-            return Err(Invalid::Corrupt(format!("{} unexpected bytes at the end", r.0.len())));
-        }
-        Ok(Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states })
+        let query = if r.flag("query section flag")? {
+            let batch_id = r.u64("batch id")?;
+            let query_id = r.str("query id")?;
+            let files = r.files("files read")?;
+            let no_data_pending = r.flag("no-data flag")?;
+            Some(QueryCheckpoint { batch_id, query_id, files, no_data_pending })
+        } else {
+            None
+        };
+        r.end()?;
+        Ok((Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states }, query))
+    }
+}
+
+impl PlannedBatch {
+    /// The file's bytes, checksum included.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(PLANNED_MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        put_str(&mut out, &self.app);
+        out.extend_from_slice(&self.batch_id.to_le_bytes());
+        out.extend_from_slice(&self.time_ms.to_le_bytes());
+        put_files(&mut out, &self.files);
+        let sum = fnv1a64(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Reads a file's bytes, checking the checksum and the format version.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Invalid> {
+        let mut r = Reader(checked_body(bytes, PLANNED_MAGIC, "planned batch")?);
+        r.version()?;
+        let app = r.str("app name")?;
+        let batch_id = r.u64("batch id")?;
+        let time_ms = r.i64("batch time")?;
+        let files = r.files("planned files")?;
+        r.end()?;
+        Ok(PlannedBatch { app, batch_id, time_ms, files })
     }
 }
 
 /// The checkpoint files of `dir` with their batch times, oldest first; `None` if `dir` does not
 /// exist. Other names (temporary files included) are ignored.
 fn list(dir: &Path) -> Result<Option<Vec<(i64, PathBuf)>>, Error> {
+    list_prefixed(dir, PREFIX)
+}
+
+/// The files of `dir` named `prefix` then a number, with the number, in number order.
+fn list_prefixed<N: std::str::FromStr + Ord>(dir: &Path, prefix: &str) -> Result<Option<Vec<(N, PathBuf)>>, Error> {
     let io_err = |source| Error::Io { path: dir.to_owned(), source };
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -264,7 +432,7 @@ fn list(dir: &Path) -> Result<Option<Vec<(i64, PathBuf)>>, Error> {
     for e in entries {
         let e = e.map_err(io_err)?;
         let name = e.file_name();
-        let Some(t) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)).and_then(|t| t.parse::<i64>().ok()) else {
+        let Some(t) = name.to_str().and_then(|n| n.strip_prefix(prefix)).and_then(|t| t.parse::<N>().ok()) else {
             continue;
         };
         files.push((t, e.path()));
@@ -273,22 +441,30 @@ fn list(dir: &Path) -> Result<Option<Vec<(i64, PathBuf)>>, Error> {
     Ok(Some(files))
 }
 
+/// A checkpoint read from a file.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) path: PathBuf,
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) query: Option<QueryCheckpoint>,
+}
+
 /// The newest usable checkpoint of `dir` for app `app`, with its path; `None` for a fresh start
 /// (no directory, or no checkpoint file in it).
 ///
 /// Each newer file that is not usable is reported on stderr and skipped. If there are files but
 /// none is usable, fails naming the directory and every file's problem: resuming from nothing
 /// would silently drop the state the files were meant to keep.
-pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<(PathBuf, Checkpoint)>, Error> {
+pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error> {
     let Some(files) = list(dir)? else {
         return Ok(None);
     };
     let mut problems = Vec::new();
     for (i, (_, path)) in files.iter().enumerate().rev() {
         let checked = match std::fs::read(path) {
-            Ok(bytes) => Checkpoint::decode(&bytes).and_then(|c| {
+            Ok(bytes) => Checkpoint::decode_with(&bytes).and_then(|(c, q)| {
                 if c.app == app {
-                    Ok(c)
+                    Ok((c, q))
                 } else {
                     Err(Invalid::Mismatch(format!("written by app `{}`, this app is `{app}`", c.app)))
                 }
@@ -296,7 +472,7 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<(PathBuf, Chec
             Err(e) => Err(Invalid::Corrupt(format!("cannot read it: {e}"))),
         };
         match checked {
-            Ok(c) => return Ok(Some((path.clone(), c))),
+            Ok((checkpoint, query)) => return Ok(Some(Loaded { path: path.clone(), checkpoint, query })),
             Err(why) => {
                 if i > 0 {
                     eprintln!("warning: checkpoint `{}` {why}; using the previous one", path.display());
@@ -324,25 +500,84 @@ pub(crate) fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let name = e.file_name();
-        if name.to_str().is_some_and(|n| n.starts_with(".checkpoint-") && n.ends_with(".tmp")) {
+        if name
+            .to_str()
+            .is_some_and(|n| (n.starts_with(".checkpoint-") || n.starts_with(".offsets-")) && n.ends_with(".tmp"))
+        {
             let _ = std::fs::remove_file(e.path());
         }
     }
 }
 
-/// Writes `c` atomically as `dir/checkpoint-<T>`, then deletes all but the newest [`KEEP`]
-/// checkpoint files. Returns the path written.
-pub(crate) fn write(dir: &Path, c: &Checkpoint) -> Result<PathBuf, Error> {
+/// Writes `c` (with `query` as its query section) atomically as `dir/checkpoint-<T>`, then
+/// deletes all but the newest [`KEEP`] checkpoint files, and all but the newest `KEEP + 1`
+/// planned batches (enough to re-run, from the oldest checkpoint kept, the batches after it).
+/// Returns the path written.
+pub(crate) fn write(dir: &Path, c: &Checkpoint, query: Option<&QueryCheckpoint>) -> Result<PathBuf, Error> {
+    let path = write_atomic(dir, &file_name(c.time_ms), &c.encode_with(query))?;
+    let err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::CheckpointWrite { path, source }
+    };
+    if let Some(files) = list(dir)? {
+        for (_, old) in files.iter().rev().skip(KEEP) {
+            std::fs::remove_file(old).map_err(err(old))?;
+        }
+    }
+    if let Some(files) = list_prefixed::<u64>(dir, PLANNED_PREFIX)? {
+        for (_, old) in files.iter().rev().skip(KEEP + 1) {
+            std::fs::remove_file(old).map_err(err(old))?;
+        }
+    }
+    Ok(path)
+}
+
+/// Writes planned batch `p` atomically as `dir/offsets-<N>`; returns the path written.
+pub(crate) fn write_planned(dir: &Path, p: &PlannedBatch) -> Result<PathBuf, Error> {
+    write_atomic(dir, &planned_file_name(p.batch_id), &p.encode())
+}
+
+/// The planned batch `batch_id` of app `app` in `dir`, if a run planned it. A file that is not
+/// usable is reported on stderr and treated as absent: the batch is then planned afresh.
+pub(crate) fn read_planned(dir: &Path, app: &str, batch_id: u64) -> Option<PlannedBatch> {
+    let path = dir.join(planned_file_name(batch_id));
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            eprintln!("warning: cannot read planned batch `{}`: {e}; planning it afresh", path.display());
+            return None;
+        }
+    };
+    let checked = PlannedBatch::decode(&bytes).and_then(|p| {
+        if p.app != app {
+            Err(Invalid::Mismatch(format!("written by app `{}`, this app is `{app}`", p.app)))
+        } else if p.batch_id != batch_id {
+            Err(Invalid::Corrupt(format!("it holds batch {}", p.batch_id)))
+        } else {
+            Ok(p)
+        }
+    });
+    match checked {
+        Ok(p) => Some(p),
+        Err(why) => {
+            eprintln!("warning: planned batch `{}` {why}; planning it afresh", path.display());
+            None
+        }
+    }
+}
+
+/// Writes `bytes` as `dir/name` through `dir/.name.tmp`: fsynced, renamed, directory fsynced.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
     let err = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::CheckpointWrite { path, source }
     };
     std::fs::create_dir_all(dir).map_err(err(dir))?;
-    let name = file_name(c.time_ms);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let path = dir.join(&name);
+    let path = dir.join(name);
     let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(&c.encode())?;
+        f.write_all(bytes)?;
         f.sync_all()
     });
     if let Err(e) = written {
@@ -351,11 +586,6 @@ pub(crate) fn write(dir: &Path, c: &Checkpoint) -> Result<PathBuf, Error> {
     }
     std::fs::rename(&tmp, &path).map_err(err(&path))?;
     sync_dir(dir).map_err(err(dir))?;
-    if let Some(files) = list(dir)? {
-        for (_, old) in files.iter().rev().skip(KEEP) {
-            std::fs::remove_file(old).map_err(err(old))?;
-        }
-    }
     Ok(path)
 }
 
@@ -386,17 +616,40 @@ mod tests {
         }
     }
 
+    fn query() -> QueryCheckpoint {
+        QueryCheckpoint {
+            batch_id: 7,
+            query_id: "q-1".to_owned(),
+            files: vec![
+                ("events".to_owned(), vec!["a.json".to_owned(), "b.json".to_owned()]),
+                ("none".to_owned(), vec![]),
+            ],
+            no_data_pending: true,
+        }
+    }
+
     #[test]
     fn encode_decode_round_trip() {
         let c = sample();
-        assert_eq!(Checkpoint::decode(&c.encode()), Ok(c));
+        assert_eq!(Checkpoint::decode(&c.encode()), Ok(c.clone()));
+        assert_eq!(Checkpoint::decode_with(&c.encode()), Ok((c.clone(), None)));
+        assert_eq!(Checkpoint::decode_with(&c.encode_with(Some(&query()))), Ok((c, Some(query()))));
         let none = Checkpoint { replay: Vec::new(), states: Vec::new(), ..sample() };
         assert_eq!(Checkpoint::decode(&none.encode()), Ok(none));
+        let p = PlannedBatch { app: "a".to_owned(), batch_id: 3, time_ms: 4000, files: query().files };
+        assert_eq!(PlannedBatch::decode(&p.encode()), Ok(p));
+    }
+
+    #[test]
+    fn planned_batches_are_not_checkpoints() {
+        let p = PlannedBatch { app: "a".to_owned(), batch_id: 3, time_ms: 4000, files: Vec::new() };
+        assert!(matches!(Checkpoint::decode(&p.encode()), Err(Invalid::Corrupt(_))));
+        assert!(matches!(PlannedBatch::decode(&sample().encode()), Err(Invalid::Corrupt(_))));
     }
 
     #[test]
     fn every_truncation_and_every_byte_flip_is_detected() {
-        let bytes = sample().encode();
+        let bytes = sample().encode_with(Some(&query()));
         for n in 0..bytes.len() {
             assert!(matches!(Checkpoint::decode(&bytes[..n]), Err(Invalid::Corrupt(_))), "truncated to {n}");
         }
@@ -413,10 +666,10 @@ mod tests {
     fn another_version_is_a_mismatch() {
         let mut bytes = sample().encode();
         bytes.truncate(bytes.len() - 8);
-        bytes[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&2u32.to_le_bytes());
+        bytes[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&1u32.to_le_bytes());
         let sum = fnv1a64(&bytes);
         bytes.extend_from_slice(&sum.to_le_bytes());
-        assert!(matches!(Checkpoint::decode(&bytes), Err(Invalid::Mismatch(m)) if m.contains("version 2")));
+        assert!(matches!(Checkpoint::decode(&bytes), Err(Invalid::Mismatch(m)) if m.contains("version 1")));
     }
 
     #[test]

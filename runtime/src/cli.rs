@@ -22,6 +22,8 @@ pub struct Options {
     pub checkpoint: Option<PathBuf>,
     /// `--max-batches N`.
     pub max_batches: Option<u64>,
+    /// `--progress PATH`.
+    pub progress: Option<PathBuf>,
     /// `--help`.
     pub help: bool,
 }
@@ -65,6 +67,12 @@ where
                 }
                 o.jsonl = Some(PathBuf::from(value("--jsonl")?));
             }
+            "--progress" => {
+                if o.progress.is_some() {
+                    return Err(Error::Usage("`--progress` given twice".to_owned()));
+                }
+                o.progress = Some(PathBuf::from(value("--progress")?));
+            }
             "--checkpoint" => {
                 if o.checkpoint.is_some() {
                     return Err(Error::Usage("`--checkpoint` given twice".to_owned()));
@@ -90,11 +98,12 @@ where
 fn usage(program: &str, app: &str, sources: &[String]) -> String {
     format!(
         "Runs the streaming app `{app}`.\n\n\
-         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--checkpoint DIR] [--max-batches N]\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N]\n\n\
          options:\n  \
          --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
          --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
          --jsonl PATH         also write every output of every batch to PATH as JSON lines\n  \
+         --progress PATH      write a progress report (JSON, as Spark's) to PATH after every batch\n  \
          --checkpoint DIR     checkpoint into DIR, and resume from its newest checkpoint if it has one\n  \
          --max-batches N      stop after N batches\n  \
          -h, --help           print this help\n\n\
@@ -131,7 +140,7 @@ where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
 {
     /// Applies the process's command line (`--replay [NAME=]DIR`, `--jsonl PATH`,
-    /// `--checkpoint DIR`, `--max-batches N`, `--help`) to
+    /// `--progress PATH`, `--checkpoint DIR`, `--max-batches N`, `--help`) to
     /// this app, and makes SIGINT/SIGTERM stop it after the batch in flight. For programs that
     /// call `start()` themselves; generated binaries use [`run_main`](Self::run_main).
     pub fn with_cli_args(self) -> Result<Self, Error> {
@@ -159,6 +168,9 @@ where
         if let Some(p) = opts.jsonl {
             self = self.with_jsonl(p);
         }
+        if let Some(p) = opts.progress {
+            self = self.with_progress(p);
+        }
         if let Some(dir) = opts.checkpoint {
             self = self.with_checkpoint_dir(dir);
         }
@@ -168,8 +180,8 @@ where
         self
     }
 
-    /// The whole `main` of a generated binary: parses `--replay`, `--jsonl`, `--checkpoint`,
-    /// `--max-batches` and `--help`, runs
+    /// The whole `main` of a generated binary: parses `--replay`, `--jsonl`, `--progress`,
+    /// `--checkpoint`, `--max-batches` and `--help`, runs
     /// the app until it ends or SIGINT/SIGTERM arrives (the batch in flight is finished, exit
     /// 0; a second signal kills the process), and reports errors as `error: ...` on stderr with
     /// exit code 1 (2 for a malformed command line).
@@ -233,8 +245,9 @@ mod tests {
         let o = parse(&["--replay", "x=y"]).unwrap();
         assert_eq!(o.replay_all, Some(PathBuf::from("x=y")));
         assert!(parse(&["-h"]).unwrap().help);
-        let o = parse(&["--checkpoint", "ck", "--max-batches=5"]).unwrap();
+        let o = parse(&["--checkpoint", "ck", "--max-batches=5", "--progress", "p.jsonl"]).unwrap();
         assert_eq!((o.checkpoint, o.max_batches), (Some(PathBuf::from("ck")), Some(5)));
+        assert_eq!(o.progress, Some(PathBuf::from("p.jsonl")));
     }
 
     #[test]
@@ -244,6 +257,7 @@ mod tests {
             (&["--frob"][..], "unexpected argument `--frob`"),
             (&["--jsonl", "a", "--jsonl", "b"][..], "`--jsonl` given twice"),
             (&["--checkpoint", "a", "--checkpoint=b"][..], "`--checkpoint` given twice"),
+            (&["--progress", "a", "--progress=b"][..], "`--progress` given twice"),
             (&["--max-batches", "x"][..], "`--max-batches` needs a whole number of batches, found `x`"),
         ] {
             match parse(args) {

@@ -1,9 +1,37 @@
 //! The batch clock: when each micro-batch is sealed, from the system clock, a manual clock
-//! driven by tests, or a replay that runs batches back to back; and the stop signal that can
-//! interrupt the wait.
+//! driven by tests, or a replay that runs batches back to back; the [`Trigger`] that says which
+//! batches run; the stop signal that can interrupt the wait; and ISO-8601 timestamps for
+//! progress reports.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// When a Structured Streaming query runs its batches (Spark's `Trigger`).
+///
+/// Batch ids count the batches that ran, no-data batches included. A replay (`--replay`)
+/// ignores the trigger: each replay file is one batch, followed by the no-data batches the last
+/// one requested, as with [`AvailableNow`](Self::AvailableNow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    /// Spark's `Trigger.ProcessingTime(interval)`: a batch every batch interval, with what
+    /// arrived meanwhile (for a file stream, the new files, up to its maximum). An app whose
+    /// sources are all file streams skips, as Spark does, the ticks with no new file unless the
+    /// previous batch [requested a no-data batch](crate::BatchOutput::request_no_data_batch);
+    /// skipped ticks use no batch id.
+    #[default]
+    ProcessingTime,
+    /// Spark's `Trigger.Once`: one batch with everything available (a file stream's
+    /// `max_files_per_trigger` does not apply, as in Spark), then the app stops. As in Spark,
+    /// an app whose sources are all file streams runs no batch when there is no new file (and
+    /// no no-data batch is due).
+    Once,
+    /// Spark's `Trigger.AvailableNow`: the files present at the start, in batches of at most
+    /// `max_files_per_trigger`, back to back without waiting for the clock; then, while the
+    /// previous batch [requested one](crate::BatchOutput::request_no_data_batch), a batch with
+    /// no input (Spark's trailing no-data batch, which advances the watermark); then the app
+    /// stops. An app without file streams runs one batch, as with [`Once`](Self::Once).
+    AvailableNow,
+}
 
 /// A clock that only moves when told to, for deterministic tests.
 ///
@@ -181,6 +209,15 @@ fn system_now_ms() -> i64 {
 }
 
 impl BatchClock {
+    /// The current time in ms since the epoch: the manual clock's for a manual clock, the
+    /// system clock's otherwise.
+    pub(crate) fn now_ms(&self) -> i64 {
+        match self {
+            BatchClock::Manual(c) => c.time_ms(),
+            BatchClock::System | BatchClock::Replay => system_now_ms(),
+        }
+    }
+
     /// The time of the first batch.
     pub(crate) fn first_batch_time(&self, interval_ms: i64) -> i64 {
         match self {
@@ -235,9 +272,63 @@ impl BatchClock {
     }
 }
 
+/// Formats `ms` milliseconds since the epoch as ISO-8601 UTC with milliseconds, the form of
+/// Spark's progress timestamps.
+///
+/// ```
+/// use streamc_runtime::clock::iso8601_utc;
+/// assert_eq!(iso8601_utc(0), "1970-01-01T00:00:00.000Z");
+/// assert_eq!(iso8601_utc(1_704_110_460_000), "2024-01-01T12:01:00.000Z");
+/// ```
+pub fn iso8601_utc(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    let (h, min, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+}
+
+/// The proleptic Gregorian date of day `z` since 1970-01-01 (Howard Hinnant's `civil_from_days`,
+/// exact for every `i64` day this module can produce).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso8601_known_instants() {
+        assert_eq!(iso8601_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601_utc(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(iso8601_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601_utc(1_709_164_800_123), "2024-02-29T00:00:00.123Z");
+        assert_eq!(iso8601_utc(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn civil_days_are_consecutive() {
+        // Law: day n + 1 is the calendar day after day n, across 800 years.
+        let mut prev = civil_from_days(-146_097);
+        for z in -146_096..146_097 {
+            let (y, m, d) = civil_from_days(z);
+            let (py, pm, pd) = prev;
+            let next_day = (y, m, d) == (py, pm, pd + 1);
+            let next_month = d == 1 && ((y, m) == (py, pm + 1) || (y == py + 1 && m == 1 && pm == 12));
+            assert!(next_day || next_month, "{prev:?} -> {:?}", (y, m, d));
+            prev = (y, m, d);
+        }
+    }
 
     #[test]
     fn first_batch_time_is_the_next_multiple() {

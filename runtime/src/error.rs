@@ -62,6 +62,18 @@ pub enum Error {
         /// The whole diagnosis, naming `path`.
         message: String,
     },
+    /// A record could not be parsed and the query fails fast on malformed records (Spark's
+    /// `FAILFAST` mode); with `DROPMALFORMED` such records are dropped and counted instead (see
+    /// [`BatchOutput::report_malformed`](crate::BatchOutput::report_malformed)).
+    #[error("malformed record at {}:{line}: {message}", path.display())]
+    Malformed {
+        /// The file the record was read from ([`TextBatch::origin`](crate::TextBatch::origin)).
+        path: PathBuf,
+        /// The record's 1-based line number in that file.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The batch handler (user code) panicked; the panic message was already printed by the
     /// panic hook, this carries it too so that callers can report it.
     #[error("the batch handler panicked at batch time {batch_time_ms} ms: {message}")]

@@ -39,6 +39,7 @@ pub mod sink;
 pub mod source;
 pub mod split;
 pub mod state;
+pub mod structured;
 pub mod window;
 
 use std::time::Duration;
@@ -46,6 +47,7 @@ use std::time::Duration;
 pub use app::{App, AppBuilder, BatchInput, BatchOutput, OutputId, SourceId, StopHandle, StreamingHandle};
 pub use checkpoint::get_or_create;
 pub use clock::ManualClock;
+pub use clock::Trigger;
 pub use error::Error;
 pub use fmt::{Record, SparkFmt, ToJson};
 pub use source::TextBatch;

@@ -1,15 +1,19 @@
-//! Sinks: what an output operator does with a batch's records (`print`, `save_as_text_files`),
-//! the machine-readable jsonl copy of every output, and the state snapshots a batch hands over
-//! for its checkpoint.
+//! Sinks: what an output operator does with a batch's records (`print`, `save_as_text_files`,
+//! and Structured Streaming's `console` and exactly-once JSON file sink), the machine-readable
+//! jsonl copy of every output, the state snapshots a batch hands over for its checkpoint, and
+//! the per-batch progress report (Spark's `StreamingQueryProgress`).
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::app::OutputId;
 use crate::error::Error;
 use crate::fmt::{Record, SparkFmt, json_string};
 use crate::persist::Checkpointed;
+use crate::structured::row::{Row, console_table};
 
 /// An output as declared by the app.
 #[derive(Clone, Debug)]
@@ -24,6 +28,90 @@ pub(crate) enum OutputKind {
     Print { num: usize },
     /// Spark's `DStream.saveAsTextFiles(prefix, suffix)`.
     SaveAsTextFiles { prefix: String, suffix: String },
+    /// Structured Streaming's console sink (`format("console")`).
+    Console { columns: Vec<String>, num_rows: usize, truncate: bool },
+    /// Structured Streaming's file sink in JSON format, exactly once per batch.
+    JsonFiles { columns: Vec<String>, dir: PathBuf },
+}
+
+impl OutputKind {
+    /// The sink's `description` in a progress report, in the shape of Spark's.
+    pub(crate) fn progress_description(&self) -> String {
+        match self {
+            OutputKind::Print { num } => format!("DStream.print({num})"),
+            OutputKind::SaveAsTextFiles { prefix, suffix } => format!("DStream.saveAsTextFiles({prefix}, {suffix})"),
+            OutputKind::Console { num_rows, truncate, .. } => {
+                format!("ConsoleSink[numRows: {num_rows}, truncate: {truncate}]")
+            }
+            OutputKind::JsonFiles { dir, .. } => format!("FileSink[{}]", dir.display()),
+        }
+    }
+}
+
+/// The data file of a JSON file sink for part `part` of batch `batch_id`:
+/// `dir/part-<batch_id:05>-<part:04>.json`.
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::sink::json_part_path(Path::new("out"), 3, 0);
+/// assert_eq!(p, Path::new("out/part-00003-0000.json"));
+/// ```
+pub fn json_part_path(dir: &Path, batch_id: u64, part: u32) -> PathBuf {
+    dir.join(format!("part-{batch_id:05}-{part:04}.json"))
+}
+
+/// The metadata log entry of a JSON file sink for batch `batch_id`:
+/// `dir/_spark_metadata/<batch_id>`. Its existence means the batch is committed.
+pub fn json_metadata_path(dir: &Path, batch_id: u64) -> PathBuf {
+    dir.join("_spark_metadata").join(batch_id.to_string())
+}
+
+/// Writes `bytes` to `path` through a hidden temporary file in the same directory (fsynced,
+/// then renamed), so readers see the whole file or none; an existing file is replaced.
+fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let out_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Output { path, source }
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
+    let written = File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(out_err(path)(e));
+    }
+    std::fs::rename(&tmp, path).map_err(out_err(path))
+}
+
+/// Spark's metadata log entry for one batch of a file sink: `v1`, then one JSON line per data
+/// file (`SinkFileStatus`).
+fn json_metadata(files: &[PathBuf]) -> Result<String, Error> {
+    let mut s = String::from("v1");
+    for f in files {
+        let meta = std::fs::metadata(f).map_err(|source| Error::Output { path: f.clone(), source })?;
+        let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis());
+        s.push_str("\n{\"path\":");
+        json_string(&format!("file://{}", abs.display()), &mut s);
+        let _ = write!(
+            s,
+            ",\"size\":{},\"isDir\":false,\"modificationTime\":{modified},\"blockReplication\":1,\"blockSize\":33554432,\"action\":\"add\"}}",
+            meta.len()
+        );
+    }
+    Ok(s)
 }
 
 /// Where `print` writes: standard output, or a writer given by a test.
@@ -115,12 +203,44 @@ pub fn write_text_files(dir: &Path, text: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// What a batch reported for its progress line, besides what the runtime measures.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reports {
+    /// The watermark after the batch, in µs since the epoch.
+    pub(crate) watermark_us: Option<i64>,
+    /// Rows in state, rows updated, rows dropped by the watermark.
+    pub(crate) state: Option<(u64, u64, u64)>,
+    /// Malformed records dropped.
+    pub(crate) malformed: u64,
+    /// Whether the batch asked for a no-data batch after it.
+    pub(crate) no_data_requested: bool,
+}
+
+/// What a JSON file sink did in the current batch.
+#[derive(Clone, Debug, Default)]
+struct JsonBatch {
+    /// The batch's metadata log entry already existed: a re-run of a committed batch.
+    committed: bool,
+    /// The data files written in this batch, in order.
+    files: Vec<PathBuf>,
+}
+
+/// Converts a count reported by generated code (any integer type) to `u64`; negative counts are
+/// a bug in the caller and read as 0.
+fn count<N: TryInto<u64>>(n: N) -> u64 {
+    n.try_into().unwrap_or(0)
+}
+
 /// What a batch handler hands its results to; each [`emit`](Self::emit) performs one output
 /// operator for the current batch, and [`save_state`](Self::save_state) adds a state to the
 /// batch's checkpoint.
 pub struct BatchOutput {
     outputs: Vec<OutputSpec>,
     time_ms: i64,
+    batch_id: u64,
+    reports: Reports,
+    /// Per output, for JSON file sinks: what the current batch wrote.
+    json: Vec<JsonBatch>,
     print: PrintTarget,
     jsonl: Option<(PathBuf, BufWriter<File>)>,
     /// Reused across emits so that formatting allocates only while batches grow.
@@ -151,8 +271,11 @@ impl BatchOutput {
             }
         };
         Ok(BatchOutput {
+            json: vec![JsonBatch::default(); outputs.len()],
             outputs,
             time_ms: 0,
+            batch_id: 0,
+            reports: Reports::default(),
             print,
             jsonl,
             buf: String::new(),
@@ -173,11 +296,64 @@ impl BatchOutput {
         self.time_ms
     }
 
-    pub(crate) fn begin_batch(&mut self, time_ms: i64) {
+    /// The id of the batch being output (0, 1, 2, …, continued after a restart).
+    pub fn batch_id(&self) -> u64 {
+        self.batch_id
+    }
+
+    pub(crate) fn begin_batch(&mut self, time_ms: i64, batch_id: u64) {
         self.time_ms = time_ms;
+        self.batch_id = batch_id;
         self.emitted = 0;
         self.jsonl_streams.clear();
         self.states.clear();
+        self.reports = Reports::default();
+        for j in &mut self.json {
+            j.committed = false;
+            j.files.clear();
+        }
+    }
+
+    /// Reports the event-time watermark after this batch, in µs since the epoch, for the
+    /// progress line (`eventTime.watermark`).
+    pub fn report_watermark(&mut self, micros_since_epoch: i64) {
+        self.reports.watermark_us = Some(micros_since_epoch);
+    }
+
+    /// Reports the state of the batch's stateful operator for the progress line
+    /// (`stateOperators`): rows in state after the batch, rows updated, and input rows dropped
+    /// as later than the watermark. Counts of any integer type; a negative one reads as 0.
+    pub fn report_state<A: TryInto<u64>, B: TryInto<u64>, C: TryInto<u64>>(
+        &mut self,
+        rows_total: A,
+        rows_updated: B,
+        dropped_by_watermark: C,
+    ) {
+        self.reports.state = Some((count(rows_total), count(rows_updated), count(dropped_by_watermark)));
+    }
+
+    /// Reports `n` malformed records dropped in this batch (Spark's `DROPMALFORMED` mode); they
+    /// appear in the progress line as `numMalformedRowsDropped` (a streamc addition). Adds up
+    /// over calls within a batch.
+    pub fn report_malformed<N: TryInto<u64>>(&mut self, n: N) {
+        self.reports.malformed += count(n);
+    }
+
+    /// Asks for a batch with no input after this one, if the trigger runs one: Spark runs such
+    /// a *no-data batch* when the watermark has moved so that a stateful operator has rows to
+    /// emit or evict. See [`Trigger`](crate::Trigger).
+    pub fn request_no_data_batch(&mut self) {
+        self.reports.no_data_requested = true;
+    }
+
+    pub(crate) fn reports(&self) -> &Reports {
+        &self.reports
+    }
+
+    /// The description of the sinks for the progress line.
+    pub(crate) fn sink_description(&self) -> String {
+        let d: Vec<String> = self.outputs.iter().map(|o| o.kind.progress_description()).collect();
+        d.join(", ")
     }
 
     /// Adds a snapshot of `state` ([`Checkpointed::save`]) under `name` to this batch's
@@ -211,8 +387,18 @@ impl BatchOutput {
         self.emitted
     }
 
-    /// Flushes the jsonl file, so that after a batch its lines are complete on disk.
+    /// Commits the batch in every JSON file sink (writes its metadata log entry, unless the
+    /// entry exists already), then flushes the jsonl file, so that after a batch its lines are
+    /// complete on disk.
     pub(crate) fn end_batch(&mut self) -> Result<(), Error> {
+        for (spec, j) in self.outputs.iter().zip(&self.json) {
+            let OutputKind::JsonFiles { dir, .. } = &spec.kind else { continue };
+            let meta = json_metadata_path(dir, self.batch_id);
+            if j.committed || meta.exists() {
+                continue;
+            }
+            write_file_atomic(&meta, json_metadata(&j.files)?.as_bytes())?;
+        }
         if let Some((path, w)) = &mut self.jsonl {
             w.flush().map_err(|source| Error::Output { path: path.clone(), source })?;
         }
@@ -247,6 +433,13 @@ impl BatchOutput {
                 }
                 write_text_files(&text_files_dir(prefix, suffix, self.time_ms), &self.buf)?;
             }
+            OutputKind::Console { .. } | OutputKind::JsonFiles { .. } => {
+                return Err(Error::Config(format!(
+                    "output `{}` is a Structured Streaming sink, emitted with `emit`; this is a bug in streamc\n\
+                     help: generated code emits rows to it with `emit_rows`",
+                    spec.name
+                )));
+            }
         }
         // One jsonl line per stream and batch: a stream with several outputs (print and save)
         // is written once, so a consumer of the contract never counts a record twice.
@@ -273,9 +466,224 @@ impl BatchOutput {
     }
 }
 
+impl BatchOutput {
+    /// Performs Structured Streaming output `out` on this batch's `rows`:
+    ///
+    /// - `console`: prints Spark's console sink block for the batch
+    ///   ([`console_table`]) to standard output (or the print writer);
+    /// - `json_files`: writes the rows as JSON lines to `dir/part-<N:05>-0000.json` (through a
+    ///   temporary file and a rename; a second emit in the same batch writes part `0001`, and so
+    ///   on; an empty emit writes no file). The batch is committed after the handler returns, by
+    ///   writing the metadata log entry `dir/_spark_metadata/<N>` listing the batch's files. If
+    ///   that entry already exists (a batch re-run after a crash), nothing is written: each
+    ///   batch's rows are in the directory exactly once.
+    ///
+    /// With [`App::with_jsonl`](crate::App::with_jsonl), also writes the line
+    /// `{"output":NAME,"batch_id":N,"batch_time_ms":T,"records":[{"col":value,...},...]}`.
+    pub fn emit_rows<R: Row>(&mut self, out: OutputId, rows: &[R]) -> Result<(), Error> {
+        let spec = &self.outputs[out.index()];
+        let columns: Vec<&str> = match &spec.kind {
+            OutputKind::Console { columns, .. } | OutputKind::JsonFiles { columns, .. } => {
+                columns.iter().map(String::as_str).collect()
+            }
+            OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => {
+                return Err(Error::Config(format!(
+                    "output `{}` is a DStream output, emitted with `emit_rows`; this is a bug in streamc",
+                    spec.name
+                )));
+            }
+        };
+        if columns.len() != R::COLUMNS {
+            return Err(Error::Config(format!(
+                "output `{}` has {} columns but its rows have {}; this is a bug in streamc",
+                spec.name,
+                columns.len(),
+                R::COLUMNS
+            )));
+        }
+        self.emitted += rows.len() as u64;
+        self.buf.clear();
+        match &spec.kind {
+            OutputKind::Console { num_rows, truncate, .. } => {
+                console_table(self.batch_id, &columns, rows, *num_rows, *truncate, &mut self.buf);
+                match &mut self.print {
+                    PrintTarget::Stdout => {
+                        let mut o = io::stdout().lock();
+                        o.write_all(self.buf.as_bytes()).and_then(|()| o.flush()).map_err(Error::Stdout)?;
+                    }
+                    PrintTarget::Writer(w) => {
+                        w.write_all(self.buf.as_bytes()).and_then(|()| w.flush()).map_err(Error::Stdout)?;
+                    }
+                }
+            }
+            OutputKind::JsonFiles { dir, .. } => {
+                let j = &mut self.json[out.index()];
+                if !j.committed && json_metadata_path(dir, self.batch_id).exists() {
+                    j.committed = true;
+                }
+                if !j.committed && !rows.is_empty() {
+                    for r in rows {
+                        r.json_object(&columns, &mut self.buf);
+                        self.buf.push('\n');
+                    }
+                    let part = u32::try_from(j.files.len()).expect("fewer than 2^32 emits in a batch");
+                    let path = json_part_path(dir, self.batch_id, part);
+                    write_file_atomic(&path, self.buf.as_bytes())?;
+                    j.files.push(path);
+                }
+            }
+            OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => unreachable!("checked above"),
+        }
+        if let Some((path, w)) = &mut self.jsonl
+            && !self.jsonl_streams.contains(&spec.name)
+        {
+            self.jsonl_streams.push(spec.name.clone());
+            self.buf.clear();
+            self.buf.push_str("{\"output\":");
+            json_string(&spec.name, &mut self.buf);
+            let _ =
+                write!(self.buf, ",\"batch_id\":{},\"batch_time_ms\":{},\"records\":[", self.batch_id, self.time_ms);
+            for (i, r) in rows.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(',');
+                }
+                r.json_object(&columns, &mut self.buf);
+            }
+            self.buf.push_str("]}\n");
+            w.write_all(self.buf.as_bytes()).map_err(|source| Error::Output { path: path.clone(), source })?;
+        }
+        Ok(())
+    }
+}
+
+/// What one progress line says about a batch, besides the batch's [`Reports`].
+pub(crate) struct Progress<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) run_id: &'a str,
+    pub(crate) name: &'a str,
+    /// The batch start, ms since the epoch.
+    pub(crate) timestamp_ms: i64,
+    pub(crate) batch_id: u64,
+    /// Per source: its description and its input rows.
+    pub(crate) sources: Vec<(String, u64)>,
+    /// The time since the previous batch's start (`None` for a run's first batch).
+    pub(crate) since_previous: Option<Duration>,
+    /// How long the batch took.
+    pub(crate) duration: Duration,
+    pub(crate) sink: String,
+    pub(crate) output_rows: u64,
+}
+
+/// A rate as Spark computes it: `rows` over `secs`, 0 over an unknown (infinite) time.
+fn rate(rows: u64, secs: Option<f64>) -> f64 {
+    match secs {
+        Some(s) if s > 0.0 => rows as f64 / s,
+        _ => 0.0,
+    }
+}
+
+/// A JSON number for a rate (`{:?}` keeps `.0` on whole numbers, as Spark's JSON does).
+fn push_rate(out: &mut String, r: f64) {
+    if r.is_finite() {
+        let _ = write!(out, "{r:?}");
+    } else {
+        out.push_str("0.0");
+    }
+}
+
+impl Progress<'_> {
+    /// The progress line (without newline), shaped like Spark's `StreamingQueryProgress.json`.
+    pub(crate) fn to_json(&self, reports: &Reports) -> String {
+        let rows: u64 = self.sources.iter().map(|(_, n)| n).sum();
+        let input_secs = self.since_previous.map(|d| d.as_secs_f64());
+        // As Spark: at least 1 ms, so that a fast batch has a finite rate.
+        let processing_secs = Some(self.duration.as_secs_f64().max(0.001));
+        let mut s = String::with_capacity(512);
+        s.push_str("{\"id\":");
+        json_string(self.id, &mut s);
+        s.push_str(",\"runId\":");
+        json_string(self.run_id, &mut s);
+        s.push_str(",\"name\":");
+        json_string(self.name, &mut s);
+        s.push_str(",\"timestamp\":");
+        json_string(&crate::clock::iso8601_utc(self.timestamp_ms), &mut s);
+        let _ = write!(s, ",\"batchId\":{},\"numInputRows\":{rows},\"inputRowsPerSecond\":", self.batch_id);
+        push_rate(&mut s, rate(rows, input_secs));
+        s.push_str(",\"processedRowsPerSecond\":");
+        push_rate(&mut s, rate(rows, processing_secs));
+        let _ = write!(s, ",\"durationMs\":{{\"triggerExecution\":{}}}", self.duration.as_millis());
+        if let Some(w) = reports.watermark_us {
+            s.push_str(",\"eventTime\":{\"watermark\":");
+            json_string(&crate::clock::iso8601_utc(w.div_euclid(1000)), &mut s);
+            s.push('}');
+        }
+        if let Some((total, updated, dropped)) = reports.state {
+            let _ = write!(
+                s,
+                ",\"stateOperators\":[{{\"numRowsTotal\":{total},\"numRowsUpdated\":{updated},\"numRowsDroppedByWatermark\":{dropped}}}]"
+            );
+        }
+        if reports.malformed > 0 {
+            let _ = write!(s, ",\"numMalformedRowsDropped\":{}", reports.malformed);
+        }
+        s.push_str(",\"sources\":[");
+        for (i, (description, n)) in self.sources.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str("{\"description\":");
+            json_string(description, &mut s);
+            let _ = write!(s, ",\"numInputRows\":{n},\"inputRowsPerSecond\":");
+            push_rate(&mut s, rate(*n, input_secs));
+            s.push_str(",\"processedRowsPerSecond\":");
+            push_rate(&mut s, rate(*n, processing_secs));
+            s.push('}');
+        }
+        s.push_str("],\"sink\":{\"description\":");
+        json_string(&self.sink, &mut s);
+        let _ = write!(s, ",\"numOutputRows\":{}}}}}", self.output_rows);
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_json_shape() {
+        let p = Progress {
+            id: "i",
+            run_id: "r",
+            name: "q",
+            timestamp_ms: 1_704_110_460_000,
+            batch_id: 4,
+            sources: vec![("FileStreamSource[d]".to_owned(), 10)],
+            since_previous: Some(Duration::from_secs(2)),
+            duration: Duration::from_millis(500),
+            sink: "FileSink[o]".to_owned(),
+            output_rows: 3,
+        };
+        let reports = Reports {
+            watermark_us: Some(1_704_110_460_000_000),
+            state: Some((5, 2, 1)),
+            malformed: 0,
+            no_data_requested: false,
+        };
+        assert_eq!(
+            p.to_json(&reports),
+            "{\"id\":\"i\",\"runId\":\"r\",\"name\":\"q\",\"timestamp\":\"2024-01-01T12:01:00.000Z\",\"batchId\":4,\
+             \"numInputRows\":10,\"inputRowsPerSecond\":5.0,\"processedRowsPerSecond\":20.0,\"durationMs\":{\"triggerExecution\":500},\
+             \"eventTime\":{\"watermark\":\"2024-01-01T12:01:00.000Z\"},\
+             \"stateOperators\":[{\"numRowsTotal\":5,\"numRowsUpdated\":2,\"numRowsDroppedByWatermark\":1}],\
+             \"sources\":[{\"description\":\"FileStreamSource[d]\",\"numInputRows\":10,\"inputRowsPerSecond\":5.0,\"processedRowsPerSecond\":20.0}],\
+             \"sink\":{\"description\":\"FileSink[o]\",\"numOutputRows\":3}}"
+        );
+        let first = Progress { since_previous: None, duration: Duration::ZERO, ..p };
+        let json = first.to_json(&Reports::default());
+        assert!(json.contains("\"inputRowsPerSecond\":0.0,\"processedRowsPerSecond\":10000.0,"), "{json}");
+        assert!(!json.contains("eventTime") && !json.contains("stateOperators"), "{json}");
+    }
 
     #[test]
     fn print_is_byte_exact() {

@@ -1,7 +1,7 @@
 //! Sources: where a batch's records come from (a TCP socket, new files in a directory, or replay
 //! files), and [`TextBatch`], the form in which text records reach generated code.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::ffi::OsString;
 use std::io::{self, Read};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock::lock;
 use crate::error::Error;
@@ -20,12 +20,39 @@ use crate::ops::Ty;
 /// All lines live in one `String`, each terminated by `'\n'`, so a batch is one allocation and
 /// [`lines`](Self::lines) hands out `&str` slices of it: generated code and keyed state borrow
 /// records instead of copying them.
-#[derive(Clone, Default, PartialEq, Eq)]
+///
+/// Lines read from files remember where they came from: [`origin`](Self::origin) turns a line
+/// slice back into its file and line number, for error messages. Two batches are equal when
+/// their lines are, wherever the lines came from.
+#[derive(Clone, Default)]
 pub struct TextBatch {
     /// Invariant: empty, or ends with `'\n'`; `lines` is the number of `'\n'` in it.
     buf: String,
     lines: usize,
+    /// Where each run of lines came from, by increasing `start`; lines before the first entry
+    /// have no origin.
+    origins: Vec<Origin>,
 }
+
+/// The start of the lines of one file (or of lines with no file) in a [`TextBatch`].
+#[derive(Clone, Debug)]
+struct Origin {
+    /// The byte offset in `buf` of the run's first line.
+    start: usize,
+    /// The file, or `None` for lines pushed by other means after a file's.
+    path: Option<PathBuf>,
+    /// The 1-based line numbers in the file of the lines skipped as invalid UTF-8, ascending:
+    /// the file's line numbers count them, the batch does not hold them.
+    skipped: Vec<usize>,
+}
+
+impl PartialEq for TextBatch {
+    fn eq(&self, other: &Self) -> bool {
+        self.buf == other.buf
+    }
+}
+
+impl Eq for TextBatch {}
 
 impl std::fmt::Debug for TextBatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,6 +82,7 @@ impl TextBatch {
 
     /// Appends one line (a `'\n'` inside it splits it into several).
     pub fn push_line(&mut self, line: &str) {
+        self.end_file_origin();
         self.buf.push_str(line);
         self.buf.push('\n');
         self.lines += 1 + memchr::memchr_iter(b'\n', line.as_bytes()).count();
@@ -63,6 +91,30 @@ impl TextBatch {
     /// Appends `bytes` as lines: each `'\n'` ends one, and a last line without terminator still
     /// counts. Lines that are not valid UTF-8 are skipped; returns how many were.
     pub fn push_text(&mut self, bytes: &[u8]) -> usize {
+        self.end_file_origin();
+        self.push_text_noting(bytes, None)
+    }
+
+    /// Appends the contents of file `path` as [`push_text`](Self::push_text) does, remembering
+    /// the file for [`origin`](Self::origin). Returns how many lines were skipped as invalid
+    /// UTF-8.
+    pub fn push_file(&mut self, path: &Path, bytes: &[u8]) -> usize {
+        let start = self.buf.len();
+        let mut skipped = Vec::new();
+        let invalid = self.push_text_noting(bytes, Some(&mut skipped));
+        self.origins.push(Origin { start, path: Some(path.to_owned()), skipped });
+        invalid
+    }
+
+    /// Lines appended after a file's are not from that file: start a run with no origin.
+    fn end_file_origin(&mut self) {
+        if self.origins.last().is_some_and(|o| o.path.is_some()) {
+            self.origins.push(Origin { start: self.buf.len(), path: None, skipped: Vec::new() });
+        }
+    }
+
+    /// [`push_text`](Self::push_text), also noting the 1-based line numbers of skipped lines.
+    fn push_text_noting(&mut self, bytes: &[u8], mut skipped: Option<&mut Vec<usize>>) -> usize {
         if bytes.is_empty() {
             return 0;
         }
@@ -78,23 +130,35 @@ impl TextBatch {
         }
         let mut invalid = 0;
         let mut rest = bytes;
+        let mut line_no = 0;
         while !rest.is_empty() {
             let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            line_no += 1;
             match std::str::from_utf8(&rest[..end]) {
                 Ok(line) => {
                     self.buf.push_str(line);
                     self.buf.push('\n');
                     self.lines += 1;
                 }
-                Err(_) => invalid += 1,
+                Err(_) => {
+                    invalid += 1;
+                    if let Some(s) = skipped.as_deref_mut() {
+                        s.push(line_no);
+                    }
+                }
             }
             rest = rest.get(end + 1..).unwrap_or_default();
         }
         invalid
     }
 
-    /// Appends every line of `other`.
+    /// Appends every line of `other` (with their origins).
     pub fn append(&mut self, other: &TextBatch) {
+        let shift = self.buf.len();
+        if other.origins.first().is_none_or(|o| o.start > 0) {
+            self.end_file_origin();
+        }
+        self.origins.extend(other.origins.iter().map(|o| Origin { start: o.start + shift, ..o.clone() }));
         self.buf.push_str(&other.buf);
         self.lines += other.lines;
     }
@@ -103,6 +167,42 @@ impl TextBatch {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.lines = 0;
+        self.origins.clear();
+    }
+
+    /// The file and 1-based line number that `line` (a line of this batch, or any slice of one)
+    /// was read from; `None` for a slice of another string or a line that came from no file.
+    ///
+    /// Found from the slice's address, so it costs a count of the lines before it in its file:
+    /// meant for error messages, not for every record.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// let mut b = streamc_runtime::TextBatch::new();
+    /// b.push_file(Path::new("a.txt"), b"x\ny\n");
+    /// b.push_file(Path::new("b.txt"), b"z\n");
+    /// let lines: Vec<&str> = b.lines().collect();
+    /// assert_eq!(b.origin(lines[1]), Some((Path::new("a.txt"), 2)));
+    /// assert_eq!(b.origin(lines[2]), Some((Path::new("b.txt"), 1)));
+    /// assert_eq!(b.origin("z"), None);
+    /// ```
+    pub fn origin(&self, line: &str) -> Option<(&Path, usize)> {
+        let offset = (line.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
+        if offset.checked_add(line.len())? > self.buf.len() || offset >= self.buf.len() {
+            return None;
+        }
+        let i = self.origins.partition_point(|o| o.start <= offset).checked_sub(1)?;
+        let o = &self.origins[i];
+        let path = o.path.as_deref()?;
+        let mut n = memchr::memchr_iter(b'\n', &self.buf.as_bytes()[o.start..offset]).count() + 1;
+        // The skipped lines before this one count in the file's numbering.
+        for &s in &o.skipped {
+            if s > n {
+                break;
+            }
+            n += 1;
+        }
+        Some((path, n))
     }
 
     /// The lines, without their terminator (nor a `'\r'` before it).
@@ -174,6 +274,8 @@ pub(crate) enum SourceKind {
     Socket { host: String, port: u16 },
     /// Spark's `textFileStream`: files that appear in a directory.
     TextFiles { dir: PathBuf },
+    /// Structured Streaming's file source: every file of a directory, old and new, once.
+    FileStream { dir: PathBuf, max_files_per_trigger: Option<usize> },
 }
 
 impl SourceKind {
@@ -181,15 +283,30 @@ impl SourceKind {
         match self {
             SourceKind::Socket { host, port } => format!("socket {host}:{port}"),
             SourceKind::TextFiles { dir } => format!("files in `{}`", dir.display()),
+            SourceKind::FileStream { dir, max_files_per_trigger: None } => format!("file stream `{}`", dir.display()),
+            SourceKind::FileStream { dir, max_files_per_trigger: Some(n) } => {
+                format!("file stream `{}`, at most {n} file{} per batch", dir.display(), plural(*n))
+            }
+        }
+    }
+
+    /// The source's `description` in a progress report, in the shape of Spark's.
+    pub(crate) fn progress_description(&self) -> String {
+        match self {
+            SourceKind::Socket { host, port } => format!("TextSocketSource[host: {host}, port: {port}]"),
+            SourceKind::TextFiles { dir } => format!("FileInputDStream[{}]", dir.display()),
+            SourceKind::FileStream { dir, .. } => format!("FileStreamSource[{}]", dir.display()),
         }
     }
 }
 
-/// A source while the app runs; the batch loop calls [`fill`](Self::fill) at every batch time.
+/// A source while the app runs; the batch loop calls [`fill`](Self::fill) at every batch time
+/// (a structured file source is planned and read by the batch loop instead).
 pub(crate) enum RunningSource {
     Socket(SocketSource),
     Files(FileSource),
     Replay(ReplaySource),
+    Structured(StructuredFileSource),
 }
 
 impl RunningSource {
@@ -206,6 +323,8 @@ impl RunningSource {
                 Ok(())
             }
             RunningSource::Replay(s) => s.fill(batch),
+            // Read through `StructuredFileSource::read` with the batch's planned files.
+            RunningSource::Structured(_) => Ok(()),
         }
     }
 
@@ -484,7 +603,7 @@ impl FileSource {
         for path in files {
             match std::fs::read(&path) {
                 Ok(bytes) => {
-                    let invalid = batch.push_text(&bytes);
+                    let invalid = batch.push_file(&path, &bytes);
                     if invalid > 0 {
                         eprintln!(
                             "warning: source `{}`: skipped {invalid} line{} of invalid UTF-8 in `{}` (batch at {time_ms} ms)",
@@ -535,9 +654,180 @@ impl ReplaySource {
             return Ok(());
         };
         let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-        let invalid = batch.push_text(&bytes);
+        let invalid = batch.push_file(&path, &bytes);
         if invalid > 0 {
             eprintln!("warning: skipped {invalid} line{} of invalid UTF-8 in `{}`", plural(invalid), path.display());
+        }
+        Ok(())
+    }
+}
+
+// ----- structured file source ---------------------------------------------------------------
+
+/// Structured Streaming's file source (`spark.readStream.text(dir)`, also behind json and csv):
+/// every file of the directory, including those present at the start, read once.
+///
+/// Each batch takes up to `max_files_per_trigger` files not taken before, oldest first by
+/// (modification time, name); names starting with `.` or `_` are ignored (write `.name.tmp`,
+/// then rename). The batch loop *plans* a batch (chooses its files, which the checkpoint's
+/// write-ahead log records before the batch runs) and then *reads* it, so a batch re-run after a
+/// crash reads the files it read the first time. Files are known by name: rewriting a file does
+/// not make it new again. Names that are not UTF-8 are skipped with a warning, because the
+/// checkpoint records names as strings.
+pub(crate) struct StructuredFileSource {
+    name: String,
+    dir: PathBuf,
+    max_files: Option<usize>,
+    /// Every file taken so far (by this run or, from the checkpoint, by earlier ones).
+    seen: HashSet<String>,
+    /// With `Trigger::AvailableNow`: the files present at start not yet taken, in order.
+    snapshot: Option<VecDeque<String>>,
+    /// Whether listing the directory is failing (warn once per outage).
+    listing_failed: bool,
+    warned_non_utf8: bool,
+}
+
+impl StructuredFileSource {
+    /// A source over `dir` that has already taken the files `taken` (from a checkpoint).
+    pub(crate) fn start(
+        name: &str,
+        dir: &Path,
+        max_files: Option<usize>,
+        taken: impl IntoIterator<Item = String>,
+    ) -> Result<Self, Error> {
+        if max_files == Some(0) {
+            return Err(Error::Config(format!("source `{name}`: `max_files_per_trigger` must be at least 1, found 0")));
+        }
+        // Fail now rather than warn on every batch: a missing directory at start is a mistake.
+        std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+        Ok(StructuredFileSource {
+            name: name.to_owned(),
+            dir: dir.to_owned(),
+            max_files,
+            seen: taken.into_iter().collect(),
+            snapshot: None,
+            listing_failed: false,
+            warned_non_utf8: false,
+        })
+    }
+
+    /// The source's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The visible regular files not taken yet, by (modification time, name).
+    fn list_new(&mut self) -> io::Result<Vec<String>> {
+        let mut found = Vec::new();
+        for e in std::fs::read_dir(&self.dir)? {
+            let e = e?;
+            let os_name = e.file_name();
+            let Some(name) = os_name.to_str() else {
+                if !self.warned_non_utf8 {
+                    eprintln!(
+                        "warning: source `{}`: skipping `{}` and any other file whose name is not UTF-8",
+                        self.name,
+                        e.path().display()
+                    );
+                    self.warned_non_utf8 = true;
+                }
+                continue;
+            };
+            if name.starts_with(['.', '_']) || self.seen.contains(name) {
+                continue;
+            }
+            // Follow symlinks: a link to a file is a file to read.
+            let Ok(meta) = std::fs::metadata(e.path()) else { continue };
+            if meta.is_file() {
+                found.push((meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), name.to_owned()));
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().map(|(_, n)| n).collect())
+    }
+
+    /// [`list_new`](Self::list_new), warning once per outage instead of failing: a directory
+    /// that cannot be listed for a while gives empty batches.
+    fn list_new_or_warn(&mut self) -> Vec<String> {
+        match self.list_new() {
+            Ok(f) => {
+                self.listing_failed = false;
+                f
+            }
+            Err(e) => {
+                if !self.listing_failed {
+                    eprintln!(
+                        "warning: source `{}`: cannot list `{}`: {e}; no new files until it can be listed",
+                        self.name,
+                        self.dir.display()
+                    );
+                    self.listing_failed = true;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Fixes the files that `Trigger::AvailableNow` will read: those present now, less the ones
+    /// in `reserved` (planned by batches a crashed run had started, which run first).
+    pub(crate) fn take_snapshot(&mut self, reserved: &HashSet<&str>) -> Result<(), Error> {
+        let files = self.list_new().map_err(|source| Error::Io { path: self.dir.clone(), source })?;
+        self.snapshot = Some(files.into_iter().filter(|f| !reserved.contains(f.as_str())).collect());
+        Ok(())
+    }
+
+    /// Whether an `AvailableNow` snapshot has files left.
+    pub(crate) fn has_snapshot_files(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
+    /// Chooses the files of the next batch and marks them taken: up to `max_files_per_trigger`
+    /// (all, with `unlimited`) from the snapshot if there is one, otherwise from a listing.
+    pub(crate) fn plan(&mut self, unlimited: bool) -> Vec<String> {
+        let limit = if unlimited { usize::MAX } else { self.max_files.unwrap_or(usize::MAX) };
+        let files: Vec<String> = match &mut self.snapshot {
+            Some(s) => {
+                let n = limit.min(s.len());
+                s.drain(..n).collect()
+            }
+            None => {
+                let mut f = self.list_new_or_warn();
+                f.truncate(limit);
+                f
+            }
+        };
+        self.seen.extend(files.iter().cloned());
+        files
+    }
+
+    /// Marks files planned by a crashed run's batch (being re-run) as taken.
+    pub(crate) fn take_planned(&mut self, files: &[String]) {
+        self.seen.extend(files.iter().cloned());
+    }
+
+    /// Every file taken so far, sorted: the checkpoint's record of this source.
+    pub(crate) fn taken(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.seen.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Reads the planned `files` into `batch`, remembering each file for
+    /// [`TextBatch::origin`]. A planned file that cannot be read stops the app, as in Spark:
+    /// skipping it would make the batch differ from the one planned.
+    pub(crate) fn read(&self, files: &[String], batch: &mut TextBatch) -> Result<(), Error> {
+        for f in files {
+            let path = self.dir.join(f);
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+            let invalid = batch.push_file(&path, &bytes);
+            if invalid > 0 {
+                eprintln!(
+                    "warning: source `{}`: skipped {invalid} line{} of invalid UTF-8 in `{}`",
+                    self.name,
+                    plural(invalid),
+                    path.display()
+                );
+            }
         }
         Ok(())
     }
@@ -568,6 +858,38 @@ mod tests {
         assert_eq!(b.len_lines(), 2);
         assert_eq!(b.push_text(b""), 0);
         assert_eq!(b.len_lines(), 2);
+    }
+
+    #[test]
+    fn origins_give_file_and_line_also_after_skipped_lines() {
+        let mut b = TextBatch::new();
+        b.push_line("no file");
+        assert_eq!(b.push_file(Path::new("a"), b"a1\n\xff\na3\r\na4"), 1);
+        b.push_file(Path::new("empty"), b"");
+        b.push_file(Path::new("b"), b"b1\n");
+        b.push_line("after");
+        let lines: Vec<&str> = b.lines().collect();
+        assert_eq!(lines, ["no file", "a1", "a3", "a4", "b1", "after"]);
+        let got: Vec<Option<(&Path, usize)>> = lines.iter().map(|l| b.origin(l)).collect();
+        assert_eq!(
+            got,
+            [
+                None,
+                Some((Path::new("a"), 1)),
+                Some((Path::new("a"), 3)),
+                Some((Path::new("a"), 4)),
+                Some((Path::new("b"), 1)),
+                None
+            ]
+        );
+        // A field of a line has the line's origin.
+        assert_eq!(b.origin(&lines[2][1..]), Some((Path::new("a"), 3)));
+        let mut c = TextBatch::from_lines(["first"]);
+        c.append(&b);
+        let lines: Vec<&str> = c.lines().collect();
+        assert_eq!(c.origin(lines[5]), Some((Path::new("b"), 1)));
+        assert_eq!(c.origin(lines[1]), None);
+        assert_eq!(c, TextBatch::from_lines(["first", "no file", "a1", "a3\r", "a4", "b1", "after"]));
     }
 
     #[test]

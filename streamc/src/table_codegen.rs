@@ -377,25 +377,31 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
         });
     }
     let mut inits = Vec::new();
+    let mut acc_tys = Vec::new();
     let mut updates = Vec::new();
     for (i, (_, f, arg, ty)) in a.aggs.iter().enumerate() {
         let idx = syn::Index::from(i);
         let val = arg.as_ref().map(|e| expr(e, scope));
         match (f, val) {
             (AggFn::Count, None) => {
+                acc_tys.push(quote!(i64));
                 inits.push(quote!(0i64));
                 updates.push(quote!(acc.#idx += 1;));
             }
             (AggFn::Count, Some(v)) => {
+                acc_tys.push(quote!(i64));
                 inits.push(quote!(0i64));
                 updates.push(quote!(if (#v).is_some() { acc.#idx += 1; }));
             }
             (AggFn::Sum, Some(v)) => {
                 let zero = if *ty == ColTy::Double { quote!(0f64) } else { quote!(0i64) };
+                let t = if *ty == ColTy::Double { quote!(f64) } else { quote!(i64) };
+                acc_tys.push(quote!(::core::option::Option<#t>));
                 inits.push(quote!(::core::option::Option::None));
                 updates.push(quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx = ::core::option::Option::Some(acc.#idx.unwrap_or(#zero) + x); }));
             }
             (AggFn::Avg, Some(v)) => {
+                acc_tys.push(quote!((f64, i64)));
                 inits.push(quote!((0f64, 0i64)));
                 updates.push(
                     quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.0 += x as f64; acc.#idx.1 += 1; }),
@@ -404,6 +410,8 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
             (AggFn::Min | AggFn::Max, Some(v)) => {
                 let better = if *f == AggFn::Min { quote!(<) } else { quote!(>) };
                 let conv = if *ty == ColTy::String { quote!(::std::string::String::from(&*x)) } else { quote!(x) };
+                let t = rust_ty(*ty);
+                acc_tys.push(quote!(::core::option::Option<#t>));
                 inits.push(quote!(::core::option::Option::None));
                 updates.push(quote! {
                     if let ::core::option::Option::Some(x) = #v {
@@ -415,10 +423,10 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
             _ => {}
         }
     }
-    let update = quote!(#agg.update(key, |acc| { #(#updates)* }, || (#(#inits,)*)););
+    let update = quote!(#agg.update(key, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*)););
     // Complete mode keeps every row: Spark ignores the watermark there.
     let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
-    let late = if watermarked { quote!(if we <= #wm.current() { #dropped += 1; continue; }) } else { quote!() };
+    let late = if watermarked { quote!(if #wm.is_late(we) { #dropped += 1; continue; }) } else { quote!() };
     match &a.window {
         Some(w) => {
             let (tv, _) = &scope[&w.column];
@@ -446,7 +454,7 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
             {
                 Some(i) => {
                     let t = Ident::new(&format!("key_{i}"), Span::mixed_site());
-                    quote!(if let ::core::option::Option::Some(we) = #t { if we <= #wm.current() { #dropped += 1; continue; } })
+                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #dropped += 1; continue; } })
                 }
                 None => quote!(),
             };
@@ -539,6 +547,17 @@ fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 _ => quote!(::core::option::Option::None),
             }
         }
+    }
+}
+
+/// The owned Rust type of a column's values (as kept in aggregation state).
+fn rust_ty(t: ColTy) -> TokenStream {
+    match t {
+        ColTy::String | ColTy::StringArray => quote!(::std::string::String),
+        ColTy::Bool => quote!(bool),
+        ColTy::Long => quote!(i64),
+        ColTy::Double => quote!(f64),
+        ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
     }
 }
 

@@ -1394,7 +1394,9 @@ impl Cx<'_> {
             let s = self.span_of(&entries[1].0);
             self.diags.error(s, "a step has one operation").help("write each step as its own list item");
         }
-        Some((step, span))
+        let _ = span;
+        // Problems found when typing the step point at its argument (the expression text).
+        Some((step, self.span_of(value)))
     }
 
     fn expr_list(&mut self, v: &Spanned<Node>, aliases: bool) -> Option<Vec<(crate::expr::Expr, Option<String>)>> {

@@ -1,0 +1,255 @@
+//! The state of a streaming aggregation (Spark's `StateStoreSaveExec`): one accumulator per
+//! grouping key, kept across batches, emitted per batch as the output mode says and evicted by
+//! the watermark.
+
+use std::hash::{BuildHasher, Hash};
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+use super::OutputMode;
+use super::time::Timestamp;
+use crate::error::Error;
+use crate::owned::IntoOwned;
+use crate::persist::{Checkpointed, Persist, corrupt, read_all};
+
+/// The hasher seed (fixed: output order never depends on it, see [`StreamingAgg`]).
+const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
+
+struct Entry<K, A> {
+    key: K,
+    acc: A,
+    updated: bool,
+}
+
+/// The keyed state of a streaming aggregation: for every grouping key `K` (typically
+/// `(window_start, window_end, column...)`) an accumulator `A`.
+///
+/// Per batch: [`update`](Self::update) per input row (after the caller has dropped late
+/// (window, key) assignments with [`Watermark::is_late`](super::watermark::Watermark::is_late),
+/// counting them: in complete mode nothing is late), then [`finish_batch`](Self::finish_batch)
+/// once, which returns the batch's output rows.
+///
+/// Order: rows come out in the order their keys were first inserted (a key evicted and inserted
+/// again goes to the end); eviction keeps the others' order. That is deterministic, though not
+/// Spark's order, which depends on its hash partitioning; sort the rows when an order matters.
+///
+/// Keys are owned; `update` takes a key that may borrow (`(Timestamp, Timestamp, &str)` for a
+/// state of `(Timestamp, Timestamp, String)`) and copies it only when the key is new.
+///
+/// ```
+/// use streamc_runtime::structured::OutputMode;
+/// use streamc_runtime::structured::agg::StreamingAgg;
+/// use streamc_runtime::structured::time::Timestamp;
+/// let mut counts: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+/// for w in ["cat", "dog", "cat"] {
+///     counts.update((Timestamp(10), w), |c| *c += 1, || 0);
+/// }
+/// let rows = counts.finish_batch(OutputMode::Append, Some(Timestamp(10)), |k| k.0);
+/// assert_eq!(rows, vec![((Timestamp(10), "cat".to_owned()), 2), ((Timestamp(10), "dog".to_owned()), 1)]);
+/// assert!(counts.is_empty()); // emitted once, then evicted
+/// ```
+pub struct StreamingAgg<K, A> {
+    table: HashTable<u32>,
+    entries: Vec<Entry<K, A>>,
+    hasher: FixedState,
+    updated: usize,
+}
+
+impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingAgg").field("len", &self.entries.len()).field("updated", &self.updated).finish()
+    }
+}
+
+impl<K, A> Default for StreamingAgg<K, A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, A> StreamingAgg<K, A> {
+    /// An empty state.
+    pub fn new() -> Self {
+        StreamingAgg { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(SEED), updated: 0 }
+    }
+
+    /// The number of keys in state (Spark's `numRowsTotal`).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the state holds no key.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The number of distinct keys updated in this batch so far (Spark's `numRowsUpdated`).
+    #[inline]
+    pub fn updated_count(&self) -> usize {
+        self.updated
+    }
+
+    /// Every `(key, accumulator)` in state order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &A)> {
+        self.entries.iter().map(|e| (&e.key, &e.acc))
+    }
+
+    /// Adds one input row to the accumulator of `key`: a new key starts from `init()`; then
+    /// `f(&mut acc)`. Marks the key updated in this batch. One hash, one probe; the key is
+    /// converted to its owned form only when it is new.
+    ///
+    /// If `init` or `f` panics, a new key is not inserted and an existing key keeps whatever `f`
+    /// did to its accumulator.
+    #[inline]
+    pub fn update<Q>(&mut self, key: Q, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
+    where
+        Q: IntoOwned<Owned = K> + Hash,
+        K: Hash,
+    {
+        let hash = self.hasher.hash_one(&key);
+        let entries = &self.entries;
+        match self.table.find(hash, |&i| key.eq_owned(&entries[i as usize].key)) {
+            Some(&i) => {
+                let e = &mut self.entries[i as usize];
+                if !e.updated {
+                    e.updated = true;
+                    self.updated += 1;
+                }
+                f(&mut e.acc);
+            }
+            None => self.insert(hash, key.into_owned(), f, init),
+        }
+    }
+
+    /// The miss path, out of line so that the hit path stays small.
+    #[inline(never)]
+    fn insert(&mut self, hash: u64, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
+    where
+        K: Hash,
+    {
+        let mut acc = init();
+        f(&mut acc);
+        let i = u32::try_from(self.entries.len()).expect("a streaming aggregation holds at most 2^32 keys");
+        let entries = &self.entries;
+        let hasher = &self.hasher;
+        self.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].key));
+        self.entries.push(Entry { key, acc, updated: true });
+        self.updated += 1;
+    }
+
+    /// The accumulator of `key`, if it is in state.
+    pub fn get<Q>(&self, key: Q) -> Option<&A>
+    where
+        Q: IntoOwned<Owned = K> + Hash,
+        K: Hash,
+    {
+        let hash = self.hasher.hash_one(&key);
+        let i = *self.table.find(hash, |&i| key.eq_owned(&self.entries[i as usize].key))?;
+        Some(&self.entries[i as usize].acc)
+    }
+
+    /// Ends the batch and returns its output rows, by Spark's rules for `mode`:
+    /// - [`Complete`](OutputMode::Complete): every row in state; the watermark is ignored and
+    ///   nothing is evicted.
+    /// - [`Update`](OutputMode::Update): the rows updated in this batch; then, with a watermark,
+    ///   every row whose `event_end(key) <= watermark` is evicted (a row can be emitted and
+    ///   evicted in the same batch).
+    /// - [`Append`](OutputMode::Append): the rows whose `event_end(key) <= watermark`, which are
+    ///   final: emitted once and evicted. Without a watermark nothing is final, so nothing is
+    ///   emitted (Spark refuses an aggregation in append mode without a watermark; so should the
+    ///   compiler).
+    ///
+    /// `watermark` is the batch's [`Watermark::current`](super::watermark::Watermark::current),
+    /// `event_end` the event-time end of a key's group (its window's end). Rows come in state
+    /// order (see the type's docs). Clears the updated marks.
+    pub fn finish_batch(
+        &mut self,
+        mode: OutputMode,
+        watermark: Option<Timestamp>,
+        event_end: impl Fn(&K) -> Timestamp,
+    ) -> Vec<(K, A)>
+    where
+        K: Clone,
+        A: Clone,
+    {
+        let out = match mode {
+            OutputMode::Complete => self.entries.iter().map(|e| (e.key.clone(), e.acc.clone())).collect(),
+            OutputMode::Update => {
+                let mut out = Vec::with_capacity(self.updated);
+                out.extend(self.entries.iter().filter(|e| e.updated).map(|e| (e.key.clone(), e.acc.clone())));
+                if let Some(wm) = watermark {
+                    self.evict(|k| event_end(k) <= wm, |_, _| {});
+                }
+                out
+            }
+            OutputMode::Append => {
+                let mut out = Vec::new();
+                if let Some(wm) = watermark {
+                    self.evict(|k| event_end(k) <= wm, |k, a| out.push((k, a)));
+                }
+                out
+            }
+        };
+        for e in &mut self.entries {
+            e.updated = false;
+        }
+        self.updated = 0;
+        out
+    }
+
+    /// Removes the entries whose key satisfies `gone`, handing each to `removed`, in state
+    /// order; the others keep their order. No key is hashed again.
+    fn evict(&mut self, gone: impl Fn(&K) -> bool, mut removed: impl FnMut(K, A)) {
+        if !self.entries.iter().any(|e| gone(&e.key)) {
+            return;
+        }
+        let old = std::mem::take(&mut self.entries);
+        let mut remap = Vec::with_capacity(old.len());
+        for e in old {
+            if gone(&e.key) {
+                remap.push(u32::MAX);
+                removed(e.key, e.acc);
+            } else {
+                remap.push(self.entries.len() as u32);
+                self.entries.push(e);
+            }
+        }
+        self.table.retain(|i| {
+            let new = remap[*i as usize];
+            *i = new;
+            new != u32::MAX
+        });
+    }
+}
+
+/// Saves every `(key, accumulator)` in state order; a checkpoint is taken between batches, so
+/// there are no updated marks to save.
+impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
+    fn save(&self, out: &mut Vec<u8>) {
+        (self.entries.len() as u64).write(out);
+        for e in &self.entries {
+            e.key.write(out);
+            e.acc.write(out);
+        }
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let saved: Vec<(K, A)> = read_all(bytes)?;
+        let mut table = HashTable::with_capacity(saved.len());
+        for (i, (k, _)) in saved.iter().enumerate() {
+            let hash = self.hasher.hash_one(k);
+            if table.find(hash, |&j: &u32| saved[j as usize].0 == *k).is_some() {
+                return Err(corrupt("a key appears twice in a streaming aggregation's state"));
+            }
+            let i = u32::try_from(i).map_err(|_| corrupt("more than 2^32 keys in a streaming aggregation"))?;
+            table.insert_unique(hash, i, |&j| self.hasher.hash_one(&saved[j as usize].0));
+        }
+        self.table = table;
+        self.entries = saved.into_iter().map(|(key, acc)| Entry { key, acc, updated: false }).collect();
+        self.updated = 0;
+        Ok(())
+    }
+}

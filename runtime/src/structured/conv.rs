@@ -1,0 +1,142 @@
+//! Typed column values from parsed records, as generated Structured Streaming code reads them:
+//! `Ok(Some(v))` a value, `Ok(None)` SQL NULL (absent or `null`), `Err(())` a value of the wrong
+//! type (the source's malformed-record mode decides: null, drop, or fail).
+
+// `Err(())` carries no detail on purpose: the generated code only branches on it.
+#![allow(clippy::result_unit_err)]
+
+use std::borrow::Cow;
+
+use super::json::Json;
+use super::time::{Timestamp, parse_timestamp};
+
+/// A `string` column: JSON strings as they are; numbers and booleans as their text (Spark reads
+/// `1` into a string column as "1").
+pub fn string(v: Json<'_>) -> Result<Option<Cow<'_, str>>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Str(s) => Ok(Some(s)),
+        Json::Int(i) => Ok(Some(Cow::Owned(i.to_string()))),
+        Json::Float(f) => Ok(Some(Cow::Owned(f.to_string()))),
+        Json::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
+        Json::Other => Err(()),
+    }
+}
+
+/// An integer column (`int`/`long`): JSON integers, or strings holding one (CSV fields).
+pub fn long(v: Json<'_>) -> Result<Option<i64>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Int(i) => Ok(Some(i)),
+        Json::Str(s) => s.trim().parse().map(Some).map_err(|_| ()),
+        _ => Err(()),
+    }
+}
+
+/// A `double` column.
+pub fn double(v: Json<'_>) -> Result<Option<f64>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Int(i) => Ok(Some(i as f64)),
+        Json::Float(f) => Ok(Some(f)),
+        Json::Str(s) => s.trim().parse().map(Some).map_err(|_| ()),
+        _ => Err(()),
+    }
+}
+
+/// A `boolean` column.
+pub fn boolean(v: Json<'_>) -> Result<Option<bool>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Bool(b) => Ok(Some(b)),
+        Json::Str(s) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Json::Str(s) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        _ => Err(()),
+    }
+}
+
+/// A `timestamp` column: ISO-8601 / Spark timestamp text, or epoch milliseconds.
+pub fn timestamp(v: Json<'_>) -> Result<Option<Timestamp>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Str(s) => parse_timestamp(&s).map(Some).ok_or(()),
+        Json::Int(ms) => Ok(Some(Timestamp::from_millis(ms))),
+        _ => Err(()),
+    }
+}
+
+/// Splits a CSV line into fields (comma-separated; a field in double quotes may contain commas
+/// and doubled quotes). Fields beyond `out` are an error, as are unterminated quotes; missing
+/// trailing fields stay `Missing` (null).
+pub fn parse_csv<'a>(line: &'a str, out: &mut [Json<'a>]) -> Result<(), ()> {
+    let b = line.as_bytes();
+    let (mut i, mut k) = (0, 0);
+    loop {
+        if k >= out.len() {
+            return Err(());
+        }
+        if b.get(i) == Some(&b'"') {
+            let mut s = String::new();
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return Err(()),
+                    Some(b'"') if b.get(i + 1) == Some(&b'"') => {
+                        s.push('"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(_) => {
+                        let ch = line[i..].chars().next().ok_or(())?;
+                        s.push(ch);
+                        i += ch.len_utf8();
+                    }
+                }
+            }
+            out[k] = Json::Str(Cow::Owned(s));
+        } else {
+            let end = line[i..].find(',').map_or(line.len(), |p| i + p);
+            let field = &line[i..end];
+            out[k] = if field.is_empty() { Json::Null } else { Json::Str(Cow::Borrowed(field)) };
+            i = end;
+        }
+        k += 1;
+        match b.get(i) {
+            None => return Ok(()),
+            Some(b',') => i += 1,
+            Some(_) => return Err(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions() {
+        assert_eq!(long(Json::Int(3)), Ok(Some(3)));
+        assert_eq!(long(Json::Str("42".into())), Ok(Some(42)));
+        assert_eq!(long(Json::Str("x".into())), Err(()));
+        assert_eq!(long(Json::Null), Ok(None));
+        assert_eq!(string(Json::Int(1)).unwrap().as_deref(), Some("1"));
+        assert_eq!(timestamp(Json::Int(1000)), Ok(Some(Timestamp::from_millis(1000))));
+        assert!(timestamp(Json::Str("nope".into())).is_err());
+        assert_eq!(boolean(Json::Bool(true)), Ok(Some(true)));
+    }
+
+    #[test]
+    fn csv_fields() {
+        let mut out: [Json<'_>; 3] = std::array::from_fn(|_| Json::Missing);
+        parse_csv(r#"a,"b,""c""",7"#, &mut out).unwrap();
+        assert_eq!(out[0].as_str(), Some("a"));
+        assert_eq!(out[1].as_str(), Some(r#"b,"c""#));
+        assert_eq!(out[2].as_str(), Some("7"));
+        let mut two: [Json<'_>; 2] = std::array::from_fn(|_| Json::Missing);
+        assert!(parse_csv("a,b,c", &mut two).is_err());
+        assert!(parse_csv("\"open", &mut two).is_err());
+    }
+}

@@ -1,0 +1,425 @@
+//! A one-pass reader of the few fields a Structured Streaming query needs from a JSON line
+//! (Spark's `spark.readStream.schema(...).json(dir)`): no tree is built, unwanted values are only
+//! validated and skipped, and strings without escapes are borrowed from the line.
+
+use std::borrow::Cow;
+
+/// The value of one requested field of a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json<'a> {
+    /// The object has no field of that name (Spark reads it as `null` too; the difference is
+    /// kept so that generated code can tell them apart).
+    Missing,
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number without a fraction or an exponent that fits an `i64`.
+    Int(i64),
+    /// Any other number (a fraction, an exponent, or an integer too large for an `i64`).
+    Float(f64),
+    /// A string: borrowed from the line when it has no escapes, decoded otherwise.
+    Str(Cow<'a, str>),
+    /// A nested object or array (validated, not decoded).
+    Other,
+}
+
+impl<'a> Json<'a> {
+    /// The string, if the value is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if the value is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The number as an `f64`, if the value is a number (integers convert).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Int(i) => Some(*i as f64),
+            Json::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is absent or `null` (both read as SQL `NULL`).
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Missing | Json::Null)
+    }
+}
+
+/// A line that is not one well-formed JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed JSON at byte {offset}: {message}")]
+pub struct JsonError {
+    /// The byte offset in the line where the problem was found.
+    pub offset: usize,
+    /// What was expected there.
+    pub message: &'static str,
+}
+
+/// How deep objects and arrays may nest inside the line's object; deeper input is an error
+/// rather than a stack overflow.
+pub const MAX_DEPTH: usize = 128;
+
+/// Parses one JSON object (one line of a JSON-lines file) and sets `out[i]` to the value of the
+/// field `names[i]`, or [`Json::Missing`] when the object has no such field. When a field
+/// appears twice the last value wins. Surrounding whitespace is allowed; anything else after
+/// the object is an error.
+///
+/// `out` must be at least as long as `names`; extra slots are left untouched.
+///
+/// ```
+/// use streamc_runtime::structured::json::{Json, parse_fields};
+/// let mut out = [Json::Missing, Json::Missing, Json::Missing];
+/// parse_fields(r#"{"word": "cat", "n": [1, 2], "ts": 3}"#, &["ts", "word", "gone"], &mut out).unwrap();
+/// assert_eq!(out[0], Json::Int(3));
+/// assert_eq!(out[1].as_str(), Some("cat"));
+/// assert_eq!(out[2], Json::Missing);
+/// ```
+pub fn parse_fields<'a>(line: &'a str, names: &[&str], out: &mut [Json<'a>]) -> Result<(), JsonError> {
+    assert!(out.len() >= names.len(), "`out` has {} slots for {} names", out.len(), names.len());
+    for slot in out.iter_mut().take(names.len()) {
+        *slot = Json::Missing;
+    }
+    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
+    p.ws();
+    p.expect(b'{', "expected `{` at the start of a JSON object")?;
+    p.ws();
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            if p.peek() != Some(b'"') {
+                return Err(p.err("expected a string key"));
+            }
+            let key = p.string()?;
+            p.ws();
+            p.expect(b':', "expected `:` after an object key")?;
+            p.ws();
+            match names.iter().position(|n| *n == key) {
+                Some(k) => out[k] = p.value()?,
+                None => p.skip_value(0)?,
+            }
+            p.ws();
+            match p.peek() {
+                Some(b',') => p.i += 1,
+                Some(b'}') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return Err(p.err("expected `,` or `}` after an object value")),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.err("unexpected characters after the JSON object"));
+    }
+    Ok(())
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn bump(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    fn err(&self, message: &'static str) -> JsonError {
+        JsonError { offset: self.i, message }
+    }
+
+    /// An error about the byte just consumed by [`bump`](Self::bump).
+    fn err_before(&self, message: &'static str) -> JsonError {
+        JsonError { offset: self.i.saturating_sub(1), message }
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn expect(&mut self, c: u8, message: &'static str) -> Result<(), JsonError> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err(message))
+        }
+    }
+
+    /// A value the caller asked for.
+    fn value(&mut self) -> Result<Json<'a>, JsonError> {
+        match self.peek() {
+            Some(b'"') => self.string().map(Json::Str),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true", Json::Bool(true)),
+            Some(b'f') => self.literal(b"false", Json::Bool(false)),
+            Some(b'n') => self.literal(b"null", Json::Null),
+            Some(b'{' | b'[') => {
+                self.skip_value(0)?;
+                Ok(Json::Other)
+            }
+            _ => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8], v: Json<'a>) -> Result<Json<'a>, JsonError> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            Err(self.err("expected `true`, `false` or `null`"))
+        }
+    }
+
+    /// Validates and skips a value without decoding it.
+    fn skip_value(&mut self, depth: usize) -> Result<(), JsonError> {
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
+            Some(b'{') => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.err("objects and arrays nest too deeply"));
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.err("expected a string key"));
+                    }
+                    self.skip_string()?;
+                    self.ws();
+                    self.expect(b':', "expected `:` after an object key")?;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("expected `,` or `}` after an object value")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.err("objects and arrays nest too deeply"));
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("expected `,` or `]` after an array element")),
+                    }
+                }
+            }
+            _ => self.value().map(drop),
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, as an `Int` when it can be one.
+    fn number(&mut self) -> Result<Json<'a>, JsonError> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.err("expected a digit")),
+        }
+        let mut integral = true;
+        if self.peek() == Some(b'.') {
+            integral = false;
+            self.i += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.err("expected a digit after `.`"));
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            integral = false;
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.err("expected a digit in the exponent"));
+            }
+            self.digits();
+        }
+        let text = &self.s[start..self.i];
+        if integral && let Ok(n) = text.parse::<i64>() {
+            return Ok(Json::Int(n));
+        }
+        // The grammar above is a subset of what `f64::from_str` accepts, so this cannot fail;
+        // an error is still reported rather than a panic.
+        text.parse::<f64>().map(Json::Float).map_err(|_| JsonError { offset: start, message: "malformed number" })
+    }
+
+    #[inline]
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// A string starting at the opening quote: borrowed when it has no escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        self.i += 1; // the opening quote
+        let start = self.i;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let s = &self.s[start..self.i];
+                    self.i += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => break,
+                Some(0x00..=0x1f) => return Err(self.err("control character in a string")),
+                Some(_) => self.i += 1,
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+        // Escapes: decode from here on into an owned string.
+        let mut out = String::with_capacity(self.i - start + 16);
+        out.push_str(&self.s[start..self.i]);
+        let mut run = self.i;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    out.push_str(&self.s[run..self.i]);
+                    self.i += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    out.push_str(&self.s[run..self.i]);
+                    self.i += 1;
+                    self.escape(&mut out)?;
+                    run = self.i;
+                }
+                Some(0x00..=0x1f) => return Err(self.err("control character in a string")),
+                Some(_) => self.i += 1,
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+
+    /// Decodes the escape after a backslash.
+    fn escape(&mut self, out: &mut String) -> Result<(), JsonError> {
+        let c = match self.bump() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => self.unicode()?,
+            _ => return Err(self.err_before("unknown escape in a string")),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    /// Decodes the `XXXX` (and a low surrogate's `\\uXXXX` after a high one) of a `\\u` escape
+    /// whose `\\u` was just consumed.
+    fn unicode(&mut self) -> Result<char, JsonError> {
+        let at = self.i - 2;
+        let unpaired = JsonError { offset: at, message: "unpaired surrogate in a `\\u` escape" };
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if !self.b[self.i..].starts_with(b"\\u") {
+                return Err(unpaired);
+            }
+            self.i += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(unpaired);
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code).ok_or(unpaired)
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = match self.peek() {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => return Err(self.err("expected four hex digits after `\\u`")),
+            };
+            v = v * 16 + u32::from(d);
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    /// Validates and skips a string (escapes checked, nothing decoded).
+    fn skip_string(&mut self) -> Result<(), JsonError> {
+        self.i += 1;
+        loop {
+            match self.bump() {
+                Some(b'"') => return Ok(()),
+                Some(b'\\') => match self.bump() {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                    Some(b'u') => {
+                        self.unicode()?;
+                    }
+                    _ => return Err(self.err_before("unknown escape in a string")),
+                },
+                Some(0x00..=0x1f) => return Err(self.err_before("control character in a string")),
+                Some(_) => {}
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+}

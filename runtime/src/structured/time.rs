@@ -1,0 +1,301 @@
+//! Event time: Spark's `TimestampType` (microseconds since the Unix epoch, UTC), parsed from and
+//! printed as Spark prints it (`2024-01-01 12:02:00`, `2024-01-01 12:02:00.123`).
+//!
+//! The calendar is the proleptic Gregorian one (Spark 3+), computed here with Howard Hinnant's
+//! `days_from_civil`/`civil_from_days` algorithms, which are exact for every `i64` day count the
+//! timestamps below can reach. streamc's session time zone is UTC: a timestamp without an offset
+//! is read as UTC, and timestamps are printed in UTC.
+
+use std::fmt::Write as _;
+
+use crate::error::Error;
+use crate::fmt::{SparkFmt, ToJson, json_string};
+use crate::persist::Persist;
+
+/// Microseconds in a second.
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+/// Microseconds in a minute.
+pub const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+/// Microseconds in a day.
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// The largest year (either side of year 0) that [`Timestamp::from_civil`] accepts; an `i64` of
+/// microseconds reaches about ±292 000 years.
+const MAX_YEAR: i64 = 290_000;
+
+/// An instant: microseconds since 1970-01-01 00:00:00 UTC (negative before it), as Spark's
+/// `TimestampType` stores it. Ordered by time.
+///
+/// ```
+/// use streamc_runtime::structured::time::{Timestamp, parse_timestamp};
+/// use streamc_runtime::fmt::spark_string;
+/// let t = parse_timestamp("2024-01-01T12:02:00.250+01:00").unwrap();
+/// assert_eq!(spark_string(&t), "2024-01-01 11:02:00.25");
+/// assert_eq!(Timestamp::from_millis(0), Timestamp::EPOCH);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+crate::impl_into_owned_identity!(Timestamp);
+
+impl Timestamp {
+    /// 1970-01-01 00:00:00 UTC, the watermark before any event was seen.
+    pub const EPOCH: Timestamp = Timestamp(0);
+
+    /// The instant `ms` milliseconds after the epoch (saturating at the ends of the range).
+    #[inline]
+    pub fn from_millis(ms: i64) -> Self {
+        Timestamp(ms.saturating_mul(1000))
+    }
+
+    /// The instant `s` seconds after the epoch (saturating at the ends of the range).
+    #[inline]
+    pub fn from_secs(s: i64) -> Self {
+        Timestamp(s.saturating_mul(MICROS_PER_SECOND))
+    }
+
+    /// Milliseconds since the epoch, rounded down (towards the past).
+    #[inline]
+    pub fn as_millis(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    /// The instant of a UTC civil date and time; `None` if a field is out of range (month
+    /// 1–12, day within the month, hour 0–23, minute and second 0–59, micros below 1 000 000)
+    /// or the instant does not fit an `i64`.
+    pub fn from_civil(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+        micros: u32,
+    ) -> Option<Self> {
+        if !(-MAX_YEAR..=MAX_YEAR).contains(&year)
+            || !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+            || micros >= 1_000_000
+        {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        let secs = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+        days.checked_mul(MICROS_PER_DAY)?.checked_add(secs * MICROS_PER_SECOND + i64::from(micros)).map(Timestamp)
+    }
+
+    /// The UTC civil date and time: `(year, month, day, hour, minute, second, micros)`.
+    pub fn to_civil(self) -> (i64, u32, u32, u32, u32, u32, u32) {
+        let days = self.0.div_euclid(MICROS_PER_DAY);
+        let rem = self.0.rem_euclid(MICROS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        let secs = rem / MICROS_PER_SECOND;
+        (y, m, d, (secs / 3600) as u32, (secs / 60 % 60) as u32, (secs % 60) as u32, (rem % MICROS_PER_SECOND) as u32)
+    }
+
+    /// `self + us` microseconds, saturating.
+    #[inline]
+    pub fn plus_micros(self, us: i64) -> Self {
+        Timestamp(self.0.saturating_add(us))
+    }
+}
+
+/// Whether `year` is a leap year of the proleptic Gregorian calendar.
+pub fn is_leap_year(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// The number of days of `month` (1–12) of `year`.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's `days_from_civil`); the month
+/// is 1–12 and the day 1–31. Exact for years within ±2^50.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400; // [0, 399]
+    let mp = i64::from((month + 9) % 12); // March = 0
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date `(year, month, day)` of a day count since 1970-01-01 (Hinnant's
+/// `civil_from_days`), for any day count a [`Timestamp`] can reach.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Parses a timestamp as Spark's `CAST(string AS TIMESTAMP)` and its JSON reader do for the
+/// usual forms: `yyyy-[m]m-[d]d`, then optionally a space or `T` and `[h]h:[m]m[:[s]s]`, then
+/// optionally `.` and 1–9 fraction digits (digits after the sixth, below a microsecond, are
+/// dropped), then optionally a zone: `Z`, `UTC`, `GMT` or an offset `±[h]h[:mm]` / `±hhmm`
+/// (allowed after a space too). Without a zone the time is UTC (the session time zone).
+/// Surrounding whitespace is ignored. Anything else is `None` (Spark's `NULL`).
+///
+/// ```
+/// use streamc_runtime::structured::time::{Timestamp, parse_timestamp};
+/// assert_eq!(parse_timestamp("1970-01-01 00:00:01"), Some(Timestamp(1_000_000)));
+/// assert_eq!(parse_timestamp("1970-01-01T01:00:00+01:00"), Some(Timestamp(0)));
+/// assert_eq!(parse_timestamp("2024-02-30 00:00:00"), None);
+/// ```
+pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
+    let mut c = Cursor { b: s.trim().as_bytes(), i: 0 };
+    let year = c.digits(4, 4)? as i64;
+    c.eat(b'-')?;
+    let month = c.digits(1, 2)?;
+    c.eat(b'-')?;
+    let day = c.digits(1, 2)?;
+    let (mut hour, mut minute, mut second, mut micros) = (0, 0, 0, 0);
+    if c.i < c.b.len() && matches!(c.peek(), Some(b' ' | b'T')) && matches!(c.b.get(c.i + 1), Some(b'0'..=b'9')) {
+        c.i += 1;
+        hour = c.digits(1, 2)?;
+        c.eat(b':')?;
+        minute = c.digits(1, 2)?;
+        if c.peek() == Some(b':') {
+            c.i += 1;
+            second = c.digits(1, 2)?;
+            if c.peek() == Some(b'.') {
+                c.i += 1;
+                let start = c.i;
+                let f = c.digits(1, 9)?;
+                let n = c.i - start;
+                micros = if n <= 6 { f * 10u32.pow((6 - n) as u32) } else { f / 10u32.pow((n - 6) as u32) };
+            }
+        }
+    }
+    let t = Timestamp::from_civil(year, month, day, hour, minute, second, micros)?;
+    let offset_us = c.zone()?;
+    if c.i != c.b.len() {
+        return None;
+    }
+    t.0.checked_sub(offset_us).map(Timestamp)
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek() == Some(c)).then(|| self.i += 1)
+    }
+
+    /// `min..=max` decimal digits (no more: a longer run is an error).
+    fn digits(&mut self, min: usize, max: usize) -> Option<u32> {
+        let start = self.i;
+        let mut v = 0u32;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            if self.i - start == max {
+                return None;
+            }
+            v = v * 10 + u32::from(d - b'0');
+            self.i += 1;
+        }
+        (self.i - start >= min).then_some(v)
+    }
+
+    /// An optional zone at the end; its offset from UTC in microseconds.
+    fn zone(&mut self) -> Option<i64> {
+        if self.i == self.b.len() {
+            return Some(0);
+        }
+        if self.peek() == Some(b' ') {
+            self.i += 1;
+        }
+        let rest = &self.b[self.i..];
+        if rest == b"Z" || rest == b"UTC" || rest == b"GMT" {
+            self.i = self.b.len();
+            return Some(0);
+        }
+        let sign = match self.peek()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        self.i += 1;
+        let start = self.i;
+        let first = self.digits(1, 4)?;
+        let (h, m) = match self.i - start {
+            1 | 2 if self.peek() == Some(b':') => {
+                self.i += 1;
+                (first, self.digits(2, 2)?)
+            }
+            1 | 2 => (first, 0),
+            4 => (first / 100, first % 100),
+            _ => return None,
+        };
+        if h > 18 || m > 59 {
+            return None;
+        }
+        Some(sign * (i64::from(h) * 3600 + i64::from(m) * 60) * MICROS_PER_SECOND)
+    }
+}
+
+/// Spark's console text of a timestamp: `yyyy-MM-dd HH:mm:ss`, then `.` and the fraction of the
+/// second only when it is not zero, trailing zeros removed (`12:02:00.5`, `12:02:00.000123`).
+/// Years outside 0–9999 are printed with as many digits as they need (and a `-` before 0).
+impl SparkFmt for Timestamp {
+    fn spark_fmt(&self, out: &mut String) {
+        let (y, mo, d, h, mi, s, us) = self.to_civil();
+        if y < 0 {
+            let _ = write!(out, "-{:04}", -y);
+        } else {
+            let _ = write!(out, "{y:04}");
+        }
+        let _ = write!(out, "-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}");
+        if us != 0 {
+            let mut frac = format!("{us:06}");
+            while frac.ends_with('0') {
+                frac.pop();
+            }
+            out.push('.');
+            out.push_str(&frac);
+        }
+    }
+}
+
+/// The [`SparkFmt`] text as a JSON string (`"2024-01-01 12:02:00"`).
+impl ToJson for Timestamp {
+    fn to_json(&self, out: &mut String) {
+        let mut s = String::with_capacity(26);
+        self.spark_fmt(&mut s);
+        json_string(&s, out);
+    }
+}
+
+/// As its `i64` microseconds.
+impl Persist for Timestamp {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.0.write(out)
+    }
+    fn read(input: &mut &[u8]) -> Result<Self, Error> {
+        i64::read(input).map(Timestamp)
+    }
+}
