@@ -114,3 +114,50 @@ fn word_counts_match_spark_in_complete_and_update_modes() {
     compare(&edge, "ss-wordcount-update", "ss-split-edge-update.jsonl", &mut failures);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Runs an example as it is (its own file source and trigger) with `--jsonl` and `--progress`.
+fn run_example(spec: &str, name: &str) -> (BTreeMap<(String, u64), Vec<String>>, Vec<Value>) {
+    let dir = scratch(name);
+    let (out, progress) = (dir.join("out.jsonl"), dir.join("progress.jsonl"));
+    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
+        .current_dir(root())
+        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
+        .args(["run", spec, "--jsonl"])
+        .arg(&out)
+        .arg("--checkpoint")
+        .arg(dir.join("checkpoint"))
+        .args(["--", "--progress"])
+        .arg(&progress)
+        .output()
+        .expect("run streamc");
+    assert!(result.status.success(), "streamc run failed: {}", String::from_utf8_lossy(&result.stderr));
+    let rows = jsonl(&out)
+        .into_iter()
+        .map(|l| ((l["output"].as_str().unwrap().to_string(), l["batch_id"].as_u64().unwrap()), canon(&l["records"])))
+        .collect();
+    (rows, jsonl(&progress))
+}
+
+#[test]
+fn windowed_event_count_examples_match_spark_and_report_progress() {
+    let (rows, progress) = run_example("examples/windowed_event_counts.yaml", "example-append");
+    let mut failures = Vec::new();
+    compare(&rows, "windowed_counts", "ss-window-append.jsonl", &mut failures);
+    let (update, _) = run_example("examples/windowed_event_counts_update.yaml", "example-update");
+    compare(&update, "windowed_counts", "ss-window-update.jsonl", &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Spark's per-batch progress: input rows, watermark, rows dropped as late, state rows.
+    let meta = jsonl(&root().join("tests/data/spark/ss/ss-window-append.meta.jsonl"));
+    assert_eq!(progress.len(), meta.len(), "one progress record per batch, the no-data batch included");
+    for (p, m) in progress.iter().zip(&meta) {
+        assert_eq!(p["batchId"], m["batch"]);
+        assert_eq!(p["numInputRows"], m["input_rows"], "batch {}", m["batch"]);
+        assert_eq!(p["eventTime"]["watermark"], m["watermark"], "batch {}", m["batch"]);
+        assert_eq!(
+            p["stateOperators"][0]["numRowsDroppedByWatermark"], m["dropped_by_watermark"],
+            "batch {}",
+            m["batch"]
+        );
+        assert_eq!(p["stateOperators"][0]["numRowsTotal"], m["state_rows"], "batch {}", m["batch"]);
+    }
+}
