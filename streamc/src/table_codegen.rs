@@ -371,8 +371,10 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
         let t = Ident::new(&format!("key_{k}"), Span::mixed_site());
         let code = expr(e, scope);
         key_binds.extend(quote!(let #t = #code;));
+        // String keys are probed borrowed (`Option<&str>`); the state copies one only when the
+        // key is new.
         key_parts.push(match ty {
-            ColTy::String => quote!(#t.as_ref().map(|s| ::std::string::String::from(&**s))),
+            ColTy::String => quote!(#t.as_deref()),
             _ => quote!(#t),
         });
     }
