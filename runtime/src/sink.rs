@@ -209,7 +209,7 @@ pub(crate) struct Reports {
     /// The watermark after the batch, in µs since the epoch.
     pub(crate) watermark_us: Option<i64>,
     /// Rows in state, rows updated, rows dropped by the watermark.
-    pub(crate) state: Option<(u64, u64, u64)>,
+    pub(crate) state: Vec<(u64, u64, u64)>,
     /// Malformed records dropped.
     pub(crate) malformed: u64,
     /// Whether the batch asked for a no-data batch after it.
@@ -329,7 +329,8 @@ impl BatchOutput {
         rows_updated: B,
         dropped_by_watermark: C,
     ) {
-        self.reports.state = Some((count(rows_total), count(rows_updated), count(dropped_by_watermark)));
+        // One entry per stateful operator, in the order they report (Spark lists each).
+        self.reports.state.push((count(rows_total), count(rows_updated), count(dropped_by_watermark)));
     }
 
     /// Reports `n` malformed records dropped in this batch (Spark's `DROPMALFORMED` mode); they
@@ -617,11 +618,18 @@ impl Progress<'_> {
             json_string(&crate::clock::iso8601_utc(w.div_euclid(1000)), &mut s);
             s.push('}');
         }
-        if let Some((total, updated, dropped)) = reports.state {
-            let _ = write!(
-                s,
-                ",\"stateOperators\":[{{\"numRowsTotal\":{total},\"numRowsUpdated\":{updated},\"numRowsDroppedByWatermark\":{dropped}}}]"
-            );
+        if !reports.state.is_empty() {
+            s.push_str(",\"stateOperators\":[");
+            for (i, (total, updated, dropped)) in reports.state.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                let _ = write!(
+                    s,
+                    "{{\"numRowsTotal\":{total},\"numRowsUpdated\":{updated},\"numRowsDroppedByWatermark\":{dropped}}}"
+                );
+            }
+            s.push(']');
         }
         if reports.malformed > 0 {
             let _ = write!(s, ",\"numMalformedRowsDropped\":{}", reports.malformed);
@@ -666,7 +674,7 @@ mod tests {
         };
         let reports = Reports {
             watermark_us: Some(1_704_110_460_000_000),
-            state: Some((5, 2, 1)),
+            state: vec![(5, 2, 1)],
             malformed: 0,
             no_data_requested: false,
         };

@@ -13,6 +13,7 @@ pub mod ir;
 pub mod physical;
 pub mod rust_front;
 pub mod span;
+pub mod sql;
 pub mod table;
 pub mod table_codegen;
 pub mod ty;

@@ -187,7 +187,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             }
         }
     }
-    let terminal = terminal(q, &scope_after(q, &scope), &agg, &wm, &rows, &dropped);
+    let terminal = terminal(q, &scope_after(q, &scope), &agg, &wm, &rows);
     let pipeline = steps(q, 0, scope, terminal, &wm);
     let mut after = TokenStream::new();
     let mode = match q.mode {
@@ -196,6 +196,12 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         OutputMode::Update => quote!(Update),
     };
     let row_count = Ident::new("updated", Span::mixed_site());
+    let late_set = Ident::new("late_groups", Span::mixed_site());
+    let late_count = if q.watermark.is_some() && q.mode != OutputMode::Complete {
+        quote!(let #dropped = #dropped + #late_set.len() as u64;)
+    } else {
+        quote!()
+    };
     if let Some(a) = &q.agg {
         let wm_arg = if q.watermark.is_some() && q.mode != OutputMode::Complete {
             quote!(::core::option::Option::Some(#wm.current()))
@@ -233,6 +239,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         }
         after.extend(quote! {
             let #row_count = #agg.updated_count();
+            #late_count
             let #rows: ::std::vec::Vec<_> = #agg
                 .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
                 .into_iter()
@@ -255,11 +262,16 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         after.extend(quote!(#output.report_malformed(#malformed);));
     }
     let rows_decl = if q.agg.is_none() { quote!(let mut #rows = ::std::vec::Vec::new();) } else { quote!() };
+    let late_set = Ident::new("late_groups", Span::mixed_site());
+    let counts_late = q.agg.is_some() && q.watermark.is_some() && q.mode != OutputMode::Complete;
+    let late_decl =
+        if counts_late { quote!(let mut #late_set = ::std::collections::HashSet::new();) } else { quote!() };
     quote! {
         let #text = #input.text(#src);
         let mut #dropped: u64 = 0;
         let mut #malformed: u64 = 0;
         #rows_decl
+        #late_decl
         for #line in #text.lines() {
             #parse
             #pipeline
@@ -351,7 +363,7 @@ fn project(cols: &[(String, Expr, ColTy)], scope: &Scope) -> (TokenStream, Scope
 }
 
 /// The aggregation update or the output row push, for each row that reaches the end.
-fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, dropped: &Ident) -> TokenStream {
+fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -> TokenStream {
     let rt = rt();
     let owned = |name: &str| -> TokenStream {
         let (v, ty) = &scope[name];
@@ -428,7 +440,13 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
     let update = quote!(#agg.update(key, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*)););
     // Complete mode keeps every row: Spark ignores the watermark there.
     let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
-    let late = if watermarked { quote!(if #wm.is_late(we) { #dropped += 1; continue; }) } else { quote!() };
+    // Spark counts late rows after partial aggregation: one per (window, key) group in a batch.
+    let late_set = Ident::new("late_groups", Span::mixed_site());
+    let late = if watermarked {
+        quote!(if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned((ws, we, #(#key_parts.clone(),)*))); continue; })
+    } else {
+        quote!()
+    };
     match &a.window {
         Some(w) => {
             let (tv, _) = &scope[&w.column];
@@ -456,7 +474,7 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, d
             {
                 Some(i) => {
                     let t = Ident::new(&format!("key_{i}"), Span::mixed_site());
-                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #dropped += 1; continue; } })
+                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned((#(#key_parts.clone(),)*))); continue; } })
                 }
                 None => quote!(),
             };

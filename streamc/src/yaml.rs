@@ -1223,10 +1223,34 @@ impl Cx<'_> {
                 continue;
             };
             let (mut name, mut from, mut steps, mut mode, mut sinks) = (None, None, Vec::new(), None, Vec::new());
+            // `sql:` (instead of `from:` + `steps:`) and the `watermark:` given beside it.
+            let (mut sql, mut watermark) = (None, None);
             for (k, v) in entries {
                 let kspan = self.span_of(k);
                 match k.value.as_str() {
                     "name" => name = self.string(v, "name"),
+                    "sql" => {
+                        let s = self.span_of(v);
+                        sql = self.string(v, "sql").map(|text| (text, s, kspan));
+                    }
+                    "watermark" => {
+                        let s = self.span_of(v);
+                        let f = self.fields(v, "watermark", &["column", "delay"]);
+                        match f.as_ref().map(|f| (f.get("column"), f.get("delay"))) {
+                            Some((Some(c), Some(d))) => {
+                                let (column, delay_ms) = (self.string(c, "column"), self.duration(d, "delay"));
+                                if let (Some(column), Some(delay_ms)) = (column, delay_ms) {
+                                    watermark = Some((Step::WithWatermark { column, delay_ms }, s, kspan));
+                                }
+                            }
+                            Some(_) => {
+                                self.diags
+                                    .error(s, "`watermark` needs a `column` and a `delay`")
+                                    .help("write `watermark: { column: timestamp, delay: 10 minutes }`");
+                            }
+                            None => {}
+                        }
+                    }
                     "from" => {
                         let s = self.span_of(v);
                         from = self.string(v, "from").map(|f| (f, s));
@@ -1310,12 +1334,49 @@ impl Cx<'_> {
                     }
                     other => {
                         let d = self.diags.error(kspan, format!("unknown query setting `{other}`"));
-                        match suggest(other, &["name", "from", "steps", "output_mode", "sink"]) {
+                        match suggest(other, &["name", "from", "steps", "sql", "watermark", "output_mode", "sink"]) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help("a query has `name`, `from`, `steps`, `output_mode` and `sink`"),
+                            None => {
+                                d.help("a query has `name`, `from` and `steps` (or `sql`), `output_mode` and `sink`")
+                            }
                         };
                     }
                 }
+            }
+            match (sql, watermark) {
+                (Some((text, s, kspan)), watermark) => {
+                    if from.is_some() || !steps.is_empty() {
+                        self.diags
+                            .error(kspan, "a query has either `sql` or `from` and `steps`, not both")
+                            .help("move the steps into the SQL, or remove `sql`");
+                        continue;
+                    }
+                    let lowered = match crate::sql::lower(&text) {
+                        Ok(l) => l,
+                        Err(errors) => {
+                            for e in errors {
+                                let at = crate::sql::span_in(self.spans, self.src, s, &text, e.pos);
+                                let d = self.diags.error(at, e.message);
+                                if let Some(h) = e.help {
+                                    d.help(h);
+                                }
+                            }
+                            continue;
+                        }
+                    };
+                    let from_span = crate::sql::span_in(self.spans, self.src, s, &text, lowered.from.1);
+                    from = Some((lowered.from.0, from_span));
+                    steps.extend(watermark.map(|(w, ws, _)| (w, ws)));
+                    for (step, pos) in lowered.steps {
+                        steps.push((step, crate::sql::span_in(self.spans, self.src, s, &text, pos)));
+                    }
+                }
+                (None, Some((_, _, kspan))) => {
+                    self.diags
+                        .error(kspan, "`watermark` goes with `sql`")
+                        .help("with `steps`, write a `with_watermark: { column, delay }` step");
+                }
+                (None, None) => {}
             }
             let name = name.unwrap_or_else(|| format!("query{}", table.queries.len()));
             let Some(from) = from else {
