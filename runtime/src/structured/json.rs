@@ -366,7 +366,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// Decodes the `XXXX` (and a low surrogate's `\\uXXXX` after a high one) of a `\\u` escape
+    /// Decodes the four hex digits (and a low surrogate's `\\u` escape after a high one) of a `\\u` escape
     /// whose `\\u` was just consumed.
     fn unicode(&mut self) -> Result<char, JsonError> {
         let at = self.i - 2;
