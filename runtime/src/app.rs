@@ -619,20 +619,16 @@ where
         match plan {
             Some(dirs) => {
                 let mut longest = 0;
-                let mut scratch = TextBatch::new();
                 for (dir, spec) in dirs.into_iter().zip(&self.spec.sources) {
-                    let r = ReplaySource::open(&dir)?;
+                    let mut r = ReplaySource::open(&dir)?;
                     let len = r.len() as u64;
-                    // The files the checkpointed run had consumed are skipped (read and dropped:
-                    // the replay source has no cheaper way to advance).
+                    // The files the checkpointed run had consumed are skipped, unread.
                     let skip = resume
                         .as_ref()
                         .and_then(|l| l.checkpoint.replay.iter().find(|(n, _)| *n == spec.name))
                         .map_or(0, |&(_, next)| next.min(len));
-                    let mut r = RunningSource::Replay(r);
-                    for _ in 0..skip {
-                        r.fill(&mut scratch, 0)?;
-                    }
+                    r.skip(skip as usize);
+                    let r = RunningSource::Replay(r);
                     longest = longest.max((len - skip) as usize);
                     replay_positions.push((spec.name.clone(), len, skip));
                     running.push(r);

@@ -649,6 +649,16 @@ impl ReplaySource {
         self.files.len()
     }
 
+    /// Skips the first `n` files without reading them (a resumed run continues after the files
+    /// its checkpoint had consumed).
+    pub(crate) fn skip(&mut self, n: usize) {
+        for _ in 0..n {
+            if self.files.next().is_none() {
+                break;
+            }
+        }
+    }
+
     fn fill(&mut self, batch: &mut TextBatch) -> Result<(), Error> {
         let Some(path) = self.files.next() else {
             return Ok(());
