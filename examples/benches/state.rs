@@ -330,8 +330,8 @@ fn direct_update_state(text: &str, runs: usize, scratch: &Path) -> Direct {
 }
 
 fn main() {
-    // `cargo test --benches` runs benches in test mode; stay quick there.
-    if std::env::args().any(|a| a == "--test") {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: stay quick there.
+    if !std::env::args().any(|a| a == "--bench") {
         return;
     }
     let runs: usize = std::env::var("STREAMC_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);

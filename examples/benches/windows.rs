@@ -255,8 +255,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    // `cargo test --benches` runs benches in test mode; stay quick there.
-    if std::env::args().any(|a| a == "--test") {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: stay quick there.
+    if !std::env::args().any(|a| a == "--bench") {
         return;
     }
     let runs: usize = std::env::var("STREAMC_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
