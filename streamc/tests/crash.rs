@@ -1,0 +1,454 @@
+//! Crash test of the exactly-once JSON file sink: a windowed count (watermark, sliding windows,
+//! append mode, late rows) over a replayed input is run once uninterrupted, then again against
+//! one checkpoint directory and one sink directory while being killed with SIGKILL at
+//! pseudo-random moments (at least `STREAMC_CRASH_KILLS`, default 30) and restarted until a run
+//! ends by itself. The committed output (every line of every data file that `_spark_metadata`
+//! lists) must be the uninterrupted run's: no row lost, none duplicated.
+//!
+//! `STREAMC_CRASH_KILLS=N` asks for more kills, `STREAMC_CRASH_SEED=S` for another schedule;
+//! `STREAMC_CACHE_DIR` (default `target/streamc-cache`) is where the app is built.
+#![cfg(unix)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Input: one replay file per batch.
+const BATCHES: usize = 40;
+/// Rows per batch: enough (with many distinct words, so a large state to checkpoint) that a
+/// batch takes tens of milliseconds and kills land inside batches.
+const ROWS_PER_BATCH: usize = 20_000;
+const WORDS: u64 = 20_000;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("streamc-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// SplitMix64: a small deterministic PRNG.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Writes `BATCHES` replay files of JSON events: batch `b` holds events of the two minutes
+/// `[01:00 + 2b min, 01:00 + 2(b+1) min)`, and 5% late rows 5 to 30 minutes earlier (some within
+/// the 10-minute watermark, some behind it and dropped).
+fn write_input(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rng = Rng(0x5eed_0fc4_a5e5);
+    let mut text = String::with_capacity(ROWS_PER_BATCH * 56);
+    for b in 0..BATCHES {
+        text.clear();
+        for _ in 0..ROWS_PER_BATCH {
+            let mut secs = 3600 + b as u64 * 120 + rng.below(120);
+            if rng.below(20) == 0 {
+                secs -= 300 + rng.below(1500);
+            }
+            let word = rng.below(WORDS);
+            let _ = writeln!(
+                text,
+                "{{\"timestamp\": \"2024-01-01T{:02}:{:02}:{:02}Z\", \"word\": \"w{word:05}\"}}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            );
+        }
+        std::fs::write(dir.join(format!("b{b:05}")), &text).unwrap();
+    }
+}
+
+fn write_spec(dir: &Path, sink: &Path) -> PathBuf {
+    let spec = dir.join("crash_counts.yaml");
+    // The spec's own source directory and checkpoint are never used: the runs replay their
+    // input and name their checkpoint directory.
+    let unused = dir.join("unused-source");
+    std::fs::create_dir_all(&unused).unwrap();
+    let yaml = format!(
+        r#"app: crash_counts
+trigger: available_now
+checkpoint: {ckpt}
+sources:
+  - name: events
+    json: {{ path: {unused}, max_files_per_trigger: 1 }}
+    schema: {{ timestamp: timestamp, word: string }}
+queries:
+  - name: windowed_counts
+    from: events
+    steps:
+      - with_watermark: {{ column: timestamp, delay: 10 minutes }}
+      - group_by: ["window(timestamp, '10 minutes', '5 minutes')", word]
+        agg: ["count(*)"]
+    output_mode: append
+    sink: [{{ json: {sink} }}]
+"#,
+        ckpt = dir.join("unused-checkpoint").display(),
+        unused = unused.display(),
+        sink = sink.display(),
+    );
+    std::fs::write(&spec, yaml).unwrap();
+    spec
+}
+
+/// A child process that is killed (SIGKILL) and reaped when dropped, on every path.
+struct Guard(Option<Child>);
+
+impl Guard {
+    fn pid(&self) -> u32 {
+        self.0.as_ref().expect("running").id()
+    }
+
+    /// Kills the process (a no-op on one that has exited but is not reaped yet) and reaps it.
+    fn kill_and_wait(mut self) -> ExitStatus {
+        let mut child = self.0.take().expect("running");
+        let _ = child.kill();
+        child.wait().expect("wait for the app")
+    }
+
+    /// Waits up to `limit` for the process to exit by itself; kills it after that.
+    fn wait_at_most(mut self, limit: Duration) -> Option<ExitStatus> {
+        let started = Instant::now();
+        let child = self.0.as_mut().expect("running");
+        while started.elapsed() < limit {
+            if let Some(s) = child.try_wait().expect("try_wait") {
+                self.0 = None;
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        None
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The committed contents of a JSON file sink: batch id → canonical JSON rows (sorted), read
+/// from every data file its `_spark_metadata` entry lists. Checks that every listed file exists
+/// and is not a temporary file; returns also the hidden (temporary) names found in the sink and
+/// its log, which a killed write may leave and which no reader sees.
+fn committed(sink: &Path) -> (BTreeMap<u64, Vec<String>>, Vec<String>) {
+    let log = sink.join("_spark_metadata");
+    let mut batches = BTreeMap::new();
+    let mut hidden = Vec::new();
+    for dir in [sink, &log] {
+        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("list {}: {e}", dir.display())) {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                hidden.push(format!("{}/{name}", dir.display()));
+            }
+        }
+    }
+    for e in std::fs::read_dir(&log).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let id: u64 = name.parse().unwrap_or_else(|_| panic!("unexpected file {name} in {}", log.display()));
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("v1"), "metadata {id}: version line");
+        let mut rows = Vec::new();
+        for l in lines {
+            let status: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("metadata {id}: {l}: {e}"));
+            let url = status["path"].as_str().unwrap_or_else(|| panic!("metadata {id}: no path in {l}"));
+            let path = PathBuf::from(url.strip_prefix("file://").unwrap_or_else(|| panic!("metadata {id}: {url}")));
+            let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                !file_name.starts_with('.') && !file_name.contains("tmp"),
+                "metadata {id} commits a temporary file: {}",
+                path.display()
+            );
+            let data = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("metadata {id} lists {}, which cannot be read: {e}", path.display()));
+            assert_eq!(status["size"].as_u64(), Some(data.len() as u64), "metadata {id}: size of {}", path.display());
+            // The sink writes rows deterministically (columns in the query's order), so the
+            // lines themselves are compared.
+            rows.extend(data.lines().map(str::to_owned));
+        }
+        rows.sort();
+        batches.insert(id, rows);
+    }
+    (batches, hidden)
+}
+
+fn multiset(batches: &BTreeMap<u64, Vec<String>>) -> Vec<String> {
+    let mut all: Vec<String> = batches.values().flatten().cloned().collect();
+    all.sort();
+    all
+}
+
+/// What differs between two sorted multisets: (missing from `got`, extra in `got`).
+fn diff(expected: &[String], got: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut missing, mut extra) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < expected.len() || j < got.len() {
+        match (expected.get(i), got.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                missing.push(a.clone());
+                i += 1;
+            }
+            (Some(_), Some(b)) | (None, Some(b)) => {
+                extra.push(b.clone());
+                j += 1;
+            }
+            (Some(a), None) => {
+                missing.push(a.clone());
+                i += 1;
+            }
+            (None, None) => unreachable!(),
+        }
+    }
+    (missing, extra)
+}
+
+/// How many batches the sink has committed (its `_spark_metadata` entries): the progress so far.
+fn committed_batches(sink: &Path) -> usize {
+    std::fs::read_dir(sink.join("_spark_metadata"))
+        .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.'))).count())
+        .unwrap_or(0)
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{name} must be a whole number, found `{v}`")),
+        Err(_) => default,
+    }
+}
+
+#[test]
+fn json_sink_is_exactly_once_across_sigkills() {
+    let kills_wanted = env_u64("STREAMC_CRASH_KILLS", 30);
+    let seed = env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee);
+    let t0 = Instant::now();
+    let dir = scratch("crash");
+    let input = dir.join("in");
+    write_input(&input);
+    // One spec, so one build: the reference run and the crash series share the sink directory
+    // one after the other (the reference's output is read, then moved aside).
+    let sink = dir.join("out");
+    let spec = write_spec(&dir, &sink);
+    let cache = std::env::var_os("STREAMC_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target").join("streamc-cache"));
+    let generated = t0.elapsed();
+
+    // (1) The uninterrupted run, through `streamc run` (which builds the app).
+    let ref_ckpt = dir.join("ckpt-reference");
+    let t = Instant::now();
+    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
+        .current_dir(root())
+        .env("STREAMC_CACHE_DIR", &cache)
+        .args(["run"])
+        .arg(&spec)
+        .arg("--replay")
+        .arg(&input)
+        .arg("--jsonl")
+        .arg(dir.join("reference.jsonl"))
+        .arg("--checkpoint")
+        .arg(&ref_ckpt)
+        .args(["--", "--progress"])
+        .arg(dir.join("reference-progress.jsonl"))
+        .stdout(Stdio::null())
+        .output()
+        .expect("run streamc");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "streamc run failed: {stderr}");
+    let build_and_reference = t.elapsed();
+    // The app binary: `streamc: compiling `SPEC` (crate DIR)`; cargo puts it in the cache's target.
+    let crate_dir = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("streamc: compiling ").and_then(|r| r.rsplit_once("(crate ")))
+        .map(|(_, d)| PathBuf::from(d.trim_end_matches(')')))
+        .unwrap_or_else(|| panic!("no crate directory in streamc's output: {stderr}"));
+    let exe = cache.join("target").join("release").join(crate_dir.file_name().unwrap());
+    assert!(exe.is_file(), "no app binary at {}", exe.display());
+
+    let (reference, ref_hidden) = committed(&sink);
+    assert!(ref_hidden.is_empty(), "an uninterrupted run left temporary files: {ref_hidden:?}");
+    let expected = multiset(&reference);
+    assert!(expected.len() > 10_000, "too little output to test with: {} rows", expected.len());
+    // The sink holds exactly what the run output.
+    let mut from_jsonl: Vec<String> = std::fs::read_to_string(dir.join("reference.jsonl"))
+        .unwrap()
+        .lines()
+        .flat_map(|l| serde_json::from_str::<Value>(l).unwrap()["records"].as_array().unwrap().clone())
+        .map(|r| r.to_string())
+        .collect();
+    from_jsonl.sort();
+    let mut canonical: Vec<String> =
+        expected.iter().map(|r| serde_json::from_str::<Value>(r).expect("a JSON row").to_string()).collect();
+    canonical.sort();
+    assert!(from_jsonl == canonical, "the reference sink differs from the reference run's --jsonl output");
+    // The run's own time, batch by batch (without the build): what the kills are spread over.
+    let progress: Vec<Value> = std::fs::read_to_string(dir.join("reference-progress.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let run_ms: u64 = progress.iter().map(|p| p["durationMs"]["triggerExecution"].as_u64().unwrap()).sum();
+    let total_batches = progress.len();
+    assert_eq!(total_batches, reference.len(), "one metadata entry per batch");
+
+    // A run on the finished checkpoint: starts, restores, finds nothing to do, exits 0, writes
+    // nothing. Its time is the cost of a restart.
+    let t = Instant::now();
+    let status = Command::new(&exe)
+        .arg("--replay")
+        .arg(&input)
+        .arg("--checkpoint")
+        .arg(&ref_ckpt)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run the app");
+    let restart = t.elapsed();
+    assert!(status.success(), "re-running a finished query failed: {status}");
+    assert_eq!(committed(&sink).0, reference, "re-running a finished query changed the sink");
+    std::fs::rename(&sink, dir.join("out-reference")).unwrap();
+
+    // (2) The crash series: one checkpoint directory, one sink directory; run, kill, restart.
+    let ckpt = dir.join("ckpt-crash");
+    let log = dir.join("crash-run.stderr");
+    let spawn = || {
+        let child = Command::new(&exe)
+            .arg("--replay")
+            .arg(&input)
+            .arg("--checkpoint")
+            .arg(&ckpt)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start the app");
+        Guard(Some(child))
+    };
+    let mut rng = Rng(seed);
+    let mut kills = 0u64;
+    let mut runs = 0u64;
+    let mut delays = Vec::new();
+    let series = Instant::now();
+    let mut finished_early = false;
+    while kills < kills_wanted {
+        // Spread the remaining kills over the remaining work: each run is killed after the
+        // restart cost plus a random share of what is left (twice the average share at most;
+        // one share is kept for the last, uninterrupted run, so that the last kill still lands
+        // before the end), so that the kill points sweep the whole run; one in five is killed
+        // almost at once (during start-up, restore or the re-run of the batch in flight).
+        let left = total_batches.saturating_sub(committed_batches(&sink)) as f64 / total_batches as f64;
+        let share = run_ms as f64 * left / (kills_wanted - kills + 1) as f64;
+        let delay = if rng.below(5) == 0 {
+            Duration::from_micros(rng.below(10_000))
+        } else {
+            restart + Duration::from_secs_f64(2.0 * share * rng.unit() / 1e3)
+        };
+        delays.push(delay);
+        let child = spawn();
+        runs += 1;
+        let pid = child.pid();
+        std::thread::sleep(delay);
+        let status = child.kill_and_wait();
+        if status.success() {
+            // Ended by itself before the kill.
+            finished_early = true;
+            break;
+        }
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "run {runs} (pid {pid}) failed by itself: {status}\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        kills += 1;
+    }
+    if !finished_early {
+        // Run to the end; a run that fails is a failure, one that hangs is killed (by the guard).
+        runs += 1;
+        let status = spawn().wait_at_most(Duration::from_secs(60)).expect("the last run did not end in 60 s");
+        assert!(status.success(), "the last run failed: {status}\n{}", std::fs::read_to_string(&log).unwrap());
+    }
+    let series_time = series.elapsed();
+
+    // (3) The committed output is the uninterrupted run's.
+    let (got, hidden) = committed(&sink);
+    let all = multiset(&got);
+    let mut report = String::new();
+    if all != expected {
+        let (missing, extra) = diff(&expected, &all);
+        let _ = writeln!(report, "{} rows lost, {} rows duplicated or unexpected", missing.len(), extra.len());
+        for (id, rows) in &reference {
+            match got.get(id) {
+                None => {
+                    let _ = writeln!(report, "batch {id}: not committed ({} rows)", rows.len());
+                }
+                Some(g) if g != rows => {
+                    let (m, e) = diff(rows, g);
+                    let _ = writeln!(report, "batch {id}: {} rows lost, {} extra", m.len(), e.len());
+                }
+                Some(_) => {}
+            }
+        }
+        for id in got.keys().filter(|id| !reference.contains_key(id)) {
+            let _ = writeln!(report, "batch {id}: committed only after crashes ({} rows)", got[id].len());
+        }
+        for r in missing.iter().take(5) {
+            let _ = writeln!(report, "  lost: {r}");
+        }
+        for r in extra.iter().take(5) {
+            let _ = writeln!(report, "  extra: {r}");
+        }
+    }
+    eprintln!(
+        "crash test: {} rows in {} batches; input {:.1?}, build + reference run {:.1?} (run {run_ms} ms), restart {:.0?}; \
+         {kills} kills in {runs} runs{}, series {:.1?}, total {:.1?}; {} hidden temporary files left",
+        expected.len(),
+        total_batches,
+        generated,
+        build_and_reference,
+        restart,
+        if finished_early { ", ended by itself before the last kill" } else { "" },
+        series_time,
+        t0.elapsed(),
+        hidden.len()
+    );
+    let ms: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
+    eprintln!("crash test: kill delays (ms): {ms:?}");
+    assert!(report.is_empty(), "after {kills} kills the sink differs from the uninterrupted run:\n{report}");
+    assert!(kills >= kills_wanted, "only {kills} of {kills_wanted} kills landed before the query finished by itself");
+}
