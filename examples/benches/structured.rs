@@ -40,6 +40,10 @@
 //! `let app = { ... };` expression. No checkpoint (no state is saved); the console sink's text
 //! goes to `std::io::sink()`, and the source path is replaced by `with_replay_all(corpus)`.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{Rng, Zipf};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -60,36 +64,6 @@ const DELAY_US: i64 = 10 * MICROS_PER_MINUTE;
 const WINDOW_US: i64 = 10 * MICROS_PER_MINUTE;
 const SLIDE_US: i64 = 5 * MICROS_PER_MINUTE;
 
-/// A small deterministic generator (xorshift64*), so the corpus is the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn vocabulary(rng: &mut Rng) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    let mut words = Vec::with_capacity(VOCAB);
-    while words.len() < VOCAB {
-        // Frequent (low-rank) words are shorter, as in natural text.
-        let rank = words.len() + 1;
-        let len = 2 + (rank as f64).log10() as usize + (rng.next() % 4) as usize;
-        let w: String = (0..len).map(|_| (b'a' + (rng.next() % 26) as u8) as char).collect();
-        if seen.insert(w.clone()) {
-            words.push(w);
-        }
-    }
-    words
-}
-
 /// Writes the corpus once (a marker file beside the directory says it is complete: every file
 /// in the directory is a batch of the replay).
 fn corpus(mb: usize) -> PathBuf {
@@ -103,14 +77,7 @@ fn corpus(mb: usize) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create corpus dir");
     let mut rng = Rng(7);
-    let words = vocabulary(&mut rng);
-    // Cumulative Zipf weights 1/r.
-    let mut cdf = Vec::with_capacity(VOCAB);
-    let mut acc = 0.0;
-    for r in 1..=VOCAB {
-        acc += 1.0 / r as f64;
-        cdf.push(acc);
-    }
+    let zipf = Zipf::new(&mut rng, VOCAB);
     let t0 = parse_timestamp("2024-01-01 00:00:00").expect("start time").0;
     let per_file = mb * (1 << 20) / FILES;
     for f in 0..FILES {
@@ -126,12 +93,10 @@ fn corpus(mb: usize) -> PathBuf {
                 t -= (rng.unit() * 4.0 * MICROS_PER_MINUTE as f64) as i64;
             }
             let t = Timestamp(t - t.rem_euclid(1_000_000)); // whole seconds
-            let x = rng.unit() * acc;
-            let idx = cdf.partition_point(|&c| c < x).min(VOCAB - 1);
             text.push_str("{\"timestamp\": \"");
             text.push_str(&spark_string(&t));
             text.push_str("\", \"word\": \"");
-            text.push_str(&words[idx]);
+            text.push_str(zipf.sample(&mut rng));
             text.push_str("\"}\n");
         }
         std::fs::write(dir.join(format!("part-{f:05}.json")), text).expect("write corpus");

@@ -18,6 +18,10 @@
 //! batches, after the longest window has filled, are measured; configurations alternate within
 //! each run and the median over runs is printed.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{Rng, Zipf};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -34,35 +38,6 @@ const FIRST_MEASURED: usize = 61;
 /// The default checkpoint interval of a window sliding by 1 s: 10 s, i.e. every 10 batches.
 const CHECKPOINT_EVERY: usize = 10;
 
-/// A small deterministic generator (xorshift64*), so the corpus is the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn vocabulary(rng: &mut Rng, n: usize) -> Vec<String> {
-    let mut seen = HashSet::new();
-    let mut words = Vec::with_capacity(n);
-    while words.len() < n {
-        let rank = words.len() + 1;
-        let len = 2 + (rank as f64).log10() as usize + (rng.next() % 4) as usize;
-        let w: String = (0..len).map(|_| (b'a' + (rng.next() % 26) as u8) as char).collect();
-        if seen.insert(w.clone()) {
-            words.push(w);
-        }
-    }
-    words
-}
-
 /// The corpus directory: the batch files are in `batches/` (every file there is a batch), and
 /// a `done` marker next to it.
 fn corpus(vocab: usize) -> PathBuf {
@@ -76,25 +51,17 @@ fn corpus(vocab: usize) -> PathBuf {
     eprintln!("generating {BATCHES} batches of {WORDS_PER_BATCH} words in {} ...", dir.display());
     std::fs::create_dir_all(&dir).expect("create corpus dir");
     let mut rng = Rng(42);
-    let words = vocabulary(&mut rng, vocab);
-    let mut cdf = Vec::with_capacity(vocab);
-    let mut acc = 0.0;
-    for r in 1..=vocab {
-        acc += 1.0 / r as f64;
-        cdf.push(acc);
-    }
+    let zipf = Zipf::new(&mut rng, vocab);
     for f in 0..BATCHES {
         let mut text = String::new();
         let mut n = 0;
         while n < WORDS_PER_BATCH {
             let line = (5 + (rng.next() % 11) as usize).min(WORDS_PER_BATCH - n);
             for i in 0..line {
-                let x = rng.unit() * acc;
-                let idx = cdf.partition_point(|&c| c < x).min(vocab - 1);
                 if i > 0 {
                     text.push(' ');
                 }
-                text.push_str(&words[idx]);
+                text.push_str(zipf.sample(&mut rng));
             }
             text.push('\n');
             n += line;

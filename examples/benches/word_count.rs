@@ -8,6 +8,10 @@
 //! 5..15 words separated by single spaces, deterministic seed — the same shape as
 //! `../shared/corpus/gen_words.py`.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{Rng, Zipf};
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 use std::hint::black_box;
@@ -18,36 +22,6 @@ use streamc_runtime::prelude::*;
 const VOCAB: usize = 100_000;
 const FILES: usize = 20;
 
-/// A small deterministic generator (xorshift64*), so the corpus is the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn vocabulary(rng: &mut Rng) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    let mut words = Vec::with_capacity(VOCAB);
-    while words.len() < VOCAB {
-        // Frequent (low-rank) words are shorter, as in natural text.
-        let rank = words.len() + 1;
-        let len = 2 + (rank as f64).log10() as usize + (rng.next() % 4) as usize;
-        let w: String = (0..len).map(|_| (b'a' + (rng.next() % 26) as u8) as char).collect();
-        if seen.insert(w.clone()) {
-            words.push(w);
-        }
-    }
-    words
-}
-
 fn corpus(mb: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpus").join(format!("zipf-{mb}m"));
     if dir.join("done").exists() {
@@ -56,26 +30,17 @@ fn corpus(mb: usize) -> PathBuf {
     eprintln!("generating a {mb} MB corpus in {} ...", dir.display());
     std::fs::create_dir_all(&dir).expect("create corpus dir");
     let mut rng = Rng(42);
-    let words = vocabulary(&mut rng);
-    // Cumulative Zipf weights 1/r.
-    let mut cdf = Vec::with_capacity(VOCAB);
-    let mut acc = 0.0;
-    for r in 1..=VOCAB {
-        acc += 1.0 / r as f64;
-        cdf.push(acc);
-    }
+    let zipf = Zipf::new(&mut rng, VOCAB);
     let per_file = mb * (1 << 20) / FILES;
     for f in 0..FILES {
         let mut text = String::with_capacity(per_file + 256);
         while text.len() < per_file {
             let n = 5 + (rng.next() % 11) as usize;
             for i in 0..n {
-                let x = rng.unit() * acc;
-                let idx = cdf.partition_point(|&c| c < x).min(VOCAB - 1);
                 if i > 0 {
                     text.push(' ');
                 }
-                text.push_str(&words[idx]);
+                text.push_str(zipf.sample(&mut rng));
             }
             text.push('\n');
         }
