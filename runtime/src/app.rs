@@ -320,6 +320,8 @@ pub struct App<F> {
     jsonl: Option<PathBuf>,
     progress: Option<PathBuf>,
     manual_clock: Option<ManualClock>,
+    /// A replacement for stdout (tests, benchmarks); boxed because it is chosen at setup and
+    /// written once per batch, never per record.
     print: Option<Box<dyn Write + Send>>,
     /// Stop (after the batch in flight) on SIGINT/SIGTERM; set by `with_cli_args`.
     pub(crate) stop_on_signals: bool,
