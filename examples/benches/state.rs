@@ -96,17 +96,17 @@ fn rss() -> usize {
         .map_or(0, |kb| kb * 1024)
 }
 
-const KEYS: usize = 1_000_000;
+pub(crate) const KEYS: usize = 1_000_000;
 const INSERT_BATCHES: usize = 10;
 const TOUCH_BATCHES: usize = 12;
 const BATCHES: usize = INSERT_BATCHES + TOUCH_BATCHES;
-const PER_BATCH: usize = KEYS / INSERT_BATCHES;
+pub(crate) const PER_BATCH: usize = KEYS / INSERT_BATCHES;
 /// Batches 10 and 20 (times 10 s and 20 s) are checkpoint batches: gaps 10 and 20 hold their
 /// checkpoints (gap `i` ends with batch index `i`, and batch index `i - 1` has time `i` s).
 const CHECKPOINT_GAPS: [usize; 2] = [10, 20];
 
 /// The corpus directory: the batch files are in `batches/`, and a `done` marker next to it.
-fn corpus() -> PathBuf {
+pub(crate) fn corpus() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpus/state-1m");
     let dir = root.join("batches");
     if root.join("done").exists() {
@@ -132,7 +132,7 @@ fn corpus() -> PathBuf {
 
 /// What a `foreach_batch` saw: when, the live heap, the RSS, the records.
 #[derive(Clone, Copy)]
-struct Sample {
+pub(crate) struct Sample {
     at: Instant,
     heap: usize,
     rss: usize,
@@ -145,9 +145,9 @@ impl Sample {
     }
 }
 
-type Samples = Arc<Mutex<Vec<Sample>>>;
+pub(crate) type Samples = Arc<Mutex<Vec<Sample>>>;
 
-fn map_with_state_app(
+pub(crate) fn map_with_state_app(
     samples: &Samples,
 ) -> App<impl FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + use<>> {
     let samples = Arc::clone(samples);
@@ -184,25 +184,25 @@ fn update_state_app(samples: &Samples) -> App<impl FnMut(&BatchInput, &mut Batch
 }
 
 /// What one pipeline run measured.
-struct PipelineResult {
+pub(crate) struct PipelineResult {
     /// Live heap and RSS growth per key, from batch 0 (100 k keys) to batch 9 (1 M keys), both
     /// sampled in the batch's `foreach_batch`, so the batch's own buffers cancel out.
-    heap_per_key: f64,
-    rss_per_key: f64,
+    pub(crate) heap_per_key: f64,
+    pub(crate) rss_per_key: f64,
     /// Live heap at batch 9 minus before the start, per key: state plus the batch's buffers.
-    heap_abs_per_key: f64,
+    pub(crate) heap_abs_per_key: f64,
     /// Median gap of the touch batches that follow no checkpoint.
-    touch_ms: f64,
+    pub(crate) touch_ms: f64,
     /// Mean of the two gaps that hold a checkpoint of the 1 M-key state.
-    ckpt_gap_ms: f64,
+    pub(crate) ckpt_gap_ms: f64,
     /// Mean gap of the insert batches 1..10.
-    insert_ms: f64,
+    pub(crate) insert_ms: f64,
     /// The largest checkpoint file written.
-    ckpt_bytes: u64,
-    records_touch: usize,
+    pub(crate) ckpt_bytes: u64,
+    pub(crate) records_touch: usize,
 }
 
-fn run_pipeline<F>(app: App<F>, corpus: &Path, ckpt: &Path, samples: &Samples) -> PipelineResult
+pub(crate) fn run_pipeline<F>(app: App<F>, corpus: &Path, ckpt: &Path, samples: &Samples) -> PipelineResult
 where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
 {
@@ -236,7 +236,7 @@ where
 }
 
 /// The keys `k0`..`k999999`, one per line, in one string (allocated before any measurement).
-fn key_text() -> String {
+pub(crate) fn key_text() -> String {
     let mut text = String::with_capacity(KEYS * 8);
     for k in 0..KEYS {
         text.push_str(&format!("k{k}\n"));
@@ -245,16 +245,16 @@ fn key_text() -> String {
 }
 
 /// What the direct measurement of one state type found.
-struct Direct {
-    heap_per_key: f64,
-    rss_per_key: f64,
-    fill_ms: f64,
-    save_ms: f64,
-    encode_ms: f64,
+pub(crate) struct Direct {
+    pub(crate) heap_per_key: f64,
+    pub(crate) rss_per_key: f64,
+    pub(crate) fill_ms: f64,
+    pub(crate) save_ms: f64,
+    pub(crate) encode_ms: f64,
     /// Writing the encoded file and `sync_all` (what `checkpoint::write` does before its rename
     /// and directory fsync).
-    write_ms: f64,
-    bytes: usize,
+    pub(crate) write_ms: f64,
+    pub(crate) bytes: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -294,7 +294,7 @@ fn time_checkpoint(state: &impl Checkpointed, runs: usize, scratch: &Path) -> (f
     (median(saves), median(encodes), median(writes), bytes)
 }
 
-fn direct_map_with_state(text: &str, runs: usize, scratch: &Path) -> Direct {
+pub(crate) fn direct_map_with_state(text: &str, runs: usize, scratch: &Path) -> Direct {
     let (heap0, rss0) = (live(), rss());
     let t = Instant::now();
     let mut state = MapWithState::<String, i64>::new(None);

@@ -66,7 +66,7 @@ const SLIDE_US: i64 = 5 * MICROS_PER_MINUTE;
 
 /// Writes the corpus once (a marker file beside the directory says it is complete: every file
 /// in the directory is a batch of the replay).
-fn corpus(mb: usize) -> PathBuf {
+pub(crate) fn corpus(mb: usize) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpus");
     let dir = root.join(format!("events-{mb}m"));
     let done = root.join(format!("events-{mb}m.done"));
@@ -105,7 +105,7 @@ fn corpus(mb: usize) -> PathBuf {
     dir
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(dir).expect("read corpus").map(|e| e.expect("entry").path()).collect();
     files.sort();
@@ -114,13 +114,13 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// What a run computed, to check that both sides did the same work.
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
-struct Totals {
-    events: u64,
+pub(crate) struct Totals {
+    pub(crate) events: u64,
     /// Rows emitted (final windows) and the sum of their counts.
-    rows: u64,
-    counted: u64,
+    pub(crate) rows: u64,
+    pub(crate) counted: u64,
     /// (window, word) assignments dropped as late.
-    late: u64,
+    pub(crate) late: u64,
 }
 
 /// One batch of the hand-written loop: the same steps as the generated stage, written directly.
@@ -160,7 +160,7 @@ fn batch(
 
 /// The baseline: read each file (one batch each), then one batch without data if the watermark
 /// moved in the last one, as the replay does.
-fn hand_written(files: &[PathBuf]) -> (Duration, Totals) {
+pub(crate) fn hand_written(files: &[PathBuf]) -> (Duration, Totals) {
     let start = Instant::now();
     let mut agg = StreamingAgg::new();
     let mut wm = Watermark::new(DELAY_US);
@@ -176,7 +176,7 @@ fn hand_written(files: &[PathBuf]) -> (Duration, Totals) {
     (start.elapsed(), totals)
 }
 
-fn compiled(dir: &Path) -> Duration {
+pub(crate) fn compiled(dir: &Path) -> Duration {
     let start = Instant::now();
     let handle = compiled_app().with_replay_all(dir).with_print_writer(std::io::sink()).start().expect("start");
     handle.await_termination().expect("run");
@@ -184,7 +184,7 @@ fn compiled(dir: &Path) -> Duration {
 }
 
 /// One untimed run of the compiled pipeline with `with_jsonl`, to check it emits the same rows.
-fn compiled_totals(dir: &Path) -> (u64, u64) {
+pub(crate) fn compiled_totals(dir: &Path) -> (u64, u64) {
     let out = std::env::temp_dir().join(format!("streamc-structured-bench-{}.jsonl", std::process::id()));
     let handle =
         compiled_app().with_replay_all(dir).with_print_writer(std::io::sink()).with_jsonl(&out).start().expect("start");

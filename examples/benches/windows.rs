@@ -29,18 +29,18 @@ use std::time::{Duration, Instant};
 use streamc_runtime::prelude::*;
 use streamc_runtime::{BatchInput, BatchOutput};
 
-const BATCHES: usize = 100;
-const WORDS_PER_BATCH: usize = 20_000;
+pub(crate) const BATCHES: usize = 100;
+pub(crate) const WORDS_PER_BATCH: usize = 20_000;
 const LENGTHS: [usize; 6] = [2, 5, 10, 20, 40, 60];
 /// Steady state: the batches after the longest window has filled (and one more, so that every
 /// measured gap starts at a steady-state batch): 39 gaps, 3 of them after a checkpoint.
-const FIRST_MEASURED: usize = 61;
+pub(crate) const FIRST_MEASURED: usize = 61;
 /// The default checkpoint interval of a window sliding by 1 s: 10 s, i.e. every 10 batches.
 const CHECKPOINT_EVERY: usize = 10;
 
 /// The corpus directory: the batch files are in `batches/` (every file there is a batch), and
 /// a `done` marker next to it.
-fn corpus(vocab: usize) -> PathBuf {
+pub(crate) fn corpus(vocab: usize) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/bench-corpus")
         .join(format!("windows-v{vocab}-b{BATCHES}"));
@@ -73,7 +73,7 @@ fn corpus(vocab: usize) -> PathBuf {
 }
 
 /// The distinct words of each batch file (the entries of its pane).
-fn pane_sizes(dir: &Path) -> Vec<usize> {
+pub(crate) fn pane_sizes(dir: &Path) -> Vec<usize> {
     (0..BATCHES)
         .map(|f| {
             let text = std::fs::read_to_string(dir.join(format!("part-{f:05}.txt"))).expect("read");
@@ -83,7 +83,7 @@ fn pane_sizes(dir: &Path) -> Vec<usize> {
 }
 
 /// Per batch: when its `foreach_batch` ran, and how many records it had.
-type Stamps = Arc<Mutex<Vec<(Instant, usize)>>>;
+pub(crate) type Stamps = Arc<Mutex<Vec<(Instant, usize)>>>;
 
 /// The windowed word count with the inverse function (and Spark's usual filter, which drops the
 /// keys whose count went back to 0, so the output equals the form without inverse), or without.
@@ -125,7 +125,9 @@ macro_rules! windowed {
 }
 
 /// No window: the per-batch word count, the fixed part of every configuration's batch.
-fn unwindowed(stamps: &Stamps) -> App<impl FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + use<>> {
+pub(crate) fn unwindowed(
+    stamps: &Stamps,
+) -> App<impl FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + use<>> {
     let stamps = Arc::clone(stamps);
     stream! {
         app_name("bench_windows");
@@ -141,7 +143,7 @@ fn unwindowed(stamps: &Stamps) -> App<impl FnMut(&BatchInput, &mut BatchOutput) 
 }
 
 /// Runs the windowed word count of window length `len` (one of [`LENGTHS`]) over `corpus`.
-fn run_windowed(inverse: bool, len: usize, stamps: &Stamps, corpus: &Path, ckpt: &Path) {
+pub(crate) fn run_windowed(inverse: bool, len: usize, stamps: &Stamps, corpus: &Path, ckpt: &Path) {
     macro_rules! run_app {
         ($kind:ident, $len:tt) => {{
             let s = Arc::clone(stamps);
@@ -165,7 +167,7 @@ fn run_windowed(inverse: bool, len: usize, stamps: &Stamps, corpus: &Path, ckpt:
     }
 }
 
-fn run<F>(app: App<F>, corpus: &Path, ckpt: Option<&Path>)
+pub(crate) fn run<F>(app: App<F>, corpus: &Path, ckpt: Option<&Path>)
 where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
 {
@@ -186,18 +188,18 @@ where
 
 /// What one run of one configuration measured, over the steady-state gaps.
 #[derive(Clone, Copy, Default)]
-struct Measure {
+pub(crate) struct Measure {
     /// Mean gap over every steady-state batch (checkpoint writes included).
-    mean_all: f64,
+    pub(crate) mean_all: f64,
     /// Mean gap over the batches that follow no checkpoint write.
-    mean_plain: f64,
+    pub(crate) mean_plain: f64,
     /// Mean gap over the batches that follow a checkpoint write.
-    mean_ckpt: f64,
+    pub(crate) mean_ckpt: f64,
     /// Mean records in the window's output (the keys of the window).
-    keys: f64,
+    pub(crate) keys: f64,
 }
 
-fn measure(stamps: &Stamps) -> Measure {
+pub(crate) fn measure(stamps: &Stamps) -> Measure {
     let s = std::mem::take(&mut *stamps.lock().expect("stamps"));
     assert_eq!(s.len(), BATCHES, "one foreach_batch per batch");
     let ms = |i: usize| (s[i].0 - s[i - 1].0).as_secs_f64() * 1e3;

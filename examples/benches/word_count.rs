@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 use streamc_runtime::prelude::*;
 
 const VOCAB: usize = 100_000;
-const FILES: usize = 20;
+pub(crate) const FILES: usize = 20;
 
-fn corpus(mb: usize) -> PathBuf {
+pub(crate) fn corpus(mb: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpus").join(format!("zipf-{mb}m"));
     if dir.join("done").exists() {
         return dir;
@@ -50,7 +50,7 @@ fn corpus(mb: usize) -> PathBuf {
     dir
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read corpus")
         .map(|e| e.expect("entry").path())
@@ -62,7 +62,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// The baseline: read each file, split lines on ' ', count per file in a hashbrown map with
 /// foldhash (the same hash map and hasher the runtime uses), keyed by `&str` into the file.
-fn hand_written(files: &[PathBuf]) -> (Duration, u64) {
+pub(crate) fn hand_written(files: &[PathBuf]) -> (Duration, u64) {
     let start = Instant::now();
     let mut words = 0u64;
     for f in files {
@@ -80,7 +80,7 @@ fn hand_written(files: &[PathBuf]) -> (Duration, u64) {
 }
 
 /// The compiled pipeline: the seed's word count from `stream!`, replayed over the corpus.
-fn compiled(dir: &Path) -> Duration {
+pub(crate) fn compiled(dir: &Path) -> Duration {
     let app = stream! {
         app_name("bench_word_count");
         batch_interval(Seconds(1));

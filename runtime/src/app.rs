@@ -31,7 +31,8 @@ use crate::error::Error;
 use crate::persist::Checkpointed;
 use crate::sink::{OutputKind, OutputSpec, PrintTarget, Progress};
 use crate::source::{
-    FileSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource, TextBatch,
+    FileSource, InputLimits, RateSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource,
+    TextBatch,
 };
 
 pub use crate::sink::BatchOutput;
@@ -69,6 +70,8 @@ pub struct AppBuilder {
     checkpoint_dir: Option<PathBuf>,
     checkpoint_interval_ms: Option<u64>,
     trigger: Trigger,
+    /// Bounds on what the sources accept (line length, rate, buffered bytes).
+    limits: InputLimits,
 }
 
 impl AppBuilder {
@@ -82,7 +85,31 @@ impl AppBuilder {
             checkpoint_dir: None,
             checkpoint_interval_ms: None,
             trigger: Trigger::ProcessingTime,
+            limits: InputLimits::default(),
         }
+    }
+
+    /// The longest line, in bytes without its `'\n'`, that a source accepts (default
+    /// [`DEFAULT_MAX_LINE_BYTES`](crate::source::DEFAULT_MAX_LINE_BYTES), 64 MiB). A longer line,
+    /// from a file, a replay file or a socket, is skipped as it streams past (never held whole
+    /// in memory) and counted in a warning. At least 1.
+    pub fn max_line_bytes(&mut self, n: usize) {
+        self.limits.max_line_bytes = n.max(1);
+    }
+
+    /// At most `n` records per second from each socket receiver (Spark's
+    /// `spark.streaming.receiver.maxRate`; default unlimited). Lines beyond the rate wait in
+    /// the connection, so a fast server is slowed down by TCP flow control.
+    pub fn max_rate(&mut self, n: u64) {
+        self.limits.max_rate = Some(n.max(1));
+    }
+
+    /// How many bytes a socket receiver holds for the open batch before it stops reading
+    /// (default [`DEFAULT_MAX_BUFFERED_BYTES`](crate::source::DEFAULT_MAX_BUFFERED_BYTES),
+    /// 64 MiB): with a server faster than the pipeline, memory stays bounded and the server
+    /// waits (TCP flow control). A batch then holds at most this plus one read (64 KiB) and one line.
+    pub fn max_buffered_bytes(&mut self, n: usize) {
+        self.limits.max_buffered_bytes = n.max(1);
     }
 
     /// Sets when batches run (Spark's `trigger`); the default, [`Trigger::ProcessingTime`], runs
@@ -95,7 +122,13 @@ impl AppBuilder {
     fn is_structured(&self) -> bool {
         self.trigger != Trigger::ProcessingTime
             || self.sources.iter().any(|s| matches!(s.kind, SourceKind::FileStream { .. }))
-            || self.outputs.iter().any(|o| matches!(o.kind, OutputKind::Console { .. } | OutputKind::JsonFiles { .. }))
+            || self.outputs.iter().any(|o| matches!(
+                o.kind,
+                OutputKind::Console { .. }
+                    | OutputKind::JsonFiles { .. }
+                    | OutputKind::ParquetFiles { .. }
+                    | OutputKind::Memory { .. }
+            ))
     }
 
     /// Spark's `ssc.checkpoint(dir)` plus the app's checkpoint interval: the batches whose
@@ -159,6 +192,12 @@ impl AppBuilder {
         self.output(name, OutputKind::Console { columns, num_rows, truncate })
     }
 
+    /// Structured Streaming's `rate` source (`format("rate").option("rowsPerSecond", n)`): rows
+    /// of `<timestamp µs> <value>` lines, `rows_per_second` of them per second of batch time.
+    pub fn rate_stream(&mut self, name: &str, rows_per_second: u64) -> SourceId {
+        self.source(name, SourceKind::Rate { rows_per_second })
+    }
+
     /// Structured Streaming's file sink in JSON format (`format("json").option("path", dir)`),
     /// exactly once: batch `N`'s rows, emitted with [`BatchOutput::emit_rows`], become the JSON
     /// lines of `dir/part-<N:05>-0000.json`, committed by the metadata log entry
@@ -167,6 +206,25 @@ impl AppBuilder {
     pub fn json_files(&mut self, name: &str, columns: &[&str], dir: impl AsRef<Path>) -> OutputId {
         let columns = columns.iter().map(|c| (*c).to_owned()).collect();
         self.output(name, OutputKind::JsonFiles { columns, dir: dir.as_ref().to_owned() })
+    }
+
+    /// Structured Streaming's file sink in parquet format (`format("parquet")`; needs the
+    /// `parquet` feature), exactly once like [`json_files`](Self::json_files): batch `N`'s rows
+    /// become `dir/part-<N:05>-0000.parquet`, committed by `dir/_spark_metadata/<N>`. `types`
+    /// are the columns' SQL types (`string`, `bigint`, `double`, `boolean`, `timestamp`).
+    pub fn parquet_files(&mut self, name: &str, columns: &[&str], types: &[&str], dir: impl AsRef<Path>) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        let types = types.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::ParquetFiles { columns, types, dir: dir.as_ref().to_owned() })
+    }
+
+    /// Structured Streaming's memory sink (`format("memory").queryName(name)`): each batch's rows,
+    /// emitted with [`BatchOutput::emit_rows`], are kept as JSON objects in the process's memory
+    /// table `name`, read with [`structured::memory::rows`](crate::structured::memory::rows);
+    /// in complete mode (`complete`) each batch replaces the table, otherwise it appends.
+    pub fn memory(&mut self, name: &str, columns: &[&str], complete: bool) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::Memory { columns, complete })
     }
 
     /// Spark's `print(num)`: the first `num` records of every batch on standard output.
@@ -460,6 +518,18 @@ where
         self
     }
 
+    /// [`AppBuilder::max_line_bytes`] on a built app (a `stream!` app, say).
+    pub fn with_max_line_bytes(mut self, n: usize) -> Self {
+        self.spec.max_line_bytes(n);
+        self
+    }
+
+    /// [`AppBuilder::max_rate`] on a built app.
+    pub fn with_max_rate(mut self, n: u64) -> Self {
+        self.spec.max_rate(n);
+        self
+    }
+
     /// The checkpoint directory, if the app has one.
     pub fn checkpoint_dir(&self) -> Option<&Path> {
         self.spec.checkpoint_dir.as_deref()
@@ -622,7 +692,7 @@ where
             Some(dirs) => {
                 let mut longest = 0;
                 for (dir, spec) in dirs.into_iter().zip(&self.spec.sources) {
-                    let mut r = ReplaySource::open(&dir)?;
+                    let mut r = ReplaySource::open(&dir, self.spec.limits)?;
                     let len = r.len() as u64;
                     // The files the checkpointed run had consumed are skipped, unread.
                     let skip = resume
@@ -643,7 +713,7 @@ where
                     // written right after start counts as new.
                     match &s.kind {
                         SourceKind::TextFiles { dir } => {
-                            running.push(RunningSource::Files(FileSource::start(&s.name, dir)?));
+                            running.push(RunningSource::Files(FileSource::start(&s.name, dir, self.spec.limits)?));
                         }
                         SourceKind::FileStream { dir, max_files_per_trigger } => {
                             let taken = query
@@ -651,8 +721,17 @@ where
                                 .and_then(|q| q.files.iter().find(|(n, _)| *n == s.name))
                                 .map(|(_, files)| files.clone())
                                 .unwrap_or_default();
-                            let f = StructuredFileSource::start(&s.name, dir, *max_files_per_trigger, taken)?;
+                            let f = StructuredFileSource::start(
+                                &s.name,
+                                dir,
+                                *max_files_per_trigger,
+                                taken,
+                                self.spec.limits,
+                            )?;
                             running.push(RunningSource::Structured(f));
+                        }
+                        SourceKind::Rate { rows_per_second } => {
+                            running.push(RunningSource::Rate(RateSource::new(*rows_per_second)));
                         }
                         SourceKind::Socket { .. } => {}
                     }
@@ -706,11 +785,11 @@ where
             let mut all = Vec::with_capacity(self.spec.sources.len());
             for s in &self.spec.sources {
                 match &s.kind {
-                    SourceKind::TextFiles { .. } | SourceKind::FileStream { .. } => {
+                    SourceKind::TextFiles { .. } | SourceKind::FileStream { .. } | SourceKind::Rate { .. } => {
                         all.push(files.next().expect("one per spec"))
                     }
                     SourceKind::Socket { host, port } => {
-                        all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port)?))
+                        all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port, self.spec.limits)?))
                     }
                 }
             }

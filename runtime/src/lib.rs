@@ -35,6 +35,7 @@ pub mod join;
 pub mod ops;
 pub mod owned;
 pub mod persist;
+mod rate;
 pub mod sink;
 pub mod source;
 pub mod split;

@@ -32,6 +32,12 @@ pub(crate) enum OutputKind {
     Console { columns: Vec<String>, num_rows: usize, truncate: bool },
     /// Structured Streaming's file sink in JSON format, exactly once per batch.
     JsonFiles { columns: Vec<String>, dir: PathBuf },
+    /// Structured Streaming's file sink in parquet format (feature `parquet`), exactly once per
+    /// batch as [`JsonFiles`](Self::JsonFiles); `types` are the columns' SQL types.
+    ParquetFiles { columns: Vec<String>, types: Vec<String>, dir: PathBuf },
+    /// Structured Streaming's memory sink: rows kept in the process's memory table of the
+    /// output's name ([`crate::structured::memory`]); `complete` replaces them every batch.
+    Memory { columns: Vec<String>, complete: bool },
 }
 
 impl OutputKind {
@@ -43,7 +49,10 @@ impl OutputKind {
             OutputKind::Console { num_rows, truncate, .. } => {
                 format!("ConsoleSink[numRows: {num_rows}, truncate: {truncate}]")
             }
-            OutputKind::JsonFiles { dir, .. } => format!("FileSink[{}]", dir.display()),
+            OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. } => {
+                format!("FileSink[{}]", dir.display())
+            }
+            OutputKind::Memory { .. } => "MemorySink".to_owned(),
         }
     }
 }
@@ -58,6 +67,12 @@ impl OutputKind {
 /// ```
 pub fn json_part_path(dir: &Path, batch_id: u64, part: u32) -> PathBuf {
     dir.join(format!("part-{batch_id:05}-{part:04}.json"))
+}
+
+/// The data file of a parquet file sink for part `part` of batch `batch_id`:
+/// `dir/part-<batch_id:05>-<part:04>.parquet`.
+pub fn parquet_part_path(dir: &Path, batch_id: u64, part: u32) -> PathBuf {
+    dir.join(format!("part-{batch_id:05}-{part:04}.parquet"))
 }
 
 /// The metadata log entry of a JSON file sink for batch `batch_id`:
@@ -393,7 +408,9 @@ impl BatchOutput {
     /// complete on disk.
     pub(crate) fn end_batch(&mut self) -> Result<(), Error> {
         for (spec, j) in self.outputs.iter().zip(&self.json) {
-            let OutputKind::JsonFiles { dir, .. } = &spec.kind else { continue };
+            let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
+                continue;
+            };
             let meta = json_metadata_path(dir, self.batch_id);
             if j.committed || meta.exists() {
                 continue;
@@ -434,7 +451,10 @@ impl BatchOutput {
                 }
                 write_text_files(&text_files_dir(prefix, suffix, self.time_ms), &self.buf)?;
             }
-            OutputKind::Console { .. } | OutputKind::JsonFiles { .. } => {
+            OutputKind::Console { .. }
+            | OutputKind::JsonFiles { .. }
+            | OutputKind::ParquetFiles { .. }
+            | OutputKind::Memory { .. } => {
                 return Err(Error::Config(format!(
                     "output `{}` is a Structured Streaming sink, emitted with `emit`; this is a bug in streamc\n\
                      help: generated code emits rows to it with `emit_rows`",
@@ -484,9 +504,10 @@ impl BatchOutput {
     pub fn emit_rows<R: Row>(&mut self, out: OutputId, rows: &[R]) -> Result<(), Error> {
         let spec = &self.outputs[out.index()];
         let columns: Vec<&str> = match &spec.kind {
-            OutputKind::Console { columns, .. } | OutputKind::JsonFiles { columns, .. } => {
-                columns.iter().map(String::as_str).collect()
-            }
+            OutputKind::Console { columns, .. }
+            | OutputKind::JsonFiles { columns, .. }
+            | OutputKind::ParquetFiles { columns, .. }
+            | OutputKind::Memory { columns, .. } => columns.iter().map(String::as_str).collect(),
             OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => {
                 return Err(Error::Config(format!(
                     "output `{}` is a DStream output, emitted with `emit_rows`; this is a bug in streamc",
@@ -532,6 +553,29 @@ impl BatchOutput {
                     write_file_atomic(&path, self.buf.as_bytes())?;
                     j.files.push(path);
                 }
+            }
+            OutputKind::ParquetFiles { dir, types, columns: names } => {
+                let j = &mut self.json[out.index()];
+                if !j.committed && json_metadata_path(dir, self.batch_id).exists() {
+                    j.committed = true;
+                }
+                if !j.committed && !rows.is_empty() {
+                    let part = u32::try_from(j.files.len()).expect("fewer than 2^32 emits in a batch");
+                    let path = parquet_part_path(dir, self.batch_id, part);
+                    write_file_atomic(&path, &parquet_file(&path, names, types, rows)?)?;
+                    j.files.push(path);
+                }
+            }
+            OutputKind::Memory { complete, .. } => {
+                let json: Vec<String> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut o = String::new();
+                        r.json_object(&columns, &mut o);
+                        o
+                    })
+                    .collect();
+                crate::structured::memory::record(&spec.name, self.batch_id, json, *complete);
             }
             OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => unreachable!("checked above"),
         }
@@ -652,6 +696,21 @@ impl Progress<'_> {
         let _ = write!(s, ",\"numOutputRows\":{}}}}}", self.output_rows);
         s
     }
+}
+
+/// One batch's rows as a parquet file (`path` names it in errors).
+#[cfg(feature = "parquet")]
+fn parquet_file<R: Row>(path: &Path, names: &[String], types: &[String], rows: &[R]) -> Result<Vec<u8>, Error> {
+    crate::structured::parquet::parquet_bytes(names, types, rows)
+        .map_err(|e| Error::Output { path: path.to_owned(), source: io::Error::other(e) })
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_file<R: Row>(path: &Path, _: &[String], _: &[String], _: &[R]) -> Result<Vec<u8>, Error> {
+    Err(Error::Config(format!(
+        "cannot write `{}`: the parquet sink needs streamc-runtime's `parquet` feature (`streamc run` turns it on for specs with a parquet sink)",
+        path.display()
+    )))
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::ffi::OsString;
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::clock::lock;
 use crate::error::Error;
 use crate::ops::Ty;
+use crate::rate::RateLimiter;
 
 /// The text records (lines) of one source for one batch.
 ///
@@ -32,6 +34,14 @@ pub struct TextBatch {
     /// Where each run of lines came from, by increasing `start`; lines before the first entry
     /// have no origin.
     origins: Vec<Origin>,
+}
+
+/// A position in a [`TextBatch`] to roll back to.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    buf: usize,
+    lines: usize,
+    origins: usize,
 }
 
 /// The start of the lines of one file (or of lines with no file) in a [`TextBatch`].
@@ -92,7 +102,10 @@ impl TextBatch {
     /// counts. Lines that are not valid UTF-8 are skipped; returns how many were.
     pub fn push_text(&mut self, bytes: &[u8]) -> usize {
         self.end_file_origin();
-        self.push_text_noting(bytes, None)
+        let mut lines = LineSplitter::new(usize::MAX, false);
+        lines.feed(bytes, self, usize::MAX);
+        lines.finish(self);
+        lines.skipped.invalid
     }
 
     /// Appends the contents of file `path` as [`push_text`](Self::push_text) does, remembering
@@ -100,10 +113,57 @@ impl TextBatch {
     /// UTF-8.
     pub fn push_file(&mut self, path: &Path, bytes: &[u8]) -> usize {
         let start = self.buf.len();
-        let mut skipped = Vec::new();
-        let invalid = self.push_text_noting(bytes, Some(&mut skipped));
-        self.origins.push(Origin { start, path: Some(path.to_owned()), skipped });
-        invalid
+        let mut lines = LineSplitter::new(usize::MAX, true);
+        lines.feed(bytes, self, usize::MAX);
+        lines.finish(self);
+        self.origins.push(Origin { start, path: Some(path.to_owned()), skipped: lines.skipped_lines });
+        lines.skipped.invalid
+    }
+
+    /// Reads file `path` into the batch as [`push_file`](Self::push_file) does, but through a
+    /// fixed-size buffer: memory holds the lines kept plus at most one line of up to
+    /// `max_line_bytes`; a longer line is skipped (and counted) as it streams past, so a 100 MB
+    /// file of one line costs no more than a short one. On an error nothing of the file is kept.
+    pub(crate) fn read_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<FileRead> {
+        let mark = self.mark();
+        let result = (|| {
+            let mut r = BufReader::with_capacity(READ_CHUNK, File::open(path)?);
+            let mut lines = LineSplitter::new(max_line_bytes, true);
+            let mut bytes = 0u64;
+            loop {
+                let chunk = match r.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if chunk.is_empty() {
+                    break;
+                }
+                let n = chunk.len();
+                lines.feed(chunk, self, usize::MAX);
+                r.consume(n);
+                bytes += n as u64;
+            }
+            lines.finish(self);
+            self.origins.push(Origin { start: mark.buf, path: Some(path.to_owned()), skipped: lines.skipped_lines });
+            Ok(FileRead { skipped: lines.skipped, bytes })
+        })();
+        if result.is_err() {
+            self.rollback(mark);
+        }
+        result
+    }
+
+    /// The batch's current end, to [`rollback`](Self::rollback) to.
+    fn mark(&self) -> Mark {
+        Mark { buf: self.buf.len(), lines: self.lines, origins: self.origins.len() }
+    }
+
+    /// Removes every line appended since `mark` was taken.
+    fn rollback(&mut self, mark: Mark) {
+        self.buf.truncate(mark.buf);
+        self.lines = mark.lines;
+        self.origins.truncate(mark.origins);
     }
 
     /// Lines appended after a file's are not from that file: start a run with no origin.
@@ -113,43 +173,9 @@ impl TextBatch {
         }
     }
 
-    /// [`push_text`](Self::push_text), also noting the 1-based line numbers of skipped lines.
-    fn push_text_noting(&mut self, bytes: &[u8], mut skipped: Option<&mut Vec<usize>>) -> usize {
-        if bytes.is_empty() {
-            return 0;
-        }
-        // Fast path: the whole chunk is valid (the normal case) and is copied in one go.
-        if let Ok(s) = std::str::from_utf8(bytes) {
-            self.buf.push_str(s);
-            self.lines += memchr::memchr_iter(b'\n', bytes).count();
-            if !s.ends_with('\n') {
-                self.buf.push('\n');
-                self.lines += 1;
-            }
-            return 0;
-        }
-        let mut invalid = 0;
-        let mut rest = bytes;
-        let mut line_no = 0;
-        while !rest.is_empty() {
-            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            line_no += 1;
-            match std::str::from_utf8(&rest[..end]) {
-                Ok(line) => {
-                    self.buf.push_str(line);
-                    self.buf.push('\n');
-                    self.lines += 1;
-                }
-                Err(_) => {
-                    invalid += 1;
-                    if let Some(s) = skipped.as_deref_mut() {
-                        s.push(line_no);
-                    }
-                }
-            }
-            rest = rest.get(end + 1..).unwrap_or_default();
-        }
-        invalid
+    /// The size of the batch's text in bytes (a bound on the memory it holds, less spare capacity).
+    pub(crate) fn len_bytes(&self) -> usize {
+        self.buf.len()
     }
 
     /// Appends every line of `other` (with their origins).
@@ -265,6 +291,209 @@ impl<'a> Iterator for Lines<'a> {
 impl ExactSizeIterator for Lines<'_> {}
 impl std::iter::FusedIterator for Lines<'_> {}
 
+// ----- bounded line splitting ---------------------------------------------------------------
+
+/// The default of `max_line_bytes` ([`AppBuilder::max_line_bytes`](crate::AppBuilder::max_line_bytes)):
+/// 64 MiB, far above any sensible record, yet small enough that one runaway line cannot exhaust
+/// memory.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
+
+/// The default of how much a socket receiver holds for the open batch before it stops reading
+/// ([`AppBuilder::max_buffered_bytes`](crate::AppBuilder::max_buffered_bytes)): 64 MiB.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 64 << 20;
+
+/// How much a source reads at once.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// What sources accept and how fast: set on the [`AppBuilder`](crate::AppBuilder), the same for
+/// every source of the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InputLimits {
+    /// A longer line (not counting its `'\n'`) is skipped and counted.
+    pub(crate) max_line_bytes: usize,
+    /// Records per second per socket receiver (Spark's `spark.streaming.receiver.maxRate`).
+    pub(crate) max_rate: Option<u64>,
+    /// A socket receiver stops reading while the open batch holds this many bytes.
+    pub(crate) max_buffered_bytes: usize,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_rate: None,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+        }
+    }
+}
+
+/// Lines a source dropped: not UTF-8, or longer than `max_line_bytes`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    pub(crate) invalid: usize,
+    pub(crate) overlong: usize,
+}
+
+impl Skipped {
+    fn add(&mut self, other: Skipped) {
+        self.invalid += other.invalid;
+        self.overlong += other.overlong;
+    }
+
+    /// `"2 lines of invalid UTF-8 and 1 line longer than ..."`, or `None` if nothing was skipped.
+    fn describe(&self, max_line_bytes: usize) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.invalid > 0 {
+            parts.push(format!("{} line{} of invalid UTF-8", self.invalid, plural(self.invalid)));
+        }
+        if self.overlong > 0 {
+            parts.push(format!(
+                "{} line{} longer than `max_line_bytes` ({max_line_bytes} bytes)",
+                self.overlong,
+                plural(self.overlong)
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" and "))
+    }
+}
+
+/// What [`TextBatch::read_file`] read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FileRead {
+    pub(crate) skipped: Skipped,
+    /// The bytes read from the file.
+    pub(crate) bytes: u64,
+}
+
+/// Splits a byte stream, fed in chunks, into the lines of a [`TextBatch`], with bounded memory:
+/// a line split across chunks waits in `partial` only while it is at most `max_line` bytes;
+/// past that its bytes are dropped until its `'\n'`, and it counts as one overlong line.
+/// Lines that are not UTF-8 are skipped and counted (never replaced: a record is either what
+/// was sent or absent).
+struct LineSplitter {
+    max_line: usize,
+    /// The start of a line whose end has not been fed yet (at most `max_line` bytes).
+    partial: Vec<u8>,
+    /// The current line is over the limit: drop bytes until its end.
+    discarding: bool,
+    /// Lines ended so far, kept or not.
+    line_no: usize,
+    skipped: Skipped,
+    /// The 1-based numbers of the skipped lines, when `note_lines`.
+    skipped_lines: Vec<usize>,
+    note_lines: bool,
+}
+
+impl LineSplitter {
+    fn new(max_line: usize, note_lines: bool) -> Self {
+        LineSplitter {
+            max_line,
+            partial: Vec::new(),
+            discarding: false,
+            line_no: 0,
+            skipped: Skipped::default(),
+            skipped_lines: Vec::new(),
+            note_lines,
+        }
+    }
+
+    /// Feeds `bytes`; the lines they complete go to `out`. Stops after `max_lines` lines have
+    /// ended (kept or skipped). Returns the bytes consumed and the lines ended.
+    fn feed(&mut self, bytes: &[u8], out: &mut TextBatch, max_lines: usize) -> (usize, usize) {
+        let mut rest = bytes;
+        let mut ended = 0;
+        // Fast path, the normal case: no line pending, every complete line in the chunk valid and
+        // short enough; they are copied in one go.
+        if max_lines == usize::MAX
+            && self.partial.is_empty()
+            && !self.discarding
+            && let Some(last) = memchr::memrchr(b'\n', rest)
+            && last <= self.max_line
+            && let Ok(text) = std::str::from_utf8(&rest[..=last])
+        {
+            let n = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+            out.buf.push_str(text);
+            out.lines += n;
+            self.line_no += n;
+            ended += n;
+            rest = &rest[last + 1..];
+        }
+        while !rest.is_empty() && ended < max_lines {
+            match memchr::memchr(b'\n', rest) {
+                Some(i) => {
+                    self.end_line(&rest[..i], out);
+                    ended += 1;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.extend_partial(rest);
+                    rest = &[];
+                }
+            }
+        }
+        (bytes.len() - rest.len(), ended)
+    }
+
+    /// The end of the input: a last line without terminator still counts (as Java's readLine).
+    fn finish(&mut self, out: &mut TextBatch) {
+        if self.discarding || !self.partial.is_empty() {
+            self.end_line(&[], out);
+        }
+    }
+
+    fn extend_partial(&mut self, bytes: &[u8]) {
+        if self.discarding {
+            return;
+        }
+        if self.partial.len() + bytes.len() > self.max_line {
+            self.discarding = true;
+            // Give back what a long partial line took.
+            self.partial = Vec::new();
+        } else {
+            self.partial.extend_from_slice(bytes);
+        }
+    }
+
+    /// Ends the current line with `tail` (its bytes since the last feed).
+    fn end_line(&mut self, tail: &[u8], out: &mut TextBatch) {
+        self.line_no += 1;
+        if self.discarding || self.partial.len() + tail.len() > self.max_line {
+            self.discarding = false;
+            self.partial.clear();
+            self.skipped.overlong += 1;
+            self.note_skipped();
+            return;
+        }
+        let line: &[u8] = if self.partial.is_empty() {
+            tail
+        } else {
+            self.partial.extend_from_slice(tail);
+            &self.partial
+        };
+        match std::str::from_utf8(line) {
+            Ok(l) => {
+                out.buf.push_str(l);
+                out.buf.push('\n');
+                out.lines += 1;
+            }
+            Err(_) => {
+                self.skipped.invalid += 1;
+                self.note_skipped();
+            }
+        }
+        self.partial.clear();
+        if self.partial.capacity() > READ_CHUNK {
+            self.partial = Vec::new();
+        }
+    }
+
+    fn note_skipped(&mut self) {
+        if self.note_lines {
+            self.skipped_lines.push(self.line_no);
+        }
+    }
+}
+
 // ----- declared sources ---------------------------------------------------------------------
 
 /// A source as declared by the app, before it runs.
@@ -276,6 +505,8 @@ pub(crate) enum SourceKind {
     TextFiles { dir: PathBuf },
     /// Structured Streaming's file source: every file of a directory, old and new, once.
     FileStream { dir: PathBuf, max_files_per_trigger: Option<usize> },
+    /// Structured Streaming's `rate` source: `rows_per_second` rows per second of event time.
+    Rate { rows_per_second: u64 },
 }
 
 impl SourceKind {
@@ -287,6 +518,7 @@ impl SourceKind {
             SourceKind::FileStream { dir, max_files_per_trigger: Some(n) } => {
                 format!("file stream `{}`, at most {n} file{} per batch", dir.display(), plural(*n))
             }
+            SourceKind::Rate { rows_per_second } => format!("rate source, {rows_per_second} rows per second"),
         }
     }
 
@@ -296,6 +528,7 @@ impl SourceKind {
             SourceKind::Socket { host, port } => format!("TextSocketSource[host: {host}, port: {port}]"),
             SourceKind::TextFiles { dir } => format!("FileInputDStream[{}]", dir.display()),
             SourceKind::FileStream { dir, .. } => format!("FileStreamSource[{}]", dir.display()),
+            SourceKind::Rate { rows_per_second } => format!("RateStreamV2[rowsPerSecond={rows_per_second}]"),
         }
     }
 }
@@ -307,6 +540,37 @@ pub(crate) enum RunningSource {
     Files(FileSource),
     Replay(ReplaySource),
     Structured(StructuredFileSource),
+    Rate(RateSource),
+}
+
+/// Spark's `rate` source: rows `value` = 0, 1, 2, … with `timestamp` = start + value / rate,
+/// as many per batch as event time has advanced by the batch's time. Each line of its batch
+/// is `<timestamp in µs> <value>`. Not checkpointed: a restarted query counts from 0 again.
+pub(crate) struct RateSource {
+    rows_per_second: u64,
+    start_ms: Option<i64>,
+    next: u64,
+}
+
+impl RateSource {
+    pub(crate) fn new(rows_per_second: u64) -> Self {
+        RateSource { rows_per_second: rows_per_second.max(1), start_ms: None, next: 0 }
+    }
+
+    /// The rows due by `time_ms`: the first batch starts the clock and has none.
+    pub(crate) fn fill(&mut self, batch: &mut TextBatch, time_ms: i64) {
+        let start = *self.start_ms.get_or_insert(time_ms);
+        let elapsed = u64::try_from(time_ms.saturating_sub(start)).unwrap_or(0);
+        let due = elapsed.saturating_mul(self.rows_per_second) / 1000;
+        let mut line = String::new();
+        while self.next < due {
+            let at_us = start.saturating_mul(1000).saturating_add((self.next.saturating_mul(1_000_000) / self.rows_per_second) as i64);
+            line.clear();
+            let _ = std::fmt::Write::write_fmt(&mut line, format_args!("{at_us} {}", self.next));
+            batch.push_line(&line);
+            self.next += 1;
+        }
+    }
 }
 
 impl RunningSource {
@@ -323,6 +587,10 @@ impl RunningSource {
                 Ok(())
             }
             RunningSource::Replay(s) => s.fill(batch),
+            RunningSource::Rate(s) => {
+                s.fill(batch, time_ms);
+                Ok(())
+            }
             // Read through `StructuredFileSource::read` with the batch's planned files.
             RunningSource::Structured(_) => Ok(()),
         }
@@ -345,25 +613,34 @@ impl RunningSource {
 #[derive(Default)]
 struct Pending {
     batch: TextBatch,
-    invalid: usize,
+    skipped: Skipped,
 }
 
 /// Spark's `socketTextStream`: a client thread that connects to `host:port`, reads lines into
 /// the open batch, and reconnects with backoff when the connection fails or ends.
+///
+/// Memory is bounded whatever the server does: a line waits for its end only up to
+/// `max_line_bytes` (a longer one is dropped and counted), and while the open batch holds
+/// `max_buffered_bytes` the thread stops reading, so the kernel's socket buffers fill and TCP
+/// makes the sender wait. With `max_rate` the thread hands over at most that many lines per
+/// second (and so reads no faster). A server that stalls gives empty batches.
 pub(crate) struct SocketSource {
     name: String,
     pending: Arc<Mutex<Pending>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    max_line_bytes: usize,
 }
 
 /// How long a read blocks before the thread looks at the stop flag again.
 const READ_TIMEOUT: Duration = Duration::from_millis(100);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How often a receiver whose batch is full looks again.
+const FULL_POLL: Duration = Duration::from_millis(5);
 
 impl SocketSource {
-    pub(crate) fn start(name: &str, host: &str, port: u16) -> Result<Self, Error> {
+    pub(crate) fn start(name: &str, host: &str, port: u16, limits: InputLimits) -> Result<Self, Error> {
         let pending = Arc::new(Mutex::new(Pending::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let client = SocketClient {
@@ -372,29 +649,33 @@ impl SocketSource {
             port,
             pending: Arc::clone(&pending),
             stop: Arc::clone(&stop),
+            limits,
+            warned_full: false,
         };
         let thread_name = format!("streamc-source-{name}");
         let thread = std::thread::Builder::new()
             .name(thread_name.clone())
             .spawn(move || client.run())
             .map_err(|source| Error::Thread { name: thread_name, source })?;
-        Ok(SocketSource { name: name.to_owned(), pending, stop, thread: Some(thread) })
+        Ok(SocketSource {
+            name: name.to_owned(),
+            pending,
+            stop,
+            thread: Some(thread),
+            max_line_bytes: limits.max_line_bytes,
+        })
     }
 
     fn fill(&mut self, batch: &mut TextBatch, time_ms: i64) {
         // Swap rather than copy: the batch gets the received lines, the socket thread gets the
         // (cleared) buffer of the previous batch to reuse.
-        let invalid = {
+        let skipped = {
             let mut p = lock(&self.pending);
             std::mem::swap(&mut p.batch, batch);
-            std::mem::take(&mut p.invalid)
+            std::mem::take(&mut p.skipped)
         };
-        if invalid > 0 {
-            eprintln!(
-                "warning: source `{}`: skipped {invalid} line{} of invalid UTF-8 in the batch at {time_ms} ms",
-                self.name,
-                plural(invalid)
-            );
+        if let Some(what) = skipped.describe(self.max_line_bytes) {
+            eprintln!("warning: source `{}`: skipped {what} in the batch at {time_ms} ms", self.name);
         }
     }
 }
@@ -409,6 +690,9 @@ struct SocketClient {
     port: u16,
     pending: Arc<Mutex<Pending>>,
     stop: Arc<AtomicBool>,
+    limits: InputLimits,
+    /// Whether the "receiving faster than processing" note was given (once per run).
+    warned_full: bool,
 }
 
 impl SocketClient {
@@ -416,7 +700,7 @@ impl SocketClient {
         self.stop.load(Ordering::SeqCst)
     }
 
-    fn run(self) {
+    fn run(mut self) {
         let mut backoff = BACKOFF_START;
         // Warn once per outage, not once per retry: a server that is down for a minute should
         // not flood stderr.
@@ -477,89 +761,158 @@ impl SocketClient {
     }
 
     /// Reads until the connection ends or the app stops; returns why it ended, for the warning.
-    fn read_all(&self, mut stream: TcpStream) -> String {
+    fn read_all(&mut self, mut stream: TcpStream) -> String {
         if let Err(e) = stream.set_read_timeout(Some(READ_TIMEOUT)) {
             return format!("failed: {e}");
         }
-        // Bytes after the last '\n' seen: a line split across reads waits here for its end.
-        let mut carry: Vec<u8> = Vec::with_capacity(64 * 1024);
-        let mut chunk = vec![0u8; 64 * 1024];
+        let mut lines = LineSplitter::new(self.limits.max_line_bytes, false);
+        let mut rate = self.limits.max_rate.map(RateLimiter::new);
+        // Lines split off a chunk, handed to the open batch outside the chunk loop's lock.
+        let mut staged = TextBatch::new();
+        let mut chunk = vec![0u8; READ_CHUNK];
         loop {
-            if self.stopped() {
+            // Backpressure: read nothing while the open batch is full.
+            if !self.wait_for_room() {
                 return "stopped".to_owned();
             }
-            match stream.read(&mut chunk) {
+            let n = match stream.read(&mut chunk) {
                 Ok(0) => {
-                    // As Java's readLine, a last line without terminator still counts.
-                    self.deliver(&carry);
+                    lines.finish(&mut staged);
+                    self.deliver(&mut staged, &mut lines);
                     return "was closed by the server".to_owned();
                 }
-                Ok(n) => {
-                    let new = &chunk[..n];
-                    match memchr::memrchr(b'\n', new) {
-                        Some(last) => {
-                            carry.extend_from_slice(&new[..=last]);
-                            self.deliver(&carry);
-                            carry.clear();
-                            carry.extend_from_slice(&new[last + 1..]);
-                        }
-                        None => carry.extend_from_slice(new),
-                    }
-                }
+                Ok(n) => n,
                 Err(e)
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-                    ) => {}
+                    ) =>
+                {
+                    if self.stopped() {
+                        return "stopped".to_owned();
+                    }
+                    continue;
+                }
                 Err(e) => {
-                    self.deliver(&carry);
+                    lines.finish(&mut staged);
+                    self.deliver(&mut staged, &mut lines);
                     return format!("failed: {e}");
+                }
+            };
+            let mut data = &chunk[..n];
+            while !data.is_empty() {
+                let budget = match &mut rate {
+                    None => usize::MAX,
+                    Some(r) => match r.acquire(&self.stop) {
+                        Some(b) => b,
+                        None => return "stopped".to_owned(),
+                    },
+                };
+                let (used, ended) = lines.feed(data, &mut staged, budget);
+                if let Some(r) = &mut rate {
+                    r.take(ended);
+                }
+                data = &data[used..];
+                self.deliver(&mut staged, &mut lines);
+                if !data.is_empty() && !self.wait_for_room() {
+                    return "stopped".to_owned();
                 }
             }
         }
     }
 
-    /// Adds complete lines to the open batch. UTF-8 is checked before taking the lock so the
-    /// batch loop never waits on validation.
-    fn deliver(&self, bytes: &[u8]) {
-        if bytes.is_empty() {
+    /// Waits while the open batch holds `max_buffered_bytes`; false if the app stopped meanwhile.
+    fn wait_for_room(&mut self) -> bool {
+        loop {
+            if self.stopped() {
+                return false;
+            }
+            if lock(&self.pending).batch.len_bytes() < self.limits.max_buffered_bytes {
+                return true;
+            }
+            if !self.warned_full {
+                eprintln!(
+                    "note: source `{}`: receiving faster than batches are processed; pausing reads while {} bytes wait \
+                     (the server is slowed down by TCP flow control)",
+                    self.name, self.limits.max_buffered_bytes
+                );
+                self.warned_full = true;
+            }
+            std::thread::sleep(FULL_POLL);
+        }
+    }
+
+    /// Moves the staged lines (and what was skipped) into the open batch. UTF-8 was checked
+    /// before taking the lock so the batch loop never waits on validation.
+    fn deliver(&self, staged: &mut TextBatch, lines: &mut LineSplitter) {
+        let skipped = std::mem::take(&mut lines.skipped);
+        if staged.is_empty() && skipped == Skipped::default() {
             return;
         }
-        let mut staged = TextBatch::new();
-        let invalid = staged.push_text(bytes);
         let mut p = lock(&self.pending);
-        p.batch.append(&staged);
-        p.invalid += invalid;
+        p.batch.append(staged);
+        p.skipped.add(skipped);
+        drop(p);
+        staged.clear();
     }
 }
 
 // ----- directory of new files ---------------------------------------------------------------
 
+/// Whether a file name is one that file sources never read: hidden or in-progress names, as
+/// Spark and Hadoop skip them. Names starting with `.` or `_` (Spark: hidden files, `_SUCCESS`,
+/// `_temporary`), and names ending in `.tmp`, `.COPYING` or `._COPYING_` (what `hadoop fs -put`
+/// writes before renaming into place).
+pub(crate) fn is_ignored_name(name: &[u8]) -> bool {
+    matches!(name.first(), Some(b'.' | b'_'))
+        || [&b".tmp"[..], b".COPYING", b"._COPYING_"].iter().any(|s| name.ends_with(s))
+}
+
+/// A file's size and modification time: if either changes while it is read, it is still being
+/// written.
+fn fingerprint(path: &Path) -> io::Result<(u64, Option<SystemTime>)> {
+    let m = std::fs::metadata(path)?;
+    Ok((m.len(), m.modified().ok()))
+}
+
 /// Spark's `textFileStream`: every file that appears in the directory is read whole into the
 /// batch during which it was first seen, exactly once.
 ///
-/// Files present when the app starts are not read (as in Spark). Names starting with `.` or `_`
-/// are ignored, so a writer can write `.name.tmp` and rename it to `name` when complete: a rename
-/// within a directory is atomic, so the source never reads a half-written file. A file is
-/// remembered by name; rewriting it later does not make it new again.
+/// Files present when the app starts are not read (as in Spark). Names that
+/// [`is_ignored_name`] rejects are never read, so a writer can write `.name.tmp` and rename it
+/// to `name` when complete: a rename within a directory is atomic, so the source never reads a
+/// half-written file. A file whose size or modification time changes while it is read is still
+/// being written: its lines are dropped and it is read again in the next batch. A file that
+/// disappears (or cannot be read) after it was listed is skipped with a warning and not tried
+/// again. A file is remembered by name; rewriting it later does not make it new again.
 pub(crate) struct FileSource {
     name: String,
     dir: PathBuf,
     seen: HashSet<OsString>,
     /// Whether listing the directory is failing (warn once per outage).
     listing_failed: bool,
+    max_line_bytes: usize,
+    /// Files put back because they changed while read (noted once each).
+    deferred: HashSet<PathBuf>,
 }
 
 impl FileSource {
     /// Records the files already present, which will never be read.
-    pub(crate) fn start(name: &str, dir: &Path) -> Result<Self, Error> {
+    pub(crate) fn start(name: &str, dir: &Path, limits: InputLimits) -> Result<Self, Error> {
         let mut seen = HashSet::new();
         let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
         for e in entries {
             let e = e.map_err(|source| Error::Io { path: dir.to_owned(), source })?;
             seen.insert(e.file_name());
         }
-        Ok(FileSource { name: name.to_owned(), dir: dir.to_owned(), seen, listing_failed: false })
+        Ok(FileSource {
+            name: name.to_owned(),
+            dir: dir.to_owned(),
+            seen,
+            listing_failed: false,
+            max_line_bytes: limits.max_line_bytes,
+            deferred: HashSet::new(),
+        })
     }
 
     fn new_files(&mut self) -> io::Result<Vec<PathBuf>> {
@@ -567,8 +920,7 @@ impl FileSource {
         for e in std::fs::read_dir(&self.dir)? {
             let e = e?;
             let name = e.file_name();
-            let visible = !matches!(name.as_encoded_bytes().first(), Some(b'.' | b'_'));
-            if !visible || self.seen.contains(&name) {
+            if is_ignored_name(name.as_encoded_bytes()) || self.seen.contains(&name) {
                 continue;
             }
             // Follow symlinks: a link to a file is a file to read.
@@ -601,18 +953,42 @@ impl FileSource {
             }
         };
         for path in files {
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let invalid = batch.push_file(&path, &bytes);
-                    if invalid > 0 {
+            let read = fingerprint(&path).and_then(|before| {
+                let mark = batch.mark();
+                let read = batch.read_file(&path, self.max_line_bytes)?;
+                let after = fingerprint(&path)?;
+                Ok((before == after && read.bytes == before.0).then_some(read).ok_or(mark))
+            });
+            match read {
+                Ok(Ok(read)) => {
+                    if let Some(what) = read.skipped.describe(self.max_line_bytes) {
                         eprintln!(
-                            "warning: source `{}`: skipped {invalid} line{} of invalid UTF-8 in `{}` (batch at {time_ms} ms)",
+                            "warning: source `{}`: skipped {what} in `{}` (batch at {time_ms} ms)",
                             self.name,
-                            plural(invalid),
                             path.display()
                         );
                     }
                 }
+                Ok(Err(mark)) => {
+                    // Still being written: forget what was read, and read it again next batch.
+                    batch.rollback(mark);
+                    if let Some(name) = path.file_name() {
+                        self.seen.remove(name);
+                    }
+                    if self.deferred.insert(path.clone()) {
+                        eprintln!(
+                            "note: source `{}`: `{}` changed while it was read (still being written?); \
+                             reading it again in the next batch",
+                            self.name,
+                            path.display()
+                        );
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => eprintln!(
+                    "warning: source `{}`: `{}` disappeared before it could be read; skipping it",
+                    self.name,
+                    path.display()
+                ),
                 Err(e) => {
                     eprintln!("warning: source `{}`: cannot read `{}`: {e}; skipping it", self.name, path.display())
                 }
@@ -624,14 +1000,17 @@ impl FileSource {
 // ----- replay -------------------------------------------------------------------------------
 
 /// Replay input: file `i` of the directory (regular files in name order) is the records of
-/// batch `i`; after the last file, batches are empty.
+/// batch `i`; after the last file, batches are empty. Lines longer than `max_line_bytes` and
+/// lines that are not UTF-8 are skipped with a warning; a file that disappeared after the
+/// listing gives an empty batch, with a warning.
 pub(crate) struct ReplaySource {
     files: std::vec::IntoIter<PathBuf>,
+    max_line_bytes: usize,
 }
 
 impl ReplaySource {
     /// Lists the replay files of `dir`.
-    pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
+    pub(crate) fn open(dir: &Path, limits: InputLimits) -> Result<Self, Error> {
         let io_err = |source| Error::Io { path: dir.to_owned(), source };
         let mut files = Vec::new();
         for e in std::fs::read_dir(dir).map_err(io_err)? {
@@ -641,7 +1020,7 @@ impl ReplaySource {
             }
         }
         files.sort();
-        Ok(ReplaySource { files: files.into_iter() })
+        Ok(ReplaySource { files: files.into_iter(), max_line_bytes: limits.max_line_bytes })
     }
 
     /// The number of batches this replay provides.
@@ -663,12 +1042,19 @@ impl ReplaySource {
         let Some(path) = self.files.next() else {
             return Ok(());
         };
-        let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-        let invalid = batch.push_file(&path, &bytes);
-        if invalid > 0 {
-            eprintln!("warning: skipped {invalid} line{} of invalid UTF-8 in `{}`", plural(invalid), path.display());
+        match batch.read_file(&path, self.max_line_bytes) {
+            Ok(read) => {
+                if let Some(what) = read.skipped.describe(self.max_line_bytes) {
+                    eprintln!("warning: skipped {what} in `{}`", path.display());
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                eprintln!("warning: replay file `{}` disappeared; its batch is empty", path.display());
+                Ok(())
+            }
+            Err(source) => Err(Error::Io { path, source }),
         }
-        Ok(())
     }
 }
 
@@ -678,12 +1064,14 @@ impl ReplaySource {
 /// every file of the directory, including those present at the start, read once.
 ///
 /// Each batch takes up to `max_files_per_trigger` files not taken before, oldest first by
-/// (modification time, name); names starting with `.` or `_` are ignored (write `.name.tmp`,
-/// then rename). The batch loop *plans* a batch (chooses its files, which the checkpoint's
+/// (modification time, name); names that [`is_ignored_name`] rejects are never taken (write
+/// `.name.tmp`, then rename). The batch loop *plans* a batch (chooses its files, which the checkpoint's
 /// write-ahead log records before the batch runs) and then *reads* it, so a batch re-run after a
 /// crash reads the files it read the first time. Files are known by name: rewriting a file does
 /// not make it new again. Names that are not UTF-8 are skipped with a warning, because the
-/// checkpoint records names as strings.
+/// checkpoint records names as strings. A planned file that has disappeared (or cannot be read)
+/// when its batch reads it is skipped with a warning naming it (Spark's `ignoreMissingFiles`),
+/// and the batch goes on without it; it stays taken, so it is not tried again.
 pub(crate) struct StructuredFileSource {
     name: String,
     dir: PathBuf,
@@ -695,6 +1083,7 @@ pub(crate) struct StructuredFileSource {
     /// Whether listing the directory is failing (warn once per outage).
     listing_failed: bool,
     warned_non_utf8: bool,
+    max_line_bytes: usize,
 }
 
 impl StructuredFileSource {
@@ -704,6 +1093,7 @@ impl StructuredFileSource {
         dir: &Path,
         max_files: Option<usize>,
         taken: impl IntoIterator<Item = String>,
+        limits: InputLimits,
     ) -> Result<Self, Error> {
         if max_files == Some(0) {
             return Err(Error::Config(format!("source `{name}`: `max_files_per_trigger` must be at least 1, found 0")));
@@ -718,6 +1108,7 @@ impl StructuredFileSource {
             snapshot: None,
             listing_failed: false,
             warned_non_utf8: false,
+            max_line_bytes: limits.max_line_bytes,
         })
     }
 
@@ -743,7 +1134,7 @@ impl StructuredFileSource {
                 }
                 continue;
             };
-            if name.starts_with(['.', '_']) || self.seen.contains(name) {
+            if is_ignored_name(name.as_bytes()) || self.seen.contains(name) {
                 continue;
             }
             // Follow symlinks: a link to a file is a file to read.
@@ -823,20 +1214,27 @@ impl StructuredFileSource {
     }
 
     /// Reads the planned `files` into `batch`, remembering each file for
-    /// [`TextBatch::origin`]. A planned file that cannot be read stops the app, as in Spark:
-    /// skipping it would make the batch differ from the one planned.
+    /// [`TextBatch::origin`]. A planned file that cannot be read is skipped with a warning (see
+    /// the type's documentation); lines are bounded by `max_line_bytes`.
     pub(crate) fn read(&self, files: &[String], batch: &mut TextBatch) -> Result<(), Error> {
         for f in files {
             let path = self.dir.join(f);
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-            let invalid = batch.push_file(&path, &bytes);
-            if invalid > 0 {
-                eprintln!(
-                    "warning: source `{}`: skipped {invalid} line{} of invalid UTF-8 in `{}`",
+            match batch.read_file(&path, self.max_line_bytes) {
+                Ok(read) => {
+                    if let Some(what) = read.skipped.describe(self.max_line_bytes) {
+                        eprintln!("warning: source `{}`: skipped {what} in `{}`", self.name, path.display());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => eprintln!(
+                    "warning: source `{}`: `{}` disappeared before it could be read; the batch goes on without it",
                     self.name,
-                    plural(invalid),
                     path.display()
-                );
+                ),
+                Err(e) => eprintln!(
+                    "warning: source `{}`: cannot read `{}`: {e}; the batch goes on without it",
+                    self.name,
+                    path.display()
+                ),
             }
         }
         Ok(())
@@ -900,6 +1298,79 @@ mod tests {
         assert_eq!(c.origin(lines[5]), Some((Path::new("b"), 1)));
         assert_eq!(c.origin(lines[1]), None);
         assert_eq!(c, TextBatch::from_lines(["first", "no file", "a1", "a3\r", "a4", "b1", "after"]));
+    }
+
+    /// Feeds `text` in chunks of `chunk` bytes through a splitter with `max_line`.
+    fn split(text: &[u8], chunk: usize, max_line: usize) -> (TextBatch, Skipped, Vec<usize>) {
+        let mut b = TextBatch::new();
+        let mut s = LineSplitter::new(max_line, true);
+        for c in text.chunks(chunk) {
+            assert_eq!(s.feed(c, &mut b, usize::MAX).0, c.len());
+            assert!(s.partial.len() <= max_line);
+        }
+        s.finish(&mut b);
+        (b, s.skipped, s.skipped_lines)
+    }
+
+    #[test]
+    fn overlong_lines_are_skipped_and_counted_however_the_input_is_chunked() {
+        let text = b"short\n0123456789abc\nfits-10ch\n\xff\nlast-but-too-long";
+        for chunk in [1, 2, 3, 7, 64, 1000] {
+            let (b, skipped, lines) = split(text, chunk, 10);
+            assert_eq!(b.lines().collect::<Vec<_>>(), ["short", "fits-10ch"], "chunk {chunk}");
+            assert_eq!(skipped, Skipped { invalid: 1, overlong: 2 }, "chunk {chunk}");
+            assert_eq!(lines, [2, 4, 5], "chunk {chunk}");
+        }
+        // Exactly the limit is kept; the terminator does not count.
+        let (b, skipped, _) = split(b"0123456789\n0123456789", 4, 10);
+        assert_eq!(b.len_lines(), 2);
+        assert_eq!(skipped, Skipped::default());
+    }
+
+    #[test]
+    fn a_line_budget_stops_the_splitter_after_that_many_lines() {
+        let mut b = TextBatch::new();
+        let mut s = LineSplitter::new(100, false);
+        let text = b"a\nb\nc\nd";
+        let (used, ended) = s.feed(text, &mut b, 2);
+        assert_eq!((used, ended), (4, 2));
+        let (used2, ended2) = s.feed(&text[used..], &mut b, 2);
+        assert_eq!((used2, ended2), (3, 1));
+        s.finish(&mut b);
+        assert_eq!(b.lines().collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn read_file_streams_a_huge_line_and_keeps_line_numbers() {
+        let dir = std::env::temp_dir().join(format!("streamc-source-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.txt");
+        let mut text = b"first\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 3 * READ_CHUNK + 5));
+        text.extend(b"\nthird\n");
+        std::fs::write(&path, &text).unwrap();
+        let mut b = TextBatch::from_lines(["before"]);
+        let read = b.read_file(&path, 1000).unwrap();
+        assert_eq!(read.skipped, Skipped { invalid: 0, overlong: 1 });
+        assert_eq!(read.bytes, text.len() as u64);
+        let lines: Vec<&str> = b.lines().collect();
+        assert_eq!(lines, ["before", "first", "third"]);
+        assert_eq!(b.origin(lines[2]), Some((path.as_path(), 3)));
+        // A file that is gone leaves the batch as it was.
+        let err = b.read_file(&dir.join("gone"), 1000).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(b.len_lines(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ignored_names() {
+        for n in [".x", "_SUCCESS", "a.tmp", "a._COPYING_", "a.COPYING"] {
+            assert!(is_ignored_name(n.as_bytes()), "{n}");
+        }
+        for n in ["a", "a.txt", "tmp", "a.tmp.txt"] {
+            assert!(!is_ignored_name(n.as_bytes()), "{n}");
+        }
     }
 
     #[test]

@@ -118,7 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             };
             let name = package_name(&spec, &code);
-            write_crate(&out, &name, &code)?;
+            write_crate(&out, &name, &code, &runtime_features(&spec)?)?;
             eprintln!("wrote crate `{name}` to {} (build it with `cargo build --release`)", out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -129,7 +129,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let name = package_name(&spec, &code);
             let cache = cache_dir()?;
             let dir = cache.join(&name);
-            write_crate(&dir, &name, &code)?;
+            write_crate(&dir, &name, &code, &runtime_features(&spec)?)?;
             let target = cache.join("target");
             eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
             let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -225,12 +225,17 @@ fn runtime_path() -> Result<PathBuf> {
         .with_context(|| format!("cannot find the streamc runtime crate at {} (set STREAMC_RUNTIME_PATH)", p.display()))
 }
 
-fn write_crate(dir: &Path, name: &str, code: &str) -> Result<()> {
+/// The runtime features a spec's generated code needs (the parquet sink's, say).
+fn runtime_features(spec: &Path) -> Result<Vec<&'static str>> {
+    Ok(streamc::table::runtime_features(&streamc::compile_yaml(&read_spec(spec)?).tables))
+}
+
+fn write_crate(dir: &Path, name: &str, code: &str, features: &[&str]) -> Result<()> {
     let runtime = runtime_path()?;
     std::fs::create_dir_all(dir.join("src")).with_context(|| format!("cannot create {}", dir.display()))?;
     let manifest = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nstreamc-runtime = {{ path = {runtime:?}, default-features = false }}\n\n\
+         [dependencies]\nstreamc-runtime = {{ path = {runtime:?}, default-features = false, features = {features:?} }}\n\n\
          [profile.release]\ncodegen-units = 4\n\n\
          # A crate of its own, not a member of any enclosing workspace.\n[workspace]\n"
     );

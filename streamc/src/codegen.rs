@@ -79,6 +79,19 @@ fn stream_interval(s: &crate::ir::Stream) -> u64 {
     s.checkpoint_ms.map_or_else(|| stream_checkpoint_interval(s.slide_ms.max(1), &s.op), |(ms, _)| ms)
 }
 
+/// The builder calls for `max_line_bytes:` and `max_rate:` (none when the spec leaves them out).
+pub(crate) fn source_limits(plan: &Plan, b: &Ident) -> TokenStream {
+    let mut calls = TokenStream::new();
+    if let Some((n, _)) = plan.max_line_bytes {
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        calls.extend(quote!(#b.max_line_bytes(#n);));
+    }
+    if let Some((n, _)) = plan.max_rate {
+        calls.extend(quote!(#b.max_rate(#n);));
+    }
+    calls
+}
+
 fn stream_checkpoint_interval(slide: u64, op: &Op) -> u64 {
     match op {
         Op::MapWithState { .. } => 10 * slide,
@@ -100,6 +113,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         let every = checkpoint_interval_ms(plan);
         setup.extend(quote!(#b.checkpoint(#dir, #every);));
     }
+    setup.extend(source_limits(plan, &b));
     for (i, s) in plan.streams.iter().enumerate() {
         let src = names.ident("src", StreamId(i));
         let name = &s.name;

@@ -69,6 +69,9 @@ pub fn render_text(diags: &Diagnostics, spans: &SpanTable, path: &str, source: &
                 if end == start {
                     end = (start + 1).min(source.len());
                 }
+                // Spans count bytes, nodes may end inside a character: widen to whole characters.
+                let start = (0..=start).rev().find(|&i| source.is_char_boundary(i)).unwrap_or(0);
+                let end = (end..=source.len()).find(|&i| source.is_char_boundary(i)).unwrap_or(source.len());
                 let mut ann = AnnotationKind::Primary.span(start..end);
                 if let Some(label) = &d.label {
                     ann = ann.label(label.as_str());

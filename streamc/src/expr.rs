@@ -167,9 +167,12 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                 }
                 let text = &src[start..i];
                 let tok = if text.contains('.') {
+                    // A literal beyond f64's range would be infinite, which Rust cannot spell.
                     text.parse()
+                        .ok()
+                        .filter(|x: &f64| x.is_finite())
                         .map(Tok::Float)
-                        .map_err(|_| ExprError { offset: start, message: format!("invalid number `{text}`") })?
+                        .ok_or_else(|| ExprError { offset: start, message: format!("invalid number `{text}`") })?
                 } else {
                     text.parse()
                         .map(Tok::Int)

@@ -41,6 +41,10 @@ pub struct Plan {
     pub checkpoint_dir: Option<(String, SpanId)>,
     /// A Structured Streaming spec (`sources:` and `queries:`) instead of DStreams.
     pub table: Option<crate::table::TablePlan>,
+    /// `max_line_bytes:`: the longest line a source accepts (the runtime's default if `None`).
+    pub max_line_bytes: Option<(u64, SpanId)>,
+    /// `max_rate:`: records per second per socket receiver (unlimited if `None`).
+    pub max_rate: Option<(u64, SpanId)>,
 }
 
 /// One named stream: the operator that defines it and the streams it reads.

@@ -12,6 +12,7 @@ pub mod expr;
 pub mod ir;
 pub mod physical;
 pub mod rust_front;
+mod rust_table;
 pub mod span;
 pub mod sql;
 pub mod table;

@@ -18,8 +18,23 @@ pub struct Physical {
     pub stages: Vec<String>,
 }
 
+/// Whether narrow operators are fused into their consumer's loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fusion {
+    /// The default: a narrow operator read by one element-fed operator runs inside its loop.
+    On,
+    /// Every stream is materialized into a collection, so each operator is a separate pass over
+    /// a `Vec` (what fusion buys, measured by the benchmark suite; the semantics are the same).
+    Off,
+}
+
 /// Decides fusion for a checked plan (streams are in dependency order).
 pub fn plan(plan: &Plan) -> Physical {
+    plan_with(plan, Fusion::On)
+}
+
+/// [`plan`] with fusion on or off.
+pub fn plan_with(plan: &Plan, fusion: Fusion) -> Physical {
     let n = plan.streams.len();
     let mut consumers = vec![Vec::new(); n];
     for (i, s) in plan.streams.iter().enumerate() {
@@ -35,7 +50,7 @@ pub fn plan(plan: &Plan) -> Physical {
         .map(|i| {
             let op = &plan.streams[i].op;
             let one_fused_reader = consumers[i].len() == 1 && is_element_fed(&plan.streams[consumers[i][0].0].op);
-            !op.is_narrow() || !one_fused_reader || !outputs_of[i].is_empty()
+            fusion == Fusion::Off || !op.is_narrow() || !one_fused_reader || !outputs_of[i].is_empty()
         })
         .collect();
     let mut stages = Vec::new();
@@ -87,5 +102,38 @@ impl Physical {
     /// The stream's only consumer when it is fused into it.
     pub fn fused_consumer(&self, id: StreamId) -> Option<StreamId> {
         if self.materialized[id.0] { None } else { self.consumers[id.0].first().copied() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORD_COUNT: &str = r#"
+app: wc
+batch_interval: 1s
+streams:
+  - name: lines
+    socket_text_stream: { host: localhost, port: 9999 }
+  - name: words
+    flat_map: { split: " " }
+  - name: pairs
+    map: { pair_with: 1 }
+  - name: counts
+    reduce_by_key: sum
+outputs:
+  - print: counts
+"#;
+
+    #[test]
+    fn fusion_off_materializes_every_stream_and_changes_nothing_by_default() {
+        let c = crate::compile_yaml(WORD_COUNT);
+        assert!(c.diags.is_empty(), "{:?}", c.diags);
+        let on = plan(&c.plan);
+        assert_eq!(on.materialized, [true, false, false, true]);
+        assert_eq!(on.stages, ["lines -> words (flat_map) -> pairs (map) -> counts (reduce_by_key)"]);
+        let off = plan_with(&c.plan, Fusion::Off);
+        assert_eq!(off.materialized, [true, true, true, true]);
+        assert_eq!(off.stages.len(), 3, "{:?}", off.stages);
     }
 }

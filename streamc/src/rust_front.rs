@@ -1,6 +1,8 @@
 //! The `stream!` front end: the macro's tokens become a [`Plan`]. The body is a list of Rust
 //! statements (`let words = lines.flat_map(|l| l.split(' '));`), parsed with syn; closures stay
 //! as the user's tokens, spans and all, so rustc reports problems inside them at the user's text.
+//! A body that reads with `read_stream` or writes with `write_stream` is a Structured Streaming
+//! program and goes to [`crate::rust_table`] instead.
 
 use crate::closure;
 use crate::diag::{Diagnostics, suggest};
@@ -30,6 +32,10 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
             return plan;
         }
     };
+    if crate::rust_table::is_table(&stmts) {
+        crate::rust_table::parse(&stmts, spans, diags, &mut plan);
+        return plan;
+    }
     let later: Vec<String> = stmts
         .iter()
         .filter_map(|s| match s {
@@ -93,7 +99,7 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
     plan
 }
 
-fn pat_name(p: &syn::Pat) -> Option<String> {
+pub(crate) fn pat_name(p: &syn::Pat) -> Option<String> {
     match p {
         syn::Pat::Ident(i) => Some(i.ident.to_string()),
         syn::Pat::Type(t) => pat_name(&t.pat),
@@ -690,7 +696,7 @@ impl Cx<'_> {
 }
 
 /// Reads `Seconds(1)`, `Milliseconds(500)`, `Minutes(2)`, `1s` or `500ms`.
-fn duration_of(e: &syn::Expr) -> Result<u64, String> {
+pub(crate) fn duration_of(e: &syn::Expr) -> Result<u64, String> {
     let shown = e.to_token_stream().to_string();
     match e {
         syn::Expr::Call(c) => {

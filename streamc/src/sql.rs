@@ -613,7 +613,7 @@ mod imp {
                 S::Value(v) => match &v.value {
                     Value::Number(n, _) => match (n.parse::<i64>(), n.parse::<f64>()) {
                         (Ok(i), _) => Expr::Int(i),
-                        (_, Ok(x)) => Expr::Float(x),
+                        (_, Ok(x)) if x.is_finite() => Expr::Float(x),
                         _ => {
                             self.error(pos, format!("invalid number `{n}`"), None);
                             return None;
@@ -813,6 +813,7 @@ mod tests {
                 Step::WithColumn(n, e) => format!("; with_column {n} = {e}"),
                 Step::WithWatermark { column, delay_ms } => format!("; watermark {column} {delay_ms}"),
                 Step::GroupBy { keys, aggs } => format!("; group_by {} agg {}", list(keys), list(aggs)),
+                other => format!("; {other:?}"),
             });
         }
         out

@@ -42,8 +42,32 @@ pub enum Malformed {
 
 #[derive(Debug, Clone)]
 pub enum SourceKind {
-    Socket { host: String, port: u16 },
-    Files { format: Format, path: String, max_files: Option<u64> },
+    Socket {
+        host: String,
+        port: u16,
+    },
+    Files {
+        format: Format,
+        path: String,
+        max_files: Option<u64>,
+    },
+    /// A static table (Spark's `spark.read`): a file or directory read once at start, used
+    /// by `join` steps; not a streaming input.
+    Static {
+        format: Format,
+        path: String,
+    },
+    /// Spark's `rate` source: `rows_per_second` rows per second of columns `timestamp` and `value`.
+    Rate {
+        rows_per_second: u64,
+    },
+}
+
+/// How a stream-static join keeps stream rows without a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinHow {
+    Inner,
+    LeftOuter,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +87,8 @@ pub enum ColTy {
     Long,
     Double,
     Timestamp,
+    /// Spark's `DateType`: a calendar date.
+    Date,
     /// `split(..)`'s result; only `explode` takes it.
     StringArray,
 }
@@ -75,6 +101,7 @@ impl ColTy {
             "int" | "integer" | "i32" | "long" | "bigint" | "i64" => ColTy::Long,
             "float" | "double" | "f32" | "f64" => ColTy::Double,
             "timestamp" => ColTy::Timestamp,
+            "date" => ColTy::Date,
             _ => return None,
         })
     }
@@ -86,6 +113,7 @@ impl ColTy {
             ColTy::Long => "bigint",
             ColTy::Double => "double",
             ColTy::Timestamp => "timestamp",
+            ColTy::Date => "date",
             ColTy::StringArray => "array<string>",
         }
     }
@@ -110,8 +138,26 @@ pub enum OutputMode {
 
 #[derive(Debug, Clone)]
 pub enum Sink {
-    Console { num_rows: usize, truncate: bool },
-    Json { path: String },
+    Console {
+        num_rows: usize,
+        truncate: bool,
+    },
+    Json {
+        path: String,
+    },
+    /// The parquet file sink (arrow-rs; the runtime's `parquet` feature).
+    Parquet {
+        path: String,
+    },
+    /// Spark's memory sink: the result table kept in memory under the query's name (for tests
+    /// and programs that read it, [`StreamingHandle::memory_table`]).
+    Memory,
+    /// Spark's `foreachBatch`: a Rust closure `|batch_id: u64, rows: &[Row]| -> Result<(), E>`
+    /// called with each batch's output rows (the closure's source text).
+    ForeachBatch {
+        closure: String,
+        span: SpanId,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -119,8 +165,28 @@ pub enum Step {
     Select(Vec<(Expr, Option<String>)>),
     Where(Expr),
     WithColumn(String, Expr),
-    WithWatermark { column: String, delay_ms: u64 },
-    GroupBy { keys: Vec<(Expr, Option<String>)>, aggs: Vec<(Expr, Option<String>)> },
+    WithWatermark {
+        column: String,
+        delay_ms: u64,
+    },
+    GroupBy {
+        keys: Vec<(Expr, Option<String>)>,
+        aggs: Vec<(Expr, Option<String>)>,
+    },
+    /// Spark's `dropDuplicates(cols)` (all columns when empty).
+    DropDuplicates(Vec<String>),
+    /// Spark's `union`: the rows of another source (same column types by position), with that
+    /// input's own watermark.
+    Union {
+        source: String,
+        watermark: Option<(String, u64)>,
+    },
+    /// A join with a static table on equal columns (Spark's `join(static, on, how)`).
+    Join {
+        table: String,
+        on: Vec<String>,
+        how: JoinHow,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +214,30 @@ pub enum TStep {
     Watermark {
         column: String,
     },
+    /// Keeps the first row of each distinct `cols` value; with a watermark, rows older than it
+    /// are dropped as late, and state whose event time (`event_time`: the index of the
+    /// watermark column among `cols`) is at or below it is evicted.
+    Dedup {
+        cols: Vec<(String, ColTy)>,
+        late_column: Option<String>,
+        event_time: Option<usize>,
+    },
+    /// Each row joined with the static table `table`'s rows of equal `on` columns; the table's
+    /// other columns `right` join the row.
+    Join {
+        table: usize,
+        on: Vec<(String, ColTy)>,
+        right: Vec<Column>,
+        how: JoinHow,
+    },
+}
+
+/// One streaming input of a query: its source and, when the input has its own watermark
+/// (`with_watermark` before `union`, or `union`'s `watermark`), the delay in ms.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub source: usize,
+    pub watermark: Option<(usize, u64)>,
 }
 
 /// A typed aggregation: grouping keys (a window over a timestamp column, or columns) and
@@ -155,6 +245,8 @@ pub enum TStep {
 #[derive(Debug, Clone)]
 pub struct TAgg {
     pub window: Option<WindowKey>,
+    /// `session_window(time, gap)`: its column and gap in ms (exclusive with `window`).
+    pub session: Option<(String, u64)>,
     pub keys: Vec<(String, Expr, ColTy)>,
     pub aggs: Vec<(String, AggFn, Option<Expr>, ColTy)>,
 }
@@ -181,6 +273,8 @@ pub enum AggFn {
 pub struct Checked {
     pub name: String,
     pub source: usize,
+    /// Every streaming input (the first is `source`; more with `union`).
+    pub inputs: Vec<Input>,
     pub input: Vec<Column>,
     pub steps: Vec<TStep>,
     pub agg: Option<TAgg>,
@@ -215,11 +309,20 @@ pub fn check(plan: &TablePlan, diags: &mut Diagnostics) -> Vec<Checked> {
 
 fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnostics) -> Checked {
     let input = plan.sources[source].schema.clone();
+    if matches!(plan.sources[source].kind, SourceKind::Static { .. }) {
+        diags
+            .error(q.from.1, format!("`{}` is a static table; a query reads a streaming source", q.from.0))
+            .help("join the static table to a stream with a `join` step");
+    }
     let mut cols = input.clone();
     let mut steps = Vec::new();
     let mut agg: Option<TAgg> = None;
     let mut watermark: Option<(String, u64)> = None;
-    for (step, span) in &q.steps {
+    let (inputs, rest) = check_inputs(plan, q, source, diags);
+    if let Some((i, delay)) = inputs.iter().find_map(|i| i.watermark) {
+        watermark = Some((input[i].name.clone(), delay));
+    }
+    for (step, span) in rest {
         if agg.is_some() {
             diags
                 .error(*span, "a step after the aggregation is not supported in a streaming query")
@@ -308,22 +411,108 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                     None => unresolved(column, &cols, *span, diags),
                 }
                 if watermark.is_some() {
-                    diags.error(
-                        *span,
-                        "a query has at most one watermark here (several inputs take the minimum; not supported yet)",
-                    );
+                    diags
+                        .error(*span, "a query has at most one watermark per input")
+                        .help("give each input of a `union` its own watermark: `with_watermark` before the `union` steps, and `union: { source, watermark }`");
                 }
                 watermark = Some((column.clone(), *delay_ms));
                 steps.push(TStep::Watermark { column: column.clone() });
             }
+            Step::DropDuplicates(names) => {
+                let mut dcols = Vec::new();
+                if names.is_empty() {
+                    dcols.extend(cols.iter().map(|c| (c.name.clone(), c.ty)));
+                }
+                for n in names {
+                    match cols.iter().find(|c| &c.name == n) {
+                        Some(c) => dcols.push((c.name.clone(), c.ty)),
+                        None => unresolved(n, &cols, *span, diags),
+                    }
+                }
+                // Spark drops input older than the watermark whenever the watermark column is
+                // still there, and evicts state only when it is one of the keys.
+                let late_column =
+                    watermark.as_ref().map(|(c, _)| c.clone()).filter(|c| cols.iter().any(|x| &x.name == c));
+                let event_time = late_column.as_ref().and_then(|c| dcols.iter().position(|(n, _)| n == c));
+                steps.push(TStep::Dedup { cols: dcols, late_column, event_time });
+            }
+            Step::Union { .. } => {
+                diags.error(*span, "`union` comes first in a query's steps").help(
+                    "write the `union` steps right after `from` (after the first input's `with_watermark`, if any)",
+                );
+            }
+            Step::Join { table, on, how } => {
+                let Some(t) = plan.sources.iter().position(|s| &s.name == table) else {
+                    let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
+                    let d = diags.error(*span, format!("`join` with `{table}`, which is not defined"));
+                    if let Some(s) = suggest(table, &names) {
+                        d.help(format!("did you mean `{s}`?"));
+                    }
+                    continue;
+                };
+                if !matches!(plan.sources[t].kind, SourceKind::Static { .. }) {
+                    diags
+                        .error(*span, format!("`{table}` is a stream; streamc joins a stream with a static table"))
+                        .help("declare the table with `static: { json: FILE }` (or csv) in `sources:`; stream-stream joins are not supported yet");
+                    continue;
+                }
+                let right_schema = &plan.sources[t].schema;
+                let mut keys = Vec::new();
+                for k in on {
+                    let (l, r) = (cols.iter().find(|c| &c.name == k), right_schema.iter().find(|c| &c.name == k));
+                    match (l, r) {
+                        (Some(l), Some(r)) if l.ty == r.ty => keys.push((k.clone(), l.ty)),
+                        (Some(l), Some(r)) => {
+                            diags.error(
+                                *span,
+                                format!(
+                                    "the join column `{k}` is {} in the stream and {} in `{table}`",
+                                    l.ty.sql(),
+                                    r.ty.sql()
+                                ),
+                            );
+                        }
+                        (None, _) => unresolved(k, &cols, *span, diags),
+                        (_, None) => unresolved(k, right_schema, *span, diags),
+                    }
+                }
+                if on.is_empty() {
+                    diags
+                        .error(*span, "`join` needs the columns to join `on`")
+                        .help("write `join: { table: NAME, on: [col] }`");
+                }
+                let right: Vec<Column> = right_schema.iter().filter(|c| !on.contains(&c.name)).cloned().collect();
+                for r in &right {
+                    if cols.iter().any(|c| c.name == r.name) {
+                        diags
+                            .error(*span, format!("the column `{}` is in both the stream and `{table}`, so a reference to it would be ambiguous", r.name))
+                            .help("rename one of them (`select` ... AS ...) before the join");
+                    }
+                }
+                // Spark's column order for a join on named columns: the keys, then the stream's
+                // other columns, then the table's.
+                let mut new_cols: Vec<Column> = keys.iter().map(|(n, t)| Column { name: n.clone(), ty: *t }).collect();
+                new_cols.extend(cols.iter().filter(|c| !on.contains(&c.name)).cloned());
+                new_cols.extend(right.iter().cloned());
+                steps.push(TStep::Join { table: t, on: keys, right, how: *how });
+                cols = new_cols;
+            }
             Step::GroupBy { keys, aggs } => {
-                let mut a = TAgg { window: None, keys: Vec::new(), aggs: Vec::new() };
+                let mut a = TAgg { window: None, session: None, keys: Vec::new(), aggs: Vec::new() };
                 for (k, alias) in keys {
                     if let Expr::Call(f, args) = k
                         && f == "window"
                     {
                         if let Some(w) = window_key(args, &cols, *span, diags) {
                             a.window = Some(w);
+                        }
+                        continue;
+                    }
+                    if let Expr::Call(f, args) = k
+                        && f == "session_window"
+                    {
+                        if let Some(s) = session_key(args, &cols, *span, diags) {
+                            a.session = Some(s);
                         }
                         continue;
                     }
@@ -388,6 +577,13 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 o.push(Column { name: "window_start".into(), ty: ColTy::Timestamp });
                 o.push(Column { name: "window_end".into(), ty: ColTy::Timestamp });
             }
+            if a.session.is_some() {
+                o.push(Column { name: "session_window_start".into(), ty: ColTy::Timestamp });
+                o.push(Column { name: "session_window_end".into(), ty: ColTy::Timestamp });
+            }
+            if a.window.is_some() && a.session.is_some() {
+                diags.error(q.span, "a query groups by `window` or by `session_window`, not both");
+            }
             o.extend(a.keys.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }));
             o.extend(a.aggs.iter().map(|(n, _, _, t)| Column { name: n.clone(), ty: *t }));
             o
@@ -404,6 +600,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     Checked {
         name: q.name.clone(),
         source,
+        inputs,
         input,
         steps,
         agg,
@@ -412,6 +609,12 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         mode: q.mode.0,
         sinks: q.sinks.iter().map(|(s, _)| s.clone()).collect(),
     }
+}
+
+/// The features of `streamc-runtime` that the generated code of `queries` needs.
+pub fn runtime_features(queries: &[Checked]) -> Vec<&'static str> {
+    let parquet = queries.iter().flat_map(|q| &q.sinks).any(|s| matches!(s, Sink::Parquet { .. }));
+    if parquet { vec!["parquet"] } else { Vec::new() }
 }
 
 /// Spark's UnsupportedOperationChecker rules for output modes and sinks.
@@ -423,11 +626,17 @@ fn check_output_mode(q: &Query, agg: &Option<TAgg>, watermark: &Option<(String, 
                 .error(span, "Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets")
                 .help("use `output_mode: append`, or aggregate with `group_by`");
         }
+        (OutputMode::Update, Some(a)) if a.session.is_some() => {
+            diags
+                .error(span, "Invalid streaming output mode: update. This output mode is not supported for session window streaming aggregations on streaming DataFrames/DataSets.")
+                .help("use `output_mode: append` (with a watermark) or `complete`");
+        }
         (OutputMode::Append, Some(a)) => {
-            let on_time_key = match (watermark, &a.window) {
-                (Some((wcol, _)), Some(w)) => &w.column == wcol,
-                (Some((wcol, _)), None) => a.keys.iter().any(|(n, _, t)| n == wcol && *t == ColTy::Timestamp),
-                (None, _) => false,
+            let on_time_key = match (watermark, &a.window, &a.session) {
+                (Some((wcol, _)), Some(w), _) => &w.column == wcol,
+                (Some((wcol, _)), None, Some((s, _))) => s == wcol,
+                (Some((wcol, _)), None, None) => a.keys.iter().any(|(n, _, t)| n == wcol && *t == ColTy::Timestamp),
+                (None, _, _) => false,
             };
             if !on_time_key {
                 diags
@@ -438,13 +647,133 @@ fn check_output_mode(q: &Query, agg: &Option<TAgg>, watermark: &Option<(String, 
         _ => {}
     }
     for (sink, sspan) in &q.sinks {
-        if let Sink::Json { .. } = sink
-            && mode != OutputMode::Append
-        {
+        let format = match sink {
+            Sink::Json { .. } => "json",
+            Sink::Parquet { .. } => "parquet",
+            _ => continue,
+        };
+        if mode != OutputMode::Append {
             let m = if mode == OutputMode::Complete { "Complete" } else { "Update" };
             diags
-                .error(*sspan, format!("Data source json does not support {m} output mode"))
+                .error(*sspan, format!("Data source {format} does not support {m} output mode"))
                 .help("file sinks accept `output_mode: append` only (use a watermark and append, or the console sink)");
+        }
+    }
+}
+
+/// The inputs of a query: its `from` source, with the watermark of a leading `with_watermark`
+/// when `union` steps follow, and one input per `union`. Returns them and the remaining steps.
+fn check_inputs<'q>(
+    plan: &TablePlan,
+    q: &'q Query,
+    source: usize,
+    diags: &mut Diagnostics,
+) -> (Vec<Input>, &'q [(Step, SpanId)]) {
+    let mut inputs = vec![Input { source, watermark: None }];
+    if !q.steps.iter().any(|(s, _)| matches!(s, Step::Union { .. })) {
+        return (inputs, &q.steps);
+    }
+    let first = &plan.sources[source].schema;
+    let watermark_index = |schema: &[Column], column: &str, span: SpanId, diags: &mut Diagnostics| -> Option<usize> {
+        match schema.iter().position(|c| c.name == column) {
+            Some(i) if schema[i].ty == ColTy::Timestamp => Some(i),
+            Some(i) => {
+                diags.error(
+                    span,
+                    format!("the watermark column `{column}` must be a timestamp, found {}", schema[i].ty.sql()),
+                );
+                None
+            }
+            None => {
+                unresolved(column, schema, span, diags);
+                None
+            }
+        }
+    };
+    let mut i = 0;
+    if let Some((Step::WithWatermark { column, delay_ms }, span)) = q.steps.first() {
+        inputs[0].watermark = watermark_index(first, column, *span, diags).map(|c| (c, *delay_ms));
+        i = 1;
+    }
+    while let Some((Step::Union { source: name, watermark }, span)) = q.steps.get(i) {
+        i += 1;
+        let Some(s) = plan.sources.iter().position(|s| &s.name == name) else {
+            let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
+            let d = diags.error(*span, format!("`union` with `{name}`, which is not defined"));
+            if let Some(s) = suggest(name, &names) {
+                d.help(format!("did you mean `{s}`?"));
+            }
+            continue;
+        };
+        let schema = &plan.sources[s].schema;
+        if matches!(plan.sources[s].kind, SourceKind::Static { .. }) {
+            diags.error(*span, format!("`{name}` is a static table; `union` takes a streaming source"));
+            continue;
+        }
+        if schema.len() != first.len() {
+            diags.error(
+                *span,
+                format!(
+                    "Union can only be performed on tables with the same number of columns, but the first table has {} columns and `{name}` has {} columns",
+                    first.len(),
+                    schema.len()
+                ),
+            );
+            continue;
+        }
+        if let Some((k, (a, b))) = first.iter().zip(schema).enumerate().find(|(_, (a, b))| a.ty != b.ty) {
+            diags.error(
+                *span,
+                format!(
+                    "Union can only be performed on tables with compatible column types: column {} of `{name}` (`{}`) is {}, which is not compatible with {} (`{}`) in the first table",
+                    k + 1,
+                    b.name,
+                    b.ty.sql(),
+                    a.ty.sql(),
+                    a.name
+                ),
+            );
+            continue;
+        }
+        let wm = watermark.as_ref().and_then(|(c, d)| watermark_index(schema, c, *span, diags).map(|i| (i, *d)));
+        inputs.push(Input { source: s, watermark: wm });
+    }
+    let positions: Vec<usize> = inputs.iter().filter_map(|i| i.watermark.map(|(c, _)| c)).collect();
+    if positions.windows(2).any(|w| w[0] != w[1]) {
+        diags
+            .error(q.span, "the inputs of a `union` have watermarks on different columns")
+            .help("put every input's watermark on the same event-time column (by position)");
+    }
+    (inputs, &q.steps[i..])
+}
+
+/// `session_window(time, gap)`: the column and the gap in ms.
+fn session_key(args: &[Expr], cols: &[Column], span: SpanId, diags: &mut Diagnostics) -> Option<(String, u64)> {
+    let [Expr::Column(col), Expr::Str(gap)] = args else {
+        diags
+            .error(span, "`session_window` takes a timestamp column and a gap duration")
+            .help("write `session_window(timestamp, '5 minutes')`");
+        return None;
+    };
+    match cols.iter().find(|c| &c.name == col) {
+        Some(c) if c.ty == ColTy::Timestamp => {}
+        Some(c) => {
+            diags.error(
+                span,
+                format!("`session_window` needs a timestamp column, found `{col}` of type {}", c.ty.sql()),
+            );
+            return None;
+        }
+        None => {
+            unresolved(col, cols, span, diags);
+            return None;
+        }
+    }
+    match crate::duration::parse_ms(gap) {
+        Ok(ms) => Some((col.clone(), ms)),
+        Err(e) => {
+            diags.error(span, e);
+            None
         }
     }
 }
@@ -607,13 +936,14 @@ pub fn type_of(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics)
                     ColTy::StringArray
                 }
                 ("lower" | "upper" | "trim", [ColTy::String]) => ColTy::String,
+                ("to_date", [ColTy::Timestamp | ColTy::String | ColTy::Date]) => ColTy::Date,
                 ("length", [ColTy::String]) => ColTy::Long,
                 ("explode", _) => {
                     diags.error(span, "`explode` is only allowed as a `select` item");
                     return None;
                 }
-                ("window", _) => {
-                    diags.error(span, "`window` is only allowed as a `group_by` key");
+                ("window" | "session_window", _) => {
+                    diags.error(span, format!("`{f}` is only allowed as a `group_by` key"));
                     return None;
                 }
                 ("count" | "sum" | "avg" | "min" | "max", _) => {
@@ -623,9 +953,9 @@ pub fn type_of(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics)
                 (name, _) => {
                     let listed: Vec<&str> = tys.iter().map(|t| t.sql()).collect();
                     let d = diags.error(span, format!("no function `{name}` taking ({})", listed.join(", ")));
-                    match suggest(name, &["split", "lower", "upper", "trim", "length", "explode", "window"]) {
+                    match suggest(name, &["split", "lower", "upper", "trim", "length", "to_date", "explode", "window"]) {
                         Some(s) if s != name => d.help(format!("did you mean `{s}`?")),
-                        _ => d.help("the functions are split, explode, lower, upper, trim, length and window"),
+                        _ => d.help("the functions are split, explode, lower, upper, trim, length, to_date, window and session_window"),
                     };
                     return None;
                 }

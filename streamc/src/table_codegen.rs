@@ -6,7 +6,10 @@
 
 use crate::expr::{BinOp, Expr, UnOp};
 use crate::ir::Plan;
-use crate::table::{AggFn, Checked, ColTy, Format, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
+use crate::table::{
+    AggFn, Checked, ColTy, Column, Format, JoinHow, Malformed, OutputMode, Sink, SourceKind, TAgg, TStep, TablePlan,
+    TableSource, Trigger,
+};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use std::collections::HashMap;
@@ -41,6 +44,7 @@ pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStr
         Trigger::AvailableNow => quote!(AvailableNow),
     };
     setup.extend(quote!(#b.trigger(#rt::Trigger::#trigger);));
+    setup.extend(crate::codegen::source_limits(plan, &b));
     if let Some((dir, _)) = &plan.checkpoint_dir {
         setup.extend(quote!(#b.checkpoint(#dir, #interval);));
     }
@@ -59,6 +63,8 @@ pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStr
                 };
                 quote!(let #src = #b.file_stream(#name, #path, #max);)
             }
+            SourceKind::Static { .. } => quote!(),
+            SourceKind::Rate { rows_per_second } => quote!(let #src = #b.rate_stream(#name, #rows_per_second);),
         });
     }
     let mut persistent = Vec::new();
@@ -74,18 +80,42 @@ pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStr
                     quote!(let #out = #b.console(#name, &[#(#cols),*], #num_rows, #truncate);)
                 }
                 Sink::Json { path } => quote!(let #out = #b.json_files(#name, &[#(#cols),*], #path);),
+                Sink::Parquet { path } => {
+                    let types: Vec<&str> = q.output.iter().map(|c| c.ty.sql()).collect();
+                    quote!(let #out = #b.parquet_files(#name, &[#(#cols),*], &[#(#types),*], #path);)
+                }
+                Sink::Memory => {
+                    let complete = q.mode == OutputMode::Complete;
+                    quote!(let #out = #b.memory(#name, &[#(#cols),*], #complete);)
+                }
+                Sink::ForeachBatch { .. } => continue,
             });
             outs.push(out);
         }
         let agg = ident("agg", &q.name);
         let wm = ident("watermark", &q.name);
-        if q.agg.is_some() {
-            setup.extend(quote!(let mut #agg = #rt::structured::agg::StreamingAgg::new();));
+        if let Some(a) = &q.agg {
+            let ty = if a.session.is_some() { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
+            setup.extend(quote!(let mut #agg = #rt::structured::#ty::new();));
             persistent.push((format!("{}/state", q.name), agg.clone()));
         }
+        for (i, st) in q.steps.iter().enumerate() {
+            if let TStep::Dedup { .. } = st {
+                let dd = ident(&format!("dedup{i}"), &q.name);
+                setup.extend(quote!(let mut #dd = #rt::structured::agg::StreamingAgg::<_, ()>::new();));
+                persistent.push((format!("{}/dedup{i}", q.name), dd));
+            }
+        }
+        setup.extend(static_tables(table, q));
         if let Some((_, delay_ms)) = &q.watermark {
-            let delay_us = (*delay_ms as i64) * 1000;
-            setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::new(#delay_us);));
+            if input_watermarks(q) {
+                let delays = q.inputs.iter().filter_map(|i| i.watermark).map(|(_, d)| (d as i64) * 1000);
+                setup
+                    .extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::with_inputs(&[#(#delays),*]);));
+            } else {
+                let delay_us = (*delay_ms as i64) * 1000;
+                setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::new(#delay_us);));
+            }
             persistent.push((format!("{}/watermark", q.name), wm.clone()));
         }
         body.extend(query_body(table, q, &input, &output, &outs));
@@ -112,18 +142,18 @@ pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStr
     }
 }
 
-fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, outs: &[Ident]) -> TokenStream {
+/// The code that parses one record of `source` into column variables named after `names` (the
+/// query's first input's columns, by position), and what a malformed record does.
+fn parse_record(
+    source: &TableSource,
+    names: &[Column],
+    malformed_mode: Malformed,
+    text: &Ident,
+    line: &Ident,
+    malformed: &Ident,
+) -> (TokenStream, Scope) {
     let rt = rt();
-    let source = &table.sources[q.source];
-    let src = ident("src", &source.name);
-    let text = ident("text", &q.name);
-    let line = Ident::new("line", Span::mixed_site());
-    let agg = ident("agg", &q.name);
-    let wm = ident("watermark", &q.name);
-    let rows = ident("rows", &q.name);
-    let dropped = ident("dropped", &q.name);
-    let malformed = ident("malformed", &q.name);
-    let on_bad = match source.malformed {
+    let on_bad = match malformed_mode {
         Malformed::Permissive => None,
         Malformed::DropMalformed => Some(quote!({ #malformed += 1; continue; })),
         Malformed::FailFast => Some(quote!({
@@ -131,25 +161,37 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             return ::core::result::Result::Err(#rt::Error::Malformed { path, line: n, message: "a record does not match the schema".into() });
         })),
     };
-    // Parse the record into column variables.
     let mut scope: Scope = HashMap::new();
     let mut parse = TokenStream::new();
     let format = match &source.kind {
         SourceKind::Socket { .. } => Format::Text,
-        SourceKind::Files { format, .. } => *format,
+        SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => *format,
+        SourceKind::Rate { .. } => {
+            // The rate source's lines are `<timestamp µs> <value>`.
+            let (ts, value) = (ident("col", &names[0].name), ident("col", &names[1].name));
+            parse.extend(quote! {
+                let (#ts, #value) = match #line.split_once(' ') {
+                    ::core::option::Option::Some((a, b)) => (a.parse::<i64>().ok().map(#rt::structured::time::Timestamp), b.parse::<i64>().ok()),
+                    ::core::option::Option::None => (::core::option::Option::None, ::core::option::Option::None),
+                };
+            });
+            scope.insert(names[0].name.clone(), (ts, ColTy::Timestamp));
+            scope.insert(names[1].name.clone(), (value, ColTy::Long));
+            return (parse, scope);
+        }
     };
     match format {
         Format::Text => {
-            let v = ident("col", &source.schema[0].name);
+            let v = ident("col", &names[0].name);
             parse.extend(quote!(let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#line));));
-            scope.insert(source.schema[0].name.clone(), (v, ColTy::String));
+            scope.insert(names[0].name.clone(), (v, ColTy::String));
         }
         Format::Json | Format::Csv => {
-            let names: Vec<&str> = source.schema.iter().map(|c| c.name.as_str()).collect();
-            let n = names.len();
+            let fields_in: Vec<&str> = source.schema.iter().map(|c| c.name.as_str()).collect();
+            let n = fields_in.len();
             let fields = Ident::new("fields", Span::mixed_site());
             let parse_call = if format == Format::Json {
-                quote!(#rt::structured::json::parse_fields(#line, &[#(#names),*], &mut #fields))
+                quote!(#rt::structured::json::parse_fields(#line, &[#(#fields_in),*], &mut #fields))
             } else {
                 quote!(#rt::structured::conv::parse_csv(#line, &mut #fields))
             };
@@ -161,8 +203,8 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                 let mut #fields: [#rt::structured::json::Json<'_>; #n] = ::core::array::from_fn(|_| #rt::structured::json::Json::Missing);
                 if #parse_call.is_err() #failed
             });
-            for (i, c) in source.schema.iter().enumerate() {
-                let v = ident("col", &c.name);
+            for (i, (c, named)) in source.schema.iter().zip(names).enumerate() {
+                let v = ident("col", &named.name);
                 let conv = Ident::new(
                     match c.ty {
                         ColTy::String | ColTy::StringArray => "string",
@@ -170,6 +212,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                         ColTy::Long => "long",
                         ColTy::Double => "double",
                         ColTy::Timestamp => "timestamp",
+                        ColTy::Date => "date",
                     },
                     Span::call_site(),
                 );
@@ -183,73 +226,164 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                         ::core::result::Result::Err(()) => #bad,
                     };
                 });
-                scope.insert(c.name.clone(), (v, c.ty));
+                scope.insert(named.name.clone(), (v, c.ty));
             }
         }
     }
-    let terminal = terminal(q, &scope_after(q, &scope), &agg, &wm, &rows);
-    let pipeline = steps(q, 0, scope, terminal, &wm);
+    (parse, scope)
+}
+
+/// Whether the query's inputs carry their own watermarks (a `union` with `with_watermark`s).
+fn input_watermarks(q: &Checked) -> bool {
+    q.inputs.iter().any(|i| i.watermark.is_some())
+}
+
+fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, outs: &[Ident]) -> TokenStream {
+    let rt = rt();
+    let text = ident("text", &q.name);
+    let line = Ident::new("line", Span::mixed_site());
+    let agg = ident("agg", &q.name);
+    let wm = ident("watermark", &q.name);
+    let rows = ident("rows", &q.name);
+    let dropped = ident("dropped", &q.name);
+    let malformed = ident("malformed", &q.name);
+    let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows);
+    let mut loops = TokenStream::new();
+    let mut slot = 0usize;
+    for inp in &q.inputs {
+        let source = &table.sources[inp.source];
+        let src = ident("src", &source.name);
+        let (parse, scope) = parse_record(source, &q.input, source.malformed, &text, &line, &malformed);
+        let observe = match inp.watermark {
+            Some((c, _)) => {
+                let (v, _) = &scope[&q.input[c].name];
+                let n = slot;
+                slot += 1;
+                quote!(if let ::core::option::Option::Some(ts) = #v { #wm.observe_input(#n, ts); })
+            }
+            None => quote!(),
+        };
+        let pipeline = steps(q, 0, scope, terminal.clone(), &wm);
+        loops.extend(quote! {
+            {
+                let #text = #input.text(#src);
+                for #line in #text.lines() {
+                    #parse
+                    #observe
+                    #pipeline
+                }
+            }
+        });
+    }
     let mut after = TokenStream::new();
     let mode = match q.mode {
         OutputMode::Append => quote!(Append),
         OutputMode::Complete => quote!(Complete),
         OutputMode::Update => quote!(Update),
     };
+    // Stateful steps before the aggregation (deduplication) report first.
+    for (i, st) in q.steps.iter().enumerate() {
+        if let TStep::Dedup { event_time, .. } = st {
+            let dd = ident(&format!("dedup{i}"), &q.name);
+            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let gone = match (event_time, &q.watermark) {
+                (Some(e), Some(_)) => {
+                    let e = syn::Index::from(*e);
+                    quote!(|k, _| k.#e.is_some_and(|t| t <= #wm.current()))
+                }
+                _ => quote!(|_, _| false),
+            };
+            after.extend(quote! {
+                let updated = #dd.updated_count();
+                #dd.end_batch_evicting(#gone);
+                #output.report_state(#dd.len() as u64, updated as u64, #dd_dropped);
+            });
+        }
+    }
     let row_count = Ident::new("updated", Span::mixed_site());
     let late_set = Ident::new("late_groups", Span::mixed_site());
-    let late_count = if q.watermark.is_some() && q.mode != OutputMode::Complete {
-        quote!(let #dropped = #dropped + #late_set.len() as u64;)
-    } else {
-        quote!()
-    };
+    let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
+    let late_count = if watermarked { quote!(let #dropped = #dropped + #late_set.len() as u64;) } else { quote!() };
     if let Some(a) = &q.agg {
-        let wm_arg = if q.watermark.is_some() && q.mode != OutputMode::Complete {
+        let wm_arg = if watermarked {
             quote!(::core::option::Option::Some(#wm.current()))
         } else {
             quote!(::core::option::Option::None)
         };
-        let event_end = match &a.window {
-            Some(_) => quote!(|k| k.1),
-            None => match q.watermark.as_ref().and_then(|(c, _)| a.keys.iter().position(|(n, _, _)| n == c)) {
-                Some(i) => {
-                    let i = syn::Index::from(i);
-                    quote!(|k| k.#i.unwrap_or(#rt::structured::time::Timestamp(i64::MIN)))
-                }
-                None => quote!(|_k| #rt::structured::time::Timestamp(i64::MIN)),
-            },
-        };
         // Output row: window bounds, keys, then each aggregate's result.
         let mut parts = Vec::new();
         let mut k = 0usize;
-        if a.window.is_some() {
+        if a.window.is_some() || a.session.is_some() {
             parts.push(quote!(key.0));
             parts.push(quote!(key.1));
             k = 2;
         }
+        let key_parts: Vec<TokenStream> = (0..a.keys.len())
+            .map(|i| {
+                let idx = syn::Index::from(i);
+                quote!(key.2.#idx)
+            })
+            .collect();
         for i in 0..a.keys.len() {
             let idx = syn::Index::from(k + i);
             parts.push(quote!(key.#idx));
         }
+        let mut acc_parts = Vec::new();
         for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
             let idx = syn::Index::from(i);
-            parts.push(match f {
+            acc_parts.push(match f {
                 AggFn::Avg => quote!(if acc.#idx.1 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.0 / acc.#idx.1 as f64) }),
                 _ => quote!(acc.#idx),
             });
         }
-        after.extend(quote! {
-            let #row_count = #agg.updated_count();
-            #late_count
-            let #rows: ::std::vec::Vec<_> = #agg
-                .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
-                .into_iter()
-                .map(|(key, acc)| (#(#parts,)*))
-                .collect();
-            #output.report_state(#agg.len() as u64, #row_count as u64, #dropped);
-        });
+        if a.session.is_some() {
+            // Spark drops late session input in every output mode (complete too).
+            let late = if q.watermark.is_some() {
+                quote!(::core::option::Option::Some(#wm.for_late_events()))
+            } else {
+                quote!(::core::option::Option::None)
+            };
+            let merge = merge_fn(a);
+            after.extend(quote! {
+                let (session_rows, session_dropped) = #agg.finish_batch(#rt::structured::OutputMode::#mode, #late, #wm_arg, #merge);
+                let #rows: ::std::vec::Vec<_> = session_rows
+                    .into_iter()
+                    .map(|(key, acc)| (key.0, key.1, #(#key_parts,)* #(#acc_parts,)*))
+                    .collect();
+                #output.report_state(#agg.len() as u64, #agg.updated_count() as u64, session_dropped);
+            });
+        } else {
+            let event_end = match &a.window {
+                Some(_) => quote!(|k| k.1),
+                None => match q.watermark.as_ref().and_then(|(c, _)| a.keys.iter().position(|(n, _, _)| n == c)) {
+                    Some(i) => {
+                        let i = syn::Index::from(i);
+                        quote!(|k| k.#i.unwrap_or(#rt::structured::time::Timestamp(i64::MIN)))
+                    }
+                    None => quote!(|_k| #rt::structured::time::Timestamp(i64::MIN)),
+                },
+            };
+            after.extend(quote! {
+                let #row_count = #agg.updated_count();
+                #late_count
+                let #rows: ::std::vec::Vec<_> = #agg
+                    .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
+                    .into_iter()
+                    .map(|(key, acc)| (#(#parts,)* #(#acc_parts,)*))
+                    .collect();
+                #output.report_state(#agg.len() as u64, #row_count as u64, #dropped);
+            });
+        }
     }
     for out in outs {
         after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
+    }
+    for (sink, _) in q.sinks.iter().zip(0..) {
+        if let Sink::ForeachBatch { closure, .. } = sink {
+            let f: TokenStream =
+                closure.parse().unwrap_or_else(|_| quote!(compile_error!("foreach_batch: the closure does not parse")));
+            after.extend(quote!(#rt::structured::foreach_batch(#output.batch_id(), &#rows, #f);));
+        }
     }
     if q.watermark.is_some() {
         let request = if q.mode == OutputMode::Complete { quote!() } else { quote!(#output.request_no_data_batch();) };
@@ -258,31 +392,117 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             if #wm.end_batch() { #request }
         });
     }
-    if !matches!(source.malformed, Malformed::Permissive) {
+    if q.inputs.iter().any(|i| !matches!(table.sources[i.source].malformed, Malformed::Permissive)) {
         after.extend(quote!(#output.report_malformed(#malformed);));
     }
     let rows_decl = if q.agg.is_none() { quote!(let mut #rows = ::std::vec::Vec::new();) } else { quote!() };
-    let late_set = Ident::new("late_groups", Span::mixed_site());
-    let counts_late = q.agg.is_some() && q.watermark.is_some() && q.mode != OutputMode::Complete;
+    let counts_late = q.agg.as_ref().is_some_and(|a| a.session.is_none()) && watermarked;
     let late_decl =
         if counts_late { quote!(let mut #late_set = ::std::collections::HashSet::new();) } else { quote!() };
+    let mut decls = TokenStream::new();
+    for (i, st) in q.steps.iter().enumerate() {
+        match st {
+            TStep::Dedup { .. } => {
+                let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+                decls.extend(quote!(let mut #dd_dropped: u64 = 0;));
+            }
+            TStep::Join { .. } => {
+                let map = ident(&format!("static{i}"), &q.name);
+                decls.extend(quote! {
+                    let #map = match &#map {
+                        ::core::result::Result::Ok(m) => m,
+                        ::core::result::Result::Err(e) => return ::core::result::Result::Err(#rt::Error::Config(e.clone())),
+                    };
+                });
+            }
+            _ => {}
+        }
+    }
     quote! {
-        let #text = #input.text(#src);
         let mut #dropped: u64 = 0;
         let mut #malformed: u64 = 0;
         #rows_decl
         #late_decl
-        for #line in #text.lines() {
-            #parse
-            #pipeline
-        }
+        #decls
+        #loops
         #after
     }
 }
 
+/// `|a, b| a += b` for the accumulators of an aggregation (merging session windows).
+fn merge_fn(a: &TAgg) -> TokenStream {
+    let mut parts = Vec::new();
+    for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
+        let idx = syn::Index::from(i);
+        parts.push(match f {
+            AggFn::Count => quote!(x.#idx += y.#idx;),
+            AggFn::Sum => quote! {
+                if let ::core::option::Option::Some(v) = y.#idx {
+                    x.#idx = ::core::option::Option::Some(match x.#idx { ::core::option::Option::Some(u) => u + v, ::core::option::Option::None => v });
+                }
+            },
+            AggFn::Avg => quote!(x.#idx.0 += y.#idx.0; x.#idx.1 += y.#idx.1;),
+            AggFn::Min | AggFn::Max => {
+                let better = if *f == AggFn::Min { quote!(<) } else { quote!(>) };
+                quote! {
+                    if let ::core::option::Option::Some(v) = y.#idx {
+                        if x.#idx.as_ref().is_none_or(|cur| v #better *cur) { x.#idx = ::core::option::Option::Some(v); }
+                    }
+                }
+            }
+        });
+    }
+    quote!(|x: &mut _, y| { #[allow(clippy::all)] { let _ = &y; #(#parts)* } })
+}
+
+/// Setup code of the static tables joined by `q`: each read and hashed once, by its join keys.
+fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
+    let rt = rt();
+    let mut out = TokenStream::new();
+    for (i, st) in q.steps.iter().enumerate() {
+        let TStep::Join { table: t, on, right, .. } = st else { continue };
+        let source = &table.sources[*t];
+        let SourceKind::Static { path, .. } = &source.kind else { continue };
+        let map = ident(&format!("static{i}"), &q.name);
+        let text = Ident::new("static_text", Span::mixed_site());
+        let line = Ident::new("line", Span::mixed_site());
+        let bad = Ident::new("static_malformed", Span::mixed_site());
+        let (parse, scope) = parse_record(source, &source.schema, Malformed::Permissive, &text, &line, &bad);
+        let owned = |name: &str| -> TokenStream {
+            let (v, ty) = &scope[name];
+            match ty {
+                ColTy::String => quote!(#v.as_ref().map(|s| ::std::string::String::from(&**s))),
+                _ => quote!(#v),
+            }
+        };
+        let keys: Vec<TokenStream> = on.iter().map(|(n, _)| owned(n)).collect();
+        let key_tys: Vec<TokenStream> = on.iter().map(|(_, t)| rust_ty(*t)).collect();
+        let vals: Vec<TokenStream> = right.iter().map(|c| owned(&c.name)).collect();
+        let val_tys: Vec<TokenStream> = right.iter().map(|c| rust_ty(c.ty)).collect();
+        out.extend(quote! {
+            #[allow(unused_mut, unused_variables, clippy::all)]
+            let #map: ::core::result::Result<
+                ::std::collections::HashMap<(#(::core::option::Option<#key_tys>,)*), ::std::vec::Vec<(#(::core::option::Option<#val_tys>,)*)>>,
+                ::std::string::String,
+            > = (|| {
+                let lines = #rt::structured::static_table::read_lines(#path).map_err(|e| e.to_string())?;
+                let mut map = ::std::collections::HashMap::new();
+                let mut #bad = 0u64;
+                for #line in lines.iter().map(::std::string::String::as_str) {
+                    #parse
+                    let key = (#(#keys,)*);
+                    map.entry(key).or_insert_with(::std::vec::Vec::new).push((#(#vals,)*));
+                }
+                ::core::result::Result::Ok(map)
+            })();
+        });
+    }
+    out
+}
+
 /// The columns in scope after all steps (for the terminal).
-fn scope_after(q: &Checked, scope: &Scope) -> Scope {
-    let mut s = scope.clone();
+fn scope_after(q: &Checked) -> Scope {
+    let mut s: Scope = q.input.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))).collect();
     for st in &q.steps {
         match st {
             TStep::Project(cols) => {
@@ -291,6 +511,9 @@ fn scope_after(q: &Checked, scope: &Scope) -> Scope {
             TStep::Explode { name, others, .. } => {
                 s = others.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
                 s.insert(name.clone(), (ident("col", name), ColTy::String));
+            }
+            TStep::Join { right, .. } => {
+                s.extend(right.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))));
             }
             _ => {}
         }
@@ -316,6 +539,80 @@ fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident)
             let (binds, new_scope) = project(cols, &scope);
             let rest = steps(q, i + 1, new_scope, terminal, wm);
             quote!(#binds #rest)
+        }
+        TStep::Dedup { cols, late_column, .. } => {
+            let rt = rt();
+            let dd = ident(&format!("dedup{i}"), &q.name);
+            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let late = match late_column {
+                Some(c) => {
+                    let (v, _) = &scope[c];
+                    quote!(if let ::core::option::Option::Some(ts) = #v { if #wm.is_late(ts) { #dd_dropped += 1; continue; } })
+                }
+                None => quote!(),
+            };
+            let parts: Vec<TokenStream> = cols
+                .iter()
+                .map(|(n, t)| {
+                    let (v, _) = &scope[n];
+                    match t {
+                        ColTy::String => quote!(#v.as_deref()),
+                        _ => quote!(#v),
+                    }
+                })
+                .collect();
+            let _ = &rt;
+            let rest = steps(q, i + 1, scope, terminal, wm);
+            quote! {
+                #late
+                if !#dd.insert_new((#(#parts,)*), || ()) { continue; }
+                #rest
+            }
+        }
+        TStep::Join { on, right, how, .. } => {
+            let map = ident(&format!("static{i}"), &q.name);
+            let keys: Vec<TokenStream> = on
+                .iter()
+                .map(|(n, t)| {
+                    let (v, _) = &scope[n];
+                    match t {
+                        ColTy::String => quote!(#v.as_ref().map(|s| ::std::string::String::from(&**s))),
+                        _ => quote!(#v),
+                    }
+                })
+                .collect();
+            let nulls: Vec<TokenStream> = on
+                .iter()
+                .map(|(n, _)| {
+                    let (v, _) = &scope[n];
+                    quote!(#v.is_none())
+                })
+                .collect();
+            let mut new_scope = scope.clone();
+            let mut binds = TokenStream::new();
+            for (k, c) in right.iter().enumerate() {
+                let v = ident("col", &c.name);
+                let idx = syn::Index::from(k);
+                binds.extend(match c.ty {
+                    ColTy::String => {
+                        quote!(let #v = matched.and_then(|r| r.#idx.as_deref()).map(::std::borrow::Cow::Borrowed);)
+                    }
+                    _ => quote!(let #v = matched.and_then(|r| r.#idx.clone());),
+                });
+                new_scope.insert(c.name.clone(), (v, c.ty));
+            }
+            let outer = *how == JoinHow::LeftOuter;
+            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            quote! {
+                // SQL equality: a NULL key matches nothing.
+                let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get(&(#(#keys,)*)) };
+                let found: &[_] = found.map_or(&[], |v| v.as_slice());
+                let unmatched = if #outer && found.is_empty() { ::core::option::Option::Some(::core::option::Option::None) } else { ::core::option::Option::None };
+                for matched in found.iter().map(::core::option::Option::Some).chain(unmatched) {
+                    #binds
+                    #rest
+                }
+            }
         }
         TStep::Explode { name, array, others } => {
             let (binds, mut new_scope) = project(others, &scope);
@@ -447,6 +744,17 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -
     } else {
         quote!()
     };
+    if let Some((column, gap_ms)) = &a.session {
+        let (tv, _) = &scope[column];
+        let gap = Literal::i64_suffixed((*gap_ms as i64) * 1000);
+        return quote! {
+            #key_binds
+            if let ::core::option::Option::Some(ts) = #tv {
+                let key = (#(#key_parts,)*);
+                #agg.add(key, ts, #gap, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*));
+            }
+        };
+    }
     match &a.window {
         Some(w) => {
             let (tv, _) = &scope[&w.column];
@@ -564,6 +872,13 @@ fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 "upper" => quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.to_uppercase()))),
                 "trim" => quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.trim().to_string()))),
                 "length" => quote!((#a).map(|s| s.chars().count() as i64)),
+                "to_date" => match args.first().and_then(|x| static_ty(x, scope)) {
+                    Some(ColTy::Timestamp) => {
+                        quote!((#a).map(|t| ::streamc_runtime::structured::time::Date((t.0.div_euclid(86_400_000_000)) as i32)))
+                    }
+                    Some(ColTy::Date) => quote!(#a),
+                    _ => quote!((#a).and_then(|s| ::streamc_runtime::structured::time::parse_date(&s))),
+                },
                 _ => quote!(::core::option::Option::None),
             }
         }
@@ -578,6 +893,7 @@ fn rust_ty(t: ColTy) -> TokenStream {
         ColTy::Long => quote!(i64),
         ColTy::Double => quote!(f64),
         ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
+        ColTy::Date => quote!(::streamc_runtime::structured::time::Date),
     }
 }
 
@@ -601,6 +917,7 @@ fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
             }
         }
         Expr::Call(f, _) if f == "length" => Some(ColTy::Long),
+        Expr::Call(f, _) if f == "to_date" => Some(ColTy::Date),
         Expr::Call(..) => Some(ColTy::String),
         Expr::Unary(UnOp::Not, _) => Some(ColTy::Bool),
         Expr::Unary(UnOp::Neg, x) => static_ty(x, scope),

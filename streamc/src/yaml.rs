@@ -11,7 +11,8 @@ use crate::ir::{
 };
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::{
-    ColTy, Column, Format, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource, Trigger,
+    ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
+    Trigger,
 };
 use crate::ty::Ty;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -157,8 +158,18 @@ impl From<Op> for Parsed {
     }
 }
 
-const TOP_KEYS: &[&str] =
-    &["app", "batch_interval", "checkpoint", "trigger", "streams", "outputs", "sources", "queries"];
+const TOP_KEYS: &[&str] = &[
+    "app",
+    "batch_interval",
+    "checkpoint",
+    "trigger",
+    "streams",
+    "outputs",
+    "sources",
+    "queries",
+    "max_line_bytes",
+    "max_rate",
+];
 
 impl Cx<'_> {
     fn span_at(&mut self, line: u64, column: u64, len: usize) -> SpanId {
@@ -179,6 +190,27 @@ impl Cx<'_> {
     }
 
     fn plan(&mut self, root: &Spanned<Node>) -> Plan {
+        /// A size: a number of bytes, optionally with a unit (`B`, `KiB`, `MiB`, `GiB`, or the
+        /// powers of 1000 `KB`, `MB`, `GB`).
+        fn parse_size(s: &str) -> Result<u64, String> {
+            let t = s.trim();
+            let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+            let (num, unit) = t.split_at(digits);
+            let n: u64 = num
+                .parse()
+                .map_err(|_| format!("expected a size such as `64 MiB` for `max_line_bytes`, found `{s}`"))?;
+            let scale: u64 = match unit.trim() {
+                "" | "B" | "b" => 1,
+                "KiB" | "kib" | "K" | "k" => 1 << 10,
+                "MiB" | "mib" | "M" | "m" => 1 << 20,
+                "GiB" | "gib" | "G" | "g" => 1 << 30,
+                "KB" | "kB" | "kb" => 1_000,
+                "MB" | "mb" => 1_000_000,
+                "GB" | "gb" => 1_000_000_000,
+                u => return Err(format!("unknown size unit `{u}` in `max_line_bytes`")),
+            };
+            n.checked_mul(scale).ok_or_else(|| format!("`max_line_bytes` of `{s}` is too large"))
+        }
         let mut plan = Plan::default();
         let Node::Map(entries) = &root.value else {
             let span = self.span_of(root);
@@ -239,6 +271,43 @@ impl Cx<'_> {
                                 )
                                 .help("the triggers are `processing_time <duration>`, `once` and `available_now`");
                         }
+                    }
+                }
+                "max_line_bytes" => {
+                    let span = self.span_of(value);
+                    let bytes = match &value.value {
+                        Node::Int(n) => u64::try_from(*n)
+                            .map_err(|_| format!("`max_line_bytes` must be at least 1 byte, found `{n}`")),
+                        Node::Str(s) => parse_size(s),
+                        other => Err(format!(
+                            "expected a size such as `64 MiB` for `max_line_bytes`, found {}",
+                            other.kind()
+                        )),
+                    };
+                    match bytes {
+                        Ok(0) => {
+                            self.diags
+                                .error(span, "`max_line_bytes` must be at least 1 byte, found `0`")
+                                .help("write a size such as `max_line_bytes: 64 MiB`");
+                        }
+                        Ok(n) => plan.max_line_bytes = Some((n, span)),
+                        Err(e) => {
+                            self.diags.error(span, e).help(
+                                "write a number of bytes or a size such as `512 KiB`, `64 MiB` or `1 GiB` (KB, MB, GB are powers of 1000)",
+                            );
+                        }
+                    }
+                }
+                "max_rate" => {
+                    let span = self.span_of(value);
+                    match self.int(value, "max_rate") {
+                        Some(n) if n > 0 => plan.max_rate = Some((n as u64, span)),
+                        Some(n) => {
+                            self.diags
+                                .error(span, format!("`max_rate` must be at least 1 record per second, found `{n}`"))
+                                .help("write `max_rate: 10000` (records per second per socket receiver), or leave it out for no limit");
+                        }
+                        None => {}
                     }
                 }
                 "sources" => sources_node = Some(value),
@@ -1154,6 +1223,46 @@ impl Cx<'_> {
                         }
                         kind = Some(SourceKind::Files { format, path, max_files });
                     }
+                    "static" => {
+                        let Some(f) = self.fields(v, "static", &["json", "csv"]) else { continue };
+                        let found = [("json", Format::Json), ("csv", Format::Csv)]
+                            .into_iter()
+                            .find_map(|(k, fmt)| f.get(k).map(|p| (p, fmt)));
+                        match found {
+                            Some((p, format)) => {
+                                if let Some(path) = self.string(p, "path") {
+                                    kind = Some(SourceKind::Static { format, path });
+                                }
+                            }
+                            None => {
+                                self.diags
+                                    .error(kspan, "`static` needs the table's file: `json: PATH` or `csv: PATH`")
+                                    .help("write `static: { json: data/categories.json }`");
+                            }
+                        }
+                    }
+                    "rate" => {
+                        let Some(f) = self.fields(v, "rate", &["rows_per_second"]) else { continue };
+                        let rows = match f.get("rows_per_second") {
+                            Some(n) => match self.int(n, "rows_per_second") {
+                                Some(r) if r > 0 => r as u64,
+                                Some(r) => {
+                                    let s = self.span_of(n);
+                                    self.diags.error(s, format!("`rows_per_second` must be positive, found `{r}`"));
+                                    continue;
+                                }
+                                None => continue,
+                            },
+                            None => 1,
+                        };
+                        kind = Some(SourceKind::Rate { rows_per_second: rows });
+                        schema.get_or_insert_with(|| {
+                            vec![
+                                Column { name: "timestamp".into(), ty: ColTy::Timestamp },
+                                Column { name: "value".into(), ty: ColTy::Long },
+                            ]
+                        });
+                    }
                     "schema" => {
                         let Node::Map(cols) = &v.value else {
                             let s = self.span_of(v);
@@ -1168,12 +1277,12 @@ impl Cx<'_> {
                                 None => {
                                     let s = self.span_of(t);
                                     let d = self.diags.error(s, format!("unknown column type `{tn}`"));
-                                    let types = ["string", "boolean", "int", "long", "double", "timestamp"];
+                                    let types = ["string", "boolean", "int", "long", "double", "timestamp", "date"];
                                     match suggest(&tn, &types) {
                                         Some(t) => d.help(format!("did you mean `{t}`?")),
-                                        None => {
-                                            d.help("the types are string, boolean, int, long, double and timestamp")
-                                        }
+                                        None => d.help(
+                                            "the types are string, boolean, int, long, double, timestamp and date",
+                                        ),
                                     };
                                 }
                             }
@@ -1182,9 +1291,11 @@ impl Cx<'_> {
                     }
                     other => {
                         let d = self.diags.error(kspan, format!("unknown source setting `{other}`"));
-                        match suggest(other, &["name", "socket", "json", "csv", "text", "schema"]) {
+                        match suggest(other, &["name", "socket", "json", "csv", "text", "rate", "static", "schema"]) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help("a source has `name`, one of `socket`/`json`/`csv`/`text`, and `schema`"),
+                            None => d.help(
+                                "a source has `name`, one of `socket`/`json`/`csv`/`text`/`rate`/`static`, and `schema`",
+                            ),
                         };
                     }
                 }
@@ -1293,6 +1404,7 @@ impl Cx<'_> {
                                 Node::Str(c) if c == "console" => {
                                     sinks.push((Sink::Console { num_rows: 20, truncate: true }, s))
                                 }
+                                Node::Str(c) if c == "memory" => sinks.push((Sink::Memory, s)),
                                 Node::Map(m) if m.len() == 1 => {
                                     let (sk, sv) = &m[0];
                                     match sk.value.as_str() {
@@ -1315,11 +1427,26 @@ impl Cx<'_> {
                                                 sinks.push((Sink::Json { path }, s));
                                             }
                                         }
+                                        "parquet" => {
+                                            if let Some(path) = self.string(sv, "parquet") {
+                                                sinks.push((Sink::Parquet { path }, s));
+                                            }
+                                        }
+                                        "foreach_batch" => {
+                                            let span = self.span_of(sv);
+                                            if let Some(closure) = self.string(sv, "foreach_batch") {
+                                                if closure.parse::<proc_macro2::TokenStream>().is_err() {
+                                                    self.diags.error(span, "`foreach_batch` needs a Rust closure `|batch_id, rows| { ... }`, and this does not parse as Rust tokens");
+                                                    continue;
+                                                }
+                                                sinks.push((Sink::ForeachBatch { closure, span }, s));
+                                            }
+                                        }
                                         other => {
                                             let sks = self.span_of(sk);
                                             self.diags
                                                 .error(sks, format!("unknown sink `{other}`"))
-                                                .help("the sinks are `console` and `json: DIR`");
+                                                .help("the sinks are `console`, `memory`, `json: DIR`, `parquet: DIR` and `foreach_batch: CLOSURE`");
                                         }
                                     }
                                 }
@@ -1427,6 +1554,76 @@ impl Cx<'_> {
                 let delay_ms = self.duration(f.get("delay")?, "delay")?;
                 Step::WithWatermark { column, delay_ms }
             }
+            "drop_duplicates" | "dropDuplicates" => {
+                let cols = match &value.value {
+                    Node::Null => Vec::new(),
+                    Node::Seq(items) => {
+                        let mut v = Vec::new();
+                        for it in items {
+                            v.push(self.string(it, "a column name")?);
+                        }
+                        v
+                    }
+                    _ => vec![self.string(value, "a column name")?],
+                };
+                Step::DropDuplicates(cols)
+            }
+            "union" => match &value.value {
+                Node::Map(_) => {
+                    let f = self.fields(value, "union", &["source", "watermark"])?;
+                    let source = self.string(f.get("source")?, "source")?;
+                    let watermark = match f.get("watermark") {
+                        Some(w) => {
+                            let wf = self.fields(w, "watermark", &["column", "delay"])?;
+                            let column = self.string(wf.get("column")?, "column")?;
+                            let delay = self.duration(wf.get("delay")?, "delay")?;
+                            Some((column, delay))
+                        }
+                        None => None,
+                    };
+                    Step::Union { source, watermark }
+                }
+                _ => Step::Union { source: self.string(value, "union")?, watermark: None },
+            },
+            "join" => {
+                let f = self.fields(value, "join", &["table", "on", "how"])?;
+                let Some(t) = f.get("table") else {
+                    self.diags
+                        .error(kspan, "`join` needs the static `table` to join")
+                        .help("write `join: { table: NAME, on: [col] }`");
+                    return None;
+                };
+                let table = self.string(t, "table")?;
+                let on = match f.get("on").map(|o| &o.value) {
+                    Some(Node::Seq(items)) => {
+                        let mut v = Vec::new();
+                        for it in items {
+                            v.push(self.string(it, "a column name")?);
+                        }
+                        v
+                    }
+                    Some(_) => vec![self.string(f.get("on")?, "on")?],
+                    None => Vec::new(),
+                };
+                let how = match f.get("how") {
+                    None => JoinHow::Inner,
+                    Some(h) => match self.string(h, "how")?.as_str() {
+                        "inner" => JoinHow::Inner,
+                        "left" | "left_outer" | "leftouter" => JoinHow::LeftOuter,
+                        other => {
+                            let hs = self.span_of(h);
+                            let d = self.diags.error(hs, format!("unsupported join type `{other}`"));
+                            if matches!(other, "right" | "right_outer" | "full" | "full_outer" | "outer") {
+                                d.help("a stream-static join keeps stream rows: `inner` or `left_outer` (Spark refuses right/full outer joins with a static table on the right)");
+                            } else {
+                                d.help("the join types are `inner` and `left_outer`");
+                            }
+                            return None;
+                        }
+                    },
+                };
+                Step::Join { table, on, how }
+            }
             "group_by" => {
                 let keys = self.expr_list(value, true)?;
                 let aggs = match entries.iter().find(|(k, _)| k.value == "agg") {
@@ -1440,10 +1637,10 @@ impl Cx<'_> {
                 match other {
                     "order_by" | "sort" => d.help("Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode (not supported by streamc yet)"),
                     "limit" => d.help("Limits are not supported on streaming DataFrames/Datasets"),
-                    "distinct" | "drop_duplicates" => d.help("deduplication needs a watermark-bounded state; not supported by streamc yet"),
-                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by"]) {
+                    "distinct" => d.help("use `drop_duplicates: [columns]` (with a watermark on an event-time column among them, so that its state stays bounded)"),
+                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join"]) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("the steps are select, where, with_column, with_watermark and group_by"),
+                        None => d.help("the steps are select, where, with_column, with_watermark, group_by, drop_duplicates, union and join"),
                     },
                 };
                 return None;

@@ -7,5 +7,6 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/front/*.rs");
     t.compile_fail("ui/types/*.rs");
+    t.compile_fail("ui/structured/*.rs");
     t.pass("ui/pass/*.rs");
 }

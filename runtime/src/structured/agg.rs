@@ -140,6 +140,31 @@ impl<K, A> StreamingAgg<K, A> {
         self.updated += 1;
     }
 
+    /// [`update`](Self::update) with an owned key (no copy is made).
+    pub fn update_owned(&mut self, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
+    where
+        K: Hash + Eq,
+    {
+        let hash = self.hasher.hash_one(&key);
+        let entries = &self.entries;
+        match self.table.find(hash, |&i| key == entries[i as usize].key) {
+            Some(&i) => {
+                let e = &mut self.entries[i as usize];
+                if !e.updated {
+                    e.updated = true;
+                    self.updated += 1;
+                }
+                f(&mut e.acc);
+            }
+            None => self.insert(hash, key, f, init),
+        }
+    }
+
+    /// Every `(key, accumulator)`, in state order, consuming the state.
+    pub fn into_entries(self) -> impl Iterator<Item = (K, A)> {
+        self.entries.into_iter().map(|e| (e.key, e.acc))
+    }
+
     /// The accumulator of `key`, if it is in state.
     pub fn get<Q>(&self, key: Q) -> Option<&A>
     where
@@ -200,16 +225,53 @@ impl<K, A> StreamingAgg<K, A> {
         out
     }
 
+    /// Inserts `key` with `init()` if it is not in state; returns whether it was new (and marks
+    /// it updated). Spark's `dropDuplicates` keeps a row exactly when this returns true.
+    #[inline]
+    pub fn insert_new<Q>(&mut self, key: Q, init: impl FnOnce() -> A) -> bool
+    where
+        Q: IntoOwned<Owned = K> + Hash,
+        K: Hash,
+    {
+        let hash = self.hasher.hash_one(&key);
+        let entries = &self.entries;
+        if self.table.find(hash, |&i| key.eq_owned(&entries[i as usize].key)).is_some() {
+            return false;
+        }
+        self.insert(hash, key.into_owned(), |_| {}, init);
+        true
+    }
+
+    /// Mutable access to the accumulator of every key, in state order (updated marks are
+    /// not changed).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut A)> {
+        self.entries.iter_mut().map(|e| (&e.key, &mut e.acc))
+    }
+
+    /// Ends a batch without producing rows: evicts the keys whose `(key, accumulator)`
+    /// satisfies `gone` and clears the updated marks.
+    pub fn end_batch_evicting(&mut self, gone: impl Fn(&K, &A) -> bool) {
+        self.evict_entries(gone, |_, _| {});
+        for e in &mut self.entries {
+            e.updated = false;
+        }
+        self.updated = 0;
+    }
+
     /// Removes the entries whose key satisfies `gone`, handing each to `removed`, in state
     /// order; the others keep their order. No key is hashed again.
-    fn evict(&mut self, gone: impl Fn(&K) -> bool, mut removed: impl FnMut(K, A)) {
-        if !self.entries.iter().any(|e| gone(&e.key)) {
+    fn evict(&mut self, gone: impl Fn(&K) -> bool, removed: impl FnMut(K, A)) {
+        self.evict_entries(|k, _| gone(k), removed)
+    }
+
+    fn evict_entries(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
+        if !self.entries.iter().any(|e| gone(&e.key, &e.acc)) {
             return;
         }
         let old = std::mem::take(&mut self.entries);
         let mut remap = Vec::with_capacity(old.len());
         for e in old {
-            if gone(&e.key) {
+            if gone(&e.key, &e.acc) {
                 remap.push(u32::MAX);
                 removed(e.key, e.acc);
             } else {

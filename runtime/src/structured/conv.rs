@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use super::json::Json;
-use super::time::{Timestamp, parse_timestamp};
+use super::time::{Date, Timestamp, parse_date, parse_timestamp};
 
 /// A `string` column: JSON strings as they are; numbers and booleans as their text (Spark reads
 /// `1` into a string column as "1").
@@ -138,5 +138,15 @@ mod tests {
         let mut two: [Json<'_>; 2] = std::array::from_fn(|_| Json::Missing);
         assert!(parse_csv("a,b,c", &mut two).is_err());
         assert!(parse_csv("\"open", &mut two).is_err());
+    }
+}
+
+/// A `date` column: `yyyy-MM-dd` text (a time after it is dropped), or days since the epoch.
+pub fn date(v: Json<'_>) -> Result<Option<Date>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Str(s) => parse_date(&s).map(Some).ok_or(()),
+        Json::Int(i) => i32::try_from(i).map(|d| Some(Date(d))).map_err(|_| ()),
+        _ => Err(()),
     }
 }

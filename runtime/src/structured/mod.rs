@@ -39,7 +39,12 @@
 pub mod agg;
 pub mod conv;
 pub mod json;
+pub mod memory;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod row;
+pub mod session;
+pub mod static_table;
 pub mod time;
 pub mod watermark;
 pub mod window;
@@ -72,4 +77,11 @@ impl OutputMode {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, m)| m)
     }
+}
+
+/// Spark's `foreachBatch`: calls `f(batch_id, rows)` with a batch's output rows. Generated code
+/// passes the user's closure here, so its argument types come from the rows'.
+#[inline]
+pub fn foreach_batch<R, F: FnOnce(u64, &[R])>(batch_id: u64, rows: &[R], f: F) {
+    f(batch_id, rows)
 }

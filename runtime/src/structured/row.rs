@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::time::Timestamp;
+use super::time::{Date, Timestamp};
 use crate::fmt::{SparkFmt, ToJson, json_string};
 
 /// A value as a cell of Spark's `show()` (its `ToPrettyString`): like [`SparkFmt`] for scalars
@@ -15,6 +15,24 @@ use crate::fmt::{SparkFmt, ToJson, json_string};
 pub trait Cell {
     /// Appends the cell text of `self` to `out`.
     fn cell(&self, out: &mut String);
+    /// The cell as a typed value, for columnar sinks (parquet); [`Value::Other`] for what has
+    /// no SQL scalar type here.
+    fn value(&self) -> Value<'_> {
+        Value::Other
+    }
+}
+
+/// A cell's typed value (see [`Cell::value`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Str(&'a str),
+    Long(i64),
+    Double(f64),
+    Bool(bool),
+    Timestamp(Timestamp),
+    Date(Date),
+    Other,
 }
 
 impl<T: Cell + ?Sized> Cell for &T {
@@ -22,11 +40,17 @@ impl<T: Cell + ?Sized> Cell for &T {
     fn cell(&self, out: &mut String) {
         (**self).cell(out)
     }
+    fn value(&self) -> Value<'_> {
+        (**self).value()
+    }
 }
 
 impl<T: Cell + ?Sized> Cell for Box<T> {
     fn cell(&self, out: &mut String) {
         (**self).cell(out)
+    }
+    fn value(&self) -> Value<'_> {
+        (**self).value()
     }
 }
 
@@ -41,13 +65,53 @@ macro_rules! spark_fmt_cells {
     )*};
 }
 
-spark_fmt_cells!(str String char bool i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f32 f64 Timestamp);
+spark_fmt_cells!(char i8 i16 i128 isize u8 u16 u32 u64 u128 usize f32);
+
+impl Cell for Date {
+    fn cell(&self, out: &mut String) {
+        self.spark_fmt(out)
+    }
+    fn value(&self) -> Value<'_> {
+        Value::Date(*self)
+    }
+}
+
+macro_rules! valued_cells {
+    ($($t:ty => |$x:ident| $v:expr;)*) => {$(
+        impl Cell for $t {
+            #[inline]
+            fn cell(&self, out: &mut String) {
+                self.spark_fmt(out)
+            }
+            fn value(&self) -> Value<'_> {
+                let $x = self;
+                $v
+            }
+        }
+    )*};
+}
+
+valued_cells! {
+    str => |x| Value::Str(x);
+    String => |x| Value::Str(x);
+    bool => |x| Value::Bool(*x);
+    i32 => |x| Value::Long(i64::from(*x));
+    i64 => |x| Value::Long(*x);
+    f64 => |x| Value::Double(*x);
+    Timestamp => |x| Value::Timestamp(*x);
+}
 
 impl<T: Cell> Cell for Option<T> {
     fn cell(&self, out: &mut String) {
         match self {
             Some(x) => x.cell(out),
             None => out.push_str("NULL"),
+        }
+    }
+    fn value(&self) -> Value<'_> {
+        match self {
+            Some(x) => x.value(),
+            None => Value::Null,
         }
     }
 }
@@ -95,6 +159,8 @@ pub trait Row {
     /// # Panics
     /// If `names` has fewer than [`COLUMNS`](Self::COLUMNS) names.
     fn json_object(&self, names: &[&str], out: &mut String);
+    /// The typed value of column `i` (see [`Cell::value`]); `Value::Other` past the last.
+    fn value(&self, i: usize) -> Value<'_>;
 }
 
 macro_rules! rows {
@@ -120,6 +186,12 @@ macro_rules! rows {
                     self.$i.to_json(out);
                 )+
                 out.push('}');
+            }
+            fn value(&self, i: usize) -> Value<'_> {
+                match i {
+                    $($i => self.$i.value(),)+
+                    _ => Value::Other,
+                }
             }
         }
     )*};

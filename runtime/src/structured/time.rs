@@ -299,3 +299,68 @@ impl Persist for Timestamp {
         i64::read(input).map(Timestamp)
     }
 }
+
+/// A calendar date: days since 1970-01-01, as Spark's `DateType` stores it. Printed
+/// `yyyy-MM-dd`.
+///
+/// ```
+/// use streamc_runtime::structured::time::{Date, parse_date};
+/// use streamc_runtime::fmt::spark_string;
+/// assert_eq!(parse_date("1970-01-02"), Some(Date(1)));
+/// assert_eq!(spark_string(&parse_date("2024-02-29").unwrap()), "2024-02-29");
+/// assert_eq!(parse_date("2024-01-01 12:00:00"), parse_date("2024-01-01"));
+/// assert_eq!(parse_date("2023-02-29"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Date(pub i32);
+
+crate::impl_into_owned_identity!(Date);
+
+/// Parses a date as Spark's `CAST(s AS DATE)` does for the common forms: `yyyy-MM-dd`,
+/// optionally followed by a time (`T` or a space, then anything a timestamp accepts), which is
+/// dropped. `None` if it is not a valid date.
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let day = s.get(..10)?;
+    let rest = &s[10..];
+    if !(rest.is_empty() || rest.starts_with(['T', ' '])) {
+        return None;
+    }
+    let b = day.as_bytes();
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year: i64 = day[..4].parse().ok()?;
+    let month: u32 = day[5..7].parse().ok()?;
+    let d: u32 = day[8..10].parse().ok()?;
+    if !(1..=12).contains(&month) || d == 0 || d > days_in_month(year, month) {
+        return None;
+    }
+    i32::try_from(days_from_civil(year, month, d)).ok().map(Date)
+}
+
+impl SparkFmt for Date {
+    fn spark_fmt(&self, out: &mut String) {
+        let (y, m, d) = civil_from_days(i64::from(self.0));
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    }
+}
+
+/// The [`SparkFmt`] text as a JSON string (`"2024-01-01"`).
+impl ToJson for Date {
+    fn to_json(&self, out: &mut String) {
+        let mut s = String::with_capacity(10);
+        self.spark_fmt(&mut s);
+        json_string(&s, out);
+    }
+}
+
+/// As its `i32` days.
+impl Persist for Date {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.0.write(out)
+    }
+    fn read(input: &mut &[u8]) -> Result<Self, Error> {
+        i32::read(input).map(Date)
+    }
+}

@@ -32,36 +32,78 @@ use crate::persist::{Checkpointed, Persist, read_all};
 /// assert_eq!(wm.current(), parse_timestamp("2024-01-01 11:57:00").unwrap()); // batch 1
 /// assert_eq!(wm.for_late_events(), Timestamp::EPOCH);
 /// ```
+///
+/// **Several inputs** (a `union` of sources, each with its own `withWatermark`): each input
+/// keeps its own watermark (`max event time - its delay`, never moving back, 0 until the input
+/// has seen an event), and the query's watermark is the **minimum** of them (Spark's default
+/// `spark.sql.streaming.multipleWatermarkPolicy=min`), so an input that has not seen data yet
+/// holds the watermark at 0.
+///
+/// ```
+/// use streamc_runtime::structured::time::{MICROS_PER_MINUTE as MIN, Timestamp};
+/// use streamc_runtime::structured::watermark::Watermark;
+/// let mut wm = Watermark::with_inputs(&[10 * MIN, 5 * MIN]);
+/// wm.observe_input(0, Timestamp(30 * MIN));
+/// wm.end_batch();
+/// assert_eq!(wm.current(), Timestamp::EPOCH); // input 1 has seen nothing yet
+/// wm.observe_input(1, Timestamp(15 * MIN));
+/// wm.end_batch();
+/// assert_eq!(wm.current(), Timestamp(10 * MIN)); // min(30 - 10, 15 - 5)
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watermark {
-    delay_us: i64,
+    delays_us: Vec<i64>,
     current: Timestamp,
     late: Timestamp,
-    max_seen: Option<Timestamp>,
+    max_seen: Vec<Option<Timestamp>>,
+    /// Each input's own watermark (inputs > 1 only).
+    per_input: Vec<Timestamp>,
 }
 
 impl Watermark {
     /// A watermark `delay_us` microseconds behind the latest event time, at 0 for batch 0.
     pub fn new(delay_us: i64) -> Self {
-        Watermark { delay_us, current: Timestamp::EPOCH, late: Timestamp::EPOCH, max_seen: None }
+        Self::with_inputs(&[delay_us])
     }
 
-    /// The delay it was made with.
-    pub fn delay_us(&self) -> i64 {
-        self.delay_us
-    }
-
-    /// Records an event time of this batch.
-    #[inline]
-    pub fn observe(&mut self, ts: Timestamp) {
-        if self.max_seen.is_none_or(|m| ts > m) {
-            self.max_seen = Some(ts);
+    /// The watermark of a query with several inputs, each with its delay (see the type's docs).
+    ///
+    /// # Panics
+    /// If `delays_us` is empty.
+    pub fn with_inputs(delays_us: &[i64]) -> Self {
+        assert!(!delays_us.is_empty(), "a watermark has at least one input");
+        Watermark {
+            delays_us: delays_us.to_vec(),
+            current: Timestamp::EPOCH,
+            late: Timestamp::EPOCH,
+            max_seen: vec![None; delays_us.len()],
+            per_input: vec![Timestamp::EPOCH; delays_us.len()],
         }
     }
 
-    /// The latest event time observed in this batch so far.
+    /// The delay of the first input.
+    pub fn delay_us(&self) -> i64 {
+        self.delays_us[0]
+    }
+
+    /// Records an event time of this batch (of the first input).
+    #[inline]
+    pub fn observe(&mut self, ts: Timestamp) {
+        self.observe_input(0, ts)
+    }
+
+    /// Records an event time of this batch seen by input `input`.
+    #[inline]
+    pub fn observe_input(&mut self, input: usize, ts: Timestamp) {
+        let m = &mut self.max_seen[input];
+        if m.is_none_or(|m| ts > m) {
+            *m = Some(ts);
+        }
+    }
+
+    /// The latest event time observed in this batch so far (over every input).
     pub fn max_seen(&self) -> Option<Timestamp> {
-        self.max_seen
+        self.max_seen.iter().flatten().max().copied()
     }
 
     /// The watermark of this batch: state whose window ends at or before it is final (emitted
@@ -91,8 +133,17 @@ impl Watermark {
     /// [`current`](Self::current) moved (Spark then may run a no-data batch to emit and evict).
     pub fn end_batch(&mut self) -> bool {
         self.late = self.current;
-        let Some(max) = self.max_seen.take() else { return false };
-        let candidate = Timestamp(max.0.saturating_sub(self.delay_us));
+        let candidate = if self.delays_us.len() == 1 {
+            let Some(max) = self.max_seen[0].take() else { return false };
+            Timestamp(max.0.saturating_sub(self.delays_us[0]))
+        } else {
+            for ((seen, own), delay) in self.max_seen.iter_mut().zip(&mut self.per_input).zip(&self.delays_us) {
+                if let Some(max) = seen.take() {
+                    *own = (*own).max(Timestamp(max.0.saturating_sub(*delay)));
+                }
+            }
+            self.per_input.iter().copied().min().unwrap_or(Timestamp::EPOCH)
+        };
         if candidate > self.current {
             self.current = candidate;
             true
@@ -106,17 +157,36 @@ impl Watermark {
 /// when nothing has been observed yet.
 impl Checkpointed for Watermark {
     fn save(&self, out: &mut Vec<u8>) {
-        (self.current, self.late).write(out)
+        if self.delays_us.len() == 1 {
+            (self.current, self.late).write(out)
+        } else {
+            (self.current, self.late, self.per_input.clone()).write(out)
+        }
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let (current, late): (Timestamp, Timestamp) = read_all(bytes)?;
+        let (current, late, per_input) = if self.delays_us.len() == 1 {
+            // One input: its own watermark is not kept (it is `current`).
+            let (current, late): (Timestamp, Timestamp) = read_all(bytes)?;
+            (current, late, self.per_input.clone())
+        } else {
+            let (current, late, per): (Timestamp, Timestamp, Vec<Timestamp>) = read_all(bytes)?;
+            if per.len() != self.delays_us.len() {
+                return Err(crate::persist::corrupt(&format!(
+                    "the checkpoint has watermarks of {} inputs, the query has {}",
+                    per.len(),
+                    self.delays_us.len()
+                )));
+            }
+            (current, late, per)
+        };
         if late > current {
             return Err(crate::persist::corrupt("the late-event watermark is after the current watermark"));
         }
         self.current = current;
         self.late = late;
-        self.max_seen = None;
+        self.per_input = per_input;
+        self.max_seen.iter_mut().for_each(|m| *m = None);
         Ok(())
     }
 }
