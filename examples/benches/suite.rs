@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p streamc-examples --bench suite` prints a markdown table, writes an SVG chart
 //! of throughput (`STREAMC_SUITE_SVG`, default `target/bench-suite/throughput.svg`) and, with
-//! `STREAMC_SUITE_JSON=FILE`, the rows as JSON. Under `cargo test` (no `--bench`) it does nothing.
+//! `STREAMC_SUITE_JSON=FILE`, the rows as JSON (relative paths are from the workspace root).
+//! Under `cargo test` (no `--bench`) it does nothing.
 //!
 //! 1. word count: hand-written loop vs `stream!` vs YAML vs `stream!` with fusion off;
 //! 2. windowed word count, `reduce_by_key_and_window` with and without the inverse;
@@ -54,7 +55,7 @@ mod report;
 mod wordcount;
 
 use report::Row;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -252,6 +253,8 @@ fn main() {
         step(8, "Spark word count", &mut |rows| wordcount::spark(rows, wc_mb, wc));
     }
     context.push(("suite_seconds", format!("{:.0}", started.elapsed().as_secs_f64())));
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    context.push(("load_at_end", load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")));
 
     println!();
     for (k, v) in &context {
@@ -259,10 +262,10 @@ fn main() {
     }
     println!();
     print!("{}", report::markdown(&rows));
-    let svg_path: PathBuf = std::env::var("STREAMC_SUITE_SVG").map_or_else(
-        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-suite/throughput.svg"),
-        PathBuf::from,
-    );
+    // `cargo bench` runs the suite in `examples/`: relative paths are taken from the workspace.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let svg_path = workspace
+        .join(std::env::var("STREAMC_SUITE_SVG").unwrap_or_else(|_| "target/bench-suite/throughput.svg".to_owned()));
     if let Some(parent) = svg_path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
@@ -273,9 +276,10 @@ fn main() {
         Err(e) => eprintln!("suite: cannot write {}: {e}", svg_path.display()),
     }
     if let Ok(path) = std::env::var("STREAMC_SUITE_JSON") {
+        let path = workspace.join(path);
         match std::fs::write(&path, report::json(&rows, &context)) {
-            Ok(()) => eprintln!("suite: results written to {path}"),
-            Err(e) => eprintln!("suite: cannot write {path}: {e}"),
+            Ok(()) => eprintln!("suite: results written to {}", path.display()),
+            Err(e) => eprintln!("suite: cannot write {}: {e}", path.display()),
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct AppBuilder {
     trigger: Trigger,
     /// Bounds on what the sources accept (line length, rate, buffered bytes).
     limits: InputLimits,
+    /// What each stateful operator is ([`describe_state`](Self::describe_state)).
+    state_descriptions: Vec<(String, String)>,
 }
 
 impl AppBuilder {
@@ -86,7 +88,24 @@ impl AppBuilder {
             checkpoint_interval_ms: None,
             trigger: Trigger::ProcessingTime,
             limits: InputLimits::default(),
+            state_descriptions: Vec::new(),
         }
+    }
+
+    /// Declares what the state saved as `name` is (its operator, keys, values or aggregates),
+    /// for checkpoints: a restart whose pipeline describes a state differently, or has other
+    /// sources or stateful operators, is refused with the differences named, instead of
+    /// misreading the saved state (Spark forbids such changes too). Generated code calls this
+    /// for every state it keeps.
+    pub fn describe_state(&mut self, name: &str, description: &str) {
+        self.state_descriptions.push((name.to_owned(), description.to_owned()));
+    }
+
+    /// The pipeline as checkpoints record it ([`Checkpoint::pipeline`](crate::checkpoint::Checkpoint::pipeline)).
+    fn pipeline(&self) -> Vec<(String, String)> {
+        let sources = self.sources.iter().map(|s| (format!("source `{}`", s.name), s.kind.kind_name().to_owned()));
+        let states = self.state_descriptions.iter().map(|(n, d)| (format!("stateful operator `{n}`"), d.clone()));
+        sources.chain(states).collect()
     }
 
     /// The longest line, in bytes without its `'\n'`, that a source accepts (default
@@ -122,13 +141,15 @@ impl AppBuilder {
     fn is_structured(&self) -> bool {
         self.trigger != Trigger::ProcessingTime
             || self.sources.iter().any(|s| matches!(s.kind, SourceKind::FileStream { .. }))
-            || self.outputs.iter().any(|o| matches!(
-                o.kind,
-                OutputKind::Console { .. }
-                    | OutputKind::JsonFiles { .. }
-                    | OutputKind::ParquetFiles { .. }
-                    | OutputKind::Memory { .. }
-            ))
+            || self.outputs.iter().any(|o| {
+                matches!(
+                    o.kind,
+                    OutputKind::Console { .. }
+                        | OutputKind::JsonFiles { .. }
+                        | OutputKind::ParquetFiles { .. }
+                        | OutputKind::Memory { .. }
+                )
+            })
     }
 
     /// Spark's `ssc.checkpoint(dir)` plus the app's checkpoint interval: the batches whose
@@ -674,6 +695,21 @@ where
                 ),
             });
         }
+        let pipeline = self.spec.pipeline();
+        if let Some(l) = &resume {
+            let changes = checkpoint::pipeline_changes(&l.checkpoint.pipeline, &pipeline);
+            if !changes.is_empty() {
+                return Err(Error::Checkpoint {
+                    path: l.path.clone(),
+                    message: format!(
+                        "checkpoint `{}` was written by a different pipeline, whose state this one cannot continue:\n  - {}\n\
+                         help: restore the pipeline as it was, or start from an empty checkpoint directory (`--checkpoint NEW_DIR`)",
+                        l.path.display(),
+                        changes.join("\n  - ")
+                    ),
+                });
+            }
+        }
         let query = resume.as_ref().and_then(|l| l.query.clone());
         let next_batch_id = match (&resume, &query) {
             (_, Some(q)) => q.batch_id + 1,
@@ -845,6 +881,7 @@ where
             replay_positions,
             max_batches: self.max_batches,
             name: self.spec.name.clone(),
+            pipeline,
             handler: self.handler,
             sources: running,
             output,
@@ -901,6 +938,8 @@ struct BatchLoop<F> {
     replay_positions: Vec<(String, u64, u64)>,
     max_batches: Option<u64>,
     name: String,
+    /// The pipeline, as its checkpoints record it.
+    pipeline: Vec<(String, String)>,
     handler: F,
     sources: Vec<RunningSource>,
     output: BatchOutput,
@@ -1161,6 +1200,7 @@ where
                         .map(|(name, len, skipped)| (name.clone(), (skipped + replay_index as u64).min(*len)))
                         .collect(),
                     states,
+                    pipeline: self.pipeline.clone(),
                 };
                 let q = QueryCheckpoint {
                     batch_id,

@@ -12,7 +12,7 @@
 //! that a batch re-run after a crash reads the same files. Such apps write a checkpoint after
 //! every batch (its commit), recording in its [`QueryCheckpoint`] every file read so far.
 //!
-//! # File format (version 2)
+//! # File format (version 3; version 2, without the pipeline section, is read too)
 //!
 //! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
 //! `u64` length then the bytes; *names* is a `u32` count then that many strings.
@@ -32,6 +32,7 @@
 //! | · query id         | string                                                       |
 //! | · files read       | `u32` count, then per file source: name (string), names      |
 //! | · no-data pending  | `u8` 0 or 1                                                  |
+//! | pipeline (v3)      | `u32` count, then per entry: key (string), value (string)    |
 //! | checksum           | `u64` FNV-1a 64 of every byte before it                      |
 //!
 //! A planned batch (`offsets-<N>`): magic `SCOFFS\r\n`, version `u32`, app name (string),
@@ -54,7 +55,11 @@ use crate::error::Error;
 pub const KEEP: usize = 3;
 
 /// The version of the file format written; other versions are not read.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest version still read (its checkpoints have no pipeline section, so a change of
+/// pipeline is not detected on them).
+pub const OLDEST_READ_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"SCCKPT\r\n";
 const PREFIX: &str = "checkpoint-";
@@ -109,6 +114,33 @@ pub struct Checkpoint {
     ///
     /// [`Checkpointed::save`]: crate::persist::Checkpointed::save
     pub states: Vec<(String, Vec<u8>)>,
+    /// What the pipeline that wrote it was (version 3): `source NAME` → its kind and `state
+    /// NAME` → its description ([`AppBuilder::describe_state`](crate::AppBuilder::describe_state)),
+    /// so that a restart with a changed pipeline is refused, naming what changed.
+    pub pipeline: Vec<(String, String)>,
+}
+
+/// How the pipeline of `now` differs from the one that wrote `saved` (both as
+/// [`Checkpoint::pipeline`]): one sentence per source or stateful operator that is gone, new, or
+/// changed. Empty when they agree (or when `saved` is empty: a version 2 checkpoint).
+pub fn pipeline_changes(saved: &[(String, String)], now: &[(String, String)]) -> Vec<String> {
+    if saved.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (k, v) in saved {
+        match now.iter().find(|(n, _)| n == k) {
+            None => out.push(format!("{k} ({v}) is gone")),
+            Some((_, w)) if w != v => out.push(format!("{k} was `{v}`, now `{w}`")),
+            Some(_) => {}
+        }
+    }
+    for (k, v) in now {
+        if !saved.iter().any(|(n, _)| n == k) {
+            out.push(format!("{k} ({v}) is new"));
+        }
+    }
+    out
 }
 
 /// The Structured Streaming part of a checkpoint: where the query is, so that a restart
@@ -287,14 +319,14 @@ impl<'a> Reader<'a> {
         Ok(files)
     }
 
-    fn version(&mut self) -> Result<(), Invalid> {
+    fn version(&mut self) -> Result<u32, Invalid> {
         let version = self.u32("version")?;
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(Invalid::Mismatch(format!(
-                "format version {version}, this runtime reads version {FORMAT_VERSION}"
+                "format version {version}, this runtime reads versions {OLDEST_READ_VERSION} to {FORMAT_VERSION}"
             )));
         }
-        Ok(())
+        Ok(version)
     }
 
     fn end(&self) -> Result<(), Invalid> {
@@ -342,6 +374,11 @@ impl Checkpoint {
                 out.push(u8::from(q.no_data_pending));
             }
         }
+        out.extend_from_slice(&u32::try_from(self.pipeline.len()).expect("fewer than 2^32 entries").to_le_bytes());
+        for (k, v) in &self.pipeline {
+            put_str(&mut out, k);
+            put_str(&mut out, v);
+        }
         let sum = fnv1a64(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
@@ -355,7 +392,7 @@ impl Checkpoint {
     /// [`decode`](Self::decode), also returning the query section.
     pub fn decode_with(bytes: &[u8]) -> Result<(Self, Option<QueryCheckpoint>), Invalid> {
         let mut r = Reader(checked_body(bytes, MAGIC, "checkpoint")?);
-        r.version()?;
+        let version = r.version()?;
         let app = r.str("app name")?;
         let time_ms = r.i64("batch time")?;
         let zero_ms = r.i64("zero time")?;
@@ -381,8 +418,15 @@ impl Checkpoint {
         } else {
             None
         };
+        let mut pipeline = Vec::new();
+        if version >= 3 {
+            for _ in 0..r.u32("pipeline")? {
+                let k = r.str("pipeline")?;
+                pipeline.push((k, r.str("pipeline")?));
+            }
+        }
         r.end()?;
-        Ok((Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states }, query))
+        Ok((Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states, pipeline }, query))
     }
 }
 
@@ -605,6 +649,54 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn pipeline_changes_name_what_is_gone_new_or_different() {
+        let saved = vec![
+            ("source `a`".to_owned(), "socket".to_owned()),
+            ("stateful operator `q/state`".to_owned(), "group by [word] aggregate [count]".to_owned()),
+        ];
+        assert!(pipeline_changes(&saved, &saved).is_empty());
+        assert!(pipeline_changes(&[], &saved).is_empty(), "a version 2 checkpoint is not checked");
+        let now = vec![
+            ("source `b`".to_owned(), "socket".to_owned()),
+            ("stateful operator `q/state`".to_owned(), "group by [category] aggregate [count]".to_owned()),
+        ];
+        assert_eq!(
+            pipeline_changes(&saved, &now),
+            [
+                "source `a` (socket) is gone",
+                "stateful operator `q/state` was `group by [word] aggregate [count]`, now `group by [category] aggregate [count]`",
+                "source `b` (socket) is new",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_pipeline_section_round_trips_and_version_2_files_still_read() {
+        let c = Checkpoint {
+            app: "a".into(),
+            time_ms: 5,
+            zero_ms: 0,
+            interval_ms: 1,
+            replay: Vec::new(),
+            states: vec![("s".into(), vec![1, 2])],
+            pipeline: vec![("source `x`".into(), "rate".into())],
+        };
+        let (back, _) = Checkpoint::decode_with(&c.encode()).unwrap();
+        assert_eq!(back.pipeline, c.pipeline);
+        // The same checkpoint as version 2 wrote it: no pipeline section.
+        let mut v2 = c.encode();
+        v2.truncate(v2.len() - 8);
+        let section = 4 + (4 + "source `x`".len()) + (4 + "rate".len());
+        v2.truncate(v2.len() - section);
+        v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let sum = fnv1a64(&v2);
+        v2.extend_from_slice(&sum.to_le_bytes());
+        let (old, _) = Checkpoint::decode_with(&v2).unwrap();
+        assert!(old.pipeline.is_empty());
+        assert_eq!(old.states, c.states);
+    }
+
     fn sample() -> Checkpoint {
         Checkpoint {
             app: "stateful".to_owned(),
@@ -613,6 +705,10 @@ mod tests {
             interval_ms: 1000,
             replay: vec![("lines".to_owned(), 4)],
             states: vec![("counts".to_owned(), b"a=1\nb=2\n".to_vec()), ("empty".to_owned(), Vec::new())],
+            pipeline: vec![(
+                "stateful operator `counts`".to_owned(),
+                "update_state_by_key over (String, i64)".to_owned(),
+            )],
         }
     }
 

@@ -81,6 +81,71 @@ pub fn json_metadata_path(dir: &Path, batch_id: u64) -> PathBuf {
     dir.join("_spark_metadata").join(batch_id.to_string())
 }
 
+/// Every how many batches a file sink's metadata log is compacted (Spark's
+/// `spark.sql.streaming.fileSink.log.compactInterval`, default 10): batch `N` with
+/// `(N + 1) % 10 == 0` writes `_spark_metadata/N.compact`, holding the entries of every batch so
+/// far, and the plain entries it covers are deleted, so the log does not grow a file per batch.
+pub const COMPACT_INTERVAL: u64 = 10;
+
+/// Whether batch `batch_id` is committed in the file sink at `dir`: its own metadata entry, or
+/// a compacted one at or after it.
+pub fn file_sink_committed(dir: &Path, batch_id: u64) -> bool {
+    if json_metadata_path(dir, batch_id).exists() {
+        return true;
+    }
+    let first_compact = batch_id - batch_id % COMPACT_INTERVAL + COMPACT_INTERVAL - 1;
+    let log = dir.join("_spark_metadata");
+    // A compaction at `first_compact` or any later one covers the batch.
+    std::fs::read_dir(&log).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".compact"))
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|c| c >= first_compact)
+        })
+    })
+}
+
+/// Writes batch `batch_id`'s metadata entry for `files`: plain, or compacted with every entry
+/// before it (see [`COMPACT_INTERVAL`]), after which the entries it covers are deleted.
+fn write_metadata_entry(dir: &Path, batch_id: u64, files: &[PathBuf]) -> Result<(), Error> {
+    let entry = json_metadata(files)?;
+    if !(batch_id + 1).is_multiple_of(COMPACT_INTERVAL) {
+        return write_file_atomic(&json_metadata_path(dir, batch_id), entry.as_bytes());
+    }
+    let log = dir.join("_spark_metadata");
+    let read = |path: &Path| -> Result<Vec<String>, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(text.lines().skip(1).filter(|l| !l.is_empty()).map(str::to_owned).collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(source) => Err(Error::Io { path: path.to_owned(), source }),
+        }
+    };
+    let mut lines = Vec::new();
+    if let Some(prev) = batch_id.checked_sub(COMPACT_INTERVAL) {
+        lines.extend(read(&log.join(format!("{prev}.compact")))?);
+    }
+    for b in (batch_id + 1 - COMPACT_INTERVAL)..batch_id {
+        lines.extend(read(&json_metadata_path(dir, b))?);
+    }
+    lines.extend(entry.lines().skip(1).map(str::to_owned));
+    let mut text = String::from("v1");
+    for l in &lines {
+        text.push('\n');
+        text.push_str(l);
+    }
+    write_file_atomic(&log.join(format!("{batch_id}.compact")), text.as_bytes())?;
+    // Covered now: a crash before these deletions leaves entries that say the same again.
+    if let Some(prev) = batch_id.checked_sub(COMPACT_INTERVAL) {
+        let _ = std::fs::remove_file(log.join(format!("{prev}.compact")));
+    }
+    for b in (batch_id + 1 - COMPACT_INTERVAL)..batch_id {
+        let _ = std::fs::remove_file(json_metadata_path(dir, b));
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` through a hidden temporary file in the same directory (fsynced,
 /// then renamed), so readers see the whole file or none; an existing file is replaced.
 fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -411,11 +476,10 @@ impl BatchOutput {
             let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
                 continue;
             };
-            let meta = json_metadata_path(dir, self.batch_id);
-            if j.committed || meta.exists() {
+            if j.committed || file_sink_committed(dir, self.batch_id) {
                 continue;
             }
-            write_file_atomic(&meta, json_metadata(&j.files)?.as_bytes())?;
+            write_metadata_entry(dir, self.batch_id, &j.files)?;
         }
         if let Some((path, w)) = &mut self.jsonl {
             w.flush().map_err(|source| Error::Output { path: path.clone(), source })?;
@@ -540,7 +604,7 @@ impl BatchOutput {
             }
             OutputKind::JsonFiles { dir, .. } => {
                 let j = &mut self.json[out.index()];
-                if !j.committed && json_metadata_path(dir, self.batch_id).exists() {
+                if !j.committed && file_sink_committed(dir, self.batch_id) {
                     j.committed = true;
                 }
                 if !j.committed && !rows.is_empty() {
@@ -556,7 +620,7 @@ impl BatchOutput {
             }
             OutputKind::ParquetFiles { dir, types, columns: names } => {
                 let j = &mut self.json[out.index()];
-                if !j.committed && json_metadata_path(dir, self.batch_id).exists() {
+                if !j.committed && file_sink_committed(dir, self.batch_id) {
                     j.committed = true;
                 }
                 if !j.committed && !rows.is_empty() {

@@ -522,6 +522,16 @@ impl SourceKind {
         }
     }
 
+    /// The kind of source, as a checkpoint records it (a restart must read the same kinds).
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            SourceKind::Socket { .. } => "socket",
+            SourceKind::TextFiles { .. } => "text files",
+            SourceKind::FileStream { .. } => "file stream",
+            SourceKind::Rate { .. } => "rate",
+        }
+    }
+
     /// The source's `description` in a progress report, in the shape of Spark's.
     pub(crate) fn progress_description(&self) -> String {
         match self {
@@ -564,7 +574,9 @@ impl RateSource {
         let due = elapsed.saturating_mul(self.rows_per_second) / 1000;
         let mut line = String::new();
         while self.next < due {
-            let at_us = start.saturating_mul(1000).saturating_add((self.next.saturating_mul(1_000_000) / self.rows_per_second) as i64);
+            let at_us = start
+                .saturating_mul(1000)
+                .saturating_add((self.next.saturating_mul(1_000_000) / self.rows_per_second) as i64);
             line.clear();
             let _ = std::fmt::Write::write_fmt(&mut line, format_args!("{at_us} {}", self.next));
             batch.push_line(&line);

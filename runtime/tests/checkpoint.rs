@@ -334,6 +334,7 @@ fn a_checkpoint_of_another_app_is_not_used() {
         interval_ms: 1000,
         replay: Vec::new(),
         states: Vec::new(),
+        pipeline: Vec::new(),
     };
     std::fs::write(ckpt.join(file_name(2000)), c.encode()).unwrap();
     let err = stateful(&ckpt, &Captured::default(), &Arc::default()).with_replay_all(eight_batches(&dir)).start();
@@ -354,6 +355,7 @@ fn a_state_that_cannot_be_restored_stops_the_app_naming_the_file() {
         interval_ms: 1000,
         replay: vec![("lines".to_owned(), 2)],
         states: vec![("counts".to_owned(), b"no-count-here\n".to_vec())],
+        pipeline: Vec::new(),
     };
     let path = ckpt.join(file_name(2000));
     std::fs::write(&path, c.encode()).unwrap();

@@ -186,6 +186,9 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             _ => continue,
         };
         setup.extend(decl);
+        let description = state_description(plan, s);
+        let name = &s.name;
+        setup.extend(quote!(#b.describe_state(#name, #description);));
         persistent.push((s.name.clone(), p));
     }
 
@@ -729,4 +732,20 @@ pub fn closure_sites(plan: &Plan, main_rs: &str) -> Vec<(std::ops::RangeInclusiv
         sites.push((start + 1..=end + 1, plan.closures[closure.0].span));
     }
     sites
+}
+
+/// What a stateful stream keeps, for checkpoints (the runtime's `AppBuilder::describe_state`):
+/// its operator, window and the element type it reads, so that a restart with a changed
+/// pipeline is refused.
+fn state_description(plan: &Plan, s: &crate::ir::Stream) -> String {
+    let input = s.inputs.first().map_or_else(|| "?".to_owned(), |i| plan.streams[i.0].ty.to_string());
+    match &s.op {
+        Op::Window { len_ms, .. } => format!("window of {len_ms} ms over {input}"),
+        Op::ReduceByKeyAndWindow { inverse, len_ms, .. } => format!(
+            "reduce_by_key_and_window of {len_ms} ms sliding {} ms{} over {input}",
+            s.slide_ms,
+            if inverse.is_some() { " with an inverse function" } else { "" }
+        ),
+        other => format!("{} over {input}", other.name()),
+    }
 }

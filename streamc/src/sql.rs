@@ -83,10 +83,12 @@ mod imp {
 mod imp {
     use super::{Lowered, Pos, SqlError};
     use crate::expr::{BinOp, Expr, UnOp};
+    use crate::table::JoinHow;
     use crate::table::Step;
     use sqlparser::ast::{
-        self, BinaryOperator, Distinct, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, ObjectName,
-        ObjectNamePart, SelectItem, SetExpr, Spanned, Statement, TableFactor, UnaryOperator, Value,
+        self, BinaryOperator, DataType, Distinct, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
+        JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, SelectItem, SetExpr, SetOperator, SetQuantifier,
+        Spanned, Statement, TableFactor, UnaryOperator, Value,
     };
     use sqlparser::dialect::HiveDialect;
     use sqlparser::parser::{Parser, ParserError};
@@ -196,7 +198,40 @@ mod imp {
         fn pos(&self, span: Span) -> Option<Pos> {
             let start = self.offset(span.start)?;
             let end = self.offset(span.end).unwrap_or(start + 1).max(start + 1);
-            Some(Pos { start, len: end - start })
+            Some(self.balanced(Pos { start, len: end - start }))
+        }
+
+        /// `pos` widened over the parentheses that sqlparser leaves out of some spans (a call's
+        /// closing `)`, a subquery's opening `(`), so that the text shown is balanced.
+        fn balanced(&self, pos: Pos) -> Pos {
+            let Some(text) = self.sql.get(pos.start..pos.start + pos.len) else { return pos };
+            let (mut depth, mut min, mut quoted) = (0i32, 0i32, false);
+            for c in text.chars() {
+                match c {
+                    '\'' => quoted = !quoted,
+                    '(' if !quoted => depth += 1,
+                    ')' if !quoted => {
+                        depth -= 1;
+                        min = min.min(depth);
+                    }
+                    _ => {}
+                }
+            }
+            let (mut start, mut end) = (pos.start, pos.start + pos.len);
+            for _ in 0..-min {
+                match self.sql[..start].trim_end().strip_suffix('(') {
+                    Some(before) => start = before.len(),
+                    None => break,
+                }
+            }
+            for _ in 0..(depth - min) {
+                let rest = &self.sql[end..];
+                match rest.trim_start().strip_prefix(')') {
+                    Some(after) => end = self.sql.len() - after.len(),
+                    None => break,
+                }
+            }
+            Pos { start, len: end - start }
         }
 
         fn query(&mut self, q: &ast::Query) -> Option<Lowered> {
@@ -227,11 +262,7 @@ mod imp {
             match &*q.body {
                 SetExpr::Select(s) => self.select(s),
                 SetExpr::Query(inner) => self.query(inner),
-                SetExpr::SetOperation { op, .. } => {
-                    let pos = self.pos(q.body.span());
-                    self.error(pos, format!("`{op}` of streaming queries is not supported by streamc yet"), None);
-                    None
-                }
+                SetExpr::SetOperation { .. } => self.union(&q.body),
                 other => {
                     let pos = self.pos(other.span());
                     self.error(pos, "expected `SELECT ... FROM <source>`", None);
@@ -243,13 +274,22 @@ mod imp {
         fn select(&mut self, s: &ast::Select) -> Option<Lowered> {
             let whole = self.pos(s.span());
             let select_pos = self.pos(s.select_token.0.span);
-            if matches!(s.distinct, Some(Distinct::Distinct | Distinct::On(_))) {
-                self.error(
-                    select_pos,
-                    "`DISTINCT` is not supported by streamc yet",
-                    Some("deduplication needs a watermark-bounded state; group by the columns instead"),
-                );
-            }
+            // Spark plans `SELECT DISTINCT` as an aggregation grouped by every selected column
+            // (`ReplaceDistinctWithAggregate`), not as `dropDuplicates`: its output modes and
+            // watermark rules are those of `GROUP BY`, so it is lowered to one.
+            let distinct_pos = select_pos.and_then(|p| self.word_after(p.start, "distinct"));
+            let distinct = match &s.distinct {
+                Some(Distinct::Distinct) => true,
+                Some(Distinct::On(_)) => {
+                    self.error(
+                        distinct_pos.or(select_pos),
+                        "`DISTINCT ON` is not supported by Spark SQL",
+                        Some("write `SELECT DISTINCT a, b` (every selected column), or `GROUP BY` the columns and aggregate the others"),
+                    );
+                    false
+                }
+                Some(Distinct::All) | None => false,
+            };
             if let Some(t) = &s.top {
                 let _ = t;
                 self.error(select_pos, LIMIT, None);
@@ -280,25 +320,28 @@ mod imp {
                 );
             }
 
-            // FROM: one source table or a subquery over one.
+            // FROM: one source table or a subquery over one, joined with static tables.
             let (Lowered { from, mut steps }, quals) = match &s.from[..] {
                 [] => {
                     self.error(select_pos, "a streaming query needs a source: `FROM <source>`", None);
                     return None;
                 }
                 [t] => {
+                    let (mut lowered, mut quals) = self.relation(&t.relation)?;
                     for j in &t.joins {
-                        let pos = self.pos(j.span());
-                        self.error(pos, "joins are not supported by streamc yet", Some("a query reads one source"));
+                        if let Some((step, pos, table_quals)) = self.join(j, &quals) {
+                            lowered.steps.push((step, pos));
+                            quals.extend(table_quals);
+                        }
                     }
-                    self.relation(&t.relation)?
+                    (lowered, quals)
                 }
                 [_, second, ..] => {
                     let pos = self.pos(second.span());
                     self.error(
                         pos,
                         "several tables in `FROM` (a cross join) are not supported by streamc yet",
-                        Some("a query reads one source"),
+                        Some("join a static table on equal columns: `FROM <stream> JOIN <table> USING (col)`"),
                     );
                     return None;
                 }
@@ -340,8 +383,11 @@ mod imp {
                         columns(&x, &mut used);
                     }
                 }
-                let mut items: Vec<(Expr, Option<String>)> =
-                    used.into_iter().filter(|c| c != &name && c != "window").map(|c| (Expr::Column(c), None)).collect();
+                let mut items: Vec<(Expr, Option<String>)> = used
+                    .into_iter()
+                    .filter(|c| c != &name && c != "window" && c != "session_window")
+                    .map(|c| (Expr::Column(c), None))
+                    .collect();
                 items.push((array, Some(name)));
                 steps.push((Step::Select(items), pos));
             }
@@ -367,13 +413,384 @@ mod imp {
             };
             let aggregating = !keys.is_empty() || s.projection.iter().any(|i| item_expr(i).is_some_and(is_aggregate));
             if aggregating {
+                if distinct {
+                    self.error(
+                        distinct_pos,
+                        "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets",
+                        Some("the rows of an aggregation are distinct already; remove `DISTINCT`"),
+                    );
+                }
                 if let Some(step) = self.aggregate(s, &keys, &quals) {
                     steps.push(step);
                 }
+            } else if distinct {
+                self.distinct(s, &quals, distinct_pos, &mut steps);
             } else {
                 self.projection(s, &quals, &mut steps);
             }
             Some(Lowered { from, steps })
+        }
+
+        /// `SELECT DISTINCT items`: Spark's aggregation grouped by every selected column, without
+        /// aggregate functions (so `append` needs a watermark on a selected event-time column).
+        fn distinct(
+            &mut self,
+            s: &ast::Select,
+            quals: &Qualifiers,
+            distinct_pos: Option<Pos>,
+            steps: &mut Vec<(Step, Option<Pos>)>,
+        ) {
+            if matches!(s.projection.first(), Some(SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..))) {
+                self.error(
+                    distinct_pos,
+                    "`SELECT DISTINCT *` is not supported by streamc yet",
+                    Some("name the columns: `SELECT DISTINCT a, b FROM ...`"),
+                );
+                return;
+            }
+            let pos = self.list_pos(s.projection.iter().map(Spanned::span));
+            let n = steps.len();
+            self.projection(s, quals, steps);
+            let Some((Step::Select(items), _)) = steps.get(n) else { return };
+            // A generator cannot be a grouping key: project first, then group by the columns.
+            let keys = if items.iter().any(|(e, _)| matches!(e, Expr::Call(f, _) if f == "explode")) {
+                items
+                    .iter()
+                    .map(|(e, alias)| {
+                        let name = match (alias, e) {
+                            (Some(a), _) => a.clone(),
+                            (None, Expr::Call(f, _)) if f == "explode" => "col".to_string(),
+                            (None, e) => crate::table::column_name(e),
+                        };
+                        (Expr::Column(name), None)
+                    })
+                    .collect()
+            } else {
+                let Some((Step::Select(items), _)) = steps.pop() else { return };
+                items
+            };
+            steps.push((Step::GroupBy { keys, aggs: Vec::new() }, pos));
+        }
+
+        /// `[INNER | LEFT [OUTER]] JOIN table [alias] USING (cols)` or `ON a.col = b.col [AND
+        /// ...]`: a join with a static table of `sources:` (the checker makes sure it is one).
+        /// Returns the step and the names the table's columns may be qualified with.
+        fn join(&mut self, j: &ast::Join, left: &Qualifiers) -> Option<(Step, Option<Pos>, Qualifiers)> {
+            let rel_pos = self.pos(j.relation.span());
+            let kw = rel_pos.and_then(|p| self.join_keywords(p.start));
+            let whole = match (kw, self.pos(j.span())) {
+                (Some(k), Some(p)) => Some(Pos { start: k.start, len: (p.start + p.len).saturating_sub(k.start) }),
+                (k, p) => p.or(k),
+            };
+            let written = kw.map_or_else(|| "JOIN".to_string(), |k| self.sql[k.start..k.start + k.len].to_uppercase());
+            let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
+            let (how, constraint) = match &j.join_operator {
+                JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinHow::Inner, c),
+                JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinHow::LeftOuter, c),
+                JoinOperator::Right(_) | JoinOperator::RightOuter(_) | JoinOperator::FullOuter(_) => {
+                    self.error(
+                        kw.or(whole),
+                        format!("`{written}` of a stream with a static table is not supported on streaming DataFrames/Datasets"),
+                        Some("write the stream first and join with `JOIN` (inner) or `LEFT [OUTER] JOIN`: `FROM <stream> LEFT JOIN <table> USING (col)`"),
+                    );
+                    return None;
+                }
+                _ => {
+                    self.error(
+                        kw.or(whole),
+                        format!("`{written}` is not supported by streamc yet"),
+                        Some("streamc joins a stream with a static table with `JOIN` (inner) or `LEFT [OUTER] JOIN`, on equal columns"),
+                    );
+                    return None;
+                }
+            };
+            let TableFactor::Table { name, alias, args: None, .. } = &j.relation else {
+                self.error(
+                    rel_pos,
+                    format!("expected the name of a static table, found `{}`", j.relation),
+                    Some("join a `static:` source of `sources:` by name; a subquery cannot be joined"),
+                );
+                return None;
+            };
+            let Some(table) = single_name(name) else {
+                self.error(
+                    rel_pos,
+                    format!("expected a source name, found `{name}`"),
+                    Some("name a source of `sources:`"),
+                );
+                return None;
+            };
+            let mut right = vec![table.clone()];
+            right.extend(alias.iter().map(|a| a.name.value.clone()));
+            let mut on: Vec<String> = Vec::new();
+            match constraint {
+                JoinConstraint::Using(names) => {
+                    for n in names {
+                        match single_name(n) {
+                            Some(c) if !on.contains(&c) => on.push(c),
+                            Some(_) => {}
+                            None => {
+                                let npos = self.pos(n.span());
+                                self.error(npos, format!("expected a column name, found `{n}`"), None);
+                            }
+                        }
+                    }
+                }
+                JoinConstraint::On(e) => {
+                    let mut conjuncts = Vec::new();
+                    and_terms(e, &mut conjuncts);
+                    for c in conjuncts {
+                        if let Some(col) = self.join_key(c, left, &right)
+                            && !on.contains(&col)
+                        {
+                            on.push(col);
+                        }
+                    }
+                }
+                JoinConstraint::Natural => {
+                    self.error(
+                        kw.or(whole),
+                        "`NATURAL JOIN` is not supported by streamc",
+                        Some("name the columns: `JOIN <table> USING (col, ...)`"),
+                    );
+                    return None;
+                }
+                JoinConstraint::None => {
+                    self.error(
+                        whole,
+                        format!("`{written}` needs the columns to join on"),
+                        Some(&format!("write `{written} {table} USING (col)` or `ON <stream>.col = {table}.col`")),
+                    );
+                    return None;
+                }
+                JoinConstraint::UsingAlias(..) => {
+                    self.error(whole, "`USING (..) AS alias` is not supported by streamc", None);
+                    return None;
+                }
+            }
+            if on.is_empty() {
+                return None;
+            }
+            Some((Step::Join { table, on, how }, whole, right))
+        }
+
+        /// One `a.col = b.col` term of a join's `ON`: the column, when both sides name it, one
+        /// side from each table.
+        fn join_key(&mut self, e: &ast::Expr, left: &Qualifiers, right: &Qualifiers) -> Option<String> {
+            let pos = self.pos(e.span());
+            const HELP: &str = "join on columns of the same name, `ON <stream>.col = <table>.col [AND ...]` or `USING (col)`; filter other conditions in `WHERE`";
+            let ast::Expr::BinaryOp { left: a, op: BinaryOperator::Eq, right: b } = e else {
+                self.error(pos, format!("streamc joins on equal columns, found `{e}`"), Some(HELP));
+                return None;
+            };
+            // Which table a column reference names: Some(true) the stream, Some(false) the
+            // table, None unqualified.
+            let side = |x: &ast::Expr| -> Option<(Option<bool>, String)> {
+                match x {
+                    ast::Expr::Identifier(id) => Some((None, id.value.clone())),
+                    ast::Expr::CompoundIdentifier(p) if p.len() == 2 => {
+                        let q = &p[0].value;
+                        let s = if right.contains(q) {
+                            Some(false)
+                        } else if left.contains(q) {
+                            Some(true)
+                        } else {
+                            return None;
+                        };
+                        Some((s, p[1].value.clone()))
+                    }
+                    _ => None,
+                }
+            };
+            match (side(a), side(b)) {
+                (Some((sa, ca)), Some((sb, cb))) if ca == cb && (sa.is_none() || sb.is_none() || sa != sb) => Some(ca),
+                (Some((_, ca)), Some((_, cb))) if ca != cb => {
+                    self.error(pos, format!("streamc joins on columns of the same name, found `{e}`"), Some(HELP));
+                    None
+                }
+                (Some(_), Some(_)) => {
+                    self.error(pos, format!("`{e}` compares columns of the same table"), Some(HELP));
+                    None
+                }
+                _ => {
+                    let qs: Vec<&str> = left.iter().chain(right).map(String::as_str).collect();
+                    let help = format!(
+                        "the sides of a join's `=` are columns, qualified with a table's name or alias ({})",
+                        qs.join(", ")
+                    );
+                    self.error(pos, format!("streamc joins on equal columns, found `{e}`"), Some(&help));
+                    None
+                }
+            }
+        }
+
+        /// The `INNER`/`LEFT`/`OUTER`/`JOIN`... keywords written just before byte `at` (the
+        /// joined table): sqlparser keeps no span for them.
+        fn join_keywords(&self, at: usize) -> Option<Pos> {
+            const KEYWORDS: [&str; 10] =
+                ["join", "inner", "left", "right", "full", "outer", "cross", "natural", "semi", "anti"];
+            let text = &self.sql[..at];
+            let mut start = None;
+            let mut end = None;
+            let mut rest = text.trim_end();
+            loop {
+                let word_start = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+                let word = &rest[word_start..];
+                if word.is_empty() || !KEYWORDS.contains(&word.to_ascii_lowercase().as_str()) {
+                    break;
+                }
+                end.get_or_insert(rest.len());
+                start = Some(word_start);
+                rest = rest[..word_start].trim_end();
+            }
+            let (start, end) = (start?, end?);
+            Some(Pos { start, len: end - start })
+        }
+
+        /// The position of `word` (a keyword, any case) as the next word after byte `from`.
+        fn word_after(&self, from: usize, word: &str) -> Option<Pos> {
+            let lower = self.sql.get(from..)?.to_ascii_lowercase();
+            let i = lower.find(word)?;
+            Some(Pos { start: from + i, len: word.len() })
+        }
+
+        /// `SELECT * FROM a UNION ALL SELECT * FROM b ...` (or the same column list on every
+        /// side): the first source, a `Union` step per other source, then the shared projection.
+        fn union(&mut self, body: &SetExpr) -> Option<Lowered> {
+            let mut sides = Vec::new();
+            if !self.union_sides(body, &mut sides) {
+                return None;
+            }
+            let mut lowered: Option<(Lowered, &ast::Select, Qualifiers, Vec<String>)> = None;
+            for s in sides {
+                let (table, tpos, quals) = self.union_side(s)?;
+                let items = self.union_items(s, &quals)?;
+                match &mut lowered {
+                    None => lowered = Some((Lowered { from: (table, tpos), steps: Vec::new() }, s, quals, items)),
+                    Some((l, _, _, first)) => {
+                        if &items != first {
+                            let pos = self.list_pos(s.projection.iter().map(Spanned::span));
+                            self.error(
+                                pos,
+                                "the sides of `UNION ALL` select different columns",
+                                Some("select `*` or the same columns on every side, and project after the union: `SELECT ... FROM (SELECT * FROM a UNION ALL SELECT * FROM b)`"),
+                            );
+                            return None;
+                        }
+                        l.steps.push((Step::Union { source: table, watermark: None }, tpos));
+                    }
+                }
+            }
+            let (mut l, first, quals, items) = lowered?;
+            if items != ["*"] {
+                self.projection(first, &quals, &mut l.steps);
+            }
+            Some(l)
+        }
+
+        /// The `SELECT`s of `a UNION ALL b UNION ALL c`, in order; false after an error.
+        fn union_sides<'q>(&mut self, e: &'q SetExpr, out: &mut Vec<&'q ast::Select>) -> bool {
+            match e {
+                SetExpr::SetOperation { left, op, set_quantifier, right } => {
+                    let (lpos, rpos) = (self.pos(left.span()), self.pos(right.span()));
+                    // The operator's keywords, between the two sides (sqlparser keeps no span).
+                    let pos = lpos.zip(rpos).and_then(|(l, r)| {
+                        let between = self.sql.get(l.start + l.len..r.start)?;
+                        let trimmed = between.trim_matches(|c: char| c.is_whitespace() || c == '(' || c == ')');
+                        let at = l.start + l.len + between.find(trimmed)?;
+                        Some(Pos { start: at, len: trimmed.len().max(1) })
+                    });
+                    match (op, set_quantifier) {
+                        (SetOperator::Union, SetQuantifier::All) => {}
+                        (SetOperator::Union, SetQuantifier::None | SetQuantifier::Distinct) => {
+                            self.error(
+                                pos,
+                                "`UNION` (distinct) of streaming queries is not supported by streamc yet",
+                                Some("write `UNION ALL`; for distinct rows, `SELECT DISTINCT cols FROM (... UNION ALL ...)`"),
+                            );
+                            return false;
+                        }
+                        (op, q) => {
+                            let what = format!("{op} {q}");
+                            self.error(
+                                pos,
+                                format!("`{}` of streaming queries is not supported by streamc", what.trim()),
+                                Some("streamc unions streams with `UNION ALL`"),
+                            );
+                            return false;
+                        }
+                    }
+                    self.union_sides(left, out) && self.union_sides(right, out)
+                }
+                SetExpr::Select(s) => {
+                    out.push(s);
+                    true
+                }
+                other => {
+                    let pos = self.pos(other.span());
+                    self.error(pos, "each side of `UNION ALL` is `SELECT * FROM <source>`", Some(UNION_HELP));
+                    false
+                }
+            }
+        }
+
+        /// A side of `UNION ALL`: the source it reads, its position and qualifiers, when the side
+        /// is a plain `SELECT ... FROM <source>`.
+        fn union_side(&mut self, s: &ast::Select) -> Option<(String, Option<Pos>, Qualifiers)> {
+            let group_by = group_exprs(&s.group_by);
+            let wrong: Option<Span> = match &s.from[..] {
+                [t] if !t.joins.is_empty() => Some(t.joins[0].span()),
+                [t] if !matches!(t.relation, TableFactor::Table { args: None, .. }) => Some(t.relation.span()),
+                [_] => s
+                    .selection
+                    .as_ref()
+                    .map(Spanned::span)
+                    .or_else(|| s.lateral_views.first().map(Spanned::span))
+                    .or_else(|| group_by.first().map(Spanned::span))
+                    .or_else(|| s.having.as_ref().map(Spanned::span))
+                    .or_else(|| s.projection.iter().filter_map(item_expr).find(|e| is_aggregate(e)).map(Spanned::span))
+                    .or_else(|| s.distinct.is_some().then_some(s.select_token.0.span))
+                    .or_else(|| (!matches!(s.group_by, GroupByExpr::Expressions(..))).then(|| s.span())),
+                _ => Some(s.span()),
+            };
+            if let Some(span) = wrong {
+                let mut pos = self.pos(span);
+                // A subquery's span leaves out its parentheses.
+                if let (Some(p), [t]) = (pos, &s.from[..])
+                    && matches!(t.relation, TableFactor::Derived { alias: None, .. })
+                    && let (Some(before), Some(after)) = (
+                        self.sql[..p.start].trim_end().strip_suffix('('),
+                        self.sql[p.start + p.len..].trim_start().strip_prefix(')'),
+                    )
+                {
+                    let end = self.sql.len() - after.len();
+                    pos = Some(Pos { start: before.len(), len: end - before.len() });
+                }
+                self.error(pos, "each side of `UNION ALL` is `SELECT * FROM <source>`", Some(UNION_HELP));
+                return None;
+            }
+            let (Lowered { from, .. }, quals) = self.relation(&s.from[0].relation)?;
+            Some((from.0, from.1, quals))
+        }
+
+        /// A side's select list, to compare with the other sides' (`*` for `SELECT *`).
+        fn union_items(&mut self, s: &ast::Select, quals: &Qualifiers) -> Option<Vec<String>> {
+            let mut out = Vec::new();
+            for item in &s.projection {
+                out.push(match item {
+                    SelectItem::Wildcard(_) => "*".to_string(),
+                    SelectItem::UnnamedExpr(e) => self.expr(e, quals)?.to_string(),
+                    SelectItem::ExprWithAlias { expr, alias } => {
+                        format!("{} AS {}", self.expr(expr, quals)?, alias.value)
+                    }
+                    other => {
+                        let pos = self.pos(other.span());
+                        self.error(pos, format!("`{other}` is not supported in a select list by streamc"), None);
+                        return None;
+                    }
+                });
+            }
+            Some(out)
         }
 
         /// `FROM name [alias]` or `FROM (subquery) [alias]`: the source, the steps so far, and
@@ -399,7 +816,11 @@ mod imp {
                     Some((inner, alias.iter().map(|a| a.name.value.clone()).collect()))
                 }
                 TableFactor::NestedJoin { .. } => {
-                    self.error(pos, "joins are not supported by streamc yet", Some("a query reads one source"));
+                    self.error(
+                        pos,
+                        "parenthesized joins are not supported by streamc",
+                        Some("write `FROM <stream> JOIN <table> USING (col)`"),
+                    );
                     None
                 }
                 _ => {
@@ -460,13 +881,19 @@ mod imp {
             quals: &Qualifiers,
         ) -> Option<(Step, Option<Pos>)> {
             let pos = self.list_pos(s.projection.iter().map(Spanned::span));
-            let mut window = None;
+            // The time window key (`window(..)` or `session_window(..)`) and its function name.
+            let mut window: Option<(Expr, &'static str)> = None;
             let mut group: Vec<(Expr, Option<Pos>, bool)> = Vec::new();
             for k in keys {
                 let kpos = self.pos(k.span());
                 let e = self.expr(k, quals)?;
-                if matches!(&e, Expr::Call(f, _) if f == "window") {
-                    window = Some(e.clone());
+                if let Some(kind) = time_window(&e) {
+                    if let Some((w, _)) = &window {
+                        let msg = format!("a query groups by one time window, found `{e}` after `{w}`");
+                        self.error(kpos, msg, Some("group by one `window(..)` or `session_window(..)`"));
+                    } else {
+                        window = Some((e.clone(), kind));
+                    }
                 }
                 group.push((e, kpos, false));
             }
@@ -490,24 +917,25 @@ mod imp {
                     }
                 };
                 let rank;
-                if let Some(bound) = window_bound(e) {
+                if let Some((kind, bound)) = window_bound(e) {
                     rank = 0;
-                    if window.is_none() {
-                        self.error(ipos, format!("`{e}` needs `GROUP BY window(<time>, <duration>, ...)`"), None);
+                    let Some((w, _)) = window.as_ref().filter(|(_, k)| *k == kind) else {
+                        let args = if kind == "window" { "<time>, <duration>, ..." } else { "<time>, <gap>" };
+                        self.error(ipos, format!("`{e}` needs `GROUP BY {kind}({args})`"), None);
                         continue;
-                    }
+                    };
                     for b in bound {
-                        let name = format!("window_{b}");
-                        if alias.as_ref().is_some_and(|a| a != &name && !(bound.len() == 2 && a == "window")) {
+                        let name = format!("{kind}_{b}");
+                        if alias.as_ref().is_some_and(|a| a != &name && !(bound.len() == 2 && a == kind)) {
                             self.error(
                                 ipos,
-                                format!("streamc names the window's {b} `{name}`"),
-                                Some(&format!("write `window.{b} AS {name}`")),
+                                format!("streamc names the {kind}'s {b} `{name}`"),
+                                Some(&format!("write `{kind}.{b} AS {name}`")),
                             );
                         }
                         bounds.push(name);
                     }
-                    if let Some(g) = group.iter_mut().find(|g| Some(&g.0) == window.as_ref()) {
+                    if let Some(g) = group.iter_mut().find(|g| &g.0 == w) {
                         g.2 = true;
                     }
                 } else if is_aggregate(e) {
@@ -518,12 +946,13 @@ mod imp {
                     rank = 1;
                     let Some(x) = self.expr(e, quals) else { continue };
                     match group.iter_mut().find(|g| g.0 == x) {
-                        Some(g) if matches!(&x, Expr::Call(f, _) if f == "window") => {
+                        Some(g) if time_window(&x).is_some() => {
                             g.2 = true;
+                            let kind = time_window(&x).unwrap_or("window");
                             self.error(
                                 ipos,
-                                "streamc flattens the window into `window_start` and `window_end`",
-                                Some("select `window.start AS window_start, window.end AS window_end`"),
+                                format!("streamc flattens the {kind} into `{kind}_start` and `{kind}_end`"),
+                                Some(&format!("select `{kind}.start AS {kind}_start, {kind}.end AS {kind}_end`")),
                             );
                         }
                         Some(g) => {
@@ -546,20 +975,20 @@ mod imp {
                 }
                 last_rank = last_rank.max(rank);
             }
-            if bounds.len() == 1 || (bounds.len() == 2 && bounds[0] != "window_start") || bounds.len() > 2 {
+            let kind = window.as_ref().map_or("window", |(_, k)| *k);
+            if bounds.len() == 1 || (bounds.len() == 2 && bounds[0] != format!("{kind}_start")) || bounds.len() > 2 {
                 self.error(
                     pos,
-                    "select both window bounds, in order: `window.start AS window_start, window.end AS window_end`",
+                    format!(
+                        "select both {kind} bounds, in order: `{kind}.start AS {kind}_start, {kind}.end AS {kind}_end`"
+                    ),
                     None,
                 );
             }
             for (e, kpos, selected) in &group {
                 if !selected {
-                    let (what, help) = if matches!(e, Expr::Call(f, _) if f == "window") {
-                        (
-                            "window".to_string(),
-                            "select `window.start AS window_start, window.end AS window_end`".to_string(),
-                        )
+                    let (what, help) = if let Some(kind) = time_window(e) {
+                        (kind.to_string(), format!("select `{kind}.start AS {kind}_start, {kind}.end AS {kind}_end`"))
                     } else {
                         (format!("key `{e}`"), format!("select `{e}`"))
                     };
@@ -567,7 +996,7 @@ mod imp {
                     self.error(*kpos, msg, Some(&help));
                 }
             }
-            let mut all_keys: Vec<(Expr, Option<String>)> = window.into_iter().map(|w| (w, None)).collect();
+            let mut all_keys: Vec<(Expr, Option<String>)> = window.into_iter().map(|(w, _)| (w, None)).collect();
             all_keys.extend(out_keys);
             Some((Step::GroupBy { keys: all_keys, aggs }, pos))
         }
@@ -595,10 +1024,13 @@ mod imp {
                 S::Identifier(id) => Expr::Column(id.value.clone()),
                 S::CompoundIdentifier(parts) => match &parts[..] {
                     [q, c] if quals.iter().any(|x| x == &q.value) => Expr::Column(c.value.clone()),
-                    [w, _] if w.value.eq_ignore_ascii_case("window") => {
+                    [w, _]
+                        if w.value.eq_ignore_ascii_case("window") || w.value.eq_ignore_ascii_case("session_window") =>
+                    {
+                        let kind = w.value.to_ascii_lowercase();
                         self.error(
                             pos,
-                            format!("`{e}` is only allowed in the select list of `GROUP BY window(..)`"),
+                            format!("`{e}` is only allowed in the select list of `GROUP BY {kind}(..)`"),
                             None,
                         );
                         return None;
@@ -628,6 +1060,27 @@ mod imp {
                     }
                 },
                 S::Nested(inner) => self.expr(inner, quals)?,
+                S::TypedString(ts) => {
+                    // The span is the string's: widen it over the type name before it.
+                    let ty = ts.data_type.to_string();
+                    let pos = pos.map(|p| match self.sql[..p.start].trim_end() {
+                        before if before.to_ascii_uppercase().ends_with(&ty.to_ascii_uppercase()) => {
+                            let start = before.len() - ty.len();
+                            Pos { start, len: p.start + p.len - start }
+                        }
+                        _ => p,
+                    });
+                    let help = match (&ts.data_type, &ts.value.value) {
+                        (DataType::Date, Value::SingleQuotedString(s)) => format!("write `to_date('{s}')`"),
+                        _ => "compare with a column, or convert a string with `to_date('yyyy-mm-dd')`".to_string(),
+                    };
+                    self.error(
+                        pos,
+                        format!("typed literals such as `{e}` are not supported by streamc yet"),
+                        Some(&help),
+                    );
+                    return None;
+                }
                 S::UnaryOp { op, expr } => {
                     let x = self.expr(expr, quals)?;
                     match op {
@@ -727,6 +1180,20 @@ mod imp {
         }
     }
 
+    const UNION_HELP: &str = "union the sources first, then filter, project or aggregate: `SELECT ... FROM (SELECT * FROM a UNION ALL SELECT * FROM b) WHERE ...`";
+
+    /// The terms of `a AND b AND ...` (through parentheses).
+    fn and_terms<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+        match e {
+            ast::Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+                and_terms(left, out);
+                and_terms(right, out);
+            }
+            ast::Expr::Nested(inner) => and_terms(inner, out),
+            other => out.push(other),
+        }
+    }
+
     const SUPPORTED: &str =
         "expressions are columns, literals, `+ - * / %`, comparisons, `AND OR NOT` and function calls";
 
@@ -763,19 +1230,30 @@ mod imp {
         }
     }
 
-    /// `window.start` → ["start"], `window.end` → ["end"], `window` → both.
-    fn window_bound(e: &ast::Expr) -> Option<&'static [&'static str]> {
+    /// `window` or `session_window` when `e` is a call of one (a time window key).
+    fn time_window(e: &Expr) -> Option<&'static str> {
         match e {
-            ast::Expr::CompoundIdentifier(p) if p.len() == 2 && p[0].value.eq_ignore_ascii_case("window") => {
+            Expr::Call(f, _) if f == "window" => Some("window"),
+            Expr::Call(f, _) if f == "session_window" => Some("session_window"),
+            _ => None,
+        }
+    }
+
+    /// The struct columns of Spark's time windows and the fields a select item reads of one:
+    /// `window.start` → ("window", ["start"]), `session_window.end` → ("session_window",
+    /// ["end"]), `window` → both fields.
+    fn window_bound(e: &ast::Expr) -> Option<(&'static str, &'static [&'static str])> {
+        let kind = |name: &str| ["window", "session_window"].into_iter().find(|k| name.eq_ignore_ascii_case(k));
+        match e {
+            ast::Expr::CompoundIdentifier(p) if p.len() == 2 => {
+                let k = kind(&p[0].value)?;
                 match p[1].value.to_ascii_lowercase().as_str() {
-                    "start" => Some(&["start"]),
-                    "end" => Some(&["end"]),
+                    "start" => Some((k, &["start"])),
+                    "end" => Some((k, &["end"])),
                     _ => None,
                 }
             }
-            ast::Expr::Identifier(i) if i.value.eq_ignore_ascii_case("window") && i.quote_style.is_none() => {
-                Some(&["start", "end"])
-            }
+            ast::Expr::Identifier(i) if i.quote_style.is_none() => Some((kind(&i.value)?, &["start", "end"])),
             _ => None,
         }
     }
@@ -875,9 +1353,182 @@ mod tests {
         let e = errors(sql);
         assert!(e[0].1.contains("non-aggregating expression `n`"), "{e:?}");
         assert_eq!(&sql[e[0].0.unwrap().start..][..1], "n");
-        assert!(errors("SELECT a FROM t JOIN u ON t.a = u.a")[0].1.starts_with("joins"));
-        assert!(errors("SELECT DISTINCT a FROM t")[0].1.contains("DISTINCT"));
+        assert!(errors("SELECT DISTINCT ON (a) a FROM t")[0].1.contains("DISTINCT ON"));
         assert!(errors("SELECT a, count(*) FROM t GROUP BY a HAVING count(*) > 1")[0].1.contains("HAVING"));
         assert!(errors("SELECT a FROM t, u")[0].1.contains("several tables"));
+    }
+
+    /// The text at an error's position.
+    fn at(sql: &str, pos: Option<Pos>) -> &str {
+        let p = pos.expect("a position");
+        &sql[p.start..p.start + p.len]
+    }
+
+    #[test]
+    fn lowers_session_windows_like_windows() {
+        assert_eq!(
+            steps(
+                "SELECT session_window.start AS session_window_start, session_window.end AS session_window_end, word, count(*) AS n FROM events GROUP BY session_window(timestamp, '5 minutes'), word"
+            ),
+            "from events; group_by [session_window(timestamp, '5 minutes'), word] agg [count(*) AS n]"
+        );
+        // The whole struct column, aliased to its name, is both bounds (as `window`).
+        assert_eq!(
+            steps("SELECT session_window, count(*) FROM events GROUP BY session_window(timestamp, '1 minute')")
+                .split("; ")
+                .nth(1),
+            Some("group_by [session_window(timestamp, '1 minute')] agg [count(*)]")
+        );
+        let sql = "SELECT session_window.start AS s, session_window.end AS session_window_end, count(*) FROM events GROUP BY session_window(timestamp, '5 minutes')";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "streamc names the session_window's start `session_window_start`");
+        assert_eq!(at(sql, e[0].0), "session_window.start AS s");
+        let sql = "SELECT count(*), session_window.start AS session_window_start, session_window.end AS session_window_end FROM events GROUP BY session_window(timestamp, '5 minutes')";
+        let e = errors(sql);
+        assert!(e[0].1.starts_with("streamc outputs the window bounds, then"), "{e:?}");
+        assert_eq!(at(sql, e[0].0), "session_window.start AS session_window_start");
+        let sql = "SELECT session_window.start AS session_window_start, count(*) FROM events GROUP BY window(timestamp, '5 minutes')";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "`session_window.start` needs `GROUP BY session_window(<time>, <gap>)`");
+        assert_eq!(at(sql, e[0].0), "session_window.start AS session_window_start");
+        let sql = "SELECT word, count(*) FROM events GROUP BY session_window(timestamp, '5 minutes'), word";
+        let e = errors(sql);
+        assert!(e[0].1.starts_with("the grouping session_window is not selected"), "{e:?}");
+        assert_eq!(at(sql, e[0].0), "session_window(timestamp, '5 minutes')");
+        let sql = "SELECT window.start AS window_start, window.end AS window_end, count(*) FROM events GROUP BY window(timestamp, '5 minutes'), session_window(timestamp, '1 minute')";
+        let e = errors(sql);
+        assert!(e[0].1.starts_with("a query groups by one time window"), "{e:?}");
+        assert_eq!(at(sql, e[0].0), "session_window(timestamp, '1 minute')");
+        let sql = "SELECT session_window.end FROM events";
+        assert_eq!(at(sql, errors(sql)[0].0), "session_window.end");
+    }
+
+    #[test]
+    fn lowers_joins_with_static_tables() {
+        assert_eq!(
+            steps("SELECT word, category FROM events JOIN categories USING (word)"),
+            "from events; Join { table: \"categories\", on: [\"word\"], how: Inner }; select [word, category]"
+        );
+        assert_eq!(
+            steps(
+                "SELECT e.word, c.category AS cat FROM events e LEFT OUTER JOIN categories AS c ON e.word = c.word AND (c.lang = e.lang) WHERE c.category <> 'x'"
+            ),
+            "from events; Join { table: \"categories\", on: [\"word\", \"lang\"], how: LeftOuter }; where (category != 'x'); select [word, category AS cat]"
+        );
+        assert_eq!(
+            steps(
+                "SELECT * FROM events LEFT JOIN categories ON events.word = categories.word INNER JOIN langs USING (lang)"
+            ),
+            "from events; Join { table: \"categories\", on: [\"word\"], how: LeftOuter }; Join { table: \"langs\", on: [\"lang\"], how: Inner }"
+        );
+        // The checker reports problems of the join (a stream, not a static table) at its text.
+        let sql = "SELECT word FROM events JOIN other ON events.word = other.word";
+        let l = lower(sql).expect("lowers");
+        assert_eq!(at(sql, l.steps[0].1), "JOIN other ON events.word = other.word");
+
+        let sql = "SELECT word FROM events RIGHT OUTER JOIN categories USING (word)";
+        let e = errors(sql);
+        assert_eq!(
+            e[0].1,
+            "`RIGHT OUTER JOIN` of a stream with a static table is not supported on streaming DataFrames/Datasets"
+        );
+        assert_eq!(at(sql, e[0].0), "RIGHT OUTER JOIN");
+        let sql = "SELECT word FROM events full join categories USING (word)";
+        assert_eq!(at(sql, errors(sql)[0].0), "full join");
+        let sql = "SELECT word FROM events CROSS JOIN categories";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "`CROSS JOIN` is not supported by streamc yet");
+        assert_eq!(at(sql, e[0].0), "CROSS JOIN");
+        let sql = "SELECT word FROM events LEFT SEMI JOIN categories USING (word)";
+        assert_eq!(at(sql, errors(sql)[0].0), "LEFT SEMI JOIN");
+        let sql = "SELECT word FROM events JOIN categories ON events.word = categories.name";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "streamc joins on columns of the same name, found `events.word = categories.name`");
+        assert_eq!(at(sql, e[0].0), "events.word = categories.name");
+        let sql = "SELECT word FROM events e JOIN categories c ON e.word = c.word AND e.n > c.n";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "streamc joins on equal columns, found `e.n > c.n`");
+        assert_eq!(at(sql, e[0].0), "e.n > c.n");
+        let sql = "SELECT word FROM events e JOIN categories c ON e.word = e.word";
+        assert_eq!(errors(sql)[0].1, "`e.word = e.word` compares columns of the same table");
+        let sql = "SELECT word FROM events JOIN categories ON x.word = categories.word";
+        assert_eq!(at(sql, errors(sql)[0].0), "x.word = categories.word");
+        let sql = "SELECT word FROM events JOIN (SELECT * FROM categories) c USING (word)";
+        assert_eq!(at(sql, errors(sql)[0].0), "(SELECT * FROM categories) c");
+        let sql = "SELECT word FROM events NATURAL JOIN categories";
+        assert_eq!(errors(sql)[0].1, "`NATURAL JOIN` is not supported by streamc");
+        let sql = "SELECT word FROM events JOIN categories";
+        assert_eq!(errors(sql)[0].1, "`JOIN` needs the columns to join on");
+        let sql = "SELECT c.category FROM events JOIN categories USING (word)";
+        assert!(errors(sql)[0].1.contains("`c.category` is not a column streamc knows"));
+    }
+
+    #[test]
+    fn lowers_select_distinct_as_spark_does_an_aggregation() {
+        assert_eq!(
+            steps("SELECT DISTINCT word, upper(word) AS w FROM events WHERE word <> ''"),
+            "from events; where (word != ''); group_by [word, upper(word) AS w] agg []"
+        );
+        assert_eq!(
+            steps("SELECT DISTINCT explode(split(value, ' ')) AS word FROM lines"),
+            "from lines; select [explode(split(value, ' ')) AS word]; group_by [word] agg []"
+        );
+        let sql = "SELECT DISTINCT word, count(*) FROM events GROUP BY word";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets");
+        assert_eq!(at(sql, e[0].0), "DISTINCT");
+        let sql = "select distinct * from events";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "`SELECT DISTINCT *` is not supported by streamc yet");
+        assert_eq!(at(sql, e[0].0), "distinct");
+        let sql = "SELECT DISTINCT ON (word) word FROM events";
+        assert_eq!(at(sql, errors(sql)[0].0), "DISTINCT");
+    }
+
+    #[test]
+    fn lowers_union_all_of_sources() {
+        assert_eq!(
+            steps("SELECT * FROM a UNION ALL SELECT * FROM b UNION ALL SELECT * FROM c"),
+            "from a; Union { source: \"b\", watermark: None }; Union { source: \"c\", watermark: None }"
+        );
+        assert_eq!(
+            steps("SELECT a.word, ts FROM a UNION ALL SELECT word, b.ts FROM b"),
+            "from a; Union { source: \"b\", watermark: None }; select [word, ts]"
+        );
+        assert_eq!(
+            steps("SELECT word, count(*) FROM (SELECT * FROM a UNION ALL SELECT * FROM b) GROUP BY word"),
+            "from a; Union { source: \"b\", watermark: None }; group_by [word] agg [count(*)]"
+        );
+        let sql = "SELECT * FROM a UNION SELECT * FROM b";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "`UNION` (distinct) of streaming queries is not supported by streamc yet");
+        assert_eq!(at(sql, e[0].0), "UNION");
+        let sql = "SELECT * FROM a EXCEPT SELECT * FROM b";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "`EXCEPT` of streaming queries is not supported by streamc");
+        assert_eq!(at(sql, e[0].0), "EXCEPT");
+        let sql = "SELECT * FROM a UNION ALL SELECT * FROM b WHERE n > 1";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "each side of `UNION ALL` is `SELECT * FROM <source>`");
+        assert_eq!(at(sql, e[0].0), "n > 1");
+        let sql = "SELECT word FROM a UNION ALL SELECT upper(word) FROM b";
+        let e = errors(sql);
+        assert_eq!(e[0].1, "the sides of `UNION ALL` select different columns");
+        assert_eq!(at(sql, e[0].0), "upper(word)");
+        let sql = "SELECT * FROM a UNION ALL SELECT * FROM (SELECT * FROM b)";
+        assert_eq!(at(sql, errors(sql)[0].0), "(SELECT * FROM b)");
+    }
+
+    #[test]
+    fn to_date_is_a_function_and_date_literals_are_errors() {
+        assert_eq!(
+            steps("SELECT to_date(timestamp) AS day, word FROM events"),
+            "from events; select [to_date(timestamp) AS day, word]"
+        );
+        let sql = "SELECT word FROM events WHERE to_date(timestamp) = DATE '2024-01-01'";
+        let e = lower(sql).expect_err("an error");
+        assert_eq!(e[0].message, "typed literals such as `DATE '2024-01-01'` are not supported by streamc yet");
+        assert_eq!(e[0].help.as_deref(), Some("write `to_date('2024-01-01')`"));
+        assert_eq!(at(sql, e[0].pos), "DATE '2024-01-01'");
     }
 }

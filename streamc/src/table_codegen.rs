@@ -120,6 +120,9 @@ pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStr
         }
         body.extend(query_body(table, q, &input, &output, &outs));
     }
+    for (name, description) in table_state_descriptions(table, queries) {
+        setup.extend(quote!(#b.describe_state(#name, #description);));
+    }
     let restores = persistent.iter().map(|(n, p)| quote!(#input.restore(#n, &mut #p)?;));
     let saves = persistent.iter().map(|(n, p)| quote!(#output.save_state(#n, &#p);));
     quote! {
@@ -923,4 +926,47 @@ fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
         Expr::Unary(UnOp::Neg, x) => static_ty(x, scope),
         _ => None,
     }
+}
+
+/// What each state of `queries` is, under the names the generated code saves it with: the keys
+/// (with types), window and aggregates of an aggregation, the columns of a deduplication, the
+/// inputs of a watermark. A restart whose descriptions differ is refused (Spark forbids
+/// changing a stateful operator's keys, aggregates or state schema).
+pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for q in queries {
+        if let Some(a) = &q.agg {
+            let mut keys = Vec::new();
+            if let Some(w) = &a.window {
+                keys.push(format!("window({}, {} ms, {} ms, {} ms)", w.column, w.len_ms, w.slide_ms, w.start_ms));
+            }
+            if let Some((c, gap)) = &a.session {
+                keys.push(format!("session_window({c}, {gap} ms)"));
+            }
+            keys.extend(a.keys.iter().map(|(n, e, t)| format!("{e} AS {n} {}", t.sql())));
+            let aggs: Vec<String> = a
+                .aggs
+                .iter()
+                .map(|(n, f, e, t)| {
+                    let arg = e.as_ref().map_or_else(|| "*".to_owned(), ToString::to_string);
+                    format!("{}({arg}) AS {n} {}", format!("{f:?}").to_lowercase(), t.sql())
+                })
+                .collect();
+            out.push((
+                format!("{}/state", q.name),
+                format!("group by [{}] aggregate [{}]", keys.join(", "), aggs.join(", ")),
+            ));
+        }
+        for (i, st) in q.steps.iter().enumerate() {
+            if let TStep::Dedup { cols, .. } = st {
+                let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
+                out.push((format!("{}/dedup{i}", q.name), format!("drop_duplicates [{}]", cols.join(", "))));
+            }
+        }
+        if let Some((column, _)) = &q.watermark {
+            let inputs: Vec<&str> = q.inputs.iter().map(|i| table.sources[i.source].name.as_str()).collect();
+            out.push((format!("{}/watermark", q.name), format!("watermark on {column} of [{}]", inputs.join(", "))));
+        }
+    }
+    out
 }

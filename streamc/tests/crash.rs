@@ -155,12 +155,13 @@ impl Drop for Guard {
 }
 
 /// The committed contents of a JSON file sink: batch id → canonical JSON rows (sorted), read
-/// from every data file its `_spark_metadata` entry lists. Checks that every listed file exists
-/// and is not a temporary file; returns also the hidden (temporary) names found in the sink and
-/// its log, which a killed write may leave and which no reader sees.
+/// from every data file its `_spark_metadata` log lists (plain entries `N` and compactions
+/// `N.compact`, which list every file up to batch `N`; a data file's batch is in its name,
+/// `part-<batch>-<part>.json`). Checks that every listed file exists, is not a temporary file,
+/// and has the listed size; returns also the hidden (temporary) names found in the sink and its
+/// log, which a killed write may leave and which no reader sees.
 fn committed(sink: &Path) -> (BTreeMap<u64, Vec<String>>, Vec<String>) {
     let log = sink.join("_spark_metadata");
-    let mut batches = BTreeMap::new();
     let mut hidden = Vec::new();
     for dir in [sink, &log] {
         for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("list {}: {e}", dir.display())) {
@@ -170,36 +171,49 @@ fn committed(sink: &Path) -> (BTreeMap<u64, Vec<String>>, Vec<String>) {
             }
         }
     }
+    let mut files: BTreeMap<PathBuf, u64> = BTreeMap::new();
     for e in std::fs::read_dir(&log).unwrap() {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
             continue;
         }
-        let id: u64 = name.parse().unwrap_or_else(|_| panic!("unexpected file {name} in {}", log.display()));
+        let id: u64 = name
+            .strip_suffix(".compact")
+            .unwrap_or(&name)
+            .parse()
+            .unwrap_or_else(|_| panic!("unexpected file {name} in {}", log.display()));
         let text = std::fs::read_to_string(e.path()).unwrap();
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some("v1"), "metadata {id}: version line");
-        let mut rows = Vec::new();
+        assert_eq!(lines.next(), Some("v1"), "metadata {name}: version line");
         for l in lines {
-            let status: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("metadata {id}: {l}: {e}"));
-            let url = status["path"].as_str().unwrap_or_else(|| panic!("metadata {id}: no path in {l}"));
-            let path = PathBuf::from(url.strip_prefix("file://").unwrap_or_else(|| panic!("metadata {id}: {url}")));
+            let status: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("metadata {name}: {l}: {e}"));
+            let url = status["path"].as_str().unwrap_or_else(|| panic!("metadata {name}: no path in {l}"));
+            let path = PathBuf::from(url.strip_prefix("file://").unwrap_or_else(|| panic!("metadata {name}: {url}")));
             let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
             assert!(
                 !file_name.starts_with('.') && !file_name.contains("tmp"),
-                "metadata {id} commits a temporary file: {}",
+                "metadata {name} commits a temporary file: {}",
                 path.display()
             );
-            let data = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("metadata {id} lists {}, which cannot be read: {e}", path.display()));
-            assert_eq!(status["size"].as_u64(), Some(data.len() as u64), "metadata {id}: size of {}", path.display());
-            // The sink writes rows deterministically (columns in the query's order), so the
-            // lines themselves are compared.
-            rows.extend(data.lines().map(str::to_owned));
+            let size = std::fs::metadata(&path)
+                .unwrap_or_else(|e| panic!("metadata {name} lists {}, which cannot be read: {e}", path.display()))
+                .len();
+            assert_eq!(status["size"].as_u64(), Some(size), "metadata {name}: size of {}", path.display());
+            let batch: u64 = file_name[5..10].parse().unwrap_or_else(|_| panic!("a data file name: {file_name}"));
+            assert!(batch <= id, "metadata {name} lists {file_name} of a later batch");
+            files.insert(path, batch);
         }
+    }
+    let mut batches: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for (path, batch) in files {
+        let data = std::fs::read_to_string(&path).unwrap();
+        // The sink writes rows deterministically (columns in the query's order), so the lines
+        // themselves are compared.
+        batches.entry(batch).or_default().extend(data.lines().map(str::to_owned));
+    }
+    for rows in batches.values_mut() {
         rows.sort();
-        batches.insert(id, rows);
     }
     (batches, hidden)
 }
@@ -238,10 +252,19 @@ fn diff(expected: &[String], got: &[String]) -> (Vec<String>, Vec<String>) {
     (missing, extra)
 }
 
-/// How many batches the sink has committed (its `_spark_metadata` entries): the progress so far.
+/// How many batches the sink has committed (one past the newest `_spark_metadata` entry, plain
+/// or compacted): the progress so far.
 fn committed_batches(sink: &Path) -> usize {
     std::fs::read_dir(sink.join("_spark_metadata"))
-        .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.'))).count())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.strip_suffix(".compact").unwrap_or(&name).parse::<usize>().ok()
+                })
+                .max()
+                .map_or(0, |n| n + 1)
+        })
         .unwrap_or(0)
 }
 
@@ -324,7 +347,9 @@ fn json_sink_is_exactly_once_across_sigkills() {
         .collect();
     let run_ms: u64 = progress.iter().map(|p| p["durationMs"]["triggerExecution"].as_u64().unwrap()).sum();
     let total_batches = progress.len();
-    assert_eq!(total_batches, reference.len(), "one metadata entry per batch");
+    assert_eq!(total_batches, committed_batches(&sink), "every batch is committed");
+    let log_files = std::fs::read_dir(sink.join("_spark_metadata")).unwrap().count();
+    assert!(log_files <= 10, "the metadata log is compacted: {log_files} files for {total_batches} batches");
 
     // A run on the finished checkpoint: starts, restores, finds nothing to do, exits 0, writes
     // nothing. Its time is the cost of a restart.
@@ -451,4 +476,141 @@ fn json_sink_is_exactly_once_across_sigkills() {
     eprintln!("crash test: kill delays (ms): {ms:?}");
     assert!(report.is_empty(), "after {kills} kills the sink differs from the uninterrupted run:\n{report}");
     assert!(kills >= kills_wanted, "only {kills} of {kills_wanted} kills landed before the query finished by itself");
+}
+
+/// The sink's directory disappears mid-run (a regular file takes its place, which even root
+/// cannot write into): the query stops with an error naming the path, the checkpoint still
+/// describes the last committed batch, and a restart after the directory is back commits
+/// exactly the uninterrupted run's rows.
+#[test]
+fn a_broken_sink_stops_the_query_and_a_restart_loses_nothing() {
+    let dir = scratch("sink-failure");
+    let input = dir.join("in");
+    write_input(&input);
+    let sink = dir.join("out");
+    let spec = write_spec(&dir, &sink);
+    let cache = root().join("target").join("streamc-cache");
+    let run = |ckpt: &Path, max_batches: Option<u64>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
+        cmd.current_dir(root())
+            .env("STREAMC_CACHE_DIR", &cache)
+            .arg("run")
+            .arg(&spec)
+            .arg("--replay")
+            .arg(&input)
+            .arg("--checkpoint")
+            .arg(ckpt)
+            .stdout(Stdio::null());
+        if let Some(n) = max_batches {
+            cmd.args(["--", "--max-batches", &n.to_string()]);
+        }
+        cmd.output().expect("run streamc")
+    };
+    // The uninterrupted run, then its output moved aside.
+    let out = run(&dir.join("ckpt-reference"), None);
+    assert!(out.status.success(), "reference run: {}", String::from_utf8_lossy(&out.stderr));
+    let (reference, _) = committed(&sink);
+    std::fs::rename(&sink, dir.join("out-reference")).unwrap();
+
+    let ckpt = dir.join("ckpt");
+    let out = run(&ckpt, Some(10));
+    assert!(out.status.success(), "first 10 batches: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(committed_batches(&sink), 10);
+    // The directory goes away; a file stands in its way.
+    std::fs::rename(&sink, dir.join("out-aside")).unwrap();
+    std::fs::write(&sink, "not a directory").unwrap();
+    let out = run(&ckpt, None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a run that cannot write its sink must fail");
+    assert!(stderr.contains(&sink.display().to_string()), "the error names the sink's path: {stderr}");
+    // Fixed: the directory is back, and the run resumes after the last committed batch.
+    std::fs::remove_file(&sink).unwrap();
+    std::fs::rename(dir.join("out-aside"), &sink).unwrap();
+    let out = run(&ckpt, None);
+    assert!(out.status.success(), "resumed run: {}", String::from_utf8_lossy(&out.stderr));
+    let (resumed, hidden) = committed(&sink);
+    assert!(hidden.is_empty(), "temporary files left: {hidden:?}");
+    let (missing, extra) = diff(&multiset(&reference), &multiset(&resumed));
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} rows lost, {} duplicated (first: {:?} / {:?})",
+        missing.len(),
+        extra.len(),
+        missing.first(),
+        extra.first()
+    );
+    assert_eq!(resumed.keys().collect::<Vec<_>>(), reference.keys().collect::<Vec<_>>(), "the same batches");
+}
+
+/// A restart with a changed stateful pipeline is refused, naming what changed; the unchanged
+/// pipeline resumes from the same checkpoint.
+#[test]
+fn a_changed_pipeline_is_refused_on_restart() {
+    let dir = scratch("pipeline-change");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for b in 0..4 {
+        std::fs::write(
+            input.join(format!("b{b:05}")),
+            format!("{{\"timestamp\": \"2024-01-01T12:0{b}:00Z\", \"word\": \"w{b}\", \"num\": {b}}}\n"),
+        )
+        .unwrap();
+    }
+    let spec = |window: &str, key: &str| {
+        let path = dir.join(format!("spec-{}-{key}.yaml", window.replace(' ', "")));
+        std::fs::write(
+            &path,
+            format!(
+                r#"app: pipeline_change
+trigger: available_now
+sources:
+  - name: events
+    json: {{ path: {unused}, max_files_per_trigger: 1 }}
+    schema: {{ timestamp: timestamp, word: string, num: long }}
+queries:
+  - name: counts
+    from: events
+    steps:
+      - with_watermark: {{ column: timestamp, delay: 10 minutes }}
+      - group_by: ["window(timestamp, '{window}')", {key}]
+    output_mode: append
+    sink: console
+"#,
+                unused = dir.join("unused").display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let ckpt = dir.join("ckpt");
+    let run = |spec: &Path, max_batches: &str| {
+        Command::new(env!("CARGO_BIN_EXE_streamc"))
+            .current_dir(root())
+            .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
+            .arg("run")
+            .arg(spec)
+            .arg("--replay")
+            .arg(&input)
+            .arg("--checkpoint")
+            .arg(&ckpt)
+            .args(["--", "--max-batches", max_batches])
+            .stdout(Stdio::null())
+            .output()
+            .expect("run streamc")
+    };
+    let out = run(&spec("10 minutes", "word"), "2");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (changed, what) in
+        [(spec("5 minutes", "word"), "window(timestamp, 300000 ms"), (spec("10 minutes", "num"), "num AS num bigint")]
+    {
+        let out = run(&changed, "2");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "a changed pipeline must not resume: {stderr}");
+        assert!(
+            stderr.contains("stateful operator `counts/state` was") && stderr.contains(what),
+            "the error names the changed operator: {stderr}"
+        );
+    }
+    let out = run(&spec("10 minutes", "word"), "2");
+    assert!(out.status.success(), "the unchanged pipeline resumes: {}", String::from_utf8_lossy(&out.stderr));
 }

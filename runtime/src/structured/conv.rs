@@ -112,6 +112,16 @@ pub fn parse_csv<'a>(line: &'a str, out: &mut [Json<'a>]) -> Result<(), ()> {
     }
 }
 
+/// A `date` column: `yyyy-MM-dd` text (a time after it is dropped), or days since the epoch.
+pub fn date(v: Json<'_>) -> Result<Option<Date>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Str(s) => parse_date(&s).map(Some).ok_or(()),
+        Json::Int(i) => i32::try_from(i).map(|d| Some(Date(d))).map_err(|_| ()),
+        _ => Err(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,15 +148,5 @@ mod tests {
         let mut two: [Json<'_>; 2] = std::array::from_fn(|_| Json::Missing);
         assert!(parse_csv("a,b,c", &mut two).is_err());
         assert!(parse_csv("\"open", &mut two).is_err());
-    }
-}
-
-/// A `date` column: `yyyy-MM-dd` text (a time after it is dropped), or days since the epoch.
-pub fn date(v: Json<'_>) -> Result<Option<Date>, ()> {
-    match v {
-        Json::Missing | Json::Null => Ok(None),
-        Json::Str(s) => parse_date(&s).map(Some).ok_or(()),
-        Json::Int(i) => i32::try_from(i).map(|d| Some(Date(d))).map_err(|_| ()),
-        _ => Err(()),
     }
 }
