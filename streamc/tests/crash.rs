@@ -614,3 +614,89 @@ queries:
     let out = run(&spec("10 minutes", "word"), "2");
     assert!(out.status.success(), "the unchanged pipeline resumes: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// SIGTERM stops the app after the batch in flight, committed and checkpointed, with exit code
+/// 0; two signals in a row exit at once. Either way a restart completes the run with exactly
+/// the uninterrupted run's committed rows.
+#[test]
+fn sigterm_finishes_the_batch_in_flight_and_a_second_exits_at_once() {
+    let dir = scratch("sigterm");
+    let input = dir.join("in");
+    write_input(&input);
+    let sink = dir.join("out");
+    let spec = write_spec(&dir, &sink);
+    let cache = root().join("target").join("streamc-cache");
+    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
+        .current_dir(root())
+        .env("STREAMC_CACHE_DIR", &cache)
+        .arg("run")
+        .arg(&spec)
+        .arg("--replay")
+        .arg(&input)
+        .arg("--checkpoint")
+        .arg(dir.join("ckpt-reference"))
+        .stdout(Stdio::null())
+        .output()
+        .expect("run streamc");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "reference run: {stderr}");
+    let crate_dir = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("streamc: compiling ").and_then(|r| r.rsplit_once("(crate ")))
+        .map(|(_, d)| PathBuf::from(d.trim_end_matches(')')))
+        .unwrap_or_else(|| panic!("no crate directory in streamc's output: {stderr}"));
+    let exe = cache.join("target").join("release").join(crate_dir.file_name().unwrap());
+    let (reference, _) = committed(&sink);
+    std::fs::rename(&sink, dir.join("out-reference")).unwrap();
+
+    let ckpt = dir.join("ckpt");
+    let start = || {
+        Guard(Some(
+            Command::new(&exe)
+                .arg("--replay")
+                .arg(&input)
+                .arg("--checkpoint")
+                .arg(&ckpt)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start the app"),
+        ))
+    };
+    let signal = |pid: u32| {
+        let ok = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().expect("kill").success();
+        assert!(ok, "kill -TERM {pid}");
+    };
+    let wait_for_batches = |n: usize| {
+        let t = Instant::now();
+        while committed_batches(&sink) < n && t.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    // One SIGTERM: a clean stop, exit code 0.
+    let app = start();
+    wait_for_batches(3);
+    signal(app.pid());
+    let status = app.wait_at_most(Duration::from_secs(30)).expect("the app stops after SIGTERM");
+    assert!(status.success(), "exit status after one SIGTERM: {status}");
+    let first_stop = committed_batches(&sink);
+    assert!(first_stop < BATCHES, "SIGTERM came too late to test anything ({first_stop} batches done)");
+    // The batch in flight was finished and committed, and no later one was started: there is
+    // no planned batch (`offsets-N`) past the committed ones.
+    let planned_after = ckpt.join(format!("offsets-{first_stop:020}"));
+    assert!(!planned_after.exists(), "a batch was started after SIGTERM: {}", planned_after.display());
+    // Two in a row: the app exits at once (not necessarily 0), leaving a usable checkpoint.
+    let app = start();
+    wait_for_batches(first_stop + 3);
+    signal(app.pid());
+    signal(app.pid());
+    app.wait_at_most(Duration::from_secs(10)).expect("the app exits at once after a second SIGTERM");
+    // The rest of the run, resumed.
+    let app = start();
+    let status = app.wait_at_most(Duration::from_secs(120)).expect("the resumed run ends");
+    assert!(status.success(), "resumed run: {status}");
+    let (got, hidden) = committed(&sink);
+    assert!(hidden.is_empty(), "temporary files left: {hidden:?}");
+    let (missing, extra) = diff(&multiset(&reference), &multiset(&got));
+    assert!(missing.is_empty() && extra.is_empty(), "{} rows lost, {} duplicated", missing.len(), extra.len());
+}
