@@ -7,7 +7,7 @@
 //! `STREAMC_SUITE_JSON=FILE`, the rows as JSON (relative paths are from the workspace root).
 //! Under `cargo test` (no `--bench`) it does nothing.
 //!
-//! 1. word count: hand-written loop vs `stream!` vs YAML vs `stream!` with fusion off;
+//! 1. word count: hand-written loop vs `stream!` vs YAML (1 and 2 workers) vs `stream!` with fusion off;
 //! 2. windowed word count, `reduce_by_key_and_window` with and without the inverse;
 //! 3. `map_with_state` running count over 1 M keys (time per batch, memory per key);
 //! 4. structured: JSON events → event-time window count with a watermark, vs a hand-written loop;

@@ -275,6 +275,7 @@ impl AppBuilder {
             print: None,
             stop_on_signals: false,
             max_batches: None,
+            workers: None,
         }
     }
 }
@@ -293,6 +294,8 @@ pub struct BatchInput {
     texts: Vec<TextBatch>,
     /// The checkpoint resumed from: set for the first batch of a resumed run only.
     restore: Option<Restored>,
+    /// Worker threads for large batches ([`App::with_workers`]).
+    workers: usize,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.
@@ -302,7 +305,21 @@ struct Restored {
     states: Vec<(String, Vec<u8>)>,
 }
 
+/// Batches smaller than this are not split over workers: starting threads would cost more than
+/// it saves.
+pub const MIN_PARALLEL_BYTES: usize = 1 << 20;
+
 impl BatchInput {
+    /// How many workers should share `text` ([`App::with_workers`]): 1 for a small batch.
+    #[inline]
+    pub fn workers_for(&self, text: &TextBatch) -> usize {
+        if self.workers <= 1 || text.len_bytes() < MIN_PARALLEL_BYTES {
+            1
+        } else {
+            self.workers.min(text.len_lines().max(1))
+        }
+    }
+
     /// The records of source `id` in this batch.
     #[inline]
     pub fn text(&self, id: SourceId) -> &TextBatch {
@@ -405,6 +422,8 @@ pub struct App<F> {
     /// Stop (after the batch in flight) on SIGINT/SIGTERM; set by `with_cli_args`.
     pub(crate) stop_on_signals: bool,
     max_batches: Option<u64>,
+    /// Worker threads for large batches; `None`: the number of cores.
+    workers: Option<usize>,
 }
 
 impl<F> std::fmt::Debug for App<F> {
@@ -554,6 +573,15 @@ where
     /// The checkpoint directory, if the app has one.
     pub fn checkpoint_dir(&self) -> Option<&Path> {
         self.spec.checkpoint_dir.as_deref()
+    }
+
+    /// Splits large batches over `n` worker threads (`--workers N`; default: the number of cores
+    /// the process may use). Stages that end in a per-batch aggregation (`reduce_by_key`) then
+    /// run on each worker's share of the batch's lines and the partial results are merged in
+    /// line order (two-phase aggregation), so the output is the same as with one worker.
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = Some(n.max(1));
+        self
     }
 
     /// Stops after `n` batches of this run (after the `n`th batch's outputs and checkpoint), as
@@ -873,6 +901,12 @@ where
             }
         };
         let has_file_streams = running.iter().any(|r| matches!(r, RunningSource::Structured(_)));
+        // The query id is the checkpoint directory's (its `metadata`, written on first use).
+        let new_query_id = || query.as_ref().map_or_else(new_uuid, |q| q.query_id.clone());
+        let query_id = match &ckpt_config {
+            Some((dir, _)) => checkpoint::query_id(dir, &self.spec.name, new_query_id)?,
+            None => new_query_id(),
+        };
         let mut batch_loop = BatchLoop {
             first_batch_ms,
             zero_ms,
@@ -880,6 +914,9 @@ where
             checkpoint: ckpt_config,
             replay_positions,
             max_batches: self.max_batches,
+            workers: self
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get)),
             name: self.spec.name.clone(),
             pipeline,
             handler: self.handler,
@@ -901,7 +938,7 @@ where
             next_batch_id,
             no_data_pending: query.as_ref().is_some_and(|q| q.no_data_pending),
             planned_log,
-            query_id: query.map_or_else(new_uuid, |q| q.query_id),
+            query_id,
             run_id: new_uuid(),
             progress,
             source_descriptions,
@@ -937,6 +974,7 @@ struct BatchLoop<F> {
     /// Per replayed source: its name, its number of files, and the files skipped at start.
     replay_positions: Vec<(String, u64, u64)>,
     max_batches: Option<u64>,
+    workers: usize,
     name: String,
     /// The pipeline, as its checkpoints record it.
     pipeline: Vec<(String, String)>,
@@ -1108,6 +1146,7 @@ where
             checkpoint_every_batch: self.structured,
             texts: vec![TextBatch::new(); self.sources.len()],
             restore: self.restore.take(),
+            workers: self.workers,
         };
         let mut t = self.first_batch_ms;
         // Data batches of the replay run so far.

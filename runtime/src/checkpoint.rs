@@ -1,18 +1,53 @@
-//! Checkpoints: state snapshots and the batch position, written atomically with a checksum, and
-//! [`get_or_create`], Spark's `StreamingContext.getOrCreate`.
+//! Checkpoints: the checkpoint directory's layout, its files (state snapshots, batch positions,
+//! planned batches), written atomically with a checksum, and [`get_or_create`], Spark's
+//! `StreamingContext.getOrCreate`.
 //!
-//! A checkpoint is one file, `DIR/checkpoint-<T>` with the batch time `T` zero-padded to 20
-//! digits so that names sort by time. It is written as `DIR/.checkpoint-<T>.tmp`, fsynced,
-//! renamed into place, and the directory fsynced: a reader sees a complete file or none. The
-//! newest [`KEEP`] are kept, older ones deleted.
+//! # Layout (version 3)
 //!
-//! Apps with Structured Streaming file sources also keep a write-ahead log of planned batches
-//! (Spark's offset log): before batch `N` runs, `DIR/offsets-<N>` ([`PlannedBatch`], `N`
-//! zero-padded to 20 digits, written the same atomic way) records the files it will read, so
-//! that a batch re-run after a crash reads the same files. Such apps write a checkpoint after
-//! every batch (its commit), recording in its [`QueryCheckpoint`] every file read so far.
+//! ```text
+//! DIR/
+//! ├── metadata                     which app and query the directory belongs to (JSON)
+//! ├── offsets/                     planned batches (Spark's offset log), by batch id
+//! │   ├── 00000000000000000006     written before batch 6 runs: the files it reads
+//! │   └── 00000000000000000007
+//! └── commits/                     commits, by batch time in ms
+//!     ├── 00000000000000004000     written after the batch at 4000 ms: position, query, pipeline,
+//!     └── 00000000000000005000       and every state snapshot of that batch
+//! ```
 //!
-//! # File format (version 3; version 2, without the pipeline section, is read too)
+//! Numbers in names are zero-padded to 20 digits so that names sort by number.
+//!
+//! - `metadata` is written once, when a run first uses the directory, and never changes: one
+//!   line of JSON, `{"version":3,"app":"NAME","id":"QUERY_ID"}`, ending in a newline. A run of
+//!   another app is refused, and the query id (Spark's `StreamingQuery.id`) is the same for
+//!   every run over the directory. A metadata file that cannot be read is an error naming it
+//!   (it has no checksum: JSON's structure, the final newline, the version and the check that
+//!   the newest commit carries the same query id stand for one).
+//! - `offsets/<N>` ([`PlannedBatch`]) is written, by apps with Structured Streaming file
+//!   sources, before batch `N` runs and records the files it will read, so that a batch re-run
+//!   after a crash reads the same files. A damaged one is reported and the batch planned afresh.
+//! - `commits/<T>` ([`Checkpoint`] plus its [`QueryCheckpoint`]) is written after the batch at
+//!   time `T` (DStream apps: after the batches whose handler saved state; Structured Streaming
+//!   apps: after every batch). The state snapshots stay inside the commit rather than in a
+//!   `state/` directory of their own: one file is one atomic write with one checksum, so a
+//!   commit can never be paired with a missing or foreign snapshot. On restart the newest
+//!   usable commit is resumed from; a newer one that is damaged is reported with a warning and
+//!   skipped; if there are commits but none is usable, the run stops with an error naming the
+//!   directory.
+//!
+//! Every file is written as `.<name>.tmp` beside its final name, fsynced, renamed into place,
+//! and its directory fsynced (a directory created for it is made durable by fsyncing its
+//! parent): a reader sees a complete file or none. Temporary files a crash left behind are
+//! deleted when a run starts. After each commit the newest [`KEEP`] commits and [`KEEP_PLANNED`]
+//! planned batches are kept, older ones deleted.
+//!
+//! The flat layout of earlier versions, `DIR/checkpoint-<T>` and `DIR/offsets-<N>` (same file
+//! formats, no metadata), is still read: its files count as commits and planned batches beside
+//! the new ones, so an old directory resumes, gets its `metadata` (with the query id of its
+//! newest commit), is written in the new layout from then on, and loses its old files to the
+//! retention above as new commits are written.
+//!
+//! # Commit file format (version 3; version 2, without the pipeline section, is read too)
 //!
 //! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
 //! `u64` length then the bytes; *names* is a `u32` count then that many strings.
@@ -35,7 +70,7 @@
 //! | pipeline (v3)      | `u32` count, then per entry: key (string), value (string)    |
 //! | checksum           | `u64` FNV-1a 64 of every byte before it                      |
 //!
-//! A planned batch (`offsets-<N>`): magic `SCOFFS\r\n`, version `u32`, app name (string),
+//! A planned batch (`offsets/<N>`): magic `SCOFFS\r\n`, version `u32`, app name (string),
 //! batch id `u64`, batch time `i64`, `u32` count then per file source: name (string), names;
 //! checksum as above. Version 1 files are not read.
 //!
@@ -50,11 +85,25 @@ use std::path::{Path, PathBuf};
 use crate::app::{App, BatchInput, BatchOutput};
 use crate::error::Error;
 
-/// How many checkpoint files are kept; older ones are deleted after each write. More than one,
-/// so that a checkpoint damaged on disk after its write leaves an older one to resume from.
+/// How many commits are kept; older ones are deleted after each commit. More than one, so that
+/// a commit damaged on disk after its write leaves an older one to resume from.
 pub const KEEP: usize = 3;
 
-/// The version of the file format written; other versions are not read.
+/// How many planned batches are kept: enough to re-run, from the oldest commit kept, the batches
+/// after it.
+pub const KEEP_PLANNED: usize = KEEP + 1;
+
+/// The name of the directory's metadata file.
+pub const METADATA: &str = "metadata";
+
+/// The name of the subdirectory of commits.
+pub const COMMITS: &str = "commits";
+
+/// The name of the subdirectory of planned batches.
+pub const OFFSETS: &str = "offsets";
+
+/// The version of the file formats and of the directory layout written (the `version` of
+/// `metadata`); commits and planned batches of other versions are not read.
 pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest version still read (its checkpoints have no pipeline section, so a change of
@@ -62,9 +111,11 @@ pub const FORMAT_VERSION: u32 = 3;
 pub const OLDEST_READ_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"SCCKPT\r\n";
-const PREFIX: &str = "checkpoint-";
 const PLANNED_MAGIC: &[u8; 8] = b"SCOFFS\r\n";
-const PLANNED_PREFIX: &str = "offsets-";
+/// The commit files of the flat layout: `DIR/checkpoint-<T>`.
+const LEGACY_PREFIX: &str = "checkpoint-";
+/// The planned batches of the flat layout: `DIR/offsets-<N>`.
+const LEGACY_PLANNED_PREFIX: &str = "offsets-";
 
 /// Spark's `StreamingContext.getOrCreate(checkpointPath, creatingFunc)`: the app built by
 /// `create`, checkpointing into `dir`.
@@ -94,7 +145,7 @@ where
     create().with_checkpoint_dir(dir)
 }
 
-/// The contents of one checkpoint file.
+/// The contents of one commit file (`commits/<T>`), apart from its query section.
 ///
 /// Law: `Checkpoint::decode(&c.encode()) == Ok(c)`, and `decode` fails on any truncation or any
 /// changed byte of an encoding.
@@ -172,13 +223,25 @@ pub struct PlannedBatch {
     pub files: Vec<(String, Vec<String>)>,
 }
 
-/// The file name of the planned batch `batch_id`, zero-padded so names sort by id.
+/// The file name, inside [`OFFSETS`], of the planned batch `batch_id`: zero-padded so names sort
+/// by id.
 ///
 /// ```
-/// assert_eq!(streamc_runtime::checkpoint::planned_file_name(7), "offsets-00000000000000000007");
+/// assert_eq!(streamc_runtime::checkpoint::planned_file_name(7), "00000000000000000007");
 /// ```
 pub fn planned_file_name(batch_id: u64) -> String {
-    format!("{PLANNED_PREFIX}{batch_id:020}")
+    format!("{batch_id:020}")
+}
+
+/// Where the planned batch `batch_id` of checkpoint directory `dir` is written.
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::checkpoint::planned_path(Path::new("ck"), 7);
+/// assert_eq!(p, Path::new("ck/offsets/00000000000000000007"));
+/// ```
+pub fn planned_path(dir: &Path, batch_id: u64) -> PathBuf {
+    dir.join(OFFSETS).join(planned_file_name(batch_id))
 }
 
 /// Why a file is not a usable checkpoint.
@@ -214,13 +277,25 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// The file name of the checkpoint of batch time `time_ms`, zero-padded so names sort by time.
+/// The file name, inside [`COMMITS`], of the commit of batch time `time_ms`: zero-padded so
+/// names sort by time.
 ///
 /// ```
-/// assert_eq!(streamc_runtime::checkpoint::file_name(4000), "checkpoint-00000000000000004000");
+/// assert_eq!(streamc_runtime::checkpoint::file_name(4000), "00000000000000004000");
 /// ```
 pub fn file_name(time_ms: i64) -> String {
-    format!("{PREFIX}{time_ms:020}")
+    format!("{time_ms:020}")
+}
+
+/// Where the commit of batch time `time_ms` of checkpoint directory `dir` is written.
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::checkpoint::commit_path(Path::new("ck"), 4000);
+/// assert_eq!(p, Path::new("ck/commits/00000000000000004000"));
+/// ```
+pub fn commit_path(dir: &Path, time_ms: i64) -> PathBuf {
+    dir.join(COMMITS).join(file_name(time_ms))
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -458,13 +533,202 @@ impl PlannedBatch {
     }
 }
 
-/// The checkpoint files of `dir` with their batch times, oldest first; `None` if `dir` does not
-/// exist. Other names (temporary files included) are ignored.
-fn list(dir: &Path) -> Result<Option<Vec<(i64, PathBuf)>>, Error> {
-    list_prefixed(dir, PREFIX)
+/// The contents of a checkpoint directory's [`METADATA`] file.
+///
+/// Law: `Metadata::decode(&m.encode()) == Ok(m)`, and `decode` fails on any truncation of an
+/// encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    /// The layout version, [`FORMAT_VERSION`] when written by this runtime.
+    pub version: u32,
+    /// The name of the app the directory belongs to.
+    pub app: String,
+    /// The query's id, the same for every run over the directory.
+    pub id: String,
 }
 
-/// The files of `dir` named `prefix` then a number, with the number, in number order.
+impl Metadata {
+    /// The file's bytes: one line of JSON, newline included.
+    ///
+    /// ```
+    /// use streamc_runtime::checkpoint::Metadata;
+    /// let m = Metadata { version: 3, app: "wc".into(), id: "q-1".into() };
+    /// assert_eq!(m.encode(), b"{\"version\":3,\"app\":\"wc\",\"id\":\"q-1\"}\n");
+    /// ```
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = format!("{{\"version\":{},\"app\":", self.version);
+        json_string(&mut out, &self.app);
+        out.push_str(",\"id\":");
+        json_string(&mut out, &self.id);
+        out.push_str("}\n");
+        out.into_bytes()
+    }
+
+    /// Reads a file's bytes, checking the format version (not the app name). Keys other than
+    /// `version`, `app` and `id` are ignored.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Invalid> {
+        if bytes.is_empty() {
+            return Err(Invalid::Corrupt("the file is empty".to_owned()));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| Invalid::Corrupt("not UTF-8".to_owned()))?;
+        // Written as one line ending in a newline: a missing newline is a truncated file.
+        let Some(line) = text.strip_suffix('\n') else {
+            return Err(Invalid::Corrupt("truncated: no newline at the end".to_owned()));
+        };
+        let fields = JsonObject::parse(line).map_err(|why| Invalid::Corrupt(format!("not a JSON object: {why}")))?;
+        let field = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        let version = match field("version") {
+            Some(JsonValue::Number(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
+            Some(JsonValue::String(_)) => return Err(Invalid::Corrupt("`version` is not a number".to_owned())),
+            None => return Err(Invalid::Corrupt("no `version`".to_owned())),
+        };
+        if !(3..=FORMAT_VERSION).contains(&version) {
+            return Err(Invalid::Mismatch(format!(
+                "layout version {version}, this runtime reads version {FORMAT_VERSION}"
+            )));
+        }
+        let string = |key: &str| match field(key) {
+            Some(JsonValue::String(s)) => Ok(s.clone()),
+            Some(JsonValue::Number(_)) => Err(Invalid::Corrupt(format!("`{key}` is not a string"))),
+            None => Err(Invalid::Corrupt(format!("no `{key}`"))),
+        };
+        Ok(Metadata { version, app: string("app")?, id: string("id")? })
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A value of the metadata's JSON: the file has strings and whole numbers only.
+enum JsonValue {
+    String(String),
+    Number(u64),
+}
+
+/// A flat JSON object, parsed by hand: the runtime has no JSON dependency, and the metadata file
+/// needs only this much.
+struct JsonObject;
+
+impl JsonObject {
+    fn parse(text: &str) -> Result<Vec<(String, JsonValue)>, String> {
+        let mut p = text.trim().chars().peekable();
+        let mut fields = Vec::new();
+        let skip_ws = |p: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+            while p.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+        };
+        if p.next() != Some('{') {
+            return Err("it does not start with `{`".to_owned());
+        }
+        skip_ws(&mut p);
+        if p.next_if_eq(&'}').is_none() {
+            loop {
+                skip_ws(&mut p);
+                let key = Self::string(&mut p)?;
+                skip_ws(&mut p);
+                if p.next() != Some(':') {
+                    return Err(format!("no `:` after `{key}`"));
+                }
+                skip_ws(&mut p);
+                let value = match p.peek() {
+                    Some('"') => JsonValue::String(Self::string(&mut p)?),
+                    Some(c) if c.is_ascii_digit() => {
+                        let mut n: u64 = 0;
+                        while let Some(d) = p.next_if(char::is_ascii_digit) {
+                            n = n
+                                .checked_mul(10)
+                                .and_then(|n| n.checked_add(u64::from(d as u8 - b'0')))
+                                .ok_or_else(|| format!("`{key}` is too large"))?;
+                        }
+                        JsonValue::Number(n)
+                    }
+                    _ => return Err(format!("`{key}` is neither a string nor a whole number")),
+                };
+                fields.push((key, value));
+                skip_ws(&mut p);
+                match p.next() {
+                    Some(',') => continue,
+                    Some('}') => break,
+                    _ => return Err("no `,` or `}` after a value".to_owned()),
+                }
+            }
+        }
+        if p.next().is_some() {
+            return Err("text after the closing `}`".to_owned());
+        }
+        Ok(fields)
+    }
+
+    fn string(p: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
+        if p.next() != Some('"') {
+            return Err("a key or value is not a string".to_owned());
+        }
+        let mut s = String::new();
+        loop {
+            match p.next().ok_or("an unterminated string")? {
+                '"' => return Ok(s),
+                '\\' => match p.next().ok_or("an unterminated string")? {
+                    '"' => s.push('"'),
+                    '\\' => s.push('\\'),
+                    '/' => s.push('/'),
+                    'b' => s.push('\u{8}'),
+                    'f' => s.push('\u{c}'),
+                    'n' => s.push('\n'),
+                    'r' => s.push('\r'),
+                    't' => s.push('\t'),
+                    'u' => {
+                        let hex: String = (0..4).filter_map(|_| p.next()).collect();
+                        let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("a bad escape `\\u{hex}`"))?;
+                        // Only what `json_string` writes: control characters, never surrogates.
+                        s.push(char::from_u32(code).ok_or_else(|| format!("a bad escape `\\u{hex}`"))?);
+                    }
+                    c => return Err(format!("a bad escape `\\{c}`")),
+                },
+                c => s.push(c),
+            }
+        }
+    }
+}
+
+/// The commits of `dir` with their batch times, oldest first (at one time, a commit of the flat
+/// layout before the one in [`COMMITS`]); `None` if `dir` does not exist. Other names
+/// (temporary files included) are ignored.
+fn list_commits(dir: &Path) -> Result<Option<Vec<(i64, PathBuf)>>, Error> {
+    list_both(dir, COMMITS, LEGACY_PREFIX)
+}
+
+/// The planned batches of `dir`, as [`list_commits`] lists commits.
+fn list_planned(dir: &Path) -> Result<Option<Vec<(u64, PathBuf)>>, Error> {
+    list_both(dir, OFFSETS, LEGACY_PLANNED_PREFIX)
+}
+
+/// The files numbered `N` in `dir/sub` and named `legacy_prefix` then `N` in `dir`, ordered by
+/// `N` and, for the same `N`, the flat layout's first; `None` if `dir` does not exist.
+fn list_both<N: std::str::FromStr + Ord + Copy>(
+    dir: &Path,
+    sub: &str,
+    legacy_prefix: &str,
+) -> Result<Option<Vec<(N, PathBuf)>>, Error> {
+    let Some(legacy) = list_prefixed::<N>(dir, legacy_prefix)? else { return Ok(None) };
+    let current = list_prefixed::<N>(&dir.join(sub), "")?.unwrap_or_default();
+    let mut all: Vec<(N, bool, PathBuf)> = legacy.into_iter().map(|(n, p)| (n, false, p)).collect();
+    all.extend(current.into_iter().map(|(n, p)| (n, true, p)));
+    all.sort_by_key(|a| (a.0, a.1));
+    Ok(Some(all.into_iter().map(|(n, _, p)| (n, p)).collect()))
+}
+
+/// The files of `dir` named `prefix` then a number, with the number, in number order; `None` if
+/// `dir` does not exist.
 fn list_prefixed<N: std::str::FromStr + Ord>(dir: &Path, prefix: &str) -> Result<Option<Vec<(N, PathBuf)>>, Error> {
     let io_err = |source| Error::Io { path: dir.to_owned(), source };
     let entries = match std::fs::read_dir(dir) {
@@ -476,12 +740,18 @@ fn list_prefixed<N: std::str::FromStr + Ord>(dir: &Path, prefix: &str) -> Result
     for e in entries {
         let e = e.map_err(io_err)?;
         let name = e.file_name();
-        let Some(t) = name.to_str().and_then(|n| n.strip_prefix(prefix)).and_then(|t| t.parse::<N>().ok()) else {
+        // Only digits (and a sign) after the prefix: `str::parse` would also accept `+5`.
+        let Some(t) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .filter(|t| !t.is_empty() && t.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse::<N>().ok())
+        else {
             continue;
         };
         files.push((t, e.path()));
     }
-    files.sort();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Some(files))
 }
 
@@ -493,14 +763,53 @@ pub(crate) struct Loaded {
     pub(crate) query: Option<QueryCheckpoint>,
 }
 
-/// The newest usable checkpoint of `dir` for app `app`, with its path; `None` for a fresh start
-/// (no directory, or no checkpoint file in it).
+/// The metadata of `dir` for app `app`; `None` if there is none (a fresh directory, or one of
+/// the flat layout). A metadata file that cannot be read, or that names another app, is an
+/// error naming it: guessing would mix two queries' files.
+fn read_metadata(dir: &Path, app: &str) -> Result<Option<Metadata>, Error> {
+    let path = dir.join(METADATA);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Io { path, source: e }),
+    };
+    let why = match Metadata::decode(&bytes) {
+        Ok(m) if m.app == app => return Ok(Some(m)),
+        Ok(m) => {
+            return Err(Error::Checkpoint {
+                message: format!(
+                    "checkpoint metadata `{}` was written by app `{}`, this app is `{app}`\n\
+                     help: use another checkpoint directory (`--checkpoint NEW_DIR`) for `{app}`",
+                    path.display(),
+                    m.app
+                ),
+                path,
+            });
+        }
+        Err(why) => why,
+    };
+    Err(Error::Checkpoint {
+        message: format!(
+            "checkpoint metadata `{}` {why}\n\
+             help: delete `{}` to have it written again (with the query id of the newest commit), \
+             or start afresh in another checkpoint directory (`--checkpoint NEW_DIR`)",
+            path.display(),
+            path.display()
+        ),
+        path,
+    })
+}
+
+/// The newest usable commit of `dir` for app `app`, with its path; `None` for a fresh start
+/// (no directory, or no commit in it).
 ///
-/// Each newer file that is not usable is reported on stderr and skipped. If there are files but
-/// none is usable, fails naming the directory and every file's problem: resuming from nothing
-/// would silently drop the state the files were meant to keep.
+/// First checks the directory's metadata ([`read_metadata`]). Each newer commit that is not
+/// usable is reported on stderr and skipped. If there are commits but none is usable, fails
+/// naming the directory and every file's problem: resuming from nothing would silently drop
+/// the state the files were meant to keep.
 pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error> {
-    let Some(files) = list(dir)? else {
+    let metadata = read_metadata(dir, app)?;
+    let Some(files) = list_commits(dir)? else {
         return Ok(None);
     };
     let mut problems = Vec::new();
@@ -516,7 +825,27 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
             Err(e) => Err(Invalid::Corrupt(format!("cannot read it: {e}"))),
         };
         match checked {
-            Ok((checkpoint, query)) => return Ok(Some(Loaded { path: path.clone(), checkpoint, query })),
+            Ok((checkpoint, query)) => {
+                if let (Some(m), Some(q)) = (&metadata, &query)
+                    && m.id != q.query_id
+                {
+                    let meta = dir.join(METADATA);
+                    return Err(Error::Checkpoint {
+                        message: format!(
+                            "checkpoint metadata `{}` names query `{}`, but commit `{}` was written by query `{}`\n\
+                             help: delete `{}` to have it written again from the newest commit, \
+                             or start afresh in another checkpoint directory (`--checkpoint NEW_DIR`)",
+                            meta.display(),
+                            m.id,
+                            path.display(),
+                            q.query_id,
+                            meta.display()
+                        ),
+                        path: meta,
+                    });
+                }
+                return Ok(Some(Loaded { path: path.clone(), checkpoint, query }));
+            }
             Err(why) => {
                 if i > 0 {
                     eprintln!("warning: checkpoint `{}` {why}; using the previous one", path.display());
@@ -531,61 +860,86 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
     Err(Error::Checkpoint {
         path: dir.to_owned(),
         message: format!(
-            "no usable checkpoint in `{}`: {}\nhelp: remove the directory (or its `{PREFIX}*` files) to start afresh",
+            "no usable checkpoint in `{}`: {}\nhelp: remove the directory (or its `{COMMITS}` subdirectory) to start afresh",
             dir.display(),
             problems.join("; ")
         ),
     })
 }
 
-/// Deletes the temporary files a crashed write may have left in `dir`; failures are ignored
-/// (a leftover temporary file is never read as a checkpoint).
+/// The query id of the checkpoint directory `dir` of app `app`: its metadata's, or, when it has
+/// none yet (a fresh directory, or one of the flat layout), `new_id()`, which is then written
+/// as its metadata. Called when a run starts, after [`load_latest`].
+pub(crate) fn query_id(dir: &Path, app: &str, new_id: impl FnOnce() -> String) -> Result<String, Error> {
+    if let Some(m) = read_metadata(dir, app)? {
+        return Ok(m.id);
+    }
+    let m = Metadata { version: FORMAT_VERSION, app: app.to_owned(), id: new_id() };
+    write_atomic(dir, METADATA, &m.encode())?;
+    Ok(m.id)
+}
+
+/// Deletes the temporary files a crashed write may have left in `dir` and its subdirectories;
+/// failures are ignored (a leftover temporary file is never read).
 pub(crate) fn remove_stale_temp_files(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        if name
-            .to_str()
-            .is_some_and(|n| (n.starts_with(".checkpoint-") || n.starts_with(".offsets-")) && n.ends_with(".tmp"))
-        {
-            let _ = std::fs::remove_file(e.path());
+    for d in [dir.to_owned(), dir.join(COMMITS), dir.join(OFFSETS)] {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            // Every temporary name is `.NAME.tmp`; in `dir` itself only the ones this module
+            // writes are touched, as the directory may hold the user's files too.
+            let name = e.file_name();
+            let Some(n) = name.to_str() else { continue };
+            let ours = n.starts_with('.')
+                && n.ends_with(".tmp")
+                && (d != dir
+                    || n.starts_with(&format!(".{LEGACY_PREFIX}"))
+                    || n.starts_with(&format!(".{LEGACY_PLANNED_PREFIX}"))
+                    || n == format!(".{METADATA}.tmp"));
+            if ours {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
 }
 
-/// Writes `c` (with `query` as its query section) atomically as `dir/checkpoint-<T>`, then
-/// deletes all but the newest [`KEEP`] checkpoint files, and all but the newest `KEEP + 1`
-/// planned batches (enough to re-run, from the oldest checkpoint kept, the batches after it).
-/// Returns the path written.
+/// Writes `c` (with `query` as its query section) atomically as `dir/commits/<T>`, then deletes
+/// all but the newest [`KEEP`] commits and the newest [`KEEP_PLANNED`] planned batches (of
+/// either layout). Returns the path written.
 pub(crate) fn write(dir: &Path, c: &Checkpoint, query: Option<&QueryCheckpoint>) -> Result<PathBuf, Error> {
-    let path = write_atomic(dir, &file_name(c.time_ms), &c.encode_with(query))?;
+    let path = write_atomic(&dir.join(COMMITS), &file_name(c.time_ms), &c.encode_with(query))?;
     let err = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::CheckpointWrite { path, source }
     };
-    if let Some(files) = list(dir)? {
+    if let Some(files) = list_commits(dir)? {
         for (_, old) in files.iter().rev().skip(KEEP) {
             std::fs::remove_file(old).map_err(err(old))?;
         }
     }
-    if let Some(files) = list_prefixed::<u64>(dir, PLANNED_PREFIX)? {
-        for (_, old) in files.iter().rev().skip(KEEP + 1) {
+    if let Some(files) = list_planned(dir)? {
+        for (_, old) in files.iter().rev().skip(KEEP_PLANNED) {
             std::fs::remove_file(old).map_err(err(old))?;
         }
     }
     Ok(path)
 }
 
-/// Writes planned batch `p` atomically as `dir/offsets-<N>`; returns the path written.
+/// Writes planned batch `p` atomically as `dir/offsets/<N>`; returns the path written.
 pub(crate) fn write_planned(dir: &Path, p: &PlannedBatch) -> Result<PathBuf, Error> {
-    write_atomic(dir, &planned_file_name(p.batch_id), &p.encode())
+    write_atomic(&dir.join(OFFSETS), &planned_file_name(p.batch_id), &p.encode())
 }
 
-/// The planned batch `batch_id` of app `app` in `dir`, if a run planned it. A file that is not
-/// usable is reported on stderr and treated as absent: the batch is then planned afresh.
+/// The planned batch `batch_id` of app `app` in `dir` (or, failing that, in the flat layout), if
+/// a run planned it. A file that is not usable is reported on stderr and treated as absent: the
+/// batch is then planned afresh.
 pub(crate) fn read_planned(dir: &Path, app: &str, batch_id: u64) -> Option<PlannedBatch> {
-    let path = dir.join(planned_file_name(batch_id));
-    let bytes = match std::fs::read(&path) {
+    let mut path = planned_path(dir, batch_id);
+    let mut read = std::fs::read(&path);
+    if matches!(&read, Err(e) if e.kind() == io::ErrorKind::NotFound) {
+        path = dir.join(format!("{LEGACY_PLANNED_PREFIX}{}", planned_file_name(batch_id)));
+        read = std::fs::read(&path);
+    }
+    let bytes = match read {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
@@ -612,12 +966,18 @@ pub(crate) fn read_planned(dir: &Path, app: &str, batch_id: u64) -> Option<Plann
 }
 
 /// Writes `bytes` as `dir/name` through `dir/.name.tmp`: fsynced, renamed, directory fsynced.
+/// Creates `dir` if needed, fsyncing its parent so that the new directory survives a crash too.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
     let err = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::CheckpointWrite { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).map_err(err(dir))?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent).map_err(err(parent))?;
+        }
+    }
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(name);
     let written = File::create(&tmp).and_then(|mut f| {
@@ -766,6 +1126,29 @@ mod tests {
         let sum = fnv1a64(&bytes);
         bytes.extend_from_slice(&sum.to_le_bytes());
         assert!(matches!(Checkpoint::decode(&bytes), Err(Invalid::Mismatch(m)) if m.contains("version 1")));
+    }
+
+    #[test]
+    fn metadata_round_trips_and_every_truncation_is_detected() {
+        let m = Metadata { version: FORMAT_VERSION, app: "odd \"name\" \\ \u{1}é".to_owned(), id: "q-1".to_owned() };
+        let bytes = m.encode();
+        assert_eq!(Metadata::decode(&bytes), Ok(m));
+        for n in 0..bytes.len() {
+            assert!(matches!(Metadata::decode(&bytes[..n]), Err(Invalid::Corrupt(_))), "truncated to {n}");
+        }
+    }
+
+    #[test]
+    fn metadata_is_read_as_json_and_checks_its_version() {
+        let hand = b"{ \"id\": \"q\", \"note\": \"ignored\",\n  \"app\": \"a\", \"version\": 3 }\n";
+        assert_eq!(Metadata::decode(hand), Ok(Metadata { version: 3, app: "a".to_owned(), id: "q".to_owned() }));
+        let newer = b"{\"version\":4,\"app\":\"a\",\"id\":\"q\"}\n";
+        assert!(matches!(Metadata::decode(newer), Err(Invalid::Mismatch(m)) if m.contains("layout version 4")));
+        for bad in
+            [&b"{\"version\":3,\"app\":\"a\"}\n"[..], b"{\"version\":\"3\",\"app\":\"a\",\"id\":\"q\"}\n", b"[]\n"]
+        {
+            assert!(matches!(Metadata::decode(bad), Err(Invalid::Corrupt(_))), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Options {
     pub checkpoint: Option<PathBuf>,
     /// `--max-batches N`.
     pub max_batches: Option<u64>,
+    /// `--workers N`.
+    pub workers: Option<usize>,
     /// `--progress PATH`.
     pub progress: Option<PathBuf>,
     /// `--help`.
@@ -79,6 +81,16 @@ where
                 }
                 o.checkpoint = Some(PathBuf::from(value("--checkpoint")?));
             }
+            "--workers" => {
+                if o.workers.is_some() {
+                    return Err(Error::Usage("`--workers` given twice".to_owned()));
+                }
+                let v = value("--workers")?;
+                let n = v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    Error::Usage(format!("`--workers` needs a positive whole number of threads, found `{v}`"))
+                })?;
+                o.workers = Some(n);
+            }
             "--max-batches" => {
                 if o.max_batches.is_some() {
                     return Err(Error::Usage("`--max-batches` given twice".to_owned()));
@@ -98,7 +110,7 @@ where
 fn usage(program: &str, app: &str, sources: &[String]) -> String {
     format!(
         "Runs the streaming app `{app}`.\n\n\
-         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N]\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N]\n\n\
          options:\n  \
          --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
          --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
@@ -106,6 +118,7 @@ fn usage(program: &str, app: &str, sources: &[String]) -> String {
          --progress PATH      write a progress report (JSON, as Spark's) to PATH after every batch\n  \
          --checkpoint DIR     checkpoint into DIR, and resume from its newest checkpoint if it has one\n  \
          --max-batches N      stop after N batches\n  \
+         --workers N          split large batches over N threads (default: the number of cores)\n  \
          -h, --help           print this help\n\n\
          sources: {}\n",
         if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
@@ -176,6 +189,9 @@ where
         }
         if let Some(n) = opts.max_batches {
             self = self.with_max_batches(n);
+        }
+        if let Some(n) = opts.workers {
+            self = self.with_workers(n);
         }
         self
     }
@@ -259,6 +275,8 @@ mod tests {
             (&["--checkpoint", "a", "--checkpoint=b"][..], "`--checkpoint` given twice"),
             (&["--progress", "a", "--progress=b"][..], "`--progress` given twice"),
             (&["--max-batches", "x"][..], "`--max-batches` needs a whole number of batches, found `x`"),
+            (&["--workers", "0"][..], "`--workers` needs a positive whole number of threads, found `0`"),
+            (&["--workers", "2", "--workers", "3"][..], "`--workers` given twice"),
         ] {
             match parse(args) {
                 Err(Error::Usage(m)) => assert_eq!(m, msg),

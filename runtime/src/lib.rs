@@ -34,6 +34,7 @@ pub mod fmt;
 pub mod join;
 pub mod ops;
 pub mod owned;
+pub mod parallel;
 pub mod persist;
 mod rate;
 pub mod sink;

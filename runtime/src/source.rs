@@ -237,6 +237,32 @@ impl TextBatch {
         Lines { rest: &self.buf, remaining: self.lines }
     }
 
+    /// The lines split into at most `n` consecutive runs of about equal bytes (never splitting
+    /// a line), in order, for workers that each take one.
+    pub fn split_lines(&self, n: usize) -> Vec<Lines<'_>> {
+        let bytes = self.buf.as_bytes();
+        let mut out = Vec::with_capacity(n);
+        let mut start = 0;
+        for k in 1..=n {
+            if start >= bytes.len() {
+                break;
+            }
+            let target = (bytes.len() * k / n).max(start);
+            let end = if k == n {
+                bytes.len()
+            } else {
+                match memchr::memchr(b'\n', &bytes[target.min(bytes.len() - 1)..]) {
+                    Some(i) => target.min(bytes.len() - 1) + i + 1,
+                    None => bytes.len(),
+                }
+            };
+            let rest = &self.buf[start..end];
+            out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
+            start = end;
+        }
+        out
+    }
+
     /// The number of lines.
     #[inline]
     pub fn len_lines(&self) -> usize {

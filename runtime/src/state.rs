@@ -71,6 +71,20 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
         }
     }
 
+    /// Merges the table `other` (a later part of the same batch, as a worker computed it) into
+    /// this one: its keys in its order, combined with `f` (this table's value first). Keeps
+    /// the first-seen order of the whole batch.
+    pub fn absorb(&mut self, other: Self, f: &mut impl FnMut(V, V) -> V) {
+        if self.entries.is_empty() {
+            // The first part: taken as it is (the same hasher seed), nothing hashed again.
+            *self = other;
+            return;
+        }
+        for (k, v) in other.entries {
+            self.merge(k, v, f);
+        }
+    }
+
     /// Adds `v` under `k`: a new key is inserted, an existing key's value becomes
     /// `f(old, v)`, combined in place (no allocation, one hash, one probe).
     ///

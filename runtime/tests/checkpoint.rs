@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use common::{Captured, TempDir};
-use streamc_runtime::checkpoint::{Checkpoint, file_name};
+use streamc_runtime::checkpoint::{Checkpoint, Metadata, commit_path, file_name, planned_file_name};
 use streamc_runtime::persist::Checkpointed;
-use streamc_runtime::{App, AppBuilder, BatchInput, BatchOutput, Error, ManualClock, Milliseconds};
+use streamc_runtime::{App, AppBuilder, BatchInput, BatchOutput, Error, ManualClock, Milliseconds, Trigger};
 
 /// A running word count, encoded as `word count` lines: the test's own state type, so that the
 /// tests depend only on the `Checkpointed` trait.
@@ -158,6 +159,11 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// The names in the checkpoint directory's `commits/`.
+fn commits(ckpt: &Path) -> Vec<String> {
+    names(&ckpt.join("commits"))
+}
+
 fn uninterrupted(dir: &TempDir, input: &Path) -> Run {
     run(input, &dir.join("ckpt-reference"), &dir.join("reference.jsonl"), None).unwrap()
 }
@@ -190,12 +196,13 @@ fn uninterrupted_run_checkpoints_every_second_batch_and_keeps_three() {
         (1..=8).map(|i| Seen { time: i * 1000, zero: 0, every_3s: i % 3 == 0, checkpoint: i % 2 == 0 }).collect();
     assert_eq!(r.seen, want);
 
-    // Only complete checkpoint files, the newest three, no temporary file.
+    // Only complete commits, the newest three, no temporary file.
     let ckpt = dir.join("ckpt-reference");
-    assert_eq!(names(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
-    assert_eq!(file_name(4000), "checkpoint-00000000000000004000");
+    assert_eq!(names(&ckpt), ["commits", "metadata"]);
+    assert_eq!(commits(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
+    assert_eq!(file_name(4000), "00000000000000004000");
     for (t, next) in [(4000, 4), (6000, 6), (8000, 8)] {
-        let c = Checkpoint::decode(&std::fs::read(ckpt.join(file_name(t))).unwrap()).unwrap();
+        let c = Checkpoint::decode(&std::fs::read(commit_path(&ckpt, t)).unwrap()).unwrap();
         assert_eq!((c.app.as_str(), c.time_ms, c.zero_ms, c.interval_ms), ("stateful", t, 0, 1000));
         assert_eq!(c.replay, [("lines".to_owned(), next)]);
         assert_eq!(c.states.len(), 1);
@@ -213,7 +220,7 @@ fn restart_resumes_after_the_last_checkpoint_with_the_same_outputs() {
     let first = run(&input, &ckpt, &dir.join("first.jsonl"), Some(5)).unwrap();
     assert_eq!(first.seen.iter().map(|s| s.time).collect::<Vec<_>>(), [1000, 2000, 3000, 4000, 5000]);
     assert_eq!(first.jsonl, jsonl_between(&reference.jsonl, 0, 5000));
-    assert_eq!(names(&ckpt), [file_name(2000), file_name(4000)]);
+    assert_eq!(commits(&ckpt), [file_name(2000), file_name(4000)]);
 
     // Resumes after batch 4000 (batch 5000 is output again: at least once), to the end.
     let second = run(&input, &ckpt, &dir.join("second.jsonl"), None).unwrap();
@@ -223,7 +230,7 @@ fn restart_resumes_after_the_last_checkpoint_with_the_same_outputs() {
     assert_eq!(second.seen.iter().filter(|s| s.every_3s).map(|s| s.time).collect::<Vec<_>>(), [6000]);
     assert_eq!(second.jsonl, jsonl_after(&reference.jsonl, 4000));
     assert_eq!(second.print, print_after(&reference.print, 4000));
-    assert_eq!(names(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
+    assert_eq!(commits(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
 
     // A third run over the finished replay has nothing left to do.
     let third = run(&input, &ckpt, &dir.join("third.jsonl"), None).unwrap();
@@ -286,7 +293,7 @@ fn corrupt_newest_checkpoint_is_skipped_with_a_warning() {
         let reference = uninterrupted(&dir, &input);
         let ckpt = dir.join("ckpt");
         run(&input, &ckpt, &dir.join("first.jsonl"), Some(5)).unwrap();
-        let newest = ckpt.join(file_name(4000));
+        let newest = commit_path(&ckpt, 4000);
         damage(&newest);
 
         let stderr = run_child(dir.path());
@@ -296,7 +303,7 @@ fn corrupt_newest_checkpoint_is_skipped_with_a_warning() {
         let got = std::fs::read_to_string(dir.join("child.jsonl")).unwrap();
         assert_eq!(got, jsonl_after(&reference.jsonl, 2000), "{how}");
         // The damaged file was pruned as the oldest once newer ones were written.
-        assert_eq!(names(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
+        assert_eq!(commits(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
         assert!(Checkpoint::decode(&std::fs::read(&newest).unwrap()).is_ok());
     }
 }
@@ -307,8 +314,8 @@ fn all_checkpoints_corrupt_is_an_error_naming_the_directory() {
     let input = eight_batches(&dir);
     let ckpt = dir.join("ckpt");
     run(&input, &ckpt, &dir.join("first.jsonl"), Some(5)).unwrap();
-    flip_a_byte(&ckpt.join(file_name(2000)));
-    std::fs::write(ckpt.join(file_name(4000)), b"").unwrap();
+    flip_a_byte(&commit_path(&ckpt, 2000));
+    std::fs::write(commit_path(&ckpt, 4000), b"").unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let err = stateful(&ckpt, &Captured::default(), &seen).with_replay_all(&input).start().unwrap_err();
     match &err {
@@ -326,7 +333,7 @@ fn all_checkpoints_corrupt_is_an_error_naming_the_directory() {
 fn a_checkpoint_of_another_app_is_not_used() {
     let dir = TempDir::new("ckpt-other-app");
     let ckpt = dir.join("ckpt");
-    std::fs::create_dir(&ckpt).unwrap();
+    std::fs::create_dir_all(ckpt.join("commits")).unwrap();
     let c = Checkpoint {
         app: "other".to_owned(),
         time_ms: 2000,
@@ -336,17 +343,37 @@ fn a_checkpoint_of_another_app_is_not_used() {
         states: Vec::new(),
         pipeline: Vec::new(),
     };
-    std::fs::write(ckpt.join(file_name(2000)), c.encode()).unwrap();
-    let err = stateful(&ckpt, &Captured::default(), &Arc::default()).with_replay_all(eight_batches(&dir)).start();
+    std::fs::write(commit_path(&ckpt, 2000), c.encode()).unwrap();
+    let input = eight_batches(&dir);
+    let err = stateful(&ckpt, &Captured::default(), &Arc::default()).with_replay_all(&input).start();
     let message = err.unwrap_err().to_string();
     assert!(message.contains("written by app `other`, this app is `stateful`"), "{message}");
+
+    // A directory whose metadata names another app is refused before any commit is read.
+    let meta = ckpt.join("metadata");
+    std::fs::write(&meta, Metadata { version: 3, app: "other".to_owned(), id: "q".to_owned() }.encode()).unwrap();
+    match stateful(&ckpt, &Captured::default(), &Arc::default()).with_replay_all(&input).start() {
+        Err(Error::Checkpoint { path, message }) => {
+            assert_eq!(path, meta);
+            assert_eq!(
+                message,
+                format!(
+                    "checkpoint metadata `{}` was written by app `other`, this app is `stateful`\n\
+                     help: use another checkpoint directory (`--checkpoint NEW_DIR`) for `stateful`",
+                    meta.display()
+                )
+            );
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("the app started"),
+    }
 }
 
 #[test]
 fn a_state_that_cannot_be_restored_stops_the_app_naming_the_file() {
     let dir = TempDir::new("ckpt-bad-state");
     let ckpt = dir.join("ckpt");
-    std::fs::create_dir(&ckpt).unwrap();
+    std::fs::create_dir_all(ckpt.join("commits")).unwrap();
     // A valid file (checksum and all) whose state bytes `Counts` rejects.
     let c = Checkpoint {
         app: "stateful".to_owned(),
@@ -357,7 +384,7 @@ fn a_state_that_cannot_be_restored_stops_the_app_naming_the_file() {
         states: vec![("counts".to_owned(), b"no-count-here\n".to_vec())],
         pipeline: Vec::new(),
     };
-    let path = ckpt.join(file_name(2000));
+    let path = commit_path(&ckpt, 2000);
     std::fs::write(&path, c.encode()).unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let jsonl = dir.join("out.jsonl");
@@ -379,8 +406,8 @@ fn a_state_that_cannot_be_restored_stops_the_app_naming_the_file() {
 fn a_failed_write_stops_the_app_after_the_batch_outputs() {
     let dir = TempDir::new("ckpt-write-fails");
     let ckpt = dir.join("ckpt");
-    // A directory where the temporary file of batch 2000's checkpoint must go.
-    let blocker = ckpt.join(format!(".{}.tmp", file_name(2000)));
+    // A directory where the temporary file of batch 2000's commit must go.
+    let blocker = ckpt.join("commits").join(format!(".{}.tmp", file_name(2000)));
     std::fs::create_dir_all(&blocker).unwrap();
     let jsonl = dir.join("out.jsonl");
     match run(&eight_batches(&dir), &ckpt, &jsonl, None) {
@@ -390,7 +417,8 @@ fn a_failed_write_stops_the_app_after_the_batch_outputs() {
     }
     let got = std::fs::read_to_string(&jsonl).unwrap();
     assert!(got.lines().last().unwrap().contains("\"batch_time_ms\":2000"), "{got}");
-    assert_eq!(names(&ckpt), [format!(".{}.tmp", file_name(2000))]);
+    assert_eq!(names(&ckpt), ["commits", "metadata"]);
+    assert_eq!(commits(&ckpt), [format!(".{}.tmp", file_name(2000))]);
 }
 
 #[test]
@@ -459,7 +487,7 @@ fn periodic_batches_count_from_the_zero_time_of_a_live_clock() {
         .collect();
     assert_eq!(got, want);
     // save_state was called on every batch: a checkpoint for each, the newest three kept.
-    assert_eq!(names(&ckpt), [file_name(3000), file_name(4000), file_name(5000)]);
+    assert_eq!(commits(&ckpt), [file_name(3000), file_name(4000), file_name(5000)]);
 
     // A restart on a later clock keeps the zero time and catches up from the checkpoint on.
     let mut b = AppBuilder::new("live", Milliseconds(1000));
@@ -503,7 +531,7 @@ fn get_or_create_and_the_command_line_override_the_directory() {
     });
     app.with_max_batches(3).start().unwrap().await_termination().unwrap();
     assert!(!declared.exists());
-    assert_eq!(names(&chosen), [file_name(2000)]);
+    assert_eq!(commits(&chosen), [file_name(2000)]);
 
     // `--checkpoint` and `--max-batches` on the command line; this run resumes after 2000.
     let from_cli = dir.join("cli");
@@ -529,7 +557,216 @@ fn get_or_create_and_the_command_line_override_the_directory() {
     }
     assert!(!declared.exists());
     // First run: batches 1000-3000, checkpoint 2000; second run: 3000-5000, checkpoint 4000.
-    assert_eq!(names(&from_cli), [file_name(2000), file_name(4000)]);
+    assert_eq!(commits(&from_cli), [file_name(2000), file_name(4000)]);
     let got = std::fs::read_to_string(&jsonl).unwrap();
     assert!(got.starts_with(r#"{"output":"counts","batch_time_ms":3000,"#), "{got}");
+}
+
+/// The checkpoint directory's metadata.
+fn metadata(ckpt: &Path) -> Metadata {
+    Metadata::decode(&std::fs::read(ckpt.join("metadata")).unwrap()).unwrap()
+}
+
+/// The query section of a commit file: (batch id, query id).
+fn commit_query(path: &Path) -> (u64, String) {
+    let q = Checkpoint::decode_with(&std::fs::read(path).unwrap()).unwrap().1.unwrap();
+    (q.batch_id, q.query_id)
+}
+
+/// Writes `text` as `dir/name` with modification time `mtime_s` seconds after the epoch, so the
+/// file source's (modification time, name) order is under the test's control.
+fn write_file(dir: &Path, name: &str, text: &str, mtime_s: u64) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let f = std::fs::File::options().write(true).open(&path).unwrap();
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(mtime_s)).unwrap();
+}
+
+type Batches = Arc<Mutex<Vec<(u64, Vec<String>)>>>;
+
+/// A Structured Streaming app over the file stream `events` in `input`, one file a batch, until
+/// the files present at its start are read (`AvailableNow`); records each batch's id and lines.
+fn words(input: &Path, ckpt: &Path, batches: &Batches) -> App<Handler> {
+    let mut b = AppBuilder::new("words", Milliseconds(1000));
+    b.trigger(Trigger::AvailableNow);
+    let src = b.file_stream("events", input, Some(1));
+    let batches = Arc::clone(batches);
+    let handler: Handler = Box::new(move |input: &BatchInput, _: &mut BatchOutput| {
+        batches.lock().unwrap().push((input.batch_id(), input.text(src).lines().map(str::to_owned).collect()));
+        Ok(())
+    });
+    b.build(handler).with_manual_clock(ManualClock::new(0)).with_checkpoint_dir(ckpt)
+}
+
+/// `input` with the files `f1.txt` … `fN.txt`, holding `w1` … `wN` and read in that order.
+fn numbered_files(dir: &TempDir, n: u64) -> PathBuf {
+    let input = dir.join("events");
+    std::fs::create_dir(&input).unwrap();
+    for i in 1..=n {
+        write_file(&input, &format!("f{i}.txt"), &format!("w{i}\n"), 100 * i);
+    }
+    input
+}
+
+fn lines(batches: &Batches) -> Vec<(u64, Vec<String>)> {
+    batches.lock().unwrap().clone()
+}
+
+#[test]
+fn a_run_leaves_the_documented_layout() {
+    let dir = TempDir::new("ckpt-layout");
+    let input = eight_batches(&dir);
+    let ckpt = dir.join("ckpt");
+    // Temporary files of crashed writes, in each directory of the layout (and of the flat one),
+    // are deleted when a run starts; a file of the user's own is not.
+    std::fs::create_dir_all(ckpt.join("commits")).unwrap();
+    std::fs::create_dir_all(ckpt.join("offsets")).unwrap();
+    for leftover in [
+        ".metadata.tmp",
+        "commits/.00000000000000001000.tmp",
+        "offsets/.00000000000000000001.tmp",
+        ".checkpoint-00000000000000001000.tmp",
+        ".offsets-00000000000000000001.tmp",
+    ] {
+        std::fs::write(ckpt.join(leftover), b"partial").unwrap();
+    }
+    std::fs::write(ckpt.join(".notes.tmp"), b"mine").unwrap();
+    run(&input, &ckpt, &dir.join("out.jsonl"), None).unwrap();
+    assert_eq!(names(&ckpt), [".notes.tmp", "commits", "metadata", "offsets"]);
+    assert_eq!(commits(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
+    // A DStream app plans no batches.
+    assert!(names(&ckpt.join("offsets")).is_empty());
+    // The metadata names the app and the query, whose id every commit carries.
+    let (_, id) = commit_query(&commit_path(&ckpt, 8000));
+    assert_eq!(
+        std::fs::read_to_string(ckpt.join("metadata")).unwrap(),
+        format!("{{\"version\":3,\"app\":\"stateful\",\"id\":\"{id}\"}}\n")
+    );
+    for t in [4000, 6000] {
+        assert_eq!(commit_query(&commit_path(&ckpt, t)).1, id);
+    }
+
+    // A Structured Streaming app with a file source also plans its batches: five files, five
+    // batches; the newest three commits and four planned batches are kept.
+    let ss = dir.join("ss");
+    let batches = Batches::default();
+    words(&numbered_files(&dir, 5), &ss, &batches).start().unwrap().await_termination().unwrap();
+    assert_eq!(lines(&batches).iter().map(|(id, _)| *id).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert_eq!(names(&ss), ["commits", "metadata", "offsets"]);
+    let id = metadata(&ss).id;
+    let committed: Vec<(u64, String)> =
+        commits(&ss).iter().map(|n| commit_query(&ss.join("commits").join(n))).collect();
+    assert_eq!(committed, [(2, id.clone()), (3, id.clone()), (4, id)]);
+    assert_eq!(names(&ss.join("offsets")), (1..=4).map(planned_file_name).collect::<Vec<_>>());
+    for n in 1..=4 {
+        let p = streamc_runtime::checkpoint::PlannedBatch::decode(
+            &std::fs::read(streamc_runtime::checkpoint::planned_path(&ss, n)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!((p.app.as_str(), p.batch_id, p.files.len()), ("words", n, 1));
+        assert_eq!(p.files[0].0, "events");
+        assert!(p.files[0].1.len() == 1 && p.files[0].1[0].ends_with(&format!("f{}.txt", n + 1)), "{p:?}");
+    }
+}
+
+/// Turns the checkpoint directory `ckpt` into the flat layout of earlier versions: commits as
+/// `checkpoint-<T>` and planned batches as `offsets-<N>` in `ckpt` itself, and no metadata.
+/// Returns the query id its metadata held.
+fn to_flat_layout(ckpt: &Path) -> String {
+    let id = metadata(ckpt).id;
+    std::fs::remove_file(ckpt.join("metadata")).unwrap();
+    for (sub, prefix) in [("commits", "checkpoint-"), ("offsets", "offsets-")] {
+        if ckpt.join(sub).exists() {
+            for name in names(&ckpt.join(sub)) {
+                std::fs::rename(ckpt.join(sub).join(&name), ckpt.join(format!("{prefix}{name}"))).unwrap();
+            }
+            std::fs::remove_dir(ckpt.join(sub)).unwrap();
+        }
+    }
+    id
+}
+
+#[test]
+fn a_directory_of_the_flat_layout_resumes_and_moves_to_the_new_one() {
+    let dir = TempDir::new("ckpt-flat");
+    let input = eight_batches(&dir);
+    let reference = uninterrupted(&dir, &input);
+    let ckpt = dir.join("ckpt");
+    run(&input, &ckpt, &dir.join("first.jsonl"), Some(5)).unwrap();
+    let id = to_flat_layout(&ckpt);
+    let flat = |t: i64| format!("checkpoint-{t:020}");
+    assert_eq!(names(&ckpt), [flat(2000), flat(4000)]);
+
+    // Resumes after batch 4000 with its state, exactly as from the new layout.
+    let second = run(&input, &ckpt, &dir.join("second.jsonl"), None).unwrap();
+    assert_eq!(second.seen.first().map(|s| s.time), Some(5000));
+    assert_eq!(second.jsonl, jsonl_after(&reference.jsonl, 4000));
+    // Written in the new layout from then on, with the query id of the flat commits; the flat
+    // files count towards the three commits kept, so the oldest is gone.
+    assert_eq!(names(&ckpt), [flat(4000), "commits".to_owned(), "metadata".to_owned()]);
+    assert_eq!(commits(&ckpt), [file_name(6000), file_name(8000)]);
+    assert_eq!(metadata(&ckpt), Metadata { version: 3, app: "stateful".to_owned(), id: id.clone() });
+    assert_eq!(commit_query(&commit_path(&ckpt, 8000)).1, id);
+}
+
+#[test]
+fn a_planned_batch_of_the_flat_layout_is_re_run_with_its_files() {
+    let dir = TempDir::new("ckpt-flat-planned");
+    let input = numbered_files(&dir, 4);
+    let ckpt = dir.join("ckpt");
+    let batches = Batches::default();
+    words(&input, &ckpt, &batches).start().unwrap().await_termination().unwrap();
+    assert_eq!(lines(&batches).len(), 4);
+    let id = to_flat_layout(&ckpt);
+    // A crash after batch 3 ran and before its commit: its planned batch (`offsets-3`) is there,
+    // its commit is not.
+    let newest = names(&ckpt).into_iter().rfind(|n| n.starts_with("checkpoint-")).unwrap();
+    assert_eq!(commit_query(&ckpt.join(&newest)).0, 3);
+    std::fs::remove_file(ckpt.join(newest)).unwrap();
+    assert!(ckpt.join(format!("offsets-{:020}", 3)).exists());
+    // A new file older than all others: a batch 3 planned afresh would read it first.
+    write_file(&input, "f0.txt", "w0\n", 50);
+
+    let batches = Batches::default();
+    words(&input, &ckpt, &batches).start().unwrap().await_termination().unwrap();
+    let w = |s: &str| vec![s.to_owned()];
+    assert_eq!(lines(&batches), [(3, w("w4")), (4, w("w0"))]);
+    assert_eq!(metadata(&ckpt).id, id, "the query id continues");
+    assert!(names(&ckpt.join("offsets")) == [planned_file_name(4)], "batch 3 was not planned again");
+}
+
+#[test]
+fn a_zero_length_metadata_file_is_an_error_naming_it() {
+    let dir = TempDir::new("ckpt-empty-metadata");
+    let input = eight_batches(&dir);
+    let reference = uninterrupted(&dir, &input);
+    let ckpt = dir.join("ckpt");
+    run(&input, &ckpt, &dir.join("first.jsonl"), Some(5)).unwrap();
+    let meta = ckpt.join("metadata");
+    let id = metadata(&ckpt).id;
+    std::fs::write(&meta, b"").unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    match stateful(&ckpt, &Captured::default(), &seen).with_replay_all(&input).start() {
+        Err(Error::Checkpoint { path, message }) => {
+            assert_eq!(path, meta);
+            assert_eq!(
+                message,
+                format!(
+                    "checkpoint metadata `{m}` is corrupt (the file is empty)\n\
+                     help: delete `{m}` to have it written again (with the query id of the newest commit), \
+                     or start afresh in another checkpoint directory (`--checkpoint NEW_DIR`)",
+                    m = meta.display()
+                )
+            );
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("the app started"),
+    }
+    assert!(seen.lock().unwrap().is_empty());
+
+    // Doing what the help says: the run resumes, and the metadata is back with the same id.
+    std::fs::remove_file(&meta).unwrap();
+    let second = run(&input, &ckpt, &dir.join("second.jsonl"), None).unwrap();
+    assert_eq!(second.jsonl, jsonl_after(&reference.jsonl, 4000));
+    assert_eq!(metadata(&ckpt).id, id);
 }

@@ -3,7 +3,7 @@
 //! batch through the runtime's type witnesses (`ops::map(ty, closure)`), which give rustc the
 //! closure's expected signature, then called inline in the loop.
 
-use crate::ir::{Builtin, Func, Initial, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
+use crate::ir::{Builtin, Frontend, Func, Initial, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
 use crate::physical::Physical;
 use crate::physical::is_element_fed;
 use crate::span::SpanTable;
@@ -197,7 +197,11 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
     for (name, p) in &persistent {
         binds.extend(quote!(#input.restore(#name, &mut #p)?;));
     }
+    // Each stream's own bindings too, for the workers of a parallel stage (which bind again).
+    let mut stream_binds: Vec<TokenStream> = Vec::with_capacity(plan.streams.len());
+    let mut outer_binds = std::mem::take(&mut binds);
     for (i, s) in plan.streams.iter().enumerate() {
+        let mut binds = TokenStream::new();
         let id = StreamId(i);
         let span = spans.token_span(s.op_span);
         let ty = names.ident("ty", id);
@@ -322,7 +326,10 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         if readers > 1 && !s.op.is_source() && !phys.consumers[i].is_empty() {
             binds.extend(at(quote!(let _ = #rt::ops::cloneable(#ty);), spans.token_span(s.name_span)));
         }
+        outer_binds.extend(binds.clone());
+        stream_binds.push(binds);
     }
+    let mut binds = outer_binds;
     for (k, o) in plan.outputs.iter().enumerate() {
         if let OutputKind::ForeachBatch(c) = &o.kind {
             let fo = Ident::new(&format!("foreach_{k}"), Span::mixed_site());
@@ -360,6 +367,9 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             };
             let body = apply(plan, phys, &names, c, quote!(#x), &input);
             loops.extend(quote!(for #x in #iter { #body }));
+        }
+        if let Some(stage) = parallel_stage(plan, phys, id) {
+            loops = parallel_loops(plan, phys, &names, &stream_binds, id, &stage, loops, &input);
         }
         drive.extend(guarded(active(plan, id, &input), loops));
     }
@@ -747,5 +757,87 @@ fn state_description(plan: &Plan, s: &crate::ir::Stream) -> String {
             if inverse.is_some() { " with an inverse function" } else { "" }
         ),
         other => format!("{} over {input}", other.name()),
+    }
+}
+
+/// The streams a source's lines flow through, fused, when they can be split over workers: only
+/// narrow operators, ending in `reduce_by_key` tables (merged afterwards in line order). `None`
+/// for any other shape, and for `stream!` pipelines that did not opt in with `parallel()` (their
+/// closures may capture state that cannot be shared between threads).
+fn parallel_stage(plan: &Plan, phys: &Physical, source: StreamId) -> Option<Vec<StreamId>> {
+    if !plan.streams[source.0].op.is_source() || !(plan.frontend == Frontend::Yaml || plan.parallel) {
+        return None;
+    }
+    let mut stage = Vec::new();
+    let mut pending: Vec<StreamId> = phys.consumers[source.0].clone();
+    let mut terminal = false;
+    while let Some(c) = pending.pop() {
+        let s = &plan.streams[c.0];
+        if s.inputs.len() != 1 {
+            return None;
+        }
+        match &s.op {
+            Op::ReduceByKey(_) if phys.materialized[c.0] => terminal = true,
+            Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_)
+                if !phys.materialized[c.0] =>
+            {
+                pending.extend(phys.fused_consumer(c));
+            }
+            _ => return None,
+        }
+        stage.push(c);
+    }
+    terminal.then_some(stage)
+}
+
+/// The loops over a source's lines (`sequential`), and a parallel version for large batches:
+/// each worker binds the stage's functions and tables again, runs the same loop body over its
+/// share of the lines, and returns its tables, which are merged into the batch's in line order.
+#[allow(clippy::too_many_arguments)]
+fn parallel_loops(
+    plan: &Plan,
+    phys: &Physical,
+    names: &Names,
+    stream_binds: &[TokenStream],
+    source: StreamId,
+    stage: &[StreamId],
+    sequential: TokenStream,
+    input: &Ident,
+) -> TokenStream {
+    let rt = rt();
+    let t = names.ident("text", source);
+    let x = names.ident("x", source);
+    let part = Ident::new("part", Span::mixed_site());
+    let mut worker_binds = TokenStream::new();
+    let mut ordered: Vec<StreamId> = stage.to_vec();
+    ordered.sort_by_key(|s| s.0);
+    for s in &ordered {
+        worker_binds.extend(stream_binds[s.0].clone());
+    }
+    let mut bodies = TokenStream::new();
+    for &c in &phys.consumers[source.0] {
+        let body = apply(plan, phys, names, c, quote!(#x), input);
+        bodies.extend(quote!(for #x in ::core::clone::Clone::clone(&#part) { #body }));
+    }
+    let tables: Vec<StreamId> =
+        ordered.iter().copied().filter(|s| matches!(plan.streams[s.0].op, Op::ReduceByKey(_))).collect();
+    let states: Vec<Ident> = tables.iter().map(|s| names.ident("state", *s)).collect();
+    let fs: Vec<Ident> = tables.iter().map(|s| names.ident("f", *s)).collect();
+    let idx: Vec<syn::Index> = (0..tables.len()).map(syn::Index::from).collect();
+    quote! {
+        let workers = #input.workers_for(#t);
+        if workers > 1 {
+            let partials = #rt::parallel::Parts::new(#t.split_lines(workers), |#part| {
+                #worker_binds
+                #bodies
+                (#(#states,)*)
+            })
+            .run();
+            for p in partials {
+                #( #states.absorb(p.#idx, &mut #fs); )*
+            }
+        } else {
+            #sequential
+        }
     }
 }

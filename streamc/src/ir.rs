@@ -39,6 +39,9 @@ pub struct Plan {
     pub closures: Vec<Closure>,
     /// `checkpoint(dir)`: where stateful operators' state is saved.
     pub checkpoint_dir: Option<(String, SpanId)>,
+    /// `parallel();` in `stream!`: its closures may be shared between worker threads, so large
+    /// batches of a `reduce_by_key` stage are split over workers (YAML pipelines always are).
+    pub parallel: bool,
     /// A Structured Streaming spec (`sources:` and `queries:`) instead of DStreams.
     pub table: Option<crate::table::TablePlan>,
     /// `max_line_bytes:`: the longest line a source accepts (the runtime's default if `None`).

@@ -19,7 +19,7 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 
 /// Context statements of `stream!`.
-const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name", "checkpoint"];
+const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name", "checkpoint", "parallel"];
 
 /// Parses the body of a `stream!` invocation. Never fails: problems go to `diags`.
 pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
@@ -132,6 +132,15 @@ impl Cx<'_> {
 
     fn context_call(&mut self, f: &str, call: &syn::ExprCall) {
         let span = self.span(call.span());
+        if f == "parallel" {
+            // Large batches of `reduce_by_key` stages go to worker threads: the closures must
+            // be shareable between threads (rustc says so if one is not).
+            if !call.args.is_empty() {
+                self.diags.error(span, format!("`parallel` takes no arguments, found {}", call.args.len()));
+            }
+            self.plan.parallel = true;
+            return;
+        }
         if call.args.len() != 1 {
             self.diags.error(span, format!("`{f}` takes 1 argument, found {}", call.args.len()));
             return;

@@ -401,9 +401,11 @@ fn stateful_word_count_resumes_from_its_checkpoint_with_identical_output() {
             .arg(&ck)
             .args(["--", "--max-batches", "11"]),
     );
-    let names: Vec<String> =
-        std::fs::read_dir(&ck).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(names.len(), 1, "one checkpoint (batch 10): {names:?}");
+    let names: Vec<String> = std::fs::read_dir(ck.join("commits"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "one commit (batch 10): {names:?}");
     run_ok(
         streamc()
             .args(["run", "examples/stateful_word_count.yaml", "--replay"])
@@ -509,5 +511,58 @@ fn every_operator_runs_with_independently_checked_results() {
             .map(|r| (r[0].as_str().unwrap().into(), r[1].as_i64().unwrap()))
             .collect();
         assert_eq!(got, running, "update_state_by_key, batch {i}");
+    }
+}
+
+/// Batches large enough to be split over workers (two-phase `reduce_by_key`) give exactly the
+/// single-threaded output, key order included, and the independently computed counts.
+#[test]
+fn word_count_on_two_workers_equals_one_worker() {
+    let dir = scratch("workers");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut batches = Vec::new();
+    for b in 0..2 {
+        let mut text = String::new();
+        // About 2 MiB per batch (over the 1 MiB at which batches are split), with edge cases
+        // (empty lines, double spaces, trailing spaces) spread over the whole batch.
+        for i in 0..120_000 {
+            let mut line = Vec::new();
+            for _ in 0..3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                line.push(format!("w{}", (seed % 5000) * (seed % 7)));
+            }
+            let line = match i % 50 {
+                0 => String::new(),
+                1 => format!("{}  {} ", line[0], line[1]),
+                _ => line.join(" "),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        std::fs::write(input.join(format!("b{b}")), &text).unwrap();
+        batches.push(text);
+    }
+    let run = |workers: &str| {
+        let jsonl = dir.join(format!("out-{workers}.jsonl"));
+        run_ok(
+            streamc()
+                .args(["run", "examples/word_count.yaml", "--replay"])
+                .arg(&input)
+                .arg("--jsonl")
+                .arg(&jsonl)
+                .args(["--", "--workers", workers])
+                .stdout(Stdio::null()),
+        );
+        std::fs::read_to_string(&jsonl).unwrap()
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(one == two, "2 workers changed the output (values or key order)");
+    for ((_, _, counts), text) in read_counts(&dir.join("out-2.jsonl")).iter().zip(&batches) {
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(counts, &count_words(&lines));
     }
 }

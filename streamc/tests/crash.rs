@@ -682,9 +682,14 @@ fn sigterm_finishes_the_batch_in_flight_and_a_second_exits_at_once() {
     let first_stop = committed_batches(&sink);
     assert!(first_stop < BATCHES, "SIGTERM came too late to test anything ({first_stop} batches done)");
     // The batch in flight was finished and committed, and no later one was started: there is
-    // no planned batch (`offsets-N`) past the committed ones.
-    let planned_after = ckpt.join(format!("offsets-{first_stop:020}"));
+    // no planned batch (`offsets/N`) past the committed ones (with `--replay` no batch is
+    // planned, so this holds trivially), and the newest commit (`commits/<T>`) is the sink's
+    // last batch.
+    let planned_after = ckpt.join("offsets").join(format!("{first_stop:020}"));
     assert!(!planned_after.exists(), "a batch was started after SIGTERM: {}", planned_after.display());
+    let newest = std::fs::read_dir(ckpt.join("commits")).unwrap().map(|e| e.unwrap().path()).max().unwrap();
+    let (_, query) = streamc_runtime::checkpoint::Checkpoint::decode_with(&std::fs::read(&newest).unwrap()).unwrap();
+    assert_eq!(query.unwrap().batch_id + 1, first_stop as u64, "newest commit {}", newest.display());
     // Two in a row: the app exits at once (not necessarily 0), leaving a usable checkpoint.
     let app = start();
     wait_for_batches(first_stop + 3);

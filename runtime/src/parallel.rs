@@ -1,0 +1,104 @@
+//! Batches split over worker threads, for stages that end in a per-batch aggregation
+//! (`reduce_by_key`): each worker runs the fused stage over its share of the batch's lines into
+//! its own partial table, and the partial tables are merged in line order (two-phase
+//! aggregation), so the result is the one a single thread computes.
+//!
+//! Generated code builds [`Parts`] with the stage as a closure and calls [`Parts::run`]. The
+//! stage borrows the user's closures' environment from every worker, so it must be `Sync` (as
+//! Spark's closures must be serializable): the compiler generates this path for YAML pipelines,
+//! whose closures capture nothing, and for `stream!` pipelines that opt in with `workers(..)`.
+//!
+//! ```
+//! use streamc_runtime::TextBatch;
+//! use streamc_runtime::parallel::Parts;
+//! let mut batch = TextBatch::new();
+//! for l in ["a b", "b c", "c d"] {
+//!     batch.push_line(l);
+//! }
+//! let parts = Parts::new(batch.split_lines(2), |part| part.map(|l| l.len()).sum::<usize>());
+//! let sums = parts.run();
+//! assert_eq!(sums.iter().sum::<usize>(), 9);
+//! ```
+
+use std::marker::PhantomData;
+
+use crate::source::Lines;
+
+/// A batch's lines split into parts, and the stage to run on each.
+pub struct Parts<'t, F, R> {
+    parts: Vec<Lines<'t>>,
+    stage: F,
+    out: PhantomData<fn() -> R>,
+}
+
+impl<'t, F, R> Parts<'t, F, R>
+where
+    F: Fn(Lines<'t>) -> R,
+{
+    /// The stage `stage` over each of `parts` (from [`TextBatch::split_lines`](crate::TextBatch::split_lines)).
+    pub fn new(parts: Vec<Lines<'t>>, stage: F) -> Self {
+        Parts { parts, stage, out: PhantomData }
+    }
+}
+
+impl<'t, F, R> Parts<'t, F, R>
+where
+    F: Fn(Lines<'t>) -> R + Sync,
+    R: Send,
+{
+    /// Runs every part on its own thread; results in part order. A panic in a worker is resumed
+    /// on the calling thread.
+    pub fn run(&self) -> Vec<R> {
+        let stage = &self.stage;
+        if self.parts.len() <= 1 {
+            return self.parts.iter().map(|p| stage(p.clone())).collect();
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .parts
+                .iter()
+                .map(|p| {
+                    let p = p.clone();
+                    scope.spawn(move || stage(p))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TextBatch;
+
+    fn batch(n: usize) -> TextBatch {
+        let mut b = TextBatch::new();
+        for i in 0..n {
+            b.push_line(&format!("line {i}"));
+        }
+        b
+    }
+
+    #[test]
+    fn split_lines_keeps_every_line_once_in_order() {
+        let b = batch(1000);
+        for n in 1..9 {
+            let parts = b.split_lines(n);
+            assert!(parts.len() <= n);
+            let joined: Vec<&str> = parts.into_iter().flatten().collect();
+            assert_eq!(joined, b.lines().collect::<Vec<_>>(), "{n} parts");
+        }
+        assert!(TextBatch::new().split_lines(4).into_iter().flatten().next().is_none());
+    }
+
+    #[test]
+    fn stages_run_on_worker_threads() {
+        let b = batch(100);
+        let main = std::thread::current().id();
+        let parts = Parts::new(b.split_lines(4), |p| (p.count(), std::thread::current().id() != main));
+        let out = parts.run();
+        assert_eq!(out.iter().map(|o| o.0).sum::<usize>(), 100);
+        assert!(out.iter().all(|o| o.1));
+    }
+}
