@@ -10,18 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+use common::{root, scratch};
 
 /// A fresh scratch directory under the workspace's target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target").join("streamc-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
 fn streamc() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
     // One cache for every test: the runtime is compiled once, cargo's lock orders the builds.

@@ -16,23 +16,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{root, scratch};
+
 /// Input: one replay file per batch.
 const BATCHES: usize = 40;
 /// Rows per batch: enough (with many distinct words, so a large state to checkpoint) that a
 /// batch takes tens of milliseconds and kills land inside batches.
 const ROWS_PER_BATCH: usize = 20_000;
 const WORDS: u64 = 20_000;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target").join("streamc-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
 
 /// SplitMix64: a small deterministic PRNG.
 struct Rng(u64);
@@ -268,6 +260,19 @@ fn committed_batches(sink: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// The app binary `streamc run` built, from its `streamc: compiling `SPEC` (crate DIR)` line:
+/// cargo puts it in the cache's target directory.
+fn app_binary(stderr: &str, cache: &Path) -> PathBuf {
+    let crate_dir = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("streamc: compiling ").and_then(|r| r.rsplit_once("(crate ")))
+        .map(|(_, d)| PathBuf::from(d.trim_end_matches(')')))
+        .unwrap_or_else(|| panic!("no crate directory in streamc's output: {stderr}"));
+    let exe = cache.join("target").join("release").join(crate_dir.file_name().unwrap());
+    assert!(exe.is_file(), "no app binary at {}", exe.display());
+    exe
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Ok(v) => v.parse().unwrap_or_else(|_| panic!("{name} must be a whole number, found `{v}`")),
@@ -314,14 +319,7 @@ fn json_sink_is_exactly_once_across_sigkills() {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(result.status.success(), "streamc run failed: {stderr}");
     let build_and_reference = t.elapsed();
-    // The app binary: `streamc: compiling `SPEC` (crate DIR)`; cargo puts it in the cache's target.
-    let crate_dir = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("streamc: compiling ").and_then(|r| r.rsplit_once("(crate ")))
-        .map(|(_, d)| PathBuf::from(d.trim_end_matches(')')))
-        .unwrap_or_else(|| panic!("no crate directory in streamc's output: {stderr}"));
-    let exe = cache.join("target").join("release").join(crate_dir.file_name().unwrap());
-    assert!(exe.is_file(), "no app binary at {}", exe.display());
+    let exe = app_binary(&stderr, &cache);
 
     let (reference, ref_hidden) = committed(&sink);
     assert!(ref_hidden.is_empty(), "an uninterrupted run left temporary files: {ref_hidden:?}");
@@ -640,12 +638,7 @@ fn sigterm_finishes_the_batch_in_flight_and_a_second_exits_at_once() {
         .expect("run streamc");
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(result.status.success(), "reference run: {stderr}");
-    let crate_dir = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("streamc: compiling ").and_then(|r| r.rsplit_once("(crate ")))
-        .map(|(_, d)| PathBuf::from(d.trim_end_matches(')')))
-        .unwrap_or_else(|| panic!("no crate directory in streamc's output: {stderr}"));
-    let exe = cache.join("target").join("release").join(crate_dir.file_name().unwrap());
+    let exe = app_binary(&stderr, &cache);
     let (reference, _) = committed(&sink);
     std::fs::rename(&sink, dir.join("out-reference")).unwrap();
 

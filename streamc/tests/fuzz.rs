@@ -9,7 +9,7 @@
 //! streamc --test fuzz` (`STREAMC_FUZZ_SEED=N` explores other inputs).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -18,12 +18,11 @@ use proc_macro2::{TokenStream, TokenTree};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
+mod common;
+use common::root;
+
 /// How long one case may take, parse to generated code, before it counts as a hang.
 const CASE_TIME_LIMIT: Duration = Duration::from_secs(5);
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn cases() -> u32 {
     std::env::var("STREAMC_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)

@@ -4,34 +4,10 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target").join("streamc-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
-}
-
-/// A row as a canonical string (JSON objects serialize with sorted keys), rows sorted.
-fn canon(rows: &Value) -> Vec<String> {
-    let mut v: Vec<String> = rows.as_array().expect("rows").iter().map(|r| r.to_string()).collect();
-    v.sort();
-    v
-}
+mod common;
+use common::{canon, jsonl, root, scratch};
 
 /// Writes one replay file per batch of a `{"batches": [...]}` input (strings as text lines,
 /// objects as JSON lines); runs the spec; returns (query, batch id) → sorted rows.

@@ -10,27 +10,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+use common::{canon, jsonl, root};
 
 fn extra() -> PathBuf {
     root().join("tests/data/spark/ss-extra")
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
-}
-
-fn canon(rows: &Value) -> Vec<String> {
-    let mut v: Vec<String> = rows.as_array().expect("rows").iter().map(|r| r.to_string()).collect();
-    v.sort();
-    v
 }
 
 /// The spec family and query that ran a case's workload.

@@ -3,21 +3,13 @@
 //! output, and (append mode) the same rows committed by the JSON file sink.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+use common::{root, scratch};
 
 /// A fresh scratch directory under the workspace's target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target").join("streamc-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
 fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run a command");
     assert!(

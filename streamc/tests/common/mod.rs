@@ -1,0 +1,36 @@
+//! Helpers shared by the integration tests: where the workspace is, a fresh scratch directory
+//! per test, and JSON-lines output read back in a canonical form.
+#![allow(dead_code)] // each test file uses its own subset
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `target/streamc-tests/<name>`, emptied and created.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("streamc-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Every non-empty line of a JSON-lines file, parsed.
+pub fn jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+/// A batch's rows as canonical strings (JSON objects serialize with sorted keys), sorted.
+pub fn canon(rows: &Value) -> Vec<String> {
+    let mut v: Vec<String> = rows.as_array().expect("rows").iter().map(|r| r.to_string()).collect();
+    v.sort();
+    v
+}
