@@ -680,27 +680,21 @@ impl Cx<'_> {
     }
 
     fn int_lit(&mut self, e: &syn::Expr, what: &str) -> Option<i64> {
-        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = e
-            && let Ok(v) = i.base10_parse::<i64>()
-        {
+        if let Some(v) = int_literal(e) {
             return Some(v);
-        }
-        if let syn::Expr::Unary(u) = e
-            && matches!(u.op, syn::UnOp::Neg(_))
-            && let Some(v) = self.int_lit_quiet(&u.expr)
-        {
-            return Some(-v);
         }
         let span = self.span(e.span());
         self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
         None
     }
+}
 
-    fn int_lit_quiet(&self, e: &syn::Expr) -> Option<i64> {
-        match e {
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
-            _ => None,
-        }
+/// An integer literal, possibly negated (`3`, `-3`), as an `i64`.
+pub(crate) fn int_literal(e: &syn::Expr) -> Option<i64> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => int_literal(&u.expr).map(|v: i64| -v),
+        _ => None,
     }
 }
 

@@ -8,7 +8,7 @@ use crate::diag::{Diagnostics, suggest};
 use crate::duration;
 use crate::expr::Expr;
 use crate::ir::{Plan, SOURCE_NAMES};
-use crate::rust_front::{duration_of, pat_name};
+use crate::rust_front::{duration_of, int_literal, pat_name};
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::{
     ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
@@ -1393,17 +1393,8 @@ impl Cx<'_> {
     }
 
     fn int_arg(&mut self, e: &syn::Expr, what: &str) -> Option<i64> {
-        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = e
-            && let Ok(v) = i.base10_parse::<i64>()
-        {
+        if let Some(v) = int_literal(e) {
             return Some(v);
-        }
-        if let syn::Expr::Unary(u) = e
-            && matches!(u.op, syn::UnOp::Neg(_))
-            && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = &*u.expr
-            && let Ok(v) = i.base10_parse::<i64>()
-        {
-            return Some(-v);
         }
         let span = self.span(e.span());
         self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
