@@ -428,6 +428,21 @@ impl LineSplitter {
     fn feed(&mut self, bytes: &[u8], out: &mut TextBatch, max_lines: usize) -> (usize, usize) {
         let mut rest = bytes;
         let mut ended = 0;
+        // A line pending from the previous chunk is ended first, on its own, so that the fast
+        // path below serves every chunk, not only the first.
+        if (!self.partial.is_empty() || self.discarding) && max_lines > 0 {
+            match memchr::memchr(b'\n', rest) {
+                Some(i) => {
+                    self.end_line(&rest[..i], out);
+                    ended += 1;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.extend_partial(rest);
+                    return (bytes.len(), 0);
+                }
+            }
+        }
         // Fast path, the normal case: no line pending, every complete line in the chunk valid and
         // short enough; they are copied in one go.
         if max_lines == usize::MAX
