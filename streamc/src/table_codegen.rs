@@ -485,16 +485,19 @@ fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
         out.extend(quote! {
             #[allow(unused_mut, unused_variables, clippy::all)]
             let #map: ::core::result::Result<
-                ::std::collections::HashMap<(#(::core::option::Option<#key_tys>,)*), ::std::vec::Vec<(#(::core::option::Option<#val_tys>,)*)>>,
+                #rt::structured::agg::StreamingAgg<(#(::core::option::Option<#key_tys>,)*), ::std::vec::Vec<(#(::core::option::Option<#val_tys>,)*)>>,
                 ::std::string::String,
             > = (|| {
                 let lines = #rt::structured::static_table::read_lines(#path).map_err(|e| e.to_string())?;
-                let mut map = ::std::collections::HashMap::new();
+                // Keyed like aggregation state, so that a stream row probes it with borrowed
+                // strings: no allocation per row.
+                let mut map = #rt::structured::agg::StreamingAgg::new();
                 let mut #bad = 0u64;
                 for #line in lines.iter().map(::std::string::String::as_str) {
                     #parse
                     let key = (#(#keys,)*);
-                    map.entry(key).or_insert_with(::std::vec::Vec::new).push((#(#vals,)*));
+                    let row = (#(#vals,)*);
+                    map.update_owned(key, |rows: &mut ::std::vec::Vec<_>| rows.push(row), ::std::vec::Vec::new);
                 }
                 ::core::result::Result::Ok(map)
             })();
@@ -579,7 +582,7 @@ fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident)
                 .map(|(n, t)| {
                     let (v, _) = &scope[n];
                     match t {
-                        ColTy::String => quote!(#v.as_ref().map(|s| ::std::string::String::from(&**s))),
+                        ColTy::String => quote!(#v.as_deref()),
                         _ => quote!(#v),
                     }
                 })
@@ -608,7 +611,7 @@ fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident)
             let rest = steps(q, i + 1, new_scope, terminal, wm);
             quote! {
                 // SQL equality: a NULL key matches nothing.
-                let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get(&(#(#keys,)*)) };
+                let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get((#(#keys,)*)) };
                 let found: &[_] = found.map_or(&[], |v| v.as_slice());
                 let unmatched = if #outer && found.is_empty() { ::core::option::Option::Some(::core::option::Option::None) } else { ::core::option::Option::None };
                 for matched in found.iter().map(::core::option::Option::Some).chain(unmatched) {
