@@ -1270,7 +1270,7 @@ where
                     .source_descriptions
                     .iter()
                     .zip(&input.texts)
-                    .map(|(d, text)| (d.clone(), text.len_lines() as u64))
+                    .map(|(d, text)| (d.clone(), text.len_lines() as u64, text.skipped_lines()))
                     .collect(),
                 since_previous: previous_start.map(|p| started - p),
                 duration: busy,

@@ -673,8 +673,8 @@ pub(crate) struct Progress<'a> {
     /// The batch start, ms since the epoch.
     pub(crate) timestamp_ms: i64,
     pub(crate) batch_id: u64,
-    /// Per source: its description and its input rows.
-    pub(crate) sources: Vec<(String, u64)>,
+    /// Per source: its description, its input rows and the lines it dropped.
+    pub(crate) sources: Vec<(String, u64, u64)>,
     /// The time since the previous batch's start (`None` for a run's first batch).
     pub(crate) since_previous: Option<Duration>,
     /// How long the batch took.
@@ -703,7 +703,7 @@ fn push_rate(out: &mut String, r: f64) {
 impl Progress<'_> {
     /// The progress line (without newline), shaped like Spark's `StreamingQueryProgress.json`.
     pub(crate) fn to_json(&self, reports: &Reports) -> String {
-        let rows: u64 = self.sources.iter().map(|(_, n)| n).sum();
+        let rows: u64 = self.sources.iter().map(|(_, n, _)| n).sum();
         let input_secs = self.since_previous.map(|d| d.as_secs_f64());
         // As Spark: at least 1 ms, so that a fast batch has a finite rate.
         let processing_secs = Some(self.duration.as_secs_f64().max(0.001));
@@ -743,7 +743,7 @@ impl Progress<'_> {
             let _ = write!(s, ",\"numMalformedRowsDropped\":{}", reports.malformed);
         }
         s.push_str(",\"sources\":[");
-        for (i, (description, n)) in self.sources.iter().enumerate() {
+        for (i, (description, n, skipped)) in self.sources.iter().enumerate() {
             if i > 0 {
                 s.push(',');
             }
@@ -753,6 +753,10 @@ impl Progress<'_> {
             push_rate(&mut s, rate(*n, input_secs));
             s.push_str(",\"processedRowsPerSecond\":");
             push_rate(&mut s, rate(*n, processing_secs));
+            // Spark's `SourceProgress.metrics` (a map of strings) holds source-specific counts.
+            if *skipped > 0 {
+                let _ = write!(s, ",\"metrics\":{{\"numSkippedLines\":\"{skipped}\"}}");
+            }
             s.push('}');
         }
         s.push_str("],\"sink\":{\"description\":");
@@ -789,7 +793,7 @@ mod tests {
             name: "q",
             timestamp_ms: 1_704_110_460_000,
             batch_id: 4,
-            sources: vec![("FileStreamSource[d]".to_owned(), 10)],
+            sources: vec![("FileStreamSource[d]".to_owned(), 10, 0)],
             since_previous: Some(Duration::from_secs(2)),
             duration: Duration::from_millis(500),
             sink: "FileSink[o]".to_owned(),

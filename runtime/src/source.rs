@@ -34,6 +34,8 @@ pub struct TextBatch {
     /// Where each run of lines came from, by increasing `start`; lines before the first entry
     /// have no origin.
     origins: Vec<Origin>,
+    /// Lines dropped while this batch was filled (not UTF-8, or over `max_line_bytes`).
+    skipped_lines: u64,
 }
 
 /// A position in a [`TextBatch`] to roll back to.
@@ -105,6 +107,7 @@ impl TextBatch {
         let mut lines = LineSplitter::new(usize::MAX, false);
         lines.feed(bytes, self, usize::MAX);
         lines.finish(self);
+        self.skipped_lines += lines.skipped.total();
         lines.skipped.invalid
     }
 
@@ -117,6 +120,7 @@ impl TextBatch {
         lines.feed(bytes, self, usize::MAX);
         lines.finish(self);
         self.origins.push(Origin { start, path: Some(path.to_owned()), skipped: lines.skipped_lines });
+        self.skipped_lines += lines.skipped.total();
         lines.skipped.invalid
     }
 
@@ -146,6 +150,7 @@ impl TextBatch {
             }
             lines.finish(self);
             self.origins.push(Origin { start: mark.buf, path: Some(path.to_owned()), skipped: lines.skipped_lines });
+            self.skipped_lines += lines.skipped.total();
             Ok(FileRead { skipped: lines.skipped, bytes })
         })();
         if result.is_err() {
@@ -187,6 +192,7 @@ impl TextBatch {
         self.origins.extend(other.origins.iter().map(|o| Origin { start: o.start + shift, ..o.clone() }));
         self.buf.push_str(&other.buf);
         self.lines += other.lines;
+        self.skipped_lines += other.skipped_lines;
     }
 
     /// Removes every line, keeping the allocation.
@@ -194,6 +200,14 @@ impl TextBatch {
         self.buf.clear();
         self.lines = 0;
         self.origins.clear();
+        self.skipped_lines = 0;
+    }
+
+    /// How many lines the source dropped while filling this batch: not UTF-8, or longer than
+    /// `max_line_bytes` (each is also reported in a warning). Progress records show it as the
+    /// source's `numSkippedLines` metric.
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped_lines
     }
 
     /// The file and 1-based line number that `line` (a line of this batch, or any slice of one)
@@ -364,6 +378,10 @@ impl Skipped {
     fn add(&mut self, other: Skipped) {
         self.invalid += other.invalid;
         self.overlong += other.overlong;
+    }
+
+    fn total(&self) -> u64 {
+        (self.invalid + self.overlong) as u64
     }
 
     /// `"2 lines of invalid UTF-8 and 1 line longer than ..."`, or `None` if nothing was skipped.
@@ -727,6 +745,7 @@ impl SocketSource {
             std::mem::swap(&mut p.batch, batch);
             std::mem::take(&mut p.skipped)
         };
+        batch.skipped_lines += skipped.total();
         if let Some(what) = skipped.describe(self.max_line_bytes) {
             eprintln!("warning: source `{}`: skipped {what} in the batch at {time_ms} ms", self.name);
         }

@@ -441,3 +441,34 @@ fn max_rate_limits_records_per_second() {
     // 6000 lines at 2000 a second, with a burst of 200: at least 2.9 s.
     assert!(took >= Duration::from_millis(2800), "6000 lines at max_rate 2000 took {took:?}");
 }
+
+/// The lines a source dropped show in the batch's progress record, as the source's
+/// `numSkippedLines` metric (Spark's `SourceProgress.metrics`), besides the warning.
+#[test]
+fn skipped_lines_are_counted_in_the_progress_record() {
+    let dir = TempDir::new("skipprogress");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("0"), b"short\nthis line is too long\n\xff\xfe\nok\n").unwrap();
+    std::fs::write(input.join("1"), b"fine\n").unwrap();
+    let mut b = AppBuilder::new("r", Seconds(1));
+    b.max_line_bytes(8);
+    let src = b.socket_text_stream("lines", "127.0.0.1", 9);
+    let seen = Seen::default();
+    let progress = dir.join("progress.jsonl");
+    recorder(b, src, &seen)
+        .with_replay_all(&input)
+        .with_progress(&progress)
+        .start()
+        .unwrap()
+        .await_termination()
+        .unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(&progress).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].contains(r#""numInputRows":2"#) && lines[0].contains(r#""metrics":{"numSkippedLines":"2"}"#),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[1].contains("numSkippedLines"), "{}", lines[1]);
+}
