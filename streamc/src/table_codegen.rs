@@ -432,6 +432,15 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     }
 }
 
+/// A column variable as a key that probes keyed state without copying: strings borrowed
+/// (`Option<&str>`), other values as they are; the state copies a key only when it is new.
+fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
+    match ty {
+        ColTy::String => quote!(#v.as_deref()),
+        _ => quote!(#v),
+    }
+}
+
 /// `|a, b| a += b` for the accumulators of an aggregation (merging session windows).
 fn merge_fn(a: &TAgg) -> TokenStream {
     let mut parts = Vec::new();
@@ -547,7 +556,6 @@ fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident)
             quote!(#binds #rest)
         }
         TStep::Dedup { cols, late_column, .. } => {
-            let rt = rt();
             let dd = ident(&format!("dedup{i}"), &q.name);
             let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
             let late = match late_column {
@@ -557,17 +565,7 @@ fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident)
                 }
                 None => quote!(),
             };
-            let parts: Vec<TokenStream> = cols
-                .iter()
-                .map(|(n, t)| {
-                    let (v, _) = &scope[n];
-                    match t {
-                        ColTy::String => quote!(#v.as_deref()),
-                        _ => quote!(#v),
-                    }
-                })
-                .collect();
-            let _ = &rt;
+            let parts: Vec<TokenStream> = cols.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect();
             let rest = steps(q, i + 1, scope, terminal, wm);
             quote! {
                 #late
@@ -577,16 +575,7 @@ fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident)
         }
         TStep::Join { on, right, how, .. } => {
             let map = ident(&format!("static{i}"), &q.name);
-            let keys: Vec<TokenStream> = on
-                .iter()
-                .map(|(n, t)| {
-                    let (v, _) = &scope[n];
-                    match t {
-                        ColTy::String => quote!(#v.as_deref()),
-                        _ => quote!(#v),
-                    }
-                })
-                .collect();
+            let keys: Vec<TokenStream> = on.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect();
             let nulls: Vec<TokenStream> = on
                 .iter()
                 .map(|(n, _)| {
@@ -686,12 +675,7 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -
         let t = Ident::new(&format!("key_{k}"), Span::mixed_site());
         let code = expr(e, scope);
         key_binds.extend(quote!(let #t = #code;));
-        // String keys are probed borrowed (`Option<&str>`); the state copies one only when the
-        // key is new.
-        key_parts.push(match ty {
-            ColTy::String => quote!(#t.as_deref()),
-            _ => quote!(#t),
-        });
+        key_parts.push(borrowed(&t, *ty));
     }
     let mut inits = Vec::new();
     let mut acc_tys = Vec::new();
