@@ -9,7 +9,6 @@
 //! Pane times are expected to increase from one push to the next (they are batch times); a pane
 //! pushed out of order is still put in its place.
 
-use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash};
 
@@ -213,79 +212,33 @@ impl<K: Persist, V: Persist> Checkpointed for KeyedWindow<K, V> {
     }
 }
 
-/// A reduce-by-key table whose values can be taken out by key, used for the leaving and
-/// entering panes of a slide. `E` is the stored key (`K` or `&K`), looked up by `&K`.
-struct Takeable<E, V> {
-    table: HashTable<u32>,
-    entries: Vec<(E, Option<V>)>,
-    hasher: FixedState,
-}
-
-impl<E: Hash + Eq, V> Takeable<E, V> {
-    fn new() -> Self {
-        Takeable { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(0) }
-    }
-
-    fn merge(&mut self, k: E, v: V, f: &mut impl FnMut(V, V) -> V) {
-        let hash = self.hasher.hash_one(&k);
-        let entries = &self.entries;
-        match self.table.find(hash, |&i| entries[i as usize].0 == k) {
-            Some(&i) => {
-                let slot = &mut self.entries[i as usize].1;
-                // A panic in `f` leaves `None` here; the table is a local of `slide`, dropped
-                // by the unwind, so nothing reads it.
-                let old = slot.take().expect("a slide table value is taken only after merging");
-                *slot = Some(f(old, v));
-            }
-            None => {
-                let i = u32::try_from(self.entries.len()).expect("a window pane holds at most 2^32 keys");
-                let hasher = &self.hasher;
-                self.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].0));
-                self.entries.push((k, Some(v)));
-            }
-        }
-    }
-
-    /// Takes the value of `k` out (`Borrow` guarantees that `E` and `K` hash alike).
-    fn take<K: Hash + Eq + ?Sized>(&mut self, k: &K) -> Option<V>
-    where
-        E: Borrow<K>,
-    {
-        let hash = self.hasher.hash_one(k);
-        let entries = &self.entries;
-        let i = *self.table.find(hash, |&i| entries[i as usize].0.borrow() == k)?;
-        self.entries[i as usize].1.take()
-    }
-
-    /// The values not taken, with their keys, in first-seen order.
-    fn into_rest(self) -> impl Iterator<Item = (E, V)> {
-        self.entries.into_iter().filter_map(|(k, v)| Some((k, v?)))
-    }
-}
-
 /// The state of `reduce_by_key_and_window` with an inverse function (Spark's
-/// `ReducedWindowedDStream`): the previous window's result is updated by the panes that leave
-/// and enter the window, so a slide costs the panes entering and leaving plus the keys of the
-/// previous window, however long the window is.
+/// `ReducedWindowedDStream`): the window's result, kept by key, is updated in place by the
+/// panes that leave and enter the window, so a slide costs the panes entering and leaving,
+/// however long the window is, plus one call of the filter per key of the window (Spark filters
+/// the whole window every slide too).
 ///
 /// ```
 /// use streamc_runtime::window::InvKeyedWindow;
 /// let mut w = InvKeyedWindow::new(2000, 1000);
 /// let (mut add, mut sub, mut keep_all) = (|a, b| a + b, |a, b| a - b, |_: &(&str, i32)| true);
 /// w.push_pane(1000, vec![("a", 1)]);
-/// assert_eq!(w.slide(1000, &mut add, &mut sub, &mut keep_all), vec![("a", 1)]);
+/// assert_eq!(w.slide(1000, &mut add, &mut sub, &mut keep_all), [("a", 1)]);
 /// w.push_pane(2000, vec![("a", 2), ("b", 1)]);
-/// assert_eq!(w.slide(2000, &mut add, &mut sub, &mut keep_all), vec![("a", 3), ("b", 1)]);
+/// assert_eq!(w.slide(2000, &mut add, &mut sub, &mut keep_all), [("a", 3), ("b", 1)]);
 /// w.push_pane(3000, vec![]);
 /// // "a" of batch 1000 leaves; "a" stays at 2 with no batch of its own.
-/// assert_eq!(w.slide(3000, &mut add, &mut sub, &mut keep_all), vec![("a", 2), ("b", 1)]);
+/// assert_eq!(w.slide(3000, &mut add, &mut sub, &mut keep_all), [("a", 2), ("b", 1)]);
 /// ```
 pub struct InvKeyedWindow<K, V> {
     len_ms: i64,
     slide_ms: i64,
     panes: Panes<(K, V)>,
-    /// The (filtered) result of the previous slide, in output order.
-    prev: Vec<(K, V)>,
+    /// The (filtered) result of the last slide, in output order.
+    window: Vec<(K, V)>,
+    /// `window`'s positions by key.
+    index: HashTable<u32>,
+    hasher: FixedState,
 }
 
 impl<K, V> std::fmt::Debug for InvKeyedWindow<K, V> {
@@ -294,9 +247,15 @@ impl<K, V> std::fmt::Debug for InvKeyedWindow<K, V> {
             .field("len_ms", &self.len_ms)
             .field("slide_ms", &self.slide_ms)
             .field("panes", &self.panes.len())
-            .field("prev", &self.prev.len())
+            .field("window", &self.window.len())
             .finish()
     }
+}
+
+/// Where a key was found in, or put into, the window.
+enum Slot {
+    Found(usize),
+    Absent(u64),
 }
 
 impl<K, V> InvKeyedWindow<K, V> {
@@ -310,7 +269,14 @@ impl<K, V> InvKeyedWindow<K, V> {
             len_ms >= slide_ms,
             "an inverse-reduced window must be at least as long as its slide, found {len_ms} ms and {slide_ms} ms"
         );
-        InvKeyedWindow { len_ms, slide_ms, panes: VecDeque::new(), prev: Vec::new() }
+        InvKeyedWindow {
+            len_ms,
+            slide_ms,
+            panes: VecDeque::new(),
+            window: Vec::new(),
+            index: HashTable::new(),
+            hasher: FixedState::with_seed(0),
+        }
     }
 
     /// Stores the batch at `t`, already reduced by key, and drops panes no later slide reads
@@ -330,13 +296,15 @@ impl<K, V> InvKeyedWindow<K, V> {
     ///
     /// Order: the previous window's keys in their order, then new keys in first-seen order.
     /// A key whose value reaches the neutral value (say 0) stays unless `filter` drops it.
+    /// Values are updated in place: a key's value is cloned once for each of `inv` and `f` that
+    /// applies to it (a copy for numbers), keys only when they enter the window.
     pub fn slide(
         &mut self,
         t: i64,
         f: &mut impl FnMut(V, V) -> V,
         inv: &mut impl FnMut(V, V) -> V,
         filter: &mut impl FnMut(&(K, V)) -> bool,
-    ) -> Vec<(K, V)>
+    ) -> &[(K, V)]
     where
         K: Hash + Eq + Clone,
         V: Clone,
@@ -345,58 +313,151 @@ impl<K, V> InvKeyedWindow<K, V> {
         let leave_to = t.saturating_sub(self.len_ms);
         let enter_from = t.saturating_sub(self.slide_ms);
 
-        // Leaving panes are never read again: move their entries, no clone.
-        let mut old = Takeable::new();
+        // Leaving panes are never read again: move their entries out. One pane (a slide of one
+        // batch) holds each key once and is applied directly; several are first reduced by
+        // key with `f`, oldest first, as Spark reduces the old values before inverting.
+        let mut leaving = Vec::new();
         while self.panes.front().is_some_and(|p| p.0 <= leave_to) {
             let p = self.panes.pop_front().expect("the front pane was just seen");
-            if p.0 > leave_from {
-                for (k, v) in p.1 {
-                    old.merge(k, v, f);
-                }
+            if p.0 > leave_from && !p.1.is_empty() {
+                leaving.push(p.1);
             }
         }
+        if leaving.len() == 1 {
+            for (k, o) in leaving.pop().expect("one leaving pane") {
+                self.invert(&k, o, inv);
+            }
+        } else if !leaving.is_empty() {
+            let mut old = KeyedReduce::new();
+            for (k, o) in leaving.into_iter().flatten() {
+                old.merge(k, o, f);
+            }
+            for (k, o) in old.into_vec() {
+                self.invert(&k, o, inv);
+            }
+        }
+
         // Entering panes are read again when they leave: borrow keys, clone values. They are
         // the newest panes, found from the back; `len >= slide` keeps them apart from the
         // leaving ones.
         let entering = self.panes.iter().rev().take_while(|p| p.0 > enter_from).count();
-        let mut new = Takeable::new();
-        for p in self.panes.range(self.panes.len() - entering..) {
-            if p.0 <= t {
-                for (k, v) in &p.1 {
-                    new.merge(k, v.clone(), f);
+        let first = self.panes.len() - entering;
+        let mut panes = self.panes.range(first..).filter(|p| p.0 <= t && !p.1.is_empty());
+        let (window, index, hasher) = (&mut self.window, &mut self.index, &self.hasher);
+        match (panes.next(), panes.next()) {
+            (None, _) => {}
+            (Some(p), None) => {
+                for (k, n) in &p.1 {
+                    add(window, index, hasher, k, n.clone(), f);
+                }
+            }
+            (Some(p), Some(q)) => {
+                let mut new = KeyedReduce::new();
+                for (k, n) in p.1.iter().chain(&q.1).chain(panes.flat_map(|p| &p.1)) {
+                    new.merge(k, n.clone(), f);
+                }
+                for (k, n) in new.into_vec() {
+                    add(window, index, hasher, k, n, f);
                 }
             }
         }
 
-        let prev = std::mem::take(&mut self.prev);
-        let mut result = Vec::with_capacity(prev.len() + new.entries.len());
-        for (k, mut v) in prev {
-            if let Some(o) = old.take(&k) {
-                v = inv(v, o);
-            }
-            if let Some(n) = new.take(&k) {
-                v = f(v, n);
-            }
-            result.push((k, v));
+        self.retain(filter);
+        &self.window
+    }
+
+    /// `inv(prev, o)` for a key of the window; a key not in the window (dropped by the filter
+    /// while it still had values in the window) has nothing to invert.
+    fn invert(&mut self, k: &K, o: V, inv: &mut impl FnMut(V, V) -> V)
+    where
+        K: Hash + Eq,
+        V: Clone,
+    {
+        if let Slot::Found(i) = find(&self.window, &self.index, &self.hasher, k) {
+            let v = &mut self.window[i].1;
+            *v = inv(v.clone(), o);
         }
-        result.extend(new.into_rest().map(|(k, v)| (k.clone(), v)));
-        result.retain(|kv| filter(kv));
-        self.prev = result.clone();
-        result
+    }
+
+    /// Keeps the pairs `filter` accepts, in order, and moves their index entries along.
+    fn retain(&mut self, filter: &mut impl FnMut(&(K, V)) -> bool) {
+        let keep: Vec<bool> = self.window.iter().map(&mut *filter).collect();
+        if keep.iter().all(|&k| k) {
+            return;
+        }
+        let mut next = 0u32;
+        let remap: Vec<u32> = keep
+            .iter()
+            .map(|&k| {
+                if k {
+                    next += 1;
+                    next - 1
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
+        self.index.retain(|i| {
+            *i = remap[*i as usize];
+            *i != u32::MAX
+        });
+        let mut keep = keep.into_iter();
+        self.window.retain(|_| keep.next().expect("one flag per pair"));
+    }
+}
+
+/// The position of `k` in `window`, or its hash when it is not there.
+fn find<K: Hash + Eq, V>(window: &[(K, V)], index: &HashTable<u32>, hasher: &FixedState, k: &K) -> Slot {
+    let hash = hasher.hash_one(k);
+    match index.find(hash, |&i| window[i as usize].0 == *k) {
+        Some(&i) => Slot::Found(i as usize),
+        None => Slot::Absent(hash),
+    }
+}
+
+/// `f(prev, n)` for a key of the window; a new key enters the window with `n`, at the end.
+fn add<K: Hash + Eq + Clone, V: Clone>(
+    window: &mut Vec<(K, V)>,
+    index: &mut HashTable<u32>,
+    hasher: &FixedState,
+    k: &K,
+    n: V,
+    f: &mut impl FnMut(V, V) -> V,
+) {
+    match find(window, index, hasher, k) {
+        Slot::Found(i) => {
+            let v = &mut window[i].1;
+            *v = f(v.clone(), n);
+        }
+        Slot::Absent(hash) => {
+            let i = u32::try_from(window.len()).expect("a window holds at most 2^32 keys");
+            index.insert_unique(hash, i, |&j| hasher.hash_one(&window[j as usize].0));
+            window.push((k.clone(), n));
+        }
     }
 }
 
 /// Saves the panes and the previous window.
-impl<K: Persist, V: Persist> Checkpointed for InvKeyedWindow<K, V> {
+impl<K: Persist + Hash + Eq, V: Persist> Checkpointed for InvKeyedWindow<K, V> {
     fn save(&self, out: &mut Vec<u8>) {
         self.panes.write(out);
-        self.prev.write(out);
+        self.window.write(out);
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let (Restored(panes), prev) = read_all::<(Restored<Panes<(K, V)>>, Vec<(K, V)>)>(bytes)?;
+        let (Restored(panes), window) = read_all::<(Restored<Panes<(K, V)>>, Vec<(K, V)>)>(bytes)?;
+        let mut index = HashTable::with_capacity(window.len());
+        for (i, (k, _)) in window.iter().enumerate() {
+            let hash = self.hasher.hash_one(k);
+            if index.find(hash, |&j: &u32| window[j as usize].0 == *k).is_some() {
+                return Err(corrupt("a key appears twice in a saved window"));
+            }
+            let i = u32::try_from(i).map_err(|_| corrupt("a saved window holds more than 2^32 keys"))?;
+            index.insert_unique(hash, i, |&j| self.hasher.hash_one(&window[j as usize].0));
+        }
         self.panes = panes;
-        self.prev = prev;
+        self.window = window;
+        self.index = index;
         Ok(())
     }
 }

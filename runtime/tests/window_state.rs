@@ -133,9 +133,9 @@ fn reduce_by_key_and_window_matches_spark() {
 
         assert_eq!(sorted(owned(&plain.reduce(t, &mut add))), pairs(SPARK_WINDOW[i]), "window, batch {i}");
         let got = inv.slide(t, &mut add, &mut sub, &mut |_| true);
-        assert_eq!(sorted(owned(&got)), pairs(SPARK_WINDOW_INV[i]), "inverse window, batch {i}");
+        assert_eq!(sorted(owned(got)), pairs(SPARK_WINDOW_INV[i]), "inverse window, batch {i}");
         let got = inv_filtered.slide(t, &mut add, &mut sub, &mut |(_, v)| *v != 0);
-        assert_eq!(sorted(owned(&got)), pairs(SPARK_WINDOW[i]), "filtered inverse window, batch {i}");
+        assert_eq!(sorted(owned(got)), pairs(SPARK_WINDOW[i]), "filtered inverse window, batch {i}");
         // `window` then count by value is the same window.
         let counted = count_by_value(all_words.collect(t));
         assert_eq!(sorted(owned(&counted)), pairs(SPARK_WINDOW[i]), "window + count_by_value, batch {i}");
@@ -235,7 +235,7 @@ fn inverse_window_with_slide_of_two_batches() {
         let t = (i as i64 + 1) * MS;
         w.push_pane(t, pane.to_vec());
         if t % (2 * MS) == 0 {
-            got.push(w.slide(t, &mut add, &mut sub, &mut all));
+            got.push(w.slide(t, &mut add, &mut sub, &mut all).to_vec());
         }
     }
     assert_eq!(
@@ -261,8 +261,8 @@ fn inverse_window_keeps_zero_keys_unless_the_filter_drops_them() {
         let t = (i as i64 + 1) * MS;
         keep.push_pane(t, pane.clone());
         drop.push_pane(t, pane);
-        out_keep.push(keep.slide(t, &mut add, &mut sub, &mut |_| true));
-        out_drop.push(drop.slide(t, &mut add, &mut sub, &mut nonzero));
+        out_keep.push(keep.slide(t, &mut add, &mut sub, &mut |_| true).to_vec());
+        out_drop.push(drop.slide(t, &mut add, &mut sub, &mut nonzero).to_vec());
     }
     assert_eq!(
         out_keep,
@@ -297,7 +297,7 @@ fn inverse_window_equals_recomputation_on_random_input() {
                 continue;
             }
             let want = sorted(plain.reduce(t, &mut add));
-            let got = inv_filtered.slide(t, &mut add, &mut sub, &mut |(_, v)| *v != 0);
+            let got = inv_filtered.slide(t, &mut add, &mut sub, &mut |(_, v)| *v != 0).to_vec();
             assert_eq!(sorted(got), want, "round {round}, len {len}, slide {slide}, t {t}");
             // Without a filter: the same, plus keys at 0 that were in some earlier window.
             let got = inv.slide(t, &mut add, &mut sub, &mut |_| true);
@@ -541,7 +541,7 @@ fn every_state_survives_a_checkpoint_restart() {
         || InvKeyedWindow::new(2 * MS, MS),
         |w, i| {
             w.push_pane(t(i), group(pane(i)));
-            w.slide(t(i), &mut add, &mut sub, &mut |_| true)
+            w.slide(t(i), &mut add, &mut sub, &mut |_| true).to_vec()
         },
         7,
     );

@@ -360,7 +360,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             let v = names.ident("v", id);
             let iter = if s.op.is_source() {
                 quote!(#t.lines())
-            } else if k + 1 == n && phys.outputs_of[i].is_empty() && whole_readers == 0 {
+            } else if k + 1 == n && phys.outputs_of[i].is_empty() && whole_readers == 0 && !is_borrowed(plan, id) {
                 quote!(#v.drain(..))
             } else {
                 quote!(#v.iter().cloned())
@@ -421,11 +421,21 @@ fn take_input(plan: &Plan, phys: &Physical, names: &Names, from: StreamId) -> To
     if plan.streams[from.0].op.is_source() {
         return quote!(#t.lines().collect::<::std::vec::Vec<_>>());
     }
-    if phys.consumers[from.0].len() == 1 && phys.outputs_of[from.0].is_empty() {
+    if is_borrowed(plan, from) {
+        quote!(#v.to_vec())
+    } else if phys.consumers[from.0].len() == 1 && phys.outputs_of[from.0].is_empty() {
         quote!(::core::mem::take(&mut #v))
     } else {
         quote!(#v.clone())
     }
+}
+
+/// Whether the collection `v_<id>` is a slice borrowed from the operator's state rather than a
+/// `Vec`: the window of `reduce_by_key_and_window` with an inverse function is kept whole from
+/// slide to slide, so outputs read it in place and only consumers that take elements by value
+/// clone them.
+fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
+    matches!(plan.streams[id.0].op, Op::ReduceByKeyAndWindow { inverse: Some(_), .. })
 }
 
 /// Makes the collection `v_<id>` of a materialized stream once its inputs are complete.
@@ -491,13 +501,23 @@ fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &I
             let push = guarded(active(plan, first, input), quote!(#keep.push_pane(#input.time_ms(), #pane);));
             let fi = names.ident("inverse", id);
             let ff = names.ident("keep_if", id);
-            let result = match inverse {
-                Some(_) => when(quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff))),
-                None => {
-                    when(quote!(#keep.reduce(#input.time_ms(), &mut #f).into_iter().filter(|kv| #ff(kv)).collect()))
+            match inverse {
+                // The window's pairs, borrowed from its state (see `is_borrowed`).
+                Some(_) => {
+                    let slide = quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff));
+                    let result = match active(plan, id, input) {
+                        Some(c) => quote!(if #c { #slide } else { &[] }),
+                        None => slide,
+                    };
+                    quote!(#push let #v: &[_] = #result;)
                 }
-            };
-            quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
+                None => {
+                    let result = when(
+                        quote!(#keep.reduce(#input.time_ms(), &mut #f).into_iter().filter(|kv| #ff(kv)).collect()),
+                    );
+                    quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
+                }
+            }
         }
         Op::UpdateStateByKey(_) => {
             let result = when(quote!(#keep.update(#st, &mut #f)));
