@@ -559,14 +559,15 @@ impl<S> State<S> {
 
 /// The last-update time of an initial state before the first batch has run: the first
 /// [`MapWithState::time_out`] stamps it with that batch's time, as Spark stamps initial states
-/// with the first batch time.
+/// with the first batch time. Also what a checkpoint holds as the last-update time of a state
+/// kept without a timeout (see [`MapWithState`]'s `Checkpointed` impl).
 const UNSET: i64 = i64::MIN;
 
+/// One key and its state. No `Option` around the state and no time stamp: for a `String` key
+/// and an `i64` state this is 32 bytes (it was 48 with `Option<S>` and the stamp inline).
 struct Slot<K, S> {
     key: K,
-    /// Always `Some` while stored; `Option` so that the state can be moved into a [`State`].
-    state: Option<S>,
-    updated_ms: i64,
+    state: S,
 }
 
 /// The state of a `map_with_state` (Spark's `mapWithState` with a `StateSpec`): one state per
@@ -576,9 +577,20 @@ struct Slot<K, S> {
 /// Keys are owned; a record's key is copied when the key is new to the state, and kept only if
 /// the function leaves it a state. Entries are in insertion order, except that removing a key
 /// in `call` moves the last entry into its place (order is deterministic either way).
+///
+/// Layout (memory is the point of this type): `entries` holds each key with its state, a
+/// `HashTable<u32>` of indices into it finds a key, and `times` holds each entry's last-update
+/// time, parallel to `entries`, only when a timeout is configured (without one it stays empty
+/// and costs nothing).
+///
+/// Invariants: the table holds exactly the indices `0..entries.len()`, index `i` under the hash
+/// of `entries[i].key`; `times.len()` is `entries.len()` with a timeout and 0 without.
 pub struct MapWithState<K, S> {
     table: HashTable<u32>,
     entries: Vec<Slot<K, S>>,
+    /// `times[i]` is the last-update time of `entries[i]` ([`UNSET`] for an initial state not
+    /// yet stamped); empty without a timeout.
+    times: Vec<i64>,
     hasher: FixedState,
     timeout_ms: Option<i64>,
 }
@@ -592,7 +604,13 @@ impl<K, S> std::fmt::Debug for MapWithState<K, S> {
 impl<K, S> MapWithState<K, S> {
     /// An empty state; with a timeout, keys idle for longer than `timeout_ms` are timed out.
     pub fn new(timeout_ms: Option<i64>) -> Self {
-        MapWithState { table: HashTable::new(), entries: Vec::new(), hasher: FixedState::with_seed(SEED), timeout_ms }
+        MapWithState {
+            table: HashTable::new(),
+            entries: Vec::new(),
+            times: Vec::new(),
+            hasher: FixedState::with_seed(SEED),
+            timeout_ms,
+        }
     }
 
     /// The number of keys with a state.
@@ -605,6 +623,12 @@ impl<K, S> MapWithState<K, S> {
         self.entries.is_empty()
     }
 
+    /// Whether last-update times are kept (a timeout is configured).
+    #[inline]
+    fn timed(&self) -> bool {
+        self.timeout_ms.is_some()
+    }
+
     /// Sets initial states (Spark's `StateSpec.initialState`); a key given twice keeps the
     /// later state.
     pub fn with_initial(mut self, initial: Vec<(K, S)>) -> Self
@@ -615,14 +639,14 @@ impl<K, S> MapWithState<K, S> {
             let hash = self.hasher.hash_one(&k);
             let entries = &self.entries;
             match self.table.find(hash, |&i| entries[i as usize].key == k) {
-                Some(&i) => self.entries[i as usize].state = Some(s),
+                Some(&i) => self.entries[i as usize].state = s,
                 None => self.insert(hash, k, s, UNSET),
             }
         }
         self
     }
 
-    fn insert(&mut self, hash: u64, key: K, s: S, updated_ms: i64)
+    fn insert(&mut self, hash: u64, key: K, state: S, updated_ms: i64)
     where
         K: Hash,
     {
@@ -630,22 +654,31 @@ impl<K, S> MapWithState<K, S> {
         let entries = &self.entries;
         let hasher = &self.hasher;
         self.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].key));
-        self.entries.push(Slot { key, state: Some(s), updated_ms });
+        self.entries.push(Slot { key, state });
+        if self.timed() {
+            self.times.push(updated_ms);
+        }
     }
 
-    /// Removes entry `i`, whose key hashes to `hash`, moving the last entry into its place.
-    fn swap_remove(&mut self, i: usize, hash: u64)
+    /// Completes the removal of entry `i`, whose key hashes to `hash`, after
+    /// `entries.swap_remove(i)` (which moved the last entry into its place, unless `i` was the
+    /// last): drops `i` from the index, points the moved entry's index at `i`, and removes
+    /// `times[i]` the same way.
+    fn unindex_swap_removed(&mut self, i: usize, hash: u64)
     where
         K: Hash,
     {
         let bug = "a map_with_state index entry is missing; this is a bug in streamc";
         self.table.find_entry(hash, |&j| j as usize == i).expect(bug).remove();
-        let last = self.entries.len() - 1;
+        // The former last index, now empty.
+        let last = self.entries.len();
         if i != last {
-            let h = self.hasher.hash_one(&self.entries[last].key);
+            let h = self.hasher.hash_one(&self.entries[i].key);
             *self.table.find_mut(h, |&j| j as usize == last).expect(bug) = index_u32(i);
         }
-        self.entries.swap_remove(i);
+        if self.timed() {
+            self.times.swap_remove(i);
+        }
     }
 
     /// Runs the function for one record `(k, v)` of the batch at `now_ms`:
@@ -664,8 +697,14 @@ impl<K, S> MapWithState<K, S> {
         match self.table.find(hash, |&i| k.eq_owned(&entries[i as usize].key)) {
             Some(&i) => {
                 let i = i as usize;
-                let slot = &mut self.entries[i];
-                // If `f` unwinds, the slot is left without a state; the guard then removes it.
+                // The entry is moved out for the call (a `State` owns its value, and a slot
+                // holds no `Option` to leave behind): `swap_remove` moves the last entry into
+                // its place for the duration, and the entry is put back exactly where it was,
+                // so the index needs no update unless the key loses its state. `times` is not
+                // touched until then.
+                let Slot { key, state: old } = self.entries.swap_remove(i);
+                // If `f` unwinds, `key` and the state are dropped by the unwind and the guard
+                // completes the removal (the index and `times`), so the key keeps no state.
                 struct Guard<'a, K: Hash, S> {
                     map: &'a mut MapWithState<K, S>,
                     i: usize,
@@ -674,19 +713,28 @@ impl<K, S> MapWithState<K, S> {
                 impl<K: Hash, S> Drop for Guard<'_, K, S> {
                     #[cold]
                     fn drop(&mut self) {
-                        self.map.swap_remove(self.i, self.hash);
+                        self.map.unindex_swap_removed(self.i, self.hash);
                     }
                 }
-                let mut state = State::wrap(slot.state.take(), false);
                 let guard = Guard { map: self, i, hash };
-                let r = f(&guard.map.entries[i].key, Some(v), &mut state);
+                let mut state = State::wrap(Some(old), false);
+                let r = f(&key, Some(v), &mut state);
                 std::mem::forget(guard);
-                if state.removed || state.value.is_none() {
-                    self.swap_remove(i, hash);
-                } else {
-                    let slot = &mut self.entries[i];
-                    slot.state = state.value;
-                    slot.updated_ms = now_ms;
+                match state.value {
+                    Some(s) if !state.removed => {
+                        let slot = Slot { key, state: s };
+                        if i < self.entries.len() {
+                            // Back in place; the entry that stood in for it back at the end.
+                            let moved = std::mem::replace(&mut self.entries[i], slot);
+                            self.entries.push(moved);
+                        } else {
+                            self.entries.push(slot);
+                        }
+                        if self.timed() {
+                            self.times[i] = now_ms;
+                        }
+                    }
+                    _ => self.unindex_swap_removed(i, hash),
                 }
                 r
             }
@@ -717,31 +765,43 @@ impl<K, S> MapWithState<K, S> {
         let Some(timeout) = self.timeout_ms else { return };
         let threshold = now_ms.saturating_sub(timeout);
         // The common case: nothing to time out and no initial state to stamp, no allocation.
-        if !self.entries.iter().any(|s| s.updated_ms < threshold || s.updated_ms == UNSET) {
+        if !self.times.iter().any(|&t| t < threshold || t == UNSET) {
             return;
         }
+        // Taken out for the duration, so that a panicking `f` leaves an empty, consistent state.
         let mut table = std::mem::take(&mut self.table);
-        let old = std::mem::take(&mut self.entries);
-        let mut entries = Vec::with_capacity(old.len());
-        let mut remap = Vec::with_capacity(old.len());
-        for mut slot in old {
-            if slot.updated_ms == UNSET {
-                slot.updated_ms = now_ms;
+        let mut entries = std::mem::take(&mut self.entries);
+        let mut times = std::mem::take(&mut self.times);
+        let mut remap = Vec::with_capacity(times.len());
+        let mut kept = 0;
+        for t in &mut times {
+            if *t == UNSET {
+                *t = now_ms;
             }
-            if slot.updated_ms < threshold {
-                let mut state = State::wrap(slot.state.take(), true);
-                out.push(f(&slot.key, None, &mut state));
+            if *t < threshold {
                 remap.push(GONE);
             } else {
-                remap.push(index_u32(entries.len()));
-                entries.push(slot);
+                remap.push(index_u32(kept));
+                kept += 1;
             }
         }
-        if entries.len() < remap.len() {
+        if kept < remap.len() {
+            // Compacted in place, in order: the timed-out entries come out in state order.
+            let mut j = 0;
+            let gone = entries.extract_if(.., |_| {
+                j += 1;
+                remap[j - 1] == GONE
+            });
+            for slot in gone {
+                let mut state = State::wrap(Some(slot.state), true);
+                out.push(f(&slot.key, None, &mut state));
+            }
+            times.retain(|&t| t >= threshold);
             reindex(&mut table, &remap);
         }
         self.table = table;
         self.entries = entries;
+        self.times = times;
     }
 
     /// Every `(key, state)` (Spark's `stateSnapshots`), in state order.
@@ -750,28 +810,54 @@ impl<K, S> MapWithState<K, S> {
         K: Clone,
         S: Clone,
     {
-        self.entries.iter().filter_map(|s| Some((s.key.clone(), s.state.clone()?))).collect()
+        self.entries.iter().map(|s| (s.key.clone(), s.state.clone())).collect()
     }
 }
 
 /// Saves keys, states and last-update times; the timeout is configuration, not state.
+///
+/// The format: the number of entries (`u64`), then per entry its key, its state and its
+/// last-update time (`i64`). Without a timeout no times are kept and [`UNSET`] is written in
+/// their place, which a state with a timeout reads as an initial state's time (stamped by the
+/// first `time_out`); restoring without a timeout ignores the times.
 impl<K: Persist + Hash + Eq, S: Persist> Checkpointed for MapWithState<K, S> {
     fn save(&self, out: &mut Vec<u8>) {
-        let live = self.entries.iter().filter_map(|slot| Some((&slot.key, slot.state.as_ref()?, slot.updated_ms)));
-        (live.clone().count() as u64).write(out);
-        for (k, s, updated_ms) in live {
-            k.write(out);
-            s.write(out);
-            updated_ms.write(out);
+        (self.entries.len() as u64).write(out);
+        for (i, slot) in self.entries.iter().enumerate() {
+            slot.key.write(out);
+            slot.state.write(out);
+            self.times.get(i).copied().unwrap_or(UNSET).write(out);
         }
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let saved: Vec<(K, S, i64)> = read_all(bytes)?;
-        let entries: Vec<Slot<K, S>> =
-            saved.into_iter().map(|(key, s, updated_ms)| Slot { key, state: Some(s), updated_ms }).collect();
+        // Read straight into vectors of the exact size (no intermediate `Vec<(K, S, i64)>`).
+        let mut input = bytes;
+        let n = u64::read(&mut input)?;
+        // Every entry takes at least the 8 bytes of its time, so a corrupt count is rejected
+        // before anything is allocated.
+        let most = input.len() / size_of::<i64>();
+        let n = match usize::try_from(n) {
+            Ok(n) if n <= most => n,
+            _ => return Err(corrupt(&format!("map_with_state length {n} exceeds the {} bytes left", input.len()))),
+        };
+        let mut entries = Vec::with_capacity(n);
+        let mut times = Vec::with_capacity(if self.timed() { n } else { 0 });
+        for _ in 0..n {
+            let key = K::read(&mut input)?;
+            let state = S::read(&mut input)?;
+            let updated_ms = i64::read(&mut input)?;
+            entries.push(Slot { key, state });
+            if self.timed() {
+                times.push(updated_ms);
+            }
+        }
+        if !input.is_empty() {
+            return Err(corrupt(&format!("{} unexpected bytes after the state", input.len())));
+        }
         self.table = index_of(&self.hasher, &entries, |s| &s.key)?;
         self.entries = entries;
+        self.times = times;
         Ok(())
     }
 }
@@ -882,5 +968,243 @@ mod tests {
         assert_eq!(t.len(), 1);
         drop(t);
         assert_eq!(Rc::strong_count(&tracker), 1);
+    }
+
+    // ----- map_with_state -----------------------------------------------------------------
+
+    /// The documented semantics of `MapWithState`, written as plainly as possible: entries
+    /// `(key, state, last update)` in a vector, searched linearly.
+    struct Model {
+        entries: Vec<(String, i64, i64)>,
+        timeout_ms: Option<i64>,
+    }
+
+    impl Model {
+        fn call(&mut self, k: &str, v: i64, now: i64, f: &mut Handler) -> Out {
+            match self.entries.iter().position(|e| e.0 == k) {
+                Some(i) => {
+                    let mut st = State::wrap(Some(self.entries[i].1), false);
+                    let r = f(&self.entries[i].0, Some(v), &mut st);
+                    match st.value {
+                        Some(s) => self.entries[i] = (k.to_owned(), s, now),
+                        None => {
+                            self.entries.swap_remove(i);
+                        }
+                    }
+                    r
+                }
+                None => {
+                    let mut st = State::wrap(None, false);
+                    let r = f(&k.to_owned(), Some(v), &mut st);
+                    if let Some(s) = st.value {
+                        self.entries.push((k.to_owned(), s, now));
+                    }
+                    r
+                }
+            }
+        }
+
+        fn time_out(&mut self, now: i64, f: &mut Handler, out: &mut Vec<Out>) {
+            let Some(timeout) = self.timeout_ms else { return };
+            let threshold = now.saturating_sub(timeout);
+            self.entries.retain_mut(|e| {
+                if e.2 == UNSET {
+                    e.2 = now;
+                }
+                if e.2 < threshold {
+                    out.push(f(&e.0, None, &mut State::wrap(Some(e.1), true)));
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+
+        /// The checkpoint as the format defines it.
+        fn saved(&self) -> Vec<u8> {
+            let mut out = Vec::new();
+            (self.entries.len() as u64).write(&mut out);
+            for (k, s, t) in &self.entries {
+                k.write(&mut out);
+                s.write(&mut out);
+                (if self.timeout_ms.is_some() { *t } else { UNSET }).write(&mut out);
+            }
+            out
+        }
+    }
+
+    type Out = (String, Option<i64>, Option<i64>);
+    type Handler = dyn FnMut(&String, Option<i64>, &mut State<i64>) -> Out;
+
+    /// A handler that removes, ignores or updates by the value (and never touches a key that
+    /// is timing out).
+    #[allow(clippy::ptr_arg, reason = "the signature of a map_with_state function for `String` keys")]
+    fn handler(k: &String, v: Option<i64>, st: &mut State<i64>) -> Out {
+        let before = st.get_option();
+        if let Some(v) = v {
+            match v % 7 {
+                0 if st.exists() => st.remove(),
+                1 => {}
+                _ => st.update(before.unwrap_or(0) + v),
+            }
+        }
+        (k.clone(), v, before)
+    }
+
+    /// The invariants of the layout: the index holds exactly `0..len`, each under its key's
+    /// hash, and `times` is parallel to the entries exactly when there is a timeout.
+    fn check_invariants(m: &MapWithState<String, i64>) {
+        assert_eq!(m.table.len(), m.entries.len());
+        for (i, slot) in m.entries.iter().enumerate() {
+            let hash = m.hasher.hash_one(&slot.key);
+            assert_eq!(m.table.find(hash, |&j| m.entries[j as usize].key == slot.key), Some(&index_u32(i)));
+        }
+        assert_eq!(m.times.len(), if m.timeout_ms.is_some() { m.entries.len() } else { 0 });
+    }
+
+    fn same_as_model(m: &MapWithState<String, i64>, model: &Model) {
+        check_invariants(m);
+        let want: Vec<(String, i64)> = model.entries.iter().map(|e| (e.0.clone(), e.1)).collect();
+        assert_eq!(m.snapshots(), want);
+        if m.timeout_ms.is_some() {
+            assert_eq!(m.times, model.entries.iter().map(|e| e.2).collect::<Vec<_>>());
+        }
+        let mut bytes = Vec::new();
+        m.save(&mut bytes);
+        assert_eq!(bytes, model.saved());
+    }
+
+    #[test]
+    fn map_with_state_slot_holds_only_key_and_state() {
+        assert_eq!(size_of::<Slot<String, i64>>(), 32);
+        assert_eq!(size_of::<Slot<u64, i64>>(), 16);
+    }
+
+    #[test]
+    fn map_with_state_equals_the_model_and_survives_restores() {
+        for (round, timeout) in [(1u64, None), (2, Some(2000)), (3, Some(0)), (4, Some(5000))] {
+            let mut seed = 0x2545_F491_4F6C_DD1D ^ round;
+            let initial: Vec<(String, i64)> = vec![("k1".into(), 5), ("init".into(), 7), ("k1".into(), 6)];
+            let mut m = MapWithState::new(timeout).with_initial(initial);
+            let mut model =
+                Model { entries: vec![("k1".into(), 6, UNSET), ("init".into(), 7, UNSET)], timeout_ms: timeout };
+            same_as_model(&m, &model);
+            for batch in 1..=40i64 {
+                let now = batch * 1000;
+                let records = xorshift(&mut seed) % 30;
+                for _ in 0..records {
+                    let k = format!("k{}", xorshift(&mut seed) % 12);
+                    let v = (xorshift(&mut seed) % 50) as i64;
+                    let got = m.call(k.as_str(), v, now, &mut handler);
+                    assert_eq!(got, model.call(&k, v, now, &mut handler));
+                }
+                let (mut got, mut want) = (Vec::new(), Vec::new());
+                m.time_out(now, &mut handler, &mut got);
+                model.time_out(now, &mut handler, &mut want);
+                assert_eq!(got, want, "batch {batch}");
+                same_as_model(&m, &model);
+                if batch % 9 == 0 {
+                    // Continue from a restored copy: same state, exact capacities.
+                    let mut bytes = Vec::new();
+                    m.save(&mut bytes);
+                    let mut r = MapWithState::new(timeout);
+                    r.restore(&bytes).expect("restores");
+                    assert_eq!(r.entries.capacity(), r.entries.len());
+                    assert_eq!(r.times.capacity(), r.times.len());
+                    m = r;
+                    if timeout.is_none() {
+                        // The times are not kept, so not saved: the model forgets them too.
+                        model.entries.iter_mut().for_each(|e| e.2 = UNSET);
+                    }
+                    same_as_model(&m, &model);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn map_with_state_reads_checkpoints_with_times_with_or_without_a_timeout() {
+        // As every version writes it: count, then key, state, last update per entry.
+        let mut bytes = Vec::new();
+        2u64.write(&mut bytes);
+        for (k, s, t) in [("a", 1i64, 3000i64), ("b", 2, UNSET)] {
+            k.to_owned().write(&mut bytes);
+            s.write(&mut bytes);
+            t.write(&mut bytes);
+        }
+        let mut timed: MapWithState<String, i64> = MapWithState::new(Some(1000));
+        timed.restore(&bytes).unwrap();
+        check_invariants(&timed);
+        assert_eq!(timed.times, vec![3000, UNSET]);
+        let mut again = Vec::new();
+        timed.save(&mut again);
+        assert_eq!(again, bytes);
+        // "b" is stamped at 5000; "a" idles since 3000.
+        let mut out = Vec::new();
+        timed.time_out(5000, &mut handler, &mut out);
+        assert_eq!(out, vec![("a".to_owned(), None, Some(1))]);
+        assert_eq!(timed.times, vec![5000]);
+
+        let mut untimed: MapWithState<String, i64> = MapWithState::new(None);
+        untimed.restore(&bytes).unwrap();
+        check_invariants(&untimed);
+        assert_eq!(untimed.snapshots(), vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+        for cut in 0..bytes.len() {
+            assert!(untimed.restore(&bytes[..cut]).is_err(), "truncated at {cut}");
+            assert!(timed.restore(&bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(untimed.restore(&long).is_err());
+        let mut huge = Vec::new();
+        u64::MAX.write(&mut huge);
+        assert!(untimed.restore(&huge).is_err());
+        // A failed restore leaves the state as it was.
+        assert_eq!(untimed.snapshots(), vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn a_panicking_map_with_state_function_drops_each_state_once() {
+        for timeout in [None, Some(1000)] {
+            let tracker = Rc::new(());
+            let keys = ["a", "b", "c", "d"];
+            let mut m: MapWithState<String, Rc<()>> = MapWithState::new(timeout);
+            for k in keys {
+                m.call(k, (), 1000, &mut |_, _, st: &mut State<Rc<()>>| st.update(Rc::clone(&tracker)));
+            }
+            assert_eq!(Rc::strong_count(&tracker), 5);
+            // Panics on the last, the first and a middle entry (the last entry stands in for
+            // a moved-out one during the call).
+            for (k, left) in [("d", ["a", "b", "c"].as_slice()), ("a", &["c", "b"]), ("c", &["b"])] {
+                let r = catch_unwind(AssertUnwindSafe(|| {
+                    m.call(k, (), 2000, &mut |_, _, st: &mut State<Rc<()>>| {
+                        st.update(Rc::clone(&tracker));
+                        panic!("user bug")
+                    })
+                }));
+                assert!(r.is_err());
+                assert_eq!(m.entries.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), left);
+                assert_eq!(Rc::strong_count(&tracker), 1 + left.len());
+                assert_eq!(m.table.len(), left.len());
+                assert_eq!(m.times.len(), if timeout.is_some() { left.len() } else { 0 });
+                for k in left {
+                    assert!(m.call(*k, (), 2000, &mut |_, _, st: &mut State<Rc<()>>| st.exists()));
+                }
+            }
+            // A panic while timing out leaves the state empty, each state dropped once.
+            m.call("e", (), 9000, &mut |_, _, st: &mut State<Rc<()>>| st.update(Rc::clone(&tracker)));
+            assert_eq!(Rc::strong_count(&tracker), 3);
+            let mut out = Vec::new();
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                m.time_out(9000, &mut |_, _: Option<()>, _: &mut State<Rc<()>>| panic!("user bug"), &mut out)
+            }));
+            assert_eq!(r.is_err(), timeout.is_some());
+            if timeout.is_some() {
+                assert!(m.is_empty() && m.table.is_empty() && m.times.is_empty());
+                assert_eq!(Rc::strong_count(&tracker), 1);
+            }
+            drop(m);
+            assert_eq!(Rc::strong_count(&tracker), 1);
+        }
     }
 }

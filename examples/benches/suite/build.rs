@@ -7,6 +7,7 @@
 //!   the same replayed files as the `stream!` one, without process start-up.
 //! * `wc_unfused.rs`: the suite's `stream!` word count body compiled with fusion off
 //!   (`physical::Fusion::Off`: every operator a separate pass over a `Vec`).
+//! * `q1_unfused.rs`: the suite's Nexmark q1 body compiled with fusion off.
 //! * `latency_app.rs`: the latency benchmark's `stream!` body with its socket port replaced by
 //!   the identifier `suite_port`, so the suite can listen on an ephemeral port.
 //! * `expansion.rs`: the median time of `streamc::compile_macro` on the word count body and of
@@ -30,6 +31,17 @@ const WC_BODY: &str = r#"
     let pairs = words.map(|word| (word, 1i64));
     let word_counts = pairs.reduce_by_key(|a, b| a + b);
     word_counts.print();
+"#;
+
+/// Nexmark q1 of `benches/suite/nexmark.rs` (keep the two identical), compiled again with fusion
+/// off: a chain of narrow operators (filter, parse, map) where each becomes a pass over a `Vec`.
+const Q1_BODY: &str = r#"
+    app_name("nexmark_q1");
+    batch_interval(Seconds(1));
+    let events = socket_text_stream("localhost", 9999);
+    let bids = events.filter(|l| l.starts_with("B,")).map(|l| parse_bid(l));
+    let euros = bids.map(|b| (b.0, b.1, b.2 * 908 / 1000, b.3));
+    euros.foreach_batch(|_t, records| count(black_box(records).len()));
 "#;
 
 /// The latency pipeline: each line is the time it was sent (ns on the suite's clock); the
@@ -59,6 +71,11 @@ fn main() {
     assert!(c.physical.is_some(), "the word count body compiles: {:?}", c.diags);
     let unfused = physical::plan_with(&c.plan, Fusion::Off);
     write(out, "wc_unfused.rs", &streamc::app_expr(&c, &unfused).to_string());
+
+    let c = streamc::compile_tokens(tokens(Q1_BODY));
+    assert!(c.physical.is_some(), "the q1 body compiles: {:?}", c.diags);
+    let unfused = physical::plan_with(&c.plan, Fusion::Off);
+    write(out, "q1_unfused.rs", &streamc::app_expr(&c, &unfused).to_string());
 
     let c = streamc::compile_tokens(tokens(LATENCY_BODY));
     let phys = c.physical.as_ref().expect("the latency body compiles");

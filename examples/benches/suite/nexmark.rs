@@ -171,6 +171,14 @@ fn run_query(q: &str, dir: &Path) -> (f64, f64, u64) {
             },
             dir,
         ),
+        // q1 again, compiled by the build script with fusion off (each operator a pass over a
+        // `Vec`): what fusing its three narrow operators buys.
+        "q1-unfused" => {
+            // The generated handler does not use its `output` (the only output is foreach_batch).
+            #[allow(unused_variables)]
+            let app = include!(concat!(env!("OUT_DIR"), "/q1_unfused.rs"));
+            timed(app, dir)
+        }
         "q2" => timed(
             stream! {
                 app_name("nexmark_q2");
@@ -247,7 +255,8 @@ pub fn run(rows: &mut Vec<Row>, events: usize, files: usize, runs: usize) {
         black_box(std::fs::read(e.path()).ok());
     }
     let b = "5. Nexmark";
-    for q in ["q0", "q1", "q2", "q5", "q7", "q8"] {
+    let mut q1_rate = 0.0;
+    for q in ["q0", "q1", "q1-unfused", "q2", "q5", "q7", "q8"] {
         let mut measured: Vec<(f64, f64, u64)> = (0..runs).map(|_| run_query(q, &dir)).collect();
         measured.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (wall, cpu, outputs) = measured[measured.len() / 2];
@@ -266,6 +275,20 @@ pub fn run(rows: &mut Vec<Row>, events: usize, files: usize, runs: usize) {
             "q7" => "q7 max bid (tumbling 10 s)",
             _ => "q8 new persons ⋈ auctions (10 s)",
         };
+        if q == "q1" {
+            q1_rate = per_core;
+        }
+        if q == "q1-unfused" {
+            rows.push(
+                Row::new(b, "q1 currency map, fusion off", per_core / 1e6, "M events/s/core")
+                    .ratio(q1_rate / per_core, "= fused ÷ unfused events/s (what fusion buys)")
+                    .chart(per_core),
+            );
+            eprintln!(
+                "suite: nexmark {q}: {events} events in {wall:.3} s wall, {cpu:.2} s CPU, {outputs} output records"
+            );
+            continue;
+        }
         let mut row = Row::new(b, name, per_core / 1e6, "M events/s/core")
             .ratio(per_core / flink, if flink == FLINK_Q0_Q2 { "Flink's ~150k/core" } else { "Flink's ≤35k/core" })
             .chart(per_core)
