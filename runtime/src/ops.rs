@@ -172,6 +172,16 @@ where
     KeyedReduce::new()
 }
 
+/// [`keyed_reduce`] with room for `n` keys (generated code passes the previous batch's count).
+#[inline(always)]
+pub fn keyed_reduce_sized<P>(_: Ty<P>, n: usize) -> KeyedReduce<P::Key, P::Value>
+where
+    P: ReduceByKeyPair,
+    P::Key: ReduceByKeyKey,
+{
+    KeyedReduce::with_capacity(n)
+}
+
 /// Splits an element entering `reduce_by_key` into key and value (the error for a non-pair
 /// names the operator, see [`ReduceByKeyPair`]).
 #[inline(always)]

@@ -192,6 +192,15 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         persistent.push((s.name.clone(), p));
     }
 
+    // The number of keys of each per-batch keyed table in the previous batch: the next batch's
+    // table starts with that capacity, so a steady stream never grows (and rehashes) its table.
+    for (i, s) in plan.streams.iter().enumerate() {
+        if has_sized_table(&s.op) {
+            let cap = names.ident("cap", StreamId(i));
+            setup.extend(quote!(let mut #cap: usize = 0;));
+        }
+    }
+
     // Per batch: restore state after a restart, bind witnesses and closures, declare buffers.
     let mut binds = TokenStream::new();
     for (name, p) in &persistent {
@@ -209,6 +218,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
         let st = names.ident("state", id);
         let v = names.ident("v", id);
         let keep = names.ident("keep", id);
+        let cap = names.ident("cap", id);
         // Sources have no input; their arm below does not use `in_ty`.
         let in_ty = names.ident("ty", s.inputs.first().copied().unwrap_or(id));
         let in_ty2 = names.ident("ty", s.inputs.get(1).copied().unwrap_or(id));
@@ -245,12 +255,12 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             }
             Op::ReduceByKey(func) => {
                 binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
+                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce_sized(#in_ty, #cap);), span));
                 vec_decl = false;
             }
             Op::CountByValue => {
                 binds.extend(at(quote!(let #ty = #rt::ops::count_by_value_ty(#in_ty);), span));
-                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#ty);), span));
+                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce_sized(#ty, #cap);), span));
                 vec_decl = false;
             }
             Op::GroupByKey => {
@@ -288,7 +298,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
                 let pane = names.ident("pane_ty", id);
                 binds.extend(bind_fn("reduce_by_key", &f, &pane, &in_ty, func_tokens(plan, func, None), span));
                 binds.extend(at(quote!(let #ty = #rt::ops::owned(#pane);), span));
-                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce(#in_ty);), span));
+                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce_sized(#in_ty, #cap);), span));
                 if let Some(inv) = inverse {
                     let fi = names.ident("inverse", id);
                     let unused = names.ident("unused", id);
@@ -430,6 +440,11 @@ fn take_input(plan: &Plan, phys: &Physical, names: &Names, from: StreamId) -> To
     }
 }
 
+/// Whether the operator has a per-batch keyed table sized from the previous batch (`cap_<id>`).
+fn has_sized_table(op: &Op) -> bool {
+    matches!(op, Op::ReduceByKey(_) | Op::CountByValue | Op::ReduceByKeyAndWindow { .. })
+}
+
 /// Whether the collection `v_<id>` is a slice borrowed from the operator's state rather than a
 /// `Vec`: the window of `reduce_by_key_and_window` with an inverse function is kept whole from
 /// slide to slide, so outputs read it in place and only consumers that take elements by value
@@ -448,6 +463,7 @@ fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &I
     let ty = names.ident("ty", id);
     let f = names.ident("f", id);
     let keep = names.ident("keep", id);
+    let cap = names.ident("cap", id);
     let first = s.inputs.first().copied().unwrap_or(id);
     let second = s.inputs.get(1).copied().unwrap_or(id);
     let when = |body: TokenStream| match active(plan, id, input) {
@@ -464,7 +480,8 @@ fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &I
         }
         Op::Reduce(_) => quote!(let mut #v: ::std::vec::Vec<_> = #st.into_iter().collect();),
         Op::Count => quote!(let mut #v = ::std::vec![#st];),
-        Op::ReduceByKey(_) | Op::CountByValue | Op::GroupByKey => quote!(let mut #v = #st.into_vec();),
+        Op::ReduceByKey(_) | Op::CountByValue => quote!(#cap = #st.len(); let mut #v = #st.into_vec();),
+        Op::GroupByKey => quote!(let mut #v = #st.into_vec();),
         Op::Join(kind) => {
             let (a, b) = (take_input(plan, phys, names, first), take_input(plan, phys, names, second));
             let func = Ident::new(
@@ -498,7 +515,10 @@ fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &I
         }
         Op::ReduceByKeyAndWindow { inverse, .. } => {
             let pane = quote!(#st.into_vec().into_iter().map(#rt::ops::into_owned).collect());
-            let push = guarded(active(plan, first, input), quote!(#keep.push_pane(#input.time_ms(), #pane);));
+            let push = guarded(
+                active(plan, first, input),
+                quote!(#cap = #st.len(); #keep.push_pane(#input.time_ms(), #pane);),
+            );
             let fi = names.ident("inverse", id);
             let ff = names.ident("keep_if", id);
             match inverse {
