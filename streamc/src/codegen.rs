@@ -801,7 +801,8 @@ fn state_description(plan: &Plan, s: &crate::ir::Stream) -> String {
 }
 
 /// The streams a source's lines flow through, fused, when they can be split over workers: only
-/// narrow operators, ending in `reduce_by_key` tables (merged afterwards in line order). `None`
+/// narrow operators, ending in per-batch keyed tables (`reduce_by_key`, `count_by_value`, and
+/// the pane of `reduce_by_key_and_window`), merged afterwards in line order. `None`
 /// for any other shape, and for `stream!` pipelines that did not opt in with `parallel()` (their
 /// closures may capture state that cannot be shared between threads).
 fn parallel_stage(plan: &Plan, phys: &Physical, source: StreamId) -> Option<Vec<StreamId>> {
@@ -817,7 +818,9 @@ fn parallel_stage(plan: &Plan, phys: &Physical, source: StreamId) -> Option<Vec<
             return None;
         }
         match &s.op {
-            Op::ReduceByKey(_) if phys.materialized[c.0] => terminal = true,
+            Op::ReduceByKey(_) | Op::CountByValue | Op::ReduceByKeyAndWindow { .. } if phys.materialized[c.0] => {
+                terminal = true
+            }
             Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_)
                 if !phys.materialized[c.0] =>
             {
@@ -859,10 +862,20 @@ fn parallel_loops(
         let body = apply(plan, phys, names, c, quote!(#x), input);
         bodies.extend(quote!(for #x in ::core::clone::Clone::clone(&#part) { #body }));
     }
-    let tables: Vec<StreamId> =
-        ordered.iter().copied().filter(|s| matches!(plan.streams[s.0].op, Op::ReduceByKey(_))).collect();
-    let states: Vec<Ident> = tables.iter().map(|s| names.ident("state", *s)).collect();
-    let fs: Vec<Ident> = tables.iter().map(|s| names.ident("f", *s)).collect();
+    // The per-batch keyed tables of the stage and how two values of a key combine.
+    let tables: Vec<(StreamId, TokenStream)> = ordered
+        .iter()
+        .filter_map(|&s| match plan.streams[s.0].op {
+            Op::ReduceByKey(_) | Op::ReduceByKeyAndWindow { .. } => {
+                let f = names.ident("f", s);
+                Some((s, quote!(&mut #f)))
+            }
+            Op::CountByValue => Some((s, quote!(&mut |a: i64, b: i64| a + b))),
+            _ => None,
+        })
+        .collect();
+    let states: Vec<Ident> = tables.iter().map(|(s, _)| names.ident("state", *s)).collect();
+    let fs: Vec<&TokenStream> = tables.iter().map(|(_, f)| f).collect();
     let idx: Vec<syn::Index> = (0..tables.len()).map(syn::Index::from).collect();
     quote! {
         let workers = #input.workers_for(#t);
@@ -874,7 +887,7 @@ fn parallel_loops(
             })
             .run();
             for p in partials {
-                #( #states.absorb(p.#idx, &mut #fs); )*
+                #( #states.absorb(p.#idx, #fs); )*
             }
         } else {
             #sequential

@@ -506,10 +506,11 @@ fn every_operator_runs_with_independently_checked_results() {
     }
 }
 
-/// Batches large enough to be split over workers (two-phase `reduce_by_key`) give exactly the
-/// single-threaded output, key order included, and the independently computed counts.
+/// Batches large enough to be split over workers (two-phase `reduce_by_key`, `count_by_value`,
+/// window panes) give exactly the single-threaded output, key order included, and the
+/// independently computed counts.
 #[test]
-fn word_count_on_two_workers_equals_one_worker() {
+fn keyed_tables_on_two_workers_equal_one_worker() {
     let dir = scratch("workers");
     let input = dir.join("in");
     std::fs::create_dir_all(&input).unwrap();
@@ -538,23 +539,39 @@ fn word_count_on_two_workers_equals_one_worker() {
         std::fs::write(input.join(format!("b{b}")), &text).unwrap();
         batches.push(text);
     }
-    let run = |workers: &str| {
-        let jsonl = dir.join(format!("out-{workers}.jsonl"));
+    let run = |spec: &str, workers: &str| {
+        let name = Path::new(spec).file_stem().unwrap().to_string_lossy().into_owned();
+        let jsonl = dir.join(format!("{name}-{workers}.jsonl"));
         run_ok(
             streamc()
-                .args(["run", "examples/word_count.yaml", "--replay"])
+                .args(["run", spec, "--replay"])
                 .arg(&input)
                 .arg("--jsonl")
                 .arg(&jsonl)
+                .arg("--checkpoint")
+                .arg(dir.join(format!("ck-{name}-{workers}")))
                 .args(["--", "--workers", workers])
                 .stdout(Stdio::null()),
         );
         std::fs::read_to_string(&jsonl).unwrap()
     };
-    let (one, two) = (run("1"), run("2"));
-    assert!(one == two, "2 workers changed the output (values or key order)");
-    for ((_, _, counts), text) in read_counts(&dir.join("out-2.jsonl")).iter().zip(&batches) {
+    // `reduce_by_key`, then the other per-batch keyed tables that are split the same way:
+    // `count_by_value` and the panes of a window with an inverse function.
+    for spec in
+        ["examples/word_count.yaml", "tests/data/workers/count_by_value.yaml", "tests/data/workers/windowed.yaml"]
+    {
+        let (one, two) = (run(spec, "1"), run(spec, "2"));
+        assert!(!one.is_empty(), "{spec} printed nothing");
+        assert!(one == two, "2 workers changed the output of {spec} (values or key order)");
+    }
+    for ((_, _, counts), text) in read_counts(&dir.join("word_count-2.jsonl")).iter().zip(&batches) {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(counts, &count_words(&lines));
     }
+    // The window of 2 batches holds both batches: its counts are their sum.
+    let mut both: Vec<&str> = batches[0].lines().collect();
+    both.extend(batches[1].lines());
+    let windowed = read_counts(&dir.join("windowed-2.jsonl"));
+    assert_eq!(windowed.len(), 2, "one output per batch");
+    assert_eq!(windowed[1].2, count_words(&both));
 }
