@@ -33,7 +33,7 @@ use std::marker::PhantomData;
 use crate::fmt::Record;
 use crate::join::{Cogrouped, OuterPair};
 use crate::owned::IntoOwned;
-use crate::state::{KeyedReduce, State};
+use crate::state::{KeyedReduce, State, StrReduce};
 
 /// A zero-sized witness of a stream's element type `T`.
 ///
@@ -180,6 +180,16 @@ where
     P::Key: ReduceByKeyKey,
 {
     KeyedReduce::with_capacity(n)
+}
+
+/// [`keyed_reduce_sized`] for `&str` keys and numeric values (see [`StrReduce`]).
+#[inline(always)]
+pub fn str_keyed_reduce_sized<'a, P, V>(_: Ty<P>, n: usize) -> StrReduce<'a, V>
+where
+    P: ReduceByKeyPair<Key = &'a str, Value = V>,
+    V: Copy,
+{
+    StrReduce::with_capacity(n)
 }
 
 /// Splits an element entering `reduce_by_key` into key and value (the error for a non-pair

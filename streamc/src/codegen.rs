@@ -255,12 +255,14 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             }
             Op::ReduceByKey(func) => {
                 binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce_sized(#in_ty, #cap);), span));
+                let table = keyed_table(in_stream_ty.and_then(pair_types));
+                binds.extend(at(quote!(let mut #st = #rt::ops::#table(#in_ty, #cap);), span));
                 vec_decl = false;
             }
             Op::CountByValue => {
                 binds.extend(at(quote!(let #ty = #rt::ops::count_by_value_ty(#in_ty);), span));
-                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce_sized(#ty, #cap);), span));
+                let table = keyed_table(in_stream_ty.map(|k| (k, &crate::ty::Ty::Int("i64"))));
+                binds.extend(at(quote!(let mut #st = #rt::ops::#table(#ty, #cap);), span));
                 vec_decl = false;
             }
             Op::GroupByKey => {
@@ -298,7 +300,8 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
                 let pane = names.ident("pane_ty", id);
                 binds.extend(bind_fn("reduce_by_key", &f, &pane, &in_ty, func_tokens(plan, func, None), span));
                 binds.extend(at(quote!(let #ty = #rt::ops::owned(#pane);), span));
-                binds.extend(at(quote!(let mut #st = #rt::ops::keyed_reduce_sized(#in_ty, #cap);), span));
+                let table = keyed_table(in_stream_ty.and_then(pair_types));
+                binds.extend(at(quote!(let mut #st = #rt::ops::#table(#in_ty, #cap);), span));
                 if let Some(inv) = inverse {
                     let fi = names.ident("inverse", id);
                     let unused = names.ident("unused", id);
@@ -438,6 +441,26 @@ fn take_input(plan: &Plan, phys: &Physical, names: &Names, from: StreamId) -> To
     } else {
         quote!(#v.clone())
     }
+}
+
+/// The key and value types of a stream of pairs, when the checker knows them.
+fn pair_types(ty: &crate::ty::Ty) -> Option<(&crate::ty::Ty, &crate::ty::Ty)> {
+    match ty {
+        crate::ty::Ty::Tuple(items) if items.len() == 2 => Some((&items[0], &items[1])),
+        _ => None,
+    }
+}
+
+/// The runtime constructor of a per-batch keyed table for these key and value types: the
+/// string-keyed table (`StrReduce`, keys compared in the entry) when the key is known to be
+/// `&str` and the value a number, the generic `KeyedReduce` otherwise.
+fn keyed_table(types: Option<(&crate::ty::Ty, &crate::ty::Ty)>) -> Ident {
+    use crate::ty::Ty;
+    let name = match types {
+        Some((Ty::Str, Ty::Int(_) | Ty::Float(_))) => "str_keyed_reduce_sized",
+        _ => "keyed_reduce_sized",
+    };
+    Ident::new(name, Span::call_site())
 }
 
 /// Whether the operator has a per-batch keyed table sized from the previous batch (`cap_<id>`).
