@@ -28,8 +28,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, Control, ManualClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
-use crate::persist::Checkpointed;
-use crate::sink::{OutputKind, OutputSpec, PrintTarget, Progress};
+use crate::persist::{Checkpointed, SavedParts};
+use crate::sink::{OutputKind, OutputSpec, PrintTarget, Progress, SavedStates};
 use crate::source::{
     FileSource, InputLimits, RateSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource,
     TextBatch,
@@ -302,7 +302,11 @@ pub struct BatchInput {
 #[derive(Debug)]
 struct Restored {
     path: PathBuf,
+    /// The commit's format version: from version 4 on, states are restored with their parts.
+    version: u32,
     states: Vec<(String, Vec<u8>)>,
+    /// Per state with parts: each part's id, stamp and bytes, sorted by id.
+    parts: checkpoint::LoadedParts,
 }
 
 /// Batches smaller than this are not split over workers: starting threads would cost more than
@@ -393,7 +397,13 @@ impl BatchInput {
     pub fn restore<S: Checkpointed + ?Sized>(&self, name: &str, state: &mut S) -> Result<(), Error> {
         let Some(r) = &self.restore else { return Ok(()) };
         let Some((_, bytes)) = r.states.iter().find(|(n, _)| n == name) else { return Ok(()) };
-        state.restore(bytes).map_err(|e| Error::Checkpoint {
+        let restored = if r.version >= checkpoint::PARTS_VERSION {
+            let parts = r.parts.iter().find(|(n, _)| n == name).map_or(&[][..], |(_, p)| p.as_slice());
+            state.restore_with_parts(bytes, &SavedParts::new(parts))
+        } else {
+            state.restore(bytes)
+        };
+        restored.map_err(|e| Error::Checkpoint {
             path: r.path.clone(),
             message: format!("cannot restore state `{name}` from checkpoint `{}`: {e}", r.path.display()),
         })
@@ -893,7 +903,11 @@ where
                 if structured && replay_batches.is_none() && self.spec.trigger == Trigger::ProcessingTime {
                     first = first.max(clock.first_batch_time(interval_ms));
                 }
-                (first, l.checkpoint.zero_ms, Some(Restored { path: l.path, states: l.checkpoint.states }))
+                // The parts of the commit resumed from are on disk: not written again.
+                output.parts_committed(&l.checkpoint.parts, &l.checkpoint.part_files);
+                let restored =
+                    Restored { path: l.path, version: l.version, states: l.checkpoint.states, parts: l.parts };
+                (first, l.checkpoint.zero_ms, Some(restored))
             }
             None => {
                 let first = clock.first_batch_time(interval_ms);
@@ -912,6 +926,7 @@ where
             zero_ms,
             restore,
             checkpoint: ckpt_config,
+            part_index: checkpoint::PartIndex::default(),
             replay_positions,
             max_batches: self.max_batches,
             workers: self
@@ -971,6 +986,8 @@ struct BatchLoop<F> {
     restore: Option<Restored>,
     /// The checkpoint directory and interval.
     checkpoint: Option<(PathBuf, i64)>,
+    /// What the directory's commits refer to, for pruning parts.
+    part_index: checkpoint::PartIndex,
     /// Per replayed source: its name, its number of files, and the files skipped at start.
     replay_positions: Vec<(String, u64, u64)>,
     max_batches: Option<u64>,
@@ -1223,7 +1240,7 @@ where
             self.output.end_batch()?;
             // Only the first batch of a resumed run restores.
             input.restore = None;
-            let states = self.output.take_states();
+            let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
             let requested = self.output.reports().no_data_requested;
             if let Some((dir, _)) = &self.checkpoint
                 && (self.structured || !states.is_empty())
@@ -1240,6 +1257,8 @@ where
                         .collect(),
                     states,
                     pipeline: self.pipeline.clone(),
+                    parts,
+                    part_files,
                 };
                 let q = QueryCheckpoint {
                     batch_id,
@@ -1254,7 +1273,8 @@ where
                         .collect(),
                     no_data_pending: requested,
                 };
-                let path = checkpoint::write(dir, &c, Some(&q))?;
+                let path = checkpoint::write(dir, &c, Some(&q), new_file.as_deref(), &mut self.part_index)?;
+                self.output.parts_committed(&c.parts, &c.part_files);
                 if self.log {
                     eprintln!("streamc: `{}` batch {t} ms: checkpoint `{}`", self.name, path.display());
                 }

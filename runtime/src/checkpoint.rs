@@ -2,7 +2,7 @@
 //! planned batches), written atomically with a checksum, and [`get_or_create`], Spark's
 //! `StreamingContext.getOrCreate`.
 //!
-//! # Layout (version 3)
+//! # Layout (version 4)
 //!
 //! ```text
 //! DIR/
@@ -10,15 +10,20 @@
 //! ├── offsets/                     planned batches (Spark's offset log), by batch id
 //! │   ├── 00000000000000000006     written before batch 6 runs: the files it reads
 //! │   └── 00000000000000000007
-//! └── commits/                     commits, by batch time in ms
-//!     ├── 00000000000000004000     written after the batch at 4000 ms: position, query, pipeline,
-//!     └── 00000000000000005000       and every state snapshot of that batch
+//! ├── commits/                     commits, by batch time in ms
+//! │   ├── 00000000000000004000     written after the batch at 4000 ms: position, query, pipeline,
+//! │   └── 00000000000000005000       every state snapshot of that batch, and the parts it uses
+//! └── parts/                       immutable parts of state snapshots (version 4), by batch time
+//!     ├── 00000000000000002000     the parts the commit of 2000 ms used first (say, a window's
+//!     └── 00000000000000004000       panes of the batches at 1000 and 2000 ms), used by later
+//!                                    commits too
 //! ```
 //!
 //! Numbers in names are zero-padded to 20 digits so that names sort by number.
 //!
 //! - `metadata` is written once, when a run first uses the directory, and never changes: one
-//!   line of JSON, `{"version":3,"app":"NAME","id":"QUERY_ID"}`, ending in a newline. A run of
+//!   line of JSON, `{"version":4,"app":"NAME","id":"QUERY_ID"}`, ending in a newline (a
+//!   directory first used by an earlier runtime keeps its `"version":3`). A run of
 //!   another app is refused, and the query id (Spark's `StreamingQuery.id`) is the same for
 //!   every run over the directory. A metadata file that cannot be read is an error naming it
 //!   (it has no checksum: JSON's structure, the final newline, the version and the check that
@@ -28,18 +33,26 @@
 //!   after a crash reads the same files. A damaged one is reported and the batch planned afresh.
 //! - `commits/<T>` ([`Checkpoint`] plus its [`QueryCheckpoint`]) is written after the batch at
 //!   time `T` (DStream apps: after the batches whose handler saved state; Structured Streaming
-//!   apps: after every batch). The state snapshots stay inside the commit rather than in a
-//!   `state/` directory of their own: one file is one atomic write with one checksum, so a
-//!   commit can never be paired with a missing or foreign snapshot. On restart the newest
-//!   usable commit is resumed from; a newer one that is damaged is reported with a warning and
-//!   skipped; if there are commits but none is usable, the run stops with an error naming the
-//!   directory.
+//!   apps: after every batch). It holds every state snapshot of the batch but the *parts* a
+//!   state hands over ([`Checkpointed::save_with_parts`]): immutable pieces with a stable id
+//!   and stamp, such as a window's panes, which are written once, into the part file of the
+//!   first commit that uses them, and which that commit and every later one refers to (by id,
+//!   stamp and part file, with each part file's checksum). On restart the newest usable commit
+//!   is resumed from; a newer one that is damaged, or one of whose part files is missing,
+//!   damaged or not the one it wrote, is reported with a warning and skipped; if there are
+//!   commits but none is usable, the run stops with an error naming the directory.
+//! - `parts/<T>` ([`PartFile`]) is written just before `commits/<T>`, if that commit uses parts
+//!   no earlier commit wrote (in this run or, after a restart, the commit resumed from): those
+//!   parts, of every state. A part is never written again while the newest commit uses it.
 //!
 //! Every file is written as `.<name>.tmp` beside its final name, fsynced, renamed into place,
 //! and its directory fsynced (a directory created for it is made durable by fsyncing its
-//! parent): a reader sees a complete file or none. Temporary files a crash left behind are
-//! deleted when a run starts. After each commit the newest [`KEEP`] commits and [`KEEP_PLANNED`]
-//! planned batches are kept, older ones deleted.
+//! parent): a reader sees a complete file or none, and a commit's part file is durable before
+//! the commit. Temporary files a crash left behind are deleted when a run starts. After each
+//! commit the newest [`KEEP`] commits and [`KEEP_PLANNED`] planned batches are kept, older ones
+//! deleted, and then the part files no kept commit uses (those orphaned by a crash between a
+//! part file and its commit included): a part file is deleted only after the commits that use
+//! it, so no commit ever refers to a missing part.
 //!
 //! The flat layout of earlier versions, `DIR/checkpoint-<T>` and `DIR/offsets-<N>` (same file
 //! formats, no metadata), is still read: its files count as commits and planned batches beside
@@ -47,7 +60,7 @@
 //! newest commit), is written in the new layout from then on, and loses its old files to the
 //! retention above as new commits are written.
 //!
-//! # Commit file format (version 3; version 2, without the pipeline section, is read too)
+//! # Commit file format (version 4; versions 2 and 3 are read too)
 //!
 //! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
 //! `u64` length then the bytes; *names* is a `u32` count then that many strings.
@@ -68,16 +81,33 @@
 //! | · files read       | `u32` count, then per file source: name (string), names      |
 //! | · no-data pending  | `u8` 0 or 1                                                  |
 //! | pipeline (v3)      | `u32` count, then per entry: key (string), value (string)    |
+//! | part files (v4)    | `u32` count, then per part file, by time: `i64` time, `u64`  |
+//! |                    | the checksum the file ends with                              |
+//! | parts (v4)         | `u32` count, then per state with parts: name (string), `u32` |
+//! |                    | count, then per part: id `i64`, stamp `u64`, part file `i64` |
 //! | checksum           | `u64` FNV-1a 64 of every byte before it                      |
+//!
+//! The states of a version 4 commit were saved with [`Checkpointed::save_with_parts`] and are
+//! restored with [`Checkpointed::restore_with_parts`]; those of versions 2 and 3 with
+//! [`Checkpointed::restore`]. Version 2 has no pipeline section, so a change of pipeline is not
+//! detected on it.
+//!
+//! A part file (`parts/<T>`): magic `SCPART\r\n`, version `u32`, `u32` count, then per part:
+//! state name (string), id `i64`, stamp `u64`, the part's bytes (bytes); checksum as above.
 //!
 //! A planned batch (`offsets/<N>`): magic `SCOFFS\r\n`, version `u32`, app name (string),
 //! batch id `u64`, batch time `i64`, `u32` count then per file source: name (string), names;
 //! checksum as above. Version 1 files are not read.
 //!
+//! [`Checkpointed::save_with_parts`]: crate::persist::Checkpointed::save_with_parts
+//! [`Checkpointed::restore_with_parts`]: crate::persist::Checkpointed::restore_with_parts
+//! [`Checkpointed::restore`]: crate::persist::Checkpointed::restore
+//!
 //! FNV-1a changes its value for any single changed byte (each step is a bijection of the hash
 //! for a fixed input byte), and the length prefixes plus the trailing checksum make a truncated
 //! file fail to decode.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -102,16 +132,24 @@ pub const COMMITS: &str = "commits";
 /// The name of the subdirectory of planned batches.
 pub const OFFSETS: &str = "offsets";
 
+/// The name of the subdirectory of part files.
+pub const PARTS: &str = "parts";
+
 /// The version of the file formats and of the directory layout written (the `version` of
 /// `metadata`); commits and planned batches of other versions are not read.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest version still read (its checkpoints have no pipeline section, so a change of
 /// pipeline is not detected on them).
 pub const OLDEST_READ_VERSION: u32 = 2;
 
+/// The first version whose commits have parts (and whose states are restored with
+/// [`Checkpointed::restore_with_parts`](crate::persist::Checkpointed::restore_with_parts)).
+pub const PARTS_VERSION: u32 = 4;
+
 const MAGIC: &[u8; 8] = b"SCCKPT\r\n";
 const PLANNED_MAGIC: &[u8; 8] = b"SCOFFS\r\n";
+const PART_MAGIC: &[u8; 8] = b"SCPART\r\n";
 /// The commit files of the flat layout: `DIR/checkpoint-<T>`.
 const LEGACY_PREFIX: &str = "checkpoint-";
 /// The planned batches of the flat layout: `DIR/offsets-<N>`.
@@ -169,6 +207,165 @@ pub struct Checkpoint {
     /// NAME` → its description ([`AppBuilder::describe_state`](crate::AppBuilder::describe_state)),
     /// so that a restart with a changed pipeline is refused, naming what changed.
     pub pipeline: Vec<(String, String)>,
+    /// Per state that handed over parts (version 4): its name and the parts its snapshot uses,
+    /// in the order the state added them.
+    pub parts: Vec<(String, Vec<PartRef>)>,
+    /// The part files (`parts/<T>`) those parts are in (version 4): per file, its time `T` and
+    /// the checksum it ends with, by time.
+    pub part_files: Vec<(i64, u64)>,
+}
+
+/// A commit's reference to a part of a state's snapshot, in the part file `parts/<file>`
+/// ([`part_file_path`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PartRef {
+    /// The part's id, unique within the state's snapshot (a window pane: its batch time).
+    pub id: i64,
+    /// What the part's content is at (a window pane: its length, as a pane only grows): a part
+    /// with the same id and stamp has the same bytes.
+    pub stamp: u64,
+    /// The time of the commit that wrote it, which names its part file.
+    pub file: i64,
+}
+
+/// One part in a part file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// The name of the state it belongs to.
+    pub state: String,
+    /// The part's id.
+    pub id: i64,
+    /// The part's stamp.
+    pub stamp: u64,
+    /// The bytes the state wrote.
+    pub bytes: Vec<u8>,
+}
+
+/// The contents of a part file (`parts/<T>`): the parts first used by the commit of time `T`,
+/// of every state of that commit.
+///
+/// Law: `PartFile::decode(&f.encode()) == Ok(f)`, and `decode` fails on any truncation or any
+/// changed byte of an encoding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartFile {
+    /// The parts, in the order they were added.
+    pub parts: Vec<Part>,
+}
+
+impl PartFile {
+    /// The file's bytes, checksum included.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = PartFileWriter::default();
+        for p in &self.parts {
+            w.add(&p.state, p.id, p.stamp, |out| out.extend_from_slice(&p.bytes));
+        }
+        w.finish().0
+    }
+
+    /// Reads a file's bytes, checking the checksum and the format version.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Invalid> {
+        let mut r = Reader(checked_body(bytes, PART_MAGIC, "part")?);
+        r.version()?;
+        let n = r.u32("part count")?;
+        let mut parts = Vec::new();
+        for _ in 0..n {
+            let state = r.str("state name")?;
+            let id = r.i64("part id")?;
+            let stamp = r.u64("part stamp")?;
+            let bytes = r.bytes("part bytes")?;
+            parts.push(Part { state, id, stamp, bytes });
+        }
+        r.end()?;
+        Ok(PartFile { parts })
+    }
+}
+
+/// A part file being written: the bytes of its parts, appended in place as states add them.
+#[derive(Debug)]
+pub(crate) struct PartFileWriter {
+    out: Vec<u8>,
+    count: u32,
+}
+
+impl Default for PartFileWriter {
+    fn default() -> Self {
+        let mut out = Vec::new();
+        out.extend_from_slice(PART_MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        // The count, patched in by `finish`.
+        out.extend_from_slice(&0u32.to_le_bytes());
+        PartFileWriter { out, count: 0 }
+    }
+}
+
+impl PartFileWriter {
+    /// Adds part `id` (of `stamp`) of state `state`, with what `write` appends as its bytes.
+    pub(crate) fn add(&mut self, state: &str, id: i64, stamp: u64, write: impl FnOnce(&mut Vec<u8>)) {
+        let out = &mut self.out;
+        put_str(out, state);
+        out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&stamp.to_le_bytes());
+        // The length is patched in once `write` has written the bytes in place.
+        let at = out.len();
+        out.extend_from_slice(&0u64.to_le_bytes());
+        write(out);
+        let len = (out.len() - at - 8) as u64;
+        out[at..at + 8].copy_from_slice(&len.to_le_bytes());
+        self.count = self.count.checked_add(1).expect("fewer than 2^32 parts");
+    }
+
+    /// The file's bytes, checksum included, and the checksum.
+    pub(crate) fn finish(mut self) -> (Vec<u8>, u64) {
+        let at = PART_MAGIC.len() + 4;
+        self.out[at..at + 4].copy_from_slice(&self.count.to_le_bytes());
+        let sum = fnv1a64(&self.out);
+        self.out.extend_from_slice(&sum.to_le_bytes());
+        (self.out, sum)
+    }
+}
+
+/// The part file of the commit being prepared: the parts it uses first, of every state, each
+/// added once.
+#[derive(Debug)]
+pub(crate) struct NewParts {
+    /// The time of the commit, which names the file.
+    pub(crate) time: i64,
+    writer: Option<PartFileWriter>,
+    added: HashMap<String, HashSet<(i64, u64)>>,
+}
+
+impl NewParts {
+    pub(crate) fn new(time: i64) -> Self {
+        NewParts { time, writer: None, added: HashMap::new() }
+    }
+
+    /// Adds part `id` (of `stamp`) of state `state`, with what `write` appends as its bytes,
+    /// unless it is in the file already.
+    pub(crate) fn add(&mut self, state: &str, id: i64, stamp: u64, write: impl FnOnce(&mut Vec<u8>)) {
+        let added = match self.added.get_mut(state) {
+            Some(a) => a,
+            None => self.added.entry(state.to_owned()).or_default(),
+        };
+        if added.insert((id, stamp)) {
+            self.writer.get_or_insert_with(PartFileWriter::default).add(state, id, stamp, write);
+        }
+    }
+
+    /// The file's bytes and checksum; `None` if no part was added.
+    pub(crate) fn finish(self) -> Option<(Vec<u8>, u64)> {
+        self.writer.map(PartFileWriter::finish)
+    }
+}
+
+/// Where the part file of the commit of time `time_ms` of checkpoint directory `dir` is written.
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::checkpoint::part_file_path(Path::new("ck"), 4000);
+/// assert_eq!(p, Path::new("ck/parts/00000000000000004000"));
+/// ```
+pub fn part_file_path(dir: &Path, time_ms: i64) -> PathBuf {
+    dir.join(PARTS).join(file_name(time_ms))
 }
 
 /// How the pipeline of `now` differs from the one that wrote `saved` (both as
@@ -454,6 +651,21 @@ impl Checkpoint {
             put_str(&mut out, k);
             put_str(&mut out, v);
         }
+        out.extend_from_slice(&u32::try_from(self.part_files.len()).expect("fewer than 2^32 files").to_le_bytes());
+        for (time, checksum) in &self.part_files {
+            out.extend_from_slice(&time.to_le_bytes());
+            out.extend_from_slice(&checksum.to_le_bytes());
+        }
+        out.extend_from_slice(&u32::try_from(self.parts.len()).expect("fewer than 2^32 states").to_le_bytes());
+        for (name, parts) in &self.parts {
+            put_str(&mut out, name);
+            out.extend_from_slice(&u32::try_from(parts.len()).expect("fewer than 2^32 parts").to_le_bytes());
+            for p in parts {
+                out.extend_from_slice(&p.id.to_le_bytes());
+                out.extend_from_slice(&p.stamp.to_le_bytes());
+                out.extend_from_slice(&p.file.to_le_bytes());
+            }
+        }
         let sum = fnv1a64(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
@@ -466,6 +678,11 @@ impl Checkpoint {
 
     /// [`decode`](Self::decode), also returning the query section.
     pub fn decode_with(bytes: &[u8]) -> Result<(Self, Option<QueryCheckpoint>), Invalid> {
+        Self::decode_versioned(bytes).map(|(c, q, _)| (c, q))
+    }
+
+    /// [`decode_with`](Self::decode_with), also returning the file's format version.
+    pub fn decode_versioned(bytes: &[u8]) -> Result<(Self, Option<QueryCheckpoint>, u32), Invalid> {
         let mut r = Reader(checked_body(bytes, MAGIC, "checkpoint")?);
         let version = r.version()?;
         let app = r.str("app name")?;
@@ -500,8 +717,36 @@ impl Checkpoint {
                 pipeline.push((k, r.str("pipeline")?));
             }
         }
+        let (mut parts, mut part_files) = (Vec::new(), Vec::new());
+        if version >= PARTS_VERSION {
+            for _ in 0..r.u32("part files")? {
+                let time = r.i64("part files")?;
+                if part_files.last().is_some_and(|&(t, _)| t >= time) {
+                    return Err(Invalid::Corrupt("the part files are not in time order".to_owned()));
+                }
+                part_files.push((time, r.u64("part files")?));
+            }
+            for _ in 0..r.u32("parts")? {
+                let name = r.str("parts")?;
+                let (mut refs, mut ids) = (Vec::new(), HashSet::new());
+                for _ in 0..r.u32("parts")? {
+                    let id = r.i64("part id")?;
+                    let stamp = r.u64("part stamp")?;
+                    let file = r.i64("part file")?;
+                    if !ids.insert(id) {
+                        return Err(Invalid::Corrupt(format!("state `{name}` uses part {id} twice")));
+                    }
+                    if part_files.binary_search_by_key(&file, |&(t, _)| t).is_err() {
+                        return Err(Invalid::Corrupt(format!("part {id} of state `{name}` is in an unlisted file")));
+                    }
+                    refs.push(PartRef { id, stamp, file });
+                }
+                parts.push((name, refs));
+            }
+        }
         r.end()?;
-        Ok((Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states, pipeline }, query))
+        let c = Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states, pipeline, parts, part_files };
+        Ok((c, query, version))
     }
 }
 
@@ -761,6 +1006,60 @@ pub(crate) struct Loaded {
     pub(crate) path: PathBuf,
     pub(crate) checkpoint: Checkpoint,
     pub(crate) query: Option<QueryCheckpoint>,
+    /// The commit file's format version.
+    pub(crate) version: u32,
+    /// Per state with parts: each part's id, stamp and bytes, by id.
+    pub(crate) parts: LoadedParts,
+}
+
+/// The parts of a commit, read and checked: per state, `(id, stamp, bytes)` sorted by id.
+pub(crate) type LoadedParts = Vec<(String, Vec<(i64, u64, Vec<u8>)>)>;
+
+/// Reads and checks every part commit `c` of `dir` uses: a part file that is missing, damaged or
+/// not the one the commit wrote (another checksum), or that lacks a part, makes the commit
+/// unusable.
+fn load_parts(dir: &Path, c: &Checkpoint) -> Result<LoadedParts, Invalid> {
+    let mut found: HashMap<(i64, &str, i64, u64), Vec<u8>> = HashMap::new();
+    let mut files = Vec::with_capacity(c.part_files.len());
+    for &(time, checksum) in &c.part_files {
+        let path = part_file_path(dir, time);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Invalid::Corrupt(format!("its part file `{}` is missing", path.display())));
+            }
+            Err(e) => return Err(Invalid::Corrupt(format!("cannot read its part file `{}`: {e}", path.display()))),
+        };
+        let file = PartFile::decode(&bytes)
+            .map_err(|why| Invalid::Corrupt(format!("its part file `{}` {why}", path.display())))?;
+        if bytes[bytes.len() - 8..] != checksum.to_le_bytes() {
+            return Err(Invalid::Corrupt(format!("its part file `{}` is not the one it wrote", path.display())));
+        }
+        files.push((time, path, file));
+    }
+    for (time, _, file) in &mut files {
+        for p in &mut file.parts {
+            found.insert((*time, p.state.as_str(), p.id, p.stamp), std::mem::take(&mut p.bytes));
+        }
+    }
+    let mut out = Vec::with_capacity(c.parts.len());
+    for (state, refs) in &c.parts {
+        let mut parts = Vec::with_capacity(refs.len());
+        for r in refs {
+            let Some(bytes) = found.remove(&(r.file, state.as_str(), r.id, r.stamp)) else {
+                return Err(Invalid::Corrupt(format!(
+                    "its part file `{}` lacks part {} (stamp {}) of state `{state}`",
+                    part_file_path(dir, r.file).display(),
+                    r.id,
+                    r.stamp
+                )));
+            };
+            parts.push((r.id, r.stamp, bytes));
+        }
+        parts.sort_unstable_by_key(|p| p.0);
+        out.push((state.clone(), parts));
+    }
+    Ok(out)
 }
 
 /// The metadata of `dir` for app `app`; `None` if there is none (a fresh directory, or one of
@@ -815,9 +1114,10 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
     let mut problems = Vec::new();
     for (i, (_, path)) in files.iter().enumerate().rev() {
         let checked = match std::fs::read(path) {
-            Ok(bytes) => Checkpoint::decode_with(&bytes).and_then(|(c, q)| {
+            Ok(bytes) => Checkpoint::decode_versioned(&bytes).and_then(|(c, q, v)| {
                 if c.app == app {
-                    Ok((c, q))
+                    let parts = load_parts(dir, &c)?;
+                    Ok((c, q, v, parts))
                 } else {
                     Err(Invalid::Mismatch(format!("written by app `{}`, this app is `{app}`", c.app)))
                 }
@@ -825,7 +1125,7 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
             Err(e) => Err(Invalid::Corrupt(format!("cannot read it: {e}"))),
         };
         match checked {
-            Ok((checkpoint, query)) => {
+            Ok((checkpoint, query, version, parts)) => {
                 if let (Some(m), Some(q)) = (&metadata, &query)
                     && m.id != q.query_id
                 {
@@ -844,7 +1144,7 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
                         path: meta,
                     });
                 }
-                return Ok(Some(Loaded { path: path.clone(), checkpoint, query }));
+                return Ok(Some(Loaded { path: path.clone(), checkpoint, query, version, parts }));
             }
             Err(why) => {
                 if i > 0 {
@@ -882,7 +1182,7 @@ pub(crate) fn query_id(dir: &Path, app: &str, new_id: impl FnOnce() -> String) -
 /// Deletes the temporary files a crashed write may have left in `dir` and its subdirectories;
 /// failures are ignored (a leftover temporary file is never read).
 pub(crate) fn remove_stale_temp_files(dir: &Path) {
-    for d in [dir.to_owned(), dir.join(COMMITS), dir.join(OFFSETS)] {
+    for d in [dir.to_owned(), dir.join(COMMITS), dir.join(OFFSETS), dir.join(PARTS)] {
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for e in entries.flatten() {
             // Every temporary name is `.NAME.tmp`; in `dir` itself only the ones this module
@@ -902,19 +1202,46 @@ pub(crate) fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// Writes `c` (with `query` as its query section) atomically as `dir/commits/<T>`, then deletes
-/// all but the newest [`KEEP`] commits and the newest [`KEEP_PLANNED`] planned batches (of
-/// either layout). Returns the path written.
-pub(crate) fn write(dir: &Path, c: &Checkpoint, query: Option<&QueryCheckpoint>) -> Result<PathBuf, Error> {
+/// The part files the commits of a checkpoint directory use, by commit path, so that pruning
+/// reads a commit at most once per run: a commit this run wrote is recorded as it is written, one
+/// of an earlier run read when first needed.
+#[derive(Debug, Default)]
+pub(crate) struct PartIndex {
+    by_commit: HashMap<PathBuf, Vec<i64>>,
+}
+
+/// Writes `part_file` (the part file of this commit, if it has new parts: its bytes) atomically as
+/// `dir/parts/<T>`, then `c` (with `query` as its query section) atomically as
+/// `dir/commits/<T>`, then deletes all but the newest [`KEEP`] commits and the newest
+/// [`KEEP_PLANNED`] planned batches (of either layout), and the part files none of the kept
+/// commits uses. Returns the path of the commit.
+pub(crate) fn write(
+    dir: &Path,
+    c: &Checkpoint,
+    query: Option<&QueryCheckpoint>,
+    part_file: Option<&[u8]>,
+    index: &mut PartIndex,
+) -> Result<PathBuf, Error> {
+    if let Some(bytes) = part_file {
+        write_atomic(&dir.join(PARTS), &file_name(c.time_ms), bytes)?;
+    }
     let path = write_atomic(&dir.join(COMMITS), &file_name(c.time_ms), &c.encode_with(query))?;
+    index.by_commit.insert(path.clone(), c.part_files.iter().map(|&(t, _)| t).collect());
     let err = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::CheckpointWrite { path, source }
     };
     if let Some(files) = list_commits(dir)? {
+        let mut removed_from: Vec<&Path> = Vec::new();
         for (_, old) in files.iter().rev().skip(KEEP) {
             std::fs::remove_file(old).map_err(err(old))?;
+            index.by_commit.remove(old);
+            if let Some(parent) = old.parent().filter(|p| !removed_from.contains(p)) {
+                removed_from.push(parent);
+            }
         }
+        let kept: Vec<&Path> = files.iter().rev().take(KEEP).map(|(_, p)| p.as_path()).collect();
+        prune_parts(dir, &kept, index, &removed_from)?;
     }
     if let Some(files) = list_planned(dir)? {
         for (_, old) in files.iter().rev().skip(KEEP_PLANNED) {
@@ -922,6 +1249,39 @@ pub(crate) fn write(dir: &Path, c: &Checkpoint, query: Option<&QueryCheckpoint>)
         }
     }
     Ok(path)
+}
+
+/// Deletes the part files of `dir` that none of the commits `kept` uses. `removed_from`: the
+/// directories commits were just deleted from, whose deletions are made durable first, so that no
+/// commit a crash brings back uses a deleted part file. A kept commit that cannot be read leaves
+/// every part file in place (what it uses is unknown); one that cannot be decoded uses none (it
+/// is unusable anyway).
+fn prune_parts(dir: &Path, kept: &[&Path], index: &mut PartIndex, removed_from: &[&Path]) -> Result<(), Error> {
+    let Some(files) = list_prefixed::<i64>(&dir.join(PARTS), "")? else { return Ok(()) };
+    let mut used: HashSet<i64> = HashSet::new();
+    for &commit in kept {
+        if !index.by_commit.contains_key(commit) {
+            let Ok(bytes) = std::fs::read(commit) else { return Ok(()) };
+            let times = Checkpoint::decode(&bytes).map(|c| c.part_files.iter().map(|&(t, _)| t).collect());
+            index.by_commit.insert(commit.to_owned(), times.unwrap_or_default());
+        }
+        used.extend(&index.by_commit[commit]);
+    }
+    let doomed: Vec<&PathBuf> = files.iter().filter(|(t, _)| !used.contains(t)).map(|(_, p)| p).collect();
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    for d in removed_from {
+        sync_dir(d).map_err(|source| Error::CheckpointWrite { path: d.to_path_buf(), source })?;
+    }
+    for p in doomed {
+        match std::fs::remove_file(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::CheckpointWrite { path: p.clone(), source }),
+        }
+    }
+    Ok(())
 }
 
 /// Writes planned batch `p` atomically as `dir/offsets/<N>`; returns the path written.
@@ -1041,12 +1401,22 @@ mod tests {
             replay: Vec::new(),
             states: vec![("s".into(), vec![1, 2])],
             pipeline: vec![("source `x`".into(), "rate".into())],
+            parts: Vec::new(),
+            part_files: Vec::new(),
         };
         let (back, _) = Checkpoint::decode_with(&c.encode()).unwrap();
         assert_eq!(back.pipeline, c.pipeline);
-        // The same checkpoint as version 2 wrote it: no pipeline section.
+        // The same checkpoint as version 3 wrote it: no part sections.
+        let mut v3 = c.encode();
+        v3.truncate(v3.len() - 8 - 4 - 4);
+        v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+        let sum = fnv1a64(&v3);
+        v3.extend_from_slice(&sum.to_le_bytes());
+        let (old, _, version) = Checkpoint::decode_versioned(&v3).unwrap();
+        assert_eq!((old, version), (c.clone(), 3));
+        // The same checkpoint as version 2 wrote it: no pipeline section either.
         let mut v2 = c.encode();
-        v2.truncate(v2.len() - 8);
+        v2.truncate(v2.len() - 8 - 4 - 4);
         let section = 4 + (4 + "source `x`".len()) + (4 + "rate".len());
         v2.truncate(v2.len() - section);
         v2[8..12].copy_from_slice(&2u32.to_le_bytes());
@@ -1069,6 +1439,11 @@ mod tests {
                 "stateful operator `counts`".to_owned(),
                 "update_state_by_key over (String, i64)".to_owned(),
             )],
+            parts: vec![(
+                "counts".to_owned(),
+                vec![PartRef { id: 3000, stamp: 2, file: 3000 }, PartRef { id: 4000, stamp: 1, file: 4000 }],
+            )],
+            part_files: vec![(3000, 7), (4000, 9)],
         }
     }
 
@@ -1090,7 +1465,13 @@ mod tests {
         assert_eq!(Checkpoint::decode(&c.encode()), Ok(c.clone()));
         assert_eq!(Checkpoint::decode_with(&c.encode()), Ok((c.clone(), None)));
         assert_eq!(Checkpoint::decode_with(&c.encode_with(Some(&query()))), Ok((c, Some(query()))));
-        let none = Checkpoint { replay: Vec::new(), states: Vec::new(), ..sample() };
+        let none = Checkpoint {
+            replay: Vec::new(),
+            states: Vec::new(),
+            parts: Vec::new(),
+            part_files: Vec::new(),
+            ..sample()
+        };
         assert_eq!(Checkpoint::decode(&none.encode()), Ok(none));
         let p = PlannedBatch { app: "a".to_owned(), batch_id: 3, time_ms: 4000, files: query().files };
         assert_eq!(PlannedBatch::decode(&p.encode()), Ok(p));
@@ -1142,13 +1523,55 @@ mod tests {
     fn metadata_is_read_as_json_and_checks_its_version() {
         let hand = b"{ \"id\": \"q\", \"note\": \"ignored\",\n  \"app\": \"a\", \"version\": 3 }\n";
         assert_eq!(Metadata::decode(hand), Ok(Metadata { version: 3, app: "a".to_owned(), id: "q".to_owned() }));
-        let newer = b"{\"version\":4,\"app\":\"a\",\"id\":\"q\"}\n";
-        assert!(matches!(Metadata::decode(newer), Err(Invalid::Mismatch(m)) if m.contains("layout version 4")));
+        let newer = b"{\"version\":5,\"app\":\"a\",\"id\":\"q\"}\n";
+        assert!(matches!(Metadata::decode(newer), Err(Invalid::Mismatch(m)) if m.contains("layout version 5")));
         for bad in
             [&b"{\"version\":3,\"app\":\"a\"}\n"[..], b"{\"version\":\"3\",\"app\":\"a\",\"id\":\"q\"}\n", b"[]\n"]
         {
             assert!(matches!(Metadata::decode(bad), Err(Invalid::Corrupt(_))), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn part_files_round_trip_and_every_truncation_and_byte_flip_is_detected() {
+        let part =
+            |state: &str, id, stamp, bytes: &[u8]| Part { state: state.into(), id, stamp, bytes: bytes.to_vec() };
+        let f = PartFile { parts: vec![part("q/state", -5, 3, b"abc"), part("w", 7, 0, b"")] };
+        let bytes = f.encode();
+        assert_eq!(PartFile::decode(&bytes), Ok(f.clone()));
+        let mut n = NewParts::new(9);
+        n.add("q/state", -5, 3, |out| out.extend_from_slice(b"abc"));
+        n.add("w", 7, 0, |_| {});
+        n.add("q/state", -5, 3, |_| panic!("added twice"));
+        let (same, sum) = n.finish().unwrap();
+        assert_eq!(same, bytes);
+        assert_eq!(sum.to_le_bytes(), bytes[bytes.len() - 8..]);
+        assert!(NewParts::new(1).finish().is_none());
+        assert_eq!(PartFile::decode(&PartFile::default().encode()), Ok(PartFile::default()));
+        for n in 0..bytes.len() {
+            assert!(matches!(PartFile::decode(&bytes[..n]), Err(Invalid::Corrupt(_))), "truncated to {n}");
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x01;
+            assert!(matches!(PartFile::decode(&b), Err(Invalid::Corrupt(_))), "byte {i}");
+        }
+        // Neither a commit nor a planned batch.
+        assert!(matches!(Checkpoint::decode(&bytes), Err(Invalid::Corrupt(_))));
+        assert!(matches!(PartFile::decode(&sample().encode()), Err(Invalid::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_commit_using_a_part_twice_or_an_unlisted_file_is_corrupt() {
+        let mut c = sample();
+        c.parts[0].1[1].id = 3000;
+        assert!(matches!(Checkpoint::decode(&c.encode()), Err(Invalid::Corrupt(m)) if m.contains("part 3000 twice")));
+        let mut c = sample();
+        c.parts[0].1[1].file = 5000;
+        assert!(matches!(Checkpoint::decode(&c.encode()), Err(Invalid::Corrupt(m)) if m.contains("unlisted file")));
+        let mut c = sample();
+        c.part_files.reverse();
+        assert!(matches!(Checkpoint::decode(&c.encode()), Err(Invalid::Corrupt(m)) if m.contains("time order")));
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! never panics and never trusts a length: a truncated or malformed input is an
 //! [`Error::Config`] whose message starts with "corrupt checkpoint".
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::checkpoint::{NewParts, PartFile, PartRef};
 use crate::error::Error;
 
 /// A value that can be written into a checkpoint and read back.
@@ -20,11 +21,142 @@ pub trait Persist: Sized {
 }
 
 /// A piece of operator state that is saved in checkpoints and restored after a restart.
+///
+/// A state whose snapshot has large pieces that never change once made (a window's panes) can
+/// hand them over as *parts* in [`save_with_parts`](Self::save_with_parts): each part is written
+/// once, to its own file, and later checkpoints refer to it instead of copying it (see
+/// [`crate::checkpoint`]). Other states keep the defaults, which save and restore the whole
+/// state with [`save`](Self::save) and [`restore`](Self::restore).
 pub trait Checkpointed {
     /// Appends a snapshot of the whole state.
     fn save(&self, out: &mut Vec<u8>);
     /// Replaces the state with a snapshot written by [`save`](Self::save).
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error>;
+
+    /// Appends a snapshot of the state, handing its immutable pieces to `parts`
+    /// ([`Parts::add`]) rather than appending them. This is what the runtime calls.
+    fn save_with_parts(&self, out: &mut Vec<u8>, parts: &mut Parts<'_>) {
+        let _ = parts;
+        self.save(out)
+    }
+
+    /// Replaces the state with a snapshot written by [`save_with_parts`](Self::save_with_parts):
+    /// `bytes` as appended to `out`, and the bytes of the parts it added.
+    fn restore_with_parts(&mut self, bytes: &[u8], parts: &SavedParts<'_>) -> Result<(), Error> {
+        let _ = parts;
+        self.restore(bytes)
+    }
+}
+
+/// Per part: its id, stamp and bytes, sorted by id.
+pub(crate) type PartBytes = [(i64, u64, Vec<u8>)];
+
+/// Where a state hands over the parts of its snapshot ([`Checkpointed::save_with_parts`]).
+///
+/// A part has an *id*, unique within the snapshot, and a *stamp* that changes whenever its
+/// bytes could (a window pane: its time and its length, as a pane only grows): the state
+/// promises that a part saved again with the same id and stamp has the same bytes. Then a part
+/// the newest checkpoint already holds is not written again; [`add`](Self::add) does not even
+/// call its `write`.
+#[derive(Debug)]
+pub struct Parts<'a> {
+    state: &'a str,
+    /// The parts on disk for this state (those of the newest commit), by (id, stamp), with the
+    /// time of their part file.
+    on_disk: Option<&'a HashMap<(i64, u64), i64>>,
+    /// The part file of the commit being prepared.
+    new: &'a mut NewParts,
+    ids: HashSet<i64>,
+    refs: Vec<PartRef>,
+}
+
+impl<'a> Parts<'a> {
+    /// Parts of state `state`, `on_disk` being those already written and `new` the part file
+    /// that takes the others.
+    pub(crate) fn new(state: &'a str, on_disk: Option<&'a HashMap<(i64, u64), i64>>, new: &'a mut NewParts) -> Self {
+        Parts { state, on_disk, new, ids: HashSet::new(), refs: Vec::new() }
+    }
+
+    /// Adds part `id` of stamp `stamp` to the snapshot; unless a checkpoint already holds it,
+    /// calls `write` to append its bytes (which [`SavedParts::get`] returns on restore).
+    ///
+    /// # Panics
+    ///
+    /// If `id` was added already in this snapshot.
+    pub fn add(&mut self, id: i64, stamp: u64, write: impl FnOnce(&mut Vec<u8>)) {
+        assert!(self.ids.insert(id), "part {id} of state `{}` added twice to one snapshot", self.state);
+        let file = match self.on_disk.and_then(|m| m.get(&(id, stamp))) {
+            Some(&file) => file,
+            None => {
+                self.new.add(self.state, id, stamp, write);
+                self.new.time
+            }
+        };
+        self.refs.push(PartRef { id, stamp, file });
+    }
+
+    /// The parts added, in order.
+    pub(crate) fn finish(self) -> Vec<PartRef> {
+        self.refs
+    }
+}
+
+/// The parts of a snapshot, handed to [`Checkpointed::restore_with_parts`].
+#[derive(Clone, Copy, Debug)]
+pub struct SavedParts<'a> {
+    parts: &'a PartBytes,
+}
+
+impl<'a> SavedParts<'a> {
+    /// Over `parts`, sorted by id.
+    pub(crate) fn new(parts: &'a PartBytes) -> Self {
+        debug_assert!(parts.windows(2).all(|w| w[0].0 < w[1].0));
+        SavedParts { parts }
+    }
+
+    /// No parts: for a snapshot that added none.
+    pub fn none() -> SavedParts<'static> {
+        SavedParts { parts: &[] }
+    }
+
+    /// The stamp and the bytes of part `id`; `None` if the snapshot has no such part.
+    pub fn get(&self, id: i64) -> Option<(u64, &'a [u8])> {
+        let i = self.parts.binary_search_by_key(&id, |p| p.0).ok()?;
+        let (_, stamp, bytes) = &self.parts[i];
+        Some((*stamp, bytes))
+    }
+
+    /// How many parts the snapshot has.
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Whether the snapshot has no part.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+}
+
+/// Saves `state` with [`Checkpointed::save_with_parts`] and restores `into` from that snapshot
+/// with [`Checkpointed::restore_with_parts`], as a checkpoint and a restart would (every part
+/// written, none on disk before): for tests of a state's parts.
+pub fn round_trip_with_parts<S: Checkpointed + ?Sized>(state: &S, into: &mut S) -> Result<(), Error> {
+    let mut bytes = Vec::new();
+    let mut new = NewParts::new(0);
+    let mut parts = Parts::new("state", None, &mut new);
+    state.save_with_parts(&mut bytes, &mut parts);
+    parts.finish();
+    let mut read: Vec<(i64, u64, Vec<u8>)> = match new.finish() {
+        None => Vec::new(),
+        Some((file, _)) => PartFile::decode(&file)
+            .map_err(|e| corrupt(&format!("a part file {e}")))?
+            .parts
+            .into_iter()
+            .map(|p| (p.id, p.stamp, p.bytes))
+            .collect(),
+    };
+    read.sort_unstable_by_key(|p| p.0);
+    into.restore_with_parts(&bytes, &SavedParts::new(&read))
 }
 
 /// The error for a checkpoint that cannot be decoded; `what` says what was being read.
@@ -303,6 +435,100 @@ mod tests {
         let mut bytes = Vec::new();
         f64::NAN.write(&mut bytes);
         assert!(read_all::<f64>(&bytes).unwrap().is_nan());
+    }
+
+    /// Saves `state` with parts, `on_disk` being on disk, into the commit of time `time`; returns
+    /// its bytes, the parts it used and those written, whose bytes are added to `files`.
+    fn save_parts<S: Checkpointed>(
+        state: &S,
+        time: i64,
+        on_disk: &HashMap<(i64, u64), i64>,
+        files: &mut HashMap<(i64, u64), Vec<u8>>,
+    ) -> (Vec<u8>, Vec<PartRef>, Vec<(i64, u64)>) {
+        let mut bytes = Vec::new();
+        let mut new = NewParts::new(time);
+        let mut parts = Parts::new("w", Some(on_disk), &mut new);
+        state.save_with_parts(&mut bytes, &mut parts);
+        let refs = parts.finish();
+        let mut written = Vec::new();
+        if let Some((file, _)) = new.finish() {
+            for part in PartFile::decode(&file).unwrap().parts {
+                assert_eq!(part.state, "w");
+                written.push((part.id, part.stamp));
+                files.insert((part.id, part.stamp), part.bytes);
+            }
+        }
+        for r in &refs {
+            assert_eq!(r.file == time, written.contains(&(r.id, r.stamp)));
+        }
+        (bytes, refs, written)
+    }
+
+    #[test]
+    fn a_pane_is_written_once_unless_it_grew() {
+        use crate::window::Window;
+        let mut files = HashMap::new();
+        let mut w = Window::new(10_000);
+        w.push(1000, vec![1u8]);
+        w.push(2000, vec![2, 2]);
+        let (_, refs, written) = save_parts(&w, 2000, &HashMap::new(), &mut files);
+        assert_eq!(written, [(1000, 1), (2000, 2)]);
+        let on_disk = refs.iter().map(|r| ((r.id, r.stamp), r.file)).collect();
+        w.push(3000, vec![3]);
+        let (_, refs, written) = save_parts(&w, 3000, &on_disk, &mut files);
+        assert_eq!(written, [(3000, 1)]);
+        let got: Vec<_> = refs.iter().map(|r| (r.id, r.stamp, r.file)).collect();
+        assert_eq!(got, [(1000, 1, 2000), (2000, 2, 2000), (3000, 1, 3000)]);
+        // An out-of-order push makes pane 1000 grow: it is saved again, with its new length.
+        let on_disk = refs.iter().map(|r| ((r.id, r.stamp), r.file)).collect();
+        w.push(1000, vec![11]);
+        let (bytes, refs, written) = save_parts(&w, 4000, &on_disk, &mut files);
+        assert_eq!(written, [(1000, 2)]);
+        let mut parts: Vec<(i64, u64, Vec<u8>)> =
+            refs.iter().map(|r| (r.id, r.stamp, files[&(r.id, r.stamp)].clone())).collect();
+        parts.sort_by_key(|p| p.0);
+        let mut back = Window::<u8>::new(10_000);
+        back.restore_with_parts(&bytes, &SavedParts::new(&parts)).unwrap();
+        assert_eq!(back.collect(3000), [1, 11, 2, 2, 3]);
+        // A part missing, or of another length, is an error.
+        let missing = SavedParts::new(&parts[1..]);
+        assert!(Window::<u8>::new(10_000).restore_with_parts(&bytes, &missing).is_err());
+        parts[0].1 = 1;
+        assert!(Window::<u8>::new(10_000).restore_with_parts(&bytes, &SavedParts::new(&parts)).is_err());
+    }
+
+    #[test]
+    fn windows_restored_with_parts_equal_their_whole_snapshots() {
+        use crate::window::{InvKeyedWindow, KeyedWindow, Window};
+        let mut seed = 7;
+        let mut w = Window::new(5000);
+        let mut k = KeyedWindow::new(5000);
+        let mut i = InvKeyedWindow::new(5000, 1000);
+        for t in (1..=12).map(|b| b * 1000) {
+            let pane: Vec<(String, i64)> =
+                (0..xorshift(&mut seed) % 5).map(|n| (format!("k{n}"), (xorshift(&mut seed) % 9) as i64)).collect();
+            w.push(t, pane.iter().map(|p| p.0.clone()).collect::<Vec<_>>());
+            k.push_pane(t, pane.clone());
+            i.push_pane(t, pane);
+            i.slide(t, &mut |a, b| a + b, &mut |a, b| a - b, &mut |kv: &(String, i64)| kv.1 != 0);
+        }
+        let whole = |s: &dyn Checkpointed| {
+            let mut b = Vec::new();
+            s.save(&mut b);
+            b
+        };
+        let (mut w2, mut k2, mut i2) = (Window::new(5000), KeyedWindow::new(5000), InvKeyedWindow::new(5000, 1000));
+        round_trip_with_parts(&w, &mut w2).unwrap();
+        round_trip_with_parts(&k, &mut k2).unwrap();
+        round_trip_with_parts(&i, &mut i2).unwrap();
+        assert_eq!(whole(&w2), whole(&w));
+        assert_eq!(whole(&k2), whole(&k));
+        assert_eq!(whole(&i2), whole(&i));
+        // Trailing bytes are rejected as with `restore`.
+        let mut bytes = Vec::new();
+        w.save_with_parts(&mut bytes, &mut Parts::new("w", None, &mut NewParts::new(0)));
+        bytes.push(0);
+        assert!(Window::<String>::new(5000).restore_with_parts(&bytes, &SavedParts::none()).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! jsonl copy of every output, the state snapshots a batch hands over for its checkpoint, and
 //! the per-batch progress report (Spark's `StreamingQueryProgress`).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -10,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::app::OutputId;
+use crate::checkpoint::{NewParts, PartRef};
 use crate::error::Error;
 use crate::fmt::{Record, SparkFmt, json_string};
-use crate::persist::Checkpointed;
+use crate::persist::{Checkpointed, Parts};
 use crate::structured::row::{Row, console_table};
 
 /// An output as declared by the app.
@@ -332,6 +334,27 @@ pub struct BatchOutput {
     checkpointing: bool,
     /// The snapshots saved in this batch, by name, in the order first saved.
     states: Vec<(String, Vec<u8>)>,
+    /// Per state saved in this batch that added parts: the parts its snapshot uses.
+    parts: Vec<(String, Vec<PartRef>)>,
+    /// The part file of this batch's commit: the parts no earlier commit wrote.
+    new_parts: Option<NewParts>,
+    /// Per state: the parts the newest commit uses, which are on disk, by (id, stamp), with the
+    /// time of their part file ([`parts_committed`](Self::parts_committed)).
+    on_disk: HashMap<String, HashMap<(i64, u64), i64>>,
+    /// The part files the newest commit uses: time and checksum.
+    on_disk_files: HashMap<i64, u64>,
+}
+
+/// The snapshots of a batch ([`BatchOutput::take_states`]).
+pub(crate) struct SavedStates {
+    /// Per state: its name and its bytes.
+    pub(crate) states: Vec<(String, Vec<u8>)>,
+    /// Per state with parts: its name and the parts its snapshot uses.
+    pub(crate) parts: Vec<(String, Vec<PartRef>)>,
+    /// The part files those parts are in: time and checksum, by time.
+    pub(crate) part_files: Vec<(i64, u64)>,
+    /// The bytes of the part file to write before the commit, if there are new parts.
+    pub(crate) new_file: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for BatchOutput {
@@ -363,6 +386,10 @@ impl BatchOutput {
             jsonl_streams: Vec::new(),
             checkpointing: false,
             states: Vec::new(),
+            parts: Vec::new(),
+            new_parts: None,
+            on_disk: HashMap::new(),
+            on_disk_files: HashMap::new(),
         })
     }
 
@@ -437,13 +464,14 @@ impl BatchOutput {
         d.join(", ")
     }
 
-    /// Adds a snapshot of `state` ([`Checkpointed::save`]) under `name` to this batch's
-    /// checkpoint; saving a name twice in a batch keeps the last snapshot.
+    /// Adds a snapshot of `state` ([`Checkpointed::save_with_parts`]) under `name` to this
+    /// batch's checkpoint; saving a name twice in a batch keeps the last snapshot.
     ///
     /// After the handler returns `Ok` and the batch's outputs are written, the runtime writes one
-    /// checkpoint file holding every state saved in the batch (see [`crate::checkpoint`]).
-    /// Generated code calls this on [`BatchInput::is_checkpoint_batch`] batches; without a
-    /// checkpoint directory it does nothing.
+    /// checkpoint file holding every state saved in the batch, after the files of the parts
+    /// that are not on disk yet (see [`crate::checkpoint`]). Generated code calls this on
+    /// [`BatchInput::is_checkpoint_batch`] batches; without a checkpoint directory it does
+    /// nothing.
     ///
     /// [`BatchInput::is_checkpoint_batch`]: crate::BatchInput::is_checkpoint_batch
     pub fn save_state<S: Checkpointed + ?Sized>(&mut self, name: &str, state: &S) {
@@ -451,16 +479,49 @@ impl BatchOutput {
             return;
         }
         let mut bytes = Vec::new();
-        state.save(&mut bytes);
+        let new = self.new_parts.get_or_insert_with(|| NewParts::new(self.time_ms));
+        let mut parts = Parts::new(name, self.on_disk.get(name), new);
+        state.save_with_parts(&mut bytes, &mut parts);
+        let refs = parts.finish();
         match self.states.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = bytes,
             None => self.states.push((name.to_owned(), bytes)),
         }
+        self.parts.retain(|(n, _)| n != name);
+        if !refs.is_empty() {
+            self.parts.push((name.to_owned(), refs));
+        }
     }
 
     /// The snapshots saved in this batch, taken out (empty if none was saved).
-    pub(crate) fn take_states(&mut self) -> Vec<(String, Vec<u8>)> {
-        std::mem::take(&mut self.states)
+    pub(crate) fn take_states(&mut self) -> SavedStates {
+        let states = std::mem::take(&mut self.states);
+        let parts = std::mem::take(&mut self.parts);
+        let new = self.new_parts.take().and_then(|n| Some((n.time, n.finish()?)));
+        let mut part_files: Vec<(i64, u64)> = Vec::new();
+        for r in parts.iter().flat_map(|(_, refs)| refs) {
+            if let Err(i) = part_files.binary_search_by_key(&r.file, |&(t, _)| t) {
+                let sum = match &new {
+                    Some((t, (_, sum))) if *t == r.file => *sum,
+                    _ => self.on_disk_files[&r.file],
+                };
+                part_files.insert(i, (r.file, sum));
+            }
+        }
+        // A state saved twice in the batch may have left parts no snapshot uses: the file is
+        // written only if one does.
+        let new_file = new.filter(|(t, _)| part_files.iter().any(|(f, _)| f == t)).map(|(_, (bytes, _))| bytes);
+        SavedStates { states, parts, part_files, new_file }
+    }
+
+    /// Records that the newest commit (written, or resumed from) uses `parts`, in `part_files`:
+    /// these are on disk, and later snapshots refer to them rather than writing them again.
+    pub(crate) fn parts_committed(&mut self, parts: &[(String, Vec<PartRef>)], part_files: &[(i64, u64)]) {
+        self.on_disk = parts
+            .iter()
+            .map(|(name, refs)| (name.clone(), refs.iter().map(|r| ((r.id, r.stamp), r.file)).collect()))
+            .collect();
+        self.on_disk_files = part_files.iter().copied().collect();
     }
 
     /// Records emitted in the current batch, over all outputs.

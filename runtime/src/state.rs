@@ -956,7 +956,7 @@ impl<K, S> MapWithState<K, S> {
 /// Saves keys, states and last-update times; the timeout is configuration, not state.
 ///
 /// The format: the number of entries (`u64`), then per entry its key, its state and its
-/// last-update time (`i64`). Without a timeout no times are kept and [`UNSET`] is written in
+/// last-update time (`i64`). Without a timeout no times are kept and `i64::MIN` is written in
 /// their place, which a state with a timeout reads as an initial state's time (stamped by the
 /// first `time_out`); restoring without a timeout ignores the times.
 impl<K: Persist + Hash + Eq, S: Persist> Checkpointed for MapWithState<K, S> {

@@ -16,7 +16,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
 use crate::error::Error;
-use crate::persist::{Checkpointed, Persist, corrupt, read_all};
+use crate::persist::{Checkpointed, Parts, Persist, SavedParts, corrupt, read_all};
 use crate::state::KeyedReduce;
 
 /// The panes of a window, oldest first, no two with the same time.
@@ -129,6 +129,60 @@ impl<T: Persist> Checkpointed for Window<T> {
         self.panes = read_all::<Restored<Panes<T>>>(bytes)?.0;
         Ok(())
     }
+
+    /// Each pane is a part (id: its time; stamp: its length, as a pane only grows); the snapshot
+    /// lists them.
+    fn save_with_parts(&self, out: &mut Vec<u8>, parts: &mut Parts<'_>) {
+        save_panes(&self.panes, out, parts);
+    }
+
+    fn restore_with_parts(&mut self, bytes: &[u8], parts: &SavedParts<'_>) -> Result<(), Error> {
+        let mut input = bytes;
+        let panes = restore_panes(&mut input, parts)?;
+        end_of_snapshot(input)?;
+        self.panes = panes;
+        Ok(())
+    }
+}
+
+/// Saves `panes` as parts: each pane is part `time` of stamp `length` (a pane only grows, by
+/// [`insert_pane`], so a pane saved again with the same length is the same pane and is not
+/// written again), and `out` gets the list of (time, length), oldest first. This relies on no
+/// pane being dropped and then pushed again with its old time and length between two
+/// checkpoints, which increasing pane times (batch times, as generated code pushes) rule out.
+fn save_panes<T: Persist>(panes: &Panes<T>, out: &mut Vec<u8>, parts: &mut Parts<'_>) {
+    (panes.len() as u64).write(out);
+    for (t, items) in panes {
+        let stamp = items.len() as u64;
+        t.write(out);
+        stamp.write(out);
+        parts.add(*t, stamp, |part| items.write(part));
+    }
+}
+
+/// Reads the panes saved by [`save_panes`] from `input` and `parts`.
+fn restore_panes<T: Persist>(input: &mut &[u8], parts: &SavedParts<'_>) -> Result<Panes<T>, Error> {
+    let list: Vec<(i64, u64)> = Persist::read(input)?;
+    if list.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(corrupt("window pane times are not increasing"));
+    }
+    let mut panes = VecDeque::with_capacity(list.len());
+    for (t, len) in list {
+        let Some((stamp, bytes)) = parts.get(t) else {
+            return Err(corrupt(&format!("the pane at {t} ms is not among the saved parts")));
+        };
+        let items: Vec<T> = read_all(bytes)?;
+        if stamp != len || items.len() as u64 != len {
+            return Err(corrupt(&format!("the pane at {t} ms holds {} items, not {len}", items.len())));
+        }
+        panes.push_back((t, items));
+    }
+    Ok(panes)
+}
+
+/// Checks that a snapshot was read to its end.
+fn end_of_snapshot(input: &[u8]) -> Result<(), Error> {
+    if input.is_empty() { Ok(()) } else { Err(corrupt(&format!("{} unexpected bytes after the state", input.len()))) }
 }
 
 /// Saved panes, read with [`read_panes`] so that `read_all` checks the trailing bytes too.
@@ -208,6 +262,19 @@ impl<K: Persist, V: Persist> Checkpointed for KeyedWindow<K, V> {
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.panes = read_all::<Restored<Panes<(K, V)>>>(bytes)?.0;
+        Ok(())
+    }
+
+    /// Each pane is a part, as for [`Window`].
+    fn save_with_parts(&self, out: &mut Vec<u8>, parts: &mut Parts<'_>) {
+        save_panes(&self.panes, out, parts);
+    }
+
+    fn restore_with_parts(&mut self, bytes: &[u8], parts: &SavedParts<'_>) -> Result<(), Error> {
+        let mut input = bytes;
+        let panes = restore_panes(&mut input, parts)?;
+        end_of_snapshot(input)?;
+        self.panes = panes;
         Ok(())
     }
 }
@@ -446,6 +513,27 @@ impl<K: Persist + Hash + Eq, V: Persist> Checkpointed for InvKeyedWindow<K, V> {
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let (Restored(panes), window) = read_all::<(Restored<Panes<(K, V)>>, Vec<(K, V)>)>(bytes)?;
+        self.set_restored(panes, window)
+    }
+
+    /// Each pane is a part, as for [`Window`]; the previous window, which changes every slide,
+    /// stays in the snapshot.
+    fn save_with_parts(&self, out: &mut Vec<u8>, parts: &mut Parts<'_>) {
+        save_panes(&self.panes, out, parts);
+        self.window.write(out);
+    }
+
+    fn restore_with_parts(&mut self, bytes: &[u8], parts: &SavedParts<'_>) -> Result<(), Error> {
+        let mut input = bytes;
+        let panes = restore_panes(&mut input, parts)?;
+        let window: Vec<(K, V)> = read_all(input)?;
+        self.set_restored(panes, window)
+    }
+}
+
+impl<K: Hash + Eq, V> InvKeyedWindow<K, V> {
+    /// Takes restored panes and window, indexing the window's keys.
+    fn set_restored(&mut self, panes: Panes<(K, V)>, window: Vec<(K, V)>) -> Result<(), Error> {
         let mut index = HashTable::with_capacity(window.len());
         for (i, (k, _)) in window.iter().enumerate() {
             let hash = self.hasher.hash_one(k);
