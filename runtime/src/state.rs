@@ -231,10 +231,13 @@ pub struct StrReduce<'a, V> {
     hasher: FixedState,
 }
 
-/// A key, its first 16 bytes (zero-padded) and its value.
+/// A key, its first 16 bytes (zero-padded), its hash and its value. The hash is kept so that
+/// merging a worker's table ([`StrReduce::absorb`]) and growing the index never read the keys'
+/// text again.
 struct StrEntry<'a, V> {
     key: &'a str,
     head: [u64; 2],
+    hash: u64,
     value: V,
 }
 
@@ -283,7 +286,12 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     #[inline]
     pub fn merge(&mut self, k: &'a str, v: V, f: &mut impl FnMut(V, V) -> V) {
         let hash = self.hasher.hash_one(k);
-        let h = head(k);
+        self.merge_hashed(k, head(k), hash, v, f);
+    }
+
+    /// [`merge`](Self::merge) with the key's head and hash already known.
+    #[inline(always)]
+    fn merge_hashed(&mut self, k: &'a str, h: [u64; 2], hash: u64, v: V, f: &mut impl FnMut(V, V) -> V) {
         let entries = &self.entries;
         let found = if k.len() <= 16 {
             self.table.find(hash, |&i| {
@@ -310,9 +318,8 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     fn insert_new(&mut self, hash: u64, key: &'a str, head: [u64; 2], value: V) {
         let i = index_u32(self.entries.len());
         let entries = &self.entries;
-        let hasher = &self.hasher;
-        self.table.insert_unique(hash, i, |&j| hasher.hash_one(entries[j as usize].key));
-        self.entries.push(StrEntry { key, head, value });
+        self.table.insert_unique(hash, i, |&j| entries[j as usize].hash);
+        self.entries.push(StrEntry { key, head, hash, value });
     }
 
     /// Merges the table `other` (a later part of the same batch, as a worker computed it) into
@@ -322,8 +329,9 @@ impl<'a, V: Copy> StrReduce<'a, V> {
             *self = other;
             return;
         }
+        // Same seed in every table, so the stored hashes are this table's too.
         for e in other.entries {
-            self.merge(e.key, e.value, f);
+            self.merge_hashed(e.key, e.head, e.hash, e.value, f);
         }
     }
 
