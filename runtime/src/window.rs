@@ -448,29 +448,36 @@ impl<K, V> InvKeyedWindow<K, V> {
 
     /// Keeps the pairs `filter` accepts, in order, and moves their index entries along.
     fn retain(&mut self, filter: &mut impl FnMut(&(K, V)) -> bool) {
-        let keep: Vec<bool> = self.window.iter().map(&mut *filter).collect();
-        if keep.iter().all(|&k| k) {
-            return;
+        // The filter sees every pair once, in order; nothing is allocated while all are kept.
+        let Some(first) = self.window.iter().position(|kv| !filter(kv)) else { return };
+        // `remap[i]`: pair `i`'s new position, or `GONE`.
+        const GONE: u32 = u32::MAX;
+        let mut remap: Vec<u32> = (0..index_u32(first)).collect();
+        remap.push(GONE);
+        let mut next = index_u32(first);
+        for kv in &self.window[first + 1..] {
+            if filter(kv) {
+                remap.push(next);
+                next += 1;
+            } else {
+                remap.push(GONE);
+            }
         }
-        let mut next = 0u32;
-        let remap: Vec<u32> = keep
-            .iter()
-            .map(|&k| {
-                if k {
-                    next += 1;
-                    next - 1
-                } else {
-                    u32::MAX
-                }
-            })
-            .collect();
         self.index.retain(|i| {
             *i = remap[*i as usize];
-            *i != u32::MAX
+            *i != GONE
         });
-        let mut keep = keep.into_iter();
-        self.window.retain(|_| keep.next().expect("one flag per pair"));
+        let mut i = 0;
+        self.window.retain(|_| {
+            i += 1;
+            remap[i - 1] != GONE
+        });
     }
+}
+
+/// A window position as stored in the index.
+fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("a window holds at most 2^32 keys")
 }
 
 /// The position of `k` in `window`, or its hash when it is not there.
@@ -497,7 +504,7 @@ fn add<K: Hash + Eq + Clone, V: Clone>(
             *v = f(v.clone(), n);
         }
         Slot::Absent(hash) => {
-            let i = u32::try_from(window.len()).expect("a window holds at most 2^32 keys");
+            let i = index_u32(window.len());
             index.insert_unique(hash, i, |&j| hasher.hash_one(&window[j as usize].0));
             window.push((k.clone(), n));
         }
