@@ -137,10 +137,7 @@ impl<T: Persist> Checkpointed for Window<T> {
     }
 
     fn restore_with_parts(&mut self, bytes: &[u8], parts: &SavedParts<'_>) -> Result<(), Error> {
-        let mut input = bytes;
-        let panes = restore_panes(&mut input, parts)?;
-        end_of_snapshot(input)?;
-        self.panes = panes;
+        self.panes = restore_only_panes(bytes, parts)?;
         Ok(())
     }
 }
@@ -181,6 +178,14 @@ fn restore_panes<T: Persist>(input: &mut &[u8], parts: &SavedParts<'_>) -> Resul
 }
 
 /// Checks that a snapshot was read to its end.
+/// The panes of a snapshot that holds nothing else (`Window`, `KeyedWindow`).
+fn restore_only_panes<T: Persist>(bytes: &[u8], parts: &SavedParts<'_>) -> Result<Panes<T>, Error> {
+    let mut input = bytes;
+    let panes = restore_panes(&mut input, parts)?;
+    end_of_snapshot(input)?;
+    Ok(panes)
+}
+
 fn end_of_snapshot(input: &[u8]) -> Result<(), Error> {
     if input.is_empty() { Ok(()) } else { Err(corrupt(&format!("{} unexpected bytes after the state", input.len()))) }
 }
@@ -271,10 +276,7 @@ impl<K: Persist, V: Persist> Checkpointed for KeyedWindow<K, V> {
     }
 
     fn restore_with_parts(&mut self, bytes: &[u8], parts: &SavedParts<'_>) -> Result<(), Error> {
-        let mut input = bytes;
-        let panes = restore_panes(&mut input, parts)?;
-        end_of_snapshot(input)?;
-        self.panes = panes;
+        self.panes = restore_only_panes(bytes, parts)?;
         Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! Helpers shared by the runtime's integration tests: temporary directories and a print sink.
+//! Helpers shared by the runtime's integration tests: temporary directories, a print sink, a
+//! deterministic generator.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -65,5 +66,18 @@ pub fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     while !cond() {
         assert!(Instant::now() < end, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// SplitMix64: a small deterministic generator, so tests need no dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 }
