@@ -6,6 +6,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use streamc::physical::Physical;
+use streamc::program::Program;
 
 #[derive(Parser)]
 #[command(name = "streamc", version, about = "Compile Spark-style streaming pipelines to native Rust")]
@@ -79,24 +81,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let src = read_spec(&spec)?;
             let c = streamc::compile_yaml(&src);
             if c.diags.is_empty() {
-                let stages = c.physical.as_ref().map_or(0, |p| p.stages.len());
+                let stages = c.physical.as_ref().map_or(0, |p| p.stages().len());
                 let plural = |n: usize, what: &str| match (n, what) {
                     (1, _) => format!("1 {what}"),
                     (_, "query") => format!("{n} queries"),
                     _ => format!("{n} {what}s"),
                 };
-                match &c.plan.table {
-                    Some(t) => println!(
+                match &c.program {
+                    Program::Table(t) => println!(
                         "ok: `{}` has {}, {}",
                         spec.display(),
                         plural(t.sources.len(), "source"),
-                        plural(c.tables.len(), "query")
+                        plural(stages, "query")
                     ),
-                    None => println!(
+                    Program::DStream(plan) => println!(
                         "ok: `{}` has {}, {}, {}",
                         spec.display(),
-                        plural(c.plan.streams.len(), "stream"),
-                        plural(c.plan.outputs.len(), "output"),
+                        plural(plan.streams.len(), "stream"),
+                        plural(plan.outputs.len(), "output"),
                         plural(stages, "fused stage")
                     ),
                 }
@@ -227,7 +229,10 @@ fn runtime_path() -> Result<PathBuf> {
 
 /// The runtime features a spec's generated code needs (the parquet sink's, say).
 fn runtime_features(spec: &Path) -> Result<Vec<&'static str>> {
-    Ok(streamc::table::runtime_features(&streamc::compile_yaml(&read_spec(spec)?).tables))
+    Ok(match streamc::compile_yaml(&read_spec(spec)?).physical {
+        Some(Physical::Table(queries)) => streamc::table::runtime_features(&queries),
+        _ => Vec::new(),
+    })
 }
 
 fn write_crate(dir: &Path, name: &str, code: &str, features: &[&str]) -> Result<()> {
@@ -267,7 +272,10 @@ fn write_if_changed(path: &Path, content: &str) -> Result<()> {
 fn report_rustc_errors(spec: &Path, code: &str, cargo_json: &str) -> Result<()> {
     let src = read_spec(spec)?;
     let c = streamc::compile_yaml(&src);
-    let sites = streamc::codegen::closure_sites(&c.plan, code);
+    let sites = match &c.program {
+        Program::DStream(plan) => streamc::codegen::closure_sites(plan, code),
+        Program::Table(_) => Vec::new(),
+    };
     let path = spec.display().to_string();
     for line in cargo_json.lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };

@@ -3,36 +3,28 @@
 //! order behind [`compile`]: parse (front end) → check → physical plan (fusion) → codegen.
 //! This crate does no I/O outside its CLI module (`main.rs` and `cli.rs`).
 
-pub mod check;
-pub mod closure;
 pub mod codegen;
 pub mod diag;
+pub mod dstream;
 pub mod duration;
-pub mod expr;
-pub mod ir;
+pub mod front;
 pub mod physical;
-pub mod rust_front;
-mod rust_table;
+pub mod program;
 pub mod span;
-pub mod sql;
 pub mod table;
-pub mod table_codegen;
-pub mod ty;
-pub mod yaml;
 
 use diag::Diagnostics;
-use ir::Plan;
 use physical::Physical;
 use proc_macro2::TokenStream;
+use program::Program;
 use span::SpanTable;
 
-/// The result of compiling one spec: the checked plan, its physical plan, and all diagnostics.
+/// The result of compiling one spec: the checked program, its physical plan (when there were no
+/// errors), and all diagnostics.
 #[derive(Debug)]
 pub struct Compilation {
-    pub plan: Plan,
+    pub program: Program,
     pub physical: Option<Physical>,
-    /// The checked queries of a Structured Streaming spec.
-    pub tables: Vec<table::Checked>,
     pub spans: SpanTable,
     pub diags: Diagnostics,
 }
@@ -41,37 +33,41 @@ pub struct Compilation {
 pub fn compile_yaml(src: &str) -> Compilation {
     let mut spans = SpanTable::default();
     let mut diags = Diagnostics::default();
-    let plan = yaml::parse(src, &mut spans, &mut diags);
-    finish(plan, spans, diags)
+    let program = front::yaml::parse(src, &mut spans, &mut diags);
+    finish(program, spans, diags)
 }
 
 /// Parses and checks the body of a `stream!` block.
 pub fn compile_tokens(tokens: TokenStream) -> Compilation {
     let mut spans = SpanTable::default();
     let mut diags = Diagnostics::default();
-    let plan = rust_front::parse(tokens, &mut spans, &mut diags);
-    finish(plan, spans, diags)
+    let program = front::rust::dstream::parse(tokens, &mut spans, &mut diags);
+    finish(program, spans, diags)
 }
 
-fn finish(mut plan: Plan, spans: SpanTable, mut diags: Diagnostics) -> Compilation {
-    if let Some(t) = &plan.table {
-        let tables = table::check(t, &mut diags);
-        let physical = diags.is_empty().then(|| physical::plan(&plan));
-        return Compilation { plan, physical, tables, spans, diags };
-    }
-    check::check(&mut plan, &mut diags);
-    let physical = diags.is_empty().then(|| physical::plan(&plan));
-    Compilation { plan, physical, tables: Vec::new(), spans, diags }
+/// Check, then plan: the stages after parsing, the same for every front end.
+fn finish(mut program: Program, spans: SpanTable, mut diags: Diagnostics) -> Compilation {
+    let physical = match &mut program {
+        Program::Table(t) => {
+            let queries = table::check(t, &mut diags);
+            diags.is_empty().then_some(Physical::Table(queries))
+        }
+        Program::DStream(plan) => {
+            dstream::check(plan, &mut diags);
+            diags.is_empty().then(|| Physical::DStream(physical::plan(plan)))
+        }
+    };
+    Compilation { program, physical, spans, diags }
 }
 
 /// The app expression of a compiled spec (DStreams or Structured Streaming).
 pub fn app_expr(c: &Compilation, phys: &Physical) -> TokenStream {
-    match &c.plan.table {
-        Some(t) => table_codegen::app_expr(&c.plan, t, &c.tables),
-        None => codegen::app_expr(&c.plan, phys, &c.spans),
+    match (&c.program, phys) {
+        (Program::Table(t), Physical::Table(queries)) => codegen::table::app_expr(t, queries),
+        (Program::DStream(plan), Physical::DStream(fused)) => codegen::dstream::app_expr(plan, fused, &c.spans),
+        _ => panic!("internal error: a physical plan of another kind than its program; this is a bug in streamc"),
     }
 }
-
 /// The `stream!` macro's whole job: generated code, or `compile_error!`s at the user's spans
 /// followed by a placeholder of the right kind so rustc does not pile up follow-on errors.
 pub fn compile_macro(tokens: TokenStream) -> TokenStream {

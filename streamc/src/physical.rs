@@ -1,13 +1,38 @@
-//! The physical plan: which streams are fused into their consumer's loop and which are
+//! The physical plan of a program: for DStreams ([`Fused`]), which streams are fused into their consumer's loop and which are
 //! materialized (a source batch, a breaker's result, or a stream read by several operators or
 //! by an output). A stage is a materialized collection plus the chain of narrow operators fused
 //! after it, ending in a breaker's state, a materialized buffer, or nothing.
 
-use crate::ir::{Op, Plan, StreamId};
+use crate::dstream::plan::{Op, Plan, StreamId};
+use crate::table::Checked;
 
-/// How each stream of a [`Plan`] is executed.
+/// How a checked program runs: the fused stages of a DStream plan, or the typed queries of a
+/// Structured Streaming plan (each one loop over its source's batch).
 #[derive(Debug)]
-pub struct Physical {
+pub enum Physical {
+    DStream(Fused),
+    Table(Vec<Checked>),
+}
+
+impl Physical {
+    /// One line per stage, for the header of generated code and the CLI's summary.
+    pub fn stages(&self) -> Vec<String> {
+        match self {
+            Physical::DStream(f) => f.stages.clone(),
+            Physical::Table(queries) => queries
+                .iter()
+                .map(|q| {
+                    let cols: Vec<&str> = q.output.iter().map(|c| c.name.as_str()).collect();
+                    format!("query `{}`: one loop over its source's batch -> [{}]", q.name, cols.join(", "))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How each stream of a DStream [`Plan`] is executed.
+#[derive(Debug)]
+pub struct Fused {
     /// Operators reading each stream, in definition order.
     pub consumers: Vec<Vec<StreamId>>,
     /// Outputs (indices into [`Plan::outputs`]) reading each stream.
@@ -29,12 +54,12 @@ pub enum Fusion {
 }
 
 /// Decides fusion for a checked plan (streams are in dependency order).
-pub fn plan(plan: &Plan) -> Physical {
+pub fn plan(plan: &Plan) -> Fused {
     plan_with(plan, Fusion::On)
 }
 
 /// [`plan`] with fusion on or off.
-pub fn plan_with(plan: &Plan, fusion: Fusion) -> Physical {
+pub fn plan_with(plan: &Plan, fusion: Fusion) -> Fused {
     let n = plan.streams.len();
     let mut consumers = vec![Vec::new(); n];
     for (i, s) in plan.streams.iter().enumerate() {
@@ -72,7 +97,7 @@ pub fn plan_with(plan: &Plan, fusion: Fusion) -> Physical {
             stages.push(chain.join(" -> "));
         }
     }
-    Physical { consumers, outputs_of, materialized, stages }
+    Fused { consumers, outputs_of, materialized, stages }
 }
 
 /// True for operators fed one element at a time from their input's loop (narrow operators and
@@ -98,7 +123,7 @@ pub fn is_collection_fed(op: &Op) -> bool {
     matches!(op, Op::Join(_) | Op::Cogroup | Op::Transform(_) | Op::Window { .. })
 }
 
-impl Physical {
+impl Fused {
     /// The stream's only consumer when it is fused into it.
     pub fn fused_consumer(&self, id: StreamId) -> Option<StreamId> {
         if self.materialized[id.0] { None } else { self.consumers[id.0].first().copied() }
@@ -127,12 +152,17 @@ outputs:
 
     #[test]
     fn fusion_off_materializes_every_stream_and_changes_nothing_by_default() {
-        let c = crate::compile_yaml(WORD_COUNT);
-        assert!(c.diags.is_empty(), "{:?}", c.diags);
-        let on = plan(&c.plan);
+        let (mut spans, mut diags) = (crate::span::SpanTable::default(), crate::diag::Diagnostics::default());
+        let crate::program::Program::DStream(mut p) = crate::front::yaml::parse(WORD_COUNT, &mut spans, &mut diags)
+        else {
+            panic!("a DStream spec")
+        };
+        crate::dstream::check(&mut p, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        let on = plan(&p);
         assert_eq!(on.materialized, [true, false, false, true]);
         assert_eq!(on.stages, ["lines -> words (flat_map) -> pairs (map) -> counts (reduce_by_key)"]);
-        let off = plan_with(&c.plan, Fusion::Off);
+        let off = plan_with(&p, Fusion::Off);
         assert_eq!(off.materialized, [true, true, true, true]);
         assert_eq!(off.stages.len(), 3, "{:?}", off.stages);
     }

@@ -118,9 +118,9 @@ fn check_tokens(body: String) -> Result<(), String> {
 
 /// The column-expression and SQL parsers on their own.
 fn check_expr_and_sql(text: String) -> Result<(), String> {
-    let _ = streamc::expr::parse(&text);
-    let _ = streamc::expr::parse_aliased(&text);
-    if let Err(errors) = streamc::sql::lower(&text)
+    let _ = streamc::table::expr::parse(&text);
+    let _ = streamc::table::expr::parse_aliased(&text);
+    if let Err(errors) = streamc::front::sql::lower(&text)
         && errors.is_empty()
     {
         return Err("SQL rejected without an error".into());

@@ -69,12 +69,14 @@ fn main() {
 
     let c = streamc::compile_tokens(tokens(WC_BODY));
     assert!(c.physical.is_some(), "the word count body compiles: {:?}", c.diags);
-    let unfused = physical::plan_with(&c.plan, Fusion::Off);
+    let streamc::program::Program::DStream(plan) = &c.program else { panic!("a DStream body") };
+    let unfused = physical::Physical::DStream(physical::plan_with(plan, Fusion::Off));
     write(out, "wc_unfused.rs", &streamc::app_expr(&c, &unfused).to_string());
 
     let c = streamc::compile_tokens(tokens(Q1_BODY));
     assert!(c.physical.is_some(), "the q1 body compiles: {:?}", c.diags);
-    let unfused = physical::plan_with(&c.plan, Fusion::Off);
+    let streamc::program::Program::DStream(plan) = &c.program else { panic!("a DStream body") };
+    let unfused = physical::Physical::DStream(physical::plan_with(plan, Fusion::Off));
     write(out, "q1_unfused.rs", &streamc::app_expr(&c, &unfused).to_string());
 
     let c = streamc::compile_tokens(tokens(LATENCY_BODY));

@@ -1,11 +1,11 @@
-//! Code generation: a checked [`Plan`] and its [`Physical`] plan become Rust tokens that call
+//! DStream code generation: a checked [`Plan`] and its [`Fused`] plan become Rust tokens that call
 //! only the runtime's public API. Each stage is one loop nest; user closures are bound once per
 //! batch through the runtime's type witnesses (`ops::map(ty, closure)`), which give rustc the
 //! closure's expected signature, then called inline in the loop.
 
-use crate::ir::{Builtin, Frontend, Func, Initial, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
-use crate::physical::Physical;
-use crate::physical::is_element_fed;
+use super::emit::{rt, source_limits};
+use crate::dstream::plan::{Builtin, Func, Initial, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
+use crate::physical::{Fused, is_element_fed};
 use crate::span::SpanTable;
 use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::quote;
@@ -37,14 +37,10 @@ impl Names {
     }
 }
 
-fn rt() -> TokenStream {
-    quote!(::streamc_runtime)
-}
-
 /// Whether stream `id` has a batch at the current time: always, or (windows and what follows
 /// them) when the batch time is a multiple of its slide.
 fn active(plan: &Plan, id: StreamId, input: &Ident) -> Option<TokenStream> {
-    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     let slide = plan.streams[id.0].slide_ms;
     (slide != 0 && slide != interval).then(|| quote!(#input.is_multiple_of(#slide)))
 }
@@ -61,7 +57,7 @@ fn guarded(cond: Option<TokenStream>, body: TokenStream) -> TokenStream {
 /// `map_with_state` 10 × slide, others the smallest multiple of the slide ≥ 10 s), so the app
 /// interval is their greatest common divisor.
 pub fn checkpoint_interval_ms(plan: &Plan) -> u64 {
-    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     plan.streams
         .iter()
         .filter(|s| s.op.is_stateful() || matches!(s.op, Op::Window { .. } | Op::ReduceByKeyAndWindow { .. }))
@@ -75,21 +71,8 @@ fn gcd(a: u64, b: u64) -> u64 {
 }
 
 /// A stream's own checkpoint interval.
-fn stream_interval(s: &crate::ir::Stream) -> u64 {
+fn stream_interval(s: &crate::dstream::plan::Stream) -> u64 {
     s.checkpoint_ms.map_or_else(|| stream_checkpoint_interval(s.slide_ms.max(1), &s.op), |(ms, _)| ms)
-}
-
-/// The builder calls for `max_line_bytes:` and `max_rate:` (none when the spec leaves them out).
-pub(crate) fn source_limits(plan: &Plan, b: &Ident) -> TokenStream {
-    let mut calls = TokenStream::new();
-    if let Some((n, _)) = plan.max_line_bytes {
-        let n = usize::try_from(n).unwrap_or(usize::MAX);
-        calls.extend(quote!(#b.max_line_bytes(#n);));
-    }
-    if let Some((n, _)) = plan.max_rate {
-        calls.extend(quote!(#b.max_rate(#n);));
-    }
-    calls
 }
 
 fn stream_checkpoint_interval(slide: u64, op: &Op) -> u64 {
@@ -100,20 +83,20 @@ fn stream_checkpoint_interval(slide: u64, op: &Op) -> u64 {
 }
 
 /// The expression that builds the app: `AppBuilder` setup plus the per-batch closure.
-pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream {
+pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     let rt = rt();
     let names = Names::new(plan);
     let b = Ident::new("builder", Span::mixed_site());
     let input = Ident::new("input", Span::mixed_site());
     let output = Ident::new("output", Span::mixed_site());
-    let app_name = &plan.name;
-    let interval = plan.batch_interval_ms.map(|(ms, _)| ms).unwrap_or(1000);
+    let app_name = &plan.app.name;
+    let interval = plan.app.batch_interval_ms.map(|(ms, _)| ms).unwrap_or(1000);
     let mut setup = TokenStream::new();
-    if let Some((dir, _)) = &plan.checkpoint_dir {
+    if let Some((dir, _)) = &plan.app.checkpoint_dir {
         let every = checkpoint_interval_ms(plan);
         setup.extend(quote!(#b.checkpoint(#dir, #every);));
     }
-    setup.extend(source_limits(plan, &b));
+    setup.extend(source_limits(&plan.app, &b));
     for (i, s) in plan.streams.iter().enumerate() {
         let src = names.ident("src", StreamId(i));
         let name = &s.name;
@@ -261,7 +244,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
             }
             Op::CountByValue => {
                 binds.extend(at(quote!(let #ty = #rt::ops::count_by_value_ty(#in_ty);), span));
-                let table = keyed_table(in_stream_ty.map(|k| (k, &crate::ty::Ty::Int("i64"))));
+                let table = keyed_table(in_stream_ty.map(|k| (k, &crate::dstream::ty::Ty::Int("i64"))));
                 binds.extend(at(quote!(let mut #st = #rt::ops::#table(#ty, #cap);), span));
                 vec_decl = false;
             }
@@ -428,7 +411,7 @@ pub fn app_expr(plan: &Plan, phys: &Physical, spans: &SpanTable) -> TokenStream 
 
 /// The input collection of a whole-collection reader: moved out when nothing else reads it,
 /// cloned otherwise.
-fn take_input(plan: &Plan, phys: &Physical, names: &Names, from: StreamId) -> TokenStream {
+fn take_input(plan: &Plan, phys: &Fused, names: &Names, from: StreamId) -> TokenStream {
     let v = names.ident("v", from);
     let t = names.ident("text", from);
     if plan.streams[from.0].op.is_source() {
@@ -444,9 +427,9 @@ fn take_input(plan: &Plan, phys: &Physical, names: &Names, from: StreamId) -> To
 }
 
 /// The key and value types of a stream of pairs, when the checker knows them.
-fn pair_types(ty: &crate::ty::Ty) -> Option<(&crate::ty::Ty, &crate::ty::Ty)> {
+fn pair_types(ty: &crate::dstream::ty::Ty) -> Option<(&crate::dstream::ty::Ty, &crate::dstream::ty::Ty)> {
     match ty {
-        crate::ty::Ty::Tuple(items) if items.len() == 2 => Some((&items[0], &items[1])),
+        crate::dstream::ty::Ty::Tuple(items) if items.len() == 2 => Some((&items[0], &items[1])),
         _ => None,
     }
 }
@@ -454,8 +437,8 @@ fn pair_types(ty: &crate::ty::Ty) -> Option<(&crate::ty::Ty, &crate::ty::Ty)> {
 /// The runtime constructor of a per-batch keyed table for these key and value types: the
 /// string-keyed table (`StrReduce`, keys compared in the entry) when the key is known to be
 /// `&str` and the value a number, the generic `KeyedReduce` otherwise.
-fn keyed_table(types: Option<(&crate::ty::Ty, &crate::ty::Ty)>) -> Ident {
-    use crate::ty::Ty;
+fn keyed_table(types: Option<(&crate::dstream::ty::Ty, &crate::dstream::ty::Ty)>) -> Ident {
+    use crate::dstream::ty::Ty;
     let name = match types {
         Some((Ty::Str, Ty::Int(_) | Ty::Float(_))) => "str_keyed_reduce_sized",
         _ => "keyed_reduce_sized",
@@ -477,7 +460,7 @@ fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
 }
 
 /// Makes the collection `v_<id>` of a materialized stream once its inputs are complete.
-fn finalize(plan: &Plan, phys: &Physical, names: &Names, id: StreamId, input: &Ident) -> TokenStream {
+fn finalize(plan: &Plan, phys: &Fused, names: &Names, id: StreamId, input: &Ident) -> TokenStream {
     let rt = rt();
     let s = &plan.streams[id.0];
     let v = names.ident("v", id);
@@ -623,7 +606,7 @@ fn bind_fn(op: &str, f: &Ident, ty: &Ident, in_ty: &Ident, closure: TokenStream,
 }
 
 /// Code that hands `value`, an element of `c`'s input, to operator `c`.
-fn apply(plan: &Plan, phys: &Physical, names: &Names, c: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
+fn apply(plan: &Plan, phys: &Fused, names: &Names, c: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
     let rt = rt();
     let f = names.ident("f", c);
     let st = names.ident("state", c);
@@ -678,7 +661,7 @@ fn apply(plan: &Plan, phys: &Physical, names: &Names, c: StreamId, value: TokenS
 }
 
 /// Code run for each element `value` of stream `s`: buffer it, or hand it to the fused consumer.
-fn sink(plan: &Plan, phys: &Physical, names: &Names, s: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
+fn sink(plan: &Plan, phys: &Fused, names: &Names, s: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
     if phys.materialized[s.0] {
         let v = names.ident("v", s);
         return quote!(#v.push(#value););
@@ -690,13 +673,13 @@ fn sink(plan: &Plan, phys: &Physical, names: &Names, s: StreamId, value: TokenSt
 }
 
 /// The tokens of an operator's function: the user's closure, or a built-in's closure.
-fn func_tokens(plan: &Plan, func: &Func, input: Option<&crate::ty::Ty>) -> TokenStream {
+fn func_tokens(plan: &Plan, func: &Func, input: Option<&crate::dstream::ty::Ty>) -> TokenStream {
     let rt = rt();
     match func {
         Func::Closure(c) => plan.closures[c.0].tokens.clone(),
         Func::Builtin(b) => match b {
             Builtin::Split(d) => match input {
-                Some(crate::ty::Ty::String) => {
+                Some(crate::dstream::ty::Ty::String) => {
                     quote!(|s: ::std::string::String| #rt::split::java_split(&s, #d).map(::std::string::String::from).collect::<::std::vec::Vec<_>>())
                 }
                 _ => quote!(|s| #rt::split::java_split(s, #d)),
@@ -743,36 +726,6 @@ fn literal(lit: &Literal) -> TokenStream {
     }
 }
 
-/// A whole `main.rs` for `streamc build`: the app expression and a `main` that runs it with the
-/// runtime's command line (`--replay`, `--jsonl`).
-pub fn main_file(c: &crate::Compilation, phys: &Physical, spec_name: &str) -> String {
-    let app = crate::app_expr(c, phys);
-    let file: TokenStream = quote! {
-        #![allow(clippy::all, unused_mut, unused_variables)]
-        fn main() -> ::std::process::ExitCode {
-            let app = #app;
-            app.run_main()
-        }
-    };
-    let mut header =
-        format!("//! Generated by streamc from `{spec_name}`; do not edit.\n//!\n//! Stages (each one loop nest):\n");
-    for s in &phys.stages {
-        header.push_str(&format!("//! - {s}\n"));
-    }
-    for q in &c.tables {
-        let cols: Vec<&str> = q.output.iter().map(|c| c.name.as_str()).collect();
-        header.push_str(&format!(
-            "//! - query `{}`: one loop over its source's batch -> [{}]\n",
-            q.name,
-            cols.join(", ")
-        ));
-    }
-    match syn::parse2::<syn::File>(file.clone()) {
-        Ok(f) => format!("{header}\n{}", prettyplease::unparse(&f)),
-        Err(_) => format!("{header}\n{file}\n"),
-    }
-}
-
 /// Where each user closure sits in a generated `main.rs`: the 1-based line range of the
 /// statement that binds it, and the closure's span in the spec. Lets the CLI report rustc's
 /// errors inside YAML closures at the YAML line.
@@ -810,7 +763,7 @@ pub fn closure_sites(plan: &Plan, main_rs: &str) -> Vec<(std::ops::RangeInclusiv
 /// What a stateful stream keeps, for checkpoints (the runtime's `AppBuilder::describe_state`):
 /// its operator, window and the element type it reads, so that a restart with a changed
 /// pipeline is refused.
-fn state_description(plan: &Plan, s: &crate::ir::Stream) -> String {
+fn state_description(plan: &Plan, s: &crate::dstream::plan::Stream) -> String {
     let input = s.inputs.first().map_or_else(|| "?".to_owned(), |i| plan.streams[i.0].ty.to_string());
     match &s.op {
         Op::Window { len_ms, .. } => format!("window of {len_ms} ms over {input}"),
@@ -828,8 +781,9 @@ fn state_description(plan: &Plan, s: &crate::ir::Stream) -> String {
 /// the pane of `reduce_by_key_and_window`), merged afterwards in line order. `None`
 /// for any other shape, and for `stream!` pipelines that did not opt in with `parallel()` (their
 /// closures may capture state that cannot be shared between threads).
-fn parallel_stage(plan: &Plan, phys: &Physical, source: StreamId) -> Option<Vec<StreamId>> {
-    if !plan.streams[source.0].op.is_source() || !(plan.frontend == Frontend::Yaml || plan.parallel) {
+fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<StreamId>> {
+    if !plan.streams[source.0].op.is_source() || !(plan.app.frontend == crate::program::Frontend::Yaml || plan.parallel)
+    {
         return None;
     }
     let mut stage = Vec::new();
@@ -862,7 +816,7 @@ fn parallel_stage(plan: &Plan, phys: &Physical, source: StreamId) -> Option<Vec<
 #[allow(clippy::too_many_arguments)]
 fn parallel_loops(
     plan: &Plan,
-    phys: &Physical,
+    phys: &Fused,
     names: &Names,
     stream_binds: &[TokenStream],
     source: StreamId,

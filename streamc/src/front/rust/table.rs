@@ -5,11 +5,12 @@
 //! schemas Spark DDL strings (`"timestamp TIMESTAMP, word STRING"`).
 
 use crate::diag::{Diagnostics, suggest};
+use crate::dstream::plan::SOURCE_NAMES;
 use crate::duration;
-use crate::expr::Expr;
-use crate::ir::{Plan, SOURCE_NAMES};
-use crate::rust_front::{duration_of, int_literal, pat_name};
+use crate::front::rust::dstream::{duration_of, int_literal, pat_name};
+use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
+use crate::table::expr::Expr;
 use crate::table::{
     ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
     Trigger,
@@ -112,9 +113,14 @@ pub(crate) fn is_table(stmts: &[syn::Stmt]) -> bool {
     })
 }
 
-/// Lowers the statements of a Structured Streaming `stream!` block into `plan.table`.
+/// Lowers the statements of a Structured Streaming `stream!` block into a [`TablePlan`].
 /// Never fails: problems go to `diags`.
-pub(crate) fn parse(stmts: &[syn::Stmt], spans: &mut SpanTable, diags: &mut Diagnostics, plan: &mut Plan) {
+pub(crate) fn parse(
+    stmts: &[syn::Stmt],
+    spans: &mut SpanTable,
+    diags: &mut Diagnostics,
+    app: AppSettings,
+) -> TablePlan {
     let later: Vec<String> = stmts
         .iter()
         .filter_map(|s| match s {
@@ -125,8 +131,7 @@ pub(crate) fn parse(stmts: &[syn::Stmt], spans: &mut SpanTable, diags: &mut Diag
     let mut cx = Cx {
         spans,
         diags,
-        plan,
-        table: TablePlan::default(),
+        table: TablePlan { app, ..TablePlan::default() },
         tables: HashMap::new(),
         queries: Vec::new(),
         later,
@@ -195,11 +200,10 @@ pub(crate) fn parse(stmts: &[syn::Stmt], spans: &mut SpanTable, diags: &mut Diag
             .error(span, "the Structured Streaming program has no query")
             .help("write a table with `counts.write_stream().output_mode(\"complete\").console();`");
     }
-    if cx.plan.batch_interval_ms.is_none() {
-        cx.plan.batch_interval_ms = Some((1000, SpanTable::unknown()));
+    if cx.table.app.batch_interval_ms.is_none() {
+        cx.table.app.batch_interval_ms = Some((1000, SpanTable::unknown()));
     }
-    let table = std::mem::take(&mut cx.table);
-    plan.table = Some(table);
+    cx.table
 }
 
 /// A table under construction: its source, the steps so far, and a pending `group_by`.
@@ -336,7 +340,6 @@ struct PendingSink {
 struct Cx<'a> {
     spans: &'a mut SpanTable,
     diags: &'a mut Diagnostics,
-    plan: &'a mut Plan,
     table: TablePlan,
     tables: HashMap<String, Tab>,
     /// Names bound to queries (`let q = t.write_stream()...;`).
@@ -364,19 +367,19 @@ impl Cx<'_> {
         let arg_span = self.span(arg.span());
         match f {
             "app_name" => match lit_str(arg) {
-                Some(s) => self.plan.name = s.value(),
+                Some(s) => self.table.app.name = s.value(),
                 None => {
                     self.diags.error(arg_span, "`app_name` takes a string literal");
                 }
             },
             "checkpoint" => match lit_str(arg) {
-                Some(s) => self.plan.checkpoint_dir = Some((s.value(), arg_span)),
+                Some(s) => self.table.app.checkpoint_dir = Some((s.value(), arg_span)),
                 None => {
                     self.diags.error(arg_span, "`checkpoint` takes a directory as a string literal");
                 }
             },
             "batch_interval" => match duration_of(arg) {
-                Ok(ms) => self.plan.batch_interval_ms = Some((ms, arg_span)),
+                Ok(ms) => self.table.app.batch_interval_ms = Some((ms, arg_span)),
                 Err(msg) => {
                     self.diags
                         .error(arg_span, msg)
@@ -446,7 +449,7 @@ impl Cx<'_> {
         self.trigger_set = Some((trigger, interval, span));
         self.table.trigger = trigger;
         if let Some(ms) = interval {
-            self.plan.batch_interval_ms = Some((ms, span));
+            self.table.app.batch_interval_ms = Some((ms, span));
         }
     }
 
@@ -1186,7 +1189,7 @@ impl Cx<'_> {
                 let norm = key.to_ascii_lowercase().replace('_', "");
                 if norm == "checkpointlocation" {
                     let dir = self.str_arg(v, "checkpoint directory")?;
-                    if let Some((prev, _)) = &self.plan.checkpoint_dir
+                    if let Some((prev, _)) = &self.table.app.checkpoint_dir
                         && prev != &dir
                     {
                         self.diags
@@ -1194,7 +1197,7 @@ impl Cx<'_> {
                             .help("streamc keeps all queries of a program in one checkpoint directory");
                         return None;
                     }
-                    self.plan.checkpoint_dir = Some((dir, ks));
+                    self.table.app.checkpoint_dir = Some((dir, ks));
                     return Some(());
                 }
                 let Some(p) = w.pending.as_mut() else {
@@ -1318,7 +1321,7 @@ impl Cx<'_> {
                     .help(format!("write `.{}([\"word\", \"length(word) AS len\"])`", l.name));
                 return None;
             };
-            match crate::expr::parse_aliased(&lit.value()) {
+            match crate::table::expr::parse_aliased(&lit.value()) {
                 Ok((x, alias)) if aliases || alias.is_none() => out.items.push((x, alias)),
                 Ok(_) => {
                     self.diags.error(span, "an alias (`AS`) is not allowed here");
@@ -1344,7 +1347,7 @@ impl Cx<'_> {
                 .help("write the expression as a string, e.g. `\"length(word) > 3\"`");
             return None;
         };
-        match crate::expr::parse(&lit.value()) {
+        match crate::table::expr::parse(&lit.value()) {
             Ok(x) => Some((x, span)),
             Err(err) => {
                 let at = self.inside(lit, err.offset);
@@ -1445,13 +1448,14 @@ mod tests {
     use crate::{compile_tokens, compile_yaml};
 
     /// A plan without spans, for comparing the two front ends.
-    fn shape(plan: &crate::ir::Plan) -> String {
-        let t: &TablePlan = plan.table.as_ref().expect("a Structured Streaming plan");
+    fn shape(program: &crate::program::Program) -> String {
+        let crate::program::Program::Table(t) = program else { panic!("a Structured Streaming plan") };
+        let plan: &TablePlan = t;
         let mut out = format!(
             "app {} interval {:?} checkpoint {:?} trigger {:?}\n",
-            plan.name,
-            plan.batch_interval_ms.map(|b| b.0),
-            plan.checkpoint_dir.as_ref().map(|c| &c.0),
+            plan.app.name,
+            plan.app.batch_interval_ms.map(|b| b.0),
+            plan.app.checkpoint_dir.as_ref().map(|c| &c.0),
             t.trigger
         );
         for s in &t.sources {
@@ -1492,8 +1496,8 @@ mod tests {
             windowed_counts.write_stream().output_mode("append").console().json("target/windowed_event_counts-macro-out");
         });
         assert!(m.diags.is_empty(), "{:?}", m.diags);
-        assert_eq!(shape(&m.plan), shape(&y.plan));
-        assert_eq!(m.tables.len(), 1);
+        assert_eq!(shape(&m.program), shape(&y.program));
+        assert_eq!(m.physical.as_ref().map(|p| p.stages().len()), Some(1));
 
         let yaml =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/structured_word_count.yaml"))
@@ -1507,7 +1511,7 @@ mod tests {
             word_counts.write_stream().output_mode("complete").console();
         });
         assert!(m.diags.is_empty(), "{:?}", m.diags);
-        assert_eq!(shape(&m.plan), shape(&y.plan));
+        assert_eq!(shape(&m.program), shape(&y.program));
     }
 
     #[test]
@@ -1580,7 +1584,7 @@ queries:
         });
         assert!(m.diags.is_empty(), "{:?}", m.diags);
         // The console sink given with `format` comes first, as in the YAML.
-        assert_eq!(shape(&m.plan), shape(&y.plan));
+        assert_eq!(shape(&m.program), shape(&y.program));
     }
 
     #[test]
@@ -1648,7 +1652,7 @@ queries:
             let counted = words.group_by(["word"]).count().write_stream().output_mode("update").console();
         });
         assert!(m.diags.is_empty(), "{:?}", m.diags);
-        let t = m.plan.table.as_ref().unwrap();
+        let crate::program::Program::Table(t) = &m.program else { panic!("a table plan") };
         let names: Vec<&str> = t.queries.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["words", "query1", "counted"]);
         assert_eq!(t.sources[0].name, "source0");

@@ -4,8 +4,8 @@
 //! and ends in the aggregation's state or the output rows; then the output mode decides what
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
-use crate::expr::{BinOp, Expr, UnOp};
-use crate::ir::Plan;
+use super::emit::{rt, source_limits};
+use crate::table::expr::{BinOp, Expr, UnOp};
 use crate::table::{
     AggFn, Checked, ColTy, Column, Format, JoinHow, Malformed, OutputMode, Sink, SourceKind, TAgg, TStep, TablePlan,
     TableSource, Trigger,
@@ -13,10 +13,6 @@ use crate::table::{
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use std::collections::HashMap;
-
-fn rt() -> TokenStream {
-    quote!(::streamc_runtime)
-}
 
 fn ident(prefix: &str, name: &str) -> Ident {
     let base: String = name
@@ -30,13 +26,13 @@ fn ident(prefix: &str, name: &str) -> Ident {
 type Scope = HashMap<String, (Ident, ColTy)>;
 
 /// The expression that builds a Structured Streaming app.
-pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStream {
+pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     let rt = rt();
     let b = Ident::new("builder", Span::mixed_site());
     let input = Ident::new("input", Span::mixed_site());
     let output = Ident::new("output", Span::mixed_site());
-    let app_name = &plan.name;
-    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let app_name = &table.app.name;
+    let interval = table.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     let mut setup = TokenStream::new();
     let trigger = match table.trigger {
         Trigger::ProcessingTime => quote!(ProcessingTime),
@@ -44,8 +40,8 @@ pub fn app_expr(plan: &Plan, table: &TablePlan, queries: &[Checked]) -> TokenStr
         Trigger::AvailableNow => quote!(AvailableNow),
     };
     setup.extend(quote!(#b.trigger(#rt::Trigger::#trigger);));
-    setup.extend(crate::codegen::source_limits(plan, &b));
-    if let Some((dir, _)) = &plan.checkpoint_dir {
+    setup.extend(source_limits(&table.app, &b));
+    if let Some((dir, _)) = &table.app.checkpoint_dir {
         setup.extend(quote!(#b.checkpoint(#dir, #interval);));
     }
     for s in &table.sources {

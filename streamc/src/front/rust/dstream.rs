@@ -2,16 +2,17 @@
 //! statements (`let words = lines.flat_map(|l| l.split(' '));`), parsed with syn; closures stay
 //! as the user's tokens, spans and all, so rustc reports problems inside them at the user's text.
 //! A body that reads with `read_stream` or writes with `write_stream` is a Structured Streaming
-//! program and goes to [`crate::rust_table`] instead.
+//! program and goes to [`crate::front::rust::table`] instead.
 
-use crate::closure;
 use crate::diag::{Diagnostics, suggest};
-use crate::duration;
-use crate::ir::{
+use crate::dstream::plan::{
     Builtin, Func, Initial, JoinKind, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId,
 };
+use crate::dstream::ty::Ty;
+use crate::duration;
+use crate::front::closure;
+use crate::program::{AppSettings, Frontend, Program};
 use crate::span::{SpanId, SpanInfo, SpanTable};
-use crate::ty::Ty;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use std::collections::HashMap;
@@ -22,19 +23,19 @@ use syn::spanned::Spanned;
 const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name", "checkpoint", "parallel"];
 
 /// Parses the body of a `stream!` invocation. Never fails: problems go to `diags`.
-pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
-    let mut plan = Plan { name: "stream".to_string(), frontend: crate::ir::Frontend::Macro, ..Plan::default() };
+pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Program {
+    let app = AppSettings { name: "stream".to_string(), frontend: Frontend::Macro, ..AppSettings::default() };
+    let mut plan = Plan { app, ..Plan::default() };
     let stmts = match syn::Block::parse_within.parse2(tokens) {
         Ok(stmts) => stmts,
         Err(e) => {
             let span = spans.add(SpanInfo::Tokens(e.span()));
             diags.error(span, format!("`stream!` expects Rust statements: {e}"));
-            return plan;
+            return Program::DStream(plan);
         }
     };
-    if crate::rust_table::is_table(&stmts) {
-        crate::rust_table::parse(&stmts, spans, diags, &mut plan);
-        return plan;
+    if crate::front::rust::table::is_table(&stmts) {
+        return Program::Table(crate::front::rust::table::parse(&stmts, spans, diags, plan.app));
     }
     let later: Vec<String> = stmts
         .iter()
@@ -96,7 +97,7 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
             .error(span, "the pipeline has no batch interval")
             .help("add `batch_interval(Seconds(1));` (Spark's `new StreamingContext(conf, Seconds(1))`)");
     }
-    plan
+    Program::DStream(plan)
 }
 
 pub(crate) fn pat_name(p: &syn::Pat) -> Option<String> {
@@ -150,7 +151,7 @@ impl Cx<'_> {
             "batch_interval" => {
                 let arg_span = self.span(arg.span());
                 match duration_of(arg) {
-                    Ok(ms) => self.plan.batch_interval_ms = Some((ms, arg_span)),
+                    Ok(ms) => self.plan.app.batch_interval_ms = Some((ms, arg_span)),
                     Err(msg) => {
                         self.diags
                             .error(arg_span, msg)
@@ -160,14 +161,14 @@ impl Cx<'_> {
             }
             "checkpoint" => match arg {
                 syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
-                    self.plan.checkpoint_dir = Some((s.value(), span));
+                    self.plan.app.checkpoint_dir = Some((s.value(), span));
                 }
                 _ => {
                     self.diags.error(span, "`checkpoint` takes a directory as a string literal");
                 }
             },
             _ => match arg {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => self.plan.name = s.value(),
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => self.plan.app.name = s.value(),
                 _ => {
                     self.diags.error(span, "`app_name` takes a string literal");
                 }
@@ -385,7 +386,7 @@ impl Cx<'_> {
                 let [f] = self.args::<1>(method, span, args, "1 argument (a closure `|time_ms, records| ...`)")?;
                 let fspan = self.span(f.span());
                 self.plan.closures.push(closure::describe(f, fspan));
-                Some(OutputKind::ForeachBatch(crate::ir::ClosureId(self.plan.closures.len() - 1)))
+                Some(OutputKind::ForeachBatch(crate::dstream::plan::ClosureId(self.plan.closures.len() - 1)))
             }
             "save_as_text_files" => {
                 if args.is_empty() || args.len() > 2 {
@@ -563,7 +564,7 @@ impl Cx<'_> {
         let fspan = self.span(e.span());
         let c = closure::describe(e, fspan);
         self.plan.closures.push(c);
-        Func::Closure(crate::ir::ClosureId(self.plan.closures.len() - 1))
+        Func::Closure(crate::dstream::plan::ClosureId(self.plan.closures.len() - 1))
     }
 
     /// Splits a windowed operator's arguments into functions (between `min_f` and `max_f` of them)
@@ -653,7 +654,7 @@ impl Cx<'_> {
                     let [x] = self.args::<1>("initial_state", mspan, &args, "1 argument (a `Vec<(key, state)>`)")?;
                     let fspan = self.span(x.span());
                     self.plan.closures.push(closure::describe(x, fspan));
-                    initial = Some(Initial::Expr(crate::ir::ClosureId(self.plan.closures.len() - 1)));
+                    initial = Some(Initial::Expr(crate::dstream::plan::ClosureId(self.plan.closures.len() - 1)));
                 }
                 "num_partitions" => {
                     self.args::<1>("num_partitions", mspan, &args, "1 argument")?;

@@ -4,12 +4,12 @@
 //! the generated bounds, which carry messages that name the operator.
 
 use crate::diag::Diagnostics;
-use crate::ir::{Builtin, Func, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
-use crate::ty::Ty;
+use crate::dstream::plan::{Builtin, Func, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
+use crate::dstream::ty::Ty;
 
-/// Runs every check and fills in [`crate::ir::Stream::ty`] and [`crate::ir::Stream::slide_ms`].
+/// Runs every check and fills in [`crate::dstream::plan::Stream::ty`] and [`crate::dstream::plan::Stream::slide_ms`].
 pub fn check(plan: &mut Plan, diags: &mut Diagnostics) {
-    let interval = plan.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     for i in 0..plan.streams.len() {
         let ty = infer(plan, StreamId(i), diags);
         plan.streams[i].ty = ty;
@@ -84,9 +84,13 @@ fn pair_parts(plan: &Plan, id: StreamId, input: &Ty, input_name: &str, diags: &m
             diags
                 .error(s.op_span, format!("`{}` needs a stream of `(key, value)` pairs, found `{other}`", s.op.name()))
                 .label(format!("stream `{input_name}` has elements of type `{other}`"))
-                .help(match plan.frontend {
-                    crate::ir::Frontend::Yaml => "map each element to a pair first, e.g. `map: { pair_with: 1 }`",
-                    crate::ir::Frontend::Macro => "map each element to a pair first, e.g. `.map(|w| (w, 1))`",
+                .help(match plan.app.frontend {
+                    crate::dstream::plan::Frontend::Yaml => {
+                        "map each element to a pair first, e.g. `map: { pair_with: 1 }`"
+                    }
+                    crate::dstream::plan::Frontend::Macro => {
+                        "map each element to a pair first, e.g. `.map(|w| (w, 1))`"
+                    }
                 });
             (Ty::Unknown, Ty::Unknown)
         }
@@ -153,7 +157,7 @@ fn infer(plan: &Plan, id: StreamId, diags: &mut Diagnostics) -> Ty {
                 check_closure(plan, *c, op_name, 1, std::slice::from_ref(&input), &input_name, diags);
                 let closure = &plan.closures[c.0];
                 match &closure.body_type {
-                    Some(crate::ir::BodyShape::SplitOf(0)) => {
+                    Some(crate::dstream::plan::BodyShape::SplitOf(0)) => {
                         match closure.arg_types.first().cloned().flatten().unwrap_or(input) {
                             Ty::Str => Ty::Str,
                             _ => Ty::Unknown,
@@ -363,7 +367,7 @@ fn check_checkpoint_intervals(plan: &Plan, diags: &mut Diagnostics) {
 /// Stateful operators keep state across batches, which Spark saves in checkpoints: without a
 /// checkpoint directory Spark refuses to start, streamc refuses to compile.
 fn check_checkpoint(plan: &Plan, diags: &mut Diagnostics) {
-    if plan.checkpoint_dir.is_some() {
+    if plan.app.checkpoint_dir.is_some() {
         return;
     }
     let mut seen = Vec::new();
@@ -378,9 +382,11 @@ fn check_checkpoint(plan: &Plan, diags: &mut Diagnostics) {
                         s.op.name()
                     ),
                 )
-                .help(match plan.frontend {
-                    crate::ir::Frontend::Yaml => "add `checkpoint: <dir>` to the spec (Spark: `ssc.checkpoint(dir)`)",
-                    crate::ir::Frontend::Macro => {
+                .help(match plan.app.frontend {
+                    crate::dstream::plan::Frontend::Yaml => {
+                        "add `checkpoint: <dir>` to the spec (Spark: `ssc.checkpoint(dir)`)"
+                    }
+                    crate::dstream::plan::Frontend::Macro => {
                         "add `checkpoint(\"<dir>\");` to the pipeline (Spark: `ssc.checkpoint(dir)`)"
                     }
                 });
@@ -423,7 +429,13 @@ fn check_reduce_fn(plan: &Plan, f: &Func, op: &str, value: &Ty, input_name: &str
     }
 }
 
-fn check_arity(plan: &Plan, c: crate::ir::ClosureId, op: &str, wanted: usize, diags: &mut Diagnostics) -> bool {
+fn check_arity(
+    plan: &Plan,
+    c: crate::dstream::plan::ClosureId,
+    op: &str,
+    wanted: usize,
+    diags: &mut Diagnostics,
+) -> bool {
     let closure = &plan.closures[c.0];
     match closure.arity {
         Some(n) if n != wanted => {
@@ -449,7 +461,7 @@ fn check_arity(plan: &Plan, c: crate::ir::ClosureId, op: &str, wanted: usize, di
 
 fn check_closure(
     plan: &Plan,
-    c: crate::ir::ClosureId,
+    c: crate::dstream::plan::ClosureId,
     op: &str,
     wanted: usize,
     expected: &[Ty],
@@ -473,7 +485,7 @@ fn check_closure(
 }
 
 /// The element type a map closure evidently returns.
-fn closure_result(plan: &Plan, c: crate::ir::ClosureId, input: &Ty) -> Ty {
+fn closure_result(plan: &Plan, c: crate::dstream::plan::ClosureId, input: &Ty) -> Ty {
     let closure = &plan.closures[c.0];
     if let Some(t) = &closure.ret_type {
         return t.clone();
@@ -481,12 +493,14 @@ fn closure_result(plan: &Plan, c: crate::ir::ClosureId, input: &Ty) -> Ty {
     let arg_ty = |i: usize| -> Ty {
         closure.arg_types.get(i).cloned().flatten().unwrap_or_else(|| if i == 0 { input.clone() } else { Ty::Unknown })
     };
-    fn shape(s: &crate::ir::BodyShape, arg_ty: &dyn Fn(usize) -> Ty) -> Ty {
+    fn shape(s: &crate::dstream::plan::BodyShape, arg_ty: &dyn Fn(usize) -> Ty) -> Ty {
         match s {
-            crate::ir::BodyShape::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| shape(p, arg_ty)).collect()),
-            crate::ir::BodyShape::Arg(i) => arg_ty(*i),
-            crate::ir::BodyShape::Lit(t) => t.clone(),
-            crate::ir::BodyShape::SplitOf(_) => Ty::Unknown,
+            crate::dstream::plan::BodyShape::Tuple(parts) => {
+                Ty::Tuple(parts.iter().map(|p| shape(p, arg_ty)).collect())
+            }
+            crate::dstream::plan::BodyShape::Arg(i) => arg_ty(*i),
+            crate::dstream::plan::BodyShape::Lit(t) => t.clone(),
+            crate::dstream::plan::BodyShape::SplitOf(_) => Ty::Unknown,
         }
     }
     match &closure.body_type {

@@ -82,9 +82,9 @@ mod imp {
 #[cfg(feature = "sql")]
 mod imp {
     use super::{Lowered, Pos, SqlError};
-    use crate::expr::{BinOp, Expr, UnOp};
     use crate::table::JoinHow;
     use crate::table::Step;
+    use crate::table::expr::{BinOp, Expr, UnOp};
     use sqlparser::ast::{
         self, BinaryOperator, DataType, Distinct, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
         JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, SelectItem, SetExpr, SetOperator, SetQuantifier,
@@ -1297,7 +1297,7 @@ mod tests {
         out
     }
 
-    fn list(items: &[(crate::expr::Expr, Option<String>)]) -> String {
+    fn list(items: &[(crate::table::expr::Expr, Option<String>)]) -> String {
         let v: Vec<String> = items
             .iter()
             .map(|(e, a)| match a {

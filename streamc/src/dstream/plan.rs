@@ -2,17 +2,10 @@
 //! arena indexed by [`StreamId`], in definition order; user closures are carried as token
 //! streams in a side table ([`Plan::closures`]); positions are [`SpanId`] handles.
 
+use crate::dstream::ty::Ty;
+pub use crate::program::{AppSettings, Frontend};
 use crate::span::SpanId;
-use crate::ty::Ty;
 use proc_macro2::TokenStream;
-
-/// Which front end a plan came from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Frontend {
-    #[default]
-    Yaml,
-    Macro,
-}
 
 /// Index of a stream in [`Plan::streams`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,29 +18,17 @@ pub struct ClosureId(pub usize);
 /// A whole pipeline, as both front ends produce it.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Which front end wrote the plan (help lines show that front end's syntax).
-    pub frontend: Frontend,
-    /// The application name (YAML `app:`, or `app_name(..)` in `stream!`).
-    pub name: String,
-    /// Batch interval in milliseconds, with the span of its definition.
-    pub batch_interval_ms: Option<(u64, SpanId)>,
+    /// The app's name, interval, checkpoint directory and source limits.
+    pub app: AppSettings,
     pub streams: Vec<Stream>,
     pub outputs: Vec<Output>,
     /// How many output operations the source spelled out, valid or not (so a spec whose only
     /// output had an error is not also told it has none).
     pub outputs_written: usize,
     pub closures: Vec<Closure>,
-    /// `checkpoint(dir)`: where stateful operators' state is saved.
-    pub checkpoint_dir: Option<(String, SpanId)>,
     /// `parallel();` in `stream!`: its closures may be shared between worker threads, so large
     /// batches of a `reduce_by_key` stage are split over workers (YAML pipelines always are).
     pub parallel: bool,
-    /// A Structured Streaming spec (`sources:` and `queries:`) instead of DStreams.
-    pub table: Option<crate::table::TablePlan>,
-    /// `max_line_bytes:`: the longest line a source accepts (the runtime's default if `None`).
-    pub max_line_bytes: Option<(u64, SpanId)>,
-    /// `max_rate:`: records per second per socket receiver (unlimited if `None`).
-    pub max_rate: Option<(u64, SpanId)>,
 }
 
 /// One named stream: the operator that defines it and the streams it reads.

@@ -2,19 +2,20 @@
 //! spanned nodes (serde-saphyr gives every node its line and column); the tree is then walked
 //! with our own rules so that every mistake becomes a diagnostic at its spot, all at once.
 
-use crate::closure;
 use crate::diag::{Diagnostics, suggest};
-use crate::duration;
-use crate::ir::{
+use crate::dstream::plan::{
     Builtin, Func, Initial, JoinKind, Literal, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream,
     StreamId,
 };
+use crate::dstream::ty::Ty;
+use crate::duration;
+use crate::front::closure;
+use crate::program::Program;
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::{
     ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
     Trigger,
 };
-use crate::ty::Ty;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::collections::HashMap;
@@ -105,7 +106,7 @@ impl<'de> Deserialize<'de> for Node {
 
 /// Parses a YAML spec. Never fails: problems go to `diags`, and the plan holds what was
 /// understood.
-pub fn parse(src: &str, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan {
+pub fn parse(src: &str, spans: &mut SpanTable, diags: &mut Diagnostics) -> Program {
     let mut cx = Cx { src, spans, diags, poisoned: Vec::new() };
     let root: Spanned<Node> = match serde_saphyr::from_str(src) {
         Ok(root) => root,
@@ -118,7 +119,7 @@ pub fn parse(src: &str, spans: &mut SpanTable, diags: &mut Diagnostics) -> Plan 
             // serde-saphyr renders its own snippet; keep only its first line, ours follows.
             let first = msg.lines().next().unwrap_or("").trim_start_matches("error: ");
             cx.diags.error(span, format!("invalid YAML: {first}"));
-            return Plan::default();
+            return Program::DStream(Plan::default());
         }
     };
     cx.plan(&root)
@@ -189,7 +190,7 @@ impl Cx<'_> {
         self.span_at(loc.line(), loc.column(), len.max(1))
     }
 
-    fn plan(&mut self, root: &Spanned<Node>) -> Plan {
+    fn plan(&mut self, root: &Spanned<Node>) -> Program {
         /// A size: a number of bytes, optionally with a unit (`B`, `KiB`, `MiB`, `GiB`, or the
         /// powers of 1000 `KB`, `MB`, `GB`).
         fn parse_size(s: &str) -> Result<u64, String> {
@@ -212,11 +213,13 @@ impl Cx<'_> {
             n.checked_mul(scale).ok_or_else(|| format!("`max_line_bytes` of `{s}` is too large"))
         }
         let mut plan = Plan::default();
+        // A `trigger:` seen before `sources:` (Structured Streaming only).
+        let mut table: Option<TablePlan> = None;
         let Node::Map(entries) = &root.value else {
             let span = self.span_of(root);
             self.diags
                 .error(span, format!("expected a mapping with `streams:` and `outputs:`, found {}", root.value.kind()));
-            return plan;
+            return Program::DStream(plan);
         };
         let mut streams_node = None;
         let mut outputs_node = None;
@@ -226,23 +229,23 @@ impl Cx<'_> {
             match key.value.as_str() {
                 "app" => {
                     if let Some(s) = self.string(value, "app") {
-                        plan.name = s;
+                        plan.app.name = s;
                     }
                 }
                 "batch_interval" => {
                     let span = self.span_of(value);
                     if let Some(ms) = self.duration(value, "batch_interval") {
-                        plan.batch_interval_ms = Some((ms, span));
+                        plan.app.batch_interval_ms = Some((ms, span));
                     }
                 }
                 "checkpoint" => {
                     let span = self.span_of(value);
                     if let Some(dir) = self.string(value, "checkpoint") {
-                        plan.checkpoint_dir = Some((dir, span));
+                        plan.app.checkpoint_dir = Some((dir, span));
                     }
                 }
                 "trigger" => {
-                    let table = plan.table.get_or_insert_with(TablePlan::default);
+                    let table = table.get_or_insert_with(TablePlan::default);
                     match &value.value {
                         Node::Str(t) if t == "available_now" => table.trigger = Trigger::AvailableNow,
                         Node::Str(t) if t == "once" => table.trigger = Trigger::Once,
@@ -250,7 +253,7 @@ impl Cx<'_> {
                             let span = self.span_of(value);
                             let d = t.trim_start_matches("processing_time").trim();
                             match duration::parse_ms(d) {
-                                Ok(ms) => plan.batch_interval_ms = Some((ms, span)),
+                                Ok(ms) => plan.app.batch_interval_ms = Some((ms, span)),
                                 Err(e) => {
                                     self.diags.error(span, e).help("write `trigger: processing_time 10s`");
                                 }
@@ -290,7 +293,7 @@ impl Cx<'_> {
                                 .error(span, "`max_line_bytes` must be at least 1 byte, found `0`")
                                 .help("write a size such as `max_line_bytes: 64 MiB`");
                         }
-                        Ok(n) => plan.max_line_bytes = Some((n, span)),
+                        Ok(n) => plan.app.max_line_bytes = Some((n, span)),
                         Err(e) => {
                             self.diags.error(span, e).help(
                                 "write a number of bytes or a size such as `512 KiB`, `64 MiB` or `1 GiB` (KB, MB, GB are powers of 1000)",
@@ -301,7 +304,7 @@ impl Cx<'_> {
                 "max_rate" => {
                     let span = self.span_of(value);
                     match self.int(value, "max_rate") {
-                        Some(n) if n > 0 => plan.max_rate = Some((n as u64, span)),
+                        Some(n) if n > 0 => plan.app.max_rate = Some((n as u64, span)),
                         Some(n) => {
                             self.diags
                                 .error(span, format!("`max_rate` must be at least 1 record per second, found `{n}`"))
@@ -334,7 +337,7 @@ impl Cx<'_> {
                     .error(span, "a spec has either DStreams (`streams:`/`outputs:`) or Structured Streaming queries (`sources:`/`queries:`), not both")
                     .help("split it into two specs");
             }
-            let mut table = plan.table.take().unwrap_or_default();
+            let mut table = table.take().unwrap_or_default();
             if let Some(n) = sources_node {
                 self.table_sources(n, &mut table);
             }
@@ -347,13 +350,13 @@ impl Cx<'_> {
                         .help("add `queries:` with at least one query");
                 }
             }
-            if plan.batch_interval_ms.is_none() {
-                plan.batch_interval_ms = Some((1000, SpanTable::unknown()));
+            if plan.app.batch_interval_ms.is_none() {
+                plan.app.batch_interval_ms = Some((1000, SpanTable::unknown()));
             }
-            plan.table = Some(table);
-            return plan;
+            table.app = plan.app;
+            return Program::Table(table);
         }
-        if plan.batch_interval_ms.is_none() && !entries.iter().any(|(k, _)| k.value == "batch_interval") {
+        if plan.app.batch_interval_ms.is_none() && !entries.iter().any(|(k, _)| k.value == "batch_interval") {
             let span = self.span_of(root);
             self.diags
                 .error(span, "the spec has no `batch_interval`")
@@ -373,7 +376,7 @@ impl Cx<'_> {
         if let Some(node) = outputs_node {
             self.outputs(node, &mut plan, &names);
         }
-        plan
+        Program::DStream(plan)
     }
 
     fn streams(&mut self, node: &Spanned<Node>, plan: &mut Plan) -> Vec<RawStream> {
@@ -709,7 +712,7 @@ impl Cx<'_> {
                     }
                     c.span = span;
                     plan.closures.push(c);
-                    Some(Func::Closure(crate::ir::ClosureId(plan.closures.len() - 1)))
+                    Some(Func::Closure(crate::dstream::plan::ClosureId(plan.closures.len() - 1)))
                 }
                 Err(e) => {
                     self.diags
@@ -1478,11 +1481,11 @@ impl Cx<'_> {
                             .help("move the steps into the SQL, or remove `sql`");
                         continue;
                     }
-                    let lowered = match crate::sql::lower(&text) {
+                    let lowered = match crate::front::sql::lower(&text) {
                         Ok(l) => l,
                         Err(errors) => {
                             for e in errors {
-                                let at = crate::sql::span_in(self.spans, self.src, s, &text, e.pos);
+                                let at = crate::front::sql::span_in(self.spans, self.src, s, &text, e.pos);
                                 let d = self.diags.error(at, e.message);
                                 if let Some(h) = e.help {
                                     d.help(h);
@@ -1491,11 +1494,11 @@ impl Cx<'_> {
                             continue;
                         }
                     };
-                    let from_span = crate::sql::span_in(self.spans, self.src, s, &text, lowered.from.1);
+                    let from_span = crate::front::sql::span_in(self.spans, self.src, s, &text, lowered.from.1);
                     from = Some((lowered.from.0, from_span));
                     steps.extend(watermark.map(|(w, ws, _)| (w, ws)));
                     for (step, pos) in lowered.steps {
-                        steps.push((step, crate::sql::span_in(self.spans, self.src, s, &text, pos)));
+                        steps.push((step, crate::front::sql::span_in(self.spans, self.src, s, &text, pos)));
                     }
                 }
                 (None, Some((_, _, kspan))) => {
@@ -1628,7 +1631,10 @@ impl Cx<'_> {
                 let keys = self.expr_list(value, true)?;
                 let aggs = match entries.iter().find(|(k, _)| k.value == "agg") {
                     Some((_, a)) => self.expr_list(a, true)?,
-                    None => vec![(crate::expr::Expr::Call("count".into(), vec![crate::expr::Expr::Star]), None)],
+                    None => vec![(
+                        crate::table::expr::Expr::Call("count".into(), vec![crate::table::expr::Expr::Star]),
+                        None,
+                    )],
                 };
                 Step::GroupBy { keys, aggs }
             }
@@ -1657,7 +1663,11 @@ impl Cx<'_> {
         Some((step, self.span_of(value)))
     }
 
-    fn expr_list(&mut self, v: &Spanned<Node>, aliases: bool) -> Option<Vec<(crate::expr::Expr, Option<String>)>> {
+    fn expr_list(
+        &mut self,
+        v: &Spanned<Node>,
+        aliases: bool,
+    ) -> Option<Vec<(crate::table::expr::Expr, Option<String>)>> {
         let items: Vec<&Spanned<Node>> = match &v.value {
             Node::Seq(l) => l.iter().collect(),
             _ => vec![v],
@@ -1666,7 +1676,7 @@ impl Cx<'_> {
         for it in items {
             let s = self.span_of(it);
             let text = self.string(it, "an expression")?;
-            match crate::expr::parse_aliased(&text) {
+            match crate::table::expr::parse_aliased(&text) {
                 Ok((e, alias)) if aliases || alias.is_none() => out.push((e, alias)),
                 Ok(_) => {
                     self.diags.error(s, "an alias (`AS`) is not allowed here");
@@ -1682,8 +1692,8 @@ impl Cx<'_> {
         Some(out)
     }
 
-    fn expr(&mut self, text: &str, span: SpanId) -> Option<crate::expr::Expr> {
-        match crate::expr::parse(text) {
+    fn expr(&mut self, text: &str, span: SpanId) -> Option<crate::table::expr::Expr> {
+        match crate::table::expr::parse(text) {
             Ok(e) => Some(e),
             Err(e) => {
                 let s = self.shift(span, e.offset);

@@ -1,9 +1,9 @@
 //! Reads what can be known of a user function without rustc: a closure literal's arity, the
 //! argument and return types it spells out, and the evident shape of its body.
 
-use crate::ir::{BodyShape, Closure};
+use crate::dstream::plan::{BodyShape, Closure};
+use crate::dstream::ty::Ty;
 use crate::span::SpanId;
-use crate::ty::Ty;
 use quote::ToTokens;
 
 /// Describes a user function given as an expression (a closure literal, or a path such as

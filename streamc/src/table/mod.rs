@@ -1,0 +1,10 @@
+//! Structured Streaming: the table plan every front end lowers to ([`plan`]), column
+//! expressions ([`expr`]), and the checker that types queries and applies Spark's analysis
+//! rules ([`check`]).
+
+pub mod check;
+pub mod expr;
+pub mod plan;
+
+pub use check::{check, column_name, runtime_features, type_of};
+pub use plan::*;

@@ -1,0 +1,284 @@
+//! Structured Streaming plans: typed tables read from sources with a schema, queries of steps
+//! (`select`, `where`, `with_column`, `with_watermark`, `group_by … agg`), an output mode and
+//! sinks. Every front end builds a [`TablePlan`]; `table::check` types it into [`Checked`] queries.
+
+use super::expr::Expr;
+use crate::span::SpanId;
+
+/// When batches run (Spark's triggers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Trigger {
+    /// Every batch interval (Spark's `processingTime`; its default runs back to back).
+    #[default]
+    ProcessingTime,
+    Once,
+    AvailableNow,
+}
+
+#[derive(Debug, Default)]
+pub struct TablePlan {
+    /// The app's name, interval, checkpoint directory and source limits.
+    pub app: crate::program::AppSettings,
+    pub trigger: Trigger,
+    pub sources: Vec<TableSource>,
+    pub queries: Vec<Query>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Text,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Malformed {
+    #[default]
+    Permissive,
+    DropMalformed,
+    FailFast,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    Socket {
+        host: String,
+        port: u16,
+    },
+    Files {
+        format: Format,
+        path: String,
+        max_files: Option<u64>,
+    },
+    /// A static table (Spark's `spark.read`): a file or directory read once at start, used
+    /// by `join` steps; not a streaming input.
+    Static {
+        format: Format,
+        path: String,
+    },
+    /// Spark's `rate` source: `rows_per_second` rows per second of columns `timestamp` and `value`.
+    Rate {
+        rows_per_second: u64,
+    },
+}
+
+/// How a stream-static join keeps stream rows without a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinHow {
+    Inner,
+    LeftOuter,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableSource {
+    pub name: String,
+    pub span: SpanId,
+    pub kind: SourceKind,
+    pub schema: Vec<Column>,
+    pub malformed: Malformed,
+}
+
+/// Column types of a schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColTy {
+    String,
+    Bool,
+    Long,
+    Double,
+    Timestamp,
+    /// Spark's `DateType`: a calendar date.
+    Date,
+    /// `split(..)`'s result; only `explode` takes it.
+    StringArray,
+}
+
+impl ColTy {
+    pub fn parse(s: &str) -> Option<ColTy> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "string" | "str" => ColTy::String,
+            "bool" | "boolean" => ColTy::Bool,
+            "int" | "integer" | "i32" | "long" | "bigint" | "i64" => ColTy::Long,
+            "float" | "double" | "f32" | "f64" => ColTy::Double,
+            "timestamp" => ColTy::Timestamp,
+            "date" => ColTy::Date,
+            _ => return None,
+        })
+    }
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            ColTy::String => "string",
+            ColTy::Bool => "boolean",
+            ColTy::Long => "bigint",
+            ColTy::Double => "double",
+            ColTy::Timestamp => "timestamp",
+            ColTy::Date => "date",
+            ColTy::StringArray => "array<string>",
+        }
+    }
+
+    pub fn numeric(self) -> bool {
+        matches!(self, ColTy::Long | ColTy::Double)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColTy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputMode {
+    Append,
+    Complete,
+    Update,
+}
+
+#[derive(Debug, Clone)]
+pub enum Sink {
+    Console {
+        num_rows: usize,
+        truncate: bool,
+    },
+    Json {
+        path: String,
+    },
+    /// The parquet file sink (arrow-rs; the runtime's `parquet` feature).
+    Parquet {
+        path: String,
+    },
+    /// Spark's memory sink: the result table kept in memory under the query's name (for tests
+    /// and programs that read it, [`StreamingHandle::memory_table`]).
+    Memory,
+    /// Spark's `foreachBatch`: a Rust closure `|batch_id: u64, rows: &[Row]| -> Result<(), E>`
+    /// called with each batch's output rows (the closure's source text).
+    ForeachBatch {
+        closure: String,
+        span: SpanId,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    Select(Vec<(Expr, Option<String>)>),
+    Where(Expr),
+    WithColumn(String, Expr),
+    WithWatermark {
+        column: String,
+        delay_ms: u64,
+    },
+    GroupBy {
+        keys: Vec<(Expr, Option<String>)>,
+        aggs: Vec<(Expr, Option<String>)>,
+    },
+    /// Spark's `dropDuplicates(cols)` (all columns when empty).
+    DropDuplicates(Vec<String>),
+    /// Spark's `union`: the rows of another source (same column types by position), with that
+    /// input's own watermark.
+    Union {
+        source: String,
+        watermark: Option<(String, u64)>,
+    },
+    /// A join with a static table on equal columns (Spark's `join(static, on, how)`).
+    Join {
+        table: String,
+        on: Vec<String>,
+        how: JoinHow,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub name: String,
+    pub span: SpanId,
+    pub from: (String, SpanId),
+    pub steps: Vec<(Step, SpanId)>,
+    pub mode: (OutputMode, SpanId),
+    pub sinks: Vec<(Sink, SpanId)>,
+}
+
+/// A typed step, ready for codegen: each produces columns from the columns before it.
+#[derive(Debug, Clone)]
+pub enum TStep {
+    /// `let <name> = <expr>` for each output column, then only those columns exist.
+    Project(Vec<(String, Expr, ColTy)>),
+    /// `explode(<array expr>) AS name` (with the other projected columns).
+    Explode {
+        name: String,
+        array: Expr,
+        others: Vec<(String, Expr, ColTy)>,
+    },
+    Filter(Expr),
+    Watermark {
+        column: String,
+    },
+    /// Keeps the first row of each distinct `cols` value; with a watermark, rows older than it
+    /// are dropped as late, and state whose event time (`event_time`: the index of the
+    /// watermark column among `cols`) is at or below it is evicted.
+    Dedup {
+        cols: Vec<(String, ColTy)>,
+        late_column: Option<String>,
+        event_time: Option<usize>,
+    },
+    /// Each row joined with the static table `table`'s rows of equal `on` columns; the table's
+    /// other columns `right` join the row.
+    Join {
+        table: usize,
+        on: Vec<(String, ColTy)>,
+        right: Vec<Column>,
+        how: JoinHow,
+    },
+}
+
+/// One streaming input of a query: its source and, when the input has its own watermark
+/// (`with_watermark` before `union`, or `union`'s `watermark`), the delay in ms.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub source: usize,
+    pub watermark: Option<(usize, u64)>,
+}
+
+/// A typed aggregation: grouping keys (a window over a timestamp column, or columns) and
+/// aggregate functions.
+#[derive(Debug, Clone)]
+pub struct TAgg {
+    pub window: Option<WindowKey>,
+    /// `session_window(time, gap)`: its column and gap in ms (exclusive with `window`).
+    pub session: Option<(String, u64)>,
+    pub keys: Vec<(String, Expr, ColTy)>,
+    pub aggs: Vec<(String, AggFn, Option<Expr>, ColTy)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WindowKey {
+    pub column: String,
+    pub len_ms: u64,
+    pub slide_ms: u64,
+    pub start_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFn {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// A checked query: its source, typed steps, optional aggregation, watermark and output columns.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub name: String,
+    pub source: usize,
+    /// Every streaming input (the first is `source`; more with `union`).
+    pub inputs: Vec<Input>,
+    pub input: Vec<Column>,
+    pub steps: Vec<TStep>,
+    pub agg: Option<TAgg>,
+    pub watermark: Option<(String, u64)>,
+    pub output: Vec<Column>,
+    pub mode: OutputMode,
+    pub sinks: Vec<Sink>,
+}
