@@ -1,0 +1,578 @@
+//! The Structured Streaming part of a YAML spec: `sources:` with schemas and `queries:` of
+//! steps (or SQL), with their output modes and sinks.
+
+use super::node::Node;
+use super::reader::Reader;
+use crate::diag::suggest;
+use crate::span::SpanId;
+use crate::table::{
+    ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
+};
+use serde_saphyr::Spanned;
+
+/// Reads the Structured Streaming part of a spec.
+pub(super) struct Tables<'r, 'a> {
+    pub(super) r: &'r mut Reader<'a>,
+}
+
+impl Tables<'_, '_> {
+    /// `sources:` of a Structured Streaming spec: a list of named sources with a schema.
+    pub(super) fn sources(&mut self, node: &Spanned<Node>, table: &mut TablePlan) {
+        let Node::Seq(items) = &node.value else {
+            let span = self.r.span_of(node);
+            self.r.diags.error(span, format!("expected a list of sources, found {}", node.value.kind()));
+            return;
+        };
+        for item in items {
+            let span = self.r.span_of(item);
+            let Node::Map(entries) = &item.value else {
+                self.r.diags.error(
+                    span,
+                    format!("expected a source (`name:`, a format and a `schema:`), found {}", item.value.kind()),
+                );
+                continue;
+            };
+            let (mut name, mut kind, mut schema, mut malformed) = (None, None, None, Malformed::default());
+            for (k, v) in entries {
+                let kspan = self.r.span_of(k);
+                match k.value.as_str() {
+                    "name" => name = self.r.string(v, "name"),
+                    "socket" => {
+                        let Some(f) = self.r.fields(v, "socket", &["host", "port"]) else { continue };
+                        let host = match f.get("host") {
+                            Some(h) => self.r.string(h, "host").unwrap_or_default(),
+                            None => "localhost".into(),
+                        };
+                        let port =
+                            f.get("port").and_then(|p| self.r.int(p, "port")).and_then(|p| u16::try_from(p).ok());
+                        match port {
+                            Some(port) => kind = Some(SourceKind::Socket { host, port }),
+                            None => {
+                                self.r.diags.error(kspan, "`socket` needs a `port` between 0 and 65535");
+                            }
+                        }
+                        schema.get_or_insert_with(|| vec![Column { name: "value".into(), ty: ColTy::String }]);
+                    }
+                    fmt @ ("json" | "csv" | "text") => {
+                        let Some(f) = self.r.fields(v, fmt, &["path", "max_files_per_trigger", "mode"]) else {
+                            continue;
+                        };
+                        let Some(path) = f.get("path").and_then(|p| self.r.string(p, "path")) else {
+                            self.r.diags.error(kspan, format!("`{fmt}` needs a `path` (a directory)"));
+                            continue;
+                        };
+                        let max_files = match f.get("max_files_per_trigger") {
+                            Some(n) => match self.r.int(n, "max_files_per_trigger") {
+                                Some(v) if v > 0 => Some(v as u64),
+                                Some(v) => {
+                                    let s = self.r.span_of(n);
+                                    self.r
+                                        .diags
+                                        .error(s, format!("`max_files_per_trigger` must be positive, found `{v}`"));
+                                    None
+                                }
+                                None => None,
+                            },
+                            None => None,
+                        };
+                        if let Some(m) = f.get("mode") {
+                            match self.r.string(m, "mode").as_deref() {
+                                Some("permissive" | "PERMISSIVE") => malformed = Malformed::Permissive,
+                                Some("drop_malformed" | "DROPMALFORMED") => malformed = Malformed::DropMalformed,
+                                Some("fail_fast" | "FAILFAST") => malformed = Malformed::FailFast,
+                                Some(other) => {
+                                    let s = self.r.span_of(m);
+                                    self.r
+                                        .diags
+                                        .error(s, format!("unknown mode `{other}`"))
+                                        .help("the modes are `permissive`, `drop_malformed` and `fail_fast`");
+                                }
+                                None => {}
+                            }
+                        }
+                        let format = match fmt {
+                            "json" => Format::Json,
+                            "csv" => Format::Csv,
+                            _ => Format::Text,
+                        };
+                        if format == Format::Text {
+                            schema.get_or_insert_with(|| vec![Column { name: "value".into(), ty: ColTy::String }]);
+                        }
+                        kind = Some(SourceKind::Files { format, path, max_files });
+                    }
+                    "static" => {
+                        let Some(f) = self.r.fields(v, "static", &["json", "csv"]) else { continue };
+                        let found = [("json", Format::Json), ("csv", Format::Csv)]
+                            .into_iter()
+                            .find_map(|(k, fmt)| f.get(k).map(|p| (p, fmt)));
+                        match found {
+                            Some((p, format)) => {
+                                if let Some(path) = self.r.string(p, "path") {
+                                    kind = Some(SourceKind::Static { format, path });
+                                }
+                            }
+                            None => {
+                                self.r
+                                    .diags
+                                    .error(kspan, "`static` needs the table's file: `json: PATH` or `csv: PATH`")
+                                    .help("write `static: { json: data/categories.json }`");
+                            }
+                        }
+                    }
+                    "rate" => {
+                        let Some(f) = self.r.fields(v, "rate", &["rows_per_second"]) else { continue };
+                        let rows = match f.get("rows_per_second") {
+                            Some(n) => match self.r.int(n, "rows_per_second") {
+                                Some(r) if r > 0 => r as u64,
+                                Some(r) => {
+                                    let s = self.r.span_of(n);
+                                    self.r.diags.error(s, format!("`rows_per_second` must be positive, found `{r}`"));
+                                    continue;
+                                }
+                                None => continue,
+                            },
+                            None => 1,
+                        };
+                        kind = Some(SourceKind::Rate { rows_per_second: rows });
+                        schema.get_or_insert_with(|| {
+                            vec![
+                                Column { name: "timestamp".into(), ty: ColTy::Timestamp },
+                                Column { name: "value".into(), ty: ColTy::Long },
+                            ]
+                        });
+                    }
+                    "schema" => {
+                        let Node::Map(cols) = &v.value else {
+                            let s = self.r.span_of(v);
+                            self.r.diags.error(s, "expected the schema as a mapping `column: type`");
+                            continue;
+                        };
+                        let mut out = Vec::new();
+                        for (c, t) in cols {
+                            let Some(tn) = self.r.string(t, "a column type") else { continue };
+                            match ColTy::parse(&tn) {
+                                Some(ty) => out.push(Column { name: c.value.clone(), ty }),
+                                None => {
+                                    let s = self.r.span_of(t);
+                                    let d = self.r.diags.error(s, format!("unknown column type `{tn}`"));
+                                    let types = ["string", "boolean", "int", "long", "double", "timestamp", "date"];
+                                    match suggest(&tn, &types) {
+                                        Some(t) => d.help(format!("did you mean `{t}`?")),
+                                        None => d.help(
+                                            "the types are string, boolean, int, long, double, timestamp and date",
+                                        ),
+                                    };
+                                }
+                            }
+                        }
+                        schema = Some(out);
+                    }
+                    other => {
+                        let d = self.r.diags.error(kspan, format!("unknown source setting `{other}`"));
+                        match suggest(other, &["name", "socket", "json", "csv", "text", "rate", "static", "schema"]) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help(
+                                "a source has `name`, one of `socket`/`json`/`csv`/`text`/`rate`/`static`, and `schema`",
+                            ),
+                        };
+                    }
+                }
+            }
+            let Some(name) = name else {
+                self.r.diags.error(span, "this source has no `name`");
+                continue;
+            };
+            let Some(kind) = kind else {
+                self.r
+                    .diags
+                    .error(span, format!("source `{name}` has no format"))
+                    .help("add `json: { path: DIR }`, `csv:`, `text:` or `socket:`");
+                continue;
+            };
+            let Some(schema) = schema else {
+                self.r
+                    .diags
+                    .error(span, format!("source `{name}` has no `schema`"))
+                    .help("add `schema: { timestamp: timestamp, word: string }`");
+                continue;
+            };
+            table.sources.push(TableSource { name, span, kind, schema, malformed });
+        }
+    }
+
+    /// `queries:` of a Structured Streaming spec.
+    pub(super) fn queries(&mut self, node: &Spanned<Node>, table: &mut TablePlan) {
+        let Node::Seq(items) = &node.value else {
+            let span = self.r.span_of(node);
+            self.r.diags.error(span, format!("expected a list of queries, found {}", node.value.kind()));
+            return;
+        };
+        for item in items {
+            let span = self.r.span_of(item);
+            let Node::Map(entries) = &item.value else {
+                self.r.diags.error(span, format!("expected a query, found {}", item.value.kind()));
+                continue;
+            };
+            let (mut name, mut from, mut steps, mut mode, mut sinks) = (None, None, Vec::new(), None, Vec::new());
+            // `sql:` (instead of `from:` + `steps:`) and the `watermark:` given beside it.
+            let (mut sql, mut watermark) = (None, None);
+            for (k, v) in entries {
+                let kspan = self.r.span_of(k);
+                match k.value.as_str() {
+                    "name" => name = self.r.string(v, "name"),
+                    "sql" => {
+                        let s = self.r.span_of(v);
+                        sql = self.r.string(v, "sql").map(|text| (text, s, kspan));
+                    }
+                    "watermark" => {
+                        let s = self.r.span_of(v);
+                        let f = self.r.fields(v, "watermark", &["column", "delay"]);
+                        match f.as_ref().map(|f| (f.get("column"), f.get("delay"))) {
+                            Some((Some(c), Some(d))) => {
+                                let (column, delay_ms) = (self.r.string(c, "column"), self.r.duration(d, "delay"));
+                                if let (Some(column), Some(delay_ms)) = (column, delay_ms) {
+                                    watermark = Some((Step::WithWatermark { column, delay_ms }, s, kspan));
+                                }
+                            }
+                            Some(_) => {
+                                self.r
+                                    .diags
+                                    .error(s, "`watermark` needs a `column` and a `delay`")
+                                    .help("write `watermark: { column: timestamp, delay: 10 minutes }`");
+                            }
+                            None => {}
+                        }
+                    }
+                    "from" => {
+                        let s = self.r.span_of(v);
+                        from = self.r.string(v, "from").map(|f| (f, s));
+                    }
+                    "steps" => {
+                        if let Node::Seq(list) = &v.value {
+                            for st in list {
+                                if let Some(step) = self.step(st) {
+                                    steps.push(step);
+                                }
+                            }
+                        } else {
+                            let s = self.r.span_of(v);
+                            self.r.diags.error(s, "expected a list of steps");
+                        }
+                    }
+                    "output_mode" => {
+                        let s = self.r.span_of(v);
+                        mode = match self.r.string(v, "output_mode").as_deref() {
+                            Some("append") => Some((OutputMode::Append, s)),
+                            Some("complete") => Some((OutputMode::Complete, s)),
+                            Some("update") => Some((OutputMode::Update, s)),
+                            Some(other) => {
+                                self.r
+                                    .diags
+                                    .error(s, format!("unknown output mode `{other}`"))
+                                    .help("the output modes are `append`, `complete` and `update`");
+                                None
+                            }
+                            None => None,
+                        };
+                    }
+                    "sink" | "sinks" => {
+                        let list: Vec<&Spanned<Node>> = match &v.value {
+                            Node::Seq(l) => l.iter().collect(),
+                            _ => vec![v],
+                        };
+                        for sn in list {
+                            let s = self.r.span_of(sn);
+                            match &sn.value {
+                                Node::Str(c) if c == "console" => {
+                                    sinks.push((Sink::Console { num_rows: 20, truncate: true }, s))
+                                }
+                                Node::Str(c) if c == "memory" => sinks.push((Sink::Memory, s)),
+                                Node::Map(m) if m.len() == 1 => {
+                                    let (sk, sv) = &m[0];
+                                    match sk.value.as_str() {
+                                        "console" => {
+                                            let Some(f) = self.r.fields(sv, "console", &["num_rows", "truncate"])
+                                            else {
+                                                continue;
+                                            };
+                                            let num_rows = f
+                                                .get("num_rows")
+                                                .and_then(|n| self.r.int(n, "num_rows"))
+                                                .map_or(20, |n| n.max(0) as usize);
+                                            let truncate = match f.get("truncate").map(|t| &t.value) {
+                                                Some(Node::Bool(b)) => *b,
+                                                _ => true,
+                                            };
+                                            sinks.push((Sink::Console { num_rows, truncate }, s));
+                                        }
+                                        "json" => {
+                                            if let Some(path) = self.r.string(sv, "json") {
+                                                sinks.push((Sink::Json { path }, s));
+                                            }
+                                        }
+                                        "parquet" => {
+                                            if let Some(path) = self.r.string(sv, "parquet") {
+                                                sinks.push((Sink::Parquet { path }, s));
+                                            }
+                                        }
+                                        "foreach_batch" => {
+                                            let span = self.r.span_of(sv);
+                                            if let Some(closure) = self.r.string(sv, "foreach_batch") {
+                                                if closure.parse::<proc_macro2::TokenStream>().is_err() {
+                                                    self.r.diags.error(span, "`foreach_batch` needs a Rust closure `|batch_id, rows| { ... }`, and this does not parse as Rust tokens");
+                                                    continue;
+                                                }
+                                                sinks.push((Sink::ForeachBatch { closure, span }, s));
+                                            }
+                                        }
+                                        other => {
+                                            let sks = self.r.span_of(sk);
+                                            self.r.diags
+                                                .error(sks, format!("unknown sink `{other}`"))
+                                                .help("the sinks are `console`, `memory`, `json: DIR`, `parquet: DIR` and `foreach_batch: CLOSURE`");
+                                        }
+                                    }
+                                }
+                                other => {
+                                    self.r.diags.error(
+                                        s,
+                                        format!("expected a sink (`console` or `json: DIR`), found {}", other.kind()),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    other => {
+                        let d = self.r.diags.error(kspan, format!("unknown query setting `{other}`"));
+                        match suggest(other, &["name", "from", "steps", "sql", "watermark", "output_mode", "sink"]) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => {
+                                d.help("a query has `name`, `from` and `steps` (or `sql`), `output_mode` and `sink`")
+                            }
+                        };
+                    }
+                }
+            }
+            match (sql, watermark) {
+                (Some((text, s, kspan)), watermark) => {
+                    if from.is_some() || !steps.is_empty() {
+                        self.r
+                            .diags
+                            .error(kspan, "a query has either `sql` or `from` and `steps`, not both")
+                            .help("move the steps into the SQL, or remove `sql`");
+                        continue;
+                    }
+                    let lowered = match crate::front::sql::lower(&text) {
+                        Ok(l) => l,
+                        Err(errors) => {
+                            for e in errors {
+                                let at = crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, e.pos);
+                                let d = self.r.diags.error(at, e.message);
+                                if let Some(h) = e.help {
+                                    d.help(h);
+                                }
+                            }
+                            continue;
+                        }
+                    };
+                    let from_span = crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, lowered.from.1);
+                    from = Some((lowered.from.0, from_span));
+                    steps.extend(watermark.map(|(w, ws, _)| (w, ws)));
+                    for (step, pos) in lowered.steps {
+                        steps.push((step, crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, pos)));
+                    }
+                }
+                (None, Some((_, _, kspan))) => {
+                    self.r
+                        .diags
+                        .error(kspan, "`watermark` goes with `sql`")
+                        .help("with `steps`, write a `with_watermark: { column, delay }` step");
+                }
+                (None, None) => {}
+            }
+            let name = name.unwrap_or_else(|| format!("query{}", table.queries.len()));
+            let Some(from) = from else {
+                self.r.diags.error(span, format!("query `{name}` has no `from`")).help("add `from: <source name>`");
+                continue;
+            };
+            let mode = mode.unwrap_or((OutputMode::Append, span));
+            if sinks.is_empty() {
+                self.r
+                    .diags
+                    .error(span, format!("query `{name}` has no sink"))
+                    .help("add `sink: console` or `sink: { json: DIR }`");
+                continue;
+            }
+            table.queries.push(Query { name, span, from, steps, mode, sinks });
+        }
+    }
+
+    /// One step of a query.
+    fn step(&mut self, node: &Spanned<Node>) -> Option<(Step, SpanId)> {
+        let span = self.r.span_of(node);
+        let Node::Map(entries) = &node.value else {
+            self.r.diags.error(span, format!("expected a step such as `where: \"...\"`, found {}", node.value.kind()));
+            return None;
+        };
+        let (key, value) = &entries[0];
+        let kspan = self.r.span_of(key);
+        let step = match key.value.as_str() {
+            "select" => {
+                let items = self.expr_list(value, true)?;
+                Step::Select(items)
+            }
+            "where" | "filter" => {
+                let s = self.r.string(value, "where")?;
+                let vspan = self.r.span_of(value);
+                Step::Where(self.r.expr(&s, vspan)?)
+            }
+            "with_column" => {
+                let f = self.r.fields(value, "with_column", &["name", "expr"])?;
+                let name = self.r.string(f.get("name")?, "name")?;
+                let e = f.get("expr")?;
+                let vspan = self.r.span_of(e);
+                let text = self.r.string(e, "expr")?;
+                Step::WithColumn(name, self.r.expr(&text, vspan)?)
+            }
+            "with_watermark" => {
+                let f = self.r.fields(value, "with_watermark", &["column", "delay"])?;
+                let column = self.r.string(f.get("column")?, "column")?;
+                let delay_ms = self.r.duration(f.get("delay")?, "delay")?;
+                Step::WithWatermark { column, delay_ms }
+            }
+            "drop_duplicates" | "dropDuplicates" => {
+                let cols = match &value.value {
+                    Node::Null => Vec::new(),
+                    Node::Seq(items) => {
+                        let mut v = Vec::new();
+                        for it in items {
+                            v.push(self.r.string(it, "a column name")?);
+                        }
+                        v
+                    }
+                    _ => vec![self.r.string(value, "a column name")?],
+                };
+                Step::DropDuplicates(cols)
+            }
+            "union" => match &value.value {
+                Node::Map(_) => {
+                    let f = self.r.fields(value, "union", &["source", "watermark"])?;
+                    let source = self.r.string(f.get("source")?, "source")?;
+                    let watermark = match f.get("watermark") {
+                        Some(w) => {
+                            let wf = self.r.fields(w, "watermark", &["column", "delay"])?;
+                            let column = self.r.string(wf.get("column")?, "column")?;
+                            let delay = self.r.duration(wf.get("delay")?, "delay")?;
+                            Some((column, delay))
+                        }
+                        None => None,
+                    };
+                    Step::Union { source, watermark }
+                }
+                _ => Step::Union { source: self.r.string(value, "union")?, watermark: None },
+            },
+            "join" => {
+                let f = self.r.fields(value, "join", &["table", "on", "how"])?;
+                let Some(t) = f.get("table") else {
+                    self.r
+                        .diags
+                        .error(kspan, "`join` needs the static `table` to join")
+                        .help("write `join: { table: NAME, on: [col] }`");
+                    return None;
+                };
+                let table = self.r.string(t, "table")?;
+                let on = match f.get("on").map(|o| &o.value) {
+                    Some(Node::Seq(items)) => {
+                        let mut v = Vec::new();
+                        for it in items {
+                            v.push(self.r.string(it, "a column name")?);
+                        }
+                        v
+                    }
+                    Some(_) => vec![self.r.string(f.get("on")?, "on")?],
+                    None => Vec::new(),
+                };
+                let how = match f.get("how") {
+                    None => JoinHow::Inner,
+                    Some(h) => match self.r.string(h, "how")?.as_str() {
+                        "inner" => JoinHow::Inner,
+                        "left" | "left_outer" | "leftouter" => JoinHow::LeftOuter,
+                        other => {
+                            let hs = self.r.span_of(h);
+                            let d = self.r.diags.error(hs, format!("unsupported join type `{other}`"));
+                            if matches!(other, "right" | "right_outer" | "full" | "full_outer" | "outer") {
+                                d.help("a stream-static join keeps stream rows: `inner` or `left_outer` (Spark refuses right/full outer joins with a static table on the right)");
+                            } else {
+                                d.help("the join types are `inner` and `left_outer`");
+                            }
+                            return None;
+                        }
+                    },
+                };
+                Step::Join { table, on, how }
+            }
+            "group_by" => {
+                let keys = self.expr_list(value, true)?;
+                let aggs = match entries.iter().find(|(k, _)| k.value == "agg") {
+                    Some((_, a)) => self.expr_list(a, true)?,
+                    None => vec![(
+                        crate::table::expr::Expr::Call("count".into(), vec![crate::table::expr::Expr::Star]),
+                        None,
+                    )],
+                };
+                Step::GroupBy { keys, aggs }
+            }
+            other => {
+                let d = self.r.diags.error(kspan, format!("unknown step `{other}`"));
+                match other {
+                    "order_by" | "sort" => d.help("Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode (not supported by streamc yet)"),
+                    "limit" => d.help("Limits are not supported on streaming DataFrames/Datasets"),
+                    "distinct" => d.help("use `drop_duplicates: [columns]` (with a watermark on an event-time column among them, so that its state stays bounded)"),
+                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join"]) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help("the steps are select, where, with_column, with_watermark, group_by, drop_duplicates, union and join"),
+                    },
+                };
+                return None;
+            }
+        };
+        if entries.len() > 1
+            && !(matches!(step, Step::GroupBy { .. }) && entries.len() == 2 && entries[1].0.value == "agg")
+        {
+            let s = self.r.span_of(&entries[1].0);
+            self.r.diags.error(s, "a step has one operation").help("write each step as its own list item");
+        }
+        let _ = span;
+        // Problems found when typing the step point at its argument (the expression text).
+        Some((step, self.r.span_of(value)))
+    }
+
+    fn expr_list(
+        &mut self,
+        v: &Spanned<Node>,
+        aliases: bool,
+    ) -> Option<Vec<(crate::table::expr::Expr, Option<String>)>> {
+        let items: Vec<&Spanned<Node>> = match &v.value {
+            Node::Seq(l) => l.iter().collect(),
+            _ => vec![v],
+        };
+        let mut out = Vec::new();
+        for it in items {
+            let s = self.r.span_of(it);
+            let text = self.r.string(it, "an expression")?;
+            match crate::table::expr::parse_aliased(&text) {
+                Ok((e, alias)) if aliases || alias.is_none() => out.push((e, alias)),
+                Ok(_) => {
+                    self.r.diags.error(s, "an alias (`AS`) is not allowed here");
+                    return None;
+                }
+                Err(e) => {
+                    let s = self.r.shift(s, e.offset);
+                    self.r.diags.error(s, format!("cannot parse the expression: {}", e.message));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
