@@ -41,7 +41,7 @@ pub fn compile_yaml(src: &str) -> Compilation {
 pub fn compile_tokens(tokens: TokenStream) -> Compilation {
     let mut spans = SpanTable::default();
     let mut diags = Diagnostics::default();
-    let program = front::rust::dstream::parse(tokens, &mut spans, &mut diags);
+    let program = front::rust::parse(tokens, &mut spans, &mut diags);
     finish(program, spans, diags)
 }
 

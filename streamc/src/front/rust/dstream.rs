@@ -1,42 +1,28 @@
-//! The `stream!` front end: the macro's tokens become a [`Plan`]. The body is a list of Rust
+//! The `stream!` DStream front end: the macro's statements become a [`Plan`]. The body is a list of Rust
 //! statements (`let words = lines.flat_map(|l| l.split(' '));`), parsed with syn; closures stay
 //! as the user's tokens, spans and all, so rustc reports problems inside them at the user's text.
-//! A body that reads with `read_stream` or writes with `write_stream` is a Structured Streaming
-//! program and goes to [`crate::front::rust::table`] instead.
 
 use crate::diag::{Diagnostics, suggest};
 use crate::dstream::plan::{
     Builtin, Func, Initial, JoinKind, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId,
 };
 use crate::dstream::ty::Ty;
-use crate::duration;
 use crate::front::closure;
-use crate::program::{AppSettings, Frontend, Program};
+use crate::front::syntax::{duration_of, int_literal, pat_name, path_ident};
+use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use quote::ToTokens;
 use std::collections::HashMap;
-use syn::parse::Parser;
 use syn::spanned::Spanned;
 
 /// Context statements of `stream!`.
 const CONTEXT_CALLS: &[&str] = &["batch_interval", "app_name", "checkpoint", "parallel"];
 
-/// Parses the body of a `stream!` invocation. Never fails: problems go to `diags`.
-pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics) -> Program {
-    let app = AppSettings { name: "stream".to_string(), frontend: Frontend::Macro, ..AppSettings::default() };
+/// Lowers the statements of a DStream `stream!` body into a [`Plan`]. Never fails: problems go
+/// to `diags`.
+pub(crate) fn parse(stmts: &[syn::Stmt], spans: &mut SpanTable, diags: &mut Diagnostics, app: AppSettings) -> Plan {
     let mut plan = Plan { app, ..Plan::default() };
-    let stmts = match syn::Block::parse_within.parse2(tokens) {
-        Ok(stmts) => stmts,
-        Err(e) => {
-            let span = spans.add(SpanInfo::Tokens(e.span()));
-            diags.error(span, format!("`stream!` expects Rust statements: {e}"));
-            return Program::DStream(plan);
-        }
-    };
-    if crate::front::rust::table::is_table(&stmts) {
-        return Program::Table(crate::front::rust::table::parse(&stmts, spans, diags, plan.app));
-    }
     let later: Vec<String> = stmts
         .iter()
         .filter_map(|s| match s {
@@ -46,7 +32,7 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
         .collect();
     let mut cx = Cx { spans, diags, plan: &mut plan, names: HashMap::new(), later, poisoned: Vec::new() };
     let mut interval_seen = false;
-    for stmt in &stmts {
+    for stmt in stmts {
         match stmt {
             syn::Stmt::Local(local) => {
                 let Some(name) = pat_name(&local.pat) else {
@@ -97,22 +83,7 @@ pub fn parse(tokens: TokenStream, spans: &mut SpanTable, diags: &mut Diagnostics
             .error(span, "the pipeline has no batch interval")
             .help("add `batch_interval(Seconds(1));` (Spark's `new StreamingContext(conf, Seconds(1))`)");
     }
-    Program::DStream(plan)
-}
-
-pub(crate) fn pat_name(p: &syn::Pat) -> Option<String> {
-    match p {
-        syn::Pat::Ident(i) => Some(i.ident.to_string()),
-        syn::Pat::Type(t) => pat_name(&t.pat),
-        _ => None,
-    }
-}
-
-fn path_ident(e: &syn::Expr) -> Option<String> {
-    match e {
-        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
-        _ => None,
-    }
+    plan
 }
 
 struct Cx<'a> {
@@ -687,56 +658,6 @@ impl Cx<'_> {
         let span = self.span(e.span());
         self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
         None
-    }
-}
-
-/// An integer literal, possibly negated (`3`, `-3`), as an `i64`.
-pub(crate) fn int_literal(e: &syn::Expr) -> Option<i64> {
-    match e {
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
-        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => int_literal(&u.expr).map(|v: i64| -v),
-        _ => None,
-    }
-}
-
-/// Reads `Seconds(1)`, `Milliseconds(500)`, `Minutes(2)`, `1s` or `500ms`.
-pub(crate) fn duration_of(e: &syn::Expr) -> Result<u64, String> {
-    let shown = e.to_token_stream().to_string();
-    match e {
-        syn::Expr::Call(c) => {
-            let f = path_ident(&c.func).unwrap_or_default();
-            let unit = match f.as_str() {
-                "Seconds" => 1000,
-                "Milliseconds" => 1,
-                "Minutes" => 60_000,
-                _ => {
-                    return Err(format!("expected `Seconds(n)`, `Milliseconds(n)` or `Minutes(n)`, found `{shown}`"));
-                }
-            };
-            let [arg] = c.args.iter().collect::<Vec<_>>()[..] else {
-                return Err(format!("`{f}` takes 1 argument, found {}", c.args.len()));
-            };
-            match arg {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.suffix().is_empty() => {
-                    let v: u64 = i.base10_parse().map_err(|e| e.to_string())?;
-                    duration::from_value(v as f64 * unit as f64, &shown)
-                }
-                syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
-                    Err(format!("a duration must be positive, found `{shown}`"))
-                }
-                _ => Err(format!("expected an integer literal in `{shown}`")),
-            }
-        }
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => {
-            let unit = duration::unit_ms(i.suffix())
-                .ok_or_else(|| format!("expected a duration such as `1s` or `500ms`, found `{shown}`"))?;
-            let v: u64 = i.base10_digits().parse().map_err(|_| format!("`{shown}` is not a duration"))?;
-            duration::from_value(v as f64 * unit as f64, &shown)
-        }
-        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
-            Err(format!("a duration must be positive, found `{shown}`"))
-        }
-        _ => Err(format!("expected a duration such as `Seconds(1)` or `500ms`, found `{shown}`")),
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::diag::{Diagnostics, suggest};
 use crate::dstream::plan::SOURCE_NAMES;
 use crate::duration;
-use crate::front::rust::dstream::{duration_of, int_literal, pat_name};
+use crate::front::syntax::{duration_of, int_literal, pat_name};
 use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::expr::Expr;
