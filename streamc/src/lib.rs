@@ -10,6 +10,7 @@ pub mod duration;
 pub mod front;
 pub mod physical;
 pub mod program;
+pub mod settings;
 pub mod span;
 pub mod table;
 
@@ -62,12 +63,9 @@ fn finish(mut program: Program, spans: SpanTable, mut diags: Diagnostics) -> Com
 
 /// The app expression of a compiled spec (DStreams or Structured Streaming).
 pub fn app_expr(c: &Compilation, phys: &Physical) -> TokenStream {
-    match (&c.program, phys) {
-        (Program::Table(t), Physical::Table(queries)) => codegen::table::app_expr(t, queries),
-        (Program::DStream(plan), Physical::DStream(fused)) => codegen::dstream::app_expr(plan, fused, &c.spans),
-        _ => panic!("internal error: a physical plan of another kind than its program; this is a bug in streamc"),
-    }
+    codegen::app_expr(&c.program, phys, &c.spans)
 }
+
 /// The `stream!` macro's whole job: generated code, or `compile_error!`s at the user's spans
 /// followed by a placeholder of the right kind so rustc does not pile up follow-on errors.
 pub fn compile_macro(tokens: TokenStream) -> TokenStream {
@@ -85,7 +83,7 @@ pub fn compile_macro(tokens: TokenStream) -> TokenStream {
 pub fn expand_yaml(path: &str, src: &str) -> Result<String, String> {
     let c = compile_yaml(src);
     match &c.physical {
-        Some(phys) => Ok(codegen::main_file(&c, phys, path)),
+        Some(phys) => Ok(codegen::main_file(&c.program, phys, &c.spans, path)),
         None => Err(diag::render_text(&c.diags, &c.spans, path, src)),
     }
 }

@@ -80,7 +80,7 @@ fn check_yaml(src: String) -> Result<(), String> {
     let c = streamc::compile_yaml(&src);
     match &c.physical {
         Some(phys) if c.diags.is_empty() => {
-            let main = streamc::codegen::main_file(&c, phys, "fuzz.yaml");
+            let main = streamc::codegen::main_file(&c.program, phys, &c.spans, "fuzz.yaml");
             if main.is_empty() {
                 return Err("an accepted spec generated no code".into());
             }

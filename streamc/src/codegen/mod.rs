@@ -9,13 +9,24 @@ pub mod table;
 pub use dstream::closure_sites;
 
 use crate::physical::Physical;
+use crate::program::Program;
+use crate::span::SpanTable;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// The expression that builds the app of a checked program from its physical plan.
+pub fn app_expr(program: &Program, phys: &Physical, spans: &SpanTable) -> TokenStream {
+    match (program, phys) {
+        (Program::Table(t), Physical::Table(queries)) => table::app_expr(t, queries),
+        (Program::DStream(plan), Physical::DStream(fused)) => dstream::app_expr(plan, fused, spans),
+        _ => panic!("internal error: a physical plan of another kind than its program; this is a bug in streamc"),
+    }
+}
+
 /// A whole `main.rs` for `streamc build`: the app expression and a `main` that runs it with the
 /// runtime's command line (`--replay`, `--jsonl`).
-pub fn main_file(c: &crate::Compilation, phys: &Physical, spec_name: &str) -> String {
-    let app = crate::app_expr(c, phys);
+pub fn main_file(program: &Program, phys: &Physical, spans: &SpanTable, spec_name: &str) -> String {
+    let app = app_expr(program, phys, spans);
     let file: TokenStream = quote! {
         #![allow(clippy::all, unused_mut, unused_variables)]
         fn main() -> ::std::process::ExitCode {

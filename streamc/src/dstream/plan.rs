@@ -3,7 +3,7 @@
 //! streams in a side table ([`Plan::closures`]); positions are [`SpanId`] handles.
 
 use crate::dstream::ty::Ty;
-pub use crate::program::{AppSettings, Frontend};
+pub use crate::settings::{AppSettings, Frontend};
 use crate::span::SpanId;
 use proc_macro2::TokenStream;
 

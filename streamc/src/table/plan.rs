@@ -18,7 +18,7 @@ pub enum Trigger {
 #[derive(Debug, Default)]
 pub struct TablePlan {
     /// The app's name, interval, checkpoint directory and source limits.
-    pub app: crate::program::AppSettings,
+    pub app: crate::settings::AppSettings,
     pub trigger: Trigger,
     pub sources: Vec<TableSource>,
     pub queries: Vec<Query>,
