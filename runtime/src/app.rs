@@ -35,23 +35,9 @@ use crate::source::{
     TextBatch,
 };
 
+pub use crate::ids::{OutputId, SourceId};
 pub use crate::sink::BatchOutput;
-
-/// The id of a source, returned by [`AppBuilder`]'s source methods and used with
-/// [`BatchInput::text`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SourceId(u32);
-
-/// The id of an output operator, returned by [`AppBuilder`]'s output methods and used with
-/// [`BatchOutput::emit`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct OutputId(u32);
-
-impl OutputId {
-    pub(crate) fn index(self) -> usize {
-        self.0 as usize
-    }
-}
+pub use crate::stop::StopHandle;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SourceSpec {
@@ -163,13 +149,13 @@ impl AppBuilder {
     }
 
     fn source(&mut self, name: &str, kind: SourceKind) -> SourceId {
-        let id = SourceId(u32::try_from(self.sources.len()).expect("fewer than 2^32 sources"));
+        let id = SourceId::new(self.sources.len());
         self.sources.push(SourceSpec { name: name.to_owned(), kind });
         id
     }
 
     fn output(&mut self, name: &str, kind: OutputKind) -> OutputId {
-        let id = OutputId(u32::try_from(self.outputs.len()).expect("fewer than 2^32 outputs"));
+        let id = OutputId::new(self.outputs.len());
         self.outputs.push(OutputSpec { name: name.to_owned(), kind });
         id
     }
@@ -327,7 +313,7 @@ impl BatchInput {
     /// The records of source `id` in this batch.
     #[inline]
     pub fn text(&self, id: SourceId) -> &TextBatch {
-        &self.texts[id.0 as usize]
+        &self.texts[id.index()]
     }
 
     /// The batch id: 0 for the first batch, then one more per batch run (no-data batches
@@ -440,6 +426,34 @@ impl<F> std::fmt::Debug for App<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App").field("spec", &self.spec).finish_non_exhaustive()
     }
+}
+
+/// Spark's `StreamingContext.getOrCreate(checkpointPath, creatingFunc)`: the app built by
+/// `create`, checkpointing into `dir`.
+///
+/// Unlike Spark, `create` is always called, because the app's code is compiled in rather than
+/// deserialized from the checkpoint. The checkpoint is read when the app
+/// [starts](App::start): if `dir` holds a valid checkpoint, the app resumes from it (the batch
+/// after the checkpoint's, the same zero time, replay files after the ones already consumed,
+/// and the saved states handed to [`BatchInput::restore`] on the first batch); otherwise it
+/// starts afresh. A directory whose checkpoints are all corrupt makes `start` fail.
+///
+/// ```
+/// use streamc_runtime::{AppBuilder, BatchInput, BatchOutput, Error, Seconds};
+///
+/// let dir = std::env::temp_dir().join(format!("streamc-doc-get-or-create-{}", std::process::id()));
+/// let app = streamc_runtime::get_or_create(&dir, || {
+///     let mut b = AppBuilder::new("doc", Seconds(1));
+///     b.socket_text_stream("lines", "localhost", 9999);
+///     b.build(|_: &BatchInput, _: &mut BatchOutput| -> Result<(), Error> { Ok(()) })
+/// });
+/// assert_eq!(app.checkpoint_dir(), Some(dir.as_path()));
+/// ```
+pub fn get_or_create<F>(dir: impl AsRef<Path>, create: impl FnOnce() -> App<F>) -> App<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
+{
+    create().with_checkpoint_dir(dir)
 }
 
 /// The handler type of [`App::placeholder`].
@@ -972,7 +986,7 @@ where
             .map_err(|source| Error::Thread { name: thread_name, source })?;
         let handle = StreamingHandle { shared, thread: Some(thread), result: None };
         if self.stop_on_signals {
-            crate::cli::stop_on_signals(handle.stop_handle());
+            crate::stop::stop_on_signals(handle.stop_handle());
         }
         Ok(handle)
     }
@@ -1391,7 +1405,7 @@ impl StreamingHandle {
 
     /// A handle that can request a stop from another thread.
     pub fn stop_handle(&self) -> StopHandle {
-        StopHandle { control: Arc::clone(&self.shared.control) }
+        StopHandle::new(Arc::clone(&self.shared.control))
     }
 
     /// The number of batches completed so far.
@@ -1412,23 +1426,5 @@ impl Drop for StreamingHandle {
             self.shared.control.request_stop(StopMode::Immediate);
             let _ = t.join();
         }
-    }
-}
-
-/// Requests a stop of a running app from anywhere (a signal handler thread, another task).
-#[derive(Clone, Debug)]
-pub struct StopHandle {
-    control: Arc<Control>,
-}
-
-impl StopHandle {
-    /// Requests a stop after the batch in flight; does not wait.
-    pub fn stop(&self) {
-        self.control.request_stop(StopMode::Immediate);
-    }
-
-    /// Requests one last batch with what was already received, then a stop; does not wait.
-    pub fn stop_gracefully(&self) {
-        self.control.request_stop(StopMode::Graceful);
     }
 }

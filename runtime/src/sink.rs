@@ -10,10 +10,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::app::OutputId;
 use crate::checkpoint::{NewParts, PartRef};
 use crate::error::Error;
 use crate::fmt::{Record, SparkFmt, json_string};
+use crate::ids::OutputId;
 use crate::persist::{Checkpointed, Parts};
 use crate::structured::row::{Row, console_table};
 

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock::lock;
 use crate::error::Error;
-use crate::ops::Ty;
 use crate::rate::RateLimiter;
+use crate::witness::Ty;
 
 /// The text records (lines) of one source for one batch.
 ///
