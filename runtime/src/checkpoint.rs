@@ -128,4 +128,4 @@ pub use offsets::PlannedBatch;
 pub(crate) use offsets::{read_planned, write_planned};
 pub(crate) use parts::NewParts;
 pub use parts::{Part, PartFile, PartRef};
-pub(crate) use store::{LoadedParts, PartIndex, load_latest, query_id, remove_stale_temp_files, write};
+pub(crate) use store::{Loaded, LoadedParts, PartIndex, load_latest, query_id, remove_stale_temp_files, write};
