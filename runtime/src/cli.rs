@@ -2,9 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use crate::app::{App, BatchInput, BatchOutput};
 use crate::error::Error;
@@ -123,29 +120,6 @@ fn usage(program: &str, app: &str, sources: &[String]) -> String {
          sources: {}\n",
         if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
     )
-}
-
-/// Installs SIGINT/SIGTERM handlers that stop the app after the batch in flight (so
-/// `await_termination` returns `Ok` and the program exits 0); a second signal kills the process.
-pub(crate) fn stop_on_signals(stop: crate::app::StopHandle) {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let installed = signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&flag))
-            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&flag)));
-        if let Err(e) = installed {
-            eprintln!("warning: cannot install a handler for signal {sig}: {e}");
-        }
-    }
-    // A watcher thread, because a signal handler may only set a flag.
-    let spawned = std::thread::Builder::new().name("streamc-signals".to_owned()).spawn(move || {
-        while !flag.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        stop.stop();
-    });
-    if let Err(e) = spawned {
-        eprintln!("warning: cannot watch for signals: {e}");
-    }
 }
 
 impl<F> App<F>

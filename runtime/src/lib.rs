@@ -29,8 +29,10 @@ pub mod app;
 pub mod checkpoint;
 pub mod cli;
 pub mod clock;
+mod codec;
 pub mod error;
 pub mod fmt;
+mod ids;
 pub mod join;
 pub mod ops;
 pub mod owned;
@@ -41,13 +43,16 @@ pub mod sink;
 pub mod source;
 pub mod split;
 pub mod state;
+mod stop;
 pub mod structured;
 pub mod window;
+mod witness;
 
 use std::time::Duration;
 
-pub use app::{App, AppBuilder, BatchInput, BatchOutput, OutputId, SourceId, StopHandle, StreamingHandle};
-pub use checkpoint::get_or_create;
+pub use app::{
+    App, AppBuilder, BatchInput, BatchOutput, OutputId, SourceId, StopHandle, StreamingHandle, get_or_create,
+};
 pub use clock::ManualClock;
 pub use clock::Trigger;
 pub use error::Error;

@@ -28,49 +28,12 @@
 //! ```
 
 use std::hash::Hash;
-use std::marker::PhantomData;
 
 use crate::fmt::Record;
 use crate::join::{Cogrouped, OuterPair};
 use crate::owned::IntoOwned;
 use crate::state::{KeyedReduce, State, StrReduce};
-
-/// A zero-sized witness of a stream's element type `T`.
-///
-/// `fn() -> T` makes the witness covariant, `Send`, `Sync` and free of drop obligations whatever
-/// `T` is, so a witness of `&'b str` never restricts where it can be moved.
-pub struct Ty<T>(PhantomData<fn() -> T>);
-
-// Manual impls: derives would demand `T: Clone`/`T: Copy`, but the witness holds no `T`.
-impl<T> Clone for Ty<T> {
-    #[inline(always)]
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Ty<T> {}
-
-impl<T> std::fmt::Debug for Ty<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Ty<{}>", std::any::type_name::<T>())
-    }
-}
-
-impl<T> Default for Ty<T> {
-    #[inline(always)]
-    fn default() -> Self {
-        Ty::new()
-    }
-}
-
-impl<T> Ty<T> {
-    /// The witness of `T`.
-    #[inline(always)]
-    pub const fn new() -> Self {
-        Ty(PhantomData)
-    }
-}
+pub use crate::witness::Ty;
 
 /// `map`: the closure takes one element and returns one element.
 #[inline(always)]

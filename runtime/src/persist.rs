@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::checkpoint::{NewParts, PartFile, PartRef};
+use crate::codec;
 use crate::error::Error;
 
 /// A value that can be written into a checkpoint and read back.
@@ -177,12 +178,7 @@ pub fn read_all<T: Persist>(bytes: &[u8]) -> Result<T, Error> {
 
 /// Takes the next `n` bytes of `input`.
 fn take<'a>(input: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], Error> {
-    if input.len() < n {
-        return Err(corrupt(&format!("truncated {what} (needs {n} bytes, {} left)", input.len())));
-    }
-    let (head, tail) = input.split_at(n);
-    *input = tail;
-    Ok(head)
+    codec::take(input, n).map_err(|s| corrupt(&format!("truncated {what} (needs {} bytes, {} left)", s.needed, s.left)))
 }
 
 /// Reads a length prefix and checks it against what is left, so that a corrupt length never

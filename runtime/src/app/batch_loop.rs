@@ -1,0 +1,382 @@
+//! The batch loop: one thread that, at every tick, decides the next batch (clock, trigger,
+//! planned files), fills it from the sources, runs the generated handler on it, and then writes
+//! its outputs, its checkpoint and its progress line.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::handle::Shared;
+use super::input::{BatchInput, Restored};
+use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
+use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
+use crate::error::Error;
+use crate::sink::{BatchOutput, Progress, SavedStates};
+use crate::source::{RunningSource, TextBatch};
+
+/// The running batch loop: one thread, one batch at a time, in time order.
+pub(super) struct BatchLoop<F> {
+    pub(super) first_batch_ms: i64,
+    pub(super) zero_ms: i64,
+    /// The checkpoint resumed from, for the first batch.
+    pub(super) restore: Option<Restored>,
+    /// The checkpoint directory and interval.
+    pub(super) checkpoint: Option<(PathBuf, i64)>,
+    /// What the directory's commits refer to, for pruning parts.
+    pub(super) part_index: checkpoint::PartIndex,
+    /// Per replayed source: its name, its number of files, and the files skipped at start.
+    pub(super) replay_positions: Vec<(String, u64, u64)>,
+    pub(super) max_batches: Option<u64>,
+    pub(super) workers: usize,
+    pub(super) name: String,
+    /// The pipeline, as its checkpoints record it.
+    pub(super) pipeline: Vec<(String, String)>,
+    pub(super) handler: F,
+    pub(super) sources: Vec<RunningSource>,
+    pub(super) output: BatchOutput,
+    pub(super) clock: BatchClock,
+    pub(super) interval_ms: i64,
+    pub(super) replay_batches: Option<usize>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) log: bool,
+    pub(super) trigger: Trigger,
+    /// Structured Streaming rules: a checkpoint after every batch (with a checkpoint directory).
+    pub(super) structured: bool,
+    /// Skip `ProcessingTime` ticks with no new file and no requested no-data batch.
+    pub(super) skip_empty_ticks: bool,
+    /// Whether some source is a live `file_stream` (whose batches are planned and logged).
+    pub(super) has_file_streams: bool,
+    pub(super) next_batch_id: u64,
+    /// Whether the checkpoint's batch requested a no-data batch.
+    pub(super) no_data_pending: bool,
+    /// Batches planned by a crashed run, to re-run first with the same files.
+    pub(super) planned_log: VecDeque<PlannedBatch>,
+    pub(super) query_id: String,
+    pub(super) run_id: String,
+    pub(super) progress: Option<(PathBuf, BufWriter<File>)>,
+    pub(super) source_descriptions: Vec<String>,
+}
+
+/// What the loop does next.
+enum Next {
+    /// Run a batch.
+    Run(Batch),
+    /// Let this `ProcessingTime` tick pass without a batch (nothing new); stop after it if
+    /// `last`.
+    Skip { last: bool },
+    /// Stop.
+    Stop,
+}
+
+/// A batch about to run.
+struct Batch {
+    /// Per source: for a live file stream, the files the batch reads; `None` for other sources.
+    planned: Vec<Option<Vec<String>>>,
+    /// A no-data batch: no source is read.
+    no_data: bool,
+    /// Stop after this batch (a graceful stop, or the trigger's last batch).
+    last: bool,
+    /// The files come from the write-ahead log of a crashed run (already logged).
+    from_log: bool,
+}
+
+impl<F> BatchLoop<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error>,
+{
+    /// Plans the files of batch `batch_id`: a crashed run's plan if it logged one, otherwise
+    /// each file stream's next files (all of them, with `unlimited`).
+    fn plan(&mut self, batch_id: u64, unlimited: bool) -> (Vec<Option<Vec<String>>>, bool) {
+        if self.planned_log.front().is_some_and(|p| p.batch_id == batch_id) {
+            let p = self.planned_log.pop_front().expect("checked");
+            let planned = self
+                .sources
+                .iter_mut()
+                .map(|s| match s {
+                    RunningSource::Structured(f) => {
+                        let files =
+                            p.files.iter().find(|(n, _)| n == f.name()).map(|(_, v)| v.clone()).unwrap_or_default();
+                        f.take_planned(&files);
+                        Some(files)
+                    }
+                    _ => None,
+                })
+                .collect();
+            return (planned, true);
+        }
+        // Logged ids run consecutively from the first batch, so a front entry of another id is
+        // stale; dropping it keeps `AvailableNow` from waiting on it forever.
+        self.planned_log.clear();
+        let planned = self
+            .sources
+            .iter_mut()
+            .map(|s| match s {
+                RunningSource::Structured(f) => Some(f.plan(unlimited)),
+                _ => None,
+            })
+            .collect();
+        (planned, false)
+    }
+
+    /// The plan of a no-data batch: every file stream reads nothing.
+    fn no_data_plan(&self) -> Vec<Option<Vec<String>>> {
+        self.sources.iter().map(|s| matches!(s, RunningSource::Structured(_)).then(Vec::new)).collect()
+    }
+
+    /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
+    /// trigger, and plans the batch's files.
+    fn next(&mut self, t: i64, ran: u64, replay_index: usize, batch_id: u64, no_data_requested: bool) -> Next {
+        let control = &self.shared.control;
+        let stop_state = || match control.stop_requested() {
+            None => Some(false),
+            Some(StopMode::Graceful) => Some(true),
+            Some(StopMode::Immediate) => None,
+        };
+        if let Some(n) = self.replay_batches {
+            let no_data = replay_index >= n;
+            if no_data && !no_data_requested {
+                return Next::Stop;
+            }
+            let last = match self.clock.wait_until(t, control) {
+                Wake::Reached => false,
+                Wake::Stop(StopMode::Graceful) => true,
+                Wake::Stop(StopMode::Immediate) => return Next::Stop,
+            };
+            let planned = vec![None; self.sources.len()];
+            return Next::Run(Batch { planned, no_data, last, from_log: false });
+        }
+        match self.trigger {
+            Trigger::ProcessingTime => {
+                let last = match self.clock.wait_until(t, control) {
+                    Wake::Reached => false,
+                    Wake::Stop(StopMode::Graceful) => true,
+                    Wake::Stop(StopMode::Immediate) => return Next::Stop,
+                };
+                let (planned, from_log) = self.plan(batch_id, false);
+                let nothing_new = planned.iter().flatten().all(Vec::is_empty);
+                if self.skip_empty_ticks && nothing_new && !from_log && !no_data_requested {
+                    return Next::Skip { last };
+                }
+                Next::Run(Batch { planned, no_data: false, last, from_log })
+            }
+            Trigger::Once => {
+                if ran > 0 || stop_state().is_none() {
+                    return Next::Stop;
+                }
+                let (planned, from_log) = self.plan(batch_id, true);
+                // As Spark: with nothing new and no no-data batch due, `Once` runs no batch.
+                if self.skip_empty_ticks
+                    && !from_log
+                    && !no_data_requested
+                    && planned.iter().flatten().all(Vec::is_empty)
+                {
+                    return Next::Stop;
+                }
+                Next::Run(Batch { planned, no_data: false, last: true, from_log })
+            }
+            Trigger::AvailableNow => {
+                let Some(last) = stop_state() else { return Next::Stop };
+                let pending = !self.planned_log.is_empty()
+                    || self.sources.iter().any(|s| matches!(s, RunningSource::Structured(f) if f.has_snapshot_files()));
+                if pending || (ran == 0 && !self.has_file_streams) {
+                    let (planned, from_log) = self.plan(batch_id, false);
+                    Next::Run(Batch { planned, no_data: false, last, from_log })
+                } else if no_data_requested {
+                    Next::Run(Batch { planned: self.no_data_plan(), no_data: true, last, from_log: false })
+                } else {
+                    Next::Stop
+                }
+            }
+        }
+    }
+
+    pub(super) fn run(&mut self) -> Result<(), Error> {
+        let mut input = BatchInput {
+            time_ms: 0,
+            zero_ms: self.zero_ms,
+            batch_id: self.next_batch_id,
+            checkpoint_interval_ms: self.checkpoint.as_ref().map(|&(_, ms)| ms),
+            checkpoint_every_batch: self.structured,
+            texts: vec![TextBatch::new(); self.sources.len()],
+            restore: self.restore.take(),
+            workers: self.workers,
+        };
+        let mut t = self.first_batch_ms;
+        // Data batches of the replay run so far.
+        let mut replay_index = 0usize;
+        // Batches run by this run.
+        let mut ran = 0u64;
+        let mut batch_id = self.next_batch_id;
+        let mut no_data_requested = self.no_data_pending;
+        let mut previous_start: Option<Instant> = None;
+        let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
+        let result = loop {
+            if self.max_batches.is_some_and(|n| ran >= n) {
+                break Ok(());
+            }
+            let batch = match self.next(t, ran, replay_index, batch_id, no_data_requested) {
+                Next::Run(b) => b,
+                Next::Skip { last } => {
+                    if last {
+                        break Ok(());
+                    }
+                    t += self.interval_ms;
+                    continue;
+                }
+                Next::Stop => break Ok(()),
+            };
+            let started = Instant::now();
+            let started_ms = self.clock.now_ms();
+            // Log the batch's files before reading them: a re-run after a crash reads these.
+            if let Some((dir, _)) = &self.checkpoint
+                && self.has_file_streams
+                && !batch.from_log
+            {
+                let files = self
+                    .sources
+                    .iter()
+                    .zip(&batch.planned)
+                    .filter_map(|(s, p)| match (s, p) {
+                        (RunningSource::Structured(f), Some(files)) => Some((f.name().to_owned(), files.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                checkpoint::write_planned(dir, &PlannedBatch { app: self.name.clone(), batch_id, time_ms: t, files })?;
+            }
+            input.time_ms = t;
+            input.batch_id = batch_id;
+            for ((src, text), planned) in self.sources.iter_mut().zip(&mut input.texts).zip(&batch.planned) {
+                text.clear();
+                if batch.no_data {
+                    continue;
+                }
+                match (src, planned) {
+                    (RunningSource::Structured(f), Some(files)) => f.read(files, text)?,
+                    (src, _) => src.fill(text, t)?,
+                }
+            }
+            if self.replay_batches.is_some() && !batch.no_data {
+                replay_index += 1;
+            }
+            let records: usize = input.texts.iter().map(TextBatch::len_lines).sum();
+            self.output.begin_batch(t, batch_id);
+            let handler = &mut self.handler;
+            let output = &mut self.output;
+            match catch_unwind(AssertUnwindSafe(|| handler(&input, output))) {
+                Ok(r) => r?,
+                Err(payload) => {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a non-string panic payload".to_owned());
+                    break Err(Error::Panic { batch_time_ms: t, message });
+                }
+            }
+            self.output.end_batch()?;
+            // Only the first batch of a resumed run restores.
+            input.restore = None;
+            let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
+            let requested = self.output.reports().no_data_requested;
+            if let Some((dir, _)) = &self.checkpoint
+                && (self.structured || !states.is_empty())
+            {
+                let c = Checkpoint {
+                    app: self.name.clone(),
+                    time_ms: t,
+                    zero_ms: self.zero_ms,
+                    interval_ms: self.interval_ms,
+                    replay: self
+                        .replay_positions
+                        .iter()
+                        .map(|(name, len, skipped)| (name.clone(), (skipped + replay_index as u64).min(*len)))
+                        .collect(),
+                    states,
+                    pipeline: self.pipeline.clone(),
+                    parts,
+                    part_files,
+                };
+                let q = QueryCheckpoint {
+                    batch_id,
+                    query_id: self.query_id.clone(),
+                    files: self
+                        .sources
+                        .iter()
+                        .filter_map(|s| match s {
+                            RunningSource::Structured(f) => Some((f.name().to_owned(), f.taken())),
+                            _ => None,
+                        })
+                        .collect(),
+                    no_data_pending: requested,
+                };
+                let path = checkpoint::write(dir, &c, Some(&q), new_file.as_deref(), &mut self.part_index)?;
+                self.output.parts_committed(&c.parts, &c.part_files);
+                if self.log {
+                    eprintln!("streamc: `{}` batch {t} ms: checkpoint `{}`", self.name, path.display());
+                }
+            }
+            let busy = started.elapsed();
+            let line = Progress {
+                id: &self.query_id,
+                run_id: &self.run_id,
+                name: &self.name,
+                timestamp_ms: started_ms,
+                batch_id,
+                sources: self
+                    .source_descriptions
+                    .iter()
+                    .zip(&input.texts)
+                    .map(|(d, text)| (d.clone(), text.len_lines() as u64, text.skipped_lines()))
+                    .collect(),
+                since_previous: previous_start.map(|p| started - p),
+                duration: busy,
+                sink: self.output.sink_description(),
+                output_rows: self.output.emitted(),
+            }
+            .to_json(self.output.reports());
+            if let Some((path, w)) = &mut self.progress {
+                w.write_all(line.as_bytes())
+                    .and_then(|()| w.write_all(b"\n"))
+                    .and_then(|()| w.flush())
+                    .map_err(|source| Error::Output { path: path.clone(), source })?;
+            }
+            *lock(&self.shared.last_progress) = Some(line);
+            previous_start = Some(started);
+            total_records += records as u64;
+            total_busy += busy;
+            if self.log {
+                let malformed = self.output.reports().malformed;
+                eprintln!(
+                    "streamc: `{}` batch {batch_id} at {t} ms{}: {records} input records{}, {} output records, processed in {:.3} ms",
+                    self.name,
+                    if batch.no_data { " (no data)" } else { "" },
+                    if malformed > 0 { format!(" ({malformed} malformed, dropped)") } else { String::new() },
+                    self.output.emitted(),
+                    busy.as_secs_f64() * 1e3
+                );
+            }
+            self.shared.completed.fetch_add(1, Ordering::SeqCst);
+            no_data_requested = requested;
+            batch_id += 1;
+            ran += 1;
+            if batch.last {
+                break Ok(());
+            }
+            t += self.interval_ms;
+        };
+        if self.log {
+            eprintln!(
+                "streamc: `{}` ran {} batches, {total_records} input records, busy {:.3} s",
+                self.name,
+                self.shared.completed.load(Ordering::SeqCst),
+                total_busy.as_secs_f64()
+            );
+        }
+        result
+    }
+}

@@ -1,0 +1,218 @@
+//! The "describe" phase of an app: [`AppBuilder`] declares its batch interval, sources,
+//! outputs, trigger and checkpoint directory, and hands out typed ids; nothing runs until the
+//! built app [starts](crate::App::start).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::clock::Trigger;
+use crate::ids::{OutputId, SourceId};
+use crate::sink::{OutputKind, OutputSpec};
+use crate::source::{InputLimits, SourceKind};
+
+#[derive(Clone, Debug)]
+pub(crate) struct SourceSpec {
+    pub(crate) name: String,
+    pub(crate) kind: SourceKind,
+}
+
+/// Declares an app: its batch interval, sources and outputs (the "describe" phase; nothing runs
+/// until [`App::start`]).
+#[derive(Clone, Debug)]
+pub struct AppBuilder {
+    pub(super) name: String,
+    pub(super) interval: Duration,
+    pub(super) sources: Vec<SourceSpec>,
+    pub(super) outputs: Vec<OutputSpec>,
+    pub(super) checkpoint_dir: Option<PathBuf>,
+    pub(super) checkpoint_interval_ms: Option<u64>,
+    pub(super) trigger: Trigger,
+    /// Bounds on what the sources accept (line length, rate, buffered bytes).
+    pub(super) limits: InputLimits,
+    /// What each stateful operator is ([`describe_state`](Self::describe_state)).
+    pub(super) state_descriptions: Vec<(String, String)>,
+}
+
+impl AppBuilder {
+    /// An app named `name` whose micro-batches are `batch_interval` long.
+    pub fn new(name: &str, batch_interval: Duration) -> Self {
+        AppBuilder {
+            name: name.to_owned(),
+            interval: batch_interval,
+            sources: Vec::new(),
+            outputs: Vec::new(),
+            checkpoint_dir: None,
+            checkpoint_interval_ms: None,
+            trigger: Trigger::ProcessingTime,
+            limits: InputLimits::default(),
+            state_descriptions: Vec::new(),
+        }
+    }
+
+    /// Declares what the state saved as `name` is (its operator, keys, values or aggregates),
+    /// for checkpoints: a restart whose pipeline describes a state differently, or has other
+    /// sources or stateful operators, is refused with the differences named, instead of
+    /// misreading the saved state (Spark forbids such changes too). Generated code calls this
+    /// for every state it keeps.
+    pub fn describe_state(&mut self, name: &str, description: &str) {
+        self.state_descriptions.push((name.to_owned(), description.to_owned()));
+    }
+
+    /// The pipeline as checkpoints record it ([`Checkpoint::pipeline`](crate::checkpoint::Checkpoint::pipeline)).
+    pub(super) fn pipeline(&self) -> Vec<(String, String)> {
+        let sources = self.sources.iter().map(|s| (format!("source `{}`", s.name), s.kind.kind_name().to_owned()));
+        let states = self.state_descriptions.iter().map(|(n, d)| (format!("stateful operator `{n}`"), d.clone()));
+        sources.chain(states).collect()
+    }
+
+    /// The longest line, in bytes without its `'\n'`, that a source accepts (default
+    /// [`DEFAULT_MAX_LINE_BYTES`](crate::source::DEFAULT_MAX_LINE_BYTES), 64 MiB). A longer line,
+    /// from a file, a replay file or a socket, is skipped as it streams past (never held whole
+    /// in memory) and counted in a warning. At least 1.
+    pub fn max_line_bytes(&mut self, n: usize) {
+        self.limits.max_line_bytes = n.max(1);
+    }
+
+    /// At most `n` records per second from each socket receiver (Spark's
+    /// `spark.streaming.receiver.maxRate`; default unlimited). Lines beyond the rate wait in
+    /// the connection, so a fast server is slowed down by TCP flow control.
+    pub fn max_rate(&mut self, n: u64) {
+        self.limits.max_rate = Some(n.max(1));
+    }
+
+    /// How many bytes a socket receiver holds for the open batch before it stops reading
+    /// (default [`DEFAULT_MAX_BUFFERED_BYTES`](crate::source::DEFAULT_MAX_BUFFERED_BYTES),
+    /// 64 MiB): with a server faster than the pipeline, memory stays bounded and the server
+    /// waits (TCP flow control). A batch then holds at most this plus one read (64 KiB) and one line.
+    pub fn max_buffered_bytes(&mut self, n: usize) {
+        self.limits.max_buffered_bytes = n.max(1);
+    }
+
+    /// Sets when batches run (Spark's `trigger`); the default, [`Trigger::ProcessingTime`], runs
+    /// one every batch interval.
+    pub fn trigger(&mut self, trigger: Trigger) {
+        self.trigger = trigger;
+    }
+
+    /// Whether the app follows Structured Streaming's rules (see the module documentation).
+    pub(super) fn is_structured(&self) -> bool {
+        self.trigger != Trigger::ProcessingTime
+            || self.sources.iter().any(|s| matches!(s.kind, SourceKind::FileStream { .. }))
+            || self.outputs.iter().any(|o| {
+                matches!(
+                    o.kind,
+                    OutputKind::Console { .. }
+                        | OutputKind::JsonFiles { .. }
+                        | OutputKind::ParquetFiles { .. }
+                        | OutputKind::Memory { .. }
+                )
+            })
+    }
+
+    /// Spark's `ssc.checkpoint(dir)` plus the app's checkpoint interval: the batches whose
+    /// `time − zero` is a multiple of `interval_ms` are [checkpoint
+    /// batches](BatchInput::is_checkpoint_batch), and the state they save is written to `dir`
+    /// (see [`crate::checkpoint`]). `interval_ms` must be a positive multiple of the batch
+    /// interval ([`App::start`] checks). [`App::with_checkpoint_dir`] overrides `dir`.
+    pub fn checkpoint(&mut self, dir: impl AsRef<Path>, interval_ms: u64) {
+        self.checkpoint_dir = Some(dir.as_ref().to_owned());
+        self.checkpoint_interval_ms = Some(interval_ms);
+    }
+
+    fn source(&mut self, name: &str, kind: SourceKind) -> SourceId {
+        let id = SourceId::new(self.sources.len());
+        self.sources.push(SourceSpec { name: name.to_owned(), kind });
+        id
+    }
+
+    fn output(&mut self, name: &str, kind: OutputKind) -> OutputId {
+        let id = OutputId::new(self.outputs.len());
+        self.outputs.push(OutputSpec { name: name.to_owned(), kind });
+        id
+    }
+
+    /// Spark's `socketTextStream(host, port)`: lines read by a TCP client from `host:port`.
+    ///
+    /// The client reconnects with backoff (100 ms doubling to 5 s) whenever the connection
+    /// cannot be made or ends; batches are empty meanwhile. Lines that are not valid UTF-8 are
+    /// skipped with a warning.
+    pub fn socket_text_stream(&mut self, name: &str, host: &str, port: u16) -> SourceId {
+        self.source(name, SourceKind::Socket { host: host.to_owned(), port })
+    }
+
+    /// Spark's `textFileStream(dir)`: the lines of files that appear in `dir` after the start.
+    ///
+    /// Names starting with `.` or `_` are ignored: write `.name.tmp`, then rename it to `name`.
+    /// Each file is read once, in the batch during which it appeared.
+    pub fn text_file_stream(&mut self, name: &str, dir: impl AsRef<Path>) -> SourceId {
+        self.source(name, SourceKind::TextFiles { dir: dir.as_ref().to_owned() })
+    }
+
+    /// Structured Streaming's file source (`spark.readStream.text(dir)`; json and csv read
+    /// their lines through it): the lines of every file of `dir`, including the files already
+    /// there at the start (unlike [`text_file_stream`](Self::text_file_stream)).
+    ///
+    /// Each batch reads up to `max_files_per_trigger` files (`None`: all) not read before,
+    /// oldest first by (modification time, name); names starting with `.` or `_` are ignored.
+    /// Each file is read once, also across restarts from a checkpoint, and a batch re-run after
+    /// a crash reads the same files ([`crate::checkpoint`]). [`TextBatch::origin`] gives each
+    /// line's file and line number.
+    pub fn file_stream(&mut self, name: &str, dir: impl AsRef<Path>, max_files_per_trigger: Option<usize>) -> SourceId {
+        self.source(name, SourceKind::FileStream { dir: dir.as_ref().to_owned(), max_files_per_trigger })
+    }
+
+    /// Structured Streaming's console sink (`format("console")`, options `numRows` and
+    /// `truncate`): each batch's rows, emitted with [`BatchOutput::emit_rows`], printed as
+    /// Spark prints them (a `Batch: N` banner, then the table of the first `num_rows` rows) on
+    /// standard output. `columns` names the rows' columns.
+    pub fn console(&mut self, name: &str, columns: &[&str], num_rows: usize, truncate: bool) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::Console { columns, num_rows, truncate })
+    }
+
+    /// Structured Streaming's `rate` source (`format("rate").option("rowsPerSecond", n)`): rows
+    /// of `<timestamp µs> <value>` lines, `rows_per_second` of them per second of batch time.
+    pub fn rate_stream(&mut self, name: &str, rows_per_second: u64) -> SourceId {
+        self.source(name, SourceKind::Rate { rows_per_second })
+    }
+
+    /// Structured Streaming's file sink in JSON format (`format("json").option("path", dir)`),
+    /// exactly once: batch `N`'s rows, emitted with [`BatchOutput::emit_rows`], become the JSON
+    /// lines of `dir/part-<N:05>-0000.json`, committed by the metadata log entry
+    /// `dir/_spark_metadata/<N>`; a committed batch is never written again. Append mode only
+    /// (the compiler checks). `columns` names the JSON fields.
+    pub fn json_files(&mut self, name: &str, columns: &[&str], dir: impl AsRef<Path>) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::JsonFiles { columns, dir: dir.as_ref().to_owned() })
+    }
+
+    /// Structured Streaming's file sink in parquet format (`format("parquet")`; needs the
+    /// `parquet` feature), exactly once like [`json_files`](Self::json_files): batch `N`'s rows
+    /// become `dir/part-<N:05>-0000.parquet`, committed by `dir/_spark_metadata/<N>`. `types`
+    /// are the columns' SQL types (`string`, `bigint`, `double`, `boolean`, `timestamp`).
+    pub fn parquet_files(&mut self, name: &str, columns: &[&str], types: &[&str], dir: impl AsRef<Path>) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        let types = types.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::ParquetFiles { columns, types, dir: dir.as_ref().to_owned() })
+    }
+
+    /// Structured Streaming's memory sink (`format("memory").queryName(name)`): each batch's rows,
+    /// emitted with [`BatchOutput::emit_rows`], are kept as JSON objects in the process's memory
+    /// table `name`, read with [`structured::memory::rows`](crate::structured::memory::rows);
+    /// in complete mode (`complete`) each batch replaces the table, otherwise it appends.
+    pub fn memory(&mut self, name: &str, columns: &[&str], complete: bool) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.output(name, OutputKind::Memory { columns, complete })
+    }
+
+    /// Spark's `print(num)`: the first `num` records of every batch on standard output.
+    pub fn print(&mut self, name: &str, num: usize) -> OutputId {
+        self.output(name, OutputKind::Print { num })
+    }
+
+    /// Spark's `saveAsTextFiles(prefix, suffix)`: one directory per batch,
+    /// `{prefix}-{time_ms}[.{suffix}]`, holding `part-00000` and `_SUCCESS`.
+    pub fn save_as_text_files(&mut self, name: &str, prefix: &str, suffix: &str) -> OutputId {
+        self.output(name, OutputKind::SaveAsTextFiles { prefix: prefix.to_owned(), suffix: suffix.to_owned() })
+    }
+}

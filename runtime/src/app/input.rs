@@ -1,0 +1,140 @@
+//! What a batch handler reads: [`BatchInput`], the batch's time, id and records, and on the
+//! first batch of a resumed run the states of the checkpoint it resumed from.
+
+use std::path::PathBuf;
+
+use crate::checkpoint;
+use crate::error::Error;
+use crate::ids::SourceId;
+use crate::persist::{Checkpointed, SavedParts};
+use crate::source::TextBatch;
+
+/// What a batch handler reads: the batch time, each source's records, and on the first batch
+/// after a restart the state saved in the checkpoint.
+#[derive(Debug)]
+pub struct BatchInput {
+    pub(super) time_ms: i64,
+    pub(super) zero_ms: i64,
+    pub(super) batch_id: u64,
+    /// The checkpoint interval, when the app has a checkpoint directory.
+    pub(super) checkpoint_interval_ms: Option<i64>,
+    /// Structured Streaming apps checkpoint every batch.
+    pub(super) checkpoint_every_batch: bool,
+    pub(super) texts: Vec<TextBatch>,
+    /// The checkpoint resumed from: set for the first batch of a resumed run only.
+    pub(super) restore: Option<Restored>,
+    /// Worker threads for large batches ([`App::with_workers`]).
+    pub(super) workers: usize,
+}
+
+/// The states of the checkpoint a run resumed from, and the file they came from.
+#[derive(Debug)]
+pub(super) struct Restored {
+    pub(super) path: PathBuf,
+    /// The commit's format version: from version 4 on, states are restored with their parts.
+    pub(super) version: u32,
+    pub(super) states: Vec<(String, Vec<u8>)>,
+    /// Per state with parts: each part's id, stamp and bytes, sorted by id.
+    pub(super) parts: checkpoint::LoadedParts,
+}
+
+/// Batches smaller than this are not split over workers: starting threads would cost more than
+/// it saves.
+pub const MIN_PARALLEL_BYTES: usize = 1 << 20;
+
+impl BatchInput {
+    /// How many workers should share `text` ([`App::with_workers`]): 1 for a small batch.
+    #[inline]
+    pub fn workers_for(&self, text: &TextBatch) -> usize {
+        if self.workers <= 1 || text.len_bytes() < MIN_PARALLEL_BYTES {
+            1
+        } else {
+            self.workers.min(text.len_lines().max(1))
+        }
+    }
+
+    /// The records of source `id` in this batch.
+    #[inline]
+    pub fn text(&self, id: SourceId) -> &TextBatch {
+        &self.texts[id.index()]
+    }
+
+    /// The batch id: 0 for the first batch, then one more per batch run (no-data batches
+    /// included; ticks skipped for lack of input are not batches), continued after a restart
+    /// from a checkpoint.
+    #[inline]
+    pub fn batch_id(&self) -> u64 {
+        self.batch_id
+    }
+
+    /// The batch time: the end of the interval the batch covers, in milliseconds since the
+    /// epoch (since the start, for a replay).
+    #[inline]
+    pub fn time_ms(&self) -> i64 {
+        self.time_ms
+    }
+
+    /// Spark's zero time: the first batch time minus the batch interval (0 for a replay). A run
+    /// resumed from a checkpoint has the zero time of the run that wrote it.
+    #[inline]
+    pub fn zero_ms(&self) -> i64 {
+        self.zero_ms
+    }
+
+    /// Whether `time − zero` is a multiple of `ms`: Spark's rule for the batches on which a
+    /// stream with slide (or checkpoint interval) `ms` is computed. False for `ms == 0`.
+    ///
+    /// ```
+    /// # use streamc_runtime::{AppBuilder, BatchInput, BatchOutput, Error, ManualClock, Seconds};
+    /// # use std::sync::mpsc;
+    /// // A manual clock at 1.5 s: the first batch is at 2 s, so the zero time is 1 s.
+    /// let clock = ManualClock::new(1500);
+    /// let (tx, rx) = mpsc::channel();
+    /// let app = AppBuilder::new("doc", Seconds(1))
+    ///     .build(move |input: &BatchInput, _: &mut BatchOutput| -> Result<(), Error> {
+    ///         tx.send((input.time_ms(), input.zero_ms(), input.is_multiple_of(2000))).unwrap();
+    ///         Ok(())
+    ///     })
+    ///     .with_manual_clock(clock.clone())
+    ///     .with_max_batches(2);
+    /// let handle = app.start()?;
+    /// clock.advance(Seconds(2));
+    /// handle.await_termination()?;
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [(2000, 1000, false), (3000, 1000, true)]);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn is_multiple_of(&self, ms: u64) -> bool {
+        let since_zero = i128::from(self.time_ms) - i128::from(self.zero_ms);
+        ms != 0 && since_zero % i128::from(ms) == 0
+    }
+
+    /// Whether this batch saves state: the app has a checkpoint directory and `time − zero` is a
+    /// multiple of its checkpoint interval (or, for a Structured Streaming app, always).
+    /// Generated code then calls [`BatchOutput::save_state`] for every state it keeps.
+    #[inline]
+    pub fn is_checkpoint_batch(&self) -> bool {
+        self.checkpoint_interval_ms.is_some_and(|ms| self.checkpoint_every_batch || self.is_multiple_of(ms as u64))
+    }
+
+    /// Restores `state` from the snapshot saved under `name`, on the first batch of a run
+    /// resumed from a checkpoint that holds `name`; on every other batch (and for names the
+    /// checkpoint does not hold) does nothing.
+    ///
+    /// A snapshot that `state` rejects is an [`Error::Checkpoint`] naming the checkpoint file;
+    /// returned with `?`, it stops the app.
+    pub fn restore<S: Checkpointed + ?Sized>(&self, name: &str, state: &mut S) -> Result<(), Error> {
+        let Some(r) = &self.restore else { return Ok(()) };
+        let Some((_, bytes)) = r.states.iter().find(|(n, _)| n == name) else { return Ok(()) };
+        let restored = if r.version >= checkpoint::PARTS_VERSION {
+            let parts = r.parts.iter().find(|(n, _)| n == name).map_or(&[][..], |(_, p)| p.as_slice());
+            state.restore_with_parts(bytes, &SavedParts::new(parts))
+        } else {
+            state.restore(bytes)
+        };
+        restored.map_err(|e| Error::Checkpoint {
+            path: r.path.clone(),
+            message: format!("cannot restore state `{name}` from checkpoint `{}`: {e}", r.path.display()),
+        })
+    }
+}

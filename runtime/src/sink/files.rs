@@ -1,0 +1,226 @@
+//! The file sinks' files: Structured Streaming's JSON and parquet sinks (data files and the
+//! `_spark_metadata` log that commits them, exactly once) and `save_as_text_files`' directories,
+//! all written atomically.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::fmt::json_string;
+use crate::structured::row::Row;
+
+/// The data file of a JSON file sink for part `part` of batch `batch_id`:
+/// `dir/part-<batch_id:05>-<part:04>.json`.
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::sink::json_part_path(Path::new("out"), 3, 0);
+/// assert_eq!(p, Path::new("out/part-00003-0000.json"));
+/// ```
+pub fn json_part_path(dir: &Path, batch_id: u64, part: u32) -> PathBuf {
+    dir.join(format!("part-{batch_id:05}-{part:04}.json"))
+}
+
+/// The data file of a parquet file sink for part `part` of batch `batch_id`:
+/// `dir/part-<batch_id:05>-<part:04>.parquet`.
+pub fn parquet_part_path(dir: &Path, batch_id: u64, part: u32) -> PathBuf {
+    dir.join(format!("part-{batch_id:05}-{part:04}.parquet"))
+}
+
+/// The metadata log entry of a JSON file sink for batch `batch_id`:
+/// `dir/_spark_metadata/<batch_id>`. Its existence means the batch is committed.
+pub fn json_metadata_path(dir: &Path, batch_id: u64) -> PathBuf {
+    dir.join("_spark_metadata").join(batch_id.to_string())
+}
+
+/// Every how many batches a file sink's metadata log is compacted (Spark's
+/// `spark.sql.streaming.fileSink.log.compactInterval`, default 10): batch `N` with
+/// `(N + 1) % 10 == 0` writes `_spark_metadata/N.compact`, holding the entries of every batch so
+/// far, and the plain entries it covers are deleted, so the log does not grow a file per batch.
+pub const COMPACT_INTERVAL: u64 = 10;
+
+/// Whether batch `batch_id` is committed in the file sink at `dir`: its own metadata entry, or
+/// a compacted one at or after it.
+pub fn file_sink_committed(dir: &Path, batch_id: u64) -> bool {
+    if json_metadata_path(dir, batch_id).exists() {
+        return true;
+    }
+    let first_compact = batch_id - batch_id % COMPACT_INTERVAL + COMPACT_INTERVAL - 1;
+    let log = dir.join("_spark_metadata");
+    // A compaction at `first_compact` or any later one covers the batch.
+    std::fs::read_dir(&log).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".compact"))
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|c| c >= first_compact)
+        })
+    })
+}
+
+/// Writes batch `batch_id`'s metadata entry for `files`: plain, or compacted with every entry
+/// before it (see [`COMPACT_INTERVAL`]), after which the entries it covers are deleted.
+pub(super) fn write_metadata_entry(dir: &Path, batch_id: u64, files: &[PathBuf]) -> Result<(), Error> {
+    let entry = json_metadata(files)?;
+    if !(batch_id + 1).is_multiple_of(COMPACT_INTERVAL) {
+        return write_file_atomic(&json_metadata_path(dir, batch_id), entry.as_bytes());
+    }
+    let log = dir.join("_spark_metadata");
+    let read = |path: &Path| -> Result<Vec<String>, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(text.lines().skip(1).filter(|l| !l.is_empty()).map(str::to_owned).collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(source) => Err(Error::Io { path: path.to_owned(), source }),
+        }
+    };
+    let mut lines = Vec::new();
+    if let Some(prev) = batch_id.checked_sub(COMPACT_INTERVAL) {
+        lines.extend(read(&log.join(format!("{prev}.compact")))?);
+    }
+    for b in (batch_id + 1 - COMPACT_INTERVAL)..batch_id {
+        lines.extend(read(&json_metadata_path(dir, b))?);
+    }
+    lines.extend(entry.lines().skip(1).map(str::to_owned));
+    let mut text = String::from("v1");
+    for l in &lines {
+        text.push('\n');
+        text.push_str(l);
+    }
+    write_file_atomic(&log.join(format!("{batch_id}.compact")), text.as_bytes())?;
+    // Covered now: a crash before these deletions leaves entries that say the same again.
+    if let Some(prev) = batch_id.checked_sub(COMPACT_INTERVAL) {
+        let _ = std::fs::remove_file(log.join(format!("{prev}.compact")));
+    }
+    for b in (batch_id + 1 - COMPACT_INTERVAL)..batch_id {
+        let _ = std::fs::remove_file(json_metadata_path(dir, b));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a hidden temporary file in the same directory (fsynced,
+/// then renamed), so readers see the whole file or none; an existing file is replaced.
+pub(super) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let out_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Output { path, source }
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
+    let written = File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(out_err(path)(e));
+    }
+    std::fs::rename(&tmp, path).map_err(out_err(path))
+}
+
+/// Spark's metadata log entry for one batch of a file sink: `v1`, then one JSON line per data
+/// file (`SinkFileStatus`).
+fn json_metadata(files: &[PathBuf]) -> Result<String, Error> {
+    let mut s = String::from("v1");
+    for f in files {
+        let meta = std::fs::metadata(f).map_err(|source| Error::Output { path: f.clone(), source })?;
+        let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis());
+        s.push_str("\n{\"path\":");
+        json_string(&format!("file://{}", abs.display()), &mut s);
+        let _ = write!(
+            s,
+            ",\"size\":{},\"isDir\":false,\"modificationTime\":{modified},\"blockReplication\":1,\"blockSize\":33554432,\"action\":\"add\"}}",
+            meta.len()
+        );
+    }
+    Ok(s)
+}
+
+/// The directory `save_as_text_files` writes for a batch: `{prefix}-{time_ms}`, plus
+/// `.{suffix}` if the suffix is not empty (Spark's `rddToFileName`).
+pub fn text_files_dir(prefix: &str, suffix: &str, time_ms: i64) -> PathBuf {
+    if suffix.is_empty() {
+        PathBuf::from(format!("{prefix}-{time_ms}"))
+    } else {
+        PathBuf::from(format!("{prefix}-{time_ms}.{suffix}"))
+    }
+}
+
+/// Writes `text` as `dir/part-00000` plus an empty `dir/_SUCCESS`, as Spark's `saveAsTextFile`
+/// of a single partition does.
+///
+/// Everything is written into a hidden temporary directory beside `dir` and renamed into place,
+/// so a reader sees the whole output or nothing (and a file-stream source reading the parent
+/// directory skips the temporary one, whose name starts with `.`). An existing `dir` is replaced,
+/// as Spark Streaming does (it disables Hadoop's output-exists check for streaming jobs so that a
+/// re-run batch can be written again).
+pub fn write_text_files(dir: &Path, text: &str) -> Result<(), Error> {
+    let out_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Output { path, source }
+    };
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::Output {
+            path: dir.to_owned(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, "not a directory name"),
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
+    let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(out_err(&tmp))?;
+    }
+    std::fs::create_dir(&tmp).map_err(out_err(&tmp))?;
+    let part = tmp.join("part-00000");
+    let mut f = File::create(&part).map_err(out_err(&dir.join("part-00000")))?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(out_err(&dir.join("part-00000")))?;
+    File::create(tmp.join("_SUCCESS")).map_err(out_err(&dir.join("_SUCCESS")))?;
+    if dir.exists() {
+        // Move the old output aside first: renaming onto a non-empty directory fails.
+        let old = parent.join(format!(".{name}.streamc-old-{}", std::process::id()));
+        std::fs::rename(dir, &old).map_err(out_err(dir))?;
+        std::fs::rename(&tmp, dir).map_err(out_err(dir))?;
+        std::fs::remove_dir_all(&old).map_err(out_err(&old))?;
+    } else {
+        std::fs::rename(&tmp, dir).map_err(out_err(dir))?;
+    }
+    Ok(())
+}
+
+/// One batch's rows as a parquet file (`path` names it in errors).
+#[cfg(feature = "parquet")]
+pub(super) fn parquet_file<R: Row>(
+    path: &Path,
+    names: &[String],
+    types: &[String],
+    rows: &[R],
+) -> Result<Vec<u8>, Error> {
+    crate::structured::parquet::parquet_bytes(names, types, rows)
+        .map_err(|e| Error::Output { path: path.to_owned(), source: io::Error::other(e) })
+}
+
+#[cfg(not(feature = "parquet"))]
+pub(super) fn parquet_file<R: Row>(path: &Path, _: &[String], _: &[String], _: &[R]) -> Result<Vec<u8>, Error> {
+    Err(Error::Config(format!(
+        "cannot write `{}`: the parquet sink needs streamc-runtime's `parquet` feature (`streamc run` turns it on for specs with a parquet sink)",
+        path.display()
+    )))
+}

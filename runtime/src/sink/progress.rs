@@ -1,0 +1,121 @@
+//! The progress line that follows every batch, shaped like Spark's `StreamingQueryProgress`,
+//! and what a batch reports for it.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::fmt::json_string;
+
+/// What a batch reported for its progress line, besides what the runtime measures.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reports {
+    /// The watermark after the batch, in µs since the epoch.
+    pub(crate) watermark_us: Option<i64>,
+    /// Rows in state, rows updated, rows dropped by the watermark.
+    pub(crate) state: Vec<(u64, u64, u64)>,
+    /// Malformed records dropped.
+    pub(crate) malformed: u64,
+    /// Whether the batch asked for a no-data batch after it.
+    pub(crate) no_data_requested: bool,
+}
+
+/// What one progress line says about a batch, besides the batch's [`Reports`].
+pub(crate) struct Progress<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) run_id: &'a str,
+    pub(crate) name: &'a str,
+    /// The batch start, ms since the epoch.
+    pub(crate) timestamp_ms: i64,
+    pub(crate) batch_id: u64,
+    /// Per source: its description, its input rows and the lines it dropped.
+    pub(crate) sources: Vec<(String, u64, u64)>,
+    /// The time since the previous batch's start (`None` for a run's first batch).
+    pub(crate) since_previous: Option<Duration>,
+    /// How long the batch took.
+    pub(crate) duration: Duration,
+    pub(crate) sink: String,
+    pub(crate) output_rows: u64,
+}
+
+/// A rate as Spark computes it: `rows` over `secs`, 0 over an unknown (infinite) time.
+fn rate(rows: u64, secs: Option<f64>) -> f64 {
+    match secs {
+        Some(s) if s > 0.0 => rows as f64 / s,
+        _ => 0.0,
+    }
+}
+
+/// A JSON number for a rate (`{:?}` keeps `.0` on whole numbers, as Spark's JSON does).
+fn push_rate(out: &mut String, r: f64) {
+    if r.is_finite() {
+        let _ = write!(out, "{r:?}");
+    } else {
+        out.push_str("0.0");
+    }
+}
+
+impl Progress<'_> {
+    /// The progress line (without newline), shaped like Spark's `StreamingQueryProgress.json`.
+    pub(crate) fn to_json(&self, reports: &Reports) -> String {
+        let rows: u64 = self.sources.iter().map(|(_, n, _)| n).sum();
+        let input_secs = self.since_previous.map(|d| d.as_secs_f64());
+        // As Spark: at least 1 ms, so that a fast batch has a finite rate.
+        let processing_secs = Some(self.duration.as_secs_f64().max(0.001));
+        let mut s = String::with_capacity(512);
+        s.push_str("{\"id\":");
+        json_string(self.id, &mut s);
+        s.push_str(",\"runId\":");
+        json_string(self.run_id, &mut s);
+        s.push_str(",\"name\":");
+        json_string(self.name, &mut s);
+        s.push_str(",\"timestamp\":");
+        json_string(&crate::clock::iso8601_utc(self.timestamp_ms), &mut s);
+        let _ = write!(s, ",\"batchId\":{},\"numInputRows\":{rows},\"inputRowsPerSecond\":", self.batch_id);
+        push_rate(&mut s, rate(rows, input_secs));
+        s.push_str(",\"processedRowsPerSecond\":");
+        push_rate(&mut s, rate(rows, processing_secs));
+        let _ = write!(s, ",\"durationMs\":{{\"triggerExecution\":{}}}", self.duration.as_millis());
+        if let Some(w) = reports.watermark_us {
+            s.push_str(",\"eventTime\":{\"watermark\":");
+            json_string(&crate::clock::iso8601_utc(w.div_euclid(1000)), &mut s);
+            s.push('}');
+        }
+        if !reports.state.is_empty() {
+            s.push_str(",\"stateOperators\":[");
+            for (i, (total, updated, dropped)) in reports.state.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                let _ = write!(
+                    s,
+                    "{{\"numRowsTotal\":{total},\"numRowsUpdated\":{updated},\"numRowsDroppedByWatermark\":{dropped}}}"
+                );
+            }
+            s.push(']');
+        }
+        if reports.malformed > 0 {
+            let _ = write!(s, ",\"numMalformedRowsDropped\":{}", reports.malformed);
+        }
+        s.push_str(",\"sources\":[");
+        for (i, (description, n, skipped)) in self.sources.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str("{\"description\":");
+            json_string(description, &mut s);
+            let _ = write!(s, ",\"numInputRows\":{n},\"inputRowsPerSecond\":");
+            push_rate(&mut s, rate(*n, input_secs));
+            s.push_str(",\"processedRowsPerSecond\":");
+            push_rate(&mut s, rate(*n, processing_secs));
+            // Spark's `SourceProgress.metrics` (a map of strings) holds source-specific counts.
+            if *skipped > 0 {
+                let _ = write!(s, ",\"metrics\":{{\"numSkippedLines\":\"{skipped}\"}}");
+            }
+            s.push('}');
+        }
+        s.push_str("],\"sink\":{\"description\":");
+        json_string(&self.sink, &mut s);
+        let _ = write!(s, ",\"numOutputRows\":{}}}}}", self.output_rows);
+        s
+    }
+}

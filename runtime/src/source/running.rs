@@ -1,0 +1,105 @@
+//! A source as the app declares it ([`SourceKind`]) and while it runs ([`RunningSource`]), which
+//! the batch loop fills at every batch time.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use super::file_stream::StructuredFileSource;
+use super::files::FileSource;
+use super::limits::plural;
+use super::rate::RateSource;
+use super::replay::ReplaySource;
+use super::socket::SocketSource;
+use super::text::TextBatch;
+use crate::error::Error;
+
+/// A source as declared by the app, before it runs.
+#[derive(Clone, Debug)]
+pub(crate) enum SourceKind {
+    /// Spark's `socketTextStream`: a TCP client reading lines.
+    Socket { host: String, port: u16 },
+    /// Spark's `textFileStream`: files that appear in a directory.
+    TextFiles { dir: PathBuf },
+    /// Structured Streaming's file source: every file of a directory, old and new, once.
+    FileStream { dir: PathBuf, max_files_per_trigger: Option<usize> },
+    /// Structured Streaming's `rate` source: `rows_per_second` rows per second of event time.
+    Rate { rows_per_second: u64 },
+}
+
+impl SourceKind {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            SourceKind::Socket { host, port } => format!("socket {host}:{port}"),
+            SourceKind::TextFiles { dir } => format!("files in `{}`", dir.display()),
+            SourceKind::FileStream { dir, max_files_per_trigger: None } => format!("file stream `{}`", dir.display()),
+            SourceKind::FileStream { dir, max_files_per_trigger: Some(n) } => {
+                format!("file stream `{}`, at most {n} file{} per batch", dir.display(), plural(*n))
+            }
+            SourceKind::Rate { rows_per_second } => format!("rate source, {rows_per_second} rows per second"),
+        }
+    }
+
+    /// The kind of source, as a checkpoint records it (a restart must read the same kinds).
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            SourceKind::Socket { .. } => "socket",
+            SourceKind::TextFiles { .. } => "text files",
+            SourceKind::FileStream { .. } => "file stream",
+            SourceKind::Rate { .. } => "rate",
+        }
+    }
+
+    /// The source's `description` in a progress report, in the shape of Spark's.
+    pub(crate) fn progress_description(&self) -> String {
+        match self {
+            SourceKind::Socket { host, port } => format!("TextSocketSource[host: {host}, port: {port}]"),
+            SourceKind::TextFiles { dir } => format!("FileInputDStream[{}]", dir.display()),
+            SourceKind::FileStream { dir, .. } => format!("FileStreamSource[{}]", dir.display()),
+            SourceKind::Rate { rows_per_second } => format!("RateStreamV2[rowsPerSecond={rows_per_second}]"),
+        }
+    }
+}
+
+/// A source while the app runs; the batch loop calls [`fill`](Self::fill) at every batch time
+/// (a structured file source is planned and read by the batch loop instead).
+pub(crate) enum RunningSource {
+    Socket(SocketSource),
+    Files(FileSource),
+    Replay(ReplaySource),
+    Structured(StructuredFileSource),
+    Rate(RateSource),
+}
+
+impl RunningSource {
+    /// Moves everything received for the batch with time `time_ms` into `batch` (cleared first).
+    pub(crate) fn fill(&mut self, batch: &mut TextBatch, time_ms: i64) -> Result<(), Error> {
+        batch.clear();
+        match self {
+            RunningSource::Socket(s) => {
+                s.fill(batch, time_ms);
+                Ok(())
+            }
+            RunningSource::Files(s) => {
+                s.fill(batch, time_ms);
+                Ok(())
+            }
+            RunningSource::Replay(s) => s.fill(batch),
+            RunningSource::Rate(s) => {
+                s.fill(batch, time_ms);
+                Ok(())
+            }
+            // Read through `StructuredFileSource::read` with the batch's planned files.
+            RunningSource::Structured(_) => Ok(()),
+        }
+    }
+
+    /// Stops background work and waits for it (a socket thread notices within its read timeout).
+    pub(crate) fn shut_down(&mut self) {
+        if let RunningSource::Socket(s) = self {
+            s.stop.store(true, Ordering::SeqCst);
+            if let Some(t) = s.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Unit tests of the sources: line splitting, file names, replay.
+
+use std::io;
+use std::path::Path;
+
+use super::files::is_ignored_name;
+use super::limits::{READ_CHUNK, Skipped};
+use super::text::LineSplitter;
+use super::*;
+
+#[test]
+fn lines_strip_terminators_and_count() {
+    let mut b = TextBatch::new();
+    assert!(b.is_empty());
+    assert_eq!(b.push_text(b"a b\r\n\nlast"), 0);
+    b.push_line("");
+    let v: Vec<&str> = b.lines().collect();
+    assert_eq!(v, ["a b", "", "last", ""]);
+    assert_eq!(b.len_lines(), 4);
+    assert_eq!(b.lines().len(), 4);
+    assert_eq!(b.as_str(), "a b\r\n\nlast\n\n");
+}
+
+#[test]
+fn invalid_utf8_lines_are_skipped_and_counted() {
+    let mut b = TextBatch::new();
+    assert_eq!(b.push_text(b"ok\n\xff\xfe\nfine\n\xc3"), 2);
+    assert_eq!(b.lines().collect::<Vec<_>>(), ["ok", "fine"]);
+    assert_eq!(b.len_lines(), 2);
+    assert_eq!(b.push_text(b""), 0);
+    assert_eq!(b.len_lines(), 2);
+}
+
+#[test]
+fn origins_give_file_and_line_also_after_skipped_lines() {
+    let mut b = TextBatch::new();
+    b.push_line("no file");
+    assert_eq!(b.push_file(Path::new("a"), b"a1\n\xff\na3\r\na4"), 1);
+    b.push_file(Path::new("empty"), b"");
+    b.push_file(Path::new("b"), b"b1\n");
+    b.push_line("after");
+    let lines: Vec<&str> = b.lines().collect();
+    assert_eq!(lines, ["no file", "a1", "a3", "a4", "b1", "after"]);
+    let got: Vec<Option<(&Path, usize)>> = lines.iter().map(|l| b.origin(l)).collect();
+    assert_eq!(
+        got,
+        [
+            None,
+            Some((Path::new("a"), 1)),
+            Some((Path::new("a"), 3)),
+            Some((Path::new("a"), 4)),
+            Some((Path::new("b"), 1)),
+            None
+        ]
+    );
+    // A field of a line has the line's origin.
+    assert_eq!(b.origin(&lines[2][1..]), Some((Path::new("a"), 3)));
+    let mut c = TextBatch::from_lines(["first"]);
+    c.append(&b);
+    let lines: Vec<&str> = c.lines().collect();
+    assert_eq!(c.origin(lines[5]), Some((Path::new("b"), 1)));
+    assert_eq!(c.origin(lines[1]), None);
+    assert_eq!(c, TextBatch::from_lines(["first", "no file", "a1", "a3\r", "a4", "b1", "after"]));
+}
+
+/// Feeds `text` in chunks of `chunk` bytes through a splitter with `max_line`.
+fn split(text: &[u8], chunk: usize, max_line: usize) -> (TextBatch, Skipped, Vec<usize>) {
+    let mut b = TextBatch::new();
+    let mut s = LineSplitter::new(max_line, true);
+    for c in text.chunks(chunk) {
+        assert_eq!(s.feed(c, &mut b, usize::MAX).0, c.len());
+        assert!(s.partial.len() <= max_line);
+    }
+    s.finish(&mut b);
+    (b, s.skipped, s.skipped_lines)
+}
+
+#[test]
+fn overlong_lines_are_skipped_and_counted_however_the_input_is_chunked() {
+    let text = b"short\n0123456789abc\nfits-10ch\n\xff\nlast-but-too-long";
+    for chunk in [1, 2, 3, 7, 64, 1000] {
+        let (b, skipped, lines) = split(text, chunk, 10);
+        assert_eq!(b.lines().collect::<Vec<_>>(), ["short", "fits-10ch"], "chunk {chunk}");
+        assert_eq!(skipped, Skipped { invalid: 1, overlong: 2 }, "chunk {chunk}");
+        assert_eq!(lines, [2, 4, 5], "chunk {chunk}");
+    }
+    // Exactly the limit is kept; the terminator does not count.
+    let (b, skipped, _) = split(b"0123456789\n0123456789", 4, 10);
+    assert_eq!(b.len_lines(), 2);
+    assert_eq!(skipped, Skipped::default());
+}
+
+#[test]
+fn a_line_budget_stops_the_splitter_after_that_many_lines() {
+    let mut b = TextBatch::new();
+    let mut s = LineSplitter::new(100, false);
+    let text = b"a\nb\nc\nd";
+    let (used, ended) = s.feed(text, &mut b, 2);
+    assert_eq!((used, ended), (4, 2));
+    let (used2, ended2) = s.feed(&text[used..], &mut b, 2);
+    assert_eq!((used2, ended2), (3, 1));
+    s.finish(&mut b);
+    assert_eq!(b.lines().collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+}
+
+#[test]
+fn read_file_streams_a_huge_line_and_keeps_line_numbers() {
+    let dir = std::env::temp_dir().join(format!("streamc-source-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.txt");
+    let mut text = b"first\n".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 3 * READ_CHUNK + 5));
+    text.extend(b"\nthird\n");
+    std::fs::write(&path, &text).unwrap();
+    let mut b = TextBatch::from_lines(["before"]);
+    let read = b.read_file(&path, 1000).unwrap();
+    assert_eq!(read.skipped, Skipped { invalid: 0, overlong: 1 });
+    assert_eq!(read.bytes, text.len() as u64);
+    let lines: Vec<&str> = b.lines().collect();
+    assert_eq!(lines, ["before", "first", "third"]);
+    assert_eq!(b.origin(lines[2]), Some((path.as_path(), 3)));
+    // A file that is gone leaves the batch as it was.
+    let err = b.read_file(&dir.join("gone"), 1000).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    assert_eq!(b.len_lines(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ignored_names() {
+    for n in [".x", "_SUCCESS", "a.tmp", "a._COPYING_", "a.COPYING"] {
+        assert!(is_ignored_name(n.as_bytes()), "{n}");
+    }
+    for n in ["a", "a.txt", "tmp", "a.tmp.txt"] {
+        assert!(!is_ignored_name(n.as_bytes()), "{n}");
+    }
+}
+
+#[test]
+fn append_and_clear() {
+    let mut a = TextBatch::from_lines(["x"]);
+    a.append(&TextBatch::from_lines(["y", "z"]));
+    assert_eq!(a.lines().collect::<Vec<_>>(), ["x", "y", "z"]);
+    a.clear();
+    assert!(a.is_empty());
+    assert_eq!(a.lines().next(), None);
+}

@@ -1,0 +1,475 @@
+//! [`TextBatch`], the form in which text records reach generated code (a batch's lines in one
+//! buffer), and the bounded line splitting that fills it from bytes read in chunks.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use super::limits::{READ_CHUNK, Skipped};
+use crate::witness::Ty;
+
+/// The text records (lines) of one source for one batch.
+///
+/// All lines live in one `String`, each terminated by `'\n'`, so a batch is one allocation and
+/// [`lines`](Self::lines) hands out `&str` slices of it: generated code and keyed state borrow
+/// records instead of copying them.
+///
+/// Lines read from files remember where they came from: [`origin`](Self::origin) turns a line
+/// slice back into its file and line number, for error messages. Two batches are equal when
+/// their lines are, wherever the lines came from.
+#[derive(Clone, Default)]
+pub struct TextBatch {
+    /// Invariant: empty, or ends with `'\n'`; `lines` is the number of `'\n'` in it.
+    buf: String,
+    lines: usize,
+    /// Where each run of lines came from, by increasing `start`; lines before the first entry
+    /// have no origin.
+    origins: Vec<Origin>,
+    /// Lines dropped while this batch was filled (not UTF-8, or over `max_line_bytes`).
+    pub(super) skipped_lines: u64,
+}
+
+/// A position in a [`TextBatch`] to roll back to.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Mark {
+    buf: usize,
+    lines: usize,
+    origins: usize,
+}
+
+/// The start of the lines of one file (or of lines with no file) in a [`TextBatch`].
+#[derive(Clone, Debug)]
+struct Origin {
+    /// The byte offset in `buf` of the run's first line.
+    start: usize,
+    /// The file, or `None` for lines pushed by other means after a file's.
+    path: Option<PathBuf>,
+    /// The 1-based line numbers in the file of the lines skipped as invalid UTF-8, ascending:
+    /// the file's line numbers count them, the batch does not hold them.
+    skipped: Vec<usize>,
+}
+
+impl PartialEq for TextBatch {
+    fn eq(&self, other: &Self) -> bool {
+        self.buf == other.buf
+    }
+}
+
+impl Eq for TextBatch {}
+
+impl std::fmt::Debug for TextBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.lines()).finish()
+    }
+}
+
+impl TextBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A batch of the given lines (each must not contain `'\n'`; if one does, it counts as
+    /// several lines).
+    pub fn from_lines<I>(lines: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut b = Self::new();
+        for l in lines {
+            b.push_line(l.as_ref());
+        }
+        b
+    }
+
+    /// Appends one line (a `'\n'` inside it splits it into several).
+    pub fn push_line(&mut self, line: &str) {
+        self.end_file_origin();
+        self.buf.push_str(line);
+        self.buf.push('\n');
+        self.lines += 1 + memchr::memchr_iter(b'\n', line.as_bytes()).count();
+    }
+
+    /// Appends `bytes` as lines: each `'\n'` ends one, and a last line without terminator still
+    /// counts. Lines that are not valid UTF-8 are skipped; returns how many were.
+    pub fn push_text(&mut self, bytes: &[u8]) -> usize {
+        self.end_file_origin();
+        let mut lines = LineSplitter::new(usize::MAX, false);
+        lines.feed(bytes, self, usize::MAX);
+        lines.finish(self);
+        self.skipped_lines += lines.skipped.total();
+        lines.skipped.invalid
+    }
+
+    /// Appends the contents of file `path` as [`push_text`](Self::push_text) does, remembering
+    /// the file for [`origin`](Self::origin). Returns how many lines were skipped as invalid
+    /// UTF-8.
+    pub fn push_file(&mut self, path: &Path, bytes: &[u8]) -> usize {
+        let start = self.buf.len();
+        let mut lines = LineSplitter::new(usize::MAX, true);
+        lines.feed(bytes, self, usize::MAX);
+        lines.finish(self);
+        self.origins.push(Origin { start, path: Some(path.to_owned()), skipped: lines.skipped_lines });
+        self.skipped_lines += lines.skipped.total();
+        lines.skipped.invalid
+    }
+
+    /// Reads file `path` into the batch as [`push_file`](Self::push_file) does, but through a
+    /// fixed-size buffer: memory holds the lines kept plus at most one line of up to
+    /// `max_line_bytes`; a longer line is skipped (and counted) as it streams past, so a 100 MB
+    /// file of one line costs no more than a short one. On an error nothing of the file is kept.
+    pub(crate) fn read_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<FileRead> {
+        let mark = self.mark();
+        let result = (|| {
+            let mut r = BufReader::with_capacity(READ_CHUNK, File::open(path)?);
+            let mut lines = LineSplitter::new(max_line_bytes, true);
+            let mut bytes = 0u64;
+            loop {
+                let chunk = match r.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if chunk.is_empty() {
+                    break;
+                }
+                let n = chunk.len();
+                lines.feed(chunk, self, usize::MAX);
+                r.consume(n);
+                bytes += n as u64;
+            }
+            lines.finish(self);
+            self.origins.push(Origin { start: mark.buf, path: Some(path.to_owned()), skipped: lines.skipped_lines });
+            self.skipped_lines += lines.skipped.total();
+            Ok(FileRead { skipped: lines.skipped, bytes })
+        })();
+        if result.is_err() {
+            self.rollback(mark);
+        }
+        result
+    }
+
+    /// The batch's current end, to [`rollback`](Self::rollback) to.
+    pub(super) fn mark(&self) -> Mark {
+        Mark { buf: self.buf.len(), lines: self.lines, origins: self.origins.len() }
+    }
+
+    /// Removes every line appended since `mark` was taken.
+    pub(super) fn rollback(&mut self, mark: Mark) {
+        self.buf.truncate(mark.buf);
+        self.lines = mark.lines;
+        self.origins.truncate(mark.origins);
+    }
+
+    /// Lines appended after a file's are not from that file: start a run with no origin.
+    fn end_file_origin(&mut self) {
+        if self.origins.last().is_some_and(|o| o.path.is_some()) {
+            self.origins.push(Origin { start: self.buf.len(), path: None, skipped: Vec::new() });
+        }
+    }
+
+    /// The size of the batch's text in bytes (a bound on the memory it holds, less spare capacity).
+    pub(crate) fn len_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Appends every line of `other` (with their origins).
+    pub fn append(&mut self, other: &TextBatch) {
+        let shift = self.buf.len();
+        if other.origins.first().is_none_or(|o| o.start > 0) {
+            self.end_file_origin();
+        }
+        self.origins.extend(other.origins.iter().map(|o| Origin { start: o.start + shift, ..o.clone() }));
+        self.buf.push_str(&other.buf);
+        self.lines += other.lines;
+        self.skipped_lines += other.skipped_lines;
+    }
+
+    /// Removes every line, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.lines = 0;
+        self.origins.clear();
+        self.skipped_lines = 0;
+    }
+
+    /// How many lines the source dropped while filling this batch: not UTF-8, or longer than
+    /// `max_line_bytes` (each is also reported in a warning). Progress records show it as the
+    /// source's `numSkippedLines` metric.
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped_lines
+    }
+
+    /// The file and 1-based line number that `line` (a line of this batch, or any slice of one)
+    /// was read from; `None` for a slice of another string or a line that came from no file.
+    ///
+    /// Found from the slice's address, so it costs a count of the lines before it in its file:
+    /// meant for error messages, not for every record.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// let mut b = streamc_runtime::TextBatch::new();
+    /// b.push_file(Path::new("a.txt"), b"x\ny\n");
+    /// b.push_file(Path::new("b.txt"), b"z\n");
+    /// let lines: Vec<&str> = b.lines().collect();
+    /// assert_eq!(b.origin(lines[1]), Some((Path::new("a.txt"), 2)));
+    /// assert_eq!(b.origin(lines[2]), Some((Path::new("b.txt"), 1)));
+    /// assert_eq!(b.origin("z"), None);
+    /// ```
+    pub fn origin(&self, line: &str) -> Option<(&Path, usize)> {
+        let offset = (line.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
+        if offset.checked_add(line.len())? > self.buf.len() || offset >= self.buf.len() {
+            return None;
+        }
+        let i = self.origins.partition_point(|o| o.start <= offset).checked_sub(1)?;
+        let o = &self.origins[i];
+        let path = o.path.as_deref()?;
+        let mut n = memchr::memchr_iter(b'\n', &self.buf.as_bytes()[o.start..offset]).count() + 1;
+        // The skipped lines before this one count in the file's numbering.
+        for &s in &o.skipped {
+            if s > n {
+                break;
+            }
+            n += 1;
+        }
+        Some((path, n))
+    }
+
+    /// The lines, without their terminator (nor a `'\r'` before it).
+    #[inline]
+    pub fn lines(&self) -> Lines<'_> {
+        Lines { rest: &self.buf, remaining: self.lines }
+    }
+
+    /// The lines split into at most `n` consecutive runs of about equal bytes (never splitting
+    /// a line), in order, for workers that each take one.
+    pub fn split_lines(&self, n: usize) -> Vec<Lines<'_>> {
+        let bytes = self.buf.as_bytes();
+        let mut out = Vec::with_capacity(n);
+        let mut start = 0;
+        for k in 1..=n {
+            if start >= bytes.len() {
+                break;
+            }
+            let target = (bytes.len() * k / n).max(start);
+            let end = if k == n {
+                bytes.len()
+            } else {
+                match memchr::memchr(b'\n', &bytes[target.min(bytes.len() - 1)..]) {
+                    Some(i) => target.min(bytes.len() - 1) + i + 1,
+                    None => bytes.len(),
+                }
+            };
+            let rest = &self.buf[start..end];
+            out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
+            start = end;
+        }
+        out
+    }
+
+    /// The number of lines.
+    #[inline]
+    pub fn len_lines(&self) -> usize {
+        self.lines
+    }
+
+    /// Whether the batch has no line.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+
+    /// The witness of this batch's record type, `&str` borrowed from the batch.
+    #[inline(always)]
+    pub fn ty(&self) -> Ty<&'_ str> {
+        Ty::new()
+    }
+
+    /// All lines as one string, each terminated by `'\n'`.
+    pub fn as_str(&self) -> &str {
+        &self.buf
+    }
+}
+
+/// The iterator of [`TextBatch::lines`].
+#[derive(Clone, Debug)]
+pub struct Lines<'a> {
+    rest: &'a str,
+    remaining: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', self.rest.as_bytes()).unwrap_or(self.rest.len());
+        let line = &self.rest[..end];
+        self.rest = self.rest.get(end + 1..).unwrap_or_default();
+        self.remaining -= 1;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Lines<'_> {}
+impl std::iter::FusedIterator for Lines<'_> {}
+
+/// What [`TextBatch::read_file`] read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FileRead {
+    pub(crate) skipped: Skipped,
+    /// The bytes read from the file.
+    pub(crate) bytes: u64,
+}
+
+/// Splits a byte stream, fed in chunks, into the lines of a [`TextBatch`], with bounded memory:
+/// a line split across chunks waits in `partial` only while it is at most `max_line` bytes;
+/// past that its bytes are dropped until its `'\n'`, and it counts as one overlong line.
+/// Lines that are not UTF-8 are skipped and counted (never replaced: a record is either what
+/// was sent or absent).
+pub(super) struct LineSplitter {
+    max_line: usize,
+    /// The start of a line whose end has not been fed yet (at most `max_line` bytes).
+    pub(super) partial: Vec<u8>,
+    /// The current line is over the limit: drop bytes until its end.
+    discarding: bool,
+    /// Lines ended so far, kept or not.
+    line_no: usize,
+    pub(super) skipped: Skipped,
+    /// The 1-based numbers of the skipped lines, when `note_lines`.
+    pub(super) skipped_lines: Vec<usize>,
+    note_lines: bool,
+}
+
+impl LineSplitter {
+    pub(super) fn new(max_line: usize, note_lines: bool) -> Self {
+        LineSplitter {
+            max_line,
+            partial: Vec::new(),
+            discarding: false,
+            line_no: 0,
+            skipped: Skipped::default(),
+            skipped_lines: Vec::new(),
+            note_lines,
+        }
+    }
+
+    /// Feeds `bytes`; the lines they complete go to `out`. Stops after `max_lines` lines have
+    /// ended (kept or skipped). Returns the bytes consumed and the lines ended.
+    pub(super) fn feed(&mut self, bytes: &[u8], out: &mut TextBatch, max_lines: usize) -> (usize, usize) {
+        let mut rest = bytes;
+        let mut ended = 0;
+        // A line pending from the previous chunk is ended first, on its own, so that the fast
+        // path below serves every chunk, not only the first.
+        if (!self.partial.is_empty() || self.discarding) && max_lines > 0 {
+            match memchr::memchr(b'\n', rest) {
+                Some(i) => {
+                    self.end_line(&rest[..i], out);
+                    ended += 1;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.extend_partial(rest);
+                    return (bytes.len(), 0);
+                }
+            }
+        }
+        // Fast path, the normal case: no line pending, every complete line in the chunk valid and
+        // short enough; they are copied in one go.
+        if max_lines == usize::MAX
+            && self.partial.is_empty()
+            && !self.discarding
+            && let Some(last) = memchr::memrchr(b'\n', rest)
+            && last <= self.max_line
+            && let Ok(text) = std::str::from_utf8(&rest[..=last])
+        {
+            let n = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+            out.buf.push_str(text);
+            out.lines += n;
+            self.line_no += n;
+            ended += n;
+            rest = &rest[last + 1..];
+        }
+        while !rest.is_empty() && ended < max_lines {
+            match memchr::memchr(b'\n', rest) {
+                Some(i) => {
+                    self.end_line(&rest[..i], out);
+                    ended += 1;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.extend_partial(rest);
+                    rest = &[];
+                }
+            }
+        }
+        (bytes.len() - rest.len(), ended)
+    }
+
+    /// The end of the input: a last line without terminator still counts (as Java's readLine).
+    pub(super) fn finish(&mut self, out: &mut TextBatch) {
+        if self.discarding || !self.partial.is_empty() {
+            self.end_line(&[], out);
+        }
+    }
+
+    fn extend_partial(&mut self, bytes: &[u8]) {
+        if self.discarding {
+            return;
+        }
+        if self.partial.len() + bytes.len() > self.max_line {
+            self.discarding = true;
+            // Give back what a long partial line took.
+            self.partial = Vec::new();
+        } else {
+            self.partial.extend_from_slice(bytes);
+        }
+    }
+
+    /// Ends the current line with `tail` (its bytes since the last feed).
+    fn end_line(&mut self, tail: &[u8], out: &mut TextBatch) {
+        self.line_no += 1;
+        if self.discarding || self.partial.len() + tail.len() > self.max_line {
+            self.discarding = false;
+            self.partial.clear();
+            self.skipped.overlong += 1;
+            self.note_skipped();
+            return;
+        }
+        let line: &[u8] = if self.partial.is_empty() {
+            tail
+        } else {
+            self.partial.extend_from_slice(tail);
+            &self.partial
+        };
+        match std::str::from_utf8(line) {
+            Ok(l) => {
+                out.buf.push_str(l);
+                out.buf.push('\n');
+                out.lines += 1;
+            }
+            Err(_) => {
+                self.skipped.invalid += 1;
+                self.note_skipped();
+            }
+        }
+        self.partial.clear();
+        if self.partial.capacity() > READ_CHUNK {
+            self.partial = Vec::new();
+        }
+    }
+
+    fn note_skipped(&mut self) {
+        if self.note_lines {
+            self.skipped_lines.push(self.line_no);
+        }
+    }
+}

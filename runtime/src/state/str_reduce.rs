@@ -1,0 +1,154 @@
+//! [`StrReduce`]: `reduce_by_key` over `&str` keys with numeric values, keeping each key's
+//! first 16 bytes in its entry so that a probe does not read the batch's text.
+
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+use super::table::{SEED, index_u32};
+
+/// [`KeyedReduce`](super::KeyedReduce) for the commonest table of a text pipeline: `&str` keys borrowed from the
+/// batch, with numeric (`Copy`) values. Each entry keeps the key's first 16 bytes next to its
+/// value, so a probe compares the key in the entry instead of reading the key's text where the
+/// batch first had it (a cache miss per record in a large batch: the bulk of a word count's time
+/// in `KeyedReduce`). Keys longer than 16 bytes are compared in full after their first 16.
+///
+/// Generated code picks it when the checker knows the key is `&str` and the value a number; its
+/// methods are `KeyedReduce`'s, with the same order (keys in first-seen order) and results.
+///
+/// ```
+/// use streamc_runtime::state::StrReduce;
+/// let mut t = StrReduce::new();
+/// for w in ["b", "a", "b", "a very long word, over sixteen bytes"] {
+///     t.merge(w, 1, &mut |x, y| x + y);
+/// }
+/// assert_eq!(t.into_vec(), vec![("b", 2), ("a", 1), ("a very long word, over sixteen bytes", 1)]);
+/// ```
+pub struct StrReduce<'a, V> {
+    table: HashTable<u32>,
+    entries: Vec<StrEntry<'a, V>>,
+    hasher: FixedState,
+}
+
+/// A key, its first 16 bytes (zero-padded), its hash and its value. The hash is kept so that
+/// merging a worker's table ([`StrReduce::absorb`]) and growing the index never read the keys'
+/// text again.
+struct StrEntry<'a, V> {
+    key: &'a str,
+    head: [u64; 2],
+    hash: u64,
+    value: V,
+}
+
+/// The first 16 bytes of `s`, zero-padded, as two words (with the length, they tell keys of up
+/// to 16 bytes apart).
+#[inline(always)]
+fn head(s: &str) -> [u64; 2] {
+    let b = s.as_bytes();
+    let mut buf = [0u8; 16];
+    let n = b.len().min(16);
+    buf[..n].copy_from_slice(&b[..n]);
+    let (lo, hi) = buf.split_at(8);
+    [u64::from_le_bytes(lo.try_into().expect("8 bytes")), u64::from_le_bytes(hi.try_into().expect("8 bytes"))]
+}
+
+impl<V> std::fmt::Debug for StrReduce<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrReduce").field("len", &self.entries.len()).finish()
+    }
+}
+
+impl<V: Copy> Default for StrReduce<'_, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, V: Copy> StrReduce<'a, V> {
+    /// An empty table.
+    #[inline]
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty table with room for `n` keys.
+    #[inline]
+    pub fn with_capacity(n: usize) -> Self {
+        StrReduce {
+            table: HashTable::with_capacity(n),
+            entries: Vec::with_capacity(n),
+            hasher: FixedState::with_seed(SEED),
+        }
+    }
+
+    /// Adds `v` under `k`: a new key is inserted, an existing key's value becomes `f(old, v)`.
+    #[inline]
+    pub fn merge(&mut self, k: &'a str, v: V, f: &mut impl FnMut(V, V) -> V) {
+        let hash = self.hasher.hash_one(k);
+        self.merge_hashed(k, head(k), hash, v, f);
+    }
+
+    /// [`merge`](Self::merge) with the key's head and hash already known.
+    #[inline(always)]
+    fn merge_hashed(&mut self, k: &'a str, h: [u64; 2], hash: u64, v: V, f: &mut impl FnMut(V, V) -> V) {
+        let entries = &self.entries;
+        let found = if k.len() <= 16 {
+            self.table.find(hash, |&i| {
+                let e = &entries[i as usize];
+                e.head == h && e.key.len() == k.len()
+            })
+        } else {
+            self.table.find(hash, |&i| {
+                let e = &entries[i as usize];
+                e.head == h && e.key == k
+            })
+        };
+        match found {
+            Some(&i) => {
+                let e = &mut self.entries[i as usize];
+                e.value = f(e.value, v);
+            }
+            None => self.insert_new(hash, k, h, v),
+        }
+    }
+
+    /// The miss path, out of line so that the hit path stays small.
+    #[inline(never)]
+    fn insert_new(&mut self, hash: u64, key: &'a str, head: [u64; 2], value: V) {
+        let i = index_u32(self.entries.len());
+        let entries = &self.entries;
+        self.table.insert_unique(hash, i, |&j| entries[j as usize].hash);
+        self.entries.push(StrEntry { key, head, hash, value });
+    }
+
+    /// Merges the table `other` (a later part of the same batch, as a worker computed it) into
+    /// this one, as [`KeyedReduce::absorb`](super::KeyedReduce::absorb) does.
+    pub fn absorb(&mut self, other: Self, f: &mut impl FnMut(V, V) -> V) {
+        if self.entries.is_empty() {
+            *self = other;
+            return;
+        }
+        // Same seed in every table, so the stored hashes are this table's too.
+        for e in other.entries {
+            self.merge_hashed(e.key, e.head, e.hash, e.value, f);
+        }
+    }
+
+    /// The number of distinct keys.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key was merged yet.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries in first-insertion order.
+    pub fn into_vec(self) -> Vec<(&'a str, V)> {
+        self.entries.into_iter().map(|e| (e.key, e.value)).collect()
+    }
+}
