@@ -6,8 +6,9 @@
 
 use super::emit::{rt, source_limits};
 use crate::table::expr::{BinOp, Expr, UnOp};
+use crate::table::functions::{self, Form, rust_ty};
 use crate::table::{
-    AggFn, Checked, ColTy, Column, Format, JoinHow, Malformed, OutputMode, Sink, SourceKind, TAgg, TStep, TablePlan,
+    Checked, ColTy, Column, Format, JoinHow, Malformed, OutputMode, Sink, SourceKind, TAgg, TStep, TablePlan,
     TableSource, Trigger,
 };
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -330,10 +331,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         let mut acc_parts = Vec::new();
         for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
             let idx = syn::Index::from(i);
-            acc_parts.push(match f {
-                AggFn::Avg => quote!(if acc.#idx.1 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.0 / acc.#idx.1 as f64) }),
-                _ => quote!(acc.#idx),
-            });
+            acc_parts.push((f.def().finish)(&idx));
         }
         if a.session.is_some() {
             // Spark drops late session input in every output mode (complete too).
@@ -442,23 +440,7 @@ fn merge_fn(a: &TAgg) -> TokenStream {
     let mut parts = Vec::new();
     for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
         let idx = syn::Index::from(i);
-        parts.push(match f {
-            AggFn::Count => quote!(x.#idx += y.#idx;),
-            AggFn::Sum => quote! {
-                if let ::core::option::Option::Some(v) = y.#idx {
-                    x.#idx = ::core::option::Option::Some(match x.#idx { ::core::option::Option::Some(u) => u + v, ::core::option::Option::None => v });
-                }
-            },
-            AggFn::Avg => quote!(x.#idx.0 += y.#idx.0; x.#idx.1 += y.#idx.1;),
-            AggFn::Min | AggFn::Max => {
-                let better = if *f == AggFn::Min { quote!(<) } else { quote!(>) };
-                quote! {
-                    if let ::core::option::Option::Some(v) = y.#idx {
-                        if x.#idx.as_ref().is_none_or(|cur| v #better *cur) { x.#idx = ::core::option::Option::Some(v); }
-                    }
-                }
-            }
-        });
+        parts.push((f.def().merge)(&idx));
     }
     quote!(|x: &mut _, y| { #[allow(clippy::all)] { let _ = &y; #(#parts)* } })
 }
@@ -679,46 +661,10 @@ fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -
     for (i, (_, f, arg, ty)) in a.aggs.iter().enumerate() {
         let idx = syn::Index::from(i);
         let val = arg.as_ref().map(|e| expr(e, scope));
-        match (f, val) {
-            (AggFn::Count, None) => {
-                acc_tys.push(quote!(i64));
-                inits.push(quote!(0i64));
-                updates.push(quote!(acc.#idx += 1;));
-            }
-            (AggFn::Count, Some(v)) => {
-                acc_tys.push(quote!(i64));
-                inits.push(quote!(0i64));
-                updates.push(quote!(if (#v).is_some() { acc.#idx += 1; }));
-            }
-            (AggFn::Sum, Some(v)) => {
-                let zero = if *ty == ColTy::Double { quote!(0f64) } else { quote!(0i64) };
-                let t = if *ty == ColTy::Double { quote!(f64) } else { quote!(i64) };
-                acc_tys.push(quote!(::core::option::Option<#t>));
-                inits.push(quote!(::core::option::Option::None));
-                updates.push(quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx = ::core::option::Option::Some(acc.#idx.unwrap_or(#zero) + x); }));
-            }
-            (AggFn::Avg, Some(v)) => {
-                acc_tys.push(quote!((f64, i64)));
-                inits.push(quote!((0f64, 0i64)));
-                updates.push(
-                    quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.0 += x as f64; acc.#idx.1 += 1; }),
-                );
-            }
-            (AggFn::Min | AggFn::Max, Some(v)) => {
-                let better = if *f == AggFn::Min { quote!(<) } else { quote!(>) };
-                let conv = if *ty == ColTy::String { quote!(::std::string::String::from(&*x)) } else { quote!(x) };
-                let t = rust_ty(*ty);
-                acc_tys.push(quote!(::core::option::Option<#t>));
-                inits.push(quote!(::core::option::Option::None));
-                updates.push(quote! {
-                    if let ::core::option::Option::Some(x) = #v {
-                        let x = #conv;
-                        if acc.#idx.as_ref().is_none_or(|cur| x #better *cur) { acc.#idx = ::core::option::Option::Some(x); }
-                    }
-                });
-            }
-            _ => {}
-        }
+        let def = f.def();
+        acc_tys.push((def.acc_ty)(*ty));
+        inits.push((def.init)(*ty));
+        updates.push((def.update)(&idx, val.as_ref(), *ty));
     }
     let update = quote!(#agg.update(key, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*)););
     // Complete mode keeps every row: Spark ignores the watermark there.
@@ -851,35 +797,14 @@ fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 }
             }
         }
-        Expr::Call(f, args) => {
-            let a = args.first().map(|x| expr(x, scope)).unwrap_or_default();
-            match f.as_str() {
-                "lower" => quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.to_lowercase()))),
-                "upper" => quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.to_uppercase()))),
-                "trim" => quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.trim().to_string()))),
-                "length" => quote!((#a).map(|s| s.chars().count() as i64)),
-                "to_date" => match args.first().and_then(|x| static_ty(x, scope)) {
-                    Some(ColTy::Timestamp) => {
-                        quote!((#a).map(|t| ::streamc_runtime::structured::time::Date((t.0.div_euclid(86_400_000_000)) as i32)))
-                    }
-                    Some(ColTy::Date) => quote!(#a),
-                    _ => quote!((#a).and_then(|s| ::streamc_runtime::structured::time::parse_date(&s))),
-                },
-                _ => quote!(::core::option::Option::None),
+        Expr::Call(f, args) => match functions::scalar(f).map(|d| &d.form) {
+            Some(Form::Ordinary { codegen, .. }) => {
+                let code: Vec<TokenStream> = args.iter().map(|x| expr(x, scope)).collect();
+                let tys: Vec<Option<ColTy>> = args.iter().map(|x| static_ty(x, scope)).collect();
+                codegen(&code, &tys)
             }
-        }
-    }
-}
-
-/// The owned Rust type of a column's values (as kept in aggregation state).
-fn rust_ty(t: ColTy) -> TokenStream {
-    match t {
-        ColTy::String | ColTy::StringArray => quote!(::std::string::String),
-        ColTy::Bool => quote!(bool),
-        ColTy::Long => quote!(i64),
-        ColTy::Double => quote!(f64),
-        ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
-        ColTy::Date => quote!(::streamc_runtime::structured::time::Date),
+            _ => quote!(::core::option::Option::None),
+        },
     }
 }
 
@@ -902,13 +827,19 @@ fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
                 Some(ColTy::Long)
             }
         }
-        Expr::Call(f, _) if f == "length" => Some(ColTy::Long),
-        Expr::Call(f, _) if f == "to_date" => Some(ColTy::Date),
-        Expr::Call(..) => Some(ColTy::String),
+        // The registry's type for the arguments' types (the checker has typed the call).
+        Expr::Call(f, args) => Some(call_ty(f, args, scope).unwrap_or(ColTy::String)),
         Expr::Unary(UnOp::Not, _) => Some(ColTy::Bool),
         Expr::Unary(UnOp::Neg, x) => static_ty(x, scope),
         _ => None,
     }
+}
+
+fn call_ty(f: &str, args: &[Expr], scope: &Scope) -> Option<ColTy> {
+    let Form::Ordinary { signature, .. } = &functions::scalar(f)?.form else { return None };
+    let tys: Option<Vec<ColTy>> = args.iter().map(|x| static_ty(x, scope)).collect();
+    let typed: Vec<(&Expr, ColTy)> = args.iter().zip(tys?).collect();
+    signature(&typed).ok()
 }
 
 /// What each state of `queries` is, under the names the generated code saves it with: the keys
@@ -932,7 +863,7 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
                 .iter()
                 .map(|(n, f, e, t)| {
                     let arg = e.as_ref().map_or_else(|| "*".to_owned(), ToString::to_string);
-                    format!("{}({arg}) AS {n} {}", format!("{f:?}").to_lowercase(), t.sql())
+                    format!("{}({arg}) AS {n} {}", f.name(), t.sql())
                 })
                 .collect();
             out.push((

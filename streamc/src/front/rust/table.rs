@@ -1025,8 +1025,7 @@ impl Cx<'_> {
         let d = self.diags.error(span, format!("unknown table method `{name}`"));
         d.label("not a Structured Streaming method");
         match name {
-            "order_by" | "orderBy" | "sort" => d.help("Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode (not supported by streamc yet)"),
-            "limit" => d.help("Limits are not supported on streaming DataFrames/Datasets"),
+            _ if let Some(h) = crate::table::spark::refused_method(name) => d.help(h),
             "distinct" => d.help("deduplication needs a watermark-bounded state; not supported by streamc yet"),
             _ => match suggest(name, TABLE_METHODS) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -1634,6 +1633,22 @@ queries:
             (
                 quote::quote! { read_stream.socket("h", 1).write_stream().output_mode("complete").console(); },
                 "Complete output mode not supported",
+            ),
+            (
+                quote::quote! { read_stream.socket("h", 1).select(["lowr(value)"]).write_stream().console(); },
+                "did you mean `lower`?",
+            ),
+            (
+                quote::quote! { read_stream.socket("h", 1).group_by(["value"]).agg(["cout(*)"]).write_stream().output_mode("update").console(); },
+                "did you mean `count`?",
+            ),
+            (
+                quote::quote! { read_stream.socket("h", 1).group_by(["value"]).agg(["avgg(value)"]).write_stream().output_mode("update").console(); },
+                "unknown aggregate function `avgg`",
+            ),
+            (
+                quote::quote! { read_stream.socket("h", 1).order_by(["value"]).write_stream().console(); },
+                "Sorting is not supported on streaming DataFrames/Datasets",
             ),
         ];
         for (tokens, expected) in cases {

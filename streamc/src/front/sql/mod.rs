@@ -85,6 +85,8 @@ mod imp {
     use crate::table::JoinHow;
     use crate::table::Step;
     use crate::table::expr::{BinOp, Expr, UnOp};
+    use crate::table::functions;
+    use crate::table::spark::{LIMIT, SORT};
     use sqlparser::ast::{
         self, BinaryOperator, DataType, Distinct, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
         JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, SelectItem, SetExpr, SetOperator, SetQuantifier,
@@ -93,10 +95,6 @@ mod imp {
     use sqlparser::dialect::HiveDialect;
     use sqlparser::parser::{Parser, ParserError};
     use sqlparser::tokenizer::{Location, Span};
-
-    const SORT: &str = "Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode";
-    const LIMIT: &str = "Limits are not supported on streaming DataFrames/Datasets";
-    const AGGREGATES: [&str; 6] = ["count", "sum", "avg", "mean", "min", "max"];
 
     pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
         let mut cx = Cx { sql, errors: Vec::new() };
@@ -959,6 +957,15 @@ mod imp {
                             g.2 = true;
                             out_keys.push((x, alias));
                         }
+                        // A misspelt aggregate (`cout(*)`) or function: say so, not MISSING_AGGREGATION.
+                        None if let Expr::Call(f, _) = &x
+                            && functions::scalar(f).is_none()
+                            && functions::aggregate(f).is_none() =>
+                        {
+                            let e = functions::unknown_function(f);
+                            self.error(ipos, e.message, e.help.as_deref());
+                            continue;
+                        }
                         None => {
                             // Spark's MISSING_AGGREGATION.
                             self.error(ipos, format!("The non-aggregating expression `{e}` is based on columns which are not participating in the GROUP BY clause"), Some(&format!("add `{e}` to `GROUP BY`, or wrap it in an aggregate such as `max({e})`")));
@@ -1223,7 +1230,7 @@ mod imp {
         match e {
             // `count(*) OVER (..)` is a window function, reported as such by `expr`.
             ast::Expr::Function(f) if f.over.is_none() => {
-                single_name(&f.name).is_some_and(|n| AGGREGATES.contains(&n.to_ascii_lowercase().as_str()))
+                single_name(&f.name).is_some_and(|n| functions::aggregate(&n.to_ascii_lowercase()).is_some())
             }
             ast::Expr::Nested(x) => is_aggregate(x),
             _ => false,
