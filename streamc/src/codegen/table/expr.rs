@@ -1,7 +1,12 @@
 //! Column expressions as Rust code of type `Option<T>` (None = SQL NULL); function calls from
 //! the registry.
 
-use super::*;
+use super::scope::Scope;
+use crate::table::ColTy;
+use crate::table::expr::{BinOp, Expr, UnOp};
+use crate::table::functions::{self, Form};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
 
 /// An expression as Rust code of type `Option<T>` (None = SQL NULL).
 pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {

@@ -5,36 +5,20 @@
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
 use super::emit::{rt, source_limits};
-use crate::table::expr::{BinOp, Expr, UnOp};
-use crate::table::functions::{self, Form, rust_ty};
-use crate::table::{
-    Checked, ColTy, Column, Format, JoinHow, Malformed, OutputMode, Sink, SourceKind, TAgg, TStep, TablePlan,
-    TableSource, Trigger,
-};
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use crate::table::{Checked, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-use std::collections::HashMap;
 
 mod expr;
 mod record;
+mod scope;
 mod steps;
 mod terminal;
 
-use expr::expr;
 use record::{parse_record, static_tables};
+use scope::ident;
 use steps::{scope_after, steps};
 use terminal::{merge_fn, terminal};
-
-fn ident(prefix: &str, name: &str) -> Ident {
-    let base: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    Ident::new(&format!("{prefix}_{base}"), Span::mixed_site())
-}
-
-/// Column variables in scope: name → (variable, type).
-type Scope = HashMap<String, (Ident, ColTy)>;
 
 /// The expression that builds a Structured Streaming app.
 pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
@@ -342,15 +326,6 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         #decls
         #loops
         #after
-    }
-}
-
-/// A column variable as a key that probes keyed state without copying: strings borrowed
-/// (`Option<&str>`), other values as they are; the state copies a key only when it is new.
-fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
-    match ty {
-        ColTy::String => quote!(#v.as_deref()),
-        _ => quote!(#v),
     }
 }
 

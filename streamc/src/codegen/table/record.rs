@@ -1,7 +1,13 @@
 //! Parsing a source's records into typed column variables (`Option<T>`: SQL NULLs), and the
 //! static tables of joins, read and hashed once at setup.
 
-use super::*;
+use super::scope::{Scope, ident};
+use crate::codegen::emit::rt;
+use crate::table::functions::rust_ty;
+use crate::table::{Checked, ColTy, Column, Format, Malformed, SourceKind, TStep, TablePlan, TableSource};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use std::collections::HashMap;
 
 /// The code that parses one record of `source` into column variables named after `names` (the
 /// query's first input's columns, by position), and what a malformed record does.

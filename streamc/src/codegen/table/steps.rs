@@ -1,7 +1,13 @@
 //! The steps of a query as nested code around its terminal: filters, projections, `explode`,
 //! watermark observation, deduplication and joins.
 
-use super::*;
+use super::expr::expr;
+use super::scope::{Scope, borrowed, ident};
+use crate::table::expr::Expr;
+use crate::table::{Checked, ColTy, JoinHow, TStep};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use std::collections::HashMap;
 
 /// The columns in scope after all steps (for the terminal).
 pub(super) fn scope_after(q: &Checked) -> Scope {

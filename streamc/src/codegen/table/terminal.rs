@@ -1,7 +1,12 @@
 //! The end of a query's per-row code: the aggregation update (each aggregate's code from the
 //! function registry) or the output row.
 
-use super::*;
+use super::expr::expr;
+use super::scope::{Scope, borrowed};
+use crate::codegen::emit::rt;
+use crate::table::{Checked, ColTy, OutputMode, TAgg};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
 
 /// The aggregation update or the output row push, for each row that reaches the end.
 pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -> TokenStream {

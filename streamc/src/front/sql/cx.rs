@@ -1,7 +1,7 @@
 //! The SQL lowering context: the query's text and errors, positions in the text, the query
 //! and its clauses that are not a select list, and the small readers of sqlparser's AST.
 
-use super::{Lowered, Pos, SqlError};
+use super::lowered::{Lowered, Pos, SqlError};
 use crate::table::expr::Expr;
 use crate::table::functions;
 use crate::table::spark::{LIMIT, SORT};

@@ -1,6 +1,6 @@
 //! SQL expressions lowered to column expressions (`table::expr::Expr`).
 
-use super::Pos;
+use super::lowered::Pos;
 use crate::table::expr::{BinOp, Expr, UnOp};
 use sqlparser::ast::{
     self, BinaryOperator, DataType, FunctionArg, FunctionArgExpr, FunctionArguments, Spanned, UnaryOperator, Value,

@@ -1,7 +1,7 @@
 //! `FROM` lowered to a source and steps: a source or subquery, joins with static tables, and
 //! `UNION ALL` of sources.
 
-use super::{Lowered, Pos};
+use super::lowered::{Lowered, Pos};
 use crate::table::JoinHow;
 use crate::table::Step;
 use sqlparser::ast::{

@@ -4,29 +4,8 @@
 //! Unsupported SQL is reported with Spark's wording where Spark has one, at its spot in the text.
 
 use crate::span::{SpanId, SpanInfo, SpanTable};
-use crate::table::Step;
 
-/// A byte range of the SQL text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pos {
-    pub start: usize,
-    pub len: usize,
-}
-
-/// A user mistake in the SQL text: where (None: the whole text), what, and how to fix it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SqlError {
-    pub pos: Option<Pos>,
-    pub message: String,
-    pub help: Option<String>,
-}
-
-/// A lowered query: the source it reads and its steps, each with the SQL text it came from.
-#[derive(Clone, Debug)]
-pub struct Lowered {
-    pub from: (String, Option<Pos>),
-    pub steps: Vec<(Step, Option<Pos>)>,
-}
+pub use lowered::{Lowered, Pos, SqlError};
 
 /// Lowers the SQL text of one query, or reports every problem found in it.
 pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
@@ -65,7 +44,7 @@ pub fn span_in(spans: &mut SpanTable, src: &str, value: SpanId, sql: &str, pos: 
 
 #[cfg(not(feature = "sql"))]
 mod imp {
-    use super::{Lowered, SqlError};
+    use super::lowered::{Lowered, SqlError};
 
     pub fn lower(_sql: &str) -> Result<Lowered, Vec<SqlError>> {
         Err(vec![SqlError {
@@ -78,6 +57,8 @@ mod imp {
         }])
     }
 }
+
+mod lowered;
 
 #[cfg(feature = "sql")]
 mod cx;

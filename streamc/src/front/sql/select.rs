@@ -1,7 +1,7 @@
 //! `SELECT` lowered to steps: the select list, `WHERE`, `LATERAL VIEW`, `DISTINCT` and the
 //! aggregation of `GROUP BY`.
 
-use super::{Lowered, Pos};
+use super::lowered::{Lowered, Pos};
 use crate::table::Step;
 use crate::table::expr::Expr;
 use crate::table::functions;

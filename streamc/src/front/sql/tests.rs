@@ -1,6 +1,7 @@
 //! Tests of the SQL front end: the steps each query lowers to, and the errors of unsupported SQL.
 
 use super::*;
+use crate::table::Step;
 
 fn steps(sql: &str) -> String {
     let l = lower(sql).unwrap_or_else(|e| panic!("{e:?}"));

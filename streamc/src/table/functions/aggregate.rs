@@ -2,7 +2,7 @@
 //! each, with the accumulator the generated code keeps per group and how it is updated,
 //! merged (session windows) and finished into the output value.
 
-use super::{Nulls, SigError, rust_ty};
+use super::types::{Nulls, SigError, rust_ty};
 use crate::table::expr::Expr;
 use crate::table::ty::ColTy;
 use proc_macro2::TokenStream;

@@ -9,44 +9,13 @@
 
 mod aggregate;
 mod scalar;
+mod types;
 
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
 pub use scalar::{Form, SCALARS, ScalarFn};
+pub use types::{Args, Nulls, SigError, rust_ty};
 
-use super::expr::Expr;
-use super::ty::ColTy;
 use crate::diag::suggest;
-use proc_macro2::TokenStream;
-use quote::quote;
-
-/// How a function treats SQL NULL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Nulls {
-    /// A NULL argument gives NULL (Spark's default for scalar functions).
-    Strict,
-    /// NULL inputs are skipped; no non-NULL input gives NULL (`sum`, `avg`, `min`, `max`).
-    Skipped,
-    /// NULL inputs are not counted; the result is never NULL (`count`).
-    Counted,
-}
-
-/// Why a call does not type: the message and an optional `help:` line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SigError {
-    pub message: String,
-    pub help: Option<String>,
-}
-
-impl SigError {
-    pub fn new(message: impl Into<String>) -> SigError {
-        SigError { message: message.into(), help: None }
-    }
-
-    pub fn help(mut self, help: impl Into<String>) -> SigError {
-        self.help = Some(help.into());
-        self
-    }
-}
 
 /// The scalar function (or special form) called `name` (lowercase), aliases included.
 pub fn scalar(name: &str) -> Option<&'static ScalarFn> {
@@ -109,18 +78,6 @@ pub fn unknown_aggregate(name: &str) -> SigError {
     }
 }
 
-/// The owned Rust type of a column's values (as kept in aggregation state).
-pub fn rust_ty(t: ColTy) -> TokenStream {
-    match t {
-        ColTy::String | ColTy::StringArray => quote!(::std::string::String),
-        ColTy::Bool => quote!(bool),
-        ColTy::Long => quote!(i64),
-        ColTy::Double => quote!(f64),
-        ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
-        ColTy::Date => quote!(::streamc_runtime::structured::time::Date),
-    }
-}
-
 /// The reference list of functions and aggregates (Markdown), as README.md shows it.
 pub fn reference() -> String {
     let mut out = String::from("| function | returns | NULLs | what | example |\n|---|---|---|---|---|\n");
@@ -153,9 +110,6 @@ pub fn reference() -> String {
     }
     out
 }
-
-/// Arguments as the checker typed them: each expression with its type.
-pub type Args<'a> = &'a [(&'a Expr, ColTy)];
 
 #[cfg(test)]
 mod tests {

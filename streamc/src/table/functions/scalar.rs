@@ -1,7 +1,7 @@
 //! The scalar functions of Structured Streaming expressions, and the special forms (`explode`,
 //! `window`, `session_window`) that only certain steps accept: one [`ScalarFn`] each.
 
-use super::{Args, Nulls, SigError};
+use super::types::{Args, Nulls, SigError};
 use crate::table::expr::Expr;
 use crate::table::ty::ColTy;
 use proc_macro2::TokenStream;
