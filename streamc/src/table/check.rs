@@ -682,3 +682,46 @@ fn check_aggregate(
     let name = alias.clone().unwrap_or_else(|| (def.column)(f, arg));
     Some((name, AggFn::new(def), arg.cloned(), ty))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::SpanTable;
+    use crate::table::expr::parse_aliased;
+
+    /// Every example of the registry parses and types over a schema with the columns they use:
+    /// ordinary functions where an expression is, aggregates in `agg`, special forms only where
+    /// they are allowed.
+    #[test]
+    fn every_example_of_the_registry_types() {
+        let col = |name: &str, ty| Column { name: name.into(), ty };
+        let cols = [
+            col("timestamp", ColTy::Timestamp),
+            col("value", ColTy::String),
+            col("word", ColTy::String),
+            col("n", ColTy::Long),
+        ];
+        let span = SpanTable::unknown();
+        for f in functions::SCALARS {
+            let (e, _) = parse_aliased(f.example).unwrap_or_else(|e| panic!("{}: {e:?}", f.example));
+            let mut diags = Diagnostics::default();
+            let ty = type_of(&e, &cols, span, &mut diags);
+            match f.form {
+                Form::Ordinary { .. } if f.example.starts_with("explode") => assert!(ty.is_none()),
+                Form::Ordinary { .. } => assert!(diags.is_empty(), "{}: {diags:?}", f.example),
+                Form::Special { .. } => assert!(!diags.is_empty(), "{} is special", f.example),
+            }
+        }
+        for a in functions::AGGREGATES {
+            let e = parse_aliased(a.example).expect("example").0;
+            let mut diags = Diagnostics::default();
+            let agg = check_aggregate(&e, &None, &cols, span, &mut diags);
+            assert!(diags.is_empty() && agg.is_some(), "{}: {diags:?}", a.example);
+            for name in a.names {
+                let call = parse_aliased(&format!("{name}(n)")).expect("call").0;
+                let (out, f, _, _) = check_aggregate(&call, &None, &cols, span, &mut diags).expect(name);
+                assert_eq!((f.name(), diags.len()), (a.names[0], 0), "{out}");
+            }
+        }
+    }
+}
