@@ -4,8 +4,8 @@
 //! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
 //! with it, and every "did you mean" for a misspelt function comes from it.
 //!
-//! Adding a function is adding one entry to [`scalar::SCALARS`] (or
-//! [`aggregate::AGGREGATES`]) and its tests; README's list is checked against this table.
+//! Adding a function is adding one entry to [`SCALARS`] (or
+//! [`AGGREGATES`]) and its tests; README's list is checked against this table.
 
 mod aggregate;
 mod scalar;
