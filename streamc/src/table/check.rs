@@ -3,6 +3,7 @@
 //! [`Checked`] queries that codegen turns into one loop per source batch.
 
 use super::expr::{BinOp, Expr, UnOp};
+use super::functions::{self, Form, SigError};
 use super::plan::*;
 use crate::diag::{Diagnostics, suggest};
 use crate::span::SpanId;
@@ -244,50 +245,9 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                     }
                 }
                 for (e, alias) in aggs {
-                    let Expr::Call(f, args) = e else {
-                        diags
-                            .error(*span, format!("`{e}` is not an aggregate function"))
-                            .help("use count(*), sum(col), avg(col), min(col) or max(col)");
-                        continue;
-                    };
-                    let func = match f.as_str() {
-                        "count" => AggFn::Count,
-                        "sum" => AggFn::Sum,
-                        "avg" | "mean" => AggFn::Avg,
-                        "min" => AggFn::Min,
-                        "max" => AggFn::Max,
-                        other => {
-                            diags
-                                .error(*span, format!("unknown aggregate function `{other}`"))
-                                .help("use count(*), sum(col), avg(col), min(col) or max(col)");
-                            continue;
-                        }
-                    };
-                    let arg = match (&args[..], func) {
-                        ([Expr::Star] | [], AggFn::Count) => None,
-                        ([x], _) => {
-                            let Some(t) = type_of(x, &cols, *span, diags) else { continue };
-                            if matches!(func, AggFn::Sum | AggFn::Avg) && !t.numeric() {
-                                diags.error(
-                                    *span,
-                                    format!("`{f}` needs a numeric column, found `{x}` of type {}", t.sql()),
-                                );
-                                continue;
-                            }
-                            Some((x.clone(), t))
-                        }
-                        _ => {
-                            diags.error(*span, format!("`{f}` takes one argument"));
-                            continue;
-                        }
-                    };
-                    let (name, ty) = match (func, &arg) {
-                        (AggFn::Count, _) => ("count".to_string(), ColTy::Long),
-                        (AggFn::Avg, Some((x, _))) => (format!("avg({x})"), ColTy::Double),
-                        (_, Some((x, t))) => (format!("{f}({x})"), *t),
-                        (_, None) => continue,
-                    };
-                    a.aggs.push((alias.clone().unwrap_or(name), func, arg.map(|(x, _)| x), ty));
+                    if let Some(x) = check_aggregate(e, alias, &cols, *span, diags) {
+                        a.aggs.push(x);
+                    }
                 }
                 agg = Some(a);
             }
@@ -643,46 +603,125 @@ pub fn type_of(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics)
             }
         }
         Expr::Call(f, args) => {
+            let (scalar, aggregate) = (functions::scalar(f), functions::aggregate(f));
+            if scalar.is_none() && aggregate.is_none() {
+                report(functions::unknown_function(f), span, diags);
+                return None;
+            }
             let tys: Option<Vec<ColTy>> = args.iter().map(|a| type_of(a, cols, span, diags)).collect();
-            let tys = tys?;
-            match (f.as_str(), &tys[..]) {
-                ("split", [ColTy::String, ColTy::String]) => {
-                    match &args[1] {
-                        Expr::Str(p) if !p.is_empty() && !p.chars().any(|c| "\\^$.|?*+()[]{}".contains(c)) => {}
-                        other => {
-                            diags.error(span, format!("`split` takes a literal pattern here, found `{other}`")).help(
-                                "streamc supports patterns without regular-expression metacharacters, e.g. split(value, ' ')",
-                            );
-                            return None;
-                        }
-                    }
-                    ColTy::StringArray
-                }
-                ("lower" | "upper" | "trim", [ColTy::String]) => ColTy::String,
-                ("to_date", [ColTy::Timestamp | ColTy::String | ColTy::Date]) => ColTy::Date,
-                ("length", [ColTy::String]) => ColTy::Long,
-                ("explode", _) => {
-                    diags.error(span, "`explode` is only allowed as a `select` item");
+            let typed: Vec<(&Expr, ColTy)> = args.iter().zip(tys?).collect();
+            let signature = match scalar.map(|s| &s.form) {
+                Some(Form::Ordinary { signature, .. }) => signature,
+                Some(Form::Special { place }) => {
+                    diags.error(span, format!("`{f}` is only allowed as {place}"));
                     return None;
                 }
-                ("window" | "session_window", _) => {
-                    diags.error(span, format!("`{f}` is only allowed as a `group_by` key"));
-                    return None;
-                }
-                ("count" | "sum" | "avg" | "min" | "max", _) => {
+                None => {
                     diags.error(span, format!("the aggregate `{f}` is only allowed in `agg`"));
                     return None;
                 }
-                (name, _) => {
-                    let listed: Vec<&str> = tys.iter().map(|t| t.sql()).collect();
-                    let d = diags.error(span, format!("no function `{name}` taking ({})", listed.join(", ")));
-                    match suggest(name, &["split", "lower", "upper", "trim", "length", "to_date", "explode", "window"]) {
-                        Some(s) if s != name => d.help(format!("did you mean `{s}`?")),
-                        _ => d.help("the functions are split, explode, lower, upper, trim, length, to_date, window and session_window"),
-                    };
+            };
+            match signature(&typed) {
+                Ok(t) => t,
+                Err(Some(e)) => {
+                    report(e, span, diags);
+                    return None;
+                }
+                Err(None) => {
+                    let listed: Vec<&str> = typed.iter().map(|(_, t)| t.sql()).collect();
+                    diags
+                        .error(span, format!("no function `{f}` taking ({})", listed.join(", ")))
+                        .help(functions::functions_help());
                     return None;
                 }
             }
         }
     })
+}
+
+fn report(e: SigError, span: SpanId, diags: &mut Diagnostics) {
+    let d = diags.error(span, e.message);
+    if let Some(h) = e.help {
+        d.help(h);
+    }
+}
+
+/// One aggregate of `agg`, typed by its registry entry: its output name, function, argument and
+/// type.
+fn check_aggregate(
+    e: &Expr,
+    alias: &Option<String>,
+    cols: &[Column],
+    span: SpanId,
+    diags: &mut Diagnostics,
+) -> Option<(String, AggFn, Option<Expr>, ColTy)> {
+    let Expr::Call(f, args) = e else {
+        diags.error(span, format!("`{e}` is not an aggregate function")).help(functions::aggregates_help());
+        return None;
+    };
+    let Some(def) = functions::aggregate(f) else {
+        report(functions::unknown_aggregate(f), span, diags);
+        return None;
+    };
+    let arg = match &args[..] {
+        [Expr::Star] | [] if def.star => None,
+        [x] => Some((x, type_of(x, cols, span, diags)?)),
+        _ => {
+            diags.error(span, format!("`{f}` takes one argument"));
+            return None;
+        }
+    };
+    let ty = match (def.signature)(f, arg) {
+        Ok(t) => t,
+        Err(e) => {
+            report(e, span, diags);
+            return None;
+        }
+    };
+    let arg = arg.map(|(x, _)| x);
+    let name = alias.clone().unwrap_or_else(|| (def.column)(f, arg));
+    Some((name, AggFn::new(def), arg.cloned(), ty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::SpanTable;
+    use crate::table::expr::parse_aliased;
+
+    /// Every example of the registry parses and types over a schema with the columns they use:
+    /// ordinary functions where an expression is, aggregates in `agg`, special forms only where
+    /// they are allowed.
+    #[test]
+    fn every_example_of_the_registry_types() {
+        let col = |name: &str, ty| Column { name: name.into(), ty };
+        let cols = [
+            col("timestamp", ColTy::Timestamp),
+            col("value", ColTy::String),
+            col("word", ColTy::String),
+            col("n", ColTy::Long),
+        ];
+        let span = SpanTable::unknown();
+        for f in functions::SCALARS {
+            let (e, _) = parse_aliased(f.example).unwrap_or_else(|e| panic!("{}: {e:?}", f.example));
+            let mut diags = Diagnostics::default();
+            let ty = type_of(&e, &cols, span, &mut diags);
+            match f.form {
+                Form::Ordinary { .. } if f.example.starts_with("explode") => assert!(ty.is_none()),
+                Form::Ordinary { .. } => assert!(diags.is_empty(), "{}: {diags:?}", f.example),
+                Form::Special { .. } => assert!(!diags.is_empty(), "{} is special", f.example),
+            }
+        }
+        for a in functions::AGGREGATES {
+            let e = parse_aliased(a.example).expect("example").0;
+            let mut diags = Diagnostics::default();
+            let agg = check_aggregate(&e, &None, &cols, span, &mut diags);
+            assert!(diags.is_empty() && agg.is_some(), "{}: {diags:?}", a.example);
+            for name in a.names {
+                let call = parse_aliased(&format!("{name}(n)")).expect("call").0;
+                let (out, f, _, _) = check_aggregate(&call, &None, &cols, span, &mut diags).expect(name);
+                assert_eq!((f.name(), diags.len()), (a.names[0], 0), "{out}");
+            }
+        }
+    }
 }

@@ -1,10 +1,13 @@
 //! Structured Streaming: the table plan every front end lowers to ([`plan`]), column
 //! expressions ([`expr`]), and the checker that types queries and applies Spark's analysis
-//! rules ([`check`]).
+//! rules ([`check`]), with the registry of functions and aggregates ([`functions`]).
 
 pub mod check;
 pub mod expr;
+pub mod functions;
 pub mod plan;
+pub mod spark;
+pub mod ty;
 
 pub use check::{check, column_name, runtime_features, type_of};
 pub use plan::*;

@@ -3,6 +3,8 @@
 //! sinks. Every front end builds a [`TablePlan`]; `table::check` types it into [`Checked`] queries.
 
 use super::expr::Expr;
+pub use super::functions::AggFn;
+pub use super::ty::ColTy;
 use crate::span::SpanId;
 
 /// When batches run (Spark's triggers).
@@ -76,50 +78,6 @@ pub struct TableSource {
     pub kind: SourceKind,
     pub schema: Vec<Column>,
     pub malformed: Malformed,
-}
-
-/// Column types of a schema.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColTy {
-    String,
-    Bool,
-    Long,
-    Double,
-    Timestamp,
-    /// Spark's `DateType`: a calendar date.
-    Date,
-    /// `split(..)`'s result; only `explode` takes it.
-    StringArray,
-}
-
-impl ColTy {
-    pub fn parse(s: &str) -> Option<ColTy> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "string" | "str" => ColTy::String,
-            "bool" | "boolean" => ColTy::Bool,
-            "int" | "integer" | "i32" | "long" | "bigint" | "i64" => ColTy::Long,
-            "float" | "double" | "f32" | "f64" => ColTy::Double,
-            "timestamp" => ColTy::Timestamp,
-            "date" => ColTy::Date,
-            _ => return None,
-        })
-    }
-
-    pub fn sql(self) -> &'static str {
-        match self {
-            ColTy::String => "string",
-            ColTy::Bool => "boolean",
-            ColTy::Long => "bigint",
-            ColTy::Double => "double",
-            ColTy::Timestamp => "timestamp",
-            ColTy::Date => "date",
-            ColTy::StringArray => "array<string>",
-        }
-    }
-
-    pub fn numeric(self) -> bool {
-        matches!(self, ColTy::Long | ColTy::Double)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -256,15 +214,6 @@ pub struct WindowKey {
     pub len_ms: u64,
     pub slide_ms: u64,
     pub start_ms: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggFn {
-    Count,
-    Sum,
-    Avg,
-    Min,
-    Max,
 }
 
 /// A checked query: its source, typed steps, optional aggregation, watermark and output columns.

@@ -525,8 +525,7 @@ impl Tables<'_, '_> {
             other => {
                 let d = self.r.diags.error(kspan, format!("unknown step `{other}`"));
                 match other {
-                    "order_by" | "sort" => d.help("Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode (not supported by streamc yet)"),
-                    "limit" => d.help("Limits are not supported on streaming DataFrames/Datasets"),
+                    _ if let Some(h) = crate::table::spark::refused_method(other) => d.help(h),
                     "distinct" => d.help("use `drop_duplicates: [columns]` (with a watermark on an event-time column among them, so that its state stays bounded)"),
                     _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join"]) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),

@@ -1,0 +1,373 @@
+//! Code generation for Structured Streaming queries: per query, one loop over its source's
+//! batch that parses each record into typed column variables (`Option<T>`: SQL nulls), runs
+//! the steps inline (projections, filters, `explode` as a nested loop, watermark observation)
+//! and ends in the aggregation's state or the output rows; then the output mode decides what
+//! the sinks get. Every call goes to `streamc_runtime`'s public API.
+
+use super::emit::{rt, source_limits};
+use crate::table::{Checked, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+mod expr;
+mod record;
+mod scope;
+mod steps;
+mod terminal;
+
+use record::{parse_record, static_tables};
+use scope::ident;
+use steps::{scope_after, steps};
+use terminal::{merge_fn, terminal};
+
+/// The expression that builds a Structured Streaming app.
+pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
+    let rt = rt();
+    let b = Ident::new("builder", Span::mixed_site());
+    let input = Ident::new("input", Span::mixed_site());
+    let output = Ident::new("output", Span::mixed_site());
+    let app_name = &table.app.name;
+    let interval = table.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let mut setup = TokenStream::new();
+    let trigger = match table.trigger {
+        Trigger::ProcessingTime => quote!(ProcessingTime),
+        Trigger::Once => quote!(Once),
+        Trigger::AvailableNow => quote!(AvailableNow),
+    };
+    setup.extend(quote!(#b.trigger(#rt::Trigger::#trigger);));
+    setup.extend(source_limits(&table.app, &b));
+    if let Some((dir, _)) = &table.app.checkpoint_dir {
+        setup.extend(quote!(#b.checkpoint(#dir, #interval);));
+    }
+    for s in &table.sources {
+        let src = ident("src", &s.name);
+        let name = &s.name;
+        setup.extend(match &s.kind {
+            SourceKind::Socket { host, port } => quote!(let #src = #b.socket_text_stream(#name, #host, #port);),
+            SourceKind::Files { path, max_files, .. } => {
+                let max = match max_files {
+                    Some(n) => {
+                        let n = *n as usize;
+                        quote!(::core::option::Option::Some(#n))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                quote!(let #src = #b.file_stream(#name, #path, #max);)
+            }
+            SourceKind::Static { .. } => quote!(),
+            SourceKind::Rate { rows_per_second } => quote!(let #src = #b.rate_stream(#name, #rows_per_second);),
+        });
+    }
+    let mut persistent = Vec::new();
+    let mut body = TokenStream::new();
+    for q in queries {
+        let cols: Vec<&str> = q.output.iter().map(|c| c.name.as_str()).collect();
+        let mut outs = Vec::new();
+        for (k, sink) in q.sinks.iter().enumerate() {
+            let out = ident(&format!("out{k}"), &q.name);
+            let name = &q.name;
+            setup.extend(match sink {
+                Sink::Console { num_rows, truncate } => {
+                    quote!(let #out = #b.console(#name, &[#(#cols),*], #num_rows, #truncate);)
+                }
+                Sink::Json { path } => quote!(let #out = #b.json_files(#name, &[#(#cols),*], #path);),
+                Sink::Parquet { path } => {
+                    let types: Vec<&str> = q.output.iter().map(|c| c.ty.sql()).collect();
+                    quote!(let #out = #b.parquet_files(#name, &[#(#cols),*], &[#(#types),*], #path);)
+                }
+                Sink::Memory => {
+                    let complete = q.mode == OutputMode::Complete;
+                    quote!(let #out = #b.memory(#name, &[#(#cols),*], #complete);)
+                }
+                Sink::ForeachBatch { .. } => continue,
+            });
+            outs.push(out);
+        }
+        let agg = ident("agg", &q.name);
+        let wm = ident("watermark", &q.name);
+        if let Some(a) = &q.agg {
+            let ty = if a.session.is_some() { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
+            setup.extend(quote!(let mut #agg = #rt::structured::#ty::new();));
+            persistent.push((format!("{}/state", q.name), agg.clone()));
+        }
+        for (i, st) in q.steps.iter().enumerate() {
+            if let TStep::Dedup { .. } = st {
+                let dd = ident(&format!("dedup{i}"), &q.name);
+                setup.extend(quote!(let mut #dd = #rt::structured::agg::StreamingAgg::<_, ()>::new();));
+                persistent.push((format!("{}/dedup{i}", q.name), dd));
+            }
+        }
+        setup.extend(static_tables(table, q));
+        if let Some((_, delay_ms)) = &q.watermark {
+            if input_watermarks(q) {
+                let delays = q.inputs.iter().filter_map(|i| i.watermark).map(|(_, d)| (d as i64) * 1000);
+                setup
+                    .extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::with_inputs(&[#(#delays),*]);));
+            } else {
+                let delay_us = (*delay_ms as i64) * 1000;
+                setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::new(#delay_us);));
+            }
+            persistent.push((format!("{}/watermark", q.name), wm.clone()));
+        }
+        body.extend(query_body(table, q, &input, &output, &outs));
+    }
+    for (name, description) in table_state_descriptions(table, queries) {
+        setup.extend(quote!(#b.describe_state(#name, #description);));
+    }
+    let restores = persistent.iter().map(|(n, p)| quote!(#input.restore(#n, &mut #p)?;));
+    let saves = persistent.iter().map(|(n, p)| quote!(#output.save_state(#n, &#p);));
+    quote! {
+        {
+            let mut #b = #rt::AppBuilder::new(#app_name, ::core::time::Duration::from_millis(#interval));
+            #setup
+            #b.build(move |#input: &#rt::BatchInput, #output: &mut #rt::BatchOutput| -> ::core::result::Result<(), #rt::Error> {
+                #[allow(unused_mut, unused_variables, unused_assignments, clippy::all)]
+                let result = {
+                    #(#restores)*
+                    #body
+                    if #input.is_checkpoint_batch() {
+                        #(#saves)*
+                    }
+                    ::core::result::Result::Ok(())
+                };
+                result
+            })
+        }
+    }
+}
+
+/// Whether the query's inputs carry their own watermarks (a `union` with `with_watermark`s).
+fn input_watermarks(q: &Checked) -> bool {
+    q.inputs.iter().any(|i| i.watermark.is_some())
+}
+
+fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, outs: &[Ident]) -> TokenStream {
+    let rt = rt();
+    let text = ident("text", &q.name);
+    let line = Ident::new("line", Span::mixed_site());
+    let agg = ident("agg", &q.name);
+    let wm = ident("watermark", &q.name);
+    let rows = ident("rows", &q.name);
+    let dropped = ident("dropped", &q.name);
+    let malformed = ident("malformed", &q.name);
+    let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows);
+    let mut loops = TokenStream::new();
+    let mut slot = 0usize;
+    for inp in &q.inputs {
+        let source = &table.sources[inp.source];
+        let src = ident("src", &source.name);
+        let (parse, scope) = parse_record(source, &q.input, source.malformed, &text, &line, &malformed);
+        let observe = match inp.watermark {
+            Some((c, _)) => {
+                let (v, _) = &scope[&q.input[c].name];
+                let n = slot;
+                slot += 1;
+                quote!(if let ::core::option::Option::Some(ts) = #v { #wm.observe_input(#n, ts); })
+            }
+            None => quote!(),
+        };
+        let pipeline = steps(q, 0, scope, terminal.clone(), &wm);
+        loops.extend(quote! {
+            {
+                let #text = #input.text(#src);
+                for #line in #text.lines() {
+                    #parse
+                    #observe
+                    #pipeline
+                }
+            }
+        });
+    }
+    let mut after = TokenStream::new();
+    let mode = match q.mode {
+        OutputMode::Append => quote!(Append),
+        OutputMode::Complete => quote!(Complete),
+        OutputMode::Update => quote!(Update),
+    };
+    // Stateful steps before the aggregation (deduplication) report first.
+    for (i, st) in q.steps.iter().enumerate() {
+        if let TStep::Dedup { event_time, .. } = st {
+            let dd = ident(&format!("dedup{i}"), &q.name);
+            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let gone = match (event_time, &q.watermark) {
+                (Some(e), Some(_)) => {
+                    let e = syn::Index::from(*e);
+                    quote!(|k, _| k.#e.is_some_and(|t| t <= #wm.current()))
+                }
+                _ => quote!(|_, _| false),
+            };
+            after.extend(quote! {
+                let updated = #dd.updated_count();
+                #dd.end_batch_evicting(#gone);
+                #output.report_state(#dd.len() as u64, updated as u64, #dd_dropped);
+            });
+        }
+    }
+    let row_count = Ident::new("updated", Span::mixed_site());
+    let late_set = Ident::new("late_groups", Span::mixed_site());
+    let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
+    let late_count = if watermarked { quote!(let #dropped = #dropped + #late_set.len() as u64;) } else { quote!() };
+    if let Some(a) = &q.agg {
+        let wm_arg = if watermarked {
+            quote!(::core::option::Option::Some(#wm.current()))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        // Output row: window bounds, keys, then each aggregate's result.
+        let mut parts = Vec::new();
+        let mut k = 0usize;
+        if a.window.is_some() || a.session.is_some() {
+            parts.push(quote!(key.0));
+            parts.push(quote!(key.1));
+            k = 2;
+        }
+        let key_parts: Vec<TokenStream> = (0..a.keys.len())
+            .map(|i| {
+                let idx = syn::Index::from(i);
+                quote!(key.2.#idx)
+            })
+            .collect();
+        for i in 0..a.keys.len() {
+            let idx = syn::Index::from(k + i);
+            parts.push(quote!(key.#idx));
+        }
+        let mut acc_parts = Vec::new();
+        for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
+            let idx = syn::Index::from(i);
+            acc_parts.push((f.def().finish)(&idx));
+        }
+        if a.session.is_some() {
+            // Spark drops late session input in every output mode (complete too).
+            let late = if q.watermark.is_some() {
+                quote!(::core::option::Option::Some(#wm.for_late_events()))
+            } else {
+                quote!(::core::option::Option::None)
+            };
+            let merge = merge_fn(a);
+            after.extend(quote! {
+                let (session_rows, session_dropped) = #agg.finish_batch(#rt::structured::OutputMode::#mode, #late, #wm_arg, #merge);
+                let #rows: ::std::vec::Vec<_> = session_rows
+                    .into_iter()
+                    .map(|(key, acc)| (key.0, key.1, #(#key_parts,)* #(#acc_parts,)*))
+                    .collect();
+                #output.report_state(#agg.len() as u64, #agg.updated_count() as u64, session_dropped);
+            });
+        } else {
+            let event_end = match &a.window {
+                Some(_) => quote!(|k| k.1),
+                None => match q.watermark.as_ref().and_then(|(c, _)| a.keys.iter().position(|(n, _, _)| n == c)) {
+                    Some(i) => {
+                        let i = syn::Index::from(i);
+                        quote!(|k| k.#i.unwrap_or(#rt::structured::time::Timestamp(i64::MIN)))
+                    }
+                    None => quote!(|_k| #rt::structured::time::Timestamp(i64::MIN)),
+                },
+            };
+            after.extend(quote! {
+                let #row_count = #agg.updated_count();
+                #late_count
+                let #rows: ::std::vec::Vec<_> = #agg
+                    .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
+                    .into_iter()
+                    .map(|(key, acc)| (#(#parts,)* #(#acc_parts,)*))
+                    .collect();
+                #output.report_state(#agg.len() as u64, #row_count as u64, #dropped);
+            });
+        }
+    }
+    for out in outs {
+        after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
+    }
+    for (sink, _) in q.sinks.iter().zip(0..) {
+        if let Sink::ForeachBatch { closure, .. } = sink {
+            let f: TokenStream =
+                closure.parse().unwrap_or_else(|_| quote!(compile_error!("foreach_batch: the closure does not parse")));
+            after.extend(quote!(#rt::structured::foreach_batch(#output.batch_id(), &#rows, #f);));
+        }
+    }
+    if q.watermark.is_some() {
+        let request = if q.mode == OutputMode::Complete { quote!() } else { quote!(#output.request_no_data_batch();) };
+        after.extend(quote! {
+            #output.report_watermark(#wm.current().0);
+            if #wm.end_batch() { #request }
+        });
+    }
+    if q.inputs.iter().any(|i| !matches!(table.sources[i.source].malformed, Malformed::Permissive)) {
+        after.extend(quote!(#output.report_malformed(#malformed);));
+    }
+    let rows_decl = if q.agg.is_none() { quote!(let mut #rows = ::std::vec::Vec::new();) } else { quote!() };
+    let counts_late = q.agg.as_ref().is_some_and(|a| a.session.is_none()) && watermarked;
+    let late_decl =
+        if counts_late { quote!(let mut #late_set = ::std::collections::HashSet::new();) } else { quote!() };
+    let mut decls = TokenStream::new();
+    for (i, st) in q.steps.iter().enumerate() {
+        match st {
+            TStep::Dedup { .. } => {
+                let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+                decls.extend(quote!(let mut #dd_dropped: u64 = 0;));
+            }
+            TStep::Join { .. } => {
+                let map = ident(&format!("static{i}"), &q.name);
+                decls.extend(quote! {
+                    let #map = match &#map {
+                        ::core::result::Result::Ok(m) => m,
+                        ::core::result::Result::Err(e) => return ::core::result::Result::Err(#rt::Error::Config(e.clone())),
+                    };
+                });
+            }
+            _ => {}
+        }
+    }
+    quote! {
+        let mut #dropped: u64 = 0;
+        let mut #malformed: u64 = 0;
+        #rows_decl
+        #late_decl
+        #decls
+        #loops
+        #after
+    }
+}
+
+/// What each state of `queries` is, under the names the generated code saves it with: the keys
+/// (with types), window and aggregates of an aggregation, the columns of a deduplication, the
+/// inputs of a watermark. A restart whose descriptions differ is refused (Spark forbids
+/// changing a stateful operator's keys, aggregates or state schema).
+pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for q in queries {
+        if let Some(a) = &q.agg {
+            let mut keys = Vec::new();
+            if let Some(w) = &a.window {
+                keys.push(format!("window({}, {} ms, {} ms, {} ms)", w.column, w.len_ms, w.slide_ms, w.start_ms));
+            }
+            if let Some((c, gap)) = &a.session {
+                keys.push(format!("session_window({c}, {gap} ms)"));
+            }
+            keys.extend(a.keys.iter().map(|(n, e, t)| format!("{e} AS {n} {}", t.sql())));
+            let aggs: Vec<String> = a
+                .aggs
+                .iter()
+                .map(|(n, f, e, t)| {
+                    let arg = e.as_ref().map_or_else(|| "*".to_owned(), ToString::to_string);
+                    format!("{}({arg}) AS {n} {}", f.name(), t.sql())
+                })
+                .collect();
+            out.push((
+                format!("{}/state", q.name),
+                format!("group by [{}] aggregate [{}]", keys.join(", "), aggs.join(", ")),
+            ));
+        }
+        for (i, st) in q.steps.iter().enumerate() {
+            if let TStep::Dedup { cols, .. } = st {
+                let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
+                out.push((format!("{}/dedup{i}", q.name), format!("drop_duplicates [{}]", cols.join(", "))));
+            }
+        }
+        if let Some((column, _)) = &q.watermark {
+            let inputs: Vec<&str> = q.inputs.iter().map(|i| table.sources[i.source].name.as_str()).collect();
+            out.push((format!("{}/watermark", q.name), format!("watermark on {column} of [{}]", inputs.join(", "))));
+        }
+    }
+    out
+}

@@ -1,0 +1,149 @@
+//! Parsing a source's records into typed column variables (`Option<T>`: SQL NULLs), and the
+//! static tables of joins, read and hashed once at setup.
+
+use super::scope::{Scope, ident};
+use crate::codegen::emit::rt;
+use crate::table::functions::rust_ty;
+use crate::table::{Checked, ColTy, Column, Format, Malformed, SourceKind, TStep, TablePlan, TableSource};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use std::collections::HashMap;
+
+/// The code that parses one record of `source` into column variables named after `names` (the
+/// query's first input's columns, by position), and what a malformed record does.
+pub(super) fn parse_record(
+    source: &TableSource,
+    names: &[Column],
+    malformed_mode: Malformed,
+    text: &Ident,
+    line: &Ident,
+    malformed: &Ident,
+) -> (TokenStream, Scope) {
+    let rt = rt();
+    let on_bad = match malformed_mode {
+        Malformed::Permissive => None,
+        Malformed::DropMalformed => Some(quote!({ #malformed += 1; continue; })),
+        Malformed::FailFast => Some(quote!({
+            let (path, n) = #text.origin(#line).map(|(p, n)| (p.to_path_buf(), n)).unwrap_or_default();
+            return ::core::result::Result::Err(#rt::Error::Malformed { path, line: n, message: "a record does not match the schema".into() });
+        })),
+    };
+    let mut scope: Scope = HashMap::new();
+    let mut parse = TokenStream::new();
+    let format = match &source.kind {
+        SourceKind::Socket { .. } => Format::Text,
+        SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => *format,
+        SourceKind::Rate { .. } => {
+            // The rate source's lines are `<timestamp µs> <value>`.
+            let (ts, value) = (ident("col", &names[0].name), ident("col", &names[1].name));
+            parse.extend(quote! {
+                let (#ts, #value) = match #line.split_once(' ') {
+                    ::core::option::Option::Some((a, b)) => (a.parse::<i64>().ok().map(#rt::structured::time::Timestamp), b.parse::<i64>().ok()),
+                    ::core::option::Option::None => (::core::option::Option::None, ::core::option::Option::None),
+                };
+            });
+            scope.insert(names[0].name.clone(), (ts, ColTy::Timestamp));
+            scope.insert(names[1].name.clone(), (value, ColTy::Long));
+            return (parse, scope);
+        }
+    };
+    match format {
+        Format::Text => {
+            let v = ident("col", &names[0].name);
+            parse.extend(quote!(let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#line));));
+            scope.insert(names[0].name.clone(), (v, ColTy::String));
+        }
+        Format::Json | Format::Csv => {
+            let fields_in: Vec<&str> = source.schema.iter().map(|c| c.name.as_str()).collect();
+            let n = fields_in.len();
+            let fields = Ident::new("fields", Span::mixed_site());
+            let parse_call = if format == Format::Json {
+                quote!(#rt::structured::json::parse_fields(#line, &[#(#fields_in),*], &mut #fields))
+            } else {
+                quote!(#rt::structured::conv::parse_csv(#line, &mut #fields))
+            };
+            let failed = match &on_bad {
+                Some(act) => quote!(#act),
+                None => quote!({ for f in #fields.iter_mut() { *f = #rt::structured::json::Json::Null; } }),
+            };
+            parse.extend(quote! {
+                let mut #fields: [#rt::structured::json::Json<'_>; #n] = ::core::array::from_fn(|_| #rt::structured::json::Json::Missing);
+                if #parse_call.is_err() #failed
+            });
+            for (i, (c, named)) in source.schema.iter().zip(names).enumerate() {
+                let v = ident("col", &named.name);
+                let conv = Ident::new(
+                    match c.ty {
+                        ColTy::String | ColTy::StringArray => "string",
+                        ColTy::Bool => "boolean",
+                        ColTy::Long => "long",
+                        ColTy::Double => "double",
+                        ColTy::Timestamp => "timestamp",
+                        ColTy::Date => "date",
+                    },
+                    Span::call_site(),
+                );
+                let bad = match &on_bad {
+                    Some(act) => quote!(#act),
+                    None => quote!(::core::option::Option::None),
+                };
+                parse.extend(quote! {
+                    let #v = match #rt::structured::conv::#conv(::core::mem::replace(&mut #fields[#i], #rt::structured::json::Json::Missing)) {
+                        ::core::result::Result::Ok(v) => v,
+                        ::core::result::Result::Err(()) => #bad,
+                    };
+                });
+                scope.insert(named.name.clone(), (v, c.ty));
+            }
+        }
+    }
+    (parse, scope)
+}
+
+/// Setup code of the static tables joined by `q`: each read and hashed once, by its join keys.
+pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
+    let rt = rt();
+    let mut out = TokenStream::new();
+    for (i, st) in q.steps.iter().enumerate() {
+        let TStep::Join { table: t, on, right, .. } = st else { continue };
+        let source = &table.sources[*t];
+        let SourceKind::Static { path, .. } = &source.kind else { continue };
+        let map = ident(&format!("static{i}"), &q.name);
+        let text = Ident::new("static_text", Span::mixed_site());
+        let line = Ident::new("line", Span::mixed_site());
+        let bad = Ident::new("static_malformed", Span::mixed_site());
+        let (parse, scope) = parse_record(source, &source.schema, Malformed::Permissive, &text, &line, &bad);
+        let owned = |name: &str| -> TokenStream {
+            let (v, ty) = &scope[name];
+            match ty {
+                ColTy::String => quote!(#v.as_ref().map(|s| ::std::string::String::from(&**s))),
+                _ => quote!(#v),
+            }
+        };
+        let keys: Vec<TokenStream> = on.iter().map(|(n, _)| owned(n)).collect();
+        let key_tys: Vec<TokenStream> = on.iter().map(|(_, t)| rust_ty(*t)).collect();
+        let vals: Vec<TokenStream> = right.iter().map(|c| owned(&c.name)).collect();
+        let val_tys: Vec<TokenStream> = right.iter().map(|c| rust_ty(c.ty)).collect();
+        out.extend(quote! {
+            #[allow(unused_mut, unused_variables, clippy::all)]
+            let #map: ::core::result::Result<
+                #rt::structured::agg::StreamingAgg<(#(::core::option::Option<#key_tys>,)*), ::std::vec::Vec<(#(::core::option::Option<#val_tys>,)*)>>,
+                ::std::string::String,
+            > = (|| {
+                let lines = #rt::structured::static_table::read_lines(#path).map_err(|e| e.to_string())?;
+                // Keyed like aggregation state, so that a stream row probes it with borrowed
+                // strings: no allocation per row.
+                let mut map = #rt::structured::agg::StreamingAgg::new();
+                let mut #bad = 0u64;
+                for #line in lines.iter().map(::std::string::String::as_str) {
+                    #parse
+                    let key = (#(#keys,)*);
+                    let row = (#(#vals,)*);
+                    map.update_owned(key, |rows: &mut ::std::vec::Vec<_>| rows.push(row), ::std::vec::Vec::new);
+                }
+                ::core::result::Result::Ok(map)
+            })();
+        });
+    }
+    out
+}

@@ -1,0 +1,149 @@
+//! The steps of a query as nested code around its terminal: filters, projections, `explode`,
+//! watermark observation, deduplication and joins.
+
+use super::expr::expr;
+use super::scope::{Scope, borrowed, ident};
+use crate::table::expr::Expr;
+use crate::table::{Checked, ColTy, JoinHow, TStep};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use std::collections::HashMap;
+
+/// The columns in scope after all steps (for the terminal).
+pub(super) fn scope_after(q: &Checked) -> Scope {
+    let mut s: Scope = q.input.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))).collect();
+    for st in &q.steps {
+        match st {
+            TStep::Project(cols) => {
+                s = cols.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
+            }
+            TStep::Explode { name, others, .. } => {
+                s = others.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
+                s.insert(name.clone(), (ident("col", name), ColTy::String));
+            }
+            TStep::Join { right, .. } => {
+                s.extend(right.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))));
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Steps from `i` on, around the terminal code.
+pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident) -> TokenStream {
+    let Some(step) = q.steps.get(i) else { return terminal };
+    match step {
+        TStep::Filter(e) => {
+            let cond = expr(e, &scope);
+            let rest = steps(q, i + 1, scope, terminal, wm);
+            quote!(if #cond != ::core::option::Option::Some(true) { continue; } #rest)
+        }
+        TStep::Watermark { column } => {
+            let (v, _) = &scope[column];
+            let rest = steps(q, i + 1, scope.clone(), terminal, wm);
+            quote!(if let ::core::option::Option::Some(ts) = #v { #wm.observe(ts); } #rest)
+        }
+        TStep::Project(cols) => {
+            let (binds, new_scope) = project(cols, &scope);
+            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            quote!(#binds #rest)
+        }
+        TStep::Dedup { cols, late_column, .. } => {
+            let dd = ident(&format!("dedup{i}"), &q.name);
+            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let late = match late_column {
+                Some(c) => {
+                    let (v, _) = &scope[c];
+                    quote!(if let ::core::option::Option::Some(ts) = #v { if #wm.is_late(ts) { #dd_dropped += 1; continue; } })
+                }
+                None => quote!(),
+            };
+            let parts: Vec<TokenStream> = cols.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect();
+            let rest = steps(q, i + 1, scope, terminal, wm);
+            quote! {
+                #late
+                if !#dd.insert_new((#(#parts,)*), || ()) { continue; }
+                #rest
+            }
+        }
+        TStep::Join { on, right, how, .. } => {
+            let map = ident(&format!("static{i}"), &q.name);
+            let keys: Vec<TokenStream> = on.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect();
+            let nulls: Vec<TokenStream> = on
+                .iter()
+                .map(|(n, _)| {
+                    let (v, _) = &scope[n];
+                    quote!(#v.is_none())
+                })
+                .collect();
+            let mut new_scope = scope.clone();
+            let mut binds = TokenStream::new();
+            for (k, c) in right.iter().enumerate() {
+                let v = ident("col", &c.name);
+                let idx = syn::Index::from(k);
+                binds.extend(match c.ty {
+                    ColTy::String => {
+                        quote!(let #v = matched.and_then(|r| r.#idx.as_deref()).map(::std::borrow::Cow::Borrowed);)
+                    }
+                    _ => quote!(let #v = matched.and_then(|r| r.#idx.clone());),
+                });
+                new_scope.insert(c.name.clone(), (v, c.ty));
+            }
+            let outer = *how == JoinHow::LeftOuter;
+            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            quote! {
+                // SQL equality: a NULL key matches nothing.
+                let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get((#(#keys,)*)) };
+                let found: &[_] = found.map_or(&[], |v| v.as_slice());
+                let unmatched = if #outer && found.is_empty() { ::core::option::Option::Some(::core::option::Option::None) } else { ::core::option::Option::None };
+                for matched in found.iter().map(::core::option::Option::Some).chain(unmatched) {
+                    #binds
+                    #rest
+                }
+            }
+        }
+        TStep::Explode { name, array, others } => {
+            let (binds, mut new_scope) = project(others, &scope);
+            let v = ident("col", name);
+            new_scope.insert(name.clone(), (v.clone(), ColTy::String));
+            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            let Expr::Call(_, args) = array else { return quote!() };
+            let (src, pat) = (
+                expr(&args[0], &scope),
+                match &args[1] {
+                    Expr::Str(p) => p.clone(),
+                    _ => " ".into(),
+                },
+            );
+            let arr = Ident::new("exploded", Span::mixed_site());
+            quote! {
+                #binds
+                if let ::core::option::Option::Some(#arr) = #src {
+                    for piece in #arr.split(#pat) {
+                        let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(piece));
+                        #rest
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn project(cols: &[(String, Expr, ColTy)], scope: &Scope) -> (TokenStream, Scope) {
+    let mut binds = TokenStream::new();
+    let mut tmps = Vec::new();
+    for (k, (_, e, _)) in cols.iter().enumerate() {
+        let t = Ident::new(&format!("projected_{k}"), Span::mixed_site());
+        let code = expr(e, scope);
+        binds.extend(quote!(let #t = #code;));
+        tmps.push(t);
+    }
+    let mut new_scope = HashMap::new();
+    for ((n, _, ty), t) in cols.iter().zip(tmps) {
+        let v = ident("col", n);
+        binds.extend(quote!(let #v = #t;));
+        new_scope.insert(n.clone(), (v, *ty));
+    }
+    (binds, new_scope)
+}

@@ -1,0 +1,115 @@
+//! The end of a query's per-row code: the aggregation update (each aggregate's code from the
+//! function registry) or the output row.
+
+use super::expr::expr;
+use super::scope::{Scope, borrowed};
+use crate::codegen::emit::rt;
+use crate::table::{Checked, ColTy, OutputMode, TAgg};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+
+/// The aggregation update or the output row push, for each row that reaches the end.
+pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -> TokenStream {
+    let rt = rt();
+    let owned = |name: &str| -> TokenStream {
+        let (v, ty) = &scope[name];
+        match ty {
+            ColTy::String => quote!(#v.as_ref().map(|s| ::std::string::String::from(&**s))),
+            _ => quote!(#v),
+        }
+    };
+    let Some(a) = &q.agg else {
+        let parts: Vec<TokenStream> = q.output.iter().map(|c| owned(&c.name)).collect();
+        return quote!(#rows.push((#(#parts,)*)););
+    };
+    // Keys are evaluated from the scope at the aggregation.
+    let mut key_binds = TokenStream::new();
+    let mut key_parts = Vec::new();
+    for (k, (_, e, ty)) in a.keys.iter().enumerate() {
+        let t = Ident::new(&format!("key_{k}"), Span::mixed_site());
+        let code = expr(e, scope);
+        key_binds.extend(quote!(let #t = #code;));
+        key_parts.push(borrowed(&t, *ty));
+    }
+    let mut inits = Vec::new();
+    let mut acc_tys = Vec::new();
+    let mut updates = Vec::new();
+    for (i, (_, f, arg, ty)) in a.aggs.iter().enumerate() {
+        let idx = syn::Index::from(i);
+        let val = arg.as_ref().map(|e| expr(e, scope));
+        let def = f.def();
+        acc_tys.push((def.acc_ty)(*ty));
+        inits.push((def.init)(*ty));
+        updates.push((def.update)(&idx, val.as_ref(), *ty));
+    }
+    let update = quote!(#agg.update(key, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*)););
+    // Complete mode keeps every row: Spark ignores the watermark there.
+    let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
+    // Spark counts late rows after partial aggregation: one per (window, key) group in a batch.
+    let late_set = Ident::new("late_groups", Span::mixed_site());
+    let late = if watermarked {
+        quote!(if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned((ws, we, #(#key_parts.clone(),)*))); continue; })
+    } else {
+        quote!()
+    };
+    if let Some((column, gap_ms)) = &a.session {
+        let (tv, _) = &scope[column];
+        let gap = Literal::i64_suffixed((*gap_ms as i64) * 1000);
+        return quote! {
+            #key_binds
+            if let ::core::option::Option::Some(ts) = #tv {
+                let key = (#(#key_parts,)*);
+                #agg.add(key, ts, #gap, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*));
+            }
+        };
+    }
+    match &a.window {
+        Some(w) => {
+            let (tv, _) = &scope[&w.column];
+            let (len, slide, start) =
+                ((w.len_ms as i64) * 1000, (w.slide_ms as i64) * 1000, (w.start_ms as i64) * 1000);
+            let (len, slide, start) =
+                (Literal::i64_suffixed(len), Literal::i64_suffixed(slide), Literal::i64_suffixed(start));
+            quote! {
+                #key_binds
+                if let ::core::option::Option::Some(ts) = #tv {
+                    for (ws, we) in #rt::structured::window::sliding_windows(ts, #len, #slide, #start) {
+                        #late
+                        let key = (ws, we, #(#key_parts,)*);
+                        #update
+                    }
+                }
+            }
+        }
+        None => {
+            let late = match q
+                .watermark
+                .as_ref()
+                .filter(|_| watermarked)
+                .and_then(|(c, _)| a.keys.iter().position(|(n, _, _)| n == c))
+            {
+                Some(i) => {
+                    let t = Ident::new(&format!("key_{i}"), Span::mixed_site());
+                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned((#(#key_parts.clone(),)*))); continue; } })
+                }
+                None => quote!(),
+            };
+            quote! {
+                #key_binds
+                #late
+                let key = (#(#key_parts,)*);
+                #update
+            }
+        }
+    }
+}
+
+/// `|a, b| a += b` for the accumulators of an aggregation (merging session windows).
+pub(super) fn merge_fn(a: &TAgg) -> TokenStream {
+    let mut parts = Vec::new();
+    for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
+        let idx = syn::Index::from(i);
+        parts.push((f.def().merge)(&idx));
+    }
+    quote!(|x: &mut _, y| { #[allow(clippy::all)] { let _ = &y; #(#parts)* } })
+}

@@ -1,0 +1,171 @@
+//! SQL expressions lowered to column expressions (`table::expr::Expr`).
+
+use super::lowered::Pos;
+use crate::table::expr::{BinOp, Expr, UnOp};
+use sqlparser::ast::{
+    self, BinaryOperator, DataType, FunctionArg, FunctionArgExpr, FunctionArguments, Spanned, UnaryOperator, Value,
+};
+
+use super::cx::*;
+
+impl Cx<'_> {
+    /// An expression without reporting (to collect the columns a query uses).
+    pub(super) fn expr_quiet(&mut self, e: &ast::Expr, quals: &Qualifiers) -> Option<Expr> {
+        let n = self.errors.len();
+        let x = self.expr(e, quals);
+        self.errors.truncate(n);
+        x
+    }
+
+    pub(super) fn expr(&mut self, e: &ast::Expr, quals: &Qualifiers) -> Option<Expr> {
+        use ast::Expr as S;
+        let pos = self.pos(e.span());
+        Some(match e {
+            S::Identifier(id) if id.quote_style == Some('"') => Expr::Str(id.value.clone()),
+            S::Identifier(id) => Expr::Column(id.value.clone()),
+            S::CompoundIdentifier(parts) => match &parts[..] {
+                [q, c] if quals.iter().any(|x| x == &q.value) => Expr::Column(c.value.clone()),
+                [w, _] if w.value.eq_ignore_ascii_case("window") || w.value.eq_ignore_ascii_case("session_window") => {
+                    let kind = w.value.to_ascii_lowercase();
+                    self.error(pos, format!("`{e}` is only allowed in the select list of `GROUP BY {kind}(..)`"), None);
+                    return None;
+                }
+                _ => {
+                    let help = format!("columns are qualified with the source's name or alias ({})", quals.join(", "));
+                    self.error(pos, format!("`{e}` is not a column streamc knows"), Some(&help));
+                    return None;
+                }
+            },
+            S::Value(v) => match &v.value {
+                Value::Number(n, _) => match (n.parse::<i64>(), n.parse::<f64>()) {
+                    (Ok(i), _) => Expr::Int(i),
+                    (_, Ok(x)) if x.is_finite() => Expr::Float(x),
+                    _ => {
+                        self.error(pos, format!("invalid number `{n}`"), None);
+                        return None;
+                    }
+                },
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Expr::Str(s.clone()),
+                Value::Boolean(b) => Expr::Bool(*b),
+                Value::Null => Expr::Null,
+                other => {
+                    self.error(pos, format!("the literal `{other}` is not supported by streamc"), None);
+                    return None;
+                }
+            },
+            S::Nested(inner) => self.expr(inner, quals)?,
+            S::TypedString(ts) => {
+                // The span is the string's: widen it over the type name before it.
+                let ty = ts.data_type.to_string();
+                let pos = pos.map(|p| match self.sql[..p.start].trim_end() {
+                    before if before.to_ascii_uppercase().ends_with(&ty.to_ascii_uppercase()) => {
+                        let start = before.len() - ty.len();
+                        Pos { start, len: p.start + p.len - start }
+                    }
+                    _ => p,
+                });
+                let help = match (&ts.data_type, &ts.value.value) {
+                    (DataType::Date, Value::SingleQuotedString(s)) => format!("write `to_date('{s}')`"),
+                    _ => "compare with a column, or convert a string with `to_date('yyyy-mm-dd')`".to_string(),
+                };
+                self.error(pos, format!("typed literals such as `{e}` are not supported by streamc yet"), Some(&help));
+                return None;
+            }
+            S::UnaryOp { op, expr } => {
+                let x = self.expr(expr, quals)?;
+                match op {
+                    UnaryOperator::Not => Expr::Unary(UnOp::Not, Box::new(x)),
+                    UnaryOperator::Minus => Expr::Unary(UnOp::Neg, Box::new(x)),
+                    UnaryOperator::Plus => x,
+                    other => {
+                        self.error(pos, format!("the operator `{other}` is not supported by streamc"), None);
+                        return None;
+                    }
+                }
+            }
+            S::BinaryOp { left, op, right } => {
+                let op = match op {
+                    BinaryOperator::Or => BinOp::Or,
+                    BinaryOperator::And => BinOp::And,
+                    BinaryOperator::Eq => BinOp::Eq,
+                    BinaryOperator::NotEq => BinOp::Ne,
+                    BinaryOperator::Lt => BinOp::Lt,
+                    BinaryOperator::LtEq => BinOp::Le,
+                    BinaryOperator::Gt => BinOp::Gt,
+                    BinaryOperator::GtEq => BinOp::Ge,
+                    BinaryOperator::Plus => BinOp::Add,
+                    BinaryOperator::Minus => BinOp::Sub,
+                    BinaryOperator::Multiply => BinOp::Mul,
+                    BinaryOperator::Divide => BinOp::Div,
+                    BinaryOperator::Modulo => BinOp::Mod,
+                    other => {
+                        self.error(pos, format!("the operator `{other}` is not supported by streamc"), Some(SUPPORTED));
+                        return None;
+                    }
+                };
+                let (a, b) = (self.expr(left, quals), self.expr(right, quals));
+                Expr::Binary(op, Box::new(a?), Box::new(b?))
+            }
+            S::Function(f) => {
+                let Some(name) = single_name(&f.name) else {
+                    self.error(pos, format!("unknown function `{}`", f.name), None);
+                    return None;
+                };
+                if f.over.is_some() {
+                    self.error(
+                        pos,
+                        "Non-time-based windows are not supported on streaming DataFrames/Datasets",
+                        Some("group by `window(<time>, <duration>)` instead of `OVER (...)`"),
+                    );
+                    return None;
+                }
+                if f.filter.is_some() || !f.within_group.is_empty() || !matches!(f.parameters, FunctionArguments::None)
+                {
+                    self.error(pos, format!("this form of `{name}(..)` is not supported by streamc"), None);
+                    return None;
+                }
+                let args = match &f.args {
+                    FunctionArguments::None => Vec::new(),
+                    FunctionArguments::List(list) => {
+                        if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+                            self.error(
+                                pos,
+                                format!(
+                                    "`{name}(DISTINCT ..)` and clauses in arguments are not supported by streamc yet"
+                                ),
+                                None,
+                            );
+                            return None;
+                        }
+                        let mut args = Vec::new();
+                        for a in &list.args {
+                            match a {
+                                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => args.push(self.expr(x, quals)),
+                                FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => args.push(Some(Expr::Star)),
+                                other => {
+                                    let apos = self.pos(other.span());
+                                    self.error(
+                                        apos,
+                                        format!("the argument `{other}` is not supported by streamc"),
+                                        None,
+                                    );
+                                    args.push(None);
+                                }
+                            }
+                        }
+                        args.into_iter().collect::<Option<Vec<_>>>()?
+                    }
+                    FunctionArguments::Subquery(_) => {
+                        self.error(pos, "subqueries in expressions are not supported by streamc", None);
+                        return None;
+                    }
+                };
+                Expr::Call(name.to_ascii_lowercase(), args)
+            }
+            other => {
+                self.error(pos, format!("`{other}` is not supported by streamc's SQL yet"), Some(SUPPORTED));
+                return None;
+            }
+        })
+    }
+}

@@ -1,0 +1,386 @@
+//! `SELECT` lowered to steps: the select list, `WHERE`, `LATERAL VIEW`, `DISTINCT` and the
+//! aggregation of `GROUP BY`.
+
+use super::lowered::{Lowered, Pos};
+use crate::table::Step;
+use crate::table::expr::Expr;
+use crate::table::functions;
+use crate::table::spark::{LIMIT, SORT};
+use sqlparser::ast::{self, Distinct, GroupByExpr, ObjectNamePart, SelectItem, Spanned};
+
+use super::cx::*;
+
+impl Cx<'_> {
+    pub(super) fn select(&mut self, s: &ast::Select) -> Option<Lowered> {
+        let whole = self.pos(s.span());
+        let select_pos = self.pos(s.select_token.0.span);
+        // Spark plans `SELECT DISTINCT` as an aggregation grouped by every selected column
+        // (`ReplaceDistinctWithAggregate`), not as `dropDuplicates`: its output modes and
+        // watermark rules are those of `GROUP BY`, so it is lowered to one.
+        let distinct_pos = select_pos.and_then(|p| self.word_after(p.start, "distinct"));
+        let distinct = match &s.distinct {
+            Some(Distinct::Distinct) => true,
+            Some(Distinct::On(_)) => {
+                self.error(
+                    distinct_pos.or(select_pos),
+                    "`DISTINCT ON` is not supported by Spark SQL",
+                    Some("write `SELECT DISTINCT a, b` (every selected column), or `GROUP BY` the columns and aggregate the others"),
+                );
+                false
+            }
+            Some(Distinct::All) | None => false,
+        };
+        if let Some(t) = &s.top {
+            let _ = t;
+            self.error(select_pos, LIMIT, None);
+        }
+        if let Some(h) = &s.having {
+            let pos = self.pos(h.span());
+            self.error(
+                pos,
+                "`HAVING` is not supported by streamc yet",
+                Some("a streaming query here has no step after its aggregation"),
+            );
+        }
+        for e in &s.sort_by {
+            let pos = self.pos(e.span());
+            self.error(pos, SORT, None);
+        }
+        if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() {
+            self.error(whole, "`CLUSTER BY` and `DISTRIBUTE BY` are not supported by streamc", None);
+        }
+        if s.qualify.is_some() || !s.named_window.is_empty() {
+            self.error(whole, "Non-time-based windows are not supported on streaming DataFrames/Datasets", None);
+        }
+        if s.into.is_some() || s.prewhere.is_some() || !s.connect_by.is_empty() || s.exclude.is_some() {
+            self.error(
+                whole,
+                "this form of `SELECT` is not supported by streamc",
+                Some("write `SELECT ... FROM <source> [WHERE ...] [GROUP BY ...]`"),
+            );
+        }
+
+        // FROM: one source table or a subquery over one, joined with static tables.
+        let (Lowered { from, mut steps }, quals) = match &s.from[..] {
+            [] => {
+                self.error(select_pos, "a streaming query needs a source: `FROM <source>`", None);
+                return None;
+            }
+            [t] => {
+                let (mut lowered, mut quals) = self.relation(&t.relation)?;
+                for j in &t.joins {
+                    if let Some((step, pos, table_quals)) = self.join(j, &quals) {
+                        lowered.steps.push((step, pos));
+                        quals.extend(table_quals);
+                    }
+                }
+                (lowered, quals)
+            }
+            [_, second, ..] => {
+                let pos = self.pos(second.span());
+                self.error(
+                    pos,
+                    "several tables in `FROM` (a cross join) are not supported by streamc yet",
+                    Some("join a static table on equal columns: `FROM <stream> JOIN <table> USING (col)`"),
+                );
+                return None;
+            }
+        };
+
+        // LATERAL VIEW explode(..) t AS name: every row once per array element, with the
+        // columns that the rest of the query uses.
+        let mut quals = quals;
+        for lv in &s.lateral_views {
+            let pos = self.pos(lv.span());
+            let name = match &lv.lateral_col_alias[..] {
+                [a] => a.value.clone(),
+                _ => {
+                    self.error(pos, "`LATERAL VIEW` needs one column name: `LATERAL VIEW explode(..) t AS word`", None);
+                    return None;
+                }
+            };
+            if lv.outer {
+                self.error(pos, "`LATERAL VIEW OUTER` is not supported by streamc yet", None);
+            }
+            if let Some(last) = lv.lateral_view_name.0.last().and_then(ObjectNamePart::as_ident) {
+                quals.push(last.value.clone());
+            }
+            let array = self.expr(&lv.lateral_view, &quals)?;
+            let mut used = Vec::new();
+            for item in &s.projection {
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
+                    && let Some(x) = self.expr_quiet(e, &quals)
+                {
+                    columns(&x, &mut used);
+                }
+            }
+            for e in s.selection.iter().chain(group_exprs(&s.group_by)) {
+                if let Some(x) = self.expr_quiet(e, &quals) {
+                    columns(&x, &mut used);
+                }
+            }
+            let mut items: Vec<(Expr, Option<String>)> = used
+                .into_iter()
+                .filter(|c| c != &name && c != "window" && c != "session_window")
+                .map(|c| (Expr::Column(c), None))
+                .collect();
+            items.push((array, Some(name)));
+            steps.push((Step::Select(items), pos));
+        }
+
+        if let Some(w) = &s.selection {
+            let pos = self.pos(w.span());
+            if let Some(e) = self.expr(w, &quals) {
+                steps.push((Step::Where(e), pos));
+            }
+        }
+
+        let keys = match &s.group_by {
+            GroupByExpr::Expressions(keys, modifiers) => {
+                if !modifiers.is_empty() {
+                    self.error(whole, "`GROUP BY ... WITH ROLLUP/CUBE` is not supported by streamc yet", None);
+                }
+                keys.clone()
+            }
+            GroupByExpr::All(_) => {
+                self.error(whole, "`GROUP BY ALL` is not supported by streamc", Some("name the grouping columns"));
+                Vec::new()
+            }
+        };
+        let aggregating = !keys.is_empty() || s.projection.iter().any(|i| item_expr(i).is_some_and(is_aggregate));
+        if aggregating {
+            if distinct {
+                self.error(
+                    distinct_pos,
+                    "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets",
+                    Some("the rows of an aggregation are distinct already; remove `DISTINCT`"),
+                );
+            }
+            if let Some(step) = self.aggregate(s, &keys, &quals) {
+                steps.push(step);
+            }
+        } else if distinct {
+            self.distinct(s, &quals, distinct_pos, &mut steps);
+        } else {
+            self.projection(s, &quals, &mut steps);
+        }
+        Some(Lowered { from, steps })
+    }
+
+    /// `SELECT DISTINCT items`: Spark's aggregation grouped by every selected column, without
+    /// aggregate functions (so `append` needs a watermark on a selected event-time column).
+    pub(super) fn distinct(
+        &mut self,
+        s: &ast::Select,
+        quals: &Qualifiers,
+        distinct_pos: Option<Pos>,
+        steps: &mut Vec<(Step, Option<Pos>)>,
+    ) {
+        if matches!(s.projection.first(), Some(SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..))) {
+            self.error(
+                distinct_pos,
+                "`SELECT DISTINCT *` is not supported by streamc yet",
+                Some("name the columns: `SELECT DISTINCT a, b FROM ...`"),
+            );
+            return;
+        }
+        let pos = self.list_pos(s.projection.iter().map(Spanned::span));
+        let n = steps.len();
+        self.projection(s, quals, steps);
+        let Some((Step::Select(items), _)) = steps.get(n) else { return };
+        // A generator cannot be a grouping key: project first, then group by the columns.
+        let keys = if items.iter().any(|(e, _)| matches!(e, Expr::Call(f, _) if f == "explode")) {
+            items
+                .iter()
+                .map(|(e, alias)| {
+                    let name = match (alias, e) {
+                        (Some(a), _) => a.clone(),
+                        (None, Expr::Call(f, _)) if f == "explode" => "col".to_string(),
+                        (None, e) => crate::table::column_name(e),
+                    };
+                    (Expr::Column(name), None)
+                })
+                .collect()
+        } else {
+            let Some((Step::Select(items), _)) = steps.pop() else { return };
+            items
+        };
+        steps.push((Step::GroupBy { keys, aggs: Vec::new() }, pos));
+    }
+
+    /// The select list of a query without aggregates: `*` (every column), `*, expr AS name`
+    /// (added columns), or a projection.
+    pub(super) fn projection(&mut self, s: &ast::Select, quals: &Qualifiers, steps: &mut Vec<(Step, Option<Pos>)>) {
+        let pos = self.list_pos(s.projection.iter().map(Spanned::span));
+        if let [SelectItem::Wildcard(_), rest @ ..] = &s.projection[..] {
+            for item in rest {
+                let ipos = self.pos(item.span());
+                match item {
+                    SelectItem::ExprWithAlias { expr, alias } => {
+                        if let Some(e) = self.expr(expr, quals) {
+                            steps.push((Step::WithColumn(alias.value.clone(), e), ipos));
+                        }
+                    }
+                    _ => self.error(ipos, "after `*`, each select item needs a name: `expr AS name`", None),
+                }
+            }
+            return;
+        }
+        let mut items = Vec::new();
+        for item in &s.projection {
+            let ipos = self.pos(item.span());
+            match item {
+                SelectItem::UnnamedExpr(e) => items.extend(self.expr(e, quals).map(|e| (e, None))),
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    items.extend(self.expr(expr, quals).map(|e| (e, Some(alias.value.clone()))))
+                }
+                _ => self.error(
+                    ipos,
+                    format!("`{item}` is not supported in a select list by streamc"),
+                    Some("`*` is allowed first only"),
+                ),
+            }
+        }
+        steps.push((Step::Select(items), pos));
+    }
+
+    /// The select list and `GROUP BY` of an aggregation: one `GroupBy` step whose keys are
+    /// the selected keys (in select order) and whose aggregates are the selected aggregates.
+    /// streamc outputs the window bounds, then the keys, then the aggregates, so the select
+    /// list must list them in that order, and select every key.
+    pub(super) fn aggregate(
+        &mut self,
+        s: &ast::Select,
+        keys: &[ast::Expr],
+        quals: &Qualifiers,
+    ) -> Option<(Step, Option<Pos>)> {
+        let pos = self.list_pos(s.projection.iter().map(Spanned::span));
+        // The time window key (`window(..)` or `session_window(..)`) and its function name.
+        let mut window: Option<(Expr, &'static str)> = None;
+        let mut group: Vec<(Expr, Option<Pos>, bool)> = Vec::new();
+        for k in keys {
+            let kpos = self.pos(k.span());
+            let e = self.expr(k, quals)?;
+            if let Some(kind) = time_window(&e) {
+                if let Some((w, _)) = &window {
+                    let msg = format!("a query groups by one time window, found `{e}` after `{w}`");
+                    self.error(kpos, msg, Some("group by one `window(..)` or `session_window(..)`"));
+                } else {
+                    window = Some((e.clone(), kind));
+                }
+            }
+            group.push((e, kpos, false));
+        }
+        // (rank, expr, alias): 0 window bounds, 1 keys, 2 aggregates.
+        let mut out_keys = Vec::new();
+        let mut aggs = Vec::new();
+        let mut last_rank = 0;
+        let mut bounds = Vec::new();
+        for item in &s.projection {
+            let ipos = self.pos(item.span());
+            let (e, alias) = match item {
+                SelectItem::UnnamedExpr(e) => (e, None),
+                SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.value.clone())),
+                _ => {
+                    self.error(
+                        ipos,
+                        format!("`{item}` is not supported in the select list of an aggregation"),
+                        Some("select the grouping keys and aggregates by name"),
+                    );
+                    continue;
+                }
+            };
+            let rank;
+            if let Some((kind, bound)) = window_bound(e) {
+                rank = 0;
+                let Some((w, _)) = window.as_ref().filter(|(_, k)| *k == kind) else {
+                    let args = if kind == "window" { "<time>, <duration>, ..." } else { "<time>, <gap>" };
+                    self.error(ipos, format!("`{e}` needs `GROUP BY {kind}({args})`"), None);
+                    continue;
+                };
+                for b in bound {
+                    let name = format!("{kind}_{b}");
+                    if alias.as_ref().is_some_and(|a| a != &name && !(bound.len() == 2 && a == kind)) {
+                        self.error(
+                            ipos,
+                            format!("streamc names the {kind}'s {b} `{name}`"),
+                            Some(&format!("write `{kind}.{b} AS {name}`")),
+                        );
+                    }
+                    bounds.push(name);
+                }
+                if let Some(g) = group.iter_mut().find(|g| &g.0 == w) {
+                    g.2 = true;
+                }
+            } else if is_aggregate(e) {
+                rank = 2;
+                let Some(x) = self.expr(e, quals) else { continue };
+                aggs.push((x, alias));
+            } else {
+                rank = 1;
+                let Some(x) = self.expr(e, quals) else { continue };
+                match group.iter_mut().find(|g| g.0 == x) {
+                    Some(g) if time_window(&x).is_some() => {
+                        g.2 = true;
+                        let kind = time_window(&x).unwrap_or("window");
+                        self.error(
+                            ipos,
+                            format!("streamc flattens the {kind} into `{kind}_start` and `{kind}_end`"),
+                            Some(&format!("select `{kind}.start AS {kind}_start, {kind}.end AS {kind}_end`")),
+                        );
+                    }
+                    Some(g) => {
+                        g.2 = true;
+                        out_keys.push((x, alias));
+                    }
+                    // A misspelt aggregate (`cout(*)`) or function: say so, not MISSING_AGGREGATION.
+                    None if let Expr::Call(f, _) = &x
+                        && functions::scalar(f).is_none()
+                        && functions::aggregate(f).is_none() =>
+                    {
+                        let e = functions::unknown_function(f);
+                        self.error(ipos, e.message, e.help.as_deref());
+                        continue;
+                    }
+                    None => {
+                        // Spark's MISSING_AGGREGATION.
+                        self.error(ipos, format!("The non-aggregating expression `{e}` is based on columns which are not participating in the GROUP BY clause"), Some(&format!("add `{e}` to `GROUP BY`, or wrap it in an aggregate such as `max({e})`")));
+                        continue;
+                    }
+                }
+            }
+            if rank < last_rank {
+                self.error(
+                    ipos,
+                    "streamc outputs the window bounds, then the grouping keys, then the aggregates",
+                    Some("list the select items in that order"),
+                );
+            }
+            last_rank = last_rank.max(rank);
+        }
+        let kind = window.as_ref().map_or("window", |(_, k)| *k);
+        if bounds.len() == 1 || (bounds.len() == 2 && bounds[0] != format!("{kind}_start")) || bounds.len() > 2 {
+            self.error(
+                pos,
+                format!(
+                    "select both {kind} bounds, in order: `{kind}.start AS {kind}_start, {kind}.end AS {kind}_end`"
+                ),
+                None,
+            );
+        }
+        for (e, kpos, selected) in &group {
+            if !selected {
+                let (what, help) = if let Some(kind) = time_window(e) {
+                    (kind.to_string(), format!("select `{kind}.start AS {kind}_start, {kind}.end AS {kind}_end`"))
+                } else {
+                    (format!("key `{e}`"), format!("select `{e}`"))
+                };
+                let msg = format!("the grouping {what} is not selected; streamc outputs every grouping key");
+                self.error(*kpos, msg, Some(&help));
+            }
+        }
+        let mut all_keys: Vec<(Expr, Option<String>)> = window.into_iter().map(|(w, _)| (w, None)).collect();
+        all_keys.extend(out_keys);
+        Some((Step::GroupBy { keys: all_keys, aggs }, pos))
+    }
+}

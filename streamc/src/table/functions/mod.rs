@@ -1,0 +1,154 @@
+//! The registry of Structured Streaming functions and aggregates: one entry per function
+//! ([`ScalarFn`], in `scalar.rs`) or aggregate ([`AggregateFn`], in `aggregate.rs`) with its
+//! names, type rule, null behaviour, generated code, doc line and example. The checker types
+//! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
+//! with it, and every "did you mean" for a misspelt function comes from it.
+//!
+//! Adding a function is adding one entry to [`SCALARS`] (or
+//! [`AGGREGATES`]) and its tests; README's list is checked against this table.
+
+mod aggregate;
+mod scalar;
+mod types;
+
+pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
+pub use scalar::{Form, SCALARS, ScalarFn};
+pub use types::{Args, Nulls, SigError, rust_ty};
+
+use crate::diag::suggest;
+
+/// The scalar function (or special form) called `name` (lowercase), aliases included.
+pub fn scalar(name: &str) -> Option<&'static ScalarFn> {
+    SCALARS.iter().find(|f| f.names.contains(&name))
+}
+
+/// The aggregate called `name` (lowercase), aliases included (`mean` is `avg`).
+pub fn aggregate(name: &str) -> Option<&'static AggregateFn> {
+    AGGREGATES.iter().find(|f| f.names.contains(&name))
+}
+
+/// Every name of a scalar function, special form or aggregate, aliases included.
+pub fn all_names() -> Vec<&'static str> {
+    let scalars = SCALARS.iter().flat_map(|f| f.names.iter().copied());
+    scalars.chain(AGGREGATES.iter().flat_map(|f| f.names.iter().copied())).collect()
+}
+
+/// `a, b, c and d`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The diagnostic of a call of an unknown function: "did you mean" the closest name of the
+/// registry (an aggregate's misspelling is reported as an unknown aggregate), else the list.
+pub fn unknown_function(name: &str) -> SigError {
+    let names = all_names();
+    match suggest(name, &names) {
+        Some(s) if aggregate(s).is_some() => {
+            SigError::new(format!("unknown aggregate function `{name}`")).help(format!("did you mean `{s}`?"))
+        }
+        Some(s) => SigError::new(format!("unknown function `{name}`")).help(format!("did you mean `{s}`?")),
+        None => SigError::new(format!("unknown function `{name}`")).help(functions_help()),
+    }
+}
+
+/// The `help:` line listing the scalar functions: `the functions are split, ... and session_window`.
+pub fn functions_help() -> String {
+    let listed: Vec<String> = SCALARS.iter().map(|f| f.names[0].to_string()).collect();
+    format!("the functions are {}", and_list(&listed))
+}
+
+/// The `help:` line listing the aggregates: `use count(*), sum(col), ... or max(col)`.
+pub fn aggregates_help() -> String {
+    let usages: Vec<String> = AGGREGATES.iter().map(|a| a.usage.to_string()).collect();
+    let (init, last) = usages.split_at(usages.len() - 1);
+    format!("use {} or {}", init.join(", "), last[0])
+}
+
+/// The diagnostic of an aggregate that is not one: "did you mean" the closest aggregate.
+pub fn unknown_aggregate(name: &str) -> SigError {
+    let names: Vec<&str> = AGGREGATES.iter().flat_map(|f| f.names.iter().copied()).collect();
+    let e = SigError::new(format!("unknown aggregate function `{name}`"));
+    match suggest(name, &names) {
+        Some(s) => e.help(format!("did you mean `{s}`?")),
+        None => e.help(aggregates_help()),
+    }
+}
+
+/// The reference list of functions and aggregates (Markdown), as README.md shows it.
+pub fn reference() -> String {
+    let mut out = String::from("| function | returns | NULLs | what | example |\n|---|---|---|---|---|\n");
+    let nulls = |n: Nulls| match n {
+        Nulls::Strict => "NULL in, NULL out",
+        Nulls::Skipped => "NULLs skipped",
+        Nulls::Counted => "NULLs not counted",
+    };
+    for f in SCALARS {
+        let names: Vec<String> = f.names.iter().map(|n| format!("`{n}`")).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | `{}` |\n",
+            names.join(", "),
+            f.returns,
+            nulls(f.nulls),
+            f.doc,
+            f.example
+        ));
+    }
+    for a in AGGREGATES {
+        let names: Vec<String> = a.names.iter().map(|n| format!("`{n}`")).collect();
+        out.push_str(&format!(
+            "| {} (aggregate) | {} | {} | {} | `{}` |\n",
+            names.join(", "),
+            a.returns,
+            nulls(a.nulls),
+            a.doc,
+            a.example
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_lowercase_and_unique() {
+        let names = all_names();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(*n, n.to_ascii_lowercase());
+            assert!(!names[i + 1..].contains(n), "`{n}` is registered twice");
+        }
+    }
+
+    #[test]
+    fn misspellings_get_the_registry_name() {
+        let help = |e: SigError| e.help.unwrap_or_default();
+        assert_eq!(help(unknown_function("lowr")), "did you mean `lower`?");
+        assert_eq!(help(unknown_function("upperr")), "did you mean `upper`?");
+        assert_eq!(unknown_function("cout").message, "unknown aggregate function `cout`");
+        assert_eq!(help(unknown_aggregate("avgg")), "did you mean `avg`?");
+        assert_eq!(help(unknown_aggregate("summ")), "did you mean `sum`?");
+        assert_eq!(help(unknown_aggregate("cout")), "did you mean `count`?");
+        assert_eq!(aggregates_help(), "use count(*), sum(col), avg(col), min(col) or max(col)");
+        assert_eq!(aggregate("mean").map(|a| a.names[0]), Some("avg"));
+    }
+
+    #[test]
+    fn readme_lists_every_function_of_the_registry() {
+        let readme = include_str!("../../../../README.md");
+        let begin = "<!-- functions: generated from streamc/src/table/functions; see its tests -->\n";
+        let Some(start) = readme.find(begin).map(|i| i + begin.len()) else {
+            panic!("README.md lacks the marker {begin:?}")
+        };
+        let end = readme[start..].find("<!-- /functions -->").map(|i| start + i).expect("end marker");
+        assert!(
+            readme[start..end] == reference(),
+            "README.md's function list differs from the registry; replace it with:\n{}",
+            reference()
+        );
+    }
+}

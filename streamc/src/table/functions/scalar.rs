@@ -1,0 +1,187 @@
+//! The scalar functions of Structured Streaming expressions, and the special forms (`explode`,
+//! `window`, `session_window`) that only certain steps accept: one [`ScalarFn`] each.
+
+use super::types::{Args, Nulls, SigError};
+use crate::table::expr::Expr;
+use crate::table::ty::ColTy;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// A function's type rule: the result type for the argument types, or why not (`None`: no
+/// variant takes these types; the checker says so and lists the functions).
+pub type Signature = fn(Args<'_>) -> Result<ColTy, Option<SigError>>;
+
+/// A function's generated code: from the arguments' code (each an `Option<T>`, None = NULL)
+/// and static types, an expression of type `Option<R>`.
+pub type Codegen = fn(&[TokenStream], &[Option<ColTy>]) -> TokenStream;
+
+/// What kind of call a name is.
+pub enum Form {
+    /// An ordinary function, allowed wherever an expression is.
+    Ordinary { signature: Signature, codegen: Codegen },
+    /// A form that one step handles itself (`explode` in `select`, `window` in `group_by`);
+    /// anywhere else it is an error: "`name` is only allowed as `place`".
+    Special { place: &'static str },
+}
+
+/// One scalar function or special form.
+pub struct ScalarFn {
+    /// Lowercase names, the first being Spark's (and the one listed); the others are aliases.
+    pub names: &'static [&'static str],
+    pub form: Form,
+    /// The result type, for the reference list.
+    pub returns: &'static str,
+    pub nulls: Nulls,
+    /// One line for the reference list.
+    pub doc: &'static str,
+    pub example: &'static str,
+}
+
+/// `(string) → string`.
+fn one_string(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::String)] => Ok(ColTy::String),
+        _ => Err(None),
+    }
+}
+
+fn first(a: &[TokenStream]) -> TokenStream {
+    a.first().cloned().unwrap_or_default()
+}
+
+/// Every scalar function and special form, in the order the reference lists them.
+pub static SCALARS: &[ScalarFn] = &[
+    ScalarFn {
+        names: &["split"],
+        form: Form::Ordinary {
+            signature: |args| {
+                match args {
+                [(_, ColTy::String), (pattern, ColTy::String)] => match pattern {
+                    Expr::Str(p) if !p.is_empty() && !p.chars().any(|c| "\\^$.|?*+()[]{}".contains(c)) => {
+                        Ok(ColTy::StringArray)
+                    }
+                    other => Err(Some(
+                        SigError::new(format!("`split` takes a literal pattern here, found `{other}`")).help(
+                            "streamc supports patterns without regular-expression metacharacters, e.g. split(value, ' ')",
+                        ),
+                    )),
+                },
+                _ => Err(None),
+            }
+            },
+            // An array is never a column of its own: `explode` consumes `split` (see
+            // `codegen::table`), and the checker refuses arrays anywhere else.
+            codegen: |_, _| quote!(::core::option::Option::None),
+        },
+        returns: "array<string>",
+        nulls: Nulls::Strict,
+        doc: "the pieces of a string between the matches of a literal pattern (for `explode`)",
+        example: "explode(split(value, ' ')) AS word",
+    },
+    ScalarFn {
+        names: &["explode"],
+        form: Form::Special { place: "a `select` item" },
+        returns: "string",
+        nulls: Nulls::Strict,
+        doc: "one row per element of an array (a select item; SQL: also `LATERAL VIEW`)",
+        example: "explode(split(value, ' ')) AS word",
+    },
+    ScalarFn {
+        names: &["lower"],
+        form: Form::Ordinary {
+            signature: one_string,
+            codegen: |a, _| {
+                let a = first(a);
+                quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.to_lowercase())))
+            },
+        },
+        returns: "string",
+        nulls: Nulls::Strict,
+        doc: "the string in lower case",
+        example: "lower(word)",
+    },
+    ScalarFn {
+        names: &["upper"],
+        form: Form::Ordinary {
+            signature: one_string,
+            codegen: |a, _| {
+                let a = first(a);
+                quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.to_uppercase())))
+            },
+        },
+        returns: "string",
+        nulls: Nulls::Strict,
+        doc: "the string in upper case",
+        example: "upper(word)",
+    },
+    ScalarFn {
+        names: &["trim"],
+        form: Form::Ordinary {
+            signature: one_string,
+            codegen: |a, _| {
+                let a = first(a);
+                quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.trim().to_string())))
+            },
+        },
+        returns: "string",
+        nulls: Nulls::Strict,
+        doc: "the string without leading and trailing whitespace",
+        example: "trim(word)",
+    },
+    ScalarFn {
+        names: &["length"],
+        form: Form::Ordinary {
+            signature: |args| match args {
+                [(_, ColTy::String)] => Ok(ColTy::Long),
+                _ => Err(None),
+            },
+            codegen: |a, _| {
+                let a = first(a);
+                quote!((#a).map(|s| s.chars().count() as i64))
+            },
+        },
+        returns: "bigint",
+        nulls: Nulls::Strict,
+        doc: "the number of characters of a string",
+        example: "length(word) > 3",
+    },
+    ScalarFn {
+        names: &["to_date"],
+        form: Form::Ordinary {
+            signature: |args| match args {
+                [(_, ColTy::Timestamp | ColTy::String | ColTy::Date)] => Ok(ColTy::Date),
+                _ => Err(None),
+            },
+            codegen: |a, tys| {
+                let a = first(a);
+                match tys.first().copied().flatten() {
+                    Some(ColTy::Timestamp) => {
+                        quote!((#a).map(|t| ::streamc_runtime::structured::time::Date((t.0.div_euclid(86_400_000_000)) as i32)))
+                    }
+                    Some(ColTy::Date) => quote!(#a),
+                    _ => quote!((#a).and_then(|s| ::streamc_runtime::structured::time::parse_date(&s))),
+                }
+            },
+        },
+        returns: "date",
+        nulls: Nulls::Strict,
+        doc: "the date of a timestamp (UTC), or of a `yyyy-mm-dd` string (NULL if it is not one)",
+        example: "to_date(timestamp)",
+    },
+    ScalarFn {
+        names: &["window"],
+        form: Form::Special { place: "a `group_by` key" },
+        returns: "window_start, window_end",
+        nulls: Nulls::Strict,
+        doc: "the tumbling or sliding time windows of a timestamp (a grouping key)",
+        example: "window(timestamp, '10 minutes', '5 minutes')",
+    },
+    ScalarFn {
+        names: &["session_window"],
+        form: Form::Special { place: "a `group_by` key" },
+        returns: "session_window_start, session_window_end",
+        nulls: Nulls::Strict,
+        doc: "the session of a timestamp, closed after a gap without input (a grouping key)",
+        example: "session_window(timestamp, '5 minutes')",
+    },
+];
