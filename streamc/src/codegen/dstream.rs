@@ -4,38 +4,12 @@
 //! closure's expected signature, then called inline in the loop.
 
 use super::emit::{rt, source_limits};
-use crate::dstream::plan::{Builtin, Func, Initial, JoinKind, Literal, Op, OutputKind, Plan, StreamId};
+use crate::dstream::ops::emit::{Gen, Names, at};
+use crate::dstream::plan::{Func, Op, OutputKind, Plan, StreamId};
 use crate::physical::{Fused, is_element_fed};
 use crate::span::SpanTable;
-use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-
-struct Names {
-    base: Vec<String>,
-}
-
-impl Names {
-    fn new(plan: &Plan) -> Names {
-        let mut base: Vec<String> = Vec::new();
-        for (i, s) in plan.streams.iter().enumerate() {
-            let mut b: String = s
-                .name
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
-                .collect();
-            if b.is_empty() || base.contains(&b) {
-                b = format!("{b}_{i}");
-            }
-            base.push(b);
-        }
-        Names { base }
-    }
-
-    fn ident(&self, prefix: &str, id: StreamId) -> Ident {
-        // Mixed-site hygiene: user closures cannot see (or be shadowed by) these locals.
-        Ident::new(&format!("{prefix}_{}", self.base[id.0]), Span::mixed_site())
-    }
-}
 
 /// Whether stream `id` has a batch at the current time: always, or (windows and what follows
 /// them) when the batch time is a multiple of its slide.
@@ -98,16 +72,8 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     }
     setup.extend(source_limits(&plan.app, &b));
     for (i, s) in plan.streams.iter().enumerate() {
-        let src = names.ident("src", StreamId(i));
-        let name = &s.name;
-        match &s.op {
-            Op::SocketTextStream { host, port } => {
-                setup.extend(quote!(let #src = #b.socket_text_stream(#name, #host, #port);));
-            }
-            Op::TextFileStream { dir } => {
-                setup.extend(quote!(let #src = #b.text_file_stream(#name, #dir);));
-            }
-            _ => {}
+        if let Some(source) = s.op.def().codegen.setup {
+            setup.extend(source(&stream_gen(plan, phys, &names, StreamId(i), &input, Span::call_site()), &b));
         }
     }
     let out_ident = |k: usize| Ident::new(&format!("out_{k}"), Span::mixed_site());
@@ -128,46 +94,8 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     for (i, s) in plan.streams.iter().enumerate() {
         let id = StreamId(i);
         let p = names.ident("keep", id);
-        let decl = match &s.op {
-            Op::Window { len_ms, .. } => {
-                let len = *len_ms as i64;
-                quote!(let mut #p = #rt::window::Window::new(#len);)
-            }
-            Op::ReduceByKeyAndWindow { inverse: None, len_ms, .. } => {
-                let len = *len_ms as i64;
-                quote!(let mut #p = #rt::window::KeyedWindow::new(#len);)
-            }
-            Op::ReduceByKeyAndWindow { inverse: Some(_), len_ms, .. } => {
-                let (len, slide) = (*len_ms as i64, s.slide_ms as i64);
-                quote!(let mut #p = #rt::window::InvKeyedWindow::new(#len, #slide);)
-            }
-            Op::UpdateStateByKey(_) => quote!(let mut #p = #rt::state::UpdateState::new();),
-            Op::MapWithState { timeout_ms, initial, .. } => {
-                let timeout = match timeout_ms {
-                    Some(t) => {
-                        let t = *t as i64;
-                        quote!(::core::option::Option::Some(#t))
-                    }
-                    None => quote!(::core::option::Option::None),
-                };
-                let init = match initial {
-                    None => quote!(),
-                    Some(Initial::Expr(c)) => {
-                        let e = &plan.closures[c.0].tokens;
-                        quote!(.with_initial(::std::iter::IntoIterator::into_iter(#e).collect()))
-                    }
-                    Some(Initial::Pairs(pairs)) => {
-                        let items = pairs.iter().map(|(k, v)| {
-                            let (k, v) = (owned_literal(k), owned_literal(v));
-                            quote!((#k, #v))
-                        });
-                        quote!(.with_initial(::std::vec![#(#items),*]))
-                    }
-                };
-                quote!(let mut #p = #rt::state::MapWithState::new(#timeout) #init;)
-            }
-            _ => continue,
-        };
+        let Some(keep) = s.op.def().codegen.keep else { continue };
+        let decl = keep(&stream_gen(plan, phys, &names, id, &input, Span::call_site()));
         setup.extend(decl);
         let description = state_description(plan, s);
         let name = &s.name;
@@ -178,7 +106,7 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     // The number of keys of each per-batch keyed table in the previous batch: the next batch's
     // table starts with that capacity, so a steady stream never grows (and rehashes) its table.
     for (i, s) in plan.streams.iter().enumerate() {
-        if has_sized_table(&s.op) {
+        if s.op.def().codegen.merge.is_some() {
             let cap = names.ident("cap", StreamId(i));
             setup.extend(quote!(let mut #cap: usize = 0;));
         }
@@ -197,124 +125,10 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         let id = StreamId(i);
         let span = spans.token_span(s.op_span);
         let ty = names.ident("ty", id);
-        let f = names.ident("f", id);
-        let st = names.ident("state", id);
         let v = names.ident("v", id);
-        let keep = names.ident("keep", id);
-        let cap = names.ident("cap", id);
-        // Sources have no input; their arm below does not use `in_ty`.
-        let in_ty = names.ident("ty", s.inputs.first().copied().unwrap_or(id));
-        let in_ty2 = names.ident("ty", s.inputs.get(1).copied().unwrap_or(id));
-        let in_stream_ty = s.inputs.first().map(|x| &plan.streams[x.0].ty);
-        let mut vec_decl = true;
-        match &s.op {
-            Op::SocketTextStream { .. } | Op::TextFileStream { .. } => {
-                let src = names.ident("src", id);
-                let t = names.ident("text", id);
-                binds.extend(quote!(let #t = #input.text(#src); let #ty = #t.ty();));
-                vec_decl = false;
-            }
-            Op::Map(func) => binds.extend(bind_fn("map", &f, &ty, &in_ty, func_tokens(plan, func, in_stream_ty), span)),
-            Op::FlatMap(func) => {
-                binds.extend(bind_fn("flat_map", &f, &ty, &in_ty, func_tokens(plan, func, in_stream_ty), span))
-            }
-            Op::Filter(func) => binds.extend(bind_fn("filter", &f, &ty, &in_ty, func_tokens(plan, func, None), span)),
-            Op::MapValues(func) => {
-                binds.extend(bind_fn("map_values", &f, &ty, &in_ty, func_tokens(plan, func, None), span))
-            }
-            Op::FlatMapValues(func) => {
-                binds.extend(bind_fn("flat_map_values", &f, &ty, &in_ty, func_tokens(plan, func, None), span))
-            }
-            Op::Repartition(_) => binds.extend(quote!(let #ty = #in_ty;)),
-            Op::Reduce(func) => {
-                binds.extend(bind_fn("reduce", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-                binds.extend(quote!(let mut #st = ::core::option::Option::None;));
-                vec_decl = false;
-            }
-            Op::Count => {
-                binds.extend(at(quote!(let #ty = #rt::ops::count(#in_ty);), span));
-                binds.extend(quote!(let mut #st: i64 = 0;));
-                vec_decl = false;
-            }
-            Op::ReduceByKey(func) => {
-                binds.extend(bind_fn("reduce_by_key", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-                let table = keyed_table(in_stream_ty.and_then(pair_types));
-                binds.extend(at(quote!(let mut #st = #rt::ops::#table(#in_ty, #cap);), span));
-                vec_decl = false;
-            }
-            Op::CountByValue => {
-                binds.extend(at(quote!(let #ty = #rt::ops::count_by_value_ty(#in_ty);), span));
-                let table = keyed_table(in_stream_ty.map(|k| (k, &crate::dstream::ty::Ty::Int("i64"))));
-                binds.extend(at(quote!(let mut #st = #rt::ops::#table(#ty, #cap);), span));
-                vec_decl = false;
-            }
-            Op::GroupByKey => {
-                binds.extend(at(quote!(let #ty = #rt::ops::group_by_key_ty(#in_ty);), span));
-                binds.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
-                vec_decl = false;
-            }
-            Op::Union => binds.extend(quote!(let #ty = #in_ty;)),
-            Op::Join(kind) => {
-                let w = Ident::new(
-                    match kind {
-                        JoinKind::Inner => "join_ty",
-                        JoinKind::LeftOuter => "left_outer_join_ty",
-                        JoinKind::RightOuter => "right_outer_join_ty",
-                        JoinKind::FullOuter => "full_outer_join_ty",
-                    },
-                    span,
-                );
-                binds.extend(at(quote!(let #ty = #rt::ops::#w(#in_ty, #in_ty2);), span));
-                vec_decl = false;
-            }
-            Op::Cogroup => {
-                binds.extend(at(quote!(let #ty = #rt::ops::cogroup_ty(#in_ty, #in_ty2);), span));
-                vec_decl = false;
-            }
-            Op::Transform(func) => {
-                binds.extend(bind_fn("transform", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-                vec_decl = false;
-            }
-            Op::Window { .. } => {
-                binds.extend(at(quote!(let #ty = #rt::ops::owned(#in_ty);), span));
-                vec_decl = false;
-            }
-            Op::ReduceByKeyAndWindow { func, inverse, filter, .. } => {
-                let pane = names.ident("pane_ty", id);
-                binds.extend(bind_fn("reduce_by_key", &f, &pane, &in_ty, func_tokens(plan, func, None), span));
-                binds.extend(at(quote!(let #ty = #rt::ops::owned(#pane);), span));
-                let table = keyed_table(in_stream_ty.and_then(pair_types));
-                binds.extend(at(quote!(let mut #st = #rt::ops::#table(#in_ty, #cap);), span));
-                if let Some(inv) = inverse {
-                    let fi = names.ident("inverse", id);
-                    let unused = names.ident("unused", id);
-                    binds.extend(bind_fn("reduce_by_key", &fi, &unused, &in_ty, func_tokens(plan, inv, None), span));
-                }
-                let ff = names.ident("keep_if", id);
-                let unused = names.ident("unused_filter", id);
-                let c = match filter {
-                    Some(flt) => func_tokens(plan, flt, None),
-                    None => quote!(|_| true),
-                };
-                binds.extend(bind_fn("filter", &ff, &unused, &ty, c, span));
-                vec_decl = false;
-            }
-            Op::UpdateStateByKey(func) => {
-                binds.extend(bind_fn("update_state_by_key", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-                binds.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
-                vec_decl = false;
-            }
-            Op::MapWithState { func, .. } => {
-                binds.extend(bind_fn("map_with_state", &f, &ty, &in_ty, func_tokens(plan, func, None), span));
-            }
-            Op::StateSnapshots => {
-                let src = names.ident("keep", s.inputs.first().copied().unwrap_or(id));
-                binds.extend(at(quote!(let #ty = #rt::ops::snapshots_ty(&#src);), span));
-                vec_decl = false;
-            }
-        }
-        let _ = &keep;
-        if vec_decl && phys.materialized[i] {
+        let bind = (s.op.def().codegen.bind)(&stream_gen(plan, phys, &names, id, &input, span));
+        binds.extend(bind.tokens);
+        if bind.buffer && phys.materialized[i] {
             binds.extend(quote!(let mut #v = #rt::ops::vec(#ty);));
         }
         // Elements read more than once (several operators, or operators and outputs) are cloned.
@@ -426,31 +240,6 @@ fn take_input(plan: &Plan, phys: &Fused, names: &Names, from: StreamId) -> Token
     }
 }
 
-/// The key and value types of a stream of pairs, when the checker knows them.
-fn pair_types(ty: &crate::dstream::ty::Ty) -> Option<(&crate::dstream::ty::Ty, &crate::dstream::ty::Ty)> {
-    match ty {
-        crate::dstream::ty::Ty::Tuple(items) if items.len() == 2 => Some((&items[0], &items[1])),
-        _ => None,
-    }
-}
-
-/// The runtime constructor of a per-batch keyed table for these key and value types: the
-/// string-keyed table (`StrReduce`, keys compared in the entry) when the key is known to be
-/// `&str` and the value a number, the generic `KeyedReduce` otherwise.
-fn keyed_table(types: Option<(&crate::dstream::ty::Ty, &crate::dstream::ty::Ty)>) -> Ident {
-    use crate::dstream::ty::Ty;
-    let name = match types {
-        Some((Ty::Str, Ty::Int(_) | Ty::Float(_))) => "str_keyed_reduce_sized",
-        _ => "keyed_reduce_sized",
-    };
-    Ident::new(name, Span::call_site())
-}
-
-/// Whether the operator has a per-batch keyed table sized from the previous batch (`cap_<id>`).
-fn has_sized_table(op: &Op) -> bool {
-    matches!(op, Op::ReduceByKey(_) | Op::CountByValue | Op::ReduceByKeyAndWindow { .. })
-}
-
 /// Whether the collection `v_<id>` is a slice borrowed from the operator's state rather than a
 /// `Vec`: the window of `reduce_by_key_and_window` with an inverse function is kept whole from
 /// slide to slide, so outputs read it in place and only consumers that take elements by value
@@ -461,202 +250,41 @@ fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
 
 /// Makes the collection `v_<id>` of a materialized stream once its inputs are complete.
 fn finalize(plan: &Plan, phys: &Fused, names: &Names, id: StreamId, input: &Ident) -> TokenStream {
-    let rt = rt();
-    let s = &plan.streams[id.0];
-    let v = names.ident("v", id);
-    let st = names.ident("state", id);
-    let t = names.ident("text", id);
-    let ty = names.ident("ty", id);
-    let f = names.ident("f", id);
-    let keep = names.ident("keep", id);
-    let cap = names.ident("cap", id);
-    let first = s.inputs.first().copied().unwrap_or(id);
-    let second = s.inputs.get(1).copied().unwrap_or(id);
-    let when = |body: TokenStream| match active(plan, id, input) {
-        Some(c) => quote!(if #c { #body } else { ::std::vec::Vec::new() }),
-        None => body,
-    };
-    match &s.op {
-        Op::SocketTextStream { .. } | Op::TextFileStream { .. } => {
-            if phys.outputs_of[id.0].is_empty() {
-                quote!()
-            } else {
-                quote!(let mut #v = #rt::ops::vec(#ty); #v.extend(#t.lines());)
-            }
-        }
-        Op::Reduce(_) => quote!(let mut #v: ::std::vec::Vec<_> = #st.into_iter().collect();),
-        Op::Count => quote!(let mut #v = ::std::vec![#st];),
-        Op::ReduceByKey(_) | Op::CountByValue => quote!(#cap = #st.len(); let mut #v = #st.into_vec();),
-        Op::GroupByKey => quote!(let mut #v = #st.into_vec();),
-        Op::Join(kind) => {
-            let (a, b) = (take_input(plan, phys, names, first), take_input(plan, phys, names, second));
-            let func = Ident::new(
-                match kind {
-                    JoinKind::Inner => "join",
-                    JoinKind::LeftOuter => "left_outer_join",
-                    JoinKind::RightOuter => "right_outer_join",
-                    JoinKind::FullOuter => "full_outer_join",
-                },
-                Span::call_site(),
-            );
-            quote!(let mut #v = #rt::join::#func(#a, #b);)
-        }
-        Op::Cogroup => {
-            let (a, b) = (take_input(plan, phys, names, first), take_input(plan, phys, names, second));
-            quote!(let mut #v = #rt::join::cogroup(#a, #b);)
-        }
-        Op::Transform(_) => {
-            let a = take_input(plan, phys, names, first);
-            quote!(let mut #v: ::std::vec::Vec<_> = ::std::iter::IntoIterator::into_iter(#f(#a)).collect();)
-        }
-        Op::Window { .. } => {
-            let a = take_input(plan, phys, names, first);
-            let push = guarded(
-                active(plan, first, input),
-                quote!(#keep.push(#input.time_ms(), ::std::iter::IntoIterator::into_iter(#a).map(#rt::ops::into_owned).collect());),
-            );
-            let collect = when(quote!(#keep.collect(#input.time_ms())));
-            let _ = &ty;
-            quote!(#push let mut #v = #collect;)
-        }
-        Op::ReduceByKeyAndWindow { inverse, .. } => {
-            let pane = quote!(#st.into_vec().into_iter().map(#rt::ops::into_owned).collect());
-            let push = guarded(
-                active(plan, first, input),
-                quote!(#cap = #st.len(); #keep.push_pane(#input.time_ms(), #pane);),
-            );
-            let fi = names.ident("inverse", id);
-            let ff = names.ident("keep_if", id);
-            match inverse {
-                // The window's pairs, borrowed from its state (see `is_borrowed`).
-                Some(_) => {
-                    let slide = quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff));
-                    let result = match active(plan, id, input) {
-                        Some(c) => quote!(if #c { #slide } else { &[] }),
-                        None => slide,
-                    };
-                    quote!(#push let #v: &[_] = #result;)
-                }
-                None => {
-                    let result = when(
-                        quote!(#keep.reduce(#input.time_ms(), &mut #f).into_iter().filter(|kv| #ff(kv)).collect()),
-                    );
-                    quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
-                }
-            }
-        }
-        Op::UpdateStateByKey(_) => {
-            let result = when(quote!(#keep.update(#st, &mut #f)));
-            quote!(let mut #v = #result;)
-        }
-        Op::MapWithState { .. } => {
-            // Spark times idle keys out when it checkpoints this stream's state (a full scan).
-            let every = stream_interval(s);
-            quote! {
-                if #input.is_checkpoint_batch() && #input.is_multiple_of(#every) {
-                    #keep.time_out(#input.time_ms(), &mut #f, &mut #v);
-                }
-            }
-        }
-        Op::StateSnapshots => {
-            let src = names.ident("keep", first);
-            let result = when(quote!(#src.snapshots()));
-            quote!(let mut #v = #result;)
-        }
-        // Narrow and union streams fill their buffer from their inputs' loops.
-        _ => quote!(),
-    }
-}
-
-/// Moves every token of `tokens` to the user's `span` for error reporting, keeping each token's
-/// hygiene (`located_at`): rustc then reports a failed operator bound at the user's operator.
-fn at(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|tt| match tt {
-            TokenTree::Group(g) => {
-                let mut n = Group::new(g.delimiter(), at(g.stream(), span));
-                n.set_span(g.span().located_at(span));
-                TokenTree::Group(n)
-            }
-            TokenTree::Ident(mut i) => {
-                i.set_span(i.span().located_at(span));
-                TokenTree::Ident(i)
-            }
-            TokenTree::Punct(mut p) => {
-                p.set_span(p.span().located_at(span));
-                TokenTree::Punct(p)
-            }
-            TokenTree::Literal(mut l) => {
-                l.set_span(l.span().located_at(span));
-                TokenTree::Literal(l)
-            }
-        })
-        .collect()
-}
-
-/// `let (mut f, ty) = runtime::ops::OP(in_ty, closure);` located at the operator's span, with
-/// the closure's own tokens (and spans) untouched.
-fn bind_fn(op: &str, f: &Ident, ty: &Ident, in_ty: &Ident, closure: TokenStream, span: Span) -> TokenStream {
-    let rt = rt();
-    let op = Ident::new(op, span);
-    let head = at(quote!(let (mut #f, #ty) = #rt::ops::#op), span);
-    let arg = at(quote!(#in_ty,), span);
-    quote!(#head(#arg #closure);)
+    (plan.streams[id.0].op.def().codegen.finish)(&stream_gen(plan, phys, names, id, input, Span::call_site()))
 }
 
 /// Code that hands `value`, an element of `c`'s input, to operator `c`.
 fn apply(plan: &Plan, phys: &Fused, names: &Names, c: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
-    let rt = rt();
-    let f = names.ident("f", c);
-    let st = names.ident("state", c);
-    let x = names.ident("x", c);
-    let v = names.ident("v", c);
-    let keep = names.ident("keep", c);
     let next = |val: TokenStream| sink(plan, phys, names, c, val, input);
-    match &plan.streams[c.0].op {
-        Op::Map(_) => {
-            let n = next(quote!(#x));
-            quote!(let #x = #f(#value); #n)
-        }
-        Op::FlatMap(_) => {
-            let n = next(quote!(#x));
-            quote!(for #x in #f(#value) { #n })
-        }
-        Op::Filter(_) => {
-            let n = next(quote!(#x));
-            quote!(let #x = #value; if #f(&#x) { #n })
-        }
-        Op::MapValues(_) => {
-            let n = next(quote!(#x));
-            quote!(let #x = { let (k, v) = #value; (k, #f(v)) }; #n)
-        }
-        Op::FlatMapValues(_) => {
-            let n = next(quote!((::core::clone::Clone::clone(&k), #x)));
-            quote!({ let (k, v) = #value; for #x in #f(v) { #n } })
-        }
-        Op::Repartition(_) => next(value),
-        Op::ReduceByKey(_) | Op::ReduceByKeyAndWindow { .. } => quote! {
-            let #x = #rt::ops::into_pair_reduce_by_key(#value);
-            #st.merge(#x.0, #x.1, &mut #f);
-        },
-        Op::Reduce(_) => quote! {
-            #st = ::core::option::Option::Some(match #st.take() {
-                ::core::option::Option::Some(acc) => #f(acc, #value),
-                ::core::option::Option::None => #value,
-            });
-        },
-        Op::Count => quote!(let _ = #value; #st += 1;),
-        Op::CountByValue => quote!(#st.merge(#value, 1i64, &mut |a: i64, b: i64| a + b);),
-        Op::GroupByKey | Op::UpdateStateByKey(_) => quote!({ let (k, v) = #value; #st.push(k, v); }),
-        Op::MapWithState { .. } => quote! {
-            let (k, v) = #value;
-            let #x = #keep.call(k, v, #input.time_ms(), &mut #f);
-            #v.push(#x);
-        },
-        Op::Union => quote!(#v.push(#value);),
-        // Whole-collection readers and sources take no single elements.
-        _ => quote!(),
+    (plan.streams[c.0].op.def().codegen.apply)(
+        &stream_gen(plan, phys, names, c, input, Span::call_site()),
+        value,
+        &next,
+    )
+}
+
+/// What stream `id`'s code generation pieces see.
+fn stream_gen<'a>(
+    plan: &'a Plan,
+    phys: &Fused,
+    names: &'a Names,
+    id: StreamId,
+    input: &'a Ident,
+    span: Span,
+) -> Gen<'a> {
+    let s = &plan.streams[id.0];
+    Gen {
+        plan,
+        names,
+        id,
+        stream: s,
+        span,
+        input,
+        active: active(plan, id, input),
+        input_active: s.inputs.first().and_then(|&first| active(plan, first, input)),
+        taken: s.inputs.iter().map(|&from| take_input(plan, phys, names, from)).collect(),
+        has_outputs: !phys.outputs_of[id.0].is_empty(),
+        checkpoint_every: stream_interval(s),
     }
 }
 
@@ -672,60 +300,6 @@ fn sink(plan: &Plan, phys: &Fused, names: &Names, s: StreamId, value: TokenStrea
     }
 }
 
-/// The tokens of an operator's function: the user's closure, or a built-in's closure.
-fn func_tokens(plan: &Plan, func: &Func, input: Option<&crate::dstream::ty::Ty>) -> TokenStream {
-    let rt = rt();
-    match func {
-        Func::Closure(c) => plan.closures[c.0].tokens.clone(),
-        Func::Builtin(b) => match b {
-            Builtin::Split(d) => match input {
-                Some(crate::dstream::ty::Ty::String) => {
-                    quote!(|s: ::std::string::String| #rt::split::java_split(&s, #d).map(::std::string::String::from).collect::<::std::vec::Vec<_>>())
-                }
-                _ => quote!(|s| #rt::split::java_split(s, #d)),
-            },
-            Builtin::PairWith(lit) => {
-                let l = literal(lit);
-                quote!(|x| (x, #l))
-            }
-            Builtin::Sum => quote!(|a, b| a + b),
-            Builtin::Subtract => quote!(|a, b| a - b),
-            Builtin::Min => quote!(|a, b| if b < a { b } else { a }),
-            Builtin::Max => quote!(|a, b| if b > a { b } else { a }),
-            Builtin::UnitOne => quote!(|_| ((), 1i64)),
-            Builtin::UnitKey => quote!(|x| ((), x)),
-            Builtin::PairOne => quote!(|x| (x, 1i64)),
-            Builtin::Second => quote!(|(_, v)| v),
-            Builtin::NonZero => quote!(|kv| kv.1 != 0),
-            Builtin::RunningSum => quote!(#rt::state::running_sum),
-            Builtin::RunningSumMapped => quote!(#rt::state::running_sum_mapped),
-        },
-    }
-}
-
-/// A constant as a value kept in state: strings are owned.
-fn owned_literal(lit: &Literal) -> TokenStream {
-    match lit {
-        Literal::Str(s) => quote!(::std::string::String::from(#s)),
-        other => literal(other),
-    }
-}
-
-fn literal(lit: &Literal) -> TokenStream {
-    match lit {
-        Literal::Int(i) => {
-            let l = proc_macro2::Literal::i64_suffixed(*i);
-            quote!(#l)
-        }
-        Literal::Float(f) => {
-            let l = proc_macro2::Literal::f64_suffixed(*f);
-            quote!(#l)
-        }
-        Literal::Bool(b) => quote!(#b),
-        Literal::Str(s) => quote!(#s),
-    }
-}
-
 /// Where each user closure sits in a generated `main.rs`: the 1-based line range of the
 /// statement that binds it, and the closure's span in the spec. Lets the CLI report rustc's
 /// errors inside YAML closures at the YAML line.
@@ -734,20 +308,7 @@ pub fn closure_sites(plan: &Plan, main_rs: &str) -> Vec<(std::ops::RangeInclusiv
     let lines: Vec<&str> = main_rs.lines().collect();
     let mut sites = Vec::new();
     for (i, s) in plan.streams.iter().enumerate() {
-        let closure = match &s.op {
-            Op::Map(Func::Closure(c))
-            | Op::FlatMap(Func::Closure(c))
-            | Op::Filter(Func::Closure(c))
-            | Op::MapValues(Func::Closure(c))
-            | Op::FlatMapValues(Func::Closure(c))
-            | Op::Transform(Func::Closure(c))
-            | Op::Reduce(Func::Closure(c))
-            | Op::ReduceByKey(Func::Closure(c))
-            | Op::ReduceByKeyAndWindow { func: Func::Closure(c), .. }
-            | Op::UpdateStateByKey(Func::Closure(c))
-            | Op::MapWithState { func: Func::Closure(c), .. } => *c,
-            _ => continue,
-        };
+        let Some(Func::Closure(closure)) = s.op.func() else { continue };
         let needle = format!("let (mut {}, ", names.ident("f", StreamId(i)));
         let Some(start) = lines.iter().position(|l| l.trim_start().starts_with(&needle)) else { continue };
         let indent = lines[start].len() - lines[start].trim_start().len();
@@ -795,9 +356,8 @@ fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<Str
             return None;
         }
         match &s.op {
-            Op::ReduceByKey(_) | Op::CountByValue | Op::ReduceByKeyAndWindow { .. } if phys.materialized[c.0] => {
-                terminal = true
-            }
+            // A per-batch keyed table that workers pre-aggregate ends the stage.
+            op if op.def().codegen.merge.is_some() && phys.materialized[c.0] => terminal = true,
             Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_)
                 if !phys.materialized[c.0] =>
             {
@@ -842,13 +402,9 @@ fn parallel_loops(
     // The per-batch keyed tables of the stage and how two values of a key combine.
     let tables: Vec<(StreamId, TokenStream)> = ordered
         .iter()
-        .filter_map(|&s| match plan.streams[s.0].op {
-            Op::ReduceByKey(_) | Op::ReduceByKeyAndWindow { .. } => {
-                let f = names.ident("f", s);
-                Some((s, quote!(&mut #f)))
-            }
-            Op::CountByValue => Some((s, quote!(&mut |a: i64, b: i64| a + b))),
-            _ => None,
+        .filter_map(|&s| {
+            let merge = plan.streams[s.0].op.def().codegen.merge?;
+            Some((s, merge(&stream_gen(plan, phys, names, s, input, Span::call_site()))))
         })
         .collect();
     let states: Vec<Ident> = tables.iter().map(|(s, _)| names.ident("state", *s)).collect();

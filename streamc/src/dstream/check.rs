@@ -325,13 +325,7 @@ fn check_key(plan: &Plan, id: StreamId, key: &Ty, diags: &mut Diagnostics) {
 /// reported as a bug rather than generating broken code.
 fn check_inputs(plan: &Plan, diags: &mut Diagnostics) {
     for s in &plan.streams {
-        let wanted = match &s.op {
-            Op::SocketTextStream { .. } | Op::TextFileStream { .. } => 0..=0,
-            Op::Union => 2..=usize::MAX,
-            Op::Join(_) | Op::Cogroup => 2..=2,
-            _ => 1..=1,
-        };
-        if !wanted.contains(&s.inputs.len()) {
+        if !s.op.def().inputs.accepts(s.inputs.len()) {
             diags.error(
                 s.op_span,
                 format!(

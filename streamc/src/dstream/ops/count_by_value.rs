@@ -1,7 +1,11 @@
 //! `count_by_value`: how often each distinct element occurs in a batch.
 
+use super::emit::{Bind, Codegen, keyed_table, rt};
+use super::reduce_by_key;
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::Op;
+use crate::dstream::ty::Ty;
+use quote::quote;
 
 pub static COUNT_BY_VALUE: OperatorDef = OperatorDef {
     name: "count_by_value",
@@ -17,4 +21,21 @@ pub static COUNT_BY_VALUE: OperatorDef = OperatorDef {
     doc: "pairs each distinct element of a batch with the number of times it occurs",
     example: "let counts = words.count_by_value();",
     lower: Some(|_: Args| one(Some(Op::CountByValue))),
+    codegen: Codegen {
+        bind: |g| {
+            let (rt, ty, in_ty, st, cap) =
+                (rt(), g.ident("ty"), g.input_ident("ty", 0), g.ident("state"), g.ident("cap"));
+            let mut t = g.at(quote!(let #ty = #rt::ops::count_by_value_ty(#in_ty);));
+            let table = keyed_table(g.input_ty().map(|k| (k, &Ty::Int("i64"))));
+            t.extend(g.at(quote!(let mut #st = #rt::ops::#table(#ty, #cap);)));
+            Bind::unbuffered(t)
+        },
+        apply: |g, value, _| {
+            let st = g.ident("state");
+            quote!(#st.merge(#value, 1i64, &mut |a: i64, b: i64| a + b);)
+        },
+        finish: reduce_by_key::finish_table,
+        merge: Some(|_| quote!(&mut |a: i64, b: i64| a + b)),
+        ..Codegen::NONE
+    },
 };

@@ -1,7 +1,10 @@
 //! `group_by_key`: each batch's values collected per key.
 
+use super::emit::{Bind, Codegen, Gen, rt};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::Op;
+use proc_macro2::TokenStream;
+use quote::quote;
 
 pub static GROUP_BY_KEY: OperatorDef = OperatorDef {
     name: "group_by_key",
@@ -17,4 +20,24 @@ pub static GROUP_BY_KEY: OperatorDef = OperatorDef {
     doc: "collects the values of each key of a batch",
     example: "let groups = pairs.group_by_key();",
     lower: Some(|_: Args| one(Some(Op::GroupByKey))),
+    codegen: Codegen {
+        bind: |g| {
+            let (rt, ty, in_ty, st) = (rt(), g.ident("ty"), g.input_ident("ty", 0), g.ident("state"));
+            let mut t = g.at(quote!(let #ty = #rt::ops::group_by_key_ty(#in_ty);));
+            t.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
+            Bind::unbuffered(t)
+        },
+        apply: push_pair,
+        finish: |g| {
+            let (v, st) = (g.ident("v"), g.ident("state"));
+            quote!(let mut #v = #st.into_vec();)
+        },
+        ..Codegen::NONE
+    },
 };
+
+/// Collects a pair's value under its key in the batch's `KeyedGroup`.
+pub(super) fn push_pair(g: &Gen, value: TokenStream, _: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let st = g.ident("state");
+    quote!({ let (k, v) = #value; #st.push(k, v); })
+}

@@ -1,7 +1,10 @@
 //! The operators over two or more streams: `union`, the four joins and `cogroup`.
 
+use super::emit::{Bind, Codegen, Gen, rt};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::{JoinKind, Op};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
 
 pub static UNION: OperatorDef = OperatorDef {
     name: "union",
@@ -17,6 +20,14 @@ pub static UNION: OperatorDef = OperatorDef {
     doc: "the elements of both streams' batches",
     example: "let both = left.union(right);",
     lower: Some(|_: Args| one(Some(Op::Union))),
+    codegen: Codegen {
+        bind: super::narrow::pass,
+        apply: |g, value, _| {
+            let v = g.ident("v");
+            quote!(#v.push(#value);)
+        },
+        ..Codegen::NONE
+    },
 };
 
 /// A join of two pair streams.
@@ -39,6 +50,24 @@ const fn join(name: &'static str, spark: &'static str, types: &'static str, kind
             JoinKind::FullOuter => "pairs the values of each key of either batch with those of the other, if any",
         },
         example: "let joined = clicks.join(views);",
+        codegen: match kind {
+            JoinKind::Inner => JOIN_CODEGEN,
+            JoinKind::LeftOuter => Codegen {
+                bind: |g| bind_two(g, "left_outer_join_ty"),
+                finish: |g| finish_two(g, "left_outer_join"),
+                ..Codegen::NONE
+            },
+            JoinKind::RightOuter => Codegen {
+                bind: |g| bind_two(g, "right_outer_join_ty"),
+                finish: |g| finish_two(g, "right_outer_join"),
+                ..Codegen::NONE
+            },
+            JoinKind::FullOuter => Codegen {
+                bind: |g| bind_two(g, "full_outer_join_ty"),
+                finish: |g| finish_two(g, "full_outer_join"),
+                ..Codegen::NONE
+            },
+        },
         lower: Some(match kind {
             JoinKind::Inner => (|_: Args| one(Some(Op::Join(JoinKind::Inner)))) as fn(Args) -> Option<Vec<Op>>,
             JoinKind::LeftOuter => |_: Args| one(Some(Op::Join(JoinKind::LeftOuter))),
@@ -70,4 +99,24 @@ pub static COGROUP: OperatorDef = OperatorDef {
     doc: "collects the values of each key of either batch, one list per stream",
     example: "let grouped = clicks.cogroup(views);",
     lower: Some(|_: Args| one(Some(Op::Cogroup))),
+    codegen: Codegen { bind: |g| bind_two(g, "cogroup_ty"), finish: |g| finish_two(g, "cogroup"), ..Codegen::NONE },
 };
+
+const JOIN_CODEGEN: Codegen =
+    Codegen { bind: |g| bind_two(g, "join_ty"), finish: |g| finish_two(g, "join"), ..Codegen::NONE };
+
+/// The element type witness `ops::<witness>(ty_<left>, ty_<right>)` of an operator over two
+/// streams, at the operator's span.
+fn bind_two(g: &Gen, witness: &str) -> Bind {
+    let (rt, ty, a, b) = (rt(), g.ident("ty"), g.input_ident("ty", 0), g.input_ident("ty", 1));
+    let w = Ident::new(witness, g.span);
+    Bind::unbuffered(g.at(quote!(let #ty = #rt::ops::#w(#a, #b);)))
+}
+
+/// The batch is `join::<func>` of both inputs' batches.
+fn finish_two(g: &Gen, func: &str) -> TokenStream {
+    let (rt, v) = (rt(), g.ident("v"));
+    let (a, b) = (g.taken.first().cloned().unwrap_or_default(), g.taken.get(1).cloned().unwrap_or_default());
+    let func = Ident::new(func, Span::call_site());
+    quote!(let mut #v = #rt::join::#func(#a, #b);)
+}

@@ -4,6 +4,7 @@
 //! lowering of a call to plan operators, and the README's operator table all come from here.
 
 mod count_by_value;
+pub mod emit;
 mod group_by_key;
 mod join;
 mod narrow;
@@ -17,6 +18,7 @@ mod window;
 mod window_composite;
 
 use crate::dstream::plan::{Func, Initial, JoinKind, Op};
+pub use emit::{Bind, Codegen, Gen};
 
 /// What an operator does with batches; decides fusion and which names a front end offers where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +145,8 @@ pub struct OperatorDef {
     /// The plan operators a call stands for (None for outputs, which are not streams; the
     /// lowering returns None only when a front end left out an argument it reported).
     pub lower: Option<fn(Args) -> Option<Vec<Op>>>,
+    /// The pieces of generated code (see [`Codegen`]); none for outputs, which the driver emits.
+    pub codegen: Codegen,
 }
 
 /// Every DStream operator, in the order of the README's table.
@@ -269,6 +273,25 @@ impl Op {
     /// True for operators whose state lives across batches (and so needs a checkpoint directory).
     pub fn is_stateful(&self) -> bool {
         (self.def().stateful)(self)
+    }
+
+    /// The operator's function, if it has one (`map`'s closure, `reduce_by_key_and_window`'s
+    /// `func`; not an inverse or a filter).
+    pub fn func(&self) -> Option<&Func> {
+        match self {
+            Op::Map(f)
+            | Op::FlatMap(f)
+            | Op::Filter(f)
+            | Op::MapValues(f)
+            | Op::FlatMapValues(f)
+            | Op::Transform(f)
+            | Op::Reduce(f)
+            | Op::ReduceByKey(f)
+            | Op::ReduceByKeyAndWindow { func: f, .. }
+            | Op::UpdateStateByKey(f)
+            | Op::MapWithState { func: f, .. } => Some(f),
+            _ => None,
+        }
     }
 
     /// True for operators that read pairs `(K, V)`.

@@ -1,7 +1,10 @@
 //! The narrow operators: one element at a time, fused into their input's loop.
 
+use super::emit::{Bind, Codegen, Gen};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::Op;
+use proc_macro2::TokenStream;
+use quote::quote;
 
 pub static MAP: OperatorDef = OperatorDef {
     name: "map",
@@ -17,6 +20,7 @@ pub static MAP: OperatorDef = OperatorDef {
     doc: "applies a function to each element",
     example: "let pairs = words.map(|w: &str| (w.to_string(), 1));",
     lower: Some(|a: Args| one(a.func.map(Op::Map))),
+    codegen: Codegen { bind: |g| bind(g, "map", true), apply: apply_map, ..Codegen::NONE },
 };
 
 pub static FLAT_MAP: OperatorDef = OperatorDef {
@@ -33,6 +37,7 @@ pub static FLAT_MAP: OperatorDef = OperatorDef {
     doc: "applies a function returning an iterable to each element and flattens the results",
     example: "let words = lines.flat_map(|l: &str| l.split(' '));",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMap))),
+    codegen: Codegen { bind: |g| bind(g, "flat_map", true), apply: apply_flat_map, ..Codegen::NONE },
 };
 
 pub static FILTER: OperatorDef = OperatorDef {
@@ -49,6 +54,7 @@ pub static FILTER: OperatorDef = OperatorDef {
     doc: "keeps the elements for which a predicate holds",
     example: "let long = words.filter(|w: &&str| w.len() > 3);",
     lower: Some(|a: Args| one(a.func.map(Op::Filter))),
+    codegen: Codegen { bind: |g| bind(g, "filter", false), apply: apply_filter, ..Codegen::NONE },
 };
 
 pub static MAP_VALUES: OperatorDef = OperatorDef {
@@ -65,6 +71,7 @@ pub static MAP_VALUES: OperatorDef = OperatorDef {
     doc: "applies a function to the value of each pair",
     example: "let doubled = counts.map_values(|v: i64| v * 2);",
     lower: Some(|a: Args| one(a.func.map(Op::MapValues))),
+    codegen: Codegen { bind: |g| bind(g, "map_values", false), apply: apply_map_values, ..Codegen::NONE },
 };
 
 pub static FLAT_MAP_VALUES: OperatorDef = OperatorDef {
@@ -81,6 +88,7 @@ pub static FLAT_MAP_VALUES: OperatorDef = OperatorDef {
     doc: "applies a function returning an iterable to each value, pairing each result with the key",
     example: "let each = lists.flat_map_values(|v: Vec<i64>| v);",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMapValues))),
+    codegen: Codegen { bind: |g| bind(g, "flat_map_values", false), apply: apply_flat_map_values, ..Codegen::NONE },
 };
 
 pub static REPARTITION: OperatorDef = OperatorDef {
@@ -97,4 +105,48 @@ pub static REPARTITION: OperatorDef = OperatorDef {
     doc: "spreads records over partitions in Spark; one process here, so records pass through",
     example: "let spread = lines.repartition(4);",
     lower: Some(|a: Args| one(Some(Op::Repartition(a.partitions)))),
+    codegen: Codegen { bind: |g| pass(g), apply: |_, value, next| next(value), ..Codegen::NONE },
 };
+
+/// Binds the operator's function with the runtime's witness `ops::<op>`; `typed` passes the
+/// input's element type to a built-in (`split` of owned strings).
+fn bind(g: &Gen, op: &str, typed: bool) -> Bind {
+    let Some(func) = g.func() else { return Bind::buffered(TokenStream::new()) };
+    Bind::buffered(g.bind_fn(op, &g.ident("f"), &g.ident("ty"), &g.input_ident("ty", 0), func, typed))
+}
+
+/// The element type passes through unchanged.
+pub(super) fn pass(g: &Gen) -> Bind {
+    let (ty, in_ty) = (g.ident("ty"), g.input_ident("ty", 0));
+    Bind::buffered(quote!(let #ty = #in_ty;))
+}
+
+fn apply_map(g: &Gen, value: TokenStream, next: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let (f, x) = (g.ident("f"), g.ident("x"));
+    let n = next(quote!(#x));
+    quote!(let #x = #f(#value); #n)
+}
+
+fn apply_flat_map(g: &Gen, value: TokenStream, next: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let (f, x) = (g.ident("f"), g.ident("x"));
+    let n = next(quote!(#x));
+    quote!(for #x in #f(#value) { #n })
+}
+
+fn apply_filter(g: &Gen, value: TokenStream, next: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let (f, x) = (g.ident("f"), g.ident("x"));
+    let n = next(quote!(#x));
+    quote!(let #x = #value; if #f(&#x) { #n })
+}
+
+fn apply_map_values(g: &Gen, value: TokenStream, next: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let (f, x) = (g.ident("f"), g.ident("x"));
+    let n = next(quote!(#x));
+    quote!(let #x = { let (k, v) = #value; (k, #f(v)) }; #n)
+}
+
+fn apply_flat_map_values(g: &Gen, value: TokenStream, next: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let (f, x) = (g.ident("f"), g.ident("x"));
+    let n = next(quote!((::core::clone::Clone::clone(&k), #x)));
+    quote!({ let (k, v) = #value; for #x in #f(v) { #n } })
+}

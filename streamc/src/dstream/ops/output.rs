@@ -1,6 +1,6 @@
 //! The output operations: `print`, `save_as_text_files` and `foreach_batch`.
 
-use super::{Feed, Inputs, Kind, OperatorDef, Params, never};
+use super::{Codegen, Feed, Inputs, Kind, OperatorDef, Params, never};
 
 pub static PRINT: OperatorDef = OperatorDef {
     name: "print",
@@ -16,6 +16,7 @@ pub static PRINT: OperatorDef = OperatorDef {
     doc: "prints the first `num` (10) elements of each batch",
     example: "counts.print();",
     lower: None,
+    codegen: Codegen::NONE,
 };
 
 pub static SAVE_AS_TEXT_FILES: OperatorDef = OperatorDef {
@@ -32,6 +33,7 @@ pub static SAVE_AS_TEXT_FILES: OperatorDef = OperatorDef {
     doc: "writes each batch to the directory `prefix-TIME.suffix`",
     example: r#"counts.save_as_text_files("out/counts", "txt");"#,
     lower: None,
+    codegen: Codegen::NONE,
 };
 
 pub static FOREACH_BATCH: OperatorDef = OperatorDef {
@@ -48,4 +50,5 @@ pub static FOREACH_BATCH: OperatorDef = OperatorDef {
     doc: "calls a closure with each batch's time and records",
     example: "counts.foreach_batch(|time_ms: i64, records| println!(\"{time_ms}: {}\", records.len()));",
     lower: None,
+    codegen: Codegen::NONE,
 };

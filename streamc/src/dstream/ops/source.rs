@@ -1,7 +1,10 @@
 //! The sources: `socket_text_stream` and `text_file_stream`.
 
+use super::emit::{Bind, Codegen, Gen, rt};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::Op;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
 
 pub static SOCKET_TEXT_STREAM: OperatorDef = OperatorDef {
     name: "socket_text_stream",
@@ -17,6 +20,7 @@ pub static SOCKET_TEXT_STREAM: OperatorDef = OperatorDef {
     doc: "the lines of text received on a TCP connection",
     example: r#"let lines = socket_text_stream("localhost", 9999);"#,
     lower: Some(|a: Args| one(Some(Op::SocketTextStream { host: a.host, port: a.port }))),
+    codegen: Codegen { setup: Some(setup_socket), ..SOURCE },
 };
 
 pub static TEXT_FILE_STREAM: OperatorDef = OperatorDef {
@@ -33,4 +37,37 @@ pub static TEXT_FILE_STREAM: OperatorDef = OperatorDef {
     doc: "the lines of the files that appear in a directory",
     example: r#"let lines = text_file_stream("in/");"#,
     lower: Some(|a: Args| one(Some(Op::TextFileStream { dir: a.dir }))),
+    codegen: Codegen { setup: Some(setup_dir), ..SOURCE },
 };
+
+/// A source's batch is its text (`text_<id>`), read line by line; a `Vec` only for outputs.
+const SOURCE: Codegen = Codegen {
+    bind: |g| {
+        let (src, t, ty, input) = (g.ident("src"), g.ident("text"), g.ident("ty"), g.input);
+        Bind::unbuffered(quote!(let #t = #input.text(#src); let #ty = #t.ty();))
+    },
+    finish: |g| {
+        if !g.has_outputs {
+            return TokenStream::new();
+        }
+        let (rt, v, ty, t) = (rt(), g.ident("v"), g.ident("ty"), g.ident("text"));
+        quote!(let mut #v = #rt::ops::vec(#ty); #v.extend(#t.lines());)
+    },
+    ..Codegen::NONE
+};
+
+fn setup_socket(g: &Gen, b: &Ident) -> TokenStream {
+    let (src, name) = (g.ident("src"), &g.stream.name);
+    match &g.stream.op {
+        Op::SocketTextStream { host, port } => quote!(let #src = #b.socket_text_stream(#name, #host, #port);),
+        _ => TokenStream::new(),
+    }
+}
+
+fn setup_dir(g: &Gen, b: &Ident) -> TokenStream {
+    let (src, name) = (g.ident("src"), &g.stream.name);
+    match &g.stream.op {
+        Op::TextFileStream { dir } => quote!(let #src = #b.text_file_stream(#name, #dir);),
+        _ => TokenStream::new(),
+    }
+}

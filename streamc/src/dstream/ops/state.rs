@@ -1,8 +1,13 @@
 //! The operators with per-key state across batches: `update_state_by_key`, `map_with_state`,
 //! and `state_snapshots` of a `map_with_state` stream.
 
+use super::emit::{Bind, Codegen, Gen, owned_literal, rt};
+use super::group_by_key;
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::dstream::plan::Initial;
 use crate::dstream::plan::Op;
+use proc_macro2::TokenStream;
+use quote::quote;
 
 pub static UPDATE_STATE_BY_KEY: OperatorDef = OperatorDef {
     name: "update_state_by_key",
@@ -18,6 +23,26 @@ pub static UPDATE_STATE_BY_KEY: OperatorDef = OperatorDef {
     doc: "updates each key's state with the key's values of the batch, every batch",
     example: "let totals = pairs.update_state_by_key(|vs: &[i64], s: Option<i64>| Some(s.unwrap_or(0) + vs.iter().sum::<i64>()));",
     lower: Some(|a: Args| one(a.func.map(Op::UpdateStateByKey))),
+    codegen: Codegen {
+        keep: Some(|g| {
+            let (rt, p) = (rt(), g.ident("keep"));
+            quote!(let mut #p = #rt::state::UpdateState::new();)
+        }),
+        bind: |g| {
+            let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
+            let (rt, f, ty, in_ty, st) = (rt(), g.ident("f"), g.ident("ty"), g.input_ident("ty", 0), g.ident("state"));
+            let mut t = g.bind_fn("update_state_by_key", &f, &ty, &in_ty, func, false);
+            t.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
+            Bind::unbuffered(t)
+        },
+        apply: group_by_key::push_pair,
+        finish: |g| {
+            let (v, keep, st, f) = (g.ident("v"), g.ident("keep"), g.ident("state"), g.ident("f"));
+            let result = g.when(quote!(#keep.update(#st, &mut #f)));
+            quote!(let mut #v = #result;)
+        },
+        ..Codegen::NONE
+    },
 };
 
 pub static MAP_WITH_STATE: OperatorDef = OperatorDef {
@@ -37,6 +62,38 @@ pub static MAP_WITH_STATE: OperatorDef = OperatorDef {
         let Args { func, timeout_ms, initial, .. } = a;
         one(Some(Op::MapWithState { func: func?, timeout_ms, initial }))
     }),
+    codegen: Codegen {
+        keep: Some(keep_map_with_state),
+        bind: |g| {
+            let Some(func) = g.func() else { return Bind::buffered(TokenStream::new()) };
+            Bind::buffered(g.bind_fn(
+                "map_with_state",
+                &g.ident("f"),
+                &g.ident("ty"),
+                &g.input_ident("ty", 0),
+                func,
+                false,
+            ))
+        },
+        apply: |g, value, _| {
+            let (x, v, keep, f, input) = (g.ident("x"), g.ident("v"), g.ident("keep"), g.ident("f"), g.input);
+            quote! {
+                let (k, v) = #value;
+                let #x = #keep.call(k, v, #input.time_ms(), &mut #f);
+                #v.push(#x);
+            }
+        },
+        finish: |g| {
+            // Spark times idle keys out when it checkpoints this stream's state (a full scan).
+            let (v, keep, f, input, every) = (g.ident("v"), g.ident("keep"), g.ident("f"), g.input, g.checkpoint_every);
+            quote! {
+                if #input.is_checkpoint_batch() && #input.is_multiple_of(#every) {
+                    #keep.time_out(#input.time_ms(), &mut #f, &mut #v);
+                }
+            }
+        },
+        ..Codegen::NONE
+    },
 };
 
 pub static STATE_SNAPSHOTS: OperatorDef = OperatorDef {
@@ -53,4 +110,44 @@ pub static STATE_SNAPSHOTS: OperatorDef = OperatorDef {
     doc: "the per-key state of a `map_with_state` stream after each batch",
     example: "let states = running.state_snapshots();",
     lower: Some(|_: Args| one(Some(Op::StateSnapshots))),
+    codegen: Codegen {
+        bind: |g| {
+            let (rt, ty, src) = (rt(), g.ident("ty"), g.input_ident("keep", 0));
+            Bind::unbuffered(g.at(quote!(let #ty = #rt::ops::snapshots_ty(&#src);)))
+        },
+        finish: |g| {
+            let (v, src) = (g.ident("v"), g.input_ident("keep", 0));
+            let result = g.when(quote!(#src.snapshots()));
+            quote!(let mut #v = #result;)
+        },
+        ..Codegen::NONE
+    },
 };
+
+/// The per-key states, with their timeout and initial states.
+fn keep_map_with_state(g: &Gen) -> TokenStream {
+    let (rt, p) = (rt(), g.ident("keep"));
+    let Op::MapWithState { timeout_ms, initial, .. } = &g.stream.op else { return TokenStream::new() };
+    let timeout = match timeout_ms {
+        Some(t) => {
+            let t = *t as i64;
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let init = match initial {
+        None => quote!(),
+        Some(Initial::Expr(c)) => {
+            let e = &g.plan.closures[c.0].tokens;
+            quote!(.with_initial(::std::iter::IntoIterator::into_iter(#e).collect()))
+        }
+        Some(Initial::Pairs(pairs)) => {
+            let items = pairs.iter().map(|(k, v)| {
+                let (k, v) = (owned_literal(k), owned_literal(v));
+                quote!((#k, #v))
+            });
+            quote!(.with_initial(::std::vec![#(#items),*]))
+        }
+    };
+    quote!(let mut #p = #rt::state::MapWithState::new(#timeout) #init;)
+}

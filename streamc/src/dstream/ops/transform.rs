@@ -1,7 +1,10 @@
 //! `transform`: a function over a whole batch (Spark's `transform(rdd => ...)`).
 
+use super::emit::{Bind, Codegen};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::Op;
+use proc_macro2::TokenStream;
+use quote::quote;
 
 pub static TRANSFORM: OperatorDef = OperatorDef {
     name: "transform",
@@ -17,4 +20,23 @@ pub static TRANSFORM: OperatorDef = OperatorDef {
     doc: "applies a function to each batch as a whole",
     example: "let sorted = counts.transform(|mut b: Vec<(String, i64)>| { b.sort(); b });",
     lower: Some(|a: Args| one(a.func.map(Op::Transform))),
+    codegen: Codegen {
+        bind: |g| {
+            let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
+            Bind::unbuffered(g.bind_fn(
+                "transform",
+                &g.ident("f"),
+                &g.ident("ty"),
+                &g.input_ident("ty", 0),
+                func,
+                false,
+            ))
+        },
+        finish: |g| {
+            let (v, f) = (g.ident("v"), g.ident("f"));
+            let a = g.taken.first().cloned().unwrap_or_default();
+            quote!(let mut #v: ::std::vec::Vec<_> = ::std::iter::IntoIterator::into_iter(#f(#a)).collect();)
+        },
+        ..Codegen::NONE
+    },
 };

@@ -1,8 +1,12 @@
 //! The windowed operators with a plan operator of their own: `window` and
 //! `reduce_by_key_and_window` (the composites built on them are in `window_composite.rs`).
 
+use super::emit::{Bind, Codegen, Gen, rt};
+use super::reduce_by_key;
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::dstream::plan::Op;
+use proc_macro2::TokenStream;
+use quote::quote;
 
 pub static WINDOW: OperatorDef = OperatorDef {
     name: "window",
@@ -21,6 +25,28 @@ pub static WINDOW: OperatorDef = OperatorDef {
         let (len_ms, slide_ms) = a.window?;
         one(Some(Op::Window { len_ms, slide_ms }))
     }),
+    codegen: Codegen {
+        keep: Some(|g| {
+            let (rt, p) = (rt(), g.ident("keep"));
+            let Op::Window { len_ms, .. } = &g.stream.op else { return TokenStream::new() };
+            let len = *len_ms as i64;
+            quote!(let mut #p = #rt::window::Window::new(#len);)
+        }),
+        bind: |g| {
+            let (rt, ty, in_ty) = (rt(), g.ident("ty"), g.input_ident("ty", 0));
+            Bind::unbuffered(g.at(quote!(let #ty = #rt::ops::owned(#in_ty);)))
+        },
+        finish: |g| {
+            let (rt, v, keep, input) = (rt(), g.ident("v"), g.ident("keep"), g.input);
+            let a = g.taken.first().cloned().unwrap_or_default();
+            let push = g.if_input_active(
+                quote!(#keep.push(#input.time_ms(), ::std::iter::IntoIterator::into_iter(#a).map(#rt::ops::into_owned).collect());),
+            );
+            let collect = g.when(quote!(#keep.collect(#input.time_ms())));
+            quote!(#push let mut #v = #collect;)
+        },
+        ..Codegen::NONE
+    },
 };
 
 pub static REDUCE_BY_KEY_AND_WINDOW: OperatorDef = OperatorDef {
@@ -42,4 +68,77 @@ pub static REDUCE_BY_KEY_AND_WINDOW: OperatorDef = OperatorDef {
         let Args { func, inverse, filter, .. } = a;
         one(Some(Op::ReduceByKeyAndWindow { func: func?, inverse, filter, len_ms, slide_ms }))
     }),
+    codegen: Codegen {
+        keep: Some(|g| {
+            let (rt, p) = (rt(), g.ident("keep"));
+            match &g.stream.op {
+                Op::ReduceByKeyAndWindow { inverse: None, len_ms, .. } => {
+                    let len = *len_ms as i64;
+                    quote!(let mut #p = #rt::window::KeyedWindow::new(#len);)
+                }
+                Op::ReduceByKeyAndWindow { inverse: Some(_), len_ms, .. } => {
+                    let (len, slide) = (*len_ms as i64, g.stream.slide_ms as i64);
+                    quote!(let mut #p = #rt::window::InvKeyedWindow::new(#len, #slide);)
+                }
+                _ => TokenStream::new(),
+            }
+        }),
+        bind: bind_keyed_window,
+        apply: reduce_by_key::apply_pair,
+        finish: finish_keyed_window,
+        merge: Some(|g| {
+            let f = g.ident("f");
+            quote!(&mut #f)
+        }),
+        ..Codegen::NONE
+    },
 };
+
+/// Each batch is reduced by key into a pane (`state_<id>`, as `reduce_by_key`), with the
+/// inverse and the filter bound beside the function.
+fn bind_keyed_window(g: &Gen) -> Bind {
+    let Op::ReduceByKeyAndWindow { func, inverse, filter, .. } = &g.stream.op else {
+        return Bind::unbuffered(TokenStream::new());
+    };
+    let (rt, f, ty, in_ty, pane) = (rt(), g.ident("f"), g.ident("ty"), g.input_ident("ty", 0), g.ident("pane_ty"));
+    let mut t = g.bind_fn("reduce_by_key", &f, &pane, &in_ty, func, false);
+    t.extend(g.at(quote!(let #ty = #rt::ops::owned(#pane);)));
+    t.extend(reduce_by_key::bind_table(g));
+    if let Some(inv) = inverse {
+        let (fi, unused) = (g.ident("inverse"), g.ident("unused"));
+        t.extend(g.bind_fn("reduce_by_key", &fi, &unused, &in_ty, inv, false));
+    }
+    let (ff, unused) = (g.ident("keep_if"), g.ident("unused_filter"));
+    let c = match filter {
+        Some(flt) => super::emit::func_tokens(g.plan, flt, None),
+        None => quote!(|_| true),
+    };
+    t.extend(super::emit::bind_fn("filter", &ff, &unused, &ty, c, g.span));
+    Bind::unbuffered(t)
+}
+
+/// The pane joins the window; the window is reduced (or, with an inverse, slid: its pairs are
+/// then borrowed from the state, see `is_borrowed` in the code generator).
+fn finish_keyed_window(g: &Gen) -> TokenStream {
+    let Op::ReduceByKeyAndWindow { inverse, .. } = &g.stream.op else { return TokenStream::new() };
+    let (rt, v, st, cap, keep, f, input) =
+        (rt(), g.ident("v"), g.ident("state"), g.ident("cap"), g.ident("keep"), g.ident("f"), g.input);
+    let pane = quote!(#st.into_vec().into_iter().map(#rt::ops::into_owned).collect());
+    let push = g.if_input_active(quote!(#cap = #st.len(); #keep.push_pane(#input.time_ms(), #pane);));
+    let (fi, ff) = (g.ident("inverse"), g.ident("keep_if"));
+    match inverse {
+        Some(_) => {
+            let slide = quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff));
+            let result = match &g.active {
+                Some(c) => quote!(if #c { #slide } else { &[] }),
+                None => slide,
+            };
+            quote!(#push let #v: &[_] = #result;)
+        }
+        None => {
+            let result =
+                g.when(quote!(#keep.reduce(#input.time_ms(), &mut #f).into_iter().filter(|kv| #ff(kv)).collect()));
+            quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
+        }
+    }
+}

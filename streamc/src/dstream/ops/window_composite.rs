@@ -1,7 +1,8 @@
 //! Spark's windowed shorthands, lowered to chains of plan operators as Spark defines them:
-//! `count_by_window`, `reduce_by_window` and `count_by_value_and_window`.
+//! `count_by_window`, `reduce_by_window` and `count_by_value_and_window`. They generate no code
+//! of their own: the operators they lower to do.
 
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never};
+use super::{Args, Codegen, Feed, Inputs, Kind, OperatorDef, Params, never};
 use crate::dstream::plan::{Builtin, Func, Op};
 
 pub static COUNT_BY_WINDOW: OperatorDef = OperatorDef {
@@ -31,6 +32,7 @@ pub static COUNT_BY_WINDOW: OperatorDef = OperatorDef {
             Op::Map(Func::Builtin(Builtin::Second)),
         ])
     }),
+    codegen: Codegen::NONE,
 };
 
 pub static REDUCE_BY_WINDOW: OperatorDef = OperatorDef {
@@ -61,6 +63,7 @@ pub static REDUCE_BY_WINDOW: OperatorDef = OperatorDef {
             ],
         })
     }),
+    codegen: Codegen::NONE,
 };
 
 pub static COUNT_BY_VALUE_AND_WINDOW: OperatorDef = OperatorDef {
@@ -89,4 +92,5 @@ pub static COUNT_BY_VALUE_AND_WINDOW: OperatorDef = OperatorDef {
             },
         ])
     }),
+    codegen: Codegen::NONE,
 };
