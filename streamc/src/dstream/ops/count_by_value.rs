@@ -2,7 +2,9 @@
 
 use super::emit::{Bind, Codegen, keyed_table, rt};
 use super::reduce_by_key;
+use super::rules::Infer;
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
 use crate::dstream::ty::Ty;
 use quote::quote;
@@ -21,6 +23,7 @@ pub static COUNT_BY_VALUE: OperatorDef = OperatorDef {
     doc: "pairs each distinct element of a batch with the number of times it occurs",
     example: "let counts = words.count_by_value();",
     lower: Some(|_: Args| one(Some(Op::CountByValue))),
+    ty: ty_count_by_value,
     codegen: Codegen {
         bind: |g| {
             let (rt, ty, in_ty, st, cap) =
@@ -39,3 +42,11 @@ pub static COUNT_BY_VALUE: OperatorDef = OperatorDef {
         ..Codegen::NONE
     },
 };
+
+pub(super) fn ty_count_by_value(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, input, .. } = i;
+    if input.is_known() && !input.hashable() {
+        diags.error(s.op_span, format!("`count_by_value` needs elements that can be hashed, found `{input}`"));
+    }
+    Ty::Tuple(vec![input, Ty::Int("i64")])
+}

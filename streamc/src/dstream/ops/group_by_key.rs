@@ -1,8 +1,11 @@
 //! `group_by_key`: each batch's values collected per key.
 
 use super::emit::{Bind, Codegen, Gen, rt};
+use super::rules::{Infer, check_key, pair_parts, vec_of};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static GROUP_BY_KEY: OperatorDef = OperatorDef {
     doc: "collects the values of each key of a batch",
     example: "let groups = pairs.group_by_key();",
     lower: Some(|_: Args| one(Some(Op::GroupByKey))),
+    ty: ty_group_by_key,
     codegen: Codegen {
         bind: |g| {
             let (rt, ty, in_ty, st) = (rt(), g.ident("ty"), g.input_ident("ty", 0), g.ident("state"));
@@ -40,4 +44,11 @@ pub static GROUP_BY_KEY: OperatorDef = OperatorDef {
 pub(super) fn push_pair(g: &Gen, value: TokenStream, _: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
     let st = g.ident("state");
     quote!({ let (k, v) = #value; #st.push(k, v); })
+}
+
+pub(super) fn ty_group_by_key(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { plan, id, input, input_name, .. } = i;
+    let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+    check_key(plan, id, &key, diags);
+    Ty::Tuple(vec![key, vec_of(&value)])
 }

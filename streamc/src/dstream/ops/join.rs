@@ -1,8 +1,11 @@
 //! The operators over two or more streams: `union`, the four joins and `cogroup`.
 
 use super::emit::{Bind, Codegen, Gen, rt};
+use super::rules::{Infer, check_key, option_of, pair_parts, vec_of};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::diag::Diagnostics;
 use crate::dstream::plan::{JoinKind, Op};
+use crate::dstream::ty::Ty;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static UNION: OperatorDef = OperatorDef {
     doc: "the elements of both streams' batches",
     example: "let both = left.union(right);",
     lower: Some(|_: Args| one(Some(Op::Union))),
+    ty: ty_union,
     codegen: Codegen {
         bind: super::narrow::pass,
         apply: |g, value, _| {
@@ -50,6 +54,7 @@ const fn join(name: &'static str, spark: &'static str, types: &'static str, kind
             JoinKind::FullOuter => "pairs the values of each key of either batch with those of the other, if any",
         },
         example: "let joined = clicks.join(views);",
+        ty: ty_join,
         codegen: match kind {
             JoinKind::Inner => JOIN_CODEGEN,
             JoinKind::LeftOuter => Codegen {
@@ -99,6 +104,7 @@ pub static COGROUP: OperatorDef = OperatorDef {
     doc: "collects the values of each key of either batch, one list per stream",
     example: "let grouped = clicks.cogroup(views);",
     lower: Some(|_: Args| one(Some(Op::Cogroup))),
+    ty: ty_join,
     codegen: Codegen { bind: |g| bind_two(g, "cogroup_ty"), finish: |g| finish_two(g, "cogroup"), ..Codegen::NONE },
 };
 
@@ -119,4 +125,49 @@ fn finish_two(g: &Gen, func: &str) -> TokenStream {
     let (a, b) = (g.taken.first().cloned().unwrap_or_default(), g.taken.get(1).cloned().unwrap_or_default());
     let func = Ident::new(func, Span::call_site());
     quote!(let mut #v = #rt::join::#func(#a, #b);)
+}
+
+pub(super) fn ty_union(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, input, input_name, .. } = i;
+    for other in &s.inputs[1..] {
+        let o = &plan.streams[other.0];
+        if !o.ty.compatible(&input) {
+            diags
+                .error(
+                    s.op_span,
+                    format!(
+                        "`union` of streams with different element types: `{input_name}` has `{input}`, `{}` has `{}`",
+                        o.name, o.ty
+                    ),
+                )
+                .help("map the streams to the same element type first");
+        }
+    }
+    input
+}
+
+pub(super) fn ty_join(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let (k, v) = pair_parts(plan, id, &input, &input_name, diags);
+    let (other_ty, other_name) = match s.inputs.get(1) {
+        Some(o) => (plan.streams[o.0].ty.clone(), plan.streams[o.0].name.clone()),
+        None => (Ty::Unknown, String::new()),
+    };
+    let (k2, w) = pair_parts(plan, id, &other_ty, &other_name, diags);
+    if !k.compatible(&k2) {
+        diags
+            .error(s.op_span, format!("`{op_name}` of streams whose key types differ: `{input_name}` has keys of type `{k}`, `{other_name}` has `{k2}`"))
+            .help("map both streams to the same key type first");
+    }
+    check_key(plan, id, &k, diags);
+    Ty::Tuple(vec![
+        k,
+        match &s.op {
+            Op::Join(JoinKind::Inner) => Ty::Tuple(vec![v, w]),
+            Op::Join(JoinKind::LeftOuter) => Ty::Tuple(vec![v, option_of(&w)]),
+            Op::Join(JoinKind::RightOuter) => Ty::Tuple(vec![option_of(&v), w]),
+            Op::Join(JoinKind::FullOuter) => Ty::Tuple(vec![option_of(&v), option_of(&w)]),
+            _ => Ty::Tuple(vec![vec_of(&v), vec_of(&w)]),
+        },
+    ])
 }

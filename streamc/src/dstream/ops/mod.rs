@@ -11,6 +11,7 @@ mod narrow;
 mod output;
 mod reduce;
 mod reduce_by_key;
+pub mod rules;
 mod source;
 mod state;
 mod transform;
@@ -145,6 +146,8 @@ pub struct OperatorDef {
     /// The plan operators a call stands for (None for outputs, which are not streams; the
     /// lowering returns None only when a front end left out an argument it reported).
     pub lower: Option<fn(Args) -> Option<Vec<Op>>>,
+    /// The type rule: the element type of the operator's stream, and diagnostics.
+    pub ty: fn(rules::Infer, &mut crate::diag::Diagnostics) -> crate::dstream::ty::Ty,
     /// The pieces of generated code (see [`Codegen`]); none for outputs, which the driver emits.
     pub codegen: Codegen,
 }

@@ -1,8 +1,11 @@
 //! The narrow operators: one element at a time, fused into their input's loop.
 
 use super::emit::{Bind, Codegen, Gen};
+use super::rules::{Infer, check_arity, check_closure, closure_result, internal, literal_ty, pair_parts};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
-use crate::dstream::plan::Op;
+use crate::diag::Diagnostics;
+use crate::dstream::plan::{Builtin, Func, Op};
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static MAP: OperatorDef = OperatorDef {
     doc: "applies a function to each element",
     example: "let pairs = words.map(|w: &str| (w.to_string(), 1));",
     lower: Some(|a: Args| one(a.func.map(Op::Map))),
+    ty: ty_map,
     codegen: Codegen { bind: |g| bind(g, "map", true), apply: apply_map, ..Codegen::NONE },
 };
 
@@ -37,6 +41,7 @@ pub static FLAT_MAP: OperatorDef = OperatorDef {
     doc: "applies a function returning an iterable to each element and flattens the results",
     example: "let words = lines.flat_map(|l: &str| l.split(' '));",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMap))),
+    ty: ty_flat_map,
     codegen: Codegen { bind: |g| bind(g, "flat_map", true), apply: apply_flat_map, ..Codegen::NONE },
 };
 
@@ -54,6 +59,7 @@ pub static FILTER: OperatorDef = OperatorDef {
     doc: "keeps the elements for which a predicate holds",
     example: "let long = words.filter(|w: &&str| w.len() > 3);",
     lower: Some(|a: Args| one(a.func.map(Op::Filter))),
+    ty: ty_filter,
     codegen: Codegen { bind: |g| bind(g, "filter", false), apply: apply_filter, ..Codegen::NONE },
 };
 
@@ -71,6 +77,7 @@ pub static MAP_VALUES: OperatorDef = OperatorDef {
     doc: "applies a function to the value of each pair",
     example: "let doubled = counts.map_values(|v: i64| v * 2);",
     lower: Some(|a: Args| one(a.func.map(Op::MapValues))),
+    ty: ty_map_values,
     codegen: Codegen { bind: |g| bind(g, "map_values", false), apply: apply_map_values, ..Codegen::NONE },
 };
 
@@ -88,6 +95,7 @@ pub static FLAT_MAP_VALUES: OperatorDef = OperatorDef {
     doc: "applies a function returning an iterable to each value, pairing each result with the key",
     example: "let each = lists.flat_map_values(|v: Vec<i64>| v);",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMapValues))),
+    ty: ty_map_values,
     codegen: Codegen { bind: |g| bind(g, "flat_map_values", false), apply: apply_flat_map_values, ..Codegen::NONE },
 };
 
@@ -105,6 +113,7 @@ pub static REPARTITION: OperatorDef = OperatorDef {
     doc: "spreads records over partitions in Spark; one process here, so records pass through",
     example: "let spread = lines.repartition(4);",
     lower: Some(|a: Args| one(Some(Op::Repartition(a.partitions)))),
+    ty: ty_repartition,
     codegen: Codegen { bind: |g| pass(g), apply: |_, value, next| next(value), ..Codegen::NONE },
 };
 
@@ -149,4 +158,81 @@ fn apply_flat_map_values(g: &Gen, value: TokenStream, next: &dyn Fn(TokenStream)
     let (f, x) = (g.ident("f"), g.ident("x"));
     let n = next(quote!((::core::clone::Clone::clone(&k), #x)));
     quote!({ let (k, v) = #value; for #x in #f(v) { #n } })
+}
+
+pub(super) fn ty_map(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let Op::Map(f) = &s.op else { return Ty::Unknown };
+    match f {
+        Func::Builtin(Builtin::PairWith(lit)) => Ty::Tuple(vec![input, literal_ty(lit)]),
+        Func::Builtin(Builtin::UnitOne) => Ty::Tuple(vec![Ty::Tuple(vec![]), Ty::Int("i64")]),
+        Func::Builtin(Builtin::UnitKey) => Ty::Tuple(vec![Ty::Tuple(vec![]), input]),
+        Func::Builtin(Builtin::PairOne) => Ty::Tuple(vec![input, Ty::Int("i64")]),
+        Func::Builtin(Builtin::Second) => pair_parts(plan, id, &input, &input_name, diags).1,
+        Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
+        Func::Closure(c) => {
+            check_closure(plan, *c, op_name, 1, std::slice::from_ref(&input), &input_name, diags);
+            closure_result(plan, *c, &input)
+        }
+    }
+}
+
+pub(super) fn ty_flat_map(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, input, input_name, op_name, .. } = i;
+    let Op::FlatMap(f) = &s.op else { return Ty::Unknown };
+    match f {
+        Func::Builtin(Builtin::Split(_)) => match input {
+            Ty::Str | Ty::Unknown => Ty::Str,
+            Ty::String => Ty::String,
+            other => {
+                diags
+                    .error(s.op_span, format!("`split` needs a stream of strings, found `{other}`"))
+                    .help(format!("stream `{input_name}` has elements of type `{other}`"));
+                Ty::Unknown
+            }
+        },
+        Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
+        Func::Closure(c) => {
+            check_closure(plan, *c, op_name, 1, std::slice::from_ref(&input), &input_name, diags);
+            let closure = &plan.closures[c.0];
+            match &closure.body_type {
+                Some(crate::dstream::plan::BodyShape::SplitOf(0)) => {
+                    match closure.arg_types.first().cloned().flatten().unwrap_or(input) {
+                        Ty::Str => Ty::Str,
+                        _ => Ty::Unknown,
+                    }
+                }
+                _ => Ty::Unknown,
+            }
+        }
+    }
+}
+
+pub(super) fn ty_filter(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, input, op_name, .. } = i;
+    let Op::Filter(f) = &s.op else { return Ty::Unknown };
+    if let Func::Closure(c) = f {
+        // The predicate borrows its element, as `Iterator::filter` does.
+        check_arity(plan, *c, op_name, 1, diags);
+    }
+    input
+}
+
+pub(super) fn ty_repartition(i: Infer, _: &mut Diagnostics) -> Ty {
+    let Infer { input, .. } = i;
+    input
+}
+
+pub(super) fn ty_map_values(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let (Op::MapValues(f) | Op::FlatMapValues(f)) = &s.op else { return Ty::Unknown };
+    let (k, v) = pair_parts(plan, id, &input, &input_name, diags);
+    if let Func::Closure(c) = f {
+        check_closure(plan, *c, op_name, 1, std::slice::from_ref(&v), &input_name, diags);
+    }
+    let out = match (&s.op, f) {
+        (Op::MapValues(_), Func::Closure(c)) => closure_result(plan, *c, &v),
+        _ => Ty::Unknown,
+    };
+    Ty::Tuple(vec![k, out])
 }

@@ -16,6 +16,7 @@ pub static PRINT: OperatorDef = OperatorDef {
     doc: "prints the first `num` (10) elements of each batch",
     example: "counts.print();",
     lower: None,
+    ty: super::rules::unknown,
     codegen: Codegen::NONE,
 };
 
@@ -33,6 +34,7 @@ pub static SAVE_AS_TEXT_FILES: OperatorDef = OperatorDef {
     doc: "writes each batch to the directory `prefix-TIME.suffix`",
     example: r#"counts.save_as_text_files("out/counts", "txt");"#,
     lower: None,
+    ty: super::rules::unknown,
     codegen: Codegen::NONE,
 };
 
@@ -50,5 +52,6 @@ pub static FOREACH_BATCH: OperatorDef = OperatorDef {
     doc: "calls a closure with each batch's time and records",
     example: "counts.foreach_batch(|time_ms: i64, records| println!(\"{time_ms}: {}\", records.len()));",
     lower: None,
+    ty: super::rules::unknown,
     codegen: Codegen::NONE,
 };

@@ -1,8 +1,11 @@
 //! `reduce` and `count`: each batch folded into at most one element.
 
 use super::emit::{Bind, Codegen, rt};
+use super::rules::{Infer, check_reduce_fn};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static REDUCE: OperatorDef = OperatorDef {
     doc: "folds each batch's elements with an associative function",
     example: "let total = counts.reduce(|a: i64, b: i64| a + b);",
     lower: Some(|a: Args| one(a.func.map(Op::Reduce))),
+    ty: ty_reduce,
     codegen: Codegen {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
@@ -59,6 +63,7 @@ pub static COUNT: OperatorDef = OperatorDef {
     doc: "the number of elements of each batch",
     example: "let n = lines.count();",
     lower: Some(|_: Args| one(Some(Op::Count))),
+    ty: ty_count,
     codegen: Codegen {
         bind: |g| {
             let (rt, ty, in_ty, st) = (rt(), g.ident("ty"), g.input_ident("ty", 0), g.ident("state"));
@@ -77,3 +82,14 @@ pub static COUNT: OperatorDef = OperatorDef {
         ..Codegen::NONE
     },
 };
+
+pub(super) fn ty_reduce(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, input, input_name, op_name, .. } = i;
+    let Op::Reduce(f) = &s.op else { return Ty::Unknown };
+    check_reduce_fn(plan, f, op_name, &input, &input_name, diags);
+    input
+}
+
+pub(super) fn ty_count(_: Infer, _: &mut Diagnostics) -> Ty {
+    Ty::Int("i64")
+}

@@ -1,8 +1,11 @@
 //! `reduce_by_key`: each batch's values folded per key.
 
 use super::emit::{Bind, Codegen, Gen, keyed_table, pair_types, rt};
+use super::rules::{Infer, check_key, check_reduce_fn, pair_parts};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static REDUCE_BY_KEY: OperatorDef = OperatorDef {
     doc: "folds the values of each key of a batch with an associative function",
     example: "let counts = pairs.reduce_by_key(|a: i64, b: i64| a + b);",
     lower: Some(|a: Args| one(a.func.map(Op::ReduceByKey))),
+    ty: ty_reduce_by_key,
     codegen: Codegen {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
@@ -58,4 +62,13 @@ pub(super) fn apply_pair(g: &Gen, value: TokenStream, _: &dyn Fn(TokenStream) ->
 pub(super) fn finish_table(g: &Gen) -> TokenStream {
     let (v, st, cap) = (g.ident("v"), g.ident("state"), g.ident("cap"));
     quote!(#cap = #st.len(); let mut #v = #st.into_vec();)
+}
+
+pub(super) fn ty_reduce_by_key(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let Op::ReduceByKey(f) = &s.op else { return Ty::Unknown };
+    let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+    check_key(plan, id, &key, diags);
+    check_reduce_fn(plan, f, op_name, &value, &input_name, diags);
+    Ty::Tuple(vec![key, value])
 }

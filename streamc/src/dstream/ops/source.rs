@@ -1,8 +1,11 @@
 //! The sources: `socket_text_stream` and `text_file_stream`.
 
 use super::emit::{Bind, Codegen, Gen, rt};
+use super::rules::Infer;
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
+use crate::dstream::ty::Ty;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static SOCKET_TEXT_STREAM: OperatorDef = OperatorDef {
     doc: "the lines of text received on a TCP connection",
     example: r#"let lines = socket_text_stream("localhost", 9999);"#,
     lower: Some(|a: Args| one(Some(Op::SocketTextStream { host: a.host, port: a.port }))),
+    ty: ty_socket,
     codegen: Codegen { setup: Some(setup_socket), ..SOURCE },
 };
 
@@ -37,6 +41,7 @@ pub static TEXT_FILE_STREAM: OperatorDef = OperatorDef {
     doc: "the lines of the files that appear in a directory",
     example: r#"let lines = text_file_stream("in/");"#,
     lower: Some(|a: Args| one(Some(Op::TextFileStream { dir: a.dir }))),
+    ty: ty_dir,
     codegen: Codegen { setup: Some(setup_dir), ..SOURCE },
 };
 
@@ -70,4 +75,22 @@ fn setup_dir(g: &Gen, b: &Ident) -> TokenStream {
         Op::TextFileStream { dir } => quote!(let #src = #b.text_file_stream(#name, #dir);),
         _ => TokenStream::new(),
     }
+}
+
+pub(super) fn ty_socket(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, .. } = i;
+    let Op::SocketTextStream { host, .. } = &s.op else { return Ty::Unknown };
+    if host.is_empty() {
+        diags.error(s.op_span, "`socket_text_stream` needs a host name, found an empty string");
+    }
+    Ty::Str
+}
+
+pub(super) fn ty_dir(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, .. } = i;
+    let Op::TextFileStream { dir } = &s.op else { return Ty::Unknown };
+    if dir.is_empty() {
+        diags.error(s.op_span, "`text_file_stream` needs a directory, found an empty string");
+    }
+    Ty::Str
 }

@@ -3,9 +3,11 @@
 
 use super::emit::{Bind, Codegen, Gen, owned_literal, rt};
 use super::group_by_key;
+use super::rules::{Infer, check_arity, check_key, closure_ret, internal, pair_parts};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
-use crate::dstream::plan::Initial;
-use crate::dstream::plan::Op;
+use crate::diag::Diagnostics;
+use crate::dstream::plan::{Builtin, Func, Initial, Op};
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -23,6 +25,7 @@ pub static UPDATE_STATE_BY_KEY: OperatorDef = OperatorDef {
     doc: "updates each key's state with the key's values of the batch, every batch",
     example: "let totals = pairs.update_state_by_key(|vs: &[i64], s: Option<i64>| Some(s.unwrap_or(0) + vs.iter().sum::<i64>()));",
     lower: Some(|a: Args| one(a.func.map(Op::UpdateStateByKey))),
+    ty: ty_update_state_by_key,
     codegen: Codegen {
         keep: Some(|g| {
             let (rt, p) = (rt(), g.ident("keep"));
@@ -62,6 +65,7 @@ pub static MAP_WITH_STATE: OperatorDef = OperatorDef {
         let Args { func, timeout_ms, initial, .. } = a;
         one(Some(Op::MapWithState { func: func?, timeout_ms, initial }))
     }),
+    ty: ty_map_with_state,
     codegen: Codegen {
         keep: Some(keep_map_with_state),
         bind: |g| {
@@ -110,6 +114,7 @@ pub static STATE_SNAPSHOTS: OperatorDef = OperatorDef {
     doc: "the per-key state of a `map_with_state` stream after each batch",
     example: "let states = running.state_snapshots();",
     lower: Some(|_: Args| one(Some(Op::StateSnapshots))),
+    ty: ty_state_snapshots,
     codegen: Codegen {
         bind: |g| {
             let (rt, ty, src) = (rt(), g.ident("ty"), g.input_ident("keep", 0));
@@ -150,4 +155,66 @@ fn keep_map_with_state(g: &Gen) -> TokenStream {
         }
     };
     quote!(let mut #p = #rt::state::MapWithState::new(#timeout) #init;)
+}
+
+pub(super) fn ty_update_state_by_key(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let Op::UpdateStateByKey(f) = &s.op else { return Ty::Unknown };
+    let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+    check_key(plan, id, &key, diags);
+    let state = match f {
+        Func::Builtin(Builtin::RunningSum) => value,
+        Func::Closure(c) => {
+            check_arity(plan, *c, op_name, 2, diags);
+            match closure_ret(plan, f) {
+                Ty::Rust(r) if r.starts_with("Option <") || r.starts_with("Option<") => Ty::Unknown,
+                other => other,
+            }
+        }
+        Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
+    };
+    Ty::Tuple(vec![key.owned(), state])
+}
+
+pub(super) fn ty_map_with_state(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let Op::MapWithState { func, .. } = &s.op else { return Ty::Unknown };
+    let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+    check_key(plan, id, &key, diags);
+    match func {
+        Func::Builtin(Builtin::RunningSumMapped) => Ty::Tuple(vec![key.owned(), value]),
+        Func::Closure(c) => {
+            let closure = &plan.closures[c.0];
+            if let Some(n) = closure.arity
+                && n != 3
+            {
+                diags
+                    .error(closure.span, format!("the function of `map_with_state` takes 3 arguments (key, value, state), found {n}"))
+                    .help("write `|key, value: Option<V>, state: &mut State<S>| ...` (Spark's `(K, Option[V], State[S]) => T`)");
+            }
+            closure_ret(plan, func)
+        }
+        Func::Builtin(b) => internal(diags, s.op_span, op_name, b),
+    }
+}
+
+pub(super) fn ty_state_snapshots(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, input, input_name, .. } = i;
+    match s.inputs.first().map(|i| &plan.streams[i.0].op) {
+        Some(Op::MapWithState { func, .. }) => match (func, &input) {
+            (Func::Builtin(Builtin::RunningSumMapped), Ty::Tuple(parts)) => Ty::Tuple(parts.clone()),
+            _ => Ty::Unknown,
+        },
+        _ => {
+            diags
+                .error(
+                    s.op_span,
+                    format!(
+                        "`state_snapshots` reads the state of a `map_with_state` stream, but `{input_name}` is not one"
+                    ),
+                )
+                .help("call `state_snapshots` on the stream that `map_with_state` returns");
+            Ty::Unknown
+        }
+    }
 }

@@ -1,8 +1,11 @@
 //! `transform`: a function over a whole batch (Spark's `transform(rdd => ...)`).
 
 use super::emit::{Bind, Codegen};
+use super::rules::{Infer, check_arity};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
-use crate::dstream::plan::Op;
+use crate::diag::Diagnostics;
+use crate::dstream::plan::{Func, Op};
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,6 +23,7 @@ pub static TRANSFORM: OperatorDef = OperatorDef {
     doc: "applies a function to each batch as a whole",
     example: "let sorted = counts.transform(|mut b: Vec<(String, i64)>| { b.sort(); b });",
     lower: Some(|a: Args| one(a.func.map(Op::Transform))),
+    ty: ty_transform,
     codegen: Codegen {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
@@ -40,3 +44,12 @@ pub static TRANSFORM: OperatorDef = OperatorDef {
         ..Codegen::NONE
     },
 };
+
+pub(super) fn ty_transform(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, op_name, .. } = i;
+    let Op::Transform(f) = &s.op else { return Ty::Unknown };
+    if let Func::Closure(c) = f {
+        check_arity(plan, *c, op_name, 1, diags);
+    }
+    Ty::Unknown
+}

@@ -3,8 +3,11 @@
 
 use super::emit::{Bind, Codegen, Gen, rt};
 use super::reduce_by_key;
+use super::rules::{Infer, check_arity, check_key, check_reduce_fn, pair_parts};
 use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
-use crate::dstream::plan::Op;
+use crate::diag::Diagnostics;
+use crate::dstream::plan::{Func, Op};
+use crate::dstream::ty::Ty;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -25,6 +28,7 @@ pub static WINDOW: OperatorDef = OperatorDef {
         let (len_ms, slide_ms) = a.window?;
         one(Some(Op::Window { len_ms, slide_ms }))
     }),
+    ty: ty_window,
     codegen: Codegen {
         keep: Some(|g| {
             let (rt, p) = (rt(), g.ident("keep"));
@@ -68,6 +72,7 @@ pub static REDUCE_BY_KEY_AND_WINDOW: OperatorDef = OperatorDef {
         let Args { func, inverse, filter, .. } = a;
         one(Some(Op::ReduceByKeyAndWindow { func: func?, inverse, filter, len_ms, slide_ms }))
     }),
+    ty: ty_reduce_by_key_and_window,
     codegen: Codegen {
         keep: Some(|g| {
             let (rt, p) = (rt(), g.ident("keep"));
@@ -141,4 +146,24 @@ fn finish_keyed_window(g: &Gen) -> TokenStream {
             quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
         }
     }
+}
+
+pub(super) fn ty_window(i: Infer, _: &mut Diagnostics) -> Ty {
+    let Infer { input, .. } = i;
+    input.owned()
+}
+
+pub(super) fn ty_reduce_by_key_and_window(i: Infer, diags: &mut Diagnostics) -> Ty {
+    let Infer { s, plan, id, input, input_name, op_name } = i;
+    let Op::ReduceByKeyAndWindow { func, inverse, filter, .. } = &s.op else { return Ty::Unknown };
+    let (key, value) = pair_parts(plan, id, &input, &input_name, diags);
+    check_key(plan, id, &key, diags);
+    check_reduce_fn(plan, func, op_name, &value, &input_name, diags);
+    if let Some(inv) = inverse {
+        check_reduce_fn(plan, inv, "the inverse function", &value, &input_name, diags);
+    }
+    if let Some(Func::Closure(c)) = filter {
+        check_arity(plan, *c, "the filter function", 1, diags);
+    }
+    Ty::Tuple(vec![key, value]).owned()
 }

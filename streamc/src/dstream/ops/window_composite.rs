@@ -32,6 +32,7 @@ pub static COUNT_BY_WINDOW: OperatorDef = OperatorDef {
             Op::Map(Func::Builtin(Builtin::Second)),
         ])
     }),
+    ty: super::rules::unknown,
     codegen: Codegen::NONE,
 };
 
@@ -63,6 +64,7 @@ pub static REDUCE_BY_WINDOW: OperatorDef = OperatorDef {
             ],
         })
     }),
+    ty: super::rules::unknown,
     codegen: Codegen::NONE,
 };
 
@@ -92,5 +94,6 @@ pub static COUNT_BY_VALUE_AND_WINDOW: OperatorDef = OperatorDef {
             },
         ])
     }),
+    ty: super::rules::unknown,
     codegen: Codegen::NONE,
 };
