@@ -34,7 +34,7 @@ pub fn checkpoint_interval_ms(plan: &Plan) -> u64 {
     let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
     plan.streams
         .iter()
-        .filter(|s| s.op.is_stateful() || matches!(s.op, Op::Window { .. } | Op::ReduceByKeyAndWindow { .. }))
+        .filter(|s| s.op.def().codegen.keep.is_some())
         .map(stream_interval)
         .reduce(gcd)
         .unwrap_or(interval.max(1))
@@ -46,14 +46,7 @@ fn gcd(a: u64, b: u64) -> u64 {
 
 /// A stream's own checkpoint interval.
 fn stream_interval(s: &crate::dstream::plan::Stream) -> u64 {
-    s.checkpoint_ms.map_or_else(|| stream_checkpoint_interval(s.slide_ms.max(1), &s.op), |(ms, _)| ms)
-}
-
-fn stream_checkpoint_interval(slide: u64, op: &Op) -> u64 {
-    match op {
-        Op::MapWithState { .. } => 10 * slide,
-        _ => 10_000u64.div_ceil(slide) * slide,
-    }
+    s.checkpoint_ms.map_or_else(|| (s.op.def().codegen.checkpoint_every)(s.slide_ms.max(1)), |(ms, _)| ms)
 }
 
 /// The expression that builds the app: `AppBuilder` setup plus the per-batch closure.
@@ -245,7 +238,8 @@ fn take_input(plan: &Plan, phys: &Fused, names: &Names, from: StreamId) -> Token
 /// slide to slide, so outputs read it in place and only consumers that take elements by value
 /// clone them.
 fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
-    matches!(plan.streams[id.0].op, Op::ReduceByKeyAndWindow { inverse: Some(_), .. })
+    let s = &plan.streams[id.0];
+    (s.op.def().codegen.borrows)(s)
 }
 
 /// Makes the collection `v_<id>` of a materialized stream once its inputs are complete.
@@ -326,15 +320,7 @@ pub fn closure_sites(plan: &Plan, main_rs: &str) -> Vec<(std::ops::RangeInclusiv
 /// pipeline is refused.
 fn state_description(plan: &Plan, s: &crate::dstream::plan::Stream) -> String {
     let input = s.inputs.first().map_or_else(|| "?".to_owned(), |i| plan.streams[i.0].ty.to_string());
-    match &s.op {
-        Op::Window { len_ms, .. } => format!("window of {len_ms} ms over {input}"),
-        Op::ReduceByKeyAndWindow { inverse, len_ms, .. } => format!(
-            "reduce_by_key_and_window of {len_ms} ms sliding {} ms{} over {input}",
-            s.slide_ms,
-            if inverse.is_some() { " with an inverse function" } else { "" }
-        ),
-        other => format!("{} over {input}", other.name()),
-    }
+    (s.op.def().codegen.describe)(s, &input)
 }
 
 /// The streams a source's lines flow through, fused, when they can be split over workers: only

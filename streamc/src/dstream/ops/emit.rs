@@ -28,6 +28,13 @@ pub struct Codegen {
     /// For operators whose per-batch state is a keyed table that workers pre-aggregate: how two
     /// values of a key combine when a worker's partial table is merged into the batch's.
     pub merge: Option<fn(&Gen) -> TokenStream>,
+    /// What the state kept across batches is, for checkpoints (`AppBuilder::describe_state`),
+    /// given the input's element type: a restart with a changed pipeline is refused.
+    pub describe: fn(&Stream, &str) -> String,
+    /// Spark's default checkpoint interval of the kept state, given the stream's slide.
+    pub checkpoint_every: fn(u64) -> u64,
+    /// True when the batch `v_<id>` is a slice borrowed from the kept state, not a `Vec`.
+    pub borrows: fn(&Stream) -> bool,
 }
 
 /// The bindings of a stream for one batch.
@@ -59,6 +66,10 @@ impl Codegen {
         apply: |_, _, _| TokenStream::new(),
         finish: |_| TokenStream::new(),
         merge: None,
+        describe: |s, input| format!("{} over {input}", s.op.name()),
+        // The smallest multiple of the slide of at least 10 s.
+        checkpoint_every: |slide| 10_000u64.div_ceil(slide) * slide,
+        borrows: |_| false,
     };
 }
 

@@ -68,6 +68,7 @@ pub static MAP_WITH_STATE: OperatorDef = OperatorDef {
     ty: ty_map_with_state,
     codegen: Codegen {
         keep: Some(keep_map_with_state),
+        checkpoint_every: |slide| 10 * slide,
         bind: |g| {
             let Some(func) = g.func() else { return Bind::buffered(TokenStream::new()) };
             Bind::buffered(g.bind_fn(

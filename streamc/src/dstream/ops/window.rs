@@ -40,6 +40,10 @@ pub static WINDOW: OperatorDef = OperatorDef {
             let (rt, ty, in_ty) = (rt(), g.ident("ty"), g.input_ident("ty", 0));
             Bind::unbuffered(g.at(quote!(let #ty = #rt::ops::owned(#in_ty);)))
         },
+        describe: |s, input| match &s.op {
+            Op::Window { len_ms, .. } => format!("window of {len_ms} ms over {input}"),
+            _ => format!("window over {input}"),
+        },
         finish: |g| {
             let (rt, v, keep, input) = (rt(), g.ident("v"), g.ident("keep"), g.input);
             let a = g.taken.first().cloned().unwrap_or_default();
@@ -89,6 +93,17 @@ pub static REDUCE_BY_KEY_AND_WINDOW: OperatorDef = OperatorDef {
             }
         }),
         bind: bind_keyed_window,
+        describe: |s, input| match &s.op {
+            Op::ReduceByKeyAndWindow { inverse, len_ms, .. } => format!(
+                "reduce_by_key_and_window of {len_ms} ms sliding {} ms{} over {input}",
+                s.slide_ms,
+                if inverse.is_some() { " with an inverse function" } else { "" }
+            ),
+            _ => format!("reduce_by_key_and_window over {input}"),
+        },
+        // With an inverse, the window is kept whole from slide to slide, so outputs read it in
+        // place and only consumers that take elements by value clone them.
+        borrows: |s| matches!(s.op, Op::ReduceByKeyAndWindow { inverse: Some(_), .. }),
         apply: reduce_by_key::apply_pair,
         finish: finish_keyed_window,
         merge: Some(|g| {
