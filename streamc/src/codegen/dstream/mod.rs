@@ -3,21 +3,16 @@
 //! batch through the runtime's type witnesses (`ops::map(ty, closure)`), which give rustc the
 //! closure's expected signature, then called inline in the loop.
 
+mod stage;
+
 use super::emit::{rt, source_limits};
-use crate::dstream::ops::emit::{Gen, Names, at};
-use crate::dstream::plan::{Func, Op, OutputKind, Plan, StreamId};
-use crate::physical::{Fused, is_element_fed};
+use crate::dstream::ops::emit::{Names, at};
+use crate::dstream::plan::{Func, OutputKind, Plan, StreamId};
+use crate::physical::Fused;
 use crate::span::SpanTable;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-
-/// Whether stream `id` has a batch at the current time: always, or (windows and what follows
-/// them) when the batch time is a multiple of its slide.
-fn active(plan: &Plan, id: StreamId, input: &Ident) -> Option<TokenStream> {
-    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
-    let slide = plan.streams[id.0].slide_ms;
-    (slide != 0 && slide != interval).then(|| quote!(#input.is_multiple_of(#slide)))
-}
+use stage::{Split, active, stream_gen, stream_interval};
 
 fn guarded(cond: Option<TokenStream>, body: TokenStream) -> TokenStream {
     match cond {
@@ -42,11 +37,6 @@ pub fn checkpoint_interval_ms(plan: &Plan) -> u64 {
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
-}
-
-/// A stream's own checkpoint interval.
-fn stream_interval(s: &crate::dstream::plan::Stream) -> u64 {
-    s.checkpoint_ms.map_or_else(|| (s.op.def().codegen.checkpoint_every)(s.slide_ms.max(1)), |(ms, _)| ms)
 }
 
 /// The expression that builds the app: `AppBuilder` setup plus the per-batch closure.
@@ -146,34 +136,17 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
 
     // Drive: each materialized collection, in dependency order, feeds its consumers.
     let mut drive = TokenStream::new();
-    for (i, s) in plan.streams.iter().enumerate() {
+    for i in 0..plan.streams.len() {
         if !phys.materialized[i] {
             continue;
         }
         let id = StreamId(i);
-        drive.extend(finalize(plan, phys, &names, id, &input));
-        let element_readers: Vec<StreamId> =
-            phys.consumers[i].iter().copied().filter(|c| is_element_fed(&plan.streams[c.0].op)).collect();
-        let whole_readers = phys.consumers[i].len() - element_readers.len();
-        let n = element_readers.len();
-        let mut loops = TokenStream::new();
-        for (k, &c) in element_readers.iter().enumerate() {
-            let x = names.ident("x", id);
-            let t = names.ident("text", id);
-            let v = names.ident("v", id);
-            let iter = if s.op.is_source() {
-                quote!(#t.lines())
-            } else if k + 1 == n && phys.outputs_of[i].is_empty() && whole_readers == 0 && !is_borrowed(plan, id) {
-                quote!(#v.drain(..))
-            } else {
-                quote!(#v.iter().cloned())
-            };
-            let body = apply(plan, phys, &names, c, quote!(#x), &input);
-            loops.extend(quote!(for #x in #iter { #body }));
-        }
-        if let Some(stage) = parallel_stage(plan, phys, id) {
-            loops = parallel_loops(plan, phys, &names, &stream_binds, id, &stage, loops, &input);
-        }
+        drive.extend(stage::finalize(plan, phys, &names, id, &input));
+        let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input);
+        let loops = match code.split {
+            Some(split) => on_workers(&names, id, &input, split, code.sequential),
+            None => code.sequential,
+        };
         drive.extend(guarded(active(plan, id, &input), loops));
     }
     let mut emits = TokenStream::new();
@@ -216,84 +189,6 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     }
 }
 
-/// The input collection of a whole-collection reader: moved out when nothing else reads it,
-/// cloned otherwise.
-fn take_input(plan: &Plan, phys: &Fused, names: &Names, from: StreamId) -> TokenStream {
-    let v = names.ident("v", from);
-    let t = names.ident("text", from);
-    if plan.streams[from.0].op.is_source() {
-        return quote!(#t.lines().collect::<::std::vec::Vec<_>>());
-    }
-    if is_borrowed(plan, from) {
-        quote!(#v.to_vec())
-    } else if phys.consumers[from.0].len() == 1 && phys.outputs_of[from.0].is_empty() {
-        quote!(::core::mem::take(&mut #v))
-    } else {
-        quote!(#v.clone())
-    }
-}
-
-/// Whether the collection `v_<id>` is a slice borrowed from the operator's state rather than a
-/// `Vec`: the window of `reduce_by_key_and_window` with an inverse function is kept whole from
-/// slide to slide, so outputs read it in place and only consumers that take elements by value
-/// clone them.
-fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
-    let s = &plan.streams[id.0];
-    (s.op.def().codegen.borrows)(s)
-}
-
-/// Makes the collection `v_<id>` of a materialized stream once its inputs are complete.
-fn finalize(plan: &Plan, phys: &Fused, names: &Names, id: StreamId, input: &Ident) -> TokenStream {
-    (plan.streams[id.0].op.def().codegen.finish)(&stream_gen(plan, phys, names, id, input, Span::call_site()))
-}
-
-/// Code that hands `value`, an element of `c`'s input, to operator `c`.
-fn apply(plan: &Plan, phys: &Fused, names: &Names, c: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
-    let next = |val: TokenStream| sink(plan, phys, names, c, val, input);
-    (plan.streams[c.0].op.def().codegen.apply)(
-        &stream_gen(plan, phys, names, c, input, Span::call_site()),
-        value,
-        &next,
-    )
-}
-
-/// What stream `id`'s code generation pieces see.
-fn stream_gen<'a>(
-    plan: &'a Plan,
-    phys: &Fused,
-    names: &'a Names,
-    id: StreamId,
-    input: &'a Ident,
-    span: Span,
-) -> Gen<'a> {
-    let s = &plan.streams[id.0];
-    Gen {
-        plan,
-        names,
-        id,
-        stream: s,
-        span,
-        input,
-        active: active(plan, id, input),
-        input_active: s.inputs.first().and_then(|&first| active(plan, first, input)),
-        taken: s.inputs.iter().map(|&from| take_input(plan, phys, names, from)).collect(),
-        has_outputs: !phys.outputs_of[id.0].is_empty(),
-        checkpoint_every: stream_interval(s),
-    }
-}
-
-/// Code run for each element `value` of stream `s`: buffer it, or hand it to the fused consumer.
-fn sink(plan: &Plan, phys: &Fused, names: &Names, s: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
-    if phys.materialized[s.0] {
-        let v = names.ident("v", s);
-        return quote!(#v.push(#value););
-    }
-    match phys.fused_consumer(s) {
-        Some(c) => apply(plan, phys, names, c, value, input),
-        None => quote!(let _ = #value;),
-    }
-}
-
 /// Where each user closure sits in a generated `main.rs`: the 1-based line range of the
 /// statement that binds it, and the closure's span in the spec. Lets the CLI report rustc's
 /// errors inside YAML closures at the YAML line.
@@ -323,90 +218,21 @@ fn state_description(plan: &Plan, s: &crate::dstream::plan::Stream) -> String {
     (s.op.def().codegen.describe)(s, &input)
 }
 
-/// The streams a source's lines flow through, fused, when they can be split over workers: only
-/// narrow operators, ending in per-batch keyed tables (`reduce_by_key`, `count_by_value`, and
-/// the pane of `reduce_by_key_and_window`), merged afterwards in line order. `None`
-/// for any other shape, and for `stream!` pipelines that did not opt in with `parallel()` (their
-/// closures may capture state that cannot be shared between threads).
-fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<StreamId>> {
-    if !plan.streams[source.0].op.is_source() || !(plan.app.frontend == crate::program::Frontend::Yaml || plan.parallel)
-    {
-        return None;
-    }
-    let mut stage = Vec::new();
-    let mut pending: Vec<StreamId> = phys.consumers[source.0].clone();
-    let mut terminal = false;
-    while let Some(c) = pending.pop() {
-        let s = &plan.streams[c.0];
-        if s.inputs.len() != 1 {
-            return None;
-        }
-        match &s.op {
-            // A per-batch keyed table that workers pre-aggregate ends the stage.
-            op if op.def().codegen.merge.is_some() && phys.materialized[c.0] => terminal = true,
-            Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_)
-                if !phys.materialized[c.0] =>
-            {
-                pending.extend(phys.fused_consumer(c));
-            }
-            _ => return None,
-        }
-        stage.push(c);
-    }
-    terminal.then_some(stage)
-}
-
-/// The loops over a source's lines (`sequential`), and a parallel version for large batches:
-/// each worker binds the stage's functions and tables again, runs the same loop body over its
-/// share of the lines, and returns its tables, which are merged into the batch's in line order.
-#[allow(clippy::too_many_arguments)]
-fn parallel_loops(
-    plan: &Plan,
-    phys: &Fused,
-    names: &Names,
-    stream_binds: &[TokenStream],
-    source: StreamId,
-    stage: &[StreamId],
-    sequential: TokenStream,
-    input: &Ident,
-) -> TokenStream {
+/// Runs a stage's partials on worker threads when the batch is large enough (the runtime's
+/// `workers_for`), merging them in part order; the sequential loops otherwise.
+fn on_workers(names: &Names, source: StreamId, input: &Ident, split: Split, sequential: TokenStream) -> TokenStream {
     let rt = rt();
     let t = names.ident("text", source);
-    let x = names.ident("x", source);
-    let part = Ident::new("part", Span::mixed_site());
-    let mut worker_binds = TokenStream::new();
-    let mut ordered: Vec<StreamId> = stage.to_vec();
-    ordered.sort_by_key(|s| s.0);
-    for s in &ordered {
-        worker_binds.extend(stream_binds[s.0].clone());
-    }
-    let mut bodies = TokenStream::new();
-    for &c in &phys.consumers[source.0] {
-        let body = apply(plan, phys, names, c, quote!(#x), input);
-        bodies.extend(quote!(for #x in ::core::clone::Clone::clone(&#part) { #body }));
-    }
-    // The per-batch keyed tables of the stage and how two values of a key combine.
-    let tables: Vec<(StreamId, TokenStream)> = ordered
-        .iter()
-        .filter_map(|&s| {
-            let merge = plan.streams[s.0].op.def().codegen.merge?;
-            Some((s, merge(&stream_gen(plan, phys, names, s, input, Span::call_site()))))
-        })
-        .collect();
-    let states: Vec<Ident> = tables.iter().map(|(s, _)| names.ident("state", *s)).collect();
-    let fs: Vec<&TokenStream> = tables.iter().map(|(_, f)| f).collect();
-    let idx: Vec<syn::Index> = (0..tables.len()).map(syn::Index::from).collect();
+    let Split { part, partial, merge } = split;
     quote! {
         let workers = #input.workers_for(#t);
         if workers > 1 {
             let partials = #rt::parallel::Parts::new(#t.split_lines(workers), |#part| {
-                #worker_binds
-                #bodies
-                (#(#states,)*)
+                #partial
             })
             .run();
             for p in partials {
-                #( #states.absorb(p.#idx, #fs); )*
+                #merge
             }
         } else {
             #sequential
