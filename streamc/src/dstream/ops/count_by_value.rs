@@ -1,9 +1,9 @@
 //! `count_by_value`: how often each distinct element occurs in a batch.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, keyed_table, rt};
 use super::reduce_by_key;
 use super::rules::Infer;
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
 use crate::dstream::ty::Ty;

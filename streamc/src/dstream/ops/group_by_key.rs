@@ -1,8 +1,8 @@
 //! `group_by_key`: each batch's values collected per key.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, rt};
 use super::rules::{Infer, check_key, pair_parts, vec_of};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
 use crate::dstream::ty::Ty;

@@ -1,8 +1,8 @@
 //! The operators over two or more streams: `union`, the four joins and `cogroup`.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, rt};
 use super::rules::{Infer, check_key, option_of, pair_parts, vec_of};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{JoinKind, Op};
 use crate::dstream::ty::Ty;

@@ -1,8 +1,8 @@
 //! The narrow operators: one element at a time, fused into their input's loop.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen};
 use super::rules::{Infer, check_arity, check_closure, closure_result, internal, literal_ty, pair_parts};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{Builtin, Func, Op};
 use crate::dstream::ty::Ty;

@@ -1,6 +1,7 @@
 //! The output operations: `print`, `save_as_text_files` and `foreach_batch`.
 
-use super::{Codegen, Feed, Inputs, Kind, OperatorDef, Params, never};
+use super::def::{Feed, Inputs, Kind, OperatorDef, Params, never};
+use super::emit::Codegen;
 
 pub static PRINT: OperatorDef = OperatorDef {
     name: "print",

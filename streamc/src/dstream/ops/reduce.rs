@@ -1,8 +1,8 @@
 //! `reduce` and `count`: each batch folded into at most one element.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, rt};
 use super::rules::{Infer, check_reduce_fn};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
 use crate::dstream::ty::Ty;

@@ -1,8 +1,8 @@
 //! `reduce_by_key`: each batch's values folded per key.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, keyed_table, pair_types, rt};
 use super::rules::{Infer, check_key, check_reduce_fn, pair_parts};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
 use crate::dstream::ty::Ty;

@@ -1,8 +1,8 @@
 //! The sources: `socket_text_stream` and `text_file_stream`.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, rt};
 use super::rules::Infer;
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::Op;
 use crate::dstream::ty::Ty;

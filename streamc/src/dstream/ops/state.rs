@@ -1,10 +1,10 @@
 //! The operators with per-key state across batches: `update_state_by_key`, `map_with_state`,
 //! and `state_snapshots` of a `map_with_state` stream.
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, owned_literal, rt};
 use super::group_by_key;
 use super::rules::{Infer, check_arity, check_key, closure_ret, internal, pair_parts};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{Builtin, Func, Initial, Op};
 use crate::dstream::ty::Ty;

@@ -1,8 +1,8 @@
 //! `transform`: a function over a whole batch (Spark's `transform(rdd => ...)`).
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen};
 use super::rules::{Infer, check_arity};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{Func, Op};
 use crate::dstream::ty::Ty;

@@ -1,10 +1,10 @@
 //! The windowed operators with a plan operator of their own: `window` and
 //! `reduce_by_key_and_window` (the composites built on them are in `window_composite.rs`).
 
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, rt};
 use super::reduce_by_key;
 use super::rules::{Infer, check_arity, check_key, check_reduce_fn, pair_parts};
-use super::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{Func, Op};
 use crate::dstream::ty::Ty;

@@ -2,7 +2,8 @@
 //! `count_by_window`, `reduce_by_window` and `count_by_value_and_window`. They generate no code
 //! of their own: the operators they lower to do.
 
-use super::{Args, Codegen, Feed, Inputs, Kind, OperatorDef, Params, never};
+use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never};
+use super::emit::Codegen;
 use crate::dstream::plan::{Builtin, Func, Op};
 
 pub static COUNT_BY_WINDOW: OperatorDef = OperatorDef {
