@@ -103,6 +103,10 @@ pub struct Args {
     pub initial: Option<Initial>,
 }
 
+/// How a call becomes plan operators (None only when a front end left out an argument it
+/// reported).
+pub type Lowering = fn(Args) -> Option<Vec<Op>>;
+
 /// The definition of one operator.
 #[derive(Debug)]
 pub struct OperatorDef {
@@ -129,7 +133,7 @@ pub struct OperatorDef {
     pub example: &'static str,
     /// The plan operators a call stands for (None for outputs, which are not streams; the
     /// lowering returns None only when a front end left out an argument it reported).
-    pub lower: Option<fn(Args) -> Option<Vec<Op>>>,
+    pub lower: Option<Lowering>,
     /// The type rule: the element type of the operator's stream, and diagnostics.
     pub ty: fn(rules::Infer, &mut crate::diag::Diagnostics) -> crate::dstream::ty::Ty,
     /// The pieces of generated code (see [`Codegen`]); none for outputs, which the driver emits.

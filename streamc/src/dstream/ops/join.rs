@@ -1,6 +1,6 @@
 //! The operators over two or more streams: `union`, the four joins and `cogroup`.
 
-use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
+use super::def::{Args, Feed, Inputs, Kind, Lowering, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, rt};
 use super::rules::{Infer, check_key, option_of, pair_parts, vec_of};
 use crate::diag::Diagnostics;
@@ -74,7 +74,7 @@ const fn join(name: &'static str, spark: &'static str, types: &'static str, kind
             },
         },
         lower: Some(match kind {
-            JoinKind::Inner => (|_: Args| one(Some(Op::Join(JoinKind::Inner)))) as fn(Args) -> Option<Vec<Op>>,
+            JoinKind::Inner => (|_: Args| one(Some(Op::Join(JoinKind::Inner)))) as Lowering,
             JoinKind::LeftOuter => |_: Args| one(Some(Op::Join(JoinKind::LeftOuter))),
             JoinKind::RightOuter => |_: Args| one(Some(Op::Join(JoinKind::RightOuter))),
             JoinKind::FullOuter => |_: Args| one(Some(Op::Join(JoinKind::FullOuter))),

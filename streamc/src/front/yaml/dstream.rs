@@ -396,7 +396,9 @@ impl Streams<'_, '_> {
         Some((len_ms, slide_ms))
     }
 
-    /// A list of `[key, value]` pairs of constants.
+    /// Names each stream, resolves `from:` (and join/union) references, rejects cycles, and
+    /// adds the streams to the plan in dependency order, stable in definition order. Returns the
+    /// name → id map for outputs.
     pub(super) fn resolve(&mut self, raw: Vec<RawStream>, plan: &mut Plan) -> HashMap<String, StreamId> {
         let mut index: HashMap<String, usize> = HashMap::new();
         for (i, r) in raw.iter().enumerate() {

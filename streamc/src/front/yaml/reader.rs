@@ -140,10 +140,6 @@ impl Reader<'_> {
         })
     }
 
-    /// Names each stream, resolves `from:` (and join/union) references, rejects cycles, and
-    /// adds the streams to the plan in dependency order, stable in definition order. Returns the
-    /// name → id map for outputs.
-
     pub(super) fn expr(&mut self, text: &str, span: SpanId) -> Option<crate::table::expr::Expr> {
         match crate::table::expr::parse(text) {
             Ok(e) => Some(e),
