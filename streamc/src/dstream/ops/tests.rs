@@ -120,3 +120,31 @@ fn both_front_ends_lower_composites_alike() {
     assert_eq!(chain(&yaml), chain(&rust));
     assert_eq!(chain(&yaml).len(), 1 + 3 + 2 + 2);
 }
+
+/// Any operator misspelt by one dropped or one doubled letter, or two swapped neighbours, gets
+/// its own name suggested among operators of its kind.
+#[test]
+fn every_operator_misspelt_gets_its_name() {
+    for d in OPERATORS {
+        let kinds: &[Kind] = match d.kind {
+            Kind::Source => &[Kind::Source],
+            Kind::Output => &[Kind::Output],
+            _ => STREAM_KINDS,
+        };
+        let chars: Vec<char> = d.name.chars().collect();
+        for i in 1..chars.len() {
+            let mut dropped = chars.clone();
+            dropped.remove(i);
+            let mut doubled = chars.clone();
+            doubled.insert(i, chars[i]);
+            let mut swapped = chars.clone();
+            swapped.swap(i - 1, i);
+            for typo in [dropped, doubled, swapped] {
+                let typo: String = typo.into_iter().collect();
+                if typo != d.name {
+                    assert_eq!(suggest(&typo, kinds), Some(d.name), "`{typo}`");
+                }
+            }
+        }
+    }
+}
