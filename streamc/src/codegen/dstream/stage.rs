@@ -6,7 +6,7 @@
 //! business (`mod.rs`), so another scheduler can run the same stage code.
 
 use crate::dstream::ops::emit::{Gen, Names};
-use crate::dstream::plan::{Op, Plan, StreamId};
+use crate::dstream::plan::{Plan, StreamId};
 use crate::physical::{Fused, is_element_fed};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -176,9 +176,7 @@ fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<Str
         match &s.op {
             // A per-batch keyed table that workers pre-aggregate ends the stage.
             op if op.def().codegen.merge.is_some() && phys.materialized[c.0] => terminal = true,
-            Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_)
-                if !phys.materialized[c.0] =>
-            {
+            op if op.def().codegen.in_workers && !phys.materialized[c.0] => {
                 pending.extend(phys.fused_consumer(c));
             }
             _ => return None,

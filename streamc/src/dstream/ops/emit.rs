@@ -35,6 +35,9 @@ pub struct Codegen {
     pub checkpoint_every: fn(u64) -> u64,
     /// True when the batch `v_<id>` is a slice borrowed from the kept state, not a `Vec`.
     pub borrows: fn(&Stream) -> bool,
+    /// True for a narrow operator that may run fused inside a worker's partial (a stage split
+    /// over workers, see `codegen::dstream::stage`).
+    pub in_workers: bool,
 }
 
 /// The bindings of a stream for one batch.
@@ -70,6 +73,7 @@ impl Codegen {
         // The smallest multiple of the slide of at least 10 s.
         checkpoint_every: |slide| 10_000u64.div_ceil(slide) * slide,
         borrows: |_| false,
+        in_workers: false,
     };
 }
 

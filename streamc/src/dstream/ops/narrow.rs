@@ -24,7 +24,7 @@ pub static MAP: OperatorDef = OperatorDef {
     example: "let pairs = words.map(|w: &str| (w.to_string(), 1));",
     lower: Some(|a: Args| one(a.func.map(Op::Map))),
     ty: ty_map,
-    codegen: Codegen { bind: |g| bind(g, "map", true), apply: apply_map, ..Codegen::NONE },
+    codegen: Codegen { bind: |g| bind(g, "map", true), apply: apply_map, in_workers: true, ..Codegen::NONE },
 };
 
 pub static FLAT_MAP: OperatorDef = OperatorDef {
@@ -42,7 +42,7 @@ pub static FLAT_MAP: OperatorDef = OperatorDef {
     example: "let words = lines.flat_map(|l: &str| l.split(' '));",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMap))),
     ty: ty_flat_map,
-    codegen: Codegen { bind: |g| bind(g, "flat_map", true), apply: apply_flat_map, ..Codegen::NONE },
+    codegen: Codegen { bind: |g| bind(g, "flat_map", true), apply: apply_flat_map, in_workers: true, ..Codegen::NONE },
 };
 
 pub static FILTER: OperatorDef = OperatorDef {
@@ -60,7 +60,7 @@ pub static FILTER: OperatorDef = OperatorDef {
     example: "let long = words.filter(|w: &&str| w.len() > 3);",
     lower: Some(|a: Args| one(a.func.map(Op::Filter))),
     ty: ty_filter,
-    codegen: Codegen { bind: |g| bind(g, "filter", false), apply: apply_filter, ..Codegen::NONE },
+    codegen: Codegen { bind: |g| bind(g, "filter", false), apply: apply_filter, in_workers: true, ..Codegen::NONE },
 };
 
 pub static MAP_VALUES: OperatorDef = OperatorDef {
@@ -78,7 +78,12 @@ pub static MAP_VALUES: OperatorDef = OperatorDef {
     example: "let doubled = counts.map_values(|v: i64| v * 2);",
     lower: Some(|a: Args| one(a.func.map(Op::MapValues))),
     ty: ty_map_values,
-    codegen: Codegen { bind: |g| bind(g, "map_values", false), apply: apply_map_values, ..Codegen::NONE },
+    codegen: Codegen {
+        bind: |g| bind(g, "map_values", false),
+        apply: apply_map_values,
+        in_workers: true,
+        ..Codegen::NONE
+    },
 };
 
 pub static FLAT_MAP_VALUES: OperatorDef = OperatorDef {
@@ -96,7 +101,12 @@ pub static FLAT_MAP_VALUES: OperatorDef = OperatorDef {
     example: "let each = lists.flat_map_values(|v: Vec<i64>| v);",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMapValues))),
     ty: ty_map_values,
-    codegen: Codegen { bind: |g| bind(g, "flat_map_values", false), apply: apply_flat_map_values, ..Codegen::NONE },
+    codegen: Codegen {
+        bind: |g| bind(g, "flat_map_values", false),
+        apply: apply_flat_map_values,
+        in_workers: true,
+        ..Codegen::NONE
+    },
 };
 
 pub static REPARTITION: OperatorDef = OperatorDef {
