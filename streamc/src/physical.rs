@@ -3,6 +3,7 @@
 //! by an output). A stage is a materialized collection plus the chain of narrow operators fused
 //! after it, ending in a breaker's state, a materialized buffer, or nothing.
 
+use crate::dstream::ops::Feed;
 use crate::dstream::plan::{Op, Plan, StreamId};
 use crate::table::Checked;
 
@@ -103,24 +104,12 @@ pub fn plan_with(plan: &Plan, fusion: Fusion) -> Fused {
 /// True for operators fed one element at a time from their input's loop (narrow operators and
 /// per-batch aggregations); the others read their inputs whole (joins, transform, windows).
 pub fn is_element_fed(op: &Op) -> bool {
-    op.is_narrow()
-        || matches!(
-            op,
-            Op::Reduce(_)
-                | Op::Count
-                | Op::ReduceByKey(_)
-                | Op::CountByValue
-                | Op::GroupByKey
-                | Op::ReduceByKeyAndWindow { .. }
-                | Op::UpdateStateByKey(_)
-                | Op::MapWithState { .. }
-                | Op::Union
-        )
+    op.def().feed == Feed::Element
 }
 
 /// True for operators that read their input stream as a whole collection.
 pub fn is_collection_fed(op: &Op) -> bool {
-    matches!(op, Op::Join(_) | Op::Cogroup | Op::Transform(_) | Op::Window { .. })
+    op.def().feed == Feed::Collection
 }
 
 impl Fused {

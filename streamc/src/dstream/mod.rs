@@ -1,7 +1,8 @@
 //! DStreams: the plan every front end lowers a DStream pipeline to ([`plan`]), element types
-//! ([`ty`]), and the checker that infers types and applies Spark's rules ([`check`]).
+//! ([`ty`]), the operator registry ([`ops`]), and the checker that infers types and applies Spark's rules ([`check`]).
 
 pub mod check;
+pub mod ops;
 pub mod plan;
 pub mod ty;
 

@@ -49,7 +49,8 @@ pub struct Stream {
 }
 
 /// A stream-defining operator. Composite Spark operators (`count_by_window`, `reduce_by_window`,
-/// `count_by_value_and_window`) are lowered by the front ends into these, as Spark defines them.
+/// `count_by_value_and_window`) are lowered into these by their registry entries
+/// ([`crate::dstream::ops`]), which also hold each operator's name and traits.
 #[derive(Debug, Clone)]
 pub enum Op {
     SocketTextStream {
@@ -112,81 +113,6 @@ pub enum JoinKind {
 pub enum Initial {
     Pairs(Vec<(Literal, Literal)>),
     Expr(ClosureId),
-}
-
-impl Op {
-    /// The operator's user-facing name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::SocketTextStream { .. } => "socket_text_stream",
-            Op::TextFileStream { .. } => "text_file_stream",
-            Op::Map(_) => "map",
-            Op::FlatMap(_) => "flat_map",
-            Op::Filter(_) => "filter",
-            Op::MapValues(_) => "map_values",
-            Op::FlatMapValues(_) => "flat_map_values",
-            Op::Repartition(_) => "repartition",
-            Op::Reduce(_) => "reduce",
-            Op::Count => "count",
-            Op::ReduceByKey(_) => "reduce_by_key",
-            Op::CountByValue => "count_by_value",
-            Op::GroupByKey => "group_by_key",
-            Op::Union => "union",
-            Op::Join(JoinKind::Inner) => "join",
-            Op::Join(JoinKind::LeftOuter) => "left_outer_join",
-            Op::Join(JoinKind::RightOuter) => "right_outer_join",
-            Op::Join(JoinKind::FullOuter) => "full_outer_join",
-            Op::Cogroup => "cogroup",
-            Op::Transform(_) => "transform",
-            Op::Window { .. } => "window",
-            Op::ReduceByKeyAndWindow { .. } => "reduce_by_key_and_window",
-            Op::UpdateStateByKey(_) => "update_state_by_key",
-            Op::MapWithState { .. } => "map_with_state",
-            Op::StateSnapshots => "state_snapshots",
-        }
-    }
-
-    /// True for sources (no input stream).
-    pub fn is_source(&self) -> bool {
-        matches!(self, Op::SocketTextStream { .. } | Op::TextFileStream { .. })
-    }
-
-    /// True for operators that see one element at a time and can be fused into a loop.
-    pub fn is_narrow(&self) -> bool {
-        matches!(
-            self,
-            Op::Map(_) | Op::FlatMap(_) | Op::Filter(_) | Op::MapValues(_) | Op::FlatMapValues(_) | Op::Repartition(_)
-        )
-    }
-
-    /// True for operators that must see the whole batch before emitting (pipeline breakers).
-    pub fn is_breaker(&self) -> bool {
-        !self.is_source() && !self.is_narrow()
-    }
-
-    /// True for operators whose state lives across batches (and so needs a checkpoint directory).
-    pub fn is_stateful(&self) -> bool {
-        matches!(
-            self,
-            Op::UpdateStateByKey(_) | Op::MapWithState { .. } | Op::ReduceByKeyAndWindow { inverse: Some(_), .. }
-        )
-    }
-
-    /// True for operators that read pairs `(K, V)`.
-    pub fn needs_pairs(&self) -> bool {
-        matches!(
-            self,
-            Op::ReduceByKey(_)
-                | Op::MapValues(_)
-                | Op::FlatMapValues(_)
-                | Op::GroupByKey
-                | Op::Join(_)
-                | Op::Cogroup
-                | Op::ReduceByKeyAndWindow { .. }
-                | Op::UpdateStateByKey(_)
-                | Op::MapWithState { .. }
-        )
-    }
 }
 
 /// A function argument of an operator: the user's Rust closure, or a built-in.
@@ -293,9 +219,6 @@ impl OutputKind {
     }
 }
 
-/// Every operator name a front end accepts, for "did you mean" suggestions.
-pub const OPERATOR_NAMES: &[&str] =
-    &["map", "flat_map", "filter", "reduce", "count", "reduce_by_key", "print", "save_as_text_files"];
-
-/// Every source name a front end accepts.
+/// Every source name a front end accepts (kept for the table front end, which reads it; the
+/// registry's test checks that it lists [`Kind::Source`]'s operators).
 pub const SOURCE_NAMES: &[&str] = &["socket_text_stream", "text_file_stream"];

@@ -3,9 +3,8 @@
 //! as the user's tokens, spans and all, so rustc reports problems inside them at the user's text.
 
 use crate::diag::{Diagnostics, suggest};
-use crate::dstream::plan::{
-    Builtin, Func, Initial, JoinKind, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId,
-};
+use crate::dstream::ops::{self, Args, Kind, Params, STREAM_KINDS};
+use crate::dstream::plan::{Func, Initial, Op, Output, OutputKind, Plan, Stream, StreamId};
 use crate::dstream::ty::Ty;
 use crate::front::closure;
 use crate::front::syntax::{duration_of, int_literal, pat_name, path_ident};
@@ -153,7 +152,7 @@ impl Cx<'_> {
             syn::Expr::MethodCall(m) => {
                 let method = m.method.to_string();
                 let op_span = self.span(m.method.span());
-                if matches!(method.as_str(), "print" | "save_as_text_files" | "foreach_batch") {
+                if ops::find(&method).is_some_and(|d| d.kind == Kind::Output) {
                     self.plan.outputs_written += 1;
                 }
                 let input = self.chain(&m.receiver, None)?;
@@ -264,7 +263,7 @@ impl Cx<'_> {
                     d.label("no stream has this name");
                     if let Some(s) = suggest(&name, &known) {
                         d.help(format!("did you mean `{s}`?"));
-                    } else if SOURCE_NAMES.contains(&name.as_str()) {
+                    } else if ops::find(&name).is_some_and(|d| d.kind == Kind::Source) {
                         d.help(format!("a source is called: `{name}(...)`"));
                     }
                 }
@@ -287,18 +286,26 @@ impl Cx<'_> {
     }
 
     fn source(&mut self, f: &str, span: SpanId, args: &[&syn::Expr]) -> Option<Op> {
-        match f {
-            "socket_text_stream" => {
+        let Some(def) = ops::find(f).filter(|d| d.kind == Kind::Source) else {
+            let d = self.diags.error(span, format!("unknown source `{f}`"));
+            d.label("not a streamc source");
+            if let Some(s) = ops::suggest(f, &[Kind::Source]) {
+                d.help(format!("did you mean `{s}`?"));
+            } else {
+                d.help("the sources are `socket_text_stream(host, port)` and `text_file_stream(dir)`");
+            }
+            return None;
+        };
+        let mut call = Args::default();
+        match def.params {
+            Params::HostPort => {
                 if args.len() != 2 {
                     self.diags
-                        .error(
-                            span,
-                            format!("`socket_text_stream` takes 2 arguments (host, port), found {}", args.len()),
-                        )
+                        .error(span, format!("`{f}` takes 2 arguments (host, port), found {}", args.len()))
                         .help("write `socket_text_stream(\"localhost\", 9999)`");
                     return None;
                 }
-                let host = self.str_lit(args[0], "host")?;
+                call.host = self.str_lit(args[0], "host")?;
                 let port = self.int_lit(args[1], "port")?;
                 let Ok(port) = u16::try_from(port) else {
                     let s = self.span(args[1].span());
@@ -307,29 +314,17 @@ impl Cx<'_> {
                         .help("a TCP port is between 0 and 65535");
                     return None;
                 };
-                Some(Op::SocketTextStream { host, port })
+                call.port = port;
             }
-            "text_file_stream" => {
+            _ => {
                 if args.len() != 1 {
-                    self.diags.error(
-                        span,
-                        format!("`text_file_stream` takes 1 argument (a directory), found {}", args.len()),
-                    );
+                    self.diags.error(span, format!("`{f}` takes 1 argument (a directory), found {}", args.len()));
                     return None;
                 }
-                Some(Op::TextFileStream { dir: self.str_lit(args[0], "directory")? })
-            }
-            other => {
-                let d = self.diags.error(span, format!("unknown source `{other}`"));
-                d.label("not a streamc source");
-                if let Some(s) = suggest(other, SOURCE_NAMES) {
-                    d.help(format!("did you mean `{s}`?"));
-                } else {
-                    d.help("the sources are `socket_text_stream(host, port)` and `text_file_stream(dir)`");
-                }
-                None
+                call.dir = self.str_lit(args[0], "directory")?;
             }
         }
+        (def.lower?)(call)?.pop()
     }
 
     fn output(&mut self, method: &str, span: SpanId, args: &[&syn::Expr]) -> Option<OutputKind> {
@@ -378,140 +373,64 @@ impl Cx<'_> {
         }
     }
 
-    /// Lowers one operator call to a chain of IR operators (composite Spark operators become
-    /// several, as Spark defines them). The first operator of the chain also reads `extra`.
+    /// Lowers one operator call to a chain of IR operators: reads the arguments of the
+    /// operator's shape ([`Params`]) into one call ([`Args`]), which its registry entry lowers
+    /// (composite Spark operators become several). The first operator of the chain also reads
+    /// `extra`.
     fn operator(&mut self, method: &str, span: SpanId, args: &[&syn::Expr]) -> Option<Vec<(Op, Vec<StreamId>)>> {
-        let single = |op: Op| Some(vec![(op, Vec::new())]);
-        match method {
-            "map"
-            | "flat_map"
-            | "filter"
-            | "map_values"
-            | "flat_map_values"
-            | "reduce"
-            | "reduce_by_key"
-            | "transform"
-            | "update_state_by_key" => {
+        let Some(def) = ops::find(method).filter(|d| !matches!(d.kind, Kind::Source | Kind::Output)) else {
+            let d = self.diags.error(span, format!("unknown operator `{method}`"));
+            d.label("not a streamc operator");
+            let mut kinds = STREAM_KINDS.to_vec();
+            kinds.push(Kind::Output);
+            if let Some(s) = ops::suggest(method, &kinds) {
+                d.help(format!("did you mean `{s}`?"));
+            } else if ops::find(method).is_some() {
+                d.help(format!("a source is called: `{method}(...)`"));
+            }
+            return None;
+        };
+        let mut call = Args::default();
+        let mut extra = Vec::new();
+        match def.params {
+            Params::Func { .. } => {
                 let [f] = self.args::<1>(method, span, args, "1 argument (a function)")?;
-                let f = self.func(f);
-                single(match method {
-                    "map" => Op::Map(f),
-                    "flat_map" => Op::FlatMap(f),
-                    "filter" => Op::Filter(f),
-                    "map_values" => Op::MapValues(f),
-                    "flat_map_values" => Op::FlatMapValues(f),
-                    "reduce" => Op::Reduce(f),
-                    "reduce_by_key" => Op::ReduceByKey(f),
-                    "transform" => Op::Transform(f),
-                    _ => Op::UpdateStateByKey(f),
-                })
+                call.func = Some(self.func(f));
             }
-            "count" | "count_by_value" | "group_by_key" | "state_snapshots" => {
+            Params::Nothing => {
                 self.args::<0>(method, span, args, "no arguments")?;
-                single(match method {
-                    "count" => Op::Count,
-                    "count_by_value" => Op::CountByValue,
-                    "group_by_key" => Op::GroupByKey,
-                    _ => Op::StateSnapshots,
-                })
             }
-            "repartition" => {
+            Params::Partitions => {
                 let [n] = self.args::<1>(method, span, args, "1 argument (the number of partitions)")?;
                 let v = self.int_lit(n, "number of partitions")?;
                 if v <= 0 || v > i64::from(u32::MAX) {
                     let s = self.span(n.span());
-                    self.diags.error(s, format!("`repartition` needs a positive number of partitions, found `{v}`"));
+                    self.diags.error(s, format!("`{method}` needs a positive number of partitions, found `{v}`"));
                     return None;
                 }
-                single(Op::Repartition(v as u32))
+                call.partitions = v as u32;
             }
-            "union" | "join" | "left_outer_join" | "right_outer_join" | "full_outer_join" | "cogroup" => {
+            Params::Others { .. } => {
                 let [other] = self.args::<1>(method, span, args, "1 argument (the other stream)")?;
-                let other = self.chain(other, None)?;
-                let op = match method {
-                    "union" => Op::Union,
-                    "join" => Op::Join(JoinKind::Inner),
-                    "left_outer_join" => Op::Join(JoinKind::LeftOuter),
-                    "right_outer_join" => Op::Join(JoinKind::RightOuter),
-                    "full_outer_join" => Op::Join(JoinKind::FullOuter),
-                    _ => Op::Cogroup,
-                };
-                Some(vec![(op, vec![other])])
+                extra.push(self.chain(other, None)?);
             }
-            "window" | "count_by_window" | "count_by_value_and_window" => {
-                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 0, 0)?;
-                debug_assert!(funcs.is_empty());
-                Some(match method {
-                    "window" => vec![(Op::Window { len_ms, slide_ms }, vec![])],
-                    "count_by_window" => vec![
-                        (Op::Map(Func::Builtin(Builtin::UnitOne)), vec![]),
-                        (
-                            Op::ReduceByKeyAndWindow {
-                                func: sum(),
-                                inverse: Some(sub()),
-                                filter: None,
-                                len_ms,
-                                slide_ms,
-                            },
-                            vec![],
-                        ),
-                        (Op::Map(Func::Builtin(Builtin::Second)), vec![]),
-                    ],
-                    _ => vec![
-                        (Op::Map(Func::Builtin(Builtin::PairOne)), vec![]),
-                        (
-                            Op::ReduceByKeyAndWindow {
-                                func: sum(),
-                                inverse: Some(sub()),
-                                filter: Some(Func::Builtin(Builtin::NonZero)),
-                                len_ms,
-                                slide_ms,
-                            },
-                            vec![],
-                        ),
-                    ],
-                })
-            }
-            "reduce_by_window" => {
-                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 1, 2)?;
+            Params::Windowed { min, max, .. } => {
+                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, min, max)?;
                 let mut funcs = funcs.into_iter();
-                let f = funcs.next()?;
-                // Spark reduces each batch, windows, and reduces again; with one function that
-                // must take both borrowed and owned elements, which a Rust closure cannot: reduce
-                // the window's (owned) elements once instead (the same result, f being associative).
-                Some(match funcs.next() {
-                    None => vec![(Op::Window { len_ms, slide_ms }, vec![]), (Op::Reduce(f), vec![])],
-                    Some(inv) => vec![
-                        (Op::Map(Func::Builtin(Builtin::UnitKey)), vec![]),
-                        (
-                            Op::ReduceByKeyAndWindow { func: f, inverse: Some(inv), filter: None, len_ms, slide_ms },
-                            vec![],
-                        ),
-                        (Op::Map(Func::Builtin(Builtin::Second)), vec![]),
-                    ],
-                })
+                (call.func, call.inverse, call.filter) = (funcs.next(), funcs.next(), funcs.next());
+                call.window = Some((len_ms, slide_ms));
             }
-            "reduce_by_key_and_window" => {
-                let (funcs, len_ms, slide_ms) = self.windowed(method, span, args, 1, 3)?;
-                let mut funcs = funcs.into_iter();
-                let func = funcs.next()?;
-                let inverse = funcs.next();
-                let filter = funcs.next();
-                single(Op::ReduceByKeyAndWindow { func, inverse, filter, len_ms, slide_ms })
-            }
-            "map_with_state" => {
+            Params::StateSpec { .. } => {
                 let [spec] = self.args::<1>(method, span, args, "1 argument (`StateSpec::function(f)...`)")?;
-                self.state_spec(spec).map(|op| vec![(op, vec![])])
+                call = self.state_spec(spec)?;
             }
-            other => {
-                let d = self.diags.error(span, format!("unknown operator `{other}`"));
-                d.label("not a streamc operator");
-                if let Some(s) = suggest(other, OPERATOR_NAMES) {
-                    d.help(format!("did you mean `{s}`?"));
-                }
-                None
+            Params::HostPort | Params::Dir | Params::Output { .. } => {
+                unreachable!("sources and outputs are filtered out above")
             }
         }
+        let mut chain: Vec<(Op, Vec<StreamId>)> = (def.lower?)(call)?.into_iter().map(|op| (op, vec![])).collect();
+        chain.first_mut()?.1 = extra;
+        Some(chain)
     }
 
     /// Checks the number of arguments.
@@ -586,7 +505,7 @@ impl Cx<'_> {
     }
 
     /// `StateSpec::function(f).timeout(d).initial_state(expr).num_partitions(n)`.
-    fn state_spec(&mut self, e: &syn::Expr) -> Option<Op> {
+    fn state_spec(&mut self, e: &syn::Expr) -> Option<Args> {
         let mut calls = Vec::new();
         let mut cur = e;
         while let syn::Expr::MethodCall(m) = cur {
@@ -639,7 +558,7 @@ impl Cx<'_> {
                 }
             }
         }
-        Some(Op::MapWithState { func, timeout_ms, initial })
+        Some(Args { func: Some(func), timeout_ms, initial, ..Args::default() })
     }
 
     fn str_lit(&mut self, e: &syn::Expr, what: &str) -> Option<String> {
@@ -659,14 +578,6 @@ impl Cx<'_> {
         self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
         None
     }
-}
-
-fn sum() -> Func {
-    Func::Builtin(Builtin::Sum)
-}
-
-fn sub() -> Func {
-    Func::Builtin(Builtin::Subtract)
 }
 
 /// Whether an argument is written as a duration (`Seconds(30)`, `30s`, ...) rather than a function.

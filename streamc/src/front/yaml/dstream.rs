@@ -4,9 +4,8 @@
 use super::node::Node;
 use super::reader::{Reader, list};
 use crate::diag::suggest;
-use crate::dstream::plan::{
-    Builtin, Func, Initial, JoinKind, OPERATOR_NAMES, Op, Output, OutputKind, Plan, SOURCE_NAMES, Stream, StreamId,
-};
+use crate::dstream::ops::{self, Args, Kind, Params, STREAM_KINDS};
+use crate::dstream::plan::{Builtin, Func, Initial, Op, Output, OutputKind, Plan, Stream, StreamId};
 use crate::dstream::ty::Ty;
 use crate::front::closure;
 use crate::span::{SpanId, SpanInfo};
@@ -146,12 +145,27 @@ impl Streams<'_, '_> {
         Some(RawStream { name, name_span, from, others, chain, op_span, checkpoint_ms })
     }
 
-    /// Parses one operator entry `key: value` of a stream.
+    /// Parses one operator entry `key: value` of a stream: reads the arguments of the
+    /// operator's shape ([`Params`]) into one call ([`Args`]), which its registry entry lowers.
     fn operator(&mut self, key: &str, key_span: SpanId, value: &Spanned<Node>, plan: &mut Plan) -> Option<Parsed> {
-        Some(match key {
-            "socket_text_stream" => {
+        let Some(def) = ops::find(key).filter(|d| d.kind != Kind::Output) else {
+            let d = self.r.diags.error(key_span, format!("unknown operator or source `{key}`"));
+            d.label("not a streamc operator");
+            let mut kinds = STREAM_KINDS.to_vec();
+            kinds.push(Kind::Source);
+            if let Some(s) = ops::suggest(key, &kinds) {
+                d.help(format!("did you mean `{s}`?"));
+            } else if ops::find(key).is_some() {
+                d.help(format!("`{key}` is an output operator: list it under `outputs:`"));
+            }
+            return None;
+        };
+        let mut args = Args::default();
+        let mut others = Vec::new();
+        match def.params {
+            Params::HostPort => {
                 let fields = self.r.fields(value, key, &["host", "port"])?;
-                let host = match fields.get("host") {
+                args.host = match fields.get("host") {
                     Some(v) => self.r.string(v, "host")?,
                     None => "localhost".to_string(),
                 };
@@ -171,32 +185,23 @@ impl Streams<'_, '_> {
                         .help("a TCP port is between 0 and 65535");
                     return None;
                 };
-                Op::SocketTextStream { host, port }.into()
+                args.port = port;
             }
-            "text_file_stream" => {
-                let dir = match &value.value {
+            Params::Dir => {
+                args.dir = match &value.value {
                     Node::Str(s) => s.clone(),
                     _ => {
                         let fields = self.r.fields(value, key, &["dir"])?;
                         let Some(d) = fields.get("dir") else {
-                            self.r.diags.error(key_span, "`text_file_stream` needs a `dir`");
+                            self.r.diags.error(key_span, format!("`{key}` needs a `dir`"));
                             return None;
                         };
                         self.r.string(d, "dir")?
                     }
                 };
-                Op::TextFileStream { dir }.into()
             }
-            "map" => Op::Map(self.func(value, key, plan, &["pair_with"])?).into(),
-            "flat_map" => Op::FlatMap(self.func(value, key, plan, &["split"])?).into(),
-            "filter" => Op::Filter(self.func(value, key, plan, &[])?).into(),
-            "map_values" => Op::MapValues(self.func(value, key, plan, &[])?).into(),
-            "flat_map_values" => Op::FlatMapValues(self.func(value, key, plan, &[])?).into(),
-            "transform" => Op::Transform(self.func(value, key, plan, &[])?).into(),
-            "reduce" => Op::Reduce(self.func(value, key, plan, &["sum", "min", "max"])?).into(),
-            "reduce_by_key" => Op::ReduceByKey(self.func(value, key, plan, &["sum", "min", "max"])?).into(),
-            "update_state_by_key" => Op::UpdateStateByKey(self.func(value, key, plan, &["sum"])?).into(),
-            "count" | "count_by_value" | "group_by_key" | "state_snapshots" => {
+            Params::Func { builtins } => args.func = Some(self.func(value, key, plan, builtins)?),
+            Params::Nothing => {
                 if !matches!(value.value, Node::Null | Node::Bool(true) | Node::Map(_)) {
                     let span = self.r.span_of(value);
                     self.r
@@ -204,33 +209,24 @@ impl Streams<'_, '_> {
                         .error(span, format!("`{key}` takes no argument, found {}", value.value.kind()))
                         .help(format!("write `{key}: {{}}`"));
                 }
-                match key {
-                    "count" => Op::Count,
-                    "count_by_value" => Op::CountByValue,
-                    "group_by_key" => Op::GroupByKey,
-                    _ => Op::StateSnapshots,
-                }
-                .into()
             }
-            "repartition" => {
-                let n = self.r.int(value, "repartition")?;
+            Params::Partitions => {
+                let n = self.r.int(value, key)?;
                 if n <= 0 || n > i64::from(u32::MAX) {
                     let span = self.r.span_of(value);
-                    self.r
-                        .diags
-                        .error(span, format!("`repartition` needs a positive number of partitions, found `{n}`"));
+                    self.r.diags.error(span, format!("`{key}` needs a positive number of partitions, found `{n}`"));
                     return None;
                 }
-                Op::Repartition(n as u32).into()
+                args.partitions = n as u32;
             }
-            "union" | "join" | "left_outer_join" | "right_outer_join" | "full_outer_join" | "cogroup" => {
-                let others = match &value.value {
+            Params::Others { many } => {
+                others = match &value.value {
                     Node::Str(s) => vec![(s.clone(), self.r.span_of(value))],
-                    Node::Seq(items) if key == "union" => {
+                    Node::Seq(items) if many => {
                         let mut v = Vec::new();
                         for i in items {
                             let span = self.r.span_of(i);
-                            v.push((self.r.string(i, "union")?, span));
+                            v.push((self.r.string(i, key)?, span));
                         }
                         v
                     }
@@ -246,115 +242,53 @@ impl Streams<'_, '_> {
                         return None;
                     }
                 };
-                let op = match key {
-                    "union" => Op::Union,
-                    "join" => Op::Join(JoinKind::Inner),
-                    "left_outer_join" => Op::Join(JoinKind::LeftOuter),
-                    "right_outer_join" => Op::Join(JoinKind::RightOuter),
-                    "full_outer_join" => Op::Join(JoinKind::FullOuter),
-                    _ => Op::Cogroup,
-                };
-                Parsed { chain: vec![op], others }
             }
-            "window" | "count_by_window" | "count_by_value_and_window" => {
-                let f = self.r.fields(value, key, &["length", "slide"])?;
-                let (len_ms, slide_ms) = self.window_durations(&f, key_span, key)?;
-                let chain = match key {
-                    "window" => vec![Op::Window { len_ms, slide_ms }],
-                    "count_by_window" => vec![
-                        Op::Map(Func::Builtin(Builtin::UnitOne)),
-                        Op::ReduceByKeyAndWindow {
-                            func: Func::Builtin(Builtin::Sum),
-                            inverse: Some(Func::Builtin(Builtin::Subtract)),
-                            filter: None,
-                            len_ms,
-                            slide_ms,
-                        },
-                        Op::Map(Func::Builtin(Builtin::Second)),
-                    ],
-                    _ => vec![
-                        Op::Map(Func::Builtin(Builtin::PairOne)),
-                        Op::ReduceByKeyAndWindow {
-                            func: Func::Builtin(Builtin::Sum),
-                            inverse: Some(Func::Builtin(Builtin::Subtract)),
-                            filter: Some(Func::Builtin(Builtin::NonZero)),
-                            len_ms,
-                            slide_ms,
-                        },
-                    ],
-                };
-                Parsed { chain, others: vec![] }
+            Params::Windowed { fields, .. } => {
+                let f = self.r.fields(value, key, fields)?;
+                args.window = Some(self.window_durations(&f, key_span, key)?);
+                if fields.contains(&"func") {
+                    let Some(func_node) = f.get("func") else {
+                        self.r
+                            .diags
+                            .error(key_span, format!("`{key}` needs `func:` (a closure, or `sum`/`min`/`max`)"));
+                        return None;
+                    };
+                    args.func = Some(self.func(func_node, key, plan, &["sum", "min", "max"])?);
+                }
+                if let Some(n) = f.get("inverse") {
+                    args.inverse = Some(self.func(n, "inverse", plan, &["subtract"])?);
+                }
+                if let Some(n) = f.get("filter") {
+                    args.filter = Some(self.func(n, "filter", plan, &["non_zero"])?);
+                }
             }
-            "reduce_by_window" | "reduce_by_key_and_window" => {
-                let allowed: &[&str] = if key == "reduce_by_window" {
-                    &["func", "inverse", "length", "slide"]
+            Params::StateSpec { fields } => {
+                if let Node::Str(_) = &value.value {
+                    args.func = Some(self.func(value, key, plan, &["running_sum"])?);
                 } else {
-                    &["func", "inverse", "filter", "length", "slide"]
-                };
-                let f = self.r.fields(value, key, allowed)?;
-                let (len_ms, slide_ms) = self.window_durations(&f, key_span, key)?;
-                let Some(func_node) = f.get("func") else {
-                    self.r.diags.error(key_span, format!("`{key}` needs `func:` (a closure, or `sum`/`min`/`max`)"));
-                    return None;
-                };
-                let func = self.func(func_node, key, plan, &["sum", "min", "max"])?;
-                let inverse = match f.get("inverse") {
-                    Some(n) => Some(self.func(n, "inverse", plan, &["subtract"])?),
-                    None => None,
-                };
-                let filter = match f.get("filter") {
-                    Some(n) => Some(self.func(n, "filter", plan, &["non_zero"])?),
-                    None => None,
-                };
-                let chain = match (key, inverse) {
-                    // One reduce over the window's owned elements (see the `stream!` front end).
-                    ("reduce_by_window", None) => vec![Op::Window { len_ms, slide_ms }, Op::Reduce(func)],
-                    ("reduce_by_window", Some(inv)) => vec![
-                        Op::Map(Func::Builtin(Builtin::UnitKey)),
-                        Op::ReduceByKeyAndWindow { func, inverse: Some(inv), filter: None, len_ms, slide_ms },
-                        Op::Map(Func::Builtin(Builtin::Second)),
-                    ],
-                    (_, inverse) => vec![Op::ReduceByKeyAndWindow { func, inverse, filter, len_ms, slide_ms }],
-                };
-                Parsed { chain, others: vec![] }
-            }
-            "map_with_state" => {
-                let f = match &value.value {
-                    Node::Str(_) => {
-                        let func = self.func(value, key, plan, &["running_sum"])?;
-                        return Some(Op::MapWithState { func, timeout_ms: None, initial: None }.into());
+                    let f = self.r.fields(value, key, fields)?;
+                    let Some(fnode) = f.get("function") else {
+                        self.r
+                            .diags
+                            .error(key_span, format!("`{key}` needs `function:` (a closure, or `running_sum`)"));
+                        return None;
+                    };
+                    args.func = Some(self.func(fnode, key, plan, &["running_sum"])?);
+                    if let Some(t) = f.get("timeout") {
+                        args.timeout_ms = Some(self.r.duration(t, "timeout")?);
                     }
-                    _ => self.r.fields(value, key, &["function", "timeout", "initial_state", "num_partitions"])?,
-                };
-                let Some(fnode) = f.get("function") else {
-                    self.r.diags.error(key_span, "`map_with_state` needs `function:` (a closure, or `running_sum`)");
-                    return None;
-                };
-                let func = self.func(fnode, key, plan, &["running_sum"])?;
-                let timeout_ms = match f.get("timeout") {
-                    Some(t) => Some(self.r.duration(t, "timeout")?),
-                    None => None,
-                };
-                let initial = match f.get("initial_state") {
-                    Some(n) => Some(Initial::Pairs(self.r.pairs(n)?)),
-                    None => None,
-                };
-                if let Some(n) = f.get("num_partitions") {
-                    self.r.int(n, "num_partitions")?;
+                    if let Some(n) = f.get("initial_state") {
+                        args.initial = Some(Initial::Pairs(self.r.pairs(n)?));
+                    }
+                    if let Some(n) = f.get("num_partitions") {
+                        self.r.int(n, "num_partitions")?;
+                    }
                 }
-                Op::MapWithState { func, timeout_ms, initial }.into()
             }
-            other => {
-                let d = self.r.diags.error(key_span, format!("unknown operator or source `{other}`"));
-                d.label("not a streamc operator");
-                let mut names: Vec<&str> = OPERATOR_NAMES.to_vec();
-                names.extend_from_slice(SOURCE_NAMES);
-                if let Some(s) = suggest(other, &names) {
-                    d.help(format!("did you mean `{s}`?"));
-                }
-                return None;
-            }
-        })
+            Params::Output { .. } => unreachable!("outputs are filtered out above"),
+        }
+        let chain = (def.lower?)(args)?;
+        Some(Parsed { chain, others })
     }
 
     /// A function argument: a Rust closure in a string, or a built-in.
@@ -462,7 +396,9 @@ impl Streams<'_, '_> {
         Some((len_ms, slide_ms))
     }
 
-    /// A list of `[key, value]` pairs of constants.
+    /// Names each stream, resolves `from:` (and join/union) references, rejects cycles, and
+    /// adds the streams to the plan in dependency order, stable in definition order. Returns the
+    /// name → id map for outputs.
     pub(super) fn resolve(&mut self, raw: Vec<RawStream>, plan: &mut Plan) -> HashMap<String, StreamId> {
         let mut index: HashMap<String, usize> = HashMap::new();
         for (i, r) in raw.iter().enumerate() {
@@ -672,7 +608,7 @@ impl Streams<'_, '_> {
                     }
                     other => {
                         let d = self.r.diags.error(key_span, format!("unknown output operator `{other}`"));
-                        if let Some(s) = suggest(other, &["print", "save_as_text_files", "foreach_batch"]) {
+                        if let Some(s) = ops::suggest(other, &[Kind::Output]) {
                             d.help(format!("did you mean `{s}`?"));
                         } else {
                             d.help("the output operators are `print` and `save_as_text_files`");
