@@ -9,6 +9,7 @@ use super::format::Invalid;
 use super::layout::{FORMAT_VERSION, METADATA};
 use crate::error::Error;
 use crate::fmt::json_string;
+use crate::structured::json::{Json, parse_fields};
 
 /// The contents of a checkpoint directory's [`METADATA`] file.
 ///
@@ -52,114 +53,26 @@ impl Metadata {
         let Some(line) = text.strip_suffix('\n') else {
             return Err(Invalid::Corrupt("truncated: no newline at the end".to_owned()));
         };
-        let fields = JsonObject::parse(line).map_err(|why| Invalid::Corrupt(format!("not a JSON object: {why}")))?;
-        let field = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        let version = match field("version") {
-            Some(JsonValue::Number(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
-            Some(JsonValue::String(_)) => return Err(Invalid::Corrupt("`version` is not a number".to_owned())),
-            None => return Err(Invalid::Corrupt("no `version`".to_owned())),
+        let mut fields = [Json::Missing, Json::Missing, Json::Missing];
+        parse_fields(line, &["version", "app", "id"], &mut fields)
+            .map_err(|why| Invalid::Corrupt(format!("not a JSON object: {why}")))?;
+        let [version, app, id] = fields;
+        let version = match version {
+            Json::Int(n) => u32::try_from(n).unwrap_or(u32::MAX),
+            Json::Missing => return Err(Invalid::Corrupt("no `version`".to_owned())),
+            _ => return Err(Invalid::Corrupt("`version` is not a number".to_owned())),
         };
         if !(3..=FORMAT_VERSION).contains(&version) {
             return Err(Invalid::Mismatch(format!(
                 "layout version {version}, this runtime reads version {FORMAT_VERSION}"
             )));
         }
-        let string = |key: &str| match field(key) {
-            Some(JsonValue::String(s)) => Ok(s.clone()),
-            Some(JsonValue::Number(_)) => Err(Invalid::Corrupt(format!("`{key}` is not a string"))),
-            None => Err(Invalid::Corrupt(format!("no `{key}`"))),
+        let string = |key: &str, value: Json<'_>| match value {
+            Json::Str(s) => Ok(s.into_owned()),
+            Json::Missing => Err(Invalid::Corrupt(format!("no `{key}`"))),
+            _ => Err(Invalid::Corrupt(format!("`{key}` is not a string"))),
         };
-        Ok(Metadata { version, app: string("app")?, id: string("id")? })
-    }
-}
-
-/// A value of the metadata's JSON: the file has strings and whole numbers only.
-enum JsonValue {
-    String(String),
-    Number(u64),
-}
-
-/// A flat JSON object, parsed by hand: the runtime has no JSON dependency, and the metadata file
-/// needs only this much.
-struct JsonObject;
-
-impl JsonObject {
-    fn parse(text: &str) -> Result<Vec<(String, JsonValue)>, String> {
-        let mut p = text.trim().chars().peekable();
-        let mut fields = Vec::new();
-        let skip_ws = |p: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-            while p.next_if(|c| c.is_ascii_whitespace()).is_some() {}
-        };
-        if p.next() != Some('{') {
-            return Err("it does not start with `{`".to_owned());
-        }
-        skip_ws(&mut p);
-        if p.next_if_eq(&'}').is_none() {
-            loop {
-                skip_ws(&mut p);
-                let key = Self::string(&mut p)?;
-                skip_ws(&mut p);
-                if p.next() != Some(':') {
-                    return Err(format!("no `:` after `{key}`"));
-                }
-                skip_ws(&mut p);
-                let value = match p.peek() {
-                    Some('"') => JsonValue::String(Self::string(&mut p)?),
-                    Some(c) if c.is_ascii_digit() => {
-                        let mut n: u64 = 0;
-                        while let Some(d) = p.next_if(char::is_ascii_digit) {
-                            n = n
-                                .checked_mul(10)
-                                .and_then(|n| n.checked_add(u64::from(d as u8 - b'0')))
-                                .ok_or_else(|| format!("`{key}` is too large"))?;
-                        }
-                        JsonValue::Number(n)
-                    }
-                    _ => return Err(format!("`{key}` is neither a string nor a whole number")),
-                };
-                fields.push((key, value));
-                skip_ws(&mut p);
-                match p.next() {
-                    Some(',') => continue,
-                    Some('}') => break,
-                    _ => return Err("no `,` or `}` after a value".to_owned()),
-                }
-            }
-        }
-        if p.next().is_some() {
-            return Err("text after the closing `}`".to_owned());
-        }
-        Ok(fields)
-    }
-
-    fn string(p: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
-        if p.next() != Some('"') {
-            return Err("a key or value is not a string".to_owned());
-        }
-        let mut s = String::new();
-        loop {
-            match p.next().ok_or("an unterminated string")? {
-                '"' => return Ok(s),
-                '\\' => match p.next().ok_or("an unterminated string")? {
-                    '"' => s.push('"'),
-                    '\\' => s.push('\\'),
-                    '/' => s.push('/'),
-                    'b' => s.push('\u{8}'),
-                    'f' => s.push('\u{c}'),
-                    'n' => s.push('\n'),
-                    'r' => s.push('\r'),
-                    't' => s.push('\t'),
-                    'u' => {
-                        let hex: String = (0..4).filter_map(|_| p.next()).collect();
-                        let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("a bad escape `\\u{hex}`"))?;
-                        // Only what `json_string` writes: control characters, never surrogates.
-                        s.push(char::from_u32(code).ok_or_else(|| format!("a bad escape `\\u{hex}`"))?);
-                    }
-                    c => return Err(format!("a bad escape `\\{c}`")),
-                },
-                c => s.push(c),
-            }
-        }
+        Ok(Metadata { version, app: string("app", app)?, id: string("id", id)? })
     }
 }
 
