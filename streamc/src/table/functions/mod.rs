@@ -149,7 +149,8 @@ mod tests {
         if std::env::var_os("STREAMC_BLESS").is_some() {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
             let text = std::fs::read_to_string(path).expect("read README.md");
-            let (a, b) = (text.find(begin).expect("marker") + begin.len(), text.find("<!-- /functions -->").expect("end"));
+            let (a, b) =
+                (text.find(begin).expect("marker") + begin.len(), text.find("<!-- /functions -->").expect("end"));
             std::fs::write(path, format!("{}{}{}", &text[..a], reference(), &text[b..])).expect("write README.md");
             return;
         }
