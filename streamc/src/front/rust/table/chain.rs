@@ -306,7 +306,7 @@ impl Cx<'_> {
     }
 
     pub(super) fn unknown_method(&mut self, name: &str, span: SpanId) {
-        if DSTREAM_METHODS.contains(&name) {
+        if is_dstream_method(name) {
             self.diags
                 .error(span, format!("`{name}` is a DStream operator, not a method of Structured Streaming tables"))
                 .help("a `stream!` block holds either DStreams or Structured Streaming tables, not both; the table methods are select, where_, filter, with_column, with_watermark, group_by + count/agg, and write_stream");

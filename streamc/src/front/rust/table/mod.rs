@@ -68,33 +68,16 @@ const WRITER_METHODS: &[&str] = &[
 /// Context statements of a Structured Streaming `stream!` block.
 const CONTEXT_CALLS: &[&str] = &["app_name", "batch_interval", "checkpoint", "trigger"];
 
-/// DStream operators and outputs: on a table they mean the two APIs were mixed.
-const DSTREAM_METHODS: &[&str] = &[
-    "map",
-    "flat_map",
-    "map_values",
-    "flat_map_values",
-    "reduce",
-    "reduce_by_key",
-    "transform",
-    "update_state_by_key",
-    "map_with_state",
-    "count_by_value",
-    "group_by_key",
-    "state_snapshots",
-    "repartition",
-    "left_outer_join",
-    "right_outer_join",
-    "full_outer_join",
-    "cogroup",
-    "window",
-    "count_by_window",
-    "count_by_value_and_window",
-    "reduce_by_window",
-    "reduce_by_key_and_window",
-    "print",
-    "save_as_text_files",
-];
+/// Names of the DStream registry that are also methods of tables or their writers (Spark has
+/// `filter`, `count`, `union`, `join` and `foreachBatch` in both APIs).
+const SHARED_WITH_TABLES: &[&str] = &["filter", "count", "union", "join", "foreach_batch"];
+
+/// Whether `name` is a DStream operator or output (from the operator registry) that is no table
+/// method: on a table it means the two APIs were mixed.
+fn is_dstream_method(name: &str) -> bool {
+    crate::dstream::ops::find(name).is_some_and(|d| d.kind != crate::dstream::ops::Kind::Source)
+        && !SHARED_WITH_TABLES.contains(&name)
+}
 
 /// Whether a `stream!` body is a Structured Streaming program: it reads with `read_stream`,
 /// writes with `write_stream`, or sets a `trigger`.

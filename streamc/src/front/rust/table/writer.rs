@@ -231,7 +231,7 @@ impl Cx<'_> {
                     None => {}
                 }
             }
-            other if DSTREAM_METHODS.contains(&other) => {
+            other if is_dstream_method(other) => {
                 self.diags
                     .error(span, format!("`{other}` is a DStream output, but it is called on a Structured Streaming writer"))
                     .help("a `stream!` block holds either DStreams or Structured Streaming tables, not both; write a table with `.console()` or `.json(\"dir\")`");
