@@ -3,8 +3,15 @@
 //! its own partial table, and the partial tables are merged in line order (two-phase
 //! aggregation), so the result is the one a single thread computes.
 //!
-//! Generated code builds [`Parts`] with the stage as a closure and calls [`Parts::run`]. The
-//! stage borrows the user's closures' environment from every worker, so it must be `Sync` (as
+//! This is the seam between generated stage code and the engine that schedules it. Generated
+//! code hands a stage's *partial* — a pure function of one part of a source's lines that returns
+//! its partial tables — to [`BatchInput::run_partials`](crate::BatchInput::run_partials), and
+//! merges what comes back in part order (or, on `None`, runs the stage's sequential loops over
+//! the whole batch). The embedded engine decides from the batch size and `--workers` and runs
+//! the parts with [`Parts`] on scoped threads; another engine (one part per cluster worker,
+//! partials exchanged by key hash) can keep the same contract, and so the same generated code.
+//!
+//! The stage borrows the user's closures' environment from every worker, so it must be `Sync` (as
 //! Spark's closures must be serializable): the compiler generates this path for YAML pipelines,
 //! whose closures capture nothing, and for `stream!` pipelines that opt in with `workers(..)`.
 //!

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use crate::checkpoint;
 use crate::error::Error;
 use crate::ids::SourceId;
+use crate::parallel::Parts;
 use crate::persist::{Checkpointed, SavedParts};
-use crate::source::TextBatch;
+use crate::source::{Lines, TextBatch};
 
 /// What a batch handler reads: the batch time, each source's records, and on the first batch
 /// after a restart the state saved in the checkpoint.
@@ -51,6 +52,21 @@ impl BatchInput {
         } else {
             self.workers.min(text.len_lines().max(1))
         }
+    }
+
+    /// Runs a stage split into partials (the engine's side of the seam between generated stage
+    /// code and the loop that drives it): `Some` with one partial per part of `text`'s lines, in
+    /// part order, when the batch is worth splitting ([`Self::workers_for`]: this engine runs
+    /// the parts on scoped threads, [`Parts`]); `None` when the stage should run in one piece,
+    /// over the whole batch. `partial` must be a pure function of its part; the caller merges
+    /// the partials in order, so the result equals the one-piece run. See [`crate::parallel`].
+    pub fn run_partials<'t, R, F>(&self, text: &'t TextBatch, partial: F) -> Option<Vec<R>>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send,
+    {
+        let workers = self.workers_for(text);
+        (workers > 1).then(|| Parts::new(text.split_lines(workers), partial).run())
     }
 
     /// The records of source `id` in this batch.

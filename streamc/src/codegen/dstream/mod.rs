@@ -218,24 +218,22 @@ fn state_description(plan: &Plan, s: &crate::dstream::plan::Stream) -> String {
     (s.op.def().codegen.describe)(s, &input)
 }
 
-/// Runs a stage's partials on worker threads when the batch is large enough (the runtime's
-/// `workers_for`), merging them in part order; the sequential loops otherwise.
+/// Hands a stage's partials to the engine (`BatchInput::run_partials`, which decides whether and
+/// how to split the batch) and merges them in part order; the sequential loops when the engine
+/// runs the stage in one piece.
 fn on_workers(names: &Names, source: StreamId, input: &Ident, split: Split, sequential: TokenStream) -> TokenStream {
-    let rt = rt();
     let t = names.ident("text", source);
     let Split { part, partial, merge } = split;
     quote! {
-        let workers = #input.workers_for(#t);
-        if workers > 1 {
-            let partials = #rt::parallel::Parts::new(#t.split_lines(workers), |#part| {
-                #partial
-            })
-            .run();
-            for p in partials {
-                #merge
+        match #input.run_partials(#t, |#part| { #partial }) {
+            ::core::option::Option::Some(partials) => {
+                for p in partials {
+                    #merge
+                }
             }
-        } else {
-            #sequential
+            ::core::option::Option::None => {
+                #sequential
+            }
         }
     }
 }
