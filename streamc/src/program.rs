@@ -11,13 +11,3 @@ pub enum Program {
     DStream(Plan),
     Table(TablePlan),
 }
-
-impl Program {
-    /// The settings of the program's app.
-    pub fn app(&self) -> &AppSettings {
-        match self {
-            Program::DStream(p) => &p.app,
-            Program::Table(t) => &t.app,
-        }
-    }
-}

@@ -10,7 +10,7 @@ use crate::dstream::ty::Ty;
 
 /// Runs every check and fills in [`crate::dstream::plan::Stream::ty`] and [`crate::dstream::plan::Stream::slide_ms`].
 pub fn check(plan: &mut Plan, diags: &mut Diagnostics) {
-    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = plan.app.interval_ms();
     for i in 0..plan.streams.len() {
         let ty = infer(plan, StreamId(i), diags);
         plan.streams[i].ty = ty;

@@ -70,3 +70,24 @@ pub(crate) fn duration_of(e: &syn::Expr) -> Result<u64, String> {
         _ => Err(format!("expected a duration such as `Seconds(1)` or `500ms`, found `{shown}`")),
     }
 }
+
+/// A string literal, looking through the invisible groups macro expansion leaves around tokens.
+pub(crate) fn lit_str(e: &syn::Expr) -> Option<&syn::LitStr> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s),
+        syn::Expr::Group(g) => lit_str(&g.expr),
+        _ => None,
+    }
+}
+
+/// A string literal's value, or the message saying one was expected for the `what`.
+pub(crate) fn expect_str(e: &syn::Expr, what: &str) -> Result<String, String> {
+    lit_str(e)
+        .map(syn::LitStr::value)
+        .ok_or_else(|| format!("expected a string literal for the {what}, found `{}`", e.to_token_stream()))
+}
+
+/// An integer literal's value, or the message saying one was expected for the `what`.
+pub(crate) fn expect_int(e: &syn::Expr, what: &str) -> Result<i64, String> {
+    int_literal(e).ok_or_else(|| format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()))
+}

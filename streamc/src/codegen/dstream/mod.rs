@@ -26,7 +26,7 @@ fn guarded(cond: Option<TokenStream>, body: TokenStream) -> TokenStream {
 /// `map_with_state` 10 × slide, others the smallest multiple of the slide ≥ 10 s), so the app
 /// interval is their greatest common divisor.
 pub fn checkpoint_interval_ms(plan: &Plan) -> u64 {
-    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = plan.app.interval_ms();
     plan.streams
         .iter()
         .filter(|s| s.op.def().codegen.keep.is_some())
@@ -47,7 +47,7 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     let input = Ident::new("input", Span::mixed_site());
     let output = Ident::new("output", Span::mixed_site());
     let app_name = &plan.app.name;
-    let interval = plan.app.batch_interval_ms.map(|(ms, _)| ms).unwrap_or(1000);
+    let interval = plan.app.interval_ms();
     let mut setup = TokenStream::new();
     if let Some((dir, _)) = &plan.app.checkpoint_dir {
         let every = checkpoint_interval_ms(plan);

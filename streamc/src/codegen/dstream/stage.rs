@@ -14,7 +14,7 @@ use quote::quote;
 /// Whether stream `id` has a batch at the current time: always, or (windows and what follows
 /// them) when the batch time is a multiple of its slide.
 pub(super) fn active(plan: &Plan, id: StreamId, input: &Ident) -> Option<TokenStream> {
-    let interval = plan.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = plan.app.interval_ms();
     let slide = plan.streams[id.0].slide_ms;
     (slide != 0 && slide != interval).then(|| quote!(#input.is_multiple_of(#slide)))
 }

@@ -27,7 +27,7 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     let input = Ident::new("input", Span::mixed_site());
     let output = Ident::new("output", Span::mixed_site());
     let app_name = &table.app.name;
-    let interval = table.app.batch_interval_ms.map_or(1000, |(ms, _)| ms);
+    let interval = table.app.interval_ms();
     let mut setup = TokenStream::new();
     let trigger = match table.trigger {
         Trigger::ProcessingTime => quote!(ProcessingTime),

@@ -7,11 +7,10 @@ use crate::dstream::ops::{self, Args, Kind, Params, STREAM_KINDS};
 use crate::dstream::plan::{Func, Initial, Op, Output, OutputKind, Plan, Stream, StreamId};
 use crate::dstream::ty::Ty;
 use crate::front::closure;
-use crate::front::syntax::{duration_of, int_literal, pat_name, path_ident};
+use crate::front::syntax::{duration_of, expect_int, expect_str, pat_name, path_ident};
 use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use proc_macro2::Span;
-use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 
@@ -562,21 +561,22 @@ impl Cx<'_> {
     }
 
     fn str_lit(&mut self, e: &syn::Expr, what: &str) -> Option<String> {
-        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = e {
-            return Some(s.value());
-        }
-        let span = self.span(e.span());
-        self.diags.error(span, format!("expected a string literal for the {what}, found `{}`", e.to_token_stream()));
-        None
+        let r = expect_str(e, what);
+        self.reported(e, r)
     }
 
     fn int_lit(&mut self, e: &syn::Expr, what: &str) -> Option<i64> {
-        if let Some(v) = int_literal(e) {
-            return Some(v);
-        }
-        let span = self.span(e.span());
-        self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
-        None
+        let r = expect_int(e, what);
+        self.reported(e, r)
+    }
+
+    /// The value, or None after reporting the message at `e`.
+    fn reported<T>(&mut self, e: &syn::Expr, r: Result<T, String>) -> Option<T> {
+        r.map_err(|msg| {
+            let span = self.span(e.span());
+            self.diags.error(span, msg);
+        })
+        .ok()
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::diag::{Diagnostics, suggest};
 use crate::dstream::plan::SOURCE_NAMES;
 use crate::duration;
-use crate::front::syntax::{duration_of, int_literal, pat_name};
+use crate::front::syntax::{duration_of, expect_int, expect_str, lit_str, pat_name};
 use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::expr::Expr;
@@ -289,14 +289,6 @@ fn path_name(e: &syn::Expr) -> Option<String> {
     }
 }
 
-fn lit_str(e: &syn::Expr) -> Option<&syn::LitStr> {
-    match e {
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s),
-        syn::Expr::Group(g) => lit_str(&g.expr),
-        _ => None,
-    }
-}
-
 /// Settings given to `read_stream` before the source exists.
 #[derive(Default)]
 struct SourceB {
@@ -442,21 +434,22 @@ impl Cx<'_> {
     }
 
     fn str_arg(&mut self, e: &syn::Expr, what: &str) -> Option<String> {
-        if let Some(s) = lit_str(e) {
-            return Some(s.value());
-        }
-        let span = self.span(e.span());
-        self.diags.error(span, format!("expected a string literal for the {what}, found `{}`", e.to_token_stream()));
-        None
+        let r = expect_str(e, what);
+        self.reported(e, r)
     }
 
     fn int_arg(&mut self, e: &syn::Expr, what: &str) -> Option<i64> {
-        if let Some(v) = int_literal(e) {
-            return Some(v);
-        }
-        let span = self.span(e.span());
-        self.diags.error(span, format!("expected an integer literal for the {what}, found `{}`", e.to_token_stream()));
-        None
+        let r = expect_int(e, what);
+        self.reported(e, r)
+    }
+
+    /// The value, or None after reporting the message at `e`.
+    fn reported<T>(&mut self, e: &syn::Expr, r: Result<T, String>) -> Option<T> {
+        r.map_err(|msg| {
+            let span = self.span(e.span());
+            self.diags.error(span, msg);
+        })
+        .ok()
     }
 
     fn positive(&mut self, e: &syn::Expr, what: &str) -> Option<u64> {
