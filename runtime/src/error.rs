@@ -30,6 +30,14 @@ pub enum Error {
     /// Standard output could not be written (for example a closed pipe).
     #[error("cannot write to standard output: {0}")]
     Stdout(#[source] io::Error),
+    /// A query failed on its data, as Spark fails a batch (an ANSI cast of a malformed value).
+    #[error("query `{query}` failed: {message}")]
+    Query {
+        /// The query's name.
+        query: String,
+        /// Spark's message, with its error class first (`[CAST_INVALID_INPUT] ...`).
+        message: String,
+    },
     /// The app is configured in a way that cannot run (for example replay for some sources only).
     #[error("{0}")]
     Config(String),

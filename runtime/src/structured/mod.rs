@@ -37,6 +37,7 @@
 //! ```
 
 pub mod agg;
+pub mod cast;
 pub mod conv;
 pub mod json;
 pub mod memory;
@@ -44,7 +45,9 @@ pub mod memory;
 pub mod parquet;
 pub mod row;
 pub mod session;
+pub mod sort;
 pub mod static_table;
+pub mod text;
 pub mod time;
 pub mod watermark;
 pub mod window;

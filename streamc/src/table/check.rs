@@ -2,9 +2,10 @@
 //! analysis rules (unresolved columns, output modes, watermarks, file sinks), producing the typed
 //! [`Checked`] queries that codegen turns into one loop per source batch.
 
-use super::expr::{BinOp, Expr, UnOp};
-use super::functions::{self, Form, SigError};
+use super::expr::Expr;
 use super::plan::*;
+use super::spark::{LIMIT, SORT};
+use super::typing::{check_aggregate, typed, unresolved};
 use crate::diag::{Diagnostics, suggest};
 use crate::span::SpanId;
 
@@ -46,7 +47,20 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     if let Some((i, delay)) = inputs.iter().find_map(|i| i.watermark) {
         watermark = Some((input[i].name.clone(), delay));
     }
+    let mut order: Option<(&[SortKey], SpanId)> = None;
+    let mut limit: Option<(u64, SpanId)> = None;
     for (step, span) in rest {
+        match step {
+            Step::OrderBy(keys) => {
+                order = Some((keys, *span));
+                continue;
+            }
+            Step::Limit(n) => {
+                limit = Some((*n, *span));
+                continue;
+            }
+            _ => {}
+        }
         if agg.is_some() {
             diags
                 .error(*span, "a step after the aggregation is not supported in a streaming query")
@@ -55,15 +69,23 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         }
         match step {
             Step::Where(e) => {
-                if let Some(t) = type_of(e, &cols, *span, diags)
-                    && t != ColTy::Bool
-                {
-                    diags.error(*span, format!("`where` needs a boolean condition, found `{e}` of type {}", t.sql()));
-                }
-                steps.push(TStep::Filter(e.clone()));
+                let Some((x, t)) = typed(e, &cols, *span, diags) else { continue };
+                let x = match t {
+                    ColTy::Bool => x,
+                    // Spark casts a string condition to boolean.
+                    ColTy::String => Expr::Cast(Box::new(x), t, ColTy::Bool),
+                    _ => {
+                        diags.error(
+                            *span,
+                            format!("`where` needs a boolean condition, found `{e}` of type {}", t.sql()),
+                        );
+                        continue;
+                    }
+                };
+                steps.push(TStep::Filter(x));
             }
             Step::WithColumn(name, e) => {
-                let Some(t) = type_of(e, &cols, *span, diags) else { continue };
+                let Some((e, t)) = typed(e, &cols, *span, diags) else { continue };
                 let mut projected: Vec<(String, Expr, ColTy)> = cols
                     .iter()
                     .filter(|c| &c.name != name)
@@ -91,9 +113,9 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                             diags.error(*span, "`explode` takes one argument");
                             continue;
                         };
-                        match type_of(array, &cols, *span, diags) {
-                            Some(ColTy::StringArray) => {}
-                            Some(t) => {
+                        let array = match typed(array, &cols, *span, diags) {
+                            Some((x, ColTy::StringArray)) => x,
+                            Some((_, t)) => {
                                 diags.error(
                                     *span,
                                     format!("`explode` needs an array, found `{array}` of type {}", t.sql()),
@@ -101,16 +123,16 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                                 continue;
                             }
                             None => continue,
-                        }
-                        explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array.clone()));
+                        };
+                        explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array));
                         continue;
                     }
-                    let Some(t) = type_of(e, &cols, *span, diags) else { continue };
+                    let Some((x, t)) = typed(e, &cols, *span, diags) else { continue };
                     if t == ColTy::StringArray {
                         diags.error(*span, format!("`{e}` is an array; streamc's outputs hold scalars: `explode` it"));
                         continue;
                     }
-                    projected.push((alias.clone().unwrap_or_else(|| column_name(e)), e.clone(), t));
+                    projected.push((alias.clone().unwrap_or_else(|| column_name(e)), x, t));
                 }
                 let mut new_cols: Vec<Column> =
                     projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
@@ -165,6 +187,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                     "write the `union` steps right after `from` (after the first input's `with_watermark`, if any)",
                 );
             }
+            Step::OrderBy(_) | Step::Limit(_) => unreachable!("handled above"),
             Step::Join { table, on, how } => {
                 let Some(t) = plan.sources.iter().position(|s| &s.name == table) else {
                     let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
@@ -240,8 +263,8 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                         }
                         continue;
                     }
-                    if let Some(t) = type_of(k, &cols, *span, diags) {
-                        a.keys.push((alias.clone().unwrap_or_else(|| column_name(k)), k.clone(), t));
+                    if let Some((x, t)) = typed(k, &cols, *span, diags) {
+                        a.keys.push((alias.clone().unwrap_or_else(|| column_name(k)), x, t));
                     }
                 }
                 for (e, alias) in aggs {
@@ -274,6 +297,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         None => cols.clone(),
     };
     check_output_mode(q, &agg, &watermark, diags);
+    let order = output_order(q, &agg, &output, order, limit, diags);
     if output.len() > 6 {
         diags.error(
             q.span,
@@ -289,6 +313,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         agg,
         watermark,
         output,
+        order,
         mode: q.mode.0,
         sinks: q.sinks.iter().map(|(s, _)| s.clone()).collect(),
     }
@@ -342,6 +367,45 @@ fn check_output_mode(q: &Query, agg: &Option<TAgg>, watermark: &Option<(String, 
                 .help("file sinks accept `output_mode: append` only (use a watermark and append, or the console sink)");
         }
     }
+}
+
+/// `ORDER BY` and `LIMIT`: Spark sorts and limits a streaming query's output only when it is an
+/// aggregation in complete mode (and limits in append mode, which streamc does not yet).
+fn output_order(
+    q: &Query,
+    agg: &Option<TAgg>,
+    output: &[Column],
+    order: Option<(&[SortKey], SpanId)>,
+    limit: Option<(u64, SpanId)>,
+    diags: &mut Diagnostics,
+) -> OutputOrder {
+    let complete_agg = agg.is_some() && q.mode.0 == OutputMode::Complete;
+    let mut out = OutputOrder::default();
+    if let Some((keys, span)) = order {
+        if !complete_agg {
+            diags.error(span, SORT).help("sort an aggregation in `output_mode: complete`");
+        }
+        for k in keys {
+            match output.iter().position(|c| c.name == k.column) {
+                Some(i) => out.keys.push((i, k.descending, k.nulls_first)),
+                None => unresolved(&k.column, output, span, diags),
+            }
+        }
+    }
+    if let Some((n, span)) = limit {
+        match q.mode.0 {
+            OutputMode::Update => {
+                diags.error(span, format!("{LIMIT} in Update output mode"));
+            }
+            OutputMode::Append => {
+                diags
+                    .error(span, "`LIMIT` in append mode is not supported by streamc yet")
+                    .help("limit an aggregation in `output_mode: complete`");
+            }
+            OutputMode::Complete => out.limit = Some(n),
+        }
+    }
+    out
 }
 
 /// The inputs of a query: its `from` source, with the watermark of a leading `with_watermark`
@@ -514,214 +578,5 @@ pub fn column_name(e: &Expr) -> String {
     match e {
         Expr::Column(c) => c.clone(),
         other => other.to_string(),
-    }
-}
-
-fn unresolved(name: &str, cols: &[Column], span: SpanId, diags: &mut Diagnostics) {
-    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
-    let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    let d = diags.error(span, format!("a column with name `{name}` cannot be resolved"));
-    match suggest(name, &names) {
-        Some(s) => d.help(format!("did you mean `{s}`? the input columns are [{}]", listed.join(", "))),
-        None => d.help(format!("the input columns are [{}]", listed.join(", "))),
-    };
-}
-
-/// The type of an expression over `cols`, or None after reporting why not.
-pub fn type_of(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -> Option<ColTy> {
-    Some(match e {
-        Expr::Column(c) => match cols.iter().find(|x| &x.name == c) {
-            Some(x) => x.ty,
-            None => {
-                unresolved(c, cols, span, diags);
-                return None;
-            }
-        },
-        Expr::Str(_) => ColTy::String,
-        Expr::Int(_) => ColTy::Long,
-        Expr::Float(_) => ColTy::Double,
-        Expr::Bool(_) => ColTy::Bool,
-        Expr::Null => {
-            diags.error(span, "a bare NULL has no type here; compare with `IS NULL` is not supported yet");
-            return None;
-        }
-        Expr::Star => {
-            diags.error(span, "`*` is only allowed in `count(*)`");
-            return None;
-        }
-        Expr::Unary(UnOp::Not, x) => {
-            let t = type_of(x, cols, span, diags)?;
-            if t != ColTy::Bool {
-                diags.error(span, format!("NOT needs a boolean, found `{x}` of type {}", t.sql()));
-                return None;
-            }
-            ColTy::Bool
-        }
-        Expr::Unary(UnOp::Neg, x) => {
-            let t = type_of(x, cols, span, diags)?;
-            if !t.numeric() {
-                diags.error(span, format!("`-` needs a number, found `{x}` of type {}", t.sql()));
-                return None;
-            }
-            t
-        }
-        Expr::Binary(op, a, b) => {
-            let (ta, tb) = (type_of(a, cols, span, diags)?, type_of(b, cols, span, diags)?);
-            match op {
-                BinOp::And | BinOp::Or => {
-                    if ta != ColTy::Bool || tb != ColTy::Bool {
-                        diags.error(
-                            span,
-                            format!("`{}` needs booleans, found {} and {}", op.symbol(), ta.sql(), tb.sql()),
-                        );
-                        return None;
-                    }
-                    ColTy::Bool
-                }
-                op if op.is_comparison() => {
-                    let same = ta == tb || (ta.numeric() && tb.numeric());
-                    if !same || ta == ColTy::StringArray {
-                        diags.error(span, format!("cannot compare {} with {} in `{e}`", ta.sql(), tb.sql()));
-                        return None;
-                    }
-                    ColTy::Bool
-                }
-                _ => {
-                    if !ta.numeric() || !tb.numeric() {
-                        diags.error(
-                            span,
-                            format!("`{}` needs numbers, found {} and {} in `{e}`", op.symbol(), ta.sql(), tb.sql()),
-                        );
-                        return None;
-                    }
-                    if ta == ColTy::Double || tb == ColTy::Double || *op == BinOp::Div {
-                        ColTy::Double
-                    } else {
-                        ColTy::Long
-                    }
-                }
-            }
-        }
-        Expr::Call(f, args) => {
-            let (scalar, aggregate) = (functions::scalar(f), functions::aggregate(f));
-            if scalar.is_none() && aggregate.is_none() {
-                report(functions::unknown_function(f), span, diags);
-                return None;
-            }
-            let tys: Option<Vec<ColTy>> = args.iter().map(|a| type_of(a, cols, span, diags)).collect();
-            let typed: Vec<(&Expr, ColTy)> = args.iter().zip(tys?).collect();
-            let signature = match scalar.map(|s| &s.form) {
-                Some(Form::Ordinary { signature, .. }) => signature,
-                Some(Form::Special { place }) => {
-                    diags.error(span, format!("`{f}` is only allowed as {place}"));
-                    return None;
-                }
-                None => {
-                    diags.error(span, format!("the aggregate `{f}` is only allowed in `agg`"));
-                    return None;
-                }
-            };
-            match signature(&typed) {
-                Ok(t) => t,
-                Err(Some(e)) => {
-                    report(e, span, diags);
-                    return None;
-                }
-                Err(None) => {
-                    let listed: Vec<&str> = typed.iter().map(|(_, t)| t.sql()).collect();
-                    diags
-                        .error(span, format!("no function `{f}` taking ({})", listed.join(", ")))
-                        .help(functions::functions_help());
-                    return None;
-                }
-            }
-        }
-    })
-}
-
-fn report(e: SigError, span: SpanId, diags: &mut Diagnostics) {
-    let d = diags.error(span, e.message);
-    if let Some(h) = e.help {
-        d.help(h);
-    }
-}
-
-/// One aggregate of `agg`, typed by its registry entry: its output name, function, argument and
-/// type.
-fn check_aggregate(
-    e: &Expr,
-    alias: &Option<String>,
-    cols: &[Column],
-    span: SpanId,
-    diags: &mut Diagnostics,
-) -> Option<(String, AggFn, Option<Expr>, ColTy)> {
-    let Expr::Call(f, args) = e else {
-        diags.error(span, format!("`{e}` is not an aggregate function")).help(functions::aggregates_help());
-        return None;
-    };
-    let Some(def) = functions::aggregate(f) else {
-        report(functions::unknown_aggregate(f), span, diags);
-        return None;
-    };
-    let arg = match &args[..] {
-        [Expr::Star] | [] if def.star => None,
-        [x] => Some((x, type_of(x, cols, span, diags)?)),
-        _ => {
-            diags.error(span, format!("`{f}` takes one argument"));
-            return None;
-        }
-    };
-    let ty = match (def.signature)(f, arg) {
-        Ok(t) => t,
-        Err(e) => {
-            report(e, span, diags);
-            return None;
-        }
-    };
-    let arg = arg.map(|(x, _)| x);
-    let name = alias.clone().unwrap_or_else(|| (def.column)(f, arg));
-    Some((name, AggFn::new(def), arg.cloned(), ty))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::span::SpanTable;
-    use crate::table::expr::parse_aliased;
-
-    /// Every example of the registry parses and types over a schema with the columns they use:
-    /// ordinary functions where an expression is, aggregates in `agg`, special forms only where
-    /// they are allowed.
-    #[test]
-    fn every_example_of_the_registry_types() {
-        let col = |name: &str, ty| Column { name: name.into(), ty };
-        let cols = [
-            col("timestamp", ColTy::Timestamp),
-            col("value", ColTy::String),
-            col("word", ColTy::String),
-            col("n", ColTy::Long),
-        ];
-        let span = SpanTable::unknown();
-        for f in functions::SCALARS {
-            let (e, _) = parse_aliased(f.example).unwrap_or_else(|e| panic!("{}: {e:?}", f.example));
-            let mut diags = Diagnostics::default();
-            let ty = type_of(&e, &cols, span, &mut diags);
-            match f.form {
-                Form::Ordinary { .. } if f.example.starts_with("explode") => assert!(ty.is_none()),
-                Form::Ordinary { .. } => assert!(diags.is_empty(), "{}: {diags:?}", f.example),
-                Form::Special { .. } => assert!(!diags.is_empty(), "{} is special", f.example),
-            }
-        }
-        for a in functions::AGGREGATES {
-            let e = parse_aliased(a.example).expect("example").0;
-            let mut diags = Diagnostics::default();
-            let agg = check_aggregate(&e, &None, &cols, span, &mut diags);
-            assert!(diags.is_empty() && agg.is_some(), "{}: {diags:?}", a.example);
-            for name in a.names {
-                let call = parse_aliased(&format!("{name}(n)")).expect("call").0;
-                let (out, f, _, _) = check_aggregate(&call, &None, &cols, span, &mut diags).expect(name);
-                assert_eq!((f.name(), diags.len()), (a.names[0], 0), "{out}");
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@
 //! here (never failing: errors carry the byte offset in the expression text) and typed against
 //! a table's schema by the checker.
 
+use super::ty::ColTy;
 use std::fmt;
 
 /// A parsed expression.
@@ -19,6 +20,9 @@ pub enum Expr {
     Call(String, Vec<Expr>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A cast from one type to another that the checker inserts where Spark casts implicitly
+    /// (`table::coerce`); front ends do not produce it.
+    Cast(Box<Expr>, ColTy, ColTy),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +95,7 @@ impl fmt::Display for Expr {
             Expr::Unary(UnOp::Not, e) => write!(f, "(NOT {e})"),
             Expr::Unary(UnOp::Neg, e) => write!(f, "(-{e})"),
             Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
+            Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.sql().to_ascii_uppercase()),
         }
     }
 }

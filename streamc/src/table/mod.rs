@@ -3,11 +3,14 @@
 //! rules ([`check`]), with the registry of functions and aggregates ([`functions`]).
 
 pub mod check;
+pub mod coerce;
 pub mod expr;
 pub mod functions;
 pub mod plan;
 pub mod spark;
 pub mod ty;
+pub mod typing;
 
-pub use check::{check, column_name, runtime_features, type_of};
+pub use check::{check, column_name, runtime_features};
 pub use plan::*;
+pub use typing::{type_of, typed};

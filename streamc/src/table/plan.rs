@@ -144,6 +144,56 @@ pub enum Step {
         on: Vec<String>,
         how: JoinHow,
     },
+    /// `ORDER BY` of the output columns (complete mode aggregations only, as Spark).
+    OrderBy(Vec<SortKey>),
+    /// `LIMIT n` of the output rows (complete mode aggregations).
+    Limit(u64),
+}
+
+/// One key of `ORDER BY`: an output column, descending or not, and where NULLs go (Spark's
+/// default: first ascending, last descending).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub column: String,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+impl SortKey {
+    /// One `ORDER BY` key as written in `steps:` and `stream!`: `"c"`, `"c DESC"`,
+    /// `"word ASC NULLS LAST"` (an output column; NULLs first ascending, last descending unless
+    /// said).
+    pub fn parse(text: &str) -> Result<SortKey, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+        let (column, rest) = match &words[..] {
+            [c, ..] => (c.trim_matches('`'), &upper[1..]),
+            [] => return Err("an empty sort key".into()),
+        };
+        let (descending, rest) = match rest {
+            ["DESC", r @ ..] => (true, r),
+            ["ASC", r @ ..] => (false, r),
+            r => (false, r),
+        };
+        let nulls_first = match rest {
+            [] => !descending,
+            ["NULLS", "FIRST"] => true,
+            ["NULLS", "LAST"] => false,
+            _ => {
+                return Err(format!("cannot read the sort key `{text}`: write `column [ASC|DESC] [NULLS FIRST|LAST]`"));
+            }
+        };
+        Ok(SortKey { column: column.to_string(), descending, nulls_first })
+    }
+}
+
+/// The order and number of a complete-mode aggregation's output rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputOrder {
+    /// (output column index, descending, nulls first).
+    pub keys: Vec<(usize, bool, bool)>,
+    pub limit: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +278,8 @@ pub struct Checked {
     pub agg: Option<TAgg>,
     pub watermark: Option<(String, u64)>,
     pub output: Vec<Column>,
+    /// `ORDER BY` / `LIMIT` of the output (complete mode only).
+    pub order: OutputOrder,
     pub mode: OutputMode,
     pub sinks: Vec<Sink>,
 }

@@ -6,13 +6,3 @@ pub const SORT: &str = "Sorting is not supported on streaming DataFrames/Dataset
 
 /// Spark's `UnsupportedOperationChecker` on `LIMIT` of a stream.
 pub const LIMIT: &str = "Limits are not supported on streaming DataFrames/Datasets";
-
-/// The `help:` line of a Dataset method or step Spark refuses on a stream (`order_by`, `sort`,
-/// `limit`), in Spark's words; None for other names.
-pub fn refused_method(name: &str) -> Option<String> {
-    match name {
-        "order_by" | "orderBy" | "sort" => Some(format!("{SORT} (not supported by streamc yet)")),
-        "limit" => Some(LIMIT.to_string()),
-        _ => None,
-    }
-}

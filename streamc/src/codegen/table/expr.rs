@@ -77,6 +77,7 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 }
             }
         }
+        Expr::Cast(x, from, to) => cast(x, *from, *to, scope),
         Expr::Call(f, args) => match functions::scalar(f).map(|d| &d.form) {
             Some(Form::Ordinary { codegen, .. }) => {
                 let code: Vec<TokenStream> = args.iter().map(|x| expr(x, scope)).collect();
@@ -88,8 +89,50 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
     }
 }
 
+/// The cast of `x` (of type `from`) to `to`. A string that does not cast records Spark's
+/// failure in the query's `cast_failure`, which fails the batch after its rows (see
+/// `streamc_runtime::structured::cast`); a string literal is parsed once per process.
+fn cast(x: &Expr, from: ColTy, to: ColTy, scope: &Scope) -> TokenStream {
+    let rt = quote!(::streamc_runtime::structured);
+    let failure = cast_failure();
+    let code = expr(x, scope);
+    match (from, to) {
+        (ColTy::String, to) => {
+            let (f, ty, spark) = match to {
+                ColTy::Long => (quote!(string_to_long), quote!(i64), "BIGINT"),
+                ColTy::Double => (quote!(string_to_double), quote!(f64), "DOUBLE"),
+                ColTy::Bool => (quote!(string_to_bool), quote!(bool), "BOOLEAN"),
+                ColTy::Timestamp => (quote!(string_to_timestamp), quote!(#rt::time::Timestamp), "TIMESTAMP"),
+                ColTy::Date => (quote!(string_to_date), quote!(#rt::time::Date), "DATE"),
+                ColTy::String | ColTy::StringArray => return code,
+            };
+            match x {
+                Expr::Str(s) => quote!({
+                    static LITERAL: ::std::sync::OnceLock<::core::option::Option<#ty>> = ::std::sync::OnceLock::new();
+                    match *LITERAL.get_or_init(|| #rt::cast::#f(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#s)), &#rt::cast::CastFailure::new())) {
+                        ::core::option::Option::Some(v) => ::core::option::Option::Some(v),
+                        ::core::option::Option::None => { #failure.invalid(#s, #spark); ::core::option::Option::None }
+                    }
+                }),
+                _ => quote!(#rt::cast::#f(#code, &#failure)),
+            }
+        }
+        (ColTy::Long, ColTy::Double) => quote!((#code).map(|v: i64| v as f64)),
+        (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
+        (_, ColTy::String) => quote!(#rt::cast::to_string(#code)),
+        _ => code,
+    }
+}
+
+/// The variable in which a query's batch records its first failed cast (declared by
+/// `query_body`).
+pub(super) fn cast_failure() -> proc_macro2::Ident {
+    proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site())
+}
+
 pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
     match e {
+        Expr::Cast(_, _, to) => Some(*to),
         Expr::Column(c) => scope.get(c).map(|(_, t)| *t),
         Expr::Int(_) => Some(ColTy::Long),
         Expr::Float(_) => Some(ColTy::Double),

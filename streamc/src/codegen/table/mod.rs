@@ -5,7 +5,8 @@
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
 use super::emit::{rt, source_limits};
-use crate::table::{Checked, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
+use crate::table::expr::Expr;
+use crate::table::{Checked, ColTy, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -143,6 +144,7 @@ fn input_watermarks(q: &Checked) -> bool {
 
 fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, outs: &[Ident]) -> TokenStream {
     let rt = rt();
+    let name = &q.name;
     let text = ident("text", &q.name);
     let line = Ident::new("line", Span::mixed_site());
     let agg = ident("agg", &q.name);
@@ -206,9 +208,15 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     let row_count = Ident::new("updated", Span::mixed_site());
     let late_set = Ident::new("late_groups", Span::mixed_site());
     let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
-    let late_count = if watermarked { quote!(let #dropped = #dropped + #late_set.len() as u64;) } else { quote!() };
+    let counts_late = terminal::counts_late_groups(q);
+    let late_count = if counts_late { quote!(let #dropped = #dropped + #late_set.len() as u64;) } else { quote!() };
     if let Some(a) = &q.agg {
-        let wm_arg = if watermarked {
+        // State is evicted by the watermark only when an event time is part of the key (a
+        // window, or the watermark column itself); otherwise it stays (Spark).
+        let evicts = a.window.is_some()
+            || a.session.is_some()
+            || q.watermark.as_ref().is_some_and(|(c, _)| a.keys.iter().any(|(n, _, _)| n == c));
+        let wm_arg = if watermarked && evicts {
             quote!(::core::option::Option::Some(#wm.current()))
         } else {
             quote!(::core::option::Option::None)
@@ -263,6 +271,13 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                     None => quote!(|_k| #rt::structured::time::Timestamp(i64::MIN)),
                 },
             };
+            // An aggregation without grouping keys has exactly one row, from the first batch
+            // on, emitted in every batch that runs in update mode too (Spark).
+            if a.keys.is_empty() && a.window.is_none() {
+                let acc_tys = a.aggs.iter().map(|(_, f, _, ty)| (f.def().acc_ty)(*ty));
+                let inits = a.aggs.iter().map(|(_, f, _, ty)| (f.def().init)(*ty));
+                after.extend(quote!(#agg.update((), |_: &mut (#(#acc_tys,)*)| {}, || (#(#inits,)*));));
+            }
             after.extend(quote! {
                 let #row_count = #agg.updated_count();
                 #late_count
@@ -274,6 +289,17 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                 #output.report_state(#agg.len() as u64, #row_count as u64, #dropped);
             });
         }
+    }
+    if !q.order.keys.is_empty() || q.order.limit.is_some() {
+        let keys = q.order.keys.iter().map(|(i, d, n)| quote!((#i, #d, #n)));
+        let limit = match q.order.limit {
+            Some(n) => quote!(::core::option::Option::Some(#n)),
+            None => quote!(::core::option::Option::None),
+        };
+        after.extend(quote! {
+            let mut #rows = #rows;
+            #rt::structured::sort::order_rows(&mut #rows, &[#(#keys),*], #limit);
+        });
     }
     for out in outs {
         after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
@@ -296,10 +322,11 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         after.extend(quote!(#output.report_malformed(#malformed);));
     }
     let rows_decl = if q.agg.is_none() { quote!(let mut #rows = ::std::vec::Vec::new();) } else { quote!() };
-    let counts_late = q.agg.as_ref().is_some_and(|a| a.session.is_none()) && watermarked;
     let late_decl =
         if counts_late { quote!(let mut #late_set = ::std::collections::HashSet::new();) } else { quote!() };
-    let mut decls = TokenStream::new();
+    let failure = expr::cast_failure();
+    let casts = fallible_casts(q);
+    let mut decls = if casts { quote!(let #failure = #rt::structured::cast::CastFailure::new();) } else { quote!() };
     for (i, st) in q.steps.iter().enumerate() {
         match st {
             TStep::Dedup { .. } => {
@@ -318,6 +345,15 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             _ => {}
         }
     }
+    let check_casts = if casts {
+        quote! {
+            if let ::core::option::Option::Some(message) = #failure.take() {
+                return ::core::result::Result::Err(#rt::Error::Query { query: #name.into(), message });
+            }
+        }
+    } else {
+        quote!()
+    };
     quote! {
         let mut #dropped: u64 = 0;
         let mut #malformed: u64 = 0;
@@ -325,8 +361,32 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         #late_decl
         #decls
         #loops
+        #check_casts
         #after
     }
+}
+
+/// Whether any expression of `q` casts a string, which can fail on a malformed value.
+fn fallible_casts(q: &Checked) -> bool {
+    fn any(e: &Expr) -> bool {
+        match e {
+            Expr::Cast(x, from, _) => *from == ColTy::String || any(x),
+            Expr::Call(_, args) => args.iter().any(any),
+            Expr::Unary(_, x) => any(x),
+            Expr::Binary(_, a, b) => any(a) || any(b),
+            _ => false,
+        }
+    }
+    let in_steps = q.steps.iter().any(|s| match s {
+        TStep::Project(items) => items.iter().any(|(_, e, _)| any(e)),
+        TStep::Explode { array, others, .. } => any(array) || others.iter().any(|(_, e, _)| any(e)),
+        TStep::Filter(e) => any(e),
+        _ => false,
+    });
+    let in_agg = q.agg.as_ref().is_some_and(|a| {
+        a.keys.iter().any(|(_, e, _)| any(e)) || a.aggs.iter().any(|(_, _, e, _)| e.as_ref().is_some_and(any))
+    });
+    in_steps || in_agg
 }
 
 /// What each state of `queries` is, under the names the generated code saves it with: the keys

@@ -104,6 +104,15 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
     }
 }
 
+/// Whether the aggregation drops late rows by group (a window, or a key that is the watermark
+/// column, with a watermark outside complete mode), counting them in the `late_groups` set.
+pub(super) fn counts_late_groups(q: &Checked) -> bool {
+    let Some(a) = &q.agg else { return false };
+    let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
+    let on_key = q.watermark.as_ref().is_some_and(|(c, _)| a.keys.iter().any(|(n, _, _)| n == c));
+    watermarked && a.session.is_none() && (a.window.is_some() || on_key)
+}
+
 /// `|a, b| a += b` for the accumulators of an aggregation (merging session windows).
 pub(super) fn merge_fn(a: &TAgg) -> TokenStream {
     let mut parts = Vec::new();

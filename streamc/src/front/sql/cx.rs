@@ -1,19 +1,20 @@
 //! The SQL lowering context: the query's text and errors, positions in the text, the query
 //! and its clauses that are not a select list, and the small readers of sqlparser's AST.
 
+use super::dialect::SparkDialect;
 use super::lowered::{Lowered, Pos, SqlError};
 use crate::table::expr::Expr;
 use crate::table::functions;
-use crate::table::spark::{LIMIT, SORT};
-use sqlparser::ast::{self, BinaryOperator, GroupByExpr, ObjectName, SelectItem, SetExpr, Spanned, Statement};
-use sqlparser::dialect::HiveDialect;
+use crate::table::spark::LIMIT;
+use crate::table::{SortKey, Step};
+use sqlparser::ast::{self, BinaryOperator, GroupByExpr, ObjectName, SelectItem, SetExpr, Spanned, Statement, Value};
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span};
 
 pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
     let mut cx = Cx { sql, errors: Vec::new() };
     // Spark SQL is Hive's dialect: backquoted names, `LATERAL VIEW`, no trailing commas.
-    let statements = match Parser::parse_sql(&HiveDialect {}, sql) {
+    let statements = match Parser::parse_sql(&SparkDialect, sql) {
         Ok(s) => s,
         Err(e) => return Err(vec![cx.parse_error(e)]),
     };
@@ -149,23 +150,57 @@ impl Cx<'_> {
                 Some("write the inner query in `FROM ( ... )`"),
             );
         }
+        let mut tail = Vec::new();
         if let Some(o) = &q.order_by {
             let pos = self.pos(o.span());
-            self.error(pos, SORT, Some("streamc does not sort yet; remove `ORDER BY`"));
+            match &o.kind {
+                ast::OrderByKind::Expressions(items) => {
+                    let mut keys = Vec::new();
+                    for item in items {
+                        let ipos = self.pos(item.span());
+                        match &item.expr {
+                            ast::Expr::Identifier(id) if item.with_fill.is_none() => {
+                                let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
+                                if matches!(item.options.sort, Some(ast::OrderBySort::Using(_))) {
+                                    self.error(ipos, "`ORDER BY ... USING` is not supported by streamc", None);
+                                }
+                                let nulls_first = item.options.nulls_first.unwrap_or(!descending);
+                                keys.push(SortKey { column: id.value.clone(), descending, nulls_first });
+                            }
+                            _ => self.error(
+                                ipos,
+                                format!("streamc orders by output columns only, not by `{}`", item.expr),
+                                Some("name the expression in the select list (`... AS c`) and write `ORDER BY c`"),
+                            ),
+                        }
+                    }
+                    tail.push((Step::OrderBy(keys), pos));
+                }
+                ast::OrderByKind::All(_) => self.error(pos, "`ORDER BY ALL` is not supported by streamc", None),
+            }
         }
         if let Some(l) = &q.limit_clause {
             let pos = self.pos(l.span());
-            self.error(
-                pos,
-                LIMIT,
-                Some("remove `LIMIT`; the console sink shows 20 rows, `{ console: { num_rows: N } }` more"),
-            );
+            match l {
+                ast::LimitClause::LimitOffset { limit: Some(n), offset: None, limit_by } if limit_by.is_empty() => {
+                    match n {
+                        ast::Expr::Value(v)
+                            if let Value::Number(n, _) = &v.value
+                                && let Ok(n) = n.parse::<u64>() =>
+                        {
+                            tail.push((Step::Limit(n), pos));
+                        }
+                        _ => self.error(pos, "`LIMIT` takes a number of rows", None),
+                    }
+                }
+                _ => self.error(pos, "only `LIMIT n` (no `OFFSET`) is supported by streamc", None),
+            }
         }
         if let Some(f) = &q.fetch {
             let pos = self.pos(f.span());
             self.error(pos, LIMIT, None);
         }
-        match &*q.body {
+        let mut lowered = match &*q.body {
             SetExpr::Select(s) => self.select(s),
             SetExpr::Query(inner) => self.query(inner),
             SetExpr::SetOperation { .. } => self.union(&q.body),
@@ -174,7 +209,9 @@ impl Cx<'_> {
                 self.error(pos, "expected `SELECT ... FROM <source>`", None);
                 None
             }
-        }
+        }?;
+        lowered.steps.extend(tail);
+        Some(lowered)
     }
 
     pub(super) fn list_pos(&self, spans: impl Iterator<Item = Span>) -> Option<Pos> {
@@ -272,7 +309,7 @@ pub(super) fn columns(e: &Expr, out: &mut Vec<String>) {
             }
         }
         Expr::Call(_, args) => args.iter().for_each(|a| columns(a, out)),
-        Expr::Unary(_, x) => columns(x, out),
+        Expr::Unary(_, x) | Expr::Cast(x, _, _) => columns(x, out),
         Expr::Binary(_, a, b) => {
             columns(a, out);
             columns(b, out);

@@ -162,6 +162,56 @@ impl Cx<'_> {
                 };
                 Expr::Call(name.to_ascii_lowercase(), args)
             }
+            // `TRIM([BOTH | LEADING | TRAILING] [chars FROM] s)`: Spark's `trim`, `ltrim`,
+            // `rtrim`, whose two-argument form takes the characters first.
+            S::Trim { trim_where, trim_what, expr, trim_characters } => {
+                let f = match trim_where {
+                    None | Some(ast::TrimWhereField::Both) => "trim",
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                };
+                let s = self.expr(expr, quals);
+                let chars = match (trim_what, trim_characters.as_deref()) {
+                    (Some(w), _) => Some(self.expr(w, quals)?),
+                    // `trim(a, b)` is Spark's function call, characters first: `b` from `a`.
+                    (None, Some([b])) => {
+                        let b = self.expr(b, quals)?;
+                        return Some(Expr::Call(f.into(), vec![s?, b]));
+                    }
+                    (None, Some(_)) => {
+                        self.error(pos, format!("`{f}` takes one or two arguments"), None);
+                        return None;
+                    }
+                    (None, None) => None,
+                };
+                let s = s?;
+                Expr::Call(f.into(), chars.into_iter().chain([s]).collect())
+            }
+            // `x [NOT] IN (a, b)`: `x = a OR x = b` (the same under SQL's three-valued logic).
+            S::In { expr, target: ast::InTarget::List(list), negated, global: false } => {
+                let x = self.expr(expr, quals)?;
+                let mut any: Option<Expr> = None;
+                for item in list {
+                    let eq = Expr::Binary(BinOp::Eq, Box::new(x.clone()), Box::new(self.expr(item, quals)?));
+                    any = Some(match any {
+                        Some(a) => Expr::Binary(BinOp::Or, Box::new(a), Box::new(eq)),
+                        None => eq,
+                    });
+                }
+                let any = any?;
+                if *negated { Expr::Unary(UnOp::Not, Box::new(any)) } else { any }
+            }
+            // `x [NOT] BETWEEN lo AND hi`: `lo <= x AND x <= hi`.
+            S::Between { expr, negated, low, high } => {
+                let x = self.expr(expr, quals)?;
+                let (lo, hi) = (self.expr(low, quals)?, self.expr(high, quals)?);
+                let both = Expr::Binary(
+                    BinOp::And,
+                    Box::new(Expr::Binary(BinOp::Ge, Box::new(x.clone()), Box::new(lo))),
+                    Box::new(Expr::Binary(BinOp::Le, Box::new(x), Box::new(hi))),
+                );
+                if *negated { Expr::Unary(UnOp::Not, Box::new(both)) } else { both }
+            }
             other => {
                 self.error(pos, format!("`{other}` is not supported by streamc's SQL yet"), Some(SUPPORTED));
                 return None;

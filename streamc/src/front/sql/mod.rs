@@ -63,6 +63,8 @@ mod lowered;
 #[cfg(feature = "sql")]
 mod cx;
 #[cfg(feature = "sql")]
+mod dialect;
+#[cfg(feature = "sql")]
 mod expr;
 #[cfg(feature = "sql")]
 mod from;

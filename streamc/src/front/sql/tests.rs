@@ -62,12 +62,25 @@ fn lowers_windowed_counts_and_word_counts() {
 
 #[test]
 fn unsupported_sql_points_at_its_clause() {
-    let sql = "SELECT word FROM events ORDER BY word LIMIT 3";
+    // `ORDER BY` / `LIMIT` lower to steps; the checker decides where Spark allows them.
+    assert_eq!(
+        steps("SELECT word, count(*) AS c FROM events GROUP BY word ORDER BY c DESC, word NULLS LAST LIMIT 3"),
+        "from events; group_by [word] agg [count(*) AS c]; OrderBy([SortKey { column: \"c\", descending: true, nulls_first: false }, SortKey { column: \"word\", descending: false, nulls_first: false }]); Limit(3)"
+    );
+    let sql = "SELECT word FROM events ORDER BY length(word)";
     let e = errors(sql);
-    assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].1.starts_with("Sorting is not supported on streaming DataFrames/Datasets"));
-    assert_eq!(&sql[e[0].0.unwrap().start..], "word LIMIT 3");
-    assert_eq!(e[1].1, "Limits are not supported on streaming DataFrames/Datasets");
+    assert!(e[0].1.starts_with("streamc orders by output columns only"), "{e:?}");
+    assert_eq!(&sql[e[0].0.unwrap().start..], "length(word)");
+    assert!(errors("SELECT word FROM events LIMIT 3 OFFSET 1")[0].1.contains("OFFSET"));
+    // Spark's `TRIM` syntax and `trim(chars, s)`; `IN` and `BETWEEN` as comparisons.
+    assert_eq!(
+        steps("SELECT TRIM(LEADING 'x' FROM word) AS a, TRIM(TRAILING FROM word) AS b, trim('y', word) AS c FROM t"),
+        "from t; select [ltrim('x', word) AS a, rtrim(word) AS b, trim('y', word) AS c]"
+    );
+    assert_eq!(
+        steps("SELECT word FROM t WHERE n NOT IN (1, 2) AND n BETWEEN 0 AND 9"),
+        "from t; where ((NOT ((n = 1) OR (n = 2))) AND ((n >= 0) AND (n <= 9))); select [word]"
+    );
     let e = errors("SELECT a FROM t WHERE ) x");
     assert_eq!(e[0].0, Some(Pos { start: 22, len: 1 }));
     assert!(e[0].1.starts_with("cannot parse the SQL: Expected: an expression, found: )"), "{e:?}");

@@ -511,6 +511,33 @@ impl Tables<'_, '_> {
                 };
                 Step::Join { table, on, how }
             }
+            "order_by" | "orderBy" | "sort" => {
+                let items: Vec<&Spanned<Node>> = match &value.value {
+                    Node::Seq(items) => items.iter().collect(),
+                    _ => vec![value],
+                };
+                let mut keys = Vec::new();
+                for it in items {
+                    let text = self.r.string(it, "a sort key such as `count DESC`")?;
+                    match crate::table::SortKey::parse(&text) {
+                        Ok(k) => keys.push(k),
+                        Err(m) => {
+                            let s = self.r.span_of(it);
+                            self.r.diags.error(s, m);
+                            return None;
+                        }
+                    }
+                }
+                Step::OrderBy(keys)
+            }
+            "limit" => match &value.value {
+                Node::Int(n) if *n >= 0 => Step::Limit(*n as u64),
+                _ => {
+                    let s = self.r.span_of(value);
+                    self.r.diags.error(s, "`limit` takes a number of rows");
+                    return None;
+                }
+            },
             "group_by" => {
                 let keys = self.expr_list(value, true)?;
                 let aggs = match entries.iter().find(|(k, _)| k.value == "agg") {
@@ -525,11 +552,10 @@ impl Tables<'_, '_> {
             other => {
                 let d = self.r.diags.error(kspan, format!("unknown step `{other}`"));
                 match other {
-                    _ if let Some(h) = crate::table::spark::refused_method(other) => d.help(h),
                     "distinct" => d.help("use `drop_duplicates: [columns]` (with a watermark on an event-time column among them, so that its state stays bounded)"),
-                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join"]) {
+                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join", "order_by", "limit"]) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("the steps are select, where, with_column, with_watermark, group_by, drop_duplicates, union and join"),
+                        None => d.help("the steps are select, where, with_column, with_watermark, group_by, drop_duplicates, union, join, order_by and limit"),
                     },
                 };
                 return None;

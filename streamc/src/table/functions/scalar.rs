@@ -37,6 +37,42 @@ pub struct ScalarFn {
     pub example: &'static str,
 }
 
+/// `trim`, `ltrim`, `rtrim`: `(string)` or Spark's `(trim_chars, string)` → string. SQL's
+/// `TRIM([BOTH|LEADING|TRAILING] [chars] FROM s)` lowers to them.
+const fn trim_fn(
+    names: &'static [&'static str],
+    doc: &'static str,
+    example: &'static str,
+    codegen: Codegen,
+) -> ScalarFn {
+    ScalarFn {
+        names,
+        form: Form::Ordinary {
+            signature: |args| match args {
+                [(_, ColTy::String)] | [(_, ColTy::String), (_, ColTy::String)] => Ok(ColTy::String),
+                _ => Err(None),
+            },
+            codegen,
+        },
+        returns: "string",
+        nulls: Nulls::Strict,
+        doc,
+        example,
+    }
+}
+
+fn trim_side(a: &[TokenStream], side: TokenStream) -> TokenStream {
+    let rt = quote!(::streamc_runtime::structured::text);
+    match a {
+        [s] => quote!((#s).map(|s| #rt::trim(s, ::core::option::Option::None, #rt::Side::#side))),
+        [chars, s, ..] => quote!(match (#chars, #s) {
+            (::core::option::Option::Some(c), ::core::option::Option::Some(s)) => ::core::option::Option::Some(#rt::trim(s, ::core::option::Option::Some(&c), #rt::Side::#side)),
+            _ => ::core::option::Option::None,
+        }),
+        [] => quote!(::core::option::Option::None),
+    }
+}
+
 /// `(string) → string`.
 fn one_string(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     match args {
@@ -114,20 +150,24 @@ pub static SCALARS: &[ScalarFn] = &[
         doc: "the string in upper case",
         example: "upper(word)",
     },
-    ScalarFn {
-        names: &["trim"],
-        form: Form::Ordinary {
-            signature: one_string,
-            codegen: |a, _| {
-                let a = first(a);
-                quote!((#a).map(|s| ::std::borrow::Cow::<str>::Owned(s.trim().to_string())))
-            },
-        },
-        returns: "string",
-        nulls: Nulls::Strict,
-        doc: "the string without leading and trailing whitespace",
-        example: "trim(word)",
-    },
+    trim_fn(
+        &["trim"],
+        "the string without spaces (U+0020 only, as Spark) at both ends; `trim(chars, s)` strips the characters of `chars`",
+        "trim(word)",
+        |a, _| trim_side(a, quote!(Both)),
+    ),
+    trim_fn(
+        &["ltrim"],
+        "the string without spaces (U+0020) at the start; `ltrim(chars, s)` strips the characters of `chars`",
+        "ltrim(word)",
+        |a, _| trim_side(a, quote!(Leading)),
+    ),
+    trim_fn(
+        &["rtrim"],
+        "the string without spaces (U+0020) at the end; `rtrim(chars, s)` strips the characters of `chars`",
+        "rtrim(word)",
+        |a, _| trim_side(a, quote!(Trailing)),
+    ),
     ScalarFn {
         names: &["length"],
         form: Form::Ordinary {

@@ -274,6 +274,38 @@ impl Cx<'_> {
                 };
                 tab.steps.push((Step::Join { table, on: cols, how }, span));
             }
+            "order_by" | "orderBy" | "sort" => {
+                let mut keys = Vec::new();
+                for a in &l.args {
+                    let items: Vec<&syn::Expr> = match a {
+                        syn::Expr::Array(arr) => arr.elems.iter().collect(),
+                        other => vec![other],
+                    };
+                    for e in items {
+                        let es = self.span(e.span());
+                        let text = self.str_arg(e, "sort key such as `\"count DESC\"`")?;
+                        match crate::table::SortKey::parse(&text) {
+                            Ok(k) => keys.push(k),
+                            Err(m) => {
+                                self.diags.error(es, m);
+                                return None;
+                            }
+                        }
+                    }
+                }
+                tab.steps.push((Step::OrderBy(keys), span));
+            }
+            "limit" => {
+                let [n] = self.args::<1>(l, span, "1 argument (a number of rows)")?;
+                let ns = self.span(n.span());
+                match crate::front::syntax::int_literal(n) {
+                    Some(n) if n >= 0 => tab.steps.push((Step::Limit(n as u64), span)),
+                    _ => {
+                        self.diags.error(ns, "`limit` takes a number of rows");
+                        return None;
+                    }
+                }
+            }
             "count" | "agg" => {
                 let aggs = if name == "count" {
                     self.args::<0>(l, span, "no arguments")?;
@@ -315,11 +347,10 @@ impl Cx<'_> {
         let d = self.diags.error(span, format!("unknown table method `{name}`"));
         d.label("not a Structured Streaming method");
         match name {
-            _ if let Some(h) = crate::table::spark::refused_method(name) => d.help(h),
             "distinct" => d.help("deduplication needs a watermark-bounded state; not supported by streamc yet"),
             _ => match suggest(name, TABLE_METHODS) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help("the table methods are select, where_, filter, with_column, with_watermark, group_by + count/agg, and write_stream"),
+                None => d.help("the table methods are select, where_, filter, with_column, with_watermark, group_by + count/agg, order_by, limit, and write_stream"),
             },
         };
     }

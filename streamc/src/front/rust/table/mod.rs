@@ -46,6 +46,8 @@ const TABLE_METHODS: &[&str] = &[
     "drop_duplicates",
     "union",
     "join",
+    "order_by",
+    "limit",
     "write_stream",
 ];
 

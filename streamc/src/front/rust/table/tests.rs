@@ -265,3 +265,55 @@ fn odd_programs_give_diagnostics_not_panics() {
         assert!(c.diags.is_empty(), "{shown}: {:?}", c.diags);
     }
 }
+
+/// A global aggregate (`agg` without `group_by`), `order_by` and `limit` lower as the YAML
+/// steps do, and check to the same output order.
+#[test]
+fn global_aggregates_and_sorting_lower_as_their_yaml_twins() {
+    let y = compile_yaml(
+        r#"
+app: sorted
+sources:
+  - name: events
+    json: { path: in }
+    schema: { word: string, n: bigint }
+queries:
+  - name: total
+    from: events
+    steps:
+      - group_by: []
+        agg: ["count(*) AS c", "sum(n) AS s"]
+    output_mode: update
+    sink: console
+  - name: top
+    from: events
+    steps:
+      - group_by: [word]
+        agg: ["sum(n) AS s"]
+      - order_by: ["s DESC", "word NULLS LAST"]
+      - limit: 2
+    output_mode: complete
+    sink: console
+"#,
+    );
+    assert!(y.diags.is_empty(), "{:?}", y.diags);
+    let m = compile_tokens(quote::quote! {
+        app_name("sorted");
+        let events = read_stream.json("in").schema("word STRING, n BIGINT");
+        let total = events.agg(["count(*) AS c", "sum(n) AS s"]);
+        total.write_stream().output_mode("update").console();
+        let top = events.group_by(["word"]).agg(["sum(n) AS s"]).order_by(["s DESC", "word NULLS LAST"]).limit(2);
+        top.write_stream().output_mode("complete").console();
+    });
+    assert!(m.diags.is_empty(), "{:?}", m.diags);
+    assert_eq!(shape(&m.program), shape(&y.program));
+    let Some(crate::physical::Physical::Table(checked)) = &m.physical else { panic!("a table plan") };
+    assert_eq!(checked[1].order.keys, [(1, true, false), (0, false, false)]);
+    assert_eq!(checked[1].order.limit, Some(2));
+    // Spark sorts only aggregations in complete mode, and limits not in update mode.
+    let msgs = messages(quote::quote! {
+        let events = read_stream.json("in").schema("word STRING, n BIGINT");
+        events.group_by(["word"]).count().limit(3).write_stream().output_mode("update").console();
+    });
+    assert!(msgs.iter().any(|m| m.contains("Limits are not supported") && m.contains("Update")), "{msgs:?}");
+}

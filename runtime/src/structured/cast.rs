@@ -1,0 +1,166 @@
+//! Spark's casts under ANSI mode (Spark 4's default), for the casts the compiler inserts where
+//! Spark coerces types implicitly (`timestamp >= '2024-03-01 09:20:00'`, `n > '3'`,
+//! `length(n)`). A value that cannot be cast fails the batch with Spark's `CAST_INVALID_INPUT`
+//! message: the generated code records the first failure in a [`CastFailure`] and the query
+//! returns it as [`Error::Query`](crate::Error::Query) after the batch's rows, before any
+//! output or state is committed.
+
+use super::row::Cell;
+use super::time::{Date, Timestamp, parse_date, parse_timestamp};
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+/// The first cast of a batch that failed (shared by every expression of one query's batch).
+#[derive(Debug, Default)]
+pub struct CastFailure(RefCell<Option<String>>);
+
+impl CastFailure {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records Spark's message for `value` not castable to `target` (a Spark type name such as
+    /// `BIGINT`), unless a failure is recorded already.
+    #[cold]
+    pub fn invalid(&self, value: &str, target: &str) {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(invalid_input(value, target));
+        }
+    }
+
+    /// The recorded failure, if any.
+    pub fn take(&self) -> Option<String> {
+        self.0.borrow_mut().take()
+    }
+}
+
+/// Spark's message for a string that does not parse as `target`.
+///
+/// ```
+/// let m = streamc_runtime::structured::cast::invalid_input("abc", "BIGINT");
+/// assert!(m.starts_with("[CAST_INVALID_INPUT] The value 'abc' of the type \"STRING\" cannot be cast to \"BIGINT\""));
+/// ```
+pub fn invalid_input(value: &str, target: &str) -> String {
+    format!(
+        "[CAST_INVALID_INPUT] The value '{value}' of the type \"STRING\" cannot be cast to \"{target}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
+    )
+}
+
+/// Spark trims ASCII whitespace and control characters around a string before casting it.
+fn trimmed(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
+/// A string as a `bigint`: an optional sign and decimal digits; Spark also accepts a
+/// fractional part, which it truncates.
+pub fn parse_long(s: &str) -> Option<i64> {
+    let t = trimmed(s);
+    let (int, frac) = match t.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (t, None),
+    };
+    if frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let digits = int.strip_prefix(['+', '-']).unwrap_or(int);
+    if digits.is_empty() && frac.is_none_or(str::is_empty) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.is_empty() {
+        return Some(0);
+    }
+    int.parse().ok()
+}
+
+/// A string as a `double` (Java's `Double.parseDouble` forms, `Infinity` and `NaN` included).
+pub fn parse_double(s: &str) -> Option<f64> {
+    let t = trimmed(s);
+    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+    match t {
+        "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        "NaN" => Some(f64::NAN),
+        _ if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => None,
+        _ => t.parse().ok(),
+    }
+}
+
+/// A string as a `boolean`: `t`, `true`, `y`, `yes`, `1` and `f`, `false`, `n`, `no`, `0`, in
+/// any case.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match trimmed(s).to_ascii_lowercase().as_str() {
+        "t" | "true" | "y" | "yes" | "1" => Some(true),
+        "f" | "false" | "n" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Casts a string column value, recording a failure (and giving NULL) where Spark would fail.
+macro_rules! from_string {
+    ($($name:ident -> $t:ty, $parse:path, $spark:literal;)*) => {$(
+        #[doc = concat!("A string as `", $spark, "`, or a recorded failure.")]
+        #[inline]
+        pub fn $name(v: Option<Cow<'_, str>>, failure: &CastFailure) -> Option<$t> {
+            let s = v?;
+            match $parse(&s) {
+                Some(x) => Some(x),
+                None => {
+                    failure.invalid(&s, $spark);
+                    None
+                }
+            }
+        }
+    )*};
+}
+
+from_string! {
+    string_to_long -> i64, parse_long, "BIGINT";
+    string_to_double -> f64, parse_double, "DOUBLE";
+    string_to_bool -> bool, parse_bool, "BOOLEAN";
+    string_to_timestamp -> Timestamp, parse_timestamp, "TIMESTAMP";
+    string_to_date -> Date, parse_date, "DATE";
+}
+
+/// Any value as Spark's string form of it (`CAST(x AS STRING)`: what `show()` prints).
+pub fn to_string<'a, T: Cell>(v: Option<T>) -> Option<Cow<'a, str>> {
+    v.map(|x| {
+        let mut s = String::new();
+        x.cell(&mut s);
+        Cow::Owned(s)
+    })
+}
+
+/// A date as the timestamp of its midnight (UTC, the session time zone).
+pub fn date_to_timestamp(v: Option<Date>) -> Option<Timestamp> {
+    v.map(|d| Timestamp(d.0 as i64 * 86_400_000_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_cast_as_spark_casts_them() {
+        assert_eq!(parse_long(" 42 "), Some(42));
+        assert_eq!(parse_long("-7"), Some(-7));
+        assert_eq!(parse_long("1.9"), Some(1));
+        assert_eq!(parse_long("abc"), None);
+        assert_eq!(parse_long(""), None);
+        assert_eq!(parse_long("99999999999999999999"), None);
+        assert_eq!(parse_double("2.5"), Some(2.5));
+        assert_eq!(parse_double("1e3"), Some(1000.0));
+        assert_eq!(parse_double("x"), None);
+        assert_eq!(parse_bool("YES"), Some(true));
+        assert_eq!(parse_bool("2"), None);
+        let f = CastFailure::new();
+        assert_eq!(string_to_long(Some(Cow::Borrowed("3")), &f), Some(3));
+        assert_eq!(string_to_long(None, &f), None);
+        assert!(f.take().is_none());
+        assert_eq!(string_to_long(Some(Cow::Borrowed("a")), &f), None);
+        assert_eq!(string_to_long(Some(Cow::Borrowed("b")), &f), None);
+        assert!(f.take().unwrap().contains("The value 'a'"));
+        assert_eq!(to_string(Some(3.0f64)).as_deref(), Some("3.0"));
+        assert_eq!(to_string(Some(-1i64)).as_deref(), Some("-1"));
+    }
+}

@@ -1,0 +1,146 @@
+//! Spark 4's implicit casts (ANSI mode) between the column types streamc has: where an operator
+//! or a function gets types it does not take, the checker inserts [`Expr::Cast`]s where Spark
+//! would, and refuses with Spark's error where Spark refuses.
+//!
+//! - comparisons (and `IN`, `BETWEEN`, which lower to them): a string is cast to the other
+//!   side's type (number, boolean, date, timestamp); `bigint` widens to `double`; a date to a
+//!   timestamp (its midnight, UTC);
+//! - arithmetic: a string is cast to the other side's number type; `bigint` widens to
+//!   `double`;
+//! - `AND`, `OR`, `NOT`: a string is cast to boolean;
+//! - function arguments: a function that takes strings takes any scalar, as its string form.
+//!
+//! A string literal cast to a number is folded here, so a malformed one (`n > 'abc'`) is a
+//! compile error with Spark's `CAST_INVALID_INPUT` message (Spark fails the query's first batch
+//! with it); a malformed column value fails its batch at run time with the same message.
+
+use super::expr::{BinOp, Expr};
+use super::ty::ColTy;
+
+/// `e` (of type `from`) as type `to`: the expression itself when the types agree, a folded
+/// literal where the cast of a literal can be done here, otherwise a cast node. Errs with
+/// Spark's message for a literal that does not cast.
+pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
+    if from == to {
+        return Ok(e);
+    }
+    Ok(match (e, to) {
+        (Expr::Str(s), ColTy::Long) => match parse_long(&s) {
+            Some(i) => Expr::Int(i),
+            None => return Err(invalid_input(&s, "BIGINT")),
+        },
+        (Expr::Str(s), ColTy::Double) => match parse_double(&s) {
+            Some(x) => Expr::Float(x),
+            None => return Err(invalid_input(&s, "DOUBLE")),
+        },
+        (Expr::Int(i), ColTy::Double) => Expr::Float(i as f64),
+        (Expr::Int(i), ColTy::String) => Expr::Str(i.to_string()),
+        (Expr::Bool(b), ColTy::String) => Expr::Str(b.to_string()),
+        (e, to) => Expr::Cast(Box::new(e), from, to),
+    })
+}
+
+/// The type both sides of a comparison are cast to, or None where Spark refuses.
+pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
+    use ColTy::*;
+    Some(match (a, b) {
+        (StringArray, _) | (_, StringArray) => return None,
+        (x, y) if x == y => x,
+        (Long, Double) | (Double, Long) => Double,
+        (String, x) | (x, String) => x,
+        (Date, Timestamp) | (Timestamp, Date) => Timestamp,
+        _ => return None,
+    })
+}
+
+/// The type both sides of `+ - * / %` are cast to (`/` then gives a double), or None.
+pub fn arithmetic(a: ColTy, b: ColTy) -> Option<ColTy> {
+    use ColTy::*;
+    Some(match (a, b) {
+        (Long, Long) => Long,
+        (Long | Double, Long | Double) => Double,
+        (String, x @ (Long | Double)) | (x @ (Long | Double), String) => x,
+        _ => return None,
+    })
+}
+
+/// Spark's error for an operator whose sides have types it cannot reconcile.
+pub fn diff_types(op: BinOp, a: &Expr, b: &Expr, ta: ColTy, tb: ColTy) -> String {
+    format!(
+        "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"({a} {} {b})\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\")",
+        op.symbol(),
+        ta.sql().to_ascii_uppercase(),
+        tb.sql().to_ascii_uppercase()
+    )
+}
+
+/// Spark's message for a string that does not cast (the runtime's `cast::invalid_input` says
+/// the same for column values).
+fn invalid_input(value: &str, target: &str) -> String {
+    format!(
+        "[CAST_INVALID_INPUT] The value '{value}' of the type \"STRING\" cannot be cast to \"{target}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
+    )
+}
+
+/// Spark trims ASCII whitespace and control characters before casting a string.
+fn trimmed(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
+/// A string as a `bigint` (as the runtime's `cast::parse_long`: sign, digits, a truncated
+/// fraction).
+fn parse_long(s: &str) -> Option<i64> {
+    let t = trimmed(s);
+    let int = match t.split_once('.') {
+        Some((i, f)) if f.bytes().all(|b| b.is_ascii_digit()) && !(i.is_empty() && f.is_empty()) => i,
+        Some(_) => return None,
+        None => t,
+    };
+    match int.strip_prefix(['+', '-']).unwrap_or(int) {
+        "" => Some(0).filter(|_| int.len() < t.len()),
+        d if d.bytes().all(|b| b.is_ascii_digit()) => int.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A string as a `double` (Java's forms; `Infinity` and `NaN` cannot be Rust literals here, so
+/// they stay casts).
+fn parse_double(s: &str) -> Option<f64> {
+    let t = trimmed(s);
+    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+    if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) {
+        return None;
+    }
+    t.parse().ok().filter(|x: &f64| x.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_fold_and_malformed_ones_fail() {
+        assert_eq!(cast(Expr::Str(" 3 ".into()), ColTy::String, ColTy::Long), Ok(Expr::Int(3)));
+        assert_eq!(cast(Expr::Str("1.9".into()), ColTy::String, ColTy::Long), Ok(Expr::Int(1)));
+        assert_eq!(cast(Expr::Str("2.5".into()), ColTy::String, ColTy::Double), Ok(Expr::Float(2.5)));
+        assert!(cast(Expr::Str("abc".into()), ColTy::String, ColTy::Long).unwrap_err().contains("'abc'"));
+        assert!(cast(Expr::Str("".into()), ColTy::String, ColTy::Long).is_err());
+        let ts = cast(Expr::Str("2024-03-01".into()), ColTy::String, ColTy::Timestamp).unwrap();
+        assert!(matches!(ts, Expr::Cast(_, ColTy::String, ColTy::Timestamp)));
+    }
+
+    #[test]
+    fn spark_reconciles_these_types_and_refuses_the_rest() {
+        use ColTy::*;
+        assert_eq!(comparison(Timestamp, String), Some(Timestamp));
+        assert_eq!(comparison(Date, Timestamp), Some(Timestamp));
+        assert_eq!(comparison(Long, Double), Some(Double));
+        assert_eq!(comparison(Bool, String), Some(Bool));
+        assert_eq!(comparison(Bool, Long), None);
+        assert_eq!(comparison(Timestamp, Long), None);
+        assert_eq!(arithmetic(String, Long), Some(Long));
+        assert_eq!(arithmetic(Double, String), Some(Double));
+        assert_eq!(arithmetic(Timestamp, Long), None);
+        assert_eq!(arithmetic(String, String), None);
+    }
+}

@@ -1,0 +1,260 @@
+//! Typing column expressions over a table's columns: every expression gets its Spark type, with
+//! the implicit casts Spark inserts made explicit ([`coerce`](super::coerce)), and aggregates
+//! are typed by their registry entries.
+
+use super::coerce;
+use super::expr::{BinOp, Expr, UnOp};
+use super::functions::{self, AggFn, Form, SigError};
+use super::plan::{ColTy, Column};
+use crate::diag::{Diagnostics, suggest};
+use crate::span::SpanId;
+
+pub(super) fn unresolved(name: &str, cols: &[Column], span: SpanId, diags: &mut Diagnostics) {
+    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+    let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let d = diags.error(span, format!("a column with name `{name}` cannot be resolved"));
+    match suggest(name, &names) {
+        Some(s) => d.help(format!("did you mean `{s}`? the input columns are [{}]", listed.join(", "))),
+        None => d.help(format!("the input columns are [{}]", listed.join(", "))),
+    };
+}
+
+/// The type of an expression over `cols`, or None after reporting why not.
+pub fn type_of(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -> Option<ColTy> {
+    typed(e, cols, span, diags).map(|(_, t)| t)
+}
+
+/// An expression over `cols` with Spark's implicit casts made explicit, and its type; or None
+/// after reporting why not.
+pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -> Option<(Expr, ColTy)> {
+    let cast = |x: Expr, from: ColTy, to: ColTy, diags: &mut Diagnostics| match coerce::cast(x, from, to) {
+        Ok(x) => Some(x),
+        Err(message) => {
+            diags.error(span, message);
+            None
+        }
+    };
+    Some(match e {
+        Expr::Column(c) => match cols.iter().find(|x| &x.name == c) {
+            Some(x) => (e.clone(), x.ty),
+            None => {
+                unresolved(c, cols, span, diags);
+                return None;
+            }
+        },
+        Expr::Str(_) => (e.clone(), ColTy::String),
+        Expr::Int(_) => (e.clone(), ColTy::Long),
+        Expr::Float(_) => (e.clone(), ColTy::Double),
+        Expr::Bool(_) => (e.clone(), ColTy::Bool),
+        Expr::Cast(_, _, to) => (e.clone(), *to),
+        Expr::Null => {
+            diags.error(span, "a bare NULL has no type here; compare with `IS NULL` is not supported yet");
+            return None;
+        }
+        Expr::Star => {
+            diags.error(span, "`*` is only allowed in `count(*)`");
+            return None;
+        }
+        Expr::Unary(UnOp::Not, x) => {
+            let (x, t) = typed(x, cols, span, diags)?;
+            let x = match t {
+                ColTy::Bool | ColTy::String => cast(x, t, ColTy::Bool, diags)?,
+                _ => {
+                    diags.error(span, format!("NOT needs a boolean, found `{x}` of type {}", t.sql()));
+                    return None;
+                }
+            };
+            (Expr::Unary(UnOp::Not, Box::new(x)), ColTy::Bool)
+        }
+        Expr::Unary(UnOp::Neg, x) => {
+            let (x, t) = typed(x, cols, span, diags)?;
+            if !t.numeric() {
+                diags.error(span, format!("`-` needs a number, found `{x}` of type {}", t.sql()));
+                return None;
+            }
+            (Expr::Unary(UnOp::Neg, Box::new(x)), t)
+        }
+        Expr::Binary(op, a, b) => {
+            let ((a, ta), (b, tb)) = (typed(a, cols, span, diags)?, typed(b, cols, span, diags)?);
+            let (to, result) = match op {
+                BinOp::And | BinOp::Or => {
+                    let boolish = |t| matches!(t, ColTy::Bool | ColTy::String);
+                    if !boolish(ta) || !boolish(tb) {
+                        diags.error(
+                            span,
+                            format!("`{}` needs booleans, found {} and {}", op.symbol(), ta.sql(), tb.sql()),
+                        );
+                        return None;
+                    }
+                    (ColTy::Bool, ColTy::Bool)
+                }
+                op if op.is_comparison() => match coerce::comparison(ta, tb) {
+                    Some(t) => (t, ColTy::Bool),
+                    None => {
+                        diags.error(span, coerce::diff_types(*op, &a, &b, ta, tb));
+                        return None;
+                    }
+                },
+                _ => match coerce::arithmetic(ta, tb) {
+                    Some(t) if *op == BinOp::Div => (t, ColTy::Double),
+                    Some(t) => (t, t),
+                    None if !ta.numeric() || !tb.numeric() => {
+                        diags.error(
+                            span,
+                            format!("`{}` needs numbers, found {} and {} in `{e}`", op.symbol(), ta.sql(), tb.sql()),
+                        );
+                        return None;
+                    }
+                    None => unreachable!("numbers always reconcile"),
+                },
+            };
+            // Integer division gives a double (Spark's `/`): both sides become doubles.
+            let to = if *op == BinOp::Div { ColTy::Double } else { to };
+            let (a, b) = (cast(a, ta, to, diags)?, cast(b, tb, to, diags)?);
+            (Expr::Binary(*op, Box::new(a), Box::new(b)), result)
+        }
+        Expr::Call(f, args) => {
+            let (scalar, aggregate) = (functions::scalar(f), functions::aggregate(f));
+            if scalar.is_none() && aggregate.is_none() {
+                report(functions::unknown_function(f), span, diags);
+                return None;
+            }
+            let typed_args: Option<Vec<(Expr, ColTy)>> = args.iter().map(|a| typed(a, cols, span, diags)).collect();
+            let typed_args = typed_args?;
+            let signature = match scalar.map(|s| &s.form) {
+                Some(Form::Ordinary { signature, .. }) => signature,
+                Some(Form::Special { place }) => {
+                    diags.error(span, format!("`{f}` is only allowed as {place}"));
+                    return None;
+                }
+                None => {
+                    diags.error(span, format!("the aggregate `{f}` is only allowed in `agg`"));
+                    return None;
+                }
+            };
+            // As given; else with Spark's implicit casts of arguments: numbers widened to
+            // doubles, then any scalar as a string.
+            let attempts: [fn(ColTy) -> ColTy; 3] = [
+                |t| t,
+                |t| if t == ColTy::Long { ColTy::Double } else { t },
+                |t| if t == ColTy::StringArray { t } else { ColTy::String },
+            ];
+            let mut first_error = None;
+            for (k, attempt) in attempts.iter().enumerate() {
+                let tys: Vec<ColTy> = typed_args.iter().map(|(_, t)| attempt(*t)).collect();
+                if k > 0 && tys.iter().zip(&typed_args).all(|(a, (_, b))| a == b) {
+                    continue;
+                }
+                let view: Vec<(&Expr, ColTy)> = typed_args.iter().map(|(x, _)| x).zip(tys.iter().copied()).collect();
+                match signature(&view) {
+                    Ok(t) => {
+                        let mut out = Vec::new();
+                        for ((x, from), to) in typed_args.iter().zip(&tys) {
+                            out.push(cast(x.clone(), *from, *to, diags)?);
+                        }
+                        return Some((Expr::Call(f.clone(), out), t));
+                    }
+                    Err(e) if k == 0 => first_error = e,
+                    Err(_) => {}
+                }
+            }
+            match first_error {
+                Some(e) => report(e, span, diags),
+                None => {
+                    let listed: Vec<&str> = typed_args.iter().map(|(_, t)| t.sql()).collect();
+                    diags
+                        .error(span, format!("no function `{f}` taking ({})", listed.join(", ")))
+                        .help(functions::functions_help());
+                }
+            }
+            return None;
+        }
+    })
+}
+
+pub(super) fn report(e: SigError, span: SpanId, diags: &mut Diagnostics) {
+    let d = diags.error(span, e.message);
+    if let Some(h) = e.help {
+        d.help(h);
+    }
+}
+
+/// One aggregate of `agg`, typed by its registry entry: its output name, function, argument and
+/// type.
+pub(super) fn check_aggregate(
+    e: &Expr,
+    alias: &Option<String>,
+    cols: &[Column],
+    span: SpanId,
+    diags: &mut Diagnostics,
+) -> Option<(String, AggFn, Option<Expr>, ColTy)> {
+    let Expr::Call(f, args) = e else {
+        diags.error(span, format!("`{e}` is not an aggregate function")).help(functions::aggregates_help());
+        return None;
+    };
+    let Some(def) = functions::aggregate(f) else {
+        report(functions::unknown_aggregate(f), span, diags);
+        return None;
+    };
+    let arg = match &args[..] {
+        [Expr::Star] | [] if def.star => None,
+        [x] => Some((x, typed(x, cols, span, diags)?)),
+        _ => {
+            diags.error(span, format!("`{f}` takes one argument"));
+            return None;
+        }
+    };
+    let ty = match (def.signature)(f, arg.as_ref().map(|(x, (_, t))| (*x, *t))) {
+        Ok(t) => t,
+        Err(e) => {
+            report(e, span, diags);
+            return None;
+        }
+    };
+    // The output name is Spark's, from the expression as written; the argument as typed.
+    let name = alias.clone().unwrap_or_else(|| (def.column)(f, arg.as_ref().map(|(x, _)| *x)));
+    Some((name, AggFn::new(def), arg.map(|(_, (x, _))| x), ty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::SpanTable;
+    use crate::table::expr::parse_aliased;
+
+    /// Every example of the registry parses and types over a schema with the columns they use:
+    /// ordinary functions where an expression is, aggregates in `agg`, special forms only where
+    /// they are allowed.
+    #[test]
+    fn every_example_of_the_registry_types() {
+        let col = |name: &str, ty| Column { name: name.into(), ty };
+        let cols = [
+            col("timestamp", ColTy::Timestamp),
+            col("value", ColTy::String),
+            col("word", ColTy::String),
+            col("n", ColTy::Long),
+        ];
+        let span = SpanTable::unknown();
+        for f in functions::SCALARS {
+            let (e, _) = parse_aliased(f.example).unwrap_or_else(|e| panic!("{}: {e:?}", f.example));
+            let mut diags = Diagnostics::default();
+            let ty = type_of(&e, &cols, span, &mut diags);
+            match f.form {
+                Form::Ordinary { .. } if f.example.starts_with("explode") => assert!(ty.is_none()),
+                Form::Ordinary { .. } => assert!(diags.is_empty(), "{}: {diags:?}", f.example),
+                Form::Special { .. } => assert!(!diags.is_empty(), "{} is special", f.example),
+            }
+        }
+        for a in functions::AGGREGATES {
+            let e = parse_aliased(a.example).expect("example").0;
+            let mut diags = Diagnostics::default();
+            let agg = check_aggregate(&e, &None, &cols, span, &mut diags);
+            assert!(diags.is_empty() && agg.is_some(), "{}: {diags:?}", a.example);
+            for name in a.names {
+                let call = parse_aliased(&format!("{name}(n)")).expect("call").0;
+                let (out, f, _, _) = check_aggregate(&call, &None, &cols, span, &mut diags).expect(name);
+                assert_eq!((f.name(), diags.len()), (a.names[0], 0), "{out}");
+            }
+        }
+    }
+}
