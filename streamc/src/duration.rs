@@ -15,6 +15,28 @@ pub fn parse_ms(text: &str) -> Result<u64, String> {
     from_value(value * scale as f64, t)
 }
 
+/// Parses an offset into milliseconds: like [`parse_ms`], but zero and negative values are
+/// allowed (`window`'s start time: `'0 seconds'`, `'-2 minutes'`; a bare `'0'` is refused, as
+/// Spark refuses it).
+pub fn parse_offset_ms(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (sign, rest) = match t.strip_prefix('-') {
+        Some(r) => (-1, r.trim_start()),
+        None => (1, t),
+    };
+    let split = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+    let (num, unit) = (rest[..split].trim(), rest[split..].trim());
+    let value: f64 =
+        num.parse().map_err(|_| format!("expected a time offset such as `0 seconds` or `-5 minutes`, found `{t}`"))?;
+    let scale = unit_ms(unit).ok_or_else(|| {
+        format!("unknown time unit `{unit}` in `{t}`; expected one of ms, s, min, h (or milliseconds, seconds, minutes, hours)")
+    })?;
+    if value == 0.0 {
+        return Ok(0);
+    }
+    from_value(value * scale as f64, t).map(|ms| sign * ms as i64)
+}
+
 /// The milliseconds in one `unit`, for the unit names Spark and Rust users write.
 pub fn unit_ms(unit: &str) -> Option<u64> {
     Some(match unit.to_ascii_lowercase().as_str() {
@@ -42,7 +64,17 @@ pub fn from_value(ms: f64, text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ms;
+    use super::{parse_ms, parse_offset_ms};
+
+    #[test]
+    fn offsets_may_be_zero_or_negative_but_need_a_unit() {
+        assert_eq!(parse_offset_ms("0 seconds"), Ok(0));
+        assert_eq!(parse_offset_ms("-2 minutes"), Ok(-120_000));
+        assert_eq!(parse_offset_ms(" 90s "), Ok(90_000));
+        for bad in ["0", "0 minuets", "often", "", "-", "1.5ms"] {
+            assert!(parse_offset_ms(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn durations() {

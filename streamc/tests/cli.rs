@@ -184,6 +184,7 @@ fn yaml_and_macro_word_counts_give_identical_output() {
             .args(["--replay", "examples/data/words", "--jsonl"])
             .arg(&rust),
     );
+    assert!(read_counts(&yaml).iter().any(|(_, _, c)| !c.is_empty()), "the word count printed no records");
     assert_eq!(std::fs::read_to_string(&yaml).unwrap(), std::fs::read_to_string(&rust).unwrap());
     assert_eq!(yaml_out.stdout, macro_out.stdout);
 }
@@ -422,16 +423,36 @@ fn stateful_word_count_resumes_from_its_checkpoint_with_identical_output() {
     }
 }
 
+/// 25 one-second batches of words: long enough that the windowed word count's 10-second slide
+/// fires twice (at 10 s and 20 s) with a 30-second window, with empty batches between.
+fn twin_input() -> PathBuf {
+    let words = ["spark", "stream", "rust", "cat", "dog", "sat"];
+    let batches: Vec<Vec<String>> = (0..25usize)
+        .map(|i| match i % 7 {
+            3 => Vec::new(),
+            _ => (0..1 + i % 3)
+                .map(|j| format!("{} {} {}", words[(i + j) % 6], words[(i * 2 + j) % 6], words[i % 6]))
+                .collect(),
+        })
+        .collect();
+    replay_dir("twin-input", &batches)
+}
+
 #[test]
 fn examples_run_under_replay_and_their_macro_twins_agree() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for example in ["windowed_word_count", "stateful_word_count", "update_state_word_count"] {
+    let input = twin_input();
+    // Batches with records each example must print at least: the windowed count fires on its
+    // slide (twice in 25 s); the stateful counts print their state every batch.
+    for (example, least) in [("windowed_word_count", 2), ("stateful_word_count", 20), ("update_state_word_count", 20)] {
         let dir = scratch(&format!("twin-{example}"));
         let yaml = dir.join("yaml.jsonl");
         let rust = dir.join("macro.jsonl");
         let yaml_out = run_ok(
             streamc()
-                .args(["run", &format!("examples/{example}.yaml"), "--replay", "examples/data/words", "--jsonl"])
+                .args(["run", &format!("examples/{example}.yaml"), "--replay"])
+                .arg(&input)
+                .arg("--jsonl")
                 .arg(&yaml)
                 .arg("--checkpoint")
                 .arg(dir.join("ck-yaml")),
@@ -439,15 +460,24 @@ fn examples_run_under_replay_and_their_macro_twins_agree() {
         let macro_out = run_ok(
             Command::new(&cargo)
                 .current_dir(root())
-                .args(["run", "-q", "-p", "streamc-examples", "--bin", example, "--"])
-                .args(["--replay", "examples/data/words", "--jsonl"])
+                .args(["run", "-q", "-p", "streamc-examples", "--bin", example, "--", "--replay"])
+                .arg(&input)
+                .arg("--jsonl")
                 .arg(&rust)
                 .arg("--checkpoint")
                 .arg(dir.join("ck-macro")),
         );
-        let y = std::fs::read_to_string(&yaml).unwrap();
-        assert!(!y.is_empty() || example == "windowed_word_count", "{example} wrote no output");
-        assert_eq!(y, std::fs::read_to_string(&rust).unwrap(), "{example}: YAML vs stream!");
+        let with_records = std::fs::read_to_string(&yaml)
+            .unwrap()
+            .lines()
+            .filter(|l| !serde_json::from_str::<Value>(l).unwrap()["records"].as_array().unwrap().is_empty())
+            .count();
+        assert!(with_records >= least, "{example}: {with_records} batches with records, expected at least {least}");
+        assert_eq!(
+            std::fs::read_to_string(&yaml).unwrap(),
+            std::fs::read_to_string(&rust).unwrap(),
+            "{example}: YAML vs stream!"
+        );
         assert_eq!(yaml_out.stdout, macro_out.stdout, "{example}: printed output");
     }
 }
@@ -542,6 +572,7 @@ fn keyed_tables_on_two_workers_equal_one_worker() {
     let run = |spec: &str, workers: &str| {
         let name = Path::new(spec).file_stem().unwrap().to_string_lossy().into_owned();
         let jsonl = dir.join(format!("{name}-{workers}.jsonl"));
+        let progress = dir.join(format!("{name}-{workers}.progress"));
         run_ok(
             streamc()
                 .args(["run", spec, "--replay"])
@@ -550,18 +581,28 @@ fn keyed_tables_on_two_workers_equal_one_worker() {
                 .arg(&jsonl)
                 .arg("--checkpoint")
                 .arg(dir.join(format!("ck-{name}-{workers}")))
-                .args(["--", "--workers", workers])
+                .args(["--", "--workers", workers, "--progress"])
+                .arg(&progress)
                 .stdout(Stdio::null()),
         );
-        std::fs::read_to_string(&jsonl).unwrap()
+        // Parts the batches ran in on worker threads, per batch (the progress lines).
+        let parts: Vec<u64> = std::fs::read_to_string(&progress)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["numParallelParts"].as_u64().unwrap_or(0))
+            .collect();
+        (std::fs::read_to_string(&jsonl).unwrap(), parts)
     };
     // `reduce_by_key`, then the other per-batch keyed tables that are split the same way:
     // `count_by_value` and the panes of a window with an inverse function.
     for spec in
         ["examples/word_count.yaml", "tests/data/workers/count_by_value.yaml", "tests/data/workers/windowed.yaml"]
     {
-        let (one, two) = (run(spec, "1"), run(spec, "2"));
+        let ((one, one_parts), (two, two_parts)) = (run(spec, "1"), run(spec, "2"));
         assert!(!one.is_empty(), "{spec} printed nothing");
+        // The 2-worker run did split every batch (both hold over 1 MiB); the 1-worker run none.
+        assert_eq!(one_parts, [0, 0], "{spec}: one worker");
+        assert!(two_parts.len() == 2 && two_parts.iter().all(|&p| p >= 2), "{spec}: parts per batch {two_parts:?}");
         assert!(one == two, "2 workers changed the output of {spec} (values or key order)");
     }
     for ((_, _, counts), text) in read_counts(&dir.join("word_count-2.jsonl")).iter().zip(&batches) {

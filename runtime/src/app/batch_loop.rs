@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::handle::Shared;
@@ -205,6 +205,7 @@ where
             texts: vec![TextBatch::new(); self.sources.len()],
             restore: self.restore.take(),
             workers: self.workers,
+            parts_run: AtomicU64::new(0),
         };
         let mut t = self.first_batch_ms;
         // Data batches of the replay run so far.
@@ -250,6 +251,7 @@ where
             }
             input.time_ms = t;
             input.batch_id = batch_id;
+            input.parts_run.store(0, Ordering::Relaxed);
             for ((src, text), planned) in self.sources.iter_mut().zip(&mut input.texts).zip(&batch.planned) {
                 text.clear();
                 if batch.no_data {
@@ -337,6 +339,7 @@ where
                 duration: busy,
                 sink: self.output.sink_description(),
                 output_rows: self.output.emitted(),
+                parallel_parts: input.parts_run.load(Ordering::Relaxed),
             }
             .to_json(self.output.reports());
             if let Some((path, w)) = &mut self.progress {

@@ -2,6 +2,7 @@
 //! first batch of a resumed run the states of the checkpoint it resumed from.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::checkpoint;
 use crate::error::Error;
@@ -26,6 +27,9 @@ pub struct BatchInput {
     pub(super) restore: Option<Restored>,
     /// Worker threads for large batches ([`App::with_workers`]).
     pub(super) workers: usize,
+    /// Parts run on worker threads in this batch, over all stages (the progress line's
+    /// `numParallelParts`).
+    pub(super) parts_run: AtomicU64,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.
@@ -66,7 +70,13 @@ impl BatchInput {
         R: Send,
     {
         let workers = self.workers_for(text);
-        (workers > 1).then(|| Parts::new(text.split_lines(workers), partial).run())
+        (workers > 1).then(|| {
+            let parts = text.split_lines(workers);
+            if parts.len() > 1 {
+                self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
+            }
+            Parts::new(parts, partial).run()
+        })
     }
 
     /// The records of source `id` in this batch.

@@ -35,6 +35,8 @@ pub(crate) struct Progress<'a> {
     pub(crate) duration: Duration,
     pub(crate) sink: String,
     pub(crate) output_rows: u64,
+    /// Parts the batch's stages ran in on worker threads, summed over stages (0: none split).
+    pub(crate) parallel_parts: u64,
 }
 
 /// A rate as Spark computes it: `rows` over `secs`, 0 over an unknown (infinite) time.
@@ -95,6 +97,10 @@ impl Progress<'_> {
         }
         if reports.malformed > 0 {
             let _ = write!(s, ",\"numMalformedRowsDropped\":{}", reports.malformed);
+        }
+        // streamc's own: how many parts the batch was split into on worker threads.
+        if self.parallel_parts > 0 {
+            let _ = write!(s, ",\"numParallelParts\":{}", self.parallel_parts);
         }
         s.push_str(",\"sources\":[");
         for (i, (description, n, skipped)) in self.sources.iter().enumerate() {

@@ -18,6 +18,7 @@ fn progress_json_shape() {
         duration: Duration::from_millis(500),
         sink: "FileSink[o]".to_owned(),
         output_rows: 3,
+        parallel_parts: 0,
     };
     let reports = Reports {
         watermark_us: Some(1_704_110_460_000_000),
@@ -38,6 +39,9 @@ fn progress_json_shape() {
     let json = first.to_json(&Reports::default());
     assert!(json.contains("\"inputRowsPerSecond\":0.0,\"processedRowsPerSecond\":10000.0,"), "{json}");
     assert!(!json.contains("eventTime") && !json.contains("stateOperators"), "{json}");
+    assert!(!json.contains("numParallelParts"), "{json}");
+    let split = Progress { parallel_parts: 4, ..first };
+    assert!(split.to_json(&Reports::default()).contains(",\"numParallelParts\":4,\"sources\":"));
 }
 
 #[test]

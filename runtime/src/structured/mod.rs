@@ -39,6 +39,7 @@
 pub mod agg;
 pub mod cast;
 pub mod conv;
+pub mod double_key;
 pub mod json;
 pub mod memory;
 #[cfg(feature = "parquet")]

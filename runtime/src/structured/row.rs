@@ -206,6 +206,72 @@ rows! {
     6 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 G)
 }
 
+/// Declares a row struct, one public field per column in order, and implements [`Row`] for it
+/// (what streamc generates for every query's output; the field types must be [`Cell`] and
+/// [`ToJson`]).
+///
+/// ```
+/// use streamc_runtime::structured::row::Row;
+/// streamc_runtime::row_struct! {
+///     /// A row of a word count.
+///     struct Counts { word: Option<String>, count: i64 }
+/// }
+/// let r = Counts { word: Some("cat".into()), count: 2 };
+/// let mut json = String::new();
+/// r.json_object(&["word", "count"], &mut json);
+/// assert_eq!(json, r#"{"word":"cat","count":2}"#);
+/// assert_eq!(Counts::COLUMNS, 2);
+/// ```
+#[macro_export]
+macro_rules! row_struct {
+    ($(#[$meta:meta])* struct $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(non_camel_case_types, non_snake_case, dead_code)]
+        struct $name {
+            $(pub $field: $ty,)*
+        }
+        impl $crate::structured::row::Row for $name {
+            const COLUMNS: usize = [$(stringify!($field)),*].len();
+            fn cells(&self, out: &mut ::std::vec::Vec<::std::string::String>) {
+                $(
+                    let mut s = ::std::string::String::new();
+                    $crate::structured::row::Cell::cell(&self.$field, &mut s);
+                    out.push(s);
+                )*
+            }
+            fn json_object(&self, names: &[&str], out: &mut ::std::string::String) {
+                let n = <Self as $crate::structured::row::Row>::COLUMNS;
+                assert!(names.len() >= n, "a row of {n} columns needs {n} names, found {}", names.len());
+                out.push('{');
+                let mut k = 0usize;
+                $(
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    $crate::fmt::json_string(names[k], out);
+                    out.push(':');
+                    $crate::fmt::ToJson::to_json(&self.$field, out);
+                    k += 1;
+                )*
+                let _ = k;
+                out.push('}');
+            }
+            fn value(&self, i: usize) -> $crate::structured::row::Value<'_> {
+                let mut k = 0usize;
+                $(
+                    if i == k {
+                        return $crate::structured::row::Cell::value(&self.$field);
+                    }
+                    k += 1;
+                )*
+                let _ = k;
+                $crate::structured::row::Value::Other
+            }
+        }
+    };
+}
+
 /// The number of rows Spark's console sink shows by default (its `numRows` option).
 pub const DEFAULT_NUM_ROWS: usize = 20;
 

@@ -298,12 +298,6 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     };
     check_output_mode(q, &agg, &watermark, diags);
     let order = output_order(q, &agg, &output, order, limit, diags);
-    if output.len() > 6 {
-        diags.error(
-            q.span,
-            format!("query `{}` has {} output columns; streamc supports at most 6 for now", q.name, output.len()),
-        );
-    }
     Checked {
         name: q.name.clone(),
         source,
@@ -547,28 +541,33 @@ fn window_key(args: &[Expr], cols: &[Column], span: SpanId, diags: &mut Diagnost
         }
     }
     let mut ms = Vec::new();
-    for a in rest {
+    let mut start_ms = 0;
+    for (i, a) in rest.iter().enumerate() {
         let Expr::Str(s) = a else {
             diags.error(span, format!("`window` durations are strings such as '10 minutes', found `{a}`"));
             return None;
         };
-        match crate::duration::parse_ms(s) {
-            Ok(v) => ms.push(v),
-            Err(e) if ms.len() == 2 && s.trim().starts_with('0') => {
-                let _ = e;
-                ms.push(0);
-            }
-            Err(e) => {
-                diags.error(span, e);
-                return None;
-            }
+        // The start time is an offset: zero or negative too; the durations are positive.
+        let parsed = if i == 2 {
+            crate::duration::parse_offset_ms(s).map(|v| start_ms = v)
+        } else {
+            crate::duration::parse_ms(s).map(|v| ms.push(v))
+        };
+        if let Err(e) = parsed {
+            diags.error(span, e);
+            return None;
         }
     }
     let len_ms = ms[0];
     let slide_ms = ms.get(1).copied().unwrap_or(len_ms);
-    let start_ms = ms.get(2).copied().unwrap_or(0);
     if slide_ms > len_ms {
         diags.error(span, format!("the slide ({slide_ms} ms) of `window` is longer than its duration ({len_ms} ms)"));
+    }
+    if start_ms.unsigned_abs() >= slide_ms {
+        diags.error(
+            span,
+            format!("the start time ({start_ms} ms) of `window` must be less than its slide ({slide_ms} ms) in absolute value"),
+        );
     }
     Some(WindowKey { column: col.clone(), len_ms, slide_ms, start_ms })
 }

@@ -263,7 +263,7 @@ pub struct WindowKey {
     pub column: String,
     pub len_ms: u64,
     pub slide_ms: u64,
-    pub start_ms: u64,
+    pub start_ms: i64,
 }
 
 /// A checked query: its source, typed steps, optional aggregation, watermark and output columns.

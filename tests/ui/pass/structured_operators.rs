@@ -2,6 +2,7 @@
 //! inputs with their own watermarks, deduplication, session windows, a join with a static
 //! table, dates, the rate source, and the parquet, memory and foreach_batch sinks.
 use streamc_runtime::prelude::*;
+use streamc_runtime::structured::time::Date;
 
 fn main() {
     let _operators = stream! {
@@ -27,7 +28,13 @@ fn main() {
             .count()
             .write_stream()
             .output_mode("complete")
-            .foreach_batch(|batch_id, rows| println!("{batch_id}: {} rows", rows.len()));
+            .foreach_batch(|batch_id, rows| {
+                // One field per output column, typed: SQL nulls as `Option<T>`.
+                for r in rows {
+                    let (_day, _category, _count): (&Option<Date>, &Option<String>, i64) = (&r.day, &r.category, r.count);
+                }
+                println!("{batch_id}: {} rows", rows.len())
+            });
     };
     let _rate = stream! {
         app_name("rate");

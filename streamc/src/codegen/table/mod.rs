@@ -12,14 +12,20 @@ use quote::quote;
 
 mod expr;
 mod record;
+mod row;
 mod scope;
 mod steps;
 mod terminal;
+mod tuple;
+
+pub use row::field_names;
 
 use record::{parse_record, static_tables};
-use scope::ident;
+use row::{build_row, row_struct};
+use scope::{ident, unkeyed};
 use steps::{scope_after, steps};
 use terminal::{merge_fn, terminal};
+use tuple::{nest, path};
 
 /// The expression that builds a Structured Streaming app.
 pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
@@ -152,7 +158,8 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     let rows = ident("rows", &q.name);
     let dropped = ident("dropped", &q.name);
     let malformed = ident("malformed", &q.name);
-    let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows);
+    let (row, row_def) = row_struct(q);
+    let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows, &row);
     let mut loops = TokenStream::new();
     let mut slot = 0usize;
     for inp in &q.inputs {
@@ -188,12 +195,12 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     };
     // Stateful steps before the aggregation (deduplication) report first.
     for (i, st) in q.steps.iter().enumerate() {
-        if let TStep::Dedup { event_time, .. } = st {
+        if let TStep::Dedup { event_time, cols, .. } = st {
             let dd = ident(&format!("dedup{i}"), &q.name);
             let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
             let gone = match (event_time, &q.watermark) {
                 (Some(e), Some(_)) => {
-                    let e = syn::Index::from(*e);
+                    let e = path(*e, cols.len());
                     quote!(|k, _| k.#e.is_some_and(|t| t <= #wm.current()))
                 }
                 _ => quote!(|_, _| false),
@@ -223,26 +230,23 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         };
         // Output row: window bounds, keys, then each aggregate's result.
         let mut parts = Vec::new();
-        let mut k = 0usize;
-        if a.window.is_some() || a.session.is_some() {
-            parts.push(quote!(key.0));
-            parts.push(quote!(key.1));
-            k = 2;
+        let windowed = a.window.is_some() || a.session.is_some();
+        let k = if windowed { 2 } else { 0 };
+        let width = k + a.keys.len();
+        for i in 0..width {
+            let at = path(i, width);
+            let part = quote!(key.#at);
+            parts.push(if i < k { part } else { unkeyed(part, a.keys[i - k].2) });
         }
-        let key_parts: Vec<TokenStream> = (0..a.keys.len())
-            .map(|i| {
-                let idx = syn::Index::from(i);
-                quote!(key.2.#idx)
-            })
-            .collect();
+        // Session rows are ((start, end, keys), accumulators).
+        let mut session_parts = vec![quote!(key.0), quote!(key.1)];
         for i in 0..a.keys.len() {
-            let idx = syn::Index::from(k + i);
-            parts.push(quote!(key.#idx));
+            let at = path(i, a.keys.len());
+            session_parts.push(unkeyed(quote!(key.2.#at), a.keys[i].2));
         }
         let mut acc_parts = Vec::new();
         for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
-            let idx = syn::Index::from(i);
-            acc_parts.push((f.def().finish)(&idx));
+            acc_parts.push((f.def().finish)(&path(i, a.aggs.len())));
         }
         if a.session.is_some() {
             // Spark drops late session input in every output mode (complete too).
@@ -252,31 +256,39 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                 quote!(::core::option::Option::None)
             };
             let merge = merge_fn(a);
+            let session_row = build_row(q, &row, &[session_parts, acc_parts].concat());
             after.extend(quote! {
                 let (session_rows, session_dropped) = #agg.finish_batch(#rt::structured::OutputMode::#mode, #late, #wm_arg, #merge);
                 let #rows: ::std::vec::Vec<_> = session_rows
                     .into_iter()
-                    .map(|(key, acc)| (key.0, key.1, #(#key_parts,)* #(#acc_parts,)*))
+                    .map(|(key, acc)| #session_row)
                     .collect();
                 #output.report_state(#agg.len() as u64, #agg.updated_count() as u64, session_dropped);
             });
         } else {
             let event_end = match &a.window {
-                Some(_) => quote!(|k| k.1),
+                Some(_) => {
+                    let end = path(1, width);
+                    quote!(|k| k.#end)
+                }
                 None => match q.watermark.as_ref().and_then(|(c, _)| a.keys.iter().position(|(n, _, _)| n == c)) {
                     Some(i) => {
-                        let i = syn::Index::from(i);
-                        quote!(|k| k.#i.unwrap_or(#rt::structured::time::Timestamp(i64::MIN)))
+                        // A NULL event time is never at or below the watermark (SQL: the
+                        // comparison is NULL), so its group is never emitted in append mode
+                        // nor evicted (Spark).
+                        let i = path(i, width);
+                        quote!(|k| k.#i.unwrap_or(#rt::structured::time::Timestamp(i64::MAX)))
                     }
                     None => quote!(|_k| #rt::structured::time::Timestamp(i64::MIN)),
                 },
             };
+            let agg_row = build_row(q, &row, &[parts, acc_parts].concat());
             // An aggregation without grouping keys has exactly one row, from the first batch
             // on, emitted in every batch that runs in update mode too (Spark).
             if a.keys.is_empty() && a.window.is_none() {
-                let acc_tys = a.aggs.iter().map(|(_, f, _, ty)| (f.def().acc_ty)(*ty));
-                let inits = a.aggs.iter().map(|(_, f, _, ty)| (f.def().init)(*ty));
-                after.extend(quote!(#agg.update((), |_: &mut (#(#acc_tys,)*)| {}, || (#(#inits,)*));));
+                let acc_ty = nest(a.aggs.iter().map(|(_, f, _, ty)| (f.def().acc_ty)(*ty)).collect());
+                let init = nest(a.aggs.iter().map(|(_, f, _, ty)| (f.def().init)(*ty)).collect());
+                after.extend(quote!(#agg.update((), |_: &mut #acc_ty| {}, || #init);));
             }
             after.extend(quote! {
                 let #row_count = #agg.updated_count();
@@ -284,7 +296,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                 let #rows: ::std::vec::Vec<_> = #agg
                     .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
                     .into_iter()
-                    .map(|(key, acc)| (#(#parts,)* #(#acc_parts,)*))
+                    .map(|(key, acc)| #agg_row)
                     .collect();
                 #output.report_state(#agg.len() as u64, #row_count as u64, #dropped);
             });
@@ -355,6 +367,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         quote!()
     };
     quote! {
+        #row_def
         let mut #dropped: u64 = 0;
         let mut #malformed: u64 = 0;
         #rows_decl

@@ -1,7 +1,8 @@
 //! Parsing a source's records into typed column variables (`Option<T>`: SQL NULLs), and the
 //! static tables of joins, read and hashed once at setup.
 
-use super::scope::{Scope, ident};
+use super::scope::{Scope, borrowed, ident};
+use super::tuple::nest;
 use crate::codegen::emit::rt;
 use crate::table::functions::rust_ty;
 use crate::table::{Checked, ColTy, Column, Format, Malformed, SourceKind, TStep, TablePlan, TableSource};
@@ -120,14 +121,40 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
                 _ => quote!(#v),
             }
         };
-        let keys: Vec<TokenStream> = on.iter().map(|(n, _)| owned(n)).collect();
-        let key_tys: Vec<TokenStream> = on.iter().map(|(_, t)| rust_ty(*t)).collect();
-        let vals: Vec<TokenStream> = right.iter().map(|c| owned(&c.name)).collect();
-        let val_tys: Vec<TokenStream> = right.iter().map(|c| rust_ty(c.ty)).collect();
+        // Keys as the stream side probes them (`borrowed`): doubles as `DoubleKey`s.
+        let keys = nest(
+            on.iter()
+                .map(|(n, t)| match t {
+                    ColTy::Double => borrowed(&scope[n].0, *t),
+                    _ => owned(n),
+                })
+                .collect(),
+        );
+        let key_ty = nest(
+            on.iter()
+                .map(|(_, t)| {
+                    let t = match t {
+                        ColTy::Double => quote!(#rt::structured::double_key::DoubleKey),
+                        _ => rust_ty(*t),
+                    };
+                    quote!(::core::option::Option<#t>)
+                })
+                .collect(),
+        );
+        let vals = nest(right.iter().map(|c| owned(&c.name)).collect());
+        let val_ty = nest(
+            right
+                .iter()
+                .map(|c| {
+                    let t = rust_ty(c.ty);
+                    quote!(::core::option::Option<#t>)
+                })
+                .collect(),
+        );
         out.extend(quote! {
             #[allow(unused_mut, unused_variables, clippy::all)]
             let #map: ::core::result::Result<
-                #rt::structured::agg::StreamingAgg<(#(::core::option::Option<#key_tys>,)*), ::std::vec::Vec<(#(::core::option::Option<#val_tys>,)*)>>,
+                #rt::structured::agg::StreamingAgg<#key_ty, ::std::vec::Vec<#val_ty>>,
                 ::std::string::String,
             > = (|| {
                 let lines = #rt::structured::static_table::read_lines(#path).map_err(|e| e.to_string())?;
@@ -137,8 +164,8 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
                 let mut #bad = 0u64;
                 for #line in lines.iter().map(::std::string::String::as_str) {
                     #parse
-                    let key = (#(#keys,)*);
-                    let row = (#(#vals,)*);
+                    let key = #keys;
+                    let row = #vals;
                     map.update_owned(key, |rows: &mut ::std::vec::Vec<_>| rows.push(row), ::std::vec::Vec::new);
                 }
                 ::core::result::Result::Ok(map)

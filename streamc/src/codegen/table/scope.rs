@@ -1,6 +1,7 @@
 //! What the generated per-row code of a query names: column variables and their scope, and
 //! keys borrowed from them.
 
+use crate::codegen::emit::rt;
 use crate::table::ColTy;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -19,10 +20,23 @@ pub(super) fn ident(prefix: &str, name: &str) -> Ident {
 pub(super) type Scope = HashMap<String, (Ident, ColTy)>;
 
 /// A column variable as a key that probes keyed state without copying: strings borrowed
-/// (`Option<&str>`), other values as they are; the state copies a key only when it is new.
+/// (`Option<&str>`), doubles as `DoubleKey`s (hashable, normalized as Spark groups them), other
+/// values as they are; the state copies a key only when it is new.
 pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
     match ty {
         ColTy::String => quote!(#v.as_deref()),
+        ColTy::Double => {
+            let rt = rt();
+            quote!(#v.map(#rt::structured::double_key::DoubleKey::new))
+        }
         _ => quote!(#v),
+    }
+}
+
+/// A key column's value in the output row, from its part of the key (see [`borrowed`]).
+pub(super) fn unkeyed(part: TokenStream, ty: ColTy) -> TokenStream {
+    match ty {
+        ColTy::Double => quote!(#part.map(|k| k.get())),
+        _ => part,
     }
 }

@@ -3,6 +3,7 @@
 
 use super::expr::expr;
 use super::scope::{Scope, borrowed, ident};
+use super::tuple::{nest, path};
 use crate::table::expr::Expr;
 use crate::table::{Checked, ColTy, JoinHow, TStep};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -59,17 +60,17 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
                 }
                 None => quote!(),
             };
-            let parts: Vec<TokenStream> = cols.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect();
+            let parts = nest(cols.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect());
             let rest = steps(q, i + 1, scope, terminal, wm);
             quote! {
                 #late
-                if !#dd.insert_new((#(#parts,)*), || ()) { continue; }
+                if !#dd.insert_new(#parts, || ()) { continue; }
                 #rest
             }
         }
         TStep::Join { on, right, how, .. } => {
             let map = ident(&format!("static{i}"), &q.name);
-            let keys: Vec<TokenStream> = on.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect();
+            let keys = nest(on.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect());
             let nulls: Vec<TokenStream> = on
                 .iter()
                 .map(|(n, _)| {
@@ -81,7 +82,7 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
             let mut binds = TokenStream::new();
             for (k, c) in right.iter().enumerate() {
                 let v = ident("col", &c.name);
-                let idx = syn::Index::from(k);
+                let idx = path(k, right.len());
                 binds.extend(match c.ty {
                     ColTy::String => {
                         quote!(let #v = matched.and_then(|r| r.#idx.as_deref()).map(::std::borrow::Cow::Borrowed);)
@@ -94,7 +95,7 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
             let rest = steps(q, i + 1, new_scope, terminal, wm);
             quote! {
                 // SQL equality: a NULL key matches nothing.
-                let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get((#(#keys,)*)) };
+                let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get(#keys) };
                 let found: &[_] = found.map_or(&[], |v| v.as_slice());
                 let unmatched = if #outer && found.is_empty() { ::core::option::Option::Some(::core::option::Option::None) } else { ::core::option::Option::None };
                 for matched in found.iter().map(::core::option::Option::Some).chain(unmatched) {

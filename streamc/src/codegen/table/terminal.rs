@@ -2,14 +2,16 @@
 //! function registry) or the output row.
 
 use super::expr::expr;
+use super::row::build_row;
 use super::scope::{Scope, borrowed};
+use super::tuple::{nest, path};
 use crate::codegen::emit::rt;
 use crate::table::{Checked, ColTy, OutputMode, TAgg};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 /// The aggregation update or the output row push, for each row that reaches the end.
-pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident) -> TokenStream {
+pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, row: &Ident) -> TokenStream {
     let rt = rt();
     let owned = |name: &str| -> TokenStream {
         let (v, ty) = &scope[name];
@@ -20,7 +22,8 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
     };
     let Some(a) = &q.agg else {
         let parts: Vec<TokenStream> = q.output.iter().map(|c| owned(&c.name)).collect();
-        return quote!(#rows.push((#(#parts,)*)););
+        let value = build_row(q, row, &parts);
+        return quote!(#rows.push(#value););
     };
     // Keys are evaluated from the scope at the aggregation.
     let mut key_binds = TokenStream::new();
@@ -35,47 +38,51 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
     let mut acc_tys = Vec::new();
     let mut updates = Vec::new();
     for (i, (_, f, arg, ty)) in a.aggs.iter().enumerate() {
-        let idx = syn::Index::from(i);
+        let idx = path(i, a.aggs.len());
         let val = arg.as_ref().map(|e| expr(e, scope));
         let def = f.def();
         acc_tys.push((def.acc_ty)(*ty));
         inits.push((def.init)(*ty));
         updates.push((def.update)(&idx, val.as_ref(), *ty));
     }
-    let update = quote!(#agg.update(key, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*)););
+    let (acc_ty, init) = (nest(acc_tys), nest(inits));
+    let update = quote!(#agg.update(key, |acc: &mut #acc_ty| { #(#updates)* }, || #init););
     // Complete mode keeps every row: Spark ignores the watermark there.
     let watermarked = q.watermark.is_some() && q.mode != OutputMode::Complete;
     // Spark counts late rows after partial aggregation: one per (window, key) group in a batch.
     let late_set = Ident::new("late_groups", Span::mixed_site());
     let late = if watermarked {
-        quote!(if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned((ws, we, #(#key_parts.clone(),)*))); continue; })
+        let late_key =
+            nest([quote!(ws), quote!(we)].into_iter().chain(key_parts.iter().map(|k| quote!(#k.clone()))).collect());
+        quote!(if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned(#late_key)); continue; })
     } else {
         quote!()
     };
     if let Some((column, gap_ms)) = &a.session {
         let (tv, _) = &scope[column];
         let gap = Literal::i64_suffixed((*gap_ms as i64) * 1000);
+        let key = nest(key_parts);
         return quote! {
             #key_binds
             if let ::core::option::Option::Some(ts) = #tv {
-                let key = (#(#key_parts,)*);
-                #agg.add(key, ts, #gap, |acc: &mut (#(#acc_tys,)*)| { #(#updates)* }, || (#(#inits,)*));
+                let key = #key;
+                #agg.add(key, ts, #gap, |acc: &mut #acc_ty| { #(#updates)* }, || #init);
             }
         };
     }
     match &a.window {
         Some(w) => {
             let (tv, _) = &scope[&w.column];
-            let (len, slide, start) =
-                ((w.len_ms as i64) * 1000, (w.slide_ms as i64) * 1000, (w.start_ms as i64) * 1000);
+            let (len, slide, start) = ((w.len_ms as i64) * 1000, (w.slide_ms as i64) * 1000, w.start_ms * 1000);
             let (len, slide, start) =
                 (Literal::i64_suffixed(len), Literal::i64_suffixed(slide), Literal::i64_suffixed(start));
+            let key = nest([quote!(ws), quote!(we)].into_iter().chain(key_parts.iter().cloned()).collect());
             quote! {
                 #key_binds
                 if let ::core::option::Option::Some(ts) = #tv {
                     for (ws, we) in #rt::structured::window::sliding_windows(ts, #len, #slide, #start) {
                         #late
-                        let key = (ws, we, #(#key_parts,)*);
+                        let key = #key;
                         #update
                     }
                 }
@@ -90,14 +97,16 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
             {
                 Some(i) => {
                     let t = Ident::new(&format!("key_{i}"), Span::mixed_site());
-                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned((#(#key_parts.clone(),)*))); continue; } })
+                    let late_key = nest(key_parts.iter().map(|k| quote!(#k.clone())).collect());
+                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned(#late_key)); continue; } })
                 }
                 None => quote!(),
             };
+            let key = nest(key_parts);
             quote! {
                 #key_binds
                 #late
-                let key = (#(#key_parts,)*);
+                let key = #key;
                 #update
             }
         }
@@ -117,8 +126,7 @@ pub(super) fn counts_late_groups(q: &Checked) -> bool {
 pub(super) fn merge_fn(a: &TAgg) -> TokenStream {
     let mut parts = Vec::new();
     for (i, (_, f, _, _)) in a.aggs.iter().enumerate() {
-        let idx = syn::Index::from(i);
-        parts.push((f.def().merge)(&idx));
+        parts.push((f.def().merge)(&path(i, a.aggs.len())));
     }
     quote!(|x: &mut _, y| { #[allow(clippy::all)] { let _ = &y; #(#parts)* } })
 }

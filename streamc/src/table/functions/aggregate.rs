@@ -28,12 +28,16 @@ pub struct AggregateFn {
     pub acc_ty: fn(ColTy) -> TokenStream,
     /// The accumulator of a new group.
     pub init: fn(ColTy) -> TokenStream,
-    /// The statement adding one row's value (`Option<T>`; None for `*`) to `acc.<idx>`.
-    pub update: fn(&syn::Index, Option<&TokenStream>, ColTy) -> TokenStream,
+    /// The statement adding one row's value (`Option<T>`; None for `*`) to `acc.<idx>` (`idx`
+    /// is a field path: accumulators are a tuple, nested when wide).
+    pub update: fn(&TokenStream, Option<&TokenStream>, ColTy) -> TokenStream,
     /// The statement merging accumulator `y.<idx>` into `x.<idx>` (merging session windows).
-    pub merge: fn(&syn::Index) -> TokenStream,
-    /// The output value (`Option<R>`, or `i64` for counts) of accumulator `acc.<idx>`.
-    pub finish: fn(&syn::Index) -> TokenStream,
+    pub merge: fn(&TokenStream) -> TokenStream,
+    /// The output value of accumulator `acc.<idx>`: `Option<R>`, or `R` when not
+    /// [`nullable`](Self::nullable).
+    pub finish: fn(&TokenStream) -> TokenStream,
+    /// Whether the result can be SQL NULL (`count` cannot: it is `bigint NOT NULL` in Spark).
+    pub nullable: bool,
     /// How the argument is written, for the list in help lines: `sum(col)`.
     pub usage: &'static str,
     /// The result type, for the reference list.
@@ -104,12 +108,12 @@ fn none(_: ColTy) -> TokenStream {
     quote!(::core::option::Option::None)
 }
 
-fn same(idx: &syn::Index) -> TokenStream {
+fn same(idx: &TokenStream) -> TokenStream {
     quote!(acc.#idx)
 }
 
 /// `min` or `max`: keeps the value that compares `better` than the current one.
-fn extreme_update(idx: &syn::Index, v: Option<&TokenStream>, ty: ColTy, better: TokenStream) -> TokenStream {
+fn extreme_update(idx: &TokenStream, v: Option<&TokenStream>, ty: ColTy, better: TokenStream) -> TokenStream {
     let conv = if ty == ColTy::String { quote!(::std::string::String::from(&*x)) } else { quote!(x) };
     quote! {
         if let ::core::option::Option::Some(x) = #v {
@@ -119,7 +123,7 @@ fn extreme_update(idx: &syn::Index, v: Option<&TokenStream>, ty: ColTy, better: 
     }
 }
 
-fn extreme_merge(idx: &syn::Index, better: TokenStream) -> TokenStream {
+fn extreme_merge(idx: &TokenStream, better: TokenStream) -> TokenStream {
     quote! {
         if let ::core::option::Option::Some(v) = y.#idx {
             if x.#idx.as_ref().is_none_or(|cur| v #better *cur) { x.#idx = ::core::option::Option::Some(v); }
@@ -142,6 +146,7 @@ pub static AGGREGATES: &[AggregateFn] = &[
         },
         merge: |idx| quote!(x.#idx += y.#idx;),
         finish: same,
+        nullable: false,
         usage: "count(*)",
         returns: "bigint",
         nulls: Nulls::Counted,
@@ -167,6 +172,7 @@ pub static AGGREGATES: &[AggregateFn] = &[
             }
         },
         finish: same,
+        nullable: true,
         usage: "sum(col)",
         returns: "the column's type",
         nulls: Nulls::Skipped,
@@ -183,6 +189,7 @@ pub static AGGREGATES: &[AggregateFn] = &[
         update: |idx, v, _| quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.0 += x as f64; acc.#idx.1 += 1; }),
         merge: |idx| quote!(x.#idx.0 += y.#idx.0; x.#idx.1 += y.#idx.1;),
         finish: |idx| quote!(if acc.#idx.1 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.0 / acc.#idx.1 as f64) }),
+        nullable: true,
         usage: "avg(col)",
         returns: "double",
         nulls: Nulls::Skipped,
@@ -199,6 +206,7 @@ pub static AGGREGATES: &[AggregateFn] = &[
         update: |idx, v, ty| extreme_update(idx, v, ty, quote!(<)),
         merge: |idx| extreme_merge(idx, quote!(<)),
         finish: same,
+        nullable: true,
         usage: "min(col)",
         returns: "the column's type",
         nulls: Nulls::Skipped,
@@ -215,6 +223,7 @@ pub static AGGREGATES: &[AggregateFn] = &[
         update: |idx, v, ty| extreme_update(idx, v, ty, quote!(>)),
         merge: |idx| extreme_merge(idx, quote!(>)),
         finish: same,
+        nullable: true,
         usage: "max(col)",
         returns: "the column's type",
         nulls: Nulls::Skipped,

@@ -213,7 +213,7 @@ pub static SCALARS: &[ScalarFn] = &[
         form: Form::Special { place: "a `group_by` key" },
         returns: "window_start, window_end",
         nulls: Nulls::Strict,
-        doc: "the tumbling or sliding time windows of a timestamp (a grouping key)",
+        doc: "the tumbling or sliding time windows of a timestamp (a grouping key); an optional fourth argument offsets them (`'-2 minutes'`, less than the slide)",
         example: "window(timestamp, '10 minutes', '5 minutes')",
     },
     ScalarFn {

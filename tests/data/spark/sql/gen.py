@@ -110,7 +110,63 @@ def order():
     ]
 
 
-TOPICS = {"global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order}
+def wide():
+    """Rows of any width: outputs of 7, 20 and 64 columns, and keys and aggregates past 12 (the
+    widest tuple the generated state uses before it nests)."""
+    b = [[row("09:00:00", "a", 1, 0.5), row("09:01:00", "b", 2, 1.5), row("09:03:00", "a", 5, -2.0)],
+         [row("09:06:00", "b", 7, 4.0), row("09:02:00", "a", 3), {"word": "c", "n": 9}],
+         [row("09:30:00", "c", 4, 1.0)]]
+    report = ("SELECT window.start AS window_start, window.end AS window_end, word, sum(n) AS total, "
+              "avg(d) AS mean, min(n) AS lo, max(n) AS hi FROM events "
+              "GROUP BY window(timestamp, '5 minutes'), word")
+    # Twenty columns in the schema, all selected.
+    s20 = {"c%d" % i: ["bigint", "string", "double", "timestamp", "boolean"][i % 5] for i in range(20)}
+    vals = lambda k: {"c%d" % i: [k * 10 + i, "s%d_%d" % (k, i), k + i / 4, "2024-03-01T09:%02d:00" % (k + i),
+                                  (k + i) % 2 == 0][i % 5] for i in range(20)}
+    b20 = [[vals(1), vals(2)], [vals(3), {"c0": 4, "c1": "only"}]]
+    cols20 = ", ".join("c%d" % i for i in range(20))
+    # Sixty-four output columns computed from five.
+    exprs = []
+    for i in range(64):
+        exprs.append(["n + %d AS n%d" % (i, i), "upper(word) AS w%d" % i, "d * %d AS d%d" % (i, i),
+                      "n > %d AS b%d" % (i % 8, i)][i % 4])
+    keys13 = ["word", "n", "d"] + ["n + %d" % i for i in range(1, 11)]
+    key_cols = ["word", "n", "d"] + ["n + %d AS k%d" % (i, i) for i in range(1, 11)]
+    aggs14 = ["count(*) AS c"] + ["sum(n) AS s%d" % i for i in range(5)] + ["max(d) AS m%d" % i for i in range(4)] + \
+             ["min(word) AS w%d" % i for i in range(4)]
+    return [
+        case("report-7-append", report, b, "append", WM),
+        case("report-7-update", report, b, "update", WM),
+        case("select-20", "SELECT %s FROM events WHERE c0 > 10" % cols20, b20, schema=s20),
+        case("project-64", "SELECT %s FROM events" % ", ".join(exprs), b),
+        case("keys-13-aggs-14", "SELECT %s, %s FROM events GROUP BY %s" % (", ".join(key_cols), ", ".join(aggs14),
+                                                                            ", ".join(keys13)), b, "complete"),
+        case("window-keys-12", "SELECT window.start AS window_start, window.end AS window_end, %s, count(*) AS c FROM events "
+                               "GROUP BY window(timestamp, '10 minutes'), %s" % (", ".join(key_cols[:12]),
+                                                                                 ", ".join(keys13[:12])),
+             b, "update", WM),
+        case("distinct-14", "SELECT DISTINCT timestamp, word, n, d, %s FROM events" %
+             ", ".join("n * %d AS x%d" % (i, i) for i in range(10)), b, "append", WM),
+        case("global-aggs-13", "SELECT %s FROM events" % ", ".join(["count(*) AS c"] + ["sum(n) AS s%d" % i for i in
+                                                                                        range(12)]), b, "update"),
+    ]
+
+
+def window_start():
+    """`window`'s third argument, the start time: an offset that may be zero or negative, less
+    than the slide in absolute value, and an error (not a silent 0) when it does not parse."""
+    b = [[row("09:00:00", "a", 1), row("09:01:00", "b", 2), row("09:04:00", "a", 5)],
+         [row("09:07:00", "b", 7), row("09:12:00", "a", 3)]]
+    q = ("SELECT window.start AS window_start, window.end AS window_end, count(*) AS c FROM events "
+         "GROUP BY window(timestamp, '10 minutes', '5 minutes', %s)")
+    return [case(id, q % start, b, "complete") for id, start in [
+        ("two-minutes", "'2 minutes'"), ("negative", "'-2 minutes'"), ("zero", "'0 seconds'"),
+        ("bare-zero", "'0'"), ("zero-typo", "'0 minuets'"), ("not-a-duration", "'often'"),
+        ("as-long-as-slide", "'5 minutes'"), ("longer-than-slide", "'-7 minutes'")]]
+
+
+TOPICS = {"global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+          "window-start": window_start}
 
 if __name__ == "__main__":
     for t in sys.argv[1:] or TOPICS:
