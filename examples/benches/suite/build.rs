@@ -10,6 +10,10 @@
 //! * `q1_unfused.rs`: the suite's Nexmark q1 body compiled with fusion off.
 //! * `latency_app.rs`: the latency benchmark's `stream!` body with its socket port replaced by
 //!   the identifier `suite_port`, so the suite can listen on an ephemeral port.
+//! * `structured_app.rs`: the app expression of `examples/windowed_event_counts.yaml` (the
+//!   structured benchmark's query, `benches/structured.rs`) with its checkpoint and file sink
+//!   taken off (a console sink only), as the hand-written loop it is compared with keeps no
+//!   checkpoint and writes no files; the query's steps are the example's, whatever they become.
 //! * `expansion.rs`: the median time of `streamc::compile_macro` on the word count body and of
 //!   `streamc::expand_yaml` on `word_count.yaml`, measured here because a build script runs the
 //!   streamc library as the proc macro does (a host build with `opt-level = 0`).
@@ -66,6 +70,20 @@ fn main() {
     let c = streamc::compile_yaml(&yaml);
     let phys = c.physical.as_ref().expect("examples/word_count.yaml compiles");
     write(out, "wc_yaml.rs", &streamc::app_expr(&c, phys).to_string());
+
+    let events_path = Path::new(&manifest).join("windowed_event_counts.yaml");
+    println!("cargo::rerun-if-changed={}", events_path.display());
+    let events = std::fs::read_to_string(&events_path).expect("read examples/windowed_event_counts.yaml");
+    let mut c = streamc::compile_yaml(&events);
+    let Some(physical::Physical::Table(mut queries)) = c.physical.take() else {
+        panic!("examples/windowed_event_counts.yaml compiles to a Structured query: {:?}", c.diags)
+    };
+    let streamc::program::Program::Table(plan) = &mut c.program else { panic!("a Structured spec") };
+    plan.app.checkpoint_dir = None;
+    for q in &mut queries {
+        q.sinks = vec![streamc::table::Sink::Console { num_rows: 20, truncate: true }];
+    }
+    write(out, "structured_app.rs", &streamc::app_expr(&c, &physical::Physical::Table(queries)).to_string());
 
     let c = streamc::compile_tokens(tokens(WC_BODY));
     assert!(c.physical.is_some(), "the word count body compiles: {:?}", c.diags);
