@@ -14,6 +14,8 @@
 //!   structured benchmark's query, `benches/structured.rs`) with its checkpoint and file sink
 //!   taken off (a console sink only), as the hand-written loop it is compared with keeps no
 //!   checkpoint and writes no files; the query's steps are the example's, whatever they become.
+//! * `swc_app.rs`: the app expression of `examples/structured_word_count.yaml`, which the
+//!   suite runs against Spark's same query (benchmark 8).
 //! * `expansion.rs`: the median time of `streamc::compile_macro` on the word count body and of
 //!   `streamc::expand_yaml` on `word_count.yaml`, measured here because a build script runs the
 //!   streamc library as the proc macro does (a host build with `opt-level = 0`).
@@ -70,6 +72,13 @@ fn main() {
     let c = streamc::compile_yaml(&yaml);
     let phys = c.physical.as_ref().expect("examples/word_count.yaml compiles");
     write(out, "wc_yaml.rs", &streamc::app_expr(&c, phys).to_string());
+
+    let swc_path = Path::new(&manifest).join("structured_word_count.yaml");
+    println!("cargo::rerun-if-changed={}", swc_path.display());
+    let swc = std::fs::read_to_string(&swc_path).expect("read examples/structured_word_count.yaml");
+    let c = streamc::compile_yaml(&swc);
+    let phys = c.physical.as_ref().expect("examples/structured_word_count.yaml compiles");
+    write(out, "swc_app.rs", &streamc::app_expr(&c, phys).to_string());
 
     let events_path = Path::new(&manifest).join("windowed_event_counts.yaml");
     println!("cargo::rerun-if-changed={}", events_path.display());
