@@ -29,6 +29,18 @@ impl CastFailure {
         }
     }
 
+    /// Records Spark's overflow message for `value` (as Spark prints it, e.g. `1.0E20D`) of
+    /// type `from` not fitting `to`, unless a failure is recorded already.
+    #[cold]
+    pub fn overflow(&self, value: &str, from: &str, to: &str) {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(format!(
+                "[CAST_OVERFLOW] The value {value} of the type \"{from}\" cannot be cast to \"{to}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
+            ));
+        }
+    }
+
     /// The recorded failure, if any.
     pub fn take(&self) -> Option<String> {
         self.0.borrow_mut().take()
@@ -136,6 +148,61 @@ pub fn date_to_timestamp(v: Option<Date>) -> Option<Timestamp> {
     v.map(|d| Timestamp(d.0 as i64 * 86_400_000_000))
 }
 
+/// A double as a `bigint`, truncated toward zero; NaN, infinities and values out of range are
+/// Spark's `CAST_OVERFLOW` (recorded) or, with `failure` None (`try_cast`), NULL.
+pub fn double_to_long(v: Option<f64>, failure: Option<&CastFailure>) -> Option<i64> {
+    let x = v?;
+    let t = x.trunc();
+    // i64::MAX as f64 rounds up to 2^63, which does not fit.
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&t) {
+        return Some(t as i64);
+    }
+    if let Some(f) = failure {
+        let mut text = String::new();
+        crate::fmt::SparkFmt::spark_fmt(&x, &mut text);
+        text.push('D');
+        f.overflow(&text, "DOUBLE", "BIGINT");
+    }
+    None
+}
+
+/// A `bigint` as a timestamp: seconds since the epoch (Spark), or an overflow.
+pub fn long_to_timestamp(v: Option<i64>, failure: Option<&CastFailure>) -> Option<Timestamp> {
+    let s = v?;
+    match s.checked_mul(1_000_000) {
+        Some(us) => Some(Timestamp(us)),
+        None => {
+            if let Some(f) = failure {
+                f.overflow(&format!("{s}L"), "BIGINT", "TIMESTAMP");
+            }
+            None
+        }
+    }
+}
+
+/// A double as a timestamp: seconds since the epoch, to the microsecond (Spark); NaN and
+/// infinities give NULL.
+pub fn double_to_timestamp(v: Option<f64>) -> Option<Timestamp> {
+    let x = v?;
+    let us = (x * 1e6).trunc();
+    (us.is_finite() && us.abs() < 9.2e18).then_some(Timestamp(us as i64))
+}
+
+/// A timestamp as whole seconds since the epoch (rounded down, as Spark's cast to `bigint`).
+pub fn timestamp_to_long(v: Option<Timestamp>) -> Option<i64> {
+    v.map(|t| t.0.div_euclid(1_000_000))
+}
+
+/// A timestamp as seconds since the epoch with the microseconds as a fraction.
+pub fn timestamp_to_double(v: Option<Timestamp>) -> Option<f64> {
+    v.map(|t| t.0 as f64 / 1e6)
+}
+
+/// A timestamp's date (UTC, the session time zone).
+pub fn timestamp_to_date(v: Option<Timestamp>) -> Option<Date> {
+    v.map(|t| Date(t.0.div_euclid(86_400_000_000) as i32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +229,19 @@ mod tests {
         assert!(f.take().unwrap().contains("The value 'a'"));
         assert_eq!(to_string(Some(3.0f64)).as_deref(), Some("3.0"));
         assert_eq!(to_string(Some(-1i64)).as_deref(), Some("-1"));
+    }
+
+    #[test]
+    fn numbers_and_times_cast_as_spark_casts_them() {
+        let f = CastFailure::new();
+        assert_eq!(double_to_long(Some(-2.9), Some(&f)), Some(-2));
+        assert_eq!(double_to_long(Some(9.3e18), Some(&f)), None);
+        assert!(f.take().unwrap().starts_with("[CAST_OVERFLOW] The value 9.3E18D of the type \"DOUBLE\""));
+        assert_eq!(double_to_long(Some(f64::NAN), None), None);
+        assert_eq!(timestamp_to_long(Some(Timestamp(-1))), Some(-1));
+        assert_eq!(long_to_timestamp(Some(2), None), Some(Timestamp(2_000_000)));
+        assert_eq!(long_to_timestamp(Some(i64::MAX), None), None);
+        assert_eq!(timestamp_to_date(Some(Timestamp(-1))), Some(Date(-1)));
+        assert_eq!(double_to_timestamp(Some(1.5)), Some(Timestamp(1_500_000)));
     }
 }

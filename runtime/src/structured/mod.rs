@@ -45,6 +45,7 @@ pub mod memory;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod row;
+pub mod scalar;
 pub mod session;
 pub mod sort;
 pub mod static_table;

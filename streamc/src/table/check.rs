@@ -576,6 +576,10 @@ fn window_key(args: &[Expr], cols: &[Column], span: SpanId, diags: &mut Diagnost
 pub fn column_name(e: &Expr) -> String {
     match e {
         Expr::Column(c) => c.clone(),
+        // A cast of a column keeps the column's name (Spark's `ResolveAliases`).
+        Expr::Call(f, args) if (f == "cast" || f == "try_cast") && matches!(args.first(), Some(Expr::Column(_))) => {
+            column_name(&args[0])
+        }
         other => other.to_string(),
     }
 }

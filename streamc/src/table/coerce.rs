@@ -40,6 +40,35 @@ pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
     })
 }
 
+/// Whether `CAST(x AS to)` of an `x` of type `from` is allowed (Spark 4's ANSI rules for the
+/// types streamc has): anything to and from strings, between numbers and booleans, numbers and
+/// timestamps, dates and timestamps; not dates to or from numbers or booleans.
+pub fn can_cast(from: ColTy, to: ColTy) -> bool {
+    use ColTy::*;
+    match (from, to) {
+        (StringArray, _) | (_, StringArray) => false,
+        (x, y) if x == y => true,
+        (String, _) | (_, String) => true,
+        (Long | Double | Bool, Long | Double | Bool) => true,
+        (Long | Double, Timestamp) | (Timestamp, Long | Double) => true,
+        (Date, Timestamp) | (Timestamp, Date) => true,
+        _ => false,
+    }
+}
+
+/// For the functions whose values may be a NULL literal (`CASE`, `if`, `coalesce`, `nvl`,
+/// `ifnull`, `nullif`): which argument positions are values (of `n` arguments), so that a NULL
+/// there takes the type of another value.
+pub fn takes_null(f: &str) -> Option<fn(usize, usize) -> bool> {
+    Some(match f {
+        // conditions at even positions, values at odd ones, an ELSE value last when `n` is odd.
+        "case" => |i, n| i % 2 == 1 || (n % 2 == 1 && i == n - 1),
+        "if" => |i, _| i > 0,
+        "coalesce" | "nvl" | "ifnull" | "nullif" => |_, _| true,
+        _ => return None,
+    })
+}
+
 /// The type both sides of a comparison are cast to, or None where Spark refuses.
 pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
     use ColTy::*;

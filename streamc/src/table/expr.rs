@@ -23,6 +23,8 @@ pub enum Expr {
     /// A cast from one type to another that the checker inserts where Spark casts implicitly
     /// (`table::coerce`); front ends do not produce it.
     Cast(Box<Expr>, ColTy, ColTy),
+    /// `try_cast(x AS t)`, typed: NULL where `Cast` would fail.
+    TryCast(Box<Expr>, ColTy, ColTy),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +84,29 @@ impl fmt::Display for Expr {
             Expr::Bool(b) => write!(f, "{b}"),
             Expr::Null => f.write_str("NULL"),
             Expr::Star => f.write_str("*"),
+            // SQL's own syntax for what the front ends lower to calls.
+            Expr::Call(name, args) if name == "case" => {
+                f.write_str("CASE")?;
+                for pair in args.chunks(2) {
+                    match pair {
+                        [c, v] => write!(f, " WHEN {c} THEN {v}")?,
+                        [e] => write!(f, " ELSE {e}")?,
+                        _ => {}
+                    }
+                }
+                f.write_str(" END")
+            }
+            Expr::Call(name, args) if (name == "cast" || name == "try_cast") && args.len() == 2 => {
+                let ty = match &args[1] {
+                    Expr::Str(t) => t.to_ascii_uppercase(),
+                    other => other.to_string(),
+                };
+                write!(f, "{}({} AS {ty})", name.to_ascii_uppercase(), args[0])
+            }
+            Expr::Call(name, args) if (name == "isnull" || name == "isnotnull") && args.len() == 1 => {
+                write!(f, "({} IS {}NULL)", args[0], if name == "isnull" { "" } else { "NOT " })
+            }
+            Expr::Call(name, args) if name == "like" && args.len() == 2 => write!(f, "{} LIKE {}", args[0], args[1]),
             Expr::Call(name, args) => {
                 write!(f, "{name}(")?;
                 for (i, a) in args.iter().enumerate() {
@@ -96,6 +121,7 @@ impl fmt::Display for Expr {
             Expr::Unary(UnOp::Neg, e) => write!(f, "(-{e})"),
             Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
             Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.sql().to_ascii_uppercase()),
+            Expr::TryCast(e, _, to) => write!(f, "TRY_CAST({e} AS {})", to.sql().to_ascii_uppercase()),
         }
     }
 }
@@ -260,6 +286,12 @@ impl Parser {
     fn expr(&mut self, min_prec: u8) -> Result<Expr, ExprError> {
         let mut lhs = self.unary()?;
         loop {
+            if min_prec <= 4
+                && let Some(e) = self.postfix(&lhs)?
+            {
+                lhs = e;
+                continue;
+            }
             let (op, prec) = match self.peek() {
                 Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("or") => (BinOp::Or, 1),
                 Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("and") => (BinOp::And, 2),
@@ -287,6 +319,71 @@ impl Parser {
             lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
         }
         Ok(lhs)
+    }
+
+    /// The predicates written after their operand, at the comparisons' precedence:
+    /// `x IS [NOT] NULL`, `x [NOT] LIKE p`, `x [NOT] IN (a, ...)`, `x [NOT] BETWEEN a AND b`
+    /// (lowered as the SQL front end lowers them). None when none follows.
+    fn postfix(&mut self, lhs: &Expr) -> Result<Option<Expr>, ExprError> {
+        let at = self.pos;
+        if self.keyword("is") {
+            self.pos += 1;
+            let not = self.keyword("not");
+            if not {
+                self.pos += 1;
+            }
+            if !self.keyword("null") {
+                return self.err("expected `NULL` after `IS`");
+            }
+            self.pos += 1;
+            return Ok(Some(Expr::Call(if not { "isnotnull" } else { "isnull" }.into(), vec![lhs.clone()])));
+        }
+        let not = self.keyword("not");
+        if not {
+            self.pos += 1;
+        }
+        let e = if self.keyword("like") {
+            self.pos += 1;
+            Expr::Call("like".into(), vec![lhs.clone(), self.expr(5)?])
+        } else if self.keyword("in") {
+            self.pos += 1;
+            if self.peek() != Some(&Tok::LParen) {
+                return self.err("expected `(` after `IN`");
+            }
+            self.pos += 1;
+            let mut any: Option<Expr> = None;
+            loop {
+                let eq = Expr::Binary(BinOp::Eq, Box::new(lhs.clone()), Box::new(self.expr(0)?));
+                any = Some(match any {
+                    Some(a) => Expr::Binary(BinOp::Or, Box::new(a), Box::new(eq)),
+                    None => eq,
+                });
+                match self.peek() {
+                    Some(Tok::Comma) => self.pos += 1,
+                    Some(Tok::RParen) => break,
+                    _ => return self.err("expected `,` or `)` in the `IN` list"),
+                }
+            }
+            self.pos += 1;
+            any.expect("one item at least")
+        } else if self.keyword("between") {
+            self.pos += 1;
+            let lo = self.expr(5)?;
+            if !self.keyword("and") {
+                return self.err("expected `AND` in `BETWEEN`");
+            }
+            self.pos += 1;
+            let hi = self.expr(5)?;
+            Expr::Binary(
+                BinOp::And,
+                Box::new(Expr::Binary(BinOp::Ge, Box::new(lhs.clone()), Box::new(lo))),
+                Box::new(Expr::Binary(BinOp::Le, Box::new(lhs.clone()), Box::new(hi))),
+            )
+        } else {
+            self.pos = at;
+            return Ok(None);
+        };
+        Ok(Some(if not { Expr::Unary(UnOp::Not, Box::new(e)) } else { e }))
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
@@ -319,6 +416,25 @@ impl Parser {
                 self.pos += 1;
                 Ok(e)
             }
+            Tok::Ident(name) if name.eq_ignore_ascii_case("case") => self.case(),
+            Tok::Ident(name)
+                if (name.eq_ignore_ascii_case("cast") || name.eq_ignore_ascii_case("try_cast"))
+                    && self.peek() == Some(&Tok::LParen) =>
+            {
+                self.pos += 1;
+                let x = self.expr(0)?;
+                if !self.keyword("as") {
+                    return self.err("expected `AS` and a type in `CAST(x AS type)`");
+                }
+                self.pos += 1;
+                let Some(Tok::Ident(ty)) = self.peek().cloned() else { return self.err("expected a type name") };
+                self.pos += 1;
+                if self.peek() != Some(&Tok::RParen) {
+                    return self.err("expected `)`");
+                }
+                self.pos += 1;
+                Ok(Expr::Call(name.to_ascii_lowercase(), vec![x, Expr::Str(ty)]))
+            }
             Tok::Ident(name) => {
                 if self.peek() == Some(&Tok::LParen) {
                     self.pos += 1;
@@ -348,6 +464,39 @@ impl Parser {
                 self.err(format!("expected an expression, found {}", describe(&other)))
             }
         }
+    }
+}
+
+impl Parser {
+    /// `CASE [x] WHEN c THEN v ... [ELSE e] END` after `CASE`: `case(c1, v1, ..., [e])`.
+    fn case(&mut self) -> Result<Expr, ExprError> {
+        let operand = if self.keyword("when") { None } else { Some(self.expr(0)?) };
+        let mut args = Vec::new();
+        while self.keyword("when") {
+            self.pos += 1;
+            let c = self.expr(0)?;
+            args.push(match &operand {
+                Some(o) => Expr::Binary(BinOp::Eq, Box::new(o.clone()), Box::new(c)),
+                None => c,
+            });
+            if !self.keyword("then") {
+                return self.err("expected `THEN`");
+            }
+            self.pos += 1;
+            args.push(self.expr(0)?);
+        }
+        if args.is_empty() {
+            return self.err("expected `WHEN` in `CASE`");
+        }
+        if self.keyword("else") {
+            self.pos += 1;
+            args.push(self.expr(0)?);
+        }
+        if !self.keyword("end") {
+            return self.err("expected `END` to close `CASE`");
+        }
+        self.pos += 1;
+        Ok(Expr::Call("case".into(), args))
     }
 }
 

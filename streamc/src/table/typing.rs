@@ -46,7 +46,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         Expr::Int(_) => (e.clone(), ColTy::Long),
         Expr::Float(_) => (e.clone(), ColTy::Double),
         Expr::Bool(_) => (e.clone(), ColTy::Bool),
-        Expr::Cast(_, _, to) => (e.clone(), *to),
+        Expr::Cast(_, _, to) | Expr::TryCast(_, _, to) => (e.clone(), *to),
         Expr::Null => {
             diags.error(span, "a bare NULL has no type here; compare with `IS NULL` is not supported yet");
             return None;
@@ -112,6 +112,54 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             let to = if *op == BinOp::Div { ColTy::Double } else { to };
             let (a, b) = (cast(a, ta, to, diags)?, cast(b, tb, to, diags)?);
             (Expr::Binary(*op, Box::new(a), Box::new(b)), result)
+        }
+        Expr::Call(f, args) if (f == "cast" || f == "try_cast") && args.len() == 2 => {
+            let (x, from) = typed(&args[0], cols, span, diags)?;
+            let to = match &args[1] {
+                Expr::Str(t) => ColTy::parse(t).filter(|t| *t != ColTy::StringArray),
+                _ => None,
+            };
+            let Some(to) = to else {
+                diags
+                    .error(span, format!("streamc cannot cast to `{}` yet", args[1]))
+                    .help("the types are STRING, BIGINT (also INT), DOUBLE (also FLOAT), BOOLEAN, DATE and TIMESTAMP");
+                return None;
+            };
+            if !coerce::can_cast(from, to) {
+                diags.error(
+                    span,
+                    format!(
+                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{e}\" due to data type mismatch: cannot cast \"{}\" to \"{}\"",
+                        from.sql().to_ascii_uppercase(),
+                        to.sql().to_ascii_uppercase()
+                    ),
+                );
+                return None;
+            }
+            let x = if f == "cast" {
+                cast(x, from, to, diags)?
+            } else if from == to {
+                x
+            } else {
+                Expr::TryCast(Box::new(x), from, to)
+            };
+            (x, to)
+        }
+        Expr::Call(f, args) if coerce::takes_null(f).is_some() && args.contains(&Expr::Null) => {
+            // A NULL literal takes the type of the call's first other value (Spark's NullType
+            // coerces to it): `CASE WHEN c THEN n ELSE NULL END`.
+            let values = coerce::takes_null(f).expect("checked");
+            let peer = args.iter().enumerate().find(|(i, a)| values(*i, args.len()) && **a != Expr::Null);
+            let Some((_, peer)) = peer else {
+                diags.error(span, format!("`{e}` has only NULL values: streamc cannot type it"));
+                return None;
+            };
+            let (_, t) = typed(peer, cols, span, diags)?;
+            let args = args
+                .iter()
+                .map(|a| if *a == Expr::Null { Expr::Cast(Box::new(Expr::Null), t, t) } else { a.clone() })
+                .collect();
+            return typed(&Expr::Call(f.clone(), args), cols, span, diags);
         }
         Expr::Call(f, args) => {
             let (scalar, aggregate) = (functions::scalar(f), functions::aggregate(f));
@@ -233,9 +281,10 @@ mod tests {
             col("value", ColTy::String),
             col("word", ColTy::String),
             col("n", ColTy::Long),
+            col("d", ColTy::Double),
         ];
         let span = SpanTable::unknown();
-        for f in functions::SCALARS {
+        for f in functions::scalars() {
             let (e, _) = parse_aliased(f.example).unwrap_or_else(|e| panic!("{}: {e:?}", f.example));
             let mut diags = Diagnostics::default();
             let ty = type_of(&e, &cols, span, &mut diags);

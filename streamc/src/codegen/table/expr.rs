@@ -77,7 +77,8 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 }
             }
         }
-        Expr::Cast(x, from, to) => cast(x, *from, *to, scope),
+        Expr::Cast(x, from, to) => cast(x, *from, *to, false, scope),
+        Expr::TryCast(x, from, to) => cast(x, *from, *to, true, scope),
         Expr::Call(f, args) => match functions::scalar(f).map(|d| &d.form) {
             Some(Form::Ordinary { codegen, .. }) => {
                 let code: Vec<TokenStream> = args.iter().map(|x| expr(x, scope)).collect();
@@ -92,11 +93,24 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
 /// The cast of `x` (of type `from`) to `to`. A string that does not cast records Spark's
 /// failure in the query's `cast_failure`, which fails the batch after its rows (see
 /// `streamc_runtime::structured::cast`); a string literal is parsed once per process.
-fn cast(x: &Expr, from: ColTy, to: ColTy, scope: &Scope) -> TokenStream {
+fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> TokenStream {
     let rt = quote!(::streamc_runtime::structured);
     let failure = cast_failure();
     let code = expr(x, scope);
+    let fails =
+        if try_cast { quote!(::core::option::Option::None) } else { quote!(::core::option::Option::Some(&#failure)) };
     match (from, to) {
+        (ColTy::String, to) if try_cast => {
+            let parse = match to {
+                ColTy::Long => quote!(#rt::cast::parse_long),
+                ColTy::Double => quote!(#rt::cast::parse_double),
+                ColTy::Bool => quote!(#rt::cast::parse_bool),
+                ColTy::Timestamp => quote!(#rt::time::parse_timestamp),
+                ColTy::Date => quote!(#rt::time::parse_date),
+                ColTy::String | ColTy::StringArray => return code,
+            };
+            quote!((#code).and_then(|s| #parse(&s)))
+        }
         (ColTy::String, to) => {
             let (f, ty, spark) = match to {
                 ColTy::Long => (quote!(string_to_long), quote!(i64), "BIGINT"),
@@ -118,6 +132,16 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, scope: &Scope) -> TokenStream {
             }
         }
         (ColTy::Long, ColTy::Double) => quote!((#code).map(|v: i64| v as f64)),
+        (ColTy::Double, ColTy::Long) => quote!(#rt::cast::double_to_long(#code, #fails)),
+        (ColTy::Long, ColTy::Bool) => quote!((#code).map(|v: i64| v != 0)),
+        (ColTy::Double, ColTy::Bool) => quote!((#code).map(|v: f64| v != 0.0)),
+        (ColTy::Bool, ColTy::Long) => quote!((#code).map(i64::from)),
+        (ColTy::Bool, ColTy::Double) => quote!((#code).map(|v: bool| if v { 1.0f64 } else { 0.0f64 })),
+        (ColTy::Timestamp, ColTy::Long) => quote!(#rt::cast::timestamp_to_long(#code)),
+        (ColTy::Timestamp, ColTy::Double) => quote!(#rt::cast::timestamp_to_double(#code)),
+        (ColTy::Long, ColTy::Timestamp) => quote!(#rt::cast::long_to_timestamp(#code, #fails)),
+        (ColTy::Double, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp(#code)),
+        (ColTy::Timestamp, ColTy::Date) => quote!(#rt::cast::timestamp_to_date(#code)),
         (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
         (_, ColTy::String) => quote!(#rt::cast::to_string(#code)),
         _ => code,
@@ -132,7 +156,7 @@ pub(super) fn cast_failure() -> proc_macro2::Ident {
 
 pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
     match e {
-        Expr::Cast(_, _, to) => Some(*to),
+        Expr::Cast(_, _, to) | Expr::TryCast(_, _, to) => Some(*to),
         Expr::Column(c) => scope.get(c).map(|(_, t)| *t),
         Expr::Int(_) => Some(ColTy::Long),
         Expr::Float(_) => Some(ColTy::Double),

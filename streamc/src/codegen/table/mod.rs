@@ -383,7 +383,12 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
 fn fallible_casts(q: &Checked) -> bool {
     fn any(e: &Expr) -> bool {
         match e {
-            Expr::Cast(x, from, _) => *from == ColTy::String || any(x),
+            Expr::Cast(x, from, to) => {
+                *from == ColTy::String
+                    || matches!((from, to), (ColTy::Double, ColTy::Long) | (ColTy::Long, ColTy::Timestamp))
+                    || any(x)
+            }
+            Expr::TryCast(x, _, _) => any(x),
             Expr::Call(_, args) => args.iter().any(any),
             Expr::Unary(_, x) => any(x),
             Expr::Binary(_, a, b) => any(a) || any(b),

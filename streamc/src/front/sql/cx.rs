@@ -236,8 +236,7 @@ pub(super) fn and_terms<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
     }
 }
 
-pub(super) const SUPPORTED: &str =
-    "expressions are columns, literals, `+ - * / %`, comparisons, `AND OR NOT` and function calls";
+pub(super) const SUPPORTED: &str = "expressions are columns, literals, `+ - * / %`, comparisons, `AND OR NOT`, `CAST`, `CASE`, `IS [NOT] NULL`, `[NOT] LIKE`, `IN`, `BETWEEN` and function calls";
 
 pub(super) fn single_name(n: &ObjectName) -> Option<String> {
     match &n.0[..] {
@@ -309,7 +308,7 @@ pub(super) fn columns(e: &Expr, out: &mut Vec<String>) {
             }
         }
         Expr::Call(_, args) => args.iter().for_each(|a| columns(a, out)),
-        Expr::Unary(_, x) | Expr::Cast(x, _, _) => columns(x, out),
+        Expr::Unary(_, x) | Expr::Cast(x, _, _) | Expr::TryCast(x, _, _) => columns(x, out),
         Expr::Binary(_, a, b) => {
             columns(a, out);
             columns(b, out);

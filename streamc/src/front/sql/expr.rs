@@ -212,6 +212,61 @@ impl Cx<'_> {
                 );
                 if *negated { Expr::Unary(UnOp::Not, Box::new(both)) } else { both }
             }
+            // `CAST(x AS t)`, `TRY_CAST(x AS t)`, `x::t`: typed by the checker (`table::typing`).
+            S::Cast { kind, expr, data_type, format: None } => {
+                let x = self.expr(expr, quals)?;
+                let f = match kind {
+                    ast::CastKind::TryCast | ast::CastKind::SafeCast => "try_cast",
+                    ast::CastKind::Cast | ast::CastKind::DoubleColon => "cast",
+                };
+                Expr::Call(f.into(), vec![x, Expr::Str(data_type.to_string())])
+            }
+            S::Floor { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
+                Expr::Call("floor".into(), vec![self.expr(expr, quals)?])
+            }
+            S::Ceil { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
+                Expr::Call("ceil".into(), vec![self.expr(expr, quals)?])
+            }
+            // `SUBSTRING(s, pos[, len])`, `SUBSTR(..)`, `SUBSTRING(s FROM pos [FOR len])`.
+            S::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![self.expr(expr, quals)?];
+                match substring_from {
+                    Some(p) => args.push(self.expr(p, quals)?),
+                    None => args.push(Expr::Int(1)),
+                }
+                if let Some(l) = substring_for {
+                    args.push(self.expr(l, quals)?);
+                }
+                Expr::Call("substring".into(), args)
+            }
+            S::IsNull(x) => Expr::Call("isnull".into(), vec![self.expr(x, quals)?]),
+            S::IsNotNull(x) => Expr::Call("isnotnull".into(), vec![self.expr(x, quals)?]),
+            // `CASE [x] WHEN a THEN b ... [ELSE e] END`: `case(cond1, value1, ..., [else])`, the
+            // simple form's conditions as `x = a`.
+            S::Case { operand, conditions, else_result, .. } => {
+                let operand = match operand {
+                    Some(o) => Some(self.expr(o, quals)?),
+                    None => None,
+                };
+                let mut args = Vec::new();
+                for w in conditions {
+                    let c = self.expr(&w.condition, quals)?;
+                    let c = match &operand {
+                        Some(o) => Expr::Binary(BinOp::Eq, Box::new(o.clone()), Box::new(c)),
+                        None => c,
+                    };
+                    args.push(c);
+                    args.push(self.expr(&w.result, quals)?);
+                }
+                if let Some(e) = else_result {
+                    args.push(self.expr(e, quals)?);
+                }
+                Expr::Call("case".into(), args)
+            }
+            S::Like { negated, any: false, expr, pattern, escape_char: None } => {
+                let like = Expr::Call("like".into(), vec![self.expr(expr, quals)?, self.expr(pattern, quals)?]);
+                if *negated { Expr::Unary(UnOp::Not, Box::new(like)) } else { like }
+            }
             other => {
                 self.error(pos, format!("`{other}` is not supported by streamc's SQL yet"), Some(SUPPORTED));
                 return None;

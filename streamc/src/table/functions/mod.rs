@@ -4,14 +4,21 @@
 //! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
 //! with it, and every "did you mean" for a misspelt function comes from it.
 //!
-//! Adding a function is adding one entry to [`SCALARS`] (or
-//! [`AGGREGATES`]) and its tests; README's list is checked against this table.
+//! Adding a function is adding one entry to [`SCALARS`] or [`LIBRARY`] (or [`AGGREGATES`])
+//! and its tests; README's list is checked against these tables.
+
+/// Every scalar function and special form: [`SCALARS`], then [`LIBRARY`].
+pub fn scalars() -> impl Iterator<Item = &'static ScalarFn> {
+    SCALARS.iter().chain(LIBRARY)
+}
 
 mod aggregate;
+mod library;
 mod scalar;
 mod types;
 
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
+pub use library::LIBRARY;
 pub use scalar::{Form, SCALARS, ScalarFn};
 pub use types::{Args, Nulls, SigError, rust_ty};
 
@@ -19,7 +26,7 @@ use crate::diag::suggest;
 
 /// The scalar function (or special form) called `name` (lowercase), aliases included.
 pub fn scalar(name: &str) -> Option<&'static ScalarFn> {
-    SCALARS.iter().find(|f| f.names.contains(&name))
+    scalars().find(|f| f.names.contains(&name))
 }
 
 /// The aggregate called `name` (lowercase), aliases included (`mean` is `avg`).
@@ -29,7 +36,7 @@ pub fn aggregate(name: &str) -> Option<&'static AggregateFn> {
 
 /// Every name of a scalar function, special form or aggregate, aliases included.
 pub fn all_names() -> Vec<&'static str> {
-    let scalars = SCALARS.iter().flat_map(|f| f.names.iter().copied());
+    let scalars = scalars().flat_map(|f| f.names.iter().copied());
     scalars.chain(AGGREGATES.iter().flat_map(|f| f.names.iter().copied())).collect()
 }
 
@@ -57,7 +64,7 @@ pub fn unknown_function(name: &str) -> SigError {
 
 /// The `help:` line listing the scalar functions: `the functions are split, ... and session_window`.
 pub fn functions_help() -> String {
-    let listed: Vec<String> = SCALARS.iter().map(|f| f.names[0].to_string()).collect();
+    let listed: Vec<String> = scalars().map(|f| f.names[0].to_string()).collect();
     format!("the functions are {}", and_list(&listed))
 }
 
@@ -85,8 +92,9 @@ pub fn reference() -> String {
         Nulls::Strict => "NULL in, NULL out",
         Nulls::Skipped => "NULLs skipped",
         Nulls::Counted => "NULLs not counted",
+        Nulls::Handled => "see what it does",
     };
-    for f in SCALARS {
+    for f in scalars() {
         let names: Vec<String> = f.names.iter().map(|n| format!("`{n}`")).collect();
         out.push_str(&format!(
             "| {} | {} | {} | {} | `{}` |\n",

@@ -15,6 +15,8 @@ pub enum Nulls {
     Skipped,
     /// NULL inputs are not counted; the result is never NULL (`count`).
     Counted,
+    /// NULLs are what the function is about (`coalesce`, `isnull`, `CASE`): see its doc line.
+    Handled,
 }
 
 /// Why a call does not type: the message and an optional `help:` line.

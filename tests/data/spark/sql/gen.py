@@ -165,7 +165,55 @@ def window_start():
         ("as-long-as-slide", "'5 minutes'"), ("longer-than-slide", "'-7 minutes'")]]
 
 
-TOPICS = {"global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def functions():
+    """Issue 12's first part: CAST and try_cast, CASE, if, coalesce, nvl, nullif, IS [NOT] NULL,
+    LIKE, abs, round, floor, ceil, concat, substring and calendar parts, with NULLs."""
+    b = [[row("09:00:00", "storm", 1, 2.675, "2024-02-29"), row("09:20:59", "st_rm", -3, -0.5, "2024-03-01"),
+          {"word": "", "n": 10, "d": 1234.5}],
+         [row("23:59:58", "Ästhetik", 0, -2.5), {"timestamp": "2024-03-01T00:00:00", "word": "50%", "d": 9.99},
+          {"n": 7, "day": "2023-12-31"}]]
+    c = lambda id, sql, **kw: case(id, sql, b, **kw)
+    return [
+        c("cast-to-string", "SELECT CAST(n AS STRING) AS a, CAST(d AS STRING) AS b, CAST(timestamp AS STRING) AS c, "
+                            "CAST(day AS STRING) AS e, CAST(n > 0 AS STRING) AS f FROM events"),
+        c("cast-numbers", "SELECT CAST(d AS BIGINT) AS a, CAST(n AS DOUBLE) AS b, CAST(n AS BOOLEAN) AS c, "
+                          "CAST(d AS BOOLEAN) AS e, CAST(n > 0 AS BIGINT) AS f FROM events"),
+        c("cast-times", "SELECT CAST(timestamp AS BIGINT) AS a, CAST(timestamp AS DOUBLE) AS b, "
+                        "CAST(timestamp AS DATE) AS c, CAST(day AS TIMESTAMP) AS e, CAST(n AS TIMESTAMP) AS f FROM events"),
+        c("cast-keeps-name", "SELECT CAST(n AS STRING), word FROM events"),
+        c("cast-string-ok", "SELECT CAST('12' AS BIGINT) AS a, CAST(' 2.5 ' AS DOUBLE) AS b, "
+                            "CAST('2024-03-01 10:00:00' AS TIMESTAMP) AS c, CAST('true' AS BOOLEAN) AS e FROM events"),
+        c("cast-string-fails", "SELECT CAST(word AS BIGINT) AS a FROM events"),
+        c("try-cast", "SELECT TRY_CAST(word AS BIGINT) AS a, TRY_CAST(word AS TIMESTAMP) AS b, "
+                      "TRY_CAST(d AS BIGINT) AS c FROM events"),
+        c("cast-date-long-refused", "SELECT CAST(day AS BIGINT) AS a FROM events"),
+        c("cast-bool-timestamp-refused", "SELECT CAST(n > 1 AS TIMESTAMP) AS a FROM events"),
+        c("case-searched", "SELECT word, CASE WHEN n > 5 THEN 'big' WHEN n > 0 THEN 'small' ELSE 'none' END AS size "
+                           "FROM events", steps=[{"select": ["word", "CASE WHEN n > 5 THEN 'big' WHEN n > 0 THEN 'small' "
+                                                             "ELSE 'none' END AS size"]}]),
+        c("case-simple-no-else", "SELECT n, CASE n WHEN 1 THEN 'one' WHEN 10 THEN 'ten' END AS name FROM events"),
+        c("case-null-else", "SELECT CASE WHEN d > 0 THEN d ELSE NULL END AS pos, CASE WHEN n IS NULL THEN -1 ELSE n END "
+                            "AS m FROM events"),
+        c("case-mixed-numbers", "SELECT CASE WHEN n > 0 THEN n ELSE d END AS x FROM events"),
+        c("if-coalesce-nvl", "SELECT if(n > 0, word, 'neg') AS a, coalesce(d, n, 0) AS b, nvl(word, 'none') AS c, "
+                             "ifnull(n, 0) AS e, nullif(word, '') AS f FROM events"),
+        c("is-null", "SELECT word, d IS NULL AS a, timestamp IS NOT NULL AS b FROM events WHERE n IS NOT NULL",
+          steps=[{"where": "n IS NOT NULL"}, {"select": ["word", "d IS NULL AS a", "timestamp IS NOT NULL AS b"]}]),
+        c("like", "SELECT word, word LIKE 'st%' AS a, word LIKE '_t_rm' AS b, word LIKE '50\\%' AS c, "
+                  "word NOT LIKE '%m' AS e FROM events"),
+        c("math", "SELECT abs(n) AS a, abs(d) AS b, round(d) AS c, round(d, 2) AS e, round(d, -1) AS f, "
+                  "round(n, -1) AS g, floor(d) AS h, ceil(d) AS i, floor(n) AS j FROM events"),
+        c("concat-substring", "SELECT concat(word, '-', n) AS a, substring(word, 2) AS b, substring(word, -3) AS c, "
+                              "substr(word, 2, 3) AS e, substring(word, 0, 2) AS f FROM events"),
+        c("calendar", "SELECT year(timestamp) AS y, month(timestamp) AS m, dayofmonth(timestamp) AS d, "
+                      "hour(timestamp) AS h, minute(timestamp) AS mi, second(timestamp) AS s, year(day) AS dy, "
+                      "day(day) AS dd FROM events"),
+        c("case-in-group-by", "SELECT CASE WHEN n > 0 THEN 'pos' ELSE 'other' END AS sign, count(*) AS c FROM events "
+                              "GROUP BY CASE WHEN n > 0 THEN 'pos' ELSE 'other' END", mode="complete"),
+    ]
+
+
+TOPICS = {"functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -1,0 +1,230 @@
+//! Scalar functions of Spark SQL whose rules are more than one line of generated code:
+//! `round` (HALF_UP on the decimal form), `substring` (1-based, negative from the end), `LIKE`,
+//! and the calendar parts of dates and timestamps. Generated code calls these on values that are
+//! not NULL (NULL in, NULL out is the caller's `Option` plumbing).
+
+use super::time::{Date, Timestamp, civil_from_days};
+use std::borrow::Cow;
+
+/// Spark's `round(x, scale)` of a double: HALF_UP on the shortest decimal form of `x` (what
+/// Scala's `BigDecimal(x)` sees), so `round(2.675, 2)` is 2.68; NaN and infinities as they are.
+///
+/// ```
+/// use streamc_runtime::structured::scalar::round_double;
+/// assert_eq!(round_double(2.5, 0), 3.0);
+/// assert_eq!(round_double(-2.5, 0), -3.0);
+/// assert_eq!(round_double(2.675, 2), 2.68);
+/// assert_eq!(round_double(1234.5, -2), 1200.0);
+/// ```
+pub fn round_double(x: f64, scale: i64) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    // `{:e}` is the shortest digits that read back as `x`, in scientific form: `d.ddde±x`.
+    let text = format!("{:e}", x.abs());
+    let (mantissa, exp) = text.split_once('e').expect("`{:e}` has an exponent");
+    let exp: i64 = exp.parse().expect("an integer exponent");
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    // digits[i] has weight 10^(exp - i); keep those with weight >= 10^-scale.
+    let keep = exp + scale + 1;
+    // A result of zero is 0.0, never -0.0 (a BigDecimal has no sign for zero).
+    if keep < 0 {
+        return 0.0;
+    }
+    let keep = keep as usize;
+    let mut kept: Vec<u8> = digits.iter().copied().take(keep).collect();
+    kept.resize(keep, 0);
+    let round_up = digits.get(keep).is_some_and(|&d| d >= 5);
+    // The kept digits as an integer (in units of 10^-scale), plus one when rounding up.
+    let mut units: u128 = 0;
+    for d in &kept {
+        units = units.saturating_mul(10).saturating_add(u128::from(*d));
+    }
+    if round_up {
+        units += 1;
+    }
+    let value = if scale >= 0 {
+        // Exact through the decimal text (10^-scale is not a double).
+        format!("{units}e-{scale}").parse::<f64>().unwrap_or(f64::INFINITY)
+    } else {
+        units as f64 * 10f64.powi((-scale) as i32)
+    };
+    if value == 0.0 { 0.0 } else { value.copysign(x) }
+}
+
+/// Spark's `round(n, scale)` of a `bigint`: unchanged for `scale >= 0`, else HALF_UP to a
+/// multiple of `10^-scale`; None where that overflows.
+pub fn round_long(n: i64, scale: i64) -> Option<i64> {
+    if scale >= 0 {
+        return Some(n);
+    }
+    if scale < -18 {
+        return Some(0);
+    }
+    let unit = 10i64.pow((-scale) as u32);
+    let rem = n % unit;
+    let down = n - rem;
+    if rem.abs() * 2 >= unit { down.checked_add(unit * rem.signum()) } else { Some(down) }
+}
+
+/// Spark's `substring(s, pos[, len])` on characters: `pos` is 1-based, 0 is the start, a
+/// negative `pos` counts from the end; a length runs to the end when absent. Borrows `s`.
+///
+/// ```
+/// use streamc_runtime::structured::scalar::substring;
+/// assert_eq!(substring("Spark SQL", 5, None), "k SQL");
+/// assert_eq!(substring("Spark SQL", -3, None), "SQL");
+/// assert_eq!(substring("Spark SQL", 5, Some(1)), "k");
+/// assert_eq!(substring("abc", -5, Some(3)), "a");
+/// assert_eq!(substring("abc", 0, Some(2)), "ab");
+/// assert_eq!(substring("abc", 2, Some(-1)), "");
+/// ```
+pub fn substring(s: &str, pos: i64, len: Option<i64>) -> &str {
+    let chars = s.chars().count() as i64;
+    let start = if pos > 0 {
+        pos - 1
+    } else if pos < 0 {
+        chars + pos
+    } else {
+        0
+    };
+    let end = match len {
+        Some(l) => start.saturating_add(l),
+        None => i64::MAX,
+    };
+    let (from, to) = (start.max(0), end.min(chars));
+    if to <= from {
+        return "";
+    }
+    let byte = |c: i64| s.char_indices().nth(c as usize).map_or(s.len(), |(i, _)| i);
+    &s[byte(from)..byte(to)]
+}
+
+/// `concat` of strings (the caller passes only non-NULL ones).
+pub fn concat<'a>(parts: &[&str]) -> Cow<'a, str> {
+    Cow::Owned(parts.concat())
+}
+
+/// SQL `s LIKE pattern` with `\` as the escape: `%` matches any characters, `_` one; Err with
+/// Spark's message for a pattern that ends in the escape character.
+///
+/// ```
+/// use streamc_runtime::structured::scalar::like;
+/// assert_eq!(like("storm", "st%"), Ok(true));
+/// assert_eq!(like("storm", "_torm"), Ok(true));
+/// assert_eq!(like("50%", "50\\%"), Ok(true));
+/// assert_eq!(like("505", "50\\%"), Ok(false));
+/// assert!(like("a", "a\\").is_err());
+/// ```
+pub fn like(s: &str, pattern: &str) -> Result<bool, String> {
+    enum Tok {
+        Any,
+        One,
+        Char(char),
+    }
+    let mut toks = Vec::new();
+    let mut it = pattern.chars();
+    while let Some(c) = it.next() {
+        toks.push(match c {
+            '\\' => match it.next() {
+                Some(e) => Tok::Char(e),
+                None => {
+                    return Err(format!(
+                        "[INVALID_FORMAT.ESC_AT_THE_END] The format is invalid: '{pattern}'. The escape character is not allowed to end with."
+                    ));
+                }
+            },
+            '%' => Tok::Any,
+            '_' => Tok::One,
+            c => Tok::Char(c),
+        });
+    }
+    let text: Vec<char> = s.chars().collect();
+    // reach[j]: the pattern's first i tokens can match the first j characters.
+    let mut reach = vec![false; text.len() + 1];
+    reach[0] = true;
+    for t in &toks {
+        let mut next = vec![false; text.len() + 1];
+        match t {
+            Tok::Any => {
+                let mut any = false;
+                for j in 0..=text.len() {
+                    any |= reach[j];
+                    next[j] = any;
+                }
+            }
+            Tok::One => {
+                next[1..].copy_from_slice(&reach[..text.len()]);
+            }
+            Tok::Char(c) => {
+                for j in 0..text.len() {
+                    next[j + 1] = reach[j] && text[j] == *c;
+                }
+            }
+        }
+        reach = next;
+    }
+    Ok(reach[text.len()])
+}
+
+/// The calendar year, month and day of a date.
+pub fn ymd(d: Date) -> (i64, u32, u32) {
+    civil_from_days(i64::from(d.0))
+}
+
+/// The hour, minute and second (UTC) of a timestamp.
+pub fn hms(t: Timestamp) -> (i64, i64, i64) {
+    let secs = t.0.div_euclid(1_000_000).rem_euclid(86_400);
+    (secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// A timestamp's date (UTC).
+pub fn date_of(t: Timestamp) -> Date {
+    Date(t.0.div_euclid(86_400_000_000) as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_is_half_up_on_the_decimal_form() {
+        assert_eq!(round_double(0.125, 2), 0.13);
+        assert_eq!(round_double(-0.125, 2), -0.13);
+        assert_eq!(round_double(1.005, 2), 1.01);
+        assert_eq!(round_double(0.004, 2), 0.0);
+        assert_eq!(round_double(123.456, 0), 123.0);
+        assert_eq!(round_double(9.99, 1), 10.0);
+        assert_eq!(round_double(5.0, -1), 10.0);
+        assert_eq!(round_double(4.9, -1), 0.0);
+        assert!(round_double(-0.4, 0).is_sign_positive());
+        assert!(round_double(-4.9, -1).is_sign_positive());
+        assert_eq!(round_double(1e-320, 2), 0.0);
+        assert!(round_double(f64::NAN, 1).is_nan());
+        assert_eq!(round_long(15, -1), Some(20));
+        assert_eq!(round_long(-15, -1), Some(-20));
+        assert_eq!(round_long(14, -1), Some(10));
+        assert_eq!(round_long(7, 2), Some(7));
+        assert_eq!(round_long(i64::MAX, -1), None);
+    }
+
+    #[test]
+    fn like_matches_as_sql() {
+        assert_eq!(like("", "%"), Ok(true));
+        assert_eq!(like("", "_"), Ok(false));
+        assert_eq!(like("abc", "a%c"), Ok(true));
+        assert_eq!(like("abc", "a%b"), Ok(false));
+        assert_eq!(like("a_c", "a\\_c"), Ok(true));
+        assert_eq!(like("abc", "a\\_c"), Ok(false));
+        assert_eq!(like("ça", "_a"), Ok(true));
+        assert_eq!(like("a\\b", "a\\\\b"), Ok(true));
+    }
+
+    #[test]
+    fn calendar_parts() {
+        let t = Timestamp::from_civil(2024, 2, 29, 23, 59, 58, 0).unwrap();
+        assert_eq!(hms(t), (23, 59, 58));
+        assert_eq!(ymd(date_of(t)), (2024, 2, 29));
+        assert_eq!(hms(Timestamp(-1)), (23, 59, 59));
+    }
+}

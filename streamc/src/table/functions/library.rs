@@ -1,0 +1,415 @@
+//! Spark SQL's conditional, NULL, math, string and calendar functions: one [`ScalarFn`] each
+//! (the forms `CASE`, `IS [NOT] NULL` and `LIKE` of the SQL front end lower to `case`,
+//! `isnull`/`isnotnull` and `like`; `CAST` is typed by the checker itself).
+
+use super::scalar::{Form, ScalarFn};
+use super::types::{Args, Nulls, SigError};
+use crate::table::expr::{Expr, UnOp};
+use crate::table::ty::ColTy;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn rt() -> TokenStream {
+    quote!(::streamc_runtime::structured)
+}
+
+/// Every argument of one type (the checker's implicit casts have unified them).
+fn same(args: Args<'_>) -> Option<ColTy> {
+    let t = args.first()?.1;
+    (t != ColTy::StringArray && args.iter().all(|(_, u)| *u == t)).then_some(t)
+}
+
+/// `(x)` → bool, for any scalar `x`.
+fn any_to_bool(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, t)] if *t != ColTy::StringArray => Ok(ColTy::Bool),
+        _ => Err(None),
+    }
+}
+
+fn numeric_same(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, t)] if t.numeric() => Ok(*t),
+        _ => Err(None),
+    }
+}
+
+fn numeric_to_long(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, t)] if t.numeric() => Ok(ColTy::Long),
+        _ => Err(None),
+    }
+}
+
+/// A calendar part of a date or timestamp.
+fn of_date(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Date | ColTy::Timestamp)] => Ok(ColTy::Long),
+        _ => Err(None),
+    }
+}
+
+fn of_timestamp(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Timestamp)] => Ok(ColTy::Long),
+        _ => Err(None),
+    }
+}
+
+/// The date of a date or timestamp argument, as code of type `Option<Date>`.
+fn date_arg(a: &TokenStream, t: Option<ColTy>) -> TokenStream {
+    let rt = rt();
+    match t {
+        Some(ColTy::Timestamp) => quote!((#a).map(#rt::scalar::date_of)),
+        _ => quote!(#a),
+    }
+}
+
+fn ymd_part(a: &[TokenStream], t: &[Option<ColTy>], part: TokenStream) -> TokenStream {
+    let rt = rt();
+    let d = date_arg(&a[0], t[0]);
+    quote!((#d).map(|d| { let (y, m, day) = #rt::scalar::ymd(d); let _ = (y, m, day); (#part) as i64 }))
+}
+
+fn hms_part(a: &[TokenStream], part: TokenStream) -> TokenStream {
+    let rt = rt();
+    let x = &a[0];
+    quote!((#x).map(|t| { let (h, mi, s) = #rt::scalar::hms(t); let _ = (h, mi, s); #part }))
+}
+
+const fn entry(
+    names: &'static [&'static str],
+    signature: super::scalar::Signature,
+    codegen: super::scalar::Codegen,
+    returns: &'static str,
+    nulls: Nulls,
+    doc: &'static str,
+    example: &'static str,
+) -> ScalarFn {
+    ScalarFn { names, form: Form::Ordinary { signature, codegen }, returns, nulls, doc, example }
+}
+
+/// The functions of this file, in the order the reference lists them.
+pub static LIBRARY: &[ScalarFn] = &[
+    entry(
+        &["case"],
+        |args| {
+            let n = args.len();
+            if n < 2 {
+                return Err(None);
+            }
+            let conds_ok = args.chunks(2).filter(|p| p.len() == 2).all(|p| p[0].1 == ColTy::Bool);
+            let values: Vec<ColTy> = args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1 || (n % 2 == 1 && *i == n - 1))
+                .map(|(_, a)| a.1)
+                .collect();
+            let t = values[0];
+            if !conds_ok {
+                return Err(Some(SigError::new("the conditions of `CASE WHEN` must be boolean")));
+            }
+            if t == ColTy::StringArray || values.iter().any(|v| *v != t) {
+                return Err(None);
+            }
+            Ok(t)
+        },
+        |a, _| {
+            let n = a.len();
+            let mut code = if n % 2 == 1 { a[n - 1].clone() } else { quote!(::core::option::Option::None) };
+            for pair in a.chunks(2).rev().filter(|p| p.len() == 2) {
+                let (c, v) = (&pair[0], &pair[1]);
+                code = quote!(if #c == ::core::option::Option::Some(true) { #v } else { #code });
+            }
+            code
+        },
+        "the values' type",
+        Nulls::Handled,
+        "SQL's `CASE WHEN c THEN v ... [ELSE e] END` (and `CASE x WHEN a THEN v ...`): the value of the first true condition, else `e` (NULL without ELSE)",
+        "CASE WHEN n > 2 THEN 'big' ELSE 'small' END",
+    ),
+    entry(
+        &["if"],
+        |args| match args {
+            [(_, ColTy::Bool), (_, a), (_, b)] if a == b && *a != ColTy::StringArray => Ok(*a),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (c, x, y) = (&a[0], &a[1], &a[2]);
+            quote!(if #c == ::core::option::Option::Some(true) { #x } else { #y })
+        },
+        "the values' type",
+        Nulls::Handled,
+        "`if(c, a, b)`: `a` where `c` is true, else `b` (also where `c` is NULL)",
+        "if(n > 2, word, 'small')",
+    ),
+    entry(
+        &["coalesce"],
+        |args| same(args).ok_or(None),
+        |a, _| {
+            let mut code = a[a.len() - 1].clone();
+            for x in a[..a.len() - 1].iter().rev() {
+                code = quote!(match #x { ::core::option::Option::Some(v) => ::core::option::Option::Some(v), ::core::option::Option::None => #code });
+            }
+            code
+        },
+        "the arguments' type",
+        Nulls::Handled,
+        "the first argument that is not NULL (NULL if all are)",
+        "coalesce(d, 0.0)",
+    ),
+    entry(
+        &["nvl", "ifnull"],
+        |args| match args {
+            [_, _] => same(args).ok_or(None),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (x, y) = (&a[0], &a[1]);
+            quote!(match #x { ::core::option::Option::Some(v) => ::core::option::Option::Some(v), ::core::option::Option::None => #y })
+        },
+        "the arguments' type",
+        Nulls::Handled,
+        "`nvl(a, b)`: `a`, or `b` where `a` is NULL",
+        "nvl(word, 'none')",
+    ),
+    entry(
+        &["nullif"],
+        |args| match args {
+            [_, _] => same(args).ok_or(None),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (x, y) = (&a[0], &a[1]);
+            quote!(match (#x, #y) {
+                (::core::option::Option::Some(a), ::core::option::Option::Some(b)) if a == b => ::core::option::Option::None,
+                (a, _) => a,
+            })
+        },
+        "the first argument's type",
+        Nulls::Handled,
+        "`nullif(a, b)`: NULL where `a = b`, else `a`",
+        "nullif(word, '')",
+    ),
+    entry(
+        &["isnull"],
+        any_to_bool,
+        |a, _| {
+            let x = &a[0];
+            quote!(::core::option::Option::Some((#x).is_none()))
+        },
+        "boolean",
+        Nulls::Handled,
+        "whether the value is NULL (SQL: `x IS NULL`); never NULL",
+        "d IS NULL",
+    ),
+    entry(
+        &["isnotnull"],
+        any_to_bool,
+        |a, _| {
+            let x = &a[0];
+            quote!(::core::option::Option::Some((#x).is_some()))
+        },
+        "boolean",
+        Nulls::Handled,
+        "whether the value is not NULL (SQL: `x IS NOT NULL`); never NULL",
+        "d IS NOT NULL",
+    ),
+    entry(
+        &["like"],
+        |args| match args {
+            [(_, ColTy::String), (p, ColTy::String)] => match p {
+                Expr::Str(p) if p.ends_with('\\') && p.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1 => {
+                    Err(Some(SigError::new(format!(
+                        "[INVALID_FORMAT.ESC_AT_THE_END] The format is invalid: '{p}'. The escape character is not allowed to end with."
+                    ))))
+                }
+                _ => Ok(ColTy::Bool),
+            },
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, p) = (&a[0], &a[1]);
+            quote!(match (#s, #p) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(p)) => #rt::scalar::like(&s, &p).ok(),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "boolean",
+        Nulls::Strict,
+        "SQL `s LIKE pattern`: `%` matches any characters, `_` one, `\\` escapes",
+        "word LIKE 'st%'",
+    ),
+    entry(
+        &["abs"],
+        numeric_same,
+        |a, _| {
+            let x = &a[0];
+            quote!((#x).map(|v| v.abs()))
+        },
+        "the argument's type",
+        Nulls::Strict,
+        "the absolute value",
+        "abs(d)",
+    ),
+    entry(
+        &["round"],
+        |args| match args {
+            [(_, t)] if t.numeric() => Ok(*t),
+            [(_, t), (Expr::Int(_) | Expr::Unary(UnOp::Neg, _), ColTy::Long)] if t.numeric() => Ok(*t),
+            [(_, t), _] if t.numeric() => Err(Some(SigError::new("the scale of `round` is an integer literal"))),
+            _ => Err(None),
+        },
+        |a, t| {
+            let rt = rt();
+            let x = &a[0];
+            let scale = a.get(1).cloned().unwrap_or_else(|| quote!(::core::option::Option::Some(0i64)));
+            match t[0] {
+                Some(ColTy::Long) => {
+                    quote!(match (#x, #scale) { (::core::option::Option::Some(v), ::core::option::Option::Some(s)) => #rt::scalar::round_long(v, s), _ => ::core::option::Option::None })
+                }
+                _ => {
+                    quote!(match (#x, #scale) { (::core::option::Option::Some(v), ::core::option::Option::Some(s)) => ::core::option::Option::Some(#rt::scalar::round_double(v, s)), _ => ::core::option::Option::None })
+                }
+            }
+        },
+        "the argument's type",
+        Nulls::Strict,
+        "`round(x[, scale])`: rounded half up to `scale` decimals (0 by default; negative: tens, hundreds, ...)",
+        "round(d, 1)",
+    ),
+    entry(
+        &["floor"],
+        numeric_to_long,
+        |a, t| {
+            let x = &a[0];
+            match t[0] {
+                Some(ColTy::Long) => quote!(#x),
+                _ => quote!((#x).map(|v: f64| v.floor() as i64)),
+            }
+        },
+        "bigint",
+        Nulls::Strict,
+        "the largest integer not above the number",
+        "floor(d)",
+    ),
+    entry(
+        &["ceil", "ceiling"],
+        numeric_to_long,
+        |a, t| {
+            let x = &a[0];
+            match t[0] {
+                Some(ColTy::Long) => quote!(#x),
+                _ => quote!((#x).map(|v: f64| v.ceil() as i64)),
+            }
+        },
+        "bigint",
+        Nulls::Strict,
+        "the smallest integer not below the number",
+        "ceil(d)",
+    ),
+    entry(
+        &["concat"],
+        |args| match args {
+            [] => Err(None),
+            _ if args.iter().all(|(_, t)| *t == ColTy::String) => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let vars: Vec<proc_macro2::Ident> = (0..a.len())
+                .map(|i| proc_macro2::Ident::new(&format!("part{i}"), proc_macro2::Span::mixed_site()))
+                .collect();
+            quote!(match (#(#a,)*) {
+                (#(::core::option::Option::Some(#vars),)*) => ::core::option::Option::Some(#rt::scalar::concat(&[#(&*#vars),*])),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "the strings joined (NULL if any is NULL); other types as their string form",
+        "concat(word, '-', n)",
+    ),
+    entry(
+        &["substring", "substr"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::Long)] | [(_, ColTy::String), (_, ColTy::Long), (_, ColTy::Long)] => {
+                Ok(ColTy::String)
+            }
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, pos) = (&a[0], &a[1]);
+            match a.get(2) {
+                Some(len) => quote!(match (#s, #pos, #len) {
+                    (::core::option::Option::Some(s), ::core::option::Option::Some(p), ::core::option::Option::Some(l)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::scalar::substring(&s, p, ::core::option::Option::Some(l)).to_owned())),
+                    _ => ::core::option::Option::None,
+                }),
+                None => quote!(match (#s, #pos) {
+                    (::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::scalar::substring(&s, p, ::core::option::Option::None).to_owned())),
+                    _ => ::core::option::Option::None,
+                }),
+            }
+        },
+        "string",
+        Nulls::Strict,
+        "`substring(s, pos[, len])`: the characters from `pos` (1-based; negative: from the end), `len` of them or to the end",
+        "substring(word, 2, 3)",
+    ),
+    entry(
+        &["year"],
+        of_date,
+        |a, t| ymd_part(a, t, quote!(y)),
+        "bigint",
+        Nulls::Strict,
+        "the year of a date or timestamp (UTC)",
+        "year(timestamp)",
+    ),
+    entry(
+        &["month"],
+        of_date,
+        |a, t| ymd_part(a, t, quote!(m)),
+        "bigint",
+        Nulls::Strict,
+        "the month (1–12) of a date or timestamp",
+        "month(timestamp)",
+    ),
+    entry(
+        &["dayofmonth", "day"],
+        of_date,
+        |a, t| ymd_part(a, t, quote!(day)),
+        "bigint",
+        Nulls::Strict,
+        "the day of the month of a date or timestamp",
+        "dayofmonth(timestamp)",
+    ),
+    entry(
+        &["hour"],
+        of_timestamp,
+        |a, _| hms_part(a, quote!(h)),
+        "bigint",
+        Nulls::Strict,
+        "the hour (0–23, UTC) of a timestamp",
+        "hour(timestamp)",
+    ),
+    entry(
+        &["minute"],
+        of_timestamp,
+        |a, _| hms_part(a, quote!(mi)),
+        "bigint",
+        Nulls::Strict,
+        "the minute of a timestamp",
+        "minute(timestamp)",
+    ),
+    entry(
+        &["second"],
+        of_timestamp,
+        |a, _| hms_part(a, quote!(s)),
+        "bigint",
+        Nulls::Strict,
+        "the second of a timestamp",
+        "second(timestamp)",
+    ),
+];
