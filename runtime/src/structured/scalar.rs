@@ -183,6 +183,143 @@ pub fn date_of(t: Timestamp) -> Date {
     Date(t.0.div_euclid(86_400_000_000) as i32)
 }
 
+/// Spark's `date_format(ts, pattern)` (and `from_unixtime(n, pattern)`) for the pattern letters
+/// of Java's `DateTimeFormatter` that streams use: `y` (`yy`: two digits), `M` (`MMM` `Jan`,
+/// `MMMM` `January`), `d`, `D` (day of year), `H`, `h`, `m`, `s`, `S` (fraction), `a` (AM/PM),
+/// `E` (`Mon`, `EEEE` `Monday`), `Q` (quarter; `QQQ` `Q1`), text in single quotes, and any other non-letter as itself;
+/// Err with the letter for what it does not support.
+///
+/// ```
+/// use streamc_runtime::structured::scalar::format_timestamp;
+/// use streamc_runtime::structured::time::parse_timestamp;
+/// let t = parse_timestamp("2024-03-01 09:05:07.25").unwrap();
+/// assert_eq!(format_timestamp(t, "yyyy-MM-dd HH:mm:ss").unwrap(), "2024-03-01 09:05:07");
+/// assert_eq!(format_timestamp(t, "dd MMM yy, h a, SSS 'ms'").unwrap(), "01 Mar 24, 9 AM, 250 ms");
+/// assert_eq!(format_timestamp(t, "EEEE").unwrap(), "Friday");
+/// ```
+pub fn format_timestamp(t: Timestamp, pattern: &str) -> Result<String, char> {
+    use std::fmt::Write as _;
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    let (y, mo, d, h, mi, sec, us) = t.to_civil();
+    let days = t.0.div_euclid(86_400_000_000);
+    let weekday = (days + 3).rem_euclid(7) as usize; // 1970-01-01 was a Thursday
+    let day_of_year = days - super::time::days_from_civil(y, 1, 1) + 1;
+    let mut out = String::new();
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut n = 1;
+        while i + n < chars.len() && chars[i + n] == c {
+            n += 1;
+        }
+        let num = |out: &mut String, v: i64, width: usize| {
+            let _ = write!(out, "{v:0width$}");
+        };
+        match c {
+            '\'' => {
+                // `''` is a quote; otherwise text up to the closing quote (`''` inside is one).
+                if chars.get(i + 1) == Some(&'\'') {
+                    out.push('\'');
+                    i += 2;
+                    continue;
+                }
+                let mut j = i + 1;
+                while j < chars.len() {
+                    if chars[j] == '\'' {
+                        if chars.get(j + 1) == Some(&'\'') {
+                            out.push('\'');
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    out.push(chars[j]);
+                    j += 1;
+                }
+                i = j + 1;
+                continue;
+            }
+            'y' | 'u' => {
+                if n == 2 {
+                    num(&mut out, y.rem_euclid(100), 2);
+                } else {
+                    num(&mut out, y, n);
+                }
+            }
+            'M' | 'L' => match n {
+                1 | 2 => num(&mut out, i64::from(mo), n),
+                3 => out.push_str(&MONTHS[mo as usize - 1][..3]),
+                _ => out.push_str(MONTHS[mo as usize - 1]),
+            },
+            'd' => num(&mut out, i64::from(d), n),
+            'Q' | 'q' => {
+                let q = i64::from((mo - 1) / 3 + 1);
+                if n >= 3 {
+                    let _ = write!(out, "Q{q}");
+                } else {
+                    num(&mut out, q, n);
+                }
+            }
+            'D' => num(&mut out, day_of_year, n),
+            'H' => num(&mut out, i64::from(h), n),
+            'h' => num(&mut out, i64::from((h + 11) % 12 + 1), n),
+            'k' => num(&mut out, i64::from(if h == 0 { 24 } else { h }), n),
+            'K' => num(&mut out, i64::from(h % 12), n),
+            'm' => num(&mut out, i64::from(mi), n),
+            's' => num(&mut out, i64::from(sec), n),
+            'S' => {
+                let frac = format!("{us:06}");
+                let mut f: String = frac.chars().take(n).collect();
+                while f.len() < n {
+                    f.push('0');
+                }
+                out.push_str(&f);
+            }
+            'a' => out.push_str(if h < 12 { "AM" } else { "PM" }),
+            'E' => {
+                if n >= 4 {
+                    out.push_str(DAYS[weekday]);
+                } else {
+                    out.push_str(&DAYS[weekday][..3]);
+                }
+            }
+            c if c.is_ascii_alphabetic() => return Err(c),
+            c => {
+                for _ in 0..n {
+                    out.push(c);
+                }
+            }
+        }
+        i += n;
+    }
+    Ok(out)
+}
+
+/// `date_add(d, n)`: the date `n` days later (None past the calendar's range).
+pub fn date_add(d: Date, n: i64) -> Option<Date> {
+    i32::try_from(i64::from(d.0).checked_add(n)?).ok().map(Date)
+}
+
+/// `datediff(end, start)`: days from `start` to `end`.
+pub fn datediff(end: Date, start: Date) -> i64 {
+    i64::from(end.0) - i64::from(start.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +336,17 @@ mod tests {
         assert_eq!(round_double(4.9, -1), 0.0);
         assert!(round_double(-0.4, 0).is_sign_positive());
         assert!(round_double(-4.9, -1).is_sign_positive());
+    }
+
+    #[test]
+    fn timestamps_format_with_java_patterns() {
+        let t = Timestamp::from_civil(2024, 12, 31, 0, 7, 9, 5).unwrap();
+        assert_eq!(format_timestamp(t, "D HH h a k K").unwrap(), "366 00 12 AM 24 0");
+        assert_eq!(format_timestamp(t, "'at' HH 'o''clock' ''").unwrap(), "at 00 o'clock '");
+        assert_eq!(format_timestamp(t, "yyyy/MMMM/d SSSSSS").unwrap(), "2024/December/31 000005");
+        assert_eq!(format_timestamp(t, "Q"), Err('Q'));
+        assert_eq!(date_add(Date(0), -1), Some(Date(-1)));
+        assert_eq!(datediff(Date(10), Date(3)), 7);
         assert_eq!(round_double(1e-320, 2), 0.0);
         assert!(round_double(f64::NAN, 1).is_nan());
         assert_eq!(round_long(15, -1), Some(20));

@@ -49,6 +49,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     }
     let mut order: Option<(&[SortKey], SpanId)> = None;
     let mut limit: Option<(u64, SpanId)> = None;
+    let mut having: Option<(&Expr, SpanId)> = None;
     for (step, span) in rest {
         match step {
             Step::OrderBy(keys) => {
@@ -60,6 +61,11 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 continue;
             }
             _ => {}
+        }
+        if let (Some(_), Step::Where(e), None) = (&agg, step, having) {
+            // SQL's `HAVING`: a filter of the aggregation's output rows.
+            having = Some((e, *span));
+            continue;
         }
         if agg.is_some() {
             diags
@@ -297,6 +303,14 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         None => cols.clone(),
     };
     check_output_mode(q, &agg, &watermark, diags);
+    let having = having.and_then(|(e, span)| match typed(e, &output, span, diags)? {
+        (x, ColTy::Bool) => Some(x),
+        (x, ColTy::String) => Some(Expr::Cast(Box::new(x), ColTy::String, ColTy::Bool)),
+        (_, t) => {
+            diags.error(span, format!("`HAVING` needs a boolean condition, found `{e}` of type {}", t.sql()));
+            None
+        }
+    });
     let order = output_order(q, &agg, &output, order, limit, diags);
     Checked {
         name: q.name.clone(),
@@ -307,6 +321,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         agg,
         watermark,
         output,
+        having,
         order,
         mode: q.mode.0,
         sinks: q.sinks.iter().map(|(s, _)| s.clone()).collect(),

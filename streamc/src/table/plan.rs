@@ -278,6 +278,9 @@ pub struct Checked {
     pub agg: Option<TAgg>,
     pub watermark: Option<(String, u64)>,
     pub output: Vec<Column>,
+    /// SQL's `HAVING` (a `where` step after `group_by`): a condition over the output columns
+    /// that filters the rows the aggregation emits.
+    pub having: Option<Expr>,
     /// `ORDER BY` / `LIMIT` of the output (complete mode only).
     pub order: OutputOrder,
     pub mode: OutputMode,

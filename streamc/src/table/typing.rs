@@ -282,6 +282,7 @@ mod tests {
             col("word", ColTy::String),
             col("n", ColTy::Long),
             col("d", ColTy::Double),
+            col("day", ColTy::Date),
         ];
         let span = SpanTable::unknown();
         for f in functions::scalars() {

@@ -21,7 +21,7 @@ mod tuple;
 pub use row::field_names;
 
 use record::{parse_record, static_tables};
-use row::{build_row, row_struct};
+use row::{build_row, row_scope, row_struct};
 use scope::{ident, unkeyed};
 use steps::{scope_after, steps};
 use terminal::{merge_fn, terminal};
@@ -302,6 +302,15 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             });
         }
     }
+    if let Some(cond) = &q.having {
+        let r = Ident::new("row", Span::mixed_site());
+        let (binds, scope) = row_scope(q, &r);
+        let cond = expr::expr(cond, &scope);
+        after.extend(quote! {
+            let mut #rows = #rows;
+            #rows.retain(|#r| { #binds (#cond) == ::core::option::Option::Some(true) });
+        });
+    }
     if !q.order.keys.is_empty() || q.order.limit.is_some() {
         let keys = q.order.keys.iter().map(|(i, d, n)| quote!((#i, #d, #n)));
         let limit = match q.order.limit {
@@ -404,7 +413,7 @@ fn fallible_casts(q: &Checked) -> bool {
     let in_agg = q.agg.as_ref().is_some_and(|a| {
         a.keys.iter().any(|(_, e, _)| any(e)) || a.aggs.iter().any(|(_, _, e, _)| e.as_ref().is_some_and(any))
     });
-    in_steps || in_agg
+    in_steps || in_agg || q.having.as_ref().is_some_and(any)
 }
 
 /// What each state of `queries` is, under the names the generated code saves it with: the keys

@@ -4,7 +4,7 @@
 //!
 //! Field names come from column names by [`field_names`]' documented mapping.
 
-use super::scope::ident;
+use super::scope::{Scope, ident};
 use crate::codegen::emit::rt;
 use crate::table::functions::rust_ty;
 use crate::table::{Checked, ColTy};
@@ -56,6 +56,36 @@ fn is_keyword(s: &str) -> bool {
         "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
     ];
     KEYWORDS.contains(&s)
+}
+
+/// Whether each output column of `q` is nullable: all but what Spark makes NOT NULL (window
+/// bounds, `count`).
+fn nullable(q: &Checked) -> Vec<bool> {
+    let Some(a) = &q.agg else { return vec![true; q.output.len()] };
+    let bounds = if a.window.is_some() || a.session.is_some() { 2 } else { 0 };
+    let mut out = vec![false; bounds];
+    out.extend(a.keys.iter().map(|_| true));
+    out.extend(a.aggs.iter().map(|(_, f, _, _)| f.def().nullable));
+    out
+}
+
+/// Column variables bound from the fields of `row` (a `&Row`), as the expression code reads
+/// them (`Option<T>`, strings borrowed): for conditions over output rows (`HAVING`).
+pub(super) fn row_scope(q: &Checked, row: &Ident) -> (TokenStream, Scope) {
+    let names = field_names(q.output.iter().map(|c| c.name.as_str()));
+    let mut binds = TokenStream::new();
+    let mut scope = Scope::new();
+    for ((c, f), null) in q.output.iter().zip(names).zip(nullable(q)) {
+        let v = ident("col", &c.name);
+        let f = Ident::new(&f, Span::call_site());
+        binds.extend(match (c.ty, null) {
+            (ColTy::String, _) => quote!(let #v = #row.#f.as_deref().map(::std::borrow::Cow::Borrowed);),
+            (_, true) => quote!(let #v = #row.#f;),
+            (_, false) => quote!(let #v = ::core::option::Option::Some(#row.#f);),
+        });
+        scope.insert(c.name.clone(), (v, c.ty));
+    }
+    (binds, scope)
 }
 
 /// The Rust type of each output column of `q`: `Option<T>`, except what Spark makes NOT NULL

@@ -34,14 +34,6 @@ impl Cx<'_> {
             let _ = t;
             self.error(select_pos, LIMIT, None);
         }
-        if let Some(h) = &s.having {
-            let pos = self.pos(h.span());
-            self.error(
-                pos,
-                "`HAVING` is not supported by streamc yet",
-                Some("a streaming query here has no step after its aggregation"),
-            );
-        }
         for e in &s.sort_by {
             let pos = self.pos(e.span());
             self.error(pos, SORT, None);
@@ -157,8 +149,34 @@ impl Cx<'_> {
                 );
             }
             if let Some(step) = self.aggregate(s, &keys, &quals) {
-                steps.push(step);
+                if let (Some(h), Step::GroupBy { aggs, .. }) = (&s.having, &step.0) {
+                    let hpos = self.pos(h.span());
+                    let mapped = self.expr(h, &quals).map(|e| having(&e, aggs));
+                    match mapped {
+                        Some(Ok(e)) => {
+                            steps.push(step);
+                            steps.push((Step::Where(e), hpos));
+                        }
+                        Some(Err(agg)) => {
+                            self.error(
+                                hpos,
+                                format!(
+                                    "streamc filters with `HAVING` on selected aggregates only; `{agg}` is not selected"
+                                ),
+                                Some(&format!(
+                                    "select it (`{agg} AS name`) and write `HAVING` with the same call or the name"
+                                )),
+                            );
+                        }
+                        None => {}
+                    }
+                } else {
+                    steps.push(step);
+                }
             }
+        } else if let Some(h) = &s.having {
+            let pos = self.pos(h.span());
+            self.error(pos, "`HAVING` needs an aggregation (`GROUP BY` or aggregate functions)", None);
         } else if distinct {
             self.distinct(s, &quals, distinct_pos, &mut steps);
         } else {
@@ -383,4 +401,31 @@ impl Cx<'_> {
         all_keys.extend(out_keys);
         Some((Step::GroupBy { keys: all_keys, aggs }, pos))
     }
+}
+
+/// A `HAVING` condition over an aggregation's output columns: each aggregate call becomes the
+/// column of the same selected aggregate (its alias, or its default name); Err with the call
+/// when it is not selected.
+fn having(e: &Expr, aggs: &[(Expr, Option<String>)]) -> Result<Expr, String> {
+    Ok(match e {
+        Expr::Call(f, args) if crate::table::functions::aggregate(f).is_some() => {
+            let Some((x, alias)) = aggs.iter().find(|(x, _)| x == e) else { return Err(e.to_string()) };
+            let name = alias.clone().unwrap_or_else(|| match x {
+                Expr::Call(f, args) => {
+                    let arg = match args.first() {
+                        None | Some(Expr::Star) => None,
+                        Some(a) => Some(a),
+                    };
+                    crate::table::functions::aggregate(f).map_or_else(|| x.to_string(), |d| (d.column)(f, arg))
+                }
+                other => other.to_string(),
+            });
+            let _ = args;
+            Expr::Column(name)
+        }
+        Expr::Call(f, args) => Expr::Call(f.clone(), args.iter().map(|a| having(a, aggs)).collect::<Result<_, _>>()?),
+        Expr::Unary(op, x) => Expr::Unary(*op, Box::new(having(x, aggs)?)),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(having(a, aggs)?), Box::new(having(b, aggs)?)),
+        other => other.clone(),
+    })
 }

@@ -89,7 +89,8 @@ fn unsupported_sql_points_at_its_clause() {
     assert!(e[0].1.contains("non-aggregating expression `n`"), "{e:?}");
     assert_eq!(&sql[e[0].0.unwrap().start..][..1], "n");
     assert!(errors("SELECT DISTINCT ON (a) a FROM t")[0].1.contains("DISTINCT ON"));
-    assert!(errors("SELECT a, count(*) FROM t GROUP BY a HAVING count(*) > 1")[0].1.contains("HAVING"));
+    assert!(errors("SELECT a, count(*) FROM t GROUP BY a HAVING sum(b) > 1")[0].1.contains("`sum(b)` is not selected"));
+    assert!(errors("SELECT a FROM t HAVING a > 1")[0].1.contains("`HAVING` needs an aggregation"));
     assert!(errors("SELECT a FROM t, u")[0].1.contains("several tables"));
 }
 

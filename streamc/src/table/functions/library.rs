@@ -65,6 +65,15 @@ fn date_arg(a: &TokenStream, t: Option<ColTy>) -> TokenStream {
     }
 }
 
+/// A timestamp or date argument as code of type `Option<Timestamp>` (a date's midnight).
+fn as_timestamp(a: &TokenStream, t: Option<ColTy>) -> TokenStream {
+    let rt = rt();
+    match t {
+        Some(ColTy::Date) => quote!(#rt::cast::date_to_timestamp(#a)),
+        _ => quote!(#a),
+    }
+}
+
 fn ymd_part(a: &[TokenStream], t: &[Option<ColTy>], part: TokenStream) -> TokenStream {
     let rt = rt();
     let d = date_arg(&a[0], t[0]);
@@ -87,6 +96,49 @@ const fn entry(
     example: &'static str,
 ) -> ScalarFn {
     ScalarFn { names, form: Form::Ordinary { signature, codegen }, returns, nulls, doc, example }
+}
+
+/// A `date_format` pattern the runtime formats: the letters `yuMLdDQqHhkKmsSaE` outside quotes.
+fn pattern_ok(p: &Expr) -> Result<(), Option<SigError>> {
+    let Expr::Str(p) = p else {
+        return Err(Some(SigError::new("the pattern of a date function is a string literal here")));
+    };
+    let mut quoted = false;
+    for c in p.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !quoted && c.is_ascii_alphabetic() && !"yuMLdDQqHhkKmsSaE".contains(c) {
+            return Err(Some(
+                SigError::new(format!("the pattern letter `{c}` in '{p}' is not supported by streamc yet"))
+                    .help("the letters are y, M, d, D, Q, H, h, k, K, m, s, S, a and E; quote other text: 'T'"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `(date | timestamp, days)` → date, for `date_add` and `date_sub`. Spark takes the days as an
+/// `INT`, which streamc has only as integer literals (its integer columns are `BIGINT`, which
+/// Spark refuses here).
+fn date_and_days(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Date | ColTy::Timestamp), (Expr::Int(_) | Expr::Unary(UnOp::Neg, _), ColTy::Long)] => Ok(ColTy::Date),
+        [(_, ColTy::Date | ColTy::Timestamp), (n, ColTy::Long)] => Err(Some(SigError::new(format!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] the days of a date function are an INT, and `{n}` is a BIGINT"
+        )).help("write the number of days as a literal"))),
+        _ => Err(None),
+    }
+}
+
+fn shifted(a: &[TokenStream], t: &[Option<ColTy>], negate: bool) -> TokenStream {
+    let rt = rt();
+    let d = date_arg(&a[0], t[0]);
+    let n = &a[1];
+    let n = if negate { quote!((#n).and_then(i64::checked_neg)) } else { quote!(#n) };
+    quote!(match (#d, #n) {
+        (::core::option::Option::Some(d), ::core::option::Option::Some(n)) => #rt::scalar::date_add(d, n),
+        _ => ::core::option::Option::None,
+    })
 }
 
 /// The functions of this file, in the order the reference lists them.
@@ -119,7 +171,7 @@ pub static LIBRARY: &[ScalarFn] = &[
             let mut code = if n % 2 == 1 { a[n - 1].clone() } else { quote!(::core::option::Option::None) };
             for pair in a.chunks(2).rev().filter(|p| p.len() == 2) {
                 let (c, v) = (&pair[0], &pair[1]);
-                code = quote!(if #c == ::core::option::Option::Some(true) { #v } else { #code });
+                code = quote!(if (#c) == ::core::option::Option::Some(true) { #v } else { #code });
             }
             code
         },
@@ -136,7 +188,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         },
         |a, _| {
             let (c, x, y) = (&a[0], &a[1], &a[2]);
-            quote!(if #c == ::core::option::Option::Some(true) { #x } else { #y })
+            quote!(if (#c) == ::core::option::Option::Some(true) { #x } else { #y })
         },
         "the values' type",
         Nulls::Handled,
@@ -384,6 +436,115 @@ pub static LIBRARY: &[ScalarFn] = &[
         Nulls::Strict,
         "the day of the month of a date or timestamp",
         "dayofmonth(timestamp)",
+    ),
+    entry(
+        &["dayofweek"],
+        of_date,
+        |a, t| {
+            let d = date_arg(&a[0], t[0]);
+            // 1 = Sunday ... 7 = Saturday; 1970-01-01 was a Thursday (5).
+            quote!((#d).map(|d| (i64::from(d.0) + 4).rem_euclid(7) + 1))
+        },
+        "bigint",
+        Nulls::Strict,
+        "the day of the week of a date or timestamp, 1 = Sunday to 7 = Saturday",
+        "dayofweek(timestamp)",
+    ),
+    entry(
+        &["date_add"],
+        date_and_days,
+        |a, t| shifted(a, t, false),
+        "date",
+        Nulls::Strict,
+        "the date `n` days after a date (or a timestamp's date)",
+        "date_add(day, 7)",
+    ),
+    entry(
+        &["date_sub"],
+        date_and_days,
+        |a, t| shifted(a, t, true),
+        "date",
+        Nulls::Strict,
+        "the date `n` days before a date (or a timestamp's date)",
+        "date_sub(day, 1)",
+    ),
+    entry(
+        &["datediff"],
+        |args| match args {
+            [(_, ColTy::Date | ColTy::Timestamp), (_, ColTy::Date | ColTy::Timestamp)] => Ok(ColTy::Long),
+            _ => Err(None),
+        },
+        |a, t| {
+            let rt = rt();
+            let (x, y) = (date_arg(&a[0], t[0]), date_arg(&a[1], t[1]));
+            quote!(match (#x, #y) {
+                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => ::core::option::Option::Some(#rt::scalar::datediff(x, y)),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "bigint",
+        Nulls::Strict,
+        "`datediff(end, start)`: the days from `start` to `end`",
+        "datediff(to_date(timestamp), day)",
+    ),
+    entry(
+        &["date_format"],
+        |args| match args {
+            [(_, ColTy::Timestamp | ColTy::Date), (p, ColTy::String)] => pattern_ok(p).map(|()| ColTy::String),
+            _ => Err(None),
+        },
+        |a, t| {
+            let rt = rt();
+            let x = as_timestamp(&a[0], t[0]);
+            let p = &a[1];
+            quote!(match (#x, #p) {
+                (::core::option::Option::Some(t), ::core::option::Option::Some(p)) => #rt::scalar::format_timestamp(t, &p).ok().map(::std::borrow::Cow::<str>::Owned),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "a timestamp (or date) as text in a Java `DateTimeFormatter` pattern (letters y M d D Q H h k K m s S a E)",
+        "date_format(timestamp, 'yyyy-MM-dd HH:mm')",
+    ),
+    entry(
+        &["from_unixtime"],
+        |args| match args {
+            [(_, ColTy::Long)] => Ok(ColTy::String),
+            [(_, ColTy::Long), (p, ColTy::String)] => pattern_ok(p).map(|()| ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let n = &a[0];
+            let p = a.get(1).cloned().unwrap_or_else(|| {
+                quote!(::core::option::Option::Some(::std::borrow::Cow::<str>::Borrowed("yyyy-MM-dd HH:mm:ss")))
+            });
+            quote!(match (#rt::cast::long_to_timestamp(#n, ::core::option::Option::None), #p) {
+                (::core::option::Option::Some(t), ::core::option::Option::Some(p)) => #rt::scalar::format_timestamp(t, &p).ok().map(::std::borrow::Cow::<str>::Owned),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "seconds since the epoch as text, `yyyy-MM-dd HH:mm:ss` or a given pattern (UTC)",
+        "from_unixtime(n)",
+    ),
+    entry(
+        &["unix_timestamp"],
+        |args| match args {
+            [(_, ColTy::Timestamp | ColTy::Date)] => Ok(ColTy::Long),
+            _ => Err(None),
+        },
+        |a, t| {
+            let rt = rt();
+            let x = as_timestamp(&a[0], t[0]);
+            quote!(#rt::cast::timestamp_to_long(#x))
+        },
+        "bigint",
+        Nulls::Strict,
+        "a timestamp (or a date's midnight) as whole seconds since the epoch",
+        "unix_timestamp(timestamp)",
     ),
     entry(
         &["hour"],

@@ -213,7 +213,42 @@ def functions():
     ]
 
 
-TOPICS = {"functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def dates():
+    """Issue 12's date functions: date_format, from_unixtime, unix_timestamp, date_add, date_sub,
+    datediff, dayofweek."""
+    b = [[row("09:05:07", "a", 1709251200, 0.5, "2024-02-29"), row("23:59:59", "b", -1, 1.0, "2024-01-01")],
+         [{"timestamp": "1999-12-31T00:00:00.123456", "word": "c", "n": 0, "day": "1970-01-01"}, {"word": "d"}]]
+    c = lambda id, sql: case(id, sql, b)
+    return [
+        c("date-format", "SELECT date_format(timestamp, 'yyyy-MM-dd HH:mm') AS a, date_format(timestamp, 'dd MMM yy') AS b, "
+                         "date_format(timestamp, 'EEE h:mm a') AS c, date_format(timestamp, 'HH:mm:ss.SSS') AS e, "
+                         "date_format(day, 'EEEE D') AS f, date_format(timestamp, \"'T'HH\") AS g FROM events"),
+        c("unix", "SELECT from_unixtime(n) AS a, from_unixtime(n, 'yyyy/MM/dd') AS b, unix_timestamp(timestamp) AS c, "
+                  "unix_timestamp(day) AS e FROM events"),
+        c("date-arithmetic", "SELECT date_add(day, 1) AS a, date_sub(day, 1) AS b, datediff(to_date(timestamp), day) AS c, "
+                             "date_add(timestamp, -3) AS e, dayofweek(day) AS f, dayofweek(timestamp) AS g FROM events"),
+        # Spark takes the days as an INT; a BIGINT column is refused.
+        c("date-add-bigint-refused", "SELECT date_add(day, n) AS a FROM events"),
+        c("date-format-quarter", "SELECT date_format(timestamp, 'yyyy-QQ QQQ') AS a FROM events"),
+    ]
+
+
+def having():
+    """HAVING: a filter of an aggregation's output rows (on selected aggregates, by call or alias)."""
+    b = [[row("09:00:00", "a", 1), row("09:01:00", "b", 2), row("09:02:00", "a", 3)],
+         [], [row("09:03:00", "c", 6), row("09:04:00", "b", 1), row("09:15:00", "a", 1)], [row("09:40:00", "d", 1)]]
+    return [
+        case("complete", "SELECT word, count(*) AS c FROM events GROUP BY word HAVING count(*) > 1", b, "complete",
+             steps=[{"group_by": ["word"], "agg": ["count(*) AS c"]}, {"where": "c > 1"}]),
+        case("update-alias", "SELECT word, count(*) AS c, sum(n) AS s FROM events GROUP BY word HAVING c > 1 AND s < 6",
+             b, "update"),
+        case("window-append", "SELECT window.start AS window_start, window.end AS window_end, count(*) AS c "
+                              "FROM events GROUP BY window(timestamp, '10 minutes') HAVING count(*) >= 2", b, "append", WM),
+        case("global", "SELECT count(*) AS c, max(n) AS m FROM events HAVING count(*) > 2 OR max(n) IS NULL", b, "update"),
+    ]
+
+
+TOPICS = {"dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
