@@ -131,6 +131,70 @@ fn extreme_merge(idx: &TokenStream, better: TokenStream) -> TokenStream {
     }
 }
 
+/// `(seen, value)`: the accumulator of `first` and `last`.
+fn seen_ty(ty: ColTy) -> TokenStream {
+    let t = rust_ty(ty);
+    quote!((bool, ::core::option::Option<#t>))
+}
+
+/// A row's value (`Option<T>`, strings borrowed) as the accumulator keeps it (owned).
+fn owned_value(v: Option<&TokenStream>, ty: ColTy) -> TokenStream {
+    match (v, ty) {
+        (Some(v), ColTy::String) => quote!((#v).map(|s| ::std::string::String::from(&*s))),
+        (Some(v), _) => quote!(#v),
+        (None, _) => quote!(::core::option::Option::None),
+    }
+}
+
+/// A variance or standard deviation: the accumulator is `(n, mean, m2)`, updated and merged as
+/// Spark's `CentralMomentAgg` does (so the floating-point results are Spark's), and finished by
+/// `finish` (from the accumulator's path, like every aggregate's `finish`).
+const fn moments(
+    names: &'static [&'static str],
+    usage: &'static str,
+    doc: &'static str,
+    example: &'static str,
+    finish: fn(&TokenStream) -> TokenStream,
+) -> AggregateFn {
+    AggregateFn {
+        names,
+        star: false,
+        signature: |name, arg| numeric(name, arg).map(|_| ColTy::Double),
+        column: written,
+        acc_ty: |_| quote!((i64, f64, f64)),
+        init: |_| quote!((0i64, 0f64, 0f64)),
+        update: |idx, v, _| {
+            quote!(if let ::core::option::Option::Some(x) = #v {
+                let x = x as f64;
+                let m = &mut acc.#idx;
+                m.0 += 1;
+                let delta = x - m.1;
+                let delta_n = delta / m.0 as f64;
+                m.1 += delta_n;
+                m.2 += delta * (delta - delta_n);
+            })
+        },
+        merge: |idx| {
+            quote!({
+                let (a, b) = (x.#idx, y.#idx);
+                if b.0 > 0 {
+                    let n = a.0 + b.0;
+                    let delta = b.1 - a.1;
+                    let delta_n = if n == 0 { 0.0 } else { delta / n as f64 };
+                    x.#idx = (n, a.1 + delta_n * b.0 as f64, a.2 + b.2 + delta * delta_n * a.0 as f64 * b.0 as f64);
+                }
+            })
+        },
+        finish,
+        nullable: true,
+        usage,
+        returns: "double",
+        nulls: Nulls::Skipped,
+        doc,
+        example,
+    }
+}
+
 /// Every aggregate, in the order the reference (and help lines) list them.
 pub static AGGREGATES: &[AggregateFn] = &[
     AggregateFn {
@@ -230,4 +294,72 @@ pub static AGGREGATES: &[AggregateFn] = &[
         doc: "the largest value of a column",
         example: "max(n)",
     },
+    AggregateFn {
+        names: &["first", "first_value"],
+        star: false,
+        signature: any,
+        column: written,
+        acc_ty: seen_ty,
+        init: |_| quote!((false, ::core::option::Option::None)),
+        update: |idx, v, ty| {
+            let v = owned_value(v, ty);
+            quote!(if !acc.#idx.0 { acc.#idx.0 = true; acc.#idx.1 = #v; })
+        },
+        merge: |idx| quote!(if !x.#idx.0 { x.#idx = y.#idx; }),
+        finish: |idx| quote!(acc.#idx.1),
+        nullable: true,
+        usage: "first(col)",
+        returns: "the column's type",
+        nulls: Nulls::Handled,
+        doc: "the value of the group's first row (NULL included), in input order",
+        example: "first(word)",
+    },
+    AggregateFn {
+        names: &["last", "last_value"],
+        star: false,
+        signature: any,
+        column: written,
+        acc_ty: seen_ty,
+        init: |_| quote!((false, ::core::option::Option::None)),
+        update: |idx, v, ty| {
+            let v = owned_value(v, ty);
+            quote!(acc.#idx.0 = true; acc.#idx.1 = #v;)
+        },
+        merge: |idx| quote!(if y.#idx.0 { x.#idx = y.#idx; }),
+        finish: |idx| quote!(acc.#idx.1),
+        nullable: true,
+        usage: "last(col)",
+        returns: "the column's type",
+        nulls: Nulls::Handled,
+        doc: "the value of the group's last row (NULL included), in input order",
+        example: "last(word)",
+    },
+    moments(
+        &["stddev", "stddev_samp", "std"],
+        "stddev(col)",
+        "the sample standard deviation of a numeric column (NULL below 2 values)",
+        "stddev(d)",
+        |idx| quote!(if acc.#idx.0 < 2 { ::core::option::Option::None } else { ::core::option::Option::Some((acc.#idx.2 / (acc.#idx.0 - 1) as f64).sqrt()) }),
+    ),
+    moments(
+        &["stddev_pop"],
+        "stddev_pop(col)",
+        "the population standard deviation of a numeric column",
+        "stddev_pop(d)",
+        |idx| quote!(if acc.#idx.0 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some((acc.#idx.2 / acc.#idx.0 as f64).sqrt()) }),
+    ),
+    moments(
+        &["variance", "var_samp"],
+        "variance(col)",
+        "the sample variance of a numeric column (NULL below 2 values)",
+        "variance(d)",
+        |idx| quote!(if acc.#idx.0 < 2 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.2 / (acc.#idx.0 - 1) as f64) }),
+    ),
+    moments(
+        &["var_pop"],
+        "var_pop(col)",
+        "the population variance of a numeric column",
+        "var_pop(d)",
+        |idx| quote!(if acc.#idx.0 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.2 / acc.#idx.0 as f64) }),
+    ),
 ];

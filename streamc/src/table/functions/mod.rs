@@ -141,7 +141,10 @@ mod tests {
         assert_eq!(help(unknown_aggregate("avgg")), "did you mean `avg`?");
         assert_eq!(help(unknown_aggregate("summ")), "did you mean `sum`?");
         assert_eq!(help(unknown_aggregate("cout")), "did you mean `count`?");
-        assert_eq!(aggregates_help(), "use count(*), sum(col), avg(col), min(col) or max(col)");
+        assert_eq!(
+            aggregates_help(),
+            "use count(*), sum(col), avg(col), min(col), max(col), first(col), last(col), stddev(col), stddev_pop(col), variance(col) or var_pop(col)"
+        );
         assert_eq!(aggregate("mean").map(|a| a.names[0]), Some("avg"));
     }
 

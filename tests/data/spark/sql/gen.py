@@ -248,7 +248,25 @@ def having():
     ]
 
 
-TOPICS = {"dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def aggregates():
+    """first, last, stddev, stddev_pop, variance, var_pop: with NULLs, in complete and update mode,
+    and in session windows (whose sessions merge their accumulators)."""
+    b = [[row("09:00:00", "a", 1, 2.0), row("09:01:00", "b", 2), row("09:02:00", "a", 3, 4.0),
+          row("09:03:00", "a", 6, 7.5)],
+         [row("09:04:00", "b", 5, 1.25), {"timestamp": "2024-03-01T09:05:00", "word": "a"}],
+         [row("09:06:00", "c", 4, 3.0), row("09:30:00", "a", 1, -1.0)]]
+    q = ("SELECT word, first(n) AS f, last(d) AS l, stddev(d) AS sd, stddev_pop(n) AS sp, variance(n) AS v, "
+         "var_pop(d) AS vp FROM events GROUP BY word")
+    return [
+        case("complete", q, b, "complete"),
+        case("update", q, b, "update"),
+        case("session", "SELECT session_window.start AS session_window_start, session_window.end AS "
+                        "session_window_end, word, stddev(d) AS sd, var_pop(n) AS vp, first(n) AS f, last(n) AS l "
+                        "FROM events GROUP BY session_window(timestamp, '2 minutes'), word", b, "append", WM),
+    ]
+
+
+TOPICS = {"aggregates": aggregates, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
