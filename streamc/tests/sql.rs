@@ -88,6 +88,19 @@ fn norm(v: &Value) -> Value {
             let r = (x * 1e9).round() / 1e9;
             serde_json::Number::from_f64(if r.is_finite() { r } else { x }).map_or(Value::Null, Value::Number)
         }
+        // The oracle prints timestamps to the second (`YYYY-MM-DD HH:MM:SS`).
+        Value::String(s)
+            if s.len() > 20
+                && s.as_bytes()[19] == b'.'
+                && s[..19].bytes().enumerate().all(|(i, b)| match i {
+                    4 | 7 => b == b'-',
+                    10 => b == b' ',
+                    13 | 16 => b == b':',
+                    _ => b.is_ascii_digit(),
+                }) =>
+        {
+            Value::String(s[..19].to_string())
+        }
         Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), norm(v))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(norm).collect()),
         other => other.clone(),

@@ -145,6 +145,23 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             };
             (x, to)
         }
+        // `t + INTERVAL ..` (the SQL front end's `+interval(t, µs)`): a timestamp; a date or a
+        // string is cast to one first, as Spark does.
+        Expr::Call(f, args) if f == "+interval" && args.len() == 2 => {
+            let (x, t) = typed(&args[0], cols, span, diags)?;
+            let x = match t {
+                ColTy::Timestamp => x,
+                ColTy::Date | ColTy::String => cast(x, t, ColTy::Timestamp, diags)?,
+                _ => {
+                    diags.error(
+                        span,
+                        format!("an interval is added to a timestamp, found `{}` of type {}", args[0], t.sql()),
+                    );
+                    return None;
+                }
+            };
+            (Expr::Call(f.clone(), vec![x, args[1].clone()]), ColTy::Timestamp)
+        }
         Expr::Call(f, args) if coerce::takes_null(f).is_some() && args.contains(&Expr::Null) => {
             // A NULL literal takes the type of the call's first other value (Spark's NullType
             // coerces to it): `CASE WHEN c THEN n ELSE NULL END`.

@@ -79,6 +79,14 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
         }
         Expr::Cast(x, from, to) => cast(x, *from, *to, false, scope),
         Expr::TryCast(x, from, to) => cast(x, *from, *to, true, scope),
+        Expr::Call(f, args) if f == "+interval" && args.len() == 2 => {
+            let x = expr(&args[0], scope);
+            let us = match &args[1] {
+                Expr::Int(us) => Literal::i64_suffixed(*us),
+                _ => Literal::i64_suffixed(0),
+            };
+            quote!((#x).and_then(|t| t.0.checked_add(#us).map(::streamc_runtime::structured::time::Timestamp)))
+        }
         Expr::Call(f, args) => match functions::scalar(f).map(|d| &d.form) {
             Some(Form::Ordinary { codegen, .. }) => {
                 let code: Vec<TokenStream> = args.iter().map(|x| expr(x, scope)).collect();
@@ -174,6 +182,7 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
                 Some(ColTy::Long)
             }
         }
+        Expr::Call(f, _) if f == "+interval" => Some(ColTy::Timestamp),
         // The registry's type for the arguments' types (the checker has typed the call).
         Expr::Call(f, args) => Some(call_ty(f, args, scope).unwrap_or(ColTy::String)),
         Expr::Unary(UnOp::Not, _) => Some(ColTy::Bool),

@@ -47,8 +47,9 @@ impl Dialect for SparkDialect {
     fn supports_numeric_prefix(&self) -> bool {
         HiveDialect {}.supports_numeric_prefix()
     }
+    // Spark reads `INTERVAL '1 day 2 hours'`, units inside the string.
     fn require_interval_qualifier(&self) -> bool {
-        HiveDialect {}.require_interval_qualifier()
+        false
     }
     fn supports_bang_not_operator(&self) -> bool {
         HiveDialect {}.supports_bang_not_operator()

@@ -103,6 +103,30 @@ impl Cx<'_> {
                         return None;
                     }
                 };
+                // `t ± INTERVAL ..` (and `INTERVAL .. + t`): a day-time interval added to a
+                // timestamp, as microseconds.
+                fn interval(e: &ast::Expr) -> Option<&ast::Interval> {
+                    match e {
+                        ast::Expr::Interval(i) => Some(i),
+                        _ => None,
+                    }
+                }
+                match (interval(left), interval(right), op) {
+                    (None, Some(i), BinOp::Add | BinOp::Sub) | (Some(i), None, BinOp::Add) => {
+                        let t = if interval(right).is_some() { left } else { right };
+                        let t = self.expr(t, quals)?;
+                        let us = match interval_micros(i) {
+                            Ok(us) => us,
+                            Err(message) => {
+                                self.error(pos, message, Some("write a day-time interval: `INTERVAL 1 HOUR`, `INTERVAL '90' MINUTE`, `INTERVAL '1 day 2 hours'`"));
+                                return None;
+                            }
+                        };
+                        let us = if op == BinOp::Sub { -us } else { us };
+                        return Some(Expr::Call("+interval".into(), vec![t, Expr::Int(us)]));
+                    }
+                    _ => {}
+                }
                 let (a, b) = (self.expr(left, quals), self.expr(right, quals));
                 Expr::Binary(op, Box::new(a?), Box::new(b?))
             }
@@ -273,4 +297,72 @@ impl Cx<'_> {
             }
         })
     }
+}
+
+/// A day-time interval literal in microseconds: `INTERVAL 1 HOUR`, `INTERVAL '90' MINUTE`,
+/// `INTERVAL '1 day 2 hours'`; Err for month and year intervals (calendar arithmetic) and for
+/// what does not parse.
+fn interval_micros(i: &ast::Interval) -> Result<i64, String> {
+    use ast::DateTimeField as F;
+    let unit_us = |f: &F| -> Result<i64, String> {
+        Ok(match f {
+            F::Week(_) | F::Weeks => 7 * 86_400_000_000,
+            F::Day | F::Days => 86_400_000_000,
+            F::Hour | F::Hours => 3_600_000_000,
+            F::Minute | F::Minutes => 60_000_000,
+            F::Second | F::Seconds => 1_000_000,
+            F::Millisecond | F::Milliseconds => 1000,
+            F::Microsecond | F::Microseconds => 1,
+            F::Year | F::Years | F::Month | F::Months => {
+                return Err(format!("month and year intervals are not supported by streamc yet (`INTERVAL .. {f}`)"));
+            }
+            other => return Err(format!("the interval unit `{other}` is not supported by streamc")),
+        })
+    };
+    let text = match i.value.as_ref() {
+        ast::Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.clone(),
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
+            other => return Err(format!("`INTERVAL {other}` is not an interval streamc reads")),
+        },
+        ast::Expr::UnaryOp { op: UnaryOperator::Minus, expr } => format!("-{expr}"),
+        other => return Err(format!("`INTERVAL {other}` is not an interval streamc reads")),
+    };
+    if i.last_field.is_some() {
+        return Err("`INTERVAL .. TO ..` ranges are not supported by streamc yet".into());
+    }
+    let number = |s: &str| -> Result<f64, String> {
+        s.trim().parse::<f64>().map_err(|_| format!("`{s}` is not a number in `INTERVAL`"))
+    };
+    let us = match &i.leading_field {
+        Some(f) => number(&text)? * unit_us(f)? as f64,
+        None => {
+            // `'1 day 2 hours'`: number-unit pairs.
+            let words: Vec<&str> = text.split_whitespace().collect();
+            if words.is_empty() || !words.len().is_multiple_of(2) {
+                return Err(format!("`INTERVAL '{text}'` is not `'<number> <unit> ...'`"));
+            }
+            let mut total = 0.0;
+            for pair in words.chunks(2) {
+                let unit = match pair[1].to_ascii_lowercase().trim_end_matches('s') {
+                    "week" => F::Week(None),
+                    "day" => F::Day,
+                    "hour" => F::Hour,
+                    "minute" => F::Minute,
+                    "second" => F::Second,
+                    "millisecond" => F::Millisecond,
+                    "microsecond" => F::Microsecond,
+                    "month" => F::Month,
+                    "year" => F::Year,
+                    other => return Err(format!("unknown interval unit `{other}`")),
+                };
+                total += number(pair[0])? * unit_us(&unit)? as f64;
+            }
+            total
+        }
+    };
+    if us.fract() != 0.0 || us.abs() > 9.2e18 {
+        return Err(format!("`INTERVAL {text}` is not a whole number of microseconds"));
+    }
+    Ok(us as i64)
 }

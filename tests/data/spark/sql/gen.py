@@ -266,7 +266,19 @@ def aggregates():
     ]
 
 
-TOPICS = {"aggregates": aggregates, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def interval():
+    """Day-time intervals added to and subtracted from timestamps (and dates, strings)."""
+    b = [[row("09:00:00", "a", 1, None, "2024-02-29"), row("23:30:00.5", "b", 2)], [{"word": "c"}]]
+    c = lambda id, sql: case(id, sql, b)
+    return [
+        c("arithmetic", "SELECT word, timestamp + INTERVAL 1 HOUR AS a, timestamp - INTERVAL '90' MINUTE AS b, "
+                        "INTERVAL '1 day 2 hours' + timestamp AS c, timestamp + INTERVAL 1.5 SECONDS AS e FROM events"),
+        c("filter", "SELECT word FROM events WHERE timestamp > '2024-03-01 09:00:00' + INTERVAL 10 MINUTES"),
+        c("date", "SELECT word, day + INTERVAL 2 HOURS AS a FROM events"),
+    ]
+
+
+TOPICS = {"aggregates": aggregates, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
