@@ -44,6 +44,8 @@ pub mod json;
 pub mod memory;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+#[cfg(feature = "regex")]
+pub mod regexp;
 pub mod row;
 pub mod scalar;
 pub mod session;

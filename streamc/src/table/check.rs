@@ -331,7 +331,19 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
 /// The features of `streamc-runtime` that the generated code of `queries` needs.
 pub fn runtime_features(queries: &[Checked]) -> Vec<&'static str> {
     let parquet = queries.iter().flat_map(|q| &q.sinks).any(|s| matches!(s, Sink::Parquet { .. }));
-    if parquet { vec!["parquet"] } else { Vec::new() }
+    let regex = queries.iter().any(|q| {
+        q.expressions().any(|e| {
+            e.calls(&|f| matches!(f, "rlike" | "regexp" | "regexp_like" | "regexp_extract" | "regexp_replace"))
+        })
+    });
+    let mut out = Vec::new();
+    if parquet {
+        out.push("parquet");
+    }
+    if regex {
+        out.push("regex");
+    }
+    out
 }
 
 /// Spark's UnsupportedOperationChecker rules for output modes and sinks.

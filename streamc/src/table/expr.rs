@@ -74,6 +74,18 @@ impl BinOp {
     }
 }
 
+impl Expr {
+    /// Whether the expression calls a function whose name `f` accepts.
+    pub fn calls(&self, f: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Expr::Call(name, args) => f(name) || args.iter().any(|a| a.calls(f)),
+            Expr::Unary(_, x) | Expr::Cast(x, _, _) | Expr::TryCast(x, _, _) => x.calls(f),
+            Expr::Binary(_, a, b) => a.calls(f) || b.calls(f),
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -129,6 +141,50 @@ impl fmt::Display for Expr {
     }
 }
 
+/// A string literal's text as Spark reads it (`ParserUtils.unescapeSQLString`): `\\` is `\`,
+/// `\'` and `''` a quote, `\n \t \r \b \0 \Z` control characters, `\uXXXX` a character, and
+/// `\%`, `\_` stay as they are (for `LIKE`); any other `\x` is `x`.
+pub fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut it = raw.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\'' if it.peek() == Some(&'\'') => {
+                it.next();
+                out.push('\'');
+            }
+            '\\' => match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('b') => out.push('\u{8}'),
+                Some('0') => out.push('\0'),
+                Some('Z') => out.push('\u{1a}'),
+                Some(e @ ('%' | '_')) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                Some('u') => {
+                    let hex: String = it.clone().take(4).collect();
+                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).filter(|_| hex.len() == 4) {
+                        Some(ch) => {
+                            out.push(ch);
+                            for _ in 0..4 {
+                                it.next();
+                            }
+                        }
+                        None => out.push('u'),
+                    }
+                }
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A parse error at a byte offset of the expression text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExprError {
@@ -179,12 +235,24 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                         Some(&q) if q == quote => {
                             // SQL escapes a quote by doubling it.
                             if b.get(i + 1) == Some(&quote) {
+                                // Kept doubled for `unescape`, which makes `''` one quote.
                                 s.push(quote as char);
+                                if quote == b'\'' {
+                                    s.push('\'');
+                                }
                                 i += 2;
                             } else {
                                 i += 1;
                                 break;
                             }
+                        }
+                        // A backslash escape is a pair (so `\'` does not end the string),
+                        // unescaped below as Spark does.
+                        Some(b'\\') if i + 1 < b.len() => {
+                            let ch = src[i + 1..].chars().next().unwrap_or(' ');
+                            s.push('\\');
+                            s.push(ch);
+                            i += 1 + ch.len_utf8();
                         }
                         Some(_) => {
                             let ch = src[i..].chars().next().unwrap_or(' ');
@@ -193,7 +261,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                         }
                     }
                 }
-                out.push((Tok::Str(s), start));
+                out.push((Tok::Str(unescape(&s)), start));
             }
             b'0'..=b'9' => {
                 while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
@@ -325,7 +393,7 @@ impl Parser {
     }
 
     /// The predicates written after their operand, at the comparisons' precedence:
-    /// `x IS [NOT] NULL`, `x [NOT] LIKE p`, `x [NOT] IN (a, ...)`, `x [NOT] BETWEEN a AND b`
+    /// `x IS [NOT] NULL`, `x [NOT] LIKE p`, `x [NOT] RLIKE p`, `x [NOT] IN (a, ...)`, `x [NOT] BETWEEN a AND b`
     /// (lowered as the SQL front end lowers them). None when none follows.
     fn postfix(&mut self, lhs: &Expr) -> Result<Option<Expr>, ExprError> {
         let at = self.pos;
@@ -345,9 +413,10 @@ impl Parser {
         if not {
             self.pos += 1;
         }
-        let e = if self.keyword("like") {
+        let e = if self.keyword("like") || self.keyword("rlike") || self.keyword("regexp") {
+            let f = if self.keyword("like") { "like" } else { "rlike" };
             self.pos += 1;
-            Expr::Call("like".into(), vec![lhs.clone(), self.expr(5)?])
+            Expr::Call(f.into(), vec![lhs.clone(), self.expr(5)?])
         } else if self.keyword("in") {
             self.pos += 1;
             if self.peek() != Some(&Tok::LParen) {
@@ -549,6 +618,14 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_literals_unescape_as_spark() {
+        assert_eq!(unescape(r"a\\d\'b''c\n\%\_\u0041\q"), "a\\d'b'c\n\\%\\_Aq");
+        assert_eq!(parse(r"'\\d+'").unwrap(), Expr::Str(r"\d+".into()));
+        assert_eq!(parse("'it''s'").unwrap(), Expr::Str("it's".into()));
+        assert_eq!(parse(r"'it\'s'").unwrap(), Expr::Str("it's".into()));
+    }
 
     #[test]
     fn parses_precedence_calls_and_aliases() {

@@ -266,6 +266,27 @@ pub struct WindowKey {
     pub start_ms: i64,
 }
 
+impl Checked {
+    /// Every expression of the query: steps, grouping keys, aggregate arguments, `HAVING`.
+    pub fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        let steps = self.steps.iter().flat_map(|s| -> Vec<&Expr> {
+            match s {
+                TStep::Project(items) => items.iter().map(|(_, e, _)| e).collect(),
+                TStep::Explode { array, others, .. } => {
+                    std::iter::once(array).chain(others.iter().map(|(_, e, _)| e)).collect()
+                }
+                TStep::Filter(e) => vec![e],
+                _ => Vec::new(),
+            }
+        });
+        let agg = self
+            .agg
+            .iter()
+            .flat_map(|a| a.keys.iter().map(|(_, e, _)| e).chain(a.aggs.iter().filter_map(|(_, _, e, _)| e.as_ref())));
+        steps.chain(agg).chain(self.having.iter())
+    }
+}
+
 /// A checked query: its source, typed steps, optional aggregation, watermark and output columns.
 #[derive(Debug, Clone)]
 pub struct Checked {

@@ -14,7 +14,13 @@ use sqlparser::tokenizer::{Location, Span};
 pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
     let mut cx = Cx { sql, errors: Vec::new() };
     // Spark SQL is Hive's dialect: backquoted names, `LATERAL VIEW`, no trailing commas.
-    let statements = match Parser::parse_sql(&SparkDialect, sql) {
+    // Backslash escapes are tokenized (so `'it\'s'` is one string) but kept raw: Spark's own
+    // unescaping (`unescape`) differs from sqlparser's (`\%`, `\_` keep their backslash).
+    let parsed = Parser::new(&SparkDialect)
+        .with_options(sqlparser::parser::ParserOptions::new().with_unescape(false))
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements());
+    let statements = match parsed {
         Ok(s) => s,
         Err(e) => return Err(vec![cx.parse_error(e)]),
     };

@@ -47,6 +47,10 @@ impl Dialect for SparkDialect {
     fn supports_numeric_prefix(&self) -> bool {
         HiveDialect {}.supports_numeric_prefix()
     }
+    // Spark SQL's strings have backslash escapes (unescaped by `table::expr::unescape`, as Spark does).
+    fn supports_string_literal_backslash_escape(&self) -> bool {
+        true
+    }
     // Spark reads `INTERVAL '1 day 2 hours'`, units inside the string.
     fn require_interval_qualifier(&self) -> bool {
         false

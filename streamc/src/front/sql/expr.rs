@@ -21,7 +21,7 @@ impl Cx<'_> {
         use ast::Expr as S;
         let pos = self.pos(e.span());
         Some(match e {
-            S::Identifier(id) if id.quote_style == Some('"') => Expr::Str(id.value.clone()),
+            S::Identifier(id) if id.quote_style == Some('"') => Expr::Str(crate::table::expr::unescape(&id.value)),
             S::Identifier(id) => Expr::Column(id.value.clone()),
             S::CompoundIdentifier(parts) => match &parts[..] {
                 [q, c] if quals.iter().any(|x| x == &q.value) => Expr::Column(c.value.clone()),
@@ -45,7 +45,9 @@ impl Cx<'_> {
                         return None;
                     }
                 },
-                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Expr::Str(s.clone()),
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
+                    Expr::Str(crate::table::expr::unescape(s))
+                }
                 Value::Boolean(b) => Expr::Bool(*b),
                 Value::Null => Expr::Null,
                 other => {
@@ -286,6 +288,10 @@ impl Cx<'_> {
                     args.push(self.expr(e, quals)?);
                 }
                 Expr::Call("case".into(), args)
+            }
+            S::RLike { negated, expr, pattern, .. } => {
+                let rlike = Expr::Call("rlike".into(), vec![self.expr(expr, quals)?, self.expr(pattern, quals)?]);
+                if *negated { Expr::Unary(UnOp::Not, Box::new(rlike)) } else { rlike }
             }
             S::Like { negated, any: false, expr, pattern, escape_char: None } => {
                 let like = Expr::Call("like".into(), vec![self.expr(expr, quals)?, self.expr(pattern, quals)?]);

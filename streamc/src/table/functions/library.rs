@@ -141,6 +141,34 @@ fn shifted(a: &[TokenStream], t: &[Option<ColTy>], negate: bool) -> TokenStream 
     })
 }
 
+/// A literal pattern of a regexp function, checked with the regex crate's own parser; Err with
+/// why not (not a literal, or syntax the runtime's engine lacks: backreferences, lookaround).
+/// Ok with the number of capture groups.
+fn regex_ok(p: &Expr) -> Result<usize, Option<SigError>> {
+    let Expr::Str(p) = p else {
+        return Err(Some(SigError::new("streamc takes the pattern of a regexp function as a string literal")));
+    };
+    match regex_syntax::Parser::new().parse(p) {
+        Ok(hir) => Ok(hir.properties().explicit_captures_len()),
+        Err(e) => Err(Some(
+            SigError::new(format!(
+                "streamc cannot run the pattern '{p}': {}",
+                e.to_string().lines().last().unwrap_or("")
+            ))
+            .help("patterns are Java's without backreferences, lookaround and possessive quantifiers"),
+        )),
+    }
+}
+
+/// A compiled pattern of the generated code: a `static` per call site.
+fn regex_code(pattern: &TokenStream) -> TokenStream {
+    let rt = rt();
+    quote!({
+        static RE: ::std::sync::OnceLock<#rt::regexp::Regex> = ::std::sync::OnceLock::new();
+        #rt::regexp::compiled(&RE, &(#pattern).unwrap_or_default())
+    })
+}
+
 /// The functions of this file, in the order the reference lists them.
 pub static LIBRARY: &[ScalarFn] = &[
     entry(
@@ -292,6 +320,76 @@ pub static LIBRARY: &[ScalarFn] = &[
         Nulls::Strict,
         "SQL `s LIKE pattern`: `%` matches any characters, `_` one, `\\` escapes",
         "word LIKE 'st%'",
+    ),
+    entry(
+        &["rlike", "regexp", "regexp_like"],
+        |args| match args {
+            [(_, ColTy::String), (p, ColTy::String)] => regex_ok(p).map(|_| ColTy::Bool),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, re) = (&a[0], regex_code(&a[1]));
+            quote!((#s).map(|s| #rt::regexp::rlike(&s, #re)))
+        },
+        "boolean",
+        Nulls::Strict,
+        "SQL `s RLIKE pattern`: whether the regular expression matches anywhere in `s` (runtime feature `regex`)",
+        "word RLIKE '^st.*m$'",
+    ),
+    entry(
+        &["regexp_extract"],
+        |args| match args {
+            [(_, ColTy::String), (p, ColTy::String), (i, ColTy::Long)] => {
+                let groups = regex_ok(p)?;
+                match i {
+                    Expr::Int(i) if *i >= 0 && (*i as usize) <= groups => Ok(ColTy::String),
+                    Expr::Int(i) => Err(Some(SigError::new(format!(
+                        "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract` is invalid: Expects group index between 0 and {groups}, but got {i}."
+                    )))),
+                    _ => Err(Some(SigError::new("the group index of `regexp_extract` is an integer literal"))),
+                }
+            }
+            [(_, ColTy::String), (p, ColTy::String)] => match regex_ok(p)? {
+                0 => Err(Some(SigError::new(
+                    "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] `regexp_extract` takes group 1 by default, and the pattern has no group",
+                ))),
+                _ => Ok(ColTy::String),
+            },
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, re) = (&a[0], regex_code(&a[1]));
+            let idx = a.get(2).cloned().unwrap_or_else(|| quote!(::core::option::Option::Some(1i64)));
+            quote!(match (#s, #idx) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(i)) => #rt::regexp::regexp_extract(&s, #re, i).ok().map(|x| ::std::borrow::Cow::<str>::Owned(x.into_owned())),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "`regexp_extract(s, pattern[, group])`: the group (default 1; 0 the whole match) of the first match, `''` if none (runtime feature `regex`)",
+        "regexp_extract(word, '(s)t', 1)",
+    ),
+    entry(
+        &["regexp_replace"],
+        |args| match args {
+            [(_, ColTy::String), (p, ColTy::String), (_, ColTy::String)] => regex_ok(p).map(|_| ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, re, r) = (&a[0], regex_code(&a[1]), &a[2]);
+            quote!(match (#s, #r) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(r)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::regexp::regexp_replace(&s, #re, &r).into_owned())),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "`regexp_replace(s, pattern, replacement)`: every match replaced (`$1` is a group; runtime feature `regex`)",
+        "regexp_replace(word, '[aeiou]', '_')",
     ),
     entry(
         &["abs"],

@@ -278,7 +278,24 @@ def interval():
     ]
 
 
-TOPICS = {"aggregates": aggregates, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def regexp():
+    """RLIKE, regexp_extract, regexp_replace (Java's patterns: `\\d \\w \\s` are ASCII classes)."""
+    s = {"word": "string"}
+    words = ["user-42 logged in", "ERROR 500: x", "Ästhetik 7", "", "a1b22c333", "naïve café"]
+    b = [[{"word": w} for w in words[:3]], [{"word": w} for w in words[3:]] + [{}]]
+    c = lambda id, sql: case(id, sql, b, schema=s)
+    return [
+        c("rlike", "SELECT word, word RLIKE '\\\\d+' AS a, word RLIKE '^[A-Z]+ ' AS b, word NOT RLIKE 'in$' AS e, "
+                   "regexp_like(word, '\\\\w\\\\s\\\\d') AS f FROM events"),
+        c("extract", "SELECT regexp_extract(word, '(\\\\w+)-(\\\\d+)', 2) AS a, regexp_extract(word, '([a-z])(\\\\d+)', 0) AS b, "
+                     "regexp_extract(word, '(x)?(\\\\d)', 1) AS e, regexp_extract(word, '(\\\\w+)') AS f FROM events"),
+        c("replace", "SELECT regexp_replace(word, '\\\\d', '#') AS a, regexp_replace(word, '([a-z])(\\\\d+)', '$2$1') AS b, "
+                     "regexp_replace(word, '\\\\s+', '_') AS e FROM events"),
+        c("bad-group", "SELECT regexp_extract(word, '(a)', 2) AS a FROM events"),
+    ]
+
+
+TOPICS = {"aggregates": aggregates, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
