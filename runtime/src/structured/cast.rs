@@ -41,6 +41,18 @@ impl CastFailure {
         }
     }
 
+    /// Records Spark's message for a text that does not match a datetime pattern (`to_timestamp`,
+    /// `to_date` with a pattern), unless a failure is recorded already.
+    #[cold]
+    pub fn unparsable(&self, value: &str, pattern: &str) {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(format!(
+                "[CANNOT_PARSE_TIMESTAMP] Text '{value}' could not be parsed with the pattern '{pattern}'. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
+            ));
+        }
+    }
+
     /// The recorded failure, if any.
     pub fn take(&self) -> Option<String> {
         self.0.borrow_mut().take()
@@ -196,6 +208,16 @@ pub fn timestamp_to_long(v: Option<Timestamp>) -> Option<i64> {
 /// A timestamp as seconds since the epoch with the microseconds as a fraction.
 pub fn timestamp_to_double(v: Option<Timestamp>) -> Option<f64> {
     v.map(|t| t.0 as f64 / 1e6)
+}
+
+/// `to_timestamp(s, pattern)`: the text parsed with the pattern, or a recorded failure.
+pub fn to_timestamp_with(v: Option<Cow<'_, str>>, pattern: &str, failure: &CastFailure) -> Option<Timestamp> {
+    let s = v?;
+    let t = super::scalar::parse_with_pattern(&s, pattern);
+    if t.is_none() {
+        failure.unparsable(&s, pattern);
+    }
+    t
 }
 
 /// A timestamp's date (UTC, the session time zone).

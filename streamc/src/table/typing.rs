@@ -162,6 +162,23 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             };
             (Expr::Call(f.clone(), vec![x, args[1].clone()]), ColTy::Timestamp)
         }
+        // `to_timestamp(s)` and `to_date(s)` of a string follow the casts' rules (ANSI: a string
+        // that does not parse fails the batch).
+        Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 1 => {
+            let (x, t) = typed(&args[0], cols, span, diags)?;
+            let to = if f == "to_date" { ColTy::Date } else { ColTy::Timestamp };
+            match (t, to) {
+                (ColTy::String, _) | (ColTy::Date, ColTy::Timestamp) => (cast(x, t, to, diags)?, to),
+                (ColTy::Timestamp, ColTy::Timestamp) => (x, to),
+                (ColTy::Timestamp | ColTy::Date, ColTy::Date) => (Expr::Call(f.clone(), vec![x]), to),
+                _ => {
+                    diags
+                        .error(span, format!("no function `{f}` taking ({})", t.sql()))
+                        .help(functions::functions_help());
+                    return None;
+                }
+            }
+        }
         Expr::Call(f, args) if coerce::takes_null(f).is_some() && args.contains(&Expr::Null) => {
             // A NULL literal takes the type of the call's first other value (Spark's NullType
             // coerces to it): `CASE WHEN c THEN n ELSE NULL END`.

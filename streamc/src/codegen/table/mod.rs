@@ -398,6 +398,8 @@ fn fallible_casts(q: &Checked) -> bool {
                     || any(x)
             }
             Expr::TryCast(x, _, _) => any(x),
+            // Parsing with a pattern fails the batch on text that does not match (ANSI).
+            Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
             Expr::Call(_, args) => args.iter().any(any),
             Expr::Unary(_, x) => any(x),
             Expr::Binary(_, a, b) => any(a) || any(b),

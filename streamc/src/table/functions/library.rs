@@ -2,6 +2,7 @@
 //! (the forms `CASE`, `IS [NOT] NULL` and `LIKE` of the SQL front end lower to `case`,
 //! `isnull`/`isnotnull` and `like`; `CAST` is typed by the checker itself).
 
+use super::patterns::{parse_with, pattern_ok};
 use super::scalar::{Form, ScalarFn};
 use super::types::{Args, Nulls, SigError};
 use crate::table::expr::{Expr, UnOp};
@@ -96,25 +97,6 @@ const fn entry(
     example: &'static str,
 ) -> ScalarFn {
     ScalarFn { names, form: Form::Ordinary { signature, codegen }, returns, nulls, doc, example }
-}
-
-/// A `date_format` pattern the runtime formats: the letters `yuMLdDQqHhkKmsSaE` outside quotes.
-fn pattern_ok(p: &Expr) -> Result<(), Option<SigError>> {
-    let Expr::Str(p) = p else {
-        return Err(Some(SigError::new("the pattern of a date function is a string literal here")));
-    };
-    let mut quoted = false;
-    for c in p.chars() {
-        if c == '\'' {
-            quoted = !quoted;
-        } else if !quoted && c.is_ascii_alphabetic() && !"yuMLdDQqHhkKmsSaE".contains(c) {
-            return Err(Some(
-                SigError::new(format!("the pattern letter `{c}` in '{p}' is not supported by streamc yet"))
-                    .help("the letters are y, M, d, D, Q, H, h, k, K, m, s, S, a and E; quote other text: 'T'"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// `(date | timestamp, days)` → date, for `date_add` and `date_sub`. Spark takes the days as an
@@ -627,6 +609,24 @@ pub static LIBRARY: &[ScalarFn] = &[
         Nulls::Strict,
         "seconds since the epoch as text, `yyyy-MM-dd HH:mm:ss` or a given pattern (UTC)",
         "from_unixtime(n)",
+    ),
+    entry(
+        &["to_timestamp"],
+        |args| match args {
+            [(_, ColTy::String | ColTy::Timestamp | ColTy::Date)] => Ok(ColTy::Timestamp),
+            [(_, ColTy::String), (p, ColTy::String)] => pattern_ok(p).map(|()| ColTy::Timestamp),
+            _ => Err(None),
+        },
+        // One argument: the checker casts (`to_timestamp(s)` is `CAST(s AS TIMESTAMP)`).
+        |a, _| match a {
+            [s, p] => parse_with(s, p),
+            [x] => quote!(#x),
+            _ => quote!(::core::option::Option::None),
+        },
+        "timestamp",
+        Nulls::Strict,
+        "a string as a timestamp: as a cast, or `to_timestamp(s, pattern)` with a Java pattern; text that does not parse fails the batch (ANSI)",
+        "to_timestamp(word, 'dd/MM/yyyy HH:mm')",
     ),
     entry(
         &["unix_timestamp"],

@@ -14,6 +14,7 @@ pub fn scalars() -> impl Iterator<Item = &'static ScalarFn> {
 
 mod aggregate;
 mod library;
+mod patterns;
 mod scalar;
 mod types;
 

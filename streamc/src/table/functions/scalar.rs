@@ -190,9 +190,14 @@ pub static SCALARS: &[ScalarFn] = &[
         form: Form::Ordinary {
             signature: |args| match args {
                 [(_, ColTy::Timestamp | ColTy::String | ColTy::Date)] => Ok(ColTy::Date),
+                [(_, ColTy::String), (p, ColTy::String)] => super::patterns::pattern_ok(p).map(|()| ColTy::Date),
                 _ => Err(None),
             },
             codegen: |a, tys| {
+                if a.len() == 2 {
+                    let parsed = super::patterns::parse_with(&a[0], &a[1]);
+                    return quote!((#parsed).map(::streamc_runtime::structured::scalar::date_of));
+                }
                 let a = first(a);
                 match tys.first().copied().flatten() {
                     Some(ColTy::Timestamp) => {
@@ -205,7 +210,7 @@ pub static SCALARS: &[ScalarFn] = &[
         },
         returns: "date",
         nulls: Nulls::Strict,
-        doc: "the date of a timestamp (UTC), or of a `yyyy-mm-dd` string (NULL if it is not one)",
+        doc: "the date of a timestamp (UTC), or of a string: `yyyy-mm-dd` (as a cast) or `to_date(s, pattern)`; text that does not parse fails the batch (ANSI)",
         example: "to_date(timestamp)",
     },
     ScalarFn {

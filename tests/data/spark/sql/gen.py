@@ -295,7 +295,27 @@ def regexp():
     ]
 
 
-TOPICS = {"aggregates": aggregates, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def to_timestamp():
+    """to_timestamp and to_date of strings, with and without a pattern; what does not parse."""
+    s = {"word": "string"}
+    words = ["2024-03-01 09:05:07", "01/03/2024 9:05", "2024-03-01T09:05:07.25", "1 Mar 2024, 9 PM", "2024-3-1"]
+    b = [[{"word": w} for w in words], [{}]]
+    bad = [[{"word": "2024-03-01 09:05:07"}, {"word": "yesterday"}]]
+    c = lambda id, sql, batches=b: case(id, sql, batches, schema=s)
+    return [
+        c("default", "SELECT word, to_timestamp(word) AS t, to_date(word) AS d FROM events WHERE word LIKE '2024-03-01%'"),
+        c("patterns", "SELECT word, CASE WHEN word LIKE '%/%' THEN to_timestamp(word, 'dd/MM/yyyy H:mm') END AS a, "
+                      "CASE WHEN word LIKE '%M' THEN to_timestamp(word, 'd MMM yyyy, h a') END AS b, "
+                      "CASE WHEN word = '2024-3-1' THEN to_date(word, 'yyyy-M-d') END AS c, "
+                      "CASE WHEN word LIKE '%T%' THEN to_timestamp(word, \"yyyy-MM-dd'T'HH:mm:ss.SS\") END AS e FROM events"),
+        c("unparsable-date-default", "SELECT to_date(word) AS t FROM events", bad),
+        c("unparsable-default", "SELECT to_timestamp(word) AS t FROM events", bad),
+        c("unparsable-pattern", "SELECT to_timestamp(word, 'yyyy-MM-dd HH:mm:ss') AS t FROM events", bad),
+        c("unparsable-date", "SELECT to_date(word, 'yyyy-MM-dd') AS t FROM events", bad),
+    ]
+
+
+TOPICS = {"aggregates": aggregates, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+//! Datetime patterns of the date functions (`date_format`, `to_timestamp(s, pattern)`): which
+//! letters the runtime handles, and the code that parses with one.
+
+use super::types::SigError;
+use crate::table::expr::Expr;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// A `date_format` pattern the runtime formats: the letters `yuMLdDQqHhkKmsSaE` outside quotes.
+pub(super) fn pattern_ok(p: &Expr) -> Result<(), Option<SigError>> {
+    let Expr::Str(p) = p else {
+        return Err(Some(SigError::new("the pattern of a date function is a string literal here")));
+    };
+    let mut quoted = false;
+    for c in p.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !quoted && c.is_ascii_alphabetic() && !"yuMLdDQqHhkKmsSaE".contains(c) {
+            return Err(Some(
+                SigError::new(format!("the pattern letter `{c}` in '{p}' is not supported by streamc yet"))
+                    .help("the letters are y, M, d, D, Q, H, h, k, K, m, s, S, a and E; quote other text: 'T'"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The text `s` parsed with the datetime `pattern` (code of `Option<Cow<str>>` each), as code of
+/// `Option<Timestamp>`; text that does not match records Spark's failure in the query's
+/// `cast_failure` (declared for queries that parse with patterns).
+pub(super) fn parse_with(s: &TokenStream, pattern: &TokenStream) -> TokenStream {
+    let rt = quote!(::streamc_runtime::structured);
+    let failure = proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site());
+    quote!(#rt::cast::to_timestamp_with(#s, &(#pattern).unwrap_or_default(), &#failure))
+}
