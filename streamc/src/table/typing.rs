@@ -334,8 +334,9 @@ mod tests {
             let mut diags = Diagnostics::default();
             let agg = check_aggregate(&e, &None, &cols, span, &mut diags);
             assert!(diags.is_empty() && agg.is_some(), "{}: {diags:?}", a.example);
+            let Expr::Call(_, args) = &e else { panic!("{} is a call", a.example) };
             for name in a.names {
-                let call = parse_aliased(&format!("{name}(n)")).expect("call").0;
+                let call = Expr::Call(name.to_string(), args.clone());
                 let (out, f, _, _) = check_aggregate(&call, &None, &cols, span, &mut diags).expect(name);
                 assert_eq!((f.name(), diags.len()), (a.names[0], 0), "{out}");
             }

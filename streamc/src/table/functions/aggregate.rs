@@ -195,6 +195,45 @@ const fn moments(
     }
 }
 
+/// `bool_and` (`and`: true) or `bool_or`: NULL without a non-NULL input.
+const fn logical(
+    names: &'static [&'static str],
+    usage: &'static str,
+    doc: &'static str,
+    example: &'static str,
+    and: bool,
+) -> AggregateFn {
+    AggregateFn {
+        names,
+        star: false,
+        signature: |name, arg| match arg {
+            Some((_, ColTy::Bool)) => Ok(ColTy::Bool),
+            Some((x, t)) => Err(SigError::new(format!("`{name}` needs a boolean, found `{x}` of type {}", t.sql()))),
+            None => Err(SigError::new(format!("`{name}` takes one argument"))),
+        },
+        column: written,
+        acc_ty: |_| quote!(::core::option::Option<bool>),
+        init: none,
+        update: if and {
+            |idx, v, _| quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx = ::core::option::Option::Some(acc.#idx.unwrap_or(true) && x); })
+        } else {
+            |idx, v, _| quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx = ::core::option::Option::Some(acc.#idx.unwrap_or(false) || x); })
+        },
+        merge: if and {
+            |idx| quote!(if let ::core::option::Option::Some(v) = y.#idx { x.#idx = ::core::option::Option::Some(x.#idx.unwrap_or(true) && v); })
+        } else {
+            |idx| quote!(if let ::core::option::Option::Some(v) = y.#idx { x.#idx = ::core::option::Option::Some(x.#idx.unwrap_or(false) || v); })
+        },
+        finish: same,
+        nullable: true,
+        usage,
+        returns: "boolean",
+        nulls: Nulls::Skipped,
+        doc,
+        example,
+    }
+}
+
 /// Every aggregate, in the order the reference (and help lines) list them.
 pub static AGGREGATES: &[AggregateFn] = &[
     AggregateFn {
@@ -361,5 +400,43 @@ pub static AGGREGATES: &[AggregateFn] = &[
         "the population variance of a numeric column",
         "var_pop(d)",
         |idx| quote!(if acc.#idx.0 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.2 / acc.#idx.0 as f64) }),
+    ),
+    AggregateFn {
+        names: &["count_if"],
+        star: false,
+        signature: |name, arg| match arg {
+            Some((_, ColTy::Bool)) => Ok(ColTy::Long),
+            Some((x, t)) => Err(SigError::new(format!("`{name}` needs a boolean, found `{x}` of type {}", t.sql()))),
+            None => Err(SigError::new(format!("`{name}` takes one argument"))),
+        },
+        column: written,
+        acc_ty: |_| quote!(i64),
+        init: |_| quote!(0i64),
+        update: |idx, v, _| {
+            let v = v.cloned().unwrap_or_else(|| quote!(::core::option::Option::None));
+            quote!(if #v == ::core::option::Option::Some(true) { acc.#idx += 1; })
+        },
+        merge: |idx| quote!(x.#idx += y.#idx;),
+        finish: same,
+        nullable: false,
+        usage: "count_if(cond)",
+        returns: "bigint",
+        nulls: Nulls::Counted,
+        doc: "the number of rows where the condition is true",
+        example: "count_if(n > 2)",
+    },
+    logical(
+        &["bool_and", "every"],
+        "bool_and(cond)",
+        "whether the condition is true on every row (NULLs skipped)",
+        "bool_and(n > 0)",
+        true,
+    ),
+    logical(
+        &["bool_or", "some", "any"],
+        "bool_or(cond)",
+        "whether the condition is true on some row (NULLs skipped)",
+        "bool_or(n > 2)",
+        false,
     ),
 ];

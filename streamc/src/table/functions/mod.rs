@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(help(unknown_aggregate("cout")), "did you mean `count`?");
         assert_eq!(
             aggregates_help(),
-            "use count(*), sum(col), avg(col), min(col), max(col), first(col), last(col), stddev(col), stddev_pop(col), variance(col) or var_pop(col)"
+            "use count(*), sum(col), avg(col), min(col), max(col), first(col), last(col), stddev(col), stddev_pop(col), variance(col), var_pop(col), count_if(cond), bool_and(cond) or bool_or(cond)"
         );
         assert_eq!(aggregate("mean").map(|a| a.names[0]), Some("avg"));
     }

@@ -260,6 +260,8 @@ def aggregates():
     return [
         case("complete", q, b, "complete"),
         case("update", q, b, "update"),
+        case("logical", "SELECT word, count_if(n > 2) AS ci, bool_and(n > 1) AS ba, every(d > 0) AS ev, "
+                        "bool_or(n > 5) AS bo, some(d IS NULL) AS so FROM events GROUP BY word", b, "update"),
         case("session", "SELECT session_window.start AS session_window_start, session_window.end AS "
                         "session_window_end, word, stddev(d) AS sd, var_pop(n) AS vp, first(n) AS f, last(n) AS l "
                         "FROM events GROUP BY session_window(timestamp, '2 minutes'), word", b, "append", WM),
