@@ -100,6 +100,70 @@ pub fn substring(s: &str, pos: i64, len: Option<i64>) -> &str {
     &s[byte(from)..byte(to)]
 }
 
+/// `lpad` (`left`) or `rpad`: `s` padded with repetitions of `pad` to `len` characters, or cut
+/// to its first `len`; `s` as it is (cut) when `pad` is empty; `''` for a negative `len`.
+///
+/// ```
+/// use streamc_runtime::structured::scalar::pad;
+/// assert_eq!(pad("hi", 5, "ab", true), "abahi");
+/// assert_eq!(pad("hi", 5, "ab", false), "hiaba");
+/// assert_eq!(pad("hello", 3, "x", true), "hel");
+/// assert_eq!(pad("hi", 5, "", true), "hi");
+/// ```
+pub fn pad(s: &str, len: i64, pad: &str, left: bool) -> String {
+    let len = len.max(0) as usize;
+    let n = s.chars().count();
+    if len <= n {
+        return s.chars().take(len).collect();
+    }
+    if pad.is_empty() {
+        return s.to_owned();
+    }
+    let fill: String = pad.chars().cycle().take(len - n).collect();
+    if left { fill + s } else { s.to_owned() + &fill }
+}
+
+/// `locate(sub, s, pos)`: the 1-based character position of the first `sub` in `s` at or
+/// after `pos`; 0 if none or `pos < 1` (`instr(s, sub)` is `locate(sub, s, 1)`).
+///
+/// ```
+/// use streamc_runtime::structured::scalar::locate;
+/// assert_eq!(locate("o", "storm", 1), 3);
+/// assert_eq!(locate("o", "storm", 4), 0);
+/// assert_eq!(locate("", "storm", 2), 2);
+/// assert_eq!(locate("m", "ämm", 1), 2);
+/// ```
+pub fn locate(sub: &str, s: &str, pos: i64) -> i64 {
+    if pos < 1 {
+        return 0;
+    }
+    let Some((start, _)) =
+        s.char_indices().nth(pos as usize - 1).or((pos as usize - 1 == s.chars().count()).then_some((s.len(), ' ')))
+    else {
+        return 0;
+    };
+    match s[start..].find(sub) {
+        Some(i) => pos + s[start..start + i].chars().count() as i64,
+        None => 0,
+    }
+}
+
+/// `initcap`: the string in lower case with the first letter after each space (and at the
+/// start) in upper case.
+pub fn initcap(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c == ' ';
+    }
+    out
+}
+
 /// `concat` of strings (the caller passes only non-NULL ones).
 pub fn concat<'a>(parts: &[&str]) -> Cow<'a, str> {
     Cow::Owned(parts.concat())

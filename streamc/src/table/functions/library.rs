@@ -10,12 +10,12 @@ use crate::table::ty::ColTy;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-fn rt() -> TokenStream {
+pub(super) fn rt() -> TokenStream {
     quote!(::streamc_runtime::structured)
 }
 
 /// Every argument of one type (the checker's implicit casts have unified them).
-fn same(args: Args<'_>) -> Option<ColTy> {
+pub(super) fn same(args: Args<'_>) -> Option<ColTy> {
     let t = args.first()?.1;
     (t != ColTy::StringArray && args.iter().all(|(_, u)| *u == t)).then_some(t)
 }
@@ -87,7 +87,7 @@ fn hms_part(a: &[TokenStream], part: TokenStream) -> TokenStream {
     quote!((#x).map(|t| { let (h, mi, s) = #rt::scalar::hms(t); let _ = (h, mi, s); #part }))
 }
 
-const fn entry(
+pub(super) const fn entry(
     names: &'static [&'static str],
     signature: super::scalar::Signature,
     codegen: super::scalar::Codegen,

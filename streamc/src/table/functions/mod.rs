@@ -4,23 +4,25 @@
 //! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
 //! with it, and every "did you mean" for a misspelt function comes from it.
 //!
-//! Adding a function is adding one entry to [`SCALARS`] or [`LIBRARY`] (or [`AGGREGATES`])
+//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`] or [`STRINGS_MATH`] (or [`AGGREGATES`])
 //! and its tests; README's list is checked against these tables.
 
-/// Every scalar function and special form: [`SCALARS`], then [`LIBRARY`].
+/// Every scalar function and special form: [`SCALARS`], [`LIBRARY`], then [`STRINGS_MATH`].
 pub fn scalars() -> impl Iterator<Item = &'static ScalarFn> {
-    SCALARS.iter().chain(LIBRARY)
+    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH)
 }
 
 mod aggregate;
 mod library;
 mod patterns;
 mod scalar;
+mod strings;
 mod types;
 
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
 pub use library::LIBRARY;
 pub use scalar::{Form, SCALARS, ScalarFn};
+pub use strings::STRINGS_MATH;
 pub use types::{Args, Nulls, SigError, rust_ty};
 
 use crate::diag::suggest;

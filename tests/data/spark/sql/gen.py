@@ -317,7 +317,23 @@ def to_timestamp():
     ]
 
 
-TOPICS = {"aggregates": aggregates, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def strings_math():
+    """String and math functions: replace, lpad, rpad, instr, locate, initcap, reverse, repeat,
+    left, right, sqrt, exp, ln, log10, sign, pow, greatest, least."""
+    b = [[row("09:00:00", "storm front", 4, 2.25), row("09:01:00", "ÄPFEL und birnen", -2, 0.5),
+          row("09:02:00", "", 0, 0.0)],
+         [{"word": "hi", "n": 1}, {"n": 3, "d": 10.0}]]
+    c = lambda id, sql: case(id, sql, b)
+    return [
+        c("strings", "SELECT replace(word, 'o', '0') AS a, replace(word, ' ') AS b, lpad(word, 6, 'ab') AS c, "
+                     "rpad(word, 4) AS e, instr(word, 'r') AS f, locate('n', word, 8) AS g, initcap(word) AS h, "
+                     "reverse(word) AS i, repeat(word, 2) AS j, left(word, 3) AS k, right(word, 3) AS l FROM events"),
+        c("math", "SELECT sqrt(d) AS a, exp(n) AS b, ln(d) AS c, log10(d) AS e, sign(n) AS f, pow(n, 2) AS g, "
+                  "pow(d, 0.5) AS h, greatest(n, 1, 2) AS i, least(d, n) AS j, greatest(word, 'm') AS k FROM events"),
+    ]
+
+
+TOPICS = {"aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -1,0 +1,331 @@
+//! Spark SQL's string and math functions beyond the core: `replace`, `lpad`/`rpad`, `instr`,
+//! `locate`, `initcap`, `reverse`, `repeat`, `left`/`right`, `sqrt`, `exp`, `ln`, `log10`,
+//! `sign`, `pow`, `greatest`/`least`: one [`ScalarFn`] each.
+
+use super::library::{entry, rt, same};
+use super::scalar::ScalarFn;
+use super::types::{Args, Nulls, SigError};
+use crate::table::ty::ColTy;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `(s, len[, pad])` → string, for `lpad` and `rpad`.
+fn pad_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::String), (_, ColTy::Long)] | [(_, ColTy::String), (_, ColTy::Long), (_, ColTy::String)] => {
+            Ok(ColTy::String)
+        }
+        _ => Err(None),
+    }
+}
+
+fn pad_code(a: &[TokenStream], left: bool) -> TokenStream {
+    let rt = rt();
+    let (s, n) = (&a[0], &a[1]);
+    let p = a
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| quote!(::core::option::Option::Some(::std::borrow::Cow::<str>::Borrowed(" "))));
+    quote!(match (#s, #n, #p) {
+        (::core::option::Option::Some(s), ::core::option::Option::Some(n), ::core::option::Option::Some(p)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::scalar::pad(&s, n, &p, #left))),
+        _ => ::core::option::Option::None,
+    })
+}
+
+/// `(number)` → double.
+fn to_double(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, t)] if t.numeric() => Ok(ColTy::Double),
+        _ => Err(None),
+    }
+}
+
+/// `f(v)` of a number as a double (`v` bound to the value as `f64`).
+fn unary_double(a: &[TokenStream], body: TokenStream) -> TokenStream {
+    let x = &a[0];
+    quote!((#x).map(|v| { let v = v as f64; #body }))
+}
+
+/// `greatest` (`>`) or `least` (`<`): the best of the non-NULL arguments.
+fn extreme_of(a: &[TokenStream], better: TokenStream) -> TokenStream {
+    let mut code = quote!(::core::option::Option::None);
+    for x in a {
+        code = quote!(match (#code, #x) {
+            (::core::option::Option::Some(b), ::core::option::Option::Some(v)) => ::core::option::Option::Some(if v #better b { v } else { b }),
+            (b, v) => b.or(v),
+        });
+    }
+    code
+}
+
+/// The functions of this file, in the order the reference lists them.
+pub static STRINGS_MATH: &[ScalarFn] = &[
+    entry(
+        &["replace"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::String)] | [(_, ColTy::String), (_, ColTy::String), (_, ColTy::String)] => {
+                Ok(ColTy::String)
+            }
+            _ => Err(None),
+        },
+        |a, _| {
+            let (s, f) = (&a[0], &a[1]);
+            let r = a
+                .get(2)
+                .cloned()
+                .unwrap_or_else(|| quote!(::core::option::Option::Some(::std::borrow::Cow::<str>::Borrowed(""))));
+            quote!(match (#s, #f, #r) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(f), ::core::option::Option::Some(r)) => ::core::option::Option::Some(if f.is_empty() { s } else { ::std::borrow::Cow::<str>::Owned(s.replace(&*f, &r)) }),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "`replace(s, search[, replacement])`: every occurrence of `search` replaced (removed without a replacement)",
+        "replace(word, 'a', 'A')",
+    ),
+    entry(
+        &["lpad"],
+        pad_sig,
+        |a, _| pad_code(a, true),
+        "string",
+        Nulls::Strict,
+        "`lpad(s, len[, pad])`: `s` padded on the left with `pad` (a space by default) to `len` characters, or cut to them",
+        "lpad(word, 8, '.')",
+    ),
+    entry(
+        &["rpad"],
+        pad_sig,
+        |a, _| pad_code(a, false),
+        "string",
+        Nulls::Strict,
+        "`rpad(s, len[, pad])`: `s` padded on the right to `len` characters, or cut to them",
+        "rpad(word, 8)",
+    ),
+    entry(
+        &["instr"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::String)] => Ok(ColTy::Long),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, f) = (&a[0], &a[1]);
+            quote!(match (#s, #f) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(f)) => ::core::option::Option::Some(#rt::scalar::locate(&f, &s, 1)),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "bigint",
+        Nulls::Strict,
+        "`instr(s, sub)`: the 1-based character position of the first `sub` in `s`, 0 if none",
+        "instr(word, 'o')",
+    ),
+    entry(
+        &["locate", "position"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::String)] | [(_, ColTy::String), (_, ColTy::String), (_, ColTy::Long)] => {
+                Ok(ColTy::Long)
+            }
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (f, s) = (&a[0], &a[1]);
+            let p = a.get(2).cloned().unwrap_or_else(|| quote!(::core::option::Option::Some(1i64)));
+            quote!(match (#f, #s, #p) {
+                (::core::option::Option::Some(f), ::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(#rt::scalar::locate(&f, &s, p)),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "bigint",
+        Nulls::Strict,
+        "`locate(sub, s[, pos])`: the 1-based position of the first `sub` in `s` from `pos`, 0 if none",
+        "locate('o', word)",
+    ),
+    entry(
+        &["initcap"],
+        |args| match args {
+            [(_, ColTy::String)] => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let s = &a[0];
+            quote!((#s).map(|s| ::std::borrow::Cow::<str>::Owned(#rt::scalar::initcap(&s))))
+        },
+        "string",
+        Nulls::Strict,
+        "each word (after a space) with its first letter in upper case and the rest in lower case",
+        "initcap(word)",
+    ),
+    entry(
+        &["reverse"],
+        |args| match args {
+            [(_, ColTy::String)] => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let s = &a[0];
+            quote!((#s).map(|s| ::std::borrow::Cow::<str>::Owned(s.chars().rev().collect())))
+        },
+        "string",
+        Nulls::Strict,
+        "the characters of a string in reverse order",
+        "reverse(word)",
+    ),
+    entry(
+        &["repeat"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::Long)] => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (s, n) = (&a[0], &a[1]);
+            quote!(match (#s, #n) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(n)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(s.repeat(n.clamp(0, 1 << 20) as usize))),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "`repeat(s, n)`: `s` repeated `n` times",
+        "repeat(word, 2)",
+    ),
+    entry(
+        &["left"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::Long)] => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, n) = (&a[0], &a[1]);
+            quote!(match (#s, #n) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(n)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(if n <= 0 { ::std::string::String::new() } else { #rt::scalar::substring(&s, 1, ::core::option::Option::Some(n)).to_owned() })),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "`left(s, n)`: the first `n` characters",
+        "left(word, 2)",
+    ),
+    entry(
+        &["right"],
+        |args| match args {
+            [(_, ColTy::String), (_, ColTy::Long)] => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (s, n) = (&a[0], &a[1]);
+            quote!(match (#s, #n) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(n)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(if n <= 0 { ::std::string::String::new() } else { #rt::scalar::substring(&s, -n, ::core::option::Option::Some(n)).to_owned() })),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Strict,
+        "`right(s, n)`: the last `n` characters",
+        "right(word, 2)",
+    ),
+    entry(
+        &["sqrt"],
+        to_double,
+        |a, _| unary_double(a, quote!(v.sqrt())),
+        "double",
+        Nulls::Strict,
+        "the square root (NaN below 0)",
+        "sqrt(d)",
+    ),
+    entry(
+        &["exp"],
+        to_double,
+        |a, _| unary_double(a, quote!(v.exp())),
+        "double",
+        Nulls::Strict,
+        "e to the power of the number",
+        "exp(d)",
+    ),
+    entry(
+        &["ln"],
+        to_double,
+        |a, _| {
+            let x = &a[0];
+            quote!((#x).and_then(|v| { let v = v as f64; (v > 0.0).then(|| v.ln()) }))
+        },
+        "double",
+        Nulls::Strict,
+        "the natural logarithm (NULL at or below 0)",
+        "ln(d)",
+    ),
+    entry(
+        &["log10"],
+        to_double,
+        |a, _| {
+            let x = &a[0];
+            quote!((#x).and_then(|v| { let v = v as f64; (v > 0.0).then(|| v.log10()) }))
+        },
+        "double",
+        Nulls::Strict,
+        "the base-10 logarithm (NULL at or below 0)",
+        "log10(d)",
+    ),
+    entry(
+        &["sign", "signum"],
+        to_double,
+        |a, _| {
+            unary_double(
+                a,
+                quote!(if v > 0.0 {
+                    1.0
+                } else if v < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }),
+            )
+        },
+        "double",
+        Nulls::Strict,
+        "-1.0, 0.0 or 1.0 by the number's sign",
+        "sign(n)",
+    ),
+    entry(
+        &["pow", "power"],
+        |args| match args {
+            [(_, a), (_, b)] if a.numeric() && b.numeric() => Ok(ColTy::Double),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (x, y) = (&a[0], &a[1]);
+            quote!(match (#x, #y) {
+                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => ::core::option::Option::Some((x as f64).powf(y as f64)),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "double",
+        Nulls::Strict,
+        "`pow(x, y)`: `x` to the power `y`",
+        "pow(n, 2)",
+    ),
+    entry(
+        &["greatest"],
+        |args| if args.len() >= 2 { same(args).filter(|t| *t != ColTy::Bool).ok_or(None) } else { Err(None) },
+        |a, _| extreme_of(a, quote!(>)),
+        "the arguments' type",
+        Nulls::Skipped,
+        "the largest argument, NULLs skipped (NULL if all are)",
+        "greatest(n, 3)",
+    ),
+    entry(
+        &["least"],
+        |args| if args.len() >= 2 { same(args).filter(|t| *t != ColTy::Bool).ok_or(None) } else { Err(None) },
+        |a, _| extreme_of(a, quote!(<)),
+        "the arguments' type",
+        Nulls::Skipped,
+        "the smallest argument, NULLs skipped (NULL if all are)",
+        "least(n, 3)",
+    ),
+];
