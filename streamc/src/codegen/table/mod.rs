@@ -344,7 +344,9 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     }
     let rows_decl = if q.agg.is_none() { quote!(let mut #rows = ::std::vec::Vec::new();) } else { quote!() };
     let late_decl =
-        if counts_late { quote!(let mut #late_set = ::std::collections::HashSet::new();) } else { quote!() };
+        // Keyed like aggregation state (hashbrown, borrowed probes): a late row of a group
+        // already counted allocates nothing.
+        if counts_late { quote!(let mut #late_set = #rt::structured::agg::StreamingAgg::<_, ()>::new();) } else { quote!() };
     let failure = expr::cast_failure();
     let casts = fallible_casts(q);
     let mut decls = if casts { quote!(let #failure = #rt::structured::cast::CastFailure::new();) } else { quote!() };

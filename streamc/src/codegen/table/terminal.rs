@@ -54,7 +54,7 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
     let late = if watermarked {
         let late_key =
             nest([quote!(ws), quote!(we)].into_iter().chain(key_parts.iter().map(|k| quote!(#k.clone()))).collect());
-        quote!(if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned(#late_key)); continue; })
+        quote!(if #wm.is_late(we) { #late_set.insert_new(#late_key, || ()); continue; })
     } else {
         quote!()
     };
@@ -98,7 +98,7 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
                 Some(i) => {
                     let t = Ident::new(&format!("key_{i}"), Span::mixed_site());
                     let late_key = nest(key_parts.iter().map(|k| quote!(#k.clone())).collect());
-                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #late_set.insert(#rt::ops::into_owned(#late_key)); continue; } })
+                    quote!(if let ::core::option::Option::Some(we) = #t { if #wm.is_late(we) { #late_set.insert_new(#late_key, || ()); continue; } })
                 }
                 None => quote!(),
             };

@@ -1,0 +1,139 @@
+//! Allocations per batch do not grow with records (issue 18): a counting global allocator
+//! measures every batch of compiled `stream!` pipelines in steady state; a batch of ten times
+//! the records over the same keys must allocate about as much as the smaller one (what grows is
+//! a per-record allocation, which the design rules out).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use streamc_runtime::prelude::*;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is `System.alloc`'s.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is `System.dealloc`'s.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is `System.realloc`'s.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// The allocation counter after each batch, recorded by the pipelines' `foreach_batch`.
+static AFTER: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+fn record() {
+    let n = ALLOCATIONS.load(Ordering::Relaxed);
+    AFTER.lock().unwrap().push(n);
+}
+
+/// One tests at a time: the counter is process-wide.
+static ONE: Mutex<()> = Mutex::new(());
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/streamc-tests/allocations").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Batches of `lines(k)` lines each: five of `n` lines (warm-up, then the measured one), one of
+/// `10 n`, and one more of `n`; every batch uses the same 200 keys.
+fn write_batches(dir: &Path, n: usize, line: impl Fn(usize) -> String) {
+    for (b, size) in [n, n, n, n, n, 10 * n, n].into_iter().enumerate() {
+        let mut text = String::new();
+        for i in 0..size {
+            text.push_str(&line(i));
+            text.push('\n');
+        }
+        std::fs::write(dir.join(format!("batch-{b:03}.txt")), text).unwrap();
+    }
+}
+
+/// Allocations of each batch: the differences between consecutive records.
+fn per_batch() -> Vec<u64> {
+    let after = std::mem::take(&mut *AFTER.lock().unwrap());
+    after.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// The batch of ten times the records allocates at most `slack` more than the one before it.
+fn assert_flat(what: &str, allocs: &[u64], slack: u64) {
+    eprintln!("{what}: allocations per batch {allocs:?}");
+    let (small, big) = (allocs[4], allocs[5]);
+    assert!(big <= small + slack, "{what}: {small} allocations for n records, {big} for 10 n: {allocs:?}");
+}
+
+#[test]
+fn structured_aggregation_allocates_per_batch_not_per_record() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("structured");
+    write_batches(&dir, 2000, |i| {
+        format!("{{\"timestamp\": \"2024-03-01 09:{:02}:00\", \"word\": \"w{}\"}}", i % 60, i % 200)
+    });
+    let app = stream! {
+        app_name("allocations_structured");
+        trigger(AvailableNow);
+        let events = read_stream.json("/tmp/streamc-never-created/allocations").schema("timestamp TIMESTAMP, word STRING");
+        let counts = events.with_watermark("timestamp", "10 minutes").group_by(["window(timestamp, '10 minutes')", "word"]).count();
+        counts.write_stream().output_mode("update").foreach_batch(|_batch_id, _rows| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    assert_flat("structured", &per_batch(), 16);
+}
+
+#[test]
+fn dstream_word_counts_allocate_per_batch_not_per_record() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("dstream");
+    write_batches(&dir, 2000, |i| format!("w{} w{} w{}", i % 200, (i * 7) % 200, (i * 13) % 200));
+    let app = stream! {
+        app_name("allocations_word_count");
+        batch_interval(Seconds(1));
+        let lines = socket_text_stream("localhost", 9);
+        let words = lines.flat_map(|line| java_split(line, " "));
+        let pairs = words.map(|word| (word, 1i64));
+        let counts = pairs.reduce_by_key(|a, b| a + b);
+        counts.foreach_batch(|_time_ms, _records| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    assert_flat("word count", &per_batch(), 16);
+}
+
+#[test]
+fn dstream_windowed_counts_allocate_per_batch_not_per_record() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("windowed");
+    write_batches(&dir, 2000, |i| format!("w{} w{}", i % 200, (i * 7) % 200));
+    let app = stream! {
+        app_name("allocations_windowed");
+        batch_interval(Seconds(1));
+        let lines = socket_text_stream("localhost", 9);
+        let words = lines.flat_map(|line| java_split(line, " "));
+        let pairs = words.map(|word| (word, 1i64));
+        let counts = pairs.reduce_by_key_and_window(|a, b| a + b, Seconds(3), Seconds(1));
+        counts.foreach_batch(|_time_ms, _records| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    assert_flat("windowed count", &per_batch(), 16);
+}
