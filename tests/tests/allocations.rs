@@ -137,3 +137,21 @@ fn dstream_windowed_counts_allocate_per_batch_not_per_record() {
     app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
     assert_flat("windowed count", &per_batch(), 16);
 }
+
+#[test]
+fn string_extremes_allocate_per_batch_not_per_record() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("extremes");
+    write_batches(&dir, 2000, |i| format!("{{\"n\": {}, \"word\": \"w{}\"}}", i % 20, i % 200));
+    let app = stream! {
+        app_name("allocations_extremes");
+        trigger(AvailableNow);
+        let events = read_stream.json("/tmp/streamc-never-created/allocations").schema("n BIGINT, word STRING");
+        let extremes = events.group_by(["n"]).agg(["min(word) AS lo", "max(word) AS hi"]);
+        extremes.write_stream().output_mode("update").foreach_batch(|_batch_id, _rows| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    assert_flat("min/max of strings", &per_batch(), 16);
+}

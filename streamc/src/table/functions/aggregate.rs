@@ -114,10 +114,18 @@ fn same(idx: &TokenStream) -> TokenStream {
 
 /// `min` or `max`: keeps the value that compares `better` than the current one.
 fn extreme_update(idx: &TokenStream, v: Option<&TokenStream>, ty: ColTy, better: TokenStream) -> TokenStream {
-    let conv = if ty == ColTy::String { quote!(::std::string::String::from(&*x)) } else { quote!(x) };
+    if ty == ColTy::String {
+        // Compared borrowed; a string is copied only when it becomes the accumulator.
+        return quote! {
+            if let ::core::option::Option::Some(x) = #v {
+                if acc.#idx.as_deref().is_none_or(|cur| &*x #better cur) {
+                    acc.#idx = ::core::option::Option::Some(::std::string::String::from(&*x));
+                }
+            }
+        };
+    }
     quote! {
         if let ::core::option::Option::Some(x) = #v {
-            let x = #conv;
             if acc.#idx.as_ref().is_none_or(|cur| x #better *cur) { acc.#idx = ::core::option::Option::Some(x); }
         }
     }
