@@ -164,6 +164,21 @@ pub fn initcap(s: &str) -> String {
     out
 }
 
+/// `f`'s slice of `s`, borrowed from `s` when `s` borrows (from the batch's text): the
+/// substring functions allocate only for a string that is already owned.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use streamc_runtime::structured::scalar::{narrow, substring};
+/// assert!(matches!(narrow(Cow::Borrowed("storm"), |t| substring(t, 2, Some(3))), Cow::Borrowed("tor")));
+/// ```
+pub fn narrow<'a>(s: Cow<'a, str>, f: impl FnOnce(&str) -> &str) -> Cow<'a, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(f(b)),
+        Cow::Owned(o) => Cow::Owned(f(&o).to_owned()),
+    }
+}
+
 /// `concat` of strings (the caller passes only non-NULL ones).
 pub fn concat<'a>(parts: &[&str]) -> Cow<'a, str> {
     Cow::Owned(parts.concat())

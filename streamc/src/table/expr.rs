@@ -142,7 +142,7 @@ impl fmt::Display for Expr {
 }
 
 /// A string literal's text as Spark reads it (`ParserUtils.unescapeSQLString`): `\\` is `\`,
-/// `\'` and `''` a quote, `\n \t \r \b \0 \Z` control characters, `\uXXXX` a character, and
+/// `\'` and `''` a quote, `\n \t \r \b \0 \Z` control characters, `\u` with four hex digits the character of that code, and
 /// `\%`, `\_` stay as they are (for `LIKE`); any other `\x` is `x`.
 pub fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
@@ -437,7 +437,8 @@ impl Parser {
                 }
             }
             self.pos += 1;
-            any.expect("one item at least")
+            // The loop parsed one item at least before it could break.
+            any.expect("an `IN` list has an item")
         } else if self.keyword("between") {
             self.pos += 1;
             let lo = self.expr(5)?;

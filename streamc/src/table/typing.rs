@@ -182,7 +182,8 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         Expr::Call(f, args) if coerce::takes_null(f).is_some() && args.contains(&Expr::Null) => {
             // A NULL literal takes the type of the call's first other value (Spark's NullType
             // coerces to it): `CASE WHEN c THEN n ELSE NULL END`.
-            let values = coerce::takes_null(f).expect("checked");
+            // The guard above matched `takes_null(f).is_some()`.
+            let values = coerce::takes_null(f).expect("a function that takes NULL values");
             let peer = args.iter().enumerate().find(|(i, a)| values(*i, args.len()) && **a != Expr::Null);
             let Some((_, peer)) = peer else {
                 diags.error(span, format!("`{e}` has only NULL values: streamc cannot type it"));

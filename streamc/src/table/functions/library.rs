@@ -476,11 +476,11 @@ pub static LIBRARY: &[ScalarFn] = &[
             let (s, pos) = (&a[0], &a[1]);
             match a.get(2) {
                 Some(len) => quote!(match (#s, #pos, #len) {
-                    (::core::option::Option::Some(s), ::core::option::Option::Some(p), ::core::option::Option::Some(l)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::scalar::substring(&s, p, ::core::option::Option::Some(l)).to_owned())),
+                    (::core::option::Option::Some(s), ::core::option::Option::Some(p), ::core::option::Option::Some(l)) => ::core::option::Option::Some(#rt::scalar::narrow(s, |t| #rt::scalar::substring(t, p, ::core::option::Option::Some(l)))),
                     _ => ::core::option::Option::None,
                 }),
                 None => quote!(match (#s, #pos) {
-                    (::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::scalar::substring(&s, p, ::core::option::Option::None).to_owned())),
+                    (::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(#rt::scalar::narrow(s, |t| #rt::scalar::substring(t, p, ::core::option::Option::None))),
                     _ => ::core::option::Option::None,
                 }),
             }

@@ -58,6 +58,28 @@ fn extreme_of(a: &[TokenStream], better: TokenStream) -> TokenStream {
     code
 }
 
+/// `left(s, n)` (`first`) or `right(s, n)`: `n` characters from one end, borrowed from `s`
+/// when it borrows; `''` for `n <= 0`.
+fn end_chars(a: &[TokenStream], first: bool) -> TokenStream {
+    let rt = rt();
+    let (s, n) = (&a[0], &a[1]);
+    let pos = if first { quote!(1) } else { quote!(-n) };
+    quote!(match (#s, #n) {
+        (::core::option::Option::Some(s), ::core::option::Option::Some(n)) => ::core::option::Option::Some(if n <= 0 {
+            ::std::borrow::Cow::Borrowed("")
+        } else {
+            #rt::scalar::narrow(s, |t| #rt::scalar::substring(t, #pos, ::core::option::Option::Some(n)))
+        }),
+        _ => ::core::option::Option::None,
+    })
+}
+
+/// `ln` or `log10` (the `f64` method): NULL at or below 0, as Spark.
+fn logarithm(a: &[TokenStream], method: TokenStream) -> TokenStream {
+    let x = &a[0];
+    quote!((#x).and_then(|v| { let v = v as f64; (v > 0.0).then(|| v.#method()) }))
+}
+
 /// The functions of this file, in the order the reference lists them.
 pub static STRINGS_MATH: &[ScalarFn] = &[
     entry(
@@ -198,14 +220,7 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
             [(_, ColTy::String), (_, ColTy::Long)] => Ok(ColTy::String),
             _ => Err(None),
         },
-        |a, _| {
-            let rt = rt();
-            let (s, n) = (&a[0], &a[1]);
-            quote!(match (#s, #n) {
-                (::core::option::Option::Some(s), ::core::option::Option::Some(n)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(if n <= 0 { ::std::string::String::new() } else { #rt::scalar::substring(&s, 1, ::core::option::Option::Some(n)).to_owned() })),
-                _ => ::core::option::Option::None,
-            })
-        },
+        |a, _| end_chars(a, true),
         "string",
         Nulls::Strict,
         "`left(s, n)`: the first `n` characters",
@@ -217,14 +232,7 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
             [(_, ColTy::String), (_, ColTy::Long)] => Ok(ColTy::String),
             _ => Err(None),
         },
-        |a, _| {
-            let rt = rt();
-            let (s, n) = (&a[0], &a[1]);
-            quote!(match (#s, #n) {
-                (::core::option::Option::Some(s), ::core::option::Option::Some(n)) => ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(if n <= 0 { ::std::string::String::new() } else { #rt::scalar::substring(&s, -n, ::core::option::Option::Some(n)).to_owned() })),
-                _ => ::core::option::Option::None,
-            })
-        },
+        |a, _| end_chars(a, false),
         "string",
         Nulls::Strict,
         "`right(s, n)`: the last `n` characters",
@@ -251,10 +259,7 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
     entry(
         &["ln"],
         to_double,
-        |a, _| {
-            let x = &a[0];
-            quote!((#x).and_then(|v| { let v = v as f64; (v > 0.0).then(|| v.ln()) }))
-        },
+        |a, _| logarithm(a, quote!(ln)),
         "double",
         Nulls::Strict,
         "the natural logarithm (NULL at or below 0)",
@@ -263,10 +268,7 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
     entry(
         &["log10"],
         to_double,
-        |a, _| {
-            let x = &a[0];
-            quote!((#x).and_then(|v| { let v = v as f64; (v > 0.0).then(|| v.log10()) }))
-        },
+        |a, _| logarithm(a, quote!(log10)),
         "double",
         Nulls::Strict,
         "the base-10 logarithm (NULL at or below 0)",
