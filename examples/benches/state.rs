@@ -320,8 +320,7 @@ fn direct_update_state(text: &str, runs: usize, scratch: &Path) -> Direct {
     for key in text.lines() {
         group.push(key, 1i64);
     }
-    let out = state.update(group, &mut |vs: &[i64], s: Option<i64>| Some(vs.iter().sum::<i64>() + s.unwrap_or(0)));
-    drop(out);
+    state.update(group, &mut |vs: &[i64], s: Option<i64>| Some(vs.iter().sum::<i64>() + s.unwrap_or(0)));
     let fill_ms = t.elapsed().as_secs_f64() * 1e3;
     assert_eq!(state.len(), KEYS);
     let (heap, rss) = ((live() - heap0) as f64 / KEYS as f64, (rss() as f64 - rss0 as f64) / KEYS as f64);

@@ -39,6 +39,7 @@ pub mod owned;
 pub mod parallel;
 pub mod persist;
 mod rate;
+pub mod scratch;
 pub mod sink;
 pub mod source;
 pub mod split;

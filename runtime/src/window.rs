@@ -120,6 +120,21 @@ impl<T> Window<T> {
     }
 }
 
+impl Window<String> {
+    /// [`collect`](Window::collect) of text, borrowed from the window: nothing is copied.
+    ///
+    /// ```
+    /// use streamc_runtime::window::Window;
+    /// let mut w = Window::new(2000);
+    /// w.push(1000, vec!["a".to_owned()]);
+    /// w.push(2000, vec!["b".to_owned()]);
+    /// assert_eq!(w.collect_str(2000), ["a", "b"]);
+    /// ```
+    pub fn collect_str(&self, t: i64) -> Vec<&str> {
+        in_window(&self.panes, t, self.len_ms).flatten().map(String::as_str).collect()
+    }
+}
+
 impl<T: Persist> Checkpointed for Window<T> {
     fn save(&self, out: &mut Vec<u8>) {
         self.panes.write(out);
@@ -209,18 +224,28 @@ impl<T: Persist> Persist for Restored<Panes<T>> {
 /// (`reduceByKey` per batch, `window`, `reduceByKey`). A slide costs the panes' entries, never
 /// the window's records.
 ///
+/// The last slide's result is kept, so that a key that stays in the window is not copied again:
+/// a slide copies only the keys that enter the window, and allocates a few buffers, never one
+/// per key or record.
+///
 /// ```
 /// use streamc_runtime::window::KeyedWindow;
-/// let mut w = KeyedWindow::new(2000);
+/// let (mut w, mut keep_all) = (KeyedWindow::new(2000), |_: &(&str, i32)| true);
 /// w.push_pane(1000, vec![("a", 1), ("b", 2)]);
 /// w.push_pane(2000, vec![("b", 3)]);
-/// assert_eq!(w.reduce(2000, &mut |x, y| x + y), vec![("a", 1), ("b", 5)]);
+/// assert_eq!(w.reduce(2000, &mut |x, y| x + y, &mut keep_all), [("a", 1), ("b", 5)]);
 /// w.push_pane(3000, vec![]);
-/// assert_eq!(w.reduce(3000, &mut |x, y| x + y), vec![("b", 3)]);
+/// assert_eq!(w.reduce(3000, &mut |x, y| x + y, &mut keep_all), [("b", 3)]);
 /// ```
 pub struct KeyedWindow<K, V> {
     len_ms: i64,
     panes: Panes<(K, V)>,
+    /// The last slide's result (what the filter kept first, then what it dropped): its keys
+    /// are reused by the next slide; the values are overwritten.
+    last: Vec<(K, V)>,
+    /// `last`'s positions by key.
+    index: HashTable<u32>,
+    hasher: FixedState,
 }
 
 impl<K, V> std::fmt::Debug for KeyedWindow<K, V> {
@@ -233,7 +258,13 @@ impl<K, V> KeyedWindow<K, V> {
     /// An empty window of length `len_ms` (positive).
     pub fn new(len_ms: i64) -> Self {
         check_len(len_ms);
-        KeyedWindow { len_ms, panes: VecDeque::new() }
+        KeyedWindow {
+            len_ms,
+            panes: VecDeque::new(),
+            last: Vec::new(),
+            index: HashTable::new(),
+            hasher: FixedState::with_seed(0),
+        }
     }
 
     /// Stores the batch at `t`, already reduced by key, and drops panes no later window covers.
@@ -242,21 +273,74 @@ impl<K, V> KeyedWindow<K, V> {
         insert_pane(&mut self.panes, t, pane);
     }
 
-    /// The window at `t` reduced by key with `f`: panes in time order, so each key's values are
-    /// combined oldest first; keys in the order they were first seen.
-    pub fn reduce(&self, t: i64, f: &mut impl FnMut(V, V) -> V) -> Vec<(K, V)>
+    /// The window at `t` reduced by key with `f`, the pairs `filter` keeps: panes in time order,
+    /// so each key's values are combined oldest first; keys in the order they were first seen.
+    pub fn reduce(
+        &mut self,
+        t: i64,
+        f: &mut impl FnMut(V, V) -> V,
+        filter: &mut impl FnMut(&(K, V)) -> bool,
+    ) -> &[(K, V)]
     where
         K: Hash + Eq + Clone,
         V: Clone,
     {
-        // Borrowed keys: a key is cloned once, for the output, however many panes hold it.
-        let mut table = KeyedReduce::new();
-        for pane in in_window(&self.panes, t, self.len_ms) {
+        let KeyedWindow { len_ms, panes, last, index, hasher } = self;
+        // `vals[i]`: the reduced value of `last[i]`'s key in this window; `order`: positions in
+        // `last` in first-seen order. A key new to `last` is appended (its one copy).
+        let mut vals: Vec<Option<V>> = std::iter::repeat_with(|| None).take(last.len()).collect();
+        let mut order: Vec<u32> = Vec::new();
+        for pane in in_window(panes, t, *len_ms) {
             for (k, v) in pane {
-                table.merge(k, v.clone(), f);
+                match find(last, index, hasher, k) {
+                    Slot::Found(i) => match &mut vals[i] {
+                        Some(acc) => {
+                            let a = acc.clone();
+                            *acc = f(a, v.clone());
+                        }
+                        slot @ None => {
+                            *slot = Some(v.clone());
+                            order.push(index_u32(i));
+                        }
+                    },
+                    Slot::Absent(hash) => {
+                        let i = index_u32(last.len());
+                        index.insert_unique(hash, i, |&j| hasher.hash_one(&last[j as usize].0));
+                        last.push((k.clone(), v.clone()));
+                        vals.push(Some(v.clone()));
+                        order.push(i);
+                    }
+                }
             }
         }
-        table.into_vec().into_iter().map(|(k, v)| (k.clone(), v)).collect()
+        // Keys move (no copy) into their new places: kept pairs first, then dropped ones; keys
+        // no longer in the window are dropped.
+        let mut keys: Vec<Option<K>> = std::mem::take(last).into_iter().map(|(k, _)| Some(k)).collect();
+        let mut remap = vec![GONE; keys.len()];
+        let mut kept = Vec::with_capacity(order.len());
+        let mut dropped = Vec::new();
+        for &i in &order {
+            let i = i as usize;
+            let (Some(k), Some(v)) = (keys[i].take(), vals[i].take()) else {
+                unreachable!("each position is in `order` once, with its value")
+            };
+            let kv = (k, v);
+            if filter(&kv) {
+                kept.push((i, kv));
+            } else {
+                dropped.push((i, kv));
+            }
+        }
+        let n = kept.len();
+        for (to, (from, kv)) in kept.into_iter().chain(dropped).enumerate() {
+            remap[from] = index_u32(to);
+            last.push(kv);
+        }
+        index.retain(|i| {
+            *i = remap[*i as usize];
+            *i != GONE
+        });
+        &last[..n]
     }
 }
 
@@ -453,7 +537,6 @@ impl<K, V> InvKeyedWindow<K, V> {
         // The filter sees every pair once, in order; nothing is allocated while all are kept.
         let Some(first) = self.window.iter().position(|kv| !filter(kv)) else { return };
         // `remap[i]`: pair `i`'s new position, or `GONE`.
-        const GONE: u32 = u32::MAX;
         let mut remap: Vec<u32> = (0..index_u32(first)).collect();
         remap.push(GONE);
         let mut next = index_u32(first);
@@ -476,6 +559,9 @@ impl<K, V> InvKeyedWindow<K, V> {
         });
     }
 }
+
+/// Marks a position that is dropped when a window's pairs are compacted.
+const GONE: u32 = u32::MAX;
 
 /// A window position as stored in the index.
 fn index_u32(i: usize) -> u32 {

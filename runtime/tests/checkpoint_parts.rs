@@ -88,7 +88,7 @@ fn windowed(ckpt: &Path, print: &Captured, seen: &Seen, snapshots: &Snapshots) -
             inv.slide(t, &mut |a, b| a + b, &mut |a, b| a - b, &mut |kv: &(String, i64)| kv.1 != 0).to_vec();
         w.sort();
         output.emit(out_inv, &w)?;
-        output.emit(out_plain, &plain.reduce(t, &mut |a, b| a + b))?;
+        output.emit(out_plain, plain.reduce(t, &mut |a, b| a + b, &mut |_| true))?;
         output.emit(out_raw, &raw.collect(t))?;
         if input.is_checkpoint_batch() {
             output.save_state("inv", &inv);

@@ -131,7 +131,11 @@ fn reduce_by_key_and_window_matches_spark() {
         inv_filtered.push_pane(t, pane);
         all_words.push(t, words(batch).collect());
 
-        assert_eq!(sorted(owned(&plain.reduce(t, &mut add))), pairs(SPARK_WINDOW[i]), "window, batch {i}");
+        assert_eq!(
+            sorted(owned(plain.reduce(t, &mut add, &mut |_| true))),
+            pairs(SPARK_WINDOW[i]),
+            "window, batch {i}"
+        );
         let got = inv.slide(t, &mut add, &mut sub, &mut |_| true);
         assert_eq!(sorted(owned(got)), pairs(SPARK_WINDOW_INV[i]), "inverse window, batch {i}");
         let got = inv_filtered.slide(t, &mut add, &mut sub, &mut |(_, v)| *v != 0);
@@ -153,7 +157,7 @@ fn update_state_by_key_matches_spark() {
         for w in words(batch) {
             g.push(w, 1);
         }
-        let got: Vec<(String, i64)> = state.update(g, &mut f);
+        let got: Vec<(String, i64)> = state.update(g, &mut f).to_vec();
         assert_eq!(sorted(got), pairs(SPARK_UPDATE_STATE[i]), "batch {i}");
     }
 }
@@ -208,9 +212,19 @@ fn keyed_window_edges_and_first_seen_order() {
     w.push_pane(MS, vec![("x", "1".to_owned()), ("y", "1".to_owned())]);
     w.push_pane(2 * MS, vec![("y", "2".to_owned()), ("z", "2".to_owned())]);
     // Values combine oldest first; keys in first-seen order.
-    assert_eq!(w.reduce(2 * MS, &mut cat), vec![("x", "1".into()), ("y", "12".into()), ("z", "2".into())]);
+    assert_eq!(
+        w.reduce(2 * MS, &mut cat, &mut |_| true),
+        vec![("x", "1".into()), ("y", "12".into()), ("z", "2".into())]
+    );
     w.push_pane(3 * MS, vec![("x", "3".to_owned())]);
-    assert_eq!(w.reduce(3 * MS, &mut cat), vec![("y", "2".into()), ("z", "2".into()), ("x", "3".into())]);
+    assert_eq!(
+        w.reduce(3 * MS, &mut cat, &mut |_| true),
+        vec![("y", "2".into()), ("z", "2".into()), ("x", "3".into())]
+    );
+    // The filter drops pairs from the result, not from the window.
+    w.push_pane(4 * MS, vec![("y", "4".to_owned())]);
+    assert_eq!(w.reduce(4 * MS, &mut cat, &mut |kv| kv.0 != "x"), vec![("y", "4".into())]);
+    assert_eq!(w.reduce(4 * MS, &mut cat, &mut |_| true), vec![("x", "3".into()), ("y", "4".into())]);
 }
 
 #[test]
@@ -296,7 +310,7 @@ fn inverse_window_equals_recomputation_on_random_input() {
             if i % slide_batches != 0 {
                 continue;
             }
-            let want = sorted(plain.reduce(t, &mut add));
+            let want = sorted(plain.reduce(t, &mut add, &mut |_| true).to_vec());
             let got = inv_filtered.slide(t, &mut add, &mut sub, &mut |(_, v)| *v != 0).to_vec();
             assert_eq!(sorted(got), want, "round {round}, len {len}, slide {slide}, t {t}");
             // Without a filter: the same, plus keys at 0 that were in some earlier window.
@@ -327,9 +341,9 @@ fn update_state_calls_every_key_and_removes_on_none() {
         }
         g
     };
-    let b1 = state.update(batch(&[("a", 1), ("b", 2), ("a", 1)]), &mut f);
-    let b2 = state.update(batch(&[("b", 9), ("c", 1)]), &mut f);
-    let b3 = state.update(batch(&[("b", 1)]), &mut f);
+    let b1 = state.update(batch(&[("a", 1), ("b", 2), ("a", 1)]), &mut f).to_vec();
+    let b2 = state.update(batch(&[("b", 9), ("c", 1)]), &mut f).to_vec();
+    let b3 = state.update(batch(&[("b", 1)]), &mut f).to_vec();
     assert_eq!(owned(&b1), vec![("a".into(), 2), ("b".into(), 2)]);
     // "a" has no new values but is called and kept; "b" is removed; "c" is new.
     assert_eq!(owned(&b2), vec![("a".into(), 2), ("c".into(), 1)]);
@@ -533,7 +547,7 @@ fn every_state_survives_a_checkpoint_restart() {
         || KeyedWindow::new(3 * MS),
         |w, i| {
             w.push_pane(t(i), group(pane(i)));
-            w.reduce(t(i), &mut add)
+            w.reduce(t(i), &mut add, &mut |_| true).to_vec()
         },
         7,
     );
@@ -552,7 +566,7 @@ fn every_state_survives_a_checkpoint_restart() {
             for (k, v) in pane(i) {
                 g.push(k, v);
             }
-            s.update(g, &mut |vs: &[i64], st: Option<i64>| Some(vs.iter().sum::<i64>() + st.unwrap_or(0)))
+            s.update(g, &mut |vs: &[i64], st: Option<i64>| Some(vs.iter().sum::<i64>() + st.unwrap_or(0))).to_vec()
         },
         7,
     );

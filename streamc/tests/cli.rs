@@ -518,6 +518,18 @@ fn every_operator_runs_with_independently_checked_results() {
             .map(|r| (r[0].as_str().unwrap().into(), r[1].as_i64().unwrap()))
             .collect();
         assert_eq!(by_value, counts, "count_by_value, batch {i}");
+        // The words of owned (upper-cased) lines, split from the batch's scratch.
+        let shouted: BTreeMap<String, i64> = records("shouted_counts")[i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().into(), r[1].as_i64().unwrap()))
+            .collect();
+        let mut upper: BTreeMap<String, i64> = BTreeMap::new();
+        for (w, n) in &counts {
+            *upper.entry(w.to_uppercase()).or_insert(0) += n;
+        }
+        assert_eq!(shouted, upper, "split of owned strings, batch {i}");
         // join of (w, 1) with (w, len): every pair of occurrences of a word.
         let joined = records("joined")[i].as_array().unwrap().len() as i64;
         assert_eq!(joined, counts.values().map(|n| n * n).sum::<i64>(), "join, batch {i}");

@@ -155,3 +155,61 @@ fn string_extremes_allocate_per_batch_not_per_record() {
     app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
     assert_flat("min/max of strings", &per_batch(), 16);
 }
+
+/// Batches whose lines are `line(i)` for `i` in `0..sizes[b]`.
+fn write_sized(dir: &Path, sizes: &[usize], line: impl Fn(usize) -> String) {
+    for (b, &size) in sizes.iter().enumerate() {
+        let text: String = (0..size).map(|i| line(i) + "\n").collect();
+        std::fs::write(dir.join(format!("batch-{b:03}.txt")), text).unwrap();
+    }
+}
+
+#[test]
+fn update_state_allocates_per_batch_not_per_key() {
+    // Every key's state is the batch's output; it is read in place, not copied per key.
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("update_state");
+    // 5000 keys, then small batches over 10 of them: the state stays at 5000 keys.
+    write_sized(&dir, &[5000, 10, 10, 10, 10], |i| format!("k{i}"));
+    let app = stream! {
+        app_name("allocations_update_state");
+        batch_interval(Seconds(1));
+        checkpoint("/tmp/streamc-never-created/allocations-update-state");
+        let lines = socket_text_stream("localhost", 9);
+        let pairs = lines.map(|k| (k, 1i64));
+        let totals = pairs.update_state_by_key(|vs: &[i64], s: Option<i64>| Some(s.unwrap_or(0) + vs.iter().sum::<i64>()));
+        totals.foreach_batch(|_time_ms, _records| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    let allocs = per_batch();
+    eprintln!("update_state: allocations per batch {allocs:?}");
+    // A copy of every key would be 5000 allocations a batch.
+    assert!(allocs[2..].iter().all(|&n| n < 500), "allocations grow with the keys in state: {allocs:?}");
+}
+
+#[test]
+fn windowed_lines_split_allocate_per_batch_not_per_record() {
+    // `window` hands its lines on borrowed, so their words are borrowed too.
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("window_split");
+    write_batches(&dir, 2000, |i| format!("w{} w{}", i % 200, (i * 7) % 200));
+    let app = stream! {
+        app_name("allocations_window_split");
+        batch_interval(Seconds(1));
+        let lines = socket_text_stream("localhost", 9);
+        let recent = lines.window(Seconds(1), Seconds(1));
+        let words = recent.flat_map(|line| java_split(line, " "));
+        let counts = words.count_by_value();
+        counts.foreach_batch(|_time_ms, _records| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    // A window keeps its lines: one copy of each line entering it, and none per word or slide.
+    let allocs = per_batch();
+    eprintln!("window then split: allocations per batch {allocs:?}");
+    assert!(allocs[5] <= allocs[4] + 10 * 2000, "more than a copy per line entering the window: {allocs:?}");
+    assert!(allocs[5] < 2 * 10 * 2000, "a copy per word: {allocs:?}");
+}

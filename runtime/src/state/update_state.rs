@@ -29,10 +29,10 @@ use crate::persist::{Checkpointed, Persist, read_all};
 ///     for w in batch {
 ///         g.push(w, 1);
 ///     }
-///     outs.push(counts.update(g, &mut running));
+///     outs.push(counts.update(g, &mut running).to_vec());
 /// }
 /// // Every key every batch, with or without new values.
-/// assert_eq!(outs[2], vec![("a".to_owned(), 2), ("b".to_owned(), 2)]);
+/// assert_eq!(outs[2], [("a".to_owned(), 2), ("b".to_owned(), 2)]);
 /// ```
 pub struct UpdateState<K, S> {
     table: HashTable<u32>,
@@ -71,18 +71,19 @@ impl<K, S> UpdateState<K, S> {
     /// Runs one batch: `f(values, old_state)` for every key, in state order and then the
     /// batch's new keys in first-seen order. A key with state but no new values gets
     /// `f(&[], Some(old))`, a new key `f(values, None)`; `None` removes the key (or does not
-    /// insert it). Returns every `(key, state)` after the update, in state order.
+    /// insert it). Returns every `(key, state)` after the update, in state order, borrowed
+    /// from the state: a batch reads them in place and nothing is copied per key (a consumer
+    /// that needs them by value clones them).
     ///
     /// If `f` panics the state is left empty (the app stops on a handler panic anyway).
     pub fn update<Q, V>(
         &mut self,
         batch: KeyedGroup<Q, V>,
         f: &mut impl FnMut(&[V], Option<S>) -> Option<S>,
-    ) -> Vec<(K, S)>
+    ) -> &[(K, S)]
     where
         Q: IntoOwned<Owned = K> + Hash + Eq,
-        K: Hash + Eq + Clone,
-        S: Clone,
+        K: Hash + Eq,
     {
         // Taken out for the duration, so that a panicking `f` leaves an empty, consistent state.
         let mut table = std::mem::take(&mut self.table);
@@ -118,10 +119,9 @@ impl<K, S> UpdateState<K, S> {
                 entries.push((q.into_owned(), s));
             }
         }
-        let out = entries.clone();
         self.table = table;
         self.entries = entries;
-        out
+        &self.entries
     }
 
     /// Every `(key, state)`, in state order.

@@ -95,9 +95,9 @@ pub(super) fn take_input(plan: &Plan, phys: &Fused, names: &Names, from: StreamI
 }
 
 /// Whether the collection `v_<id>` is a slice borrowed from the operator's state rather than a
-/// `Vec`: the window of `reduce_by_key_and_window` with an inverse function is kept whole from
-/// slide to slide, so outputs read it in place and only consumers that take elements by value
-/// clone them.
+/// `Vec` (its `borrows`): the window of `reduce_by_key_and_window`, and every key's state of
+/// `update_state_by_key`, are kept whole from batch to batch, so outputs read them in place and
+/// only consumers that take elements by value clone them.
 fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
     let s = &plan.streams[id.0];
     (s.op.def().codegen.borrows)(s)
@@ -176,7 +176,7 @@ fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<Str
         match &s.op {
             // A per-batch keyed table that workers pre-aggregate ends the stage.
             op if op.def().codegen.merge.is_some() && phys.materialized[c.0] => terminal = true,
-            op if op.def().codegen.in_workers && !phys.materialized[c.0] => {
+            op if (op.def().codegen.in_workers)(s, &plan.streams[s.inputs[0].0].ty) && !phys.materialized[c.0] => {
                 pending.extend(phys.fused_consumer(c));
             }
             _ => return None,

@@ -36,8 +36,8 @@ pub struct Codegen {
     /// True when the batch `v_<id>` is a slice borrowed from the kept state, not a `Vec`.
     pub borrows: fn(&Stream) -> bool,
     /// True for a narrow operator that may run fused inside a worker's partial (a stage split
-    /// over workers, see `codegen::dstream::stage`).
-    pub in_workers: bool,
+    /// over workers, see `codegen::dstream::stage`), given the stream and its input's type.
+    pub in_workers: fn(&Stream, &Ty) -> bool,
 }
 
 /// The bindings of a stream for one batch.
@@ -73,7 +73,7 @@ impl Codegen {
         // The smallest multiple of the slide of at least 10 s.
         checkpoint_every: |slide| 10_000u64.div_ceil(slide) * slide,
         borrows: |_| false,
-        in_workers: false,
+        in_workers: |_, _| false,
     };
 }
 
@@ -117,8 +117,8 @@ impl Gen<'_> {
     }
 
     /// `let (mut f_<id>, <ty>) = runtime::ops::OP(ty_<input>, closure);` at the operator's span.
-    pub fn bind_fn(&self, op: &str, f: &Ident, ty: &Ident, in_ty: &Ident, func: &Func, typed: bool) -> TokenStream {
-        let closure = func_tokens(self.plan, func, if typed { self.input_ty() } else { None });
+    pub fn bind_fn(&self, op: &str, f: &Ident, ty: &Ident, in_ty: &Ident, func: &Func) -> TokenStream {
+        let closure = func_tokens(self.plan, func);
         bind_fn(op, f, ty, in_ty, closure, self.span)
     }
 
@@ -239,17 +239,13 @@ pub fn keyed_table(types: Option<(&Ty, &Ty)>) -> Ident {
 }
 
 /// The tokens of an operator's function: the user's closure, or a built-in's closure.
-pub fn func_tokens(plan: &Plan, func: &Func, input: Option<&Ty>) -> TokenStream {
+pub fn func_tokens(plan: &Plan, func: &Func) -> TokenStream {
     let rt = rt();
     match func {
         Func::Closure(c) => plan.closures[c.0].tokens.clone(),
         Func::Builtin(b) => match b {
-            Builtin::Split(d) => match input {
-                Some(Ty::String) => {
-                    quote!(|s: ::std::string::String| #rt::split::java_split(&s, #d).map(::std::string::String::from).collect::<::std::vec::Vec<_>>())
-                }
-                _ => quote!(|s| #rt::split::java_split(s, #d)),
-            },
+            // Owned strings are split by `flat_map`'s own binding, from its scratch.
+            Builtin::Split(d) => quote!(|s| #rt::split::java_split(s, #d)),
             Builtin::PairWith(lit) => {
                 let l = literal(lit);
                 quote!(|x| (x, #l))

@@ -1,7 +1,7 @@
 //! The narrow operators: one element at a time, fused into their input's loop.
 
 use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
-use super::emit::{Bind, Codegen, Gen};
+use super::emit::{Bind, Codegen, Gen, rt};
 use super::rules::{Infer, check_arity, check_closure, closure_result, internal, literal_ty, pair_parts};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{Builtin, Func, Op};
@@ -24,7 +24,7 @@ pub static MAP: OperatorDef = OperatorDef {
     example: "let pairs = words.map(|w: &str| (w.to_string(), 1));",
     lower: Some(|a: Args| one(a.func.map(Op::Map))),
     ty: ty_map,
-    codegen: Codegen { bind: |g| bind(g, "map", true), apply: apply_map, in_workers: true, ..Codegen::NONE },
+    codegen: Codegen { bind: |g| bind(g, "map"), apply: apply_map, in_workers: |_, _| true, ..Codegen::NONE },
 };
 
 pub static FLAT_MAP: OperatorDef = OperatorDef {
@@ -42,7 +42,21 @@ pub static FLAT_MAP: OperatorDef = OperatorDef {
     example: "let words = lines.flat_map(|l: &str| l.split(' '));",
     lower: Some(|a: Args| one(a.func.map(Op::FlatMap))),
     ty: ty_flat_map,
-    codegen: Codegen { bind: |g| bind(g, "flat_map", true), apply: apply_flat_map, in_workers: true, ..Codegen::NONE },
+    codegen: Codegen {
+        setup: Some(|g, _| match split_of_owned(g) {
+            Some(_) => {
+                let (rt, scratch) = (rt(), g.ident("scratch"));
+                quote!(let mut #scratch = #rt::scratch::Scratch::new();)
+            }
+            None => TokenStream::new(),
+        }),
+        bind: bind_flat_map,
+        apply: apply_flat_map,
+        // A split of owned strings borrows the pieces from the app's scratch, which one thread
+        // uses at a time.
+        in_workers: |s, input| !matches!((&s.op, input), (Op::FlatMap(Func::Builtin(Builtin::Split(_))), Ty::String)),
+        ..Codegen::NONE
+    },
 };
 
 pub static FILTER: OperatorDef = OperatorDef {
@@ -60,7 +74,7 @@ pub static FILTER: OperatorDef = OperatorDef {
     example: "let long = words.filter(|w: &&str| w.len() > 3);",
     lower: Some(|a: Args| one(a.func.map(Op::Filter))),
     ty: ty_filter,
-    codegen: Codegen { bind: |g| bind(g, "filter", false), apply: apply_filter, in_workers: true, ..Codegen::NONE },
+    codegen: Codegen { bind: |g| bind(g, "filter"), apply: apply_filter, in_workers: |_, _| true, ..Codegen::NONE },
 };
 
 pub static MAP_VALUES: OperatorDef = OperatorDef {
@@ -79,9 +93,9 @@ pub static MAP_VALUES: OperatorDef = OperatorDef {
     lower: Some(|a: Args| one(a.func.map(Op::MapValues))),
     ty: ty_map_values,
     codegen: Codegen {
-        bind: |g| bind(g, "map_values", false),
+        bind: |g| bind(g, "map_values"),
         apply: apply_map_values,
-        in_workers: true,
+        in_workers: |_, _| true,
         ..Codegen::NONE
     },
 };
@@ -102,9 +116,9 @@ pub static FLAT_MAP_VALUES: OperatorDef = OperatorDef {
     lower: Some(|a: Args| one(a.func.map(Op::FlatMapValues))),
     ty: ty_map_values,
     codegen: Codegen {
-        bind: |g| bind(g, "flat_map_values", false),
+        bind: |g| bind(g, "flat_map_values"),
         apply: apply_flat_map_values,
-        in_workers: true,
+        in_workers: |_, _| true,
         ..Codegen::NONE
     },
 };
@@ -127,11 +141,29 @@ pub static REPARTITION: OperatorDef = OperatorDef {
     codegen: Codegen { bind: |g| pass(g), apply: |_, value, next| next(value), ..Codegen::NONE },
 };
 
-/// Binds the operator's function with the runtime's witness `ops::<op>`; `typed` passes the
-/// input's element type to a built-in (`split` of owned strings).
-fn bind(g: &Gen, op: &str, typed: bool) -> Bind {
+/// Binds the operator's function with the runtime's witness `ops::<op>`.
+fn bind(g: &Gen, op: &str) -> Bind {
     let Some(func) = g.func() else { return Bind::buffered(TokenStream::new()) };
-    Bind::buffered(g.bind_fn(op, &g.ident("f"), &g.ident("ty"), &g.input_ident("ty", 0), func, typed))
+    Bind::buffered(g.bind_fn(op, &g.ident("f"), &g.ident("ty"), &g.input_ident("ty", 0), func))
+}
+
+/// The delimiter of a `flat_map: { split }` over owned strings.
+fn split_of_owned<'a>(g: &Gen<'a>) -> Option<&'a str> {
+    match (&g.stream.op, g.input_ty()) {
+        (Op::FlatMap(Func::Builtin(Builtin::Split(d))), Some(Ty::String)) => Some(d),
+        _ => None,
+    }
+}
+
+/// `flat_map`'s function; a split of owned strings copies each string into the scratch
+/// (emptied every batch) and yields pieces borrowed from the copy: no allocation per piece.
+fn bind_flat_map(g: &Gen) -> Bind {
+    let Some(d) = split_of_owned(g) else { return bind(g, "flat_map") };
+    let (rt, f, ty, in_ty, scratch) = (rt(), g.ident("f"), g.ident("ty"), g.input_ident("ty", 0), g.ident("scratch"));
+    let closure = quote!(|s: ::std::string::String| #rt::split::java_split(#scratch.keep(&s), #d));
+    let mut t = quote!(#scratch.reset(););
+    t.extend(super::emit::bind_fn("flat_map", &f, &ty, &in_ty, closure, g.span));
+    Bind::buffered(t)
 }
 
 /// The element type passes through unchanged.
@@ -192,8 +224,8 @@ pub(super) fn ty_flat_map(i: Infer, diags: &mut Diagnostics) -> Ty {
     let Op::FlatMap(f) = &s.op else { return Ty::Unknown };
     match f {
         Func::Builtin(Builtin::Split(_)) => match input {
-            Ty::Str | Ty::Unknown => Ty::Str,
-            Ty::String => Ty::String,
+            // Owned strings are split from a copy in the batch's scratch.
+            Ty::Str | Ty::Unknown | Ty::String => Ty::Str,
             other => {
                 diags
                     .error(s.op_span, format!("`split` needs a stream of strings, found `{other}`"))

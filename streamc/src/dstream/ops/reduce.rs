@@ -28,7 +28,7 @@ pub static REDUCE: OperatorDef = OperatorDef {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
             let (f, ty, st) = (g.ident("f"), g.ident("ty"), g.ident("state"));
-            let mut t = g.bind_fn("reduce", &f, &ty, &g.input_ident("ty", 0), func, false);
+            let mut t = g.bind_fn("reduce", &f, &ty, &g.input_ident("ty", 0), func);
             t.extend(quote!(let mut #st = ::core::option::Option::None;));
             Bind::unbuffered(t)
         },

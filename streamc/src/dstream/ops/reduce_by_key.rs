@@ -28,7 +28,7 @@ pub static REDUCE_BY_KEY: OperatorDef = OperatorDef {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
             let (f, ty, in_ty) = (g.ident("f"), g.ident("ty"), g.input_ident("ty", 0));
-            let mut t = g.bind_fn("reduce_by_key", &f, &ty, &in_ty, func, false);
+            let mut t = g.bind_fn("reduce_by_key", &f, &ty, &in_ty, func);
             t.extend(bind_table(g));
             Bind::unbuffered(t)
         },

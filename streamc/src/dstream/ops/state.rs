@@ -34,15 +34,22 @@ pub static UPDATE_STATE_BY_KEY: OperatorDef = OperatorDef {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
             let (rt, f, ty, in_ty, st) = (rt(), g.ident("f"), g.ident("ty"), g.input_ident("ty", 0), g.ident("state"));
-            let mut t = g.bind_fn("update_state_by_key", &f, &ty, &in_ty, func, false);
+            let mut t = g.bind_fn("update_state_by_key", &f, &ty, &in_ty, func);
             t.extend(quote!(let mut #st = #rt::state::KeyedGroup::new();));
             Bind::unbuffered(t)
         },
         apply: group_by_key::push_pair,
+        // Every key's state every batch, read in place from the state: only consumers that
+        // take elements by value clone them.
+        borrows: |_| true,
         finish: |g| {
             let (v, keep, st, f) = (g.ident("v"), g.ident("keep"), g.ident("state"), g.ident("f"));
-            let result = g.when(quote!(#keep.update(#st, &mut #f)));
-            quote!(let mut #v = #result;)
+            let update = quote!(#keep.update(#st, &mut #f));
+            let result = match &g.active {
+                Some(c) => quote!(if #c { #update } else { &[] }),
+                None => update,
+            };
+            quote!(let #v: &[_] = #result;)
         },
         ..Codegen::NONE
     },
@@ -71,14 +78,7 @@ pub static MAP_WITH_STATE: OperatorDef = OperatorDef {
         checkpoint_every: |slide| 10 * slide,
         bind: |g| {
             let Some(func) = g.func() else { return Bind::buffered(TokenStream::new()) };
-            Bind::buffered(g.bind_fn(
-                "map_with_state",
-                &g.ident("f"),
-                &g.ident("ty"),
-                &g.input_ident("ty", 0),
-                func,
-                false,
-            ))
+            Bind::buffered(g.bind_fn("map_with_state", &g.ident("f"), &g.ident("ty"), &g.input_ident("ty", 0), func))
         },
         apply: |g, value, _| {
             let (x, v, keep, f, input) = (g.ident("x"), g.ident("v"), g.ident("keep"), g.ident("f"), g.input);

@@ -27,14 +27,7 @@ pub static TRANSFORM: OperatorDef = OperatorDef {
     codegen: Codegen {
         bind: |g| {
             let Some(func) = g.func() else { return Bind::unbuffered(TokenStream::new()) };
-            Bind::unbuffered(g.bind_fn(
-                "transform",
-                &g.ident("f"),
-                &g.ident("ty"),
-                &g.input_ident("ty", 0),
-                func,
-                false,
-            ))
+            Bind::unbuffered(g.bind_fn("transform", &g.ident("f"), &g.ident("ty"), &g.input_ident("ty", 0), func))
         },
         finish: |g| {
             let (v, f) = (g.ident("v"), g.ident("f"));

@@ -38,7 +38,10 @@ pub static WINDOW: OperatorDef = OperatorDef {
         }),
         bind: |g| {
             let (rt, ty, in_ty) = (rt(), g.ident("ty"), g.input_ident("ty", 0));
-            Bind::unbuffered(g.at(quote!(let #ty = #rt::ops::owned(#in_ty);)))
+            match g.input_ty() {
+                Some(Ty::Str) => Bind::unbuffered(quote!(let #ty = #in_ty;)),
+                _ => Bind::unbuffered(g.at(quote!(let #ty = #rt::ops::owned(#in_ty);))),
+            }
         },
         describe: |s, input| match &s.op {
             Op::Window { len_ms, .. } => format!("window of {len_ms} ms over {input}"),
@@ -50,7 +53,11 @@ pub static WINDOW: OperatorDef = OperatorDef {
             let push = g.if_input_active(
                 quote!(#keep.push(#input.time_ms(), ::std::iter::IntoIterator::into_iter(#a).map(#rt::ops::into_owned).collect());),
             );
-            let collect = g.when(quote!(#keep.collect(#input.time_ms())));
+            // Lines stay `&str`, borrowed from the window: no copy per line and slide.
+            let collect = match g.input_ty() {
+                Some(Ty::Str) => g.when(quote!(#keep.collect_str(#input.time_ms()))),
+                _ => g.when(quote!(#keep.collect(#input.time_ms()))),
+            };
             quote!(#push let mut #v = #collect;)
         },
         ..Codegen::NONE
@@ -101,9 +108,10 @@ pub static REDUCE_BY_KEY_AND_WINDOW: OperatorDef = OperatorDef {
             ),
             _ => format!("reduce_by_key_and_window over {input}"),
         },
-        // With an inverse, the window is kept whole from slide to slide, so outputs read it in
-        // place and only consumers that take elements by value clone them.
-        borrows: |s| matches!(s.op, Op::ReduceByKeyAndWindow { inverse: Some(_), .. }),
+        // The window's result is kept in the state from slide to slide (with an inverse, as the
+        // running totals; without, to reuse its keys), so outputs read it in place and only
+        // consumers that take elements by value clone them.
+        borrows: |_| true,
         apply: reduce_by_key::apply_pair,
         finish: finish_keyed_window,
         merge: Some(|g| {
@@ -121,24 +129,24 @@ fn bind_keyed_window(g: &Gen) -> Bind {
         return Bind::unbuffered(TokenStream::new());
     };
     let (rt, f, ty, in_ty, pane) = (rt(), g.ident("f"), g.ident("ty"), g.input_ident("ty", 0), g.ident("pane_ty"));
-    let mut t = g.bind_fn("reduce_by_key", &f, &pane, &in_ty, func, false);
+    let mut t = g.bind_fn("reduce_by_key", &f, &pane, &in_ty, func);
     t.extend(g.at(quote!(let #ty = #rt::ops::owned(#pane);)));
     t.extend(reduce_by_key::bind_table(g));
     if let Some(inv) = inverse {
         let (fi, unused) = (g.ident("inverse"), g.ident("unused"));
-        t.extend(g.bind_fn("reduce_by_key", &fi, &unused, &in_ty, inv, false));
+        t.extend(g.bind_fn("reduce_by_key", &fi, &unused, &in_ty, inv));
     }
     let (ff, unused) = (g.ident("keep_if"), g.ident("unused_filter"));
     let c = match filter {
-        Some(flt) => super::emit::func_tokens(g.plan, flt, None),
+        Some(flt) => super::emit::func_tokens(g.plan, flt),
         None => quote!(|_| true),
     };
     t.extend(super::emit::bind_fn("filter", &ff, &unused, &ty, c, g.span));
     Bind::unbuffered(t)
 }
 
-/// The pane joins the window; the window is reduced (or, with an inverse, slid: its pairs are
-/// then borrowed from the state, see `is_borrowed` in the code generator).
+/// The pane joins the window; the window is reduced (or, with an inverse, slid); its pairs are
+/// borrowed from the state (see `is_borrowed` in the code generator).
 fn finish_keyed_window(g: &Gen) -> TokenStream {
     let Op::ReduceByKeyAndWindow { inverse, .. } = &g.stream.op else { return TokenStream::new() };
     let (rt, v, st, cap, keep, f, input) =
@@ -146,26 +154,24 @@ fn finish_keyed_window(g: &Gen) -> TokenStream {
     let pane = quote!(#st.into_vec().into_iter().map(#rt::ops::into_owned).collect());
     let push = g.if_input_active(quote!(#cap = #st.len(); #keep.push_pane(#input.time_ms(), #pane);));
     let (fi, ff) = (g.ident("inverse"), g.ident("keep_if"));
-    match inverse {
-        Some(_) => {
-            let slide = quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff));
-            let result = match &g.active {
-                Some(c) => quote!(if #c { #slide } else { &[] }),
-                None => slide,
-            };
-            quote!(#push let #v: &[_] = #result;)
-        }
-        None => {
-            let result =
-                g.when(quote!(#keep.reduce(#input.time_ms(), &mut #f).into_iter().filter(|kv| #ff(kv)).collect()));
-            quote!(#push let mut #v: ::std::vec::Vec<_> = #result;)
-        }
-    }
+    let slide = match inverse {
+        Some(_) => quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff)),
+        None => quote!(#keep.reduce(#input.time_ms(), &mut #f, &mut #ff)),
+    };
+    let result = match &g.active {
+        Some(c) => quote!(if #c { #slide } else { &[] }),
+        None => slide,
+    };
+    quote!(#push let #v: &[_] = #result;)
 }
 
 pub(super) fn ty_window(i: Infer, _: &mut Diagnostics) -> Ty {
     let Infer { input, .. } = i;
-    input.owned()
+    match input {
+        // Kept as `String`s, read back as `&str`s.
+        Ty::Str => Ty::Str,
+        other => other.owned(),
+    }
 }
 
 pub(super) fn ty_reduce_by_key_and_window(i: Infer, diags: &mut Diagnostics) -> Ty {
