@@ -82,6 +82,20 @@ impl ToJson for String {
     }
 }
 
+/// Text a row borrows from its batch (or owns, when an expression made it).
+impl SparkFmt for std::borrow::Cow<'_, str> {
+    #[inline]
+    fn spark_fmt(&self, out: &mut String) {
+        out.push_str(self)
+    }
+}
+
+impl ToJson for std::borrow::Cow<'_, str> {
+    fn to_json(&self, out: &mut String) {
+        json_string(self, out)
+    }
+}
+
 impl SparkFmt for char {
     fn spark_fmt(&self, out: &mut String) {
         out.push(*self)

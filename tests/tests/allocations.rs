@@ -213,3 +213,24 @@ fn windowed_lines_split_allocate_per_batch_not_per_record() {
     assert!(allocs[5] <= allocs[4] + 10 * 2000, "more than a copy per line entering the window: {allocs:?}");
     assert!(allocs[5] < 2 * 10 * 2000, "a copy per word: {allocs:?}");
 }
+
+#[test]
+fn non_aggregating_rows_allocate_per_batch_not_per_record() {
+    // The rows of a query without aggregation borrow their strings from the batch.
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("projection");
+    write_batches(&dir, 2000, |i| {
+        format!("{{\"n\": {}, \"word\": \"w{}\", \"tag\": \"t{}\"}}", i % 20, i % 200, i % 7)
+    });
+    let app = stream! {
+        app_name("allocations_projection");
+        trigger(AvailableNow);
+        let events = read_stream.json("/tmp/streamc-never-created/allocations").schema("n BIGINT, word STRING, tag STRING");
+        let picked = events.where_("n > 0").select(["word", "tag", "n + 1 AS m"]);
+        picked.write_stream().output_mode("append").foreach_batch(|_batch_id, _rows| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    assert_flat("non-aggregating rows", &per_batch(), 16);
+}

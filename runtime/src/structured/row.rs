@@ -94,6 +94,7 @@ macro_rules! valued_cells {
 valued_cells! {
     str => |x| Value::Str(x);
     String => |x| Value::Str(x);
+    std::borrow::Cow<'_, str> => |x| Value::Str(x);
     bool => |x| Value::Bool(*x);
     i32 => |x| Value::Long(i64::from(*x));
     i64 => |x| Value::Long(*x);
@@ -221,17 +222,26 @@ rows! {
 /// r.json_object(&["word", "count"], &mut json);
 /// assert_eq!(json, r#"{"word":"cat","count":2}"#);
 /// assert_eq!(Counts::COLUMNS, 2);
+///
+/// // A row may borrow its text from the batch.
+/// streamc_runtime::row_struct! {
+///     struct Words<'a> { word: Option<std::borrow::Cow<'a, str>> }
+/// }
+/// let line = String::from("cat");
+/// let mut json = String::new();
+/// Words { word: Some(line.as_str().into()) }.json_object(&["word"], &mut json);
+/// assert_eq!(json, r#"{"word":"cat"}"#);
 /// ```
 #[macro_export]
 macro_rules! row_struct {
-    ($(#[$meta:meta])* struct $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+    ($(#[$meta:meta])* struct $name:ident $(<$lt:lifetime>)? { $($field:ident: $ty:ty),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq)]
         #[allow(non_camel_case_types, non_snake_case, dead_code)]
-        struct $name {
+        struct $name $(<$lt>)? {
             $(pub $field: $ty,)*
         }
-        impl $crate::structured::row::Row for $name {
+        impl $(<$lt>)? $crate::structured::row::Row for $name $(<$lt>)? {
             const COLUMNS: usize = [$(stringify!($field)),*].len();
             fn cells(&self, out: &mut ::std::vec::Vec<::std::string::String>) {
                 $(

@@ -68,3 +68,48 @@ mod tests {
         assert_eq!(t("   ", None, Side::Leading), "");
     }
 }
+
+/// The pieces of `s` between the matches of the literal `pat` (`explode(split(s, pat))`, every
+/// empty piece kept, as `str::split`), for rows that outlive `s`'s evaluation: pieces of
+/// borrowed text are borrowed, pieces of text an expression made are copied (that text is gone
+/// after the element).
+///
+/// ```
+/// use std::borrow::Cow;
+/// use streamc_runtime::structured::text::pieces;
+/// let got: Vec<Cow<str>> = pieces(Cow::Borrowed("a b "), " ").collect();
+/// assert_eq!(got, ["a", "b", ""]);
+/// assert!(got.iter().all(|p| matches!(p, Cow::Borrowed(_))));
+/// let made: Vec<Cow<str>> = pieces(Cow::Owned("x,y".to_owned()), ",").collect();
+/// assert_eq!(made, ["x", "y"]);
+/// ```
+pub fn pieces<'a>(s: Cow<'a, str>, pat: &'a str) -> Pieces<'a> {
+    match s {
+        Cow::Borrowed(b) => Pieces::Borrowed(b.split(pat)),
+        Cow::Owned(o) => {
+            let base = o.as_ptr() as usize;
+            let ranges: Vec<(usize, usize)> = o.split(pat).map(|p| (p.as_ptr() as usize - base, p.len())).collect();
+            Pieces::Owned(o, ranges.into_iter())
+        }
+    }
+}
+
+/// The iterator of [`pieces`].
+#[derive(Debug)]
+pub enum Pieces<'a> {
+    Borrowed(std::str::Split<'a, &'a str>),
+    /// The text, and each piece's start and length in it.
+    Owned(String, std::vec::IntoIter<(usize, usize)>),
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Cow<'a, str>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        match self {
+            Pieces::Borrowed(split) => split.next().map(Cow::Borrowed),
+            Pieces::Owned(text, ranges) => ranges.next().map(|(at, len)| Cow::Owned(text[at..at + len].to_owned())),
+        }
+    }
+}

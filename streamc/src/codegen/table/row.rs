@@ -89,13 +89,23 @@ pub(super) fn row_scope(q: &Checked, row: &Ident) -> (TokenStream, Scope) {
 }
 
 /// The Rust type of each output column of `q`: `Option<T>`, except what Spark makes NOT NULL
-/// (window bounds, `count`).
+/// (window bounds, `count`). A row of a query without aggregation lives for its batch and
+/// borrows its strings from the batch (`Option<Cow<'a, str>>`): no copy per row.
 fn field_types(q: &Checked) -> Vec<TokenStream> {
     let optional = |t: ColTy| {
         let t = rust_ty(t);
         quote!(::core::option::Option<#t>)
     };
-    let Some(a) = &q.agg else { return q.output.iter().map(|c| optional(c.ty)).collect() };
+    let Some(a) = &q.agg else {
+        return q
+            .output
+            .iter()
+            .map(|c| match c.ty {
+                ColTy::String => quote!(::core::option::Option<::std::borrow::Cow<'a, str>>),
+                t => optional(t),
+            })
+            .collect();
+    };
     let mut out = Vec::new();
     if a.window.is_some() || a.session.is_some() {
         let ts = rust_ty(ColTy::Timestamp);
@@ -117,10 +127,12 @@ pub(super) fn row_struct(q: &Checked) -> (Ident, TokenStream) {
         .collect();
     let types = field_types(q);
     let doc = format!("A row of query `{}`'s output.", q.name);
+    let borrows = q.agg.is_none() && q.output.iter().any(|c| c.ty == ColTy::String);
+    let generics = if borrows { quote!(<'a>) } else { quote!() };
     let def = quote! {
         #rt::row_struct! {
             #[doc = #doc]
-            struct #name { #(#fields: #types),* }
+            struct #name #generics { #(#fields: #types),* }
         }
     };
     (name, def)

@@ -4,6 +4,7 @@
 use super::expr::expr;
 use super::scope::{Scope, borrowed, ident};
 use super::tuple::{nest, path};
+use crate::codegen::emit::rt;
 use crate::table::expr::Expr;
 use crate::table::{Checked, ColTy, JoinHow, TStep};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -118,13 +119,25 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
                 },
             );
             let arr = Ident::new("exploded", Span::mixed_site());
+            // An aggregation reads each piece before the next (borrowed from `exploded`); the
+            // rows of a query without one outlive the element (see `runtime::structured::text::pieces`).
+            let each = match &q.agg {
+                Some(_) => quote!(for piece in #arr.split(#pat) {
+                    let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(piece));
+                    #rest
+                }),
+                None => {
+                    let rt = rt();
+                    quote!(for piece in #rt::structured::text::pieces(#arr, #pat) {
+                        let #v = ::core::option::Option::Some(piece);
+                        #rest
+                    })
+                }
+            };
             quote! {
                 #binds
                 if let ::core::option::Option::Some(#arr) = #src {
-                    for piece in #arr.split(#pat) {
-                        let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(piece));
-                        #rest
-                    }
+                    #each
                 }
             }
         }

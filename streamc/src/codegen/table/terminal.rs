@@ -13,15 +13,21 @@ use quote::quote;
 /// The aggregation update or the output row push, for each row that reaches the end.
 pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, row: &Ident) -> TokenStream {
     let rt = rt();
-    let owned = |name: &str| -> TokenStream {
-        let (v, ty) = &scope[name];
-        match ty {
-            ColTy::String => quote!(#v.as_ref().map(|s| ::std::string::String::from(&**s))),
-            _ => quote!(#v),
-        }
-    };
     let Some(a) = &q.agg else {
-        let parts: Vec<TokenStream> = q.output.iter().map(|c| owned(&c.name)).collect();
+        // The row borrows the batch's strings (see `row::field_types`). A row may be built more
+        // than once from the same values (one per match of a join): a borrowed string's clone
+        // is a copy of the reference.
+        let parts: Vec<TokenStream> = q
+            .output
+            .iter()
+            .map(|c| {
+                let (v, ty) = &scope[&c.name];
+                match ty {
+                    ColTy::String => quote!(::core::clone::Clone::clone(&#v)),
+                    _ => quote!(#v),
+                }
+            })
+            .collect();
         let value = build_row(q, row, &parts);
         return quote!(#rows.push(#value););
     };
