@@ -22,6 +22,16 @@ enum Cmd {
     Check { spec: PathBuf },
     /// Print the generated Rust code.
     Expand { spec: PathBuf },
+    /// Print the checked plan as Spark's `explain()` does: the logical tree of each query or
+    /// output, then the physical plan (fused stages, materialized data, state across batches).
+    Explain { spec: PathBuf },
+    /// Print the plan as a graph: operators, data flow, and each fused stage as a cluster.
+    Graph {
+        spec: PathBuf,
+        /// `dot` (Graphviz) or `mermaid`.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormatArg,
+    },
     /// Write a standalone cargo crate for the spec.
     Build {
         spec: PathBuf,
@@ -48,6 +58,12 @@ enum Cmd {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormatArg {
+    Dot,
+    Mermaid,
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -61,6 +77,22 @@ pub fn main() -> ExitCode {
 
 fn read_spec(spec: &Path) -> Result<String> {
     std::fs::read_to_string(spec).with_context(|| format!("cannot read spec `{}`", spec.display()))
+}
+
+/// Checks a spec and hands the result to `f`; prints the diagnostics and fails otherwise.
+fn with_checked(spec: &Path, f: impl FnOnce(&streamc::Compilation, &Physical)) -> Result<ExitCode> {
+    let src = read_spec(spec)?;
+    let c = streamc::compile_yaml(&src);
+    match &c.physical {
+        Some(phys) if c.diags.is_empty() => {
+            f(&c, phys);
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            eprint!("{}", streamc::diag::render_text(&c.diags, &c.spans, &spec.display().to_string(), &src));
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// Compiles a spec to `main.rs`, printing diagnostics on failure.
@@ -107,6 +139,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprint!("{}", streamc::diag::render_text(&c.diags, &c.spans, &spec.display().to_string(), &src));
                 Ok(ExitCode::from(1))
             }
+        }
+        Cmd::Explain { spec } => {
+            Ok(with_checked(&spec, |c, phys| print!("{}", streamc::explain::explain(&c.program, phys)))?)
+        }
+        Cmd::Graph { spec, format } => {
+            let format = match format {
+                GraphFormatArg::Dot => streamc::explain::GraphFormat::Dot,
+                GraphFormatArg::Mermaid => streamc::explain::GraphFormat::Mermaid,
+            };
+            Ok(with_checked(&spec, |c, phys| print!("{}", streamc::explain::graph(&c.program, phys, format)))?)
         }
         Cmd::Expand { spec } => match expand(&spec)? {
             Some(code) => {

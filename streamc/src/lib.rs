@@ -7,6 +7,7 @@ pub mod codegen;
 pub mod diag;
 pub mod dstream;
 pub mod duration;
+pub mod explain;
 pub mod front;
 pub mod physical;
 pub mod program;

@@ -628,3 +628,21 @@ fn keyed_tables_on_two_workers_equal_one_worker() {
     assert_eq!(windowed.len(), 2, "one output per batch");
     assert_eq!(windowed[1].2, count_words(&both));
 }
+
+/// `explain` and `graph` print the plan of a good spec (the texts are goldens, see
+/// `tests/tests/golden.rs`), and refuse a bad one with its diagnostics and exit code 1.
+#[test]
+fn explain_and_graph_print_the_plan_or_the_errors() {
+    let out = run_ok(streamc().args(["explain", "examples/word_count.yaml"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("== Physical Plan ==\n*(1) lines -> words (flat_map)"), "{text}");
+    let out = run_ok(streamc().args(["graph", "--format", "mermaid", "examples/structured_word_count.yaml"]));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("flowchart TD\n"));
+    for cmd in ["explain", "graph"] {
+        let out = streamc().args([cmd, "tests/data/check/err/closure_arity.yaml"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("closure_arity.yaml:"), "{cmd}: {stderr}");
+        assert!(out.stdout.is_empty(), "{cmd}");
+    }
+}

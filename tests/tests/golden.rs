@@ -65,6 +65,25 @@ fn good_specs_check_clean() {
 }
 
 #[test]
+fn explain_and_graph_of_examples() {
+    use streamc::explain::{GraphFormat, explain, graph};
+    let mut failures = Vec::new();
+    let mut specs = yaml_files(&root().join("examples"));
+    specs.extend(yaml_files(&root().join("tests/data/check/ok")));
+    for f in specs {
+        let src = std::fs::read_to_string(&f).expect("read spec");
+        let c = streamc::compile_yaml(&src);
+        let phys = c.physical.as_ref().unwrap_or_else(|| panic!("{}: {:?}", rel(&f), c.diags));
+        let stem = f.file_stem().expect("stem").to_string_lossy().into_owned();
+        let dir = root().join("tests/data/explain");
+        failures.extend(compare(&dir.join(format!("{stem}.txt")), &explain(&c.program, phys)));
+        failures.extend(compare(&dir.join(format!("{stem}.dot")), &graph(&c.program, phys, GraphFormat::Dot)));
+        failures.extend(compare(&dir.join(format!("{stem}.mmd")), &graph(&c.program, phys, GraphFormat::Mermaid)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn expand_output_of_examples() {
     let mut failures = Vec::new();
     let mut specs = yaml_files(&root().join("examples"));

@@ -1,0 +1,211 @@
+//! `streamc graph`: the plan as a graph — operators as nodes, data flow as edges, each fused
+//! stage (one loop per batch) as a cluster — in Graphviz `dot` or Mermaid.
+
+use crate::dstream::plan::Plan;
+use crate::physical::{Fused, Physical};
+use crate::program::Program;
+use crate::table::{Checked, TStep, TablePlan};
+use std::fmt::Write as _;
+
+/// The text format of [`graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+/// A plan graph: labelled nodes, edges, and clusters of nodes (fused stages).
+#[derive(Debug, Default)]
+struct Graph {
+    nodes: Vec<String>,
+    edges: Vec<(usize, usize)>,
+    clusters: Vec<(String, Vec<usize>)>,
+}
+
+impl Graph {
+    fn node(&mut self, label: String) -> usize {
+        self.nodes.push(label);
+        self.nodes.len() - 1
+    }
+}
+
+/// The graph of a checked program in `format`.
+pub fn graph(program: &Program, physical: &Physical, format: GraphFormat) -> String {
+    let (name, g) = match (program, physical) {
+        (Program::DStream(plan), Physical::DStream(fused)) => (plan.app.name.clone(), dstream_graph(plan, fused)),
+        (Program::Table(plan), Physical::Table(queries)) => (plan.app.name.clone(), table_graph(plan, queries)),
+        _ => unreachable!("a program's physical plan is of its own kind (see `crate::finish`)"),
+    };
+    match format {
+        GraphFormat::Dot => dot(&name, &g),
+        GraphFormat::Mermaid => mermaid(&g),
+    }
+}
+
+fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {
+    let mut g = Graph::default();
+    for s in &plan.streams {
+        g.node(format!("{}\n{} -> {}", s.name, s.op.name(), s.ty));
+    }
+    for (i, s) in plan.streams.iter().enumerate() {
+        for input in &s.inputs {
+            g.edges.push((input.0, i));
+        }
+    }
+    // A stage: a materialized stream's loop, with the chain of streams fused into it, up to
+    // and including the materialized stream it ends in.
+    let mut in_cluster = vec![false; plan.streams.len()];
+    for (root, _) in plan.streams.iter().enumerate().filter(|(i, _)| fused.materialized[*i]) {
+        for &first in &fused.consumers[root] {
+            let mut members = Vec::new();
+            let mut cur = first.0;
+            loop {
+                if !in_cluster[cur] {
+                    in_cluster[cur] = true;
+                    members.push(cur);
+                }
+                if fused.materialized[cur] || fused.consumers[cur].is_empty() {
+                    break;
+                }
+                cur = fused.consumers[cur][0].0;
+            }
+            if !members.is_empty() {
+                let k = g.clusters.len() + 1;
+                g.clusters.push((format!("*({k}) one loop over {}", plan.streams[root].name), members));
+            }
+        }
+    }
+    for o in &plan.outputs {
+        let n = g.node(format!("{}({})", o.kind.name(), plan.streams[o.input.0].name));
+        g.edges.push((o.input.0, n));
+    }
+    g
+}
+
+fn table_graph(plan: &TablePlan, queries: &[Checked]) -> Graph {
+    let mut g = Graph::default();
+    let sources: Vec<usize> = plan
+        .sources
+        .iter()
+        .map(|s| {
+            g.node(format!(
+                "{}\nsource [{}]",
+                s.name,
+                s.schema.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })
+        .collect();
+    for (k, q) in queries.iter().enumerate() {
+        let mut members = Vec::new();
+        let mut last = None;
+        for i in &q.inputs {
+            let label = match i.watermark {
+                Some((c, d)) => format!("watermark {}\n{d} ms", plan.sources[i.source].schema[c].name),
+                None => format!("read {}", plan.sources[i.source].name),
+            };
+            let n = g.node(label);
+            g.edges.push((sources[i.source], n));
+            members.push(n);
+            last = Some(match last {
+                None => n,
+                Some(prev) => {
+                    let u = g.node("union".to_owned());
+                    g.edges.push((prev, u));
+                    g.edges.push((n, u));
+                    members.push(u);
+                    u
+                }
+            });
+        }
+        for st in &q.steps {
+            let label = match st {
+                TStep::Project(cols) => format!("project\n{} columns", cols.len()),
+                TStep::Explode { name, .. } => format!("explode\n{name}"),
+                TStep::Filter(e) => format!("filter\n{e}"),
+                TStep::Watermark { column } => format!("watermark\n{column}"),
+                TStep::Dedup { .. } => "deduplicate\n(state)".to_owned(),
+                TStep::Join { table, .. } => {
+                    let n = chain(&mut g, "join (static)".to_owned(), &mut members, &mut last);
+                    g.edges.push((sources[*table], n));
+                    continue;
+                }
+            };
+            chain(&mut g, label, &mut members, &mut last);
+        }
+        if let Some(a) = &q.agg {
+            let keys: Vec<&str> = a.keys.iter().map(|(n, _, _)| n.as_str()).collect();
+            let window = if a.window.is_some() { "window, " } else { "" };
+            chain(&mut g, format!("aggregate (state)\nby [{window}{}]", keys.join(", ")), &mut members, &mut last);
+        }
+        let cluster = (format!("*({}) query {}", k + 1, q.name), members);
+        let sink = g.node(format!("sink {}\n{:?} mode", q.name, q.mode).to_lowercase());
+        if let Some(p) = last {
+            g.edges.push((p, sink));
+        }
+        g.clusters.push(cluster);
+    }
+    g
+}
+
+/// Adds a node after `last` in the query's fused loop.
+fn chain(g: &mut Graph, label: String, members: &mut Vec<usize>, last: &mut Option<usize>) -> usize {
+    let n = g.node(label);
+    if let Some(p) = *last {
+        g.edges.push((p, n));
+    }
+    members.push(n);
+    *last = Some(n);
+    n
+}
+
+fn quoted(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn dot(name: &str, g: &Graph) -> String {
+    let mut out =
+        format!("digraph \"{}\" {{\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n", quoted(name));
+    let mut clustered = vec![false; g.nodes.len()];
+    for (k, (title, members)) in g.clusters.iter().enumerate() {
+        let _ = writeln!(out, "  subgraph cluster_{k} {{\n    label=\"{}\";\n    style=rounded;", quoted(title));
+        for &m in members {
+            clustered[m] = true;
+            let _ = writeln!(out, "    n{m} [label=\"{}\"];", quoted(&g.nodes[m]));
+        }
+        out.push_str("  }\n");
+    }
+    for (i, label) in g.nodes.iter().enumerate() {
+        if !clustered[i] {
+            let _ = writeln!(out, "  n{i} [label=\"{}\"];", quoted(label));
+        }
+    }
+    for (a, b) in &g.edges {
+        let _ = writeln!(out, "  n{a} -> n{b};");
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn mermaid(g: &Graph) -> String {
+    // Mermaid labels: quoted, `<br>` for line breaks, `#quot;` for quotes.
+    let label = |s: &str| s.replace('"', "#quot;").replace('\n', "<br>");
+    let mut out = String::from("flowchart TD\n");
+    let mut clustered = vec![false; g.nodes.len()];
+    for (k, (title, members)) in g.clusters.iter().enumerate() {
+        let _ = writeln!(out, "  subgraph s{k}[\"{}\"]", label(title));
+        for &m in members {
+            clustered[m] = true;
+            let _ = writeln!(out, "    n{m}[\"{}\"]", label(&g.nodes[m]));
+        }
+        out.push_str("  end\n");
+    }
+    for (i, l) in g.nodes.iter().enumerate() {
+        if !clustered[i] {
+            let _ = writeln!(out, "  n{i}[\"{}\"]", label(l));
+        }
+    }
+    for (a, b) in &g.edges {
+        let _ = writeln!(out, "  n{a} --> n{b}");
+    }
+    out
+}

@@ -1,0 +1,24 @@
+//! `streamc explain` and `streamc graph`: the checked plan as text, the way Spark's `explain()`
+//! shows a query (a logical tree, then the physical plan: stages, what was fused, where state
+//! lives and where data is materialized), and as a graph for Graphviz (`dot`) or Mermaid.
+//!
+//! Pure functions of a [`Compilation`](crate::Compilation) without errors; the CLI prints them.
+
+mod dstream;
+mod graph;
+mod table;
+mod tree;
+
+pub use graph::{GraphFormat, graph};
+
+use crate::physical::Physical;
+use crate::program::Program;
+
+/// The explanation of a checked program (see the module doc).
+pub fn explain(program: &Program, physical: &Physical) -> String {
+    match (program, physical) {
+        (Program::DStream(plan), Physical::DStream(fused)) => dstream::explain(plan, fused),
+        (Program::Table(plan), Physical::Table(queries)) => table::explain(plan, queries),
+        _ => unreachable!("a program's physical plan is of its own kind (see `crate::finish`)"),
+    }
+}

@@ -1,0 +1,260 @@
+//! The explanation of a Structured Streaming program: for each query, the logical tree from the
+//! sink down to its sources (Spark's operator names: `WriteToStream`, `Aggregate`, `Project`,
+//! `Generate`, `Filter`, `EventTimeWatermark`, `Deduplicate`, `Join`, `StreamingRelation`), then
+//! its physical plan: one fused loop per input batch, and the state it keeps.
+
+use super::tree::Node;
+use crate::table::{
+    Checked, ColTy, Column, Format, JoinHow, OutputMode, Sink, SourceKind, TStep, TablePlan, TableSource,
+};
+use std::fmt::Write as _;
+
+pub(super) fn explain(plan: &TablePlan, queries: &[Checked]) -> String {
+    let mut out = String::new();
+    for (k, q) in queries.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "== Query `{}` ({} mode) ==", q.name, mode(q.mode));
+        out.push_str("== Logical Plan ==\n");
+        logical(plan, q).render(&mut out);
+        out.push_str("== Physical Plan ==\n");
+        physical(plan, q, &mut out);
+    }
+    out
+}
+
+fn mode(m: OutputMode) -> &'static str {
+    match m {
+        OutputMode::Append => "append",
+        OutputMode::Complete => "complete",
+        OutputMode::Update => "update",
+    }
+}
+
+fn columns(cols: &[Column]) -> String {
+    cols.iter().map(|c| format!("{}: {}", c.name, c.ty.sql())).collect::<Vec<_>>().join(", ")
+}
+
+fn items(items: &[(String, crate::table::expr::Expr, ColTy)]) -> String {
+    items
+        .iter()
+        .map(|(n, e, _)| {
+            let e = e.to_string();
+            if e == *n { e } else { format!("{e} AS {n}") }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The query's tree, sink first.
+fn logical(plan: &TablePlan, q: &Checked) -> Node {
+    // Built bottom-up: the sources, each step, the aggregation, then what is above it.
+    let inputs: Vec<Node> = q
+        .inputs
+        .iter()
+        .map(|i| {
+            let src = &plan.sources[i.source];
+            let node = Node::leaf(relation(src));
+            match i.watermark {
+                Some((c, delay)) => {
+                    Node::new(format!("EventTimeWatermark {}, {delay} ms", src.schema[c].name), vec![node])
+                }
+                None => node,
+            }
+        })
+        .collect();
+    let mut node =
+        if inputs.len() == 1 { inputs.into_iter().next().expect("one input") } else { Node::new("Union", inputs) };
+    for st in &q.steps {
+        let label = match st {
+            TStep::Project(cols) => format!("Project [{}]", items(cols)),
+            TStep::Explode { name, array, others } => {
+                let rest = if others.is_empty() { String::new() } else { format!(", [{}]", items(others)) };
+                format!("Generate explode({array}) AS {name}{rest}")
+            }
+            TStep::Filter(e) => format!("Filter {e}"),
+            TStep::Watermark { column } => {
+                let delay = q.watermark.as_ref().map_or(0, |(_, d)| *d);
+                format!("EventTimeWatermark {column}, {delay} ms")
+            }
+            TStep::Dedup { cols, late_column, .. } => {
+                let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+                match late_column {
+                    Some(c) => format!("Deduplicate [{}] (state evicted by the watermark on {c})", names.join(", ")),
+                    None => format!("Deduplicate [{}] (state kept for every distinct row)", names.join(", ")),
+                }
+            }
+            TStep::Join { table, on, right, how } => {
+                let how = match how {
+                    JoinHow::Inner => "Inner",
+                    JoinHow::LeftOuter => "LeftOuter",
+                };
+                let keys: Vec<&str> = on.iter().map(|(n, _)| n.as_str()).collect();
+                let t = &plan.sources[*table];
+                let right = Node::leaf(format!("{} (static, read once) [+ {}]", relation(t), columns(right)));
+                node = Node::new(format!("Join {how}, using [{}]", keys.join(", ")), vec![node, right]);
+                continue;
+            }
+        };
+        node = Node::new(label, vec![node]);
+    }
+    if let Some(a) = &q.agg {
+        let mut keys = Vec::new();
+        if let Some(w) = &a.window {
+            let mut s = format!("window({}, {} ms", w.column, w.len_ms);
+            if w.slide_ms != w.len_ms || w.start_ms != 0 {
+                let _ = write!(s, ", {} ms", w.slide_ms);
+            }
+            if w.start_ms != 0 {
+                let _ = write!(s, ", {} ms", w.start_ms);
+            }
+            s.push_str(") AS window");
+            keys.push(s);
+        }
+        if let Some((c, gap)) = &a.session {
+            keys.push(format!("session_window({c}, {gap} ms) AS session_window"));
+        }
+        keys.extend(a.keys.iter().map(|(n, e, _)| {
+            let e = e.to_string();
+            if e == *n { e } else { format!("{e} AS {n}") }
+        }));
+        let aggs: Vec<String> = a
+            .aggs
+            .iter()
+            .map(|(n, f, arg, _)| match arg {
+                Some(e) => format!("{}({e}) AS {n}", f.name()),
+                None => format!("{}(*) AS {n}", f.name()),
+            })
+            .collect();
+        node = Node::new(format!("Aggregate [{}], [{}]", keys.join(", "), aggs.join(", ")), vec![node]);
+        if let Some(h) = &q.having {
+            node = Node::new(format!("Filter {h}"), vec![node]);
+        }
+    }
+    if !q.order.keys.is_empty() {
+        let keys: Vec<String> = q
+            .order
+            .keys
+            .iter()
+            .map(|&(i, desc, nulls_first)| {
+                format!(
+                    "{} {} NULLS {}",
+                    q.output[i].name,
+                    if desc { "DESC" } else { "ASC" },
+                    if nulls_first { "FIRST" } else { "LAST" }
+                )
+            })
+            .collect();
+        node = Node::new(format!("Sort [{}]", keys.join(", ")), vec![node]);
+    }
+    if let Some(n) = q.order.limit {
+        node = Node::new(format!("Limit {n}"), vec![node]);
+    }
+    let sinks: Vec<String> = q.sinks.iter().map(sink).collect();
+    Node::new(
+        format!("WriteToStream [{}], {} mode, output [{}]", sinks.join(", "), mode(q.mode), columns(&q.output)),
+        vec![node],
+    )
+}
+
+fn relation(src: &TableSource) -> String {
+    let kind = match &src.kind {
+        SourceKind::Socket { host, port } => format!("socket {host}:{port}"),
+        SourceKind::Files { format, path, max_files } => {
+            let mut s = format!("{} files {path}", format_name(*format));
+            if let Some(n) = max_files {
+                let _ = write!(s, " (max {n} files per trigger)");
+            }
+            s
+        }
+        SourceKind::Static { format, path } => format!("{} {path}", format_name(*format)),
+        SourceKind::Rate { rows_per_second } => format!("rate {rows_per_second} rows/s"),
+    };
+    format!("StreamingRelation `{}` {kind} [{}]", src.name, columns(&src.schema))
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Json => "json",
+        Format::Csv => "csv",
+        Format::Text => "text",
+    }
+}
+
+fn sink(s: &Sink) -> String {
+    match s {
+        Sink::Console { num_rows, truncate } => format!("console (numRows {num_rows}, truncate {truncate})"),
+        Sink::Json { path } => format!("json {path}"),
+        Sink::Parquet { path } => format!("parquet {path}"),
+        Sink::Memory => "memory".to_owned(),
+        Sink::ForeachBatch { .. } => "foreach_batch <closure>".to_owned(),
+    }
+}
+
+/// The fused loop of each input, and the state the query keeps.
+fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
+    for (k, i) in q.inputs.iter().enumerate() {
+        let src = &plan.sources[i.source];
+        let mut chain = vec![format!("parse {} of `{}`", format_name_of(src), src.name)];
+        for st in &q.steps {
+            chain.push(
+                match st {
+                    TStep::Project(_) => "project",
+                    TStep::Explode { .. } => "explode",
+                    TStep::Filter(_) => "filter",
+                    TStep::Watermark { .. } => "observe watermark",
+                    TStep::Dedup { .. } => "deduplicate",
+                    TStep::Join { .. } => "probe static table",
+                }
+                .to_owned(),
+            );
+        }
+        chain.push(if q.agg.is_some() { "update aggregation state".to_owned() } else { "append row".to_owned() });
+        let _ = writeln!(out, "*({}) {}", k + 1, chain.join(" -> "));
+    }
+    let stateful_dedup = q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }));
+    let mut state = Vec::new();
+    if stateful_dedup {
+        state.push("deduplication keys".to_owned());
+    }
+    if let Some(a) = &q.agg {
+        let what = if a.window.is_some() {
+            "aggregation buffers per (window, key)"
+        } else if a.session.is_some() {
+            "sessions per key"
+        } else {
+            "aggregation buffers per key"
+        };
+        let evict = match (&q.watermark, q.mode) {
+            (Some((c, d)), OutputMode::Append | OutputMode::Update) if a.window.is_some() || a.session.is_some() => {
+                format!(", evicted when the watermark on {c} (delay {d} ms) passes their end")
+            }
+            _ => ", kept for the query's life".to_owned(),
+        };
+        state.push(format!("{what}{evict}"));
+    }
+    if q.watermark.is_some() {
+        state.push("the watermark".to_owned());
+    }
+    if state.is_empty() {
+        out.push_str("State across batches: none\n");
+    } else {
+        let _ = writeln!(out, "State across batches (checkpointed): {}", state.join("; "));
+    }
+    let emitted = match (q.agg.is_some(), q.mode) {
+        (false, _) => "each input row that passes, once",
+        (true, OutputMode::Complete) => "the whole result table, every batch",
+        (true, OutputMode::Update) => "the rows the batch changed",
+        (true, OutputMode::Append) => "each group once, when the watermark closes it",
+    };
+    let _ = writeln!(out, "Output per batch: {emitted}");
+}
+
+fn format_name_of(src: &TableSource) -> &'static str {
+    match &src.kind {
+        SourceKind::Socket { .. } => "lines",
+        SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => format_name(*format),
+        SourceKind::Rate { .. } => "rate rows",
+    }
+}
