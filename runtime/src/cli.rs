@@ -23,6 +23,8 @@ pub struct Options {
     pub workers: Option<usize>,
     /// `--progress PATH`.
     pub progress: Option<PathBuf>,
+    /// `--ui ADDR`.
+    pub ui: Option<String>,
     /// `--help`.
     pub help: bool,
 }
@@ -72,6 +74,14 @@ where
                 }
                 o.progress = Some(PathBuf::from(value("--progress")?));
             }
+            "--ui" => {
+                if o.ui.is_some() {
+                    return Err(Error::Usage("`--ui` given twice".to_owned()));
+                }
+                let v = value("--ui")?;
+                // A bare port is served on loopback only.
+                o.ui = Some(if v.parse::<u16>().is_ok() { format!("127.0.0.1:{v}") } else { v });
+            }
             "--checkpoint" => {
                 if o.checkpoint.is_some() {
                     return Err(Error::Usage("`--checkpoint` given twice".to_owned()));
@@ -107,7 +117,7 @@ where
 fn usage(program: &str, app: &str, sources: &[String]) -> String {
     format!(
         "Runs the streaming app `{app}`.\n\n\
-         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N]\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N] [--ui ADDR]\n\n\
          options:\n  \
          --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
          --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
@@ -116,6 +126,8 @@ fn usage(program: &str, app: &str, sources: &[String]) -> String {
          --checkpoint DIR     checkpoint into DIR, and resume from its newest checkpoint if it has one\n  \
          --max-batches N      stop after N batches\n  \
          --workers N          split large batches over N threads (default: the number of cores)\n  \
+         --ui ADDR            serve a live page of the batches and Prometheus /metrics on ADDR (HOST:PORT, or a\n                       \
+         port on 127.0.0.1; needs the runtime's `ui` feature, which `streamc run --ui` turns on)\n  \
          -h, --help           print this help\n\n\
          sources: {}\n",
         if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
@@ -127,7 +139,8 @@ where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static,
 {
     /// Applies the process's command line (`--replay [NAME=]DIR`, `--jsonl PATH`,
-    /// `--progress PATH`, `--checkpoint DIR`, `--max-batches N`, `--help`) to
+    /// `--progress PATH`, `--checkpoint DIR`, `--max-batches N`, `--workers N`, `--ui ADDR`,
+    /// `--help`) to
     /// this app, and makes SIGINT/SIGTERM stop it after the batch in flight. For programs that
     /// call `start()` themselves; generated binaries use [`run_main`](Self::run_main).
     pub fn with_cli_args(self) -> Result<Self, Error> {
@@ -166,6 +179,9 @@ where
         }
         if let Some(n) = opts.workers {
             self = self.with_workers(n);
+        }
+        if let Some(addr) = opts.ui {
+            self = self.with_ui(&addr);
         }
         self
     }

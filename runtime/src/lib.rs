@@ -46,6 +46,7 @@ pub mod split;
 pub mod state;
 mod stop;
 pub mod structured;
+mod ui;
 pub mod window;
 mod witness;
 

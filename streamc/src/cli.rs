@@ -52,6 +52,11 @@ enum Cmd {
         /// Use this checkpoint directory instead of the spec's (resumes from it if it holds one).
         #[arg(long, value_name = "DIR")]
         checkpoint: Option<PathBuf>,
+        /// Serve a live page of the batches (charts, recent batches, the plan) and Prometheus
+        /// `/metrics` on ADDR (`HOST:PORT`, or a port on 127.0.0.1) while the app runs; builds the
+        /// app with the runtime's `ui` feature.
+        #[arg(long, value_name = "ADDR")]
+        ui: Option<String>,
         /// Further arguments for the app after `--` (e.g. `-- --max-batches 5`).
         #[arg(last = true)]
         app_args: Vec<String>,
@@ -166,14 +171,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote crate `{name}` to {} (build it with `cargo build --release`)", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Run { spec, replay, jsonl, checkpoint, app_args } => {
+        Cmd::Run { spec, replay, jsonl, checkpoint, ui, app_args } => {
             let Some(code) = expand(&spec)? else {
                 return Ok(ExitCode::from(1));
             };
-            let name = package_name(&spec, &code);
+            let mut features = runtime_features(&spec)?;
+            if ui.is_some() {
+                features.push("ui");
+            }
+            // The features are part of the crate: another set is another crate in the cache.
+            let name = match features.is_empty() {
+                true => package_name(&spec, &code),
+                false => package_name(&spec, &format!("{code}\n{features:?}")),
+            };
             let cache = cache_dir()?;
             let dir = cache.join(&name);
-            write_crate(&dir, &name, &code, &runtime_features(&spec)?)?;
+            write_crate(&dir, &name, &code, &features)?;
             let target = cache.join("target");
             eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
             let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -202,6 +215,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(c) = &checkpoint {
                 cmd.arg("--checkpoint").arg(c);
+            }
+            if let Some(addr) = &ui {
+                cmd.arg("--ui").arg(addr);
             }
             cmd.args(&app_args);
             // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its

@@ -18,6 +18,7 @@ use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
 use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
+use crate::ui::{BatchFigures, Ui};
 
 /// The running batch loop: one thread, one batch at a time, in time order.
 pub(super) struct BatchLoop<F> {
@@ -60,6 +61,8 @@ pub(super) struct BatchLoop<F> {
     pub(super) run_id: String,
     pub(super) progress: Option<(PathBuf, BufWriter<File>)>,
     pub(super) source_descriptions: Vec<String>,
+    /// The UI, which takes in every batch's figures.
+    pub(super) ui: Option<Arc<Ui>>,
 }
 
 /// What the loop does next.
@@ -266,6 +269,7 @@ where
                 replay_index += 1;
             }
             let records: usize = input.texts.iter().map(TextBatch::len_lines).sum();
+            let read = started.elapsed();
             self.output.begin_batch(t, batch_id);
             let handler = &mut self.handler;
             let output = &mut self.output;
@@ -280,7 +284,9 @@ where
                     break Err(Error::Panic { batch_time_ms: t, message });
                 }
             }
+            let computed = started.elapsed();
             self.output.end_batch()?;
+            let sunk = started.elapsed();
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
@@ -323,6 +329,7 @@ where
                 }
             }
             let busy = started.elapsed();
+            let since_previous = previous_start.map(|p| started - p);
             let line = Progress {
                 id: &self.query_id,
                 run_id: &self.run_id,
@@ -335,7 +342,7 @@ where
                     .zip(&input.texts)
                     .map(|(d, text)| (d.clone(), text.len_lines() as u64, text.skipped_lines()))
                     .collect(),
-                since_previous: previous_start.map(|p| started - p),
+                since_previous,
                 duration: busy,
                 sink: self.output.sink_description(),
                 output_rows: self.output.emitted(),
@@ -347,6 +354,31 @@ where
                     .and_then(|()| w.write_all(b"\n"))
                     .and_then(|()| w.flush())
                     .map_err(|source| Error::Output { path: path.clone(), source })?;
+            }
+            if let Some(ui) = &self.ui {
+                let reports = self.output.reports();
+                let input_rows = records as u64;
+                let rate = |secs: f64| if secs > 0.0 { input_rows as f64 / secs } else { 0.0 };
+                let figures = BatchFigures {
+                    batch_id,
+                    timestamp_ms: started_ms,
+                    input_rows,
+                    input_rows_per_second: since_previous.map_or(0.0, |d| rate(d.as_secs_f64())),
+                    processed_rows_per_second: rate(busy.as_secs_f64().max(0.001)),
+                    output_rows: self.output.emitted(),
+                    duration: busy,
+                    read,
+                    compute: computed - read,
+                    sink: sunk - computed,
+                    checkpoint: busy - sunk,
+                    scheduling_delay: Duration::from_millis(u64::try_from(started_ms - t).unwrap_or(0)),
+                    watermark_ms: reports.watermark_us.map(|w| w.div_euclid(1000)),
+                    state_rows: reports.state.iter().map(|s| s.0).sum(),
+                    state_rows_updated: reports.state.iter().map(|s| s.1).sum(),
+                    late_rows_dropped: reports.state.iter().map(|s| s.2).sum(),
+                    malformed_rows: reports.malformed,
+                };
+                ui.record(&figures, &line);
             }
             *lock(&self.shared.last_progress) = Some(line);
             previous_start = Some(started);

@@ -31,6 +31,8 @@ pub struct AppBuilder {
     pub(super) limits: InputLimits,
     /// What each stateful operator is ([`describe_state`](Self::describe_state)).
     pub(super) state_descriptions: Vec<(String, String)>,
+    /// The plan as `streamc explain` prints it ([`plan`](Self::plan)), for the UI.
+    pub(super) plan: String,
 }
 
 impl AppBuilder {
@@ -45,6 +47,7 @@ impl AppBuilder {
             checkpoint_interval_ms: None,
             trigger: Trigger::ProcessingTime,
             limits: InputLimits::default(),
+            plan: String::new(),
             state_descriptions: Vec::new(),
         }
     }
@@ -56,6 +59,12 @@ impl AppBuilder {
     /// for every state it keeps.
     pub fn describe_state(&mut self, name: &str, description: &str) {
         self.state_descriptions.push((name.to_owned(), description.to_owned()));
+    }
+
+    /// The app's plan as `streamc explain` prints it; the UI (`--ui`) shows it. Generated code
+    /// calls this once.
+    pub fn plan(&mut self, text: &str) {
+        self.plan = text.to_owned();
     }
 
     /// The pipeline as checkpoints record it ([`Checkpoint::pipeline`](crate::checkpoint::Checkpoint::pipeline)).

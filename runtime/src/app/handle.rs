@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::clock::{Control, StopMode, lock};
 use crate::error::Error;
 use crate::stop::StopHandle;
+use crate::ui::Ui;
 
 /// State shared by the batch loop and its handles.
 pub(super) struct Shared {
@@ -22,6 +23,8 @@ pub(super) struct Shared {
 /// and waits for the batch in flight.
 pub struct StreamingHandle {
     shared: Arc<Shared>,
+    /// The UI (`with_ui`), served until the handle is dropped.
+    ui: Option<Arc<Ui>>,
     thread: Option<JoinHandle<Result<(), Error>>>,
     /// The loop's result once joined, until handed to the caller.
     result: Option<Result<(), Error>>,
@@ -35,8 +38,14 @@ impl std::fmt::Debug for StreamingHandle {
 
 impl StreamingHandle {
     /// The handle on the batch loop running on `thread`.
-    pub(super) fn new(shared: Arc<Shared>, thread: JoinHandle<Result<(), Error>>) -> Self {
-        StreamingHandle { shared, thread: Some(thread), result: None }
+    pub(super) fn new(shared: Arc<Shared>, thread: JoinHandle<Result<(), Error>>, ui: Option<Arc<Ui>>) -> Self {
+        StreamingHandle { shared, ui, thread: Some(thread), result: None }
+    }
+
+    /// Where the UI and `/metrics` are served (with [`App::with_ui`](crate::App::with_ui)),
+    /// until this handle is dropped.
+    pub fn ui_addr(&self) -> Option<std::net::SocketAddr> {
+        self.ui.as_ref().and_then(|u| u.addr())
     }
 
     fn join(&mut self) -> Result<(), Error> {

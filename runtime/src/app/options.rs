@@ -25,6 +25,7 @@ impl AppBuilder {
             replay_all: None,
             jsonl: None,
             progress: None,
+            ui: None,
             manual_clock: None,
             print: None,
             stop_on_signals: false,
@@ -51,6 +52,8 @@ pub struct App<F> {
     pub(super) max_batches: Option<u64>,
     /// Worker threads for large batches; `None`: the number of cores.
     pub(super) workers: Option<usize>,
+    /// Where to serve the UI and `/metrics` (`--ui ADDR`; the runtime's `ui` feature).
+    pub(super) ui: Option<String>,
 }
 
 impl<F> std::fmt::Debug for App<F> {
@@ -155,6 +158,15 @@ where
     /// [`StreamingHandle::last_progress`] gives the last line without a file.
     pub fn with_progress(mut self, path: impl AsRef<Path>) -> Self {
         self.progress = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Serves a live web page of the app's batches (charts, the recent batches, the plan) and
+    /// Prometheus `/metrics` on `addr` (`HOST:PORT`, port 0 for any free one; see
+    /// [`StreamingHandle::ui_addr`]) while the app runs. The same as `--ui ADDR`. Needs the
+    /// runtime's `ui` feature (`streamc run --ui` turns it on): without it, starting fails.
+    pub fn with_ui(mut self, addr: &str) -> Self {
+        self.ui = Some(addr.to_owned());
         self
     }
 

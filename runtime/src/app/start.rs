@@ -22,6 +22,7 @@ use crate::sink::{BatchOutput, PrintTarget};
 use crate::source::{
     FileSource, RateSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource,
 };
+use crate::ui::Ui;
 
 /// The smallest multiple of the batch interval that is at least 10 s: Spark's default checkpoint
 /// interval for stateful streams, used when the app sets a directory but no interval.
@@ -90,10 +91,11 @@ struct FirstBatch {
     no_data_pending: bool,
 }
 
-/// Where the batches' results go: the outputs, and the progress file if there is one.
+/// Where the batches' results go: the outputs, the progress file and the UI if there are.
 struct Outputs {
     output: BatchOutput,
     progress: Option<(PathBuf, BufWriter<File>)>,
+    ui: Option<Arc<Ui>>,
 }
 
 impl<F> App<F>
@@ -132,7 +134,18 @@ where
         let query = resume.as_ref().and_then(|r| r.query().cloned());
         let next_batch_id = resume.as_ref().map_or(0, |r| r.next_batch_id(setup.interval_ms));
         let mut sources = self.start_sources(&setup, resume.as_ref(), query.as_ref(), next_batch_id)?;
-        let mut outputs = Outputs { output: self.open_outputs(&setup)?, progress: self.open_progress()? };
+        let mut outputs = Outputs { output: self.open_outputs(&setup)?, progress: self.open_progress()?, ui: None };
+        // Before the sockets: a UI that cannot be served stops the app before it reads anything.
+        let ui = match &self.ui {
+            Some(addr) => {
+                let ui = Ui::start(addr, &self.spec.name, &self.spec.plan)?;
+                if let Some(a) = ui.addr() {
+                    eprintln!("streamc: `{}`: UI at http://{a}/ (metrics at http://{a}/metrics)", self.spec.name);
+                }
+                Some(Arc::new(ui))
+            }
+            None => None,
+        };
         // Sockets last: nothing can fail after a thread is running.
         self.start_sockets(&mut sources)?;
         let clock = self.batch_clock(sources.replay_batches.is_some());
@@ -145,6 +158,7 @@ where
             Some((dir, _)) => checkpoint::query_id(dir, &self.spec.name, new_query_id)?,
             None => new_query_id(),
         };
+        outputs.ui = ui;
         self.run_loop(setup, sources, outputs, clock, first, query_id)
     }
 
@@ -355,6 +369,7 @@ where
         first: FirstBatch,
         query_id: String,
     ) -> Result<StreamingHandle, Error> {
+        let ui = outputs.ui;
         let manual = match &clock {
             BatchClock::Manual(c) => Some(c.clone()),
             _ => None,
@@ -403,6 +418,7 @@ where
             run_id: new_uuid(),
             progress: outputs.progress,
             source_descriptions,
+            ui: ui.clone(),
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()
@@ -413,10 +429,13 @@ where
                     s.shut_down();
                 }
                 batch_loop.shared.control.set_finished();
+                if let Some(ui) = &batch_loop.ui {
+                    ui.finish();
+                }
                 r
             })
             .map_err(|source| Error::Thread { name: thread_name, source })?;
-        let handle = StreamingHandle::new(shared, thread);
+        let handle = StreamingHandle::new(shared, thread, ui);
         if self.stop_on_signals {
             crate::stop::stop_on_signals(handle.stop_handle());
         }

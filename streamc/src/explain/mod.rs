@@ -14,6 +14,16 @@ pub use graph::{GraphFormat, graph};
 use crate::physical::Physical;
 use crate::program::Program;
 
+/// The explanation of a DStream plan (see the module doc).
+pub fn explain_dstream(plan: &crate::dstream::plan::Plan, fused: &crate::physical::Fused) -> String {
+    dstream::explain(plan, fused)
+}
+
+/// The explanation of a Structured Streaming plan (see the module doc).
+pub fn explain_table(plan: &crate::table::TablePlan, queries: &[crate::table::Checked]) -> String {
+    table::explain(plan, queries)
+}
+
 /// The explanation of a checked program (see the module doc).
 pub fn explain(program: &Program, physical: &Physical) -> String {
     match (program, physical) {
