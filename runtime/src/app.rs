@@ -34,6 +34,7 @@ mod builder;
 mod handle;
 mod input;
 mod options;
+mod progress_bar;
 mod resume;
 mod start;
 

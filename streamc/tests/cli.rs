@@ -646,3 +646,26 @@ fn explain_and_graph_print_the_plan_or_the_errors() {
         assert!(out.stdout.is_empty(), "{cmd}");
     }
 }
+
+/// A replay shows a progress bar (files done, rows/s, time left) when stderr is a terminal (a
+/// pseudo-terminal from util-linux's `script` here), and never when it is not.
+#[test]
+fn replay_progress_bar_only_on_a_terminal() {
+    let dir = scratch("progress-bar");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for i in 0..30 {
+        std::fs::write(input.join(format!("b{i:02}")), "a b c\nb c\n").unwrap();
+    }
+    // Built (and cached) first, so that the terminal run only runs.
+    let piped = run_ok(streamc().args(["run", "examples/word_count.yaml", "--replay"]).arg(&input));
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains(" files ·"), "a bar without a terminal: {stderr}");
+    let cmd = format!("{} run examples/word_count.yaml --replay {}", env!("CARGO_BIN_EXE_streamc"), input.display());
+    let mut script = Command::new("script");
+    script.args(["-qec", &cmd, "/dev/null"]);
+    script.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache")).current_dir(root());
+    let out = run_ok(&mut script);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("/30 files ·") && shown.contains("rows/s"), "no progress bar on a terminal:\n{shown}");
+}

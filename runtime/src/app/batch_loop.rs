@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::handle::Shared;
 use super::input::{BatchInput, Restored};
+use super::progress_bar::Bar;
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
@@ -213,6 +214,7 @@ where
         let mut t = self.first_batch_ms;
         // Data batches of the replay run so far.
         let mut replay_index = 0usize;
+        let mut bar = Bar::new(self.replay_batches);
         // Batches run by this run.
         let mut ran = 0u64;
         let mut batch_id = self.next_batch_id;
@@ -395,6 +397,7 @@ where
                     busy.as_secs_f64() * 1e3
                 );
             }
+            bar.batch(records as u64, self.replay_batches.is_some() && !batch.no_data);
             self.shared.completed.fetch_add(1, Ordering::SeqCst);
             no_data_requested = requested;
             batch_id += 1;
@@ -404,6 +407,7 @@ where
             }
             t += self.interval_ms;
         };
+        bar.finish();
         if self.log {
             eprintln!(
                 "streamc: `{}` ran {} batches, {total_records} input records, busy {:.3} s",
