@@ -28,7 +28,7 @@ enum Cmd {
     /// Print the plan as a graph: operators, data flow, and each fused stage as a cluster.
     Graph {
         spec: PathBuf,
-        /// `dot` (Graphviz) or `mermaid`.
+        /// `dot` (Graphviz), `mermaid`, or `svg` (drawn here, no Graphviz needed).
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormatArg,
     },
@@ -67,6 +67,7 @@ enum Cmd {
 enum GraphFormatArg {
     Dot,
     Mermaid,
+    Svg,
 }
 
 pub fn main() -> ExitCode {
@@ -152,6 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let format = match format {
                 GraphFormatArg::Dot => streamc::explain::GraphFormat::Dot,
                 GraphFormatArg::Mermaid => streamc::explain::GraphFormat::Mermaid,
+                GraphFormatArg::Svg => streamc::explain::GraphFormat::Svg,
             };
             Ok(with_checked(&spec, |c, phys| print!("{}", streamc::explain::graph(&c.program, phys, format)))?)
         }

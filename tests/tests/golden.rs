@@ -79,6 +79,14 @@ fn explain_and_graph_of_examples() {
         failures.extend(compare(&dir.join(format!("{stem}.txt")), &explain(&c.program, phys)));
         failures.extend(compare(&dir.join(format!("{stem}.dot")), &graph(&c.program, phys, GraphFormat::Dot)));
         failures.extend(compare(&dir.join(format!("{stem}.mmd")), &graph(&c.program, phys, GraphFormat::Mermaid)));
+        // The drawing (layout-rs) is not a golden; it must draw every node of the dot text.
+        let svg = graph(&c.program, phys, GraphFormat::Svg);
+        let dot = graph(&c.program, phys, GraphFormat::Dot);
+        let boxes = dot.matches(" [label=").count();
+        assert!(
+            svg.starts_with("<?xml") && svg.matches("<rect").count() >= boxes,
+            "{stem}: {boxes} nodes, svg:\n{svg}"
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

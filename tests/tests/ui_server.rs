@@ -98,6 +98,9 @@ fn metrics_page_and_events_of_a_run() {
     assert!(js.contains("uPlot"));
     let (_, plan) = get(addr, "/api/plan");
     assert!(plan.contains("== Physical Plan =="), "{plan}");
+    let (status, svg) = get(addr, "/api/plan.svg");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(svg.contains("<svg") && svg.contains("reduce_by_key") && svg.contains("*(1)"), "{svg}");
 
     // Only GET of its own paths.
     assert_eq!(
@@ -146,6 +149,13 @@ fn page_draws_batches_in_a_real_browser() {
         }
     });
     let mut b = AppBuilder::new("ui_browser", Milliseconds(100));
+    // The plan of the app this one stands in for: the word count's, as `streamc` compiles it.
+    let spec =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/word_count.yaml")).unwrap();
+    let c = streamc::compile_yaml(&spec);
+    let phys = c.physical.as_ref().unwrap();
+    let dot = streamc::explain::graph(&c.program, phys, streamc::explain::GraphFormat::Dot);
+    b.plan(&streamc::explain::explain(&c.program, phys), &dot);
     let src = b.socket_text_stream("lines", "127.0.0.1", port);
     let out = b.print("lines", 5);
     let app = b.build(move |input: &BatchInput, output: &mut BatchOutput| {
@@ -204,6 +214,7 @@ fn page_draws_batches_in_a_real_browser() {
         assert!(n >= 5, "chart `{chart}` drew {n} points");
     }
     assert!(dom.contains("<canvas"), "uPlot drew no canvas");
+    assert!(dom.contains("data-loaded=\"yes\""), "the plan's drawing did not load");
     // Every batch once, in order (the page's first load and its event stream do not overlap
     // or leave a gap).
     let ids: Vec<u64> = dom

@@ -31,8 +31,9 @@ pub struct AppBuilder {
     pub(super) limits: InputLimits,
     /// What each stateful operator is ([`describe_state`](Self::describe_state)).
     pub(super) state_descriptions: Vec<(String, String)>,
-    /// The plan as `streamc explain` prints it ([`plan`](Self::plan)), for the UI.
-    pub(super) plan: String,
+    /// The plan as `streamc explain` prints it and as `streamc graph` writes it in dot
+    /// ([`plan`](Self::plan)), for the UI.
+    pub(super) plan: (String, String),
 }
 
 impl AppBuilder {
@@ -47,7 +48,7 @@ impl AppBuilder {
             checkpoint_interval_ms: None,
             trigger: Trigger::ProcessingTime,
             limits: InputLimits::default(),
-            plan: String::new(),
+            plan: (String::new(), String::new()),
             state_descriptions: Vec::new(),
         }
     }
@@ -61,10 +62,11 @@ impl AppBuilder {
         self.state_descriptions.push((name.to_owned(), description.to_owned()));
     }
 
-    /// The app's plan as `streamc explain` prints it; the UI (`--ui`) shows it. Generated code
-    /// calls this once.
-    pub fn plan(&mut self, text: &str) {
-        self.plan = text.to_owned();
+    /// The app's plan as `streamc explain` prints it, and as `streamc graph` writes it in dot
+    /// (or empty); the UI (`--ui`) shows the text and draws the graph. Generated code calls this
+    /// once.
+    pub fn plan(&mut self, text: &str, dot: &str) {
+        self.plan = (text.to_owned(), dot.to_owned());
     }
 
     /// The pipeline as checkpoints record it ([`Checkpoint::pipeline`](crate::checkpoint::Checkpoint::pipeline)).

@@ -138,7 +138,8 @@ where
         // Before the sockets: a UI that cannot be served stops the app before it reads anything.
         let ui = match &self.ui {
             Some(addr) => {
-                let ui = Ui::start(addr, &self.spec.name, &self.spec.plan)?;
+                let (text, dot) = &self.spec.plan;
+                let ui = Ui::start(addr, &self.spec.name, text, dot)?;
                 if let Some(a) = ui.addr() {
                     eprintln!("streamc: `{}`: UI at http://{a}/ (metrics at http://{a}/metrics)", self.spec.name);
                 }

@@ -4,7 +4,8 @@
 //!
 //! - `/` the page, `/uPlot.min.js` and `/uPlot.min.css` (vendored, see `assets/README.md`);
 //! - `/metrics` Prometheus (OpenMetrics text);
-//! - `/api/batches` the recent batches (JSON array), `/api/plan` the plan (text);
+//! - `/api/batches` the recent batches (JSON array), `/api/plan` the plan (text),
+//!   `/api/plan.svg` the plan drawn (fused stages coloured and marked `*(n)`);
 //! - `/events[?from=SEQ]` server-sent events: each batch as it finishes.
 
 use std::io::{Read, Write};
@@ -139,6 +140,9 @@ fn serve(mut conn: TcpStream, monitor: &Monitor, stop: &AtomicBool) {
         "/api/plan" => {
             let body = format!("{}\n\n{}", monitor.name, monitor.plan);
             respond(&mut conn, "200 OK", "text/plain; charset=utf-8", body.as_bytes())
+        }
+        "/api/plan.svg" if !monitor.svg.is_empty() => {
+            respond(&mut conn, "200 OK", "image/svg+xml", monitor.svg.as_bytes())
         }
         "/events" => {
             let from = query.split('&').find_map(|kv| kv.strip_prefix("from=")).and_then(|v| v.parse().ok());

@@ -28,17 +28,17 @@ pub(crate) struct Ui {
 }
 
 impl Ui {
-    /// Serves the UI of app `name` with `plan` on `addr`.
+    /// Serves the UI of app `name` with its plan (text, and graph in dot) on `addr`.
     #[cfg(feature = "ui")]
-    pub(crate) fn start(addr: &str, name: &str, plan: &str) -> Result<Ui, Error> {
-        let monitor = std::sync::Arc::new(monitor::Monitor::new(name, plan));
+    pub(crate) fn start(addr: &str, name: &str, plan: &str, dot: &str) -> Result<Ui, Error> {
+        let monitor = std::sync::Arc::new(monitor::Monitor::new(name, plan, &monitor::draw(dot)));
         let server = http::UiServer::start(addr, std::sync::Arc::clone(&monitor))?;
         Ok(Ui { monitor, server })
     }
 
     /// Without the `ui` feature: an error that says how to get it.
     #[cfg(not(feature = "ui"))]
-    pub(crate) fn start(addr: &str, _name: &str, _plan: &str) -> Result<Ui, Error> {
+    pub(crate) fn start(addr: &str, _name: &str, _plan: &str, _dot: &str) -> Result<Ui, Error> {
         Err(Error::Usage(format!(
             "`--ui {addr}`: this app was built without the runtime's `ui` feature (`streamc run --ui ADDR` builds it with it)"
         )))

@@ -79,6 +79,23 @@ impl Metrics {
     }
 }
 
+/// The plan's dot text drawn as SVG (layout-rs, as `streamc graph --format svg`); empty when
+/// there is none or it does not parse.
+pub(crate) fn draw(dot: &str) -> String {
+    use layout::backends::svg::SVGWriter;
+    use layout::gv::{DotParser, GraphBuilder};
+    if dot.is_empty() {
+        return String::new();
+    }
+    let Ok(ast) = DotParser::new(dot).process() else { return String::new() };
+    let mut builder = GraphBuilder::new();
+    builder.visit_graph(&ast);
+    let mut graph = builder.get();
+    let mut out = SVGWriter::new();
+    graph.do_it(false, false, false, &mut out);
+    out.finalize()
+}
+
 /// The batches the page shows: the last [`RECENT`] progress records, numbered.
 #[derive(Default)]
 struct Recent {
@@ -92,6 +109,8 @@ struct Recent {
 pub(crate) struct Monitor {
     pub(super) name: String,
     pub(super) plan: String,
+    /// The plan drawn as SVG (empty when the app has none).
+    pub(super) svg: String,
     metrics: Metrics,
     recent: Mutex<Recent>,
     changed: Condvar,
@@ -104,10 +123,11 @@ impl std::fmt::Debug for Monitor {
 }
 
 impl Monitor {
-    pub(crate) fn new(name: &str, plan: &str) -> Monitor {
+    pub(crate) fn new(name: &str, plan: &str, svg: &str) -> Monitor {
         Monitor {
             name: name.to_owned(),
             plan: plan.to_owned(),
+            svg: svg.to_owned(),
             metrics: Metrics::new(name),
             recent: Mutex::new(Recent::default()),
             changed: Condvar::new(),

@@ -1,5 +1,7 @@
 //! `streamc graph`: the plan as a graph — operators as nodes, data flow as edges, each fused
-//! stage (one loop per batch) as a cluster — in Graphviz `dot` or Mermaid.
+//! stage (one loop per batch) as a cluster, its nodes filled with the stage's colour and marked
+//! `*(n)` — in Graphviz `dot`, Mermaid, or SVG (the dot text laid out by layout-rs, Graphviz's
+//! algorithm in Rust, which draws the colours and marks but not the cluster frames).
 
 use crate::dstream::plan::Plan;
 use crate::physical::{Fused, Physical};
@@ -12,6 +14,7 @@ use std::fmt::Write as _;
 pub enum GraphFormat {
     Dot,
     Mermaid,
+    Svg,
 }
 
 /// A plan graph: labelled nodes, edges, and clusters of nodes (fused stages).
@@ -19,7 +22,8 @@ pub enum GraphFormat {
 struct Graph {
     nodes: Vec<String>,
     edges: Vec<(usize, usize)>,
-    clusters: Vec<(String, Vec<usize>)>,
+    /// (stage number, title, nodes).
+    clusters: Vec<(usize, String, Vec<usize>)>,
 }
 
 impl Graph {
@@ -39,7 +43,50 @@ pub fn graph(program: &Program, physical: &Physical, format: GraphFormat) -> Str
     match format {
         GraphFormat::Dot => dot(&name, &g),
         GraphFormat::Mermaid => mermaid(&g),
+        GraphFormat::Svg => svg(&dot(&name, &g)),
     }
+}
+
+/// The dot text of a DStream plan (what generated apps carry; their UI draws it).
+pub fn dot_dstream(plan: &Plan, fused: &Fused) -> String {
+    dot(&plan.app.name, &dstream_graph(plan, fused))
+}
+
+/// The dot text of a Structured Streaming plan (what generated apps carry; their UI draws it).
+pub fn dot_table(plan: &TablePlan, queries: &[Checked]) -> String {
+    dot(&plan.app.name, &table_graph(plan, queries))
+}
+
+/// The colour of fused stage `k`'s nodes (named colours both Graphviz and layout-rs know).
+fn stage_color(k: usize) -> &'static str {
+    const COLORS: &[&str] = &[
+        "lightblue",
+        "palegreen",
+        "lightyellow",
+        "lightpink",
+        "lavender",
+        "wheat",
+        "lightcyan",
+        "mistyrose",
+        "honeydew",
+    ];
+    COLORS[k % COLORS.len()]
+}
+
+/// The dot text laid out and drawn as SVG by layout-rs.
+fn svg(dot: &str) -> String {
+    use layout::backends::svg::SVGWriter;
+    use layout::gv::{DotParser, GraphBuilder};
+    let mut parser = DotParser::new(dot);
+    let Ok(ast) = parser.process() else {
+        unreachable!("`dot` writes dot that layout-rs parses (tested for every example)")
+    };
+    let mut builder = GraphBuilder::new();
+    builder.visit_graph(&ast);
+    let mut graph = builder.get();
+    let mut out = SVGWriter::new();
+    graph.do_it(false, false, false, &mut out);
+    out.finalize()
 }
 
 fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {
@@ -55,8 +102,11 @@ fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {
     // A stage: a materialized stream's loop, with the chain of streams fused into it, up to
     // and including the materialized stream it ends in.
     let mut in_cluster = vec![false; plan.streams.len()];
+    // Numbered as `explain` numbers the stages (one per chain, in the same order).
+    let mut stage = 0;
     for (root, _) in plan.streams.iter().enumerate().filter(|(i, _)| fused.materialized[*i]) {
         for &first in &fused.consumers[root] {
+            stage += 1;
             let mut members = Vec::new();
             let mut cur = first.0;
             loop {
@@ -70,8 +120,7 @@ fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {
                 cur = fused.consumers[cur][0].0;
             }
             if !members.is_empty() {
-                let k = g.clusters.len() + 1;
-                g.clusters.push((format!("*({k}) one loop over {}", plan.streams[root].name), members));
+                g.clusters.push((stage, format!("*({stage}) one loop over {}", plan.streams[root].name), members));
             }
         }
     }
@@ -137,7 +186,7 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> Graph {
             let window = if a.window.is_some() { "window, " } else { "" };
             chain(&mut g, format!("aggregate (state)\nby [{window}{}]", keys.join(", ")), &mut members, &mut last);
         }
-        let cluster = (format!("*({}) query {}", k + 1, q.name), members);
+        let cluster = (k + 1, format!("*({}) query {}", k + 1, q.name), members);
         let sink = g.node(format!("sink {}\n{:?} mode", q.name, q.mode).to_lowercase());
         if let Some(p) = last {
             g.edges.push((p, sink));
@@ -166,11 +215,13 @@ fn dot(name: &str, g: &Graph) -> String {
     let mut out =
         format!("digraph \"{}\" {{\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n", quoted(name));
     let mut clustered = vec![false; g.nodes.len()];
-    for (k, (title, members)) in g.clusters.iter().enumerate() {
+    for (k, (stage, title, members)) in g.clusters.iter().enumerate() {
         let _ = writeln!(out, "  subgraph cluster_{k} {{\n    label=\"{}\";\n    style=rounded;", quoted(title));
         for &m in members {
             clustered[m] = true;
-            let _ = writeln!(out, "    n{m} [label=\"{}\"];", quoted(&g.nodes[m]));
+            let label = format!("{}\n*({stage})", g.nodes[m]);
+            let _ =
+                writeln!(out, "    n{m} [label=\"{}\", style=filled, fillcolor={}];", quoted(&label), stage_color(k));
         }
         out.push_str("  }\n");
     }
@@ -191,7 +242,7 @@ fn mermaid(g: &Graph) -> String {
     let label = |s: &str| s.replace('"', "#quot;").replace('\n', "<br>");
     let mut out = String::from("flowchart TD\n");
     let mut clustered = vec![false; g.nodes.len()];
-    for (k, (title, members)) in g.clusters.iter().enumerate() {
+    for (k, (_, title, members)) in g.clusters.iter().enumerate() {
         let _ = writeln!(out, "  subgraph s{k}[\"{}\"]", label(title));
         for &m in members {
             clustered[m] = true;

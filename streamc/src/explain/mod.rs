@@ -9,7 +9,7 @@ mod graph;
 mod table;
 mod tree;
 
-pub use graph::{GraphFormat, graph};
+pub use graph::{GraphFormat, dot_dstream, dot_table, graph};
 
 use crate::physical::Physical;
 use crate::program::Program;

@@ -170,11 +170,12 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     if !persistent.is_empty() {
         saves = quote!(if #input.is_checkpoint_batch() { #saves });
     }
+    let plan_dot = crate::explain::dot_dstream(plan, phys);
     let plan_text = crate::explain::explain_dstream(plan, phys);
     quote! {
         {
             let mut #b = #rt::AppBuilder::new(#app_name, ::core::time::Duration::from_millis(#interval));
-            #b.plan(#plan_text);
+            #b.plan(#plan_text, #plan_dot);
             #setup
             #b.build(move |#input: &#rt::BatchInput, #output: &mut #rt::BatchOutput| -> ::core::result::Result<(), #rt::Error> {
                 #[allow(unused_mut, unused_variables, clippy::all)]

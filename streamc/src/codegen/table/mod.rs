@@ -123,11 +123,12 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     }
     let restores = persistent.iter().map(|(n, p)| quote!(#input.restore(#n, &mut #p)?;));
     let saves = persistent.iter().map(|(n, p)| quote!(#output.save_state(#n, &#p);));
+    let plan_dot = crate::explain::dot_table(table, queries);
     let plan_text = crate::explain::explain_table(table, queries);
     quote! {
         {
             let mut #b = #rt::AppBuilder::new(#app_name, ::core::time::Duration::from_millis(#interval));
-            #b.plan(#plan_text);
+            #b.plan(#plan_text, #plan_dot);
             #setup
             #b.build(move |#input: &#rt::BatchInput, #output: &mut #rt::BatchOutput| -> ::core::result::Result<(), #rt::Error> {
                 #[allow(unused_mut, unused_variables, unused_assignments, clippy::all)]
