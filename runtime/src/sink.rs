@@ -219,6 +219,12 @@ impl BatchOutput {
         self.reports.state.push((count(rows_total), count(rows_updated), count(dropped_by_watermark)));
     }
 
+    /// Reports how many rows stream (or query) `name` had in this batch, for the UI's rows per
+    /// operator (`--ui`). Generated code reports each materialized stream once per batch.
+    pub fn report_rows<N: TryInto<u64>>(&mut self, name: &'static str, rows: N) {
+        self.reports.rows.push((name, count(rows)));
+    }
+
     /// Reports `n` malformed records dropped in this batch (Spark's `DROPMALFORMED` mode); they
     /// appear in the progress line as `numMalformedRowsDropped` (a streamc addition). Adds up
     /// over calls within a batch.

@@ -86,6 +86,8 @@ fn metrics_page_and_events_of_a_run() {
         "3 batches, each with its progress record: {batches_json}"
     );
     assert!(batches_json.contains("\"inputRows\":7"), "{batches_json}");
+    // Rows per materialized stream, as the generated code reports them: 4 distinct words.
+    assert!(batches_json.contains("\"rowsPerStream\":{\"counts\":4}"), "{batches_json}");
     let (_, events) = get(addr, "/events");
     assert!(events.contains("event: end"), "{events}");
 
@@ -160,6 +162,7 @@ fn page_draws_batches_in_a_real_browser() {
     let out = b.print("lines", 5);
     let app = b.build(move |input: &BatchInput, output: &mut BatchOutput| {
         let lines: Vec<&str> = input.text(src).lines().collect();
+        output.report_rows("lines", lines.len());
         output.emit(out, &lines)
     });
     let handle = app.with_print_writer(std::io::sink()).with_ui("127.0.0.1:0").start().unwrap();
@@ -215,6 +218,7 @@ fn page_draws_batches_in_a_real_browser() {
     }
     assert!(dom.contains("<canvas"), "uPlot drew no canvas");
     assert!(dom.contains("data-loaded=\"yes\""), "the plan's drawing did not load");
+    assert!(dom.contains("<tbody id=\"stream-rows\"><tr><td>lines</td>"), "no rows per stream");
     // Every batch once, in order (the page's first load and its event stream do not overlap
     // or leave a gap).
     let ids: Vec<u64> = dom

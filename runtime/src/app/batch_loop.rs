@@ -379,6 +379,7 @@ where
                     state_rows_updated: reports.state.iter().map(|s| s.1).sum(),
                     late_rows_dropped: reports.state.iter().map(|s| s.2).sum(),
                     malformed_rows: reports.malformed,
+                    rows: reports.rows.clone(),
                 };
                 ui.record(&figures, &line);
             }

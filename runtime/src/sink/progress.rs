@@ -17,6 +17,8 @@ pub(crate) struct Reports {
     pub(crate) malformed: u64,
     /// Whether the batch asked for a no-data batch after it.
     pub(crate) no_data_requested: bool,
+    /// Rows per materialized stream or query (for the UI, not the progress line).
+    pub(crate) rows: Vec<(&'static str, u64)>,
 }
 
 /// What one progress line says about a batch, besides the batch's [`Reports`].

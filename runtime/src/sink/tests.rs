@@ -25,6 +25,8 @@ fn progress_json_shape() {
         state: vec![(5, 2, 1)],
         malformed: 0,
         no_data_requested: false,
+        // Rows per stream are for the UI: not in the progress line.
+        rows: vec![("counts", 3)],
     };
     assert_eq!(
         p.to_json(&reports),

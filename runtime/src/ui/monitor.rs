@@ -208,7 +208,7 @@ fn batch_json(seq: u64, f: &BatchFigures, progress: &str) -> String {
         "{{\"seq\":{seq},\"batchId\":{},\"timestamp\":{},\"inputRows\":{},\"inputRowsPerSecond\":{:.3},\"processedRowsPerSecond\":{:.3},\
          \"outputRows\":{},\"durationMs\":{:.3},\"readMs\":{:.3},\"computeMs\":{:.3},\"sinkMs\":{:.3},\"checkpointMs\":{:.3},\
          \"schedulingDelayMs\":{:.3},\"watermark\":{watermark},\"stateRows\":{},\"stateRowsUpdated\":{},\
-         \"lateRowsDropped\":{},\"malformedRows\":{},\"progress\":{progress}}}",
+         \"lateRowsDropped\":{},\"malformedRows\":{},\"rowsPerStream\":{{{}}},\"progress\":{progress}}}",
         f.batch_id,
         f.timestamp_ms,
         f.input_rows,
@@ -225,7 +225,29 @@ fn batch_json(seq: u64, f: &BatchFigures, progress: &str) -> String {
         f.state_rows_updated,
         f.late_rows_dropped,
         f.malformed_rows,
+        rows_per_stream(&f.rows),
     )
+}
+
+/// `"name":rows,...` (a stream reported twice keeps both, summed).
+fn rows_per_stream(rows: &[(&str, u64)]) -> String {
+    let mut merged: Vec<(&str, u64)> = Vec::new();
+    for &(name, n) in rows {
+        match merged.iter_mut().find(|(m, _)| *m == name) {
+            Some(e) => e.1 += n,
+            None => merged.push((name, n)),
+        }
+    }
+    let mut out = String::new();
+    for (i, (name, n)) in merged.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        crate::fmt::json_string(name, &mut out);
+        out.push(':');
+        out.push_str(&n.to_string());
+    }
+    out
 }
 
 fn finite(x: f64) -> f64 {

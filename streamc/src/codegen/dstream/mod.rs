@@ -142,6 +142,11 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         }
         let id = StreamId(i);
         drive.extend(stage::finalize(plan, phys, &names, id, &input));
+        // Rows per materialized stream, for the UI (a source's are the batch's input rows).
+        if !plan.streams[i].op.is_source() {
+            let (name, v) = (&plan.streams[i].name, names.ident("v", id));
+            drive.extend(quote!(#output.report_rows(#name, #v.len());));
+        }
         let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input);
         let loops = match code.split {
             Some(split) => on_workers(&names, id, &input, split, code.sequential),

@@ -325,6 +325,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             #rt::structured::sort::order_rows(&mut #rows, &[#(#keys),*], #limit);
         });
     }
+    after.extend(quote!(#output.report_rows(#name, #rows.len());));
     for out in outs {
         after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
     }
