@@ -124,7 +124,13 @@ fn serve(mut conn: TcpStream, monitor: &Monitor, stop: &AtomicBool) {
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let _ = match path {
-        "/" | "/index.html" => respond(&mut conn, "200 OK", "text/html; charset=utf-8", PAGE.as_bytes()),
+        "/" | "/index.html" => {
+            // The batches so far, in the page's script: `</` is escaped so that no text in them
+            // can end the script.
+            let (json, _) = monitor.batches_from(0, Duration::ZERO).unwrap_or_else(|| ("[]".to_owned(), 0));
+            let page = PAGE.replacen("/*BATCHES*/[]", &json.replace("</", "<\\/"), 1);
+            respond(&mut conn, "200 OK", "text/html; charset=utf-8", page.as_bytes())
+        }
         "/uPlot.min.js" => respond(&mut conn, "200 OK", "text/javascript; charset=utf-8", UPLOT_JS.as_bytes()),
         "/uPlot.min.css" => respond(&mut conn, "200 OK", "text/css; charset=utf-8", UPLOT_CSS.as_bytes()),
         "/metrics" => respond(
