@@ -647,8 +647,9 @@ fn explain_and_graph_print_the_plan_or_the_errors() {
     }
 }
 
-/// A replay shows a progress bar (files done, rows/s, time left) when stderr is a terminal (a
-/// pseudo-terminal from util-linux's `script` here), and never when it is not.
+/// A replay, or an `AvailableNow` run, shows a progress bar (files done, rows/s, time left)
+/// when stderr is a terminal (a pseudo-terminal from util-linux's `script` here), and never
+/// when it is not.
 #[test]
 fn replay_progress_bar_only_on_a_terminal() {
     let dir = scratch("progress-bar");
@@ -668,4 +669,25 @@ fn replay_progress_bar_only_on_a_terminal() {
     let out = run_ok(&mut script);
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("/30 files ·") && shown.contains("rows/s"), "no progress bar on a terminal:\n{shown}");
+
+    // `AvailableNow` over a directory: the files there at start, several per batch.
+    let events = dir.join("events");
+    std::fs::create_dir_all(&events).unwrap();
+    for i in 0..12 {
+        std::fs::write(events.join(format!("e{i:02}.json")), "{\"word\": \"a\"}\n{\"word\": \"b\"}\n").unwrap();
+    }
+    let spec = dir.join("available_now.yaml");
+    let yaml = format!(
+        "app: available_now\ntrigger: available_now\nsources:\n  - name: events\n    json: {{ path: {}, max_files_per_trigger: 5 }}\n    schema: {{ word: string }}\nqueries:\n  - name: words\n    from: events\n    steps:\n      - group_by: [word]\n        agg: [\"count(*)\"]\n    output_mode: complete\n    sink: console\n",
+        events.display()
+    );
+    std::fs::write(&spec, yaml).unwrap();
+    let cmd =
+        format!("{} run {} --checkpoint {}", env!("CARGO_BIN_EXE_streamc"), spec.display(), dir.join("ck").display());
+    let mut script = Command::new("script");
+    script.args(["-qec", &cmd, "/dev/null"]);
+    script.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache")).current_dir(root());
+    let out = run_ok(&mut script);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("/12 files ·"), "no progress bar for AvailableNow on a terminal:\n{shown}");
 }

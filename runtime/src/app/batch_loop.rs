@@ -214,7 +214,16 @@ where
         let mut t = self.first_batch_ms;
         // Data batches of the replay run so far.
         let mut replay_index = 0usize;
-        let mut bar = Bar::new(self.replay_batches);
+        // A known set of files: the replay's, or what an `AvailableNow` run found at start.
+        let snapshot: usize = self
+            .sources
+            .iter()
+            .map(|s| match s {
+                RunningSource::Structured(f) => f.snapshot_files(),
+                _ => 0,
+            })
+            .sum();
+        let mut bar = Bar::new(self.replay_batches.or((self.trigger == Trigger::AvailableNow).then_some(snapshot)));
         // Batches run by this run.
         let mut ran = 0u64;
         let mut batch_id = self.next_batch_id;
@@ -398,7 +407,11 @@ where
                     busy.as_secs_f64() * 1e3
                 );
             }
-            bar.batch(records as u64, self.replay_batches.is_some() && !batch.no_data);
+            let files = match self.replay_batches {
+                Some(_) => u64::from(!batch.no_data),
+                None => batch.planned.iter().flatten().map(|f| f.len() as u64).sum(),
+            };
+            bar.batch(records as u64, files);
             self.shared.completed.fetch_add(1, Ordering::SeqCst);
             no_data_requested = requested;
             batch_id += 1;

@@ -1,4 +1,5 @@
-//! The progress bar of a replay run (`--replay`) on a terminal: files done out of the replay's,
+//! The progress bar of a run over a known set of files on a terminal — a replay (`--replay`,
+//! one file per batch) or an `AvailableNow` trigger (the files there were at start): files done,
 //! rows read, rows per second and the time left (indicatif). Drawn on stderr, and only when
 //! stderr is a terminal, so logs and pipes never see it.
 
@@ -15,9 +16,9 @@ pub(super) struct Bar {
 }
 
 impl Bar {
-    /// A bar over `files` replay batches, if there are any and stderr is a terminal.
+    /// A bar over `files` files, if there are any and stderr is a terminal.
     pub(super) fn new(files: Option<usize>) -> Bar {
-        let bar = files.filter(|_| std::io::stderr().is_terminal()).map(|n| {
+        let bar = files.filter(|&n| n > 0 && std::io::stderr().is_terminal()).map(|n| {
             let style = ProgressStyle::with_template(
                 "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files · {msg} · {eta} left",
             )
@@ -30,15 +31,13 @@ impl Bar {
         Bar { bar, rows: 0, started: Instant::now() }
     }
 
-    /// A batch of `rows` input rows is done; `file` when it consumed a replay file.
-    pub(super) fn batch(&mut self, rows: u64, file: bool) {
+    /// A batch of `rows` input rows, which read `files` of the files, is done.
+    pub(super) fn batch(&mut self, rows: u64, files: u64) {
         let Some(bar) = &self.bar else { return };
         self.rows += rows;
         let secs = self.started.elapsed().max(Duration::from_millis(1)).as_secs_f64();
         bar.set_message(format!("{} rows, {:.0} rows/s", self.rows, self.rows as f64 / secs));
-        if file {
-            bar.inc(1);
-        }
+        bar.inc(files);
     }
 
     /// The run is over: the bar is cleared.

@@ -128,6 +128,11 @@ impl StructuredFileSource {
         Ok(())
     }
 
+    /// The files an `AvailableNow` snapshot has left (0 without one).
+    pub(crate) fn snapshot_files(&self) -> usize {
+        self.snapshot.as_ref().map_or(0, VecDeque::len)
+    }
+
     /// Whether an `AvailableNow` snapshot has files left.
     pub(crate) fn has_snapshot_files(&self) -> bool {
         self.snapshot.as_ref().is_some_and(|s| !s.is_empty())
