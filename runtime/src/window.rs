@@ -293,13 +293,11 @@ impl<K, V> KeyedWindow<K, V> {
         for pane in in_window(panes, t, *len_ms) {
             for (k, v) in pane {
                 match find(last, index, hasher, k) {
-                    Slot::Found(i) => match &mut vals[i] {
-                        Some(acc) => {
-                            let a = acc.clone();
-                            *acc = f(a, v.clone());
-                        }
-                        slot @ None => {
-                            *slot = Some(v.clone());
+                    Slot::Found(i) => match vals[i].take() {
+                        // The reduction so far moves through `f`: no copy of it.
+                        Some(acc) => vals[i] = Some(f(acc, v.clone())),
+                        None => {
+                            vals[i] = Some(v.clone());
                             order.push(index_u32(i));
                         }
                     },

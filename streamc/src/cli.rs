@@ -155,7 +155,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 GraphFormatArg::Mermaid => streamc::explain::GraphFormat::Mermaid,
                 GraphFormatArg::Svg => streamc::explain::GraphFormat::Svg,
             };
-            Ok(with_checked(&spec, |c, phys| print!("{}", streamc::explain::graph(&c.program, phys, format)))?)
+            let mut drawn = Ok(String::new());
+            let code = with_checked(&spec, |c, phys| drawn = streamc::explain::graph(&c.program, phys, format))?;
+            match drawn {
+                Ok(text) => print!("{text}"),
+                Err(e) => bail!("`{}`: {e} (`--format dot` writes the text itself)", spec.display()),
+            }
+            Ok(code)
         }
         Cmd::Expand { spec } => match expand(&spec)? {
             Some(code) => {

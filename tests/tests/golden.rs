@@ -77,11 +77,12 @@ fn explain_and_graph_of_examples() {
         let stem = f.file_stem().expect("stem").to_string_lossy().into_owned();
         let dir = root().join("tests/data/explain");
         failures.extend(compare(&dir.join(format!("{stem}.txt")), &explain(&c.program, phys)));
-        failures.extend(compare(&dir.join(format!("{stem}.dot")), &graph(&c.program, phys, GraphFormat::Dot)));
-        failures.extend(compare(&dir.join(format!("{stem}.mmd")), &graph(&c.program, phys, GraphFormat::Mermaid)));
+        failures.extend(compare(&dir.join(format!("{stem}.dot")), &graph(&c.program, phys, GraphFormat::Dot).unwrap()));
+        failures
+            .extend(compare(&dir.join(format!("{stem}.mmd")), &graph(&c.program, phys, GraphFormat::Mermaid).unwrap()));
         // The drawing (layout-rs) is not a golden; it must draw every node of the dot text.
-        let svg = graph(&c.program, phys, GraphFormat::Svg);
-        let dot = graph(&c.program, phys, GraphFormat::Dot);
+        let svg = graph(&c.program, phys, GraphFormat::Svg).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let dot = graph(&c.program, phys, GraphFormat::Dot).unwrap();
         let boxes = dot.matches(" [label=").count();
         assert!(
             svg.starts_with("<?xml") && svg.matches("<rect").count() >= boxes,

@@ -156,7 +156,7 @@ fn page_draws_batches_in_a_real_browser() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/word_count.yaml")).unwrap();
     let c = streamc::compile_yaml(&spec);
     let phys = c.physical.as_ref().unwrap();
-    let dot = streamc::explain::graph(&c.program, phys, streamc::explain::GraphFormat::Dot);
+    let dot = streamc::explain::graph(&c.program, phys, streamc::explain::GraphFormat::Dot).unwrap();
     b.plan(&streamc::explain::explain(&c.program, phys), &dot);
     let src = b.socket_text_stream("lines", "127.0.0.1", port);
     let out = b.print("lines", 5);

@@ -33,16 +33,17 @@ impl Graph {
     }
 }
 
-/// The graph of a checked program in `format`.
-pub fn graph(program: &Program, physical: &Physical, format: GraphFormat) -> String {
+/// The graph of a checked program in `format`; Err with layout-rs's message if it cannot draw
+/// the dot text (`svg`).
+pub fn graph(program: &Program, physical: &Physical, format: GraphFormat) -> Result<String, String> {
     let (name, g) = match (program, physical) {
         (Program::DStream(plan), Physical::DStream(fused)) => (plan.app.name.clone(), dstream_graph(plan, fused)),
         (Program::Table(plan), Physical::Table(queries)) => (plan.app.name.clone(), table_graph(plan, queries)),
         _ => unreachable!("a program's physical plan is of its own kind (see `crate::finish`)"),
     };
     match format {
-        GraphFormat::Dot => dot(&name, &g),
-        GraphFormat::Mermaid => mermaid(&g),
+        GraphFormat::Dot => Ok(dot(&name, &g)),
+        GraphFormat::Mermaid => Ok(mermaid(&g)),
         GraphFormat::Svg => svg(&dot(&name, &g)),
     }
 }
@@ -74,19 +75,16 @@ fn stage_color(k: usize) -> &'static str {
 }
 
 /// The dot text laid out and drawn as SVG by layout-rs.
-fn svg(dot: &str) -> String {
+fn svg(dot: &str) -> Result<String, String> {
     use layout::backends::svg::SVGWriter;
     use layout::gv::{DotParser, GraphBuilder};
-    let mut parser = DotParser::new(dot);
-    let Ok(ast) = parser.process() else {
-        unreachable!("`dot` writes dot that layout-rs parses (tested for every example)")
-    };
+    let ast = DotParser::new(dot).process().map_err(|e| format!("layout-rs cannot read the plan's dot text: {e}"))?;
     let mut builder = GraphBuilder::new();
     builder.visit_graph(&ast);
     let mut graph = builder.get();
     let mut out = SVGWriter::new();
     graph.do_it(false, false, false, &mut out);
-    out.finalize()
+    Ok(out.finalize())
 }
 
 fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {

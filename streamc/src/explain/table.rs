@@ -64,8 +64,10 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
             }
         })
         .collect();
-    let mut node =
-        if inputs.len() == 1 { inputs.into_iter().next().expect("one input") } else { Node::new("Union", inputs) };
+    let mut node = match <[Node; 1]>::try_from(inputs) {
+        Ok([one]) => one,
+        Err(inputs) => Node::new("Union", inputs),
+    };
     for st in &q.steps {
         let label = match st {
             TStep::Project(cols) => format!("Project [{}]", items(cols)),

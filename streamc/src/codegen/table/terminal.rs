@@ -6,7 +6,7 @@ use super::row::build_row;
 use super::scope::{Scope, borrowed};
 use super::tuple::{nest, path};
 use crate::codegen::emit::rt;
-use crate::table::{Checked, ColTy, OutputMode, TAgg};
+use crate::table::{Checked, ColTy, OutputMode, TAgg, TStep};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
@@ -14,16 +14,17 @@ use quote::quote;
 pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows: &Ident, row: &Ident) -> TokenStream {
     let rt = rt();
     let Some(a) = &q.agg else {
-        // The row borrows the batch's strings (see `row::field_types`). A row may be built more
-        // than once from the same values (one per match of a join): a borrowed string's clone
-        // is a copy of the reference.
+        // The row borrows the batch's strings (see `row::field_types`). Behind a join a row is
+        // built once per match from the same stream values, so its strings are cloned (a
+        // borrowed one's clone copies a reference); otherwise the values move into the row.
+        let joined = q.steps.iter().any(|s| matches!(s, TStep::Join { .. }));
         let parts: Vec<TokenStream> = q
             .output
             .iter()
             .map(|c| {
                 let (v, ty) = &scope[&c.name];
                 match ty {
-                    ColTy::String => quote!(::core::clone::Clone::clone(&#v)),
+                    ColTy::String if joined => quote!(::core::clone::Clone::clone(&#v)),
                     _ => quote!(#v),
                 }
             })
