@@ -32,6 +32,7 @@ pub mod clock;
 mod codec;
 pub mod error;
 pub mod fmt;
+pub mod footprint;
 mod ids;
 pub mod join;
 pub mod ops;
@@ -60,6 +61,11 @@ pub use clock::Trigger;
 pub use error::Error;
 pub use fmt::{Record, SparkFmt, ToJson};
 pub use source::TextBatch;
+
+/// Whether generated code counts the rows of every operator, fused ones too, for the UI's plan
+/// graph: only with the `ui` feature, so that apps built without it keep no counter in their
+/// per-record loops (`if ROW_COUNTS { n += 1 }` compiles to nothing).
+pub const ROW_COUNTS: bool = cfg!(feature = "ui");
 #[cfg(feature = "macros")]
 pub use streamc_macros::stream;
 

@@ -19,6 +19,13 @@ pub trait Persist: Sized {
     fn write(&self, out: &mut Vec<u8>);
     /// Reads a value, advancing `input` past it; a truncated or malformed input is an error.
     fn read(input: &mut &[u8]) -> Result<Self, Error>;
+    /// The bytes the value owns on the heap (a string's or vector's buffer, with what its
+    /// elements own), not counting `size_of::<Self>()`: what the UI's state memory adds to the
+    /// tables' own size. 0 unless a type says otherwise (numbers, and a user type that does not).
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// A piece of operator state that is saved in checkpoints and restored after a restart.
@@ -284,6 +291,9 @@ impl Persist for String {
         let bytes = take(input, n, "string")?;
         String::from_utf8(bytes.to_vec()).map_err(|e| corrupt(&format!("string is not UTF-8: {e}")))
     }
+    fn heap_bytes(&self) -> usize {
+        self.capacity()
+    }
 }
 
 impl<T: Persist> Persist for Option<T> {
@@ -302,6 +312,9 @@ impl<T: Persist> Persist for Option<T> {
             1 => Ok(Some(T::read(input)?)),
             b => Err(corrupt(&format!("option tag {b}"))),
         }
+    }
+    fn heap_bytes(&self) -> usize {
+        self.as_ref().map_or(0, T::heap_bytes)
     }
 }
 
@@ -322,6 +335,9 @@ impl<T: Persist> Persist for Vec<T> {
         }
         Ok(v)
     }
+    fn heap_bytes(&self) -> usize {
+        self.capacity() * size_of::<T>() + self.iter().map(T::heap_bytes).sum::<usize>()
+    }
 }
 
 /// As a `Vec`: a window's panes are a `VecDeque`.
@@ -335,6 +351,9 @@ impl<T: Persist> Persist for VecDeque<T> {
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
         Vec::read(input).map(VecDeque::from)
     }
+    fn heap_bytes(&self) -> usize {
+        self.capacity() * size_of::<T>() + self.iter().map(T::heap_bytes).sum::<usize>()
+    }
 }
 
 macro_rules! tuples {
@@ -345,6 +364,9 @@ macro_rules! tuples {
             }
             fn read(input: &mut &[u8]) -> Result<Self, Error> {
                 Ok(($($t::read(input)?,)+))
+            }
+            fn heap_bytes(&self) -> usize {
+                0 $(+ self.$n.heap_bytes())+
             }
         }
     )*};

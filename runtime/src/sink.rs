@@ -26,6 +26,7 @@ mod progress;
 #[cfg(test)]
 mod tests;
 
+use crate::footprint::StateSize;
 pub use files::{
     COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, text_files_dir,
     write_text_files,
@@ -33,6 +34,7 @@ pub use files::{
 use files::{parquet_file, write_file_atomic, write_metadata_entry};
 pub(crate) use print::PrintTarget;
 pub use print::format_print;
+pub use progress::StateReport;
 pub(crate) use progress::{Progress, Reports};
 
 /// An output as declared by the app.
@@ -209,6 +211,7 @@ impl BatchOutput {
     /// Reports the state of the batch's stateful operator for the progress line
     /// (`stateOperators`): rows in state after the batch, rows updated, and input rows dropped
     /// as later than the watermark. Counts of any integer type; a negative one reads as 0.
+    /// [`report_operator_state`](Self::report_operator_state) says more.
     pub fn report_state<A: TryInto<u64>, B: TryInto<u64>, C: TryInto<u64>>(
         &mut self,
         rows_total: A,
@@ -216,13 +219,44 @@ impl BatchOutput {
         dropped_by_watermark: C,
     ) {
         // One entry per stateful operator, in the order they report (Spark lists each).
-        self.reports.state.push((count(rows_total), count(rows_updated), count(dropped_by_watermark)));
+        self.reports.state.push(StateReport {
+            rows_total: count(rows_total),
+            rows_updated: count(rows_updated),
+            dropped_by_watermark: count(dropped_by_watermark),
+            ..StateReport::default()
+        });
     }
 
-    /// Reports how many rows stream (or query) `name` had in this batch, for the UI's rows per
-    /// operator (`--ui`). Generated code reports each materialized stream once per batch.
-    pub fn report_rows<N: TryInto<u64>>(&mut self, name: &'static str, rows: N) {
-        self.reports.rows.push((name, count(rows)));
+    /// Reports a stateful operator after the batch: the node of the plan graph that is the
+    /// operator (`n3`; the UI charts its rows and memory under that node's label), its name for
+    /// the progress line (`operatorName`), its state (rows and memory, [`StateSize`]), rows
+    /// updated in the batch and input rows dropped as late.
+    pub fn report_operator_state<B: TryInto<u64>, C: TryInto<u64>>(
+        &mut self,
+        node: &'static str,
+        operator: &'static str,
+        state: &impl StateSize,
+        rows_updated: B,
+        dropped_by_watermark: C,
+    ) {
+        self.reports.state.push(StateReport {
+            node,
+            operator,
+            rows_total: count(state.rows()),
+            rows_updated: count(rows_updated),
+            dropped_by_watermark: count(dropped_by_watermark),
+            memory_bytes: Some(state.memory_bytes()),
+        });
+    }
+
+    /// Reports how many rows the operator at node `node` of the plan graph (`n3`, see
+    /// [`AppBuilder::plan`](crate::AppBuilder::plan)) put out in this batch, for the UI's rows
+    /// per operator (`--ui`); a name that is no node of the graph is shown as it is. Reports of
+    /// one node in a batch add up. Generated code reports every operator: materialized streams
+    /// by their length, fused ones by a counter compiled in only with the `ui` feature
+    /// ([`ROW_COUNTS`](crate::ROW_COUNTS)).
+    pub fn report_rows<N: TryInto<u64>>(&mut self, node: &'static str, rows: N) {
+        self.reports.rows.push((node, count(rows)));
     }
 
     /// Reports `n` malformed records dropped in this batch (Spark's `DROPMALFORMED` mode); they

@@ -643,6 +643,49 @@ impl<K: Hash + Eq, V> InvKeyedWindow<K, V> {
     }
 }
 
+/// The bytes of a window's panes: the deque, each pane's vector and what its elements own.
+fn panes_bytes<T: Persist>(panes: &Panes<T>) -> u64 {
+    let own = (panes.capacity() * size_of::<(i64, Vec<T>)>()) as u64;
+    own + panes.iter().map(|(_, p)| crate::footprint::vec_with_heap(p, T::heap_bytes)).sum::<u64>()
+}
+
+fn panes_rows<T>(panes: &Panes<T>) -> usize {
+    panes.iter().map(|(_, p)| p.len()).sum()
+}
+
+impl<T: Persist> crate::footprint::StateSize for Window<T> {
+    fn rows(&self) -> usize {
+        panes_rows(&self.panes)
+    }
+    fn memory_bytes(&self) -> u64 {
+        panes_bytes(&self.panes)
+    }
+}
+
+/// Rows: the panes' entries and the last result's.
+impl<K: Persist, V: Persist> crate::footprint::StateSize for KeyedWindow<K, V> {
+    fn rows(&self) -> usize {
+        panes_rows(&self.panes) + self.last.len()
+    }
+    fn memory_bytes(&self) -> u64 {
+        panes_bytes(&self.panes)
+            + crate::footprint::vec_with_heap(&self.last, <(K, V)>::heap_bytes)
+            + self.index.allocation_size() as u64
+    }
+}
+
+/// Rows: the panes' entries and the window's running reductions.
+impl<K: Persist, V: Persist> crate::footprint::StateSize for InvKeyedWindow<K, V> {
+    fn rows(&self) -> usize {
+        panes_rows(&self.panes) + self.window.len()
+    }
+    fn memory_bytes(&self) -> u64 {
+        panes_bytes(&self.panes)
+            + crate::footprint::vec_with_heap(&self.window, <(K, V)>::heap_bytes)
+            + self.index.allocation_size() as u64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

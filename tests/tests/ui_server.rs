@@ -76,6 +76,26 @@ fn metrics_page_and_events_of_a_run() {
     // Output rows: the distinct words of each batch (4, 0, 4).
     assert_eq!(value("streamc_output_rows_total"), 8.0);
     assert!(scrape.samples.iter().any(|s| s.metric == "streamc_batch_duration_seconds_count"), "{body}");
+    // Rows per operator, fused ones too (node of the plan graph, and its name): 15 words in
+    // all, as many pairs, and 8 distinct words per batch.
+    let operator = |name: &str, node: &str| -> f64 {
+        let s = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && s.labels.get("node") == Some(node))
+            .unwrap_or_else(|| panic!("no `{name}` of node {node} in\n{body}"));
+        match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{name}: {other:?}"),
+        }
+    };
+    assert_eq!(operator("streamc_operator_output_rows_total", "n1"), 15.0);
+    assert_eq!(operator("streamc_operator_output_rows_total", "n2"), 15.0);
+    assert_eq!(operator("streamc_operator_output_rows_total", "n3"), 8.0);
+    let words = scrape.samples.iter().find(|s| s.labels.get("node") == Some("n1")).unwrap();
+    assert_eq!(words.labels.get("operator"), Some("words"), "{body}");
 
     // The recent batches, and the same as server-sent events of a finished app.
     let (status, batches_json) = get(addr, "/api/batches");
@@ -86,8 +106,9 @@ fn metrics_page_and_events_of_a_run() {
         "3 batches, each with its progress record: {batches_json}"
     );
     assert!(batches_json.contains("\"inputRows\":7"), "{batches_json}");
-    // Rows per materialized stream, as the generated code reports them: 4 distinct words.
-    assert!(batches_json.contains("\"rowsPerStream\":{\"counts\":4}"), "{batches_json}");
+    // Rows per operator, by graph node, as the generated code reports them: in the last batch
+    // 7 words (fused: counted as they pass), 7 pairs, 4 distinct words.
+    assert!(batches_json.contains("\"rows\":{\"n3\":4,\"n1\":7,\"n2\":7}"), "{batches_json}");
     let (_, events) = get(addr, "/events");
     assert!(events.contains("event: end"), "{events}");
 
@@ -103,6 +124,8 @@ fn metrics_page_and_events_of_a_run() {
     let (status, svg) = get(addr, "/api/plan.svg");
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(svg.contains("<svg") && svg.contains("reduce_by_key") && svg.contains("*(1)"), "{svg}");
+    // The last batch's rows, in the nodes.
+    assert!(svg.contains("7 rows") && svg.contains("4 rows"), "{svg}");
 
     // Only GET of its own paths.
     assert_eq!(
@@ -160,9 +183,13 @@ fn page_draws_batches_in_a_real_browser() {
     b.plan(&streamc::explain::explain(&c.program, phys), &dot);
     let src = b.socket_text_stream("lines", "127.0.0.1", port);
     let out = b.print("lines", 5);
+    // A stateful operator too: the lines of the last second, as node n3 of the plan.
+    let mut recent = streamc_runtime::window::Window::new(1000);
     let app = b.build(move |input: &BatchInput, output: &mut BatchOutput| {
         let lines: Vec<&str> = input.text(src).lines().collect();
-        output.report_rows("lines", lines.len());
+        output.report_rows("n1", lines.len());
+        recent.push(input.time_ms(), lines.iter().map(|l| l.to_string()).collect());
+        output.report_operator_state("n3", "window", &recent, lines.len(), 0u64);
         output.emit(out, &lines)
     });
     let handle = app.with_print_writer(std::io::sink()).with_ui("127.0.0.1:0").start().unwrap();
@@ -210,7 +237,7 @@ fn page_draws_batches_in_a_real_browser() {
         dom
     };
     let dom = browser(&["--dump-dom"]);
-    for chart in ["rates", "durations", "state", "watermark"] {
+    for chart in ["rates", "durations", "state", "memory", "watermark"] {
         let tag = format!("id=\"{chart}\" data-points=\"");
         let at = dom.find(&tag).unwrap_or_else(|| panic!("no chart `{chart}` in the page:\n{dom}"));
         let n: u64 = dom[at + tag.len()..].split('"').next().unwrap().parse().unwrap();
@@ -218,7 +245,10 @@ fn page_draws_batches_in_a_real_browser() {
     }
     assert!(dom.contains("<canvas"), "uPlot drew no canvas");
     assert!(dom.contains("data-loaded=\"yes\""), "the plan's drawing did not load");
-    assert!(dom.contains("<tbody id=\"stream-rows\"><tr><td>lines</td>"), "no rows per stream");
+    assert!(dom.contains("<tbody id=\"operator-rows\"><tr><td>n1</td><td>words · flat_map"), "no rows per operator");
+    assert!(dom.contains("<tr><td>n3</td><td>word_counts · reduce_by_key"), "no state per operator");
+    // The state charts have a series per operator, labelled from the graph.
+    assert!(dom.contains("word_counts (n3)"), "no series of the stateful operator");
     // Every batch once, in order (the page's first load and its event stream do not overlap
     // or leave a gap).
     let ids: Vec<u64> = dom

@@ -384,9 +384,10 @@ where
                     checkpoint: busy - sunk,
                     scheduling_delay: Duration::from_millis(u64::try_from(started_ms - t).unwrap_or(0)),
                     watermark_ms: reports.watermark_us.map(|w| w.div_euclid(1000)),
-                    state_rows: reports.state.iter().map(|s| s.0).sum(),
-                    state_rows_updated: reports.state.iter().map(|s| s.1).sum(),
-                    late_rows_dropped: reports.state.iter().map(|s| s.2).sum(),
+                    state_rows: reports.state.iter().map(|s| s.rows_total).sum(),
+                    state_rows_updated: reports.state.iter().map(|s| s.rows_updated).sum(),
+                    late_rows_dropped: reports.state.iter().map(|s| s.dropped_by_watermark).sum(),
+                    operators: reports.state.clone(),
                     malformed_rows: reports.malformed,
                     rows: reports.rows.clone(),
                 };

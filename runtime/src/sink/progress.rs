@@ -11,14 +11,35 @@ use crate::fmt::json_string;
 pub(crate) struct Reports {
     /// The watermark after the batch, in µs since the epoch.
     pub(crate) watermark_us: Option<i64>,
-    /// Rows in state, rows updated, rows dropped by the watermark.
-    pub(crate) state: Vec<(u64, u64, u64)>,
+    /// Each stateful operator's figures, in the order they reported.
+    pub(crate) state: Vec<StateReport>,
     /// Malformed records dropped.
     pub(crate) malformed: u64,
     /// Whether the batch asked for a no-data batch after it.
     pub(crate) no_data_requested: bool,
     /// Rows per materialized stream or query (for the UI, not the progress line).
     pub(crate) rows: Vec<(&'static str, u64)>,
+}
+
+/// One stateful operator's figures after a batch (an entry of the progress line's
+/// `stateOperators`; the UI's charts per operator).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateReport {
+    /// The operator's node in the plan graph (`n3`, see `AppBuilder::plan`), which names it in
+    /// the UI; empty when the app has no graph.
+    pub node: &'static str,
+    /// The operator's name (`operatorName`: Spark's `stateStoreSave`, `dedupe`, …, or the
+    /// DStream operator); empty to leave it out.
+    pub operator: &'static str,
+    /// Rows in state after the batch (`numRowsTotal`).
+    pub rows_total: u64,
+    /// Rows updated in the batch (`numRowsUpdated`).
+    pub rows_updated: u64,
+    /// Input rows dropped as later than the watermark (`numRowsDroppedByWatermark`).
+    pub dropped_by_watermark: u64,
+    /// An estimate of the state's memory (`memoryUsedBytes`; see
+    /// [`StateSize`](crate::footprint::StateSize)), when the operator measured it.
+    pub memory_bytes: Option<u64>,
 }
 
 /// What one progress line says about a batch, besides the batch's [`Reports`].
@@ -86,14 +107,21 @@ impl Progress<'_> {
         }
         if !reports.state.is_empty() {
             s.push_str(",\"stateOperators\":[");
-            for (i, (total, updated, dropped)) in reports.state.iter().enumerate() {
+            for (i, op) in reports.state.iter().enumerate() {
                 if i > 0 {
                     s.push(',');
                 }
-                let _ = write!(
-                    s,
-                    "{{\"numRowsTotal\":{total},\"numRowsUpdated\":{updated},\"numRowsDroppedByWatermark\":{dropped}}}"
-                );
+                s.push('{');
+                if !op.operator.is_empty() {
+                    s.push_str("\"operatorName\":");
+                    json_string(op.operator, &mut s);
+                    s.push(',');
+                }
+                let _ = write!(s, "\"numRowsTotal\":{},\"numRowsUpdated\":{}", op.rows_total, op.rows_updated);
+                if let Some(m) = op.memory_bytes {
+                    let _ = write!(s, ",\"memoryUsedBytes\":{m}");
+                }
+                let _ = write!(s, ",\"numRowsDroppedByWatermark\":{}}}", op.dropped_by_watermark);
             }
             s.push(']');
         }

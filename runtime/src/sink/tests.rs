@@ -22,7 +22,17 @@ fn progress_json_shape() {
     };
     let reports = Reports {
         watermark_us: Some(1_704_110_460_000_000),
-        state: vec![(5, 2, 1)],
+        state: vec![
+            StateReport { rows_total: 5, rows_updated: 2, dropped_by_watermark: 1, ..StateReport::default() },
+            StateReport {
+                node: "n3",
+                operator: "stateStoreSave",
+                rows_total: 7,
+                rows_updated: 0,
+                dropped_by_watermark: 0,
+                memory_bytes: Some(4096),
+            },
+        ],
         malformed: 0,
         no_data_requested: false,
         // Rows per stream are for the UI: not in the progress line.
@@ -33,7 +43,8 @@ fn progress_json_shape() {
         "{\"id\":\"i\",\"runId\":\"r\",\"name\":\"q\",\"timestamp\":\"2024-01-01T12:01:00.000Z\",\"batchId\":4,\
          \"numInputRows\":10,\"inputRowsPerSecond\":5.0,\"processedRowsPerSecond\":20.0,\"durationMs\":{\"triggerExecution\":500},\
          \"eventTime\":{\"watermark\":\"2024-01-01T12:01:00.000Z\"},\
-         \"stateOperators\":[{\"numRowsTotal\":5,\"numRowsUpdated\":2,\"numRowsDroppedByWatermark\":1}],\
+         \"stateOperators\":[{\"numRowsTotal\":5,\"numRowsUpdated\":2,\"numRowsDroppedByWatermark\":1},\
+         {\"operatorName\":\"stateStoreSave\",\"numRowsTotal\":7,\"numRowsUpdated\":0,\"memoryUsedBytes\":4096,\"numRowsDroppedByWatermark\":0}],\
          \"sources\":[{\"description\":\"FileStreamSource[d]\",\"numInputRows\":10,\"inputRowsPerSecond\":5.0,\"processedRowsPerSecond\":20.0}],\
          \"sink\":{\"description\":\"FileSink[o]\",\"numOutputRows\":3}}"
     );

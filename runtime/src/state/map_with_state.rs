@@ -425,3 +425,14 @@ where
     }
     (key.clone(), sum)
 }
+
+impl<K: Persist, S: Persist> crate::footprint::StateSize for MapWithState<K, S> {
+    fn rows(&self) -> usize {
+        self.entries.len()
+    }
+    fn memory_bytes(&self) -> u64 {
+        self.table.allocation_size() as u64
+            + crate::footprint::vec_with_heap(&self.entries, |e| e.key.heap_bytes() + e.state.heap_bytes())
+            + crate::footprint::vec_with_heap(&self.times, |_| 0)
+    }
+}

@@ -159,3 +159,13 @@ where
 {
     Some(values.iter().cloned().fold(state.unwrap_or_default(), |acc, v| acc + v))
 }
+
+impl<K: Persist, S: Persist> crate::footprint::StateSize for UpdateState<K, S> {
+    fn rows(&self) -> usize {
+        self.entries.len()
+    }
+    fn memory_bytes(&self) -> u64 {
+        self.table.allocation_size() as u64
+            + crate::footprint::vec_with_heap(&self.entries, |(k, s)| k.heap_bytes() + s.heap_bytes())
+    }
+}

@@ -315,3 +315,13 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
         Ok(())
     }
 }
+
+impl<K: Persist, A: Persist> crate::footprint::StateSize for StreamingAgg<K, A> {
+    fn rows(&self) -> usize {
+        self.entries.len()
+    }
+    fn memory_bytes(&self) -> u64 {
+        self.table.allocation_size() as u64
+            + crate::footprint::vec_with_heap(&self.entries, |e| e.key.heap_bytes() + e.acc.heap_bytes())
+    }
+}

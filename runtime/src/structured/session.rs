@@ -214,6 +214,15 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for SessionAgg<K, A> {
     }
 }
 
+impl<K: Persist, A: Persist> crate::footprint::StateSize for SessionAgg<K, A> {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn memory_bytes(&self) -> u64 {
+        self.state.memory_bytes() + self.pending.memory_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

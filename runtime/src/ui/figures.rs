@@ -29,6 +29,8 @@ pub(crate) struct BatchFigures {
     pub(crate) state_rows_updated: u64,
     pub(crate) late_rows_dropped: u64,
     pub(crate) malformed_rows: u64,
-    /// Rows per materialized stream or query, as the generated code reported them.
+    /// Each stateful operator's figures.
+    pub(crate) operators: Vec<crate::sink::StateReport>,
+    /// Rows per operator (plan graph node), as the generated code reported them.
     pub(crate) rows: Vec<(&'static str, u64)>,
 }

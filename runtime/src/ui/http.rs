@@ -5,7 +5,8 @@
 //! - `/` the page, `/uPlot.min.js` and `/uPlot.min.css` (vendored, see `assets/README.md`);
 //! - `/metrics` Prometheus (OpenMetrics text);
 //! - `/api/batches` the recent batches (JSON array), `/api/plan` the plan (text),
-//!   `/api/plan.svg` the plan drawn (fused stages coloured and marked `*(n)`);
+//!   `/api/plan.svg` the plan drawn (fused stages coloured and marked `*(n)`, each node with
+//!   the last batch's rows and state), `/api/nodes` the graph's nodes (id to label);
 //! - `/events[?from=SEQ]` server-sent events: each batch as it finishes.
 
 use std::io::{Read, Write};
@@ -128,7 +129,11 @@ fn serve(mut conn: TcpStream, monitor: &Monitor, stop: &AtomicBool) {
             // The batches so far, in the page's script: `</` is escaped so that no text in them
             // can end the script.
             let (json, _) = monitor.batches_from(0, Duration::ZERO).unwrap_or_else(|| ("[]".to_owned(), 0));
-            let page = PAGE.replacen("/*BATCHES*/[]", &json.replace("</", "<\\/"), 1);
+            let page = PAGE.replacen("/*BATCHES*/[]", &json.replace("</", "<\\/"), 1).replacen(
+                "/*NODES*/{}",
+                &monitor.nodes_json().replace("</", "<\\/"),
+                1,
+            );
             respond(&mut conn, "200 OK", "text/html; charset=utf-8", page.as_bytes())
         }
         "/uPlot.min.js" => respond(&mut conn, "200 OK", "text/javascript; charset=utf-8", UPLOT_JS.as_bytes()),
@@ -147,9 +152,11 @@ fn serve(mut conn: TcpStream, monitor: &Monitor, stop: &AtomicBool) {
             let body = format!("{}\n\n{}", monitor.name, monitor.plan);
             respond(&mut conn, "200 OK", "text/plain; charset=utf-8", body.as_bytes())
         }
-        "/api/plan.svg" if !monitor.svg.is_empty() => {
-            respond(&mut conn, "200 OK", "image/svg+xml", monitor.svg.as_bytes())
-        }
+        "/api/plan.svg" => match monitor.svg() {
+            Some(svg) => respond(&mut conn, "200 OK", "image/svg+xml", svg.as_bytes()),
+            None => respond(&mut conn, "404 Not Found", "text/plain", b"this app has no plan graph\n"),
+        },
+        "/api/nodes" => respond(&mut conn, "200 OK", "application/json", monitor.nodes_json().as_bytes()),
         "/events" => {
             let from = query.split('&').find_map(|kv| kv.strip_prefix("from=")).and_then(|v| v.parse().ok());
             events(&mut conn, monitor, stop, from)

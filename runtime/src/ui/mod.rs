@@ -10,6 +10,8 @@
 
 mod figures;
 #[cfg(feature = "ui")]
+mod graph;
+#[cfg(feature = "ui")]
 mod http;
 #[cfg(feature = "ui")]
 mod monitor;
@@ -31,7 +33,7 @@ impl Ui {
     /// Serves the UI of app `name` with its plan (text, and graph in dot) on `addr`.
     #[cfg(feature = "ui")]
     pub(crate) fn start(addr: &str, name: &str, plan: &str, dot: &str) -> Result<Ui, Error> {
-        let monitor = std::sync::Arc::new(monitor::Monitor::new(name, plan, &monitor::draw(dot)));
+        let monitor = std::sync::Arc::new(monitor::Monitor::new(name, plan, dot));
         let server = http::UiServer::start(addr, std::sync::Arc::clone(&monitor))?;
         Ok(Ui { monitor, server })
     }

@@ -7,12 +7,21 @@ use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::figures::BatchFigures;
+use super::graph;
 use crate::clock::lock;
+use crate::sink::StateReport;
+
+/// The labels of a metric per operator: its graph node and its name.
+type OperatorLabels = [(&'static str, String); 2];
+
+/// A batch's rows per graph node, and its stateful operators' figures.
+type OperatorFigures = (Vec<(&'static str, u64)>, Vec<StateReport>);
 
 /// How many batches the page and `/api/batches` keep.
 const RECENT: usize = 600;
@@ -32,6 +41,9 @@ struct Metrics {
     processed_rate: Gauge<f64, AtomicU64>,
     duration: Histogram,
     scheduling_delay: Histogram,
+    operator_rows: Family<OperatorLabels, Counter>,
+    operator_state_rows: Family<OperatorLabels, Gauge>,
+    operator_state_memory: Family<OperatorLabels, Gauge>,
 }
 
 impl Metrics {
@@ -50,6 +62,9 @@ impl Metrics {
             processed_rate: Gauge::default(),
             duration: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             scheduling_delay: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            operator_rows: Family::default(),
+            operator_state_rows: Family::default(),
+            operator_state_memory: Family::default(),
             registry: Registry::default(),
         };
         registry.register("batches", "Batches completed", m.batches.clone());
@@ -75,25 +90,23 @@ impl Metrics {
             "From each batch's due time to its start",
             m.scheduling_delay.clone(),
         );
+        registry.register(
+            "operator_output_rows",
+            "Rows each operator put out (node of the plan graph, and its name)",
+            m.operator_rows.clone(),
+        );
+        registry.register(
+            "operator_state_rows",
+            "Rows in each stateful operator's state after the last batch",
+            m.operator_state_rows.clone(),
+        );
+        registry.register(
+            "operator_state_memory_bytes",
+            "Estimated memory of each stateful operator's state after the last batch",
+            m.operator_state_memory.clone(),
+        );
         Metrics { registry, ..m }
     }
-}
-
-/// The plan's dot text drawn as SVG (layout-rs, as `streamc graph --format svg`); empty when
-/// there is none or it does not parse.
-pub(crate) fn draw(dot: &str) -> String {
-    use layout::backends::svg::SVGWriter;
-    use layout::gv::{DotParser, GraphBuilder};
-    if dot.is_empty() {
-        return String::new();
-    }
-    let Ok(ast) = DotParser::new(dot).process() else { return String::new() };
-    let mut builder = GraphBuilder::new();
-    builder.visit_graph(&ast);
-    let mut graph = builder.get();
-    let mut out = SVGWriter::new();
-    graph.do_it(false, false, false, &mut out);
-    out.finalize()
 }
 
 /// The batches the page shows: the last [`RECENT`] progress records, numbered.
@@ -109,10 +122,16 @@ struct Recent {
 pub(crate) struct Monitor {
     pub(super) name: String,
     pub(super) plan: String,
-    /// The plan drawn as SVG (empty when the app has none).
-    pub(super) svg: String,
+    /// The plan's graph in dot (empty when the app has none).
+    dot: String,
+    /// The graph's nodes: id and label.
+    nodes: Vec<(String, String)>,
+    /// The graph drawn with the figures of batch `.0` (sequence number) written into its nodes.
+    drawn: Mutex<Option<(u64, String)>>,
     metrics: Metrics,
     recent: Mutex<Recent>,
+    /// The last batch's rows per operator and state per operator.
+    last: Mutex<OperatorFigures>,
     changed: Condvar,
 }
 
@@ -123,15 +142,69 @@ impl std::fmt::Debug for Monitor {
 }
 
 impl Monitor {
-    pub(crate) fn new(name: &str, plan: &str, svg: &str) -> Monitor {
+    pub(crate) fn new(name: &str, plan: &str, dot: &str) -> Monitor {
         Monitor {
             name: name.to_owned(),
             plan: plan.to_owned(),
-            svg: svg.to_owned(),
+            dot: dot.to_owned(),
+            nodes: graph::nodes(dot),
+            drawn: Mutex::new(None),
             metrics: Metrics::new(name),
             recent: Mutex::new(Recent::default()),
+            last: Mutex::new((Vec::new(), Vec::new())),
             changed: Condvar::new(),
         }
+    }
+
+    /// The label of graph node `id` (the id itself when the graph has no such node).
+    fn label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.nodes.iter().find(|(n, _)| n == id).map_or(id, |(_, l)| l.as_str())
+    }
+
+    fn operator_labels(&self, id: &'static str) -> OperatorLabels {
+        let name = self.label(id).split(" · ").next().unwrap_or(id).to_owned();
+        [("node", id.to_owned()), ("operator", name)]
+    }
+
+    /// The graph's nodes as a JSON object of id to label (for the page).
+    pub(super) fn nodes_json(&self) -> String {
+        let mut out = String::from("{");
+        for (i, (id, label)) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::fmt::json_string(id, &mut out);
+            out.push(':');
+            crate::fmt::json_string(label, &mut out);
+        }
+        out.push('}');
+        out
+    }
+
+    /// The plan's graph as SVG with the last batch's figures in its nodes (drawn once per
+    /// batch, on request, on the server's thread); `None` when the app has no graph or it
+    /// cannot be drawn.
+    pub(super) fn svg(&self) -> Option<String> {
+        if self.dot.is_empty() {
+            return None;
+        }
+        let seq = lock(&self.recent).next;
+        if let Some((drawn_at, svg)) = &*lock(&self.drawn)
+            && *drawn_at == seq
+        {
+            return Some(svg.clone());
+        }
+        let annotated = {
+            let last = lock(&self.last);
+            graph::annotate(&self.dot, &last.0, &last.1)
+        };
+        let svg = graph::draw(&annotated);
+        let svg = if svg.is_empty() { graph::draw(&self.dot) } else { svg };
+        if svg.is_empty() {
+            return None;
+        }
+        *lock(&self.drawn) = Some((seq, svg.clone()));
+        Some(svg)
     }
 
     /// Takes in a finished batch; `progress` is its progress record (JSON).
@@ -150,6 +223,17 @@ impl Monitor {
         m.processed_rate.set(f.processed_rows_per_second);
         m.duration.observe(f.duration.as_secs_f64());
         m.scheduling_delay.observe(f.scheduling_delay.as_secs_f64());
+        for &(node, rows) in &f.rows {
+            m.operator_rows.get_or_create(&self.operator_labels(node)).inc_by(rows);
+        }
+        for op in &f.operators {
+            let labels = self.operator_labels(op.node);
+            m.operator_state_rows.get_or_create(&labels).set(i64::try_from(op.rows_total).unwrap_or(i64::MAX));
+            if let Some(b) = op.memory_bytes {
+                m.operator_state_memory.get_or_create(&labels).set(i64::try_from(b).unwrap_or(i64::MAX));
+            }
+        }
+        *lock(&self.last) = (f.rows.clone(), f.operators.clone());
         let mut r = lock(&self.recent);
         let n = r.next;
         let json = batch_json(n, f, progress);
@@ -208,7 +292,7 @@ fn batch_json(seq: u64, f: &BatchFigures, progress: &str) -> String {
         "{{\"seq\":{seq},\"batchId\":{},\"timestamp\":{},\"inputRows\":{},\"inputRowsPerSecond\":{:.3},\"processedRowsPerSecond\":{:.3},\
          \"outputRows\":{},\"durationMs\":{:.3},\"readMs\":{:.3},\"computeMs\":{:.3},\"sinkMs\":{:.3},\"checkpointMs\":{:.3},\
          \"schedulingDelayMs\":{:.3},\"watermark\":{watermark},\"stateRows\":{},\"stateRowsUpdated\":{},\
-         \"lateRowsDropped\":{},\"malformedRows\":{},\"rowsPerStream\":{{{}}},\"progress\":{progress}}}",
+         \"lateRowsDropped\":{},\"malformedRows\":{},\"rows\":{{{}}},\"operators\":[{}],\"progress\":{progress}}}",
         f.batch_id,
         f.timestamp_ms,
         f.input_rows,
@@ -225,12 +309,33 @@ fn batch_json(seq: u64, f: &BatchFigures, progress: &str) -> String {
         f.state_rows_updated,
         f.late_rows_dropped,
         f.malformed_rows,
-        rows_per_stream(&f.rows),
+        rows_per_node(&f.rows),
+        operators_json(&f.operators),
     )
 }
 
-/// `"name":rows,...` (a stream reported twice keeps both, summed).
-fn rows_per_stream(rows: &[(&str, u64)]) -> String {
+/// Each stateful operator: `{"node":…,"operator":…,"rows":…,"updated":…,"memoryBytes":…,"dropped":…}`.
+fn operators_json(ops: &[StateReport]) -> String {
+    let mut out = String::new();
+    for (i, op) in ops.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"node\":");
+        crate::fmt::json_string(op.node, &mut out);
+        out.push_str(",\"operator\":");
+        crate::fmt::json_string(op.operator, &mut out);
+        let memory = op.memory_bytes.map_or_else(|| "null".to_owned(), |m| m.to_string());
+        out.push_str(&format!(
+            ",\"rows\":{},\"updated\":{},\"memoryBytes\":{memory},\"dropped\":{}}}",
+            op.rows_total, op.rows_updated, op.dropped_by_watermark
+        ));
+    }
+    out
+}
+
+/// `"node":rows,...` (a node reported twice in a batch: summed).
+fn rows_per_node(rows: &[(&str, u64)]) -> String {
     let mut merged: Vec<(&str, u64)> = Vec::new();
     for &(name, n) in rows {
         match merged.iter_mut().find(|(m, _)| *m == name) {

@@ -9,6 +9,14 @@ use crate::program::Program;
 use crate::table::{Checked, TStep, TablePlan};
 use std::fmt::Write as _;
 
+/// The id of node `k` of a plan graph in its dot text (`n3`); generated apps report each
+/// operator's rows under it (`BatchOutput::report_rows`), so the UI labels them from the graph.
+/// A DStream plan's stream `k` is node `k` (see [`dstream_graph`]); a Structured plan's nodes are
+/// numbered as [`table_nodes`] says.
+pub fn node_id(k: usize) -> String {
+    format!("n{k}")
+}
+
 /// The text format of [`graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GraphFormat {
@@ -38,7 +46,7 @@ impl Graph {
 pub fn graph(program: &Program, physical: &Physical, format: GraphFormat) -> Result<String, String> {
     let (name, g) = match (program, physical) {
         (Program::DStream(plan), Physical::DStream(fused)) => (plan.app.name.clone(), dstream_graph(plan, fused)),
-        (Program::Table(plan), Physical::Table(queries)) => (plan.app.name.clone(), table_graph(plan, queries)),
+        (Program::Table(plan), Physical::Table(queries)) => (plan.app.name.clone(), table_graph(plan, queries).0),
         _ => unreachable!("a program's physical plan is of its own kind (see `crate::finish`)"),
     };
     match format {
@@ -55,7 +63,24 @@ pub fn dot_dstream(plan: &Plan, fused: &Fused) -> String {
 
 /// The dot text of a Structured Streaming plan (what generated apps carry; their UI draws it).
 pub fn dot_table(plan: &TablePlan, queries: &[Checked]) -> String {
-    dot(&plan.app.name, &table_graph(plan, queries))
+    dot(&plan.app.name, &table_graph(plan, queries).0)
+}
+
+/// The graph nodes of one Structured query, by index (see [`node_id`]).
+#[derive(Clone, Debug, Default)]
+pub struct QueryNodes {
+    /// Per input of the query: the node that reads it (`read` or `watermark`).
+    pub inputs: Vec<usize>,
+    /// Per step of the query (`Checked::steps`).
+    pub steps: Vec<usize>,
+    /// The aggregation, if the query aggregates.
+    pub agg: Option<usize>,
+    pub sink: usize,
+}
+
+/// The graph nodes of each query of a Structured plan, in query order.
+pub fn table_nodes(plan: &TablePlan, queries: &[Checked]) -> Vec<QueryNodes> {
+    table_graph(plan, queries).1
 }
 
 /// The colour of fused stage `k`'s nodes (named colours both Graphviz and layout-rs know).
@@ -87,6 +112,7 @@ fn svg(dot: &str) -> Result<String, String> {
     Ok(out.finalize())
 }
 
+/// Stream `k` is node `k`: the streams are the first nodes, in order.
 fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {
     let mut g = Graph::default();
     for s in &plan.streams {
@@ -129,8 +155,9 @@ fn dstream_graph(plan: &Plan, fused: &Fused) -> Graph {
     g
 }
 
-fn table_graph(plan: &TablePlan, queries: &[Checked]) -> Graph {
+fn table_graph(plan: &TablePlan, queries: &[Checked]) -> (Graph, Vec<QueryNodes>) {
     let mut g = Graph::default();
+    let mut nodes = Vec::with_capacity(queries.len());
     let sources: Vec<usize> = plan
         .sources
         .iter()
@@ -145,6 +172,7 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> Graph {
     for (k, q) in queries.iter().enumerate() {
         let mut members = Vec::new();
         let mut last = None;
+        let mut ids = QueryNodes::default();
         for i in &q.inputs {
             let label = match i.watermark {
                 Some((c, d)) => format!("watermark {}\n{d} ms", plan.sources[i.source].schema[c].name),
@@ -153,6 +181,7 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> Graph {
             let n = g.node(label);
             g.edges.push((sources[i.source], n));
             members.push(n);
+            ids.inputs.push(n);
             last = Some(match last {
                 None => n,
                 Some(prev) => {
@@ -174,24 +203,28 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> Graph {
                 TStep::Join { table, .. } => {
                     let n = chain(&mut g, "join (static)".to_owned(), &mut members, &mut last);
                     g.edges.push((sources[*table], n));
+                    ids.steps.push(n);
                     continue;
                 }
             };
-            chain(&mut g, label, &mut members, &mut last);
+            ids.steps.push(chain(&mut g, label, &mut members, &mut last));
         }
         if let Some(a) = &q.agg {
             let keys: Vec<&str> = a.keys.iter().map(|(n, _, _)| n.as_str()).collect();
             let window = if a.window.is_some() { "window, " } else { "" };
-            chain(&mut g, format!("aggregate (state)\nby [{window}{}]", keys.join(", ")), &mut members, &mut last);
+            let label = format!("aggregate (state)\nby [{window}{}]", keys.join(", "));
+            ids.agg = Some(chain(&mut g, label, &mut members, &mut last));
         }
         let cluster = (k + 1, format!("*({}) query {}", k + 1, q.name), members);
         let sink = g.node(format!("sink {}\n{:?} mode", q.name, q.mode).to_lowercase());
         if let Some(p) = last {
             g.edges.push((p, sink));
         }
+        ids.sink = sink;
         g.clusters.push(cluster);
+        nodes.push(ids);
     }
-    g
+    (g, nodes)
 }
 
 /// Adds a node after `last` in the query's fused loop.
@@ -218,18 +251,18 @@ fn dot(name: &str, g: &Graph) -> String {
         for &m in members {
             clustered[m] = true;
             let label = format!("{}\n*({stage})", g.nodes[m]);
-            let _ =
-                writeln!(out, "    n{m} [label=\"{}\", style=filled, fillcolor={}];", quoted(&label), stage_color(k));
+            let (id, color) = (node_id(m), stage_color(k));
+            let _ = writeln!(out, "    {id} [label=\"{}\", style=filled, fillcolor={color}];", quoted(&label));
         }
         out.push_str("  }\n");
     }
     for (i, label) in g.nodes.iter().enumerate() {
         if !clustered[i] {
-            let _ = writeln!(out, "  n{i} [label=\"{}\"];", quoted(label));
+            let _ = writeln!(out, "  {} [label=\"{}\"];", node_id(i), quoted(label));
         }
     }
     for (a, b) in &g.edges {
-        let _ = writeln!(out, "  n{a} -> n{b};");
+        let _ = writeln!(out, "  {} -> {};", node_id(*a), node_id(*b));
     }
     out.push_str("}\n");
     out

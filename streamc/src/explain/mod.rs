@@ -9,7 +9,7 @@ mod graph;
 mod table;
 mod tree;
 
-pub use graph::{GraphFormat, dot_dstream, dot_table, graph};
+pub use graph::{GraphFormat, QueryNodes, dot_dstream, dot_table, graph, node_id, table_nodes};
 
 use crate::physical::Physical;
 use crate::program::Program;

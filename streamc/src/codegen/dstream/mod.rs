@@ -114,6 +114,11 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         if bind.buffer && phys.materialized[i] {
             binds.extend(quote!(let mut #v = #rt::ops::vec(#ty);));
         }
+        // A fused stream's rows are counted as they pass (only with the UI: `ROW_COUNTS`).
+        if stage::counted(plan, phys, id) {
+            let n = names.ident("rows", id);
+            binds.extend(quote!(let mut #n: u64 = 0;));
+        }
         // Elements read more than once (several operators, or operators and outputs) are cloned.
         let readers = phys.consumers[i].len() + usize::from(!phys.outputs_of[i].is_empty());
         if readers > 1 && !s.op.is_source() && !phys.consumers[i].is_empty() {
@@ -144,8 +149,8 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         drive.extend(stage::finalize(plan, phys, &names, id, &input));
         // Rows per materialized stream, for the UI (a source's are the batch's input rows).
         if !plan.streams[i].op.is_source() {
-            let (name, v) = (&plan.streams[i].name, names.ident("v", id));
-            drive.extend(quote!(#output.report_rows(#name, #v.len());));
+            let (node, v) = (crate::explain::node_id(i), names.ident("v", id));
+            drive.extend(guarded(active(plan, id, &input), quote!(#output.report_rows(#node, #v.len());)));
         }
         let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input);
         let loops = match code.split {
@@ -153,6 +158,27 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
             None => code.sequential,
         };
         drive.extend(guarded(active(plan, id, &input), loops));
+    }
+    // Rows of the fused streams, counted in their loops.
+    let mut counts = TokenStream::new();
+    for i in 0..plan.streams.len() {
+        let id = StreamId(i);
+        if stage::counted(plan, phys, id) {
+            let (node, n) = (crate::explain::node_id(i), names.ident("rows", id));
+            counts.extend(guarded(active(plan, id, &input), quote!(#output.report_rows(#node, #n);)));
+        }
+    }
+    if !counts.is_empty() {
+        drive.extend(quote!(if #rt::ROW_COUNTS { #counts }));
+    }
+    // Each stateful stream's state, for the progress line and the UI (after the outputs, which
+    // may read a state's result in place).
+    let mut states = TokenStream::new();
+    for (i, s) in plan.streams.iter().enumerate() {
+        if s.op.def().codegen.keep.is_some() {
+            let (node, op, keep) = (crate::explain::node_id(i), s.op.name(), names.ident("keep", StreamId(i)));
+            states.extend(quote!(#output.report_operator_state(#node, #op, &#keep, 0u64, 0u64);));
+        }
     }
     let mut emits = TokenStream::new();
     for (k, o) in plan.outputs.iter().enumerate() {
@@ -188,6 +214,7 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
                     #binds
                     #drive
                     #emits
+                    #states
                     #saves
                     ::core::result::Result::Ok(())
                 };

@@ -143,15 +143,29 @@ pub(super) fn stream_gen<'a>(
     }
 }
 
-/// Code run for each element `value` of stream `s`: buffer it, or hand it to the fused consumer.
+/// Whether stream `id`'s rows are counted as they pass (`rows_<id>`, for the UI's rows per
+/// operator): a fused stream's, which no collection holds. A materialized stream's are its
+/// collection's length.
+pub(super) fn counted(plan: &Plan, phys: &Fused, id: StreamId) -> bool {
+    !phys.materialized[id.0] && !plan.streams[id.0].op.is_source()
+}
+
+/// Code run for each element `value` of stream `s`: buffer it, or count it and hand it to the
+/// fused consumer.
 fn sink(plan: &Plan, phys: &Fused, names: &Names, s: StreamId, value: TokenStream, input: &Ident) -> TokenStream {
     if phys.materialized[s.0] {
         let v = names.ident("v", s);
         return quote!(#v.push(#value););
     }
+    let rt = crate::dstream::ops::emit::rt();
+    let n = names.ident("rows", s);
+    let count = quote!(if #rt::ROW_COUNTS { #n += 1; });
     match phys.fused_consumer(s) {
-        Some(c) => apply(plan, phys, names, c, value, input),
-        None => quote!(let _ = #value;),
+        Some(c) => {
+            let next = apply(plan, phys, names, c, value, input);
+            quote!(#count #next)
+        }
+        None => quote!(#count let _ = #value;),
     }
 }
 
@@ -220,13 +234,21 @@ fn split(
     let states: Vec<Ident> = tables.iter().map(|(s, _)| names.ident("state", *s)).collect();
     let fs: Vec<&TokenStream> = tables.iter().map(|(_, f)| f).collect();
     let idx: Vec<syn::Index> = (0..tables.len()).map(syn::Index::from).collect();
+    // The rows each part counted in its fused streams, added up.
+    let counters: Vec<Ident> =
+        ordered.iter().filter(|&&s| counted(plan, phys, s)).map(|&s| names.ident("rows", s)).collect();
+    let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
     Split {
         part,
         partial: quote! {
             #worker_binds
             #bodies
-            (#(#states,)*)
+            ((#(#states,)*), (#(#counters,)*))
         },
-        merge: quote!(#( #states.absorb(p.#idx, #fs); )*),
+        merge: quote! {
+            let (p, counted) = p;
+            #( #states.absorb(p.#idx, #fs); )*
+            #( #counters += counted.#cidx; )*
+        },
     }
 }

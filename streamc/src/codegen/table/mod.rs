@@ -23,7 +23,7 @@ pub use row::field_names;
 use record::{parse_record, static_tables};
 use row::{build_row, row_scope, row_struct};
 use scope::{ident, unkeyed};
-use steps::{scope_after, steps};
+use steps::{node_rows, scope_after, steps};
 use terminal::{merge_fn, terminal};
 use tuple::{nest, path};
 
@@ -67,7 +67,8 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     }
     let mut persistent = Vec::new();
     let mut body = TokenStream::new();
-    for q in queries {
+    let nodes = crate::explain::table_nodes(table, queries);
+    for (q, nodes) in queries.iter().zip(&nodes) {
         let cols: Vec<&str> = q.output.iter().map(|c| c.name.as_str()).collect();
         let mut outs = Vec::new();
         for (k, sink) in q.sinks.iter().enumerate() {
@@ -116,7 +117,7 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             }
             persistent.push((format!("{}/watermark", q.name), wm.clone()));
         }
-        body.extend(query_body(table, q, &input, &output, &outs));
+        body.extend(query_body(table, q, nodes, &input, &output, &outs));
     }
     for (name, description) in table_state_descriptions(table, queries) {
         setup.extend(quote!(#b.describe_state(#name, #description);));
@@ -151,7 +152,14 @@ fn input_watermarks(q: &Checked) -> bool {
     q.inputs.iter().any(|i| i.watermark.is_some())
 }
 
-fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, outs: &[Ident]) -> TokenStream {
+fn query_body(
+    table: &TablePlan,
+    q: &Checked,
+    nodes: &crate::explain::QueryNodes,
+    input: &Ident,
+    output: &Ident,
+    outs: &[Ident],
+) -> TokenStream {
     let rt = rt();
     let name = &q.name;
     let text = ident("text", &q.name);
@@ -165,7 +173,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows, &row);
     let mut loops = TokenStream::new();
     let mut slot = 0usize;
-    for inp in &q.inputs {
+    for (inp, &read_node) in q.inputs.iter().zip(&nodes.inputs) {
         let source = &table.sources[inp.source];
         let src = ident("src", &source.name);
         let (parse, scope) = parse_record(source, &q.input, source.malformed, &text, &line, &malformed);
@@ -178,12 +186,14 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             }
             None => quote!(),
         };
-        let pipeline = steps(q, 0, scope, terminal.clone(), &wm);
+        let pipeline = steps(q, 0, scope, terminal.clone(), &wm, &nodes.steps);
+        let read = node_rows(read_node);
         loops.extend(quote! {
             {
                 let #text = #input.text(#src);
                 for #line in #text.lines() {
                     #parse
+                    if #rt::ROW_COUNTS { #read += 1; }
                     #observe
                     #pipeline
                 }
@@ -201,6 +211,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         if let TStep::Dedup { event_time, cols, .. } = st {
             let dd = ident(&format!("dedup{i}"), &q.name);
             let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let node = crate::explain::node_id(nodes.steps[i]);
             let gone = match (event_time, &q.watermark) {
                 (Some(e), Some(_)) => {
                     let e = path(*e, cols.len());
@@ -211,7 +222,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             after.extend(quote! {
                 let updated = #dd.updated_count();
                 #dd.end_batch_evicting(#gone);
-                #output.report_state(#dd.len() as u64, updated as u64, #dd_dropped);
+                #output.report_operator_state(#node, "dedupe", &#dd, updated as u64, #dd_dropped);
             });
         }
     }
@@ -221,6 +232,7 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
     let counts_late = terminal::counts_late_groups(q);
     let late_count = if counts_late { quote!(let #dropped = #dropped + #late_set.len() as u64;) } else { quote!() };
     if let Some(a) = &q.agg {
+        let agg_node = crate::explain::node_id(nodes.agg.unwrap_or(nodes.sink));
         // State is evicted by the watermark only when an event time is part of the key (a
         // window, or the watermark column itself); otherwise it stays (Spark).
         let evicts = a.window.is_some()
@@ -266,7 +278,8 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                     .into_iter()
                     .map(|(key, acc)| #session_row)
                     .collect();
-                #output.report_state(#agg.len() as u64, #agg.updated_count() as u64, session_dropped);
+                #output.report_operator_state(#agg_node, "sessionWindowStateStoreSaveExec", &#agg, #agg.updated_count() as u64, session_dropped);
+                #output.report_rows(#agg_node, #rows.len());
             });
         } else {
             let event_end = match &a.window {
@@ -301,7 +314,8 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
                     .into_iter()
                     .map(|(key, acc)| #agg_row)
                     .collect();
-                #output.report_state(#agg.len() as u64, #row_count as u64, #dropped);
+                #output.report_operator_state(#agg_node, "stateStoreSave", &#agg, #row_count as u64, #dropped);
+                #output.report_rows(#agg_node, #rows.len());
             });
         }
     }
@@ -325,7 +339,8 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
             #rt::structured::sort::order_rows(&mut #rows, &[#(#keys),*], #limit);
         });
     }
-    after.extend(quote!(#output.report_rows(#name, #rows.len());));
+    let sink_node = crate::explain::node_id(nodes.sink);
+    after.extend(quote!(#output.report_rows(#sink_node, #rows.len());));
     for out in outs {
         after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
     }
@@ -351,6 +366,12 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         // Keyed like aggregation state (hashbrown, borrowed probes): a late row of a group
         // already counted allocates nothing.
         if counts_late { quote!(let mut #late_set = #rt::structured::agg::StreamingAgg::<_, ()>::new();) } else { quote!() };
+    // The rows each input and step put out, counted in the loops (with the UI only).
+    let counted: Vec<usize> = nodes.inputs.iter().chain(&nodes.steps).copied().collect();
+    let counters: Vec<Ident> = counted.iter().map(|&n| node_rows(n)).collect();
+    let counted_ids: Vec<String> = counted.iter().map(|&n| crate::explain::node_id(n)).collect();
+    let count_decl = quote!(#(let mut #counters: u64 = 0;)*);
+    let count_report = quote!(if #rt::ROW_COUNTS { #(#output.report_rows(#counted_ids, #counters);)* });
     let failure = expr::cast_failure();
     let casts = fallible_casts(q);
     let mut decls = if casts { quote!(let #failure = #rt::structured::cast::CastFailure::new();) } else { quote!() };
@@ -388,8 +409,10 @@ fn query_body(table: &TablePlan, q: &Checked, input: &Ident, output: &Ident, out
         #rows_decl
         #late_decl
         #decls
+        #count_decl
         #loops
         #check_casts
+        #count_report
         #after
     }
 }

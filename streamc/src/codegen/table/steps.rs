@@ -32,23 +32,49 @@ pub(super) fn scope_after(q: &Checked) -> Scope {
     s
 }
 
-/// Steps from `i` on, around the terminal code.
-pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident) -> TokenStream {
+/// The counter of the rows graph node `node` puts out in a batch (declared per batch, counted
+/// only with the UI: `ROW_COUNTS`).
+pub(super) fn node_rows(node: usize) -> Ident {
+    Ident::new(&format!("node_rows_{node}"), Span::mixed_site())
+}
+
+/// Steps from `i` on, around the terminal code. `nodes` are the steps' graph nodes: a row that
+/// reaches step `i` is counted as put out by step `i - 1`.
+pub(super) fn steps(
+    q: &Checked,
+    i: usize,
+    scope: Scope,
+    terminal: TokenStream,
+    wm: &Ident,
+    nodes: &[usize],
+) -> TokenStream {
+    let count = match i.checked_sub(1).and_then(|prev| nodes.get(prev)) {
+        Some(&n) => {
+            let (rt, n) = (rt(), node_rows(n));
+            quote!(if #rt::ROW_COUNTS { #n += 1; })
+        }
+        None => quote!(),
+    };
+    let code = step(q, i, scope, terminal, wm, nodes);
+    quote!(#count #code)
+}
+
+fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, nodes: &[usize]) -> TokenStream {
     let Some(step) = q.steps.get(i) else { return terminal };
     match step {
         TStep::Filter(e) => {
             let cond = expr(e, &scope);
-            let rest = steps(q, i + 1, scope, terminal, wm);
+            let rest = steps(q, i + 1, scope, terminal, wm, nodes);
             quote!(if #cond != ::core::option::Option::Some(true) { continue; } #rest)
         }
         TStep::Watermark { column } => {
             let (v, _) = &scope[column];
-            let rest = steps(q, i + 1, scope.clone(), terminal, wm);
+            let rest = steps(q, i + 1, scope.clone(), terminal, wm, nodes);
             quote!(if let ::core::option::Option::Some(ts) = #v { #wm.observe(ts); } #rest)
         }
         TStep::Project(cols) => {
             let (binds, new_scope) = project(cols, &scope);
-            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            let rest = steps(q, i + 1, new_scope, terminal, wm, nodes);
             quote!(#binds #rest)
         }
         TStep::Dedup { cols, late_column, .. } => {
@@ -62,7 +88,7 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
                 None => quote!(),
             };
             let parts = nest(cols.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect());
-            let rest = steps(q, i + 1, scope, terminal, wm);
+            let rest = steps(q, i + 1, scope, terminal, wm, nodes);
             quote! {
                 #late
                 if !#dd.insert_new(#parts, || ()) { continue; }
@@ -93,7 +119,7 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
                 new_scope.insert(c.name.clone(), (v, c.ty));
             }
             let outer = *how == JoinHow::LeftOuter;
-            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            let rest = steps(q, i + 1, new_scope, terminal, wm, nodes);
             quote! {
                 // SQL equality: a NULL key matches nothing.
                 let found = if #(#nulls)||* { ::core::option::Option::None } else { #map.get(#keys) };
@@ -109,7 +135,7 @@ pub(super) fn steps(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, 
             let (binds, mut new_scope) = project(others, &scope);
             let v = ident("col", name);
             new_scope.insert(name.clone(), (v.clone(), ColTy::String));
-            let rest = steps(q, i + 1, new_scope, terminal, wm);
+            let rest = steps(q, i + 1, new_scope, terminal, wm, nodes);
             let Expr::Call(_, args) = array else { return quote!() };
             let (src, pat) = (
                 expr(&args[0], &scope),
