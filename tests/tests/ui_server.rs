@@ -137,6 +137,73 @@ fn metrics_page_and_events_of_a_run() {
     assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(), "the UI stops with the app's handle");
 }
 
+/// A Structured query's operators: rows read, rows through a filter (fused: counted in the
+/// loop), the aggregation's output and its state (rows and memory), in the batches' JSON, the
+/// metrics and the graph's nodes.
+#[test]
+fn structured_operators_report_rows_and_state() {
+    let dir = scratch("structured");
+    // Batch 0: 6 rows, 4 with n > 1, 2 words; batch 1: 3 rows, 1 with n > 1, a third word.
+    let batches = [
+        "{\"n\":1,\"word\":\"a\"}\n{\"n\":2,\"word\":\"a\"}\n{\"n\":3,\"word\":\"bb\"}\n\
+         {\"n\":4,\"word\":\"bb\"}\n{\"n\":5,\"word\":\"a\"}\n{\"n\":0,\"word\":\"c\"}\n",
+        "{\"n\":1,\"word\":\"a\"}\n{\"n\":9,\"word\":\"ccc\"}\n{\"n\":0,\"word\":\"a\"}\n",
+    ];
+    for (i, b) in batches.iter().enumerate() {
+        std::fs::write(dir.join(format!("b{i}.json")), b).unwrap();
+    }
+    let app = stream! {
+        app_name("ui_structured");
+        trigger(AvailableNow);
+        let events = read_stream.json("/tmp/streamc-never-created/ui").schema("n BIGINT, word STRING");
+        let counts = events.where_("n > 1").group_by(["word"]).count();
+        counts.write_stream().output_mode("complete").memory();
+    };
+    let mut handle =
+        app.with_replay_all(&dir).with_print_writer(std::io::sink()).with_ui("127.0.0.1:0").start().unwrap();
+    assert!(handle.await_termination_or_timeout(Duration::from_secs(60)).unwrap(), "the replay did not finish");
+    let addr = handle.ui_addr().unwrap();
+    let (_, nodes) = get(addr, "/api/nodes");
+    // n0 the source, n1 its read, n2 the filter, n3 the aggregation, n4 the sink.
+    assert!(nodes.contains("\"n2\":\"filter · (n > 1)\"") && nodes.contains("\"n3\":\"aggregate (state)"), "{nodes}");
+    let (_, batches_json) = get(addr, "/api/batches");
+    let batch: Vec<&str> = batches_json.split("{\"seq\":").skip(1).collect();
+    assert_eq!(batch.len(), 2, "{batches_json}");
+    assert!(batch[0].contains("\"rows\":{\"n1\":6,\"n2\":4,\"n3\":2,\"n4\":2}"), "{}", batch[0]);
+    assert!(batch[1].contains("\"rows\":{\"n1\":3,\"n2\":1,\"n3\":3,\"n4\":3}"), "{}", batch[1]);
+    // The aggregation's state: 3 words after batch 1, 1 updated, with an estimate of memory
+    // (the table and entries, at least a pointer-sized word per row).
+    let state = batch[1].split("\"operators\":[").nth(1).unwrap();
+    assert!(
+        state.starts_with("{\"node\":\"n3\",\"operator\":\"stateStoreSave\",\"rows\":3,\"updated\":1,\"memoryBytes\":"),
+        "{state}"
+    );
+    let memory: u64 = state.split("\"memoryBytes\":").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    assert!((3 * 8..1 << 20).contains(&memory), "{memory}");
+    assert!(
+        batch[1].contains(
+            "\"operatorName\":\"stateStoreSave\",\"numRowsTotal\":3,\"numRowsUpdated\":1,\"memoryUsedBytes\":"
+        ),
+        "{}",
+        batch[1]
+    );
+    let (_, metrics) = get(addr, "/metrics");
+    assert!(
+        metrics
+            .contains("streamc_operator_output_rows_total{query=\"ui_structured\",node=\"n2\",operator=\"filter\"} 5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "streamc_operator_state_rows{query=\"ui_structured\",node=\"n3\",operator=\"aggregate (state)\"} 3"
+        ),
+        "{metrics}"
+    );
+    let (_, svg) = get(addr, "/api/plan.svg");
+    assert!(svg.contains("state: 3 rows"), "{svg}");
+    std::fs::write(dir.join("plan.svg"), &svg).unwrap();
+}
+
 /// The page in a real browser (Debian's `chromium`, headless; installed by
 /// `tests/setup/install-chromium.sh` when missing, which `.ci/run` also calls first): a live app — a socket source fed by
 /// the test, 100 ms batches — whose page is loaded; every chart must have drawn points and the

@@ -68,6 +68,10 @@ pub(super) fn bytes(n: u64) -> String {
     if unit == 0 { format!("{n} B") } else { format!("{x:.1} {}", UNITS[unit]) }
 }
 
+fn rows_text(n: u64) -> String {
+    if n == 1 { "1 row".to_owned() } else { format!("{n} rows") }
+}
+
 /// The dot text with each reported node's figures of a batch added to its label: rows put out
 /// (summed over reports), and rows and memory in state.
 pub(super) fn annotate(dot: &str, rows: &[(&str, u64)], state: &[StateReport]) -> String {
@@ -81,10 +85,10 @@ pub(super) fn annotate(dot: &str, rows: &[(&str, u64)], state: &[StateReport]) -
         let mut extra = String::new();
         let reported: Vec<u64> = rows.iter().filter(|(n, _)| *n == id).map(|(_, r)| *r).collect();
         if !reported.is_empty() {
-            extra.push_str(&format!("\\n{} rows", reported.iter().sum::<u64>()));
+            extra.push_str(&format!("\\n{}", rows_text(reported.iter().sum())));
         }
         for s in state.iter().filter(|s| s.node == id) {
-            extra.push_str(&format!("\\nstate: {} rows", s.rows_total));
+            extra.push_str(&format!("\\nstate: {}", rows_text(s.rows_total)));
             if let Some(m) = s.memory_bytes {
                 extra.push_str(&format!(", {}", bytes(m)));
             }
