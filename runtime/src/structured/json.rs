@@ -128,6 +128,121 @@ pub fn parse_fields<'a>(line: &'a str, names: &[&str], out: &mut [Json<'a>]) -> 
     Ok(())
 }
 
+/// Scans one JSON object (one line of a JSON-lines file) field by field: `field` gets each key
+/// (decoded, borrowed from the line when it has no escapes) and the [`Value`] after it, which it
+/// reads ([`Value::json`]) or leaves; a value it leaves is validated and skipped without being
+/// decoded. The grammar, the errors and what a field's value reads as are those of
+/// [`parse_fields`], which is this with a lookup of the requested names; generated code calls
+/// this with a `match` on the key over exactly the fields its query reads (Spark's column
+/// pruning: a malformed value of a field the query does not read does not make the record
+/// malformed). An error returned by `field` ends the scan with it.
+///
+/// ```
+/// use streamc_runtime::structured::json::{Json, scan_object};
+/// let (mut word, mut n) = (None, None);
+/// scan_object(r#"{"word": "cat", "skip": {"a": [1, 2]}, "n": 3}"#, |key, value| {
+///     match key {
+///         "word" => word = value.json()?.as_str().map(str::to_owned),
+///         "n" => n = value.json()?.as_i64(),
+///         _ => {}
+///     }
+///     Ok(())
+/// })
+/// .unwrap();
+/// assert_eq!((word.as_deref(), n), (Some("cat"), Some(3)));
+/// ```
+#[inline]
+pub fn scan_object<'a, F>(line: &'a str, mut field: F) -> Result<(), JsonError>
+where
+    F: FnMut(&str, &mut Value<'a, '_>) -> Result<(), JsonError>,
+{
+    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
+    p.ws();
+    p.expect(b'{', "expected `{` at the start of a JSON object")?;
+    p.ws();
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            if p.peek() != Some(b'"') {
+                return Err(p.err("expected a string key"));
+            }
+            let key = p.string()?;
+            p.ws();
+            p.expect(b':', "expected `:` after an object key")?;
+            p.ws();
+            let mut v = Value { p: &mut p, read: false };
+            field(&key, &mut v)?;
+            if !v.read {
+                p.skip_value(0)?;
+            }
+            p.ws();
+            match p.peek() {
+                Some(b',') => p.i += 1,
+                Some(b'}') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return Err(p.err("expected `,` or `}` after an object value")),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.err("unexpected characters after the JSON object"));
+    }
+    Ok(())
+}
+
+/// The value of a field in [`scan_object`]: read it with [`json`](Self::json), or leave it to
+/// be skipped.
+pub struct Value<'a, 'p> {
+    p: &'p mut Parser<'a>,
+    read: bool,
+}
+
+impl<'a> Value<'a, '_> {
+    /// Reads the value (once; a second call is `Missing`): as [`parse_fields`] reads a
+    /// requested field.
+    #[inline]
+    pub fn json(&mut self) -> Result<Json<'a>, JsonError> {
+        if std::mem::replace(&mut self.read, true) {
+            return Ok(Json::Missing);
+        }
+        self.p.value()
+    }
+}
+
+/// The index of the first byte at or after `i` that ends a run of plain string bytes: a quote, a
+/// backslash or a control character (or the end). Eight bytes at a time (SWAR).
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // A zero byte of `w ^ c` is a byte equal to `c`; `w - 0x20…` borrows below 0x20.
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let special = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let special = special & HIGHS;
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -311,6 +426,7 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         self.i += 1; // the opening quote
         let start = self.i;
+        self.i = plain_run(self.b, self.i);
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -407,6 +523,7 @@ impl<'a> Parser<'a> {
     fn skip_string(&mut self) -> Result<(), JsonError> {
         self.i += 1;
         loop {
+            self.i = plain_run(self.b, self.i);
             match self.bump() {
                 Some(b'"') => return Ok(()),
                 Some(b'\\') => match self.bump() {

@@ -9,6 +9,7 @@ use crate::table::expr::Expr;
 use crate::table::{Checked, ColTy, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+use std::collections::HashSet;
 
 mod expr;
 mod record;
@@ -147,6 +148,19 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     }
 }
 
+/// Every identifier in `tokens`, nested groups too.
+fn idents(tokens: &TokenStream, out: &mut HashSet<String>) {
+    for t in tokens.clone() {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
 /// Whether the query's inputs carry their own watermarks (a `union` with `with_watermark`s).
 fn input_watermarks(q: &Checked) -> bool {
     q.inputs.iter().any(|i| i.watermark.is_some())
@@ -176,7 +190,7 @@ fn query_body(
     for (inp, &read_node) in q.inputs.iter().zip(&nodes.inputs) {
         let source = &table.sources[inp.source];
         let src = ident("src", &source.name);
-        let (parse, scope) = parse_record(source, &q.input, source.malformed, &text, &line, &malformed);
+        let (_, scope) = parse_record(source, &q.input, None, source.malformed, &text, &line, &malformed);
         let observe = match inp.watermark {
             Some((c, _)) => {
                 let (v, _) = &scope[&q.input[c].name];
@@ -186,7 +200,13 @@ fn query_body(
             }
             None => quote!(),
         };
-        let pipeline = steps(q, 0, scope, terminal.clone(), &wm, &nodes.steps);
+        let pipeline = steps(q, 0, scope.clone(), terminal.clone(), &wm, &nodes.steps);
+        // Parse only the columns the rest of the loop names.
+        let mut named = HashSet::new();
+        idents(&quote!(#observe #pipeline), &mut named);
+        let used: HashSet<String> =
+            scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
+        let (parse, _) = parse_record(source, &q.input, Some(&used), source.malformed, &text, &line, &malformed);
         let read = node_rows(read_node);
         loops.extend(quote! {
             {

@@ -8,13 +8,15 @@ use crate::table::functions::rust_ty;
 use crate::table::{Checked, ColTy, Column, Format, Malformed, SourceKind, TStep, TablePlan, TableSource};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The code that parses one record of `source` into column variables named after `names` (the
-/// query's first input's columns, by position), and what a malformed record does.
+/// query's first input's columns, by position), and what a malformed record does. Of a JSON or
+/// CSV record only the columns in `used` (by their names in `names`; all when `None`) are read.
 pub(super) fn parse_record(
     source: &TableSource,
     names: &[Column],
+    used: Option<&HashSet<String>>,
     malformed_mode: Malformed,
     text: &Ident,
     line: &Ident,
@@ -55,41 +57,64 @@ pub(super) fn parse_record(
             scope.insert(names[0].name.clone(), (v, ColTy::String));
         }
         Format::Json | Format::Csv => {
-            let fields_in: Vec<&str> = source.schema.iter().map(|c| c.name.as_str()).collect();
-            let n = fields_in.len();
-            let fields = Ident::new("fields", Span::mixed_site());
-            let parse_call = if format == Format::Json {
-                quote!(#rt::structured::json::parse_fields(#line, &[#(#fields_in),*], &mut #fields))
-            } else {
-                quote!(#rt::structured::conv::parse_csv(#line, &mut #fields))
-            };
-            let failed = match &on_bad {
+            let bad = match &on_bad {
                 Some(act) => quote!(#act),
-                None => quote!({ for f in #fields.iter_mut() { *f = #rt::structured::json::Json::Null; } }),
+                None => quote!(::core::option::Option::None),
             };
-            parse.extend(quote! {
-                let mut #fields: [#rt::structured::json::Json<'_>; #n] = ::core::array::from_fn(|_| #rt::structured::json::Json::Missing);
-                if #parse_call.is_err() #failed
-            });
-            for (i, (c, named)) in source.schema.iter().zip(names).enumerate() {
-                let v = ident("col", &named.name);
-                let conv = Ident::new(
-                    match c.ty {
-                        ColTy::String | ColTy::StringArray => "string",
-                        ColTy::Bool => "boolean",
-                        ColTy::Long => "long",
-                        ColTy::Double => "double",
-                        ColTy::Timestamp => "timestamp",
-                        ColTy::Date => "date",
-                    },
-                    Span::call_site(),
-                );
-                let bad = match &on_bad {
+            // The fields the query reads: the others are not converted (Spark's column
+            // pruning: their malformed values do not make the record malformed).
+            let read: Vec<(usize, &Column, &Column)> = source
+                .schema
+                .iter()
+                .zip(names)
+                .enumerate()
+                .filter(|(_, (_, named))| used.is_none_or(|u| u.contains(&named.name)))
+                .map(|(i, (c, named))| (i, c, named))
+                .collect();
+            let slot = |i: usize| Ident::new(&format!("field_{i}"), Span::mixed_site());
+            if format == Format::Json {
+                // A parser for exactly these fields: a `match` on each key, the value converted
+                // where it is read; any other field is validated and skipped undecoded.
+                let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
+                let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
+                let convs: Vec<Ident> = read.iter().map(|(_, c, _)| conv_fn(c.ty)).collect();
+                let failed = match &on_bad {
                     Some(act) => quote!(#act),
-                    None => quote!(::core::option::Option::None),
+                    None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
                 };
                 parse.extend(quote! {
-                    let #v = match #rt::structured::conv::#conv(::core::mem::replace(&mut #fields[#i], #rt::structured::json::Json::Missing)) {
+                    #( let mut #slots = ::core::result::Result::Ok(::core::option::Option::None); )*
+                    let scanned = #rt::structured::json::scan_object(#line, |key, value| {
+                        match key {
+                            #( #keys => #slots = #rt::structured::conv::#convs(value.json()?), )*
+                            _ => {}
+                        }
+                        ::core::result::Result::Ok(())
+                    });
+                    if scanned.is_err() #failed
+                });
+            } else {
+                let n = source.schema.len();
+                let fields = Ident::new("fields", Span::mixed_site());
+                let failed = match &on_bad {
+                    Some(act) => quote!(#act),
+                    None => quote!({ for f in #fields.iter_mut() { *f = #rt::structured::json::Json::Null; } }),
+                };
+                parse.extend(quote! {
+                    let mut #fields: [#rt::structured::json::Json<'_>; #n] = ::core::array::from_fn(|_| #rt::structured::json::Json::Missing);
+                    if #rt::structured::conv::parse_csv(#line, &mut #fields).is_err() #failed
+                });
+                for (i, c, _) in &read {
+                    let (v, conv) = (slot(*i), conv_fn(c.ty));
+                    parse.extend(quote! {
+                        let #v = #rt::structured::conv::#conv(::core::mem::replace(&mut #fields[#i], #rt::structured::json::Json::Missing));
+                    });
+                }
+            }
+            for (i, c, named) in &read {
+                let (v, field) = (ident("col", &named.name), slot(*i));
+                parse.extend(quote! {
+                    let #v = match #field {
                         ::core::result::Result::Ok(v) => v,
                         ::core::result::Result::Err(()) => #bad,
                     };
@@ -99,6 +124,19 @@ pub(super) fn parse_record(
         }
     }
     (parse, scope)
+}
+
+/// The runtime's conversion (`structured::conv`) of a JSON or CSV value to a column of `ty`.
+fn conv_fn(ty: ColTy) -> Ident {
+    let name = match ty {
+        ColTy::String | ColTy::StringArray => "string",
+        ColTy::Bool => "boolean",
+        ColTy::Long => "long",
+        ColTy::Double => "double",
+        ColTy::Timestamp => "timestamp",
+        ColTy::Date => "date",
+    };
+    Ident::new(name, Span::call_site())
 }
 
 /// Setup code of the static tables joined by `q`: each read and hashed once, by its join keys.
@@ -113,7 +151,7 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
         let text = Ident::new("static_text", Span::mixed_site());
         let line = Ident::new("line", Span::mixed_site());
         let bad = Ident::new("static_malformed", Span::mixed_site());
-        let (parse, scope) = parse_record(source, &source.schema, Malformed::Permissive, &text, &line, &bad);
+        let (parse, scope) = parse_record(source, &source.schema, None, Malformed::Permissive, &text, &line, &bad);
         let owned = |name: &str| -> TokenStream {
             let (v, ty) = &scope[name];
             match ty {
