@@ -19,6 +19,12 @@
 //! taken off (the loop keeps no checkpoint and writes no files); the console sink's text goes to
 //! `std::io::sink()`, and the source path is replaced by `with_replay_all(corpus)`.
 //!
+//! A second baseline shares no code with streamc: serde_json reads each line into a typed
+//! struct (`timestamp` and `word` borrowed), a hand-written parser of the corpus's
+//! `yyyy-MM-dd HH:mm:ss` timestamps, the windows, watermark and late filter written out, counts
+//! in a hashbrown map (foldhash) keyed by (window start, word id) with words interned once. The
+//! compiled pipeline also runs with 2 workers (`with_workers(2)`).
+//!
 //! Under `cargo test` (which runs this target, `test = true` in Cargo.toml, without `--bench`)
 //! only the agreement check runs, untimed, on a 1 MB corpus: the generated pipeline and the
 //! loop must emit the same rows and counts.
@@ -159,9 +165,14 @@ pub(crate) fn hand_written(files: &[PathBuf]) -> (Duration, Totals) {
     (start.elapsed(), totals)
 }
 
-pub(crate) fn compiled(dir: &Path) -> Duration {
+pub(crate) fn compiled(dir: &Path, workers: usize) -> Duration {
     let start = Instant::now();
-    let handle = compiled_app().with_replay_all(dir).with_print_writer(std::io::sink()).start().expect("start");
+    let handle = compiled_app()
+        .with_replay_all(dir)
+        .with_print_writer(std::io::sink())
+        .with_workers(workers)
+        .start()
+        .expect("start");
     handle.await_termination().expect("run");
     start.elapsed()
 }
@@ -183,6 +194,106 @@ pub(crate) fn compiled_totals(dir: &Path) -> (u64, u64) {
     (rows, counted)
 }
 
+/// The serde_json baseline's event: both fields borrowed from the line when unescaped.
+#[derive(serde::Deserialize)]
+struct Event<'a> {
+    #[serde(borrow)]
+    timestamp: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    word: std::borrow::Cow<'a, str>,
+}
+
+/// `yyyy-MM-dd HH:mm:ss` as µs since the epoch (the corpus's only shape); `None` otherwise.
+fn serde_side_timestamp(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hh) * 60 + mm) * 60_000_000 + ss * 1_000_000)
+}
+
+/// The serde_json baseline over the files (see the module docs): the same windows, watermark,
+/// late drops and append-mode emission as the pipeline.
+pub(crate) fn serde_baseline(files: &[PathBuf]) -> (Duration, Totals) {
+    type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::FixedState>;
+    let start = Instant::now();
+    let mut words: Map<String, u32> = Map::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut counts: Map<(i64, u32), i64> = Map::default();
+    let (mut watermark, mut late_mark, mut max_seen) = (0i64, 0i64, None::<i64>);
+    let mut totals = Totals::default();
+    let mut batch = |text: &str, totals: &mut Totals| -> bool {
+        for line in text.lines() {
+            totals.events += 1;
+            let Ok(e) = serde_json::from_str::<Event<'_>>(line) else { continue };
+            let Some(ts) = serde_side_timestamp(&e.timestamp) else { continue };
+            max_seen = Some(max_seen.map_or(ts, |m| m.max(ts)));
+            let id = match words.get(&*e.word) {
+                Some(&id) => id,
+                None => {
+                    let id = names.len() as u32;
+                    names.push(e.word.to_string());
+                    words.insert(e.word.to_string(), id);
+                    id
+                }
+            };
+            // Windows of 10 minutes every 5 containing ts: starts at the last slide boundary
+            // at or before ts, and the one before.
+            let last = ts - ts.rem_euclid(SLIDE_US);
+            for ws in [last - SLIDE_US, last] {
+                if ws + WINDOW_US <= ts {
+                    continue;
+                }
+                if ws + WINDOW_US <= late_mark {
+                    totals.late += 1;
+                    continue;
+                }
+                *counts.entry((ws, id)).or_insert(0) += 1;
+            }
+        }
+        // Append mode: windows the watermark has passed are emitted and dropped.
+        let mut emitted = Vec::new();
+        counts.retain(|&(ws, id), &mut c| {
+            if ws + WINDOW_US <= watermark {
+                emitted.push((ws, id, c));
+                false
+            } else {
+                true
+            }
+        });
+        totals.rows += emitted.len() as u64;
+        totals.counted += emitted.iter().map(|e| e.2 as u64).sum::<u64>();
+        black_box(emitted);
+        // The next batch checks late input against this batch's watermark.
+        late_mark = watermark;
+        let next = max_seen.map_or(watermark, |m| (m - DELAY_US).max(watermark));
+        let moved = next != watermark;
+        watermark = next;
+        moved
+    };
+    let mut moved = false;
+    for f in files {
+        let text = std::fs::read_to_string(f).expect("read");
+        moved = batch(&text, &mut totals);
+    }
+    if moved {
+        batch("", &mut totals);
+    }
+    (start.elapsed(), totals)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -197,6 +308,7 @@ fn main() {
         let dir = corpus(1);
         let (_, totals) = hand_written(&files(&dir));
         assert_eq!(compiled_totals(&dir), (totals.rows, totals.counted), "the pipeline and the loop disagree");
+        assert_eq!(serde_baseline(&files(&dir)).1, totals, "the serde_json baseline and the loop disagree");
         return;
     }
     let mb: usize = std::env::var("STREAMC_BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
@@ -205,13 +317,15 @@ fn main() {
     let files = files(&dir);
     let (_, totals) = hand_written(&files); // warms the page cache
     assert_eq!(compiled_totals(&dir), (totals.rows, totals.counted), "the pipeline and the loop disagree");
-    let mut base = Vec::new();
-    let mut comp = Vec::new();
+    assert_eq!(serde_baseline(&files).1, totals, "the serde_json baseline and the loop disagree");
+    let (mut base, mut serde, mut comp, mut comp2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         base.push(hand_written(&files).0);
-        comp.push(compiled(&dir));
+        serde.push(serde_baseline(&files).0);
+        comp.push(compiled(&dir, 1));
+        comp2.push(compiled(&dir, 2));
     }
-    let (b, c) = (median(base), median(comp));
+    let (b, sj, c, c2) = (median(base), median(serde), median(comp), median(comp2));
     let rate = |d: Duration| totals.events as f64 / d.as_secs_f64() / 1e6;
     println!(
         "corpus: {mb} MB, {} files, {} events, {} windowed rows emitted, {} late assignments dropped; median of {runs} runs",
@@ -221,8 +335,12 @@ fn main() {
         totals.late
     );
     println!("hand-written loop : {:>8.1} ms  {:>6.2} M events/s", b.as_secs_f64() * 1e3, rate(b));
+    println!("serde_json + hashbrown: {:>8.1} ms  {:>6.2} M events/s", sj.as_secs_f64() * 1e3, rate(sj));
     println!("streamc pipeline  : {:>8.1} ms  {:>6.2} M events/s", c.as_secs_f64() * 1e3, rate(c));
+    println!("streamc, 2 workers: {:>8.1} ms  {:>6.2} M events/s", c2.as_secs_f64() * 1e3, rate(c2));
     println!("ratio (streamc / hand-written events/s): {:.2}x (target >= 0.85x)", b.as_secs_f64() / c.as_secs_f64());
+    println!("ratio (streamc / serde_json baseline): {:.2}x (target >= 1.5x)", sj.as_secs_f64() / c.as_secs_f64());
+    println!("ratio (2 workers / 1 worker): {:.2}x (target >= 1.7x)", c.as_secs_f64() / c2.as_secs_f64());
 }
 
 /// The compiled pipeline: the app expression generated from `examples/windowed_event_counts.yaml`

@@ -136,7 +136,8 @@ fn stateful(rows: &mut Vec<Row>) {
 }
 
 /// Benchmark 4: the structured windowed count of `benches/structured.rs` against its
-/// hand-written loop (same runtime pieces), after checking both emit the same rows.
+/// hand-written loop (same runtime pieces) and the serde_json baseline (no shared code), after
+/// checking all emit the same rows; and the pipeline on 2 workers.
 fn structured_bench(rows: &mut Vec<Row>, mb: usize, runs: usize) {
     let dir = structured::corpus(mb);
     let files = structured::files(&dir);
@@ -146,27 +147,41 @@ fn structured_bench(rows: &mut Vec<Row>, mb: usize, runs: usize) {
         (totals.rows, totals.counted),
         "the structured pipeline and the loop disagree"
     );
-    let (mut hand, mut comp) = (Vec::new(), Vec::new());
+    assert_eq!(structured::serde_baseline(&files).1, totals, "the serde_json baseline and the loop disagree");
+    let (mut hand, mut serde, mut comp, mut comp2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         hand.push(structured::hand_written(&files).0);
-        comp.push(structured::compiled(&dir));
+        serde.push(structured::serde_baseline(&files).0);
+        comp.push(structured::compiled(&dir, 1));
+        comp2.push(structured::compiled(&dir, 2));
     }
     let med = |mut v: Vec<Duration>| {
         v.sort();
         v[v.len() / 2].as_secs_f64()
     };
-    let (h, c) = (med(hand), med(comp));
+    let (h, sj, c, c2) = (med(hand), med(serde), med(comp), med(comp2));
     let ev = totals.events as f64;
     let b = "4. structured window count";
     rows.push(
         Row::new(b, &format!("hand-written loop ({mb} MB, {:.2} M events)", ev / 1e6), ev / h / 1e6, "M events/s")
             .chart(ev / h),
     );
+    rows.push(Row::new(b, "serde_json + hashbrown baseline", ev / sj / 1e6, "M events/s").chart(ev / sj));
     rows.push(
         Row::new(b, "compiled pipeline", ev / c / 1e6, "M events/s")
             .ratio(h / c, "of hand-written")
             .target("≥ 0.85× hand-written", h / c >= 0.85)
             .chart(ev / c),
+    );
+    rows.push(
+        Row::new(b, "compiled pipeline vs serde_json baseline", sj / c, "×")
+            .target("≥ 1.5× the serde_json baseline (issue 17)", sj / c >= 1.5),
+    );
+    rows.push(
+        Row::new(b, "compiled pipeline, 2 workers", ev / c2 / 1e6, "M events/s")
+            .ratio(c / c2, "of 1 worker")
+            .target("≥ 1.7× 1 worker (issue 17)", c / c2 >= 1.7)
+            .chart(ev / c2),
     );
 }
 

@@ -32,12 +32,7 @@ fn drop_malformed_drops_a_record_only_for_the_query_that_reads_the_bad_column() 
         let drop_ab = events.select(["a", "b"]);
         drop_ab.write_stream().memory();
     };
-    app.with_replay_all(input("drop"))
-        .with_print_writer(std::io::sink())
-        .start()
-        .unwrap()
-        .await_termination()
-        .unwrap();
+    app.with_replay_all(input("drop")).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
     // DROPMALFORMED ['a'] [{'a': 1}, {'a': 2}]; DROPMALFORMED ['a', 'b'] [{'a': 2, 'b': 3}]
     assert_eq!(rows("drop_a"), ["{\"a\":1}", "{\"a\":2}"]);
     assert_eq!(rows("drop_ab"), ["{\"a\":2,\"b\":3}"]);

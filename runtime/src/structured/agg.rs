@@ -140,6 +140,36 @@ impl<K, A> StreamingAgg<K, A> {
         self.updated += 1;
     }
 
+    /// Merges `part`, the state a worker built over a later part of the same batch (starting
+    /// empty), into this one, in `part`'s order: a key already here combines its accumulators
+    /// with `merge(here, part's)`, a new key moves in with its accumulator; either way the key
+    /// counts as updated. Merging the parts of a batch in order gives the state one pass over
+    /// the whole batch gives, key order included, when `merge` combines accumulators as the
+    /// updates would have (counts, sums of integers, minima, maxima, …).
+    pub fn absorb(&mut self, part: StreamingAgg<K, A>, mut merge: impl FnMut(&mut A, A))
+    where
+        K: Hash + Eq,
+    {
+        for e in part.entries {
+            let hash = self.hasher.hash_one(&e.key);
+            let entries = &self.entries;
+            match self.table.find(hash, |&i| e.key == entries[i as usize].key) {
+                Some(&i) => {
+                    let here = &mut self.entries[i as usize];
+                    if !here.updated {
+                        here.updated = true;
+                        self.updated += 1;
+                    }
+                    merge(&mut here.acc, e.acc);
+                }
+                None => {
+                    let acc = e.acc;
+                    self.insert(hash, e.key, |_| {}, || acc);
+                }
+            }
+        }
+    }
+
     /// [`update`](Self::update) with an owned key (no copy is made).
     pub fn update_owned(&mut self, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
     where

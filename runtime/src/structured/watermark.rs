@@ -101,6 +101,21 @@ impl Watermark {
         }
     }
 
+    /// The watermark a worker uses over a part of this batch: the same for late input, with no
+    /// event time observed yet. [`absorb`](Self::absorb) takes its observations back.
+    pub fn for_part(&self) -> Watermark {
+        Watermark { max_seen: vec![None; self.max_seen.len()], ..self.clone() }
+    }
+
+    /// Takes in the event times a worker's [`for_part`](Self::for_part) observed.
+    pub fn absorb(&mut self, part: &Watermark) {
+        for (input, ts) in part.max_seen.iter().enumerate() {
+            if let Some(ts) = *ts {
+                self.observe_input(input, ts);
+            }
+        }
+    }
+
     /// The latest event time observed in this batch so far (over every input).
     pub fn max_seen(&self) -> Option<Timestamp> {
         self.max_seen.iter().flatten().max().copied()

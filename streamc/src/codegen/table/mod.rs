@@ -18,6 +18,7 @@ mod scope;
 mod steps;
 mod terminal;
 mod tuple;
+mod workers;
 
 pub use row::field_names;
 
@@ -148,6 +149,22 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     }
 }
 
+/// Whether the query's loop can run on workers (`workers.rs`): one input, an aggregation whose
+/// accumulators merge exactly as one pass would fold them (no session window, no aggregate whose
+/// result is a double — `avg` and sums of doubles add floating-point numbers, which is not
+/// associative), and no step that keeps state across
+/// rows of a batch (deduplication) or can end the batch from a row (fail-fast parsing, a cast
+/// that fails). A join with a static table is read-only, so it qualifies.
+fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
+    let Some(a) = &q.agg else { return false };
+    q.inputs.len() == 1
+        && a.session.is_none()
+        && a.aggs.iter().all(|(_, _, _, ty)| *ty != ColTy::Double)
+        && !q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }))
+        && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
+        && !fallible_casts(q)
+}
+
 /// Every identifier in `tokens`, nested groups too.
 fn idents(tokens: &TokenStream, out: &mut HashSet<String>) {
     for t in tokens.clone() {
@@ -208,15 +225,34 @@ fn query_body(
             scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
         let (parse, _) = parse_record(source, &q.input, Some(&used), source.malformed, &text, &line, &malformed);
         let read = node_rows(read_node);
+        let body = quote! {
+            #parse
+            if #rt::ROW_COUNTS { #read += 1; }
+            #observe
+            #pipeline
+        };
+        let sequential = quote!(for #line in #text.lines() { #body });
+        let run = match (&q.agg, parallel_query(table, q)) {
+            (Some(a), true) => {
+                let late_set = Ident::new("late_groups", Span::mixed_site());
+                let counters: Vec<Ident> = nodes.inputs.iter().chain(&nodes.steps).map(|&n| node_rows(n)).collect();
+                let part = workers::PartState {
+                    agg: &agg,
+                    merge: merge_fn(a),
+                    wm: q.watermark.as_ref().map(|_| &wm),
+                    late: terminal::counts_late_groups(q).then_some(&late_set),
+                    dropped: &dropped,
+                    malformed: &malformed,
+                    counters: &counters,
+                };
+                workers::on_workers(input, &text, &line, &body, sequential, &part)
+            }
+            _ => sequential,
+        };
         loops.extend(quote! {
             {
                 let #text = #input.text(#src);
-                for #line in #text.lines() {
-                    #parse
-                    if #rt::ROW_COUNTS { #read += 1; }
-                    #observe
-                    #pipeline
-                }
+                #run
             }
         });
     }

@@ -1,0 +1,82 @@
+//! A Structured query's loop split over worker threads (`--workers N`), like the DStream keyed
+//! stages: the engine cuts a large batch at line boundaries (`BatchInput::run_partials`), each
+//! worker runs the query's loop over its part into a partial aggregation state of its own
+//! (starting empty; late input checked against the same watermark), and the partials are merged
+//! into the query's state in part order (`StreamingAgg::absorb` with the aggregates' merge),
+//! with the event times observed, the late groups and the counters. Merging in order keeps the
+//! keys' first-seen order and combines accumulators as one pass would, so the output is the one
+//! worker's. Which queries qualify is `mod.rs`'s `parallel_query`.
+
+use crate::codegen::emit::rt;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// What the loop of a query keeps per batch, for a worker's own copy and the merge.
+pub(super) struct PartState<'a> {
+    pub agg: &'a Ident,
+    /// The aggregates' merge (`terminal::merge_fn`).
+    pub merge: TokenStream,
+    /// The watermark, when the query has one.
+    pub wm: Option<&'a Ident>,
+    /// The set of late groups, when the query counts them.
+    pub late: Option<&'a Ident>,
+    pub dropped: &'a Ident,
+    pub malformed: &'a Ident,
+    /// Row counters of the loop's graph nodes.
+    pub counters: &'a [Ident],
+}
+
+/// The loop over `text`'s lines running `body` per `line`, on workers when the engine splits
+/// the batch, else as `sequential`.
+pub(super) fn on_workers(
+    input: &Ident,
+    text: &Ident,
+    line: &Ident,
+    body: &TokenStream,
+    sequential: TokenStream,
+    s: &PartState,
+) -> TokenStream {
+    let rt = rt();
+    let PartState { agg, merge, wm, late, dropped, malformed, counters } = s;
+    let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
+    let (wm_part, wm_ret, wm_merge) = match wm {
+        Some(wm) => (quote!(let mut #wm = #wm.for_part();), quote!(#wm), quote!(#wm.absorb(&p.1);)),
+        None => (quote!(), quote!(()), quote!()),
+    };
+    let (late_part, late_ret, late_merge) = match late {
+        Some(l) => (
+            quote!(let mut #l = #rt::structured::agg::StreamingAgg::<_, ()>::new();),
+            quote!(#l),
+            quote!(#l.absorb(p.2, |_, _| {});),
+        ),
+        None => (quote!(), quote!(()), quote!()),
+    };
+    quote! {
+        match #input.run_partials(#text, |part| {
+            let mut #agg = #rt::structured::agg::StreamingAgg::new();
+            #wm_part
+            #late_part
+            let mut #dropped: u64 = 0;
+            let mut #malformed: u64 = 0;
+            #( let mut #counters: u64 = 0; )*
+            for #line in part {
+                #body
+            }
+            (#agg, #wm_ret, #late_ret, #dropped, #malformed, (#(#counters,)*))
+        }) {
+            ::core::option::Option::Some(parts) => {
+                for p in parts {
+                    #agg.absorb(p.0, #merge);
+                    #wm_merge
+                    #late_merge
+                    #dropped += p.3;
+                    #malformed += p.4;
+                    #( #counters += (p.5).#cidx; )*
+                }
+            }
+            ::core::option::Option::None => {
+                #sequential
+            }
+        }
+    }
+}
