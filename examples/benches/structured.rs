@@ -7,7 +7,8 @@
 //! alternating; prints events/s of both and the ratio.
 //!
 //! `cargo bench -p streamc-examples --bench structured` (env: `STREAMC_BENCH_MB`, default 100;
-//! `STREAMC_BENCH_RUNS`, default 5). The corpus is generated once into
+//! `STREAMC_BENCH_RUNS`, default 5; `STREAMC_BENCH_PROFILE=W` runs only the compiled pipeline on
+//! W workers, for `perf record`). The corpus is generated once into
 //! `target/bench-corpus/events-<MB>m/` (20 files of JSON lines
 //! `{"timestamp": "2024-01-01 12:02:00", "word": "..."}`; Zipf-like (s = 1) words over a
 //! 10k-word vocabulary; each file covers the next 30 minutes of event time; 5 % of the events
@@ -315,6 +316,14 @@ fn main() {
     let runs: usize = std::env::var("STREAMC_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let dir = corpus(mb);
     let files = files(&dir);
+    // `STREAMC_BENCH_PROFILE=W`: only the compiled pipeline on W workers, `runs` times (to run
+    // under `perf record`).
+    if let Some(w) = std::env::var("STREAMC_BENCH_PROFILE").ok().and_then(|s| s.parse().ok()) {
+        for _ in 0..runs {
+            println!("compiled pipeline, {w} workers: {:.1} ms", compiled(&dir, w).as_secs_f64() * 1e3);
+        }
+        return;
+    }
     let (_, totals) = hand_written(&files); // warms the page cache
     assert_eq!(compiled_totals(&dir), (totals.rows, totals.counted), "the pipeline and the loop disagree");
     assert_eq!(serde_baseline(&files).1, totals, "the serde_json baseline and the loop disagree");

@@ -8,7 +8,7 @@
 use proptest::prelude::*;
 use std::borrow::Cow;
 use streamc_runtime::structured::conv;
-use streamc_runtime::structured::json::{Json, parse_fields, scan_object};
+use streamc_runtime::structured::json::{Json, parse_fields, scan_fields, scan_object};
 
 /// One column's converted value, or its conversion failure (debug text, for comparison).
 type Field = Result<String, ()>;
@@ -35,8 +35,20 @@ fn generic(line: &str, read: &[usize]) -> Option<Vec<Field>> {
 }
 
 /// What generated code does: one slot per read field, converted as its key is met (the last
-/// occurrence of a key wins).
+/// occurrence of a key wins), by `scan_fields` over the read fields' keys.
 fn scanned(line: &str, read: &[usize]) -> Option<Vec<Field>> {
+    let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
+    let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
+    scan_fields(line, &keys, |i, value| {
+        slots[i] = convert(read[i], value.json()?);
+        Ok(())
+    })
+    .ok()?;
+    Some(slots)
+}
+
+/// The same with `scan_object` and a lookup of each key.
+fn scanned_by_name(line: &str, read: &[usize]) -> Option<Vec<Field>> {
     let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
     scan_object(line, |key, value| {
         if let Some(i) = read.iter().position(|&k| NAMES[k] == key) {
@@ -141,6 +153,7 @@ proptest! {
     fn valid_documents_read_as_serde_json_reads_them((line, read) in document()) {
         let ours = scanned(&line, &read);
         prop_assert_eq!(&ours, &generic(&line, &read));
+        prop_assert_eq!(&ours, &scanned_by_name(&line, &read));
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("serde_json reads what it wrote");
         let object = parsed.as_object().expect("an object");
         // serde_json keeps a repeated key's last value, as we do.
@@ -157,6 +170,7 @@ proptest! {
             bad = mutate(&bad, at / 3, op / 4, byte / 2);
         }
         prop_assert_eq!(scanned(&bad, &read), generic(&bad, &read), "{}", bad);
+        prop_assert_eq!(scanned_by_name(&bad, &read), generic(&bad, &read), "{}", bad);
         // Whether a line is one well-formed object: as serde_json says (duplicate keys allowed),
         // except for numbers beyond an f64's range, which serde_json refuses and we read as
         // ±infinity, as Spark's reader (Jackson) does.

@@ -195,6 +195,92 @@ where
     Ok(())
 }
 
+/// [`scan_object`] over a fixed set of keys: `field` gets the index in `keys` of each key that is
+/// one of them (the value to read or leave) and is not called for other keys, whose values are
+/// validated and skipped. Records of a file usually list their keys in the same order, so the
+/// key after the one matched last is tried first by comparing the line's bytes with it (no
+/// decoding); a key that differs, or is written with escapes, is decoded and looked up. What is
+/// read is exactly [`scan_object`]'s with a `match` on the key.
+///
+/// ```
+/// use streamc_runtime::structured::json::scan_fields;
+/// let (mut ts, mut word) = (None, None);
+/// scan_fields(r#"{"ts": 3, "skip": [1], "w\u006frd": "cat"}"#, &["ts", "word"], |k, value| {
+///     let v = value.json()?;
+///     match k {
+///         0 => ts = v.as_i64(),
+///         _ => word = v.as_str().map(str::to_owned),
+///     }
+///     Ok(())
+/// })
+/// .unwrap();
+/// assert_eq!((ts, word.as_deref()), (Some(3), Some("cat")));
+/// ```
+#[inline]
+pub fn scan_fields<'a, F>(line: &'a str, keys: &[&str], mut field: F) -> Result<(), JsonError>
+where
+    F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
+{
+    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
+    let mut next = 0usize;
+    p.ws();
+    p.expect(b'{', "expected `{` at the start of a JSON object")?;
+    p.ws();
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            if p.peek() != Some(b'"') {
+                return Err(p.err("expected a string key"));
+            }
+            // The expected key, compared in place: `"key"` exactly.
+            let guess = keys.get(next).map(|k| k.as_bytes()).filter(|k| {
+                let at = p.i + 1;
+                p.b.get(at..at + k.len()) == Some(*k) && p.b.get(at + k.len()) == Some(&b'"')
+            });
+            let index = match guess {
+                Some(k) => {
+                    p.i += k.len() + 2;
+                    Some(next)
+                }
+                None => {
+                    let key = p.string()?;
+                    keys.iter().position(|k| *k == key)
+                }
+            };
+            p.ws();
+            p.expect(b':', "expected `:` after an object key")?;
+            p.ws();
+            match index {
+                Some(k) => {
+                    next = k + 1;
+                    let mut v = Value { p: &mut p, read: false };
+                    field(k, &mut v)?;
+                    if !v.read {
+                        p.skip_value(0)?;
+                    }
+                }
+                None => p.skip_value(0)?,
+            }
+            p.ws();
+            match p.peek() {
+                Some(b',') => p.i += 1,
+                Some(b'}') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return Err(p.err("expected `,` or `}` after an object value")),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.err("unexpected characters after the JSON object"));
+    }
+    Ok(())
+}
+
 /// The value of a field in [`scan_object`]: read it with [`json`](Self::json), or leave it to
 /// be skipped.
 pub struct Value<'a, 'p> {

@@ -73,8 +73,9 @@ pub(super) fn parse_record(
                 .collect();
             let slot = |i: usize| Ident::new(&format!("field_{i}"), Span::mixed_site());
             if format == Format::Json {
-                // A parser for exactly these fields: a `match` on each key, the value converted
-                // where it is read; any other field is validated and skipped undecoded.
+                // A parser for exactly these fields (`scan_fields` over their keys, a `match` on
+                // the key's index), each value converted where it is read; any other field is
+                // validated and skipped undecoded.
                 let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
                 let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
                 let convs: Vec<Ident> = read.iter().map(|(_, c, _)| conv_fn(c.ty)).collect();
@@ -82,11 +83,12 @@ pub(super) fn parse_record(
                     Some(act) => quote!(#act),
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
                 };
+                let idx: Vec<usize> = (0..read.len()).collect();
                 parse.extend(quote! {
                     #( let mut #slots = ::core::result::Result::Ok(::core::option::Option::None); )*
-                    let scanned = #rt::structured::json::scan_object(#line, |key, value| {
-                        match key {
-                            #( #keys => #slots = #rt::structured::conv::#convs(value.json()?), )*
+                    let scanned = #rt::structured::json::scan_fields(#line, &[#(#keys),*], |k, value| {
+                        match k {
+                            #( #idx => #slots = #rt::structured::conv::#convs(value.json()?), )*
                             _ => {}
                         }
                         ::core::result::Result::Ok(())
