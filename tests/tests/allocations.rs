@@ -82,20 +82,44 @@ fn assert_flat(what: &str, allocs: &[u64], slack: u64) {
 fn structured_aggregation_allocates_per_batch_not_per_record() {
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("structured");
+    // 600 distinct (window, word) groups: minutes i % 60 in 10-minute windows, words i % 200.
     write_batches(&dir, 2000, |i| {
         format!("{{\"timestamp\": \"2024-03-01 09:{:02}:00\", \"word\": \"w{}\"}}", i % 60, i % 200)
     });
-    let app = stream! {
-        app_name("allocations_structured");
-        trigger(AvailableNow);
-        let events = read_stream.json("/tmp/streamc-never-created/allocations").schema("timestamp TIMESTAMP, word STRING");
-        let counts = events.with_watermark("timestamp", "10 minutes").group_by(["window(timestamp, '10 minutes')", "word"]).count();
-        counts.write_stream().output_mode("update").foreach_batch(|_batch_id, _rows| record());
+    let app = || {
+        stream! {
+            app_name("allocations_structured");
+            trigger(AvailableNow);
+            let events = read_stream.json("/tmp/streamc-never-created/allocations").schema("timestamp TIMESTAMP, word STRING");
+            let counts = events.with_watermark("timestamp", "10 minutes").group_by(["window(timestamp, '10 minutes')", "word"]).count();
+            counts.write_stream().output_mode("update").foreach_batch(|_batch_id, _rows| record());
+        }
     };
     AFTER.lock().unwrap().clear();
     record();
-    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    app()
+        .with_replay_all(&dir)
+        .with_print_writer(std::io::sink())
+        .with_workers(1)
+        .start()
+        .unwrap()
+        .await_termination()
+        .unwrap();
     assert_flat("structured", &per_batch(), 16);
+    // On 2 workers the batch of 10 n records (over 1 MiB) is split: each part's partial state
+    // copies each group it meets once, so the batch allocates per group and part (at most
+    // 2 × 600 more), not per record (20 000).
+    AFTER.lock().unwrap().clear();
+    record();
+    app()
+        .with_replay_all(&dir)
+        .with_print_writer(std::io::sink())
+        .with_workers(2)
+        .start()
+        .unwrap()
+        .await_termination()
+        .unwrap();
+    assert_flat("structured on 2 workers", &per_batch(), 2 * 600 + 64);
 }
 
 #[test]
