@@ -24,7 +24,9 @@
 //! struct (`timestamp` and `word` borrowed), a hand-written parser of the corpus's
 //! `yyyy-MM-dd HH:mm:ss` timestamps, the windows, watermark and late filter written out, counts
 //! in a hashbrown map (foldhash) keyed by (window start, word id) with words interned once. The
-//! compiled pipeline also runs with 2 workers (`with_workers(2)`).
+//! compiled pipeline also runs with 2 workers (`with_workers(2)`), and over the same events as
+//! CSV (`timestamp,word` lines, `target/bench-corpus/events-csv-<MB>m/`) with the query's source
+//! read as CSV.
 //!
 //! Under `cargo test` (which runs this target, `test = true` in Cargo.toml, without `--bench`)
 //! only the agreement check runs, untimed, on a 1 MB corpus: the generated pipeline and the
@@ -90,6 +92,35 @@ pub(crate) fn corpus(mb: usize) -> PathBuf {
             text.push_str("\"}\n");
         }
         std::fs::write(dir.join(format!("part-{f:05}.json")), text).expect("write corpus");
+    }
+    std::fs::write(&done, "").expect("write marker");
+    dir
+}
+
+/// The corpus as CSV (`timestamp,word` lines, the same events), written once beside it.
+pub(crate) fn csv_corpus(mb: usize) -> PathBuf {
+    let json = corpus(mb);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpus");
+    let dir = root.join(format!("events-csv-{mb}m"));
+    let done = root.join(format!("events-csv-{mb}m.done"));
+    if done.exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create csv corpus dir");
+    for f in files(&json) {
+        let text = std::fs::read_to_string(&f).expect("read corpus");
+        let mut csv = String::with_capacity(text.len() / 2);
+        for line in text.lines() {
+            // {"timestamp": "<t>", "word": "<w>"}: the corpus's one shape, no escapes.
+            let mut quoted = line.split('"').skip(1).step_by(2);
+            let (_, t, _, w) = (quoted.next(), quoted.next(), quoted.next(), quoted.next());
+            csv.push_str(t.expect("timestamp"));
+            csv.push(',');
+            csv.push_str(w.expect("word"));
+            csv.push('\n');
+        }
+        std::fs::write(dir.join(f.file_name().expect("name")).with_extension("csv"), csv).expect("write csv");
     }
     std::fs::write(&done, "").expect("write marker");
     dir
@@ -178,14 +209,45 @@ pub(crate) fn compiled(dir: &Path, workers: usize) -> Duration {
     start.elapsed()
 }
 
+/// The compiled pipeline over the CSV corpus (the same query with a CSV source).
+pub(crate) fn compiled_csv(dir: &Path) -> Duration {
+    let start = Instant::now();
+    let handle = compiled_csv_app()
+        .with_replay_all(dir)
+        .with_print_writer(std::io::sink())
+        .with_workers(1)
+        .start()
+        .expect("start");
+    handle.await_termination().expect("run");
+    start.elapsed()
+}
+
 /// One untimed run of the compiled pipeline with `with_jsonl`, to check it emits the same rows.
 pub(crate) fn compiled_totals(dir: &Path) -> (u64, u64) {
     let out = std::env::temp_dir().join(format!("streamc-structured-bench-{}.jsonl", std::process::id()));
     let handle =
         compiled_app().with_replay_all(dir).with_print_writer(std::io::sink()).with_jsonl(&out).start().expect("start");
     handle.await_termination().expect("run");
-    let text = std::fs::read_to_string(&out).expect("read jsonl");
-    let _ = std::fs::remove_file(&out);
+    jsonl_totals(&out)
+}
+
+/// [`compiled_totals`] of the CSV pipeline over the CSV corpus.
+pub(crate) fn compiled_csv_totals(dir: &Path) -> (u64, u64) {
+    let out = std::env::temp_dir().join(format!("streamc-structured-bench-csv-{}.jsonl", std::process::id()));
+    let handle = compiled_csv_app()
+        .with_replay_all(dir)
+        .with_print_writer(std::io::sink())
+        .with_jsonl(&out)
+        .start()
+        .expect("start");
+    handle.await_termination().expect("run");
+    jsonl_totals(&out)
+}
+
+/// The rows and the sum of their counts in a `with_jsonl` file (removed after).
+fn jsonl_totals(out: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(out).expect("read jsonl");
+    let _ = std::fs::remove_file(out);
     let (mut rows, mut counted) = (0, 0);
     for part in text.split("\"count\":").skip(1) {
         let n: String = part.chars().take_while(char::is_ascii_digit).collect();
@@ -310,6 +372,7 @@ fn main() {
         let (_, totals) = hand_written(&files(&dir));
         assert_eq!(compiled_totals(&dir), (totals.rows, totals.counted), "the pipeline and the loop disagree");
         assert_eq!(serde_baseline(&files(&dir)).1, totals, "the serde_json baseline and the loop disagree");
+        assert_eq!(compiled_csv_totals(&csv_corpus(1)), (totals.rows, totals.counted), "the CSV pipeline disagrees");
         return;
     }
     let mb: usize = std::env::var("STREAMC_BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
@@ -327,14 +390,18 @@ fn main() {
     let (_, totals) = hand_written(&files); // warms the page cache
     assert_eq!(compiled_totals(&dir), (totals.rows, totals.counted), "the pipeline and the loop disagree");
     assert_eq!(serde_baseline(&files).1, totals, "the serde_json baseline and the loop disagree");
-    let (mut base, mut serde, mut comp, mut comp2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let csv = csv_corpus(mb);
+    assert_eq!(compiled_csv_totals(&csv), (totals.rows, totals.counted), "the CSV pipeline and the loop disagree");
+    let (mut base, mut serde, mut comp, mut comp2, mut comp_csv) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         base.push(hand_written(&files).0);
         serde.push(serde_baseline(&files).0);
         comp.push(compiled(&dir, 1));
         comp2.push(compiled(&dir, 2));
+        comp_csv.push(compiled_csv(&csv));
     }
-    let (b, sj, c, c2) = (median(base), median(serde), median(comp), median(comp2));
+    let (b, sj, c, c2, cc) = (median(base), median(serde), median(comp), median(comp2), median(comp_csv));
     let rate = |d: Duration| totals.events as f64 / d.as_secs_f64() / 1e6;
     println!(
         "corpus: {mb} MB, {} files, {} events, {} windowed rows emitted, {} late assignments dropped; median of {runs} runs",
@@ -347,9 +414,15 @@ fn main() {
     println!("serde_json + hashbrown: {:>8.1} ms  {:>6.2} M events/s", sj.as_secs_f64() * 1e3, rate(sj));
     println!("streamc pipeline  : {:>8.1} ms  {:>6.2} M events/s", c.as_secs_f64() * 1e3, rate(c));
     println!("streamc, 2 workers: {:>8.1} ms  {:>6.2} M events/s", c2.as_secs_f64() * 1e3, rate(c2));
+    println!("streamc, CSV source: {:>7.1} ms  {:>6.2} M events/s", cc.as_secs_f64() * 1e3, rate(cc));
     println!("ratio (streamc / hand-written events/s): {:.2}x (target >= 0.85x)", b.as_secs_f64() / c.as_secs_f64());
     println!("ratio (streamc / serde_json baseline): {:.2}x (target >= 1.5x)", sj.as_secs_f64() / c.as_secs_f64());
     println!("ratio (2 workers / 1 worker): {:.2}x (target >= 1.7x)", c.as_secs_f64() / c2.as_secs_f64());
+}
+
+/// The same over CSV (`structured_csv_app.rs` of the build script).
+fn compiled_csv_app() -> App<impl FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error> + Send + 'static> {
+    include!(concat!(env!("OUT_DIR"), "/structured_csv_app.rs"))
 }
 
 /// The compiled pipeline: the app expression generated from `examples/windowed_event_counts.yaml`

@@ -14,6 +14,7 @@
 //!   structured benchmark's query, `benches/structured.rs`) with its checkpoint and file sink
 //!   taken off (a console sink only), as the hand-written loop it is compared with keeps no
 //!   checkpoint and writes no files; the query's steps are the example's, whatever they become.
+//! * `structured_csv_app.rs`: the same with the source read as CSV (`timestamp,word` lines);
 //! * `swc_app.rs`: the app expression of `examples/structured_word_count.yaml`, which the
 //!   suite runs against Spark's same query (benchmark 8).
 //! * `expansion.rs`: the median time of `streamc::compile_macro` on the word count body and of
@@ -92,7 +93,18 @@ fn main() {
     for q in &mut queries {
         q.sinks = vec![streamc::table::Sink::Console { num_rows: 20, truncate: true }];
     }
+    let queries_csv = queries.clone();
     write(out, "structured_app.rs", &streamc::app_expr(&c, &physical::Physical::Table(queries)).to_string());
+
+    // The same query over CSV files (`timestamp,word` lines, the same schema): the bench's CSV
+    // run.
+    let streamc::program::Program::Table(plan) = &mut c.program else { panic!("a Structured spec") };
+    for s in &mut plan.sources {
+        if let streamc::table::SourceKind::Files { format, .. } = &mut s.kind {
+            *format = streamc::table::Format::Csv;
+        }
+    }
+    write(out, "structured_csv_app.rs", &streamc::app_expr(&c, &physical::Physical::Table(queries_csv)).to_string());
 
     let c = streamc::compile_tokens(tokens(WC_BODY));
     assert!(c.physical.is_some(), "the word count body compiles: {:?}", c.diags);
