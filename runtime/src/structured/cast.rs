@@ -53,6 +53,16 @@ impl CastFailure {
         }
     }
 
+    /// Records `message` (Spark's, for an arithmetic failure: see
+    /// [`arith`](super::arith)), unless a failure is recorded already.
+    #[cold]
+    pub fn record(&self, message: &str) {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(message.to_owned());
+        }
+    }
+
     /// The recorded failure, if any.
     pub fn take(&self) -> Option<String> {
         self.0.borrow_mut().take()

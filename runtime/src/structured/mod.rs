@@ -37,6 +37,7 @@
 //! ```
 
 pub mod agg;
+pub mod arith;
 pub mod cast;
 pub mod conv;
 pub mod double_key;

@@ -17,6 +17,26 @@ use std::borrow::Cow;
 /// assert_eq!(round_double(1234.5, -2), 1200.0);
 /// ```
 pub fn round_double(x: f64, scale: i64) -> f64 {
+    round_decimal(x, scale, false)
+}
+
+/// Spark's `bround(x, scale)` of a `double`: [`round_double`] with HALF_EVEN (a tie goes to the
+/// even digit).
+///
+/// ```
+/// use streamc_runtime::structured::scalar::bround_double;
+/// assert_eq!((bround_double(2.5, 0), bround_double(3.5, 0), bround_double(-2.5, 0)), (2.0, 4.0, -2.0));
+/// assert_eq!(bround_double(2.675, 2), 2.68);
+/// assert_eq!(bround_double(-0.0, 0), 0.0);
+/// assert_eq!((bround_double(1e300, 0), bround_double(-1.5e20, 2)), (1e300, -1.5e20));
+/// ```
+pub fn bround_double(x: f64, scale: i64) -> f64 {
+    round_decimal(x, scale, true)
+}
+
+/// `x` rounded to `scale` decimals through its shortest decimal text (as Spark's `BigDecimal`
+/// of a double): HALF_UP, or HALF_EVEN with `half_even`.
+fn round_decimal(x: f64, scale: i64, half_even: bool) -> f64 {
     if !x.is_finite() {
         return x;
     }
@@ -32,9 +52,21 @@ pub fn round_double(x: f64, scale: i64) -> f64 {
         return 0.0;
     }
     let keep = keep as usize;
+    // No digit below the scale: nothing to round (and no integer of the kept digits to build,
+    // which for 1e300 would not fit).
+    if keep >= digits.len() {
+        return if x == 0.0 { 0.0 } else { x };
+    }
     let mut kept: Vec<u8> = digits.iter().copied().take(keep).collect();
     kept.resize(keep, 0);
-    let round_up = digits.get(keep).is_some_and(|&d| d >= 5);
+    let round_up = match digits.get(keep) {
+        Some(&d) if half_even && d == 5 => {
+            // A tie only when no digit follows: then to the even neighbour.
+            digits[keep + 1..].iter().any(|&d| d != 0) || kept.last().is_some_and(|&d| d % 2 == 1)
+        }
+        Some(&d) => d >= 5,
+        None => false,
+    };
     // The kept digits as an integer (in units of 10^-scale), plus one when rounding up.
     let mut units: u128 = 0;
     for d in &kept {
@@ -65,6 +97,45 @@ pub fn round_long(n: i64, scale: i64) -> Option<i64> {
     let rem = n % unit;
     let down = n - rem;
     if rem.abs() * 2 >= unit { down.checked_add(unit * rem.signum()) } else { Some(down) }
+}
+
+/// Spark's `concat_ws(sep, s...)`: the non-NULL strings joined by `sep` (NULLs skipped).
+///
+/// ```
+/// use streamc_runtime::structured::scalar::concat_ws;
+/// assert_eq!(concat_ws("-", &[Some("a"), None, Some("b")]), "a-b");
+/// assert_eq!(concat_ws("-", &[None]), "");
+/// ```
+pub fn concat_ws(sep: &str, parts: &[Option<&str>]) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().flatten().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// Spark's `bround(n, scale)` of a `bigint`: [`round_long`] with HALF_EVEN.
+///
+/// ```
+/// use streamc_runtime::structured::scalar::bround_long;
+/// assert_eq!((bround_long(25, -1), bround_long(35, -1), bround_long(-25, -1), bround_long(7, -1)), (Some(20), Some(40), Some(-20), Some(10)));
+/// ```
+pub fn bround_long(n: i64, scale: i64) -> Option<i64> {
+    if scale >= 0 {
+        return Some(n);
+    }
+    if scale < -18 {
+        return Some(0);
+    }
+    let unit = 10i64.pow((-scale) as u32);
+    let rem = n % unit;
+    let down = n - rem;
+    let twice = rem.abs() * 2;
+    let up = twice > unit || (twice == unit && (down / unit) % 2 != 0);
+    if up { down.checked_add(unit * rem.signum()) } else { Some(down) }
 }
 
 /// Spark's `substring(s, pos[, len])` on characters: `pos` is 1-based, 0 is the start, a

@@ -32,8 +32,15 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             quote!((#x).map(|v: bool| !v))
         }
         Expr::Unary(UnOp::Neg, x) => {
-            let x = expr(x, scope);
-            quote!((#x).map(|v| -v))
+            let ty = static_ty(x, scope);
+            let code = expr(x, scope);
+            if ty == Some(ColTy::Long) {
+                // ANSI: `-` of the smallest long overflows.
+                let failure = cast_failure();
+                quote!((#code).and_then(|v: i64| ::streamc_runtime::structured::arith::neg(v, &#failure)))
+            } else {
+                quote!((#code).map(|v| -v))
+            }
         }
         Expr::Binary(op, a, b) => {
             let ta = static_ty(a, scope);
@@ -56,6 +63,29 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                     (::core::option::Option::Some(false), ::core::option::Option::Some(false)) => #some(false),
                     _ => ::core::option::Option::None,
                 }),
+                // ANSI arithmetic: long overflow and division or remainder by zero fail the
+                // batch (`structured::arith`, recording in the query's `cast_failure`).
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
+                    if ta.is_some_and(ColTy::numeric) && tb.is_some_and(ColTy::numeric) =>
+                {
+                    let rt = quote!(::streamc_runtime::structured);
+                    let failure = cast_failure();
+                    let call = match (op, float) {
+                        (BinOp::Add, false) => quote!(#rt::arith::add(a, b, &#failure)),
+                        (BinOp::Sub, false) => quote!(#rt::arith::sub(a, b, &#failure)),
+                        (BinOp::Mul, false) => quote!(#rt::arith::mul(a, b, &#failure)),
+                        (BinOp::Mod, false) => quote!(#rt::arith::rem(a, b, &#failure)),
+                        (BinOp::Mod, true) => quote!(#rt::arith::rem_f64(#xa, #xb, &#failure)),
+                        (BinOp::Div, _) => quote!(#rt::arith::div(#xa, #xb, &#failure)),
+                        (BinOp::Add, true) => quote!(#some(#xa + #xb)),
+                        (BinOp::Sub, true) => quote!(#some(#xa - #xb)),
+                        _ => quote!(#some(#xa * #xb)),
+                    };
+                    quote!(match (#ca, #cb) {
+                        (::core::option::Option::Some(a), ::core::option::Option::Some(b)) => #call,
+                        _ => ::core::option::Option::None,
+                    })
+                }
                 _ => {
                     let sym: TokenStream = match op {
                         BinOp::Eq => quote!(==),

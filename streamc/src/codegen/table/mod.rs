@@ -5,7 +5,7 @@
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
 use super::emit::{rt, source_limits};
-use crate::table::expr::Expr;
+use crate::table::expr::{BinOp, Expr, UnOp};
 use crate::table::{Checked, ColTy, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -473,7 +473,8 @@ fn query_body(
     }
 }
 
-/// Whether any expression of `q` casts a string, which can fail on a malformed value.
+/// Whether any expression of `q` can fail the batch: a cast of a string (a malformed value),
+/// parsing with a pattern, or ANSI arithmetic (division by zero, long overflow).
 fn fallible_casts(q: &Checked) -> bool {
     fn any(e: &Expr) -> bool {
         match e {
@@ -485,8 +486,12 @@ fn fallible_casts(q: &Checked) -> bool {
             Expr::TryCast(x, _, _) => any(x),
             // Parsing with a pattern fails the batch on text that does not match (ANSI).
             Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
+            // ANSI arithmetic can fail: division or remainder by zero, long overflow.
+            Expr::Call(f, _) if f == "pmod" || f == "abs" => true,
             Expr::Call(_, args) => args.iter().any(any),
+            Expr::Unary(UnOp::Neg, _) => true,
             Expr::Unary(_, x) => any(x),
+            Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod, _, _) => true,
             Expr::Binary(_, a, b) => any(a) || any(b),
             _ => false,
         }

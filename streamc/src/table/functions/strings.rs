@@ -1,6 +1,7 @@
 //! Spark SQL's string and math functions beyond the core: `replace`, `lpad`/`rpad`, `instr`,
 //! `locate`, `initcap`, `reverse`, `repeat`, `left`/`right`, `sqrt`, `exp`, `ln`, `log10`,
-//! `sign`, `pow`, `greatest`/`least`: one [`ScalarFn`] each.
+//! `sign`, `pow`, `greatest`/`least`, `pmod`, `bround`, `log`, `concat_ws`: one [`ScalarFn`]
+//! each.
 
 use super::library::{entry, rt, same};
 use super::scalar::ScalarFn;
@@ -8,6 +9,12 @@ use super::types::{Args, Nulls, SigError};
 use crate::table::ty::ColTy;
 use proc_macro2::TokenStream;
 use quote::quote;
+
+/// The query's failure slot (`cast_failure`, declared by the query's code when an expression
+/// can fail the batch): ANSI arithmetic records Spark's error in it.
+fn failure() -> proc_macro2::Ident {
+    proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site())
+}
 
 /// `(s, len[, pad])` → string, for `lpad` and `rpad`.
 fn pad_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
@@ -311,6 +318,102 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         Nulls::Strict,
         "`pow(x, y)`: `x` to the power `y`",
         "pow(n, 2)",
+    ),
+    entry(
+        &["pmod"],
+        |args| match args {
+            [(_, ColTy::Long), (_, ColTy::Long)] => Ok(ColTy::Long),
+            [(_, a), (_, b)] if a.numeric() && b.numeric() => Ok(ColTy::Double),
+            _ => Err(None),
+        },
+        |a, t| {
+            let (rt, f, x, y) = (rt(), failure(), &a[0], &a[1]);
+            let call = if t[0] == Some(ColTy::Long) && t[1] == Some(ColTy::Long) {
+                quote!(#rt::arith::pmod(x, y, &#f))
+            } else {
+                quote!(#rt::arith::pmod_f64(x as f64, y as f64, &#f))
+            };
+            quote!(match (#x, #y) {
+                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => #call,
+                _ => ::core::option::Option::None,
+            })
+        },
+        "bigint for two bigints, else double",
+        Nulls::Strict,
+        "`pmod(x, y)`: the positive remainder (`x % y`, plus `y` when negative); by zero fails the batch (ANSI)",
+        "pmod(n, 7)",
+    ),
+    entry(
+        &["bround"],
+        |args| match args {
+            [(_, t)] if t.numeric() => Ok(*t),
+            [(_, t), (_, ColTy::Long)] if t.numeric() => Ok(*t),
+            _ => Err(None),
+        },
+        |a, t| {
+            let rt = rt();
+            let x = &a[0];
+            let scale = a.get(1).cloned().unwrap_or_else(|| quote!(::core::option::Option::Some(0i64)));
+            let call = match t[0] {
+                Some(ColTy::Long) => quote!(#rt::scalar::bround_long(v, s)),
+                _ => quote!(::core::option::Option::Some(#rt::scalar::bround_double(v, s))),
+            };
+            quote!(match (#x, #scale) {
+                (::core::option::Option::Some(v), ::core::option::Option::Some(s)) => #call,
+                _ => ::core::option::Option::None,
+            })
+        },
+        "the argument's type",
+        Nulls::Strict,
+        "`bround(x[, scale])`: rounded half to even (banker's rounding) to `scale` decimals",
+        "bround(d, 1)",
+    ),
+    entry(
+        &["log"],
+        |args| match args {
+            [(_, t)] if t.numeric() => Ok(ColTy::Double),
+            [(_, b), (_, t)] if b.numeric() && t.numeric() => Ok(ColTy::Double),
+            _ => Err(None),
+        },
+        |a, _| match a {
+            [x] => logarithm(std::slice::from_ref(x), quote!(ln)),
+            _ => {
+                let (b, x) = (&a[0], &a[1]);
+                quote!(match (#b, #x) {
+                    (::core::option::Option::Some(b), ::core::option::Option::Some(x)) if (b as f64) > 0.0 && (x as f64) > 0.0 => ::core::option::Option::Some((x as f64).ln() / (b as f64).ln()),
+                    _ => ::core::option::Option::None,
+                })
+            }
+        },
+        "double",
+        Nulls::Strict,
+        "`log(base, x)`: the logarithm of `x` to `base`; `log(x)`: the natural logarithm (NULL at or below 0)",
+        "log(2, n)",
+    ),
+    entry(
+        &["concat_ws"],
+        |args| match args {
+            [(_, ColTy::String), rest @ ..] if rest.iter().all(|(_, t)| *t == ColTy::String) => Ok(ColTy::String),
+            _ => Err(None),
+        },
+        |a, _| {
+            let rt = rt();
+            let (sep, parts) = (&a[0], &a[1..]);
+            let vars: Vec<proc_macro2::Ident> = (0..parts.len())
+                .map(|i| proc_macro2::Ident::new(&format!("part{i}"), proc_macro2::Span::mixed_site()))
+                .collect();
+            quote!(match #sep {
+                ::core::option::Option::Some(sep) => {
+                    #( let #vars = #parts; )*
+                    ::core::option::Option::Some(::std::borrow::Cow::<str>::Owned(#rt::scalar::concat_ws(&sep, &[#(#vars.as_deref()),*])))
+                }
+                ::core::option::Option::None => ::core::option::Option::None,
+            })
+        },
+        "string",
+        Nulls::Skipped,
+        "`concat_ws(sep, s...)`: the strings joined by `sep`, NULLs skipped (NULL when `sep` is)",
+        "concat_ws('-', word, 'x')",
     ),
     entry(
         &["greatest"],

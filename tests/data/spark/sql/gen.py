@@ -333,7 +333,35 @@ def strings_math():
     ]
 
 
-TOPICS = {"aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def arith():
+    """ANSI arithmetic: results where Spark has them (signs of `%`, `pmod`, division of longs,
+    `bround`, `log` with a base, `concat_ws` skipping NULLs), and the errors that fail the
+    batch: division by zero (`/`, `%`, `pmod`, of longs and doubles) and long overflow (`+`,
+    `-`, `*`, unary minus)."""
+    b = [[row("09:00:00", "storm", 7, 2.5), row("09:01:00", "front", -7, -2.5), row("09:02:00", None, 3, 0.25)],
+         [row("09:03:00", "x", -3, 1e300), {"n": 9, "d": -0.0}, {"word": "only"}]]
+    c = lambda id, sql: case(id, sql, b)
+    big = [[row("09:00:00", "a", 9223372036854775807, 1.0)]]
+    small = [[row("09:00:00", "a", -9223372036854775807 - 1, 1.0)]]
+    zero = [[row("09:00:00", "a", 5, 1.0), row("09:01:00", "b", 0, 0.0)]]
+    return [
+        c("ok", "SELECT n % 3 AS a, n % -3 AS b, d % 2 AS c, 10 / n AS e, n / 4 AS f, d / 2 AS g, pmod(n, 3) AS h, "
+                "pmod(n, -3) AS i, pmod(d, 2) AS j, n * 2 + 1 AS k, -n AS l FROM events"),
+        c("functions", "SELECT bround(d, 0) AS a, bround(2.5, 0) AS b, bround(3.5, 0) AS c, bround(-2.5) AS e, "
+                       "bround(n, -1) AS f, log(2, 8) AS g, log(d) AS h, log(10, n) AS i, "
+                       "concat_ws('-', word, 'z', word) AS j, concat_ws(word, 'a', 'b') AS k FROM events"),
+        case("div-zero-long", "SELECT 10 / n AS q FROM events", zero),
+        case("mod-zero", "SELECT n % 0 AS q FROM events", zero),
+        case("div-zero-double", "SELECT d / d AS q FROM events", zero),
+        case("pmod-zero", "SELECT pmod(n, n - n) AS q FROM events", zero),
+        case("add-overflow", "SELECT n + 1 AS q FROM events", big),
+        case("mul-overflow", "SELECT n * 2 AS q FROM events", big),
+        case("sub-overflow", "SELECT n - 1 AS q FROM events", small),
+        case("neg-overflow", "SELECT -n AS q FROM events", small),
+    ]
+
+
+TOPICS = {"arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

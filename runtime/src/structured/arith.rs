@@ -1,0 +1,144 @@
+//! ANSI arithmetic, as Spark 4 computes it with `spark.sql.ansi.enabled` (the default): a long
+//! `+`, `-`, `*`, unary `-` or `abs` that overflows, and a division or remainder by zero (of
+//! longs or doubles: `/`, `%`, `pmod`), fail the batch with Spark's error. Generated code calls
+//! these with the query's [`CastFailure`], which records the first failure; the batch fails
+//! after its rows (as a failed cast does). A failing operation yields NULL meanwhile.
+
+use super::cast::CastFailure;
+
+const DIVIDE_BY_ZERO: &str = "[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012";
+const REMAINDER_BY_ZERO: &str = "[REMAINDER_BY_ZERO] Remainder by zero. Use `try_mod` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012";
+const OVERFLOW_ADD: &str = "[ARITHMETIC_OVERFLOW] overflow. Use 'try_add' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
+const OVERFLOW_SUBTRACT: &str = "[ARITHMETIC_OVERFLOW] overflow. Use 'try_subtract' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
+const OVERFLOW_MULTIPLY: &str = "[ARITHMETIC_OVERFLOW] overflow. Use 'try_multiply' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
+const OVERFLOW: &str = "[ARITHMETIC_OVERFLOW] overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
+
+#[inline]
+fn fail<T>(f: &CastFailure, message: &str) -> Option<T> {
+    f.record(message);
+    None
+}
+
+/// `a + b` of longs.
+#[inline]
+pub fn add(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+    a.checked_add(b).or_else(|| fail(f, OVERFLOW_ADD))
+}
+
+/// `a - b` of longs.
+#[inline]
+pub fn sub(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+    a.checked_sub(b).or_else(|| fail(f, OVERFLOW_SUBTRACT))
+}
+
+/// `a * b` of longs.
+#[inline]
+pub fn mul(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+    a.checked_mul(b).or_else(|| fail(f, OVERFLOW_MULTIPLY))
+}
+
+/// `-a` of a long.
+#[inline]
+pub fn neg(a: i64, f: &CastFailure) -> Option<i64> {
+    a.checked_neg().or_else(|| fail(f, OVERFLOW))
+}
+
+/// `abs(a)` of a long.
+#[inline]
+pub fn abs(a: i64, f: &CastFailure) -> Option<i64> {
+    a.checked_abs().or_else(|| fail(f, OVERFLOW))
+}
+
+/// `a / b`: always a double division in Spark SQL (longs are converted); by zero fails.
+#[inline]
+pub fn div(a: f64, b: f64, f: &CastFailure) -> Option<f64> {
+    if b == 0.0 { fail(f, DIVIDE_BY_ZERO) } else { Some(a / b) }
+}
+
+/// `a % b` of longs: the sign of `a` (Java's); by zero fails. `i64::MIN % -1` is 0.
+#[inline]
+pub fn rem(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+    if b == 0 { fail(f, REMAINDER_BY_ZERO) } else { Some(a.wrapping_rem(b)) }
+}
+
+/// `a % b` of doubles (Java's `%`, truncated); by zero fails.
+#[inline]
+pub fn rem_f64(a: f64, b: f64, f: &CastFailure) -> Option<f64> {
+    if b == 0.0 { fail(f, REMAINDER_BY_ZERO) } else { Some(a % b) }
+}
+
+/// `pmod(a, b)` of longs, as Spark computes it: `r = a % b`, then `(r + b) % b` when `r < 0`
+/// (so a negative `b` can give a negative result); by zero fails.
+#[inline]
+pub fn pmod(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+    if b == 0 {
+        return fail(f, REMAINDER_BY_ZERO);
+    }
+    let r = a.wrapping_rem(b);
+    Some(if r < 0 { r.wrapping_add(b).wrapping_rem(b) } else { r })
+}
+
+/// `pmod(a, b)` of doubles (see [`pmod`]).
+#[inline]
+pub fn pmod_f64(a: f64, b: f64, f: &CastFailure) -> Option<f64> {
+    if b == 0.0 {
+        return fail(f, REMAINDER_BY_ZERO);
+    }
+    let r = a % b;
+    Some(if r < 0.0 { (r + b) % b } else { r })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What Spark said, verbatim (`tests/data/spark/sql/arith_errors.txt`, from
+    /// `arith_errors.py`): `expression => first line of the error`.
+    const SPARK: &str = include_str!("../../../tests/data/spark/sql/arith_errors.txt");
+
+    fn spark(expr: &str) -> &'static str {
+        SPARK
+            .lines()
+            .find_map(|l| l.strip_prefix(expr).and_then(|r| r.strip_prefix(" => ")))
+            .unwrap_or_else(|| panic!("no `{expr}` in arith_errors.txt"))
+    }
+
+    fn message(run: impl Fn(&CastFailure) -> bool) -> String {
+        let f = CastFailure::new();
+        assert!(run(&f), "the operation must yield NULL");
+        f.take().expect("a recorded failure")
+    }
+
+    #[test]
+    fn failures_carry_sparks_messages() {
+        assert_eq!(message(|f| div(10.0, 0.0, f).is_none()), spark("10 / z"));
+        assert_eq!(message(|f| div(0.0, 0.0, f).is_none()), spark("d / d"));
+        assert_eq!(message(|f| rem(5, 0, f).is_none()), spark("n % z"));
+        assert_eq!(message(|f| rem_f64(0.0, 0.0, f).is_none()), spark("d % d"));
+        assert_eq!(message(|f| pmod(5, 0, f).is_none()), spark("pmod(n, z)"));
+        assert_eq!(message(|f| pmod_f64(0.0, 0.0, f).is_none()), spark("pmod(d, d)"));
+        assert_eq!(message(|f| add(i64::MAX, 1, f).is_none()), spark("big + 1"));
+        assert_eq!(message(|f| mul(i64::MAX, 2, f).is_none()), spark("big * 2"));
+        assert_eq!(message(|f| sub(i64::MIN, 1, f).is_none()), spark("small - 1"));
+        assert_eq!(message(|f| neg(i64::MIN, f).is_none()), spark("-small"));
+        assert_eq!(message(|f| abs(i64::MIN, f).is_none()), spark("abs(small)"));
+    }
+
+    #[test]
+    fn results_where_spark_has_them() {
+        let f = CastFailure::new();
+        assert_eq!(
+            (rem(7, 3, &f), rem(-7, 3, &f), rem(7, -3, &f), rem(i64::MIN, -1, &f)),
+            (Some(1), Some(-1), Some(1), Some(0))
+        );
+        assert_eq!(
+            (pmod(7, 3, &f), pmod(-7, 3, &f), pmod(7, -3, &f), pmod(-7, -3, &f)),
+            (Some(1), Some(2), Some(1), Some(-1))
+        );
+        assert_eq!(
+            (pmod_f64(-2.5, 2.0, &f), rem_f64(-0.0, 2.0, &f).map(f64::is_sign_negative)),
+            (Some(1.5), Some(true))
+        );
+        assert_eq!(f.take(), None);
+    }
+}
