@@ -4,15 +4,17 @@
 //! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
 //! with it, and every "did you mean" for a misspelt function comes from it.
 //!
-//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`] or [`STRINGS_MATH`] (or [`AGGREGATES`])
+//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`] or [`DATES`] (or [`AGGREGATES`])
 //! and its tests; README's list is checked against these tables.
 
-/// Every scalar function and special form: [`SCALARS`], [`LIBRARY`], then [`STRINGS_MATH`].
+/// Every scalar function and special form: [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`], then
+/// [`DATES`].
 pub fn scalars() -> impl Iterator<Item = &'static ScalarFn> {
-    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH)
+    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH).chain(DATES)
 }
 
 mod aggregate;
+mod dates;
 mod library;
 mod patterns;
 mod scalar;
@@ -20,6 +22,7 @@ mod strings;
 mod types;
 
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
+pub use dates::DATES;
 pub use library::LIBRARY;
 pub use scalar::{Form, SCALARS, ScalarFn};
 pub use strings::STRINGS_MATH;

@@ -361,7 +361,33 @@ def arith():
     ]
 
 
-TOPICS = {"arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def calendar():
+    """date_trunc, trunc, quarter, last_day, add_months, unix_seconds, unix_millis,
+    timestamp_seconds, timestamp_millis."""
+    b = [[{"timestamp": "2024-05-15T13:47:21.123456", "n": 1715781000, "day": "2024-01-31"},
+          {"timestamp": "2023-12-31T23:59:59", "n": -1, "day": "2024-02-29"},
+          {"timestamp": "1969-12-31T23:59:59.5", "n": 0, "day": "1969-12-28"}],
+         [{"timestamp": "2024-03-04T00:00:00", "n": 86400, "day": "2023-11-30"}, {"word": "none"}]]
+    c = lambda id, sql: case(id, sql, b)
+    return [
+        c("date-trunc", "SELECT date_trunc('YEAR', timestamp) AS a, date_trunc('quarter', timestamp) AS b, "
+                        "date_trunc('MM', timestamp) AS c, date_trunc('WEEK', timestamp) AS e, "
+                        "date_trunc('DD', timestamp) AS f, date_trunc('HOUR', timestamp) AS g, "
+                        "date_trunc('minute', timestamp) AS h, date_trunc('SECOND', timestamp) AS i, "
+                        "date_trunc('MILLISECOND', timestamp) AS j, date_trunc('fortnight', timestamp) AS k, "
+                        "date_trunc('MON', day) AS l FROM events"),
+        c("trunc", "SELECT trunc(day, 'YEAR') AS a, trunc(day, 'yy') AS b, trunc(day, 'QUARTER') AS c, "
+                   "trunc(day, 'MONTH') AS e, trunc(day, 'WEEK') AS f, trunc(day, 'DAY') AS g, "
+                   "trunc(timestamp, 'MM') AS h, quarter(day) AS i, quarter(timestamp) AS j, last_day(day) AS k, "
+                   "last_day(timestamp) AS l FROM events"),
+        c("months", "SELECT add_months(day, 1) AS a, add_months(day, -1) AS b, add_months(day, 13) AS c, "
+                    "add_months(timestamp, 0) AS e FROM events"),
+        c("epoch", "SELECT unix_seconds(timestamp) AS a, unix_millis(timestamp) AS b, timestamp_seconds(n) AS c, "
+                   "timestamp_millis(n) AS e FROM events"),
+    ]
+
+
+TOPICS = {"calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
