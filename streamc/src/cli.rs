@@ -248,15 +248,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// A package name unique to the generated code: `<spec stem>-<content hash>`.
+/// A package name unique to the generated code: `<spec stem>-<content hash>`, the stem made a
+/// valid cargo name (ASCII letters, digits and `_`, starting with a letter: `01_word_count.yaml`
+/// gives `app_01_word_count-…`).
 fn package_name(spec: &Path, code: &str) -> String {
-    let stem: String = spec
+    let mut stem: String = spec
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "app".into())
+        .unwrap_or_default()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
+    if !stem.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        stem.insert_str(0, "app_");
+    }
     let hash = fnv1a(code.as_bytes()) ^ fnv1a(env!("CARGO_PKG_VERSION").as_bytes());
     format!("{stem}-{:016x}", hash)
 }
@@ -377,4 +382,20 @@ fn report_rustc_errors(spec: &Path, code: &str, cargo_json: &str) -> Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::package_name;
+    use std::path::Path;
+
+    #[test]
+    fn package_names_are_valid_cargo_names() {
+        let name = |spec: &str| package_name(Path::new(spec), "code");
+        assert!(name("examples/word_count.yaml").starts_with("word_count-"));
+        assert!(name("/tmp/01_word_count.yaml").starts_with("app_01_word_count-"));
+        assert!(name("Mixed-Case spec.yaml").starts_with("mixed_case_spec-"));
+        assert!(name("_x.yaml").starts_with("app__x-"));
+        assert!(name(".yaml").starts_with("app_"));
+    }
 }

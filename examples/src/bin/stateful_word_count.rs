@@ -1,5 +1,6 @@
 //! The seed's stateful word count with `stream!` (Spark's StatefulNetworkWordCount): a running
-//! count per word, kept with `map_with_state`, checkpointed in ".".
+//! count per word, kept with `map_with_state`, checkpointed in
+//! `target/stateful_word_count-checkpoint`.
 
 use streamc_runtime::prelude::*;
 
@@ -7,7 +8,7 @@ fn main() -> Result<(), Error> {
     let app = stream! {
         app_name("stateful_word_count");
         batch_interval(Seconds(1));
-        checkpoint(".");
+        checkpoint("target/stateful_word_count-checkpoint");
         let lines = socket_text_stream("localhost", 9999);
         let words = lines.flat_map(|line| java_split(line, " "));
         let word_dstream = words.map(|word| (word, 1i64));

@@ -7,7 +7,7 @@ fn main() -> Result<(), Error> {
     let app = stream! {
         app_name("update_state_word_count");
         batch_interval(Seconds(1));
-        checkpoint(".");
+        checkpoint("target/update_state_word_count-checkpoint");
         let lines = socket_text_stream("localhost", 9999);
         let words = lines.flat_map(|line| java_split(line, " "));
         let pairs = words.map(|word| (word, 1i64));
