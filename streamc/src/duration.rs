@@ -37,6 +37,17 @@ pub fn parse_offset_ms(text: &str) -> Result<i64, String> {
     from_value(value * scale as f64, t).map(|ms| sign * ms as i64)
 }
 
+/// Parses a watermark delay into milliseconds: like [`parse_ms`], but zero is allowed
+/// (`'0 seconds'`: Spark accepts it, and then no row is late until the watermark passes it);
+/// a negative delay is refused.
+pub fn parse_delay_ms(text: &str) -> Result<u64, String> {
+    match parse_offset_ms(text) {
+        Ok(ms) if ms >= 0 => Ok(ms as u64),
+        Ok(_) => Err(format!("a watermark delay must not be negative, found `{}`", text.trim())),
+        Err(_) => parse_ms(text),
+    }
+}
+
 /// The milliseconds in one `unit`, for the unit names Spark and Rust users write.
 pub fn unit_ms(unit: &str) -> Option<u64> {
     Some(match unit.to_ascii_lowercase().as_str() {
@@ -74,6 +85,15 @@ mod tests {
         for bad in ["0", "0 minuets", "often", "", "-", "1.5ms"] {
             assert!(parse_offset_ms(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn watermark_delays_may_be_zero_but_not_negative() {
+        use super::parse_delay_ms;
+        assert_eq!(parse_delay_ms("0 seconds"), Ok(0));
+        assert_eq!(parse_delay_ms("10 minutes"), Ok(600_000));
+        assert!(parse_delay_ms("-1 minute").unwrap_err().contains("must not be negative"));
+        assert!(parse_delay_ms("often").is_err());
     }
 
     #[test]

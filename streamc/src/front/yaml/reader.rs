@@ -88,9 +88,18 @@ impl Reader<'_> {
     }
 
     pub(super) fn duration(&mut self, v: &Spanned<Node>, what: &str) -> Option<u64> {
+        self.duration_with(v, what, duration::parse_ms)
+    }
+
+    /// A watermark delay: a duration that may be zero.
+    pub(super) fn delay(&mut self, v: &Spanned<Node>, what: &str) -> Option<u64> {
+        self.duration_with(v, what, duration::parse_delay_ms)
+    }
+
+    fn duration_with(&mut self, v: &Spanned<Node>, what: &str, parse: fn(&str) -> Result<u64, String>) -> Option<u64> {
         let span = self.span_of(v);
         let result = match &v.value {
-            Node::Str(s) => duration::parse_ms(s),
+            Node::Str(s) => parse(s),
             Node::Int(_) | Node::Float(_) => Err(format!("`{what}` needs a unit, such as `1s` or `500ms`")),
             other => Err(format!("expected a duration such as `1s` for `{what}`, found {}", other.kind())),
         };

@@ -229,7 +229,7 @@ impl Tables<'_, '_> {
                         let f = self.r.fields(v, "watermark", &["column", "delay"]);
                         match f.as_ref().map(|f| (f.get("column"), f.get("delay"))) {
                             Some((Some(c), Some(d))) => {
-                                let (column, delay_ms) = (self.r.string(c, "column"), self.r.duration(d, "delay"));
+                                let (column, delay_ms) = (self.r.string(c, "column"), self.r.delay(d, "delay"));
                                 if let (Some(column), Some(delay_ms)) = (column, delay_ms) {
                                     watermark = Some((Step::WithWatermark { column, delay_ms }, s, kspan));
                                 }
@@ -437,7 +437,7 @@ impl Tables<'_, '_> {
             "with_watermark" => {
                 let f = self.r.fields(value, "with_watermark", &["column", "delay"])?;
                 let column = self.r.string(f.get("column")?, "column")?;
-                let delay_ms = self.r.duration(f.get("delay")?, "delay")?;
+                let delay_ms = self.r.delay(f.get("delay")?, "delay")?;
                 Step::WithWatermark { column, delay_ms }
             }
             "drop_duplicates" | "dropDuplicates" => {
@@ -462,7 +462,7 @@ impl Tables<'_, '_> {
                         Some(w) => {
                             let wf = self.r.fields(w, "watermark", &["column", "delay"])?;
                             let column = self.r.string(wf.get("column")?, "column")?;
-                            let delay = self.r.duration(wf.get("delay")?, "delay")?;
+                            let delay = self.r.delay(wf.get("delay")?, "delay")?;
                             Some((column, delay))
                         }
                         None => None,

@@ -387,7 +387,20 @@ def calendar():
     ]
 
 
-TOPICS = {"calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def watermark():
+    """A watermark delay of 0 (Spark accepts it): a window is final as soon as an event at or
+    after its end is seen, and an event of a closed window is late."""
+    b = [[row("09:00:00", "a", 1), row("09:04:00", "b", 2)],
+         [row("09:06:00", "a", 3), row("09:03:00", "late", 4)],
+         [row("09:11:00", "c", 5)], []]
+    zero = {"column": "timestamp", "delay": "0 seconds"}
+    return [
+        case("zero-delay", "SELECT window.start AS window_start, window.end AS window_end, word, count(*) AS c FROM events "
+                           "GROUP BY window(timestamp, '5 minutes'), word", b, "append", zero),
+    ]
+
+
+TOPICS = {"watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ impl Cx<'_> {
                 let column = self.str_arg(c, "event-time column")?;
                 let ds = self.span(d.span());
                 let delay = match lit_str(d) {
-                    Some(s) => duration::parse_ms(&s.value()),
+                    Some(s) => duration::parse_delay_ms(&s.value()),
                     None => duration_of(d),
                 };
                 let delay_ms = match delay {
