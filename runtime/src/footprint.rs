@@ -19,12 +19,6 @@ pub trait StateSize {
 /// The most entries whose heap bytes are measured per estimate.
 pub const SAMPLE: usize = 256;
 
-/// The bytes a vector's buffer takes (its capacity).
-pub(crate) fn vec_bytes<T>(v: &[T], capacity: usize) -> u64 {
-    let _ = v;
-    (capacity * size_of::<T>()) as u64
-}
-
 /// The heap bytes of `items`, measured with `heap` on at most [`SAMPLE`] of them, evenly
 /// spaced, and scaled to all.
 pub(crate) fn sampled_heap<T>(items: &[T], heap: impl Fn(&T) -> usize) -> u64 {
@@ -41,9 +35,9 @@ pub(crate) fn sampled_heap<T>(items: &[T], heap: impl Fn(&T) -> usize) -> u64 {
     sum * n as u64 / measured
 }
 
-/// The bytes of a vector and what its elements own, sampled.
+/// The bytes of a vector's buffer (its capacity) and what its elements own, sampled.
 pub(crate) fn vec_with_heap<T>(v: &Vec<T>, heap: impl Fn(&T) -> usize) -> u64 {
-    vec_bytes(v, v.capacity()) + sampled_heap(v, heap)
+    (v.capacity() * size_of::<T>()) as u64 + sampled_heap(v, heap)
 }
 
 #[cfg(test)]

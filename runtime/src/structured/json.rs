@@ -90,42 +90,15 @@ pub fn parse_fields<'a>(line: &'a str, names: &[&str], out: &mut [Json<'a>]) -> 
     for slot in out.iter_mut().take(names.len()) {
         *slot = Json::Missing;
     }
-    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
-    p.ws();
-    p.expect(b'{', "expected `{` at the start of a JSON object")?;
-    p.ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            if p.peek() != Some(b'"') {
-                return Err(p.err("expected a string key"));
-            }
-            let key = p.string()?;
-            p.ws();
-            p.expect(b':', "expected `:` after an object key")?;
-            p.ws();
-            match names.iter().position(|n| *n == key) {
-                Some(k) => out[k] = p.value()?,
-                None => p.skip_value(0)?,
-            }
-            p.ws();
-            match p.peek() {
-                Some(b',') => p.i += 1,
-                Some(b'}') => {
-                    p.i += 1;
-                    break;
-                }
-                _ => return Err(p.err("expected `,` or `}` after an object value")),
-            }
+    object(line, |p| {
+        let key = p.string()?;
+        p.colon()?;
+        match names.iter().position(|n| *n == key) {
+            Some(k) => out[k] = p.value()?,
+            None => p.skip_value(0)?,
         }
-    }
-    p.ws();
-    if p.i < p.b.len() {
-        return Err(p.err("unexpected characters after the JSON object"));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Scans one JSON object (one line of a JSON-lines file) field by field: `field` gets each key
@@ -156,43 +129,16 @@ pub fn scan_object<'a, F>(line: &'a str, mut field: F) -> Result<(), JsonError>
 where
     F: FnMut(&str, &mut Value<'a, '_>) -> Result<(), JsonError>,
 {
-    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
-    p.ws();
-    p.expect(b'{', "expected `{` at the start of a JSON object")?;
-    p.ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            if p.peek() != Some(b'"') {
-                return Err(p.err("expected a string key"));
-            }
-            let key = p.string()?;
-            p.ws();
-            p.expect(b':', "expected `:` after an object key")?;
-            p.ws();
-            let mut v = Value { p: &mut p, read: false };
-            field(&key, &mut v)?;
-            if !v.read {
-                p.skip_value(0)?;
-            }
-            p.ws();
-            match p.peek() {
-                Some(b',') => p.i += 1,
-                Some(b'}') => {
-                    p.i += 1;
-                    break;
-                }
-                _ => return Err(p.err("expected `,` or `}` after an object value")),
-            }
+    object(line, |p| {
+        let key = p.string()?;
+        p.colon()?;
+        let mut v = Value { p, read: false };
+        field(&key, &mut v)?;
+        if !v.read {
+            p.skip_value(0)?;
         }
-    }
-    p.ws();
-    if p.i < p.b.len() {
-        return Err(p.err("unexpected characters after the JSON object"));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// [`scan_object`] over a fixed set of keys: `field` gets the index in `keys` of each key that is
@@ -221,8 +167,45 @@ pub fn scan_fields<'a, F>(line: &'a str, keys: &[&str], mut field: F) -> Result<
 where
     F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
 {
-    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
     let mut next = 0usize;
+    object(line, |p| {
+        // The expected key, compared in place: `"key"` exactly.
+        let guess = keys.get(next).map(|k| k.as_bytes()).filter(|k| {
+            let at = p.i + 1;
+            p.b.get(at..at + k.len()) == Some(*k) && p.b.get(at + k.len()) == Some(&b'"')
+        });
+        let index = match guess {
+            Some(k) => {
+                p.i += k.len() + 2;
+                Some(next)
+            }
+            None => {
+                let key = p.string()?;
+                keys.iter().position(|k| *k == key)
+            }
+        };
+        p.colon()?;
+        match index {
+            Some(k) => {
+                next = k + 1;
+                let mut v = Value { p, read: false };
+                field(k, &mut v)?;
+                if !v.read {
+                    p.skip_value(0)?;
+                }
+            }
+            None => p.skip_value(0)?,
+        }
+        Ok(())
+    })
+}
+
+/// One JSON object as the whole line (surrounding whitespace allowed): `entry` is called at the
+/// opening quote of each key and reads the key, the `:` ([`Parser::colon`]) and the value; the
+/// braces, commas and what may follow the object are checked here.
+#[inline]
+fn object<'a>(line: &'a str, mut entry: impl FnMut(&mut Parser<'a>) -> Result<(), JsonError>) -> Result<(), JsonError> {
+    let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
     p.ws();
     p.expect(b'{', "expected `{` at the start of a JSON object")?;
     p.ws();
@@ -234,35 +217,7 @@ where
             if p.peek() != Some(b'"') {
                 return Err(p.err("expected a string key"));
             }
-            // The expected key, compared in place: `"key"` exactly.
-            let guess = keys.get(next).map(|k| k.as_bytes()).filter(|k| {
-                let at = p.i + 1;
-                p.b.get(at..at + k.len()) == Some(*k) && p.b.get(at + k.len()) == Some(&b'"')
-            });
-            let index = match guess {
-                Some(k) => {
-                    p.i += k.len() + 2;
-                    Some(next)
-                }
-                None => {
-                    let key = p.string()?;
-                    keys.iter().position(|k| *k == key)
-                }
-            };
-            p.ws();
-            p.expect(b':', "expected `:` after an object key")?;
-            p.ws();
-            match index {
-                Some(k) => {
-                    next = k + 1;
-                    let mut v = Value { p: &mut p, read: false };
-                    field(k, &mut v)?;
-                    if !v.read {
-                        p.skip_value(0)?;
-                    }
-                }
-                None => p.skip_value(0)?,
-            }
+            entry(&mut p)?;
             p.ws();
             match p.peek() {
                 Some(b',') => p.i += 1,
@@ -307,6 +262,7 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(i..i + 8) {
+        // `get(i..i + 8)` gave exactly 8 bytes.
         let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         // A zero byte of `w ^ c` is a byte equal to `c`; `w - 0x20…` borrows below 0x20.
         let quote = w ^ (ONES * u64::from(b'"'));
@@ -362,6 +318,15 @@ impl<'a> Parser<'a> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
         }
+    }
+
+    /// The `:` after an object key, with the whitespace around it.
+    #[inline]
+    fn colon(&mut self) -> Result<(), JsonError> {
+        self.ws();
+        self.expect(b':', "expected `:` after an object key")?;
+        self.ws();
+        Ok(())
     }
 
     fn expect(&mut self, c: u8, message: &'static str) -> Result<(), JsonError> {

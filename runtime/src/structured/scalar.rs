@@ -87,6 +87,12 @@ fn round_decimal(x: f64, scale: i64, half_even: bool) -> f64 {
 /// Spark's `round(n, scale)` of a `bigint`: unchanged for `scale >= 0`, else HALF_UP to a
 /// multiple of `10^-scale`; None where that overflows.
 pub fn round_long(n: i64, scale: i64) -> Option<i64> {
+    round_long_to(n, scale, false)
+}
+
+/// `n` rounded to a multiple of `10^-scale` (unchanged for `scale >= 0`): a tie goes up (away
+/// from zero), or with `half_even` to the even multiple; None where that overflows.
+fn round_long_to(n: i64, scale: i64, half_even: bool) -> Option<i64> {
     if scale >= 0 {
         return Some(n);
     }
@@ -96,7 +102,9 @@ pub fn round_long(n: i64, scale: i64) -> Option<i64> {
     let unit = 10i64.pow((-scale) as u32);
     let rem = n % unit;
     let down = n - rem;
-    if rem.abs() * 2 >= unit { down.checked_add(unit * rem.signum()) } else { Some(down) }
+    let twice = rem.abs() * 2;
+    let up = twice > unit || (twice == unit && (!half_even || (down / unit) % 2 != 0));
+    if up { down.checked_add(unit * rem.signum()) } else { Some(down) }
 }
 
 /// Spark's `concat_ws(sep, s...)`: the non-NULL strings joined by `sep` (NULLs skipped).
@@ -124,18 +132,7 @@ pub fn concat_ws(sep: &str, parts: &[Option<&str>]) -> String {
 /// assert_eq!((bround_long(25, -1), bround_long(35, -1), bround_long(-25, -1), bround_long(7, -1)), (Some(20), Some(40), Some(-20), Some(10)));
 /// ```
 pub fn bround_long(n: i64, scale: i64) -> Option<i64> {
-    if scale >= 0 {
-        return Some(n);
-    }
-    if scale < -18 {
-        return Some(0);
-    }
-    let unit = 10i64.pow((-scale) as u32);
-    let rem = n % unit;
-    let down = n - rem;
-    let twice = rem.abs() * 2;
-    let up = twice > unit || (twice == unit && (down / unit) % 2 != 0);
-    if up { down.checked_add(unit * rem.signum()) } else { Some(down) }
+    round_long_to(n, scale, true)
 }
 
 /// Spark's `substring(s, pos[, len])` on characters: `pos` is 1-based, 0 is the start, a

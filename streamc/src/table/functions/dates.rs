@@ -27,6 +27,34 @@ fn of_date_to(args: Args<'_>, ty: ColTy) -> Result<ColTy, Option<SigError>> {
     }
 }
 
+/// `(timestamp)` → bigint, for `unix_seconds` and `unix_millis`.
+fn of_timestamp(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Timestamp)] => Ok(ColTy::Long),
+        _ => Err(None),
+    }
+}
+
+/// `(bigint)` → timestamp, for `timestamp_seconds` and `timestamp_millis`.
+fn of_long(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Long)] => Ok(ColTy::Timestamp),
+        _ => Err(None),
+    }
+}
+
+/// A timestamp as whole `micros`-microsecond units since the epoch (rounded down).
+fn to_epoch(a: &[TokenStream], micros: i64) -> TokenStream {
+    let x = &a[0];
+    quote!((#x).map(|t| t.0.div_euclid(#micros)))
+}
+
+/// The timestamp `n` units of `micros` microseconds after the epoch (NULL beyond its range).
+fn from_epoch(a: &[TokenStream], micros: i64) -> TokenStream {
+    let (rt, x) = (rt(), &a[0]);
+    quote!((#x).and_then(|n: i64| n.checked_mul(#micros)).map(#rt::time::Timestamp))
+}
+
 /// The functions of this file.
 pub static DATES: &[ScalarFn] = &[
     entry(
@@ -125,14 +153,8 @@ pub static DATES: &[ScalarFn] = &[
     ),
     entry(
         &["unix_seconds"],
-        |args| match args {
-            [(_, ColTy::Timestamp)] => Ok(ColTy::Long),
-            _ => Err(None),
-        },
-        |a, _| {
-            let x = &a[0];
-            quote!((#x).map(|t| t.0.div_euclid(1_000_000)))
-        },
+        of_timestamp,
+        |a, _| to_epoch(a, 1_000_000),
         "bigint",
         Nulls::Strict,
         "seconds since the epoch (rounded down)",
@@ -140,14 +162,8 @@ pub static DATES: &[ScalarFn] = &[
     ),
     entry(
         &["unix_millis"],
-        |args| match args {
-            [(_, ColTy::Timestamp)] => Ok(ColTy::Long),
-            _ => Err(None),
-        },
-        |a, _| {
-            let x = &a[0];
-            quote!((#x).map(|t| t.0.div_euclid(1_000)))
-        },
+        of_timestamp,
+        |a, _| to_epoch(a, 1_000),
         "bigint",
         Nulls::Strict,
         "milliseconds since the epoch (rounded down)",
@@ -155,14 +171,8 @@ pub static DATES: &[ScalarFn] = &[
     ),
     entry(
         &["timestamp_seconds"],
-        |args| match args {
-            [(_, ColTy::Long)] => Ok(ColTy::Timestamp),
-            _ => Err(None),
-        },
-        |a, _| {
-            let (rt, x) = (rt(), &a[0]);
-            quote!((#x).and_then(|s: i64| s.checked_mul(1_000_000)).map(#rt::time::Timestamp))
-        },
+        of_long,
+        |a, _| from_epoch(a, 1_000_000),
         "timestamp",
         Nulls::Strict,
         "the timestamp `n` seconds after the epoch",
@@ -170,14 +180,8 @@ pub static DATES: &[ScalarFn] = &[
     ),
     entry(
         &["timestamp_millis"],
-        |args| match args {
-            [(_, ColTy::Long)] => Ok(ColTy::Timestamp),
-            _ => Err(None),
-        },
-        |a, _| {
-            let (rt, x) = (rt(), &a[0]);
-            quote!((#x).and_then(|s: i64| s.checked_mul(1_000)).map(#rt::time::Timestamp))
-        },
+        of_long,
+        |a, _| from_epoch(a, 1_000),
         "timestamp",
         Nulls::Strict,
         "the timestamp `n` milliseconds after the epoch",
