@@ -206,6 +206,19 @@ impl<K, A> StreamingAgg<K, A> {
         Some(&self.entries[i as usize].acc)
     }
 
+    /// The accumulator of `key` to change, if it is in state (updated marks are not changed).
+    #[inline]
+    pub fn get_mut<Q>(&mut self, key: Q) -> Option<&mut A>
+    where
+        Q: IntoOwned<Owned = K> + Hash,
+        K: Hash,
+    {
+        let hash = self.hasher.hash_one(&key);
+        let entries = &self.entries;
+        let i = *self.table.find(hash, |&i| key.eq_owned(&entries[i as usize].key))?;
+        Some(&mut self.entries[i as usize].acc)
+    }
+
     /// Ends the batch and returns its output rows, by Spark's rules for `mode`:
     /// - [`Complete`](OutputMode::Complete): every row in state; the watermark is ignored and
     ///   nothing is evicted.

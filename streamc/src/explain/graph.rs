@@ -173,7 +173,9 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> (Graph, Vec<QueryNodes>
         let mut members = Vec::new();
         let mut last = None;
         let mut ids = QueryNodes::default();
-        for i in &q.inputs {
+        let joined = q.steps.iter().any(|s| matches!(s, TStep::StreamJoin(_)));
+        let mut right_read = None;
+        for (k, i) in q.inputs.iter().enumerate() {
             let label = match i.watermark {
                 Some((c, d)) => format!("watermark {}\n{d} ms", plan.sources[i.source].schema[c].name),
                 None => format!("read {}", plan.sources[i.source].name),
@@ -182,6 +184,10 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> (Graph, Vec<QueryNodes>
             g.edges.push((sources[i.source], n));
             members.push(n);
             ids.inputs.push(n);
+            if joined && k == 1 {
+                right_read = Some(n);
+                continue;
+            }
             last = Some(match last {
                 None => n,
                 Some(prev) => {
@@ -200,6 +206,19 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> (Graph, Vec<QueryNodes>
                 TStep::Filter(e) => format!("filter\n{e}"),
                 TStep::Watermark { column } => format!("watermark\n{column}"),
                 TStep::Dedup { .. } => "deduplicate\n(state)".to_owned(),
+                TStep::StreamJoin(j) => {
+                    let n = chain(
+                        &mut g,
+                        format!("stream-stream join (state)\n{}", j.how.spark()),
+                        &mut members,
+                        &mut last,
+                    );
+                    if let Some(r) = right_read {
+                        g.edges.push((r, n));
+                    }
+                    ids.steps.push(n);
+                    continue;
+                }
                 TStep::Join { table, .. } => {
                     let n = chain(&mut g, "join (static)".to_owned(), &mut members, &mut last);
                     g.edges.push((sources[*table], n));

@@ -4,9 +4,7 @@
 //! its physical plan: one fused loop per input batch, and the state it keeps.
 
 use super::tree::Node;
-use crate::table::{
-    Checked, ColTy, Column, Format, JoinHow, OutputMode, Sink, SourceKind, TStep, TablePlan, TableSource,
-};
+use crate::table::{Checked, ColTy, Column, Format, OutputMode, Sink, SourceKind, TStep, TablePlan, TableSource};
 use std::fmt::Write as _;
 
 pub(super) fn explain(plan: &TablePlan, queries: &[Checked]) -> String {
@@ -64,6 +62,8 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
             }
         })
         .collect();
+    let mut inputs = inputs;
+    let mut join_right = if q.steps.iter().any(|s| matches!(s, TStep::StreamJoin(_))) { inputs.pop() } else { None };
     let mut node = match <[Node; 1]>::try_from(inputs) {
         Ok([one]) => one,
         Err(inputs) => Node::new("Union", inputs),
@@ -87,11 +87,21 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
                     None => format!("Deduplicate [{}] (state kept for every distinct row)", names.join(", ")),
                 }
             }
+            TStep::StreamJoin(j) => {
+                let mut right = join_right.take().unwrap_or_else(|| Node::leaf("?".to_owned()));
+                for st in &j.right_steps {
+                    let label = match st {
+                        TStep::Project(cols) => format!("Project [{}]", items(cols)),
+                        TStep::Filter(e) => format!("Filter {e}"),
+                        _ => continue,
+                    };
+                    right = Node::new(label, vec![right]);
+                }
+                node = Node::new(stream_join_label(j), vec![node, right]);
+                continue;
+            }
             TStep::Join { table, on, right, how } => {
-                let how = match how {
-                    JoinHow::Inner => "Inner",
-                    JoinHow::LeftOuter => "LeftOuter",
-                };
+                let how = how.spark();
                 let keys: Vec<&str> = on.iter().map(|(n, _)| n.as_str()).collect();
                 let t = &plan.sources[*table];
                 let right = Node::leaf(format!("{} (static, read once) [+ {}]", relation(t), columns(right)));
@@ -200,6 +210,16 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
         let src = &plan.sources[i.source];
         let mut chain = vec![format!("parse {} of `{}`", format_name_of(src), src.name)];
         for st in &q.steps {
+            if let (1, TStep::StreamJoin(j)) = (k, st) {
+                // The right input: its own steps, then the join; the steps before the join are
+                // the left input's.
+                chain.truncate(1);
+                chain.extend(
+                    j.right_steps
+                        .iter()
+                        .map(|s| if matches!(s, TStep::Filter(_)) { "filter" } else { "project" }.to_owned()),
+                );
+            }
             chain.push(
                 match st {
                     TStep::Project(_) => "project",
@@ -208,6 +228,8 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
                     TStep::Watermark { .. } => "observe watermark",
                     TStep::Dedup { .. } => "deduplicate",
                     TStep::Join { .. } => "probe static table",
+                    TStep::StreamJoin(_) if k == 0 => "probe right join state, buffer the row",
+                    TStep::StreamJoin(_) => "probe left join state, buffer the row",
                 }
                 .to_owned(),
             );
@@ -236,6 +258,20 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
         };
         state.push(format!("{what}{evict}"));
     }
+    if let Some(j) = q.steps.iter().find_map(|s| if let TStep::StreamJoin(j) = s { Some(j) } else { None }) {
+        let side = |e: &Option<crate::table::Evict>| match e {
+            Some(crate::table::Evict::Key(k)) => {
+                format!("evicted when join key {} is at or below the watermark", k + 1)
+            }
+            Some(crate::table::Evict::Value { column, .. }) => format!("evicted by the state watermark on {column}"),
+            None => "kept for the query's life".to_owned(),
+        };
+        state.push(format!(
+            "join buffers of the left rows ({}) and the right rows ({})",
+            side(&j.left_evict),
+            side(&j.right_evict)
+        ));
+    }
     if q.watermark.is_some() {
         state.push("the watermark".to_owned());
     }
@@ -251,6 +287,40 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
         (true, OutputMode::Append) => "each group once, when the watermark closes it",
     };
     let _ = writeln!(out, "Output per batch: {emitted}");
+}
+
+/// Spark's `StreamingSymmetricHashJoin` line: type, keys, the rest of the condition and how each
+/// side's state is cleaned up.
+fn stream_join_label(j: &crate::table::TStreamJoin) -> String {
+    let keys: Vec<String> = j.keys.iter().map(|(l, r, _)| format!("{l} = {r}")).collect();
+    let rest: Vec<String> =
+        [&j.left_only, &j.right_only, &j.both].iter().filter_map(|c| c.as_ref().map(ToString::to_string)).collect();
+    let cleanup = |e: &Option<crate::table::Evict>| match e {
+        Some(crate::table::Evict::Key(k)) => format!("key {}", k + 1),
+        Some(crate::table::Evict::Value { column, bounds }) => {
+            let b: Vec<String> = bounds
+                .iter()
+                .map(|(sign, off, minus)| {
+                    let wm = match sign {
+                        1 => "watermark",
+                        -1 => "-watermark",
+                        _ => "0",
+                    };
+                    format!("{column} <= ({wm} + {off} us) / 1000 - {minus} ms")
+                })
+                .collect();
+            b.join(" or ")
+        }
+        None => "none".to_owned(),
+    };
+    let cond = if rest.is_empty() { String::new() } else { format!(", condition [{}]", rest.join(" AND ")) };
+    format!(
+        "StreamingSymmetricHashJoin {}, keys [{}]{cond}, state cleanup [left: {}, right: {}]",
+        j.how.spark(),
+        keys.join(", "),
+        cleanup(&j.left_evict),
+        cleanup(&j.right_evict)
+    )
 }
 
 fn format_name_of(src: &TableSource) -> &'static str {

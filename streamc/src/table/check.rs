@@ -44,8 +44,8 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     let mut agg: Option<TAgg> = None;
     let mut watermark: Option<(String, u64)> = None;
     let (inputs, rest) = check_inputs(plan, q, source, diags);
-    if let Some((i, delay)) = inputs.iter().find_map(|i| i.watermark) {
-        watermark = Some((input[i].name.clone(), delay));
+    if let Some((inp, (i, delay))) = inputs.iter().find_map(|i| Some((i, i.watermark?))) {
+        watermark = Some((plan.sources[inp.source].schema[i].name.clone(), delay));
     }
     let mut order: Option<(&[SortKey], SpanId)> = None;
     let mut limit: Option<(u64, SpanId)> = None;
@@ -73,83 +73,19 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 .help("put `with_watermark`, `where` and `select` before `group_by`");
             continue;
         }
+        if let Some(t) = row_step(step, *span, &mut cols, diags) {
+            steps.extend(t);
+            continue;
+        }
         match step {
-            Step::Where(e) => {
-                let Some((x, t)) = typed(e, &cols, *span, diags) else { continue };
-                let x = match t {
-                    ColTy::Bool => x,
-                    // Spark casts a string condition to boolean.
-                    ColTy::String => Expr::Cast(Box::new(x), t, ColTy::Bool),
-                    _ => {
-                        diags.error(
-                            *span,
-                            format!("`where` needs a boolean condition, found `{e}` of type {}", t.sql()),
-                        );
-                        continue;
-                    }
-                };
-                steps.push(TStep::Filter(x));
-            }
-            Step::WithColumn(name, e) => {
-                let Some((e, t)) = typed(e, &cols, *span, diags) else { continue };
-                let mut projected: Vec<(String, Expr, ColTy)> = cols
-                    .iter()
-                    .filter(|c| &c.name != name)
-                    .map(|c| (c.name.clone(), Expr::Column(c.name.clone()), c.ty))
-                    .collect();
-                projected.push((name.clone(), e.clone(), t));
-                cols = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
-                steps.push(TStep::Project(projected));
-            }
-            Step::Select(items) => {
-                let mut projected = Vec::new();
-                let mut explode = None;
-                for (e, alias) in items {
-                    if let Expr::Call(f, args) = e
-                        && f == "explode"
-                    {
-                        if explode.is_some() {
-                            diags.error(
-                                *span,
-                                "only one `explode` is allowed per `select` (Spark: one generator per select clause)",
-                            );
-                            continue;
-                        }
-                        let [array] = &args[..] else {
-                            diags.error(*span, "`explode` takes one argument");
-                            continue;
-                        };
-                        let array = match typed(array, &cols, *span, diags) {
-                            Some((x, ColTy::StringArray)) => x,
-                            Some((_, t)) => {
-                                diags.error(
-                                    *span,
-                                    format!("`explode` needs an array, found `{array}` of type {}", t.sql()),
-                                );
-                                continue;
-                            }
-                            None => continue,
-                        };
-                        explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array));
-                        continue;
-                    }
-                    let Some((x, t)) = typed(e, &cols, *span, diags) else { continue };
-                    if t == ColTy::StringArray {
-                        diags.error(*span, format!("`{e}` is an array; streamc's outputs hold scalars: `explode` it"));
-                        continue;
-                    }
-                    projected.push((alias.clone().unwrap_or_else(|| column_name(e)), x, t));
+            Step::Where(_) | Step::WithColumn(..) | Step::Select(_) => {}
+            Step::StreamJoin(j) => {
+                let left_wm = inputs[0].watermark.map(|(i, _)| input[i].name.as_str());
+                let left_time = super::join::carried(left_wm, &steps);
+                if let Some((t, new_cols)) = super::join::check(plan, j, *span, &cols, left_time, diags) {
+                    cols = new_cols;
+                    steps.push(TStep::StreamJoin(Box::new(t)));
                 }
-                let mut new_cols: Vec<Column> =
-                    projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
-                match explode {
-                    Some((name, array)) => {
-                        new_cols.push(Column { name: name.clone(), ty: ColTy::String });
-                        steps.push(TStep::Explode { name, array, others: projected });
-                    }
-                    None => steps.push(TStep::Project(projected)),
-                }
-                cols = new_cols;
             }
             Step::WithWatermark { column, delay_ms } => {
                 match cols.iter().find(|c| &c.name == column) {
@@ -303,6 +239,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         None => cols.clone(),
     };
     check_output_mode(q, &agg, &watermark, diags);
+    super::join::after_join(q, &steps, agg.is_some(), diags);
     let having = having.and_then(|(e, span)| match typed(e, &output, span, diags)? {
         (x, ColTy::Bool) => Some(x),
         (x, ColTy::String) => Some(Expr::Cast(Box::new(x), ColTy::String, ColTy::Bool)),
@@ -326,6 +263,97 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         mode: q.mode.0,
         sinks: q.sinks.iter().map(|(s, _)| s.clone()).collect(),
     }
+}
+
+/// A step over each row (`where`, `with_column`, `select`) typed over `cols`, which become the
+/// step's output columns: `Some` with the typed step (none after an error), `None` for other steps.
+pub(super) fn row_step(
+    step: &Step,
+    span: SpanId,
+    cols: &mut Vec<Column>,
+    diags: &mut Diagnostics,
+) -> Option<Option<TStep>> {
+    Some(match step {
+        Step::Where(e) => where_step(e, span, cols, diags),
+        Step::WithColumn(name, e) => {
+            let (e, t) = typed(e, cols, span, diags)?;
+            let mut projected: Vec<(String, Expr, ColTy)> = cols
+                .iter()
+                .filter(|c| &c.name != name)
+                .map(|c| (c.name.clone(), Expr::Column(c.name.clone()), c.ty))
+                .collect();
+            projected.push((name.clone(), e, t));
+            *cols = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
+            Some(TStep::Project(projected))
+        }
+        Step::Select(items) => select_step(items, span, cols, diags),
+        _ => return None,
+    })
+}
+
+fn where_step(e: &Expr, span: SpanId, cols: &[Column], diags: &mut Diagnostics) -> Option<TStep> {
+    let (x, t) = typed(e, cols, span, diags)?;
+    let x = match t {
+        ColTy::Bool => x,
+        // Spark casts a string condition to boolean.
+        ColTy::String => Expr::Cast(Box::new(x), t, ColTy::Bool),
+        _ => {
+            diags.error(span, format!("`where` needs a boolean condition, found `{e}` of type {}", t.sql()));
+            return None;
+        }
+    };
+    Some(TStep::Filter(x))
+}
+
+fn select_step(
+    items: &[(Expr, Option<String>)],
+    span: SpanId,
+    cols: &mut Vec<Column>,
+    diags: &mut Diagnostics,
+) -> Option<TStep> {
+    let mut projected = Vec::new();
+    let mut explode = None;
+    for (e, alias) in items {
+        if let Expr::Call(f, args) = e
+            && f == "explode"
+        {
+            if explode.is_some() {
+                diags
+                    .error(span, "only one `explode` is allowed per `select` (Spark: one generator per select clause)");
+                continue;
+            }
+            let [array] = &args[..] else {
+                diags.error(span, "`explode` takes one argument");
+                continue;
+            };
+            let array = match typed(array, cols, span, diags) {
+                Some((x, ColTy::StringArray)) => x,
+                Some((_, t)) => {
+                    diags.error(span, format!("`explode` needs an array, found `{array}` of type {}", t.sql()));
+                    continue;
+                }
+                None => continue,
+            };
+            explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array));
+            continue;
+        }
+        let Some((x, t)) = typed(e, cols, span, diags) else { continue };
+        if t == ColTy::StringArray {
+            diags.error(span, format!("`{e}` is an array; streamc's outputs hold scalars: `explode` it"));
+            continue;
+        }
+        projected.push((alias.clone().unwrap_or_else(|| column_name(e)), x, t));
+    }
+    let mut new_cols: Vec<Column> = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
+    let step = match explode {
+        Some((name, array)) => {
+            new_cols.push(Column { name: name.clone(), ty: ColTy::String });
+            TStep::Explode { name, array, others: projected }
+        }
+        None => TStep::Project(projected),
+    };
+    *cols = new_cols;
+    Some(step)
 }
 
 /// The features of `streamc-runtime` that the generated code of `queries` needs.
@@ -438,7 +466,16 @@ fn check_inputs<'q>(
     diags: &mut Diagnostics,
 ) -> (Vec<Input>, &'q [(Step, SpanId)]) {
     let mut inputs = vec![Input { source, watermark: None }];
-    if !q.steps.iter().any(|(s, _)| matches!(s, Step::Union { .. })) {
+    let unions = q.steps.iter().any(|(s, _)| matches!(s, Step::Union { .. }));
+    let joins: Vec<(&StreamJoin, SpanId)> = q
+        .steps
+        .iter()
+        .filter_map(|(s, span)| match s {
+            Step::StreamJoin(j) => Some((&**j, *span)),
+            _ => None,
+        })
+        .collect();
+    if !unions && joins.is_empty() {
         return (inputs, &q.steps);
     }
     let first = &plan.sources[source].schema;
@@ -462,6 +499,31 @@ fn check_inputs<'q>(
     if let Some((Step::WithWatermark { column, delay_ms }, span)) = q.steps.first() {
         inputs[0].watermark = watermark_index(first, column, *span, diags).map(|c| (c, *delay_ms));
         i = 1;
+    }
+    if !joins.is_empty() {
+        if unions || joins.len() > 1 {
+            diags
+                .error(
+                    joins[joins.len() - 1].1,
+                    "a query with more than one stream-stream join or union is not supported by streamc yet",
+                )
+                .help("join two streams per query");
+            return (inputs, &q.steps[i..]);
+        }
+        let (j, span) = joins[0];
+        if let Some(s) = super::join::right_source(plan, j, span, diags) {
+            let wm = j
+                .watermark
+                .as_ref()
+                .and_then(|(c, d)| watermark_index(&plan.sources[s].schema, c, j.source_span, diags).map(|i| (i, *d)));
+            inputs.push(Input { source: s, watermark: wm });
+        }
+        if let Some((_, span)) = q.steps[i..].iter().find(|(s, _)| matches!(s, Step::WithWatermark { .. })) {
+            diags
+                .error(*span, "in a query with a stream-stream join, `with_watermark` is the first step (on a column of the source)")
+                .help("write the left input's `with_watermark` first and the right input's as the join's `watermark`");
+        }
+        return (inputs, &q.steps[i..]);
     }
     while let Some((Step::Union { source: name, watermark }, span)) = q.steps.get(i) {
         i += 1;

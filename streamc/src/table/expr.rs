@@ -386,10 +386,56 @@ impl Parser {
                 break;
             }
             self.pos += 1;
+            if matches!(op, BinOp::Add | BinOp::Sub) && self.keyword("interval") {
+                // `t ± INTERVAL ..`: a day-time interval added to a timestamp, in µs (as the SQL
+                // front end lowers it).
+                let us = self.interval()?;
+                lhs = Expr::Call("+interval".into(), vec![lhs, Expr::Int(if op == BinOp::Sub { -us } else { us })]);
+                continue;
+            }
             let rhs = self.expr(prec + 1)?;
             lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
         }
         Ok(lhs)
+    }
+
+    /// `INTERVAL 1 HOUR`, `INTERVAL '90' MINUTE`, `INTERVAL 1.5 SECONDS`, `INTERVAL '1 day 2
+    /// hours'`: the interval in µs (day-time intervals only).
+    fn interval(&mut self) -> Result<i64, ExprError> {
+        self.pos += 1;
+        let unit_us = |u: &str| -> Option<f64> {
+            let u = u.to_ascii_lowercase();
+            let ms = match u.as_str() {
+                "d" | "day" | "days" => 86_400_000,
+                "us" | "microsecond" | "microseconds" => return Some(1.0),
+                other => crate::duration::unit_ms(other)?,
+            };
+            Some(ms as f64 * 1000.0)
+        };
+        let text = match self.peek().cloned() {
+            Some(Tok::Int(n)) => n.to_string(),
+            Some(Tok::Float(x)) => x.to_string(),
+            Some(Tok::Str(s)) => s,
+            _ => return self.err("expected a number or a string after `INTERVAL`"),
+        };
+        self.pos += 1;
+        let mut words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        if let Some(Tok::Ident(u)) = self.peek()
+            && unit_us(u).is_some()
+        {
+            words.push(u.clone());
+            self.pos += 1;
+        }
+        let mut total = 0f64;
+        for pair in words.chunks(2) {
+            let (Some(n), Some(u)) =
+                (pair.first().and_then(|n| n.parse::<f64>().ok()), pair.get(1).and_then(|u| unit_us(u)))
+            else {
+                return self.err(format!("cannot read the interval `{}`: write a day-time interval such as `INTERVAL 1 HOUR` or `INTERVAL '1 day 2 hours'`", text));
+            };
+            total += n * u;
+        }
+        Ok(total.round() as i64)
     }
 
     /// The predicates written after their operand, at the comparisons' precedence:

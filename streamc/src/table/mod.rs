@@ -6,6 +6,7 @@ pub mod check;
 pub mod coerce;
 pub mod expr;
 pub mod functions;
+pub mod join;
 pub mod plan;
 pub mod spark;
 pub mod ty;

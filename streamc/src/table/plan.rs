@@ -64,11 +64,42 @@ pub enum SourceKind {
     },
 }
 
-/// How a stream-static join keeps stream rows without a match.
+/// A join's type. A stream-static join is `Inner` or `LeftOuter` (it keeps stream rows without a
+/// match); a stream-stream join takes every type (Spark's `StreamingSymmetricHashJoinExec`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JoinHow {
     Inner,
     LeftOuter,
+    RightOuter,
+    FullOuter,
+    LeftSemi,
+}
+
+impl JoinHow {
+    /// Spark's name of the join type (`LeftOuter`), as its plans and messages print it.
+    pub fn spark(self) -> &'static str {
+        match self {
+            JoinHow::Inner => "Inner",
+            JoinHow::LeftOuter => "LeftOuter",
+            JoinHow::RightOuter => "RightOuter",
+            JoinHow::FullOuter => "FullOuter",
+            JoinHow::LeftSemi => "LeftSemi",
+        }
+    }
+
+    /// A join type as written in `how:` and Spark's `join(.., how)`: `inner`, `left_outer`,
+    /// `left`, `right_outer`, `full_outer`, `outer`, `left_semi`, … (case and `_` ignored).
+    pub fn parse(text: &str) -> Option<JoinHow> {
+        let t: String = text.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+        Some(match t.as_str() {
+            "inner" => JoinHow::Inner,
+            "left" | "leftouter" => JoinHow::LeftOuter,
+            "right" | "rightouter" => JoinHow::RightOuter,
+            "full" | "fullouter" | "outer" => JoinHow::FullOuter,
+            "semi" | "leftsemi" => JoinHow::LeftSemi,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -144,10 +175,25 @@ pub enum Step {
         on: Vec<String>,
         how: JoinHow,
     },
+    /// A join with another streaming input (Spark's stream-stream join).
+    StreamJoin(Box<StreamJoin>),
     /// `ORDER BY` of the output columns (complete mode aggregations only, as Spark).
     OrderBy(Vec<SortKey>),
     /// `LIMIT n` of the output rows (complete mode aggregations).
     Limit(u64),
+}
+
+/// The right side of a stream-stream join, as written: a streaming source, its watermark (on one
+/// of the source's columns), steps over it (`select`, `where`, `with_column`), the join
+/// condition over both sides' columns and the join type.
+#[derive(Debug, Clone)]
+pub struct StreamJoin {
+    pub source: String,
+    pub source_span: SpanId,
+    pub watermark: Option<(String, u64)>,
+    pub steps: Vec<(Step, SpanId)>,
+    pub on: Expr,
+    pub how: JoinHow,
 }
 
 /// One key of `ORDER BY`: an output column, descending or not, and where NULLs go (Spark's
@@ -237,6 +283,48 @@ pub enum TStep {
         right: Vec<Column>,
         how: JoinHow,
     },
+    /// A stream-stream join: rows of this query (the left side) joined with the rows of
+    /// `inputs[1]` after its own steps, both sides buffered in state.
+    StreamJoin(Box<TStreamJoin>),
+}
+
+/// A checked stream-stream join (see `table::join`).
+#[derive(Debug, Clone)]
+pub struct TStreamJoin {
+    /// The right source's columns, and the steps (projections and filters) from them to `right`.
+    pub right_input: Vec<Column>,
+    pub right_steps: Vec<TStep>,
+    /// The columns of each side at the join.
+    pub left: Vec<Column>,
+    pub right: Vec<Column>,
+    /// Equi-join keys: (left expression, right expression, common type).
+    pub keys: Vec<(Expr, Expr, ColTy)>,
+    /// The rest of the condition: conjuncts over the left side only (a row failing them joins
+    /// nothing and is not buffered), the right side only, and both.
+    pub left_only: Option<Expr>,
+    pub right_only: Option<Expr>,
+    pub both: Option<Expr>,
+    pub how: JoinHow,
+    /// The column of each side that carries its input's watermark: rows at or below the
+    /// watermark are late and dropped.
+    pub left_time: Option<String>,
+    pub right_time: Option<String>,
+    /// How each side's buffered rows leave state.
+    pub left_evict: Option<Evict>,
+    pub right_evict: Option<Evict>,
+}
+
+/// When a buffered row of one side of a stream-stream join can match no future row of the other
+/// (Spark's state watermark predicates).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evict {
+    /// Join key `k` holds an event time with a watermark: the key's rows go when it is at or
+    /// below the watermark.
+    Key(usize),
+    /// Rows whose `column` is at or below the state watermark go, the state watermark being the
+    /// least over `bounds` `(sign, offset_us, minus_ms)` of `trunc((sign × watermark_us +
+    /// offset_us) / 1000) - minus_ms` in ms (Spark's `getStateValueWatermark`).
+    Value { column: String, bounds: Vec<(i64, i64, i64)> },
 }
 
 /// One streaming input of a query: its source and, when the input has its own watermark

@@ -12,6 +12,7 @@ use quote::quote;
 use std::collections::HashSet;
 
 mod expr;
+mod join;
 mod record;
 mod row;
 mod scope;
@@ -108,6 +109,16 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             }
         }
         setup.extend(static_tables(table, q));
+        if let Some((_, j)) = join::find(q) {
+            let (l, r) = join::states(q);
+            let (lt, rt_) = join::state_types(j);
+            setup.extend(quote! {
+                let mut #l: #lt = #rt::structured::join::JoinState::new();
+                let mut #r: #rt_ = #rt::structured::join::JoinState::new();
+            });
+            persistent.push((format!("{}/join_left", q.name), l));
+            persistent.push((format!("{}/join_right", q.name), r));
+        }
         if let Some((_, delay_ms)) = &q.watermark {
             if input_watermarks(q) {
                 let delays = q.inputs.iter().filter_map(|i| i.watermark).map(|(_, d)| (d as i64) * 1000);
@@ -204,26 +215,35 @@ fn query_body(
     let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows, &row);
     let mut loops = TokenStream::new();
     let mut slot = 0usize;
-    for (inp, &read_node) in q.inputs.iter().zip(&nodes.inputs) {
+    let join = join::find(q);
+    if let Some((_, j)) = join {
+        loops.extend(join::prelude(j, q.watermark.as_ref().map(|_| &wm)));
+    }
+    for (k, (inp, &read_node)) in q.inputs.iter().zip(&nodes.inputs).enumerate() {
         let source = &table.sources[inp.source];
         let src = ident("src", &source.name);
-        let (_, scope) = parse_record(source, &q.input, None, source.malformed, &text, &line, &malformed);
+        let right = join.filter(|_| k == 1);
+        let schema = right.map_or(&q.input, |(_, j)| &j.right_input);
+        let (_, scope) = parse_record(source, schema, None, source.malformed, &text, &line, &malformed);
         let observe = match inp.watermark {
             Some((c, _)) => {
-                let (v, _) = &scope[&q.input[c].name];
+                let (v, _) = &scope[&schema[c].name];
                 let n = slot;
                 slot += 1;
                 quote!(if let ::core::option::Option::Some(ts) = #v { #wm.observe_input(#n, ts); })
             }
             None => quote!(),
         };
-        let pipeline = steps(q, 0, scope.clone(), terminal.clone(), &wm, &nodes.steps);
+        let pipeline = match right {
+            Some((i, j)) => join::right_side(q, i, j, scope.clone(), terminal.clone(), &wm, &nodes.steps),
+            None => steps(q, 0, scope.clone(), terminal.clone(), &wm, &nodes.steps),
+        };
         // Parse only the columns the rest of the loop names.
         let mut named = HashSet::new();
         idents(&quote!(#observe #pipeline), &mut named);
         let used: HashSet<String> =
             scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
-        let (parse, _) = parse_record(source, &q.input, Some(&used), source.malformed, &text, &line, &malformed);
+        let (parse, _) = parse_record(source, schema, Some(&used), source.malformed, &text, &line, &malformed);
         let read = node_rows(read_node);
         let body = quote! {
             #parse
@@ -257,6 +277,9 @@ fn query_body(
         });
     }
     let mut after = TokenStream::new();
+    if let Some((i, j)) = join {
+        after.extend(join::finish(q, i, j, terminal.clone(), &wm, &nodes.steps, output));
+    }
     let mode = match q.mode {
         OutputMode::Append => quote!(Append),
         OutputMode::Complete => quote!(Complete),
@@ -542,6 +565,15 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
                 let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
                 out.push((format!("{}/dedup{i}", q.name), format!("drop_duplicates [{}]", cols.join(", "))));
             }
+        }
+        if let Some((_, j)) = join::find(q) {
+            let side = |cols: &[crate::table::Column]| -> String {
+                cols.iter().map(|c| format!("{} {}", c.name, c.ty.sql())).collect::<Vec<_>>().join(", ")
+            };
+            let keys: Vec<String> = j.keys.iter().map(|(l, r, t)| format!("{l} = {r} {}", t.sql())).collect();
+            let what = format!("{} join on [{}]", j.how.spark(), keys.join(", "));
+            out.push((format!("{}/join_left", q.name), format!("{what}: left rows [{}]", side(&j.left))));
+            out.push((format!("{}/join_right", q.name), format!("{what}: right rows [{}]", side(&j.right))));
         }
         if let Some((column, _)) = &q.watermark {
             let inputs: Vec<&str> = q.inputs.iter().map(|i| table.sources[i.source].name.as_str()).collect();

@@ -26,6 +26,9 @@ pub(super) fn scope_after(q: &Checked) -> Scope {
             TStep::Join { right, .. } => {
                 s.extend(right.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))));
             }
+            TStep::StreamJoin(j) if j.how != crate::table::JoinHow::LeftSemi => {
+                s.extend(j.right.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))));
+            }
             _ => {}
         }
     }
@@ -131,6 +134,7 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                 }
             }
         }
+        TStep::StreamJoin(j) => super::join::half(q, i, j, true, scope, terminal, wm, nodes),
         TStep::Explode { name, array, others } => {
             let (binds, mut new_scope) = project(others, &scope);
             let v = ident("col", name);

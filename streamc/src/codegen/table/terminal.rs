@@ -17,7 +17,7 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
         // The row borrows the batch's strings (see `row::field_types`). Behind a join a row is
         // built once per match from the same stream values, so its strings are cloned (a
         // borrowed one's clone copies a reference); otherwise the values move into the row.
-        let joined = q.steps.iter().any(|s| matches!(s, TStep::Join { .. }));
+        let joined = q.steps.iter().any(|s| matches!(s, TStep::Join { .. } | TStep::StreamJoin(_)));
         let parts: Vec<TokenStream> = q
             .output
             .iter()

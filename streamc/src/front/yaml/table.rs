@@ -471,13 +471,68 @@ impl Tables<'_, '_> {
                 }
                 _ => Step::Union { source: self.r.string(value, "union")?, watermark: None },
             },
+            "join" if matches!(&value.value, Node::Map(m) if m.iter().any(|(k, _)| k.value == "stream")) => {
+                let f = self.r.fields(value, "join", &["stream", "watermark", "steps", "on", "how"])?;
+                let sv = f.get("stream")?;
+                let (source, source_span) = (self.r.string(sv, "stream")?, self.r.span_of(sv));
+                let watermark = match f.get("watermark") {
+                    Some(w) => {
+                        let wf = self.r.fields(w, "watermark", &["column", "delay"])?;
+                        let column = self.r.string(wf.get("column")?, "column")?;
+                        let delay = self.r.delay(wf.get("delay")?, "delay")?;
+                        Some((column, delay))
+                    }
+                    None => None,
+                };
+                let mut steps = Vec::new();
+                match f.get("steps").map(|v| &v.value) {
+                    Some(Node::Seq(list)) => {
+                        for st in list {
+                            steps.push(self.step(st)?);
+                        }
+                    }
+                    Some(_) => {
+                        let s = self.r.span_of(f.get("steps")?);
+                        self.r.diags.error(s, "expected a list of steps");
+                        return None;
+                    }
+                    None => {}
+                }
+                let Some(on) = f.get("on") else {
+                    self.r
+                        .diags
+                        .error(kspan, "a stream-stream `join` needs its condition `on`")
+                        .help("write `on: \"clickAdId = impressionAdId AND clickTime >= impressionTime\"`");
+                    return None;
+                };
+                let ospan = self.r.span_of(on);
+                let text = self.r.string(on, "on")?;
+                let on = self.r.expr(&text, ospan)?;
+                let how = match f.get("how") {
+                    None => JoinHow::Inner,
+                    Some(h) => {
+                        let text = self.r.string(h, "how")?;
+                        match JoinHow::parse(&text) {
+                            Some(how) => how,
+                            None => {
+                                let hs = self.r.span_of(h);
+                                self.r.diags.error(hs, format!("unsupported join type `{text}`")).help(
+                                    "the join types are `inner`, `left_outer`, `right_outer`, `full_outer` and `left_semi`",
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                };
+                Step::StreamJoin(Box::new(crate::table::StreamJoin { source, source_span, watermark, steps, on, how }))
+            }
             "join" => {
                 let f = self.r.fields(value, "join", &["table", "on", "how"])?;
                 let Some(t) = f.get("table") else {
                     self.r
                         .diags
-                        .error(kspan, "`join` needs the static `table` to join")
-                        .help("write `join: { table: NAME, on: [col] }`");
+                        .error(kspan, "`join` needs the static `table` or the `stream` to join")
+                        .help("write `join: { table: NAME, on: [col] }`, or `join: { stream: NAME, on: \"a = b\" }`");
                     return None;
                 };
                 let table = self.r.string(t, "table")?;
