@@ -95,7 +95,9 @@ fn bind_from(row: TokenStream, cols: &[Column], scope: &mut Scope) -> TokenStrea
         let v = ident("col", &c.name);
         let at = path(k, cols.len());
         binds.extend(match c.ty {
-            ColTy::String => quote!(let #v = #row.#at.as_deref().map(|s| ::std::borrow::Cow::Owned(s.to_owned()));),
+            ColTy::String => {
+                quote!(let #v = #row.#at.as_deref().map(|s| ::std::borrow::Cow::<str>::Owned(s.to_owned()));)
+            }
             _ => quote!(let #v = #row.#at;),
         });
         scope.insert(c.name.clone(), (v, c.ty));

@@ -11,8 +11,8 @@ use sqlparser::ast::{self, BinaryOperator, GroupByExpr, ObjectName, SelectItem, 
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span};
 
-pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
-    let mut cx = Cx { sql, errors: Vec::new() };
+pub fn lower(sql: &str, streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
+    let mut cx = Cx { sql, errors: Vec::new(), streams };
     // Spark SQL is Hive's dialect: backquoted names, `LATERAL VIEW`, no trailing commas.
     // Backslash escapes are tokenized (so `'it\'s'` is one string) but kept raw: Spark's own
     // unescaping (`unescape`) differs from sqlparser's (`\%`, `\_` keep their backslash).
@@ -57,6 +57,9 @@ pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
 pub(super) struct Cx<'a> {
     pub(super) sql: &'a str,
     pub(super) errors: Vec<SqlError>,
+    /// The names of the spec's streaming sources: a `JOIN` of one is a stream-stream join (any
+    /// other name is joined as a static table).
+    pub(super) streams: &'a [String],
 }
 
 /// What a name may be qualified with: the table's name or alias.

@@ -25,6 +25,14 @@ impl Cx<'_> {
         };
         let written = kw.map_or_else(|| "JOIN".to_string(), |k| self.sql[k.start..k.start + k.len].to_uppercase());
         let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
+        let stream = match &j.relation {
+            TableFactor::Table { name, .. } => single_name(name).is_some_and(|n| self.streams.contains(&n)),
+            TableFactor::Derived { .. } => true,
+            _ => false,
+        };
+        if stream {
+            return self.stream_join(j, left, kw.or(whole), &written, whole);
+        }
         let (how, constraint) = match &j.join_operator {
             JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinHow::Inner, c),
             JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinHow::LeftOuter, c),
@@ -109,6 +117,56 @@ impl Cx<'_> {
             return None;
         }
         Some((Step::Join { table, on, how }, whole, right))
+    }
+
+    /// A join with a streaming source or a subquery over one: `[INNER | LEFT [OUTER] | RIGHT
+    /// [OUTER] | FULL [OUTER] | LEFT SEMI] JOIN <stream or (SELECT ... FROM stream)> [alias] ON
+    /// <condition>` (or `USING (cols)`, which streamc cannot keep apart on both sides).
+    fn stream_join(
+        &mut self,
+        j: &ast::Join,
+        left: &Qualifiers,
+        kw: Option<Pos>,
+        written: &str,
+        whole: Option<Pos>,
+    ) -> Option<(Step, Option<Pos>, Qualifiers)> {
+        let (how, constraint) = match &j.join_operator {
+            JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinHow::Inner, c),
+            JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinHow::LeftOuter, c),
+            JoinOperator::Right(c) | JoinOperator::RightOuter(c) => (JoinHow::RightOuter, c),
+            JoinOperator::FullOuter(c) => (JoinHow::FullOuter, c),
+            JoinOperator::LeftSemi(c) | JoinOperator::Semi(c) => (JoinHow::LeftSemi, c),
+            _ => {
+                self.error(
+                    kw,
+                    format!("`{written}` of two streams is not supported by streamc"),
+                    Some("streams join with `JOIN`, `LEFT|RIGHT|FULL [OUTER] JOIN` or `LEFT SEMI JOIN ... ON <condition>`"),
+                );
+                return None;
+            }
+        };
+        let (lowered, quals) = self.relation(&j.relation)?;
+        let JoinConstraint::On(on) = constraint else {
+            self.error(
+                whole,
+                format!("`{written}` of two streams needs its condition: `ON left.col = right.col [AND ...]`"),
+                Some("write `ON` with the columns of both sides (name them apart: `JOIN (SELECT adId AS clickAdId, ... FROM clicks) ON clickAdId = adId`)"),
+            );
+            return None;
+        };
+        let mut all = left.clone();
+        all.extend(quals.iter().cloned());
+        let on = self.expr(on, &all)?;
+        let steps = lowered.steps.into_iter().map(|(s, _)| (s, crate::span::SpanId::default())).collect();
+        let join = crate::table::StreamJoin {
+            source: lowered.from.0,
+            source_span: crate::span::SpanId::default(),
+            watermark: None,
+            steps,
+            on,
+            how,
+        };
+        Some((Step::StreamJoin(Box::new(join)), whole, quals))
     }
 
     /// One `a.col = b.col` term of a join's `ON`: the column, when both sides name it, one

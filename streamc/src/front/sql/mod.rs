@@ -8,8 +8,10 @@ use crate::span::{SpanId, SpanInfo, SpanTable};
 pub use lowered::{Lowered, Pos, SqlError};
 
 /// Lowers the SQL text of one query, or reports every problem found in it.
-pub fn lower(sql: &str) -> Result<Lowered, Vec<SqlError>> {
-    imp::lower(sql)
+/// Lowers one SQL query; `streams` names the spec's streaming sources (a `JOIN` of one of them,
+/// or of a subquery, is a stream-stream join; of any other name, a join with a static table).
+pub fn lower(sql: &str, streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
+    imp::lower(sql, streams)
 }
 
 /// The span of `pos` inside the YAML string node `value` whose text is `sql`, when the SQL can be
@@ -46,7 +48,7 @@ pub fn span_in(spans: &mut SpanTable, src: &str, value: SpanId, sql: &str, pos: 
 mod imp {
     use super::lowered::{Lowered, SqlError};
 
-    pub fn lower(_sql: &str) -> Result<Lowered, Vec<SqlError>> {
+    pub fn lower(_sql: &str, _streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
         Err(vec![SqlError {
             pos: None,
             message: "`sql:` queries need streamc built with its `sql` feature".into(),

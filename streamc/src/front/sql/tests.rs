@@ -4,7 +4,7 @@ use super::*;
 use crate::table::Step;
 
 fn steps(sql: &str) -> String {
-    let l = lower(sql).unwrap_or_else(|e| panic!("{e:?}"));
+    let l = lower(sql, &[]).unwrap_or_else(|e| panic!("{e:?}"));
     let mut out = format!("from {}", l.from.0);
     for (s, _) in &l.steps {
         out.push_str(&match s {
@@ -31,7 +31,7 @@ fn list(items: &[(crate::table::expr::Expr, Option<String>)]) -> String {
 }
 
 fn errors(sql: &str) -> Vec<(Option<Pos>, String)> {
-    lower(sql).expect_err("an error").into_iter().map(|e| (e.pos, e.message)).collect()
+    lower(sql, &[]).expect_err("an error").into_iter().map(|e| (e.pos, e.message)).collect()
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn lowers_joins_with_static_tables() {
     );
     // The checker reports problems of the join (a stream, not a static table) at its text.
     let sql = "SELECT word FROM events JOIN other ON events.word = other.word";
-    let l = lower(sql).expect("lowers");
+    let l = lower(sql, &[]).expect("lowers");
     assert_eq!(at(sql, l.steps[0].1), "JOIN other ON events.word = other.word");
 
     let sql = "SELECT word FROM events RIGHT OUTER JOIN categories USING (word)";
@@ -262,7 +262,7 @@ fn to_date_is_a_function_and_date_literals_are_errors() {
         "from events; select [to_date(timestamp) AS day, word]"
     );
     let sql = "SELECT word FROM events WHERE to_date(timestamp) = DATE '2024-01-01'";
-    let e = lower(sql).expect_err("an error");
+    let e = lower(sql, &[]).expect_err("an error");
     assert_eq!(e[0].message, "typed literals such as `DATE '2024-01-01'` are not supported by streamc yet");
     assert_eq!(e[0].help.as_deref(), Some("write `to_date('2024-01-01')`"));
     assert_eq!(at(sql, e[0].pos), "DATE '2024-01-01'");

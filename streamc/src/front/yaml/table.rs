@@ -216,6 +216,7 @@ impl Tables<'_, '_> {
             let (mut name, mut from, mut steps, mut mode, mut sinks) = (None, None, Vec::new(), None, Vec::new());
             // `sql:` (instead of `from:` + `steps:`) and the `watermark:` given beside it.
             let (mut sql, mut watermark) = (None, None);
+            let mut watermarks: Vec<(Option<(String, SpanId)>, Step, SpanId)> = Vec::new();
             for (k, v) in entries {
                 let kspan = self.r.span_of(k);
                 match k.value.as_str() {
@@ -225,22 +226,33 @@ impl Tables<'_, '_> {
                         sql = self.r.string(v, "sql").map(|text| (text, s, kspan));
                     }
                     "watermark" => {
-                        let s = self.r.span_of(v);
-                        let f = self.r.fields(v, "watermark", &["column", "delay"]);
-                        match f.as_ref().map(|f| (f.get("column"), f.get("delay"))) {
-                            Some((Some(c), Some(d))) => {
-                                let (column, delay_ms) = (self.r.string(c, "column"), self.r.delay(d, "delay"));
-                                if let (Some(column), Some(delay_ms)) = (column, delay_ms) {
-                                    watermark = Some((Step::WithWatermark { column, delay_ms }, s, kspan));
+                        // One `{ column, delay }` (on the `FROM` source), or a list of them, each
+                        // with the `source` it is on (a joined stream's too).
+                        let items: Vec<&Spanned<Node>> = match &v.value {
+                            Node::Seq(items) => items.iter().collect(),
+                            _ => vec![v],
+                        };
+                        for item in items {
+                            let s = self.r.span_of(item);
+                            let f = self.r.fields(item, "watermark", &["source", "column", "delay"]);
+                            match f.as_ref().map(|f| (f.get("source"), f.get("column"), f.get("delay"))) {
+                                Some((src, Some(c), Some(d))) => {
+                                    let (column, delay_ms) = (self.r.string(c, "column"), self.r.delay(d, "delay"));
+                                    let source =
+                                        src.and_then(|x| self.r.string(x, "source").map(|n| (n, self.r.span_of(x))));
+                                    if let (Some(column), Some(delay_ms)) = (column, delay_ms) {
+                                        watermarks.push((source, Step::WithWatermark { column, delay_ms }, s));
+                                    }
+                                    watermark = Some(kspan);
                                 }
+                                Some(_) => {
+                                    self.r
+                                        .diags
+                                        .error(s, "`watermark` needs a `column` and a `delay`")
+                                        .help("write `watermark: { column: timestamp, delay: 10 minutes }`");
+                                }
+                                None => {}
                             }
-                            Some(_) => {
-                                self.r
-                                    .diags
-                                    .error(s, "`watermark` needs a `column` and a `delay`")
-                                    .help("write `watermark: { column: timestamp, delay: 10 minutes }`");
-                            }
-                            None => {}
                         }
                     }
                     "from" => {
@@ -354,7 +366,7 @@ impl Tables<'_, '_> {
                 }
             }
             match (sql, watermark) {
-                (Some((text, s, kspan)), watermark) => {
+                (Some((text, s, kspan)), _) => {
                     if from.is_some() || !steps.is_empty() {
                         self.r
                             .diags
@@ -362,7 +374,13 @@ impl Tables<'_, '_> {
                             .help("move the steps into the SQL, or remove `sql`");
                         continue;
                     }
-                    let lowered = match crate::front::sql::lower(&text) {
+                    let streams: Vec<String> = table
+                        .sources
+                        .iter()
+                        .filter(|s| !matches!(s.kind, crate::table::SourceKind::Static { .. }))
+                        .map(|s| s.name.clone())
+                        .collect();
+                    let lowered = match crate::front::sql::lower(&text, &streams) {
                         Ok(l) => l,
                         Err(errors) => {
                             for e in errors {
@@ -376,13 +394,44 @@ impl Tables<'_, '_> {
                         }
                     };
                     let from_span = crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, lowered.from.1);
-                    from = Some((lowered.from.0, from_span));
-                    steps.extend(watermark.map(|(w, ws, _)| (w, ws)));
-                    for (step, pos) in lowered.steps {
-                        steps.push((step, crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, pos)));
+                    from = Some((lowered.from.0.clone(), from_span));
+                    let mut lowered_steps = Vec::new();
+                    for (mut step, pos) in lowered.steps {
+                        let at = crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, pos);
+                        if let Step::StreamJoin(j) = &mut step {
+                            // The joined side's own steps and source point at the join.
+                            j.source_span = at;
+                            for (_, sp) in &mut j.steps {
+                                *sp = at;
+                            }
+                        }
+                        lowered_steps.push((step, at));
                     }
+                    for (source, w, ws) in watermarks.drain(..) {
+                        let on_from = source.as_ref().is_none_or(|(n, _)| *n == lowered.from.0);
+                        if on_from {
+                            steps.push((w, ws));
+                            continue;
+                        }
+                        let (name, nspan) = source.expect("not the FROM source");
+                        let joined = lowered_steps.iter_mut().find_map(|(st, _)| match st {
+                            Step::StreamJoin(j) if j.source == name => Some(j),
+                            _ => None,
+                        });
+                        match (joined, w) {
+                            (Some(j), Step::WithWatermark { column, delay_ms }) => {
+                                j.watermark = Some((column, delay_ms))
+                            }
+                            _ => {
+                                self.r.diags.error(nspan, format!("the query reads no stream `{name}` to put this watermark on")).help(
+                                    "a watermark is on the `FROM` source (no `source:`) or on a joined stream (`source: NAME`)",
+                                );
+                            }
+                        }
+                    }
+                    steps.extend(lowered_steps);
                 }
-                (None, Some((_, _, kspan))) => {
+                (None, Some(kspan)) => {
                     self.r
                         .diags
                         .error(kspan, "`watermark` goes with `sql`")
