@@ -26,13 +26,31 @@ fn query_name(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
 }
 
+/// The streaming inputs of a case: (name, schema, watermark, batches). A case reads the one
+/// source `events` (`schema`, `watermark`, `batches`), or the `sources` it names (joins).
+fn inputs(case: &Value) -> Vec<(String, &Value, &Value, &Value)> {
+    match case.get("sources").and_then(Value::as_object) {
+        Some(m) => m.iter().map(|(n, s)| (n.clone(), &s["schema"], &s["watermark"], &s["batches"])).collect(),
+        None => vec![("events".to_string(), &case["schema"], &case["watermark"], &case["batches"])],
+    }
+}
+
 /// One query of a spec: the SQL form, and the `steps:` form when the case has one.
 fn queries_yaml(case: &Value) -> String {
     let name = query_name(case["id"].as_str().unwrap());
     let mode = case["output_mode"].as_str().unwrap_or("append");
     let wm = &case["watermark"];
     let mut y = format!("  - name: {name}\n    sql: {}\n", case["sql"]);
-    if !wm.is_null() {
+    if case.get("sources").is_some() {
+        let wms: Vec<String> = inputs(case)
+            .iter()
+            .filter(|(_, _, w, _)| !w.is_null())
+            .map(|(n, _, w, _)| format!("{{ source: {n}, column: {}, delay: {} }}", w["column"], w["delay"]))
+            .collect();
+        if !wms.is_empty() {
+            y += &format!("    watermark: [{}]\n", wms.join(", "));
+        }
+    } else if !wm.is_null() {
         y += &format!("    watermark: {{ column: {}, delay: {} }}\n", wm["column"], wm["delay"]);
     }
     y += &format!("    output_mode: {mode}\n    sink: console\n");
@@ -60,13 +78,17 @@ fn queries_yaml(case: &Value) -> String {
     y
 }
 
-fn spec_yaml(app: &str, schema: &Value, queries: &str) -> String {
-    let cols: Vec<String> =
-        schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {}", t.as_str().unwrap())).collect();
-    format!(
-        "app: {app}\ntrigger: available_now\nsources:\n  - name: events\n    json: {{ path: target/sql-never-read, max_files_per_trigger: 1 }}\n    schema: {{ {} }}\nqueries:\n{queries}",
-        cols.join(", ")
-    )
+fn spec_yaml(app: &str, case: &Value, queries: &str) -> String {
+    let mut sources = String::new();
+    for (name, schema, _, _) in inputs(case) {
+        let cols: Vec<String> =
+            schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {}", t.as_str().unwrap())).collect();
+        sources += &format!(
+            "  - name: {name}\n    json: {{ path: target/sql-never-read, max_files_per_trigger: 1 }}\n    schema: {{ {} }}\n",
+            cols.join(", ")
+        );
+    }
+    format!("app: {app}\ntrigger: available_now\nsources:\n{sources}queries:\n{queries}")
 }
 
 fn streamc(args: &[&str], spec: &Path) -> Command {
@@ -139,6 +161,10 @@ fn load() -> Vec<Case> {
         .filter(|p| p.to_string_lossy().ends_with(".cases.jsonl"))
         .collect();
     topics.sort();
+    // `STREAMC_SQL_TOPIC=stream-join cargo test --test sql` runs one topic.
+    if let Ok(only) = std::env::var("STREAMC_SQL_TOPIC") {
+        topics.retain(|t| t.file_name().is_some_and(|f| f.to_string_lossy() == format!("{only}.cases.jsonl")));
+    }
     let mut out = Vec::new();
     for t in topics {
         let answers = PathBuf::from(t.to_string_lossy().replace(".cases.jsonl", ".answers.jsonl"));
@@ -167,7 +193,7 @@ fn load() -> Vec<Case> {
 fn check_alone(case: &Value, work: &Path) -> Result<(), String> {
     let name = query_name(case["id"].as_str().unwrap());
     let spec = work.join(format!("{name}.yaml"));
-    std::fs::write(&spec, spec_yaml(&name, &case["schema"], &queries_yaml(case))).unwrap();
+    std::fs::write(&spec, spec_yaml(&name, case, &queries_yaml(case))).unwrap();
     let o = streamc(&["check"], &spec).output().expect("run streamc check");
     if o.status.success() { Ok(()) } else { Err(stderr(&o)) }
 }
@@ -180,16 +206,15 @@ fn run_group(cases: &[&Case], work: &Path, n: usize) -> Result<BTreeMap<(String,
     std::fs::create_dir_all(&group).unwrap();
     let queries: String = cases.iter().map(|c| queries_yaml(&c.case)).collect();
     let spec = group.join("spec.yaml");
-    std::fs::write(&spec, spec_yaml(&format!("sql_conformance_{n}"), &first["schema"], &queries)).unwrap();
-    write_batches(&group.join("in"), &first["batches"]);
+    std::fs::write(&spec, spec_yaml(&format!("sql_conformance_{n}"), first, &queries)).unwrap();
     let out = group.join("out.jsonl");
-    let o = streamc(&["run"], &spec)
-        .arg("--replay")
-        .arg(format!("events={}", group.join("in").display()))
-        .arg("--jsonl")
-        .arg(&out)
-        .output()
-        .expect("run streamc");
+    let mut cmd = streamc(&["run"], &spec);
+    for (name, _, _, batches) in inputs(first) {
+        let dir = group.join(format!("in-{name}"));
+        write_batches(&dir, batches);
+        cmd.arg("--replay").arg(format!("{name}={}", dir.display()));
+    }
+    let o = cmd.arg("--jsonl").arg(&out).output().expect("run streamc");
     if !o.status.success() {
         return Err(stderr(&o));
     }
@@ -220,7 +245,7 @@ fn sql_queries_match_spark_batch_by_batch() {
     // One app per (schema, input, watermark, output mode).
     let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
     for c in runnable {
-        let k = ["schema", "batches", "watermark", "output_mode"].map(|f| c.case[f].to_string()).join("|");
+        let k = ["schema", "batches", "watermark", "sources", "output_mode"].map(|f| c.case[f].to_string()).join("|");
         groups.entry(k).or_default().push(c);
     }
     let mut compared = 0;

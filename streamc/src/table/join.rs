@@ -170,20 +170,15 @@ pub(super) fn check(
     let bounded_left = key_time.is_some() || !left_bounds.is_empty();
     let bounded_right = key_time.is_some() || !right_bounds.is_empty();
     let refused = match j.how {
-        JoinHow::LeftOuter | JoinHow::LeftSemi if !bounded_left => {
-            Some("a watermark on the nullable side and an appropriate range condition")
-        }
-        JoinHow::RightOuter if !bounded_right => {
-            Some("a watermark on the nullable side and an appropriate range condition")
-        }
-        JoinHow::FullOuter if !(bounded_left && bounded_right) => {
-            Some("a watermark on each side and an appropriate range condition")
-        }
-        _ => None,
+        JoinHow::LeftOuter | JoinHow::LeftSemi => !bounded_left,
+        JoinHow::RightOuter => !bounded_right,
+        // Either side bounded will do (Spark 4).
+        JoinHow::FullOuter => !(bounded_left || bounded_right),
+        JoinHow::Inner => false,
     };
-    if let Some(what) = refused {
+    if refused {
         diags
-            .error(span, format!("Stream-stream {} join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or {what}", j.how.spark()))
+            .error(span, format!("Stream-stream {} join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition", j.how.spark()))
             .help("give the inputs watermarks (`with_watermark` first, and the join's `watermark`) and bound the other side's event time, e.g. `clickTime >= impressionTime AND clickTime <= impressionTime + INTERVAL 1 HOUR`");
         return None;
     }
@@ -210,20 +205,16 @@ pub(super) fn check(
     Some((t, out))
 }
 
-/// What may follow a stream-stream join in streamc's queries: row steps, in append mode (Spark:
-/// joins of two streams only in append mode; streamc does not aggregate or deduplicate after
-/// one yet).
+/// What may follow a stream-stream join in streamc's queries: row steps (streamc does not
+/// aggregate or deduplicate after one yet).
 pub(super) fn after_join(q: &Query, steps: &[TStep], aggregated: bool, diags: &mut Diagnostics) {
     let Some(at) = steps.iter().position(|s| matches!(s, TStep::StreamJoin(_))) else { return };
+    // Spark runs a join in update mode as in append mode (each joined row once); complete mode
+    // needs an aggregation, which the output-mode check refuses already.
     if aggregated {
         diags
             .error(q.span, "an aggregation after a stream-stream join is not supported by streamc yet")
             .help("join and aggregate in two queries, or aggregate each input before it is joined");
-    } else if q.mode.0 != OutputMode::Append {
-        let mode = if q.mode.0 == OutputMode::Update { "Update" } else { "Complete" };
-        diags
-            .error(q.mode.1, format!("Join between two streaming DataFrames/Datasets is not supported in {mode} output mode, only in Append output mode"))
-            .help("use `output_mode: append`");
     }
     if steps[at + 1..].iter().any(|s| matches!(s, TStep::Dedup { .. })) {
         diags.error(q.span, "`drop_duplicates` after a stream-stream join is not supported by streamc yet");

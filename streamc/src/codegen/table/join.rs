@@ -204,7 +204,7 @@ pub(super) fn half(
         let rest = alone(&scope);
         quote! {
             let mut any = false;
-            if !(#nulls) {
+            {
                 for #other in #other_state.probe(#probe).iter_mut() {
                     #other_binds
                     if !#cond { continue; }
@@ -213,7 +213,8 @@ pub(super) fn half(
                     break;
                 }
             }
-            if !(#gone) { #this_state.append(#probe, #value, any); }
+            // A matched left row of a semi join is final: it is not buffered (Spark).
+            if !any && !(#gone) { #this_state.append(#probe, #value, any); }
             if any { #rest }
         }
     } else if semi {
@@ -223,7 +224,7 @@ pub(super) fn half(
         let rest = steps(q, i + 1, left_scope, terminal.clone(), wm, nodes);
         quote! {
             let mut any = false;
-            if !(#nulls) {
+            {
                 for #other in #other_state.probe(#probe).iter_mut() {
                     #other_binds
                     if !#cond { continue; }
@@ -237,9 +238,12 @@ pub(super) fn half(
         }
     } else {
         let rest = steps(q, i + 1, joined_scope, terminal.clone(), wm, nodes);
+        // A row the state watermark has passed already is not buffered; an outer join emits it
+        // now if nothing joined it (Spark).
+        let unmatched_evictable = if keeps { alone(&scope) } else { quote!() };
         quote! {
             let mut any = false;
-            if !(#nulls) {
+            {
                 for #other in #other_state.probe(#probe).iter_mut() {
                     #other_binds
                     if !#cond { continue; }
@@ -248,9 +252,17 @@ pub(super) fn half(
                     #rest
                 }
             }
-            if !(#gone) { #this_state.append(#probe, #value, any); }
+            if !(#gone) {
+                #this_state.append(#probe, #value, any);
+            } else if !any {
+                #unmatched_evictable
+            }
         }
     };
+    // Spark infers `key IS NOT NULL` for the sides whose rows a NULL key cannot keep (both of
+    // an inner or semi join, the other side of an outer join) and filters them before the join;
+    // otherwise a NULL key is a key like any other (its state store compares key bytes).
+    let drop_nulls = if filtered(j, left) { quote!(if #nulls { continue; }) } else { quote!() };
     quote! {
         #late
         if !#passes_only {
@@ -258,8 +270,57 @@ pub(super) fn half(
             continue;
         }
         #key_binds
+        #drop_nulls
         #body
     }
+}
+
+/// Whether the rows of one side with a NULL join key are dropped before the join (Spark's
+/// `InferFiltersFromConstraints`: on both sides of inner and left semi joins, on the side an
+/// outer join does not keep).
+fn filtered(j: &TStreamJoin, left: bool) -> bool {
+    match j.how {
+        JoinHow::Inner | JoinHow::LeftSemi => true,
+        JoinHow::LeftOuter => !left,
+        JoinHow::RightOuter => left,
+        JoinHow::FullOuter => false,
+    }
+}
+
+/// The NULL-key filter of one side on its source columns, to run before the input's watermark
+/// sees the row: Spark pushes the inferred `IS NOT NULL` below the watermark, so a row it drops
+/// does not move the watermark. Keys that are not (renamed) source columns are filtered at the
+/// join only.
+pub(super) fn pre_watermark_filter(q: &Checked, j: &TStreamJoin, left: bool, scope: &Scope) -> TokenStream {
+    if !filtered(j, left) {
+        return quote!();
+    }
+    let before: Vec<&TStep> = if left {
+        q.steps.iter().take_while(|s| !matches!(s, TStep::StreamJoin(_))).collect()
+    } else {
+        j.right_steps.iter().collect()
+    };
+    let mut tests = Vec::new();
+    for (l, r, _) in &j.keys {
+        let crate::table::expr::Expr::Column(name) = (if left { l } else { r }) else { continue };
+        let mut name = name.clone();
+        let mut found = true;
+        for st in before.iter().rev() {
+            if let TStep::Project(cols) = st {
+                match cols.iter().find(|(n, _, _)| *n == name) {
+                    Some((_, crate::table::expr::Expr::Column(src), _)) => name = src.clone(),
+                    _ => {
+                        found = false;
+                        break;
+                    }
+                }
+            }
+        }
+        if let (true, Some((v, _))) = (found, scope.get(&name)) {
+            tests.push(quote!(#v.is_none()));
+        }
+    }
+    if tests.is_empty() { quote!() } else { quote!(if #(#tests)||* { continue; }) }
 }
 
 /// The right input's code after parsing: its steps (projections and filters), then its half of

@@ -245,9 +245,14 @@ fn query_body(
             scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
         let (parse, _) = parse_record(source, schema, Some(&used), source.malformed, &text, &line, &malformed);
         let read = node_rows(read_node);
+        let null_keys = match join {
+            Some((_, j)) => join::pre_watermark_filter(q, j, k == 0, &scope),
+            None => quote!(),
+        };
         let body = quote! {
             #parse
             if #rt::ROW_COUNTS { #read += 1; }
+            #null_keys
             #observe
             #pipeline
         };
@@ -431,7 +436,14 @@ fn query_body(
         }
     }
     if q.watermark.is_some() {
-        let request = if q.mode == OutputMode::Complete { quote!() } else { quote!(#output.request_no_data_batch();) };
+        // A join runs a batch without data only when the watermark cleans its state up (Spark's
+        // `shouldRunAnotherBatch`).
+        let join_cleans = join.is_none_or(|(_, j)| j.left_evict.is_some() || j.right_evict.is_some());
+        let request = if q.mode == OutputMode::Complete || !join_cleans {
+            quote!()
+        } else {
+            quote!(#output.request_no_data_batch();)
+        };
         after.extend(quote! {
             #output.report_watermark(#wm.current().0);
             if #wm.end_batch() { #request }

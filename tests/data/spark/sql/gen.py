@@ -400,7 +400,76 @@ def watermark():
     ]
 
 
-TOPICS = {"watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+IMP = {"impressionAdId": "string", "impressionTime": "timestamp", "campaign": "string"}
+CLK = {"adId": "string", "clickTime": "timestamp", "cost": "bigint"}
+
+
+def imp(t, ad, campaign="c1"):
+    r = {"impressionTime": "2024-03-01T%s" % t, "campaign": campaign}
+    if ad is not None:
+        r["impressionAdId"] = ad
+    return r
+
+
+def clk(t, ad, cost=1):
+    r = {"clickTime": "2024-03-01T%s" % t, "cost": cost}
+    if ad is not None:
+        r["adId"] = ad
+    return r
+
+
+def joined(id, sql, mode="append", imp_wm="10 minutes", clk_wm="5 minutes", batches=None):
+    """A case over two sources, `impressions` and `clicks` (the guide's ad-impressions join)."""
+    ib, cb = batches or JOIN_BATCHES
+    wm = lambda col, d: {"column": col, "delay": d} if d else None
+    return {"id": id, "sql": sql, "output_mode": mode, "sources": {
+        "impressions": {"schema": IMP, "watermark": wm("impressionTime", imp_wm), "batches": ib},
+        "clicks": {"schema": CLK, "watermark": wm("clickTime", clk_wm), "batches": cb}}}
+
+
+# Impressions and clicks over five batches: matches within and outside a 15-minute range, a
+# click before its impression, NULL keys, a late impression, unmatched rows on both sides that
+# the watermarks later evict, and empty batches that only advance the watermark.
+JOIN_BATCHES = (
+    [[imp("09:00:00", "a"), imp("09:01:00", "b"), imp("09:02:00", "c", "c2"), imp("09:02:30", None)],
+     [imp("09:10:00", "d"), imp("09:20:00", "e", "c2"), imp("09:03:00", "a")],
+     [imp("09:40:00", "f"), imp("08:30:00", "late")],
+     [imp("09:41:00", "g", "c2")],
+     [], []],
+    [[clk("09:00:30", "a"), clk("09:01:00", "x"), clk("09:02:40", None)],
+     [clk("09:05:00", "b", 2), clk("09:30:00", "a", 3)],
+     [clk("09:12:00", "d"), clk("09:01:30", "c"), clk("09:34:00", "e", 4), clk("09:00:50", "a")],
+     [clk("09:41:30", "f"), clk("09:20:00", "late")],
+     [clk("10:30:00", "y")], []],
+)
+
+RANGE = "clickTime >= impressionTime AND clickTime <= impressionTime + INTERVAL 15 MINUTES"
+SUB = "(SELECT adId AS clickAdId, clickTime, cost FROM clicks)"
+
+
+def stream_join():
+    on = "ON clickAdId = impressionAdId AND " + RANGE
+    return [
+        joined("inner-keys", "SELECT * FROM impressions JOIN clicks ON impressionAdId = adId"),
+        joined("inner-range", "SELECT impressionAdId, impressionTime, clickTime, cost FROM impressions JOIN %s c %s" % (SUB, on)),
+        joined("left-outer", "SELECT impressionAdId, impressionTime, campaign, clickTime, cost FROM impressions LEFT OUTER JOIN %s c %s" % (SUB, on)),
+        joined("right-outer", "SELECT impressionAdId, impressionTime, clickAdId, clickTime FROM impressions RIGHT OUTER JOIN %s c %s" % (SUB, on)),
+        joined("full-outer", "SELECT impressionAdId, impressionTime, clickAdId, clickTime FROM impressions FULL OUTER JOIN %s c %s" % (SUB, on)),
+        joined("left-semi", "SELECT impressionAdId, impressionTime, campaign FROM impressions LEFT SEMI JOIN %s c %s" % (SUB, on)),
+        joined("left-only-condition", "SELECT impressionAdId, campaign, clickTime FROM impressions LEFT JOIN %s c %s AND campaign = 'c1'" % (SUB, on)),
+        joined("both-sides-condition", "SELECT impressionAdId, clickTime, cost FROM impressions JOIN %s c ON clickAdId = impressionAdId AND cost > 1 AND clickTime > impressionTime" % SUB),
+        joined("strict-range", "SELECT impressionAdId, clickTime FROM impressions LEFT JOIN %s c ON clickAdId = impressionAdId AND clickTime > impressionTime AND clickTime < impressionTime + INTERVAL 10 MINUTES" % SUB),
+        joined("where-after", "SELECT impressionAdId AS ad, cost * 2 AS twice FROM impressions JOIN %s c %s WHERE campaign = 'c1'" % (SUB, on)),
+        joined("no-watermark-inner", "SELECT impressionAdId, clickTime FROM impressions JOIN %s c ON clickAdId = impressionAdId" % SUB, imp_wm=None, clk_wm=None),
+        joined("outer-without-range", "SELECT impressionAdId, clickTime FROM impressions LEFT JOIN %s c ON clickAdId = impressionAdId" % SUB),
+        joined("outer-without-right-watermark", "SELECT impressionAdId, clickTime FROM impressions LEFT JOIN %s c %s" % (SUB, on), clk_wm=None),
+        joined("full-outer-one-bound", "SELECT impressionAdId, clickTime FROM impressions FULL OUTER JOIN %s c ON clickAdId = impressionAdId AND clickTime >= impressionTime" % SUB),
+        joined("update-mode", "SELECT impressionAdId, clickTime FROM impressions JOIN %s c %s" % (SUB, on), mode="update"),
+        joined("no-equality", "SELECT impressionAdId, clickTime FROM impressions JOIN %s c ON %s" % (SUB, RANGE)),
+    ]
+
+
+TOPICS = {"stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

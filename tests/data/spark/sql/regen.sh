@@ -6,8 +6,11 @@
 # failure messages) and shows the diff.
 set -euo pipefail
 cd "$(dirname "$0")"
-ORACLE=${ORACLE:-$(cd ../../../.. && pwd)/../shared/spark-oracle/sql_oracle.py}
-[ -f "$ORACLE" ] || ORACLE=/work/shared/spark-oracle/sql_oracle.py
+# sources_oracle.py runs sql_oracle.py's cases as it does, and cases over several sources (joins).
+ORACLE_DIR=${ORACLE_DIR:-$(cd ../../../.. && pwd)/../shared/spark-oracle}
+[ -f "$ORACLE_DIR/sql_oracle.py" ] || ORACLE_DIR=/work/shared/spark-oracle
+export ORACLE_DIR
+ORACLE=${ORACLE:-sources_oracle.py}
 SPARK_PY=${SPARK_PY:-/tmp/venv-spark/bin/python}
 export SPARK_LOCAL_IP=127.0.0.1
 python3 gen.py "$@"
