@@ -71,7 +71,8 @@ fn queries_yaml(case: &Value) -> String {
             })
             .collect();
         y += &format!(
-            "  - name: {name}_steps\n    from: events\n    steps: [{}]\n    output_mode: {mode}\n    sink: console\n",
+            "  - name: {name}_steps\n    from: {}\n    steps: [{}]\n    output_mode: {mode}\n    sink: console\n",
+            case.get("from").and_then(Value::as_str).unwrap_or("events"),
             steps.join(", ")
         );
     }

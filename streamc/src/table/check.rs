@@ -238,6 +238,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         }
         None => cols.clone(),
     };
+    super::pushdown::push_filters(&mut steps);
     check_output_mode(q, &agg, &watermark, diags);
     super::join::after_join(q, &steps, agg.is_some(), diags);
     let having = having.and_then(|(e, span)| match typed(e, &output, span, diags)? {

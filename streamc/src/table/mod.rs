@@ -8,6 +8,7 @@ pub mod expr;
 pub mod functions;
 pub mod join;
 pub mod plan;
+mod pushdown;
 pub mod spark;
 pub mod ty;
 pub mod typing;

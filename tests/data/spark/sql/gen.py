@@ -394,7 +394,17 @@ def watermark():
          [row("09:06:00", "a", 3), row("09:03:00", "late", 4)],
          [row("09:11:00", "c", 5)], []]
     zero = {"column": "timestamp", "delay": "0 seconds"}
+    # A row the WHERE drops, far ahead in event time: does it move the watermark?
+    storm = [[row("09:00:00", "a", 1), row("12:00:00", "storm", 2)],
+             [row("09:06:00", "a", 3), row("09:03:00", "b", 4)],
+             [row("09:12:00", "c", 5)], []]
     return [
+        case("filtered-row-and-watermark", "SELECT window.start AS window_start, window.end AS window_end, word, count(*) AS c "
+                                           "FROM events WHERE word != 'storm' GROUP BY window(timestamp, '5 minutes'), word",
+             storm, "append", zero),
+        case("filtered-on-time-and-watermark", "SELECT window.start AS window_start, window.end AS window_end, word, count(*) AS c "
+                                           "FROM events WHERE timestamp < '2024-03-01 11:00:00' GROUP BY window(timestamp, '5 minutes'), word",
+             storm, "append", zero),
         case("zero-delay", "SELECT window.start AS window_start, window.end AS window_end, word, count(*) AS c FROM events "
                            "GROUP BY window(timestamp, '5 minutes'), word", b, "append", zero),
     ]
@@ -418,13 +428,25 @@ def clk(t, ad, cost=1):
     return r
 
 
-def joined(id, sql, mode="append", imp_wm="10 minutes", clk_wm="5 minutes", batches=None):
-    """A case over two sources, `impressions` and `clicks` (the guide's ad-impressions join)."""
+def joined(id, sql, mode="append", imp_wm="10 minutes", clk_wm="5 minutes", batches=None, join=None, after=()):
+    """A case over two sources, `impressions` and `clicks` (the guide's ad-impressions join).
+    `join` (the `join:` step's fields but the watermark) and `after` (steps after it) give the
+    same query as YAML steps, which streamc runs beside the SQL."""
     ib, cb = batches or JOIN_BATCHES
     wm = lambda col, d: {"column": col, "delay": d} if d else None
-    return {"id": id, "sql": sql, "output_mode": mode, "sources": {
+    c = {"id": id, "sql": sql, "output_mode": mode, "sources": {
         "impressions": {"schema": IMP, "watermark": wm("impressionTime", imp_wm), "batches": ib},
         "clicks": {"schema": CLK, "watermark": wm("clickTime", clk_wm), "batches": cb}}}
+    if join is not None:
+        steps = [{"with_watermark": wm("impressionTime", imp_wm)}] if imp_wm else []
+        j = dict(join, stream="clicks")
+        if clk_wm:
+            j["watermark"] = wm("clickTime", clk_wm)
+        steps.append({"join": j})
+        steps.extend(after)
+        c["from"] = "impressions"
+        c["steps"] = steps
+    return c
 
 
 # Impressions and clicks over five batches: matches within and outside a 15-minute range, a
@@ -449,13 +471,22 @@ SUB = "(SELECT adId AS clickAdId, clickTime, cost FROM clicks)"
 
 def stream_join():
     on = "ON clickAdId = impressionAdId AND " + RANGE
+    sub = [{"select": ["adId AS clickAdId", "clickTime", "cost"]}]
+    j = lambda how, cond="clickAdId = impressionAdId AND " + RANGE: {"steps": sub, "on": cond, "how": how}
+    sel = lambda *cols: [{"select": list(cols)}]
     return [
-        joined("inner-keys", "SELECT * FROM impressions JOIN clicks ON impressionAdId = adId"),
-        joined("inner-range", "SELECT impressionAdId, impressionTime, clickTime, cost FROM impressions JOIN %s c %s" % (SUB, on)),
-        joined("left-outer", "SELECT impressionAdId, impressionTime, campaign, clickTime, cost FROM impressions LEFT OUTER JOIN %s c %s" % (SUB, on)),
-        joined("right-outer", "SELECT impressionAdId, impressionTime, clickAdId, clickTime FROM impressions RIGHT OUTER JOIN %s c %s" % (SUB, on)),
-        joined("full-outer", "SELECT impressionAdId, impressionTime, clickAdId, clickTime FROM impressions FULL OUTER JOIN %s c %s" % (SUB, on)),
-        joined("left-semi", "SELECT impressionAdId, impressionTime, campaign FROM impressions LEFT SEMI JOIN %s c %s" % (SUB, on)),
+        joined("inner-keys", "SELECT * FROM impressions JOIN clicks ON impressionAdId = adId",
+               join={"on": "impressionAdId = adId"}),
+        joined("inner-range", "SELECT impressionAdId, impressionTime, clickTime, cost FROM impressions JOIN %s c %s" % (SUB, on),
+               join=j("inner"), after=sel("impressionAdId", "impressionTime", "clickTime", "cost")),
+        joined("left-outer", "SELECT impressionAdId, impressionTime, campaign, clickTime, cost FROM impressions LEFT OUTER JOIN %s c %s" % (SUB, on),
+               join=j("left_outer"), after=sel("impressionAdId", "impressionTime", "campaign", "clickTime", "cost")),
+        joined("right-outer", "SELECT impressionAdId, impressionTime, clickAdId, clickTime FROM impressions RIGHT OUTER JOIN %s c %s" % (SUB, on),
+               join=j("right_outer"), after=sel("impressionAdId", "impressionTime", "clickAdId", "clickTime")),
+        joined("full-outer", "SELECT impressionAdId, impressionTime, clickAdId, clickTime FROM impressions FULL OUTER JOIN %s c %s" % (SUB, on),
+               join=j("full_outer"), after=sel("impressionAdId", "impressionTime", "clickAdId", "clickTime")),
+        joined("left-semi", "SELECT impressionAdId, impressionTime, campaign FROM impressions LEFT SEMI JOIN %s c %s" % (SUB, on),
+               join=j("left_semi")),
         joined("left-only-condition", "SELECT impressionAdId, campaign, clickTime FROM impressions LEFT JOIN %s c %s AND campaign = 'c1'" % (SUB, on)),
         joined("both-sides-condition", "SELECT impressionAdId, clickTime, cost FROM impressions JOIN %s c ON clickAdId = impressionAdId AND cost > 1 AND clickTime > impressionTime" % SUB),
         joined("strict-range", "SELECT impressionAdId, clickTime FROM impressions LEFT JOIN %s c ON clickAdId = impressionAdId AND clickTime > impressionTime AND clickTime < impressionTime + INTERVAL 10 MINUTES" % SUB),
