@@ -89,7 +89,7 @@ pub(super) fn check(
                     ),
                 )
                 .help(format!(
-                    "rename it on one side, e.g. select `{0} AS {1}_{0}` in the right input's steps",
+                    "rename it on one side: `JOIN (SELECT {0} AS {1}_{0}, ... FROM {1})` in SQL, a `select` in the `join`'s `steps`",
                     r.name, j.source
                 ));
             return None;

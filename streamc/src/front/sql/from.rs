@@ -147,9 +147,14 @@ impl Cx<'_> {
         };
         let (lowered, quals) = self.relation(&j.relation)?;
         let JoinConstraint::On(on) = constraint else {
+            let what = if matches!(constraint, JoinConstraint::Using(_)) {
+                format!("`{written} ... USING (..)` of two streams is not supported by streamc yet")
+            } else {
+                format!("`{written}` of two streams needs its condition")
+            };
             self.error(
                 whole,
-                format!("`{written}` of two streams needs its condition: `ON left.col = right.col [AND ...]`"),
+                format!("{what}: write `ON left.col = right.col [AND ...]`"),
                 Some("write `ON` with the columns of both sides (name them apart: `JOIN (SELECT adId AS clickAdId, ... FROM clicks) ON clickAdId = adId`)"),
             );
             return None;
