@@ -282,8 +282,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 #[test]
 fn json_sink_is_exactly_once_across_sigkills() {
-    let kills_wanted = env_u64("STREAMC_CRASH_KILLS", 30);
-    let seed = env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee);
     let t0 = Instant::now();
     let dir = scratch("crash");
     let input = dir.join("in");
@@ -292,6 +290,99 @@ fn json_sink_is_exactly_once_across_sigkills() {
     // one after the other (the reference's output is read, then moved aside).
     let sink = dir.join("out");
     let spec = write_spec(&dir, &sink);
+    crash_series(&dir, &spec, &sink, &[input.display().to_string()], 10_000, t0);
+}
+
+/// A stream-stream left outer join (impressions and clicks, a 15-minute range, watermarks on
+/// both inputs) under the same kills: the join's buffered rows on both sides are checkpointed
+/// and restored, so the joined rows and the NULL-padded rows of unmatched impressions (emitted
+/// when the watermark evicts them) are committed exactly once.
+#[test]
+fn stream_join_state_survives_sigkills() {
+    let t0 = Instant::now();
+    let dir = scratch("crash-join");
+    let (imp, clk) = (dir.join("impressions"), dir.join("clicks"));
+    write_join_input(&imp, &clk);
+    let sink = dir.join("out");
+    let spec = write_join_spec(&dir, &sink);
+    let replay = [format!("impressions={}", imp.display()), format!("clicks={}", clk.display())];
+    crash_series(&dir, &spec, &sink, &replay, 10_000, t0);
+}
+
+/// Impressions and clicks, one file per batch each: batch `b` has impressions of ads
+/// `ad<b>_<i>` in the two minutes from `01:00 + 2b min`; about half get a click 0 to 20 minutes
+/// later (so some fall outside the 15-minute range), written to the batch its time falls in.
+fn write_join_input(imp: &Path, clk: &Path) {
+    std::fs::create_dir_all(imp).unwrap();
+    std::fs::create_dir_all(clk).unwrap();
+    let mut rng = Rng(0x00ad_c11c);
+    let mut clicks: Vec<String> = vec![String::new(); BATCHES];
+    for b in 0..BATCHES {
+        let mut text = String::new();
+        for i in 0..ROWS_PER_BATCH / 4 {
+            let secs = 3600 + b as u64 * 120 + rng.below(120);
+            let ts = |s: u64| format!("2024-01-01T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60);
+            let _ = writeln!(text, "{{\"impressionAdId\": \"ad{b}_{i}\", \"impressionTime\": \"{}\"}}", ts(secs));
+            if rng.below(2) == 0 {
+                let at = secs + rng.below(1200);
+                let cb = ((at - 3600) / 120) as usize;
+                if cb < BATCHES {
+                    let _ = writeln!(clicks[cb], "{{\"adId\": \"ad{b}_{i}\", \"clickTime\": \"{}\"}}", ts(at));
+                }
+            }
+        }
+        std::fs::write(imp.join(format!("b{b:05}")), &text).unwrap();
+    }
+    for (b, text) in clicks.iter().enumerate() {
+        std::fs::write(clk.join(format!("b{b:05}")), text).unwrap();
+    }
+}
+
+fn write_join_spec(dir: &Path, sink: &Path) -> PathBuf {
+    let spec = dir.join("crash_join.yaml");
+    let unused = dir.join("unused-source");
+    std::fs::create_dir_all(&unused).unwrap();
+    let yaml = format!(
+        r#"app: crash_join
+trigger: available_now
+checkpoint: {ckpt}
+sources:
+  - name: impressions
+    json: {{ path: {unused}, max_files_per_trigger: 1 }}
+    schema: {{ impressionAdId: string, impressionTime: timestamp }}
+  - name: clicks
+    json: {{ path: {unused}, max_files_per_trigger: 1 }}
+    schema: {{ adId: string, clickTime: timestamp }}
+queries:
+  - name: attributed
+    sql: >-
+      SELECT impressionAdId, impressionTime, clickTime FROM impressions
+      LEFT JOIN (SELECT adId AS clickAdId, clickTime FROM clicks) c
+      ON clickAdId = impressionAdId AND clickTime >= impressionTime
+      AND clickTime <= impressionTime + INTERVAL 15 MINUTES
+    watermark:
+      - {{ column: impressionTime, delay: 10 minutes }}
+      - {{ source: clicks, column: clickTime, delay: 5 minutes }}
+    output_mode: append
+    sink: [{{ json: {sink} }}]
+"#,
+        ckpt = dir.join("unused-checkpoint").display(),
+        unused = unused.display(),
+        sink = sink.display(),
+    );
+    std::fs::write(&spec, yaml).unwrap();
+    spec
+}
+
+/// Runs `spec` over `replay` (`--replay` values) once uninterrupted, then against one checkpoint
+/// and sink directory under SIGKILLs at pseudo-random moments (at least `STREAMC_CRASH_KILLS`,
+/// default 30), restarting until a run ends by itself; the committed sink must be the
+/// uninterrupted run's.
+fn crash_series(dir: &Path, spec: &Path, sink: &Path, replay: &[String], min_rows: usize, t0: Instant) {
+    let kills_wanted = env_u64("STREAMC_CRASH_KILLS", 30);
+    let seed = env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee);
+    let (dir, spec, sink) = (dir.to_path_buf(), spec.to_path_buf(), sink.to_path_buf());
+    let replay_args: Vec<String> = replay.iter().flat_map(|r| ["--replay".to_string(), r.clone()]).collect();
     let cache = std::env::var_os("STREAMC_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target").join("streamc-cache"));
@@ -305,8 +396,7 @@ fn json_sink_is_exactly_once_across_sigkills() {
         .env("STREAMC_CACHE_DIR", &cache)
         .args(["run"])
         .arg(&spec)
-        .arg("--replay")
-        .arg(&input)
+        .args(&replay_args)
         .arg("--jsonl")
         .arg(dir.join("reference.jsonl"))
         .arg("--checkpoint")
@@ -324,7 +414,7 @@ fn json_sink_is_exactly_once_across_sigkills() {
     let (reference, ref_hidden) = committed(&sink);
     assert!(ref_hidden.is_empty(), "an uninterrupted run left temporary files: {ref_hidden:?}");
     let expected = multiset(&reference);
-    assert!(expected.len() > 10_000, "too little output to test with: {} rows", expected.len());
+    assert!(expected.len() > min_rows, "too little output to test with: {} rows", expected.len());
     // The sink holds exactly what the run output.
     let mut from_jsonl: Vec<String> = std::fs::read_to_string(dir.join("reference.jsonl"))
         .unwrap()
@@ -353,8 +443,7 @@ fn json_sink_is_exactly_once_across_sigkills() {
     // nothing. Its time is the cost of a restart.
     let t = Instant::now();
     let status = Command::new(&exe)
-        .arg("--replay")
-        .arg(&input)
+        .args(&replay_args)
         .arg("--checkpoint")
         .arg(&ref_ckpt)
         .stdout(Stdio::null())
@@ -370,8 +459,7 @@ fn json_sink_is_exactly_once_across_sigkills() {
     let log = dir.join("crash-run.stderr");
     let spawn = || {
         let child = Command::new(&exe)
-            .arg("--replay")
-            .arg(&input)
+            .args(&replay_args)
             .arg("--checkpoint")
             .arg(&ckpt)
             .stdin(Stdio::null())

@@ -246,6 +246,46 @@ impl Cx<'_> {
                     return None;
                 };
                 let t = self.table_named(&table, ts)?;
+                if !matches!(self.table.sources[t.source].kind, crate::table::SourceKind::Static { .. }) {
+                    // A stream-stream join: `left.join(right, "condition", "how")`, the right
+                    // table a source with its `with_watermark` first and row steps after.
+                    let mut steps = t.steps.clone();
+                    let watermark = match steps.first() {
+                        Some((Step::WithWatermark { column, delay_ms }, _)) => {
+                            let w = (column.clone(), *delay_ms);
+                            steps.remove(0);
+                            Some(w)
+                        }
+                        _ => None,
+                    };
+                    let cond = match on {
+                        syn::Expr::Call(c) if path_name(&c.func).as_deref() == Some("expr") && c.args.len() == 1 => {
+                            &c.args[0]
+                        }
+                        other => other,
+                    };
+                    let (on, _) = self.expr(cond)?;
+                    let how = match how {
+                        None => JoinHow::Inner,
+                        Some(h) => {
+                            let hs = self.span(h.span());
+                            let text = self.str_arg(h, "join type")?;
+                            match JoinHow::parse(&text) {
+                                Some(how) => how,
+                                None => {
+                                    self.diags
+                                        .error(hs, format!("unsupported join type `{text}`"))
+                                        .help("a stream-stream join is `inner`, `left_outer`, `right_outer`, `full_outer` or `left_semi`");
+                                    return None;
+                                }
+                            }
+                        }
+                    };
+                    let source = self.table.sources[t.source].name.clone();
+                    let join = crate::table::StreamJoin { source, source_span: ts, watermark, steps, on, how };
+                    tab.steps.push((Step::StreamJoin(Box::new(join)), span));
+                    return Some(());
+                }
                 let table = self.table.sources[t.source].name.clone();
                 let mut cols = Vec::new();
                 match on {
