@@ -136,3 +136,29 @@ fn structured_word_count_in_stream_macro_equals_the_yaml_spec_under_replay() {
         "{example}: console output"
     );
 }
+
+#[test]
+fn ad_clicks_stream_join_in_stream_macro_equals_the_yaml_spec() {
+    let example = "ad_clicks";
+    let dir = scratch(&format!("structured-macro-{example}"));
+    let (yaml, rust) = (dir.join("yaml.jsonl"), dir.join("macro.jsonl"));
+    let yaml_out = run_yaml(example, &[], &yaml, &dir.join("ck-yaml"));
+    let macro_out = run_macro(example, &[], &rust, &dir.join("ck-macro"));
+    let (y, m) = (batches(&yaml), batches(&rust));
+    let rows = sorted_rows(&y);
+    // Joined pairs, and the impression nobody clicked, NULL-padded once the watermark passed it.
+    assert!(rows.iter().any(|r| r.contains("\"ad1\"")), "{example}: no joined row: {rows:?}");
+    assert!(
+        rows.contains(
+            &r#"{"clickAdId":null,"clickTime":null,"impressionAdId":"ad3","impressionTime":"2024-03-01 09:02:00"}"#
+                .to_string()
+        ),
+        "{example}: {rows:?}"
+    );
+    assert_eq!(y, m, "{example}: YAML vs stream! batches");
+    assert_eq!(
+        String::from_utf8_lossy(&yaml_out.stdout),
+        String::from_utf8_lossy(&macro_out.stdout),
+        "{example}: console output"
+    );
+}
