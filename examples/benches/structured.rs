@@ -266,27 +266,6 @@ struct Event<'a> {
     word: std::borrow::Cow<'a, str>,
 }
 
-/// `yyyy-MM-dd HH:mm:ss` as µs since the epoch (the corpus's only shape); `None` otherwise.
-fn serde_side_timestamp(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b[r].iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + hh) * 60 + mm) * 60_000_000 + ss * 1_000_000)
-}
-
 /// The serde_json baseline over the files (see the module docs): the same windows, watermark,
 /// late drops and append-mode emission as the pipeline.
 pub(crate) fn serde_baseline(files: &[PathBuf]) -> (Duration, Totals) {
@@ -301,7 +280,7 @@ pub(crate) fn serde_baseline(files: &[PathBuf]) -> (Duration, Totals) {
         for line in text.lines() {
             totals.events += 1;
             let Ok(e) = serde_json::from_str::<Event<'_>>(line) else { continue };
-            let Some(ts) = serde_side_timestamp(&e.timestamp) else { continue };
+            let Some(ts) = common::timestamp_us(&e.timestamp) else { continue };
             max_seen = Some(max_seen.map_or(ts, |m| m.max(ts)));
             let id = match words.get(&*e.word) {
                 Some(&id) => id,
