@@ -64,7 +64,7 @@ fn corpus(rows: usize) -> PathBuf {
         let start = t0 + f as i64 * FILE_SPAN_US;
         for i in 0..per_file {
             let mut t = start + (i as i64 * FILE_SPAN_US) / per_file as i64;
-            if rng.next() % 100 == 0 {
+            if rng.next().is_multiple_of(100) {
                 t -= 600_000_000 + (rng.next() % 600) as i64 * 1_000_000;
             }
             let ad = rng.next() % ADS;
@@ -78,7 +78,7 @@ fn corpus(rows: usize) -> PathBuf {
             let (ad, it) = recent[(rng.next() % recent.len() as u64) as usize];
             let mut t =
                 (start + (i as i64 * FILE_SPAN_US) / per_file as i64).max(it + (rng.next() % 720) as i64 * 1_000_000);
-            if rng.next() % 100 == 0 {
+            if rng.next().is_multiple_of(100) {
                 t -= 600_000_000 + (rng.next() % 600) as i64 * 1_000_000;
             }
             let _ = writeln!(clk, "{{\"adId\": \"ad{ad}\", \"clickTime\": \"{}\"}}", ts(t));
@@ -153,6 +153,9 @@ struct Click<'a> {
 
 type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::FixedState>;
 
+/// An output row: impression ad and time, click ad and time (NULL-padded: `None`).
+type Joined<'a> = (std::borrow::Cow<'a, str>, i64, Option<String>, Option<i64>);
+
 /// A buffered row: (ad, event time µs, matched).
 type Buffered = Vec<(String, i64, bool)>;
 
@@ -184,7 +187,7 @@ fn hand_written(dir: &Path) -> (Duration, u64, u64, usize) {
         // wm - range, clicks when clickTime < wm.
         let left_bound_us = ((wm - RANGE_US) / 1000 - 1) * 1000;
         let right_bound_us = (wm / 1000 - 1) * 1000;
-        let mut rows: Vec<(std::borrow::Cow<'_, str>, i64, Option<String>, Option<i64>)> = Vec::new();
+        let mut rows: Vec<Joined<'_>> = Vec::new();
         for line in imp_text.lines() {
             let Ok(e) = serde_json::from_str::<Impression<'_>>(line) else { continue };
             let Some(t) = common::timestamp_us(&e.time) else { continue };

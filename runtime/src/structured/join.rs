@@ -180,16 +180,16 @@ mod tests {
     #[test]
     fn evicts_by_value_and_reports_unmatched_rows_in_order() {
         let mut s: JoinState<i64, (i64, &'static str)> = JoinState::new();
-        s.append(1, (10, "a"), false);
-        s.append(2, (20, "b"), false);
-        s.append(1, (30, "c"), false);
-        s.probe(1)[1].matched = true;
+        s.append(1i64, (10, "a"), false);
+        s.append(2i64, (20, "b"), false);
+        s.append(1i64, (30, "c"), false);
+        s.probe(1i64)[1].matched = true;
         assert_eq!(s.len(), 3);
         let mut out = Vec::new();
         s.evict(|_, v| v.0 <= 30, |v, m| out.push((v.1, m)));
         assert_eq!(out, vec![("a", false), ("c", true), ("b", false)]);
         assert!(s.is_empty());
-        assert!(s.probe(1).is_empty());
+        assert!(s.probe(1i64).is_empty());
     }
 
     #[test]

@@ -10,6 +10,10 @@ use crate::table::{
 };
 use serde_saphyr::Spanned;
 
+/// A `watermark:` beside `sql:`: the source it is on (None: the `FROM` source), the
+/// `with_watermark` step and its span.
+type Watermark = (Option<(String, SpanId)>, Step, SpanId);
+
 /// Reads the Structured Streaming part of a spec.
 pub(super) struct Tables<'r, 'a> {
     pub(super) r: &'r mut Reader<'a>,
@@ -216,7 +220,7 @@ impl Tables<'_, '_> {
             let (mut name, mut from, mut steps, mut mode, mut sinks) = (None, None, Vec::new(), None, Vec::new());
             // `sql:` (instead of `from:` + `steps:`) and the `watermark:` given beside it.
             let (mut sql, mut watermark) = (None, None);
-            let mut watermarks: Vec<(Option<(String, SpanId)>, Step, SpanId)> = Vec::new();
+            let mut watermarks: Vec<Watermark> = Vec::new();
             for (k, v) in entries {
                 let kspan = self.r.span_of(k);
                 match k.value.as_str() {
