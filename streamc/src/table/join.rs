@@ -5,10 +5,10 @@
 //! join keys or from a time-range condition (`StreamingJoinHelper.getStateValueWatermark`).
 //! Spark's analysis rules for such joins become compile errors here.
 
-use super::check::row_step;
 use super::coerce;
 use super::expr::{BinOp, Expr, UnOp};
 use super::plan::*;
+use super::rows::row_step;
 use super::typing::typed;
 use crate::diag::{Diagnostics, suggest};
 use crate::span::SpanId;

@@ -9,10 +9,12 @@ pub mod functions;
 pub mod join;
 pub mod plan;
 mod pushdown;
+mod rows;
 pub mod spark;
 pub mod ty;
 pub mod typing;
 
-pub use check::{check, column_name, runtime_features};
+pub use check::{check, runtime_features};
 pub use plan::*;
+pub use rows::column_name;
 pub use typing::{type_of, typed};

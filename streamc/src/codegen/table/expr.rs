@@ -5,7 +5,7 @@ use super::scope::Scope;
 use crate::table::ColTy;
 use crate::table::expr::{BinOp, Expr, UnOp};
 use crate::table::functions::{self, Form};
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 /// An expression as Rust code of type `Option<T>` (None = SQL NULL).
@@ -226,4 +226,24 @@ pub(super) fn call_ty(f: &str, args: &[Expr], scope: &Scope) -> Option<ColTy> {
     let tys: Option<Vec<ColTy>> = args.iter().map(|x| static_ty(x, scope)).collect();
     let typed: Vec<(&Expr, ColTy)> = args.iter().zip(tys?).collect();
     signature(&typed).ok()
+}
+
+/// Binds each projected column (all computed first, then named, so a projection may read the
+/// columns it replaces); returns the bindings and the scope after them.
+pub(super) fn project(cols: &[(String, Expr, ColTy)], scope: &Scope) -> (TokenStream, Scope) {
+    let mut binds = TokenStream::new();
+    let mut tmps = Vec::new();
+    for (k, (_, e, _)) in cols.iter().enumerate() {
+        let t = Ident::new(&format!("projected_{k}"), Span::mixed_site());
+        let code = expr(e, scope);
+        binds.extend(quote!(let #t = #code;));
+        tmps.push(t);
+    }
+    let mut new_scope = std::collections::HashMap::new();
+    for ((n, _, ty), t) in cols.iter().zip(tmps) {
+        let v = super::scope::ident("col", n);
+        binds.extend(quote!(let #v = #t;));
+        new_scope.insert(n.clone(), (v, *ty));
+    }
+    (binds, new_scope)
 }

@@ -5,15 +5,17 @@
 //! eviction that emits outer joins' unmatched rows padded with NULLs, as Spark's
 //! `StreamingSymmetricHashJoinExec` orders them.
 
-use super::expr::expr;
+use super::expr::{expr, project};
 use super::scope::{Scope, borrowed, ident};
-use super::steps::{project, steps};
 use super::tuple::{nest, path};
 use crate::codegen::emit::rt;
 use crate::table::functions::rust_ty;
 use crate::table::{Checked, ColTy, Column, Evict, JoinHow, TStep, TStreamJoin};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+
+/// The code of the query's steps after the join for a joined row with the columns of a scope.
+pub(super) type Rest<'a> = &'a dyn Fn(Scope) -> TokenStream;
 
 /// The states of the join of `q`: (left, right).
 pub(super) fn states(q: &Checked) -> (Ident, Ident) {
@@ -149,18 +151,8 @@ fn passes(cond: &Option<crate::table::expr::Expr>, scope: &Scope) -> TokenStream
 /// One side's half of the join, for a row of that side in scope: late rows dropped, the
 /// side-only condition, the probe of the other side's state (with the rest of the query for each
 /// joined row), then the row buffered.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn half(
-    q: &Checked,
-    i: usize,
-    j: &TStreamJoin,
-    left: bool,
-    scope: Scope,
-    terminal: TokenStream,
-    wm: &Ident,
-    nodes: &[usize],
-) -> TokenStream {
-    let (ls, rs) = states(q);
+pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, query: &str, wm: &Ident) -> TokenStream {
+    let (ls, rs) = (ident("join_left", query), ident("join_right", query));
     let (this_state, other_state) = if left { (&ls, &rs) } else { (&rs, &ls) };
     let (this_cols, other_cols) = if left { (&j.left, &j.right) } else { (&j.right, &j.left) };
     let (time, evict) = if left { (&j.left_time, &j.left_evict) } else { (&j.right_time, &j.right_evict) };
@@ -186,7 +178,7 @@ pub(super) fn half(
     let alone = |scope: &Scope| -> TokenStream {
         let mut s = scope.clone();
         let nulls = if semi { quote!() } else { bind_nulls(other_cols, &mut s) };
-        let rest = steps(q, i + 1, s, terminal.clone(), wm, nodes);
+        let rest = rest(s);
         quote!(for () in ::core::iter::once(()) { #nulls #rest })
     };
     let unmatched_now = if keeps { alone(&scope) } else { quote!() };
@@ -221,7 +213,7 @@ pub(super) fn half(
         // A right row emits each left row it is the first to join (the left row alone).
         let mut left_scope = joined_scope.clone();
         left_scope.retain(|n, _| !j.right.iter().any(|c| &c.name == n));
-        let rest = steps(q, i + 1, left_scope, terminal.clone(), wm, nodes);
+        let rest = rest(left_scope);
         quote! {
             let mut any = false;
             {
@@ -237,7 +229,7 @@ pub(super) fn half(
             if !(#gone) { #this_state.append(#probe, #value, any); }
         }
     } else {
-        let rest = steps(q, i + 1, joined_scope, terminal.clone(), wm, nodes);
+        let rest = rest(joined_scope);
         // A row the state watermark has passed already is not buffered; an outer join emits it
         // now if nothing joined it (Spark).
         let unmatched_evictable = if keeps { alone(&scope) } else { quote!() };
@@ -325,15 +317,7 @@ pub(super) fn pre_watermark_filter(q: &Checked, j: &TStreamJoin, left: bool, sco
 
 /// The right input's code after parsing: its steps (projections and filters), then its half of
 /// the join.
-pub(super) fn right_side(
-    q: &Checked,
-    i: usize,
-    j: &TStreamJoin,
-    scope: Scope,
-    terminal: TokenStream,
-    wm: &Ident,
-    nodes: &[usize],
-) -> TokenStream {
+pub(super) fn right_side(q: &Checked, j: &TStreamJoin, scope: Scope, rest: Rest<'_>, wm: &Ident) -> TokenStream {
     let mut code = TokenStream::new();
     let mut scope = scope;
     for st in &j.right_steps {
@@ -350,7 +334,7 @@ pub(super) fn right_side(
             _ => {}
         }
     }
-    let half = half(q, i, j, false, scope, terminal, wm, nodes);
+    let half = half(j, false, scope, rest, &q.name, wm);
     quote!(#code #half)
 }
 
@@ -373,20 +357,11 @@ pub(super) fn prelude(j: &TStreamJoin, wm: Option<&Ident>) -> TokenStream {
 
 /// After both loops: each side's evictable rows leave state; an outer join emits the ones that
 /// never matched, padded with NULLs (the left side's first), and reports both states.
-pub(super) fn finish(
-    q: &Checked,
-    i: usize,
-    j: &TStreamJoin,
-    terminal: TokenStream,
-    wm: &Ident,
-    nodes: &[usize],
-    output: &Ident,
-) -> TokenStream {
+pub(super) fn finish(q: &Checked, j: &TStreamJoin, rest: Rest<'_>, node: &str, output: &Ident) -> TokenStream {
     let rt = rt();
     let (ls, rs) = states(q);
     let wm_now = Ident::new("join_wm_now", Span::mixed_site());
     let mut code = TokenStream::new();
-    let node = crate::explain::node_id(nodes[i]);
     let updated = Ident::new("join_updated", Span::mixed_site());
     code.extend(quote!(let #updated = (#ls.updated_count() + #rs.updated_count()) as u64;));
     for left in [true, false] {
@@ -418,7 +393,7 @@ pub(super) fn finish(
             let row = Ident::new("evicted_row", Span::mixed_site());
             let binds = bind_from(quote!(#row), cols, &mut scope);
             let nulls = bind_nulls(other_cols, &mut scope);
-            let rest = steps(q, i + 1, scope, terminal.clone(), wm, nodes);
+            let rest = rest(scope);
             code.extend(quote! {
                 let mut unmatched = ::std::vec::Vec::new();
                 #state.evict(#gone, |v, matched| if !matched { unmatched.push(v) });

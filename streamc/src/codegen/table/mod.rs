@@ -235,7 +235,10 @@ fn query_body(
             None => quote!(),
         };
         let pipeline = match right {
-            Some((i, j)) => join::right_side(q, i, j, scope.clone(), terminal.clone(), &wm, &nodes.steps),
+            Some((i, j)) => {
+                let rest = |s| steps(q, i + 1, s, terminal.clone(), &wm, &nodes.steps);
+                join::right_side(q, j, scope.clone(), &rest, &wm)
+            }
             None => steps(q, 0, scope.clone(), terminal.clone(), &wm, &nodes.steps),
         };
         // Parse only the columns the rest of the loop names.
@@ -283,7 +286,8 @@ fn query_body(
     }
     let mut after = TokenStream::new();
     if let Some((i, j)) = join {
-        after.extend(join::finish(q, i, j, terminal.clone(), &wm, &nodes.steps, output));
+        let rest = |s| steps(q, i + 1, s, terminal.clone(), &wm, &nodes.steps);
+        after.extend(join::finish(q, j, &rest, &crate::explain::node_id(nodes.steps[i]), output));
     }
     let mode = match q.mode {
         OutputMode::Append => quote!(Append),

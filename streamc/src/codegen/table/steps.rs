@@ -1,7 +1,7 @@
 //! The steps of a query as nested code around its terminal: filters, projections, `explode`,
 //! watermark observation, deduplication and joins.
 
-use super::expr::expr;
+use super::expr::{expr, project};
 use super::scope::{Scope, borrowed, ident};
 use super::tuple::{nest, path};
 use crate::codegen::emit::rt;
@@ -9,7 +9,6 @@ use crate::table::expr::Expr;
 use crate::table::{Checked, ColTy, JoinHow, TStep};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-use std::collections::HashMap;
 
 /// The columns in scope after all steps (for the terminal).
 pub(super) fn scope_after(q: &Checked) -> Scope {
@@ -134,7 +133,10 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                 }
             }
         }
-        TStep::StreamJoin(j) => super::join::half(q, i, j, true, scope, terminal, wm, nodes),
+        TStep::StreamJoin(j) => {
+            let rest = |s: Scope| steps(q, i + 1, s, terminal.clone(), wm, nodes);
+            super::join::half(j, true, scope, &rest, &q.name, wm)
+        }
         TStep::Explode { name, array, others } => {
             let (binds, mut new_scope) = project(others, &scope);
             let v = ident("col", name);
@@ -172,22 +174,4 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             }
         }
     }
-}
-
-pub(super) fn project(cols: &[(String, Expr, ColTy)], scope: &Scope) -> (TokenStream, Scope) {
-    let mut binds = TokenStream::new();
-    let mut tmps = Vec::new();
-    for (k, (_, e, _)) in cols.iter().enumerate() {
-        let t = Ident::new(&format!("projected_{k}"), Span::mixed_site());
-        let code = expr(e, scope);
-        binds.extend(quote!(let #t = #code;));
-        tmps.push(t);
-    }
-    let mut new_scope = HashMap::new();
-    for ((n, _, ty), t) in cols.iter().zip(tmps) {
-        let v = ident("col", n);
-        binds.extend(quote!(let #v = #t;));
-        new_scope.insert(n.clone(), (v, *ty));
-    }
-    (binds, new_scope)
 }

@@ -1,0 +1,111 @@
+//! The steps that work row by row (`where`, `with_column`, `select` with `explode`), typed:
+//! the queries' own steps and a stream-stream join's right input share them.
+
+use super::expr::Expr;
+use super::plan::*;
+use super::typing::typed;
+use crate::diag::Diagnostics;
+use crate::span::SpanId;
+
+/// A step over each row (`where`, `with_column`, `select`) typed over `cols`, which become the
+/// step's output columns: `Some` with the typed step (none after an error), `None` for other steps.
+pub(super) fn row_step(
+    step: &Step,
+    span: SpanId,
+    cols: &mut Vec<Column>,
+    diags: &mut Diagnostics,
+) -> Option<Option<TStep>> {
+    Some(match step {
+        Step::Where(e) => where_step(e, span, cols, diags),
+        Step::WithColumn(name, e) => {
+            let (e, t) = typed(e, cols, span, diags)?;
+            let mut projected: Vec<(String, Expr, ColTy)> = cols
+                .iter()
+                .filter(|c| &c.name != name)
+                .map(|c| (c.name.clone(), Expr::Column(c.name.clone()), c.ty))
+                .collect();
+            projected.push((name.clone(), e, t));
+            *cols = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
+            Some(TStep::Project(projected))
+        }
+        Step::Select(items) => select_step(items, span, cols, diags),
+        _ => return None,
+    })
+}
+
+fn where_step(e: &Expr, span: SpanId, cols: &[Column], diags: &mut Diagnostics) -> Option<TStep> {
+    let (x, t) = typed(e, cols, span, diags)?;
+    let x = match t {
+        ColTy::Bool => x,
+        // Spark casts a string condition to boolean.
+        ColTy::String => Expr::Cast(Box::new(x), t, ColTy::Bool),
+        _ => {
+            diags.error(span, format!("`where` needs a boolean condition, found `{e}` of type {}", t.sql()));
+            return None;
+        }
+    };
+    Some(TStep::Filter(x))
+}
+
+fn select_step(
+    items: &[(Expr, Option<String>)],
+    span: SpanId,
+    cols: &mut Vec<Column>,
+    diags: &mut Diagnostics,
+) -> Option<TStep> {
+    let mut projected = Vec::new();
+    let mut explode = None;
+    for (e, alias) in items {
+        if let Expr::Call(f, args) = e
+            && f == "explode"
+        {
+            if explode.is_some() {
+                diags
+                    .error(span, "only one `explode` is allowed per `select` (Spark: one generator per select clause)");
+                continue;
+            }
+            let [array] = &args[..] else {
+                diags.error(span, "`explode` takes one argument");
+                continue;
+            };
+            let array = match typed(array, cols, span, diags) {
+                Some((x, ColTy::StringArray)) => x,
+                Some((_, t)) => {
+                    diags.error(span, format!("`explode` needs an array, found `{array}` of type {}", t.sql()));
+                    continue;
+                }
+                None => continue,
+            };
+            explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array));
+            continue;
+        }
+        let Some((x, t)) = typed(e, cols, span, diags) else { continue };
+        if t == ColTy::StringArray {
+            diags.error(span, format!("`{e}` is an array; streamc's outputs hold scalars: `explode` it"));
+            continue;
+        }
+        projected.push((alias.clone().unwrap_or_else(|| column_name(e)), x, t));
+    }
+    let mut new_cols: Vec<Column> = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
+    let step = match explode {
+        Some((name, array)) => {
+            new_cols.push(Column { name: name.clone(), ty: ColTy::String });
+            TStep::Explode { name, array, others: projected }
+        }
+        None => TStep::Project(projected),
+    };
+    *cols = new_cols;
+    Some(step)
+}
+
+/// Spark's default name of a selected expression.
+pub fn column_name(e: &Expr) -> String {
+    match e {
+        Expr::Column(c) => c.clone(),
+        // A cast of a column keeps the column's name (Spark's `ResolveAliases`).
+        Expr::Call(f, args) if (f == "cast" || f == "try_cast") && matches!(args.first(), Some(Expr::Column(_))) => {
+            column_name(&args[0])
+        }
+        other => other.to_string(),
+    }
+}
