@@ -206,6 +206,11 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> (Graph, Vec<QueryNodes>
                 TStep::Filter(e) => format!("filter\n{e}"),
                 TStep::Watermark { column } => format!("watermark\n{column}"),
                 TStep::Dedup { .. } => "deduplicate\n(state)".to_owned(),
+                TStep::GroupsWithState(g) => {
+                    let keys: Vec<&str> = g.keys.iter().map(|(n, _)| n.as_str()).collect();
+                    let what = if g.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
+                    format!("{what} (state)\nby [{}]", keys.join(", "))
+                }
                 TStep::StreamJoin(j) => {
                     let n = chain(
                         &mut g,

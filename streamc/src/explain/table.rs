@@ -76,6 +76,17 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
                 format!("Generate explode({array}) AS {name}{rest}")
             }
             TStep::Filter(e) => format!("Filter {e}"),
+            TStep::GroupsWithState(g) => {
+                let keys: Vec<&str> = g.keys.iter().map(|(n, _)| n.as_str()).collect();
+                let what = if g.flat { "FlatMapGroupsWithState" } else { "MapGroupsWithState" };
+                format!(
+                    "{what} by [{}], state {}, timeout {:?}, output [{}]",
+                    keys.join(", "),
+                    g.state,
+                    g.timeout,
+                    columns(&g.output)
+                )
+            }
             TStep::Watermark { column } => {
                 let delay = q.watermark.as_ref().map_or(0, |(_, d)| *d);
                 format!("EventTimeWatermark {column}, {delay} ms")
@@ -228,6 +239,7 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
                     TStep::Watermark { .. } => "observe watermark",
                     TStep::Dedup { .. } => "deduplicate",
                     TStep::Join { .. } => "probe static table",
+                    TStep::GroupsWithState(_) => "group by key",
                     TStep::StreamJoin(_) if k == 0 => "probe right join state, buffer the row",
                     TStep::StreamJoin(_) => "probe left join state, buffer the row",
                 }
@@ -272,6 +284,14 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
             side(&j.right_evict)
         ));
     }
+    if let Some(g) = q.steps.iter().find_map(|s| if let TStep::GroupsWithState(g) = s { Some(g) } else { None }) {
+        let timeout = match g.timeout {
+            crate::table::GroupTimeout::None => "kept until the function removes it",
+            crate::table::GroupTimeout::ProcessingTime => "timed out by processing time",
+            crate::table::GroupTimeout::EventTime => "timed out by the watermark",
+        };
+        state.push(format!("a {} per key ({timeout})", g.state));
+    }
     if q.watermark.is_some() {
         state.push("the watermark".to_owned());
     }
@@ -280,7 +300,9 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
     } else {
         let _ = writeln!(out, "State across batches (checkpointed): {}", state.join("; "));
     }
+    let groups = q.steps.iter().any(|s| matches!(s, TStep::GroupsWithState(_)));
     let emitted = match (q.agg.is_some(), q.mode) {
+        (false, _) if groups => "what the function returns for each key with rows or timed out",
         (false, _) => "each input row that passes, once",
         (true, OutputMode::Complete) => "the whole result table, every batch",
         (true, OutputMode::Update) => "the rows the batch changed",

@@ -80,6 +80,13 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         }
         match step {
             Step::Where(_) | Step::WithColumn(..) | Step::Select(_) => {}
+            Step::GroupsWithState(g) => {
+                let wm = watermark.as_ref().map(|(c, _)| c.as_str());
+                if let Some(t) = super::groups::check(g, *span, &cols, wm, diags) {
+                    cols = t.output.clone();
+                    steps.push(TStep::GroupsWithState(Box::new(t)));
+                }
+            }
             Step::StreamJoin(j) => {
                 let left_wm = inputs[0].watermark.map(|(i, _)| input[i].name.as_str());
                 let left_time = super::join::carried(left_wm, &steps);
@@ -242,6 +249,12 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     super::pushdown::push_filters(&mut steps);
     check_output_mode(q, &agg, &watermark, diags);
     super::join::after_join(q, &steps, agg.is_some(), diags);
+    if let Some((i, (Step::GroupsWithState(g), span))) =
+        q.steps.iter().enumerate().find(|(_, (s, _))| matches!(s, Step::GroupsWithState(_)))
+    {
+        let last = q.steps[i + 1..].iter().all(|(s, _)| matches!(s, Step::OrderBy(_) | Step::Limit(_)));
+        super::groups::check_modes(q, g, *span, last, agg.is_some(), diags);
+    }
     let having = having.and_then(|(e, span)| match typed(e, &output, span, diags)? {
         (x, ColTy::Bool) => Some(x),
         (x, ColTy::String) => Some(Expr::Cast(Box::new(x), ColTy::String, ColTy::Bool)),

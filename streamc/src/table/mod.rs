@@ -6,6 +6,7 @@ pub mod check;
 pub mod coerce;
 pub mod expr;
 pub mod functions;
+mod groups;
 pub mod join;
 pub mod plan;
 mod pushdown;

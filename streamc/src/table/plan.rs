@@ -177,6 +177,9 @@ pub enum Step {
     },
     /// A join with another streaming input (Spark's stream-stream join).
     StreamJoin(Box<StreamJoin>),
+    /// Spark's `groupByKey(..).mapGroupsWithState` / `flatMapGroupsWithState`: a Rust function
+    /// per key and batch over the key's rows and its state.
+    GroupsWithState(Box<GroupsWithState>),
     /// `ORDER BY` of the output columns (complete mode aggregations only, as Spark).
     OrderBy(Vec<SortKey>),
     /// `LIMIT n` of the output rows (complete mode aggregations).
@@ -194,6 +197,55 @@ pub struct StreamJoin {
     pub steps: Vec<(Step, SpanId)>,
     pub on: Expr,
     pub how: JoinHow,
+}
+
+/// Which timeout a `map_groups_with_state` function may set (Spark's `GroupStateTimeout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GroupTimeout {
+    #[default]
+    None,
+    ProcessingTime,
+    EventTime,
+}
+
+impl GroupTimeout {
+    /// `none`, `processing_time`, `event_time`, or Spark's `NoTimeout`, `ProcessingTimeTimeout`,
+    /// `EventTimeTimeout` (case and `_` ignored).
+    pub fn parse(text: &str) -> Option<GroupTimeout> {
+        let t: String = text.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+        Some(match t.as_str() {
+            "none" | "notimeout" => GroupTimeout::None,
+            "processingtime" | "processingtimetimeout" => GroupTimeout::ProcessingTime,
+            "eventtime" | "eventtimetimeout" => GroupTimeout::EventTime,
+            _ => return None,
+        })
+    }
+}
+
+/// Arbitrary stateful processing as written: the key columns, the state's Rust type, the
+/// output columns the function fills, the function (a closure's source text:
+/// `|key, rows, state| ...`), the timeout, and for the flat form its own output mode.
+#[derive(Debug, Clone)]
+pub struct GroupsWithState {
+    pub flat: bool,
+    pub keys: Vec<String>,
+    pub state: String,
+    pub output: Vec<Column>,
+    pub function: String,
+    pub timeout: GroupTimeout,
+    pub mode: Option<OutputMode>,
+}
+
+impl GroupsWithState {
+    /// The step's name in specs.
+    pub fn name(&self) -> &'static str {
+        if self.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" }
+    }
+
+    /// Spark's name of the operator.
+    pub fn spark_name(&self) -> &'static str {
+        if self.flat { "flatMapGroupsWithState" } else { "mapGroupsWithState" }
+    }
 }
 
 /// One key of `ORDER BY`: an output column, descending or not, and where NULLs go (Spark's
@@ -286,6 +338,23 @@ pub enum TStep {
     /// A stream-stream join: rows of this query (the left side) joined with the rows of
     /// `inputs[1]` after its own steps, both sides buffered in state.
     StreamJoin(Box<TStreamJoin>),
+    /// Arbitrary stateful processing, the query's last step: its rows become the output.
+    GroupsWithState(Box<TGroups>),
+}
+
+/// A checked `map_groups_with_state`: key columns, the columns its function's rows have
+/// (`input`), the state type, function, timeout and output columns, and the column whose
+/// watermark drops late rows (event-time timeouts only, as Spark).
+#[derive(Debug, Clone)]
+pub struct TGroups {
+    pub flat: bool,
+    pub keys: Vec<(String, ColTy)>,
+    pub input: Vec<Column>,
+    pub state: String,
+    pub function: String,
+    pub timeout: GroupTimeout,
+    pub output: Vec<Column>,
+    pub late_column: Option<String>,
 }
 
 /// A checked stream-stream join (see `table::join`).

@@ -12,6 +12,7 @@ use quote::quote;
 use std::collections::HashSet;
 
 mod expr;
+mod groups;
 mod join;
 mod record;
 mod row;
@@ -109,6 +110,11 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             }
         }
         setup.extend(static_tables(table, q));
+        if let Some(g) = groups::find(q) {
+            let (decl, st) = groups::setup(q, g);
+            setup.extend(decl);
+            persistent.push((format!("{}/group_state", q.name), st));
+        }
         if let Some((_, j)) = join::find(q) {
             let (l, r) = join::states(q);
             let (lt, rt_) = join::state_types(j);
@@ -212,7 +218,10 @@ fn query_body(
     let dropped = ident("dropped", &q.name);
     let malformed = ident("malformed", &q.name);
     let (row, row_def) = row_struct(q);
-    let terminal = terminal(q, &scope_after(q), &agg, &wm, &rows, &row);
+    let terminal = match groups::find(q) {
+        Some(g) => groups::terminal(q, g, &scope_after(q), &wm, &dropped),
+        None => terminal(q, &scope_after(q), &agg, &wm, &rows, &row),
+    };
     let mut loops = TokenStream::new();
     let mut slot = 0usize;
     let join = join::find(q);
@@ -285,6 +294,11 @@ fn query_body(
         });
     }
     let mut after = TokenStream::new();
+    if let Some(g) = groups::find(q) {
+        let at = q.steps.iter().position(|s| matches!(s, TStep::GroupsWithState(_))).unwrap_or(0);
+        let node = crate::explain::node_id(nodes.steps[at]);
+        after.extend(groups::finish(q, g, input, &wm, &rows, &row, output, &node));
+    }
     if let Some((i, j)) = join {
         let rest = |s| steps(q, i + 1, s, terminal.clone(), &wm, &nodes.steps);
         after.extend(join::finish(q, j, &rest, &crate::explain::node_id(nodes.steps[i]), output));
@@ -442,7 +456,8 @@ fn query_body(
     if q.watermark.is_some() {
         // A join runs a batch without data only when the watermark cleans its state up (Spark's
         // `shouldRunAnotherBatch`).
-        let join_cleans = join.is_none_or(|(_, j)| j.left_evict.is_some() || j.right_evict.is_some());
+        let join_cleans = join.is_none_or(|(_, j)| j.left_evict.is_some() || j.right_evict.is_some())
+            && groups::find(q).is_none_or(|g| g.timeout == crate::table::GroupTimeout::EventTime);
         let request = if q.mode == OutputMode::Complete || !join_cleans {
             quote!()
         } else {
@@ -497,8 +512,14 @@ fn query_body(
     } else {
         quote!()
     };
+    let (in_def, groups_decl) = match groups::find(q) {
+        Some(g) => (groups::input_struct(q, g).1, groups::batch_decl(q, g)),
+        None => (quote!(), quote!()),
+    };
     quote! {
         #row_def
+        #in_def
+        #groups_decl
         let mut #dropped: u64 = 0;
         let mut #malformed: u64 = 0;
         #rows_decl
@@ -581,6 +602,19 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
                 let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
                 out.push((format!("{}/dedup{i}", q.name), format!("drop_duplicates [{}]", cols.join(", "))));
             }
+        }
+        if let Some(g) = groups::find(q) {
+            let keys: Vec<String> = g.keys.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
+            out.push((
+                format!("{}/group_state", q.name),
+                format!(
+                    "{} by [{}] state {} timeout {:?}",
+                    if g.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" },
+                    keys.join(", "),
+                    g.state,
+                    g.timeout
+                ),
+            ));
         }
         if let Some((_, j)) = join::find(q) {
             let side = |cols: &[crate::table::Column]| -> String {

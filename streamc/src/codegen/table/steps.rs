@@ -133,6 +133,8 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                 }
             }
         }
+        // The rows go into the batch's groups (the terminal, `groups.rs`).
+        TStep::GroupsWithState(_) => steps(q, i + 1, scope, terminal, wm, nodes),
         TStep::StreamJoin(j) => {
             let rest = |s: Scope| steps(q, i + 1, s, terminal.clone(), wm, nodes);
             super::join::half(j, true, scope, &rest, &q.name, wm)

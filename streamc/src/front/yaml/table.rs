@@ -524,6 +524,115 @@ impl Tables<'_, '_> {
                 }
                 _ => Step::Union { source: self.r.string(value, "union")?, watermark: None },
             },
+            "map_groups_with_state"
+            | "mapGroupsWithState"
+            | "flat_map_groups_with_state"
+            | "flatMapGroupsWithState" => {
+                let flat = key.value.starts_with("flat");
+                let what = if flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
+                let f =
+                    self.r.fields(value, what, &["key", "state", "timeout", "output", "function", "output_mode"])?;
+                let keys = match f.get("key").map(|k| &k.value) {
+                    Some(Node::Seq(items)) => {
+                        let mut v = Vec::new();
+                        for it in items {
+                            v.push(self.r.string(it, "a key column")?);
+                        }
+                        v
+                    }
+                    Some(_) => vec![self.r.string(f.get("key")?, "key")?],
+                    None => Vec::new(),
+                };
+                let Some(state) = f.get("state") else {
+                    self.r
+                        .diags
+                        .error(kspan, format!("`{what}` needs the Rust type of its `state`"))
+                        .help("write `state: \"(i64, i64)\"`");
+                    return None;
+                };
+                let state = self.r.string(state, "state")?;
+                let timeout = match f.get("timeout") {
+                    None => crate::table::GroupTimeout::None,
+                    Some(t) => {
+                        let text = self.r.string(t, "timeout")?;
+                        match crate::table::GroupTimeout::parse(&text) {
+                            Some(t) => t,
+                            None => {
+                                let ts = self.r.span_of(t);
+                                self.r
+                                    .diags
+                                    .error(ts, format!("unknown timeout `{text}`"))
+                                    .help("the timeouts are `none`, `processing_time` and `event_time`");
+                                return None;
+                            }
+                        }
+                    }
+                };
+                let mut output = Vec::new();
+                match f.get("output").map(|o| &o.value) {
+                    Some(Node::Map(cols)) => {
+                        for (name, ty) in cols {
+                            let text = self.r.string(ty, "a column type")?;
+                            match ColTy::parse(&text) {
+                                Some(ty) => output.push(crate::table::Column { name: name.value.clone(), ty }),
+                                None => {
+                                    let ts = self.r.span_of(ty);
+                                    self.r.diags.error(ts, format!("unknown column type `{text}`")).help(
+                                        "the types are string, boolean, bigint (int, long), double, timestamp and date",
+                                    );
+                                    return None;
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        self.r
+                            .diags
+                            .error(kspan, format!("`{what}` needs its `output` columns"))
+                            .help("write `output: { sessionId: string, numEvents: bigint }`: the function returns a tuple of these, in order");
+                        return None;
+                    }
+                }
+                let Some(function) = f.get("function") else {
+                    self.r
+                        .diags
+                        .error(kspan, format!("`{what}` needs its `function`"))
+                        .help("write `function: \"|key, rows, state| ...\"`");
+                    return None;
+                };
+                let function = self.r.string(function, "function")?;
+                let mode = match f.get("output_mode") {
+                    None => None,
+                    Some(m) if flat => match self.r.string(m, "output_mode")?.as_str() {
+                        "append" => Some(OutputMode::Append),
+                        "update" => Some(OutputMode::Update),
+                        other => {
+                            let ms = self.r.span_of(m);
+                            self.r
+                                .diags
+                                .error(ms, format!("`{what}` runs in `append` or `update` mode, not `{other}`"));
+                            return None;
+                        }
+                    },
+                    Some(m) => {
+                        let ms = self.r.span_of(m);
+                        self.r
+                            .diags
+                            .error(ms, "`map_groups_with_state` has no `output_mode` of its own (it is update)")
+                            .help("use `flat_map_groups_with_state` for append mode");
+                        return None;
+                    }
+                };
+                Step::GroupsWithState(Box::new(crate::table::GroupsWithState {
+                    flat,
+                    keys,
+                    state,
+                    output,
+                    function,
+                    timeout,
+                    mode,
+                }))
+            }
             "join" if matches!(&value.value, Node::Map(m) if m.iter().any(|(k, _)| k.value == "stream")) => {
                 let f = self.r.fields(value, "join", &["stream", "watermark", "steps", "on", "how"])?;
                 let sv = f.get("stream")?;
@@ -661,7 +770,7 @@ impl Tables<'_, '_> {
                 let d = self.r.diags.error(kspan, format!("unknown step `{other}`"));
                 match other {
                     "distinct" => d.help("use `drop_duplicates: [columns]` (with a watermark on an event-time column among them, so that its state stays bounded)"),
-                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join", "order_by", "limit"]) {
+                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join", "order_by", "limit", "map_groups_with_state", "flat_map_groups_with_state"]) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help("the steps are select, where, with_column, with_watermark, group_by, drop_duplicates, union, join, order_by and limit"),
                     },
