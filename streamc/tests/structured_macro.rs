@@ -162,3 +162,54 @@ fn ad_clicks_stream_join_in_stream_macro_equals_the_yaml_spec() {
         "{example}: console output"
     );
 }
+
+/// Spark's StructuredSessionization (`mapGroupsWithState` with a 10 s processing-time timeout)
+/// under replay, whose clock advances 5 s per file: the YAML spec and its `stream!` twin give the
+/// same batches, and those are what Spark's rules give for this input — a key's function runs
+/// in each batch with its rows; a session not updated by batch time `t` with a timeout set at
+/// `t0` (timeout `t0 + 10 s`) times out in the first batch whose time is after that.
+#[test]
+fn structured_sessionization_in_stream_macro_equals_the_yaml_spec_and_spark_rules() {
+    let example = "structured_sessionization";
+    let dir = scratch(&format!("structured-macro-{example}"));
+    let (yaml, rust) = (dir.join("yaml.jsonl"), dir.join("macro.jsonl"));
+    let replay = ["--replay", "examples/data/sessions"];
+    let yaml_out = run_yaml(example, &replay, &yaml, &dir.join("ck-yaml"));
+    let macro_out = run_macro(example, &replay, &rust, &dir.join("ck-macro"));
+    let (y, m) = (batches(&yaml), batches(&rust));
+    assert_eq!(y, m, "{example}: YAML vs stream! batches");
+    assert_eq!(
+        String::from_utf8_lossy(&yaml_out.stdout),
+        String::from_utf8_lossy(&macro_out.stdout),
+        "{example}: console output"
+    );
+    let row = |id: &str, d: i64, n: i64, e: bool| {
+        serde_json::json!({"id": id, "durationMs": d, "numEvents": n, "expired": e}).to_string()
+    };
+    let expected: Vec<(u64, Vec<String>)> = vec![
+        (0, vec![row("alice", 3000, 2, false), row("bob", 0, 1, false)]),
+        (1, vec![row("bob", 6000, 2, false), row("carol", 0, 1, false)]),
+        (2, vec![row("carol", 5000, 2, false)]),
+        (3, vec![row("alice", 3000, 2, true)]),
+        (4, vec![row("alice", 0, 1, false), row("bob", 6000, 2, true)]),
+        (5, vec![row("carol", 5000, 2, true)]),
+        (6, vec![]),
+        (7, vec![row("alice", 0, 1, true)]),
+    ];
+    let got: Vec<(u64, Vec<String>)> = y
+        .iter()
+        .map(|(_, b, r)| {
+            let mut rows: Vec<String> = r.as_array().unwrap().iter().map(Value::to_string).collect();
+            rows.sort();
+            (*b, rows)
+        })
+        .collect();
+    let expected: Vec<(u64, Vec<String>)> = expected
+        .into_iter()
+        .map(|(b, mut rows)| {
+            rows.sort();
+            (b, rows)
+        })
+        .collect();
+    assert_eq!(got, expected, "{example}: sessions");
+}

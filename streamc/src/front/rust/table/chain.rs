@@ -203,6 +203,62 @@ impl Cx<'_> {
                 }
                 tab.steps.push((Step::DropDuplicates(cols), span));
             }
+            "map_groups_with_state" | "flat_map_groups_with_state" => {
+                // `.map_groups_with_state(["key"], "StateType", "timeout", "output schema",
+                // |key, rows, state| ..)`; the flat form has its output mode before the closure.
+                let flat = l.name == "flat_map_groups_with_state";
+                let want = if flat {
+                    "6 arguments (the key columns, the state's Rust type, the timeout, the output schema, `\"append\"` or `\"update\"`, and the function `|key, rows, state| ..`)"
+                } else {
+                    "5 arguments (the key columns, the state's Rust type, the timeout (`\"none\"`, `\"processing_time\"` or `\"event_time\"`), the output schema such as `\"id STRING, n BIGINT\"`, and the function `|key, rows, state| ..`)"
+                };
+                let n = if flat { 6 } else { 5 };
+                if l.args.len() != n {
+                    self.diags.error(span, format!("`{}` takes {want}, found {}", l.name, l.args.len()));
+                    return None;
+                }
+                let a: Vec<&syn::Expr> = l.args.iter().copied().collect();
+                let mut keys = Vec::new();
+                match a[0] {
+                    syn::Expr::Array(arr) => {
+                        for e in &arr.elems {
+                            keys.push(self.str_arg(e, "key column")?);
+                        }
+                    }
+                    other => keys.push(self.str_arg(other, "key column")?),
+                }
+                let state = self.str_arg(a[1], "state type")?;
+                let ts = self.span(a[2].span());
+                let t = self.str_arg(a[2], "timeout")?;
+                let Some(timeout) = crate::table::GroupTimeout::parse(&t) else {
+                    self.diags
+                        .error(ts, format!("unknown timeout `{t}`"))
+                        .help("the timeouts are `none`, `processing_time` and `event_time`");
+                    return None;
+                };
+                let output = self.schema(a[3])?;
+                let mode = if flat {
+                    let ms = self.span(a[4].span());
+                    match self.str_arg(a[4], "output mode")?.as_str() {
+                        "append" => Some(crate::table::OutputMode::Append),
+                        "update" => Some(crate::table::OutputMode::Update),
+                        other => {
+                            self.diags.error(
+                                ms,
+                                format!(
+                                    "`flat_map_groups_with_state` runs in `append` or `update` mode, not `{other}`"
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let function = a[n - 1].to_token_stream().to_string();
+                let g = crate::table::GroupsWithState { flat, keys, state, output, function, timeout, mode };
+                tab.steps.push((Step::GroupsWithState(Box::new(g)), span));
+            }
             "union" => {
                 let [other] = self.args::<1>(l, span, "1 argument (a table bound with `let`)")?;
                 let os = self.span(other.span());

@@ -46,6 +46,8 @@ const TABLE_METHODS: &[&str] = &[
     "drop_duplicates",
     "union",
     "join",
+    "map_groups_with_state",
+    "flat_map_groups_with_state",
     "order_by",
     "limit",
     "write_stream",
