@@ -239,14 +239,23 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
                     TStep::Watermark { .. } => "observe watermark",
                     TStep::Dedup { .. } => "deduplicate",
                     TStep::Join { .. } => "probe static table",
-                    TStep::GroupsWithState(_) => "group by key",
+                    TStep::GroupsWithState(_) => continue,
                     TStep::StreamJoin(_) if k == 0 => "probe right join state, buffer the row",
                     TStep::StreamJoin(_) => "probe left join state, buffer the row",
                 }
                 .to_owned(),
             );
         }
-        chain.push(if q.agg.is_some() { "update aggregation state".to_owned() } else { "append row".to_owned() });
+        chain.push(
+            if q.agg.is_some() {
+                "update aggregation state"
+            } else if q.steps.iter().any(|s| matches!(s, TStep::GroupsWithState(_))) {
+                "add to the key's rows (then the function per key)"
+            } else {
+                "append row"
+            }
+            .to_owned(),
+        );
         let _ = writeln!(out, "*({}) {}", k + 1, chain.join(" -> "));
     }
     let stateful_dedup = q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }));
