@@ -259,7 +259,7 @@ impl<K, S> GroupStates<K, S> {
         };
         if let Some(threshold) = threshold {
             for (k, saved) in self.table.iter_mut() {
-                if !saved.timeout_ms.is_some_and(|t| t < threshold) {
+                if saved.timeout_ms.is_none_or(|t| t >= threshold) {
                     continue;
                 }
                 let had = saved.value.is_some();

@@ -127,17 +127,10 @@ pub(super) fn terminal(q: &Checked, g: &TGroups, scope: &Scope, wm: &Ident, drop
 
 /// After the loops: the function over the batch's groups and the timed-out keys, each result
 /// an output row (or rows), and the state reported.
-pub(super) fn finish(
-    q: &Checked,
-    g: &TGroups,
-    input: &Ident,
-    wm: &Ident,
-    rows: &Ident,
-    row: &Ident,
-    output: &Ident,
-    node: &str,
-) -> TokenStream {
+pub(super) fn finish(q: &Checked, g: &TGroups, input: &Ident, wm: &Ident, output: &Ident, node: &str) -> TokenStream {
     let rt = rt();
+    let rows = &ident("rows", &q.name);
+    let row = &super::row::row_struct(q).0;
     let (state, batch) = states(q);
     let f: TokenStream = g
         .function

@@ -297,7 +297,7 @@ fn query_body(
     if let Some(g) = groups::find(q) {
         let at = q.steps.iter().position(|s| matches!(s, TStep::GroupsWithState(_))).unwrap_or(0);
         let node = crate::explain::node_id(nodes.steps[at]);
-        after.extend(groups::finish(q, g, input, &wm, &rows, &row, output, &node));
+        after.extend(groups::finish(q, g, input, &wm, output, &node));
     }
     if let Some((i, j)) = join {
         let rest = |s| steps(q, i + 1, s, terminal.clone(), &wm, &nodes.steps);

@@ -217,7 +217,7 @@ impl Cx<'_> {
                     self.diags.error(span, format!("`{}` takes {want}, found {}", l.name, l.args.len()));
                     return None;
                 }
-                let a: Vec<&syn::Expr> = l.args.iter().copied().collect();
+                let a: Vec<&syn::Expr> = l.args.to_vec();
                 let mut keys = Vec::new();
                 match a[0] {
                     syn::Expr::Array(arr) => {
