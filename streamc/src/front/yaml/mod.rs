@@ -8,6 +8,7 @@
 mod dstream;
 mod node;
 mod reader;
+mod stateful;
 mod table;
 
 use crate::diag::{Diagnostics, suggest};

@@ -461,7 +461,7 @@ impl Tables<'_, '_> {
     }
 
     /// One step of a query.
-    fn step(&mut self, node: &Spanned<Node>) -> Option<(Step, SpanId)> {
+    pub(super) fn step(&mut self, node: &Spanned<Node>) -> Option<(Step, SpanId)> {
         let span = self.r.span_of(node);
         let Node::Map(entries) = &node.value else {
             self.r.diags.error(span, format!("expected a step such as `where: \"...\"`, found {}", node.value.kind()));
@@ -527,166 +527,9 @@ impl Tables<'_, '_> {
             "map_groups_with_state"
             | "mapGroupsWithState"
             | "flat_map_groups_with_state"
-            | "flatMapGroupsWithState" => {
-                let flat = key.value.starts_with("flat");
-                let what = if flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
-                let f =
-                    self.r.fields(value, what, &["key", "state", "timeout", "output", "function", "output_mode"])?;
-                let keys = match f.get("key").map(|k| &k.value) {
-                    Some(Node::Seq(items)) => {
-                        let mut v = Vec::new();
-                        for it in items {
-                            v.push(self.r.string(it, "a key column")?);
-                        }
-                        v
-                    }
-                    Some(_) => vec![self.r.string(f.get("key")?, "key")?],
-                    None => Vec::new(),
-                };
-                let Some(state) = f.get("state") else {
-                    self.r
-                        .diags
-                        .error(kspan, format!("`{what}` needs the Rust type of its `state`"))
-                        .help("write `state: \"(i64, i64)\"`");
-                    return None;
-                };
-                let state = self.r.string(state, "state")?;
-                let timeout = match f.get("timeout") {
-                    None => crate::table::GroupTimeout::None,
-                    Some(t) => {
-                        let text = self.r.string(t, "timeout")?;
-                        match crate::table::GroupTimeout::parse(&text) {
-                            Some(t) => t,
-                            None => {
-                                let ts = self.r.span_of(t);
-                                self.r
-                                    .diags
-                                    .error(ts, format!("unknown timeout `{text}`"))
-                                    .help("the timeouts are `none`, `processing_time` and `event_time`");
-                                return None;
-                            }
-                        }
-                    }
-                };
-                let mut output = Vec::new();
-                match f.get("output").map(|o| &o.value) {
-                    Some(Node::Map(cols)) => {
-                        for (name, ty) in cols {
-                            let text = self.r.string(ty, "a column type")?;
-                            match ColTy::parse(&text) {
-                                Some(ty) => output.push(crate::table::Column { name: name.value.clone(), ty }),
-                                None => {
-                                    let ts = self.r.span_of(ty);
-                                    self.r.diags.error(ts, format!("unknown column type `{text}`")).help(
-                                        "the types are string, boolean, bigint (int, long), double, timestamp and date",
-                                    );
-                                    return None;
-                                }
-                            }
-                        }
-                    }
-                    _ => {
-                        self.r
-                            .diags
-                            .error(kspan, format!("`{what}` needs its `output` columns"))
-                            .help("write `output: { sessionId: string, numEvents: bigint }`: the function returns a tuple of these, in order");
-                        return None;
-                    }
-                }
-                let Some(function) = f.get("function") else {
-                    self.r
-                        .diags
-                        .error(kspan, format!("`{what}` needs its `function`"))
-                        .help("write `function: \"|key, rows, state| ...\"`");
-                    return None;
-                };
-                let function = self.r.string(function, "function")?;
-                let mode = match f.get("output_mode") {
-                    None => None,
-                    Some(m) if flat => match self.r.string(m, "output_mode")?.as_str() {
-                        "append" => Some(OutputMode::Append),
-                        "update" => Some(OutputMode::Update),
-                        other => {
-                            let ms = self.r.span_of(m);
-                            self.r
-                                .diags
-                                .error(ms, format!("`{what}` runs in `append` or `update` mode, not `{other}`"));
-                            return None;
-                        }
-                    },
-                    Some(m) => {
-                        let ms = self.r.span_of(m);
-                        self.r
-                            .diags
-                            .error(ms, "`map_groups_with_state` has no `output_mode` of its own (it is update)")
-                            .help("use `flat_map_groups_with_state` for append mode");
-                        return None;
-                    }
-                };
-                Step::GroupsWithState(Box::new(crate::table::GroupsWithState {
-                    flat,
-                    keys,
-                    state,
-                    output,
-                    function,
-                    timeout,
-                    mode,
-                }))
-            }
+            | "flatMapGroupsWithState" => self.groups_step(key, value, kspan)?,
             "join" if matches!(&value.value, Node::Map(m) if m.iter().any(|(k, _)| k.value == "stream")) => {
-                let f = self.r.fields(value, "join", &["stream", "watermark", "steps", "on", "how"])?;
-                let sv = f.get("stream")?;
-                let (source, source_span) = (self.r.string(sv, "stream")?, self.r.span_of(sv));
-                let watermark = match f.get("watermark") {
-                    Some(w) => {
-                        let wf = self.r.fields(w, "watermark", &["column", "delay"])?;
-                        let column = self.r.string(wf.get("column")?, "column")?;
-                        let delay = self.r.delay(wf.get("delay")?, "delay")?;
-                        Some((column, delay))
-                    }
-                    None => None,
-                };
-                let mut steps = Vec::new();
-                match f.get("steps").map(|v| &v.value) {
-                    Some(Node::Seq(list)) => {
-                        for st in list {
-                            steps.push(self.step(st)?);
-                        }
-                    }
-                    Some(_) => {
-                        let s = self.r.span_of(f.get("steps")?);
-                        self.r.diags.error(s, "expected a list of steps");
-                        return None;
-                    }
-                    None => {}
-                }
-                let Some(on) = f.get("on") else {
-                    self.r
-                        .diags
-                        .error(kspan, "a stream-stream `join` needs its condition `on`")
-                        .help("write `on: \"clickAdId = impressionAdId AND clickTime >= impressionTime\"`");
-                    return None;
-                };
-                let ospan = self.r.span_of(on);
-                let text = self.r.string(on, "on")?;
-                let on = self.r.expr(&text, ospan)?;
-                let how = match f.get("how") {
-                    None => JoinHow::Inner,
-                    Some(h) => {
-                        let text = self.r.string(h, "how")?;
-                        match JoinHow::parse(&text) {
-                            Some(how) => how,
-                            None => {
-                                let hs = self.r.span_of(h);
-                                self.r.diags.error(hs, format!("unsupported join type `{text}`")).help(
-                                    "the join types are `inner`, `left_outer`, `right_outer`, `full_outer` and `left_semi`",
-                                );
-                                return None;
-                            }
-                        }
-                    }
-                };
-                Step::StreamJoin(Box::new(crate::table::StreamJoin { source, source_span, watermark, steps, on, how }))
+                self.stream_join_step(value, kspan)?
             }
             "join" => {
                 let f = self.r.fields(value, "join", &["table", "on", "how"])?;
