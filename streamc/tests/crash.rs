@@ -379,6 +379,9 @@ queries:
 /// default 30), restarting until a run ends by itself; the committed sink must be the
 /// uninterrupted run's.
 fn crash_series(dir: &Path, spec: &Path, sink: &Path, replay: &[String], min_rows: usize, t0: Instant) {
+    // One series at a time: the kills are spread over the reference run's time, measured alone.
+    static SERIES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _alone = SERIES.lock().unwrap_or_else(|e| e.into_inner());
     let kills_wanted = env_u64("STREAMC_CRASH_KILLS", 30);
     let seed = env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee);
     let (dir, spec, sink) = (dir.to_path_buf(), spec.to_path_buf(), sink.to_path_buf());

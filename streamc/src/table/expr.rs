@@ -75,6 +75,17 @@ impl BinOp {
 }
 
 impl Expr {
+    /// Whether the expression reads column `c`.
+    pub fn reads(&self, c: &str) -> bool {
+        match self {
+            Expr::Column(x) => x == c,
+            Expr::Call(_, args) => args.iter().any(|a| a.reads(c)),
+            Expr::Unary(_, x) | Expr::Cast(x, _, _) | Expr::TryCast(x, _, _) => x.reads(c),
+            Expr::Binary(_, a, b) => a.reads(c) || b.reads(c),
+            _ => false,
+        }
+    }
+
     /// Whether the expression calls a function whose name `f` accepts.
     pub fn calls(&self, f: &dyn Fn(&str) -> bool) -> bool {
         match self {

@@ -77,6 +77,7 @@ pub(super) fn check(
             (_, Some(None)) => return None,
         }
     }
+    super::pushdown::push_filters(&mut right_steps);
     let right_time = carried(j.watermark.as_ref().map(|(c, _)| c.as_str()), &right_steps);
     for r in &right {
         if left.iter().any(|c| c.name == r.name) {

@@ -1,10 +1,13 @@
 //! Spark's predicate pushdown where it changes results: a filter that does not read the event-time
 //! column is evaluated below `withWatermark` (`PushPredicateThroughNonJoin` moves it through
 //! projections, substituting their aliases, and below `EventTimeWatermark`), so a row it drops
-//! never moves the watermark. The typed steps are rewritten the same way.
+//! never moves the watermark. The typed steps are rewritten the same way; a filter after a
+//! stream-stream join goes into the side its conjuncts read (when the join keeps that side's
+//! rows as they are). Queries whose inputs observe their own watermarks (unions, joins) run their
+//! leading filters before the observation (`codegen::table`).
 
 use super::expr::{BinOp, Expr};
-use super::plan::TStep;
+use super::plan::{JoinHow, TStep};
 
 /// Moves each filter's conjuncts down through projections and below the watermark step, as far
 /// as Spark would.
@@ -19,13 +22,54 @@ pub(super) fn push_filters(steps: &mut Vec<TStep>) {
             (TStep::Watermark { column }, TStep::Filter(cond)) => {
                 let mut terms = Vec::new();
                 and_terms(cond, &mut terms);
-                let (down, up): (Vec<Expr>, Vec<Expr>) = terms.into_iter().partition(|t| !reads(t, column));
+                let (down, up): (Vec<Expr>, Vec<Expr>) = terms.into_iter().partition(|t| !t.reads(column));
                 if down.is_empty() {
                     None
                 } else {
                     let mut v = vec![TStep::Filter(and(down)), steps[i - 1].clone()];
                     if !up.is_empty() {
                         v.push(TStep::Filter(and(up)));
+                    }
+                    Some(v)
+                }
+            }
+            (TStep::StreamJoin(j), TStep::Filter(cond)) => {
+                // A `where` after a join: conjuncts over one side only go into that side when the
+                // join keeps that side's rows as they are (Spark's pushdown through joins).
+                let mut terms = Vec::new();
+                and_terms(cond, &mut terms);
+                let only = |cols: &[super::plan::Column], t: &Expr| {
+                    let mut names = Vec::new();
+                    columns(t, &mut names);
+                    !names.is_empty() && names.iter().all(|n| cols.iter().any(|c| &c.name == n))
+                };
+                let to_left = matches!(j.how, JoinHow::Inner | JoinHow::LeftOuter | JoinHow::LeftSemi);
+                let to_right = matches!(j.how, JoinHow::Inner | JoinHow::RightOuter);
+                let (mut left, mut right, mut stay) = (Vec::new(), Vec::new(), Vec::new());
+                for t in terms {
+                    if to_left && only(&j.left, &t) {
+                        left.push(t);
+                    } else if to_right && only(&j.right, &t) {
+                        right.push(t);
+                    } else {
+                        stay.push(t);
+                    }
+                }
+                if left.is_empty() && right.is_empty() {
+                    None
+                } else {
+                    let mut j = j.clone();
+                    if !right.is_empty() {
+                        j.right_steps.push(TStep::Filter(and(right)));
+                        push_filters(&mut j.right_steps);
+                    }
+                    let mut v = Vec::new();
+                    if !left.is_empty() {
+                        v.push(TStep::Filter(and(left)));
+                    }
+                    v.push(TStep::StreamJoin(j));
+                    if !stay.is_empty() {
+                        v.push(TStep::Filter(and(stay)));
                     }
                     Some(v)
                 }
@@ -43,6 +87,19 @@ pub(super) fn push_filters(steps: &mut Vec<TStep>) {
     }
 }
 
+fn columns(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Column(c) => out.push(c.clone()),
+        Expr::Call(_, args) => args.iter().for_each(|a| columns(a, out)),
+        Expr::Unary(_, x) | Expr::Cast(x, _, _) | Expr::TryCast(x, _, _) => columns(x, out),
+        Expr::Binary(_, a, b) => {
+            columns(a, out);
+            columns(b, out);
+        }
+        _ => {}
+    }
+}
+
 fn and_terms(e: &Expr, out: &mut Vec<Expr>) {
     match e {
         Expr::Binary(BinOp::And, a, b) => {
@@ -55,17 +112,6 @@ fn and_terms(e: &Expr, out: &mut Vec<Expr>) {
 
 fn and(terms: Vec<Expr>) -> Expr {
     terms.into_iter().reduce(|a, b| Expr::Binary(BinOp::And, Box::new(a), Box::new(b))).expect("a term")
-}
-
-/// Whether `e` reads column `c`.
-fn reads(e: &Expr, c: &str) -> bool {
-    match e {
-        Expr::Column(x) => x == c,
-        Expr::Call(_, args) => args.iter().any(|a| reads(a, c)),
-        Expr::Unary(_, x) | Expr::Cast(x, _, _) | Expr::TryCast(x, _, _) => reads(x, c),
-        Expr::Binary(_, a, b) => reads(a, c) || reads(b, c),
-        _ => false,
-    }
 }
 
 /// `e` over a projection's output, rewritten over its input (each alias by its expression).

@@ -315,12 +315,20 @@ pub(super) fn pre_watermark_filter(q: &Checked, j: &TStreamJoin, left: bool, sco
     if tests.is_empty() { quote!() } else { quote!(if #(#tests)||* { continue; }) }
 }
 
-/// The right input's code after parsing: its steps (projections and filters), then its half of
-/// the join.
-pub(super) fn right_side(q: &Checked, j: &TStreamJoin, scope: Scope, rest: Rest<'_>, wm: &Ident) -> TokenStream {
+/// The right input's code after parsing: its steps (projections and filters) from `skip` on,
+/// then its half of the join.
+pub(super) fn right_side(
+    q: &Checked,
+    j: &TStreamJoin,
+    skip: usize,
+    scope: Scope,
+    rest: Rest<'_>,
+    wm: &Ident,
+) -> TokenStream {
     let mut code = TokenStream::new();
     let mut scope = scope;
-    for st in &j.right_steps {
+    // The first `skip` steps (filters) ran before the watermark saw the row.
+    for st in &j.right_steps[skip..] {
         match st {
             TStep::Filter(e) => {
                 let c = expr(e, &scope);

@@ -243,16 +243,35 @@ fn query_body(
             }
             None => quote!(),
         };
+        // An input that observes its own watermark (a union's, a join's) runs the leading
+        // filters that do not read its event time first: Spark pushes them below the watermark.
+        let wm_col = inp.watermark.map(|(c, _)| schema[c].name.as_str());
+        let lead_steps: &[TStep] = right.map_or(&q.steps, |(_, j)| &j.right_steps);
+        let lead = match wm_col {
+            Some(c) => lead_steps.iter().take_while(|s| matches!(s, TStep::Filter(e) if !e.reads(c))).count(),
+            None => 0,
+        };
+        let mut pre_filters = TokenStream::new();
+        for (n, st) in lead_steps[..lead].iter().enumerate() {
+            if let (None, Some(&prev)) = (right, n.checked_sub(1).and_then(|p| nodes.steps.get(p))) {
+                let counter = node_rows(prev);
+                pre_filters.extend(quote!(if #rt::ROW_COUNTS { #counter += 1; }));
+            }
+            if let TStep::Filter(e) = st {
+                let cond = expr::expr(e, &scope);
+                pre_filters.extend(quote!(if #cond != ::core::option::Option::Some(true) { continue; }));
+            }
+        }
         let pipeline = match right {
             Some((i, j)) => {
                 let rest = |s| steps(q, i + 1, s, terminal.clone(), &wm, &nodes.steps);
-                join::right_side(q, j, scope.clone(), &rest, &wm)
+                join::right_side(q, j, lead, scope.clone(), &rest, &wm)
             }
-            None => steps(q, 0, scope.clone(), terminal.clone(), &wm, &nodes.steps),
+            None => steps(q, lead, scope.clone(), terminal.clone(), &wm, &nodes.steps),
         };
         // Parse only the columns the rest of the loop names.
         let mut named = HashSet::new();
-        idents(&quote!(#observe #pipeline), &mut named);
+        idents(&quote!(#pre_filters #observe #pipeline), &mut named);
         let used: HashSet<String> =
             scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
         let (parse, _) = parse_record(source, schema, Some(&used), source.malformed, &text, &line, &malformed);
@@ -265,6 +284,7 @@ fn query_body(
             #parse
             if #rt::ROW_COUNTS { #read += 1; }
             #null_keys
+            #pre_filters
             #observe
             #pipeline
         };

@@ -418,17 +418,16 @@ impl Tables<'_, '_> {
                             continue;
                         }
                         let (name, nspan) = source.expect("not the FROM source");
-                        let joined = lowered_steps.iter_mut().find_map(|(st, _)| match st {
-                            Step::StreamJoin(j) if j.source == name => Some(j),
+                        let other = lowered_steps.iter_mut().find_map(|(st, _)| match st {
+                            Step::StreamJoin(j) if j.source == name => Some(&mut j.watermark),
+                            Step::Union { source, watermark } if *source == name => Some(watermark),
                             _ => None,
                         });
-                        match (joined, w) {
-                            (Some(j), Step::WithWatermark { column, delay_ms }) => {
-                                j.watermark = Some((column, delay_ms))
-                            }
+                        match (other, w) {
+                            (Some(slot), Step::WithWatermark { column, delay_ms }) => *slot = Some((column, delay_ms)),
                             _ => {
                                 self.r.diags.error(nspan, format!("the query reads no stream `{name}` to put this watermark on")).help(
-                                    "a watermark is on the `FROM` source (no `source:`) or on a joined stream (`source: NAME`)",
+                                    "a watermark is on the `FROM` source (no `source:`) or on a joined or unioned stream (`source: NAME`)",
                                 );
                             }
                         }

@@ -500,7 +500,36 @@ def stream_join():
     ]
 
 
-TOPICS = {"stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def pushdown():
+    """Spark pushes a filter that does not read the event time below each input's watermark: a
+    row it drops never moves a watermark (through a union, into a join's side, or a filter of
+    a join's input)."""
+    ab = {"timestamp": "timestamp", "word": "string"}
+    r = lambda t, w: {"timestamp": "2024-03-01T%s" % t, "word": w}
+    a = [[r("09:00:00", "a"), r("12:00:00", "storm")], [r("09:06:00", "a"), r("09:03:00", "b")], [r("09:12:00", "c")], []]
+    b = [[r("09:01:00", "x")], [r("13:00:00", "storm"), r("09:07:00", "y")], [r("09:13:00", "z")], []]
+    wm = {"column": "timestamp", "delay": "0 seconds"}
+    union = {"id": "union-where", "output_mode": "append",
+             "sql": "SELECT window.start AS window_start, window.end AS window_end, word, count(*) AS c FROM "
+                    "(SELECT * FROM a UNION ALL SELECT * FROM b) WHERE word != 'storm' GROUP BY window(timestamp, '5 minutes'), word",
+             "sources": {"a": {"schema": ab, "watermark": wm, "batches": a}, "b": {"schema": ab, "watermark": wm, "batches": b}}}
+    ib, cb = [list(x) for x in JOIN_BATCHES]
+    ib = [list(x) for x in ib]
+    ib[1] = ib[1] + [imp("11:00:00", "far", "c9")]
+    cb = [list(x) for x in cb]
+    cb[1] = cb[1] + [clk("11:30:00", "far", 9)]
+    on = "ON clickAdId = impressionAdId AND " + RANGE
+    return [
+        union,
+        joined("join-where-left", "SELECT impressionAdId, campaign, clickTime FROM impressions LEFT JOIN %s c %s WHERE campaign = 'c1'" % (SUB, on),
+               batches=(ib, cb)),
+        joined("join-filtered-inputs", "SELECT impressionAdId, clickTime FROM (SELECT * FROM impressions WHERE campaign != 'c9') i "
+                                       "LEFT JOIN (SELECT adId AS clickAdId, clickTime FROM clicks WHERE cost < 9) c %s" % on,
+               batches=(ib, cb)),
+    ]
+
+
+TOPICS = {"pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
