@@ -40,20 +40,24 @@ fn queries_yaml(case: &Value) -> String {
     let name = query_name(case["id"].as_str().unwrap());
     let mode = case["output_mode"].as_str().unwrap_or("append");
     let wm = &case["watermark"];
-    let mut y = format!("  - name: {name}\n    sql: {}\n", case["sql"]);
-    if case.get("sources").is_some() {
-        let wms: Vec<String> = inputs(case)
-            .iter()
-            .filter(|(_, _, w, _)| !w.is_null())
-            .map(|(n, _, w, _)| format!("{{ source: {n}, column: {}, delay: {} }}", w["column"], w["delay"]))
-            .collect();
-        if !wms.is_empty() {
-            y += &format!("    watermark: [{}]\n", wms.join(", "));
+    // A case Spark runs as a DataFrame program (`dataframe`, no SQL) runs as YAML steps only.
+    let mut y =
+        if case.get("sql").is_some() { format!("  - name: {name}\n    sql: {}\n", case["sql"]) } else { String::new() };
+    if case.get("sql").is_some() {
+        if case.get("sources").is_some() {
+            let wms: Vec<String> = inputs(case)
+                .iter()
+                .filter(|(_, _, w, _)| !w.is_null())
+                .map(|(n, _, w, _)| format!("{{ source: {n}, column: {}, delay: {} }}", w["column"], w["delay"]))
+                .collect();
+            if !wms.is_empty() {
+                y += &format!("    watermark: [{}]\n", wms.join(", "));
+            }
+        } else if !wm.is_null() {
+            y += &format!("    watermark: {{ column: {}, delay: {} }}\n", wm["column"], wm["delay"]);
         }
-    } else if !wm.is_null() {
-        y += &format!("    watermark: {{ column: {}, delay: {} }}\n", wm["column"], wm["delay"]);
+        y += &format!("    output_mode: {mode}\n    sink: console\n");
     }
-    y += &format!("    output_mode: {mode}\n    sink: console\n");
     if let Some(steps) = case.get("steps") {
         let mut all = Vec::new();
         if !wm.is_null() {
@@ -262,9 +266,12 @@ fn sql_queries_match_spark_batch_by_batch() {
         for c in group {
             let id = c.case["id"].as_str().unwrap();
             let Ok(spark) = &c.spark else { unreachable!() };
-            let mut names = vec![query_name(id)];
+            let mut names = Vec::new();
+            if c.case.get("sql").is_some() {
+                names.push(query_name(id));
+            }
             if c.case.get("steps").is_some() {
-                names.push(format!("{}_steps", names[0]));
+                names.push(format!("{}_steps", query_name(id)));
             }
             for q in names {
                 let ordered = c.case["ordered"].as_bool().unwrap_or(false);

@@ -91,9 +91,14 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
                 let delay = q.watermark.as_ref().map_or(0, |(_, d)| *d);
                 format!("EventTimeWatermark {column}, {delay} ms")
             }
-            TStep::Dedup { cols, late_column, .. } => {
+            TStep::Dedup { cols, late_column, within_ms, .. } => {
                 let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
                 match late_column {
+                    Some(c) if within_ms.is_some() => format!(
+                        "DeduplicateWithinWatermark [{}] (a key's state goes when the watermark on {c} reaches its first row's event time + {} ms)",
+                        names.join(", "),
+                        within_ms.unwrap_or(0)
+                    ),
                     Some(c) => format!("Deduplicate [{}] (state evicted by the watermark on {c})", names.join(", ")),
                     None => format!("Deduplicate [{}] (state kept for every distinct row)", names.join(", ")),
                 }

@@ -114,7 +114,8 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 watermark = Some((column.clone(), *delay_ms));
                 steps.push(TStep::Watermark { column: column.clone() });
             }
-            Step::DropDuplicates(names) => {
+            Step::DropDuplicates(names) | Step::DropDuplicatesWithinWatermark(names) => {
+                let within = matches!(step, Step::DropDuplicatesWithinWatermark(_));
                 let mut dcols = Vec::new();
                 if names.is_empty() {
                     dcols.extend(cols.iter().map(|c| (c.name.clone(), c.ty)));
@@ -130,7 +131,17 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 let late_column =
                     watermark.as_ref().map(|(c, _)| c.clone()).filter(|c| cols.iter().any(|x| &x.name == c));
                 let event_time = late_column.as_ref().and_then(|c| dcols.iter().position(|(n, _)| n == c));
-                steps.push(TStep::Dedup { cols: dcols, late_column, event_time });
+                let within_ms = match (within, &watermark, &late_column) {
+                    (false, _, _) => None,
+                    (true, Some((_, d)), Some(_)) => Some(*d),
+                    (true, _, _) => {
+                        diags
+                            .error(*span, "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark")
+                            .help("put `with_watermark: { column, delay }` on an event-time column that is still there at this step");
+                        continue;
+                    }
+                };
+                steps.push(TStep::Dedup { cols: dcols, late_column, event_time, within_ms });
             }
             Step::Union { .. } => {
                 diags.error(*span, "`union` comes first in a query's steps").help(

@@ -163,6 +163,9 @@ pub enum Step {
     },
     /// Spark's `dropDuplicates(cols)` (all columns when empty).
     DropDuplicates(Vec<String>),
+    /// Spark's `dropDuplicatesWithinWatermark(cols)`: a row is a duplicate of an earlier one with
+    /// the same `cols` until the watermark passes the earlier one's event time plus the delay.
+    DropDuplicatesWithinWatermark(Vec<String>),
     /// Spark's `union`: the rows of another source (same column types by position), with that
     /// input's own watermark.
     Union {
@@ -326,6 +329,9 @@ pub enum TStep {
         cols: Vec<(String, ColTy)>,
         late_column: Option<String>,
         event_time: Option<usize>,
+        /// `dropDuplicatesWithinWatermark`: the watermark delay (ms); state holds each key's
+        /// expiry (its first row's event time plus the delay) and is evicted by it.
+        within_ms: Option<u64>,
     },
     /// Each row joined with the static table `table`'s rows of equal `on` columns; the table's
     /// other columns `right` join the row.

@@ -103,9 +103,10 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             persistent.push((format!("{}/state", q.name), agg.clone()));
         }
         for (i, st) in q.steps.iter().enumerate() {
-            if let TStep::Dedup { .. } = st {
+            if let TStep::Dedup { within_ms, .. } = st {
                 let dd = ident(&format!("dedup{i}"), &q.name);
-                setup.extend(quote!(let mut #dd = #rt::structured::agg::StreamingAgg::<_, ()>::new();));
+                let value = if within_ms.is_some() { quote!(#rt::structured::time::Timestamp) } else { quote!(()) };
+                setup.extend(quote!(let mut #dd = #rt::structured::agg::StreamingAgg::<_, #value>::new();));
                 persistent.push((format!("{}/dedup{i}", q.name), dd));
             }
         }
@@ -330,11 +331,13 @@ fn query_body(
     };
     // Stateful steps before the aggregation (deduplication) report first.
     for (i, st) in q.steps.iter().enumerate() {
-        if let TStep::Dedup { event_time, cols, .. } = st {
+        if let TStep::Dedup { event_time, cols, within_ms, .. } = st {
             let dd = ident(&format!("dedup{i}"), &q.name);
             let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
             let node = crate::explain::node_id(nodes.steps[i]);
             let gone = match (event_time, &q.watermark) {
+                // Within the watermark: a key goes when the watermark passes its expiry.
+                (_, Some(_)) if within_ms.is_some() => quote!(|_, expiry| *expiry <= #wm.current()),
                 (Some(e), Some(_)) => {
                     let e = path(*e, cols.len());
                     quote!(|k, _| k.#e.is_some_and(|t| t <= #wm.current()))
@@ -618,9 +621,10 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
             ));
         }
         for (i, st) in q.steps.iter().enumerate() {
-            if let TStep::Dedup { cols, .. } = st {
+            if let TStep::Dedup { cols, within_ms, .. } = st {
                 let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
-                out.push((format!("{}/dedup{i}", q.name), format!("drop_duplicates [{}]", cols.join(", "))));
+                let what = if within_ms.is_some() { "drop_duplicates_within_watermark" } else { "drop_duplicates" };
+                out.push((format!("{}/dedup{i}", q.name), format!("{what} [{}]", cols.join(", "))));
             }
         }
         if let Some(g) = groups::find(q) {

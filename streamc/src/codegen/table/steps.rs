@@ -79,7 +79,7 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             let rest = steps(q, i + 1, new_scope, terminal, wm, nodes);
             quote!(#binds #rest)
         }
-        TStep::Dedup { cols, late_column, .. } => {
+        TStep::Dedup { cols, late_column, within_ms, .. } => {
             let dd = ident(&format!("dedup{i}"), &q.name);
             let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
             let late = match late_column {
@@ -90,10 +90,22 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                 None => quote!(),
             };
             let parts = nest(cols.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect());
+            let scope_time = |s: &Scope, c: &str| s[c].clone();
+            let value = match (within_ms, late_column) {
+                // The key's expiry: the event time of its first row plus the delay (a row
+                // without one never expires).
+                (Some(d), Some(c)) => {
+                    let (v, _) = &scope_time(&scope, c);
+                    let d_us = (*d as i64) * 1000;
+                    let rt = rt();
+                    quote!(#v.map_or(#rt::structured::time::Timestamp(i64::MAX), |t| #rt::structured::time::Timestamp(t.0.saturating_add(#d_us))))
+                }
+                _ => quote!(()),
+            };
             let rest = steps(q, i + 1, scope, terminal, wm, nodes);
             quote! {
                 #late
-                if !#dd.insert_new(#parts, || ()) { continue; }
+                if !#dd.insert_new(#parts, || #value) { continue; }
                 #rest
             }
         }

@@ -492,7 +492,10 @@ impl Tables<'_, '_> {
                 let delay_ms = self.r.delay(f.get("delay")?, "delay")?;
                 Step::WithWatermark { column, delay_ms }
             }
-            "drop_duplicates" | "dropDuplicates" => {
+            "drop_duplicates"
+            | "dropDuplicates"
+            | "drop_duplicates_within_watermark"
+            | "dropDuplicatesWithinWatermark" => {
                 let cols = match &value.value {
                     Node::Null => Vec::new(),
                     Node::Seq(items) => {
@@ -504,7 +507,11 @@ impl Tables<'_, '_> {
                     }
                     _ => vec![self.r.string(value, "a column name")?],
                 };
-                Step::DropDuplicates(cols)
+                if key.value.contains("ithin") {
+                    Step::DropDuplicatesWithinWatermark(cols)
+                } else {
+                    Step::DropDuplicates(cols)
+                }
             }
             "union" => match &value.value {
                 Node::Map(_) => {
@@ -612,7 +619,7 @@ impl Tables<'_, '_> {
                 let d = self.r.diags.error(kspan, format!("unknown step `{other}`"));
                 match other {
                     "distinct" => d.help("use `drop_duplicates: [columns]` (with a watermark on an event-time column among them, so that its state stays bounded)"),
-                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join", "order_by", "limit", "map_groups_with_state", "flat_map_groups_with_state"]) {
+                    _ => match suggest(other, &["select", "where", "with_column", "with_watermark", "group_by", "drop_duplicates", "union", "join", "order_by", "limit", "map_groups_with_state", "flat_map_groups_with_state", "drop_duplicates_within_watermark"]) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help("the steps are select, where, with_column, with_watermark, group_by, drop_duplicates, union, join, order_by and limit"),
                     },

@@ -529,7 +529,32 @@ def pushdown():
     ]
 
 
-TOPICS = {"pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def dedup_within():
+    """`dropDuplicatesWithinWatermark` (a DataFrame method; no SQL): a row is a duplicate of an
+    earlier one with the same columns until the watermark passes the earlier one's event time
+    plus the delay; when exactly the state goes decides whether `a` comes back in batch 3."""
+    s = {"timestamp": "timestamp", "word": "string", "n": "bigint"}
+    r = lambda t, w, n: {"timestamp": "2024-03-01T09:00:%s" % t, "word": w, "n": n}
+    batches = [[r("00", "a", 1), r("05", "b", 2), r("01", "a", 3)],
+               [r("20", "c", 4), r("08", "a", 5)],
+               [r("16", "d", 6), r("15", "a", 7), r("04", "b", 8)],
+               [r("25", "a", 9), r("12", "late", 10)],
+               [], [r("59", "b", 11), r("40", "a", 12)], []]
+    wm = {"column": "timestamp", "delay": "10 seconds"}
+    out = []
+    for cols, id in [(["word"], "by-word"), (["word", "timestamp"], "by-word-and-time")]:
+        out.append({"id": id, "output_mode": "append", "from": "events",
+                    "dataframe": "events.dropDuplicatesWithinWatermark(%r)" % cols,
+                    "steps": [{"with_watermark": wm}, {"drop_duplicates_within_watermark": cols}],
+                    "sources": {"events": {"schema": s, "watermark": wm, "batches": batches}}})
+    out.append({"id": "without-watermark", "output_mode": "append", "from": "events",
+                "dataframe": "events.dropDuplicatesWithinWatermark(['word'])",
+                "steps": [{"drop_duplicates_within_watermark": ["word"]}],
+                "sources": {"events": {"schema": s, "watermark": None, "batches": batches}}})
+    return out
+
+
+TOPICS = {"dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 """sql_oracle.py (../shared/spark-oracle) extended to queries over several streaming sources:
 stream-stream joins. Cases without `sources` run exactly as sql_oracle.py runs them.
 
-A case with sources: {"id", "sql", "output_mode",
+A case with sources: {"id", "sql" (or "dataframe", a Python expression over the sources'
+DataFrames), "output_mode",
   "sources": {name: {"schema": {col: type}, "watermark": {"column", "delay"} | null,
                      "batches": [[{row}, ...], ...]}, ...}}
 Each source is a JSON file source reading one file per trigger (maxFilesPerTrigger=1,
@@ -25,6 +26,7 @@ import sql_oracle  # norm, run_case
 def run_sources_case(spark, case, tmp):
     work = tempfile.mkdtemp(prefix="sources-oracle-", dir=tmp)
     stamp = int(time.time()) - 100000
+    views = {}
     for name, src in case["sources"].items():
         indir = os.path.join(work, "in-" + name)
         os.makedirs(indir)
@@ -36,9 +38,12 @@ def run_sources_case(spark, case, tmp):
         if wm:
             df = df.withWatermark(wm["column"], wm["delay"])
         df.createOrReplaceTempView(name)
+        views[name] = df
     captured = {}
     try:
-        df = spark.sql(case["sql"])
+        # `dataframe`: a Python expression over the sources' DataFrames, for what SQL cannot say
+        # (`events.dropDuplicatesWithinWatermark(["word"])`).
+        df = spark.sql(case["sql"]) if "sql" in case else eval(case["dataframe"], {}, views)
         q = (df.writeStream.outputMode(case.get("output_mode", "append"))
              .option("checkpointLocation", os.path.join(work, "ck"))
              .foreachBatch(lambda d, b: captured.__setitem__(b, [sql_oracle.norm(r) for r in d.collect()]))

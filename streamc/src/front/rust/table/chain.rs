@@ -189,7 +189,7 @@ impl Cx<'_> {
                 let keys = self.exprs(l, true)?;
                 tab.group = Some(Group { keys, method_span: span });
             }
-            "drop_duplicates" => {
+            "drop_duplicates" | "drop_duplicates_within_watermark" => {
                 let mut cols = Vec::new();
                 for a in &l.args {
                     match a {
@@ -201,7 +201,12 @@ impl Cx<'_> {
                         other => cols.push(self.str_arg(other, "column name")?),
                     }
                 }
-                tab.steps.push((Step::DropDuplicates(cols), span));
+                let step = if l.name == "drop_duplicates" {
+                    Step::DropDuplicates(cols)
+                } else {
+                    Step::DropDuplicatesWithinWatermark(cols)
+                };
+                tab.steps.push((step, span));
             }
             "map_groups_with_state" | "flat_map_groups_with_state" => {
                 // `.map_groups_with_state(["key"], "StateType", "timeout", "output schema",

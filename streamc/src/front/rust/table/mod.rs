@@ -44,6 +44,7 @@ const TABLE_METHODS: &[&str] = &[
     "agg",
     "count",
     "drop_duplicates",
+    "drop_duplicates_within_watermark",
     "union",
     "join",
     "map_groups_with_state",
