@@ -26,6 +26,9 @@ pub struct AppSettings {
     pub max_line_bytes: Option<(u64, SpanId)>,
     /// `max_rate:`: records per second per socket receiver (unlimited if `None`).
     pub max_rate: Option<(u64, SpanId)>,
+    /// `multiple_watermark_policy: max`: a query with several inputs takes the latest of their
+    /// watermarks (Spark's `spark.sql.streaming.multipleWatermarkPolicy`; default `min`).
+    pub max_watermark_policy: bool,
 }
 
 impl AppSettings {

@@ -93,7 +93,12 @@ fn spec_yaml(app: &str, case: &Value, queries: &str) -> String {
             cols.join(", ")
         );
     }
-    format!("app: {app}\ntrigger: available_now\nsources:\n{sources}queries:\n{queries}")
+    // A case's Spark settings become the spec's (the one setting cases use so far).
+    let policy = match case["conf"]["spark.sql.streaming.multipleWatermarkPolicy"].as_str() {
+        Some(p) => format!("multiple_watermark_policy: {p}\n"),
+        None => String::new(),
+    };
+    format!("app: {app}\ntrigger: available_now\n{policy}sources:\n{sources}queries:\n{queries}")
 }
 
 fn streamc(args: &[&str], spec: &Path) -> Command {
@@ -250,7 +255,9 @@ fn sql_queries_match_spark_batch_by_batch() {
     // One app per (schema, input, watermark, output mode).
     let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
     for c in runnable {
-        let k = ["schema", "batches", "watermark", "sources", "output_mode"].map(|f| c.case[f].to_string()).join("|");
+        let k = ["schema", "batches", "watermark", "sources", "conf", "output_mode"]
+            .map(|f| c.case[f].to_string())
+            .join("|");
         groups.entry(k).or_default().push(c);
     }
     let mut compared = 0;

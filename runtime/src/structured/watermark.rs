@@ -58,6 +58,9 @@ pub struct Watermark {
     max_seen: Vec<Option<Timestamp>>,
     /// Each input's own watermark (inputs > 1 only).
     per_input: Vec<Timestamp>,
+    /// Whether the query's watermark is the inputs' maximum (Spark's
+    /// `multipleWatermarkPolicy=max`) rather than their minimum.
+    max_policy: bool,
 }
 
 impl Watermark {
@@ -78,7 +81,24 @@ impl Watermark {
             late: Timestamp::EPOCH,
             max_seen: vec![None; delays_us.len()],
             per_input: vec![Timestamp::EPOCH; delays_us.len()],
+            max_policy: false,
         }
+    }
+
+    /// The same watermark with Spark's `multipleWatermarkPolicy`: `max` makes the query's
+    /// watermark the latest of its inputs' (the default, `min`, the earliest).
+    ///
+    /// ```
+    /// use streamc_runtime::structured::time::{MICROS_PER_MINUTE as MIN, Timestamp};
+    /// use streamc_runtime::structured::watermark::Watermark;
+    /// let mut wm = Watermark::with_inputs(&[10 * MIN, 5 * MIN]).with_max_policy(true);
+    /// wm.observe_input(0, Timestamp(30 * MIN));
+    /// wm.end_batch();
+    /// assert_eq!(wm.current(), Timestamp(20 * MIN)); // max(30 - 10, nothing yet)
+    /// ```
+    pub fn with_max_policy(mut self, max: bool) -> Self {
+        self.max_policy = max;
+        self
     }
 
     /// The delay of the first input.
@@ -157,7 +177,8 @@ impl Watermark {
                     *own = (*own).max(Timestamp(max.0.saturating_sub(*delay)));
                 }
             }
-            self.per_input.iter().copied().min().unwrap_or(Timestamp::EPOCH)
+            let each = self.per_input.iter().copied();
+            if self.max_policy { each.max() } else { each.min() }.unwrap_or(Timestamp::EPOCH)
         };
         if candidate > self.current {
             self.current = candidate;

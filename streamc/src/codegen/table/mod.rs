@@ -129,8 +129,8 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
         if let Some((_, delay_ms)) = &q.watermark {
             if input_watermarks(q) {
                 let delays = q.inputs.iter().filter_map(|i| i.watermark).map(|(_, d)| (d as i64) * 1000);
-                setup
-                    .extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::with_inputs(&[#(#delays),*]);));
+                let max = table.app.max_watermark_policy;
+                setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::with_inputs(&[#(#delays),*]).with_max_policy(#max);));
             } else {
                 let delay_us = (*delay_ms as i64) * 1000;
                 setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::new(#delay_us);));

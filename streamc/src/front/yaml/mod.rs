@@ -55,6 +55,7 @@ const TOP_KEYS: &[&str] = &[
     "queries",
     "max_line_bytes",
     "max_rate",
+    "multiple_watermark_policy",
 ];
 
 fn plan(r: &mut Reader<'_>, root: &Spanned<Node>) -> Program {
@@ -174,6 +175,19 @@ fn plan(r: &mut Reader<'_>, root: &Spanned<Node>) -> Program {
                         r.diags
                             .error(span, format!("`max_rate` must be at least 1 record per second, found `{n}`"))
                             .help("write `max_rate: 10000` (records per second per socket receiver), or leave it out for no limit");
+                    }
+                    None => {}
+                }
+            }
+            "multiple_watermark_policy" => {
+                let span = r.span_of(value);
+                match r.string(value, "multiple_watermark_policy").as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    Some("min") => plan.app.max_watermark_policy = false,
+                    Some("max") => plan.app.max_watermark_policy = true,
+                    Some(other) => {
+                        r.diags
+                            .error(span, format!("unknown watermark policy `{other}`"))
+                            .help("write `multiple_watermark_policy: min` (Spark's default) or `max`");
                     }
                     None => {}
                 }

@@ -554,7 +554,30 @@ def dedup_within():
     return out
 
 
-TOPICS = {"dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def watermark_policy():
+    """`spark.sql.streaming.multipleWatermarkPolicy`: the query's watermark is the minimum of its
+    inputs' (default) or their maximum, for a union and for a stream-stream join."""
+    ab = {"timestamp": "timestamp", "word": "string"}
+    r = lambda t, w: {"timestamp": "2024-03-01T%s" % t, "word": w}
+    a = [[r("09:00:00", "a1"), r("09:20:00", "a2")], [r("09:06:00", "a3")], [r("09:12:00", "a4")], []]
+    b = [[r("09:01:00", "b1")], [r("09:07:00", "b2"), r("09:02:00", "b3")], [r("09:13:00", "b4")], []]
+    wm = lambda d: {"column": "timestamp", "delay": d}
+    sql = ("SELECT window.start AS window_start, window.end AS window_end, count(*) AS c FROM "
+           "(SELECT * FROM a UNION ALL SELECT * FROM b) GROUP BY window(timestamp, '5 minutes')")
+    out = []
+    for policy in ["min", "max"]:
+        out.append({"id": "union-" + policy, "output_mode": "append", "sql": sql,
+                    "conf": {"spark.sql.streaming.multipleWatermarkPolicy": policy},
+                    "sources": {"a": {"schema": ab, "watermark": wm("2 minutes"), "batches": a},
+                                "b": {"schema": ab, "watermark": wm("1 minute"), "batches": b}}})
+        c = joined("join-" + policy, "SELECT impressionAdId, impressionTime, clickTime FROM impressions LEFT JOIN %s c ON "
+                   "clickAdId = impressionAdId AND %s" % (SUB, RANGE))
+        c["conf"] = {"spark.sql.streaming.multipleWatermarkPolicy": policy}
+        out.append(c)
+    return out
+
+
+TOPICS = {"watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

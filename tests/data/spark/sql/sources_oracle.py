@@ -40,6 +40,9 @@ def run_sources_case(spark, case, tmp):
         df.createOrReplaceTempView(name)
         views[name] = df
     captured = {}
+    # `conf`: Spark settings for this case only (`spark.sql.streaming.multipleWatermarkPolicy`).
+    for k, v in case.get("conf", {}).items():
+        spark.conf.set(k, v)
     try:
         # `dataframe`: a Python expression over the sources' DataFrames, for what SQL cannot say
         # (`events.dropDuplicatesWithinWatermark(["word"])`).
@@ -55,6 +58,9 @@ def run_sources_case(spark, case, tmp):
         yield {"case": case["id"], "error": str(e).strip().splitlines()[0][:400]}
         shutil.rmtree(work, ignore_errors=True)
         return
+    finally:
+        for k in case.get("conf", {}):
+            spark.conf.unset(k)
     for b in sorted(captured):
         yield {"case": case["id"], "batch": b, "rows": captured[b]}
     shutil.rmtree(work, ignore_errors=True)

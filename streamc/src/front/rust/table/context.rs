@@ -25,6 +25,13 @@ impl Cx<'_> {
                     self.diags.error(arg_span, "`checkpoint` takes a directory as a string literal");
                 }
             },
+            "multiple_watermark_policy" => match lit_str(arg).map(|s| s.value().to_ascii_lowercase()).as_deref() {
+                Some("min") => self.table.app.max_watermark_policy = false,
+                Some("max") => self.table.app.max_watermark_policy = true,
+                _ => {
+                    self.diags.error(arg_span, "`multiple_watermark_policy` takes `\"min\"` or `\"max\"`");
+                }
+            },
             "batch_interval" => match duration_of(arg) {
                 Ok(ms) => self.table.app.batch_interval_ms = Some((ms, arg_span)),
                 Err(msg) => {

@@ -71,7 +71,7 @@ const WRITER_METHODS: &[&str] = &[
 ];
 
 /// Context statements of a Structured Streaming `stream!` block.
-const CONTEXT_CALLS: &[&str] = &["app_name", "batch_interval", "checkpoint", "trigger"];
+const CONTEXT_CALLS: &[&str] = &["app_name", "batch_interval", "checkpoint", "trigger", "multiple_watermark_policy"];
 
 /// Names of the DStream registry that are also methods of tables or their writers (Spark has
 /// `filter`, `count`, `union`, `join` and `foreachBatch` in both APIs).
