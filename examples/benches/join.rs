@@ -7,7 +7,8 @@
 //! watermarks, late drops, state eviction and NULL-padded rows are written out as Spark defines
 //! them. Both build every output row (strings of the buffered side copied, as the pipeline's
 //! rows own them) and count them; neither writes files or checkpoints. In one run, alternating;
-//! prints rows/s of both, the ratio, and the rows each side's state held at the end of each batch.
+//! prints input rows/s of both, the ratio, and the most rows the two states held at the end of a
+//! batch (counted by the hand-written join).
 //!
 //! `cargo bench -p streamc-examples --bench join` (env: `STREAMC_BENCH_ROWS`, rows per source,
 //! default 1 000 000; `STREAMC_BENCH_RUNS`, default 5). The corpus is generated once into
