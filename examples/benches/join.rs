@@ -284,11 +284,6 @@ fn hand_written(dir: &Path) -> (Duration, u64, u64, usize) {
     (start.elapsed(), out, nulls, peak)
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     if !bench || std::env::args().any(|a| a == "--test") {
@@ -310,7 +305,7 @@ fn main() {
         base.push(hand_written(&dir).0);
         comp.push(compiled(&dir).0);
     }
-    let (b, c) = (median(base), median(comp));
+    let (b, c) = (common::median(base), common::median(comp));
     let rate = |d: Duration| (2 * n) as f64 / d.as_secs_f64() / 1e6;
     println!(
         "corpus: {n} impressions + {n} clicks in {FILES} batches each; {rows} rows out ({nulls} NULL-padded); \

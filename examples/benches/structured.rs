@@ -336,11 +336,6 @@ pub(crate) fn serde_baseline(files: &[PathBuf]) -> (Duration, Totals) {
     (start.elapsed(), totals)
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test` runs this `harness = false` target (`test =
     // true`) without it, unoptimised: there, only check on a 1 MB corpus that the generated
@@ -380,7 +375,13 @@ fn main() {
         comp2.push(compiled(&dir, 2));
         comp_csv.push(compiled_csv(&csv));
     }
-    let (b, sj, c, c2, cc) = (median(base), median(serde), median(comp), median(comp2), median(comp_csv));
+    let (b, sj, c, c2, cc) = (
+        common::median(base),
+        common::median(serde),
+        common::median(comp),
+        common::median(comp2),
+        common::median(comp_csv),
+    );
     let rate = |d: Duration| totals.events as f64 / d.as_secs_f64() / 1e6;
     println!(
         "corpus: {mb} MB, {} files, {} events, {} windowed rows emitted, {} late assignments dropped; median of {runs} runs",

@@ -77,3 +77,10 @@ pub fn timestamp_us(s: &str) -> Option<i64> {
     let days = era * 146_097 + doe - 719_468;
     Some(((days * 24 + hh) * 60 + mm) * 60_000_000 + ss * 1_000_000)
 }
+
+/// The median of some run times.
+#[allow(dead_code)]
+pub fn median(mut v: Vec<std::time::Duration>) -> std::time::Duration {
+    v.sort();
+    v[v.len() / 2]
+}

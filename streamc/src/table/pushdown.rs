@@ -110,6 +110,8 @@ fn and_terms(e: &Expr, out: &mut Vec<Expr>) {
     }
 }
 
+/// The conjunction of `terms`; every caller passes at least one (it checks `is_empty` first), so
+/// the `expect` cannot fire.
 fn and(terms: Vec<Expr>) -> Expr {
     terms.into_iter().reduce(|a, b| Expr::Binary(BinOp::And, Box::new(a), Box::new(b))).expect("a term")
 }

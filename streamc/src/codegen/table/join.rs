@@ -17,9 +17,24 @@ use quote::quote;
 /// The code of the query's steps after the join for a joined row with the columns of a scope.
 pub(super) type Rest<'a> = &'a dyn Fn(Scope) -> TokenStream;
 
-/// The states of the join of `q`: (left, right).
-pub(super) fn states(q: &Checked) -> (Ident, Ident) {
-    (ident("join_left", &q.name), ident("join_right", &q.name))
+/// The states of the join of query `query`: (left, right).
+pub(super) fn states(query: &str) -> (Ident, Ident) {
+    (ident("join_left", query), ident("join_right", query))
+}
+
+/// A side's state watermark (ms) for the batch, bound before the loops.
+fn bound_ident(left: bool) -> Ident {
+    Ident::new(if left { "join_left_bound" } else { "join_right_bound" }, Span::mixed_site())
+}
+
+/// Whether an outer join keeps this side's rows that never matched (emitted NULL-padded).
+fn keeps(j: &TStreamJoin, left: bool) -> bool {
+    match j.how {
+        JoinHow::LeftOuter => left,
+        JoinHow::RightOuter => !left,
+        JoinHow::FullOuter => true,
+        JoinHow::Inner | JoinHow::LeftSemi => false,
+    }
 }
 
 /// The types of the two states: `JoinState<keys, left row>` and `JoinState<keys, right row>`.
@@ -90,16 +105,41 @@ fn owned(v: &Ident, ty: ColTy) -> TokenStream {
     }
 }
 
-/// Binds `cols` from the buffered tuple `row` (a reference), strings copied into the output.
+/// Binds `cols` from the buffered tuple `row` (a reference), strings borrowed from it: enough
+/// to test the join condition without copying anything.
 fn bind_from(row: TokenStream, cols: &[Column], scope: &mut Scope) -> TokenStream {
     let mut binds = TokenStream::new();
     for (k, c) in cols.iter().enumerate() {
         let v = ident("col", &c.name);
         let at = path(k, cols.len());
         binds.extend(match c.ty {
-            ColTy::String => {
-                quote!(let #v = #row.#at.as_deref().map(|s| ::std::borrow::Cow::<str>::Owned(s.to_owned()));)
-            }
+            ColTy::String => quote!(let #v = #row.#at.as_deref().map(::std::borrow::Cow::<str>::Borrowed);),
+            _ => quote!(let #v = #row.#at;),
+        });
+        scope.insert(c.name.clone(), (v, c.ty));
+    }
+    binds
+}
+
+/// Rebinds the string columns of `cols` (bound by [`bind_from`]) as copies, for a joined row
+/// that goes on to the output: it outlives the state it was borrowed from.
+fn own_strings(cols: &[Column]) -> TokenStream {
+    let mut binds = TokenStream::new();
+    for c in cols.iter().filter(|c| c.ty == ColTy::String) {
+        let v = ident("col", &c.name);
+        binds.extend(quote!(let #v = #v.map(|s| ::std::borrow::Cow::<str>::Owned(s.into_owned()));));
+    }
+    binds
+}
+
+/// Binds `cols` by moving them out of an evicted row `row` (owned): strings become owned cells.
+fn bind_moved(row: &Ident, cols: &[Column], scope: &mut Scope) -> TokenStream {
+    let mut binds = TokenStream::new();
+    for (k, c) in cols.iter().enumerate() {
+        let v = ident("col", &c.name);
+        let at = path(k, cols.len());
+        binds.extend(match c.ty {
+            ColTy::String => quote!(let #v = #row.#at.map(::std::borrow::Cow::<str>::Owned);),
             _ => quote!(let #v = #row.#at;),
         });
         scope.insert(c.name.clone(), (v, c.ty));
@@ -133,8 +173,9 @@ fn keys(j: &TStreamJoin, left: bool, scope: &Scope) -> (TokenStream, Vec<Ident>,
         vars.push(v);
     }
     let nulls = vars.iter().map(|v| quote!(#v.is_none()));
+    let nulls = quote!(#(#nulls)||*);
     let probe = nest(vars.iter().zip(&j.keys).map(|(v, (_, _, t))| borrowed(v, *t)).collect());
-    (binds, vars.clone(), quote!(#(#nulls)||*), probe)
+    (binds, vars, nulls, probe)
 }
 
 /// A condition that holds unless `cond` is false or NULL.
@@ -152,13 +193,13 @@ fn passes(cond: &Option<crate::table::expr::Expr>, scope: &Scope) -> TokenStream
 /// side-only condition, the probe of the other side's state (with the rest of the query for each
 /// joined row), then the row buffered.
 pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, query: &str, wm: &Ident) -> TokenStream {
-    let (ls, rs) = (ident("join_left", query), ident("join_right", query));
+    let (ls, rs) = states(query);
     let (this_state, other_state) = if left { (&ls, &rs) } else { (&rs, &ls) };
     let (this_cols, other_cols) = if left { (&j.left, &j.right) } else { (&j.right, &j.left) };
     let (time, evict) = if left { (&j.left_time, &j.left_evict) } else { (&j.right_time, &j.right_evict) };
     let only = if left { &j.left_only } else { &j.right_only };
     let wm_now = Ident::new("join_wm_now", Span::mixed_site());
-    let bound = Ident::new(if left { "join_left_bound" } else { "join_right_bound" }, Span::mixed_site());
+    let bound = bound_ident(left);
     let late = match time {
         Some(c) => {
             let (v, _) = &scope[c];
@@ -166,13 +207,7 @@ pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, qu
         }
         None => quote!(),
     };
-    // The rows this side keeps when nothing matches (outer joins).
-    let keeps = match j.how {
-        JoinHow::LeftOuter => left,
-        JoinHow::RightOuter => !left,
-        JoinHow::FullOuter => true,
-        _ => false,
-    };
+    let keeps = keeps(j, left);
     let semi = j.how == JoinHow::LeftSemi;
     // The rest of the query for a row of this side alone: padded (outer), or as is (semi).
     let alone = |scope: &Scope| -> TokenStream {
@@ -191,6 +226,8 @@ pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, qu
     let mut joined_scope = scope.clone();
     let other_binds = bind_from(quote!(#other.value), other_cols, &mut joined_scope);
     let cond = passes(&j.both, &joined_scope);
+    // Only a pair that joins copies the other side's strings.
+    let own = own_strings(other_cols);
     let body = if semi && left {
         // A left row is emitted once, when the first right row joins it.
         let rest = alone(&scope);
@@ -223,6 +260,7 @@ pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, qu
                     any = true;
                     if #other.matched { continue; }
                     #other.matched = true;
+                    #own
                     #rest
                 }
             }
@@ -241,6 +279,7 @@ pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, qu
                     if !#cond { continue; }
                     #other.matched = true;
                     any = true;
+                    #own
                     #rest
                 }
             }
@@ -349,8 +388,7 @@ pub(super) fn right_side(
 /// Before the loops: the batch's watermark and each side's state watermark.
 pub(super) fn prelude(j: &TStreamJoin, wm: Option<&Ident>) -> TokenStream {
     let wm_now = Ident::new("join_wm_now", Span::mixed_site());
-    let (lb, rb) =
-        (Ident::new("join_left_bound", Span::mixed_site()), Ident::new("join_right_bound", Span::mixed_site()));
+    let (lb, rb) = (bound_ident(true), bound_ident(false));
     let now = match wm {
         Some(w) => quote!(#w.current().0),
         None => quote!(i64::MIN),
@@ -367,7 +405,7 @@ pub(super) fn prelude(j: &TStreamJoin, wm: Option<&Ident>) -> TokenStream {
 /// never matched, padded with NULLs (the left side's first), and reports both states.
 pub(super) fn finish(q: &Checked, j: &TStreamJoin, rest: Rest<'_>, node: &str, output: &Ident) -> TokenStream {
     let rt = rt();
-    let (ls, rs) = states(q);
+    let (ls, rs) = states(&q.name);
     let wm_now = Ident::new("join_wm_now", Span::mixed_site());
     let mut code = TokenStream::new();
     let updated = Ident::new("join_updated", Span::mixed_site());
@@ -375,13 +413,7 @@ pub(super) fn finish(q: &Checked, j: &TStreamJoin, rest: Rest<'_>, node: &str, o
     for left in [true, false] {
         let (state, cols, evict, other_cols) =
             if left { (&ls, &j.left, &j.left_evict, &j.right) } else { (&rs, &j.right, &j.right_evict, &j.left) };
-        let bound = Ident::new(if left { "join_left_bound" } else { "join_right_bound" }, Span::mixed_site());
-        let keeps = match j.how {
-            JoinHow::LeftOuter => left,
-            JoinHow::RightOuter => !left,
-            JoinHow::FullOuter => true,
-            _ => false,
-        };
+        let bound = bound_ident(left);
         let gone = match evict {
             Some(Evict::Key(k)) => {
                 let at = path(*k, j.keys.len());
@@ -396,16 +428,16 @@ pub(super) fn finish(q: &Checked, j: &TStreamJoin, rest: Rest<'_>, node: &str, o
                 continue;
             }
         };
-        if keeps {
+        if keeps(j, left) {
             let mut scope = Scope::new();
             let row = Ident::new("evicted_row", Span::mixed_site());
-            let binds = bind_from(quote!(#row), cols, &mut scope);
+            let binds = bind_moved(&row, cols, &mut scope);
             let nulls = bind_nulls(other_cols, &mut scope);
             let rest = rest(scope);
             code.extend(quote! {
                 let mut unmatched = ::std::vec::Vec::new();
                 #state.evict(#gone, |v, matched| if !matched { unmatched.push(v) });
-                for #row in &unmatched {
+                for #row in unmatched {
                     #binds
                     #nulls
                     #rest

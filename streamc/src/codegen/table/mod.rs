@@ -117,7 +117,7 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             persistent.push((format!("{}/group_state", q.name), st));
         }
         if let Some((_, j)) = join::find(q) {
-            let (l, r) = join::states(q);
+            let (l, r) = join::states(&q.name);
             let (lt, rt_) = join::state_types(j);
             setup.extend(quote! {
                 let mut #l: #lt = #rt::structured::join::JoinState::new();

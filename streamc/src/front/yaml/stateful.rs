@@ -71,17 +71,7 @@ impl Tables<'_, '_> {
         let flat = key.value.starts_with("flat");
         let what = if flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
         let f = self.r.fields(value, what, &["key", "state", "timeout", "output", "function", "output_mode"])?;
-        let keys = match f.get("key").map(|k| &k.value) {
-            Some(Node::Seq(items)) => {
-                let mut v = Vec::new();
-                for it in items {
-                    v.push(self.r.string(it, "a key column")?);
-                }
-                v
-            }
-            Some(_) => vec![self.r.string(f.get("key")?, "key")?],
-            None => Vec::new(),
-        };
+        let keys = self.column_list(f.get("key").copied())?;
         let Some(state) = f.get("state") else {
             self.r
                 .diags

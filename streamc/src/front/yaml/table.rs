@@ -412,12 +412,11 @@ impl Tables<'_, '_> {
                         lowered_steps.push((step, at));
                     }
                     for (source, w, ws) in watermarks.drain(..) {
-                        let on_from = source.as_ref().is_none_or(|(n, _)| *n == lowered.from.0);
-                        if on_from {
+                        // No `source`, or the `FROM` source: a first step.
+                        let Some((name, nspan)) = source.filter(|(n, _)| *n != lowered.from.0) else {
                             steps.push((w, ws));
                             continue;
-                        }
-                        let (name, nspan) = source.expect("not the FROM source");
+                        };
                         let other = lowered_steps.iter_mut().find_map(|(st, _)| match st {
                             Step::StreamJoin(j) if j.source == name => Some(&mut j.watermark),
                             Step::Union { source, watermark } if *source == name => Some(watermark),
@@ -459,6 +458,15 @@ impl Tables<'_, '_> {
         }
     }
 
+    /// A list of column names: `[a, b]`, or one name; none when absent or null.
+    pub(super) fn column_list(&mut self, value: Option<&Spanned<Node>>) -> Option<Vec<String>> {
+        match value.map(|v| (v, &v.value)) {
+            None | Some((_, Node::Null)) => Some(Vec::new()),
+            Some((_, Node::Seq(items))) => items.iter().map(|it| self.r.string(it, "a column name")).collect(),
+            Some((v, _)) => Some(vec![self.r.string(v, "a column name")?]),
+        }
+    }
+
     /// One step of a query.
     pub(super) fn step(&mut self, node: &Spanned<Node>) -> Option<(Step, SpanId)> {
         let span = self.r.span_of(node);
@@ -496,17 +504,7 @@ impl Tables<'_, '_> {
             | "dropDuplicates"
             | "drop_duplicates_within_watermark"
             | "dropDuplicatesWithinWatermark" => {
-                let cols = match &value.value {
-                    Node::Null => Vec::new(),
-                    Node::Seq(items) => {
-                        let mut v = Vec::new();
-                        for it in items {
-                            v.push(self.r.string(it, "a column name")?);
-                        }
-                        v
-                    }
-                    _ => vec![self.r.string(value, "a column name")?],
-                };
+                let cols = self.column_list(Some(value))?;
                 if key.value.contains("ithin") {
                     Step::DropDuplicatesWithinWatermark(cols)
                 } else {
@@ -547,17 +545,7 @@ impl Tables<'_, '_> {
                     return None;
                 };
                 let table = self.r.string(t, "table")?;
-                let on = match f.get("on").map(|o| &o.value) {
-                    Some(Node::Seq(items)) => {
-                        let mut v = Vec::new();
-                        for it in items {
-                            v.push(self.r.string(it, "a column name")?);
-                        }
-                        v
-                    }
-                    Some(_) => vec![self.r.string(f.get("on")?, "on")?],
-                    None => Vec::new(),
-                };
+                let on = self.column_list(f.get("on").copied())?;
                 let how = match f.get("how") {
                     None => JoinHow::Inner,
                     Some(h) => match self.r.string(h, "how")?.as_str() {
