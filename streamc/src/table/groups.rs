@@ -37,6 +37,25 @@ pub(super) fn check(
         );
         return None;
     }
+    if let Err(e) = syn::parse_str::<syn::Type>(&g.state) {
+        diags
+            .error(span, format!("the `state` of `{}` is not a Rust type: {e}", g.name()))
+            .help("write a type such as `\"(i64, i64)\"` or `\"String\"`");
+        return None;
+    }
+    match syn::parse_str::<syn::Expr>(&g.function) {
+        Ok(syn::Expr::Closure(c)) if c.inputs.len() == 3 => {}
+        Ok(_) => {
+            diags
+                .error(span, format!("the `function` of `{}` is a closure of three arguments", g.name()))
+                .help("write `|key, rows, state| { ... }`");
+            return None;
+        }
+        Err(e) => {
+            diags.error(span, format!("the `function` of `{}` does not parse as Rust: {e}", g.name()));
+            return None;
+        }
+    }
     if g.timeout == GroupTimeout::EventTime && watermark.is_none() {
         diags
             .error(span, format!("Watermark must be specified in the query using '[Dataset/DataFrame].withWatermark()' for using event-time timeout in a {}. Event-time timeout not supported without watermark.", g.spark_name()))
