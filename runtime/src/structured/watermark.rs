@@ -69,6 +69,24 @@ impl Watermark {
         Self::with_inputs(&[delay_us])
     }
 
+    /// The watermark of an operator after another one (Spark's per-operator watermarks, a
+    /// later stage of a query): the given values for this batch and for its late rows, observing
+    /// nothing itself.
+    ///
+    /// ```
+    /// use streamc_runtime::structured::time::Timestamp;
+    /// use streamc_runtime::structured::watermark::Watermark;
+    /// let wm = Watermark::view(Timestamp(20), Timestamp(10));
+    /// assert!(wm.is_late(Timestamp(10)) && !wm.is_late(Timestamp(11)));
+    /// assert_eq!(wm.current(), Timestamp(20));
+    /// ```
+    pub fn view(current: Timestamp, late: Timestamp) -> Self {
+        let mut w = Self::new(0);
+        w.current = current;
+        w.late = late.min(current);
+        w
+    }
+
     /// The watermark of a query with several inputs, each with its delay (see the type's docs).
     ///
     /// # Panics

@@ -75,7 +75,10 @@ pub struct QueryNodes {
     pub steps: Vec<usize>,
     /// The aggregation, if the query aggregates.
     pub agg: Option<usize>,
+    /// The sink, or for a stage with another after it, the node of the rows it hands on.
     pub sink: usize,
+    /// The nodes of the next stage.
+    pub then: Option<Box<QueryNodes>>,
 }
 
 /// The graph nodes of each query of a Structured plan, in query order.
@@ -172,83 +175,99 @@ fn table_graph(plan: &TablePlan, queries: &[Checked]) -> (Graph, Vec<QueryNodes>
     for (k, q) in queries.iter().enumerate() {
         let mut members = Vec::new();
         let mut last = None;
-        let mut ids = QueryNodes::default();
-        let joined = q.steps.iter().any(|s| matches!(s, TStep::StreamJoin(_)));
-        let mut right_read = None;
-        for (k, i) in q.inputs.iter().enumerate() {
-            let label = match i.watermark {
-                Some((c, d)) => format!("watermark {}\n{d} ms", plan.sources[i.source].schema[c].name),
-                None => format!("read {}", plan.sources[i.source].name),
-            };
-            let n = g.node(label);
-            g.edges.push((sources[i.source], n));
-            members.push(n);
-            ids.inputs.push(n);
-            if joined && k == 1 {
-                right_read = Some(n);
-                continue;
-            }
-            last = Some(match last {
-                None => n,
-                Some(prev) => {
-                    let u = g.node("union".to_owned());
-                    g.edges.push((prev, u));
-                    g.edges.push((n, u));
-                    members.push(u);
-                    u
-                }
-            });
-        }
-        for st in &q.steps {
-            let label = match st {
-                TStep::Project(cols) => format!("project\n{} columns", cols.len()),
-                TStep::Explode { name, .. } => format!("explode\n{name}"),
-                TStep::Filter(e) => format!("filter\n{e}"),
-                TStep::Watermark { column } => format!("watermark\n{column}"),
-                TStep::Dedup { .. } => "deduplicate\n(state)".to_owned(),
-                TStep::GroupsWithState(g) => {
-                    let keys: Vec<&str> = g.keys.iter().map(|(n, _)| n.as_str()).collect();
-                    let what = if g.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
-                    format!("{what} (state)\nby [{}]", keys.join(", "))
-                }
-                TStep::StreamJoin(j) => {
-                    let n = chain(
-                        &mut g,
-                        format!("stream-stream join (state)\n{}", j.how.spark()),
-                        &mut members,
-                        &mut last,
-                    );
-                    if let Some(r) = right_read {
-                        g.edges.push((r, n));
-                    }
-                    ids.steps.push(n);
-                    continue;
-                }
-                TStep::Join { table, .. } => {
-                    let n = chain(&mut g, "join (static)".to_owned(), &mut members, &mut last);
-                    g.edges.push((sources[*table], n));
-                    ids.steps.push(n);
-                    continue;
-                }
-            };
-            ids.steps.push(chain(&mut g, label, &mut members, &mut last));
-        }
-        if let Some(a) = &q.agg {
-            let keys: Vec<&str> = a.keys.iter().map(|(n, _, _)| n.as_str()).collect();
-            let window = if a.window.is_some() { "window, " } else { "" };
-            let label = format!("aggregate (state)\nby [{window}{}]", keys.join(", "));
-            ids.agg = Some(chain(&mut g, label, &mut members, &mut last));
-        }
-        let cluster = (k + 1, format!("*({}) query {}", k + 1, q.name), members);
-        let sink = g.node(format!("sink {}\n{:?} mode", q.name, q.mode).to_lowercase());
-        if let Some(p) = last {
-            g.edges.push((p, sink));
-        }
-        ids.sink = sink;
-        g.clusters.push(cluster);
+        let ids = stage_graph(&mut g, plan, q, &sources, &mut members, &mut last);
+        g.clusters.push((k + 1, format!("*({}) query {}", k + 1, q.name), members));
         nodes.push(ids);
     }
     (g, nodes)
+}
+
+/// The nodes of one stage of a query (and of the stages after it), chained after `last`.
+fn stage_graph(
+    g: &mut Graph,
+    plan: &TablePlan,
+    q: &Checked,
+    sources: &[usize],
+    members: &mut Vec<usize>,
+    last: &mut Option<usize>,
+) -> QueryNodes {
+    let mut ids = QueryNodes::default();
+    let joined = q.steps.iter().any(|s| matches!(s, TStep::StreamJoin(_)));
+    let mut right_read = None;
+    for (k, i) in q.inputs.iter().enumerate() {
+        let label = match i.watermark {
+            Some((c, d)) => format!("watermark {}\n{d} ms", plan.sources[i.source].schema[c].name),
+            None => format!("read {}", plan.sources[i.source].name),
+        };
+        let n = g.node(label);
+        g.edges.push((sources[i.source], n));
+        members.push(n);
+        ids.inputs.push(n);
+        if joined && k == 1 {
+            right_read = Some(n);
+            continue;
+        }
+        *last = Some(match *last {
+            None => n,
+            Some(prev) => {
+                let u = g.node("union".to_owned());
+                g.edges.push((prev, u));
+                g.edges.push((n, u));
+                members.push(u);
+                u
+            }
+        });
+    }
+    for st in &q.steps {
+        let label = match st {
+            TStep::Project(cols) => format!("project\n{} columns", cols.len()),
+            TStep::Explode { name, .. } => format!("explode\n{name}"),
+            TStep::Filter(e) => format!("filter\n{e}"),
+            TStep::Watermark { column } => format!("watermark\n{column}"),
+            TStep::Dedup { .. } => "deduplicate\n(state)".to_owned(),
+            TStep::GroupsWithState(gs) => {
+                let keys: Vec<&str> = gs.keys.iter().map(|(n, _)| n.as_str()).collect();
+                let what = if gs.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
+                format!("{what} (state)\nby [{}]", keys.join(", "))
+            }
+            TStep::StreamJoin(j) => {
+                let n = chain(g, format!("stream-stream join (state)\n{}", j.how.spark()), members, last);
+                if let Some(r) = right_read {
+                    g.edges.push((r, n));
+                }
+                ids.steps.push(n);
+                continue;
+            }
+            TStep::Join { table, .. } => {
+                let n = chain(g, "join (static)".to_owned(), members, last);
+                g.edges.push((sources[*table], n));
+                ids.steps.push(n);
+                continue;
+            }
+        };
+        ids.steps.push(chain(g, label, members, last));
+    }
+    if let Some(a) = &q.agg {
+        let keys: Vec<&str> = a.keys.iter().map(|(n, _, _)| n.as_str()).collect();
+        let window = if a.window.is_some() { "window, " } else { "" };
+        let label = format!("aggregate (state)\nby [{window}{}]", keys.join(", "));
+        ids.agg = Some(chain(g, label, members, last));
+    }
+    match &q.then {
+        Some(next) => {
+            // The rows this stage emits are the next stage's input, with its watermark.
+            ids.sink = chain(g, format!("emitted rows\nto stage {}", next.stage + 1), members, last);
+            ids.then = Some(Box::new(stage_graph(g, plan, next, sources, members, last)));
+        }
+        None => {
+            let sink = g.node(format!("sink {}\n{:?} mode", q.name, q.mode).to_lowercase());
+            if let Some(p) = *last {
+                g.edges.push((p, sink));
+            }
+            ids.sink = sink;
+        }
+    }
+    ids
 }
 
 /// Adds a node after `last` in the query's fused loop.

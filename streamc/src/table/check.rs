@@ -6,6 +6,7 @@ use super::expr::Expr;
 use super::plan::*;
 use super::rows::{column_name, row_step};
 use super::spark::{LIMIT, SORT};
+use super::stages::Events;
 use super::typing::{check_aggregate, typed, unresolved};
 use crate::diag::{Diagnostics, suggest};
 use crate::span::SpanId;
@@ -40,18 +41,56 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
             .error(q.from.1, format!("`{}` is a static table; a query reads a streaming source", q.from.0))
             .help("join the static table to a stream with a `join` step");
     }
-    let mut cols = input.clone();
-    let mut steps = Vec::new();
-    let mut agg: Option<TAgg> = None;
     let mut watermark: Option<(String, u64)> = None;
     let (inputs, rest) = check_inputs(plan, q, source, diags);
     if let Some((inp, (i, delay))) = inputs.iter().find_map(|i| Some((i, i.watermark?))) {
         watermark = Some((plan.sources[inp.source].schema[i].name.clone(), delay));
     }
+    let stage = StageIn { stage: 0, source, inputs, input, watermark, feed: None, events: None };
+    check_stage(plan, q, stage, rest, diags)
+}
+
+/// What a stage starts from: the query's inputs (stage 0), or the rows of the stage before it
+/// with the columns that carry event time (`events`) and how its watermark follows.
+struct StageIn {
+    stage: usize,
+    source: usize,
+    inputs: Vec<Input>,
+    input: Vec<Column>,
+    watermark: Option<(String, u64)>,
+    feed: Option<Feed>,
+    events: Option<Events>,
+}
+
+fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)], diags: &mut Diagnostics) -> Checked {
+    let StageIn { stage, source, inputs, input, mut watermark, feed, mut events } = sin;
+    let mut cols = input.clone();
+    let mut steps = Vec::new();
+    let mut agg: Option<TAgg> = None;
+    let mut window_name = String::from("window");
+    let mut then: Option<(usize, Feed)> = None;
     let mut order: Option<(&[SortKey], SpanId)> = None;
     let mut limit: Option<(u64, SpanId)> = None;
     let mut having: Option<(&Expr, SpanId)> = None;
+    let mut expanded: Vec<(Step, SpanId)> = Vec::new();
     for (step, span) in rest {
+        // `window(<expression>, ..)`: the expression becomes a column first.
+        match super::stages::window_over_expression(step) {
+            Some((with, group)) => expanded.extend([(with, *span), (group, *span)]),
+            None => expanded.push((step.clone(), *span)),
+        }
+    }
+    let rest = &expanded[..];
+    for (at, (step, span)) in rest.iter().enumerate() {
+        let joined = steps.iter().any(|s| matches!(s, TStep::StreamJoin(_)));
+        if super::stages::starts_stage(step, agg.is_some(), having.is_some(), joined) {
+            let feed = if agg.is_some() { Feed::Same } else { join_feed(&steps) };
+            then = Some((at, feed));
+            break;
+        }
+        if stage > 0 && !later_stage_step(step, *span, diags) {
+            continue;
+        }
         match step {
             Step::OrderBy(keys) => {
                 order = Some((keys, *span));
@@ -74,9 +113,33 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 .help("put `with_watermark`, `where` and `select` before `group_by`");
             continue;
         }
+        // After a join and in later stages, Spark's window structs resolve to streamc's columns
+        // and event time is followed through the row steps.
+        let resolved;
+        let step = match &events {
+            Some(ev) => {
+                resolved = ev.resolve(step);
+                &resolved
+            }
+            None => step,
+        };
         if let Some(t) = row_step(step, *span, &mut cols, diags) {
+            if let Some(ev) = &mut events {
+                ev.follow(step);
+            }
             steps.extend(t);
             continue;
+        }
+        if let (Some(ev), Some(w)) = (&events, stateful_event_time(step, &events, &cols)) {
+            // Spark: the stateful operator's watermark is on its one event-time column.
+            match &w[..] {
+                [] => watermark = None,
+                [c] => watermark = Some((c.clone(), ev.delay_ms)),
+                many => {
+                    diags.error(*span, format!("More than one event time columns are available. Please ensure there is at most one event time column per stream. event time columns: ({})", many.join(",")))
+                        .help("select one event-time column (or `window_time(window)`) before this step");
+                }
+            }
         }
         match step {
             Step::Where(_) | Step::WithColumn(..) | Step::Select(_) => {}
@@ -91,6 +154,10 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                 let left_wm = inputs[0].watermark.map(|(i, _)| input[i].name.as_str());
                 let left_time = super::join::carried(left_wm, &steps);
                 if let Some((t, new_cols)) = super::join::check(plan, j, *span, &cols, left_time, diags) {
+                    // The joined rows carry each side's event time (Spark's watermark metadata).
+                    let delay_ms = watermark.as_ref().map_or(0, |(_, d)| *d);
+                    let times = [&t.left_time, &t.right_time].into_iter().flatten().cloned().collect();
+                    events = Some(Events { cols: times, structs: Vec::new(), delay_ms });
                     cols = new_cols;
                     steps.push(TStep::StreamJoin(Box::new(t)));
                 }
@@ -214,6 +281,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                         if let Some(w) = window_key(args, &cols, *span, diags) {
                             a.window = Some(w);
                         }
+                        window_name = alias.clone().unwrap_or_else(|| "window".into());
                         continue;
                     }
                     if let Expr::Call(f, args) = k
@@ -222,6 +290,7 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
                         if let Some(s) = session_key(args, &cols, *span, diags) {
                             a.session = Some(s);
                         }
+                        window_name = alias.clone().unwrap_or_else(|| "session_window".into());
                         continue;
                     }
                     if let Some((x, t)) = typed(k, &cols, *span, diags) {
@@ -240,13 +309,9 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
     let output: Vec<Column> = match &agg {
         Some(a) => {
             let mut o = Vec::new();
-            if a.window.is_some() {
-                o.push(Column { name: "window_start".into(), ty: ColTy::Timestamp });
-                o.push(Column { name: "window_end".into(), ty: ColTy::Timestamp });
-            }
-            if a.session.is_some() {
-                o.push(Column { name: "session_window_start".into(), ty: ColTy::Timestamp });
-                o.push(Column { name: "session_window_end".into(), ty: ColTy::Timestamp });
+            if a.window.is_some() || a.session.is_some() {
+                o.push(Column { name: format!("{window_name}_start"), ty: ColTy::Timestamp });
+                o.push(Column { name: format!("{window_name}_end"), ty: ColTy::Timestamp });
             }
             if a.window.is_some() && a.session.is_some() {
                 diags.error(q.span, "a query groups by `window` or by `session_window`, not both");
@@ -258,8 +323,14 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         None => cols.clone(),
     };
     super::pushdown::push_filters(&mut steps);
-    check_output_mode(q, &agg, &watermark, diags);
-    super::join::after_join(q, &steps, agg.is_some(), diags);
+    let last = then.is_none();
+    if last || q.mode.0 == OutputMode::Append {
+        check_output_mode(q, &agg, &watermark, diags);
+    } else if agg.is_some() {
+        diags.error(q.mode.1, super::stages::LATE_ROWS).help(
+            "chain stateful operators in `output_mode: append` (the aggregation before another emits each window once, when the watermark passes it)",
+        );
+    }
     if let Some((i, (Step::GroupsWithState(g), span))) =
         q.steps.iter().enumerate().find(|(_, (s, _))| matches!(s, Step::GroupsWithState(_)))
     {
@@ -275,7 +346,37 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         }
     });
     let order = output_order(q, &agg, &output, order, limit, diags);
+    let then = then.map(|(at, feed)| {
+        // The next stage's rows are this stage's output; their event time is the window or
+        // key of this stage's aggregation, or what the join's sides carried.
+        let base = events.clone().unwrap_or_else(|| Events {
+            cols: watermark.iter().map(|(c, _)| c.clone()).collect(),
+            structs: Vec::new(),
+            delay_ms: watermark.as_ref().map_or(0, |(_, d)| *d),
+        });
+        let next = match &agg {
+            Some(a) => base.of_aggregation(a, &window_name),
+            None => base,
+        };
+        let sin = StageIn {
+            stage: stage + 1,
+            source,
+            inputs: Vec::new(),
+            input: output.clone(),
+            watermark: None,
+            feed: Some(feed),
+            events: Some(next),
+        };
+        Box::new(check_stage(plan, q, sin, &rest[at..], diags))
+    });
+    let (mode, sinks) = match then {
+        Some(_) => (OutputMode::Append, Vec::new()),
+        None => (q.mode.0, q.sinks.iter().map(|(s, _)| s.clone()).collect()),
+    };
     Checked {
+        stage,
+        feed,
+        then,
         name: q.name.clone(),
         source,
         inputs,
@@ -286,8 +387,60 @@ fn check_query(plan: &TablePlan, q: &Query, source: usize, diags: &mut Diagnosti
         output,
         having,
         order,
-        mode: q.mode.0,
-        sinks: q.sinks.iter().map(|(s, _)| s.clone()).collect(),
+        mode,
+        sinks,
+    }
+}
+
+/// The event-time columns a stateful step reads (an aggregation: its window's column and keys;
+/// a deduplication: every column), when `events` are followed; None for other steps.
+fn stateful_event_time(step: &Step, events: &Option<Events>, cols: &[Column]) -> Option<Vec<String>> {
+    let ev = events.as_ref()?;
+    match step {
+        Step::GroupBy { keys, .. } => Some(ev.among(keys.iter().filter_map(|(k, _)| match k {
+            Expr::Column(c) => Some(c.as_str()),
+            Expr::Call(f, args) if f == "window" || f == "session_window" => match args.first() {
+                Some(Expr::Column(c)) => Some(c.as_str()),
+                _ => None,
+            },
+            _ => None,
+        }))),
+        Step::DropDuplicates(_) | Step::DropDuplicatesWithinWatermark(_) => {
+            Some(ev.among(cols.iter().map(|c| c.name.as_str())))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `step` may follow another stateful operator (row steps, an aggregation, a
+/// deduplication); reports the others.
+fn later_stage_step(step: &Step, span: SpanId, diags: &mut Diagnostics) -> bool {
+    let what = match step {
+        Step::StreamJoin(_) => "a stream-stream join",
+        Step::Join { .. } => "a join with a static table",
+        Step::GroupsWithState(g) => g.name(),
+        Step::Union { .. } => "`union`",
+        Step::WithWatermark { .. } => {
+            diags.error(span, "Redefining watermark is disallowed: a query's watermark is defined on its inputs, before its first stateful operator")
+                .help("put `with_watermark` before the first aggregation or join; later operators follow it");
+            return false;
+        }
+        _ => return true,
+    };
+    diags
+        .error(span, format!("{what} after an aggregation or a stream-stream join is not supported by streamc yet"))
+        .help("run it before the first stateful operator, or in another query");
+    false
+}
+
+/// How the watermark passes through a stage that ends in a stream-stream join.
+fn join_feed(steps: &[TStep]) -> Feed {
+    match steps.iter().find_map(|s| match s {
+        TStep::StreamJoin(j) => Some(j),
+        _ => None,
+    }) {
+        Some(j) => Feed::Join { left: j.left_evict.clone(), right: j.right_evict.clone() },
+        None => Feed::Same,
     }
 }
 

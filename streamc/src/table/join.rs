@@ -206,22 +206,6 @@ pub(super) fn check(
     Some((t, out))
 }
 
-/// What may follow a stream-stream join in streamc's queries: row steps (streamc does not
-/// aggregate or deduplicate after one yet).
-pub(super) fn after_join(q: &Query, steps: &[TStep], aggregated: bool, diags: &mut Diagnostics) {
-    let Some(at) = steps.iter().position(|s| matches!(s, TStep::StreamJoin(_))) else { return };
-    // Spark runs a join in update mode as in append mode (each joined row once); complete mode
-    // needs an aggregation, which the output-mode check refuses already.
-    if aggregated {
-        diags
-            .error(q.span, "an aggregation after a stream-stream join is not supported by streamc yet")
-            .help("join and aggregate in two queries, or aggregate each input before it is joined");
-    }
-    if steps[at + 1..].iter().any(|s| matches!(s, TStep::Dedup { .. })) {
-        diags.error(q.span, "`drop_duplicates` after a stream-stream join is not supported by streamc yet");
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     Left,

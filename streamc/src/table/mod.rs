@@ -12,6 +12,7 @@ pub mod plan;
 mod pushdown;
 mod rows;
 pub mod spark;
+mod stages;
 pub mod ty;
 pub mod typing;
 

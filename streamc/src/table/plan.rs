@@ -469,4 +469,36 @@ pub struct Checked {
     pub order: OutputOrder,
     pub mode: OutputMode,
     pub sinks: Vec<Sink>,
+    /// The query's stage: 0 for the one that reads the inputs, `k` for the `k`-th stateful
+    /// operator chained after it (Spark 3.4's multiple stateful operators).
+    pub stage: usize,
+    /// How a later stage's input and watermark come from the stage before it.
+    pub feed: Option<Feed>,
+    /// The next stage: it takes this stage's output rows in the same batch (then this stage
+    /// has no sinks of its own).
+    pub then: Option<Box<Checked>>,
+}
+
+/// Where a later stage's watermark comes from: Spark's per-operator watermark propagation,
+/// the input watermark of an operator being the output watermark of the one before it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Feed {
+    /// An aggregation or deduplication passes its input watermark on.
+    Same,
+    /// A stream-stream join passes on the least of its input watermark and its sides' state
+    /// watermarks (`Evict`).
+    Join { left: Option<Evict>, right: Option<Evict> },
+}
+
+impl Checked {
+    /// The stages of the query, first to last.
+    pub fn stages(&self) -> impl Iterator<Item = &Checked> {
+        std::iter::successors(Some(self), |q| q.then.as_deref())
+    }
+
+    /// The name the generated code and the state of this stage go by: the query's name for
+    /// stage 0, `name#k` for stage `k`.
+    pub fn key(&self) -> String {
+        if self.stage == 0 { self.name.clone() } else { format!("{}#{}", self.name, self.stage) }
+    }
 }

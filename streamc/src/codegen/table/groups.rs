@@ -23,7 +23,7 @@ pub(super) fn find(q: &Checked) -> Option<&TGroups> {
 
 /// The state kept across batches, and the batch's groups.
 pub(super) fn states(q: &Checked) -> (Ident, Ident) {
-    (ident("group_state", &q.name), ident("group_batch", &q.name))
+    (ident("group_state", &q.key()), ident("group_batch", &q.key()))
 }
 
 /// The owned type of a key column (hashable: a double as a `DoubleKey`).
@@ -48,7 +48,7 @@ fn key_type(g: &TGroups) -> TokenStream {
 
 /// The input struct's name and definition: one `pub` field per column at the step, owned.
 pub(super) fn input_struct(q: &Checked, g: &TGroups) -> (Ident, TokenStream) {
-    let name = ident("In", &q.name);
+    let name = ident("In", &q.key());
     let fields: Vec<Ident> =
         field_names(g.input.iter().map(|c| c.name.as_str())).iter().map(|f| Ident::new(f, Span::call_site())).collect();
     let types: Vec<TokenStream> = g
@@ -129,7 +129,7 @@ pub(super) fn terminal(q: &Checked, g: &TGroups, scope: &Scope, wm: &Ident, drop
 /// an output row (or rows), and the state reported.
 pub(super) fn finish(q: &Checked, g: &TGroups, input: &Ident, wm: &Ident, output: &Ident, node: &str) -> TokenStream {
     let rt = rt();
-    let rows = &ident("rows", &q.name);
+    let rows = &ident("rows", &q.key());
     let row = &super::row::row_struct(q).0;
     let (state, batch) = states(q);
     let f: TokenStream = g

@@ -381,7 +381,7 @@ pub(super) fn right_side(
             _ => {}
         }
     }
-    let half = half(j, false, scope, rest, &q.name, wm);
+    let half = half(j, false, scope, rest, &q.key(), wm);
     quote!(#code #half)
 }
 
@@ -405,7 +405,7 @@ pub(super) fn prelude(j: &TStreamJoin, wm: Option<&Ident>) -> TokenStream {
 /// never matched, padded with NULLs (the left side's first), and reports both states.
 pub(super) fn finish(q: &Checked, j: &TStreamJoin, rest: Rest<'_>, node: &str, output: &Ident) -> TokenStream {
     let rt = rt();
-    let (ls, rs) = states(&q.name);
+    let (ls, rs) = states(&q.key());
     let wm_now = Ident::new("join_wm_now", Span::mixed_site());
     let mut code = TokenStream::new();
     let updated = Ident::new("join_updated", Span::mixed_site());

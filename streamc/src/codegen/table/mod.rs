@@ -17,6 +17,7 @@ mod join;
 mod record;
 mod row;
 mod scope;
+mod stages;
 mod steps;
 mod terminal;
 mod tuple;
@@ -73,71 +74,10 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     let mut body = TokenStream::new();
     let nodes = crate::explain::table_nodes(table, queries);
     for (q, nodes) in queries.iter().zip(&nodes) {
-        let cols: Vec<&str> = q.output.iter().map(|c| c.name.as_str()).collect();
-        let mut outs = Vec::new();
-        for (k, sink) in q.sinks.iter().enumerate() {
-            let out = ident(&format!("out{k}"), &q.name);
-            let name = &q.name;
-            setup.extend(match sink {
-                Sink::Console { num_rows, truncate } => {
-                    quote!(let #out = #b.console(#name, &[#(#cols),*], #num_rows, #truncate);)
-                }
-                Sink::Json { path } => quote!(let #out = #b.json_files(#name, &[#(#cols),*], #path);),
-                Sink::Parquet { path } => {
-                    let types: Vec<&str> = q.output.iter().map(|c| c.ty.sql()).collect();
-                    quote!(let #out = #b.parquet_files(#name, &[#(#cols),*], &[#(#types),*], #path);)
-                }
-                Sink::Memory => {
-                    let complete = q.mode == OutputMode::Complete;
-                    quote!(let #out = #b.memory(#name, &[#(#cols),*], #complete);)
-                }
-                Sink::ForeachBatch { .. } => continue,
-            });
-            outs.push(out);
+        for st in q.stages() {
+            stage_setup(table, st, &b, &mut setup, &mut persistent);
         }
-        let agg = ident("agg", &q.name);
-        let wm = ident("watermark", &q.name);
-        if let Some(a) = &q.agg {
-            let ty = if a.session.is_some() { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
-            setup.extend(quote!(let mut #agg = #rt::structured::#ty::new();));
-            persistent.push((format!("{}/state", q.name), agg.clone()));
-        }
-        for (i, st) in q.steps.iter().enumerate() {
-            if let TStep::Dedup { within_ms, .. } = st {
-                let dd = ident(&format!("dedup{i}"), &q.name);
-                let value = if within_ms.is_some() { quote!(#rt::structured::time::Timestamp) } else { quote!(()) };
-                setup.extend(quote!(let mut #dd = #rt::structured::agg::StreamingAgg::<_, #value>::new();));
-                persistent.push((format!("{}/dedup{i}", q.name), dd));
-            }
-        }
-        setup.extend(static_tables(table, q));
-        if let Some(g) = groups::find(q) {
-            let (decl, st) = groups::setup(q, g);
-            setup.extend(decl);
-            persistent.push((format!("{}/group_state", q.name), st));
-        }
-        if let Some((_, j)) = join::find(q) {
-            let (l, r) = join::states(&q.name);
-            let (lt, rt_) = join::state_types(j);
-            setup.extend(quote! {
-                let mut #l: #lt = #rt::structured::join::JoinState::new();
-                let mut #r: #rt_ = #rt::structured::join::JoinState::new();
-            });
-            persistent.push((format!("{}/join_left", q.name), l));
-            persistent.push((format!("{}/join_right", q.name), r));
-        }
-        if let Some((_, delay_ms)) = &q.watermark {
-            if input_watermarks(q) {
-                let delays = q.inputs.iter().filter_map(|i| i.watermark).map(|(_, d)| (d as i64) * 1000);
-                let max = table.app.max_watermark_policy;
-                setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::with_inputs(&[#(#delays),*]).with_max_policy(#max);));
-            } else {
-                let delay_us = (*delay_ms as i64) * 1000;
-                setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::new(#delay_us);));
-            }
-            persistent.push((format!("{}/watermark", q.name), wm.clone()));
-        }
-        body.extend(query_body(table, q, nodes, &input, &output, &outs));
+        body.extend(query_body(table, q, nodes, &input, &output, None));
     }
     for (name, description) in table_state_descriptions(table, queries) {
         setup.extend(quote!(#b.describe_state(#name, #description);));
@@ -164,6 +104,80 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
                 result
             })
         }
+    }
+}
+
+/// The declarations of one stage of a query before its batches run: sinks, states, static
+/// tables, the watermark (stage 0: later stages follow it); the states are `persistent`.
+fn stage_setup(
+    table: &TablePlan,
+    q: &Checked,
+    b: &Ident,
+    setup: &mut TokenStream,
+    persistent: &mut Vec<(String, Ident)>,
+) {
+    let rt = rt();
+    let cols: Vec<&str> = q.output.iter().map(|c| c.name.as_str()).collect();
+    for (k, sink) in q.sinks.iter().enumerate() {
+        let out = ident(&format!("out{k}"), &q.key());
+        let name = &q.name;
+        setup.extend(match sink {
+            Sink::Console { num_rows, truncate } => {
+                quote!(let #out = #b.console(#name, &[#(#cols),*], #num_rows, #truncate);)
+            }
+            Sink::Json { path } => quote!(let #out = #b.json_files(#name, &[#(#cols),*], #path);),
+            Sink::Parquet { path } => {
+                let types: Vec<&str> = q.output.iter().map(|c| c.ty.sql()).collect();
+                quote!(let #out = #b.parquet_files(#name, &[#(#cols),*], &[#(#types),*], #path);)
+            }
+            Sink::Memory => {
+                let complete = q.mode == OutputMode::Complete;
+                quote!(let #out = #b.memory(#name, &[#(#cols),*], #complete);)
+            }
+            Sink::ForeachBatch { .. } => continue,
+        });
+    }
+    let agg = ident("agg", &q.key());
+    let wm = ident("watermark", &q.key());
+    if let Some(a) = &q.agg {
+        let ty = if a.session.is_some() { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
+        setup.extend(quote!(let mut #agg = #rt::structured::#ty::new();));
+        persistent.push((format!("{}/state", q.key()), agg.clone()));
+    }
+    for (i, st) in q.steps.iter().enumerate() {
+        if let TStep::Dedup { within_ms, .. } = st {
+            let dd = ident(&format!("dedup{i}"), &q.key());
+            let value = if within_ms.is_some() { quote!(#rt::structured::time::Timestamp) } else { quote!(()) };
+            setup.extend(quote!(let mut #dd = #rt::structured::agg::StreamingAgg::<_, #value>::new();));
+            persistent.push((format!("{}/dedup{i}", q.key()), dd));
+        }
+    }
+    setup.extend(static_tables(table, q));
+    if let Some(g) = groups::find(q) {
+        let (decl, st) = groups::setup(q, g);
+        setup.extend(decl);
+        persistent.push((format!("{}/group_state", q.key()), st));
+    }
+    if let Some((_, j)) = join::find(q) {
+        let (l, r) = join::states(&q.key());
+        let (lt, rt_) = join::state_types(j);
+        setup.extend(quote! {
+            let mut #l: #lt = #rt::structured::join::JoinState::new();
+            let mut #r: #rt_ = #rt::structured::join::JoinState::new();
+        });
+        persistent.push((format!("{}/join_left", q.key()), l));
+        persistent.push((format!("{}/join_right", q.key()), r));
+    }
+    if let Some((_, delay_ms)) = &q.watermark {
+        if input_watermarks(q) {
+            let delays = q.inputs.iter().filter_map(|i| i.watermark).map(|(_, d)| (d as i64) * 1000);
+            let max = table.app.max_watermark_policy;
+            setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::with_inputs(&[#(#delays),*]).with_max_policy(#max);));
+        } else {
+            let delay_us = (*delay_ms as i64) * 1000;
+            setup.extend(quote!(let mut #wm = #rt::structured::watermark::Watermark::new(#delay_us);));
+        }
+        persistent.push((format!("{}/watermark", q.key()), wm.clone()));
     }
 }
 
@@ -207,17 +221,25 @@ fn query_body(
     nodes: &crate::explain::QueryNodes,
     input: &Ident,
     output: &Ident,
-    outs: &[Ident],
+    upstream: Option<&stages::Upstream<'_>>,
 ) -> TokenStream {
     let rt = rt();
     let name = &q.name;
-    let text = ident("text", &q.name);
+    let outs: Vec<Ident> = q
+        .sinks
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !matches!(s, Sink::ForeachBatch { .. }))
+        .map(|(k, _)| ident(&format!("out{k}"), &q.key()))
+        .collect();
+    let has_wm = upstream.map_or(q.watermark.is_some(), |u| u.watermarked);
+    let text = ident("text", &q.key());
     let line = Ident::new("line", Span::mixed_site());
-    let agg = ident("agg", &q.name);
-    let wm = ident("watermark", &q.name);
-    let rows = ident("rows", &q.name);
-    let dropped = ident("dropped", &q.name);
-    let malformed = ident("malformed", &q.name);
+    let agg = ident("agg", &q.key());
+    let wm = ident("watermark", &q.key());
+    let rows = ident("rows", &q.key());
+    let dropped = ident("dropped", &q.key());
+    let malformed = ident("malformed", &q.key());
     let (row, row_def) = row_struct(q);
     let terminal = match groups::find(q) {
         Some(g) => groups::terminal(q, g, &scope_after(q), &wm, &dropped),
@@ -228,6 +250,10 @@ fn query_body(
     let join = join::find(q);
     if let Some((_, j)) = join {
         loops.extend(join::prelude(j, q.watermark.as_ref().map(|_| &wm)));
+    }
+    if let Some(up) = upstream {
+        loops.extend(stages::view(q, up));
+        loops.extend(stages::rows_loop(up, |scope| steps(q, 0, scope, terminal.clone(), &wm, &nodes.steps)));
     }
     for (k, (inp, &read_node)) in q.inputs.iter().zip(&nodes.inputs).enumerate() {
         let source = &table.sources[inp.source];
@@ -332,8 +358,8 @@ fn query_body(
     // Stateful steps before the aggregation (deduplication) report first.
     for (i, st) in q.steps.iter().enumerate() {
         if let TStep::Dedup { event_time, cols, within_ms, .. } = st {
-            let dd = ident(&format!("dedup{i}"), &q.name);
-            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let dd = ident(&format!("dedup{i}"), &q.key());
+            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.key());
             let node = crate::explain::node_id(nodes.steps[i]);
             let gone = match (event_time, &q.watermark) {
                 // Within the watermark: a key goes when the watermark passes its expiry.
@@ -466,7 +492,7 @@ fn query_body(
     }
     let sink_node = crate::explain::node_id(nodes.sink);
     after.extend(quote!(#output.report_rows(#sink_node, #rows.len());));
-    for out in outs {
+    for out in &outs {
         after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
     }
     for (sink, _) in q.sinks.iter().zip(0..) {
@@ -476,16 +502,18 @@ fn query_body(
             after.extend(quote!(#rt::structured::foreach_batch(#output.batch_id(), &#rows, #f);));
         }
     }
-    if q.watermark.is_some() {
+    if let (Some(next), Some(next_nodes)) = (&q.then, &nodes.then) {
+        let up = stages::Upstream { q, watermarked: has_wm };
+        after.extend(query_body(table, next, next_nodes, input, output, Some(&up)));
+    }
+    if q.watermark.is_some() && q.stage == 0 {
         // A join runs a batch without data only when the watermark cleans its state up (Spark's
-        // `shouldRunAnotherBatch`).
+        // `shouldRunAnotherBatch`); so does an operator after it.
         let join_cleans = join.is_none_or(|(_, j)| j.left_evict.is_some() || j.right_evict.is_some())
             && groups::find(q).is_none_or(|g| g.timeout == crate::table::GroupTimeout::EventTime);
-        let request = if q.mode == OutputMode::Complete || !join_cleans {
-            quote!()
-        } else {
-            quote!(#output.request_no_data_batch();)
-        };
+        let cleans = join_cleans || stages::later_state(q);
+        let request =
+            if q.mode == OutputMode::Complete || !cleans { quote!() } else { quote!(#output.request_no_data_batch();) };
         after.extend(quote! {
             #output.report_watermark(#wm.current().0);
             if #wm.end_batch() { #request }
@@ -511,11 +539,11 @@ fn query_body(
     for (i, st) in q.steps.iter().enumerate() {
         match st {
             TStep::Dedup { .. } => {
-                let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+                let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.key());
                 decls.extend(quote!(let mut #dd_dropped: u64 = 0;));
             }
             TStep::Join { .. } => {
-                let map = ident(&format!("static{i}"), &q.name);
+                let map = ident(&format!("static{i}"), &q.key());
                 decls.extend(quote! {
                     let #map = match &#map {
                         ::core::result::Result::Ok(m) => m,
@@ -616,7 +644,7 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
                 })
                 .collect();
             out.push((
-                format!("{}/state", q.name),
+                format!("{}/state", q.key()),
                 format!("group by [{}] aggregate [{}]", keys.join(", "), aggs.join(", ")),
             ));
         }
@@ -624,13 +652,13 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
             if let TStep::Dedup { cols, within_ms, .. } = st {
                 let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
                 let what = if within_ms.is_some() { "drop_duplicates_within_watermark" } else { "drop_duplicates" };
-                out.push((format!("{}/dedup{i}", q.name), format!("{what} [{}]", cols.join(", "))));
+                out.push((format!("{}/dedup{i}", q.key()), format!("{what} [{}]", cols.join(", "))));
             }
         }
         if let Some(g) = groups::find(q) {
             let keys: Vec<String> = g.keys.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
             out.push((
-                format!("{}/group_state", q.name),
+                format!("{}/group_state", q.key()),
                 format!(
                     "{} by [{}] state {} timeout {:?}",
                     if g.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" },
@@ -646,12 +674,12 @@ pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(
             };
             let keys: Vec<String> = j.keys.iter().map(|(l, r, t)| format!("{l} = {r} {}", t.sql())).collect();
             let what = format!("{} join on [{}]", j.how.spark(), keys.join(", "));
-            out.push((format!("{}/join_left", q.name), format!("{what}: left rows [{}]", side(&j.left))));
-            out.push((format!("{}/join_right", q.name), format!("{what}: right rows [{}]", side(&j.right))));
+            out.push((format!("{}/join_left", q.key()), format!("{what}: left rows [{}]", side(&j.left))));
+            out.push((format!("{}/join_right", q.key()), format!("{what}: right rows [{}]", side(&j.right))));
         }
         if let Some((column, _)) = &q.watermark {
             let inputs: Vec<&str> = q.inputs.iter().map(|i| table.sources[i.source].name.as_str()).collect();
-            out.push((format!("{}/watermark", q.name), format!("watermark on {column} of [{}]", inputs.join(", "))));
+            out.push((format!("{}/watermark", q.key()), format!("watermark on {column} of [{}]", inputs.join(", "))));
         }
     }
     out

@@ -149,7 +149,7 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
         let TStep::Join { table: t, on, right, .. } = st else { continue };
         let source = &table.sources[*t];
         let SourceKind::Static { path, .. } = &source.kind else { continue };
-        let map = ident(&format!("static{i}"), &q.name);
+        let map = ident(&format!("static{i}"), &q.key());
         let text = Ident::new("static_text", Span::mixed_site());
         let line = Ident::new("line", Span::mixed_site());
         let bad = Ident::new("static_malformed", Span::mixed_site());

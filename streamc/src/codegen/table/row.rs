@@ -120,7 +120,7 @@ fn field_types(q: &Checked) -> Vec<TokenStream> {
 /// The row struct of `q`: its name, and its definition with the runtime's `Row` for it.
 pub(super) fn row_struct(q: &Checked) -> (Ident, TokenStream) {
     let rt = rt();
-    let name = ident("Row", &q.name);
+    let name = ident("Row", &q.key());
     let fields: Vec<Ident> = field_names(q.output.iter().map(|c| c.name.as_str()))
         .iter()
         .map(|f| Ident::new(f, Span::call_site()))

@@ -80,8 +80,8 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             quote!(#binds #rest)
         }
         TStep::Dedup { cols, late_column, within_ms, .. } => {
-            let dd = ident(&format!("dedup{i}"), &q.name);
-            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.name);
+            let dd = ident(&format!("dedup{i}"), &q.key());
+            let dd_dropped = ident(&format!("dedup_dropped{i}"), &q.key());
             let late = match late_column {
                 Some(c) => {
                     let (v, _) = &scope[c];
@@ -110,7 +110,7 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             }
         }
         TStep::Join { on, right, how, .. } => {
-            let map = ident(&format!("static{i}"), &q.name);
+            let map = ident(&format!("static{i}"), &q.key());
             let keys = nest(on.iter().map(|(n, t)| borrowed(&scope[n].0, *t)).collect());
             let nulls: Vec<TokenStream> = on
                 .iter()
@@ -149,7 +149,7 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
         TStep::GroupsWithState(_) => steps(q, i + 1, scope, terminal, wm, nodes),
         TStep::StreamJoin(j) => {
             let rest = |s: Scope| steps(q, i + 1, s, terminal.clone(), wm, nodes);
-            super::join::half(j, true, scope, &rest, &q.name, wm)
+            super::join::half(j, true, scope, &rest, &q.key(), wm)
         }
         TStep::Explode { name, array, others } => {
             let (binds, mut new_scope) = project(others, &scope);

@@ -294,6 +294,7 @@ impl Cx<'_> {
         let mut aggs = Vec::new();
         let mut last_rank = 0;
         let mut bounds = Vec::new();
+        let mut window_alias: Option<String> = None;
         for item in &s.projection {
             let ipos = self.pos(item.span());
             let (e, alias) = match item {
@@ -316,9 +317,15 @@ impl Cx<'_> {
                     self.error(ipos, format!("`{e}` needs `GROUP BY {kind}({args})`"), None);
                     continue;
                 };
+                // The whole window under another name (`window AS w`, which a later stage reads
+                // with `window_time(w)`): its bounds are `w_start` and `w_end`.
+                let whole = alias.as_ref().filter(|_| bound.len() == 2);
+                if let Some(a) = whole {
+                    window_alias = Some(a.clone());
+                }
                 for b in bound {
-                    let name = format!("{kind}_{b}");
-                    if alias.as_ref().is_some_and(|a| a != &name && !(bound.len() == 2 && a == kind)) {
+                    let name = format!("{}_{b}", whole.map_or(kind, |a| a.as_str()));
+                    if alias.as_ref().is_some_and(|a| a != &name && bound.len() == 1) {
                         self.error(
                             ipos,
                             format!("streamc names the {kind}'s {b} `{name}`"),
@@ -377,7 +384,8 @@ impl Cx<'_> {
             last_rank = last_rank.max(rank);
         }
         let kind = window.as_ref().map_or("window", |(_, k)| *k);
-        if bounds.len() == 1 || (bounds.len() == 2 && bounds[0] != format!("{kind}_start")) || bounds.len() > 2 {
+        let named = window_alias.as_deref().unwrap_or(kind);
+        if bounds.len() == 1 || (bounds.len() == 2 && bounds[0] != format!("{named}_start")) || bounds.len() > 2 {
             self.error(
                 pos,
                 format!(
@@ -397,7 +405,8 @@ impl Cx<'_> {
                 self.error(*kpos, msg, Some(&help));
             }
         }
-        let mut all_keys: Vec<(Expr, Option<String>)> = window.into_iter().map(|(w, _)| (w, None)).collect();
+        let mut all_keys: Vec<(Expr, Option<String>)> =
+            window.into_iter().map(|(w, _)| (w, window_alias.clone())).collect();
         all_keys.extend(out_keys);
         Some((Step::GroupBy { keys: all_keys, aggs }, pos))
     }

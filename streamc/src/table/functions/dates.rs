@@ -1,6 +1,6 @@
 //! Spark SQL's calendar functions beyond the core: `date_trunc`, `trunc`, `quarter`,
 //! `last_day`, `add_months`, `unix_seconds`, `unix_millis`, `timestamp_seconds`,
-//! `timestamp_millis`: one [`ScalarFn`] each.
+//! `timestamp_millis`, `window_time`: one [`ScalarFn`] each.
 
 use super::library::{entry, rt};
 use super::scalar::ScalarFn;
@@ -57,6 +57,21 @@ fn from_epoch(a: &[TokenStream], micros: i64) -> TokenStream {
 
 /// The functions of this file.
 pub static DATES: &[ScalarFn] = &[
+    entry(
+        &["window_time"],
+        |args| match args {
+            [(_, ColTy::Timestamp)] => Ok(ColTy::Timestamp),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (rt, x) = (rt(), &a[0]);
+            quote!((#x).map(|t| #rt::time::Timestamp(t.0 - 1)))
+        },
+        "timestamp",
+        Nulls::Strict,
+        "`window_time(window)`: the event time of an aggregated time window, its end minus one microsecond; it carries the watermark to an aggregation after the windowed one (`window(window_time(window), '1 hour')`)",
+        "window_time(timestamp)",
+    ),
     entry(
         &["date_trunc"],
         |args| match args {

@@ -577,7 +577,88 @@ def watermark_policy():
     return out
 
 
-TOPICS = {"watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def chained():
+    """More than one stateful operator in a query (Spark 3.4+): an aggregation over the windows
+    of another (`window_time`), a deduplication after an aggregation, an aggregation after a
+    stream-stream join; each operator's watermark is the one before it passes on."""
+    s = {"timestamp": "timestamp", "word": "string", "n": "bigint"}
+    r = lambda t, w, n=1: {"timestamp": "2024-03-01T%s" % t, "word": w, "n": n}
+    batches = [[r("09:00:00", "a"), r("09:01:00", "a", 2), r("09:04:00", "b")],
+               [r("09:06:00", "a"), r("09:12:00", "b", 3), r("09:31:00", "c")],
+               [r("10:20:00", "c"), r("09:02:00", "a"), r("09:29:00", "late")],
+               [r("10:03:00", "b", 4), r("11:30:00", "a")],
+               [], [r("12:40:00", "d")], []]
+    wm = {"column": "timestamp", "delay": "10 minutes"}
+    src = {"events": {"schema": s, "watermark": wm, "batches": batches}}
+    inner = "(SELECT window AS w, word, count(*) AS n, sum(n) AS total FROM events GROUP BY window(timestamp, '5 minutes'), word)"
+    first = {"group_by": ["window(timestamp, '5 minutes')", "word"], "agg": ["count(*) AS n", "sum(n) AS total"]}
+    c = lambda id, sql=None, mode="append", steps=None, df=None, sources=src: dict(
+        {"id": id, "output_mode": mode, "sources": sources, "from": "events"},
+        **({"sql": sql} if sql else {"dataframe": df}), **({"steps": [{"with_watermark": wm}] + steps} if steps else {}))
+    F = "F.window_time('window')"
+    out = [
+        c("window-of-windows",
+          "SELECT window.start AS window_start, window.end AS window_end, word, count(*) AS c, sum(n) AS s, max(total) AS m "
+          "FROM %s GROUP BY window(window_time(w), '1 hour'), word" % inner,
+          steps=[first, {"group_by": ["window(window_time(window), '1 hour')", "word"], "agg": ["count(*) AS c", "sum(n) AS s", "max(total) AS m"]}]),
+        c("sliding-then-tumbling",
+          "SELECT window.start AS window_start, window.end AS window_end, count(*) AS c, sum(n) AS s FROM "
+          "(SELECT window AS w, count(*) AS n FROM events GROUP BY window(timestamp, '10 minutes', '5 minutes')) "
+          "GROUP BY window(window_time(w), '30 minutes')",
+          steps=[{"group_by": ["window(timestamp, '10 minutes', '5 minutes')"], "agg": ["count(*) AS n"]},
+                 {"group_by": ["window(window_time(window), '30 minutes')"], "agg": ["count(*) AS c", "sum(n) AS s"]}]),
+        c("window-time-column",
+          df="events.groupBy(F.window('timestamp', '5 minutes'), 'word').count().withColumn('wt', %s)"
+             ".groupBy(F.window('wt', '30 minutes')).agg(F.count('*').alias('c'), F.sum('count').alias('s'))"
+             ".select(F.col('window.start').alias('window_start'), F.col('window.end').alias('window_end'), 'c', 's')" % F,
+          steps=[{"group_by": ["window(timestamp, '5 minutes')", "word"], "agg": ["count(*) AS count"]},
+                 {"with_column": {"name": "wt", "expr": "window_time(window)"}},
+                 {"group_by": ["window(wt, '30 minutes')"], "agg": ["count(*) AS c", "sum(count) AS s"]}]),
+        c("dedup-after-aggregation",
+          df="events.groupBy(F.window('timestamp', '5 minutes'), 'word').count().select(%s.alias('wt'), 'word').dropDuplicates(['wt', 'word'])" % F,
+          steps=[{"group_by": ["window(timestamp, '5 minutes')", "word"], "agg": ["count(*) AS count"]},
+                 {"select": ["window_time(window) AS wt", "word"]}, {"drop_duplicates": ["wt", "word"]}]),
+        c("key-is-event-time",
+          "SELECT window.start AS window_start, window.end AS window_end, count(*) AS c, sum(k) AS s FROM "
+          "(SELECT timestamp, count(*) AS k FROM events GROUP BY timestamp) GROUP BY window(timestamp, '30 minutes')",
+          steps=[{"group_by": ["timestamp"], "agg": ["count(*) AS k"]},
+                 {"group_by": ["window(timestamp, '30 minutes')"], "agg": ["count(*) AS c", "sum(k) AS s"]}]),
+        c("bounds-are-not-event-time",
+          "SELECT window.start AS window_start, count(*) AS c FROM (SELECT window.start AS ws, window.end AS we, count(*) AS n "
+          "FROM events GROUP BY window(timestamp, '5 minutes')) GROUP BY window(we, '1 hour')"),
+        c("update-mode",
+          "SELECT window.start AS window_start, window.end AS window_end, count(*) AS c FROM %s GROUP BY window(window_time(w), '1 hour')" % inner,
+          mode="update"),
+    ]
+    ib, cb = [[list(b) for b in x] for x in JOIN_BATCHES]
+    ib[4] = ib[4] + [imp("11:00:00", "h")]
+    cb[5] = cb[5] + [clk("11:10:00", "h", 5)]
+    ib.append([])
+    cb.append([])
+    on = "ON clickAdId = impressionAdId AND " + RANGE
+    agg = ("SELECT window.start AS window_start, window.end AS window_end, campaign, count(*) AS clicks, sum(cost) AS cost FROM "
+           "(SELECT campaign, clickTime, cost FROM impressions %s JOIN %s c %s) GROUP BY window(clickTime, '30 minutes'), campaign")
+    j = lambda how: {"steps": [{"select": ["adId AS clickAdId", "clickTime", "cost"]}], "on": "clickAdId = impressionAdId AND " + RANGE, "how": how}
+    after = [{"select": ["campaign", "clickTime", "cost"]},
+             {"group_by": ["window(clickTime, '30 minutes')", "campaign"], "agg": ["count(*) AS clicks", "sum(cost) AS cost"]}]
+    out += [
+        joined("aggregate-after-join", agg % ("", SUB, on), batches=(ib, cb), join=j("inner"), after=after),
+        joined("aggregate-after-join-update", agg % ("", SUB, on), mode="update", batches=(ib, cb)),
+        joined("aggregate-after-left-join",
+               "SELECT window.start AS window_start, window.end AS window_end, count(*) AS n, count(clickTime) AS clicked FROM "
+               "(SELECT impressionTime, clickTime FROM impressions LEFT JOIN %s c %s) GROUP BY window(impressionTime, '30 minutes')" % (SUB, on),
+               batches=(ib, cb)),
+        joined("dedup-after-join",
+               "SELECT DISTINCT campaign, clickTime FROM (SELECT campaign, clickTime FROM impressions JOIN %s c %s)" % (SUB, on),
+               batches=(ib, cb)),
+        joined("two-event-times-after-join",
+               "SELECT DISTINCT campaign, impressionTime, clickTime FROM (SELECT campaign, impressionTime, clickTime FROM impressions JOIN %s c %s)" % (SUB, on),
+               batches=(ib, cb)),
+    ]
+    return out
+
+
+TOPICS = {"chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def run_sources_case(spark, case, tmp):
     try:
         # `dataframe`: a Python expression over the sources' DataFrames, for what SQL cannot say
         # (`events.dropDuplicatesWithinWatermark(["word"])`).
-        df = spark.sql(case["sql"]) if "sql" in case else eval(case["dataframe"], {}, views)
+        df = spark.sql(case["sql"]) if "sql" in case else eval(case["dataframe"], {"F": __import__("pyspark.sql.functions").sql.functions}, views)
         q = (df.writeStream.outputMode(case.get("output_mode", "append"))
              .option("checkpointLocation", os.path.join(work, "ck"))
              .foreachBatch(lambda d, b: captured.__setitem__(b, [sql_oracle.norm(r) for r in d.collect()]))
