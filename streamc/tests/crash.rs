@@ -76,6 +76,11 @@ fn write_input(dir: &Path) {
 }
 
 fn write_spec(dir: &Path, sink: &Path) -> PathBuf {
+    write_counts_spec(dir, sink, "")
+}
+
+/// The windowed counts spec, with `more` steps after its aggregation.
+fn write_counts_spec(dir: &Path, sink: &Path, more: &str) -> PathBuf {
     let spec = dir.join("crash_counts.yaml");
     // The spec's own source directory and checkpoint are never used: the runs replay their
     // input and name their checkpoint directory.
@@ -95,7 +100,7 @@ queries:
     steps:
       - with_watermark: {{ column: timestamp, delay: 10 minutes }}
       - group_by: ["window(timestamp, '10 minutes', '5 minutes')", word]
-        agg: ["count(*)"]
+        agg: ["count(*)"]{more}
     output_mode: append
     sink: [{{ json: {sink} }}]
 "#,
@@ -290,6 +295,22 @@ fn json_sink_is_exactly_once_across_sigkills() {
     // one after the other (the reference's output is read, then moved aside).
     let sink = dir.join("out");
     let spec = write_spec(&dir, &sink);
+    crash_series(&dir, &spec, &sink, &[input.display().to_string()], 10_000, t0);
+}
+
+/// Two chained aggregations (Spark 3.4's multiple stateful operators): counts per word in
+/// sliding 10-minute windows, then per word in 30-minute windows of `window_time(window)`.
+/// Both aggregations' states are checkpointed and restored, so each closed 30-minute window
+/// is committed once with the counts of the uninterrupted run.
+#[test]
+fn chained_aggregation_states_survive_sigkills() {
+    let t0 = Instant::now();
+    let dir = scratch("crash-chained");
+    let input = dir.join("in");
+    write_input(&input);
+    let sink = dir.join("out");
+    let more = "\n      - group_by: [\"window(window_time(window), '30 minutes')\", word]\n        agg: [\"count(*) AS windows\", \"sum(count) AS total\"]";
+    let spec = write_counts_spec(&dir, &sink, more);
     crash_series(&dir, &spec, &sink, &[input.display().to_string()], 10_000, t0);
 }
 

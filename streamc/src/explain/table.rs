@@ -68,6 +68,40 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
         Ok([one]) => one,
         Err(inputs) => Node::new("Union", inputs),
     };
+    let mut last = q;
+    for st in q.stages() {
+        node = stage_tree(plan, st, node, &mut join_right);
+        last = st;
+    }
+    let q = last;
+    if !q.order.keys.is_empty() {
+        let keys: Vec<String> = q
+            .order
+            .keys
+            .iter()
+            .map(|&(i, desc, nulls_first)| {
+                format!(
+                    "{} {} NULLS {}",
+                    q.output[i].name,
+                    if desc { "DESC" } else { "ASC" },
+                    if nulls_first { "FIRST" } else { "LAST" }
+                )
+            })
+            .collect();
+        node = Node::new(format!("Sort [{}]", keys.join(", ")), vec![node]);
+    }
+    if let Some(n) = q.order.limit {
+        node = Node::new(format!("Limit {n}"), vec![node]);
+    }
+    let sinks: Vec<String> = q.sinks.iter().map(sink).collect();
+    Node::new(
+        format!("WriteToStream [{}], {} mode, output [{}]", sinks.join(", "), mode(q.mode), columns(&q.output)),
+        vec![node],
+    )
+}
+
+/// One stage's steps and aggregation over `node` (the stage before it, or the inputs).
+fn stage_tree(plan: &TablePlan, q: &Checked, mut node: Node, join_right: &mut Option<Node>) -> Node {
     for st in &q.steps {
         let label = match st {
             TStep::Project(cols) => format!("Project [{}]", items(cols)),
@@ -160,30 +194,7 @@ fn logical(plan: &TablePlan, q: &Checked) -> Node {
             node = Node::new(format!("Filter {h}"), vec![node]);
         }
     }
-    if !q.order.keys.is_empty() {
-        let keys: Vec<String> = q
-            .order
-            .keys
-            .iter()
-            .map(|&(i, desc, nulls_first)| {
-                format!(
-                    "{} {} NULLS {}",
-                    q.output[i].name,
-                    if desc { "DESC" } else { "ASC" },
-                    if nulls_first { "FIRST" } else { "LAST" }
-                )
-            })
-            .collect();
-        node = Node::new(format!("Sort [{}]", keys.join(", ")), vec![node]);
-    }
-    if let Some(n) = q.order.limit {
-        node = Node::new(format!("Limit {n}"), vec![node]);
-    }
-    let sinks: Vec<String> = q.sinks.iter().map(sink).collect();
-    Node::new(
-        format!("WriteToStream [{}], {} mode, output [{}]", sinks.join(", "), mode(q.mode), columns(&q.output)),
-        vec![node],
-    )
+    node
 }
 
 fn relation(src: &TableSource) -> String {
@@ -263,6 +274,62 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
         );
         let _ = writeln!(out, "*({}) {}", k + 1, chain.join(" -> "));
     }
+    let mut state = Vec::new();
+    let mut last = q;
+    for st in q.stages() {
+        if let Some(feed) = &st.feed {
+            let mut chain = vec![format!("the rows stage {} emitted", st.stage)];
+            chain.extend(st.steps.iter().map(|s| step_name(s).to_owned()));
+            chain.push(if st.agg.is_some() { "update aggregation state" } else { "append row" }.to_owned());
+            let wm = match feed {
+                crate::table::Feed::Same => "the watermark",
+                crate::table::Feed::Join { .. } => {
+                    "the join's output watermark (the least of the watermark and its state watermarks)"
+                }
+            };
+            let _ = writeln!(
+                out,
+                "*({}) stage {}, under {wm}: {}",
+                q.inputs.len() + st.stage,
+                st.stage + 1,
+                chain.join(" -> ")
+            );
+        }
+        state.extend(stage_state(st));
+        last = st;
+    }
+    if q.watermark.is_some() {
+        state.push("the watermark".to_owned());
+    }
+    if state.is_empty() {
+        out.push_str("State across batches: none\n");
+    } else {
+        let _ = writeln!(out, "State across batches (checkpointed): {}", state.join("; "));
+    }
+    let q = last;
+    let groups = q.steps.iter().any(|s| matches!(s, TStep::GroupsWithState(_)));
+    let emitted = match (q.agg.is_some(), q.mode) {
+        (false, _) if groups => "what the function returns for each key with rows or timed out",
+        (false, _) => "each input row that passes, once",
+        (true, OutputMode::Complete) => "the whole result table, every batch",
+        (true, OutputMode::Update) => "the rows the batch changed",
+        (true, OutputMode::Append) => "each group once, when the watermark closes it",
+    };
+    let _ = writeln!(out, "Output per batch: {emitted}");
+}
+
+/// A later stage's step in the physical plan.
+fn step_name(s: &TStep) -> &'static str {
+    match s {
+        TStep::Filter(_) => "filter",
+        TStep::Dedup { .. } => "deduplicate",
+        TStep::Explode { .. } => "explode",
+        _ => "project",
+    }
+}
+
+/// The state one stage keeps across batches.
+fn stage_state(q: &Checked) -> Vec<String> {
     let stateful_dedup = q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }));
     let mut state = Vec::new();
     if stateful_dedup {
@@ -306,23 +373,7 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
         };
         state.push(format!("a {} per key ({timeout})", g.state));
     }
-    if q.watermark.is_some() {
-        state.push("the watermark".to_owned());
-    }
-    if state.is_empty() {
-        out.push_str("State across batches: none\n");
-    } else {
-        let _ = writeln!(out, "State across batches (checkpointed): {}", state.join("; "));
-    }
-    let groups = q.steps.iter().any(|s| matches!(s, TStep::GroupsWithState(_)));
-    let emitted = match (q.agg.is_some(), q.mode) {
-        (false, _) if groups => "what the function returns for each key with rows or timed out",
-        (false, _) => "each input row that passes, once",
-        (true, OutputMode::Complete) => "the whole result table, every batch",
-        (true, OutputMode::Update) => "the rows the batch changed",
-        (true, OutputMode::Append) => "each group once, when the watermark closes it",
-    };
-    let _ = writeln!(out, "Output per batch: {emitted}");
+    state
 }
 
 /// Spark's `StreamingSymmetricHashJoin` line: type, keys, the rest of the condition and how each
