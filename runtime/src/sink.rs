@@ -21,6 +21,8 @@ use crate::persist::{Checkpointed, Parts};
 use crate::structured::row::{Row, console_table};
 
 mod files;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod print;
 mod progress;
 #[cfg(test)]
@@ -60,6 +62,9 @@ pub(crate) enum OutputKind {
     /// Structured Streaming's memory sink: rows kept in the process's memory table of the
     /// output's name ([`crate::structured::memory`]); `complete` replaces them every batch.
     Memory { columns: Vec<String>, complete: bool },
+    /// Structured Streaming's Kafka sink (feature `kafka`): Spark's options (`topic`,
+    /// `kafka.*`); with `exactly_once` a re-run batch skips the records a crashed run wrote.
+    Kafka { columns: Vec<String>, options: Vec<(String, String)>, exactly_once: bool },
 }
 
 impl OutputKind {
@@ -75,6 +80,11 @@ impl OutputKind {
                 format!("FileSink[{}]", dir.display())
             }
             OutputKind::Memory { .. } => "MemorySink".to_owned(),
+            OutputKind::Kafka { options, exactly_once, .. } => {
+                let topic = options.iter().find(|(k, _)| k == "topic").map_or("per row", |(_, v)| v.as_str());
+                let once = if *exactly_once { ", exactly once" } else { "" };
+                format!("KafkaSink[topic: {topic}{once}]")
+            }
         }
     }
 }
@@ -124,6 +134,11 @@ pub struct BatchOutput {
     on_disk: HashMap<String, HashMap<(i64, u64), i64>>,
     /// The part files the newest commit uses: time and checksum.
     on_disk_files: HashMap<i64, u64>,
+    /// The query's id, which names the records of its exactly-once Kafka sinks.
+    query_id: String,
+    /// Per output, for Kafka sinks: the writer, connected at its first batch.
+    #[cfg(feature = "kafka")]
+    kafka: Vec<Option<kafka::KafkaWriter>>,
 }
 
 /// The snapshots of a batch ([`BatchOutput::take_states`]).
@@ -154,6 +169,8 @@ impl BatchOutput {
                 Some((path.to_owned(), BufWriter::new(f)))
             }
         };
+        #[cfg(feature = "kafka")]
+        let outputs_len = outputs.len();
         Ok(BatchOutput {
             json: vec![JsonBatch::default(); outputs.len()],
             outputs,
@@ -171,7 +188,15 @@ impl BatchOutput {
             new_parts: None,
             on_disk: HashMap::new(),
             on_disk_files: HashMap::new(),
+            query_id: String::new(),
+            #[cfg(feature = "kafka")]
+            kafka: (0..outputs_len).map(|_| None).collect(),
         })
+    }
+
+    /// Sets the query's id (from its checkpoint, or new).
+    pub(crate) fn set_query_id(&mut self, id: &str) {
+        id.clone_into(&mut self.query_id);
     }
 
     pub(crate) fn set_checkpointing(&mut self, on: bool) {
@@ -398,7 +423,8 @@ impl BatchOutput {
             OutputKind::Console { .. }
             | OutputKind::JsonFiles { .. }
             | OutputKind::ParquetFiles { .. }
-            | OutputKind::Memory { .. } => {
+            | OutputKind::Memory { .. }
+            | OutputKind::Kafka { .. } => {
                 return Err(Error::Config(format!(
                     "output `{}` is a Structured Streaming sink, emitted with `emit`; this is a bug in streamc\n\
                      help: generated code emits rows to it with `emit_rows`",
@@ -451,7 +477,8 @@ impl BatchOutput {
             OutputKind::Console { columns, .. }
             | OutputKind::JsonFiles { columns, .. }
             | OutputKind::ParquetFiles { columns, .. }
-            | OutputKind::Memory { columns, .. } => columns.iter().map(String::as_str).collect(),
+            | OutputKind::Memory { columns, .. }
+            | OutputKind::Kafka { columns, .. } => columns.iter().map(String::as_str).collect(),
             OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => {
                 return Err(Error::Config(format!(
                     "output `{}` is a DStream output, emitted with `emit_rows`; this is a bug in streamc",
@@ -520,6 +547,24 @@ impl BatchOutput {
                     })
                     .collect();
                 crate::structured::memory::record(&spec.name, self.batch_id, json, *complete);
+            }
+            #[cfg(feature = "kafka")]
+            OutputKind::Kafka { options, exactly_once, .. } => {
+                let w = &mut self.kafka[out.index()];
+                if w.is_none() {
+                    let writer = format!("{}/{}", self.query_id, spec.name);
+                    *w = Some(kafka::KafkaWriter::new(&spec.name, &writer, options, *exactly_once)?);
+                }
+                if let Some(w) = w {
+                    w.write(self.batch_id, &columns, rows)?;
+                }
+            }
+            #[cfg(not(feature = "kafka"))]
+            OutputKind::Kafka { .. } => {
+                return Err(Error::Config(format!(
+                    "output `{}` writes to Kafka, but this build of streamc-runtime has no Kafka support\nhelp: turn on the runtime's `kafka` feature (`streamc run` and `build` do it for specs that use Kafka)",
+                    spec.name
+                )));
             }
             OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => unreachable!("checked above"),
         }

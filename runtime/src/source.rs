@@ -9,6 +9,8 @@
 
 mod file_stream;
 mod files;
+#[cfg(feature = "kafka")]
+pub(crate) mod kafka;
 mod limits;
 mod rate;
 mod replay;

@@ -95,46 +95,42 @@ where
 {
     /// Plans the files of batch `batch_id`: a crashed run's plan if it logged one, otherwise
     /// each file stream's next files (all of them, with `unlimited`).
-    fn plan(&mut self, batch_id: u64, unlimited: bool) -> (Vec<Option<Vec<String>>>, bool) {
+    fn plan(&mut self, batch_id: u64, unlimited: bool) -> Result<(Vec<Option<Vec<String>>>, bool), Error> {
         if self.planned_log.front().is_some_and(|p| p.batch_id == batch_id) {
             let p = self.planned_log.pop_front().expect("checked");
             let planned = self
                 .sources
                 .iter_mut()
-                .map(|s| match s {
-                    RunningSource::Structured(f) => {
-                        let files =
-                            p.files.iter().find(|(n, _)| n == f.name()).map(|(_, v)| v.clone()).unwrap_or_default();
-                        f.take_planned(&files);
-                        Some(files)
-                    }
-                    _ => None,
+                .map(|s| {
+                    let f = s.planned_mut()?;
+                    let files = p.files.iter().find(|(n, _)| n == f.name()).map(|(_, v)| v.clone()).unwrap_or_default();
+                    f.take_planned(&files);
+                    Some(files)
                 })
                 .collect();
-            return (planned, true);
+            return Ok((planned, true));
         }
         // Logged ids run consecutively from the first batch, so a front entry of another id is
         // stale; dropping it keeps `AvailableNow` from waiting on it forever.
         self.planned_log.clear();
-        let planned = self
-            .sources
-            .iter_mut()
-            .map(|s| match s {
-                RunningSource::Structured(f) => Some(f.plan(unlimited)),
-                _ => None,
-            })
-            .collect();
-        (planned, false)
+        let mut planned = Vec::with_capacity(self.sources.len());
+        for s in &mut self.sources {
+            planned.push(match s.planned_mut() {
+                Some(f) => Some(f.plan(unlimited)?),
+                None => None,
+            });
+        }
+        Ok((planned, false))
     }
 
-    /// The plan of a no-data batch: every file stream reads nothing.
+    /// The plan of a no-data batch: every planned source reads nothing.
     fn no_data_plan(&self) -> Vec<Option<Vec<String>>> {
-        self.sources.iter().map(|s| matches!(s, RunningSource::Structured(_)).then(Vec::new)).collect()
+        self.sources.iter().map(|s| s.planned().map(|_| Vec::new())).collect()
     }
 
     /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
     /// trigger, and plans the batch's files.
-    fn next(&mut self, t: i64, ran: u64, replay_index: usize, batch_id: u64, no_data_requested: bool) -> Next {
+    fn next(&mut self, t: i64, ran: u64, replay_index: usize, batch_id: u64, no_data_requested: bool) -> Result<Next, Error> {
         let control = &self.shared.control;
         let stop_state = || match control.stop_requested() {
             None => Some(false),
@@ -144,51 +140,51 @@ where
         if let Some(n) = self.replay_batches {
             let no_data = replay_index >= n;
             if no_data && !no_data_requested {
-                return Next::Stop;
+                return Ok(Next::Stop);
             }
             let last = match self.clock.wait_until(t, control) {
                 Wake::Reached => false,
                 Wake::Stop(StopMode::Graceful) => true,
-                Wake::Stop(StopMode::Immediate) => return Next::Stop,
+                Wake::Stop(StopMode::Immediate) => return Ok(Next::Stop),
             };
             let planned = vec![None; self.sources.len()];
-            return Next::Run(Batch { planned, no_data, last, from_log: false });
+            return Ok(Next::Run(Batch { planned, no_data, last, from_log: false }));
         }
-        match self.trigger {
+        Ok(match self.trigger {
             Trigger::ProcessingTime => {
                 let last = match self.clock.wait_until(t, control) {
                     Wake::Reached => false,
                     Wake::Stop(StopMode::Graceful) => true,
-                    Wake::Stop(StopMode::Immediate) => return Next::Stop,
+                    Wake::Stop(StopMode::Immediate) => return Ok(Next::Stop),
                 };
-                let (planned, from_log) = self.plan(batch_id, false);
+                let (planned, from_log) = self.plan(batch_id, false)?;
                 let nothing_new = planned.iter().flatten().all(Vec::is_empty);
                 if self.skip_empty_ticks && nothing_new && !from_log && !no_data_requested {
-                    return Next::Skip { last };
+                    return Ok(Next::Skip { last });
                 }
                 Next::Run(Batch { planned, no_data: false, last, from_log })
             }
             Trigger::Once => {
                 if ran > 0 || stop_state().is_none() {
-                    return Next::Stop;
+                    return Ok(Next::Stop);
                 }
-                let (planned, from_log) = self.plan(batch_id, true);
+                let (planned, from_log) = self.plan(batch_id, true)?;
                 // As Spark: with nothing new and no no-data batch due, `Once` runs no batch.
                 if self.skip_empty_ticks
                     && !from_log
                     && !no_data_requested
                     && planned.iter().flatten().all(Vec::is_empty)
                 {
-                    return Next::Stop;
+                    return Ok(Next::Stop);
                 }
                 Next::Run(Batch { planned, no_data: false, last: true, from_log })
             }
             Trigger::AvailableNow => {
-                let Some(last) = stop_state() else { return Next::Stop };
+                let Some(last) = stop_state() else { return Ok(Next::Stop) };
                 let pending = !self.planned_log.is_empty()
-                    || self.sources.iter().any(|s| matches!(s, RunningSource::Structured(f) if f.has_snapshot_files()));
+                        || self.sources.iter().any(|s| s.planned().is_some_and(|f| f.has_snapshot_files()));
                 if pending || (ran == 0 && !self.has_file_streams) {
-                    let (planned, from_log) = self.plan(batch_id, false);
+                    let (planned, from_log) = self.plan(batch_id, false)?;
                     Next::Run(Batch { planned, no_data: false, last, from_log })
                 } else if no_data_requested {
                     Next::Run(Batch { planned: self.no_data_plan(), no_data: true, last, from_log: false })
@@ -196,7 +192,7 @@ where
                     Next::Stop
                 }
             }
-        }
+        })
     }
 
     pub(super) fn run(&mut self) -> Result<(), Error> {
@@ -218,10 +214,7 @@ where
         let snapshot: usize = self
             .sources
             .iter()
-            .map(|s| match s {
-                RunningSource::Structured(f) => f.snapshot_files(),
-                _ => 0,
-            })
+            .map(|s| s.planned().map_or(0, |f| f.snapshot_files()))
             .sum();
         let mut bar = Bar::new(self.replay_batches.or((self.trigger == Trigger::AvailableNow).then_some(snapshot)));
         // Batches run by this run.
@@ -235,15 +228,16 @@ where
                 break Ok(());
             }
             let batch = match self.next(t, ran, replay_index, batch_id, no_data_requested) {
-                Next::Run(b) => b,
-                Next::Skip { last } => {
+                Err(e) => break Err(e),
+                Ok(Next::Run(b)) => b,
+                Ok(Next::Skip { last }) => {
                     if last {
                         break Ok(());
                     }
                     t += self.interval_ms;
                     continue;
                 }
-                Next::Stop => break Ok(()),
+                Ok(Next::Stop) => break Ok(()),
             };
             let started = Instant::now();
             let started_ms = self.clock.now_ms();
@@ -256,10 +250,7 @@ where
                     .sources
                     .iter()
                     .zip(&batch.planned)
-                    .filter_map(|(s, p)| match (s, p) {
-                        (RunningSource::Structured(f), Some(files)) => Some((f.name().to_owned(), files.clone())),
-                        _ => None,
-                    })
+                    .filter_map(|(s, p)| Some((s.planned()?.name().to_owned(), p.clone()?)))
                     .collect();
                 checkpoint::write_planned(dir, &PlannedBatch { app: self.name.clone(), batch_id, time_ms: t, files })?;
             }
@@ -271,9 +262,9 @@ where
                 if batch.no_data {
                     continue;
                 }
-                match (src, planned) {
-                    (RunningSource::Structured(f), Some(files)) => f.read(files, text)?,
-                    (src, _) => src.fill(text, t)?,
+                match (src.planned_mut(), planned) {
+                    (Some(f), Some(files)) => f.read(files, text)?,
+                    _ => src.fill(text, t)?,
                 }
             }
             if self.replay_batches.is_some() && !batch.no_data {
@@ -326,10 +317,7 @@ where
                     files: self
                         .sources
                         .iter()
-                        .filter_map(|s| match s {
-                            RunningSource::Structured(f) => Some((f.name().to_owned(), f.taken())),
-                            _ => None,
-                        })
+                        .filter_map(|s| s.planned().map(|f| (f.name().to_owned(), f.taken())))
                         .collect(),
                     no_data_pending: requested,
                 };

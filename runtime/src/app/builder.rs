@@ -116,6 +116,7 @@ impl AppBuilder {
                         | OutputKind::JsonFiles { .. }
                         | OutputKind::ParquetFiles { .. }
                         | OutputKind::Memory { .. }
+                        | OutputKind::Kafka { .. }
                 )
             })
     }
@@ -170,6 +171,30 @@ impl AppBuilder {
     /// line's file and line number.
     pub fn file_stream(&mut self, name: &str, dir: impl AsRef<Path>, max_files_per_trigger: Option<usize>) -> SourceId {
         self.source(name, SourceKind::FileStream { dir: dir.as_ref().to_owned(), max_files_per_trigger })
+    }
+
+    /// Structured Streaming's Kafka source (`format("kafka")`; feature `kafka`): `options` are
+    /// Spark's (`kafka.bootstrap.servers`, `subscribe` | `subscribePattern` | `assign`,
+    /// `startingOffsets`, `maxOffsetsPerTrigger`, `failOnDataLoss`, `fetchOffset.numRetries`,
+    /// `fetchOffset.retryIntervalMs`, and `kafka.*` client settings); values may name
+    /// environment variables, `${NAME}` or `${NAME:-default}`. Each record is a JSON line of
+    /// Spark's columns, or with `json_value` its value itself (see the module `source::kafka`).
+    /// Batches are planned as offset ranges and logged before they run, as a file stream's.
+    pub fn kafka_stream(&mut self, name: &str, options: &[(&str, &str)], json_value: bool) -> SourceId {
+        let options = options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self.source(name, SourceKind::Kafka { options, json_value })
+    }
+
+    /// Structured Streaming's Kafka sink (`format("kafka")`; feature `kafka`): each row is a
+    /// record of its `value` column and its `key`, `topic` and `partition` columns when it has
+    /// them; `options` are Spark's (`kafka.bootstrap.servers`, `topic`, `kafka.*`). A batch's
+    /// records are acknowledged before it commits (at least once, as Spark); with
+    /// `exactly_once`, a batch re-run after a crash skips the records the crashed run wrote
+    /// (see the module `sink::kafka`).
+    pub fn kafka_sink(&mut self, name: &str, columns: &[&str], options: &[(&str, &str)], exactly_once: bool) -> OutputId {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        let options = options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self.output(name, OutputKind::Kafka { columns, options, exactly_once })
     }
 
     /// Structured Streaming's console sink (`format("console")`, options `numRows` and

@@ -238,13 +238,14 @@ where
                 SourceKind::Rate { rows_per_second } => {
                     running.push(RunningSource::Rate(RateSource::new(*rows_per_second)));
                 }
+                SourceKind::Kafka { options, json_value } => running.push(kafka_source(&s.name, options, *json_value, query)?),
                 SourceKind::Socket { .. } => {}
             }
         }
         // The batches a crashed run had planned but not committed, in id order.
         let mut planned_log = VecDeque::new();
         if let Some((dir, _)) = &setup.checkpoint
-            && running.iter().any(|r| matches!(r, RunningSource::Structured(_)))
+            && running.iter().any(|r| r.planned().is_some())
         {
             let mut id = next_batch_id;
             while let Some(p) = checkpoint::read_planned(dir, &self.spec.name, id) {
@@ -254,7 +255,7 @@ where
         }
         if self.spec.trigger == Trigger::AvailableNow {
             for r in &mut running {
-                if let RunningSource::Structured(f) = r {
+                if let Some(f) = r.planned_mut() {
                     let reserved: HashSet<&str> = planned_log
                         .iter()
                         .flat_map(|p: &PlannedBatch| &p.files)
@@ -296,9 +297,10 @@ where
         let mut all = Vec::with_capacity(self.spec.sources.len());
         for s in &self.spec.sources {
             match &s.kind {
-                SourceKind::TextFiles { .. } | SourceKind::FileStream { .. } | SourceKind::Rate { .. } => {
-                    all.push(started.next().expect("one per spec"))
-                }
+                SourceKind::TextFiles { .. }
+                | SourceKind::FileStream { .. }
+                | SourceKind::Rate { .. }
+                | SourceKind::Kafka { .. } => all.push(started.next().expect("one per spec")),
                 SourceKind::Socket { host, port } => {
                     all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port, self.spec.limits)?))
                 }
@@ -370,6 +372,8 @@ where
         first: FirstBatch,
         query_id: String,
     ) -> Result<StreamingHandle, Error> {
+        let mut outputs = outputs;
+        outputs.output.set_query_id(&query_id);
         let ui = outputs.ui;
         let manual = match &clock {
             BatchClock::Manual(c) => Some(c.clone()),
@@ -380,7 +384,7 @@ where
             completed: AtomicU64::new(0),
             last_progress: Mutex::new(None),
         });
-        let has_file_streams = sources.running.iter().any(|r| matches!(r, RunningSource::Structured(_)));
+        let has_file_streams = sources.running.iter().any(|r| r.planned().is_some());
         let source_descriptions: Vec<String> =
             self.spec.sources.iter().map(|s| s.kind.progress_description()).collect();
         let mut batch_loop = BatchLoop {
@@ -410,7 +414,7 @@ where
             // with one keeps DStream's batch at every tick.
             skip_empty_ticks: setup.structured
                 && has_file_streams
-                && self.spec.sources.iter().all(|s| matches!(s.kind, SourceKind::FileStream { .. })),
+                && self.spec.sources.iter().all(|s| matches!(s.kind, SourceKind::FileStream { .. } | SourceKind::Kafka { .. })),
             has_file_streams,
             next_batch_id: first.batch_id,
             no_data_pending: first.no_data_pending,
@@ -512,4 +516,30 @@ where
         };
         Ok(Some((dir.clone(), every)))
     }
+}
+
+/// Connects a Kafka source at the positions the checkpoint recorded.
+#[cfg(feature = "kafka")]
+fn kafka_source(
+    name: &str,
+    options: &[(String, String)],
+    json_value: bool,
+    query: Option<&QueryCheckpoint>,
+) -> Result<RunningSource, Error> {
+    let taken = query.and_then(|q| q.files.iter().find(|(n, _)| n == name)).map(|(_, p)| p.clone()).unwrap_or_default();
+    let k = crate::source::kafka::KafkaSource::start(name, options, json_value, taken)?;
+    Ok(RunningSource::Kafka(Box::new(k)))
+}
+
+/// Without the `kafka` feature, a Kafka source cannot start.
+#[cfg(not(feature = "kafka"))]
+fn kafka_source(
+    name: &str,
+    _options: &[(String, String)],
+    _json_value: bool,
+    _query: Option<&QueryCheckpoint>,
+) -> Result<RunningSource, Error> {
+    Err(Error::Config(format!(
+        "source `{name}` reads Kafka, but this build of streamc-runtime has no Kafka support\nhelp: turn on the runtime's `kafka` feature (`streamc run` and `build` do it for specs that use Kafka)"
+    )))
 }

@@ -63,11 +63,6 @@ impl StructuredFileSource {
         })
     }
 
-    /// The source's name.
-    pub(crate) fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The visible regular files not taken yet, by (modification time, name).
     fn list_new(&mut self) -> io::Result<Vec<String>> {
         let mut found = Vec::new();
@@ -194,5 +189,32 @@ impl StructuredFileSource {
             }
         }
         Ok(())
+    }
+}
+
+impl super::running::Planned for StructuredFileSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn plan(&mut self, unlimited: bool) -> Result<Vec<String>, Error> {
+        Ok(StructuredFileSource::plan(self, unlimited))
+    }
+    fn take_planned(&mut self, planned: &[String]) {
+        StructuredFileSource::take_planned(self, planned);
+    }
+    fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error> {
+        StructuredFileSource::read(self, planned, batch)
+    }
+    fn taken(&self) -> Vec<String> {
+        StructuredFileSource::taken(self)
+    }
+    fn take_snapshot(&mut self, reserved: &HashSet<&str>) -> Result<(), Error> {
+        StructuredFileSource::take_snapshot(self, reserved)
+    }
+    fn snapshot_files(&self) -> usize {
+        StructuredFileSource::snapshot_files(self)
+    }
+    fn has_snapshot_files(&self) -> bool {
+        StructuredFileSource::has_snapshot_files(self)
     }
 }

@@ -24,6 +24,10 @@ pub(crate) enum SourceKind {
     FileStream { dir: PathBuf, max_files_per_trigger: Option<usize> },
     /// Structured Streaming's `rate` source: `rows_per_second` rows per second of event time.
     Rate { rows_per_second: u64 },
+    /// Structured Streaming's Kafka source (feature `kafka`): Spark's options as written
+    /// (`kafka.bootstrap.servers`, `subscribe`, ...); `json_value` parses each record's value as
+    /// a JSON line of the source's schema instead of giving Spark's columns.
+    Kafka { options: Vec<(String, String)>, json_value: bool },
 }
 
 impl SourceKind {
@@ -36,6 +40,7 @@ impl SourceKind {
                 format!("file stream `{}`, at most {n} file{} per batch", dir.display(), plural(*n))
             }
             SourceKind::Rate { rows_per_second } => format!("rate source, {rows_per_second} rows per second"),
+            SourceKind::Kafka { options, .. } => format!("Kafka source ({})", kafka_topics(options)),
         }
     }
 
@@ -46,6 +51,7 @@ impl SourceKind {
             SourceKind::TextFiles { .. } => "text files",
             SourceKind::FileStream { .. } => "file stream",
             SourceKind::Rate { .. } => "rate",
+            SourceKind::Kafka { .. } => "kafka",
         }
     }
 
@@ -56,8 +62,46 @@ impl SourceKind {
             SourceKind::TextFiles { dir } => format!("FileInputDStream[{}]", dir.display()),
             SourceKind::FileStream { dir, .. } => format!("FileStreamSource[{}]", dir.display()),
             SourceKind::Rate { rows_per_second } => format!("RateStreamV2[rowsPerSecond={rows_per_second}]"),
+            SourceKind::Kafka { options, .. } => format!("KafkaV2[{}]", kafka_topics(options)),
         }
     }
+}
+
+/// What a Kafka source reads, as Spark's description says it: `Subscribe[a,b]`,
+/// `SubscribePattern[p]` or `Assign[..]`.
+fn kafka_topics(options: &[(String, String)]) -> String {
+    let get = |k: &str| options.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    match (get("subscribe"), get("subscribePattern"), get("assign")) {
+        (Some(t), _, _) => format!("Subscribe[{t}]"),
+        (_, Some(p), _) => format!("SubscribePattern[{p}]"),
+        (_, _, Some(a)) => format!("Assign[{a}]"),
+        _ => "no topics".to_owned(),
+    }
+}
+
+/// A source whose batches are planned before they run, and whose plan the checkpoint's
+/// write-ahead log records (`offsets/<N>`), so that a batch re-run after a crash reads the same
+/// records: the structured file source (a plan is a list of files) and Kafka (a list of offset
+/// ranges, `topic partition from until`).
+pub(crate) trait Planned {
+    /// The source's name.
+    fn name(&self) -> &str;
+    /// Chooses the next batch's input and marks it taken (all that is there, with `unlimited`).
+    fn plan(&mut self, unlimited: bool) -> Result<Vec<String>, Error>;
+    /// Marks the input a crashed run's batch had planned (being re-run) as taken.
+    fn take_planned(&mut self, planned: &[String]);
+    /// Reads a planned batch's input into `batch`.
+    fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error>;
+    /// What the checkpoint records of the source after a batch: the files taken, or the
+    /// offsets to read next.
+    fn taken(&self) -> Vec<String>;
+    /// Under `AvailableNow`: fixes what the run will read (what is there now), less `reserved`
+    /// (planned by a crashed run's batches, which run first).
+    fn take_snapshot(&mut self, reserved: &std::collections::HashSet<&str>) -> Result<(), Error>;
+    /// How much of the snapshot is left (files, or records), for the progress bar.
+    fn snapshot_files(&self) -> usize;
+    /// Whether the snapshot has input left.
+    fn has_snapshot_files(&self) -> bool;
 }
 
 /// A source while the app runs; the batch loop calls [`fill`](Self::fill) at every batch time
@@ -68,6 +112,8 @@ pub(crate) enum RunningSource {
     Replay(ReplaySource),
     Structured(StructuredFileSource),
     Rate(RateSource),
+    #[cfg(feature = "kafka")]
+    Kafka(Box<super::kafka::KafkaSource>),
 }
 
 impl RunningSource {
@@ -88,8 +134,30 @@ impl RunningSource {
                 s.fill(batch, time_ms);
                 Ok(())
             }
-            // Read through `StructuredFileSource::read` with the batch's planned files.
+            // Read through `Planned::read` with the batch's plan.
             RunningSource::Structured(_) => Ok(()),
+            #[cfg(feature = "kafka")]
+            RunningSource::Kafka(_) => Ok(()),
+        }
+    }
+
+    /// The source as a planned one (file stream, Kafka), if it is one.
+    pub(crate) fn planned(&self) -> Option<&dyn Planned> {
+        match self {
+            RunningSource::Structured(f) => Some(f),
+            #[cfg(feature = "kafka")]
+            RunningSource::Kafka(k) => Some(&**k),
+            _ => None,
+        }
+    }
+
+    /// [`planned`](Self::planned), mutable.
+    pub(crate) fn planned_mut(&mut self) -> Option<&mut dyn Planned> {
+        match self {
+            RunningSource::Structured(f) => Some(f),
+            #[cfg(feature = "kafka")]
+            RunningSource::Kafka(k) => Some(&mut **k),
+            _ => None,
         }
     }
 
