@@ -300,8 +300,11 @@ fn runtime_path() -> Result<PathBuf> {
 
 /// The runtime features a spec's generated code needs (the parquet sink's, say).
 fn runtime_features(spec: &Path) -> Result<Vec<&'static str>> {
-    Ok(match streamc::compile_yaml(&read_spec(spec)?).physical {
-        Some(Physical::Table(queries)) => streamc::table::runtime_features(&queries),
+    let c = streamc::compile_yaml(&read_spec(spec)?);
+    Ok(match (&c.program, &c.physical) {
+        (streamc::program::Program::Table(plan), Some(Physical::Table(queries))) => {
+            streamc::table::runtime_features(plan, queries)
+        }
         _ => Vec::new(),
     })
 }

@@ -77,6 +77,10 @@ enum Next {
     Stop,
 }
 
+/// Per source: for a planned source (file stream, Kafka), what the batch reads; `None` for the
+/// others.
+type Plan = Vec<Option<Vec<String>>>;
+
 /// A batch about to run.
 struct Batch {
     /// Per source: for a live file stream, the files the batch reads; `None` for other sources.
@@ -95,7 +99,7 @@ where
 {
     /// Plans the files of batch `batch_id`: a crashed run's plan if it logged one, otherwise
     /// each file stream's next files (all of them, with `unlimited`).
-    fn plan(&mut self, batch_id: u64, unlimited: bool) -> Result<(Vec<Option<Vec<String>>>, bool), Error> {
+    fn plan(&mut self, batch_id: u64, unlimited: bool) -> Result<(Plan, bool), Error> {
         if self.planned_log.front().is_some_and(|p| p.batch_id == batch_id) {
             let p = self.planned_log.pop_front().expect("checked");
             let planned = self
@@ -124,13 +128,20 @@ where
     }
 
     /// The plan of a no-data batch: every planned source reads nothing.
-    fn no_data_plan(&self) -> Vec<Option<Vec<String>>> {
+    fn no_data_plan(&self) -> Plan {
         self.sources.iter().map(|s| s.planned().map(|_| Vec::new())).collect()
     }
 
     /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
     /// trigger, and plans the batch's files.
-    fn next(&mut self, t: i64, ran: u64, replay_index: usize, batch_id: u64, no_data_requested: bool) -> Result<Next, Error> {
+    fn next(
+        &mut self,
+        t: i64,
+        ran: u64,
+        replay_index: usize,
+        batch_id: u64,
+        no_data_requested: bool,
+    ) -> Result<Next, Error> {
         let control = &self.shared.control;
         let stop_state = || match control.stop_requested() {
             None => Some(false),
@@ -182,7 +193,7 @@ where
             Trigger::AvailableNow => {
                 let Some(last) = stop_state() else { return Ok(Next::Stop) };
                 let pending = !self.planned_log.is_empty()
-                        || self.sources.iter().any(|s| s.planned().is_some_and(|f| f.has_snapshot_files()));
+                    || self.sources.iter().any(|s| s.planned().is_some_and(|f| f.has_snapshot_files()));
                 if pending || (ran == 0 && !self.has_file_streams) {
                     let (planned, from_log) = self.plan(batch_id, false)?;
                     Next::Run(Batch { planned, no_data: false, last, from_log })
@@ -211,11 +222,7 @@ where
         // Data batches of the replay run so far.
         let mut replay_index = 0usize;
         // A known set of files: the replay's, or what an `AvailableNow` run found at start.
-        let snapshot: usize = self
-            .sources
-            .iter()
-            .map(|s| s.planned().map_or(0, |f| f.snapshot_files()))
-            .sum();
+        let snapshot: usize = self.sources.iter().map(|s| s.planned().map_or(0, |f| f.snapshot_files())).sum();
         let mut bar = Bar::new(self.replay_batches.or((self.trigger == Trigger::AvailableNow).then_some(snapshot)));
         // Batches run by this run.
         let mut ran = 0u64;

@@ -191,7 +191,13 @@ impl AppBuilder {
     /// records are acknowledged before it commits (at least once, as Spark); with
     /// `exactly_once`, a batch re-run after a crash skips the records the crashed run wrote
     /// (see the module `sink::kafka`).
-    pub fn kafka_sink(&mut self, name: &str, columns: &[&str], options: &[(&str, &str)], exactly_once: bool) -> OutputId {
+    pub fn kafka_sink(
+        &mut self,
+        name: &str,
+        columns: &[&str],
+        options: &[(&str, &str)],
+        exactly_once: bool,
+    ) -> OutputId {
         let columns = columns.iter().map(|c| (*c).to_owned()).collect();
         let options = options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         self.output(name, OutputKind::Kafka { columns, options, exactly_once })

@@ -238,7 +238,9 @@ where
                 SourceKind::Rate { rows_per_second } => {
                     running.push(RunningSource::Rate(RateSource::new(*rows_per_second)));
                 }
-                SourceKind::Kafka { options, json_value } => running.push(kafka_source(&s.name, options, *json_value, query)?),
+                SourceKind::Kafka { options, json_value } => {
+                    running.push(kafka_source(&s.name, options, *json_value, query)?)
+                }
                 SourceKind::Socket { .. } => {}
             }
         }
@@ -414,7 +416,11 @@ where
             // with one keeps DStream's batch at every tick.
             skip_empty_ticks: setup.structured
                 && has_file_streams
-                && self.spec.sources.iter().all(|s| matches!(s.kind, SourceKind::FileStream { .. } | SourceKind::Kafka { .. })),
+                && self
+                    .spec
+                    .sources
+                    .iter()
+                    .all(|s| matches!(s.kind, SourceKind::FileStream { .. } | SourceKind::Kafka { .. })),
             has_file_streams,
             next_batch_id: first.batch_id,
             no_data_pending: first.no_data_pending,

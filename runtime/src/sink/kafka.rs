@@ -49,6 +49,20 @@ impl ProducerContext for Failures {
     }
 }
 
+/// A row as a record: its sort key (exactly once: its JSON text), topic, key, value and
+/// partition.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct OutRecord {
+    sort: String,
+    topic: String,
+    key: Option<String>,
+    value: Option<String>,
+    partition: Option<i32>,
+}
+
+/// A topic's partition count, and per partition the last (batch, seq) this writer wrote there.
+type TopicState = (i32, Vec<Option<(u64, u64)>>);
+
 /// A Kafka sink while the app runs.
 pub(crate) struct KafkaWriter {
     name: String,
@@ -61,7 +75,7 @@ pub(crate) struct KafkaWriter {
     client: Vec<(String, String)>,
     /// Per topic: its partition count, and per partition the last (batch, seq) this writer wrote
     /// (exactly-once only), read from the log when the topic is first written.
-    topics: HashMap<String, (i32, Vec<Option<(u64, u64)>>)>,
+    topics: HashMap<String, TopicState>,
     flush_timeout: Duration,
 }
 
@@ -86,7 +100,9 @@ impl KafkaWriter {
             }
         }
         if !client.iter().any(|(k, _)| k == "bootstrap.servers") {
-            return Err(bad("Option 'kafka.bootstrap.servers' must be specified for configuring Kafka producer".into()));
+            return Err(
+                bad("Option 'kafka.bootstrap.servers' must be specified for configuring Kafka producer".into()),
+            );
         }
         let failures = Failures::default();
         let mut config = client_config(&[]);
@@ -120,7 +136,7 @@ impl KafkaWriter {
 
     /// The partition count of `topic`, and (exactly once) this writer's last record in each
     /// partition.
-    fn topic(&mut self, topic: &str) -> Result<&(i32, Vec<Option<(u64, u64)>>), Error> {
+    fn topic(&mut self, topic: &str) -> Result<&TopicState, Error> {
         if !self.topics.contains_key(topic) {
             let md = self
                 .producer
@@ -130,7 +146,9 @@ impl KafkaWriter {
             let t = md.topics().iter().find(|t| t.name() == topic);
             let n = match t {
                 Some(t) if t.error().is_none() && !t.partitions().is_empty() => t.partitions().len() as i32,
-                _ => return Err(self.error(format!("topic `{topic}` does not exist (create it before the query runs)"))),
+                _ => {
+                    return Err(self.error(format!("topic `{topic}` does not exist (create it before the query runs)")));
+                }
             };
             let last = if self.exactly_once {
                 (0..n).map(|p| self.last_written(topic, p)).collect::<Result<Vec<_>, Error>>()?
@@ -163,10 +181,13 @@ impl KafkaWriter {
             consumer.assign(&tpl).map_err(|e| self.error(format!("{topic}-{partition}: {e}")))?;
             let mut found = None;
             let started = Instant::now();
-            // Read to the end of the log (past `hi` too: the end may have moved).
+            // Read to the end of the log (past `hi` too: the end may have moved). Some brokers
+            // report the end early (tansu gives the last batch's first offset + 1), so the end
+            // is where reading stays idle a moment after the end-of-partition event.
             let mut idle = Instant::now();
+            let mut eof = false;
             loop {
-                match consumer.poll(Duration::from_millis(100)) {
+                match consumer.poll(Duration::from_millis(50)) {
                     Some(Ok(m)) => {
                         idle = Instant::now();
                         if m.offset() >= start
@@ -188,13 +209,14 @@ impl KafkaWriter {
                             }
                         }
                     }
-                    Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
-                    Some(Err(e)) => {
-                        if started.elapsed() > Duration::from_secs(60) {
-                            return Err(self.error(format!("cannot read {topic}-{partition}: {e}")));
-                        }
+                    Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof = true,
+                    Some(Err(e)) if started.elapsed() > Duration::from_secs(60) => {
+                        return Err(self.error(format!("cannot read {topic}-{partition}: {e}")));
                     }
-                    None if idle.elapsed() > Duration::from_secs(2) => break,
+                    Some(Err(_)) => {}
+                    None if idle.elapsed() > if eof { Duration::from_millis(300) } else { Duration::from_secs(3) } => {
+                        break;
+                    }
                     None => {}
                 }
                 if started.elapsed() > Duration::from_secs(120) {
@@ -223,7 +245,8 @@ impl KafkaWriter {
             }
         };
         // (sort key, topic, key, value, partition)
-        let mut records: Vec<(String, String, Option<String>, Option<String>, Option<i32>)> = Vec::with_capacity(rows.len());
+        let mut records: Vec<(String, String, Option<String>, Option<String>, Option<i32>)> =
+            Vec::with_capacity(rows.len());
         for r in rows {
             let topic = match (topic_col.and_then(|i| text(r.value(i))), &self.topic) {
                 (_, Some(t)) => t.clone(),
@@ -242,7 +265,8 @@ impl KafkaWriter {
             if self.exactly_once {
                 r.json_object(columns, &mut sort);
             }
-            records.push((sort, topic, key_col.and_then(|i| text(r.value(i))), text(r.value(value_col)), partition));
+            let (key, value) = (key_col.and_then(|i| text(r.value(i))), text(r.value(value_col)));
+            records.push(OutRecord { sort, topic, key, value, partition });
         }
         if self.exactly_once {
             records.sort();
@@ -250,7 +274,7 @@ impl KafkaWriter {
         self.failures.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
         let batch = batch_id.to_string();
         let mut written = 0u64;
-        for (seq, (_, topic, key, value, partition)) in records.iter().enumerate() {
+        for (seq, OutRecord { topic, key, value, partition, .. }) in records.iter().enumerate() {
             let mut partition = *partition;
             let mut headers = None;
             if self.exactly_once {
@@ -290,7 +314,10 @@ impl KafkaWriter {
             loop {
                 match self.producer.send(pending) {
                     Ok(()) => break,
-                    Err((rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
+                    Err((
+                        rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                        r,
+                    )) => {
                         self.producer.poll(Duration::from_millis(50));
                         pending = r;
                     }

@@ -118,7 +118,9 @@ impl KafkaOptions {
             }
         }
         if !client.iter().any(|(k, _)| k == "bootstrap.servers") {
-            return Err(bad("Option 'kafka.bootstrap.servers' must be specified for configuring Kafka consumer".into()));
+            return Err(
+                bad("Option 'kafka.bootstrap.servers' must be specified for configuring Kafka consumer".into()),
+            );
         }
         let chosen: Vec<&str> =
             ["subscribe", "subscribepattern", "assign"].into_iter().filter(|k| get.contains_key(*k)).collect();
@@ -127,7 +129,9 @@ impl KafkaOptions {
                 let list: Vec<String> =
                     get["subscribe"].split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
                 if list.is_empty() {
-                    return Err(bad("No topics to subscribe to as specified value for option 'subscribe' is ''".into()));
+                    return Err(
+                        bad("No topics to subscribe to as specified value for option 'subscribe' is ''".into()),
+                    );
                 }
                 Topics::Subscribe(list)
             }
@@ -158,9 +162,9 @@ impl KafkaOptions {
         let starting = match get.get("startingoffsets").map(String::as_str) {
             None | Some("latest") => Starting::Latest,
             Some("earliest") => Starting::Earliest,
-            Some(json) => Starting::Given(
-                parse_offsets(json, false).map_err(|e| bad(format!("option 'startingOffsets': {e}")))?,
-            ),
+            Some(json) => {
+                Starting::Given(parse_offsets(json, false).map_err(|e| bad(format!("option 'startingOffsets': {e}")))?)
+            }
         };
         let number = |k: &str| -> Result<Option<u64>, Error> {
             get.get(k)
@@ -512,8 +516,8 @@ impl Planned for KafkaSource {
         let mut want = BTreeMap::new();
         let mut tpl = TopicPartitionList::new();
         for r in planned {
-            let (topic, partition, from, until) =
-                parse_range(r).ok_or_else(|| self.error(format!("the planned range `{r}` is not `topic partition from until`")))?;
+            let (topic, partition, from, until) = parse_range(r)
+                .ok_or_else(|| self.error(format!("the planned range `{r}` is not `topic partition from until`")))?;
             tpl.add_partition_offset(&topic, partition, Offset::Offset(from))
                 .map_err(|e| self.error(format!("cannot read {topic}-{partition}: {e}")))?;
             want.insert((topic, partition), (from, until));

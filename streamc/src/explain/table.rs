@@ -209,6 +209,11 @@ fn relation(src: &TableSource) -> String {
         }
         SourceKind::Static { format, path } => format!("{} {path}", format_name(*format)),
         SourceKind::Rate { rows_per_second } => format!("rate {rows_per_second} rows/s"),
+        SourceKind::Kafka { options, json_value } => {
+            let opts: Vec<String> = options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let value = if *json_value { ", value as JSON" } else { "" };
+            format!("kafka [{}]{value}", opts.join(", "))
+        }
     };
     format!("StreamingRelation `{}` {kind} [{}]", src.name, columns(&src.schema))
 }
@@ -227,6 +232,10 @@ fn sink(s: &Sink) -> String {
         Sink::Json { path } => format!("json {path}"),
         Sink::Parquet { path } => format!("parquet {path}"),
         Sink::Memory => "memory".to_owned(),
+        Sink::Kafka { options, exactly_once } => {
+            let topic = options.iter().find(|(k, _)| k == "topic").map_or("per row", |(_, v)| v.as_str());
+            format!("kafka topic {topic}{}", if *exactly_once { ", exactly once" } else { ", at least once" })
+        }
         Sink::ForeachBatch { .. } => "foreach_batch <closure>".to_owned(),
     }
 }
@@ -415,5 +424,7 @@ fn format_name_of(src: &TableSource) -> &'static str {
         SourceKind::Socket { .. } => "lines",
         SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => format_name(*format),
         SourceKind::Rate { .. } => "rate rows",
+        SourceKind::Kafka { json_value: true, .. } => "kafka record values (json)",
+        SourceKind::Kafka { .. } => "kafka records",
     }
 }

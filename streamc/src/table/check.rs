@@ -84,11 +84,11 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
     for (at, (step, span)) in rest.iter().enumerate() {
         let joined = steps.iter().any(|s| matches!(s, TStep::StreamJoin(_)));
         if super::stages::starts_stage(step, agg.is_some(), having.is_some(), joined) {
-            let feed = if agg.is_some() { Feed::Same } else { join_feed(&steps) };
+            let feed = if agg.is_some() { Feed::Same } else { super::stages::join_feed(&steps) };
             then = Some((at, feed));
             break;
         }
-        if stage > 0 && !later_stage_step(step, *span, diags) {
+        if stage > 0 && !super::stages::later_stage_step(step, *span, diags) {
             continue;
         }
         match step {
@@ -130,7 +130,7 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
             steps.extend(t);
             continue;
         }
-        if let (Some(ev), Some(w)) = (&events, stateful_event_time(step, &events, &cols)) {
+        if let (Some(ev), Some(w)) = (&events, super::stages::stateful_event_time(step, &events, &cols)) {
             // Spark: the stateful operator's watermark is on its one event-time column.
             match &w[..] {
                 [] => watermark = None,
@@ -323,9 +323,11 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
         None => cols.clone(),
     };
     super::pushdown::push_filters(&mut steps);
-    let last = then.is_none();
-    if last || q.mode.0 == OutputMode::Append {
-        check_output_mode(q, &agg, &watermark, diags);
+    // Whether a stateful operator comes after this stage (else the later stages only filter and
+    // project its rows, in the query's output mode).
+    let stateful_later = then.as_ref().is_some_and(|(at, _)| super::stages::stateful(&rest[*at..]));
+    if !stateful_later || q.mode.0 == OutputMode::Append {
+        check_output_mode(q, &agg, &watermark, stage > 0, diags);
     } else if agg.is_some() {
         diags.error(q.mode.1, super::stages::LATE_ROWS).help(
             "chain stateful operators in `output_mode: append` (the aggregation before another emits each window once, when the watermark passes it)",
@@ -345,7 +347,7 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
             None
         }
     });
-    let order = output_order(q, &agg, &output, order, limit, diags);
+    let order = output_order(q, &agg, stage > 0, &output, order, limit, diags);
     let then = then.map(|(at, feed)| {
         // The next stage's rows are this stage's output; their event time is the window or
         // key of this stage's aggregation, or what the join's sides carried.
@@ -369,8 +371,12 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
         };
         Box::new(check_stage(plan, q, sin, &rest[at..], diags))
     });
+    if then.is_none() {
+        super::sinks::check_kafka(q, &output, diags);
+    }
     let (mode, sinks) = match then {
-        Some(_) => (OutputMode::Append, Vec::new()),
+        Some(_) if stateful_later => (OutputMode::Append, Vec::new()),
+        Some(_) => (q.mode.0, Vec::new()),
         None => (q.mode.0, q.sinks.iter().map(|(s, _)| s.clone()).collect()),
     };
     Checked {
@@ -392,66 +398,21 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
     }
 }
 
-/// The event-time columns a stateful step reads (an aggregation: its window's column and keys;
-/// a deduplication: every column), when `events` are followed; None for other steps.
-fn stateful_event_time(step: &Step, events: &Option<Events>, cols: &[Column]) -> Option<Vec<String>> {
-    let ev = events.as_ref()?;
-    match step {
-        Step::GroupBy { keys, .. } => Some(ev.among(keys.iter().filter_map(|(k, _)| match k {
-            Expr::Column(c) => Some(c.as_str()),
-            Expr::Call(f, args) if f == "window" || f == "session_window" => match args.first() {
-                Some(Expr::Column(c)) => Some(c.as_str()),
-                _ => None,
-            },
-            _ => None,
-        }))),
-        Step::DropDuplicates(_) | Step::DropDuplicatesWithinWatermark(_) => {
-            Some(ev.among(cols.iter().map(|c| c.name.as_str())))
-        }
-        _ => None,
-    }
-}
-
-/// Whether `step` may follow another stateful operator (row steps, an aggregation, a
-/// deduplication); reports the others.
-fn later_stage_step(step: &Step, span: SpanId, diags: &mut Diagnostics) -> bool {
-    let what = match step {
-        Step::StreamJoin(_) => "a stream-stream join",
-        Step::Join { .. } => "a join with a static table",
-        Step::GroupsWithState(g) => g.name(),
-        Step::Union { .. } => "`union`",
-        Step::WithWatermark { .. } => {
-            diags.error(span, "Redefining watermark is disallowed: a query's watermark is defined on its inputs, before its first stateful operator")
-                .help("put `with_watermark` before the first aggregation or join; later operators follow it");
-            return false;
-        }
-        _ => return true,
-    };
-    diags
-        .error(span, format!("{what} after an aggregation or a stream-stream join is not supported by streamc yet"))
-        .help("run it before the first stateful operator, or in another query");
-    false
-}
-
-/// How the watermark passes through a stage that ends in a stream-stream join.
-fn join_feed(steps: &[TStep]) -> Feed {
-    match steps.iter().find_map(|s| match s {
-        TStep::StreamJoin(j) => Some(j),
-        _ => None,
-    }) {
-        Some(j) => Feed::Join { left: j.left_evict.clone(), right: j.right_evict.clone() },
-        None => Feed::Same,
-    }
-}
-
 /// The features of `streamc-runtime` that the generated code of `queries` needs.
-pub fn runtime_features(queries: &[Checked]) -> Vec<&'static str> {
-    let parquet = queries.iter().flat_map(|q| &q.sinks).any(|s| matches!(s, Sink::Parquet { .. }));
-    let regex = queries.iter().any(|q| {
+pub fn runtime_features(plan: &TablePlan, queries: &[Checked]) -> Vec<&'static str> {
+    let stages = || queries.iter().flat_map(Checked::stages);
+    let sinks = || stages().flat_map(|q| &q.sinks);
+    let parquet = sinks().any(|s| matches!(s, Sink::Parquet { .. }));
+    let regex = stages().any(|q| {
         q.expressions().any(|e| {
             e.calls(&|f| matches!(f, "rlike" | "regexp" | "regexp_like" | "regexp_extract" | "regexp_replace"))
         })
     });
+    let kafka = sinks().any(|s| matches!(s, Sink::Kafka { .. }))
+        || queries
+            .iter()
+            .flat_map(|q| &q.inputs)
+            .any(|i| matches!(plan.sources[i.source].kind, SourceKind::Kafka { .. }));
     let mut out = Vec::new();
     if parquet {
         out.push("parquet");
@@ -459,14 +420,24 @@ pub fn runtime_features(queries: &[Checked]) -> Vec<&'static str> {
     if regex {
         out.push("regex");
     }
+    if kafka {
+        out.push("kafka");
+    }
     out
 }
 
 /// Spark's UnsupportedOperationChecker rules for output modes and sinks.
-fn check_output_mode(q: &Query, agg: &Option<TAgg>, watermark: &Option<(String, u64)>, diags: &mut Diagnostics) {
+/// `later`: the stage comes after another (whose aggregation the complete mode can be of).
+fn check_output_mode(
+    q: &Query,
+    agg: &Option<TAgg>,
+    watermark: &Option<(String, u64)>,
+    later: bool,
+    diags: &mut Diagnostics,
+) {
     let (mode, span) = q.mode;
     match (mode, agg) {
-        (OutputMode::Complete, None) => {
+        (OutputMode::Complete, None) if !later => {
             diags
                 .error(span, "Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets")
                 .help("use `output_mode: append`, or aggregate with `group_by`");
@@ -511,12 +482,13 @@ fn check_output_mode(q: &Query, agg: &Option<TAgg>, watermark: &Option<(String, 
 fn output_order(
     q: &Query,
     agg: &Option<TAgg>,
+    later: bool,
     output: &[Column],
     order: Option<(&[SortKey], SpanId)>,
     limit: Option<(u64, SpanId)>,
     diags: &mut Diagnostics,
 ) -> OutputOrder {
-    let complete_agg = agg.is_some() && q.mode.0 == OutputMode::Complete;
+    let complete_agg = (agg.is_some() || later) && q.mode.0 == OutputMode::Complete;
     let mut out = OutputOrder::default();
     if let Some((keys, span)) = order {
         if !complete_agg {

@@ -11,6 +11,7 @@ pub mod join;
 pub mod plan;
 mod pushdown;
 mod rows;
+mod sinks;
 pub mod spark;
 mod stages;
 pub mod ty;

@@ -62,6 +62,14 @@ pub enum SourceKind {
     Rate {
         rows_per_second: u64,
     },
+    /// Spark's Kafka source: its options as written (`kafka.bootstrap.servers`, `subscribe`,
+    /// ...). Without a schema of its own it has Spark's columns (`key`, `value`, `topic`,
+    /// `partition`, `offset`, `timestamp`, `timestampType`; `key` and `value` as strings); with
+    /// one (`json_value`), each record's value is a JSON document of that schema.
+    Kafka {
+        options: Vec<(String, String)>,
+        json_value: bool,
+    },
 }
 
 /// A join's type. A stream-static join is `Inner` or `LeftOuter` (it keeps stream rows without a
@@ -140,6 +148,12 @@ pub enum Sink {
     /// Spark's memory sink: the result table kept in memory under the query's name (for tests
     /// and programs that read it, [`StreamingHandle::memory_table`]).
     Memory,
+    /// Spark's Kafka sink: its options (`kafka.bootstrap.servers`, `topic`, `kafka.*`), and
+    /// whether a re-run batch skips what a crashed run wrote (streamc's `exactly_once`).
+    Kafka {
+        options: Vec<(String, String)>,
+        exactly_once: bool,
+    },
     /// Spark's `foreachBatch`: a Rust closure `|batch_id: u64, rows: &[Row]| -> Result<(), E>`
     /// called with each batch's output rows (the closure's source text).
     ForeachBatch {

@@ -13,6 +13,8 @@
 use super::expr::Expr;
 use super::plan::*;
 use super::rows::column_name;
+use crate::diag::Diagnostics;
+use crate::span::SpanId;
 
 /// The event-time columns of a stage's rows, and the window structs among them.
 #[derive(Debug, Clone, Default)]
@@ -168,6 +170,72 @@ pub(super) fn starts_stage(step: &Step, aggregated: bool, having_taken: bool, jo
     }
 }
 
+/// Whether `steps` hold a stateful operator (an aggregation, a deduplication, a join).
+pub(super) fn stateful(steps: &[(Step, SpanId)]) -> bool {
+    steps.iter().any(|(s, _)| {
+        matches!(
+            s,
+            Step::GroupBy { .. }
+                | Step::DropDuplicates(_)
+                | Step::DropDuplicatesWithinWatermark(_)
+                | Step::StreamJoin(_)
+                | Step::GroupsWithState(_)
+        )
+    })
+}
+
 /// Spark's message for an aggregation in update or complete mode with a stateful operator after
 /// it (`UnsupportedOperationChecker`, the global watermark check).
 pub(super) const LATE_ROWS: &str = "Detected pattern of possible 'correctness' issue due to global watermark. The query contains stateful operation which can emit rows older than the current watermark plus allowed late record delay, which are \"late rows\" in downstream stateful operations and these rows can be discarded. Please refer the programming guide doc for more details. If you understand the possible risk of correctness issue and still need to run the query, you can disable this check by setting the config `spark.sql.streaming.statefulOperator.checkCorrectness.enabled` to false.";
+
+/// The event-time columns a stateful step reads (an aggregation: its window's column and keys;
+/// a deduplication: every column), when `events` are followed; None for other steps.
+pub(super) fn stateful_event_time(step: &Step, events: &Option<Events>, cols: &[Column]) -> Option<Vec<String>> {
+    let ev = events.as_ref()?;
+    match step {
+        Step::GroupBy { keys, .. } => Some(ev.among(keys.iter().filter_map(|(k, _)| match k {
+            Expr::Column(c) => Some(c.as_str()),
+            Expr::Call(f, args) if f == "window" || f == "session_window" => match args.first() {
+                Some(Expr::Column(c)) => Some(c.as_str()),
+                _ => None,
+            },
+            _ => None,
+        }))),
+        Step::DropDuplicates(_) | Step::DropDuplicatesWithinWatermark(_) => {
+            Some(ev.among(cols.iter().map(|c| c.name.as_str())))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `step` may follow another stateful operator (row steps, an aggregation, a
+/// deduplication); reports the others.
+pub(super) fn later_stage_step(step: &Step, span: SpanId, diags: &mut Diagnostics) -> bool {
+    let what = match step {
+        Step::StreamJoin(_) => "a stream-stream join",
+        Step::Join { .. } => "a join with a static table",
+        Step::GroupsWithState(g) => g.name(),
+        Step::Union { .. } => "`union`",
+        Step::WithWatermark { .. } => {
+            diags.error(span, "Redefining watermark is disallowed: a query's watermark is defined on its inputs, before its first stateful operator")
+                .help("put `with_watermark` before the first aggregation or join; later operators follow it");
+            return false;
+        }
+        _ => return true,
+    };
+    diags
+        .error(span, format!("{what} after an aggregation or a stream-stream join is not supported by streamc yet"))
+        .help("run it before the first stateful operator, or in another query");
+    false
+}
+
+/// How the watermark passes through a stage that ends in a stream-stream join.
+pub(super) fn join_feed(steps: &[TStep]) -> Feed {
+    match steps.iter().find_map(|s| match s {
+        TStep::StreamJoin(j) => Some(j),
+        _ => None,
+    }) {
+        Some(j) => Feed::Join { left: j.left_evict.clone(), right: j.right_evict.clone() },
+        None => Feed::Same,
+    }
+}

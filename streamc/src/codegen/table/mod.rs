@@ -68,6 +68,10 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             }
             SourceKind::Static { .. } => quote!(),
             SourceKind::Rate { rows_per_second } => quote!(let #src = #b.rate_stream(#name, #rows_per_second);),
+            SourceKind::Kafka { options, json_value } => {
+                let (k, v): (Vec<&str>, Vec<&str>) = options.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+                quote!(let #src = #b.kafka_stream(#name, &[#((#k, #v)),*], #json_value);)
+            }
         });
     }
     let mut persistent = Vec::new();
@@ -133,6 +137,10 @@ fn stage_setup(
             Sink::Memory => {
                 let complete = q.mode == OutputMode::Complete;
                 quote!(let #out = #b.memory(#name, &[#(#cols),*], #complete);)
+            }
+            Sink::Kafka { options, exactly_once } => {
+                let (k, v): (Vec<&str>, Vec<&str>) = options.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+                quote!(let #out = #b.kafka_sink(#name, &[#(#cols),*], &[#((#k, #v)),*], #exactly_once);)
             }
             Sink::ForeachBatch { .. } => continue,
         });

@@ -36,6 +36,8 @@ pub(super) fn parse_record(
     let format = match &source.kind {
         SourceKind::Socket { .. } => Format::Text,
         SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => *format,
+        // The runtime gives each record as a JSON line (Spark's columns, or the value itself).
+        SourceKind::Kafka { .. } => Format::Json,
         SourceKind::Rate { .. } => {
             // The rate source's lines are `<timestamp µs> <value>`.
             let (ts, value) = (ident("col", &names[0].name), ident("col", &names[1].name));

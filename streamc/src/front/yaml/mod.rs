@@ -6,6 +6,7 @@
 //! [`dstream`] reads `streams:`/`outputs:`, [`table`] reads `sources:`/`queries:`.
 
 mod dstream;
+mod kafka;
 mod node;
 mod reader;
 mod stateful;

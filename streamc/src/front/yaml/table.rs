@@ -37,6 +37,7 @@ impl Tables<'_, '_> {
                 continue;
             };
             let (mut name, mut kind, mut schema, mut malformed) = (None, None, None, Malformed::default());
+            let mut own_schema = false;
             for (k, v) in entries {
                 let kspan = self.r.span_of(k);
                 match k.value.as_str() {
@@ -145,7 +146,14 @@ impl Tables<'_, '_> {
                             ]
                         });
                     }
+                    "kafka" => {
+                        if let Some(k) = super::kafka::options(self.r, v, false) {
+                            kind = Some(SourceKind::Kafka { options: k.options, json_value: false });
+                            malformed = k.mode.unwrap_or_default();
+                        }
+                    }
                     "schema" => {
+                        own_schema = true;
                         let Node::Map(cols) = &v.value else {
                             let s = self.r.span_of(v);
                             self.r.diags.error(s, "expected the schema as a mapping `column: type`");
@@ -173,10 +181,10 @@ impl Tables<'_, '_> {
                     }
                     other => {
                         let d = self.r.diags.error(kspan, format!("unknown source setting `{other}`"));
-                        match suggest(other, &["name", "socket", "json", "csv", "text", "rate", "static", "schema"]) {
+                        match suggest(other, &["name", "socket", "json", "csv", "text", "rate", "kafka", "static", "schema"]) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
                             None => d.help(
-                                "a source has `name`, one of `socket`/`json`/`csv`/`text`/`rate`/`static`, and `schema`",
+                                "a source has `name`, one of `socket`/`json`/`csv`/`text`/`rate`/`kafka`/`static`, and `schema`",
                             ),
                         };
                     }
@@ -193,6 +201,14 @@ impl Tables<'_, '_> {
                     .help("add `json: { path: DIR }`, `csv:`, `text:` or `socket:`");
                 continue;
             };
+            let mut kind = kind;
+            if let SourceKind::Kafka { json_value, .. } = &mut kind {
+                // Spark's columns, or (with a schema) the record's value as a JSON document.
+                *json_value = own_schema;
+                if !own_schema {
+                    schema = Some(kafka_columns());
+                }
+            }
             let Some(schema) = schema else {
                 self.r
                     .diags
@@ -331,6 +347,12 @@ impl Tables<'_, '_> {
                                                 sinks.push((Sink::Parquet { path }, s));
                                             }
                                         }
+                                        "kafka" => {
+                                            if let Some(k) = super::kafka::options(self.r, sv, true) {
+                                                let (options, exactly_once) = (k.options, k.exactly_once);
+                                                sinks.push((Sink::Kafka { options, exactly_once }, s));
+                                            }
+                                        }
                                         "foreach_batch" => {
                                             let span = self.r.span_of(sv);
                                             if let Some(closure) = self.r.string(sv, "foreach_batch") {
@@ -345,7 +367,7 @@ impl Tables<'_, '_> {
                                             let sks = self.r.span_of(sk);
                                             self.r.diags
                                                 .error(sks, format!("unknown sink `{other}`"))
-                                                .help("the sinks are `console`, `memory`, `json: DIR`, `parquet: DIR` and `foreach_batch: CLOSURE`");
+                                                .help("the sinks are `console`, `memory`, `json: DIR`, `parquet: DIR`, `kafka: { options }` and `foreach_batch: CLOSURE`");
                                         }
                                     }
                                 }
@@ -654,4 +676,21 @@ impl Tables<'_, '_> {
         }
         Some(out)
     }
+}
+
+/// Spark's columns of a Kafka source (`key` and `value` as strings: Spark's are binary, which
+/// `CAST(value AS STRING)` reads the same).
+fn kafka_columns() -> Vec<Column> {
+    [
+        ("key", ColTy::String),
+        ("value", ColTy::String),
+        ("topic", ColTy::String),
+        ("partition", ColTy::Long),
+        ("offset", ColTy::Long),
+        ("timestamp", ColTy::Timestamp),
+        ("timestampType", ColTy::Long),
+    ]
+    .into_iter()
+    .map(|(n, ty)| Column { name: n.into(), ty })
+    .collect()
 }

@@ -1,0 +1,43 @@
+//! Spark's rules for what a query writes to its sinks beyond output modes: the columns of rows
+//! written to Kafka.
+
+use super::plan::*;
+use crate::diag::Diagnostics;
+
+/// Spark's rules for the columns of rows written to Kafka: a string `value`, and `key` and
+/// `topic` strings and `partition` an integer when present (a `topic` column is required
+/// without the `topic` option).
+pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics) {
+    for (sink, span) in &q.sinks {
+        let Sink::Kafka { options, .. } = sink else { continue };
+        let col = |n: &str| output.iter().find(|c| c.name == n);
+        match col("value") {
+            Some(c) if c.ty == ColTy::String => {}
+            Some(c) => {
+                diags
+                    .error(
+                        *span,
+                        format!("value attribute type must be a StringType or BinaryType, found {}", c.ty.sql()),
+                    )
+                    .help("cast it: `CAST(n AS STRING) AS value`, or `to_json(...)`");
+            }
+            None => {
+                diags.error(*span, "Required attribute 'value' not found").help(
+                    "select the record's value as a column named `value` (and optionally `key`, `topic`, `partition`)",
+                );
+            }
+        }
+        for (name, ty) in [("key", ColTy::String), ("topic", ColTy::String), ("partition", ColTy::Long)] {
+            if let Some(c) = col(name)
+                && c.ty != ty
+            {
+                diags.error(*span, format!("{name} attribute type must be {}, found {}", ty.sql(), c.ty.sql()));
+            }
+        }
+        if col("topic").is_none() && !options.iter().any(|(k, _)| k == "topic") {
+            diags
+                .error(*span, "topic option required when no 'topic' attribute is present")
+                .help("add `topic: NAME` to the sink, or a `topic` column to the rows");
+        }
+    }
+}
