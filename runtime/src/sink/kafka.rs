@@ -244,9 +244,7 @@ impl KafkaWriter {
                 other => Some(format!("{other:?}")),
             }
         };
-        // (sort key, topic, key, value, partition)
-        let mut records: Vec<(String, String, Option<String>, Option<String>, Option<i32>)> =
-            Vec::with_capacity(rows.len());
+        let mut records: Vec<OutRecord> = Vec::with_capacity(rows.len());
         for r in rows {
             let topic = match (topic_col.and_then(|i| text(r.value(i))), &self.topic) {
                 (_, Some(t)) => t.clone(),
