@@ -1,0 +1,520 @@
+//! Kafka, against a real broker: tansu (a Kafka-protocol broker, built once by
+//! `tests/setup/kafka-broker.sh install` into `~/.cache/streamc/tansu`; a missing one is built
+//! here), one broker per test on 127.0.0.1 with an ephemeral port, stopped when the test ends.
+//! Records are produced and read back with rdkafka, the client the runtime uses.
+//!
+//! - the Structured word count over a 3-partition topic into a Kafka topic, in batches that
+//!   `maxOffsetsPerTrigger` bounds;
+//! - JSON events through a windowed count into a Kafka sink, the process SIGKILLed at 30 moments
+//!   and restarted: with `exactly_once`, a `read_committed` consumer of the output topic sees
+//!   exactly the uninterrupted run's records; by default, each of them at least once;
+//! - malformed JSON values under each parse mode;
+//! - a topic that appears mid-run under `subscribePattern` is read from its start;
+//! - a broker that goes away: retries, then a clear error, and the checkpoint stays usable.
+#![cfg(unix)]
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{jsonl, root, scratch};
+
+/// The tansu binary: `$STREAMC_TANSU`, else the setup script's cache (built if missing).
+fn tansu() -> PathBuf {
+    if let Some(p) = std::env::var_os("STREAMC_TANSU") {
+        return PathBuf::from(p);
+    }
+    static BUILT: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = &*built {
+        return p.clone();
+    }
+    let o = Command::new(root().join("tests/setup/kafka-broker.sh"))
+        .arg("install")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run tests/setup/kafka-broker.sh");
+    assert!(o.status.success(), "installing the tansu broker failed");
+    let p = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    *built = Some(p.clone());
+    p
+}
+
+/// A broker of this test: killed and reaped when dropped.
+struct Broker {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Broker {
+    fn start() -> Broker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Broker::on(port)
+    }
+
+    fn on(port: u16) -> Broker {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu())
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "the broker did not listen in 20 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Broker { child: Some(child), port }
+    }
+
+    fn servers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn create_topic(&self, name: &str, partitions: u32) {
+        let o = Command::new(tansu())
+            .args(["topic", "create", name, "--partitions", &partitions.to_string()])
+            .args(["--broker", &format!("tcp://127.0.0.1:{}", self.port)])
+            .output()
+            .expect("tansu topic create");
+        assert!(o.status.success(), "creating topic {name}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// Produces `values` to `topic`, round-robin over `partitions`, one record per request
+    /// (tansu reports a partition's end as the last request's first offset + 1).
+    fn produce(&self, topic: &str, partitions: i32, values: &[String]) {
+        let p: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", self.servers())
+            .set("linger.ms", "0")
+            .set("batch.num.messages", "1")
+            .create()
+            .unwrap();
+        for (i, v) in values.iter().enumerate() {
+            let mut r: BaseRecord<'_, (), str> = BaseRecord::to(topic).payload(v.as_str()).partition(i as i32 % partitions);
+            loop {
+                match p.send(r) {
+                    Ok(()) => break,
+                    Err((_, back)) => {
+                        p.poll(Duration::from_millis(10));
+                        r = back;
+                    }
+                }
+            }
+            p.poll(Duration::ZERO);
+        }
+        p.flush(Duration::from_secs(30)).unwrap();
+    }
+
+    /// Every record of `topic` (`read_committed`): (partition, key, value), in partition order.
+    fn consume(&self, topic: &str, partitions: i32) -> Vec<(i32, Option<String>, Option<String>)> {
+        let c: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", self.servers())
+            .set("group.id", "streamc-test")
+            .set("enable.auto.commit", "false")
+            .set("isolation.level", "read_committed")
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        }
+        c.assign(&tpl).unwrap();
+        let mut out = Vec::new();
+        let mut idle = Instant::now();
+        while idle.elapsed() < Duration::from_secs(3) {
+            if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+                let s = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+                out.push((m.partition(), s(m.key()), s(m.payload())));
+                idle = Instant::now();
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `streamc run SPEC ARGS...` with `KAFKA_BOOTSTRAP_SERVERS` set.
+fn streamc_run(spec: &Path, servers: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
+    cmd.current_dir(root()).env("STREAMC_CACHE_DIR", cache()).env("KAFKA_BOOTSTRAP_SERVERS", servers);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.arg("run").arg(spec).args(args).stdout(Stdio::piped()).output().expect("run streamc")
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("STREAMC_CACHE_DIR").map_or_else(|| root().join("target").join("streamc-cache"), PathBuf::from)
+}
+
+fn ok(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "streamc run failed:\n{err}");
+    err
+}
+
+/// The app binary `streamc run` built (from its `compiling ... (crate DIR)` line).
+fn app_binary(stderr: &str) -> PathBuf {
+    let dir = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("streamc: compiling ").and_then(|r| r.rsplit_once("(crate ")))
+        .map(|(_, d)| PathBuf::from(d.trim_end_matches(')')))
+        .unwrap_or_else(|| panic!("no crate directory in streamc's output: {stderr}"));
+    let exe = cache().join("target").join("release").join(dir.file_name().unwrap());
+    assert!(exe.is_file(), "no app binary at {}", exe.display());
+    exe
+}
+
+const WORDS: &[&str] = &["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog"];
+
+#[test]
+fn structured_kafka_word_count_reads_bounded_batches_and_writes_a_topic() {
+    let dir = scratch("kafka-word-count");
+    let broker = Broker::start();
+    broker.create_topic("lines", 3);
+    broker.create_topic("counts", 1);
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    let lines: Vec<String> = (0..300)
+        .map(|i: usize| {
+            let words: Vec<&str> = (0..5).map(|k| WORDS[(i * 7 + k * 3 + i / 5) % WORDS.len()]).collect();
+            for w in &words {
+                *expected.entry((*w).to_owned()).or_default() += 1;
+            }
+            words.join(" ")
+        })
+        .collect();
+    broker.produce("lines", 3, &lines);
+    let progress = dir.join("progress.jsonl");
+    let o = streamc_run(
+        &root().join("examples/kafka_word_count.yaml"),
+        &broker.servers(),
+        &["--checkpoint", dir.join("ck").to_str().unwrap(), "--", "--progress", progress.to_str().unwrap()],
+        &[],
+    );
+    ok(&o);
+    // maxOffsetsPerTrigger: 100 over three partitions of 100 records each: 99, 99, 99, then 3.
+    let inputs: Vec<u64> = jsonl(&progress).iter().map(|p| p["numInputRows"].as_u64().unwrap()).collect();
+    assert_eq!(inputs, [99, 99, 99, 3], "records per batch");
+    // Update mode: the last record of each word holds its count.
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, k, v) in broker.consume("counts", 1) {
+        last.insert(k.expect("a key"), v.expect("a value").parse().unwrap());
+    }
+    assert_eq!(last, expected, "counts in the output topic");
+    // A second run on the checkpoint reads nothing new and writes nothing.
+    let before = broker.consume("counts", 1).len();
+    ok(&streamc_run(
+        &root().join("examples/kafka_word_count.yaml"),
+        &broker.servers(),
+        &["--checkpoint", dir.join("ck").to_str().unwrap()],
+        &[],
+    ));
+    assert_eq!(broker.consume("counts", 1).len(), before, "a finished query wrote again");
+}
+
+/// 30 000 JSON events over an hour of event time, with late ones, as 60 batches of at most 500
+/// records (3 partitions).
+fn events() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut x: u64 = 0x5eed;
+    for i in 0..30_000u64 {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let mut secs = 3600 + i * 3600 / 30_000;
+        if (x >> 33) % 20 == 0 {
+            secs -= 60 + (x >> 40) % 900;
+        }
+        let word = WORDS[((x >> 20) % 8) as usize];
+        out.push(format!(
+            r#"{{"timestamp": "2024-01-01 {:02}:{:02}:{:02}", "word": "{word}"}}"#,
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        ));
+    }
+    out
+}
+
+fn write_events_spec(dir: &Path, exactly_once: bool) -> PathBuf {
+    let spec = dir.join("kafka_events.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            r#"app: kafka_events
+trigger: available_now
+checkpoint: unused-checkpoint
+sources:
+  - name: events
+    kafka: {{ kafka.bootstrap.servers: "${{KAFKA_BOOTSTRAP_SERVERS}}", subscribe: events, startingOffsets: earliest, maxOffsetsPerTrigger: 500 }}
+    schema: {{ timestamp: timestamp, word: string }}
+queries:
+  - name: counts
+    from: events
+    steps:
+      - with_watermark: {{ column: timestamp, delay: 5 minutes }}
+      - group_by: ["window(timestamp, '2 minutes')", word]
+        agg: ["count(*) AS n"]
+      - select: ["word AS key", "concat(CAST(window_start AS STRING), ' ', word, ' ', CAST(n AS STRING)) AS value"]
+    output_mode: append
+    sink: [{{ kafka: {{ kafka.bootstrap.servers: "${{KAFKA_BOOTSTRAP_SERVERS}}", topic: "${{OUT_TOPIC}}", exactly_once: {exactly_once} }} }}]
+"#
+        ),
+    )
+    .unwrap();
+    spec
+}
+
+/// Runs the events query once uninterrupted (into topic `reference`), then, with one checkpoint,
+/// kills it 30 times at pseudo-random moments and restarts it until it ends by itself (into
+/// topic `crashed`); returns both topics' values, sorted.
+fn crash_series(dir: &Path, exactly_once: bool) -> (Vec<String>, Vec<String>) {
+    let broker = Broker::start();
+    broker.create_topic("events", 3);
+    broker.create_topic("reference", 1);
+    broker.create_topic("crashed", 1);
+    broker.produce("events", 3, &events());
+    let spec = write_events_spec(dir, exactly_once);
+    let servers = broker.servers();
+    let t = Instant::now();
+    let o = streamc_run(
+        &spec,
+        &servers,
+        &["--checkpoint", dir.join("ck-reference").to_str().unwrap()],
+        &[("OUT_TOPIC", "reference")],
+    );
+    let exe = app_binary(&ok(&o));
+    let run = t.elapsed().as_secs_f64();
+    let values = |topic: &str| {
+        let mut v: Vec<String> = broker.consume(topic, 1).into_iter().map(|(_, _, v)| v.unwrap()).collect();
+        v.sort();
+        v
+    };
+    let reference = values("reference");
+    assert!(reference.len() > 500, "too little output to test with: {}", reference.len());
+    // Each run on its own: up to ~1.5 s of work; kill somewhere in it.
+    let ckpt = dir.join("ck-crash");
+    let mut kills = 0;
+    let mut x: u64 = 0xc0ffee;
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs < 200, "the query did not finish after {runs} runs");
+        let mut child = Command::new(&exe)
+            .args(["--checkpoint", ckpt.to_str().unwrap()])
+            .env("KAFKA_BOOTSTRAP_SERVERS", &servers)
+            .env("OUT_TOPIC", "crashed")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if kills >= 30 {
+            let status = child.wait().unwrap();
+            assert!(status.success(), "the last run failed: {status}");
+            break;
+        }
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let delay = Duration::from_millis(100 + (x >> 33) % 1500);
+        std::thread::sleep(delay);
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "a run failed: {status}");
+                break;
+            }
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                kills += 1;
+            }
+        }
+    }
+    assert!(kills >= 30, "only {kills} kills landed before the query finished (reference run {run:.1} s)");
+    (reference, values("crashed"))
+}
+
+#[test]
+fn exactly_once_kafka_sink_survives_sigkills() {
+    let dir = scratch("kafka-exactly-once");
+    let (reference, crashed) = crash_series(&dir, true);
+    assert!(crashed == reference, "{} records after the crashes, {} in the reference run", crashed.len(), reference.len());
+}
+
+#[test]
+fn default_kafka_sink_writes_every_record_at_least_once_across_sigkills() {
+    let dir = scratch("kafka-at-least-once");
+    let (reference, crashed) = crash_series(&dir, false);
+    let mut missing = reference.clone();
+    for v in &crashed {
+        if let Some(i) = missing.iter().position(|r| r == v) {
+            missing.swap_remove(i);
+        }
+    }
+    assert!(missing.is_empty(), "{} reference records missing after the crashes", missing.len());
+    assert!(crashed.len() >= reference.len());
+}
+
+#[test]
+fn malformed_json_values_follow_the_parse_mode() {
+    let dir = scratch("kafka-malformed");
+    let broker = Broker::start();
+    broker.create_topic("raw", 1);
+    let values: Vec<String> = ["{\"word\": \"a\", \"n\": 1}", "not json", "{\"word\": \"b\", \"n\": \"x\"}", "{\"word\": \"c\", \"n\": 3}"]
+        .map(str::to_owned)
+        .to_vec();
+    broker.produce("raw", 1, &values);
+    let spec = |mode: &str| {
+        let p = dir.join(format!("{mode}.yaml"));
+        std::fs::write(
+            &p,
+            format!(
+                r#"app: malformed_{mode}
+trigger: available_now
+sources:
+  - name: raw
+    kafka: {{ kafka.bootstrap.servers: "${{KAFKA_BOOTSTRAP_SERVERS}}", subscribe: raw, startingOffsets: earliest, mode: {mode} }}
+    schema: {{ word: string, n: long }}
+queries:
+  - name: rows
+    from: raw
+    steps: [{{ select: [word, n] }}]
+    output_mode: append
+    sink: console
+"#
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let rows = |mode: &str| -> Vec<String> {
+        let out = dir.join(format!("{mode}.jsonl"));
+        ok(&streamc_run(&spec(mode), &broker.servers(), &["--jsonl", out.to_str().unwrap()], &[]));
+        let mut v: Vec<String> =
+            jsonl(&out).iter().flat_map(|l| l["records"].as_array().unwrap().clone()).map(|r| r.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        rows("permissive"),
+        [
+            r#"{"n":1,"word":"a"}"#,
+            r#"{"n":3,"word":"c"}"#,
+            r#"{"n":null,"word":"b"}"#,
+            r#"{"n":null,"word":null}"#
+        ]
+    );
+    assert_eq!(rows("drop_malformed"), [r#"{"n":1,"word":"a"}"#, r#"{"n":3,"word":"c"}"#]);
+    let o = streamc_run(&spec("fail_fast"), &broker.servers(), &[], &[]);
+    assert!(!o.status.success(), "fail_fast accepted a malformed record");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("does not match the schema"), "fail_fast's error: {err}");
+}
+
+#[test]
+fn a_topic_that_appears_under_a_subscribe_pattern_is_read_from_its_start() {
+    let dir = scratch("kafka-pattern");
+    let broker = Broker::start();
+    broker.create_topic("logs-a", 2);
+    broker.produce("logs-a", 2, &["a1".into(), "a2".into()]);
+    let spec = dir.join("pattern.yaml");
+    std::fs::write(
+        &spec,
+        r#"app: kafka_pattern
+trigger: available_now
+sources:
+  - name: logs
+    kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", subscribePattern: "logs-.*", startingOffsets: earliest }
+queries:
+  - name: rows
+    sql: SELECT topic, value FROM logs
+    output_mode: append
+    sink: console
+"#,
+    )
+    .unwrap();
+    let ck = dir.join("ck");
+    let run = |n: usize| -> Vec<String> {
+        let out = dir.join(format!("run{n}.jsonl"));
+        ok(&streamc_run(&spec, &broker.servers(), &["--checkpoint", ck.to_str().unwrap(), "--jsonl", out.to_str().unwrap()], &[]));
+        let mut v: Vec<String> = jsonl(&out)
+            .iter()
+            .flat_map(|l| l["records"].as_array().unwrap().clone())
+            .map(|r| format!("{}/{}", r["topic"].as_str().unwrap(), r["value"].as_str().unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(run(1), ["logs-a/a1", "logs-a/a2"]);
+    // A new topic (and new records of the old one) after the first run: the new topic is read
+    // from its first record, though the query started `latest` for nothing and `earliest` here.
+    broker.create_topic("logs-b", 1);
+    broker.produce("logs-b", 1, &["b1".into(), "b2".into()]);
+    broker.produce("logs-a", 2, &["a3".into()]);
+    broker.create_topic("other", 1);
+    broker.produce("other", 1, &["x".into()]);
+    assert_eq!(run(2), ["logs-a/a3", "logs-b/b1", "logs-b/b2"]);
+}
+
+#[test]
+fn a_broker_that_goes_away_ends_the_query_with_a_clear_error_after_its_retries() {
+    let dir = scratch("kafka-broker-gone");
+    let mut broker = Broker::start();
+    broker.create_topic("lines", 1);
+    broker.produce("lines", 1, &["a b".into()]);
+    let spec = dir.join("gone.yaml");
+    std::fs::write(
+        &spec,
+        r#"app: kafka_gone
+batch_interval: 200ms
+sources:
+  - name: lines
+    kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", subscribe: lines, startingOffsets: earliest, fetchOffset.numRetries: 2, fetchOffset.retryIntervalMs: 200, kafka.socket.timeout.ms: 2000, kafka.metadata.max.age.ms: 1000 }
+queries:
+  - name: rows
+    sql: SELECT value FROM lines
+    output_mode: append
+    sink: console
+"#,
+    )
+    .unwrap();
+    // Build, then run the app itself: it reads the record, then the broker goes away.
+    let built = streamc_run(&spec, &broker.servers(), &["--max-batches", "1"], &[]);
+    let exe = app_binary(&ok(&built));
+    let child = Command::new(&exe)
+        .args(["--checkpoint", dir.join("ck").to_str().unwrap()])
+        .env("KAFKA_BOOTSTRAP_SERVERS", broker.servers())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    broker.stop();
+    let started = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let waited = started.elapsed();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!o.status.success(), "the query went on without its broker: {err}");
+    assert!(out.contains("|    a b|") || out.contains("a b"), "the record before the broker went away: {out}");
+    assert!(err.contains("Kafka source `lines`") && err.contains("is the broker"), "the error: {err}");
+    assert!(waited < Duration::from_secs(120), "the query took {waited:?} to give up");
+    let _: Option<Value> = None;
+}
