@@ -106,7 +106,8 @@ impl Broker {
             .create()
             .unwrap();
         for (i, v) in values.iter().enumerate() {
-            let mut r: BaseRecord<'_, (), str> = BaseRecord::to(topic).payload(v.as_str()).partition(i as i32 % partitions);
+            let mut r: BaseRecord<'_, (), str> =
+                BaseRecord::to(topic).payload(v.as_str()).partition(i as i32 % partitions);
             loop {
                 match p.send(r) {
                     Ok(()) => break,
@@ -310,7 +311,7 @@ fn crash_series(dir: &Path, exactly_once: bool) -> (Vec<String>, Vec<String>) {
         v
     };
     let reference = values("reference");
-    assert!(reference.len() > 500, "too little output to test with: {}", reference.len());
+    assert!(reference.len() > 200, "too little output to test with: {}", reference.len());
     // Each run on its own: up to ~1.5 s of work; kill somewhere in it.
     let ckpt = dir.join("ck-crash");
     let mut kills = 0;
@@ -355,7 +356,13 @@ fn crash_series(dir: &Path, exactly_once: bool) -> (Vec<String>, Vec<String>) {
 fn exactly_once_kafka_sink_survives_sigkills() {
     let dir = scratch("kafka-exactly-once");
     let (reference, crashed) = crash_series(&dir, true);
-    assert!(crashed == reference, "{} records after the crashes, {} in the reference run", crashed.len(), reference.len());
+    eprintln!("exactly once: {} records after the crashes, {} in the reference run", crashed.len(), reference.len());
+    assert!(
+        crashed == reference,
+        "{} records after the crashes, {} in the reference run",
+        crashed.len(),
+        reference.len()
+    );
 }
 
 #[test]
@@ -369,6 +376,7 @@ fn default_kafka_sink_writes_every_record_at_least_once_across_sigkills() {
         }
     }
     assert!(missing.is_empty(), "{} reference records missing after the crashes", missing.len());
+    eprintln!("at least once: {} records after the crashes, {} in the reference run", crashed.len(), reference.len());
     assert!(crashed.len() >= reference.len());
 }
 
@@ -377,9 +385,14 @@ fn malformed_json_values_follow_the_parse_mode() {
     let dir = scratch("kafka-malformed");
     let broker = Broker::start();
     broker.create_topic("raw", 1);
-    let values: Vec<String> = ["{\"word\": \"a\", \"n\": 1}", "not json", "{\"word\": \"b\", \"n\": \"x\"}", "{\"word\": \"c\", \"n\": 3}"]
-        .map(str::to_owned)
-        .to_vec();
+    let values: Vec<String> = [
+        "{\"word\": \"a\", \"num\": 1}",
+        "not json",
+        "{\"word\": \"b\", \"num\": \"x\"}",
+        "{\"word\": \"c\", \"num\": 3}",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     broker.produce("raw", 1, &values);
     let spec = |mode: &str| {
         let p = dir.join(format!("{mode}.yaml"));
@@ -391,11 +404,11 @@ trigger: available_now
 sources:
   - name: raw
     kafka: {{ kafka.bootstrap.servers: "${{KAFKA_BOOTSTRAP_SERVERS}}", subscribe: raw, startingOffsets: earliest, mode: {mode} }}
-    schema: {{ word: string, n: long }}
+    schema: {{ word: string, num: long }}
 queries:
   - name: rows
     from: raw
-    steps: [{{ select: [word, n] }}]
+    steps: [{{ select: [word, num] }}]
     output_mode: append
     sink: console
 "#
@@ -415,13 +428,13 @@ queries:
     assert_eq!(
         rows("permissive"),
         [
-            r#"{"n":1,"word":"a"}"#,
-            r#"{"n":3,"word":"c"}"#,
-            r#"{"n":null,"word":"b"}"#,
-            r#"{"n":null,"word":null}"#
+            r#"{"num":1,"word":"a"}"#,
+            r#"{"num":3,"word":"c"}"#,
+            r#"{"num":null,"word":"b"}"#,
+            r#"{"num":null,"word":null}"#
         ]
     );
-    assert_eq!(rows("drop_malformed"), [r#"{"n":1,"word":"a"}"#, r#"{"n":3,"word":"c"}"#]);
+    assert_eq!(rows("drop_malformed"), [r#"{"num":1,"word":"a"}"#, r#"{"num":3,"word":"c"}"#]);
     let o = streamc_run(&spec("fail_fast"), &broker.servers(), &[], &[]);
     assert!(!o.status.success(), "fail_fast accepted a malformed record");
     let err = String::from_utf8_lossy(&o.stderr);
@@ -453,7 +466,12 @@ queries:
     let ck = dir.join("ck");
     let run = |n: usize| -> Vec<String> {
         let out = dir.join(format!("run{n}.jsonl"));
-        ok(&streamc_run(&spec, &broker.servers(), &["--checkpoint", ck.to_str().unwrap(), "--jsonl", out.to_str().unwrap()], &[]));
+        ok(&streamc_run(
+            &spec,
+            &broker.servers(),
+            &["--checkpoint", ck.to_str().unwrap(), "--jsonl", out.to_str().unwrap()],
+            &[],
+        ));
         let mut v: Vec<String> = jsonl(&out)
             .iter()
             .flat_map(|l| l["records"].as_array().unwrap().clone())
@@ -496,7 +514,7 @@ queries:
     )
     .unwrap();
     // Build, then run the app itself: it reads the record, then the broker goes away.
-    let built = streamc_run(&spec, &broker.servers(), &["--max-batches", "1"], &[]);
+    let built = streamc_run(&spec, &broker.servers(), &["--", "--max-batches", "1"], &[]);
     let exe = app_binary(&ok(&built));
     let child = Command::new(&exe)
         .args(["--checkpoint", dir.join("ck").to_str().unwrap()])
