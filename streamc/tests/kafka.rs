@@ -16,7 +16,6 @@
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -242,7 +241,7 @@ fn events() -> Vec<String> {
     for i in 0..30_000u64 {
         x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let mut secs = 3600 + i * 3600 / 30_000;
-        if (x >> 33) % 20 == 0 {
+        if (x >> 33).is_multiple_of(20) {
             secs -= 60 + (x >> 40) % 900;
         }
         let word = WORDS[((x >> 20) % 8) as usize];
@@ -534,5 +533,4 @@ queries:
     assert!(out.contains("|    a b|") || out.contains("a b"), "the record before the broker went away: {out}");
     assert!(err.contains("Kafka source `lines`") && err.contains("is the broker"), "the error: {err}");
     assert!(waited < Duration::from_secs(120), "the query took {waited:?} to give up");
-    let _: Option<Value> = None;
 }
