@@ -12,6 +12,7 @@ mod files;
 #[cfg(feature = "kafka")]
 pub(crate) mod kafka;
 mod limits;
+mod planned;
 mod rate;
 mod replay;
 mod running;

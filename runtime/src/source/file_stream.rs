@@ -192,7 +192,7 @@ impl StructuredFileSource {
     }
 }
 
-impl super::running::Planned for StructuredFileSource {
+impl super::planned::Planned for StructuredFileSource {
     fn name(&self) -> &str {
         &self.name
     }

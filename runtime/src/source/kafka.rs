@@ -22,7 +22,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, Timestamp as KafkaTimestamp};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::running::Planned;
+use super::planned::Planned;
 use super::text::TextBatch;
 use crate::error::Error;
 use crate::fmt::json_string;
