@@ -290,19 +290,16 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
             let mut chain = vec![format!("the rows stage {} emitted", st.stage)];
             chain.extend(st.steps.iter().map(|s| step_name(s).to_owned()));
             chain.push(if st.agg.is_some() { "update aggregation state" } else { "append row" }.to_owned());
-            let wm = match feed {
-                crate::table::Feed::Same => "the watermark",
-                crate::table::Feed::Join { .. } => {
-                    "the join's output watermark (the least of the watermark and its state watermarks)"
+            let wm = match (feed, q.watermark.is_some()) {
+                (_, false) => String::new(),
+                (crate::table::Feed::Same, true) => ", under the watermark".to_owned(),
+                (crate::table::Feed::Join { .. }, true) => {
+                    ", under the join's output watermark (the least of the watermark and its state watermarks)"
+                        .to_owned()
                 }
             };
-            let _ = writeln!(
-                out,
-                "*({}) stage {}, under {wm}: {}",
-                q.inputs.len() + st.stage,
-                st.stage + 1,
-                chain.join(" -> ")
-            );
+            let _ =
+                writeln!(out, "*({}) stage {}{wm}: {}", q.inputs.len() + st.stage, st.stage + 1, chain.join(" -> "));
         }
         state.extend(stage_state(st));
         last = st;
@@ -317,7 +314,9 @@ fn physical(plan: &TablePlan, q: &Checked, out: &mut String) {
     }
     let q = last;
     let groups = q.steps.iter().any(|s| matches!(s, TStep::GroupsWithState(_)));
-    let emitted = match (q.agg.is_some(), q.mode) {
+    // A last stage that only projects emits what the aggregation before it emits.
+    let aggregated = q.agg.is_some() || q.stage > 0 && q.mode != OutputMode::Append;
+    let emitted = match (aggregated, q.mode) {
         (false, _) if groups => "what the function returns for each key with rows or timed out",
         (false, _) => "each input row that passes, once",
         (true, OutputMode::Complete) => "the whole result table, every batch",
