@@ -526,6 +526,14 @@ impl Planned for KafkaSource {
             return Ok(());
         }
         self.consumer.assign(&tpl).map_err(|e| self.error(format!("cannot assign the partitions: {e}")))?;
+        // Where each partition's reading started, and whether its first record proved that no
+        // record of the range was skipped. Some brokers (tansu) answer a fetch from inside a
+        // produced batch with the next batch: then reading starts again further back (doubling
+        // the step, down to the partition's first offset) and the records before `from` are
+        // dropped.
+        let mut started: BTreeMap<(String, i32), (i64, bool)> =
+            want.iter().map(|(k, (from, _))| (k.clone(), (*from, false))).collect();
+        let mut last_read: BTreeMap<(String, i32), i64> = BTreeMap::new();
         let mut line = String::new();
         let mut pending: HashSet<(String, i32)> = want.keys().cloned().collect();
         let mut last_progress = Instant::now();
@@ -552,7 +560,33 @@ impl Planned for KafkaSource {
             };
             last_progress = Instant::now();
             let key = (m.topic().to_owned(), m.partition());
-            let Some(&(_, until)) = want.get(&key) else { continue };
+            let Some(&(from, until)) = want.get(&key) else { continue };
+            let (start, verified) = started[&key];
+            if m.offset() < start {
+                // Fetched before the last seek.
+                continue;
+            }
+            if !verified {
+                if m.offset() > from && start > 0 {
+                    let (lo, _) = self.bounds(&key.0, key.1)?;
+                    if start > lo {
+                        let back = (from - start).max(4096) * 2;
+                        let again = (from - back).max(lo);
+                        self.consumer
+                            .seek(&key.0, key.1, Offset::Offset(again), Duration::from_secs(10))
+                            .map_err(|e| self.error(format!("cannot read {}-{} from {again}: {e}", key.0, key.1)))?;
+                        started.insert(key, (again, false));
+                        continue;
+                    }
+                }
+                started.insert(key.clone(), (start, true));
+            }
+            // Each offset once, in order (a broker may send a batch again after a seek).
+            let last = last_read.entry(key.clone()).or_insert(from - 1);
+            if m.offset() <= *last {
+                continue;
+            }
+            *last = m.offset();
             if m.offset() < until {
                 line.clear();
                 if self.json_value {
