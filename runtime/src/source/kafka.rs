@@ -301,6 +301,30 @@ pub(crate) struct KafkaSource {
     next: BTreeMap<(String, i32), i64>,
     /// Under `AvailableNow`: the offsets the run reads up to.
     snapshot: Option<BTreeMap<(String, i32), i64>>,
+    /// Per partition the consumer reads: where reading stands (partitions stay assigned from
+    /// batch to batch, so the next batch goes on without a new fetch from the broker).
+    reading: BTreeMap<(String, i32), Reading>,
+}
+
+/// Where the reading of one partition stands.
+struct Reading {
+    /// The offset the current range starts at (`from`), and where the last seek went (`start`;
+    /// until a first record shows that nothing between was skipped: `verified`).
+    from: i64,
+    start: i64,
+    verified: bool,
+    /// The highest offset read.
+    last: i64,
+    /// The offset the last batch's range ended at: the next batch goes on from it.
+    resume: i64,
+    /// Records read past the last batch's range, in order.
+    carry: std::collections::VecDeque<(i64, String)>,
+}
+
+impl Reading {
+    fn at(from: i64) -> Reading {
+        Reading { from, start: from, verified: false, last: from - 1, resume: -1, carry: Default::default() }
+    }
 }
 
 impl KafkaSource {
@@ -324,7 +348,15 @@ impl KafkaSource {
             };
             next.insert((topic, partition), offset);
         }
-        Ok(KafkaSource { name: name.to_owned(), options, json_value, consumer, next, snapshot: None })
+        Ok(KafkaSource {
+            name: name.to_owned(),
+            options,
+            json_value,
+            consumer,
+            next,
+            snapshot: None,
+            reading: BTreeMap::new(),
+        })
     }
 
     fn error(&self, m: impl std::fmt::Display) -> Error {
@@ -514,28 +546,53 @@ impl Planned for KafkaSource {
 
     fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error> {
         let mut want = BTreeMap::new();
-        let mut tpl = TopicPartitionList::new();
         for r in planned {
             let (topic, partition, from, until) = parse_range(r)
                 .ok_or_else(|| self.error(format!("the planned range `{r}` is not `topic partition from until`")))?;
-            tpl.add_partition_offset(&topic, partition, Offset::Offset(from))
-                .map_err(|e| self.error(format!("cannot read {topic}-{partition}: {e}")))?;
             want.insert((topic, partition), (from, until));
         }
-        if want.is_empty() {
-            return Ok(());
-        }
-        self.consumer.assign(&tpl).map_err(|e| self.error(format!("cannot assign the partitions: {e}")))?;
-        // Where each partition's reading started, and whether its first record proved that no
-        // record of the range was skipped. Some brokers (tansu) answer a fetch from inside a
-        // produced batch with the next batch: then reading starts again further back (doubling
-        // the step, down to the partition's first offset) and the records before `from` are
-        // dropped.
-        let mut started: BTreeMap<(String, i32), (i64, bool)> =
-            want.iter().map(|(k, (from, _))| (k.clone(), (*from, false))).collect();
-        let mut last_read: BTreeMap<(String, i32), i64> = BTreeMap::new();
         let mut line = String::new();
-        let mut pending: HashSet<(String, i32)> = want.keys().cloned().collect();
+        let mut pending: HashSet<(String, i32)> = HashSet::new();
+        let mut new = TopicPartitionList::new();
+        for (key, &(from, until)) in &want {
+            match self.reading.get_mut(key) {
+                // Reading goes on where the last batch ended: its records read ahead come first.
+                Some(r) if r.resume == from => {
+                    r.from = from;
+                    while let Some((offset, text)) = r.carry.pop_front() {
+                        if offset >= until {
+                            r.carry.push_front((offset, text));
+                            break;
+                        }
+                        if offset >= from {
+                            batch.push_line(&text);
+                        }
+                    }
+                    if r.last < until - 1 {
+                        pending.insert(key.clone());
+                    }
+                }
+                Some(r) => {
+                    // Elsewhere (a restart's first batch, or offsets skipped as lost): seek.
+                    *r = Reading::at(from);
+                    self.consumer
+                        .seek(&key.0, key.1, Offset::Offset(from), Duration::from_secs(10))
+                        .map_err(|e| self.error(format!("cannot read {}-{} from {from}: {e}", key.0, key.1)))?;
+                    pending.insert(key.clone());
+                }
+                None => {
+                    new.add_partition_offset(&key.0, key.1, Offset::Offset(from))
+                        .map_err(|e| self.error(format!("cannot read {}-{}: {e}", key.0, key.1)))?;
+                    self.reading.insert(key.clone(), Reading::at(from));
+                    pending.insert(key.clone());
+                }
+            }
+        }
+        if new.count() > 0 {
+            self.consumer
+                .incremental_assign(&new)
+                .map_err(|e| self.error(format!("cannot assign the partitions: {e}")))?;
+        }
         let mut last_progress = Instant::now();
         let patience = self.options.retry_interval * (self.options.retries + 1) + Duration::from_secs(10);
         while !pending.is_empty() {
@@ -560,51 +617,64 @@ impl Planned for KafkaSource {
             };
             last_progress = Instant::now();
             let key = (m.topic().to_owned(), m.partition());
-            let Some(&(from, until)) = want.get(&key) else { continue };
-            let (start, verified) = started[&key];
-            if m.offset() < start {
+            let Some(r) = self.reading.get_mut(&key) else { continue };
+            let offset = m.offset();
+            if offset < r.start {
                 // Fetched before the last seek.
                 continue;
             }
-            if !verified {
-                if m.offset() > from && start > 0 {
+            if !r.verified {
+                // Some brokers (tansu) answer a fetch from inside a produced batch with the next
+                // batch: a first record past the start means records were skipped, so reading
+                // starts again further back (doubling the step, down to the partition's first
+                // offset).
+                if offset > r.start && r.start > 0 {
                     let (lo, _) = self.bounds(&key.0, key.1)?;
-                    if start > lo {
-                        let back = (from - start).max(4096) * 2;
-                        let again = (from - back).max(lo);
+                    let r = self.reading.get_mut(&key).expect("present");
+                    if r.start > lo {
+                        let back = (r.from - r.start).max(4096) * 2;
+                        let again = (r.from - back).max(lo);
+                        r.start = again;
                         self.consumer
                             .seek(&key.0, key.1, Offset::Offset(again), Duration::from_secs(10))
                             .map_err(|e| self.error(format!("cannot read {}-{} from {again}: {e}", key.0, key.1)))?;
-                        started.insert(key, (again, false));
                         continue;
                     }
                 }
-                started.insert(key.clone(), (start, true));
+                let r = self.reading.get_mut(&key).expect("present");
+                r.verified = true;
             }
+            let r = self.reading.get_mut(&key).expect("present");
             // Each offset once, in order (a broker may send a batch again after a seek).
-            let last = last_read.entry(key.clone()).or_insert(from - 1);
-            if m.offset() <= *last {
+            if offset <= r.last {
                 continue;
             }
-            *last = m.offset();
-            if m.offset() < until {
-                line.clear();
-                if self.json_value {
-                    // A value is one JSON document; line breaks in it are whitespace.
-                    let v = String::from_utf8_lossy(m.payload().unwrap_or_default());
-                    line.extend(v.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
-                } else {
-                    record_line(&m, &mut line);
-                }
-                batch.push_line(&line);
+            r.last = offset;
+            if offset < r.from {
+                continue;
             }
-            if m.offset() >= until - 1 {
+            line.clear();
+            if self.json_value {
+                // A value is one JSON document; line breaks in it are whitespace.
+                let v = String::from_utf8_lossy(m.payload().unwrap_or_default());
+                line.extend(v.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+            } else {
+                record_line(&m, &mut line);
+            }
+            match want.get(&key) {
+                Some(&(_, until)) if offset < until => batch.push_line(&line),
+                // Read ahead: the next batch's.
+                _ => r.carry.push_back((offset, line.clone())),
+            }
+            if want.get(&key).is_some_and(|&(_, until)| offset >= until - 1) {
                 pending.remove(&key);
             }
         }
-        self.consumer
-            .assign(&TopicPartitionList::new())
-            .map_err(|e| self.error(format!("cannot release the partitions: {e}")))?;
+        for (key, &(_, until)) in &want {
+            if let Some(r) = self.reading.get_mut(key) {
+                r.resume = until;
+            }
+        }
         Ok(())
     }
 
