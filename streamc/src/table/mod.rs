@@ -8,6 +8,7 @@ pub mod expr;
 pub mod functions;
 mod groups;
 pub mod join;
+pub mod kafka;
 pub mod plan;
 mod pushdown;
 mod rows;

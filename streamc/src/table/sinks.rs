@@ -19,7 +19,7 @@ pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics)
                         *span,
                         format!("value attribute type must be a StringType or BinaryType, found {}", c.ty.sql()),
                     )
-                    .help("cast it: `CAST(n AS STRING) AS value`, or `to_json(...)`");
+                    .help("cast it: `CAST(n AS STRING) AS value`, or build the text with `concat(..)`");
             }
             None => {
                 diags.error(*span, "Required attribute 'value' not found").help(

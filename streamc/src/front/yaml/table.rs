@@ -38,6 +38,8 @@ impl Tables<'_, '_> {
             };
             let (mut name, mut kind, mut schema, mut malformed) = (None, None, None, Malformed::default());
             let mut own_schema = false;
+            // A format whose settings were wrong (reported already).
+            let mut bad_format = false;
             for (k, v) in entries {
                 let kspan = self.r.span_of(k);
                 match k.value.as_str() {
@@ -146,12 +148,13 @@ impl Tables<'_, '_> {
                             ]
                         });
                     }
-                    "kafka" => {
-                        if let Some(k) = super::kafka::options(self.r, v, false) {
+                    "kafka" => match super::kafka::options(self.r, v, false) {
+                        Some(k) => {
                             kind = Some(SourceKind::Kafka { options: k.options, json_value: false });
                             malformed = k.mode.unwrap_or_default();
                         }
-                    }
+                        None => bad_format = true,
+                    },
                     "schema" => {
                         own_schema = true;
                         let Node::Map(cols) = &v.value else {
@@ -194,6 +197,9 @@ impl Tables<'_, '_> {
                 self.r.diags.error(span, "this source has no `name`");
                 continue;
             };
+            if bad_format {
+                continue;
+            }
             let Some(kind) = kind else {
                 self.r
                     .diags
@@ -206,7 +212,7 @@ impl Tables<'_, '_> {
                 // Spark's columns, or (with a schema) the record's value as a JSON document.
                 *json_value = own_schema;
                 if !own_schema {
-                    schema = Some(kafka_columns());
+                    schema = Some(crate::table::kafka::columns());
                 }
             }
             let Some(schema) = schema else {
@@ -676,21 +682,4 @@ impl Tables<'_, '_> {
         }
         Some(out)
     }
-}
-
-/// Spark's columns of a Kafka source (`key` and `value` as strings: Spark's are binary, which
-/// `CAST(value AS STRING)` reads the same).
-fn kafka_columns() -> Vec<Column> {
-    [
-        ("key", ColTy::String),
-        ("value", ColTy::String),
-        ("topic", ColTy::String),
-        ("partition", ColTy::Long),
-        ("offset", ColTy::Long),
-        ("timestamp", ColTy::Timestamp),
-        ("timestampType", ColTy::Long),
-    ]
-    .into_iter()
-    .map(|(n, ty)| Column { name: n.into(), ty })
-    .collect()
 }

@@ -305,6 +305,8 @@ struct SourceB {
     max_files: Option<(u64, SpanId)>,
     malformed: Option<(Malformed, SpanId)>,
     rows_per_second: Option<u64>,
+    /// `format("kafka")`'s options, as written.
+    kafka: Vec<crate::table::kafka::KafkaOption>,
 }
 
 /// Settings given to `write_stream()`.
@@ -322,6 +324,8 @@ struct PendingSink {
     path: Option<String>,
     num_rows: usize,
     truncate: bool,
+    /// `format("kafka")`'s options, as written.
+    kafka: Vec<crate::table::kafka::KafkaOption>,
 }
 
 struct Cx<'a> {
@@ -441,6 +445,26 @@ impl Cx<'_> {
     fn str_arg(&mut self, e: &syn::Expr, what: &str) -> Option<String> {
         let r = expect_str(e, what);
         self.reported(e, r)
+    }
+
+    /// An option's value as text: a string, integer or boolean literal.
+    fn option_text(&mut self, e: &syn::Expr) -> Option<String> {
+        if let syn::Expr::Lit(l) = e {
+            match &l.lit {
+                syn::Lit::Int(i) => return Some(i.base10_digits().to_owned()),
+                syn::Lit::Bool(b) => return Some(b.value.to_string()),
+                _ => {}
+            }
+        }
+        self.str_arg(e, "option value")
+    }
+
+    /// A `format("kafka")` option: its name and value with their spots.
+    fn kafka_option(&mut self, k: &syn::Expr, v: &syn::Expr) -> Option<crate::table::kafka::KafkaOption> {
+        let key = self.str_arg(k, "option key")?;
+        let value = self.option_text(v)?;
+        let (key_span, value_span) = (self.span(k.span()), self.span(v.span()));
+        Some(crate::table::kafka::KafkaOption { key, value, key_span, value_span })
     }
 
     fn int_arg(&mut self, e: &syn::Expr, what: &str) -> Option<i64> {

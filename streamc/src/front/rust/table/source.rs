@@ -21,6 +21,16 @@ impl Cx<'_> {
             return None;
         };
         let value = || vec![Column { name: "value".into(), ty: ColTy::String }];
+        if format == "kafka" {
+            let k = crate::table::kafka::check(&b.kafka, false, fspan, self.diags)?;
+            let json_value = b.schema.is_some();
+            let schema = b.schema.take().unwrap_or_else(crate::table::kafka::columns);
+            let name = name.map_or_else(|| format!("source{}", self.table.sources.len()), str::to_string);
+            let kind = SourceKind::Kafka { options: k.options, json_value };
+            let malformed = k.mode.unwrap_or_default();
+            self.table.sources.push(TableSource { name, span: fspan, kind, schema, malformed });
+            return Some(Tab { source: self.table.sources.len() - 1, steps: Vec::new(), group: None, binding: None });
+        }
         let kind = match format.as_str() {
             "rate" => {
                 let rows_per_second = b.rows_per_second.unwrap_or(1);
@@ -113,11 +123,11 @@ impl Cx<'_> {
                 let fs = self.span(f.span());
                 let name = self.str_arg(f, "format")?;
                 let lower = name.to_ascii_lowercase();
-                if !matches!(lower.as_str(), "json" | "csv" | "text" | "socket" | "rate") {
+                if !matches!(lower.as_str(), "json" | "csv" | "text" | "socket" | "rate" | "kafka") {
                     let d = self.diags.error(fs, format!("unknown source format `{name}`"));
-                    match suggest(&lower, &["json", "csv", "text", "socket", "rate"]) {
+                    match suggest(&lower, &["json", "csv", "text", "socket", "rate", "kafka"]) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("the formats are `json`, `csv`, `text`, `socket` and `rate`"),
+                        None => d.help("the formats are `json`, `csv`, `text`, `socket`, `rate` and `kafka`"),
                     };
                     return None;
                 }
@@ -156,6 +166,12 @@ impl Cx<'_> {
             }
             "option" => {
                 let [k, v] = self.args::<2>(l, span, "2 arguments (a key and a value)")?;
+                if b.format.as_ref().is_some_and(|(f, _)| f == "kafka") {
+                    // Spark's Kafka options, checked with the source (`table::kafka`).
+                    let o = self.kafka_option(k, v)?;
+                    b.kafka.push(o);
+                    return Some(());
+                }
                 let key = self.str_arg(k, "option key")?;
                 match key.to_ascii_lowercase().replace('_', "").as_str() {
                     "maxfilespertrigger" => b.max_files = Some((self.positive(v, "maxFilesPerTrigger")?, span)),

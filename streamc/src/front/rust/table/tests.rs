@@ -317,3 +317,75 @@ queries:
     });
     assert!(msgs.iter().any(|m| m.contains("Limits are not supported") && m.contains("Update")), "{msgs:?}");
 }
+
+#[test]
+fn kafka_word_count_in_stream_macro_lowers_as_the_yaml_example() {
+    let yaml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/kafka_word_count.yaml")).unwrap();
+    let y = compile_yaml(&yaml);
+    assert!(y.diags.is_empty(), "{:?}", y.diags);
+    let m = compile_tokens(quote::quote! {
+        app_name("kafka_word_count");
+        trigger(AvailableNow);
+        checkpoint("target/kafka_word_count-checkpoint");
+        let lines = read_stream
+            .format("kafka")
+            .option("kafka.bootstrap.servers", "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}")
+            .option("subscribe", "lines")
+            .option("startingOffsets", "earliest")
+            .option("maxOffsetsPerTrigger", 100)
+            .load();
+        let word_counts = lines
+            .select(["explode(split(CAST(value AS STRING), ' ')) AS word"])
+            .group_by(["word"])
+            .agg(["count(*) AS count"])
+            .select(["word AS key", "CAST(count AS STRING) AS value"]);
+        word_counts
+            .write_stream()
+            .output_mode("complete")
+            .console()
+            .format("kafka")
+            .option("kafka.bootstrap.servers", "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}")
+            .option("topic", "counts")
+            .start();
+    });
+    assert!(m.diags.is_empty(), "{:?}", m.diags);
+    let (ys, ms) = (shape(&y.program), shape(&m.program));
+    // The sources and sinks are the same; the SQL's steps are the same query written as SQL.
+    let lines = |s: &str| {
+        s.lines().filter(|l| l.starts_with("source") || l.starts_with("app")).map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&ms), lines(&ys));
+    assert!(ms.contains("Kafka { options: [(\"kafka.bootstrap.servers\""), "{ms}");
+    let features = |c: &crate::Compilation| match (&c.program, &c.physical) {
+        (crate::program::Program::Table(p), Some(crate::physical::Physical::Table(q))) => {
+            crate::table::runtime_features(p, q)
+        }
+        _ => Vec::new(),
+    };
+    assert_eq!(features(&m), ["kafka"]);
+    assert_eq!(features(&y), ["kafka"]);
+}
+
+#[test]
+fn kafka_options_are_checked_with_sparks_messages() {
+    let mut m = messages(quote::quote! {
+        let lines = read_stream.format("kafka").option("subscribe", "a").option("subscribePattern", "b.*").option("kafka.auto.offset.reset", "earliest").option("maxOffsetsPerTrigger", 0).load();
+        lines.write_stream().console();
+    });
+    m.extend(messages(quote::quote! {
+        let lines = read_stream.format("kafka").option("kafka.bootstrap.servers", "h:1").option("subscribe", "a").load();
+        lines.select(["value"]).write_stream().format("kafka").option("kafka.bootstrap.servers", "h:1").option("topc", "t").start();
+    }));
+    let all = m.join("\n");
+    for expected in [
+        "Option 'kafka.bootstrap.servers' must be specified for configuring Kafka consumer",
+        "Only one of the following options can be specified for Kafka source: subscribe, subscribePattern, assign.",
+        "Kafka option 'auto.offset.reset' is not supported",
+        "`maxOffsetsPerTrigger` must be a positive whole number, found `0`",
+        "unknown Kafka sink option `topc`",
+        "did you mean `topic`?",
+    ] {
+        assert!(all.contains(expected), "missing `{expected}` in:\n{all}");
+    }
+}

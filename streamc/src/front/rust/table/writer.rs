@@ -143,19 +143,20 @@ impl Cx<'_> {
                 w.sinks.push((Sink::ForeachBatch { closure: f.to_token_stream().to_string(), span: fs }, span));
             }
             "format" => {
-                let [f] = self.args::<1>(l, span, "1 argument (`\"console\"` or `\"json\"`)")?;
+                let [f] = self.args::<1>(l, span, "1 argument (`\"console\"`, `\"json\"` or `\"kafka\"`)")?;
                 let fs = self.span(f.span());
                 let format = self.str_arg(f, "sink format")?.to_ascii_lowercase();
-                if !matches!(format.as_str(), "console" | "json") {
+                if !matches!(format.as_str(), "console" | "json" | "kafka") {
                     self.diags
                         .error(fs, format!("unknown sink format `{format}`"))
-                        .help("the sinks are `console` and `json`");
+                        .help("the sinks are `console`, `json` and `kafka`");
                     return None;
                 }
                 if let Some(p) = w.pending.take() {
                     self.finish_sink(w, p)?;
                 }
-                w.pending = Some(PendingSink { format, span: fs, path: None, num_rows: 20, truncate: true });
+                w.pending =
+                    Some(PendingSink { format, span: fs, path: None, num_rows: 20, truncate: true, kafka: Vec::new() });
             }
             "option" => {
                 let [k, v] = self.args::<2>(l, span, "2 arguments (a key and a value)")?;
@@ -182,6 +183,11 @@ impl Cx<'_> {
                     return None;
                 };
                 let format = p.format.clone();
+                if format == "kafka" {
+                    let o = self.kafka_option(k, v)?;
+                    w.pending.as_mut()?.kafka.push(o);
+                    return Some(());
+                }
                 match (format.as_str(), norm.as_str()) {
                     ("console", "numrows") => {
                         let n = self.positive(v, "numRows")? as usize;
@@ -253,6 +259,10 @@ impl Cx<'_> {
     pub(super) fn finish_sink(&mut self, w: &mut WriterB, p: PendingSink) -> Option<()> {
         let sink = match p.format.as_str() {
             "console" => Sink::Console { num_rows: p.num_rows, truncate: p.truncate },
+            "kafka" => {
+                let k = crate::table::kafka::check(&p.kafka, true, p.span, self.diags)?;
+                Sink::Kafka { options: k.options, exactly_once: k.exactly_once }
+            }
             _ => match p.path {
                 Some(path) => Sink::Json { path },
                 None => {
