@@ -301,6 +301,9 @@ pub(crate) struct KafkaSource {
     next: BTreeMap<(String, i32), i64>,
     /// Under `AvailableNow`: the offsets the run reads up to.
     snapshot: Option<BTreeMap<(String, i32), i64>>,
+    /// Whether a batch was planned (by this run, or a checkpointed one): partitions seen after
+    /// that start at their earliest offset, not at `startingOffsets`.
+    planned: bool,
     /// Per partition the consumer reads: where reading stands (partitions stay assigned from
     /// batch to batch, so the next batch goes on without a new fetch from the broker).
     reading: BTreeMap<(String, i32), Reading>,
@@ -353,6 +356,7 @@ impl KafkaSource {
             options,
             json_value,
             consumer,
+            planned: !next.is_empty(),
             next,
             snapshot: None,
             reading: BTreeMap::new(),
@@ -481,7 +485,8 @@ impl Planned for KafkaSource {
     }
 
     fn plan(&mut self, unlimited: bool) -> Result<Vec<String>, Error> {
-        let first_plan = self.next.is_empty();
+        let first_plan = !self.planned;
+        self.planned = true;
         let mut ranges = Vec::new();
         for tp in self.partitions()? {
             let (lo, hi) = self.bounds(&tp.0, tp.1)?;
@@ -701,9 +706,9 @@ impl Planned for KafkaSource {
 
     fn has_snapshot_files(&self) -> bool {
         // Before the first plan, the starting offsets decide: plan once to see.
-        self.snapshot.as_ref().is_some_and(|s| {
-            self.next.is_empty() || s.iter().any(|(tp, end)| self.next.get(tp).is_none_or(|n| n < end))
-        })
+        self.snapshot
+            .as_ref()
+            .is_some_and(|s| !self.planned || s.iter().any(|(tp, end)| self.next.get(tp).is_some_and(|n| n < end)))
     }
 }
 
