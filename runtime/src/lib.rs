@@ -35,6 +35,7 @@ pub mod fmt;
 pub mod footprint;
 mod ids;
 pub mod join;
+pub mod kafka_record;
 pub mod ops;
 pub mod owned;
 pub mod parallel;
@@ -92,6 +93,7 @@ pub fn Minutes(n: u64) -> Duration {
 
 /// Everything a streamc program usually needs, in one `use`.
 pub mod prelude {
+    pub use crate::kafka_record::KafkaRecord;
     pub use crate::split::java_split;
     pub use crate::state::State;
     #[cfg(feature = "macros")]

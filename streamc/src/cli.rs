@@ -305,6 +305,11 @@ fn runtime_features(spec: &Path) -> Result<Vec<&'static str>> {
         (streamc::program::Program::Table(plan), Some(Physical::Table(queries))) => {
             streamc::table::runtime_features(plan, queries)
         }
+        (streamc::program::Program::DStream(plan), _)
+            if plan.streams.iter().any(|s| matches!(s.op, streamc::dstream::plan::Op::KafkaDirectStream { .. })) =>
+        {
+            vec!["kafka"]
+        }
         _ => Vec::new(),
     })
 }

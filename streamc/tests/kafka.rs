@@ -535,3 +535,43 @@ queries:
     assert!(err.contains("Kafka source `lines`") && err.contains("is the broker"), "the error: {err}");
     assert!(waited < Duration::from_secs(120), "the query took {waited:?} to give up");
 }
+
+#[test]
+fn direct_kafka_word_count_dstream_reads_records_and_resumes_from_its_checkpoint() {
+    let dir = scratch("kafka-direct-word-count");
+    let broker = Broker::start();
+    broker.create_topic("lines", 3);
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    let lines: Vec<String> = (0..90)
+        .map(|i: usize| {
+            let words: Vec<&str> = (0..4).map(|k| WORDS[(i * 5 + k) % WORDS.len()]).collect();
+            for w in &words {
+                *expected.entry((*w).to_owned()).or_default() += 1;
+            }
+            words.join(" ")
+        })
+        .collect();
+    broker.produce("lines", 3, &lines);
+    let counts = |n: usize| -> BTreeMap<String, u64> {
+        let out = dir.join(format!("run{n}.jsonl"));
+        let ck = dir.join("ck");
+        ok(&streamc_run(
+            &root().join("examples/kafka_direct_word_count.yaml"),
+            &broker.servers(),
+            &["--checkpoint", ck.to_str().unwrap(), "--jsonl", out.to_str().unwrap(), "--", "--max-batches", "2"],
+            &[],
+        ));
+        let mut total: BTreeMap<String, u64> = BTreeMap::new();
+        for l in jsonl(&out) {
+            for r in l["records"].as_array().unwrap() {
+                let pair = r.as_array().expect("a (word, count) pair");
+                *total.entry(pair[0].as_str().unwrap().to_owned()).or_default() += pair[1].as_u64().unwrap();
+            }
+        }
+        total
+    };
+    assert_eq!(counts(1), expected, "the first run counts every record once");
+    // The offsets are in the checkpoint: a second run reads only what came after.
+    broker.produce("lines", 3, &["fox fox".into()]);
+    assert_eq!(counts(2), BTreeMap::from([("fox".to_owned(), 2)]), "the second run reads only the new record");
+}

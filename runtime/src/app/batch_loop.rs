@@ -300,8 +300,10 @@ where
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
             let requested = self.output.reports().no_data_requested;
+            // A planned source's positions (a DStream's Kafka offsets) are committed with the
+            // state, at the checkpoint batches (every batch of a stateless DStream app).
             if let Some((dir, _)) = &self.checkpoint
-                && (self.structured || !states.is_empty())
+                && (self.structured || !states.is_empty() || (self.has_file_streams && input.is_checkpoint_batch()))
             {
                 let c = Checkpoint {
                     app: self.name.clone(),

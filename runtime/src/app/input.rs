@@ -85,6 +85,11 @@ impl BatchInput {
         &self.texts[id.index()]
     }
 
+    /// A Kafka source's batch (`kafka_direct_stream`), read as records.
+    pub fn kafka_records(&self, id: SourceId) -> crate::kafka_record::KafkaRecords<'_> {
+        crate::kafka_record::KafkaRecords(&self.texts[id.index()])
+    }
+
     /// The batch id: 0 for the first batch, then one more per batch run (no-data batches
     /// included; ticks skipped for lack of input are not batches), continued after a restart
     /// from a checkpoint.

@@ -60,6 +60,11 @@ pub enum Op {
     TextFileStream {
         dir: String,
     },
+    /// Spark's `KafkaUtils.createDirectStream` with `Subscribe`: its options (Spark's Kafka
+    /// source options, checked by `table::kafka`).
+    KafkaDirectStream {
+        options: Vec<(String, String)>,
+    },
     Map(Func),
     FlatMap(Func),
     Filter(Func),
@@ -221,4 +226,4 @@ impl OutputKind {
 
 /// Every source name a front end accepts (kept for the table front end, which reads it; the
 /// registry's test checks that it lists [`Kind::Source`]'s operators).
-pub const SOURCE_NAMES: &[&str] = &["socket_text_stream", "text_file_stream"];
+pub const SOURCE_NAMES: &[&str] = &["socket_text_stream", "text_file_stream", "kafka_direct_stream"];

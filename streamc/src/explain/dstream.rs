@@ -80,6 +80,9 @@ fn op_args(op: &Op) -> String {
     let ms = |v: u64| format!("{v} ms");
     match op {
         Op::SocketTextStream { host, port } => format!("{host}:{port}"),
+        Op::KafkaDirectStream { options } => {
+            options.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        }
         Op::TextFileStream { dir } => dir.clone(),
         Op::Map(func)
         | Op::FlatMap(func)

@@ -179,6 +179,10 @@ fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<Str
     {
         return None;
     }
+    // Workers split a batch's text by lines; a Kafka batch is read as records.
+    if matches!(plan.streams[source.0].op, crate::dstream::plan::Op::KafkaDirectStream { .. }) {
+        return None;
+    }
     let mut stage = Vec::new();
     let mut pending: Vec<StreamId> = phys.consumers[source.0].clone();
     let mut terminal = false;

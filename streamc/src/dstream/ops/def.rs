@@ -58,6 +58,8 @@ pub enum Params {
     HostPort,
     /// A directory.
     Dir,
+    /// Kafka options (`kafka.bootstrap.servers`, `subscribe`, ...).
+    Kafka,
     /// Outputs: `print`'s count, `save_as_text_files`' prefix and suffix, `foreach_batch`'s
     /// closure; in YAML these fields besides `from`.
     Output { fields: &'static [&'static str] },
@@ -99,6 +101,8 @@ pub struct Args {
     pub host: String,
     pub port: u16,
     pub dir: String,
+    /// A Kafka source's options.
+    pub kafka: Vec<(String, String)>,
     pub timeout_ms: Option<u64>,
     pub initial: Option<Initial>,
 }

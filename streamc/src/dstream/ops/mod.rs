@@ -27,6 +27,7 @@ pub use emit::{Bind, Codegen, Gen};
 pub static OPERATORS: &[&OperatorDef] = &[
     &source::SOCKET_TEXT_STREAM,
     &source::TEXT_FILE_STREAM,
+    &source::KAFKA_DIRECT_STREAM,
     &narrow::MAP,
     &narrow::FLAT_MAP,
     &narrow::FILTER,
@@ -99,6 +100,7 @@ impl Op {
         match self {
             Op::SocketTextStream { .. } => &source::SOCKET_TEXT_STREAM,
             Op::TextFileStream { .. } => &source::TEXT_FILE_STREAM,
+            Op::KafkaDirectStream { .. } => &source::KAFKA_DIRECT_STREAM,
             Op::Map(_) => &narrow::MAP,
             Op::FlatMap(_) => &narrow::FLAT_MAP,
             Op::Filter(_) => &narrow::FILTER,

@@ -1,4 +1,4 @@
-//! The sources: `socket_text_stream` and `text_file_stream`.
+//! The sources: `socket_text_stream`, `text_file_stream` and `kafka_direct_stream`.
 
 use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, rt};
@@ -44,6 +44,45 @@ pub static TEXT_FILE_STREAM: OperatorDef = OperatorDef {
     ty: ty_dir,
     codegen: Codegen { setup: Some(setup_dir), ..SOURCE },
 };
+
+pub static KAFKA_DIRECT_STREAM: OperatorDef = OperatorDef {
+    name: "kafka_direct_stream",
+    spark: "KafkaUtils.createDirectStream",
+    kind: Kind::Source,
+    inputs: Inputs::None,
+    feed: Feed::Nothing,
+    pairs: false,
+    stateful: never,
+    params: Params::Kafka,
+    yaml: "Spark's Kafka options: `{ kafka.bootstrap.servers, subscribe, ... }`",
+    types: "`→ KafkaRecord` (`topic`, `partition`, `offset`, `timestamp`, `key`, `value`)",
+    doc: "the records of Kafka topics (Spark's `ConsumerRecord`), their offsets in the checkpoint",
+    example: r#"kafka_direct_stream: { kafka.bootstrap.servers: "host:9092", subscribe: lines }"#,
+    lower: Some(|a: Args| one(Some(Op::KafkaDirectStream { options: a.kafka }))),
+    ty: |_, _| Ty::Rust(KAFKA_RECORD.to_owned()),
+    codegen: Codegen {
+        setup: Some(setup_kafka),
+        bind: |g| {
+            let (src, t, ty, input) = (g.ident("src"), g.ident("text"), g.ident("ty"), g.input);
+            Bind::unbuffered(quote!(let #t = #input.kafka_records(#src); let #ty = #t.ty();))
+        },
+        ..SOURCE
+    },
+};
+
+/// The element type of `kafka_direct_stream`.
+pub const KAFKA_RECORD: &str = "KafkaRecord < '_ >";
+
+fn setup_kafka(g: &Gen, b: &Ident) -> TokenStream {
+    let (src, name) = (g.ident("src"), &g.stream.name);
+    match &g.stream.op {
+        Op::KafkaDirectStream { options } => {
+            let (k, v): (Vec<&str>, Vec<&str>) = options.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+            quote!(let #src = #b.kafka_stream(#name, &[#((#k, #v)),*], false);)
+        }
+        _ => TokenStream::new(),
+    }
+}
 
 /// A source's batch is its text (`text_<id>`), read line by line; a `Vec` only for outputs.
 const SOURCE: Codegen = Codegen {

@@ -297,6 +297,12 @@ impl Cx<'_> {
         };
         let mut call = Args::default();
         match def.params {
+            Params::Kafka => {
+                self.diags
+                    .error(span, "`kafka_direct_stream` in `stream!` is not supported yet")
+                    .help("write the pipeline as a YAML spec (`kafka_direct_stream: { ... }`), or use `read_stream.format(\"kafka\")`");
+                return None;
+            }
             Params::HostPort => {
                 if args.len() != 2 {
                     self.diags
@@ -423,7 +429,7 @@ impl Cx<'_> {
                 let [spec] = self.args::<1>(method, span, args, "1 argument (`StateSpec::function(f)...`)")?;
                 call = self.state_spec(spec)?;
             }
-            Params::HostPort | Params::Dir | Params::Output { .. } => {
+            Params::HostPort | Params::Dir | Params::Kafka | Params::Output { .. } => {
                 unreachable!("sources and outputs are filtered out above")
             }
         }

@@ -187,6 +187,9 @@ impl Streams<'_, '_> {
                 };
                 args.port = port;
             }
+            Params::Kafka => {
+                args.kafka = super::kafka::options(self.r, value, false)?.options;
+            }
             Params::Dir => {
                 args.dir = match &value.value {
                     Node::Str(s) => s.clone(),
