@@ -42,6 +42,16 @@ fn children_cpu() -> f64 {
     (f[13].parse::<f64>().unwrap() + f[14].parse::<f64>().unwrap()) / 100.0
 }
 
+/// A child process killed and reaped when dropped.
+struct Stop(std::process::Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 fn kafka_windowed_count_end_to_end_against_the_consume_only_limit() {
@@ -50,7 +60,7 @@ fn kafka_windowed_count_end_to_end_against_the_consume_only_limit() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("tcp://127.0.0.1:{port}");
     let bin = tansu();
-    let mut broker = Command::new(&bin)
+    let broker = Command::new(&bin)
         .args([
             "broker",
             "--listener-url",
@@ -64,6 +74,8 @@ fn kafka_windowed_count_end_to_end_against_the_consume_only_limit() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Stopped when the benchmark ends, however it ends.
+    let _broker = Stop(broker);
     std::thread::sleep(Duration::from_millis(300));
     let servers = format!("127.0.0.1:{port}");
     for (t, p) in [("events", "3"), ("tiny", "1"), ("out", "1"), ("tiny_out", "1")] {
@@ -208,8 +220,6 @@ queries:
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["numInputRows"].as_u64().unwrap())
         .sum();
     assert_eq!(read, total, "streamc read every record");
-    let _ = broker.kill();
-    let _ = broker.wait();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     eprintln!(
         "consume-only (rdkafka, touching every byte): {:.0} records/s ({touched} odd sums)",
