@@ -600,6 +600,7 @@ impl Planned for KafkaSource {
         }
         let mut last_progress = Instant::now();
         let patience = self.options.retry_interval * (self.options.retries + 1) + Duration::from_secs(10);
+        let mut key: Option<(String, i32)> = None;
         while !pending.is_empty() {
             let Some(m) = self.consumer.poll(Duration::from_millis(200)) else {
                 if last_progress.elapsed() > patience {
@@ -621,35 +622,36 @@ impl Planned for KafkaSource {
                 }
             };
             last_progress = Instant::now();
-            let key = (m.topic().to_owned(), m.partition());
-            let Some(r) = self.reading.get_mut(&key) else { continue };
+            // Records come in runs of one partition: its name is copied only when it changes.
+            if !key.as_ref().is_some_and(|(t, p)| t == m.topic() && *p == m.partition()) {
+                key = Some((m.topic().to_owned(), m.partition()));
+            }
+            let Some(k) = &key else { continue };
             let offset = m.offset();
+            let Some(r) = self.reading.get_mut(k) else { continue };
             if offset < r.start {
                 // Fetched before the last seek.
                 continue;
             }
-            if !r.verified {
-                // Some brokers (tansu) answer a fetch from inside a produced batch with the next
-                // batch: a first record past the start means records were skipped, so reading
-                // starts again further back (doubling the step, down to the partition's first
-                // offset).
-                if offset > r.start && r.start > 0 {
-                    let (lo, _) = self.bounds(&key.0, key.1)?;
-                    let r = self.reading.get_mut(&key).expect("present");
-                    if r.start > lo {
-                        let back = (r.from - r.start).max(4096) * 2;
-                        let again = (r.from - back).max(lo);
+            // Some brokers (tansu) answer a fetch from inside a produced batch with the next
+            // batch: a first record past the start means records were skipped, so reading starts
+            // again further back (doubling the step, down to the partition's first offset).
+            if !r.verified && offset > r.start && r.start > 0 {
+                let (start, from) = (r.start, r.from);
+                let (lo, _) = self.bounds(&k.0, k.1)?;
+                if start > lo {
+                    let again = (from - (from - start).max(4096) * 2).max(lo);
+                    self.consumer
+                        .seek(&k.0, k.1, Offset::Offset(again), Duration::from_secs(10))
+                        .map_err(|e| self.error(format!("cannot read {}-{} from {again}: {e}", k.0, k.1)))?;
+                    if let Some(r) = self.reading.get_mut(k) {
                         r.start = again;
-                        self.consumer
-                            .seek(&key.0, key.1, Offset::Offset(again), Duration::from_secs(10))
-                            .map_err(|e| self.error(format!("cannot read {}-{} from {again}: {e}", key.0, key.1)))?;
-                        continue;
                     }
+                    continue;
                 }
-                let r = self.reading.get_mut(&key).expect("present");
-                r.verified = true;
             }
-            let r = self.reading.get_mut(&key).expect("present");
+            let Some(r) = self.reading.get_mut(k) else { continue };
+            r.verified = true;
             // Each offset once, in order (a broker may send a batch again after a seek).
             if offset <= r.last {
                 continue;
@@ -666,13 +668,14 @@ impl Planned for KafkaSource {
             } else {
                 record_line(&m, &mut line);
             }
-            match want.get(&key) {
-                Some(&(_, until)) if offset < until => batch.push_line(&line),
+            let until = want.get(k).map(|&(_, until)| until);
+            match until {
+                Some(until) if offset < until => batch.push_line(&line),
                 // Read ahead: the next batch's.
                 _ => r.carry.push_back((offset, line.clone())),
             }
-            if want.get(&key).is_some_and(|&(_, until)| offset >= until - 1) {
-                pending.remove(&key);
+            if until.is_some_and(|until| offset >= until - 1) {
+                pending.remove(k);
             }
         }
         for (key, &(_, until)) in &want {

@@ -65,7 +65,7 @@ pub(super) fn find(q: &Checked) -> Option<(usize, &TStreamJoin)> {
 
 /// The state watermark of one side in ms, from the batch's watermark (`wm_now`, µs), or a
 /// constant that evicts nothing.
-fn state_watermark(evict: &Option<Evict>, wm_now: &Ident) -> TokenStream {
+pub(super) fn state_watermark(evict: &Option<Evict>, wm_now: &Ident) -> TokenStream {
     match evict {
         Some(Evict::Value { bounds, .. }) => {
             let each = bounds.iter().map(|(sign, off, minus)| quote!((#sign * #wm_now + #off) / 1000 - #minus));

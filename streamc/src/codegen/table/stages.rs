@@ -41,13 +41,11 @@ pub(super) fn view(q: &Checked, up: &Upstream<'_>) -> TokenStream {
 fn passed(feed: &Feed, wm_us: TokenStream) -> TokenStream {
     let Feed::Join { left, right } = feed else { return wm_us };
     let now = Ident::new("feed_wm", Span::mixed_site());
-    let sides = [left, right].into_iter().filter_map(|e| match e {
-        Some(Evict::Value { bounds, .. }) => {
-            let each = bounds.iter().map(|(sign, off, minus)| quote!((#sign * #now + #off) / 1000 - #minus));
-            Some(quote!([#(#each),*].into_iter().min().unwrap_or(i64::MAX).saturating_mul(1000)))
-        }
-        // A key-bound side's state watermark is the input watermark itself.
-        _ => None,
+    // A key-bound side's state watermark is the input watermark itself: only range-bound
+    // sides can be lower.
+    let sides = [left, right].into_iter().filter(|e| matches!(e, Some(Evict::Value { .. }))).map(|e| {
+        let ms = super::join::state_watermark(e, &now);
+        quote!((#ms).saturating_mul(1000))
     });
     quote!({ let #now: i64 = #wm_us; [#now #(, #sides)*].into_iter().min().unwrap_or(#now) })
 }
