@@ -87,7 +87,7 @@ fn spec_yaml(app: &str, case: &Value, queries: &str) -> String {
     let mut sources = String::new();
     for (name, schema, _, _) in inputs(case) {
         let cols: Vec<String> =
-            schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {}", t.as_str().unwrap())).collect();
+            schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {t}")).collect();
         sources += &format!(
             "  - name: {name}\n    json: {{ path: target/sql-never-read, max_files_per_trigger: 1 }}\n    schema: {{ {} }}\n",
             cols.join(", ")

@@ -19,7 +19,8 @@ pub fn string(v: Json<'_>) -> Result<Option<Cow<'_, str>>, ()> {
         Json::Int(i) => Ok(Some(Cow::Owned(i.to_string()))),
         Json::Float(f) => Ok(Some(Cow::Owned(f.to_string()))),
         Json::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
-        Json::Other => Err(()),
+        // Spark keeps a nested object or array read into a string column as its JSON text.
+        Json::Raw(r) => Ok(Some(super::nested::compact(r))),
     }
 }
 

@@ -20,8 +20,9 @@ pub enum Json<'a> {
     Float(f64),
     /// A string: borrowed from the line when it has no escapes, decoded otherwise.
     Str(Cow<'a, str>),
-    /// A nested object or array (validated, not decoded).
-    Other,
+    /// A nested object or array: its text, validated but not decoded (generated code reads it
+    /// with [`scan_fields`], [`scan_object`] or [`scan_array`] when the column is nested).
+    Raw(&'a str),
 }
 
 impl<'a> Json<'a> {
@@ -200,6 +201,74 @@ where
     })
 }
 
+/// Scans one JSON array (the whole text, surrounding whitespace allowed): `element` gets each
+/// [`Value`] in order, which it reads or leaves (a value it leaves is validated and skipped).
+///
+/// ```
+/// use streamc_runtime::structured::json::scan_array;
+/// let mut xs = Vec::new();
+/// scan_array(r#"[1, null, {"a": 2}]"#, |v| {
+///     xs.push(v.json()?.as_i64());
+///     Ok(())
+/// })
+/// .unwrap();
+/// assert_eq!(xs, [Some(1), None, None]);
+/// ```
+pub fn scan_array<'a, F>(text: &'a str, mut element: F) -> Result<(), JsonError>
+where
+    F: FnMut(&mut Value<'a, '_>) -> Result<(), JsonError>,
+{
+    let mut p = Parser { s: text, b: text.as_bytes(), i: 0 };
+    p.ws();
+    p.expect(b'[', "expected `[` at the start of a JSON array")?;
+    p.ws();
+    if p.peek() == Some(b']') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            let mut v = Value { p: &mut p, read: false };
+            element(&mut v)?;
+            if !v.read {
+                p.skip_value(0)?;
+            }
+            p.ws();
+            match p.peek() {
+                Some(b',') => p.i += 1,
+                Some(b']') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return Err(p.err("expected `,` or `]` after an array element")),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.err("unexpected characters after the JSON array"));
+    }
+    Ok(())
+}
+
+/// One JSON value as the whole text (surrounding whitespace allowed), as [`parse_fields`]
+/// reads a field's value: an object or array as [`Json::Raw`].
+pub fn parse_value(text: &str) -> Result<Json<'_>, JsonError> {
+    let mut p = Parser { s: text, b: text.as_bytes(), i: 0 };
+    p.ws();
+    let v = p.value()?;
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.err("unexpected characters after the JSON value"));
+    }
+    Ok(v)
+}
+
+/// The error generated code returns from a field whose value does not convert to its column's
+/// type (the record is then malformed).
+pub fn mismatch() -> JsonError {
+    JsonError { offset: 0, message: "a value does not match the schema's type" }
+}
+
 /// One JSON object as the whole line (surrounding whitespace allowed): `entry` is called at the
 /// opening quote of each key and reads the key, the `:` ([`Parser::colon`]) and the value; the
 /// braces, commas and what may follow the object are checked here.
@@ -347,8 +416,9 @@ impl<'a> Parser<'a> {
             Some(b'f') => self.literal(b"false", Json::Bool(false)),
             Some(b'n') => self.literal(b"null", Json::Null),
             Some(b'{' | b'[') => {
+                let start = self.i;
                 self.skip_value(0)?;
-                Ok(Json::Other)
+                Ok(Json::Raw(&self.s[start..self.i]))
             }
             _ => Err(self.err("expected a JSON value")),
         }

@@ -45,6 +45,7 @@ pub mod double_key;
 pub mod group_state;
 pub mod join;
 pub mod json;
+pub mod nested;
 pub mod memory;
 #[cfg(feature = "parquet")]
 pub mod parquet;

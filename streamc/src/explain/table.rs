@@ -105,7 +105,7 @@ fn stage_tree(plan: &TablePlan, q: &Checked, mut node: Node, join_right: &mut Op
     for st in &q.steps {
         let label = match st {
             TStep::Project(cols) => format!("Project [{}]", items(cols)),
-            TStep::Explode { name, array, others } => {
+            TStep::Explode { name, array, others, .. } => {
                 let rest = if others.is_empty() { String::new() } else { format!(", [{}]", items(others)) };
                 format!("Generate explode({array}) AS {name}{rest}")
             }

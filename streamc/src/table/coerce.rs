@@ -46,8 +46,8 @@ pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
 pub fn can_cast(from: ColTy, to: ColTy) -> bool {
     use ColTy::*;
     match (from, to) {
-        (StringArray, _) | (_, StringArray) => false,
         (x, y) if x == y => true,
+        (x, y) if x.nested() || y.nested() => false,
         (String, _) | (_, String) => true,
         (Long | Double | Bool, Long | Double | Bool) => true,
         (Long | Double, Timestamp) | (Timestamp, Long | Double) => true,
@@ -73,7 +73,7 @@ pub fn takes_null(f: &str) -> Option<fn(usize, usize) -> bool> {
 pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
     use ColTy::*;
     Some(match (a, b) {
-        (StringArray, _) | (_, StringArray) => return None,
+        (x, y) if x.nested() || y.nested() => return None,
         (x, y) if x == y => x,
         (Long, Double) | (Double, Long) => Double,
         (String, x) | (x, String) => x,

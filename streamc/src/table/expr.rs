@@ -133,6 +133,11 @@ impl fmt::Display for Expr {
             Expr::Call(name, args) if name == "+interval" && args.len() == 2 => {
                 write!(f, "{} + INTERVAL '{}' MICROSECOND", args[0], args[1])
             }
+            Expr::Call(name, args) if name == ".field" && args.len() == 2 => match &args[1] {
+                Expr::Str(field) => write!(f, "{}.{field}", args[0]),
+                other => write!(f, "{}.{other}", args[0]),
+            },
+            Expr::Call(name, args) if name == "[]" && args.len() == 2 => write!(f, "{}[{}]", args[0], args[1]),
             Expr::Call(name, args) => {
                 write!(f, "{name}(")?;
                 for (i, a) in args.iter().enumerate() {
@@ -212,6 +217,8 @@ enum Tok {
     Op(&'static str),
     LParen,
     RParen,
+    LBracket,
+    RBracket,
     Comma,
 }
 
@@ -234,6 +241,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
             }
             b',' => {
                 out.push((Tok::Comma, i));
+                i += 1;
+            }
+            b'[' | b']' => {
+                out.push((if c == b'[' { Tok::LBracket } else { Tok::RBracket }, i));
                 i += 1;
             }
             b'\'' | b'"' => {
@@ -525,7 +536,18 @@ impl Parser {
             self.pos += 1;
             return Ok(Expr::Unary(UnOp::Neg, Box::new(self.unary()?)));
         }
-        self.primary()
+        let mut e = self.primary()?;
+        // `a[i]`, `m['k']`.
+        while self.peek() == Some(&Tok::LBracket) {
+            self.pos += 1;
+            let i = self.expr(0)?;
+            if self.peek() != Some(&Tok::RBracket) {
+                return self.err("expected `]`");
+            }
+            self.pos += 1;
+            e = Expr::Call("[]".into(), vec![e, i]);
+        }
+        Ok(e)
     }
 
     fn primary(&mut self) -> Result<Expr, ExprError> {
@@ -639,6 +661,8 @@ fn describe(t: &Tok) -> String {
         Tok::Op(o) => format!("`{o}`"),
         Tok::LParen => "`(`".into(),
         Tok::RParen => "`)`".into(),
+        Tok::LBracket => "`[`".into(),
+        Tok::RBracket => "`]`".into(),
         Tok::Comma => "`,`".into(),
     }
 }

@@ -330,6 +330,8 @@ pub enum TStep {
     Explode {
         name: String,
         array: Expr,
+        /// The type of the array's elements (the exploded column's).
+        elem: ColTy,
         others: Vec<(String, Expr, ColTy)>,
     },
     Filter(Expr),

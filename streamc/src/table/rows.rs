@@ -68,29 +68,25 @@ fn select_step(
                 diags.error(span, "`explode` takes one argument");
                 continue;
             };
-            let array = match typed(array, cols, span, diags) {
-                Some((x, ColTy::StringArray)) => x,
+            let (array, elem) = match typed(array, cols, span, diags) {
+                Some((x, ColTy::Array(elem))) => (x, *elem),
                 Some((_, t)) => {
                     diags.error(span, format!("`explode` needs an array, found `{array}` of type {}", t.sql()));
                     continue;
                 }
                 None => continue,
             };
-            explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array));
+            explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array, elem));
             continue;
         }
         let Some((x, t)) = typed(e, cols, span, diags) else { continue };
-        if t == ColTy::StringArray {
-            diags.error(span, format!("`{e}` is an array; streamc's outputs hold scalars: `explode` it"));
-            continue;
-        }
         projected.push((alias.clone().unwrap_or_else(|| column_name(e)), x, t));
     }
     let mut new_cols: Vec<Column> = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
     let step = match explode {
-        Some((name, array)) => {
-            new_cols.push(Column { name: name.clone(), ty: ColTy::String });
-            TStep::Explode { name, array, others: projected }
+        Some((name, array, elem)) => {
+            new_cols.push(Column { name: name.clone(), ty: elem });
+            TStep::Explode { name, array, elem, others: projected }
         }
         None => TStep::Project(projected),
     };
@@ -106,6 +102,13 @@ pub fn column_name(e: &Expr) -> String {
         Expr::Call(f, args) if (f == "cast" || f == "try_cast") && matches!(args.first(), Some(Expr::Column(_))) => {
             column_name(&args[0])
         }
+        // A struct's field is named after the field (Spark's `GetStructField`).
+        Expr::Call(f, args) if f == ".field" && args.len() == 2 => match &args[1] {
+            Expr::Str(field) => field.clone(),
+            _ => e.to_string(),
+        },
+        // `from_json(s, 'schema')` is named `from_json(s)`.
+        Expr::Call(f, args) if f == "from_json" && args.len() == 2 => format!("from_json({})", args[0]),
         other => other.to_string(),
     }
 }

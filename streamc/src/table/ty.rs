@@ -1,7 +1,14 @@
-//! The column types of Structured Streaming schemas and expressions (Spark SQL's types).
+//! The column types of Structured Streaming schemas and expressions (Spark SQL's types), nested
+//! ones included: `array<T>`, `map<K,V>` and `struct<a:T,...>`.
+//!
+//! A type is a small `Copy` value: a nested type points at its parts, interned once per process
+//! (the compiler's types are few and live as long as it does), so two equal types are equal
+//! values and `ColTy` stays as cheap to pass around as the scalar types were.
+
+use std::sync::Mutex;
 
 /// Column types of a schema.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ColTy {
     String,
     Bool,
@@ -10,23 +17,108 @@ pub enum ColTy {
     Timestamp,
     /// Spark's `DateType`: a calendar date.
     Date,
-    /// `split(..)`'s result; only `explode` takes it.
-    StringArray,
+    /// Spark's `ArrayType` (elements may be NULL).
+    Array(&'static ColTy),
+    /// Spark's `MapType`: keys are never NULL, values may be.
+    Map(&'static (ColTy, ColTy)),
+    /// Spark's `StructType`: named fields, each nullable.
+    Struct(&'static [Field]),
+}
+
+/// One field of a struct type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: ColTy,
+}
+
+/// `array<string>`: what `split` gives.
+pub const STRING_ARRAY: ColTy = ColTy::Array(&ColTy::String);
+
+/// Interned parts of nested types and their SQL names.
+struct Interned {
+    arrays: Vec<&'static ColTy>,
+    maps: Vec<&'static (ColTy, ColTy)>,
+    structs: Vec<&'static [Field]>,
+    names: Vec<&'static str>,
+}
+
+static INTERNED: Mutex<Interned> =
+    Mutex::new(Interned { arrays: Vec::new(), maps: Vec::new(), structs: Vec::new(), names: Vec::new() });
+
+fn interned() -> std::sync::MutexGuard<'static, Interned> {
+    INTERNED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ColTy {
+    /// `array<elem>`.
+    pub fn array(elem: ColTy) -> ColTy {
+        let mut i = interned();
+        if let Some(a) = i.arrays.iter().find(|a| ***a == elem) {
+            return ColTy::Array(a);
+        }
+        let a: &'static ColTy = Box::leak(Box::new(elem));
+        i.arrays.push(a);
+        ColTy::Array(a)
+    }
+
+    /// `map<key,value>`.
+    pub fn map(key: ColTy, value: ColTy) -> ColTy {
+        let mut i = interned();
+        if let Some(m) = i.maps.iter().find(|m| ***m == (key, value)) {
+            return ColTy::Map(m);
+        }
+        let m: &'static (ColTy, ColTy) = Box::leak(Box::new((key, value)));
+        i.maps.push(m);
+        ColTy::Map(m)
+    }
+
+    /// `struct<name:ty,...>`.
+    pub fn structure(fields: &[(&str, ColTy)]) -> ColTy {
+        let mut i = interned();
+        let same = |s: &&&'static [Field]| {
+            s.len() == fields.len() && s.iter().zip(fields).all(|(f, (n, t))| f.name == *n && f.ty == *t)
+        };
+        if let Some(s) = i.structs.iter().find(same) {
+            return ColTy::Struct(s);
+        }
+        let owned: Vec<Field> = fields
+            .iter()
+            .map(|(n, t)| Field { name: Box::leak(n.to_string().into_boxed_str()), ty: *t })
+            .collect();
+        let s: &'static [Field] = Box::leak(owned.into_boxed_slice());
+        i.structs.push(s);
+        ColTy::Struct(s)
+    }
+
+    /// A type as Spark's DDL writes it, case-insensitive: the scalar names (and their aliases),
+    /// `array<T>`, `map<K,V>`, `struct<a:T,b:U>` (the colon is optional, as in Spark's DDL).
     pub fn parse(s: &str) -> Option<ColTy> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "string" | "str" => ColTy::String,
-            "bool" | "boolean" => ColTy::Bool,
-            "int" | "integer" | "i32" | "long" | "bigint" | "i64" => ColTy::Long,
-            "float" | "double" | "f32" | "f64" => ColTy::Double,
-            "timestamp" => ColTy::Timestamp,
-            "date" => ColTy::Date,
-            _ => return None,
+        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0 };
+        let t = p.ty()?;
+        p.ws();
+        (p.i == p.s.len()).then_some(t)
+    }
+
+    /// A schema as Spark's DDL string (`from_json(s, 'a INT, b ARRAY<STRING>')`): a list of
+    /// `name type` fields as a struct, or one type (`ARRAY<..>`, `MAP<..>`, `STRUCT<..>`).
+    pub fn parse_ddl(s: &str) -> Option<ColTy> {
+        if let Some(t) = ColTy::parse(s) {
+            return match t {
+                ColTy::Array(_) | ColTy::Map(_) | ColTy::Struct(_) => Some(t),
+                _ => None,
+            };
+        }
+        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0 };
+        let fields = p.fields(None)?;
+        p.ws();
+        (p.i == p.s.len() && !fields.is_empty()).then(|| {
+            let view: Vec<(&str, ColTy)> = fields.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+            ColTy::structure(&view)
         })
     }
 
+    /// Spark's `simpleString` of the type: `bigint`, `array<string>`, `struct<a:bigint>`.
     pub fn sql(self) -> &'static str {
         match self {
             ColTy::String => "string",
@@ -35,11 +127,190 @@ impl ColTy {
             ColTy::Double => "double",
             ColTy::Timestamp => "timestamp",
             ColTy::Date => "date",
-            ColTy::StringArray => "array<string>",
+            nested => {
+                let text = nested.describe();
+                let mut i = interned();
+                if let Some(n) = i.names.iter().find(|n| ***n == text) {
+                    return n;
+                }
+                let n: &'static str = Box::leak(text.into_boxed_str());
+                i.names.push(n);
+                n
+            }
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            ColTy::Array(e) => format!("array<{}>", e.describe()),
+            ColTy::Map((k, v)) => format!("map<{},{}>", k.describe(), v.describe()),
+            ColTy::Struct(fields) => {
+                let fs: Vec<String> = fields.iter().map(|f| format!("{}:{}", f.name, f.ty.describe())).collect();
+                format!("struct<{}>", fs.join(","))
+            }
+            scalar => scalar.sql().to_string(),
         }
     }
 
     pub fn numeric(self) -> bool {
         matches!(self, ColTy::Long | ColTy::Double)
+    }
+
+    /// Whether the type is an array, map or struct.
+    pub fn nested(self) -> bool {
+        matches!(self, ColTy::Array(_) | ColTy::Map(_) | ColTy::Struct(_))
+    }
+
+    /// The field `name` of a struct type (Spark resolves it case-insensitively), with its index.
+    pub fn field(self, name: &str) -> Option<(usize, Field)> {
+        let ColTy::Struct(fields) = self else { return None };
+        let exact = fields.iter().position(|f| f.name == name);
+        let k = exact.or_else(|| fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))?;
+        Some((k, fields[k]))
+    }
+}
+
+struct TypeParser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+}
+
+impl TypeParser<'_> {
+    fn ws(&mut self) {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.ws();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A name: letters, digits and `_`, or `` `quoted` ``.
+    fn name(&mut self) -> Option<String> {
+        self.ws();
+        if self.s.get(self.i) == Some(&b'`') {
+            let start = self.i + 1;
+            let end = start + self.text[start..].find('`')?;
+            self.i = end + 1;
+            return Some(self.text[start..end].to_string());
+        }
+        let start = self.i;
+        while self.s.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+            self.i += 1;
+        }
+        (self.i > start).then(|| self.text[start..self.i].to_string())
+    }
+
+    fn ty(&mut self) -> Option<ColTy> {
+        let name = self.name()?.to_ascii_lowercase();
+        Some(match name.as_str() {
+            "string" | "str" | "varchar" | "char" => {
+                // `varchar(n)` and `char(n)` read as strings.
+                if self.eat(b'(') {
+                    self.name()?;
+                    if !self.eat(b')') {
+                        return None;
+                    }
+                }
+                ColTy::String
+            }
+            "bool" | "boolean" => ColTy::Bool,
+            "int" | "integer" | "i32" | "long" | "bigint" | "i64" | "smallint" | "tinyint" | "short" | "byte" => {
+                ColTy::Long
+            }
+            "float" | "double" | "real" | "f32" | "f64" => ColTy::Double,
+            "timestamp" | "timestamp_ltz" => ColTy::Timestamp,
+            "date" => ColTy::Date,
+            "array" => {
+                if !self.eat(b'<') {
+                    return None;
+                }
+                let e = self.ty()?;
+                if !self.eat(b'>') {
+                    return None;
+                }
+                ColTy::array(e)
+            }
+            "map" => {
+                if !self.eat(b'<') {
+                    return None;
+                }
+                let k = self.ty()?;
+                if !self.eat(b',') {
+                    return None;
+                }
+                let v = self.ty()?;
+                if !self.eat(b'>') {
+                    return None;
+                }
+                ColTy::map(k, v)
+            }
+            "struct" => {
+                if !self.eat(b'<') {
+                    return None;
+                }
+                let fields = self.fields(Some(b'>'))?;
+                if !self.eat(b'>') {
+                    return None;
+                }
+                let view: Vec<(&str, ColTy)> = fields.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+                ColTy::structure(&view)
+            }
+            _ => return None,
+        })
+    }
+
+    /// `name[:] type, ...` up to `end` (not consumed) or the end of the text.
+    fn fields(&mut self, end: Option<u8>) -> Option<Vec<(String, ColTy)>> {
+        let mut out: Vec<(String, ColTy)> = Vec::new();
+        loop {
+            self.ws();
+            if end.is_some_and(|e| self.s.get(self.i) == Some(&e)) && out.is_empty() {
+                return Some(out);
+            }
+            let name = self.name()?;
+            self.eat(b':');
+            let ty = self.ty()?;
+            // `NOT NULL` and `COMMENT '..'` of DDL fields are not kept.
+            let save = self.i;
+            match self.name().map(|w| w.to_ascii_lowercase()).as_deref() {
+                Some("not") if self.name().is_some_and(|w| w.eq_ignore_ascii_case("null")) => {}
+                _ => self.i = save,
+            }
+            if out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                return None;
+            }
+            out.push((name, ty));
+            if !self.eat(b',') {
+                return Some(out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_types_parse_and_print_as_spark() {
+        let t = ColTy::parse("STRUCT<a: INT, b: ARRAY<STRING>, m: map<string, double>>").unwrap();
+        assert_eq!(t.sql(), "struct<a:bigint,b:array<string>,m:map<string,double>>");
+        assert_eq!(ColTy::parse("array<string>"), Some(STRING_ARRAY));
+        assert_eq!(ColTy::parse("struct<a bigint>"), ColTy::parse("struct<a:long>"));
+        assert_eq!(ColTy::parse_ddl("a INT, b STRING").unwrap().sql(), "struct<a:bigint,b:string>");
+        assert_eq!(ColTy::parse_ddl("array<int>").unwrap().sql(), "array<bigint>");
+        assert_eq!(ColTy::parse_ddl("bigint"), None);
+        assert_eq!(ColTy::parse("array<string"), None);
+        assert_eq!(ColTy::parse("struct<a:int,a:int>"), None);
+        assert_eq!(t.field("B").map(|(k, f)| (k, f.ty)), Some((1, STRING_ARRAY)));
     }
 }

@@ -37,6 +37,17 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
     Some(match e {
         Expr::Column(c) => match cols.iter().find(|x| &x.name == c) {
             Some(x) => (e.clone(), x.ty),
+            // `s.f` written as one name (the `steps:` parser's): a struct column's field.
+            None if c.contains('.') && cols.iter().any(|x| c.starts_with(&format!("{}.", x.name))) => {
+                let Some(base) = cols.iter().filter(|x| c.starts_with(&format!("{}.", x.name))).max_by_key(|x| x.name.len())
+                else {
+                    return None;
+                };
+                let access = c[base.name.len() + 1..].split('.').fold(Expr::Column(base.name.clone()), |x, f| {
+                    Expr::Call(".field".into(), vec![x, Expr::Str(f.to_string())])
+                });
+                return typed(&access, cols, span, diags);
+            }
             None => {
                 unresolved(c, cols, span, diags);
                 return None;
@@ -116,7 +127,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         Expr::Call(f, args) if (f == "cast" || f == "try_cast") && args.len() == 2 => {
             let (x, from) = typed(&args[0], cols, span, diags)?;
             let to = match &args[1] {
-                Expr::Str(t) => ColTy::parse(t).filter(|t| *t != ColTy::StringArray),
+                Expr::Str(t) => ColTy::parse(t).filter(|t| !t.nested()),
                 _ => None,
             };
             let Some(to) = to else {
@@ -161,6 +172,54 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 }
             };
             (Expr::Call(f.clone(), vec![x, args[1].clone()]), ColTy::Timestamp)
+        }
+        // `s.field` of a struct (Spark resolves the name case-insensitively).
+        Expr::Call(f, args) if f == ".field" && args.len() == 2 => {
+            let (x, t) = typed(&args[0], cols, span, diags)?;
+            let Expr::Str(name) = &args[1] else { return None };
+            let Some((_, field)) = t.field(name) else {
+                let d = match t {
+                    ColTy::Struct(fields) => {
+                        let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                        let d = diags.error(span, format!("[FIELD_NOT_FOUND] No such struct field `{name}` in `{x}`"));
+                        match suggest(name, &names) {
+                            Some(s) => d.help(format!("did you mean `{s}`? the fields are {}", names.join(", "))),
+                            None => d.help(format!("the fields are {}", names.join(", "))),
+                        }
+                    }
+                    _ => diags.error(
+                        span,
+                        format!("`{x}.{name}`: `{x}` is of type {}, not a struct, so it has no field `{name}`", t.sql()),
+                    ),
+                };
+                let _ = d;
+                return None;
+            };
+            (Expr::Call(f.clone(), vec![x, Expr::Str(field.name.to_string())]), field.ty)
+        }
+        // `a[i]` of an array (0-based), `m[k]` of a map.
+        Expr::Call(f, args) if f == "[]" && args.len() == 2 => {
+            let ((x, t), (i, ti)) = (typed(&args[0], cols, span, diags)?, typed(&args[1], cols, span, diags)?);
+            let (key, result) = match t {
+                ColTy::Array(e) => (ColTy::Long, *e),
+                ColTy::Map((k, v)) => (*k, *v),
+                _ => {
+                    diags.error(
+                        span,
+                        format!("[DATATYPE_MISMATCH] `{x}[{i}]`: only arrays and maps take a subscript, and `{x}` is of type {}", t.sql()),
+                    );
+                    return None;
+                }
+            };
+            let i = if ti == key {
+                i
+            } else if coerce::can_cast(ti, key) && !(key == ColTy::Long && ti == ColTy::Double) {
+                cast(i, ti, key, diags)?
+            } else {
+                diags.error(span, format!("the subscript of `{x}` is of type {}, found `{i}` of type {}", key.sql(), ti.sql()));
+                return None;
+            };
+            (Expr::Call(f.clone(), vec![x, i]), result)
         }
         // `to_timestamp(s)` and `to_date(s)` of a string follow the casts' rules (ANSI: a string
         // that does not parse fails the batch).
@@ -220,7 +279,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             let attempts: [fn(ColTy) -> ColTy; 3] = [
                 |t| t,
                 |t| if t == ColTy::Long { ColTy::Double } else { t },
-                |t| if t == ColTy::StringArray { t } else { ColTy::String },
+                |t| if t.nested() { t } else { ColTy::String },
             ];
             let mut first_error = None;
             for (k, attempt) in attempts.iter().enumerate() {

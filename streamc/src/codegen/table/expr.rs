@@ -117,6 +117,56 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             };
             quote!((#x).and_then(|t| t.0.checked_add(#us).map(::streamc_runtime::structured::time::Timestamp)))
         }
+        // `s.field` of a struct, `a[i]` of an array, `m[k]` of a map (the front ends'
+        // `.field` and `[]`).
+        Expr::Call(f, args) if f == ".field" && args.len() == 2 => {
+            let Some((k, field)) = static_ty(&args[0], scope).zip(field_name(&args[1])).and_then(|(t, n)| t.field(n))
+            else {
+                return quote!(::core::option::Option::None);
+            };
+            let x = expr(&args[0], scope);
+            let slot = Ident::new(&format!("f{k}"), Span::call_site());
+            super::nested::lift(field.ty, quote!((#x).and_then(|s| s.#slot)))
+        }
+        Expr::Call(f, args) if f == "[]" && args.len() == 2 => {
+            let (x, i) = (expr(&args[0], scope), expr(&args[1], scope));
+            let failure = cast_failure();
+            match static_ty(&args[0], scope) {
+                Some(ColTy::Array(e)) => super::nested::lift(
+                    *e,
+                    quote!(::streamc_runtime::structured::nested::index((#x).as_deref(), #i, &#failure)),
+                ),
+                Some(ColTy::Map((k, v))) => {
+                    let key = if *k == ColTy::String { quote!(&*key) } else { quote!(&key) };
+                    super::nested::lift(
+                        *v,
+                        quote!(match (#x, #i) {
+                            (::core::option::Option::Some(m), ::core::option::Option::Some(key)) => m.get(#key),
+                            _ => ::core::option::Option::None,
+                        }),
+                    )
+                }
+                _ => quote!(::core::option::Option::None),
+            }
+        }
+        Expr::Call(f, args) if f == "struct" || f == "named_struct" => {
+            let Some(ColTy::Struct(fields)) = call_ty(f, args, scope) else {
+                return quote!(::core::option::Option::None);
+            };
+            let name = functions::struct_ident(fields);
+            let values: Vec<&Expr> =
+                if f == "struct" { args.iter().collect() } else { args.iter().skip(1).step_by(2).collect() };
+            let slots = (0..fields.len()).map(|k| Ident::new(&format!("f{k}"), Span::call_site()));
+            let vals = values.iter().zip(fields.iter()).map(|(x, field)| functions::lower(field.ty, &expr(x, scope)));
+            quote!(::core::option::Option::Some(#name { #(#slots: #vals),* }))
+        }
+        Expr::Call(f, args) if f == "from_json" && args.len() == 2 => {
+            let Some(ty) = call_ty(f, args, scope) else { return quote!(::core::option::Option::None) };
+            let x = expr(&args[0], scope);
+            let read = super::nested::conv_fields(ty, quote!(j), true, true);
+            let whole_struct = matches!(ty, ColTy::Struct(_));
+            quote!((#x).and_then(|s| ::streamc_runtime::structured::nested::from_json(&s, #whole_struct, |j| #read)))
+        }
         Expr::Call(f, args) => match functions::scalar(f).map(|d| &d.form) {
             Some(Form::Ordinary { codegen, .. }) => {
                 let code: Vec<TokenStream> = args.iter().map(|x| expr(x, scope)).collect();
@@ -145,7 +195,7 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
                 ColTy::Bool => quote!(#rt::cast::parse_bool),
                 ColTy::Timestamp => quote!(#rt::time::parse_timestamp),
                 ColTy::Date => quote!(#rt::time::parse_date),
-                ColTy::String | ColTy::StringArray => return code,
+                _ => return code,
             };
             quote!((#code).and_then(|s| #parse(&s)))
         }
@@ -156,7 +206,7 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
                 ColTy::Bool => (quote!(string_to_bool), quote!(bool), "BOOLEAN"),
                 ColTy::Timestamp => (quote!(string_to_timestamp), quote!(#rt::time::Timestamp), "TIMESTAMP"),
                 ColTy::Date => (quote!(string_to_date), quote!(#rt::time::Date), "DATE"),
-                ColTy::String | ColTy::StringArray => return code,
+                _ => return code,
             };
             match x {
                 Expr::Str(s) => quote!({
@@ -213,10 +263,25 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
             }
         }
         Expr::Call(f, _) if f == "+interval" => Some(ColTy::Timestamp),
+        Expr::Call(f, args) if f == ".field" && args.len() == 2 => {
+            static_ty(&args[0], scope)?.field(field_name(&args[1])?).map(|(_, f)| f.ty)
+        }
+        Expr::Call(f, args) if f == "[]" && args.len() == 2 => match static_ty(&args[0], scope)? {
+            ColTy::Array(e) => Some(*e),
+            ColTy::Map((_, v)) => Some(*v),
+            _ => None,
+        },
         // The registry's type for the arguments' types (the checker has typed the call).
         Expr::Call(f, args) => Some(call_ty(f, args, scope).unwrap_or(ColTy::String)),
         Expr::Unary(UnOp::Not, _) => Some(ColTy::Bool),
         Expr::Unary(UnOp::Neg, x) => static_ty(x, scope),
+        _ => None,
+    }
+}
+
+fn field_name(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Str(n) => Some(n),
         _ => None,
     }
 }

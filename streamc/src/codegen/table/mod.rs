@@ -14,6 +14,7 @@ use std::collections::HashSet;
 mod expr;
 mod groups;
 mod join;
+mod nested;
 mod record;
 mod row;
 mod scope;
@@ -34,6 +35,7 @@ use tuple::{nest, path};
 
 /// The expression that builds a Structured Streaming app.
 pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
+    crate::table::functions::reset_structs();
     let rt = rt();
     let b = Ident::new("builder", Span::mixed_site());
     let input = Ident::new("input", Span::mixed_site());
@@ -90,8 +92,10 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     let saves = persistent.iter().map(|(n, p)| quote!(#output.save_state(#n, &#p);));
     let plan_dot = crate::explain::dot_table(table, queries);
     let plan_text = crate::explain::explain_table(table, queries);
+    let structs = crate::table::functions::struct_defs();
     quote! {
         {
+            #structs
             let mut #b = #rt::AppBuilder::new(#app_name, ::core::time::Duration::from_millis(#interval));
             #b.plan(#plan_text, #plan_dot);
             #setup
@@ -607,6 +611,8 @@ fn fallible_casts(q: &Checked) -> bool {
             Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
             // ANSI arithmetic can fail: division or remainder by zero, long overflow.
             Expr::Call(f, _) if f == "pmod" || f == "abs" => true,
+            // ANSI: an array index out of bounds fails the batch.
+            Expr::Call(f, _) if f == "[]" || f == "element_at" => true,
             Expr::Call(_, args) => args.iter().any(any),
             Expr::Unary(UnOp::Neg, _) => true,
             Expr::Unary(_, x) => any(x),

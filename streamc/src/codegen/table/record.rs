@@ -80,7 +80,8 @@ pub(super) fn parse_record(
                 // validated and skipped undecoded.
                 let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
                 let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
-                let convs: Vec<Ident> = read.iter().map(|(_, c, _)| conv_fn(c.ty)).collect();
+                let convs: Vec<TokenStream> =
+                    read.iter().map(|(_, c, _)| super::nested::conv(c.ty, quote!(value.json()?), false)).collect();
                 let failed = match &on_bad {
                     Some(act) => quote!(#act),
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
@@ -90,7 +91,7 @@ pub(super) fn parse_record(
                     #( let mut #slots = ::core::result::Result::Ok(::core::option::Option::None); )*
                     let scanned = #rt::structured::json::scan_fields(#line, &[#(#keys),*], |k, value| {
                         match k {
-                            #( #idx => #slots = #rt::structured::conv::#convs(value.json()?), )*
+                            #( #idx => #slots = #convs, )*
                             _ => {}
                         }
                         ::core::result::Result::Ok(())
@@ -109,10 +110,13 @@ pub(super) fn parse_record(
                     if #rt::structured::conv::parse_csv(#line, &mut #fields).is_err() #failed
                 });
                 for (i, c, _) in &read {
-                    let (v, conv) = (slot(*i), conv_fn(c.ty));
-                    parse.extend(quote! {
-                        let #v = #rt::structured::conv::#conv(::core::mem::replace(&mut #fields[#i], #rt::structured::json::Json::Missing));
-                    });
+                    let v = slot(*i);
+                    let conv = super::nested::conv(
+                        c.ty,
+                        quote!(::core::mem::replace(&mut #fields[#i], #rt::structured::json::Json::Missing)),
+                        false,
+                    );
+                    parse.extend(quote!(let #v = #conv;));
                 }
             }
             for (i, c, named) in &read {
@@ -128,19 +132,6 @@ pub(super) fn parse_record(
         }
     }
     (parse, scope)
-}
-
-/// The runtime's conversion (`structured::conv`) of a JSON or CSV value to a column of `ty`.
-fn conv_fn(ty: ColTy) -> Ident {
-    let name = match ty {
-        ColTy::String | ColTy::StringArray => "string",
-        ColTy::Bool => "boolean",
-        ColTy::Long => "long",
-        ColTy::Double => "double",
-        ColTy::Timestamp => "timestamp",
-        ColTy::Date => "date",
-    };
-    Ident::new(name, Span::call_site())
 }
 
 /// Setup code of the static tables joined by `q`: each read and hashed once, by its join keys.

@@ -80,6 +80,7 @@ pub(super) fn row_scope(q: &Checked, row: &Ident) -> (TokenStream, Scope) {
         let f = Ident::new(&f, Span::call_site());
         binds.extend(match (c.ty, null) {
             (ColTy::String, _) => quote!(let #v = #row.#f.as_deref().map(::std::borrow::Cow::Borrowed);),
+            (t, true) if t.nested() => quote!(let #v = #row.#f.clone();),
             (_, true) => quote!(let #v = #row.#f;),
             (_, false) => quote!(let #v = ::core::option::Option::Some(#row.#f);),
         });

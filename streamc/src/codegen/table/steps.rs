@@ -18,9 +18,9 @@ pub(super) fn scope_after(q: &Checked) -> Scope {
             TStep::Project(cols) => {
                 s = cols.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
             }
-            TStep::Explode { name, others, .. } => {
+            TStep::Explode { name, others, elem, .. } => {
                 s = others.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
-                s.insert(name.clone(), (ident("col", name), ColTy::String));
+                s.insert(name.clone(), (ident("col", name), *elem));
             }
             TStep::Join { right, .. } => {
                 s.extend(right.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))));
@@ -151,20 +151,34 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             let rest = |s: Scope| steps(q, i + 1, s, terminal.clone(), wm, nodes);
             super::join::half(j, true, scope, &rest, &q.key(), wm)
         }
-        TStep::Explode { name, array, others } => {
+        TStep::Explode { name, array, elem, others } => {
             let (binds, mut new_scope) = project(others, &scope);
             let v = ident("col", name);
-            new_scope.insert(name.clone(), (v.clone(), ColTy::String));
+            new_scope.insert(name.clone(), (v.clone(), *elem));
             let rest = steps(q, i + 1, new_scope, terminal, wm, nodes);
-            let Expr::Call(_, args) = array else { return quote!() };
-            let (src, pat) = (
-                expr(&args[0], &scope),
-                match &args[1] {
-                    Expr::Str(p) => p.clone(),
-                    _ => " ".into(),
-                },
-            );
             let arr = Ident::new("exploded", Span::mixed_site());
+            // `explode(split(s, 'literal'))`: the pieces borrowed from the text, no array built.
+            let split = match array {
+                Expr::Call(f, args) if f == "split" && args.len() == 2 => match &args[1] {
+                    Expr::Str(p) => Some((&args[0], p.clone())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some((text, pat)) = split else {
+                let src = expr(array, &scope);
+                let element = super::nested::lift(*elem, quote!(element));
+                return quote! {
+                    #binds
+                    if let ::core::option::Option::Some(#arr) = #src {
+                        for element in #arr {
+                            let #v = #element;
+                            #rest
+                        }
+                    }
+                };
+            };
+            let src = expr(text, &scope);
             // An aggregation reads each piece before the next (borrowed from `exploded`); the
             // rows of a query without one outlive the element (see `runtime::structured::text::pieces`).
             let each = match &q.agg {

@@ -30,12 +30,38 @@ impl Cx<'_> {
                     self.error(pos, format!("`{e}` is only allowed in the select list of `GROUP BY {kind}(..)`"), None);
                     return None;
                 }
-                _ => {
+                // `q.c.f...` (a qualified column's fields) or `c.f...` (a struct column's).
+                [q, c, rest @ ..] if quals.iter().any(|x| x == &q.value) => rest
+                    .iter()
+                    .fold(Expr::Column(c.value.clone()), |x, f| Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])),
+                [c, rest @ ..] => rest
+                    .iter()
+                    .fold(Expr::Column(c.value.clone()), |x, f| Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])),
+                [] => {
                     let help = format!("columns are qualified with the source's name or alias ({})", quals.join(", "));
                     self.error(pos, format!("`{e}` is not a column streamc knows"), Some(&help));
                     return None;
                 }
             },
+            // `a[i]`, `m['k']`, `a[0].f`.
+            S::CompoundFieldAccess { root, access_chain } => {
+                let mut x = self.expr(root, quals)?;
+                for step in access_chain {
+                    x = match step {
+                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                            Expr::Call("[]".into(), vec![x, self.expr(index, quals)?])
+                        }
+                        ast::AccessExpr::Dot(ast::Expr::Identifier(f)) => {
+                            Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])
+                        }
+                        other => {
+                            self.error(pos, format!("`{other}` is not supported by streamc"), None);
+                            return None;
+                        }
+                    };
+                }
+                x
+            }
             S::Value(v) => match &v.value {
                 Value::Number(n, _) => match (n.parse::<i64>(), n.parse::<f64>()) {
                     (Ok(i), _) => Expr::Int(i),

@@ -17,13 +17,13 @@ pub(super) fn rt() -> TokenStream {
 /// Every argument of one type (the checker's implicit casts have unified them).
 pub(super) fn same(args: Args<'_>) -> Option<ColTy> {
     let t = args.first()?.1;
-    (t != ColTy::StringArray && args.iter().all(|(_, u)| *u == t)).then_some(t)
+    (args.iter().all(|(_, u)| *u == t)).then_some(t)
 }
 
 /// `(x)` → bool, for any scalar `x`.
 fn any_to_bool(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     match args {
-        [(_, t)] if *t != ColTy::StringArray => Ok(ColTy::Bool),
+        [_] => Ok(ColTy::Bool),
         _ => Err(None),
     }
 }
@@ -171,7 +171,7 @@ pub static LIBRARY: &[ScalarFn] = &[
             if !conds_ok {
                 return Err(Some(SigError::new("the conditions of `CASE WHEN` must be boolean")));
             }
-            if t == ColTy::StringArray || values.iter().any(|v| *v != t) {
+            if values.iter().any(|v| *v != t) {
                 return Err(None);
             }
             Ok(t)
@@ -193,7 +193,7 @@ pub static LIBRARY: &[ScalarFn] = &[
     entry(
         &["if"],
         |args| match args {
-            [(_, ColTy::Bool), (_, a), (_, b)] if a == b && *a != ColTy::StringArray => Ok(*a),
+            [(_, ColTy::Bool), (_, a), (_, b)] if a == b => Ok(*a),
             _ => Err(None),
         },
         |a, _| {

@@ -4,18 +4,19 @@
 //! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
 //! with it, and every "did you mean" for a misspelt function comes from it.
 //!
-//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`] or [`DATES`] (or [`AGGREGATES`])
+//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`], [`DATES`] or [`NESTED`] (or [`AGGREGATES`])
 //! and its tests; README's list is checked against these tables.
 
-/// Every scalar function and special form: [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`], then
-/// [`DATES`].
+/// Every scalar function and special form: [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`],
+/// [`DATES`], then [`NESTED`].
 pub fn scalars() -> impl Iterator<Item = &'static ScalarFn> {
-    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH).chain(DATES)
+    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH).chain(DATES).chain(NESTED)
 }
 
 mod aggregate;
 mod dates;
 mod library;
+mod nested;
 mod patterns;
 mod scalar;
 mod strings;
@@ -24,9 +25,10 @@ mod types;
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
 pub use dates::DATES;
 pub use library::LIBRARY;
+pub use nested::{NESTED, lift, lower};
 pub use scalar::{Form, SCALARS, ScalarFn};
 pub use strings::STRINGS_MATH;
-pub use types::{Args, Nulls, SigError, rust_ty};
+pub use types::{Args, Nulls, SigError, reset_structs, rust_ty, struct_defs, struct_ident};
 
 use crate::diag::suggest;
 

@@ -94,7 +94,7 @@ pub static SCALARS: &[ScalarFn] = &[
                 match args {
                 [(_, ColTy::String), (pattern, ColTy::String)] => match pattern {
                     Expr::Str(p) if !p.is_empty() && !p.chars().any(|c| "\\^$.|?*+()[]{}".contains(c)) => {
-                        Ok(ColTy::StringArray)
+                        Ok(crate::table::ty::STRING_ARRAY)
                     }
                     other => Err(Some(
                         SigError::new(format!("`split` takes a literal pattern here, found `{other}`")).help(
@@ -105,13 +105,21 @@ pub static SCALARS: &[ScalarFn] = &[
                 _ => Err(None),
             }
             },
-            // An array is never a column of its own: `explode` consumes `split` (see
-            // `codegen::table`), and the checker refuses arrays anywhere else.
-            codegen: |_, _| quote!(::core::option::Option::None),
+            // `explode(split(..))` reads the pieces in place (`codegen::table::steps`); anywhere
+            // else the array is built.
+            codegen: |a, _| {
+                let (s, p) = (&a[0], &a[1]);
+                quote!(match (#s, #p) {
+                    (::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(
+                        s.split(&*p).map(|x| ::core::option::Option::Some(::std::string::String::from(x))).collect::<::std::vec::Vec<_>>(),
+                    ),
+                    _ => ::core::option::Option::None,
+                })
+            },
         },
         returns: "array<string>",
         nulls: Nulls::Strict,
-        doc: "the pieces of a string between the matches of a literal pattern (for `explode`)",
+        doc: "the pieces of a string between the matches of a literal pattern (trailing empty pieces kept, as Spark's limit -1)",
         example: "explode(split(value, ' ')) AS word",
     },
     ScalarFn {

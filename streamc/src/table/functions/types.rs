@@ -2,8 +2,8 @@
 //! Rust types of column values.
 
 use crate::table::expr::Expr;
-use crate::table::ty::ColTy;
-use proc_macro2::TokenStream;
+use crate::table::ty::{ColTy, Field};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 /// How a function treats SQL NULL.
@@ -40,14 +40,72 @@ impl SigError {
 /// Arguments as the checker typed them: each expression with its type.
 pub type Args<'a> = &'a [(&'a Expr, ColTy)];
 
-/// The owned Rust type of a column's values (as kept in aggregation state).
+/// The owned Rust type of a column's values (as kept in aggregation state): nested values as
+/// `runtime::structured::nested` holds them (a struct type by the name [`struct_ident`] gives
+/// it, defined by [`struct_defs`]).
 pub fn rust_ty(t: ColTy) -> TokenStream {
     match t {
-        ColTy::String | ColTy::StringArray => quote!(::std::string::String),
+        ColTy::Array(e) => {
+            let e = rust_ty(*e);
+            quote!(::std::vec::Vec<::core::option::Option<#e>>)
+        }
+        ColTy::Map((k, v)) => {
+            let (k, v) = (rust_ty(*k), rust_ty(*v));
+            quote!(::streamc_runtime::structured::nested::SqlMap<#k, #v>)
+        }
+        ColTy::Struct(fields) => {
+            let name = struct_ident(fields);
+            quote!(#name)
+        }
+        ColTy::String => quote!(::std::string::String),
         ColTy::Bool => quote!(bool),
         ColTy::Long => quote!(i64),
         ColTy::Double => quote!(f64),
         ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
         ColTy::Date => quote!(::streamc_runtime::structured::time::Date),
     }
+}
+
+thread_local! {
+    /// The struct types named while generating one app, for [`struct_defs`].
+    static STRUCTS: std::cell::RefCell<Vec<&'static [Field]>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The name of the generated Rust struct of a struct type: `SqlStruct_<hash of its SQL type>`
+/// (the same in every run); the type is remembered for [`struct_defs`].
+pub fn struct_ident(fields: &'static [Field]) -> Ident {
+    STRUCTS.with(|s| {
+        let mut s = s.borrow_mut();
+        if !s.contains(&fields) {
+            s.push(fields);
+        }
+    });
+    let text = ColTy::Struct(fields).sql();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    Ident::new(&format!("SqlStruct_{h:016x}"), Span::call_site())
+}
+
+/// Forgets the struct types named so far (at the start of an app's generation).
+pub fn reset_structs() {
+    STRUCTS.with(|s| s.borrow_mut().clear());
+}
+
+/// The definitions of every struct type named since [`reset_structs`] (and of the struct types
+/// inside them), through the runtime's `sql_struct!`.
+pub fn struct_defs() -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut done = 0;
+    loop {
+        let Some(fields) = STRUCTS.with(|s| s.borrow().get(done).copied()) else { break };
+        done += 1;
+        let name = struct_ident(fields);
+        let idents: Vec<Ident> = (0..fields.len()).map(|k| Ident::new(&format!("f{k}"), Span::call_site())).collect();
+        let tys: Vec<TokenStream> = fields.iter().map(|f| rust_ty(f.ty)).collect();
+        let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+        out.extend(quote!(::streamc_runtime::sql_struct! { #name { #(#idents: #tys = #names),* } }));
+    }
+    out
 }
