@@ -148,30 +148,38 @@ impl Cx<'_> {
                     Some("the rows of an aggregation are distinct already; remove `DISTINCT`"),
                 );
             }
-            if let Some(step) = self.aggregate(s, &keys, &quals) {
-                if let (Some(h), Step::GroupBy { aggs, .. }) = (&s.having, &step.0) {
+            if let Some((step, pos, post)) = self.aggregate(s, &keys, &quals) {
+                let (mut step, mut post) = ((step, pos), post);
+                let mut filter = None;
+                if let (Some(h), Step::GroupBy { aggs, keys }) = (&s.having, &mut step.0) {
                     let hpos = self.pos(h.span());
-                    let mapped = self.expr(h, &quals).map(|e| having(&e, aggs));
-                    match mapped {
-                        Some(Ok(e)) => {
-                            steps.push(step);
-                            steps.push((Step::Where(e), hpos));
+                    if let Some(e) = self.expr(h, &quals) {
+                        // An aggregate that is not selected is computed under a hidden name
+                        // and dropped by a projection after the filter.
+                        let before = aggs.len();
+                        let e = hoist(&e, &mut *aggs);
+                        if aggs.len() > before && post.is_none() {
+                            let mut items: Vec<(Expr, Option<String>)> = Vec::new();
+                            for (k, a) in keys.iter() {
+                                match time_window(k) {
+                                    Some(kind) => {
+                                        let w = a.as_deref().unwrap_or(kind);
+                                        items.push((Expr::Column(format!("{w}_start")), None));
+                                        items.push((Expr::Column(format!("{w}_end")), None));
+                                    }
+                                    None => items.push((Expr::Column(a.clone().unwrap_or_else(|| crate::table::column_name(k))), None)),
+                                }
+                            }
+                            items.extend(aggs[..before].iter().map(|(x, a)| (Expr::Column(a.clone().unwrap_or_else(|| agg_name(x))), None)));
+                            post = Some(items);
                         }
-                        Some(Err(agg)) => {
-                            self.error(
-                                hpos,
-                                format!(
-                                    "streamc filters with `HAVING` on selected aggregates only; `{agg}` is not selected"
-                                ),
-                                Some(&format!(
-                                    "select it (`{agg} AS name`) and write `HAVING` with the same call or the name"
-                                )),
-                            );
-                        }
-                        None => {}
+                        filter = Some((Step::Where(e), hpos));
                     }
-                } else {
-                    steps.push(step);
+                }
+                steps.push(step);
+                steps.extend(filter);
+                if let Some(items) = post {
+                    steps.push((Step::Select(items), pos));
                 }
             }
         } else if let Some(h) = &s.having {
@@ -271,7 +279,7 @@ impl Cx<'_> {
         s: &ast::Select,
         keys: &[ast::Expr],
         quals: &Qualifiers,
-    ) -> Option<(Step, Option<Pos>)> {
+    ) -> Option<(Step, Option<Pos>, Option<Vec<(Expr, Option<String>)>>)> {
         let pos = self.list_pos(s.projection.iter().map(Spanned::span));
         // The time window key (`window(..)` or `session_window(..)`) and its function name.
         let mut window: Option<(Expr, &'static str)> = None;
@@ -295,6 +303,9 @@ impl Cx<'_> {
         let mut last_rank = 0;
         let mut bounds = Vec::new();
         let mut window_alias: Option<String> = None;
+        // The select list after the aggregation, when an item computes over aggregates.
+        let mut post: Vec<(Expr, Option<String>)> = Vec::new();
+        let mut computed = false;
         for item in &s.projection {
             let ipos = self.pos(item.span());
             let (e, alias) = match item {
@@ -325,6 +336,7 @@ impl Cx<'_> {
                 }
                 for b in bound {
                     let name = format!("{}_{b}", whole.map_or(kind, |a| a.as_str()));
+                    post.push((Expr::Column(name.clone()), None));
                     if alias.as_ref().is_some_and(|a| a != &name && bound.len() == 1) {
                         self.error(
                             ipos,
@@ -340,7 +352,21 @@ impl Cx<'_> {
             } else if is_aggregate(e) {
                 rank = 2;
                 let Some(x) = self.expr(e, quals) else { continue };
+                let name = alias.clone().unwrap_or_else(|| agg_name(&x));
                 aggs.push((x, alias));
+                post.push((Expr::Column(name), None));
+                continue_rank(&mut last_rank, rank);
+                continue;
+            } else if let Some(x) = self.expr_quiet(e, quals).filter(contains_aggregate) {
+                // An expression over aggregates (`count(*) * 2`): the aggregates are computed
+                // under hidden names, then a projection after the aggregation computes it.
+                rank = 2;
+                let name = alias.clone().unwrap_or_else(|| crate::table::column_name(&x));
+                let x = hoist(&x, &mut aggs);
+                computed = true;
+                post.push((x, Some(name)));
+                continue_rank(&mut last_rank, rank);
+                continue;
             } else {
                 rank = 1;
                 let Some(x) = self.expr(e, quals) else { continue };
@@ -356,6 +382,7 @@ impl Cx<'_> {
                     }
                     Some(g) => {
                         g.2 = true;
+                        post.push((Expr::Column(alias.clone().unwrap_or_else(|| crate::table::column_name(&x))), None));
                         out_keys.push((x, alias));
                     }
                     // A misspelt aggregate (`cout(*)`) or function: say so, not MISSING_AGGREGATION.
@@ -408,33 +435,48 @@ impl Cx<'_> {
         let mut all_keys: Vec<(Expr, Option<String>)> =
             window.into_iter().map(|(w, _)| (w, window_alias.clone())).collect();
         all_keys.extend(out_keys);
-        Some((Step::GroupBy { keys: all_keys, aggs }, pos))
+        let post = computed.then_some(post);
+        Some((Step::GroupBy { keys: all_keys, aggs }, pos, post))
     }
 }
 
-/// A `HAVING` condition over an aggregation's output columns: each aggregate call becomes the
-/// column of the same selected aggregate (its alias, or its default name); Err with the call
-/// when it is not selected.
-fn having(e: &Expr, aggs: &[(Expr, Option<String>)]) -> Result<Expr, String> {
-    Ok(match e {
-        Expr::Call(f, args) if crate::table::functions::aggregate(f).is_some() => {
-            let Some((x, alias)) = aggs.iter().find(|(x, _)| x == e) else { return Err(e.to_string()) };
-            let name = alias.clone().unwrap_or_else(|| match x {
-                Expr::Call(f, args) => {
-                    let arg = match args.first() {
-                        None | Some(Expr::Star) => None,
-                        Some(a) => Some(a),
-                    };
-                    crate::table::functions::aggregate(f).map_or_else(|| x.to_string(), |d| (d.column)(f, arg))
-                }
-                other => other.to_string(),
-            });
-            let _ = args;
+fn continue_rank(last: &mut usize, rank: usize) {
+    *last = (*last).max(rank);
+}
+
+/// Spark's default name of an aggregate's column (`count(*)` → `count`... as the registry says).
+fn agg_name(x: &Expr) -> String {
+    match x {
+        Expr::Call(f, args) => {
+            let arg = match args.first() {
+                None | Some(Expr::Star) => None,
+                Some(a) => Some(a),
+            };
+            crate::table::functions::aggregate(f).map_or_else(|| x.to_string(), |d| (d.column)(f, arg))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn contains_aggregate(e: &Expr) -> bool {
+    e.calls(&|f| crate::table::functions::aggregate(f).is_some())
+}
+
+/// `e` with each aggregate call replaced by the column of that aggregate in `aggs` (added under
+/// a hidden name when it is not there).
+fn hoist(e: &Expr, aggs: &mut Vec<(Expr, Option<String>)>) -> Expr {
+    match e {
+        Expr::Call(f, _) if crate::table::functions::aggregate(f).is_some() => {
+            if let Some((x, alias)) = aggs.iter().find(|(x, _)| x == e) {
+                return Expr::Column(alias.clone().unwrap_or_else(|| agg_name(x)));
+            }
+            let name = format!("__agg{}", aggs.len());
+            aggs.push((e.clone(), Some(name.clone())));
             Expr::Column(name)
         }
-        Expr::Call(f, args) => Expr::Call(f.clone(), args.iter().map(|a| having(a, aggs)).collect::<Result<_, _>>()?),
-        Expr::Unary(op, x) => Expr::Unary(*op, Box::new(having(x, aggs)?)),
-        Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(having(a, aggs)?), Box::new(having(b, aggs)?)),
+        Expr::Call(f, args) => Expr::Call(f.clone(), args.iter().map(|a| hoist(a, aggs)).collect()),
+        Expr::Unary(op, x) => Expr::Unary(*op, Box::new(hoist(x, aggs))),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(hoist(a, aggs)), Box::new(hoist(b, aggs))),
         other => other.clone(),
-    })
+    }
 }

@@ -154,6 +154,60 @@ fn owned_value(v: Option<&TokenStream>, ty: ColTy) -> TokenStream {
     }
 }
 
+/// `collect_list` (every value) or `collect_set` (`distinct`): the non-NULL values of a group as
+/// an array; the accumulator is that array.
+const fn collect(
+    names: &'static [&'static str],
+    distinct: bool,
+    usage: &'static str,
+    doc: &'static str,
+    example: &'static str,
+) -> AggregateFn {
+    AggregateFn {
+        names,
+        star: false,
+        signature: |name, arg| match arg {
+            Some((x, t)) if t.nested() => Err(SigError::new(format!(
+                "`{name}` of `{x}` of type {} is not supported by streamc yet: collect scalar values",
+                t.sql()
+            ))),
+            Some((_, t)) => Ok(ColTy::array(t)),
+            None => Err(SigError::new(format!("`{name}` takes one argument"))),
+        },
+        column: written,
+        acc_ty: rust_ty,
+        init: |_| quote!(::std::vec::Vec::new()),
+        update: if distinct {
+            |idx, v, ty| {
+                let ColTy::Array(e) = ty else { return quote!() };
+                let v = owned_value(v, *e);
+                quote!(if let ::core::option::Option::Some(x) = #v {
+                    let x = ::core::option::Option::Some(x);
+                    if !acc.#idx.contains(&x) { acc.#idx.push(x); }
+                })
+            }
+        } else {
+            |idx, v, ty| {
+                let ColTy::Array(e) = ty else { return quote!() };
+                let v = owned_value(v, *e);
+                quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.push(::core::option::Option::Some(x)); })
+            }
+        },
+        merge: if distinct {
+            |idx| quote!(for v in y.#idx { if !x.#idx.contains(&v) { x.#idx.push(v); } })
+        } else {
+            |idx| quote!(x.#idx.extend(y.#idx);)
+        },
+        finish: |idx| quote!(::core::option::Option::Some(acc.#idx)),
+        nullable: true,
+        usage,
+        returns: "array of the column's type",
+        nulls: Nulls::Skipped,
+        doc,
+        example,
+    }
+}
+
 /// A variance or standard deviation: the accumulator is `(n, mean, m2)`, updated and merged as
 /// Spark's `CentralMomentAgg` does (so the floating-point results are Spark's), and finished by
 /// `finish` (from the accumulator's path, like every aggregate's `finish`).
@@ -341,6 +395,8 @@ pub static AGGREGATES: &[AggregateFn] = &[
         doc: "the largest value of a column",
         example: "max(n)",
     },
+    collect(&["collect_list", "array_agg"], false, "collect_list(col)", "the group's non-NULL values as an array, in input order", "collect_list(word)"),
+    collect(&["collect_set"], true, "collect_set(col)", "the group's distinct non-NULL values as an array (in first-seen order; Spark's order is its hash set's)", "collect_set(word)"),
     AggregateFn {
         names: &["first", "first_value"],
         star: false,

@@ -701,6 +701,12 @@ def nested():
                               "(SELECT id, from_json(payload, 'a INT, b ARRAY<STRING>, c STRUCT<d: DOUBLE>') AS p FROM events)"),
         c("to-json", "SELECT id, to_json(user) AS u, to_json(tags) AS t, to_json(attrs) AS m, "
                      "to_json(named_struct('id', id, 'tags', tags, 'u', user)) AS s FROM events"),
+        c("collect", "SELECT user.name AS name, count(*) * 2 AS c2, max(id) + 1 AS m, collect_list(id) AS ids FROM events "
+                     "GROUP BY user.name", mode="complete"),
+        c("collect-set-having", "SELECT tag, sort_array(collect_set(id)) AS ids, count(*) AS c FROM "
+                                "(SELECT explode(tags) AS tag, id FROM events) GROUP BY tag HAVING sum(id) > 4", mode="complete"),
+        c("collect-strings", "SELECT size(tags) AS n, collect_list(user.name) AS names, sort_array(collect_set(tags[0])) AS firsts "
+                             "FROM events GROUP BY size(tags)", mode="update"),
         c("get-json-object", "SELECT id, get_json_object(payload, '$.a') AS a, get_json_object(payload, '$.b[1]') AS b1, "
                              "get_json_object(payload, '$.c') AS c, get_json_object(payload, '$.c.d') AS d, "
                              "get_json_object(payload, '$[0]') AS e FROM events"),
