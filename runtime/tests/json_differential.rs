@@ -71,7 +71,9 @@ fn from_serde(v: Option<&serde_json::Value>) -> Json<'_> {
             None => Json::Float(n.as_f64().expect("a finite number")),
         },
         Some(serde_json::Value::String(s)) => Json::Str(Cow::Borrowed(s)),
-        Some(_) => Json::Other,
+        // A nested value reads as its text (a string column keeps it, as Spark does): the
+        // documents are serde_json's own compact text, so its serialization is the line's.
+        Some(other) => Json::Raw(Box::leak(other.to_string().into_boxed_str())),
     }
 }
 

@@ -86,8 +86,7 @@ fn queries_yaml(case: &Value) -> String {
 fn spec_yaml(app: &str, case: &Value, queries: &str) -> String {
     let mut sources = String::new();
     for (name, schema, _, _) in inputs(case) {
-        let cols: Vec<String> =
-            schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {t}")).collect();
+        let cols: Vec<String> = schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {t}")).collect();
         sources += &format!(
             "  - name: {name}\n    json: {{ path: target/sql-never-read, max_files_per_trigger: 1 }}\n    schema: {{ {} }}\n",
             cols.join(", ")

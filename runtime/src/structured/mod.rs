@@ -45,8 +45,8 @@ pub mod double_key;
 pub mod group_state;
 pub mod join;
 pub mod json;
-pub mod nested;
 pub mod memory;
+pub mod nested;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 #[cfg(feature = "regex")]

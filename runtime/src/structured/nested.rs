@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 use super::json::{Json, JsonError, Value, scan_array, scan_object};
 use super::row::Cell;
 use super::time::{Date, Timestamp};
-use crate::fmt::{ToJson, json_string};
 use crate::error::Error;
+use crate::fmt::{ToJson, json_string};
 use crate::persist::Persist;
 
 /// A `map<K,V>` value: entries in the order they were inserted (Spark's `ArrayBasedMapData`).
@@ -393,7 +393,11 @@ pub fn array_contains<T: PartialEq<U>, U: ?Sized>(a: Option<&[Option<T>]>, x: Op
 }
 
 /// `sort_array(a, asc)`: NULLs first ascending, last descending (Spark's order; NaN greatest).
-pub fn sort_array<T: Clone>(a: Option<&[Option<T>]>, asc: bool, cmp: fn(&T, &T) -> std::cmp::Ordering) -> Option<Vec<Option<T>>> {
+pub fn sort_array<T: Clone>(
+    a: Option<&[Option<T>]>,
+    asc: bool,
+    cmp: fn(&T, &T) -> std::cmp::Ordering,
+) -> Option<Vec<Option<T>>> {
     let mut v = a?.to_vec();
     v.sort_by(|x, y| {
         let o = match (x, y) {

@@ -190,7 +190,13 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 for n in names {
                     match cols.iter().find(|c| &c.name == n) {
                         Some(c) if c.ty.nested() => {
-                            diags.error(*span, format!("deduplicating by `{n}` of type {} is not supported by streamc yet", c.ty.sql()));
+                            diags.error(
+                                *span,
+                                format!(
+                                    "deduplicating by `{n}` of type {} is not supported by streamc yet",
+                                    c.ty.sql()
+                                ),
+                            );
                         }
                         Some(c) => dcols.push((c.name.clone(), c.ty)),
                         None => unresolved(n, &cols, *span, diags),
@@ -298,7 +304,11 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                     }
                     if let Some((x, t)) = typed(k, &cols, *span, diags) {
                         if t.nested() {
-                            diags.error(*span, format!("grouping by `{k}` of type {} is not supported by streamc yet", t.sql()))
+                            diags
+                                .error(
+                                    *span,
+                                    format!("grouping by `{k}` of type {} is not supported by streamc yet", t.sql()),
+                                )
                                 .help("group by its scalar fields or elements");
                             continue;
                         }

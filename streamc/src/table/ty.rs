@@ -82,10 +82,8 @@ impl ColTy {
         if let Some(s) = i.structs.iter().find(same) {
             return ColTy::Struct(s);
         }
-        let owned: Vec<Field> = fields
-            .iter()
-            .map(|(n, t)| Field { name: Box::leak(n.to_string().into_boxed_str()), ty: *t })
-            .collect();
+        let owned: Vec<Field> =
+            fields.iter().map(|(n, t)| Field { name: Box::leak(n.to_string().into_boxed_str()), ty: *t }).collect();
         let s: &'static [Field] = Box::leak(owned.into_boxed_slice());
         i.structs.push(s);
         ColTy::Struct(s)

@@ -39,10 +39,8 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             Some(x) => (e.clone(), x.ty),
             // `s.f` written as one name (the `steps:` parser's): a struct column's field.
             None if c.contains('.') && cols.iter().any(|x| c.starts_with(&format!("{}.", x.name))) => {
-                let Some(base) = cols.iter().filter(|x| c.starts_with(&format!("{}.", x.name))).max_by_key(|x| x.name.len())
-                else {
-                    return None;
-                };
+                let base =
+                    cols.iter().filter(|x| c.starts_with(&format!("{}.", x.name))).max_by_key(|x| x.name.len())?;
                 let access = c[base.name.len() + 1..].split('.').fold(Expr::Column(base.name.clone()), |x, f| {
                     Expr::Call(".field".into(), vec![x, Expr::Str(f.to_string())])
                 });
@@ -189,7 +187,10 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                     }
                     _ => diags.error(
                         span,
-                        format!("`{x}.{name}`: `{x}` is of type {}, not a struct, so it has no field `{name}`", t.sql()),
+                        format!(
+                            "`{x}.{name}`: `{x}` is of type {}, not a struct, so it has no field `{name}`",
+                            t.sql()
+                        ),
                     ),
                 };
                 let _ = d;
@@ -216,7 +217,10 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             } else if coerce::can_cast(ti, key) && !(key == ColTy::Long && ti == ColTy::Double) {
                 cast(i, ti, key, diags)?
             } else {
-                diags.error(span, format!("the subscript of `{x}` is of type {}, found `{i}` of type {}", key.sql(), ti.sql()));
+                diags.error(
+                    span,
+                    format!("the subscript of `{x}` is of type {}, found `{i}` of type {}", key.sql(), ti.sql()),
+                );
                 return None;
             };
             (Expr::Call(f.clone(), vec![x, i]), result)

@@ -31,12 +31,14 @@ impl Cx<'_> {
                     return None;
                 }
                 // `q.c.f...` (a qualified column's fields) or `c.f...` (a struct column's).
-                [q, c, rest @ ..] if quals.iter().any(|x| x == &q.value) => rest
-                    .iter()
-                    .fold(Expr::Column(c.value.clone()), |x, f| Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])),
-                [c, rest @ ..] => rest
-                    .iter()
-                    .fold(Expr::Column(c.value.clone()), |x, f| Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])),
+                [q, c, rest @ ..] if quals.iter().any(|x| x == &q.value) => {
+                    rest.iter().fold(Expr::Column(c.value.clone()), |x, f| {
+                        Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])
+                    })
+                }
+                [c, rest @ ..] => rest.iter().fold(Expr::Column(c.value.clone()), |x, f| {
+                    Expr::Call(".field".into(), vec![x, Expr::Str(f.value.clone())])
+                }),
                 [] => {
                     let help = format!("columns are qualified with the source's name or alias ({})", quals.join(", "));
                     self.error(pos, format!("`{e}` is not a column streamc knows"), Some(&help));

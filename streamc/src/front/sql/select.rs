@@ -167,10 +167,17 @@ impl Cx<'_> {
                                         items.push((Expr::Column(format!("{w}_start")), None));
                                         items.push((Expr::Column(format!("{w}_end")), None));
                                     }
-                                    None => items.push((Expr::Column(a.clone().unwrap_or_else(|| crate::table::column_name(k))), None)),
+                                    None => items.push((
+                                        Expr::Column(a.clone().unwrap_or_else(|| crate::table::column_name(k))),
+                                        None,
+                                    )),
                                 }
                             }
-                            items.extend(aggs[..before].iter().map(|(x, a)| (Expr::Column(a.clone().unwrap_or_else(|| agg_name(x))), None)));
+                            items.extend(
+                                aggs[..before]
+                                    .iter()
+                                    .map(|(x, a)| (Expr::Column(a.clone().unwrap_or_else(|| agg_name(x))), None)),
+                            );
                             post = Some(items);
                         }
                         filter = Some((Step::Where(e), hpos));
@@ -279,7 +286,7 @@ impl Cx<'_> {
         s: &ast::Select,
         keys: &[ast::Expr],
         quals: &Qualifiers,
-    ) -> Option<(Step, Option<Pos>, Option<Vec<(Expr, Option<String>)>>)> {
+    ) -> Option<(Step, Option<Pos>, Option<Items>)> {
         let pos = self.list_pos(s.projection.iter().map(Spanned::span));
         // The time window key (`window(..)` or `session_window(..)`) and its function name.
         let mut window: Option<(Expr, &'static str)> = None;
@@ -439,6 +446,9 @@ impl Cx<'_> {
         Some((Step::GroupBy { keys: all_keys, aggs }, pos, post))
     }
 }
+
+/// Select items: expressions with their aliases.
+type Items = Vec<(Expr, Option<String>)>;
 
 fn continue_rank(last: &mut usize, rank: usize) {
     *last = (*last).max(rank);

@@ -395,8 +395,20 @@ pub static AGGREGATES: &[AggregateFn] = &[
         doc: "the largest value of a column",
         example: "max(n)",
     },
-    collect(&["collect_list", "array_agg"], false, "collect_list(col)", "the group's non-NULL values as an array, in input order", "collect_list(word)"),
-    collect(&["collect_set"], true, "collect_set(col)", "the group's distinct non-NULL values as an array (in first-seen order; Spark's order is its hash set's)", "collect_set(word)"),
+    collect(
+        &["collect_list", "array_agg"],
+        false,
+        "collect_list(col)",
+        "the group's non-NULL values as an array, in input order",
+        "collect_list(word)",
+    ),
+    collect(
+        &["collect_set"],
+        true,
+        "collect_set(col)",
+        "the group's distinct non-NULL values as an array (in first-seen order; Spark's order is its hash set's)",
+        "collect_set(word)",
+    ),
     AggregateFn {
         names: &["first", "first_value"],
         star: false,

@@ -89,7 +89,11 @@ fn element_at(a: &[TokenStream], t: &[Option<ColTy>], fails: bool) -> TokenStrea
         Some(ColTy::Array(e)) => {
             let s = slice(x);
             let failure = failure();
-            let f = if fails { quote!(::core::option::Option::Some(&#failure)) } else { quote!(::core::option::Option::None) };
+            let f = if fails {
+                quote!(::core::option::Option::Some(&#failure))
+            } else {
+                quote!(::core::option::Option::None)
+            };
             lift(*e, quote!(#rt::nested::element_at(#s, #i, #f)))
         }
         Some(ColTy::Map((k, v))) => {
@@ -295,10 +299,9 @@ pub static NESTED: &[ScalarFn] = &[
         |args| match args {
             [(_, ColTy::String), (Expr::Str(schema), ColTy::String)] => match ColTy::parse_ddl(schema) {
                 Some(t) => Ok(t),
-                None => Err(Some(
-                    SigError::new(format!("`{schema}` is not a schema streamc can read"))
-                        .help("write a DDL schema: 'a INT, b STRING', 'ARRAY<STRING>', 'MAP<STRING, BIGINT>' or 'STRUCT<a: INT>'"),
-                )),
+                None => Err(Some(SigError::new(format!("`{schema}` is not a schema streamc can read")).help(
+                    "write a DDL schema: 'a INT, b STRING', 'ARRAY<STRING>', 'MAP<STRING, BIGINT>' or 'STRUCT<a: INT>'",
+                ))),
             },
             [(_, ColTy::String), (other, _)] => Err(Some(SigError::new(format!(
                 "the schema of `from_json` is a string literal in DDL, found `{other}`"

@@ -98,8 +98,7 @@ pub fn reset_structs() {
 pub fn struct_defs() -> TokenStream {
     let mut out = TokenStream::new();
     let mut done = 0;
-    loop {
-        let Some(fields) = STRUCTS.with(|s| s.borrow().get(done).copied()) else { break };
+    while let Some(fields) = STRUCTS.with(|s| s.borrow().get(done).copied()) {
         done += 1;
         let name = struct_ident(fields);
         let idents: Vec<Ident> = (0..fields.len()).map(|k| Ident::new(&format!("f{k}"), Span::call_site())).collect();
