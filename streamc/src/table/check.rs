@@ -14,6 +14,7 @@ use crate::span::SpanId;
 /// Types every query and applies Spark's rules; returns the checked queries (those without
 /// errors).
 pub fn check(plan: &TablePlan, diags: &mut Diagnostics) -> Vec<Checked> {
+    super::sources::check_sources(plan, diags);
     let mut out = Vec::new();
     for q in &plan.queries {
         let Some(source) = plan.sources.iter().position(|s| s.name == q.from.0) else {

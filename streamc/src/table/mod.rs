@@ -13,6 +13,7 @@ pub mod plan;
 mod pushdown;
 mod rows;
 mod sinks;
+mod sources;
 pub mod spark;
 mod stages;
 pub mod ty;

@@ -1,5 +1,5 @@
 //! Spark's rules for what a query writes to its sinks beyond output modes: the columns of rows
-//! written to Kafka.
+//! written to Kafka; and what streamc's parquet sink cannot write yet (nested columns).
 
 use super::plan::*;
 use crate::diag::Diagnostics;
@@ -9,6 +9,16 @@ use crate::diag::Diagnostics;
 /// without the `topic` option).
 pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics) {
     for (sink, span) in &q.sinks {
+        if matches!(sink, Sink::Parquet { .. })
+            && let Some(c) = output.iter().find(|c| c.ty.nested())
+        {
+            diags
+                .error(
+                    *span,
+                    format!("the parquet sink does not write nested columns yet: `{}` is {}", c.name, c.ty.sql()),
+                )
+                .help("write it with a `json:` sink, or select its fields (`s.a`) or `to_json(..)` of it");
+        }
         let Sink::Kafka { options, .. } = sink else { continue };
         let col = |n: &str| output.iter().find(|c| c.name == n);
         match col("value") {

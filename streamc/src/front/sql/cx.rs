@@ -12,7 +12,7 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span};
 
 pub fn lower(sql: &str, streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
-    let mut cx = Cx { sql, errors: Vec::new(), streams };
+    let mut cx = Cx { sql, errors: Vec::new(), streams, depth: 0 };
     // Spark SQL is Hive's dialect: backquoted names, `LATERAL VIEW`, no trailing commas.
     // Backslash escapes are tokenized (so `'it\'s'` is one string) but kept raw: Spark's own
     // unescaping (`unescape`) differs from sqlparser's (`\%`, `\_` keep their backslash).
@@ -60,6 +60,8 @@ pub(super) struct Cx<'a> {
     /// The names of the spec's streaming sources: a `JOIN` of one is a stream-stream join (any
     /// other name is joined as a static table).
     pub(super) streams: &'a [String],
+    /// How many subqueries deep the select being lowered is (0: the query's own select).
+    pub(super) depth: usize,
 }
 
 /// What a name may be qualified with: the table's name or alias.

@@ -181,6 +181,17 @@ impl Cx<'_> {
                 let args = match &f.args {
                     FunctionArguments::None => Vec::new(),
                     FunctionArguments::List(list) => {
+                        if matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct))
+                            && crate::table::functions::aggregate(&name.to_ascii_lowercase()).is_some()
+                        {
+                            // Spark's `UnsupportedOperationChecker`.
+                            self.error(
+                                pos,
+                                "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.",
+                                None,
+                            );
+                            return None;
+                        }
                         if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
                             self.error(
                                 pos,

@@ -414,8 +414,10 @@ impl Cx<'_> {
                 Some((Lowered { from: (table, pos), steps: Vec::new() }, quals))
             }
             TableFactor::Derived { subquery, alias, lateral: false, .. } => {
-                let inner = self.query(subquery)?;
-                Some((inner, alias.iter().map(|a| a.name.value.clone()).collect()))
+                self.depth += 1;
+                let inner = self.query(subquery);
+                self.depth -= 1;
+                Some((inner?, alias.iter().map(|a| a.name.value.clone()).collect()))
             }
             TableFactor::NestedJoin { .. } => {
                 self.error(

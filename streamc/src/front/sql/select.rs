@@ -341,9 +341,20 @@ impl Cx<'_> {
                 if let Some(a) = whole {
                     window_alias = Some(a.clone());
                 }
+                // The whole window, unnamed, in the query's own select: Spark's struct column
+                // `window` (a subquery's stays flat, for the stage after it to read).
+                let as_struct = alias.is_none() && bound.len() == 2 && self.depth == 0;
+                if as_struct {
+                    computed = true;
+                    let field = |b: &str| [Expr::Str(b.into()), Expr::Column(format!("{kind}_{b}"))];
+                    let fields = [field("start"), field("end")].concat();
+                    post.push((Expr::Call("named_struct".into(), fields), Some(kind.to_string())));
+                }
                 for b in bound {
                     let name = format!("{}_{b}", whole.map_or(kind, |a| a.as_str()));
-                    post.push((Expr::Column(name.clone()), None));
+                    if !as_struct {
+                        post.push((Expr::Column(name.clone()), None));
+                    }
                     if alias.as_ref().is_some_and(|a| a != &name && bound.len() == 1) {
                         self.error(
                             ipos,

@@ -89,6 +89,11 @@ fn unsupported_sql_points_at_its_clause() {
     assert!(e[0].1.contains("non-aggregating expression `n`"), "{e:?}");
     assert_eq!(&sql[e[0].0.unwrap().start..][..1], "n");
     assert!(errors("SELECT DISTINCT ON (a) a FROM t")[0].1.contains("DISTINCT ON"));
+    assert!(
+        errors("SELECT count(DISTINCT a) FROM t")[0]
+            .1
+            .starts_with("Distinct aggregations are not supported on streaming DataFrames/Datasets.")
+    );
     // An aggregate only in `HAVING` is computed under a hidden name, then projected away.
     let l = lower("SELECT a, count(*) FROM t GROUP BY a HAVING sum(b) > 1", &[]).expect("lowers");
     assert!(matches!(&l.steps[1].0, Step::Where(e) if e.to_string() == "(__agg1 > 1)"), "{l:?}");

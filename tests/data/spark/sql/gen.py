@@ -713,7 +713,26 @@ def nested():
     ]
 
 
-TOPICS = {"nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def window_struct():
+    """The `window` (and `session_window`) column selected whole: Spark's struct of `start` and
+    `end`; expressions over aggregates; a distinct aggregation (refused)."""
+    b = [[row("09:01:00", "a", 1), row("09:04:00", "b", 2), row("09:12:00", "a", 3)],
+         [row("09:13:00", "a", 4), row("09:31:00", "b", 5)],
+         [row("09:02:00", "late", 6), row("09:45:00", "a", 7)]]
+    return [
+        case("complete", "SELECT window, word, count(*) AS c FROM events GROUP BY window(timestamp, '10 minutes'), word",
+             b, mode="complete"),
+        case("append", "SELECT window, count(*) AS c, sum(n) * 10 AS s10 FROM events GROUP BY window(timestamp, '10 minutes', '5 minutes')",
+             b, watermark=WM),
+        case("update-having", "SELECT window, count(*) AS c FROM events GROUP BY window(timestamp, '10 minutes') HAVING sum(n) > 3",
+             b, mode="update", watermark=WM),
+        case("session", "SELECT session_window, word, count(*) AS c FROM events GROUP BY session_window(timestamp, '5 minutes'), word",
+             b, watermark=WM),
+        case("count-distinct", "SELECT count(DISTINCT word) AS c FROM events", b, mode="complete"),
+    ]
+
+
+TOPICS = {"window-struct": window_struct, "nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":
