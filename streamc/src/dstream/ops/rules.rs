@@ -67,11 +67,11 @@ pub(crate) fn pair_parts(plan: &Plan, id: StreamId, input: &Ty, input_name: &str
 }
 
 pub(crate) fn vec_of(t: &Ty) -> Ty {
-    Ty::Rust(format!("Vec<{t}>"))
+    Ty::rust(&format!("Vec<{t}>"))
 }
 
 pub(crate) fn option_of(t: &Ty) -> Ty {
-    Ty::Rust(format!("Option<{t}>"))
+    Ty::rust(&format!("Option<{t}>"))
 }
 
 pub(crate) fn closure_ret(plan: &Plan, f: &Func) -> Ty {

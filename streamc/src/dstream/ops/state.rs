@@ -4,7 +4,7 @@
 use super::def::{Args, Feed, Inputs, Kind, OperatorDef, Params, never, one};
 use super::emit::{Bind, Codegen, Gen, owned_literal, rt};
 use super::group_by_key;
-use super::rules::{Infer, check_arity, check_key, closure_ret, internal, pair_parts};
+use super::rules::{Infer, check_closure, check_key, closure_ret, internal, pair_parts};
 use crate::diag::Diagnostics;
 use crate::dstream::plan::{Builtin, Func, Initial, Op};
 use crate::dstream::ty::Ty;
@@ -166,9 +166,14 @@ pub(super) fn ty_update_state_by_key(i: Infer, diags: &mut Diagnostics) -> Ty {
     let state = match f {
         Func::Builtin(Builtin::RunningSum) => value,
         Func::Closure(c) => {
-            check_arity(plan, *c, op_name, 2, diags);
-            match closure_ret(plan, f) {
-                Ty::Rust(r) if r.starts_with("Option <") || r.starts_with("Option<") => Ty::Unknown,
+            // `|values: &[V], state: Option<S>| -> Option<S>`: the values are the stream's, and
+            // the state argument is what the closure returns.
+            let ret = closure_ret(plan, f);
+            let values = if value.is_known() { Ty::rust(&format!("&[{value}]")) } else { Ty::Unknown };
+            let state_arg = if ret.is_known() { ret.clone() } else { Ty::Unknown };
+            check_closure(plan, *c, op_name, 2, &[values, state_arg], &input_name, diags);
+            match ret {
+                Ty::Rust(r) if r.starts_with("Option<") => Ty::Unknown,
                 other => other,
             }
         }

@@ -306,7 +306,16 @@ impl Streams<'_, '_> {
                     (_, "max") => Builtin::Max,
                     (_, "subtract") => Builtin::Subtract,
                     (_, "non_zero") => Builtin::NonZero,
-                    _ => Builtin::RunningSumMapped,
+                    (_, "running_sum") => Builtin::RunningSumMapped,
+                    // A built-in that takes an argument, written bare (`flat_map: split`).
+                    (_, b) => {
+                        let example = if b == "split" { "{ split: \" \" }" } else { "{ pair_with: 1 }" };
+                        self.r
+                            .diags
+                            .error(span, format!("`{b}` takes an argument here"))
+                            .help(format!("write `{op}: {example}`"));
+                        return None;
+                    }
                 }))
             }
             Node::Str(s) => match syn::parse_str::<syn::Expr>(s) {
