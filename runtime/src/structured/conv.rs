@@ -20,7 +20,7 @@ pub fn string(v: Json<'_>) -> Result<Option<Cow<'_, str>>, ()> {
         Json::Float(f) => Ok(Some(Cow::Owned(f.to_string()))),
         Json::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
         // Spark keeps a nested object or array read into a string column as its JSON text.
-        Json::Raw(r) => Ok(Some(super::nested::compact(r))),
+        Json::Raw(r) => Ok(Some(super::json::compact(r))),
     }
 }
 

@@ -263,6 +263,37 @@ pub fn parse_value(text: &str) -> Result<Json<'_>, JsonError> {
     Ok(v)
 }
 
+/// JSON text without the whitespace between tokens (as Spark's JSON generator writes a value
+/// it copies); borrowed when there is none.
+pub fn compact(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut out: Option<String> = None;
+    for (i, c) in text.char_indices() {
+        let keep = if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            true
+        } else {
+            in_str = c == '"';
+            !c.is_whitespace()
+        };
+        match (&mut out, keep) {
+            (Some(o), true) => o.push(c),
+            (None, false) => out = Some(text[..i].to_string()),
+            _ => {}
+        }
+    }
+    match out {
+        Some(o) => std::borrow::Cow::Owned(o),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// The error generated code returns from a field whose value does not convert to its column's
 /// type (the record is then malformed).
 pub fn mismatch() -> JsonError {

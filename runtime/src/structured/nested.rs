@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use super::json::{Json, JsonError, Value, scan_array, scan_object};
+use super::json::{Json, JsonError, Value, compact, scan_array, scan_object};
 use super::row::Cell;
 use super::time::{Date, Timestamp};
 use crate::error::Error;
@@ -482,37 +482,6 @@ fn scalar_text(v: Json<'_>) -> Option<String> {
         Json::Raw(r) => compact(r).into_owned(),
         Json::Null | Json::Missing => return None,
     })
-}
-
-/// JSON text without the whitespace between tokens (as Spark's JSON generator writes a value
-/// it copies); borrowed when there is none.
-pub fn compact(text: &str) -> std::borrow::Cow<'_, str> {
-    let mut in_str = false;
-    let mut escaped = false;
-    let mut out: Option<String> = None;
-    for (i, c) in text.char_indices() {
-        let keep = if in_str {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_str = false,
-                _ => {}
-            }
-            true
-        } else {
-            in_str = c == '"';
-            !c.is_whitespace()
-        };
-        match (&mut out, keep) {
-            (Some(o), true) => o.push(c),
-            (None, false) => out = Some(text[..i].to_string()),
-            _ => {}
-        }
-    }
-    match out {
-        Some(o) => std::borrow::Cow::Owned(o),
-        None => std::borrow::Cow::Borrowed(text),
-    }
 }
 
 enum PathStep {
