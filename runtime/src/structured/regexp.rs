@@ -116,3 +116,33 @@ pub fn regexp_replace<'a>(s: &'a str, re: &Regex, replacement: &str) -> Cow<'a, 
         out
     })
 }
+
+/// `split(s, pattern, limit)`: Java's `String.split(regex, limit)`, as Spark runs it: with
+/// `limit > 0` at most `limit` pieces (the last holds the rest), otherwise every piece, trailing
+/// empty ones kept; a match of width zero at the start makes no empty first piece.
+///
+/// ```
+/// use streamc_runtime::structured::regexp::{Regex, split};
+/// let re = Regex::new("[,;]").unwrap();
+/// let s = |x: Vec<Option<String>>| x.into_iter().map(Option::unwrap).collect::<Vec<_>>();
+/// assert_eq!(s(split("a,b;;c,", &re, -1)), ["a", "b", "", "c", ""]);
+/// assert_eq!(s(split("a,b;;c,", &re, 2)), ["a", "b;;c,"]);
+/// assert_eq!(s(split("abc", &Regex::new("").unwrap(), -1)), ["a", "b", "c", ""]);
+/// assert_eq!(s(split(",a", &re, -1)), ["", "a"]);
+/// ```
+pub fn split(s: &str, re: &Regex, limit: i64) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    let mut last = 0;
+    for m in re.find_iter(s) {
+        if limit > 0 && out.len() as i64 >= limit - 1 {
+            break;
+        }
+        if m.end() == 0 {
+            continue;
+        }
+        out.push(Some(s[last..m.start()].to_string()));
+        last = m.end();
+    }
+    out.push(Some(s[last..].to_string()));
+    out
+}

@@ -422,9 +422,20 @@ pub fn runtime_features(plan: &TablePlan, queries: &[Checked]) -> Vec<&'static s
     let stages = || queries.iter().flat_map(Checked::stages);
     let sinks = || stages().flat_map(|q| &q.sinks);
     let parquet = sinks().any(|s| matches!(s, Sink::Parquet { .. }));
+    fn regex_split(e: &Expr) -> bool {
+        match e {
+            Expr::Call(f, args) => {
+                (f == "split" && !super::functions::literal_split(args.iter())) || args.iter().any(regex_split)
+            }
+            Expr::Unary(_, x) | Expr::Cast(x, _, _) | Expr::TryCast(x, _, _) => regex_split(x),
+            Expr::Binary(_, a, b) => regex_split(a) || regex_split(b),
+            _ => false,
+        }
+    }
     let regex = stages().any(|q| {
         q.expressions().any(|e| {
             e.calls(&|f| matches!(f, "rlike" | "regexp" | "regexp_like" | "regexp_extract" | "regexp_replace"))
+                || regex_split(e)
         })
     });
     let kafka = sinks().any(|s| matches!(s, Sink::Kafka { .. }))

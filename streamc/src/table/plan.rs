@@ -330,8 +330,12 @@ pub enum TStep {
     Explode {
         name: String,
         array: Expr,
-        /// The type of the array's elements (the exploded column's).
+        /// The type of the array's elements (the exploded column's); a map's key type.
         elem: ColTy,
+        /// `explode` of a map: the value column (`value`) and its type.
+        value: Option<(String, ColTy)>,
+        /// `posexplode`: the position column (`pos`, a bigint from 0).
+        pos: Option<String>,
         others: Vec<(String, Expr, ColTy)>,
     },
     Filter(Expr),

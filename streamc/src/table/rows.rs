@@ -57,7 +57,7 @@ fn select_step(
     let mut explode = None;
     for (e, alias) in items {
         if let Expr::Call(f, args) = e
-            && f == "explode"
+            && (f == "explode" || f == "posexplode")
         {
             if explode.is_some() {
                 diags
@@ -65,18 +65,39 @@ fn select_step(
                 continue;
             }
             let [array] = &args[..] else {
-                diags.error(span, "`explode` takes one argument");
+                diags.error(span, format!("`{f}` takes one argument"));
                 continue;
             };
-            let (array, elem) = match typed(array, cols, span, diags) {
-                Some((x, ColTy::Array(elem))) => (x, *elem),
-                Some((_, t)) => {
-                    diags.error(span, format!("`explode` needs an array, found `{array}` of type {}", t.sql()));
+            let Some((array, t)) = typed(array, cols, span, diags) else { continue };
+            let pos = (f == "posexplode").then(|| "pos".to_string());
+            let (name, elem, value) = match t {
+                ColTy::Array(elem) => (alias.clone().unwrap_or_else(|| "col".into()), *elem, None),
+                ColTy::Map((k, v)) => {
+                    if alias.is_some() {
+                        diags
+                            .error(
+                                span,
+                                format!(
+                                    "`{f}` of a map gives two columns, `key` and `value`: one alias cannot name them"
+                                ),
+                            )
+                            .help("leave the alias out, and rename the columns in a later select");
+                        continue;
+                    }
+                    ("key".to_string(), *k, Some(("value".to_string(), *v)))
+                }
+                _ => {
+                    diags.error(span, format!("`{f}` needs an array or a map, found `{e}` of type {}", t.sql()));
                     continue;
                 }
-                None => continue,
             };
-            explode = Some((alias.clone().unwrap_or_else(|| "col".into()), array, elem));
+            if pos.is_some() && alias.is_some() && value.is_none() {
+                diags
+                    .error(span, "`posexplode` gives two columns, `pos` and `col`: one alias cannot name them")
+                    .help("leave the alias out, and rename the columns in a later select");
+                continue;
+            }
+            explode = Some((name, array, elem, value, pos));
             continue;
         }
         let Some((x, t)) = typed(e, cols, span, diags) else { continue };
@@ -84,9 +105,15 @@ fn select_step(
     }
     let mut new_cols: Vec<Column> = projected.iter().map(|(n, _, t)| Column { name: n.clone(), ty: *t }).collect();
     let step = match explode {
-        Some((name, array, elem)) => {
+        Some((name, array, elem, value, pos)) => {
+            if let Some(p) = &pos {
+                new_cols.push(Column { name: p.clone(), ty: ColTy::Long });
+            }
             new_cols.push(Column { name: name.clone(), ty: elem });
-            TStep::Explode { name, array, elem, others: projected }
+            if let Some((v, t)) = &value {
+                new_cols.push(Column { name: v.clone(), ty: *t });
+            }
+            TStep::Explode { name, array, elem, value, pos, others: projected }
         }
         None => TStep::Project(projected),
     };

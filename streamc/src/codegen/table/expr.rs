@@ -160,6 +160,18 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let vals = values.iter().zip(fields.iter()).map(|(x, field)| functions::lower(field.ty, &expr(x, scope)));
             quote!(::core::option::Option::Some(#name { #(#slots: #vals),* }))
         }
+        // `split` on a regular expression, or with a limit: Java's `String.split(regex, limit)`.
+        Expr::Call(f, args) if f == "split" && !functions::literal_split(args.iter()) => {
+            let (s, p) = (expr(&args[0], scope), expr(&args[1], scope));
+            let limit = args.get(2).map_or(quote!(::core::option::Option::Some(-1i64)), |l| expr(l, scope));
+            let re = functions::regex_code(&p);
+            quote!(match (#s, #limit) {
+                (::core::option::Option::Some(s), ::core::option::Option::Some(limit)) => {
+                    ::core::option::Option::Some(::streamc_runtime::structured::regexp::split(&s, #re, limit))
+                }
+                _ => ::core::option::Option::None,
+            })
+        }
         Expr::Call(f, args) if f == "from_json" && args.len() == 2 => {
             let Some(ty) = call_ty(f, args, scope) else { return quote!(::core::option::Option::None) };
             let x = expr(&args[0], scope);

@@ -18,9 +18,15 @@ pub(super) fn scope_after(q: &Checked) -> Scope {
             TStep::Project(cols) => {
                 s = cols.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
             }
-            TStep::Explode { name, others, elem, .. } => {
+            TStep::Explode { name, others, elem, value, pos, .. } => {
                 s = others.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
                 s.insert(name.clone(), (ident("col", name), *elem));
+                if let Some((v, t)) = value {
+                    s.insert(v.clone(), (ident("col", v), *t));
+                }
+                if let Some(p) = pos {
+                    s.insert(p.clone(), (ident("col", p), ColTy::Long));
+                }
             }
             TStep::Join { right, .. } => {
                 s.extend(right.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))));
@@ -151,18 +157,56 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             let rest = |s: Scope| steps(q, i + 1, s, terminal.clone(), wm, nodes);
             super::join::half(j, true, scope, &rest, &q.key(), wm)
         }
-        TStep::Explode { name, array, elem, others } => {
+        TStep::Explode { name, array, elem, value, pos, others } => {
             let (binds, mut new_scope) = project(others, &scope);
             let v = ident("col", name);
             new_scope.insert(name.clone(), (v.clone(), *elem));
+            if let Some((vn, t)) = value {
+                new_scope.insert(vn.clone(), (ident("col", vn), *t));
+            }
+            if let Some(p) = pos {
+                new_scope.insert(p.clone(), (ident("col", p), ColTy::Long));
+            }
             let rest = steps(q, i + 1, new_scope, terminal, wm, nodes);
             let arr = Ident::new("exploded", Span::mixed_site());
+            // `pos` of `posexplode`: the element's index.
+            let index = Ident::new("index", Span::mixed_site());
+            let pos_bind = match pos {
+                Some(p) => {
+                    let pv = ident("col", p);
+                    quote!(let #pv = ::core::option::Option::Some(#index as i64);)
+                }
+                None => quote!(),
+            };
+            if let Some((vn, vt)) = value {
+                // A map: one row per entry, `key` and `value`.
+                let src = expr(array, &scope);
+                let (key, val) = (
+                    super::nested::lift(*elem, quote!(::core::option::Option::Some(k))),
+                    super::nested::lift(*vt, quote!(v)),
+                );
+                let vv = ident("col", vn);
+                return quote! {
+                    #binds
+                    if let ::core::option::Option::Some(#arr) = #src {
+                        for (#index, (k, v)) in #arr.0.into_iter().enumerate() {
+                            let _ = #index;
+                            #pos_bind
+                            let #v = #key;
+                            let #vv = #val;
+                            #rest
+                        }
+                    }
+                };
+            }
             // `explode(split(s, 'literal'))`: the pieces borrowed from the text, no array built.
             let split = match array {
-                Expr::Call(f, args) if f == "split" && args.len() == 2 => match &args[1] {
-                    Expr::Str(p) => Some((&args[0], p.clone())),
-                    _ => None,
-                },
+                Expr::Call(f, args) if f == "split" && crate::table::functions::literal_split(args.iter()) => {
+                    match &args[1] {
+                        Expr::Str(p) => Some((&args[0], p.clone())),
+                        _ => None,
+                    }
+                }
                 _ => None,
             };
             let Some((text, pat)) = split else {
@@ -171,7 +215,9 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                 return quote! {
                     #binds
                     if let ::core::option::Option::Some(#arr) = #src {
-                        for element in #arr {
+                        for (#index, element) in #arr.into_iter().enumerate() {
+                            let _ = #index;
+                            #pos_bind
                             let #v = #element;
                             #rest
                         }
@@ -182,13 +228,17 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             // An aggregation reads each piece before the next (borrowed from `exploded`); the
             // rows of a query without one outlive the element (see `runtime::structured::text::pieces`).
             let each = match &q.agg {
-                Some(_) => quote!(for piece in #arr.split(#pat) {
+                Some(_) => quote!(for (#index, piece) in #arr.split(#pat).enumerate() {
+                    let _ = #index;
+                    #pos_bind
                     let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(piece));
                     #rest
                 }),
                 None => {
                     let rt = rt();
-                    quote!(for piece in #rt::structured::text::pieces(#arr, #pat) {
+                    quote!(for (#index, piece) in #rt::structured::text::pieces(#arr, #pat).enumerate() {
+                        let _ = #index;
+                        #pos_bind
                         let #v = ::core::option::Option::Some(piece);
                         #rest
                     })

@@ -1,6 +1,6 @@
 //! Spark SQL's calendar functions beyond the core: `date_trunc`, `trunc`, `quarter`,
 //! `last_day`, `add_months`, `unix_seconds`, `unix_millis`, `timestamp_seconds`,
-//! `timestamp_millis`, `window_time`: one [`ScalarFn`] each.
+//! `timestamp_millis`, `window_time`, `current_timestamp`, `current_date`: one [`ScalarFn`] each.
 
 use super::library::{entry, rt};
 use super::scalar::ScalarFn;
@@ -56,7 +56,42 @@ fn from_epoch(a: &[TokenStream], micros: i64) -> TokenStream {
 }
 
 /// The functions of this file.
+/// The batch's input (`BatchInput`) in generated code: its time is the batch's.
+fn batch_input() -> proc_macro2::Ident {
+    proc_macro2::Ident::new("input", proc_macro2::Span::mixed_site())
+}
+
 pub static DATES: &[ScalarFn] = &[
+    entry(
+        &["current_timestamp", "now"],
+        |args| match args {
+            [] => Ok(ColTy::Timestamp),
+            _ => Err(None),
+        },
+        |_, _| {
+            let (rt, input) = (rt(), batch_input());
+            quote!(::core::option::Option::Some(#rt::time::Timestamp::from_millis(#input.time_ms())))
+        },
+        "timestamp",
+        Nulls::Handled,
+        "the time of the micro-batch (the same for every row of a batch, as in Spark's streaming queries)",
+        "current_timestamp()",
+    ),
+    entry(
+        &["current_date", "curdate"],
+        |args| match args {
+            [] => Ok(ColTy::Date),
+            _ => Err(None),
+        },
+        |_, _| {
+            let (rt, input) = (rt(), batch_input());
+            quote!(::core::option::Option::Some(#rt::scalar::date_of(#rt::time::Timestamp::from_millis(#input.time_ms()))))
+        },
+        "date",
+        Nulls::Handled,
+        "the date (UTC) of the micro-batch's time",
+        "current_date()",
+    ),
     entry(
         &["window_time"],
         |args| match args {

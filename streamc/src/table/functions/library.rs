@@ -126,7 +126,7 @@ fn shifted(a: &[TokenStream], t: &[Option<ColTy>], negate: bool) -> TokenStream 
 /// A literal pattern of a regexp function, checked with the regex crate's own parser; Err with
 /// why not (not a literal, or syntax the runtime's engine lacks: backreferences, lookaround).
 /// Ok with the number of capture groups.
-fn regex_ok(p: &Expr) -> Result<usize, Option<SigError>> {
+pub(super) fn regex_ok(p: &Expr) -> Result<usize, Option<SigError>> {
     let Expr::Str(p) = p else {
         return Err(Some(SigError::new("streamc takes the pattern of a regexp function as a string literal")));
     };
@@ -143,7 +143,7 @@ fn regex_ok(p: &Expr) -> Result<usize, Option<SigError>> {
 }
 
 /// A compiled pattern of the generated code: a `static` per call site.
-fn regex_code(pattern: &TokenStream) -> TokenStream {
+pub fn regex_code(pattern: &TokenStream) -> TokenStream {
     let rt = rt();
     quote!({
         static RE: ::std::sync::OnceLock<#rt::regexp::Regex> = ::std::sync::OnceLock::new();

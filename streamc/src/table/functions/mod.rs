@@ -25,8 +25,9 @@ mod types;
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
 pub use dates::DATES;
 pub use library::LIBRARY;
+pub use library::regex_code;
 pub use nested::{NESTED, lift, lower};
-pub use scalar::{Form, SCALARS, ScalarFn};
+pub use scalar::{Form, SCALARS, ScalarFn, literal_split};
 pub use strings::STRINGS_MATH;
 pub use types::{Args, Nulls, SigError, reset_structs, rust_ty, struct_defs, struct_ident};
 

@@ -85,28 +85,37 @@ fn first(a: &[TokenStream]) -> TokenStream {
     a.first().cloned().unwrap_or_default()
 }
 
+/// Whether a `split(s, pattern[, limit])` call splits on a literal (no regular-expression
+/// metacharacters, no limit): then no regex is needed.
+pub fn literal_split<'a>(mut args: impl Iterator<Item = &'a Expr>) -> bool {
+    let (_, p, limit) = (args.next(), args.next(), args.next());
+    matches!(p, Some(Expr::Str(p)) if !p.is_empty() && !p.chars().any(|c| "\\^$.|?*+()[]{}".contains(c)))
+        && limit.is_none()
+}
+
 /// Every scalar function and special form, in the order the reference lists them.
 pub static SCALARS: &[ScalarFn] = &[
     ScalarFn {
         names: &["split"],
         form: Form::Ordinary {
-            signature: |args| {
-                match args {
-                [(_, ColTy::String), (pattern, ColTy::String)] => match pattern {
-                    Expr::Str(p) if !p.is_empty() && !p.chars().any(|c| "\\^$.|?*+()[]{}".contains(c)) => {
-                        Ok(crate::table::ty::STRING_ARRAY)
+            signature: |args| match args {
+                [(_, ColTy::String), (pattern, ColTy::String)]
+                | [(_, ColTy::String), (pattern, ColTy::String), (_, ColTy::Long)] => {
+                    match pattern {
+                        Expr::Str(p) if p.is_empty() => Err(Some(SigError::new("`split` needs a non-empty pattern"))),
+                        Expr::Str(_) if literal_split(args.iter().map(|(e, _)| *e)) => {
+                            Ok(crate::table::ty::STRING_ARRAY)
+                        }
+                        // A regular expression (Java's, as `regexp_extract` takes it), or a limit.
+                        p => super::library::regex_ok(p).map(|_| crate::table::ty::STRING_ARRAY),
                     }
-                    other => Err(Some(
-                        SigError::new(format!("`split` takes a literal pattern here, found `{other}`")).help(
-                            "streamc supports patterns without regular-expression metacharacters, e.g. split(value, ' ')",
-                        ),
-                    )),
-                },
+                }
                 _ => Err(None),
-            }
             },
-            // `explode(split(..))` reads the pieces in place (`codegen::table::steps`); anywhere
-            // else the array is built.
+            // The literal case: `explode(split(s, 'literal'))` reads the pieces in place
+            // (`codegen::table::steps`), anywhere else the array is built here. A pattern with
+            // metacharacters, or a limit, is `codegen::table::expr`'s: Java's
+            // `String.split(regex, limit)` (the runtime's `regex` feature).
             codegen: |a, _| {
                 let (s, p) = (&a[0], &a[1]);
                 quote!(match (#s, #p) {
@@ -119,7 +128,7 @@ pub static SCALARS: &[ScalarFn] = &[
         },
         returns: "array<string>",
         nulls: Nulls::Strict,
-        doc: "the pieces of a string between the matches of a literal pattern (trailing empty pieces kept, as Spark's limit -1)",
+        doc: "the pieces of a string around the matches of a pattern (Java's regular expression; a literal without metacharacters is split on directly), at most `limit` pieces when the third argument is positive; trailing empty pieces kept (Spark's limit -1)",
         example: "explode(split(value, ' ')) AS word",
     },
     ScalarFn {
@@ -127,8 +136,16 @@ pub static SCALARS: &[ScalarFn] = &[
         form: Form::Special { place: "a `select` item" },
         returns: "string",
         nulls: Nulls::Strict,
-        doc: "one row per element of an array (a select item; SQL: also `LATERAL VIEW`)",
+        doc: "one row per element of an array (a select item; SQL: also `LATERAL VIEW`); of a map, one row per entry, columns `key` and `value`",
         example: "explode(split(value, ' ')) AS word",
+    },
+    ScalarFn {
+        names: &["posexplode"],
+        form: Form::Special { place: "a `select` item" },
+        returns: "bigint, then the element type",
+        nulls: Nulls::Strict,
+        doc: "`explode` with the element's position first: columns `pos` (from 0) and `col` (of a map: `pos`, `key`, `value`)",
+        example: "posexplode(split(value, ' '))",
     },
     ScalarFn {
         names: &["lower"],

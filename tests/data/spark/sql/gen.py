@@ -707,6 +707,19 @@ def nested():
                                 "(SELECT explode(tags) AS tag, id FROM events) GROUP BY tag HAVING sum(id) > 4", mode="complete"),
         c("collect-strings", "SELECT size(tags) AS n, collect_list(user.name) AS names, sort_array(collect_set(tags[0])) AS firsts "
                              "FROM events GROUP BY size(tags)", mode="update"),
+        c("posexplode", "SELECT id, posexplode(tags) FROM events"),
+        c("explode-map", "SELECT id, explode(attrs) FROM events"),
+        c("posexplode-map", "SELECT id, posexplode(attrs) FROM events"),
+        c("posexplode-split", "SELECT id, posexplode(split(payload, ' ')) FROM events"),
+        c("explode-map-sum", "SELECT key, sum(value) AS s FROM (SELECT explode(attrs) FROM events) GROUP BY key",
+          mode="complete"),
+        # (The time itself differs: Spark's is the wall clock's, a `--replay` run's the replayed
+        # batch's.)
+        c("current-time", "SELECT id, CAST(current_timestamp() AS DATE) = current_date() AS same_day, "
+                          "current_timestamp() IS NOT NULL AS known FROM events"),
+        c("split-regex", "SELECT id, split(payload, '[,:]') AS a, split(payload, '\\\\s+', 2) AS b, "
+                         "split(payload, ' ', 3) AS c, split(payload, '\\\\W+') AS w, split(payload, 'x', -1) AS d FROM events"),
+        c("explode-split-regex", "SELECT id, explode(split(payload, '\\\\s*,\\\\s*')) AS part FROM events"),
         c("get-json-object", "SELECT id, get_json_object(payload, '$.a') AS a, get_json_object(payload, '$.b[1]') AS b1, "
                              "get_json_object(payload, '$.c') AS c, get_json_object(payload, '$.c.d') AS d, "
                              "get_json_object(payload, '$[0]') AS e FROM events"),
