@@ -178,6 +178,11 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                 }
                 None => quote!(),
             };
+            // The loop's pattern and iterator: with the element's index only for `posexplode`.
+            let each = |item: TokenStream, iter: TokenStream| match pos {
+                Some(_) => quote!((#index, #item) in (#iter).enumerate()),
+                None => quote!(#item in #iter),
+            };
             if let Some((vn, vt)) = value {
                 // A map: one row per entry, `key` and `value`.
                 let src = expr(array, &scope);
@@ -186,11 +191,11 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
                     super::nested::lift(*vt, quote!(v)),
                 );
                 let vv = ident("col", vn);
+                let entries = each(quote!((k, v)), quote!(#arr.0.into_iter()));
                 return quote! {
                     #binds
                     if let ::core::option::Option::Some(#arr) = #src {
-                        for (#index, (k, v)) in #arr.0.into_iter().enumerate() {
-                            let _ = #index;
+                        for #entries {
                             #pos_bind
                             let #v = #key;
                             let #vv = #val;
@@ -212,11 +217,11 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             let Some((text, pat)) = split else {
                 let src = expr(array, &scope);
                 let element = super::nested::lift(*elem, quote!(element));
+                let elements = each(quote!(element), quote!(#arr.into_iter()));
                 return quote! {
                     #binds
                     if let ::core::option::Option::Some(#arr) = #src {
-                        for (#index, element) in #arr.into_iter().enumerate() {
-                            let _ = #index;
+                        for #elements {
                             #pos_bind
                             let #v = #element;
                             #rest
@@ -228,16 +233,18 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
             // An aggregation reads each piece before the next (borrowed from `exploded`); the
             // rows of a query without one outlive the element (see `runtime::structured::text::pieces`).
             let each = match &q.agg {
-                Some(_) => quote!(for (#index, piece) in #arr.split(#pat).enumerate() {
-                    let _ = #index;
-                    #pos_bind
-                    let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(piece));
-                    #rest
-                }),
+                Some(_) => {
+                    let pieces = each(quote!(piece), quote!(#arr.split(#pat)));
+                    quote!(for #pieces {
+                        #pos_bind
+                        let #v = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(piece));
+                        #rest
+                    })
+                }
                 None => {
                     let rt = rt();
-                    quote!(for (#index, piece) in #rt::structured::text::pieces(#arr, #pat).enumerate() {
-                        let _ = #index;
+                    let pieces = each(quote!(piece), quote!(#rt::structured::text::pieces(#arr, #pat)));
+                    quote!(for #pieces {
                         #pos_bind
                         let #v = ::core::option::Option::Some(piece);
                         #rest
