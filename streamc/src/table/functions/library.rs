@@ -2,7 +2,7 @@
 //! (the forms `CASE`, `IS [NOT] NULL` and `LIKE` of the SQL front end lower to `case`,
 //! `isnull`/`isnotnull` and `like`; `CAST` is typed by the checker itself).
 
-use super::patterns::{parse_with, pattern_ok};
+use super::patterns::{parse_with, pattern_ok, regex_code, regex_ok};
 use super::scalar::{Form, ScalarFn};
 use super::types::{Args, Nulls, SigError};
 use crate::table::expr::{Expr, UnOp};
@@ -120,34 +120,6 @@ fn shifted(a: &[TokenStream], t: &[Option<ColTy>], negate: bool) -> TokenStream 
     quote!(match (#d, #n) {
         (::core::option::Option::Some(d), ::core::option::Option::Some(n)) => #rt::scalar::date_add(d, n),
         _ => ::core::option::Option::None,
-    })
-}
-
-/// A literal pattern of a regexp function, checked with the regex crate's own parser; Err with
-/// why not (not a literal, or syntax the runtime's engine lacks: backreferences, lookaround).
-/// Ok with the number of capture groups.
-pub(super) fn regex_ok(p: &Expr) -> Result<usize, Option<SigError>> {
-    let Expr::Str(p) = p else {
-        return Err(Some(SigError::new("streamc takes the pattern of a regexp function as a string literal")));
-    };
-    match regex_syntax::Parser::new().parse(p) {
-        Ok(hir) => Ok(hir.properties().explicit_captures_len()),
-        Err(e) => Err(Some(
-            SigError::new(format!(
-                "streamc cannot run the pattern '{p}': {}",
-                e.to_string().lines().last().unwrap_or("")
-            ))
-            .help("patterns are Java's without backreferences, lookaround and possessive quantifiers"),
-        )),
-    }
-}
-
-/// A compiled pattern of the generated code: a `static` per call site.
-pub fn regex_code(pattern: &TokenStream) -> TokenStream {
-    let rt = rt();
-    quote!({
-        static RE: ::std::sync::OnceLock<#rt::regexp::Regex> = ::std::sync::OnceLock::new();
-        #rt::regexp::compiled(&RE, &(#pattern).unwrap_or_default())
     })
 }
 

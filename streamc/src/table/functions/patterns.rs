@@ -1,5 +1,6 @@
 //! Datetime patterns of the date functions (`date_format`, `to_timestamp(s, pattern)`): which
-//! letters the runtime handles, and the code that parses with one.
+//! letters the runtime handles, and the code that parses with one; and the regular expressions
+//! of the regexp functions and `split`.
 
 use super::types::SigError;
 use crate::table::expr::Expr;
@@ -32,4 +33,32 @@ pub(super) fn parse_with(s: &TokenStream, pattern: &TokenStream) -> TokenStream 
     let rt = quote!(::streamc_runtime::structured);
     let failure = proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site());
     quote!(#rt::cast::to_timestamp_with(#s, &(#pattern).unwrap_or_default(), &#failure))
+}
+
+/// A literal pattern of a regexp function, checked with the regex crate's own parser; Err with
+/// why not (not a literal, or syntax the runtime's engine lacks: backreferences, lookaround).
+/// Ok with the number of capture groups.
+pub(super) fn regex_ok(p: &Expr) -> Result<usize, Option<SigError>> {
+    let Expr::Str(p) = p else {
+        return Err(Some(SigError::new("streamc takes the pattern of a regexp function as a string literal")));
+    };
+    match regex_syntax::Parser::new().parse(p) {
+        Ok(hir) => Ok(hir.properties().explicit_captures_len()),
+        Err(e) => Err(Some(
+            SigError::new(format!(
+                "streamc cannot run the pattern '{p}': {}",
+                e.to_string().lines().last().unwrap_or("")
+            ))
+            .help("patterns are Java's without backreferences, lookaround and possessive quantifiers"),
+        )),
+    }
+}
+
+/// A compiled pattern of the generated code: a `static` per call site.
+pub fn regex_code(pattern: &TokenStream) -> TokenStream {
+    let rt = quote!(::streamc_runtime::structured);
+    quote!({
+        static RE: ::std::sync::OnceLock<#rt::regexp::Regex> = ::std::sync::OnceLock::new();
+        #rt::regexp::compiled(&RE, &(#pattern).unwrap_or_default())
+    })
 }

@@ -107,7 +107,7 @@ pub static SCALARS: &[ScalarFn] = &[
                             Ok(crate::table::ty::STRING_ARRAY)
                         }
                         // A regular expression (Java's, as `regexp_extract` takes it), or a limit.
-                        p => super::library::regex_ok(p).map(|_| crate::table::ty::STRING_ARRAY),
+                        p => super::patterns::regex_ok(p).map(|_| crate::table::ty::STRING_ARRAY),
                     }
                 }
                 _ => Err(None),
