@@ -87,8 +87,15 @@ fn spec_yaml(app: &str, case: &Value, queries: &str) -> String {
     let mut sources = String::new();
     for (name, schema, _, _) in inputs(case) {
         let cols: Vec<String> = schema.as_object().unwrap().iter().map(|(c, t)| format!("{c}: {t}")).collect();
+        // A CSV source (`"format": "csv"`) with Spark's reader options, as the spec spells them.
+        let src = case.get("sources").and_then(|s| s.get(&name));
+        let format = src.and_then(|s| s["format"].as_str()).unwrap_or("json");
+        let options: String = src
+            .and_then(|s| s["options"].as_object())
+            .map(|o| o.iter().map(|(k, v)| format!(", {k}: {v}")).collect())
+            .unwrap_or_default();
         sources += &format!(
-            "  - name: {name}\n    json: {{ path: target/sql-never-read, max_files_per_trigger: 1 }}\n    schema: {{ {} }}\n",
+            "  - name: {name}\n    {format}: {{ path: target/sql-never-read, max_files_per_trigger: 1{options} }}\n    schema: {{ {} }}\n",
             cols.join(", ")
         );
     }
@@ -152,7 +159,16 @@ fn canon(rows: &Value, ordered: bool) -> Vec<String> {
 fn write_batches(dir: &Path, batches: &Value) {
     std::fs::create_dir_all(dir).unwrap();
     for (i, b) in batches.as_array().unwrap().iter().enumerate() {
-        let text: String = b.as_array().unwrap().iter().map(|r| format!("{r}\n")).collect();
+        // Rows as JSON lines; a CSV source's lines as they are.
+        let text: String = b
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| match r.as_str() {
+                Some(line) => format!("{line}\n"),
+                None => format!("{r}\n"),
+            })
+            .collect();
         std::fs::write(dir.join(format!("b{i:05}")), text).unwrap();
     }
 }

@@ -236,6 +236,24 @@ impl TextBatch {
         Some((path, n))
     }
 
+    /// Whether `line` (a line of this batch) is the first line of the file it was read from: a
+    /// CSV header (Spark's `header` option) when the file's first line was not skipped.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// let mut b = streamc_runtime::TextBatch::new();
+    /// b.push_file(Path::new("a.csv"), b"h\nx\n");
+    /// b.push_file(Path::new("b.csv"), b"h\n");
+    /// let lines: Vec<&str> = b.lines().collect();
+    /// let firsts: Vec<bool> = lines.iter().map(|l| b.starts_file(l)).collect();
+    /// assert_eq!(firsts, [true, false, true]);
+    /// ```
+    pub fn starts_file(&self, line: &str) -> bool {
+        let Some(offset) = (line.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize) else { return false };
+        let i = self.origins.partition_point(|o| o.start < offset);
+        self.origins.get(i).is_some_and(|o| o.start == offset && o.path.is_some() && o.skipped.first() != Some(&1))
+    }
+
     /// The lines, without their terminator (nor a `'\r'` before it).
     #[inline]
     pub fn lines(&self) -> Lines<'_> {

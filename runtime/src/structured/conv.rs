@@ -66,6 +66,109 @@ pub fn timestamp(v: Json<'_>) -> Result<Option<Timestamp>, ()> {
     }
 }
 
+/// The CSV reader's options that split a line (Spark's `sep`, `quote`, `escape`, `nullValue`).
+#[derive(Debug, Clone, Copy)]
+pub struct CsvFormat<'f> {
+    pub sep: char,
+    pub quote: char,
+    pub escape: char,
+    pub null_value: &'f str,
+}
+
+/// Spark's defaults: `,`, `"`, `\`, and the empty text for NULL.
+pub const CSV: CsvFormat<'static> = CsvFormat { sep: ',', quote: '"', escape: '\\', null_value: "" };
+
+/// Splits a CSV line into fields as Spark's CSV reader (univocity) does with `format`: a value
+/// that starts with the quote character is quoted, and inside it the escape character before a
+/// quote (or, when the escape is the quote, a doubled quote) is a quote; a quoted value whose
+/// closing quote is not followed by the separator is kept as written up to the next separator
+/// (`"a""b"` stays `"a""b"` with the default escape, as in Spark). A value equal to `nullValue`
+/// (unquoted) is NULL. Fields beyond `out` are an error, as is an unterminated quote; missing
+/// trailing fields stay `Missing` (null).
+///
+/// ```
+/// use streamc_runtime::structured::conv::{CSV, CsvFormat, parse_csv_with};
+/// use streamc_runtime::structured::json::Json;
+/// let mut out = [Json::Missing, Json::Missing, Json::Missing];
+/// parse_csv_with(r#"1,"c\"d","a""b""#, &mut out, &CSV).unwrap();
+/// assert_eq!((out[1].as_str(), out[2].as_str()), (Some("c\"d"), Some(r#""a""b""#)));
+/// let semi = CsvFormat { sep: ';', escape: '"', null_value: "NA", ..CSV };
+/// parse_csv_with(r#"NA;"a""b";x"#, &mut out, &semi).unwrap();
+/// assert_eq!((&out[0], out[1].as_str()), (&Json::Null, Some(r#"a"b"#)));
+/// ```
+pub fn parse_csv_with<'a>(line: &'a str, out: &mut [Json<'a>], f: &CsvFormat<'_>) -> Result<(), ()> {
+    let (mut i, mut k) = (0, 0);
+    let at = |i: usize| line[i..].chars().next();
+    loop {
+        if k >= out.len() {
+            return Err(());
+        }
+        let start = i;
+        if at(i) == Some(f.quote) {
+            let mut s = String::new();
+            i += f.quote.len_utf8();
+            let mut closed = false;
+            while let Some(c) = at(i) {
+                let next = line[i + c.len_utf8()..].chars().next();
+                if c == f.escape && next == Some(f.quote) {
+                    s.push(f.quote);
+                    i += c.len_utf8() + f.quote.len_utf8();
+                } else if c == f.quote {
+                    i += c.len_utf8();
+                    closed = true;
+                    break;
+                } else {
+                    s.push(c);
+                    i += c.len_utf8();
+                }
+            }
+            if !closed {
+                return Err(());
+            }
+            if at(i).is_none_or(|c| c == f.sep) {
+                out[k] = if s == f.null_value { Json::Null } else { Json::Str(Cow::Owned(s)) };
+            } else {
+                // A quote inside an unescaped value: the value as written, to the separator.
+                let end = line[i..].find(f.sep).map_or(line.len(), |p| i + p);
+                out[k] = Json::Str(Cow::Borrowed(&line[start..end]));
+                i = end;
+            }
+        } else {
+            let end = line[i..].find(f.sep).map_or(line.len(), |p| i + p);
+            let field = &line[i..end];
+            out[k] =
+                if field == f.null_value || field.is_empty() { Json::Null } else { Json::Str(Cow::Borrowed(field)) };
+            i = end;
+        }
+        k += 1;
+        match at(i) {
+            None => return Ok(()),
+            Some(c) if c == f.sep => i += c.len_utf8(),
+            Some(_) => return Err(()),
+        }
+    }
+}
+
+/// A `timestamp` column read with Spark's `timestampFormat` (a Java datetime pattern).
+pub fn timestamp_with(v: Json<'_>, pattern: &str) -> Result<Option<Timestamp>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Str(s) => super::scalar::parse_with_pattern(&s, pattern).map(Some).ok_or(()),
+        other => timestamp(other),
+    }
+}
+
+/// A `date` column read with Spark's `dateFormat`.
+pub fn date_with(v: Json<'_>, pattern: &str) -> Result<Option<Date>, ()> {
+    match v {
+        Json::Missing | Json::Null => Ok(None),
+        Json::Str(s) => {
+            super::scalar::parse_with_pattern(&s, pattern).map(|t| Some(super::scalar::date_of(t))).ok_or(())
+        }
+        other => date(other),
+    }
+}
+
 /// Splits a CSV line into fields (comma-separated; a field in double quotes may contain commas
 /// and doubled quotes). Fields beyond `out` are an error, as are unterminated quotes; missing
 /// trailing fields stay `Missing` (null).

@@ -117,6 +117,81 @@ pub struct TableSource {
     pub kind: SourceKind,
     pub schema: Vec<Column>,
     pub malformed: Malformed,
+    /// Spark's reader options of a CSV or JSON file source.
+    pub options: ReadOptions,
+}
+
+/// Spark's options of the CSV (and, for the datetime formats, JSON) readers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOptions {
+    /// `sep` (`delimiter`): the field separator, `,`.
+    pub sep: char,
+    /// `quote`: the quote character, `"`.
+    pub quote: char,
+    /// `escape`: the character that escapes a quote inside a quoted value, `\`.
+    pub escape: char,
+    /// `header`: the first line of each file names the columns and is not a record.
+    pub header: bool,
+    /// `nullValue`: the text of a NULL, `""`.
+    pub null_value: String,
+    /// `timestampFormat`, `dateFormat`: Java datetime patterns of timestamp and date values.
+    pub timestamp_format: Option<String>,
+    pub date_format: Option<String>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            sep: ',',
+            quote: '"',
+            escape: '\\',
+            header: false,
+            null_value: String::new(),
+            timestamp_format: None,
+            date_format: None,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// The option names of a `csv` source (Spark's), and of a `json` source.
+    pub const CSV: &'static [&'static str] =
+        &["sep", "delimiter", "header", "quote", "escape", "nullValue", "timestampFormat", "dateFormat"];
+    pub const JSON: &'static [&'static str] = &["timestampFormat", "dateFormat"];
+
+    /// Sets Spark's option `key` (case and `_` ignored) to `value`; Err says why not. `None`:
+    /// the key is not a reader option.
+    pub fn set(&mut self, key: &str, value: &str) -> Option<Result<(), String>> {
+        let one_char = |v: &str| match v.chars().collect::<Vec<_>>()[..] {
+            [c] => Ok(c),
+            _ if v == "\\t" => Ok('\t'),
+            _ => Err(format!("`{key}` is one character, found `{value}`")),
+        };
+        let pattern = |v: &str| match v.chars().find(|c| c.is_ascii_alphabetic() && !"yuMdHhkKmsSaEDLQq'T".contains(*c))
+        {
+            Some(c) => Err(format!("the pattern letter `{c}` in '{v}' is not supported by streamc yet")),
+            None => Ok(v.to_string()),
+        };
+        Some(match key.to_ascii_lowercase().replace('_', "").as_str() {
+            "sep" | "delimiter" => one_char(value).map(|c| self.sep = c),
+            "quote" => one_char(value).map(|c| self.quote = c),
+            "escape" => one_char(value).map(|c| self.escape = c),
+            "header" => match value.to_ascii_lowercase().parse::<bool>() {
+                Ok(h) => {
+                    self.header = h;
+                    Ok(())
+                }
+                Err(_) => Err(format!("`header` is true or false, found `{value}`")),
+            },
+            "nullvalue" => {
+                self.null_value = value.to_string();
+                Ok(())
+            }
+            "timestampformat" => pattern(value).map(|p| self.timestamp_format = Some(p)),
+            "dateformat" => pattern(value).map(|p| self.date_format = Some(p)),
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -81,7 +81,7 @@ pub(super) fn parse_record(
                 let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
                 let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
                 let convs: Vec<TokenStream> =
-                    read.iter().map(|(_, c, _)| super::nested::conv(c.ty, quote!(value.json()?), false)).collect();
+                    read.iter().map(|(_, c, _)| column_conv(source, c.ty, quote!(value.json()?))).collect();
                 let failed = match &on_bad {
                     Some(act) => quote!(#act),
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
@@ -105,16 +105,23 @@ pub(super) fn parse_record(
                     Some(act) => quote!(#act),
                     None => quote!({ for f in #fields.iter_mut() { *f = #rt::structured::json::Json::Null; } }),
                 };
+                let o = &source.options;
+                let (sep, quote_char, escape, null) = (o.sep, o.quote, o.escape, o.null_value.as_str());
+                // Spark's `header`: the first line of each file names the columns.
+                if o.header && matches!(source.kind, SourceKind::Files { .. }) {
+                    parse.extend(quote!(if #text.starts_file(#line) { continue; }));
+                }
                 parse.extend(quote! {
                     let mut #fields: [#rt::structured::json::Json<'_>; #n] = ::core::array::from_fn(|_| #rt::structured::json::Json::Missing);
-                    if #rt::structured::conv::parse_csv(#line, &mut #fields).is_err() #failed
+                    const CSV_FORMAT: #rt::structured::conv::CsvFormat<'static> = #rt::structured::conv::CsvFormat { sep: #sep, quote: #quote_char, escape: #escape, null_value: #null };
+                    if #rt::structured::conv::parse_csv_with(#line, &mut #fields, &CSV_FORMAT).is_err() #failed
                 });
                 for (i, c, _) in &read {
                     let v = slot(*i);
-                    let conv = super::nested::conv(
+                    let conv = column_conv(
+                        source,
                         c.ty,
                         quote!(::core::mem::replace(&mut #fields[#i], #rt::structured::json::Json::Missing)),
-                        false,
                     );
                     parse.extend(quote!(let #v = #conv;));
                 }
@@ -132,6 +139,17 @@ pub(super) fn parse_record(
         }
     }
     (parse, scope)
+}
+
+/// Code reading a top-level column of `ty` from the JSON or CSV value `json` of `source`, with
+/// its `timestampFormat` or `dateFormat` when it has one.
+fn column_conv(source: &TableSource, ty: ColTy, json: TokenStream) -> TokenStream {
+    let rt = rt();
+    match (ty, &source.options.timestamp_format, &source.options.date_format) {
+        (ColTy::Timestamp, Some(p), _) => quote!(#rt::structured::conv::timestamp_with(#json, #p)),
+        (ColTy::Date, _, Some(p)) => quote!(#rt::structured::conv::date_with(#json, #p)),
+        _ => super::nested::conv(ty, json, false),
+    }
 }
 
 /// Setup code of the static tables joined by `q`: each read and hashed once, by its join keys.

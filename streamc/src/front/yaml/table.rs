@@ -5,6 +5,7 @@ use super::node::Node;
 use super::reader::Reader;
 use crate::diag::suggest;
 use crate::span::SpanId;
+use crate::table::ReadOptions;
 use crate::table::{
     ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
 };
@@ -38,6 +39,7 @@ impl Tables<'_, '_> {
             };
             let (mut name, mut kind, mut schema, mut malformed) = (None, None, None, Malformed::default());
             let mut own_schema = false;
+            let mut options = ReadOptions::default();
             // A format whose settings were wrong (reported already).
             let mut bad_format = false;
             for (k, v) in entries {
@@ -61,9 +63,33 @@ impl Tables<'_, '_> {
                         schema.get_or_insert_with(|| vec![Column { name: "value".into(), ty: ColTy::String }]);
                     }
                     fmt @ ("json" | "csv" | "text") => {
-                        let Some(f) = self.r.fields(v, fmt, &["path", "max_files_per_trigger", "mode"]) else {
+                        let reader: &[&str] = match fmt {
+                            "csv" => ReadOptions::CSV,
+                            "json" => ReadOptions::JSON,
+                            _ => &[],
+                        };
+                        let allowed: Vec<&str> =
+                            ["path", "max_files_per_trigger", "mode"].iter().chain(reader).copied().collect();
+                        let Some(f) = self.r.fields(v, fmt, &allowed) else {
                             continue;
                         };
+                        // Spark's reader options, as Spark spells them.
+                        for key in reader {
+                            let Some(node) = f.get(*key) else { continue };
+                            let vspan = self.r.span_of(node);
+                            let text = match &node.value {
+                                Node::Str(t) => Some(t.clone()),
+                                Node::Bool(b) => Some(b.to_string()),
+                                _ => None,
+                            };
+                            let Some(text) = text else {
+                                self.r.diags.error(vspan, format!("`{key}` is a string, found {}", node.value.kind()));
+                                continue;
+                            };
+                            if let Some(Err(e)) = options.set(key, &text) {
+                                self.r.diags.error(vspan, e);
+                            }
+                        }
                         let Some(path) = f.get("path").and_then(|p| self.r.string(p, "path")) else {
                             self.r.diags.error(kspan, format!("`{fmt}` needs a `path` (a directory)"));
                             continue;
@@ -222,7 +248,7 @@ impl Tables<'_, '_> {
                     .help("add `schema: { timestamp: timestamp, word: string }`");
                 continue;
             };
-            table.sources.push(TableSource { name, span, kind, schema, malformed });
+            table.sources.push(TableSource { name, span, kind, schema, malformed, options });
         }
     }
 

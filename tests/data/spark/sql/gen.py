@@ -745,7 +745,34 @@ def window_struct():
     ]
 
 
-TOPICS = {"window-struct": window_struct, "nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def csv():
+    """The CSV reader's options (Spark's names): header, sep, quote, escape, nullValue,
+    timestampFormat, dateFormat; each batch is one file, so a header starts each batch."""
+    def src(options, batches, schema=None):
+        return {"events": {"format": "csv", "options": options, "watermark": None, "batches": batches,
+                           "schema": schema or {"id": "bigint", "name": "string", "ts": "string"}}}
+    b = [["id,name,ts", '1,"a""b",2024-01-01 10:00:00', '2,"c\\"d",NA', "3,,01/02/2024 10:00"],
+         ["id,name,ts", '4,"x,y",NA', "5,plain,", '6,"",02/03/2024 11:30']]
+    q = "SELECT id, name, ts FROM events"
+    c = lambda id, options, batches=b, schema=None, sql=q, mode="append": {
+        "id": id, "sql": sql, "output_mode": mode, "sources": src(options, batches, schema)}
+    return [
+        c("header", {"header": "true"}),
+        c("no-header", {}),
+        c("null-value", {"header": "true", "nullValue": "NA"}),
+        c("sep", {"header": "true", "sep": ";"}, [["id;name;ts", "1;a,b;NA", '2;"x;y";z']]),
+        c("escape-quote", {"header": "true", "escape": '"'}),
+        c("quote", {"header": "true", "quote": "'"}, [["id,name,ts", "1,'a,b',x", "2,\"q\",y"]]),
+        c("timestamp-format", {"header": "true", "timestampFormat": "MM/dd/yyyy HH:mm"},
+          schema={"id": "bigint", "name": "string", "ts": "timestamp"}),
+        c("date-format", {"header": "true", "dateFormat": "dd.MM.yyyy"},
+          [["id,name,ts", "1,a,31.12.2023", "2,b,2024-01-05", "3,c,"]],
+          schema={"id": "bigint", "name": "string", "ts": "date"}),
+        c("count", {"header": "true"}, sql="SELECT count(*) AS n, count(name) AS named FROM events", mode="complete"),
+    ]
+
+
+TOPICS = {"csv": csv, "window-struct": window_struct, "nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start}
 
 if __name__ == "__main__":

@@ -30,10 +30,19 @@ def run_sources_case(spark, case, tmp):
     for name, src in case["sources"].items():
         indir = os.path.join(work, "in-" + name)
         os.makedirs(indir)
-        contents = ["".join(json.dumps(r) + "\n" for r in b) for b in src["batches"]]
-        oracle.place_files(indir, contents, 0, len(contents), "json", stamp)
+        # A CSV source (`"format": "csv"`) has its batches as lines of text and Spark's reader
+        # `options`; a JSON source's batches are rows.
+        csv = src.get("format") == "csv"
+        if csv:
+            contents = ["".join(l + "\n" for l in b) for b in src["batches"]]
+        else:
+            contents = ["".join(json.dumps(r) + "\n" for r in b) for b in src["batches"]]
+        oracle.place_files(indir, contents, 0, len(contents), "csv" if csv else "json", stamp)
         ddl = ", ".join("`%s` %s" % (c, t) for c, t in src["schema"].items())
-        df = spark.readStream.option("maxFilesPerTrigger", 1).schema(ddl).json(indir)
+        reader = spark.readStream.option("maxFilesPerTrigger", 1).schema(ddl)
+        for k, v in src.get("options", {}).items():
+            reader = reader.option(k, v)
+        df = reader.csv(indir) if csv else reader.json(indir)
         wm = src.get("watermark")
         if wm:
             df = df.withWatermark(wm["column"], wm["delay"])

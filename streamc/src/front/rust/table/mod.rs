@@ -307,6 +307,8 @@ struct SourceB {
     rows_per_second: Option<u64>,
     /// `format("kafka")`'s options, as written.
     kafka: Vec<crate::table::kafka::KafkaOption>,
+    /// The CSV and JSON readers' options.
+    options: crate::table::ReadOptions,
 }
 
 /// Settings given to `write_stream()`.

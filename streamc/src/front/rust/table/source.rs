@@ -28,7 +28,14 @@ impl Cx<'_> {
             let name = name.map_or_else(|| format!("source{}", self.table.sources.len()), str::to_string);
             let kind = SourceKind::Kafka { options: k.options, json_value };
             let malformed = k.mode.unwrap_or_default();
-            self.table.sources.push(TableSource { name, span: fspan, kind, schema, malformed });
+            self.table.sources.push(TableSource {
+                name,
+                span: fspan,
+                kind,
+                schema,
+                malformed,
+                options: Default::default(),
+            });
             return Some(Tab { source: self.table.sources.len() - 1, steps: Vec::new(), group: None, binding: None });
         }
         let kind = match format.as_str() {
@@ -94,6 +101,7 @@ impl Cx<'_> {
             kind,
             schema,
             malformed: b.malformed.map(|m| m.0).unwrap_or_default(),
+            options: b.options.clone(),
         });
         Some(Tab { source: self.table.sources.len() - 1, steps: Vec::new(), group: None, binding: None })
     }
@@ -173,6 +181,25 @@ impl Cx<'_> {
                     return Some(());
                 }
                 let key = self.str_arg(k, "option key")?;
+                // The CSV and JSON readers' options (`header`, `sep`, `timestampFormat`, ...).
+                let text = match v {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value.to_string()),
+                    _ => None,
+                };
+                let text = match text {
+                    Some(t) => t,
+                    None if crate::table::ReadOptions::default().set(&key, "x").is_some() => {
+                        self.str_arg(v, "option value")?
+                    }
+                    None => String::new(),
+                };
+                if let Some(r) = b.options.set(&key, &text) {
+                    if let Err(e) = r {
+                        let vs = self.span(v.span());
+                        self.diags.error(vs, e);
+                    }
+                    return Some(());
+                }
                 match key.to_ascii_lowercase().replace('_', "").as_str() {
                     "maxfilespertrigger" => b.max_files = Some((self.positive(v, "maxFilesPerTrigger")?, span)),
                     "mode" => b.malformed = Some((self.malformed(v)?, span)),
