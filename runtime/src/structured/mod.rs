@@ -43,6 +43,7 @@ pub mod cast;
 pub mod conv;
 pub mod double_key;
 pub mod group_state;
+pub mod hll;
 pub mod join;
 pub mod json;
 pub mod memory;

@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(help(unknown_aggregate("cout")), "did you mean `count`?");
         assert_eq!(
             aggregates_help(),
-            "use count(*), sum(col), avg(col), min(col), max(col), collect_list(col), collect_set(col), first(col), last(col), stddev(col), stddev_pop(col), variance(col), var_pop(col), count_if(cond), bool_and(cond) or bool_or(cond)"
+            "use count(*), sum(col), avg(col), min(col), max(col), collect_list(col), collect_set(col), approx_count_distinct(col), first(col), last(col), stddev(col), stddev_pop(col), variance(col), var_pop(col), count_if(cond), bool_and(cond) or bool_or(cond)"
         );
         assert_eq!(aggregate("mean").map(|a| a.names[0]), Some("avg"));
     }
