@@ -258,3 +258,36 @@ fn non_aggregating_rows_allocate_per_batch_not_per_record() {
     app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
     assert_flat("non-aggregating rows", &per_batch(), 16);
 }
+
+#[test]
+fn five_functions_in_a_select_list_allocate_per_batch_not_per_record() {
+    // Issue 12: functions that build no new string (lengths, arithmetic, a substring and a
+    // coalesce that borrow from the batch, a CASE of literals) cost no allocation per row.
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("five_functions");
+    write_batches(&dir, 2000, |i| {
+        format!(
+            "{{\"n\": {}, \"word\": \"word{}\", \"tag\": {}}}",
+            i % 20,
+            i % 200,
+            if i % 3 == 0 { "null".to_string() } else { format!("\"t{}\"", i % 7) }
+        )
+    });
+    let app = stream! {
+        app_name("allocations_five_functions");
+        trigger(AvailableNow);
+        let events = read_stream.json("/tmp/streamc-never-created/allocations").schema("n BIGINT, word STRING, tag STRING");
+        let picked = events.select([
+            "length(word) AS l",
+            "abs(n - 10) AS a",
+            "substring(word, 2, 3) AS s",
+            "coalesce(tag, word) AS c",
+            "CASE WHEN n > 3 THEN 'big' ELSE 'small' END AS k",
+        ]);
+        picked.write_stream().output_mode("append").foreach_batch(|_batch_id, _rows| record());
+    };
+    AFTER.lock().unwrap().clear();
+    record();
+    app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
+    assert_flat("five functions", &per_batch(), 16);
+}
