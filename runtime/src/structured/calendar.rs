@@ -121,3 +121,17 @@ pub fn add_months(d: Date, n: i64) -> Option<Date> {
     let day = day.min(days_in_month(y, m));
     i32::try_from(days_from_civil(y, m, day)).ok().map(Date)
 }
+
+/// `t + INTERVAL n MONTHS`: the date moved by [`add_months`], the time of day kept (UTC).
+///
+/// ```
+/// use streamc_runtime::structured::{calendar::add_months_to_timestamp, time::parse_timestamp};
+/// let t = parse_timestamp("2024-01-31 10:30:00").unwrap();
+/// assert_eq!(add_months_to_timestamp(t, 1), parse_timestamp("2024-02-29 10:30:00"));
+/// ```
+pub fn add_months_to_timestamp(t: Timestamp, n: i64) -> Option<Timestamp> {
+    const DAY: i64 = 86_400_000_000;
+    let (days, time) = (t.0.div_euclid(DAY), t.0.rem_euclid(DAY));
+    let d = add_months(Date(i32::try_from(days).ok()?), n)?;
+    i64::from(d.0).checked_mul(DAY)?.checked_add(time).map(Timestamp)
+}

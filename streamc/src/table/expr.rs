@@ -130,6 +130,9 @@ impl fmt::Display for Expr {
                 write!(f, "({} IS {}NULL)", args[0], if name == "isnull" { "" } else { "NOT " })
             }
             Expr::Call(name, args) if name == "like" && args.len() == 2 => write!(f, "{} LIKE {}", args[0], args[1]),
+            Expr::Call(name, args) if name == "+months" && args.len() == 2 => {
+                write!(f, "{} + INTERVAL '{}' MONTH", args[0], args[1])
+            }
             Expr::Call(name, args) if name == "+interval" && args.len() == 2 => {
                 write!(f, "{} + INTERVAL '{}' MICROSECOND", args[0], args[1])
             }

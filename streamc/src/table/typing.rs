@@ -225,6 +225,28 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             };
             (Expr::Call(f.clone(), vec![x, i]), result)
         }
+        // `t + INTERVAL n MONTHS` (the SQL front end's `+months(t, n)`): a date stays a date, a
+        // timestamp (or a string cast to one) keeps its time of day; the day is clamped to the
+        // month's end (Spark's `add_months`).
+        Expr::Call(f, args) if f == "+months" && args.len() == 2 => {
+            let (x, t) = typed(&args[0], cols, span, diags)?;
+            let (x, t) = match t {
+                ColTy::Timestamp | ColTy::Date => (x, t),
+                ColTy::String => (cast(x, t, ColTy::Timestamp, diags)?, ColTy::Timestamp),
+                _ => {
+                    diags.error(
+                        span,
+                        format!(
+                            "a year-month interval is added to a date or timestamp, found `{}` of type {}",
+                            args[0],
+                            t.sql()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            (Expr::Call(f.clone(), vec![x, args[1].clone()]), t)
+        }
         // `to_timestamp(s)` and `to_date(s)` of a string follow the casts' rules (ANSI: a string
         // that does not parse fails the batch).
         Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 1 => {

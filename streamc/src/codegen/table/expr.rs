@@ -109,6 +109,18 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
         }
         Expr::Cast(x, from, to) => cast(x, *from, *to, false, scope),
         Expr::TryCast(x, from, to) => cast(x, *from, *to, true, scope),
+        Expr::Call(f, args) if f == "+months" && args.len() == 2 => {
+            let x = expr(&args[0], scope);
+            let n = match &args[1] {
+                Expr::Int(n) => Literal::i64_suffixed(*n),
+                _ => Literal::i64_suffixed(0),
+            };
+            let cal = quote!(::streamc_runtime::structured::calendar);
+            match static_ty(&args[0], scope) {
+                Some(ColTy::Date) => quote!((#x).and_then(|d| #cal::add_months(d, #n))),
+                _ => quote!((#x).and_then(|t| #cal::add_months_to_timestamp(t, #n))),
+            }
+        }
         Expr::Call(f, args) if f == "+interval" && args.len() == 2 => {
             let x = expr(&args[0], scope);
             let us = match &args[1] {
@@ -275,6 +287,7 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
             }
         }
         Expr::Call(f, _) if f == "+interval" => Some(ColTy::Timestamp),
+        Expr::Call(f, args) if f == "+months" => static_ty(args.first()?, scope),
         Expr::Call(f, args) if f == ".field" && args.len() == 2 => {
             static_ty(&args[0], scope)?.field(field_name(&args[1])?).map(|(_, f)| f.ty)
         }

@@ -145,15 +145,17 @@ impl Cx<'_> {
                     (None, Some(i), BinOp::Add | BinOp::Sub) | (Some(i), None, BinOp::Add) => {
                         let t = if interval(right).is_some() { left } else { right };
                         let t = self.expr(t, quals)?;
-                        let us = match interval_micros(i) {
-                            Ok(us) => us,
+                        let sign = if op == BinOp::Sub { -1 } else { 1 };
+                        return match interval_literal(i) {
+                            Ok(Interval::Micros(us)) => {
+                                Some(Expr::Call("+interval".into(), vec![t, Expr::Int(sign * us)]))
+                            }
+                            Ok(Interval::Months(n)) => Some(Expr::Call("+months".into(), vec![t, Expr::Int(sign * n)])),
                             Err(message) => {
-                                self.error(pos, message, Some("write a day-time interval: `INTERVAL 1 HOUR`, `INTERVAL '90' MINUTE`, `INTERVAL '1 day 2 hours'`"));
-                                return None;
+                                self.error(pos, message, Some("write an interval: `INTERVAL 1 HOUR`, `INTERVAL '90' MINUTE`, `INTERVAL '1 day 2 hours'`, `INTERVAL 2 MONTHS`"));
+                                None
                             }
                         };
-                        let us = if op == BinOp::Sub { -us } else { us };
-                        return Some(Expr::Call("+interval".into(), vec![t, Expr::Int(us)]));
                     }
                     _ => {}
                 }
@@ -347,6 +349,73 @@ impl Cx<'_> {
 /// A day-time interval literal in microseconds: `INTERVAL 1 HOUR`, `INTERVAL '90' MINUTE`,
 /// `INTERVAL '1 day 2 hours'`; Err for month and year intervals (calendar arithmetic) and for
 /// what does not parse.
+/// An interval literal: day-time (microseconds) or year-month (months); Spark 4 does not mix
+/// the two in one literal.
+enum Interval {
+    Micros(i64),
+    Months(i64),
+}
+
+fn interval_literal(i: &ast::Interval) -> Result<Interval, String> {
+    use ast::DateTimeField as F;
+    let months = |f: &F| match f {
+        F::Year | F::Years => Some(12),
+        F::Month | F::Months => Some(1),
+        _ => None,
+    };
+    let year_month = match &i.leading_field {
+        Some(f) => months(f).is_some(),
+        None => false,
+    };
+    let text_of = |e: &ast::Expr| -> Option<String> {
+        match e {
+            ast::Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => Some(n.clone()),
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(s.clone()),
+                _ => None,
+            },
+            ast::Expr::UnaryOp { op: UnaryOperator::Minus, expr } => Some(format!("-{expr}")),
+            _ => None,
+        }
+    };
+    let words: Vec<String> =
+        text_of(&i.value).map(|t| t.split_whitespace().map(str::to_ascii_lowercase).collect()).unwrap_or_default();
+    let unit_words =
+        words.chunks(2).filter_map(|p| p.get(1)).map(|u| u.trim_end_matches('s').to_string()).collect::<Vec<_>>();
+    let ym_words =
+        i.leading_field.is_none() && !unit_words.is_empty() && unit_words.iter().any(|u| u == "month" || u == "year");
+    if year_month || ym_words {
+        if i.last_field.is_some() {
+            return Err("`INTERVAL .. TO ..` ranges are not supported by streamc yet".into());
+        }
+        let number = |s: &str| {
+            s.trim().parse::<i64>().map_err(|_| format!("`{s}` is not a whole number of months or years in `INTERVAL`"))
+        };
+        let total = match &i.leading_field {
+            Some(f) => number(&text_of(&i.value).unwrap_or_default())? * months(f).unwrap_or(1),
+            None => {
+                let mut total = 0i64;
+                for pair in words.chunks(2) {
+                    let per = match pair[1].trim_end_matches('s') {
+                        "year" => 12,
+                        "month" => 1,
+                        _ => {
+                            return Err(format!(
+                                "Cannot mix year-month and day-time fields: INTERVAL '{}'.",
+                                text_of(&i.value).unwrap_or_default()
+                            ));
+                        }
+                    };
+                    total += number(&pair[0])? * per;
+                }
+                total
+            }
+        };
+        return Ok(Interval::Months(total));
+    }
+    interval_micros(i).map(Interval::Micros)
+}
+
 fn interval_micros(i: &ast::Interval) -> Result<i64, String> {
     use ast::DateTimeField as F;
     let unit_us = |f: &F| -> Result<i64, String> {

@@ -277,6 +277,12 @@ def interval():
                         "INTERVAL '1 day 2 hours' + timestamp AS c, timestamp + INTERVAL 1.5 SECONDS AS e FROM events"),
         c("filter", "SELECT word FROM events WHERE timestamp > '2024-03-01 09:00:00' + INTERVAL 10 MINUTES"),
         c("date", "SELECT word, day + INTERVAL 2 HOURS AS a FROM events"),
+        # Year-month intervals: the day clamped to the month's end, the time of day kept.
+        case("months", "SELECT word, timestamp + INTERVAL 1 MONTH AS a, day + INTERVAL 2 MONTHS AS b, "
+                       "timestamp - INTERVAL 1 YEAR AS c, day + INTERVAL '1 year 1 month' AS d, day - INTERVAL 13 MONTHS AS e FROM events",
+             [[{"timestamp": "2024-01-31T10:30:00", "word": "a", "n": 1, "day": "2024-01-31"},
+               {"timestamp": "2024-02-29T23:59:59", "word": "b", "n": 2, "day": "2023-12-31"}], [{"word": "c"}]]),
+        c("mixed", "SELECT timestamp + INTERVAL '1 month 2 days' AS a FROM events"),
     ]
 
 
