@@ -5,6 +5,7 @@
 pub mod check;
 pub mod coerce;
 pub mod expr;
+mod fields;
 pub mod functions;
 mod groups;
 pub mod join;
@@ -20,6 +21,7 @@ pub mod ty;
 pub mod typing;
 
 pub use check::{check, runtime_features};
+pub use fields::field_names;
 pub use plan::*;
 pub use rows::column_name;
 pub use typing::{type_of, typed};

@@ -137,7 +137,10 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 return quote!(::core::option::Option::None);
             };
             let x = expr(&args[0], scope);
-            let slot = Ident::new(&format!("f{k}"), Span::call_site());
+            let Some(ColTy::Struct(fields)) = static_ty(&args[0], scope) else {
+                return quote!(::core::option::Option::None);
+            };
+            let slot = &functions::struct_fields(fields)[k];
             super::nested::lift(field.ty, quote!((#x).and_then(|s| s.#slot)))
         }
         Expr::Call(f, args) if f == "[]" && args.len() == 2 => {
@@ -168,7 +171,7 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let name = functions::struct_ident(fields);
             let values: Vec<&Expr> =
                 if f == "struct" { args.iter().collect() } else { args.iter().skip(1).step_by(2).collect() };
-            let slots = (0..fields.len()).map(|k| Ident::new(&format!("f{k}"), Span::call_site()));
+            let slots = functions::struct_fields(fields);
             let vals = values.iter().zip(fields.iter()).map(|(x, field)| functions::lower(field.ty, &expr(x, scope)));
             quote!(::core::option::Option::Some(#name { #(#slots: #vals),* }))
         }

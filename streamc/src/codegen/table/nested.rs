@@ -49,8 +49,8 @@ pub(super) fn conv_fields(ty: ColTy, json: TokenStream, owned: bool, partial: bo
         ColTy::Struct(fields) => {
             let name = struct_ident(fields);
             let keys: Vec<&str> = fields.iter().map(|f| f.name).collect();
-            let arms = fields.iter().enumerate().map(|(k, f)| {
-                let slot = Ident::new(&format!("f{k}"), Span::call_site());
+            let slots = crate::table::functions::struct_fields(fields);
+            let arms = fields.iter().zip(slots).enumerate().map(|(k, (f, slot))| {
                 let read = conv(f.ty, quote!(value.json()?), true);
                 if partial {
                     quote!(#k => s.#slot = #read.unwrap_or(::core::option::Option::None),)

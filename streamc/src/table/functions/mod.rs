@@ -29,7 +29,7 @@ pub use nested::{NESTED, lift, lower};
 pub use patterns::regex_code;
 pub use scalar::{Form, SCALARS, ScalarFn, literal_split};
 pub use strings::STRINGS_MATH;
-pub use types::{Args, Nulls, SigError, reset_structs, rust_ty, struct_defs, struct_ident};
+pub use types::{Args, Nulls, SigError, reset_structs, rust_ty, struct_defs, struct_fields, struct_ident};
 
 use crate::diag::suggest;
 

@@ -88,6 +88,14 @@ pub fn struct_ident(fields: &'static [Field]) -> Ident {
     Ident::new(&format!("SqlStruct_{h:016x}"), Span::call_site())
 }
 
+/// The Rust fields of a struct type's generated struct: its SQL names as [`field_names`]
+/// maps them (`user name` → `user_name`), so a `foreach_batch` closure reads `row.user.name`.
+///
+/// [`field_names`]: crate::table::field_names
+pub fn struct_fields(fields: &[Field]) -> Vec<Ident> {
+    crate::table::field_names(fields.iter().map(|f| f.name)).iter().map(|n| Ident::new(n, Span::call_site())).collect()
+}
+
 /// Forgets the struct types named so far (at the start of an app's generation).
 pub fn reset_structs() {
     STRUCTS.with(|s| s.borrow_mut().clear());
@@ -101,7 +109,7 @@ pub fn struct_defs() -> TokenStream {
     while let Some(fields) = STRUCTS.with(|s| s.borrow().get(done).copied()) {
         done += 1;
         let name = struct_ident(fields);
-        let idents: Vec<Ident> = (0..fields.len()).map(|k| Ident::new(&format!("f{k}"), Span::call_site())).collect();
+        let idents = struct_fields(fields);
         let tys: Vec<TokenStream> = fields.iter().map(|f| rust_ty(f.ty)).collect();
         let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
         out.extend(quote!(::streamc_runtime::sql_struct! { #name { #(#idents: #tys = #names),* } }));

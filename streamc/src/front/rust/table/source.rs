@@ -261,6 +261,17 @@ impl Cx<'_> {
                 return None;
             };
             let text = lit.value();
+            // Spark DDL, nested types included (`tags ARRAY<STRING>, user STRUCT<name: STRING>`).
+            if let Some(crate::table::ColTy::Struct(fields)) = crate::table::ColTy::parse_ddl(&text) {
+                for f in fields {
+                    if cols.iter().any(|c| c.name == f.name) {
+                        self.diags.error(span, format!("the column `{}` is in the schema twice", f.name));
+                        return None;
+                    }
+                    cols.push(Column { name: f.name.to_string(), ty: f.ty });
+                }
+                continue;
+            }
             for field in text.split(',') {
                 let field = field.trim();
                 let (name, ty) = match field.split_once(|c: char| c.is_whitespace() || c == ':') {
