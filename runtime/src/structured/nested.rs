@@ -157,6 +157,20 @@ macro_rules! sql_struct {
                 out.push('}');
             }
         }
+        impl $crate::structured::nested::SqlText for $name {
+            fn sql_text(&self, out: &mut ::std::string::String) {
+                out.push('{');
+                let mut first = true;
+                $(
+                    if !::core::mem::replace(&mut first, false) {
+                        out.push_str(", ");
+                    }
+                    $crate::structured::nested::SqlText::sql_text(&self.$field, out);
+                )*
+                let _ = first;
+                out.push('}');
+            }
+        }
         impl $crate::persist::Persist for $name {
             fn write(&self, out: &mut ::std::vec::Vec<u8>) {
                 $( $crate::persist::Persist::write(&self.$field, out); )*
@@ -241,6 +255,70 @@ impl<K: Cell, V: SqlJson> SqlJson for SqlMap<K, V> {
         }
         out.push('}');
     }
+}
+
+/// A value as Spark's `CAST(x AS STRING)` writes it: scalars as a cast of them, arrays
+/// `[a, null]`, maps `{k -> v}`, structs `{1, null}` (NULLs inside as `null`).
+pub trait SqlText {
+    fn sql_text(&self, out: &mut String);
+}
+
+macro_rules! sql_text_as_cell {
+    ($($t:ty)*) => {$(
+        impl SqlText for $t {
+            fn sql_text(&self, out: &mut String) {
+                self.cell(out)
+            }
+        }
+    )*};
+}
+
+sql_text_as_cell!(i64 f64 bool String str std::borrow::Cow<'_, str> Timestamp Date);
+
+impl<T: SqlText> SqlText for Option<T> {
+    fn sql_text(&self, out: &mut String) {
+        match self {
+            Some(x) => x.sql_text(out),
+            None => out.push_str("null"),
+        }
+    }
+}
+
+impl<T: SqlText> SqlText for Vec<T> {
+    fn sql_text(&self, out: &mut String) {
+        out.push('[');
+        for (i, x) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            x.sql_text(out);
+        }
+        out.push(']');
+    }
+}
+
+impl<K: SqlText, V: SqlText> SqlText for SqlMap<K, V> {
+    fn sql_text(&self, out: &mut String) {
+        out.push('{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            k.sql_text(out);
+            out.push_str(" -> ");
+            v.sql_text(out);
+        }
+        out.push('}');
+    }
+}
+
+/// `CAST(x AS STRING)` of a nested value.
+pub fn cast_to_string<'a, T: SqlText>(x: Option<T>) -> Option<std::borrow::Cow<'a, str>> {
+    x.map(|v| {
+        let mut s = String::new();
+        v.sql_text(&mut s);
+        std::borrow::Cow::Owned(s)
+    })
 }
 
 /// `to_json(x)`: the JSON text of a struct, array or map.

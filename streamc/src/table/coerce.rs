@@ -47,6 +47,8 @@ pub fn can_cast(from: ColTy, to: ColTy) -> bool {
     use ColTy::*;
     match (from, to) {
         (x, y) if x == y => true,
+        // A nested value casts to its text (Spark's `[a, null]`, `{1, x}`, `{k -> v}`).
+        (x, String) if x.nested() => true,
         (x, y) if x.nested() || y.nested() => false,
         (String, _) | (_, String) => true,
         (Long | Double | Bool, Long | Double | Bool) => true,

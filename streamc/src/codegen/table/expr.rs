@@ -258,6 +258,7 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
         (ColTy::Double, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp(#code)),
         (ColTy::Timestamp, ColTy::Date) => quote!(#rt::cast::timestamp_to_date(#code)),
         (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
+        (from, ColTy::String) if from.nested() => quote!(#rt::nested::cast_to_string(#code)),
         (_, ColTy::String) => quote!(#rt::cast::to_string(#code)),
         _ => code,
     }

@@ -726,6 +726,8 @@ def nested():
         c("split-regex", "SELECT id, split(payload, '[,:]') AS a, split(payload, '\\\\s+', 2) AS b, "
                          "split(payload, ' ', 3) AS c, split(payload, '\\\\W+') AS w, split(payload, 'x', -1) AS d FROM events"),
         c("explode-split-regex", "SELECT id, explode(split(payload, '\\\\s*,\\\\s*')) AS part FROM events"),
+        c("cast-string", "SELECT id, CAST(tags AS STRING) AS t, CAST(user AS STRING) AS u, CAST(attrs AS STRING) AS m, "
+                         "CAST(from_json(payload, 'a INT, b ARRAY<STRING>, c STRUCT<d: DOUBLE>') AS STRING) AS p FROM events"),
         c("get-json-object", "SELECT id, get_json_object(payload, '$.a') AS a, get_json_object(payload, '$.b[1]') AS b1, "
                              "get_json_object(payload, '$.c') AS c, get_json_object(payload, '$.c.d') AS d, "
                              "get_json_object(payload, '$[0]') AS e FROM events"),
