@@ -88,7 +88,128 @@ fn logarithm(a: &[TokenStream], method: TokenStream) -> TokenStream {
 }
 
 /// The functions of this file, in the order the reference lists them.
+/// `format_string(pattern, args...)`: the pattern a literal that the runtime formats, each
+/// argument of a type its conversions take (Java's `IllegalFormatConversionException` becomes a
+/// compile error).
+fn format_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    let Some(((pattern, pt), rest)) = args.split_first() else { return Err(None) };
+    let crate::table::expr::Expr::Str(p) = pattern else {
+        return if *pt == ColTy::String {
+            Err(Some(SigError::new("streamc takes the pattern of `format_string` as a string literal")))
+        } else {
+            Err(None)
+        };
+    };
+    let uses = streamc_format_check(p).map_err(|e| Some(SigError::new(e)))?;
+    if uses.len() > rest.len() {
+        return Err(Some(SigError::new(format!(
+            "'{p}' formats {} arguments, and `format_string` has {}",
+            uses.len(),
+            rest.len()
+        ))));
+    }
+    for (k, convs) in uses.iter().enumerate() {
+        let (x, t) = rest[k];
+        for &c in convs {
+            let ok = match c {
+                's' | 'S' | 'b' => !t.nested(),
+                // Spark passes a timestamp as its microseconds, a date as its days.
+                'd' | 'x' | 'X' | 'o' => matches!(t, ColTy::Long | ColTy::Timestamp | ColTy::Date),
+                'f' | 'e' | 'E' => t == ColTy::Double,
+                // `%c` takes Java's `Integer`, which streamc's columns (`bigint`) are not.
+                _ => false,
+            };
+            if !ok {
+                return Err(Some(SigError::new(format!(
+                    "`%{c}` in '{p}' does not format `{x}` of type {} (Java's IllegalFormatConversionException)",
+                    t.sql()
+                ))));
+            }
+        }
+    }
+    Ok(ColTy::String)
+}
+
+/// The runtime's pattern check, here at compile time (the same parser; `streamc` does not link
+/// the runtime, so this is a copy of its grammar's outline: conversions and `n$` indices).
+fn streamc_format_check(p: &str) -> Result<Vec<Vec<char>>, String> {
+    let mut uses: Vec<Vec<char>> = Vec::new();
+    let mut next = 0;
+    let mut rest = p;
+    while let Some(at) = rest.find('%') {
+        let spec = &rest[at + 1..];
+        let end = spec
+            .find(|c: char| c.is_ascii_alphabetic() || c == '%')
+            .ok_or_else(|| format!("'{p}' ends inside a conversion"))?;
+        let conv = spec[end..].chars().next().unwrap_or('%');
+        rest = &spec[end + conv.len_utf8()..];
+        if conv == '%' || conv == 'n' {
+            continue;
+        }
+        if !"sSdxXofeEb".contains(conv) {
+            return Err(format!("the conversion `%{conv}` in '{p}' is not supported by streamc yet"));
+        }
+        let flags = &spec[..end];
+        let k = match flags.split_once('$') {
+            Some((n, _)) => {
+                n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("bad argument index in '{p}'"))? - 1
+            }
+            None => {
+                next += 1;
+                next - 1
+            }
+        };
+        if !flags.chars().all(|c| c.is_ascii_digit() || "$-0+ ,.".contains(c)) {
+            return Err(format!("the flags `{flags}` in '{p}' are not supported by streamc yet"));
+        }
+        if uses.len() <= k {
+            uses.resize(k + 1, Vec::new());
+        }
+        uses[k].push(conv);
+    }
+    Ok(uses)
+}
+
+fn format_code(a: &[TokenStream], t: &[Option<ColTy>]) -> TokenStream {
+    let rt = rt();
+    let Some((pattern, args)) = a.split_first() else { return quote!(::core::option::Option::None) };
+    let mut binds = TokenStream::new();
+    let mut items = Vec::new();
+    for (k, (x, ty)) in args.iter().zip(&t[1..]).enumerate() {
+        let v = proc_macro2::Ident::new(&format!("fmt_arg{k}"), proc_macro2::Span::mixed_site());
+        let arg = quote!(#rt::format::Arg);
+        let (bind, item) = match ty {
+            Some(ColTy::String) => (
+                quote!(let #v = #x;),
+                quote!(match &#v { ::core::option::Option::Some(s) => #arg::Str(s), ::core::option::Option::None => #arg::Null }),
+            ),
+            Some(ColTy::Long) => (quote!(let #v = #x;), quote!(#v.map_or(#arg::Null, #arg::Long))),
+            Some(ColTy::Double) => (quote!(let #v = #x;), quote!(#v.map_or(#arg::Null, #arg::Double))),
+            Some(ColTy::Bool) => (quote!(let #v = #x;), quote!(#v.map_or(#arg::Null, #arg::Bool))),
+            // Spark passes a timestamp as its microseconds and a date as its days.
+            Some(ColTy::Timestamp) => (quote!(let #v = #x;), quote!(#v.map_or(#arg::Null, |t| #arg::Long(t.0)))),
+            Some(ColTy::Date) => (quote!(let #v = #x;), quote!(#v.map_or(#arg::Null, |d| #arg::Long(i64::from(d.0))))),
+            _ => (quote!(let #v = ::core::option::Option::None::<()>;), quote!(#arg::Null)),
+        };
+        binds.extend(bind);
+        items.push(item);
+    }
+    quote!({
+        #binds
+        (#pattern).and_then(|p| #rt::format::format_string(&p, &[#(#items),*]).map(::std::borrow::Cow::<'_, str>::Owned))
+    })
+}
+
 pub static STRINGS_MATH: &[ScalarFn] = &[
+    entry(
+        &["format_string", "printf"],
+        format_sig,
+        format_code,
+        "string",
+        Nulls::Handled,
+        "Java's `String.format` of the arguments (`%s %d %x %o %f %e %b %%`, flags `-0+ ,`, widths, precisions, `n$`); a NULL argument prints `null`; a timestamp is its microseconds and a date its days, as Spark passes them",
+        "format_string('%s has %05d', word, n)",
+    ),
     entry(
         &["replace"],
         |args| match args {

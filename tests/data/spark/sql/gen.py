@@ -336,6 +336,11 @@ def strings_math():
                      "reverse(word) AS i, repeat(word, 2) AS j, left(word, 3) AS k, right(word, 3) AS l FROM events"),
         c("math", "SELECT sqrt(d) AS a, exp(n) AS b, ln(d) AS c, log10(d) AS e, sign(n) AS f, pow(n, 2) AS g, "
                   "pow(d, 0.5) AS h, greatest(n, 1, 2) AS i, least(d, n) AS j, greatest(word, 'm') AS k FROM events"),
+        c("format-string", "SELECT format_string('%s|%5d|%-4s|%.2f|%08.3f|%,d|%b', word, n, word, d, d, n * 1000, n > 1) AS a, "
+                           "format_string('%2$s-%1$s|%3$d', word, timestamp, day) AS b, printf('%x %o %S', n + 60, n + 8, word) AS c, "
+                           "format_string('%10.3e|%+d|% d', d, n, n) AS e FROM events"),
+        c("format-string-bad", "SELECT format_string('%d', word) AS a FROM events"),
+        c("format-string-char", "SELECT format_string('%c', n) AS a FROM events"),
     ]
 
 
