@@ -100,6 +100,32 @@ fn select_step(
             explode = Some((name, array, elem, value, pos));
             continue;
         }
+        // `json_tuple(json, 'k1', 'k2', ...)`: one string column per key (`c0`, `c1`, ...), the
+        // key's top-level value as `get_json_object(json, '$['k']')` reads it.
+        if let Expr::Call(f, args) = e
+            && f == "json_tuple"
+        {
+            if alias.is_some() {
+                diags
+                    .error(span, "`json_tuple` gives one column per key (`c0`, `c1`, ...): one alias cannot name them")
+                    .help("leave the alias out, and rename the columns in a later select");
+                continue;
+            }
+            let Some((json, keys)) = args.split_first().filter(|(_, k)| !k.is_empty()) else {
+                diags.error(span, "`json_tuple` takes a JSON string and at least one key");
+                continue;
+            };
+            for (i, k) in keys.iter().enumerate() {
+                let Expr::Str(k) = k else {
+                    diags.error(span, format!("the keys of `json_tuple` are string literals, found `{k}`"));
+                    continue;
+                };
+                let call = Expr::Call("get_json_object".into(), vec![json.clone(), Expr::Str(format!("$['{k}']"))]);
+                let Some((x, t)) = typed(&call, cols, span, diags) else { continue };
+                projected.push((format!("c{i}"), x, t));
+            }
+            continue;
+        }
         let Some((x, t)) = typed(e, cols, span, diags) else { continue };
         projected.push((alias.clone().unwrap_or_else(|| column_name(e)), x, t));
     }

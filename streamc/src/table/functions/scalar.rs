@@ -140,6 +140,14 @@ pub static SCALARS: &[ScalarFn] = &[
         example: "explode(split(value, ' ')) AS word",
     },
     ScalarFn {
+        names: &["json_tuple"],
+        form: Form::Special { place: "a `select` item" },
+        returns: "string, one per key",
+        nulls: Nulls::Strict,
+        doc: "columns `c0`, `c1`, … of the top-level values of the keys in JSON text (as `get_json_object(json, '$.key')` reads them)",
+        example: "json_tuple(value, 'user', 'action')",
+    },
+    ScalarFn {
         names: &["posexplode"],
         form: Form::Special { place: "a `select` item" },
         returns: "bigint, then the element type",

@@ -733,6 +733,7 @@ def nested():
         c("explode-split-regex", "SELECT id, explode(split(payload, '\\\\s*,\\\\s*')) AS part FROM events"),
         c("cast-string", "SELECT id, CAST(tags AS STRING) AS t, CAST(user AS STRING) AS u, CAST(attrs AS STRING) AS m, "
                          "CAST(from_json(payload, 'a INT, b ARRAY<STRING>, c STRUCT<d: DOUBLE>') AS STRING) AS p FROM events"),
+        c("json-tuple", "SELECT id, json_tuple(payload, 'a', 'b', 'zz', 'c') FROM events"),
         c("get-json-object", "SELECT id, get_json_object(payload, '$.a') AS a, get_json_object(payload, '$.b[1]') AS b1, "
                              "get_json_object(payload, '$.c') AS c, get_json_object(payload, '$.c.d') AS d, "
                              "get_json_object(payload, '$[0]') AS e FROM events"),
