@@ -489,6 +489,50 @@ pub fn sort_array<T: Clone>(
     Some(v)
 }
 
+/// `map(k1, v1, k2, v2, ...)`: the entries in order. ANSI: a NULL key fails the batch with
+/// Spark's `NULL_MAP_KEY`, a repeated key with `DUPLICATED_MAP_KEY` (Spark's default
+/// `mapKeyDedupPolicy`).
+pub fn map_of<K: PartialEq + Cell, V>(
+    entries: Vec<(Option<K>, Option<V>)>,
+    failure: &super::cast::CastFailure,
+) -> Option<SqlMap<K, V>> {
+    let mut out: Vec<(K, Option<V>)> = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        let Some(k) = k else {
+            failure.record("[NULL_MAP_KEY] Cannot use null as map key. SQLSTATE: 2200E");
+            return None;
+        };
+        if out.iter().any(|(x, _)| *x == k) {
+            let mut text = String::new();
+            k.cell(&mut text);
+            failure.record(&format!(
+                "[DUPLICATED_MAP_KEY] Duplicate map key {text} was found, please check the input data. If you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence. SQLSTATE: 23505"
+            ));
+            return None;
+        }
+        out.push((k, v));
+    }
+    Some(SqlMap(out))
+}
+
+/// `array_distinct(a)`: the first occurrence of each element, NULL once.
+pub fn distinct<T: PartialEq>(a: Vec<Option<T>>) -> Vec<Option<T>> {
+    let mut out: Vec<Option<T>> = Vec::with_capacity(a.len());
+    for x in a {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// `array_max(a)` (`greatest`) or `array_min(a)`: NULLs skipped; NULL for no element.
+pub fn extreme<T: Clone>(a: Option<&[Option<T>]>, greatest: bool, cmp: fn(&T, &T) -> std::cmp::Ordering) -> Option<T> {
+    let it = a?.iter().flatten();
+    let best = if greatest { it.max_by(|x, y| cmp(x, y)) } else { it.min_by(|x, y| cmp(x, y)) };
+    best.cloned()
+}
+
 /// Spark's order of doubles: NaN greatest, `-0.0` equal to `0.0`.
 pub fn cmp_f64(x: f64, y: f64) -> std::cmp::Ordering {
     match (x.is_nan(), y.is_nan()) {

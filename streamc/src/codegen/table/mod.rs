@@ -612,7 +612,7 @@ fn fallible_casts(q: &Checked) -> bool {
             // ANSI arithmetic can fail: division or remainder by zero, long overflow.
             Expr::Call(f, _) if f == "pmod" || f == "abs" => true,
             // ANSI: an array index out of bounds fails the batch.
-            Expr::Call(f, _) if f == "[]" || f == "element_at" => true,
+            Expr::Call(f, _) if f == "[]" || f == "element_at" || f == "map" => true,
             Expr::Call(_, args) => args.iter().any(any),
             Expr::Unary(UnOp::Neg, _) => true,
             Expr::Unary(_, x) => any(x),

@@ -118,6 +118,37 @@ fn element_at_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     }
 }
 
+/// `array_max` (`greatest`) or `array_min`: the extreme non-NULL element.
+const fn extreme(names: &'static [&'static str], greatest: bool) -> ScalarFn {
+    entry(
+        names,
+        |args| match args {
+            [(_, ColTy::Array(e))] if !e.nested() => Ok(**e),
+            _ => Err(None),
+        },
+        if greatest { |a, t| extreme_code(a, t, true) } else { |a, t| extreme_code(a, t, false) },
+        "the element type",
+        Nulls::Strict,
+        if greatest {
+            "the greatest non-NULL element of an array (NaN greatest), NULL when there is none"
+        } else {
+            "the least non-NULL element of an array, NULL when there is none"
+        },
+        if greatest { "array_max(split(value, ' '))" } else { "array_min(split(value, ' '))" },
+    )
+}
+
+fn extreme_code(a: &[TokenStream], t: &[Option<ColTy>], greatest: bool) -> TokenStream {
+    let rt = rt();
+    let s = slice(&a[0]);
+    let (e, cmp) = match t.first().copied().flatten() {
+        Some(ColTy::Array(ColTy::Double)) => (ColTy::Double, quote!(|x: &f64, y: &f64| #rt::nested::cmp_f64(*x, *y))),
+        Some(ColTy::Array(e)) => (*e, quote!(|x, y| ::core::cmp::Ord::cmp(x, y))),
+        _ => (ColTy::String, quote!(|x, y| ::core::cmp::Ord::cmp(x, y))),
+    };
+    lift(e, quote!(#rt::nested::extreme(#s, #greatest, #cmp)))
+}
+
 /// Every function over nested values, in the order the reference lists them.
 pub static NESTED: &[ScalarFn] = &[
     entry(
@@ -242,6 +273,54 @@ pub static NESTED: &[ScalarFn] = &[
         "the strings of an array joined by a separator (NULL elements skipped, or replaced by the third argument)",
         "array_join(split(value, ' '), '-')",
     ),
+    entry(
+        &["map"],
+        |args| {
+            if args.is_empty() || args.len() % 2 == 1 {
+                return Err(Some(SigError::new("`map` takes keys and values in pairs: `map(k1, v1, k2, v2, ...)`")));
+            }
+            let (k, v) = (args[0].1, args[1].1);
+            let same = args.chunks(2).all(|p| p[0].1 == k && p[1].1 == v);
+            if !same || k.nested() {
+                return Err(None);
+            }
+            Ok(ColTy::map(k, v))
+        },
+        |a, t| {
+            let rt = rt();
+            let (k, v) = (
+                t.first().copied().flatten().unwrap_or(ColTy::String),
+                t.get(1).copied().flatten().unwrap_or(ColTy::String),
+            );
+            let pairs = a.chunks(2).map(|p| {
+                let (key, value) = (lower(k, &p[0]), lower(v, &p[1]));
+                quote!((#key, #value))
+            });
+            let failure = failure();
+            quote!(#rt::nested::map_of(::std::vec![#(#pairs),*], &#failure))
+        },
+        "map of the keys' and values' types",
+        Nulls::Handled,
+        "a map of the key-value pairs, in order (a NULL or repeated key fails the batch, ANSI)",
+        "map(word, n)",
+    ),
+    entry(
+        &["array_distinct"],
+        |args| match args {
+            [(_, t @ ColTy::Array(e))] if !e.nested() => Ok(*t),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (rt, x) = (rt(), &a[0]);
+            quote!((#x).map(#rt::nested::distinct))
+        },
+        "the array's type",
+        Nulls::Strict,
+        "the array without repeated elements (the first of each kept, NULL once)",
+        "array_distinct(split(value, ' '))",
+    ),
+    extreme(&["array_max"], true),
+    extreme(&["array_min"], false),
     entry(
         &["map_keys"],
         |args| match args {

@@ -734,6 +734,9 @@ def nested():
         c("cast-string", "SELECT id, CAST(tags AS STRING) AS t, CAST(user AS STRING) AS u, CAST(attrs AS STRING) AS m, "
                          "CAST(from_json(payload, 'a INT, b ARRAY<STRING>, c STRUCT<d: DOUBLE>') AS STRING) AS p FROM events"),
         c("json-tuple", "SELECT id, json_tuple(payload, 'a', 'b', 'zz', 'c') FROM events"),
+        c("map-array-fns", "SELECT id, map(CAST(id AS STRING), user.name, 'k', payload) AS m, array_distinct(tags) AS d, "
+                           "array_max(tags) AS mx, array_min(tags) AS mn, array_max(array(id * 1.5, 2.0)) AS dm FROM events"),
+        c("map-duplicate-key", "SELECT map('a', id, 'a', 1) AS m FROM events"),
         c("get-json-object", "SELECT id, get_json_object(payload, '$.a') AS a, get_json_object(payload, '$.b[1]') AS b1, "
                              "get_json_object(payload, '$.c') AS c, get_json_object(payload, '$.c.d') AS d, "
                              "get_json_object(payload, '$[0]') AS e FROM events"),
