@@ -170,50 +170,10 @@ pub fn date_with(v: Json<'_>, pattern: &str) -> Result<Option<Date>, ()> {
 }
 
 /// Splits a CSV line into fields (comma-separated; a field in double quotes may contain commas
-/// and doubled quotes). Fields beyond `out` are an error, as are unterminated quotes; missing
-/// trailing fields stay `Missing` (null).
+/// and doubled quotes): [`parse_csv_with`] with `"` as the escape. Fields beyond `out` are an
+/// error, as are unterminated quotes; missing trailing fields stay `Missing` (null).
 pub fn parse_csv<'a>(line: &'a str, out: &mut [Json<'a>]) -> Result<(), ()> {
-    let b = line.as_bytes();
-    let (mut i, mut k) = (0, 0);
-    loop {
-        if k >= out.len() {
-            return Err(());
-        }
-        if b.get(i) == Some(&b'"') {
-            let mut s = String::new();
-            i += 1;
-            loop {
-                match b.get(i) {
-                    None => return Err(()),
-                    Some(b'"') if b.get(i + 1) == Some(&b'"') => {
-                        s.push('"');
-                        i += 2;
-                    }
-                    Some(b'"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(_) => {
-                        let ch = line[i..].chars().next().ok_or(())?;
-                        s.push(ch);
-                        i += ch.len_utf8();
-                    }
-                }
-            }
-            out[k] = Json::Str(Cow::Owned(s));
-        } else {
-            let end = line[i..].find(',').map_or(line.len(), |p| i + p);
-            let field = &line[i..end];
-            out[k] = if field.is_empty() { Json::Null } else { Json::Str(Cow::Borrowed(field)) };
-            i = end;
-        }
-        k += 1;
-        match b.get(i) {
-            None => return Ok(()),
-            Some(b',') => i += 1,
-            Some(_) => return Err(()),
-        }
-    }
+    parse_csv_with(line, out, &CsvFormat { escape: '"', ..CSV })
 }
 
 /// A `date` column: `yyyy-MM-dd` text (a time after it is dropped), or days since the epoch.

@@ -167,11 +167,7 @@ impl ReadOptions {
             _ if v == "\\t" => Ok('\t'),
             _ => Err(format!("`{key}` is one character, found `{value}`")),
         };
-        let pattern = |v: &str| match v.chars().find(|c| c.is_ascii_alphabetic() && !"yuMdHhkKmsSaEDLQq'T".contains(*c))
-        {
-            Some(c) => Err(format!("the pattern letter `{c}` in '{v}' is not supported by streamc yet")),
-            None => Ok(v.to_string()),
-        };
+        let pattern = |v: &str| super::functions::datetime_pattern(v).map(|()| v.to_string());
         Some(match key.to_ascii_lowercase().replace('_', "").as_str() {
             "sep" | "delimiter" => one_char(value).map(|c| self.sep = c),
             "quote" => one_char(value).map(|c| self.quote = c),

@@ -132,30 +132,45 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
         // `s.field` of a struct, `a[i]` of an array, `m[k]` of a map (the front ends'
         // `.field` and `[]`).
         Expr::Call(f, args) if f == ".field" && args.len() == 2 => {
-            let Some((k, field)) = static_ty(&args[0], scope).zip(field_name(&args[1])).and_then(|(t, n)| t.field(n))
-            else {
+            let Some(fields @ ColTy::Struct(_)) = static_ty(&args[0], scope) else {
                 return quote!(::core::option::Option::None);
             };
-            let x = expr(&args[0], scope);
-            let Some(ColTy::Struct(fields)) = static_ty(&args[0], scope) else {
+            let Some((k, field)) = field_name(&args[1]).and_then(|n| fields.field(n)) else {
                 return quote!(::core::option::Option::None);
             };
-            let slot = &functions::struct_fields(fields)[k];
-            super::nested::lift(field.ty, quote!((#x).and_then(|s| s.#slot)))
+            let ColTy::Struct(list) = fields else { return quote!(::core::option::Option::None) };
+            let slot = &functions::struct_fields(list)[k];
+            // A column is read in place (only the field is copied); a computed struct is moved.
+            let value = match column_var(&args[0], scope) {
+                Some(v) => quote!(#v.as_ref().and_then(|s| s.#slot.clone())),
+                None => {
+                    let x = expr(&args[0], scope);
+                    quote!((#x).and_then(|s| s.#slot))
+                }
+            };
+            super::nested::lift(field.ty, value)
         }
         Expr::Call(f, args) if f == "[]" && args.len() == 2 => {
-            let (x, i) = (expr(&args[0], scope), expr(&args[1], scope));
+            // A column's array or map is read in place, not copied for each element taken.
+            let x = match column_var(&args[0], scope) {
+                Some(v) => quote!(#v),
+                None => {
+                    let x = expr(&args[0], scope);
+                    quote!((#x))
+                }
+            };
+            let i = expr(&args[1], scope);
             let failure = cast_failure();
             match static_ty(&args[0], scope) {
                 Some(ColTy::Array(e)) => super::nested::lift(
                     *e,
-                    quote!(::streamc_runtime::structured::nested::index((#x).as_deref(), #i, &#failure)),
+                    quote!(::streamc_runtime::structured::nested::index(#x.as_deref(), #i, &#failure)),
                 ),
                 Some(ColTy::Map((k, v))) => {
                     let key = if *k == ColTy::String { quote!(&*key) } else { quote!(&key) };
                     super::nested::lift(
                         *v,
-                        quote!(match (#x, #i) {
+                        quote!(match (#x.as_ref(), #i) {
                             (::core::option::Option::Some(m), ::core::option::Option::Some(key)) => m.get(#key),
                             _ => ::core::option::Option::None,
                         }),
@@ -304,6 +319,14 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
         Expr::Call(f, args) => Some(call_ty(f, args, scope).unwrap_or(ColTy::String)),
         Expr::Unary(UnOp::Not, _) => Some(ColTy::Bool),
         Expr::Unary(UnOp::Neg, x) => static_ty(x, scope),
+        _ => None,
+    }
+}
+
+/// The variable of a column reference (to read a nested value in place rather than copy it).
+fn column_var<'s>(e: &Expr, scope: &'s Scope) -> Option<&'s Ident> {
+    match e {
+        Expr::Column(c) => scope.get(c).map(|(v, _)| v),
         _ => None,
     }
 }

@@ -26,7 +26,7 @@ pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
 pub use dates::DATES;
 pub use library::LIBRARY;
 pub use nested::{NESTED, lift, lower};
-pub use patterns::regex_code;
+pub use patterns::{datetime_pattern, regex_code};
 pub use scalar::{Form, SCALARS, ScalarFn, literal_split};
 pub use strings::STRINGS_MATH;
 pub use types::{Args, Nulls, SigError, reset_structs, rust_ty, struct_defs, struct_fields, struct_ident};

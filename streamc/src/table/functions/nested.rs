@@ -406,7 +406,7 @@ pub static NESTED: &[ScalarFn] = &[
         },
         "string",
         Nulls::Strict,
-        "a struct, array or map as JSON text (NULL struct fields left out, timestamps as `yyyy-MM-dd'T'HH:mm:ss.SSSXXX`)",
+        "a struct, array or map as JSON text (NULL struct fields left out, timestamps as `2024-01-01T10:00:00.000Z`)",
         "to_json(named_struct('w', word))",
     ),
     entry(

@@ -12,15 +12,22 @@ pub(super) fn pattern_ok(p: &Expr) -> Result<(), Option<SigError>> {
     let Expr::Str(p) = p else {
         return Err(Some(SigError::new("the pattern of a date function is a string literal here")));
     };
+    datetime_pattern(p).map_err(|e| {
+        Some(
+            SigError::new(e).help("the letters are y, M, d, D, Q, H, h, k, K, m, s, S, a and E; quote other text: 'T'"),
+        )
+    })
+}
+
+/// Whether the runtime handles the datetime pattern `p` (of a date function, or a source's
+/// `timestampFormat`): the letters `yuMLdDQqHhkKmsSaE` outside quotes; Err says which is not.
+pub fn datetime_pattern(p: &str) -> Result<(), String> {
     let mut quoted = false;
     for c in p.chars() {
         if c == '\'' {
             quoted = !quoted;
         } else if !quoted && c.is_ascii_alphabetic() && !"yuMLdDQqHhkKmsSaE".contains(c) {
-            return Err(Some(
-                SigError::new(format!("the pattern letter `{c}` in '{p}' is not supported by streamc yet"))
-                    .help("the letters are y, M, d, D, Q, H, h, k, K, m, s, S, a and E; quote other text: 'T'"),
-            ));
+            return Err(format!("the pattern letter `{c}` in '{p}' is not supported by streamc yet"));
         }
     }
     Ok(())
