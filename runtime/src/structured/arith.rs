@@ -19,33 +19,67 @@ fn fail<T>(f: &CastFailure, message: &str) -> Option<T> {
     None
 }
 
-/// `a + b` of longs.
+/// Spark's integral types (`tinyint`, `smallint`, `int`, `bigint`): checked arithmetic.
+pub trait Integral: Copy + PartialOrd + Default {
+    fn checked_add(self, b: Self) -> Option<Self>;
+    fn checked_sub(self, b: Self) -> Option<Self>;
+    fn checked_mul(self, b: Self) -> Option<Self>;
+    fn checked_neg(self) -> Option<Self>;
+    fn checked_abs(self) -> Option<Self>;
+    fn wrapping_rem(self, b: Self) -> Self;
+    fn wrapping_add(self, b: Self) -> Self;
+}
+
+macro_rules! integral {
+    ($($t:ty)*) => {$(
+        impl Integral for $t {
+            #[inline]
+            fn checked_add(self, b: Self) -> Option<Self> { <$t>::checked_add(self, b) }
+            #[inline]
+            fn checked_sub(self, b: Self) -> Option<Self> { <$t>::checked_sub(self, b) }
+            #[inline]
+            fn checked_mul(self, b: Self) -> Option<Self> { <$t>::checked_mul(self, b) }
+            #[inline]
+            fn checked_neg(self) -> Option<Self> { <$t>::checked_neg(self) }
+            #[inline]
+            fn checked_abs(self) -> Option<Self> { <$t>::checked_abs(self) }
+            #[inline]
+            fn wrapping_rem(self, b: Self) -> Self { <$t>::wrapping_rem(self, b) }
+            #[inline]
+            fn wrapping_add(self, b: Self) -> Self { <$t>::wrapping_add(self, b) }
+        }
+    )*};
+}
+
+integral!(i8 i16 i32 i64);
+
+/// `a + b` of integers of one type.
 #[inline]
-pub fn add(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+pub fn add<T: Integral>(a: T, b: T, f: &CastFailure) -> Option<T> {
     a.checked_add(b).or_else(|| fail(f, OVERFLOW_ADD))
 }
 
-/// `a - b` of longs.
+/// `a - b` of integers of one type.
 #[inline]
-pub fn sub(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+pub fn sub<T: Integral>(a: T, b: T, f: &CastFailure) -> Option<T> {
     a.checked_sub(b).or_else(|| fail(f, OVERFLOW_SUBTRACT))
 }
 
-/// `a * b` of longs.
+/// `a * b` of integers of one type.
 #[inline]
-pub fn mul(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+pub fn mul<T: Integral>(a: T, b: T, f: &CastFailure) -> Option<T> {
     a.checked_mul(b).or_else(|| fail(f, OVERFLOW_MULTIPLY))
 }
 
-/// `-a` of a long.
+/// `-a` of an integer.
 #[inline]
-pub fn neg(a: i64, f: &CastFailure) -> Option<i64> {
+pub fn neg<T: Integral>(a: T, f: &CastFailure) -> Option<T> {
     a.checked_neg().or_else(|| fail(f, OVERFLOW))
 }
 
-/// `abs(a)` of a long.
+/// `abs(a)` of an integer.
 #[inline]
-pub fn abs(a: i64, f: &CastFailure) -> Option<i64> {
+pub fn abs<T: Integral>(a: T, f: &CastFailure) -> Option<T> {
     a.checked_abs().or_else(|| fail(f, OVERFLOW))
 }
 
@@ -55,15 +89,21 @@ pub fn div(a: f64, b: f64, f: &CastFailure) -> Option<f64> {
     if b == 0.0 { fail(f, DIVIDE_BY_ZERO) } else { Some(a / b) }
 }
 
-/// `a % b` of longs: the sign of `a` (Java's); by zero fails. `i64::MIN % -1` is 0.
+/// `a % b` of integers: the sign of `a` (Java's); by zero fails. `i64::MIN % -1` is 0.
 #[inline]
-pub fn rem(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
-    if b == 0 { fail(f, REMAINDER_BY_ZERO) } else { Some(a.wrapping_rem(b)) }
+pub fn rem<T: Integral>(a: T, b: T, f: &CastFailure) -> Option<T> {
+    if b == T::default() { fail(f, REMAINDER_BY_ZERO) } else { Some(a.wrapping_rem(b)) }
 }
 
 /// `a % b` of doubles (Java's `%`, truncated); by zero fails.
 #[inline]
 pub fn rem_f64(a: f64, b: f64, f: &CastFailure) -> Option<f64> {
+    if b == 0.0 { fail(f, REMAINDER_BY_ZERO) } else { Some(a % b) }
+}
+
+/// `a % b` of floats (see [`rem_f64`]).
+#[inline]
+pub fn rem_f32(a: f32, b: f32, f: &CastFailure) -> Option<f32> {
     if b == 0.0 { fail(f, REMAINDER_BY_ZERO) } else { Some(a % b) }
 }
 

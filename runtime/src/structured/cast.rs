@@ -148,7 +148,39 @@ macro_rules! from_string {
     )*};
 }
 
+/// A string as an `int` (as [`parse_long`], in range).
+pub fn parse_int(s: &str) -> Option<i32> {
+    parse_long(s).and_then(|v| v.try_into().ok())
+}
+
+/// A string as a `smallint`.
+pub fn parse_short(s: &str) -> Option<i16> {
+    parse_long(s).and_then(|v| v.try_into().ok())
+}
+
+/// A string as a `tinyint`.
+pub fn parse_byte(s: &str) -> Option<i8> {
+    parse_long(s).and_then(|v| v.try_into().ok())
+}
+
+/// A string as a `float`: parsed as a float (one rounding), Java's forms as [`parse_double`].
+pub fn parse_float(s: &str) -> Option<f32> {
+    let t = trimmed(s);
+    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+    match t {
+        "Infinity" | "+Infinity" => Some(f32::INFINITY),
+        "-Infinity" => Some(f32::NEG_INFINITY),
+        "NaN" => Some(f32::NAN),
+        _ if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => None,
+        _ => t.parse().ok(),
+    }
+}
+
 from_string! {
+    string_to_byte -> i8, parse_byte, "TINYINT";
+    string_to_short -> i16, parse_short, "SMALLINT";
+    string_to_int -> i32, parse_int, "INT";
+    string_to_float -> f32, parse_float, "FLOAT";
     string_to_long -> i64, parse_long, "BIGINT";
     string_to_double -> f64, parse_double, "DOUBLE";
     string_to_bool -> bool, parse_bool, "BOOLEAN";
@@ -189,6 +221,66 @@ pub fn double_to_long(v: Option<f64>, failure: Option<&CastFailure>) -> Option<i
 }
 
 /// A `bigint` as a timestamp: seconds since the epoch (Spark), or an overflow.
+/// An integer as Spark writes it in an error message, by its type: `3000000000L` (`BIGINT`),
+/// `7` (`INT`), `7S` (`SMALLINT`), `7Y` (`TINYINT`).
+fn integral_text(v: i64, from: &str) -> String {
+    let suffix = match from {
+        "BIGINT" => "L",
+        "SMALLINT" => "S",
+        "TINYINT" => "Y",
+        _ => "",
+    };
+    format!("{v}{suffix}")
+}
+
+/// An integer (widened to `i64`) as a narrower integral type; out of range fails the batch
+/// with Spark's `CAST_OVERFLOW` (`from` and `to` are the SQL type names), or is NULL for
+/// `try_cast` (`failure` None).
+#[inline]
+pub fn narrow<T: TryFrom<i64>>(v: Option<i64>, from: &str, to: &str, failure: Option<&CastFailure>) -> Option<T> {
+    let x = v?;
+    match T::try_from(x) {
+        Ok(t) => Some(t),
+        Err(_) => {
+            if let Some(f) = failure {
+                f.overflow(&integral_text(x, from), from, to);
+            }
+            None
+        }
+    }
+}
+
+/// A `double` or `float` (widened to `f64`) as an integral type whose range is `min..=max`:
+/// truncated, as Spark does when `floor(x) <= max && ceil(x) >= min`; otherwise (NaN too)
+/// `CAST_OVERFLOW`, or NULL for `try_cast`.
+#[inline]
+pub fn fractional_to_integral<T: TryFrom<i64>>(
+    v: Option<f64>,
+    (min, max): (f64, f64),
+    from: &str,
+    to: &str,
+    failure: Option<&CastFailure>,
+) -> Option<T> {
+    let x = v?;
+    if x.floor() <= max
+        && x.ceil() >= min
+        && let Ok(t) = T::try_from(x.trunc() as i64)
+    {
+        return Some(t);
+    }
+    if let Some(f) = failure {
+        let mut text = String::new();
+        if from == "FLOAT" {
+            crate::fmt::SparkFmt::spark_fmt(&(x as f32), &mut text);
+        } else {
+            crate::fmt::SparkFmt::spark_fmt(&x, &mut text);
+            text.push('D');
+        }
+        f.overflow(&text, from, to);
+    }
+    None
+}
+
 pub fn long_to_timestamp(v: Option<i64>, failure: Option<&CastFailure>) -> Option<Timestamp> {
     let s = v?;
     match s.checked_mul(1_000_000) {

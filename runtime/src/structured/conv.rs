@@ -34,6 +34,29 @@ pub fn long(v: Json<'_>) -> Result<Option<i64>, ()> {
     }
 }
 
+/// An `int` column: as [`long`], in range (out of range is a value of the wrong type).
+pub fn int(v: Json<'_>) -> Result<Option<i32>, ()> {
+    long(v).and_then(|x| x.map(i32::try_from).transpose().map_err(|_| ()))
+}
+
+/// A `smallint` column.
+pub fn short(v: Json<'_>) -> Result<Option<i16>, ()> {
+    long(v).and_then(|x| x.map(i16::try_from).transpose().map_err(|_| ()))
+}
+
+/// A `tinyint` column.
+pub fn byte(v: Json<'_>) -> Result<Option<i8>, ()> {
+    long(v).and_then(|x| x.map(i8::try_from).transpose().map_err(|_| ()))
+}
+
+/// A `float` column: a JSON number rounded to the nearest float.
+pub fn float(v: Json<'_>) -> Result<Option<f32>, ()> {
+    match v {
+        Json::Str(s) => s.trim().parse().map(Some).map_err(|_| ()),
+        v => double(v).map(|x| x.map(|x| x as f32)),
+    }
+}
+
 /// A `double` column.
 pub fn double(v: Json<'_>) -> Result<Option<f64>, ()> {
     match v {

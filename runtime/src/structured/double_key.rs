@@ -41,6 +41,48 @@ impl DoubleKey {
 
 crate::impl_into_owned_identity!(DoubleKey);
 
+/// A normalized float, usable as a key (as [`DoubleKey`]).
+///
+/// ```
+/// use streamc_runtime::structured::double_key::FloatKey;
+/// assert_eq!(FloatKey::new(-0.0), FloatKey::new(0.0));
+/// assert_eq!(FloatKey::new(0.1).get(), 0.1f32);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FloatKey(u32);
+
+impl FloatKey {
+    /// The key of `x`: NaNs made one, `-0.0` made `0.0`.
+    #[inline]
+    pub fn new(x: f32) -> FloatKey {
+        let x = if x.is_nan() {
+            f32::NAN
+        } else if x == 0.0 {
+            0.0
+        } else {
+            x
+        };
+        FloatKey(x.to_bits())
+    }
+
+    /// The (normalized) float.
+    #[inline]
+    pub fn get(self) -> f32 {
+        f32::from_bits(self.0)
+    }
+}
+
+crate::impl_into_owned_identity!(FloatKey);
+
+impl Persist for FloatKey {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.0.write(out)
+    }
+    fn read(input: &mut &[u8]) -> Result<Self, Error> {
+        u32::read(input).map(FloatKey)
+    }
+}
+
 impl Persist for DoubleKey {
     fn write(&self, out: &mut Vec<u8>) {
         self.0.write(out)

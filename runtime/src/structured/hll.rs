@@ -59,6 +59,27 @@ impl SparkHash for f64 {
     }
 }
 
+/// `int`, `smallint` and `tinyint` hash as Spark's `hashInt` (four bytes).
+macro_rules! hash_as_int {
+    ($($t:ty)*) => {$(
+        impl SparkHash for $t {
+            fn spark_hash(&self) -> u64 {
+                XxHash64::oneshot(SEED, &i32::from(*self).to_le_bytes())
+            }
+        }
+    )*};
+}
+
+hash_as_int!(i8 i16 i32);
+
+impl SparkHash for f32 {
+    /// Java's `floatToIntBits` (one NaN), hashed as an int.
+    fn spark_hash(&self) -> u64 {
+        let bits = if self.is_nan() { 0x7fc0_0000u32 as i32 } else { self.to_bits() as i32 };
+        bits.spark_hash()
+    }
+}
+
 impl SparkHash for bool {
     fn spark_hash(&self) -> u64 {
         XxHash64::oneshot(SEED, &i32::from(*self).to_le_bytes())

@@ -38,6 +38,7 @@
 
 pub mod agg;
 pub mod arith;
+pub mod binary;
 pub mod calendar;
 pub mod cast;
 pub mod conv;

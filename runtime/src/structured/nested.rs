@@ -217,7 +217,7 @@ macro_rules! sql_json_as_json {
     )*};
 }
 
-sql_json_as_json!(i64 f64 bool String str std::borrow::Cow<'_, str>);
+sql_json_as_json!(i8 i16 i32 i64 f32 f64 bool String str std::borrow::Cow<'_, str>);
 
 impl SqlJson for Timestamp {
     fn sql_json(&self, out: &mut String) {
@@ -273,7 +273,7 @@ macro_rules! sql_text_as_cell {
     )*};
 }
 
-sql_text_as_cell!(i64 f64 bool String str std::borrow::Cow<'_, str> Timestamp Date);
+sql_text_as_cell!(i8 i16 i32 i64 f32 f64 bool String str std::borrow::Cow<'_, str> Timestamp Date);
 
 impl<T: SqlText> SqlText for Option<T> {
     fn sql_text(&self, out: &mut String) {

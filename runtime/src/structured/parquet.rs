@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Date32Array, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Int64Array,
+    RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
@@ -13,7 +14,7 @@ use parquet::arrow::ArrowWriter;
 use super::row::{Row, Value};
 
 /// The parquet file of `rows`, with columns `names` of SQL types `types` (`string`, `bigint`,
-/// `double`, `boolean`, `timestamp`).
+/// `int`, `smallint`, `tinyint`, `float`, `double`, `boolean`, `timestamp`, `date`).
 pub fn parquet_bytes<R: Row>(names: &[String], types: &[String], rows: &[R]) -> Result<Vec<u8>, String> {
     let mut fields = Vec::with_capacity(names.len());
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(names.len());
@@ -30,6 +31,34 @@ pub fn parquet_bytes<R: Row>(names: &[String], types: &[String], rows: &[R]) -> 
                 DataType::Int64,
                 Arc::new(Int64Array::from_iter(rows.iter().map(|r| match r.value(i) {
                     Value::Long(v) => Some(v),
+                    _ => None,
+                }))),
+            ),
+            "int" => (
+                DataType::Int32,
+                Arc::new(Int32Array::from_iter(rows.iter().map(|r| match r.value(i) {
+                    Value::Long(v) => i32::try_from(v).ok(),
+                    _ => None,
+                }))),
+            ),
+            "smallint" => (
+                DataType::Int16,
+                Arc::new(Int16Array::from_iter(rows.iter().map(|r| match r.value(i) {
+                    Value::Long(v) => i16::try_from(v).ok(),
+                    _ => None,
+                }))),
+            ),
+            "tinyint" => (
+                DataType::Int8,
+                Arc::new(Int8Array::from_iter(rows.iter().map(|r| match r.value(i) {
+                    Value::Long(v) => i8::try_from(v).ok(),
+                    _ => None,
+                }))),
+            ),
+            "float" => (
+                DataType::Float32,
+                Arc::new(Float32Array::from_iter(rows.iter().map(|r| match r.value(i) {
+                    Value::Double(v) => Some(v as f32),
                     _ => None,
                 }))),
             ),

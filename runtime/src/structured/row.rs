@@ -65,7 +65,7 @@ macro_rules! spark_fmt_cells {
     )*};
 }
 
-spark_fmt_cells!(char i8 i16 i128 isize u8 u16 u32 u64 u128 usize f32);
+spark_fmt_cells!(char i128 isize u8 u16 u32 u64 u128 usize);
 
 impl Cell for Date {
     fn cell(&self, out: &mut String) {
@@ -96,7 +96,10 @@ valued_cells! {
     String => |x| Value::Str(x);
     std::borrow::Cow<'_, str> => |x| Value::Str(x);
     bool => |x| Value::Bool(*x);
+    i8 => |x| Value::Long(i64::from(*x));
+    i16 => |x| Value::Long(i64::from(*x));
     i32 => |x| Value::Long(i64::from(*x));
+    f32 => |x| Value::Double(f64::from(*x));
     i64 => |x| Value::Long(*x);
     f64 => |x| Value::Double(*x);
     Timestamp => |x| Value::Timestamp(*x);

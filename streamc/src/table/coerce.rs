@@ -2,11 +2,13 @@
 //! or a function gets types it does not take, the checker inserts [`Expr::Cast`]s where Spark
 //! would, and refuses with Spark's error where Spark refuses.
 //!
-//! - comparisons (and `IN`, `BETWEEN`, which lower to them): a string is cast to the other
-//!   side's type (number, boolean, date, timestamp); `bigint` widens to `double`; a date to a
-//!   timestamp (its midnight, UTC);
-//! - arithmetic: a string is cast to the other side's number type; `bigint` widens to
+//! - numbers widen to the wider of two: `tinyint` < `smallint` < `int` < `bigint` < `float` <
 //!   `double`;
+//! - comparisons (and `IN`, `BETWEEN`, which lower to them): a string meeting an integral type
+//!   is cast to `bigint`, meeting `float` or `double` to `double` (and the other side widens to
+//!   it), meeting a boolean, date or timestamp to that type; a date meets a timestamp as a
+//!   timestamp (its midnight, UTC);
+//! - arithmetic: as comparisons, on numbers; `/` divides doubles;
 //! - `AND`, `OR`, `NOT`: a string is cast to boolean;
 //! - function arguments: a function that takes strings takes any scalar, as its string form.
 //!
@@ -34,10 +36,38 @@ pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
             None => return Err(invalid_input(&s, "DOUBLE")),
         },
         (Expr::Int(i), ColTy::Double) => Expr::Float(i as f64),
+        // An integer literal that does not fit the integral type it meets fails as Spark's
+        // cast of it would.
+        (Expr::Int(i), to) if to.integral() && narrow(i, to).is_none() => return Err(overflow(i, from, to)),
         (Expr::Int(i), ColTy::String) => Expr::Str(i.to_string()),
         (Expr::Bool(b), ColTy::String) => Expr::Str(b.to_string()),
         (e, to) => Expr::Cast(Box::new(e), from, to),
     })
+}
+
+/// `i` if it fits the integral type `to`.
+fn narrow(i: i64, to: ColTy) -> Option<i64> {
+    let fits = match to {
+        ColTy::Byte => i8::try_from(i).is_ok(),
+        ColTy::Short => i16::try_from(i).is_ok(),
+        ColTy::Int => i32::try_from(i).is_ok(),
+        _ => true,
+    };
+    fits.then_some(i)
+}
+
+/// Spark's `CAST_OVERFLOW` for an integer literal that does not fit `to`.
+fn overflow(i: i64, from: ColTy, to: ColTy) -> String {
+    let suffix = match from {
+        ColTy::Long => "L",
+        ColTy::Short => "S",
+        ColTy::Byte => "Y",
+        _ => "",
+    };
+    let (from, to) = (from.sql().to_ascii_uppercase(), to.sql().to_ascii_uppercase());
+    format!(
+        "[CAST_OVERFLOW] The value {i}{suffix} of the type \"{from}\" cannot be cast to \"{to}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
+    )
 }
 
 /// Whether `CAST(x AS to)` of an `x` of type `from` is allowed (Spark 4's ANSI rules for the
@@ -51,11 +81,44 @@ pub fn can_cast(from: ColTy, to: ColTy) -> bool {
         (x, String) if x.nested() => true,
         (x, y) if x.nested() || y.nested() => false,
         (String, _) | (_, String) => true,
-        (Long | Double | Bool, Long | Double | Bool) => true,
-        (Long | Double, Timestamp) | (Timestamp, Long | Double) => true,
+        (Binary, _) | (_, Binary) => false,
+        (x, y) if (x.number() || x == Bool) && (y.number() || y == Bool) => true,
+        (x, Timestamp) | (Timestamp, x) if x.number() => true,
         (Date, Timestamp) | (Timestamp, Date) => true,
         _ => false,
     }
+}
+
+/// Whether a cast from `from` to `to` can fail the batch (under ANSI): parsing a string, a
+/// number that does not fit a narrower type, seconds that overflow a timestamp.
+pub fn can_fail(from: ColTy, to: ColTy) -> bool {
+    (from == ColTy::String && to != ColTy::Binary)
+        || (to.integral() && from.number() && rank(from) > rank(to))
+        || (from.integral() && to == ColTy::Timestamp)
+}
+
+/// Spark's order of the number types (`tinyint` first), for widening.
+fn rank(t: ColTy) -> u8 {
+    match t {
+        ColTy::Byte => 1,
+        ColTy::Short => 2,
+        ColTy::Int => 3,
+        ColTy::Long => 4,
+        ColTy::Float => 5,
+        ColTy::Double => 6,
+        _ => 0,
+    }
+}
+
+/// The wider of two number types.
+pub fn wider(a: ColTy, b: ColTy) -> ColTy {
+    if rank(a) >= rank(b) { a } else { b }
+}
+
+/// The type a string meeting a number is cast to (Spark's ANSI `findWiderTypeForString`):
+/// `bigint` for an integral type, `double` for a fractional one.
+fn string_with(x: ColTy) -> ColTy {
+    if x.integral() { ColTy::Long } else { ColTy::Double }
 }
 
 /// For the functions whose values may be a NULL literal (`CASE`, `if`, `coalesce`, `nvl`,
@@ -77,7 +140,8 @@ pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
     Some(match (a, b) {
         (x, y) if x.nested() || y.nested() => return None,
         (x, y) if x == y => x,
-        (Long, Double) | (Double, Long) => Double,
+        (x, y) if x.number() && y.number() => wider(x, y),
+        (String, x) | (x, String) if x.number() => string_with(x),
         (String, x) | (x, String) => x,
         (Date, Timestamp) | (Timestamp, Date) => Timestamp,
         _ => return None,
@@ -88,9 +152,8 @@ pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
 pub fn arithmetic(a: ColTy, b: ColTy) -> Option<ColTy> {
     use ColTy::*;
     Some(match (a, b) {
-        (Long, Long) => Long,
-        (Long | Double, Long | Double) => Double,
-        (String, x @ (Long | Double)) | (x @ (Long | Double), String) => x,
+        (x, y) if x.number() && y.number() => wider(x, y),
+        (String, x) | (x, String) if x.number() => string_with(x),
         _ => return None,
     })
 }

@@ -190,10 +190,10 @@ pub fn columns() -> Vec<Column> {
         ("key", ColTy::String),
         ("value", ColTy::String),
         ("topic", ColTy::String),
-        ("partition", ColTy::Long),
+        ("partition", ColTy::Int),
         ("offset", ColTy::Long),
         ("timestamp", ColTy::Timestamp),
-        ("timestampType", ColTy::Long),
+        ("timestampType", ColTy::Int),
     ]
     .into_iter()
     .map(|(n, ty)| Column { name: n.into(), ty })

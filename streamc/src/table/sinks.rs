@@ -37,7 +37,7 @@ pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics)
                 );
             }
         }
-        for (name, ty) in [("key", ColTy::String), ("topic", ColTy::String), ("partition", ColTy::Long)] {
+        for (name, ty) in [("key", ColTy::String), ("topic", ColTy::String), ("partition", ColTy::Int)] {
             if let Some(c) = col(name)
                 && c.ty != ty
             {

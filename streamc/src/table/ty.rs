@@ -12,11 +12,21 @@ use std::sync::Mutex;
 pub enum ColTy {
     String,
     Bool,
+    /// Spark's `ByteType` (`tinyint`, `i8`).
+    Byte,
+    /// Spark's `ShortType` (`smallint`, `i16`).
+    Short,
+    /// Spark's `IntegerType` (`int`, `i32`): what an integer literal is.
+    Int,
     Long,
+    /// Spark's `FloatType` (`float`/`real`, `f32`).
+    Float,
     Double,
     Timestamp,
     /// Spark's `DateType`: a calendar date.
     Date,
+    /// Spark's `BinaryType`: bytes.
+    Binary,
     /// Spark's `ArrayType` (elements may be NULL).
     Array(&'static ColTy),
     /// Spark's `MapType`: keys are never NULL, values may be.
@@ -121,10 +131,15 @@ impl ColTy {
         match self {
             ColTy::String => "string",
             ColTy::Bool => "boolean",
+            ColTy::Byte => "tinyint",
+            ColTy::Short => "smallint",
+            ColTy::Int => "int",
             ColTy::Long => "bigint",
+            ColTy::Float => "float",
             ColTy::Double => "double",
             ColTy::Timestamp => "timestamp",
             ColTy::Date => "date",
+            ColTy::Binary => "binary",
             nested => {
                 let text = nested.describe();
                 let mut i = interned();
@@ -150,8 +165,31 @@ impl ColTy {
         }
     }
 
+    /// Whether the type is `bigint` or `double`: the number types the registry's functions
+    /// compute on (the checker widens the narrower ones to them for a call).
     pub fn numeric(self) -> bool {
         matches!(self, ColTy::Long | ColTy::Double)
+    }
+
+    /// Whether the type is one of Spark's numbers: `tinyint`, `smallint`, `int`, `bigint`,
+    /// `float`, `double`.
+    pub fn number(self) -> bool {
+        self.integral() || matches!(self, ColTy::Float | ColTy::Double)
+    }
+
+    /// Whether the type is one of Spark's integral types.
+    pub fn integral(self) -> bool {
+        matches!(self, ColTy::Byte | ColTy::Short | ColTy::Int | ColTy::Long)
+    }
+
+    /// The type the registry's functions and the aggregates take for this one: the integral
+    /// types widen to `bigint`, `float` to `double` (exact, as Spark's implicit casts are).
+    pub fn widened(self) -> ColTy {
+        match self {
+            ColTy::Byte | ColTy::Short | ColTy::Int => ColTy::Long,
+            ColTy::Float => ColTy::Double,
+            t => t,
+        }
     }
 
     /// Whether the type is an array, map or struct.
@@ -221,12 +259,15 @@ impl TypeParser<'_> {
                 ColTy::String
             }
             "bool" | "boolean" => ColTy::Bool,
-            "int" | "integer" | "i32" | "long" | "bigint" | "i64" | "smallint" | "tinyint" | "short" | "byte" => {
-                ColTy::Long
-            }
-            "float" | "double" | "real" | "f32" | "f64" => ColTy::Double,
+            "tinyint" | "byte" | "i8" => ColTy::Byte,
+            "smallint" | "short" | "i16" => ColTy::Short,
+            "int" | "integer" | "i32" => ColTy::Int,
+            "long" | "bigint" | "i64" => ColTy::Long,
+            "float" | "real" | "f32" => ColTy::Float,
+            "double" | "f64" => ColTy::Double,
             "timestamp" | "timestamp_ltz" => ColTy::Timestamp,
             "date" => ColTy::Date,
+            "binary" | "bytes" => ColTy::Binary,
             "array" => {
                 if !self.eat(b'<') {
                     return None;
@@ -301,11 +342,12 @@ mod tests {
     #[test]
     fn nested_types_parse_and_print_as_spark() {
         let t = ColTy::parse("STRUCT<a: INT, b: ARRAY<STRING>, m: map<string, double>>").unwrap();
-        assert_eq!(t.sql(), "struct<a:bigint,b:array<string>,m:map<string,double>>");
+        assert_eq!(t.sql(), "struct<a:int,b:array<string>,m:map<string,double>>");
         assert_eq!(ColTy::parse("array<string>"), Some(STRING_ARRAY));
         assert_eq!(ColTy::parse("struct<a bigint>"), ColTy::parse("struct<a:long>"));
-        assert_eq!(ColTy::parse_ddl("a INT, b STRING").unwrap().sql(), "struct<a:bigint,b:string>");
-        assert_eq!(ColTy::parse_ddl("array<int>").unwrap().sql(), "array<bigint>");
+        assert_eq!(ColTy::parse_ddl("a INT, b STRING").unwrap().sql(), "struct<a:int,b:string>");
+        assert_eq!(ColTy::parse_ddl("array<smallint>").unwrap().sql(), "array<smallint>");
+        assert_eq!(ColTy::parse("REAL").map(ColTy::sql), Some("float"));
         assert_eq!(ColTy::parse_ddl("bigint"), None);
         assert_eq!(ColTy::parse("array<string"), None);
         assert_eq!(ColTy::parse("struct<a:int,a:int>"), None);

@@ -52,7 +52,8 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             }
         },
         Expr::Str(_) => (e.clone(), ColTy::String),
-        Expr::Int(_) => (e.clone(), ColTy::Long),
+        // Spark's integer literal is an `int`, or a `bigint` when it does not fit one.
+        Expr::Int(i) => (e.clone(), if i32::try_from(*i).is_ok() { ColTy::Int } else { ColTy::Long }),
         Expr::Float(_) => (e.clone(), ColTy::Double),
         Expr::Bool(_) => (e.clone(), ColTy::Bool),
         Expr::Cast(_, _, to) | Expr::TryCast(_, _, to) => (e.clone(), *to),
@@ -77,7 +78,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         }
         Expr::Unary(UnOp::Neg, x) => {
             let (x, t) = typed(x, cols, span, diags)?;
-            if !t.numeric() {
+            if !t.number() {
                 diags.error(span, format!("`-` needs a number, found `{x}` of type {}", t.sql()));
                 return None;
             }
@@ -107,7 +108,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 _ => match coerce::arithmetic(ta, tb) {
                     Some(t) if *op == BinOp::Div => (t, ColTy::Double),
                     Some(t) => (t, t),
-                    None if !ta.numeric() || !tb.numeric() => {
+                    None if !ta.number() || !tb.number() => {
                         diags.error(
                             span,
                             format!("`{}` needs numbers, found {} and {} in `{e}`", op.symbol(), ta.sql(), tb.sql()),
@@ -214,7 +215,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             };
             let i = if ti == key {
                 i
-            } else if coerce::can_cast(ti, key) && !(key == ColTy::Long && ti == ColTy::Double) {
+            } else if coerce::can_cast(ti, key) && !(key.integral() && matches!(ti, ColTy::Float | ColTy::Double)) {
                 cast(i, ti, key, diags)?
             } else {
                 diags.error(
@@ -300,11 +301,13 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                     return None;
                 }
             };
-            // As given; else with Spark's implicit casts of arguments: numbers widened to
-            // doubles, then any scalar as a string.
-            let attempts: [fn(ColTy) -> ColTy; 3] = [
+            // As given; else with Spark's implicit casts of arguments: the narrower numbers
+            // widened to `bigint` and `double` (the types the registry computes on), then
+            // integers to doubles, then any scalar as a string.
+            let attempts: [fn(ColTy) -> ColTy; 4] = [
                 |t| t,
-                |t| if t == ColTy::Long { ColTy::Double } else { t },
+                ColTy::widened,
+                |t| if t.widened() == ColTy::Long { ColTy::Double } else { t.widened() },
                 |t| if t.nested() { t } else { ColTy::String },
             ];
             let mut first_error = None;
@@ -340,6 +343,16 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
     })
 }
 
+fn cast(x: Expr, from: ColTy, to: ColTy, span: SpanId, diags: &mut Diagnostics) -> Option<Expr> {
+    match coerce::cast(x, from, to) {
+        Ok(x) => Some(x),
+        Err(message) => {
+            diags.error(span, message);
+            None
+        }
+    }
+}
+
 pub(super) fn report(e: SigError, span: SpanId, diags: &mut Diagnostics) {
     let d = diags.error(span, e.message);
     if let Some(h) = e.help {
@@ -366,7 +379,15 @@ pub(super) fn check_aggregate(
     };
     let arg = match &args[..] {
         [Expr::Star] | [] if def.star => None,
-        [x] => Some((x, typed(x, cols, span, diags)?)),
+        // Aggregates compute on `bigint` and `double`: a narrower number is widened (Spark's
+        // `sum` of ints is a bigint, its `avg` a double; `min` and `max` give the same values).
+        [x] => Some((
+            x,
+            typed(x, cols, span, diags).and_then(|(x, t)| {
+                let w = t.widened();
+                Some((cast(x, t, w, span, diags)?, w))
+            })?,
+        )),
         _ => {
             diags.error(span, format!("`{f}` takes one argument"));
             return None;

@@ -17,10 +17,18 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             None => quote!(::core::option::Option::None),
         },
         Expr::Str(s) => quote!(#some(::std::borrow::Cow::Borrowed(#s))),
-        Expr::Int(i) => {
-            let l = Literal::i64_suffixed(*i);
-            quote!(#some(#l))
-        }
+        // An `int` literal is left untyped: the checker has made it the integral type of its
+        // context (`n + 1` of a bigint `n`), which Rust infers; alone it is an `i32`.
+        Expr::Int(i) => match i32::try_from(*i) {
+            Ok(i) => {
+                let l = Literal::i32_unsuffixed(i);
+                quote!(#some(#l))
+            }
+            Err(_) => {
+                let l = Literal::i64_suffixed(*i);
+                quote!(#some(#l))
+            }
+        },
         Expr::Float(x) => {
             let l = Literal::f64_suffixed(*x);
             quote!(#some(#l))
@@ -34,10 +42,10 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
         Expr::Unary(UnOp::Neg, x) => {
             let ty = static_ty(x, scope);
             let code = expr(x, scope);
-            if ty == Some(ColTy::Long) {
-                // ANSI: `-` of the smallest long overflows.
+            if ty.is_some_and(ColTy::integral) {
+                // ANSI: `-` of the smallest integer overflows.
                 let failure = cast_failure();
-                quote!((#code).and_then(|v: i64| ::streamc_runtime::structured::arith::neg(v, &#failure)))
+                quote!((#code).and_then(|v| ::streamc_runtime::structured::arith::neg(v, &#failure)))
             } else {
                 quote!((#code).map(|v| -v))
             }
@@ -46,12 +54,19 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let ta = static_ty(a, scope);
             let tb = static_ty(b, scope);
             let (ca, cb) = (expr(a, scope), expr(b, scope));
-            let float = ta == Some(ColTy::Double) || tb == Some(ColTy::Double) || *op == BinOp::Div;
-            let (xa, xb) = if float && (ta.is_some_and(ColTy::numeric) || tb.is_some_and(ColTy::numeric)) {
+            // The checker has cast both sides to one type (doubles for `/`); floats compute as
+            // floats, doubles as doubles, integers with ANSI's overflow checks.
+            let double = ta == Some(ColTy::Double) || tb == Some(ColTy::Double) || *op == BinOp::Div;
+            let float = !double && (ta == Some(ColTy::Float) || tb == Some(ColTy::Float));
+            let number = ta.is_some_and(ColTy::number) || tb.is_some_and(ColTy::number);
+            let (xa, xb) = if double && number {
                 (quote!((a as f64)), quote!((b as f64)))
+            } else if float && number {
+                (quote!((a as f32)), quote!((b as f32)))
             } else {
                 (quote!(a), quote!(b))
             };
+            let float = float || double;
             match op {
                 BinOp::And => quote!(match (#ca, #cb) {
                     (::core::option::Option::Some(false), _) | (_, ::core::option::Option::Some(false)) => #some(false),
@@ -66,7 +81,7 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 // ANSI arithmetic: long overflow and division or remainder by zero fail the
                 // batch (`structured::arith`, recording in the query's `cast_failure`).
                 BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
-                    if ta.is_some_and(ColTy::numeric) && tb.is_some_and(ColTy::numeric) =>
+                    if ta.is_some_and(ColTy::number) && tb.is_some_and(ColTy::number) =>
                 {
                     let rt = quote!(::streamc_runtime::structured);
                     let failure = cast_failure();
@@ -75,7 +90,8 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                         (BinOp::Sub, false) => quote!(#rt::arith::sub(a, b, &#failure)),
                         (BinOp::Mul, false) => quote!(#rt::arith::mul(a, b, &#failure)),
                         (BinOp::Mod, false) => quote!(#rt::arith::rem(a, b, &#failure)),
-                        (BinOp::Mod, true) => quote!(#rt::arith::rem_f64(#xa, #xb, &#failure)),
+                        (BinOp::Mod, true) if double => quote!(#rt::arith::rem_f64(#xa, #xb, &#failure)),
+                        (BinOp::Mod, true) => quote!(#rt::arith::rem_f32(#xa, #xb, &#failure)),
                         (BinOp::Div, _) => quote!(#rt::arith::div(#xa, #xb, &#failure)),
                         (BinOp::Add, true) => quote!(#some(#xa + #xb)),
                         (BinOp::Sub, true) => quote!(#some(#xa - #xb)),
@@ -230,9 +246,19 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
     let fails =
         if try_cast { quote!(::core::option::Option::None) } else { quote!(::core::option::Option::Some(&#failure)) };
     match (from, to) {
+        (ColTy::String, ColTy::Binary) => {
+            quote!((#code).map(|s| #rt::binary::Binary::of_str(&s)))
+        }
+        (ColTy::Binary, ColTy::String) => {
+            quote!((#code).map(|b| ::std::borrow::Cow::Owned(b.text().into_owned())))
+        }
         (ColTy::String, to) if try_cast => {
             let parse = match to {
+                ColTy::Byte => quote!(#rt::cast::parse_byte),
+                ColTy::Short => quote!(#rt::cast::parse_short),
+                ColTy::Int => quote!(#rt::cast::parse_int),
                 ColTy::Long => quote!(#rt::cast::parse_long),
+                ColTy::Float => quote!(#rt::cast::parse_float),
                 ColTy::Double => quote!(#rt::cast::parse_double),
                 ColTy::Bool => quote!(#rt::cast::parse_bool),
                 ColTy::Timestamp => quote!(#rt::time::parse_timestamp),
@@ -242,14 +268,19 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
             quote!((#code).and_then(|s| #parse(&s)))
         }
         (ColTy::String, to) => {
-            let (f, ty, spark) = match to {
-                ColTy::Long => (quote!(string_to_long), quote!(i64), "BIGINT"),
-                ColTy::Double => (quote!(string_to_double), quote!(f64), "DOUBLE"),
-                ColTy::Bool => (quote!(string_to_bool), quote!(bool), "BOOLEAN"),
-                ColTy::Timestamp => (quote!(string_to_timestamp), quote!(#rt::time::Timestamp), "TIMESTAMP"),
-                ColTy::Date => (quote!(string_to_date), quote!(#rt::time::Date), "DATE"),
+            let (f, spark) = match to {
+                ColTy::Byte => (quote!(string_to_byte), "TINYINT"),
+                ColTy::Short => (quote!(string_to_short), "SMALLINT"),
+                ColTy::Int => (quote!(string_to_int), "INT"),
+                ColTy::Long => (quote!(string_to_long), "BIGINT"),
+                ColTy::Float => (quote!(string_to_float), "FLOAT"),
+                ColTy::Double => (quote!(string_to_double), "DOUBLE"),
+                ColTy::Bool => (quote!(string_to_bool), "BOOLEAN"),
+                ColTy::Timestamp => (quote!(string_to_timestamp), "TIMESTAMP"),
+                ColTy::Date => (quote!(string_to_date), "DATE"),
                 _ => return code,
             };
+            let ty = functions::rust_ty(to);
             match x {
                 Expr::Str(s) => quote!({
                     static LITERAL: ::std::sync::OnceLock<::core::option::Option<#ty>> = ::std::sync::OnceLock::new();
@@ -261,21 +292,73 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
                 _ => quote!(#rt::cast::#f(#code, &#failure)),
             }
         }
-        (ColTy::Long, ColTy::Double) => quote!((#code).map(|v: i64| v as f64)),
         (ColTy::Double, ColTy::Long) => quote!(#rt::cast::double_to_long(#code, #fails)),
-        (ColTy::Long, ColTy::Bool) => quote!((#code).map(|v: i64| v != 0)),
-        (ColTy::Double, ColTy::Bool) => quote!((#code).map(|v: f64| v != 0.0)),
-        (ColTy::Bool, ColTy::Long) => quote!((#code).map(i64::from)),
+        (from, to) if from.number() && to.number() => numeric_cast(code, from, to, &fails),
+        (from, ColTy::Bool) if from.number() => {
+            let (t, zero) = (functions::rust_ty(from), zero(from));
+            quote!((#code).map(|v: #t| v != #zero))
+        }
+        (ColTy::Bool, to) if to.integral() => {
+            let t = functions::rust_ty(to);
+            quote!((#code).map(#t::from))
+        }
+        (ColTy::Bool, ColTy::Float) => quote!((#code).map(|v: bool| if v { 1.0f32 } else { 0.0f32 })),
         (ColTy::Bool, ColTy::Double) => quote!((#code).map(|v: bool| if v { 1.0f64 } else { 0.0f64 })),
         (ColTy::Timestamp, ColTy::Long) => quote!(#rt::cast::timestamp_to_long(#code)),
+        (ColTy::Timestamp, to) if to.integral() => {
+            let seconds = quote!(#rt::cast::timestamp_to_long(#code));
+            numeric_cast(seconds, ColTy::Long, to, &fails)
+        }
         (ColTy::Timestamp, ColTy::Double) => quote!(#rt::cast::timestamp_to_double(#code)),
-        (ColTy::Long, ColTy::Timestamp) => quote!(#rt::cast::long_to_timestamp(#code, #fails)),
+        (ColTy::Timestamp, ColTy::Float) => quote!(#rt::cast::timestamp_to_double(#code).map(|v| v as f32)),
+        (from, ColTy::Timestamp) if from.integral() => {
+            let t = functions::rust_ty(from);
+            quote!(#rt::cast::long_to_timestamp((#code).map(|v: #t| v as i64), #fails))
+        }
         (ColTy::Double, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp(#code)),
+        (ColTy::Float, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp((#code).map(f64::from))),
         (ColTy::Timestamp, ColTy::Date) => quote!(#rt::cast::timestamp_to_date(#code)),
         (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
         (from, ColTy::String) if from.nested() => quote!(#rt::nested::cast_to_string(#code)),
         (_, ColTy::String) => quote!(#rt::cast::to_string(#code)),
         _ => code,
+    }
+}
+
+/// A number's zero in its Rust type.
+fn zero(t: ColTy) -> TokenStream {
+    match t {
+        ColTy::Float => quote!(0.0f32),
+        ColTy::Double => quote!(0.0f64),
+        t => {
+            let t = functions::rust_ty(t);
+            quote!((0 as #t))
+        }
+    }
+}
+
+/// The cast between two number types: widening with `as` (exact, or rounding to the nearest
+/// float as Java does); narrowing an integer, or a float or double to an integer, checked
+/// (ANSI: `CAST_OVERFLOW` fails the batch; `fails` is None for `try_cast`, giving NULL).
+fn numeric_cast(code: TokenStream, from: ColTy, to: ColTy, fails: &TokenStream) -> TokenStream {
+    let rt = quote!(::streamc_runtime::structured);
+    let (tf, tt) = (functions::rust_ty(from), functions::rust_ty(to));
+    let (from_name, to_name) = (from.sql().to_ascii_uppercase(), to.sql().to_ascii_uppercase());
+    let fractional = |t: ColTy| matches!(t, ColTy::Float | ColTy::Double);
+    let bounds = match to {
+        ColTy::Byte => quote!((-128.0f64, 127.0f64)),
+        ColTy::Short => quote!((-32768.0f64, 32767.0f64)),
+        ColTy::Int => quote!((-2147483648.0f64, 2147483647.0f64)),
+        _ => quote!((-9223372036854775808.0f64, 9223372036854775807.0f64)),
+    };
+    if from == to {
+        code
+    } else if fractional(to) || (from.integral() && crate::table::coerce::wider(from, to) == to) {
+        quote!((#code).map(|v: #tf| v as #tt))
+    } else if from.integral() {
+        quote!(#rt::cast::narrow::<#tt>((#code).map(|v: #tf| v as i64), #from_name, #to_name, #fails))
+    } else {
+        quote!(#rt::cast::fractional_to_integral::<#tt>((#code).map(|v: #tf| v as f64), #bounds, #from_name, #to_name, #fails))
     }
 }
 
@@ -289,20 +372,20 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
     match e {
         Expr::Cast(_, _, to) | Expr::TryCast(_, _, to) => Some(*to),
         Expr::Column(c) => scope.get(c).map(|(_, t)| *t),
-        Expr::Int(_) => Some(ColTy::Long),
+        Expr::Int(i) => Some(if i32::try_from(*i).is_ok() { ColTy::Int } else { ColTy::Long }),
         Expr::Float(_) => Some(ColTy::Double),
         Expr::Str(_) => Some(ColTy::String),
         Expr::Bool(_) => Some(ColTy::Bool),
         Expr::Binary(op, a, b) => {
             if op.is_comparison() || matches!(op, BinOp::And | BinOp::Or) {
                 Some(ColTy::Bool)
-            } else if *op == BinOp::Div
-                || static_ty(a, scope) == Some(ColTy::Double)
-                || static_ty(b, scope) == Some(ColTy::Double)
-            {
+            } else if *op == BinOp::Div {
                 Some(ColTy::Double)
             } else {
-                Some(ColTy::Long)
+                // The checker cast both sides to one type (but for integer literals, which take
+                // their context's type): the wider.
+                let (ta, tb) = (static_ty(a, scope)?, static_ty(b, scope)?);
+                Some(crate::table::coerce::wider(ta, tb))
             }
         }
         Expr::Call(f, _) if f == "+interval" => Some(ColTy::Timestamp),

@@ -28,14 +28,8 @@ pub(super) fn states(q: &Checked) -> (Ident, Ident) {
 
 /// The owned type of a key column (hashable: a double as a `DoubleKey`).
 fn key_ty(t: ColTy) -> TokenStream {
-    let rt = rt();
-    match t {
-        ColTy::Double => quote!(::core::option::Option<#rt::structured::double_key::DoubleKey>),
-        t => {
-            let t = rust_ty(t);
-            quote!(::core::option::Option<#t>)
-        }
-    }
+    let t = super::scope::key_rust_ty(t);
+    quote!(::core::option::Option<#t>)
 }
 
 /// The key type: the column's own for one key, a tuple for several.

@@ -41,15 +41,7 @@ fn keeps(j: &TStreamJoin, left: bool) -> bool {
 pub(super) fn state_types(j: &TStreamJoin) -> (TokenStream, TokenStream) {
     let rt = rt();
     let opt = |t: TokenStream| quote!(::core::option::Option<#t>);
-    let key = nest(
-        j.keys
-            .iter()
-            .map(|(_, _, t)| match t {
-                ColTy::Double => opt(quote!(#rt::structured::double_key::DoubleKey)),
-                t => opt(rust_ty(*t)),
-            })
-            .collect(),
-    );
+    let key = nest(j.keys.iter().map(|(_, _, t)| opt(super::scope::key_rust_ty(*t))).collect());
     let row = |cols: &[Column]| nest(cols.iter().map(|c| opt(rust_ty(c.ty))).collect());
     let (l, r) = (row(&j.left), row(&j.right));
     (quote!(#rt::structured::join::JoinState<#key, #l>), quote!(#rt::structured::join::JoinState<#key, #r>))

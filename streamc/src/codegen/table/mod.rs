@@ -203,7 +203,7 @@ fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
     let Some(a) = &q.agg else { return false };
     q.inputs.len() == 1
         && a.session.is_none()
-        && a.aggs.iter().all(|(_, _, _, ty)| *ty != ColTy::Double)
+        && a.aggs.iter().all(|(_, _, _, ty)| !matches!(ty, ColTy::Double | ColTy::Float))
         && !q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }))
         && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
         && !fallible_casts(q)
@@ -601,11 +601,7 @@ fn query_body(
 fn fallible_casts(q: &Checked) -> bool {
     fn any(e: &Expr) -> bool {
         match e {
-            Expr::Cast(x, from, to) => {
-                *from == ColTy::String
-                    || matches!((from, to), (ColTy::Double, ColTy::Long) | (ColTy::Long, ColTy::Timestamp))
-                    || any(x)
-            }
+            Expr::Cast(x, from, to) => crate::table::coerce::can_fail(*from, *to) || any(x),
             Expr::TryCast(x, _, _) => any(x),
             // Parsing with a pattern fails the batch on text that does not match (ANSI).
             Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,

@@ -33,10 +33,15 @@ pub(super) fn conv_fields(ty: ColTy, json: TokenStream, owned: bool, partial: bo
         ColTy::String if owned => quote!(#nested::string(#json)),
         ColTy::String => scalar("string"),
         ColTy::Bool => scalar("boolean"),
+        ColTy::Byte => scalar("byte"),
+        ColTy::Short => scalar("short"),
+        ColTy::Int => scalar("int"),
         ColTy::Long => scalar("long"),
+        ColTy::Float => scalar("float"),
         ColTy::Double => scalar("double"),
         ColTy::Timestamp => scalar("timestamp"),
         ColTy::Date => scalar("date"),
+        ColTy::Binary => quote!(#rt::structured::binary::conv(#json)),
         ColTy::Array(e) => {
             let each = conv(*e, quote!(element), true);
             quote!(#nested::array(#json, |element| #each))

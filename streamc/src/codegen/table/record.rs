@@ -176,7 +176,7 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
         let keys = nest(
             on.iter()
                 .map(|(n, t)| match t {
-                    ColTy::Double => borrowed(&scope[n].0, *t),
+                    ColTy::Double | ColTy::Float => borrowed(&scope[n].0, *t),
                     _ => owned(n),
                 })
                 .collect(),
@@ -184,10 +184,7 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
         let key_ty = nest(
             on.iter()
                 .map(|(_, t)| {
-                    let t = match t {
-                        ColTy::Double => quote!(#rt::structured::double_key::DoubleKey),
-                        _ => rust_ty(*t),
-                    };
+                    let t = super::scope::key_rust_ty(*t);
                     quote!(::core::option::Option<#t>)
                 })
                 .collect(),

@@ -8,12 +8,21 @@ use quote::quote;
 use std::collections::HashMap;
 
 /// The variable `<prefix>_<name>` of generated code (a column, a sink, a state).
+/// A name that is not a plain identifier (`(i * 2)`, `Word`) gets a hash of itself appended, so
+/// that names differing only in their other characters (`(i / 2)`) stay apart.
 pub(super) fn ident(prefix: &str, name: &str) -> Ident {
     let base: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
         .collect();
-    Ident::new(&format!("{prefix}_{base}"), Span::mixed_site())
+    if base == name {
+        return Ident::new(&format!("{prefix}_{base}"), Span::mixed_site());
+    }
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    Ident::new(&format!("{prefix}_{base}_{h:08x}"), Span::mixed_site())
 }
 
 /// Column variables in scope: name → (variable, type).
@@ -29,14 +38,30 @@ pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
             let rt = rt();
             quote!(#v.map(#rt::structured::double_key::DoubleKey::new))
         }
+        ColTy::Float => {
+            let rt = rt();
+            quote!(#v.map(#rt::structured::double_key::FloatKey::new))
+        }
+        ColTy::Binary => quote!(#v.clone()),
         _ => quote!(#v),
+    }
+}
+
+/// The hashable Rust type of a key column's value (see [`borrowed`]): a double as a
+/// `DoubleKey`, a float as a `FloatKey`, other values as their own type.
+pub(super) fn key_rust_ty(ty: ColTy) -> TokenStream {
+    let rt = rt();
+    match ty {
+        ColTy::Double => quote!(#rt::structured::double_key::DoubleKey),
+        ColTy::Float => quote!(#rt::structured::double_key::FloatKey),
+        t => crate::table::functions::rust_ty(t),
     }
 }
 
 /// A key column's value in the output row, from its part of the key (see [`borrowed`]).
 pub(super) fn unkeyed(part: TokenStream, ty: ColTy) -> TokenStream {
     match ty {
-        ColTy::Double => quote!(#part.map(|k| k.get())),
+        ColTy::Double | ColTy::Float => quote!(#part.map(|k| k.get())),
         _ => part,
     }
 }

@@ -4,16 +4,18 @@
 //! calls with it, codegen emits them with it, the SQL front end tells aggregates from functions
 //! with it, and every "did you mean" for a misspelt function comes from it.
 //!
-//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`], [`DATES`] or [`NESTED`] (or [`AGGREGATES`])
+//! Adding a function is adding one entry to [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`], [`DATES`],
+//! [`NESTED`] or [`BINARY`] (or [`AGGREGATES`])
 //! and its tests; README's list is checked against these tables.
 
 /// Every scalar function and special form: [`SCALARS`], [`LIBRARY`], [`STRINGS_MATH`],
-/// [`DATES`], then [`NESTED`].
+/// [`DATES`], [`NESTED`], then [`BINARY`].
 pub fn scalars() -> impl Iterator<Item = &'static ScalarFn> {
-    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH).chain(DATES).chain(NESTED)
+    SCALARS.iter().chain(LIBRARY).chain(STRINGS_MATH).chain(DATES).chain(NESTED).chain(BINARY)
 }
 
 mod aggregate;
+mod binary;
 mod dates;
 mod library;
 mod nested;
@@ -23,6 +25,7 @@ mod strings;
 mod types;
 
 pub use aggregate::{AGGREGATES, AggFn, AggregateFn};
+pub use binary::BINARY;
 pub use dates::DATES;
 pub use library::LIBRARY;
 pub use nested::{NESTED, lift, lower};

@@ -205,17 +205,21 @@ pub static SCALARS: &[ScalarFn] = &[
         names: &["length"],
         form: Form::Ordinary {
             signature: |args| match args {
-                [(_, ColTy::String)] => Ok(ColTy::Long),
+                [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Long),
                 _ => Err(None),
             },
-            codegen: |a, _| {
+            codegen: |a, t| {
                 let a = first(a);
-                quote!((#a).map(|s| s.chars().count() as i64))
+                if t.first() == Some(&Some(ColTy::Binary)) {
+                    quote!((#a).map(|b| b.0.len() as i64))
+                } else {
+                    quote!((#a).map(|s| s.chars().count() as i64))
+                }
             },
         },
         returns: "bigint",
         nulls: Nulls::Strict,
-        doc: "the number of characters of a string",
+        doc: "the number of characters of a string (of bytes of a binary)",
         example: "length(word) > 3",
     },
     ScalarFn {

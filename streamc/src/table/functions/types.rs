@@ -59,10 +59,15 @@ pub fn rust_ty(t: ColTy) -> TokenStream {
         }
         ColTy::String => quote!(::std::string::String),
         ColTy::Bool => quote!(bool),
+        ColTy::Byte => quote!(i8),
+        ColTy::Short => quote!(i16),
+        ColTy::Int => quote!(i32),
         ColTy::Long => quote!(i64),
+        ColTy::Float => quote!(f32),
         ColTy::Double => quote!(f64),
         ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
         ColTy::Date => quote!(::streamc_runtime::structured::time::Date),
+        ColTy::Binary => quote!(::streamc_runtime::structured::binary::Binary),
     }
 }
 
