@@ -42,6 +42,7 @@ pub mod binary;
 pub mod calendar;
 pub mod cast;
 pub mod conv;
+pub mod decimal;
 pub mod double_key;
 pub mod format;
 pub mod group_state;

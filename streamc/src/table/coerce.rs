@@ -83,6 +83,7 @@ pub fn can_cast(from: ColTy, to: ColTy) -> bool {
         (String, _) | (_, String) => true,
         (Binary, _) | (_, Binary) => false,
         (x, y) if (x.number() || x == Bool) && (y.number() || y == Bool) => true,
+        (Decimal(..), Timestamp) | (Timestamp, Decimal(..)) => false,
         (x, Timestamp) | (Timestamp, x) if x.number() => true,
         (Date, Timestamp) | (Timestamp, Date) => true,
         _ => false,
@@ -94,6 +95,7 @@ pub fn can_cast(from: ColTy, to: ColTy) -> bool {
 pub fn can_fail(from: ColTy, to: ColTy) -> bool {
     (from == ColTy::String && to != ColTy::Binary)
         || (to.integral() && from.number() && rank(from) > rank(to))
+        || matches!(to, ColTy::Decimal(..))
         || (from.integral() && to == ColTy::Timestamp)
 }
 
@@ -104,15 +106,66 @@ fn rank(t: ColTy) -> u8 {
         ColTy::Short => 2,
         ColTy::Int => 3,
         ColTy::Long => 4,
-        ColTy::Float => 5,
-        ColTy::Double => 6,
+        ColTy::Decimal(..) => 5,
+        ColTy::Float => 6,
+        ColTy::Double => 7,
         _ => 0,
     }
 }
 
-/// The wider of two number types.
+/// The wider of two number types: a decimal meeting an integral type or another decimal is
+/// a decimal wide enough for both (Spark's `widerDecimalType`); meeting a float or double, a
+/// double.
 pub fn wider(a: ColTy, b: ColTy) -> ColTy {
-    if rank(a) >= rank(b) { a } else { b }
+    match (a, b) {
+        (ColTy::Decimal(..), _) | (_, ColTy::Decimal(..)) => match (a.as_decimal(), b.as_decimal()) {
+            (Some((p1, s1)), Some((p2, s2))) => {
+                let scale = s1.max(s2);
+                let int = (p1 - s1).max(p2 - s2);
+                ColTy::Decimal((int + scale).min(38), scale.min(38))
+            }
+            _ => ColTy::Double,
+        },
+        _ if rank(a) >= rank(b) => a,
+        _ => b,
+    }
+}
+
+/// Spark's `DecimalType.adjustPrecisionScale` (precision loss allowed): a result wider than 38
+/// digits keeps its integral digits and as much scale as fits, at least 6 (or its own).
+fn bounded(p: u32, s: u32) -> ColTy {
+    if p <= 38 {
+        return ColTy::Decimal(p as u8, s as u8);
+    }
+    let int = p - s;
+    let scale = (38u32.saturating_sub(int)).max(s.min(6));
+    ColTy::Decimal(38, scale as u8)
+}
+
+/// The result type of `a op b` of two decimals (an integral side as its decimal form), by
+/// Spark's `DecimalPrecision` rules; None when neither side is a decimal.
+pub fn decimal_result(op: BinOp, a: ColTy, b: ColTy) -> Option<ColTy> {
+    if !matches!(a, ColTy::Decimal(..)) && !matches!(b, ColTy::Decimal(..)) {
+        return None;
+    }
+    let ((p1, s1), (p2, s2)) = (a.as_decimal()?, b.as_decimal()?);
+    let (p1, s1, p2, s2) = (u32::from(p1), u32::from(s1), u32::from(p2), u32::from(s2));
+    Some(match op {
+        BinOp::Add | BinOp::Sub => {
+            let s = s1.max(s2);
+            bounded((p1 - s1).max(p2 - s2) + s + 1, s)
+        }
+        BinOp::Mul => bounded(p1 + p2 + 1, s1 + s2),
+        BinOp::Div => {
+            let s = 6.max(s1 + p2 + 1);
+            bounded(p1 - s1 + s2 + s, s)
+        }
+        BinOp::Mod => {
+            let s = s1.max(s2);
+            bounded((p1 - s1).min(p2 - s2) + s, s)
+        }
+        _ => return None,
+    })
 }
 
 /// The type a string meeting a number is cast to (Spark's ANSI `findWiderTypeForString`):

@@ -27,6 +27,8 @@ pub enum ColTy {
     Date,
     /// Spark's `BinaryType`: bytes.
     Binary,
+    /// Spark's `DecimalType(precision, scale)`: precision 1 to 38, scale 0 to the precision.
+    Decimal(u8, u8),
     /// Spark's `ArrayType` (elements may be NULL).
     Array(&'static ColTy),
     /// Spark's `MapType`: keys are never NULL, values may be.
@@ -155,6 +157,7 @@ impl ColTy {
 
     fn describe(self) -> String {
         match self {
+            ColTy::Decimal(p, s) => format!("decimal({p},{s})"),
             ColTy::Array(e) => format!("array<{}>", e.describe()),
             ColTy::Map((k, v)) => format!("map<{},{}>", k.describe(), v.describe()),
             ColTy::Struct(fields) => {
@@ -174,7 +177,20 @@ impl ColTy {
     /// Whether the type is one of Spark's numbers: `tinyint`, `smallint`, `int`, `bigint`,
     /// `float`, `double`.
     pub fn number(self) -> bool {
-        self.integral() || matches!(self, ColTy::Float | ColTy::Double)
+        self.integral() || matches!(self, ColTy::Float | ColTy::Double | ColTy::Decimal(..))
+    }
+
+    /// The decimal type of a decimal or an integral type (Spark's `DecimalType.forType`:
+    /// `int` is `decimal(10,0)`).
+    pub fn as_decimal(self) -> Option<(u8, u8)> {
+        Some(match self {
+            ColTy::Decimal(p, s) => (p, s),
+            ColTy::Byte => (3, 0),
+            ColTy::Short => (5, 0),
+            ColTy::Int => (10, 0),
+            ColTy::Long => (20, 0),
+            _ => return None,
+        })
     }
 
     /// Whether the type is one of Spark's integral types.
@@ -268,6 +284,21 @@ impl TypeParser<'_> {
             "timestamp" | "timestamp_ltz" => ColTy::Timestamp,
             "date" => ColTy::Date,
             "binary" | "bytes" => ColTy::Binary,
+            "decimal" | "dec" | "numeric" => {
+                // `decimal` is `decimal(10,0)`, `decimal(p)` `decimal(p,0)`.
+                let (mut p, mut s) = (10u8, 0u8);
+                if self.eat(b'(') {
+                    p = self.name()?.parse().ok()?;
+                    s = if self.eat(b',') { self.name()?.parse().ok()? } else { 0 };
+                    if !self.eat(b')') {
+                        return None;
+                    }
+                }
+                if !(1..=38).contains(&p) || s > p {
+                    return None;
+                }
+                ColTy::Decimal(p, s)
+            }
             "array" => {
                 if !self.eat(b'<') {
                     return None;
@@ -348,6 +379,10 @@ mod tests {
         assert_eq!(ColTy::parse_ddl("a INT, b STRING").unwrap().sql(), "struct<a:int,b:string>");
         assert_eq!(ColTy::parse_ddl("array<smallint>").unwrap().sql(), "array<smallint>");
         assert_eq!(ColTy::parse("REAL").map(ColTy::sql), Some("float"));
+        assert_eq!(ColTy::parse("decimal(5, 2)"), Some(ColTy::Decimal(5, 2)));
+        assert_eq!(ColTy::parse("DECIMAL").map(ColTy::sql), Some("decimal(10,0)"));
+        assert_eq!(ColTy::parse("decimal(39,0)"), None);
+        assert_eq!(ColTy::parse("decimal(3,4)"), None);
         assert_eq!(ColTy::parse_ddl("bigint"), None);
         assert_eq!(ColTy::parse("array<string"), None);
         assert_eq!(ColTy::parse("struct<a:int,a:int>"), None);

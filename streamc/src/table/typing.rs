@@ -86,6 +86,14 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         }
         Expr::Binary(op, a, b) => {
             let ((a, ta), (b, tb)) = (typed(a, cols, span, diags)?, typed(b, cols, span, diags)?);
+            // Decimal arithmetic: each side a decimal (an integral one as its decimal form),
+            // the result of Spark's precision and scale rules.
+            if let Some(result) = coerce::decimal_result(*op, ta, tb) {
+                let as_dec = |t: ColTy| t.as_decimal().map(|(p, s)| ColTy::Decimal(p, s));
+                let (da, db) = (as_dec(ta).unwrap_or(ta), as_dec(tb).unwrap_or(tb));
+                let (a, b) = (cast(a, ta, da, diags)?, cast(b, tb, db, diags)?);
+                return Some((Expr::Binary(*op, Box::new(a), Box::new(b)), result));
+            }
             let (to, result) = match op {
                 BinOp::And | BinOp::Or => {
                     let boolish = |t| matches!(t, ColTy::Bool | ColTy::String);
@@ -307,7 +315,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             let attempts: [fn(ColTy) -> ColTy; 4] = [
                 |t| t,
                 ColTy::widened,
-                |t| if t.widened() == ColTy::Long { ColTy::Double } else { t.widened() },
+                |t| if matches!(t.widened(), ColTy::Long | ColTy::Decimal(..)) { ColTy::Double } else { t.widened() },
                 |t| if t.nested() { t } else { ColTy::String },
             ];
             let mut first_error = None;

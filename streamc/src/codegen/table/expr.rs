@@ -42,7 +42,9 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
         Expr::Unary(UnOp::Neg, x) => {
             let ty = static_ty(x, scope);
             let code = expr(x, scope);
-            if ty.is_some_and(ColTy::integral) {
+            if let Some(ColTy::Decimal(..)) = ty {
+                quote!((#code).map(::streamc_runtime::structured::decimal::neg))
+            } else if ty.is_some_and(ColTy::integral) {
                 // ANSI: `-` of the smallest integer overflows.
                 let failure = cast_failure();
                 quote!((#code).and_then(|v| ::streamc_runtime::structured::arith::neg(v, &#failure)))
@@ -54,6 +56,12 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let ta = static_ty(a, scope);
             let tb = static_ty(b, scope);
             let (ca, cb) = (expr(a, scope), expr(b, scope));
+            if let (Some(da @ ColTy::Decimal(..)), Some(db @ ColTy::Decimal(..))) = (ta, tb)
+                && !op.is_comparison()
+                && let Some(result) = crate::table::coerce::decimal_result(*op, da, db)
+            {
+                return decimal_arith(*op, (ca, da), (cb, db), result);
+            }
             // The checker has cast both sides to one type (doubles for `/`); floats compute as
             // floats, doubles as doubles, integers with ANSI's overflow checks.
             let double = ta == Some(ColTy::Double) || tb == Some(ColTy::Double) || *op == BinOp::Div;
@@ -225,6 +233,21 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let whole_struct = matches!(ty, ColTy::Struct(_));
             quote!((#x).and_then(|s| ::streamc_runtime::structured::nested::from_json(&s, #whole_struct, |j| #read)))
         }
+        // `round` of a decimal: into the decimal type the registry gave it.
+        Expr::Call(f, args)
+            if f == "round" && matches!(args.first().and_then(|x| static_ty(x, scope)), Some(ColTy::Decimal(..))) =>
+        {
+            let (Some(from), Some(to)) = (static_ty(&args[0], scope), call_ty(f, args, scope)) else {
+                return quote!(::core::option::Option::None);
+            };
+            let params = [to, from].into_iter().flat_map(dec_params);
+            let x = expr(&args[0], scope);
+            let d = args.get(1).map_or(quote!(::core::option::Option::Some(0i64)), |d| expr(d, scope));
+            quote!(match (#x, #d) {
+                (::core::option::Option::Some(v), ::core::option::Option::Some(d)) => ::streamc_runtime::structured::decimal::round::<#(#params),*>(v, d as i64),
+                _ => ::core::option::Option::None,
+            })
+        }
         Expr::Call(f, args) => match functions::scalar(f).map(|d| &d.form) {
             Some(Form::Ordinary { codegen, .. }) => {
                 let code: Vec<TokenStream> = args.iter().map(|x| expr(x, scope)).collect();
@@ -252,6 +275,7 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
         (ColTy::Binary, ColTy::String) => {
             quote!((#code).map(|b| ::std::borrow::Cow::Owned(b.text().into_owned())))
         }
+        (ColTy::String, ColTy::Decimal(..)) => decimal_cast(code, from, to, &fails),
         (ColTy::String, to) if try_cast => {
             let parse = match to {
                 ColTy::Byte => quote!(#rt::cast::parse_byte),
@@ -293,6 +317,9 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
             }
         }
         (ColTy::Double, ColTy::Long) => quote!(#rt::cast::double_to_long(#code, #fails)),
+        (from, to) if matches!(from, ColTy::Decimal(..)) || matches!(to, ColTy::Decimal(..)) => {
+            decimal_cast(code, from, to, &fails)
+        }
         (from, to) if from.number() && to.number() => numeric_cast(code, from, to, &fails),
         (from, ColTy::Bool) if from.number() => {
             let (t, zero) = (functions::rust_ty(from), zero(from));
@@ -321,6 +348,66 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
         (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
         (from, ColTy::String) if from.nested() => quote!(#rt::nested::cast_to_string(#code)),
         (_, ColTy::String) => quote!(#rt::cast::to_string(#code)),
+        _ => code,
+    }
+}
+
+/// `a op b` of two decimals into the `result` decimal type (see `runtime::structured::decimal`).
+fn decimal_arith(
+    op: BinOp,
+    (ca, ta): (TokenStream, ColTy),
+    (cb, tb): (TokenStream, ColTy),
+    result: ColTy,
+) -> TokenStream {
+    let f = match op {
+        BinOp::Add => quote!(add),
+        BinOp::Sub => quote!(sub),
+        BinOp::Mul => quote!(mul),
+        BinOp::Div => quote!(div),
+        _ => quote!(rem),
+    };
+    let params = [result, ta, tb].into_iter().flat_map(dec_params);
+    let failure = cast_failure();
+    quote!(match (#ca, #cb) {
+        (::core::option::Option::Some(a), ::core::option::Option::Some(b)) => {
+            ::streamc_runtime::structured::decimal::#f::<#(#params),*>(a, b, &#failure)
+        }
+        _ => ::core::option::Option::None,
+    })
+}
+
+/// A decimal type's precision and scale as const generic arguments.
+fn dec_params(t: ColTy) -> [Literal; 2] {
+    let (p, s) = t.as_decimal().unwrap_or((38, 0));
+    [Literal::u8_unsuffixed(p), Literal::u8_unsuffixed(s)]
+}
+
+/// A cast to or from a decimal (`runtime::structured::decimal`): HALF_UP to the target scale;
+/// a value beyond the target's range fails the batch (ANSI), or is NULL for `try_cast`.
+fn decimal_cast(code: TokenStream, from: ColTy, to: ColTy, fails: &TokenStream) -> TokenStream {
+    let dec = quote!(::streamc_runtime::structured::decimal);
+    let [p, s] = dec_params(to);
+    let [p1, s1] = dec_params(from);
+    match (from, to) {
+        (ColTy::Decimal(..), ColTy::Decimal(..)) => quote!(#dec::to_decimal::<#p, #s, #p1, #s1>(#code, #fails)),
+        (ColTy::String, _) => quote!(#dec::from_str::<#p, #s>(#code, #fails)),
+        (ColTy::Bool, _) => quote!(#dec::from_long::<#p, #s>((#code).map(i64::from), #fails)),
+        (f, _) if f.integral() => {
+            let t = functions::rust_ty(f);
+            quote!(#dec::from_long::<#p, #s>((#code).map(|v: #t| v as i64), #fails))
+        }
+        (ColTy::Float | ColTy::Double, _) => {
+            let t = functions::rust_ty(from);
+            quote!(#dec::from_double::<#p, #s>((#code).map(|v: #t| v as f64), #fails))
+        }
+        (_, ColTy::Bool) => quote!((#code).map(|v: #dec::Dec<#p1, #s1>| v.0 != 0)),
+        (_, t) if t.integral() => {
+            let (rt, name) = (functions::rust_ty(t), t.sql().to_ascii_uppercase());
+            quote!(#dec::to_long::<#p1, #s1, #rt>(#code, #name, #fails))
+        }
+        (_, ColTy::Double) => quote!(#dec::to_double::<#p1, #s1>(#code)),
+        (_, ColTy::Float) => quote!(#dec::to_double::<#p1, #s1>(#code).map(|v| v as f32)),
+        (_, ColTy::String) => quote!(::streamc_runtime::structured::cast::to_string(#code)),
         _ => code,
     }
 }
@@ -379,6 +466,10 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
         Expr::Binary(op, a, b) => {
             if op.is_comparison() || matches!(op, BinOp::And | BinOp::Or) {
                 Some(ColTy::Bool)
+            } else if let Some(t) =
+                crate::table::coerce::decimal_result(*op, static_ty(a, scope)?, static_ty(b, scope)?)
+            {
+                Some(t)
             } else if *op == BinOp::Div {
                 Some(ColTy::Double)
             } else {

@@ -42,6 +42,10 @@ pub(super) fn conv_fields(ty: ColTy, json: TokenStream, owned: bool, partial: bo
         ColTy::Timestamp => scalar("timestamp"),
         ColTy::Date => scalar("date"),
         ColTy::Binary => quote!(#rt::structured::binary::conv(#json)),
+        ColTy::Decimal(p, s) => {
+            let (p, s) = (proc_macro2::Literal::u8_unsuffixed(p), proc_macro2::Literal::u8_unsuffixed(s));
+            quote!(#rt::structured::decimal::conv::<#p, #s>(#json))
+        }
         ColTy::Array(e) => {
             let each = conv(*e, quote!(element), true);
             quote!(#nested::array(#json, |element| #each))

@@ -321,11 +321,20 @@ pub static AGGREGATES: &[AggregateFn] = &[
     AggregateFn {
         names: &["sum"],
         star: false,
-        signature: numeric,
+        // A decimal's sum has 10 more digits (Spark's `Sum`).
+        signature: |name, arg| match arg {
+            Some((_, ColTy::Decimal(p, s))) => Ok(ColTy::Decimal((p + 10).min(38), s)),
+            arg => numeric(name, arg),
+        },
         column: written,
         acc_ty: optional,
         init: none,
         update: |idx, v, ty| {
+            if let ColTy::Decimal(..) = ty {
+                return quote!(if let ::core::option::Option::Some(x) = #v {
+                    acc.#idx = ::streamc_runtime::structured::decimal::sum_add(acc.#idx, x);
+                });
+            }
             let zero = if ty == ColTy::Double { quote!(0f64) } else { quote!(0i64) };
             quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx = ::core::option::Option::Some(acc.#idx.unwrap_or(#zero) + x); })
         },
@@ -347,13 +356,33 @@ pub static AGGREGATES: &[AggregateFn] = &[
     AggregateFn {
         names: &["avg", "mean"],
         star: false,
-        signature: |name, arg| numeric(name, arg).map(|_| ColTy::Double),
+        // A decimal's mean has 4 more digits of scale (Spark's `Average`).
+        signature: |name, arg| match arg {
+            Some((_, ColTy::Decimal(p, s))) if p <= 34 => Ok(ColTy::Decimal(p + 4, s + 4)),
+            Some((x, t @ ColTy::Decimal(..))) => Err(SigError::new(format!(
+                "`{name}` of `{x}` of type {} is not supported by streamc yet: its precision is above 34",
+                t.sql()
+            ))),
+            arg => numeric(name, arg).map(|_| ColTy::Double),
+        },
         column: |_, arg| written("avg", arg),
-        acc_ty: |_| quote!((f64, i64)),
-        init: |_| quote!((0f64, 0i64)),
-        update: |idx, v, _| quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.0 += x as f64; acc.#idx.1 += 1; }),
+        // Doubles sum as doubles; a decimal's unscaled values sum exactly.
+        acc_ty: |ty| match ty {
+            ColTy::Decimal(..) => quote!((i128, i64)),
+            _ => quote!((f64, i64)),
+        },
+        init: |ty| match ty {
+            ColTy::Decimal(..) => quote!((0i128, 0i64)),
+            _ => quote!((0f64, 0i64)),
+        },
+        update: |idx, v, ty| match ty {
+            ColTy::Decimal(..) => {
+                quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.0 += x.0; acc.#idx.1 += 1; })
+            }
+            _ => quote!(if let ::core::option::Option::Some(x) = #v { acc.#idx.0 += x as f64; acc.#idx.1 += 1; }),
+        },
         merge: |idx| quote!(x.#idx.0 += y.#idx.0; x.#idx.1 += y.#idx.1;),
-        finish: |idx| quote!(if acc.#idx.1 == 0 { ::core::option::Option::None } else { ::core::option::Option::Some(acc.#idx.0 / acc.#idx.1 as f64) }),
+        finish: |idx| quote!(::streamc_runtime::structured::decimal::AvgFinish::finish(acc.#idx)),
         nullable: true,
         usage: "avg(col)",
         returns: "double",

@@ -5,7 +5,6 @@
 use super::library::{entry, rt};
 use super::scalar::ScalarFn;
 use super::types::{Args, Nulls, SigError};
-use crate::table::expr::{Expr, UnOp};
 use crate::table::ty::ColTy;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -177,7 +176,8 @@ pub static DATES: &[ScalarFn] = &[
         &["add_months"],
         |args| {
             match args {
-            [(_, ColTy::Date | ColTy::Timestamp), (Expr::Int(_) | Expr::Unary(UnOp::Neg, _), ColTy::Long)] => {
+            [(_, ColTy::Date | ColTy::Timestamp), (_, ColTy::Int | ColTy::Short | ColTy::Byte)] => Ok(ColTy::Date),
+            [(_, ColTy::Date | ColTy::Timestamp), (n, ColTy::Long)] if super::library::literal_int(n).is_some() => {
                 Ok(ColTy::Date)
             }
             [(_, ColTy::Date | ColTy::Timestamp), (n, ColTy::Long)] => Err(Some(
@@ -191,7 +191,7 @@ pub static DATES: &[ScalarFn] = &[
         },
         |a, t| {
             let (rt, d, n) = (rt(), date_of(&a[0], t[0]), &a[1]);
-            quote!(match (#d, #n) {
+            quote!(match (#d, (#n).map(|v| v as i64)) {
                 (::core::option::Option::Some(d), ::core::option::Option::Some(n)) => #rt::calendar::add_months(d, n),
                 _ => ::core::option::Option::None,
             })

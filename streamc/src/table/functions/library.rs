@@ -14,6 +14,27 @@ pub(super) fn rt() -> TokenStream {
     quote!(::streamc_runtime::structured)
 }
 
+/// An integer literal (`2`, `-1`), also as the checker typed it (`CAST(2 AS BIGINT)`).
+pub(super) fn literal_int(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Int(i) => Some(*i),
+        Expr::Unary(UnOp::Neg, x) => literal_int(x).map(|i| -i),
+        Expr::Cast(x, _, _) => literal_int(x),
+        _ => None,
+    }
+}
+
+/// The type of `round(decimal(p, s), d)` (Spark's `RoundBase`).
+fn round_decimal(p: u8, s: u8, d: i64) -> ColTy {
+    let int = i64::from(p - s) + 1;
+    if d < 0 {
+        ColTy::Decimal(int.max(1 - d).min(38) as u8, 0)
+    } else {
+        let scale = i64::from(s).min(d);
+        ColTy::Decimal((int + scale).min(38) as u8, scale as u8)
+    }
+}
+
 /// Every argument of one type (the checker's implicit casts have unified them).
 pub(super) fn same(args: Args<'_>) -> Option<ColTy> {
     let t = args.first()?.1;
@@ -100,11 +121,11 @@ pub(super) const fn entry(
 }
 
 /// `(date | timestamp, days)` → date, for `date_add` and `date_sub`. Spark takes the days as an
-/// `INT`, which streamc has only as integer literals (its integer columns are `BIGINT`, which
-/// Spark refuses here).
+/// `INT` (or a narrower integer), and refuses a `BIGINT` column.
 fn date_and_days(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     match args {
-        [(_, ColTy::Date | ColTy::Timestamp), (Expr::Int(_) | Expr::Unary(UnOp::Neg, _), ColTy::Long)] => Ok(ColTy::Date),
+        [(_, ColTy::Date | ColTy::Timestamp), (_, ColTy::Int | ColTy::Short | ColTy::Byte)] => Ok(ColTy::Date),
+        [(_, ColTy::Date | ColTy::Timestamp), (n, ColTy::Long)] if literal_int(n).is_some() => Ok(ColTy::Date),
         [(_, ColTy::Date | ColTy::Timestamp), (n, ColTy::Long)] => Err(Some(SigError::new(format!(
             "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] the days of a date function are an INT, and `{n}` is a BIGINT"
         )).help("write the number of days as a literal"))),
@@ -116,7 +137,8 @@ fn shifted(a: &[TokenStream], t: &[Option<ColTy>], negate: bool) -> TokenStream 
     let rt = rt();
     let d = date_arg(&a[0], t[0]);
     let n = &a[1];
-    let n = if negate { quote!((#n).and_then(i64::checked_neg)) } else { quote!(#n) };
+    let n = quote!((#n).map(|v| v as i64));
+    let n = if negate { quote!((#n).and_then(i64::checked_neg)) } else { n };
     quote!(match (#d, #n) {
         (::core::option::Option::Some(d), ::core::option::Option::Some(n)) => #rt::scalar::date_add(d, n),
         _ => ::core::option::Option::None,
@@ -296,9 +318,9 @@ pub static LIBRARY: &[ScalarFn] = &[
         |args| match args {
             [(_, ColTy::String), (p, ColTy::String), (i, ColTy::Long)] => {
                 let groups = regex_ok(p)?;
-                match i {
-                    Expr::Int(i) if *i >= 0 && (*i as usize) <= groups => Ok(ColTy::String),
-                    Expr::Int(i) => Err(Some(SigError::new(format!(
+                match literal_int(i) {
+                    Some(i) if i >= 0 && (i as usize) <= groups => Ok(ColTy::String),
+                    Some(i) => Err(Some(SigError::new(format!(
                         "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract` is invalid: Expects group index between 0 and {groups}, but got {i}."
                     )))),
                     _ => Err(Some(SigError::new("the group index of `regexp_extract` is an integer literal"))),
@@ -367,7 +389,14 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["round"],
         |args| match args {
             [(_, t)] if t.numeric() => Ok(*t),
-            [(_, t), (Expr::Int(_) | Expr::Unary(UnOp::Neg, _), ColTy::Long)] if t.numeric() => Ok(*t),
+            [(_, t), (d, ColTy::Long)] if t.numeric() && literal_int(d).is_some() => Ok(*t),
+            // A decimal keeps `min(s, scale)` digits of scale and gains one integral digit
+            // (Spark's `RoundBase`): `codegen::table::expr` generates it.
+            [(_, ColTy::Decimal(p, s))] => Ok(round_decimal(*p, *s, 0)),
+            [(_, ColTy::Decimal(p, s)), (d, ColTy::Long)] => match literal_int(d) {
+                Some(d) => Ok(round_decimal(*p, *s, d)),
+                None => Err(Some(SigError::new("the scale of `round` is an integer literal"))),
+            },
             [(_, t), _] if t.numeric() => Err(Some(SigError::new("the scale of `round` is an integer literal"))),
             _ => Err(None),
         },
