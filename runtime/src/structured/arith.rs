@@ -118,6 +118,28 @@ pub fn pmod(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
     Some(if r < 0 { r.wrapping_add(b).wrapping_rem(b) } else { r })
 }
 
+/// Spark's order of doubles (`SQLOrderingUtil.compareDoubles`): NaN equals NaN and is above
+/// every other value; -0.0 equals 0.0.
+#[inline]
+pub fn float_cmp(a: f64, b: f64) -> std::cmp::Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal),
+    }
+}
+
+/// An integral double (`floor`, `ceil`) as a bigint; beyond a bigint's range (or NaN) fails.
+#[inline]
+pub fn to_long_exact(v: f64, f: &CastFailure) -> Option<i64> {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+        Some(v as i64)
+    } else {
+        fail(f, OVERFLOW)
+    }
+}
+
 /// `pmod(a, b)` of doubles (see [`pmod`]).
 #[inline]
 pub fn pmod_f64(a: f64, b: f64, f: &CastFailure) -> Option<f64> {

@@ -86,25 +86,15 @@ fn trimmed(s: &str) -> &str {
     s.trim_matches(|c: char| c <= ' ')
 }
 
-/// A string as a `bigint`: an optional sign and decimal digits; Spark also accepts a
-/// fractional part, which it truncates.
+/// A string as a `bigint`: an optional sign and decimal digits, surrounding whitespace
+/// trimmed. Spark 4 (ANSI) refuses a fractional part (`'1.9'`), as it refuses any other text.
 pub fn parse_long(s: &str) -> Option<i64> {
     let t = trimmed(s);
-    let (int, frac) = match t.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (t, None),
-    };
-    if frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit())) {
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let digits = int.strip_prefix(['+', '-']).unwrap_or(int);
-    if digits.is_empty() && frac.is_none_or(str::is_empty) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if digits.is_empty() {
-        return Some(0);
-    }
-    int.parse().ok()
+    t.strip_prefix('+').unwrap_or(t).parse().ok()
 }
 
 /// A string as a `double` (Java's `Double.parseDouble` forms, `Infinity` and `NaN` included).
@@ -335,7 +325,7 @@ mod tests {
     fn strings_cast_as_spark_casts_them() {
         assert_eq!(parse_long(" 42 "), Some(42));
         assert_eq!(parse_long("-7"), Some(-7));
-        assert_eq!(parse_long("1.9"), Some(1));
+        assert_eq!(parse_long("1.9"), None);
         assert_eq!(parse_long("abc"), None);
         assert_eq!(parse_long(""), None);
         assert_eq!(parse_long("99999999999999999999"), None);

@@ -24,12 +24,13 @@ pub fn string(v: Json<'_>) -> Result<Option<Cow<'_, str>>, ()> {
     }
 }
 
-/// An integer column (`int`/`long`): JSON integers, or strings holding one (CSV fields).
+/// A `bigint` column: JSON integers only (Spark's JSON reader refuses `1.5`, `1e3` and
+/// `"7"` for an integral column: a value of the wrong type). A CSV field is converted by
+/// [`csv_number`] first.
 pub fn long(v: Json<'_>) -> Result<Option<i64>, ()> {
     match v {
         Json::Missing | Json::Null => Ok(None),
         Json::Int(i) => Ok(Some(i)),
-        Json::Str(s) => s.trim().parse().map(Some).map_err(|_| ()),
         _ => Err(()),
     }
 }
@@ -49,22 +50,49 @@ pub fn byte(v: Json<'_>) -> Result<Option<i8>, ()> {
     long(v).and_then(|x| x.map(i8::try_from).transpose().map_err(|_| ()))
 }
 
-/// A `float` column: a JSON number rounded to the nearest float.
-pub fn float(v: Json<'_>) -> Result<Option<f32>, ()> {
-    match v {
-        Json::Str(s) => s.trim().parse().map(Some).map_err(|_| ()),
-        v => double(v).map(|x| x.map(|x| x as f32)),
+/// The non-finite values Spark's JSON reader takes as text for a `float` or `double` column.
+fn special_float(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Infinity" | "+Infinity" | "+INF" => Some(f64::INFINITY),
+        "-Infinity" | "-INF" => Some(f64::NEG_INFINITY),
+        _ => None,
     }
 }
 
-/// A `double` column.
+/// A `double` column: JSON numbers, and the texts `NaN`, `Infinity`, `-Infinity`, `+INF`,
+/// `-INF` (Spark's reader takes no other string: `"1.5"` is a value of the wrong type).
 pub fn double(v: Json<'_>) -> Result<Option<f64>, ()> {
     match v {
         Json::Missing | Json::Null => Ok(None),
         Json::Int(i) => Ok(Some(i as f64)),
         Json::Float(f) => Ok(Some(f)),
-        Json::Str(s) => s.trim().parse().map(Some).map_err(|_| ()),
+        Json::Str(s) => special_float(&s).map(Some).ok_or(()),
         _ => Err(()),
+    }
+}
+
+/// A `float` column: a JSON number rounded to the nearest float (`1e40` is infinite).
+pub fn float(v: Json<'_>) -> Result<Option<f32>, ()> {
+    double(v).map(|x| x.map(|x| x as f32))
+}
+
+/// A CSV field as the JSON value a number column reads: an integer or a number (surrounding
+/// whitespace trimmed; Java's `NaN`/`Infinity` forms too), other text as it is (which a number
+/// column refuses).
+pub fn csv_number(v: Json<'_>) -> Json<'_> {
+    let Json::Str(s) = &v else { return v };
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Json::Int(i);
+    }
+    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+    match t.parse::<f64>() {
+        Ok(x) if !t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => Json::Float(x),
+        _ => match special_float(t) {
+            Some(x) => Json::Float(x),
+            None => v,
+        },
     }
 }
 
@@ -216,8 +244,14 @@ mod tests {
     #[test]
     fn conversions() {
         assert_eq!(long(Json::Int(3)), Ok(Some(3)));
-        assert_eq!(long(Json::Str("42".into())), Ok(Some(42)));
-        assert_eq!(long(Json::Str("x".into())), Err(()));
+        // Spark's JSON reader takes no text for a number column; a CSV field is converted first.
+        assert_eq!(long(Json::Str("42".into())), Err(()));
+        assert_eq!(long(csv_number(Json::Str(" 42".into()))), Ok(Some(42)));
+        assert_eq!(long(csv_number(Json::Str("x".into()))), Err(()));
+        assert_eq!(double(csv_number(Json::Str("1.5".into()))), Ok(Some(1.5)));
+        assert_eq!(double(Json::Str("1.5".into())), Err(()));
+        assert_eq!(double(Json::Str("-INF".into())), Ok(Some(f64::NEG_INFINITY)));
+        assert_eq!(int(Json::Int(3_000_000_000)), Err(()));
         assert_eq!(long(Json::Null), Ok(None));
         assert_eq!(string(Json::Int(1)).unwrap().as_deref(), Some("1"));
         assert_eq!(timestamp(Json::Int(1000)), Ok(Some(Timestamp::from_millis(1000))));

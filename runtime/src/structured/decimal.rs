@@ -101,6 +101,18 @@ fn round_div_pow10(v: i128, k: u32) -> i128 {
     if v < 0 { -q } else { q }
 }
 
+/// Divides `v` by `10^k`, rounding HALF_EVEN (a half goes to the even neighbour).
+fn round_half_even(v: i128, k: u32) -> i128 {
+    if k == 0 {
+        return v;
+    }
+    let d = pow10(k);
+    let (q, r) = (v.unsigned_abs() / d, v.unsigned_abs() % d);
+    let up = r > d - r || (r == d - r && q % 2 == 1);
+    let q = (q + u128::from(up)) as i128;
+    if v < 0 { -q } else { q }
+}
+
 /// `v` at scale `from` rescaled to scale `to` (HALF_UP when digits are dropped); None when it
 /// overflows 128 bits.
 #[inline]
@@ -418,13 +430,18 @@ pub fn from_double<const P: u8, const S: u8>(v: Option<f64>, f: Option<&CastFail
     }
 }
 
-/// `round(a, d)` (HALF_UP) as `decimal(P, S)`, `S` being `min(d, S1)` (Spark's type).
+/// `round(a, d)` (HALF_UP; `bround`: HALF_EVEN) as `decimal(P, S)`, `S` being `min(d, S1)`
+/// (Spark's type).
 #[inline]
-pub fn round<const P: u8, const S: u8, const P1: u8, const S1: u8>(a: Dec<P1, S1>, digits: i64) -> Option<Dec<P, S>> {
+pub fn round<const P: u8, const S: u8, const P1: u8, const S1: u8>(
+    a: Dec<P1, S1>,
+    digits: i64,
+    half_even: bool,
+) -> Option<Dec<P, S>> {
     let d = digits.clamp(-38, 38) as i32;
     let v = if d < i32::from(S1) {
         let drop = (i32::from(S1) - d) as u32;
-        let r = round_div_pow10(a.0, drop.min(39));
+        let r = if half_even { round_half_even(a.0, drop.min(38)) } else { round_div_pow10(a.0, drop.min(39)) };
         // Back to scale S (d may be negative: zeros below the decimal point).
         if d >= 0 {
             rescale(r, d as u8, S)?
@@ -446,7 +463,10 @@ pub fn conv<const P: u8, const S: u8>(v: Json<'_>) -> Result<Option<Dec<P, S>>, 
         Json::Missing | Json::Null => return Ok(None),
         Json::Int(i) => rescale(i128::from(i), 0, S),
         Json::Float(x) if x.is_finite() => parse(&format!("{x:?}"), S),
-        Json::Str(s) if is_number(&s) => parse(&s, S),
+        // Spark's reader takes numeric text as it is (`" 1.5"` is not a number).
+        Json::Str(s) if !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace) && is_number(&s) => {
+            parse(&s, S)
+        }
         _ => None,
     };
     match r {
@@ -616,7 +636,9 @@ mod tests {
         assert_eq!(show(from_double::<5, 2>(Some(0.125), Some(&f))), "0.13");
         assert_eq!(to_double(Some(d::<5, 2>("0.10"))), Some(0.1));
         assert_eq!(to_long::<5, 2, i32>(Some(d("-1.99")), "INT", Some(&f)), Some(-1));
-        assert_eq!(round::<4, 1, 5, 2>(d("1.25"), 1).map(|v| v.0), Some(13));
+        assert_eq!(round::<4, 1, 5, 2>(d("1.25"), 1, false).map(|v| v.0), Some(13));
+        assert_eq!(round::<4, 1, 5, 2>(d("1.25"), 1, true).map(|v| v.0), Some(12));
+        assert_eq!(round::<4, 1, 5, 2>(d("-1.35"), 1, true).map(|v| v.0), Some(-14));
         assert_eq!(f.take(), None);
     }
 }

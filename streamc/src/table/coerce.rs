@@ -36,6 +36,12 @@ pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
             None => return Err(invalid_input(&s, "DOUBLE")),
         },
         (Expr::Int(i), ColTy::Double) => Expr::Float(i as f64),
+        // A decimal literal (`1.5`) meeting a double is that double.
+        (Expr::Cast(x, ColTy::String, ColTy::Decimal(..)), ColTy::Double) if matches!(&*x, Expr::Str(t) if t.parse::<f64>().is_ok()) =>
+        {
+            let Expr::Str(t) = *x else { unreachable!("matched a string") };
+            Expr::Float(t.parse().unwrap_or_default())
+        }
         // An integer literal that does not fit the integral type it meets fails as Spark's
         // cast of it would.
         (Expr::Int(i), to) if to.integral() && narrow(i, to).is_none() => return Err(overflow(i, from, to)),
@@ -126,6 +132,8 @@ pub fn wider(a: ColTy, b: ColTy) -> ColTy {
             }
             _ => ColTy::Double,
         },
+        // ANSI: an integer meeting a float is a double (a float cannot hold every int).
+        (ColTy::Float, x) | (x, ColTy::Float) if x.integral() => ColTy::Double,
         _ if rank(a) >= rank(b) => a,
         _ => b,
     }
@@ -234,20 +242,15 @@ fn trimmed(s: &str) -> &str {
     s.trim_matches(|c: char| c <= ' ')
 }
 
-/// A string as a `bigint` (as the runtime's `cast::parse_long`: sign, digits, a truncated
-/// fraction).
+/// A string as a `bigint` (as the runtime's `cast::parse_long`: a sign and digits; no
+/// fraction under ANSI).
 fn parse_long(s: &str) -> Option<i64> {
     let t = trimmed(s);
-    let int = match t.split_once('.') {
-        Some((i, f)) if f.bytes().all(|b| b.is_ascii_digit()) && !(i.is_empty() && f.is_empty()) => i,
-        Some(_) => return None,
-        None => t,
-    };
-    match int.strip_prefix(['+', '-']).unwrap_or(int) {
-        "" => Some(0).filter(|_| int.len() < t.len()),
-        d if d.bytes().all(|b| b.is_ascii_digit()) => int.parse().ok(),
-        _ => None,
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    t.strip_prefix('+').unwrap_or(t).parse().ok()
 }
 
 /// A string as a `double` (Java's forms; `Infinity` and `NaN` cannot be Rust literals here, so
@@ -268,7 +271,7 @@ mod tests {
     #[test]
     fn literals_fold_and_malformed_ones_fail() {
         assert_eq!(cast(Expr::Str(" 3 ".into()), ColTy::String, ColTy::Long), Ok(Expr::Int(3)));
-        assert_eq!(cast(Expr::Str("1.9".into()), ColTy::String, ColTy::Long), Ok(Expr::Int(1)));
+        assert!(cast(Expr::Str("1.9".into()), ColTy::String, ColTy::Long).is_err());
         assert_eq!(cast(Expr::Str("2.5".into()), ColTy::String, ColTy::Double), Ok(Expr::Float(2.5)));
         assert!(cast(Expr::Str("abc".into()), ColTy::String, ColTy::Long).unwrap_err().contains("'abc'"));
         assert!(cast(Expr::Str("".into()), ColTy::String, ColTy::Long).is_err());

@@ -154,6 +154,14 @@ impl fmt::Display for Expr {
             Expr::Unary(UnOp::Not, e) => write!(f, "(NOT {e})"),
             Expr::Unary(UnOp::Neg, e) => write!(f, "(-{e})"),
             Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
+            // An integer literal cast to the integer type it meets is written as the literal
+            // (as Spark's plans show it once constants are folded).
+            Expr::Cast(e, _, to) if to.integral() && matches!(**e, Expr::Int(_)) => write!(f, "{e}"),
+            // A decimal literal (`1.5`, typed `CAST('1.5' AS DECIMAL(2,1))`) as written.
+            Expr::Cast(e, ColTy::String, ColTy::Decimal(..)) if matches!(&**e, Expr::Str(_)) => match &**e {
+                Expr::Str(s) => f.write_str(s),
+                _ => Ok(()),
+            },
             Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.sql().to_ascii_uppercase()),
             Expr::TryCast(e, _, to) => write!(f, "TRY_CAST({e} AS {})", to.sql().to_ascii_uppercase()),
         }
@@ -217,6 +225,7 @@ enum Tok {
     Str(String),
     Int(i64),
     Float(f64),
+    Dec(String),
     Op(&'static str),
     LParen,
     RParen,
@@ -294,12 +303,16 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                 }
                 let text = &src[start..i];
                 let tok = if text.contains('.') {
-                    // A literal beyond f64's range would be infinite, which Rust cannot spell.
-                    text.parse()
-                        .ok()
-                        .filter(|x: &f64| x.is_finite())
-                        .map(Tok::Float)
-                        .ok_or_else(|| ExprError { offset: start, message: format!("invalid number `{text}`") })?
+                    // A decimal literal (`1.5`: Spark's `decimal(2,1)`), or a double when it has
+                    // more than 38 digits.
+                    match decimal_literal(text) {
+                        Some(_) => Tok::Dec(text.to_string()),
+                        None => {
+                            text.parse().ok().filter(|x: &f64| x.is_finite()).map(Tok::Float).ok_or_else(|| {
+                                ExprError { offset: start, message: format!("invalid number `{text}`") }
+                            })?
+                        }
+                    }
                 } else {
                     text.parse()
                         .map(Tok::Int)
@@ -440,6 +453,7 @@ impl Parser {
         let text = match self.peek().cloned() {
             Some(Tok::Int(n)) => n.to_string(),
             Some(Tok::Float(x)) => x.to_string(),
+            Some(Tok::Dec(d)) => d,
             Some(Tok::Str(s)) => s,
             _ => return self.err("expected a number or a string after `INTERVAL`"),
         };
@@ -561,6 +575,9 @@ impl Parser {
         match tok {
             Tok::Int(i) => Ok(Expr::Int(i)),
             Tok::Float(x) => Ok(Expr::Float(x)),
+            Tok::Dec(d) => {
+                decimal_literal(&d).ok_or_else(|| ExprError { offset: 0, message: format!("invalid number `{d}`") })
+            }
             Tok::Str(s) => Ok(Expr::Str(s)),
             Tok::Op("*") => Ok(Expr::Star),
             Tok::LParen => {
@@ -661,6 +678,7 @@ fn describe(t: &Tok) -> String {
         Tok::Str(s) => format!("'{s}'"),
         Tok::Int(i) => format!("`{i}`"),
         Tok::Float(x) => format!("`{x}`"),
+        Tok::Dec(d) => format!("`{d}`"),
         Tok::Op(o) => format!("`{o}`"),
         Tok::LParen => "`(`".into(),
         Tok::RParen => "`)`".into(),
@@ -698,6 +716,24 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
         (e, None) => Ok(e),
         (_, Some(_)) => Err(ExprError { offset: 0, message: "an alias (`AS`) is not allowed here".into() }),
     }
+}
+
+/// A decimal literal (`1.5`, `100`: digits and at most one `.`, no exponent) as a decimal of its
+/// digits' precision and scale (`decimal(2,1)`), or None (more than 38 digits: Spark reads such
+/// a literal as a double).
+pub fn decimal_literal(number: &str) -> Option<Expr> {
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let significant = int.trim_start_matches('0');
+    let scale = frac.len();
+    let precision = (significant.len() + scale).max(1);
+    if precision > 38 {
+        return None;
+    }
+    let to = ColTy::Decimal(precision as u8, scale as u8);
+    Some(Expr::Cast(Box::new(Expr::Str(number.to_string())), ColTy::String, to))
 }
 
 #[cfg(test)]

@@ -76,6 +76,11 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             };
             (Expr::Unary(UnOp::Not, Box::new(x)), ColTy::Bool)
         }
+        // A negative integer literal is one literal (`-2147483648` is an `int`).
+        Expr::Unary(UnOp::Neg, x) if matches!(**x, Expr::Int(i) if i > 0) => {
+            let Expr::Int(i) = **x else { return None };
+            return typed(&Expr::Int(-i), cols, span, diags);
+        }
         Expr::Unary(UnOp::Neg, x) => {
             let (x, t) = typed(x, cols, span, diags)?;
             if !t.number() {
@@ -88,9 +93,15 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             let ((a, ta), (b, tb)) = (typed(a, cols, span, diags)?, typed(b, cols, span, diags)?);
             // Decimal arithmetic: each side a decimal (an integral one as its decimal form),
             // the result of Spark's precision and scale rules.
-            if let Some(result) = coerce::decimal_result(*op, ta, tb) {
-                let as_dec = |t: ColTy| t.as_decimal().map(|(p, s)| ColTy::Decimal(p, s));
-                let (da, db) = (as_dec(ta).unwrap_or(ta), as_dec(tb).unwrap_or(tb));
+            if coerce::decimal_result(*op, ta, tb).is_some() {
+                // An integer literal counts its own digits (Spark's `DecimalType.fromLiteral`:
+                // `3` is `decimal(1,0)`), an integer column its type's.
+                let as_dec = |x: &Expr, t: ColTy| match x {
+                    Expr::Int(i) => ColTy::Decimal(i.unsigned_abs().to_string().len() as u8, 0),
+                    _ => t.as_decimal().map_or(t, |(p, s)| ColTy::Decimal(p, s)),
+                };
+                let (da, db) = (as_dec(&a, ta), as_dec(&b, tb));
+                let result = coerce::decimal_result(*op, da, db)?;
                 let (a, b) = (cast(a, ta, da, diags)?, cast(b, tb, db, diags)?);
                 return Some((Expr::Binary(*op, Box::new(a), Box::new(b)), result));
             }
@@ -331,7 +342,25 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                         for ((x, from), to) in typed_args.iter().zip(&tys) {
                             out.push(cast(x.clone(), *from, *to, diags)?);
                         }
-                        return Some((Expr::Call(f.clone(), out), t));
+                        let call = Expr::Call(f.clone(), out);
+                        // A function whose result is its arguments' type (`abs`, `round`,
+                        // `greatest`, `coalesce`, ...) computed on widened numbers gives the
+                        // narrower type back, as Spark types it (`abs` of a tinyint is one).
+                        // `the argument's type` is the first's (`round(f, 2)`); the others are
+                        // the wider of the values.
+                        let returns = scalar.map_or("", |s| s.returns);
+                        let numbers = typed_args.iter().map(|(_, t)| *t).filter(|t| t.number());
+                        let narrow = if returns == "the argument's type" {
+                            typed_args.first().map(|(_, t)| *t).filter(|t| t.number())
+                        } else {
+                            numbers.reduce(coerce::wider)
+                        };
+                        let preserving =
+                            matches!(returns, "the argument's type" | "the arguments' type" | "the values' type");
+                        if let Some(n) = narrow.filter(|n| preserving && k > 0 && *n != t && n.widened() == t) {
+                            return Some((Expr::Cast(Box::new(call), t, n), n));
+                        }
+                        return Some((call, t));
                     }
                     Err(e) if k == 0 => first_error = e,
                     Err(_) => {}
@@ -387,12 +416,16 @@ pub(super) fn check_aggregate(
     };
     let arg = match &args[..] {
         [Expr::Star] | [] if def.star => None,
-        // Aggregates compute on `bigint` and `double`: a narrower number is widened (Spark's
-        // `sum` of ints is a bigint, its `avg` a double; `min` and `max` give the same values).
+        // An aggregate that does not take a narrower number (`sum`, `avg`: they compute on
+        // `bigint` and `double`) gets it widened: Spark's `sum` of ints is a bigint, its `avg` a
+        // double. `min`, `max`, `first`, ... keep the type.
         [x] => Some((
             x,
             typed(x, cols, span, diags).and_then(|(x, t)| {
                 let w = t.widened();
+                if w == t || (def.signature)(f, Some((&x, t))).is_ok() {
+                    return Some((x, t));
+                }
                 Some((cast(x, t, w, span, diags)?, w))
             })?,
         )),

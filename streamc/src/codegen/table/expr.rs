@@ -124,8 +124,15 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                         BinOp::Div => quote!(/),
                         _ => quote!(%),
                     };
+                    // Spark orders floating-point numbers totally: NaN equals NaN and is above
+                    // every other value, and -0.0 equals 0.0.
+                    let compared = if float && number && op.is_comparison() {
+                        quote!(::streamc_runtime::structured::arith::float_cmp(#xa as f64, #xb as f64) #sym ::core::cmp::Ordering::Equal)
+                    } else {
+                        quote!(#xa #sym #xb)
+                    };
                     quote!(match (#ca, #cb) {
-                        (::core::option::Option::Some(a), ::core::option::Option::Some(b)) => #some(#xa #sym #xb),
+                        (::core::option::Option::Some(a), ::core::option::Option::Some(b)) => #some(#compared),
                         _ => ::core::option::Option::None,
                     })
                 }
@@ -233,9 +240,11 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let whole_struct = matches!(ty, ColTy::Struct(_));
             quote!((#x).and_then(|s| ::streamc_runtime::structured::nested::from_json(&s, #whole_struct, |j| #read)))
         }
-        // `round` of a decimal: into the decimal type the registry gave it.
+        // `round` (HALF_UP) and `bround` (HALF_EVEN) of a decimal: into the decimal type the
+        // registry gave it.
         Expr::Call(f, args)
-            if f == "round" && matches!(args.first().and_then(|x| static_ty(x, scope)), Some(ColTy::Decimal(..))) =>
+            if (f == "round" || f == "bround")
+                && matches!(args.first().and_then(|x| static_ty(x, scope)), Some(ColTy::Decimal(..))) =>
         {
             let (Some(from), Some(to)) = (static_ty(&args[0], scope), call_ty(f, args, scope)) else {
                 return quote!(::core::option::Option::None);
@@ -243,8 +252,9 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             let params = [to, from].into_iter().flat_map(dec_params);
             let x = expr(&args[0], scope);
             let d = args.get(1).map_or(quote!(::core::option::Option::Some(0i64)), |d| expr(d, scope));
+            let half_even = f == "bround";
             quote!(match (#x, #d) {
-                (::core::option::Option::Some(v), ::core::option::Option::Some(d)) => ::streamc_runtime::structured::decimal::round::<#(#params),*>(v, d as i64),
+                (::core::option::Option::Some(v), ::core::option::Option::Some(d)) => ::streamc_runtime::structured::decimal::round::<#(#params),*>(v, d as i64, #half_even),
                 _ => ::core::option::Option::None,
             })
         }
@@ -273,7 +283,16 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
             quote!((#code).map(|s| #rt::binary::Binary::of_str(&s)))
         }
         (ColTy::Binary, ColTy::String) => {
-            quote!((#code).map(|b| ::std::borrow::Cow::Owned(b.text().into_owned())))
+            quote!((#code).map(|b| ::std::borrow::Cow::<'_, str>::Owned(b.text().into_owned())))
+        }
+        // A decimal literal (`1.5`) is parsed once per process.
+        (ColTy::String, ColTy::Decimal(..)) if matches!(x, Expr::Str(_)) => {
+            let ty = functions::rust_ty(to);
+            let parse = decimal_cast(code, from, to, &quote!(::core::option::Option::None));
+            quote!({
+                static LITERAL: ::std::sync::OnceLock<::core::option::Option<#ty>> = ::std::sync::OnceLock::new();
+                *LITERAL.get_or_init(|| #parse)
+            })
         }
         (ColTy::String, ColTy::Decimal(..)) => decimal_cast(code, from, to, &fails),
         (ColTy::String, to) if try_cast => {

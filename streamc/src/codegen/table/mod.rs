@@ -606,7 +606,9 @@ fn fallible_casts(q: &Checked) -> bool {
             // Parsing with a pattern fails the batch on text that does not match (ANSI).
             Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
             // ANSI arithmetic can fail: division or remainder by zero, long overflow.
-            Expr::Call(f, _) if f == "pmod" || f == "abs" => true,
+            Expr::Call(f, _) if matches!(f.as_str(), "pmod" | "abs" | "floor" | "ceil" | "ceiling" | "unbase64") => {
+                true
+            }
             // ANSI: an array index out of bounds fails the batch.
             Expr::Call(f, _) if f == "[]" || f == "element_at" || f == "map" => true,
             Expr::Call(_, args) => args.iter().any(any),

@@ -145,6 +145,16 @@ pub(super) fn parse_record(
 /// its `timestampFormat` or `dateFormat` when it has one.
 fn column_conv(source: &TableSource, ty: ColTy, json: TokenStream) -> TokenStream {
     let rt = rt();
+    // A CSV field is text: a number column reads it as the number it spells.
+    let csv = matches!(
+        &source.kind,
+        SourceKind::Files { format: Format::Csv, .. } | SourceKind::Static { format: Format::Csv, .. }
+    );
+    let json = if csv && ty.number() && !matches!(ty, ColTy::Decimal(..)) {
+        quote!(#rt::structured::conv::csv_number(#json))
+    } else {
+        json
+    };
     match (ty, &source.options.timestamp_format, &source.options.date_format) {
         (ColTy::Timestamp, Some(p), _) => quote!(#rt::structured::conv::timestamp_with(#json, #p)),
         (ColTy::Date, _, Some(p)) => quote!(#rt::structured::conv::date_with(#json, #p)),

@@ -22,6 +22,16 @@ impl Cx<'_> {
         let pos = self.pos(e.span());
         Some(match e {
             S::Identifier(id) if id.quote_style == Some('"') => Expr::Str(crate::table::expr::unescape(&id.value)),
+            S::Identifier(id) if id.quote_style.is_none() && suffixed_literal(&id.value).is_some() => {
+                match suffixed_literal(&id.value) {
+                    Some(Ok(x)) => x,
+                    Some(Err(message)) => {
+                        self.error(pos, message, None);
+                        return None;
+                    }
+                    None => return None,
+                }
+            }
             S::Identifier(id) => Expr::Column(id.value.clone()),
             S::CompoundIdentifier(parts) => match &parts[..] {
                 [q, c] if quals.iter().any(|x| x == &q.value) => Expr::Column(c.value.clone()),
@@ -67,6 +77,8 @@ impl Cx<'_> {
             S::Value(v) => match &v.value {
                 Value::Number(n, _) => match (n.parse::<i64>(), n.parse::<f64>()) {
                     (Ok(i), _) => Expr::Int(i),
+                    // `1.5` is a decimal in Spark (`decimal(2,1)`); `1e3` a double.
+                    _ if crate::table::expr::decimal_literal(n).is_some() => crate::table::expr::decimal_literal(n)?,
                     (_, Ok(x)) if x.is_finite() => Expr::Float(x),
                     _ => {
                         self.error(pos, format!("invalid number `{n}`"), None);
@@ -479,4 +491,63 @@ fn interval_micros(i: &ast::Interval) -> Result<i64, String> {
         return Err(format!("`INTERVAL {text}` is not a whole number of microseconds"));
     }
     Ok(us as i64)
+}
+
+/// Spark's typed numeric literals, which the SQL parser reads as names: `1Y` (tinyint), `1S`
+/// (smallint), `1L` (bigint), `1.5F` (float), `1.5D` (double), `1.5BD` (decimal of the literal's
+/// digits: `decimal(2,1)`). None when the name is not one; an error when it is out of range.
+fn suffixed_literal(text: &str) -> Option<Result<Expr, String>> {
+    use crate::table::ty::ColTy;
+    let upper = text.to_ascii_uppercase();
+    let (number, suffix) = if let Some(n) = upper.strip_suffix("BD") {
+        (n, "BD")
+    } else {
+        let n = upper.strip_suffix(['Y', 'S', 'L', 'F', 'D'])?;
+        (n, &upper[n.len()..])
+    };
+    let numeric = !number.is_empty()
+        && number.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && number.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'E' | b'+' | b'-'));
+    if !numeric {
+        return None;
+    }
+    let integral = |to: ColTy| -> Option<Result<Expr, String>> {
+        let i: i64 = match number.parse() {
+            Ok(i) => i,
+            Err(_) => return Some(Err(format!("`{text}` is not a {} literal", to.sql()))),
+        };
+        let from = if i32::try_from(i).is_ok() { ColTy::Int } else { ColTy::Long };
+        let fits = match to {
+            ColTy::Byte => i8::try_from(i).is_ok(),
+            ColTy::Short => i16::try_from(i).is_ok(),
+            _ => true,
+        };
+        if !fits {
+            return Some(Err(format!(
+                "[INVALID_NUMERIC_LITERAL_RANGE] Numeric literal {number} is outside the valid range for {} with minimum value of {} and maximum value of {}. Please adjust the value accordingly.",
+                to.sql(),
+                if to == ColTy::Byte { -128 } else { -32768 },
+                if to == ColTy::Byte { 127 } else { 32767 }
+            )));
+        }
+        Some(Ok(if from == to { Expr::Int(i) } else { Expr::Cast(Box::new(Expr::Int(i)), from, to) }))
+    };
+    match suffix {
+        "Y" => integral(ColTy::Byte),
+        "S" => integral(ColTy::Short),
+        "L" => integral(ColTy::Long),
+        "F" | "D" => {
+            let x: f64 = number.parse().ok().filter(|x: &f64| x.is_finite())?;
+            Some(Ok(if suffix == "D" {
+                Expr::Float(x)
+            } else {
+                Expr::Cast(Box::new(Expr::Float(x)), ColTy::Double, ColTy::Float)
+            }))
+        }
+        _ => match crate::table::expr::decimal_literal(number) {
+            Some(x) => Some(Ok(x)),
+            None if number.contains('E') => None,
+            None => Some(Err(format!("`{text}` has more than 38 digits"))),
+        },
+    }
 }

@@ -1,5 +1,5 @@
-//! Spark SQL's functions of `binary` values and of types: `hex`, `base64`, `unbase64`,
-//! `typeof`: one [`ScalarFn`] each.
+//! Spark SQL's functions of `binary` values, of types and of floating-point special values:
+//! `hex`, `base64`, `unbase64`, `typeof`, `isnan`: one [`ScalarFn`] each.
 
 use super::library::{entry, rt};
 use super::scalar::ScalarFn;
@@ -55,11 +55,12 @@ pub static BINARY: &[ScalarFn] = &[
         },
         |a, _| {
             let (rt, x) = (rt(), &a[0]);
-            quote!((#x).and_then(|s| #rt::binary::decode_base64(&s)))
+            let f = proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site());
+            quote!((#x).and_then(|s| #rt::binary::unbase64_or_fail(&s, &#f)))
         },
         "binary",
         Nulls::Strict,
-        "`unbase64(s)`: base64 text as a binary; NULL where it is not base64",
+        "`unbase64(s)`: base64 text as a binary (Java's MIME decoder: other characters skipped, padding optional); a malformed last unit fails the batch",
         "unbase64(word)",
     ),
     entry(
@@ -76,5 +77,21 @@ pub static BINARY: &[ScalarFn] = &[
         Nulls::Handled,
         "`typeof(x)`: the SQL type of `x` as Spark names it (`int`, `array<string>`); never NULL",
         "typeof(n + 1)",
+    ),
+    entry(
+        &["isnan"],
+        |args| match args {
+            [(_, ColTy::Double)] => Ok(ColTy::Bool),
+            _ => Err(None),
+        },
+        |a, _| {
+            let x = &a[0];
+            // Spark's `isnan` is false for NULL, never NULL.
+            quote!(::core::option::Option::Some((#x).is_some_and(|v: f64| v.is_nan())))
+        },
+        "boolean",
+        Nulls::Handled,
+        "`isnan(x)`: whether a double (or float) is NaN; false for NULL",
+        "isnan(d)",
     ),
 ];

@@ -24,6 +24,18 @@ pub(super) fn literal_int(e: &Expr) -> Option<i64> {
     }
 }
 
+/// `round`'s and `bround`'s rule for a decimal: `(decimal[, scale literal])`.
+pub(super) fn round_decimal_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Decimal(p, s))] => Ok(round_decimal(*p, *s, 0)),
+        [(_, ColTy::Decimal(p, s)), (d, ColTy::Long)] => match literal_int(d) {
+            Some(d) => Ok(round_decimal(*p, *s, d)),
+            None => Err(Some(SigError::new("the scale of `round` is an integer literal"))),
+        },
+        _ => Err(None),
+    }
+}
+
 /// The type of `round(decimal(p, s), d)` (Spark's `RoundBase`).
 fn round_decimal(p: u8, s: u8, d: i64) -> ColTy {
     let int = i64::from(p - s) + 1;
@@ -392,11 +404,7 @@ pub static LIBRARY: &[ScalarFn] = &[
             [(_, t), (d, ColTy::Long)] if t.numeric() && literal_int(d).is_some() => Ok(*t),
             // A decimal keeps `min(s, scale)` digits of scale and gains one integral digit
             // (Spark's `RoundBase`): `codegen::table::expr` generates it.
-            [(_, ColTy::Decimal(p, s))] => Ok(round_decimal(*p, *s, 0)),
-            [(_, ColTy::Decimal(p, s)), (d, ColTy::Long)] => match literal_int(d) {
-                Some(d) => Ok(round_decimal(*p, *s, d)),
-                None => Err(Some(SigError::new("the scale of `round` is an integer literal"))),
-            },
+            [(_, ColTy::Decimal(..)), ..] => round_decimal_sig(args),
             [(_, t), _] if t.numeric() => Err(Some(SigError::new("the scale of `round` is an integer literal"))),
             _ => Err(None),
         },
@@ -425,7 +433,11 @@ pub static LIBRARY: &[ScalarFn] = &[
             let x = &a[0];
             match t[0] {
                 Some(ColTy::Long) => quote!(#x),
-                _ => quote!((#x).map(|v: f64| v.floor() as i64)),
+                // ANSI: beyond a bigint's range fails the batch with `ARITHMETIC_OVERFLOW`.
+                _ => {
+                    let (rt, f) = (rt(), proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site()));
+                    quote!((#x).and_then(|v: f64| #rt::arith::to_long_exact(v.floor(), &#f)))
+                }
             }
         },
         "bigint",
@@ -440,7 +452,11 @@ pub static LIBRARY: &[ScalarFn] = &[
             let x = &a[0];
             match t[0] {
                 Some(ColTy::Long) => quote!(#x),
-                _ => quote!((#x).map(|v: f64| v.ceil() as i64)),
+                // ANSI: beyond a bigint's range fails the batch with `ARITHMETIC_OVERFLOW`.
+                _ => {
+                    let (rt, f) = (rt(), proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site()));
+                    quote!((#x).and_then(|v: f64| #rt::arith::to_long_exact(v.ceil(), &#f)))
+                }
             }
         },
         "bigint",

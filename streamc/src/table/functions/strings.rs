@@ -469,6 +469,8 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         |args| match args {
             [(_, t)] if t.numeric() => Ok(*t),
             [(_, t), (_, ColTy::Long)] if t.numeric() => Ok(*t),
+            // A decimal as `round` types it (`codegen::table::expr` generates it).
+            [(_, ColTy::Decimal(..)), ..] => super::library::round_decimal_sig(args),
             _ => Err(None),
         },
         |a, t| {
