@@ -323,11 +323,21 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             // As given; else with Spark's implicit casts of arguments: the narrower numbers
             // widened to `bigint` and `double` (the types the registry computes on), then
             // integers to doubles, then any scalar as a string.
-            let attempts: [fn(ColTy) -> ColTy; 4] = [
-                |t| t,
-                ColTy::widened,
-                |t| if matches!(t.widened(), ColTy::Long | ColTy::Decimal(..)) { ColTy::Double } else { t.widened() },
-                |t| if t.nested() { t } else { ColTy::String },
+            // A function that picks one of its values (`coalesce`, `if`, `CASE`, `greatest`)
+            // first gets its numbers as their wider type (Spark's common type: a decimal wide
+            // enough for all, an int and a float as a double).
+            let picks = scalar.is_some_and(|s| matches!(s.returns, "the arguments' type" | "the values' type"));
+            let common = typed_args.iter().map(|(_, t)| *t).filter(|t| t.number()).reduce(coerce::wider);
+            let unify = move |t: ColTy| match common {
+                Some(w) if picks && t.number() => w,
+                _ => t,
+            };
+            let attempts: [&dyn Fn(ColTy) -> ColTy; 5] = [
+                &|t| t,
+                &unify,
+                &ColTy::widened,
+                &|t| if matches!(t.widened(), ColTy::Long | ColTy::Decimal(..)) { ColTy::Double } else { t.widened() },
+                &|t| if t.nested() { t } else { ColTy::String },
             ];
             let mut first_error = None;
             for (k, attempt) in attempts.iter().enumerate() {

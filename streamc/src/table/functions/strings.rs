@@ -556,4 +556,75 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         "the smallest argument, NULLs skipped (NULL if all are)",
         "least(n, 3)",
     ),
+    try_entry(
+        &["try_add"],
+        "`try_add(x, y)`: `x + y`, NULL where it overflows (integers of one type keep it)",
+        "try_add(n, 1)",
+        |a, t| try_arith(a, t, quote!(checked_add), quote!(+)),
+    ),
+    try_entry(
+        &["try_subtract"],
+        "`try_subtract(x, y)`: `x - y`, NULL where it overflows",
+        "try_subtract(n, 1)",
+        |a, t| try_arith(a, t, quote!(checked_sub), quote!(-)),
+    ),
+    try_entry(
+        &["try_multiply"],
+        "`try_multiply(x, y)`: `x * y`, NULL where it overflows",
+        "try_multiply(n, 2)",
+        |a, t| try_arith(a, t, quote!(checked_mul), quote!(*)),
+    ),
+    entry(
+        &["try_divide"],
+        |args| match args {
+            [(_, ColTy::Double), (_, ColTy::Double)] => Ok(ColTy::Double),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (x, y) = (&a[0], &a[1]);
+            quote!(match (#x, #y) {
+                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) if y != 0.0 => ::core::option::Option::Some(x / y),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "double",
+        Nulls::Strict,
+        "`try_divide(x, y)`: `x / y` as a double, NULL when `y` is 0",
+        "try_divide(n, 2)",
+    ),
 ];
+
+/// `try_add`, `try_subtract`, `try_multiply`: `(x, y)` of one integer type (that type, NULL on
+/// overflow, as Spark's) or of doubles or floats.
+const fn try_entry(
+    names: &'static [&'static str],
+    doc: &'static str,
+    example: &'static str,
+    codegen: super::scalar::Codegen,
+) -> ScalarFn {
+    entry(
+        names,
+        |args| match args {
+            [(_, a), (_, b)] if a == b && (a.integral() || matches!(a, ColTy::Float | ColTy::Double)) => Ok(*a),
+            _ => Err(None),
+        },
+        codegen,
+        "the arguments' type, when it is one",
+        Nulls::Strict,
+        doc,
+        example,
+    )
+}
+
+/// `x op y` of the arguments' type: checked for integers (NULL on overflow), plain for floats.
+fn try_arith(a: &[TokenStream], t: &[Option<ColTy>], checked: TokenStream, plain: TokenStream) -> TokenStream {
+    let (x, y) = (&a[0], &a[1]);
+    let ty = t[0].unwrap_or(ColTy::Long);
+    let rust = super::types::rust_ty(ty);
+    let op =
+        if ty.integral() { quote!(<#rust>::#checked(x, y)) } else { quote!(::core::option::Option::Some(x #plain y)) };
+    quote!(match (#x, #y) {
+        (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => #op,
+        _ => ::core::option::Option::None,
+    })
+}

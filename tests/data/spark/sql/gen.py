@@ -925,6 +925,9 @@ def types():
         c("try-casts", "SELECT w, try_cast(n AS INT) AS n_i, try_cast(i AS SMALLINT) AS i_s, try_cast(s AS TINYINT) AS s_t, "
                        "try_cast(f AS INT) AS f_i, CAST(try_cast(d AS FLOAT) AS STRING) AS d_f, try_cast(w AS INT) AS w_i, "
                        "try_cast(w AS BIGINT) AS w_n, try_cast(w AS FLOAT) AS w_f FROM events", edge),
+        c("try-arithmetic", "SELECT w, try_add(i, 1) AS a, try_multiply(t, 2Y) AS m, try_subtract(n, 1) AS s, "
+                            "try_divide(i, 0) AS z, try_divide(n, 4) AS q, try_add(CAST(i AS DOUBLE), 1.5) AS f, "
+                            "typeof(try_add(i, 1)) AS ta, typeof(try_multiply(t, 2Y)) AS tm FROM events", edge),
         c("widening-at-limits", "SELECT t + 1 AS a, s + 1 AS b, i + 1L AS c, i + 1.0 AS e, t + 1Y * 0Y AS g, "
                                 "CAST(i AS BIGINT) * 2 AS h, i * 2.0D AS k, f * 1e30 AS l, i - 0 AS m FROM events "
                                 "WHERE w <> 'abc'", edge),
@@ -1058,11 +1061,13 @@ def decimal():
                                "typeof(a + 1.5) AS add_lit, typeof(a / 3) AS div_int, typeof(a + CAST(1 AS TINYINT)) AS add_tiny, "
                                "typeof(a + '1') AS add_str, typeof(a * a * a * a * a) AS mul5, "
                                "typeof(c / a / a) AS div2 " + one),
-        # (streamc computes abs, floor, ceil, greatest, coalesce and if of decimals as doubles:
-        # their types are not Spark's yet, so they are left out here.)
+        # (streamc computes abs, floor and ceil of decimals as doubles: their types are not
+        # Spark's yet, so they are left out here.)
         c("typeof-functions", "SELECT typeof(round(a, 1)) AS r1, typeof(round(a)) AS r0, "
-                              "typeof(round(c, 2)) AS rc2, typeof(round(a, -1)) AS rm1, "
-                              "typeof(coalesce(a, d)) AS cod, "
+                              "typeof(round(c, 2)) AS rc2, typeof(round(a, -1)) AS rm1, typeof(greatest(a, c)) AS gr, "
+                              "typeof(coalesce(a, n)) AS co, typeof(coalesce(a, d)) AS cod, "
+                              "typeof(if(k > 0, a, c)) AS iff, CAST(coalesce(a, n) AS STRING) AS cos, "
+                              "CAST(greatest(a, c) AS STRING) AS grs, "
                               "typeof(CAST(a AS DECIMAL(10,1))) AS ca, typeof(CAST(n AS DECIMAL(38,0))) AS cn " + one),
         c("typeof-literals", "SELECT typeof(1.5) AS a, typeof(1.5BD) AS b, typeof(123.450) AS c, typeof(0.001) AS e, "
                              "typeof(-0.5) AS g, typeof(0.1 + 0.2) AS h, typeof(1.0 / 3) AS l, typeof(10.0 / 4) AS m, "
