@@ -281,6 +281,15 @@ pub fn abs<const P: u8, const S: u8>(a: Dec<P, S>) -> Dec<P, S> {
     Dec(a.0.abs())
 }
 
+/// `floor(a)` (`up` false) or `ceil(a)` of a `decimal(P1, S1)` as a `decimal(P, 0)`.
+#[inline]
+pub fn floor_ceil<const P: u8, const P1: u8, const S1: u8>(a: Dec<P1, S1>, up: bool) -> Dec<P, 0> {
+    let d = pow10(u32::from(S1)) as i128;
+    let (q, r) = (a.0 / d, a.0 % d);
+    let q = if r != 0 && (r > 0) == up { q + if up { 1 } else { -1 } } else { q };
+    Dec(q)
+}
+
 /// A decimal of another precision and scale (`CAST`, and the implicit casts that line up the
 /// sides of a comparison): HALF_UP, and out of range fails (or is NULL for `try_cast`).
 #[inline]
@@ -640,5 +649,9 @@ mod tests {
         assert_eq!(round::<4, 1, 5, 2>(d("1.25"), 1, true).map(|v| v.0), Some(12));
         assert_eq!(round::<4, 1, 5, 2>(d("-1.35"), 1, true).map(|v| v.0), Some(-14));
         assert_eq!(f.take(), None);
+        let x = d::<5, 2>("-1.25");
+        assert_eq!((floor_ceil::<4, 5, 2>(x, false).0, floor_ceil::<4, 5, 2>(x, true).0), (-2, -1));
+        assert_eq!(floor_ceil::<4, 5, 2>(d("1.25"), true).0, 2);
+        assert_eq!(floor_ceil::<4, 5, 2>(d("2.00"), true).0, 2);
     }
 }

@@ -61,6 +61,23 @@ fn any_to_bool(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     }
 }
 
+/// `floor`/`ceil`'s type: a bigint, or of a decimal `decimal(p - s + 1, 0)` (Spark's).
+fn floor_ceil_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::Decimal(p, s))] if *s > 0 => Ok(ColTy::Decimal((p - s + 1).min(38), 0)),
+        [(_, t @ ColTy::Decimal(..))] => Ok(*t),
+        args => numeric_to_long(args),
+    }
+}
+
+/// `floor` (`up` false) or `ceil` of a decimal into its type of scale 0.
+fn decimal_floor_ceil(x: &TokenStream, from: ColTy, up: bool) -> TokenStream {
+    let ColTy::Decimal(p, s) = from else { return quote!(::core::option::Option::None) };
+    let to = if s > 0 { (p - s + 1).min(38) } else { p };
+    let [p, s, to] = [p, s, to].map(proc_macro2::Literal::u8_unsuffixed);
+    quote!((#x).map(|v| ::streamc_runtime::structured::decimal::floor_ceil::<#to, #p, #s>(v, #up)))
+}
+
 fn numeric_same(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     match args {
         [(_, t)] if t.numeric() => Ok(*t),
@@ -381,10 +398,15 @@ pub static LIBRARY: &[ScalarFn] = &[
     ),
     entry(
         &["abs"],
-        numeric_same,
+        |args| match args {
+            [(_, t @ ColTy::Decimal(..))] => Ok(*t),
+            args => numeric_same(args),
+        },
         |a, t| {
             let x = &a[0];
-            if t[0] == Some(ColTy::Long) {
+            if let Some(ColTy::Decimal(..)) = t[0] {
+                quote!((#x).map(::streamc_runtime::structured::decimal::abs))
+            } else if t[0] == Some(ColTy::Long) {
                 // ANSI: `abs` of the smallest long overflows (fails the batch).
                 let (rt, f) = (rt(), proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site()));
                 quote!((#x).and_then(|v: i64| #rt::arith::abs(v, &#f)))
@@ -428,11 +450,13 @@ pub static LIBRARY: &[ScalarFn] = &[
     ),
     entry(
         &["floor"],
-        numeric_to_long,
+        floor_ceil_sig,
         |a, t| {
             let x = &a[0];
             match t[0] {
                 Some(ColTy::Long) => quote!(#x),
+                // A decimal stays one, of scale 0 (Spark: `decimal(p - s + 1, 0)`).
+                Some(from @ ColTy::Decimal(..)) => decimal_floor_ceil(x, from, false),
                 // ANSI: beyond a bigint's range fails the batch with `ARITHMETIC_OVERFLOW`.
                 _ => {
                     let (rt, f) = (rt(), proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site()));
@@ -447,11 +471,13 @@ pub static LIBRARY: &[ScalarFn] = &[
     ),
     entry(
         &["ceil", "ceiling"],
-        numeric_to_long,
+        floor_ceil_sig,
         |a, t| {
             let x = &a[0];
             match t[0] {
                 Some(ColTy::Long) => quote!(#x),
+                // A decimal stays one, of scale 0 (Spark: `decimal(p - s + 1, 0)`).
+                Some(from @ ColTy::Decimal(..)) => decimal_floor_ceil(x, from, true),
                 // ANSI: beyond a bigint's range fails the batch with `ARITHMETIC_OVERFLOW`.
                 _ => {
                     let (rt, f) = (rt(), proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site()));

@@ -1061,9 +1061,8 @@ def decimal():
                                "typeof(a + 1.5) AS add_lit, typeof(a / 3) AS div_int, typeof(a + CAST(1 AS TINYINT)) AS add_tiny, "
                                "typeof(a + '1') AS add_str, typeof(a * a * a * a * a) AS mul5, "
                                "typeof(c / a / a) AS div2 " + one),
-        # (streamc computes abs, floor and ceil of decimals as doubles: their types are not
-        # Spark's yet, so they are left out here.)
-        c("typeof-functions", "SELECT typeof(round(a, 1)) AS r1, typeof(round(a)) AS r0, "
+        c("typeof-functions", "SELECT typeof(abs(a)) AS abs, typeof(floor(a)) AS fl, typeof(ceil(c)) AS ce, "
+                              "typeof(round(a, 1)) AS r1, typeof(round(a)) AS r0, "
                               "typeof(round(c, 2)) AS rc2, typeof(round(a, -1)) AS rm1, typeof(greatest(a, c)) AS gr, "
                               "typeof(coalesce(a, n)) AS co, typeof(coalesce(a, d)) AS cod, "
                               "typeof(if(k > 0, a, c)) AS iff, CAST(coalesce(a, n) AS STRING) AS cos, "
