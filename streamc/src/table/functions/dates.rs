@@ -150,12 +150,12 @@ pub static DATES: &[ScalarFn] = &[
     ),
     entry(
         &["quarter"],
-        |args| of_date_to(args, ColTy::Long),
+        |args| of_date_to(args, ColTy::Int),
         |a, t| {
             let (rt, d) = (rt(), date_of(&a[0], t[0]));
-            quote!((#d).map(#rt::calendar::quarter))
+            quote!((#d).map(|d| #rt::calendar::quarter(d) as i32))
         },
-        "bigint",
+        "int",
         Nulls::Strict,
         "the quarter of the year, 1 to 4",
         "quarter(day)",

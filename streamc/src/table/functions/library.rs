@@ -95,14 +95,14 @@ fn numeric_to_long(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
 /// A calendar part of a date or timestamp.
 fn of_date(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     match args {
-        [(_, ColTy::Date | ColTy::Timestamp)] => Ok(ColTy::Long),
+        [(_, ColTy::Date | ColTy::Timestamp)] => Ok(ColTy::Int),
         _ => Err(None),
     }
 }
 
 fn of_timestamp(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
     match args {
-        [(_, ColTy::Timestamp)] => Ok(ColTy::Long),
+        [(_, ColTy::Timestamp)] => Ok(ColTy::Int),
         _ => Err(None),
     }
 }
@@ -128,13 +128,13 @@ fn as_timestamp(a: &TokenStream, t: Option<ColTy>) -> TokenStream {
 fn ymd_part(a: &[TokenStream], t: &[Option<ColTy>], part: TokenStream) -> TokenStream {
     let rt = rt();
     let d = date_arg(&a[0], t[0]);
-    quote!((#d).map(|d| { let (y, m, day) = #rt::scalar::ymd(d); let _ = (y, m, day); (#part) as i64 }))
+    quote!((#d).map(|d| { let (y, m, day) = #rt::scalar::ymd(d); let _ = (y, m, day); (#part) as i32 }))
 }
 
 fn hms_part(a: &[TokenStream], part: TokenStream) -> TokenStream {
     let rt = rt();
     let x = &a[0];
-    quote!((#x).map(|t| { let (h, mi, s) = #rt::scalar::hms(t); let _ = (h, mi, s); #part }))
+    quote!((#x).map(|t| { let (h, mi, s) = #rt::scalar::hms(t); let _ = (h, mi, s); (#part) as i32 }))
 }
 
 pub(super) const fn entry(
@@ -543,7 +543,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["year"],
         of_date,
         |a, t| ymd_part(a, t, quote!(y)),
-        "bigint",
+        "int",
         Nulls::Strict,
         "the year of a date or timestamp (UTC)",
         "year(timestamp)",
@@ -552,7 +552,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["month"],
         of_date,
         |a, t| ymd_part(a, t, quote!(m)),
-        "bigint",
+        "int",
         Nulls::Strict,
         "the month (1–12) of a date or timestamp",
         "month(timestamp)",
@@ -561,7 +561,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["dayofmonth", "day"],
         of_date,
         |a, t| ymd_part(a, t, quote!(day)),
-        "bigint",
+        "int",
         Nulls::Strict,
         "the day of the month of a date or timestamp",
         "dayofmonth(timestamp)",
@@ -572,9 +572,9 @@ pub static LIBRARY: &[ScalarFn] = &[
         |a, t| {
             let d = date_arg(&a[0], t[0]);
             // 1 = Sunday ... 7 = Saturday; 1970-01-01 was a Thursday (5).
-            quote!((#d).map(|d| (i64::from(d.0) + 4).rem_euclid(7) + 1))
+            quote!((#d).map(|d| ((i64::from(d.0) + 4).rem_euclid(7) + 1) as i32))
         },
-        "bigint",
+        "int",
         Nulls::Strict,
         "the day of the week of a date or timestamp, 1 = Sunday to 7 = Saturday",
         "dayofweek(timestamp)",
@@ -600,18 +600,18 @@ pub static LIBRARY: &[ScalarFn] = &[
     entry(
         &["datediff"],
         |args| match args {
-            [(_, ColTy::Date | ColTy::Timestamp), (_, ColTy::Date | ColTy::Timestamp)] => Ok(ColTy::Long),
+            [(_, ColTy::Date | ColTy::Timestamp), (_, ColTy::Date | ColTy::Timestamp)] => Ok(ColTy::Int),
             _ => Err(None),
         },
         |a, t| {
             let rt = rt();
             let (x, y) = (date_arg(&a[0], t[0]), date_arg(&a[1], t[1]));
             quote!(match (#x, #y) {
-                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => ::core::option::Option::Some(#rt::scalar::datediff(x, y)),
+                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => ::core::option::Option::Some(#rt::scalar::datediff(x, y) as i32),
                 _ => ::core::option::Option::None,
             })
         },
-        "bigint",
+        "int",
         Nulls::Strict,
         "`datediff(end, start)`: the days from `start` to `end`",
         "datediff(to_date(timestamp), day)",
@@ -697,7 +697,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["hour"],
         of_timestamp,
         |a, _| hms_part(a, quote!(h)),
-        "bigint",
+        "int",
         Nulls::Strict,
         "the hour (0–23, UTC) of a timestamp",
         "hour(timestamp)",
@@ -706,7 +706,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["minute"],
         of_timestamp,
         |a, _| hms_part(a, quote!(mi)),
-        "bigint",
+        "int",
         Nulls::Strict,
         "the minute of a timestamp",
         "minute(timestamp)",
@@ -715,7 +715,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         &["second"],
         of_timestamp,
         |a, _| hms_part(a, quote!(s)),
-        "bigint",
+        "int",
         Nulls::Strict,
         "the second of a timestamp",
         "second(timestamp)",

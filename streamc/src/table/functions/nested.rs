@@ -154,17 +154,17 @@ pub static NESTED: &[ScalarFn] = &[
     entry(
         &["size", "cardinality"],
         |args| match args {
-            [(_, ColTy::Array(_) | ColTy::Map(_))] => Ok(ColTy::Long),
+            [(_, ColTy::Array(_) | ColTy::Map(_))] => Ok(ColTy::Int),
             _ => Err(None),
         },
         |a, t| {
             let x = &a[0];
             match t[0] {
-                Some(ColTy::Map(_)) => quote!((#x).map(|m| m.0.len() as i64)),
-                _ => quote!((#x).map(|v| v.len() as i64)),
+                Some(ColTy::Map(_)) => quote!((#x).map(|m| m.0.len() as i32)),
+                _ => quote!((#x).map(|v| v.len() as i32)),
             }
         },
-        "bigint",
+        "int",
         Nulls::Strict,
         "the number of elements of an array or entries of a map",
         "size(split(value, ' '))",

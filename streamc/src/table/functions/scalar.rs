@@ -205,19 +205,19 @@ pub static SCALARS: &[ScalarFn] = &[
         names: &["length"],
         form: Form::Ordinary {
             signature: |args| match args {
-                [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Long),
+                [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Int),
                 _ => Err(None),
             },
             codegen: |a, t| {
                 let a = first(a);
                 if t.first() == Some(&Some(ColTy::Binary)) {
-                    quote!((#a).map(|b| b.0.len() as i64))
+                    quote!((#a).map(|b| b.0.len() as i32))
                 } else {
-                    quote!((#a).map(|s| s.chars().count() as i64))
+                    quote!((#a).map(|s| s.chars().count() as i32))
                 }
             },
         },
-        returns: "bigint",
+        returns: "int",
         nulls: Nulls::Strict,
         doc: "the number of characters of a string (of bytes of a binary)",
         example: "length(word) > 3",

@@ -255,18 +255,18 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
     entry(
         &["instr"],
         |args| match args {
-            [(_, ColTy::String), (_, ColTy::String)] => Ok(ColTy::Long),
+            [(_, ColTy::String), (_, ColTy::String)] => Ok(ColTy::Int),
             _ => Err(None),
         },
         |a, _| {
             let rt = rt();
             let (s, f) = (&a[0], &a[1]);
             quote!(match (#s, #f) {
-                (::core::option::Option::Some(s), ::core::option::Option::Some(f)) => ::core::option::Option::Some(#rt::scalar::locate(&f, &s, 1)),
+                (::core::option::Option::Some(s), ::core::option::Option::Some(f)) => ::core::option::Option::Some(#rt::scalar::locate(&f, &s, 1) as i32),
                 _ => ::core::option::Option::None,
             })
         },
-        "bigint",
+        "int",
         Nulls::Strict,
         "`instr(s, sub)`: the 1-based character position of the first `sub` in `s`, 0 if none",
         "instr(word, 'o')",
@@ -275,7 +275,7 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         &["locate", "position"],
         |args| match args {
             [(_, ColTy::String), (_, ColTy::String)] | [(_, ColTy::String), (_, ColTy::String), (_, ColTy::Long)] => {
-                Ok(ColTy::Long)
+                Ok(ColTy::Int)
             }
             _ => Err(None),
         },
@@ -284,11 +284,11 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
             let (f, s) = (&a[0], &a[1]);
             let p = a.get(2).cloned().unwrap_or_else(|| quote!(::core::option::Option::Some(1i64)));
             quote!(match (#f, #s, #p) {
-                (::core::option::Option::Some(f), ::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(#rt::scalar::locate(&f, &s, p)),
+                (::core::option::Option::Some(f), ::core::option::Option::Some(s), ::core::option::Option::Some(p)) => ::core::option::Option::Some(#rt::scalar::locate(&f, &s, p) as i32),
                 _ => ::core::option::Option::None,
             })
         },
-        "bigint",
+        "int",
         Nulls::Strict,
         "`locate(sub, s[, pos])`: the 1-based position of the first `sub` in `s` from `pos`, 0 if none",
         "locate('o', word)",

@@ -885,6 +885,14 @@ def types():
                               "typeof(least(t, n)) AS p, typeof(coalesce(i, s)) AS q, typeof(coalesce(f, d)) AS r, "
                               "typeof(coalesce(t, 100)) AS u, typeof(CASE WHEN b THEN i ELSE t END) AS v, "
                               "typeof(if(b, f, i)) AS x, typeof(nvl(s, 1)) AS y FROM events WHERE w = 'a'"),
+        c("typeof-int-functions", "SELECT typeof(length(w)) AS l, typeof(instr(w, 'a')) AS i, "
+                                  "typeof(locate('a', w)) AS lo, typeof(size(split(w, ','))) AS sz, "
+                                  "typeof(year(to_date('2024-03-01'))) AS y, typeof(month(to_date('2024-03-01'))) AS m, "
+                                  "typeof(dayofmonth(to_date('2024-03-01'))) AS dm, typeof(dayofweek(to_date('2024-03-01'))) AS dw, "
+                                  "typeof(quarter(to_date('2024-03-01'))) AS q, "
+                                  "typeof(hour(to_timestamp('2024-03-01 10:00:00'))) AS h, "
+                                  "typeof(datediff(to_date('2024-03-02'), to_date('2024-03-01'))) AS dd, "
+                                  "length(w) + 1 AS l1, year(to_date('2024-03-01')) * 2 AS y2 FROM events WHERE w = 'a'"),
         c("typeof-literals", "SELECT typeof(1) AS a, typeof(2147483647) AS b, typeof(2147483648) AS c, "
                              "typeof(-2147483648) AS e, typeof(1.5) AS g, typeof(1.5BD) AS h, typeof(1e3) AS k, "
                              "typeof(1Y) AS l, typeof(1S) AS m, typeof(1L) AS o, typeof(1.5F) AS p, typeof(1.5D) AS q, "
