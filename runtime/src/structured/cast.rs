@@ -99,14 +99,24 @@ pub fn parse_long(s: &str) -> Option<i64> {
 
 /// A string as a `double` (Java's `Double.parseDouble` forms, `Infinity` and `NaN` included).
 pub fn parse_double(s: &str) -> Option<f64> {
+    match java_float(s)? {
+        Ok(x) => Some(x),
+        Err(t) => t.parse().ok(),
+    }
+}
+
+/// Java's floating-point text (trimmed, an `f`/`d` suffix dropped): `Ok` the value of the
+/// `Infinity` and `NaN` forms, `Err` the digits to parse (as a double or a float: one rounding
+/// either way), None where it is not a number.
+fn java_float(s: &str) -> Option<Result<f64, &str>> {
     let t = trimmed(s);
     let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
     match t {
-        "Infinity" | "+Infinity" => Some(f64::INFINITY),
-        "-Infinity" => Some(f64::NEG_INFINITY),
-        "NaN" => Some(f64::NAN),
+        "Infinity" | "+Infinity" => Some(Ok(f64::INFINITY)),
+        "-Infinity" => Some(Ok(f64::NEG_INFINITY)),
+        "NaN" => Some(Ok(f64::NAN)),
         _ if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => None,
-        _ => t.parse().ok(),
+        _ => Some(Err(t)),
     }
 }
 
@@ -155,14 +165,9 @@ pub fn parse_byte(s: &str) -> Option<i8> {
 
 /// A string as a `float`: parsed as a float (one rounding), Java's forms as [`parse_double`].
 pub fn parse_float(s: &str) -> Option<f32> {
-    let t = trimmed(s);
-    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
-    match t {
-        "Infinity" | "+Infinity" => Some(f32::INFINITY),
-        "-Infinity" => Some(f32::NEG_INFINITY),
-        "NaN" => Some(f32::NAN),
-        _ if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => None,
-        _ => t.parse().ok(),
+    match java_float(s)? {
+        Ok(x) => Some(x as f32),
+        Err(t) => t.parse().ok(),
     }
 }
 

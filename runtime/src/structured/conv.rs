@@ -35,19 +35,24 @@ pub fn long(v: Json<'_>) -> Result<Option<i64>, ()> {
     }
 }
 
-/// An `int` column: as [`long`], in range (out of range is a value of the wrong type).
+/// A narrower integer column: as [`long`], in range (out of range is a value of the wrong type).
+fn narrow<T: TryFrom<i64>>(v: Json<'_>) -> Result<Option<T>, ()> {
+    long(v).and_then(|x| x.map(T::try_from).transpose().map_err(|_| ()))
+}
+
+/// An `int` column (see [`narrow`]).
 pub fn int(v: Json<'_>) -> Result<Option<i32>, ()> {
-    long(v).and_then(|x| x.map(i32::try_from).transpose().map_err(|_| ()))
+    narrow(v)
 }
 
 /// A `smallint` column.
 pub fn short(v: Json<'_>) -> Result<Option<i16>, ()> {
-    long(v).and_then(|x| x.map(i16::try_from).transpose().map_err(|_| ()))
+    narrow(v)
 }
 
 /// A `tinyint` column.
 pub fn byte(v: Json<'_>) -> Result<Option<i8>, ()> {
-    long(v).and_then(|x| x.map(i8::try_from).transpose().map_err(|_| ()))
+    narrow(v)
 }
 
 /// The non-finite values Spark's JSON reader takes as text for a `float` or `double` column.

@@ -164,8 +164,15 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> Option<(u128, u128)> {
 fn scaled_quotient(n: i128, k: u32, d: i128) -> Option<i128> {
     let negative = (n < 0) != (d < 0);
     let (n, d) = (n.unsigned_abs(), d.unsigned_abs());
-    let (hi, lo) = mul_wide(n, *POW10.get(k as usize)?);
-    let (q, r) = div_wide(hi, lo, d)?;
+    let scale = *POW10.get(k as usize)?;
+    // Within 128 bits (the usual case) one division; beyond, the 256-bit long division.
+    let (q, r) = match n.checked_mul(scale) {
+        Some(x) if d != 0 => (x / d, x % d),
+        _ => {
+            let (hi, lo) = mul_wide(n, scale);
+            div_wide(hi, lo, d)?
+        }
+    };
     let q = q.checked_add(u128::from(r >= d - r))?;
     let q = i128::try_from(q).ok()?;
     Some(if negative { -q } else { q })
@@ -360,13 +367,15 @@ pub fn parse(text: &str, s: u8) -> Option<i128> {
     if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // The digits as an integer at scale `frac.len() - exp`, then rescaled to `s`.
-    let digits = format!("{int}{frac}");
-    let digits = digits.trim_start_matches('0');
+    // The digits (leading zeros skipped) as an integer at scale `frac.len() - exp`, then
+    // rescaled to `s`; read in place, without copying the text.
+    let all = || int.bytes().chain(frac.bytes());
+    let lead = all().take_while(|b| *b == b'0').count();
+    let count = (int.len() + frac.len() - lead) as i32;
     let scale = frac.len() as i32 - exp;
     let target = i32::from(s);
     let mut v: i128 = 0;
-    let mut kept = digits.len() as i32;
+    let mut kept = count;
     if scale > target {
         // Digits beyond the target scale are dropped, the first of them rounds.
         kept -= scale - target;
@@ -374,11 +383,11 @@ pub fn parse(text: &str, s: u8) -> Option<i128> {
     if kept < 0 {
         return Some(0);
     }
-    for b in digits.bytes().take(kept as usize) {
+    for b in all().skip(lead).take(kept as usize) {
         v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
     }
     if scale > target {
-        if digits.as_bytes().get(kept as usize).is_some_and(|b| *b >= b'5') {
+        if all().nth(lead + kept as usize).is_some_and(|b| b >= b'5') {
             v = v.checked_add(1)?;
         }
     } else {
@@ -386,6 +395,35 @@ pub fn parse(text: &str, s: u8) -> Option<i128> {
         v = v.checked_mul(*POW10.get(k as usize)? as i128)?;
     }
     Some(if negative { -v } else { v })
+}
+
+/// A finite double's shortest round-trip text (`{:?}`: `0.1`, `1e21`), written on the stack:
+/// reading a double into a decimal allocates nothing.
+struct ShortText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl ShortText {
+    fn of(x: f64) -> ShortText {
+        use std::fmt::Write as _;
+        let mut t = ShortText { buf: [0; 40], len: 0 };
+        let _ = write!(t, "{x:?}");
+        t
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for ShortText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// A string as a `decimal(P, S)`: malformed text fails with `CAST_INVALID_INPUT`, a value
@@ -423,8 +461,7 @@ fn is_number(s: &str) -> bool {
 /// rounded HALF_UP; NaN, infinities and values beyond the precision fail.
 pub fn from_double<const P: u8, const S: u8>(v: Option<f64>, f: Option<&CastFailure>) -> Option<Dec<P, S>> {
     let x = v?;
-    let text = format!("{x:?}");
-    let r = if x.is_finite() { parse(&text, S) } else { None };
+    let r = if x.is_finite() { parse(ShortText::of(x).as_str(), S) } else { None };
     match r {
         Some(r) if fits(r, P) => Some(Dec(r)),
         _ => {
@@ -471,7 +508,7 @@ pub fn conv<const P: u8, const S: u8>(v: Json<'_>) -> Result<Option<Dec<P, S>>, 
     let r = match v {
         Json::Missing | Json::Null => return Ok(None),
         Json::Int(i) => rescale(i128::from(i), 0, S),
-        Json::Float(x) if x.is_finite() => parse(&format!("{x:?}"), S),
+        Json::Float(x) if x.is_finite() => parse(ShortText::of(x).as_str(), S),
         // Spark's reader takes numeric text as it is (`" 1.5"` is not a number).
         Json::Str(s) if !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace) && is_number(&s) => {
             parse(&s, S)
