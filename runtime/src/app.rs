@@ -40,7 +40,7 @@ mod start;
 
 pub use builder::AppBuilder;
 pub use handle::StreamingHandle;
-pub use input::{BatchInput, MIN_PARALLEL_BYTES};
+pub use input::{BatchInput, Collective, MIN_PARALLEL_BYTES};
 pub use options::{App, PlaceholderHandler, get_or_create};
 
 pub use crate::ids::{OutputId, SourceId};

@@ -25,6 +25,10 @@ pub struct Options {
     pub progress: Option<PathBuf>,
     /// `--ui ADDR`.
     pub ui: Option<String>,
+    /// `--hostfile PATH`: the members of a cluster this process is one of.
+    pub hostfile: Option<PathBuf>,
+    /// `--process I`: this process's index in the hostfile.
+    pub process: Option<usize>,
     /// `--help`.
     pub help: bool,
 }
@@ -98,6 +102,22 @@ where
                 })?;
                 o.workers = Some(n);
             }
+            "--hostfile" => {
+                if o.hostfile.is_some() {
+                    return Err(Error::Usage("`--hostfile` given twice".to_owned()));
+                }
+                o.hostfile = Some(PathBuf::from(value("--hostfile")?));
+            }
+            "--process" => {
+                if o.process.is_some() {
+                    return Err(Error::Usage("`--process` given twice".to_owned()));
+                }
+                let v = value("--process")?;
+                let n = v
+                    .parse::<usize>()
+                    .map_err(|_| Error::Usage(format!("`--process` needs a process index (0, 1, ...), found `{v}`")))?;
+                o.process = Some(n);
+            }
             "--max-batches" => {
                 if o.max_batches.is_some() {
                     return Err(Error::Usage("`--max-batches` given twice".to_owned()));
@@ -111,13 +131,19 @@ where
             _ => return Err(Error::Usage(format!("unexpected argument `{arg}`"))),
         }
     }
+    if o.hostfile.is_some() != o.process.is_some() {
+        return Err(Error::Usage(
+            "`--hostfile` and `--process` go together: the cluster's members, and which of them this process is"
+                .to_owned(),
+        ));
+    }
     Ok(o)
 }
 
 fn usage(program: &str, app: &str, sources: &[String]) -> String {
     format!(
         "Runs the streaming app `{app}`.\n\n\
-         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N] [--ui ADDR]\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N] [--ui ADDR] [--hostfile PATH --process I]\n\n\
          options:\n  \
          --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
          --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
@@ -128,6 +154,9 @@ fn usage(program: &str, app: &str, sources: &[String]) -> String {
          --workers N          split large batches over N threads (default: the number of cores)\n  \
          --ui ADDR            serve a live page of the batches and Prometheus /metrics on ADDR (HOST:PORT, or a\n                       \
          port on 127.0.0.1; needs the runtime's `ui` feature, which `streamc run --ui` turns on)\n  \
+         --hostfile PATH      run as one process of a cluster whose members (`host:port`, one per line,\n                       \
+         process 0 first) PATH lists; needs the runtime's `cluster` feature (`streamc run --processes`)\n  \
+         --process I          this process's line in the hostfile, from 0\n  \
          -h, --help           print this help\n\n\
          sources: {}\n",
         if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
@@ -182,6 +211,9 @@ where
         }
         if let Some(addr) = opts.ui {
             self = self.with_ui(&addr);
+        }
+        if let (Some(path), Some(process)) = (opts.hostfile, opts.process) {
+            self = self.with_cluster(path, process);
         }
         self
     }

@@ -41,6 +41,9 @@ pub enum Error {
     /// The app is configured in a way that cannot run (for example replay for some sources only).
     #[error("{0}")]
     Config(String),
+    /// The processes of a cluster could not connect, or one of them went away.
+    #[error("cluster: {0}")]
+    Cluster(String),
     /// The command line of a generated binary is malformed.
     #[error("{0}")]
     Usage(String),

@@ -29,6 +29,8 @@ pub mod app;
 pub mod checkpoint;
 pub mod cli;
 pub mod clock;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod codec;
 pub mod error;
 pub mod fmt;
@@ -42,6 +44,7 @@ pub mod parallel;
 pub mod persist;
 mod rate;
 pub mod scratch;
+pub mod ship;
 pub mod sink;
 pub mod source;
 pub mod split;

@@ -139,6 +139,8 @@ pub struct BatchOutput {
     /// Per output, for Kafka sinks: the writer, connected at its first batch.
     #[cfg(feature = "kafka")]
     kafka: Vec<Option<kafka::KafkaWriter>>,
+    /// Writes nothing (a cluster process other than process 0): emits are counted only.
+    silent: bool,
 }
 
 /// The snapshots of a batch ([`BatchOutput::take_states`]).
@@ -191,7 +193,15 @@ impl BatchOutput {
             query_id: String::new(),
             #[cfg(feature = "kafka")]
             kafka: (0..outputs_len).map(|_| None).collect(),
+            silent: false,
         })
+    }
+
+    /// Makes every output write nothing (a cluster process other than process 0, which writes
+    /// them): emits are only counted, and states are not kept for checkpoints.
+    pub(crate) fn set_silent(&mut self) {
+        self.silent = true;
+        self.checkpointing = false;
     }
 
     /// Sets the query's id (from its checkpoint, or new).
@@ -377,6 +387,9 @@ impl BatchOutput {
     /// entry exists already), then flushes the jsonl file, so that after a batch its lines are
     /// complete on disk.
     pub(crate) fn end_batch(&mut self) -> Result<(), Error> {
+        if self.silent {
+            return Ok(());
+        }
         for (spec, j) in self.outputs.iter().zip(&self.json) {
             let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
                 continue;
@@ -399,6 +412,9 @@ impl BatchOutput {
     pub fn emit<T: Record>(&mut self, out: OutputId, records: &[T]) -> Result<(), Error> {
         let spec = &self.outputs[out.index()];
         self.emitted += records.len() as u64;
+        if self.silent {
+            return Ok(());
+        }
         self.buf.clear();
         match &spec.kind {
             OutputKind::Print { num } => {
@@ -495,6 +511,9 @@ impl BatchOutput {
             )));
         }
         self.emitted += rows.len() as u64;
+        if self.silent {
+            return Ok(());
+        }
         self.buf.clear();
         match &spec.kind {
             OutputKind::Console { num_rows, truncate, .. } => {

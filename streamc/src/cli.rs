@@ -38,6 +38,10 @@ enum Cmd {
         /// Directory to write the crate into (created if missing).
         #[arg(short, long)]
         out: PathBuf,
+        /// Build with the runtime's `cluster` feature, so that the binary can run as one process
+        /// of a cluster (`--hostfile PATH --process I`).
+        #[arg(long)]
+        cluster: bool,
     },
     /// Build (cached by content hash) and run the spec.
     Run {
@@ -57,6 +61,18 @@ enum Cmd {
         /// app with the runtime's `ui` feature.
         #[arg(long, value_name = "ADDR")]
         ui: Option<String>,
+        /// Run as a cluster of N processes on this machine (timely dataflow; each process takes a
+        /// share of every batch), supervised: a killed process restarts the cluster from the last
+        /// commit.
+        #[arg(long, value_name = "N", conflicts_with = "hostfile")]
+        processes: Option<usize>,
+        /// Run as one member of a cluster whose members (`host:port`, one per line, process 0
+        /// first) this file lists; start one such command per line, with `--process`.
+        #[arg(long, value_name = "FILE", requires = "process")]
+        hostfile: Option<PathBuf>,
+        /// This member's line in `--hostfile`, from 0.
+        #[arg(long, value_name = "I", requires = "hostfile")]
+        process: Option<usize>,
         /// Further arguments for the app after `--` (e.g. `-- --max-batches 5`).
         #[arg(last = true)]
         app_args: Vec<String>,
@@ -170,22 +186,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             None => Ok(ExitCode::from(1)),
         },
-        Cmd::Build { spec, out } => {
+        Cmd::Build { spec, out, cluster } => {
             let Some(code) = expand(&spec)? else {
                 return Ok(ExitCode::from(1));
             };
             let name = package_name(&spec, &code);
-            write_crate(&out, &name, &code, &runtime_features(&spec)?)?;
+            let mut features = runtime_features(&spec)?;
+            if cluster {
+                features.push("cluster");
+            }
+            write_crate(&out, &name, &code, &features)?;
             eprintln!("wrote crate `{name}` to {} (build it with `cargo build --release`)", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Run { spec, replay, jsonl, checkpoint, ui, app_args } => {
+        Cmd::Run { spec, replay, jsonl, checkpoint, ui, processes, hostfile, process, app_args } => {
+            if processes == Some(0) {
+                bail!("`--processes` needs at least 1 process");
+            }
             let Some(code) = expand(&spec)? else {
                 return Ok(ExitCode::from(1));
             };
             let mut features = runtime_features(&spec)?;
             if ui.is_some() {
                 features.push("ui");
+            }
+            let cluster = processes.is_some_and(|n| n > 1) || hostfile.is_some();
+            if cluster {
+                features.push("cluster");
             }
             // The features are part of the crate: another set is another crate in the cache.
             let name = match features.is_empty() {
@@ -228,6 +255,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cmd.arg("--ui").arg(addr);
             }
             cmd.args(&app_args);
+            if let (Some(h), Some(p)) = (&hostfile, process) {
+                cmd.arg("--hostfile").arg(h).arg("--process").arg(p.to_string());
+            }
+            if let Some(n) = processes.filter(|&n| n > 1) {
+                let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+                return crate::supervise::run_processes(&exe, &args, n, &cache.join("cluster"));
+            }
             // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its
             // exit status is ours.
             #[cfg(unix)]

@@ -2,6 +2,7 @@
 //! All of streamc's file and process I/O lives here and in `cli.rs`.
 
 mod cli;
+mod supervise;
 
 fn main() -> std::process::ExitCode {
     cli::main()

@@ -12,11 +12,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::handle::Shared;
-use super::input::{BatchInput, Restored};
+use super::input::{BatchInput, Collective, Restored};
 use super::progress_bar::Bar;
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
+use crate::persist::Persist;
+use crate::ship::Received;
 use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
 use crate::ui::{BatchFigures, Ui};
@@ -64,6 +66,9 @@ pub(super) struct BatchLoop<F> {
     pub(super) source_descriptions: Vec<String>,
     /// The UI, which takes in every batch's figures.
     pub(super) ui: Option<Arc<Ui>>,
+    /// The cluster this process is one of: process 0 decides every batch and writes outputs
+    /// and checkpoints; the others follow its decisions.
+    pub(super) peers: Option<Arc<dyn Collective>>,
 }
 
 /// What the loop does next.
@@ -130,6 +135,41 @@ where
     /// The plan of a no-data batch: every planned source reads nothing.
     fn no_data_plan(&self) -> Plan {
         self.sources.iter().map(|s| s.planned().map(|_| Vec::new())).collect()
+    }
+
+    /// In a cluster, makes every process take process 0's decision (`decided`, which only
+    /// process 0 computes): one round in which process 0 sends it and the others read it.
+    /// Outside a cluster, `decided` as it is.
+    fn agree(&mut self, decided: Result<Next, Error>) -> Result<Next, Error> {
+        let Some(peers) = self.peers.clone() else { return decided };
+        let leader = peers.index() == 0;
+        let mut mine = Vec::new();
+        if leader {
+            match &decided {
+                Ok(Next::Stop) => 0u8.write(&mut mine),
+                Ok(Next::Skip { last }) => (1u8, *last).write(&mut mine),
+                Ok(Next::Run(b)) => (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log)).write(&mut mine),
+                Err(e) => (3u8, e.to_string()).write(&mut mine),
+            }
+        }
+        let all = peers.all_gather(mine)?;
+        if leader {
+            return decided;
+        }
+        let bad = |e: Error| Error::Cluster(format!("process 0 sent a batch decision that does not read back: {e}"));
+        let mut m = all.first().map_or(&[][..], Vec::as_slice);
+        Ok(match u8::read(&mut m).map_err(bad)? {
+            0 => Next::Stop,
+            1 => Next::Skip { last: bool::read(&mut m).map_err(bad)? },
+            2 => {
+                let (planned, no_data, last, from_log) = Persist::read(&mut m).map_err(bad)?;
+                Next::Run(Batch { planned, no_data, last, from_log })
+            }
+            _ => {
+                let e = String::read(&mut m).map_err(bad)?;
+                return Err(Error::Cluster(format!("process 0 stopped: {e}")));
+            }
+        })
     }
 
     /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
@@ -217,7 +257,10 @@ where
             restore: self.restore.take(),
             workers: self.workers,
             parts_run: AtomicU64::new(0),
+            peers: self.peers.clone(),
+            received: Received::default(),
         };
+        let leader = input.is_leader();
         let mut t = self.first_batch_ms;
         // Data batches of the replay run so far.
         let mut replay_index = 0usize;
@@ -231,10 +274,13 @@ where
         let mut previous_start: Option<Instant> = None;
         let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
         let result = loop {
-            if self.max_batches.is_some_and(|n| ran >= n) {
-                break Ok(());
-            }
-            let batch = match self.next(t, ran, replay_index, batch_id, no_data_requested) {
+            // Only process 0 decides; the others take its decision in `agree`.
+            let decided = if !leader || self.max_batches.is_some_and(|n| ran >= n) {
+                Ok(Next::Stop)
+            } else {
+                self.next(t, ran, replay_index, batch_id, no_data_requested)
+            };
+            let batch = match self.agree(decided) {
                 Err(e) => break Err(e),
                 Ok(Next::Run(b)) => b,
                 Ok(Next::Skip { last }) => {
@@ -250,6 +296,7 @@ where
             let started_ms = self.clock.now_ms();
             // Log the batch's files before reading them: a re-run after a crash reads these.
             if let Some((dir, _)) = &self.checkpoint
+                && leader
                 && self.has_file_streams
                 && !batch.from_log
             {
@@ -264,6 +311,7 @@ where
             input.time_ms = t;
             input.batch_id = batch_id;
             input.parts_run.store(0, Ordering::Relaxed);
+            input.received = Received::default();
             for ((src, text), planned) in self.sources.iter_mut().zip(&mut input.texts).zip(&batch.planned) {
                 text.clear();
                 if batch.no_data {
@@ -303,6 +351,7 @@ where
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
             // state, at the checkpoint batches (every batch of a stateless DStream app).
             if let Some((dir, _)) = &self.checkpoint
+                && leader
                 && (self.structured || !states.is_empty() || (self.has_file_streams && input.is_checkpoint_batch()))
             {
                 let c = Checkpoint {

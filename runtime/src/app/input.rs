@@ -9,7 +9,20 @@ use crate::error::Error;
 use crate::ids::SourceId;
 use crate::parallel::Parts;
 use crate::persist::{Checkpointed, SavedParts};
+use crate::ship::{Received, Shipped, ship_all, unship_all};
 use crate::source::{Lines, TextBatch};
+
+/// The processes of a cluster as the batch loop sees them (the `cluster` feature's
+/// `cluster::Peers` on timely dataflow): rounds in which every process contributes a message
+/// and gets every process's message back, in process order.
+pub trait Collective: Send + Sync + std::fmt::Debug {
+    /// This process's index, from 0.
+    fn index(&self) -> usize;
+    /// The number of processes.
+    fn count(&self) -> usize;
+    /// One round; every process must call it the same number of times.
+    fn all_gather(&self, mine: Vec<u8>) -> Result<Vec<Vec<u8>>, Error>;
+}
 
 /// What a batch handler reads: the batch time, each source's records, and on the first batch
 /// after a restart the state saved in the checkpoint.
@@ -30,6 +43,10 @@ pub struct BatchInput {
     /// Parts run on worker threads in this batch, over all stages (the progress line's
     /// `numParallelParts`).
     pub(super) parts_run: AtomicU64,
+    /// The cluster this process is one of, if any.
+    pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
+    /// The partials other processes sent in this batch, which the merged state borrows from.
+    pub(super) received: Received,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.
@@ -77,6 +94,47 @@ impl BatchInput {
             }
             Parts::new(parts, partial).run()
         })
+    }
+
+    /// [`run_partials`](Self::run_partials) for partials that can cross a process boundary:
+    /// in a cluster, every process runs `partial` over its share of `text` (the batch cut into
+    /// one part per process at line boundaries; a process whose share is empty contributes no
+    /// partial), and every process gets every partial back, in process order, so each merges
+    /// the whole batch as one process would. Fails when a peer cannot be reached or sent
+    /// bytes that do not read back. Outside a cluster, the same as `run_partials`.
+    pub fn run_partials_shipped<'t, R, F>(&'t self, text: &'t TextBatch, partial: F) -> Result<Option<Vec<R>>, Error>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t>,
+    {
+        let Some(peers) = &self.peers else { return Ok(self.run_partials(text, partial)) };
+        let (me, n) = (peers.index(), peers.count());
+        let mine: Vec<R> = text.split_lines(n).into_iter().nth(me).map(&partial).into_iter().collect();
+        let all = peers.all_gather(ship_all(&mine))?;
+        let mut mine = Some(mine);
+        let mut out = Vec::new();
+        for (p, bytes) in all.into_iter().enumerate() {
+            if p == me {
+                out.extend(mine.take().into_iter().flatten());
+            } else {
+                let parts: Vec<R> = unship_all(self.received.keep(bytes)).map_err(|e| {
+                    Error::Cluster(format!(
+                        "the partials process {p} sent in batch {} do not read back: {e}",
+                        self.batch_id
+                    ))
+                })?;
+                out.extend(parts);
+            }
+        }
+        // Every process's part counts: the progress line says how the batch was split.
+        self.parts_run.fetch_add(out.len() as u64, Ordering::Relaxed);
+        Ok(Some(out))
+    }
+
+    /// Whether this process writes the outputs and checkpoints: outside a cluster always, in a
+    /// cluster only process 0.
+    pub fn is_leader(&self) -> bool {
+        self.peers.as_ref().is_none_or(|p| p.index() == 0)
     }
 
     /// The records of source `id` in this batch.

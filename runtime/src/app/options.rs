@@ -31,6 +31,7 @@ impl AppBuilder {
             stop_on_signals: false,
             max_batches: None,
             workers: None,
+            cluster: None,
         }
     }
 }
@@ -54,6 +55,9 @@ pub struct App<F> {
     pub(super) workers: Option<usize>,
     /// Where to serve the UI and `/metrics` (`--ui ADDR`; the runtime's `ui` feature).
     pub(super) ui: Option<String>,
+    /// The cluster this process is a member of: its hostfile and index (`--hostfile`,
+    /// `--process`; the runtime's `cluster` feature).
+    pub(super) cluster: Option<(PathBuf, usize)>,
 }
 
 impl<F> std::fmt::Debug for App<F> {
@@ -217,6 +221,15 @@ where
     /// line order (two-phase aggregation), so the output is the same as with one worker.
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = Some(n.max(1));
+        self
+    }
+
+    /// Runs as process `process` of the cluster whose members `hostfile` lists (`--hostfile`,
+    /// `--process`; the runtime's `cluster` feature): every process reads the batches' input
+    /// and runs its share of each split stage, the partials are gathered on every process, and
+    /// process 0 writes the outputs and checkpoints (see `crate::cluster`).
+    pub fn with_cluster(mut self, hostfile: PathBuf, process: usize) -> Self {
+        self.cluster = Some((hostfile, process));
         self
     }
 

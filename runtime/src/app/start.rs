@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::batch_loop::BatchLoop;
 use super::handle::{Shared, StreamingHandle};
-use super::input::{BatchInput, Restored};
+use super::input::{BatchInput, Collective, Restored};
 use super::options::App;
 use super::resume::Resume;
 use crate::checkpoint::{self, PlannedBatch, QueryCheckpoint};
@@ -68,6 +68,8 @@ struct Setup {
     /// `STREAMC_LOG` is set: batches, checkpoints and the resume are logged on stderr. Read once,
     /// here.
     log: bool,
+    /// The cluster this process is one of, once connected.
+    peers: Option<Arc<dyn Collective>>,
 }
 
 /// The app's sources once started, and what the loop needs to know about them.
@@ -127,6 +129,15 @@ where
     /// interval.
     pub fn start(mut self) -> Result<StreamingHandle, Error> {
         let setup = self.validate()?;
+        self.check_cluster(&setup)?;
+        // In a cluster, process 0 writes the outputs, progress and checkpoints; the others
+        // compute the same batches and write nothing.
+        let leader = self.cluster.as_ref().is_none_or(|(_, p)| *p == 0);
+        if !leader {
+            self.jsonl = None;
+            self.progress = None;
+            self.ui = None;
+        }
         let resume = match &setup.checkpoint {
             Some((dir, _)) => Resume::load(dir, &self.spec.name, setup.interval_ms, &setup.pipeline)?,
             None => None,
@@ -135,6 +146,9 @@ where
         let next_batch_id = resume.as_ref().map_or(0, |r| r.next_batch_id(setup.interval_ms));
         let mut sources = self.start_sources(&setup, resume.as_ref(), query.as_ref(), next_batch_id)?;
         let mut outputs = Outputs { output: self.open_outputs(&setup)?, progress: self.open_progress()?, ui: None };
+        if !leader {
+            outputs.output.set_silent();
+        }
         // Before the sockets: a UI that cannot be served stops the app before it reads anything.
         let ui = match &self.ui {
             Some(addr) => {
@@ -153,11 +167,15 @@ where
         let mut first = self.first_batch(&setup, &clock, &sources, resume, &mut outputs.output);
         first.batch_id = next_batch_id;
         first.no_data_pending = query.as_ref().is_some_and(|q| q.no_data_pending);
+        // Every process has read the checkpoint: connecting is the barrier after which process 0
+        // writes to it.
+        let mut setup = setup;
+        setup.peers = self.connect_cluster()?;
         // The query id is the checkpoint directory's (its `metadata`, written on first use).
         let new_query_id = || query.as_ref().map_or_else(new_uuid, |q| q.query_id.clone());
         let query_id = match &setup.checkpoint {
-            Some((dir, _)) => checkpoint::query_id(dir, &self.spec.name, new_query_id)?,
-            None => new_query_id(),
+            Some((dir, _)) if leader => checkpoint::query_id(dir, &self.spec.name, new_query_id)?,
+            _ => new_query_id(),
         };
         outputs.ui = ui;
         self.run_loop(setup, sources, outputs, clock, first, query_id)
@@ -185,6 +203,7 @@ where
             checkpoint: self.checkpoint_config(interval_ms)?,
             pipeline: self.spec.pipeline(),
             log: std::env::var_os("STREAMC_LOG").is_some(),
+            peers: None,
         })
     }
 
@@ -430,6 +449,7 @@ where
             progress: outputs.progress,
             source_descriptions,
             ui: ui.clone(),
+            peers: setup.peers,
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()
@@ -451,6 +471,44 @@ where
             crate::stop::stop_on_signals(handle.stop_handle());
         }
         Ok(handle)
+    }
+
+    /// A cluster reads what every process can read the same: replayed directories and file
+    /// streams (whose files process 0 plans for every batch). Live sources (sockets, the rate
+    /// source, Kafka, DStream file streams) are not split over a cluster yet.
+    fn check_cluster(&self, setup: &Setup) -> Result<(), Error> {
+        if self.cluster.is_none() || setup.replay.is_some() {
+            return Ok(());
+        }
+        match self.spec.sources.iter().find(|s| !matches!(s.kind, SourceKind::FileStream { .. })) {
+            Some(s) => Err(Error::Config(format!(
+                "source `{}` ({}) cannot be read by a cluster yet: a cluster runs replayed sources (`--replay`) and \
+                 Structured file streams\nhelp: run it as one process (without `--hostfile`/`--processes`)",
+                s.name,
+                s.kind.describe()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Connects to the other processes of the cluster (`--hostfile`, `--process`).
+    #[cfg(feature = "cluster")]
+    fn connect_cluster(&self) -> Result<Option<Arc<dyn Collective>>, Error> {
+        let Some((hostfile, process)) = &self.cluster else { return Ok(None) };
+        let m = crate::cluster::Membership::from_hostfile(hostfile, *process)?;
+        Ok(Some(Arc::new(crate::cluster::Peers::connect(&m)?)))
+    }
+
+    #[cfg(not(feature = "cluster"))]
+    fn connect_cluster(&self) -> Result<Option<Arc<dyn Collective>>, Error> {
+        match &self.cluster {
+            None => Ok(None),
+            Some(_) => Err(Error::Config(
+                "this build of streamc-runtime cannot run as a cluster\nhelp: turn on the runtime's `cluster` feature \
+                 (`streamc run --processes N` and `streamc build --cluster` do it)"
+                    .to_owned(),
+            )),
+        }
     }
 
     /// Which replay directory each source gets, or `None` when nothing is replayed.

@@ -147,6 +147,11 @@ impl<'a, V: Copy> StrReduce<'a, V> {
         self.entries.is_empty()
     }
 
+    /// The entries in first-insertion order, borrowed.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &V)> {
+        self.entries.iter().map(|e| (e.key, &e.value))
+    }
+
     /// The entries in first-insertion order.
     pub fn into_vec(self) -> Vec<(&'a str, V)> {
         self.entries.into_iter().map(|e| (e.key, e.value)).collect()

@@ -154,6 +154,19 @@ impl Watermark {
         }
     }
 
+    /// Per input, the latest event time observed in this batch so far: what a worker's
+    /// [`for_part`](Self::for_part) hands back to [`absorb`](Self::absorb).
+    pub fn observed(&self) -> &[Option<Timestamp>] {
+        &self.max_seen
+    }
+
+    /// A worker's part with the event times `observed` (read back from another process); only
+    /// [`absorb`](Self::absorb) reads it.
+    pub fn observed_part(observed: Vec<Option<Timestamp>>) -> Watermark {
+        let n = observed.len().max(1);
+        Watermark { max_seen: observed, ..Watermark::with_inputs(&vec![0; n]) }
+    }
+
     /// The latest event time observed in this batch so far (over every input).
     pub fn max_seen(&self) -> Option<Timestamp> {
         self.max_seen.iter().flatten().max().copied()

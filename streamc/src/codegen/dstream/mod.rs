@@ -154,7 +154,14 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         }
         let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input);
         let loops = match code.split {
-            Some(split) => on_workers(&names, id, &input, split, code.sequential),
+            Some(split) => on_workers(
+                &names,
+                id,
+                &input,
+                split,
+                code.sequential,
+                plan.app.frontend == crate::program::Frontend::Yaml,
+            ),
             None => code.sequential,
         };
         drive.extend(guarded(active(plan, id, &input), loops));
@@ -255,12 +262,26 @@ fn state_description(plan: &Plan, s: &crate::dstream::plan::Stream) -> String {
 
 /// Hands a stage's partials to the engine (`BatchInput::run_partials`, which decides whether and
 /// how to split the batch) and merges them in part order; the sequential loops when the engine
-/// runs the stage in one piece.
-fn on_workers(names: &Names, source: StreamId, input: &Ident, split: Split, sequential: TokenStream) -> TokenStream {
+/// runs the stage in one piece. With `shipped` (a YAML pipeline, whose partials hold only
+/// built-in types), `run_partials_shipped`, which also splits the batch over a cluster's
+/// processes.
+fn on_workers(
+    names: &Names,
+    source: StreamId,
+    input: &Ident,
+    split: Split,
+    sequential: TokenStream,
+    shipped: bool,
+) -> TokenStream {
     let t = names.ident("text", source);
     let Split { part, partial, merge } = split;
+    let run = if shipped {
+        quote!(#input.run_partials_shipped(#t, |#part| { #partial })?)
+    } else {
+        quote!(#input.run_partials(#t, |#part| { #partial }))
+    };
     quote! {
-        match #input.run_partials(#t, |#part| { #partial }) {
+        match #run {
             ::core::option::Option::Some(partials) => {
                 for p in partials {
                     #merge

@@ -5,7 +5,9 @@
 //! into the query's state in part order (`StreamingAgg::absorb` with the aggregates' merge),
 //! with the event times observed, the late groups and the counters. Merging in order keeps the
 //! keys' first-seen order and combines accumulators as one pass would, so the output is the one
-//! worker's. Which queries qualify is `mod.rs`'s `parallel_query`.
+//! worker's. Which queries qualify is `mod.rs`'s `parallel_query`. The partials can cross a
+//! process boundary (`run_partials_shipped`), so a cluster splits the batch over its processes
+//! the same way.
 
 use crate::codegen::emit::rt;
 use proc_macro2::{Ident, TokenStream};
@@ -52,7 +54,7 @@ pub(super) fn on_workers(
         None => (quote!(), quote!(()), quote!()),
     };
     quote! {
-        match #input.run_partials(#text, |part| {
+        match #input.run_partials_shipped(#text, |part| {
             let mut #agg = #rt::structured::agg::StreamingAgg::new();
             #wm_part
             #late_part
@@ -63,7 +65,7 @@ pub(super) fn on_workers(
                 #body
             }
             (#agg, #wm_ret, #late_ret, #dropped, #malformed, (#(#counters,)*))
-        }) {
+        })? {
             ::core::option::Option::Some(parts) => {
                 for p in parts {
                     #agg.absorb(p.0, #merge);

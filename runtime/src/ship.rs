@@ -1,0 +1,265 @@
+//! What a stage's partial becomes to cross a process boundary ([`Shipped`]): a cluster engine
+//! (`crate::cluster`) runs a stage's partial on every process over its share of the batch, and
+//! every process merges all of them, so the partials travel as bytes.
+//!
+//! A partial may borrow strings from the batch text (`StrReduce<'t, V>` keys are `&'t str`). A
+//! received partial borrows them from the bytes it arrived in instead: those are kept for the
+//! batch ([`Received`]), so reading a partial back copies no string.
+
+use std::hash::Hash;
+
+use elsa::sync::FrozenVec;
+
+use crate::error::Error;
+use crate::persist::{Checkpointed, Persist, corrupt};
+use crate::state::{KeyedReduce, StrReduce};
+use crate::structured::agg::StreamingAgg;
+use crate::structured::watermark::Watermark;
+
+/// A value that can be written as bytes and read back, possibly borrowing from those bytes for
+/// `'t` (the batch).
+pub trait Shipped<'t>: Sized {
+    /// Appends the value's bytes.
+    fn ship(&self, out: &mut Vec<u8>);
+    /// Reads a value, advancing `input` past it.
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error>;
+}
+
+/// The bytes received from other processes in one batch, kept until the batch ends so that
+/// partials read from them can borrow from them.
+#[derive(Default)]
+pub struct Received(FrozenVec<Vec<u8>>);
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Received").finish_non_exhaustive()
+    }
+}
+
+impl Received {
+    /// Keeps `bytes` for the batch and lends them out.
+    pub fn keep(&self, bytes: Vec<u8>) -> &[u8] {
+        self.0.push_get(bytes)
+    }
+}
+
+/// Writes `parts` as one message: their count, then each part.
+pub fn ship_all<'t, R: Shipped<'t>>(parts: &[R]) -> Vec<u8> {
+    let mut out = Vec::new();
+    (parts.len() as u64).write(&mut out);
+    for p in parts {
+        p.ship(&mut out);
+    }
+    out
+}
+
+/// Reads a message of [`ship_all`].
+pub fn unship_all<'t, R: Shipped<'t>>(mut input: &'t [u8]) -> Result<Vec<R>, Error> {
+    let n = u64::read(&mut input)?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(R::unship(&mut input)?);
+    }
+    if !input.is_empty() {
+        return Err(corrupt(&format!("{} unexpected bytes after a partial", input.len())));
+    }
+    Ok(out)
+}
+
+macro_rules! as_persist {
+    ($($t:ty),*) => {$(
+        impl<'t> Shipped<'t> for $t {
+            #[inline]
+            fn ship(&self, out: &mut Vec<u8>) {
+                self.write(out);
+            }
+            #[inline]
+            fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+                <$t as Persist>::read(input)
+            }
+        }
+    )*};
+}
+
+as_persist!(i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, usize, isize, f32, f64, bool, char, (), String);
+
+impl<'t> Shipped<'t> for &'t str {
+    fn ship(&self, out: &mut Vec<u8>) {
+        (self.len() as u64).write(out);
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        let n = u64::read(input)?;
+        let n = usize::try_from(n).ok().filter(|&n| n <= input.len());
+        let Some(n) = n else { return Err(corrupt("a string longer than its message")) };
+        let (s, rest) = input.split_at(n);
+        *input = rest;
+        std::str::from_utf8(s).map_err(|_| corrupt("a string that is not UTF-8"))
+    }
+}
+
+impl<'t, T: Shipped<'t>> Shipped<'t> for Option<T> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                v.ship(out);
+            }
+        }
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        match u8::read(input)? {
+            0 => Ok(None),
+            1 => Ok(Some(T::unship(input)?)),
+            b => Err(corrupt(&format!("option tag {b}"))),
+        }
+    }
+}
+
+impl<'t, T: Shipped<'t>> Shipped<'t> for Vec<T> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        (self.len() as u64).write(out);
+        for v in self {
+            v.ship(out);
+        }
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        let n = u64::read(input)?;
+        // Every value takes at least... nothing (unit), so the length is not checked against
+        // the bytes left; a corrupt length fails on the first missing value instead.
+        let mut v = Vec::with_capacity((n as usize).min(input.len()));
+        for _ in 0..n {
+            v.push(T::unship(input)?);
+        }
+        Ok(v)
+    }
+}
+
+macro_rules! tuples {
+    ($(($($n:tt $t:ident),+))*) => {$(
+        impl<'t, $($t: Shipped<'t>),+> Shipped<'t> for ($($t,)+) {
+            fn ship(&self, out: &mut Vec<u8>) {
+                $(self.$n.ship(out);)+
+            }
+            fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+                Ok(($($t::unship(input)?,)+))
+            }
+        }
+    )*};
+}
+
+tuples! {
+    (0 A)
+    (0 A, 1 B)
+    (0 A, 1 B, 2 C)
+    (0 A, 1 B, 2 C, 3 D)
+    (0 A, 1 B, 2 C, 3 D, 4 E)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
+}
+
+/// A batch's keyed table: its pairs in first-seen order, read back into a table with the same
+/// order (its keys are distinct, so reading merges nothing).
+impl<'t, V: Copy + Shipped<'t>> Shipped<'t> for StrReduce<'t, V> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        (self.len() as u64).write(out);
+        for (k, v) in self.iter() {
+            k.ship(out);
+            v.ship(out);
+        }
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        let n = u64::read(input)?;
+        let mut t = StrReduce::with_capacity((n as usize).min(input.len()));
+        for _ in 0..n {
+            let k = <&'t str>::unship(input)?;
+            let v = V::unship(input)?;
+            t.merge(k, v, &mut |a, _| a);
+        }
+        Ok(t)
+    }
+}
+
+impl<'t, K: Hash + Eq + Shipped<'t>, V: Shipped<'t>> Shipped<'t> for KeyedReduce<K, V> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        (self.len() as u64).write(out);
+        for (k, v) in self.iter() {
+            k.ship(out);
+            v.ship(out);
+        }
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        let n = u64::read(input)?;
+        let mut t = KeyedReduce::with_capacity((n as usize).min(input.len()));
+        for _ in 0..n {
+            let k = K::unship(input)?;
+            let v = V::unship(input)?;
+            t.merge(k, v, &mut |a, _| a);
+        }
+        Ok(t)
+    }
+}
+
+/// A worker's partial aggregation state, as its checkpoint snapshot (keys in order).
+impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for StreamingAgg<K, A> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        let mut snapshot = Vec::new();
+        self.save(&mut snapshot);
+        snapshot.write(out);
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        let snapshot = Vec::<u8>::read(input)?;
+        let mut agg = StreamingAgg::new();
+        agg.restore(&snapshot)?;
+        Ok(agg)
+    }
+}
+
+/// A worker's watermark: the event times it observed, which is all
+/// [`Watermark::absorb`] reads.
+impl<'t> Shipped<'t> for Watermark {
+    fn ship(&self, out: &mut Vec<u8>) {
+        self.observed().to_vec().write(out);
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        Ok(Watermark::observed_part(Vec::read(input)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partials_round_trip_borrowing_their_strings() {
+        let mut t = StrReduce::new();
+        for w in ["b", "a", "b", "a word longer than sixteen bytes"] {
+            t.merge(w, 1i64, &mut |x, y| x + y);
+        }
+        let mut k = KeyedReduce::new();
+        k.merge(("x", 1i64), Some(2.5f64), &mut |a, _| a);
+        let parts = vec![((t, k), (3u64, 4u64))];
+        let bytes = ship_all(&parts);
+        let received = Received::default();
+        type Tables<'t> = (StrReduce<'t, i64>, KeyedReduce<(&'t str, i64), Option<f64>>);
+        let back: Vec<(Tables, (u64, u64))> = unship_all(received.keep(bytes)).unwrap();
+        let ((t, k), counts) = back.into_iter().next().unwrap();
+        assert_eq!(t.into_vec(), [("b", 2), ("a", 1), ("a word longer than sixteen bytes", 1)]);
+        assert_eq!(k.into_vec(), [(("x", 1), Some(2.5))]);
+        assert_eq!(counts, (3, 4));
+    }
+
+    #[test]
+    fn a_truncated_message_is_an_error() {
+        let bytes = ship_all(&[("abc", 1i64)]);
+        for n in 0..bytes.len() {
+            assert!(unship_all::<(&str, i64)>(&bytes[..n]).is_err(), "{n} bytes");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! `streamc run SPEC --processes N`: one app as N local processes of a cluster (the runtime's
+//! `cluster` feature), supervised. The supervisor picks N free ports on 127.0.0.1, writes the
+//! hostfile, starts one process per line (`--hostfile F --process I`) and waits:
+//!
+//! - every process ends with status 0: the run is over, status 0;
+//! - a process ends with an error: the others are stopped, and the run fails with its status
+//!   (an error that is the input's or the spec's would only repeat);
+//! - a process is killed by a signal (a crash, an OOM kill, `kill -9`): the others are stopped
+//!   and the cluster is started again, resuming from the last committed checkpoint.
+//!
+//! SIGINT/SIGTERM to the supervisor are passed on to every process as SIGTERM (each finishes its
+//! batch in flight). Process 0's standard output is the run's; the others write none.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Starts after this many restarts in a row without a batch in between are refused.
+const MAX_RESTARTS: u32 = 1000;
+
+/// Runs `exe args` as `n` supervised processes of one cluster.
+pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path) -> Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop)).context("cannot watch for SIGINT/SIGTERM")?;
+    }
+    std::fs::create_dir_all(work).with_context(|| format!("cannot create `{}`", work.display()))?;
+    let hostfile = work.join(format!("hosts-{}", std::process::id()));
+    let mut restarts = 0u32;
+    loop {
+        write_hostfile(&hostfile, n)?;
+        let mut children = Vec::with_capacity(n);
+        for i in 0..n {
+            match start(exe, args, &hostfile, i) {
+                Ok(c) => children.push(c),
+                Err(e) => {
+                    stop_all(&mut children, true);
+                    return Err(e);
+                }
+            }
+        }
+        eprintln!(
+            "streamc: cluster of {n} processes on 127.0.0.1 (pids {})",
+            children.iter().map(|c| c.id().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        match watch(&mut children, &stop) {
+            Ended::Done => return Ok(ExitCode::SUCCESS),
+            Ended::Failed(i, status) => {
+                eprintln!("streamc: process {i} of the cluster failed ({status}); the cluster stops");
+                let _ = std::fs::remove_file(&hostfile);
+                return Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)));
+            }
+            Ended::Killed(i, status) => {
+                restarts += 1;
+                if restarts > MAX_RESTARTS {
+                    bail!("process {i} of the cluster was killed ({status}) after {MAX_RESTARTS} restarts; giving up");
+                }
+                eprintln!(
+                    "streamc: process {i} of the cluster was killed ({status}); restarting every process from the last commit (restart {restarts})"
+                );
+            }
+        }
+    }
+}
+
+enum Ended {
+    Done,
+    Failed(usize, ExitStatus),
+    Killed(usize, ExitStatus),
+}
+
+/// Waits until every process has ended, or one has ended badly (then stops the others).
+fn watch(children: &mut [Child], stop: &AtomicBool) -> Ended {
+    let mut done = vec![false; children.len()];
+    let mut forwarded = false;
+    loop {
+        if stop.load(Ordering::Relaxed) && !forwarded {
+            forwarded = true;
+            for c in children.iter() {
+                let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            }
+        }
+        for (i, c) in children.iter_mut().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let Ok(Some(status)) = c.try_wait() else { continue };
+            done[i] = true;
+            if status.success() {
+                continue;
+            }
+            // A process killed by a signal makes its peers fail with a lost connection, maybe
+            // first: give them a moment, then look for the killed one.
+            std::thread::sleep(Duration::from_millis(300));
+            let mut killed = (status.code().is_none()).then_some((i, status));
+            for (j, other) in children.iter_mut().enumerate() {
+                if j != i
+                    && killed.is_none()
+                    && let Ok(Some(s)) = other.try_wait()
+                    && s.code().is_none()
+                {
+                    killed = Some((j, s));
+                }
+            }
+            stop_all(children, false);
+            // Stopped on request: what the processes say is the outcome, no restart.
+            return match killed {
+                Some((j, s)) if !forwarded => Ended::Killed(j, s),
+                _ => Ended::Failed(i, status),
+            };
+        }
+        if done.iter().all(|&d| d) {
+            return Ended::Done;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stops every process still running (SIGKILL: a cluster that lost a member cannot finish its
+/// batch anyway; `gentle` first gives them a second after SIGTERM).
+fn stop_all(children: &mut [Child], gentle: bool) {
+    if gentle {
+        for c in children.iter() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    for c in children.iter_mut() {
+        if matches!(c.try_wait(), Ok(None)) {
+            let _ = c.kill();
+        }
+        let _ = c.wait();
+    }
+}
+
+/// One process: `--hostfile F --process I` after the app's arguments. Process 0's standard
+/// output is forwarded without the connection notes timely prints there.
+fn start(exe: &Path, args: &[String], hostfile: &Path, i: usize) -> Result<Child> {
+    let mut cmd = Command::new(exe);
+    cmd.args(args).arg("--hostfile").arg(hostfile).arg("--process").arg(i.to_string());
+    cmd.stdout(if i == 0 { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.spawn().with_context(|| format!("cannot run {}", exe.display()))?;
+    if let Some(out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut stdout = std::io::stdout();
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if is_connection_note(&line) {
+                    continue;
+                }
+                let _ = writeln!(stdout, "{line}");
+                let _ = stdout.flush();
+            }
+        });
+    }
+    Ok(child)
+}
+
+/// The lines timely's networking prints on standard output while the processes connect.
+fn is_connection_note(line: &str) -> bool {
+    line.starts_with("awaiting connections (at ")
+        || (line.starts_with("worker ")
+            && (line.contains(":\terror connecting to worker ") || line.contains(":\tconnection")))
+}
+
+/// `n` free ports on 127.0.0.1, one `host:port` per line (process 0 first).
+fn write_hostfile(path: &PathBuf, n: usize) -> Result<()> {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<_>>()
+        .context("cannot find free ports on 127.0.0.1")?;
+    let mut text = String::new();
+    for l in &listeners {
+        text.push_str(&format!("127.0.0.1:{}\n", l.local_addr()?.port()));
+    }
+    drop(listeners);
+    std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timely_connection_notes_are_recognised() {
+        assert!(is_connection_note("awaiting connections (at 0/1)"));
+        assert!(is_connection_note(
+            "worker 1:\terror connecting to worker 0: Connection refused (os error 111); retrying"
+        ));
+        assert!(!is_connection_note("(worker 1,3)"));
+        assert!(!is_connection_note("worker 1"));
+    }
+}

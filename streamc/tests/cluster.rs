@@ -1,0 +1,146 @@
+//! The cluster engine (`streamc run --processes N`, timely dataflow between local processes):
+//! every example gives, batch by batch, exactly what one process gives (records and their
+//! order: every process merges every partial in process order, as one process merges its
+//! workers' parts), while the progress line shows each batch split over the processes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+mod common;
+use common::{root, scratch};
+
+fn streamc() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
+    cmd.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run streamc");
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        cmd,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A replay directory of word lines: `batches` files of about `lines` lines each, with the
+/// edge cases of Java's split (empty lines, double and trailing spaces).
+fn words(name: &str, batches: usize, lines: usize) -> PathBuf {
+    let dir = scratch(name).join("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for b in 0..batches {
+        let mut text = String::new();
+        for i in 0..lines + b * 7 {
+            let mut w = Vec::new();
+            for _ in 0..3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                w.push(format!("w{}", seed % 97));
+            }
+            text.push_str(&match i % 40 {
+                0 => String::new(),
+                1 => format!("{}  {} ", w[0], w[1]),
+                _ => w.join(" "),
+            });
+            text.push('\n');
+        }
+        std::fs::write(dir.join(format!("b{b:03}")), text).unwrap();
+    }
+    dir
+}
+
+/// Runs `args` with `processes` processes; returns the jsonl, the printed output and each
+/// batch's `numParallelParts`.
+fn run(name: &str, args: &[&str], processes: usize) -> (String, Vec<u8>, Vec<u64>) {
+    let dir = root().join("target").join("streamc-tests").join(format!("{name}-p{processes}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (jsonl, progress) = (dir.join("out.jsonl"), dir.join("progress.jsonl"));
+    let mut cmd = streamc();
+    cmd.args(["run"]).args(args).arg("--jsonl").arg(&jsonl).arg("--checkpoint").arg(dir.join("ck"));
+    if processes > 1 {
+        cmd.arg("--processes").arg(processes.to_string());
+    }
+    let out = run_ok(cmd.arg("--").arg("--progress").arg(&progress).stdin(Stdio::null()));
+    let parts = std::fs::read_to_string(&progress)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["numParallelParts"].as_u64().unwrap_or(0))
+        .collect();
+    (std::fs::read_to_string(&jsonl).unwrap(), out.stdout, parts)
+}
+
+#[test]
+fn examples_on_two_and_three_processes_equal_one_process() {
+    let input = words("cluster-words", 24, 300);
+    let input = input.to_str().unwrap();
+    // With whether the pipeline's stage is split over the processes: stages that end in a
+    // per-batch keyed table or a Structured aggregation are; the others (`update_state_by_key`
+    // reads whole groups) run on every process over the whole batch, and still agree.
+    let cases: Vec<(&str, bool, Vec<&str>)> = vec![
+        ("word_count", true, vec!["examples/word_count.yaml", "--replay", input]),
+        ("windowed_word_count", true, vec!["examples/windowed_word_count.yaml", "--replay", input]),
+        ("chained_windows", true, vec!["examples/chained_windows.yaml", "--replay", input]),
+        ("stateful_word_count", false, vec!["examples/stateful_word_count.yaml", "--replay", input]),
+        ("structured_word_count", true, vec!["examples/structured_word_count.yaml", "--replay", input]),
+        (
+            "windowed_event_counts",
+            true,
+            vec!["examples/windowed_event_counts.yaml", "--replay", "examples/data/events"],
+        ),
+        (
+            "windowed_event_counts_update",
+            true,
+            vec!["examples/windowed_event_counts_update.yaml", "--replay", "examples/data/events"],
+        ),
+    ];
+    for (name, split, args) in &cases {
+        let (one, one_out, one_parts) = run(name, args, 1);
+        assert!(one.lines().count() > 1, "{name}: {one}");
+        assert!(one_parts.iter().all(|&p| p == 0), "{name}: one process split a small batch: {one_parts:?}");
+        for n in [2, 3] {
+            let (many, many_out, parts) = run(name, args, n);
+            assert!(one == many, "{name}: {n} processes changed the output\none:\n{one}\n{n}:\n{many}");
+            assert_eq!(
+                String::from_utf8_lossy(&one_out),
+                String::from_utf8_lossy(&many_out),
+                "{name}: {n} processes changed the printed output"
+            );
+            // Batches were split: a part per process with lines (a small file has fewer lines than
+            // there are processes).
+            if *split {
+                assert!(parts.iter().any(|&p| p >= 2), "{name}: parts per batch on {n} processes: {parts:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cluster_refuses_live_sources_and_a_bad_hostfile_with_a_clear_error() {
+    let dir = scratch("cluster-refusals");
+    let out = streamc().args(["run", "examples/word_count.yaml", "--processes", "2"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("source `lines` (socket localhost:9999) cannot be read by a cluster yet"), "{err}");
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, "127.0.0.1:1\nlocalhost\n").unwrap();
+    let out = streamc()
+        .args(["run", "examples/word_count.yaml", "--replay", "examples/data/words", "--hostfile"])
+        .arg(&hosts)
+        .args(["--process", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:2: `localhost` is not `host:port`", hosts.display())), "{err}");
+    let _ = Path::new(&hosts);
+}
