@@ -810,3 +810,92 @@ fn sigterm_finishes_the_batch_in_flight_and_a_second_exits_at_once() {
     let (missing, extra) = diff(&multiset(&reference), &multiset(&got));
     assert!(missing.is_empty() && extra.is_empty(), "{} rows lost, {} duplicated", missing.len(), extra.len());
 }
+
+/// The same windowed count on a supervised cluster of 2 processes (`streamc run --processes 2`,
+/// timely dataflow between them), with one of its processes SIGKILLed at pseudo-random moments
+/// (at least `STREAMC_CLUSTER_KILLS`, default 20, each 0 to 1.5 s after the cluster started:
+/// while connecting, restoring or inside a batch). Each kill makes the other process fail on its
+/// lost connection and the supervisor restart both from the last commit; the committed output
+/// must be one uninterrupted single-process run's.
+#[test]
+fn a_cluster_loses_nothing_when_its_processes_are_killed() {
+    let dir = scratch("cluster-crash");
+    let input = dir.join("in");
+    write_input(&input);
+    let sink = dir.join("out");
+    let spec = write_spec(&dir, &sink);
+    let streamc = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
+        cmd.current_dir(root()).env(
+            "STREAMC_CACHE_DIR",
+            std::env::var_os("STREAMC_CACHE_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target").join("streamc-cache")),
+        );
+        cmd.arg("run").arg(&spec).arg("--replay").arg(&input).arg("--checkpoint");
+        cmd
+    };
+    let reference = streamc().arg(dir.join("ckpt-reference")).stdout(Stdio::null()).output().expect("run streamc");
+    assert!(reference.status.success(), "the reference run failed: {}", String::from_utf8_lossy(&reference.stderr));
+    let expected = multiset(&committed(&sink).0);
+    assert!(expected.len() > 10_000, "too little output to test with: {} rows", expected.len());
+    std::fs::rename(&sink, dir.join("out-reference")).unwrap();
+
+    let log = dir.join("cluster.stderr");
+    let supervisor = streamc()
+        .arg(dir.join("ckpt"))
+        .args(["--processes", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start streamc");
+    let mut supervisor = Guard(Some(supervisor));
+    // The pids of each start of the cluster, from the supervisor's log.
+    let starts = || -> Vec<Vec<u32>> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("streamc: cluster of 2 processes on 127.0.0.1 (pids "))
+            .map(|p| p.trim_end_matches(')').split(", ").map(|n| n.parse().unwrap()).collect())
+            .collect()
+    };
+    let ended = |g: &mut Guard| g.0.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+    let wanted = env_u64("STREAMC_CLUSTER_KILLS", 20) as usize;
+    let mut rng = Rng(env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee));
+    let mut kills = 0;
+    let t = Instant::now();
+    'series: while kills < wanted {
+        while starts().len() <= kills {
+            if ended(&mut supervisor) {
+                break 'series;
+            }
+            assert!(t.elapsed() < Duration::from_secs(300), "the cluster did not restart after kill {kills}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pids = starts()[kills].clone();
+        std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        if ended(&mut supervisor) {
+            break;
+        }
+        let victim = pids[rng.below(pids.len() as u64) as usize];
+        let _ = Command::new("kill").arg("-9").arg(victim.to_string()).status();
+        kills += 1;
+    }
+    let status = supervisor.wait_at_most(Duration::from_secs(300)).expect("the cluster did not finish in 300 s");
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "the supervised cluster failed: {status}\n{stderr}");
+    let got = multiset(&committed(&sink).0);
+    if got != expected {
+        let (missing, extra) = diff(&expected, &got);
+        panic!(
+            "after {kills} kills the cluster's sink differs from one process's: {} rows lost, {} extra, e.g. {:?} {:?}\n{stderr}",
+            missing.len(),
+            extra.len(),
+            missing.first(),
+            extra.first()
+        );
+    }
+    eprintln!("cluster crash test: {} rows, {kills} kills, {} cluster starts, {:.1?}", got.len(), starts().len(), t.elapsed());
+    assert!(kills >= wanted, "only {kills} of {wanted} kills landed before the cluster finished by itself");
+}
