@@ -896,6 +896,11 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
             extra.first()
         );
     }
-    eprintln!("cluster crash test: {} rows, {kills} kills, {} cluster starts, {:.1?}", got.len(), starts().len(), t.elapsed());
+    eprintln!(
+        "cluster crash test: {} rows, {kills} kills, {} cluster starts, {:.1?}",
+        got.len(),
+        starts().len(),
+        t.elapsed()
+    );
     assert!(kills >= wanted, "only {kills} of {wanted} kills landed before the cluster finished by itself");
 }
