@@ -20,6 +20,13 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::time::Instant;
+
+use timely::communication::Hooks;
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
 use timely::dataflow::operators::{Exchange, Inspect, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
@@ -71,6 +78,83 @@ impl Membership {
     }
 }
 
+/// How long a process waits for every member of its cluster to be reachable when it starts.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Opens one TCP connection to every other member: this process listens on its own address for
+/// the members after it and connects to the ones before it (timely's convention: the
+/// connecting side first sends its index, as a big-endian u64). timely's own set-up retries
+/// once a second and prints to standard output; this one retries every few milliseconds, so a
+/// cluster whose processes start together is connected in milliseconds, and gives up with an
+/// error naming the missing members after `timeout`.
+fn connect_sockets(addresses: &[String], me: usize, timeout: Duration) -> Result<Vec<Option<TcpStream>>, Error> {
+    let n = addresses.len();
+    let deadline = Instant::now() + timeout;
+    let listener = TcpListener::bind(&addresses[me])
+        .map_err(|e| Error::Cluster(format!("process {me} cannot listen on `{}`: {e}", addresses[me])))?;
+    listener.set_nonblocking(true).map_err(|e| Error::Cluster(format!("cannot set up `{}`: {e}", addresses[me])))?;
+    let mut sockets: Vec<Option<TcpStream>> = (0..n).map(|_| None).collect();
+    let missing =
+        |sockets: &[Option<TcpStream>]| -> Vec<usize> { (0..n).filter(|&i| i != me && sockets[i].is_none()).collect() };
+    loop {
+        let mut progress = false;
+        for (to, address) in addresses.iter().enumerate().take(me) {
+            if sockets[to].is_some() {
+                continue;
+            }
+            let Some(addr) = address.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+                continue; // not resolvable yet: retried until the deadline
+            };
+            if let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+                stream
+                    .set_nodelay(true)
+                    .and_then(|()| stream.write_all(&(me as u64).to_be_bytes()))
+                    .map_err(|e| Error::Cluster(format!("cannot connect to process {to} at `{address}`: {e}")))?;
+                sockets[to] = Some(stream);
+                progress = true;
+            }
+        }
+        match listener.accept() {
+            Ok((mut stream, from)) => {
+                let mut id = [0u8; 8];
+                stream
+                    .set_nonblocking(false)
+                    .and_then(|()| stream.set_nodelay(true))
+                    .and_then(|()| stream.set_read_timeout(Some(Duration::from_secs(10))))
+                    .and_then(|()| stream.read_exact(&mut id))
+                    .and_then(|()| stream.set_read_timeout(None))
+                    .map_err(|e| Error::Cluster(format!("a connection from {from} to process {me} broke: {e}")))?;
+                let id = u64::from_be_bytes(id) as usize;
+                if id <= me || id >= n || sockets[id].is_some() {
+                    return Err(Error::Cluster(format!(
+                        "{from} connected to process {me} as process {id}, which is not expected here                          (a cluster of {n}; is another cluster using the same ports?)"
+                    )));
+                }
+                sockets[id] = Some(stream);
+                progress = true;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(Error::Cluster(format!("process {me} cannot accept connections: {e}"))),
+        }
+        let waiting = missing(&sockets);
+        if waiting.is_empty() {
+            return Ok(sockets);
+        }
+        if Instant::now() >= deadline {
+            let who: Vec<String> = waiting.iter().map(|&i| format!("{i} ({})", addresses[i])).collect();
+            return Err(Error::Cluster(format!(
+                "process {me} could not reach process {} within {:.1} s\nhelp: start every member of the hostfile \
+                 (one command per line, each with its own `--process`)",
+                who.join(", process "),
+                timeout.as_secs_f64()
+            )));
+        }
+        if !progress {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
 type Round = Vec<Vec<u8>>;
 
 /// What the worker answers a round with.
@@ -94,32 +178,33 @@ impl std::fmt::Debug for Peers {
 }
 
 impl Peers {
-    /// Connects to every member (blocking until all are connected: timely retries connecting
-    /// to members that are not listening yet).
+    /// Connects to every member, blocking until all are connected (members that are not
+    /// listening yet are retried every few milliseconds, for at most [`CONNECT_TIMEOUT`]).
     pub fn connect(m: &Membership) -> Result<Peers, Error> {
         let (index, count) = (m.process, m.addresses.len());
         let (to_worker, from_batch) = channel::<Vec<u8>>();
         let (to_batch, from_worker) = channel::<Result<Round, String>>();
-        let config = timely::Config {
-            communication: timely::CommunicationConfig::Cluster {
-                threads: 1,
-                process: index,
-                addresses: m.addresses.clone(),
-                report: false,
-                zerocopy: false,
-            },
-            worker: timely::WorkerConfig::default(),
-        };
+        let sockets = connect_sockets(&m.addresses, index, CONNECT_TIMEOUT)?;
+        let allocators = ProcessBuilder::new_typed_vector(1, Hooks::default().refill, None);
+        let (builders, network) =
+            initialize_networking_from_sockets(allocators, sockets, index, 1, Hooks::default())
+                .map_err(|e| Error::Cluster(format!("cannot start the cluster's connections: {e}")))?;
+        let builders: Vec<AllocatorBuilder> = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
         // `execute` wants a closure it may call on several threads; this one runs once.
         let channels = Mutex::new(Some((from_batch, to_batch)));
         let (ready_tx, ready_rx) = channel::<Result<(), String>>();
         let worker = std::thread::Builder::new()
             .name("streamc-cluster".to_owned())
             .spawn(move || {
-                let guards = timely::execute(config, move |worker| {
-                    let Some((rounds, replies)) = channels.lock().ok().and_then(|mut c| c.take()) else { return };
-                    serve(worker, count, &rounds, &replies);
-                });
+                let guards = timely::execute::execute_from(
+                    builders,
+                    Box::new(network),
+                    timely::WorkerConfig::default(),
+                    move |worker| {
+                        let Some((rounds, replies)) = channels.lock().ok().and_then(|mut c| c.take()) else { return };
+                        serve(worker, count, &rounds, &replies);
+                    },
+                );
                 match guards {
                     Ok(g) => {
                         let _ = ready_tx.send(Ok(()));
@@ -276,6 +361,14 @@ mod tests {
                 assert_eq!(got, &(0..3u8).map(|p| vec![p, r as u8]).collect::<Vec<_>>());
             }
         }
+    }
+
+    #[test]
+    fn a_member_that_never_starts_is_named_after_the_timeout() {
+        let addresses: Vec<String> = (0..3).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+        let e = connect_sockets(&addresses, 1, Duration::from_millis(300)).unwrap_err().to_string();
+        assert!(e.contains("process 1 could not reach process 0 (127.0.0.1:"), "{e}");
+        assert!(e.contains(", process 2 (127.0.0.1:") && e.contains("within 0.3 s"), "{e}");
     }
 
     #[test]
