@@ -34,6 +34,7 @@ mod builder;
 mod handle;
 mod input;
 mod options;
+mod partitioned;
 mod progress_bar;
 mod resume;
 mod start;
@@ -42,6 +43,7 @@ pub use builder::AppBuilder;
 pub use handle::StreamingHandle;
 pub use input::{BatchInput, Collective, MIN_PARALLEL_BYTES};
 pub use options::{App, PlaceholderHandler, get_or_create};
+pub use partitioned::state_report;
 
 pub use crate::ids::{OutputId, SourceId};
 pub use crate::sink::BatchOutput;

@@ -27,7 +27,9 @@ use std::time::Instant;
 use timely::communication::Hooks;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
-use timely::dataflow::operators::{Exchange, Inspect, Probe};
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::{Exchange, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
 use crate::error::Error;
@@ -161,13 +163,13 @@ type Round = Vec<Vec<u8>>;
 type Replies = Receiver<Result<Round, String>>;
 
 /// A round's message on the wire: to, from, round, bytes.
-type Message = (u32, u32, u64, Vec<u8>);
+type Message = (u32, u32, u64, serde_bytes::ByteBuf);
 
 /// This process's connection to its peers.
 pub struct Peers {
     index: usize,
     count: usize,
-    rounds: Mutex<(Sender<Vec<u8>>, Replies)>,
+    rounds: Mutex<(Sender<Round>, Replies)>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -182,7 +184,7 @@ impl Peers {
     /// listening yet are retried every few milliseconds, for at most [`CONNECT_TIMEOUT`]).
     pub fn connect(m: &Membership) -> Result<Peers, Error> {
         let (index, count) = (m.process, m.addresses.len());
-        let (to_worker, from_batch) = channel::<Vec<u8>>();
+        let (to_worker, from_batch) = channel::<Round>();
         let (to_batch, from_worker) = channel::<Result<Round, String>>();
         let sockets = connect_sockets(&m.addresses, index, CONNECT_TIMEOUT)?;
         let allocators = ProcessBuilder::new_typed_vector(1, Hooks::default().refill, None);
@@ -237,6 +239,13 @@ impl Peers {
     /// One round: every process contributes `mine`; returns every process's message, in process
     /// order (this one's included). Every process must call it the same number of times.
     pub fn all_gather(&self, mine: Vec<u8>) -> Result<Round, Error> {
+        self.exchange(vec![mine; self.count])
+    }
+
+    /// One round of messages between every pair: `out[j]` goes to process `j`; returns what
+    /// every process sent this one, in process order. Every process must call it (or
+    /// [`all_gather`](Self::all_gather)) the same number of times.
+    pub fn exchange(&self, out: Round) -> Result<Round, Error> {
         let lost = || {
             Error::Cluster(
                 "lost the connection to the cluster (a process stopped or its machine went away); \
@@ -244,8 +253,15 @@ impl Peers {
                     .to_owned(),
             )
         };
+        if out.len() != self.count {
+            return Err(Error::Cluster(format!(
+                "a round of a cluster of {} processes was given {} messages; this is a bug in streamc",
+                self.count,
+                out.len()
+            )));
+        }
         let rounds = self.rounds.lock().map_err(|_| lost())?;
-        rounds.0.send(mine).map_err(|_| lost())?;
+        rounds.0.send(out).map_err(|_| lost())?;
         match rounds.1.recv() {
             Ok(Ok(all)) => Ok(all),
             Ok(Err(e)) => Err(Error::Cluster(e)),
@@ -275,16 +291,17 @@ impl crate::app::Collective for Peers {
     fn count(&self) -> usize {
         self.count
     }
-    fn all_gather(&self, mine: Vec<u8>) -> Result<Vec<Vec<u8>>, Error> {
-        Peers::all_gather(self, mine)
+    fn exchange(&self, out: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, Error> {
+        Peers::exchange(self, out)
     }
 }
 
-/// The worker's loop: one epoch per round, until the batch loop hangs up.
+/// The worker's loop: one epoch per round, until the batch loop hangs up. A round's messages
+/// to this process itself also go through the dataflow (timely passes them by value).
 fn serve(
     worker: &mut timely::worker::Worker,
     count: usize,
-    rounds: &Receiver<Vec<u8>>,
+    rounds: &Receiver<Round>,
     replies: &Sender<Result<Round, String>>,
 ) {
     let me = worker.index();
@@ -294,16 +311,18 @@ fn serve(
     let arrived: Rc<RefCell<Vec<Message>>> = Rc::default();
     let sink = Rc::clone(&arrived);
     worker.dataflow::<u64, _, _>(|scope| {
-        input
-            .to_stream(scope)
-            .exchange(|m: &Message| u64::from(m.0))
-            .inspect(move |m: &Message| sink.borrow_mut().push(m.clone()))
-            .probe_with(&probe);
+        input.to_stream(scope).exchange(|m: &Message| u64::from(m.0)).probe_with(&probe).sink(
+            Pipeline,
+            "Arrived",
+            move |(messages, _)| {
+                messages.for_each(|_, data: &mut Vec<Message>| sink.borrow_mut().append(data));
+            },
+        );
     });
     let mut epoch = 0u64;
-    while let Ok(mine) = rounds.recv() {
-        for to in 0..count {
-            input.send((to as u32, me as u32, epoch, mine.clone()));
+    while let Ok(out) = rounds.recv() {
+        for (to, bytes) in out.into_iter().enumerate() {
+            input.send((to as u32, me as u32, epoch, serde_bytes::ByteBuf::from(bytes)));
         }
         epoch += 1;
         input.advance_to(epoch);
@@ -321,7 +340,7 @@ fn serve(
         });
         got.sort_by_key(|m| m.1);
         let reply = if got.len() == count && got.iter().enumerate().all(|(i, m)| m.1 as usize == i) {
-            Ok(got.into_iter().map(|m| m.3).collect())
+            Ok(got.into_iter().map(|m| m.3.into_vec()).collect())
         } else {
             Err(format!(
                 "a round of the cluster got {} messages from processes {:?}, expected one from each of {count}",

@@ -41,6 +41,7 @@ pub mod kafka_record;
 pub mod ops;
 pub mod owned;
 pub mod parallel;
+pub mod partition;
 pub mod persist;
 mod rate;
 pub mod scratch;

@@ -284,6 +284,12 @@ impl BatchOutput {
         });
     }
 
+    /// [`report_operator_state`](Self::report_operator_state) with the figures given (a
+    /// cluster's, added up over its processes).
+    pub fn report_state_figures(&mut self, report: StateReport) {
+        self.reports.state.push(report);
+    }
+
     /// Reports how many rows the operator at node `node` of the plan graph (`n3`, see
     /// [`AppBuilder::plan`](crate::AppBuilder::plan)) put out in this batch, for the UI's rows
     /// per operator (`--ui`); a name that is no node of the graph is shown as it is. Reports of
@@ -345,6 +351,19 @@ impl BatchOutput {
         if !refs.is_empty() {
             self.parts.push((name.to_owned(), refs));
         }
+    }
+
+    /// [`save_state`](Self::save_state) of a snapshot already written (a partitioned state's
+    /// pieces put together, `crate::partition`).
+    pub fn save_state_snapshot(&mut self, name: &str, bytes: Vec<u8>) {
+        if !self.checkpointing {
+            return;
+        }
+        match self.states.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = bytes,
+            None => self.states.push((name.to_owned(), bytes)),
+        }
+        self.parts.retain(|(n, _)| n != name);
     }
 
     /// The snapshots saved in this batch, taken out (empty if none was saved).

@@ -813,10 +813,11 @@ fn sigterm_finishes_the_batch_in_flight_and_a_second_exits_at_once() {
 
 /// The same windowed count on a supervised cluster of 2 processes (`streamc run --processes 2`,
 /// timely dataflow between them), with one of its processes SIGKILLed at pseudo-random moments
-/// (at least `STREAMC_CLUSTER_KILLS`, default 20, each 0 to 1.5 s after the cluster started:
-/// while connecting, restoring or inside a batch). Each kill makes the other process fail on its
-/// lost connection and the supervisor restart both from the last commit; the committed output
-/// must be one uninterrupted single-process run's.
+/// (at least `STREAMC_CLUSTER_KILLS`, default 20, each within a twentieth of an uninterrupted
+/// cluster run's time after the cluster started: while connecting, restoring, inside a batch or
+/// its rounds of messages, or writing the checkpoint of its partitioned state). Each kill makes
+/// the other process fail on its lost connection and the supervisor restart both from the last
+/// commit; the committed output must be one uninterrupted single-process run's.
 #[test]
 fn a_cluster_loses_nothing_when_its_processes_are_killed() {
     let dir = scratch("cluster-crash");
@@ -840,6 +841,17 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
     let expected = multiset(&committed(&sink).0);
     assert!(expected.len() > 10_000, "too little output to test with: {} rows", expected.len());
     std::fs::rename(&sink, dir.join("out-reference")).unwrap();
+
+    // An uninterrupted cluster run gives the same rows; its duration sets how soon after each
+    // start a kill comes, so that the kills land before the run would end by itself.
+    let timed = Instant::now();
+    let plain =
+        streamc().arg(dir.join("ckpt-plain")).args(["--processes", "2"]).stdout(Stdio::null()).output().unwrap();
+    let run_time = timed.elapsed();
+    assert!(plain.status.success(), "the uninterrupted cluster failed: {}", String::from_utf8_lossy(&plain.stderr));
+    assert!(multiset(&committed(&sink).0) == expected, "an uninterrupted cluster run differs from one process's");
+    std::fs::rename(&sink, dir.join("out-plain")).unwrap();
+    let window = (run_time.as_millis() as u64 / 20).clamp(10, 1500);
 
     let log = dir.join("cluster.stderr");
     let supervisor = streamc()
@@ -874,7 +886,7 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
             std::thread::sleep(Duration::from_millis(10));
         }
         let pids = starts()[kills].clone();
-        std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        std::thread::sleep(Duration::from_millis(rng.below(window)));
         if ended(&mut supervisor) {
             break;
         }
@@ -897,7 +909,8 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
         );
     }
     eprintln!(
-        "cluster crash test: {} rows, {kills} kills, {} cluster starts, {:.1?}",
+        "cluster crash test: {} rows, {kills} kills within {window} ms of a start, {} cluster starts, {:.1?} \
+         (uninterrupted: {run_time:.1?})",
         got.len(),
         starts().len(),
         t.elapsed()

@@ -20,8 +20,13 @@ pub trait Collective: Send + Sync + std::fmt::Debug {
     fn index(&self) -> usize;
     /// The number of processes.
     fn count(&self) -> usize;
-    /// One round; every process must call it the same number of times.
-    fn all_gather(&self, mine: Vec<u8>) -> Result<Vec<Vec<u8>>, Error>;
+    /// One round: `out[j]` goes to process `j`; returns what every process sent this one, in
+    /// process order. Every process must run the same rounds in the same order.
+    fn exchange(&self, out: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, Error>;
+    /// One round in which every process sends `mine` to every process.
+    fn all_gather(&self, mine: Vec<u8>) -> Result<Vec<Vec<u8>>, Error> {
+        self.exchange(vec![mine; self.count()])
+    }
 }
 
 /// What a batch handler reads: the batch time, each source's records, and on the first batch

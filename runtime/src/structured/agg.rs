@@ -170,6 +170,26 @@ impl<K, A> StreamingAgg<K, A> {
         }
     }
 
+    /// Cuts the state into `n` states, entry by entry: an entry goes to state `owner(key)`
+    /// (`< n`), keeping its order and its updated mark (a cluster sends piece `j` of a worker's
+    /// partial to process `j`, which owns those keys).
+    pub fn split_by(self, n: usize, owner: impl Fn(&K) -> usize) -> Vec<Self>
+    where
+        K: Hash,
+    {
+        let mut pieces: Vec<Self> = (0..n).map(|_| Self::new()).collect();
+        for e in self.entries {
+            let piece = &mut pieces[owner(&e.key)];
+            let hash = piece.hasher.hash_one(&e.key);
+            let i = u32::try_from(piece.entries.len()).expect("a streaming aggregation holds at most 2^32 keys");
+            let (entries, hasher) = (&piece.entries, &piece.hasher);
+            piece.table.insert_unique(hash, i, |&j| hasher.hash_one(&entries[j as usize].key));
+            piece.updated += usize::from(e.updated);
+            piece.entries.push(e);
+        }
+        pieces
+    }
+
     /// [`update`](Self::update) with an owned key (no copy is made).
     pub fn update_owned(&mut self, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
     where

@@ -88,8 +88,21 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     for (name, description) in table_state_descriptions(table, queries) {
         setup.extend(quote!(#b.describe_state(#name, #description);));
     }
-    let restores = persistent.iter().map(|(n, p)| quote!(#input.restore(#n, &mut #p)?;));
-    let saves = persistent.iter().map(|(n, p)| quote!(#output.save_state(#n, &#p);));
+    // A state partitioned over a cluster's processes is restored and saved whole by all of them.
+    let split: HashSet<String> = queries
+        .iter()
+        .flat_map(|q| q.stages())
+        .filter(|st| partitioned(table, st))
+        .map(|st| format!("{}/state", st.key()))
+        .collect();
+    let restores = persistent.iter().map(|(n, p)| match split.contains(n) {
+        true => quote!(#input.restore_partitioned(#n, &mut #p)?;),
+        false => quote!(#input.restore(#n, &mut #p)?;),
+    });
+    let saves = persistent.iter().map(|(n, p)| match split.contains(n) {
+        true => quote!(#input.save_partitioned(#output, #n, &#p)?;),
+        false => quote!(#output.save_state(#n, &#p);),
+    });
     let plan_dot = crate::explain::dot_table(table, queries);
     let plan_text = crate::explain::explain_table(table, queries);
     let structs = crate::table::functions::struct_defs();
@@ -207,6 +220,15 @@ fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
         && !q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }))
         && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
         && !fallible_casts(q)
+}
+
+/// Whether a cluster keeps the query's aggregation state partitioned by key over its processes
+/// (`workers.rs`, the runtime's `partition`): a query whose loop runs on workers, grouped by
+/// something (a window or keys; the one group of a global aggregation stays on every process).
+/// Its rows are gathered after each process emits its keys', so their order may differ from one
+/// process's (the cluster's output is the same multiset of rows per batch).
+fn partitioned(table: &TablePlan, q: &Checked) -> bool {
+    parallel_query(table, q) && q.agg.as_ref().is_some_and(|a| a.window.is_some() || !a.keys.is_empty())
 }
 
 /// Every identifier in `tokens`, nested groups too.
@@ -340,6 +362,7 @@ fn query_body(
                     dropped: &dropped,
                     malformed: &malformed,
                     counters: &counters,
+                    partitioned: partitioned(table, q),
                 };
                 workers::on_workers(input, &text, &line, &body, sequential, &part)
             }
@@ -469,17 +492,31 @@ fn query_body(
                 let init = nest(a.aggs.iter().map(|(_, f, _, ty)| (f.def().init)(*ty)).collect());
                 after.extend(quote!(#agg.update((), |_: &mut #acc_ty| {}, || #init);));
             }
-            after.extend(quote! {
-                let #row_count = #agg.updated_count();
-                #late_count
-                let #rows: ::std::vec::Vec<_> = #agg
-                    .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
-                    .into_iter()
-                    .map(|(key, acc)| #agg_row)
-                    .collect();
-                #output.report_operator_state(#agg_node, "stateStoreSave", &#agg, #row_count as u64, #dropped);
-                #output.report_rows(#agg_node, #rows.len());
-            });
+            if partitioned(table, q) {
+                // Each process emits the keys it owns; every process gets all of the rows.
+                after.extend(quote! {
+                    let #row_count = #agg.updated_count();
+                    #late_count
+                    let emitted = #agg.finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end);
+                    let figures = #rt::app::state_report(#agg_node, "stateStoreSave", &#agg, #row_count as u64, #dropped);
+                    let (emitted, figures) = #input.gather_partitioned(emitted, figures)?;
+                    let #rows: ::std::vec::Vec<_> = emitted.into_iter().map(|(key, acc)| #agg_row).collect();
+                    #output.report_state_figures(figures);
+                    #output.report_rows(#agg_node, #rows.len());
+                });
+            } else {
+                after.extend(quote! {
+                    let #row_count = #agg.updated_count();
+                    #late_count
+                    let #rows: ::std::vec::Vec<_> = #agg
+                        .finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end)
+                        .into_iter()
+                        .map(|(key, acc)| #agg_row)
+                        .collect();
+                    #output.report_operator_state(#agg_node, "stateStoreSave", &#agg, #row_count as u64, #dropped);
+                    #output.report_rows(#agg_node, #rows.len());
+                });
+            }
         }
     }
     if let Some(cond) = &q.having {

@@ -6,8 +6,10 @@
 //! with the event times observed, the late groups and the counters. Merging in order keeps the
 //! keys' first-seen order and combines accumulators as one pass would, so the output is the one
 //! worker's. Which queries qualify is `mod.rs`'s `parallel_query`. The partials can cross a
-//! process boundary (`run_partials_shipped`), so a cluster splits the batch over its processes
-//! the same way.
+//! process boundary, so a cluster splits the batch over its processes the same way: with
+//! grouping keys, each partial is cut by key and each process merges the pieces that hold its
+//! keys (`run_partials_partitioned`, the runtime's `partition`), so the state is partitioned;
+//! without (one group), every process merges every partial (`run_partials_shipped`).
 
 use crate::codegen::emit::rt;
 use proc_macro2::{Ident, TokenStream};
@@ -26,6 +28,9 @@ pub(super) struct PartState<'a> {
     pub malformed: &'a Ident,
     /// Row counters of the loop's graph nodes.
     pub counters: &'a [Ident],
+    /// Whether a cluster partitions the state by key (`mod.rs`'s `partitioned`): each process
+    /// merges the pieces of every partial that hold its keys, rather than every partial.
+    pub partitioned: bool,
 }
 
 /// The loop over `text`'s lines running `body` per `line`, on workers when the engine splits
@@ -39,7 +44,8 @@ pub(super) fn on_workers(
     s: &PartState,
 ) -> TokenStream {
     let rt = rt();
-    let PartState { agg, merge, wm, late, dropped, malformed, counters } = s;
+    let PartState { agg, merge, wm, late, dropped, malformed, counters, partitioned } = s;
+    let run = if *partitioned { quote!(run_partials_partitioned) } else { quote!(run_partials_shipped) };
     let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
     let (wm_part, wm_ret, wm_merge) = match wm {
         Some(wm) => (quote!(let mut #wm = #wm.for_part();), quote!(#wm), quote!(#wm.absorb(&p.1);)),
@@ -54,7 +60,7 @@ pub(super) fn on_workers(
         None => (quote!(), quote!(()), quote!()),
     };
     quote! {
-        match #input.run_partials_shipped(#text, |part| {
+        match #input.#run(#text, |part| {
             let mut #agg = #rt::structured::agg::StreamingAgg::new();
             #wm_part
             #late_part

@@ -1,0 +1,148 @@
+//! A Structured aggregation's state partitioned by key over a cluster's processes
+//! ([`crate::partition`]): the batch's round trips, as [`BatchInput`] methods the generated
+//! code calls. Outside a cluster each is what one process does alone.
+
+use std::sync::atomic::Ordering;
+
+use super::input::BatchInput;
+use crate::error::Error;
+use crate::footprint::StateSize;
+use crate::partition::{Partition, Partitioned};
+use crate::persist::{Persist, read_all};
+use crate::ship::{Shipped, ship_all, unship_all};
+use crate::sink::{BatchOutput, StateReport};
+use crate::source::{Lines, TextBatch};
+
+impl BatchInput {
+    /// [`run_partials_shipped`](Self::run_partials_shipped) for a keyed aggregation whose state
+    /// is partitioned: every process runs `partial` over its share of `text`, cuts it
+    /// ([`Partition`]) and sends piece `j` to process `j`; returns the pieces this process
+    /// received, in process order, for it to merge into the keys it owns.
+    pub fn run_partials_partitioned<'t, R, F>(
+        &'t self,
+        text: &'t TextBatch,
+        partial: F,
+    ) -> Result<Option<Vec<R>>, Error>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t> + Partition,
+    {
+        let Some(peers) = &self.peers else { return Ok(self.run_partials(text, partial)) };
+        let (me, n) = (peers.index(), peers.count());
+        let share = text.split_lines(n).into_iter().nth(me).map(&partial);
+        let mut pieces: Vec<Option<R>> = match share {
+            Some(r) => r.split(n).into_iter().map(Some).collect(),
+            None => (0..n).map(|_| None).collect(),
+        };
+        let mine = pieces[me].take();
+        let out: Vec<Vec<u8>> = pieces.iter().map(|p| ship_all(p.as_slice())).collect();
+        let got = peers.exchange(out)?;
+        let mut merged = Vec::with_capacity(n);
+        let mut mine = Some(mine);
+        for (p, bytes) in got.into_iter().enumerate() {
+            if p == me {
+                merged.extend(mine.take().flatten());
+                continue;
+            }
+            let parts: Vec<R> = unship_all(self.received.keep(bytes)).map_err(|e| {
+                Error::Cluster(format!("the pieces process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            })?;
+            merged.extend(parts);
+        }
+        // Every process's share counts once (as a part the batch was split into).
+        self.parts_run.fetch_add(merged.len() as u64, Ordering::Relaxed);
+        Ok(Some(merged))
+    }
+
+    /// The rows a partitioned aggregation put out in this batch, `emitted` being this process's
+    /// (its keys'), and the figures of its state: in a cluster every process gets every
+    /// process's rows, in process order, and the figures added up; alone, both as given.
+    pub fn gather_partitioned<T: Persist>(
+        &self,
+        emitted: Vec<T>,
+        report: StateReport,
+    ) -> Result<(Vec<T>, StateReport), Error> {
+        let Some(peers) = &self.peers else { return Ok((emitted, report)) };
+        let figures = |r: &StateReport| (r.rows_total, r.rows_updated, r.dropped_by_watermark, r.memory_bytes);
+        let mut mine = Vec::new();
+        figures(&report).write(&mut mine);
+        emitted.write(&mut mine);
+        let all = peers.all_gather(mine)?;
+        let (mut rows, mut sum) = (Vec::new(), StateReport { memory_bytes: Some(0), ..report });
+        sum.rows_total = 0;
+        sum.rows_updated = 0;
+        sum.dropped_by_watermark = 0;
+        for (p, bytes) in all.iter().enumerate() {
+            let bad = |e: Error| {
+                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            };
+            let ((total, updated, dropped, memory), part): ((u64, u64, u64, Option<u64>), Vec<T>) =
+                read_all(bytes).map_err(bad)?;
+            sum.rows_total += total;
+            sum.rows_updated += updated;
+            sum.dropped_by_watermark += dropped;
+            sum.memory_bytes = sum.memory_bytes.zip(memory).map(|(a, b)| a + b);
+            rows.extend(part);
+        }
+        Ok((rows, sum))
+    }
+
+    /// Restores a partitioned state: the whole snapshot, of which a process of a cluster keeps
+    /// the keys it owns (whatever the number of processes that saved it).
+    pub fn restore_partitioned<S: Partitioned>(&self, name: &str, state: &mut S) -> Result<(), Error> {
+        self.restore(name, state)?;
+        if let (Some(peers), Some(_)) = (&self.peers, &self.restore) {
+            state.keep_partition(peers.index(), peers.count());
+        }
+        Ok(())
+    }
+
+    /// Saves a partitioned state: in a cluster every process sends its piece to process 0,
+    /// which saves them as one snapshot of the whole state (so the checkpoint is the one a
+    /// single process writes, and resumes on any number of processes).
+    pub fn save_partitioned<S: Partitioned>(
+        &self,
+        output: &mut BatchOutput,
+        name: &str,
+        state: &S,
+    ) -> Result<(), Error> {
+        let Some(peers) = &self.peers else {
+            output.save_state(name, state);
+            return Ok(());
+        };
+        let mut mine = Vec::new();
+        state.save(&mut mine);
+        let mut out = vec![Vec::new(); peers.count()];
+        out[0] = mine;
+        let got = peers.exchange(out)?;
+        if peers.index() == 0 {
+            let pieces: Vec<&[u8]> = got.iter().map(Vec::as_slice).collect();
+            let whole = S::concat_snapshots(&pieces).map_err(|e| {
+                Error::Cluster(format!(
+                    "the state pieces of `{name}` in batch {} do not fit together: {e}",
+                    self.batch_id
+                ))
+            })?;
+            output.save_state_snapshot(name, whole);
+        }
+        Ok(())
+    }
+}
+
+/// A state's figures for the progress line, before a cluster adds them up.
+pub fn state_report(
+    node: &'static str,
+    operator: &'static str,
+    state: &impl StateSize,
+    rows_updated: u64,
+    dropped_by_watermark: u64,
+) -> StateReport {
+    StateReport {
+        node,
+        operator,
+        rows_total: state.rows() as u64,
+        rows_updated,
+        dropped_by_watermark,
+        memory_bytes: Some(state.memory_bytes()),
+    }
+}

@@ -1,0 +1,201 @@
+//! Key-partitioned state in a cluster: which process owns a key ([`owner`]), and how a worker's
+//! partial of a Structured aggregation splits over the processes ([`Partition`]).
+//!
+//! A cluster runs such a query's loop on every process over its share of the batch. Each
+//! partial is then cut by key: piece `j` goes to process `j`, which merges the pieces of every
+//! process, in process order, into the part of the aggregation state it owns. What is not
+//! keyed goes where the merge needs it: every process gets every event time observed (so all
+//! compute the same watermark), and counters go to process 0 (which reports them) only.
+//!
+//! Ownership is a hash of the key with a fixed seed, the same on every process and across
+//! restarts, independent of the hash the state's table uses (so the keys a process owns still
+//! spread over its whole table). A checkpoint holds the whole state (process 0 writes the
+//! pieces of all processes as one snapshot), and a process restoring it keeps the keys it owns
+//! ([`Partitioned::keep_partition`]): a restart with another number of processes, or without a
+//! cluster, repartitions the state by itself.
+
+use std::hash::{BuildHasher, Hash};
+
+use foldhash::fast::FixedState;
+
+use crate::persist::{Checkpointed, Persist, corrupt};
+use crate::structured::agg::StreamingAgg;
+use crate::structured::watermark::Watermark;
+
+/// The seed of the ownership hash ("PARTITN!"): part of the checkpoint format, since a restored
+/// state is split by it.
+const SEED: u64 = 0x5041_5254_4954_4e21;
+
+/// The process, of `n`, that owns `key`.
+#[inline]
+pub fn owner<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
+    let h = FixedState::with_seed(SEED).hash_one(key);
+    // The high half, scaled to `n` (no division).
+    (((h >> 32) * n as u64) >> 32) as usize
+}
+
+/// A partial that splits over `n` processes: piece `j` is what process `j` merges.
+pub trait Partition: Sized {
+    /// The `n` pieces, in process order.
+    fn split(self, n: usize) -> Vec<Self>;
+}
+
+/// By key: each process gets the keys it owns.
+impl<K: Hash, A> Partition for StreamingAgg<K, A> {
+    fn split(self, n: usize) -> Vec<Self> {
+        self.split_by(n, |k| owner(k, n))
+    }
+}
+
+/// To every process: the event times observed, from which each computes the watermark.
+impl Partition for Watermark {
+    fn split(self, n: usize) -> Vec<Self> {
+        (0..n).map(|_| Watermark::observed_part(self.observed().to_vec())).collect()
+    }
+}
+
+/// A counter goes to process 0; the others get 0, so the merged counts add up once.
+impl Partition for u64 {
+    fn split(self, n: usize) -> Vec<Self> {
+        let mut v = vec![0; n];
+        v[0] = self;
+        v
+    }
+}
+
+impl Partition for () {
+    fn split(self, n: usize) -> Vec<Self> {
+        vec![(); n]
+    }
+}
+
+macro_rules! tuples {
+    ($(($($n:tt $t:ident),+))*) => {$(
+        impl<$($t: Partition),+> Partition for ($($t,)+) {
+            #[allow(non_snake_case)]
+            fn split(self, n: usize) -> Vec<Self> {
+                $(let mut $t = self.$n.split(n).into_iter();)+
+                (0..n).map(|_| ($($t.next().expect("a piece per process"),)+)).collect()
+            }
+        }
+    )*};
+}
+
+tuples! {
+    (0 A)
+    (0 A, 1 B)
+    (0 A, 1 B, 2 C)
+    (0 A, 1 B, 2 C, 3 D)
+    (0 A, 1 B, 2 C, 3 D, 4 E)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
+}
+
+/// A state kept partitioned by key over a cluster's processes.
+pub trait Partitioned: Checkpointed {
+    /// Drops every key that process `me` of `n` does not own (after restoring the whole state).
+    fn keep_partition(&mut self, me: usize, n: usize);
+    /// One snapshot of the whole state from the snapshots of its pieces (as
+    /// [`Checkpointed::save`] writes them), in process order.
+    fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error>;
+}
+
+impl<K: Persist + Hash + Eq, A: Persist> Partitioned for StreamingAgg<K, A> {
+    fn keep_partition(&mut self, me: usize, n: usize) {
+        self.end_batch_evicting(|k, _| owner(k, n) != me);
+    }
+
+    /// A snapshot is its entry count, then the entries: the counts add up, the entries follow
+    /// one another.
+    fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
+        let mut total = 0u64;
+        let mut out = vec![0u8; 8];
+        for piece in pieces {
+            let mut p = *piece;
+            total += u64::read(&mut p).map_err(|_| corrupt("a state piece without its entry count"))?;
+            out.extend_from_slice(p);
+        }
+        let mut head = Vec::with_capacity(8);
+        total.write(&mut head);
+        if head.len() != 8 {
+            return Err(corrupt("an entry count that is not 8 bytes"));
+        }
+        out[..8].copy_from_slice(&head);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::structured::time::Timestamp;
+
+    #[test]
+    fn pieces_merged_in_order_give_the_whole_state_back() {
+        let mut agg: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+        let words: Vec<String> = (0..200).map(|i| format!("w{}", i % 37)).collect();
+        for (i, w) in words.iter().enumerate() {
+            agg.update((Timestamp(i as i64 % 3), w.as_str()), |c| *c += 1, || 0);
+        }
+        let whole: Vec<_> = agg.iter().map(|(k, a)| (k.clone(), *a)).collect();
+        let mut snapshot = Vec::new();
+        agg.save(&mut snapshot);
+        for n in 1..=3 {
+            let pieces = StreamingAgg::split(
+                {
+                    let mut a: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+                    a.restore(&snapshot).unwrap();
+                    a
+                },
+                n,
+            );
+            assert_eq!(pieces.len(), n);
+            let mut seen = 0;
+            let mut saved = Vec::new();
+            for (j, p) in pieces.iter().enumerate() {
+                seen += p.len();
+                assert!(p.iter().all(|(k, _)| owner(k, n) == j));
+                let mut s = Vec::new();
+                p.save(&mut s);
+                saved.push(s);
+                // Each piece keeps the state's order.
+                let order: Vec<_> = p.iter().map(|(k, _)| k.clone()).collect();
+                let expected: Vec<_> = whole.iter().filter(|(k, _)| owner(k, n) == j).map(|(k, _)| k.clone()).collect();
+                assert_eq!(order, expected);
+            }
+            assert_eq!(seen, whole.len());
+            let refs: Vec<&[u8]> = saved.iter().map(Vec::as_slice).collect();
+            let joined = StreamingAgg::<(Timestamp, String), i64>::concat_snapshots(&refs).unwrap();
+            let mut back: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+            back.restore(&joined).unwrap();
+            let mut got: Vec<_> = back.iter().map(|(k, a)| (k.clone(), *a)).collect();
+            let mut want = whole.clone();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want);
+            // Restoring the whole state on process j of n keeps exactly piece j.
+            for j in 0..n {
+                let mut mine: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+                mine.restore(&joined).unwrap();
+                mine.keep_partition(j, n);
+                assert!(mine.iter().all(|(k, _)| owner(k, n) == j));
+                assert_eq!(mine.len(), whole.iter().filter(|(k, _)| owner(k, n) == j).count());
+            }
+        }
+    }
+
+    #[test]
+    fn ownership_spreads_keys_and_counters_go_to_process_0() {
+        let mut hits = [0usize; 3];
+        for i in 0..3000 {
+            hits[owner(&format!("key{i}"), 3)] += 1;
+        }
+        assert!(hits.iter().all(|&h| h > 800), "{hits:?}");
+        assert_eq!((7u64, ()).split(3), vec![(7, ()), (0, ()), (0, ())]);
+    }
+}
