@@ -43,6 +43,9 @@ pub trait Partition: Sized {
 /// By key: each process gets the keys it owns.
 impl<K: Hash, A> Partition for StreamingAgg<K, A> {
     fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
         self.split_by(n, |k| owner(k, n))
     }
 }

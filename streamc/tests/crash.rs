@@ -844,13 +844,22 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
 
     // An uninterrupted cluster run gives the same rows; its duration sets how soon after each
     // start a kill comes, so that the kills land before the run would end by itself.
-    let timed = Instant::now();
-    let plain =
-        streamc().arg(dir.join("ckpt-plain")).args(["--processes", "2"]).stdout(Stdio::null()).output().unwrap();
-    let run_time = timed.elapsed();
-    assert!(plain.status.success(), "the uninterrupted cluster failed: {}", String::from_utf8_lossy(&plain.stderr));
-    assert!(multiset(&committed(&sink).0) == expected, "an uninterrupted cluster run differs from one process's");
-    std::fs::rename(&sink, dir.join("out-plain")).unwrap();
+    // (The second run is timed: the first may build the app.)
+    let mut run_time = Duration::ZERO;
+    for k in 0..2 {
+        let _ = std::fs::remove_dir_all(dir.join("out-plain"));
+        let timed = Instant::now();
+        let plain = streamc()
+            .arg(dir.join(format!("ckpt-plain{k}")))
+            .args(["--processes", "2"])
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        run_time = timed.elapsed();
+        assert!(plain.status.success(), "the uninterrupted cluster failed: {}", String::from_utf8_lossy(&plain.stderr));
+        assert!(multiset(&committed(&sink).0) == expected, "an uninterrupted cluster run differs from one process's");
+        std::fs::rename(&sink, dir.join("out-plain")).unwrap();
+    }
     let window = (run_time.as_millis() as u64 / 20).clamp(10, 1500);
 
     let log = dir.join("cluster.stderr");

@@ -63,21 +63,30 @@ impl BatchInput {
         report: StateReport,
     ) -> Result<(Vec<T>, StateReport), Error> {
         let Some(peers) = &self.peers else { return Ok((emitted, report)) };
+        let me = peers.index();
         let figures = |r: &StateReport| (r.rows_total, r.rows_updated, r.dropped_by_watermark, r.memory_bytes);
-        let mut mine = Vec::new();
-        figures(&report).write(&mut mine);
-        emitted.write(&mut mine);
-        let all = peers.all_gather(mine)?;
-        let (mut rows, mut sum) = (Vec::new(), StateReport { memory_bytes: Some(0), ..report });
-        sum.rows_total = 0;
-        sum.rows_updated = 0;
-        sum.dropped_by_watermark = 0;
+        let mut bytes = Vec::new();
+        figures(&report).write(&mut bytes);
+        emitted.write(&mut bytes);
+        // This process's own rows stay here; the others get them as bytes.
+        let mut out = vec![bytes; peers.count()];
+        out[me] = Vec::new();
+        let all = peers.exchange(out)?;
+        let mut sum =
+            StateReport { rows_total: 0, rows_updated: 0, dropped_by_watermark: 0, memory_bytes: Some(0), ..report };
+        let mut mine = Some((figures(&report), emitted));
+        let mut rows = Vec::new();
         for (p, bytes) in all.iter().enumerate() {
-            let bad = |e: Error| {
-                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            let ((total, updated, dropped, memory), part): ((u64, u64, u64, Option<u64>), Vec<T>) = if p == me {
+                mine.take().expect("one own part")
+            } else {
+                read_all(bytes).map_err(|e| {
+                    Error::Cluster(format!(
+                        "the rows process {p} sent in batch {} do not read back: {e}",
+                        self.batch_id
+                    ))
+                })?
             };
-            let ((total, updated, dropped, memory), part): ((u64, u64, u64, Option<u64>), Vec<T>) =
-                read_all(bytes).map_err(bad)?;
             sum.rows_total += total;
             sum.rows_updated += updated;
             sum.dropped_by_watermark += dropped;
@@ -112,10 +121,14 @@ impl BatchInput {
         };
         let mut mine = Vec::new();
         state.save(&mut mine);
+        let me = peers.index();
         let mut out = vec![Vec::new(); peers.count()];
-        out[0] = mine;
-        let got = peers.exchange(out)?;
-        if peers.index() == 0 {
+        if me != 0 {
+            out[0] = std::mem::take(&mut mine);
+        }
+        let mut got = peers.exchange(out)?;
+        if me == 0 {
+            got[0] = mine;
             let pieces: Vec<&[u8]> = got.iter().map(Vec::as_slice).collect();
             let whole = S::concat_snapshots(&pieces).map_err(|e| {
                 Error::Cluster(format!(
