@@ -117,18 +117,17 @@ impl<K: Persist + Hash + Eq, A: Persist> Partitioned for StreamingAgg<K, A> {
     /// one another.
     fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
         let mut total = 0u64;
-        let mut out = vec![0u8; 8];
+        let mut entries = Vec::with_capacity(pieces.len());
         for piece in pieces {
             let mut p = *piece;
             total += u64::read(&mut p).map_err(|_| corrupt("a state piece without its entry count"))?;
-            out.extend_from_slice(p);
+            entries.push(p);
         }
-        let mut head = Vec::with_capacity(8);
-        total.write(&mut head);
-        if head.len() != 8 {
-            return Err(corrupt("an entry count that is not 8 bytes"));
+        let mut out = Vec::with_capacity(8 + entries.iter().map(|e| e.len()).sum::<usize>());
+        total.write(&mut out);
+        for e in entries {
+            out.extend_from_slice(e);
         }
-        out[..8].copy_from_slice(&head);
         Ok(out)
     }
 }
