@@ -2,7 +2,7 @@
 //! planned batches), written atomically with a checksum. The app driver resumes from them
 //! ([`get_or_create`](crate::get_or_create), Spark's `StreamingContext.getOrCreate`).
 //!
-//! # Layout (version 4)
+//! # Layout (version 5)
 //!
 //! ```text
 //! DIR/
@@ -13,17 +13,20 @@
 //! ├── commits/                     commits, by batch time in ms
 //! │   ├── 00000000000000004000     written after the batch at 4000 ms: position, query, pipeline,
 //! │   └── 00000000000000005000       every state snapshot of that batch, and the parts it uses
-//! └── parts/                       immutable parts of state snapshots (version 4), by batch time
-//!     ├── 00000000000000002000     the parts the commit of 2000 ms used first (say, a window's
-//!     └── 00000000000000004000       panes of the batches at 1000 and 2000 ms), used by later
-//!                                    commits too
+//! ├── parts/                       immutable parts of state snapshots (version 4), by batch time
+//! │   ├── 00000000000000002000     the parts the commit of 2000 ms used first (say, a window's
+//! │   └── 00000000000000004000       panes of the batches at 1000 and 2000 ms), used by later
+//! │                                  commits too
+//! └── shards/                      in a cluster (version 5): each process's part of the
+//!     ├── 00000000000000005000-0     key-partitioned states, written by that process, used by
+//!     └── 00000000000000005000-1     the commit of its time only
 //! ```
 //!
 //! Numbers in names are zero-padded to 20 digits so that names sort by number.
 //!
 //! - `metadata` is written once, when a run first uses the directory, and never changes: one
-//!   line of JSON, `{"version":4,"app":"NAME","id":"QUERY_ID"}`, ending in a newline (a
-//!   directory first used by an earlier runtime keeps its `"version":3`). A run of
+//!   line of JSON, `{"version":5,"app":"NAME","id":"QUERY_ID"}`, ending in a newline (a
+//!   directory first used by an earlier runtime keeps its `"version":3` or `4`). A run of
 //!   another app is refused, and the query id (Spark's `StreamingQuery.id`) is the same for
 //!   every run over the directory. A metadata file that cannot be read is an error naming it
 //!   (it has no checksum: JSON's structure, the final newline, the version and the check that
@@ -44,6 +47,14 @@
 //! - `parts/<T>` ([`PartFile`]) is written just before `commits/<T>`, if that commit uses parts
 //!   no earlier commit wrote (in this run or, after a restart, the commit resumed from): those
 //!   parts, of every state. A part is never written again while the newest commit uses it.
+//! - `shards/<T>-<P>` (a [`PartFile`] whose parts have the process `P` as id and the number of
+//!   processes as stamp) is written by process `P` of a cluster, for a commit at time `T`: its
+//!   piece of every key-partitioned state (a Structured aggregation's keys it owns). The commit
+//!   is the second phase: process 0 writes `commits/<T>` only after every process has reported
+//!   its shard durable, naming each shard file's checksum. A commit whose shard file is
+//!   missing, damaged or not the one it names is unusable, like one with a bad part file. Shard
+//!   files are deleted with their commit; those newer than the newest commit (a crash between
+//!   the phases) are left for the re-run of their batch to replace.
 //!
 //! Every file is written as `.<name>.tmp` beside its final name, fsynced, renamed into place,
 //! and its directory fsynced (a directory created for it is made durable by fsyncing its
@@ -60,7 +71,7 @@
 //! newest commit), is written in the new layout from then on, and loses its old files to the
 //! retention above as new commits are written.
 //!
-//! # Commit file format (version 4; versions 2 and 3 are read too)
+//! # Commit file format (version 5; versions 2 to 4 are read too)
 //!
 //! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
 //! `u64` length then the bytes; *names* is a `u32` count then that many strings.
@@ -85,10 +96,12 @@
 //! |                    | the checksum the file ends with                              |
 //! | parts (v4)         | `u32` count, then per state with parts: name (string), `u32` |
 //! |                    | count, then per part: id `i64`, stamp `u64`, part file `i64` |
+//! | shards (v5)        | `u32` count of processes, then per process, in order: `u64`  |
+//! |                    | the checksum its shard file ends with (0 processes: none)    |
 //! | checksum           | `u64` xxHash3 64 of every byte before it (FNV-1a 64 in files |
 //! |                    | written before 2026-12-04, still read)                       |
 //!
-//! The states of a version 4 commit were saved with [`Checkpointed::save_with_parts`] and are
+//! The states of a version 4 or 5 commit were saved with [`Checkpointed::save_with_parts`] and are
 //! restored with [`Checkpointed::restore_with_parts`]; those of versions 2 and 3 with
 //! [`Checkpointed::restore`]. Version 2 has no pipeline section, so a change of pipeline is not
 //! detected on it.
@@ -122,12 +135,14 @@ mod tests;
 pub use commits::{Checkpoint, QueryCheckpoint, pipeline_changes};
 pub use format::{Invalid, checksum, fnv1a64};
 pub use layout::{
-    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, METADATA, OFFSETS, OLDEST_READ_VERSION, PARTS, PARTS_VERSION,
-    commit_path, file_name, part_file_path, planned_file_name, planned_path,
+    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, METADATA, OFFSETS, OLDEST_READ_VERSION, PARTS, PARTS_VERSION, SHARDS,
+    SHARDS_VERSION, commit_path, file_name, part_file_path, planned_file_name, planned_path, shard_file_path,
 };
 pub use metadata::Metadata;
 pub use offsets::PlannedBatch;
 pub(crate) use offsets::{read_planned, write_planned};
-pub(crate) use parts::NewParts;
+pub(crate) use parts::{NewParts, PartFileWriter};
 pub use parts::{Part, PartFile, PartRef};
-pub(crate) use store::{Loaded, LoadedParts, PartIndex, load_latest, query_id, remove_stale_temp_files, write};
+pub(crate) use store::{
+    Loaded, LoadedParts, LoadedShards, PartIndex, load_latest, query_id, remove_stale_temp_files, write, write_shard,
+};

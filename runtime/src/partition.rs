@@ -9,10 +9,11 @@
 //!
 //! Ownership is a hash of the key with a fixed seed, the same on every process and across
 //! restarts, independent of the hash the state's table uses (so the keys a process owns still
-//! spread over its whole table). A checkpoint holds the whole state (process 0 writes the
-//! pieces of all processes as one snapshot), and a process restoring it keeps the keys it owns
-//! ([`Partitioned::keep_partition`]): a restart with another number of processes, or without a
-//! cluster, repartitions the state by itself.
+//! spread over its whole table). In a checkpoint each process's piece is its own shard file
+//! (`crate::checkpoint`); a restart with the same number of processes reads its shard, one with
+//! another number (or without a cluster) puts the shards together
+//! ([`Partitioned::concat_snapshots`]) and keeps the keys it owns
+//! ([`Partitioned::keep_partition`]): the state repartitions by itself.
 
 use std::hash::{BuildHasher, Hash};
 

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{NewParts, PartRef};
+use crate::checkpoint::{NewParts, PartFileWriter, PartRef};
 use crate::error::Error;
 use crate::fmt::{Record, json_string};
 use crate::ids::OutputId;
@@ -141,6 +141,11 @@ pub struct BatchOutput {
     kafka: Vec<Option<kafka::KafkaWriter>>,
     /// Writes nothing (a cluster process other than process 0): emits are counted only.
     silent: bool,
+    /// Whether shards of key-partitioned states are saved (the app has a checkpoint directory):
+    /// on every process of a cluster, the silent ones too.
+    sharding: bool,
+    /// This process's shard of the batch's commit: its piece of every key-partitioned state.
+    shard: Option<PartFileWriter>,
 }
 
 /// The snapshots of a batch ([`BatchOutput::take_states`]).
@@ -194,6 +199,8 @@ impl BatchOutput {
             #[cfg(feature = "kafka")]
             kafka: (0..outputs_len).map(|_| None).collect(),
             silent: false,
+            sharding: false,
+            shard: None,
         })
     }
 
@@ -211,6 +218,7 @@ impl BatchOutput {
 
     pub(crate) fn set_checkpointing(&mut self, on: bool) {
         self.checkpointing = on;
+        self.sharding = on;
     }
 
     /// The time of the batch being output, in milliseconds since the epoch (or since the start
@@ -230,6 +238,7 @@ impl BatchOutput {
         self.emitted = 0;
         self.jsonl_streams.clear();
         self.states.clear();
+        self.shard = None;
         self.reports = Reports::default();
         for j in &mut self.json {
             j.committed = false;
@@ -353,17 +362,22 @@ impl BatchOutput {
         }
     }
 
-    /// [`save_state`](Self::save_state) of a snapshot already written (a partitioned state's
-    /// pieces put together, `crate::partition`).
-    pub fn save_state_snapshot(&mut self, name: &str, bytes: Vec<u8>) {
-        if !self.checkpointing {
+    /// Saves the piece of state `name` that process `process` of `n` owns into this process's
+    /// shard of the batch's commit (a key-partitioned state in a cluster, `crate::partition`):
+    /// every process writes its shard file, then process 0 the commit. Without a checkpoint
+    /// directory it does nothing.
+    pub fn save_state_shard<S: Checkpointed + ?Sized>(&mut self, name: &str, process: usize, n: usize, state: &S) {
+        if !self.sharding {
             return;
         }
-        match self.states.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = bytes,
-            None => self.states.push((name.to_owned(), bytes)),
-        }
-        self.parts.retain(|(n, _)| n != name);
+        let shard = self.shard.get_or_insert_with(PartFileWriter::default);
+        shard.add(name, process as i64, n as u64, |out| state.save(out));
+    }
+
+    /// This process's shard of the batch's commit, taken out: its bytes and checksum; `None`
+    /// if no state was sharded in the batch.
+    pub(crate) fn take_shard(&mut self) -> Option<(Vec<u8>, u64)> {
+        self.shard.take().map(PartFileWriter::finish)
     }
 
     /// The snapshots saved in this batch, taken out (empty if none was saved).

@@ -344,6 +344,7 @@ fn a_checkpoint_of_another_app_is_not_used() {
         pipeline: Vec::new(),
         parts: Vec::new(),
         part_files: Vec::new(),
+        shards: Vec::new(),
     };
     std::fs::write(commit_path(&ckpt, 2000), c.encode()).unwrap();
     let input = eight_batches(&dir);
@@ -387,6 +388,7 @@ fn a_state_that_cannot_be_restored_stops_the_app_naming_the_file() {
         pipeline: Vec::new(),
         parts: Vec::new(),
         part_files: Vec::new(),
+        shards: Vec::new(),
     };
     let path = commit_path(&ckpt, 2000);
     std::fs::write(&path, c.encode()).unwrap();
@@ -644,7 +646,7 @@ fn a_run_leaves_the_documented_layout() {
     let (_, id) = commit_query(&commit_path(&ckpt, 8000));
     assert_eq!(
         std::fs::read_to_string(ckpt.join("metadata")).unwrap(),
-        format!("{{\"version\":4,\"app\":\"stateful\",\"id\":\"{id}\"}}\n")
+        format!("{{\"version\":5,\"app\":\"stateful\",\"id\":\"{id}\"}}\n")
     );
     for t in [4000, 6000] {
         assert_eq!(commit_query(&commit_path(&ckpt, t)).1, id);
@@ -709,7 +711,7 @@ fn a_directory_of_the_flat_layout_resumes_and_moves_to_the_new_one() {
     // files count towards the three commits kept, so the oldest is gone.
     assert_eq!(names(&ckpt), [flat(4000), "commits".to_owned(), "metadata".to_owned()]);
     assert_eq!(commits(&ckpt), [file_name(6000), file_name(8000)]);
-    assert_eq!(metadata(&ckpt), Metadata { version: 4, app: "stateful".to_owned(), id: id.clone() });
+    assert_eq!(metadata(&ckpt), Metadata { version: 5, app: "stateful".to_owned(), id: id.clone() });
     assert_eq!(commit_query(&commit_path(&ckpt, 8000)).1, id);
 }
 

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use common::{Captured, TempDir};
-use streamc_runtime::checkpoint::{Checkpoint, PartFile, commit_path, fnv1a64, part_file_path};
+use streamc_runtime::checkpoint::{Checkpoint, FORMAT_VERSION, PartFile, commit_path, fnv1a64, part_file_path};
 use streamc_runtime::persist::Checkpointed;
 use streamc_runtime::window::{InvKeyedWindow, KeyedWindow, Window};
 use streamc_runtime::{App, AppBuilder, BatchInput, BatchOutput, Error, Milliseconds};
@@ -370,9 +370,9 @@ fn a_missing_or_damaged_part_makes_its_commit_unusable() {
 
 /// `c` as a version 3 commit file: no parts section, states as whole snapshots.
 fn encode_v3(c: &Checkpoint, query: Option<&streamc_runtime::checkpoint::QueryCheckpoint>) -> Vec<u8> {
-    let c = Checkpoint { parts: Vec::new(), part_files: Vec::new(), ..c.clone() };
+    let c = Checkpoint { parts: Vec::new(), part_files: Vec::new(), shards: Vec::new(), ..c.clone() };
     let mut bytes = c.encode_with(query);
-    bytes.truncate(bytes.len() - 8 - 4 - 4);
+    bytes.truncate(bytes.len() - 8 - 4 - 4 - 4);
     bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
     let sum = fnv1a64(&bytes);
     bytes.extend_from_slice(&sum.to_le_bytes());
@@ -397,14 +397,14 @@ fn a_version_3_directory_resumes_and_moves_to_parts() {
         assert_eq!(v, 3);
     }
     std::fs::remove_dir_all(ckpt.join("parts")).unwrap();
-    let meta = std::fs::read_to_string(ckpt.join("metadata")).unwrap().replace("\"version\":4", "\"version\":3");
+    let meta = std::fs::read_to_string(ckpt.join("metadata")).unwrap().replace("\"version\":5", "\"version\":3");
     std::fs::write(ckpt.join("metadata"), meta).unwrap();
 
     let second = run(&input, &ckpt, &dir.join("second.jsonl"), None).unwrap();
     assert_eq!(second.jsonl, jsonl_after(&reference.jsonl, 6000));
-    // The new commits are of version 4, with parts; the metadata keeps its version.
+    // The new commits are of the current version, with parts; the metadata keeps its version.
     let last = std::fs::read(commit_path(&ckpt, BATCHES as i64 * 1000)).unwrap();
-    assert_eq!(Checkpoint::decode_versioned(&last).unwrap().2, 4);
+    assert_eq!(Checkpoint::decode_versioned(&last).unwrap().2, FORMAT_VERSION);
     assert_eq!(commit_times(&ckpt), [12_000, 14_000, 16_000]);
     assert_eq!(paths(part_files(&ckpt)), referenced(&ckpt));
     assert!(std::fs::read_to_string(ckpt.join("metadata")).unwrap().contains("\"version\":3"));

@@ -8,6 +8,7 @@
 //! any number of processes.
 
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -198,8 +199,9 @@ fn events(name: &str, batches: usize, lines: usize) -> PathBuf {
 
 #[test]
 fn a_partitioned_state_resumes_on_another_number_of_processes() {
-    // Batches 0-3 on 2 processes, 4-7 on 3, the rest on one: the checkpoint holds the whole
-    // state, and each run keeps the keys its processes own.
+    // Batches 0-3 on 2 processes, 4-7 on 3, the rest on one: each run restores the state the
+    // previous one's processes wrote as shards (put together and cut again) and keeps the keys
+    // its own processes own.
     let input = events("cluster-resume", 12, 400);
     let args = ["examples/windowed_event_counts.yaml", "--replay", input.to_str().unwrap()];
     let (whole, _, _) = run("cluster-resume-whole", &args, 1);
@@ -211,6 +213,23 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
         let (jsonl, _, parts) = run_with(&dir, &args, processes, extra);
         if processes > 1 {
             assert!(parts.iter().any(|&p| p as usize == processes), "{processes} processes: {parts:?}");
+        }
+        // Each process of a cluster wrote its own shard of the state; a run of one process
+        // writes whole snapshots, and the shards go with the commits that used them.
+        let shards: BTreeSet<(String, String)> = match std::fs::read_dir(dir.join("ck").join("shards")) {
+            Ok(d) => d
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .map(|n| n.rsplit_once('-').map(|(t, p)| (t.to_owned(), p.to_owned())).unwrap())
+                .collect(),
+            Err(_) => BTreeSet::new(),
+        };
+        let newest = shards.iter().map(|(t, _)| t.clone()).max();
+        let of_newest: Vec<&str> =
+            shards.iter().filter(|(t, _)| Some(t) == newest.as_ref()).map(|(_, p)| p.as_str()).collect();
+        match processes {
+            1 => assert!(shards.is_empty(), "{shards:?}"),
+            2 => assert_eq!(of_newest, ["0", "1"]),
+            _ => assert_eq!(of_newest, ["0", "1", "2"]),
         }
         got.extend(batches(&jsonl));
     }

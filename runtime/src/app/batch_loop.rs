@@ -172,6 +172,44 @@ where
         })
     }
 
+    /// The first phase of a cluster's commit of the batch at `t`: every process writes its
+    /// shard (its piece of the key-partitioned states, if the batch saved any) and reports it
+    /// durable to process 0, with the checksum the commit will name. Returns those checksums, in
+    /// process order, on process 0; nothing elsewhere, or when no state was sharded.
+    fn write_shards(&mut self, t: i64) -> Result<Vec<u64>, Error> {
+        let Some((bytes, sum)) = self.output.take_shard() else { return Ok(Vec::new()) };
+        let (Some(peers), Some((dir, _))) = (&self.peers, &self.checkpoint) else { return Ok(Vec::new()) };
+        let me = peers.index();
+        let written = checkpoint::write_shard(dir, t, me, &bytes);
+        let mut out = vec![Vec::new(); peers.count()];
+        if me != 0 {
+            match &written {
+                Ok(_) => (0u8, sum).write(&mut out[0]),
+                Err(e) => (1u8, e.to_string()).write(&mut out[0]),
+            }
+        }
+        // Every process waits here until every shard is durable (or has failed).
+        let got = peers.exchange(out)?;
+        written?;
+        if me != 0 {
+            return Ok(Vec::new());
+        }
+        let mut sums = vec![sum];
+        for (p, report) in got.iter().enumerate().skip(1) {
+            let bad =
+                |e: Error| Error::Cluster(format!("process {p} sent a shard report that does not read back: {e}"));
+            let mut m = report.as_slice();
+            match u8::read(&mut m).map_err(bad)? {
+                0 => sums.push(u64::read(&mut m).map_err(bad)?),
+                _ => {
+                    let e = String::read(&mut m).map_err(bad)?;
+                    return Err(Error::Cluster(format!("process {p} could not write its shard of batch {t} ms: {e}")));
+                }
+            }
+        }
+        Ok(sums)
+    }
+
     /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
     /// trigger, and plans the batch's files.
     fn next(
@@ -347,6 +385,7 @@ where
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
+            let shards = self.write_shards(t)?;
             let requested = self.output.reports().no_data_requested;
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
             // state, at the checkpoint batches (every batch of a stateless DStream app).
@@ -368,6 +407,7 @@ where
                     pipeline: self.pipeline.clone(),
                     parts,
                     part_files,
+                    shards,
                 };
                 let q = QueryCheckpoint {
                     batch_id,

@@ -63,6 +63,8 @@ pub(super) struct Restored {
     pub(super) states: Vec<(String, Vec<u8>)>,
     /// Per state with parts: each part's id, stamp and bytes, sorted by id.
     pub(super) parts: checkpoint::LoadedParts,
+    /// Per sharded state: each process's snapshot, in process order.
+    pub(super) shards: checkpoint::LoadedShards,
 }
 
 /// Batches smaller than this are not split over workers: starting threads would cost more than

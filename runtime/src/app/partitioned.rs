@@ -96,49 +96,44 @@ impl BatchInput {
         Ok((rows, sum))
     }
 
-    /// Restores a partitioned state: the whole snapshot, of which a process of a cluster keeps
-    /// the keys it owns (whatever the number of processes that saved it).
+    /// Restores a partitioned state, keeping the keys this process owns: from the shards a
+    /// cluster wrote (this process's alone when the cluster had as many processes as this one;
+    /// otherwise all of them, put together and cut again) or from a whole snapshot (one process
+    /// wrote it).
     pub fn restore_partitioned<S: Partitioned>(&self, name: &str, state: &mut S) -> Result<(), Error> {
-        self.restore(name, state)?;
-        if let (Some(peers), Some(_)) = (&self.peers, &self.restore) {
-            state.keep_partition(peers.index(), peers.count());
-        }
-        Ok(())
-    }
-
-    /// Saves a partitioned state: in a cluster every process sends its piece to process 0,
-    /// which saves them as one snapshot of the whole state (so the checkpoint is the one a
-    /// single process writes, and resumes on any number of processes).
-    pub fn save_partitioned<S: Partitioned>(
-        &self,
-        output: &mut BatchOutput,
-        name: &str,
-        state: &S,
-    ) -> Result<(), Error> {
-        let Some(peers) = &self.peers else {
-            output.save_state(name, state);
+        let Some(r) = &self.restore else { return Ok(()) };
+        let (me, n) = self.peers.as_ref().map_or((0, 1), |p| (p.index(), p.count()));
+        let Some((_, pieces)) = r.shards.iter().find(|(s, _)| s == name) else {
+            self.restore(name, state)?;
+            if n > 1 {
+                state.keep_partition(me, n);
+            }
             return Ok(());
         };
-        let mut mine = Vec::new();
-        state.save(&mut mine);
-        let me = peers.index();
-        let mut out = vec![Vec::new(); peers.count()];
-        if me != 0 {
-            out[0] = std::mem::take(&mut mine);
+        let restored = if pieces.len() == n {
+            state.restore(&pieces[me])
+        } else {
+            let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+            S::concat_snapshots(&pieces).and_then(|whole| state.restore(&whole)).map(|()| {
+                if n > 1 {
+                    state.keep_partition(me, n);
+                }
+            })
+        };
+        restored.map_err(|e| Error::Checkpoint {
+            path: r.path.clone(),
+            message: format!("cannot restore state `{name}` from the shards of checkpoint `{}`: {e}", r.path.display()),
+        })
+    }
+
+    /// Saves a partitioned state: in a cluster each process saves its part into its own shard
+    /// file, which process 0's commit names once every process has written it (two phases, see
+    /// [`crate::checkpoint`]); alone, the whole state into the commit.
+    pub fn save_partitioned<S: Partitioned>(&self, output: &mut BatchOutput, name: &str, state: &S) {
+        match &self.peers {
+            Some(peers) => output.save_state_shard(name, peers.index(), peers.count(), state),
+            None => output.save_state(name, state),
         }
-        let mut got = peers.exchange(out)?;
-        if me == 0 {
-            got[0] = mine;
-            let pieces: Vec<&[u8]> = got.iter().map(Vec::as_slice).collect();
-            let whole = S::concat_snapshots(&pieces).map_err(|e| {
-                Error::Cluster(format!(
-                    "the state pieces of `{name}` in batch {} do not fit together: {e}",
-                    self.batch_id
-                ))
-            })?;
-            output.save_state_snapshot(name, whole);
-        }
-        Ok(())
     }
 }
 

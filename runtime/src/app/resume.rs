@@ -95,7 +95,13 @@ impl Resume {
     pub(super) fn into_restored(self, output: &mut BatchOutput) -> (i64, Restored) {
         let l = self.loaded;
         output.parts_committed(&l.checkpoint.parts, &l.checkpoint.part_files);
-        let restored = Restored { path: l.path, version: l.version, states: l.checkpoint.states, parts: l.parts };
+        let restored = Restored {
+            path: l.path,
+            version: l.version,
+            states: l.checkpoint.states,
+            parts: l.parts,
+            shards: l.shards,
+        };
         (l.checkpoint.zero_ms, restored)
     }
 }

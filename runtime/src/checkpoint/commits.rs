@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::format::{Invalid, Reader, checked_body, put_files, seal};
-use super::layout::{FORMAT_VERSION, PARTS_VERSION};
+use super::layout::{FORMAT_VERSION, PARTS_VERSION, SHARDS_VERSION};
 use super::parts::PartRef;
 use crate::codec;
 
@@ -40,6 +40,10 @@ pub struct Checkpoint {
     /// The part files (`parts/<T>`) those parts are in (version 4): per file, its time `T` and
     /// the checksum it ends with, by time.
     pub part_files: Vec<(i64, u64)>,
+    /// The shard files of the commit (version 5): per process of the cluster that wrote it, in
+    /// process order, the checksum its file `shards/<T>-<process>` ends with. Empty when no
+    /// state is sharded (always, outside a cluster).
+    pub shards: Vec<u64>,
 }
 
 /// How the pipeline of `now` differs from the one that wrote `saved` (both as
@@ -135,6 +139,10 @@ impl Checkpoint {
                 codec::put_i64(&mut out, p.file);
             }
         }
+        codec::put_count(&mut out, self.shards.len(), "shards");
+        for &sum in &self.shards {
+            codec::put_u64(&mut out, sum);
+        }
         seal(&mut out);
         out
     }
@@ -212,8 +220,14 @@ impl Checkpoint {
                 parts.push((name, refs));
             }
         }
+        let mut shards = Vec::new();
+        if version >= SHARDS_VERSION {
+            for _ in 0..r.u32("shards")? {
+                shards.push(r.u64("shards")?);
+            }
+        }
         r.end()?;
-        let c = Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states, pipeline, parts, part_files };
+        let c = Checkpoint { app, time_ms, zero_ms, interval_ms, replay, states, pipeline, parts, part_files, shards };
         Ok((c, query, version))
     }
 }

@@ -23,9 +23,13 @@ pub const OFFSETS: &str = "offsets";
 /// The name of the subdirectory of part files.
 pub const PARTS: &str = "parts";
 
+/// The name of the subdirectory of shard files: the parts of a key-partitioned state that each
+/// process of a cluster writes itself.
+pub const SHARDS: &str = "shards";
+
 /// The version of the file formats and of the directory layout written (the `version` of
 /// `metadata`); commits and planned batches of other versions are not read.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The oldest version still read (its checkpoints have no pipeline section, so a change of
 /// pipeline is not detected on them).
@@ -34,6 +38,9 @@ pub const OLDEST_READ_VERSION: u32 = 2;
 /// The first version whose commits have parts (and whose states are restored with
 /// [`Checkpointed::restore_with_parts`](crate::persist::Checkpointed::restore_with_parts)).
 pub const PARTS_VERSION: u32 = 4;
+
+/// The first version whose commits may name shard files ([`shard_file_path`]).
+pub const SHARDS_VERSION: u32 = 5;
 
 /// The commit files of the flat layout: `DIR/checkpoint-<T>`.
 pub(super) const LEGACY_PREFIX: &str = "checkpoint-";
@@ -49,6 +56,34 @@ pub(super) const LEGACY_PLANNED_PREFIX: &str = "offsets-";
 /// ```
 pub fn part_file_path(dir: &Path, time_ms: i64) -> PathBuf {
     dir.join(PARTS).join(file_name(time_ms))
+}
+
+/// Where process `process` of a cluster writes its shard of the commit of time `time_ms`.
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::checkpoint::shard_file_path(Path::new("ck"), 4000, 1);
+/// assert_eq!(p, Path::new("ck/shards/00000000000000004000-1"));
+/// ```
+pub fn shard_file_path(dir: &Path, time_ms: i64, process: usize) -> PathBuf {
+    dir.join(SHARDS).join(shard_file_name(time_ms, process))
+}
+
+/// The file name, inside [`SHARDS`], of process `process`'s shard of the commit of time
+/// `time_ms`.
+pub(super) fn shard_file_name(time_ms: i64, process: usize) -> String {
+    format!("{}-{process}", file_name(time_ms))
+}
+
+/// The commit time and the process of a shard file's name; `None` for other names.
+pub(super) fn parse_shard_file_name(name: &str) -> Option<(i64, usize)> {
+    let (time, process) = name.rsplit_once('-')?;
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let time_digits = time.strip_prefix('-').unwrap_or(time);
+    if !digits(time_digits) || !digits(process) {
+        return None;
+    }
+    Some((time.parse().ok()?, process.parse().ok()?))
 }
 
 /// The file name, inside [`OFFSETS`], of the planned batch `batch_id`: zero-padded so names sort

@@ -11,7 +11,7 @@ use super::commits::{Checkpoint, QueryCheckpoint};
 use super::format::Invalid;
 use super::layout::{
     COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, LEGACY_PLANNED_PREFIX, LEGACY_PREFIX, METADATA, OFFSETS, PARTS,
-    file_name, part_file_path,
+    SHARDS, file_name, parse_shard_file_name, part_file_path, shard_file_name, shard_file_path,
 };
 use super::metadata::{Metadata, read_metadata};
 use super::parts::PartFile;
@@ -82,7 +82,13 @@ pub(crate) struct Loaded {
     pub(crate) version: u32,
     /// Per state with parts: each part's id, stamp and bytes, by id.
     pub(crate) parts: LoadedParts,
+    /// Per sharded state: the snapshot of each process's shard, in process order.
+    pub(crate) shards: LoadedShards,
 }
+
+/// The shards of a commit, read and checked: per state, the snapshot each process wrote, in
+/// process order.
+pub(crate) type LoadedShards = Vec<(String, Vec<Vec<u8>>)>;
 
 /// The parts of a commit, read and checked: per state, `(id, stamp, bytes)` sorted by id.
 pub(crate) type LoadedParts = Vec<(String, Vec<(i64, u64, Vec<u8>)>)>;
@@ -134,6 +140,74 @@ fn load_parts(dir: &Path, c: &Checkpoint) -> Result<LoadedParts, Invalid> {
     Ok(out)
 }
 
+/// Reads and checks the shard files of commit `c` of `dir`: one per process that wrote it, each
+/// the one the commit names (its checksum), each holding one piece of every sharded state.
+fn load_shards(dir: &Path, c: &Checkpoint) -> Result<LoadedShards, Invalid> {
+    let n = c.shards.len();
+    let mut out: LoadedShards = Vec::new();
+    for (process, &checksum) in c.shards.iter().enumerate() {
+        let path = shard_file_path(dir, c.time_ms, process);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Invalid::Corrupt(format!("its shard file `{}` is missing", path.display())));
+            }
+            Err(e) => return Err(Invalid::Corrupt(format!("cannot read its shard file `{}`: {e}", path.display()))),
+        };
+        let file = PartFile::decode(&bytes)
+            .map_err(|why| Invalid::Corrupt(format!("its shard file `{}` {why}", path.display())))?;
+        if bytes[bytes.len() - 8..] != checksum.to_le_bytes() {
+            return Err(Invalid::Corrupt(format!("its shard file `{}` is not the one it wrote", path.display())));
+        }
+        let mut states = 0;
+        for p in file.parts {
+            // A shard's part: id the process, stamp the number of processes.
+            if p.id != process as i64 || p.stamp != n as u64 {
+                return Err(Invalid::Corrupt(format!(
+                    "its shard file `{}` holds the shard of process {} of {} for state `{}`",
+                    path.display(),
+                    p.id,
+                    p.stamp,
+                    p.state
+                )));
+            }
+            let slot = match out.iter_mut().position(|(s, _)| *s == p.state) {
+                Some(i) => i,
+                None if process == 0 => {
+                    out.push((p.state, Vec::with_capacity(n)));
+                    out.len() - 1
+                }
+                None => {
+                    return Err(Invalid::Corrupt(format!(
+                        "its shard file `{}` holds state `{}`, which process 0's does not",
+                        path.display(),
+                        p.state
+                    )));
+                }
+            };
+            if out[slot].1.len() != process {
+                return Err(Invalid::Corrupt(format!("its shard file `{}` holds a state twice", path.display())));
+            }
+            out[slot].1.push(p.bytes);
+            states += 1;
+        }
+        if states != out.len() {
+            return Err(Invalid::Corrupt(format!(
+                "its shard file `{}` lacks a state that process 0's holds",
+                path.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes process `process`'s shard of the commit of time `time_ms` (a part file's bytes:
+/// [`crate::checkpoint::PartFile`]) atomically as `dir/shards/<T>-<process>`: the first of the
+/// two phases of a cluster's commit.
+pub(crate) fn write_shard(dir: &Path, time_ms: i64, process: usize, bytes: &[u8]) -> Result<PathBuf, Error> {
+    write_atomic(&dir.join(SHARDS), &shard_file_name(time_ms, process), bytes)
+}
+
 /// The newest usable commit of `dir` for app `app`, with its path; `None` for a fresh start
 /// (no directory, or no commit in it).
 ///
@@ -152,7 +226,8 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
             Ok(bytes) => Checkpoint::decode_versioned(&bytes).and_then(|(c, q, v)| {
                 if c.app == app {
                     let parts = load_parts(dir, &c)?;
-                    Ok((c, q, v, parts))
+                    let shards = load_shards(dir, &c)?;
+                    Ok((c, q, v, parts, shards))
                 } else {
                     Err(Invalid::Mismatch(format!("written by app `{}`, this app is `{app}`", c.app)))
                 }
@@ -160,7 +235,7 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
             Err(e) => Err(Invalid::Corrupt(format!("cannot read it: {e}"))),
         };
         match checked {
-            Ok((checkpoint, query, version, parts)) => {
+            Ok((checkpoint, query, version, parts, shards)) => {
                 if let (Some(m), Some(q)) = (&metadata, &query)
                     && m.id != q.query_id
                 {
@@ -179,7 +254,7 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
                         path: meta,
                     });
                 }
-                return Ok(Some(Loaded { path: path.clone(), checkpoint, query, version, parts }));
+                return Ok(Some(Loaded { path: path.clone(), checkpoint, query, version, parts, shards }));
             }
             Err(why) => {
                 if i > 0 {
@@ -217,7 +292,7 @@ pub(crate) fn query_id(dir: &Path, app: &str, new_id: impl FnOnce() -> String) -
 /// Deletes the temporary files a crashed write may have left in `dir` and its subdirectories;
 /// failures are ignored (a leftover temporary file is never read).
 pub(crate) fn remove_stale_temp_files(dir: &Path) {
-    for d in [dir.to_owned(), dir.join(COMMITS), dir.join(OFFSETS), dir.join(PARTS)] {
+    for d in [dir.to_owned(), dir.join(COMMITS), dir.join(OFFSETS), dir.join(PARTS), dir.join(SHARDS)] {
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for e in entries.flatten() {
             // Every temporary name is `.NAME.tmp`; in `dir` itself only the ones this module
@@ -277,6 +352,8 @@ pub(crate) fn write(
         }
         let kept: Vec<&Path> = files.iter().rev().take(KEEP).map(|(_, p)| p.as_path()).collect();
         prune_parts(dir, &kept, index, &removed_from)?;
+        let kept_times: Vec<i64> = files.iter().rev().take(KEEP).map(|&(t, _)| t).collect();
+        prune_shards(dir, &kept_times, c.time_ms)?;
     }
     if let Some(files) = list_planned(dir)? {
         for (_, old) in files.iter().rev().skip(KEEP_PLANNED) {
@@ -314,6 +391,31 @@ fn prune_parts(dir: &Path, kept: &[&Path], index: &mut PartIndex, removed_from: 
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(source) => return Err(Error::CheckpointWrite { path: p.clone(), source }),
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the shard files of `dir` of commits older than `newest` that are not `kept` (a shard
+/// file is used by the commit of its time only). Shard files newer than the newest commit are
+/// left: they belong to a batch being committed, or to one a crash interrupted, which its re-run
+/// writes again.
+fn prune_shards(dir: &Path, kept: &[i64], newest: i64) -> Result<(), Error> {
+    let shards = dir.join(SHARDS);
+    let entries = match std::fs::read_dir(&shards) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(Error::CheckpointWrite { path: shards, source }),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some((time, _)) = name.to_str().and_then(parse_shard_file_name) else { continue };
+        if time < newest && !kept.contains(&time) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::CheckpointWrite { path: entry.path(), source }),
+            }
         }
     }
     Ok(())

@@ -100,7 +100,7 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
         false => quote!(#input.restore(#n, &mut #p)?;),
     });
     let saves = persistent.iter().map(|(n, p)| match split.contains(n) {
-        true => quote!(#input.save_partitioned(#output, #n, &#p)?;),
+        true => quote!(#input.save_partitioned(#output, #n, &#p);),
         false => quote!(#output.save_state(#n, &#p);),
     });
     let plan_dot = crate::explain::dot_table(table, queries);
