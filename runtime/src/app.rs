@@ -41,7 +41,7 @@ mod start;
 
 pub use builder::AppBuilder;
 pub use handle::StreamingHandle;
-pub use input::{BatchInput, Collective, MIN_PARALLEL_BYTES};
+pub use input::{BatchInput, Collective, MIN_PARALLEL_BYTES, Traffic};
 pub use options::{App, PlaceholderHandler, get_or_create};
 pub use partitioned::state_report;
 

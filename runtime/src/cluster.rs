@@ -32,6 +32,7 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::{Exchange, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
+use crate::app::Traffic;
 use crate::error::Error;
 
 /// Where this process is in its cluster: its index and every member's `host:port`, in index
@@ -171,6 +172,8 @@ pub struct Peers {
     count: usize,
     rounds: Mutex<(Sender<Round>, Replies)>,
     worker: Option<JoinHandle<()>>,
+    /// What the rounds moved so far.
+    traffic: Mutex<Traffic>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -223,7 +226,13 @@ impl Peers {
             Ok(Err(e)) => return Err(Error::Cluster(format!("cannot connect to the cluster {:?}: {e}", m.addresses))),
             Err(_) => return Err(Error::Cluster("the cluster thread stopped while connecting".to_owned())),
         }
-        Ok(Peers { index, count, rounds: Mutex::new((to_worker, from_worker)), worker: Some(worker) })
+        Ok(Peers {
+            index,
+            count,
+            rounds: Mutex::new((to_worker, from_worker)),
+            worker: Some(worker),
+            traffic: Mutex::default(),
+        })
     }
 
     /// This process's index.
@@ -260,13 +269,30 @@ impl Peers {
                 out.len()
             )));
         }
+        let started = Instant::now();
+        let others = |round: &Round| {
+            round.iter().enumerate().filter(|&(j, _)| j != self.index).map(|(_, m)| m.len() as u64).sum::<u64>()
+        };
+        let sent = others(&out);
         let rounds = self.rounds.lock().map_err(|_| lost())?;
         rounds.0.send(out).map_err(|_| lost())?;
-        match rounds.1.recv() {
-            Ok(Ok(all)) => Ok(all),
-            Ok(Err(e)) => Err(Error::Cluster(e)),
-            Err(_) => Err(lost()),
+        let all = match rounds.1.recv() {
+            Ok(Ok(all)) => all,
+            Ok(Err(e)) => return Err(Error::Cluster(e)),
+            Err(_) => return Err(lost()),
+        };
+        if let Ok(mut t) = self.traffic.lock() {
+            t.rounds += 1;
+            t.bytes_sent += sent;
+            t.bytes_received += others(&all);
+            t.round_micros += started.elapsed().as_micros() as u64;
         }
+        Ok(all)
+    }
+
+    /// What the rounds moved since this process connected.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.lock().map(|t| *t).unwrap_or_default()
     }
 }
 
@@ -293,6 +319,9 @@ impl crate::app::Collective for Peers {
     }
     fn exchange(&self, out: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, Error> {
         Peers::exchange(self, out)
+    }
+    fn traffic(&self) -> Traffic {
+        Peers::traffic(self)
     }
 }
 

@@ -312,6 +312,8 @@ where
         let mut previous_start: Option<Instant> = None;
         let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
         let result = loop {
+            // The batch's exchange figures include the round that decides it.
+            let traffic = self.peers.as_ref().map(|p| p.traffic());
             // Only process 0 decides; the others take its decision in `agree`.
             let decided = if !leader || self.max_batches.is_some_and(|n| ran >= n) {
                 Ok(Next::Stop)
@@ -444,6 +446,7 @@ where
                 sink: self.output.sink_description(),
                 output_rows: self.output.emitted(),
                 parallel_parts: input.parts_run.load(Ordering::Relaxed),
+                exchange: traffic.zip(self.peers.as_ref()).map(|(before, p)| p.traffic().since(before)),
             }
             .to_json(self.output.reports());
             if let Some((path, w)) = &mut self.progress {

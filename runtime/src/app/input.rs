@@ -27,6 +27,37 @@ pub trait Collective: Send + Sync + std::fmt::Debug {
     fn all_gather(&self, mine: Vec<u8>) -> Result<Vec<Vec<u8>>, Error> {
         self.exchange(vec![mine; self.count()])
     }
+    /// What this process's rounds have moved since it connected.
+    fn traffic(&self) -> Traffic {
+        Traffic::default()
+    }
+}
+
+/// What a process's rounds moved ([`Collective::traffic`]): counted from the start, and per
+/// batch in the progress line's `exchange` ([`Traffic::since`]). A message to this process
+/// itself never leaves it and is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Rounds run.
+    pub rounds: u64,
+    /// Bytes sent to other processes.
+    pub bytes_sent: u64,
+    /// Bytes received from other processes.
+    pub bytes_received: u64,
+    /// Time spent in rounds, in µs: sending, waiting for the slowest process, receiving.
+    pub round_micros: u64,
+}
+
+impl Traffic {
+    /// What was moved since `earlier`.
+    pub fn since(self, earlier: Traffic) -> Traffic {
+        Traffic {
+            rounds: self.rounds.saturating_sub(earlier.rounds),
+            bytes_sent: self.bytes_sent.saturating_sub(earlier.bytes_sent),
+            bytes_received: self.bytes_received.saturating_sub(earlier.bytes_received),
+            round_micros: self.round_micros.saturating_sub(earlier.round_micros),
+        }
+    }
 }
 
 /// What a batch handler reads: the batch time, each source's records, and on the first batch

@@ -60,6 +60,8 @@ pub(crate) struct Progress<'a> {
     pub(crate) output_rows: u64,
     /// Parts the batch's stages ran in on worker threads, summed over stages (0: none split).
     pub(crate) parallel_parts: u64,
+    /// In a cluster: what this process's rounds moved in the batch.
+    pub(crate) exchange: Option<crate::app::Traffic>,
 }
 
 /// A rate as Spark computes it: `rows` over `secs`, 0 over an unknown (infinite) time.
@@ -131,6 +133,17 @@ impl Progress<'_> {
         // streamc's own: how many parts the batch was split into on worker threads.
         if self.parallel_parts > 0 {
             let _ = write!(s, ",\"numParallelParts\":{}", self.parallel_parts);
+        }
+        // streamc's own, in a cluster: what this process exchanged with the others.
+        if let Some(t) = &self.exchange {
+            let _ = write!(
+                s,
+                ",\"exchange\":{{\"rounds\":{},\"bytesSent\":{},\"bytesReceived\":{},\"durationMs\":{}}}",
+                t.rounds,
+                t.bytes_sent,
+                t.bytes_received,
+                t.round_micros / 1000
+            );
         }
         s.push_str(",\"sources\":[");
         for (i, (description, n, skipped)) in self.sources.iter().enumerate() {

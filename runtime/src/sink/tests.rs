@@ -1,5 +1,6 @@
 //! Unit tests of the sinks: the progress line, `print`, text file directories.
 
+use crate::app::Traffic;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ fn progress_json_shape() {
         sink: "FileSink[o]".to_owned(),
         output_rows: 3,
         parallel_parts: 0,
+        exchange: None,
     };
     let reports = Reports {
         watermark_us: Some(1_704_110_460_000_000),
@@ -53,8 +55,18 @@ fn progress_json_shape() {
     assert!(json.contains("\"inputRowsPerSecond\":0.0,\"processedRowsPerSecond\":10000.0,"), "{json}");
     assert!(!json.contains("eventTime") && !json.contains("stateOperators"), "{json}");
     assert!(!json.contains("numParallelParts"), "{json}");
+    assert!(!json.contains("exchange"), "{json}");
     let split = Progress { parallel_parts: 4, ..first };
     assert!(split.to_json(&Reports::default()).contains(",\"numParallelParts\":4,\"sources\":"));
+    let traffic = Traffic { rounds: 3, bytes_sent: 10, bytes_received: 20, round_micros: 2500 };
+    let clustered = Progress { exchange: Some(traffic), ..split };
+    let json = clustered.to_json(&Reports::default());
+    assert!(
+        json.contains(
+            ",\"numParallelParts\":4,\"exchange\":{\"rounds\":3,\"bytesSent\":10,\"bytesReceived\":20,\"durationMs\":2},\"sources\":"
+        ),
+        "{json}"
+    );
 }
 
 #[test]
