@@ -77,8 +77,9 @@ fn run(bin: &Path, input: &Path, processes: usize, jsonl: Option<&Path>) -> Dura
         if let Some(h) = hosts {
             cmd.arg("--hostfile").arg(h).args(["--process", &i.to_string()]);
         }
+        // The checking run (not timed) also writes process 0's progress, for the exchange figures.
         if let (0, Some(j)) = (i, jsonl) {
-            cmd.arg("--jsonl").arg(j);
+            cmd.arg("--jsonl").arg(j).arg("--progress").arg(j.with_extension("progress"));
         }
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("start the app")
     };
@@ -110,6 +111,27 @@ fn batches(path: &Path) -> Vec<(String, u64, Vec<String>)> {
         .collect()
 }
 
+/// Process 0's exchange per batch, from a progress file: (batches, rounds, KB sent, KB received,
+/// ms in rounds), averaged over the batches that read input.
+fn exchange_per_batch(path: &Path) -> (usize, f64, f64, f64, f64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut sums = [0f64; 4];
+    let mut n = 0;
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let x = &v["exchange"];
+        if v["numInputRows"].as_u64().unwrap_or(0) == 0 || x.is_null() {
+            continue;
+        }
+        n += 1;
+        for (s, k) in sums.iter_mut().zip(["rounds", "bytesSent", "bytesReceived", "durationMs"]) {
+            *s += x[k].as_f64().unwrap_or(0.0);
+        }
+    }
+    let avg = |s: f64| if n == 0 { 0.0 } else { s / n as f64 };
+    (n, avg(sums[0]), avg(sums[1]) / 1024.0, avg(sums[2]) / 1024.0, avg(sums[3]))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -133,6 +155,7 @@ fn main() {
         "| query | embedded, 1 worker | cluster, 1 process | cluster, 2 processes | 2 processes / embedded | 1 process / embedded |"
     );
     println!("|---|---|---|---|---|---|");
+    let mut exchanges = Vec::new();
     for (name, spec, input) in cases {
         let embedded = app_binary(spec, false);
         let cluster = app_binary(spec, true);
@@ -147,6 +170,7 @@ fn main() {
             outputs.push(batches(&j));
         }
         assert!(outputs.iter().all(|o| *o == outputs[0]), "{name}: the sides disagree");
+        exchanges.push((name, exchange_per_batch(&check.join("check-2.progress"))));
         let mut times: [Vec<Duration>; 3] = Default::default();
         for _ in 0..runs {
             for (k, (bin, n)) in sides.iter().enumerate() {
@@ -162,5 +186,11 @@ fn main() {
             e.as_secs_f64() / two.as_secs_f64(),
             e.as_secs_f64() / one.as_secs_f64()
         );
+    }
+    println!("\nExchange per batch with input, process 0 of 2 (from its progress line's `exchange`):");
+    println!("| query | batches | rounds | KB sent | KB received | ms in rounds |");
+    println!("|---|---|---|---|---|---|");
+    for (name, (n, rounds, sent, received, ms)) in exchanges {
+        println!("| {name} | {n} | {rounds:.1} | {sent:.0} | {received:.0} | {ms:.1} |");
     }
 }

@@ -48,6 +48,7 @@ fn run(input: &str, batches: &[Vec<String>], total: usize) -> BTreeMap<(String, 
         .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
         .args(["run", "tests/data/conformance/ds.yaml", "--replay"])
         .arg(&replay)
+        .args(common::cluster_args())
         .arg("--jsonl")
         .arg(&jsonl)
         .arg("--checkpoint")

@@ -23,6 +23,7 @@ fn map_groups_with_state_matches_spark_batch_by_batch() {
         .arg(data.join("spec.yaml"))
         .arg("--replay")
         .arg(data.join("input"))
+        .args(common::cluster_args())
         .arg("--jsonl")
         .arg(&out)
         .output()

@@ -239,7 +239,7 @@ fn run_group(cases: &[&Case], work: &Path, n: usize) -> Result<BTreeMap<(String,
         write_batches(&dir, batches);
         cmd.arg("--replay").arg(format!("{name}={}", dir.display()));
     }
-    let o = cmd.arg("--jsonl").arg(&out).output().expect("run streamc");
+    let o = cmd.args(common::cluster_args()).arg("--jsonl").arg(&out).output().expect("run streamc");
     if !o.status.success() {
         return Err(stderr(&o));
     }

@@ -75,6 +75,7 @@ fn run(spec: &str, case: &Value, name: &str) -> (Rows, Vec<Value>) {
     }
     let out = dir.join("out.jsonl");
     let result = cmd
+        .args(common::cluster_args())
         .arg("--jsonl")
         .arg(&out)
         .arg("--checkpoint")

@@ -34,3 +34,13 @@ pub fn canon(rows: &Value) -> Vec<String> {
     v.sort();
     v
 }
+
+/// `--processes N` when `STREAMC_TEST_PROCESSES=N` is set: the conformance suites then run every
+/// app as a cluster of N local processes (`tests/cluster.sh` runs them so with 2 and 3), and
+/// their rows must still be Spark's.
+pub fn cluster_args() -> Vec<String> {
+    match std::env::var("STREAMC_TEST_PROCESSES") {
+        Ok(n) if !n.is_empty() => vec!["--processes".to_owned(), n],
+        _ => Vec::new(),
+    }
+}
