@@ -8,7 +8,9 @@
 //! any number of processes.
 
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -239,12 +241,47 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
 }
 
 #[test]
-fn a_cluster_refuses_live_sources_and_a_bad_hostfile_with_a_clear_error() {
+fn a_socket_is_read_by_process_0_and_its_batches_split_over_the_cluster() {
+    let dir = scratch("cluster-socket");
+    // A server on an ephemeral port that sends every line at once, then holds the connection
+    // until the app closes it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines: Vec<String> = (0..20_000).map(|i| format!("w{} w{} common", i % 7, i % 13)).collect();
+    let text = lines.join("\n") + "\n";
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(text.as_bytes()).unwrap();
+        let _ = s.read(&mut [0u8; 1]);
+    });
+    let spec = dir.join("socket_word_count.yaml");
+    let yaml = std::fs::read_to_string(root().join("examples/word_count.yaml"))
+        .unwrap()
+        .replace("batch_interval: 1s", "batch_interval: 200ms")
+        .replace("{ host: localhost, port: 9999 }", &format!("{{ host: 127.0.0.1, port: {port} }}"));
+    assert!(yaml.contains(&port.to_string()) && yaml.contains("200ms"), "{yaml}");
+    std::fs::write(&spec, yaml).unwrap();
+    let (jsonl, _, parts) = run_with(&dir, &[spec.to_str().unwrap()], 2, &["--max-batches", "10"]);
+    // Every word counted once over the batches, whichever batches the lines fell in.
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for w in lines.iter().flat_map(|l| l.split(' ')) {
+        *expected.entry(w.to_owned()).or_default() += 1;
+    }
+    let mut got: BTreeMap<String, i64> = BTreeMap::new();
+    for l in jsonl.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        for r in v["records"].as_array().unwrap() {
+            *got.entry(r[0].as_str().unwrap().to_owned()).or_default() += r[1].as_i64().unwrap();
+        }
+    }
+    assert_eq!(got, expected);
+    // The batches with lines were split over both processes.
+    assert!(parts.contains(&2), "{parts:?}");
+}
+
+#[test]
+fn a_cluster_refuses_a_bad_hostfile_with_a_clear_error() {
     let dir = scratch("cluster-refusals");
-    let out = streamc().args(["run", "examples/word_count.yaml", "--processes", "2"]).output().unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("source `lines` (socket localhost:9999) cannot be read by a cluster yet"), "{err}");
     let hosts = dir.join("hosts");
     std::fs::write(&hosts, "127.0.0.1:1\nlocalhost\n").unwrap();
     let out = streamc()

@@ -210,6 +210,43 @@ where
         Ok(sums)
     }
 
+    /// In a cluster, sends the batch's text of every live source ([`RunningSource::is_live`]),
+    /// which process 0 alone read, to the other processes: one round, when the app has one.
+    fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
+        let Some(peers) = &self.peers else { return Ok(()) };
+        if !self.sources.iter().any(RunningSource::is_live) {
+            return Ok(());
+        }
+        let leader = peers.index() == 0;
+        let live = || self.sources.iter().zip(0..).filter(|(s, _)| s.is_live()).map(|(_, i)| i);
+        let mut out = vec![Vec::new(); peers.count()];
+        if leader {
+            let mut mine = Vec::new();
+            for i in live() {
+                // As a `(String, u64)` writes itself, without copying the text into a `String`.
+                let text = texts[i].as_str();
+                (text.len() as u64).write(&mut mine);
+                mine.extend_from_slice(text.as_bytes());
+                texts[i].skipped_lines().write(&mut mine);
+            }
+            out.iter_mut().skip(1).for_each(|o| o.clone_from(&mine));
+        }
+        let got = peers.exchange(out)?;
+        if leader {
+            return Ok(());
+        }
+        let bad =
+            |e: Error| Error::Cluster(format!("process 0 sent a batch of a live source that does not read back: {e}"));
+        let mut m = got[0].as_slice();
+        for i in live().collect::<Vec<_>>() {
+            let (text, skipped): (String, u64) = Persist::read(&mut m).map_err(bad)?;
+            texts[i].clear();
+            texts[i].push_text(text.as_bytes());
+            texts[i].add_skipped(skipped);
+        }
+        Ok(())
+    }
+
     /// Decides the next batch: waits for the clock (replay and `ProcessingTime`), applies the
     /// trigger, and plans the batch's files.
     fn next(
@@ -362,6 +399,7 @@ where
                     _ => src.fill(text, t)?,
                 }
             }
+            self.share_live(&mut input.texts)?;
             if self.replay_batches.is_some() && !batch.no_data {
                 replay_index += 1;
             }

@@ -162,7 +162,7 @@ where
             None => None,
         };
         // Sockets last: nothing can fail after a thread is running.
-        self.start_sockets(&mut sources)?;
+        self.start_sockets(&mut sources, leader)?;
         let clock = self.batch_clock(sources.replay_batches.is_some());
         let mut first = self.first_batch(&setup, &clock, &sources, resume, &mut outputs.output);
         first.batch_id = next_batch_id;
@@ -310,7 +310,7 @@ where
 
     /// Connects the socket sources, putting every source in declaration order (a replay has
     /// none to start).
-    fn start_sockets(&self, sources: &mut Sources) -> Result<(), Error> {
+    fn start_sockets(&self, sources: &mut Sources, leader: bool) -> Result<(), Error> {
         if sources.replay_batches.is_some() {
             return Ok(());
         }
@@ -318,10 +318,18 @@ where
         let mut all = Vec::with_capacity(self.spec.sources.len());
         for s in &self.spec.sources {
             match &s.kind {
-                SourceKind::TextFiles { .. }
-                | SourceKind::FileStream { .. }
-                | SourceKind::Rate { .. }
-                | SourceKind::Kafka { .. } => all.push(started.next().expect("one per spec")),
+                SourceKind::FileStream { .. } | SourceKind::Kafka { .. } => {
+                    all.push(started.next().expect("one per spec"));
+                }
+                // In a cluster, process 0 alone reads a live source (`BatchLoop::share_live`).
+                SourceKind::TextFiles { .. } | SourceKind::Rate { .. } if !leader => {
+                    drop(started.next().expect("one per spec"));
+                    all.push(RunningSource::FromLeader);
+                }
+                SourceKind::Socket { .. } if !leader => all.push(RunningSource::FromLeader),
+                SourceKind::TextFiles { .. } | SourceKind::Rate { .. } => {
+                    all.push(started.next().expect("one per spec"))
+                }
                 SourceKind::Socket { host, port } => {
                     all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port, self.spec.limits)?))
                 }
@@ -473,17 +481,19 @@ where
         Ok(handle)
     }
 
-    /// A cluster reads what every process can read the same: replayed directories and file
-    /// streams (whose files process 0 plans for every batch). Live sources (sockets, the rate
-    /// source, Kafka, DStream file streams) are not split over a cluster yet.
+    /// A cluster reads replayed directories and file streams on every process (process 0 plans
+    /// every batch's files), and live sources (sockets, the rate source, DStream file streams)
+    /// on process 0, which sends each batch's text to the others. Kafka is not read by a
+    /// cluster yet.
     fn check_cluster(&self, setup: &Setup) -> Result<(), Error> {
         if self.cluster.is_none() || setup.replay.is_some() {
             return Ok(());
         }
-        match self.spec.sources.iter().find(|s| !matches!(s.kind, SourceKind::FileStream { .. })) {
+        match self.spec.sources.iter().find(|s| matches!(s.kind, SourceKind::Kafka { .. })) {
             Some(s) => Err(Error::Config(format!(
-                "source `{}` ({}) cannot be read by a cluster yet: a cluster runs replayed sources (`--replay`) and \
-                 Structured file streams\nhelp: run it as one process (without `--hostfile`/`--processes`)",
+                "source `{}` ({}) cannot be read by a cluster yet: a cluster runs replayed sources (`--replay`), \
+                 Structured file streams, and sockets, DStream file streams and the rate source (read by process 0)\n\
+                 help: run it as one process (without `--hostfile`/`--processes`)",
                 s.name,
                 s.kind.describe()
             ))),

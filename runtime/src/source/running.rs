@@ -90,6 +90,9 @@ pub(crate) enum RunningSource {
     Rate(RateSource),
     #[cfg(feature = "kafka")]
     Kafka(Box<super::kafka::KafkaSource>),
+    /// A live source on a cluster process other than process 0: process 0 reads it, and the
+    /// batch's text arrives from it in a round (`BatchLoop::share_live`).
+    FromLeader,
 }
 
 impl RunningSource {
@@ -112,9 +115,20 @@ impl RunningSource {
             }
             // Read through `Planned::read` with the batch's plan.
             RunningSource::Structured(_) => Ok(()),
+            RunningSource::FromLeader => Ok(()),
             #[cfg(feature = "kafka")]
             RunningSource::Kafka(_) => Ok(()),
         }
+    }
+
+    /// Whether the source is live: what it reads depends on when it is read (a socket, a
+    /// DStream's file stream, the rate source), so in a cluster process 0 alone reads it and
+    /// sends the batch's text to the others.
+    pub(crate) fn is_live(&self) -> bool {
+        matches!(
+            self,
+            RunningSource::Socket(_) | RunningSource::Files(_) | RunningSource::Rate(_) | RunningSource::FromLeader
+        )
     }
 
     /// The source as a planned one (file stream, Kafka), if it is one.

@@ -102,6 +102,11 @@ impl TextBatch {
         lines.skipped.invalid
     }
 
+    /// Counts `n` more lines as dropped (a cluster process taking a batch process 0 read).
+    pub(crate) fn add_skipped(&mut self, n: u64) {
+        self.skipped_lines += n;
+    }
+
     /// Appends the contents of file `path` as [`push_text`](Self::push_text) does, remembering
     /// the file for [`origin`](Self::origin). Returns how many lines were skipped as invalid
     /// UTF-8.
