@@ -259,7 +259,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cmd.arg("--hostfile").arg(h).arg("--process").arg(p.to_string());
             }
             if let Some(n) = processes.filter(|&n| n > 1) {
-                let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+                let mut args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+                // The N processes share this machine's cores: each takes its part of them for its
+                // worker threads, unless the app arguments say otherwise.
+                if !app_args.iter().any(|a| a == "--workers") {
+                    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+                    args.extend(["--workers".to_owned(), (cores / n).max(1).to_string()]);
+                }
                 return crate::supervise::run_processes(&exe, &args, n, &cache.join("cluster"));
             }
             // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its

@@ -169,6 +169,37 @@ fn examples_on_two_and_three_processes_equal_one_process() {
     }
 }
 
+#[test]
+fn processes_split_large_shares_over_their_workers() {
+    // Batches of over 2 MiB: each process's share is large enough for its 2 workers.
+    let words = words("cluster-big-words", 3, 200_000);
+    let events = events("cluster-big-events", 3, 50_000);
+    let cases = [
+        ("big_word_count", true, vec!["examples/word_count.yaml", "--replay", words.to_str().unwrap()]),
+        (
+            "big_windowed_events",
+            false,
+            vec!["examples/windowed_event_counts.yaml", "--replay", events.to_str().unwrap()],
+        ),
+    ];
+    for (name, ordered, args) in &cases {
+        let dir = |n: usize| {
+            let d = root().join("target").join("streamc-tests").join(format!("{name}-p{n}"));
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        };
+        let (one, _, _) = run_with(&dir(1), args, 1, &["--workers", "1"]);
+        let (two, _, parts) = run_with(&dir(2), args, 2, &["--workers", "2"]);
+        assert!(parts.contains(&4), "{name}: 2 processes × 2 workers: {parts:?}");
+        if *ordered {
+            assert!(one == two, "{name}: workers in processes changed the output");
+        } else {
+            assert!(batches(&one) == batches(&two), "{name}: workers in processes changed the records");
+        }
+    }
+}
+
 /// JSON events `{timestamp, word}` over about an hour, a few minutes out of order, `batches`
 /// files: a windowed count's watermark closes windows, and drops some late rows.
 fn events(name: &str, batches: usize, lines: usize) -> PathBuf {

@@ -136,9 +136,10 @@ impl BatchInput {
 
     /// [`run_partials`](Self::run_partials) for partials that can cross a process boundary:
     /// in a cluster, every process runs `partial` over its share of `text` (the batch cut into
-    /// one part per process at line boundaries; a process whose share is empty contributes no
-    /// partial), and every process gets every partial back, in process order, so each merges
-    /// the whole batch as one process would. Fails when a peer cannot be reached or sent
+    /// one part per process at line boundaries, and a large share cut again over the process's
+    /// workers, [`share_parts`](Self::share_parts); a process whose share is empty contributes
+    /// no partial), and every process gets every partial back, in process and worker order,
+    /// that is line order, so each merges the whole batch as one process would. Fails when a peer cannot be reached or sent
     /// bytes that do not read back. Outside a cluster, the same as `run_partials`.
     pub fn run_partials_shipped<'t, R, F>(&'t self, text: &'t TextBatch, partial: F) -> Result<Option<Vec<R>>, Error>
     where
@@ -147,7 +148,7 @@ impl BatchInput {
     {
         let Some(peers) = &self.peers else { return Ok(self.run_partials(text, partial)) };
         let (me, n) = (peers.index(), peers.count());
-        let mine: Vec<R> = text.split_lines(n).into_iter().nth(me).map(&partial).into_iter().collect();
+        let mine: Vec<R> = Parts::new(self.share_parts(text, me, n), &partial).run();
         let all = peers.all_gather(ship_all(&mine))?;
         let mut mine = Some(mine);
         let mut out = Vec::new();
@@ -167,6 +168,19 @@ impl BatchInput {
         // Every process's part counts: the progress line says how the batch was split.
         self.parts_run.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(Some(out))
+    }
+
+    /// The share of `text` of process `me` of a cluster of `n` (the batch cut at line
+    /// boundaries, the same cut on every process), in parts for this process's worker threads:
+    /// one part unless the share is worth splitting ([`MIN_PARALLEL_BYTES`], `--workers`). No
+    /// part when the share is empty.
+    pub(super) fn share_parts<'t>(&self, text: &'t TextBatch, me: usize, n: usize) -> Vec<Lines<'t>> {
+        let Some(share) = text.split_lines(n).into_iter().nth(me) else { return Vec::new() };
+        if self.workers <= 1 || share.len_bytes() < MIN_PARALLEL_BYTES {
+            return vec![share];
+        }
+        let workers = self.workers.min(share.clone().count().max(1));
+        share.split(workers)
     }
 
     /// Whether this process writes the outputs and checkpoints: outside a cluster always, in a

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use super::input::BatchInput;
 use crate::error::Error;
 use crate::footprint::StateSize;
+use crate::parallel::Parts;
 use crate::partition::{Partition, Partitioned};
 use crate::persist::{Persist, read_all};
 use crate::ship::{Shipped, ship_all, unship_all};
@@ -15,9 +16,10 @@ use crate::source::{Lines, TextBatch};
 
 impl BatchInput {
     /// [`run_partials_shipped`](Self::run_partials_shipped) for a keyed aggregation whose state
-    /// is partitioned: every process runs `partial` over its share of `text`, cuts it
+    /// is partitioned: every process runs `partial` over its share of `text` (on its workers
+    /// when the share is large, [`share_parts`](Self::share_parts)), cuts each partial
     /// ([`Partition`]) and sends piece `j` to process `j`; returns the pieces this process
-    /// received, in process order, for it to merge into the keys it owns.
+    /// received, in process and worker order, for it to merge into the keys it owns.
     pub fn run_partials_partitioned<'t, R, F>(
         &'t self,
         text: &'t TextBatch,
@@ -29,19 +31,23 @@ impl BatchInput {
     {
         let Some(peers) = &self.peers else { return Ok(self.run_partials(text, partial)) };
         let (me, n) = (peers.index(), peers.count());
-        let share = text.split_lines(n).into_iter().nth(me).map(&partial);
-        let mut pieces: Vec<Option<R>> = match share {
-            Some(r) => r.split(n).into_iter().map(Some).collect(),
-            None => (0..n).map(|_| None).collect(),
-        };
-        let mine = pieces[me].take();
-        let out: Vec<Vec<u8>> = pieces.iter().map(|p| ship_all(p.as_slice())).collect();
+        // Each worker of this process cuts its own partial (on its thread); piece `j` of every
+        // worker goes to process `j`, in worker order.
+        let cut = Parts::new(self.share_parts(text, me, n), |lines| partial(lines).split(n)).run();
+        let mut pieces: Vec<Vec<R>> = (0..n).map(|_| Vec::with_capacity(cut.len())).collect();
+        for worker in cut {
+            for (j, piece) in worker.into_iter().enumerate() {
+                pieces[j].push(piece);
+            }
+        }
+        let mine = std::mem::take(&mut pieces[me]);
+        let out: Vec<Vec<u8>> = pieces.iter().map(|p| ship_all(p)).collect();
         let got = peers.exchange(out)?;
         let mut merged = Vec::with_capacity(n);
         let mut mine = Some(mine);
         for (p, bytes) in got.into_iter().enumerate() {
             if p == me {
-                merged.extend(mine.take().flatten());
+                merged.extend(mine.take().into_iter().flatten());
                 continue;
             }
             let parts: Vec<R> = unship_all(self.received.keep(bytes)).map_err(|e| {

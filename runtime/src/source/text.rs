@@ -268,27 +268,7 @@ impl TextBatch {
     /// The lines split into at most `n` consecutive runs of about equal bytes (never splitting
     /// a line), in order, for workers that each take one.
     pub fn split_lines(&self, n: usize) -> Vec<Lines<'_>> {
-        let bytes = self.buf.as_bytes();
-        let mut out = Vec::with_capacity(n);
-        let mut start = 0;
-        for k in 1..=n {
-            if start >= bytes.len() {
-                break;
-            }
-            let target = (bytes.len() * k / n).max(start);
-            let end = if k == n {
-                bytes.len()
-            } else {
-                match memchr::memchr(b'\n', &bytes[target.min(bytes.len() - 1)..]) {
-                    Some(i) => target.min(bytes.len() - 1) + i + 1,
-                    None => bytes.len(),
-                }
-            };
-            let rest = &self.buf[start..end];
-            out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
-            start = end;
-        }
-        out
+        split_text(&self.buf, n)
     }
 
     /// The number of lines.
@@ -320,6 +300,45 @@ impl TextBatch {
 pub struct Lines<'a> {
     rest: &'a str,
     remaining: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// Cuts the lines left into at most `n` parts at line boundaries, as
+    /// [`TextBatch::split_lines`] cuts a batch (a cluster process's share over its workers).
+    pub fn split(self, n: usize) -> Vec<Lines<'a>> {
+        split_text(self.rest, n)
+    }
+
+    /// The bytes of the lines left.
+    pub fn len_bytes(&self) -> usize {
+        self.rest.len()
+    }
+}
+
+/// `text` (empty, or lines each ending in `'\n'`) cut into at most `n` parts of about as many
+/// bytes, at line boundaries; no part is empty.
+fn split_text(text: &str, n: usize) -> Vec<Lines<'_>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..=n {
+        if start >= bytes.len() {
+            break;
+        }
+        let target = (bytes.len() * k / n).max(start);
+        let end = if k == n {
+            bytes.len()
+        } else {
+            match memchr::memchr(b'\n', &bytes[target.min(bytes.len() - 1)..]) {
+                Some(i) => target.min(bytes.len() - 1) + i + 1,
+                None => bytes.len(),
+            }
+        };
+        let rest = &text[start..end];
+        out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
+        start = end;
+    }
+    out
 }
 
 impl<'a> Iterator for Lines<'a> {
