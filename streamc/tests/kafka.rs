@@ -233,6 +233,47 @@ fn structured_kafka_word_count_reads_bounded_batches_and_writes_a_topic() {
     assert_eq!(broker.consume("counts", 1).len(), before, "a finished query wrote again");
 }
 
+#[test]
+fn a_cluster_of_two_processes_reads_the_planned_offsets_and_writes_once() {
+    let dir = scratch("kafka-cluster");
+    let broker = Broker::start();
+    broker.create_topic("lines", 3);
+    broker.create_topic("counts", 1);
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    let lines: Vec<String> = (0..300)
+        .map(|i: usize| {
+            let words: Vec<&str> = (0..5).map(|k| WORDS[(i * 5 + k * 7 + i / 3) % WORDS.len()]).collect();
+            for w in &words {
+                *expected.entry((*w).to_owned()).or_default() += 1;
+            }
+            words.join(" ")
+        })
+        .collect();
+    broker.produce("lines", 3, &lines);
+    let progress = dir.join("progress.jsonl");
+    let ck = dir.join("ck");
+    let args =
+        ["--checkpoint", ck.to_str().unwrap(), "--processes", "2", "--", "--progress", progress.to_str().unwrap()];
+    let err = ok(&streamc_run(&root().join("examples/kafka_word_count.yaml"), &broker.servers(), &args, &[]));
+    assert!(err.contains("cluster of 2 processes"), "{err}");
+    // Process 0 plans every batch (maxOffsetsPerTrigger as with one process); every process
+    // reads the planned offsets, and process 0 alone writes the output topic.
+    let inputs: Vec<u64> = jsonl(&progress).iter().map(|p| p["numInputRows"].as_u64().unwrap()).collect();
+    assert_eq!(inputs, [99, 99, 99, 3], "records per batch");
+    assert!(
+        jsonl(&progress).iter().all(|p| p["numParallelParts"].as_u64() == Some(2)),
+        "batches split over 2 processes"
+    );
+    let written = broker.consume("counts", 1);
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, k, v) in &written {
+        last.insert(k.clone().expect("a key"), v.clone().expect("a value").parse().unwrap());
+    }
+    assert_eq!(last, expected, "counts in the output topic");
+    // Update mode writes each word once per batch it changed in: not once per process.
+    assert!(written.len() <= 4 * WORDS.len(), "{} records written", written.len());
+}
+
 /// 30 000 JSON events over an hour of event time, with late ones, as 60 batches of at most 500
 /// records (3 partitions).
 fn events() -> Vec<String> {

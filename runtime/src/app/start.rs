@@ -129,7 +129,6 @@ where
     /// interval.
     pub fn start(mut self) -> Result<StreamingHandle, Error> {
         let setup = self.validate()?;
-        self.check_cluster(&setup)?;
         // In a cluster, process 0 writes the outputs, progress and checkpoints; the others
         // compute the same batches and write nothing.
         let leader = self.cluster.as_ref().is_none_or(|(_, p)| *p == 0);
@@ -479,26 +478,6 @@ where
             crate::stop::stop_on_signals(handle.stop_handle());
         }
         Ok(handle)
-    }
-
-    /// A cluster reads replayed directories and file streams on every process (process 0 plans
-    /// every batch's files), and live sources (sockets, the rate source, DStream file streams)
-    /// on process 0, which sends each batch's text to the others. Kafka is not read by a
-    /// cluster yet.
-    fn check_cluster(&self, setup: &Setup) -> Result<(), Error> {
-        if self.cluster.is_none() || setup.replay.is_some() {
-            return Ok(());
-        }
-        match self.spec.sources.iter().find(|s| matches!(s.kind, SourceKind::Kafka { .. })) {
-            Some(s) => Err(Error::Config(format!(
-                "source `{}` ({}) cannot be read by a cluster yet: a cluster runs replayed sources (`--replay`), \
-                 Structured file streams, and sockets, DStream file streams and the rate source (read by process 0)\n\
-                 help: run it as one process (without `--hostfile`/`--processes`)",
-                s.name,
-                s.kind.describe()
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// Connects to the other processes of the cluster (`--hostfile`, `--process`).
