@@ -175,11 +175,11 @@ impl BatchInput {
     /// one part unless the share is worth splitting ([`MIN_PARALLEL_BYTES`], `--workers`). No
     /// part when the share is empty.
     pub(super) fn share_parts<'t>(&self, text: &'t TextBatch, me: usize, n: usize) -> Vec<Lines<'t>> {
-        let Some(share) = text.split_lines(n).into_iter().nth(me) else { return Vec::new() };
+        let Some(share) = text.split_part(me, n) else { return Vec::new() };
         if self.workers <= 1 || share.len_bytes() < MIN_PARALLEL_BYTES {
             return vec![share];
         }
-        let workers = self.workers.min(share.clone().count().max(1));
+        let workers = self.workers.min(share.len().max(1));
         share.split(workers)
     }
 

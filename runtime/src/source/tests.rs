@@ -145,3 +145,22 @@ fn append_and_clear() {
     assert!(a.is_empty());
     assert_eq!(a.lines().next(), None);
 }
+
+#[test]
+fn a_part_alone_is_the_part_of_the_split() {
+    let mut b = TextBatch::new();
+    for i in 0..37 {
+        b.push_line(&"x".repeat(i % 9));
+    }
+    for n in 1..8 {
+        let all: Vec<Vec<&str>> = b.split_lines(n).into_iter().map(Iterator::collect).collect();
+        for k in 0..n + 1 {
+            let alone: Option<Vec<&str>> = b.split_part(k, n).map(Iterator::collect);
+            assert_eq!(alone.as_ref(), all.get(k), "part {k} of {n}");
+        }
+        for (k, part) in b.split_lines(n).into_iter().enumerate() {
+            assert_eq!(b.split_part(k, n).unwrap().len(), part.len());
+        }
+    }
+    assert!(TextBatch::new().split_part(0, 2).is_none());
+}

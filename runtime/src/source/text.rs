@@ -271,6 +271,16 @@ impl TextBatch {
         split_text(&self.buf, n)
     }
 
+    /// Part `k` of [`split_lines`](Self::split_lines)`(n)` alone (a cluster process's share):
+    /// only its own lines are counted. `None` when the batch has fewer parts.
+    pub fn split_part(&self, k: usize, n: usize) -> Option<Lines<'_>> {
+        let ends = part_ends(&self.buf, n);
+        let end = *ends.get(k)?;
+        let start = if k == 0 { 0 } else { ends[k - 1] };
+        let rest = &self.buf[start..end];
+        Some(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() })
+    }
+
     /// The number of lines.
     #[inline]
     pub fn len_lines(&self) -> usize {
@@ -318,8 +328,20 @@ impl<'a> Lines<'a> {
 /// `text` (empty, or lines each ending in `'\n'`) cut into at most `n` parts of about as many
 /// bytes, at line boundaries; no part is empty.
 fn split_text(text: &str, n: usize) -> Vec<Lines<'_>> {
-    let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    for end in part_ends(text, n) {
+        let rest = &text[start..end];
+        out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
+        start = end;
+    }
+    out
+}
+
+/// Where each part of [`split_text`] ends, without counting the parts' lines.
+fn part_ends(text: &str, n: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut ends = Vec::with_capacity(n);
     let mut start = 0;
     for k in 1..=n {
         if start >= bytes.len() {
@@ -334,11 +356,10 @@ fn split_text(text: &str, n: usize) -> Vec<Lines<'_>> {
                 None => bytes.len(),
             }
         };
-        let rest = &text[start..end];
-        out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
+        ends.push(end);
         start = end;
     }
-    out
+    ends
 }
 
 impl<'a> Iterator for Lines<'a> {

@@ -177,7 +177,16 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash,
     {
-        let mut pieces: Vec<Self> = (0..n).map(|_| Self::new()).collect();
+        // Room for an even share and some slack, so that the pieces' tables do not grow while
+        // they fill.
+        let room = self.entries.len() / n.max(1) + self.entries.len() / (8 * n.max(1)) + 16;
+        let mut pieces: Vec<Self> = (0..n)
+            .map(|_| StreamingAgg {
+                table: HashTable::with_capacity(room),
+                entries: Vec::with_capacity(room),
+                ..Self::new()
+            })
+            .collect();
         for e in self.entries {
             let piece = &mut pieces[owner(&e.key)];
             let hash = piece.hasher.hash_one(&e.key);
