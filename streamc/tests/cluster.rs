@@ -138,6 +138,22 @@ fn examples_on_two_and_three_processes_equal_one_process() {
             false,
             vec!["examples/windowed_event_counts_update.yaml", "--replay", "examples/data/events"],
         ),
+        (
+            "windowed_event_counts_sql",
+            true,
+            false,
+            vec!["examples/windowed_event_counts_sql.yaml", "--replay", "examples/data/events"],
+        ),
+        ("update_state_word_count", false, true, vec!["examples/update_state_word_count.yaml", "--replay", input]),
+        // A stream-stream join over its own file streams (`available_now`: process 0 plans each
+        // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
+        ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),
+        (
+            "structured_sessionization",
+            false,
+            false,
+            vec!["examples/structured_sessionization.yaml", "--replay", "examples/data/sessions"],
+        ),
     ];
     for (name, split, ordered, args) in &cases {
         let (one, one_out, one_parts) = run(name, args, 1);
