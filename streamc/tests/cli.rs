@@ -11,29 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{root, scratch};
-
-/// A fresh scratch directory under the workspace's target directory.
-fn streamc() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
-    // One cache for every test: the runtime is compiled once, cargo's lock orders the builds.
-    cmd.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
-    cmd.current_dir(root());
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run streamc");
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
-        cmd,
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{root, run_ok, scratch, streamc};
 
 /// Java's `String.split(" ")`, written independently of the runtime's.
 fn java_split(line: &str) -> Vec<String> {

@@ -12,30 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 mod common;
-use common::{root, scratch};
-
-fn streamc() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
-    cmd.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
-    cmd.current_dir(root());
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run streamc");
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
-        cmd,
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{root, run_ok, scratch, streamc};
 
 /// A replay directory of word lines: `batches` files of about `lines` lines each, with the
 /// edge cases of Java's split (empty lines, double and trailing spaces).

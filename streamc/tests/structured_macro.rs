@@ -7,21 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{root, scratch};
-
-/// A fresh scratch directory under the workspace's target directory.
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run a command");
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
-        cmd,
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{root, run_ok, scratch};
 
 /// `streamc run examples/<example>.yaml <args>`.
 fn run_yaml(example: &str, args: &[&str], jsonl: &Path, checkpoint: &Path) -> Output {

@@ -4,10 +4,34 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `streamc` CLI, run from the workspace root with the tests' one build cache (the runtime is
+/// compiled once; cargo's lock orders the builds).
+pub fn streamc() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
+    cmd.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `cmd`, failing the test with its status and output unless it succeeds.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run a command");
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        cmd,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// `target/streamc-tests/<name>`, emptied and created.
