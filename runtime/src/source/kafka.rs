@@ -557,6 +557,10 @@ impl Planned for KafkaSource {
             want.insert((topic, partition), (from, until));
         }
         let mut line = String::new();
+        // Per partition, appended in (topic, partition) order at the end: the batch's text is the
+        // same for every reader of the plan (the processes of a cluster cut it into the same
+        // shares), however the broker's fetches interleave the partitions.
+        let mut texts: BTreeMap<(String, i32), TextBatch> = BTreeMap::new();
         let mut pending: HashSet<(String, i32)> = HashSet::new();
         let mut new = TopicPartitionList::new();
         for (key, &(from, until)) in &want {
@@ -570,7 +574,7 @@ impl Planned for KafkaSource {
                             break;
                         }
                         if offset >= from {
-                            batch.push_line(&text);
+                            texts.entry(key.clone()).or_default().push_line(&text);
                         }
                     }
                     if r.last < until - 1 {
@@ -670,13 +674,19 @@ impl Planned for KafkaSource {
             }
             let until = want.get(k).map(|&(_, until)| until);
             match until {
-                Some(until) if offset < until => batch.push_line(&line),
+                Some(until) if offset < until => match texts.get_mut(k) {
+                    Some(t) => t.push_line(&line),
+                    None => texts.entry(k.clone()).or_default().push_line(&line),
+                },
                 // Read ahead: the next batch's.
                 _ => r.carry.push_back((offset, line.clone())),
             }
             if until.is_some_and(|until| offset >= until - 1) {
                 pending.remove(k);
             }
+        }
+        for t in texts.values() {
+            batch.append(t);
         }
         for (key, &(_, until)) in &want {
             if let Some(r) = self.reading.get_mut(key) {
