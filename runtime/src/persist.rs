@@ -184,6 +184,13 @@ pub fn read_all<T: Persist>(bytes: &[u8]) -> Result<T, Error> {
 }
 
 /// Takes the next `n` bytes of `input`.
+/// Reads bytes written as a string or a `Vec<u8>` writes them (a `u64` length, then the bytes),
+/// borrowing them from `input`.
+pub(crate) fn read_bytes<'a>(input: &mut &'a [u8], what: &str) -> Result<&'a [u8], Error> {
+    let n = read_len(input, 1, what)?;
+    take(input, n, what)
+}
+
 fn take<'a>(input: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], Error> {
     codec::take(input, n).map_err(|s| corrupt(&format!("truncated {what} (needs {} bytes, {} left)", s.needed, s.left)))
 }

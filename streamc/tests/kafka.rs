@@ -188,22 +188,29 @@ fn app_binary(stderr: &str) -> PathBuf {
 
 const WORDS: &[&str] = &["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog"];
 
-#[test]
-fn structured_kafka_word_count_reads_bounded_batches_and_writes_a_topic() {
-    let dir = scratch("kafka-word-count");
-    let broker = Broker::start();
-    broker.create_topic("lines", 3);
-    broker.create_topic("counts", 1);
+/// 300 lines of 5 of [`WORDS`] (word `k` of line `i` is `WORDS[pick(i, k) % 8]`), and how often
+/// each word occurs in them.
+fn word_lines(pick: impl Fn(usize, usize) -> usize) -> (Vec<String>, BTreeMap<String, u64>) {
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
-    let lines: Vec<String> = (0..300)
-        .map(|i: usize| {
-            let words: Vec<&str> = (0..5).map(|k| WORDS[(i * 7 + k * 3 + i / 5) % WORDS.len()]).collect();
+    let lines = (0..300)
+        .map(|i| {
+            let words: Vec<&str> = (0..5).map(|k| WORDS[pick(i, k) % WORDS.len()]).collect();
             for w in &words {
                 *expected.entry((*w).to_owned()).or_default() += 1;
             }
             words.join(" ")
         })
         .collect();
+    (lines, expected)
+}
+
+#[test]
+fn structured_kafka_word_count_reads_bounded_batches_and_writes_a_topic() {
+    let dir = scratch("kafka-word-count");
+    let broker = Broker::start();
+    broker.create_topic("lines", 3);
+    broker.create_topic("counts", 1);
+    let (lines, expected) = word_lines(|i, k| i * 7 + k * 3 + i / 5);
     broker.produce("lines", 3, &lines);
     let progress = dir.join("progress.jsonl");
     let o = streamc_run(
@@ -239,16 +246,7 @@ fn a_cluster_of_two_processes_reads_the_planned_offsets_and_writes_once() {
     let broker = Broker::start();
     broker.create_topic("lines", 3);
     broker.create_topic("counts", 1);
-    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
-    let lines: Vec<String> = (0..300)
-        .map(|i: usize| {
-            let words: Vec<&str> = (0..5).map(|k| WORDS[(i * 5 + k * 7 + i / 3) % WORDS.len()]).collect();
-            for w in &words {
-                *expected.entry((*w).to_owned()).or_default() += 1;
-            }
-            words.join(" ")
-        })
-        .collect();
+    let (lines, expected) = word_lines(|i, k| i * 5 + k * 7 + i / 3);
     broker.produce("lines", 3, &lines);
     let progress = dir.join("progress.jsonl");
     let ck = dir.join("ck");

@@ -17,7 +17,7 @@ use super::progress_bar::Bar;
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
-use crate::persist::Persist;
+use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
 use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
@@ -223,7 +223,7 @@ where
         if leader {
             let mut mine = Vec::new();
             for i in live() {
-                // As a `(String, u64)` writes itself, without copying the text into a `String`.
+                // The text as a string writes itself (read back borrowed), then the lines dropped.
                 let text = texts[i].as_str();
                 (text.len() as u64).write(&mut mine);
                 mine.extend_from_slice(text.as_bytes());
@@ -238,11 +238,11 @@ where
         let bad =
             |e: Error| Error::Cluster(format!("process 0 sent a batch of a live source that does not read back: {e}"));
         let mut m = got[0].as_slice();
-        for i in live().collect::<Vec<_>>() {
-            let (text, skipped): (String, u64) = Persist::read(&mut m).map_err(bad)?;
+        for i in live() {
+            let text = read_bytes(&mut m, "live source text").map_err(bad)?;
             texts[i].clear();
-            texts[i].push_text(text.as_bytes());
-            texts[i].add_skipped(skipped);
+            texts[i].push_text(text);
+            texts[i].add_skipped(u64::read(&mut m).map_err(bad)?);
         }
         Ok(())
     }

@@ -93,6 +93,25 @@ pub(crate) type LoadedShards = Vec<(String, Vec<Vec<u8>>)>;
 /// The parts of a commit, read and checked: per state, `(id, stamp, bytes)` sorted by id.
 pub(crate) type LoadedParts = Vec<(String, Vec<(i64, u64, Vec<u8>)>)>;
 
+/// Reads the part file (`what`: "part" or "shard") a commit names at `path` with `checksum`:
+/// missing, unreadable, damaged, or another file than the one the commit wrote makes the commit
+/// unusable.
+fn read_part_file(path: &Path, what: &str, checksum: u64) -> Result<PartFile, Invalid> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(Invalid::Corrupt(format!("its {what} file `{}` is missing", path.display())));
+        }
+        Err(e) => return Err(Invalid::Corrupt(format!("cannot read its {what} file `{}`: {e}", path.display()))),
+    };
+    let file = PartFile::decode(&bytes)
+        .map_err(|why| Invalid::Corrupt(format!("its {what} file `{}` {why}", path.display())))?;
+    if bytes[bytes.len() - 8..] != checksum.to_le_bytes() {
+        return Err(Invalid::Corrupt(format!("its {what} file `{}` is not the one it wrote", path.display())));
+    }
+    Ok(file)
+}
+
 /// Reads and checks every part commit `c` of `dir` uses: a part file that is missing, damaged or
 /// not the one the commit wrote (another checksum), or that lacks a part, makes the commit
 /// unusable.
@@ -101,18 +120,7 @@ fn load_parts(dir: &Path, c: &Checkpoint) -> Result<LoadedParts, Invalid> {
     let mut files = Vec::with_capacity(c.part_files.len());
     for &(time, checksum) in &c.part_files {
         let path = part_file_path(dir, time);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Invalid::Corrupt(format!("its part file `{}` is missing", path.display())));
-            }
-            Err(e) => return Err(Invalid::Corrupt(format!("cannot read its part file `{}`: {e}", path.display()))),
-        };
-        let file = PartFile::decode(&bytes)
-            .map_err(|why| Invalid::Corrupt(format!("its part file `{}` {why}", path.display())))?;
-        if bytes[bytes.len() - 8..] != checksum.to_le_bytes() {
-            return Err(Invalid::Corrupt(format!("its part file `{}` is not the one it wrote", path.display())));
-        }
+        let file = read_part_file(&path, "part", checksum)?;
         files.push((time, path, file));
     }
     for (time, _, file) in &mut files {
@@ -147,18 +155,7 @@ fn load_shards(dir: &Path, c: &Checkpoint) -> Result<LoadedShards, Invalid> {
     let mut out: LoadedShards = Vec::new();
     for (process, &checksum) in c.shards.iter().enumerate() {
         let path = shard_file_path(dir, c.time_ms, process);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Invalid::Corrupt(format!("its shard file `{}` is missing", path.display())));
-            }
-            Err(e) => return Err(Invalid::Corrupt(format!("cannot read its shard file `{}`: {e}", path.display()))),
-        };
-        let file = PartFile::decode(&bytes)
-            .map_err(|why| Invalid::Corrupt(format!("its shard file `{}` {why}", path.display())))?;
-        if bytes[bytes.len() - 8..] != checksum.to_le_bytes() {
-            return Err(Invalid::Corrupt(format!("its shard file `{}` is not the one it wrote", path.display())));
-        }
+        let file = read_part_file(&path, "shard", checksum)?;
         let mut states = 0;
         for p in file.parts {
             // A shard's part: id the process, stamp the number of processes.

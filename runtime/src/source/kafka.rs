@@ -568,13 +568,14 @@ impl Planned for KafkaSource {
                 // Reading goes on where the last batch ended: its records read ahead come first.
                 Some(r) if r.resume == from => {
                     r.from = from;
+                    let text_of = texts.entry(key.clone()).or_default();
                     while let Some((offset, text)) = r.carry.pop_front() {
                         if offset >= until {
                             r.carry.push_front((offset, text));
                             break;
                         }
                         if offset >= from {
-                            texts.entry(key.clone()).or_default().push_line(&text);
+                            text_of.push_line(&text);
                         }
                     }
                     if r.last < until - 1 {
