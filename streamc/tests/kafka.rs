@@ -10,10 +10,15 @@
 //!   exactly the uninterrupted run's records; by default, each of them at least once;
 //! - malformed JSON values under each parse mode;
 //! - a topic that appears mid-run under `subscribePattern` is read from its start;
-//! - a broker that goes away: retries, then a clear error, and the checkpoint stays usable.
+//! - a broker that goes away: retries, then a clear error, and the checkpoint stays usable;
+//! - `minOffsetsPerTrigger` holds a batch back until enough records are there or
+//!   `maxTriggerDelay` has passed;
+//! - `startingTimestamp` / `startingOffsetsByTimestamp` start at the records' times, and
+//!   `includeHeaders` reads each record's headers.
 #![cfg(unix)]
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
@@ -44,6 +49,14 @@ fn tansu() -> PathBuf {
     let p = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     *built = Some(p.clone());
     p
+}
+
+/// A record to produce: its partition, timestamp (ms), value and one header.
+struct Stamped<'a> {
+    partition: i32,
+    ts: i64,
+    value: &'a str,
+    header: Option<(&'a str, &'a [u8])>,
 }
 
 /// A broker of this test: killed and reaped when dropped.
@@ -119,6 +132,25 @@ impl Broker {
             p.poll(Duration::ZERO);
         }
         p.flush(Duration::from_secs(30)).unwrap();
+    }
+
+    /// Produces records to `topic`, one per request.
+    fn produce_stamped(&self, topic: &str, records: &[Stamped<'_>]) {
+        let p: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", self.servers())
+            .set("linger.ms", "0")
+            .set("batch.num.messages", "1")
+            .create()
+            .unwrap();
+        for &Stamped { partition, ts, value, header } in records {
+            let mut r: BaseRecord<'_, (), str> =
+                BaseRecord::to(topic).payload(value).partition(partition).timestamp(ts);
+            if let Some((key, v)) = header {
+                r = r.headers(OwnedHeaders::new().insert(Header { key, value: Some(v) }));
+            }
+            p.send(r).map_err(|(e, _)| e).unwrap();
+            p.flush(Duration::from_secs(30)).unwrap();
+        }
     }
 
     /// Every record of `topic` (`read_committed`): (partition, key, value), in partition order.
@@ -613,4 +645,162 @@ fn direct_kafka_word_count_dstream_reads_records_and_resumes_from_its_checkpoint
     // The offsets are in the checkpoint: a second run reads only what came after.
     broker.produce("lines", 3, &["fox fox".into()]);
     assert_eq!(counts(2), BTreeMap::from([("fox".to_owned(), 2)]), "the second run reads only the new record");
+}
+
+/// Batches of `progress` as their numbers of input rows.
+fn batch_sizes(progress: &Path) -> Vec<u64> {
+    // Only whole lines: the app may be writing the next one.
+    let text = std::fs::read_to_string(progress).unwrap_or_default();
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+    whole
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["numInputRows"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn min_offsets_per_trigger_holds_batches_back_until_enough_records_or_the_delay() {
+    let dir = scratch("kafka-min-offsets");
+    let broker = Broker::start();
+    broker.create_topic("lines", 2);
+    let spec = dir.join("min.yaml");
+    std::fs::write(
+        &spec,
+        r#"app: kafka_min_offsets
+batch_interval: 100ms
+sources:
+  - name: lines
+    kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", subscribe: lines, startingOffsets: earliest, minOffsetsPerTrigger: 20, maxTriggerDelay: "${DELAY}" }
+queries:
+  - name: rows
+    sql: SELECT CAST(value AS STRING) AS value FROM lines
+    output_mode: append
+    sink: console
+"#,
+    )
+    .unwrap();
+    let values = |from: usize, n: usize| (from..from + n).map(|i| format!("r{i}")).collect::<Vec<_>>();
+    broker.produce("lines", 2, &values(0, 10));
+    let built = streamc_run(&spec, &broker.servers(), &["--", "--max-batches", "1"], &[("DELAY", "1h")]);
+    let exe = app_binary(&ok(&built));
+    let ck = dir.join("ck");
+    let run = |delay: &str, batches: &str, progress: &Path| {
+        Command::new(&exe)
+            .args(["--checkpoint", ck.to_str().unwrap(), "--max-batches", batches])
+            .args(["--progress", progress.to_str().unwrap()])
+            .env("KAFKA_BOOTSTRAP_SERVERS", broker.servers())
+            .env("DELAY", delay)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let wait_for = |progress: &Path, n: usize| {
+        let started = Instant::now();
+        while batch_sizes(progress).len() < n {
+            assert!(started.elapsed() < Duration::from_secs(120), "no batch {n} in 120 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // A first batch is never held back (Spark: no batch yet is long ago); then 19 new records
+    // are too few for an hour, and the 20th lets the batch go.
+    let first = dir.join("first.jsonl");
+    let app = run("1h", "2", &first);
+    wait_for(&first, 1);
+    broker.produce("lines", 2, &values(10, 19));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(batch_sizes(&first), [10], "19 records of a minimum of 20 ran a batch");
+    broker.produce("lines", 2, &values(29, 1));
+    let o = app.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(batch_sizes(&first), [10, 20]);
+    // With a delay of 1 s, 3 records go after it (the restart's first batch is not held back).
+    broker.produce("lines", 2, &values(30, 5));
+    let second = dir.join("second.jsonl");
+    let app = run("1s", "2", &second);
+    wait_for(&second, 1);
+    let held = Instant::now();
+    broker.produce("lines", 2, &values(35, 3));
+    let o = app.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(batch_sizes(&second), [5, 3]);
+    assert!(held.elapsed() >= Duration::from_millis(900), "3 records of 20 went before the delay");
+}
+
+#[test]
+fn starting_timestamps_pick_the_first_record_at_or_after_them_and_headers_are_read() {
+    let dir = scratch("kafka-timestamps");
+    let broker = Broker::start();
+    broker.create_topic("events", 2);
+    broker.produce_stamped(
+        "events",
+        &[
+            Stamped { partition: 0, ts: 1_000, value: "a", header: None },
+            Stamped { partition: 0, ts: 2_000, value: "b", header: Some(("trace", b"t-1")) },
+            Stamped { partition: 0, ts: 3_000, value: "c", header: None },
+            Stamped { partition: 1, ts: 1_500, value: "x", header: None },
+            Stamped { partition: 1, ts: 2_500, value: "y", header: Some(("bin", &[0, 255])) },
+        ],
+    );
+    let spec = dir.join("stamped.yaml");
+    let write = |start: &str| {
+        std::fs::write(
+            &spec,
+            format!(
+                r#"app: kafka_timestamps
+trigger: available_now
+sources:
+  - name: events
+    kafka: {{ kafka.bootstrap.servers: "${{KAFKA_BOOTSTRAP_SERVERS}}", subscribe: events, includeHeaders: true, {start} }}
+queries:
+  - name: rows
+    sql: SELECT partition, CAST(value AS STRING) AS value, headers FROM events
+    output_mode: append
+    sink: console
+"#
+            ),
+        )
+        .unwrap();
+    };
+    let rows = |n: usize| -> Result<Vec<String>, String> {
+        let out = dir.join(format!("run{n}.jsonl"));
+        let o = streamc_run(
+            &spec,
+            &broker.servers(),
+            &["--checkpoint", dir.join(format!("ck{n}")).to_str().unwrap(), "--jsonl", out.to_str().unwrap()],
+            &[],
+        );
+        if !o.status.success() {
+            return Err(String::from_utf8_lossy(&o.stderr).into_owned());
+        }
+        let mut v: Vec<String> =
+            jsonl(&out).iter().flat_map(|l| l["records"].as_array().unwrap().clone()).map(|r| r.to_string()).collect();
+        v.sort();
+        Ok(v)
+    };
+    write("startingTimestamp: 2000");
+    assert_eq!(
+        rows(1).unwrap(),
+        [
+            r#"{"headers":[{"key":"bin","value":"AP8="}],"partition":1,"value":"y"}"#,
+            r#"{"headers":[{"key":"trace","value":"dC0x"}],"partition":0,"value":"b"}"#,
+            r#"{"headers":null,"partition":0,"value":"c"}"#,
+        ]
+    );
+    write(r#"startingOffsetsByTimestamp: '{"events":{"0":2500,"1":1000}}'"#);
+    let got: Vec<String> = rows(2).unwrap().iter().map(|r| r[r.find("\"partition").unwrap()..].to_owned()).collect();
+    assert_eq!(
+        got,
+        [r#""partition":0,"value":"c"}"#, r#""partition":1,"value":"x"}"#, r#""partition":1,"value":"y"}"#]
+    );
+    // A time after every record: Spark's error, or (strategy `latest`) nothing to read.
+    write("startingTimestamp: 9000");
+    let err = rows(3).unwrap_err();
+    assert!(err.contains("No offset matched from request of topic-partition events-0 and timestamp 9000."), "{err}");
+    write("startingTimestamp: 9000, startingOffsetsByTimestampStrategy: latest");
+    assert_eq!(rows(4).unwrap(), Vec::<String>::new());
+    // Per-partition timestamps must name every partition, as Spark requires.
+    write(r#"startingOffsetsByTimestamp: '{"events":{"0":2500}}'"#);
+    let err = rows(5).unwrap_err();
+    assert!(err.contains("do not match with topic-partitions assigned"), "{err}");
 }

@@ -32,6 +32,12 @@ const SOURCE: &[&str] = &[
     "assign",
     "startingOffsets",
     "maxOffsetsPerTrigger",
+    "minOffsetsPerTrigger",
+    "maxTriggerDelay",
+    "startingTimestamp",
+    "startingOffsetsByTimestamp",
+    "startingOffsetsByTimestampStrategy",
+    "includeHeaders",
     "failOnDataLoss",
     "fetchOffset.numRetries",
     "fetchOffset.retryIntervalMs",
@@ -40,20 +46,10 @@ const SOURCE: &[&str] = &[
 ];
 
 /// Spark options streamc does not read yet, and batch-only ones.
-const NOT_YET: &[(&str, &str)] = &[
-    (
-        "endingOffsets",
-        "`endingOffsets` is for batch queries; a streaming query reads on (use `trigger: available_now` to stop at the offsets there at start)",
-    ),
-    ("minOffsetsPerTrigger", "`minOffsetsPerTrigger` is not supported by streamc yet"),
-    ("maxTriggerDelay", "`maxTriggerDelay` is not supported by streamc yet"),
-    ("includeHeaders", "`includeHeaders` is not supported by streamc yet: the records' headers are not read"),
-    ("startingTimestamp", "`startingTimestamp` is not supported by streamc yet: use `startingOffsets`"),
-    (
-        "startingOffsetsByTimestamp",
-        "`startingOffsetsByTimestamp` is not supported by streamc yet: use `startingOffsets`",
-    ),
-];
+const NOT_YET: &[(&str, &str)] = &[(
+    "endingOffsets",
+    "`endingOffsets` is for batch queries; a streaming query reads on (use `trigger: available_now` to stop at the offsets there at start)",
+)];
 
 /// Client settings Spark manages itself.
 const REFUSED: &[(&str, &str)] = &[
@@ -136,15 +132,51 @@ pub fn check(options: &[KafkaOption], sink: bool, whole: SpanId, diags: &mut Dia
             continue;
         };
         let vspan = o.value_span;
+        // A value from the environment is checked when the app starts.
+        let from_env = value.contains("${");
         match *known {
-            "maxOffsetsPerTrigger" | "fetchOffset.numRetries" | "fetchOffset.retryIntervalMs"
-                if value.parse::<u64>().map_or(true, |n| n == 0 && *known == "maxOffsetsPerTrigger") =>
+            _ if from_env => {}
+            "maxOffsetsPerTrigger"
+            | "minOffsetsPerTrigger"
+            | "fetchOffset.numRetries"
+            | "fetchOffset.retryIntervalMs"
+                if value.parse::<u64>().map_or(true, |n| n == 0 && known.ends_with("PerTrigger")) =>
             {
                 diags.error(vspan, format!("`{known}` must be a positive whole number, found `{value}`"));
                 ok = false;
             }
-            "failOnDataLoss" if value != "true" && value != "false" => {
-                diags.error(vspan, format!("`failOnDataLoss` is `true` or `false`, found `{value}`"));
+            "failOnDataLoss" | "includeHeaders"
+                if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") =>
+            {
+                diags.error(vspan, format!("`{known}` is `true` or `false`, found `{value}`"));
+                ok = false;
+            }
+            "maxTriggerDelay" if !is_time(value) => {
+                diags
+                    .error(vspan, format!("`maxTriggerDelay` is a time, found `{value}`"))
+                    .help("a whole number with a unit: `us`, `ms`, `s`, `m` or `min`, `h`, `d` (e.g. `30s`; Spark's default is `15m`)");
+                ok = false;
+            }
+            "startingTimestamp" if value.parse::<i64>().is_err() => {
+                diags.error(
+                    vspan,
+                    format!("`startingTimestamp` is a time in milliseconds since the epoch, found `{value}`"),
+                );
+                ok = false;
+            }
+            "startingOffsetsByTimestamp" if !value.trim_start().starts_with('{') => {
+                diags
+                    .error(vspan, format!("`startingOffsetsByTimestamp` is per-partition JSON, found `{value}`"))
+                    .help(r#"a time in ms per partition: `{"topic":{"0":1700000000000,"1":1700000000000}}`"#);
+                ok = false;
+            }
+            "startingOffsetsByTimestampStrategy"
+                if !value.eq_ignore_ascii_case("error") && !value.eq_ignore_ascii_case("latest") =>
+            {
+                diags.error(
+                    vspan,
+                    format!("`startingOffsetsByTimestampStrategy` is `error` or `latest`, found `{value}`"),
+                );
                 ok = false;
             }
             "startingOffsets" if value != "earliest" && value != "latest" && !value.trim_start().starts_with('{') => {
@@ -168,6 +200,18 @@ pub fn check(options: &[KafkaOption], sink: bool, whole: SpanId, diags: &mut Dia
             .help("add `kafka.bootstrap.servers: \"host:9092\"` (or `\"${KAFKA_BOOTSTRAP_SERVERS}\"`, read when the app starts)");
         ok = false;
     }
+    let number = |n: &str| out.iter().find(|(k, _)| k == n).and_then(|(_, v)| v.parse::<u64>().ok());
+    if let (Some(min), Some(max)) = (number("minOffsetsPerTrigger"), number("maxOffsetsPerTrigger"))
+        && min > max
+    {
+        let at =
+            options.iter().find(|o| o.key.eq_ignore_ascii_case("minOffsetsPerTrigger")).map_or(whole, |o| o.value_span);
+        diags.error(
+            at,
+            format!("The value of minOffsetPerTrigger({min}) is higher than the maxOffsetsPerTrigger({max})."),
+        );
+        ok = false;
+    }
     if !sink {
         let chosen = ["subscribe", "subscribePattern", "assign"].iter().filter(|n| has(n)).count();
         if chosen != 1 {
@@ -183,10 +227,23 @@ pub fn check(options: &[KafkaOption], sink: bool, whole: SpanId, diags: &mut Dia
     ok.then_some(Kafka { options: out, exactly_once, mode })
 }
 
+/// Whether checked source options read the records' headers (`includeHeaders`).
+pub fn includes_headers(options: &[(String, String)]) -> bool {
+    options.iter().any(|(k, v)| k == "includeHeaders" && v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether `text` is a time as Spark's `timeStringAsMs` reads it (`30s`, `15m`, `100`).
+fn is_time(text: &str) -> bool {
+    let t = text.trim().to_ascii_lowercase();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    digits > 0 && ["", "us", "ms", "s", "m", "min", "h", "d"].contains(&t[digits..].trim())
+}
+
 /// Spark's columns of a Kafka source (`key` and `value` as strings: Spark's are binary, which
-/// `CAST(value AS STRING)` reads the same).
-pub fn columns() -> Vec<Column> {
-    [
+/// `CAST(value AS STRING)` reads the same), and with `headers` (`includeHeaders`) Spark's
+/// `headers: array<struct<key: string, value: binary>>`.
+pub fn columns(headers: bool) -> Vec<Column> {
+    let mut cols: Vec<Column> = [
         ("key", ColTy::String),
         ("value", ColTy::String),
         ("topic", ColTy::String),
@@ -197,5 +254,10 @@ pub fn columns() -> Vec<Column> {
     ]
     .into_iter()
     .map(|(n, ty)| Column { name: n.into(), ty })
-    .collect()
+    .collect();
+    if headers {
+        let header = ColTy::structure(&[("key", ColTy::String), ("value", ColTy::Binary)]);
+        cols.push(Column { name: "headers".into(), ty: ColTy::array(header) });
+    }
+    cols
 }

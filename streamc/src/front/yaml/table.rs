@@ -234,11 +234,18 @@ impl Tables<'_, '_> {
                 continue;
             };
             let mut kind = kind;
-            if let SourceKind::Kafka { json_value, .. } = &mut kind {
+            if let SourceKind::Kafka { json_value, options } = &mut kind {
                 // Spark's columns, or (with a schema) the record's value as a JSON document.
                 *json_value = own_schema;
+                let headers = crate::table::kafka::includes_headers(options);
                 if !own_schema {
-                    schema = Some(crate::table::kafka::columns());
+                    schema = Some(crate::table::kafka::columns(headers));
+                } else if headers {
+                    self.r
+                        .diags
+                        .error(span, format!("source `{name}` reads each record's value as JSON of its `schema`, which has no headers"))
+                        .help("drop `schema:` to read Spark's columns with `headers`, and parse the value with `from_json(CAST(value AS STRING), ...)`");
+                    continue;
                 }
             }
             let Some(schema) = schema else {

@@ -24,7 +24,14 @@ impl Cx<'_> {
         if format == "kafka" {
             let k = crate::table::kafka::check(&b.kafka, false, fspan, self.diags)?;
             let json_value = b.schema.is_some();
-            let schema = b.schema.take().unwrap_or_else(crate::table::kafka::columns);
+            let headers = crate::table::kafka::includes_headers(&k.options);
+            if json_value && headers {
+                self.diags
+                    .error(fspan, "a Kafka source with `.schema(..)` reads each record's value as JSON of it, which has no headers")
+                    .help("drop `.schema(..)` to read Spark's columns with `headers`, and parse the value with `from_json(CAST(value AS STRING), ...)`");
+                return None;
+            }
+            let schema = b.schema.take().unwrap_or_else(|| crate::table::kafka::columns(headers));
             let name = name.map_or_else(|| format!("source{}", self.table.sources.len()), str::to_string);
             let kind = SourceKind::Kafka { options: k.options, json_value };
             let malformed = k.mode.unwrap_or_default();

@@ -4,292 +4,35 @@
 //! checkpoint's offsets log before the batch runs (as a file stream's files are), so a batch
 //! re-run after a crash reads exactly the records it read the first time. `until` is the
 //! partition's latest offset, capped by `maxOffsetsPerTrigger` spread over the partitions by
-//! their backlog (Spark's `rateLimit`). Partitions are listed again at every plan, so a topic
+//! their backlog (Spark's `rateLimit`); with `minOffsetsPerTrigger` a batch of fewer new records
+//! waits until `maxTriggerDelay` has passed since the last batch (Spark's `delayBatch`). The first
+//! batch starts at `startingOffsets`, or at the offsets of `startingTimestamp` /
+//! `startingOffsetsByTimestamp` (the broker's `ListOffsets` by time). Partitions are listed again at every plan, so a topic
 //! that gains partitions (or a new topic matching `subscribePattern`) is read from its start.
 //! After each batch the checkpoint records the next offset of every partition.
 //!
 //! Each record becomes one JSON line of Spark's columns (`key`, `value`, `topic`, `partition`,
-//! `offset`, `timestamp`, `timestampType`), which the generated code reads as it reads a JSON
+//! `offset`, `timestamp`, `timestampType`, and `headers` with `includeHeaders`), which the generated code reads as it reads a JSON
 //! source; with `json_value` the record's value itself is the line (streamc's shorthand for
 //! `from_json(CAST(value AS STRING), schema)`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Message, Timestamp as KafkaTimestamp};
+use rdkafka::message::{Headers, Message, Timestamp as KafkaTimestamp};
 use rdkafka::{Offset, TopicPartitionList};
+
+mod options;
+
+use options::{KafkaOptions, Starting, Topics};
+pub(crate) use options::{client_config, expand_env};
 
 use super::planned::Planned;
 use super::text::TextBatch;
 use crate::error::Error;
 use crate::fmt::json_string;
-
-/// Which partitions a source reads.
-#[derive(Clone, Debug)]
-enum Topics {
-    Subscribe(Vec<String>),
-    Pattern(regex::Regex),
-    Assign(Vec<(String, i32)>),
-}
-
-/// Where a partition first seen starts.
-#[derive(Clone, Debug)]
-enum Starting {
-    Earliest,
-    Latest,
-    /// Per topic and partition: an offset, or -2 (earliest) / -1 (latest).
-    Given(BTreeMap<(String, i32), i64>),
-}
-
-/// A source's options, read from Spark's `.option(..)` names.
-#[derive(Clone, Debug)]
-pub(crate) struct KafkaOptions {
-    topics: Topics,
-    starting: Starting,
-    max_per_trigger: Option<u64>,
-    fail_on_data_loss: bool,
-    /// How many times a metadata or offset request is retried, and how long apart (Spark's
-    /// `fetchOffset.numRetries`, `fetchOffset.retryIntervalMs`).
-    retries: u32,
-    retry_interval: Duration,
-    /// The client's own settings: every `kafka.*` option without its prefix.
-    client: Vec<(String, String)>,
-}
-
-/// Expands `${NAME}` and `${NAME:-default}` from the environment in an option's value.
-pub(crate) fn expand_env(value: &str) -> Result<String, Error> {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(at) = rest.find("${") {
-        out.push_str(&rest[..at]);
-        let Some(end) = rest[at..].find('}') else {
-            return Err(Error::Config(format!("`{value}`: `${{` without its `}}`")));
-        };
-        let inner = &rest[at + 2..at + end];
-        let (name, default) = match inner.split_once(":-") {
-            Some((n, d)) => (n, Some(d)),
-            None => (inner, None),
-        };
-        match (std::env::var(name), default) {
-            (Ok(v), _) if !v.is_empty() => out.push_str(&v),
-            (_, Some(d)) => out.push_str(d),
-            _ => {
-                return Err(Error::Config(format!(
-                    "`{value}` names the environment variable `{name}`, which is not set\nhelp: set it, or give a default: `${{{name}:-host:9092}}`"
-                )));
-            }
-        }
-        rest = &rest[at + end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Client settings Spark refuses (it manages them itself), with what to write instead.
-const REFUSED: &[(&str, &str)] = &[
-    ("auto.offset.reset", "set the source option 'startingOffsets' to 'earliest' or 'latest' instead"),
-    ("enable.auto.commit", "the offsets are in the checkpoint; the source does not commit them to Kafka"),
-    ("key.deserializer", "keys are read as strings; cast or parse them in the query"),
-    ("value.deserializer", "values are read as strings; cast or parse them in the query"),
-    ("interceptor.classes", "not supported"),
-];
-
-impl KafkaOptions {
-    /// Reads the options of source `name`, with Spark's rules and messages.
-    pub(crate) fn parse(name: &str, options: &[(String, String)]) -> Result<KafkaOptions, Error> {
-        let bad = |m: String| Error::Config(format!("Kafka source `{name}`: {m}"));
-        let mut client = Vec::new();
-        let mut get = BTreeMap::new();
-        for (k, v) in options {
-            let v = expand_env(v)?;
-            match k.strip_prefix("kafka.") {
-                Some(c) => {
-                    if let Some((_, why)) = REFUSED.iter().find(|(r, _)| *r == c) {
-                        return Err(bad(format!("Kafka option '{c}' is not supported: {why}")));
-                    }
-                    client.push((c.to_owned(), v));
-                }
-                None => {
-                    get.insert(k.to_ascii_lowercase(), v);
-                }
-            }
-        }
-        if !client.iter().any(|(k, _)| k == "bootstrap.servers") {
-            return Err(
-                bad("Option 'kafka.bootstrap.servers' must be specified for configuring Kafka consumer".into()),
-            );
-        }
-        let chosen: Vec<&str> =
-            ["subscribe", "subscribepattern", "assign"].into_iter().filter(|k| get.contains_key(*k)).collect();
-        let topics = match chosen[..] {
-            ["subscribe"] => {
-                let list: Vec<String> =
-                    get["subscribe"].split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
-                if list.is_empty() {
-                    return Err(
-                        bad("No topics to subscribe to as specified value for option 'subscribe' is ''".into()),
-                    );
-                }
-                Topics::Subscribe(list)
-            }
-            ["subscribepattern"] => {
-                let p = &get["subscribepattern"];
-                Topics::Pattern(
-                    regex::Regex::new(&format!("^(?:{p})$"))
-                        .map_err(|e| bad(format!("option 'subscribePattern' is not a pattern: {e}")))?,
-                )
-            }
-            ["assign"] => Topics::Assign(
-                parse_offsets(&get["assign"], true)
-                    .map_err(|e| bad(format!("option 'assign': {e}")))?
-                    .into_keys()
-                    .collect(),
-            ),
-            [] => {
-                return Err(bad(
-                    "One of the following options must be specified for Kafka source: subscribe, subscribePattern, assign. See the docs for more details.".into(),
-                ));
-            }
-            _ => {
-                return Err(bad(
-                    "Only one of the following options can be specified for Kafka source: subscribe, subscribePattern, assign. See the docs for more details.".into(),
-                ));
-            }
-        };
-        let starting = match get.get("startingoffsets").map(String::as_str) {
-            None | Some("latest") => Starting::Latest,
-            Some("earliest") => Starting::Earliest,
-            Some(json) => {
-                Starting::Given(parse_offsets(json, false).map_err(|e| bad(format!("option 'startingOffsets': {e}")))?)
-            }
-        };
-        let number = |k: &str| -> Result<Option<u64>, Error> {
-            get.get(k)
-                .map(|v| v.parse::<u64>().map_err(|_| bad(format!("option '{k}' must be a whole number, found `{v}`"))))
-                .transpose()
-        };
-        let max_per_trigger = number("maxoffsetspertrigger")?;
-        if max_per_trigger == Some(0) {
-            return Err(bad("option 'maxOffsetsPerTrigger' must be positive".into()));
-        }
-        let fail_on_data_loss = match get.get("failondataloss").map(String::as_str) {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(v) => return Err(bad(format!("option 'failOnDataLoss' is `true` or `false`, found `{v}`"))),
-        };
-        Ok(KafkaOptions {
-            topics,
-            starting,
-            max_per_trigger,
-            fail_on_data_loss,
-            retries: number("fetchoffset.numretries")?.unwrap_or(3) as u32,
-            retry_interval: Duration::from_millis(number("fetchoffset.retryintervalms")?.unwrap_or(1000)),
-            client,
-        })
-    }
-}
-
-/// Reads `{"topic":{"0":23,"1":-1}}` (offsets) or `{"topic":[0,1]}` (`assign`, with `list`).
-fn parse_offsets(text: &str, list: bool) -> Result<BTreeMap<(String, i32), i64>, String> {
-    let mut p = JsonCursor { s: text.as_bytes(), at: 0 };
-    let mut out = BTreeMap::new();
-    p.expect(b'{')?;
-    if p.peek() == Some(b'}') {
-        return Ok(out);
-    }
-    loop {
-        let topic = p.string()?;
-        p.expect(b':')?;
-        if list {
-            p.expect(b'[')?;
-            while p.peek() != Some(b']') {
-                let part = p.number()?;
-                out.insert((topic.clone(), i32::try_from(part).map_err(|_| "a partition out of range")?), 0);
-                if p.peek() == Some(b',') {
-                    p.at += 1;
-                }
-            }
-            p.at += 1;
-        } else {
-            p.expect(b'{')?;
-            while p.peek() != Some(b'}') {
-                let part: i32 = p.string()?.parse().map_err(|_| "a partition is a number in quotes: \"0\"")?;
-                p.expect(b':')?;
-                out.insert((topic.clone(), part), p.number()?);
-                if p.peek() == Some(b',') {
-                    p.at += 1;
-                }
-            }
-            p.at += 1;
-        }
-        match p.peek() {
-            Some(b',') => p.at += 1,
-            Some(b'}') => break,
-            _ => return Err(format!("expected `,` or `}}` at byte {}", p.at)),
-        }
-    }
-    Ok(out)
-}
-
-struct JsonCursor<'a> {
-    s: &'a [u8],
-    at: usize,
-}
-
-impl JsonCursor<'_> {
-    fn peek(&mut self) -> Option<u8> {
-        while self.s.get(self.at).is_some_and(u8::is_ascii_whitespace) {
-            self.at += 1;
-        }
-        self.s.get(self.at).copied()
-    }
-    fn expect(&mut self, c: u8) -> Result<(), String> {
-        if self.peek() == Some(c) {
-            self.at += 1;
-            Ok(())
-        } else {
-            Err(format!("expected `{}` at byte {} of the JSON", c as char, self.at))
-        }
-    }
-    fn string(&mut self) -> Result<String, String> {
-        self.expect(b'"')?;
-        let start = self.at;
-        while self.s.get(self.at).is_some_and(|c| *c != b'"') {
-            self.at += 1;
-        }
-        let v = String::from_utf8_lossy(&self.s[start..self.at]).into_owned();
-        self.expect(b'"')?;
-        Ok(v)
-    }
-    fn number(&mut self) -> Result<i64, String> {
-        self.peek();
-        let start = self.at;
-        while self.s.get(self.at).is_some_and(|c| *c == b'-' || c.is_ascii_digit()) {
-            self.at += 1;
-        }
-        std::str::from_utf8(&self.s[start..self.at])
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(|| format!("expected a number at byte {start} of the JSON"))
-    }
-}
-
-/// The client configuration of the options (`kafka.*`), with streamc's defaults for a consumer
-/// that is assigned partitions and never commits.
-pub(crate) fn client_config(client: &[(String, String)]) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("group.id", "streamc-source");
-    c.set("enable.auto.commit", "false");
-    c.set("enable.partition.eof", "false");
-    c.set("log_level", "3");
-    for (k, v) in client {
-        c.set(k, v);
-    }
-    c
-}
 
 /// A Kafka source while the app runs.
 pub(crate) struct KafkaSource {
@@ -307,6 +50,8 @@ pub(crate) struct KafkaSource {
     /// Per partition the consumer reads: where reading stands (partitions stay assigned from
     /// batch to batch, so the next batch goes on without a new fetch from the broker).
     reading: BTreeMap<(String, i32), Reading>,
+    /// When the last batch was planned (for `minOffsetsPerTrigger`: none yet is long ago).
+    last_trigger: Option<Instant>,
 }
 
 /// Where the reading of one partition stands.
@@ -360,6 +105,7 @@ impl KafkaSource {
             next,
             snapshot: None,
             reading: BTreeMap::new(),
+            last_trigger: None,
         })
     }
 
@@ -425,22 +171,98 @@ impl KafkaSource {
         })
     }
 
-    /// Where a partition seen for the first time starts: the starting offsets for the
-    /// partitions there at the query's first batch, the earliest for those that appear later
-    /// (Spark).
-    fn first_offset(&self, tp: &(String, i32), first_plan: bool, (lo, hi): (i64, i64)) -> i64 {
-        if !first_plan {
-            return lo;
-        }
+    /// Where the partitions there at the query's first batch start (`startingOffsets`, or the
+    /// offsets of `startingTimestamp` / `startingOffsetsByTimestamp`); partitions that appear
+    /// later start at their earliest offset (Spark). Given offsets or timestamps must name every
+    /// partition the source reads, as Spark requires.
+    fn starting_offsets(
+        &self,
+        parts: &[(String, i32)],
+        bounds: &[(i64, i64)],
+    ) -> Result<BTreeMap<(String, i32), i64>, Error> {
+        let set = |keys: &mut dyn Iterator<Item = &(String, i32)>| {
+            format!("Set({})", keys.map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>().join(", "))
+        };
+        type Pick<'a> = &'a dyn Fn(&(String, i32), i64, i64) -> i64;
+        let each = |f: Pick<'_>| parts.iter().zip(bounds).map(|(tp, &(lo, hi))| (tp.clone(), f(tp, lo, hi))).collect();
         match &self.options.starting {
-            Starting::Earliest => lo,
-            Starting::Latest => hi,
-            Starting::Given(m) => match m.get(tp) {
-                Some(-2) => lo,
-                Some(-1) | None => hi,
-                Some(&o) => o,
-            },
+            Starting::Earliest => Ok(each(&|_, lo, _| lo)),
+            Starting::Latest => Ok(each(&|_, _, hi| hi)),
+            Starting::Given(m) => {
+                if !m.keys().eq(parts.iter()) {
+                    return Err(self.error(format!(
+                        "If startingOffsets contains specific offsets, you must specify all TopicPartitions.\nUse -1 for latest, -2 for earliest.\nSpecified: {} Assigned: {}",
+                        set(&mut m.keys()),
+                        set(&mut parts.iter())
+                    )));
+                }
+                Ok(each(&|tp, lo, hi| match m[tp] {
+                    -2 => lo,
+                    -1 => hi,
+                    o => o,
+                }))
+            }
+            Starting::ByTimestamp(m) => {
+                if !m.keys().eq(parts.iter()) {
+                    return Err(self.error(format!(
+                        "Partitions specified for Kafka start offsets by timestamp do not match with topic-partitions assigned. Kafka start offsets by timestamp for topic-partitions: {}. Topic-partitions assigned: {}.",
+                        set(&mut m.keys()),
+                        set(&mut parts.iter())
+                    )));
+                }
+                self.at_timestamps(parts, bounds, |tp| m[tp])
+            }
+            Starting::AtTimestamp(ts) => self.at_timestamps(parts, bounds, |_| *ts),
         }
+    }
+
+    /// Per partition, the first offset whose record's timestamp is at or after `ts(partition)`;
+    /// where there is none, the latest offset (`startingOffsetsByTimestampStrategy: latest`) or
+    /// Spark's error.
+    fn at_timestamps(
+        &self,
+        parts: &[(String, i32)],
+        bounds: &[(i64, i64)],
+        ts: impl Fn(&(String, i32)) -> i64,
+    ) -> Result<BTreeMap<(String, i32), i64>, Error> {
+        let mut list = TopicPartitionList::new();
+        for tp in parts {
+            list.add_partition_offset(&tp.0, tp.1, Offset::Offset(ts(tp)))
+                .map_err(|e| self.error(format!("cannot read {}-{}: {e}", tp.0, tp.1)))?;
+        }
+        let found = self.retried("reading the offsets at the starting timestamps", || {
+            self.consumer.offsets_for_times(list.clone(), Duration::from_secs(10))
+        })?;
+        let mut out = BTreeMap::new();
+        for (tp, &(_, hi)) in parts.iter().zip(bounds) {
+            let offset = found.find_partition(&tp.0, tp.1).map(|e| e.offset());
+            let offset = match offset {
+                Some(Offset::Offset(o)) if o >= 0 => o,
+                _ if self.options.no_match_latest => hi,
+                _ => {
+                    return Err(self.error(format!(
+                        "No offset matched from request of topic-partition {}-{} and timestamp {}.\nhelp: set 'startingOffsetsByTimestampStrategy' to 'latest' to start such partitions at their latest offset",
+                        tp.0,
+                        tp.1,
+                        ts(tp)
+                    )));
+                }
+            };
+            out.insert(tp.clone(), offset);
+        }
+        Ok(out)
+    }
+
+    /// `minOffsetsPerTrigger` (Spark's `delayBatch`): whether to wait with a batch of `new`
+    /// records, fewer than the minimum, until `maxTriggerDelay` has passed since the last batch.
+    fn delay(&mut self, new: u64) -> bool {
+        let Some(min) = self.options.min_per_trigger else { return false };
+        let now = Instant::now();
+        if self.last_trigger.is_some_and(|t| now.duration_since(t) < self.options.max_trigger_delay) && new < min {
+            return true;
+        }
+        self.last_trigger = Some(now);
+        false
     }
 }
 
@@ -487,16 +309,18 @@ impl Planned for KafkaSource {
     fn plan(&mut self, unlimited: bool) -> Result<Vec<String>, Error> {
         let first_plan = !self.planned;
         self.planned = true;
+        let parts = self.partitions()?;
+        let bounds = parts.iter().map(|tp| self.bounds(&tp.0, tp.1)).collect::<Result<Vec<_>, _>>()?;
+        let starts = if first_plan { self.starting_offsets(&parts, &bounds)? } else { BTreeMap::new() };
         let mut ranges = Vec::new();
-        for tp in self.partitions()? {
-            let (lo, hi) = self.bounds(&tp.0, tp.1)?;
+        for (tp, (lo, hi)) in parts.into_iter().zip(bounds) {
             let end = match &self.snapshot {
                 Some(s) => s.get(&tp).copied().unwrap_or(lo).min(hi),
                 None => hi,
             };
             let from = match self.next.get(&tp) {
                 Some(&n) => n,
-                None => self.first_offset(&tp, first_plan, (lo, hi)),
+                None => starts.get(&tp).copied().unwrap_or(lo),
             };
             let from = if from < lo {
                 // The records from `from` are gone (retention, or a recreated topic).
@@ -527,6 +351,11 @@ impl Planned for KafkaSource {
                 from
             };
             ranges.push((tp.0, tp.1, from, end.max(from)));
+        }
+        // Under `AvailableNow` (a snapshot) every record there is read, however few.
+        let new: i64 = ranges.iter().map(|r| r.3 - r.2).sum();
+        if !unlimited && self.snapshot.is_none() && self.delay(new.max(0) as u64) {
+            return Ok(Vec::new());
         }
         if let (Some(limit), false) = (self.options.max_per_trigger, unlimited) {
             rate_limit(limit, &mut ranges);
@@ -671,7 +500,7 @@ impl Planned for KafkaSource {
                 let v = String::from_utf8_lossy(m.payload().unwrap_or_default());
                 line.extend(v.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
             } else {
-                record_line(&m, &mut line);
+                record_line(&m, self.options.include_headers, &mut line);
             }
             let until = want.get(k).map(|&(_, until)| until);
             match until {
@@ -729,7 +558,7 @@ impl Planned for KafkaSource {
 /// A record as a JSON line of Spark's columns. `key` and `value` are strings (Spark's are
 /// binary: `CAST(value AS STRING)` reads them the same; bytes that are not UTF-8 become U+FFFD,
 /// as Spark's cast does).
-fn record_line<M: Message>(m: &M, out: &mut String) {
+fn record_line<M: Message>(m: &M, headers: bool, out: &mut String) {
     let text = |b: Option<&[u8]>, out: &mut String| match b {
         Some(b) => json_string(&String::from_utf8_lossy(b), out),
         None => out.push_str("null"),
@@ -753,7 +582,37 @@ fn record_line<M: Message>(m: &M, out: &mut String) {
         Some(ms) => crate::fmt::ToJson::to_json(&crate::structured::time::Timestamp(ms * 1000), out),
         None => out.push_str("null"),
     }
-    let _ = std::fmt::Write::write_fmt(out, format_args!(",\"timestampType\":{kind}}}"));
+    let _ = std::fmt::Write::write_fmt(out, format_args!(",\"timestampType\":{kind}"));
+    if headers {
+        // Spark's `headers`: `array<struct<key: string, value: binary>>` (binary as base64 in
+        // JSON), null for a record without headers.
+        out.push_str(",\"headers\":");
+        match m.headers().filter(|h| h.count() > 0) {
+            None => out.push_str("null"),
+            Some(h) => {
+                out.push('[');
+                for (i, header) in h.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str("{\"key\":");
+                    json_string(header.key, out);
+                    out.push_str(",\"value\":");
+                    match header.value {
+                        Some(v) => {
+                            out.push('"');
+                            base64::Engine::encode_string(&base64::engine::general_purpose::STANDARD, v, out);
+                            out.push('"');
+                        }
+                        None => out.push_str("null"),
+                    }
+                    out.push('}');
+                }
+                out.push(']');
+            }
+        }
+    }
+    out.push('}');
 }
 
 #[cfg(test)]
@@ -769,26 +628,8 @@ mod tests {
     }
 
     #[test]
-    fn offsets_json_reads_as_spark_writes_it() {
-        let m = parse_offsets(r#"{"a":{"0":23,"1":-2}, "b": {"0": -1}}"#, false).unwrap();
-        assert_eq!(m[&("a".into(), 0)], 23);
-        assert_eq!(m[&("a".into(), 1)], -2);
-        assert_eq!(m[&("b".into(), 0)], -1);
-        let a = parse_offsets(r#"{"a":[0,2]}"#, true).unwrap();
-        assert!(a.contains_key(&("a".into(), 2)));
-        assert!(parse_offsets("{\"a\":", false).is_err());
-    }
-
-    #[test]
     fn positions_and_ranges_round_trip_with_spaces_in_names() {
         assert_eq!(parse_position("my topic 3 42"), Some(("my topic".into(), 3, 42)));
         assert_eq!(parse_range("t 0 5 9"), Some(("t".into(), 0, 5, 9)));
-    }
-
-    #[test]
-    fn environment_expands_with_defaults() {
-        assert_eq!(expand_env("${STREAMC_UNSET_FOR_TEST:-h:1}").unwrap(), "h:1");
-        assert!(expand_env("${STREAMC_UNSET_FOR_TEST}").is_err());
-        assert_eq!(expand_env("plain").unwrap(), "plain");
     }
 }
