@@ -51,10 +51,9 @@ fn tansu() -> PathBuf {
     p
 }
 
-/// A record to produce: its partition, timestamp (ms), value and one header.
+/// A record to produce: its partition, value and one header.
 struct Stamped<'a> {
     partition: i32,
-    ts: i64,
     value: &'a str,
     header: Option<(&'a str, &'a [u8])>,
 }
@@ -67,14 +66,16 @@ struct Broker {
 
 impl Broker {
     fn start() -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        Broker::on(port)
+        let port = free_port();
+        Broker::on(port, port)
     }
 
-    fn on(port: u16) -> Broker {
+    /// A broker on `port` that tells clients to find it at `advertised` (a [`Proxy`]'s port).
+    fn on(port: u16, advertised: u16) -> Broker {
         let url = format!("tcp://127.0.0.1:{port}");
+        let shown = format!("tcp://127.0.0.1:{advertised}");
         let child = Command::new(tansu())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &shown])
             .args(["--storage-engine", "memory://tansu/"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -134,7 +135,7 @@ impl Broker {
         p.flush(Duration::from_secs(30)).unwrap();
     }
 
-    /// Produces records to `topic`, one per request.
+    /// Produces records to `topic` (timestamped now), one per request.
     fn produce_stamped(&self, topic: &str, records: &[Stamped<'_>]) {
         let p: BaseProducer = ClientConfig::new()
             .set("bootstrap.servers", self.servers())
@@ -142,9 +143,8 @@ impl Broker {
             .set("batch.num.messages", "1")
             .create()
             .unwrap();
-        for &Stamped { partition, ts, value, header } in records {
-            let mut r: BaseRecord<'_, (), str> =
-                BaseRecord::to(topic).payload(value).partition(partition).timestamp(ts);
+        for &Stamped { partition, value, header } in records {
+            let mut r: BaseRecord<'_, (), str> = BaseRecord::to(topic).payload(value).partition(partition);
             if let Some((key, v)) = header {
                 r = r.headers(OwnedHeaders::new().insert(Header { key, value: Some(v) }));
             }
@@ -177,6 +177,67 @@ impl Broker {
             }
         }
         out
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A TCP forwarder from its port to a broker's: stopped, it cuts every connection and refuses
+/// new ones, as a broker that goes away; started again on the same port, the broker is back.
+struct Proxy {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proxy {
+    fn start(port: u16, to: u16) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the proxy's port");
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let conns = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (halt, open) = (stop.clone(), conns.clone());
+        let accept = std::thread::spawn(move || {
+            while !halt.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = client.set_nonblocking(false);
+                let Ok(server) = TcpStream::connect(("127.0.0.1", to)) else { continue };
+                let mut list = open.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                for (mut from, mut into) in
+                    [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut into);
+                        let _ = into.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { stop, conns, accept: Some(accept) }
+    }
+
+    fn stop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+        for c in self.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -732,14 +793,24 @@ fn starting_timestamps_pick_the_first_record_at_or_after_them_and_headers_are_re
     let dir = scratch("kafka-timestamps");
     let broker = Broker::start();
     broker.create_topic("events", 2);
+    // Two groups of records a second apart; the time between them starts the query. (tansu
+    // answers a time with the first record stored after it, so record times are now.)
     broker.produce_stamped(
         "events",
         &[
-            Stamped { partition: 0, ts: 1_000, value: "a", header: None },
-            Stamped { partition: 0, ts: 2_000, value: "b", header: Some(("trace", b"t-1")) },
-            Stamped { partition: 0, ts: 3_000, value: "c", header: None },
-            Stamped { partition: 1, ts: 1_500, value: "x", header: None },
-            Stamped { partition: 1, ts: 2_500, value: "y", header: Some(("bin", &[0, 255])) },
+            Stamped { partition: 0, value: "a", header: None },
+            Stamped { partition: 0, value: "b", header: Some(("trace", b"t-1")) },
+            Stamped { partition: 1, value: "x", header: None },
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let between = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    std::thread::sleep(Duration::from_millis(1100));
+    broker.produce_stamped(
+        "events",
+        &[
+            Stamped { partition: 0, value: "c", header: None },
+            Stamped { partition: 1, value: "y", header: Some(("bin", &[0, 255])) },
         ],
     );
     let spec = dir.join("stamped.yaml");
@@ -778,29 +849,98 @@ queries:
         v.sort();
         Ok(v)
     };
-    write("startingTimestamp: 2000");
+    // Headers: Spark's array of (key, binary value), null for a record without any.
+    write("startingOffsets: earliest");
     assert_eq!(
         rows(1).unwrap(),
         [
             r#"{"headers":[{"key":"bin","value":"AP8="}],"partition":1,"value":"y"}"#,
             r#"{"headers":[{"key":"trace","value":"dC0x"}],"partition":0,"value":"b"}"#,
+            r#"{"headers":null,"partition":0,"value":"a"}"#,
             r#"{"headers":null,"partition":0,"value":"c"}"#,
+            r#"{"headers":null,"partition":1,"value":"x"}"#,
         ]
     );
-    write(r#"startingOffsetsByTimestamp: '{"events":{"0":2500,"1":1000}}'"#);
-    let got: Vec<String> = rows(2).unwrap().iter().map(|r| r[r.find("\"partition").unwrap()..].to_owned()).collect();
-    assert_eq!(
-        got,
-        [r#""partition":0,"value":"c"}"#, r#""partition":1,"value":"x"}"#, r#""partition":1,"value":"y"}"#]
-    );
-    // A time after every record: Spark's error, or (strategy `latest`) nothing to read.
-    write("startingTimestamp: 9000");
-    let err = rows(3).unwrap_err();
-    assert!(err.contains("No offset matched from request of topic-partition events-0 and timestamp 9000."), "{err}");
-    write("startingTimestamp: 9000, startingOffsetsByTimestampStrategy: latest");
-    assert_eq!(rows(4).unwrap(), Vec::<String>::new());
+    let values = |rows: Vec<String>| -> Vec<String> {
+        let mut v: Vec<String> = rows
+            .iter()
+            .map(|r| serde_json::from_str::<serde_json::Value>(r).unwrap()["value"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    write(&format!("startingTimestamp: {between}"));
+    assert_eq!(values(rows(2).unwrap()), ["c", "y"]);
+    write(&format!(r#"startingOffsetsByTimestamp: '{{"events":{{"0":{between},"1":0}}}}'"#));
+    assert_eq!(values(rows(3).unwrap()), ["c", "x", "y"]);
     // Per-partition timestamps must name every partition, as Spark requires.
-    write(r#"startingOffsetsByTimestamp: '{"events":{"0":2500}}'"#);
-    let err = rows(5).unwrap_err();
+    write(&format!(r#"startingOffsetsByTimestamp: '{{"events":{{"0":{between}}}}}'"#));
+    let err = rows(4).unwrap_err();
     assert!(err.contains("do not match with topic-partitions assigned"), "{err}");
+    assert!(err.contains("Set(events-0, events-1)"), "{err}");
+}
+
+#[test]
+fn a_broker_that_goes_away_and_comes_back_loses_and_repeats_nothing() {
+    let dir = scratch("kafka-broker-back");
+    // Every client reaches the broker through the proxy (its bootstrap address and the address
+    // the broker advertises), so stopping the proxy takes the broker away from the app.
+    let front = free_port();
+    let broker = Broker::on(free_port(), front);
+    let mut proxy = Proxy::start(front, broker.port);
+    broker.create_topic("lines", 2);
+    let spec = dir.join("back.yaml");
+    std::fs::write(
+        &spec,
+        r#"app: kafka_back
+batch_interval: 200ms
+sources:
+  - name: lines
+    kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", subscribe: lines, startingOffsets: earliest, minOffsetsPerTrigger: 4, maxTriggerDelay: 1h, fetchOffset.numRetries: 60, fetchOffset.retryIntervalMs: 500, kafka.socket.timeout.ms: 2000, kafka.reconnect.backoff.max.ms: 500 }
+queries:
+  - name: rows
+    sql: SELECT CAST(value AS STRING) AS value FROM lines
+    output_mode: append
+    sink: console
+"#,
+    )
+    .unwrap();
+    let servers = format!("127.0.0.1:{front}");
+    let values = |from: usize, n: usize| (from..from + n).map(|i| format!("r{i}")).collect::<Vec<_>>();
+    broker.produce("lines", 2, &values(0, 6));
+    // Build (the build's own run, without a checkpoint, reads one batch).
+    let built = streamc_run(&spec, &servers, &["--", "--max-batches", "1"], &[]);
+    let exe = app_binary(&ok(&built));
+    let (out, progress) = (dir.join("out.jsonl"), dir.join("progress.jsonl"));
+    let child = Command::new(&exe)
+        .args(["--checkpoint", dir.join("ck").to_str().unwrap(), "--max-batches", "2"])
+        .args(["--jsonl", out.to_str().unwrap(), "--progress", progress.to_str().unwrap()])
+        .env("KAFKA_BOOTSTRAP_SERVERS", &servers)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while batch_sizes(&progress).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(120), "no first batch in 120 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Away for 4 s: the app's requests fail and are retried; then it is back, with new records
+    // (`minOffsetsPerTrigger` makes their batch wait for all 4).
+    proxy.stop();
+    std::thread::sleep(Duration::from_secs(4));
+    proxy = Proxy::start(front, broker.port);
+    broker.produce("lines", 2, &values(6, 4));
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "the query did not survive the broker's absence: {err}");
+    assert_eq!(batch_sizes(&progress), [6, 4], "records per batch");
+    let mut got: Vec<String> = jsonl(&out)
+        .iter()
+        .flat_map(|l| l["records"].as_array().unwrap().clone())
+        .map(|r| r["value"].as_str().unwrap().to_owned())
+        .collect();
+    got.sort_by_key(|v| v[1..].parse::<u32>().unwrap());
+    assert_eq!(got, values(0, 10), "every record once");
+    drop(proxy);
 }

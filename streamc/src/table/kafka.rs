@@ -227,6 +227,23 @@ pub fn check(options: &[KafkaOption], sink: bool, whole: SpanId, diags: &mut Dia
     ok.then_some(Kafka { options: out, exactly_once, mode })
 }
 
+/// A `kafka_direct_stream`'s options: a source's, less those of Structured Streaming's rows (a
+/// `KafkaRecord` has no headers; there is no schema to parse values by).
+pub fn direct(k: Kafka, whole: SpanId, diags: &mut Diagnostics) -> Option<Vec<(String, String)>> {
+    let mut ok = true;
+    if includes_headers(&k.options) {
+        diags
+            .error(whole, "`includeHeaders` is for Structured Streaming's Kafka source: a `KafkaRecord` has no headers")
+            .help("drop it, or read the topic with a Structured Streaming `kafka:` source");
+        ok = false;
+    }
+    if k.mode.is_some() {
+        diags.error(whole, "`mode` is for a Kafka source with a `schema`: a `KafkaRecord`'s value is its text");
+        ok = false;
+    }
+    ok.then_some(k.options)
+}
+
 /// Whether checked source options read the records' headers (`includeHeaders`).
 pub fn includes_headers(options: &[(String, String)]) -> bool {
     options.iter().any(|(k, v)| k == "includeHeaders" && v.eq_ignore_ascii_case("true"))

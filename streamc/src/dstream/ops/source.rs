@@ -57,7 +57,7 @@ pub static KAFKA_DIRECT_STREAM: OperatorDef = OperatorDef {
     yaml: "Spark's Kafka options: `{ kafka.bootstrap.servers, subscribe, ... }`",
     types: "`→ KafkaRecord` (`topic`, `partition`, `offset`, `timestamp`, `key`, `value`)",
     doc: "the records of Kafka topics (Spark's `ConsumerRecord`), their offsets in the checkpoint",
-    example: r#"kafka_direct_stream: { kafka.bootstrap.servers: "host:9092", subscribe: lines }"#,
+    example: r#"let records = kafka_direct_stream([("kafka.bootstrap.servers", "host:9092"), ("subscribe", "lines")]);"#,
     lower: Some(|a: Args| one(Some(Op::KafkaDirectStream { options: a.kafka }))),
     ty: |_, _| Ty::Rust(KAFKA_RECORD.to_owned()),
     codegen: Codegen {

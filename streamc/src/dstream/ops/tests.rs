@@ -121,6 +121,57 @@ fn both_front_ends_lower_composites_alike() {
     assert_eq!(chain(&yaml).len(), 1 + 3 + 2 + 2);
 }
 
+#[test]
+fn kafka_direct_word_count_in_stream_macro_lowers_as_the_yaml_example() {
+    let yaml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/kafka_direct_word_count.yaml"))
+            .unwrap();
+    let yaml = crate::compile_yaml(&yaml);
+    let rust = crate::compile_tokens(quote::quote! {
+        app_name("kafka_direct_word_count");
+        batch_interval(Seconds(2));
+        checkpoint("target/kafka_direct_word_count-checkpoint");
+        let messages = kafka_direct_stream([
+            ("kafka.bootstrap.servers", "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"),
+            ("subscribe", "lines"),
+            ("startingOffsets", "earliest"),
+        ]);
+        let lines = messages.map(|r| r.value.map(|v| v.into_owned()).unwrap_or_default());
+        let words = lines.flat_map(|line: String| line.split(' ').map(str::to_owned).collect::<Vec<_>>());
+        let pairs = words.map(|w: String| (w, 1u64));
+        let word_counts = pairs.reduce_by_key(|a, b| a + b);
+        word_counts.print();
+    });
+    assert!(yaml.diags.is_empty() && rust.diags.is_empty(), "{:?} {:?}", yaml.diags.list, rust.diags.list);
+    assert_eq!(chain(&yaml), chain(&rust));
+    let options = |c: &crate::Compilation| match &c.program {
+        crate::program::Program::DStream(p) => format!("{:?}", p.streams[0].op),
+        crate::program::Program::Table(_) => panic!("a DStream program"),
+    };
+    assert_eq!(options(&yaml), options(&rust));
+    // Spark's option rules, at the option's spot.
+    let bad = crate::compile_tokens(quote::quote! {
+        batch_interval(Seconds(1));
+        let m = kafka_direct_stream([("subscribe", "a"), ("maxOffsetsPerTrigger", 0), ("kafka.enable.auto.commit", true)]);
+        m.print();
+    });
+    let messages: Vec<&str> = bad.diags.list.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`maxOffsetsPerTrigger` must be a positive whole number, found `0`",
+            "Kafka option 'enable.auto.commit' is not supported",
+            "Option 'kafka.bootstrap.servers' must be specified for configuring Kafka consumer"
+        ]
+    );
+    let one = crate::compile_tokens(quote::quote! {
+        batch_interval(Seconds(1));
+        let m = kafka_direct_stream("lines");
+        m.print();
+    });
+    assert!(one.diags.list[0].message.contains("takes 1 argument (its options)"), "{:?}", one.diags.list);
+}
+
 /// Any operator misspelt by one dropped or one doubled letter, or two swapped neighbours, gets
 /// its own name suggested among operators of its kind.
 #[test]

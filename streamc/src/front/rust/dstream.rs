@@ -297,12 +297,7 @@ impl Cx<'_> {
         };
         let mut call = Args::default();
         match def.params {
-            Params::Kafka => {
-                self.diags
-                    .error(span, "`kafka_direct_stream` in `stream!` is not supported yet")
-                    .help("write the pipeline as a YAML spec (`kafka_direct_stream: { ... }`), or use `read_stream.format(\"kafka\")`");
-                return None;
-            }
+            Params::Kafka => call.kafka = self.kafka_options(span, args)?,
             Params::HostPort => {
                 if args.len() != 2 {
                     self.diags
@@ -564,6 +559,58 @@ impl Cx<'_> {
             }
         }
         Some(Args { func: Some(func), timeout_ms, initial, ..Args::default() })
+    }
+
+    /// `kafka_direct_stream([("kafka.bootstrap.servers", "host:9092"), ("subscribe", "lines")])`:
+    /// Spark's options as (name, value) pairs of literals, checked as the YAML mapping is.
+    fn kafka_options(&mut self, span: SpanId, args: &[&syn::Expr]) -> Option<Vec<(String, String)>> {
+        const FORM: &str =
+            r#"write `kafka_direct_stream([("kafka.bootstrap.servers", "host:9092"), ("subscribe", "lines")])`"#;
+        let list = match args {
+            [syn::Expr::Array(a)] => a,
+            [syn::Expr::Reference(r)] if matches!(&*r.expr, syn::Expr::Array(_)) => {
+                let syn::Expr::Array(a) = &*r.expr else { return None };
+                a
+            }
+            _ => {
+                self.diags
+                    .error(span, format!("`kafka_direct_stream` takes 1 argument (its options), found {}", args.len()))
+                    .help(FORM);
+                return None;
+            }
+        };
+        let mut options = Vec::new();
+        let mut ok = true;
+        for e in &list.elems {
+            let syn::Expr::Tuple(t) = e else {
+                let s = self.span(e.span());
+                self.diags.error(s, "expected an option: `(\"name\", value)`").help(FORM);
+                ok = false;
+                continue;
+            };
+            let [k, v] = [t.elems.get(0), t.elems.get(1)];
+            let (Some(k), Some(v), 2) = (k, v, t.elems.len()) else {
+                let s = self.span(e.span());
+                self.diags.error(s, "an option is a pair: `(\"name\", value)`").help(FORM);
+                ok = false;
+                continue;
+            };
+            let key = self.str_lit(k, "option name");
+            let value = match v {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => Some(i.base10_digits().to_owned()),
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value.to_string()),
+                _ => self.str_lit(v, "option value"),
+            };
+            let (Some(key), Some(value)) = (key, value) else {
+                ok = false;
+                continue;
+            };
+            let (key_span, value_span) = (self.span(k.span()), self.span(v.span()));
+            options.push(crate::table::kafka::KafkaOption { key, value, key_span, value_span });
+        }
+        let checked = crate::table::kafka::check(&options, false, span, self.diags)?;
+        let options = crate::table::kafka::direct(checked, span, self.diags)?;
+        ok.then_some(options)
     }
 
     fn str_lit(&mut self, e: &syn::Expr, what: &str) -> Option<String> {

@@ -188,7 +188,9 @@ impl Streams<'_, '_> {
                 args.port = port;
             }
             Params::Kafka => {
-                args.kafka = super::kafka::options(self.r, value, false)?.options;
+                let whole = self.r.span_of(value);
+                args.kafka =
+                    crate::table::kafka::direct(super::kafka::options(self.r, value, false)?, whole, self.r.diags)?;
             }
             Params::Dir => {
                 args.dir = match &value.value {
