@@ -11,6 +11,7 @@ mod file_stream;
 mod files;
 #[cfg(feature = "kafka")]
 pub(crate) mod kafka;
+mod kafka_lines;
 mod limits;
 mod planned;
 mod rate;
@@ -23,6 +24,7 @@ mod text;
 
 pub(crate) use file_stream::StructuredFileSource;
 pub(crate) use files::FileSource;
+pub(crate) use kafka_lines::KafkaLines;
 pub(crate) use limits::InputLimits;
 pub use limits::{DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_LINE_BYTES};
 pub(crate) use rate::RateSource;

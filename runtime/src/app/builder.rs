@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::clock::Trigger;
 use crate::ids::{OutputId, SourceId};
 use crate::sink::{OutputKind, OutputSpec};
-use crate::source::{InputLimits, SourceKind};
+use crate::source::{InputLimits, KafkaLines, SourceKind};
 
 #[derive(Clone, Debug)]
 pub(crate) struct SourceSpec {
@@ -178,11 +178,21 @@ impl AppBuilder {
     /// `startingOffsets`, `maxOffsetsPerTrigger`, `failOnDataLoss`, `fetchOffset.numRetries`,
     /// `fetchOffset.retryIntervalMs`, and `kafka.*` client settings); values may name
     /// environment variables, `${NAME}` or `${NAME:-default}`. Each record is a JSON line of
-    /// Spark's columns, or with `json_value` its value itself (see the module `source::kafka`).
-    /// Batches are planned as offset ranges and logged before they run, as a file stream's.
+    /// Spark's columns (`key` and `value` binary, as base64), or with `json_value` its value
+    /// itself (see the module `source::kafka`). Batches are planned as offset ranges and logged
+    /// before they run, as a file stream's.
     pub fn kafka_stream(&mut self, name: &str, options: &[(&str, &str)], json_value: bool) -> SourceId {
         let options = options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        self.source(name, SourceKind::Kafka { options, json_value })
+        let lines = if json_value { KafkaLines::Values } else { KafkaLines::Columns };
+        self.source(name, SourceKind::Kafka { options, lines })
+    }
+
+    /// Spark's `KafkaUtils.createDirectStream` (feature `kafka`): as [`Self::kafka_stream`], each
+    /// record a JSON line of Spark's columns with `key` and `value` as text, which
+    /// [`crate::BatchInput::kafka_records`] reads as [`crate::KafkaRecord`]s.
+    pub fn kafka_direct_stream(&mut self, name: &str, options: &[(&str, &str)]) -> SourceId {
+        let options = options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self.source(name, SourceKind::Kafka { options, lines: KafkaLines::Text })
     }
 
     /// Structured Streaming's Kafka sink (`format("kafka")`; feature `kafka`): each row is a

@@ -20,7 +20,7 @@ use crate::clock::{BatchClock, Control, Trigger};
 use crate::error::Error;
 use crate::sink::{BatchOutput, PrintTarget};
 use crate::source::{
-    FileSource, RateSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource,
+    FileSource, KafkaLines, RateSource, ReplaySource, RunningSource, SocketSource, SourceKind, StructuredFileSource,
 };
 use crate::ui::Ui;
 
@@ -256,9 +256,7 @@ where
                 SourceKind::Rate { rows_per_second } => {
                     running.push(RunningSource::Rate(RateSource::new(*rows_per_second)));
                 }
-                SourceKind::Kafka { options, json_value } => {
-                    running.push(kafka_source(&s.name, options, *json_value, query)?)
-                }
+                SourceKind::Kafka { options, lines } => running.push(kafka_source(&s.name, options, *lines, query)?),
                 SourceKind::Socket { .. } => {}
             }
         }
@@ -576,11 +574,11 @@ where
 fn kafka_source(
     name: &str,
     options: &[(String, String)],
-    json_value: bool,
+    lines: KafkaLines,
     query: Option<&QueryCheckpoint>,
 ) -> Result<RunningSource, Error> {
     let taken = query.and_then(|q| q.files.iter().find(|(n, _)| n == name)).map(|(_, p)| p.clone()).unwrap_or_default();
-    let k = crate::source::kafka::KafkaSource::start(name, options, json_value, taken)?;
+    let k = crate::source::kafka::KafkaSource::start(name, options, lines, taken)?;
     Ok(RunningSource::Kafka(Box::new(k)))
 }
 
@@ -589,7 +587,7 @@ fn kafka_source(
 fn kafka_source(
     name: &str,
     _options: &[(String, String)],
-    _json_value: bool,
+    _lines: KafkaLines,
     _query: Option<&QueryCheckpoint>,
 ) -> Result<RunningSource, Error> {
     Err(Error::Config(format!(

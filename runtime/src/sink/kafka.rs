@@ -55,8 +55,8 @@ impl ProducerContext for Failures {
 struct OutRecord {
     sort: String,
     topic: String,
-    key: Option<String>,
-    value: Option<String>,
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
     partition: Option<i32>,
 }
 
@@ -236,14 +236,17 @@ impl KafkaWriter {
         let col = |n: &str| columns.iter().position(|c| *c == n);
         let value_col = col("value").ok_or_else(|| self.error("Required attribute 'value' not found"))?;
         let (key_col, topic_col, part_col) = (col("key"), col("topic"), col("partition"));
-        let text = |v: Value<'_>| -> Option<String> {
+        // A string or binary column's bytes (the compiler allows no other type).
+        let bytes = |v: Value<'_>| -> Option<Vec<u8>> {
             match v {
                 Value::Null => None,
-                Value::Str(s) => Some(s.to_owned()),
-                Value::Long(n) => Some(n.to_string()),
-                other => Some(format!("{other:?}")),
+                Value::Str(s) => Some(s.as_bytes().to_vec()),
+                Value::Bytes(b) => Some(b.to_vec()),
+                Value::Long(n) => Some(n.to_string().into_bytes()),
+                other => Some(format!("{other:?}").into_bytes()),
             }
         };
+        let text = |v: Value<'_>| -> Option<String> { bytes(v).map(|b| String::from_utf8_lossy(&b).into_owned()) };
         let mut records: Vec<OutRecord> = Vec::with_capacity(rows.len());
         for r in rows {
             let topic = match (topic_col.and_then(|i| text(r.value(i))), &self.topic) {
@@ -263,7 +266,7 @@ impl KafkaWriter {
             if self.exactly_once {
                 r.json_object(columns, &mut sort);
             }
-            let (key, value) = (key_col.and_then(|i| text(r.value(i))), text(r.value(value_col)));
+            let (key, value) = (key_col.and_then(|i| bytes(r.value(i))), bytes(r.value(value_col)));
             records.push(OutRecord { sort, topic, key, value, partition });
         }
         if self.exactly_once {
@@ -279,7 +282,7 @@ impl KafkaWriter {
                 let (n, last) = self.topic(topic)?;
                 let p = partition
                     .unwrap_or_else(|| match key {
-                        Some(k) => (murmur2(k.as_bytes()) & 0x7fff_ffff) as i32 % *n,
+                        Some(k) => (murmur2(k) & 0x7fff_ffff) as i32 % *n,
                         None => (seq as i64 % i64::from(*n)) as i32,
                     })
                     .rem_euclid(*n);
@@ -295,12 +298,12 @@ impl KafkaWriter {
                         .insert(Header { key: "streamc.seq", value: Some(seq.as_bytes()) }),
                 );
             }
-            let mut record: BaseRecord<'_, str, str> = BaseRecord::to(topic);
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
             if let Some(v) = value {
-                record = record.payload(v.as_str());
+                record = record.payload(v.as_slice());
             }
             if let Some(k) = key {
-                record = record.key(k.as_str());
+                record = record.key(k.as_slice());
             }
             if let Some(p) = partition {
                 record = record.partition(p);

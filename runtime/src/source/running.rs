@@ -25,10 +25,10 @@ pub(crate) enum SourceKind {
     FileStream { dir: PathBuf, max_files_per_trigger: Option<usize> },
     /// Structured Streaming's `rate` source: `rows_per_second` rows per second of event time.
     Rate { rows_per_second: u64 },
-    /// Structured Streaming's Kafka source (feature `kafka`): Spark's options as written
-    /// (`kafka.bootstrap.servers`, `subscribe`, ...); `json_value` parses each record's value as
-    /// a JSON line of the source's schema instead of giving Spark's columns.
-    Kafka { options: Vec<(String, String)>, json_value: bool },
+    /// Structured Streaming's Kafka source, or the DStream's direct stream (feature `kafka`):
+    /// Spark's options as written (`kafka.bootstrap.servers`, `subscribe`, ...); `lines` says
+    /// what each record's line is.
+    Kafka { options: Vec<(String, String)>, lines: super::KafkaLines },
 }
 
 impl SourceKind {

@@ -32,6 +32,12 @@ impl Binary {
         String::from_utf8_lossy(&self.0)
     }
 
+    /// The bytes as text, their buffer reused when they are UTF-8 (`CAST(b AS STRING)` of a
+    /// value the row owns).
+    pub fn into_text(self) -> String {
+        String::from_utf8(self.0).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// Standard base64 with padding (Spark's `base64` and its JSON writer).
     pub fn base64(&self) -> String {
         STANDARD.encode(&self.0)
@@ -157,6 +163,9 @@ impl Cell for Binary {
             let _ = write!(out, "{b:02X}");
         }
         out.push(']');
+    }
+    fn value(&self) -> crate::structured::row::Value<'_> {
+        crate::structured::row::Value::Bytes(&self.0)
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Value<'a> {
     Bool(bool),
     Timestamp(Timestamp),
     Date(Date),
+    /// Spark's `binary`.
+    Bytes(&'a [u8]),
     Other,
 }
 

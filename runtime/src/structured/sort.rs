@@ -55,6 +55,7 @@ fn compare(a: Value<'_>, b: Value<'_>, descending: bool, nulls_first: bool) -> O
         (Value::Bool(x), Value::Bool(y)) => by_value(x.cmp(&y)),
         (Value::Timestamp(x), Value::Timestamp(y)) => by_value(x.0.cmp(&y.0)),
         (Value::Date(x), Value::Date(y)) => by_value(x.0.cmp(&y.0)),
+        (Value::Bytes(x), Value::Bytes(y)) => by_value(x.cmp(y)),
         _ => Ordering::Equal,
     }
 }

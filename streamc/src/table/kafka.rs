@@ -55,8 +55,8 @@ const NOT_YET: &[(&str, &str)] = &[(
 const REFUSED: &[(&str, &str)] = &[
     ("auto.offset.reset", "set the source option 'startingOffsets' to 'earliest' or 'latest' instead"),
     ("enable.auto.commit", "the offsets are in the checkpoint; the source does not commit them to Kafka"),
-    ("key.deserializer", "keys are read as strings; cast or parse them in the query"),
-    ("value.deserializer", "values are read as strings; cast or parse them in the query"),
+    ("key.deserializer", "keys are read as bytes (binary); cast or parse them in the query"),
+    ("value.deserializer", "values are read as bytes (binary); cast or parse them in the query"),
     ("key.serializer", "keys are written as strings"),
     ("value.serializer", "values are written as strings"),
     ("interceptor.classes", "not supported"),
@@ -256,13 +256,13 @@ fn is_time(text: &str) -> bool {
     digits > 0 && ["", "us", "ms", "s", "m", "min", "h", "d"].contains(&t[digits..].trim())
 }
 
-/// Spark's columns of a Kafka source (`key` and `value` as strings: Spark's are binary, which
-/// `CAST(value AS STRING)` reads the same), and with `headers` (`includeHeaders`) Spark's
+/// Spark's columns of a Kafka source (`key` and `value` binary: `CAST(value AS STRING)` reads
+/// them as text), and with `headers` (`includeHeaders`) Spark's
 /// `headers: array<struct<key: string, value: binary>>`.
 pub fn columns(headers: bool) -> Vec<Column> {
     let mut cols: Vec<Column> = [
-        ("key", ColTy::String),
-        ("value", ColTy::String),
+        ("key", ColTy::Binary),
+        ("value", ColTy::Binary),
         ("topic", ColTy::String),
         ("partition", ColTy::Int),
         ("offset", ColTy::Long),

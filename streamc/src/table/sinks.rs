@@ -22,7 +22,7 @@ pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics)
         let Sink::Kafka { options, .. } = sink else { continue };
         let col = |n: &str| output.iter().find(|c| c.name == n);
         match col("value") {
-            Some(c) if c.ty == ColTy::String => {}
+            Some(c) if matches!(c.ty, ColTy::String | ColTy::Binary) => {}
             Some(c) => {
                 diags
                     .error(
@@ -37,11 +37,18 @@ pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics)
                 );
             }
         }
-        for (name, ty) in [("key", ColTy::String), ("topic", ColTy::String), ("partition", ColTy::Int)] {
+        // Spark's rules and messages: `key` as `value`, `topic` a string, `partition` an int.
+        if let Some(c) = col("key")
+            && !matches!(c.ty, ColTy::String | ColTy::Binary)
+        {
+            diags.error(*span, format!("key attribute type must be a StringType or BinaryType, found {}", c.ty.sql()));
+        }
+        for (name, ty, spark) in [("topic", ColTy::String, "a StringType"), ("partition", ColTy::Int, "an IntegerType")]
+        {
             if let Some(c) = col(name)
                 && c.ty != ty
             {
-                diags.error(*span, format!("{name} attribute type must be {}, found {}", ty.sql(), c.ty.sql()));
+                diags.error(*span, format!("{name} attribute type must be {spark}, found {}", c.ty.sql()));
             }
         }
         if col("topic").is_none() && !options.iter().any(|(k, _)| k == "topic") {

@@ -29,6 +29,7 @@ mod options;
 use options::{KafkaOptions, Starting, Topics};
 pub(crate) use options::{client_config, expand_env};
 
+use super::kafka_lines::KafkaLines;
 use super::planned::Planned;
 use super::text::TextBatch;
 use crate::error::Error;
@@ -38,7 +39,7 @@ use crate::fmt::json_string;
 pub(crate) struct KafkaSource {
     name: String,
     options: KafkaOptions,
-    json_value: bool,
+    lines: KafkaLines,
     consumer: BaseConsumer,
     /// Per partition: the next offset to plan from.
     next: BTreeMap<(String, i32), i64>,
@@ -80,7 +81,7 @@ impl KafkaSource {
     pub(crate) fn start(
         name: &str,
         options: &[(String, String)],
-        json_value: bool,
+        lines: KafkaLines,
         taken: impl IntoIterator<Item = String>,
     ) -> Result<Self, Error> {
         let options = KafkaOptions::parse(name, options)?;
@@ -99,7 +100,7 @@ impl KafkaSource {
         Ok(KafkaSource {
             name: name.to_owned(),
             options,
-            json_value,
+            lines,
             consumer,
             planned: !next.is_empty(),
             next,
@@ -495,12 +496,12 @@ impl Planned for KafkaSource {
                 continue;
             }
             line.clear();
-            if self.json_value {
+            if self.lines == KafkaLines::Values {
                 // A value is one JSON document; line breaks in it are whitespace.
                 let v = String::from_utf8_lossy(m.payload().unwrap_or_default());
                 line.extend(v.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
             } else {
-                record_line(&m, self.options.include_headers, &mut line);
+                record_line(&m, self.lines == KafkaLines::Columns, self.options.include_headers, &mut line);
             }
             let until = want.get(k).map(|&(_, until)| until);
             match until {
@@ -555,18 +556,22 @@ impl Planned for KafkaSource {
     }
 }
 
-/// A record as a JSON line of Spark's columns. `key` and `value` are strings (Spark's are
-/// binary: `CAST(value AS STRING)` reads them the same; bytes that are not UTF-8 become U+FFFD,
-/// as Spark's cast does).
-fn record_line<M: Message>(m: &M, headers: bool, out: &mut String) {
-    let text = |b: Option<&[u8]>, out: &mut String| match b {
-        Some(b) => json_string(&String::from_utf8_lossy(b), out),
+/// A record as a JSON line of Spark's columns: `key` and `value` binary (base64) with `binary`,
+/// else text (bytes that are not UTF-8 become U+FFFD).
+fn record_line<M: Message>(m: &M, binary: bool, headers: bool, out: &mut String) {
+    let bytes = |b: Option<&[u8]>, out: &mut String| match b {
         None => out.push_str("null"),
+        Some(b) if binary => {
+            out.push('"');
+            base64::Engine::encode_string(&base64::engine::general_purpose::STANDARD, b, out);
+            out.push('"');
+        }
+        Some(b) => json_string(&String::from_utf8_lossy(b), out),
     };
     out.push_str("{\"key\":");
-    text(m.key(), out);
+    bytes(m.key(), out);
     out.push_str(",\"value\":");
-    text(m.payload(), out);
+    bytes(m.payload(), out);
     out.push_str(",\"topic\":");
     json_string(m.topic(), out);
     let (ts, kind) = match m.timestamp() {

@@ -85,8 +85,8 @@ pub(crate) fn expand_env(value: &str) -> Result<String, Error> {
 const REFUSED: &[(&str, &str)] = &[
     ("auto.offset.reset", "set the source option 'startingOffsets' to 'earliest' or 'latest' instead"),
     ("enable.auto.commit", "the offsets are in the checkpoint; the source does not commit them to Kafka"),
-    ("key.deserializer", "keys are read as strings; cast or parse them in the query"),
-    ("value.deserializer", "values are read as strings; cast or parse them in the query"),
+    ("key.deserializer", "keys are read as bytes (binary); cast or parse them in the query"),
+    ("value.deserializer", "values are read as bytes (binary); cast or parse them in the query"),
     ("interceptor.classes", "not supported"),
 ];
 

@@ -283,7 +283,7 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
             quote!((#code).map(|s| #rt::binary::Binary::of_str(&s)))
         }
         (ColTy::Binary, ColTy::String) => {
-            quote!((#code).map(|b| ::std::borrow::Cow::<'_, str>::Owned(b.text().into_owned())))
+            quote!((#code).map(|b| ::std::borrow::Cow::<'_, str>::Owned(b.into_text())))
         }
         // A decimal literal (`1.5`) is parsed once per process.
         (ColTy::String, ColTy::Decimal(..)) if matches!(x, Expr::Str(_)) => {

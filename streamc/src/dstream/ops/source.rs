@@ -78,7 +78,7 @@ fn setup_kafka(g: &Gen, b: &Ident) -> TokenStream {
     match &g.stream.op {
         Op::KafkaDirectStream { options } => {
             let (k, v): (Vec<&str>, Vec<&str>) = options.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
-            quote!(let #src = #b.kafka_stream(#name, &[#((#k, #v)),*], false);)
+            quote!(let #src = #b.kafka_direct_stream(#name, &[#((#k, #v)),*]);)
         }
         _ => TokenStream::new(),
     }
