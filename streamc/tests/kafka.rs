@@ -15,11 +15,12 @@
 //!   `maxTriggerDelay` has passed;
 //! - `startingTimestamp` / `startingOffsetsByTimestamp` start at the records' times, and
 //!   `includeHeaders` reads each record's headers;
-//! - keys and values are binary: copied from topic to topic byte for byte, base64 in JSON.
+//! - keys and values are binary: copied from topic to topic byte for byte (headers too), base64
+//!   in JSON.
 #![cfg(unix)]
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
@@ -947,7 +948,7 @@ queries:
 }
 
 #[test]
-fn binary_keys_and_values_go_from_topic_to_topic_byte_for_byte() {
+fn binary_keys_values_and_headers_go_from_topic_to_topic_byte_for_byte() {
     let dir = scratch("kafka-binary");
     let broker = Broker::start();
     broker.create_topic("raw", 1);
@@ -955,8 +956,12 @@ fn binary_keys_and_values_go_from_topic_to_topic_byte_for_byte() {
     // Bytes that are not UTF-8, and text.
     let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", broker.servers()).create().unwrap();
     let records: [(&[u8], &[u8]); 2] = [(&[0xff, 0x00], &[0xc3, 0x28, 0x41]), (b"k", b"hello")];
-    for (k, v) in records {
-        p.send(BaseRecord::<'_, [u8], [u8]>::to("raw").key(k).payload(v).partition(0)).map_err(|(e, _)| e).unwrap();
+    for (i, (k, v)) in records.into_iter().enumerate() {
+        let mut r = BaseRecord::<'_, [u8], [u8]>::to("raw").key(k).payload(v).partition(0);
+        if i == 0 {
+            r = r.headers(OwnedHeaders::new().insert(Header { key: "h", value: Some(&[1u8, 2][..]) }));
+        }
+        p.send(r).map_err(|(e, _)| e).unwrap();
         p.flush(Duration::from_secs(30)).unwrap();
     }
     let spec = dir.join("binary.yaml");
@@ -966,10 +971,10 @@ fn binary_keys_and_values_go_from_topic_to_topic_byte_for_byte() {
 trigger: available_now
 sources:
   - name: raw
-    kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", subscribe: raw, startingOffsets: earliest }
+    kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", subscribe: raw, startingOffsets: earliest, includeHeaders: true }
 queries:
   - name: copied
-    sql: SELECT key, value FROM raw
+    sql: SELECT key, value, headers FROM raw
     output_mode: append
     sink: [console, { kafka: { kafka.bootstrap.servers: "${KAFKA_BOOTSTRAP_SERVERS}", topic: copy } }]
 "#,
@@ -980,7 +985,13 @@ queries:
     // JSON shows binary as base64 (Spark's JSON writer).
     let rows: Vec<String> =
         jsonl(&out).iter().flat_map(|l| l["records"].as_array().unwrap().clone()).map(|r| r.to_string()).collect();
-    assert_eq!(rows, [r#"{"key":"/wA=","value":"wyhB"}"#, r#"{"key":"aw==","value":"aGVsbG8="}"#]);
+    assert_eq!(
+        rows,
+        [
+            r#"{"headers":[{"key":"h","value":"AQI="}],"key":"/wA=","value":"wyhB"}"#,
+            r#"{"headers":null,"key":"aw==","value":"aGVsbG8="}"#
+        ]
+    );
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker.servers())
         .set("group.id", "streamc-test")
@@ -990,13 +1001,21 @@ queries:
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset("copy", 0, Offset::Beginning).unwrap();
     c.assign(&tpl).unwrap();
-    let mut copied: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    type Copied = (Vec<u8>, Vec<u8>, Vec<(String, Vec<u8>)>);
+    let mut copied: Vec<Copied> = Vec::new();
     let started = Instant::now();
     while copied.len() < 2 && started.elapsed() < Duration::from_secs(30) {
         if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
-            copied.push((m.key().unwrap_or_default().to_vec(), m.payload().unwrap_or_default().to_vec()));
+            let headers = m
+                .headers()
+                .map(|h| h.iter().map(|x| (x.key.to_owned(), x.value.unwrap_or_default().to_vec())).collect())
+                .unwrap_or_default();
+            copied.push((m.key().unwrap_or_default().to_vec(), m.payload().unwrap_or_default().to_vec(), headers));
         }
     }
-    let want: Vec<(Vec<u8>, Vec<u8>)> = records.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+    let want: Vec<Copied> = vec![
+        (records[0].0.to_vec(), records[0].1.to_vec(), vec![("h".to_owned(), vec![1, 2])]),
+        (records[1].0.to_vec(), records[1].1.to_vec(), vec![]),
+    ];
     assert_eq!(copied, want, "the copy's records");
 }

@@ -58,6 +58,8 @@ struct OutRecord {
     key: Option<Vec<u8>>,
     value: Option<Vec<u8>>,
     partition: Option<i32>,
+    /// The row's `headers` column.
+    headers: Vec<RecordHeader>,
 }
 
 /// A topic's partition count, and per partition the last (batch, seq) this writer wrote there.
@@ -235,7 +237,8 @@ impl KafkaWriter {
     pub(crate) fn write<R: Row>(&mut self, batch_id: u64, columns: &[&str], rows: &[R]) -> Result<(), Error> {
         let col = |n: &str| columns.iter().position(|c| *c == n);
         let value_col = col("value").ok_or_else(|| self.error("Required attribute 'value' not found"))?;
-        let (key_col, topic_col, part_col) = (col("key"), col("topic"), col("partition"));
+        let (key_col, topic_col, part_col, headers_col) = (col("key"), col("topic"), col("partition"), col("headers"));
+        let mut cell = String::new();
         // A string or binary column's bytes (the compiler allows no other type).
         let bytes = |v: Value<'_>| -> Option<Vec<u8>> {
             match v {
@@ -267,7 +270,13 @@ impl KafkaWriter {
                 r.json_object(columns, &mut sort);
             }
             let (key, value) = (key_col.and_then(|i| bytes(r.value(i))), bytes(r.value(value_col)));
-            records.push(OutRecord { sort, topic, key, value, partition });
+            let mut headers = Vec::new();
+            if let Some(i) = headers_col {
+                cell.clear();
+                r.json_cell(i, &mut cell);
+                headers = headers_of(&cell).map_err(|e| self.error(format!("a row's `headers` {cell}: {e}")))?;
+            }
+            records.push(OutRecord { sort, topic, key, value, partition, headers });
         }
         if self.exactly_once {
             records.sort();
@@ -275,9 +284,16 @@ impl KafkaWriter {
         self.failures.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
         let batch = batch_id.to_string();
         let mut written = 0u64;
-        for (seq, OutRecord { topic, key, value, partition, .. }) in records.iter().enumerate() {
+        for (seq, OutRecord { topic, key, value, partition, headers: own, .. }) in records.iter().enumerate() {
             let mut partition = *partition;
             let mut headers = None;
+            if !own.is_empty() {
+                let mut h = OwnedHeaders::new_with_capacity(own.len() + 3);
+                for (key, value) in own {
+                    h = h.insert(Header { key: key.as_str(), value: value.as_deref() });
+                }
+                headers = Some(h);
+            }
             if self.exactly_once {
                 let (n, last) = self.topic(topic)?;
                 let p = partition
@@ -292,7 +308,8 @@ impl KafkaWriter {
                 }
                 let seq = seq.to_string();
                 headers = Some(
-                    OwnedHeaders::new()
+                    headers
+                        .unwrap_or_default()
                         .insert(Header { key: "streamc.writer", value: Some(self.writer.as_bytes()) })
                         .insert(Header { key: "streamc.batch", value: Some(batch.as_bytes()) })
                         .insert(Header { key: "streamc.seq", value: Some(seq.as_bytes()) }),
@@ -380,6 +397,37 @@ fn murmur2(data: &[u8]) -> u32 {
     h
 }
 
+/// One header of a record: its key and value.
+type RecordHeader = (String, Option<Vec<u8>>);
+
+/// A `headers` cell as JSON (`[{"key":"k","value":"<base64>"},...]` or `null`): its pairs.
+fn headers_of(json: &str) -> Result<Vec<RecordHeader>, String> {
+    use crate::structured::json::{Json, scan_array, scan_fields};
+    let mut out = Vec::new();
+    if json.trim() == "null" {
+        return Ok(out);
+    }
+    scan_array(json, |element| {
+        let Json::Raw(text) = element.json()? else { return Ok(()) };
+        let (mut key, mut value) = (None, None);
+        scan_fields(text, &["key", "value"], |k, v| {
+            let j = v.json()?;
+            match (k, j) {
+                (0, Json::Str(s)) => key = Some(s.into_owned()),
+                (1, Json::Str(s)) => value = crate::structured::binary::decode_base64(&s).map(|b| b.0),
+                _ => {}
+            }
+            Ok(())
+        })?;
+        if let Some(key) = key {
+            out.push((key, value));
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -391,5 +439,16 @@ mod tests {
         assert_eq!(super::murmur2(b"a-little-bit-longer-string") as i32, -1_486_304_829);
         assert_eq!(super::murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8") as i32, -58_897_971);
         assert_eq!(super::murmur2(b"abc") as i32, 479_470_107);
+    }
+
+    #[test]
+    fn a_headers_cell_reads_as_its_pairs() {
+        use super::headers_of;
+        assert_eq!(headers_of("null").unwrap(), []);
+        assert_eq!(
+            headers_of(r#"[{"key":"a","value":"AQI="},{"key":"b","value":null}]"#).unwrap(),
+            [("a".to_owned(), Some(vec![1, 2])), ("b".to_owned(), None)]
+        );
+        assert!(headers_of("[{").is_err());
     }
 }

@@ -167,6 +167,9 @@ pub trait Row {
     fn json_object(&self, names: &[&str], out: &mut String);
     /// The typed value of column `i` (see [`Cell::value`]); `Value::Other` past the last.
     fn value(&self, i: usize) -> Value<'_>;
+    /// Appends column `i` as JSON (as [`json_object`](Self::json_object) writes it); nothing
+    /// past the last.
+    fn json_cell(&self, i: usize, out: &mut String);
 }
 
 macro_rules! rows {
@@ -197,6 +200,12 @@ macro_rules! rows {
                 match i {
                     $($i => self.$i.value(),)+
                     _ => Value::Other,
+                }
+            }
+            fn json_cell(&self, i: usize, out: &mut String) {
+                match i {
+                    $($i => self.$i.to_json(out),)+
+                    _ => {}
                 }
             }
         }
@@ -282,6 +291,16 @@ macro_rules! row_struct {
                 )*
                 let _ = k;
                 $crate::structured::row::Value::Other
+            }
+            fn json_cell(&self, i: usize, out: &mut ::std::string::String) {
+                let mut k = 0usize;
+                $(
+                    if i == k {
+                        return $crate::fmt::ToJson::to_json(&self.$field, out);
+                    }
+                    k += 1;
+                )*
+                let _ = (k, i, out);
             }
         }
     };

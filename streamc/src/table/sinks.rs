@@ -33,7 +33,7 @@ pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics)
             }
             None => {
                 diags.error(*span, "Required attribute 'value' not found").help(
-                    "select the record's value as a column named `value` (and optionally `key`, `topic`, `partition`)",
+                    "select the record's value as a column named `value` (and optionally `key`, `topic`, `partition`, `headers`)",
                 );
             }
         }
@@ -42,6 +42,14 @@ pub(super) fn check_kafka(q: &Query, output: &[Column], diags: &mut Diagnostics)
             && !matches!(c.ty, ColTy::String | ColTy::Binary)
         {
             diags.error(*span, format!("key attribute type must be a StringType or BinaryType, found {}", c.ty.sql()));
+        }
+        let header = ColTy::array(ColTy::structure(&[("key", ColTy::String), ("value", ColTy::Binary)]));
+        if let Some(c) = col("headers")
+            && c.ty != header
+        {
+            diags
+                .error(*span, format!("headers attribute type must be {}, found {}", header.sql(), c.ty.sql()))
+                .help("a Kafka source's `headers` (`includeHeaders: true`) has this type");
         }
         for (name, ty, spark) in [("topic", ColTy::String, "a StringType"), ("partition", ColTy::Int, "an IntegerType")]
         {
