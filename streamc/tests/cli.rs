@@ -669,3 +669,113 @@ fn replay_progress_bar_only_on_a_terminal() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("/12 files ·"), "no progress bar for AvailableNow on a terminal:\n{shown}");
 }
+
+/// Spark's StructuredNetworkWordCountWindowed: a socket source with `include_timestamp`.
+/// Replayed, the lines come with their times as JSON; live, each line gets the time it arrived.
+#[test]
+fn a_socket_with_include_timestamp_gives_each_line_the_time_it_arrived() {
+    let dir = scratch("socket-timestamps");
+    let replay = dir.join("replay");
+    std::fs::create_dir_all(&replay).unwrap();
+    let line = |v: &str, t: &str| format!("{{\"value\":\"{v}\",\"timestamp\":\"2024-01-01 00:00:{t}\"}}\n");
+    std::fs::write(replay.join("0.txt"), line("the cat", "03") + &line("the dog", "07")).unwrap();
+    std::fs::write(replay.join("1.txt"), line("cat", "12")).unwrap();
+    let out = dir.join("windowed.jsonl");
+    let spec = root().join("examples/structured_network_word_count_windowed.yaml");
+    let replayed = format!("lines={}", replay.display());
+    run_ok(streamc().arg("run").arg(&spec).args(["--replay", &replayed, "--jsonl", out.to_str().unwrap()]));
+    let batches: Vec<Vec<String>> = common::jsonl(&out)
+        .iter()
+        .map(|b| {
+            let mut rows: Vec<String> = b["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let start = r["window"]["start"].as_str().unwrap();
+                    format!("{} {} {}", &start[14..19], r["word"].as_str().unwrap(), r["count"])
+                })
+                .collect();
+            rows.sort();
+            rows
+        })
+        .collect();
+    // 10-second windows every 5 seconds: each time is in two of them (starts shown as mm:ss).
+    assert_eq!(
+        batches,
+        [
+            vec![
+                "00:00 cat 1",
+                "00:00 dog 1",
+                "00:00 the 2",
+                "00:05 dog 1",
+                "00:05 the 1",
+                "59:55 cat 1",
+                "59:55 the 1"
+            ],
+            vec![
+                "00:00 cat 1",
+                "00:00 dog 1",
+                "00:00 the 2",
+                "00:05 cat 1",
+                "00:05 dog 1",
+                "00:05 the 1",
+                "00:10 cat 1",
+                "59:55 cat 1",
+                "59:55 the 1"
+            ],
+        ]
+    );
+
+    // Live: the time a line gets is between just before it was sent and just after it was read.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let live = dir.join("live.yaml");
+    std::fs::write(
+        &live,
+        format!(
+            "app: socket_times\nbatch_interval: 200ms\nsources:\n  - name: lines\n    socket: {{ host: 127.0.0.1, port: {port}, include_timestamp: true }}\nqueries:\n  - name: rows\n    sql: SELECT value, CAST(timestamp AS DOUBLE) AS t FROM lines\n    output_mode: append\n    sink: console\n"
+        ),
+    )
+    .unwrap();
+    let jsonl = dir.join("live.jsonl");
+    let child = streamc()
+        .arg("run")
+        .arg(&live)
+        .args(["--jsonl", jsonl.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    listener.set_nonblocking(true).unwrap();
+    let mut conn = None;
+    wait_for("the app to connect", Duration::from_secs(600), || {
+        conn = listener.accept().ok().map(|(s, _)| s);
+        conn.is_some()
+    });
+    let mut conn = conn.unwrap();
+    conn.set_nonblocking(false).unwrap();
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let before = now();
+    conn.write_all(b"hello there\nagain\n").unwrap();
+    conn.flush().unwrap();
+    let rows = || -> Vec<Value> {
+        std::fs::read_to_string(&jsonl)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .flat_map(|b| b["records"].as_array().cloned().unwrap_or_default())
+            .collect()
+    };
+    wait_for("the two lines", Duration::from_secs(30), || rows().len() >= 2);
+    let after = now();
+    let o = interrupt(child);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = rows();
+    assert_eq!(got.iter().map(|r| r["value"].as_str().unwrap()).collect::<Vec<_>>(), ["hello there", "again"]);
+    for r in &got {
+        let t = r["t"].as_f64().unwrap();
+        // Milliseconds, as Spark's: rounded down, so up to 1 ms before `before`.
+        assert!(t >= before - 0.001 && t <= after, "a line stamped {t}, sent at {before}, read by {after}");
+    }
+}

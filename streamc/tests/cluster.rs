@@ -129,6 +129,12 @@ fn examples_on_two_and_three_processes_equal_one_process() {
         // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
         ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),
         (
+            "structured_network_word_count_windowed",
+            true,
+            false,
+            vec!["examples/structured_network_word_count_windowed.yaml", "--replay", "examples/data/stamped_lines"],
+        ),
+        (
             "structured_sessionization",
             false,
             false,

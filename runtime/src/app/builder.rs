@@ -149,7 +149,14 @@ impl AppBuilder {
     /// cannot be made or ends; batches are empty meanwhile. Lines that are not valid UTF-8 are
     /// skipped with a warning.
     pub fn socket_text_stream(&mut self, name: &str, host: &str, port: u16) -> SourceId {
-        self.source(name, SourceKind::Socket { host: host.to_owned(), port })
+        self.source(name, SourceKind::Socket { host: host.to_owned(), port, stamped: false })
+    }
+
+    /// Structured Streaming's socket source with `includeTimestamp`: each line with the time it
+    /// was received (ms), as the JSON line `{"value":"..","timestamp":".."}` the generated code
+    /// reads. (A `--replay` of this source reads files of such lines.)
+    pub fn socket_stream_with_timestamps(&mut self, name: &str, host: &str, port: u16) -> SourceId {
+        self.source(name, SourceKind::Socket { host: host.to_owned(), port, stamped: true })
     }
 
     /// Spark's `textFileStream(dir)`: the lines of files that appear in `dir` after the start.

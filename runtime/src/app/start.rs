@@ -327,9 +327,13 @@ where
                 SourceKind::TextFiles { .. } | SourceKind::Rate { .. } => {
                     all.push(started.next().expect("one per spec"))
                 }
-                SourceKind::Socket { host, port } => {
-                    all.push(RunningSource::Socket(SocketSource::start(&s.name, host, *port, self.spec.limits)?))
-                }
+                SourceKind::Socket { host, port, stamped } => all.push(RunningSource::Socket(SocketSource::start(
+                    &s.name,
+                    host,
+                    *port,
+                    *stamped,
+                    self.spec.limits,
+                )?)),
             }
         }
         drop(started);

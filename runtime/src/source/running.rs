@@ -18,7 +18,9 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub(crate) enum SourceKind {
     /// Spark's `socketTextStream`: a TCP client reading lines.
-    Socket { host: String, port: u16 },
+    /// With `stamped` (Structured Streaming's `includeTimestamp`), each line becomes the JSON
+    /// line `{"value":..,"timestamp":..}` of the time it was received.
+    Socket { host: String, port: u16, stamped: bool },
     /// Spark's `textFileStream`: files that appear in a directory.
     TextFiles { dir: PathBuf },
     /// Structured Streaming's file source: every file of a directory, old and new, once.
@@ -34,7 +36,7 @@ pub(crate) enum SourceKind {
 impl SourceKind {
     pub(crate) fn describe(&self) -> String {
         match self {
-            SourceKind::Socket { host, port } => format!("socket {host}:{port}"),
+            SourceKind::Socket { host, port, .. } => format!("socket {host}:{port}"),
             SourceKind::TextFiles { dir } => format!("files in `{}`", dir.display()),
             SourceKind::FileStream { dir, max_files_per_trigger: None } => format!("file stream `{}`", dir.display()),
             SourceKind::FileStream { dir, max_files_per_trigger: Some(n) } => {
@@ -59,7 +61,7 @@ impl SourceKind {
     /// The source's `description` in a progress report, in the shape of Spark's.
     pub(crate) fn progress_description(&self) -> String {
         match self {
-            SourceKind::Socket { host, port } => format!("TextSocketSource[host: {host}, port: {port}]"),
+            SourceKind::Socket { host, port, .. } => format!("TextSocketSource[host: {host}, port: {port}]"),
             SourceKind::TextFiles { dir } => format!("FileInputDStream[{}]", dir.display()),
             SourceKind::FileStream { dir, .. } => format!("FileStreamSource[{}]", dir.display()),
             SourceKind::Rate { rows_per_second } => format!("RateStreamV2[rowsPerSecond={rows_per_second}]"),

@@ -45,7 +45,9 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 const FULL_POLL: Duration = Duration::from_millis(5);
 
 impl SocketSource {
-    pub(crate) fn start(name: &str, host: &str, port: u16, limits: InputLimits) -> Result<Self, Error> {
+    /// Connects to `host:port`; with `stamped`, each line becomes the JSON line of its text and
+    /// the time it was received (Spark's `includeTimestamp`).
+    pub(crate) fn start(name: &str, host: &str, port: u16, stamped: bool, limits: InputLimits) -> Result<Self, Error> {
         let pending = Arc::new(Mutex::new(Pending::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let client = SocketClient {
@@ -56,6 +58,7 @@ impl SocketSource {
             stop: Arc::clone(&stop),
             limits,
             warned_full: false,
+            stamped,
         };
         let thread_name = format!("streamc-source-{name}");
         let thread = std::thread::Builder::new()
@@ -95,6 +98,8 @@ struct SocketClient {
     limits: InputLimits,
     /// Whether the "receiving faster than processing" note was given (once per run).
     warned_full: bool,
+    /// Each line as `{"value":..,"timestamp":..}` with the time it was received.
+    stamped: bool,
 }
 
 impl SocketClient {
@@ -251,10 +256,34 @@ impl SocketClient {
         if staged.is_empty() && skipped == Skipped::default() {
             return;
         }
+        if self.stamped && !staged.is_empty() {
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+            *staged = stamp(staged, crate::structured::time::Timestamp::from_millis(now));
+        }
         let mut p = lock(&self.pending);
         p.batch.append(staged);
         p.skipped.add(skipped);
         drop(p);
         staged.clear();
     }
+}
+
+/// `lines` as the JSON lines `{"value":"<line>","timestamp":"<at>"}` (Spark's socket source with
+/// `includeTimestamp` stamps each line with the time it was read, in ms).
+fn stamp(lines: &TextBatch, at: crate::structured::time::Timestamp) -> TextBatch {
+    let mut time = String::new();
+    crate::fmt::ToJson::to_json(&at, &mut time);
+    let mut out = TextBatch::new();
+    let mut line = String::new();
+    for l in lines.lines() {
+        line.clear();
+        line.push_str("{\"value\":");
+        crate::fmt::json_string(l, &mut line);
+        line.push_str(",\"timestamp\":");
+        line.push_str(&time);
+        line.push('}');
+        out.push_line(&line);
+    }
+    out
 }

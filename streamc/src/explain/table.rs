@@ -199,7 +199,10 @@ fn stage_tree(plan: &TablePlan, q: &Checked, mut node: Node, join_right: &mut Op
 
 fn relation(src: &TableSource) -> String {
     let kind = match &src.kind {
-        SourceKind::Socket { host, port } => format!("socket {host}:{port}"),
+        SourceKind::Socket { host, port, include_timestamp: false } => format!("socket {host}:{port}"),
+        SourceKind::Socket { host, port, include_timestamp: true } => {
+            format!("socket {host}:{port} [includeTimestamp]")
+        }
         SourceKind::Files { format, path, max_files } => {
             let mut s = format!("{} files {path}", format_name(*format));
             if let Some(n) = max_files {
@@ -420,6 +423,7 @@ fn stream_join_label(j: &crate::table::TStreamJoin) -> String {
 
 fn format_name_of(src: &TableSource) -> &'static str {
     match &src.kind {
+        SourceKind::Socket { include_timestamp: true, .. } => "lines with their times",
         SourceKind::Socket { .. } => "lines",
         SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => format_name(*format),
         SourceKind::Rate { .. } => "rate rows",

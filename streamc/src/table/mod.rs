@@ -15,6 +15,7 @@ mod pushdown;
 mod rows;
 mod sinks;
 mod sources;
+pub use sources::socket_columns;
 pub mod spark;
 mod stages;
 pub mod ty;

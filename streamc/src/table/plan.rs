@@ -46,6 +46,9 @@ pub enum SourceKind {
     Socket {
         host: String,
         port: u16,
+        /// Spark's `includeTimestamp`: each line with the time it was received, as a
+        /// `timestamp` column.
+        include_timestamp: bool,
     },
     Files {
         format: Format,

@@ -8,7 +8,7 @@ use crate::diag::Diagnostics;
 pub(super) fn check_sources(plan: &TablePlan, diags: &mut Diagnostics) {
     for s in &plan.sources {
         let lines = match &s.kind {
-            SourceKind::Socket { .. } => Some("socket"),
+            SourceKind::Socket { include_timestamp: false, .. } => Some("socket"),
             SourceKind::Files { format: Format::Text, .. } => Some("text"),
             _ => None,
         };
@@ -35,6 +35,14 @@ pub(super) fn check_sources(plan: &TablePlan, diags: &mut Diagnostics) {
                 }
             }
         }
+        if matches!(s.kind, SourceKind::Socket { include_timestamp: true, .. }) && s.schema != socket_columns(true) {
+            diags
+                .error(
+                    s.span,
+                    "a socket source with `includeTimestamp` has the columns `value: string, timestamp: timestamp`",
+                )
+                .help("drop the schema: the source gives these two columns");
+        }
         let csv = matches!(
             &s.kind,
             SourceKind::Files { format: Format::Csv, .. } | SourceKind::Static { format: Format::Csv, .. }
@@ -45,4 +53,13 @@ pub(super) fn check_sources(plan: &TablePlan, diags: &mut Diagnostics) {
                 .help(format!("read `{}` as a string and parse it in the query", c.name));
         }
     }
+}
+
+/// The socket source's columns: `value`, and with `includeTimestamp` Spark's `timestamp`.
+pub fn socket_columns(include_timestamp: bool) -> Vec<Column> {
+    let mut cols = vec![Column { name: "value".into(), ty: ColTy::String }];
+    if include_timestamp {
+        cols.push(Column { name: "timestamp".into(), ty: ColTy::Timestamp });
+    }
+    cols
 }

@@ -57,7 +57,12 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
         let src = ident("src", &s.name);
         let name = &s.name;
         setup.extend(match &s.kind {
-            SourceKind::Socket { host, port } => quote!(let #src = #b.socket_text_stream(#name, #host, #port);),
+            SourceKind::Socket { host, port, include_timestamp: false } => {
+                quote!(let #src = #b.socket_text_stream(#name, #host, #port);)
+            }
+            SourceKind::Socket { host, port, include_timestamp: true } => {
+                quote!(let #src = #b.socket_stream_with_timestamps(#name, #host, #port);)
+            }
             SourceKind::Files { path, max_files, .. } => {
                 let max = match max_files {
                     Some(n) => {

@@ -34,6 +34,8 @@ pub(super) fn parse_record(
     let mut scope: Scope = HashMap::new();
     let mut parse = TokenStream::new();
     let format = match &source.kind {
+        // Lines with their times come as JSON lines (`{"value":..,"timestamp":..}`).
+        SourceKind::Socket { include_timestamp: true, .. } => Format::Json,
         SourceKind::Socket { .. } => Format::Text,
         SourceKind::Files { format, .. } | SourceKind::Static { format, .. } => *format,
         // The runtime gives each record as a JSON line (Spark's columns, or the value itself).

@@ -47,7 +47,24 @@ impl Tables<'_, '_> {
                 match k.value.as_str() {
                     "name" => name = self.r.string(v, "name"),
                     "socket" => {
-                        let Some(f) = self.r.fields(v, "socket", &["host", "port"]) else { continue };
+                        let Some(f) =
+                            self.r.fields(v, "socket", &["host", "port", "include_timestamp", "includeTimestamp"])
+                        else {
+                            continue;
+                        };
+                        let stamp = f.get("include_timestamp").or_else(|| f.get("includeTimestamp"));
+                        let include_timestamp = match stamp.map(|s| &s.value) {
+                            None | Some(Node::Bool(false)) => false,
+                            Some(Node::Bool(true)) => true,
+                            Some(other) => {
+                                let span = self.r.span_of(stamp.unwrap());
+                                self.r.diags.error(
+                                    span,
+                                    format!("`include_timestamp` is true or false, found {}", other.kind()),
+                                );
+                                continue;
+                            }
+                        };
                         let host = match f.get("host") {
                             Some(h) => self.r.string(h, "host").unwrap_or_default(),
                             None => "localhost".into(),
@@ -55,12 +72,12 @@ impl Tables<'_, '_> {
                         let port =
                             f.get("port").and_then(|p| self.r.int(p, "port")).and_then(|p| u16::try_from(p).ok());
                         match port {
-                            Some(port) => kind = Some(SourceKind::Socket { host, port }),
+                            Some(port) => kind = Some(SourceKind::Socket { host, port, include_timestamp }),
                             None => {
                                 self.r.diags.error(kspan, "`socket` needs a `port` between 0 and 65535");
                             }
                         }
-                        schema.get_or_insert_with(|| vec![Column { name: "value".into(), ty: ColTy::String }]);
+                        schema.get_or_insert_with(|| crate::table::socket_columns(include_timestamp));
                     }
                     fmt @ ("json" | "csv" | "text") => {
                         let reader: &[&str] = match fmt {

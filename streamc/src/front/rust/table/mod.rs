@@ -305,6 +305,8 @@ struct SourceB {
     max_files: Option<(u64, SpanId)>,
     malformed: Option<(Malformed, SpanId)>,
     rows_per_second: Option<u64>,
+    /// The socket source's `includeTimestamp`.
+    include_timestamp: bool,
     /// `format("kafka")`'s options, as written.
     kafka: Vec<crate::table::kafka::KafkaOption>,
     /// The CSV and JSON readers' options.

@@ -71,7 +71,11 @@ impl Cx<'_> {
                         return None;
                     }
                 }
-                SourceKind::Socket { host: b.host.clone().unwrap_or_else(|| "localhost".into()), port }
+                SourceKind::Socket {
+                    host: b.host.clone().unwrap_or_else(|| "localhost".into()),
+                    port,
+                    include_timestamp: b.include_timestamp,
+                }
             }
             _ => {
                 let Some(path) = b.path.clone() else {
@@ -96,6 +100,7 @@ impl Cx<'_> {
                 ));
                 return None;
             }
+            (None, SourceKind::Socket { include_timestamp: true, .. }) => crate::table::socket_columns(true),
             (None, _) => value(),
         };
         let name = match name {
@@ -214,12 +219,23 @@ impl Cx<'_> {
                     "port" => b.port = Some(self.port(v)?),
                     "path" => b.path = Some(self.str_arg(v, "path")?),
                     "rowspersecond" => b.rows_per_second = Some(self.positive(v, "rowsPerSecond")?),
+                    "includetimestamp" => match text.as_str() {
+                        "true" => b.include_timestamp = true,
+                        "false" => b.include_timestamp = false,
+                        _ => {
+                            let vs = self.span(v.span());
+                            self.diags.error(vs, "`includeTimestamp` is `true` or `false`");
+                            return None;
+                        }
+                    },
                     _ => {
                         let ks = self.span(k.span());
                         let d = self.diags.error(ks, format!("unknown source option `{key}`"));
-                        match suggest(&key, &["maxFilesPerTrigger", "mode", "host", "port", "path"]) {
+                        match suggest(&key, &["maxFilesPerTrigger", "mode", "host", "port", "path", "includeTimestamp"]) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help("the options are `maxFilesPerTrigger`, `mode`, `host`, `port` and `path`"),
+                            None => d.help(
+                                "the options are `maxFilesPerTrigger`, `mode`, `host`, `port`, `includeTimestamp` and `path`",
+                            ),
                         };
                         return None;
                     }

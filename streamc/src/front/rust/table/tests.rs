@@ -389,3 +389,37 @@ fn kafka_options_are_checked_with_sparks_messages() {
         assert!(all.contains(expected), "missing `{expected}` in:\n{all}");
     }
 }
+
+#[test]
+fn a_socket_with_include_timestamp_lowers_as_the_yaml_example() {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/structured_network_word_count_windowed.yaml"
+    ))
+    .unwrap();
+    let y = compile_yaml(&yaml);
+    assert!(y.diags.is_empty(), "{:?}", y.diags);
+    let m = compile_tokens(quote::quote! {
+        app_name("structured_network_word_count_windowed");
+        let lines = read_stream
+            .format("socket")
+            .option("host", "localhost")
+            .option("port", 9999)
+            .option("includeTimestamp", true)
+            .load();
+        let words = lines.select(["explode(split(value, ' ')) AS word", "timestamp"]);
+        let windowed_counts = words
+            .group_by(["window(timestamp, '10 seconds', '5 seconds')", "word"])
+            .count();
+        windowed_counts.write_stream().output_mode("complete").console();
+    });
+    assert!(m.diags.is_empty(), "{:?}", m.diags);
+    let sources = |s: String| s.lines().filter(|l| l.starts_with("source")).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(sources(shape(&m.program)), sources(shape(&y.program)));
+    assert!(shape(&m.program).contains("include_timestamp: true"));
+    let bad = messages(quote::quote! {
+        let lines = read_stream.format("socket").option("port", 9).option("includeTimestamp", "often").load();
+        lines.write_stream().console();
+    });
+    assert!(bad.iter().any(|m| m.contains("`includeTimestamp` is `true` or `false`")), "{bad:?}");
+}
