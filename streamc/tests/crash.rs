@@ -860,7 +860,11 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
         assert!(multiset(&committed(&sink).0) == expected, "an uninterrupted cluster run differs from one process's");
         std::fs::rename(&sink, dir.join("out-plain")).unwrap();
     }
-    let window = (run_time.as_millis() as u64 / 20).clamp(10, 1500);
+    // At most half the run's length in all: a start progresses at most as long as it lives, so
+    // the kills cannot let the run finish before the last of them (with `run_time / wanted` a
+    // series of late kills could).
+    let wanted = env_u64("STREAMC_CLUSTER_KILLS", 20) as usize;
+    let window = (run_time.as_millis() as u64 / (2 * wanted as u64)).clamp(10, 1500);
 
     let log = dir.join("cluster.stderr");
     let supervisor = streamc()
@@ -882,7 +886,6 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
             .collect()
     };
     let ended = |g: &mut Guard| g.0.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
-    let wanted = env_u64("STREAMC_CLUSTER_KILLS", 20) as usize;
     let mut rng = Rng(env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee));
     let mut kills = 0;
     let t = Instant::now();

@@ -11,6 +11,7 @@ const REMAINDER_BY_ZERO: &str = "[REMAINDER_BY_ZERO] Remainder by zero. Use `try
 const OVERFLOW_ADD: &str = "[ARITHMETIC_OVERFLOW] overflow. Use 'try_add' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
 const OVERFLOW_SUBTRACT: &str = "[ARITHMETIC_OVERFLOW] overflow. Use 'try_subtract' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
 const OVERFLOW_MULTIPLY: &str = "[ARITHMETIC_OVERFLOW] overflow. Use 'try_multiply' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
+const OVERFLOW_DIVIDE: &str = "[ARITHMETIC_OVERFLOW] Overflow in integral divide. Use 'try_divide' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
 const OVERFLOW: &str = "[ARITHMETIC_OVERFLOW] overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003";
 
 #[inline]
@@ -93,6 +94,16 @@ pub fn div(a: f64, b: f64, f: &CastFailure) -> Option<f64> {
 #[inline]
 pub fn rem<T: Integral>(a: T, b: T, f: &CastFailure) -> Option<T> {
     if b == T::default() { fail(f, REMAINDER_BY_ZERO) } else { Some(a.wrapping_rem(b)) }
+}
+
+/// `a div b`: integral division (truncated); by zero fails, as does the one quotient past
+/// `i64::MAX` (`i64::MIN div -1`).
+#[inline]
+pub fn int_div(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
+    if b == 0 {
+        return fail(f, DIVIDE_BY_ZERO);
+    }
+    a.checked_div(b).or_else(|| fail(f, OVERFLOW_DIVIDE))
 }
 
 /// `a % b` of doubles (Java's `%`, truncated); by zero fails.

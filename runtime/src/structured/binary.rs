@@ -130,6 +130,42 @@ pub fn unbase64(s: &str) -> Result<Binary, &'static str> {
     Ok(Binary(out))
 }
 
+/// `unhex(s)` as Spark computes it: two hex digits per byte (either case), an odd count read as
+/// if it began with `0`; `None` if a character is not a hex digit.
+pub fn unhex(s: &str) -> Option<Binary> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len().div_ceil(2));
+    let mut rest = b;
+    if b.len() % 2 == 1 {
+        out.push(digit(b[0])?);
+        rest = &b[1..];
+    }
+    for pair in rest.chunks_exact(2) {
+        out.push(digit(pair[0])? << 4 | digit(pair[1])?);
+    }
+    Some(Binary(out))
+}
+
+/// `to_binary(s, format)` (`failure`: malformed text fails the batch with Spark's message) and
+/// `try_to_binary` (no `failure`: NULL instead, and for an unknown format).
+pub fn to_binary(s: &str, format: &str, failure: Option<&super::cast::CastFailure>) -> Option<Binary> {
+    let (read, name) = match format.to_ascii_lowercase().as_str() {
+        "hex" => (unhex(s), "HEX"),
+        "utf-8" | "utf8" => return Some(Binary::of_str(s)),
+        "base64" => (unbase64(s).ok(), "BASE64"),
+        _ => return None,
+    };
+    if read.is_none()
+        && let Some(f) = failure
+    {
+        f.record(&format!(
+            "[CONVERSION_INVALID_INPUT] The value '{s}' ({name}) cannot be converted to \"BINARY\" because it is malformed. Correct the value as per the syntax, or change its format. Use `try_to_binary` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
+        ));
+    }
+    read
+}
+
 /// `unbase64(s)` in generated code: a malformed text fails the batch with Java's message.
 pub fn unbase64_or_fail(s: &str, f: &super::cast::CastFailure) -> Option<Binary> {
     match unbase64(s) {
@@ -235,5 +271,14 @@ mod tests {
         assert_eq!(unbase64("YWJj="), Err("Input byte array has wrong 4-byte ending unit"));
         assert_eq!(Binary(vec![0x61, 0xff]).text(), "a\u{fffd}");
         assert!(Binary(vec![0x01]) < Binary(vec![0xff]));
+    }
+
+    #[test]
+    fn unhex_reads_as_spark() {
+        assert_eq!(unhex("4869").map(|b| b.0), Some(b"Hi".to_vec()));
+        assert_eq!(unhex("abC").map(|b| b.0), Some(vec![0x0a, 0xbc]));
+        assert_eq!(unhex("").map(|b| b.0), Some(vec![]));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("é"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! The SQL dialect streamc parses: Hive's (the closest of sqlparser's to Spark SQL), plus the
-//! forms of Spark SQL that Hive's lacks: `TRIM(LEADING FROM s)` and `trim(chars, s)`.
+//! forms of Spark SQL that Hive's lacks: `TRIM(LEADING FROM s)`, `trim(chars, s)` and the
+//! integral division `a DIV b`.
 
 use sqlparser::dialect::{Dialect, HiveDialect};
 use sqlparser::keywords::Keyword;
@@ -72,5 +73,22 @@ impl Dialect for SparkDialect {
     }
     fn supports_map_literal_with_angle_brackets(&self) -> bool {
         HiveDialect {}.supports_map_literal_with_angle_brackets()
+    }
+    // `a DIV b` (Spark's integral division, of `*`'s precedence): sqlparser reads it only in
+    // MySQL's dialect and its likes.
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &sqlparser::ast::Expr,
+        precedence: u8,
+    ) -> Option<Result<sqlparser::ast::Expr, sqlparser::parser::ParserError>> {
+        if !parser.parse_keyword(Keyword::DIV) {
+            return None;
+        }
+        Some(parser.parse_subexpr(precedence).map(|right| sqlparser::ast::Expr::BinaryOp {
+            left: Box::new(expr.clone()),
+            op: sqlparser::ast::BinaryOperator::MyIntegerDivide,
+            right: Box::new(right),
+        }))
     }
 }

@@ -90,6 +90,8 @@ impl Cx<'_> {
                 }
                 Value::Boolean(b) => Expr::Bool(*b),
                 Value::Null => Expr::Null,
+                // `X'4869'`: bytes in hex.
+                Value::HexStringLiteral(h) => Expr::Call("unhex".into(), vec![Expr::Str(h.clone())]),
                 other => {
                     self.error(pos, format!("the literal `{other}` is not supported by streamc"), None);
                     return None;
@@ -124,6 +126,9 @@ impl Cx<'_> {
                         return None;
                     }
                 }
+            }
+            S::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } => {
+                Expr::Call("div".into(), vec![self.expr(left, quals)?, self.expr(right, quals)?])
             }
             S::BinaryOp { left, op, right } => {
                 let op = match op {

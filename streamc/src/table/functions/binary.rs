@@ -1,9 +1,11 @@
 //! Spark SQL's functions of `binary` values, of types and of floating-point special values:
-//! `hex`, `base64`, `unbase64`, `typeof`, `isnan`: one [`ScalarFn`] each.
+//! `hex`, `unhex`, `base64`, `unbase64`, `to_binary`, `try_to_binary`, `octet_length`,
+//! `bit_length`, `typeof`, `isnan`: one [`ScalarFn`] each.
 
 use super::library::{entry, rt};
 use super::scalar::ScalarFn;
-use super::types::Nulls;
+use super::types::{Args, Nulls, SigError};
+use crate::table::expr::Expr;
 use crate::table::ty::ColTy;
 use quote::quote;
 
@@ -64,6 +66,63 @@ pub static BINARY: &[ScalarFn] = &[
         "unbase64(word)",
     ),
     entry(
+        &["unhex"],
+        |args| match args {
+            [(_, ColTy::String)] => Ok(ColTy::Binary),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (rt, x) = (rt(), &a[0]);
+            quote!((#x).and_then(|s| #rt::binary::unhex(&s)))
+        },
+        "binary",
+        Nulls::Strict,
+        "`unhex(s)`: hex digits as bytes (an odd count reads as if it began with `0`); NULL if a character is not a hex digit. SQL's `X'4869'` is `unhex('4869')`",
+        "unhex('4869')",
+    ),
+    entry(
+        &["to_binary"],
+        |args| to_binary_sig(args, false),
+        |a, _| to_binary_code(a, true),
+        "binary",
+        Nulls::Strict,
+        "`to_binary(s[, format])`: text as bytes by `format`, `'hex'` (the default), `'utf-8'` or `'base64'`; malformed text fails the batch (Spark's CONVERSION_INVALID_INPUT)",
+        "to_binary(word, 'utf-8')",
+    ),
+    entry(
+        &["try_to_binary"],
+        |args| to_binary_sig(args, true),
+        |a, _| to_binary_code(a, false),
+        "binary",
+        Nulls::Strict,
+        "`try_to_binary(s[, format])`: `to_binary`, NULL where it would fail (and for an unknown format)",
+        "try_to_binary(word, 'hex')",
+    ),
+    entry(
+        &["octet_length"],
+        |args| match args {
+            [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Int),
+            _ => Err(None),
+        },
+        |a, t| byte_length(a, t, 1),
+        "int",
+        Nulls::Strict,
+        "`octet_length(x)`: the number of bytes of a string (UTF-8) or binary",
+        "octet_length(word)",
+    ),
+    entry(
+        &["bit_length"],
+        |args| match args {
+            [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Int),
+            _ => Err(None),
+        },
+        |a, t| byte_length(a, t, 8),
+        "int",
+        Nulls::Strict,
+        "`bit_length(x)`: the number of bits of a string (UTF-8) or binary",
+        "bit_length(word)",
+    ),
+    entry(
         &["typeof"],
         |args| match args {
             [_] => Ok(ColTy::String),
@@ -95,3 +154,57 @@ pub static BINARY: &[ScalarFn] = &[
         "isnan(d)",
     ),
 ];
+
+/// `to_binary(s[, format])`: the format a string literal of Spark's; with `lenient`
+/// (`try_to_binary`) an unknown format is NULL rather than an error.
+fn to_binary_sig(args: Args<'_>, lenient: bool) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::String)] => Ok(ColTy::Binary),
+        [(_, ColTy::String), (Expr::Str(f), _)] => {
+            let known = matches!(f.to_ascii_lowercase().as_str(), "hex" | "utf-8" | "utf8" | "base64");
+            if known || lenient {
+                Ok(ColTy::Binary)
+            } else {
+                Err(Some(SigError::new(format!(
+                    "[DATATYPE_MISMATCH.INVALID_ARG_VALUE] The fmt value must to be a case-insensitive \"STRING\" literal of 'hex', 'utf-8', 'utf8', or 'base64', but got '{f}'."
+                ))))
+            }
+        }
+        [(_, ColTy::String), (_, ColTy::String)] => {
+            Err(Some(SigError::new("the format of `to_binary` is a string literal: 'hex', 'utf-8' or 'base64'")))
+        }
+        _ => Err(None),
+    }
+}
+
+/// `to_binary` (`strict`: malformed text fails the batch) or `try_to_binary`.
+fn to_binary_code(a: &[proc_macro2::TokenStream], strict: bool) -> proc_macro2::TokenStream {
+    let (rt, x) = (rt(), &a[0]);
+    let failure = if strict {
+        let f = proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site());
+        quote!(::core::option::Option::Some(&#f))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let format = match a.get(1) {
+        Some(f) => quote!(#f),
+        None => quote!(::core::option::Option::Some("hex")),
+    };
+    quote!({
+        let format = #format;
+        match (#x, format) {
+            (::core::option::Option::Some(s), ::core::option::Option::Some(f)) => #rt::binary::to_binary(&s, &f, #failure),
+            _ => ::core::option::Option::None,
+        }
+    })
+}
+
+/// The length of a string's UTF-8 or a binary's bytes, times `unit`.
+fn byte_length(a: &[proc_macro2::TokenStream], t: &[Option<ColTy>], unit: i32) -> proc_macro2::TokenStream {
+    let x = &a[0];
+    if t.first() == Some(&Some(ColTy::Binary)) {
+        quote!((#x).map(|b| b.0.len() as i32 * #unit))
+    } else {
+        quote!((#x).map(|s| s.len() as i32 * #unit))
+    }
+}

@@ -465,6 +465,24 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         "pmod(n, 7)",
     ),
     entry(
+        &["div"],
+        |args| match args {
+            [(_, a), (_, b)] if a.integral() && b.integral() => Ok(ColTy::Long),
+            _ => Err(None),
+        },
+        |a, _| {
+            let (rt, f, x, y) = (rt(), failure(), &a[0], &a[1]);
+            quote!(match (#x, #y) {
+                (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => #rt::arith::int_div(x as i64, y as i64, &#f),
+                _ => ::core::option::Option::None,
+            })
+        },
+        "bigint",
+        Nulls::Strict,
+        "`div(x, y)` (SQL's `x DIV y`): integral division of integers, truncated, as a bigint; by zero fails the batch (ANSI)",
+        "div(n, 2)",
+    ),
+    entry(
         &["bround"],
         |args| match args {
             [(_, t)] if t.numeric() => Ok(*t),

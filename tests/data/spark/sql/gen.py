@@ -369,6 +369,11 @@ def arith():
         case("mul-overflow", "SELECT n * 2 AS q FROM events", big),
         case("sub-overflow", "SELECT n - 1 AS q FROM events", small),
         case("neg-overflow", "SELECT -n AS q FROM events", small),
+        c("int-div", "SELECT n div 2 AS a, n DIV -4 AS b, div(n, 3) AS c, 7 div 2 AS e, typeof(n div 2) AS t, "
+                     "n div 2 * 3 AS f, -n div 2 AS g FROM events"),
+        case("int-div-zero", "SELECT n div (n - n) AS q FROM events", zero),
+        case("int-div-overflow", "SELECT n div -1 AS q FROM events", small),
+        c("int-div-double-refused", "SELECT d div 2 AS q FROM events"),
     ]
 
 
@@ -1037,6 +1042,16 @@ def binary():
         c("to-binary-invalid", "SELECT to_binary(s, 'base64') AS a FROM events WHERE k = 1"),
         c("unbase64-unpadded", "SELECT unbase64('aGk') AS a, unbase64('aGVsbG8') AS b, unbase64('') AS c FROM events "
                                "WHERE k = 1"),
+        c("unhex", "SELECT k, unhex(e) AS a, unhex('4869') AS b, unhex('abC') AS c, unhex('zz') AS d, "
+                   "X'48656C6C6F' AS x, X'' AS y, typeof(X'00') AS t FROM events WHERE k = 1 OR k = 6"),
+        c("lengths", "SELECT k, octet_length(s) AS o, bit_length(s) AS bl, octet_length(b) AS ob, bit_length(b) AS bb "
+                     "FROM events"),
+        c("to-binary", "SELECT k, to_binary(s, 'utf-8') AS u, to_binary(s, 'UTF8') AS u2, to_binary(e, 'base64') AS b, "
+                       "try_to_binary(s, 'hex') AS h, try_to_binary(s) AS h2, try_to_binary(s, 'nope') AS n, "
+                       "try_to_binary(e, 'BASE64') AS b2 FROM events"),
+        c("to-binary-hex", "SELECT k, to_binary(concat('4', CAST(k AS STRING))) AS a, to_binary('abc') AS odd FROM events"),
+        c("to-binary-hex-invalid", "SELECT to_binary(s) AS a FROM events WHERE k = 1"),
+        c("to-binary-bad-format", "SELECT to_binary(s, 'nope') AS a FROM events"),
     ]
 
 
