@@ -7,6 +7,7 @@
 //! ```text
 //! DIR/
 //! ├── metadata                     which app and query the directory belongs to (JSON)
+//! ├── lock                         locked by the running app (its pid): one run at a time
 //! ├── offsets/                     planned batches (Spark's offset log), by batch id
 //! │   ├── 00000000000000000006     written before batch 6 runs: the files it reads
 //! │   └── 00000000000000000007
@@ -135,8 +136,8 @@ mod tests;
 pub use commits::{Checkpoint, QueryCheckpoint, pipeline_changes};
 pub use format::{Invalid, checksum, fnv1a64};
 pub use layout::{
-    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, METADATA, OFFSETS, OLDEST_READ_VERSION, PARTS, PARTS_VERSION, SHARDS,
-    SHARDS_VERSION, commit_path, file_name, part_file_path, planned_file_name, planned_path, shard_file_path,
+    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, LOCK, METADATA, OFFSETS, OLDEST_READ_VERSION, PARTS, PARTS_VERSION,
+    SHARDS, SHARDS_VERSION, commit_path, file_name, part_file_path, planned_file_name, planned_path, shard_file_path,
 };
 pub use metadata::Metadata;
 pub use offsets::PlannedBatch;
@@ -144,5 +145,6 @@ pub(crate) use offsets::{read_planned, write_planned};
 pub(crate) use parts::{NewParts, PartFileWriter};
 pub use parts::{Part, PartFile, PartRef};
 pub(crate) use store::{
-    Loaded, LoadedParts, LoadedShards, PartIndex, load_latest, query_id, remove_stale_temp_files, write, write_shard,
+    Loaded, LoadedParts, LoadedShards, PartIndex, load_latest, lock, query_id, remove_stale_temp_files, write,
+    write_shard,
 };

@@ -198,7 +198,7 @@ fn uninterrupted_run_checkpoints_every_second_batch_and_keeps_three() {
 
     // Only complete commits, the newest three, no temporary file.
     let ckpt = dir.join("ckpt-reference");
-    assert_eq!(names(&ckpt), ["commits", "metadata"]);
+    assert_eq!(names(&ckpt), ["commits", "lock", "metadata"]);
     assert_eq!(commits(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
     assert_eq!(file_name(4000), "00000000000000004000");
     for (t, next) in [(4000, 4), (6000, 6), (8000, 8)] {
@@ -423,7 +423,7 @@ fn a_failed_write_stops_the_app_after_the_batch_outputs() {
     }
     let got = std::fs::read_to_string(&jsonl).unwrap();
     assert!(got.lines().last().unwrap().contains("\"batch_time_ms\":2000"), "{got}");
-    assert_eq!(names(&ckpt), ["commits", "metadata"]);
+    assert_eq!(names(&ckpt), ["commits", "lock", "metadata"]);
     assert_eq!(commits(&ckpt), [format!(".{}.tmp", file_name(2000))]);
 }
 
@@ -638,7 +638,7 @@ fn a_run_leaves_the_documented_layout() {
     }
     std::fs::write(ckpt.join(".notes.tmp"), b"mine").unwrap();
     run(&input, &ckpt, &dir.join("out.jsonl"), None).unwrap();
-    assert_eq!(names(&ckpt), [".notes.tmp", "commits", "metadata", "offsets"]);
+    assert_eq!(names(&ckpt), [".notes.tmp", "commits", "lock", "metadata", "offsets"]);
     assert_eq!(commits(&ckpt), [file_name(4000), file_name(6000), file_name(8000)]);
     // A DStream app plans no batches.
     assert!(names(&ckpt.join("offsets")).is_empty());
@@ -658,7 +658,7 @@ fn a_run_leaves_the_documented_layout() {
     let batches = Batches::default();
     words(&numbered_files(&dir, 5), &ss, &batches).start().unwrap().await_termination().unwrap();
     assert_eq!(lines(&batches).iter().map(|(id, _)| *id).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
-    assert_eq!(names(&ss), ["commits", "metadata", "offsets"]);
+    assert_eq!(names(&ss), ["commits", "lock", "metadata", "offsets"]);
     let id = metadata(&ss).id;
     let committed: Vec<(u64, String)> =
         commits(&ss).iter().map(|n| commit_query(&ss.join("commits").join(n))).collect();
@@ -681,6 +681,8 @@ fn a_run_leaves_the_documented_layout() {
 fn to_flat_layout(ckpt: &Path) -> String {
     let id = metadata(ckpt).id;
     std::fs::remove_file(ckpt.join("metadata")).unwrap();
+    // The flat layout's runs took no lock.
+    std::fs::remove_file(ckpt.join("lock")).unwrap();
     for (sub, prefix) in [("commits", "checkpoint-"), ("offsets", "offsets-")] {
         if ckpt.join(sub).exists() {
             for name in names(&ckpt.join(sub)) {
@@ -709,7 +711,7 @@ fn a_directory_of_the_flat_layout_resumes_and_moves_to_the_new_one() {
     assert_eq!(second.jsonl, jsonl_after(&reference.jsonl, 4000));
     // Written in the new layout from then on, with the query id of the flat commits; the flat
     // files count towards the three commits kept, so the oldest is gone.
-    assert_eq!(names(&ckpt), [flat(4000), "commits".to_owned(), "metadata".to_owned()]);
+    assert_eq!(names(&ckpt), [flat(4000), "commits".to_owned(), "lock".to_owned(), "metadata".to_owned()]);
     assert_eq!(commits(&ckpt), [file_name(6000), file_name(8000)]);
     assert_eq!(metadata(&ckpt), Metadata { version: 5, app: "stateful".to_owned(), id: id.clone() });
     assert_eq!(commit_query(&commit_path(&ckpt, 8000)).1, id);
@@ -775,4 +777,21 @@ fn a_zero_length_metadata_file_is_an_error_naming_it() {
     let second = run(&input, &ckpt, &dir.join("second.jsonl"), None).unwrap();
     assert_eq!(second.jsonl, jsonl_after(&reference.jsonl, 4000));
     assert_eq!(metadata(&ckpt).id, id);
+}
+
+#[test]
+fn a_second_run_on_a_checkpoint_in_use_stops_at_start_and_the_lock_ends_with_the_run() {
+    let dir = TempDir::new("ckpt-lock");
+    let ckpt = dir.path().join("ckpt");
+    let (print, seen) = (Captured::default(), Arc::new(Mutex::new(Vec::new())));
+    // Its socket's port has no server: the run goes on, with empty batches, until stopped.
+    let first = stateful(&ckpt, &print, &seen).start().expect("the first run starts");
+    let Err(second) = stateful(&ckpt, &print, &seen).start() else { panic!("a second run on the directory started") };
+    let message = second.to_string();
+    assert!(message.contains("is in use by another run of `stateful`"), "{message}");
+    assert!(message.contains(&format!("(pid {})", std::process::id())), "{message}");
+    first.stop(false).unwrap();
+    // Stopped, the first run has let go of the directory.
+    let third = stateful(&ckpt, &print, &seen).start().expect("a run after the first one ended");
+    third.stop(false).unwrap();
 }

@@ -31,6 +31,8 @@ pub(super) struct BatchLoop<F> {
     pub(super) restore: Option<Restored>,
     /// The checkpoint directory and interval.
     pub(super) checkpoint: Option<(PathBuf, i64)>,
+    /// The directory's lock, released when the loop ends.
+    pub(super) _lock: Option<std::fs::File>,
     /// What the directory's commits refer to, for pruning parts.
     pub(super) part_index: checkpoint::PartIndex,
     /// Per replayed source: its name, its number of files, and the files skipped at start.

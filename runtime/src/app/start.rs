@@ -70,6 +70,8 @@ struct Setup {
     log: bool,
     /// The cluster this process is one of, once connected.
     peers: Option<Arc<dyn Collective>>,
+    /// The checkpoint directory's lock, held while the app runs (process 0 only).
+    lock: Option<std::fs::File>,
 }
 
 /// The app's sources once started, and what the loop needs to know about them.
@@ -137,6 +139,11 @@ where
             self.progress = None;
             self.ui = None;
         }
+        // Process 0 writes the checkpoint: it holds the directory's lock while the app runs.
+        let mut setup = setup;
+        if let (Some((dir, _)), true) = (&setup.checkpoint, leader) {
+            setup.lock = Some(checkpoint::lock(dir, &self.spec.name)?);
+        }
         let resume = match &setup.checkpoint {
             Some((dir, _)) => Resume::load(dir, &self.spec.name, setup.interval_ms, &setup.pipeline)?,
             None => None,
@@ -168,7 +175,6 @@ where
         first.no_data_pending = query.as_ref().is_some_and(|q| q.no_data_pending);
         // Every process has read the checkpoint: connecting is the barrier after which process 0
         // writes to it.
-        let mut setup = setup;
         setup.peers = self.connect_cluster()?;
         // The query id is the checkpoint directory's (its `metadata`, written on first use).
         let new_query_id = || query.as_ref().map_or_else(new_uuid, |q| q.query_id.clone());
@@ -203,6 +209,7 @@ where
             pipeline: self.spec.pipeline(),
             log: std::env::var_os("STREAMC_LOG").is_some(),
             peers: None,
+            lock: None,
         })
     }
 
@@ -422,6 +429,7 @@ where
             zero_ms: first.zero_ms,
             restore: first.restore,
             checkpoint: setup.checkpoint,
+            _lock: setup.lock,
             part_index: checkpoint::PartIndex::default(),
             replay_positions: sources.replay_positions,
             max_batches: self.max_batches,

@@ -14,6 +14,11 @@ pub const KEEP_PLANNED: usize = KEEP + 1;
 /// The name of the directory's metadata file.
 pub const METADATA: &str = "metadata";
 
+/// The name of the file a running app locks (`flock`) for as long as it uses the directory, so
+/// that a second run on it stops at start rather than interleave its writes; it holds the
+/// running process's id.
+pub const LOCK: &str = "lock";
+
 /// The name of the subdirectory of commits.
 pub const COMMITS: &str = "commits";
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::commits::{Checkpoint, QueryCheckpoint};
 use super::format::Invalid;
 use super::layout::{
-    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, LEGACY_PLANNED_PREFIX, LEGACY_PREFIX, METADATA, OFFSETS, PARTS,
+    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, LEGACY_PLANNED_PREFIX, LEGACY_PREFIX, LOCK, METADATA, OFFSETS, PARTS,
     SHARDS, file_name, parse_shard_file_name, part_file_path, shard_file_name, shard_file_path,
 };
 use super::metadata::{Metadata, read_metadata};
@@ -272,6 +272,52 @@ pub(crate) fn load_latest(dir: &Path, app: &str) -> Result<Option<Loaded>, Error
             problems.join("; ")
         ),
     })
+}
+
+/// Locks checkpoint directory `dir` (creating it) for a run of app `app`, or fails with which
+/// process holds it: two runs writing one directory would lose each other's commits. The lock
+/// is the returned file's: it lasts until the file is closed, and the system releases it when
+/// the process dies (a SIGKILLed run leaves no stale lock). On a file system without locks the
+/// run goes on, with a warning.
+pub(crate) fn lock(dir: &Path, app: &str) -> Result<std::fs::File, Error> {
+    use std::io::{Read, Seek, Write};
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(LOCK);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    match file.try_lock() {
+        Ok(()) => {
+            // The holder's pid, for the message of a run that finds the directory taken.
+            let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() { String::new() } else { format!(" (pid {holder})") };
+            Err(Error::Config(format!(
+                "the checkpoint directory `{}` is in use by another run of `{app}`{who}\nhelp: stop that run first, or give this one its own directory (`--checkpoint DIR`)",
+                dir.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            eprintln!(
+                "warning: cannot lock the checkpoint directory `{}` ({e}); nothing stops a second run from using it at the same time",
+                dir.display()
+            );
+            Ok(file)
+        }
+    }
 }
 
 /// The query id of the checkpoint directory `dir` of app `app`: its metadata's, or, when it has

@@ -130,41 +130,79 @@ pub fn check(pattern: &str) -> Result<Vec<Vec<char>>, String> {
 }
 
 /// `format_string(pattern, args...)`; `None` for a pattern [`check`] refuses or too few
-/// arguments (which streamc's check rules out).
+/// arguments (which streamc's check rules out). Generated code parses its literal pattern once,
+/// as a [`Pattern`].
 pub fn format_string(pattern: &str, args: &[Arg<'_>]) -> Option<String> {
-    let mut out = String::with_capacity(pattern.len() + 8 * args.len());
-    let mut next = 0;
-    for piece in parse(pattern).ok()? {
-        let s = match piece {
-            Piece::Text(t) => {
-                out.push_str(t);
-                continue;
-            }
-            Piece::Spec(s) => s,
-        };
-        match s.conv {
-            '%' => {
-                pad(&mut out, "%", &s);
-                continue;
-            }
-            'n' => {
-                out.push('\n');
-                continue;
-            }
-            _ => {}
-        }
-        let k = match s.index {
-            Some(n) => n.checked_sub(1)?,
-            None => {
-                next += 1;
-                next - 1
-            }
-        };
-        let arg = *args.get(k)?;
-        let text = convert(&s, arg)?;
-        pad(&mut out, &text, &s);
+    Pattern::parse(pattern)?.format(args)
+}
+
+/// A pattern parsed once: its text and conversions in order.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pieces: Vec<Owned>,
+    /// The length of the pattern, for the output's first allocation.
+    len: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Owned {
+    Text(String),
+    Spec(Spec),
+}
+
+impl Pattern {
+    /// The pattern, or `None` if [`check`] refuses it.
+    pub fn parse(pattern: &str) -> Option<Pattern> {
+        let pieces = parse(pattern)
+            .ok()?
+            .into_iter()
+            .map(|p| match p {
+                Piece::Text(t) => Owned::Text(t.to_owned()),
+                Piece::Spec(s) => Owned::Spec(s),
+            })
+            .collect();
+        Some(Pattern { pieces, len: pattern.len() })
     }
-    Some(out)
+
+    /// The pattern applied to `args`; `None` for too few arguments.
+    pub fn format(&self, args: &[Arg<'_>]) -> Option<String> {
+        let mut out = String::with_capacity(self.len + 8 * args.len());
+        let mut next = 0;
+        for piece in &self.pieces {
+            match piece {
+                Owned::Text(t) => out.push_str(t),
+                Owned::Spec(s) => apply(s, args, &mut next, &mut out)?,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Appends conversion `s` of its argument (`next` counts the arguments taken in order); `None`
+/// when the argument is missing.
+fn apply(s: &Spec, args: &[Arg<'_>], next: &mut usize, out: &mut String) -> Option<()> {
+    match s.conv {
+        '%' => {
+            pad(out, "%", s);
+            return Some(());
+        }
+        'n' => {
+            out.push('\n');
+            return Some(());
+        }
+        _ => {}
+    }
+    let k = match s.index {
+        Some(n) => n.checked_sub(1)?,
+        None => {
+            *next += 1;
+            *next - 1
+        }
+    };
+    let arg = *args.get(k)?;
+    let text = convert(s, arg)?;
+    pad(out, &text, s);
+    Some(())
 }
 
 fn convert(s: &Spec, arg: Arg<'_>) -> Option<String> {

@@ -194,9 +194,14 @@ fn format_code(a: &[TokenStream], t: &[Option<ColTy>]) -> TokenStream {
         binds.extend(bind);
         items.push(item);
     }
+    // The pattern is a literal (`format_sig`): parsed once per process.
     quote!({
         #binds
-        (#pattern).and_then(|p| #rt::format::format_string(&p, &[#(#items),*]).map(::std::borrow::Cow::<'_, str>::Owned))
+        static PATTERN: ::std::sync::OnceLock<::core::option::Option<#rt::format::Pattern>> = ::std::sync::OnceLock::new();
+        PATTERN
+            .get_or_init(|| (#pattern).and_then(|p| #rt::format::Pattern::parse(&p)))
+            .as_ref()
+            .and_then(|p| p.format(&[#(#items),*]).map(::std::borrow::Cow::<'_, str>::Owned))
     })
 }
 
