@@ -175,6 +175,20 @@ fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// The app's connection to the test's server, blocking. The first run may compile the
+/// runtime: minutes are allowed.
+fn accept_app(listener: &TcpListener) -> std::net::TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let mut conn = None;
+    wait_for("the app to connect", Duration::from_secs(600), || {
+        conn = listener.accept().ok().map(|(s, _)| s);
+        conn.is_some()
+    });
+    let conn = conn.unwrap();
+    conn.set_nonblocking(false).unwrap();
+    conn
+}
+
 /// Sends SIGINT (what Ctrl-C sends) and waits for a clean exit.
 fn interrupt(mut child: Child) -> Output {
     let status = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill");
@@ -219,15 +233,7 @@ fn socket_word_count_over_tcp_with_pauses_across_batches() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    // The first run may compile the runtime: allow minutes for the connection.
-    listener.set_nonblocking(true).unwrap();
-    let mut conn = None;
-    wait_for("the app to connect", Duration::from_secs(600), || {
-        conn = listener.accept().ok().map(|(s, _)| s);
-        conn.is_some()
-    });
-    let mut conn = conn.unwrap();
-    conn.set_nonblocking(false).unwrap();
+    let mut conn = accept_app(&listener);
     let groups: [&[&str]; 3] = [&["the cat sat", "the dog"], &["the cat ran"], &["dog dog owl", "a  b", "b "]];
     for group in groups {
         // One write per group, so a group lands in one batch.
@@ -747,14 +753,7 @@ fn a_socket_with_include_timestamp_gives_each_line_the_time_it_arrived() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    listener.set_nonblocking(true).unwrap();
-    let mut conn = None;
-    wait_for("the app to connect", Duration::from_secs(600), || {
-        conn = listener.accept().ok().map(|(s, _)| s);
-        conn.is_some()
-    });
-    let mut conn = conn.unwrap();
-    conn.set_nonblocking(false).unwrap();
+    let mut conn = accept_app(&listener);
     let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
     let before = now();
     conn.write_all(b"hello there\nagain\n").unwrap();

@@ -249,13 +249,13 @@ impl KafkaWriter {
                 other => Some(format!("{other:?}").into_bytes()),
             }
         };
-        let text = |v: Value<'_>| -> Option<String> { bytes(v).map(|b| String::from_utf8_lossy(&b).into_owned()) };
         let mut records: Vec<OutRecord> = Vec::with_capacity(rows.len());
         for r in rows {
-            let topic = match (topic_col.and_then(|i| text(r.value(i))), &self.topic) {
-                (_, Some(t)) => t.clone(),
-                (Some(t), None) => t,
-                (None, None) => {
+            // The `topic` option wins over the column (a string: the compiler checks it).
+            let topic = match (&self.topic, topic_col.map(|i| r.value(i))) {
+                (Some(t), _) => t.clone(),
+                (None, Some(Value::Str(t))) => t.to_owned(),
+                (None, _) => {
                     return Err(self.error(
                         "topic option required when no 'topic' attribute is present (a row's `topic` is NULL)",
                     ));

@@ -254,6 +254,18 @@ impl KafkaSource {
         Ok(out)
     }
 
+    /// Records lost to the source: Spark's error with `failOnDataLoss` (the default), else a
+    /// warning (`then` says how reading goes on).
+    fn data_loss(&self, m: String, then: &str) -> Result<(), Error> {
+        if self.options.fail_on_data_loss {
+            return Err(self.error(format!(
+                "{m}\nhelp: if you don't want your streaming query to fail on such cases, set the source option 'failOnDataLoss' to 'false'"
+            )));
+        }
+        eprintln!("warning: Kafka source `{}`: {m}{then}", self.name);
+        Ok(())
+    }
+
     /// `minOffsetsPerTrigger` (Spark's `delayBatch`): whether to wait with a batch of `new`
     /// records, fewer than the minimum, until `maxTriggerDelay` has passed since the last batch.
     fn delay(&mut self, new: u64) -> bool {
@@ -325,28 +337,19 @@ impl Planned for KafkaSource {
             };
             let from = if from < lo {
                 // The records from `from` are gone (retention, or a recreated topic).
-                let m = format!(
+                self.data_loss(format!(
                     "Some data may have been lost because they are not available in Kafka any more; either the data was aged out by Kafka or the topic may have been deleted before all the data in the topic was processed. {}-{}: offsets {from} to {lo} are gone",
                     tp.0, tp.1
-                );
-                if self.options.fail_on_data_loss {
-                    return Err(self.error(format!(
-                        "{m}\nhelp: if you don't want your streaming query to fail on such cases, set the source option 'failOnDataLoss' to 'false'"
-                    )));
-                }
-                eprintln!("warning: Kafka source `{}`: {m}; going on from {lo}", self.name);
+                ), &format!("; going on from {lo}"))?;
                 lo
             } else if from > hi {
-                let m = format!(
-                    "{}-{}'s offset was changed from {from} to {hi}, some data may have been missed",
-                    tp.0, tp.1
-                );
-                if self.options.fail_on_data_loss {
-                    return Err(self.error(format!(
-                        "{m}\nhelp: if you don't want your streaming query to fail on such cases, set the source option 'failOnDataLoss' to 'false'"
-                    )));
-                }
-                eprintln!("warning: Kafka source `{}`: {m}", self.name);
+                self.data_loss(
+                    format!(
+                        "{}-{}'s offset was changed from {from} to {hi}, some data may have been missed",
+                        tp.0, tp.1
+                    ),
+                    "",
+                )?;
                 hi
             } else {
                 from

@@ -53,17 +53,19 @@ impl Tables<'_, '_> {
                             continue;
                         };
                         let stamp = f.get("include_timestamp").or_else(|| f.get("includeTimestamp"));
-                        let include_timestamp = match stamp.map(|s| &s.value) {
-                            None | Some(Node::Bool(false)) => false,
-                            Some(Node::Bool(true)) => true,
-                            Some(other) => {
-                                let span = self.r.span_of(stamp.unwrap());
-                                self.r.diags.error(
-                                    span,
-                                    format!("`include_timestamp` is true or false, found {}", other.kind()),
-                                );
-                                continue;
-                            }
+                        let include_timestamp = match stamp {
+                            None => false,
+                            Some(s) => match s.value {
+                                Node::Bool(b) => b,
+                                ref other => {
+                                    let span = self.r.span_of(s);
+                                    self.r.diags.error(
+                                        span,
+                                        format!("`include_timestamp` is true or false, found {}", other.kind()),
+                                    );
+                                    continue;
+                                }
+                            },
                         };
                         let host = match f.get("host") {
                             Some(h) => self.r.string(h, "host").unwrap_or_default(),

@@ -100,10 +100,7 @@ pub static BINARY: &[ScalarFn] = &[
     ),
     entry(
         &["octet_length"],
-        |args| match args {
-            [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Int),
-            _ => Err(None),
-        },
+        byte_length_sig,
         |a, t| byte_length(a, t, 1),
         "int",
         Nulls::Strict,
@@ -112,10 +109,7 @@ pub static BINARY: &[ScalarFn] = &[
     ),
     entry(
         &["bit_length"],
-        |args| match args {
-            [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Int),
-            _ => Err(None),
-        },
+        byte_length_sig,
         |a, t| byte_length(a, t, 8),
         "int",
         Nulls::Strict,
@@ -197,6 +191,14 @@ fn to_binary_code(a: &[proc_macro2::TokenStream], strict: bool) -> proc_macro2::
             _ => ::core::option::Option::None,
         }
     })
+}
+
+/// `octet_length` and `bit_length`: of a string or a binary, an int.
+fn byte_length_sig(args: Args<'_>) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, ColTy::String | ColTy::Binary)] => Ok(ColTy::Int),
+        _ => Err(None),
+    }
 }
 
 /// The length of a string's UTF-8 or a binary's bytes, times `unit`.
