@@ -11,8 +11,8 @@ pub trait SparkFmt {
     fn spark_fmt(&self, out: &mut String);
 }
 
-/// Formats a value as JSON: strings escaped, tuples as arrays, `None` and non-finite floats as
-/// `null`.
+/// Formats a value as JSON: strings escaped, tuples as arrays, `None` as `null`, non-finite
+/// floats as Spark writes them (`"NaN"`, `"Infinity"`, `"-Infinity"`).
 pub trait ToJson {
     /// Appends the JSON text of `self` to `out`.
     fn to_json(&self, out: &mut String);
@@ -257,8 +257,12 @@ macro_rules! floats {
                 if self.is_finite() {
                     // Debug is the shortest round-trip form and always valid JSON (`1.0`, `1e-7`).
                     let _ = write!(out, "{self:?}");
+                } else if self.is_nan() {
+                    // As Spark's JSON generator (Jackson's WRITE_NAN_AS_STRINGS): a string, which
+                    // Spark's JSON reader takes back as the number.
+                    out.push_str("\"NaN\"");
                 } else {
-                    out.push_str("null");
+                    out.push_str(if *self > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
                 }
             }
         }
@@ -438,7 +442,9 @@ mod tests {
         assert_eq!(json_string_of("\u{1}\u{1f}\t"), r#""\u0001\u001f\t""#);
         assert_eq!(json_string_of("é→"), "\"é→\"");
         assert_eq!(json_string_of(&vec![Some(1.5f64), None]), "[1.5,null]");
-        assert_eq!(json_string_of(&f64::NAN), "null");
+        assert_eq!(json_string_of(&f64::NAN), r#""NaN""#);
+        assert_eq!(json_string_of(&f32::INFINITY), r#""Infinity""#);
+        assert_eq!(json_string_of(&f64::NEG_INFINITY), r#""-Infinity""#);
         assert_eq!(json_string_of(&1.0f64), "1.0");
         assert_eq!(json_string_of(&(true, 'x')), r#"[true,"x"]"#);
     }

@@ -106,6 +106,22 @@ pub fn int_div(a: i64, b: i64, f: &CastFailure) -> Option<i64> {
     a.checked_div(b).or_else(|| fail(f, OVERFLOW_DIVIDE))
 }
 
+/// `a DIV b` with a decimal side, each side an unscaled value and its scale (an integer has
+/// scale 0): the quotient truncated, as a bigint of its low 64 bits (Spark's `Decimal.toLong`
+/// wraps, as Java's `BigDecimal.longValue`); by zero fails.
+pub fn dec_div(a: i128, sa: u8, b: i128, sb: u8, f: &CastFailure) -> Option<i64> {
+    if b == 0 {
+        return fail(f, DIVIDE_BY_ZERO);
+    }
+    // Both at the larger scale; a side too large for that (beyond 38 digits) is out of range.
+    let up = |v: i128, by: u8| 10i128.checked_pow(u32::from(by)).and_then(|p| v.checked_mul(p));
+    let (a, b) = match (up(a, sb.saturating_sub(sa)), up(b, sa.saturating_sub(sb))) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return fail(f, OVERFLOW_DIVIDE),
+    };
+    Some((a / b) as i64)
+}
+
 /// `a % b` of doubles (Java's `%`, truncated); by zero fails.
 #[inline]
 pub fn rem_f64(a: f64, b: f64, f: &CastFailure) -> Option<f64> {

@@ -41,6 +41,7 @@ pub mod arith;
 pub mod binary;
 pub mod calendar;
 pub mod cast;
+pub mod charset;
 pub mod conv;
 pub mod decimal;
 pub mod double_key;
@@ -62,6 +63,7 @@ pub mod sort;
 pub mod static_table;
 pub mod text;
 pub mod time;
+pub mod void;
 pub mod watermark;
 pub mod window;
 

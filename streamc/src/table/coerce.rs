@@ -27,6 +27,8 @@ pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
         return Ok(e);
     }
     Ok(match (e, to) {
+        // A bare NULL becomes a NULL of the type it meets.
+        (Expr::Null, to) => Expr::Cast(Box::new(Expr::Null), to, to),
         (Expr::Str(s), ColTy::Long) => match parse_long(&s) {
             Some(i) => Expr::Int(i),
             None => return Err(invalid_input(&s, "BIGINT")),
@@ -124,6 +126,7 @@ fn rank(t: ColTy) -> u8 {
 /// double.
 pub fn wider(a: ColTy, b: ColTy) -> ColTy {
     match (a, b) {
+        (ColTy::Void, x) | (x, ColTy::Void) => x,
         (ColTy::Decimal(..), _) | (_, ColTy::Decimal(..)) => match (a.as_decimal(), b.as_decimal()) {
             (Some((p1, s1)), Some((p2, s2))) => {
                 let scale = s1.max(s2);
@@ -178,7 +181,7 @@ pub fn decimal_result(op: BinOp, a: ColTy, b: ColTy) -> Option<ColTy> {
 
 /// The type a string meeting a number is cast to (Spark's ANSI `findWiderTypeForString`):
 /// `bigint` for an integral type, `double` for a fractional one.
-fn string_with(x: ColTy) -> ColTy {
+pub fn string_with(x: ColTy) -> ColTy {
     if x.integral() { ColTy::Long } else { ColTy::Double }
 }
 
@@ -199,6 +202,7 @@ pub fn takes_null(f: &str) -> Option<fn(usize, usize) -> bool> {
 pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
     use ColTy::*;
     Some(match (a, b) {
+        (ColTy::Void, x) | (x, ColTy::Void) => x,
         (x, y) if x.nested() || y.nested() => return None,
         (x, y) if x == y => x,
         (x, y) if x.number() && y.number() => wider(x, y),
@@ -213,6 +217,7 @@ pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
 pub fn arithmetic(a: ColTy, b: ColTy) -> Option<ColTy> {
     use ColTy::*;
     Some(match (a, b) {
+        (ColTy::Void, x) | (x, ColTy::Void) if x.number() => x,
         (x, y) if x.number() && y.number() => wider(x, y),
         (String, x) | (x, String) if x.number() => string_with(x),
         _ => return None,

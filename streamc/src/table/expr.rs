@@ -404,6 +404,14 @@ impl Parser {
             let (op, prec) = match self.peek() {
                 Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("or") => (BinOp::Or, 1),
                 Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("and") => (BinOp::And, 2),
+                // `a DIV b`, Spark's integral division, of `*`'s precedence: the `div` function,
+                // as the SQL front end lowers it.
+                Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("div") && 6 >= min_prec => {
+                    self.pos += 1;
+                    let rhs = self.expr(7)?;
+                    lhs = Expr::Call("div".into(), vec![lhs, rhs]);
+                    continue;
+                }
                 Some(Tok::Op(o)) => match *o {
                     "=" => (BinOp::Eq, 4),
                     "!=" => (BinOp::Ne, 4),

@@ -35,6 +35,9 @@ pub enum ColTy {
     Map(&'static (ColTy, ColTy)),
     /// Spark's `StructType`: named fields, each nullable.
     Struct(&'static [Field]),
+    /// Spark's `NullType` (`void`): the type of a bare `NULL`, whose values are all NULL. It
+    /// becomes the other side's type wherever it meets one (`n + NULL` is a bigint).
+    Void,
 }
 
 /// One field of a struct type.
@@ -142,6 +145,7 @@ impl ColTy {
             ColTy::Timestamp => "timestamp",
             ColTy::Date => "date",
             ColTy::Binary => "binary",
+            ColTy::Void => "void",
             nested => {
                 let text = nested.describe();
                 let mut i = interned();

@@ -57,10 +57,8 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         Expr::Float(_) => (e.clone(), ColTy::Double),
         Expr::Bool(_) => (e.clone(), ColTy::Bool),
         Expr::Cast(_, _, to) | Expr::TryCast(_, _, to) => (e.clone(), *to),
-        Expr::Null => {
-            diags.error(span, "a bare NULL has no type here; compare with `IS NULL` is not supported yet");
-            return None;
-        }
+        // Spark's NullType: it becomes the type it meets (see `coerce::cast`).
+        Expr::Null => (Expr::Null, ColTy::Void),
         Expr::Star => {
             diags.error(span, "`*` is only allowed in `count(*)`");
             return None;
@@ -68,7 +66,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         Expr::Unary(UnOp::Not, x) => {
             let (x, t) = typed(x, cols, span, diags)?;
             let x = match t {
-                ColTy::Bool | ColTy::String => cast(x, t, ColTy::Bool, diags)?,
+                ColTy::Bool | ColTy::String | ColTy::Void => cast(x, t, ColTy::Bool, diags)?,
                 _ => {
                     diags.error(span, format!("NOT needs a boolean, found `{x}` of type {}", t.sql()));
                     return None;
@@ -91,6 +89,10 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         }
         Expr::Binary(op, a, b) => {
             let ((a, ta), (b, tb)) = (typed(a, cols, span, diags)?, typed(b, cols, span, diags)?);
+            // A NULL side is a NULL of the other side's type (`n + NULL` is `n + CAST(NULL AS
+            // BIGINT)`).
+            let (a, ta) = if ta == ColTy::Void && tb != ColTy::Void { (cast(a, ta, tb, diags)?, tb) } else { (a, ta) };
+            let (b, tb) = if tb == ColTy::Void && ta != ColTy::Void { (cast(b, tb, ta, diags)?, ta) } else { (b, tb) };
             // Decimal arithmetic: each side a decimal (an integral one as its decimal form),
             // the result of Spark's precision and scale rules.
             if coerce::decimal_result(*op, ta, tb).is_some() {
@@ -107,7 +109,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             }
             let (to, result) = match op {
                 BinOp::And | BinOp::Or => {
-                    let boolish = |t| matches!(t, ColTy::Bool | ColTy::String);
+                    let boolish = |t| matches!(t, ColTy::Bool | ColTy::String | ColTy::Void);
                     if !boolish(ta) || !boolish(tb) {
                         diags.error(
                             span,
@@ -284,6 +286,11 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 }
             }
         }
+        // Spark's other `decode`: `decode(x, search, result, ..., default)` is a CASE whose
+        // conditions are `x <=> search` (NULL matches NULL).
+        Expr::Call(f, args) if f == "decode" && args.len() >= 3 => {
+            return typed(&decode_as_case(args), cols, span, diags);
+        }
         Expr::Call(f, args) if coerce::takes_null(f).is_some() && args.contains(&Expr::Null) => {
             // A NULL literal takes the type of the call's first other value (Spark's NullType
             // coerces to it): `CASE WHEN c THEN n ELSE NULL END`.
@@ -326,14 +333,28 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             // A function that picks one of its values (`coalesce`, `if`, `CASE`, `greatest`)
             // first gets its numbers as their wider type (Spark's common type: a decimal wide
             // enough for all, an int and a float as a double).
-            let picks = scalar.is_some_and(|s| matches!(s.returns, "the arguments' type" | "the values' type"));
+            // `try_add` and its kin compute in that common type too (`try_add(tinyint, int)` is an
+            // int, NULL where an int overflows).
+            let picks = scalar.is_some_and(|s| {
+                matches!(s.returns, "the arguments' type" | "the values' type" | "the arguments' type, when it is one")
+            });
+            // Numbers meeting a string value become what a string and a number meet as (ANSI:
+            // `bigint` or `double`; `decode`'s NULL string default makes its numbers doubles).
             let common = typed_args.iter().map(|(_, t)| *t).filter(|t| t.number()).reduce(coerce::wider);
+            let common = match common {
+                Some(w) if typed_args.iter().any(|(_, t)| *t == ColTy::String) => Some(coerce::string_with(w)),
+                c => c,
+            };
             let unify = move |t: ColTy| match common {
-                Some(w) if picks && t.number() => w,
+                Some(w) if picks && (t.number() || t == ColTy::String) => w,
                 _ => t,
             };
-            let attempts: [&dyn Fn(ColTy) -> ColTy; 5] = [
+            // A NULL argument first takes the type of the first argument that is not one
+            // (`concat(word, NULL)`, `pow(d, NULL)`).
+            let peer = typed_args.iter().map(|(_, t)| *t).find(|t| *t != ColTy::Void);
+            let attempts: [&dyn Fn(ColTy) -> ColTy; 6] = [
                 &|t| t,
+                &|t| if t == ColTy::Void { peer.unwrap_or(t) } else { t },
                 &unify,
                 &ColTy::widened,
                 &|t| if matches!(t.widened(), ColTy::Long | ColTy::Decimal(..)) { ColTy::Double } else { t.widened() },
@@ -388,6 +409,39 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             return None;
         }
     })
+}
+
+/// `decode(x, s1, r1, s2, r2, ..., [default])` as `CASE WHEN x <=> s1 THEN r1 ... ELSE default
+/// END`, with `a <=> b` written `a = b OR (isnull(a) AND isnull(b))` (a NULL literal on either
+/// side: `isnull` of the other).
+fn decode_as_case(args: &[Expr]) -> Expr {
+    let x = &args[0];
+    let isnull = |e: &Expr| Expr::Call("isnull".into(), vec![e.clone()]);
+    let mut case = Vec::new();
+    // Without a default, Spark's is a NULL string (so results that are numbers meet a string:
+    // `decode(k, 1, 2.5, 2, 3.25)` is a double).
+    let default = if args.len() % 2 == 1 {
+        Expr::Cast(Box::new(Expr::Null), ColTy::String, ColTy::String)
+    } else {
+        args[args.len() - 1].clone()
+    };
+    for pair in args[1..].chunks_exact(2) {
+        let [search, result] = pair else { unreachable!("chunks of two") };
+        let matches = match (x, search) {
+            (Expr::Null, Expr::Null) => Expr::Bool(true),
+            (Expr::Null, s) => isnull(s),
+            (x, Expr::Null) => isnull(x),
+            (x, s) => Expr::Binary(
+                BinOp::Or,
+                Box::new(Expr::Binary(BinOp::Eq, Box::new(x.clone()), Box::new(s.clone()))),
+                Box::new(Expr::Binary(BinOp::And, Box::new(isnull(x)), Box::new(isnull(s)))),
+            ),
+        };
+        case.push(matches);
+        case.push(result.clone());
+    }
+    case.push(default);
+    Expr::Call("case".into(), case)
 }
 
 fn cast(x: Expr, from: ColTy, to: ColTy, span: SpanId, diags: &mut Diagnostics) -> Option<Expr> {

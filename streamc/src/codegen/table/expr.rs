@@ -34,7 +34,9 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
             quote!(#some(#l))
         }
         Expr::Bool(b) => quote!(#some(#b)),
-        Expr::Null | Expr::Star => quote!(::core::option::Option::None),
+        // A bare NULL is a `void` value; one that met a type is a `Cast` of it (see `cast`).
+        Expr::Null => quote!(::core::option::Option::None::<::streamc_runtime::structured::void::Void>),
+        Expr::Star => quote!(::core::option::Option::None),
         Expr::Unary(UnOp::Not, x) => {
             let x = expr(x, scope);
             quote!((#x).map(|v: bool| !v))
@@ -275,6 +277,21 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
 fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> TokenStream {
     let rt = quote!(::streamc_runtime::structured);
     let failure = cast_failure();
+    // NULL of a type: a `None` of the type's values in expressions (a string is a `Cow`).
+    if *x == Expr::Null || from == ColTy::Void {
+        let ty = match to {
+            ColTy::String => quote!(::std::borrow::Cow<'_, str>),
+            to => functions::rust_ty(to),
+        };
+        if *x == Expr::Null {
+            return quote!(::core::option::Option::None::<#ty>);
+        }
+        let code = expr(x, scope);
+        return quote!({
+            let _ = #code;
+            ::core::option::Option::None::<#ty>
+        });
+    }
     let code = expr(x, scope);
     let fails =
         if try_cast { quote!(::core::option::Option::None) } else { quote!(::core::option::Option::Some(&#failure)) };
@@ -477,6 +494,7 @@ pub(super) fn cast_failure() -> proc_macro2::Ident {
 pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
     match e {
         Expr::Cast(_, _, to) | Expr::TryCast(_, _, to) => Some(*to),
+        Expr::Null => Some(ColTy::Void),
         Expr::Column(c) => scope.get(c).map(|(_, t)| *t),
         Expr::Int(i) => Some(if i32::try_from(*i).is_ok() { ColTy::Int } else { ColTy::Long }),
         Expr::Float(_) => Some(ColTy::Double),

@@ -42,6 +42,7 @@ pub(super) fn conv_fields(ty: ColTy, json: TokenStream, owned: bool, partial: bo
         ColTy::Timestamp => scalar("timestamp"),
         ColTy::Date => scalar("date"),
         ColTy::Binary => quote!(#rt::structured::binary::conv(#json)),
+        ColTy::Void => quote!(#rt::structured::void::conv(#json)),
         ColTy::Decimal(p, s) => {
             let (p, s) = (proc_macro2::Literal::u8_unsuffixed(p), proc_macro2::Literal::u8_unsuffixed(s));
             quote!(#rt::structured::decimal::conv::<#p, #s>(#json))

@@ -99,6 +99,27 @@ pub static BINARY: &[ScalarFn] = &[
         "try_to_binary(word, 'hex')",
     ),
     entry(
+        &["encode"],
+        |args| charset_sig(args, "encode", ColTy::String, ColTy::Binary),
+        |a, _| charset_code(a, quote!(encode), quote!(&x), false),
+        "binary",
+        Nulls::Strict,
+        "`encode(s, charset)`: text as bytes in one of Spark's charsets (`utf-8`, `utf-16`, `utf-16be`, `utf-16le`, `utf-32`, `iso-8859-1`, `us-ascii`); a character the charset lacks fails the batch (MALFORMED_CHARACTER_CODING)",
+        "encode(word, 'utf-16le')",
+    ),
+    entry(
+        &["decode"],
+        |args| charset_sig(args, "decode", ColTy::Binary, ColTy::String),
+        |a, t| match t[0] {
+            Some(ColTy::Binary) => charset_code(a, quote!(decode), quote!(&x.0), true),
+            _ => charset_code(a, quote!(decode), quote!(x.as_bytes()), true),
+        },
+        "string",
+        Nulls::Strict,
+        "`decode(b, charset)`: bytes as text in one of `encode`'s charsets (a byte-order mark read for `utf-16` and `utf-32`); bytes that are not text in it fail the batch. `decode(x, search, result, ..., default)` is Spark's other `decode`: the result of the first search equal to `x` (NULL matching NULL)",
+        "decode(encode(word, 'utf-16'), 'utf-16')",
+    ),
+    entry(
         &["octet_length"],
         byte_length_sig,
         |a, t| byte_length(a, t, 1),
@@ -209,4 +230,43 @@ fn byte_length(a: &[proc_macro2::TokenStream], t: &[Option<ColTy>], unit: i32) -
     } else {
         quote!((#x).map(|s| s.len() as i32 * #unit))
     }
+}
+
+/// Spark's charsets for `encode` and `decode`, as its message lists them.
+const CHARSETS: &[&str] = &["iso-8859-1", "us-ascii", "utf-16", "utf-16be", "utf-16le", "utf-32", "utf-8"];
+
+/// `encode(s, charset)` / `decode(b, charset)`: `input` (a string also for `decode`, whose
+/// bytes are its UTF-8, as Spark casts it) and a charset, a literal of [`CHARSETS`] or a string
+/// checked per row.
+fn charset_sig(args: Args<'_>, function: &str, input: ColTy, out: ColTy) -> Result<ColTy, Option<SigError>> {
+    match args {
+        [(_, t), (c, ColTy::String)] if *t == input || *t == ColTy::String => match c {
+            Expr::Str(name) if !CHARSETS.contains(&name.to_ascii_lowercase().as_str()) => {
+                Err(Some(SigError::new(format!(
+                    "[INVALID_PARAMETER_VALUE.CHARSET] The value of parameter(s) `charset` in `{function}` is invalid: expects one of the {}, but got {name}.",
+                    CHARSETS.join(", ")
+                ))))
+            }
+            _ => Ok(out),
+        },
+        _ => Err(None),
+    }
+}
+
+/// Calls the runtime's `charset::function(input, c, failure)` (`input` made of `x`, the first
+/// argument's value) when neither argument is NULL, its string made a `Cow` when `text`; a
+/// failure fails the batch.
+fn charset_code(
+    a: &[proc_macro2::TokenStream],
+    function: proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+    text: bool,
+) -> proc_macro2::TokenStream {
+    let (rt, x, c) = (rt(), &a[0], &a[1]);
+    let failure = proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site());
+    let out = if text { quote!(.map(::std::borrow::Cow::<'_, str>::Owned)) } else { quote!() };
+    quote!(match (#x, #c) {
+        (::core::option::Option::Some(x), ::core::option::Option::Some(c)) => #rt::charset::#function(#input, &c, &#failure)#out,
+        _ => ::core::option::Option::None,
+    })
 }

@@ -473,10 +473,28 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         &["div"],
         |args| match args {
             [(_, a), (_, b)] if a.integral() && b.integral() => Ok(ColTy::Long),
+            [(_, a), (_, b)]
+                if (a.integral() || matches!(a, ColTy::Decimal(..)))
+                    && (b.integral() || matches!(b, ColTy::Decimal(..))) =>
+            {
+                Ok(ColTy::Long)
+            }
             _ => Err(None),
         },
-        |a, _| {
+        |a, t| {
             let (rt, f, x, y) = (rt(), failure(), &a[0], &a[1]);
+            if t.iter().any(|t| matches!(t, Some(ColTy::Decimal(..)))) {
+                // A decimal side: its unscaled value and scale; an integer's scale is 0.
+                let side = |t: Option<ColTy>, v: proc_macro2::TokenStream| match t {
+                    Some(ColTy::Decimal(_, s)) => quote!(#v.0, #s),
+                    _ => quote!(#v as i128, 0u8),
+                };
+                let (xs, ys) = (side(t[0], quote!(x)), side(t[1], quote!(y)));
+                return quote!(match (#x, #y) {
+                    (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => #rt::arith::dec_div(#xs, #ys, &#f),
+                    _ => ::core::option::Option::None,
+                });
+            }
             quote!(match (#x, #y) {
                 (::core::option::Option::Some(x), ::core::option::Option::Some(y)) => #rt::arith::int_div(x as i64, y as i64, &#f),
                 _ => ::core::option::Option::None,
@@ -484,7 +502,7 @@ pub static STRINGS_MATH: &[ScalarFn] = &[
         },
         "bigint",
         Nulls::Strict,
-        "`div(x, y)` (SQL's `x DIV y`): integral division of integers, truncated, as a bigint; by zero fails the batch (ANSI)",
+        "`div(x, y)` (SQL's `x DIV y`): integral division of integers or decimals, truncated, as a bigint (a decimal quotient beyond a bigint keeps its low 64 bits, as Spark's); by zero fails the batch (ANSI)",
         "div(n, 2)",
     ),
     entry(

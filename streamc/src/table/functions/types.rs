@@ -68,6 +68,7 @@ pub fn rust_ty(t: ColTy) -> TokenStream {
         ColTy::Timestamp => quote!(::streamc_runtime::structured::time::Timestamp),
         ColTy::Date => quote!(::streamc_runtime::structured::time::Date),
         ColTy::Binary => quote!(::streamc_runtime::structured::binary::Binary),
+        ColTy::Void => quote!(::streamc_runtime::structured::void::Void),
         ColTy::Decimal(p, s) => {
             let (p, s) = (proc_macro2::Literal::u8_unsuffixed(p), proc_macro2::Literal::u8_unsuffixed(s));
             quote!(::streamc_runtime::structured::decimal::Dec<#p, #s>)

@@ -369,8 +369,10 @@ def arith():
         case("mul-overflow", "SELECT n * 2 AS q FROM events", big),
         case("sub-overflow", "SELECT n - 1 AS q FROM events", small),
         case("neg-overflow", "SELECT -n AS q FROM events", small),
-        c("int-div", "SELECT n div 2 AS a, n DIV -4 AS b, div(n, 3) AS c, 7 div 2 AS e, typeof(n div 2) AS t, "
-                     "n div 2 * 3 AS f, -n div 2 AS g FROM events"),
+        case("int-div", "SELECT n div 2 AS a, n DIV -4 AS b, div(n, 3) AS c, 7 div 2 AS e, typeof(n div 2) AS t, "
+                        "n div 2 * 3 AS f, -n div 2 AS g FROM events", b,
+             steps=[{"select": ["n div 2 AS a", "n DIV -4 AS b", "div(n, 3) AS c", "7 div 2 AS e",
+                                "typeof(n div 2) AS t", "n div 2 * 3 AS f", "-n div 2 AS g"]}]),
         case("int-div-zero", "SELECT n div (n - n) AS q FROM events", zero),
         case("int-div-overflow", "SELECT n div -1 AS q FROM events", small),
         c("int-div-double-refused", "SELECT d div 2 AS q FROM events"),
@@ -941,6 +943,13 @@ def types():
         c("try-arithmetic", "SELECT w, try_add(i, 1) AS a, try_multiply(t, 2Y) AS m, try_subtract(n, 1) AS s, "
                             "try_divide(i, 0) AS z, try_divide(n, 4) AS q, try_add(CAST(i AS DOUBLE), 1.5) AS f, "
                             "typeof(try_add(i, 1)) AS ta, typeof(try_multiply(t, 2Y)) AS tm FROM events", edge),
+        c("try-arithmetic-mixed", "SELECT w, try_add(i, n) AS a, try_add(t, i) AS b, try_subtract(s, n) AS c, "
+                                  "try_multiply(i, n) AS e, try_multiply(t, s) AS g, try_divide(i, n) AS h, "
+                                  "try_add(i, f) AS k, try_add(n, d) AS l, try_subtract(t, 1) AS m, "
+                                  "typeof(try_add(i, n)) AS ta, typeof(try_multiply(t, s)) AS tm, "
+                                  "typeof(try_add(i, f)) AS tf, typeof(try_divide(t, s)) AS td FROM events", edge),
+        c("try-arithmetic-mixed-small", "SELECT w, try_add(i, n) AS a, try_add(t, i) AS b, try_multiply(t, s) AS g, "
+                                        "try_divide(n, i) AS h, try_add(i, f) AS k FROM events", small),
         c("widening-at-limits", "SELECT t + 1 AS a, s + 1 AS b, i + 1L AS c, i + 1.0 AS e, t + 1Y * 0Y AS g, "
                                 "CAST(i AS BIGINT) * 2 AS h, i * 2.0D AS k, f * 1e30 AS l, i - 0 AS m FROM events "
                                 "WHERE w <> 'abc'", edge),
@@ -1052,6 +1061,22 @@ def binary():
         c("to-binary-hex", "SELECT k, to_binary(concat('4', CAST(k AS STRING))) AS a, to_binary('abc') AS odd FROM events"),
         c("to-binary-hex-invalid", "SELECT to_binary(s) AS a FROM events WHERE k = 1"),
         c("to-binary-bad-format", "SELECT to_binary(s, 'nope') AS a FROM events"),
+        c("encode", "SELECT k, encode(s, 'utf-8') AS u8, encode(s, 'UTF-16') AS u16, encode(s, 'utf-16be') AS be, "
+                    "encode(s, 'UTF-16LE') AS le, encode(s, 'utf-32') AS u32, encode(s, 'iso-8859-1') AS l1, "
+                    "hex(encode(s, 'UTF-16')) AS h16, typeof(encode(s, 'utf-8')) AS t, encode(k, 'utf-8') AS num "
+                    "FROM events WHERE k <> 3 AND k <> 8"),
+        c("encode-ascii", "SELECT k, encode(s, 'US-ASCII') AS a FROM events WHERE k <> 3 AND k <> 8"),
+        c("encode-unmappable", "SELECT encode(s, 'us-ascii') AS a FROM events WHERE k = 3"),
+        c("encode-latin1-unmappable", "SELECT encode(concat(s, '\u20ac'), 'ISO-8859-1') AS a FROM events WHERE k = 1"),
+        c("encode-bad-charset", "SELECT encode(s, 'UTF8') AS a FROM events"),
+        c("decode", "SELECT k, decode(b, 'utf-8') AS u8, decode(b, 'ISO-8859-1') AS l1, decode(encode(s, 'UTF-16'), 'utf-16') AS u16, "
+                    "decode(encode(s, 'utf-16le'), 'UTF-16LE') AS le, decode(encode(s, 'UTF-32'), 'utf-32') AS u32, "
+                    "decode(X'FFFE6800', 'UTF-16') AS bom_le, decode(X'FEFF0068', 'UTF-16BE') AS bom_kept, "
+                    "decode(s, 'utf-8') AS from_string, typeof(decode(b, 'utf-8')) AS t FROM events WHERE k <> 3 AND k <> 8"),
+        c("decode-malformed", "SELECT decode(b, 'utf-8') AS a FROM events WHERE k = 3"),
+        c("decode-odd-utf16", "SELECT decode(unhex('68'), 'UTF-16') AS a FROM events WHERE k = 1"),
+        c("decode-ascii-high", "SELECT decode(b, 'US-ASCII') AS a FROM events WHERE k = 8"),
+        c("decode-bad-charset", "SELECT decode(b, 'latin1') AS a FROM events"),
     ]
 
 
@@ -1138,10 +1163,45 @@ def decimal():
         c("cast-double-overflow", "SELECT CAST(d AS DECIMAL(12,3)) AS q FROM events WHERE k = 7"),
         c("cast-bad-string", "SELECT CAST(concat(w, 'x') AS DECIMAL(5,2)) AS q FROM events WHERE k = 1"),
         c("cast-string-overflow", "SELECT CAST(w AS DECIMAL(3,1)) AS q FROM events WHERE k = 7"),
+        c("int-div", "SELECT k, a div c AS ac, c div a AS ca, a div 2 AS a2, n div a AS na, a div 0.7 AS a07, "
+                     "-a div 2 AS neg, typeof(a div c) AS t, a DIV n AS an, "
+                     "CAST(c AS DECIMAL(38,0)) * 10000000000000000000000BD div 1 AS wraps FROM events WHERE c <> 0 AND a <> 0"),
+        c("int-div-zero", "SELECT a div (c - c) AS q FROM events"),
+        c("int-div-double-refused", "SELECT a div d AS q FROM events"),
     ]
 
 
-TOPICS = {"approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+def nulls():
+    """A bare NULL (Spark's NullType, `void`): its own column, `typeof`, meeting each type in
+    arithmetic, comparisons, logic and function calls; Spark's `decode(x, search, result, ...)`
+    with NULL matching NULL."""
+    s = {"k": "bigint", "w": "string", "d": "double", "a": "decimal(5,2)", "b": "boolean", "t": "timestamp"}
+    def r(k, w=None, d=None, a=None, b=None, t=None):
+        return srt({x: v for x, v in dict(k=k, w=w, d=d, a=a, b=b, t=t).items() if v is not None})
+    main = [[r(1, "storm", 0.5, 1.25, True, "2024-03-01T09:00:00"), r(2, "front", -2.0, -3.5, False)],
+            [r(3), r(4, "x", 3.0, 0.01, True, "2024-03-01T10:00:00")]]
+    c = lambda id, sql, **kw: case(id, sql, main, schema=s, **kw)
+    return [
+        c("column", "SELECT k, NULL AS z, typeof(NULL) AS t FROM events"),
+        c("arithmetic", "SELECT k, k + NULL AS a, NULL * d AS b, a - NULL AS c, typeof(k + NULL) AS ta, "
+                        "typeof(NULL * d) AS tb, typeof(a - NULL) AS tc FROM events"),
+        c("comparisons", "SELECT k, k = NULL AS a, NULL < w AS b, NULL = NULL AS c, t > NULL AS e, "
+                         "NULL IS NULL AS f, NULL IS NOT NULL AS g FROM events"),
+        c("logic", "SELECT k, b AND NULL AS a, b OR NULL AS o, NOT NULL AS n, TRUE AND NULL AS ta, "
+                   "FALSE AND NULL AS fa, TRUE OR NULL AS tr FROM events"),
+        c("functions", "SELECT k, concat(w, NULL) AS a, coalesce(NULL, w) AS b, upper(NULL) AS u, length(NULL) AS l, "
+                       "greatest(k, NULL) AS g, if(b, NULL, w) AS i, nvl(NULL, d) AS n, typeof(coalesce(NULL, k)) AS tc, "
+                       "typeof(upper(NULL)) AS tu FROM events"),
+        c("case", "SELECT k, CASE WHEN b THEN NULL ELSE k END AS a, CASE WHEN NULL THEN 1 ELSE 2 END AS c FROM events"),
+        c("subquery-column", "SELECT k, z, typeof(z) AS t FROM (SELECT k, NULL AS z FROM events)"),
+        c("decode-search", "SELECT k, decode(w, 'storm', 1, 'front', 2, 0) AS a, decode(w, 'storm', 'S') AS b, "
+                           "decode(w, NULL, 'none', 'some') AS c, decode(NULL, NULL, 'n', 'o') AS e, "
+                           "decode(k, 1, 'one', 4.0, 'four') AS f, typeof(decode(k, 1, 1, 2, 2.5)) AS g FROM events"),
+        c("where", "SELECT k FROM events WHERE w = NULL OR k > 3"),
+    ]
+
+
+TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start, "types": types, "binary": binary, "decimal": decimal}
 
 if __name__ == "__main__":

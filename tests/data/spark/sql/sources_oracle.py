@@ -79,9 +79,21 @@ def norm_typed(v, dt):
     return sql_oracle.norm(v)
 
 
+def non_finite(v):
+    """NaN and the infinities (at any depth) as Spark's JSON writer writes them: the strings
+    "NaN", "Infinity", "-Infinity"."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, dict):
+        return {k: non_finite(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [non_finite(x) for x in v]
+    return v
+
+
 def collect(d):
     """A micro-batch's rows, normalized by the batch's schema."""
-    return [norm_typed(r, d.schema) for r in d.collect()]
+    return [non_finite(norm_typed(r, d.schema)) for r in d.collect()]
 
 
 def run_sources_case(spark, case, tmp):
