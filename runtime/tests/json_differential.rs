@@ -68,7 +68,8 @@ fn from_serde(v: Option<&serde_json::Value>) -> Json<'_> {
         Some(serde_json::Value::Bool(b)) => Json::Bool(*b),
         Some(serde_json::Value::Number(n)) => match n.as_i64() {
             Some(i) => Json::Int(i),
-            None => Json::Float(n.as_f64().expect("a finite number")),
+            // The documents are serde_json's own text, so the number's text is its `to_string`.
+            None => Json::Float(n.as_f64().expect("a finite number"), Some(Box::leak(n.to_string().into_boxed_str()))),
         },
         Some(serde_json::Value::String(s)) => Json::Str(Cow::Borrowed(s)),
         // A nested value reads as its text (a string column keeps it, as Spark does): the

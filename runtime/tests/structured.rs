@@ -252,8 +252,8 @@ fn json_values_and_borrowing() {
     assert!(matches!(&got[2], Json::Str(Cow::Borrowed("é→😀"))));
     assert_eq!(got[3], Json::Int(-42));
     assert_eq!(got[4], Json::Int(0));
-    assert_eq!(got[5], Json::Float(1500.0));
-    assert_eq!(got[6], Json::Float(12345678901234567890.0));
+    assert_eq!(got[5], Json::Float(1500.0, Some("1.5e3")));
+    assert_eq!(got[6], Json::Float(12345678901234567890.0, Some("12345678901234567890")));
     assert_eq!(got[7], Json::Bool(true));
     assert_eq!(got[8], Json::Null);
     assert_eq!(got[9], Json::Raw(r#"{"x": [1, {"y": "}]"}], "z": {}}"#));

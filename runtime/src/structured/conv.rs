@@ -17,7 +17,7 @@ pub fn string(v: Json<'_>) -> Result<Option<Cow<'_, str>>, ()> {
         Json::Missing | Json::Null => Ok(None),
         Json::Str(s) => Ok(Some(s)),
         Json::Int(i) => Ok(Some(Cow::Owned(i.to_string()))),
-        Json::Float(f) => Ok(Some(Cow::Owned(f.to_string()))),
+        Json::Float(f, _) => Ok(Some(Cow::Owned(f.to_string()))),
         Json::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
         // Spark keeps a nested object or array read into a string column as its JSON text.
         Json::Raw(r) => Ok(Some(super::json::compact(r))),
@@ -71,7 +71,7 @@ pub fn double(v: Json<'_>) -> Result<Option<f64>, ()> {
     match v {
         Json::Missing | Json::Null => Ok(None),
         Json::Int(i) => Ok(Some(i as f64)),
-        Json::Float(f) => Ok(Some(f)),
+        Json::Float(f, _) => Ok(Some(f)),
         Json::Str(s) => special_float(&s).map(Some).ok_or(()),
         _ => Err(()),
     }
@@ -93,9 +93,9 @@ pub fn csv_number(v: Json<'_>) -> Json<'_> {
     }
     let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
     match t.parse::<f64>() {
-        Ok(x) if !t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => Json::Float(x),
+        Ok(x) if !t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => Json::Float(x, None),
         _ => match special_float(t) {
-            Some(x) => Json::Float(x),
+            Some(x) => Json::Float(x, None),
             None => v,
         },
     }

@@ -500,15 +500,17 @@ pub fn round<const P: u8, const S: u8, const P1: u8, const S1: u8>(
     fits(v, P).then_some(Dec(v))
 }
 
-/// A `decimal` column read from JSON: a number (exact up to 17 significant digits: the reader
-/// holds numbers as doubles) or numeric text, rounded HALF_UP to the scale; beyond the
-/// precision, or not a number, it is a value of the wrong type.
+/// A `decimal` column read from JSON: a number (its digits as written, exactly) or numeric
+/// text, rounded HALF_UP to the scale; beyond the precision, or not a number, it is a value of
+/// the wrong type.
 #[allow(clippy::result_unit_err)]
 pub fn conv<const P: u8, const S: u8>(v: Json<'_>) -> Result<Option<Dec<P, S>>, ()> {
     let r = match v {
         Json::Missing | Json::Null => return Ok(None),
         Json::Int(i) => rescale(i128::from(i), 0, S),
-        Json::Float(x) if x.is_finite() => parse(ShortText::of(x).as_str(), S),
+        // The digits as written; a number without its text (from a CSV field) by its double.
+        Json::Float(_, Some(text)) => parse(text, S),
+        Json::Float(x, None) if x.is_finite() => parse(ShortText::of(x).as_str(), S),
         // Spark's reader takes numeric text as it is (`" 1.5"` is not a number).
         Json::Str(s) if !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace) && is_number(&s) => {
             parse(&s, S)

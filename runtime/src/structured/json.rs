@@ -16,8 +16,9 @@ pub enum Json<'a> {
     Bool(bool),
     /// A number without a fraction or an exponent that fits an `i64`.
     Int(i64),
-    /// Any other number (a fraction, an exponent, or an integer too large for an `i64`).
-    Float(f64),
+    /// Any other number (a fraction, an exponent, or an integer too large for an `i64`), with
+    /// its text when it was read from JSON text (a decimal column reads its digits exactly).
+    Float(f64, Option<&'a str>),
     /// A string: borrowed from the line when it has no escapes, decoded otherwise.
     Str(Cow<'a, str>),
     /// A nested object or array: its text, validated but not decoded (generated code reads it
@@ -46,7 +47,7 @@ impl<'a> Json<'a> {
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Json::Int(i) => Some(*i as f64),
-            Json::Float(f) => Some(*f),
+            Json::Float(f, _) => Some(*f),
             _ => None,
         }
     }
@@ -564,7 +565,9 @@ impl<'a> Parser<'a> {
         }
         // The grammar above is a subset of what `f64::from_str` accepts, so this cannot fail;
         // an error is still reported rather than a panic.
-        text.parse::<f64>().map(Json::Float).map_err(|_| JsonError { offset: start, message: "malformed number" })
+        text.parse::<f64>()
+            .map(|f| Json::Float(f, Some(text)))
+            .map_err(|_| JsonError { offset: start, message: "malformed number" })
     }
 
     #[inline]

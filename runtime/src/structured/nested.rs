@@ -116,6 +116,28 @@ pub trait SqlStruct {
 /// ```
 #[macro_export]
 macro_rules! sql_struct {
+    // `hash`: a struct whose fields are all hashable (no floats or maps inside), so that it can
+    // be a grouping or deduplication key.
+    (hash $name:ident { $($field:ident: $ty:ty = $sql:literal),* $(,)? }) => {
+        $crate::sql_struct! { $name { $($field: $ty = $sql),* } }
+        impl ::core::cmp::Eq for $name {}
+        impl ::core::hash::Hash for $name {
+            fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
+                $(::core::hash::Hash::hash(&self.$field, state);)*
+            }
+        }
+        impl $crate::owned::IntoOwned for $name {
+            type Owned = $name;
+            #[inline]
+            fn into_owned(self) -> $name {
+                self
+            }
+            #[inline]
+            fn eq_owned(&self, o: &$name) -> bool {
+                self == o
+            }
+        }
+    };
     ($name:ident { $($field:ident: $ty:ty = $sql:literal),* $(,)? }) => {
         #[derive(Clone, Debug, PartialEq, Default)]
         #[allow(non_camel_case_types, dead_code)]
@@ -583,7 +605,7 @@ fn scalar_text(v: Json<'_>) -> Option<String> {
     Some(match v {
         Json::Str(s) => s.into_owned(),
         Json::Int(i) => i.to_string(),
-        Json::Float(f) => {
+        Json::Float(f, _) => {
             let mut s = String::new();
             f.to_json(&mut s);
             s

@@ -190,14 +190,16 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 }
                 for n in names {
                     match cols.iter().find(|c| &c.name == n) {
-                        Some(c) if c.ty.nested() => {
-                            diags.error(
-                                *span,
-                                format!(
-                                    "deduplicating by `{n}` of type {} is not supported by streamc yet",
-                                    c.ty.sql()
-                                ),
-                            );
+                        Some(c) if c.ty.nested() && !c.ty.hashable() => {
+                            diags
+                                .error(
+                                    *span,
+                                    format!(
+                                        "deduplicating by `{n}` of type {} is not supported by streamc yet",
+                                        c.ty.sql()
+                                    ),
+                                )
+                                .help("a nested column without floats or maps inside can be deduplicated by");
                         }
                         Some(c) => dcols.push((c.name.clone(), c.ty)),
                         None => unresolved(n, &cols, *span, diags),
@@ -304,13 +306,15 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                         continue;
                     }
                     if let Some((x, t)) = typed(k, &cols, *span, diags) {
-                        if t.nested() {
+                        if t.nested() && !t.hashable() {
                             diags
                                 .error(
                                     *span,
                                     format!("grouping by `{k}` of type {} is not supported by streamc yet", t.sql()),
                                 )
-                                .help("group by its scalar fields or elements");
+                                .help(
+                                    "group by a nested column without floats or maps inside, or by its scalar fields",
+                                );
                             continue;
                         }
                         a.keys.push((alias.clone().unwrap_or_else(|| column_name(k)), x, t));

@@ -217,6 +217,18 @@ impl ColTy {
         matches!(self, ColTy::Array(_) | ColTy::Map(_) | ColTy::Struct(_))
     }
 
+    /// Whether values of the type can be hashed and compared for equality as they are: no
+    /// `float`/`double` (whose NaN and -0.0 group as Spark normalizes them only at the top
+    /// level here) and no map anywhere inside. What a nested grouping or deduplication key needs.
+    pub fn hashable(self) -> bool {
+        match self {
+            ColTy::Float | ColTy::Double | ColTy::Map(_) => false,
+            ColTy::Array(e) => e.hashable(),
+            ColTy::Struct(fields) => fields.iter().all(|f| f.ty.hashable()),
+            _ => true,
+        }
+    }
+
     /// The field `name` of a struct type (Spark resolves it case-insensitively), with its index.
     pub fn field(self, name: &str) -> Option<(usize, Field)> {
         let ColTy::Struct(fields) = self else { return None };

@@ -43,6 +43,7 @@ pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
             quote!(#v.map(#rt::structured::double_key::FloatKey::new))
         }
         ColTy::Binary => quote!(#v.clone()),
+        t if t.nested() => quote!(#v.clone()),
         _ => quote!(#v),
     }
 }

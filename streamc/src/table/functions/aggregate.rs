@@ -167,9 +167,9 @@ const fn collect(
         names,
         star: false,
         signature: |name, arg| match arg {
-            Some((x, t)) if t.nested() => Err(SigError::new(format!(
-                "`{name}` of `{x}` of type {} is not supported by streamc yet: collect scalar values",
-                t.sql()
+            // Spark's analysis refuses a set of maps (maps have no equality).
+            Some((x, t)) if name == "collect_set" && contains_map(t) => Err(SigError::new(format!(
+                "[DATATYPE_MISMATCH.UNSUPPORTED_INPUT_TYPE] Cannot resolve \"collect_set({x})\" due to data type mismatch: The input of `collect_set` can't be \"MAP\" or \"COLLATED STRING\" type data."
             ))),
             Some((_, t)) => Ok(ColTy::array(t)),
             None => Err(SigError::new(format!("`{name}` takes one argument"))),
@@ -576,3 +576,13 @@ pub static AGGREGATES: &[AggregateFn] = &[
         false,
     ),
 ];
+
+/// Whether a map is anywhere inside values of type `t`.
+fn contains_map(t: ColTy) -> bool {
+    match t {
+        ColTy::Map(_) => true,
+        ColTy::Array(e) => contains_map(*e),
+        ColTy::Struct(fields) => fields.iter().any(|f| contains_map(f.ty)),
+        _ => false,
+    }
+}

@@ -122,7 +122,9 @@ pub fn struct_defs() -> TokenStream {
         let idents = struct_fields(fields);
         let tys: Vec<TokenStream> = fields.iter().map(|f| rust_ty(f.ty)).collect();
         let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
-        out.extend(quote!(::streamc_runtime::sql_struct! { #name { #(#idents: #tys = #names),* } }));
+        // A struct without floats or maps inside is hashable: it can be a grouping key.
+        let hash = ColTy::Struct(fields).hashable().then(|| quote!(hash));
+        out.extend(quote!(::streamc_runtime::sql_struct! { #hash #name { #(#idents: #tys = #names),* } }));
     }
     out
 }

@@ -696,12 +696,34 @@ def nested():
     ]
     # (Map keys in sorted order: the test harness rewrites the batches with sorted object keys.)
     b = [b0, b1]
-    c = lambda id, sql, **kw: case(id, sql, b, schema=s, **kw)
+    # A third batch repeating keys of the first two, for grouping and deduplicating by them.
+    b2 = [{"id": 6, "tags": ["a"], "user": {"age": 31, "name": "ann"}},
+          {"id": 7, "tags": ["c"], "user": None, "attrs": {"a": 1, "b": 2}},
+          {"id": 8, "tags": ["b", None, "c"], "user": {"name": "bob"}}]
+    bd = [b0, b1, b2]
+    c = lambda id, sql, batches=b, **kw: case(id, sql, batches, schema=s, **kw)
     return [
         c("columns", "SELECT id, tags, user, attrs FROM events"),
         c("access", "SELECT id, user.name, user.age + 1 AS age1, tags[0] AS t0, size(tags) AS n, attrs['a'] AS a, "
                     "element_at(tags, -1) AS last, try_element_at(tags, 3) AS third FROM events"),
         c("index-error", "SELECT id, tags[1] AS t1 FROM events"),
+        c("group-by-struct", "SELECT user, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY user",
+          mode="complete", batches=bd),
+        c("group-by-array", "SELECT tags, count(*) AS n FROM events GROUP BY tags", mode="update", batches=bd),
+        c("group-by-struct-field-and-array", "SELECT user.name AS name, tags, sum(id) AS s FROM events "
+                                             "GROUP BY user.name, tags", mode="complete", batches=bd),
+        c("collect-nested", "SELECT collect_list(user) AS users, size(collect_set(tags)) AS tag_sets, "
+                            "collect_list(attrs) AS maps, size(collect_set(user)) AS n FROM events", mode="complete", batches=bd),
+        c("collect-set-map-refused", "SELECT collect_set(attrs) AS a FROM events", mode="complete", batches=bd),
+        c("distinct-struct", "SELECT DISTINCT user FROM events", mode="complete", batches=bd),
+        {"id": "drop-duplicates-struct", "output_mode": "append", "from": "events",
+         "dataframe": "events.dropDuplicates(['user'])", "steps": [{"drop_duplicates": ["user"]}],
+         "sources": {"events": {"schema": s, "watermark": None, "batches": bd}}},
+        {"id": "drop-duplicates-array", "output_mode": "append", "from": "events",
+         "dataframe": "events.dropDuplicates(['tags'])", "steps": [{"drop_duplicates": ["tags"]}],
+         "sources": {"events": {"schema": s, "watermark": None, "batches": bd}}},
+        c("cast-nested-to-string", "SELECT id, CAST(user AS STRING) AS u, CAST(tags AS STRING) AS t, "
+                                   "CAST(attrs AS STRING) AS a FROM events"),
         c("element-at-error", "SELECT id, element_at(tags, 0) AS t FROM events"),
         c("explode", "SELECT id, explode(tags) AS tag FROM events"),
         c("explode-count", "SELECT tag, count(*) AS c FROM (SELECT explode(tags) AS tag FROM events) GROUP BY tag",
@@ -1163,6 +1185,15 @@ def decimal():
         c("cast-double-overflow", "SELECT CAST(d AS DECIMAL(12,3)) AS q FROM events WHERE k = 7"),
         c("cast-bad-string", "SELECT CAST(concat(w, 'x') AS DECIMAL(5,2)) AS q FROM events WHERE k = 1"),
         c("cast-string-overflow", "SELECT CAST(w AS DECIMAL(3,1)) AS q FROM events WHERE k = 7"),
+        # Numbers beyond a double's 17 digits, as written in the JSON text (lines given raw).
+        c("read-json-long", "SELECT k, w, CAST(x AS STRING) AS x_s, CAST(y AS STRING) AS y_s, CAST(z AS STRING) AS z_s "
+                            "FROM events",
+          [['{"k": 1, "w": "twenty digits", "x": 12345678901234567890.123, "y": 0.1234567890123456789012345678, "z": 98765432109876543210}',
+            '{"k": 2, "w": "negative", "x": -99999999999999999999999999999999999.999, "y": -0.0000000000000000000000000001, "z": -1}',
+            '{"k": 3, "w": "exponent", "x": 1.23456789012345678901e20, "y": 5e-29, "z": 12345678901234567890123456789012345678}',
+            '{"k": 4, "w": "half-up at the scale", "x": 0.0005, "y": 0.00000000000000000000000000005, "z": 1.5}',
+            '{"k": 5, "w": "past the precision", "x": 123456789012345678901234567890123456.7, "y": 1, "z": 123456789012345678901234567890123456789}']],
+          schema={"k": "bigint", "w": "string", "x": "decimal(38,3)", "y": "decimal(38,28)", "z": "decimal(38,0)"}),
         c("int-div", "SELECT k, a div c AS ac, c div a AS ca, a div 2 AS a2, n div a AS na, a div 0.7 AS a07, "
                      "-a div 2 AS neg, typeof(a div c) AS t, a DIV n AS an, "
                      "CAST(c AS DECIMAL(38,0)) * 10000000000000000000000BD div 1 AS wraps FROM events WHERE c <> 0 AND a <> 0"),
