@@ -601,6 +601,59 @@ pub fn get_json_object(json: Option<&str>, path: &str) -> Option<String> {
     Some(compact(text).into_owned())
 }
 
+/// Column `i` of `json_tuple(json, keys...)`: the top-level value of `keys[i]` as
+/// [`get_json_object`] reads `$['key']` (the last of repeated fields). The row's columns are
+/// asked for one after another with the same text and keys, so the last text's values are kept
+/// (per thread) and the text is parsed once per row, not once per key.
+pub fn json_tuple(json: Option<&str>, keys: &'static [&'static str], i: usize) -> Option<String> {
+    struct Last {
+        keys: usize,
+        json: Option<String>,
+        values: Vec<Option<String>>,
+    }
+    thread_local! {
+        static LAST: std::cell::RefCell<Last> =
+            const { std::cell::RefCell::new(Last { keys: 0, json: None, values: Vec::new() }) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let same =
+            last.keys == keys.as_ptr() as usize && last.values.len() == keys.len() && last.json.as_deref() == json;
+        if !same {
+            let last = &mut *last;
+            last.keys = keys.as_ptr() as usize;
+            last.values.clear();
+            last.values.resize(keys.len(), None);
+            match (json, &mut last.json) {
+                (Some(j), Some(kept)) => {
+                    kept.clear();
+                    kept.push_str(j);
+                }
+                (j, kept) => *kept = j.map(str::to_owned),
+            }
+            let text = json.map(str::trim).filter(|t| t.starts_with('{'));
+            let values = &mut last.values;
+            let scanned = text.map(|t| {
+                scan_object(t, |k, v| {
+                    if keys.contains(&k) {
+                        let text = scalar_text(v.json()?);
+                        for (slot, key) in values.iter_mut().zip(keys) {
+                            if *key == k {
+                                slot.clone_from(&text);
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            });
+            if matches!(scanned, Some(Err(_))) {
+                values.iter_mut().for_each(|v| *v = None);
+            }
+        }
+        last.values.get(i).cloned().flatten()
+    })
+}
+
 fn scalar_text(v: Json<'_>) -> Option<String> {
     Some(match v {
         Json::Str(s) => s.into_owned(),

@@ -115,14 +115,22 @@ fn select_step(
                 diags.error(span, "`json_tuple` takes a JSON string and at least one key");
                 continue;
             };
-            for (i, k) in keys.iter().enumerate() {
-                let Expr::Str(k) = k else {
-                    diags.error(span, format!("the keys of `json_tuple` are string literals, found `{k}`"));
-                    continue;
-                };
-                let call = Expr::Call("get_json_object".into(), vec![json.clone(), Expr::Str(format!("$['{k}']"))]);
-                let Some((x, t)) = typed(&call, cols, span, diags) else { continue };
-                projected.push((format!("c{i}"), x, t));
+            if let Some(k) = keys.iter().find(|k| !matches!(k, Expr::Str(_))) {
+                diags.error(span, format!("the keys of `json_tuple` are string literals, found `{k}`"));
+                continue;
+            }
+            // One `.json_tuple(json, i, keys...)` per key: the runtime parses a row's JSON once
+            // for all of them.
+            let Some((json, t)) = typed(json, cols, span, diags) else { continue };
+            if t != ColTy::String {
+                diags
+                    .error(span, format!("`json_tuple` reads JSON text, a string, found `{json}` of type {}", t.sql()));
+                continue;
+            }
+            for i in 0..keys.len() {
+                let mut args = vec![json.clone(), Expr::Int(i as i64)];
+                args.extend(keys.iter().cloned());
+                projected.push((format!("c{i}"), Expr::Call(".json_tuple".into(), args), ColTy::String));
             }
             continue;
         }

@@ -154,6 +154,20 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
                 _ => quote!((#x).and_then(|t| #cal::add_months_to_timestamp(t, #n))),
             }
         }
+        // `json_tuple`'s column `i` (see `table::rows`): the row's JSON is parsed once for all keys.
+        Expr::Call(f, args) if f == ".json_tuple" && args.len() >= 3 => {
+            let json = expr(&args[0], scope);
+            let i = match &args[1] {
+                Expr::Int(i) => *i as usize,
+                _ => 0,
+            };
+            let keys = args[2..].iter().map(|k| match k {
+                Expr::Str(k) => k.as_str(),
+                _ => "",
+            });
+            quote!(::streamc_runtime::structured::nested::json_tuple((#json).as_deref(), &[#(#keys),*], #i)
+                .map(::std::borrow::Cow::<'_, str>::Owned))
+        }
         Expr::Call(f, args) if f == "+interval" && args.len() == 2 => {
             let x = expr(&args[0], scope);
             let us = match &args[1] {
@@ -517,6 +531,7 @@ pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {
             }
         }
         Expr::Call(f, _) if f == "+interval" => Some(ColTy::Timestamp),
+        Expr::Call(f, _) if f == ".json_tuple" => Some(ColTy::String),
         Expr::Call(f, args) if f == "+months" => static_ty(args.first()?, scope),
         Expr::Call(f, args) if f == ".field" && args.len() == 2 => {
             static_ty(&args[0], scope)?.field(field_name(&args[1])?).map(|(_, f)| f.ty)

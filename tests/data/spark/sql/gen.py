@@ -707,6 +707,7 @@ def nested():
         c("access", "SELECT id, user.name, user.age + 1 AS age1, tags[0] AS t0, size(tags) AS n, attrs['a'] AS a, "
                     "element_at(tags, -1) AS last, try_element_at(tags, 3) AS third FROM events"),
         c("index-error", "SELECT id, tags[1] AS t1 FROM events"),
+        c("json-tuple-repeated-keys", "SELECT id, json_tuple(payload, 'c', 'a', 'c') FROM events"),
         c("group-by-struct", "SELECT user, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY user",
           mode="complete", batches=bd),
         c("group-by-array", "SELECT tags, count(*) AS n FROM events GROUP BY tags", mode="update", batches=bd),
