@@ -217,7 +217,6 @@ pub fn comparison(a: ColTy, b: ColTy) -> Option<ColTy> {
 pub fn arithmetic(a: ColTy, b: ColTy) -> Option<ColTy> {
     use ColTy::*;
     Some(match (a, b) {
-        (ColTy::Void, x) | (x, ColTy::Void) if x.number() => x,
         (x, y) if x.number() && y.number() => wider(x, y),
         (String, x) | (x, String) if x.number() => string_with(x),
         _ => return None,

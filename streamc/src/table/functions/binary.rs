@@ -232,7 +232,8 @@ fn byte_length(a: &[proc_macro2::TokenStream], t: &[Option<ColTy>], unit: i32) -
     }
 }
 
-/// Spark's charsets for `encode` and `decode`, as its message lists them.
+/// Spark's charsets for `encode` and `decode`, as its message lists them (the runtime's
+/// `structured::charset::CHARSETS` again: the compiler does not depend on the runtime).
 const CHARSETS: &[&str] = &["iso-8859-1", "us-ascii", "utf-16", "utf-16be", "utf-16le", "utf-32", "utf-8"];
 
 /// `encode(s, charset)` / `decode(b, charset)`: `input` (a string also for `decode`, whose
