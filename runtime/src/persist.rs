@@ -10,7 +10,7 @@
 //! A sequence of similar values (the entries of a
 //! [`StreamingAgg`](crate::structured::agg::StreamingAgg) snapshot) can instead be written in
 //! the *compact* form, each value relative to the one before it
-//! ([`Persist::write_after`]): integers of 16 bits or more as the LEB128 varint of the zigzag of
+//! ([`Persist::write_after`]): integers of 16 to 64 bits as the LEB128 varint of the zigzag of
 //! their (wrapping) difference from the previous one, so that a repeated window start takes one
 //! byte; strings and vectors with a varint length; `Option`'s tag as one byte; tuples component
 //! by component, each after the previous tuple's; every other type whole, as above.
@@ -242,7 +242,7 @@ fn read_len_varint(input: &mut &[u8], min_size: usize, what: &str) -> Result<usi
 }
 
 /// Checks length `n` against the bytes left in `input` (see [`read_len`]).
-pub(crate) fn check_len(n: u64, input: &[u8], min_size: usize, what: &str) -> Result<usize, Error> {
+fn check_len(n: u64, input: &[u8], min_size: usize, what: &str) -> Result<usize, Error> {
     let fits = match input.len().checked_div(min_size) {
         Some(most) => n <= most as u64,
         // Zero-sized elements (such as `()`) take no bytes, so the input gives no bound; they
