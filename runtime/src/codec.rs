@@ -88,6 +88,47 @@ pub(crate) fn put_str32(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// Appends `v` as an unsigned LEB128 varint: seven bits a byte, the lowest first, the high bit
+/// set on every byte but the last (one byte below 128, at most ten).
+#[inline]
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a varint written by [`put_varint`]; `None` if it is truncated, longer than ten bytes or
+/// more than 64 bits (then `input` is left anywhere: the caller gives up on it).
+#[inline]
+pub(crate) fn get_varint(input: &mut &[u8]) -> Option<u64> {
+    let (&first, rest) = input.split_first()?;
+    if first < 0x80 {
+        *input = rest;
+        return Some(u64::from(first));
+    }
+    get_varint_long(input)
+}
+
+/// The varints of two bytes or more, out of line.
+#[inline(never)]
+fn get_varint_long(input: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for (i, &b) in input.iter().enumerate().take(10) {
+        // The tenth byte holds bit 63 alone.
+        if i == 9 && b > 1 {
+            return None;
+        }
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            *input = &input[i + 1..];
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// Patches the `u32` at `at` (written as a placeholder before its value was known).
 #[inline]
 pub(crate) fn patch_u32(out: &mut [u8], at: usize, v: u32) {
@@ -121,5 +162,27 @@ mod tests {
         let mut three: &[u8] = &[1, 2, 3];
         assert_eq!(get_u64(&mut three), Err(Short { needed: 8, left: 3 }));
         assert_eq!(three, &[1, 2, 3], "a short read consumes nothing");
+    }
+
+    #[test]
+    fn varints_round_trip_and_bad_ones_are_refused() {
+        for v in [0, 1, 127, 128, 300, 16_383, 16_384, u64::from(u32::MAX), u64::MAX - 1, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            let want = if v == 0 { 1 } else { (64 - v.leading_zeros() as usize).div_ceil(7) };
+            assert_eq!(out.len(), want, "{v}");
+            out.push(0xaa);
+            let mut input = &out[..];
+            assert_eq!(get_varint(&mut input), Some(v));
+            assert_eq!(input, &[0xaa]);
+            for cut in 0..want {
+                assert_eq!(get_varint(&mut &out[..cut]), None, "{v} cut at {cut}");
+            }
+        }
+        // Eleven bytes, and ten whose last has more than bit 63.
+        assert_eq!(get_varint(&mut &[0x80; 10][..]), None);
+        let mut over = vec![0xff; 9];
+        over.push(0x02);
+        assert_eq!(get_varint(&mut &over[..]), None);
     }
 }

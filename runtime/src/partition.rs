@@ -19,7 +19,7 @@ use std::hash::{BuildHasher, Hash};
 
 use foldhash::fast::FixedState;
 
-use crate::persist::{Checkpointed, Persist, corrupt};
+use crate::persist::{Checkpointed, Persist};
 use crate::structured::agg::StreamingAgg;
 use crate::structured::watermark::Watermark;
 
@@ -114,22 +114,9 @@ impl<K: Persist + Hash + Eq, A: Persist> Partitioned for StreamingAgg<K, A> {
         self.end_batch_evicting(|k, _| owner(k, n) != me);
     }
 
-    /// A snapshot is its entry count, then the entries: the counts add up, the entries follow
-    /// one another.
+    /// The counts add up, the entries follow one another, piece by piece.
     fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
-        let mut total = 0u64;
-        let mut entries = Vec::with_capacity(pieces.len());
-        for piece in pieces {
-            let mut p = *piece;
-            total += u64::read(&mut p).map_err(|_| corrupt("a state piece without its entry count"))?;
-            entries.push(p);
-        }
-        let mut out = Vec::with_capacity(8 + entries.iter().map(|e| e.len()).sum::<usize>());
-        total.write(&mut out);
-        for e in entries {
-            out.extend_from_slice(e);
-        }
-        Ok(out)
+        crate::structured::agg::concat_snapshots::<K, A>(pieces)
     }
 }
 

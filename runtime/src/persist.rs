@@ -6,6 +6,14 @@
 //! the bytes or the elements, tuples as their components in order, `()` as nothing. Reading
 //! never panics and never trusts a length: a truncated or malformed input is an
 //! [`Error::Config`] whose message starts with "corrupt checkpoint".
+//!
+//! A sequence of similar values (the entries of a
+//! [`StreamingAgg`](crate::structured::agg::StreamingAgg) snapshot) can instead be written in
+//! the *compact* form, each value relative to the one before it
+//! ([`Persist::write_after`]): integers of 16 to 64 bits as the LEB128 varint of the zigzag of
+//! their (wrapping) difference from the previous one, so that a repeated window start takes one
+//! byte; strings and vectors with a varint length; `Option`'s tag as one byte; tuples component
+//! by component, each after the previous tuple's; every other type whole, as above.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -25,6 +33,25 @@ pub trait Persist: Sized {
     #[inline]
     fn heap_bytes(&self) -> usize {
         0
+    }
+
+    /// Appends the value in the compact form (see the module's docs), relative to `prev`: the
+    /// value of the same sequence written just before it (`None` for the first). The default
+    /// writes it whole, with [`write`](Self::write).
+    ///
+    /// Law: [`read_after`](Self::read_after) with the same `prev` reads the value back.
+    #[inline]
+    fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+        let _ = prev;
+        self.write(out)
+    }
+
+    /// Reads a value written by [`write_after`](Self::write_after) after `prev`. The default
+    /// reads it whole, with [`read`](Self::read).
+    #[inline]
+    fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        let _ = prev;
+        Self::read(input)
     }
 }
 
@@ -195,10 +222,27 @@ fn take<'a>(input: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], Erro
     codec::take(input, n).map_err(|s| corrupt(&format!("truncated {what} (needs {} bytes, {} left)", s.needed, s.left)))
 }
 
+/// Reads a varint ([`codec::put_varint`]); `what` says what it is.
+#[inline]
+pub(crate) fn read_varint(input: &mut &[u8], what: &str) -> Result<u64, Error> {
+    codec::get_varint(input).ok_or_else(|| corrupt(&format!("truncated or malformed {what}")))
+}
+
 /// Reads a length prefix and checks it against what is left, so that a corrupt length never
 /// makes us allocate or loop for long: every element takes at least `min_size` bytes.
 fn read_len(input: &mut &[u8], min_size: usize, what: &str) -> Result<usize, Error> {
     let n = u64::read(input)?;
+    check_len(n, input, min_size, what)
+}
+
+/// [`read_len`] of a length written as a varint (the compact form).
+fn read_len_varint(input: &mut &[u8], min_size: usize, what: &str) -> Result<usize, Error> {
+    let n = read_varint(input, what)?;
+    check_len(n, input, min_size, what)
+}
+
+/// Checks length `n` against the bytes left in `input` (see [`read_len`]).
+fn check_len(n: u64, input: &[u8], min_size: usize, what: &str) -> Result<usize, Error> {
     let fits = match input.len().checked_div(min_size) {
         Some(most) => n <= most as u64,
         // Zero-sized elements (such as `()`) take no bytes, so the input gives no bound; they
@@ -220,23 +264,62 @@ fn min_size<T: Persist>() -> usize {
     if size_of::<T>() == 0 { 0 } else { 1 }
 }
 
+/// `write` and `read` of a number `$t`: little-endian, its full width.
+macro_rules! whole_number {
+    ($t:ty) => {
+        #[inline]
+        fn write(&self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.to_le_bytes());
+        }
+        #[inline]
+        fn read(input: &mut &[u8]) -> Result<Self, Error> {
+            let bytes = take(input, size_of::<$t>(), stringify!($t))?;
+            Ok(<$t>::from_le_bytes(bytes.try_into().expect("`take` returned the requested length")))
+        }
+    };
+}
+
 macro_rules! numbers {
     ($($t:ty)*) => {$(
         impl Persist for $t {
+            whole_number!($t);
+        }
+    )*};
+}
+
+numbers!(i8 u8 i128 u128 f32 f64);
+
+/// Integers whose compact form is the varint of the zigzag of their difference from the
+/// previous value, wrapping, taken as the signed `$s` of the same width (`$u` its unsigned
+/// twin): a small step either way takes one or two bytes.
+macro_rules! varint_numbers {
+    ($($t:ty as $s:ty, $u:ty;)*) => {$(
+        impl Persist for $t {
+            whole_number!($t);
             #[inline]
-            fn write(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
+            fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+                let d = self.wrapping_sub(prev.copied().unwrap_or(0)) as $s;
+                codec::put_varint(out, ((d << 1) ^ (d >> (<$s>::BITS - 1))) as $u as u64);
             }
             #[inline]
-            fn read(input: &mut &[u8]) -> Result<Self, Error> {
-                let bytes = take(input, size_of::<$t>(), stringify!($t))?;
-                Ok(<$t>::from_le_bytes(bytes.try_into().expect("`take` returned the requested length")))
+            fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+                let z = read_varint(input, stringify!($t))?;
+                let z = <$u>::try_from(z).map_err(|_| corrupt(&format!("{} varint {z} out of range", stringify!($t))))?;
+                let d = ((z >> 1) as $s) ^ -((z & 1) as $s);
+                Ok(prev.copied().unwrap_or(0).wrapping_add(d as $t))
             }
         }
     )*};
 }
 
-numbers!(i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64);
+varint_numbers! {
+    i16 as i16, u16;
+    i32 as i32, u32;
+    i64 as i64, u64;
+    u16 as i16, u16;
+    u32 as i32, u32;
+    u64 as i64, u64;
+}
 
 impl Persist for usize {
     fn write(&self, out: &mut Vec<u8>) {
@@ -244,6 +327,13 @@ impl Persist for usize {
     }
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
         let n = u64::read(input)?;
+        usize::try_from(n).map_err(|_| corrupt(&format!("usize {n} out of range")))
+    }
+    fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+        (*self as u64).write_after(prev.map(|&p| p as u64).as_ref(), out)
+    }
+    fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        let n = u64::read_after(prev.map(|&p| p as u64).as_ref(), input)?;
         usize::try_from(n).map_err(|_| corrupt(&format!("usize {n} out of range")))
     }
 }
@@ -254,6 +344,13 @@ impl Persist for isize {
     }
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
         let n = i64::read(input)?;
+        isize::try_from(n).map_err(|_| corrupt(&format!("isize {n} out of range")))
+    }
+    fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+        (*self as i64).write_after(prev.map(|&p| p as i64).as_ref(), out)
+    }
+    fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        let n = i64::read_after(prev.map(|&p| p as i64).as_ref(), input)?;
         isize::try_from(n).map_err(|_| corrupt(&format!("isize {n} out of range")))
     }
 }
@@ -301,6 +398,17 @@ impl Persist for String {
     fn heap_bytes(&self) -> usize {
         self.capacity()
     }
+    #[inline]
+    fn write_after(&self, _: Option<&Self>, out: &mut Vec<u8>) {
+        codec::put_varint(out, self.len() as u64);
+        out.extend_from_slice(self.as_bytes());
+    }
+    #[inline]
+    fn read_after(_: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        let n = read_len_varint(input, 1, "string")?;
+        let bytes = take(input, n, "string")?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| corrupt(&format!("string is not UTF-8: {e}")))
+    }
 }
 
 impl<T: Persist> Persist for Option<T> {
@@ -323,6 +431,22 @@ impl<T: Persist> Persist for Option<T> {
     fn heap_bytes(&self) -> usize {
         self.as_ref().map_or(0, T::heap_bytes)
     }
+    fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(x) => {
+                out.push(1);
+                x.write_after(prev.and_then(Option::as_ref), out);
+            }
+        }
+    }
+    fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        match take(input, 1, "option tag")?[0] {
+            0 => Ok(None),
+            1 => Ok(Some(T::read_after(prev.and_then(Option::as_ref), input)?)),
+            b => Err(corrupt(&format!("option tag {b}"))),
+        }
+    }
 }
 
 impl<T: Persist> Persist for Vec<T> {
@@ -344,6 +468,25 @@ impl<T: Persist> Persist for Vec<T> {
     }
     fn heap_bytes(&self) -> usize {
         self.capacity() * size_of::<T>() + self.iter().map(T::heap_bytes).sum::<usize>()
+    }
+    /// A varint length, then each element after the one before it in the vector (whatever
+    /// `prev` holds).
+    fn write_after(&self, _: Option<&Self>, out: &mut Vec<u8>) {
+        codec::put_varint(out, self.len() as u64);
+        let mut before = None;
+        for x in self {
+            x.write_after(before, out);
+            before = Some(x);
+        }
+    }
+    fn read_after(_: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        let n = read_len_varint(input, min_size::<T>(), "vector")?;
+        let mut v: Vec<T> = Vec::with_capacity(if min_size::<T>() == 0 { 0 } else { n });
+        for _ in 0..n {
+            let x = T::read_after(v.last(), input)?;
+            v.push(x);
+        }
+        Ok(v)
     }
 }
 
@@ -375,6 +518,14 @@ macro_rules! tuples {
             fn heap_bytes(&self) -> usize {
                 0 $(+ self.$n.heap_bytes())+
             }
+            #[inline]
+            fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+                $(self.$n.write_after(prev.map(|p| &p.$n), out);)+
+            }
+            #[inline]
+            fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+                Ok(($($t::read_after(prev.map(|p| &p.$n), input)?,)+))
+            }
         }
     )*};
 }
@@ -395,199 +546,4 @@ tuples! {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fmt::Debug;
-
-    fn xorshift(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
-
-    /// Round-trips `x`, then checks that every strict prefix of its encoding is an error (the
-    /// format is self-delimiting, so no prefix can be a complete value of the same type unless
-    /// the value is zero-sized), and that trailing bytes are rejected by `read_all`.
-    fn round_trip<T: Persist + PartialEq + Debug>(x: &T) {
-        let mut bytes = Vec::new();
-        x.write(&mut bytes);
-        assert_eq!(&read_all::<T>(&bytes).unwrap(), x);
-        for cut in 0..bytes.len() {
-            let r = read_all::<T>(&bytes[..cut]);
-            let e = r.expect_err(&format!("prefix {cut} of {x:?} must not decode"));
-            assert!(e.to_string().starts_with("corrupt checkpoint"), "{e}");
-        }
-        let mut longer = bytes.clone();
-        longer.push(0);
-        assert!(read_all::<T>(&longer).is_err());
-    }
-
-    fn string(seed: &mut u64) -> String {
-        let n = xorshift(seed) % 6;
-        (0..n).map(|_| ['a', 'é', '→', '\u{1F600}', '\n'][(xorshift(seed) % 5) as usize]).collect()
-    }
-
-    #[test]
-    fn round_trips_and_every_truncation_is_an_error() {
-        round_trip(&0u8);
-        round_trip(&-1i16);
-        round_trip(&u32::MAX);
-        round_trip(&i64::MIN);
-        round_trip(&u128::MAX);
-        round_trip(&i128::MIN);
-        round_trip(&usize::MAX);
-        round_trip(&isize::MIN);
-        round_trip(&true);
-        round_trip(&'\u{10FFFF}');
-        round_trip(&1.5f32);
-        round_trip(&-0.0f64);
-        round_trip(&String::new());
-        round_trip(&Some(String::from("x")));
-        round_trip(&None::<i64>);
-        round_trip(&vec![(); 3]);
-        round_trip(&Vec::<String>::new());
-        let mut seed = 0x1234_5678_9abc_def1;
-        for _ in 0..200 {
-            let n = xorshift(&mut seed) % 4;
-            type Row = (String, i64, Option<(char, bool)>, Vec<u16>);
-            let v: Vec<Row> = (0..n)
-                .map(|_| {
-                    let s = string(&mut seed);
-                    let i = xorshift(&mut seed) as i64;
-                    let o =
-                        (xorshift(&mut seed).is_multiple_of(2)).then(|| ('x', xorshift(&mut seed).is_multiple_of(2)));
-                    let w = (0..xorshift(&mut seed) % 3).map(|_| xorshift(&mut seed) as u16).collect();
-                    (s, i, o, w)
-                })
-                .collect();
-            round_trip(&v);
-            round_trip(&(string(&mut seed),));
-        }
-        // NaN's bit pattern survives.
-        let mut bytes = Vec::new();
-        f64::NAN.write(&mut bytes);
-        assert!(read_all::<f64>(&bytes).unwrap().is_nan());
-    }
-
-    /// Saves `state` with parts, `on_disk` being on disk, into the commit of time `time`; returns
-    /// its bytes, the parts it used and those written, whose bytes are added to `files`.
-    fn save_parts<S: Checkpointed>(
-        state: &S,
-        time: i64,
-        on_disk: &HashMap<(i64, u64), i64>,
-        files: &mut HashMap<(i64, u64), Vec<u8>>,
-    ) -> (Vec<u8>, Vec<PartRef>, Vec<(i64, u64)>) {
-        let mut bytes = Vec::new();
-        let mut new = NewParts::new(time);
-        let mut parts = Parts::new("w", Some(on_disk), &mut new);
-        state.save_with_parts(&mut bytes, &mut parts);
-        let refs = parts.finish();
-        let mut written = Vec::new();
-        if let Some((file, _)) = new.finish() {
-            for part in PartFile::decode(&file).unwrap().parts {
-                assert_eq!(part.state, "w");
-                written.push((part.id, part.stamp));
-                files.insert((part.id, part.stamp), part.bytes);
-            }
-        }
-        for r in &refs {
-            assert_eq!(r.file == time, written.contains(&(r.id, r.stamp)));
-        }
-        (bytes, refs, written)
-    }
-
-    #[test]
-    fn a_pane_is_written_once_unless_it_grew() {
-        use crate::window::Window;
-        let mut files = HashMap::new();
-        let mut w = Window::new(10_000);
-        w.push(1000, vec![1u8]);
-        w.push(2000, vec![2, 2]);
-        let (_, refs, written) = save_parts(&w, 2000, &HashMap::new(), &mut files);
-        assert_eq!(written, [(1000, 1), (2000, 2)]);
-        let on_disk = refs.iter().map(|r| ((r.id, r.stamp), r.file)).collect();
-        w.push(3000, vec![3]);
-        let (_, refs, written) = save_parts(&w, 3000, &on_disk, &mut files);
-        assert_eq!(written, [(3000, 1)]);
-        let got: Vec<_> = refs.iter().map(|r| (r.id, r.stamp, r.file)).collect();
-        assert_eq!(got, [(1000, 1, 2000), (2000, 2, 2000), (3000, 1, 3000)]);
-        // An out-of-order push makes pane 1000 grow: it is saved again, with its new length.
-        let on_disk = refs.iter().map(|r| ((r.id, r.stamp), r.file)).collect();
-        w.push(1000, vec![11]);
-        let (bytes, refs, written) = save_parts(&w, 4000, &on_disk, &mut files);
-        assert_eq!(written, [(1000, 2)]);
-        let mut parts: Vec<(i64, u64, Vec<u8>)> =
-            refs.iter().map(|r| (r.id, r.stamp, files[&(r.id, r.stamp)].clone())).collect();
-        parts.sort_by_key(|p| p.0);
-        let mut back = Window::<u8>::new(10_000);
-        back.restore_with_parts(&bytes, &SavedParts::new(&parts)).unwrap();
-        assert_eq!(back.collect(3000), [1, 11, 2, 2, 3]);
-        // A part missing, or of another length, is an error.
-        let missing = SavedParts::new(&parts[1..]);
-        assert!(Window::<u8>::new(10_000).restore_with_parts(&bytes, &missing).is_err());
-        parts[0].1 = 1;
-        assert!(Window::<u8>::new(10_000).restore_with_parts(&bytes, &SavedParts::new(&parts)).is_err());
-    }
-
-    #[test]
-    fn windows_restored_with_parts_equal_their_whole_snapshots() {
-        use crate::window::{InvKeyedWindow, KeyedWindow, Window};
-        let mut seed = 7;
-        let mut w = Window::new(5000);
-        let mut k = KeyedWindow::new(5000);
-        let mut i = InvKeyedWindow::new(5000, 1000);
-        for t in (1..=12).map(|b| b * 1000) {
-            let pane: Vec<(String, i64)> =
-                (0..xorshift(&mut seed) % 5).map(|n| (format!("k{n}"), (xorshift(&mut seed) % 9) as i64)).collect();
-            w.push(t, pane.iter().map(|p| p.0.clone()).collect::<Vec<_>>());
-            k.push_pane(t, pane.clone());
-            i.push_pane(t, pane);
-            i.slide(t, &mut |a, b| a + b, &mut |a, b| a - b, &mut |kv: &(String, i64)| kv.1 != 0);
-        }
-        let whole = |s: &dyn Checkpointed| {
-            let mut b = Vec::new();
-            s.save(&mut b);
-            b
-        };
-        let (mut w2, mut k2, mut i2) = (Window::new(5000), KeyedWindow::new(5000), InvKeyedWindow::new(5000, 1000));
-        round_trip_with_parts(&w, &mut w2).unwrap();
-        round_trip_with_parts(&k, &mut k2).unwrap();
-        round_trip_with_parts(&i, &mut i2).unwrap();
-        assert_eq!(whole(&w2), whole(&w));
-        assert_eq!(whole(&k2), whole(&k));
-        assert_eq!(whole(&i2), whole(&i));
-        // Trailing bytes are rejected as with `restore`.
-        let mut bytes = Vec::new();
-        w.save_with_parts(&mut bytes, &mut Parts::new("w", None, &mut NewParts::new(0)));
-        bytes.push(0);
-        assert!(Window::<String>::new(5000).restore_with_parts(&bytes, &SavedParts::none()).is_err());
-    }
-
-    #[test]
-    fn malformed_input_is_an_error_not_a_panic() {
-        assert!(read_all::<bool>(&[2]).is_err());
-        assert!(read_all::<Option<u8>>(&[7, 0]).is_err());
-        assert!(read_all::<char>(&0xD800u32.to_le_bytes()).is_err());
-        let mut bad_utf8 = Vec::new();
-        2u64.write(&mut bad_utf8);
-        bad_utf8.extend_from_slice(&[0xff, 0xfe]);
-        assert!(read_all::<String>(&bad_utf8).is_err());
-        // A huge length must be rejected before any allocation.
-        let mut huge = Vec::new();
-        u64::MAX.write(&mut huge);
-        assert!(read_all::<Vec<u64>>(&huge).is_err());
-        assert!(read_all::<String>(&huge).is_err());
-        // Random bytes never panic.
-        let mut seed = 99;
-        for _ in 0..2000 {
-            let n = (xorshift(&mut seed) % 24) as usize;
-            let mut bytes: Vec<u8> = (0..n).map(|_| xorshift(&mut seed) as u8).collect();
-            if n > 0 && xorshift(&mut seed).is_multiple_of(2) {
-                bytes[0] %= 4; // short lengths and valid tags, to get deeper into the decoder
-            }
-            let _ = read_all::<Vec<(String, Option<char>, bool)>>(&bytes);
-            let _ = read_all::<(Vec<()>, String)>(&bytes);
-        }
-    }
-}
+mod tests;

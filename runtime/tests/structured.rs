@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use streamc_runtime::fmt::{json_string_of, spark_string};
+use streamc_runtime::partition::Partitioned;
 use streamc_runtime::persist::Checkpointed;
 use streamc_runtime::structured::OutputMode;
 use streamc_runtime::structured::agg::StreamingAgg;
@@ -640,13 +641,17 @@ fn agg_checkpoint_round_trip() {
     for cut in 0..bytes.len() {
         assert!(StreamingAgg::<Key, i64>::new().restore(&bytes[..cut]).is_err());
     }
-    let mut dup = Vec::new();
-    let mut two: StreamingAgg<i64, i64> = StreamingAgg::new();
-    two.update(1i64, |_| {}, || 5);
-    two.save(&mut dup);
-    dup[0] = 2;
-    let one_entry = dup[8..].to_vec();
-    dup.extend_from_slice(&one_entry);
+    // A key twice: in a snapshot of the first format (count 2, then key 1 and 5 twice, as `u64`s),
+    // and in two compact snapshots put together.
+    let words: Vec<u64> = vec![2, 1, 5, 1, 5];
+    let dup: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let e = StreamingAgg::<i64, i64>::new().restore(&dup).unwrap_err();
+    assert!(e.to_string().contains("twice"), "{e}");
+    let mut one: StreamingAgg<i64, i64> = StreamingAgg::new();
+    one.update(1i64, |_| {}, || 5);
+    let mut piece = Vec::new();
+    one.save(&mut piece);
+    let dup = <StreamingAgg<i64, i64> as Partitioned>::concat_snapshots(&[&piece, &piece]).unwrap();
     let e = StreamingAgg::<i64, i64>::new().restore(&dup).unwrap_err();
     assert!(e.to_string().contains("twice"), "{e}");
 }

@@ -314,13 +314,22 @@ impl ToJson for Timestamp {
     }
 }
 
-/// As its `i64` microseconds.
+/// As its `i64` microseconds (in the compact form, their difference from the previous
+/// timestamp: a repeated window bound takes one byte).
 impl Persist for Timestamp {
     fn write(&self, out: &mut Vec<u8>) {
         self.0.write(out)
     }
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
         i64::read(input).map(Timestamp)
+    }
+    #[inline]
+    fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+        self.0.write_after(prev.map(|p| &p.0), out)
+    }
+    #[inline]
+    fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        i64::read_after(prev.map(|p| &p.0), input).map(Timestamp)
     }
 }
 
@@ -379,13 +388,19 @@ impl ToJson for Date {
     }
 }
 
-/// As its `i32` days.
+/// As its `i32` days (in the compact form, their difference from the previous date).
 impl Persist for Date {
     fn write(&self, out: &mut Vec<u8>) {
         self.0.write(out)
     }
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
         i32::read(input).map(Date)
+    }
+    fn write_after(&self, prev: Option<&Self>, out: &mut Vec<u8>) {
+        self.0.write_after(prev.map(|p| &p.0), out)
+    }
+    fn read_after(prev: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
+        i32::read_after(prev.map(|p| &p.0), input).map(Date)
     }
 }
 
