@@ -294,7 +294,10 @@ pub(crate) fn lock(dir: &Path, app: &str) -> Result<std::fs::File, Error> {
         .write(true)
         .open(&path)
         .map_err(io(&path))?;
-    match file.try_lock() {
+    // A lock is held by an open file description, and a child process that another thread of
+    // this process is starting shares ours until it execs: a run that has just ended can leave
+    // its lock held for that moment. So a taken lock is tried again for a short while.
+    match try_lock_for(&file, std::time::Duration::from_secs(2)) {
         Ok(()) => {
             // The holder's pid, for the message of a run that finds the directory taken.
             let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
@@ -316,6 +319,19 @@ pub(crate) fn lock(dir: &Path, app: &str) -> Result<std::fs::File, Error> {
                 dir.display()
             );
             Ok(file)
+        }
+    }
+}
+
+/// Tries to lock `file` until it is locked or `patience` has passed.
+fn try_lock_for(file: &std::fs::File, patience: std::time::Duration) -> Result<(), std::fs::TryLockError> {
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < patience => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => return r,
         }
     }
 }
