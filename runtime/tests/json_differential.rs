@@ -1,9 +1,10 @@
 //! The JSON reader generated code uses (`scan_object`, a `match` on the key over the fields a
 //! query reads, each converted where it is read) against the generic reader (`parse_fields`,
 //! then the conversions) and against serde_json, on random documents and on random mutations of
-//! them (bytes replaced, inserted, deleted; truncations), for every column type. The two
-//! readers must agree on every line, valid or not: whether it is malformed, and each field's
-//! value or conversion failure. On valid documents the values must be what serde_json reads.
+//! them (bytes replaced, inserted, deleted; truncations), for every column type, with the
+//! common types also read in place (`Value::string`, `long`, `timestamp`). The readers must
+//! agree on every line, valid or not: whether it is malformed, and each field's value or
+//! conversion failure. On valid documents the values must be what serde_json reads.
 
 use proptest::prelude::*;
 use std::borrow::Cow;
@@ -41,6 +42,24 @@ fn scanned(line: &str, read: &[usize]) -> Option<Vec<Field>> {
     let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
     scan_fields(line, &keys, |i, value| {
         slots[i] = convert(read[i], value.json()?);
+        Ok(())
+    })
+    .ok()?;
+    Some(slots)
+}
+
+/// What generated code does for the types it reads in place (`Value::string`, `timestamp`,
+/// `long`), the others as [`scanned`].
+fn scanned_typed(line: &str, read: &[usize]) -> Option<Vec<Field>> {
+    let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
+    let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
+    scan_fields(line, &keys, |i, value| {
+        slots[i] = match read[i] {
+            0 => value.string()?.map(|x| format!("{x:?}")),
+            1 => value.long()?.map(|x| format!("{x:?}")),
+            4 => value.timestamp()?.map(|x| format!("{x:?}")),
+            k => convert(k, value.json()?),
+        };
         Ok(())
     })
     .ok()?;
@@ -157,6 +176,7 @@ proptest! {
         let ours = scanned(&line, &read);
         prop_assert_eq!(&ours, &generic(&line, &read));
         prop_assert_eq!(&ours, &scanned_by_name(&line, &read));
+        prop_assert_eq!(&ours, &scanned_typed(&line, &read));
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("serde_json reads what it wrote");
         let object = parsed.as_object().expect("an object");
         // serde_json keeps a repeated key's last value, as we do.
@@ -174,6 +194,7 @@ proptest! {
         }
         prop_assert_eq!(scanned(&bad, &read), generic(&bad, &read), "{}", bad);
         prop_assert_eq!(scanned_by_name(&bad, &read), generic(&bad, &read), "{}", bad);
+        prop_assert_eq!(scanned_typed(&bad, &read), generic(&bad, &read), "{}", bad);
         // Whether a line is one well-formed object: as serde_json says (duplicate keys allowed),
         // except for numbers beyond an f64's range, which serde_json refuses and we read as
         // ±infinity, as Spark's reader (Jackson) does.

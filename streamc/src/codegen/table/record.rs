@@ -82,8 +82,7 @@ pub(super) fn parse_record(
                 // validated and skipped undecoded.
                 let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
                 let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
-                let convs: Vec<TokenStream> =
-                    read.iter().map(|(_, c, _)| column_conv(source, c.ty, quote!(value.json()?))).collect();
+                let convs: Vec<TokenStream> = read.iter().map(|(_, c, _)| json_read(source, c.ty)).collect();
                 let failed = match &on_bad {
                     Some(act) => quote!(#act),
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
@@ -145,6 +144,17 @@ pub(super) fn parse_record(
 
 /// Code reading a top-level column of `ty` from the JSON or CSV value `json` of `source`, with
 /// its `timestampFormat` or `dateFormat` when it has one.
+/// Reads a JSON field's `value` as a column of type `ty`: the common types in place (no
+/// `Json` in between), the others by [`column_conv`].
+fn json_read(source: &TableSource, ty: ColTy) -> TokenStream {
+    match (ty, &source.options.timestamp_format) {
+        (ColTy::String, _) => quote!(value.string()?),
+        (ColTy::Timestamp, None) => quote!(value.timestamp()?),
+        (ColTy::Long, _) => quote!(value.long()?),
+        _ => column_conv(source, ty, quote!(value.json()?)),
+    }
+}
+
 fn column_conv(source: &TableSource, ty: ColTy, json: TokenStream) -> TokenStream {
     let rt = rt();
     // A CSV field is text: a number column reads it as the number it spells.
