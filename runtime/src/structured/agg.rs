@@ -341,7 +341,8 @@ impl<K, A> StreamingAgg<K, A> {
         if !self.entries.iter().any(|e| gone(&e.key, &e.acc)) {
             return;
         }
-        let old = std::mem::take(&mut self.entries);
+        let room = self.entries.capacity();
+        let old = std::mem::replace(&mut self.entries, Vec::with_capacity(room));
         let mut remap = Vec::with_capacity(old.len());
         for e in old {
             if gone(&e.key, &e.acc) {

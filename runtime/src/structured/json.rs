@@ -174,7 +174,8 @@ where
         // The expected key, compared in place: `"key"` exactly.
         let guess = keys.get(next).map(|k| k.as_bytes()).filter(|k| {
             let at = p.i + 1;
-            p.b.get(at..at + k.len()) == Some(*k) && p.b.get(at + k.len()) == Some(&b'"')
+            p.b.get(at..at + k.len()).is_some_and(|b| super::str_key::short_eq(b, k))
+                && p.b.get(at + k.len()) == Some(&b'"')
         });
         let index = match guess {
             Some(k) => {

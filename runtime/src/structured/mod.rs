@@ -61,6 +61,7 @@ pub mod scalar;
 pub mod session;
 pub mod sort;
 pub mod static_table;
+pub mod str_key;
 pub mod text;
 pub mod time;
 pub mod void;

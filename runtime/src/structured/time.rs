@@ -213,8 +213,31 @@ fn civil_seconds(b: &[u8]) -> Option<Option<Timestamp>> {
         return None;
     }
     let n = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
-    let year = i64::from(n(0) * 100 + n(2));
-    Some(Timestamp::from_civil(year, n(5), n(8), n(11), n(14), n(17), 0))
+    // The day's first microsecond, or `None` for a date that does not exist: the last date
+    // read on this thread is remembered (a stream's timestamps mostly share their day).
+    let date: [u8; 10] = b[..10].try_into().expect("10 bytes");
+    let day = LAST_DATE.with(|last| {
+        let (d, micros) = last.get();
+        if d == date {
+            return micros;
+        }
+        let micros = Timestamp::from_civil(i64::from(n(0) * 100 + n(2)), n(5), n(8), 0, 0, 0, 0).map(|t| t.0);
+        last.set((date, micros));
+        micros
+    });
+    let (hour, minute, second) = (n(11), n(14), n(17));
+    if hour > 23 || minute > 59 || second > 59 {
+        return Some(None);
+    }
+    let secs = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+    Some(day.map(|d| Timestamp(d + secs * MICROS_PER_SECOND)))
+}
+
+thread_local! {
+    /// The date part of the last timestamp [`civil_seconds`] read on this thread, and its
+    /// day's first microsecond (`None`: no such date).
+    static LAST_DATE: std::cell::Cell<([u8; 10], Option<i64>)> =
+        const { std::cell::Cell::new((*b"1970-01-01", Some(0))) };
 }
 
 struct Cursor<'a> {
@@ -417,20 +440,20 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
-        for _ in 0..200_000 {
+        for _ in 0..100_000 {
             // Mostly plausible fields, sometimes out of range (month 13, day 31 of a short
-            // month, hour 24).
-            let s = format!(
-                "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}",
-                next(10_000),
-                next(14),
-                next(33),
-                if next(2) == 0 { ' ' } else { 'T' },
-                next(26),
-                next(61),
-                next(61)
-            );
-            assert_eq!(civil_seconds(s.as_bytes()), Some(parse_timestamp_general(&s)), "{s}");
+            // month, hour 24); each date a few times in a row, as the last date is remembered.
+            let date = format!("{:04}-{:02}-{:02}", next(10_000), next(14), next(33));
+            for _ in 0..1 + next(3) {
+                let s = format!(
+                    "{date}{}{:02}:{:02}:{:02}",
+                    if next(2) == 0 { ' ' } else { 'T' },
+                    next(26),
+                    next(61),
+                    next(61)
+                );
+                assert_eq!(civil_seconds(s.as_bytes()), Some(parse_timestamp_general(&s)), "{s}");
+            }
         }
         assert_eq!(civil_seconds(b"2024-01-01 00:00:0x"), None);
         assert_eq!(civil_seconds(b"2024-01-01 00:00:00Z"), None);

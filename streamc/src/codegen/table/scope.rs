@@ -48,6 +48,20 @@ pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
     }
 }
 
+/// A column variable as a key of a Structured aggregation's state: as [`borrowed`], but a
+/// string probes as a `KeyStr`, so that the state keeps it as a `CompactString` (inline when
+/// short: no allocation for a new key, no second read to compare one; see the runtime's
+/// `structured::str_key`). [`unkeyed`] gives the output row its `String`.
+pub(super) fn agg_key(v: &Ident, ty: ColTy) -> TokenStream {
+    match ty {
+        ColTy::String => {
+            let rt = rt();
+            quote!(#v.as_deref().map(#rt::structured::str_key::KeyStr))
+        }
+        _ => borrowed(v, ty),
+    }
+}
+
 /// The hashable Rust type of a key column's value (see [`borrowed`]): a double as a
 /// `DoubleKey`, a float as a `FloatKey`, other values as their own type.
 pub(super) fn key_rust_ty(ty: ColTy) -> TokenStream {
@@ -59,10 +73,12 @@ pub(super) fn key_rust_ty(ty: ColTy) -> TokenStream {
     }
 }
 
-/// A key column's value in the output row, from its part of the key (see [`borrowed`]).
+/// A key column's value in the output row, from its part of an aggregation's key (see
+/// [`agg_key`]).
 pub(super) fn unkeyed(part: TokenStream, ty: ColTy) -> TokenStream {
     match ty {
         ColTy::Double | ColTy::Float => quote!(#part.map(|k| k.get())),
+        ColTy::String => quote!(#part.map(::std::string::String::from)),
         _ => part,
     }
 }

@@ -3,7 +3,7 @@
 
 use super::expr::expr;
 use super::row::build_row;
-use super::scope::{Scope, borrowed};
+use super::scope::{Scope, agg_key};
 use super::tuple::{nest, path};
 use crate::codegen::emit::rt;
 use crate::table::{Checked, ColTy, OutputMode, TAgg, TStep};
@@ -39,7 +39,7 @@ pub(super) fn terminal(q: &Checked, scope: &Scope, agg: &Ident, wm: &Ident, rows
         let t = Ident::new(&format!("key_{k}"), Span::mixed_site());
         let code = expr(e, scope);
         key_binds.extend(quote!(let #t = #code;));
-        key_parts.push(borrowed(&t, *ty));
+        key_parts.push(agg_key(&t, *ty));
     }
     let mut inits = Vec::new();
     let mut acc_tys = Vec::new();
