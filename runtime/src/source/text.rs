@@ -262,7 +262,7 @@ impl TextBatch {
     /// The lines, without their terminator (nor a `'\r'` before it).
     #[inline]
     pub fn lines(&self) -> Lines<'_> {
-        Lines { rest: &self.buf, remaining: self.lines }
+        Lines { rest: &self.buf }
     }
 
     /// The lines split into at most `n` consecutive runs of about equal bytes (never splitting
@@ -278,7 +278,7 @@ impl TextBatch {
         let end = *ends.get(k)?;
         let start = if k == 0 { 0 } else { ends[k - 1] };
         let rest = &self.buf[start..end];
-        Some(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() })
+        Some(Lines { rest })
     }
 
     /// The number of lines.
@@ -308,8 +308,9 @@ impl TextBatch {
 /// The iterator of [`TextBatch::lines`].
 #[derive(Clone, Debug)]
 pub struct Lines<'a> {
+    /// The lines left, each ending in `'\n'` (their number is counted only when asked for, by
+    /// whoever iterates them: a worker's part is not counted by the thread that cuts it).
     rest: &'a str,
-    remaining: usize,
 }
 
 impl<'a> Lines<'a> {
@@ -332,7 +333,7 @@ fn split_text(text: &str, n: usize) -> Vec<Lines<'_>> {
     let mut start = 0;
     for end in part_ends(text, n) {
         let rest = &text[start..end];
-        out.push(Lines { rest, remaining: memchr::memchr_iter(b'\n', rest.as_bytes()).count() });
+        out.push(Lines { rest });
         start = end;
     }
     out
@@ -373,12 +374,13 @@ impl<'a> Iterator for Lines<'a> {
         let end = memchr::memchr(b'\n', self.rest.as_bytes()).unwrap_or(self.rest.len());
         let line = &self.rest[..end];
         self.rest = self.rest.get(end + 1..).unwrap_or_default();
-        self.remaining -= 1;
         Some(line.strip_suffix('\r').unwrap_or(line))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
+        let b = self.rest.as_bytes();
+        let n = memchr::memchr_iter(b'\n', b).count() + usize::from(b.last().is_some_and(|&c| c != b'\n'));
+        (n, Some(n))
     }
 }
 

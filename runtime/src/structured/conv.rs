@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::json::Json;
+use super::json::{Json, JsonError, Value};
 use super::time::{Date, Timestamp, parse_date, parse_timestamp};
 
 /// A `string` column: JSON strings as they are; numbers and booleans as their text (Spark reads
@@ -239,6 +239,39 @@ pub fn date(v: Json<'_>) -> Result<Option<Date>, ()> {
         Json::Str(s) => parse_date(&s).map(Some).ok_or(()),
         Json::Int(i) => i32::try_from(i).map(|d| Some(Date(d))).map_err(|_| ()),
         _ => Err(()),
+    }
+}
+
+/// The typed readers of a JSON field that generated code calls for the common column types:
+/// the value read in place, without a [`Json`] in between, else as [`Value::json`] and the
+/// column's conversion.
+impl<'a> Value<'a, '_> {
+    /// Reads the value as a `string` column: [`string`] of [`json`](Self::json).
+    #[inline]
+    pub fn string(&mut self) -> Result<Result<Option<Cow<'a, str>>, ()>, JsonError> {
+        match self.str() {
+            Some(s) => s.map(|s| Ok(Some(s))),
+            None => Ok(string(self.json()?)),
+        }
+    }
+
+    /// Reads the value as a `timestamp` column (the default formats): [`timestamp`] of
+    /// [`json`](Self::json).
+    #[inline]
+    pub fn timestamp(&mut self) -> Result<Result<Option<Timestamp>, ()>, JsonError> {
+        match self.plain_str() {
+            Some(s) => Ok(parse_timestamp(s).map(Some).ok_or(())),
+            None => Ok(timestamp(self.json()?)),
+        }
+    }
+
+    /// Reads the value as a `bigint` column: [`long`] of [`json`](Self::json).
+    #[inline]
+    pub fn long(&mut self) -> Result<Result<Option<i64>, ()>, JsonError> {
+        match self.small_int() {
+            Some(n) => Ok(Ok(Some(n))),
+            None => Ok(long(self.json()?)),
+        }
     }
 }
 

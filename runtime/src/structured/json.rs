@@ -356,62 +356,62 @@ impl<'a> Value<'a, '_> {
         self.p.value()
     }
 
-    /// Reads the value as a `string` column: [`conv::string`](super::conv::string) of
-    /// [`json`](Self::json), with a JSON string read in place (no [`Json`] in between).
+    /// A string value without escapes, taken where it lies; `None` (nothing read) for any
+    /// other value.
     #[inline]
-    pub fn string(&mut self) -> Result<Result<Option<Cow<'a, str>>, ()>, JsonError> {
-        if !self.read && self.p.peek() == Some(b'"') {
+    pub(crate) fn plain_str(&mut self) -> Option<&'a str> {
+        if self.read || self.p.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.p.i + 1;
+        let end = plain_run(self.p.b, start);
+        if self.p.b.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.read = true;
+        self.p.i = end + 1;
+        Some(&self.p.s[start..end])
+    }
+
+    /// A string value (escapes decoded), or `None` (nothing read) for any other value.
+    #[inline]
+    pub(crate) fn str(&mut self) -> Option<Result<Cow<'a, str>, JsonError>> {
+        if self.read || self.p.peek() != Some(b'"') {
+            return None;
+        }
+        self.read = true;
+        Some(self.p.string())
+    }
+
+    /// An integer of at most 18 digits read in one pass, or `None` (nothing read) for any other
+    /// value (which [`json`](Self::json) then reads).
+    #[inline]
+    pub(crate) fn small_int(&mut self) -> Option<i64> {
+        if self.read {
+            return None;
+        }
+        let (b, start) = (self.p.b, self.p.i);
+        let neg = b.get(start) == Some(&b'-');
+        let first = start + usize::from(neg);
+        let mut i = first;
+        let mut n: i64 = 0;
+        // 18 digits cannot overflow an i64; a longer number takes the general path.
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            if i - first == 18 {
+                break;
+            }
+            n = n * 10 + i64::from(c - b'0');
+            i += 1;
+        }
+        let digits = i - first;
+        // A leading zero is allowed only alone; what follows must end the number.
+        let ends = !matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+        if digits > 0 && ends && (digits == 1 || b[first] != b'0') {
             self.read = true;
-            return self.p.string().map(|s| Ok(Some(s)));
+            self.p.i = i;
+            return Some(if neg { -n } else { n });
         }
-        Ok(super::conv::string(self.json()?))
-    }
-
-    /// Reads the value as a `timestamp` column (the default formats):
-    /// [`conv::timestamp`](super::conv::timestamp) of [`json`](Self::json), with a string
-    /// without escapes parsed where it lies.
-    #[inline]
-    pub fn timestamp(&mut self) -> Result<Result<Option<super::time::Timestamp>, ()>, JsonError> {
-        if !self.read && self.p.peek() == Some(b'"') {
-            let start = self.p.i + 1;
-            let end = plain_run(self.p.b, start);
-            if self.p.b.get(end) == Some(&b'"') {
-                self.read = true;
-                self.p.i = end + 1;
-                return Ok(super::time::parse_timestamp(&self.p.s[start..end]).map(Some).ok_or(()));
-            }
-        }
-        Ok(super::conv::timestamp(self.json()?))
-    }
-
-    /// Reads the value as a `bigint` column: [`conv::long`](super::conv::long) of
-    /// [`json`](Self::json), with an integer of at most 18 digits read in one pass.
-    #[inline]
-    pub fn long(&mut self) -> Result<Result<Option<i64>, ()>, JsonError> {
-        if !self.read {
-            let (b, start) = (self.p.b, self.p.i);
-            let neg = b.get(start) == Some(&b'-');
-            let first = start + usize::from(neg);
-            let mut i = first;
-            let mut n: i64 = 0;
-            // 18 digits cannot overflow an i64; a longer number takes the general path.
-            while let Some(&c @ b'0'..=b'9') = b.get(i) {
-                if i - first == 18 {
-                    break;
-                }
-                n = n * 10 + i64::from(c - b'0');
-                i += 1;
-            }
-            let digits = i - first;
-            // A leading zero is allowed only alone; what follows must end the number.
-            let ends = !matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
-            if digits > 0 && ends && (digits == 1 || b[first] != b'0') {
-                self.read = true;
-                self.p.i = i;
-                return Ok(Ok(Some(if neg { -n } else { n })));
-            }
-        }
-        Ok(super::conv::long(self.json()?))
+        None
     }
 }
 
