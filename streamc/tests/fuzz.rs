@@ -120,7 +120,8 @@ fn check_tokens(body: String) -> Result<(), String> {
 fn check_expr_and_sql(text: String) -> Result<(), String> {
     let _ = streamc::table::expr::parse(&text);
     let _ = streamc::table::expr::parse_aliased(&text);
-    if let Err(errors) = streamc::front::sql::lower(&text, &[])
+    let mut at = |_| streamc::span::SpanTable::unknown();
+    if let Err(errors) = streamc::front::sql::lower(&text, &[], &mut at)
         && errors.is_empty()
     {
         return Err("SQL rejected without an error".into());

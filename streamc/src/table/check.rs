@@ -77,7 +77,7 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
     for (step, span) in rest {
         // `window(<expression>, ..)`: the expression becomes a column first.
         match super::stages::window_over_expression(step) {
-            Some((with, group)) => expanded.extend([(with, *span), (group, *span)]),
+            Some((with, key_span, group)) => expanded.extend([(with, key_span.unwrap_or(*span)), (group, *span)]),
             None => expanded.push((step.clone(), *span)),
         }
     }
@@ -286,11 +286,14 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
             }
             Step::GroupBy { keys, aggs } => {
                 let mut a = TAgg { window: None, session: None, keys: Vec::new(), aggs: Vec::new() };
-                for (k, alias) in keys {
+                // A problem with one key or aggregate points at it (at the step when it has no
+                // position of its own).
+                for item in keys {
+                    let (k, alias, at) = (&item.expr, &item.alias, item.span_or(*span));
                     if let Expr::Call(f, args) = k
                         && f == "window"
                     {
-                        if let Some(w) = window_key(args, &cols, *span, diags) {
+                        if let Some(w) = window_key(args, &cols, at, diags) {
                             a.window = Some(w);
                         }
                         window_name = alias.clone().unwrap_or_else(|| "window".into());
@@ -299,17 +302,17 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                     if let Expr::Call(f, args) = k
                         && f == "session_window"
                     {
-                        if let Some(s) = session_key(args, &cols, *span, diags) {
+                        if let Some(s) = session_key(args, &cols, at, diags) {
                             a.session = Some(s);
                         }
                         window_name = alias.clone().unwrap_or_else(|| "session_window".into());
                         continue;
                     }
-                    if let Some((x, t)) = typed(k, &cols, *span, diags) {
+                    if let Some((x, t)) = typed(k, &cols, at, diags) {
                         if t.nested() && !t.hashable() {
                             diags
                                 .error(
-                                    *span,
+                                    at,
                                     format!("grouping by `{k}` of type {} is not supported by streamc yet", t.sql()),
                                 )
                                 .help(
@@ -320,8 +323,8 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                         a.keys.push((alias.clone().unwrap_or_else(|| column_name(k)), x, t));
                     }
                 }
-                for (e, alias) in aggs {
-                    if let Some(x) = check_aggregate(e, alias, &cols, *span, diags) {
+                for item in aggs {
+                    if let Some(x) = check_aggregate(&item.expr, &item.alias, &cols, item.span_or(*span), diags) {
                         a.aggs.push(x);
                     }
                 }

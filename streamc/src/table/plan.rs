@@ -236,9 +236,51 @@ pub enum Sink {
     },
 }
 
+/// One item of a list-valued step (a `select`, and `group_by`'s keys and aggregates): an
+/// expression, its alias, and where it was written, so that a mistake in one item points at
+/// that item rather than at the whole list.
+#[derive(Clone)]
+pub struct Item {
+    pub expr: Expr,
+    pub alias: Option<String>,
+    /// The item's own text; `None` for an item the compiler made (`count(*)` of `.count()`, the
+    /// columns a `LATERAL VIEW` keeps), which the step's span stands for.
+    pub span: Option<SpanId>,
+}
+
+impl Item {
+    /// An item with no position of its own.
+    pub fn new(expr: Expr, alias: Option<String>) -> Item {
+        Item { expr, alias, span: None }
+    }
+
+    /// An item written at `span`.
+    pub fn at(expr: Expr, alias: Option<String>, span: Option<SpanId>) -> Item {
+        Item { expr, alias, span }
+    }
+
+    /// Where a diagnostic about this item points: the item, else its step.
+    pub fn span_or(&self, step: SpanId) -> SpanId {
+        self.span.unwrap_or(step)
+    }
+
+    /// The item with its expression replaced, keeping its alias and position.
+    pub fn map(&self, f: impl FnOnce(&Expr) -> Expr) -> Item {
+        Item { expr: f(&self.expr), alias: self.alias.clone(), span: self.span }
+    }
+}
+
+/// An item prints as `(expr, alias)`, without its span: plans written by different front ends
+/// (or from differently laid out text) print alike.
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("").field(&self.expr).field(&self.alias).finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Step {
-    Select(Vec<(Expr, Option<String>)>),
+    Select(Vec<Item>),
     Where(Expr),
     WithColumn(String, Expr),
     WithWatermark {
@@ -246,8 +288,8 @@ pub enum Step {
         delay_ms: u64,
     },
     GroupBy {
-        keys: Vec<(Expr, Option<String>)>,
-        aggs: Vec<(Expr, Option<String>)>,
+        keys: Vec<Item>,
+        aggs: Vec<Item>,
     },
     /// Spark's `dropDuplicates(cols)` (all columns when empty).
     DropDuplicates(Vec<String>),

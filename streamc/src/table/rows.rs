@@ -9,6 +9,7 @@ use crate::span::SpanId;
 
 /// A step over each row (`where`, `with_column`, `select`) typed over `cols`, which become the
 /// step's output columns: `Some` with the typed step (none after an error), `None` for other steps.
+/// `span` is the step's; a select item's problems point at the item when it has a span.
 pub(super) fn row_step(
     step: &Step,
     span: SpanId,
@@ -47,15 +48,12 @@ fn where_step(e: &Expr, span: SpanId, cols: &[Column], diags: &mut Diagnostics) 
     Some(TStep::Filter(x))
 }
 
-fn select_step(
-    items: &[(Expr, Option<String>)],
-    span: SpanId,
-    cols: &mut Vec<Column>,
-    diags: &mut Diagnostics,
-) -> Option<TStep> {
+/// A `select`: each item typed over `cols`; a problem with an item points at that item.
+fn select_step(items: &[Item], step_span: SpanId, cols: &mut Vec<Column>, diags: &mut Diagnostics) -> Option<TStep> {
     let mut projected = Vec::new();
     let mut explode = None;
-    for (e, alias) in items {
+    for item in items {
+        let (e, alias, span) = (&item.expr, &item.alias, item.span_or(step_span));
         if let Expr::Call(f, args) = e
             && (f == "explode" || f == "posexplode")
         {

@@ -51,8 +51,10 @@ impl Events {
                 }
             }
             Step::Select(items) => {
-                let named: Vec<(String, &Expr)> =
-                    items.iter().map(|(e, a)| (a.clone().unwrap_or_else(|| column_name(e)), e)).collect();
+                let named: Vec<(String, &Expr)> = items
+                    .iter()
+                    .map(|it| (it.alias.clone().unwrap_or_else(|| column_name(&it.expr)), &it.expr))
+                    .collect();
                 let cols = named.iter().filter(|(_, e)| self.carries(e)).map(|(n, _)| n.clone()).collect();
                 let kept = |field: &str| named.iter().any(|(n, e)| n == field && **e == Expr::Column(field.into()));
                 self.structs.retain(|s| kept(&format!("{s}_start")) && kept(&format!("{s}_end")));
@@ -69,15 +71,16 @@ impl Events {
         match step {
             Step::Select(items) => {
                 let mut out = Vec::new();
-                for (e, alias) in items {
-                    match e {
+                for it in items {
+                    match &it.expr {
                         Expr::Column(s) if self.structs.contains(s) => {
-                            let name = alias.as_deref().unwrap_or(s);
+                            let name = it.alias.as_deref().unwrap_or(s);
                             for b in ["start", "end"] {
-                                out.push((Expr::Column(format!("{s}_{b}")), Some(format!("{name}_{b}"))));
+                                let bound = Expr::Column(format!("{s}_{b}"));
+                                out.push(Item::at(bound, Some(format!("{name}_{b}")), it.span));
                             }
                         }
-                        _ => out.push((r(e), alias.clone())),
+                        _ => out.push(it.map(r)),
                     }
                 }
                 Step::Select(out)
@@ -85,8 +88,8 @@ impl Events {
             Step::Where(e) => Step::Where(r(e)),
             Step::WithColumn(n, e) => Step::WithColumn(n.clone(), r(e)),
             Step::GroupBy { keys, aggs } => Step::GroupBy {
-                keys: keys.iter().map(|(e, a)| (r(e), a.clone())).collect(),
-                aggs: aggs.iter().map(|(e, a)| (r(e), a.clone())).collect(),
+                keys: keys.iter().map(|k| k.map(r)).collect(),
+                aggs: aggs.iter().map(|a| a.map(r)).collect(),
             },
             other => other.clone(),
         }
@@ -142,20 +145,20 @@ impl Events {
 
 /// A `group_by` whose `window(..)` is over an expression rather than a column (Spark's
 /// `window(window_time(window), '1 hour')`): the expression as a column first, then the window
-/// over that column.
-pub(super) fn window_over_expression(step: &Step) -> Option<(Step, Step)> {
+/// over that column. The new column's step is the window key's position, when it has one.
+pub(super) fn window_over_expression(step: &Step) -> Option<(Step, Option<SpanId>, Step)> {
     let Step::GroupBy { keys, aggs } = step else { return None };
-    let at = keys.iter().position(|(k, _)| {
-        matches!(k, Expr::Call(f, args) if (f == "window" || f == "session_window") && !matches!(args.first(), Some(Expr::Column(_)) | None))
+    let at = keys.iter().position(|k| {
+        matches!(&k.expr, Expr::Call(f, args) if (f == "window" || f == "session_window") && !matches!(args.first(), Some(Expr::Column(_)) | None))
     })?;
-    let Expr::Call(f, args) = &keys[at].0 else { return None };
+    let Expr::Call(f, args) = &keys[at].expr else { return None };
     let name = column_name(&args[0]);
     let with = Step::WithColumn(name.clone(), args[0].clone());
     let mut keys = keys.clone();
     let mut new_args = args.clone();
     new_args[0] = Expr::Column(name);
-    keys[at].0 = Expr::Call(f.clone(), new_args);
-    Some((with, Step::GroupBy { keys, aggs: aggs.clone() }))
+    keys[at].expr = Expr::Call(f.clone(), new_args);
+    Some((with, keys[at].span, Step::GroupBy { keys, aggs: aggs.clone() }))
 }
 
 /// Whether `step` starts a new stage after the steps of this one: any step but `HAVING` after an
@@ -193,7 +196,7 @@ pub(super) const LATE_ROWS: &str = "Detected pattern of possible 'correctness' i
 pub(super) fn stateful_event_time(step: &Step, events: &Option<Events>, cols: &[Column]) -> Option<Vec<String>> {
     let ev = events.as_ref()?;
     match step {
-        Step::GroupBy { keys, .. } => Some(ev.among(keys.iter().filter_map(|(k, _)| match k {
+        Step::GroupBy { keys, .. } => Some(ev.among(keys.iter().filter_map(|k| match &k.expr {
             Expr::Column(c) => Some(c.as_str()),
             Expr::Call(f, args) if f == "window" || f == "session_window" => match args.first() {
                 Some(Expr::Column(c)) => Some(c.as_str()),

@@ -3,6 +3,7 @@
 
 use super::dialect::SparkDialect;
 use super::lowered::{Lowered, Pos, SqlError};
+use crate::span::SpanId;
 use crate::table::expr::Expr;
 use crate::table::functions;
 use crate::table::spark::LIMIT;
@@ -11,8 +12,8 @@ use sqlparser::ast::{self, BinaryOperator, GroupByExpr, ObjectName, SelectItem, 
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span};
 
-pub fn lower(sql: &str, streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
-    let mut cx = Cx { sql, errors: Vec::new(), streams, depth: 0 };
+pub fn lower(sql: &str, streams: &[String], at: &mut dyn FnMut(Pos) -> SpanId) -> Result<Lowered, Vec<SqlError>> {
+    let mut cx = Cx { sql, errors: Vec::new(), streams, depth: 0, at };
     // Spark SQL is Hive's dialect: backquoted names, `LATERAL VIEW`, no trailing commas.
     // Backslash escapes are tokenized (so `'it\'s'` is one string) but kept raw: Spark's own
     // unescaping (`unescape`) differs from sqlparser's (`\%`, `\_` keep their backslash).
@@ -62,12 +63,20 @@ pub(super) struct Cx<'a> {
     pub(super) streams: &'a [String],
     /// How many subqueries deep the select being lowered is (0: the query's own select).
     pub(super) depth: usize,
+    /// The span of a place in the text, for the items of list-valued steps (a step's own
+    /// position is given back as a `Pos` beside it).
+    pub(super) at: &'a mut dyn FnMut(Pos) -> SpanId,
 }
 
 /// What a name may be qualified with: the table's name or alias.
 pub(super) type Qualifiers = Vec<String>;
 
 impl Cx<'_> {
+    /// The span of a select item (or key, or aggregate) at `pos`, when it has a position.
+    pub(super) fn item_span(&mut self, pos: Option<Pos>) -> Option<SpanId> {
+        pos.map(|p| (self.at)(p))
+    }
+
     pub(super) fn err(&self, pos: Option<Pos>, message: impl Into<String>, help: Option<&str>) -> SqlError {
         SqlError { pos, message: message.into(), help: help.map(str::to_string) }
     }

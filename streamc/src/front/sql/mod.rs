@@ -7,11 +7,13 @@ use crate::span::{SpanId, SpanInfo, SpanTable};
 
 pub use lowered::{Lowered, Pos, SqlError};
 
-/// Lowers the SQL text of one query, or reports every problem found in it.
-/// Lowers one SQL query; `streams` names the spec's streaming sources (a `JOIN` of one of them,
-/// or of a subquery, is a stream-stream join; of any other name, a join with a static table).
-pub fn lower(sql: &str, streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
-    imp::lower(sql, streams)
+/// Lowers one SQL query, or reports every problem found in it; `streams` names the spec's
+/// streaming sources (a `JOIN` of one of them, or of a subquery, is a stream-stream join; of any
+/// other name, a join with a static table). `at` gives the span of a place in the text: each
+/// item of a select list, `GROUP BY` and the aggregates carries its own, so that the checker's
+/// errors about an item point at it (steps and errors come back with a [`Pos`]).
+pub fn lower(sql: &str, streams: &[String], at: &mut dyn FnMut(Pos) -> SpanId) -> Result<Lowered, Vec<SqlError>> {
+    imp::lower(sql, streams, at)
 }
 
 /// The span of `pos` inside the YAML string node `value` whose text is `sql`, when the SQL can be
@@ -46,9 +48,14 @@ pub fn span_in(spans: &mut SpanTable, src: &str, value: SpanId, sql: &str, pos: 
 
 #[cfg(not(feature = "sql"))]
 mod imp {
-    use super::lowered::{Lowered, SqlError};
+    use super::lowered::{Lowered, Pos, SqlError};
+    use crate::span::SpanId;
 
-    pub fn lower(_sql: &str, _streams: &[String]) -> Result<Lowered, Vec<SqlError>> {
+    pub fn lower(
+        _sql: &str,
+        _streams: &[String],
+        _at: &mut dyn FnMut(Pos) -> SpanId,
+    ) -> Result<Lowered, Vec<SqlError>> {
         Err(vec![SqlError {
             pos: None,
             message: "`sql:` queries need streamc built with its `sql` feature".into(),

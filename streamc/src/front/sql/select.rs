@@ -2,10 +2,11 @@
 //! aggregation of `GROUP BY`.
 
 use super::lowered::{Lowered, Pos};
-use crate::table::Step;
+use crate::span::SpanId;
 use crate::table::expr::Expr;
 use crate::table::functions;
 use crate::table::spark::{LIMIT, SORT};
+use crate::table::{Item, Step};
 use sqlparser::ast::{self, Distinct, GroupByExpr, ObjectNamePart, SelectItem, Spanned};
 
 use super::cx::*;
@@ -98,6 +99,8 @@ impl Cx<'_> {
                 quals.push(last.value.clone());
             }
             let array = self.expr(&lv.lateral_view, &quals)?;
+            let array_pos = self.pos(lv.lateral_view.span());
+            let array_span = self.item_span(array_pos);
             let mut used = Vec::new();
             for item in &s.projection {
                 if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
@@ -111,12 +114,12 @@ impl Cx<'_> {
                     columns(&x, &mut used);
                 }
             }
-            let mut items: Vec<(Expr, Option<String>)> = used
+            let mut items: Vec<Item> = used
                 .into_iter()
                 .filter(|c| c != &name && c != "window" && c != "session_window")
-                .map(|c| (Expr::Column(c), None))
+                .map(|c| Item::new(Expr::Column(c), None))
                 .collect();
-            items.push((array, Some(name)));
+            items.push(Item::at(array, Some(name), array_span));
             steps.push((Step::Select(items), pos));
         }
 
@@ -153,31 +156,31 @@ impl Cx<'_> {
                 let mut filter = None;
                 if let (Some(h), Step::GroupBy { aggs, keys }) = (&s.having, &mut step.0) {
                     let hpos = self.pos(h.span());
+                    let hspan = self.item_span(hpos);
                     if let Some(e) = self.expr(h, &quals) {
                         // An aggregate that is not selected is computed under a hidden name
                         // and dropped by a projection after the filter.
                         let before = aggs.len();
-                        let e = hoist(&e, &mut *aggs);
+                        let e = hoist(&e, &mut *aggs, hspan);
                         if aggs.len() > before && post.is_none() {
-                            let mut items: Vec<(Expr, Option<String>)> = Vec::new();
-                            for (k, a) in keys.iter() {
-                                match time_window(k) {
+                            let mut items: Vec<Item> = Vec::new();
+                            for k in keys.iter() {
+                                let column = |name: String| Item::at(Expr::Column(name), None, k.span);
+                                match time_window(&k.expr) {
                                     Some(kind) => {
-                                        let w = a.as_deref().unwrap_or(kind);
-                                        items.push((Expr::Column(format!("{w}_start")), None));
-                                        items.push((Expr::Column(format!("{w}_end")), None));
+                                        let w = k.alias.as_deref().unwrap_or(kind);
+                                        items.push(column(format!("{w}_start")));
+                                        items.push(column(format!("{w}_end")));
                                     }
-                                    None => items.push((
-                                        Expr::Column(a.clone().unwrap_or_else(|| crate::table::column_name(k))),
-                                        None,
+                                    None => items.push(column(
+                                        k.alias.clone().unwrap_or_else(|| crate::table::column_name(&k.expr)),
                                     )),
                                 }
                             }
-                            items.extend(
-                                aggs[..before]
-                                    .iter()
-                                    .map(|(x, a)| (Expr::Column(a.clone().unwrap_or_else(|| agg_name(x))), None)),
-                            );
+                            items.extend(aggs[..before].iter().map(|a| {
+                                let name = a.alias.clone().unwrap_or_else(|| agg_name(&a.expr));
+                                Item::at(Expr::Column(name), None, a.span)
+                            }));
                             post = Some(items);
                         }
                         filter = Some((Step::Where(e), hpos));
@@ -222,16 +225,16 @@ impl Cx<'_> {
         self.projection(s, quals, steps);
         let Some((Step::Select(items), _)) = steps.get(n) else { return };
         // A generator cannot be a grouping key: project first, then group by the columns.
-        let keys = if items.iter().any(|(e, _)| matches!(e, Expr::Call(f, _) if f == "explode")) {
+        let keys = if items.iter().any(|it| matches!(&it.expr, Expr::Call(f, _) if f == "explode")) {
             items
                 .iter()
-                .map(|(e, alias)| {
-                    let name = match (alias, e) {
+                .map(|it| {
+                    let name = match (&it.alias, &it.expr) {
                         (Some(a), _) => a.clone(),
                         (None, Expr::Call(f, _)) if f == "explode" => "col".to_string(),
                         (None, e) => crate::table::column_name(e),
                     };
-                    (Expr::Column(name), None)
+                    Item::at(Expr::Column(name), None, it.span)
                 })
                 .collect()
         } else {
@@ -262,10 +265,11 @@ impl Cx<'_> {
         let mut items = Vec::new();
         for item in &s.projection {
             let ipos = self.pos(item.span());
+            let ispan = self.item_span(ipos);
             match item {
-                SelectItem::UnnamedExpr(e) => items.extend(self.expr(e, quals).map(|e| (e, None))),
+                SelectItem::UnnamedExpr(e) => items.extend(self.expr(e, quals).map(|e| Item::at(e, None, ispan))),
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    items.extend(self.expr(expr, quals).map(|e| (e, Some(alias.value.clone()))))
+                    items.extend(self.expr(expr, quals).map(|e| Item::at(e, Some(alias.value.clone()), ispan)))
                 }
                 _ => self.error(
                     ipos,
@@ -289,17 +293,17 @@ impl Cx<'_> {
     ) -> Option<(Step, Option<Pos>, Option<Items>)> {
         let pos = self.list_pos(s.projection.iter().map(Spanned::span));
         // The time window key (`window(..)` or `session_window(..)`) and its function name.
-        let mut window: Option<(Expr, &'static str)> = None;
+        let mut window: Option<(Expr, &'static str, Option<SpanId>)> = None;
         let mut group: Vec<(Expr, Option<Pos>, bool)> = Vec::new();
         for k in keys {
             let kpos = self.pos(k.span());
             let e = self.expr(k, quals)?;
             if let Some(kind) = time_window(&e) {
-                if let Some((w, _)) = &window {
+                if let Some((w, ..)) = &window {
                     let msg = format!("a query groups by one time window, found `{e}` after `{w}`");
                     self.error(kpos, msg, Some("group by one `window(..)` or `session_window(..)`"));
                 } else {
-                    window = Some((e.clone(), kind));
+                    window = Some((e.clone(), kind, self.item_span(kpos)));
                 }
             }
             group.push((e, kpos, false));
@@ -311,10 +315,11 @@ impl Cx<'_> {
         let mut bounds = Vec::new();
         let mut window_alias: Option<String> = None;
         // The select list after the aggregation, when an item computes over aggregates.
-        let mut post: Vec<(Expr, Option<String>)> = Vec::new();
+        let mut post: Vec<Item> = Vec::new();
         let mut computed = false;
         for item in &s.projection {
             let ipos = self.pos(item.span());
+            let ispan = self.item_span(ipos);
             let (e, alias) = match item {
                 SelectItem::UnnamedExpr(e) => (e, None),
                 SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.value.clone())),
@@ -330,7 +335,7 @@ impl Cx<'_> {
             let rank;
             if let Some((kind, bound)) = window_bound(e) {
                 rank = 0;
-                let Some((w, _)) = window.as_ref().filter(|(_, k)| *k == kind) else {
+                let Some((w, ..)) = window.as_ref().filter(|(_, k, _)| *k == kind) else {
                     let args = if kind == "window" { "<time>, <duration>, ..." } else { "<time>, <gap>" };
                     self.error(ipos, format!("`{e}` needs `GROUP BY {kind}({args})`"), None);
                     continue;
@@ -348,12 +353,12 @@ impl Cx<'_> {
                     computed = true;
                     let field = |b: &str| [Expr::Str(b.into()), Expr::Column(format!("{kind}_{b}"))];
                     let fields = [field("start"), field("end")].concat();
-                    post.push((Expr::Call("named_struct".into(), fields), Some(kind.to_string())));
+                    post.push(Item::at(Expr::Call("named_struct".into(), fields), Some(kind.to_string()), ispan));
                 }
                 for b in bound {
                     let name = format!("{}_{b}", whole.map_or(kind, |a| a.as_str()));
                     if !as_struct {
-                        post.push((Expr::Column(name.clone()), None));
+                        post.push(Item::at(Expr::Column(name.clone()), None, ispan));
                     }
                     if alias.as_ref().is_some_and(|a| a != &name && bound.len() == 1) {
                         self.error(
@@ -371,8 +376,8 @@ impl Cx<'_> {
                 rank = 2;
                 let Some(x) = self.expr(e, quals) else { continue };
                 let name = alias.clone().unwrap_or_else(|| agg_name(&x));
-                aggs.push((x, alias));
-                post.push((Expr::Column(name), None));
+                aggs.push(Item::at(x, alias, ispan));
+                post.push(Item::at(Expr::Column(name), None, ispan));
                 continue_rank(&mut last_rank, rank);
                 continue;
             } else if let Some(x) = self.expr_quiet(e, quals).filter(contains_aggregate) {
@@ -380,9 +385,9 @@ impl Cx<'_> {
                 // under hidden names, then a projection after the aggregation computes it.
                 rank = 2;
                 let name = alias.clone().unwrap_or_else(|| crate::table::column_name(&x));
-                let x = hoist(&x, &mut aggs);
+                let x = hoist(&x, &mut aggs, ispan);
                 computed = true;
-                post.push((x, Some(name)));
+                post.push(Item::at(x, Some(name), ispan));
                 continue_rank(&mut last_rank, rank);
                 continue;
             } else {
@@ -400,8 +405,9 @@ impl Cx<'_> {
                     }
                     Some(g) => {
                         g.2 = true;
-                        post.push((Expr::Column(alias.clone().unwrap_or_else(|| crate::table::column_name(&x))), None));
-                        out_keys.push((x, alias));
+                        let name = alias.clone().unwrap_or_else(|| crate::table::column_name(&x));
+                        post.push(Item::at(Expr::Column(name), None, ispan));
+                        out_keys.push(Item::at(x, alias, ispan));
                     }
                     // A misspelt aggregate (`cout(*)`) or function: say so, not MISSING_AGGREGATION.
                     None if let Expr::Call(f, _) = &x
@@ -428,7 +434,7 @@ impl Cx<'_> {
             }
             last_rank = last_rank.max(rank);
         }
-        let kind = window.as_ref().map_or("window", |(_, k)| *k);
+        let kind = window.as_ref().map_or("window", |(_, k, _)| *k);
         let named = window_alias.as_deref().unwrap_or(kind);
         if bounds.len() == 1 || (bounds.len() == 2 && bounds[0] != format!("{named}_start")) || bounds.len() > 2 {
             self.error(
@@ -450,16 +456,16 @@ impl Cx<'_> {
                 self.error(*kpos, msg, Some(&help));
             }
         }
-        let mut all_keys: Vec<(Expr, Option<String>)> =
-            window.into_iter().map(|(w, _)| (w, window_alias.clone())).collect();
+        let mut all_keys: Vec<Item> =
+            window.into_iter().map(|(w, _, wspan)| Item::at(w, window_alias.clone(), wspan)).collect();
         all_keys.extend(out_keys);
         let post = computed.then_some(post);
         Some((Step::GroupBy { keys: all_keys, aggs }, pos, post))
     }
 }
 
-/// Select items: expressions with their aliases.
-type Items = Vec<(Expr, Option<String>)>;
+/// Select items: expressions with their aliases and positions.
+type Items = Vec<Item>;
 
 fn continue_rank(last: &mut usize, rank: usize) {
     *last = (*last).max(rank);
@@ -484,20 +490,20 @@ fn contains_aggregate(e: &Expr) -> bool {
 }
 
 /// `e` with each aggregate call replaced by the column of that aggregate in `aggs` (added under
-/// a hidden name when it is not there).
-fn hoist(e: &Expr, aggs: &mut Vec<(Expr, Option<String>)>) -> Expr {
+/// a hidden name when it is not there, at `span`: the item or `HAVING` it was written in).
+fn hoist(e: &Expr, aggs: &mut Vec<Item>, span: Option<SpanId>) -> Expr {
     match e {
         Expr::Call(f, _) if crate::table::functions::aggregate(f).is_some() => {
-            if let Some((x, alias)) = aggs.iter().find(|(x, _)| x == e) {
-                return Expr::Column(alias.clone().unwrap_or_else(|| agg_name(x)));
+            if let Some(a) = aggs.iter().find(|a| a.expr == *e) {
+                return Expr::Column(a.alias.clone().unwrap_or_else(|| agg_name(&a.expr)));
             }
             let name = format!("__agg{}", aggs.len());
-            aggs.push((e.clone(), Some(name.clone())));
+            aggs.push(Item::at(e.clone(), Some(name.clone()), span));
             Expr::Column(name)
         }
-        Expr::Call(f, args) => Expr::Call(f.clone(), args.iter().map(|a| hoist(a, aggs)).collect()),
-        Expr::Unary(op, x) => Expr::Unary(*op, Box::new(hoist(x, aggs))),
-        Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(hoist(a, aggs)), Box::new(hoist(b, aggs))),
+        Expr::Call(f, args) => Expr::Call(f.clone(), args.iter().map(|a| hoist(a, aggs, span)).collect()),
+        Expr::Unary(op, x) => Expr::Unary(*op, Box::new(hoist(x, aggs, span))),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(hoist(a, aggs, span)), Box::new(hoist(b, aggs, span))),
         other => other.clone(),
     }
 }

@@ -1,10 +1,11 @@
 //! Tests of the SQL front end: the steps each query lowers to, and the errors of unsupported SQL.
 
 use super::*;
+use crate::span::{SpanInfo, SpanTable};
 use crate::table::Step;
 
 fn steps(sql: &str) -> String {
-    let l = lower(sql, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let l = lower(sql, &[], &mut no_span).unwrap_or_else(|e| panic!("{e:?}"));
     let mut out = format!("from {}", l.from.0);
     for (s, _) in &l.steps {
         out.push_str(&match s {
@@ -19,19 +20,73 @@ fn steps(sql: &str) -> String {
     out
 }
 
-fn list(items: &[(crate::table::expr::Expr, Option<String>)]) -> String {
+fn list(items: &[crate::table::Item]) -> String {
     let v: Vec<String> = items
         .iter()
-        .map(|(e, a)| match a {
-            Some(a) => format!("{e} AS {a}"),
-            None => e.to_string(),
+        .map(|it| match &it.alias {
+            Some(a) => format!("{} AS {a}", it.expr),
+            None => it.expr.to_string(),
         })
         .collect();
     format!("[{}]", v.join(", "))
 }
 
+/// Lowering's `at` for tests that look at steps, not at where their items are.
+fn no_span(_: Pos) -> crate::span::SpanId {
+    crate::span::SpanTable::unknown()
+}
+
+/// Each lowered item's text in `sql` (`?` for an item without a position).
+fn item_texts(sql: &str) -> Vec<String> {
+    let mut spans = SpanTable::default();
+    let mut at = |p: Pos| spans.add(SpanInfo::Text { line: 0, column: 0, start: p.start, len: p.len });
+    let l = lower(sql, &[], &mut at).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut out = Vec::new();
+    for (s, _) in &l.steps {
+        let items: Vec<&crate::table::Item> = match s {
+            Step::Select(items) => items.iter().collect(),
+            Step::GroupBy { keys, aggs } => keys.iter().chain(aggs).collect(),
+            _ => continue,
+        };
+        for it in items {
+            out.push(match it.span.map(|s| spans.get(s).clone()) {
+                Some(SpanInfo::Text { start, len, .. }) => sql[start..start + len].to_string(),
+                _ => "?".to_string(),
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn each_item_has_its_own_position() {
+    assert_eq!(item_texts("SELECT word, upper(n) AS u FROM t"), ["word", "upper(n) AS u"]);
+    // An aggregation: the window key at `GROUP BY`, the other keys and aggregates at the select
+    // list; the projection after it at the items it computes.
+    assert_eq!(
+        item_texts(
+            "SELECT window.start AS window_start, window.end AS window_end, w, count(*) * 2 AS c \
+             FROM t GROUP BY window(ts, '1 minute'), w"
+        ),
+        [
+            "window(ts, '1 minute')",
+            "w",
+            "count(*) * 2 AS c",
+            "window.start AS window_start",
+            "window.end AS window_end",
+            "w",
+            "count(*) * 2 AS c"
+        ]
+    );
+    // `LATERAL VIEW`: the columns kept have no position, the array is its expression.
+    assert_eq!(
+        item_texts("SELECT w, n FROM t LATERAL VIEW explode(split(s, ' ')) x AS w"),
+        ["?", "explode(split(s, ' '))", "w", "n"]
+    );
+}
+
 fn errors(sql: &str) -> Vec<(Option<Pos>, String)> {
-    lower(sql, &[]).expect_err("an error").into_iter().map(|e| (e.pos, e.message)).collect()
+    lower(sql, &[], &mut no_span).expect_err("an error").into_iter().map(|e| (e.pos, e.message)).collect()
 }
 
 #[test]
@@ -95,7 +150,7 @@ fn unsupported_sql_points_at_its_clause() {
             .starts_with("Distinct aggregations are not supported on streaming DataFrames/Datasets.")
     );
     // An aggregate only in `HAVING` is computed under a hidden name, then projected away.
-    let l = lower("SELECT a, count(*) FROM t GROUP BY a HAVING sum(b) > 1", &[]).expect("lowers");
+    let l = lower("SELECT a, count(*) FROM t GROUP BY a HAVING sum(b) > 1", &[], &mut no_span).expect("lowers");
     assert!(matches!(&l.steps[1].0, Step::Where(e) if e.to_string() == "(__agg1 > 1)"), "{l:?}");
     assert!(matches!(&l.steps[2].0, Step::Select(items) if list(items) == "[a, count]"), "{l:?}");
     assert!(errors("SELECT a FROM t HAVING a > 1")[0].1.contains("`HAVING` needs an aggregation"));
@@ -167,7 +222,7 @@ fn lowers_joins_with_static_tables() {
     );
     // The checker reports problems of the join (a stream, not a static table) at its text.
     let sql = "SELECT word FROM events JOIN other ON events.word = other.word";
-    let l = lower(sql, &[]).expect("lowers");
+    let l = lower(sql, &[], &mut no_span).expect("lowers");
     assert_eq!(at(sql, l.steps[0].1), "JOIN other ON events.word = other.word");
 
     let sql = "SELECT word FROM events RIGHT OUTER JOIN categories USING (word)";
@@ -209,7 +264,7 @@ fn lowers_joins_with_static_tables() {
     // `c` is no table's name here: `c.category` is the field `category` of a struct column `c`
     // (which the checker then does not find).
     let sql = "SELECT c.category FROM events JOIN categories USING (word)";
-    let l = lower(sql, &[]).expect("lowers");
+    let l = lower(sql, &[], &mut no_span).expect("lowers");
     assert!(matches!(&l.steps[1].0, Step::Select(items) if list(items) == "[c.category]"), "{l:?}");
 }
 
@@ -276,7 +331,7 @@ fn to_date_is_a_function_and_date_literals_are_errors() {
         "from events; select [to_date(timestamp) AS day, word]"
     );
     let sql = "SELECT word FROM events WHERE to_date(timestamp) = DATE '2024-01-01'";
-    let e = lower(sql, &[]).expect_err("an error");
+    let e = lower(sql, &[], &mut no_span).expect_err("an error");
     assert_eq!(e[0].message, "typed literals such as `DATE '2024-01-01'` are not supported by streamc yet");
     assert_eq!(e[0].help.as_deref(), Some("write `to_date('2024-01-01')`"));
     assert_eq!(at(sql, e[0].pos), "DATE '2024-01-01'");

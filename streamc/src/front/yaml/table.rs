@@ -464,7 +464,10 @@ impl Tables<'_, '_> {
                         .filter(|s| !matches!(s.kind, crate::table::SourceKind::Static { .. }))
                         .map(|s| s.name.clone())
                         .collect();
-                    let lowered = match crate::front::sql::lower(&text, &streams) {
+                    // Select items, keys and aggregates are spans in the YAML file, as the steps.
+                    let (spans, src) = (&mut *self.r.spans, self.r.src);
+                    let mut at = |p| crate::front::sql::span_in(spans, src, s, &text, Some(p));
+                    let lowered = match crate::front::sql::lower(&text, &streams, &mut at) {
                         Ok(l) => l,
                         Err(errors) => {
                             for e in errors {
@@ -676,7 +679,7 @@ impl Tables<'_, '_> {
                 let keys = self.expr_list(value, true)?;
                 let aggs = match entries.iter().find(|(k, _)| k.value == "agg") {
                     Some((_, a)) => self.expr_list(a, true)?,
-                    None => vec![(
+                    None => vec![crate::table::Item::new(
                         crate::table::expr::Expr::Call("count".into(), vec![crate::table::expr::Expr::Star]),
                         None,
                     )],
@@ -706,11 +709,8 @@ impl Tables<'_, '_> {
         Some((step, self.r.span_of(value)))
     }
 
-    fn expr_list(
-        &mut self,
-        v: &Spanned<Node>,
-        aliases: bool,
-    ) -> Option<Vec<(crate::table::expr::Expr, Option<String>)>> {
+    /// A list of expressions (`[a, "f(b) AS c"]`, or one), each item at its own node.
+    fn expr_list(&mut self, v: &Spanned<Node>, aliases: bool) -> Option<Vec<crate::table::Item>> {
         let items: Vec<&Spanned<Node>> = match &v.value {
             Node::Seq(l) => l.iter().collect(),
             _ => vec![v],
@@ -720,7 +720,7 @@ impl Tables<'_, '_> {
             let s = self.r.span_of(it);
             let text = self.r.string(it, "an expression")?;
             match crate::table::expr::parse_aliased(&text) {
-                Ok((e, alias)) if aliases || alias.is_none() => out.push((e, alias)),
+                Ok((e, alias)) if aliases || alias.is_none() => out.push(crate::table::Item::at(e, alias, Some(s))),
                 Ok(_) => {
                     self.r.diags.error(s, "an alias (`AS`) is not allowed here");
                     return None;

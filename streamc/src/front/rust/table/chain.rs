@@ -410,7 +410,10 @@ impl Cx<'_> {
             "count" | "agg" => {
                 let aggs = if name == "count" {
                     self.args::<0>(l, span, "no arguments")?;
-                    Exprs { items: vec![(Expr::Call("count".into(), vec![Expr::Star]), None)], lits: Vec::new() }
+                    Exprs {
+                        items: vec![Item::new(Expr::Call("count".into(), vec![Expr::Star]), None)],
+                        lits: Vec::new(),
+                    }
                 } else {
                     self.exprs(l, true)?
                 };

@@ -12,7 +12,7 @@ use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::expr::Expr;
 use crate::table::{
-    ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
+    ColTy, Column, Format, Item, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
     Trigger,
 };
 use proc_macro2::Span;
@@ -218,10 +218,11 @@ struct Group {
     method_span: SpanId,
 }
 
-/// Parsed expressions, with the spans of the string literals they came from.
+/// Parsed expressions, each with the span of the string literal it came from (also in `lits`,
+/// for the step's span).
 #[derive(Clone)]
 struct Exprs {
-    items: Vec<(Expr, Option<String>)>,
+    items: Vec<Item>,
     lits: Vec<SpanId>,
 }
 
@@ -382,7 +383,7 @@ impl Cx<'_> {
                 return None;
             };
             match crate::table::expr::parse_aliased(&lit.value()) {
-                Ok((x, alias)) if aliases || alias.is_none() => out.items.push((x, alias)),
+                Ok((x, alias)) if aliases || alias.is_none() => out.items.push(Item::at(x, alias, Some(span))),
                 Ok(_) => {
                     self.diags.error(span, "an alias (`AS`) is not allowed here");
                     return None;
