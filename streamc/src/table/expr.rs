@@ -355,6 +355,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                         b'*' => "*",
                         b'/' => "/",
                         b'%' => "%",
+                        // Only inside a cast's type (`STRUCT<a: INT>`).
+                        b':' => ":",
                         _ => {
                             let ch = src[i..].chars().next().unwrap_or('?');
                             return Err(ExprError { offset: i, message: format!("unexpected character `{ch}`") });
@@ -373,6 +375,8 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
+    /// The text parsed (a cast's type is taken from it as written).
+    src: String,
 }
 
 impl Parser {
@@ -607,11 +611,24 @@ impl Parser {
                     return self.err("expected `AS` and a type in `CAST(x AS type)`");
                 }
                 self.pos += 1;
-                let Some(Tok::Ident(ty)) = self.peek().cloned() else { return self.err("expected a type name") };
-                self.pos += 1;
-                if self.peek() != Some(&Tok::RParen) {
-                    return self.err("expected `)`");
+                // The type as written, up to the cast's `)`: `BIGINT`, `DECIMAL(5, 2)`,
+                // `STRUCT<a: INT, b: ARRAY<STRING>>` (read by `ColTy::parse`).
+                if !matches!(self.peek(), Some(Tok::Ident(_))) {
+                    return self.err("expected a type name");
                 }
+                let start = self.offset();
+                let mut depth = 0usize;
+                loop {
+                    match self.peek() {
+                        None => return self.err("expected `)`"),
+                        Some(Tok::RParen) if depth == 0 => break,
+                        Some(Tok::LParen) => depth += 1,
+                        Some(Tok::RParen) => depth -= 1,
+                        _ => {}
+                    }
+                    self.pos += 1;
+                }
+                let ty = self.src[start..self.offset()].trim().to_string();
                 self.pos += 1;
                 Ok(Expr::Call(name.to_ascii_lowercase(), vec![x, Expr::Str(ty)]))
             }
@@ -699,7 +716,7 @@ fn describe(t: &Tok) -> String {
 /// Parses `expr [AS alias]`.
 pub fn parse_aliased(src: &str) -> Result<(Expr, Option<String>), ExprError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0, end: src.len() };
+    let mut p = Parser { toks, pos: 0, end: src.len(), src: src.to_string() };
     let e = p.expr(0)?;
     let mut alias = None;
     if p.keyword("as") {

@@ -107,10 +107,16 @@ impl ColTy {
     /// A type as Spark's DDL writes it, case-insensitive: the scalar names (and their aliases),
     /// `array<T>`, `map<K,V>`, `struct<a:T,b:U>` (the colon is optional, as in Spark's DDL).
     pub fn parse(s: &str) -> Option<ColTy> {
-        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0 };
+        ColTy::parse_marking_not_null(s).map(|(t, _)| t)
+    }
+
+    /// [`ColTy::parse`], and whether a struct field of the text is `NOT NULL` (which the type
+    /// does not keep: every field of a streamc struct is nullable).
+    pub fn parse_marking_not_null(s: &str) -> Option<(ColTy, bool)> {
+        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0, not_null: false };
         let t = p.ty()?;
         p.ws();
-        (p.i == p.s.len()).then_some(t)
+        (p.i == p.s.len()).then_some((t, p.not_null))
     }
 
     /// A schema as Spark's DDL string (`from_json(s, 'a INT, b ARRAY<STRING>')`): a list of
@@ -122,7 +128,7 @@ impl ColTy {
                 _ => None,
             };
         }
-        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0 };
+        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0, not_null: false };
         let fields = p.fields(None)?;
         p.ws();
         (p.i == p.s.len() && !fields.is_empty()).then(|| {
@@ -156,6 +162,21 @@ impl ColTy {
                 i.names.push(n);
                 n
             }
+        }
+    }
+
+    /// Spark's `DataType.sql` of the type, as its error messages name types: `BIGINT`,
+    /// `ARRAY<STRING>`, `MAP<STRING, BIGINT>`, `STRUCT<name: STRING, `user id`: BIGINT>`.
+    pub fn spark_sql(self) -> String {
+        match self {
+            ColTy::Array(e) => format!("ARRAY<{}>", e.spark_sql()),
+            ColTy::Map((k, v)) => format!("MAP<{}, {}>", k.spark_sql(), v.spark_sql()),
+            ColTy::Struct(fields) => {
+                let fs: Vec<String> =
+                    fields.iter().map(|f| format!("{}: {}", quote_if_needed(f.name), f.ty.spark_sql())).collect();
+                format!("STRUCT<{}>", fs.join(", "))
+            }
+            scalar => scalar.sql().to_ascii_uppercase(),
         }
     }
 
@@ -238,10 +259,21 @@ impl ColTy {
     }
 }
 
+/// A field name as Spark's `quoteIfNeeded` writes it: bare when it is letters, digits and `_`
+/// (and not all digits), in backquotes otherwise.
+fn quote_if_needed(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.bytes().all(|b| b.is_ascii_digit());
+    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
+}
+
 struct TypeParser<'a> {
     s: &'a [u8],
     text: &'a str,
     i: usize,
+    /// Whether a field was read with `NOT NULL`.
+    not_null: bool,
 }
 
 impl TypeParser<'_> {
@@ -368,7 +400,7 @@ impl TypeParser<'_> {
             // `NOT NULL` and `COMMENT '..'` of DDL fields are not kept.
             let save = self.i;
             match self.name().map(|w| w.to_ascii_lowercase()).as_deref() {
-                Some("not") if self.name().is_some_and(|w| w.eq_ignore_ascii_case("null")) => {}
+                Some("not") if self.name().is_some_and(|w| w.eq_ignore_ascii_case("null")) => self.not_null = true,
                 _ => self.i = save,
             }
             if out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
@@ -403,5 +435,9 @@ mod tests {
         assert_eq!(ColTy::parse("array<string"), None);
         assert_eq!(ColTy::parse("struct<a:int,a:int>"), None);
         assert_eq!(t.field("B").map(|(k, f)| (k, f.ty)), Some((1, STRING_ARRAY)));
+        assert_eq!(t.spark_sql(), "STRUCT<a: INT, b: ARRAY<STRING>, m: MAP<STRING, DOUBLE>>");
+        assert_eq!(ColTy::parse("struct<`x y`: decimal(5,2)>").unwrap().spark_sql(), "STRUCT<`x y`: DECIMAL(5,2)>");
+        assert_eq!(ColTy::parse_marking_not_null("struct<a: int NOT NULL>").map(|(_, n)| n), Some(true));
+        assert_eq!(ColTy::parse_marking_not_null("struct<a: int>").map(|(_, n)| n), Some(false));
     }
 }
