@@ -119,6 +119,15 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(" END")
             }
+            // Spark writes a cast to a nested type as the value alone (its `Cast.sql`), which is
+            // how its messages and default column names show it.
+            Expr::Call(name, args)
+                if (name == "cast" || name == "try_cast")
+                    && args.len() == 2
+                    && matches!(&args[1], Expr::Str(t) if ColTy::parse(t).is_some_and(ColTy::nested)) =>
+            {
+                write!(f, "{}", args[0])
+            }
             Expr::Call(name, args) if (name == "cast" || name == "try_cast") && args.len() == 2 => {
                 let ty = match &args[1] {
                     Expr::Str(t) => t.to_ascii_uppercase(),
@@ -162,8 +171,9 @@ impl fmt::Display for Expr {
                 Expr::Str(s) => f.write_str(s),
                 _ => Ok(()),
             },
-            Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.sql().to_ascii_uppercase()),
-            Expr::TryCast(e, _, to) => write!(f, "TRY_CAST({e} AS {})", to.sql().to_ascii_uppercase()),
+            Expr::Cast(e, _, to) | Expr::TryCast(e, _, to) if to.nested() => write!(f, "{e}"),
+            Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.spark_sql()),
+            Expr::TryCast(e, _, to) => write!(f, "TRY_CAST({e} AS {})", to.spark_sql()),
         }
     }
 }

@@ -151,12 +151,16 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 _ => None,
             };
             let Some((to, not_null)) = to else {
-                diags.error(span, format!("streamc cannot cast to `{}` yet", args[1])).help(
+                let text = match &args[1] {
+                    Expr::Str(t) => t.clone(),
+                    other => other.to_string(),
+                };
+                diags.error(span, format!("streamc cannot cast to `{text}` yet")).help(
                     "the types are STRING, BIGINT (also INT, SMALLINT, TINYINT), DOUBLE (also FLOAT), DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, BINARY, and ARRAY<T>, MAP<K, V>, STRUCT<a: T, ...> of them",
                 );
                 return None;
             };
-            if !check_cast(f == "try_cast", &args[0], from, to, not_null, span, diags) {
+            if !check_cast(f == "try_cast", &args[0], from, to, &not_null, span, diags) {
                 return None;
             }
             let x = if f == "cast" {
@@ -439,14 +443,14 @@ fn decode_as_case(args: &[Expr]) -> Expr {
 /// Whether `CAST(x AS to)` (`TRY_CAST` with `try_cast`) of an `x` of type `from` is allowed;
 /// if not, Spark's refusal (`coerce::can_cast`, `can_try_cast`). Spark names the cast in its
 /// message, or for a nested target type the value cast (its `Cast.sql` leaves the cast out).
-/// `not_null`: the target has a `NOT NULL` field, which Spark refuses for a nullable one, as
-/// every streamc field is.
+/// `not_null`: the target's `NOT NULL` fields, which Spark refuses for nullable ones, as every
+/// streamc field is.
 fn check_cast(
     try_cast: bool,
     x: &Expr,
     from: ColTy,
     to: ColTy,
-    not_null: bool,
+    not_null: &crate::table::ty::NotNull,
     span: SpanId,
     diags: &mut Diagnostics,
 ) -> bool {
@@ -467,7 +471,8 @@ fn check_cast(
         return false;
     }
     let allowed = if try_cast { coerce::can_try_cast(from, to) } else { coerce::can_cast(from, to) };
-    let (tf, tt) = (from.spark_sql(), to.spark_sql());
+    let (tf, tt) = (from.spark_sql(), to.spark_sql_marking(not_null));
+    let not_null = !not_null.is_empty();
     if !allowed || not_null {
         // Spark suggests `try_cast` where its rule takes what the ANSI rule does not.
         let suggest = !try_cast && !not_null && coerce::can_try_cast(from, to);
@@ -488,7 +493,7 @@ fn check_cast(
     if let Some((a, b)) = coerce::legacy_only_part(from, to).filter(|_| try_cast) {
         diags
             .error(span, format!("streamc cannot `try_cast` {} to {} inside a nested value yet", a.sql(), b.sql()))
-            .help(format!("Spark's legacy rule gives NULL or raw bytes there; cast the parts it can (`{tf}` to `{tt}` needs {} to {})", a.sql(), b.sql()));
+            .help("inside a nested value Spark's TRY_CAST follows its legacy rules (a date to a number is NULL, an integer to binary its bytes); streamc casts the parts by the ANSI rules only");
         return false;
     }
     true
