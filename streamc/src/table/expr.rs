@@ -119,22 +119,13 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(" END")
             }
-            // Spark writes a cast to a nested type as the value alone (its `Cast.sql`), which is
-            // how its messages and default column names show it.
-            Expr::Call(name, args)
-                if (name == "cast" || name == "try_cast")
-                    && args.len() == 2
-                    && matches!(&args[1], Expr::Str(t) if ColTy::parse(t).is_some_and(ColTy::nested)) =>
-            {
-                write!(f, "{}", args[0])
-            }
-            Expr::Call(name, args) if (name == "cast" || name == "try_cast") && args.len() == 2 => {
-                let ty = match &args[1] {
-                    Expr::Str(t) => t.to_ascii_uppercase(),
-                    other => other.to_string(),
-                };
-                write!(f, "{}({} AS {ty})", name.to_ascii_uppercase(), args[0])
-            }
+            // A cast to a nested type shows as the value alone, as Spark's `Cast.sql` (its
+            // messages, default column names).
+            Expr::Call(name, args) if (name == "cast" || name == "try_cast") && args.len() == 2 => match &args[1] {
+                Expr::Str(t) if ColTy::parse(t).is_some_and(ColTy::nested) => write!(f, "{}", args[0]),
+                Expr::Str(t) => write!(f, "{}({} AS {})", name.to_ascii_uppercase(), args[0], t.to_ascii_uppercase()),
+                other => write!(f, "{}({} AS {other})", name.to_ascii_uppercase(), args[0]),
+            },
             Expr::Call(name, args) if (name == "isnull" || name == "isnotnull") && args.len() == 1 => {
                 write!(f, "({} IS {}NULL)", args[0], if name == "isnull" { "" } else { "NOT " })
             }
@@ -626,17 +617,18 @@ impl Parser {
                 if !matches!(self.peek(), Some(Tok::Ident(_))) {
                     return self.err("expected a type name");
                 }
-                let start = self.offset();
-                let mut depth = 0usize;
-                loop {
-                    match self.peek() {
-                        None => return self.err("expected `)`"),
-                        Some(Tok::RParen) if depth == 0 => break,
-                        Some(Tok::LParen) => depth += 1,
-                        Some(Tok::RParen) => depth -= 1,
+                let (start, mut depth) = (self.offset(), 0usize);
+                while let Some(t) = self.peek() {
+                    match t {
+                        Tok::RParen if depth == 0 => break,
+                        Tok::LParen => depth += 1,
+                        Tok::RParen => depth -= 1,
                         _ => {}
                     }
                     self.pos += 1;
+                }
+                if self.peek().is_none() {
+                    return self.err("expected `)`");
                 }
                 let ty = self.src[start..self.offset()].trim().to_string();
                 self.pos += 1;
