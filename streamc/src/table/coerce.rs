@@ -78,15 +78,22 @@ fn overflow(i: i64, from: ColTy, to: ColTy) -> String {
     )
 }
 
-/// Whether `CAST(x AS to)` of an `x` of type `from` is allowed (Spark 4's ANSI rules for the
-/// types streamc has): anything to and from strings, between numbers and booleans, numbers and
-/// timestamps, dates and timestamps; not dates to or from numbers or booleans.
+/// Whether `CAST(x AS to)` of an `x` of type `from` is allowed (Spark 4's ANSI rules,
+/// `Cast.canAnsiCast`, for the types streamc has): anything to and from strings, between numbers
+/// and booleans, numbers and timestamps, dates and timestamps; not dates to or from numbers or
+/// booleans. A nested value casts part by part: an array's elements, a map's keys and values, a
+/// struct's fields by position (the names are the target's; the counts must agree). A bare
+/// `NULL` casts to anything.
 pub fn can_cast(from: ColTy, to: ColTy) -> bool {
     use ColTy::*;
     match (from, to) {
         (x, y) if x == y => true,
+        (Void, _) => true,
         // A nested value casts to its text (Spark's `[a, null]`, `{1, x}`, `{k -> v}`).
         (x, String) if x.nested() => true,
+        (Array(a), Array(b)) => can_cast(*a, *b),
+        (Map((k1, v1)), Map((k2, v2))) => can_cast(*k1, *k2) && can_cast(*v1, *v2),
+        (Struct(a), Struct(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(f, g)| can_cast(f.ty, g.ty)),
         (x, y) if x.nested() || y.nested() => false,
         (String, _) | (_, String) => true,
         (Binary, _) | (_, Binary) => false,
@@ -98,9 +105,89 @@ pub fn can_cast(from: ColTy, to: ColTy) -> bool {
     }
 }
 
+/// Whether `TRY_CAST(x AS to)` is allowed (Spark's `Cast.canTryCast`): a scalar as for `CAST`;
+/// a nested value by Spark's legacy rule (`Cast.canCast`) for its parts, which takes more pairs
+/// than ANSI's (a date to a number gives NULL) and refuses a map key that could become NULL.
+pub fn can_try_cast(from: ColTy, to: ColTy) -> bool {
+    if from.nested() && to.nested() { legacy_cast(from, to) } else { can_cast(from, to) }
+}
+
+/// The first pair of parts of a `TRY_CAST` of nested values that Spark's legacy rule takes and
+/// its ANSI rule does not (`date` to `int`, `int` to `binary`): streamc casts the parts of a
+/// nested value by the ANSI rule only.
+pub fn legacy_only_part(from: ColTy, to: ColTy) -> Option<(ColTy, ColTy)> {
+    use ColTy::*;
+    match (from, to) {
+        (Array(a), Array(b)) => legacy_only_part(*a, *b),
+        (Map((k1, v1)), Map((k2, v2))) => legacy_only_part(*k1, *k2).or_else(|| legacy_only_part(*v1, *v2)),
+        (Struct(a), Struct(b)) => a.iter().zip(b.iter()).find_map(|(f, g)| legacy_only_part(f.ty, g.ty)),
+        (x, y) if !can_cast(x, y) && legacy_cast(x, y) => Some((x, y)),
+        _ => None,
+    }
+}
+
+/// Spark's legacy `Cast.canCast` for the types streamc has: the ANSI pairs, and a date or
+/// timestamp to a boolean, a boolean to a timestamp, a date to a number, an integer to binary;
+/// a map's key must not become NULL ([`force_nullable`]).
+fn legacy_cast(from: ColTy, to: ColTy) -> bool {
+    use ColTy::*;
+    match (from, to) {
+        (Array(a), Array(b)) => legacy_cast(*a, *b),
+        (Map((k1, v1)), Map((k2, v2))) => legacy_cast(*k1, *k2) && !force_nullable(*k1, *k2) && legacy_cast(*v1, *v2),
+        (Struct(a), Struct(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(f, g)| legacy_cast(f.ty, g.ty)),
+        (Date | Timestamp, Bool) | (Bool, Timestamp) => true,
+        (Date, y) if y.number() => true,
+        (x, Binary) if x.integral() => true,
+        _ => can_cast(from, to),
+    }
+}
+
+/// Whether a cast from `from` to `to` can give NULL for a value that is not NULL (Spark's
+/// `Cast.forceNullable`): parsing a string, a fraction to an integer, a timestamp to a narrow
+/// integer, anything to a decimal that cannot hold it.
+fn force_nullable(from: ColTy, to: ColTy) -> bool {
+    use ColTy::*;
+    match (from, to) {
+        (Void, _) => false,
+        (x, y) if x == y => false,
+        (String, Binary) => false,
+        (String, _) => true,
+        (_, String) => false,
+        (Timestamp, Byte | Short | Int) => true,
+        (Float | Double, Timestamp) => true,
+        (Timestamp, Date) => false,
+        (_, Date) => true,
+        (Date, Timestamp) => false,
+        (Date, _) => true,
+        (_, Decimal(..)) if !null_safe_to_decimal(from, to) => true,
+        (Float | Double | Decimal(..), y) if y.integral() => true,
+        _ => false,
+    }
+}
+
+/// Whether every value of `from` fits the decimal type `to` (Spark's
+/// `Cast.canNullSafeCastToDecimal`).
+fn null_safe_to_decimal(from: ColTy, to: ColTy) -> bool {
+    let Some((p, s)) = to.as_decimal() else { return false };
+    // Spark's `DecimalType.isWiderThan`: as many integral digits and as much scale.
+    let wider = |(p1, s1): (u8, u8)| p - s >= p1 - s1 && s >= s1;
+    match from {
+        ColTy::Bool => wider((1, 0)),
+        ColTy::Decimal(p1, s1) => p - s > p1 - s1,
+        f => f.as_decimal().is_some_and(wider),
+    }
+}
+
 /// Whether a cast from `from` to `to` can fail the batch (under ANSI): parsing a string, a
-/// number that does not fit a narrower type, seconds that overflow a timestamp.
+/// number that does not fit a narrower type, seconds that overflow a timestamp; for a nested
+/// value, the cast of one of its parts.
 pub fn can_fail(from: ColTy, to: ColTy) -> bool {
+    match (from, to) {
+        (ColTy::Array(a), ColTy::Array(b)) => return can_fail(*a, *b),
+        (ColTy::Map((k1, v1)), ColTy::Map((k2, v2))) => return can_fail(*k1, *k2) || can_fail(*v1, *v2),
+        (ColTy::Struct(a), ColTy::Struct(b)) => return a.iter().zip(b.iter()).any(|(f, g)| can_fail(f.ty, g.ty)),
+        _ => {}
+    }
     (from == ColTy::String && to != ColTy::Binary)
         || (to.integral() && from.number() && rank(from) > rank(to))
         || matches!(to, ColTy::Decimal(..))
@@ -296,5 +383,30 @@ mod tests {
         assert_eq!(arithmetic(Double, String), Some(Double));
         assert_eq!(arithmetic(Timestamp, Long), None);
         assert_eq!(arithmetic(String, String), None);
+    }
+
+    #[test]
+    fn nested_values_cast_part_by_part_as_spark_allows() {
+        use ColTy::*;
+        let p = |t: &str| ColTy::parse(t).unwrap();
+        assert!(can_cast(p("array<string>"), p("array<int>")));
+        assert!(can_cast(p("map<string,string>"), p("map<int,bigint>")));
+        assert!(can_cast(p("struct<x:string,y:bigint>"), p("struct<a:int,b:string>")));
+        assert!(!can_cast(p("struct<x:string,y:bigint>"), p("struct<a:string>")));
+        assert!(!can_cast(p("array<int>"), p("struct<a:int>")));
+        assert!(!can_cast(p("map<int,int>"), p("array<int>")));
+        assert!(!can_cast(p("array<date>"), p("array<int>")));
+        assert!(can_cast(Void, p("array<int>")));
+        // TRY_CAST: no map key that could become NULL; Spark's legacy pairs inside.
+        assert!(!can_try_cast(p("map<string,string>"), p("map<int,string>")));
+        assert!(!can_try_cast(p("map<double,string>"), p("map<bigint,string>")));
+        assert!(!can_try_cast(p("map<int,string>"), p("map<decimal(2,0),string>")));
+        assert!(can_try_cast(p("map<int,string>"), p("map<decimal(12,0),string>")));
+        assert!(can_try_cast(p("map<bigint,string>"), p("map<int,string>")));
+        assert!(can_try_cast(p("map<string,string>"), p("map<string,int>")));
+        assert!(can_try_cast(p("array<date>"), p("array<int>")));
+        assert_eq!(legacy_only_part(p("array<date>"), p("array<int>")), Some((Date, Int)));
+        assert_eq!(legacy_only_part(p("array<string>"), p("array<int>")), None);
+        assert!(!can_try_cast(p("array<int>"), p("array<date>")));
     }
 }

@@ -119,13 +119,13 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(" END")
             }
-            Expr::Call(name, args) if (name == "cast" || name == "try_cast") && args.len() == 2 => {
-                let ty = match &args[1] {
-                    Expr::Str(t) => t.to_ascii_uppercase(),
-                    other => other.to_string(),
-                };
-                write!(f, "{}({} AS {ty})", name.to_ascii_uppercase(), args[0])
-            }
+            // A cast to a nested type shows as the value alone, as Spark's `Cast.sql` (its
+            // messages, default column names).
+            Expr::Call(name, args) if (name == "cast" || name == "try_cast") && args.len() == 2 => match &args[1] {
+                Expr::Str(t) if ColTy::parse(t).is_some_and(ColTy::nested) => write!(f, "{}", args[0]),
+                Expr::Str(t) => write!(f, "{}({} AS {})", name.to_ascii_uppercase(), args[0], t.to_ascii_uppercase()),
+                other => write!(f, "{}({} AS {other})", name.to_ascii_uppercase(), args[0]),
+            },
             Expr::Call(name, args) if (name == "isnull" || name == "isnotnull") && args.len() == 1 => {
                 write!(f, "({} IS {}NULL)", args[0], if name == "isnull" { "" } else { "NOT " })
             }
@@ -162,8 +162,9 @@ impl fmt::Display for Expr {
                 Expr::Str(s) => f.write_str(s),
                 _ => Ok(()),
             },
-            Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.sql().to_ascii_uppercase()),
-            Expr::TryCast(e, _, to) => write!(f, "TRY_CAST({e} AS {})", to.sql().to_ascii_uppercase()),
+            Expr::Cast(e, _, to) | Expr::TryCast(e, _, to) if to.nested() => write!(f, "{e}"),
+            Expr::Cast(e, _, to) => write!(f, "CAST({e} AS {})", to.spark_sql()),
+            Expr::TryCast(e, _, to) => write!(f, "TRY_CAST({e} AS {})", to.spark_sql()),
         }
     }
 }
@@ -355,6 +356,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                         b'*' => "*",
                         b'/' => "/",
                         b'%' => "%",
+                        // Only inside a cast's type (`STRUCT<a: INT>`).
+                        b':' => ":",
                         _ => {
                             let ch = src[i..].chars().next().unwrap_or('?');
                             return Err(ExprError { offset: i, message: format!("unexpected character `{ch}`") });
@@ -373,6 +376,8 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
+    /// The text parsed (a cast's type is taken from it as written).
+    src: String,
 }
 
 impl Parser {
@@ -607,11 +612,25 @@ impl Parser {
                     return self.err("expected `AS` and a type in `CAST(x AS type)`");
                 }
                 self.pos += 1;
-                let Some(Tok::Ident(ty)) = self.peek().cloned() else { return self.err("expected a type name") };
-                self.pos += 1;
-                if self.peek() != Some(&Tok::RParen) {
+                // The type as written, up to the cast's `)`: `BIGINT`, `DECIMAL(5, 2)`,
+                // `STRUCT<a: INT, b: ARRAY<STRING>>` (read by `ColTy::parse`).
+                if !matches!(self.peek(), Some(Tok::Ident(_))) {
+                    return self.err("expected a type name");
+                }
+                let (start, mut depth) = (self.offset(), 0usize);
+                while let Some(t) = self.peek() {
+                    match t {
+                        Tok::RParen if depth == 0 => break,
+                        Tok::LParen => depth += 1,
+                        Tok::RParen => depth -= 1,
+                        _ => {}
+                    }
+                    self.pos += 1;
+                }
+                if self.peek().is_none() {
                     return self.err("expected `)`");
                 }
+                let ty = self.src[start..self.offset()].trim().to_string();
                 self.pos += 1;
                 Ok(Expr::Call(name.to_ascii_lowercase(), vec![x, Expr::Str(ty)]))
             }
@@ -699,7 +718,7 @@ fn describe(t: &Tok) -> String {
 /// Parses `expr [AS alias]`.
 pub fn parse_aliased(src: &str) -> Result<(Expr, Option<String>), ExprError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0, end: src.len() };
+    let mut p = Parser { toks, pos: 0, end: src.len(), src: src.to_string() };
     let e = p.expr(0)?;
     let mut alias = None;
     if p.keyword("as") {

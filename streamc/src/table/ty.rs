@@ -40,6 +40,9 @@ pub enum ColTy {
     Void,
 }
 
+/// The struct fields a type's text marks `NOT NULL`: (the interned struct, the field's index).
+pub type NotNull = Vec<(&'static [Field], usize)>;
+
 /// One field of a struct type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Field {
@@ -107,10 +110,17 @@ impl ColTy {
     /// A type as Spark's DDL writes it, case-insensitive: the scalar names (and their aliases),
     /// `array<T>`, `map<K,V>`, `struct<a:T,b:U>` (the colon is optional, as in Spark's DDL).
     pub fn parse(s: &str) -> Option<ColTy> {
-        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0 };
+        ColTy::parse_marking_not_null(s).map(|(t, _)| t)
+    }
+
+    /// [`ColTy::parse`], and the struct fields of the text read with `NOT NULL` (which the type
+    /// does not keep: every field of a streamc struct is nullable), for Spark's messages
+    /// ([`ColTy::spark_sql_marking`]).
+    pub fn parse_marking_not_null(s: &str) -> Option<(ColTy, NotNull)> {
+        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0, not_null: Vec::new() };
         let t = p.ty()?;
         p.ws();
-        (p.i == p.s.len()).then_some(t)
+        (p.i == p.s.len()).then_some((t, p.not_null))
     }
 
     /// A schema as Spark's DDL string (`from_json(s, 'a INT, b ARRAY<STRING>')`): a list of
@@ -122,11 +132,11 @@ impl ColTy {
                 _ => None,
             };
         }
-        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0 };
+        let mut p = TypeParser { s: s.as_bytes(), text: s, i: 0, not_null: Vec::new() };
         let fields = p.fields(None)?;
         p.ws();
         (p.i == p.s.len() && !fields.is_empty()).then(|| {
-            let view: Vec<(&str, ColTy)> = fields.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+            let view: Vec<(&str, ColTy)> = fields.iter().map(|(n, t, _)| (n.as_str(), *t)).collect();
             ColTy::structure(&view)
         })
     }
@@ -156,6 +166,33 @@ impl ColTy {
                 i.names.push(n);
                 n
             }
+        }
+    }
+
+    /// Spark's `DataType.sql` of the type, as its error messages name types: `BIGINT`,
+    /// `ARRAY<STRING>`, `MAP<STRING, BIGINT>`, `STRUCT<name: STRING, `user id`: BIGINT>`.
+    pub fn spark_sql(self) -> String {
+        self.spark_sql_marking(&[])
+    }
+
+    /// [`ColTy::spark_sql`] with `NOT NULL` after the fields `not_null` names.
+    pub fn spark_sql_marking(self, not_null: &[(&'static [Field], usize)]) -> String {
+        match self {
+            ColTy::Array(e) => format!("ARRAY<{}>", e.spark_sql_marking(not_null)),
+            ColTy::Map((k, v)) => format!("MAP<{}, {}>", k.spark_sql_marking(not_null), v.spark_sql_marking(not_null)),
+            ColTy::Struct(fields) => {
+                let marked = |k: usize| not_null.iter().any(|(s, i)| std::ptr::eq(*s, fields) && *i == k);
+                let fs: Vec<String> = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(k, f)| {
+                        let nn = if marked(k) { " NOT NULL" } else { "" };
+                        format!("{}: {}{nn}", quote_if_needed(f.name), f.ty.spark_sql_marking(not_null))
+                    })
+                    .collect();
+                format!("STRUCT<{}>", fs.join(", "))
+            }
+            scalar => scalar.sql().to_ascii_uppercase(),
         }
     }
 
@@ -238,10 +275,21 @@ impl ColTy {
     }
 }
 
+/// A field name as Spark's `quoteIfNeeded` writes it: bare when it is letters, digits and `_`
+/// (and not all digits), in backquotes otherwise.
+fn quote_if_needed(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.bytes().all(|b| b.is_ascii_digit());
+    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
+}
+
 struct TypeParser<'a> {
     s: &'a [u8],
     text: &'a str,
     i: usize,
+    /// The fields read with `NOT NULL`.
+    not_null: NotNull,
 }
 
 impl TypeParser<'_> {
@@ -347,16 +395,21 @@ impl TypeParser<'_> {
                 if !self.eat(b'>') {
                     return None;
                 }
-                let view: Vec<(&str, ColTy)> = fields.iter().map(|(n, t)| (n.as_str(), *t)).collect();
-                ColTy::structure(&view)
+                let view: Vec<(&str, ColTy)> = fields.iter().map(|(n, t, _)| (n.as_str(), *t)).collect();
+                let t = ColTy::structure(&view);
+                if let ColTy::Struct(interned) = t {
+                    let marked = fields.iter().enumerate().filter(|(_, f)| f.2);
+                    self.not_null.extend(marked.map(|(k, _)| (interned, k)));
+                }
+                t
             }
             _ => return None,
         })
     }
 
     /// `name[:] type, ...` up to `end` (not consumed) or the end of the text.
-    fn fields(&mut self, end: Option<u8>) -> Option<Vec<(String, ColTy)>> {
-        let mut out: Vec<(String, ColTy)> = Vec::new();
+    fn fields(&mut self, end: Option<u8>) -> Option<Vec<(String, ColTy, bool)>> {
+        let mut out: Vec<(String, ColTy, bool)> = Vec::new();
         loop {
             self.ws();
             if end.is_some_and(|e| self.s.get(self.i) == Some(&e)) && out.is_empty() {
@@ -367,14 +420,17 @@ impl TypeParser<'_> {
             let ty = self.ty()?;
             // `NOT NULL` and `COMMENT '..'` of DDL fields are not kept.
             let save = self.i;
-            match self.name().map(|w| w.to_ascii_lowercase()).as_deref() {
-                Some("not") if self.name().is_some_and(|w| w.eq_ignore_ascii_case("null")) => {}
-                _ => self.i = save,
-            }
-            if out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            let not_null = match self.name().map(|w| w.to_ascii_lowercase()).as_deref() {
+                Some("not") if self.name().is_some_and(|w| w.eq_ignore_ascii_case("null")) => true,
+                _ => {
+                    self.i = save;
+                    false
+                }
+            };
+            if out.iter().any(|(n, _, _)| n.eq_ignore_ascii_case(&name)) {
                 return None;
             }
-            out.push((name, ty));
+            out.push((name, ty, not_null));
             if !self.eat(b',') {
                 return Some(out);
             }
@@ -403,5 +459,11 @@ mod tests {
         assert_eq!(ColTy::parse("array<string"), None);
         assert_eq!(ColTy::parse("struct<a:int,a:int>"), None);
         assert_eq!(t.field("B").map(|(k, f)| (k, f.ty)), Some((1, STRING_ARRAY)));
+        assert_eq!(t.spark_sql(), "STRUCT<a: INT, b: ARRAY<STRING>, m: MAP<STRING, DOUBLE>>");
+        assert_eq!(ColTy::parse("struct<`x y`: decimal(5,2)>").unwrap().spark_sql(), "STRUCT<`x y`: DECIMAL(5,2)>");
+        let (t, not_null) =
+            ColTy::parse_marking_not_null("struct<a: int NOT NULL, b: array<struct<c: int not null>>>").unwrap();
+        assert_eq!(t.spark_sql_marking(&not_null), "STRUCT<a: INT NOT NULL, b: ARRAY<STRUCT<c: INT NOT NULL>>>");
+        assert_eq!(ColTy::parse_marking_not_null("struct<a: int>").map(|(_, n)| n.is_empty()), Some(true));
     }
 }

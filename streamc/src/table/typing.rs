@@ -147,24 +147,20 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
         Expr::Call(f, args) if (f == "cast" || f == "try_cast") && args.len() == 2 => {
             let (x, from) = typed(&args[0], cols, span, diags)?;
             let to = match &args[1] {
-                Expr::Str(t) => ColTy::parse(t).filter(|t| !t.nested()),
+                Expr::Str(t) => ColTy::parse_marking_not_null(t),
                 _ => None,
             };
-            let Some(to) = to else {
-                diags
-                    .error(span, format!("streamc cannot cast to `{}` yet", args[1]))
-                    .help("the types are STRING, BIGINT (also INT), DOUBLE (also FLOAT), BOOLEAN, DATE and TIMESTAMP");
+            let Some((to, not_null)) = to else {
+                let text = match &args[1] {
+                    Expr::Str(t) => t.clone(),
+                    other => other.to_string(),
+                };
+                diags.error(span, format!("streamc cannot cast to `{text}` yet")).help(
+                    "the types are STRING, BIGINT (also INT, SMALLINT, TINYINT), DOUBLE (also FLOAT), DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, BINARY, and ARRAY<T>, MAP<K, V>, STRUCT<a: T, ...> of them",
+                );
                 return None;
             };
-            if !coerce::can_cast(from, to) {
-                diags.error(
-                    span,
-                    format!(
-                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{e}\" due to data type mismatch: cannot cast \"{}\" to \"{}\"",
-                        from.sql().to_ascii_uppercase(),
-                        to.sql().to_ascii_uppercase()
-                    ),
-                );
+            if !check_cast(f == "try_cast", &args[0], from, to, &not_null, span, diags) {
                 return None;
             }
             let x = if f == "cast" {
@@ -442,6 +438,65 @@ fn decode_as_case(args: &[Expr]) -> Expr {
     }
     case.push(default);
     Expr::Call("case".into(), case)
+}
+
+/// Whether `CAST(x AS to)` (`TRY_CAST` with `try_cast`) of an `x` of type `from` is allowed;
+/// if not, Spark's refusal (`coerce::can_cast`, `can_try_cast`). Spark names the cast in its
+/// message, or for a nested target type the value cast (its `Cast.sql` leaves the cast out).
+/// `not_null`: the target's `NOT NULL` fields, which Spark refuses for nullable ones, as every
+/// streamc field is.
+fn check_cast(
+    try_cast: bool,
+    x: &Expr,
+    from: ColTy,
+    to: ColTy,
+    not_null: &crate::table::ty::NotNull,
+    span: SpanId,
+    diags: &mut Diagnostics,
+) -> bool {
+    if !to.nested() {
+        if coerce::can_cast(from, to) {
+            return true;
+        }
+        let name = if try_cast { "TRY_CAST" } else { "CAST" };
+        diags.error(
+            span,
+            format!(
+                "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{name}({x} AS {})\" due to data type mismatch: cannot cast \"{}\" to \"{}\"",
+                to.spark_sql(),
+                from.spark_sql(),
+                to.spark_sql()
+            ),
+        );
+        return false;
+    }
+    let allowed = if try_cast { coerce::can_try_cast(from, to) } else { coerce::can_cast(from, to) };
+    let (tf, tt) = (from.spark_sql(), to.spark_sql_marking(not_null));
+    let not_null = !not_null.is_empty();
+    if !allowed || not_null {
+        // Spark suggests `try_cast` where its rule takes what the ANSI rule does not.
+        let suggest = !try_cast && !not_null && coerce::can_try_cast(from, to);
+        let class = if suggest { "CAST_WITH_FUNC_SUGGESTION" } else { "CAST_WITHOUT_SUGGESTION" };
+        let d = diags.error(
+            span,
+            format!("[DATATYPE_MISMATCH.{class}] Cannot resolve \"{x}\" due to data type mismatch: cannot cast \"{tf}\" to \"{tt}\""),
+        );
+        if suggest {
+            d.help(format!(
+                "To convert values from \"{tf}\" to \"{tt}\", you can use the functions `try_cast` instead"
+            ));
+        } else if not_null {
+            d.help("every field of a streamc struct is nullable, and Spark casts a nullable field to no `NOT NULL` one: leave out `NOT NULL`");
+        }
+        return false;
+    }
+    if let Some((a, b)) = coerce::legacy_only_part(from, to).filter(|_| try_cast) {
+        diags
+            .error(span, format!("streamc cannot `try_cast` {} to {} inside a nested value yet", a.sql(), b.sql()))
+            .help("inside a nested value Spark's TRY_CAST follows its legacy rules (a date to a number is NULL, an integer to binary its bytes); streamc casts the parts by the ANSI rules only");
+        return false;
+    }
+    true
 }
 
 fn cast(x: Expr, from: ColTy, to: ColTy, span: SpanId, diags: &mut Diagnostics) -> Option<Expr> {

@@ -1,6 +1,7 @@
 //! Column expressions as Rust code of type `Option<T>` (None = SQL NULL); function calls from
 //! the registry.
 
+use super::cast::{cast_failure, dec_params};
 use super::scope::Scope;
 use crate::table::ColTy;
 use crate::table::expr::{BinOp, Expr, UnOp};
@@ -285,13 +286,9 @@ pub(super) fn expr(e: &Expr, scope: &Scope) -> TokenStream {
     }
 }
 
-/// The cast of `x` (of type `from`) to `to`. A string that does not cast records Spark's
-/// failure in the query's `cast_failure`, which fails the batch after its rows (see
-/// `streamc_runtime::structured::cast`); a string literal is parsed once per process.
+/// The cast of `x` (of type `from`) to `to` (see [`super::cast::cast`]); a NULL of a type is a `None`
+/// of the type's values (a string is a `Cow`).
 fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> TokenStream {
-    let rt = quote!(::streamc_runtime::structured);
-    let failure = cast_failure();
-    // NULL of a type: a `None` of the type's values in expressions (a string is a `Cow`).
     if *x == Expr::Null || from == ColTy::Void {
         let ty = match to {
             ColTy::String => quote!(::std::borrow::Cow<'_, str>),
@@ -306,100 +303,11 @@ fn cast(x: &Expr, from: ColTy, to: ColTy, try_cast: bool, scope: &Scope) -> Toke
             ::core::option::Option::None::<#ty>
         });
     }
-    let code = expr(x, scope);
-    let fails =
-        if try_cast { quote!(::core::option::Option::None) } else { quote!(::core::option::Option::Some(&#failure)) };
-    match (from, to) {
-        (ColTy::String, ColTy::Binary) => {
-            quote!((#code).map(|s| #rt::binary::Binary::of_str(&s)))
-        }
-        (ColTy::Binary, ColTy::String) => {
-            quote!((#code).map(|b| ::std::borrow::Cow::<'_, str>::Owned(b.into_text())))
-        }
-        // A decimal literal (`1.5`) is parsed once per process.
-        (ColTy::String, ColTy::Decimal(..)) if matches!(x, Expr::Str(_)) => {
-            let ty = functions::rust_ty(to);
-            let parse = decimal_cast(code, from, to, &quote!(::core::option::Option::None));
-            quote!({
-                static LITERAL: ::std::sync::OnceLock<::core::option::Option<#ty>> = ::std::sync::OnceLock::new();
-                *LITERAL.get_or_init(|| #parse)
-            })
-        }
-        (ColTy::String, ColTy::Decimal(..)) => decimal_cast(code, from, to, &fails),
-        (ColTy::String, to) if try_cast => {
-            let parse = match to {
-                ColTy::Byte => quote!(#rt::cast::parse_byte),
-                ColTy::Short => quote!(#rt::cast::parse_short),
-                ColTy::Int => quote!(#rt::cast::parse_int),
-                ColTy::Long => quote!(#rt::cast::parse_long),
-                ColTy::Float => quote!(#rt::cast::parse_float),
-                ColTy::Double => quote!(#rt::cast::parse_double),
-                ColTy::Bool => quote!(#rt::cast::parse_bool),
-                ColTy::Timestamp => quote!(#rt::time::parse_timestamp),
-                ColTy::Date => quote!(#rt::time::parse_date),
-                _ => return code,
-            };
-            quote!((#code).and_then(|s| #parse(&s)))
-        }
-        (ColTy::String, to) => {
-            let (f, spark) = match to {
-                ColTy::Byte => (quote!(string_to_byte), "TINYINT"),
-                ColTy::Short => (quote!(string_to_short), "SMALLINT"),
-                ColTy::Int => (quote!(string_to_int), "INT"),
-                ColTy::Long => (quote!(string_to_long), "BIGINT"),
-                ColTy::Float => (quote!(string_to_float), "FLOAT"),
-                ColTy::Double => (quote!(string_to_double), "DOUBLE"),
-                ColTy::Bool => (quote!(string_to_bool), "BOOLEAN"),
-                ColTy::Timestamp => (quote!(string_to_timestamp), "TIMESTAMP"),
-                ColTy::Date => (quote!(string_to_date), "DATE"),
-                _ => return code,
-            };
-            let ty = functions::rust_ty(to);
-            match x {
-                Expr::Str(s) => quote!({
-                    static LITERAL: ::std::sync::OnceLock<::core::option::Option<#ty>> = ::std::sync::OnceLock::new();
-                    match *LITERAL.get_or_init(|| #rt::cast::#f(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#s)), &#rt::cast::CastFailure::new())) {
-                        ::core::option::Option::Some(v) => ::core::option::Option::Some(v),
-                        ::core::option::Option::None => { #failure.invalid(#s, #spark); ::core::option::Option::None }
-                    }
-                }),
-                _ => quote!(#rt::cast::#f(#code, &#failure)),
-            }
-        }
-        (ColTy::Double, ColTy::Long) => quote!(#rt::cast::double_to_long(#code, #fails)),
-        (from, to) if matches!(from, ColTy::Decimal(..)) || matches!(to, ColTy::Decimal(..)) => {
-            decimal_cast(code, from, to, &fails)
-        }
-        (from, to) if from.number() && to.number() => numeric_cast(code, from, to, &fails),
-        (from, ColTy::Bool) if from.number() => {
-            let (t, zero) = (functions::rust_ty(from), zero(from));
-            quote!((#code).map(|v: #t| v != #zero))
-        }
-        (ColTy::Bool, to) if to.integral() => {
-            let t = functions::rust_ty(to);
-            quote!((#code).map(#t::from))
-        }
-        (ColTy::Bool, ColTy::Float) => quote!((#code).map(|v: bool| if v { 1.0f32 } else { 0.0f32 })),
-        (ColTy::Bool, ColTy::Double) => quote!((#code).map(|v: bool| if v { 1.0f64 } else { 0.0f64 })),
-        (ColTy::Timestamp, ColTy::Long) => quote!(#rt::cast::timestamp_to_long(#code)),
-        (ColTy::Timestamp, to) if to.integral() => {
-            let seconds = quote!(#rt::cast::timestamp_to_long(#code));
-            numeric_cast(seconds, ColTy::Long, to, &fails)
-        }
-        (ColTy::Timestamp, ColTy::Double) => quote!(#rt::cast::timestamp_to_double(#code)),
-        (ColTy::Timestamp, ColTy::Float) => quote!(#rt::cast::timestamp_to_double(#code).map(|v| v as f32)),
-        (from, ColTy::Timestamp) if from.integral() => {
-            let t = functions::rust_ty(from);
-            quote!(#rt::cast::long_to_timestamp((#code).map(|v: #t| v as i64), #fails))
-        }
-        (ColTy::Double, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp(#code)),
-        (ColTy::Float, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp((#code).map(f64::from))),
-        (ColTy::Timestamp, ColTy::Date) => quote!(#rt::cast::timestamp_to_date(#code)),
-        (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
-        (from, ColTy::String) if from.nested() => quote!(#rt::nested::cast_to_string(#code)),
-        (_, ColTy::String) => quote!(#rt::cast::to_string(#code)),
-        _ => code,
-    }
+    let literal = match x {
+        Expr::Str(s) => Some(s.as_str()),
+        _ => None,
+    };
+    super::cast::cast(expr(x, scope), literal, from, to, try_cast)
 }
 
 /// `a op b` of two decimals into the `result` decimal type (see `runtime::structured::decimal`).
@@ -424,85 +332,6 @@ fn decimal_arith(
         }
         _ => ::core::option::Option::None,
     })
-}
-
-/// A decimal type's precision and scale as const generic arguments.
-fn dec_params(t: ColTy) -> [Literal; 2] {
-    let (p, s) = t.as_decimal().unwrap_or((38, 0));
-    [Literal::u8_unsuffixed(p), Literal::u8_unsuffixed(s)]
-}
-
-/// A cast to or from a decimal (`runtime::structured::decimal`): HALF_UP to the target scale;
-/// a value beyond the target's range fails the batch (ANSI), or is NULL for `try_cast`.
-fn decimal_cast(code: TokenStream, from: ColTy, to: ColTy, fails: &TokenStream) -> TokenStream {
-    let dec = quote!(::streamc_runtime::structured::decimal);
-    let [p, s] = dec_params(to);
-    let [p1, s1] = dec_params(from);
-    match (from, to) {
-        (ColTy::Decimal(..), ColTy::Decimal(..)) => quote!(#dec::to_decimal::<#p, #s, #p1, #s1>(#code, #fails)),
-        (ColTy::String, _) => quote!(#dec::from_str::<#p, #s>(#code, #fails)),
-        (ColTy::Bool, _) => quote!(#dec::from_long::<#p, #s>((#code).map(i64::from), #fails)),
-        (f, _) if f.integral() => {
-            let t = functions::rust_ty(f);
-            quote!(#dec::from_long::<#p, #s>((#code).map(|v: #t| v as i64), #fails))
-        }
-        (ColTy::Float | ColTy::Double, _) => {
-            let t = functions::rust_ty(from);
-            quote!(#dec::from_double::<#p, #s>((#code).map(|v: #t| v as f64), #fails))
-        }
-        (_, ColTy::Bool) => quote!((#code).map(|v: #dec::Dec<#p1, #s1>| v.0 != 0)),
-        (_, t) if t.integral() => {
-            let (rt, name) = (functions::rust_ty(t), t.sql().to_ascii_uppercase());
-            quote!(#dec::to_long::<#p1, #s1, #rt>(#code, #name, #fails))
-        }
-        (_, ColTy::Double) => quote!(#dec::to_double::<#p1, #s1>(#code)),
-        (_, ColTy::Float) => quote!(#dec::to_double::<#p1, #s1>(#code).map(|v| v as f32)),
-        (_, ColTy::String) => quote!(::streamc_runtime::structured::cast::to_string(#code)),
-        _ => code,
-    }
-}
-
-/// A number's zero in its Rust type.
-fn zero(t: ColTy) -> TokenStream {
-    match t {
-        ColTy::Float => quote!(0.0f32),
-        ColTy::Double => quote!(0.0f64),
-        t => {
-            let t = functions::rust_ty(t);
-            quote!((0 as #t))
-        }
-    }
-}
-
-/// The cast between two number types: widening with `as` (exact, or rounding to the nearest
-/// float as Java does); narrowing an integer, or a float or double to an integer, checked
-/// (ANSI: `CAST_OVERFLOW` fails the batch; `fails` is None for `try_cast`, giving NULL).
-fn numeric_cast(code: TokenStream, from: ColTy, to: ColTy, fails: &TokenStream) -> TokenStream {
-    let rt = quote!(::streamc_runtime::structured);
-    let (tf, tt) = (functions::rust_ty(from), functions::rust_ty(to));
-    let (from_name, to_name) = (from.sql().to_ascii_uppercase(), to.sql().to_ascii_uppercase());
-    let fractional = |t: ColTy| matches!(t, ColTy::Float | ColTy::Double);
-    let bounds = match to {
-        ColTy::Byte => quote!((-128.0f64, 127.0f64)),
-        ColTy::Short => quote!((-32768.0f64, 32767.0f64)),
-        ColTy::Int => quote!((-2147483648.0f64, 2147483647.0f64)),
-        _ => quote!((-9223372036854775808.0f64, 9223372036854775807.0f64)),
-    };
-    if from == to {
-        code
-    } else if fractional(to) || (from.integral() && crate::table::coerce::wider(from, to) == to) {
-        quote!((#code).map(|v: #tf| v as #tt))
-    } else if from.integral() {
-        quote!(#rt::cast::narrow::<#tt>((#code).map(|v: #tf| v as i64), #from_name, #to_name, #fails))
-    } else {
-        quote!(#rt::cast::fractional_to_integral::<#tt>((#code).map(|v: #tf| v as f64), #bounds, #from_name, #to_name, #fails))
-    }
-}
-
-/// The variable in which a query's batch records its first failed cast (declared by
-/// `query_body`).
-pub(super) fn cast_failure() -> proc_macro2::Ident {
-    proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site())
 }
 
 pub(super) fn static_ty(e: &Expr, scope: &Scope) -> Option<ColTy> {

@@ -11,6 +11,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::HashSet;
 
+mod cast;
 mod expr;
 mod groups;
 mod join;
@@ -587,7 +588,7 @@ fn query_body(
     let counted_ids: Vec<String> = counted.iter().map(|&n| crate::explain::node_id(n)).collect();
     let count_decl = quote!(#(let mut #counters: u64 = 0;)*);
     let count_report = quote!(if #rt::ROW_COUNTS { #(#output.report_rows(#counted_ids, #counters);)* });
-    let failure = expr::cast_failure();
+    let failure = cast::cast_failure();
     let casts = fallible_casts(q);
     let mut decls = if casts { quote!(let #failure = #rt::structured::cast::CastFailure::new();) } else { quote!() };
     for (i, st) in q.steps.iter().enumerate() {

@@ -773,6 +773,64 @@ def nested():
     ]
 
 
+def nested_cast():
+    """Casts between nested types (issue 12): an array's elements, a map's keys and values, a
+    struct's fields by position (named as the target's), nested inside each other; NULL parts
+    and whole NULLs; a part that does not cast fails the batch (ANSI), or is NULL under
+    TRY_CAST (that part alone); the casts Spark's analyzer refuses."""
+    s = {"id": "bigint", "tags": "array<string>", "m": "map<string,string>", "km": "map<string,string>",
+         "s": "struct<x:string,y:bigint>", "ns": "array<struct<x:string,y:bigint>>"}
+    ok = [
+        [{"id": 1, "tags": ["1", "2", None], "m": {"a": "1", "b": None}, "km": {"1": "x", "2": "y"},
+          "s": {"x": "1", "y": 2}, "ns": [{"x": "1", "y": 2}, None]},
+         {"id": 2}],
+        [{"id": 3, "tags": [], "m": {}, "km": {}, "s": {"x": None, "y": None}, "ns": []},
+         {"id": 4, "tags": [" 5 ", "-6"], "m": {"z": "7"}, "km": {"-1": None}, "s": {"y": 300}, "ns": [{"y": 1}]}],
+    ]
+    bad = ok + [[{"id": 5, "tags": ["7", "x", None], "m": {"a": "q", "b": "3000000000", "c": "1"}, "km": {"k": "v", "3": "w"},
+                  "s": {"x": "abc", "y": 5}, "ns": [{"x": "q", "y": 1}, {"x": "2", "y": 3000000000}]}]]
+    c = lambda id, sql, batches=ok, **kw: case(id, sql, batches, schema=s, **kw)
+    return [
+        c("array", "SELECT id, CAST(tags AS ARRAY<INT>) AS i, CAST(tags AS ARRAY<DOUBLE>) AS d, "
+                   "CAST(tags AS ARRAY<DECIMAL(4,1)>) AS dec, CAST(tags AS ARRAY<STRING>) AS same FROM events",
+          steps=[{"select": ["id", "CAST(tags AS ARRAY<INT>) AS i", "CAST(tags AS ARRAY<DOUBLE>) AS d",
+                             "CAST(tags AS ARRAY<DECIMAL(4,1)>) AS dec", "CAST(tags AS ARRAY<STRING>) AS same"]}]),
+        c("array-invalid-fails", "SELECT id, CAST(tags AS ARRAY<INT>) AS i FROM events", bad),
+        c("array-try", "SELECT id, TRY_CAST(tags AS ARRAY<INT>) AS i, TRY_CAST(tags AS ARRAY<BOOLEAN>) AS b FROM events", bad,
+          steps=[{"select": ["id", "TRY_CAST(tags AS ARRAY<INT>) AS i", "TRY_CAST(tags AS ARRAY<BOOLEAN>) AS b"]}]),
+        c("map-values", "SELECT id, CAST(m AS MAP<STRING, BIGINT>) AS m, CAST(km AS MAP<INT, STRING>) AS k FROM events"),
+        c("map-value-invalid-fails", "SELECT id, CAST(m AS MAP<STRING, BIGINT>) AS m FROM events", bad),
+        c("map-key-invalid-fails", "SELECT id, CAST(km AS MAP<INT, STRING>) AS k FROM events", bad),
+        c("map-try", "SELECT id, TRY_CAST(m AS MAP<STRING, INT>) AS m, TRY_CAST(km AS MAP<STRING, BINARY>) AS k FROM events", bad),
+        c("struct", "SELECT id, CAST(s AS STRUCT<a: STRING, b: DOUBLE>) AS r, "
+                    "to_json(CAST(s AS STRUCT<`first one`: BIGINT, b: SMALLINT>)) AS j FROM events",
+          steps=[{"select": ["id", "CAST(s AS STRUCT<a: STRING, b: DOUBLE>) AS r",
+                             "to_json(CAST(s AS STRUCT<`first one`: BIGINT, b: SMALLINT>)) AS j"]}]),
+        c("struct-invalid-fails", "SELECT id, CAST(s AS STRUCT<a: INT, b: STRING>) AS r FROM events", bad),
+        c("struct-try", "SELECT id, TRY_CAST(s AS STRUCT<a: INT, b: TINYINT>) AS r FROM events", bad),
+        c("array-of-structs", "SELECT id, CAST(ns AS ARRAY<STRUCT<p: INT, q: STRING>>) AS a, "
+                              "TRY_CAST(ns AS ARRAY<STRUCT<p: DOUBLE, q: INT>>) AS t FROM events", bad[:2] + [[bad[2][0] | {"ns": [{"x": "2", "y": 3}]}]]),
+        c("array-of-structs-try", "SELECT id, TRY_CAST(ns AS ARRAY<STRUCT<p: INT, q: INT>>) AS t FROM events", bad),
+        c("to-string", "SELECT id, CAST(CAST(tags AS ARRAY<INT>) AS STRING) AS a, "
+                       "CAST(TRY_CAST(s AS STRUCT<a: INT, b: STRING>) AS STRING) AS s, "
+                       "CAST(CAST(m AS MAP<STRING, DOUBLE>) AS STRING) AS m FROM events"),
+        c("element-and-typeof", "SELECT id, try_element_at(CAST(tags AS ARRAY<BIGINT>), 1) AS first, CAST(s AS STRUCT<a: INT, b: STRING>).a AS ra, typeof(CAST(s AS STRUCT<a: DATE, b: DOUBLE>)) AS t, "
+                                "size(CAST(tags AS ARRAY<SMALLINT>)) AS n FROM events"),
+        c("constructed", "SELECT id, CAST(array(id, id * 2) AS ARRAY<STRING>) AS a, CAST(map('k', id) AS MAP<STRING, DOUBLE>) AS m, "
+                         "CAST(named_struct('n', id, 't', tags) AS STRUCT<n: STRING, t: ARRAY<INT>>) AS ns, "
+                         "CAST(NULL AS ARRAY<INT>) AS nul FROM events"),
+        c("unaliased", "SELECT CAST(tags AS ARRAY<INT>), CAST(s AS STRUCT<a: STRING, b: BIGINT>) FROM events"),
+        c("array-to-struct-refused", "SELECT CAST(tags AS STRUCT<a: STRING>) AS x FROM events"),
+        c("map-to-array-refused", "SELECT CAST(m AS ARRAY<STRING>) AS x FROM events"),
+        c("struct-field-count-refused", "SELECT CAST(s AS STRUCT<a: STRING>) AS x FROM events"),
+        c("struct-not-null-refused", "SELECT CAST(s AS STRUCT<a: STRING NOT NULL, b: BIGINT>) AS x FROM events"),
+        c("try-map-key-refused", "SELECT TRY_CAST(km AS MAP<INT, STRING>) AS x FROM events"),
+        c("string-to-array-refused", "SELECT CAST(CAST(tags AS STRING) AS ARRAY<STRING>) AS x FROM events"),
+        c("element-pair-refused", "SELECT CAST(CAST(tags AS ARRAY<TIMESTAMP>) AS ARRAY<DATE>) AS ok, "
+                                  "CAST(CAST(tags AS ARRAY<DATE>) AS ARRAY<INT>) AS x FROM events"),
+    ]
+
+
 def window_struct():
     """The `window` (and `session_window`) column selected whole: Spark's struct of `start` and
     `end`; expressions over aggregates; a distinct aggregation (refused)."""
@@ -1233,7 +1291,7 @@ def nulls():
     ]
 
 
-TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "nested-cast": nested_cast, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start, "types": types, "binary": binary, "decimal": decimal}
 
 if __name__ == "__main__":
