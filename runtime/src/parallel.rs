@@ -75,6 +75,57 @@ where
             out
         })
     }
+
+    /// Runs `lead` over the first part on this thread, and the stage over every other part on
+    /// threads of their own, at the same time; returns the other parts' results, in part order.
+    /// The first part's work goes straight into whatever `lead` changes (the query's own state),
+    /// so nothing of it is merged afterwards.
+    pub fn run_leading(self, lead: impl FnOnce(Lines<'t>)) -> Vec<R> {
+        let mut parts = self.parts.into_iter();
+        let Some(first) = parts.next() else { return Vec::new() };
+        let stage = &self.stage;
+        let rest: Vec<Lines<'t>> = parts.collect();
+        if rest.is_empty() {
+            lead(first);
+            return Vec::new();
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = rest.into_iter().map(|p| scope.spawn(move || stage(p))).collect();
+            lead(first);
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
+    }
+}
+
+/// `items` mapped by `f`, in order, the work cut into `parts` runs of about as many items, each
+/// on a thread of its own (this thread takes the first): a batch's output rows built on its
+/// workers. One part, or a few items, run here.
+pub fn map_in_parts<T: Send, U: Send>(mut items: Vec<T>, parts: usize, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    /// Fewer items than this per part are not worth a thread.
+    const MIN_PART: usize = 4096;
+    let parts = parts.min(items.len() / MIN_PART).max(1);
+    if parts == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let size = items.len().div_ceil(parts);
+    // The later runs cut off the end, last first; the first stays in `items`.
+    let mut rest: Vec<Vec<T>> = Vec::with_capacity(parts - 1);
+    for k in (1..parts).rev() {
+        if k * size < items.len() {
+            rest.push(items.split_off(k * size));
+        }
+    }
+    rest.reverse();
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            rest.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>())).collect();
+        let mut out: Vec<U> = items.into_iter().map(f).collect();
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        out
+    })
 }
 
 #[cfg(test)]
@@ -111,5 +162,33 @@ mod tests {
         assert_eq!(out.iter().map(|o| o.0).sum::<usize>(), 100);
         // The first part on the calling thread, the others each on a worker.
         assert_eq!(out.iter().map(|o| o.1).collect::<Vec<_>>(), [false, true, true, true]);
+    }
+
+    #[test]
+    fn mapping_in_parts_keeps_every_item_in_order() {
+        for n in [0, 1, 4095, 4096, 8192, 8193, 20_000, 40_001] {
+            for parts in 1..5 {
+                let items: Vec<usize> = (0..n).collect();
+                let out = map_in_parts(items, parts, |i| i * 2);
+                assert_eq!(out, (0..n).map(|i| i * 2).collect::<Vec<_>>(), "{n} items in {parts} parts");
+            }
+        }
+    }
+
+    #[test]
+    fn the_lead_takes_the_first_part_on_this_thread() {
+        let b = batch(100);
+        let main = std::thread::current().id();
+        let mut led = Vec::new();
+        let out = Parts::new(b.split_lines(3), |p| (p.count(), std::thread::current().id() != main))
+            .run_leading(|p| led.extend(p.map(str::to_owned)));
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|o| o.1), "the other parts run on threads of their own");
+        assert_eq!(led.len() + out.iter().map(|o| o.0).sum::<usize>(), 100);
+        assert_eq!(led.first().map(String::as_str), Some("line 0"));
+        let mut one = 0;
+        let out = Parts::new(b.split_lines(1), |p| p.count()).run_leading(|p| one = p.count());
+        assert!(out.is_empty());
+        assert_eq!(one, 100);
     }
 }

@@ -103,6 +103,12 @@ pub(super) struct Restored {
 pub const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
 impl BatchInput {
+    /// The number of workers this process runs a batch's stages on ([`App::with_workers`]).
+    #[inline]
+    pub fn workers(&self) -> usize {
+        self.workers.max(1)
+    }
+
     /// How many workers should share `text` ([`App::with_workers`]): 1 for a small batch.
     #[inline]
     pub fn workers_for(&self, text: &TextBatch) -> usize {

@@ -60,6 +60,63 @@ impl BatchInput {
         Ok(Some(merged))
     }
 
+    /// The loop of a query over `text`, with its first part run straight into the query's
+    /// state: outside a cluster, `lead` runs over the batch's first part on this thread while
+    /// `partial` runs over each other part on a worker thread ([`Parts::run_leading`]; the whole
+    /// batch is the first part when it is not worth splitting, [`workers_for`](Self::workers_for));
+    /// in a cluster `lead` does not run and the partials are
+    /// [`run_partials_partitioned`](Self::run_partials_partitioned)'s. Returns the partials to
+    /// merge, in line order, after what `lead` did: the first part is never merged.
+    pub fn run_leading_partitioned<'t, R, F, L>(
+        &'t self,
+        text: &'t TextBatch,
+        lead: L,
+        partial: F,
+    ) -> Result<Vec<R>, Error>
+    where
+        L: FnOnce(Lines<'t>),
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t> + Partition,
+    {
+        if self.peers.is_some() {
+            return Ok(self.run_partials_partitioned(text, partial)?.unwrap_or_default());
+        }
+        Ok(self.run_leading(text, lead, partial))
+    }
+
+    /// [`run_leading_partitioned`](Self::run_leading_partitioned) for partials every process of
+    /// a cluster merges whole ([`run_partials_shipped`](Self::run_partials_shipped)).
+    pub fn run_leading_shipped<'t, R, F, L>(&'t self, text: &'t TextBatch, lead: L, partial: F) -> Result<Vec<R>, Error>
+    where
+        L: FnOnce(Lines<'t>),
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t>,
+    {
+        if self.peers.is_some() {
+            return Ok(self.run_partials_shipped(text, partial)?.unwrap_or_default());
+        }
+        Ok(self.run_leading(text, lead, partial))
+    }
+
+    /// Outside a cluster: `lead` over the first part here, `partial` over the others on threads.
+    fn run_leading<'t, R, F, L>(&'t self, text: &'t TextBatch, lead: L, partial: F) -> Vec<R>
+    where
+        L: FnOnce(Lines<'t>),
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send,
+    {
+        let workers = self.workers_for(text);
+        if workers <= 1 {
+            lead(text.lines());
+            return Vec::new();
+        }
+        let parts = text.split_lines(workers);
+        if parts.len() > 1 {
+            self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
+        }
+        Parts::new(parts, partial).run_leading(lead)
+    }
+
     /// The rows a partitioned aggregation put out in this batch, `emitted` being this process's
     /// (its keys'), and the figures of its state: in a cluster every process gets every
     /// process's rows, in process order, and the figures added up; alone, both as given.

@@ -15,18 +15,18 @@ use crate::owned::IntoOwned;
 use crate::persist::{Checkpointed, Persist, corrupt, read_all, read_varint};
 
 /// The hasher seed (fixed: output order never depends on it, see [`StreamingAgg`]).
-const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
+pub(super) const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
 
-struct Entry<K, A> {
-    key: K,
-    acc: A,
+pub(super) struct Entry<K, A> {
+    pub(super) key: K,
+    pub(super) acc: A,
     /// The key's hash, kept so that neither the table's growth nor an eviction hashes a key again.
-    hash: u64,
-    updated: bool,
+    pub(super) hash: u64,
+    pub(super) updated: bool,
 }
 
 /// An entry, or the hole an evicted one left (until the state is compacted).
-type Slot<K, A> = Option<Entry<K, A>>;
+pub(super) type Slot<K, A> = Option<Entry<K, A>>;
 
 /// The keyed state of a streaming aggregation: for every grouping key `K` (typically
 /// `(window_start, window_end, column...)`) an accumulator `A`.
@@ -57,13 +57,13 @@ type Slot<K, A> = Option<Entry<K, A>>;
 /// ```
 pub struct StreamingAgg<K, A> {
     /// The slot index of every key in state.
-    table: HashTable<u32>,
+    pub(super) table: HashTable<u32>,
     /// The entries in state order, with holes where entries were evicted.
-    slots: Vec<Slot<K, A>>,
+    pub(super) slots: Vec<Slot<K, A>>,
     /// The number of entries (slots that are not holes).
-    live: usize,
-    hasher: FixedState,
-    updated: usize,
+    pub(super) live: usize,
+    pub(super) hasher: FixedState,
+    pub(super) updated: usize,
 }
 
 impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
@@ -80,12 +80,12 @@ impl<K, A> Default for StreamingAgg<K, A> {
 
 /// The entry in `slot`, which the table names: never a hole.
 #[inline]
-fn entry<K, A>(slot: &Slot<K, A>) -> &Entry<K, A> {
+pub(super) fn entry<K, A>(slot: &Slot<K, A>) -> &Entry<K, A> {
     slot.as_ref().expect("the table names only live slots")
 }
 
 #[inline]
-fn entry_mut<K, A>(slot: &mut Slot<K, A>) -> &mut Entry<K, A> {
+pub(super) fn entry_mut<K, A>(slot: &mut Slot<K, A>) -> &mut Entry<K, A> {
     slot.as_mut().expect("the table names only live slots")
 }
 
@@ -142,6 +142,15 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash,
     {
         let hash = self.hasher.hash_one(&key);
+        self.update_hashed(hash, key, f, init);
+    }
+
+    /// [`update`](Self::update) of a key whose hash (by this state's hasher) is `hash`.
+    #[inline]
+    pub(super) fn update_hashed<Q>(&mut self, hash: u64, key: Q, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
+    where
+        Q: IntoOwned<Owned = K>,
+    {
         let slots = &self.slots;
         match self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
             Some(&i) => {
@@ -166,7 +175,7 @@ impl<K, A> StreamingAgg<K, A> {
     }
 
     /// Appends `e` (a key not in state) to the state order and the table.
-    fn push(&mut self, e: Entry<K, A>) {
+    pub(super) fn push(&mut self, e: Entry<K, A>) {
         let i = u32::try_from(self.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
         let slots = &self.slots;
         self.table.insert_unique(e.hash, i, |&j| entry(&slots[j as usize]).hash);
@@ -492,14 +501,14 @@ pub(crate) fn concat_snapshots<K: Persist, A: Persist>(pieces: &[&[u8]]) -> Resu
     Ok(out)
 }
 
-fn put_compact_header(out: &mut Vec<u8>, count: u64) {
+pub(super) fn put_compact_header(out: &mut Vec<u8>, count: u64) {
     out.extend_from_slice(&COMPACT_TAG);
     out.push(COMPACT_VERSION);
     codec::put_varint(out, count);
 }
 
 /// Appends a run of the `n` entries of `entries` (nothing if there are none).
-fn put_run<'a, K: Persist + 'a, A: Persist + 'a>(
+pub(super) fn put_run<'a, K: Persist + 'a, A: Persist + 'a>(
     out: &mut Vec<u8>,
     n: usize,
     entries: impl Iterator<Item = (&'a K, &'a A)>,
