@@ -25,6 +25,10 @@ use crate::owned::IntoOwned;
 use crate::partition::{Partitioned, owner};
 use crate::persist::{Checkpointed, Persist};
 
+/// A state of fewer keys ends its batch on one thread (threads would cost more than they save).
+/// (Small in tests, so that they run the threads too.)
+const PARALLEL_ROWS: usize = if cfg!(test) { 8 } else { 1 << 14 };
+
 /// A shard: a state whose accumulators carry their keys' stamps.
 type Shard<K, A> = StreamingAgg<K, (u64, A)>;
 
@@ -154,6 +158,9 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
             self.next_stamp += p.slots.len() as u64;
         }
         let n = self.shards.len();
+        if parts.is_empty() {
+            return;
+        }
         if n == 1 {
             for (part, base) in parts.into_iter().zip(bases) {
                 for (i, e) in part.slots.into_iter().enumerate() {
@@ -177,6 +184,12 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
             }
         };
         let take = &take;
+        if parts.iter().map(|p| p.slots.len()).sum::<usize>() < PARALLEL_ROWS {
+            for (s, shard) in self.shards.iter_mut().enumerate() {
+                take(s, shard);
+            }
+            return;
+        }
         std::thread::scope(|scope| {
             let (first, rest) = self.shards.split_first_mut().expect("at least one shard");
             for (s, shard) in rest.iter_mut().enumerate() {
@@ -202,6 +215,10 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
         if self.shards.len() == 1 {
             let rows = self.shards[0].finish_batch(mode, watermark, event_end);
             return rows.into_iter().map(|(k, (_, a))| (k, a)).collect();
+        }
+        if self.len() < PARALLEL_ROWS {
+            let outs = self.shards.iter_mut().map(|s| s.finish_batch(mode, watermark, event_end)).collect();
+            return merge_by_stamp(outs);
         }
         let outs: Vec<Vec<(K, (u64, A))>> = std::thread::scope(|scope| {
             let (first, rest) = self.shards.split_first_mut().expect("at least one shard");
