@@ -254,23 +254,33 @@ fn absorb_entry<K: Eq, A>(shard: &mut Shard<K, A>, e: Entry<K, A>, stamp: u64, m
     }
 }
 
-/// The rows of every shard (each in stamp order) in one sequence by stamp.
+/// The rows of every shard (each in stamp order) in one sequence by stamp: the run with the
+/// smallest next stamp gives rows until its stamp passes another run's next.
 fn merge_by_stamp<K, A>(outs: Vec<Vec<(K, (u64, A))>>) -> Vec<(K, A)> {
     let total = outs.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(total);
-    let mut heads: Vec<_> = outs.into_iter().map(|o| o.into_iter().peekable()).collect();
-    heads.retain_mut(|h| h.peek().is_some());
-    while !heads.is_empty() {
+    let mut runs: Vec<std::vec::IntoIter<(K, (u64, A))>> =
+        outs.into_iter().filter(|o| !o.is_empty()).map(Vec::into_iter).collect();
+    let head = |run: &std::vec::IntoIter<(K, (u64, A))>| run.as_slice().first().map_or(u64::MAX, |r| r.1.0);
+    while !runs.is_empty() {
         let mut min = 0;
-        for i in 1..heads.len() {
-            if heads[i].peek().map(|r| r.1.0) < heads[min].peek().map(|r| r.1.0) {
+        let mut bound = u64::MAX;
+        for i in 1..runs.len() {
+            let (h, m) = (head(&runs[i]), head(&runs[min]));
+            if h < m {
+                bound = m;
                 min = i;
+            } else {
+                bound = bound.min(h);
             }
         }
-        let (k, (_, a)) = heads[min].next().expect("a head left has a row");
-        out.push((k, a));
-        if heads[min].peek().is_none() {
-            drop(heads.swap_remove(min));
+        let run = &mut runs[min];
+        while run.as_slice().first().is_some_and(|r| r.1.0 < bound) {
+            let (k, (_, a)) = run.next().expect("a row is left");
+            out.push((k, a));
+        }
+        if run.as_slice().is_empty() {
+            drop(runs.swap_remove(min));
         }
     }
     out
