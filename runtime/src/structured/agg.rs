@@ -407,15 +407,20 @@ impl<K, A> StreamingAgg<K, A> {
         }
     }
 
-    /// Drops the holes, keeping the entries' order, and makes the table anew from the kept
-    /// hashes.
+    /// Drops the holes, keeping the entries' order, and renumbers the table's slot indices in
+    /// place (it names only live slots: a hole leaves the table when it is made), so no key is
+    /// placed again.
     fn compact(&mut self) {
+        // Where each live slot moves: the number of live slots before it.
+        let mut moved = Vec::with_capacity(self.slots.len());
+        let mut live = 0u32;
+        for slot in &self.slots {
+            moved.push(live);
+            live += u32::from(slot.is_some());
+        }
         self.slots.retain(Option::is_some);
-        self.table.clear();
-        self.table.reserve(self.slots.len(), |_| unreachable!("the table is empty"));
-        for (i, slot) in self.slots.iter().enumerate() {
-            let slots = &self.slots;
-            self.table.insert_unique(entry(slot).hash, i as u32, |&j| entry(&slots[j as usize]).hash);
+        for i in self.table.iter_mut() {
+            *i = moved[*i as usize];
         }
     }
 }
