@@ -17,12 +17,48 @@ use crate::persist::{Checkpointed, Persist, corrupt, read_all, read_varint};
 /// The hasher seed (fixed: output order never depends on it, see [`StreamingAgg`]).
 pub(super) const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
 
+/// The bit of a key's hash that is always 0 ([`key_hash`]), where an entry keeps its updated
+/// mark: below the 7 bits of a table's tag, above the bits that place a key in any table that
+/// fits in memory, and not among the bits that choose a shard (`sharded.rs`).
+const UPDATED: u64 = 1 << 56;
+
+/// The hash of `key` in a streaming aggregation's state (its [`UPDATED`] bit clear).
+#[inline]
+pub(super) fn key_hash<Q: Hash + ?Sized>(hasher: &FixedState, key: &Q) -> u64 {
+    hasher.hash_one(key) & !UPDATED
+}
+
 pub(super) struct Entry<K, A> {
     pub(super) key: K,
     pub(super) acc: A,
-    /// The key's hash, kept so that neither the table's growth nor an eviction hashes a key again.
-    pub(super) hash: u64,
-    pub(super) updated: bool,
+    /// The key's hash, kept so that neither the table's growth nor an eviction hashes a key
+    /// again, with the updated mark in its [`UPDATED`] bit (an entry of a short key and a small
+    /// accumulator stays within a cache line).
+    bits: u64,
+}
+
+impl<K, A> Entry<K, A> {
+    #[inline]
+    pub(super) fn new(key: K, acc: A, hash: u64, updated: bool) -> Self {
+        Entry { key, acc, bits: hash | if updated { UPDATED } else { 0 } }
+    }
+
+    /// The key's hash ([`key_hash`]).
+    #[inline]
+    pub(super) fn hash(&self) -> u64 {
+        self.bits & !UPDATED
+    }
+
+    /// Whether the key was updated in this batch.
+    #[inline]
+    pub(super) fn updated(&self) -> bool {
+        self.bits & UPDATED != 0
+    }
+
+    #[inline]
+    pub(super) fn set_updated(&mut self, updated: bool) {
+        self.bits = self.hash() | if updated { UPDATED } else { 0 };
+    }
 }
 
 /// An entry, or the hole an evicted one left (until the state is compacted).
@@ -141,7 +177,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = key_hash(&self.hasher, &key);
         self.update_hashed(hash, key, f, init);
     }
 
@@ -155,8 +191,8 @@ impl<K, A> StreamingAgg<K, A> {
         match self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
             Some(&i) => {
                 let e = entry_mut(&mut self.slots[i as usize]);
-                if !e.updated {
-                    e.updated = true;
+                if !e.updated() {
+                    e.set_updated(true);
                     self.updated += 1;
                 }
                 f(&mut e.acc);
@@ -170,7 +206,7 @@ impl<K, A> StreamingAgg<K, A> {
     fn insert(&mut self, hash: u64, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A) {
         let mut acc = init();
         f(&mut acc);
-        self.push(Entry { key, acc, hash, updated: true });
+        self.push(Entry::new(key, acc, hash, true));
         self.updated += 1;
     }
 
@@ -178,7 +214,7 @@ impl<K, A> StreamingAgg<K, A> {
     pub(super) fn push(&mut self, e: Entry<K, A>) {
         let i = u32::try_from(self.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
         let slots = &self.slots;
-        self.table.insert_unique(e.hash, i, |&j| entry(&slots[j as usize]).hash);
+        self.table.insert_unique(e.hash(), i, |&j| entry(&slots[j as usize]).hash());
         self.slots.push(Some(e));
         self.live += 1;
     }
@@ -196,17 +232,17 @@ impl<K, A> StreamingAgg<K, A> {
         for mut e in part.slots.into_iter().flatten() {
             // Both states hash with the same seed: the part's hash is this state's.
             let slots = &self.slots;
-            match self.table.find(e.hash, |&i| e.key == entry(&slots[i as usize]).key) {
+            match self.table.find(e.hash(), |&i| e.key == entry(&slots[i as usize]).key) {
                 Some(&i) => {
                     let here = entry_mut(&mut self.slots[i as usize]);
-                    if !here.updated {
-                        here.updated = true;
+                    if !here.updated() {
+                        here.set_updated(true);
                         self.updated += 1;
                     }
                     merge(&mut here.acc, e.acc);
                 }
                 None => {
-                    e.updated = true;
+                    e.set_updated(true);
                     self.push(e);
                     self.updated += 1;
                 }
@@ -233,7 +269,7 @@ impl<K, A> StreamingAgg<K, A> {
             .collect();
         for e in self.slots.into_iter().flatten() {
             let piece = &mut pieces[owner(&e.key)];
-            piece.updated += usize::from(e.updated);
+            piece.updated += usize::from(e.updated());
             piece.push(e);
         }
         pieces
@@ -244,13 +280,13 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash + Eq,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = key_hash(&self.hasher, &key);
         let slots = &self.slots;
         match self.table.find(hash, |&i| key == entry(&slots[i as usize]).key) {
             Some(&i) => {
                 let e = entry_mut(&mut self.slots[i as usize]);
-                if !e.updated {
-                    e.updated = true;
+                if !e.updated() {
+                    e.set_updated(true);
                     self.updated += 1;
                 }
                 f(&mut e.acc);
@@ -270,7 +306,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = key_hash(&self.hasher, &key);
         let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&self.slots[i as usize]).key))?;
         Some(&entry(&self.slots[i as usize]).acc)
     }
@@ -282,7 +318,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = key_hash(&self.hasher, &key);
         let slots = &self.slots;
         let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key))?;
         Some(&mut entry_mut(&mut self.slots[i as usize]).acc)
@@ -312,15 +348,31 @@ impl<K, A> StreamingAgg<K, A> {
         K: Clone,
         A: Clone,
     {
+        self.finish_batch_map(mode, watermark, event_end, |k, a| (k, a))
+    }
+
+    /// [`finish_batch`](Self::finish_batch), each row made by `row(key, accumulator)` as it
+    /// leaves (no second pass over the rows).
+    pub(super) fn finish_batch_map<R>(
+        &mut self,
+        mode: OutputMode,
+        watermark: Option<Timestamp>,
+        event_end: impl Fn(&K) -> Timestamp,
+        row: impl Fn(K, A) -> R,
+    ) -> Vec<R>
+    where
+        K: Clone,
+        A: Clone,
+    {
         match mode {
             OutputMode::Complete => {
-                let out = self.entries().map(|e| (e.key.clone(), e.acc.clone())).collect();
+                let out = self.entries().map(|e| row(e.key.clone(), e.acc.clone())).collect();
                 self.clear_updated();
                 out
             }
             OutputMode::Update => {
                 let mut out = Vec::with_capacity(self.updated);
-                out.extend(self.entries().filter(|e| e.updated).map(|e| (e.key.clone(), e.acc.clone())));
+                out.extend(self.entries().filter(|e| e.updated()).map(|e| row(e.key.clone(), e.acc.clone())));
                 match watermark {
                     Some(wm) => self.evict(|k, _| event_end(k) <= wm, |_, _| {}),
                     None => self.clear_updated(),
@@ -330,7 +382,7 @@ impl<K, A> StreamingAgg<K, A> {
             OutputMode::Append => {
                 let mut out = Vec::new();
                 match watermark {
-                    Some(wm) => self.evict(|k, _| event_end(k) <= wm, |k, a| out.push((k, a))),
+                    Some(wm) => self.evict(|k, _| event_end(k) <= wm, |k, a| out.push(row(k, a))),
                     None => self.clear_updated(),
                 }
                 out
@@ -346,7 +398,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = key_hash(&self.hasher, &key);
         let slots = &self.slots;
         if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
             return false;
@@ -370,7 +422,7 @@ impl<K, A> StreamingAgg<K, A> {
     fn clear_updated(&mut self) {
         if self.updated > 0 {
             for e in self.slots.iter_mut().flatten() {
-                e.updated = false;
+                e.set_updated(false);
             }
         }
         self.updated = 0;
@@ -385,7 +437,7 @@ impl<K, A> StreamingAgg<K, A> {
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let Some(e) = slot else { continue };
             if gone(&e.key, &e.acc) {
-                let hash = e.hash;
+                let hash = e.hash();
                 let Some(Entry { key, acc, .. }) = slot.take() else { unreachable!("the slot was live") };
                 let i = i as u32;
                 match self.table.find_entry(hash, |&j| j == i) {
@@ -397,7 +449,7 @@ impl<K, A> StreamingAgg<K, A> {
                 self.live -= 1;
                 removed(key, acc);
             } else {
-                e.updated = false;
+                e.set_updated(false);
             }
         }
         self.updated = 0;
@@ -411,14 +463,17 @@ impl<K, A> StreamingAgg<K, A> {
     /// place (it names only live slots: a hole leaves the table when it is made), so no key is
     /// placed again.
     fn compact(&mut self) {
-        // Where each live slot moves: the number of live slots before it.
-        let mut moved = Vec::with_capacity(self.slots.len());
-        let mut live = 0u32;
-        for slot in &self.slots {
-            moved.push(live);
-            live += u32::from(slot.is_some());
+        // One pass: each live slot moves down to the next free place, remembering where.
+        let mut moved = vec![0u32; self.slots.len()];
+        let mut live = 0;
+        for i in 0..self.slots.len() {
+            if self.slots[i].is_some() {
+                moved[i] = live as u32;
+                self.slots.swap(i, live);
+                live += 1;
+            }
         }
-        self.slots.retain(Option::is_some);
+        self.slots.truncate(live);
         for i in self.table.iter_mut() {
             *i = moved[*i as usize];
         }
@@ -460,7 +515,7 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
             ..StreamingAgg::new()
         };
         for (key, acc) in saved {
-            let hash = state.hasher.hash_one(&key);
+            let hash = key_hash(&state.hasher, &key);
             let slots = &state.slots;
             if state.table.find(hash, |&j| entry(&slots[j as usize]).key == key).is_some() {
                 return Err(corrupt("a key appears twice in a streaming aggregation's state"));
@@ -468,7 +523,7 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
             if u32::try_from(state.slots.len()).is_err() {
                 return Err(corrupt("more than 2^32 keys in a streaming aggregation"));
             }
-            state.push(Entry { key, acc, hash, updated: false });
+            state.push(Entry::new(key, acc, hash, false));
         }
         *self = state;
         self.updated = 0;

@@ -13,12 +13,12 @@
 //! The checkpoint is a [`StreamingAgg`]'s (entries in stamp order, the same bytes): a state saved
 //! by one worker restores on any number and back.
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 
 use foldhash::fast::FixedState;
 
 use super::OutputMode;
-use super::agg::{Entry, SEED, StreamingAgg, entry, entry_mut, put_compact_header, put_run};
+use super::agg::{Entry, SEED, StreamingAgg, entry, entry_mut, key_hash, put_compact_header, put_run};
 use super::time::Timestamp;
 use crate::error::Error;
 use crate::owned::IntoOwned;
@@ -113,8 +113,8 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
         all.sort_unstable_by_key(|e| e.acc.0);
         self.shards = (0..n).map(|_| StreamingAgg::new()).collect();
         for mut e in all {
-            e.updated = false;
-            self.shards[shard_of(e.hash, n)].push(e);
+            e.set_updated(false);
+            self.shards[shard_of(e.hash(), n)].push(e);
         }
     }
 
@@ -125,7 +125,7 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
     where
         Q: IntoOwned<Owned = K> + Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = key_hash(&self.hasher, &key);
         let n = self.shards.len();
         let s = if n == 1 { 0 } else { shard_of(hash, n) };
         let next = &mut self.next_stamp;
@@ -176,8 +176,8 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
             for (part, &base) in parts.iter().zip(&bases) {
                 for (i, e) in part.slots.iter().enumerate() {
                     let Some(e) = e else { continue };
-                    if shard_of(e.hash, n) == s {
-                        let e = Entry { key: e.key.clone(), acc: e.acc.clone(), hash: e.hash, updated: true };
+                    if shard_of(e.hash(), n) == s {
+                        let e = Entry::new(e.key.clone(), e.acc.clone(), e.hash(), true);
                         absorb_entry(shard, e, base + i as u64, &merge);
                     }
                 }
@@ -213,8 +213,7 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
     {
         let event_end = &event_end;
         if self.shards.len() == 1 {
-            let rows = self.shards[0].finish_batch(mode, watermark, event_end);
-            return rows.into_iter().map(|(k, (_, a))| (k, a)).collect();
+            return self.shards[0].finish_batch_map(mode, watermark, event_end, |k, (_, a)| (k, a));
         }
         if self.len() < PARALLEL_ROWS {
             let outs = self.shards.iter_mut().map(|s| s.finish_batch(mode, watermark, event_end)).collect();
@@ -238,17 +237,18 @@ impl<K: Hash + Eq, A> ShardedAgg<K, A> {
 #[inline]
 fn absorb_entry<K: Eq, A>(shard: &mut Shard<K, A>, e: Entry<K, A>, stamp: u64, merge: &impl Fn(&mut A, A)) {
     let slots = &shard.slots;
-    match shard.table.find(e.hash, |&j| entry(&slots[j as usize]).key == e.key) {
+    let hash = e.hash();
+    match shard.table.find(hash, |&j| entry(&slots[j as usize]).key == e.key) {
         Some(&j) => {
             let here = entry_mut(&mut shard.slots[j as usize]);
-            if !here.updated {
-                here.updated = true;
+            if !here.updated() {
+                here.set_updated(true);
                 shard.updated += 1;
             }
             merge(&mut here.acc.1, e.acc);
         }
         None => {
-            shard.push(Entry { key: e.key, acc: (stamp, e.acc), hash: e.hash, updated: true });
+            shard.push(Entry::new(e.key, (stamp, e.acc), hash, true));
             shard.updated += 1;
         }
     }
@@ -302,8 +302,8 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for ShardedAgg<K, A> {
         self.shards = (0..n).map(|_| StreamingAgg::new()).collect();
         let mut stamp = 0;
         for e in whole.slots.into_iter().flatten() {
-            let s = shard_of(e.hash, n);
-            self.shards[s].push(Entry { key: e.key, acc: (stamp, e.acc), hash: e.hash, updated: false });
+            let hash = e.hash();
+            self.shards[shard_of(hash, n)].push(Entry::new(e.key, (stamp, e.acc), hash, false));
             stamp += 1;
         }
         self.next_stamp = stamp;
