@@ -466,9 +466,9 @@ impl<K, A> StreamingAgg<K, A> {
         // One pass: each live slot moves down to the next free place, remembering where.
         let mut moved = vec![0u32; self.slots.len()];
         let mut live = 0;
-        for i in 0..self.slots.len() {
+        for (i, to) in moved.iter_mut().enumerate() {
             if self.slots[i].is_some() {
-                moved[i] = live as u32;
+                *to = live as u32;
                 self.slots.swap(i, live);
                 live += 1;
             }
