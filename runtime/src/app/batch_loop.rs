@@ -336,6 +336,7 @@ where
             parts_run: AtomicU64::new(0),
             peers: self.peers.clone(),
             received: Received::default(),
+            leads: Default::default(),
         };
         let leader = input.is_leader();
         let mut t = self.first_batch_ms;

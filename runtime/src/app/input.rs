@@ -83,6 +83,9 @@ pub struct BatchInput {
     pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
     /// The partials other processes sent in this batch, which the merged state borrows from.
     pub(super) received: Received,
+    /// Per query whose first part the batch thread runs ([`run_leading_partitioned`](Self::run_leading_partitioned)),
+    /// the share of a batch's bytes that part takes, learnt from the batches before.
+    pub(super) leads: crate::parallel::LeadShares,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.

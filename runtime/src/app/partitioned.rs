@@ -70,6 +70,7 @@ impl BatchInput {
     pub fn run_leading_partitioned<'t, R, F, L>(
         &'t self,
         text: &'t TextBatch,
+        query: &'static str,
         lead: L,
         partial: F,
     ) -> Result<Vec<R>, Error>
@@ -81,12 +82,18 @@ impl BatchInput {
         if self.peers.is_some() {
             return Ok(self.run_partials_partitioned(text, partial)?.unwrap_or_default());
         }
-        Ok(self.run_leading(text, lead, partial))
+        Ok(self.run_leading(text, query, lead, partial))
     }
 
     /// [`run_leading_partitioned`](Self::run_leading_partitioned) for partials every process of
     /// a cluster merges whole ([`run_partials_shipped`](Self::run_partials_shipped)).
-    pub fn run_leading_shipped<'t, R, F, L>(&'t self, text: &'t TextBatch, lead: L, partial: F) -> Result<Vec<R>, Error>
+    pub fn run_leading_shipped<'t, R, F, L>(
+        &'t self,
+        text: &'t TextBatch,
+        query: &'static str,
+        lead: L,
+        partial: F,
+    ) -> Result<Vec<R>, Error>
     where
         L: FnOnce(Lines<'t>),
         F: Fn(Lines<'t>) -> R + Sync,
@@ -95,11 +102,12 @@ impl BatchInput {
         if self.peers.is_some() {
             return Ok(self.run_partials_shipped(text, partial)?.unwrap_or_default());
         }
-        Ok(self.run_leading(text, lead, partial))
+        Ok(self.run_leading(text, query, lead, partial))
     }
 
-    /// Outside a cluster: `lead` over the first part here, `partial` over the others on threads.
-    fn run_leading<'t, R, F, L>(&'t self, text: &'t TextBatch, lead: L, partial: F) -> Vec<R>
+    /// Outside a cluster: `lead` over the first part here, `partial` over the others on threads;
+    /// the first part's share of the bytes learnt per `query` ([`LeadShares`](crate::parallel::LeadShares)).
+    fn run_leading<'t, R, F, L>(&'t self, text: &'t TextBatch, query: &'static str, lead: L, partial: F) -> Vec<R>
     where
         L: FnOnce(Lines<'t>),
         F: Fn(Lines<'t>) -> R + Sync,
@@ -110,11 +118,15 @@ impl BatchInput {
             lead(text.lines());
             return Vec::new();
         }
-        let parts = text.split_lines(workers);
+        let parts = text.split_lines_led(workers, self.leads.share(query, workers));
         if parts.len() > 1 {
             self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
         }
-        Parts::new(parts, partial).run_leading(lead)
+        let (out, times) = Parts::new(parts, partial).run_leading_timed(lead);
+        if let Some((first, others)) = times.split_first() {
+            self.leads.learn(query, *first, others);
+        }
+        out
     }
 
     /// The rows a partitioned aggregation put out in this batch, `emitted` being this process's

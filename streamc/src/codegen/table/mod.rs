@@ -377,7 +377,7 @@ fn query_body(
                     counters: &counters,
                     partitioned: partitioned(table, q),
                 };
-                workers::on_workers(input, &text, &line, &body, &part)
+                workers::on_workers(input, &text, &line, &body, &part, &q.key())
             }
             _ => sequential,
         };

@@ -38,7 +38,14 @@ pub(super) struct PartState<'a> {
 /// The loop over `text`'s lines running `body` per `line`: the batch's first part straight into
 /// the query's state on the batch thread, the other parts (when the engine splits the batch) on
 /// workers into partials merged after it, in part order.
-pub(super) fn on_workers(input: &Ident, text: &Ident, line: &Ident, body: &TokenStream, s: &PartState) -> TokenStream {
+pub(super) fn on_workers(
+    input: &Ident,
+    text: &Ident,
+    line: &Ident,
+    body: &TokenStream,
+    s: &PartState,
+    query: &str,
+) -> TokenStream {
     let rt = rt();
     let PartState { agg, merge, wm, late, dropped, malformed, counters, partitioned } = s;
     let run = if *partitioned { quote!(run_leading_partitioned) } else { quote!(run_leading_shipped) };
@@ -80,6 +87,7 @@ pub(super) fn on_workers(input: &Ident, text: &Ident, line: &Ident, body: &Token
         #wm_before
         let parts = #input.#run(
             #text,
+            #query,
             |lines| {
                 for #line in lines {
                     #body
