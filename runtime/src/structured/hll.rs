@@ -209,7 +209,8 @@ mod tests {
 
     #[test]
     fn doubles_hash_as_spark_hashes_them() {
-        // Spark 4.3.0's `xxhash64(x)` (the same hash and seed): `-0.0` hashes as `0.0`.
+        // Spark 4.3.0's `xxhash64(x)` (the same hash and seed): `-0.0` hashes as `0.0`, NaN as
+        // Java's one NaN; floats as ints.
         for (x, spark) in [
             (0.0f64, -5252525462095825812i64),
             (-0.0, -5252525462095825812),
@@ -219,6 +220,11 @@ mod tests {
         ] {
             assert_eq!(x.spark_hash() as i64, spark, "{x}");
         }
+        assert_eq!(f64::NAN.spark_hash() as i64, -3127944061524951246);
+        for (x, spark) in [(0.0f32, 3614696996920510707i64), (-0.0, 3614696996920510707), (1.5, 6163473420726370430)] {
+            assert_eq!(x.spark_hash() as i64, spark, "{x}");
+        }
+        assert_eq!(f32::NAN.spark_hash() as i64, 2692338816207849720);
     }
 
     #[test]
