@@ -48,6 +48,7 @@ pub mod double_key;
 pub mod format;
 pub mod group_state;
 pub mod hll;
+mod hll_bias;
 pub mod join;
 pub mod json;
 pub mod memory;

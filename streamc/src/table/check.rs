@@ -188,12 +188,13 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 if names.is_empty() {
                     dcols.extend(cols.iter().map(|c| (c.name.clone(), c.ty)));
                 }
-                for n in names {
+                for key in names {
+                    let (n, at) = (&key.name, key.span_or(*span));
                     match cols.iter().find(|c| &c.name == n) {
                         Some(c) if c.ty.nested() && !c.ty.hashable() => {
                             diags
                                 .error(
-                                    *span,
+                                    at,
                                     format!(
                                         "deduplicating by `{n}` of type {} is not supported by streamc yet",
                                         c.ty.sql()
@@ -202,7 +203,7 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                                 .help("a nested column without floats or maps inside can be deduplicated by");
                         }
                         Some(c) => dcols.push((c.name.clone(), c.ty)),
-                        None => unresolved(n, &cols, *span, diags),
+                        None => unresolved(n, &cols, at, diags),
                     }
                 }
                 // Spark drops input older than the watermark whenever the watermark column is
@@ -245,13 +246,14 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 }
                 let right_schema = &plan.sources[t].schema;
                 let mut keys = Vec::new();
-                for k in on {
+                for key in on {
+                    let (k, at) = (&key.name, key.span_or(*span));
                     let (l, r) = (cols.iter().find(|c| &c.name == k), right_schema.iter().find(|c| &c.name == k));
                     match (l, r) {
                         (Some(l), Some(r)) if l.ty == r.ty => keys.push((k.clone(), l.ty)),
                         (Some(l), Some(r)) => {
                             diags.error(
-                                *span,
+                                at,
                                 format!(
                                     "the join column `{k}` is {} in the stream and {} in `{table}`",
                                     l.ty.sql(),
@@ -259,8 +261,8 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                                 ),
                             );
                         }
-                        (None, _) => unresolved(k, &cols, *span, diags),
-                        (_, None) => unresolved(k, right_schema, *span, diags),
+                        (None, _) => unresolved(k, &cols, at, diags),
+                        (_, None) => unresolved(k, right_schema, at, diags),
                     }
                 }
                 if on.is_empty() {
@@ -268,7 +270,8 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                         .error(*span, "`join` needs the columns to join `on`")
                         .help("write `join: { table: NAME, on: [col] }`");
                 }
-                let right: Vec<Column> = right_schema.iter().filter(|c| !on.contains(&c.name)).cloned().collect();
+                let keyed = |c: &Column| on.iter().any(|k| k.name == c.name);
+                let right: Vec<Column> = right_schema.iter().filter(|c| !keyed(c)).cloned().collect();
                 for r in &right {
                     if cols.iter().any(|c| c.name == r.name) {
                         diags
@@ -279,7 +282,7 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 // Spark's column order for a join on named columns: the keys, then the stream's
                 // other columns, then the table's.
                 let mut new_cols: Vec<Column> = keys.iter().map(|(n, t)| Column { name: n.clone(), ty: *t }).collect();
-                new_cols.extend(cols.iter().filter(|c| !on.contains(&c.name)).cloned());
+                new_cols.extend(cols.iter().filter(|c| !keyed(c)).cloned());
                 new_cols.extend(right.iter().cloned());
                 steps.push(TStep::Join { table: t, on: keys, right, how: *how });
                 cols = new_cols;
@@ -534,7 +537,7 @@ fn output_order(
         for k in keys {
             match output.iter().position(|c| c.name == k.column) {
                 Some(i) => out.keys.push((i, k.descending, k.nulls_first)),
-                None => unresolved(&k.column, output, span, diags),
+                None => unresolved(&k.column, output, k.span.unwrap_or(span), diags),
             }
         }
     }

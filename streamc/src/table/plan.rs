@@ -278,6 +278,34 @@ impl std::fmt::Debug for Item {
     }
 }
 
+/// A column named in a step's list (`drop_duplicates: [a, b]`, `join: { on: [k] }`, SQL's
+/// `USING (k)`), with where the name is written: a problem with it points there. `None` for a
+/// name without a place of its own, which the step's span stands for.
+#[derive(Clone)]
+pub struct ColName {
+    pub name: String,
+    pub span: Option<SpanId>,
+}
+
+impl ColName {
+    /// A name written at `span`.
+    pub fn at(name: impl Into<String>, span: Option<SpanId>) -> ColName {
+        ColName { name: name.into(), span }
+    }
+
+    /// Where a diagnostic about this name points: the name, else its step.
+    pub fn span_or(&self, step: SpanId) -> SpanId {
+        self.span.unwrap_or(step)
+    }
+}
+
+/// The name alone: positions take no part in how a plan prints.
+impl std::fmt::Debug for ColName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.name.fmt(f)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Step {
     Select(Vec<Item>),
@@ -292,10 +320,10 @@ pub enum Step {
         aggs: Vec<Item>,
     },
     /// Spark's `dropDuplicates(cols)` (all columns when empty).
-    DropDuplicates(Vec<String>),
+    DropDuplicates(Vec<ColName>),
     /// Spark's `dropDuplicatesWithinWatermark(cols)`: a row is a duplicate of an earlier one with
     /// the same `cols` until the watermark passes the earlier one's event time plus the delay.
-    DropDuplicatesWithinWatermark(Vec<String>),
+    DropDuplicatesWithinWatermark(Vec<ColName>),
     /// Spark's `union`: the rows of another source (same column types by position), with that
     /// input's own watermark.
     Union {
@@ -305,7 +333,7 @@ pub enum Step {
     /// A join with a static table on equal columns (Spark's `join(static, on, how)`).
     Join {
         table: String,
-        on: Vec<String>,
+        on: Vec<ColName>,
         how: JoinHow,
     },
     /// A join with another streaming input (Spark's stream-stream join).
@@ -382,19 +410,32 @@ impl GroupsWithState {
 }
 
 /// One key of `ORDER BY`: an output column, descending or not, and where NULLs go (Spark's
-/// default: first ascending, last descending).
-#[derive(Debug, Clone, PartialEq)]
+/// default: first ascending, last descending); `span` is where the key is written (`None`: the
+/// step's span stands for it).
+#[derive(Clone)]
 pub struct SortKey {
     pub column: String,
     pub descending: bool,
     pub nulls_first: bool,
+    pub span: Option<SpanId>,
+}
+
+/// Without the position, which takes no part in how a plan prints.
+impl std::fmt::Debug for SortKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SortKey")
+            .field("column", &self.column)
+            .field("descending", &self.descending)
+            .field("nulls_first", &self.nulls_first)
+            .finish()
+    }
 }
 
 impl SortKey {
     /// One `ORDER BY` key as written in `steps:` and `stream!`: `"c"`, `"c DESC"`,
     /// `"word ASC NULLS LAST"` (an output column; NULLs first ascending, last descending unless
     /// said).
-    pub fn parse(text: &str) -> Result<SortKey, String> {
+    pub fn parse(text: &str, span: Option<SpanId>) -> Result<SortKey, String> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
         let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
@@ -415,7 +456,7 @@ impl SortKey {
                 return Err(format!("cannot read the sort key `{text}`: write `column [ASC|DESC] [NULLS FIRST|LAST]`"));
             }
         };
-        Ok(SortKey { column: column.to_string(), descending, nulls_first })
+        Ok(SortKey { column: column.to_string(), descending, nulls_first, span })
     }
 }
 

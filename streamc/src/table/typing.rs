@@ -277,7 +277,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 _ => {
                     diags
                         .error(span, format!("no function `{f}` taking ({})", t.sql()))
-                        .help(functions::functions_help());
+                        .help(functions::no_signature_help(f));
                     return None;
                 }
             }
@@ -399,7 +399,7 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                     let listed: Vec<&str> = typed_args.iter().map(|(_, t)| t.sql()).collect();
                     diags
                         .error(span, format!("no function `{f}` taking ({})", listed.join(", ")))
-                        .help(functions::functions_help());
+                        .help(functions::no_signature_help(f));
                 }
             }
             return None;

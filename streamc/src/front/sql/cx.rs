@@ -185,7 +185,10 @@ impl Cx<'_> {
                                     self.error(ipos, "`ORDER BY ... USING` is not supported by streamc", None);
                                 }
                                 let nulls_first = item.options.nulls_first.unwrap_or(!descending);
-                                keys.push(SortKey { column: id.value.clone(), descending, nulls_first });
+                                // A problem with the column points at its name.
+                                let npos = self.pos(id.span);
+                                let span = self.item_span(npos);
+                                keys.push(SortKey { column: id.value.clone(), descending, nulls_first, span });
                             }
                             _ => self.error(
                                 ipos,

@@ -2,8 +2,8 @@
 //! `UNION ALL` of sources.
 
 use super::lowered::{Lowered, Pos};
-use crate::table::JoinHow;
 use crate::table::Step;
+use crate::table::{ColName, JoinHow};
 use sqlparser::ast::{
     self, BinaryOperator, GroupByExpr, JoinConstraint, JoinOperator, SelectItem, SetExpr, SetOperator, SetQuantifier,
     Spanned, TableFactor,
@@ -67,17 +67,16 @@ impl Cx<'_> {
         };
         let mut right = vec![table.clone()];
         right.extend(alias.iter().map(|a| a.name.value.clone()));
-        let mut on: Vec<String> = Vec::new();
+        // Each key keeps its place in the text (the name in `USING`, the `=` in `ON`).
+        let mut on: Vec<ColName> = Vec::new();
         match constraint {
             JoinConstraint::Using(names) => {
                 for n in names {
+                    let npos = self.pos(n.span());
                     match single_name(n) {
-                        Some(c) if !on.contains(&c) => on.push(c),
+                        Some(c) if !on.iter().any(|k| k.name == c) => on.push(ColName::at(c, self.item_span(npos))),
                         Some(_) => {}
-                        None => {
-                            let npos = self.pos(n.span());
-                            self.error(npos, format!("expected a column name, found `{n}`"), None);
-                        }
+                        None => self.error(npos, format!("expected a column name, found `{n}`"), None),
                     }
                 }
             }
@@ -86,9 +85,10 @@ impl Cx<'_> {
                 and_terms(e, &mut conjuncts);
                 for c in conjuncts {
                     if let Some(col) = self.join_key(c, left, &right)
-                        && !on.contains(&col)
+                        && !on.iter().any(|k| k.name == col)
                     {
-                        on.push(col);
+                        let cpos = self.pos(c.span());
+                        on.push(ColName::at(col, self.item_span(cpos)));
                     }
                 }
             }

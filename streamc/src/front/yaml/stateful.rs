@@ -71,7 +71,7 @@ impl Tables<'_, '_> {
         let flat = key.value.starts_with("flat");
         let what = if flat { "flat_map_groups_with_state" } else { "map_groups_with_state" };
         let f = self.r.fields(value, what, &["key", "state", "timeout", "output", "function", "output_mode"])?;
-        let keys = self.column_list(f.get("key").copied())?;
+        let keys: Vec<String> = self.column_list(f.get("key").copied())?.into_iter().map(|c| c.name).collect();
         let Some(state) = f.get("state") else {
             self.r
                 .diags

@@ -7,7 +7,8 @@ use crate::diag::suggest;
 use crate::span::SpanId;
 use crate::table::ReadOptions;
 use crate::table::{
-    ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
+    ColName, ColTy, Column, Format, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan,
+    TableSource,
 };
 use serde_saphyr::Spanned;
 
@@ -541,13 +542,20 @@ impl Tables<'_, '_> {
         }
     }
 
-    /// A list of column names: `[a, b]`, or one name; none when absent or null.
-    pub(super) fn column_list(&mut self, value: Option<&Spanned<Node>>) -> Option<Vec<String>> {
-        match value.map(|v| (v, &v.value)) {
-            None | Some((_, Node::Null)) => Some(Vec::new()),
-            Some((_, Node::Seq(items))) => items.iter().map(|it| self.r.string(it, "a column name")).collect(),
-            Some((v, _)) => Some(vec![self.r.string(v, "a column name")?]),
+    /// A list of column names: `[a, b]`, or one name; none when absent or null. Each name keeps
+    /// its place, for the diagnostics about it.
+    pub(super) fn column_list(&mut self, value: Option<&Spanned<Node>>) -> Option<Vec<ColName>> {
+        let items: Vec<&Spanned<Node>> = match value.map(|v| (v, &v.value)) {
+            None | Some((_, Node::Null)) => Vec::new(),
+            Some((_, Node::Seq(items))) => items.iter().collect(),
+            Some((v, _)) => vec![v],
+        };
+        let mut names = Vec::new();
+        for it in items {
+            let name = self.r.string(it, "a column name")?;
+            names.push(ColName::at(name, Some(self.r.span_of(it))));
         }
+        Some(names)
     }
 
     /// One step of a query.
@@ -656,10 +664,18 @@ impl Tables<'_, '_> {
                 let mut keys = Vec::new();
                 for it in items {
                     let text = self.r.string(it, "a sort key such as `count DESC`")?;
-                    match crate::table::SortKey::parse(&text) {
-                        Ok(k) => keys.push(k),
+                    let s = self.r.span_of(it);
+                    match crate::table::SortKey::parse(&text, Some(s)) {
+                        Ok(mut k) => {
+                            // The column's name within the key (`"cnt DESC"`).
+                            if let Some(i) = text.find(&k.column) {
+                                let pos = crate::front::sql::Pos { start: i, len: k.column.len() };
+                                k.span =
+                                    Some(crate::front::sql::span_in(self.r.spans, self.r.src, s, &text, Some(pos)));
+                            }
+                            keys.push(k)
+                        }
                         Err(m) => {
-                            let s = self.r.span_of(it);
                             self.r.diags.error(s, m);
                             return None;
                         }

@@ -466,7 +466,7 @@ pub static AGGREGATES: &[AggregateFn] = &[
         usage: "approx_count_distinct(col)",
         returns: "bigint",
         nulls: Nulls::Skipped,
-        doc: "the number of distinct non-NULL values, estimated by Spark's HyperLogLog++ (relative error 0.05; Spark's estimate up to 400 distinct values and from 2560, see `structured::hll`)",
+        doc: "the number of distinct non-NULL values, estimated by Spark's HyperLogLog++ (relative error 0.05; Spark's estimate exactly, see `structured::hll`)",
         example: "approx_count_distinct(word)",
     },
     AggregateFn {

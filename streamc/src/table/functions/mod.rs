@@ -52,17 +52,9 @@ pub fn all_names() -> Vec<&'static str> {
     scalars.chain(AGGREGATES.iter().flat_map(|f| f.names.iter().copied())).collect()
 }
 
-/// `a, b, c and d`.
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 /// The diagnostic of a call of an unknown function: "did you mean" the closest name of the
-/// registry (an aggregate's misspelling is reported as an unknown aggregate), else the list.
+/// registry (an aggregate's misspelling is reported as an unknown aggregate), else a pointer to
+/// the reference (rustc's way: no list of every name).
 pub fn unknown_function(name: &str) -> SigError {
     let names = all_names();
     match suggest(name, &names) {
@@ -70,14 +62,21 @@ pub fn unknown_function(name: &str) -> SigError {
             SigError::new(format!("unknown aggregate function `{name}`")).help(format!("did you mean `{s}`?"))
         }
         Some(s) => SigError::new(format!("unknown function `{name}`")).help(format!("did you mean `{s}`?")),
-        None => SigError::new(format!("unknown function `{name}`")).help(functions_help()),
+        None => SigError::new(format!("unknown function `{name}`")).help(REFERENCE_POINTER),
     }
 }
 
-/// The `help:` line listing the scalar functions: `the functions are split, ... and session_window`.
-pub fn functions_help() -> String {
-    let listed: Vec<String> = scalars().map(|f| f.names[0].to_string()).collect();
-    format!("the functions are {}", and_list(&listed))
+/// Where the user finds every function: the end of a `help:` line without a closer name.
+const REFERENCE_POINTER: &str = "see the table of functions in README.md for those streamc has";
+
+/// The `help:` line of a call of `name` that no signature of `name` takes: its line of the
+/// reference and its example, which say what it takes (`` the absolute value, as in `abs(n)` ``).
+/// The name is right, so a "did you mean" another function would mislead.
+pub fn no_signature_help(name: &str) -> String {
+    match scalar(name) {
+        Some(f) => format!("{}, as in `{}`", f.doc, f.example),
+        None => REFERENCE_POINTER.to_string(),
+    }
 }
 
 /// The `help:` line listing the aggregates: `use count(*), sum(col), ... or max(col)`.

@@ -880,9 +880,10 @@ def csv():
 def approx():
     """approx_count_distinct (HyperLogLog++ at its default relative error): per group with few
     values (linear counting), and a global count over thousands of values (the harmonic-mean
-    estimate), merged across batches; strings, longs, doubles, timestamps and NULLs.
-    (Between about 400 and 2560 distinct values Spark subtracts an empirical bias streamc does
-    not have: no case there.)"""
+    estimate), merged across batches; strings, longs, doubles, timestamps and NULLs. `mid`: two
+    groups grow batch by batch through 300..3000 distinct values, where Spark switches from
+    linear counting to the harmonic-mean estimate less the HLL++ paper's empirical bias (below
+    5·512 = 2560) and then to the plain estimate; bigints, strings, doubles and ints."""
     s = {"n": "bigint", "s": "string", "d": "double", "t": "timestamp", "g": "string"}
     def r(i, g):
         return {"n": i, "s": "k%d" % (i * 7919 % 100003), "d": i / 8.0, "t": "2024-03-01T00:%02d:%02d" % (i // 60 % 60, i % 60), "g": g}
@@ -891,8 +892,25 @@ def approx():
     # (Kept small on disk: two columns; 3500 distinct values, then 5250, both above 5·512.)
     big = [[{"n": i, "s": "k%d" % i} for i in range(3500)], [{"n": i, "s": "k%d" % i} for i in range(1750, 5250)]]
     q = "SELECT g, approx_count_distinct(n) AS n, approx_count_distinct(s) AS s, approx_count_distinct(d) AS d, approx_count_distinct(t) AS t FROM events GROUP BY g"
+    # Cumulative distinct counts per batch of the two groups (each batch also repeats a few old
+    # values, which must not count).
+    grow = {"a": [300, 401, 500, 750, 1000, 1250, 1500, 1750, 2000, 2250, 2559, 2600, 3000],
+            "b": [350, 450, 620, 900, 1100, 1400, 1600, 1900, 2100, 2400, 2500, 2700, 2900]}
+    def m(i, g):
+        if g == "a":
+            return {"g": g, "n": i, "s": "k%d" % i, "d": i / 8.0, "i": i * 3}
+        return {"g": g, "n": i * 7919 % 100003, "s": "v%d" % (i * 31), "d": -i / 3.0, "i": -i}
+    mid = []
+    for b in range(len(grow["a"])):
+        batch = []
+        for g, ends in grow.items():
+            start = ends[b - 1] if b else 0
+            batch += [m(i, g) for i in range(start, ends[b])] + [m(i, g) for i in range(0, start, max(1, start // 7))]
+        mid.append(batch)
+    qm = "SELECT g, approx_count_distinct(n) AS n, approx_count_distinct(s) AS s, approx_count_distinct(d) AS d, approx_count_distinct(i) AS i, count(*) AS c FROM events GROUP BY g"
     return [
         case("small", q, small, mode="complete", schema=s),
+        case("mid", qm, mid, mode="complete", schema={"g": "string", "n": "bigint", "s": "string", "d": "double", "i": "int"}),
         case("small-update", q, small, mode="update", schema=s),
         case("global-big", "SELECT approx_count_distinct(n) AS n, approx_count_distinct(s) AS s, count(*) AS c FROM events",
              big, mode="complete", schema={"n": "bigint", "s": "string"}),

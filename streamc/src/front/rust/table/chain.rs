@@ -192,13 +192,13 @@ impl Cx<'_> {
             "drop_duplicates" | "drop_duplicates_within_watermark" => {
                 let mut cols = Vec::new();
                 for a in &l.args {
-                    match a {
-                        syn::Expr::Array(arr) => {
-                            for e in &arr.elems {
-                                cols.push(self.str_arg(e, "column name")?);
-                            }
-                        }
-                        other => cols.push(self.str_arg(other, "column name")?),
+                    let items: Vec<&syn::Expr> = match a {
+                        syn::Expr::Array(arr) => arr.elems.iter().collect(),
+                        other => vec![other],
+                    };
+                    for e in items {
+                        let es = self.span(e.span());
+                        cols.push(ColName::at(self.str_arg(e, "column name")?, Some(es)));
                     }
                 }
                 let step = if l.name == "drop_duplicates" {
@@ -348,14 +348,14 @@ impl Cx<'_> {
                     return Some(());
                 }
                 let table = self.table.sources[t.source].name.clone();
+                let items: Vec<&syn::Expr> = match on {
+                    syn::Expr::Array(arr) => arr.elems.iter().collect(),
+                    other => vec![other],
+                };
                 let mut cols = Vec::new();
-                match on {
-                    syn::Expr::Array(arr) => {
-                        for e in &arr.elems {
-                            cols.push(self.str_arg(e, "join column")?);
-                        }
-                    }
-                    other => cols.push(self.str_arg(other, "join column")?),
+                for e in items {
+                    let es = self.span(e.span());
+                    cols.push(ColName::at(self.str_arg(e, "join column")?, Some(es)));
                 }
                 let how = match how {
                     None => JoinHow::Inner,
@@ -385,7 +385,7 @@ impl Cx<'_> {
                     for e in items {
                         let es = self.span(e.span());
                         let text = self.str_arg(e, "sort key such as `\"count DESC\"`")?;
-                        match crate::table::SortKey::parse(&text) {
+                        match crate::table::SortKey::parse(&text, Some(es)) {
                             Ok(k) => keys.push(k),
                             Err(m) => {
                                 self.diags.error(es, m);

@@ -12,8 +12,8 @@ use crate::program::AppSettings;
 use crate::span::{SpanId, SpanInfo, SpanTable};
 use crate::table::expr::Expr;
 use crate::table::{
-    ColTy, Column, Format, Item, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan, TableSource,
-    Trigger,
+    ColName, ColTy, Column, Format, Item, JoinHow, Malformed, OutputMode, Query, Sink, SourceKind, Step, TablePlan,
+    TableSource, Trigger,
 };
 use proc_macro2::Span;
 use quote::ToTokens;

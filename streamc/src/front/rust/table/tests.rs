@@ -423,3 +423,32 @@ fn a_socket_with_include_timestamp_lowers_as_the_yaml_example() {
     });
     assert!(bad.iter().any(|m| m.contains("`includeTimestamp` is `true` or `false`")), "{bad:?}");
 }
+
+#[test]
+fn a_name_in_a_list_is_where_its_diagnostic_points() {
+    // Each unresolved name of `drop_duplicates`, `join`'s keys and `order_by` points at its own
+    // string literal, not at the method call.
+    let src = r#"
+        let events = read_stream.json("d").schema("timestamp TIMESTAMP, word STRING, n BIGINT");
+        let cats = read.json("c").schema("word STRING, category STRING");
+        let deduped = events.with_watermark("timestamp", "1 minute").drop_duplicates(["word", "wrod"]);
+        let joined = deduped.join(cats, ["word", "categry"], "inner");
+        let counts = joined.group_by(["word"]).count().order_by(["count", "cnt DESC"]);
+        counts.write_stream().output_mode("complete").console();
+    "#;
+    let c = compile_tokens(src.parse().unwrap());
+    let at: Vec<(String, String)> = c
+        .diags
+        .list
+        .iter()
+        .map(|d| (d.message.clone(), c.spans.token_span(d.span).source_text().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("a column with name `wrod` cannot be resolved".to_string(), r#""wrod""#.to_string()),
+            ("a column with name `categry` cannot be resolved".to_string(), r#""categry""#.to_string()),
+            ("a column with name `cnt` cannot be resolved".to_string(), r#""cnt DESC""#.to_string()),
+        ]
+    );
+}
