@@ -2,7 +2,7 @@
 //! grouping key, kept across batches, emitted per batch as the output mode says and evicted by
 //! the watermark.
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -23,9 +23,11 @@ pub(super) const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
 const UPDATED: u64 = 1 << 56;
 
 /// The hash of `key` in a streaming aggregation's state (its [`UPDATED`] bit clear).
-#[inline]
+#[inline(always)]
 pub(super) fn key_hash<Q: Hash + ?Sized>(hasher: &FixedState, key: &Q) -> u64 {
-    hasher.hash_one(key) & !UPDATED
+    let mut h = hasher.build_hasher();
+    key.hash(&mut h);
+    h.finish() & !UPDATED
 }
 
 pub(super) struct Entry<K, A> {
