@@ -23,6 +23,8 @@ pub(super) const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
 const UPDATED: u64 = 1 << 56;
 
 /// The hash of `key` in a streaming aggregation's state (its [`UPDATED`] bit clear).
+// Not `hash_one`: the compiler left that call out of line in the per-row loop.
+#[allow(clippy::manual_hash_one)]
 #[inline(always)]
 pub(super) fn key_hash<Q: Hash + ?Sized>(hasher: &FixedState, key: &Q) -> u64 {
     let mut h = hasher.build_hasher();
