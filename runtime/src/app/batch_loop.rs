@@ -336,7 +336,6 @@ where
             parts_run: AtomicU64::new(0),
             peers: self.peers.clone(),
             received: Received::default(),
-            leads: Default::default(),
         };
         let leader = input.is_leader();
         let mut t = self.first_batch_ms;

@@ -83,9 +83,6 @@ pub struct BatchInput {
     pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
     /// The partials other processes sent in this batch, which the merged state borrows from.
     pub(super) received: Received,
-    /// Per query whose first part the batch thread runs ([`run_leading_partitioned`](Self::run_leading_partitioned)),
-    /// the share of a batch's bytes that part takes, learnt from the batches before.
-    pub(super) leads: crate::parallel::LeadShares,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.
@@ -106,12 +103,6 @@ pub(super) struct Restored {
 pub const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
 impl BatchInput {
-    /// The number of workers this process runs a batch's stages on ([`App::with_workers`]).
-    #[inline]
-    pub fn workers(&self) -> usize {
-        self.workers.max(1)
-    }
-
     /// How many workers should share `text` ([`App::with_workers`]): 1 for a small batch.
     #[inline]
     pub fn workers_for(&self, text: &TextBatch) -> usize {

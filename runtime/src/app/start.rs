@@ -230,12 +230,6 @@ where
             let mut replay_positions = Vec::new();
             for (dir, spec) in dirs.iter().zip(&self.spec.sources) {
                 let mut r = ReplaySource::open(dir, limits)?;
-                // On more than one worker, the next file is read while a batch runs.
-                r.read_ahead(
-                    self.workers
-                        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-                        > 1,
-                );
                 let len = r.len() as u64;
                 // The files the checkpointed run had consumed are skipped, unread.
                 let skip = resume.map_or(0, |r| r.replay_consumed(&spec.name, len));

@@ -271,12 +271,6 @@ impl TextBatch {
         split_text(&self.buf, n)
     }
 
-    /// The lines cut into at most `n` parts at line boundaries, the first about `first` (a
-    /// fraction) of the bytes, the others sharing the rest evenly; no part is empty.
-    pub fn split_lines_led(&self, n: usize, first: f64) -> Vec<Lines<'_>> {
-        split_text_led(&self.buf, n, first)
-    }
-
     /// Part `k` of [`split_lines`](Self::split_lines)`(n)` alone (a cluster process's share):
     /// only its own lines are counted. `None` when the batch has fewer parts.
     pub fn split_part(&self, k: usize, n: usize) -> Option<Lines<'_>> {
@@ -347,48 +341,26 @@ fn split_text(text: &str, n: usize) -> Vec<Lines<'_>> {
 
 /// Where each part of [`split_text`] ends, without counting the parts' lines.
 fn part_ends(text: &str, n: usize) -> Vec<usize> {
-    let len = text.len();
-    ends_after(text, (1..n).map(|k| len * k / n))
-}
-
-/// Where each part ends when the text is cut after the first line end at or past each of
-/// `targets` (byte offsets, in order), the last part ending with the text; no part is empty.
-fn ends_after(text: &str, targets: impl Iterator<Item = usize>) -> Vec<usize> {
     let bytes = text.as_bytes();
-    let mut ends = Vec::new();
+    let mut ends = Vec::with_capacity(n);
     let mut start = 0;
-    for target in targets {
+    for k in 1..=n {
         if start >= bytes.len() {
             break;
         }
-        let from = target.max(start).min(bytes.len() - 1);
-        let end = match memchr::memchr(b'\n', &bytes[from..]) {
-            Some(i) => from + i + 1,
-            None => bytes.len(),
+        let target = (bytes.len() * k / n).max(start);
+        let end = if k == n {
+            bytes.len()
+        } else {
+            match memchr::memchr(b'\n', &bytes[target.min(bytes.len() - 1)..]) {
+                Some(i) => target.min(bytes.len() - 1) + i + 1,
+                None => bytes.len(),
+            }
         };
         ends.push(end);
         start = end;
     }
-    if start < bytes.len() {
-        ends.push(bytes.len());
-    }
     ends
-}
-
-/// `text` cut into at most `n` parts at line boundaries, the first about `first` (a fraction)
-/// of the bytes and the others about as many bytes each; no part is empty.
-fn split_text_led(text: &str, n: usize, first: f64) -> Vec<Lines<'_>> {
-    let len = text.len();
-    let lead = ((len as f64 * first.clamp(0.0, 1.0)) as usize).min(len);
-    let rest = n.saturating_sub(1).max(1);
-    let targets = std::iter::once(lead).chain((1..rest).map(|k| lead + (len - lead) * k / rest));
-    let mut out = Vec::with_capacity(n);
-    let mut start = 0;
-    for end in ends_after(text, targets.take(n.saturating_sub(1))) {
-        out.push(Lines { rest: &text[start..end] });
-        start = end;
-    }
-    out
 }
 
 impl<'a> Iterator for Lines<'a> {

@@ -2,7 +2,7 @@
 //! grouping key, kept across batches, emitted per batch as the output mode says and evicted by
 //! the watermark.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -15,58 +15,18 @@ use crate::owned::IntoOwned;
 use crate::persist::{Checkpointed, Persist, corrupt, read_all, read_varint};
 
 /// The hasher seed (fixed: output order never depends on it, see [`StreamingAgg`]).
-pub(super) const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
+const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
 
-/// The bit of a key's hash that is always 0 ([`key_hash`]), where an entry keeps its updated
-/// mark: below the 7 bits of a table's tag, above the bits that place a key in any table that
-/// fits in memory, and not among the bits that choose a shard (`sharded.rs`).
-const UPDATED: u64 = 1 << 56;
-
-/// The hash of `key` in a streaming aggregation's state (its [`UPDATED`] bit clear).
-// Not `hash_one`: the compiler left that call out of line in the per-row loop.
-#[allow(clippy::manual_hash_one)]
-#[inline(always)]
-pub(super) fn key_hash<Q: Hash + ?Sized>(hasher: &FixedState, key: &Q) -> u64 {
-    let mut h = hasher.build_hasher();
-    key.hash(&mut h);
-    h.finish() & !UPDATED
-}
-
-pub(super) struct Entry<K, A> {
-    pub(super) key: K,
-    pub(super) acc: A,
-    /// The key's hash, kept so that neither the table's growth nor an eviction hashes a key
-    /// again, with the updated mark in its [`UPDATED`] bit (an entry of a short key and a small
-    /// accumulator stays within a cache line).
-    bits: u64,
-}
-
-impl<K, A> Entry<K, A> {
-    #[inline]
-    pub(super) fn new(key: K, acc: A, hash: u64, updated: bool) -> Self {
-        Entry { key, acc, bits: hash | if updated { UPDATED } else { 0 } }
-    }
-
-    /// The key's hash ([`key_hash`]).
-    #[inline]
-    pub(super) fn hash(&self) -> u64 {
-        self.bits & !UPDATED
-    }
-
-    /// Whether the key was updated in this batch.
-    #[inline]
-    pub(super) fn updated(&self) -> bool {
-        self.bits & UPDATED != 0
-    }
-
-    #[inline]
-    pub(super) fn set_updated(&mut self, updated: bool) {
-        self.bits = self.hash() | if updated { UPDATED } else { 0 };
-    }
+struct Entry<K, A> {
+    key: K,
+    acc: A,
+    /// The key's hash, kept so that neither the table's growth nor an eviction hashes a key again.
+    hash: u64,
+    updated: bool,
 }
 
 /// An entry, or the hole an evicted one left (until the state is compacted).
-pub(super) type Slot<K, A> = Option<Entry<K, A>>;
+type Slot<K, A> = Option<Entry<K, A>>;
 
 /// The keyed state of a streaming aggregation: for every grouping key `K` (typically
 /// `(window_start, window_end, column...)`) an accumulator `A`.
@@ -97,13 +57,13 @@ pub(super) type Slot<K, A> = Option<Entry<K, A>>;
 /// ```
 pub struct StreamingAgg<K, A> {
     /// The slot index of every key in state.
-    pub(super) table: HashTable<u32>,
+    table: HashTable<u32>,
     /// The entries in state order, with holes where entries were evicted.
-    pub(super) slots: Vec<Slot<K, A>>,
+    slots: Vec<Slot<K, A>>,
     /// The number of entries (slots that are not holes).
-    pub(super) live: usize,
-    pub(super) hasher: FixedState,
-    pub(super) updated: usize,
+    live: usize,
+    hasher: FixedState,
+    updated: usize,
 }
 
 impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
@@ -120,12 +80,12 @@ impl<K, A> Default for StreamingAgg<K, A> {
 
 /// The entry in `slot`, which the table names: never a hole.
 #[inline]
-pub(super) fn entry<K, A>(slot: &Slot<K, A>) -> &Entry<K, A> {
+fn entry<K, A>(slot: &Slot<K, A>) -> &Entry<K, A> {
     slot.as_ref().expect("the table names only live slots")
 }
 
 #[inline]
-pub(super) fn entry_mut<K, A>(slot: &mut Slot<K, A>) -> &mut Entry<K, A> {
+fn entry_mut<K, A>(slot: &mut Slot<K, A>) -> &mut Entry<K, A> {
     slot.as_mut().expect("the table names only live slots")
 }
 
@@ -181,22 +141,13 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = key_hash(&self.hasher, &key);
-        self.update_hashed(hash, key, f, init);
-    }
-
-    /// [`update`](Self::update) of a key whose hash (by this state's hasher) is `hash`.
-    #[inline]
-    pub(super) fn update_hashed<Q>(&mut self, hash: u64, key: Q, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
-    where
-        Q: IntoOwned<Owned = K>,
-    {
+        let hash = self.hasher.hash_one(&key);
         let slots = &self.slots;
         match self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
             Some(&i) => {
                 let e = entry_mut(&mut self.slots[i as usize]);
-                if !e.updated() {
-                    e.set_updated(true);
+                if !e.updated {
+                    e.updated = true;
                     self.updated += 1;
                 }
                 f(&mut e.acc);
@@ -210,15 +161,15 @@ impl<K, A> StreamingAgg<K, A> {
     fn insert(&mut self, hash: u64, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A) {
         let mut acc = init();
         f(&mut acc);
-        self.push(Entry::new(key, acc, hash, true));
+        self.push(Entry { key, acc, hash, updated: true });
         self.updated += 1;
     }
 
     /// Appends `e` (a key not in state) to the state order and the table.
-    pub(super) fn push(&mut self, e: Entry<K, A>) {
+    fn push(&mut self, e: Entry<K, A>) {
         let i = u32::try_from(self.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
         let slots = &self.slots;
-        self.table.insert_unique(e.hash(), i, |&j| entry(&slots[j as usize]).hash());
+        self.table.insert_unique(e.hash, i, |&j| entry(&slots[j as usize]).hash);
         self.slots.push(Some(e));
         self.live += 1;
     }
@@ -236,17 +187,17 @@ impl<K, A> StreamingAgg<K, A> {
         for mut e in part.slots.into_iter().flatten() {
             // Both states hash with the same seed: the part's hash is this state's.
             let slots = &self.slots;
-            match self.table.find(e.hash(), |&i| e.key == entry(&slots[i as usize]).key) {
+            match self.table.find(e.hash, |&i| e.key == entry(&slots[i as usize]).key) {
                 Some(&i) => {
                     let here = entry_mut(&mut self.slots[i as usize]);
-                    if !here.updated() {
-                        here.set_updated(true);
+                    if !here.updated {
+                        here.updated = true;
                         self.updated += 1;
                     }
                     merge(&mut here.acc, e.acc);
                 }
                 None => {
-                    e.set_updated(true);
+                    e.updated = true;
                     self.push(e);
                     self.updated += 1;
                 }
@@ -273,7 +224,7 @@ impl<K, A> StreamingAgg<K, A> {
             .collect();
         for e in self.slots.into_iter().flatten() {
             let piece = &mut pieces[owner(&e.key)];
-            piece.updated += usize::from(e.updated());
+            piece.updated += usize::from(e.updated);
             piece.push(e);
         }
         pieces
@@ -284,13 +235,13 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash + Eq,
     {
-        let hash = key_hash(&self.hasher, &key);
+        let hash = self.hasher.hash_one(&key);
         let slots = &self.slots;
         match self.table.find(hash, |&i| key == entry(&slots[i as usize]).key) {
             Some(&i) => {
                 let e = entry_mut(&mut self.slots[i as usize]);
-                if !e.updated() {
-                    e.set_updated(true);
+                if !e.updated {
+                    e.updated = true;
                     self.updated += 1;
                 }
                 f(&mut e.acc);
@@ -310,7 +261,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = key_hash(&self.hasher, &key);
+        let hash = self.hasher.hash_one(&key);
         let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&self.slots[i as usize]).key))?;
         Some(&entry(&self.slots[i as usize]).acc)
     }
@@ -322,7 +273,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = key_hash(&self.hasher, &key);
+        let hash = self.hasher.hash_one(&key);
         let slots = &self.slots;
         let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key))?;
         Some(&mut entry_mut(&mut self.slots[i as usize]).acc)
@@ -352,31 +303,15 @@ impl<K, A> StreamingAgg<K, A> {
         K: Clone,
         A: Clone,
     {
-        self.finish_batch_map(mode, watermark, event_end, |k, a| (k, a))
-    }
-
-    /// [`finish_batch`](Self::finish_batch), each row made by `row(key, accumulator)` as it
-    /// leaves (no second pass over the rows).
-    pub(super) fn finish_batch_map<R>(
-        &mut self,
-        mode: OutputMode,
-        watermark: Option<Timestamp>,
-        event_end: impl Fn(&K) -> Timestamp,
-        row: impl Fn(K, A) -> R,
-    ) -> Vec<R>
-    where
-        K: Clone,
-        A: Clone,
-    {
         match mode {
             OutputMode::Complete => {
-                let out = self.entries().map(|e| row(e.key.clone(), e.acc.clone())).collect();
+                let out = self.entries().map(|e| (e.key.clone(), e.acc.clone())).collect();
                 self.clear_updated();
                 out
             }
             OutputMode::Update => {
                 let mut out = Vec::with_capacity(self.updated);
-                out.extend(self.entries().filter(|e| e.updated()).map(|e| row(e.key.clone(), e.acc.clone())));
+                out.extend(self.entries().filter(|e| e.updated).map(|e| (e.key.clone(), e.acc.clone())));
                 match watermark {
                     Some(wm) => self.evict(|k, _| event_end(k) <= wm, |_, _| {}),
                     None => self.clear_updated(),
@@ -386,7 +321,7 @@ impl<K, A> StreamingAgg<K, A> {
             OutputMode::Append => {
                 let mut out = Vec::new();
                 match watermark {
-                    Some(wm) => self.evict(|k, _| event_end(k) <= wm, |k, a| out.push(row(k, a))),
+                    Some(wm) => self.evict(|k, _| event_end(k) <= wm, |k, a| out.push((k, a))),
                     None => self.clear_updated(),
                 }
                 out
@@ -402,7 +337,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = key_hash(&self.hasher, &key);
+        let hash = self.hasher.hash_one(&key);
         let slots = &self.slots;
         if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
             return false;
@@ -426,7 +361,7 @@ impl<K, A> StreamingAgg<K, A> {
     fn clear_updated(&mut self) {
         if self.updated > 0 {
             for e in self.slots.iter_mut().flatten() {
-                e.set_updated(false);
+                e.updated = false;
             }
         }
         self.updated = 0;
@@ -441,7 +376,7 @@ impl<K, A> StreamingAgg<K, A> {
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let Some(e) = slot else { continue };
             if gone(&e.key, &e.acc) {
-                let hash = e.hash();
+                let hash = e.hash;
                 let Some(Entry { key, acc, .. }) = slot.take() else { unreachable!("the slot was live") };
                 let i = i as u32;
                 match self.table.find_entry(hash, |&j| j == i) {
@@ -453,7 +388,7 @@ impl<K, A> StreamingAgg<K, A> {
                 self.live -= 1;
                 removed(key, acc);
             } else {
-                e.set_updated(false);
+                e.updated = false;
             }
         }
         self.updated = 0;
@@ -463,23 +398,15 @@ impl<K, A> StreamingAgg<K, A> {
         }
     }
 
-    /// Drops the holes, keeping the entries' order, and renumbers the table's slot indices in
-    /// place (it names only live slots: a hole leaves the table when it is made), so no key is
-    /// placed again.
+    /// Drops the holes, keeping the entries' order, and makes the table anew from the kept
+    /// hashes.
     fn compact(&mut self) {
-        // One pass: each live slot moves down to the next free place, remembering where.
-        let mut moved = vec![0u32; self.slots.len()];
-        let mut live = 0;
-        for (i, to) in moved.iter_mut().enumerate() {
-            if self.slots[i].is_some() {
-                *to = live as u32;
-                self.slots.swap(i, live);
-                live += 1;
-            }
-        }
-        self.slots.truncate(live);
-        for i in self.table.iter_mut() {
-            *i = moved[*i as usize];
+        self.slots.retain(Option::is_some);
+        self.table.clear();
+        self.table.reserve(self.slots.len(), |_| unreachable!("the table is empty"));
+        for (i, slot) in self.slots.iter().enumerate() {
+            let slots = &self.slots;
+            self.table.insert_unique(entry(slot).hash, i as u32, |&j| entry(&slots[j as usize]).hash);
         }
     }
 }
@@ -519,7 +446,7 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
             ..StreamingAgg::new()
         };
         for (key, acc) in saved {
-            let hash = key_hash(&state.hasher, &key);
+            let hash = state.hasher.hash_one(&key);
             let slots = &state.slots;
             if state.table.find(hash, |&j| entry(&slots[j as usize]).key == key).is_some() {
                 return Err(corrupt("a key appears twice in a streaming aggregation's state"));
@@ -527,7 +454,7 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
             if u32::try_from(state.slots.len()).is_err() {
                 return Err(corrupt("more than 2^32 keys in a streaming aggregation"));
             }
-            state.push(Entry::new(key, acc, hash, false));
+            state.push(Entry { key, acc, hash, updated: false });
         }
         *self = state;
         self.updated = 0;
@@ -565,14 +492,14 @@ pub(crate) fn concat_snapshots<K: Persist, A: Persist>(pieces: &[&[u8]]) -> Resu
     Ok(out)
 }
 
-pub(super) fn put_compact_header(out: &mut Vec<u8>, count: u64) {
+fn put_compact_header(out: &mut Vec<u8>, count: u64) {
     out.extend_from_slice(&COMPACT_TAG);
     out.push(COMPACT_VERSION);
     codec::put_varint(out, count);
 }
 
 /// Appends a run of the `n` entries of `entries` (nothing if there are none).
-pub(super) fn put_run<'a, K: Persist + 'a, A: Persist + 'a>(
+fn put_run<'a, K: Persist + 'a, A: Persist + 'a>(
     out: &mut Vec<u8>,
     n: usize,
     entries: impl Iterator<Item = (&'a K, &'a A)>,
@@ -641,5 +568,170 @@ impl<K: Persist, A: Persist> crate::footprint::StateSize for StreamingAgg<K, A> 
 }
 
 #[cfg(test)]
-#[path = "agg_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::partition::Partitioned;
+
+    type Counts = StreamingAgg<(Timestamp, Timestamp, String), i64>;
+
+    fn entries(agg: &Counts) -> Vec<((Timestamp, Timestamp, String), i64)> {
+        agg.iter().map(|(k, a)| (k.clone(), *a)).collect()
+    }
+
+    fn saved(agg: &Counts) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        agg.save(&mut bytes);
+        bytes
+    }
+
+    fn restored(bytes: &[u8]) -> Result<Counts, Error> {
+        let mut agg = Counts::new();
+        agg.restore(bytes).map(|()| agg)
+    }
+
+    /// Two windows, the second's words after the first's, then the first's again: the order of
+    /// insertion, not of windows.
+    fn sample() -> Counts {
+        let mut agg = Counts::new();
+        let w = |m: i64| (Timestamp(m * 60_000_000), Timestamp((m + 10) * 60_000_000));
+        for (m, word, n) in [(0, "cat", 2), (0, "dog", 1), (5, "cat", 7), (0, "éléphant", 3), (5, "", 1)] {
+            agg.update((w(m).0, w(m).1, word), |c| *c += n, || 0);
+        }
+        agg
+    }
+
+    #[test]
+    fn a_snapshot_of_the_first_format_still_restores() {
+        // Written by the runtime before the compact format, for the state of
+        // [((0, 600_000_000, "cat"), 2), ((0, 600_000_000, "dog"), -1)].
+        let mut old: Vec<u8> = vec![2, 0, 0, 0, 0, 0, 0, 0];
+        for (word, n) in [("cat", 2i64), ("dog", -1)] {
+            old.extend_from_slice(&[0; 8]);
+            old.extend_from_slice(&[0x00, 0x46, 0xc3, 0x23, 0, 0, 0, 0]);
+            old.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0]);
+            old.extend_from_slice(word.as_bytes());
+            old.extend_from_slice(&n.to_le_bytes());
+        }
+        let agg = restored(&old).unwrap();
+        let w = (Timestamp(0), Timestamp(600_000_000));
+        assert_eq!(entries(&agg), [((w.0, w.1, "cat".to_owned()), 2), ((w.0, w.1, "dog".to_owned()), -1)]);
+        assert_eq!(agg.get((w.0, w.1, "dog")), Some(&-1));
+        // Saved again, it is compact, and restores to the same entries.
+        let again = saved(&agg);
+        assert!(again.starts_with(&COMPACT_TAG) && again.len() < old.len(), "{again:?}");
+        assert_eq!(entries(&restored(&again).unwrap()), entries(&agg));
+        // The empty state of the first format.
+        assert!(restored(&[0; 8]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_compact_snapshot_restores_in_order_and_damage_is_an_error() {
+        let agg = sample();
+        let bytes = saved(&agg);
+        let back = restored(&bytes).unwrap();
+        assert_eq!(entries(&back), entries(&agg));
+        assert_eq!(back.updated_count(), 0);
+        assert!(restored(&saved(&Counts::new())).unwrap().is_empty());
+        for cut in 0..bytes.len() {
+            let e = restored(&bytes[..cut]).err().unwrap_or_else(|| panic!("prefix {cut} restored"));
+            assert!(e.to_string().starts_with("corrupt checkpoint"), "{e}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(restored(&longer).is_err());
+        let mut version = bytes.clone();
+        version[8] = 2;
+        assert!(restored(&version).unwrap_err().to_string().contains("unknown format 2"));
+        // Header: tag, version, count 5, then one run of 5; a run of 0 or of more than is left
+        // is refused.
+        assert_eq!(bytes[8..11], [1, 5, 5]);
+        for bad in [0, 6] {
+            let mut run = bytes.clone();
+            run[10] = bad;
+            assert!(restored(&run).unwrap_err().to_string().contains("a run of"));
+        }
+    }
+
+    #[test]
+    fn snapshots_put_together_hold_every_piece_in_order_in_either_format() {
+        let agg = sample();
+        let all = entries(&agg);
+        let (a, b) = all.split_at(2);
+        let piece = |es: &[((Timestamp, Timestamp, String), i64)]| {
+            let mut p = Counts::new();
+            for (k, n) in es {
+                p.update_owned(k.clone(), |c| *c += n, || 0);
+            }
+            p
+        };
+        let (a, b) = (saved(&piece(a)), saved(&piece(b)));
+        // The first format of piece b, as `Vec<(K, A)>::write` writes it.
+        let b_old = {
+            let mut out = Vec::new();
+            entries(&restored(&b).unwrap()).write(&mut out);
+            out
+        };
+        let empty = saved(&Counts::new());
+        for pieces in [vec![&a, &b], vec![&a, &b_old], vec![&empty, &a, &empty, &b_old]] {
+            let pieces: Vec<&[u8]> = pieces.into_iter().map(Vec::as_slice).collect();
+            let whole = Counts::concat_snapshots(&pieces).unwrap();
+            assert_eq!(entries(&restored(&whole).unwrap()), all);
+        }
+        assert_eq!(Counts::concat_snapshots(&[&a, &b]).unwrap().len(), a.len() + b.len() - 10);
+        assert!(Counts::concat_snapshots(&[&a, &b_old[..5]]).is_err());
+    }
+
+    /// Many batches of updates with eviction against a model (a list in first-insertion order):
+    /// the same rows come out, in the same order, and the state holds the same entries, across
+    /// the holes evictions leave and the compactions that drop them.
+    #[test]
+    fn evictions_keep_the_order_of_a_list() {
+        let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+        let mut model: Vec<((i64, String), i64)> = Vec::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for batch in 0..60i64 {
+            for _ in 0..next(400) {
+                // Mostly recent windows, sometimes an old one (a late row).
+                let w = (batch - next(4) as i64 - if next(10) == 0 { 5 } else { 0 }).max(0);
+                let word = format!("w{}", next(50));
+                agg.update((w, word.as_str()), |c| *c += 1, || 0);
+                match model.iter_mut().find(|(k, _)| k.0 == w && k.1 == word) {
+                    Some((_, c)) => *c += 1,
+                    None => model.push(((w, word), 1)),
+                }
+            }
+            let wm = batch - 3;
+            let mode = if batch % 3 == 0 { OutputMode::Update } else { OutputMode::Append };
+            let rows = agg.finish_batch(mode, Some(Timestamp(wm)), |k| Timestamp(k.0));
+            let gone: Vec<_> = model.iter().filter(|(k, _)| k.0 <= wm).cloned().collect();
+            if mode == OutputMode::Append {
+                assert_eq!(rows, gone, "batch {batch}");
+            }
+            model.retain(|(k, _)| k.0 > wm);
+            let here: Vec<_> = agg.iter().map(|(k, a)| (k.clone(), *a)).collect();
+            assert_eq!(here, model, "batch {batch}");
+            assert_eq!(agg.len(), model.len());
+            assert_eq!(agg.updated_count(), 0);
+            for (k, c) in &model {
+                assert_eq!(agg.get((k.0, k.1.as_str())), Some(c));
+            }
+            // A snapshot restores the same entries, holes or not.
+            let back = restored_any(&agg);
+            assert_eq!(back, model);
+        }
+    }
+
+    fn restored_any(agg: &StreamingAgg<(i64, String), i64>) -> Vec<((i64, String), i64)> {
+        let mut bytes = Vec::new();
+        agg.save(&mut bytes);
+        let mut back: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+        back.restore(&bytes).unwrap();
+        back.iter().map(|(k, a)| (k.clone(), *a)).collect()
+    }
+}

@@ -60,7 +60,6 @@ pub mod regexp;
 pub mod row;
 pub mod scalar;
 pub mod session;
-pub mod sharded;
 pub mod sort;
 pub mod static_table;
 pub mod str_key;

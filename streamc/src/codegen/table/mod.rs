@@ -171,14 +171,7 @@ fn stage_setup(
     let agg = ident("agg", &q.key());
     let wm = ident("watermark", &q.key());
     if let Some(a) = &q.agg {
-        let ty = if a.session.is_some() {
-            quote!(session::SessionAgg)
-        } else if partitioned(table, q) {
-            // Kept in shards, one per worker (`workers.rs`).
-            quote!(sharded::ShardedAgg)
-        } else {
-            quote!(agg::StreamingAgg)
-        };
+        let ty = if a.session.is_some() { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
         setup.extend(quote!(let mut #agg = #rt::structured::#ty::new();));
         persistent.push((format!("{}/state", q.key()), agg.clone()));
     }
@@ -377,7 +370,7 @@ fn query_body(
                     counters: &counters,
                     partitioned: partitioned(table, q),
                 };
-                workers::on_workers(input, &text, &line, &body, &part, &q.key())
+                workers::on_workers(input, &text, &line, &body, sequential, &part)
             }
             _ => sequential,
         };
@@ -513,9 +506,7 @@ fn query_body(
                     let emitted = #agg.finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end);
                     let figures = #rt::app::state_report(#agg_node, "stateStoreSave", &#agg, #row_count as u64, #dropped);
                     let (emitted, figures) = #input.gather_partitioned(emitted, figures)?;
-                    // The rows are built on the workers (their strings are allocated there).
-                    let #rows: ::std::vec::Vec<_> =
-                        #rt::parallel::map_in_parts(emitted, #input.workers(), |(key, acc)| #agg_row);
+                    let #rows: ::std::vec::Vec<_> = emitted.into_iter().map(|(key, acc)| #agg_row).collect();
                     #output.report_state_figures(figures);
                     #output.report_rows(#agg_node, #rows.len());
                 });
