@@ -824,10 +824,63 @@ def nested_cast():
         c("map-to-array-refused", "SELECT CAST(m AS ARRAY<STRING>) AS x FROM events"),
         c("struct-field-count-refused", "SELECT CAST(s AS STRUCT<a: STRING>) AS x FROM events"),
         c("struct-not-null-refused", "SELECT CAST(s AS STRUCT<a: STRING NOT NULL, b: BIGINT>) AS x FROM events"),
+        # NOT NULL fields: Spark fills them only from fields that cannot be NULL (a literal, a
+        # constructor, coalesce with a literal, arithmetic of those); under TRY_CAST the part's
+        # cast must not make it NULL either.
+        c("not-null-from-never-null", "SELECT id, CAST(named_struct('a', 1, 'b', 'x') AS STRUCT<a: BIGINT NOT NULL, b: STRING NOT NULL>) AS x, "
+                                      "CAST(named_struct('a', coalesce(id, 0), 'b', id) AS STRUCT<a: STRING NOT NULL, b: STRING>) AS y, "
+                                      "TRY_CAST(named_struct('a', 1, 'b', 1 + 2 * 3) AS STRUCT<a: SMALLINT NOT NULL, b: BIGINT NOT NULL>) AS z, "
+                                      "CAST(array(named_struct('a', 1)) AS ARRAY<STRUCT<a: BIGINT NOT NULL>>) AS w, "
+                                      "CAST(struct(1, id + 1) AS STRUCT<a: INT NOT NULL, b: BIGINT>) AS v, "
+                                      "CAST(named_struct('a', named_struct('b', if(id > 1, 'p', 'q'))) AS STRUCT<a: STRUCT<b: STRING NOT NULL> NOT NULL>) AS u FROM events",
+          steps=[{"select": ["id", "CAST(named_struct('a', 1, 'b', 'x') AS STRUCT<a: BIGINT NOT NULL, b: STRING NOT NULL>) AS x",
+                             "CAST(named_struct('a', coalesce(id, 0), 'b', id) AS STRUCT<a: STRING NOT NULL, b: STRING>) AS y",
+                             "TRY_CAST(named_struct('a', 1, 'b', 1 + 2 * 3) AS STRUCT<a: SMALLINT NOT NULL, b: BIGINT NOT NULL>) AS z",
+                             "CAST(array(named_struct('a', 1)) AS ARRAY<STRUCT<a: BIGINT NOT NULL>>) AS w",
+                             "CAST(struct(1, id + 1) AS STRUCT<a: INT NOT NULL, b: BIGINT>) AS v",
+                             "CAST(named_struct('a', named_struct('b', if(id > 1, 'p', 'q'))) AS STRUCT<a: STRUCT<b: STRING NOT NULL> NOT NULL>) AS u"]}]),
+        c("not-null-invalid-fails", "SELECT id, CAST(named_struct('a', 'x') AS STRUCT<a: INT NOT NULL>) AS x FROM events"),
+        c("not-null-from-column-refused", "SELECT CAST(named_struct('a', id) AS STRUCT<a: BIGINT NOT NULL>) AS x FROM events"),
+        c("not-null-from-division-refused", "SELECT CAST(named_struct('a', 5 % 2) AS STRUCT<a: INT NOT NULL>) AS x FROM events"),
+        c("not-null-try-could-be-null-refused", "SELECT TRY_CAST(named_struct('a', 'x') AS STRUCT<a: INT NOT NULL>) AS x FROM events"),
+        c("not-null-in-array-of-column-refused", "SELECT CAST(ns AS ARRAY<STRUCT<a: STRING NOT NULL, b: BIGINT>>) AS x FROM events"),
         c("try-map-key-refused", "SELECT TRY_CAST(km AS MAP<INT, STRING>) AS x FROM events"),
         c("string-to-array-refused", "SELECT CAST(CAST(tags AS STRING) AS ARRAY<STRING>) AS x FROM events"),
         c("element-pair-refused", "SELECT CAST(CAST(tags AS ARRAY<TIMESTAMP>) AS ARRAY<DATE>) AS ok, "
                                   "CAST(CAST(tags AS ARRAY<DATE>) AS ARRAY<INT>) AS x FROM events"),
+    ] + legacy_try_cast()
+
+
+def legacy_try_cast():
+    """TRY_CAST of nested values follows Spark's legacy rule for the parts (`Cast.canCast`),
+    which takes pairs its ANSI rule refuses: a date to a number or a boolean (NULL), a timestamp
+    to a boolean, a boolean to a timestamp (one microsecond), an integer to binary (its bytes,
+    big-endian, as wide as its type); in arrays, map keys and values and struct fields."""
+    s = {"id": "bigint", "day": "date", "ts": "timestamp", "b": "boolean", "i": "int", "sm": "smallint", "ty": "tinyint"}
+    batches = [
+        [{"id": 1, "day": "2024-01-02", "ts": "2024-01-02T00:00:00", "b": True, "i": 256, "sm": -2, "ty": 1},
+         {"id": 2, "ts": "1970-01-01T00:00:00", "b": False, "i": -1},
+         {"id": -3}],
+    ]
+    c = lambda id, sql, **kw: case(id, sql, batches, schema=s, **kw)
+    arr = ["id", "TRY_CAST(array(day, NULL) AS ARRAY<INT>) AS di", "TRY_CAST(array(day) AS ARRAY<BOOLEAN>) AS db",
+           "TRY_CAST(array(day) AS ARRAY<DECIMAL(10,2)>) AS dd", "TRY_CAST(array(day) AS ARRAY<DOUBLE>) AS dx",
+           "TRY_CAST(array(ts) AS ARRAY<BOOLEAN>) AS tb", "TRY_CAST(array(b, NULL) AS ARRAY<TIMESTAMP>) AS bt",
+           "CAST(TRY_CAST(array(b) AS ARRAY<TIMESTAMP>) AS ARRAY<DOUBLE>) AS btd",
+           "TRY_CAST(array(i) AS ARRAY<BINARY>) AS ib", "TRY_CAST(array(id) AS ARRAY<BINARY>) AS lb",
+           "TRY_CAST(array(array(day)) AS ARRAY<ARRAY<TINYINT>>) AS dn"]
+    return [
+        c("try-legacy-array", "SELECT " + ", ".join(arr) + " FROM events", steps=[{"select": arr}]),
+        c("try-legacy-map-struct", "SELECT id, TRY_CAST(map('k', day) AS MAP<STRING, BIGINT>) AS md, "
+                                   "map_keys(TRY_CAST(map(coalesce(sm, CAST(0 AS SMALLINT)), ty) AS MAP<BINARY, BINARY>)) AS mk, map_values(TRY_CAST(map(coalesce(sm, CAST(0 AS SMALLINT)), ty) AS MAP<BIGINT, BINARY>)) AS mv, "
+                                   "map_values(TRY_CAST(map(id, ts) AS MAP<STRING, BOOLEAN>)) AS mt, "
+                                   "CAST(map_keys(TRY_CAST(map(coalesce(b, false), id) AS MAP<TIMESTAMP, BIGINT>)) AS ARRAY<DOUBLE>) AS mtk, "
+                                   "TRY_CAST(named_struct('d', day, 'b', b, 'i', i) AS STRUCT<x: FLOAT, y: TIMESTAMP, z: BINARY>) AS s, "
+                                   "CAST(TRY_CAST(named_struct('b', b) AS STRUCT<y: TIMESTAMP>).y AS DOUBLE) AS sy, "
+                                   "hex(TRY_CAST(named_struct('i', i) AS STRUCT<x: BINARY>).x) AS h FROM events"),
+        c("try-legacy-map-key-refused", "SELECT TRY_CAST(map(day, id) AS MAP<INT, BIGINT>) AS x FROM events"),
+        c("try-legacy-fraction-to-binary-refused", "SELECT TRY_CAST(array(CAST(id AS DOUBLE)) AS ARRAY<BINARY>) AS x FROM events"),
+        c("cast-legacy-pair-suggests-try", "SELECT CAST(array(ts) AS ARRAY<BOOLEAN>) AS x FROM events"),
     ]
 
 
