@@ -884,6 +884,48 @@ def legacy_try_cast():
     ]
 
 
+def nested_group():
+    """Grouping and deduplicating by nested values Spark normalizes (issue 12): a map (its entries
+    in key order, so one written `{b, a}` is the map `{a, b}`), arrays and structs holding
+    doubles or floats (NaN one value, -0.0 as 0.0, the key shown normalized); NULLs inside,
+    empty maps and arrays, whole NULLs. Deduplicating by a map (`dropDuplicates`, `SELECT
+    DISTINCT`) is refused, as Spark refuses it.
+    (A map with a NULL value is left out: Spark's streaming aggregation shows `{a -> null}` as
+    `{a -> 0}`, its batch one as `{a -> null}`.)"""
+    s = {"id": "bigint", "m": "map<string,bigint>", "a": "array<double>", "st": "struct<x:float,y:string>"}
+    b0 = [{"id": 1, "m": {"a": 1, "b": 2}, "a": [0.0, 1.5], "st": {"x": 0.0, "y": "p"}},
+          {"id": 2, "m": {"b": 2, "a": 1}, "a": [-0.0, 1.5], "st": {"x": -0.0, "y": "p"}},
+          {"id": 3, "m": {}, "a": [], "st": {"x": None, "y": None}}]
+    b1 = [{"id": 4, "m": {"c": 3}, "a": [None, "NaN"], "st": {"x": "NaN", "y": "q"}},
+          {"id": 5, "m": {"a": 1, "b": 2}, "a": [None, "NaN"], "st": {"x": "NaN", "y": "q"}},
+          {"id": 6}]
+    b2 = [{"id": 7, "m": {}, "a": [-0.0, 1.5], "st": {"x": 0.0, "y": "p"}},
+          {"id": 8, "m": {"c": 3}, "a": [1.5, 0.0], "st": {"y": "p"}}]
+    bs = [b0, b1, b2]
+    c = lambda id, sql, mode="complete", **kw: case(id, sql, bs, mode=mode, schema=s, **kw)
+    dedup = lambda id, col, **kw: {"id": id, "output_mode": "append", "from": "events",
+                                   "dataframe": "events.dropDuplicates(['%s'])" % col, "steps": [{"drop_duplicates": [col]}],
+                                   "sources": {"events": {"schema": s, "watermark": None, "batches": bs}}}
+    built = "if(id % 2 = 0, map('a', id % 3, 'b', 2), map('b', 2, 'a', id % 3))"
+    return [
+        c("map", "SELECT m, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY m",
+          steps=[{"group_by": ["m"], "agg": ["count(*) AS n", "collect_list(id) AS ids"]}]),
+        c("map-update", "SELECT m, count(*) AS n FROM events GROUP BY m", mode="update"),
+        c("map-built-in-either-order", "SELECT k, count(*) AS n, collect_list(id) AS ids FROM (SELECT %s AS k, id FROM events) GROUP BY k" % built),
+        c("map-in-struct", "SELECT named_struct('k', m) AS s, count(*) AS n FROM events GROUP BY named_struct('k', m)"),
+        c("map-and-field", "SELECT m, st.y AS y, sum(id) AS s FROM events GROUP BY m, st.y", mode="update"),
+        c("array-of-doubles", "SELECT a, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY a",
+          steps=[{"group_by": ["a"], "agg": ["count(*) AS n", "collect_list(id) AS ids"]}]),
+        c("struct-with-float", "SELECT st, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY st"),
+        c("distinct-array-of-doubles", "SELECT DISTINCT a FROM events"),
+        dedup("dedup-array-of-doubles", "a"),
+        dedup("dedup-struct-with-float", "st"),
+        dedup("dedup-map-refused", "m"),
+        c("distinct-map-refused", "SELECT DISTINCT id, m FROM events"),
+        c("distinct-map-in-struct-refused", "SELECT DISTINCT named_struct('k', m) AS s FROM events"),
+    ]
+
+
 def window_struct():
     """The `window` (and `session_window`) column selected whole: Spark's struct of `start` and
     `end`; expressions over aggregates; a distinct aggregation (refused)."""
@@ -1344,7 +1386,7 @@ def nulls():
     ]
 
 
-TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "nested-cast": nested_cast, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "nested-cast": nested_cast, "nested-group": nested_group, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start, "types": types, "binary": binary, "decimal": decimal}
 
 if __name__ == "__main__":
