@@ -53,6 +53,7 @@ pub mod join;
 pub mod json;
 pub mod memory;
 pub mod nested;
+pub mod nested_key;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 #[cfg(feature = "regex")]

@@ -186,21 +186,20 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 let within = matches!(step, Step::DropDuplicatesWithinWatermark(_));
                 let mut dcols = Vec::new();
                 if names.is_empty() {
-                    dcols.extend(cols.iter().map(|c| (c.name.clone(), c.ty)));
+                    for c in cols.iter() {
+                        if c.ty.has_map() {
+                            diags.error(*span, super::spark::map_in_set_operation(&c.name, c.ty));
+                        }
+                        dcols.push((c.name.clone(), c.ty));
+                    }
                 }
                 for key in names {
                     let (n, at) = (&key.name, key.span_or(*span));
                     match cols.iter().find(|c| &c.name == n) {
-                        Some(c) if c.ty.nested() && !c.ty.hashable() => {
-                            diags
-                                .error(
-                                    at,
-                                    format!(
-                                        "deduplicating by `{n}` of type {} is not supported by streamc yet",
-                                        c.ty.sql()
-                                    ),
-                                )
-                                .help("a nested column without floats or maps inside can be deduplicated by");
+                        // Spark refuses a map (at any depth) as a deduplication key, as in a
+                        // set operation.
+                        Some(c) if c.ty.has_map() => {
+                            diags.error(at, super::spark::map_in_set_operation(n, c.ty));
                         }
                         Some(c) => dcols.push((c.name.clone(), c.ty)),
                         None => unresolved(n, &cols, at, diags),
@@ -287,7 +286,7 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                 steps.push(TStep::Join { table: t, on: keys, right, how: *how });
                 cols = new_cols;
             }
-            Step::GroupBy { keys, aggs } => {
+            Step::GroupBy { keys, aggs, distinct } => {
                 let mut a = TAgg { window: None, session: None, keys: Vec::new(), aggs: Vec::new() };
                 // A problem with one key or aggregate points at it (at the step when it has no
                 // position of its own).
@@ -312,18 +311,11 @@ fn check_stage(plan: &TablePlan, q: &Query, sin: StageIn, rest: &[(Step, SpanId)
                         continue;
                     }
                     if let Some((x, t)) = typed(k, &cols, at, diags) {
-                        if t.nested() && !t.hashable() {
-                            diags
-                                .error(
-                                    at,
-                                    format!("grouping by `{k}` of type {} is not supported by streamc yet", t.sql()),
-                                )
-                                .help(
-                                    "group by a nested column without floats or maps inside, or by its scalar fields",
-                                );
-                            continue;
+                        let name = alias.clone().unwrap_or_else(|| column_name(k));
+                        if *distinct && t.has_map() {
+                            diags.error(at, super::spark::map_in_set_operation(&name, t));
                         }
-                        a.keys.push((alias.clone().unwrap_or_else(|| column_name(k)), x, t));
+                        a.keys.push((name, x, t));
                     }
                 }
                 for item in aggs {

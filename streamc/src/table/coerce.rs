@@ -112,20 +112,6 @@ pub fn can_try_cast(from: ColTy, to: ColTy) -> bool {
     if from.nested() && to.nested() { legacy_cast(from, to) } else { can_cast(from, to) }
 }
 
-/// The first pair of parts of a `TRY_CAST` of nested values that Spark's legacy rule takes and
-/// its ANSI rule does not (`date` to `int`, `int` to `binary`): streamc casts the parts of a
-/// nested value by the ANSI rule only.
-pub fn legacy_only_part(from: ColTy, to: ColTy) -> Option<(ColTy, ColTy)> {
-    use ColTy::*;
-    match (from, to) {
-        (Array(a), Array(b)) => legacy_only_part(*a, *b),
-        (Map((k1, v1)), Map((k2, v2))) => legacy_only_part(*k1, *k2).or_else(|| legacy_only_part(*v1, *v2)),
-        (Struct(a), Struct(b)) => a.iter().zip(b.iter()).find_map(|(f, g)| legacy_only_part(f.ty, g.ty)),
-        (x, y) if !can_cast(x, y) && legacy_cast(x, y) => Some((x, y)),
-        _ => None,
-    }
-}
-
 /// Spark's legacy `Cast.canCast` for the types streamc has: the ANSI pairs, and a date or
 /// timestamp to a boolean, a boolean to a timestamp, a date to a number, an integer to binary;
 /// a map's key must not become NULL ([`force_nullable`]).
@@ -145,7 +131,7 @@ fn legacy_cast(from: ColTy, to: ColTy) -> bool {
 /// Whether a cast from `from` to `to` can give NULL for a value that is not NULL (Spark's
 /// `Cast.forceNullable`): parsing a string, a fraction to an integer, a timestamp to a narrow
 /// integer, anything to a decimal that cannot hold it.
-fn force_nullable(from: ColTy, to: ColTy) -> bool {
+pub(crate) fn force_nullable(from: ColTy, to: ColTy) -> bool {
     use ColTy::*;
     match (from, to) {
         (Void, _) => false,
@@ -405,8 +391,10 @@ mod tests {
         assert!(can_try_cast(p("map<bigint,string>"), p("map<int,string>")));
         assert!(can_try_cast(p("map<string,string>"), p("map<string,int>")));
         assert!(can_try_cast(p("array<date>"), p("array<int>")));
-        assert_eq!(legacy_only_part(p("array<date>"), p("array<int>")), Some((Date, Int)));
-        assert_eq!(legacy_only_part(p("array<string>"), p("array<int>")), None);
+        assert!(can_try_cast(p("map<string,bigint>"), p("map<string,binary>")));
+        assert!(can_try_cast(p("struct<a:boolean,b:timestamp>"), p("struct<a:timestamp,b:boolean>")));
+        assert!(!can_try_cast(p("map<date,string>"), p("map<int,string>")));
+        assert!(!can_try_cast(p("array<double>"), p("array<binary>")));
         assert!(!can_try_cast(p("array<int>"), p("array<date>")));
     }
 }

@@ -10,6 +10,7 @@ pub mod functions;
 mod groups;
 pub mod join;
 pub mod kafka;
+mod nullable;
 pub mod plan;
 mod pushdown;
 mod rows;

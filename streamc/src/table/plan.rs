@@ -318,6 +318,9 @@ pub enum Step {
     GroupBy {
         keys: Vec<Item>,
         aggs: Vec<Item>,
+        /// SQL's `SELECT DISTINCT` (an aggregation without aggregates to Spark too), whose keys
+        /// Spark compares as a set operation's: no map among them.
+        distinct: bool,
     },
     /// Spark's `dropDuplicates(cols)` (all columns when empty).
     DropDuplicates(Vec<ColName>),

@@ -6,3 +6,12 @@ pub const SORT: &str = "Sorting is not supported on streaming DataFrames/Dataset
 
 /// Spark's `UnsupportedOperationChecker` on `LIMIT` of a stream.
 pub const LIMIT: &str = "Limits are not supported on streaming DataFrames/Datasets";
+
+/// Spark's refusal of a map column (a map at any depth) where it needs to compare whole rows:
+/// `dropDuplicates` and `SELECT DISTINCT`, which its analyzer checks as set operations.
+pub fn map_in_set_operation(column: &str, ty: super::ColTy) -> String {
+    format!(
+        "[UNSUPPORTED_FEATURE.SET_OPERATION_ON_MAP_TYPE] The feature is not supported: Cannot have MAP type columns in a set operation (INTERSECT, EXCEPT, etc.), but the type of column `{column}` is \"{}\"",
+        ty.spark_sql()
+    )
+}

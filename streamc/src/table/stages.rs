@@ -87,9 +87,10 @@ impl Events {
             }
             Step::Where(e) => Step::Where(r(e)),
             Step::WithColumn(n, e) => Step::WithColumn(n.clone(), r(e)),
-            Step::GroupBy { keys, aggs } => Step::GroupBy {
+            Step::GroupBy { keys, aggs, distinct } => Step::GroupBy {
                 keys: keys.iter().map(|k| k.map(r)).collect(),
                 aggs: aggs.iter().map(|a| a.map(r)).collect(),
+                distinct: *distinct,
             },
             other => other.clone(),
         }
@@ -147,7 +148,7 @@ impl Events {
 /// `window(window_time(window), '1 hour')`): the expression as a column first, then the window
 /// over that column. The new column's step is the window key's position, when it has one.
 pub(super) fn window_over_expression(step: &Step) -> Option<(Step, Option<SpanId>, Step)> {
-    let Step::GroupBy { keys, aggs } = step else { return None };
+    let Step::GroupBy { keys, aggs, distinct } = step else { return None };
     let at = keys.iter().position(|k| {
         matches!(&k.expr, Expr::Call(f, args) if (f == "window" || f == "session_window") && !matches!(args.first(), Some(Expr::Column(_)) | None))
     })?;
@@ -158,7 +159,7 @@ pub(super) fn window_over_expression(step: &Step) -> Option<(Step, Option<SpanId
     let mut new_args = args.clone();
     new_args[0] = Expr::Column(name);
     keys[at].expr = Expr::Call(f.clone(), new_args);
-    Some((with, keys[at].span, Step::GroupBy { keys, aggs: aggs.clone() }))
+    Some((with, keys[at].span, Step::GroupBy { keys, aggs: aggs.clone(), distinct: *distinct }))
 }
 
 /// Whether `step` starts a new stage after the steps of this one: any step but `HAVING` after an

@@ -255,14 +255,25 @@ impl ColTy {
     }
 
     /// Whether values of the type can be hashed and compared for equality as they are: no
-    /// `float`/`double` (whose NaN and -0.0 group as Spark normalizes them only at the top
-    /// level here) and no map anywhere inside. What a nested grouping or deduplication key needs.
+    /// `float`/`double` (whose NaNs and -0.0 Spark groups normalized) and no map (whose entries
+    /// it groups in key order) anywhere inside. A nested key that is not is normalized into a
+    /// `NestedKey` by generated code (`codegen::table::nested_key`).
     pub fn hashable(self) -> bool {
         match self {
             ColTy::Float | ColTy::Double | ColTy::Map(_) => false,
             ColTy::Array(e) => e.hashable(),
             ColTy::Struct(fields) => fields.iter().all(|f| f.ty.hashable()),
             _ => true,
+        }
+    }
+
+    /// Whether the type is a map or has one inside.
+    pub fn has_map(self) -> bool {
+        match self {
+            ColTy::Map(_) => true,
+            ColTy::Array(e) => e.has_map(),
+            ColTy::Struct(fields) => fields.iter().any(|f| f.ty.has_map()),
+            _ => false,
         }
     }
 

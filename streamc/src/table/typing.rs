@@ -443,8 +443,8 @@ fn decode_as_case(args: &[Expr]) -> Expr {
 /// Whether `CAST(x AS to)` (`TRY_CAST` with `try_cast`) of an `x` of type `from` is allowed;
 /// if not, Spark's refusal (`coerce::can_cast`, `can_try_cast`). Spark names the cast in its
 /// message, or for a nested target type the value cast (its `Cast.sql` leaves the cast out).
-/// `not_null`: the target's `NOT NULL` fields, which Spark refuses for nullable ones, as every
-/// streamc field is.
+/// `not_null`: the target's `NOT NULL` fields, which Spark fills only from fields that cannot
+/// be NULL (`table::nullable`); its message marks such source fields `NOT NULL` too.
 fn check_cast(
     try_cast: bool,
     x: &Expr,
@@ -471,8 +471,9 @@ fn check_cast(
         return false;
     }
     let allowed = if try_cast { coerce::can_try_cast(from, to) } else { coerce::can_cast(from, to) };
-    let (tf, tt) = (from.spark_sql(), to.spark_sql_marking(not_null));
-    let not_null = !not_null.is_empty();
+    let never_null = super::nullable::never_null_fields(x, from);
+    let (tf, tt) = (from.spark_sql_marking(&never_null), to.spark_sql_marking(not_null));
+    let not_null = !super::nullable::fills_not_null(Some(x), from, to, not_null, try_cast);
     if !allowed || not_null {
         // Spark suggests `try_cast` where its rule takes what the ANSI rule does not.
         let suggest = !try_cast && !not_null && coerce::can_try_cast(from, to);
@@ -486,14 +487,8 @@ fn check_cast(
                 "To convert values from \"{tf}\" to \"{tt}\", you can use the functions `try_cast` instead"
             ));
         } else if not_null {
-            d.help("every field of a streamc struct is nullable, and Spark casts a nullable field to no `NOT NULL` one: leave out `NOT NULL`");
+            d.help("Spark casts to a `NOT NULL` field only a field that cannot be NULL (built by `named_struct` or `struct` from a literal, `coalesce(x, 0)`, ...; a column can always be NULL): leave out `NOT NULL`");
         }
-        return false;
-    }
-    if let Some((a, b)) = coerce::legacy_only_part(from, to).filter(|_| try_cast) {
-        diags
-            .error(span, format!("streamc cannot `try_cast` {} to {} inside a nested value yet", a.sql(), b.sql()))
-            .help("inside a nested value Spark's TRY_CAST follows its legacy rules (a date to a number is NULL, an integer to binary its bytes); streamc casts the parts by the ANSI rules only");
         return false;
     }
     true

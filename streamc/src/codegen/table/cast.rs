@@ -2,7 +2,8 @@
 //! nested values part by part (an array's elements, a map's keys and values, a struct's fields
 //! by position), each part cast as a scalar would be. Where a cast fails, ANSI records Spark's
 //! message in the query's `cast_failure` (the batch fails after its rows); `TRY_CAST` gives
-//! NULL for that part alone, as Spark does.
+//! NULL for that part alone, as Spark does, and casts the parts Spark's legacy rules take there
+//! (a date to a number is NULL, an integer to binary its bytes).
 
 use super::nested::lift;
 use crate::table::ColTy;
@@ -18,6 +19,24 @@ pub(super) fn cast(code: TokenStream, literal: Option<&str>, from: ColTy, to: Co
     let fails =
         if try_cast { quote!(::core::option::Option::None) } else { quote!(::core::option::Option::Some(&#failure)) };
     match (from, to) {
+        // The pairs only Spark's legacy rules take, which it follows for the parts of a nested
+        // value under `TRY_CAST` (the checker lets them through nowhere else): a date to a
+        // number or a boolean is NULL, a timestamp to a boolean whether it is the epoch, a
+        // boolean to a timestamp one microsecond or none, an integer to binary its big-endian
+        // bytes.
+        (ColTy::Date, to) if to.number() || to == ColTy::Bool => {
+            let t = functions::rust_ty(to);
+            quote!({
+                let _ = #code;
+                ::core::option::Option::None::<#t>
+            })
+        }
+        (ColTy::Timestamp, ColTy::Bool) => quote!((#code).map(|t: #rt::time::Timestamp| t.0 != 0)),
+        (ColTy::Bool, ColTy::Timestamp) => quote!((#code).map(|b: bool| #rt::time::Timestamp(i64::from(b)))),
+        (from, ColTy::Binary) if from.integral() => {
+            let t = functions::rust_ty(from);
+            quote!((#code).map(|v: #t| #rt::binary::Binary(v.to_be_bytes().to_vec())))
+        }
         (ColTy::String, ColTy::Binary) => {
             quote!((#code).map(|s| #rt::binary::Binary::of_str(&s)))
         }

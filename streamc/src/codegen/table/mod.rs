@@ -16,6 +16,7 @@ mod expr;
 mod groups;
 mod join;
 mod nested;
+mod nested_key;
 mod record;
 mod row;
 mod scope;

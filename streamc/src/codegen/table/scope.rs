@@ -29,8 +29,9 @@ pub(super) fn ident(prefix: &str, name: &str) -> Ident {
 pub(super) type Scope = HashMap<String, (Ident, ColTy)>;
 
 /// A column variable as a key that probes keyed state without copying: strings borrowed
-/// (`Option<&str>`), doubles as `DoubleKey`s (hashable, normalized as Spark groups them), other
-/// values as they are; the state copies a key only when it is new.
+/// (`Option<&str>`), doubles as `DoubleKey`s (hashable, normalized as Spark groups them), a
+/// nested value with a float or a map inside as a `NestedKey` (`nested_key`), other values as
+/// they are; the state copies a key only when it is new.
 pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
     match ty {
         ColTy::String => quote!(#v.as_deref()),
@@ -43,6 +44,7 @@ pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
             quote!(#v.map(#rt::structured::double_key::FloatKey::new))
         }
         ColTy::Binary => quote!(#v.clone()),
+        t if super::nested_key::needs_key(t) => super::nested_key::key(quote!(#v.clone()), t),
         t if t.nested() => quote!(#v.clone()),
         _ => quote!(#v),
     }
@@ -69,6 +71,7 @@ pub(super) fn key_rust_ty(ty: ColTy) -> TokenStream {
     match ty {
         ColTy::Double => quote!(#rt::structured::double_key::DoubleKey),
         ColTy::Float => quote!(#rt::structured::double_key::FloatKey),
+        t if super::nested_key::needs_key(t) => super::nested_key::key_ty(t),
         t => crate::table::functions::rust_ty(t),
     }
 }
@@ -78,6 +81,7 @@ pub(super) fn key_rust_ty(ty: ColTy) -> TokenStream {
 pub(super) fn unkeyed(part: TokenStream, ty: ColTy) -> TokenStream {
     match ty {
         ColTy::Double | ColTy::Float => quote!(#part.map(|k| k.get())),
+        t if super::nested_key::needs_key(t) => quote!(#part.map(|k| k.get())),
         ColTy::String => quote!(#part.map(::std::string::String::from)),
         _ => part,
     }

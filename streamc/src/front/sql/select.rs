@@ -154,7 +154,7 @@ impl Cx<'_> {
             if let Some((step, pos, post)) = self.aggregate(s, &keys, &quals) {
                 let (mut step, mut post) = ((step, pos), post);
                 let mut filter = None;
-                if let (Some(h), Step::GroupBy { aggs, keys }) = (&s.having, &mut step.0) {
+                if let (Some(h), Step::GroupBy { aggs, keys, .. }) = (&s.having, &mut step.0) {
                     let hpos = self.pos(h.span());
                     let hspan = self.item_span(hpos);
                     if let Some(e) = self.expr(h, &quals) {
@@ -241,7 +241,7 @@ impl Cx<'_> {
             let Some((Step::Select(items), _)) = steps.pop() else { return };
             items
         };
-        steps.push((Step::GroupBy { keys, aggs: Vec::new() }, pos));
+        steps.push((Step::GroupBy { keys, aggs: Vec::new(), distinct: true }, pos));
     }
 
     /// The select list of a query without aggregates: `*` (every column), `*, expr AS name`
@@ -460,7 +460,7 @@ impl Cx<'_> {
             window.into_iter().map(|(w, _, wspan)| Item::at(w, window_alias.clone(), wspan)).collect();
         all_keys.extend(out_keys);
         let post = computed.then_some(post);
-        Some((Step::GroupBy { keys: all_keys, aggs }, pos, post))
+        Some((Step::GroupBy { keys: all_keys, aggs, distinct: false }, pos, post))
     }
 }
 

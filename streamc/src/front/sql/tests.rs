@@ -13,7 +13,7 @@ fn steps(sql: &str) -> String {
             Step::Where(e) => format!("; where {e}"),
             Step::WithColumn(n, e) => format!("; with_column {n} = {e}"),
             Step::WithWatermark { column, delay_ms } => format!("; watermark {column} {delay_ms}"),
-            Step::GroupBy { keys, aggs } => format!("; group_by {} agg {}", list(keys), list(aggs)),
+            Step::GroupBy { keys, aggs, .. } => format!("; group_by {} agg {}", list(keys), list(aggs)),
             other => format!("; {other:?}"),
         });
     }
@@ -45,7 +45,7 @@ fn item_texts(sql: &str) -> Vec<String> {
     for (s, _) in &l.steps {
         let items: Vec<&crate::table::Item> = match s {
             Step::Select(items) => items.iter().collect(),
-            Step::GroupBy { keys, aggs } => keys.iter().chain(aggs).collect(),
+            Step::GroupBy { keys, aggs, .. } => keys.iter().chain(aggs).collect(),
             _ => continue,
         };
         for it in items {

@@ -700,7 +700,7 @@ impl Tables<'_, '_> {
                         None,
                     )],
                 };
-                Step::GroupBy { keys, aggs }
+                Step::GroupBy { keys, aggs, distinct: false }
             }
             other => {
                 let d = self.r.diags.error(kspan, format!("unknown step `{other}`"));

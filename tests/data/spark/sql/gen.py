@@ -824,10 +824,105 @@ def nested_cast():
         c("map-to-array-refused", "SELECT CAST(m AS ARRAY<STRING>) AS x FROM events"),
         c("struct-field-count-refused", "SELECT CAST(s AS STRUCT<a: STRING>) AS x FROM events"),
         c("struct-not-null-refused", "SELECT CAST(s AS STRUCT<a: STRING NOT NULL, b: BIGINT>) AS x FROM events"),
+        # NOT NULL fields: Spark fills them only from fields that cannot be NULL (a literal, a
+        # constructor, coalesce with a literal, arithmetic of those); under TRY_CAST the part's
+        # cast must not make it NULL either.
+        c("not-null-from-never-null", "SELECT id, CAST(named_struct('a', 1, 'b', 'x') AS STRUCT<a: BIGINT NOT NULL, b: STRING NOT NULL>) AS x, "
+                                      "CAST(named_struct('a', coalesce(id, 0), 'b', id) AS STRUCT<a: STRING NOT NULL, b: STRING>) AS y, "
+                                      "TRY_CAST(named_struct('a', 1, 'b', 1 + 2 * 3) AS STRUCT<a: SMALLINT NOT NULL, b: BIGINT NOT NULL>) AS z, "
+                                      "CAST(array(named_struct('a', 1)) AS ARRAY<STRUCT<a: BIGINT NOT NULL>>) AS w, "
+                                      "CAST(struct(1, id + 1) AS STRUCT<a: INT NOT NULL, b: BIGINT>) AS v, "
+                                      "CAST(named_struct('a', named_struct('b', if(id > 1, 'p', 'q'))) AS STRUCT<a: STRUCT<b: STRING NOT NULL> NOT NULL>) AS u FROM events",
+          steps=[{"select": ["id", "CAST(named_struct('a', 1, 'b', 'x') AS STRUCT<a: BIGINT NOT NULL, b: STRING NOT NULL>) AS x",
+                             "CAST(named_struct('a', coalesce(id, 0), 'b', id) AS STRUCT<a: STRING NOT NULL, b: STRING>) AS y",
+                             "TRY_CAST(named_struct('a', 1, 'b', 1 + 2 * 3) AS STRUCT<a: SMALLINT NOT NULL, b: BIGINT NOT NULL>) AS z",
+                             "CAST(array(named_struct('a', 1)) AS ARRAY<STRUCT<a: BIGINT NOT NULL>>) AS w",
+                             "CAST(struct(1, id + 1) AS STRUCT<a: INT NOT NULL, b: BIGINT>) AS v",
+                             "CAST(named_struct('a', named_struct('b', if(id > 1, 'p', 'q'))) AS STRUCT<a: STRUCT<b: STRING NOT NULL> NOT NULL>) AS u"]}]),
+        c("not-null-invalid-fails", "SELECT id, CAST(named_struct('a', 'x') AS STRUCT<a: INT NOT NULL>) AS x FROM events"),
+        c("not-null-from-column-refused", "SELECT CAST(named_struct('a', id) AS STRUCT<a: BIGINT NOT NULL>) AS x FROM events"),
+        c("not-null-from-division-refused", "SELECT CAST(named_struct('a', 5 % 2) AS STRUCT<a: INT NOT NULL>) AS x FROM events"),
+        c("not-null-try-could-be-null-refused", "SELECT TRY_CAST(named_struct('a', 'x') AS STRUCT<a: INT NOT NULL>) AS x FROM events"),
+        c("not-null-in-array-of-column-refused", "SELECT CAST(ns AS ARRAY<STRUCT<a: STRING NOT NULL, b: BIGINT>>) AS x FROM events"),
         c("try-map-key-refused", "SELECT TRY_CAST(km AS MAP<INT, STRING>) AS x FROM events"),
         c("string-to-array-refused", "SELECT CAST(CAST(tags AS STRING) AS ARRAY<STRING>) AS x FROM events"),
         c("element-pair-refused", "SELECT CAST(CAST(tags AS ARRAY<TIMESTAMP>) AS ARRAY<DATE>) AS ok, "
                                   "CAST(CAST(tags AS ARRAY<DATE>) AS ARRAY<INT>) AS x FROM events"),
+    ] + legacy_try_cast()
+
+
+def legacy_try_cast():
+    """TRY_CAST of nested values follows Spark's legacy rule for the parts (`Cast.canCast`),
+    which takes pairs its ANSI rule refuses: a date to a number or a boolean (NULL), a timestamp
+    to a boolean, a boolean to a timestamp (one microsecond), an integer to binary (its bytes,
+    big-endian, as wide as its type); in arrays, map keys and values and struct fields."""
+    s = {"id": "bigint", "day": "date", "ts": "timestamp", "b": "boolean", "i": "int", "sm": "smallint", "ty": "tinyint"}
+    batches = [
+        [{"id": 1, "day": "2024-01-02", "ts": "2024-01-02T00:00:00", "b": True, "i": 256, "sm": -2, "ty": 1},
+         {"id": 2, "ts": "1970-01-01T00:00:00", "b": False, "i": -1},
+         {"id": -3}],
+    ]
+    c = lambda id, sql, **kw: case(id, sql, batches, schema=s, **kw)
+    arr = ["id", "TRY_CAST(array(day, NULL) AS ARRAY<INT>) AS di", "TRY_CAST(array(day) AS ARRAY<BOOLEAN>) AS db",
+           "TRY_CAST(array(day) AS ARRAY<DECIMAL(10,2)>) AS dd", "TRY_CAST(array(day) AS ARRAY<DOUBLE>) AS dx",
+           "TRY_CAST(array(ts) AS ARRAY<BOOLEAN>) AS tb", "TRY_CAST(array(b, NULL) AS ARRAY<TIMESTAMP>) AS bt",
+           "CAST(TRY_CAST(array(b) AS ARRAY<TIMESTAMP>) AS ARRAY<DOUBLE>) AS btd",
+           "TRY_CAST(array(i) AS ARRAY<BINARY>) AS ib", "TRY_CAST(array(id) AS ARRAY<BINARY>) AS lb",
+           "TRY_CAST(array(array(day)) AS ARRAY<ARRAY<TINYINT>>) AS dn"]
+    return [
+        c("try-legacy-array", "SELECT " + ", ".join(arr) + " FROM events", steps=[{"select": arr}]),
+        c("try-legacy-map-struct", "SELECT id, TRY_CAST(map('k', day) AS MAP<STRING, BIGINT>) AS md, "
+                                   "map_keys(TRY_CAST(map(coalesce(sm, CAST(0 AS SMALLINT)), ty) AS MAP<BINARY, BINARY>)) AS mk, map_values(TRY_CAST(map(coalesce(sm, CAST(0 AS SMALLINT)), ty) AS MAP<BIGINT, BINARY>)) AS mv, "
+                                   "map_values(TRY_CAST(map(id, ts) AS MAP<STRING, BOOLEAN>)) AS mt, "
+                                   "CAST(map_keys(TRY_CAST(map(coalesce(b, false), id) AS MAP<TIMESTAMP, BIGINT>)) AS ARRAY<DOUBLE>) AS mtk, "
+                                   "TRY_CAST(named_struct('d', day, 'b', b, 'i', i) AS STRUCT<x: FLOAT, y: TIMESTAMP, z: BINARY>) AS s, "
+                                   "CAST(TRY_CAST(named_struct('b', b) AS STRUCT<y: TIMESTAMP>).y AS DOUBLE) AS sy, "
+                                   "hex(TRY_CAST(named_struct('i', i) AS STRUCT<x: BINARY>).x) AS h FROM events"),
+        c("try-legacy-map-key-refused", "SELECT TRY_CAST(map(day, id) AS MAP<INT, BIGINT>) AS x FROM events"),
+        c("try-legacy-fraction-to-binary-refused", "SELECT TRY_CAST(array(CAST(id AS DOUBLE)) AS ARRAY<BINARY>) AS x FROM events"),
+        c("cast-legacy-pair-suggests-try", "SELECT CAST(array(ts) AS ARRAY<BOOLEAN>) AS x FROM events"),
+    ]
+
+
+def nested_group():
+    """Grouping and deduplicating by nested values Spark normalizes (issue 12): a map (its entries
+    in key order, so one written `{b, a}` is the map `{a, b}`), arrays and structs holding
+    doubles or floats (NaN one value, -0.0 as 0.0, the key shown normalized); NULLs inside,
+    empty maps and arrays, whole NULLs. Deduplicating by a map (`dropDuplicates`, `SELECT
+    DISTINCT`) is refused, as Spark refuses it.
+    (A map with a NULL value is left out: Spark's streaming aggregation shows `{a -> null}` as
+    `{a -> 0}`, its batch one as `{a -> null}`.)"""
+    s = {"id": "bigint", "m": "map<string,bigint>", "a": "array<double>", "st": "struct<x:float,y:string>"}
+    b0 = [{"id": 1, "m": {"a": 1, "b": 2}, "a": [0.0, 1.5], "st": {"x": 0.0, "y": "p"}},
+          {"id": 2, "m": {"b": 2, "a": 1}, "a": [-0.0, 1.5], "st": {"x": -0.0, "y": "p"}},
+          {"id": 3, "m": {}, "a": [], "st": {"x": None, "y": None}}]
+    b1 = [{"id": 4, "m": {"c": 3}, "a": [None, "NaN"], "st": {"x": "NaN", "y": "q"}},
+          {"id": 5, "m": {"a": 1, "b": 2}, "a": [None, "NaN"], "st": {"x": "NaN", "y": "q"}},
+          {"id": 6}]
+    b2 = [{"id": 7, "m": {}, "a": [-0.0, 1.5], "st": {"x": 0.0, "y": "p"}},
+          {"id": 8, "m": {"c": 3}, "a": [1.5, 0.0], "st": {"y": "p"}}]
+    bs = [b0, b1, b2]
+    c = lambda id, sql, mode="complete", **kw: case(id, sql, bs, mode=mode, schema=s, **kw)
+    dedup = lambda id, col, **kw: {"id": id, "output_mode": "append", "from": "events",
+                                   "dataframe": "events.dropDuplicates(['%s'])" % col, "steps": [{"drop_duplicates": [col]}],
+                                   "sources": {"events": {"schema": s, "watermark": None, "batches": bs}}}
+    built = "if(id % 2 = 0, map('a', id % 3, 'b', 2), map('b', 2, 'a', id % 3))"
+    return [
+        c("map", "SELECT m, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY m",
+          steps=[{"group_by": ["m"], "agg": ["count(*) AS n", "collect_list(id) AS ids"]}]),
+        c("map-update", "SELECT m, count(*) AS n FROM events GROUP BY m", mode="update"),
+        c("map-built-in-either-order", "SELECT k, count(*) AS n, collect_list(id) AS ids FROM (SELECT %s AS k, id FROM events) GROUP BY k" % built),
+        c("map-in-struct", "SELECT named_struct('k', m) AS s, count(*) AS n FROM events GROUP BY named_struct('k', m)"),
+        c("map-and-field", "SELECT m, st.y AS y, sum(id) AS s FROM events GROUP BY m, st.y", mode="update"),
+        c("array-of-doubles", "SELECT a, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY a",
+          steps=[{"group_by": ["a"], "agg": ["count(*) AS n", "collect_list(id) AS ids"]}]),
+        c("struct-with-float", "SELECT st, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY st"),
+        c("distinct-array-of-doubles", "SELECT DISTINCT a FROM events"),
+        dedup("dedup-array-of-doubles", "a"),
+        dedup("dedup-struct-with-float", "st"),
+        dedup("dedup-map-refused", "m"),
+        c("distinct-map-refused", "SELECT DISTINCT id, m FROM events"),
+        c("distinct-map-in-struct-refused", "SELECT DISTINCT named_struct('k', m) AS s FROM events"),
     ]
 
 
@@ -1309,7 +1404,7 @@ def nulls():
     ]
 
 
-TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "nested-cast": nested_cast, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
+TOPICS = {"nulls": nulls, "approx": approx, "csv": csv, "window-struct": window_struct, "nested": nested, "nested-cast": nested_cast, "nested-group": nested_group, "chained": chained, "watermark-policy": watermark_policy, "dedup-within": dedup_within, "pushdown": pushdown, "stream-join": stream_join, "watermark": watermark, "calendar": calendar, "arith": arith, "aggregates": aggregates, "strings-math": strings_math, "to-timestamp": to_timestamp, "regexp": regexp, "interval": interval, "dates": dates, "having": having, "functions": functions, "global-agg": global_agg, "trim": trim, "coercion": coercion, "order": order, "wide": wide,
           "window-start": window_start, "types": types, "binary": binary, "decimal": decimal}
 
 if __name__ == "__main__":

@@ -426,12 +426,12 @@ impl Cx<'_> {
                     }
                     // Spark's `df.agg(..)`: one group for the whole table.
                     let s = self.step_span(&aggs.lits, span);
-                    tab.steps.push((Step::GroupBy { keys: Vec::new(), aggs: aggs.items }, s));
+                    tab.steps.push((Step::GroupBy { keys: Vec::new(), aggs: aggs.items, distinct: false }, s));
                     return Some(());
                 };
                 let lits: Vec<SpanId> = group.keys.lits.iter().chain(&aggs.lits).copied().collect();
                 let s = self.step_span(&lits, group.method_span);
-                tab.steps.push((Step::GroupBy { keys: group.keys.items, aggs: aggs.items }, s));
+                tab.steps.push((Step::GroupBy { keys: group.keys.items, aggs: aggs.items, distinct: false }, s));
             }
             other => {
                 self.unknown_method(other, span);

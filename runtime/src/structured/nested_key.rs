@@ -1,0 +1,140 @@
+//! A nested value (array, map or struct) with a float, double or map inside, as a grouping or
+//! deduplication key. Such a value is neither `Eq` nor `Hash` as it is, and Spark groups it
+//! normalized: every NaN is one value and `-0.0` is `0.0` at any depth (its
+//! `NormalizeFloatingNumbers`), and a map's entries are in key order (its `MapSort`), so that
+//! `{a -> 1, b -> 2}` and `{b -> 2, a -> 1}` are one key. Generated code normalizes a value part
+//! by part (it knows the type) with [`normal_double`], [`normal_float`] and [`sort_entries`],
+//! then makes the key with [`NestedKey::new`], which keeps the normalized value's bytes
+//! ([`Persist`]): two normalized values are equal exactly when their bytes are, so the key is
+//! compared and hashed by them, and read back ([`NestedKey::get`]) for the output row.
+
+use crate::error::Error;
+use crate::owned::IntoOwned;
+use crate::persist::Persist;
+use std::marker::PhantomData;
+
+/// A normalized nested value of type `T` as a key: its bytes.
+///
+/// ```
+/// use streamc_runtime::structured::nested_key::{NestedKey, normal_double};
+/// let a: Vec<Option<f64>> = vec![Some(normal_double(-0.0)), Some(normal_double(f64::NAN))];
+/// let b: Vec<Option<f64>> = vec![Some(normal_double(0.0)), Some(normal_double(-f64::NAN))];
+/// assert_eq!(NestedKey::new(&a), NestedKey::new(&b));
+/// assert_eq!(NestedKey::new(&a).get()[0], Some(0.0));
+/// ```
+pub struct NestedKey<T> {
+    bytes: Box<[u8]>,
+    ty: PhantomData<fn() -> T>,
+}
+
+impl<T: Persist> NestedKey<T> {
+    /// The key of `v`, which the caller has normalized.
+    pub fn new(v: &T) -> NestedKey<T> {
+        let mut out = Vec::new();
+        v.write(&mut out);
+        NestedKey { bytes: out.into_boxed_slice(), ty: PhantomData }
+    }
+
+    /// The value back.
+    pub fn get(&self) -> T {
+        match T::read(&mut &self.bytes[..]) {
+            Ok(v) => v,
+            Err(e) => unreachable!(
+                "internal error: a nested key does not read back the bytes it wrote ({e}); a bug in streamc"
+            ),
+        }
+    }
+}
+
+impl<T> Clone for NestedKey<T> {
+    fn clone(&self) -> Self {
+        NestedKey { bytes: self.bytes.clone(), ty: PhantomData }
+    }
+}
+
+impl<T> PartialEq for NestedKey<T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.bytes == o.bytes
+    }
+}
+
+impl<T> Eq for NestedKey<T> {}
+
+impl<T> std::hash::Hash for NestedKey<T> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.bytes.hash(h)
+    }
+}
+
+impl<T> std::fmt::Debug for NestedKey<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NestedKey({} bytes)", self.bytes.len())
+    }
+}
+
+impl<T: 'static> IntoOwned for NestedKey<T> {
+    type Owned = NestedKey<T>;
+    #[inline]
+    fn into_owned(self) -> NestedKey<T> {
+        self
+    }
+    #[inline]
+    fn eq_owned(&self, o: &NestedKey<T>) -> bool {
+        self == o
+    }
+}
+
+impl<T> Persist for NestedKey<T> {
+    fn write(&self, out: &mut Vec<u8>) {
+        (self.bytes.len() as u64).write(out);
+        out.extend_from_slice(&self.bytes);
+    }
+    fn read(input: &mut &[u8]) -> Result<Self, Error> {
+        let n = u64::read(input)?;
+        let Some(n) = usize::try_from(n).ok().filter(|n| *n <= input.len()) else {
+            return Err(Error::Config(format!(
+                "corrupt checkpoint: a nested key of {n} bytes with {} left",
+                input.len()
+            )));
+        };
+        let (bytes, rest) = input.split_at(n);
+        *input = rest;
+        Ok(NestedKey { bytes: bytes.into(), ty: PhantomData })
+    }
+    fn heap_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// A double as Spark groups it: every NaN one NaN, `-0.0` as `0.0`.
+#[inline]
+pub fn normal_double(x: f64) -> f64 {
+    super::double_key::DoubleKey::new(x).get()
+}
+
+/// A float as Spark groups it (as [`normal_double`]).
+#[inline]
+pub fn normal_float(x: f32) -> f32 {
+    super::double_key::FloatKey::new(x).get()
+}
+
+/// A map's entries (keys already normalized) in Spark's key order, ascending: a map key is a
+/// scalar, an array or a struct, never NULL; keys that do not compare (structs) go by their
+/// bytes, which is an order too.
+pub fn sort_entries<K: PartialOrd + Persist, V>(entries: &mut [(K, Option<V>)]) {
+    entries.sort_by(|(a, _), (b, _)| match a.partial_cmp(b) {
+        Some(o) => o,
+        None => bytes_of(a).cmp(&bytes_of(b)),
+    });
+}
+
+/// [`sort_entries`] for keys without an order of their own (structs): by their bytes.
+pub fn sort_entries_by_bytes<K: Persist, V>(entries: &mut [(K, Option<V>)]) {
+    entries.sort_by_cached_key(|(k, _)| bytes_of(k));
+}
+
+fn bytes_of<K: Persist>(k: &K) -> Vec<u8> {
+    let mut out = Vec::new();
+    k.write(&mut out);
+    out
+}

@@ -1,0 +1,74 @@
+//! A nested key column with a float, double or map inside (grouping, deduplication, a join's
+//! keys) in generated code: its value normalized as Spark groups it, part by part (NaN one
+//! value, `-0.0` as `0.0`, a map's entries in key order), made into the runtime's
+//! `structured::nested_key::NestedKey`, which compares and hashes the normalized value's bytes.
+//! A nested type without either ([`ColTy::hashable`]) is a key as it is.
+
+use crate::codegen::emit::rt;
+use crate::table::ColTy;
+use crate::table::functions::{rust_ty, struct_fields};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Whether a key column of type `ty` is a `NestedKey` rather than its own value.
+pub(super) fn needs_key(ty: ColTy) -> bool {
+    ty.nested() && !ty.hashable()
+}
+
+/// The key's Rust type (without the `Option`).
+pub(super) fn key_ty(ty: ColTy) -> TokenStream {
+    let (rt, t) = (rt(), rust_ty(ty));
+    quote!(#rt::structured::nested_key::NestedKey<#t>)
+}
+
+/// The key of `code` (an `Option` of the value in its owned form).
+pub(super) fn key(code: TokenStream, ty: ColTy) -> TokenStream {
+    let (rt, normal) = (rt(), normal(code, ty));
+    quote!((#normal).map(|v| #rt::structured::nested_key::NestedKey::new(&v)))
+}
+
+/// `code` (an `Option` of a value of type `ty`, owned) normalized as Spark groups it.
+fn normal(code: TokenStream, ty: ColTy) -> TokenStream {
+    if ty.hashable() {
+        return code;
+    }
+    let rt = rt();
+    let nk = quote!(#rt::structured::nested_key);
+    let t = rust_ty(ty);
+    match ty {
+        ColTy::Double => quote!((#code).map(#nk::normal_double)),
+        ColTy::Float => quote!((#code).map(#nk::normal_float)),
+        ColTy::Array(e) => {
+            let each = normal(quote!(x), *e);
+            quote!((#code).map(|v: #t| v.into_iter().map(|x| #each).collect::<#t>()))
+        }
+        ColTy::Struct(fields) => {
+            let ids = struct_fields(fields);
+            let parts: Vec<TokenStream> = fields.iter().zip(&ids).map(|(f, id)| normal(quote!(v.#id), f.ty)).collect();
+            quote!((#code).map(|v: #t| #t { #(#ids: #parts),* }))
+        }
+        ColTy::Map((k, x)) => {
+            let key = normal(quote!(::core::option::Option::Some(k)), *k);
+            let value = normal(quote!(x), *x);
+            // Scalar keys (and arrays of them) sort in their own order, as Spark's; struct keys
+            // by their bytes.
+            let sort = if orderable(*k) { quote!(#nk::sort_entries) } else { quote!(#nk::sort_entries_by_bytes) };
+            quote!((#code).map(|v: #t| {
+                let mut entries: ::std::vec::Vec<_> =
+                    v.0.into_iter().map(|(k, x)| ((#key).unwrap_or_default(), #value)).collect();
+                #sort(&mut entries);
+                #rt::structured::nested::SqlMap(entries)
+            }))
+        }
+        _ => code,
+    }
+}
+
+/// Whether values of `ty` have a Rust `PartialOrd` (no struct or map inside).
+fn orderable(ty: ColTy) -> bool {
+    match ty {
+        ColTy::Struct(_) | ColTy::Map(_) => false,
+        ColTy::Array(e) => orderable(*e),
+        _ => true,
+    }
+}
