@@ -10,7 +10,7 @@
 
 use crate::error::Error;
 use crate::owned::IntoOwned;
-use crate::persist::Persist;
+use crate::persist::{Persist, corrupt};
 use std::marker::PhantomData;
 
 /// A normalized nested value of type `T` as a key: its bytes.
@@ -92,10 +92,7 @@ impl<T> Persist for NestedKey<T> {
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
         let n = u64::read(input)?;
         let Some(n) = usize::try_from(n).ok().filter(|n| *n <= input.len()) else {
-            return Err(Error::Config(format!(
-                "corrupt checkpoint: a nested key of {n} bytes with {} left",
-                input.len()
-            )));
+            return Err(corrupt(&format!("a nested key of {n} bytes with {} left", input.len())));
         };
         let (bytes, rest) = input.split_at(n);
         *input = rest;
