@@ -20,6 +20,7 @@ use std::hash::{BuildHasher, Hash};
 use foldhash::fast::FixedState;
 
 use crate::persist::{Checkpointed, Persist};
+use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
 use crate::structured::watermark::Watermark;
 
@@ -43,6 +44,26 @@ pub trait Partition: Sized {
 
 /// By key: each process gets the keys it owns.
 impl<K: Hash, A> Partition for StreamingAgg<K, A> {
+    fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
+        self.split_by(n, |k| owner(k, n))
+    }
+}
+
+/// A DStream batch's keyed table (`reduce_by_key`, `count_by_value`, a window's pane), by key.
+impl<K: Hash + Eq, V> Partition for KeyedReduce<K, V> {
+    fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
+        self.split_by(n, |k| owner(k, n))
+    }
+}
+
+/// The same for the table of `&str` keys.
+impl<V: Copy> Partition for StrReduce<'_, V> {
     fn split(self, n: usize) -> Vec<Self> {
         if n == 1 {
             return vec![self];

@@ -1,6 +1,7 @@
-//! A Structured aggregation's state partitioned by key over a cluster's processes
-//! ([`crate::partition`]): the batch's round trips, as [`BatchInput`] methods the generated
-//! code calls. Outside a cluster each is what one process does alone.
+//! State partitioned by key over a cluster's processes ([`crate::partition`]): a Structured
+//! aggregation's, and a DStream batch's keyed tables and what follows them. The batch's round
+//! trips, as [`BatchInput`] methods the generated code calls. Outside a cluster each is what
+//! one process does alone.
 
 use std::sync::atomic::Ordering;
 
@@ -100,6 +101,36 @@ impl BatchInput {
             rows.extend(part);
         }
         Ok((rows, sum))
+    }
+
+    /// A DStream batch spread over a cluster's processes (each has the part it computed: the
+    /// keys it owns), put together in process order: on every process (`everywhere`), or on
+    /// process 0 alone, which writes the outputs (the others get nothing back). Alone, `part`
+    /// as it is. Every process calls it at the same point of the batch.
+    pub fn gather<'t, T: Shipped<'t>>(&'t self, part: Vec<T>, everywhere: bool) -> Result<Vec<T>, Error> {
+        let Some(peers) = &self.peers else { return Ok(part) };
+        let (me, n) = (peers.index(), peers.count());
+        let sends_to = |j: usize| j != me && (everywhere || j == 0);
+        let bytes = if (0..n).any(sends_to) { ship_all(&part) } else { Vec::new() };
+        let out: Vec<Vec<u8>> = (0..n).map(|j| if sends_to(j) { bytes.clone() } else { Vec::new() }).collect();
+        drop(bytes);
+        let got = peers.exchange(out)?;
+        if !everywhere && me != 0 {
+            return Ok(Vec::new());
+        }
+        let mut all = Vec::new();
+        let mut mine = Some(part);
+        for (p, bytes) in got.into_iter().enumerate() {
+            if p == me {
+                all.extend(mine.take().into_iter().flatten());
+                continue;
+            }
+            let part: Vec<T> = unship_all(self.received.keep(bytes)).map_err(|e| {
+                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            })?;
+            all.extend(part);
+        }
+        Ok(all)
     }
 
     /// Restores a partitioned state, keeping the keys this process owns: from the shards a

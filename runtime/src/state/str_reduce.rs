@@ -135,6 +135,17 @@ impl<'a, V: Copy> StrReduce<'a, V> {
         }
     }
 
+    /// The table cut in `n`: piece `j` has the keys for which `owner` says `j`, each piece in
+    /// this table's order (a cluster's processes each merge the keys they own).
+    pub fn split_by(self, n: usize, mut owner: impl FnMut(&str) -> usize) -> Vec<Self> {
+        let mut parts: Vec<Self> = (0..n).map(|_| Self::with_capacity(self.entries.len() / n.max(1))).collect();
+        for e in self.entries {
+            let j = owner(e.key);
+            parts[j].insert_new(e.hash, e.key, e.head, e.value);
+        }
+        parts
+    }
+
     /// The number of distinct keys.
     #[inline]
     pub fn len(&self) -> usize {

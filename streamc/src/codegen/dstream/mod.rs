@@ -3,6 +3,7 @@
 //! batch through the runtime's type witnesses (`ops::map(ty, closure)`), which give rustc the
 //! closure's expected signature, then called inline in the loop.
 
+mod placement;
 mod stage;
 
 use super::emit::{rt, source_limits};
@@ -139,6 +140,13 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         }
     }
 
+    // Where each batch is in a cluster (`placement`): which split stages exchange their keyed
+    // tables by key, and where parts are put together.
+    let shipped = plan.app.frontend == crate::program::Frontend::Yaml;
+    let stages: Vec<Option<Vec<StreamId>>> =
+        (0..plan.streams.len()).map(|s| stage::parallel_stage(plan, phys, StreamId(s))).collect();
+    let placement = placement::place(plan, phys, &stages, shipped);
+
     // Drive: each materialized collection, in dependency order, feeds its consumers.
     let mut drive = TokenStream::new();
     for i in 0..plan.streams.len() {
@@ -152,16 +160,19 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
             let (node, v) = (crate::explain::node_id(i), names.ident("v", id));
             drive.extend(guarded(active(plan, id, &input), quote!(#output.report_rows(#node, #v.len());)));
         }
+        if placement.gather[i] {
+            drive.extend(gather_whole(plan, &names, id, &input));
+        }
         let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input);
         let loops = match code.split {
-            Some(split) => on_workers(
-                &names,
-                id,
-                &input,
-                split,
-                code.sequential,
-                plan.app.frontend == crate::program::Frontend::Yaml,
-            ),
+            Some(split) => {
+                let exchange = match (shipped, placement.keyed_stage[i]) {
+                    (true, true) => Exchange::ByKey,
+                    (true, false) => Exchange::ToAll,
+                    (false, _) => Exchange::None,
+                };
+                on_workers(&names, id, &input, split, code.sequential, exchange)
+            }
             None => code.sequential,
         };
         drive.extend(guarded(active(plan, id, &input), loops));
@@ -188,10 +199,23 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         }
     }
     let mut emits = TokenStream::new();
+    // A batch in parts is put together on process 0 for the outputs (once per stream).
+    for (i, gathered) in placement.gather_out.iter().enumerate() {
+        if *gathered {
+            let id = StreamId(i);
+            let (v, g) = (names.ident("v", id), names.ident("out", id));
+            let part = if stage::is_borrowed(plan, id) { quote!(#v.to_vec()) } else { quote!(#v) };
+            let call = quote!(#input.gather(#part, false)?);
+            emits.extend(match active(plan, id, &input) {
+                Some(c) => quote!(let #g = if #c { #call } else { ::std::vec::Vec::new() };),
+                None => quote!(let #g = #call;),
+            });
+        }
+    }
     for (k, o) in plan.outputs.iter().enumerate() {
         let out = out_ident(k);
         let span = spans.token_span(o.span);
-        let v = names.ident("v", o.input);
+        let v = if placement.gather_out[o.input.0] { names.ident("out", o.input) } else { names.ident("v", o.input) };
         let stmt = match &o.kind {
             OutputKind::ForeachBatch(_) => {
                 let fo = Ident::new(&format!("foreach_{k}"), Span::mixed_site());
@@ -260,25 +284,35 @@ fn state_description(plan: &Plan, s: &crate::dstream::plan::Stream) -> String {
     (s.op.def().codegen.describe)(s, &input)
 }
 
+/// How a split stage's partials cross a cluster's processes.
+enum Exchange {
+    /// They do not (`stream!` closures' partials may hold any type): each process runs the
+    /// whole batch.
+    None,
+    /// Every process gets every partial and merges the whole batch.
+    ToAll,
+    /// Each partial is cut by key, and each process merges the keys it owns (`placement`).
+    ByKey,
+}
+
 /// Hands a stage's partials to the engine (`BatchInput::run_partials`, which decides whether and
 /// how to split the batch) and merges them in part order; the sequential loops when the engine
-/// runs the stage in one piece. With `shipped` (a YAML pipeline, whose partials hold only
-/// built-in types), `run_partials_shipped`, which also splits the batch over a cluster's
-/// processes.
+/// runs the stage in one piece. A YAML pipeline's partials hold only built-in types, so they
+/// may also cross a cluster's processes (`run_partials_shipped`, `run_partials_partitioned`).
 fn on_workers(
     names: &Names,
     source: StreamId,
     input: &Ident,
     split: Split,
     sequential: TokenStream,
-    shipped: bool,
+    exchange: Exchange,
 ) -> TokenStream {
     let t = names.ident("text", source);
     let Split { part, partial, merge } = split;
-    let run = if shipped {
-        quote!(#input.run_partials_shipped(#t, |#part| { #partial })?)
-    } else {
-        quote!(#input.run_partials(#t, |#part| { #partial }))
+    let run = match exchange {
+        Exchange::ByKey => quote!(#input.run_partials_partitioned(#t, |#part| { #partial })?),
+        Exchange::ToAll => quote!(#input.run_partials_shipped(#t, |#part| { #partial })?),
+        Exchange::None => quote!(#input.run_partials(#t, |#part| { #partial })),
     };
     quote! {
         match #run {
@@ -291,5 +325,28 @@ fn on_workers(
                 #sequential
             }
         }
+    }
+}
+
+/// Puts the batch of stream `id`, in parts over a cluster's processes, together on every
+/// process (when the stream has a batch now), in place of its parts.
+fn gather_whole(plan: &Plan, names: &Names, id: StreamId, input: &Ident) -> TokenStream {
+    let v = names.ident("v", id);
+    let cond = active(plan, id, input);
+    if stage::is_borrowed(plan, id) {
+        let g = names.ident("whole", id);
+        let call = quote!(#input.gather(#v.to_vec(), true)?);
+        let value = match cond {
+            Some(c) => quote!(if #c { #call } else { ::std::vec::Vec::new() }),
+            None => call,
+        };
+        quote!(let #g = #value; let #v: &[_] = &#g;)
+    } else {
+        let call = quote!(#input.gather(#v, true)?);
+        let value = match cond {
+            Some(c) => quote!(if #c { #call } else { #v }),
+            None => call,
+        };
+        quote!(let mut #v = #value;)
     }
 }

@@ -98,7 +98,7 @@ pub(super) fn take_input(plan: &Plan, phys: &Fused, names: &Names, from: StreamI
 /// `Vec` (its `borrows`): the window of `reduce_by_key_and_window`, and every key's state of
 /// `update_state_by_key`, are kept whole from batch to batch, so outputs read them in place and
 /// only consumers that take elements by value clone them.
-fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
+pub(super) fn is_borrowed(plan: &Plan, id: StreamId) -> bool {
     let s = &plan.streams[id.0];
     (s.op.def().codegen.borrows)(s)
 }
@@ -174,7 +174,7 @@ fn sink(plan: &Plan, phys: &Fused, names: &Names, s: StreamId, value: TokenStrea
 /// the pane of `reduce_by_key_and_window`), merged afterwards in line order. `None`
 /// for any other shape, and for `stream!` pipelines that did not opt in with `parallel()` (their
 /// closures may capture state that cannot be shared between threads).
-fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<StreamId>> {
+pub(super) fn parallel_stage(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<StreamId>> {
     if !plan.streams[source.0].op.is_source() || !(plan.app.frontend == crate::program::Frontend::Yaml || plan.parallel)
     {
         return None;

@@ -1,0 +1,212 @@
+//! Where a DStream batch's elements are when the app runs as a cluster (`--processes`,
+//! `--hostfile`): the same generated code runs on every process, and this decides, per stream,
+//! whether each process holds the whole batch or its part of it.
+//!
+//! A stage split over the processes that ends in per-batch keyed tables (`reduce_by_key`,
+//! `count_by_value`) cuts each process's partial by key and sends every process the keys it
+//! owns (`BatchInput::run_partials_partitioned`), so each table is [`Place::Keyed`]: every
+//! process holds the keys it owns, and merges only those. Operators that keep a key's elements
+//! together (`filter`, `map_values`, `flat_map_values`) keep that; `map` and `flat_map` leave
+//! each process a part of the batch ([`Place::Split`]). Every other operator reads the whole
+//! batch, so a stream in parts is put together first (`BatchInput::gather` on every process),
+//! and an output's batch is put together on process 0, which writes the outputs. Outside a
+//! cluster every one of those calls is the identity: one process holds everything.
+//!
+//! The records of a batch are so the same as one process's, in process order rather than
+//! first-seen order (as Spark's, whose order follows its partitions).
+
+use crate::dstream::plan::{Op, Plan, StreamId};
+use crate::physical::Fused;
+
+/// Where a stream's batch is over the processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// Every process holds the whole batch.
+    Whole,
+    /// Each process holds the elements whose key (the pair's first part) it owns.
+    Keyed,
+    /// Each process holds some of the elements; together, the batch.
+    Split,
+}
+
+/// The placement of every stream of a plan.
+#[derive(Debug)]
+pub(super) struct Placement {
+    /// Per source: whether its split stage exchanges its keyed tables by key.
+    pub keyed_stage: Vec<bool>,
+    /// Per materialized stream: put together on every process right after it is made.
+    pub gather: Vec<bool>,
+    /// Per stream: its outputs read a copy put together on process 0.
+    pub gather_out: Vec<bool>,
+}
+
+impl Placement {
+    /// Every stream whole on every process (the placement of a pipeline whose partials cannot
+    /// cross a process boundary: `stream!` closures).
+    fn whole(n: usize) -> Placement {
+        Placement { keyed_stage: vec![false; n], gather: vec![false; n], gather_out: vec![false; n] }
+    }
+}
+
+/// Decides the placement. `stages[s]` is the split stage of source `s`, if it has one.
+pub(super) fn place(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], shipped: bool) -> Placement {
+    let n = plan.streams.len();
+    if !shipped {
+        return Placement::whole(n);
+    }
+    // A stage whose tables keep state (a window's panes) stays whole: its state is not
+    // partitioned.
+    let mut keyed: Vec<bool> = stages
+        .iter()
+        .map(|stage| {
+            stage.as_ref().is_some_and(|st| {
+                terminals(plan, phys, st).all(|t| plan.streams[t.0].op.def().codegen.keep.is_none())
+            })
+        })
+        .collect();
+    loop {
+        let placement = gathers(plan, phys, stages, &keyed);
+        // A keyed stage all of whose tables are put together again at once gains nothing and
+        // costs a round: its partials go to every process, as before.
+        let mut changed = false;
+        for (s, stage) in stages.iter().enumerate() {
+            if let Some(st) = stage.as_ref().filter(|_| keyed[s])
+                && terminals(plan, phys, st).all(|t| placement.gather[t.0])
+            {
+                keyed[s] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            return placement;
+        }
+    }
+}
+
+/// The per-batch keyed tables that end a stage.
+fn terminals<'a>(plan: &'a Plan, phys: &'a Fused, stage: &'a [StreamId]) -> impl Iterator<Item = StreamId> + 'a {
+    stage.iter().copied().filter(|&s| plan.streams[s.0].op.def().codegen.merge.is_some() && phys.materialized[s.0])
+}
+
+/// The gathers a placement with these keyed stages needs.
+fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &[bool]) -> Placement {
+    let n = plan.streams.len();
+    let mut keyed_table = vec![false; n];
+    for (s, stage) in stages.iter().enumerate() {
+        if let Some(st) = stage.as_ref().filter(|_| keyed[s]) {
+            for t in terminals(plan, phys, st) {
+                keyed_table[t.0] = true;
+            }
+        }
+    }
+    let mut gather = vec![false; n];
+    loop {
+        let places = places(plan, &keyed_table, &gather);
+        let mut more = false;
+        for s in &plan.streams {
+            for &from in &s.inputs {
+                if places[from.0] != Place::Whole && !reads_parts(&s.op, places[from.0]) {
+                    let m = materialized_source(plan, phys, from);
+                    more |= !std::mem::replace(&mut gather[m.0], true);
+                }
+            }
+        }
+        if !more {
+            let gather_out = (0..n).map(|i| places[i] != Place::Whole && !phys.outputs_of[i].is_empty()).collect();
+            return Placement { keyed_stage: keyed.to_vec(), gather, gather_out };
+        }
+    }
+}
+
+/// Each stream's place, given the keyed tables and the streams put together.
+fn places(plan: &Plan, keyed_table: &[bool], gather: &[bool]) -> Vec<Place> {
+    let mut places: Vec<Place> = Vec::with_capacity(plan.streams.len());
+    for (i, s) in plan.streams.iter().enumerate() {
+        let made = if keyed_table[i] {
+            Place::Keyed
+        } else {
+            match (s.inputs.first(), &s.op) {
+                (Some(from), op) if reads_parts(op, places[from.0]) => match (op, places[from.0]) {
+                    (Op::Map(_) | Op::FlatMap(_), Place::Keyed) => Place::Split,
+                    (_, p) => p,
+                },
+                _ => Place::Whole,
+            }
+        };
+        places.push(if gather[i] { Place::Whole } else { made });
+    }
+    places
+}
+
+/// Whether `op` may run over each process's part of a batch placed at `from`.
+fn reads_parts(op: &Op, from: Place) -> bool {
+    match op {
+        Op::Filter(_) | Op::Map(_) | Op::FlatMap(_) | Op::Repartition(_) => true,
+        // They keep each element's key.
+        Op::MapValues(_) | Op::FlatMapValues(_) => true,
+        _ => from == Place::Whole,
+    }
+}
+
+/// The materialized stream whose loop computes `id` (itself, or the stream its fused chain
+/// starts from).
+fn materialized_source(plan: &Plan, phys: &Fused, mut id: StreamId) -> StreamId {
+    while !phys.materialized[id.0] {
+        id = plan.streams[id.0].inputs[0];
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placement(yaml: &str) -> (Plan, Placement) {
+        let (mut spans, mut diags) = (crate::span::SpanTable::default(), crate::diag::Diagnostics::default());
+        let crate::program::Program::DStream(mut plan) = crate::front::yaml::parse(yaml, &mut spans, &mut diags) else {
+            panic!("a DStream spec")
+        };
+        crate::dstream::check(&mut plan, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        let phys = crate::physical::plan(&plan);
+        let stages: Vec<Option<Vec<StreamId>>> =
+            (0..plan.streams.len()).map(|s| super::super::stage::parallel_stage(&plan, &phys, StreamId(s))).collect();
+        let p = place(&plan, &phys, &stages, true);
+        (plan, p)
+    }
+
+    fn id(plan: &Plan, name: &str) -> usize {
+        plan.streams.iter().position(|s| s.name == name).expect("a stream of that name")
+    }
+
+    const HEAD: &str = "app: wc\nbatch_interval: 1s\nstreams:\n  - name: lines\n    socket_text_stream: { port: 9 }\n  - name: pairs\n    flat_map: { split: \" \" }\n  - name: ones\n    map: { pair_with: 1 }\n";
+
+    #[test]
+    fn a_printed_table_is_put_together_for_its_output_only() {
+        let (plan, p) = placement(&format!("{HEAD}  - name: counts\n    reduce_by_key: sum\noutputs:\n  - print: counts\n"));
+        let counts = id(&plan, "counts");
+        assert!(p.keyed_stage[id(&plan, "lines")]);
+        assert!(!p.gather[counts] && p.gather_out[counts]);
+    }
+
+    #[test]
+    fn narrow_operators_keep_parts_and_whole_batch_readers_put_them_together() {
+        let (plan, p) = placement(&format!(
+            "{HEAD}  - name: counts\n    reduce_by_key: sum\n  - name: tagged\n    map: {{ pair_with: 1 }}\n  - name: total\n    count: {{}}\noutputs:\n  - print: tagged\n  - print: total\n"
+        ));
+        assert!(p.keyed_stage[id(&plan, "lines")]);
+        let (tagged, counts, n) = (id(&plan, "tagged"), id(&plan, "counts"), id(&plan, "total"));
+        // `count` reads the whole batch: the mapped table is put together (it is materialized
+        // for its output), and its output reads it whole.
+        assert!(p.gather[tagged] && !p.gather_out[tagged], "{p:?}");
+        assert!(!p.gather[counts] && !p.gather[n] && !p.gather_out[n]);
+    }
+
+    #[test]
+    fn a_table_read_whole_at_once_is_not_exchanged_by_key() {
+        let (plan, p) =
+            placement(&format!("{HEAD}  - name: counts\n    reduce_by_key: sum\n  - name: total\n    count: {{}}\noutputs:\n  - print: total\n"));
+        assert!(!p.keyed_stage[id(&plan, "lines")]);
+        assert!(p.gather.iter().all(|g| !g) && p.gather_out.iter().all(|g| !g));
+    }
+}
