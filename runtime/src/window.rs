@@ -19,6 +19,8 @@ use crate::error::Error;
 use crate::persist::{Checkpointed, Parts, Persist, SavedParts, corrupt, read_all};
 use crate::state::KeyedReduce;
 
+mod partitioned;
+
 /// The panes of a window, oldest first, no two with the same time.
 type Panes<T> = VecDeque<(i64, Vec<T>)>;
 

@@ -433,7 +433,10 @@ where
             // state, at the checkpoint batches (every batch of a stateless DStream app).
             if let Some((dir, _)) = &self.checkpoint
                 && leader
-                && (self.structured || !states.is_empty() || (self.has_file_streams && input.is_checkpoint_batch()))
+                && (self.structured
+                    || !states.is_empty()
+                    || !shards.is_empty()
+                    || (self.has_file_streams && input.is_checkpoint_batch()))
             {
                 let c = Checkpoint {
                     app: self.name.clone(),

@@ -84,7 +84,7 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         let description = state_description(plan, s);
         let name = &s.name;
         setup.extend(quote!(#b.describe_state(#name, #description);));
-        persistent.push((s.name.clone(), p));
+        persistent.push((id, s.name.clone(), p));
     }
 
     // The number of keys of each per-batch keyed table in the previous batch: the next batch's
@@ -96,10 +96,21 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         }
     }
 
+    // Where each batch is in a cluster (`placement`): which split stages exchange their keyed
+    // tables by key, where parts are put together, which states are partitioned by key.
+    let shipped = plan.app.frontend == crate::program::Frontend::Yaml;
+    let stages: Vec<Option<Vec<StreamId>>> =
+        (0..plan.streams.len()).map(|s| stage::parallel_stage(plan, phys, StreamId(s))).collect();
+    let placement = placement::place(plan, phys, &stages, shipped);
+
     // Per batch: restore state after a restart, bind witnesses and closures, declare buffers.
     let mut binds = TokenStream::new();
-    for (name, p) in &persistent {
-        binds.extend(quote!(#input.restore(#name, &mut #p)?;));
+    for (id, name, p) in &persistent {
+        binds.extend(if placement.keyed_state[id.0] {
+            quote!(#input.restore_partitioned(#name, &mut #p)?;)
+        } else {
+            quote!(#input.restore(#name, &mut #p)?;)
+        });
     }
     // Each stream's own bindings too, for the workers of a parallel stage (which bind again).
     let mut stream_binds: Vec<TokenStream> = Vec::with_capacity(plan.streams.len());
@@ -139,13 +150,6 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
             binds.extend(quote!(#head(#arg #c);));
         }
     }
-
-    // Where each batch is in a cluster (`placement`): which split stages exchange their keyed
-    // tables by key, and where parts are put together.
-    let shipped = plan.app.frontend == crate::program::Frontend::Yaml;
-    let stages: Vec<Option<Vec<StreamId>>> =
-        (0..plan.streams.len()).map(|s| stage::parallel_stage(plan, phys, StreamId(s))).collect();
-    let placement = placement::place(plan, phys, &stages, shipped);
 
     // Drive: each materialized collection, in dependency order, feeds its consumers.
     let mut drive = TokenStream::new();
@@ -226,8 +230,12 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         emits.extend(guarded(active(plan, o.input, &input), stmt));
     }
     let mut saves = TokenStream::new();
-    for (name, p) in &persistent {
-        saves.extend(quote!(#output.save_state(#name, &#p);));
+    for (id, name, p) in &persistent {
+        saves.extend(if placement.keyed_state[id.0] {
+            quote!(#input.save_partitioned(#output, #name, &#p);)
+        } else {
+            quote!(#output.save_state(#name, &#p);)
+        });
     }
     if !persistent.is_empty() {
         saves = quote!(if #input.is_checkpoint_batch() { #saves });

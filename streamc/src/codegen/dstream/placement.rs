@@ -38,13 +38,20 @@ pub(super) struct Placement {
     pub gather: Vec<bool>,
     /// Per stream: its outputs read a copy put together on process 0.
     pub gather_out: Vec<bool>,
+    /// Per stream: it keeps a state partitioned by key (each process the keys it owns).
+    pub keyed_state: Vec<bool>,
 }
 
 impl Placement {
     /// Every stream whole on every process (the placement of a pipeline whose partials cannot
     /// cross a process boundary: `stream!` closures).
     fn whole(n: usize) -> Placement {
-        Placement { keyed_stage: vec![false; n], gather: vec![false; n], gather_out: vec![false; n] }
+        Placement {
+            keyed_stage: vec![false; n],
+            gather: vec![false; n],
+            gather_out: vec![false; n],
+            keyed_state: vec![false; n],
+        }
     }
 }
 
@@ -54,15 +61,10 @@ pub(super) fn place(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>],
     if !shipped {
         return Placement::whole(n);
     }
-    // A stage whose tables keep state (a window's panes) stays whole: its state is not
-    // partitioned.
+    // A stage whose tables keep a state that cannot be partitioned stays whole.
     let mut keyed: Vec<bool> = stages
         .iter()
-        .map(|stage| {
-            stage.as_ref().is_some_and(|st| {
-                terminals(plan, phys, st).all(|t| plan.streams[t.0].op.def().codegen.keep.is_none())
-            })
-        })
+        .map(|stage| stage.as_ref().is_some_and(|st| terminals(plan, phys, st).all(|t| partitions(plan, t))))
         .collect();
     loop {
         let placement = gathers(plan, phys, stages, &keyed);
@@ -81,6 +83,12 @@ pub(super) fn place(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>],
             return placement;
         }
     }
+}
+
+/// Whether stream `id`'s operator keeps no state, or a state partitioned by key.
+fn partitions(plan: &Plan, id: StreamId) -> bool {
+    let codegen = &plan.streams[id.0].op.def().codegen;
+    codegen.keep.is_none() || codegen.partitions
 }
 
 /// The per-batch keyed tables that end a stage.
@@ -113,7 +121,9 @@ fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &
         }
         if !more {
             let gather_out = (0..n).map(|i| places[i] != Place::Whole && !phys.outputs_of[i].is_empty()).collect();
-            return Placement { keyed_stage: keyed.to_vec(), gather, gather_out };
+            let keyed_state =
+                (0..n).map(|i| keyed_table[i] && plan.streams[i].op.def().codegen.keep.is_some()).collect();
+            return Placement { keyed_stage: keyed.to_vec(), gather, gather_out, keyed_state };
         }
     }
 }
@@ -183,7 +193,8 @@ mod tests {
 
     #[test]
     fn a_printed_table_is_put_together_for_its_output_only() {
-        let (plan, p) = placement(&format!("{HEAD}  - name: counts\n    reduce_by_key: sum\noutputs:\n  - print: counts\n"));
+        let (plan, p) =
+            placement(&format!("{HEAD}  - name: counts\n    reduce_by_key: sum\noutputs:\n  - print: counts\n"));
         let counts = id(&plan, "counts");
         assert!(p.keyed_stage[id(&plan, "lines")]);
         assert!(!p.gather[counts] && p.gather_out[counts]);
@@ -204,8 +215,9 @@ mod tests {
 
     #[test]
     fn a_table_read_whole_at_once_is_not_exchanged_by_key() {
-        let (plan, p) =
-            placement(&format!("{HEAD}  - name: counts\n    reduce_by_key: sum\n  - name: total\n    count: {{}}\noutputs:\n  - print: total\n"));
+        let (plan, p) = placement(&format!(
+            "{HEAD}  - name: counts\n    reduce_by_key: sum\n  - name: total\n    count: {{}}\noutputs:\n  - print: total\n"
+        ));
         assert!(!p.keyed_stage[id(&plan, "lines")]);
         assert!(p.gather.iter().all(|g| !g) && p.gather_out.iter().all(|g| !g));
     }

@@ -38,6 +38,10 @@ pub struct Codegen {
     /// True for a narrow operator that may run fused inside a worker's partial (a stage split
     /// over workers, see `codegen::dstream::stage`), given the stream and its input's type.
     pub in_workers: fn(&Stream, &Ty) -> bool,
+    /// True when the state kept across batches can be partitioned by key over a cluster's
+    /// processes (the runtime's `partition::Partitioned`), so a keyed input need not be put
+    /// together on every process (`codegen::dstream::placement`).
+    pub partitions: bool,
 }
 
 /// The bindings of a stream for one batch.
@@ -74,6 +78,7 @@ impl Codegen {
         checkpoint_every: |slide| 10_000u64.div_ceil(slide) * slide,
         borrows: |_| false,
         in_workers: |_, _| false,
+        partitions: false,
     };
 }
 

@@ -85,6 +85,7 @@ pub static REDUCE_BY_KEY_AND_WINDOW: OperatorDef = OperatorDef {
     }),
     ty: ty_reduce_by_key_and_window,
     codegen: Codegen {
+        partitions: true,
         keep: Some(|g| {
             let (rt, p) = (rt(), g.ident("keep"));
             match &g.stream.op {
