@@ -235,24 +235,47 @@ fn split(
             Some((s, merge(&stream_gen(plan, phys, names, s, input, Span::call_site()))))
         })
         .collect();
-    let states: Vec<Ident> = tables.iter().map(|(s, _)| names.ident("state", *s)).collect();
-    let fs: Vec<&TokenStream> = tables.iter().map(|(_, f)| f).collect();
-    let idx: Vec<syn::Index> = (0..tables.len()).map(syn::Index::from).collect();
+    // The runtime's partial traits (`Shipped`, `Partition`) take tuples of up to 12: more
+    // tables go in a tuple of such tuples.
+    let chunks: Vec<&[(StreamId, TokenStream)]> = tables.chunks(12).collect();
+    let groups: Vec<TokenStream> = chunks
+        .iter()
+        .map(|chunk| {
+            let states = chunk.iter().map(|(s, _)| names.ident("state", *s));
+            quote!((#(#states,)*))
+        })
+        .collect();
+    let mut absorbs = TokenStream::new();
+    for (g, chunk) in chunks.iter().enumerate() {
+        let g = syn::Index::from(g);
+        for (k, (s, f)) in chunk.iter().enumerate() {
+            let (st, k) = (names.ident("state", *s), syn::Index::from(k));
+            absorbs.extend(quote!(#st.absorb(p.#g.#k, #f);));
+        }
+    }
     // The rows each part counted in its fused streams, added up.
     let counters: Vec<Ident> =
         ordered.iter().filter(|&&s| counted(plan, phys, s)).map(|&s| names.ident("rows", s)).collect();
-    let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
+    let (mut counted_groups, mut adds) = (Vec::new(), TokenStream::new());
+    for (g, chunk) in counters.chunks(12).enumerate() {
+        counted_groups.push(quote!((#(#chunk,)*)));
+        let g = syn::Index::from(g);
+        for (k, c) in chunk.iter().enumerate() {
+            let k = syn::Index::from(k);
+            adds.extend(quote!(#c += counted.#g.#k;));
+        }
+    }
     Split {
         part,
         partial: quote! {
             #worker_binds
             #bodies
-            ((#(#states,)*), (#(#counters,)*))
+            ((#(#groups,)*), (#(#counted_groups,)*))
         },
         merge: quote! {
             let (p, counted) = p;
-            #( #states.absorb(p.#idx, #fs); )*
-            #( #counters += counted.#cidx; )*
+            #absorbs
+            #adds
         },
     }
 }
