@@ -72,6 +72,21 @@ impl<V: Copy> Partition for StrReduce<'_, V> {
     }
 }
 
+/// Pairs on their way to a keyed state (`update_state_by_key`, `map_with_state`): each to the
+/// process that owns its key, in order.
+impl<K: Hash, V> Partition for Vec<(K, V)> {
+    fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
+        let mut parts: Vec<Self> = (0..n).map(|_| Vec::with_capacity(self.len() / n)).collect();
+        for (k, v) in self {
+            parts[owner(&k, n)].push((k, v));
+        }
+        parts
+    }
+}
+
 /// To every process: the event times observed, from which each computes the watermark.
 impl Partition for Watermark {
     fn split(self, n: usize) -> Vec<Self> {

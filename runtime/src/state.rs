@@ -12,6 +12,7 @@
 mod keyed_group;
 mod keyed_reduce;
 mod map_with_state;
+mod partitioned;
 mod str_reduce;
 mod table;
 #[cfg(test)]

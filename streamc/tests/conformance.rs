@@ -95,9 +95,10 @@ fn dstream_operators_match_apache_spark_batch_by_batch() {
     }
     let mut failures = Vec::new();
     let mut compared = 0;
-    // `ds.yaml` has every workload; `ds-keyed.yaml` the keyed tables and windows again, each
-    // from its own chain, so that a cluster partitions them by key.
-    for spec in ["ds.yaml", "ds-keyed.yaml"] {
+    // `ds.yaml` has every workload; the `ds-keyed*.yaml` have them again in the shapes a
+    // cluster partitions by key: each table and window from its own chain, each keyed state
+    // alone on its source.
+    for spec in ["ds.yaml", "ds-keyed.yaml", "ds-keyed-update.yaml", "ds-keyed-mapwithstate.yaml"] {
         let text = std::fs::read_to_string(root().join("tests/data/conformance").join(spec)).unwrap();
         let printed: Vec<&str> = text.lines().filter_map(|l| l.trim().strip_prefix("- print: ")).collect();
         for (input, (batches, total)) in &inputs {

@@ -103,6 +103,22 @@ impl BatchInput {
         Ok((rows, sum))
     }
 
+    /// In a cluster, [`run_partials_partitioned`](Self::run_partials_partitioned) for a stage
+    /// that ends in a keyed state (`update_state_by_key`, `map_with_state`): each process runs
+    /// `partial` over its share of the batch, which gives the pairs bound for the state (and
+    /// the rows its fused streams counted), and gets back, in process and worker order, the
+    /// pairs whose keys it owns. Outside a cluster `None`: the stage runs as it always does.
+    pub fn shuffle_by_key<'t, R, F>(&'t self, text: &'t TextBatch, partial: F) -> Result<Option<Vec<R>>, Error>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t> + Partition,
+    {
+        if self.peers.is_none() {
+            return Ok(None);
+        }
+        self.run_partials_partitioned(text, partial)
+    }
+
     /// A DStream batch spread over a cluster's processes (each has the part it computed: the
     /// keys it owns), put together in process order: on every process (`everywhere`), or on
     /// process 0 alone, which writes the outputs (the others get nothing back). Alone, `part`
@@ -138,8 +154,15 @@ impl BatchInput {
     /// otherwise all of them, put together and cut again) or from a whole snapshot (one process
     /// wrote it).
     pub fn restore_partitioned<S: Partitioned>(&self, name: &str, state: &mut S) -> Result<(), Error> {
-        let Some(r) = &self.restore else { return Ok(()) };
         let (me, n) = self.peers.as_ref().map_or((0, 1), |p| (p.index(), p.count()));
+        let Some(r) = &self.restore else {
+            // A fresh run's first batch: a state set up whole (`map_with_state`'s initial
+            // states) keeps the keys this process owns.
+            if self.batch_id == 0 && n > 1 {
+                state.keep_partition(me, n);
+            }
+            return Ok(());
+        };
         let Some((_, pieces)) = r.shards.iter().find(|(s, _)| s == name) else {
             self.restore(name, state)?;
             if n > 1 {

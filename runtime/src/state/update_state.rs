@@ -35,9 +35,9 @@ use crate::persist::{Checkpointed, Persist, read_all};
 /// assert_eq!(outs[2], [("a".to_owned(), 2), ("b".to_owned(), 2)]);
 /// ```
 pub struct UpdateState<K, S> {
-    table: HashTable<u32>,
-    entries: Vec<(K, S)>,
-    hasher: FixedState,
+    pub(super) table: HashTable<u32>,
+    pub(super) entries: Vec<(K, S)>,
+    pub(super) hasher: FixedState,
 }
 
 impl<K, S> std::fmt::Debug for UpdateState<K, S> {

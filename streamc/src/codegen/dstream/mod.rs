@@ -4,6 +4,7 @@
 //! closure's expected signature, then called inline in the loop.
 
 mod placement;
+mod shuffle;
 mod stage;
 
 use super::emit::{rt, source_limits};
@@ -176,6 +177,10 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
                     (false, _) => Exchange::None,
                 };
                 on_workers(&names, id, &input, split, code.sequential, exchange)
+            }
+            None if shipped => {
+                let sequential = code.sequential.clone();
+                shuffle::code(plan, phys, &names, &stream_binds, id, &input, sequential).unwrap_or(code.sequential)
             }
             None => code.sequential,
         };

@@ -12,6 +12,9 @@
 //! and an output's batch is put together on process 0, which writes the outputs. Outside a
 //! cluster every one of those calls is the identity: one process holds everything.
 //!
+//! A stage that ends in a keyed state (`update_state_by_key`, `map_with_state`) sends each pair
+//! to the process that owns its key (`shuffle.rs`), so the state is partitioned too.
+//!
 //! The records of a batch are so the same as one process's, in process order rather than
 //! first-seen order (as Spark's, whose order follows its partitions).
 
@@ -99,12 +102,17 @@ fn terminals<'a>(plan: &'a Plan, phys: &'a Fused, stage: &'a [StreamId]) -> impl
 /// The gathers a placement with these keyed stages needs.
 fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &[bool]) -> Placement {
     let n = plan.streams.len();
+    // The streams made from parts by key: keyed stages' tables, and the keyed states a
+    // shuffle feeds (`shuffle.rs`).
     let mut keyed_table = vec![false; n];
     for (s, stage) in stages.iter().enumerate() {
         if let Some(st) = stage.as_ref().filter(|_| keyed[s]) {
             for t in terminals(plan, phys, st) {
                 keyed_table[t.0] = true;
             }
+        }
+        if let Some((_, t)) = super::shuffle::shuffle_stage(plan, phys, StreamId(s)) {
+            keyed_table[t.0] = true;
         }
     }
     let mut gather = vec![false; n];
@@ -133,7 +141,11 @@ fn places(plan: &Plan, keyed_table: &[bool], gather: &[bool]) -> Vec<Place> {
     let mut places: Vec<Place> = Vec::with_capacity(plan.streams.len());
     for (i, s) in plan.streams.iter().enumerate() {
         let made = if keyed_table[i] {
-            Place::Keyed
+            // `map_with_state` maps each record to anything: its key is gone.
+            if matches!(s.op, Op::MapWithState { .. }) { Place::Split } else { Place::Keyed }
+        } else if let (Op::StateSnapshots, Some(from)) = (&s.op, s.inputs.first()) {
+            // The states of the keys this process owns, or all of them.
+            if keyed_table[from.0] { Place::Keyed } else { Place::Whole }
         } else {
             match (s.inputs.first(), &s.op) {
                 (Some(from), op) if reads_parts(op, places[from.0]) => match (op, places[from.0]) {
@@ -154,6 +166,8 @@ fn reads_parts(op: &Op, from: Place) -> bool {
         Op::Filter(_) | Op::Map(_) | Op::FlatMap(_) | Op::Repartition(_) => true,
         // They keep each element's key.
         Op::MapValues(_) | Op::FlatMapValues(_) => true,
+        // It reads its input's state, not its batch.
+        Op::StateSnapshots => true,
         _ => from == Place::Whole,
     }
 }

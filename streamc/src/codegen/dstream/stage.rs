@@ -256,21 +256,13 @@ fn split(
     // The rows each part counted in its fused streams, added up.
     let counters: Vec<Ident> =
         ordered.iter().filter(|&&s| counted(plan, phys, s)).map(|&s| names.ident("rows", s)).collect();
-    let (mut counted_groups, mut adds) = (Vec::new(), TokenStream::new());
-    for (g, chunk) in counters.chunks(12).enumerate() {
-        counted_groups.push(quote!((#(#chunk,)*)));
-        let g = syn::Index::from(g);
-        for (k, c) in chunk.iter().enumerate() {
-            let k = syn::Index::from(k);
-            adds.extend(quote!(#c += counted.#g.#k;));
-        }
-    }
+    let (counted_groups, adds) = counted_groups(&counters);
     Split {
         part,
         partial: quote! {
             #worker_binds
             #bodies
-            ((#(#groups,)*), (#(#counted_groups,)*))
+            ((#(#groups,)*), #counted_groups)
         },
         merge: quote! {
             let (p, counted) = p;
@@ -278,4 +270,20 @@ fn split(
             #adds
         },
     }
+}
+
+/// The rows counted in a partial's fused streams as a value it returns (a tuple of tuples of
+/// at most 12: the runtime's partial traits take tuples of up to 12), and the statements that
+/// add one such value, named `counted`, to the batch's counters.
+pub(super) fn counted_groups(counters: &[Ident]) -> (TokenStream, TokenStream) {
+    let (mut groups, mut adds) = (Vec::new(), TokenStream::new());
+    for (g, chunk) in counters.chunks(12).enumerate() {
+        groups.push(quote!((#(#chunk,)*)));
+        let g = syn::Index::from(g);
+        for (k, c) in chunk.iter().enumerate() {
+            let k = syn::Index::from(k);
+            adds.extend(quote!(#c += counted.#g.#k;));
+        }
+    }
+    (quote!((#(#groups,)*)), adds)
 }

@@ -27,6 +27,7 @@ pub static UPDATE_STATE_BY_KEY: OperatorDef = OperatorDef {
     lower: Some(|a: Args| one(a.func.map(Op::UpdateStateByKey))),
     ty: ty_update_state_by_key,
     codegen: Codegen {
+        partitions: true,
         keep: Some(|g| {
             let (rt, p) = (rt(), g.ident("keep"));
             quote!(let mut #p = #rt::state::UpdateState::new();)
@@ -74,6 +75,7 @@ pub static MAP_WITH_STATE: OperatorDef = OperatorDef {
     }),
     ty: ty_map_with_state,
     codegen: Codegen {
+        partitions: true,
         keep: Some(keep_map_with_state),
         checkpoint_every: |slide| 10 * slide,
         bind: |g| {
