@@ -141,6 +141,8 @@ pub struct BatchOutput {
     kafka: Vec<Option<kafka::KafkaWriter>>,
     /// Writes nothing (a cluster process other than process 0): emits are counted only.
     silent: bool,
+    /// On a process other than 0 of a cluster: whether process 0's outputs read every record.
+    leader_reads_every_record: bool,
     /// Whether shards of key-partitioned states are saved (the app has a checkpoint directory):
     /// on every process of a cluster, the silent ones too.
     sharding: bool,
@@ -199,6 +201,7 @@ impl BatchOutput {
             #[cfg(feature = "kafka")]
             kafka: (0..outputs_len).map(|_| None).collect(),
             silent: false,
+            leader_reads_every_record: false,
             sharding: false,
             shard: None,
         })
@@ -414,6 +417,40 @@ impl BatchOutput {
     /// Records emitted in the current batch, over all outputs.
     pub(crate) fn emitted(&self) -> u64 {
         self.emitted
+    }
+
+    /// How many of a batch's first records outputs `outs` read, when not all: a `print`'s
+    /// `num` and one more (to know whether to print `...`), unless a jsonl file or another
+    /// output wants every record. A cluster gathers no more than that on process 0.
+    pub(crate) fn records_read(&self, outs: &[OutputId]) -> Option<usize> {
+        if self.reads_every_record() || self.leader_reads_every_record {
+            return None;
+        }
+        let mut most = 0;
+        for out in outs {
+            match &self.outputs[out.index()].kind {
+                OutputKind::Print { num } => most = most.max(num.saturating_add(1)),
+                _ => return None,
+            }
+        }
+        Some(most)
+    }
+
+    /// Whether this process's outputs read every record of every batch (a jsonl file).
+    pub(crate) fn reads_every_record(&self) -> bool {
+        self.jsonl.is_some()
+    }
+
+    /// In a cluster, tells a process other than 0 whether process 0's outputs read every
+    /// record (its [`reads_every_record`](Self::reads_every_record), sent with each batch).
+    pub(crate) fn set_leader_reads_every_record(&mut self, every: bool) {
+        self.leader_reads_every_record = every;
+    }
+
+    /// Counts `n` records of each of `outs` that other processes held and did not send (they
+    /// were past what the outputs read, [`records_read`](Self::records_read)).
+    pub(crate) fn count_unsent(&mut self, outs: &[OutputId], n: u64) {
+        self.emitted += n * outs.len() as u64;
     }
 
     /// Commits the batch in every JSON file sink (writes its metadata log entry, unless the

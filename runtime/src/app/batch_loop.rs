@@ -150,7 +150,12 @@ where
             match &decided {
                 Ok(Next::Stop) => 0u8.write(&mut mine),
                 Ok(Next::Skip { last }) => (1u8, *last).write(&mut mine),
-                Ok(Next::Run(b)) => (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log)).write(&mut mine),
+                // With whether process 0's outputs read every record (`--jsonl`): the others
+                // then send it every record of a batch in parts (`BatchInput::gather_output`).
+                Ok(Next::Run(b)) => {
+                    let every = self.output.reads_every_record();
+                    (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log, every)).write(&mut mine)
+                }
                 Err(e) => (3u8, e.to_string()).write(&mut mine),
             }
         }
@@ -164,7 +169,8 @@ where
             0 => Next::Stop,
             1 => Next::Skip { last: bool::read(&mut m).map_err(bad)? },
             2 => {
-                let (planned, no_data, last, from_log) = Persist::read(&mut m).map_err(bad)?;
+                let (planned, no_data, last, from_log, every) = Persist::read(&mut m).map_err(bad)?;
+                self.output.set_leader_reads_every_record(every);
                 Next::Run(Batch { planned, no_data, last, from_log })
             }
             _ => {

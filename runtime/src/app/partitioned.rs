@@ -103,6 +103,46 @@ impl BatchInput {
         Ok((rows, sum))
     }
 
+    /// A batch in parts over a cluster's processes, put together on process 0 for outputs
+    /// `outs` (the others get nothing back): every record, or, when the outputs read only the
+    /// first ones (a `print` without `--jsonl`), each process's first that many, the rest
+    /// counted. Alone, `part` as it is.
+    pub fn gather_output<'t, T: Shipped<'t>>(
+        &'t self,
+        output: &mut BatchOutput,
+        outs: &[crate::OutputId],
+        mut part: Vec<T>,
+    ) -> Result<Vec<T>, Error> {
+        let Some(peers) = &self.peers else { return Ok(part) };
+        let Some(read) = output.records_read(outs) else { return self.gather(part, false) };
+        let (me, n) = (peers.index(), peers.count());
+        let held = part.len() as u64;
+        part.truncate(read);
+        let mut out = vec![Vec::new(); n];
+        if me != 0 {
+            held.write(&mut out[0]);
+            out[0].extend_from_slice(&ship_all(&part));
+        }
+        let got = peers.exchange(out)?;
+        if me != 0 {
+            return Ok(Vec::new());
+        }
+        let mut unsent = held - part.len() as u64;
+        for (p, bytes) in got.into_iter().enumerate().skip(1) {
+            let bytes = self.received.keep(bytes);
+            let bad = |e: Error| {
+                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            };
+            let mut input = bytes;
+            let held = u64::read(&mut input).map_err(bad)?;
+            let rows: Vec<T> = unship_all(input).map_err(bad)?;
+            unsent += held - rows.len() as u64;
+            part.extend(rows);
+        }
+        output.count_unsent(outs, unsent);
+        Ok(part)
+    }
+
     /// In a cluster, [`run_partials_partitioned`](Self::run_partials_partitioned) for a stage
     /// that ends in a keyed state (`update_state_by_key`, `map_with_state`): each process runs
     /// `partial` over its share of the batch, which gives the pairs bound for the state (and

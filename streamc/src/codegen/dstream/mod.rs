@@ -214,7 +214,18 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
             let id = StreamId(i);
             let (v, g) = (names.ident("v", id), names.ident("out", id));
             let part = if stage::is_borrowed(plan, id) { quote!(#v.to_vec()) } else { quote!(#v) };
-            let call = quote!(#input.gather(#part, false)?);
+            // The outputs that read it, which say how many of its records they need.
+            let outs: Option<Vec<Ident>> = plan
+                .outputs
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.input == id)
+                .map(|(k, o)| (!matches!(o.kind, OutputKind::ForeachBatch(_))).then(|| out_ident(k)))
+                .collect();
+            let call = match outs {
+                Some(outs) => quote!(#input.gather_output(#output, &[#(#outs),*], #part)?),
+                None => quote!(#input.gather(#part, false)?),
+            };
             emits.extend(match active(plan, id, &input) {
                 Some(c) => quote!(let #g = if #c { #call } else { ::std::vec::Vec::new() };),
                 None => quote!(let #g = #call;),
