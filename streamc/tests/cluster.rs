@@ -131,6 +131,8 @@ fn examples_on_two_and_three_processes_equal_one_process() {
             vec!["examples/windowed_event_counts_sql.yaml", "--replay", "examples/data/events"],
         ),
         ("update_state_word_count", true, false, vec!["examples/update_state_word_count.yaml", "--replay", input]),
+        // Two keyed tables joined, cogrouped and put in a union on each process's part.
+        ("keyed_join", true, false, vec!["tests/data/cluster/keyed_join.yaml", "--replay", input]),
         // A stream-stream join over its own file streams (`available_now`: process 0 plans each
         // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
         ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),

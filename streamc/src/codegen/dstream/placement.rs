@@ -120,11 +120,13 @@ fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &
         let places = places(plan, &keyed_table, &gather);
         let mut more = false;
         for s in &plan.streams {
-            for &from in &s.inputs {
-                if places[from.0] != Place::Whole && !reads_parts(&s.op, places[from.0]) {
-                    let m = materialized_source(plan, phys, from);
-                    more |= !std::mem::replace(&mut gather[m.0], true);
-                }
+            let from: Vec<Place> = s.inputs.iter().map(|i| places[i.0]).collect();
+            if made(&s.op, &from).is_some() {
+                continue;
+            }
+            for &i in s.inputs.iter().filter(|i| places[i.0] != Place::Whole) {
+                let m = materialized_source(plan, phys, i);
+                more |= !std::mem::replace(&mut gather[m.0], true);
             }
         }
         if !more {
@@ -147,28 +149,36 @@ fn places(plan: &Plan, keyed_table: &[bool], gather: &[bool]) -> Vec<Place> {
             // The states of the keys this process owns, or all of them.
             if keyed_table[from.0] { Place::Keyed } else { Place::Whole }
         } else {
-            match (s.inputs.first(), &s.op) {
-                (Some(from), op) if reads_parts(op, places[from.0]) => match (op, places[from.0]) {
-                    (Op::Map(_) | Op::FlatMap(_), Place::Keyed) => Place::Split,
-                    (_, p) => p,
-                },
-                _ => Place::Whole,
-            }
+            let from: Vec<Place> = s.inputs.iter().map(|i| places[i.0]).collect();
+            // An operator that needs its inputs whole gets them put together (`gathers`).
+            made(&s.op, &from).unwrap_or(Place::Whole)
         };
         places.push(if gather[i] { Place::Whole } else { made });
     }
     places
 }
 
-/// Whether `op` may run over each process's part of a batch placed at `from`.
-fn reads_parts(op: &Op, from: Place) -> bool {
+/// Where `op`'s batch is when it runs over its inputs placed at `from` on each process;
+/// `None` when it needs them whole.
+fn made(op: &Op, from: &[Place]) -> Option<Place> {
+    use Place::{Keyed, Split, Whole};
+    let all = |p: Place| from.iter().all(|&f| f == p);
+    if all(Whole) {
+        return Some(Whole);
+    }
     match op {
-        Op::Filter(_) | Op::Map(_) | Op::FlatMap(_) | Op::Repartition(_) => true,
         // They keep each element's key.
-        Op::MapValues(_) | Op::FlatMapValues(_) => true,
+        Op::Filter(_) | Op::Repartition(_) | Op::MapValues(_) | Op::FlatMapValues(_) => Some(from[0]),
+        Op::Map(_) | Op::FlatMap(_) => Some(Split),
+        // The parts of a union are the unions of the parts; keyed alike, it is keyed.
+        Op::Union if all(Keyed) => Some(Keyed),
+        Op::Union => from.iter().all(|&f| f != Whole).then_some(Split),
+        // Inputs partitioned by the same key join on each process: a key's pairs of both are
+        // there.
+        Op::Join(_) | Op::Cogroup => all(Keyed).then_some(Keyed),
         // It reads its input's state, not its batch.
-        Op::StateSnapshots => true,
-        _ => from == Place::Whole,
+        Op::StateSnapshots => Some(from[0]),
+        _ => None,
     }
 }
 
@@ -225,6 +235,27 @@ mod tests {
         // for its output), and its output reads it whole.
         assert!(p.gather[tagged] && !p.gather_out[tagged], "{p:?}");
         assert!(!p.gather[counts] && !p.gather[n] && !p.gather_out[n]);
+    }
+
+    #[test]
+    fn tables_keyed_alike_join_on_each_process_and_mixed_inputs_are_put_together() {
+        let (plan, p) = placement(&format!(
+            "{HEAD}  - name: counts\n    reduce_by_key: sum\n  - name: w2\n    from: lines\n    flat_map: {{ split: \" \" }}\n  - name: twos\n    map: {{ pair_with: 2 }}\n  - name: doubled\n    reduce_by_key: sum\n  - name: joined\n    from: counts\n    join: doubled\noutputs:\n  - print: joined\n"
+        ));
+        assert!(p.keyed_stage[id(&plan, "lines")]);
+        let (counts, doubled, joined) = (id(&plan, "counts"), id(&plan, "doubled"), id(&plan, "joined"));
+        // `joined` runs on the parts; its output is put together on process 0.
+        assert!(!p.gather[counts] && !p.gather[doubled] && !p.gather[joined] && p.gather_out[joined], "{p:?}");
+        // Inputs in parts not by one key are put together first.
+        use crate::dstream::plan::JoinKind;
+        use Place::{Keyed, Split, Whole};
+        assert_eq!(made(&Op::Join(JoinKind::Inner), &[Keyed, Split]), None);
+        assert_eq!(made(&Op::Join(JoinKind::Inner), &[Keyed, Whole]), None);
+        assert_eq!(made(&Op::Cogroup, &[Keyed, Keyed]), Some(Keyed));
+        assert_eq!(made(&Op::Union, &[Keyed, Split]), Some(Split));
+        assert_eq!(made(&Op::Union, &[Keyed, Whole]), None);
+        assert_eq!(made(&Op::Count, &[Keyed]), None);
+        assert_eq!(made(&Op::Count, &[Whole]), Some(Whole));
     }
 
     #[test]
