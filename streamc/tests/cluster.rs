@@ -362,3 +362,121 @@ fn a_cluster_refuses_a_bad_hostfile_with_a_clear_error() {
     assert!(err.contains(&format!("{}:2: `localhost` is not `host:port`", hosts.display())), "{err}");
     let _ = Path::new(&hosts);
 }
+
+/// Every batch directory a `save_as_text_files` output wrote under `sink`: its name and its
+/// lines, sorted.
+fn saved_batches(sink: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(sink).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        if name.starts_with('.') || !e.path().join("_SUCCESS").exists() {
+            continue;
+        }
+        let mut lines: Vec<String> =
+            std::fs::read_to_string(e.path().join("part-00000")).unwrap().lines().map(str::to_owned).collect();
+        lines.sort();
+        out.insert(name, lines);
+    }
+    out
+}
+
+/// `update_state_by_key` partitioned over a cluster of 2 (each pair shuffled to its key's
+/// owner, each process's part of the state in its shard of a two-phase commit every 2 batches),
+/// with one of its processes SIGKILLed at ≥ 20 pseudo-random moments (`STREAMC_CLUSTER_KILLS`)
+/// and the cluster restarted by the supervisor each time: every batch's output (every key's
+/// running total, so a state lost or counted twice shows) is one uninterrupted process's.
+#[test]
+fn a_partitioned_dstream_state_resumes_exactly_after_kills() {
+    let dir = scratch("cluster-dstream-crash");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for b in 0..40 {
+        let mut text = String::new();
+        for _ in 0..10_000 {
+            for k in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(&format!("{}w{}", if k == 0 { "" } else { " " }, seed % 5000));
+            }
+            text.push('\n');
+        }
+        std::fs::write(input.join(format!("b{b:03}")), text).unwrap();
+    }
+    let spec = |sink: &Path| {
+        let path = dir.join(format!("{}.yaml", sink.file_name().unwrap().to_str().unwrap()));
+        std::fs::write(
+            &path,
+            format!(
+                "app: dstream_crash\nbatch_interval: 1s\ncheckpoint: {}\nstreams:\n  - name: lines\n    socket_text_stream: {{ port: 9 }}\n  \
+                 - name: words\n    flat_map: {{ split: \" \" }}\n  - name: pairs\n    map: {{ pair_with: 1 }}\n  \
+                 - name: totals\n    checkpoint_interval: 2s\n    update_state_by_key: sum\noutputs:\n  \
+                 - save_as_text_files: {{ from: totals, prefix: {}/totals, suffix: txt }}\n",
+                dir.join("ck-spec").display(),
+                sink.display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let run = |sink: &Path, ck: &str, processes: usize| {
+        let mut cmd = streamc();
+        cmd.args(["run"]).arg(spec(sink)).arg("--replay").arg(&input).arg("--checkpoint").arg(dir.join(ck));
+        if processes > 1 {
+            cmd.args(["--processes", &processes.to_string()]);
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        cmd
+    };
+    let reference = dir.join("reference");
+    run_ok(&mut run(&reference, "ck-reference", 1));
+    let expected = saved_batches(&reference);
+    assert_eq!(expected.len(), 40, "{:?}", expected.keys());
+    // An uninterrupted cluster gives the same; its time from the cluster's start (after
+    // `streamc run` checked the build) sets how soon after each start a kill comes.
+    let plain = dir.join("plain");
+    let mut child = run(&plain, "ck-plain", 2).stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0 && !line.contains("streamc: cluster of 2") {
+        line.clear();
+    }
+    let t = std::time::Instant::now();
+    assert!(child.wait().unwrap().success(), "the uninterrupted cluster failed");
+    let run_time = t.elapsed();
+    assert!(saved_batches(&plain) == expected, "an uninterrupted cluster differs from one process");
+    // At most half the run's length in all, so the kills land before the run would end.
+    let wanted: usize = std::env::var("STREAMC_CLUSTER_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let window = (run_time / (2 * wanted as u32)).max(std::time::Duration::from_millis(10));
+    // Each start is killed after it wrote a batch no start wrote before, so that every start
+    // resumes from a later commit and the kills land in batches and in their commits.
+    let killed = dir.join("killed");
+    let mut written = 0;
+    let mut progressed = || {
+        let now = std::fs::read_dir(&killed).map_or(0, |d| d.count());
+        let before = written;
+        written = now.max(before);
+        now > before
+    };
+    let (status, kills, starts) = common::kill::kill_cluster_series(
+        &mut run(&killed, "ck-killed", 2),
+        &dir.join("killed.stderr"),
+        2,
+        wanted,
+        window,
+        0x5eed_c105,
+        &mut progressed,
+    );
+    let stderr = std::fs::read_to_string(dir.join("killed.stderr")).unwrap_or_default();
+    assert!(status.success(), "the supervised cluster failed: {status}\n{stderr}");
+    let got = saved_batches(&killed);
+    let differ: Vec<&String> = expected.keys().filter(|k| got.get(*k) != expected.get(*k)).collect();
+    assert!(differ.is_empty() && got.len() == expected.len(), "after {kills} kills these batches differ: {differ:?}");
+    eprintln!(
+        "dstream cluster crash test: {kills} kills within {window:?} of a start, {starts} cluster starts \
+         (uninterrupted: {run_time:?})"
+    );
+    assert!(kills >= wanted, "only {kills} of {wanted} kills landed before the cluster finished by itself");
+}

@@ -13,10 +13,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+use common::kill::{Guard, Rng, kill_cluster_series};
 use common::{root, scratch};
 
 /// Input: one replay file per batch.
@@ -25,28 +26,6 @@ const BATCHES: usize = 40;
 /// batch takes tens of milliseconds and kills land inside batches.
 const ROWS_PER_BATCH: usize = 20_000;
 const WORDS: u64 = 20_000;
-
-/// SplitMix64: a small deterministic PRNG.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Writes `BATCHES` replay files of JSON events: batch `b` holds events of the two minutes
 /// `[01:00 + 2b min, 01:00 + 2(b+1) min)`, and 5% late rows 5 to 30 minutes earlier (some within
@@ -110,45 +89,6 @@ queries:
     );
     std::fs::write(&spec, yaml).unwrap();
     spec
-}
-
-/// A child process that is killed (SIGKILL) and reaped when dropped, on every path.
-struct Guard(Option<Child>);
-
-impl Guard {
-    fn pid(&self) -> u32 {
-        self.0.as_ref().expect("running").id()
-    }
-
-    /// Kills the process (a no-op on one that has exited but is not reaped yet) and reaps it.
-    fn kill_and_wait(mut self) -> ExitStatus {
-        let mut child = self.0.take().expect("running");
-        let _ = child.kill();
-        child.wait().expect("wait for the app")
-    }
-
-    /// Waits up to `limit` for the process to exit by itself; kills it after that.
-    fn wait_at_most(mut self, limit: Duration) -> Option<ExitStatus> {
-        let started = Instant::now();
-        let child = self.0.as_mut().expect("running");
-        while started.elapsed() < limit {
-            if let Some(s) = child.try_wait().expect("try_wait") {
-                self.0 = None;
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        None
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 /// The committed contents of a JSON file sink: batch id → canonical JSON rows (sorted), read
@@ -867,46 +807,16 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
     let window = (run_time.as_millis() as u64 / (2 * wanted as u64)).clamp(10, 1500);
 
     let log = dir.join("cluster.stderr");
-    let supervisor = streamc()
-        .arg(dir.join("ckpt"))
-        .args(["--processes", "2"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start streamc");
-    let mut supervisor = Guard(Some(supervisor));
-    // The pids of each start of the cluster, from the supervisor's log.
-    let starts = || -> Vec<Vec<u32>> {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.strip_prefix("streamc: cluster of 2 processes on 127.0.0.1 (pids "))
-            .map(|p| p.trim_end_matches(')').split(", ").map(|n| n.parse().unwrap()).collect())
-            .collect()
-    };
-    let ended = |g: &mut Guard| g.0.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
-    let mut rng = Rng(env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee));
-    let mut kills = 0;
     let t = Instant::now();
-    'series: while kills < wanted {
-        while starts().len() <= kills {
-            if ended(&mut supervisor) {
-                break 'series;
-            }
-            assert!(t.elapsed() < Duration::from_secs(300), "the cluster did not restart after kill {kills}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let pids = starts()[kills].clone();
-        std::thread::sleep(Duration::from_millis(rng.below(window)));
-        if ended(&mut supervisor) {
-            break;
-        }
-        let victim = pids[rng.below(pids.len() as u64) as usize];
-        let _ = Command::new("kill").arg("-9").arg(victim.to_string()).status();
-        kills += 1;
-    }
-    let status = supervisor.wait_at_most(Duration::from_secs(300)).expect("the cluster did not finish in 300 s");
+    let (status, kills, starts) = kill_cluster_series(
+        streamc().arg(dir.join("ckpt")).args(["--processes", "2"]).stdin(Stdio::null()).stdout(Stdio::null()),
+        &log,
+        2,
+        wanted,
+        Duration::from_millis(window),
+        env_u64("STREAMC_CRASH_SEED", 0x00c0_ffee),
+        &mut || true,
+    );
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "the supervised cluster failed: {status}\n{stderr}");
     let got = multiset(&committed(&sink).0);
@@ -924,7 +834,7 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
         "cluster crash test: {} rows, {kills} kills within {window} ms of a start, {} cluster starts, {:.1?} \
          (uninterrupted: {run_time:.1?})",
         got.len(),
-        starts().len(),
+        starts,
         t.elapsed()
     );
     assert!(kills >= wanted, "only {kills} of {wanted} kills landed before the cluster finished by itself");

@@ -2,6 +2,8 @@
 //! per test, and JSON-lines output read back in a canonical form.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod kill;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
