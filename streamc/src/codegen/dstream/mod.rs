@@ -238,8 +238,9 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         let v = if placement.gather_out[o.input.0] { names.ident("out", o.input) } else { names.ident("v", o.input) };
         let stmt = match &o.kind {
             OutputKind::ForeachBatch(_) => {
+                // Once per batch, as Spark's driver runs it: on process 0 of a cluster.
                 let fo = Ident::new(&format!("foreach_{k}"), Span::mixed_site());
-                at(quote!(#fo(#input.time_ms(), &#v);), span)
+                at(quote!(if #input.is_leader() { #fo(#input.time_ms(), &#v); }), span)
             }
             _ => at(quote!(#output.emit(#out, &#v)?;), span),
         };
