@@ -254,10 +254,17 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
     // DStream states: a window's panes, `update_state_by_key`'s and `map_with_state`'s
     // (checkpointed every 10 s: batches 0-9 are the first run's commit, 10-19 the second's).
     let words = words("cluster-resume-words", 32, 200);
-    for example in ["windowed_word_count", "update_state_word_count", "stateful_word_count"] {
+    for spec in [
+        "examples/windowed_word_count.yaml",
+        "examples/update_state_word_count.yaml",
+        "examples/stateful_word_count.yaml",
+        // States after keyed tables (`update_state_by_key`, an inverse window, `map_with_state`).
+        "tests/data/cluster/keyed_join.yaml",
+    ] {
+        let name = Path::new(spec).file_stem().unwrap().to_str().unwrap();
         resumes_on_2_3_and_1_processes(
-            &format!("cluster-resume-{example}"),
-            &[&format!("examples/{example}.yaml"), "--replay", words.to_str().unwrap()],
+            &format!("cluster-resume-{name}"),
+            &[spec, "--replay", words.to_str().unwrap()],
             &["--max-batches", "12"],
         );
     }

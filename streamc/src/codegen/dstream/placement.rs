@@ -131,8 +131,16 @@ fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &
         }
         if !more {
             let gather_out = (0..n).map(|i| places[i] != Place::Whole && !phys.outputs_of[i].is_empty()).collect();
-            let keyed_state =
-                (0..n).map(|i| keyed_table[i] && plan.streams[i].op.def().codegen.keep.is_some()).collect();
+            // A state is partitioned when its stream is made from parts by key, or its keyed
+            // operator reads a stream in parts by key.
+            let keyed_state = (0..n)
+                .map(|i| {
+                    let s = &plan.streams[i];
+                    let keyed_input = s.inputs.first().is_some_and(|f| places[f.0] == Place::Keyed);
+                    s.op.def().codegen.keep.is_some()
+                        && (keyed_table[i] || (s.op.def().codegen.partitions && keyed_input))
+                })
+                .collect();
             return Placement { keyed_stage: keyed.to_vec(), gather, gather_out, keyed_state };
         }
     }
@@ -178,6 +186,14 @@ fn made(op: &Op, from: &[Place]) -> Option<Place> {
         Op::Join(_) | Op::Cogroup => all(Keyed).then_some(Keyed),
         // It reads its input's state, not its batch.
         Op::StateSnapshots => Some(from[0]),
+        // Keyed by their input's key: each process holds every element of the keys it owns, so
+        // it reduces, groups and keeps state for those keys alone (the state partitioned too).
+        Op::ReduceByKey(_) | Op::GroupByKey | Op::UpdateStateByKey(_) | Op::ReduceByKeyAndWindow { .. }
+            if all(Keyed) =>
+        {
+            Some(Keyed)
+        }
+        Op::MapWithState { .. } if all(Keyed) => Some(Split),
         _ => None,
     }
 }
