@@ -133,6 +133,8 @@ fn examples_on_two_and_three_processes_equal_one_process() {
         ("update_state_word_count", true, false, vec!["examples/update_state_word_count.yaml", "--replay", input]),
         // Two keyed tables joined, cogrouped and put in a union on each process's part.
         ("keyed_join", true, false, vec!["tests/data/cluster/keyed_join.yaml", "--replay", input]),
+        // Pairs made over each process's share of the batch and sent by key to keyed operators.
+        ("shared_pairs", true, false, vec!["tests/data/cluster/shared_pairs.yaml", "--replay", input]),
         // A stream-stream join over its own file streams (`available_now`: process 0 plans each
         // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
         ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),
@@ -260,6 +262,7 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
         "examples/stateful_word_count.yaml",
         // States after keyed tables (`update_state_by_key`, an inverse window, `map_with_state`).
         "tests/data/cluster/keyed_join.yaml",
+        "tests/data/cluster/shared_pairs.yaml",
     ] {
         let name = Path::new(spec).file_stem().unwrap().to_str().unwrap();
         resumes_on_2_3_and_1_processes(

@@ -159,6 +159,49 @@ impl BatchInput {
         self.run_partials_partitioned(text, partial)
     }
 
+    /// The lines of `text` this process reads when a DStream source's stage runs over each
+    /// process's share of the batch (the same line-aligned cut as
+    /// [`run_partials_shipped`](Self::run_partials_shipped)'s): every line outside a cluster.
+    pub fn share<'t>(&self, text: &'t TextBatch) -> Lines<'t> {
+        let Some(peers) = &self.peers else { return text.lines() };
+        let (me, n) = (peers.index(), peers.count());
+        // Every process's share counts once (as a part the batch was split into).
+        if me == 0 {
+            self.parts_run.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        text.split_part(me, n).unwrap_or_else(|| text.lines().take_none())
+    }
+
+    /// A DStream batch of pairs in parts over a cluster's processes (each process the pairs of
+    /// its share of the batch), sent by key: each pair to the process that owns its key, which
+    /// gets its keys' pairs in process order (each key's in batch order). Alone, `part` as it is.
+    pub fn exchange_by_key<'t, K, V>(&'t self, part: Vec<(K, V)>) -> Result<Vec<(K, V)>, Error>
+    where
+        K: std::hash::Hash + Shipped<'t>,
+        V: Shipped<'t>,
+    {
+        let Some(peers) = &self.peers else { return Ok(part) };
+        let (me, n) = (peers.index(), peers.count());
+        let mut pieces = part.split(n);
+        let mine = std::mem::take(&mut pieces[me]);
+        let out: Vec<Vec<u8>> =
+            pieces.iter().enumerate().map(|(j, p)| if j == me { Vec::new() } else { ship_all(p) }).collect();
+        let got = peers.exchange(out)?;
+        let mut all = Vec::new();
+        let mut mine = Some(mine);
+        for (p, bytes) in got.into_iter().enumerate() {
+            if p == me {
+                all.extend(mine.take().into_iter().flatten());
+                continue;
+            }
+            let part: Vec<(K, V)> = unship_all(self.received.keep(bytes)).map_err(|e| {
+                Error::Cluster(format!("the pairs process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            })?;
+            all.extend(part);
+        }
+        Ok(all)
+    }
+
     /// A DStream batch spread over a cluster's processes (each has the part it computed: the
     /// keys it owns), put together in process order: on every process (`everywhere`), or on
     /// process 0 alone, which writes the outputs (the others get nothing back). Alone, `part`

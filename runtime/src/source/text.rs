@@ -314,6 +314,11 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
+    /// No lines (a cluster process whose share of a batch is empty).
+    pub fn take_none(self) -> Lines<'a> {
+        Lines { rest: &self.rest[..0] }
+    }
+
     /// Cuts the lines left into at most `n` parts at line boundaries, as
     /// [`TextBatch::split_lines`] cuts a batch (a cluster process's share over its workers).
     pub fn split(self, n: usize) -> Vec<Lines<'a>> {

@@ -167,8 +167,16 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
         }
         if placement.gather[i] {
             drive.extend(gather_whole(plan, &names, id, &input));
+        } else if placement.exchange[i] {
+            // Pairs in parts, sent by key for the keyed operators after them.
+            let v = names.ident("v", id);
+            let call = quote!(#input.exchange_by_key(#v)?);
+            drive.extend(match active(plan, id, &input) {
+                Some(c) => quote!(let mut #v = if #c { #call } else { #v };),
+                None => quote!(let mut #v = #call;),
+            });
         }
-        let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input);
+        let code = stage::stage_code(plan, phys, &names, &stream_binds, id, &input, placement.split_source[i]);
         let loops = match code.split {
             Some(split) => {
                 let exchange = match (shipped, placement.keyed_stage[i]) {

@@ -43,6 +43,12 @@ pub(super) struct Placement {
     pub gather_out: Vec<bool>,
     /// Per stream: it keeps a state partitioned by key (each process the keys it owns).
     pub keyed_state: Vec<bool>,
+    /// Per source: its fused operators run over each process's share of the batch
+    /// (`BatchInput::share`), so the streams they make are in parts ([`split_ends`]).
+    pub split_source: Vec<bool>,
+    /// Per materialized stream of pairs in parts: sent by key right after it is made
+    /// (`BatchInput::exchange_by_key`), for keyed operators after it.
+    pub exchange: Vec<bool>,
 }
 
 impl Placement {
@@ -54,6 +60,8 @@ impl Placement {
             gather: vec![false; n],
             gather_out: vec![false; n],
             keyed_state: vec![false; n],
+            split_source: vec![false; n],
+            exchange: vec![false; n],
         }
     }
 }
@@ -69,10 +77,20 @@ pub(super) fn place(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>],
         .iter()
         .map(|stage| stage.as_ref().is_some_and(|st| terminals(plan, phys, st).all(|t| partitions(plan, t))))
         .collect();
+    // A source with neither a split stage nor a shuffle may still run its chains over shares.
+    let mut split: Vec<bool> = (0..n)
+        .map(|s| {
+            let id = StreamId(s);
+            stages[s].is_none()
+                && super::shuffle::shuffle_stage(plan, phys, id).is_none()
+                && split_ends(plan, phys, id).is_some()
+        })
+        .collect();
     loop {
-        let placement = gathers(plan, phys, stages, &keyed);
+        let placement = gathers(plan, phys, stages, &keyed, &split);
         // A keyed stage all of whose tables are put together again at once gains nothing and
-        // costs a round: its partials go to every process, as before.
+        // costs a round: its partials go to every process, as before. The same for a source
+        // read in shares whose streams are all put together again.
         let mut changed = false;
         for (s, stage) in stages.iter().enumerate() {
             if let Some(st) = stage.as_ref().filter(|_| keyed[s])
@@ -81,11 +99,53 @@ pub(super) fn place(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>],
                 keyed[s] = false;
                 changed = true;
             }
+            if split[s]
+                && split_ends(plan, phys, StreamId(s)).is_some_and(|ends| ends.iter().all(|e| placement.gather[e.0]))
+            {
+                split[s] = false;
+                changed = true;
+            }
         }
         if !changed {
             return placement;
         }
     }
+}
+
+/// The materialized streams that end the fused chains from `source`, when every one of its
+/// readers starts a chain of narrow operators that may run over a part of the batch and ends in
+/// a materialized narrow stream (`pairs` read by several operators, say); `None` otherwise.
+/// A process can then run those chains over its share of the batch alone.
+pub(super) fn split_ends(plan: &Plan, phys: &Fused, source: StreamId) -> Option<Vec<StreamId>> {
+    let s = &plan.streams[source.0];
+    if !s.op.is_source() || matches!(s.op, Op::KafkaDirectStream { .. }) || phys.consumers[source.0].is_empty() {
+        return None;
+    }
+    let mut ends = Vec::new();
+    for &first in &phys.consumers[source.0] {
+        let mut c = first;
+        loop {
+            let s = &plan.streams[c.0];
+            let narrow = matches!(
+                s.op,
+                Op::Map(_)
+                    | Op::FlatMap(_)
+                    | Op::Filter(_)
+                    | Op::MapValues(_)
+                    | Op::FlatMapValues(_)
+                    | Op::Repartition(_)
+            );
+            if s.inputs.len() != 1 || !narrow || !(s.op.def().codegen.in_workers)(s, &plan.streams[s.inputs[0].0].ty) {
+                return None;
+            }
+            if phys.materialized[c.0] {
+                ends.push(c);
+                break;
+            }
+            c = phys.fused_consumer(c)?;
+        }
+    }
+    Some(ends)
 }
 
 /// Whether stream `id`'s operator keeps no state, or a state partitioned by key.
@@ -100,8 +160,15 @@ fn terminals<'a>(plan: &'a Plan, phys: &'a Fused, stage: &'a [StreamId]) -> impl
 }
 
 /// The gathers a placement with these keyed stages needs.
-fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &[bool]) -> Placement {
+fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &[bool], split: &[bool]) -> Placement {
     let n = plan.streams.len();
+    // The streams in parts (not by key) made over a source's shares.
+    let mut split_end = vec![false; n];
+    for (s, _) in split.iter().enumerate().filter(|(_, on)| **on) {
+        for e in split_ends(plan, phys, StreamId(s)).into_iter().flatten() {
+            split_end[e.0] = true;
+        }
+    }
     // The streams made from parts by key: keyed stages' tables, and the keyed states a
     // shuffle feeds (`shuffle.rs`).
     let mut keyed_table = vec![false; n];
@@ -115,18 +182,22 @@ fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &
             keyed_table[t.0] = true;
         }
     }
-    let mut gather = vec![false; n];
+    let (mut gather, mut exchange) = (vec![false; n], vec![false; n]);
     loop {
-        let places = places(plan, &keyed_table, &gather);
+        let places = places(plan, &keyed_table, &split_end, &exchange, &gather);
         let mut more = false;
         for s in &plan.streams {
             let from: Vec<Place> = s.inputs.iter().map(|i| places[i.0]).collect();
             if made(&s.op, &from).is_some() {
                 continue;
             }
+            // A keyed operator reading pairs in parts gets them by key; any other operator
+            // gets its inputs whole.
+            let by_key = made(&s.op, &[Place::Keyed]).is_some() && s.inputs.len() == 1;
             for &i in s.inputs.iter().filter(|i| places[i.0] != Place::Whole) {
                 let m = materialized_source(plan, phys, i);
-                more |= !std::mem::replace(&mut gather[m.0], true);
+                let flag = if by_key && m == i && places[i.0] == Place::Split { &mut exchange } else { &mut gather };
+                more |= !std::mem::replace(&mut flag[m.0], true);
             }
         }
         if !more {
@@ -141,21 +212,39 @@ fn gathers(plan: &Plan, phys: &Fused, stages: &[Option<Vec<StreamId>>], keyed: &
                         && (keyed_table[i] || (s.op.def().codegen.partitions && keyed_input))
                 })
                 .collect();
-            return Placement { keyed_stage: keyed.to_vec(), gather, gather_out, keyed_state };
+            let exchange = (0..n).map(|i| exchange[i] && !gather[i]).collect();
+            return Placement {
+                keyed_stage: keyed.to_vec(),
+                gather,
+                gather_out,
+                keyed_state,
+                split_source: split.to_vec(),
+                exchange,
+            };
         }
     }
 }
 
 /// Each stream's place, given the keyed tables and the streams put together.
-fn places(plan: &Plan, keyed_table: &[bool], gather: &[bool]) -> Vec<Place> {
+fn places(plan: &Plan, keyed_table: &[bool], split_end: &[bool], exchange: &[bool], gather: &[bool]) -> Vec<Place> {
     let mut places: Vec<Place> = Vec::with_capacity(plan.streams.len());
     for (i, s) in plan.streams.iter().enumerate() {
-        let made = if keyed_table[i] {
+        let made = if exchange[i] {
+            Place::Keyed
+        } else if split_end[i] {
+            Place::Split
+        } else if keyed_table[i] {
             // `map_with_state` maps each record to anything: its key is gone.
             if matches!(s.op, Op::MapWithState { .. }) { Place::Split } else { Place::Keyed }
         } else if let (Op::StateSnapshots, Some(from)) = (&s.op, s.inputs.first()) {
-            // The states of the keys this process owns, or all of them.
-            if keyed_table[from.0] { Place::Keyed } else { Place::Whole }
+            // The states of the keys this process owns (a shuffle's state, or one whose input
+            // is in parts by key), or all of them.
+            let state_input = plan.streams[from.0].inputs.first();
+            if keyed_table[from.0] || state_input.is_some_and(|i| places[i.0] == Place::Keyed) {
+                Place::Keyed
+            } else {
+                Place::Whole
+            }
         } else {
             let from: Vec<Place> = s.inputs.iter().map(|i| places[i.0]).collect();
             // An operator that needs its inputs whole gets them put together (`gathers`).
@@ -272,6 +361,25 @@ mod tests {
         assert_eq!(made(&Op::Union, &[Keyed, Whole]), None);
         assert_eq!(made(&Op::Count, &[Keyed]), None);
         assert_eq!(made(&Op::Count, &[Whole]), Some(Whole));
+    }
+
+    #[test]
+    fn pairs_read_by_keyed_operators_are_made_over_shares_and_sent_by_key() {
+        let shared = "  - name: counts\n    from: ones\n    reduce_by_key: sum\n  - name: totals\n    from: ones\n    update_state_by_key: sum\n";
+        let (plan, p) = placement(
+            &format!("{HEAD}{shared}outputs:\n  - print: totals\n").replace("app: wc", "app: wc\ncheckpoint: ck"),
+        );
+        let (lines, ones, counts, totals) =
+            (id(&plan, "lines"), id(&plan, "ones"), id(&plan, "counts"), id(&plan, "totals"));
+        assert!(p.split_source[lines] && p.exchange[ones] && !p.gather[ones], "{p:?}");
+        assert!(p.keyed_state[totals] && !p.keyed_state[counts] && p.gather_out[totals]);
+        // An operator that needs the whole batch puts the pairs together instead.
+        let (plan, p) = placement(
+            &format!("{HEAD}{shared}  - name: total\n    from: ones\n    count: {{}}\noutputs:\n  - print: totals\n  - print: total\n")
+                .replace("app: wc", "app: wc\ncheckpoint: ck"),
+        );
+        let (lines, ones, totals) = (id(&plan, "lines"), id(&plan, "ones"), id(&plan, "totals"));
+        assert!(!p.split_source[lines] && !p.exchange[ones] && !p.gather[ones] && !p.keyed_state[totals], "{p:?}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(super) fn stage_code(
     stream_binds: &[TokenStream],
     id: StreamId,
     input: &Ident,
+    share: bool,
 ) -> StageCode {
     let (i, s) = (id.0, &plan.streams[id.0]);
     let element_readers: Vec<StreamId> =
@@ -59,11 +60,19 @@ pub(super) fn stage_code(
     let whole_readers = phys.consumers[i].len() - element_readers.len();
     let n = element_readers.len();
     let mut loops = TokenStream::new();
+    // A source read in shares (`placement::split_ends`): this process's lines of the batch.
+    let lines = names.ident("share", id);
+    if share {
+        let t = names.ident("text", id);
+        loops.extend(quote!(let #lines = #input.share(#t);));
+    }
     for (k, &c) in element_readers.iter().enumerate() {
         let x = names.ident("x", id);
         let t = names.ident("text", id);
         let v = names.ident("v", id);
-        let iter = if s.op.is_source() {
+        let iter = if share {
+            quote!(::core::clone::Clone::clone(&#lines))
+        } else if s.op.is_source() {
             quote!(#t.lines())
         } else if k + 1 == n && phys.outputs_of[i].is_empty() && whole_readers == 0 && !is_borrowed(plan, id) {
             quote!(#v.drain(..))
