@@ -266,12 +266,18 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             (Expr::Call(f.clone(), vec![x, args[1].clone()]), t)
         }
         // `to_timestamp(s)` and `to_date(s)` of a string follow the casts' rules (ANSI: a string
-        // that does not parse fails the batch).
+        // that does not parse fails the batch). As in Spark, `to_timestamp` of a number is its
+        // cast (seconds since the epoch), while a boolean, and a number given to `to_date`,
+        // is parsed as its text (`to_date(3)` fails on '3').
         Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 1 => {
             let (x, t) = typed(&args[0], cols, span, diags)?;
             let to = if f == "to_date" { ColTy::Date } else { ColTy::Timestamp };
             match (t, to) {
                 (ColTy::String, _) | (ColTy::Date, ColTy::Timestamp) => (cast(x, t, to, diags)?, to),
+                (t, ColTy::Timestamp) if t.number() => (cast(x, t, to, diags)?, to),
+                (t, _) if t.number() || t == ColTy::Bool => {
+                    (cast(cast(x, t, ColTy::String, diags)?, ColTy::String, to, diags)?, to)
+                }
                 (ColTy::Timestamp, ColTy::Timestamp) => (x, to),
                 (ColTy::Timestamp | ColTy::Date, ColTy::Date) => (Expr::Call(f.clone(), vec![x]), to),
                 _ => {
@@ -357,7 +363,32 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 &|t| if t.nested() { t } else { ColTy::String },
             ];
             let mut first_error = None;
+            // Before any scalar becomes a string: the string arguments as what the function
+            // takes there (Spark's ANSI implicit cast of a string to the parameter's type), tried
+            // in the order a parameter that takes several of them would get it: a double for a
+            // number (`abs('-3')`), then an int (`date_add(day, '3')`), a date, a timestamp.
+            let strings = string_args(&typed_args, signature);
             for (k, attempt) in attempts.iter().enumerate() {
+                if k == attempts.len() - 1
+                    && let Some((tys, widen)) = &strings
+                {
+                    let mut out = Vec::new();
+                    let mut tys = tys.clone();
+                    for ((x, from), to) in typed_args.iter().zip(tys.iter_mut()) {
+                        let mut x = cast(x.clone(), *from, *to, diags)?;
+                        // An int the registry computes on as a `bigint` (`substring`'s
+                        // positions): the text must still be an int, as in Spark.
+                        if *widen && *from == ColTy::String && to.widened() != *to {
+                            x = cast(x, *to, to.widened(), diags)?;
+                            *to = to.widened();
+                        }
+                        out.push(x);
+                    }
+                    let view: Vec<(&Expr, ColTy)> = out.iter().zip(tys.iter().copied()).collect();
+                    if let Ok(t) = signature(&view) {
+                        return Some((Expr::Call(f.clone(), out), t));
+                    }
+                }
                 let tys: Vec<ColTy> = typed_args.iter().map(|(_, t)| attempt(*t)).collect();
                 if k > 0 && tys.iter().zip(&typed_args).all(|(a, (_, b))| a == b) {
                     continue;
@@ -404,6 +435,43 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             }
             return None;
         }
+    })
+}
+
+/// The argument types with each string argument as the first of double, int, date, timestamp
+/// that `signature` takes there (the other arguments as they are), searched over every
+/// combination (at most three string arguments); with `true` when the signature takes them
+/// only widened (an int as a `bigint`). None when no combination types.
+fn string_args(args: &[(Expr, ColTy)], signature: &functions::Signature) -> Option<(Vec<ColTy>, bool)> {
+    const TARGETS: [ColTy; 4] = [ColTy::Double, ColTy::Int, ColTy::Date, ColTy::Timestamp];
+    let strings: Vec<usize> = (0..args.len()).filter(|&i| args[i].1 == ColTy::String).collect();
+    if strings.is_empty() || strings.len() > 3 {
+        return None;
+    }
+    let takes = |tys: &[ColTy]| {
+        let view: Vec<(&Expr, ColTy)> = args.iter().map(|(x, _)| x).zip(tys.iter().copied()).collect();
+        signature(&view).is_ok()
+    };
+    // Each string argument either stays a string or takes one of the targets (the first
+    // string argument varies slowest, so it gets the earliest target that works).
+    let choices = TARGETS.len() + 1;
+    let combos = choices.pow(strings.len() as u32);
+    (1..combos).find_map(|n| {
+        let mut tys: Vec<ColTy> = args.iter().map(|(_, t)| *t).collect();
+        let mut rest = n;
+        for &i in strings.iter().rev() {
+            let c = rest % choices;
+            rest /= choices;
+            if c > 0 {
+                tys[i] = TARGETS[c - 1];
+            }
+        }
+        if takes(&tys) {
+            return Some((tys, false));
+        }
+        let widened: Vec<ColTy> =
+            tys.iter().zip(args).map(|(t, (_, from))| if *from == ColTy::String { t.widened() } else { *t }).collect();
+        (widened != tys && takes(&widened)).then_some((tys, true))
     })
 }
 
@@ -521,7 +589,9 @@ pub(super) fn check_aggregate(
     diags: &mut Diagnostics,
 ) -> Option<(String, AggFn, Option<Expr>, ColTy)> {
     let Expr::Call(f, args) = e else {
-        diags.error(span, format!("`{e}` is not an aggregate function")).help(functions::aggregates_help());
+        diags
+            .error(span, format!("`{e}` is not an aggregate function"))
+            .help(functions::aggregates_help(&e.to_string()));
         return None;
     };
     let Some(def) = functions::aggregate(f) else {
