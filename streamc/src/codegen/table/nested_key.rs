@@ -21,10 +21,49 @@ pub(super) fn key_ty(ty: ColTy) -> TokenStream {
     quote!(#rt::structured::nested_key::NestedKey<#t>)
 }
 
-/// The key of `code` (an `Option` of the value in its owned form).
-pub(super) fn key(code: TokenStream, ty: ColTy) -> TokenStream {
-    let (rt, normal) = (rt(), normal(code, ty));
-    quote!((#normal).map(|v| #rt::structured::nested_key::NestedKey::new(&v)))
+/// The key of `var` (a variable holding an `Option` of the value in its owned form), as a probe
+/// of keyed state (`NestedKey::probe`): the normalized value's bytes written part by part from
+/// the value itself into a buffer the thread reuses, so that a key already in the state costs no
+/// allocation. Only a map inside is copied to be normalized (its entries sorted), then written.
+pub(super) fn key(var: TokenStream, ty: ColTy) -> TokenStream {
+    let (rt, t) = (rt(), rust_ty(ty));
+    let write = write_normal(quote!(v), ty);
+    quote!((#var).as_ref().map(|v: &#t| #rt::structured::nested_key::NestedKey::<#t>::probe(|out| { #write })))
+}
+
+/// Statements writing `x` (a `&` of a value of type `ty`) into `out` as the `Persist` bytes of
+/// its normalized value: the layout of `Persist` for a `Vec` (its length, then each element),
+/// an `Option` (its tag, then the value) and a struct (its fields in order).
+fn write_normal(x: TokenStream, ty: ColTy) -> TokenStream {
+    let rt = rt();
+    let nk = quote!(#rt::structured::nested_key);
+    let persist = quote!(#rt::persist::Persist);
+    let option = |x: TokenStream, ty: ColTy| {
+        let inner = write_normal(quote!(x), ty);
+        quote!(match #x {
+            ::core::option::Option::Some(x) => { #nk::write_tag(true, out); #inner }
+            ::core::option::Option::None => #nk::write_tag(false, out),
+        })
+    };
+    match ty {
+        t if t.hashable() => quote!(#persist::write(#x, out);),
+        ColTy::Double => quote!(#persist::write(&#nk::normal_double(*#x), out);),
+        ColTy::Float => quote!(#persist::write(&#nk::normal_float(*#x), out);),
+        ColTy::Array(e) => {
+            let each = option(quote!(x), *e);
+            quote!(#nk::write_len(#x.len(), out); for x in #x.iter() { #each })
+        }
+        ColTy::Struct(fields) => {
+            let ids = struct_fields(fields);
+            let parts = fields.iter().zip(&ids).map(|(f, id)| option(quote!(&#x.#id), f.ty));
+            quote!(#(#parts)*)
+        }
+        // A map's entries go in key order: a normalized copy, written whole.
+        _ => {
+            let normal = normal(quote!(::core::option::Option::Some(::core::clone::Clone::clone(#x))), ty);
+            quote!(if let ::core::option::Option::Some(m) = #normal { #persist::write(&m, out); })
+        }
+    }
 }
 
 /// `code` (an `Option` of a value of type `ty`, owned) normalized as Spark groups it.
