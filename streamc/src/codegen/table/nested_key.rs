@@ -1,6 +1,7 @@
 //! A nested key column with a float, double or map inside (grouping, deduplication, a join's
 //! keys) in generated code: its value normalized as Spark groups it, part by part (NaN one
-//! value, `-0.0` as `0.0`, a map's entries in key order), made into the runtime's
+//! value, `-0.0` as `0.0`, a map's entries in key order, a map's NULL value of a primitive type
+//! as its zero), made into the runtime's
 //! `structured::nested_key::NestedKey`, which compares and hashes the normalized value's bytes.
 //! A nested type without either ([`ColTy::hashable`]) is a key as it is.
 
@@ -88,7 +89,13 @@ fn normal(code: TokenStream, ty: ColTy) -> TokenStream {
         }
         ColTy::Map((k, x)) => {
             let key = normal(quote!(::core::option::Option::Some(k)), *k);
-            let value = normal(quote!(x), *x);
+            let mut value = normal(quote!(x), *x);
+            // Spark's streaming aggregation groups a map whose values are of a primitive type
+            // with a NULL value read as the type's zero (its sorted copy of the values keeps
+            // their slots, not their NULL bits): `{a -> NULL}` is the key `{a -> 0}`.
+            if primitive(*x) {
+                value = quote!(::core::option::Option::Some((#value).unwrap_or_default()));
+            }
             // Scalar keys (and arrays of them) sort in their own order, as Spark's; struct keys
             // by their bytes.
             let sort = if orderable(*k) { quote!(#nk::sort_entries) } else { quote!(#nk::sort_entries_by_bytes) };
@@ -101,6 +108,23 @@ fn normal(code: TokenStream, ty: ColTy) -> TokenStream {
         }
         _ => code,
     }
+}
+
+/// Whether `ty` is one of Spark's primitive types (held in an array as a Java primitive):
+/// boolean, the integers, float, double, date, timestamp; not a decimal, string or binary.
+fn primitive(ty: ColTy) -> bool {
+    matches!(
+        ty,
+        ColTy::Bool
+            | ColTy::Byte
+            | ColTy::Short
+            | ColTy::Int
+            | ColTy::Long
+            | ColTy::Float
+            | ColTy::Double
+            | ColTy::Date
+            | ColTy::Timestamp
+    )
 }
 
 /// Whether values of `ty` have a Rust `PartialOrd` (no struct or map inside).
