@@ -385,6 +385,9 @@ def numbers_to_timestamp():
         c("timestamp-of-boolean", "SELECT to_timestamp(k > 0) AS t FROM events", one),
         c("timestamp-of-null-boolean", "SELECT to_timestamp(b) AS t FROM events", one),
         c("number-with-pattern", "SELECT to_timestamp(k, 'yyyy') AS t FROM events", one),
+        c("boolean-with-pattern", "SELECT to_timestamp(k > 0, 'yyyy') AS t FROM events", one),
+        case("dates-with-pattern", "SELECT to_timestamp(day, 'yyyy') AS a, to_timestamp(ts, 'HH') AS b FROM events",
+             [[{"day": "2024-03-01", "ts": "2024-03-01T10:11:12"}, {}]], schema={"day": "date", "ts": "timestamp"}),
     ]
 
 
