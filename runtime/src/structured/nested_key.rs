@@ -237,3 +237,62 @@ fn bytes_of<K: Persist>(k: &K) -> Vec<u8> {
     k.write(&mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::structured::nested::SqlMap;
+
+    crate::sql_struct! { Inner { x: f64 = "x", tags: Vec<Option<String>> = "tags", m: SqlMap<String, String> = "m" } }
+
+    /// What generated code writes for a probe (the layout of `Persist` for a struct's fields,
+    /// an `Option`, a `Vec`; a map normalized whole) is what `NestedKey::new` keeps of the
+    /// normalized value: a checkpoint holds the same bytes as before probes.
+    #[test]
+    fn a_probe_writes_the_bytes_new_keeps() {
+        let row = vec![
+            Some(Inner {
+                x: Some(-0.0),
+                tags: Some(vec![Some("a".into()), None]),
+                m: Some(SqlMap(vec![("b".into(), Some("y".into())), ("a".into(), None)])),
+            }),
+            None,
+        ];
+        let probe = NestedKey::<Vec<Option<Inner>>>::probe(|out| {
+            write_len(row.len(), out);
+            for e in &row {
+                write_tag(e.is_some(), out);
+                if let Some(s) = e {
+                    write_tag(s.x.is_some(), out);
+                    if let Some(x) = s.x {
+                        normal_double(x).write(out);
+                    }
+                    write_tag(s.tags.is_some(), out);
+                    if let Some(t) = &s.tags {
+                        t.write(out);
+                    }
+                    write_tag(s.m.is_some(), out);
+                    if let Some(m) = &s.m {
+                        let mut entries = m.0.clone();
+                        sort_entries(&mut entries);
+                        SqlMap(entries).write(out);
+                    }
+                }
+            }
+        });
+        let normalized = vec![
+            Some(Inner {
+                x: Some(0.0),
+                tags: Some(vec![Some("a".into()), None]),
+                m: Some(SqlMap(vec![("a".into(), None), ("b".into(), Some("y".into()))])),
+            }),
+            None,
+        ];
+        let key = NestedKey::new(&normalized);
+        assert!(probe.eq_owned(&key));
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        probe.into_owned().write(&mut a);
+        key.write(&mut b);
+        assert_eq!(a, b);
+    }
+}
