@@ -291,3 +291,37 @@ fn five_functions_in_a_select_list_allocate_per_batch_not_per_record() {
     app.with_replay_all(&dir).with_print_writer(std::io::sink()).start().unwrap().await_termination().unwrap();
     assert_flat("five functions", &per_batch(), 16);
 }
+
+/// A grouping key with a double inside probes the state from the row's own value, written
+/// normalized into a buffer the thread reuses (`NestedKey::probe`): a key already present
+/// allocates nothing; only a new one copies its bytes.
+#[test]
+fn nested_key_probe_of_a_present_key_allocates_nothing() {
+    use std::hash::BuildHasher;
+    use streamc_runtime::owned::IntoOwned;
+    use streamc_runtime::persist::Persist;
+    use streamc_runtime::structured::nested_key::{NestedKey, normal_double, write_len, write_tag};
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let row: Vec<Option<f64>> = vec![Some(-0.0), Some(f64::NAN), None];
+    let probe = |v: &Vec<Option<f64>>| {
+        NestedKey::<Vec<Option<f64>>>::probe(|out| {
+            write_len(v.len(), out);
+            for x in v {
+                write_tag(x.is_some(), out);
+                if let Some(x) = x {
+                    normal_double(*x).write(out);
+                }
+            }
+        })
+    };
+    let hasher = std::collections::hash_map::RandomState::new();
+    let present = probe(&row).into_owned();
+    let hash = hasher.hash_one(&present);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..1000 {
+        let p = probe(&row);
+        assert!(p.eq_owned(&present) && hasher.hash_one(&p) == hash);
+    }
+    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed) - before, 0, "allocations for 1000 probes of a present key");
+    assert_eq!(present.get()[0].map(f64::to_bits), Some(0f64.to_bits()));
+}

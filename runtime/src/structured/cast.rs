@@ -36,7 +36,7 @@ impl CastFailure {
         let mut slot = self.0.borrow_mut();
         if slot.is_none() {
             *slot = Some(format!(
-                "[CAST_OVERFLOW] The value {value} of the type \"{from}\" cannot be cast to \"{to}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
+                "[CAST_OVERFLOW] The value {value} of the type \"{from}\" cannot be cast to \"{to}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. SQLSTATE: 22003"
             ));
         }
     }
@@ -110,14 +110,23 @@ pub fn parse_double(s: &str) -> Option<f64> {
 /// either way), None where it is not a number.
 fn java_float(s: &str) -> Option<Result<f64, &str>> {
     let t = trimmed(s);
-    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
-    match t {
-        "Infinity" | "+Infinity" => Some(Ok(f64::INFINITY)),
-        "-Infinity" => Some(Ok(f64::NEG_INFINITY)),
-        "NaN" => Some(Ok(f64::NAN)),
-        _ if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) => None,
-        _ => Some(Err(t)),
+    // Java's `Infinity` and `NaN` (with a sign), and Spark's special literals in any case
+    // (`Cast.processFloatingPointSpecialLiterals`: `inf`, `+infinity`, `-INF`, `nan`).
+    let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+    if is(&["inf", "+inf", "infinity", "+infinity"]) {
+        return Some(Ok(f64::INFINITY));
     }
+    if is(&["-inf", "-infinity"]) {
+        return Some(Ok(f64::NEG_INFINITY));
+    }
+    if is(&["nan", "+nan", "-nan"]) {
+        return Some(Ok(f64::NAN));
+    }
+    let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+    if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) {
+        return None;
+    }
+    Some(Err(t))
 }
 
 /// A string as a `boolean`: `t`, `true`, `y`, `yes`, `1` and `f`, `false`, `n`, `no`, `0`, in
@@ -289,12 +298,37 @@ pub fn long_to_timestamp(v: Option<i64>, failure: Option<&CastFailure>) -> Optio
     }
 }
 
-/// A double as a timestamp: seconds since the epoch, to the microsecond (Spark); NaN and
-/// infinities give NULL.
-pub fn double_to_timestamp(v: Option<f64>) -> Option<Timestamp> {
+/// An integer as a timestamp by Spark's `CAST` (and `to_timestamp(n)`): seconds since the
+/// epoch, saturating at the range's ends as Java's `TimeUnit.SECONDS.toMicros` does, so it
+/// never fails (`CAST(9223372036854775807 AS TIMESTAMP)` is `+294247-01-10 04:00:54.775807`).
+///
+/// ```
+/// use streamc_runtime::structured::{cast::seconds_to_timestamp, time::Timestamp};
+/// assert_eq!(seconds_to_timestamp(Some(3)), Some(Timestamp(3_000_000)));
+/// assert_eq!(seconds_to_timestamp(Some(i64::MIN)), Some(Timestamp(i64::MIN)));
+/// ```
+pub fn seconds_to_timestamp(v: Option<i64>) -> Option<Timestamp> {
+    v.map(|s| Timestamp(s.saturating_mul(1_000_000)))
+}
+
+/// A double (or a float, widened) as a timestamp by Spark's ANSI `CAST`: seconds since the
+/// epoch, truncated to the microsecond. NaN and the infinities are Spark's `CAST_INVALID_INPUT`
+/// (of a `DOUBLE`, a float's too: Spark widens it first), microseconds beyond a `bigint` its
+/// `CAST_OVERFLOW` of them as a double to `BIGINT` (`1.0E26D`); with `failure` None
+/// (`try_cast`) both are NULL.
+pub fn double_to_timestamp(v: Option<f64>, failure: Option<&CastFailure>) -> Option<Timestamp> {
     let x = v?;
-    let us = (x * 1e6).trunc();
-    (us.is_finite() && us.abs() < 9.2e18).then_some(Timestamp(us as i64))
+    if !x.is_finite() {
+        if let Some(f) = failure {
+            let mut text = String::new();
+            crate::fmt::SparkFmt::spark_fmt(&x, &mut text);
+            f.record(&format!(
+                "[CAST_INVALID_INPUT] The value {text} of the type \"DOUBLE\" cannot be cast to \"TIMESTAMP\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
+            ));
+        }
+        return None;
+    }
+    double_to_long(Some(x * 1e6), failure).map(Timestamp)
 }
 
 /// A timestamp as whole seconds since the epoch (rounded down, as Spark's cast to `bigint`).
@@ -361,6 +395,25 @@ mod tests {
         assert_eq!(long_to_timestamp(Some(2), None), Some(Timestamp(2_000_000)));
         assert_eq!(long_to_timestamp(Some(i64::MAX), None), None);
         assert_eq!(timestamp_to_date(Some(Timestamp(-1))), Some(Date(-1)));
-        assert_eq!(double_to_timestamp(Some(1.5)), Some(Timestamp(1_500_000)));
+        assert_eq!(double_to_timestamp(Some(1.5), Some(&f)), Some(Timestamp(1_500_000)));
+        assert_eq!(double_to_timestamp(Some(-1.5e-6), Some(&f)), Some(Timestamp(-1)));
+        assert_eq!(f.take(), None);
+        assert_eq!(double_to_timestamp(Some(f64::NAN), Some(&f)), None);
+        assert!(
+            f.take().unwrap().starts_with(
+                "[CAST_INVALID_INPUT] The value NaN of the type \"DOUBLE\" cannot be cast to \"TIMESTAMP\""
+            )
+        );
+        assert_eq!(double_to_timestamp(Some(1e20), Some(&f)), None);
+        assert!(
+            f.take()
+                .unwrap()
+                .starts_with("[CAST_OVERFLOW] The value 1.0E26D of the type \"DOUBLE\" cannot be cast to \"BIGINT\"")
+        );
+        assert_eq!(double_to_timestamp(Some(f64::NEG_INFINITY), None), None);
+        assert_eq!(seconds_to_timestamp(Some(i64::MAX)), Some(Timestamp(i64::MAX)));
+        assert_eq!(parse_double("-INF"), Some(f64::NEG_INFINITY));
+        assert!(parse_double(" nan ").is_some_and(f64::is_nan));
+        assert_eq!(parse_double("inf"), Some(f64::INFINITY));
     }
 }

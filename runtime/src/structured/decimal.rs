@@ -339,6 +339,28 @@ pub fn to_long<const P: u8, const S: u8, T: TryFrom<i128>>(
     }
 }
 
+/// A decimal as a timestamp by Spark's `CAST` (ANSI or not, and `to_timestamp(d)`): seconds
+/// since the epoch, truncated toward zero to the microsecond, and, as Java's
+/// `BigDecimal.longValue`, the low 64 bits of microseconds beyond a `bigint` (it never fails:
+/// `92233720368547.75808` is 10·2⁶³ microseconds, which wraps to the epoch).
+///
+/// ```
+/// use streamc_runtime::structured::{decimal::{Dec, to_timestamp}, time::Timestamp};
+/// assert_eq!(to_timestamp(Some(Dec::<10, 7>(-9))), Some(Timestamp(0)));
+/// assert_eq!(to_timestamp(Some(Dec::<20, 5>(9_223_372_036_854_775_808))), Some(Timestamp(0)));
+/// ```
+#[inline]
+pub fn to_timestamp<const P: u8, const S: u8>(v: Option<Dec<P, S>>) -> Option<super::time::Timestamp> {
+    let a = v?;
+    let micros = if S <= 6 {
+        // Wrapping in 128 bits keeps the low 64 bits exact.
+        a.0.wrapping_mul(pow10(u32::from(6 - S)) as i128)
+    } else {
+        a.0 / pow10(u32::from(S - 6)) as i128
+    };
+    Some(super::time::Timestamp(micros as i64))
+}
+
 /// A decimal as a double: correctly rounded, as Java's `BigDecimal.doubleValue`.
 #[inline]
 pub fn to_double<const P: u8, const S: u8>(v: Option<Dec<P, S>>) -> Option<f64> {

@@ -46,6 +46,107 @@ impl<T: Persist> NestedKey<T> {
     }
 }
 
+impl<T> NestedKey<T> {
+    /// A probe of keyed state for the value that `write` writes (the [`Persist`] bytes of the
+    /// normalized value, as [`NestedKey::new`] would keep them), written into a buffer this
+    /// thread reuses: a key already in the state costs no allocation; a new one copies the
+    /// bytes once ([`IntoOwned::into_owned`]). Generated code writes a value normalized part by
+    /// part from the row's own value, with [`write_len`], [`write_tag`] and `Persist::write`.
+    ///
+    /// ```
+    /// use streamc_runtime::owned::IntoOwned;
+    /// use streamc_runtime::persist::Persist;
+    /// use streamc_runtime::structured::nested_key::{NestedKey, normal_double, write_len, write_tag};
+    /// let v: Vec<Option<f64>> = vec![Some(-0.0), None];
+    /// let probe = NestedKey::<Vec<Option<f64>>>::probe(|out| {
+    ///     write_len(v.len(), out);
+    ///     for x in &v {
+    ///         write_tag(x.is_some(), out);
+    ///         if let Some(x) = x { normal_double(*x).write(out) }
+    ///     }
+    /// });
+    /// assert!(probe.eq_owned(&NestedKey::new(&vec![Some(0.0), None])));
+    /// assert_eq!(probe.into_owned().get(), vec![Some(0.0), None]);
+    /// ```
+    pub fn probe(write: impl FnOnce(&mut Vec<u8>)) -> NestedProbe<T> {
+        let mut bytes = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        bytes.clear();
+        write(&mut bytes);
+        NestedProbe { bytes, ty: PhantomData }
+    }
+}
+
+thread_local! {
+    /// The buffer [`NestedKey::probe`] writes into, back after each probe.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A [`Vec`]'s length as its [`Persist`] bytes begin with it.
+#[inline]
+pub fn write_len(n: usize, out: &mut Vec<u8>) {
+    (n as u64).write(out);
+}
+
+/// An [`Option`]'s tag as its [`Persist`] bytes begin with it (its value follows if `some`).
+#[inline]
+pub fn write_tag(some: bool, out: &mut Vec<u8>) {
+    out.push(u8::from(some));
+}
+
+/// A key of keyed state in the making ([`NestedKey::probe`]): compared and hashed as the
+/// [`NestedKey`] it becomes, holding this thread's buffer until dropped.
+pub struct NestedProbe<T> {
+    bytes: Vec<u8>,
+    ty: PhantomData<fn() -> T>,
+}
+
+impl<T> Drop for NestedProbe<T> {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        // A probe made while another was alive leaves the first buffer in place.
+        let _ = SCRATCH.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut()
+                && s.capacity() < bytes.capacity()
+            {
+                *s = bytes;
+            }
+        });
+    }
+}
+
+impl<T> std::hash::Hash for NestedProbe<T> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.bytes[..].hash(h)
+    }
+}
+
+impl<T> PartialEq for NestedProbe<T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.bytes == o.bytes
+    }
+}
+
+impl<T> Eq for NestedProbe<T> {}
+
+impl<T> std::fmt::Debug for NestedProbe<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NestedProbe({} bytes)", self.bytes.len())
+    }
+}
+
+impl<T: 'static> IntoOwned for NestedProbe<T> {
+    type Owned = NestedKey<T>;
+    /// The key's own copy of the bytes; the buffer goes back for the next probe.
+    #[inline]
+    fn into_owned(self) -> NestedKey<T> {
+        NestedKey { bytes: self.bytes.as_slice().into(), ty: PhantomData }
+    }
+    #[inline]
+    fn eq_owned(&self, o: &NestedKey<T>) -> bool {
+        self.bytes[..] == o.bytes[..]
+    }
+}
+
 impl<T> Clone for NestedKey<T> {
     fn clone(&self) -> Self {
         NestedKey { bytes: self.bytes.clone(), ty: PhantomData }
@@ -60,9 +161,10 @@ impl<T> PartialEq for NestedKey<T> {
 
 impl<T> Eq for NestedKey<T> {}
 
+/// As its [`NestedProbe`] hashes: the bytes as a slice.
 impl<T> std::hash::Hash for NestedKey<T> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.bytes.hash(h)
+        self.bytes[..].hash(h)
     }
 }
 
@@ -134,4 +236,63 @@ fn bytes_of<K: Persist>(k: &K) -> Vec<u8> {
     let mut out = Vec::new();
     k.write(&mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::structured::nested::SqlMap;
+
+    crate::sql_struct! { Inner { x: f64 = "x", tags: Vec<Option<String>> = "tags", m: SqlMap<String, String> = "m" } }
+
+    /// What generated code writes for a probe (the layout of `Persist` for a struct's fields,
+    /// an `Option`, a `Vec`; a map normalized whole) is what `NestedKey::new` keeps of the
+    /// normalized value: a checkpoint holds the same bytes as before probes.
+    #[test]
+    fn a_probe_writes_the_bytes_new_keeps() {
+        let row = vec![
+            Some(Inner {
+                x: Some(-0.0),
+                tags: Some(vec![Some("a".into()), None]),
+                m: Some(SqlMap(vec![("b".into(), Some("y".into())), ("a".into(), None)])),
+            }),
+            None,
+        ];
+        let probe = NestedKey::<Vec<Option<Inner>>>::probe(|out| {
+            write_len(row.len(), out);
+            for e in &row {
+                write_tag(e.is_some(), out);
+                if let Some(s) = e {
+                    write_tag(s.x.is_some(), out);
+                    if let Some(x) = s.x {
+                        normal_double(x).write(out);
+                    }
+                    write_tag(s.tags.is_some(), out);
+                    if let Some(t) = &s.tags {
+                        t.write(out);
+                    }
+                    write_tag(s.m.is_some(), out);
+                    if let Some(m) = &s.m {
+                        let mut entries = m.0.clone();
+                        sort_entries(&mut entries);
+                        SqlMap(entries).write(out);
+                    }
+                }
+            }
+        });
+        let normalized = vec![
+            Some(Inner {
+                x: Some(0.0),
+                tags: Some(vec![Some("a".into()), None]),
+                m: Some(SqlMap(vec![("a".into(), None), ("b".into(), Some("y".into()))])),
+            }),
+            None,
+        ];
+        let key = NestedKey::new(&normalized);
+        assert!(probe.eq_owned(&key));
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        probe.into_owned().write(&mut a);
+        key.write(&mut b);
+        assert_eq!(a, b);
+    }
 }

@@ -180,9 +180,13 @@ fn parse_timestamp_general(s: &str) -> Option<Timestamp> {
     if c.i < c.b.len() && matches!(c.peek(), Some(b' ' | b'T')) && matches!(c.b.get(c.i + 1), Some(b'0'..=b'9')) {
         c.i += 1;
         hour = c.digits(1, 2)?;
-        c.eat(b':')?;
-        minute = c.digits(1, 2)?;
-        if c.peek() == Some(b':') {
+        // Spark takes the hour alone too (`2024-12-31T10`), and the minutes without seconds.
+        let with_minutes = c.peek() == Some(b':');
+        if with_minutes {
+            c.i += 1;
+            minute = c.digits(1, 2)?;
+        }
+        if with_minutes && c.peek() == Some(b':') {
             c.i += 1;
             second = c.digits(1, 2)?;
             if c.peek() == Some(b'.') {
@@ -311,11 +315,7 @@ impl Cursor<'_> {
 impl SparkFmt for Timestamp {
     fn spark_fmt(&self, out: &mut String) {
         let (y, mo, d, h, mi, s, us) = self.to_civil();
-        if y < 0 {
-            let _ = write!(out, "-{:04}", -y);
-        } else {
-            let _ = write!(out, "{y:04}");
-        }
+        year(y, out);
         let _ = write!(out, "-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}");
         if us != 0 {
             let mut frac = format!("{us:06}");
@@ -398,8 +398,19 @@ pub fn parse_date(s: &str) -> Option<Date> {
 impl SparkFmt for Date {
     fn spark_fmt(&self, out: &mut String) {
         let (y, m, d) = civil_from_days(i64::from(self.0));
-        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+        year(y, out);
+        let _ = write!(out, "-{m:02}-{d:02}");
     }
+}
+
+/// A year as Spark writes it (Java's `yyyy`, sign style `EXCEEDS_PAD`): four digits at least,
+/// `-` before a negative year and `+` before one of more than four digits (`+294247`).
+fn year(y: i64, out: &mut String) {
+    let _ = match y {
+        ..0 => write!(out, "-{:04}", -y),
+        10_000.. => write!(out, "+{y}"),
+        _ => write!(out, "{y:04}"),
+    };
 }
 
 /// The [`SparkFmt`] text as a JSON string (`"2024-01-01"`).

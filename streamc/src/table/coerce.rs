@@ -34,7 +34,9 @@ pub fn cast(e: Expr, from: ColTy, to: ColTy) -> Result<Expr, String> {
             None => return Err(invalid_input(&s, "BIGINT")),
         },
         (Expr::Str(s), ColTy::Double) => match parse_double(&s) {
-            Some(x) => Expr::Float(x),
+            Some(x) if x.is_finite() => Expr::Float(x),
+            // `'NaN'`, `'-Infinity'`, `'1e400'`: the runtime's cast gives them.
+            Some(_) => Expr::Cast(Box::new(Expr::Str(s)), ColTy::String, ColTy::Double),
             None => return Err(invalid_input(&s, "DOUBLE")),
         },
         (Expr::Int(i), ColTy::Double) => Expr::Float(i as f64),
@@ -98,7 +100,8 @@ pub fn can_cast(from: ColTy, to: ColTy) -> bool {
         (String, _) | (_, String) => true,
         (Binary, _) | (_, Binary) => false,
         (x, y) if (x.number() || x == Bool) && (y.number() || y == Bool) => true,
-        (Decimal(..), Timestamp) | (Timestamp, Decimal(..)) => false,
+        // Spark takes a timestamp to a decimal too (through a double); streamc not yet.
+        (Timestamp, Decimal(..)) => false,
         (x, Timestamp) | (Timestamp, x) if x.number() => true,
         (Date, Timestamp) | (Timestamp, Date) => true,
         _ => false,
@@ -334,11 +337,17 @@ fn parse_long(s: &str) -> Option<i64> {
 /// they stay casts).
 fn parse_double(s: &str) -> Option<f64> {
     let t = trimmed(s);
+    // Spark's special literals in any case (`NaN`, `inf`, `-Infinity`): not folded (NaN stands
+    // for all of them here), the runtime's `cast::parse_double` reads them.
+    let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+    if is(&["inf", "+inf", "infinity", "+infinity", "-inf", "-infinity", "nan", "+nan", "-nan"]) {
+        return Some(f64::NAN);
+    }
     let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
     if t.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) {
         return None;
     }
-    t.parse().ok().filter(|x: &f64| x.is_finite())
+    t.parse().ok()
 }
 
 #[cfg(test)]

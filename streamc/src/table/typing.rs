@@ -266,12 +266,18 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             (Expr::Call(f.clone(), vec![x, args[1].clone()]), t)
         }
         // `to_timestamp(s)` and `to_date(s)` of a string follow the casts' rules (ANSI: a string
-        // that does not parse fails the batch).
+        // that does not parse fails the batch). As in Spark, `to_timestamp` of a number is its
+        // cast (seconds since the epoch), while a boolean, and a number given to `to_date`,
+        // is parsed as its text (`to_date(3)` fails on '3').
         Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 1 => {
             let (x, t) = typed(&args[0], cols, span, diags)?;
             let to = if f == "to_date" { ColTy::Date } else { ColTy::Timestamp };
             match (t, to) {
                 (ColTy::String, _) | (ColTy::Date, ColTy::Timestamp) => (cast(x, t, to, diags)?, to),
+                (t, ColTy::Timestamp) if t.number() => (cast(x, t, to, diags)?, to),
+                (t, _) if t.number() || t == ColTy::Bool => {
+                    (cast(cast(x, t, ColTy::String, diags)?, ColTy::String, to, diags)?, to)
+                }
                 (ColTy::Timestamp, ColTy::Timestamp) => (x, to),
                 (ColTy::Timestamp | ColTy::Date, ColTy::Date) => (Expr::Call(f.clone(), vec![x]), to),
                 _ => {
@@ -280,6 +286,38 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                         .help(functions::no_signature_help(f));
                     return None;
                 }
+            }
+        }
+        // `to_timestamp(x, pattern)` parses a string (a boolean's text too). Spark gives a date or
+        // timestamp its timestamp, whatever the pattern, and cannot resolve it for a number.
+        Expr::Call(f, args)
+            if f == "to_timestamp"
+                && args.len() == 2
+                && typed(&args[0], cols, span, &mut Diagnostics::default())
+                    .is_some_and(|(_, t)| t.number() || matches!(t, ColTy::Date | ColTy::Timestamp)) =>
+        {
+            let (x, t) = typed(&args[0], cols, span, diags)?;
+            match t {
+                ColTy::Timestamp => (x, t),
+                ColTy::Date => (cast(x, t, ColTy::Timestamp, diags)?, ColTy::Timestamp),
+                t if t.number() => {
+                    // Spark shows a string literal unquoted.
+                    let shown = |e: &Expr| match e {
+                        Expr::Str(s) => s.clone(),
+                        e => e.to_string(),
+                    };
+                    let (a, b) = (shown(&args[0]), shown(&args[1]));
+                    diags
+                        .error(
+                            span,
+                            format!(
+                                "[INTERNAL_ERROR] Cannot resolve the runtime replaceable expression \"to_timestamp({a}, {b})\". The replacement is unresolved: \"gettimestamp({a}, {b})\""
+                            ),
+                        )
+                        .help("Spark parses a string with a pattern; `to_timestamp(n)` reads a number as seconds since the epoch");
+                    return None;
+                }
+                _ => unreachable!("internal error: the guard took a number, a date or a timestamp; a bug in streamc"),
             }
         }
         // Spark's other `decode`: `decode(x, search, result, ..., default)` is a CASE whose
@@ -357,7 +395,40 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
                 &|t| if t.nested() { t } else { ColTy::String },
             ];
             let mut first_error = None;
+            // Before any scalar becomes a string: the string arguments as what the function
+            // takes there (Spark's ANSI implicit cast of a string to the parameter's type), tried
+            // in the order a parameter that takes several of them would get it: a double for a
+            // number (`abs('-3')`), then an int (`date_add(day, '3')`), a date, a timestamp.
             for (k, attempt) in attempts.iter().enumerate() {
+                if k == attempts.len() - 1 {
+                    let (tys, widen) = match string_args(&typed_args, signature) {
+                        Ok(found) => found,
+                        // What a string cast to the parameter's type meets (`date_sub(s, n)` of
+                        // a bigint `n`) says more than that no signature takes strings.
+                        Err(e) => {
+                            first_error = first_error.or(e);
+                            (Vec::new(), false)
+                        }
+                    };
+                    let mut out = Vec::new();
+                    let mut tys = tys;
+                    for ((x, from), to) in typed_args.iter().zip(tys.iter_mut()) {
+                        let mut x = cast(x.clone(), *from, *to, diags)?;
+                        // An int the registry computes on as a `bigint` (`substring`'s
+                        // positions): the text must still be an int, as in Spark.
+                        if widen && *from == ColTy::String && to.widened() != *to {
+                            x = cast(x, *to, to.widened(), diags)?;
+                            *to = to.widened();
+                        }
+                        out.push(x);
+                    }
+                    let view: Vec<(&Expr, ColTy)> = out.iter().zip(tys.iter().copied()).collect();
+                    if !out.is_empty()
+                        && let Ok(t) = signature(&view)
+                    {
+                        return Some((Expr::Call(f.clone(), out), t));
+                    }
+                }
                 let tys: Vec<ColTy> = typed_args.iter().map(|(_, t)| attempt(*t)).collect();
                 if k > 0 && tys.iter().zip(&typed_args).all(|(a, (_, b))| a == b) {
                     continue;
@@ -405,6 +476,58 @@ pub fn typed(e: &Expr, cols: &[Column], span: SpanId, diags: &mut Diagnostics) -
             return None;
         }
     })
+}
+
+/// The argument types with each string argument as the first of double, int, date, timestamp
+/// that `signature` takes there (the other arguments as they are), searched over every
+/// combination (at most three string arguments); with `true` when the signature takes them
+/// only widened (an int as a `bigint`). When no combination types: the first combination's
+/// own refusal, if one has one.
+fn string_args(
+    args: &[(Expr, ColTy)],
+    signature: &functions::Signature,
+) -> Result<(Vec<ColTy>, bool), Option<SigError>> {
+    const TARGETS: [ColTy; 4] = [ColTy::Double, ColTy::Int, ColTy::Date, ColTy::Timestamp];
+    let strings: Vec<usize> = (0..args.len()).filter(|&i| args[i].1 == ColTy::String).collect();
+    if strings.is_empty() || strings.len() > 3 {
+        return Err(None);
+    }
+    let first_error = std::cell::RefCell::new(None);
+    let takes = |tys: &[ColTy]| {
+        let view: Vec<(&Expr, ColTy)> = args.iter().map(|(x, _)| x).zip(tys.iter().copied()).collect();
+        match signature(&view) {
+            Ok(_) => true,
+            Err(e) => {
+                let mut first = first_error.borrow_mut();
+                if first.is_none() {
+                    *first = e;
+                }
+                false
+            }
+        }
+    };
+    // Each string argument either stays a string or takes one of the targets (the first
+    // string argument varies slowest, so it gets the earliest target that works).
+    let choices = TARGETS.len() + 1;
+    let combos = choices.pow(strings.len() as u32);
+    let found = (1..combos).find_map(|n| {
+        let mut tys: Vec<ColTy> = args.iter().map(|(_, t)| *t).collect();
+        let mut rest = n;
+        for &i in strings.iter().rev() {
+            let c = rest % choices;
+            rest /= choices;
+            if c > 0 {
+                tys[i] = TARGETS[c - 1];
+            }
+        }
+        if takes(&tys) {
+            return Some((tys, false));
+        }
+        let widened: Vec<ColTy> =
+            tys.iter().zip(args).map(|(t, (_, from))| if *from == ColTy::String { t.widened() } else { *t }).collect();
+        (widened != tys && takes(&widened)).then_some((tys, true))
+    });
+    found.ok_or_else(|| first_error.into_inner())
 }
 
 /// `decode(x, s1, r1, s2, r2, ..., [default])` as `CASE WHEN x <=> s1 THEN r1 ... ELSE default
@@ -521,7 +644,9 @@ pub(super) fn check_aggregate(
     diags: &mut Diagnostics,
 ) -> Option<(String, AggFn, Option<Expr>, ColTy)> {
     let Expr::Call(f, args) = e else {
-        diags.error(span, format!("`{e}` is not an aggregate function")).help(functions::aggregates_help());
+        diags
+            .error(span, format!("`{e}` is not an aggregate function"))
+            .help(functions::aggregates_help(&e.to_string()));
         return None;
     };
     let Some(def) = functions::aggregate(f) else {

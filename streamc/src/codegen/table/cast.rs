@@ -93,6 +93,7 @@ pub(super) fn cast(code: TokenStream, literal: Option<&str>, from: ColTy, to: Co
                 _ => quote!(#rt::cast::#f(#code, &#failure)),
             }
         }
+        (ColTy::Decimal(..), ColTy::Timestamp) => quote!(#rt::decimal::to_timestamp(#code)),
         (ColTy::Double, ColTy::Long) => quote!(#rt::cast::double_to_long(#code, #fails)),
         (from, to) if matches!(from, ColTy::Decimal(..)) || matches!(to, ColTy::Decimal(..)) => {
             decimal_cast(code, from, to, &fails)
@@ -117,10 +118,10 @@ pub(super) fn cast(code: TokenStream, literal: Option<&str>, from: ColTy, to: Co
         (ColTy::Timestamp, ColTy::Float) => quote!(#rt::cast::timestamp_to_double(#code).map(|v| v as f32)),
         (from, ColTy::Timestamp) if from.integral() => {
             let t = functions::rust_ty(from);
-            quote!(#rt::cast::long_to_timestamp((#code).map(|v: #t| v as i64), #fails))
+            quote!(#rt::cast::seconds_to_timestamp((#code).map(|v: #t| v as i64)))
         }
-        (ColTy::Double, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp(#code)),
-        (ColTy::Float, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp((#code).map(f64::from))),
+        (ColTy::Double, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp(#code, #fails)),
+        (ColTy::Float, ColTy::Timestamp) => quote!(#rt::cast::double_to_timestamp((#code).map(f64::from), #fails)),
         (ColTy::Timestamp, ColTy::Date) => quote!(#rt::cast::timestamp_to_date(#code)),
         (ColTy::Date, ColTy::Timestamp) => quote!(#rt::cast::date_to_timestamp(#code)),
         (from, ColTy::String) if from.nested() => quote!(#rt::nested::cast_to_string(#code)),

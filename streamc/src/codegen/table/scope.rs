@@ -44,7 +44,7 @@ pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
             quote!(#v.map(#rt::structured::double_key::FloatKey::new))
         }
         ColTy::Binary => quote!(#v.clone()),
-        t if super::nested_key::needs_key(t) => super::nested_key::key(quote!(#v.clone()), t),
+        t if super::nested_key::needs_key(t) => super::nested_key::key(quote!(#v), t),
         t if t.nested() => quote!(#v.clone()),
         _ => quote!(#v),
     }

@@ -674,7 +674,7 @@ pub static LIBRARY: &[ScalarFn] = &[
         },
         "timestamp",
         Nulls::Strict,
-        "a string as a timestamp: as a cast, or `to_timestamp(s, pattern)` with a Java pattern; text that does not parse fails the batch (ANSI)",
+        "a string as a timestamp: as a cast, or `to_timestamp(s, pattern)` with a Java pattern; text that does not parse fails the batch (ANSI); a number is cast (seconds since the epoch), a boolean parsed as its text, a date or timestamp taken as it is (with any pattern)",
         "to_timestamp(word, 'dd/MM/yyyy HH:mm')",
     ),
     entry(

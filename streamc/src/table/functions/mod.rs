@@ -30,7 +30,7 @@ pub use dates::DATES;
 pub use library::LIBRARY;
 pub use nested::{NESTED, lift, lower};
 pub use patterns::{datetime_pattern, regex_code};
-pub use scalar::{Form, SCALARS, ScalarFn, literal_split};
+pub use scalar::{Form, SCALARS, ScalarFn, Signature, literal_split};
 pub use strings::STRINGS_MATH;
 pub use types::{Args, Nulls, SigError, reset_structs, rust_ty, struct_defs, struct_fields, struct_ident};
 
@@ -79,12 +79,21 @@ pub fn no_signature_help(name: &str) -> String {
     }
 }
 
-/// The `help:` line listing the aggregates: `use count(*), sum(col), ... or max(col)`.
-pub fn aggregates_help() -> String {
-    let usages: Vec<String> = AGGREGATES.iter().map(|a| a.usage.to_string()).collect();
-    let (init, last) = usages.split_at(usages.len() - 1);
-    format!("use {} or {}", init.join(", "), last[0])
+/// The `help:` line of an `agg` entry that is no aggregate call (`` `cnt` ``, `n + 1`): "did
+/// you mean" the closest aggregate's usage when `written` (the entry's text) is close to an
+/// aggregate's name, else what an aggregate looks like and where the user finds them all (as
+/// [`unknown_function`]: no list of every name).
+pub fn aggregates_help(written: &str) -> String {
+    let names: Vec<&str> = AGGREGATES.iter().flat_map(|f| f.names.iter().copied()).collect();
+    let usage = |name: &str| aggregate(name).map_or(name.to_string(), |a| a.usage.replacen(a.names[0], name, 1));
+    match suggest(written.trim(), &names) {
+        Some(s) => format!("did you mean `{}`?", usage(s)),
+        None => AGGREGATE_POINTER.to_string(),
+    }
 }
+
+/// What an aggregate looks like, and where the user finds them all.
+const AGGREGATE_POINTER: &str = "an aggregate is a call such as `count(*)` or `sum(col)`; see the table of functions in README.md for those streamc has";
 
 /// The diagnostic of an aggregate that is not one: "did you mean" the closest aggregate.
 pub fn unknown_aggregate(name: &str) -> SigError {
@@ -92,7 +101,7 @@ pub fn unknown_aggregate(name: &str) -> SigError {
     let e = SigError::new(format!("unknown aggregate function `{name}`"));
     match suggest(name, &names) {
         Some(s) => e.help(format!("did you mean `{s}`?")),
-        None => e.help(aggregates_help()),
+        None => e.help(AGGREGATE_POINTER),
     }
 }
 
@@ -152,9 +161,14 @@ mod tests {
         assert_eq!(help(unknown_aggregate("avgg")), "did you mean `avg`?");
         assert_eq!(help(unknown_aggregate("summ")), "did you mean `sum`?");
         assert_eq!(help(unknown_aggregate("cout")), "did you mean `count`?");
-        assert_eq!(
-            aggregates_help(),
-            "use count(*), sum(col), avg(col), min(col), max(col), collect_list(col), collect_set(col), approx_count_distinct(col), first(col), last(col), stddev(col), stddev_pop(col), variance(col), var_pop(col), count_if(cond), bool_and(cond) or bool_or(cond)"
+        assert_eq!(aggregates_help("count"), "did you mean `count(*)`?");
+        assert_eq!(aggregates_help("cont"), "did you mean `count(*)`?");
+        assert_eq!(aggregates_help("mean"), "did you mean `mean(col)`?");
+        assert_eq!(aggregates_help("stdev"), "did you mean `stddev(col)`?");
+        assert!(aggregates_help("n + 1").starts_with("an aggregate is a call such as `count(*)`"));
+        assert!(
+            help(unknown_aggregate("frobnicate"))
+                .ends_with("see the table of functions in README.md for those streamc has")
         );
         assert_eq!(aggregate("mean").map(|a| a.names[0]), Some("avg"));
     }

@@ -92,6 +92,36 @@ def coercion():
         c("bad-string-timestamp", "SELECT n FROM events WHERE word < timestamp"),
         c("refused-bool-long", "SELECT word FROM events WHERE (n > 1) = 1"),
         c("refused-timestamp-long", "SELECT word FROM events WHERE timestamp > 5"),
+    ] + string_arguments()
+
+
+def string_arguments():
+    """A string where a function takes another type is cast to it (ANSI implicit casts): to a
+    double where it takes any number (`abs`, `round`, `sqrt`), to an int where it takes an int
+    (`date_add`'s days, `substring`'s positions), to a date or timestamp; text that does not
+    cast fails the batch with CAST_INVALID_INPUT naming that type."""
+    s = {"w": "string", "x": "string", "day": "date", "n": "bigint"}
+    b = [[{"w": "-3.5", "x": "3", "day": "2024-03-01", "n": 1}, {"w": " 2 ", "x": "-2", "day": "2024-02-29", "n": 2},
+          {"w": "1e400", "x": " 10 ", "n": 3}],
+         [{"w": "NaN", "x": "0", "day": "2024-12-31", "n": 4}, {"x": "1", "n": 5}, {"w": "-Infinity", "n": 6}]]
+    dates = [[{"w": "2024-03-01", "x": "3", "n": 1}, {"w": "2024-02-29 23:59:59", "x": "-1", "n": 2},
+              {"w": "2024-12-31T10", "x": " 1 ", "n": 3}], [{"w": "2024-01-01", "n": 4}, {"x": "2", "n": 5}]]
+    c = lambda id, sql, batches=b: case(id, sql, batches, schema=s)
+    bad = lambda w, x="1", day="2024-03-01": [[{"w": w, "x": x, "day": day, "n": 1}]]
+    return [
+        c("abs-string", "SELECT n, abs(w) AS a, typeof(abs(w)) AS t, abs(x) AS b, abs('-7') AS c FROM events"),
+        c("math-strings", "SELECT n, round(x) AS r, typeof(round(x)) AS rt, sqrt(abs(x)) AS q, pow(x, '2') AS p FROM events"),
+        c("date-add-strings", "SELECT n, date_add(w, x) AS a, date_sub(w, x) AS s, date_add(w, '1') AS one, "
+                              "typeof(date_add(w, x)) AS t FROM events", dates),
+        c("date-add-date-string", "SELECT n, date_add(day, x) AS a, date_sub(day, x) AS s FROM events WHERE n <> 3"),
+        c("substring-strings", "SELECT n, substring('streaming', x, '3') AS s FROM events WHERE n <> 3"),
+        c("hour-string", "SELECT n, hour(w) AS h, datediff(w, '2024-01-01') AS dd FROM events", dates),
+        c("abs-invalid", "SELECT abs(w) AS a FROM events", bad("x")),
+        c("date-add-invalid-days", "SELECT date_add(day, x) AS a FROM events", bad("a", x="1.5")),
+        c("date-add-days-overflow", "SELECT date_add(day, x) AS a FROM events", bad("a", x="3000000000")),
+        c("date-add-invalid-date", "SELECT date_add(w, x) AS a FROM events", bad("03/01/2024")),
+        c("date-sub-bigint-refused", "SELECT date_sub(w, n) AS a FROM events", bad("2024-03-01")),
+        c("abs-boolean-refused", "SELECT abs(n > 1) AS a FROM events", bad("1")),
     ]
 
 
@@ -320,6 +350,44 @@ def to_timestamp():
         c("unparsable-default", "SELECT to_timestamp(word) AS t FROM events", bad),
         c("unparsable-pattern", "SELECT to_timestamp(word, 'yyyy-MM-dd HH:mm:ss') AS t FROM events", bad),
         c("unparsable-date", "SELECT to_date(word, 'yyyy-MM-dd') AS t FROM events", bad),
+    ] + numbers_to_timestamp()
+
+
+def numbers_to_timestamp():
+    """to_timestamp of a number is its CAST (seconds since the epoch): an integer saturates at
+    the range's ends, a double truncates to the microsecond (NaN fails, an overflow fails on its
+    microseconds as a bigint), a decimal truncates toward zero and keeps the low 64 bits of its
+    microseconds (no failure); to_date of a number, and to_timestamp of a boolean, parse its text."""
+    s = {"k": "bigint", "i": "int", "d": "double", "f": "float", "m": "decimal(20,7)", "g": "decimal(38,6)",
+         "b": "boolean"}
+    b = [[{"k": 3, "i": 7, "d": 2.5, "f": 1.25, "m": "1.0000005", "g": "9223372036854.775807"},
+          {"k": -2, "i": -1, "d": -1.5, "f": -0.5, "m": "-0.0000009", "g": "99999999999999999999"}],
+         [{"k": 9223372036854775807, "i": 2147483647, "d": 1e12 + 0.25, "m": "-1.2345678", "g": "92233720368547.758080"},
+          {"k": -9223372036854775807, "d": -0.0000015, "m": "1709251200.1234567", "g": "-9223372036854.775809"},
+          {}]]
+    one = [[{"k": 1, "d": 1.5}]]
+    c = lambda id, sql, batches=b: case(id, sql, batches, schema=s)
+    ms = lambda x: "unix_millis(%s) AS %s_ms, CAST(%s AS STRING) AS %s_s" % (x[0], x[1], x[0], x[1])
+    return [
+        c("numbers", "SELECT k, typeof(to_timestamp(k)) AS ty, %s FROM events" % ", ".join(
+            ms(x) for x in [("to_timestamp(k)", "k"), ("to_timestamp(i)", "i"), ("to_timestamp(d)", "d"),
+                            ("to_timestamp(f)", "f"), ("to_timestamp(m)", "m")])),
+        c("cast-decimal", "SELECT k, %s, %s, unix_millis(to_timestamp(g)) AS tg, "
+                          "unix_millis(TRY_CAST(g AS TIMESTAMP)) AS tg2 FROM events"
+          % (ms(("CAST(m AS TIMESTAMP)", "m")), ms(("CAST(CAST(m AS DECIMAL(12,1)) AS TIMESTAMP)", "m1")))),
+        c("try-cast-double", "SELECT k, unix_millis(TRY_CAST(d * 1e8 AS TIMESTAMP)) AS a, "
+                             "unix_millis(TRY_CAST(CAST('NaN' AS DOUBLE) + d AS TIMESTAMP)) AS nan FROM events WHERE k <> 3"),
+        c("double-overflow", "SELECT to_timestamp(d * 1e8) AS t FROM events"),
+        c("double-nan", "SELECT to_timestamp(CAST('NaN' AS DOUBLE) + d) AS t FROM events WHERE k = 3"),
+        c("float-infinity", "SELECT to_timestamp(CAST('-Infinity' AS FLOAT)) AS t FROM events"),
+        c("date-of-number", "SELECT to_date(k) AS t FROM events", one),
+        c("date-of-double", "SELECT to_date(d) AS t FROM events", one),
+        c("timestamp-of-boolean", "SELECT to_timestamp(k > 0) AS t FROM events", one),
+        c("timestamp-of-null-boolean", "SELECT to_timestamp(b) AS t FROM events", one),
+        c("number-with-pattern", "SELECT to_timestamp(k, 'yyyy') AS t FROM events", one),
+        c("boolean-with-pattern", "SELECT to_timestamp(k > 0, 'yyyy') AS t FROM events", one),
+        case("dates-with-pattern", "SELECT to_timestamp(day, 'yyyy') AS a, to_timestamp(ts, 'HH') AS b FROM events",
+             [[{"day": "2024-03-01", "ts": "2024-03-01T10:11:12"}, {}]], schema={"day": "date", "ts": "timestamp"}),
     ]
 
 
@@ -889,9 +957,7 @@ def nested_group():
     in key order, so one written `{b, a}` is the map `{a, b}`), arrays and structs holding
     doubles or floats (NaN one value, -0.0 as 0.0, the key shown normalized); NULLs inside,
     empty maps and arrays, whole NULLs. Deduplicating by a map (`dropDuplicates`, `SELECT
-    DISTINCT`) is refused, as Spark refuses it.
-    (A map with a NULL value is left out: Spark's streaming aggregation shows `{a -> null}` as
-    `{a -> 0}`, its batch one as `{a -> null}`.)"""
+    DISTINCT`) is refused, as Spark refuses it. A map's NULL values: see null_map_values."""
     s = {"id": "bigint", "m": "map<string,bigint>", "a": "array<double>", "st": "struct<x:float,y:string>"}
     b0 = [{"id": 1, "m": {"a": 1, "b": 2}, "a": [0.0, 1.5], "st": {"x": 0.0, "y": "p"}},
           {"id": 2, "m": {"b": 2, "a": 1}, "a": [-0.0, 1.5], "st": {"x": -0.0, "y": "p"}},
@@ -923,6 +989,47 @@ def nested_group():
         dedup("dedup-map-refused", "m"),
         c("distinct-map-refused", "SELECT DISTINCT id, m FROM events"),
         c("distinct-map-in-struct-refused", "SELECT DISTINCT named_struct('k', m) AS s FROM events"),
+    ] + null_map_values()
+
+
+def null_map_values():
+    """A map with a NULL value as a grouping key: Spark's streaming aggregation (not its batch
+    one) reads a NULL value of a primitive type (boolean, integers, float, double, date,
+    timestamp) as that type's zero, so `{a -> null, b -> 1}` is the group `{a -> 0, b -> 1}`;
+    a NULL string, decimal, binary, array, struct or map value stays NULL. At any depth: maps
+    inside structs, arrays and maps alike; an array's NULL elements inside a map stay NULL."""
+    s = {"id": "bigint", "i": "map<string,int>", "w": "map<string,string>", "d": "map<string,double>",
+         "t": "map<string,timestamp>", "c": "map<string,decimal(5,2)>", "a": "map<string,array<int>>",
+         "mm": "map<string,map<string,boolean>>"}
+    b0 = [{"id": 1, "i": {"a": None, "b": 1}, "w": {"a": None, "b": "x"}, "d": {"a": None}, "t": {"a": None},
+           "c": {"a": None}, "a": {"a": None, "b": [1, None]}, "mm": {"a": {"x": None}}},
+          {"id": 2, "i": {"a": 0, "b": 1}, "w": {"a": "", "b": "x"}, "d": {"a": 0.0}, "t": {"a": "1970-01-01T00:00:00"},
+           "c": {"a": 0}, "a": {"a": [], "b": [1, None]}, "mm": {"a": {"x": False}}},
+          {"id": 3, "i": {"a": None}, "w": {"a": None}, "d": {"a": -0.0}, "mm": {"a": None}}]
+    b1 = [{"id": 4, "i": {"a": None, "b": 1}, "w": {"a": None, "b": "x"}, "d": {"a": None}, "t": {"a": None},
+           "c": {"a": None}, "a": {"a": None, "b": [1, None]}, "mm": {"a": {"x": None}}},
+          {"id": 5, "i": {"a": 7}, "d": {"a": 1.5}, "mm": {"a": {"x": True}}}]
+    bs = [b0, b1]
+    c = lambda id, sql, mode="complete": case(id, sql, bs, mode=mode, schema=s)
+    grouped = lambda col: "SELECT %s, count(*) AS n, collect_list(id) AS ids FROM events GROUP BY %s" % (col, col)
+    # A key whose values the oracle cannot write as JSON is compared as its text.
+    text = lambda col: "SELECT CAST(%s AS STRING) AS %s, n, ids FROM (%s)" % (col, col, grouped(col))
+    return [
+        c("null-value-int", grouped("i")),
+        c("null-value-int-update", grouped("i"), "update"),
+        c("null-value-string", grouped("w")),
+        c("null-value-double", grouped("d")),
+        c("null-value-timestamp", text("t")),
+        c("null-value-decimal", text("c")),
+        c("null-value-array", grouped("a")),
+        c("null-value-map-in-map", text("mm")),
+        c("null-value-after-grouping", "SELECT i, i['a'] IS NULL AS a_null, CAST(i AS STRING) AS s, n "
+                                       "FROM (SELECT i, count(*) AS n FROM events GROUP BY i)"),
+        c("null-value-in-struct", "SELECT k, count(*) AS n, collect_list(id) AS ids FROM "
+                                  "(SELECT named_struct('m', i, 'z', id % 2) AS k, id FROM events) GROUP BY k"),
+        c("null-value-in-array", "SELECT k, count(*) AS n, collect_list(id) AS ids FROM "
+                                 "(SELECT array(i, i) AS k, id FROM events) GROUP BY k"),
+        c("null-value-and-key", "SELECT i, id % 2 AS p, count(*) AS n FROM events GROUP BY i, id % 2", "update"),
     ]
 
 

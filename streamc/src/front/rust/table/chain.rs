@@ -386,7 +386,13 @@ impl Cx<'_> {
                         let es = self.span(e.span());
                         let text = self.str_arg(e, "sort key such as `\"count DESC\"`")?;
                         match crate::table::SortKey::parse(&text, Some(es)) {
-                            Ok(k) => keys.push(k),
+                            Ok(mut k) => {
+                                // The column's name within the key (`"cnt DESC"`), as in YAML.
+                                if let (Some(lit), Some(i)) = (lit_str(e), text.find(&k.column)) {
+                                    k.span = Some(self.inside_range(lit, i..i + k.column.len()));
+                                }
+                                keys.push(k)
+                            }
                             Err(m) => {
                                 self.diags.error(es, m);
                                 return None;

@@ -421,11 +421,17 @@ impl Cx<'_> {
     /// The span `offset` bytes into a string literal's text, where the compiler can tell (a
     /// plain literal without escapes, on a compiler that gives sub-spans); else the literal.
     fn inside(&mut self, lit: &syn::LitStr, offset: usize) -> SpanId {
+        self.inside_range(lit, offset..offset + 1)
+    }
+
+    /// The span of the bytes `range` of a string literal's text (a name within it), as
+    /// [`inside`](Self::inside) finds one: where the compiler can tell, else the literal.
+    pub(super) fn inside_range(&mut self, lit: &syn::LitStr, range: std::ops::Range<usize>) -> SpanId {
         let token = lit.token();
         let repr = token.to_string();
         // Offsets are into the value: they match the token's text only without escapes.
-        let plain = repr.len() == lit.value().len() + 2 && repr.starts_with('"') && 1 + offset < repr.len();
-        let at = plain.then(|| token.subspan(1 + offset..2 + offset)).flatten();
+        let plain = repr.len() == lit.value().len() + 2 && repr.starts_with('"') && range.end + 2 <= repr.len();
+        let at = plain.then(|| token.subspan(1 + range.start..1 + range.end)).flatten();
         self.span(at.unwrap_or_else(|| lit.span()))
     }
 
