@@ -148,9 +148,9 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Parses a timestamp as Spark's `CAST(string AS TIMESTAMP)` and its JSON reader do for the
-/// usual forms: `yyyy-[m]m-[d]d`, then optionally a space or `T` and `[h]h:[m]m[:[s]s]`, then
-/// optionally `.` and 1–9 fraction digits (digits after the sixth, below a microsecond, are
-/// dropped), then optionally a zone: `Z`, `UTC`, `GMT` or an offset `±[h]h[:mm]` / `±hhmm`
+/// usual forms: `yyyy`, `yyyy-[m]m` or `yyyy-[m]m-[d]d`, then (after a day) optionally a space
+/// or `T` and `[h]h[:[m]m[:[s]s]]`, then optionally `.` and up to 9 fraction digits (digits
+/// after the sixth, below a microsecond, are dropped), then optionally a zone: `Z`, `UTC`, `GMT` or an offset `±[h]h[:mm]` / `±hhmm`
 /// (allowed after a space too). Without a zone the time is UTC (the session time zone).
 /// Surrounding whitespace is ignored. Anything else is `None` (Spark's `NULL`).
 ///
@@ -172,8 +172,16 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
 fn parse_timestamp_general(s: &str) -> Option<Timestamp> {
     let mut c = Cursor { b: s.trim().as_bytes(), i: 0 };
     let year = c.digits(4, 4)? as i64;
+    // Spark takes the year alone and the year and month too (`2024`, `2024-03`): their first
+    // day's midnight.
+    if c.i == c.b.len() {
+        return Timestamp::from_civil(year, 1, 1, 0, 0, 0, 0);
+    }
     c.eat(b'-')?;
     let month = c.digits(1, 2)?;
+    if c.i == c.b.len() {
+        return Timestamp::from_civil(year, month, 1, 0, 0, 0, 0);
+    }
     c.eat(b'-')?;
     let day = c.digits(1, 2)?;
     let (mut hour, mut minute, mut second, mut micros) = (0, 0, 0, 0);
@@ -191,10 +199,13 @@ fn parse_timestamp_general(s: &str) -> Option<Timestamp> {
             second = c.digits(1, 2)?;
             if c.peek() == Some(b'.') {
                 c.i += 1;
-                let start = c.i;
-                let f = c.digits(1, 9)?;
-                let n = c.i - start;
-                micros = if n <= 6 { f * 10u32.pow((6 - n) as u32) } else { f / 10u32.pow((n - 6) as u32) };
+                // A dot without digits is a fraction of zero, as Spark reads it.
+                if matches!(c.peek(), Some(b'0'..=b'9')) {
+                    let start = c.i;
+                    let f = c.digits(1, 9)?;
+                    let n = c.i - start;
+                    micros = if n <= 6 { f * 10u32.pow((6 - n) as u32) } else { f / 10u32.pow((n - 6) as u32) };
+                }
             }
         }
     }

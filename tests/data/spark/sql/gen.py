@@ -350,6 +350,11 @@ def to_timestamp():
         c("unparsable-default", "SELECT to_timestamp(word) AS t FROM events", bad),
         c("unparsable-pattern", "SELECT to_timestamp(word, 'yyyy-MM-dd HH:mm:ss') AS t FROM events", bad),
         c("unparsable-date", "SELECT to_date(word, 'yyyy-MM-dd') AS t FROM events", bad),
+        # The shorter forms Spark's cast takes: the year alone, year and month, the hour alone,
+        # a dot without digits.
+        c("partial-forms", "SELECT word, CAST(word AS TIMESTAMP) AS t, to_timestamp(word) AS u FROM events",
+          [[{"word": w} for w in ["2024", "2024-03", "2024-3", "2024-01-01 12", "2024-01-01T12",
+                                  "2024-01-01 12:00:00.", "2024-03-01 12:00:00.5"]]]),
     ] + numbers_to_timestamp()
 
 
