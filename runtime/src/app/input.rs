@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::ids::SourceId;
 use crate::parallel::Parts;
 use crate::persist::{Checkpointed, SavedParts};
-use crate::ship::{Received, Shipped, ship_all, unship_all};
+use crate::ship::{Received, Shipped, ship_all};
 use crate::source::{Lines, TextBatch};
 
 /// The processes of a cluster as the batch loop sees them (the `cluster` feature's
@@ -150,21 +150,7 @@ impl BatchInput {
         let (me, n) = (peers.index(), peers.count());
         let mine: Vec<R> = Parts::new(self.share_parts(text, me, n), &partial).run();
         let all = peers.all_gather(ship_all(&mine))?;
-        let mut mine = Some(mine);
-        let mut out = Vec::new();
-        for (p, bytes) in all.into_iter().enumerate() {
-            if p == me {
-                out.extend(mine.take().into_iter().flatten());
-            } else {
-                let parts: Vec<R> = unship_all(self.received.keep(bytes)).map_err(|e| {
-                    Error::Cluster(format!(
-                        "the partials process {p} sent in batch {} do not read back: {e}",
-                        self.batch_id
-                    ))
-                })?;
-                out.extend(parts);
-            }
-        }
+        let out = self.in_process_order(all, me, mine, "partials")?;
         // Every process's part counts: the progress line says how the batch was split.
         self.parts_run.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(Some(out))

@@ -44,18 +44,7 @@ impl BatchInput {
         let mine = std::mem::take(&mut pieces[me]);
         let out: Vec<Vec<u8>> = pieces.iter().map(|p| ship_all(p)).collect();
         let got = peers.exchange(out)?;
-        let mut merged = Vec::with_capacity(n);
-        let mut mine = Some(mine);
-        for (p, bytes) in got.into_iter().enumerate() {
-            if p == me {
-                merged.extend(mine.take().into_iter().flatten());
-                continue;
-            }
-            let parts: Vec<R> = unship_all(self.received.keep(bytes)).map_err(|e| {
-                Error::Cluster(format!("the pieces process {p} sent in batch {} do not read back: {e}", self.batch_id))
-            })?;
-            merged.extend(parts);
-        }
+        let merged = self.in_process_order(got, me, mine, "pieces")?;
         // Every process's share counts once (as a part the batch was split into).
         self.parts_run.fetch_add(merged.len() as u64, Ordering::Relaxed);
         Ok(Some(merged))
@@ -187,19 +176,7 @@ impl BatchInput {
         let out: Vec<Vec<u8>> =
             pieces.iter().enumerate().map(|(j, p)| if j == me { Vec::new() } else { ship_all(p) }).collect();
         let got = peers.exchange(out)?;
-        let mut all = Vec::new();
-        let mut mine = Some(mine);
-        for (p, bytes) in got.into_iter().enumerate() {
-            if p == me {
-                all.extend(mine.take().into_iter().flatten());
-                continue;
-            }
-            let part: Vec<(K, V)> = unship_all(self.received.keep(bytes)).map_err(|e| {
-                Error::Cluster(format!("the pairs process {p} sent in batch {} do not read back: {e}", self.batch_id))
-            })?;
-            all.extend(part);
-        }
-        Ok(all)
+        self.in_process_order(got, me, mine, "pairs")
     }
 
     /// A DStream batch spread over a cluster's processes (each has the part it computed: the
@@ -217,15 +194,28 @@ impl BatchInput {
         if !everywhere && me != 0 {
             return Ok(Vec::new());
         }
+        self.in_process_order(got, me, part, "rows")
+    }
+
+    /// What a round brought process `me`, in process order: its own `mine` in its place, and
+    /// every other process's message read back (borrowing from the bytes, kept for the batch).
+    /// `what` names the messages in the error when one does not read back.
+    pub(super) fn in_process_order<'t, T: Shipped<'t>>(
+        &'t self,
+        got: Vec<Vec<u8>>,
+        me: usize,
+        mine: Vec<T>,
+        what: &str,
+    ) -> Result<Vec<T>, Error> {
         let mut all = Vec::new();
-        let mut mine = Some(part);
+        let mut mine = Some(mine);
         for (p, bytes) in got.into_iter().enumerate() {
             if p == me {
                 all.extend(mine.take().into_iter().flatten());
                 continue;
             }
             let part: Vec<T> = unship_all(self.received.keep(bytes)).map_err(|e| {
-                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {e}", self.batch_id))
+                Error::Cluster(format!("the {what} process {p} sent in batch {} do not read back: {e}", self.batch_id))
             })?;
             all.extend(part);
         }
