@@ -23,6 +23,7 @@ use crate::structured::row::{Row, console_table};
 mod files;
 #[cfg(feature = "kafka")]
 mod kafka;
+mod pieces;
 mod print;
 mod progress;
 #[cfg(test)]
@@ -30,10 +31,11 @@ mod tests;
 
 use crate::footprint::StateSize;
 pub use files::{
-    COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, text_files_dir,
-    write_text_files,
+    COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, process_part_path,
+    text_files_dir, write_text_files,
 };
 use files::{parquet_file, write_file_atomic, write_metadata_entry};
+pub(crate) use pieces::Piece;
 pub(crate) use print::PrintTarget;
 pub use print::format_print;
 pub use progress::StateReport;
@@ -559,27 +561,7 @@ impl BatchOutput {
     /// `{"output":NAME,"batch_id":N,"batch_time_ms":T,"records":[{"col":value,...},...]}`.
     pub fn emit_rows<R: Row>(&mut self, out: OutputId, rows: &[R]) -> Result<(), Error> {
         let spec = &self.outputs[out.index()];
-        let columns: Vec<&str> = match &spec.kind {
-            OutputKind::Console { columns, .. }
-            | OutputKind::JsonFiles { columns, .. }
-            | OutputKind::ParquetFiles { columns, .. }
-            | OutputKind::Memory { columns, .. }
-            | OutputKind::Kafka { columns, .. } => columns.iter().map(String::as_str).collect(),
-            OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => {
-                return Err(Error::Config(format!(
-                    "output `{}` is a DStream output, emitted with `emit_rows`; this is a bug in streamc",
-                    spec.name
-                )));
-            }
-        };
-        if columns.len() != R::COLUMNS {
-            return Err(Error::Config(format!(
-                "output `{}` has {} columns but its rows have {}; this is a bug in streamc",
-                spec.name,
-                columns.len(),
-                R::COLUMNS
-            )));
-        }
+        let columns = columns_of(spec, R::COLUMNS)?;
         self.emitted += rows.len() as u64;
         if self.silent {
             return Ok(());
@@ -588,15 +570,7 @@ impl BatchOutput {
         match &spec.kind {
             OutputKind::Console { num_rows, truncate, .. } => {
                 console_table(self.batch_id, &columns, rows, *num_rows, *truncate, &mut self.buf);
-                match &mut self.print {
-                    PrintTarget::Stdout => {
-                        let mut o = io::stdout().lock();
-                        o.write_all(self.buf.as_bytes()).and_then(|()| o.flush()).map_err(Error::Stdout)?;
-                    }
-                    PrintTarget::Writer(w) => {
-                        w.write_all(self.buf.as_bytes()).and_then(|()| w.flush()).map_err(Error::Stdout)?;
-                    }
-                }
+                print_to(&mut self.print, &self.buf)?;
             }
             OutputKind::JsonFiles { dir, .. } => {
                 let j = &mut self.json[out.index()];
@@ -657,24 +631,72 @@ impl BatchOutput {
             }
             OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => unreachable!("checked above"),
         }
-        if let Some((path, w)) = &mut self.jsonl
-            && !self.jsonl_streams.contains(&spec.name)
-        {
-            self.jsonl_streams.push(spec.name.clone());
-            self.buf.clear();
-            self.buf.push_str("{\"output\":");
-            json_string(&spec.name, &mut self.buf);
-            let _ =
-                write!(self.buf, ",\"batch_id\":{},\"batch_time_ms\":{},\"records\":[", self.batch_id, self.time_ms);
+        if self.jsonl.is_some() && !self.jsonl_streams.contains(&spec.name) {
+            let name = spec.name.clone();
+            let mut records = String::new();
             for (i, r) in rows.iter().enumerate() {
                 if i > 0 {
-                    self.buf.push(',');
+                    records.push(',');
                 }
-                r.json_object(&columns, &mut self.buf);
+                r.json_object(&columns, &mut records);
             }
-            self.buf.push_str("]}\n");
-            w.write_all(self.buf.as_bytes()).map_err(|source| Error::Output { path: path.clone(), source })?;
+            self.jsonl_line(&name, &records)?;
         }
         Ok(())
     }
+
+    /// Writes output `name`'s line of the batch to the jsonl file, `records` being its records
+    /// as JSON values separated by commas; only the first emit of an output in a batch is
+    /// written.
+    fn jsonl_line(&mut self, name: &str, records: &str) -> Result<(), Error> {
+        let Some((path, w)) = &mut self.jsonl else { return Ok(()) };
+        if self.jsonl_streams.iter().any(|s| s == name) {
+            return Ok(());
+        }
+        self.jsonl_streams.push(name.to_owned());
+        self.buf.clear();
+        self.buf.push_str("{\"output\":");
+        json_string(name, &mut self.buf);
+        let _ = write!(self.buf, ",\"batch_id\":{},\"batch_time_ms\":{},\"records\":[", self.batch_id, self.time_ms);
+        self.buf.push_str(records);
+        self.buf.push_str("]}\n");
+        w.write_all(self.buf.as_bytes()).map_err(|source| Error::Output { path: path.clone(), source })
+    }
+}
+
+/// Writes `text` to the print target (standard output, or the app's writer).
+fn print_to(target: &mut PrintTarget, text: &str) -> Result<(), Error> {
+    match target {
+        PrintTarget::Stdout => {
+            let mut o = io::stdout().lock();
+            o.write_all(text.as_bytes()).and_then(|()| o.flush()).map_err(Error::Stdout)
+        }
+        PrintTarget::Writer(w) => w.write_all(text.as_bytes()).and_then(|()| w.flush()).map_err(Error::Stdout),
+    }
+}
+
+/// The column names of output `spec` for rows of `width` columns; fails (a bug in streamc) for a
+/// DStream output or a width that is not the output's.
+fn columns_of(spec: &OutputSpec, width: usize) -> Result<Vec<&str>, Error> {
+    let columns: Vec<&str> = match &spec.kind {
+        OutputKind::Console { columns, .. }
+        | OutputKind::JsonFiles { columns, .. }
+        | OutputKind::ParquetFiles { columns, .. }
+        | OutputKind::Memory { columns, .. }
+        | OutputKind::Kafka { columns, .. } => columns.iter().map(String::as_str).collect(),
+        OutputKind::Print { .. } | OutputKind::SaveAsTextFiles { .. } => {
+            return Err(Error::Config(format!(
+                "output `{}` is a DStream output, emitted with `emit_rows`; this is a bug in streamc",
+                spec.name
+            )));
+        }
+    };
+    if columns.len() != width {
+        return Err(Error::Config(format!(
+            "output `{}` has {} columns but its rows have {width}; this is a bug in streamc",
+            spec.name,
+            columns.len(),
+        )));
+    }
+    Ok(columns)
 }

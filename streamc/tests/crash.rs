@@ -798,6 +798,16 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
         run_time = timed.elapsed();
         assert!(plain.status.success(), "the uninterrupted cluster failed: {}", String::from_utf8_lossy(&plain.stderr));
         assert!(multiset(&committed(&sink).0) == expected, "an uninterrupted cluster run differs from one process's");
+        // Each process wrote the rows of its keys to data files of its own, which process 0
+        // committed with its own.
+        let mut writers: Vec<bool> = vec![false; 2];
+        for e in std::fs::read_dir(&sink).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.starts_with("part-") {
+                writers[usize::from(name.contains("-p1."))] = true;
+            }
+        }
+        assert_eq!(writers, [true, true], "data files of processes 0 and 1 in the sink");
         std::fs::rename(&sink, dir.join("out-plain")).unwrap();
     }
     // At most half the run's length in all: a start progresses at most as long as it lives, so

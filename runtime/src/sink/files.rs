@@ -29,6 +29,26 @@ pub fn parquet_part_path(dir: &Path, batch_id: u64, part: u32) -> PathBuf {
     dir.join(format!("part-{batch_id:05}-{part:04}.parquet"))
 }
 
+/// The data file of process `process` of a cluster for part `part` of batch `batch_id` of a
+/// file sink whose rows the processes write in parts (each the rows of the keys it owns):
+/// process 0's is [`json_part_path`]'s (or [`parquet_part_path`]'s), another process's has
+/// `-p<process>` after the part (`ext` being `json` or `parquet`).
+///
+/// ```
+/// use std::path::Path;
+/// let p = streamc_runtime::sink::process_part_path(Path::new("out"), 3, 0, 2, "json");
+/// assert_eq!(p, Path::new("out/part-00003-0000-p2.json"));
+/// let p = streamc_runtime::sink::process_part_path(Path::new("out"), 3, 0, 0, "json");
+/// assert_eq!(p, streamc_runtime::sink::json_part_path(Path::new("out"), 3, 0));
+/// ```
+pub fn process_part_path(dir: &Path, batch_id: u64, part: u32, process: usize, ext: &str) -> PathBuf {
+    if process == 0 {
+        dir.join(format!("part-{batch_id:05}-{part:04}.{ext}"))
+    } else {
+        dir.join(format!("part-{batch_id:05}-{part:04}-p{process}.{ext}"))
+    }
+}
+
 /// The metadata log entry of a JSON file sink for batch `batch_id`:
 /// `dir/_spark_metadata/<batch_id>`. Its existence means the batch is committed.
 pub fn json_metadata_path(dir: &Path, batch_id: u64) -> PathBuf {

@@ -1,6 +1,7 @@
 //! Unit tests of the sinks: the progress line, `print`, text file directories.
 
 use crate::app::Traffic;
+use crate::persist::Persist;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -100,4 +101,102 @@ fn print_is_byte_exact() {
 fn text_files_dir_names() {
     assert_eq!(text_files_dir("out/counts", "txt", 1000), PathBuf::from("out/counts-1000.txt"));
     assert_eq!(text_files_dir("c", "", 7), PathBuf::from("c-7"));
+}
+
+crate::row_struct! {
+    struct Counted { word: Option<String>, count: i64 }
+}
+
+/// A print target a test reads back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A console (2 rows shown), a JSON file sink in `dir` and a memory sink, printing to a
+/// [`Captured`], with a jsonl file in `dir`.
+fn three_outputs(dir: &std::path::Path, name: &str) -> (BatchOutput, Captured) {
+    let columns = vec!["word".to_owned(), "count".to_owned()];
+    let outputs = vec![
+        OutputSpec {
+            name: format!("{name}-console"),
+            kind: OutputKind::Console { columns: columns.clone(), num_rows: 2, truncate: true },
+        },
+        OutputSpec {
+            name: format!("{name}-files"),
+            kind: OutputKind::JsonFiles { columns: columns.clone(), dir: dir.join("sink") },
+        },
+        OutputSpec { name: format!("{name}-memory"), kind: OutputKind::Memory { columns, complete: false } },
+    ];
+    let printed = Captured::default();
+    std::fs::create_dir_all(dir).unwrap();
+    let jsonl = dir.join(format!("{name}.jsonl"));
+    let out = BatchOutput::new(outputs, PrintTarget::Writer(Box::new(printed.clone())), Some(&jsonl)).unwrap();
+    (out, printed)
+}
+
+#[test]
+fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
+    let dir = std::env::temp_dir().join(format!("streamc-pieces-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let row = |w: &str, c: i64| Counted { word: Some(w.to_owned()), count: c };
+    let parts = [vec![row("a", 1)], vec![row("b\tc", 2), row("d", 3)]];
+    let all: Vec<Counted> = parts.iter().flatten().cloned().collect();
+    let outs: Vec<OutputId> = (0..3).map(OutputId::new).collect();
+
+    // One process, every row.
+    let (mut whole, whole_printed) = three_outputs(&dir.join("whole"), "whole");
+    whole.begin_batch(0, 7);
+    for &o in &outs {
+        whole.emit_rows(o, &all).unwrap();
+    }
+    whole.end_batch().unwrap();
+
+    // Two processes: process 1's pieces cross as bytes.
+    let (mut leader, leader_printed) = three_outputs(&dir.join("parts"), "parts");
+    let (mut other, _) = three_outputs(&dir.join("parts"), "other");
+    other.set_silent();
+    other.set_leader_reads_every_record(true);
+    leader.begin_batch(0, 7);
+    other.begin_batch(0, 7);
+    for &o in &outs {
+        let mine = leader.piece(o, &parts[0], 0).unwrap();
+        let theirs = other.piece(o, &parts[1], 1).unwrap();
+        let mut bytes = Vec::new();
+        theirs.write(&mut bytes);
+        let theirs = crate::persist::read_all::<Piece>(&bytes).unwrap();
+        leader.emit_pieces(o, 2, vec![mine, theirs]).unwrap();
+    }
+    leader.end_batch().unwrap();
+
+    let printed = |c: &Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(printed(&leader_printed), printed(&whole_printed));
+    assert!(printed(&whole_printed).contains("only showing top 2 rows"), "{}", printed(&whole_printed));
+    assert_eq!(leader.emitted, whole.emitted);
+    // The same rows in the sink, in two files (process 1's named for it), both committed.
+    let data = |sink: &std::path::Path| {
+        let meta = std::fs::read_to_string(json_metadata_path(sink, 7)).unwrap();
+        let mut lines = Vec::new();
+        for entry in meta.lines().skip(1) {
+            let path = entry.split("\"path\":\"file://").nth(1).unwrap().split('"').next().unwrap();
+            lines.extend(std::fs::read_to_string(path).unwrap().lines().map(str::to_owned));
+        }
+        (meta.lines().count() - 1, lines)
+    };
+    let (files, rows) = data(&dir.join("parts/sink"));
+    assert_eq!((files, rows), (2, data(&dir.join("whole/sink")).1));
+    assert!(dir.join("parts/sink/part-00007-0000-p1.json").exists());
+    let jsonl = |name: &str| std::fs::read_to_string(dir.join(format!("{name}/{name}.jsonl"))).unwrap();
+    assert_eq!(jsonl("parts").replace("parts-", ""), jsonl("whole").replace("whole-", ""));
+    assert_eq!(crate::structured::memory::rows("parts-memory"), crate::structured::memory::rows("whole-memory"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

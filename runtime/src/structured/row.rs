@@ -356,12 +356,44 @@ pub fn console_table<R: Row>(
 /// the console banner; see [`console_table`].
 pub fn show_string<R: Row>(names: &[&str], rows: &[R], num_rows: usize, truncate: bool, out: &mut String) {
     let shown = &rows[..rows.len().min(num_rows)];
+    let cells: Vec<Vec<String>> = shown.iter().map(row_cells).collect();
+    show_cells(names, &cells, rows.len(), num_rows, truncate, out);
+}
+
+/// The cells of `row` as the console shows them, before escaping and cutting.
+pub(crate) fn row_cells<R: Row>(row: &R) -> Vec<String> {
+    let mut cells = Vec::with_capacity(R::COLUMNS);
+    row.cells(&mut cells);
+    cells
+}
+
+/// [`console_table`] for a batch of `total` rows of which `shown` are the first rows' cells (at
+/// least the first `num_rows`, or all of them): how process 0 of a cluster shows rows the
+/// processes held in parts.
+pub(crate) fn console_cells(
+    batch_id: u64,
+    names: &[&str],
+    shown: &[Vec<String>],
+    total: usize,
+    num_rows: usize,
+    truncate: bool,
+    out: &mut String,
+) {
+    let _ = write!(
+        out,
+        "-------------------------------------------\nBatch: {batch_id}\n-------------------------------------------\n"
+    );
+    show_cells(names, shown, total, num_rows, truncate, out);
+    out.push('\n');
+}
+
+/// [`show_string`] over the first rows' cells (`shown`, of which the first `num_rows` are
+/// shown) of a batch of `total` rows.
+fn show_cells(names: &[&str], shown: &[Vec<String>], total: usize, num_rows: usize, truncate: bool, out: &mut String) {
+    let shown = &shown[..shown.len().min(num_rows)];
     let mut grid: Vec<Vec<String>> = Vec::with_capacity(shown.len() + 1);
     grid.push(names.iter().map(|n| escape_meta(n)).collect());
-    let mut cells = Vec::with_capacity(R::COLUMNS);
-    for r in shown {
-        cells.clear();
-        r.cells(&mut cells);
+    for cells in shown {
         grid.push(
             cells
                 .iter()
@@ -405,7 +437,7 @@ pub fn show_string<R: Row>(names: &[&str], rows: &[R], num_rows: usize, truncate
         }
     }
     out.push_str(&sep);
-    if rows.len() > num_rows {
+    if total > num_rows {
         let _ = writeln!(out, "only showing top {num_rows} {}", if num_rows == 1 { "row" } else { "rows" });
     }
 }

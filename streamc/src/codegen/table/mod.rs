@@ -238,6 +238,21 @@ fn partitioned(table: &TablePlan, q: &Checked) -> bool {
     parallel_query(table, q) && q.agg.as_ref().is_some_and(|a| a.window.is_some() || !a.keys.is_empty())
 }
 
+/// Whether each process of a cluster puts out the rows of a [`partitioned`] query's keys itself
+/// (`emit_partitioned`: its own data file of each file sink; process 0 gets only what the
+/// console, a memory sink or `--jsonl` read) instead of every process getting every row: when
+/// nothing after the aggregation needs all of the batch's rows at once (no `order by`/`limit`,
+/// no later stage, no `foreach_batch`) and every sink is a console, file or memory sink.
+fn emits_in_parts(table: &TablePlan, q: &Checked) -> bool {
+    partitioned(table, q)
+        && q.order.keys.is_empty()
+        && q.order.limit.is_none()
+        && q.then.is_none()
+        && q.sinks
+            .iter()
+            .all(|s| matches!(s, Sink::Console { .. } | Sink::Json { .. } | Sink::Parquet { .. } | Sink::Memory))
+}
+
 /// Every identifier in `tokens`, nested groups too.
 fn idents(tokens: &TokenStream, out: &mut HashSet<String>) {
     for t in tokens.clone() {
@@ -499,7 +514,18 @@ fn query_body(
                 let init = nest(a.aggs.iter().map(|(_, f, _, ty)| (f.def().init)(*ty)).collect());
                 after.extend(quote!(#agg.update((), |_: &mut #acc_ty| {}, || #init);));
             }
-            if partitioned(table, q) {
+            if emits_in_parts(table, q) {
+                // Each process emits the keys it owns and puts its rows out itself
+                // (`emit_partitioned`, after the `having` filter below).
+                after.extend(quote! {
+                    let #row_count = #agg.updated_count();
+                    #late_count
+                    let emitted = #agg.finish_batch(#rt::structured::OutputMode::#mode, #wm_arg, #event_end);
+                    let figures = #rt::app::state_report(#agg_node, "stateStoreSave", &#agg, #row_count as u64, #dropped);
+                    let #rows: ::std::vec::Vec<_> = emitted.into_iter().map(|(key, acc)| #agg_row).collect();
+                    let agg_rows = #rows.len();
+                });
+            } else if partitioned(table, q) {
                 // Each process emits the keys it owns; every process gets all of the rows.
                 after.extend(quote! {
                     let #row_count = #agg.updated_count();
@@ -547,9 +573,16 @@ fn query_body(
         });
     }
     let sink_node = crate::explain::node_id(nodes.sink);
-    after.extend(quote!(#output.report_rows(#sink_node, #rows.len());));
-    for out in &outs {
-        after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
+    if emits_in_parts(table, q) {
+        let agg_node = crate::explain::node_id(nodes.agg.unwrap_or(nodes.sink));
+        after.extend(quote! {
+            #input.emit_partitioned(#output, &[#(#outs),*], &#rows, figures, &[(#agg_node, agg_rows), (#sink_node, #rows.len())])?;
+        });
+    } else {
+        after.extend(quote!(#output.report_rows(#sink_node, #rows.len());));
+        for out in &outs {
+            after.extend(quote!(#output.emit_rows(#out, &#rows)?;));
+        }
     }
     for (sink, _) in q.sinks.iter().zip(0..) {
         if let Sink::ForeachBatch { closure, .. } = sink {
