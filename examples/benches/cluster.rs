@@ -8,8 +8,9 @@
 //!
 //! Every side is the app binary `streamc run` builds (the cluster sides with the `cluster`
 //! feature), started directly (the processes of a cluster by this bench, with a hostfile of
-//! free ports on 127.0.0.1), replaying one file per batch into a fresh checkpoint, its outputs
-//! to /dev/null; the time is from the start of the processes to the end of the last one. Before
+//! free ports on 127.0.0.1), replaying one file per batch into a fresh checkpoint and a fresh
+//! directory (where the Structured query's JSON file sink writes), its standard output to
+//! /dev/null; the time is from the start of the processes to the end of the last one. Before
 //! timing, each side's `--jsonl` output must equal the yardstick's (as multisets per batch).
 //!
 //! `cargo build --release -p streamc && cargo bench -p streamc-examples --bench cluster`
@@ -66,20 +67,27 @@ fn free_port() -> u16 {
 }
 
 /// One run: `processes` = 0 is the embedded engine on one worker; n ≥ 1 a cluster of n.
-fn run(bin: &Path, input: &Path, processes: usize, jsonl: Option<&Path>) -> Duration {
+/// Returns its time and process 0's exchange per batch.
+fn run(bin: &Path, input: &Path, processes: usize, jsonl: Option<&Path>) -> (Duration, Exchange) {
     let dir = root().join("target/bench-cluster/run");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let start = |i: usize, hosts: Option<&Path>| -> Child {
         let mut cmd = Command::new(bin);
-        cmd.current_dir(root()).arg("--replay").arg(input).arg("--checkpoint").arg(dir.join("ck"));
+        // In the run's fresh directory, so that a file sink's relative path is a new, empty sink
+        // every run (a sink that has a batch committed skips writing it again).
+        cmd.current_dir(&dir).arg("--replay").arg(input).arg("--checkpoint").arg(dir.join("ck"));
         cmd.args(["--workers", "1"]);
         if let Some(h) = hosts {
             cmd.arg("--hostfile").arg(h).args(["--process", &i.to_string()]);
         }
-        // The checking run (not timed) also writes process 0's progress, for the exchange figures.
-        if let (0, Some(j)) = (i, jsonl) {
-            cmd.arg("--jsonl").arg(j).arg("--progress").arg(j.with_extension("progress"));
+        // Process 0 writes its progress (a line per batch), for the exchange figures; the
+        // checking run (not timed) also its records.
+        if i == 0 {
+            cmd.arg("--progress").arg(dir.join("progress.jsonl"));
+            if let Some(j) = jsonl {
+                cmd.arg("--jsonl").arg(j);
+            }
         }
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("start the app")
     };
@@ -95,8 +103,12 @@ fn run(bin: &Path, input: &Path, processes: usize, jsonl: Option<&Path>) -> Dura
     for mut c in children {
         assert!(c.wait().unwrap().success(), "a run of {} failed", bin.display());
     }
-    t.elapsed()
+    let elapsed = t.elapsed();
+    (elapsed, exchange_per_batch(&dir.join("progress.jsonl")))
 }
+
+/// Process 0's exchange per batch: (batches, rounds, KB sent, KB received, ms in rounds).
+type Exchange = (usize, f64, f64, f64, f64);
 
 /// A jsonl's batches with their records sorted.
 fn batches(path: &Path) -> Vec<(String, u64, Vec<String>)> {
@@ -113,7 +125,7 @@ fn batches(path: &Path) -> Vec<(String, u64, Vec<String>)> {
 
 /// Process 0's exchange per batch, from a progress file: (batches, rounds, KB sent, KB received,
 /// ms in rounds), averaged over the batches that read input.
-fn exchange_per_batch(path: &Path) -> (usize, f64, f64, f64, f64) {
+fn exchange_per_batch(path: &Path) -> Exchange {
     let text = std::fs::read_to_string(path).unwrap();
     let mut sums = [0f64; 4];
     let mut n = 0;
@@ -170,13 +182,18 @@ fn main() {
             outputs.push(batches(&j));
         }
         assert!(outputs.iter().all(|o| *o == outputs[0]), "{name}: the sides disagree");
-        exchanges.push((name, exchange_per_batch(&check.join("check-2.progress"))));
         let mut times: [Vec<Duration>; 3] = Default::default();
+        let mut exchange = None;
         for _ in 0..runs {
             for (k, (bin, n)) in sides.iter().enumerate() {
-                times[k].push(run(bin, input, *n, None));
+                let (time, x) = run(bin, input, *n, None);
+                times[k].push(time);
+                if *n == 2 {
+                    exchange = Some(x);
+                }
             }
         }
+        exchanges.push((name, exchange.expect("a timed run of 2 processes")));
         let [e, one, two] = times.map(median);
         println!(
             "| {name} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.2}× |",
@@ -187,7 +204,7 @@ fn main() {
             e.as_secs_f64() / one.as_secs_f64()
         );
     }
-    println!("\nExchange per batch with input, process 0 of 2 (from its progress line's `exchange`):");
+    println!("\nExchange per batch with input, process 0 of 2 (its progress line's `exchange`, last timed run):");
     println!("| query | batches | rounds | KB sent | KB received | ms in rounds |");
     println!("|---|---|---|---|---|---|");
     for (name, (n, rounds, sent, received, ms)) in exchanges {

@@ -144,13 +144,13 @@ macro_rules! integers {
         impl SparkFmt for $t {
             #[inline]
             fn spark_fmt(&self, out: &mut String) {
-                let _ = write!(out, "{self}");
+                out.push_str(itoa::Buffer::new().format(*self));
             }
         }
         impl ToJson for $t {
             #[inline]
             fn to_json(&self, out: &mut String) {
-                let _ = write!(out, "{self}");
+                out.push_str(itoa::Buffer::new().format(*self));
             }
         }
     )*};

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::error::Error;
-use crate::fmt::{SparkFmt, ToJson, json_string};
+use crate::fmt::{SparkFmt, ToJson};
 use crate::persist::Persist;
 
 /// Microseconds in a second.
@@ -327,24 +327,35 @@ impl SparkFmt for Timestamp {
     fn spark_fmt(&self, out: &mut String) {
         let (y, mo, d, h, mi, s, us) = self.to_civil();
         year(y, out);
-        let _ = write!(out, "-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}");
-        if us != 0 {
-            let mut frac = format!("{us:06}");
-            while frac.ends_with('0') {
-                frac.pop();
-            }
-            out.push('.');
-            out.push_str(&frac);
+        let mut text = *b"-00-00 00:00:00.000000";
+        for (at, n) in [(1, mo), (4, d), (7, h), (10, mi), (13, s)] {
+            text[at] = b'0' + (n / 10) as u8;
+            text[at + 1] = b'0' + (n % 10) as u8;
         }
+        let mut end = 15;
+        if us != 0 {
+            let mut u = us;
+            for i in (16..22).rev() {
+                text[i] = b'0' + (u % 10) as u8;
+                u /= 10;
+            }
+            // The fraction without its trailing zeros.
+            end = 22;
+            while text[end - 1] == b'0' {
+                end -= 1;
+            }
+        }
+        out.push_str(std::str::from_utf8(&text[..end]).expect("ASCII digits"));
     }
 }
 
-/// The [`SparkFmt`] text as a JSON string (`"2024-01-01 12:02:00"`).
+/// The [`SparkFmt`] text as a JSON string (`"2024-01-01 12:02:00"`): digits, `-`, `+`, `:`, `.`
+/// and a space, nothing to escape.
 impl ToJson for Timestamp {
     fn to_json(&self, out: &mut String) {
-        let mut s = String::with_capacity(26);
-        self.spark_fmt(&mut s);
-        json_string(&s, out);
+        out.push('"');
+        self.spark_fmt(out);
+        out.push('"');
     }
 }
 
@@ -410,13 +421,23 @@ impl SparkFmt for Date {
     fn spark_fmt(&self, out: &mut String) {
         let (y, m, d) = civil_from_days(i64::from(self.0));
         year(y, out);
-        let _ = write!(out, "-{m:02}-{d:02}");
+        let mut text = *b"-00-00";
+        for (at, n) in [(1, m), (4, d)] {
+            text[at] = b'0' + (n / 10) as u8;
+            text[at + 1] = b'0' + (n % 10) as u8;
+        }
+        out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
     }
 }
 
 /// A year as Spark writes it (Java's `yyyy`, sign style `EXCEEDS_PAD`): four digits at least,
 /// `-` before a negative year and `+` before one of more than four digits (`+294247`).
 fn year(y: i64, out: &mut String) {
+    if let Ok(y @ 0..10_000) = u32::try_from(y) {
+        let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10].map(|d| b'0' + d as u8);
+        out.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+        return;
+    }
     let _ = match y {
         ..0 => write!(out, "-{:04}", -y),
         10_000.. => write!(out, "+{y}"),
@@ -424,12 +445,12 @@ fn year(y: i64, out: &mut String) {
     };
 }
 
-/// The [`SparkFmt`] text as a JSON string (`"2024-01-01"`).
+/// The [`SparkFmt`] text as a JSON string (`"2024-01-01"`): nothing to escape.
 impl ToJson for Date {
     fn to_json(&self, out: &mut String) {
-        let mut s = String::with_capacity(10);
-        self.spark_fmt(&mut s);
-        json_string(&s, out);
+        out.push('"');
+        self.spark_fmt(out);
+        out.push('"');
     }
 }
 
@@ -479,5 +500,57 @@ mod tests {
         }
         assert_eq!(civil_seconds(b"2024-01-01 00:00:0x"), None);
         assert_eq!(civil_seconds(b"2024-01-01 00:00:00Z"), None);
+    }
+
+    /// The text as `write!` with padded fields gives it (the formatter before digits were
+    /// written by hand).
+    fn formatted_by_fmt(t: Timestamp) -> String {
+        let (y, mo, d, h, mi, s, us) = t.to_civil();
+        let mut out = match y {
+            ..0 => format!("-{:04}", -y),
+            10_000.. => format!("+{y}"),
+            _ => format!("{y:04}"),
+        };
+        out.push_str(&format!("-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"));
+        if us != 0 {
+            out.push_str(format!(".{us:06}").trim_end_matches('0'));
+        }
+        out
+    }
+
+    #[test]
+    fn timestamps_and_dates_are_written_as_with_padded_fields() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let edges =
+            [0, 1, -1, 999_999, 1_000_000, i64::MAX, i64::MIN, -62_135_596_800_000_000, 253_402_300_800_000_000];
+        for k in 0..200_000usize {
+            let us = match k {
+                k if k < edges.len() => edges[k],
+                // Whole seconds, whole milliseconds, any microsecond; years 0001-9999 mostly.
+                k if k % 3 == 0 => (next() % 300_000_000_000) as i64 * 1_000_000 - 62_000_000_000_000_000,
+                k if k % 3 == 1 => (next() % 300_000_000_000_000) as i64 * 1_000 - 62_000_000_000_000_000,
+                _ => next() as i64,
+            };
+            let t = Timestamp(us);
+            let mut got = String::new();
+            t.spark_fmt(&mut got);
+            assert_eq!(got, formatted_by_fmt(t), "{us} µs");
+            let mut json = String::new();
+            t.to_json(&mut json);
+            assert_eq!(json, format!("\"{got}\""));
+            let day = Date(us.div_euclid(MICROS_PER_DAY).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+            let mut date = String::new();
+            day.spark_fmt(&mut date);
+            let at_midnight = formatted_by_fmt(Timestamp(i64::from(day.0).saturating_mul(MICROS_PER_DAY)));
+            if i64::from(day.0).checked_mul(MICROS_PER_DAY).is_some() {
+                assert_eq!(date, at_midnight[..at_midnight.len() - 9], "day {}", day.0);
+            }
+        }
     }
 }
