@@ -79,6 +79,17 @@ fn run_with(dir: &Path, args: &[&str], processes: usize, extra: &[&str]) -> (Str
     (std::fs::read_to_string(&jsonl).unwrap(), out.stdout, parts)
 }
 
+/// The `numInputRows` of every batch of [`run`]`(name, .., processes)`'s progress.
+fn input_rows(name: &str, processes: usize) -> Vec<u64> {
+    let progress =
+        root().join("target").join("streamc-tests").join(format!("{name}-p{processes}")).join("progress.jsonl");
+    std::fs::read_to_string(progress)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["numInputRows"].as_u64().unwrap())
+        .collect()
+}
+
 /// A jsonl's batches, each with its records as a sorted multiset.
 fn batches(jsonl: &str) -> Vec<(String, u64, Vec<String>)> {
     jsonl
@@ -172,6 +183,9 @@ fn examples_on_two_and_three_processes_equal_one_process() {
                 // The console shows the same batches, of the same sizes.
                 assert_eq!(one_out.split(|&b| b == b'\n').count(), many_out.split(|&b| b == b'\n').count(), "{name}");
             }
+            // Each batch's input rows are counted once, over all processes (sources whose
+            // readers all run over shares are read in shares: each process its byte ranges).
+            assert_eq!(input_rows(name, n), input_rows(name, 1), "{name}: numInputRows on {n} processes");
             // Batches were split: a part per process with lines (a small file has fewer lines than
             // there are processes).
             if *split {

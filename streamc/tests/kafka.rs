@@ -349,8 +349,10 @@ fn a_cluster_of_two_processes_reads_the_planned_offsets_and_writes_once() {
         ["--checkpoint", ck.to_str().unwrap(), "--processes", "2", "--", "--progress", progress.to_str().unwrap()];
     let err = ok(&streamc_run(&root().join("examples/kafka_word_count.yaml"), &broker.servers(), &args, &[]));
     assert!(err.contains("cluster of 2 processes"), "{err}");
-    // Process 0 plans every batch (maxOffsetsPerTrigger as with one process); every process
-    // reads the planned offsets, and process 0 alone writes the output topic.
+    // Process 0 plans every batch (maxOffsetsPerTrigger as with one process); each process
+    // reads its block of the planned partitions (the query runs over shares: 1 of the 3
+    // partitions on process 0, 2 on process 1), the input rows are counted once, and process 0
+    // alone writes the output topic.
     let inputs: Vec<u64> = jsonl(&progress).iter().map(|p| p["numInputRows"].as_u64().unwrap()).collect();
     assert_eq!(inputs, [99, 99, 99, 3], "records per batch");
     assert!(

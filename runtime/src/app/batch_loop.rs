@@ -17,7 +17,7 @@ use super::progress_bar::Bar;
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
-use crate::persist::{Persist, read_bytes};
+use crate::persist::{Persist, read_all, read_bytes};
 use crate::ship::Received;
 use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
@@ -44,6 +44,8 @@ pub(super) struct BatchLoop<F> {
     pub(super) pipeline: Vec<(String, String)>,
     pub(super) handler: F,
     pub(super) sources: Vec<RunningSource>,
+    /// Per source: read in shares on a cluster ([`crate::AppBuilder::read_in_shares`]).
+    pub(super) in_shares: Vec<bool>,
     pub(super) output: BatchOutput,
     pub(super) clock: BatchClock,
     pub(super) interval_ms: i64,
@@ -220,37 +222,80 @@ where
 
     /// In a cluster, sends the batch's text of every live source ([`RunningSource::is_live`]),
     /// which process 0 alone read, to the other processes: one round, when the app has one.
+    /// Each source's lines and dropped lines in this batch: on process 0 of a cluster whose
+    /// processes read sources in shares, added up over the processes (one round to process 0);
+    /// otherwise this process's batches' own.
+    fn input_counts(&self, texts: &[TextBatch]) -> Result<Vec<(u64, u64)>, Error> {
+        let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
+        let Some(peers) = &self.peers else { return Ok(counts) };
+        if !texts.iter().any(|t| t.share_only) {
+            return Ok(counts);
+        }
+        let me = peers.index();
+        let mut out = vec![Vec::new(); peers.count()];
+        if me != 0 {
+            counts.write(&mut out[0]);
+        }
+        let got = peers.exchange(out)?;
+        if me != 0 {
+            return Ok(counts);
+        }
+        for (p, bytes) in got.iter().enumerate().skip(1) {
+            let theirs: Vec<(u64, u64)> = read_all(bytes)
+                .map_err(|e| Error::Cluster(format!("the input counts process {p} sent do not read back: {e}")))?;
+            for ((mine, text), (lines, skipped)) in counts.iter_mut().zip(texts).zip(theirs) {
+                if text.share_only {
+                    *mine = (mine.0 + lines, mine.1 + skipped);
+                }
+            }
+        }
+        Ok(counts)
+    }
+
     fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
         let Some(peers) = &self.peers else { return Ok(()) };
         if !self.sources.iter().any(RunningSource::is_live) {
             return Ok(());
         }
-        let leader = peers.index() == 0;
-        let live = || self.sources.iter().zip(0..).filter(|(s, _)| s.is_live()).map(|(_, i)| i);
-        let mut out = vec![Vec::new(); peers.count()];
-        if leader {
-            let mut mine = Vec::new();
-            for i in live() {
-                // The text as a string writes itself (read back borrowed), then the lines dropped.
-                let text = texts[i].as_str();
-                (text.len() as u64).write(&mut mine);
-                mine.extend_from_slice(text.as_bytes());
-                texts[i].skipped_lines().write(&mut mine);
+        let (me, n) = (peers.index(), peers.count());
+        let live: Vec<usize> = self.sources.iter().zip(0..).filter(|(s, _)| s.is_live()).map(|(_, i)| i).collect();
+        let mut out = vec![Vec::new(); n];
+        if me == 0 {
+            for &i in &live {
+                let whole = texts[i].as_str();
+                // Each process its share of a source read in shares; otherwise the whole text.
+                for (k, o) in out.iter_mut().enumerate().skip(1) {
+                    let text =
+                        if self.in_shares[i] { texts[i].split_part(k, n).map_or("", |l| l.text()) } else { whole };
+                    // The text as a string writes itself (read back borrowed), then the lines dropped.
+                    (text.len() as u64).write(o);
+                    o.extend_from_slice(text.as_bytes());
+                    let skipped = if self.in_shares[i] { 0 } else { texts[i].skipped_lines() };
+                    skipped.write(o);
+                }
             }
-            out.iter_mut().skip(1).for_each(|o| o.clone_from(&mine));
+            for &i in live.iter().filter(|&&i| self.in_shares[i] && n > 1) {
+                // Process 0 keeps its own share (the dropped lines are counted here once).
+                let mut mine = TextBatch::new();
+                mine.push_text(texts[i].split_part(0, n).map_or("", |l| l.text()).as_bytes());
+                mine.add_skipped(texts[i].skipped_lines());
+                mine.share_only = true;
+                texts[i] = mine;
+            }
         }
         let got = peers.exchange(out)?;
-        if leader {
+        if me == 0 {
             return Ok(());
         }
         let bad =
             |e: Error| Error::Cluster(format!("process 0 sent a batch of a live source that does not read back: {e}"));
         let mut m = got[0].as_slice();
-        for i in live() {
+        for &i in &live {
             let text = read_bytes(&mut m, "live source text").map_err(bad)?;
             texts[i].clear();
             texts[i].push_text(text);
             texts[i].add_skipped(u64::read(&mut m).map_err(bad)?);
+            texts[i].share_only = self.in_shares[i] && n > 1;
         }
         Ok(())
     }
@@ -397,21 +442,27 @@ where
             input.batch_id = batch_id;
             input.parts_run.store(0, Ordering::Relaxed);
             input.received = Received::default();
-            for ((src, text), planned) in self.sources.iter_mut().zip(&mut input.texts).zip(&batch.planned) {
+            let cluster = self.peers.as_ref().map(|p| (p.index(), p.count())).filter(|&(_, n)| n > 1);
+            for (((src, text), planned), &in_shares) in
+                self.sources.iter_mut().zip(&mut input.texts).zip(&batch.planned).zip(&self.in_shares)
+            {
                 text.clear();
                 if batch.no_data {
                     continue;
                 }
-                match (src.planned_mut(), planned) {
-                    (Some(f), Some(files)) => f.read(files, text)?,
-                    _ => src.fill(text, t)?,
+                let share = cluster.filter(|_| in_shares);
+                match (src.planned_mut(), planned, share) {
+                    (Some(f), Some(files), Some((me, n))) => text.share_only = f.read_share(files, text, me, n)?,
+                    (Some(f), Some(files), None) => f.read(files, text)?,
+                    _ => src.fill(text, t, share)?,
                 }
             }
             self.share_live(&mut input.texts)?;
             if self.replay_batches.is_some() && !batch.no_data {
                 replay_index += 1;
             }
-            let records: usize = input.texts.iter().map(TextBatch::len_lines).sum();
+            let counts = self.input_counts(&input.texts)?;
+            let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             let read = started.elapsed();
             self.output.begin_batch(t, batch_id);
             let handler = &mut self.handler;
@@ -487,8 +538,8 @@ where
                 sources: self
                     .source_descriptions
                     .iter()
-                    .zip(&input.texts)
-                    .map(|(d, text)| (d.clone(), text.len_lines() as u64, text.skipped_lines()))
+                    .zip(&counts)
+                    .map(|(d, &(lines, skipped))| (d.clone(), lines, skipped))
                     .collect(),
                 since_previous,
                 duration: busy,

@@ -14,6 +14,9 @@ use crate::source::{InputLimits, KafkaLines, SourceKind};
 pub(crate) struct SourceSpec {
     pub(crate) name: String,
     pub(crate) kind: SourceKind,
+    /// Every reader of the source reads only a cluster process's share of each batch
+    /// ([`AppBuilder::read_in_shares`]).
+    pub(crate) in_shares: bool,
 }
 
 /// Declares an app: its batch interval, sources and outputs (the "describe" phase; nothing runs
@@ -51,6 +54,15 @@ impl AppBuilder {
             plan: (String::new(), String::new()),
             state_descriptions: Vec::new(),
         }
+    }
+
+    /// Says that every reader of source `src` runs over a cluster process's share of each batch
+    /// (its lines cut at line boundaries, `BatchInput::run_partials_shipped` and the like), so
+    /// that on a cluster each process reads only its share of a replayed or planned file
+    /// (byte ranges at line boundaries, `TextBatch::read_file_range`) instead of the whole
+    /// file. Generated code says so; outside a cluster it changes nothing.
+    pub fn read_in_shares(&mut self, src: SourceId) {
+        self.sources[src.index()].in_shares = true;
     }
 
     /// Declares what the state saved as `name` is (its operator, keys, values or aggregates),
@@ -133,7 +145,7 @@ impl AppBuilder {
 
     fn source(&mut self, name: &str, kind: SourceKind) -> SourceId {
         let id = SourceId::new(self.sources.len());
-        self.sources.push(SourceSpec { name: name.to_owned(), kind });
+        self.sources.push(SourceSpec { name: name.to_owned(), kind, in_shares: false });
         id
     }
 

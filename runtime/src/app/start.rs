@@ -440,6 +440,7 @@ where
             pipeline: setup.pipeline,
             handler: self.handler,
             sources: sources.running,
+            in_shares: self.spec.sources.iter().map(|s| s.in_shares).collect(),
             output: outputs.output,
             clock,
             interval_ms: setup.interval_ms,

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::files::is_ignored_name;
 use super::limits::InputLimits;
-use super::text::TextBatch;
+use super::text::{TextBatch, share_ranges};
 use crate::error::Error;
 
 /// Structured Streaming's file source (`spark.readStream.text(dir)`, also behind json and csv):
@@ -168,9 +168,35 @@ impl StructuredFileSource {
     /// [`TextBatch::origin`]. A planned file that cannot be read is skipped with a warning (see
     /// the type's documentation); lines are bounded by `max_line_bytes`.
     pub(crate) fn read(&self, files: &[String], batch: &mut TextBatch) -> Result<(), Error> {
-        for f in files {
+        self.read_share(files, batch, None)
+    }
+
+    /// [`read`](Self::read), or with `share = Some((me, n))` only process `me`'s byte ranges of
+    /// the files for a cluster of `n` ([`share_ranges`]; a file that cannot be measured counts
+    /// as empty, with the warning that reading it would give).
+    pub(crate) fn read_share(
+        &self,
+        files: &[String],
+        batch: &mut TextBatch,
+        share: Option<(usize, usize)>,
+    ) -> Result<(), Error> {
+        let ranges: Vec<(usize, u64, u64)> = match share {
+            None => (0..files.len()).map(|i| (i, 0, u64::MAX)).collect(),
+            Some((me, n)) => {
+                let sizes: Vec<u64> =
+                    files.iter().map(|f| std::fs::metadata(self.dir.join(f)).map_or(0, |m| m.len())).collect();
+                share_ranges(&sizes, me, n)
+            }
+        };
+        for (i, lo, hi) in ranges {
+            let f = &files[i];
             let path = self.dir.join(f);
-            match batch.read_file(&path, self.max_line_bytes) {
+            let read = if share.is_some() {
+                batch.read_file_range(&path, lo, hi, self.max_line_bytes)
+            } else {
+                batch.read_file(&path, self.max_line_bytes)
+            };
+            match read {
                 Ok(read) => {
                     if let Some(what) = read.skipped.describe(self.max_line_bytes) {
                         eprintln!("warning: source `{}`: skipped {what} in `{}`", self.name, path.display());
@@ -204,6 +230,10 @@ impl super::planned::Planned for StructuredFileSource {
     }
     fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error> {
         StructuredFileSource::read(self, planned, batch)
+    }
+    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, me: usize, n: usize) -> Result<bool, Error> {
+        StructuredFileSource::read_share(self, planned, batch, Some((me, n)))?;
+        Ok(true)
     }
     fn taken(&self) -> Vec<String> {
         StructuredFileSource::taken(self)

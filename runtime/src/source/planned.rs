@@ -16,6 +16,13 @@ pub(crate) trait Planned {
     fn take_planned(&mut self, planned: &[String]);
     /// Reads a planned batch's input into `batch`.
     fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error>;
+    /// Reads process `me`'s share of a planned batch's input for a cluster of `n` into `batch`,
+    /// if the source can read shares (`true`); otherwise reads all of it (`false`).
+    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, me: usize, n: usize) -> Result<bool, Error> {
+        let _ = (me, n);
+        self.read(planned, batch)?;
+        Ok(false)
+    }
     /// What the checkpoint records of the source after a batch: the files taken, or the
     /// offsets to read next.
     fn taken(&self) -> Vec<String>;

@@ -4,7 +4,7 @@ use std::io::{self};
 use std::path::{Path, PathBuf};
 
 use super::limits::InputLimits;
-use super::text::TextBatch;
+use super::text::{TextBatch, share_ranges};
 use crate::error::Error;
 
 /// Replay input: file `i` of the directory (regular files in name order) is the records of
@@ -46,11 +46,23 @@ impl ReplaySource {
         }
     }
 
-    pub(super) fn fill(&mut self, batch: &mut TextBatch) -> Result<(), Error> {
+    /// Reads the next file into `batch`: all of it, or with `share = Some((me, n))` process
+    /// `me`'s byte range of it for a cluster of `n` ([`share_ranges`]).
+    pub(super) fn fill(&mut self, batch: &mut TextBatch, share: Option<(usize, usize)>) -> Result<(), Error> {
         let Some(path) = self.files.next() else {
             return Ok(());
         };
-        match batch.read_file(&path, self.max_line_bytes) {
+        let read = match share {
+            None => batch.read_file(&path, self.max_line_bytes),
+            Some((me, n)) => match std::fs::metadata(&path) {
+                Ok(m) => match share_ranges(&[m.len()], me, n).first() {
+                    Some(&(_, lo, hi)) => batch.read_file_range(&path, lo, hi, self.max_line_bytes),
+                    None => Ok(Default::default()),
+                },
+                Err(e) => Err(e),
+            },
+        };
+        match read {
             Ok(read) => {
                 if let Some(what) = read.skipped.describe(self.max_line_bytes) {
                     eprintln!("warning: skipped {what} in `{}`", path.display());

@@ -98,8 +98,15 @@ pub(crate) enum RunningSource {
 }
 
 impl RunningSource {
-    /// Moves everything received for the batch with time `time_ms` into `batch` (cleared first).
-    pub(crate) fn fill(&mut self, batch: &mut TextBatch, time_ms: i64) -> Result<(), Error> {
+    /// Moves everything received for the batch with time `time_ms` into `batch` (cleared first);
+    /// with `share = Some((me, n))` a source that can (a replay) reads only process `me`'s share
+    /// for a cluster of `n`, and marks the batch so ([`TextBatch::share_only`]).
+    pub(crate) fn fill(
+        &mut self,
+        batch: &mut TextBatch,
+        time_ms: i64,
+        share: Option<(usize, usize)>,
+    ) -> Result<(), Error> {
         batch.clear();
         match self {
             RunningSource::Socket(s) => {
@@ -110,7 +117,10 @@ impl RunningSource {
                 s.fill(batch, time_ms);
                 Ok(())
             }
-            RunningSource::Replay(s) => s.fill(batch),
+            RunningSource::Replay(s) => {
+                batch.share_only = share.is_some();
+                s.fill(batch, share)
+            }
             RunningSource::Rate(s) => {
                 s.fill(batch, time_ms);
                 Ok(())

@@ -164,3 +164,61 @@ fn a_part_alone_is_the_part_of_the_split() {
     }
     assert!(TextBatch::new().split_part(0, 2).is_none());
 }
+
+/// Files of random lines (empty ones, long ones across read chunks, a last line without
+/// `'\n'`, `\r\n`), read in the byte ranges of clusters of 1 to 5 processes: every process's
+/// lines one after the other are the files' lines, each once, in order.
+#[test]
+fn byte_ranges_read_each_line_once_in_order() {
+    use super::text::share_ranges;
+    let dir = std::env::temp_dir().join(format!("streamc-ranges-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seed = 0x5DEE_CE66_D1CE_4E5Bu64;
+    let mut next = |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    for round in 0..60 {
+        let files: Vec<std::path::PathBuf> = (0..1 + next(4))
+            .map(|f| {
+                let mut text = String::new();
+                for l in 0..next(40) {
+                    let len = match next(10) {
+                        0 => 0,
+                        1 => READ_CHUNK as u64 + next(3000),
+                        _ => next(80),
+                    };
+                    text.extend((0..len).map(|i| char::from(b'a' + ((l + i) % 26) as u8)));
+                    text.push_str(if next(5) == 0 { "\r\n" } else { "\n" });
+                }
+                if next(3) == 0 {
+                    text.push_str("no newline");
+                }
+                let path = dir.join(format!("r{round}-{f}"));
+                std::fs::write(&path, &text).unwrap();
+                path
+            })
+            .collect();
+        let mut whole = TextBatch::new();
+        for f in &files {
+            whole.read_file(f, usize::MAX).unwrap();
+        }
+        let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).collect();
+        for n in 1..=5 {
+            let mut got: Vec<String> = Vec::new();
+            for me in 0..n {
+                let mut part = TextBatch::new();
+                for (i, lo, hi) in share_ranges(&sizes, me, n) {
+                    part.read_file_range(&files[i], lo, hi, usize::MAX).unwrap();
+                }
+                got.extend(part.lines().map(str::to_owned));
+            }
+            let want: Vec<&str> = whole.lines().collect();
+            assert_eq!(got, want, "round {round}, {n} processes, sizes {sizes:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

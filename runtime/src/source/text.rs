@@ -2,7 +2,7 @@
 //! buffer), and the bounded line splitting that fills it from bytes read in chunks.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::limits::{READ_CHUNK, Skipped};
@@ -27,6 +27,10 @@ pub struct TextBatch {
     origins: Vec<Origin>,
     /// Lines dropped while this batch was filled (not UTF-8, or over `max_line_bytes`).
     pub(super) skipped_lines: u64,
+    /// The batch holds only this cluster process's share of the source's lines (read as byte
+    /// ranges, [`read_file_range`](Self::read_file_range)): [`split_part`](Self::split_part)
+    /// gives all of them.
+    pub(crate) share_only: bool,
 }
 
 /// A position in a [`TextBatch`] to roll back to.
@@ -155,6 +159,86 @@ impl TextBatch {
         result
     }
 
+    /// Reads the lines of file `path` that start at a byte offset in `lo..hi`, as
+    /// [`read_file`](Self::read_file) reads all of them: a line that starts before `lo` belongs
+    /// to the range before, the one that crosses `hi` to this one, so the ranges of a cut of the
+    /// file read each line once (Hadoop's rule for splits of a text file). Lines of a range
+    /// that starts inside the file have no origin (their line numbers are not known without
+    /// reading what comes before: a query that reports them reads whole files).
+    pub(crate) fn read_file_range(
+        &mut self,
+        path: &Path,
+        lo: u64,
+        hi: u64,
+        max_line_bytes: usize,
+    ) -> io::Result<FileRead> {
+        if hi <= lo {
+            return Ok(FileRead { skipped: Skipped::default(), bytes: 0 });
+        }
+        let mark = self.mark();
+        let result = (|| {
+            let mut f = File::open(path)?;
+            let mut start = lo;
+            if lo > 0 {
+                // The line holding byte `lo - 1` is the range before's, unless it ends there.
+                f.seek(SeekFrom::Start(lo - 1))?;
+                let mut r = BufReader::with_capacity(READ_CHUNK.min(1 << 16), &mut f);
+                let mut skipped = Vec::new();
+                r.read_until(b'\n', &mut skipped)?;
+                start = lo - 1 + skipped.len() as u64;
+                drop(r);
+                f.seek(SeekFrom::Start(start))?;
+            }
+            let mut lines = LineSplitter::new(max_line_bytes, lo == 0);
+            let mut bytes = 0u64;
+            let mut pos = start;
+            // Past `hi`: the line that crosses it is read to its end.
+            let mut last = if start > lo { b'\n' } else { 0 };
+            let mut r = BufReader::with_capacity(READ_CHUNK, f);
+            loop {
+                let chunk = match r.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if chunk.is_empty() {
+                    break;
+                }
+                let take = if pos < hi {
+                    let before = usize::try_from(hi - pos).unwrap_or(usize::MAX).min(chunk.len());
+                    last = chunk[before - 1];
+                    before
+                } else if last == b'\n' {
+                    0
+                } else {
+                    match memchr::memchr(b'\n', chunk) {
+                        Some(i) => {
+                            last = b'\n';
+                            i + 1
+                        }
+                        None => chunk.len(),
+                    }
+                };
+                if take == 0 {
+                    break;
+                }
+                lines.feed(&chunk[..take], self, usize::MAX);
+                r.consume(take);
+                pos += take as u64;
+                bytes += take as u64;
+            }
+            lines.finish(self);
+            let origin = (lo == 0).then(|| path.to_owned());
+            self.origins.push(Origin { start: mark.buf, path: origin, skipped: lines.skipped_lines });
+            self.skipped_lines += lines.skipped.total();
+            Ok(FileRead { skipped: lines.skipped, bytes })
+        })();
+        if result.is_err() {
+            self.rollback(mark);
+        }
+        result
+    }
+
     /// The batch's current end, to [`rollback`](Self::rollback) to.
     pub(super) fn mark(&self) -> Mark {
         Mark { buf: self.buf.len(), lines: self.lines, origins: self.origins.len() }
@@ -197,6 +281,7 @@ impl TextBatch {
         self.lines = 0;
         self.origins.clear();
         self.skipped_lines = 0;
+        self.share_only = false;
     }
 
     /// How many lines the source dropped while filling this batch: not UTF-8, or longer than
@@ -274,6 +359,9 @@ impl TextBatch {
     /// Part `k` of [`split_lines`](Self::split_lines)`(n)` alone (a cluster process's share):
     /// only its own lines are counted. `None` when the batch has fewer parts.
     pub fn split_part(&self, k: usize, n: usize) -> Option<Lines<'_>> {
+        if self.share_only {
+            return (!self.is_empty()).then(|| self.lines());
+        }
         let ends = part_ends(&self.buf, n);
         let end = *ends.get(k)?;
         let start = if k == 0 { 0 } else { ends[k - 1] };
@@ -323,6 +411,11 @@ impl<'a> Lines<'a> {
     /// [`TextBatch::split_lines`] cuts a batch (a cluster process's share over its workers).
     pub fn split(self, n: usize) -> Vec<Lines<'a>> {
         split_text(self.rest, n)
+    }
+
+    /// The lines left as text, each ending in `'\n'`.
+    pub(crate) fn text(&self) -> &'a str {
+        self.rest
     }
 
     /// The bytes of the lines left.
@@ -393,7 +486,7 @@ impl ExactSizeIterator for Lines<'_> {}
 impl std::iter::FusedIterator for Lines<'_> {}
 
 /// What [`TextBatch::read_file`] read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct FileRead {
     pub(crate) skipped: Skipped,
     /// The bytes read from the file.
@@ -542,4 +635,25 @@ impl LineSplitter {
             self.skipped_lines.push(self.line_no);
         }
     }
+}
+
+/// The byte ranges of process `me` of a cluster of `n` over files of `sizes` bytes read one after
+/// the other (a batch's files): their concatenation cut into `n` ranges of about equal bytes,
+/// as `(file, lo, hi)` for each file this process's range overlaps, in file order. With
+/// [`TextBatch::read_file_range`] each line of the files is read by exactly one process, and
+/// the processes' lines in process order are the files' lines in order.
+pub(crate) fn share_ranges(sizes: &[u64], me: usize, n: usize) -> Vec<(usize, u64, u64)> {
+    let total: u64 = sizes.iter().sum();
+    let cut = |k: usize| (u128::from(total) * k as u128 / n.max(1) as u128) as u64;
+    let (a, b) = (cut(me), cut(me + 1));
+    let mut out = Vec::new();
+    let mut at = 0u64;
+    for (i, &size) in sizes.iter().enumerate() {
+        let (lo, hi) = (a.max(at), b.min(at + size));
+        if lo < hi {
+            out.push((i, lo - at, hi - at));
+        }
+        at += size;
+    }
+    out
 }

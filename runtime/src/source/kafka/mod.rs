@@ -277,117 +277,27 @@ impl KafkaSource {
         self.last_trigger = Some(now);
         false
     }
-}
 
-/// `topic partition offset`, as the checkpoint records a position.
-fn parse_position(s: &str) -> Option<(String, i32, i64)> {
-    let mut it = s.rsplitn(3, ' ');
-    let offset = it.next()?.parse().ok()?;
-    let partition = it.next()?.parse().ok()?;
-    Some((it.next()?.to_owned(), partition, offset))
-}
-
-/// `topic partition from until`, as the offsets log records a planned range.
-fn parse_range(s: &str) -> Option<(String, i32, i64, i64)> {
-    let mut it = s.rsplitn(4, ' ');
-    let until = it.next()?.parse().ok()?;
-    let from = it.next()?.parse().ok()?;
-    let partition = it.next()?.parse().ok()?;
-    Some((it.next()?.to_owned(), partition, from, until))
-}
-
-/// Spark's `rateLimit`: `limit` records spread over the partitions by their backlog (at least
-/// one each, rounded down otherwise, never past the end).
-fn rate_limit(limit: u64, ranges: &mut [(String, i32, i64, i64)]) {
-    let total: i64 = ranges.iter().map(|r| (r.3 - r.2).max(0)).sum();
-    if total < 1 {
-        return;
-    }
-    for r in ranges.iter_mut() {
-        let size = r.3 - r.2;
-        if size <= 0 {
-            continue;
-        }
-        let prorate = limit as f64 * (size as f64 / total as f64);
-        let n = if prorate < 1.0 { prorate.ceil() } else { prorate.floor() } as i64;
-        r.3 = r.3.min(r.2.saturating_add(n));
-    }
-}
-
-impl Planned for KafkaSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn plan(&mut self, unlimited: bool) -> Result<Vec<String>, Error> {
-        let first_plan = !self.planned;
-        self.planned = true;
-        let parts = self.partitions()?;
-        let bounds = parts.iter().map(|tp| self.bounds(&tp.0, tp.1)).collect::<Result<Vec<_>, _>>()?;
-        let starts = if first_plan { self.starting_offsets(&parts, &bounds)? } else { BTreeMap::new() };
-        let mut ranges = Vec::new();
-        for (tp, (lo, hi)) in parts.into_iter().zip(bounds) {
-            let end = match &self.snapshot {
-                Some(s) => s.get(&tp).copied().unwrap_or(lo).min(hi),
-                None => hi,
-            };
-            let from = match self.next.get(&tp) {
-                Some(&n) => n,
-                None => starts.get(&tp).copied().unwrap_or(lo),
-            };
-            let from = if from < lo {
-                // The records from `from` are gone (retention, or a recreated topic).
-                self.data_loss(format!(
-                    "Some data may have been lost because they are not available in Kafka any more; either the data was aged out by Kafka or the topic may have been deleted before all the data in the topic was processed. {}-{}: offsets {from} to {lo} are gone",
-                    tp.0, tp.1
-                ), &format!("; going on from {lo}"))?;
-                lo
-            } else if from > hi {
-                self.data_loss(
-                    format!(
-                        "{}-{}'s offset was changed from {from} to {hi}, some data may have been missed",
-                        tp.0, tp.1
-                    ),
-                    "",
-                )?;
-                hi
-            } else {
-                from
-            };
-            ranges.push((tp.0, tp.1, from, end.max(from)));
-        }
-        // Under `AvailableNow` (a snapshot) every record there is read, however few.
-        let new: i64 = ranges.iter().map(|r| r.3 - r.2).sum();
-        if !unlimited && self.snapshot.is_none() && self.delay(new.max(0) as u64) {
-            return Ok(Vec::new());
-        }
-        if let (Some(limit), false) = (self.options.max_per_trigger, unlimited) {
-            rate_limit(limit, &mut ranges);
-        }
-        let mut out = Vec::new();
-        for (topic, partition, from, until) in ranges {
-            if until > from {
-                out.push(format!("{topic} {partition} {from} {until}"));
-            }
-            self.next.insert((topic, partition), until);
-        }
-        Ok(out)
-    }
-
-    fn take_planned(&mut self, planned: &[String]) {
-        for r in planned {
-            if let Some((topic, partition, _, until)) = parse_range(r) {
-                self.next.insert((topic, partition), until);
-            }
-        }
-    }
-
-    fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error> {
+    /// Reads a planned batch's ranges into `batch`; with `share = Some((me, n))` only process
+    /// `me`'s block of them for a cluster of `n`: the ranges in (topic, partition) order cut
+    /// into `n` blocks of about as many partitions, so that the processes' records in process
+    /// order are the batch's.
+    fn read_ranges(
+        &mut self,
+        planned: &[String],
+        batch: &mut TextBatch,
+        share: Option<(usize, usize)>,
+    ) -> Result<(), Error> {
         let mut want = BTreeMap::new();
         for r in planned {
             let (topic, partition, from, until) = parse_range(r)
                 .ok_or_else(|| self.error(format!("the planned range `{r}` is not `topic partition from until`")))?;
             want.insert((topic, partition), (from, until));
+        }
+        if let Some((me, n)) = share {
+            let len = want.len();
+            let block = (len * me / n)..(len * (me + 1) / n);
+            want = want.into_iter().enumerate().filter(|(i, _)| block.contains(i)).map(|(_, kv)| kv).collect();
         }
         let mut line = String::new();
         // Per partition, appended in (topic, partition) order at the end: the batch's text is the
@@ -528,6 +438,121 @@ impl Planned for KafkaSource {
             }
         }
         Ok(())
+    }
+}
+
+/// `topic partition offset`, as the checkpoint records a position.
+fn parse_position(s: &str) -> Option<(String, i32, i64)> {
+    let mut it = s.rsplitn(3, ' ');
+    let offset = it.next()?.parse().ok()?;
+    let partition = it.next()?.parse().ok()?;
+    Some((it.next()?.to_owned(), partition, offset))
+}
+
+/// `topic partition from until`, as the offsets log records a planned range.
+fn parse_range(s: &str) -> Option<(String, i32, i64, i64)> {
+    let mut it = s.rsplitn(4, ' ');
+    let until = it.next()?.parse().ok()?;
+    let from = it.next()?.parse().ok()?;
+    let partition = it.next()?.parse().ok()?;
+    Some((it.next()?.to_owned(), partition, from, until))
+}
+
+/// Spark's `rateLimit`: `limit` records spread over the partitions by their backlog (at least
+/// one each, rounded down otherwise, never past the end).
+fn rate_limit(limit: u64, ranges: &mut [(String, i32, i64, i64)]) {
+    let total: i64 = ranges.iter().map(|r| (r.3 - r.2).max(0)).sum();
+    if total < 1 {
+        return;
+    }
+    for r in ranges.iter_mut() {
+        let size = r.3 - r.2;
+        if size <= 0 {
+            continue;
+        }
+        let prorate = limit as f64 * (size as f64 / total as f64);
+        let n = if prorate < 1.0 { prorate.ceil() } else { prorate.floor() } as i64;
+        r.3 = r.3.min(r.2.saturating_add(n));
+    }
+}
+
+impl Planned for KafkaSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn plan(&mut self, unlimited: bool) -> Result<Vec<String>, Error> {
+        let first_plan = !self.planned;
+        self.planned = true;
+        let parts = self.partitions()?;
+        let bounds = parts.iter().map(|tp| self.bounds(&tp.0, tp.1)).collect::<Result<Vec<_>, _>>()?;
+        let starts = if first_plan { self.starting_offsets(&parts, &bounds)? } else { BTreeMap::new() };
+        let mut ranges = Vec::new();
+        for (tp, (lo, hi)) in parts.into_iter().zip(bounds) {
+            let end = match &self.snapshot {
+                Some(s) => s.get(&tp).copied().unwrap_or(lo).min(hi),
+                None => hi,
+            };
+            let from = match self.next.get(&tp) {
+                Some(&n) => n,
+                None => starts.get(&tp).copied().unwrap_or(lo),
+            };
+            let from = if from < lo {
+                // The records from `from` are gone (retention, or a recreated topic).
+                self.data_loss(format!(
+                    "Some data may have been lost because they are not available in Kafka any more; either the data was aged out by Kafka or the topic may have been deleted before all the data in the topic was processed. {}-{}: offsets {from} to {lo} are gone",
+                    tp.0, tp.1
+                ), &format!("; going on from {lo}"))?;
+                lo
+            } else if from > hi {
+                self.data_loss(
+                    format!(
+                        "{}-{}'s offset was changed from {from} to {hi}, some data may have been missed",
+                        tp.0, tp.1
+                    ),
+                    "",
+                )?;
+                hi
+            } else {
+                from
+            };
+            ranges.push((tp.0, tp.1, from, end.max(from)));
+        }
+        // Under `AvailableNow` (a snapshot) every record there is read, however few.
+        let new: i64 = ranges.iter().map(|r| r.3 - r.2).sum();
+        if !unlimited && self.snapshot.is_none() && self.delay(new.max(0) as u64) {
+            return Ok(Vec::new());
+        }
+        if let (Some(limit), false) = (self.options.max_per_trigger, unlimited) {
+            rate_limit(limit, &mut ranges);
+        }
+        let mut out = Vec::new();
+        for (topic, partition, from, until) in ranges {
+            if until > from {
+                out.push(format!("{topic} {partition} {from} {until}"));
+            }
+            self.next.insert((topic, partition), until);
+        }
+        Ok(out)
+    }
+
+    fn take_planned(&mut self, planned: &[String]) {
+        for r in planned {
+            if let Some((topic, partition, _, until)) = parse_range(r) {
+                self.next.insert((topic, partition), until);
+            }
+        }
+    }
+
+    fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error> {
+        self.read_ranges(planned, batch, None)
+    }
+
+    /// Process `me` of a cluster of `n` reads a block of the planned partitions
+    /// ([`KafkaSource::read_ranges`]).
+    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, me: usize, n: usize) -> Result<bool, Error> {
+        self.read_ranges(planned, batch, Some((me, n)))?;
+        Ok(true)
     }
 
     fn taken(&self) -> Vec<String> {

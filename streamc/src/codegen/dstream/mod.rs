@@ -103,6 +103,21 @@ pub fn app_expr(plan: &Plan, phys: &Fused, spans: &SpanTable) -> TokenStream {
     let stages: Vec<Option<Vec<StreamId>>> =
         (0..plan.streams.len()).map(|s| stage::parallel_stage(plan, phys, StreamId(s))).collect();
     let placement = placement::place(plan, phys, &stages, shipped);
+    // A source every reader of which runs over a cluster process's share of the batch (its
+    // split stage, its shuffle, or its chains over shares) is read in shares: each process
+    // reads only its byte range of a replayed file, or gets only its share of a live source's
+    // batch from process 0.
+    for (i, s) in plan.streams.iter().enumerate() {
+        let id = StreamId(i);
+        if shipped
+            && s.op.is_source()
+            && !plan.outputs.iter().any(|o| o.input == id)
+            && (stages[i].is_some() || shuffle::shuffle_stage(plan, phys, id).is_some() || placement.split_source[i])
+        {
+            let src = names.ident("src", id);
+            setup.extend(quote!(#b.read_in_shares(#src);));
+        }
+    }
 
     // Per batch: restore state after a restart, bind witnesses and closures, declare buffers.
     let mut binds = TokenStream::new();

@@ -83,6 +83,19 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
             }
         });
     }
+    // A file or Kafka source whose every query runs over a cluster process's share of the batch
+    // is read in shares: each process reads only its byte ranges of the batch's files, or its
+    // block of the batch's partitions.
+    for (k, s) in table.sources.iter().enumerate() {
+        let mut readers = queries.iter().filter(|q| q.inputs.iter().any(|i| i.source == k)).peekable();
+        if matches!(s.kind, SourceKind::Files { .. } | SourceKind::Kafka { .. })
+            && readers.peek().is_some()
+            && readers.all(|q| parallel_query(table, q))
+        {
+            let src = ident("src", &s.name);
+            setup.extend(quote!(#b.read_in_shares(#src);));
+        }
+    }
     let mut persistent = Vec::new();
     let mut body = TokenStream::new();
     let nodes = crate::explain::table_nodes(table, queries);
