@@ -150,6 +150,10 @@ pub struct BatchOutput {
     sharding: bool,
     /// This process's shard of the batch's commit: its piece of every key-partitioned state.
     shard: Option<PartFileWriter>,
+    /// Per output, for `save_as_text_files` on a cluster: the batch's records were written as
+    /// one part per process, by this many processes ([`save_part`](Self::save_part)); process
+    /// 0's emit commits them.
+    text_parts: Vec<Option<usize>>,
 }
 
 /// The snapshots of a batch ([`BatchOutput::take_states`]).
@@ -182,6 +186,7 @@ impl BatchOutput {
         };
         #[cfg(feature = "kafka")]
         let outputs_len = outputs.len();
+        let outputs_len_all = outputs.len();
         Ok(BatchOutput {
             json: vec![JsonBatch::default(); outputs.len()],
             outputs,
@@ -206,6 +211,7 @@ impl BatchOutput {
             leader_reads_every_record: false,
             sharding: false,
             shard: None,
+            text_parts: vec![None; outputs_len_all],
         })
     }
 
@@ -249,6 +255,7 @@ impl BatchOutput {
             j.committed = false;
             j.files.clear();
         }
+        self.text_parts.fill(None);
     }
 
     /// Reports the event-time watermark after this batch, in µs since the epoch, for the
@@ -432,6 +439,8 @@ impl BatchOutput {
         for out in outs {
             match &self.outputs[out.index()].kind {
                 OutputKind::Print { num } => most = most.max(num.saturating_add(1)),
+                // Each process writes its own part ([`save_part`](Self::save_part)).
+                OutputKind::SaveAsTextFiles { .. } => {}
                 _ => return None,
             }
         }
@@ -502,11 +511,16 @@ impl BatchOutput {
                 }
             }
             OutputKind::SaveAsTextFiles { prefix, suffix } => {
-                for r in records {
-                    r.spark_fmt(&mut self.buf);
-                    self.buf.push('\n');
+                let dir = text_files_dir(prefix, suffix, self.time_ms);
+                if let Some(processes) = self.text_parts[out.index()] {
+                    files::commit_text_parts(&dir, processes)?;
+                } else {
+                    for r in records {
+                        r.spark_fmt(&mut self.buf);
+                        self.buf.push('\n');
+                    }
+                    write_text_files(&dir, &self.buf)?;
                 }
-                write_text_files(&text_files_dir(prefix, suffix, self.time_ms), &self.buf)?;
             }
             OutputKind::Console { .. }
             | OutputKind::JsonFiles { .. }

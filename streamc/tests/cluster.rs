@@ -387,8 +387,8 @@ fn a_cluster_refuses_a_bad_hostfile_with_a_clear_error() {
     let _ = Path::new(&hosts);
 }
 
-/// Every batch directory a `save_as_text_files` output wrote under `sink`: its name and its
-/// lines, sorted.
+/// Every batch directory a `save_as_text_files` output wrote under `sink`: its name and the
+/// lines of all its part files (one per process of a cluster, in process order), sorted.
 fn saved_batches(sink: &Path) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for e in std::fs::read_dir(sink).unwrap() {
@@ -397,12 +397,28 @@ fn saved_batches(sink: &Path) -> BTreeMap<String, Vec<String>> {
         if name.starts_with('.') || !e.path().join("_SUCCESS").exists() {
             continue;
         }
-        let mut lines: Vec<String> =
-            std::fs::read_to_string(e.path().join("part-00000")).unwrap().lines().map(str::to_owned).collect();
+        let mut lines = Vec::new();
+        for k in 0.. {
+            match std::fs::read_to_string(e.path().join(format!("part-{k:05}"))) {
+                Ok(text) => lines.extend(text.lines().map(str::to_owned)),
+                Err(_) if k > 0 => break,
+                Err(err) => panic!("{name}/part-00000: {err}"),
+            }
+        }
         lines.sort();
         out.insert(name, lines);
     }
     out
+}
+
+/// How many parts each batch directory under `sink` has.
+fn parts_per_batch(sink: &Path) -> BTreeSet<usize> {
+    std::fs::read_dir(sink)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("_SUCCESS").exists())
+        .map(|p| std::fs::read_dir(p).unwrap().filter(|f| f.as_ref().unwrap().file_name() != "_SUCCESS").count())
+        .collect()
 }
 
 /// `update_state_by_key` partitioned over a cluster of 2 (each pair shuffled to its key's
@@ -471,6 +487,9 @@ fn a_partitioned_dstream_state_resumes_exactly_after_kills() {
     assert!(child.wait().unwrap().success(), "the uninterrupted cluster failed");
     let run_time = t.elapsed();
     assert!(saved_batches(&plain) == expected, "an uninterrupted cluster differs from one process");
+    // Each process wrote its own part of every batch; process 0 committed them together.
+    assert_eq!(parts_per_batch(&plain), BTreeSet::from([2]), "parts per batch directory");
+    assert_eq!(parts_per_batch(&reference), BTreeSet::from([1]), "parts per batch directory");
     // At most half the run's length in all, so the kills land before the run would end.
     let wanted: usize = std::env::var("STREAMC_CLUSTER_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let window = (run_time / (2 * wanted as u32)).max(std::time::Duration::from_millis(10));
@@ -479,7 +498,9 @@ fn a_partitioned_dstream_state_resumes_exactly_after_kills() {
     let killed = dir.join("killed");
     let mut written = 0;
     let mut progressed = || {
-        let now = std::fs::read_dir(&killed).map_or(0, |d| d.count());
+        // Batch directories (not the hidden parts and temporary directories of a batch).
+        let now = std::fs::read_dir(&killed)
+            .map_or(0, |d| d.filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count());
         let before = written;
         written = now.max(before);
         now > before

@@ -173,14 +173,21 @@ impl BatchInput {
     /// A batch in parts over a cluster's processes, put together on process 0 for outputs
     /// `outs` (the others get nothing back): every record, or, when the outputs read only the
     /// first ones (a `print` without `--jsonl`), each process's first that many, the rest
-    /// counted. Alone, `part` as it is.
-    pub fn gather_output<'t, T: Shipped<'t>>(
+    /// counted. A `save_as_text_files` among them reads none: each process writes its part
+    /// before the round ([`BatchOutput::save_part`]), and process 0's emit commits them all.
+    /// Alone, `part` as it is.
+    pub fn gather_output<'t, T: Shipped<'t> + crate::fmt::Record>(
         &'t self,
         output: &mut BatchOutput,
         outs: &[crate::OutputId],
         mut part: Vec<T>,
     ) -> Result<Vec<T>, Error> {
         let Some(peers) = &self.peers else { return Ok(part) };
+        // A `save_as_text_files` writes each process's part where it is (process 0 commits them
+        // once this round has shown every part is on disk).
+        for &o in outs {
+            output.save_part(o, &part, peers.index(), peers.count())?;
+        }
         let Some(read) = output.records_read(outs) else { return self.gather(part, false) };
         let (me, n) = (peers.index(), peers.count());
         let held = part.len() as u64;

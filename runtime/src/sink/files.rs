@@ -187,10 +187,21 @@ pub fn text_files_dir(prefix: &str, suffix: &str, time_ms: i64) -> PathBuf {
 /// as Spark Streaming does (it disables Hadoop's output-exists check for streaming jobs so that a
 /// re-run batch can be written again).
 pub fn write_text_files(dir: &Path, text: &str) -> Result<(), Error> {
-    let out_err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Output { path, source }
-    };
+    publish_text_dir(dir, |tmp| {
+        let part = tmp.join("part-00000");
+        let mut f = File::create(&part).map_err(out_err(&dir.join("part-00000")))?;
+        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(out_err(&dir.join("part-00000")))
+    })
+}
+
+/// The error of writing `path`.
+fn out_err(path: &Path) -> impl FnOnce(io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Output { path, source }
+}
+
+/// `dir`'s name and its parent directory (`.` for a bare name).
+fn name_and_parent(dir: &Path) -> Result<(String, PathBuf), Error> {
     let name = dir
         .file_name()
         .ok_or_else(|| Error::Output {
@@ -203,15 +214,53 @@ pub fn write_text_files(dir: &Path, text: &str) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
+    Ok((name, parent))
+}
+
+/// Process `process`'s part of `save_as_text_files`' directory `dir` on a cluster: a hidden
+/// file beside `dir` (`.<name>.part-<process:05>.streamc-part`), which process 0 moves into the
+/// directory when it commits the batch ([`commit_text_parts`]).
+fn text_part_path(dir: &Path, process: usize) -> Result<PathBuf, Error> {
+    let (name, parent) = name_and_parent(dir)?;
+    Ok(parent.join(format!(".{name}.part-{process:05}.streamc-part")))
+}
+
+/// Writes `text`, process `process`'s records of a batch, as its part of directory `dir`
+/// (fsynced: on disk when this returns). See [`commit_text_parts`].
+pub(super) fn write_text_part(dir: &Path, process: usize, text: &str) -> Result<(), Error> {
+    let path = text_part_path(dir, process)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(out_err(parent))?;
+    }
+    let mut f = File::create(&path).map_err(out_err(&path))?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(out_err(&path))
+}
+
+/// Publishes directory `dir` from the parts `processes` processes wrote
+/// ([`write_text_part`]): `part-00000` … one per process, in process order, as Spark's
+/// `saveAsTextFile` writes one per partition, then `_SUCCESS`, all at once as
+/// [`write_text_files`] does.
+pub(super) fn commit_text_parts(dir: &Path, processes: usize) -> Result<(), Error> {
+    publish_text_dir(dir, |tmp| {
+        for k in 0..processes {
+            let from = text_part_path(dir, k)?;
+            std::fs::rename(&from, tmp.join(format!("part-{k:05}"))).map_err(out_err(&from))?;
+        }
+        Ok(())
+    })
+}
+
+/// Fills a hidden temporary directory beside `dir` (`fill`), adds `_SUCCESS` and renames it to
+/// `dir`, replacing an older `dir`.
+fn publish_text_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<(), Error>) -> Result<(), Error> {
+    let (name, parent) = name_and_parent(dir)?;
     std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
     let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(out_err(&tmp))?;
     }
     std::fs::create_dir(&tmp).map_err(out_err(&tmp))?;
-    let part = tmp.join("part-00000");
-    let mut f = File::create(&part).map_err(out_err(&dir.join("part-00000")))?;
-    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(out_err(&dir.join("part-00000")))?;
+    fill(&tmp)?;
     File::create(tmp.join("_SUCCESS")).map_err(out_err(&dir.join("_SUCCESS")))?;
     if dir.exists() {
         // Move the old output aside first: renaming onto a non-empty directory fails.

@@ -7,9 +7,11 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
+use super::files::write_text_part;
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
-use super::{columns_of, print_to, write_file_atomic};
+use super::{columns_of, print_to, text_files_dir, write_file_atomic};
 use crate::error::Error;
+use crate::fmt::Record;
 use crate::ids::OutputId;
 use crate::persist::{Persist, corrupt};
 use crate::structured::row::{Row, console_cells, row_cells};
@@ -188,4 +190,29 @@ fn not_in_parts(spec: &OutputSpec) -> Error {
         "output `{}` cannot be written by each process of a cluster for its part of the rows; this is a bug in streamc",
         spec.name
     ))
+}
+
+impl BatchOutput {
+    /// On every process of a cluster of `processes`, for a DStream batch in parts: if output
+    /// `out` is a `save_as_text_files`, writes `records` (this process's part) as its part file
+    /// of the batch's directory, on disk when this returns, and has process 0's emit of the
+    /// output commit every process's part instead of writing the records it gets. Other
+    /// outputs: nothing.
+    pub(crate) fn save_part<T: Record>(
+        &mut self,
+        out: OutputId,
+        records: &[T],
+        process: usize,
+        processes: usize,
+    ) -> Result<(), Error> {
+        let OutputKind::SaveAsTextFiles { prefix, suffix } = &self.outputs[out.index()].kind else { return Ok(()) };
+        self.buf.clear();
+        for r in records {
+            r.spark_fmt(&mut self.buf);
+            self.buf.push('\n');
+        }
+        write_text_part(&text_files_dir(prefix, suffix, self.time_ms), process, &self.buf)?;
+        self.text_parts[out.index()] = Some(processes);
+        Ok(())
+    }
 }
