@@ -110,6 +110,7 @@ fn batches(jsonl: &str) -> Vec<(String, u64, Vec<String>)> {
 fn examples_on_two_and_three_processes_equal_one_process() {
     let input = words("cluster-words", 24, 300);
     let input = input.to_str().unwrap();
+    let joins = join_inputs("cluster-joins", 16, 200);
     // With whether the pipeline's stage is split over the processes: stages that end in a
     // per-batch keyed table or a Structured aggregation are; the others (`update_state_by_key`
     // reads whole groups) run on every process over the whole batch, and still agree. And with
@@ -146,8 +147,16 @@ fn examples_on_two_and_three_processes_equal_one_process() {
         ("keyed_join", true, false, vec!["tests/data/cluster/keyed_join.yaml", "--replay", input]),
         // Pairs made over each process's share of the batch and sent by key to keyed operators.
         ("shared_pairs", true, false, vec!["tests/data/cluster/shared_pairs.yaml", "--replay", input]),
+        // Stream-stream joins partitioned by join key: each process joins the keys it owns.
+        (
+            "stream_join",
+            false,
+            false,
+            vec!["tests/data/cluster/stream_join.yaml", "--replay", &joins[0], "--replay", &joins[1]],
+        ),
         // A stream-stream join over its own file streams (`available_now`: process 0 plans each
-        // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
+        // batch's files), partitioned by join key, and mapGroupsWithState sessions, which every
+        // process runs whole: not split.
         ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),
         (
             "structured_network_word_count_windowed",
@@ -226,6 +235,45 @@ fn processes_split_large_shares_over_their_workers() {
     }
 }
 
+/// Replay arguments (`impressions=DIR`, `clicks=DIR`) of `batches` batches of ad impressions
+/// (`lines` a batch, two minutes of event time each) and their clicks, 0 to 20 minutes later
+/// (some past the join's 15-minute range, some never): for `tests/data/cluster/stream_join.yaml`.
+fn join_inputs(name: &str, batches: usize, lines: usize) -> [String; 2] {
+    let (imp, clk) = (scratch(name).join("impressions"), scratch(name).join("clicks"));
+    std::fs::create_dir_all(&imp).unwrap();
+    std::fs::create_dir_all(&clk).unwrap();
+    let mut seed = 0x00ad_c11c_u64;
+    let mut below = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let ts = |s: u64| format!("2024-01-01T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60);
+    let mut clicks = vec![String::new(); batches];
+    for b in 0..batches {
+        let mut text = String::new();
+        for i in 0..lines {
+            let secs = 3600 + b as u64 * 120 + below(120);
+            // Ads repeat across batches, so a key has rows in several batches.
+            let ad = format!("ad{}", (b * lines + i) % (lines * 3));
+            text.push_str(&format!("{{\"impressionAdId\": \"{ad}\", \"impressionTime\": \"{}\"}}\n", ts(secs)));
+            if below(2) == 0 {
+                let at = secs + below(1200);
+                let cb = ((at - 3600) / 120) as usize;
+                if cb < batches {
+                    clicks[cb].push_str(&format!("{{\"adId\": \"{ad}\", \"clickTime\": \"{}\"}}\n", ts(at)));
+                }
+            }
+        }
+        std::fs::write(imp.join(format!("b{b:05}")), text).unwrap();
+    }
+    for (b, text) in clicks.iter().enumerate() {
+        std::fs::write(clk.join(format!("b{b:05}")), text).unwrap();
+    }
+    [format!("impressions={}", imp.display()), format!("clicks={}", clk.display())]
+}
+
 /// JSON events `{timestamp, word}` over about an hour, a few minutes out of order, `batches`
 /// files: a windowed count's watermark closes windows, and drops some late rows.
 fn events(name: &str, batches: usize, lines: usize) -> PathBuf {
@@ -266,6 +314,15 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
         "cluster-resume",
         &["examples/windowed_event_counts.yaml", "--replay", events.to_str().unwrap()],
         &["--max-batches", "4"],
+        true,
+    );
+    // A stream-stream join's two states, partitioned by join key.
+    let joins = join_inputs("cluster-resume-joins", 16, 200);
+    resumes_on_2_3_and_1_processes(
+        "cluster-resume-join",
+        &["tests/data/cluster/stream_join.yaml", "--replay", &joins[0], "--replay", &joins[1]],
+        &["--max-batches", "5"],
+        false,
     );
     // DStream states: a window's panes, `update_state_by_key`'s and `map_with_state`'s
     // (checkpointed every 10 s: batches 0-9 are the first run's commit, 10-19 the second's).
@@ -283,11 +340,14 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
             &format!("cluster-resume-{name}"),
             &[spec, "--replay", words.to_str().unwrap()],
             &["--max-batches", "12"],
+            true,
         );
     }
 }
 
-fn resumes_on_2_3_and_1_processes(name: &str, args: &[&str], step: &[&str]) {
+/// `split`: whether the query's batches are split over the processes (a join's are not: each
+/// process reads both inputs whole and joins the keys it owns).
+fn resumes_on_2_3_and_1_processes(name: &str, args: &[&str], step: &[&str], split: bool) {
     let (whole, _, _) = run(&format!("{name}-whole"), args, 1);
     let dir = root().join("target").join("streamc-tests").join(format!("{name}-steps"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -295,7 +355,7 @@ fn resumes_on_2_3_and_1_processes(name: &str, args: &[&str], step: &[&str]) {
     for (processes, extra) in [(2, step), (3, step), (1, &[][..])] {
         std::fs::create_dir_all(&dir).unwrap();
         let (jsonl, _, parts) = run_with(&dir, args, processes, extra);
-        if processes > 1 {
+        if processes > 1 && split {
             assert!(parts.iter().any(|&p| p as usize == processes), "{processes} processes: {parts:?}");
         }
         // Each process of a cluster wrote its own shard of the state; a run of one process

@@ -96,6 +96,13 @@ impl BatchInput {
         Ok((rows, sum))
     }
 
+    /// Whether this process owns `key` (a stream-stream join's rows of a key are joined, and
+    /// buffered, by the process that owns it; the others skip them): always outside a cluster.
+    #[inline]
+    pub fn owns<K: std::hash::Hash + ?Sized>(&self, key: &K) -> bool {
+        self.peers.as_ref().is_none_or(|p| crate::partition::owner(key, p.count()) == p.index())
+    }
+
     /// Puts out the rows of a partitioned aggregation without putting them together: `rows` are
     /// this process's (the keys it owns), `state` its state's figures and `counts` its rows at
     /// plan nodes (`(node, rows)`, for [`BatchOutput::report_rows`]). Alone, each of `outs`

@@ -152,6 +152,19 @@ impl<K: Persist + Hash + Eq, V: Persist> Checkpointed for JoinState<K, V> {
     }
 }
 
+/// A join's state partitioned by join key over a cluster's processes: each process buffers the
+/// rows of the keys it owns (the rows of one key only ever meet each other).
+impl<K: Persist + Hash + Eq, V: Persist> crate::partition::Partitioned for JoinState<K, V> {
+    fn keep_partition(&mut self, me: usize, n: usize) {
+        self.groups.keep_partition(me, n);
+        self.rows = self.groups.iter().map(|(_, rows)| rows.len()).sum();
+    }
+
+    fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, Error> {
+        <StreamingAgg<K, Vec<JoinRow<V>>> as crate::partition::Partitioned>::concat_snapshots(pieces)
+    }
+}
+
 impl<K: Persist, V: Persist> crate::footprint::StateSize for JoinState<K, V> {
     fn rows(&self) -> usize {
         self.rows

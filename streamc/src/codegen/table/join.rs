@@ -184,7 +184,17 @@ fn passes(cond: &Option<crate::table::expr::Expr>, scope: &Scope) -> TokenStream
 /// One side's half of the join, for a row of that side in scope: late rows dropped, the
 /// side-only condition, the probe of the other side's state (with the rest of the query for each
 /// joined row), then the row buffered.
-pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, query: &str, wm: &Ident) -> TokenStream {
+/// With `in_parts` (a cluster partitions the join, `join_in_parts`) only the rows of keys this
+/// process owns are joined.
+pub(super) fn half(
+    j: &TStreamJoin,
+    left: bool,
+    scope: Scope,
+    rest: Rest<'_>,
+    query: &str,
+    wm: &Ident,
+    in_parts: bool,
+) -> TokenStream {
     let (ls, rs) = states(query);
     let (this_state, other_state) = if left { (&ls, &rs) } else { (&rs, &ls) };
     let (this_cols, other_cols) = if left { (&j.left, &j.right) } else { (&j.right, &j.left) };
@@ -286,6 +296,22 @@ pub(super) fn half(j: &TStreamJoin, left: bool, scope: Scope, rest: Rest<'_>, qu
     // an inner or semi join, the other side of an outer join) and filters them before the join;
     // otherwise a NULL key is a key like any other (its state store compares key bytes).
     let drop_nulls = if filtered(j, left) { quote!(if #nulls { continue; }) } else { quote!() };
+    if in_parts {
+        // On a cluster, the process that owns the row's key joins (or drops) it; the others
+        // skip it. Outside one, every row is this process's.
+        let input = Ident::new("input", Span::mixed_site());
+        return quote! {
+            #key_binds
+            if !#input.owns(&(#probe)) { continue; }
+            #late
+            if !#passes_only {
+                #unmatched_now
+                continue;
+            }
+            #drop_nulls
+            #body
+        };
+    }
     quote! {
         #late
         if !#passes_only {
@@ -373,7 +399,7 @@ pub(super) fn right_side(
             _ => {}
         }
     }
-    let half = half(j, false, scope, rest, &q.key(), wm);
+    let half = half(j, false, scope, rest, &q.key(), wm, super::placement::join_in_parts(q));
     quote!(#code #half)
 }
 
@@ -439,8 +465,15 @@ pub(super) fn finish(q: &Checked, j: &TStreamJoin, rest: Rest<'_>, node: &str, o
             code.extend(quote!(#state.evict(#gone, |_, _| {});));
         }
     }
-    code.extend(quote! {
-        #output.report_operator_state(#node, "symmetricHashJoin", &#rt::structured::join::Both(&#ls, &#rs), #updated, 0);
+    code.extend(if super::placement::join_in_parts(q) {
+        // Added up over the processes where the rows are put out (`emit_partitioned`).
+        quote! {
+            let join_figures = #rt::app::state_report(#node, "symmetricHashJoin", &#rt::structured::join::Both(&#ls, &#rs), #updated, 0);
+        }
+    } else {
+        quote! {
+            #output.report_operator_state(#node, "symmetricHashJoin", &#rt::structured::join::Both(&#ls, &#rs), #updated, 0);
+        }
     });
     code
 }

@@ -5,8 +5,7 @@
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
 use super::emit::{rt, source_limits};
-use crate::table::expr::{BinOp, Expr, UnOp};
-use crate::table::{Checked, ColTy, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
+use crate::table::{Checked, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::HashSet;
@@ -17,6 +16,7 @@ mod groups;
 mod join;
 mod nested;
 mod nested_key;
+mod placement;
 mod record;
 mod row;
 mod scope;
@@ -28,6 +28,7 @@ mod workers;
 
 pub use row::field_names;
 
+use placement::{emits_in_parts, fallible_casts, join_in_parts, parallel_query, partitioned};
 use record::{parse_record, static_tables};
 use row::{build_row, row_scope, row_struct};
 use scope::{ident, unkeyed};
@@ -109,12 +110,16 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
         setup.extend(quote!(#b.describe_state(#name, #description);));
     }
     // A state partitioned over a cluster's processes is restored and saved whole by all of them.
-    let split: HashSet<String> = queries
+    let mut split: HashSet<String> = queries
         .iter()
         .flat_map(|q| q.stages())
         .filter(|st| partitioned(table, st))
         .map(|st| format!("{}/state", st.key()))
         .collect();
+    for q in queries.iter().filter(|q| join_in_parts(q)) {
+        split.insert(format!("{}/join_left", q.key()));
+        split.insert(format!("{}/join_right", q.key()));
+    }
     let restores = persistent.iter().map(|(n, p)| match split.contains(n) {
         true => quote!(#input.restore_partitioned(#n, &mut #p)?;),
         false => quote!(#input.restore(#n, &mut #p)?;),
@@ -224,46 +229,6 @@ fn stage_setup(
         }
         persistent.push((format!("{}/watermark", q.key()), wm.clone()));
     }
-}
-
-/// Whether the query's loop can run on workers (`workers.rs`): one input, an aggregation whose
-/// accumulators merge exactly as one pass would fold them (no session window, no aggregate whose
-/// result is a double — `avg` and sums of doubles add floating-point numbers, which is not
-/// associative), and no step that keeps state across
-/// rows of a batch (deduplication) or can end the batch from a row (fail-fast parsing, a cast
-/// that fails). A join with a static table is read-only, so it qualifies.
-fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
-    let Some(a) = &q.agg else { return false };
-    q.inputs.len() == 1
-        && a.session.is_none()
-        && a.aggs.iter().all(|(_, _, _, ty)| !matches!(ty, ColTy::Double | ColTy::Float))
-        && !q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }))
-        && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
-        && !fallible_casts(q)
-}
-
-/// Whether a cluster keeps the query's aggregation state partitioned by key over its processes
-/// (`workers.rs`, the runtime's `partition`): a query whose loop runs on workers, grouped by
-/// something (a window or keys; the one group of a global aggregation stays on every process).
-/// Its rows are gathered after each process emits its keys', so their order may differ from one
-/// process's (the cluster's output is the same multiset of rows per batch).
-fn partitioned(table: &TablePlan, q: &Checked) -> bool {
-    parallel_query(table, q) && q.agg.as_ref().is_some_and(|a| a.window.is_some() || !a.keys.is_empty())
-}
-
-/// Whether each process of a cluster puts out the rows of a [`partitioned`] query's keys itself
-/// (`emit_partitioned`: its own data file of each file sink; process 0 gets only what the
-/// console, a memory sink or `--jsonl` read) instead of every process getting every row: when
-/// nothing after the aggregation needs all of the batch's rows at once (no `order by`/`limit`,
-/// no later stage, no `foreach_batch`) and every sink is a console, file or memory sink.
-fn emits_in_parts(table: &TablePlan, q: &Checked) -> bool {
-    partitioned(table, q)
-        && q.order.keys.is_empty()
-        && q.order.limit.is_none()
-        && q.then.is_none()
-        && q.sinks
-            .iter()
-            .all(|s| matches!(s, Sink::Console { .. } | Sink::Json { .. } | Sink::Parquet { .. } | Sink::Memory))
 }
 
 /// Every identifier in `tokens`, nested groups too.
@@ -591,6 +556,10 @@ fn query_body(
         after.extend(quote! {
             #input.emit_partitioned(#output, &[#(#outs),*], &#rows, figures, &[(#agg_node, agg_rows), (#sink_node, #rows.len())])?;
         });
+    } else if join_in_parts(q) {
+        after.extend(quote! {
+            #input.emit_partitioned(#output, &[#(#outs),*], &#rows, join_figures, &[(#sink_node, #rows.len())])?;
+        });
     } else {
         after.extend(quote!(#output.report_rows(#sink_node, #rows.len());));
         for out in &outs {
@@ -684,41 +653,6 @@ fn query_body(
         #count_report
         #after
     }
-}
-
-/// Whether any expression of `q` can fail the batch: a cast of a string (a malformed value),
-/// parsing with a pattern, or ANSI arithmetic (division by zero, long overflow).
-fn fallible_casts(q: &Checked) -> bool {
-    fn any(e: &Expr) -> bool {
-        match e {
-            Expr::Cast(x, from, to) => crate::table::coerce::can_fail(*from, *to) || any(x),
-            Expr::TryCast(x, _, _) => any(x),
-            // Parsing with a pattern fails the batch on text that does not match (ANSI).
-            Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
-            // ANSI arithmetic can fail: division or remainder by zero, long overflow.
-            Expr::Call(f, _) if matches!(f.as_str(), "pmod" | "abs" | "floor" | "ceil" | "ceiling" | "unbase64") => {
-                true
-            }
-            // ANSI: an array index out of bounds fails the batch.
-            Expr::Call(f, _) if f == "[]" || f == "element_at" || f == "map" => true,
-            Expr::Call(_, args) => args.iter().any(any),
-            Expr::Unary(UnOp::Neg, _) => true,
-            Expr::Unary(_, x) => any(x),
-            Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod, _, _) => true,
-            Expr::Binary(_, a, b) => any(a) || any(b),
-            _ => false,
-        }
-    }
-    let in_steps = q.steps.iter().any(|s| match s {
-        TStep::Project(items) => items.iter().any(|(_, e, _)| any(e)),
-        TStep::Explode { array, others, .. } => any(array) || others.iter().any(|(_, e, _)| any(e)),
-        TStep::Filter(e) => any(e),
-        _ => false,
-    });
-    let in_agg = q.agg.as_ref().is_some_and(|a| {
-        a.keys.iter().any(|(_, e, _)| any(e)) || a.aggs.iter().any(|(_, _, e, _)| e.as_ref().is_some_and(any))
-    });
-    in_steps || in_agg || q.having.as_ref().is_some_and(any)
 }
 
 /// What each state of `queries` is, under the names the generated code saves it with: the keys

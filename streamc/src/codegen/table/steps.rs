@@ -155,7 +155,7 @@ fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, 
         TStep::GroupsWithState(_) => steps(q, i + 1, scope, terminal, wm, nodes),
         TStep::StreamJoin(j) => {
             let rest = |s: Scope| steps(q, i + 1, s, terminal.clone(), wm, nodes);
-            super::join::half(j, true, scope, &rest, &q.key(), wm)
+            super::join::half(j, true, scope, &rest, &q.key(), wm, super::placement::join_in_parts(q))
         }
         TStep::Explode { name, array, elem, value, pos, others } => {
             let (binds, mut new_scope) = project(others, &scope);
