@@ -176,11 +176,13 @@ impl<'t, V: Copy + Shipped<'t>> Shipped<'t> for StrReduce<'t, V> {
     }
     fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
         let n = u64::read(input)?;
-        let mut t = StrReduce::with_capacity((n as usize).min(input.len()));
+        // A shipped table's keys are distinct: they are appended, indexed only if the table is
+        // merged into (`StrReduce::push_distinct`).
+        let mut t = StrReduce::with_capacity(0);
         for _ in 0..n {
             let k = <&'t str>::unship(input)?;
             let v = V::unship(input)?;
-            t.merge(k, v, &mut |a, _| a);
+            t.push_distinct(k, v);
         }
         Ok(t)
     }

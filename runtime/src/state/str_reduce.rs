@@ -85,8 +85,37 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     /// Adds `v` under `k`: a new key is inserted, an existing key's value becomes `f(old, v)`.
     #[inline]
     pub fn merge(&mut self, k: &'a str, v: V, f: &mut impl FnMut(V, V) -> V) {
+        self.index();
         let hash = self.hasher.hash_one(k);
         self.merge_hashed(k, head(k), hash, v, f);
+    }
+
+    /// Appends `v` under `k`, a key the table does not have, without indexing it: a table
+    /// read back from bytes, or a piece of a table cut by owner, is only iterated or merged
+    /// into another, so its index is built only once something is merged into it
+    /// ([`index`](Self::index)).
+    pub(crate) fn push_distinct(&mut self, k: &'a str, v: V) {
+        let hash = self.hasher.hash_one(k);
+        self.entries.push(StrEntry { key: k, head: head(k), hash, value: v });
+    }
+
+    /// Builds the index of the entries appended without it ([`push_distinct`](Self::push_distinct),
+    /// [`split_by`](Self::split_by)).
+    #[inline]
+    fn index(&mut self) {
+        if self.table.len() != self.entries.len() {
+            self.reindex();
+        }
+    }
+
+    #[inline(never)]
+    fn reindex(&mut self) {
+        self.table.clear();
+        self.table.reserve(self.entries.len(), |_| 0);
+        let entries = &self.entries;
+        for (i, e) in entries.iter().enumerate() {
+            self.table.insert_unique(e.hash, index_u32(i), |&j| entries[j as usize].hash);
+        }
     }
 
     /// [`merge`](Self::merge) with the key's head and hash already known.
@@ -127,8 +156,11 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     pub fn absorb(&mut self, other: Self, f: &mut impl FnMut(V, V) -> V) {
         if self.entries.is_empty() {
             *self = other;
+            self.index();
             return;
         }
+        // `other`'s entries carry their hashes: it need not be indexed.
+        self.index();
         // Same seed in every table, so the stored hashes are this table's too.
         for e in other.entries {
             self.merge_hashed(e.key, e.head, e.hash, e.value, f);
@@ -138,10 +170,17 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     /// The table cut in `n`: piece `j` has the keys for which `owner` says `j`, each piece in
     /// this table's order (a cluster's processes each merge the keys they own).
     pub fn split_by(self, n: usize, mut owner: impl FnMut(&str) -> usize) -> Vec<Self> {
-        let mut parts: Vec<Self> = (0..n).map(|_| Self::with_capacity(self.entries.len() / n.max(1))).collect();
+        // The pieces are shipped, or merged into a state: they are not indexed (`index`).
+        let mut parts: Vec<Self> = (0..n)
+            .map(|_| {
+                let mut p = Self::with_capacity(0);
+                p.entries.reserve(self.entries.len() / n.max(1));
+                p
+            })
+            .collect();
         for e in self.entries {
             let j = owner(e.key);
-            parts[j].insert_new(e.hash, e.key, e.head, e.value);
+            parts[j].entries.push(e);
         }
         parts
     }

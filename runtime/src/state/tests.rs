@@ -364,3 +364,42 @@ fn a_panicking_map_with_state_function_drops_each_state_once() {
         assert_eq!(Rc::strong_count(&tracker), 1);
     }
 }
+
+/// A `StrReduce` cut by owner (pieces not indexed), shipped and read back (not indexed either),
+/// then merged: the pieces absorbed in order give the table back, and a table that took a piece
+/// over (its index built then) finds its keys when more are merged.
+#[test]
+fn str_reduce_pieces_without_an_index_merge_back_whole() {
+    use crate::ship::{ship_all, unship_all};
+    let words: Vec<String> = (0..3000).map(|i| format!("w{}{}", i % 700, "x".repeat(i % 23))).collect();
+    let mut whole = StrReduce::new();
+    for w in &words {
+        whole.merge(w, 1i64, &mut |a, b| a + b);
+    }
+    let expected: Vec<(&str, i64)> = whole.iter().map(|(k, v)| (k, *v)).collect();
+    for n in 1..5 {
+        let mut copy = StrReduce::new();
+        for w in &words {
+            copy.merge(w, 1i64, &mut |a, b| a + b);
+        }
+        let pieces = copy.split_by(n, |k| k.len() % n);
+        let bytes = ship_all(&pieces);
+        let back: Vec<StrReduce<'_, i64>> = unship_all(&bytes).unwrap();
+        let mut merged = StrReduce::new();
+        for p in back {
+            merged.absorb(p, &mut |a, b| a + b);
+        }
+        let mut got: Vec<(&str, i64)> = merged.iter().map(|(k, v)| (k, *v)).collect();
+        let mut want = expected.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{n} pieces");
+        // Merging again finds every key (one more each), adds none.
+        for w in &words {
+            merged.merge(w, 1i64, &mut |a, b| a + b);
+        }
+        assert_eq!(merged.len(), expected.len());
+        let total: i64 = merged.iter().map(|(_, v)| *v).sum();
+        assert_eq!(total, 2 * words.len() as i64);
+    }
+}
