@@ -2,11 +2,11 @@
 //! every example gives, batch by batch, what one process gives, while the progress line shows
 //! each batch split over the processes. Keyed state is partitioned by key: a DStream batch's
 //! keyed tables, windows and states (`reduce_by_key`, `reduce_by_key_and_window`,
-//! `update_state_by_key`, `map_with_state`) and a Structured aggregation's state; each process
-//! emits its keys' rows and the rows are gathered in process order, so a batch has the same
-//! records in another order (as Spark's, whose order follows its partitions). Stages that are
-//! not partitioned give the same records in the same order. Partitioned checkpoints resume on
-//! any number of processes.
+//! `update_state_by_key`, `map_with_state`), a Structured aggregation's and deduplication's
+//! state; each process emits its keys' rows and the rows are gathered in process order, so a
+//! batch has the same records in another order (as Spark's, whose order follows its
+//! partitions). Stages that are not partitioned give the same records in the same order.
+//! Partitioned checkpoints resume on any number of processes.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,6 +99,8 @@ fn batches(jsonl: &str) -> Vec<(String, u64, Vec<String>)> {
 fn examples_on_two_and_three_processes_equal_one_process() {
     let input = words("cluster-words", 24, 300);
     let input = input.to_str().unwrap();
+    let events = events("cluster-events", 8, 300);
+    let events = events.to_str().unwrap();
     // With whether the pipeline's stage is split over the processes: stages that end in a
     // per-batch keyed table or a Structured aggregation are; the others (`update_state_by_key`
     // reads whole groups) run on every process over the whole batch, and still agree. And with
@@ -135,6 +137,8 @@ fn examples_on_two_and_three_processes_equal_one_process() {
         ("keyed_join", true, false, vec!["tests/data/cluster/keyed_join.yaml", "--replay", input]),
         // Pairs made over each process's share of the batch and sent by key to keyed operators.
         ("shared_pairs", true, false, vec!["tests/data/cluster/shared_pairs.yaml", "--replay", input]),
+        // Deduplications: each row sent to the process that owns its key, which keeps its state.
+        ("dedup", true, false, vec!["tests/data/cluster/dedup.yaml", "--replay", events]),
         // A stream-stream join over its own file streams (`available_now`: process 0 plans each
         // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
         ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),
@@ -251,6 +255,12 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
     resumes_on_2_3_and_1_processes(
         "cluster-resume",
         &["examples/windowed_event_counts.yaml", "--replay", events.to_str().unwrap()],
+        &["--max-batches", "4"],
+    );
+    // Deduplication states (without a watermark, evicted by it, and within it).
+    resumes_on_2_3_and_1_processes(
+        "cluster-resume-dedup",
+        &["tests/data/cluster/dedup.yaml", "--replay", events.to_str().unwrap()],
         &["--max-batches", "4"],
     );
     // DStream states: a window's panes, `update_state_by_key`'s and `map_with_state`'s

@@ -12,6 +12,7 @@ use quote::quote;
 use std::collections::HashSet;
 
 mod cast;
+mod dedup;
 mod expr;
 mod groups;
 mod join;
@@ -95,12 +96,14 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     for (name, description) in table_state_descriptions(table, queries) {
         setup.extend(quote!(#b.describe_state(#name, #description);));
     }
-    // A state partitioned over a cluster's processes is restored and saved whole by all of them.
+    // A state partitioned over a cluster's processes is restored and saved in shards.
     let split: HashSet<String> = queries
         .iter()
         .flat_map(|q| q.stages())
-        .filter(|st| partitioned(table, st))
-        .map(|st| format!("{}/state", st.key()))
+        .flat_map(|st| {
+            let agg = partitioned(table, st).then(|| format!("{}/state", st.key()));
+            agg.into_iter().chain(dedup::partitioned(table, st).map(|i| format!("{}/dedup{i}", st.key())))
+        })
         .collect();
     let restores = persistent.iter().map(|(n, p)| match split.contains(n) {
         true => quote!(#input.restore_partitioned(#n, &mut #p)?;),
@@ -358,6 +361,32 @@ fn query_body(
         };
         let sequential = quote!(for #line in #text.lines() { #body });
         let run = match (&q.agg, parallel_query(table, q)) {
+            (None, _) if dedup::partitioned(table, q).is_some() => {
+                let at = dedup::partitioned(table, q).unwrap_or_default();
+                let phases = dedup::phases(q, at, lead, scope.clone(), &wm, &nodes.steps);
+                let route = &phases.route;
+                let mut named = HashSet::new();
+                idents(&quote!(#pre_filters #observe #route), &mut named);
+                let used: HashSet<String> =
+                    scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
+                let (parse, _) = parse_record(source, schema, Some(&used), source.malformed, &text, &line, &malformed);
+                let (values, row_values) = dedup::row_values(q);
+                dedup::on_processes(dedup::Loop {
+                    input,
+                    text: &text,
+                    line: &line,
+                    route_body: quote!(#parse if #rt::ROW_COUNTS { #read += 1; } #pre_filters #observe #route),
+                    phases,
+                    sequential,
+                    wm: q.watermark.as_ref().map(|_| &wm),
+                    malformed: &malformed,
+                    rows: &rows,
+                    build: build_row(q, &row, &values),
+                    row_values,
+                    counters: nodes.inputs.iter().chain(&nodes.steps).map(|&n| node_rows(n)).collect(),
+                    after: dedup::counted_after(at, &nodes.steps),
+                })
+            }
             (Some(a), true) => {
                 let late_set = Ident::new("late_groups", Span::mixed_site());
                 let counters: Vec<Ident> = nodes.inputs.iter().chain(&nodes.steps).map(|&n| node_rows(n)).collect();
@@ -412,10 +441,18 @@ fn query_body(
                 }
                 _ => quote!(|_, _| false),
             };
+            // A deduplication partitioned by key reports the state figures of every process.
+            let report = match dedup::partitioned(table, q) {
+                Some(_) => quote! {
+                    let figures = #rt::app::state_report(#node, "dedupe", &#dd, updated as u64, #dd_dropped);
+                    #output.report_state_figures(#input.add_up_report(figures)?);
+                },
+                None => quote!(#output.report_operator_state(#node, "dedupe", &#dd, updated as u64, #dd_dropped);),
+            };
             after.extend(quote! {
                 let updated = #dd.updated_count();
                 #dd.end_batch_evicting(#gone);
-                #output.report_operator_state(#node, "dedupe", &#dd, updated as u64, #dd_dropped);
+                #report
             });
         }
     }
