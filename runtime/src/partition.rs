@@ -23,6 +23,7 @@ use foldhash::fast::FixedState;
 use crate::persist::{Checkpointed, Persist};
 use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
+use crate::structured::session::{Session, SessionAgg};
 use crate::structured::watermark::Watermark;
 
 /// The seed of the ownership hash ("PARTITN!"): part of the checkpoint format, since a restored
@@ -46,6 +47,16 @@ pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {
 fn place(h: u64, n: usize) -> usize {
     // The high half, scaled to `n` (no division).
     (((h >> 32) * n as u64) >> 32) as usize
+}
+
+/// A partial of session windows (its batch events), by key.
+impl<K: Hash, A> Partition for SessionAgg<K, A> {
+    fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
+        self.pending.split_by(n, |k| owner(k, n)).into_iter().map(SessionAgg::with_pending).collect()
+    }
 }
 
 /// Rows on their way to a step whose state is keyed by some of their columns (a Structured
@@ -239,6 +250,17 @@ impl<K: Persist + Hash + Eq, A: Persist> Partitioned for StreamingAgg<K, A> {
     /// The counts add up, the entries follow one another, piece by piece.
     fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
         crate::structured::agg::concat_snapshots::<K, A>(pieces)
+    }
+}
+
+impl<K: Persist + Hash + Eq, A: Persist> Partitioned for SessionAgg<K, A> {
+    fn keep_partition(&mut self, me: usize, n: usize) {
+        self.state.end_batch_evicting(|k, _| owner(k, n) != me);
+    }
+
+    /// A snapshot is the sessions' `StreamingAgg`'s.
+    fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
+        crate::structured::agg::concat_snapshots::<K, Vec<Session<A>>>(pieces)
     }
 }
 

@@ -16,6 +16,7 @@ use crate::partition::ByKey;
 use crate::persist::{Checkpointed, Persist, corrupt};
 use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
+use crate::structured::session::SessionAgg;
 use crate::structured::time::{Date, Timestamp};
 use crate::structured::watermark::Watermark;
 
@@ -252,6 +253,16 @@ impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for StreamingAgg<K, A> 
         let mut agg = StreamingAgg::new();
         agg.restore(&snapshot)?;
         Ok(agg)
+    }
+}
+
+/// A worker's partial of session windows: its batch events, as their `StreamingAgg`'s snapshot.
+impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for SessionAgg<K, A> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        self.pending.ship(out);
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        Ok(SessionAgg::with_pending(StreamingAgg::unship(input)?))
     }
 }
 

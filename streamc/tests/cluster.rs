@@ -2,11 +2,11 @@
 //! every example gives, batch by batch, what one process gives, while the progress line shows
 //! each batch split over the processes. Keyed state is partitioned by key: a DStream batch's
 //! keyed tables, windows and states (`reduce_by_key`, `reduce_by_key_and_window`,
-//! `update_state_by_key`, `map_with_state`), a Structured aggregation's and deduplication's
-//! state; each process emits its keys' rows and the rows are gathered in process order, so a
-//! batch has the same records in another order (as Spark's, whose order follows its
-//! partitions). Stages that are not partitioned give the same records in the same order.
-//! Partitioned checkpoints resume on any number of processes.
+//! `update_state_by_key`, `map_with_state`), a Structured aggregation's, deduplication's and
+//! session windows' state; each process emits its keys' rows and the rows are gathered in
+//! process order, so a batch has the same records in another order (as Spark's, whose order
+//! follows its partitions). Stages that are not partitioned give the same records in the same
+//! order. Partitioned checkpoints resume on any number of processes.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,6 +139,8 @@ fn examples_on_two_and_three_processes_equal_one_process() {
         ("shared_pairs", true, false, vec!["tests/data/cluster/shared_pairs.yaml", "--replay", input]),
         // Deduplications: each row sent to the process that owns its key, which keeps its state.
         ("dedup", true, false, vec!["tests/data/cluster/dedup.yaml", "--replay", events]),
+        // Session windows: each key's events sent to the process that owns it.
+        ("sessions", true, false, vec!["tests/data/cluster/sessions.yaml", "--replay", events]),
         // A stream-stream join over its own file streams (`available_now`: process 0 plans each
         // batch's files) and mapGroupsWithState sessions: not split, every process runs them whole.
         ("ad_clicks", false, false, vec!["examples/ad_clicks.yaml"]),
@@ -257,8 +259,9 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
         &["examples/windowed_event_counts.yaml", "--replay", events.to_str().unwrap()],
         &["--max-batches", "4"],
     );
-    // Deduplication states (without a watermark, evicted by it, and within it).
-    for spec in ["tests/data/cluster/dedup.yaml"] {
+    // Deduplication states (without a watermark, evicted by it, and within it) and session
+    // windows.
+    for spec in ["tests/data/cluster/dedup.yaml", "tests/data/cluster/sessions.yaml"] {
         let name = Path::new(spec).file_stem().unwrap().to_str().unwrap();
         resumes_on_2_3_and_1_processes(
             &format!("cluster-resume-{name}"),
@@ -296,7 +299,7 @@ fn resumes_on_2_3_and_1_processes(name: &str, args: &[&str], step: &[&str]) {
         let (jsonl, _, parts) = run_with(&dir, args, processes, extra);
         if processes > 1 {
             // A part per process for each query whose batch was split.
-            let split = |p: u64| p > 0 && p as usize % processes == 0;
+            let split = |p: u64| p > 0 && (p as usize).is_multiple_of(processes);
             assert!(parts.iter().any(|&p| split(p)), "{processes} processes: {parts:?}");
         }
         // Each process of a cluster wrote its own shard of the state; a run of one process

@@ -53,7 +53,7 @@ pub(super) fn partitioned(table: &TablePlan, q: &Checked) -> Option<usize> {
         && q.steps.iter().all(|s| !matches!(s, TStep::GroupsWithState(_) | TStep::StreamJoin(_)))
         && q.steps[at..].iter().all(|s| !matches!(s, TStep::Watermark { .. }))
         && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
-        && !super::fallible_casts(q)
+        && !super::cast::fallible_casts(q)
         && q.sinks.iter().all(|s| !matches!(s, Sink::ForeachBatch { .. }))
         && scope_before(q, at).values().all(|(_, t)| shippable(*t))
         && q.output.iter().all(|c| shippable(c.ty));
@@ -103,7 +103,7 @@ pub(super) fn phases(q: &Checked, at: usize, lead: usize, scope: Scope, wm: &Ide
     let rest = step(q, at, at_dedup.clone(), quote!(#kept.push(#values);), wm, nodes);
     // The columns the rest reads: they travel with the row.
     let mut named = HashSet::new();
-    super::idents(&rest, &mut named);
+    super::scope::idents(&rest, &mut named);
     let mut carried: Vec<&Ident> =
         at_dedup.values().map(|(v, _)| v).filter(|v| named.contains(&v.to_string())).collect();
     carried.sort_by_key(|v| v.to_string());

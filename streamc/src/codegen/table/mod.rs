@@ -5,7 +5,6 @@
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
 use super::emit::{rt, source_limits};
-use crate::table::expr::{BinOp, Expr, UnOp};
 use crate::table::{Checked, ColTy, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -13,6 +12,7 @@ use std::collections::HashSet;
 
 mod cast;
 mod dedup;
+mod describe;
 mod expr;
 mod groups;
 mod join;
@@ -29,9 +29,11 @@ mod workers;
 
 pub use row::field_names;
 
+use cast::fallible_casts;
+use describe::table_state_descriptions;
 use record::{parse_record, static_tables};
 use row::{build_row, row_scope, row_struct};
-use scope::{ident, unkeyed};
+use scope::{ident, idents, unkeyed};
 use steps::{node_rows, scope_after, steps};
 use terminal::{merge_fn, terminal};
 use tuple::{nest, path};
@@ -223,9 +225,21 @@ fn stage_setup(
 /// rows of a batch (deduplication) or can end the batch from a row (fail-fast parsing, a cast
 /// that fails). A join with a static table is read-only, so it qualifies.
 fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
+    q.agg.as_ref().is_some_and(|a| a.session.is_none()) && splits(table, q)
+}
+
+/// Whether a cluster splits the query's session windows over its processes, each process's
+/// share of the batch into a partial of its own (its events per key, `SessionAgg::absorb`),
+/// cut by key (`workers.rs`): the same queries as [`parallel_query`]'s, with a session window.
+/// Not on workers outside a cluster: they would gain nothing over one pass.
+fn split_sessions(table: &TablePlan, q: &Checked) -> bool {
+    q.agg.as_ref().is_some_and(|a| a.session.is_some()) && splits(table, q)
+}
+
+/// The rest of [`parallel_query`]'s conditions.
+fn splits(table: &TablePlan, q: &Checked) -> bool {
     let Some(a) = &q.agg else { return false };
     q.inputs.len() == 1
-        && a.session.is_none()
         && a.aggs.iter().all(|(_, _, _, ty)| !matches!(ty, ColTy::Double | ColTy::Float))
         && !q.steps.iter().any(|s| matches!(s, TStep::Dedup { .. }))
         && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
@@ -234,24 +248,13 @@ fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
 
 /// Whether a cluster keeps the query's aggregation state partitioned by key over its processes
 /// (`workers.rs`, the runtime's `partition`): a query whose loop runs on workers, grouped by
-/// something (a window or keys; the one group of a global aggregation stays on every process).
+/// something (a window or keys; the one group of a global aggregation stays on every process),
+/// and session windows ([`split_sessions`]).
 /// Its rows are gathered after each process emits its keys', so their order may differ from one
 /// process's (the cluster's output is the same multiset of rows per batch).
 fn partitioned(table: &TablePlan, q: &Checked) -> bool {
     parallel_query(table, q) && q.agg.as_ref().is_some_and(|a| a.window.is_some() || !a.keys.is_empty())
-}
-
-/// Every identifier in `tokens`, nested groups too.
-fn idents(tokens: &TokenStream, out: &mut HashSet<String>) {
-    for t in tokens.clone() {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => {
-                out.insert(i.to_string());
-            }
-            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
-            _ => {}
-        }
-    }
+        || split_sessions(table, q)
 }
 
 /// Whether the query's inputs carry their own watermarks (a `union` with `with_watermark`s).
@@ -360,7 +363,7 @@ fn query_body(
             #pipeline
         };
         let sequential = quote!(for #line in #text.lines() { #body });
-        let run = match (&q.agg, parallel_query(table, q)) {
+        let run = match (&q.agg, parallel_query(table, q) || split_sessions(table, q)) {
             (None, _) if dedup::partitioned(table, q).is_some() => {
                 let at = dedup::partitioned(table, q).unwrap_or_default();
                 let phases = dedup::phases(q, at, lead, scope.clone(), &wm, &nodes.steps);
@@ -399,6 +402,7 @@ fn query_body(
                     malformed: &malformed,
                     counters: &counters,
                     partitioned: partitioned(table, q),
+                    sessions: a.session.is_some(),
                 };
                 workers::on_workers(input, &text, &line, &body, sequential, &part)
             }
@@ -502,13 +506,30 @@ fn query_body(
             };
             let merge = merge_fn(a);
             let session_row = build_row(q, &row, &[session_parts, acc_parts].concat());
+            let op = "sessionWindowStateStoreSaveExec";
+            // Each process of a cluster emits the sessions of the keys it owns; every process
+            // gets all of them.
+            let (gather, report) = match partitioned(table, q) {
+                true => (
+                    quote! {
+                        let figures = #rt::app::state_report(#agg_node, #op, &#agg, #agg.updated_count() as u64, session_dropped);
+                        let (session_rows, figures) = #input.gather_partitioned(session_rows, figures)?;
+                    },
+                    quote!(#output.report_state_figures(figures);),
+                ),
+                false => (
+                    quote!(),
+                    quote!(#output.report_operator_state(#agg_node, #op, &#agg, #agg.updated_count() as u64, session_dropped);),
+                ),
+            };
             after.extend(quote! {
                 let (session_rows, session_dropped) = #agg.finish_batch(#rt::structured::OutputMode::#mode, #late, #wm_arg, #merge);
+                #gather
                 let #rows: ::std::vec::Vec<_> = session_rows
                     .into_iter()
                     .map(|(key, acc)| #session_row)
                     .collect();
-                #output.report_operator_state(#agg_node, "sessionWindowStateStoreSaveExec", &#agg, #agg.updated_count() as u64, session_dropped);
+                #report
                 #output.report_rows(#agg_node, #rows.len());
             });
         } else {
@@ -675,105 +696,4 @@ fn query_body(
         #count_report
         #after
     }
-}
-
-/// Whether any expression of `q` can fail the batch: a cast of a string (a malformed value),
-/// parsing with a pattern, or ANSI arithmetic (division by zero, long overflow).
-fn fallible_casts(q: &Checked) -> bool {
-    fn any(e: &Expr) -> bool {
-        match e {
-            Expr::Cast(x, from, to) => crate::table::coerce::can_fail(*from, *to) || any(x),
-            Expr::TryCast(x, _, _) => any(x),
-            // Parsing with a pattern fails the batch on text that does not match (ANSI).
-            Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
-            // ANSI arithmetic can fail: division or remainder by zero, long overflow.
-            Expr::Call(f, _) if matches!(f.as_str(), "pmod" | "abs" | "floor" | "ceil" | "ceiling" | "unbase64") => {
-                true
-            }
-            // ANSI: an array index out of bounds fails the batch.
-            Expr::Call(f, _) if f == "[]" || f == "element_at" || f == "map" => true,
-            Expr::Call(_, args) => args.iter().any(any),
-            Expr::Unary(UnOp::Neg, _) => true,
-            Expr::Unary(_, x) => any(x),
-            Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod, _, _) => true,
-            Expr::Binary(_, a, b) => any(a) || any(b),
-            _ => false,
-        }
-    }
-    let in_steps = q.steps.iter().any(|s| match s {
-        TStep::Project(items) => items.iter().any(|(_, e, _)| any(e)),
-        TStep::Explode { array, others, .. } => any(array) || others.iter().any(|(_, e, _)| any(e)),
-        TStep::Filter(e) => any(e),
-        _ => false,
-    });
-    let in_agg = q.agg.as_ref().is_some_and(|a| {
-        a.keys.iter().any(|(_, e, _)| any(e)) || a.aggs.iter().any(|(_, _, e, _)| e.as_ref().is_some_and(any))
-    });
-    in_steps || in_agg || q.having.as_ref().is_some_and(any)
-}
-
-/// What each state of `queries` is, under the names the generated code saves it with: the keys
-/// (with types), window and aggregates of an aggregation, the columns of a deduplication, the
-/// inputs of a watermark. A restart whose descriptions differ is refused (Spark forbids
-/// changing a stateful operator's keys, aggregates or state schema).
-pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for q in queries {
-        if let Some(a) = &q.agg {
-            let mut keys = Vec::new();
-            if let Some(w) = &a.window {
-                keys.push(format!("window({}, {} ms, {} ms, {} ms)", w.column, w.len_ms, w.slide_ms, w.start_ms));
-            }
-            if let Some((c, gap)) = &a.session {
-                keys.push(format!("session_window({c}, {gap} ms)"));
-            }
-            keys.extend(a.keys.iter().map(|(n, e, t)| format!("{e} AS {n} {}", t.sql())));
-            let aggs: Vec<String> = a
-                .aggs
-                .iter()
-                .map(|(n, f, e, t)| {
-                    let arg = e.as_ref().map_or_else(|| "*".to_owned(), ToString::to_string);
-                    format!("{}({arg}) AS {n} {}", f.name(), t.sql())
-                })
-                .collect();
-            out.push((
-                format!("{}/state", q.key()),
-                format!("group by [{}] aggregate [{}]", keys.join(", "), aggs.join(", ")),
-            ));
-        }
-        for (i, st) in q.steps.iter().enumerate() {
-            if let TStep::Dedup { cols, within_ms, .. } = st {
-                let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
-                let what = if within_ms.is_some() { "drop_duplicates_within_watermark" } else { "drop_duplicates" };
-                out.push((format!("{}/dedup{i}", q.key()), format!("{what} [{}]", cols.join(", "))));
-            }
-        }
-        if let Some(g) = groups::find(q) {
-            let keys: Vec<String> = g.keys.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
-            out.push((
-                format!("{}/group_state", q.key()),
-                format!(
-                    "{} by [{}] state {} timeout {:?}",
-                    if g.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" },
-                    keys.join(", "),
-                    g.state,
-                    g.timeout
-                ),
-            ));
-        }
-        if let Some((_, j)) = join::find(q) {
-            let side = |cols: &[crate::table::Column]| -> String {
-                cols.iter().map(|c| format!("{} {}", c.name, c.ty.sql())).collect::<Vec<_>>().join(", ")
-            };
-            let keys: Vec<String> = j.keys.iter().map(|(l, r, t)| format!("{l} = {r} {}", t.sql())).collect();
-            let what = format!("{} join on [{}]", j.how.spark(), keys.join(", "));
-            out.push((format!("{}/join_left", q.key()), format!("{what}: left rows [{}]", side(&j.left))));
-            out.push((format!("{}/join_right", q.key()), format!("{what}: right rows [{}]", side(&j.right))));
-        }
-        if let Some((column, _)) = &q.watermark {
-            let inputs: Vec<&str> = q.inputs.iter().map(|i| table.sources[i.source].name.as_str()).collect();
-            out.push((format!("{}/watermark", q.key()), format!("watermark on {column} of [{}]", inputs.join(", "))));
-        }
-    }
-    out
 }
