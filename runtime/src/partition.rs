@@ -1,5 +1,6 @@
-//! Key-partitioned state in a cluster: which process owns a key ([`owner`]), and how a worker's
-//! partial of a Structured aggregation splits over the processes ([`Partition`]).
+//! Key-partitioned state in a cluster: which process owns a key ([`owner`]), how a worker's
+//! partial of a Structured aggregation splits over the processes ([`Partition`]), and rows on
+//! their way to the process that owns their key ([`ByKey`]: a Structured deduplication's).
 //!
 //! A cluster runs such a query's loop on every process over its share of the batch. Each
 //! partial is then cut by key: piece `j` goes to process `j`, which merges the pieces of every
@@ -22,6 +23,7 @@ use foldhash::fast::FixedState;
 use crate::persist::{Checkpointed, Persist};
 use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
+use crate::structured::session::{Session, SessionAgg};
 use crate::structured::watermark::Watermark;
 
 /// The seed of the ownership hash ("PARTITN!"): part of the checkpoint format, since a restored
@@ -31,9 +33,104 @@ const SEED: u64 = 0x5041_5254_4954_4e21;
 /// The process, of `n`, that owns `key`.
 #[inline]
 pub fn owner<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
-    let h = FixedState::with_seed(SEED).hash_one(key);
+    place(key_hash(key), n)
+}
+
+/// The ownership hash of `key` (which [`ByKey::push`] takes).
+#[inline]
+pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {
+    FixedState::with_seed(SEED).hash_one(key)
+}
+
+/// The process, of `n`, that owns a key of ownership hash `h`.
+#[inline]
+fn place(h: u64, n: usize) -> usize {
     // The high half, scaled to `n` (no division).
     (((h >> 32) * n as u64) >> 32) as usize
+}
+
+/// A partial of session windows (its batch events), by key.
+impl<K: Hash, A> Partition for SessionAgg<K, A> {
+    fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
+        self.pending.split_by(n, |k| owner(k, n)).into_iter().map(SessionAgg::with_pending).collect()
+    }
+}
+
+/// Rows on their way to a step whose state is keyed by some of their columns (a Structured
+/// deduplication): each row with the ownership hash of its key, taken where the row is made
+/// (from the key as the step probes its state, which hashes as the key it keeps: so a row goes
+/// to the process whose part of the state holds its key). Each process gets its keys' rows in
+/// the order they were pushed.
+///
+/// ```
+/// use streamc_runtime::partition::{ByKey, Partition, key_hash, owner};
+/// let mut rows = ByKey::new();
+/// for (i, w) in ["cat", "dog", "cat", "emu"].into_iter().enumerate() {
+///     rows.push(key_hash(&(Some(w),)), i);
+/// }
+/// let pieces = rows.split(2);
+/// for (j, piece) in pieces.into_iter().enumerate() {
+///     let got: Vec<usize> = piece.into_rows().collect();
+///     let want: Vec<usize> = [0, 1, 2, 3].into_iter().filter(|&i| owner(&(Some(["cat", "dog", "cat", "emu"][i]),), 2) == j).collect();
+///     assert_eq!(got, want);
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ByKey<V> {
+    /// Each row with its key's ownership hash.
+    pub(crate) rows: Vec<(u64, V)>,
+}
+
+impl<V> Default for ByKey<V> {
+    fn default() -> Self {
+        ByKey { rows: Vec::new() }
+    }
+}
+
+impl<V> ByKey<V> {
+    /// No rows.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `row`, bound for the owner of the key whose [`key_hash`] is `hash` (taken first,
+    /// so that the key may borrow from what the row then takes).
+    #[inline]
+    pub fn push(&mut self, hash: u64, row: V) {
+        self.rows.push((hash, row));
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, in the order they were pushed.
+    pub fn into_rows(self) -> impl Iterator<Item = V> {
+        self.rows.into_iter().map(|(_, v)| v)
+    }
+}
+
+/// Each row to the process that owns its key, in order.
+impl<V> Partition for ByKey<V> {
+    fn split(self, n: usize) -> Vec<Self> {
+        if n == 1 {
+            return vec![self];
+        }
+        let mut parts: Vec<Self> = (0..n).map(|_| ByKey { rows: Vec::with_capacity(self.rows.len() / n) }).collect();
+        for (h, v) in self.rows {
+            parts[place(h, n)].rows.push((h, v));
+        }
+        parts
+    }
 }
 
 /// A partial that splits over `n` processes: piece `j` is what process `j` merges.
@@ -153,6 +250,17 @@ impl<K: Persist + Hash + Eq, A: Persist> Partitioned for StreamingAgg<K, A> {
     /// The counts add up, the entries follow one another, piece by piece.
     fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
         crate::structured::agg::concat_snapshots::<K, A>(pieces)
+    }
+}
+
+impl<K: Persist + Hash + Eq, A: Persist> Partitioned for SessionAgg<K, A> {
+    fn keep_partition(&mut self, me: usize, n: usize) {
+        self.state.end_batch_evicting(|k, _| owner(k, n) != me);
+    }
+
+    /// A snapshot is the sessions' `StreamingAgg`'s.
+    fn concat_snapshots(pieces: &[&[u8]]) -> Result<Vec<u8>, crate::error::Error> {
+        crate::structured::agg::concat_snapshots::<K, Vec<Session<A>>>(pieces)
     }
 }
 

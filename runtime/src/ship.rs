@@ -6,14 +6,18 @@
 //! received partial borrows them from the bytes it arrived in instead: those are kept for the
 //! batch ([`Received`]), so reading a partial back copies no string.
 
+use std::borrow::Cow;
 use std::hash::Hash;
 
 use elsa::sync::FrozenVec;
 
 use crate::error::Error;
+use crate::partition::ByKey;
 use crate::persist::{Checkpointed, Persist, corrupt};
 use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
+use crate::structured::session::SessionAgg;
+use crate::structured::time::{Date, Timestamp};
 use crate::structured::watermark::Watermark;
 
 /// A value that can be written as bytes and read back, possibly borrowing from those bytes for
@@ -82,6 +86,18 @@ macro_rules! as_persist {
 }
 
 as_persist!(i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, usize, isize, f32, f64, bool, char, (), String);
+as_persist!(Timestamp, Date);
+
+/// A Structured row's string: borrowed back from the bytes it arrived in.
+impl<'t> Shipped<'t> for Cow<'t, str> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        let s: &str = self;
+        s.ship(out);
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        <&'t str>::unship(input).map(Cow::Borrowed)
+    }
+}
 
 impl<'t> Shipped<'t> for &'t str {
     fn ship(&self, out: &mut Vec<u8>) {
@@ -164,6 +180,25 @@ tuples! {
     (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
 }
 
+/// Rows bound for their keys' owners: each with its ownership hash, in order.
+impl<'t, V: Shipped<'t>> Shipped<'t> for ByKey<V> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        (self.rows.len() as u64).write(out);
+        for (h, v) in &self.rows {
+            h.ship(out);
+            v.ship(out);
+        }
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        let n = u64::read(input)?;
+        let mut rows = Vec::with_capacity((n as usize).min(input.len()));
+        for _ in 0..n {
+            rows.push((u64::unship(input)?, V::unship(input)?));
+        }
+        Ok(ByKey { rows })
+    }
+}
+
 /// A batch's keyed table: its pairs in first-seen order, read back into a table with the same
 /// order (its keys are distinct, so reading merges nothing).
 impl<'t, V: Copy + Shipped<'t>> Shipped<'t> for StrReduce<'t, V> {
@@ -223,6 +258,16 @@ impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for StreamingAgg<K, A> 
     }
 }
 
+/// A worker's partial of session windows: its batch events, as their `StreamingAgg`'s snapshot.
+impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for SessionAgg<K, A> {
+    fn ship(&self, out: &mut Vec<u8>) {
+        self.pending.ship(out);
+    }
+    fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
+        Ok(SessionAgg::with_pending(StreamingAgg::unship(input)?))
+    }
+}
+
 /// A worker's watermark: the event times it observed, which is all
 /// [`Watermark::absorb`] reads.
 impl<'t> Shipped<'t> for Watermark {
@@ -255,6 +300,30 @@ mod tests {
         assert_eq!(t.into_vec(), [("b", 2), ("a", 1), ("a word longer than sixteen bytes", 1)]);
         assert_eq!(k.into_vec(), [(("x", 1), Some(2.5))]);
         assert_eq!(counts, (3, 4));
+    }
+
+    #[test]
+    fn rows_by_key_round_trip_borrowing_their_strings_and_keep_their_owners() {
+        let mut rows = ByKey::new();
+        let words = ["cat", "dog", "cat", "a word longer than sixteen bytes"];
+        for (i, w) in words.into_iter().enumerate() {
+            let row = (Some(Cow::Borrowed(w)), Some(Timestamp(i as i64)), Some(Date(i as i32)));
+            rows.push(crate::partition::key_hash(&(Some(w),)), row);
+        }
+        let received = Received::default();
+        let pieces = crate::partition::Partition::split(rows, 3);
+        for (j, piece) in pieces.into_iter().enumerate() {
+            type Row<'t> = (Option<Cow<'t, str>>, Option<Timestamp>, Option<Date>);
+            let back: Vec<ByKey<Row>> = unship_all(received.keep(ship_all(&[piece]))).unwrap();
+            let back: Vec<Row> = back.into_iter().flat_map(ByKey::into_rows).collect();
+            let want: Vec<usize> =
+                (0..words.len()).filter(|&i| crate::partition::owner(&(Some(words[i]),), 3) == j).collect();
+            assert_eq!(back.len(), want.len());
+            for (row, i) in back.iter().zip(want) {
+                assert!(matches!(row.0, Some(Cow::Borrowed(w)) if w == words[i]));
+                assert_eq!((row.1, row.2), (Some(Timestamp(i as i64)), Some(Date(i as i32))));
+            }
+        }
     }
 
     #[test]

@@ -224,6 +224,56 @@ impl BatchInput {
         Ok(part)
     }
 
+    /// The rows a step partitioned by key kept on each process of a cluster (a Structured
+    /// deduplication's: each process keeps its keys' rows), put together on process 0 in
+    /// process order, with `counts` (rows counted after the step) added up there; the others get
+    /// no rows back and their own counts. Alone, both as given.
+    pub fn gather_counted<'t, T: Shipped<'t>, const N: usize>(
+        &'t self,
+        part: Vec<T>,
+        counts: [u64; N],
+    ) -> Result<(Vec<T>, [u64; N]), Error> {
+        let Some(peers) = &self.peers else { return Ok((part, counts)) };
+        let me = peers.index();
+        let mut out = vec![Vec::new(); peers.count()];
+        if me != 0 {
+            counts.iter().for_each(|c| c.write(&mut out[0]));
+            out[0].extend_from_slice(&ship_all(&part));
+        }
+        let got = peers.exchange(out)?;
+        if me != 0 {
+            return Ok((Vec::new(), counts));
+        }
+        let (mut rows, mut sum) = (part, counts);
+        for (p, bytes) in got.into_iter().enumerate().skip(1) {
+            let bad = |e: Error| {
+                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {e}", self.batch_id))
+            };
+            let mut input = self.received.keep(bytes);
+            for s in &mut sum {
+                *s += u64::read(&mut input).map_err(bad)?;
+            }
+            rows.extend(unship_all::<T>(input).map_err(bad)?);
+        }
+        Ok((rows, sum))
+    }
+
+    /// The figures of a state partitioned by key over a cluster's processes (a Structured
+    /// deduplication's), added up on process 0, which reports them; alone, as given.
+    pub fn add_up_report(&self, report: StateReport) -> Result<StateReport, Error> {
+        let counts =
+            [report.rows_total, report.rows_updated, report.dropped_by_watermark, report.memory_bytes.unwrap_or(0)];
+        let (_, [rows_total, rows_updated, dropped_by_watermark, memory]) =
+            self.gather_counted(Vec::<()>::new(), counts)?;
+        Ok(StateReport {
+            rows_total,
+            rows_updated,
+            dropped_by_watermark,
+            memory_bytes: report.memory_bytes.map(|_| memory),
+            ..report
+        })
+    }
+
     /// In a cluster, [`run_partials_partitioned`](Self::run_partials_partitioned) for a stage
     /// that ends in a keyed state (`update_state_by_key`, `map_with_state`): each process runs
     /// `partial` over its share of the batch, which gives the pairs bound for the state (and

@@ -46,8 +46,10 @@ pub type SessionRow<K, A> = ((Timestamp, Timestamp, K), A);
 /// ]);
 /// ```
 pub struct SessionAgg<K, A> {
-    state: StreamingAgg<K, Vec<Session<A>>>,
-    pending: StreamingAgg<K, Vec<Session<A>>>,
+    /// Every key's sessions, sorted and disjoint.
+    pub(crate) state: StreamingAgg<K, Vec<Session<A>>>,
+    /// The batch's events so far, per key (each its own session, in the order added).
+    pub(crate) pending: StreamingAgg<K, Vec<Session<A>>>,
     updated: usize,
 }
 
@@ -66,6 +68,11 @@ impl<K, A> Default for SessionAgg<K, A> {
 impl<K, A> SessionAgg<K, A> {
     pub fn new() -> Self {
         SessionAgg { state: StreamingAgg::new(), pending: StreamingAgg::new(), updated: 0 }
+    }
+
+    /// A partial of a batch: its events `pending`, no sessions in state.
+    pub(crate) fn with_pending(pending: StreamingAgg<K, Vec<Session<A>>>) -> Self {
+        SessionAgg { pending, ..Self::new() }
     }
 
     /// Sessions in state (Spark's `numRowsTotal`).
@@ -94,6 +101,18 @@ impl<K, A> SessionAgg<K, A> {
         f(&mut acc);
         let end = Timestamp(ts.0.saturating_add(gap_us));
         self.pending.update(key, |v| v.push((ts, end, acc)), Vec::new);
+    }
+
+    /// Adds the events of `part` (a partial of this batch, over a later part of its input) after
+    /// the ones added so far, key by key. `finish_batch` sorts a key's events by time, so
+    /// absorbing the parts of a batch in order gives the state one pass over the whole batch
+    /// gives. The aggregates merge only then (`_merge` is the one `finish_batch` takes: the
+    /// call has the shape of [`StreamingAgg::absorb`]'s).
+    pub fn absorb(&mut self, part: SessionAgg<K, A>, _merge: impl FnMut(&mut A, A))
+    where
+        K: Hash + Eq,
+    {
+        self.pending.absorb(part.pending, |mine, theirs| mine.extend(theirs));
     }
 
     /// Ends the batch: merges its events into sessions, drops the late ones (against `late`,
@@ -255,6 +274,63 @@ mod tests {
         let (rows, dropped) = s.finish_batch(OutputMode::Complete, Some(t(8)), None, |a, b| *a += b);
         assert_eq!(dropped, 1);
         assert_eq!(rows, vec![((t(2), t(10), ("a".to_string(),)), 2)]);
+    }
+
+    #[test]
+    fn partials_cut_by_key_and_absorbed_in_order_give_one_pass_sessions() {
+        use crate::partition::{Partition, Partitioned, owner};
+        use crate::persist::Checkpointed;
+        use crate::ship::{Received, ship_all, unship_all};
+        // Events of words, with a first and a last event seen per session (order matters).
+        let events: Vec<(String, i64)> = (0..300).map(|i| (format!("w{}", i % 7), (i * 37) % 90)).collect();
+        type First = (i64, i64);
+        let add = |s: &mut SessionAgg<(String,), First>, (w, m): &(String, i64)| {
+            s.add((w.as_str(),), t(*m), 3 * MIN, |a| a.1 = *m, || (*m, *m));
+        };
+        let merge = |a: &mut First, b: First| a.1 = b.1;
+        let mut whole: SessionAgg<(String,), First> = SessionAgg::new();
+        events.iter().for_each(|e| add(&mut whole, e));
+        let (mut want, _) = whole.finish_batch(OutputMode::Complete, None, None, merge);
+        want.sort();
+        for n in 1..=3 {
+            // Each of `n` processes runs a part of the batch; piece `j` of every part goes to `j`.
+            let mut states: Vec<SessionAgg<(String,), First>> = (0..n).map(|_| SessionAgg::new()).collect();
+            let received = Received::default();
+            for part in events.chunks(events.len().div_ceil(n)) {
+                let mut partial = SessionAgg::new();
+                part.iter().for_each(|e| add(&mut partial, e));
+                for (j, piece) in partial.split(n).into_iter().enumerate() {
+                    let back: Vec<SessionAgg<(String,), First>> =
+                        unship_all(received.keep(ship_all(&[piece]))).unwrap();
+                    back.into_iter().for_each(|p| states[j].absorb(p, merge));
+                }
+            }
+            let mut got = Vec::new();
+            let mut shards = Vec::new();
+            for (j, s) in states.iter_mut().enumerate() {
+                let (rows, _) = s.finish_batch(OutputMode::Complete, None, None, merge);
+                assert!(rows.iter().all(|r| owner(&(r.0).2, n) == j));
+                got.extend(rows);
+                let mut shard = Vec::new();
+                s.save(&mut shard);
+                shards.push(shard);
+            }
+            got.sort();
+            assert_eq!(got, want, "{n} processes");
+            // The shards put together and cut again for 2 processes hold every session once.
+            let pieces: Vec<&[u8]> = shards.iter().map(Vec::as_slice).collect();
+            let joined = SessionAgg::<(String,), First>::concat_snapshots(&pieces).unwrap();
+            let total: usize = (0..2)
+                .map(|me| {
+                    let mut s: SessionAgg<(String,), First> = SessionAgg::new();
+                    s.restore(&joined).unwrap();
+                    s.keep_partition(me, 2);
+                    assert!(s.state.iter().all(|(k, _)| owner(k, 2) == me));
+                    s.len()
+                })
+                .sum();
+            assert_eq!(total, whole.len());
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! (a date to a number is NULL, an integer to binary its bytes).
 
 use super::nested::lift;
-use crate::table::ColTy;
+use crate::table::expr::{BinOp, Expr, UnOp};
 use crate::table::functions::{self, lower, struct_fields};
+use crate::table::{Checked, ColTy, TStep};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -255,4 +256,39 @@ fn numeric_cast(code: TokenStream, from: ColTy, to: ColTy, fails: &TokenStream) 
 /// `query_body`).
 pub(super) fn cast_failure() -> proc_macro2::Ident {
     proc_macro2::Ident::new("cast_failure", proc_macro2::Span::mixed_site())
+}
+
+/// Whether any expression of `q` can fail the batch: a cast of a string (a malformed value),
+/// parsing with a pattern, or ANSI arithmetic (division by zero, long overflow).
+pub(super) fn fallible_casts(q: &Checked) -> bool {
+    fn any(e: &Expr) -> bool {
+        match e {
+            Expr::Cast(x, from, to) => crate::table::coerce::can_fail(*from, *to) || any(x),
+            Expr::TryCast(x, _, _) => any(x),
+            // Parsing with a pattern fails the batch on text that does not match (ANSI).
+            Expr::Call(f, args) if (f == "to_timestamp" || f == "to_date") && args.len() == 2 => true,
+            // ANSI arithmetic can fail: division or remainder by zero, long overflow.
+            Expr::Call(f, _) if matches!(f.as_str(), "pmod" | "abs" | "floor" | "ceil" | "ceiling" | "unbase64") => {
+                true
+            }
+            // ANSI: an array index out of bounds fails the batch.
+            Expr::Call(f, _) if f == "[]" || f == "element_at" || f == "map" => true,
+            Expr::Call(_, args) => args.iter().any(any),
+            Expr::Unary(UnOp::Neg, _) => true,
+            Expr::Unary(_, x) => any(x),
+            Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod, _, _) => true,
+            Expr::Binary(_, a, b) => any(a) || any(b),
+            _ => false,
+        }
+    }
+    let in_steps = q.steps.iter().any(|s| match s {
+        TStep::Project(items) => items.iter().any(|(_, e, _)| any(e)),
+        TStep::Explode { array, others, .. } => any(array) || others.iter().any(|(_, e, _)| any(e)),
+        TStep::Filter(e) => any(e),
+        _ => false,
+    });
+    let in_agg = q.agg.as_ref().is_some_and(|a| {
+        a.keys.iter().any(|(_, e, _)| any(e)) || a.aggs.iter().any(|(_, _, e, _)| e.as_ref().is_some_and(any))
+    });
+    in_steps || in_agg || q.having.as_ref().is_some_and(any)
 }

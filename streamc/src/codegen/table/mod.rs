@@ -11,6 +11,8 @@ use quote::quote;
 use std::collections::HashSet;
 
 mod cast;
+mod dedup;
+mod describe;
 mod expr;
 mod groups;
 mod join;
@@ -28,10 +30,12 @@ mod workers;
 
 pub use row::field_names;
 
-use placement::{emits_in_parts, fallible_casts, join_in_parts, parallel_query, partitioned};
+use cast::fallible_casts;
+use describe::table_state_descriptions;
+use placement::{emits_in_parts, join_in_parts, parallel_query, partitioned, split_sessions};
 use record::{parse_record, static_tables};
 use row::{build_row, row_scope, row_struct};
-use scope::{ident, unkeyed};
+use scope::{ident, idents, unkeyed};
 use steps::{node_rows, scope_after, steps};
 use terminal::{merge_fn, terminal};
 use tuple::{nest, path};
@@ -85,13 +89,14 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
         });
     }
     // A file or Kafka source whose every query runs over a cluster process's share of the batch
-    // is read in shares: each process reads only its byte ranges of the batch's files, or its
+    // (a split aggregation, session windows, a partitioned deduplication) is read in shares: each process reads only its byte ranges of the batch's files, or its
     // block of the batch's partitions.
     for (k, s) in table.sources.iter().enumerate() {
         let mut readers = queries.iter().filter(|q| q.inputs.iter().any(|i| i.source == k)).peekable();
         if matches!(s.kind, SourceKind::Files { .. } | SourceKind::Kafka { .. })
             && readers.peek().is_some()
-            && readers.all(|q| parallel_query(table, q))
+            && readers
+                .all(|q| parallel_query(table, q) || split_sessions(table, q) || dedup::partitioned(table, q).is_some())
         {
             let src = ident("src", &s.name);
             setup.extend(quote!(#b.read_in_shares(#src);));
@@ -109,12 +114,14 @@ pub fn app_expr(table: &TablePlan, queries: &[Checked]) -> TokenStream {
     for (name, description) in table_state_descriptions(table, queries) {
         setup.extend(quote!(#b.describe_state(#name, #description);));
     }
-    // A state partitioned over a cluster's processes is restored and saved whole by all of them.
+    // A state partitioned over a cluster's processes is restored and saved in shards.
     let mut split: HashSet<String> = queries
         .iter()
         .flat_map(|q| q.stages())
-        .filter(|st| partitioned(table, st))
-        .map(|st| format!("{}/state", st.key()))
+        .flat_map(|st| {
+            let agg = partitioned(table, st).then(|| format!("{}/state", st.key()));
+            agg.into_iter().chain(dedup::partitioned(table, st).map(|i| format!("{}/dedup{i}", st.key())))
+        })
         .collect();
     for q in queries.iter().filter(|q| join_in_parts(q)) {
         split.insert(format!("{}/join_left", q.key()));
@@ -231,19 +238,6 @@ fn stage_setup(
     }
 }
 
-/// Every identifier in `tokens`, nested groups too.
-fn idents(tokens: &TokenStream, out: &mut HashSet<String>) {
-    for t in tokens.clone() {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => {
-                out.insert(i.to_string());
-            }
-            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
-            _ => {}
-        }
-    }
-}
-
 /// Whether the query's inputs carry their own watermarks (a `union` with `with_watermark`s).
 fn input_watermarks(q: &Checked) -> bool {
     q.inputs.iter().any(|i| i.watermark.is_some())
@@ -350,7 +344,33 @@ fn query_body(
             #pipeline
         };
         let sequential = quote!(for #line in #text.lines() { #body });
-        let run = match (&q.agg, parallel_query(table, q)) {
+        let run = match (&q.agg, parallel_query(table, q) || split_sessions(table, q)) {
+            (None, _) if dedup::partitioned(table, q).is_some() => {
+                let at = dedup::partitioned(table, q).unwrap_or_default();
+                let phases = dedup::phases(q, at, lead, scope.clone(), &wm, &nodes.steps);
+                let route = &phases.route;
+                let mut named = HashSet::new();
+                idents(&quote!(#pre_filters #observe #route), &mut named);
+                let used: HashSet<String> =
+                    scope.iter().filter(|(_, (v, _))| named.contains(&v.to_string())).map(|(n, _)| n.clone()).collect();
+                let (parse, _) = parse_record(source, schema, Some(&used), source.malformed, &text, &line, &malformed);
+                let (values, row_values) = dedup::row_values(q);
+                dedup::on_processes(dedup::Loop {
+                    input,
+                    text: &text,
+                    line: &line,
+                    route_body: quote!(#parse if #rt::ROW_COUNTS { #read += 1; } #pre_filters #observe #route),
+                    phases,
+                    sequential,
+                    wm: q.watermark.as_ref().map(|_| &wm),
+                    malformed: &malformed,
+                    rows: &rows,
+                    build: build_row(q, &row, &values),
+                    row_values,
+                    counters: nodes.inputs.iter().chain(&nodes.steps).map(|&n| node_rows(n)).collect(),
+                    after: dedup::counted_after(at, &nodes.steps),
+                })
+            }
             (Some(a), true) => {
                 let late_set = Ident::new("late_groups", Span::mixed_site());
                 let counters: Vec<Ident> = nodes.inputs.iter().chain(&nodes.steps).map(|&n| node_rows(n)).collect();
@@ -363,6 +383,7 @@ fn query_body(
                     malformed: &malformed,
                     counters: &counters,
                     partitioned: partitioned(table, q),
+                    sessions: a.session.is_some(),
                 };
                 workers::on_workers(input, &text, &line, &body, sequential, &part)
             }
@@ -405,10 +426,18 @@ fn query_body(
                 }
                 _ => quote!(|_, _| false),
             };
+            // A deduplication partitioned by key reports the state figures of every process.
+            let report = match dedup::partitioned(table, q) {
+                Some(_) => quote! {
+                    let figures = #rt::app::state_report(#node, "dedupe", &#dd, updated as u64, #dd_dropped);
+                    #output.report_state_figures(#input.add_up_report(figures)?);
+                },
+                None => quote!(#output.report_operator_state(#node, "dedupe", &#dd, updated as u64, #dd_dropped);),
+            };
             after.extend(quote! {
                 let updated = #dd.updated_count();
                 #dd.end_batch_evicting(#gone);
-                #output.report_operator_state(#node, "dedupe", &#dd, updated as u64, #dd_dropped);
+                #report
             });
         }
     }
@@ -458,15 +487,41 @@ fn query_body(
             };
             let merge = merge_fn(a);
             let session_row = build_row(q, &row, &[session_parts, acc_parts].concat());
+            let op = "sessionWindowStateStoreSaveExec";
+            // Each process of a cluster emits the sessions of the keys it owns; every process
+            // gets all of them.
+            let (gather, report) = match partitioned(table, q) {
+                // Or each puts its rows out itself (`emit_partitioned`, below).
+                true if emits_in_parts(table, q) => (
+                    quote! {
+                        let figures = #rt::app::state_report(#agg_node, #op, &#agg, #agg.updated_count() as u64, session_dropped);
+                    },
+                    quote!(let agg_rows = #rows.len();),
+                ),
+                true => (
+                    quote! {
+                        let figures = #rt::app::state_report(#agg_node, #op, &#agg, #agg.updated_count() as u64, session_dropped);
+                        let (session_rows, figures) = #input.gather_partitioned(session_rows, figures)?;
+                    },
+                    quote!(#output.report_state_figures(figures);),
+                ),
+                false => (
+                    quote!(),
+                    quote!(#output.report_operator_state(#agg_node, #op, &#agg, #agg.updated_count() as u64, session_dropped);),
+                ),
+            };
             after.extend(quote! {
                 let (session_rows, session_dropped) = #agg.finish_batch(#rt::structured::OutputMode::#mode, #late, #wm_arg, #merge);
+                #gather
                 let #rows: ::std::vec::Vec<_> = session_rows
                     .into_iter()
                     .map(|(key, acc)| #session_row)
                     .collect();
-                #output.report_operator_state(#agg_node, "sessionWindowStateStoreSaveExec", &#agg, #agg.updated_count() as u64, session_dropped);
-                #output.report_rows(#agg_node, #rows.len());
+                #report
             });
+            if !emits_in_parts(table, q) {
+                after.extend(quote!(#output.report_rows(#agg_node, #rows.len());));
+            }
         } else {
             let event_end = match &a.window {
                 Some(_) => {
@@ -653,70 +708,4 @@ fn query_body(
         #count_report
         #after
     }
-}
-
-/// What each state of `queries` is, under the names the generated code saves it with: the keys
-/// (with types), window and aggregates of an aggregation, the columns of a deduplication, the
-/// inputs of a watermark. A restart whose descriptions differ is refused (Spark forbids
-/// changing a stateful operator's keys, aggregates or state schema).
-pub fn table_state_descriptions(table: &TablePlan, queries: &[Checked]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for q in queries {
-        if let Some(a) = &q.agg {
-            let mut keys = Vec::new();
-            if let Some(w) = &a.window {
-                keys.push(format!("window({}, {} ms, {} ms, {} ms)", w.column, w.len_ms, w.slide_ms, w.start_ms));
-            }
-            if let Some((c, gap)) = &a.session {
-                keys.push(format!("session_window({c}, {gap} ms)"));
-            }
-            keys.extend(a.keys.iter().map(|(n, e, t)| format!("{e} AS {n} {}", t.sql())));
-            let aggs: Vec<String> = a
-                .aggs
-                .iter()
-                .map(|(n, f, e, t)| {
-                    let arg = e.as_ref().map_or_else(|| "*".to_owned(), ToString::to_string);
-                    format!("{}({arg}) AS {n} {}", f.name(), t.sql())
-                })
-                .collect();
-            out.push((
-                format!("{}/state", q.key()),
-                format!("group by [{}] aggregate [{}]", keys.join(", "), aggs.join(", ")),
-            ));
-        }
-        for (i, st) in q.steps.iter().enumerate() {
-            if let TStep::Dedup { cols, within_ms, .. } = st {
-                let cols: Vec<String> = cols.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
-                let what = if within_ms.is_some() { "drop_duplicates_within_watermark" } else { "drop_duplicates" };
-                out.push((format!("{}/dedup{i}", q.key()), format!("{what} [{}]", cols.join(", "))));
-            }
-        }
-        if let Some(g) = groups::find(q) {
-            let keys: Vec<String> = g.keys.iter().map(|(n, t)| format!("{n} {}", t.sql())).collect();
-            out.push((
-                format!("{}/group_state", q.key()),
-                format!(
-                    "{} by [{}] state {} timeout {:?}",
-                    if g.flat { "flat_map_groups_with_state" } else { "map_groups_with_state" },
-                    keys.join(", "),
-                    g.state,
-                    g.timeout
-                ),
-            ));
-        }
-        if let Some((_, j)) = join::find(q) {
-            let side = |cols: &[crate::table::Column]| -> String {
-                cols.iter().map(|c| format!("{} {}", c.name, c.ty.sql())).collect::<Vec<_>>().join(", ")
-            };
-            let keys: Vec<String> = j.keys.iter().map(|(l, r, t)| format!("{l} = {r} {}", t.sql())).collect();
-            let what = format!("{} join on [{}]", j.how.spark(), keys.join(", "));
-            out.push((format!("{}/join_left", q.key()), format!("{what}: left rows [{}]", side(&j.left))));
-            out.push((format!("{}/join_right", q.key()), format!("{what}: right rows [{}]", side(&j.right))));
-        }
-        if let Some((column, _)) = &q.watermark {
-            let inputs: Vec<&str> = q.inputs.iter().map(|i| table.sources[i.source].name.as_str()).collect();
-            out.push((format!("{}/watermark", q.key()), format!("watermark on {column} of [{}]", inputs.join(", "))));
-        }
-    }
-    out
 }

@@ -86,3 +86,16 @@ pub(super) fn unkeyed(part: TokenStream, ty: ColTy) -> TokenStream {
         _ => part,
     }
 }
+
+/// Every identifier in `tokens`, nested groups too.
+pub(super) fn idents(tokens: &TokenStream, out: &mut std::collections::HashSet<String>) {
+    for t in tokens.clone() {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
+            _ => {}
+        }
+    }
+}

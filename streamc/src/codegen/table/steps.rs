@@ -12,8 +12,13 @@ use quote::quote;
 
 /// The columns in scope after all steps (for the terminal).
 pub(super) fn scope_after(q: &Checked) -> Scope {
+    scope_before(q, q.steps.len())
+}
+
+/// The columns in scope where step `at` begins.
+pub(super) fn scope_before(q: &Checked, at: usize) -> Scope {
     let mut s: Scope = q.input.iter().map(|c| (c.name.clone(), (ident("col", &c.name), c.ty))).collect();
-    for st in &q.steps {
+    for st in &q.steps[..at] {
         match st {
             TStep::Project(cols) => {
                 s = cols.iter().map(|(n, _, t)| (n.clone(), (ident("col", n), *t))).collect();
@@ -67,7 +72,15 @@ pub(super) fn steps(
     quote!(#count #code)
 }
 
-fn step(q: &Checked, i: usize, scope: Scope, terminal: TokenStream, wm: &Ident, nodes: &[usize]) -> TokenStream {
+/// Step `i` on, around the terminal code, without counting the rows that reach step `i`.
+pub(super) fn step(
+    q: &Checked,
+    i: usize,
+    scope: Scope,
+    terminal: TokenStream,
+    wm: &Ident,
+    nodes: &[usize],
+) -> TokenStream {
     let Some(step) = q.steps.get(i) else { return terminal };
     match step {
         TStep::Filter(e) => {

@@ -5,11 +5,13 @@
 //! into the query's state in part order (`StreamingAgg::absorb` with the aggregates' merge),
 //! with the event times observed, the late groups and the counters. Merging in order keeps the
 //! keys' first-seen order and combines accumulators as one pass would, so the output is the one
-//! worker's. Which queries qualify is `mod.rs`'s `parallel_query`. The partials can cross a
+//! worker's. Which queries qualify is `placement.rs`'s `parallel_query`. The partials can cross a
 //! process boundary, so a cluster splits the batch over its processes the same way: with
 //! grouping keys, each partial is cut by key and each process merges the pieces that hold its
 //! keys (`run_partials_partitioned`, the runtime's `partition`), so the state is partitioned;
-//! without (one group), every process merges every partial (`run_partials_shipped`).
+//! without (one group), every process merges every partial (`run_partials_shipped`). Session
+//! windows split in a cluster only (`shuffle_by_key`): a partial holds its part's events per
+//! key, and each process merges them into sessions of its keys when the batch ends.
 
 use crate::codegen::emit::rt;
 use proc_macro2::{Ident, TokenStream};
@@ -31,6 +33,9 @@ pub(super) struct PartState<'a> {
     /// Whether a cluster partitions the state by key (`mod.rs`'s `partitioned`): each process
     /// merges the pieces of every partial that hold its keys, rather than every partial.
     pub partitioned: bool,
+    /// Whether the state is session windows (`SessionAgg`, whose partials hold the events of
+    /// their part per key): split in a cluster only (`shuffle_by_key`).
+    pub sessions: bool,
 }
 
 /// The loop over `text`'s lines running `body` per `line`, on workers when the engine splits
@@ -44,8 +49,13 @@ pub(super) fn on_workers(
     s: &PartState,
 ) -> TokenStream {
     let rt = rt();
-    let PartState { agg, merge, wm, late, dropped, malformed, counters, partitioned } = s;
-    let run = if *partitioned { quote!(run_partials_partitioned) } else { quote!(run_partials_shipped) };
+    let PartState { agg, merge, wm, late, dropped, malformed, counters, partitioned, sessions } = s;
+    let run = match (sessions, partitioned) {
+        (true, _) => quote!(shuffle_by_key),
+        (false, true) => quote!(run_partials_partitioned),
+        (false, false) => quote!(run_partials_shipped),
+    };
+    let state = if *sessions { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
     let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
     let (wm_part, wm_ret, wm_merge) = match wm {
         Some(wm) => (quote!(let mut #wm = #wm.for_part();), quote!(#wm), quote!(#wm.absorb(&p.1);)),
@@ -61,7 +71,7 @@ pub(super) fn on_workers(
     };
     quote! {
         match #input.#run(#text, |part| {
-            let mut #agg = #rt::structured::agg::StreamingAgg::new();
+            let mut #agg = #rt::structured::#state::new();
             #wm_part
             #late_part
             let mut #dropped: u64 = 0;
