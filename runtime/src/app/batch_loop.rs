@@ -262,25 +262,25 @@ where
         let mut out = vec![Vec::new(); n];
         if me == 0 {
             for &i in &live {
-                let whole = texts[i].as_str();
                 // Each process its share of a source read in shares; otherwise the whole text.
+                let shares = if self.in_shares[i] { texts[i].split_lines(n) } else { Vec::new() };
+                let skipped = if self.in_shares[i] { 0 } else { texts[i].skipped_lines() };
                 for (k, o) in out.iter_mut().enumerate().skip(1) {
                     let text =
-                        if self.in_shares[i] { texts[i].split_part(k, n).map_or("", |l| l.text()) } else { whole };
+                        if self.in_shares[i] { shares.get(k).map_or("", |l| l.text()) } else { texts[i].as_str() };
                     // The text as a string writes itself (read back borrowed), then the lines dropped.
                     (text.len() as u64).write(o);
                     o.extend_from_slice(text.as_bytes());
-                    let skipped = if self.in_shares[i] { 0 } else { texts[i].skipped_lines() };
                     skipped.write(o);
                 }
-            }
-            for &i in live.iter().filter(|&&i| self.in_shares[i] && n > 1) {
-                // Process 0 keeps its own share (the dropped lines are counted here once).
-                let mut mine = TextBatch::new();
-                mine.push_text(texts[i].split_part(0, n).map_or("", |l| l.text()).as_bytes());
-                mine.add_skipped(texts[i].skipped_lines());
-                mine.share_only = true;
-                texts[i] = mine;
+                if self.in_shares[i] && n > 1 {
+                    // Process 0 keeps its own share (the dropped lines are counted here once).
+                    let mut mine = TextBatch::new();
+                    mine.push_text(shares.first().map_or("", |l| l.text()).as_bytes());
+                    mine.add_skipped(texts[i].skipped_lines());
+                    mine.share_only = true;
+                    texts[i] = mine;
+                }
             }
         }
         let got = peers.exchange(out)?;

@@ -129,34 +129,7 @@ impl TextBatch {
     /// `max_line_bytes`; a longer line is skipped (and counted) as it streams past, so a 100 MB
     /// file of one line costs no more than a short one. On an error nothing of the file is kept.
     pub(crate) fn read_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<FileRead> {
-        let mark = self.mark();
-        let result = (|| {
-            let mut r = BufReader::with_capacity(READ_CHUNK, File::open(path)?);
-            let mut lines = LineSplitter::new(max_line_bytes, true);
-            let mut bytes = 0u64;
-            loop {
-                let chunk = match r.fill_buf() {
-                    Ok(c) => c,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                if chunk.is_empty() {
-                    break;
-                }
-                let n = chunk.len();
-                lines.feed(chunk, self, usize::MAX);
-                r.consume(n);
-                bytes += n as u64;
-            }
-            lines.finish(self);
-            self.origins.push(Origin { start: mark.buf, path: Some(path.to_owned()), skipped: lines.skipped_lines });
-            self.skipped_lines += lines.skipped.total();
-            Ok(FileRead { skipped: lines.skipped, bytes })
-        })();
-        if result.is_err() {
-            self.rollback(mark);
-        }
-        result
+        self.read_file_range(path, 0, u64::MAX, max_line_bytes)
     }
 
     /// Reads the lines of file `path` that start at a byte offset in `lo..hi`, as

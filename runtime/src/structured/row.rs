@@ -344,12 +344,8 @@ pub fn console_table<R: Row>(
     truncate: bool,
     out: &mut String,
 ) {
-    let _ = write!(
-        out,
-        "-------------------------------------------\nBatch: {batch_id}\n-------------------------------------------\n"
-    );
-    show_string(names, rows, num_rows, truncate, out);
-    out.push('\n');
+    let shown: Vec<Vec<String>> = rows.iter().take(num_rows).map(row_cells).collect();
+    console_cells(batch_id, names, &shown, rows.len(), num_rows, truncate, out);
 }
 
 /// Appends `Dataset.showString(num_rows, truncate = if truncate { 20 } else { 0 })` without
