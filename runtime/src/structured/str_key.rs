@@ -4,6 +4,9 @@
 //! reads the entry alone rather than the entry and then the string's heap buffer. A row probes
 //! with a [`KeyStr`], borrowed from the batch; the output row gets a `String` back.
 //!
+//! An aggregation's output row keeps the key's `CompactString` (its sinks format it as a
+//! string): a row of a short key costs no allocation either.
+//!
 //! A key's hash is its string's, and its checkpoint bytes are a `String`'s, so states saved
 //! with `String` keys restore into `CompactString` keys and the other way round, and the
 //! processes of a cluster agree on which owns a key.
@@ -63,6 +66,31 @@ impl Persist for CompactString {
     #[inline]
     fn read_after(_: Option<&Self>, input: &mut &[u8]) -> Result<Self, Error> {
         String::read_after(None, input).map(CompactString::from)
+    }
+}
+
+/// A string cell of an output row (an aggregation's key moved into it): as a `String`'s.
+impl crate::fmt::SparkFmt for CompactString {
+    #[inline]
+    fn spark_fmt(&self, out: &mut String) {
+        out.push_str(self)
+    }
+}
+
+impl crate::fmt::ToJson for CompactString {
+    #[inline]
+    fn to_json(&self, out: &mut String) {
+        crate::fmt::json_string(self, out)
+    }
+}
+
+impl super::row::Cell for CompactString {
+    #[inline]
+    fn cell(&self, out: &mut String) {
+        out.push_str(self)
+    }
+    fn value(&self) -> super::row::Value<'_> {
+        super::row::Value::Str(self)
     }
 }
 

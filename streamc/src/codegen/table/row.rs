@@ -7,7 +7,7 @@
 use super::scope::{Scope, ident};
 use crate::codegen::emit::rt;
 use crate::table::functions::rust_ty;
-use crate::table::{Checked, ColTy};
+use crate::table::{Checked, ColTy, Sink};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -45,7 +45,8 @@ pub(super) fn row_scope(q: &Checked, row: &Ident) -> (TokenStream, Scope) {
 }
 
 /// The Rust type of each output column of `q`: `Option<T>`, except what Spark makes NOT NULL
-/// (window bounds, `count`). A row of a query without aggregation lives for its batch and
+/// (window bounds, `count`); a string grouping key is a `CompactString` unless the rows go to
+/// a `foreach_batch` closure. A row of a query without aggregation lives for its batch and
 /// borrows its strings from the batch (`Option<Cow<'a, str>>`): no copy per row.
 fn field_types(q: &Checked) -> Vec<TokenStream> {
     let optional = |t: ColTy| {
@@ -68,7 +69,14 @@ fn field_types(q: &Checked) -> Vec<TokenStream> {
         out.push(ts.clone());
         out.push(ts);
     }
-    out.extend(a.keys.iter().map(|(_, _, t)| optional(*t)));
+    // A string key keeps the state's `CompactString` (moved out of the key: no allocation),
+    // unless the rows reach a `foreach_batch` closure, which reads a `String` as documented.
+    let rt = rt();
+    let to_user = q.sinks.iter().any(|s| matches!(s, Sink::ForeachBatch { .. }));
+    out.extend(a.keys.iter().map(|(_, _, t)| match t {
+        ColTy::String if !to_user => quote!(::core::option::Option<#rt::structured::str_key::CompactString>),
+        t => optional(*t),
+    }));
     out.extend(a.aggs.iter().map(|(_, f, _, t)| if f.def().nullable { optional(*t) } else { rust_ty(*t) }));
     out
 }

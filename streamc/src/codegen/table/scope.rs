@@ -53,7 +53,7 @@ pub(super) fn borrowed(v: &Ident, ty: ColTy) -> TokenStream {
 /// A column variable as a key of a Structured aggregation's state: as [`borrowed`], but a
 /// string probes as a `KeyStr`, so that the state keeps it as a `CompactString` (inline when
 /// short: no allocation for a new key, no second read to compare one; see the runtime's
-/// `structured::str_key`). [`unkeyed`] gives the output row its `String`.
+/// `structured::str_key`). [`unkeyed`] moves it into the output row.
 pub(super) fn agg_key(v: &Ident, ty: ColTy) -> TokenStream {
     match ty {
         ColTy::String => {
@@ -82,7 +82,7 @@ pub(super) fn unkeyed(part: TokenStream, ty: ColTy) -> TokenStream {
     match ty {
         ColTy::Double | ColTy::Float => quote!(#part.map(|k| k.get())),
         t if super::nested_key::needs_key(t) => quote!(#part.map(|k| k.get())),
-        ColTy::String => quote!(#part.map(::std::string::String::from)),
+        ColTy::String => quote!(#part.map(::core::convert::Into::into)),
         _ => part,
     }
 }
