@@ -222,3 +222,51 @@ fn byte_ranges_read_each_line_once_in_order() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `read_file`'s one-read path for whole files gives what the line splitter gives: the lines,
+/// their count and origins, the skipped counts and the bytes, into an empty batch or after
+/// other lines; files it does not take (invalid UTF-8, over the line limit) go to the splitter.
+#[test]
+fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
+    let dir = std::env::temp_dir().join(format!("streamc-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for round in 0..200 {
+        let mut text: Vec<u8> = Vec::new();
+        for l in 0..next(12) {
+            for i in 0..next(40) {
+                text.push(b'a' + ((l + i) % 26) as u8);
+            }
+            match next(20) {
+                0 => text.extend_from_slice(&[0xff, 0xfe]),
+                1 => text.extend_from_slice("é".as_bytes()),
+                _ => {}
+            }
+            text.push(b'\n');
+        }
+        if next(3) == 0 {
+            text.extend_from_slice(b"no newline");
+        }
+        let path = dir.join(format!("w{round}"));
+        std::fs::write(&path, &text).unwrap();
+        let max_line = [usize::MAX, 30, text.len(), text.len().saturating_sub(1)][next(4) as usize];
+        let before: &[&str] = if next(2) == 0 { &[] } else { &["before"] };
+        let (mut fast, mut split) = (TextBatch::from_lines(before), TextBatch::from_lines(before));
+        let a = fast.read_file(&path, max_line).unwrap();
+        let b = split.read_file_range(&path, 0, u64::MAX, max_line).unwrap();
+        let ctx = format!("round {round}, max line {max_line}, text {:?}", String::from_utf8_lossy(&text));
+        assert_eq!((a.skipped, a.bytes), (b.skipped, b.bytes), "{ctx}");
+        assert_eq!(fast, split, "{ctx}");
+        assert_eq!(fast.len_lines(), split.len_lines(), "{ctx}");
+        for (x, y) in fast.lines().zip(split.lines()) {
+            assert_eq!(fast.origin(x), split.origin(y), "{ctx}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

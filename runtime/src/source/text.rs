@@ -129,7 +129,66 @@ impl TextBatch {
     /// `max_line_bytes`; a longer line is skipped (and counted) as it streams past, so a 100 MB
     /// file of one line costs no more than a short one. On an error nothing of the file is kept.
     pub(crate) fn read_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<FileRead> {
+        if let Some(read) = self.read_whole_file(path, max_line_bytes)? {
+            return Ok(read);
+        }
         self.read_file_range(path, 0, u64::MAX, max_line_bytes)
+    }
+
+    /// [`read_file`](Self::read_file)'s common case in one read, without the line splitter: a
+    /// file of at most `max_line_bytes` (so no line of it is over the limit, and memory holds
+    /// no more than the splitter's bound) that is valid UTF-8 is read straight into the batch's
+    /// text: its lines as they are, and a `'\n'` after a last line without one. The batch's
+    /// first file becomes its text without a copy. `None` (nothing kept) for any other file,
+    /// which the splitter then reads.
+    fn read_whole_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<Option<FileRead>> {
+        use std::io::Read as _;
+        let mut f = File::open(path)?;
+        let size = f.metadata()?.len();
+        if size > max_line_bytes as u64 {
+            return Ok(None);
+        }
+        let mut bytes = if self.buf.is_empty() { std::mem::take(&mut self.buf).into_bytes() } else { Vec::new() };
+        bytes.clear();
+        bytes.reserve((size as usize).saturating_add(1));
+        // A file that grew past the limit since its size was read goes to the splitter too.
+        let read = (&mut f).take((max_line_bytes as u64).saturating_add(1)).read_to_end(&mut bytes);
+        let keep_buffer = |this: &mut Self, mut bytes: Vec<u8>| {
+            if this.buf.is_empty() {
+                bytes.clear();
+                this.buf = String::from_utf8(bytes).expect("an empty vector is UTF-8");
+            }
+        };
+        if let Err(e) = read {
+            keep_buffer(self, bytes);
+            return Err(e);
+        }
+        if bytes.len() > max_line_bytes {
+            keep_buffer(self, bytes);
+            return Ok(None);
+        }
+        let mut text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                keep_buffer(self, e.into_bytes());
+                return Ok(None);
+            }
+        };
+        let len = text.len() as u64;
+        let mut lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+            lines += 1;
+        }
+        let start = self.buf.len();
+        if self.buf.is_empty() {
+            self.buf = text;
+        } else {
+            self.buf.push_str(&text);
+        }
+        self.lines += lines;
+        self.origins.push(Origin { start, path: Some(path.to_owned()), skipped: Vec::new() });
+        Ok(Some(FileRead { skipped: Skipped::default(), bytes: len }))
     }
 
     /// Reads the lines of file `path` that start at a byte offset in `lo..hi`, as

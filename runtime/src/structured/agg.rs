@@ -64,6 +64,10 @@ pub struct StreamingAgg<K, A> {
     live: usize,
     hasher: FixedState,
     updated: usize,
+    /// The size of the last part [`absorb`](Self::absorb)ed: the room a batch's next parts
+    /// get ([`part_capacity`](Self::part_capacity)), so that their tables do not grow while
+    /// they fill.
+    last_part: usize,
 }
 
 impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
@@ -98,7 +102,19 @@ impl<K, A> StreamingAgg<K, A> {
             live: 0,
             hasher: FixedState::with_seed(SEED),
             updated: 0,
+            last_part: 0,
         }
+    }
+
+    /// An empty state with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        StreamingAgg { table: HashTable::with_capacity(n), slots: Vec::with_capacity(n), ..Self::new() }
+    }
+
+    /// The room for a part of a batch that will be absorbed into this state: the size of the
+    /// last part absorbed, and an eighth more (0 before any part).
+    pub fn part_capacity(&self) -> usize {
+        self.last_part + self.last_part / 8
     }
 
     /// The number of keys in state (Spark's `numRowsTotal`).
@@ -184,6 +200,7 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash + Eq,
     {
+        self.last_part = part.live;
         for mut e in part.slots.into_iter().flatten() {
             // Both states hash with the same seed: the part's hash is this state's.
             let slots = &self.slots;
@@ -369,32 +386,40 @@ impl<K, A> StreamingAgg<K, A> {
 
     /// Removes the entries whose `(key, accumulator)` satisfies `gone`, handing each to
     /// `removed`, in state order, and clears the updated marks of the others, in one pass. An
-    /// entry leaves a hole (the others keep their slots, so the table changes only where a key
-    /// leaves, found by its kept hash); the state is compacted, in order, when holes outnumber
-    /// entries. No key is hashed again.
+    /// entry leaves a hole (the others keep their slots). The table then loses the keys that
+    /// left: one by one, found by their kept hashes, when few left; made anew from the kept
+    /// hashes of the others when at least half as many left as stay (cheaper than a probe per
+    /// key gone); and the state is compacted, in order, when holes outnumber entries. No key is
+    /// hashed again.
     fn evict(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
+        let mut left: Vec<(u64, u32)> = Vec::new();
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let Some(e) = slot else { continue };
             if gone(&e.key, &e.acc) {
                 let hash = e.hash;
                 let Some(Entry { key, acc, .. }) = slot.take() else { unreachable!("the slot was live") };
-                let i = i as u32;
-                match self.table.find_entry(hash, |&j| j == i) {
-                    Ok(found) => {
-                        found.remove();
-                    }
-                    Err(_) => unreachable!("a live slot is in the table"),
-                }
-                self.live -= 1;
+                left.push((hash, i as u32));
                 removed(key, acc);
             } else {
                 e.updated = false;
             }
         }
         self.updated = 0;
+        self.live -= left.len();
         let holes = self.slots.len() - self.live;
         if holes > self.live.max(16) {
             self.compact();
+        } else if left.len() * 2 >= self.live {
+            self.rebuild_table();
+        } else {
+            for (hash, i) in left {
+                match self.table.find_entry(hash, |&j| j == i) {
+                    Ok(found) => {
+                        found.remove();
+                    }
+                    Err(_) => unreachable!("a live slot is in the table"),
+                }
+            }
         }
     }
 
@@ -402,11 +427,17 @@ impl<K, A> StreamingAgg<K, A> {
     /// hashes.
     fn compact(&mut self) {
         self.slots.retain(Option::is_some);
+        self.rebuild_table();
+    }
+
+    /// Makes the table anew from the live slots' kept hashes.
+    fn rebuild_table(&mut self) {
         self.table.clear();
-        self.table.reserve(self.slots.len(), |_| unreachable!("the table is empty"));
+        self.table.reserve(self.live, |_| unreachable!("the table is empty"));
         for (i, slot) in self.slots.iter().enumerate() {
+            let Some(e) = slot else { continue };
             let slots = &self.slots;
-            self.table.insert_unique(entry(slot).hash, i as u32, |&j| entry(&slots[j as usize]).hash);
+            self.table.insert_unique(e.hash, i as u32, |&j| entry(&slots[j as usize]).hash);
         }
     }
 }

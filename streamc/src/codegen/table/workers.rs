@@ -69,9 +69,19 @@ pub(super) fn on_workers(
         ),
         None => (quote!(), quote!(()), quote!()),
     };
+    // A part's aggregation state starts with the room the last batch's parts took.
+    let (room, new_part) = if *sessions {
+        (quote!(), quote!(#rt::structured::#state::new()))
+    } else {
+        (
+            quote!(let part_capacity = #agg.part_capacity();),
+            quote!(#rt::structured::#state::with_capacity(part_capacity)),
+        )
+    };
     quote! {
+        #room
         match #input.#run(#text, |part| {
-            let mut #agg = #rt::structured::#state::new();
+            let mut #agg = #new_part;
             #wm_part
             #late_part
             let mut #dropped: u64 = 0;
