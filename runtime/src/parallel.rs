@@ -75,6 +75,26 @@ where
             out
         })
     }
+
+    /// [`run`](Self::run), but the first part goes to `first` on the calling thread, which may
+    /// apply it to state the stage cannot touch (the query's own state, rather than a partial
+    /// to merge), while the other parts run on their threads; their results come back, in part
+    /// order. A panic in a worker is resumed on the calling thread.
+    pub fn run_first(&self, first: impl FnOnce(Lines<'t>)) -> Vec<R> {
+        let stage = &self.stage;
+        let Some((head, rest)) = self.parts.split_first() else { return Vec::new() };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = rest
+                .iter()
+                .map(|p| {
+                    let p = p.clone();
+                    scope.spawn(move || stage(p))
+                })
+                .collect();
+            first(head.clone());
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +120,24 @@ mod tests {
             assert_eq!(joined, b.lines().collect::<Vec<_>>(), "{n} parts");
         }
         assert!(TextBatch::new().split_lines(4).into_iter().flatten().next().is_none());
+    }
+
+    #[test]
+    fn the_first_part_goes_to_first_on_the_calling_thread() {
+        let b = batch(100);
+        let main = std::thread::current().id();
+        for n in 1..5 {
+            let parts = Parts::new(b.split_lines(n), |p| (p.collect::<Vec<_>>(), std::thread::current().id() != main));
+            let mut head = Vec::new();
+            let rest = parts.run_first(|p| {
+                assert_eq!(std::thread::current().id(), main);
+                head.extend(p);
+            });
+            assert_eq!(rest.len(), b.split_lines(n).len() - 1, "{n} parts");
+            assert!(rest.iter().all(|r| r.1), "the other parts run on worker threads");
+            let all: Vec<&str> = head.into_iter().chain(rest.into_iter().flat_map(|r| r.0)).collect();
+            assert_eq!(all, b.lines().collect::<Vec<_>>(), "{n} parts, in order");
+        }
     }
 
     #[test]

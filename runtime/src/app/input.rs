@@ -134,6 +134,48 @@ impl BatchInput {
         })
     }
 
+    /// [`run_partials`](Self::run_partials), but the first part of a split batch goes to
+    /// `first` on this thread, which applies it to the stage's state directly (no partial of it
+    /// to build and merge): `Some` with the partials of the other parts, in order, to merge
+    /// after it; `None`, `first` not called, when the stage should run in one piece.
+    pub fn run_partials_first<'t, R, F, G>(&self, text: &'t TextBatch, partial: F, first: G) -> Option<Vec<R>>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send,
+        G: FnOnce(Lines<'t>),
+    {
+        let workers = self.workers_for(text);
+        (workers > 1).then(|| {
+            let parts = text.split_lines(workers);
+            if parts.len() > 1 {
+                self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
+            }
+            Parts::new(parts, partial).run_first(first)
+        })
+    }
+
+    /// [`run_partials_shipped`](Self::run_partials_shipped) with [`run_partials_first`]'s
+    /// first part outside a cluster; in a cluster every part is a partial (`first` is not
+    /// called), as the partials cross processes.
+    ///
+    /// [`run_partials_first`]: Self::run_partials_first
+    pub fn run_partials_shipped_first<'t, R, F, G>(
+        &'t self,
+        text: &'t TextBatch,
+        partial: F,
+        first: G,
+    ) -> Result<Option<Vec<R>>, Error>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t>,
+        G: FnOnce(Lines<'t>),
+    {
+        match &self.peers {
+            None => Ok(self.run_partials_first(text, partial, first)),
+            Some(_) => self.run_partials_shipped(text, partial),
+        }
+    }
+
     /// [`run_partials`](Self::run_partials) for partials that can cross a process boundary:
     /// in a cluster, every process runs `partial` over its share of `text` (the batch cut into
     /// one part per process at line boundaries, and a large share cut again over the process's

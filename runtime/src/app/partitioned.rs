@@ -54,6 +54,26 @@ impl BatchInput {
         Ok(Some(merged))
     }
 
+    /// [`run_partials_partitioned`](Self::run_partials_partitioned) with
+    /// [`run_partials_first`](Self::run_partials_first)'s first part outside a cluster; in a
+    /// cluster every part is a partial, cut by key (`first` is not called).
+    pub fn run_partials_partitioned_first<'t, R, F, G>(
+        &'t self,
+        text: &'t TextBatch,
+        partial: F,
+        first: G,
+    ) -> Result<Option<Vec<R>>, Error>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send + Shipped<'t> + Partition,
+        G: FnOnce(Lines<'t>),
+    {
+        match &self.peers {
+            None => Ok(self.run_partials_first(text, partial, first)),
+            Some(_) => self.run_partials_partitioned(text, partial),
+        }
+    }
+
     /// The rows a partitioned aggregation put out in this batch, `emitted` being this process's
     /// (its keys'), and the figures of its state: in a cluster every process gets every
     /// process's rows, in process order, and the figures added up; alone, both as given.

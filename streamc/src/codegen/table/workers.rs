@@ -1,15 +1,18 @@
 //! A Structured query's loop split over worker threads (`--workers N`), like the DStream keyed
-//! stages: the engine cuts a large batch at line boundaries (`BatchInput::run_partials`), each
-//! worker runs the query's loop over its part into a partial aggregation state of its own
-//! (starting empty; late input checked against the same watermark), and the partials are merged
-//! into the query's state in part order (`StreamingAgg::absorb` with the aggregates' merge),
-//! with the event times observed, the late groups and the counters. Merging in order keeps the
-//! keys' first-seen order and combines accumulators as one pass would, so the output is the one
-//! worker's. Which queries qualify is `placement.rs`'s `parallel_query`. The partials can cross a
+//! stages: the engine cuts a large batch at line boundaries (`BatchInput::run_partials_first`);
+//! the batch thread runs the query's loop over the first part straight into the query's state
+//! (the `first` closure), while each other worker runs it over its part into a partial
+//! aggregation state of its own (starting empty with the room the last batch's parts took; late
+//! input checked against the same watermark); then the partials are merged into the query's
+//! state in part order (`StreamingAgg::absorb` with the aggregates' merge), with the event times
+//! observed, the late groups and the counters. The first part, then the others merged in order,
+//! keep the keys' first-seen order and combine accumulators as one pass would, so the output is
+//! the one worker's. Which queries qualify is `placement.rs`'s `parallel_query`. The partials can cross a
 //! process boundary, so a cluster splits the batch over its processes the same way: with
 //! grouping keys, each partial is cut by key and each process merges the pieces that hold its
 //! keys (`run_partials_partitioned`, the runtime's `partition`), so the state is partitioned;
-//! without (one group), every process merges every partial (`run_partials_shipped`). Session
+//! without (one group), every process merges every partial (`run_partials_shipped`); in a cluster
+//! every part, the first too, is a partial, since partials cross processes. Session
 //! windows split in a cluster only (`shuffle_by_key`): a partial holds its part's events per
 //! key, and each process merges them into sessions of its keys when the batch ends.
 
@@ -50,16 +53,24 @@ pub(super) fn on_workers(
 ) -> TokenStream {
     let rt = rt();
     let PartState { agg, merge, wm, late, dropped, malformed, counters, partitioned, sessions } = s;
+    // Outside a cluster the batch thread's own part goes straight into the query's state (the
+    // `first` closure); sessions and cluster processes build a partial of every part.
     let run = match (sessions, partitioned) {
         (true, _) => quote!(shuffle_by_key),
-        (false, true) => quote!(run_partials_partitioned),
-        (false, false) => quote!(run_partials_shipped),
+        (false, true) => quote!(run_partials_partitioned_first),
+        (false, false) => quote!(run_partials_shipped_first),
     };
     let state = if *sessions { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
     let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
-    let (wm_part, wm_ret, wm_merge) = match wm {
-        Some(wm) => (quote!(let mut #wm = #wm.for_part();), quote!(#wm), quote!(#wm.absorb(&p.1);)),
-        None => (quote!(), quote!(()), quote!()),
+    // The parts' watermark is taken before the loop: the first part changes the query's own.
+    let (wm_before, wm_part, wm_ret, wm_merge) = match wm {
+        Some(wm) => (
+            quote!(let watermark_for_parts = #wm.for_part();),
+            quote!(let mut #wm = watermark_for_parts.clone();),
+            quote!(#wm),
+            quote!(#wm.absorb(&p.1);),
+        ),
+        None => (quote!(), quote!(), quote!(()), quote!()),
     };
     let (late_part, late_ret, late_merge) = match late {
         Some(l) => (
@@ -78,8 +89,18 @@ pub(super) fn on_workers(
             quote!(#rt::structured::#state::with_capacity(part_capacity)),
         )
     };
+    let first = if *sessions {
+        quote!()
+    } else {
+        quote!(, |part| {
+            for #line in part {
+                #body
+            }
+        })
+    };
     quote! {
         #room
+        #wm_before
         match #input.#run(#text, |part| {
             let mut #agg = #new_part;
             #wm_part
@@ -91,7 +112,7 @@ pub(super) fn on_workers(
                 #body
             }
             (#agg, #wm_ret, #late_ret, #dropped, #malformed, (#(#counters,)*))
-        })? {
+        } #first)? {
             ::core::option::Option::Some(parts) => {
                 for p in parts {
                     #agg.absorb(p.0, #merge);
