@@ -136,22 +136,24 @@ impl BatchInput {
 
     /// [`run_partials`](Self::run_partials), but the first part of a split batch goes to
     /// `first` on this thread, which applies it to the stage's state directly (no partial of it
-    /// to build and merge): `Some` with the partials of the other parts, in order, to merge
-    /// after it; `None`, `first` not called, when the stage should run in one piece.
-    pub fn run_partials_first<'t, R, F, G>(&self, text: &'t TextBatch, partial: F, first: G) -> Option<Vec<R>>
+    /// to build and merge): the partials of the other parts, in order, to merge after it. A
+    /// batch that runs in one piece goes to `first` whole, and no partial comes back.
+    pub fn run_partials_first<'t, R, F, G>(&self, text: &'t TextBatch, partial: F, first: G) -> Vec<R>
     where
         F: Fn(Lines<'t>) -> R + Sync,
         R: Send,
         G: FnOnce(Lines<'t>),
     {
         let workers = self.workers_for(text);
-        (workers > 1).then(|| {
-            let parts = text.split_lines(workers);
-            if parts.len() > 1 {
-                self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
-            }
-            Parts::new(parts, partial).run_first(first)
-        })
+        if workers <= 1 {
+            first(text.lines());
+            return Vec::new();
+        }
+        let parts = text.split_lines(workers);
+        if parts.len() > 1 {
+            self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
+        }
+        Parts::new(parts, partial).run_first(first)
     }
 
     /// [`run_partials_shipped`](Self::run_partials_shipped) with [`run_partials_first`]'s
@@ -164,16 +166,19 @@ impl BatchInput {
         text: &'t TextBatch,
         partial: F,
         first: G,
-    ) -> Result<Option<Vec<R>>, Error>
+    ) -> Result<Vec<R>, Error>
     where
         F: Fn(Lines<'t>) -> R + Sync,
         R: Send + Shipped<'t>,
         G: FnOnce(Lines<'t>),
     {
-        match &self.peers {
-            None => Ok(self.run_partials_first(text, partial, first)),
-            Some(_) => self.run_partials_shipped(text, partial),
+        if self.peers.is_none() {
+            return Ok(self.run_partials_first(text, partial, first));
         }
+        Ok(self.run_partials_shipped(text, partial)?.unwrap_or_else(|| {
+            first(text.lines());
+            Vec::new()
+        }))
     }
 
     /// [`run_partials`](Self::run_partials) for partials that can cross a process boundary:

@@ -62,16 +62,19 @@ impl BatchInput {
         text: &'t TextBatch,
         partial: F,
         first: G,
-    ) -> Result<Option<Vec<R>>, Error>
+    ) -> Result<Vec<R>, Error>
     where
         F: Fn(Lines<'t>) -> R + Sync,
         R: Send + Shipped<'t> + Partition,
         G: FnOnce(Lines<'t>),
     {
-        match &self.peers {
-            None => Ok(self.run_partials_first(text, partial, first)),
-            Some(_) => self.run_partials_partitioned(text, partial),
+        if self.peers.is_none() {
+            return Ok(self.run_partials_first(text, partial, first));
         }
+        Ok(self.run_partials_partitioned(text, partial)?.unwrap_or_else(|| {
+            first(text.lines());
+            Vec::new()
+        }))
     }
 
     /// The rows a partitioned aggregation put out in this batch, `emitted` being this process's

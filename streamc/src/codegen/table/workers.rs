@@ -42,7 +42,9 @@ pub(super) struct PartState<'a> {
 }
 
 /// The loop over `text`'s lines running `body` per `line`, on workers when the engine splits
-/// the batch, else as `sequential`.
+/// the batch. Outside a cluster an aggregation's loop runs over the first part (or the whole
+/// batch) straight into the query's state; session windows run as `sequential` when the batch
+/// is not split.
 pub(super) fn on_workers(
     input: &Ident,
     text: &Ident,
@@ -89,19 +91,12 @@ pub(super) fn on_workers(
             quote!(#rt::structured::#state::with_capacity(part_capacity)),
         )
     };
-    let first = if *sessions {
-        quote!()
-    } else {
-        quote!(, |part| {
-            for #line in part {
-                #body
-            }
-        })
-    };
-    quote! {
+    let header = quote! {
         #room
         #wm_before
-        match #input.#run(#text, |part| {
+    };
+    let partial = quote! {
+        |part| {
             let mut #agg = #new_part;
             #wm_part
             #late_part
@@ -112,15 +107,36 @@ pub(super) fn on_workers(
                 #body
             }
             (#agg, #wm_ret, #late_ret, #dropped, #malformed, (#(#counters,)*))
-        } #first)? {
+        }
+    };
+    let merge = quote! {
+        #agg.absorb(p.0, #merge);
+        #wm_merge
+        #late_merge
+        #dropped += p.3;
+        #malformed += p.4;
+        #( #counters += (p.5).#cidx; )*
+    };
+    if !*sessions {
+        // The first part (or the whole batch, when it is not split) goes straight into the
+        // state.
+        return quote! {
+            #header
+            for p in #input.#run(#text, #partial, |part| {
+                for #line in part {
+                    #body
+                }
+            })? {
+                #merge
+            }
+        };
+    }
+    quote! {
+        #header
+        match #input.#run(#text, #partial)? {
             ::core::option::Option::Some(parts) => {
                 for p in parts {
-                    #agg.absorb(p.0, #merge);
-                    #wm_merge
-                    #late_merge
-                    #dropped += p.3;
-                    #malformed += p.4;
-                    #( #counters += (p.5).#cidx; )*
+                    #merge
                 }
             }
             ::core::option::Option::None => {
