@@ -312,7 +312,8 @@ fn page_draws_batches_in_a_real_browser() {
                 let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
                 let _ = child.kill();
                 let _ = child.wait();
-                let _ = reader.join();
+                // Not joined: a child chromium left running would keep the pipe open.
+                drop(reader);
                 let log = std::fs::read_to_string(&log).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(30).collect();
                 eprintln!("chromium run {attempt} did not finish within {limit:?}; the end of its log:");
