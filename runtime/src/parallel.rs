@@ -56,33 +56,23 @@ where
     /// Runs every part on its own thread (the first on the calling thread); results in part
     /// order. A panic in a worker is resumed on the calling thread.
     pub fn run(&self) -> Vec<R> {
-        let stage = &self.stage;
-        if self.parts.len() <= 1 {
-            return self.parts.iter().map(|p| stage(p.clone())).collect();
-        }
         // The first part runs on the calling thread, the others on one thread each.
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = self.parts[1..]
-                .iter()
-                .map(|p| {
-                    let p = p.clone();
-                    scope.spawn(move || stage(p))
-                })
-                .collect();
-            let mut out = Vec::with_capacity(self.parts.len());
-            out.push(stage(self.parts[0].clone()));
-            out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
-            out
-        })
+        let mut head = None;
+        let rest = self.run_first(|p| head = Some((self.stage)(p)));
+        head.into_iter().chain(rest).collect()
     }
 
     /// [`run`](Self::run), but the first part goes to `first` on the calling thread, which may
     /// apply it to state the stage cannot touch (the query's own state, rather than a partial
     /// to merge), while the other parts run on their threads; their results come back, in part
-    /// order. A panic in a worker is resumed on the calling thread.
+    /// order. A panic in a worker is resumed on the calling thread. One part spawns no thread.
     pub fn run_first(&self, first: impl FnOnce(Lines<'t>)) -> Vec<R> {
         let stage = &self.stage;
         let Some((head, rest)) = self.parts.split_first() else { return Vec::new() };
+        if rest.is_empty() {
+            first(head.clone());
+            return Vec::new();
+        }
         std::thread::scope(|scope| {
             let handles: Vec<_> = rest
                 .iter()

@@ -172,10 +172,27 @@ impl BatchInput {
         R: Send + Shipped<'t>,
         G: FnOnce(Lines<'t>),
     {
+        self.first_or_cluster(text, partial, first, |input, partial| input.run_partials_shipped(text, partial))
+    }
+
+    /// Outside a cluster, [`run_partials_first`](Self::run_partials_first); in one, `cluster`
+    /// (every part a partial), and the whole batch to `first` if it gives none.
+    pub(super) fn first_or_cluster<'t, R, F, G>(
+        &'t self,
+        text: &'t TextBatch,
+        partial: F,
+        first: G,
+        cluster: impl FnOnce(&'t Self, F) -> Result<Option<Vec<R>>, Error>,
+    ) -> Result<Vec<R>, Error>
+    where
+        F: Fn(Lines<'t>) -> R + Sync,
+        R: Send,
+        G: FnOnce(Lines<'t>),
+    {
         if self.peers.is_none() {
             return Ok(self.run_partials_first(text, partial, first));
         }
-        Ok(self.run_partials_shipped(text, partial)?.unwrap_or_else(|| {
+        Ok(cluster(self, partial)?.unwrap_or_else(|| {
             first(text.lines());
             Vec::new()
         }))

@@ -68,13 +68,7 @@ impl BatchInput {
         R: Send + Shipped<'t> + Partition,
         G: FnOnce(Lines<'t>),
     {
-        if self.peers.is_none() {
-            return Ok(self.run_partials_first(text, partial, first));
-        }
-        Ok(self.run_partials_partitioned(text, partial)?.unwrap_or_else(|| {
-            first(text.lines());
-            Vec::new()
-        }))
+        self.first_or_cluster(text, partial, first, |input, partial| input.run_partials_partitioned(text, partial))
     }
 
     /// The rows a partitioned aggregation put out in this batch, `emitted` being this process's

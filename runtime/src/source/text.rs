@@ -127,7 +127,9 @@ impl TextBatch {
     /// Reads file `path` into the batch as [`push_file`](Self::push_file) does, but through a
     /// fixed-size buffer: memory holds the lines kept plus at most one line of up to
     /// `max_line_bytes`; a longer line is skipped (and counted) as it streams past, so a 100 MB
-    /// file of one line costs no more than a short one. On an error nothing of the file is kept.
+    /// file of one line costs no more than a short one (a file no larger than `max_line_bytes`
+    /// is read in one go, [`read_whole_file`](Self::read_whole_file): the same bound). On an
+    /// error nothing of the file is kept.
     pub(crate) fn read_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<FileRead> {
         if let Some(read) = self.read_whole_file(path, max_line_bytes)? {
             return Ok(read);
@@ -214,7 +216,7 @@ impl TextBatch {
             if lo > 0 {
                 // The line holding byte `lo - 1` is the range before's, unless it ends there.
                 f.seek(SeekFrom::Start(lo - 1))?;
-                let mut r = BufReader::with_capacity(READ_CHUNK.min(1 << 16), &mut f);
+                let mut r = BufReader::with_capacity(READ_CHUNK, &mut f);
                 let mut skipped = Vec::new();
                 r.read_until(b'\n', &mut skipped)?;
                 start = lo - 1 + skipped.len() as u64;

@@ -2,10 +2,9 @@
 //! [`CompactString`] (24 bytes, the string itself inline when it has at most 24 bytes), so that
 //! a new key of a short string costs no allocation, and comparing a probe with a key in state
 //! reads the entry alone rather than the entry and then the string's heap buffer. A row probes
-//! with a [`KeyStr`], borrowed from the batch; the output row gets a `String` back.
-//!
-//! An aggregation's output row keeps the key's `CompactString` (its sinks format it as a
-//! string): a row of a short key costs no allocation either.
+//! with a [`KeyStr`], borrowed from the batch. The output row takes the key's `CompactString`
+//! (its sinks format it as a string), so a row of a short key costs no allocation either;
+//! rows handed to a `foreach_batch` closure get a `String`.
 //!
 //! A key's hash is its string's, and its checkpoint bytes are a `String`'s, so states saved
 //! with `String` keys restore into `CompactString` keys and the other way round, and the

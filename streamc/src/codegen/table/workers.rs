@@ -7,8 +7,9 @@
 //! state in part order (`StreamingAgg::absorb` with the aggregates' merge), with the event times
 //! observed, the late groups and the counters. The first part, then the others merged in order,
 //! keep the keys' first-seen order and combine accumulators as one pass would, so the output is
-//! the one worker's. Which queries qualify is `placement.rs`'s `parallel_query`. The partials can cross a
-//! process boundary, so a cluster splits the batch over its processes the same way: with
+//! the one worker's. Which queries qualify is `placement.rs`'s `parallel_query`. The partials
+//! can cross a process boundary, so a cluster splits the batch over its processes the same way:
+//! with
 //! grouping keys, each partial is cut by key and each process merges the pieces that hold its
 //! keys (`run_partials_partitioned`, the runtime's `partition`), so the state is partitioned;
 //! without (one group), every process merges every partial (`run_partials_shipped`); in a cluster
