@@ -28,6 +28,7 @@
 //! ```
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::source::Lines;
 
@@ -35,7 +36,32 @@ use crate::source::Lines;
 pub struct Parts<'t, F, R> {
     parts: Vec<Lines<'t>>,
     stage: F,
+    idle: Option<Idle>,
     out: PhantomData<fn() -> R>,
+}
+
+/// Work for a worker thread whose part is done while the batch's thread still merges and
+/// evicts (a replay reading its next file ahead, [`BatchInput`](crate::BatchInput)): called on
+/// the worker once its part is done; it must not block (it starts a thread of its own).
+#[derive(Clone)]
+pub struct Idle(Arc<dyn Fn() + Send + Sync>);
+
+impl Idle {
+    /// The work `start` starts.
+    pub fn new(start: impl Fn() + Send + Sync + 'static) -> Self {
+        Idle(Arc::new(start))
+    }
+
+    /// Starts it.
+    pub fn start(&self) {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Idle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Idle")
+    }
 }
 
 impl<'t, F, R> Parts<'t, F, R>
@@ -44,7 +70,14 @@ where
 {
     /// The stage `stage` over each of `parts` (from [`TextBatch::split_lines`](crate::TextBatch::split_lines)).
     pub fn new(parts: Vec<Lines<'t>>, stage: F) -> Self {
-        Parts { parts, stage, out: PhantomData }
+        Parts { parts, stage, idle: None, out: PhantomData }
+    }
+
+    /// Gives the worker threads [`Idle`] work to start when their part is done (not called
+    /// when the batch runs in one part: no core is idle then).
+    pub fn with_idle(mut self, idle: Option<Idle>) -> Self {
+        self.idle = idle;
+        self
     }
 }
 
@@ -73,12 +106,19 @@ where
             first(head.clone());
             return Vec::new();
         }
+        let idle = self.idle.as_ref();
         std::thread::scope(|scope| {
             let handles: Vec<_> = rest
                 .iter()
                 .map(|p| {
                     let p = p.clone();
-                    scope.spawn(move || stage(p))
+                    scope.spawn(move || {
+                        let r = stage(p);
+                        if let Some(idle) = idle {
+                            idle.start();
+                        }
+                        r
+                    })
                 })
                 .collect();
             first(head.clone());
@@ -127,6 +167,25 @@ mod tests {
             assert!(rest.iter().all(|r| r.1), "the other parts run on worker threads");
             let all: Vec<&str> = head.into_iter().chain(rest.into_iter().flat_map(|r| r.0)).collect();
             assert_eq!(all, b.lines().collect::<Vec<_>>(), "{n} parts, in order");
+        }
+    }
+
+    #[test]
+    fn idle_work_starts_on_each_worker_when_its_part_is_done_and_never_without_a_split() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let b = batch(100);
+        for n in 1..5 {
+            let started = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&started);
+            let main = std::thread::current().id();
+            let idle = Idle::new(move || {
+                assert_ne!(std::thread::current().id(), main, "idle work starts on a worker");
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+            let parts = Parts::new(b.split_lines(n), |p| p.count()).with_idle(Some(idle));
+            let counts = parts.run();
+            assert_eq!(counts.iter().sum::<usize>(), 100);
+            assert_eq!(started.load(Ordering::SeqCst), counts.len() - 1, "{n} parts");
         }
     }
 

@@ -17,6 +17,7 @@ use super::progress_bar::Bar;
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
+use crate::parallel::Idle;
 use crate::persist::{Persist, read_all, read_bytes};
 use crate::ship::Received;
 use crate::sink::{BatchOutput, Progress, SavedStates};
@@ -374,6 +375,19 @@ where
         })
     }
 
+    /// What a worker thread whose part of a split batch is done starts: the replays read their
+    /// next files ahead (outside a cluster, whose processes read shares of them).
+    fn read_ahead(&self) -> Option<Idle> {
+        if self.peers.as_ref().is_some_and(|p| p.count() > 1) {
+            return None;
+        }
+        let mut all: Vec<Idle> = self.sources.iter().filter_map(|s| s.read_ahead()).collect();
+        match all.len() {
+            0 | 1 => all.pop(),
+            _ => Some(Idle::new(move || all.iter().for_each(Idle::start))),
+        }
+    }
+
     pub(super) fn run(&mut self) -> Result<(), Error> {
         let mut input = BatchInput {
             time_ms: 0,
@@ -387,6 +401,7 @@ where
             parts_run: AtomicU64::new(0),
             peers: self.peers.clone(),
             received: Received::default(),
+            idle: self.read_ahead(),
         };
         let leader = input.is_leader();
         let mut t = self.first_batch_ms;

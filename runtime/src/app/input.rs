@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::checkpoint;
 use crate::error::Error;
 use crate::ids::SourceId;
-use crate::parallel::Parts;
+use crate::parallel::{Idle, Parts};
 use crate::persist::{Checkpointed, SavedParts};
 use crate::ship::{Received, Shipped, ship_all};
 use crate::source::{Lines, TextBatch};
@@ -83,6 +83,9 @@ pub struct BatchInput {
     pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
     /// The partials other processes sent in this batch, which the merged state borrows from.
     pub(super) received: Received,
+    /// What a worker thread starts when its part of a split batch is done (the replay's next
+    /// file read ahead), outside a cluster.
+    pub(super) idle: Option<Idle>,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.
@@ -130,7 +133,7 @@ impl BatchInput {
             if parts.len() > 1 {
                 self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
             }
-            Parts::new(parts, partial).run()
+            Parts::new(parts, partial).with_idle(self.idle.clone()).run()
         })
     }
 
@@ -153,7 +156,7 @@ impl BatchInput {
         if parts.len() > 1 {
             self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
         }
-        Parts::new(parts, partial).run_first(first)
+        Parts::new(parts, partial).with_idle(self.idle.clone()).run_first(first)
     }
 
     /// [`run_partials_shipped`](Self::run_partials_shipped) with [`run_partials_first`]'s

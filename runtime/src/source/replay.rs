@@ -2,10 +2,13 @@
 
 use std::io::{self};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use super::limits::InputLimits;
-use super::text::{TextBatch, share_ranges};
+use super::text::{TextBatch, WholeRead, read_whole, share_ranges};
 use crate::error::Error;
+use crate::parallel::Idle;
 
 /// Replay input: file `i` of the directory (regular files in name order) is the records of
 /// batch `i`; after the last file, batches are empty. Lines longer than `max_line_bytes` and
@@ -14,6 +17,39 @@ use crate::error::Error;
 pub(crate) struct ReplaySource {
     files: std::vec::IntoIter<PathBuf>,
     max_line_bytes: usize,
+    /// The next file read ahead while the batch before it finishes ([`Self::read_ahead`]).
+    ahead: Arc<Mutex<Ahead>>,
+}
+
+/// The read-ahead of a replay's next file: started by a worker thread whose part of a split
+/// batch is done ([`ReplaySource::read_ahead`]), on a thread of its own, and taken by the next
+/// [`ReplaySource::fill`], which reads the file itself when nothing (or another file) was read
+/// ahead, or the read failed (so its errors and warnings are the usual ones).
+#[derive(Default)]
+struct Ahead {
+    /// The file the next `fill` reads.
+    next: Option<PathBuf>,
+    max_line_bytes: usize,
+    /// A buffer to read into: the one the last read-ahead text replaced in the batch.
+    spare: Vec<u8>,
+    running: Option<JoinHandle<(PathBuf, io::Result<WholeRead>)>>,
+}
+
+impl Ahead {
+    /// Starts reading `next` on a thread, unless a read runs or there is no next file.
+    fn start(&mut self) {
+        if self.running.is_some() {
+            return;
+        }
+        let Some(path) = self.next.take() else { return };
+        let (max, buffer) = (self.max_line_bytes, std::mem::take(&mut self.spare));
+        let spawned = std::thread::Builder::new().name("streamc-read-ahead".into()).spawn(move || {
+            let read = read_whole(&path, max, buffer);
+            (path, read)
+        });
+        // Without a thread, the next batch reads its file itself.
+        self.running = spawned.ok();
+    }
 }
 
 impl ReplaySource {
@@ -28,7 +64,21 @@ impl ReplaySource {
             }
         }
         files.sort();
-        Ok(ReplaySource { files: files.into_iter(), max_line_bytes: limits.max_line_bytes })
+        let ahead = Ahead { next: files.first().cloned(), max_line_bytes: limits.max_line_bytes, ..Ahead::default() };
+        Ok(ReplaySource {
+            files: files.into_iter(),
+            max_line_bytes: limits.max_line_bytes,
+            ahead: Arc::new(Mutex::new(ahead)),
+        })
+    }
+
+    /// What a worker thread starts when its part of a split batch is done: reading the next
+    /// file (a whole file within `max_line_bytes`) on a thread of its own while the batch's
+    /// thread merges, evicts and writes, on the core the worker leaves idle. A batch that is
+    /// not split reads no file ahead.
+    pub(crate) fn read_ahead(&self) -> Idle {
+        let ahead = Arc::clone(&self.ahead);
+        Idle::new(move || ahead.lock().unwrap_or_else(|p| p.into_inner()).start())
     }
 
     /// The number of batches this replay provides.
@@ -44,6 +94,26 @@ impl ReplaySource {
                 break;
             }
         }
+        self.lock_ahead().next = self.files.as_slice().first().cloned();
+    }
+
+    fn lock_ahead(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.ahead.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The text of `path` if it was read ahead (whole, valid UTF-8): the text, its lines and
+    /// the file's size.
+    fn take_ahead(&self, path: &Path) -> Option<(String, usize, u64)> {
+        let running = self.lock_ahead().running.take()?;
+        let (read_path, read) = running.join().ok()?;
+        match read {
+            Ok(WholeRead::Text { text, lines, bytes }) if read_path == path => Some((text, lines, bytes)),
+            Ok(WholeRead::NotWhole(buffer)) => {
+                self.lock_ahead().spare = buffer;
+                None
+            }
+            _ => None,
+        }
     }
 
     /// Reads the next file into `batch`: all of it, or with `share = Some((me, n))` process
@@ -52,6 +122,13 @@ impl ReplaySource {
         let Some(path) = self.files.next() else {
             return Ok(());
         };
+        let ahead = if share.is_none() { self.take_ahead(&path) } else { None };
+        self.lock_ahead().next = self.files.as_slice().first().cloned();
+        if let Some((text, lines, bytes)) = ahead {
+            let (_, spare) = batch.push_whole(&path, text, lines, bytes);
+            self.lock_ahead().spare = spare.into_bytes();
+            return Ok(());
+        }
         let read = match share {
             None => batch.read_file(&path, self.max_line_bytes),
             Some((me, n)) => match std::fs::metadata(&path) {

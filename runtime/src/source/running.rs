@@ -133,6 +133,15 @@ impl RunningSource {
         }
     }
 
+    /// What a worker thread starts when its part of a split batch is done: a replay reads its
+    /// next file ahead ([`ReplaySource::read_ahead`]); other sources have nothing to start.
+    pub(crate) fn read_ahead(&self) -> Option<crate::parallel::Idle> {
+        match self {
+            RunningSource::Replay(r) => Some(r.read_ahead()),
+            _ => None,
+        }
+    }
+
     /// Whether the source is live: what it reads depends on when it is read (a socket, a
     /// DStream's file stream, the rate source), so in a cluster process 0 alone reads it and
     /// sends the batch's text to the others.

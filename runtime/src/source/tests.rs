@@ -270,3 +270,57 @@ fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A replay whose next file is read ahead (as a worker starts it when its part of a split batch
+/// is done, at any point of the batch before) fills every batch as one that reads each file
+/// itself: lines, origins, skipped lines, also for files the read-ahead leaves to the splitter
+/// (invalid UTF-8, over the line limit), and after a skipped start.
+#[test]
+fn a_replay_read_ahead_fills_the_batches_a_plain_replay_fills() {
+    let dir = std::env::temp_dir().join(format!("streamc-ahead-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: [&[u8]; 7] = [
+        b"a\nbb\nccc\n",
+        b"no newline at the end",
+        b"bad \xff\xfe line\ngood line\n",
+        b"",
+        b"a line far over the limit of forty bytes, skipped\nshort\n",
+        b"\xc3\xa9t\xc3\xa9\n",
+        b"last\n",
+    ];
+    for (i, text) in files.iter().enumerate() {
+        std::fs::write(dir.join(format!("{i:02}")), text).unwrap();
+    }
+    let limits = InputLimits { max_line_bytes: 40, ..InputLimits::default() };
+    for skip in [0, 2] {
+        for ahead_at in [0usize, 1, 2] {
+            let mut plain = ReplaySource::open(&dir, limits).unwrap();
+            let mut ahead = ReplaySource::open(&dir, limits).unwrap();
+            plain.skip(skip);
+            ahead.skip(skip);
+            let start = ahead.read_ahead();
+            for i in skip..files.len() + 1 {
+                // Read ahead before some batches, twice before others.
+                if (i + ahead_at) % 3 != 0 {
+                    start.start();
+                    if i % 2 == 0 {
+                        start.start();
+                    }
+                }
+                let (mut p, mut a) = (TextBatch::from_lines(["stale"]), TextBatch::from_lines(["stale"]));
+                p.clear();
+                a.clear();
+                plain.fill(&mut p, None).unwrap();
+                ahead.fill(&mut a, None).unwrap();
+                let ctx = format!("skip {skip}, ahead at {ahead_at}, batch {i}");
+                assert_eq!(a, p, "{ctx}");
+                assert_eq!((a.len_lines(), a.skipped_lines()), (p.len_lines(), p.skipped_lines()), "{ctx}");
+                for (x, y) in a.lines().zip(p.lines()) {
+                    assert_eq!(a.origin(x), p.origin(y), "{ctx}");
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

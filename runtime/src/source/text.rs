@@ -137,60 +137,41 @@ impl TextBatch {
         self.read_file_range(path, 0, u64::MAX, max_line_bytes)
     }
 
-    /// [`read_file`](Self::read_file)'s common case in one read, without the line splitter: a
-    /// file of at most `max_line_bytes` (so no line of it is over the limit, and memory holds
-    /// no more than the splitter's bound) that is valid UTF-8 is read straight into the batch's
-    /// text: its lines as they are, and a `'\n'` after a last line without one. The batch's
-    /// first file becomes its text without a copy. `None` (nothing kept) for any other file,
+    /// [`read_file`](Self::read_file)'s common case in one read, without the line splitter
+    /// ([`read_whole`]): a file of at most `max_line_bytes` that is valid UTF-8 becomes the
+    /// batch's text (its first file without a copy). `None` (nothing kept) for any other file,
     /// which the splitter then reads.
     fn read_whole_file(&mut self, path: &Path, max_line_bytes: usize) -> io::Result<Option<FileRead>> {
-        use std::io::Read as _;
-        let mut f = File::open(path)?;
-        let size = f.metadata()?.len();
-        if size > max_line_bytes as u64 {
-            return Ok(None);
-        }
-        let mut bytes = if self.buf.is_empty() { std::mem::take(&mut self.buf).into_bytes() } else { Vec::new() };
-        bytes.clear();
-        bytes.reserve((size as usize).saturating_add(1));
-        // A file that grew past the limit since its size was read goes to the splitter too.
-        let read = (&mut f).take((max_line_bytes as u64).saturating_add(1)).read_to_end(&mut bytes);
-        let keep_buffer = |this: &mut Self, mut bytes: Vec<u8>| {
-            if this.buf.is_empty() {
-                bytes.clear();
-                this.buf = String::from_utf8(bytes).expect("an empty vector is UTF-8");
+        let buffer = if self.buf.is_empty() { std::mem::take(&mut self.buf).into_bytes() } else { Vec::new() };
+        match read_whole(path, max_line_bytes, buffer)? {
+            WholeRead::Text { text, lines, bytes } => {
+                // The batch's own buffer, if it was empty, was read into: nothing to keep.
+                Ok(Some(self.push_whole(path, text, lines, bytes).0))
             }
-        };
-        if let Err(e) = read {
-            keep_buffer(self, bytes);
-            return Err(e);
-        }
-        if bytes.len() > max_line_bytes {
-            keep_buffer(self, bytes);
-            return Ok(None);
-        }
-        let mut text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                keep_buffer(self, e.into_bytes());
-                return Ok(None);
+            WholeRead::NotWhole(mut buffer) => {
+                if self.buf.is_empty() {
+                    buffer.clear();
+                    self.buf = String::from_utf8(buffer).expect("an empty vector is UTF-8");
+                }
+                Ok(None)
             }
-        };
-        let len = text.len() as u64;
-        let mut lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-            lines += 1;
         }
+    }
+
+    /// Appends a whole file's text read by [`read_whole`] (its lines, each ending in `'\n'`,
+    /// `lines` of them, `bytes` read), remembering `path` for [`origin`](Self::origin). Into an empty batch the
+    /// text moves without a copy; the batch's old (empty) buffer comes back, for a next read.
+    pub(crate) fn push_whole(&mut self, path: &Path, text: String, lines: usize, bytes: u64) -> (FileRead, String) {
         let start = self.buf.len();
-        if self.buf.is_empty() {
-            self.buf = text;
+        let spare = if self.buf.is_empty() {
+            std::mem::replace(&mut self.buf, text)
         } else {
             self.buf.push_str(&text);
-        }
+            text
+        };
         self.lines += lines;
         self.origins.push(Origin { start, path: Some(path.to_owned()), skipped: Vec::new() });
-        Ok(Some(FileRead { skipped: Skipped::default(), bytes: len }))
+        (FileRead { skipped: Skipped::default(), bytes }, spare)
     }
 
     /// Reads the lines of file `path` that start at a byte offset in `lo..hi`, as
@@ -690,4 +671,44 @@ pub(crate) fn share_ranges(sizes: &[u64], me: usize, n: usize) -> Vec<(usize, u6
         at += size;
     }
     out
+}
+
+/// What [`read_whole`] read.
+pub(crate) enum WholeRead {
+    /// The file's text, with a `'\n'` added after a last line without one, its number of
+    /// lines and the file's size.
+    Text { text: String, lines: usize, bytes: u64 },
+    /// The file is larger than the limit or not valid UTF-8: the line splitter must read it.
+    /// The buffer comes back for reuse.
+    NotWhole(Vec<u8>),
+}
+
+/// Reads file `path` in one read into `buffer` (cleared first) when it is no larger than
+/// `max_line_bytes` (so no line of it is over the limit, and memory holds no more than the line
+/// splitter's bound) and valid UTF-8.
+pub(crate) fn read_whole(path: &Path, max_line_bytes: usize, mut buffer: Vec<u8>) -> io::Result<WholeRead> {
+    use std::io::Read as _;
+    let mut f = File::open(path)?;
+    let size = f.metadata()?.len();
+    buffer.clear();
+    if size > max_line_bytes as u64 {
+        return Ok(WholeRead::NotWhole(buffer));
+    }
+    buffer.reserve((size as usize).saturating_add(1));
+    // A file that grew past the limit since its size was read goes to the splitter too.
+    (&mut f).take((max_line_bytes as u64).saturating_add(1)).read_to_end(&mut buffer)?;
+    if buffer.len() > max_line_bytes {
+        return Ok(WholeRead::NotWhole(buffer));
+    }
+    let mut text = match String::from_utf8(buffer) {
+        Ok(t) => t,
+        Err(e) => return Ok(WholeRead::NotWhole(e.into_bytes())),
+    };
+    let bytes = text.len() as u64;
+    let mut lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+        lines += 1;
+    }
+    Ok(WholeRead::Text { text, lines, bytes })
 }
