@@ -52,6 +52,8 @@ pub mod split;
 pub mod state;
 mod stop;
 pub mod structured;
+#[cfg(test)]
+mod test_rng;
 mod ui;
 pub mod window;
 mod witness;

@@ -128,13 +128,20 @@ impl BatchInput {
         R: Send,
     {
         let workers = self.workers_for(text);
-        (workers > 1).then(|| {
-            let parts = text.split_lines(workers);
-            if parts.len() > 1 {
-                self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
-            }
-            Parts::new(parts, partial).with_idle(self.idle.clone()).run()
-        })
+        (workers > 1).then(|| self.split(text, workers, partial).run())
+    }
+
+    /// `text` cut into `workers` parts for `partial`, counted in the progress line's parts, with
+    /// this batch's idle work for the workers ([`Parts::with_idle`]).
+    fn split<'t, R, F>(&self, text: &'t TextBatch, workers: usize, partial: F) -> Parts<'t, F, R>
+    where
+        F: Fn(Lines<'t>) -> R,
+    {
+        let parts = text.split_lines(workers);
+        if parts.len() > 1 {
+            self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
+        }
+        Parts::new(parts, partial).with_idle(self.idle.clone())
     }
 
     /// [`run_partials`](Self::run_partials), but the first part of a split batch goes to
@@ -152,11 +159,7 @@ impl BatchInput {
             first(text.lines());
             return Vec::new();
         }
-        let parts = text.split_lines(workers);
-        if parts.len() > 1 {
-            self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
-        }
-        Parts::new(parts, partial).with_idle(self.idle.clone()).run_first(first)
+        self.split(text, workers, partial).run_first(first)
     }
 
     /// [`run_partials_shipped`](Self::run_partials_shipped) with [`run_partials_first`]'s

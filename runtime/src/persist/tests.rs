@@ -3,12 +3,7 @@
 use super::*;
 use std::fmt::Debug;
 
-fn xorshift(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
+use crate::test_rng::xorshift;
 
 /// Round-trips `x`, then checks that every strict prefix of its encoding is an error (the
 /// format is self-delimiting, so no prefix can be a complete value of the same type unless

@@ -175,12 +175,7 @@ fn byte_ranges_read_each_line_once_in_order() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut seed = 0x5DEE_CE66_D1CE_4E5Bu64;
-    let mut next = |m: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % m
-    };
+    let mut next = |m: u64| crate::test_rng::below(&mut seed, m);
     for round in 0..60 {
         let files: Vec<std::path::PathBuf> = (0..1 + next(4))
             .map(|f| {
@@ -231,12 +226,7 @@ fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
     let dir = std::env::temp_dir().join(format!("streamc-whole-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
     for round in 0..200 {
         let mut text: Vec<u8> = Vec::new();
         for l in 0..next(12) {

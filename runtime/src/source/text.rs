@@ -159,8 +159,9 @@ impl TextBatch {
     }
 
     /// Appends a whole file's text read by [`read_whole`] (its lines, each ending in `'\n'`,
-    /// `lines` of them, `bytes` read), remembering `path` for [`origin`](Self::origin). Into an empty batch the
-    /// text moves without a copy; the batch's old (empty) buffer comes back, for a next read.
+    /// `lines` of them, `bytes` read), remembering `path` for [`origin`](Self::origin). Into an
+    /// empty batch the text moves without a copy, and the batch's old (empty) buffer comes back
+    /// for a next read; otherwise the text is copied and comes back.
     pub(crate) fn push_whole(&mut self, path: &Path, text: String, lines: usize, bytes: u64) -> (FileRead, String) {
         let start = self.buf.len();
         let spare = if self.buf.is_empty() {

@@ -10,13 +10,7 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
-/// A small deterministic generator (xorshift) so the law tests need no dependency.
-fn xorshift(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
+use crate::test_rng::xorshift;
 
 /// `StrReduce` gives `KeyedReduce`'s result, order included, for keys that share their
 /// first 16 bytes, differ only in length or trailing NUL bytes, are empty or long; also

@@ -720,12 +720,7 @@ mod tests {
         let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
         let mut model: Vec<((i64, String), i64)> = Vec::new();
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
         for batch in 0..60i64 {
             for _ in 0..next(400) {
                 // Mostly recent windows, sometimes an old one (a late row).

@@ -477,12 +477,7 @@ mod tests {
     #[test]
     fn the_fast_shape_parses_as_the_general_parser_does() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
         for _ in 0..100_000 {
             // Mostly plausible fields, sometimes out of range (month 13, day 31 of a short
             // month, hour 24); each date a few times in a row, as the last date is remembered.
@@ -521,12 +516,7 @@ mod tests {
     #[test]
     fn timestamps_and_dates_are_written_as_with_padded_fields() {
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = || crate::test_rng::xorshift(&mut seed);
         let edges =
             [0, 1, -1, 999_999, 1_000_000, i64::MAX, i64::MIN, -62_135_596_800_000_000, 253_402_300_800_000_000];
         for k in 0..200_000usize {

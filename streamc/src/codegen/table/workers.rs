@@ -9,13 +9,13 @@
 //! keep the keys' first-seen order and combine accumulators as one pass would, so the output is
 //! the one worker's. Which queries qualify is `placement.rs`'s `parallel_query`. The partials
 //! can cross a process boundary, so a cluster splits the batch over its processes the same way:
-//! with
-//! grouping keys, each partial is cut by key and each process merges the pieces that hold its
-//! keys (`run_partials_partitioned`, the runtime's `partition`), so the state is partitioned;
-//! without (one group), every process merges every partial (`run_partials_shipped`); in a cluster
-//! every part, the first too, is a partial, since partials cross processes. Session
-//! windows split in a cluster only (`shuffle_by_key`): a partial holds its part's events per
-//! key, and each process merges them into sessions of its keys when the batch ends.
+//! with grouping keys, each partial is cut by key and each process merges the pieces that hold
+//! its keys (`run_partials_partitioned`, the runtime's `partition`), so the state is
+//! partitioned; without (one group), every process merges every partial
+//! (`run_partials_shipped`); in a cluster every part, the first too, is a partial, since
+//! partials cross processes. Session windows split in a cluster only (`shuffle_by_key`): a
+//! partial holds its part's events per key, and each process merges them into sessions of its
+//! keys when the batch ends.
 
 use crate::codegen::emit::rt;
 use proc_macro2::{Ident, TokenStream};
