@@ -220,8 +220,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 false => package_name(&spec, &format!("{code}\n{features:?}")),
             };
             let cache = cache_dir()?;
+            let keep = crate::cache::keep_from_env().map_err(anyhow::Error::msg)?;
             let dir = cache.join(&name);
             write_crate(&dir, &name, &code, &features)?;
+            crate::cache::touch(&dir).with_context(|| format!("cannot mark {} as used", dir.display()))?;
             let target = cache.join("target");
             eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
             let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -240,6 +242,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     dir.display()
                 );
             }
+            prune_cache(&cache, keep);
             let exe = target.join("release").join(&name);
             let mut cmd = Command::new(&exe);
             for r in &replay {
@@ -313,6 +316,22 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// Removes the apps of the build cache beyond the `keep` most recently used (see
+/// [`crate::cache`]), saying what it removed; a failure to remove is a warning, not a failed run.
+fn prune_cache(cache: &Path, keep: usize) {
+    match crate::cache::prune(cache, keep, crate::cache::GRACE, std::time::SystemTime::now()) {
+        Ok(p) if p.apps > 0 => eprintln!(
+            "streamc: removed {} unused app build{} ({:.1} MB) from {}, keeping the {keep} most recently used (STREAMC_CACHE_KEEP)",
+            p.apps,
+            if p.apps == 1 { "" } else { "s" },
+            p.bytes as f64 / 1e6,
+            cache.display()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("streamc: warning: could not remove unused app builds from {}: {e}", cache.display()),
+    }
 }
 
 fn cache_dir() -> Result<PathBuf> {

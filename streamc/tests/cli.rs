@@ -778,3 +778,59 @@ fn a_socket_with_include_timestamp_gives_each_line_the_time_it_arrived() {
         assert!(t >= before - 0.001 && t <= after, "a line stamped {t}, sent at {before}, read by {after}");
     }
 }
+
+#[test]
+fn run_removes_the_least_recently_used_app_builds_beyond_streamc_cache_keep() {
+    let dir = scratch("cache_prune");
+    // A cache of its own whose target directory is the tests' shared one (the runtime is built
+    // there once): only this cache's apps are candidates for removal.
+    let cache = dir.join("cache");
+    let shared_target = root().join("target").join("streamc-cache").join("target");
+    let release = shared_target.join("release");
+    std::fs::create_dir_all(release.join("deps")).unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+    std::os::unix::fs::symlink(&shared_target, cache.join("target")).unwrap();
+    // An app built two days ago and not used since: its crate, binary and deps.
+    let old = "cache_probe_old-00000000000000aa";
+    std::fs::create_dir_all(cache.join(old).join("src")).unwrap();
+    std::fs::write(cache.join(old).join("Cargo.toml"), "[package]\n").unwrap();
+    let used = std::fs::File::create(cache.join(old).join(".used")).unwrap();
+    used.set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 86_400)).unwrap();
+    std::fs::write(release.join(old), "an old binary").unwrap();
+    let old_deps = release.join("deps").join("cache_probe_old_00000000000000aa-0123456789abcdef");
+    std::fs::write(&old_deps, "an old binary").unwrap();
+    // A spec of its own name, so that the app it makes is this test's alone.
+    let spec = dir.join("cache_probe.yaml");
+    std::fs::copy(root().join("examples/word_count.yaml"), &spec).unwrap();
+    let run = |keep: &str| {
+        streamc()
+            .env("STREAMC_CACHE_DIR", &cache)
+            .env("STREAMC_CACHE_KEEP", keep)
+            .arg("run")
+            .arg(&spec)
+            .arg("--replay")
+            .arg(root().join("examples/data/words"))
+            .output()
+            .unwrap()
+    };
+
+    // A STREAMC_CACHE_KEEP that is not a number stops the run before anything is built.
+    let bad = run("lots");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains("STREAMC_CACHE_KEEP must be a number"), "{err}");
+    assert!(cache.join(old).exists());
+
+    let out = run("0");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("removed 1 unused app build ("), "{err}");
+    assert!(!cache.join(old).exists() && !release.join(old).exists() && !old_deps.exists());
+    // The app just built and run was used now: it stays, with its binary.
+    let kept: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("cache_probe-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(cache.join(&kept[0]).join(".used").exists() && release.join(&kept[0]).exists());
+}
