@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// How many apps the cache keeps when `STREAMC_CACHE_KEEP` does not say (an app takes about
-/// 2 MB: a few hundred apps are well under a gigabyte, and more than the test suite builds).
-pub const DEFAULT_KEEP: usize = 400;
+/// 2 MB: a thousand apps are about 2 GB; the test suite builds some 270).
+pub const DEFAULT_KEEP: usize = 1000;
 
 /// An app used this recently is never removed, whatever its rank: another `streamc run` may be
 /// building or starting it right now.
