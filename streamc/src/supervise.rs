@@ -31,6 +31,8 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path) -> Resu
     }
     std::fs::create_dir_all(work).with_context(|| format!("cannot create `{}`", work.display()))?;
     let hostfile = work.join(format!("hosts-{}", std::process::id()));
+    // However the run ends, its hostfile goes with it.
+    let _remove = RemoveOnDrop(&hostfile);
     let mut restarts = 0u32;
     loop {
         write_hostfile(&hostfile, n)?;
@@ -52,7 +54,6 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path) -> Resu
             Ended::Done => return Ok(ExitCode::SUCCESS),
             Ended::Failed(i, status) => {
                 eprintln!("streamc: process {i} of the cluster failed ({status}); the cluster stops");
-                let _ = std::fs::remove_file(&hostfile);
                 return Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)));
             }
             Ended::Killed(i, status) => {
@@ -65,6 +66,15 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path) -> Resu
                 );
             }
         }
+    }
+}
+
+/// Removes a file when dropped (one that is not there is fine).
+struct RemoveOnDrop<'a>(&'a Path);
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
     }
 }
 

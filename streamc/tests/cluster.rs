@@ -70,7 +70,14 @@ fn run_with(dir: &Path, args: &[&str], processes: usize, extra: &[&str]) -> (Str
     if processes > 1 {
         cmd.arg("--processes").arg(processes.to_string());
     }
-    let out = run_ok(cmd.arg("--").arg("--progress").arg(&progress).args(extra).stdin(Stdio::null()));
+    cmd.arg("--").arg("--progress").arg(&progress).args(extra).stdin(Stdio::null());
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let supervisor = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{cmd:?} failed: {}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    // The supervisor's hostfile went with it.
+    let hostfile = root().join("target/streamc-cache/cluster").join(format!("hosts-{supervisor}"));
+    assert!(!hostfile.exists(), "{} is left behind", hostfile.display());
     let parts = std::fs::read_to_string(&progress)
         .unwrap()
         .lines()
