@@ -269,7 +269,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
                     args.extend(["--workers".to_owned(), (cores / n).max(1).to_string()]);
                 }
-                return crate::supervise::run_processes(&exe, &args, n, &cache.join("cluster"));
+                return crate::supervise::run_processes(&exe, &args, n, &cache.join("cluster"), &dir);
             }
             // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its
             // exit status is ours.

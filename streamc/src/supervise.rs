@@ -23,8 +23,10 @@ use anyhow::{Context, Result, bail};
 /// Starts after this many restarts in a row without a batch in between are refused.
 const MAX_RESTARTS: u32 = 1000;
 
-/// Runs `exe args` as `n` supervised processes of one cluster.
-pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path) -> Result<ExitCode> {
+/// Runs `exe args` as `n` supervised processes of one cluster. `app` is the app's crate in the
+/// build cache: marked used at every start, so that a long run's binary is not pruned from the
+/// cache before a restart needs it.
+pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path, app: &Path) -> Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("cannot watch for SIGINT/SIGTERM")?;
@@ -35,6 +37,8 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path) -> Resu
     let _remove = RemoveOnDrop(&hostfile);
     let mut restarts = 0u32;
     loop {
+        // Not being able to mark it only risks a rebuild later: not a reason to stop.
+        let _ = crate::cache::touch(app);
         write_hostfile(&hostfile, n)?;
         let mut children = Vec::with_capacity(n);
         for i in 0..n {
