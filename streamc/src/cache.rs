@@ -75,7 +75,8 @@ pub fn prune(cache: &Path, keep: usize, grace: Duration, now: SystemTime) -> std
     let mut pruned = Pruned::default();
     let mut first_err = None;
     for app in apps(cache)?.into_iter().skip(keep) {
-        if now.duration_since(app.used).is_ok_and(|age| age < grace) || app.used > now {
+        // Used within the grace period, or (a clock set back) after `now`.
+        if now.duration_since(app.used).ok().is_none_or(|age| age < grace) {
             continue;
         }
         let mut bytes = 0;
