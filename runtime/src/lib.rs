@@ -35,6 +35,7 @@ mod codec;
 pub mod error;
 pub mod fmt;
 pub mod footprint;
+pub mod handoff;
 mod ids;
 pub mod join;
 pub mod kafka_record;

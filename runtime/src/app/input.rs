@@ -162,6 +162,34 @@ impl BatchInput {
         self.split(text, workers, partial).run_first(first)
     }
 
+    /// Runs a stage whose state only this thread may touch over `text` on the batch's workers,
+    /// [`handoff::hand_off`](crate::handoff::hand_off): workers buffer the rows `produce`
+    /// makes of chunks of the lines, and `consume` (on this thread) gets every chunk in line
+    /// order, as lines to run whole or as buffered rows to finish. Returns the `R` of every
+    /// buffered chunk, in order. A batch that is not worth splitting goes to `consume` whole.
+    /// Outside a cluster only ([`in_cluster`](Self::in_cluster)): a cluster's processes build
+    /// partials to exchange.
+    pub fn run_handoff<'t, T, R, P, C>(&self, text: &'t TextBatch, produce: P, consume: C) -> Vec<R>
+    where
+        T: Send,
+        R: Send,
+        P: Fn(Lines<'t>, &mut Vec<T>) -> R + Sync,
+        C: FnMut(crate::handoff::Handoff<'t, '_, T>),
+    {
+        let workers = self.workers_for(text);
+        if workers > 1 {
+            // The progress line's parts: the threads the batch ran on.
+            self.parts_run.fetch_add(workers as u64, Ordering::Relaxed);
+        }
+        crate::handoff::hand_off(text.lines(), workers, produce, consume, self.idle.as_ref())
+    }
+
+    /// Whether this process is one of a cluster's.
+    #[inline]
+    pub fn in_cluster(&self) -> bool {
+        self.peers.is_some()
+    }
+
     /// [`run_partials_shipped`](Self::run_partials_shipped) with [`run_partials_first`]'s
     /// first part outside a cluster; in a cluster every part is a partial (`first` is not
     /// called), as the partials cross processes.

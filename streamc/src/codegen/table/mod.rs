@@ -5,7 +5,7 @@
 //! the sinks get. Every call goes to `streamc_runtime`'s public API.
 
 use super::emit::{rt, source_limits};
-use crate::table::{Checked, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
+use crate::table::{Checked, ColTy, Malformed, OutputMode, Sink, SourceKind, TStep, TablePlan, Trigger};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::HashSet;
@@ -32,7 +32,7 @@ pub use row::field_names;
 
 use cast::fallible_casts;
 use describe::table_state_descriptions;
-use placement::{emits_in_parts, join_in_parts, parallel_query, partitioned, split_sessions};
+use placement::{emits_in_parts, hands_off, join_in_parts, parallel_query, partitioned, split_sessions};
 use record::{parse_record, static_tables};
 use row::{build_row, row_scope, row_struct};
 use scope::{ident, idents, unkeyed};
@@ -344,6 +344,17 @@ fn query_body(
             #pipeline
         };
         let sequential = quote!(for #line in #text.lines() { #body });
+        // The columns the aggregation reads, which workers hand off to the batch thread as
+        // rows (`placement.rs`'s `hands_off`), when the query qualifies.
+        let hand_off = q.agg.as_ref().filter(|_| groups::find(q).is_none()).and_then(|_| {
+            let mut named = HashSet::new();
+            idents(&terminal, &mut named);
+            let mut handed: Vec<(Ident, ColTy)> =
+                scope_after(q).into_values().filter(|(v, _)| named.contains(&v.to_string())).collect();
+            handed.sort_by_key(|(v, _)| v.to_string());
+            let tys: Vec<ColTy> = handed.iter().map(|(_, t)| *t).collect();
+            hands_off(table, q, &tys).then(|| handed.into_iter().map(|(v, _)| v).collect::<Vec<Ident>>())
+        });
         let run = match (&q.agg, parallel_query(table, q) || split_sessions(table, q)) {
             (None, _) if dedup::partitioned(table, q).is_some() => {
                 let at = dedup::partitioned(table, q).unwrap_or_default();
@@ -371,7 +382,7 @@ fn query_body(
                     after: dedup::counted_after(at, &nodes.steps),
                 })
             }
-            (Some(a), true) => {
+            (Some(a), parallel) if parallel || hand_off.is_some() => {
                 let late_set = Ident::new("late_groups", Span::mixed_site());
                 let counters: Vec<Ident> = nodes.inputs.iter().chain(&nodes.steps).map(|&n| node_rows(n)).collect();
                 let part = workers::PartState {
@@ -385,7 +396,31 @@ fn query_body(
                     partitioned: partitioned(table, q),
                     sessions: a.session.is_some(),
                 };
-                workers::on_workers(input, &text, &line, &body, sequential, &part)
+                // A cluster builds partials of the queries that can merge them; the others run
+                // in one piece there.
+                let clustered = if parallel {
+                    workers::on_workers(input, &text, &line, &body, sequential, &part)
+                } else {
+                    sequential
+                };
+                match &hand_off {
+                    Some(handed) => {
+                        let rows = Ident::new("handed_rows", Span::mixed_site());
+                        let push = quote!(#rows.push((#(#handed,)*)););
+                        let pipeline = steps(q, lead, scope.clone(), push, &wm, &nodes.steps);
+                        let produce = quote! {
+                            #parse
+                            if #rt::ROW_COUNTS { #read += 1; }
+                            #null_keys
+                            #pre_filters
+                            #observe
+                            #pipeline
+                        };
+                        let h = workers::HandOff { produce, apply: terminal.clone(), handed, clustered };
+                        workers::hand_off(input, &text, &line, &body, &h, &part)
+                    }
+                    None => clustered,
+                }
             }
             _ => sequential,
         };

@@ -16,6 +16,25 @@ pub(super) fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
     q.agg.as_ref().is_some_and(|a| a.session.is_none()) && splits(table, q)
 }
 
+/// Whether the query's loop runs on workers outside a cluster by handing rows off
+/// (`workers.rs`'s `hand_off`, the runtime's `handoff`): workers parse chunks of the batch into
+/// rows of the columns the aggregation reads, and the batch thread applies them to the state in
+/// line order, as one pass would; so, unlike partial states, aggregates of doubles (`avg`, sums
+/// of doubles: not associative) qualify. For one input, an aggregation without session window
+/// or group state, steps that are projections, filters and the watermark (one row per line at
+/// most, so each column moves into the rows once), no fail-fast parsing and no cast that fails
+/// (a row that ends the batch would have to end it in line order), and `handed` columns that are
+/// scalars (strings, numbers, times, binary: values that own or borrow only the batch's text).
+/// Others build partial states ([`parallel_query`]), as a cluster always does.
+pub(super) fn hands_off(table: &TablePlan, q: &Checked, handed: &[ColTy]) -> bool {
+    q.agg.as_ref().is_some_and(|a| a.session.is_none())
+        && q.inputs.len() == 1
+        && q.steps.iter().all(|s| matches!(s, TStep::Project(_) | TStep::Filter(_) | TStep::Watermark { .. }))
+        && q.inputs.iter().all(|i| !matches!(table.sources[i.source].malformed, Malformed::FailFast))
+        && !fallible_casts(q)
+        && handed.iter().all(|t| !matches!(t, ColTy::Array(_) | ColTy::Map(_) | ColTy::Struct(_)))
+}
+
 /// Whether a cluster splits the query's session windows over its processes, each process's
 /// share of the batch into a partial of its own (its events per key, `SessionAgg::absorb`),
 /// cut by key (`workers.rs`): the same queries as [`parallel_query`]'s, with a session window.

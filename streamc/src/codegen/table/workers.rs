@@ -16,6 +16,12 @@
 //! partials cross processes. Session windows split in a cluster only (`shuffle_by_key`): a
 //! partial holds its part's events per key, and each process merges them into sessions of its
 //! keys when the batch ends.
+//!
+//! On one machine, a query whose steps are projections, filters and the watermark hands rows
+//! off instead (`hand_off`, the runtime's `handoff`): workers run the loop up to the aggregation
+//! over chunks of the batch and push the columns the aggregation reads; the batch thread applies
+//! those rows to the query's state in line order (or runs the whole loop over a chunk no worker
+//! has ready), so no partial is merged and order-sensitive aggregates (of doubles) qualify.
 
 use crate::codegen::emit::rt;
 use proc_macro2::{Ident, TokenStream};
@@ -142,6 +148,81 @@ pub(super) fn on_workers(
             }
             ::core::option::Option::None => {
                 #sequential
+            }
+        }
+    }
+}
+
+/// The loop of a query that hands rows off (`placement.rs`'s `hands_off`) outside a cluster,
+/// and `on_workers`' loop in one: workers run `produce` (the loop up to the aggregation, which
+/// pushes the `handed` columns of each row that reaches it) over chunks of the batch, and the
+/// batch thread applies their rows to the state in line order with `apply` (the aggregation's
+/// update, over the same column names), or runs `body` (the whole loop) over a chunk that is
+/// next in order and not buffered yet. What each buffered chunk counted (event times observed,
+/// malformed records, row counters) is merged after. In a cluster, `clustered` (the partials).
+pub(super) struct HandOff<'a> {
+    pub produce: TokenStream,
+    pub apply: TokenStream,
+    pub handed: &'a [Ident],
+    pub clustered: TokenStream,
+}
+
+pub(super) fn hand_off(
+    input: &Ident,
+    text: &Ident,
+    line: &Ident,
+    body: &TokenStream,
+    h: &HandOff,
+    s: &PartState,
+) -> TokenStream {
+    let rt = rt();
+    let PartState { wm, dropped, malformed, counters, .. } = s;
+    let HandOff { produce, apply, handed, clustered } = h;
+    let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
+    let rows = Ident::new("handed_rows", proc_macro2::Span::mixed_site());
+    let (wm_before, wm_part, wm_ret, wm_merge) = match wm {
+        Some(wm) => (
+            quote!(let watermark_for_parts = #wm.for_part();),
+            quote!(let mut #wm = watermark_for_parts.clone();),
+            quote!(#wm),
+            quote!(#wm.absorb(&p.0);),
+        ),
+        None => (quote!(), quote!(), quote!(()), quote!()),
+    };
+    quote! {
+        if #input.in_cluster() {
+            #clustered
+        } else {
+            #wm_before
+            for p in #input.run_handoff(
+                #text,
+                |part, #rows| {
+                    #wm_part
+                    let mut #dropped: u64 = 0;
+                    let mut #malformed: u64 = 0;
+                    #( let mut #counters: u64 = 0; )*
+                    for #line in part {
+                        #produce
+                    }
+                    (#wm_ret, #dropped, #malformed, (#(#counters,)*))
+                },
+                |work| match work {
+                    #rt::handoff::Handoff::Lines(part) => {
+                        for #line in part {
+                            #body
+                        }
+                    }
+                    #rt::handoff::Handoff::Rows(#rows) => {
+                        for (#(#handed,)*) in #rows.drain(..) {
+                            #apply
+                        }
+                    }
+                },
+            ) {
+                #wm_merge
+                #dropped += p.1;
+                #malformed += p.2;
+                #( #counters += (p.3).#cidx; )*
             }
         }
     }
