@@ -156,6 +156,7 @@ fn averages_and_sums_of_doubles_on_workers_equal_one_worker_exactly() {
             let events = read_stream.json("/tmp/streamc-never-created/workers").schema("timestamp TIMESTAMP, word STRING, n BIGINT");
             let windowed = events
                 .with_watermark("timestamp", "10 minutes")
+                .where_("n > 10")
                 .select(["timestamp", "word", "n", "CAST(n AS DOUBLE) AS x"])
                 .group_by(["window(timestamp, '10 minutes', '5 minutes')", "word"])
                 .agg(["avg(n) AS mean", "sum(x) AS total", "count(*) AS c"]);

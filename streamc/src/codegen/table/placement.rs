@@ -25,7 +25,8 @@ pub(super) fn parallel_query(table: &TablePlan, q: &Checked) -> bool {
 /// most, so each column moves into the rows once), no fail-fast parsing and no cast that fails
 /// (a row that ends the batch would have to end it in line order), and `handed` columns that are
 /// scalars (strings, numbers, times, binary: values that own or borrow only the batch's text).
-/// Others build partial states ([`parallel_query`]), as a cluster always does.
+/// The generated code uses it for queries that are not [`parallel_query`] (partial states are as
+/// fast where both apply), and a cluster never does.
 pub(super) fn hands_off(table: &TablePlan, q: &Checked, handed: &[ColTy]) -> bool {
     q.agg.as_ref().is_some_and(|a| a.session.is_none())
         && q.inputs.len() == 1

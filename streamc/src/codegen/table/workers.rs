@@ -17,11 +17,12 @@
 //! partial holds its part's events per key, and each process merges them into sessions of its
 //! keys when the batch ends.
 //!
-//! On one machine, a query whose steps are projections, filters and the watermark hands rows
-//! off instead (`hand_off`, the runtime's `handoff`): workers run the loop up to the aggregation
-//! over chunks of the batch and push the columns the aggregation reads; the batch thread applies
-//! those rows to the query's state in line order (or runs the whole loop over a chunk no worker
-//! has ready), so no partial is merged and order-sensitive aggregates (of doubles) qualify.
+//! On one machine, a query whose partials cannot be merged exactly (an aggregate of doubles)
+//! and whose steps are projections, filters and the watermark hands rows off instead
+//! (`hand_off`, the runtime's `handoff`): workers run the loop up to the aggregation over chunks
+//! of the batch and push the columns the aggregation reads; the batch thread applies those rows
+//! to the query's state in line order (or runs the whole loop over a chunk no worker has
+//! ready), so nothing is merged and the state sees one pass's order.
 
 use crate::codegen::emit::rt;
 use proc_macro2::{Ident, TokenStream};
