@@ -2,7 +2,7 @@
 //! grouping key, kept across batches, emitted per batch as the output mode says and evicted by
 //! the watermark.
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -157,7 +157,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = self.hash(&key);
         let slots = &self.slots;
         match self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
             Some(&i) => {
@@ -170,6 +170,17 @@ impl<K, A> StreamingAgg<K, A> {
             }
             None => self.insert(hash, key.into_owned(), f, init),
         }
+    }
+
+    /// The hash of `key` (or of its owned form: the same), always inlined: a generated app may
+    /// update states of one key type from several loops (workers, the batch thread), and the
+    /// hash is most of a hit's work besides the lookup.
+    #[inline(always)]
+    #[allow(clippy::manual_hash_one)] // `hash_one` is only `#[inline]`
+    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        key.hash(&mut h);
+        h.finish()
     }
 
     /// The miss path, out of line so that the hit path stays small.
@@ -252,7 +263,7 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash + Eq,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = self.hash(&key);
         let slots = &self.slots;
         match self.table.find(hash, |&i| key == entry(&slots[i as usize]).key) {
             Some(&i) => {
@@ -278,7 +289,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = self.hash(&key);
         let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&self.slots[i as usize]).key))?;
         Some(&entry(&self.slots[i as usize]).acc)
     }
@@ -290,7 +301,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = self.hash(&key);
         let slots = &self.slots;
         let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key))?;
         Some(&mut entry_mut(&mut self.slots[i as usize]).acc)
@@ -354,7 +365,7 @@ impl<K, A> StreamingAgg<K, A> {
         Q: IntoOwned<Owned = K> + Hash,
         K: Hash,
     {
-        let hash = self.hasher.hash_one(&key);
+        let hash = self.hash(&key);
         let slots = &self.slots;
         if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
             return false;
@@ -477,7 +488,7 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
             ..StreamingAgg::new()
         };
         for (key, acc) in saved {
-            let hash = state.hasher.hash_one(&key);
+            let hash = state.hash(&key);
             let slots = &state.slots;
             if state.table.find(hash, |&j| entry(&slots[j as usize]).key == key).is_some() {
                 return Err(corrupt("a key appears twice in a streaming aggregation's state"));
