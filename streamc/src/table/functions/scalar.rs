@@ -213,7 +213,7 @@ pub static SCALARS: &[ScalarFn] = &[
                 if t.first() == Some(&Some(ColTy::Binary)) {
                     quote!((#a).map(|b| b.0.len() as i32))
                 } else {
-                    quote!((#a).map(|s| s.chars().count() as i32))
+                    quote!((#a).map(|s| ::streamc_runtime::structured::scalar::char_length(&s)))
                 }
             },
         },
