@@ -86,15 +86,7 @@ fn main() {
     let events_path = Path::new(&manifest).join("windowed_event_counts.yaml");
     println!("cargo::rerun-if-changed={}", events_path.display());
     let events = std::fs::read_to_string(&events_path).expect("read examples/windowed_event_counts.yaml");
-    let mut c = streamc::compile_yaml(&events);
-    let Some(physical::Physical::Table(mut queries)) = c.physical.take() else {
-        panic!("examples/windowed_event_counts.yaml compiles to a Structured query: {:?}", c.diags)
-    };
-    let streamc::program::Program::Table(plan) = &mut c.program else { panic!("a Structured spec") };
-    plan.app.checkpoint_dir = None;
-    for q in &mut queries {
-        q.sinks = vec![streamc::table::Sink::Console { num_rows: 20, truncate: true }];
-    }
+    let (mut c, queries) = console_only(&events, "examples/windowed_event_counts.yaml");
     let queries_csv = queries.clone();
     write(out, "structured_app.rs", &streamc::app_expr(&c, &physical::Physical::Table(queries)).to_string());
 
@@ -112,15 +104,7 @@ fn main() {
     // window and word): partial states cannot merge it exactly, so its workers hand rows off.
     let avg = events.replace(r#"agg: ["count(*)"]"#, r#"agg: ["count(*)", "avg(length(word)) AS mean_length"]"#);
     assert_ne!(avg, events, "examples/windowed_event_counts.yaml aggregates `count(*)`");
-    let mut c = streamc::compile_yaml(&avg);
-    let Some(physical::Physical::Table(mut queries)) = c.physical.take() else {
-        panic!("the structured bench's query with `avg` compiles: {:?}", c.diags)
-    };
-    let streamc::program::Program::Table(plan) = &mut c.program else { panic!("a Structured spec") };
-    plan.app.checkpoint_dir = None;
-    for q in &mut queries {
-        q.sinks = vec![streamc::table::Sink::Console { num_rows: 20, truncate: true }];
-    }
+    let (c, queries) = console_only(&avg, "the structured bench's query with `avg`");
     write(out, "structured_avg_app.rs", &streamc::app_expr(&c, &physical::Physical::Table(queries)).to_string());
 
     let c = streamc::compile_tokens(tokens(WC_BODY));
@@ -156,6 +140,22 @@ fn main() {
                   pub const YAML_US: f64 = {yaml_us:.1};\n"
         ),
     );
+}
+
+/// The Structured spec `yaml` (`what`, for a failure's message) compiled, with its checkpoint
+/// and sinks taken off but a console sink (whose text the benches send to `std::io::sink()`):
+/// the program and its queries.
+fn console_only(yaml: &str, what: &str) -> (streamc::Compilation, Vec<streamc::table::Checked>) {
+    let mut c = streamc::compile_yaml(yaml);
+    let Some(physical::Physical::Table(mut queries)) = c.physical.take() else {
+        panic!("{what} compiles to a Structured query: {:?}", c.diags)
+    };
+    let streamc::program::Program::Table(plan) = &mut c.program else { panic!("{what}: a Structured spec") };
+    plan.app.checkpoint_dir = None;
+    for q in &mut queries {
+        q.sinks = vec![streamc::table::Sink::Console { num_rows: 20, truncate: true }];
+    }
+    (c, queries)
 }
 
 fn tokens(src: &str) -> TokenStream {

@@ -335,14 +335,18 @@ fn query_body(
             Some((_, j)) => join::pre_watermark_filter(q, j, k == 0, &scope),
             None => quote!(),
         };
-        let body = quote! {
-            #parse
-            if #rt::ROW_COUNTS { #read += 1; }
-            #null_keys
-            #pre_filters
-            #observe
-            #pipeline
+        // The loop's body for a line, ending in `pipeline` (the steps and their terminal).
+        let line_body = |pipeline: &TokenStream| {
+            quote! {
+                #parse
+                if #rt::ROW_COUNTS { #read += 1; }
+                #null_keys
+                #pre_filters
+                #observe
+                #pipeline
+            }
         };
+        let body = line_body(&pipeline);
         let sequential = quote!(for #line in #text.lines() { #body });
         // The columns the aggregation reads, which workers hand off to the batch thread as
         // rows (`placement.rs`'s `hands_off`), when the query qualifies and its partial states
@@ -408,17 +412,9 @@ fn query_body(
                 };
                 match &hand_off {
                     Some(handed) => {
-                        let rows = Ident::new("handed_rows", Span::mixed_site());
+                        let rows = workers::handed_rows();
                         let push = quote!(#rows.push((#(#handed,)*)););
-                        let pipeline = steps(q, lead, scope.clone(), push, &wm, &nodes.steps);
-                        let produce = quote! {
-                            #parse
-                            if #rt::ROW_COUNTS { #read += 1; }
-                            #null_keys
-                            #pre_filters
-                            #observe
-                            #pipeline
-                        };
+                        let produce = line_body(&steps(q, lead, scope.clone(), push, &wm, &nodes.steps));
                         let h = workers::HandOff { produce, apply: terminal.clone(), handed, clustered };
                         workers::hand_off(input, &text, &line, &body, &h, &part)
                     }

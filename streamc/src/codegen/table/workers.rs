@@ -49,6 +49,27 @@ pub(super) struct PartState<'a> {
     pub sessions: bool,
 }
 
+/// A part's copy of the query's watermark, when it has one: taken before the loop (the batch
+/// thread's own part changes the query's), a part's own copy, what the part returns, and the
+/// merge of what the part returned as element `at` of its result `p`.
+fn part_watermark(wm: Option<&Ident>, at: usize) -> (TokenStream, TokenStream, TokenStream, TokenStream) {
+    let at = syn::Index::from(at);
+    match wm {
+        Some(wm) => (
+            quote!(let watermark_for_parts = #wm.for_part();),
+            quote!(let mut #wm = watermark_for_parts.clone();),
+            quote!(#wm),
+            quote!(#wm.absorb(&p.#at);),
+        ),
+        None => (quote!(), quote!(), quote!(()), quote!()),
+    }
+}
+
+/// The buffer of rows a hand-off's producer pushes to (`hand_off`'s closure parameter).
+pub(super) fn handed_rows() -> Ident {
+    Ident::new("handed_rows", proc_macro2::Span::mixed_site())
+}
+
 /// The loop over `text`'s lines running `body` per `line`, on workers when the engine splits
 /// the batch. Outside a cluster an aggregation's loop runs over the first part (or the whole
 /// batch) straight into the query's state; session windows run as `sequential` when the batch
@@ -72,16 +93,7 @@ pub(super) fn on_workers(
     };
     let state = if *sessions { quote!(session::SessionAgg) } else { quote!(agg::StreamingAgg) };
     let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
-    // The parts' watermark is taken before the loop: the first part changes the query's own.
-    let (wm_before, wm_part, wm_ret, wm_merge) = match wm {
-        Some(wm) => (
-            quote!(let watermark_for_parts = #wm.for_part();),
-            quote!(let mut #wm = watermark_for_parts.clone();),
-            quote!(#wm),
-            quote!(#wm.absorb(&p.1);),
-        ),
-        None => (quote!(), quote!(), quote!(()), quote!()),
-    };
+    let (wm_before, wm_part, wm_ret, wm_merge) = part_watermark(*wm, 1);
     let (late_part, late_ret, late_merge) = match late {
         Some(l) => (
             quote!(let mut #l = #rt::structured::agg::StreamingAgg::<_, ()>::new();),
@@ -180,16 +192,8 @@ pub(super) fn hand_off(
     let PartState { wm, dropped, malformed, counters, .. } = s;
     let HandOff { produce, apply, handed, clustered } = h;
     let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
-    let rows = Ident::new("handed_rows", proc_macro2::Span::mixed_site());
-    let (wm_before, wm_part, wm_ret, wm_merge) = match wm {
-        Some(wm) => (
-            quote!(let watermark_for_parts = #wm.for_part();),
-            quote!(let mut #wm = watermark_for_parts.clone();),
-            quote!(#wm),
-            quote!(#wm.absorb(&p.0);),
-        ),
-        None => (quote!(), quote!(), quote!(()), quote!()),
-    };
+    let rows = handed_rows();
+    let (wm_before, wm_part, wm_ret, wm_merge) = part_watermark(*wm, 0);
     quote! {
         if #input.in_cluster() {
             #clustered
