@@ -4,12 +4,14 @@
 //! them (bytes replaced, inserted, deleted; truncations), for every column type, with the
 //! common types also read in place (`Value::string`, `long`, `timestamp`). The readers must
 //! agree on every line, valid or not: whether it is malformed, and each field's value or
-//! conversion failure. On valid documents the values must be what serde_json reads.
+//! conversion failure. On valid documents the values must be what serde_json reads. The reader
+//! that learns a layout (`JsonShape`) reads runs of lines laid out alike, then a mutation of the
+//! last, as the generic reader reads each alone.
 
 use proptest::prelude::*;
 use std::borrow::Cow;
 use streamc_runtime::structured::conv;
-use streamc_runtime::structured::json::{Json, parse_fields, scan_fields, scan_object};
+use streamc_runtime::structured::json::{Json, JsonShape, parse_fields, scan_fields, scan_object};
 
 /// One column's converted value, or its conversion failure (debug text, for comparison).
 type Field = Result<String, ()>;
@@ -63,6 +65,24 @@ fn scanned_typed(line: &str, read: &[usize]) -> Option<Vec<Field>> {
         Ok(())
     })
     .ok()?;
+    Some(slots)
+}
+
+/// [`scanned_typed`] through a learned layout, `keys` being the read columns' names (one list
+/// for every line, as a generated loop has).
+fn shaped_typed(shape: &mut JsonShape, line: &str, read: &[usize], keys: &[&str]) -> Option<Vec<Field>> {
+    let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
+    shape
+        .scan_fields(line, keys, |i, value| {
+            slots[i] = match read[i] {
+                0 => value.string()?.map(|x| format!("{x:?}")),
+                1 => value.long()?.map(|x| format!("{x:?}")),
+                4 => value.timestamp()?.map(|x| format!("{x:?}")),
+                k => convert(k, value.json()?),
+            };
+            Ok(())
+        })
+        .ok()?;
     Some(slots)
 }
 
@@ -151,6 +171,40 @@ fn document() -> impl Strategy<Value = (String, Vec<usize>)> {
     )
 }
 
+/// Lines laid out alike: exactly the read columns' keys, in order, random values (strings of
+/// every kind among them), the same spacing or, when `vary`, every other line the other one.
+fn alike() -> impl Strategy<Value = (Vec<String>, Vec<usize>)> {
+    (
+        prop::collection::vec(0..6usize, 1..6),
+        prop::collection::vec(prop::collection::vec(value(), 6), 1..5),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(mut read, values, spaced, vary)| {
+            read.sort_unstable();
+            read.dedup();
+            let lines = values
+                .iter()
+                .enumerate()
+                .map(|(n, vs)| {
+                    let sep = if spaced ^ (vary && n % 2 == 1) { ", " } else { "," };
+                    let body: Vec<String> = read
+                        .iter()
+                        .map(|&k| {
+                            format!(
+                                "{}:{}",
+                                serde_json::to_string(NAMES[k]).unwrap(),
+                                serde_json::to_string(&vs[k]).unwrap()
+                            )
+                        })
+                        .collect();
+                    format!("{{{}}}", body.join(sep))
+                })
+                .collect();
+            (lines, read)
+        })
+}
+
 /// A mutation of a line: a byte replaced, inserted or deleted, or the line cut.
 fn mutate(line: &str, at: usize, op: u8, byte: u8) -> String {
     let mut b = line.as_bytes().to_vec();
@@ -182,6 +236,21 @@ proptest! {
         // serde_json keeps a repeated key's last value, as we do.
         let expected: Vec<Field> = read.iter().map(|&k| convert(k, from_serde(object.get(NAMES[k])))).collect();
         prop_assert_eq!(ours, Some(expected), "{}", line);
+    }
+
+    #[test]
+    fn lines_read_through_a_learned_layout_read_as_alone(
+        (lines, read) in alike(), at in any::<usize>(), op in any::<u8>(), byte in any::<u8>()
+    ) {
+        let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
+        let mut all = lines.clone();
+        all.push(mutate(lines.last().expect("a line at least"), at, op, byte));
+        // The valid lines again after the mutated one: a layout learned anew, or kept.
+        all.extend(lines.iter().cloned());
+        let mut shape = JsonShape::default();
+        for line in &all {
+            prop_assert_eq!(shaped_typed(&mut shape, line, &read, &keys), generic(line, &read), "{}", line);
+        }
     }
 
     #[test]

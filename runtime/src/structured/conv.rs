@@ -247,8 +247,16 @@ pub fn date(v: Json<'_>) -> Result<Option<Date>, ()> {
 /// column's conversion.
 impl<'a> Value<'a, '_> {
     /// Reads the value as a `string` column: [`string`] of [`json`](Self::json).
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<Result<Option<Cow<'a, str>>, ()>, JsonError> {
+        match self.known_plain() {
+            Some(s) => Ok(Ok(Some(Cow::Borrowed(s)))),
+            None => self.string_read(),
+        }
+    }
+
+    #[inline]
+    fn string_read(&mut self) -> Result<Result<Option<Cow<'a, str>>, ()>, JsonError> {
         match self.str() {
             Some(s) => s.map(|s| Ok(Some(s))),
             None => Ok(string(self.json()?)),
@@ -257,8 +265,16 @@ impl<'a> Value<'a, '_> {
 
     /// Reads the value as a `timestamp` column (the default formats): [`timestamp`] of
     /// [`json`](Self::json).
-    #[inline]
+    #[inline(always)]
     pub fn timestamp(&mut self) -> Result<Result<Option<Timestamp>, ()>, JsonError> {
+        match self.known_plain() {
+            Some(s) => Ok(parse_timestamp(s).map(Some).ok_or(())),
+            None => self.timestamp_read(),
+        }
+    }
+
+    #[inline]
+    fn timestamp_read(&mut self) -> Result<Result<Option<Timestamp>, ()>, JsonError> {
         match self.plain_str() {
             Some(s) => Ok(parse_timestamp(s).map(Some).ok_or(())),
             None => Ok(timestamp(self.json()?)),

@@ -222,37 +222,88 @@ fn parse_timestamp_general(s: &str) -> Option<Timestamp> {
 #[inline]
 fn civil_seconds(b: &[u8]) -> Option<Option<Timestamp>> {
     let b: &[u8; 19] = b.try_into().ok()?;
-    let shape = b[4] == b'-' && b[7] == b'-' && (b[10] == b' ' || b[10] == b'T') && b[13] == b':' && b[16] == b':';
-    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-    if !shape || !digits.iter().all(|&i| b[i].is_ascii_digit()) {
+    // Three overlapping words: bytes 0–7 `dddd-dd-`, 8–15 `dd dd:dd` (or `T`), 11–18 `dd:dd:dd`.
+    let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    let (w0, w1, w2) = (word(0), word(8), word(11));
+    // Each byte of `mask` a digit: high nibble 3, low nibble at most 9 (adding 6 does not carry).
+    let digits = |w: u64, mask: u64| {
+        const LOW: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+        w & 0xf0f0_f0f0_f0f0_f0f0 & mask == 0x3030_3030_3030_3030 & mask
+            && ((w & LOW) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010 & mask == 0
+    };
+    // Little-endian: the first byte is the lowest.
+    const YEAR_MONTH: u64 = 0x00ff_ff00_ffff_ffff; // dddd-dd-
+    const PAIRS: u64 = 0xffff_00ff_ff00_ffff; // dd?dd?dd
+    let shape = digits(w0, YEAR_MONTH)
+        && digits(w1, PAIRS)
+        && digits(w2, PAIRS)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b' ' || b[10] == b'T')
+        && b[13] == b':'
+        && b[16] == b':';
+    if !shape {
         return None;
     }
     let n = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
-    // The day's first microsecond, or `None` for a date that does not exist: the last date
-    // read on this thread is remembered (a stream's timestamps mostly share their day).
-    let date: [u8; 10] = b[..10].try_into().expect("10 bytes");
-    let day = LAST_DATE.with(|last| {
-        let (d, micros) = last.get();
-        if d == date {
-            return micros;
-        }
-        let micros = Timestamp::from_civil(i64::from(n(0) * 100 + n(2)), n(5), n(8), 0, 0, 0, 0).map(|t| t.0);
-        last.set((date, micros));
-        micros
-    });
+    let (year, month, day) = (n(0) * 100 + n(2), n(5), n(8));
     let (hour, minute, second) = (n(11), n(14), n(17));
+    let Some(days) = table_days(year, month, day) else {
+        // A year outside the table's, or a date that does not exist.
+        return Some(Timestamp::from_civil(i64::from(year), month, day, hour, minute, second, 0));
+    };
     if hour > 23 || minute > 59 || second > 59 {
         return Some(None);
     }
     let secs = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-    Some(day.map(|d| Timestamp(d + secs * MICROS_PER_SECOND)))
+    Some(Some(Timestamp(days * MICROS_PER_DAY + secs * MICROS_PER_SECOND)))
 }
 
-thread_local! {
-    /// The date part of the last timestamp [`civil_seconds`] read on this thread, and its
-    /// day's first microsecond (`None`: no such date).
-    static LAST_DATE: std::cell::Cell<([u8; 10], Option<i64>)> =
-        const { std::cell::Cell::new((*b"1970-01-01", Some(0))) };
+/// The first year of [`YEAR_DAYS`].
+const TABLE_FROM: u32 = 1900;
+
+/// For each year from [`TABLE_FROM`], 256 years: the day count since 1970-01-01 of its January
+/// 1st, shifted left by one, and 1 in the low bit for a leap year.
+static YEAR_DAYS: [i32; 256] = {
+    let mut t = [0i32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let year = TABLE_FROM as i64 + i as i64;
+        // Hinnant's days_from_civil for January 1st (counted in the year before, from March).
+        let y = year - 1;
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + 306;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        t[i] = (((era * 146_097 + doe - 719_468) as i32) << 1) | leap as i32;
+        i += 1;
+    }
+    t
+};
+
+/// The days of a common year before each month (1-based; index 0 unused).
+const MONTH_DAYS_BEFORE: [u16; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/// The day count since 1970-01-01 of a date whose year is in [`YEAR_DAYS`]; `None` for another
+/// year or a date that does not exist (the caller's general path decides).
+#[inline(always)]
+fn table_days(year: u32, month: u32, day: u32) -> Option<i64> {
+    let i = year.wrapping_sub(TABLE_FROM) as usize;
+    if i >= YEAR_DAYS.len() || !(1..=12).contains(&month) || day == 0 {
+        return None;
+    }
+    let entry = YEAR_DAYS[i];
+    let leap = entry & 1 == 1;
+    let length = match month {
+        2 => 28 + u32::from(leap),
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day > length {
+        return None;
+    }
+    let before = i64::from(MONTH_DAYS_BEFORE[month as usize]) + i64::from(leap && month > 2);
+    Some(i64::from(entry >> 1) + before + i64::from(day) - 1)
 }
 
 struct Cursor<'a> {
@@ -495,6 +546,38 @@ mod tests {
         }
         assert_eq!(civil_seconds(b"2024-01-01 00:00:0x"), None);
         assert_eq!(civil_seconds(b"2024-01-01 00:00:00Z"), None);
+    }
+
+    #[test]
+    fn every_date_around_the_table_years_parses_as_the_general_parser_does() {
+        for year in TABLE_FROM - 5..TABLE_FROM + YEAR_DAYS.len() as u32 + 5 {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    for time in ["00:00:00", "23:59:59", "12:34:56", "24:00:00", "00:60:00"] {
+                        let s = format!("{year:04}-{month:02}-{day:02} {time}");
+                        assert_eq!(civil_seconds(s.as_bytes()), Some(parse_timestamp_general(&s)), "{s}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_byte_out_of_place_is_not_the_fast_shape() {
+        let good = *b"2024-03-15 12:34:56";
+        for i in 0..good.len() {
+            // Bytes just outside the digits and separators, and a few others.
+            for c in [b'/', b':', b'0' - 1, b'9' + 1, b' ', b'-', b'T', 0x80, b'a', 0, b'0' + 0x10, b'9' + 0x40] {
+                let mut b = good;
+                b[i] = c;
+                let Ok(s) = std::str::from_utf8(&b) else { continue };
+                if s == "2024-03-15T12:34:56" || b == good {
+                    continue;
+                }
+                assert_eq!(civil_seconds(&b), None, "{s}");
+            }
+        }
+        assert_eq!(civil_seconds(b"2024-03-15T12:34:56"), Some(parse_timestamp_general("2024-03-15T12:34:56")));
     }
 
     /// The text as `write!` with padded fields gives it (the formatter before digits were

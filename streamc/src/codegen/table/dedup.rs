@@ -153,6 +153,7 @@ pub(super) struct Loop<'a> {
 /// The loop over one input of a query whose deduplication is partitioned (see the module doc).
 pub(super) fn on_processes(l: Loop<'_>) -> TokenStream {
     let rt = rt();
+    let line_state = super::record::line_state();
     let Loop {
         input,
         text,
@@ -182,7 +183,7 @@ pub(super) fn on_processes(l: Loop<'_>) -> TokenStream {
             let mut #malformed: u64 = 0;
             #( let mut #counters: u64 = 0; )*
             let mut #routed = #rt::partition::ByKey::new();
-            for #line in part {
+            #line_state for #line in part {
                 #route_body
             }
             (#routed, #wm_ret, #malformed, (#(#counters,)*))

@@ -33,7 +33,7 @@ pub use row::field_names;
 use cast::fallible_casts;
 use describe::table_state_descriptions;
 use placement::{emits_in_parts, hands_off, join_in_parts, parallel_query, partitioned, split_sessions};
-use record::{parse_record, static_tables};
+use record::{line_state, parse_record, static_tables};
 use row::{build_row, row_scope, row_struct};
 use scope::{ident, idents, unkeyed};
 use steps::{node_rows, scope_after, steps};
@@ -347,7 +347,8 @@ fn query_body(
             }
         };
         let body = line_body(&pipeline);
-        let sequential = quote!(for #line in #text.lines() { #body });
+        let state = line_state();
+        let sequential = quote!(#state for #line in #text.lines() { #body });
         // The columns the aggregation reads, which workers hand off to the batch thread as
         // rows (`placement.rs`'s `hands_off`), when the query qualifies and its partial states
         // cannot be merged exactly (measured on the structured bench, partials are as fast or

@@ -10,6 +10,19 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::{HashMap, HashSet};
 
+/// The JSON reader's layout of the lines it read last (`JsonShape`), which a JSON record's
+/// parse ([`parse_record`]) uses: declared by [`line_state`] before every loop over lines.
+fn shape_ident() -> Ident {
+    Ident::new("json_shape", Span::mixed_site())
+}
+
+/// What a loop over lines keeps from one line to the next, declared before the loop: the JSON
+/// reader's learned layout (unused by other formats).
+pub(super) fn line_state() -> TokenStream {
+    let (rt, shape) = (rt(), shape_ident());
+    quote!(let mut #shape = #rt::structured::json::JsonShape::default();)
+}
+
 /// The code that parses one record of `source` into column variables named after `names` (the
 /// query's first input's columns, by position), and what a malformed record does. Of a JSON or
 /// CSV record only the columns in `used` (by their names in `names`; all when `None`) are read.
@@ -88,9 +101,10 @@ pub(super) fn parse_record(
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
                 };
                 let idx: Vec<usize> = (0..read.len()).collect();
+                let shape = shape_ident();
                 parse.extend(quote! {
                     #( let mut #slots = ::core::result::Result::Ok(::core::option::Option::None); )*
-                    let scanned = #rt::structured::json::scan_fields(#line, &[#(#keys),*], |k, value| {
+                    let scanned = #shape.scan_fields(#line, &[#(#keys),*], |k, value| {
                         match k {
                             #( #idx => #slots = #convs, )*
                             _ => {}
@@ -187,6 +201,7 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
         let line = Ident::new("line", Span::mixed_site());
         let bad = Ident::new("static_malformed", Span::mixed_site());
         let (parse, scope) = parse_record(source, &source.schema, None, Malformed::Permissive, &text, &line, &bad);
+        let state = line_state();
         let owned = |name: &str| -> TokenStream {
             let (v, ty) = &scope[name];
             match ty {
@@ -232,6 +247,7 @@ pub(super) fn static_tables(table: &TablePlan, q: &Checked) -> TokenStream {
                 // strings: no allocation per row.
                 let mut map = #rt::structured::agg::StreamingAgg::new();
                 let mut #bad = 0u64;
+                #state
                 for #line in lines.iter().map(::std::string::String::as_str) {
                     #parse
                     let key = #keys;

@@ -83,6 +83,7 @@ pub(super) fn on_workers(
     s: &PartState,
 ) -> TokenStream {
     let rt = rt();
+    let line_state = super::record::line_state();
     let PartState { agg, merge, wm, late, dropped, malformed, counters, partitioned, sessions } = s;
     // Outside a cluster the batch thread's own part goes straight into the query's state (the
     // `first` closure); sessions and cluster processes build a partial of every part.
@@ -123,7 +124,7 @@ pub(super) fn on_workers(
             let mut #dropped: u64 = 0;
             let mut #malformed: u64 = 0;
             #( let mut #counters: u64 = 0; )*
-            for #line in part {
+            #line_state for #line in part {
                 #body
             }
             (#agg, #wm_ret, #late_ret, #dropped, #malformed, (#(#counters,)*))
@@ -143,7 +144,7 @@ pub(super) fn on_workers(
         return quote! {
             #header
             for p in #input.#run(#text, #partial, |part| {
-                for #line in part {
+                #line_state for #line in part {
                     #body
                 }
             })? {
@@ -189,6 +190,7 @@ pub(super) fn hand_off(
     s: &PartState,
 ) -> TokenStream {
     let rt = rt();
+    let line_state = super::record::line_state();
     let PartState { wm, dropped, malformed, counters, .. } = s;
     let HandOff { produce, apply, handed, clustered } = h;
     let cidx: Vec<syn::Index> = (0..counters.len()).map(syn::Index::from).collect();
@@ -206,14 +208,14 @@ pub(super) fn hand_off(
                     let mut #dropped: u64 = 0;
                     let mut #malformed: u64 = 0;
                     #( let mut #counters: u64 = 0; )*
-                    for #line in part {
+                    #line_state for #line in part {
                         #produce
                     }
                     (#wm_ret, #dropped, #malformed, (#(#counters,)*))
                 },
                 |work| match work {
                     #rt::handoff::Handoff::Lines(part) => {
-                        for #line in part {
+                        #line_state for #line in part {
                             #body
                         }
                     }

@@ -2,6 +2,8 @@
 //! (Spark's `spark.readStream.schema(...).json(dir)`): no tree is built, unwanted values are only
 //! validated and skipped, and strings without escapes are borrowed from the line.
 
+mod shape;
+pub use shape::JsonShape;
 use std::borrow::Cow;
 
 /// The value of one requested field of a JSON object.
@@ -134,7 +136,7 @@ where
     object(line, |p| {
         let key = p.string()?;
         p.colon()?;
-        let mut v = Value { p, read: false };
+        let mut v = Value { p, read: false, quote: 0 };
         field(&key, &mut v)?;
         if !v.read {
             p.skip_value(0)?;
@@ -171,27 +173,12 @@ where
 {
     let mut next = 0usize;
     object(line, |p| {
-        // The expected key, compared in place: `"key"` exactly.
-        let guess = keys.get(next).map(|k| k.as_bytes()).filter(|k| {
-            let at = p.i + 1;
-            p.b.get(at..at + k.len()).is_some_and(|b| super::str_key::short_eq(b, k))
-                && p.b.get(at + k.len()) == Some(&b'"')
-        });
-        let index = match guess {
-            Some(k) => {
-                p.i += k.len() + 2;
-                Some(next)
-            }
-            None => {
-                let key = p.string()?;
-                keys.iter().position(|k| *k == key)
-            }
-        };
+        let index = key_index(p, keys, next)?;
         p.colon()?;
         match index {
             Some(k) => {
                 next = k + 1;
-                let mut v = Value { p, read: false };
+                let mut v = Value { p, read: false, quote: 0 };
                 field(k, &mut v)?;
                 if !v.read {
                     p.skip_value(0)?;
@@ -200,6 +187,27 @@ where
             None => p.skip_value(0)?,
         }
         Ok(())
+    })
+}
+
+/// The index in `keys` of the key at `p` (its opening quote), read up to its closing quote; the
+/// key at `next` is tried first in place.
+#[inline(always)]
+fn key_index(p: &mut Parser<'_>, keys: &[&str], next: usize) -> Result<Option<usize>, JsonError> {
+    let guess = keys.get(next).map(|k| k.as_bytes()).filter(|k| {
+        let at = p.i + 1;
+        p.b.get(at..at + k.len()).is_some_and(|b| super::str_key::short_eq(b, k))
+            && p.b.get(at + k.len()) == Some(&b'"')
+    });
+    Ok(match guess {
+        Some(k) => {
+            p.i += k.len() + 2;
+            Some(next)
+        }
+        None => {
+            let key = p.string()?;
+            keys.iter().position(|k| *k == key)
+        }
     })
 }
 
@@ -229,7 +237,7 @@ where
     } else {
         loop {
             p.ws();
-            let mut v = Value { p: &mut p, read: false };
+            let mut v = Value { p: &mut p, read: false, quote: 0 };
             element(&mut v)?;
             if !v.read {
                 p.skip_value(0)?;
@@ -343,6 +351,9 @@ fn object<'a>(line: &'a str, mut entry: impl FnMut(&mut Parser<'a>) -> Result<()
 pub struct Value<'a, 'p> {
     p: &'p mut Parser<'a>,
     read: bool,
+    /// Where the value's closing quote is, when it is known to be a string without escapes
+    /// ([`JsonShape`] found it so); 0 when not known.
+    quote: usize,
 }
 
 impl<'a> Value<'a, '_> {
@@ -350,10 +361,26 @@ impl<'a> Value<'a, '_> {
     /// requested field.
     #[inline]
     pub fn json(&mut self) -> Result<Json<'a>, JsonError> {
+        if let Some(s) = self.known_plain() {
+            return Ok(Json::Str(Cow::Borrowed(s)));
+        }
         if std::mem::replace(&mut self.read, true) {
             return Ok(Json::Missing);
         }
         self.p.value()
+    }
+
+    /// The string, when [`JsonShape`] found the value to be one without escapes (then read);
+    /// `None` (nothing read) otherwise. Always inlined: it is the fast path's whole read.
+    #[inline(always)]
+    pub(crate) fn known_plain(&mut self) -> Option<&'a str> {
+        if self.quote == 0 || self.read {
+            return None;
+        }
+        let start = self.p.i + 1;
+        self.read = true;
+        self.p.i = self.quote + 1;
+        Some(&self.p.s[start..self.quote])
     }
 
     /// A string value without escapes, taken where it lies; `None` (nothing read) for any
@@ -415,26 +442,40 @@ impl<'a> Value<'a, '_> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `w` (8 bytes, little-endian) that is a quote, a backslash or a
+/// control character: exact for the lowest (a byte above one may be marked too, by the borrow).
+#[inline(always)]
+fn specials(w: u64) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A zero byte of `w ^ c` is a byte equal to `c`; `w - 0x20…` borrows below 0x20.
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let slash = w ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote) | (slash.wrapping_sub(ONES) & !slash) | (w.wrapping_sub(ONES * 0x20) & !w))
+        & HIGHS
+}
+
 /// The index of the first byte at or after `i` that ends a run of plain string bytes: a quote, a
 /// backslash or a control character (or the end). Eight bytes at a time (SWAR).
 #[inline]
 fn plain_run(b: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(i..i + 8) {
         // `get(i..i + 8)` gave exactly 8 bytes.
-        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        // A zero byte of `w ^ c` is a byte equal to `c`; `w - 0x20…` borrows below 0x20.
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let slash = w ^ (ONES * u64::from(b'\\'));
-        let special = (quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (w.wrapping_sub(ONES * 0x20) & !w);
-        let special = special & HIGHS;
+        let special = specials(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
         if special != 0 {
             return i + (special.trailing_zeros() / 8) as usize;
         }
         i += 8;
+    }
+    // Fewer than 8 bytes left: the last 8 bytes of `b`, those before `i` made plain.
+    let n = b.len();
+    if i < n && n >= 8 {
+        let start = n - 8;
+        let before = (1u64 << (8 * (i - start))) - 1;
+        let w = u64::from_le_bytes(b[start..].try_into().expect("8 bytes"));
+        let special = specials((w & !before) | ((ONES * u64::from(b'A')) & before));
+        return if special != 0 { start + (special.trailing_zeros() / 8) as usize } else { n };
     }
     while let Some(&c) = b.get(i) {
         if c == b'"' || c == b'\\' || c < 0x20 {
@@ -754,3 +795,5 @@ impl<'a> Parser<'a> {
         }
     }
 }
+#[cfg(test)]
+mod tests;
