@@ -73,7 +73,7 @@ impl JsonShape {
 
     /// Whether `line` has the learned layout and every value in it is well formed; sets
     /// `starts`.
-    #[inline]
+    #[inline(always)]
     fn locate(&mut self, line: &str) -> bool {
         let b = line.as_bytes();
         let mut i = 0;
