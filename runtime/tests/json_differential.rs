@@ -70,7 +70,7 @@ fn scanned_typed(line: &str, read: &[usize]) -> Option<Vec<Field>> {
 
 /// [`scanned_typed`] through a learned layout, `keys` being the read columns' names (one list
 /// for every line, as a generated loop has).
-fn shaped_typed(shape: &mut JsonShape, line: &str, read: &[usize], keys: &[&str]) -> Option<Vec<Field>> {
+fn shaped_typed<'k>(shape: &mut JsonShape<'k>, line: &str, read: &[usize], keys: &'k [&'k str]) -> Option<Vec<Field>> {
     let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
     shape
         .scan_fields(line, keys, |i, value| {

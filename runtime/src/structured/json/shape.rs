@@ -2,18 +2,19 @@
 
 use super::{JsonError, Parser, Value, key_index, object, plain_run};
 
-/// [`scan_fields`] that learns the layout of the lines it reads: the bytes around the values
+/// [`scan_fields`](super::scan_fields) that learns the layout of the lines it reads: the bytes around the values
 /// (braces, keys, colons, commas, whitespace) of the last line that had exactly the requested
 /// keys, in order, and nothing else. A line laid out the same way is read by comparing those
 /// bytes in place and skipping each value; only then is `field` called, for every key in order,
 /// with the value where it lies. Any other line (a key missing, added, repeated or moved, other
-/// spacing, a malformed value) is read by [`scan_fields`], and its layout learned when it has
+/// spacing, a malformed value) is read by [`scan_fields`](super::scan_fields), and its layout learned when it has
 /// the requested keys in order. What `field` is called with, and what the scan returns, are
-/// [`scan_fields`]'s for every line: the fast path takes only lines whose tokens are those of
+/// [`scan_fields`](super::scan_fields)'s for every line: the fast path takes only lines whose tokens are those of
 /// the learned line, and validates every value before calling `field`.
 ///
 /// Generated code keeps one per loop over a batch's lines (records of a file usually share
-/// their layout).
+/// their layout). A layout is used only for the keys it was learned for: the same slice, which
+/// the shape borrows for as long as it lives (so that its address names the same keys).
 ///
 /// ```
 /// use streamc_runtime::structured::json::JsonShape;
@@ -37,7 +38,7 @@ use super::{JsonError, Parser, Value, key_index, object, plain_run};
 /// assert_eq!(rows[2], (Some(3), Some("c".to_owned())));
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct JsonShape {
+pub struct JsonShape<'k> {
     /// The learned line's bytes around its values, one gap after another: before the first value
     /// (`{"ts": `), between each value and the next (`, "w": `), after the last (`}`).
     gaps: Vec<u8>,
@@ -47,20 +48,21 @@ pub struct JsonShape {
     starts: [usize; SHAPE_KEYS],
     /// Where each value's closing quote is when it is a string without escapes (0 otherwise).
     quotes: [usize; SHAPE_KEYS],
-    /// Each value's span in a line read by [`scan_fields`], to learn its layout from.
+    /// Each value's span in a line read by [`scan_fields`](super::scan_fields), to learn its layout from.
     spans: Vec<(usize, usize, usize)>,
-    /// The address of the keys the layout was learned for (a call site's constant list).
-    keys: usize,
+    /// The keys the layout was learned for: borrowed for as long as the layout is kept, so that
+    /// the same slice (address and length) is the same keys.
+    keys: &'k [&'k str],
 }
 
-impl JsonShape {
-    /// [`scan_fields`] of `line`, the same result; see the type's docs.
+impl<'k> JsonShape<'k> {
+    /// [`scan_fields`](super::scan_fields) of `line`, the same result; see the type's docs.
     #[inline]
-    pub fn scan_fields<'a, F>(&mut self, line: &'a str, keys: &[&str], mut field: F) -> Result<(), JsonError>
+    pub fn scan_fields<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], mut field: F) -> Result<(), JsonError>
     where
         F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
     {
-        if self.keys == keys.as_ptr() as usize && self.ends.len() == keys.len() + 1 && self.locate(line) {
+        if std::ptr::eq(self.keys, keys) && self.ends.len() == keys.len() + 1 && self.locate(line) {
             let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
             for k in 0..keys.len() {
                 p.i = self.starts[k];
@@ -109,10 +111,10 @@ impl JsonShape {
         i == b.len()
     }
 
-    /// [`scan_fields`], noting where each value is; then the layout learned if the line had the
+    /// [`scan_fields`](super::scan_fields), noting where each value is; then the layout learned if the line had the
     /// requested keys, each once, in order, and no other.
     #[inline(never)]
-    fn scan_and_learn<'a, F>(&mut self, line: &'a str, keys: &[&str], mut field: F) -> Result<(), JsonError>
+    fn scan_and_learn<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], mut field: F) -> Result<(), JsonError>
     where
         F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
     {
@@ -152,7 +154,7 @@ impl JsonShape {
             }
             self.gaps.extend_from_slice(&line.as_bytes()[at..]);
             self.ends.push(self.gaps.len());
-            self.keys = keys.as_ptr() as usize;
+            self.keys = keys;
         }
         Ok(())
     }

@@ -40,7 +40,7 @@ fn general(line: &str, keys: &[&str]) -> Result<Vec<Option<String>>, JsonError> 
     Ok(out)
 }
 
-fn shaped(shape: &mut JsonShape, line: &str, keys: &[&str]) -> Result<Vec<Option<String>>, JsonError> {
+fn shaped<'k>(shape: &mut JsonShape<'k>, line: &str, keys: &'k [&'k str]) -> Result<Vec<Option<String>>, JsonError> {
     let mut out = vec![None; keys.len()];
     shape.scan_fields(line, keys, |k, v| {
         out[k] = Some(format!("{:?}", v.json()?));
