@@ -2,19 +2,21 @@
 
 use super::{JsonError, Parser, Value, key_index, object, plain_run};
 
-/// [`scan_fields`](super::scan_fields) that learns the layout of the lines it reads: the bytes around the values
+/// [`scan_fields`] that learns the layout of the lines it reads: the bytes around the values
 /// (braces, keys, colons, commas, whitespace) of the last line that had exactly the requested
 /// keys, in order, and nothing else. A line laid out the same way is read by comparing those
 /// bytes in place and skipping each value; only then is `field` called, for every key in order,
 /// with the value where it lies. Any other line (a key missing, added, repeated or moved, other
-/// spacing, a malformed value) is read by [`scan_fields`](super::scan_fields), and its layout learned when it has
+/// spacing, a malformed value) is read by [`scan_fields`], and its layout learned when it has
 /// the requested keys in order. What `field` is called with, and what the scan returns, are
-/// [`scan_fields`](super::scan_fields)'s for every line: the fast path takes only lines whose tokens are those of
+/// [`scan_fields`]'s for every line: the fast path takes only lines whose tokens are those of
 /// the learned line, and validates every value before calling `field`.
 ///
 /// Generated code keeps one per loop over a batch's lines (records of a file usually share
 /// their layout). A layout is used only for the keys it was learned for: the same slice, which
 /// the shape borrows for as long as it lives (so that its address names the same keys).
+///
+/// [`scan_fields`]: super::scan_fields
 ///
 /// ```
 /// use streamc_runtime::structured::json::JsonShape;
@@ -48,7 +50,7 @@ pub struct JsonShape<'k> {
     starts: [usize; SHAPE_KEYS],
     /// Where each value's closing quote is when it is a string without escapes (0 otherwise).
     quotes: [usize; SHAPE_KEYS],
-    /// Each value's span in a line read by [`scan_fields`](super::scan_fields), to learn its layout from.
+    /// Each value's span in a line read the general way, to learn its layout from.
     spans: Vec<(usize, usize, usize)>,
     /// The keys the layout was learned for: borrowed for as long as the layout is kept, so that
     /// the same slice (address and length) is the same keys.
@@ -56,7 +58,7 @@ pub struct JsonShape<'k> {
 }
 
 impl<'k> JsonShape<'k> {
-    /// [`scan_fields`](super::scan_fields) of `line`, the same result; see the type's docs.
+    /// [`super::scan_fields`] of `line`, the same result; see the type's docs.
     #[inline]
     pub fn scan_fields<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], mut field: F) -> Result<(), JsonError>
     where
@@ -111,8 +113,8 @@ impl<'k> JsonShape<'k> {
         i == b.len()
     }
 
-    /// [`scan_fields`](super::scan_fields), noting where each value is; then the layout learned if the line had the
-    /// requested keys, each once, in order, and no other.
+    /// [`super::scan_fields`], noting where each value is; then the layout learned if the line
+    /// had the requested keys, each once, in order, and no other.
     #[inline(never)]
     fn scan_and_learn<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], mut field: F) -> Result<(), JsonError>
     where
