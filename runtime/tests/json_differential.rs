@@ -11,7 +11,7 @@
 use proptest::prelude::*;
 use std::borrow::Cow;
 use streamc_runtime::structured::conv;
-use streamc_runtime::structured::json::{Json, JsonShape, parse_fields, scan_fields, scan_object};
+use streamc_runtime::structured::json::{Json, JsonError, JsonShape, Value, parse_fields, scan_fields, scan_object};
 
 /// One column's converted value, or its conversion failure (debug text, for comparison).
 type Field = Result<String, ()>;
@@ -50,18 +50,23 @@ fn scanned(line: &str, read: &[usize]) -> Option<Vec<Field>> {
     Some(slots)
 }
 
-/// What generated code does for the types it reads in place (`Value::string`, `timestamp`,
-/// `long`), the others as [`scanned`].
+/// Column `k`'s value read as generated code reads it: in place for the types it reads so
+/// (`Value::string`, `timestamp`, `long`), the others as [`scanned`].
+fn read_typed(k: usize, value: &mut Value<'_, '_>) -> Result<Field, JsonError> {
+    Ok(match k {
+        0 => value.string()?.map(|x| format!("{x:?}")),
+        1 => value.long()?.map(|x| format!("{x:?}")),
+        4 => value.timestamp()?.map(|x| format!("{x:?}")),
+        k => convert(k, value.json()?),
+    })
+}
+
+/// What generated code does, each column read by [`read_typed`].
 fn scanned_typed(line: &str, read: &[usize]) -> Option<Vec<Field>> {
     let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
     let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
     scan_fields(line, &keys, |i, value| {
-        slots[i] = match read[i] {
-            0 => value.string()?.map(|x| format!("{x:?}")),
-            1 => value.long()?.map(|x| format!("{x:?}")),
-            4 => value.timestamp()?.map(|x| format!("{x:?}")),
-            k => convert(k, value.json()?),
-        };
+        slots[i] = read_typed(read[i], value)?;
         Ok(())
     })
     .ok()?;
@@ -74,12 +79,7 @@ fn shaped_typed<'k>(shape: &mut JsonShape<'k>, line: &str, read: &[usize], keys:
     let mut slots: Vec<Field> = read.iter().map(|&k| convert(k, Json::Missing)).collect();
     shape
         .scan_fields(line, keys, |i, value| {
-            slots[i] = match read[i] {
-                0 => value.string()?.map(|x| format!("{x:?}")),
-                1 => value.long()?.map(|x| format!("{x:?}")),
-                4 => value.timestamp()?.map(|x| format!("{x:?}")),
-                k => convert(k, value.json()?),
-            };
+            slots[i] = read_typed(read[i], value)?;
             Ok(())
         })
         .ok()?;

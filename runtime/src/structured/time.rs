@@ -105,16 +105,22 @@ impl Timestamp {
 }
 
 /// Whether `year` is a leap year of the proleptic Gregorian calendar.
-pub fn is_leap_year(year: i64) -> bool {
+pub const fn is_leap_year(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
 /// The number of days of `month` (1–12) of `year`.
 pub fn days_in_month(year: i64, month: u32) -> u32 {
+    month_length(month, is_leap_year(year))
+}
+
+/// The number of days of `month` (1–12; 0 for another number) of a leap or common year.
+#[inline(always)]
+fn month_length(month: u32, leap: bool) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
+        2 if leap => 29,
         2 => 28,
         _ => 0,
     }
@@ -122,12 +128,12 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's `days_from_civil`); the month
 /// is 1–12 and the day 1–31. Exact for years within ±2^50.
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400; // [0, 399]
-    let mp = i64::from((month + 9) % 12); // March = 0
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1; // [0, 365]
+    let mp = ((month + 9) % 12) as i64; // March = 0
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1; // [0, 365]
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
     era * 146_097 + doe - 719_468
 }
@@ -269,13 +275,7 @@ static YEAR_DAYS: [i32; 256] = {
     let mut i = 0;
     while i < 256 {
         let year = TABLE_FROM as i64 + i as i64;
-        // Hinnant's days_from_civil for January 1st (counted in the year before, from March).
-        let y = year - 1;
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + 306;
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        t[i] = (((era * 146_097 + doe - 719_468) as i32) << 1) | leap as i32;
+        t[i] = ((days_from_civil(year, 1, 1) as i32) << 1) | is_leap_year(year) as i32;
         i += 1;
     }
     t
@@ -294,12 +294,7 @@ fn table_days(year: u32, month: u32, day: u32) -> Option<i64> {
     }
     let entry = YEAR_DAYS[i];
     let leap = entry & 1 == 1;
-    let length = match month {
-        2 => 28 + u32::from(leap),
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if day > length {
+    if day > month_length(month, leap) {
         return None;
     }
     let before = i64::from(MONTH_DAYS_BEFORE[month as usize]) + i64::from(leap && month > 2);

@@ -2,7 +2,9 @@
 //! (Spark's `spark.readStream.schema(...).json(dir)`): no tree is built, unwanted values are only
 //! validated and skipped, and strings without escapes are borrowed from the line.
 
+mod nested;
 mod shape;
+pub use nested::{compact, parse_value, scan_array};
 pub use shape::JsonShape;
 use std::borrow::Cow;
 
@@ -136,7 +138,7 @@ where
     object(line, |p| {
         let key = p.string()?;
         p.colon()?;
-        let mut v = Value { p, read: false, quote: 0 };
+        let mut v = Value::at(p);
         field(&key, &mut v)?;
         if !v.read {
             p.skip_value(0)?;
@@ -167,7 +169,22 @@ where
 /// assert_eq!((ts, word.as_deref()), (Some(3), Some("cat")));
 /// ```
 #[inline]
-pub fn scan_fields<'a, F>(line: &'a str, keys: &[&str], mut field: F) -> Result<(), JsonError>
+pub fn scan_fields<'a, F>(line: &'a str, keys: &[&str], field: F) -> Result<(), JsonError>
+where
+    F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
+{
+    scan_noting(line, keys, field, |_, _, _| {})
+}
+
+/// [`scan_fields`], telling `noted` each key's index in `keys` (`None`: not one of them) and
+/// where its value starts and ends.
+#[inline(always)]
+fn scan_noting<'a, F>(
+    line: &'a str,
+    keys: &[&str],
+    mut field: F,
+    mut noted: impl FnMut(Option<usize>, usize, usize),
+) -> Result<(), JsonError>
 where
     F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
 {
@@ -175,10 +192,11 @@ where
     object(line, |p| {
         let index = key_index(p, keys, next)?;
         p.colon()?;
+        let start = p.i;
         match index {
             Some(k) => {
                 next = k + 1;
-                let mut v = Value { p, read: false, quote: 0 };
+                let mut v = Value::at(p);
                 field(k, &mut v)?;
                 if !v.read {
                     p.skip_value(0)?;
@@ -186,6 +204,7 @@ where
             }
             None => p.skip_value(0)?,
         }
+        noted(index, start, p.i);
         Ok(())
     })
 }
@@ -209,99 +228,6 @@ fn key_index(p: &mut Parser<'_>, keys: &[&str], next: usize) -> Result<Option<us
             keys.iter().position(|k| *k == key)
         }
     })
-}
-
-/// Scans one JSON array (the whole text, surrounding whitespace allowed): `element` gets each
-/// [`Value`] in order, which it reads or leaves (a value it leaves is validated and skipped).
-///
-/// ```
-/// use streamc_runtime::structured::json::scan_array;
-/// let mut xs = Vec::new();
-/// scan_array(r#"[1, null, {"a": 2}]"#, |v| {
-///     xs.push(v.json()?.as_i64());
-///     Ok(())
-/// })
-/// .unwrap();
-/// assert_eq!(xs, [Some(1), None, None]);
-/// ```
-pub fn scan_array<'a, F>(text: &'a str, mut element: F) -> Result<(), JsonError>
-where
-    F: FnMut(&mut Value<'a, '_>) -> Result<(), JsonError>,
-{
-    let mut p = Parser { s: text, b: text.as_bytes(), i: 0 };
-    p.ws();
-    p.expect(b'[', "expected `[` at the start of a JSON array")?;
-    p.ws();
-    if p.peek() == Some(b']') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            let mut v = Value { p: &mut p, read: false, quote: 0 };
-            element(&mut v)?;
-            if !v.read {
-                p.skip_value(0)?;
-            }
-            p.ws();
-            match p.peek() {
-                Some(b',') => p.i += 1,
-                Some(b']') => {
-                    p.i += 1;
-                    break;
-                }
-                _ => return Err(p.err("expected `,` or `]` after an array element")),
-            }
-        }
-    }
-    p.ws();
-    if p.i < p.b.len() {
-        return Err(p.err("unexpected characters after the JSON array"));
-    }
-    Ok(())
-}
-
-/// One JSON value as the whole text (surrounding whitespace allowed), as [`parse_fields`]
-/// reads a field's value: an object or array as [`Json::Raw`].
-pub fn parse_value(text: &str) -> Result<Json<'_>, JsonError> {
-    let mut p = Parser { s: text, b: text.as_bytes(), i: 0 };
-    p.ws();
-    let v = p.value()?;
-    p.ws();
-    if p.i < p.b.len() {
-        return Err(p.err("unexpected characters after the JSON value"));
-    }
-    Ok(v)
-}
-
-/// JSON text without the whitespace between tokens (as Spark's JSON generator writes a value
-/// it copies); borrowed when there is none.
-pub fn compact(text: &str) -> std::borrow::Cow<'_, str> {
-    let mut in_str = false;
-    let mut escaped = false;
-    let mut out: Option<String> = None;
-    for (i, c) in text.char_indices() {
-        let keep = if in_str {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_str = false,
-                _ => {}
-            }
-            true
-        } else {
-            in_str = c == '"';
-            !c.is_whitespace()
-        };
-        match (&mut out, keep) {
-            (Some(o), true) => o.push(c),
-            (None, false) => out = Some(text[..i].to_string()),
-            _ => {}
-        }
-    }
-    match out {
-        Some(o) => std::borrow::Cow::Owned(o),
-        None => std::borrow::Cow::Borrowed(text),
-    }
 }
 
 /// The error generated code returns from a field whose value does not convert to its column's
@@ -356,7 +282,13 @@ pub struct Value<'a, 'p> {
     quote: usize,
 }
 
-impl<'a> Value<'a, '_> {
+impl<'a, 'p> Value<'a, 'p> {
+    /// The value at `p`'s position, not read yet.
+    #[inline(always)]
+    fn at(p: &'p mut Parser<'a>) -> Self {
+        Value { p, read: false, quote: 0 }
+    }
+
     /// Reads the value (once; a second call is `Missing`): as [`parse_fields`] reads a
     /// requested field.
     #[inline]

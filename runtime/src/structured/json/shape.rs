@@ -1,6 +1,6 @@
 //! A JSON reader that learns the layout of the lines it reads ([`JsonShape`]).
 
-use super::{JsonError, Parser, Value, key_index, object, plain_run};
+use super::{JsonError, Parser, Value, plain_run, scan_noting};
 
 /// [`scan_fields`] that learns the layout of the lines it reads: the bytes around the values
 /// (braces, keys, colons, commas, whitespace) of the last line that had exactly the requested
@@ -116,34 +116,13 @@ impl<'k> JsonShape<'k> {
     /// [`super::scan_fields`], noting where each value is; then the layout learned if the line
     /// had the requested keys, each once, in order, and no other.
     #[inline(never)]
-    fn scan_and_learn<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], mut field: F) -> Result<(), JsonError>
+    fn scan_and_learn<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], field: F) -> Result<(), JsonError>
     where
         F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
     {
         let spans = &mut self.spans;
         spans.clear();
-        let mut next = 0usize;
-        object(line, |p| {
-            let index = key_index(p, keys, next)?;
-            p.colon()?;
-            let start = p.i;
-            match index {
-                Some(k) => {
-                    next = k + 1;
-                    let mut v = Value { p, read: false, quote: 0 };
-                    field(k, &mut v)?;
-                    if !v.read {
-                        p.skip_value(0)?;
-                    }
-                    spans.push((k, start, p.i));
-                }
-                None => {
-                    p.skip_value(0)?;
-                    spans.push((usize::MAX, start, p.i));
-                }
-            }
-            Ok(())
-        })?;
+        scan_noting(line, keys, field, |k, start, end| spans.push((k.unwrap_or(usize::MAX), start, end)))?;
         let learn = keys.len() <= SHAPE_KEYS && self.spans.len() == keys.len();
         if learn && self.spans.iter().enumerate().all(|(i, s)| s.0 == i) {
             self.gaps.clear();
