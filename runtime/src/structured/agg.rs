@@ -68,6 +68,9 @@ pub struct StreamingAgg<K, A> {
     /// get ([`part_capacity`](Self::part_capacity)), so that their tables do not grow while
     /// they fill.
     last_part: usize,
+    /// The hashes and slots of the entries the last eviction removed: kept, so that an eviction
+    /// does not grow a fresh list every batch.
+    gone: Vec<(u64, u32)>,
 }
 
 impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
@@ -103,6 +106,7 @@ impl<K, A> StreamingAgg<K, A> {
             hasher: FixedState::with_seed(SEED),
             updated: 0,
             last_part: 0,
+            gone: Vec::new(),
         }
     }
 
@@ -347,7 +351,9 @@ impl<K, A> StreamingAgg<K, A> {
                 out
             }
             OutputMode::Append => {
-                let mut out = Vec::new();
+                // Room for as many rows as the last eviction removed (windows advance alike from
+                // batch to batch), so the rows are not copied while the list grows.
+                let mut out = Vec::with_capacity(self.gone.len());
                 match watermark {
                     Some(wm) => self.evict(|k, _| event_end(k) <= wm, |k, a| out.push((k, a))),
                     None => self.clear_updated(),
@@ -403,7 +409,8 @@ impl<K, A> StreamingAgg<K, A> {
     /// key gone); and the state is compacted, in order, when holes outnumber entries. No key is
     /// hashed again.
     fn evict(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
-        let mut left: Vec<(u64, u32)> = Vec::new();
+        let mut left = std::mem::take(&mut self.gone);
+        left.clear();
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let Some(e) = slot else { continue };
             if gone(&e.key, &e.acc) {
@@ -423,7 +430,7 @@ impl<K, A> StreamingAgg<K, A> {
         } else if left.len() * 2 >= self.live {
             self.rebuild_table();
         } else {
-            for (hash, i) in left {
+            for &(hash, i) in &left {
                 match self.table.find_entry(hash, |&j| j == i) {
                     Ok(found) => {
                         found.remove();
@@ -432,6 +439,7 @@ impl<K, A> StreamingAgg<K, A> {
                 }
             }
         }
+        self.gone = left;
     }
 
     /// Drops the holes, keeping the entries' order, and makes the table anew from the kept
@@ -606,6 +614,7 @@ impl<K: Persist, A: Persist> crate::footprint::StateSize for StreamingAgg<K, A> 
             + crate::footprint::vec_with_heap(&self.slots, |s| {
                 s.as_ref().map_or(0, |e| e.key.heap_bytes() + e.acc.heap_bytes())
             })
+            + (self.gone.capacity() * std::mem::size_of::<(u64, u32)>()) as u64
     }
 }
 
