@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::fmt::{Record, json_string};
 use crate::ids::OutputId;
 use crate::persist::{Checkpointed, Parts};
-use crate::structured::row::{Row, console_table};
+use crate::structured::row::{JsonKeys, Row, console_table};
 
 mod files;
 #[cfg(feature = "kafka")]
@@ -592,8 +592,9 @@ impl BatchOutput {
                     j.committed = true;
                 }
                 if !j.committed && !rows.is_empty() {
+                    let keys = JsonKeys::new(&columns);
                     for r in rows {
-                        r.json_object(&columns, &mut self.buf);
+                        r.json_object_keyed(&keys, &mut self.buf);
                         self.buf.push('\n');
                     }
                     let part = u32::try_from(j.files.len()).expect("fewer than 2^32 emits in a batch");
@@ -615,11 +616,12 @@ impl BatchOutput {
                 }
             }
             OutputKind::Memory { complete, .. } => {
+                let keys = JsonKeys::new(&columns);
                 let json: Vec<String> = rows
                     .iter()
                     .map(|r| {
                         let mut o = String::new();
-                        r.json_object(&columns, &mut o);
+                        r.json_object_keyed(&keys, &mut o);
                         o
                     })
                     .collect();
@@ -648,11 +650,12 @@ impl BatchOutput {
         if self.jsonl.is_some() && !self.jsonl_streams.contains(&spec.name) {
             let name = spec.name.clone();
             let mut records = String::new();
+            let keys = JsonKeys::new(&columns);
             for (i, r) in rows.iter().enumerate() {
                 if i > 0 {
                     records.push(',');
                 }
-                r.json_object(&columns, &mut records);
+                r.json_object_keyed(&keys, &mut records);
             }
             self.jsonl_line(&name, &records)?;
         }

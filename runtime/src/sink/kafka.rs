@@ -29,7 +29,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::error::Error;
 use crate::source::kafka::{client_config, expand_env};
-use crate::structured::row::{Row, Value};
+use crate::structured::row::{JsonKeys, Row, Value};
 
 /// Delivery failures of the current batch, collected by the producer's callback.
 #[derive(Clone, Default)]
@@ -250,6 +250,7 @@ impl KafkaWriter {
             }
         };
         let mut records: Vec<OutRecord> = Vec::with_capacity(rows.len());
+        let keys = JsonKeys::new(columns);
         for r in rows {
             // The `topic` option wins over the column (a string: the compiler checks it).
             let topic = match (&self.topic, topic_col.map(|i| r.value(i))) {
@@ -267,7 +268,7 @@ impl KafkaWriter {
             });
             let mut sort = String::new();
             if self.exactly_once {
-                r.json_object(columns, &mut sort);
+                r.json_object_keyed(&keys, &mut sort);
             }
             let (key, value) = (key_col.and_then(|i| bytes(r.value(i))), bytes(r.value(value_col)));
             let mut headers = Vec::new();

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::fmt::Record;
 use crate::ids::OutputId;
 use crate::persist::{Persist, corrupt};
-use crate::structured::row::{Row, console_cells, row_cells};
+use crate::structured::row::{JsonKeys, Row, console_cells, row_cells};
 
 /// What one process of a cluster holds of an output's rows in a batch, in the form process 0
 /// needs to put the output out.
@@ -76,10 +76,11 @@ impl Persist for Piece {
 
 /// Every row of `rows` as a JSON object with `columns` as names.
 fn json_objects<R: Row>(columns: &[&str], rows: &[R]) -> Vec<String> {
+    let keys = JsonKeys::new(columns);
     rows.iter()
         .map(|r| {
             let mut o = String::new();
-            r.json_object(columns, &mut o);
+            r.json_object_keyed(&keys, &mut o);
             o
         })
         .collect()
@@ -111,8 +112,9 @@ impl BatchOutput {
                         path
                     } else {
                         self.buf.clear();
+                        let keys = JsonKeys::new(&columns);
                         for r in rows {
-                            r.json_object(&columns, &mut self.buf);
+                            r.json_object_keyed(&keys, &mut self.buf);
                             self.buf.push('\n');
                         }
                         let path = process_part_path(dir, self.batch_id, part, process, "json");

@@ -164,12 +164,68 @@ pub trait Row {
     ///
     /// # Panics
     /// If `names` has fewer than [`COLUMNS`](Self::COLUMNS) names.
-    fn json_object(&self, names: &[&str], out: &mut String);
+    fn json_object(&self, names: &[&str], out: &mut String) {
+        self.json_object_keyed(&JsonKeys::new(names), out)
+    }
+    /// [`json_object`](Self::json_object) with the names escaped once, for many rows.
+    ///
+    /// # Panics
+    /// If `keys` has fewer than [`COLUMNS`](Self::COLUMNS) names.
+    fn json_object_keyed(&self, keys: &JsonKeys, out: &mut String);
     /// The typed value of column `i` (see [`Cell::value`]); `Value::Other` past the last.
     fn value(&self, i: usize) -> Value<'_>;
     /// Appends column `i` as JSON (as [`json_object`](Self::json_object) writes it); nothing
     /// past the last.
     fn json_cell(&self, i: usize, out: &mut String);
+}
+
+/// The column names of rows written as JSON objects, each escaped once as the text before its
+/// value: `{"a":` for the first, `,"b":` for the others ([`Row::json_object_keyed`]: a sink
+/// writes many rows under the same names).
+///
+/// ```
+/// use streamc_runtime::structured::row::{JsonKeys, Row};
+/// let keys = JsonKeys::new(&["word", "say \"hi\""]);
+/// let mut json = String::new();
+/// ("cat", 2i64).json_object_keyed(&keys, &mut json);
+/// assert_eq!(json, r#"{"word":"cat","say \"hi\"":2}"#);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JsonKeys {
+    keys: Vec<String>,
+}
+
+impl JsonKeys {
+    /// The keys of `names`, in order.
+    pub fn new(names: &[&str]) -> Self {
+        let keys = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut key = String::from(if i == 0 { "{" } else { "," });
+                json_string(name, &mut key);
+                key.push(':');
+                key
+            })
+            .collect();
+        JsonKeys { keys }
+    }
+
+    /// The text before column `i`'s value.
+    #[inline]
+    pub fn key(&self, i: usize) -> &str {
+        &self.keys[i]
+    }
+
+    /// Panics unless there is a key for each of `columns` columns.
+    #[inline]
+    pub fn check(&self, columns: usize) {
+        assert!(
+            self.keys.len() >= columns,
+            "a row of {columns} columns needs {columns} names, found {}",
+            self.keys.len()
+        );
+    }
 }
 
 macro_rules! rows {
@@ -183,15 +239,10 @@ macro_rules! rows {
                     out.push(s);
                 )+
             }
-            fn json_object(&self, names: &[&str], out: &mut String) {
-                assert!(names.len() >= $n, "a row of {} columns needs {} names, found {}", $n, $n, names.len());
-                out.push('{');
+            fn json_object_keyed(&self, keys: &JsonKeys, out: &mut String) {
+                keys.check($n);
                 $(
-                    if $i > 0 {
-                        out.push(',');
-                    }
-                    json_string(names[$i], out);
-                    out.push(':');
+                    out.push_str(keys.key($i));
                     self.$i.to_json(out);
                 )+
                 out.push('}');
@@ -264,21 +315,17 @@ macro_rules! row_struct {
                     out.push(s);
                 )*
             }
-            fn json_object(&self, names: &[&str], out: &mut ::std::string::String) {
-                let n = <Self as $crate::structured::row::Row>::COLUMNS;
-                assert!(names.len() >= n, "a row of {n} columns needs {n} names, found {}", names.len());
-                out.push('{');
+            fn json_object_keyed(&self, keys: &$crate::structured::row::JsonKeys, out: &mut ::std::string::String) {
+                keys.check(<Self as $crate::structured::row::Row>::COLUMNS);
                 let mut k = 0usize;
                 $(
-                    if k > 0 {
-                        out.push(',');
-                    }
-                    $crate::fmt::json_string(names[k], out);
-                    out.push(':');
+                    out.push_str(keys.key(k));
                     $crate::fmt::ToJson::to_json(&self.$field, out);
                     k += 1;
                 )*
-                let _ = k;
+                if k == 0 {
+                    out.push('{');
+                }
                 out.push('}');
             }
             fn value(&self, i: usize) -> $crate::structured::row::Value<'_> {

@@ -366,11 +366,34 @@ impl Cursor<'_> {
     }
 }
 
+thread_local! {
+    // The text of timestamps this thread formatted lately, by a hash of their value (a batch's
+    // rows repeat their windows' bounds): a slot holds one value and its text.
+    static FORMATTED: std::cell::RefCell<[(Option<i64>, String); 8]> =
+        const { std::cell::RefCell::new([const { (None, String::new()) }; 8]) };
+}
+
 /// Spark's console text of a timestamp: `yyyy-MM-dd HH:mm:ss`, then `.` and the fraction of the
 /// second only when it is not zero, trailing zeros removed (`12:02:00.5`, `12:02:00.000123`).
 /// Years outside 0–9999 are printed with as many digits as they need (and a `-` before 0).
 impl SparkFmt for Timestamp {
     fn spark_fmt(&self, out: &mut String) {
+        let slot = ((self.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 61) as usize;
+        FORMATTED.with_borrow_mut(|cache| {
+            let (value, text) = &mut cache[slot];
+            if *value != Some(self.0) {
+                text.clear();
+                self.format_into(text);
+                *value = Some(self.0);
+            }
+            out.push_str(text);
+        })
+    }
+}
+
+impl Timestamp {
+    /// The [`SparkFmt`] text, computed.
+    fn format_into(&self, out: &mut String) {
         let (y, mo, d, h, mi, s, us) = self.to_civil();
         year(y, out);
         let mut text = *b"-00-00 00:00:00.000000";
@@ -589,6 +612,20 @@ mod tests {
             out.push_str(format!(".{us:06}").trim_end_matches('0'));
         }
         out
+    }
+
+    #[test]
+    fn timestamps_repeated_in_any_order_are_written_as_computed() {
+        // Window bounds (a few values, each formatted many times, more values than the cache
+        // has slots), in a scrambled order: every text is the computed one.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let bounds: Vec<i64> = (0..40).map(|k| 1_704_067_200_000_000 + k * 300_000_000).collect();
+        for _ in 0..20_000 {
+            let t = Timestamp(bounds[(crate::test_rng::xorshift(&mut seed) % bounds.len() as u64) as usize]);
+            let mut got = String::from("row,");
+            t.spark_fmt(&mut got);
+            assert_eq!(got, format!("row,{}", formatted_by_fmt(t)));
+        }
     }
 
     #[test]
