@@ -388,6 +388,47 @@ pub fn json_string_of<T: ToJson + ?Sized>(value: &T) -> String {
 mod tests {
     use super::*;
 
+    /// `s` as a JSON string, a character at a time (what `json_string` must write).
+    fn json_string_by_char(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\0'..='\u{1f}' | '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn json_strings_escape_what_json_needs_wherever_it_is() {
+        let pieces = ["", "a", "word", "é→", "\"", "\\", "\n", "\u{1}", "\u{7f}", "\u{1f}", " ", "~", "\t"];
+        let mut seed = 0x5DEE_CE66_Du64;
+        for n in 0..20_000usize {
+            let mut s = String::new();
+            for _ in 0..n % 40 {
+                s.push_str(pieces[(crate::test_rng::xorshift(&mut seed) % pieces.len() as u64) as usize]);
+            }
+            let mut got = String::from("x");
+            json_string(&s, &mut got);
+            assert_eq!(got, format!("x{}", json_string_by_char(&s)), "{s:?}");
+        }
+        for b in 0u8..128 {
+            let s = (b as char).to_string();
+            let mut got = String::new();
+            json_string(&s, &mut got);
+            assert_eq!(got, json_string_by_char(&s), "byte {b}");
+        }
+    }
+
     #[test]
     fn scala_to_string() {
         assert_eq!(spark_string(&("word", 3i64)), "(word,3)");
