@@ -4,7 +4,7 @@
 //! - `text`: [`TextBatch`], a batch's lines in one buffer, and the bounded line splitting that
 //!   fills it;
 //! - `limits`: what sources accept (line length, rate, buffered bytes) and what they skipped;
-//! - `running`: a source as declared ([`SourceKind`]) and while it runs ([`RunningSource`]);
+//! - `running`: a source as declared (`SourceKind`) and while it runs (`RunningSource`);
 //! - `socket`, `files`, `replay`, `file_stream`, `rate`: one module per kind of source.
 
 mod file_stream;

@@ -1,6 +1,6 @@
 //! streamc compiles streaming pipelines — a YAML spec or a `stream!` block — into fused,
 //! monomorphized Rust that links against `streamc-runtime`. The stages are named and run in
-//! order behind [`compile`]: parse (front end) → check → physical plan (fusion) → codegen.
+//! order behind [`compile_yaml`] and [`compile_tokens`]: parse (front end) → check → physical plan (fusion) → codegen.
 //! This crate does no I/O outside its CLI module (`main.rs` and `cli.rs`).
 
 pub mod codegen;

@@ -20,7 +20,7 @@ pub(crate) struct SourceSpec {
 }
 
 /// Declares an app: its batch interval, sources and outputs (the "describe" phase; nothing runs
-/// until [`App::start`]).
+/// until [`App::start`](crate::App::start)).
 #[derive(Clone, Debug)]
 pub struct AppBuilder {
     pub(super) name: String,
@@ -135,9 +135,9 @@ impl AppBuilder {
 
     /// Spark's `ssc.checkpoint(dir)` plus the app's checkpoint interval: the batches whose
     /// `time − zero` is a multiple of `interval_ms` are [checkpoint
-    /// batches](BatchInput::is_checkpoint_batch), and the state they save is written to `dir`
+    /// batches](crate::BatchInput::is_checkpoint_batch), and the state they save is written to `dir`
     /// (see [`crate::checkpoint`]). `interval_ms` must be a positive multiple of the batch
-    /// interval ([`App::start`] checks). [`App::with_checkpoint_dir`] overrides `dir`.
+    /// interval ([`App::start`](crate::App::start) checks). [`App::with_checkpoint_dir`](crate::App::with_checkpoint_dir) overrides `dir`.
     pub fn checkpoint(&mut self, dir: impl AsRef<Path>, interval_ms: u64) {
         self.checkpoint_dir = Some(dir.as_ref().to_owned());
         self.checkpoint_interval_ms = Some(interval_ms);
@@ -186,7 +186,7 @@ impl AppBuilder {
     /// Each batch reads up to `max_files_per_trigger` files (`None`: all) not read before,
     /// oldest first by (modification time, name); names starting with `.` or `_` are ignored.
     /// Each file is read once, also across restarts from a checkpoint, and a batch re-run after
-    /// a crash reads the same files ([`crate::checkpoint`]). [`TextBatch::origin`] gives each
+    /// a crash reads the same files ([`crate::checkpoint`]). [`TextBatch::origin`](crate::TextBatch::origin) gives each
     /// line's file and line number.
     pub fn file_stream(&mut self, name: &str, dir: impl AsRef<Path>, max_files_per_trigger: Option<usize>) -> SourceId {
         self.source(name, SourceKind::FileStream { dir: dir.as_ref().to_owned(), max_files_per_trigger })
@@ -208,7 +208,7 @@ impl AppBuilder {
 
     /// Spark's `KafkaUtils.createDirectStream` (feature `kafka`): as [`Self::kafka_stream`], each
     /// record a JSON line of Spark's columns with `key` and `value` as text, which
-    /// [`crate::BatchInput::kafka_records`] reads as [`crate::KafkaRecord`]s.
+    /// [`crate::BatchInput::kafka_records`] reads as [`crate::KafkaRecord`](crate::kafka_record::KafkaRecord)s.
     pub fn kafka_direct_stream(&mut self, name: &str, options: &[(&str, &str)]) -> SourceId {
         let options = options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         self.source(name, SourceKind::Kafka { options, lines: KafkaLines::Text })
@@ -233,7 +233,7 @@ impl AppBuilder {
     }
 
     /// Structured Streaming's console sink (`format("console")`, options `numRows` and
-    /// `truncate`): each batch's rows, emitted with [`BatchOutput::emit_rows`], printed as
+    /// `truncate`): each batch's rows, emitted with [`BatchOutput::emit_rows`](crate::BatchOutput::emit_rows), printed as
     /// Spark prints them (a `Batch: N` banner, then the table of the first `num_rows` rows) on
     /// standard output. `columns` names the rows' columns.
     pub fn console(&mut self, name: &str, columns: &[&str], num_rows: usize, truncate: bool) -> OutputId {
@@ -248,7 +248,7 @@ impl AppBuilder {
     }
 
     /// Structured Streaming's file sink in JSON format (`format("json").option("path", dir)`),
-    /// exactly once: batch `N`'s rows, emitted with [`BatchOutput::emit_rows`], become the JSON
+    /// exactly once: batch `N`'s rows, emitted with [`BatchOutput::emit_rows`](crate::BatchOutput::emit_rows), become the JSON
     /// lines of `dir/part-<N:05>-0000.json`, committed by the metadata log entry
     /// `dir/_spark_metadata/<N>`; a committed batch is never written again. Append mode only
     /// (the compiler checks). `columns` names the JSON fields.
@@ -268,7 +268,7 @@ impl AppBuilder {
     }
 
     /// Structured Streaming's memory sink (`format("memory").queryName(name)`): each batch's rows,
-    /// emitted with [`BatchOutput::emit_rows`], are kept as JSON objects in the process's memory
+    /// emitted with [`BatchOutput::emit_rows`](crate::BatchOutput::emit_rows), are kept as JSON objects in the process's memory
     /// table `name`, read with [`structured::memory::rows`](crate::structured::memory::rows);
     /// in complete mode (`complete`) each batch replaces the table, otherwise it appends.
     pub fn memory(&mut self, name: &str, columns: &[&str], complete: bool) -> OutputId {

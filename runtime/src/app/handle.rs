@@ -91,7 +91,7 @@ impl StreamingHandle {
         self.shared.completed.load(Ordering::SeqCst)
     }
 
-    /// The progress line of the last completed batch (see [`App::with_progress`]; kept whether
+    /// The progress line of the last completed batch (see [`App::with_progress`](crate::App::with_progress); kept whether
     /// or not the app writes a progress file), or `None` before the first batch completes.
     pub fn last_progress(&self) -> Option<String> {
         lock(&self.shared.last_progress).clone()

@@ -74,7 +74,7 @@ pub struct BatchInput {
     pub(super) texts: Vec<TextBatch>,
     /// The checkpoint resumed from: set for the first batch of a resumed run only.
     pub(super) restore: Option<Restored>,
-    /// Worker threads for large batches ([`App::with_workers`]).
+    /// Worker threads for large batches ([`App::with_workers`](crate::App::with_workers)).
     pub(super) workers: usize,
     /// Parts run on worker threads in this batch, over all stages (the progress line's
     /// `numParallelParts`).
@@ -106,7 +106,7 @@ pub(super) struct Restored {
 pub const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
 impl BatchInput {
-    /// How many workers should share `text` ([`App::with_workers`]): 1 for a small batch.
+    /// How many workers should share `text` ([`App::with_workers`](crate::App::with_workers)): 1 for a small batch.
     #[inline]
     pub fn workers_for(&self, text: &TextBatch) -> usize {
         if self.workers <= 1 || text.len_bytes() < MIN_PARALLEL_BYTES {
@@ -235,7 +235,7 @@ impl BatchInput {
     /// [`run_partials`](Self::run_partials) for partials that can cross a process boundary:
     /// in a cluster, every process runs `partial` over its share of `text` (the batch cut into
     /// one part per process at line boundaries, and a large share cut again over the process's
-    /// workers, [`share_parts`](Self::share_parts); a process whose share is empty contributes
+    /// workers, `share_parts`; a process whose share is empty contributes
     /// no partial), and every process gets every partial back, in process and worker order,
     /// that is line order, so each merges the whole batch as one process would. Fails when a peer cannot be reached or sent
     /// bytes that do not read back. Outside a cluster, the same as `run_partials`.
@@ -336,7 +336,7 @@ impl BatchInput {
 
     /// Whether this batch saves state: the app has a checkpoint directory and `time − zero` is a
     /// multiple of its checkpoint interval (or, for a Structured Streaming app, always).
-    /// Generated code then calls [`BatchOutput::save_state`] for every state it keeps.
+    /// Generated code then calls [`BatchOutput::save_state`](crate::BatchOutput::save_state) for every state it keeps.
     #[inline]
     pub fn is_checkpoint_batch(&self) -> bool {
         self.checkpoint_interval_ms.is_some_and(|ms| self.checkpoint_every_batch || self.is_multiple_of(ms as u64))

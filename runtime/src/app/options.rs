@@ -159,7 +159,7 @@ where
     /// shaped like Spark's `StreamingQueryProgress` (`id`, `runId`, `name`, `timestamp`,
     /// `batchId`, `numInputRows`, rates, `durationMs`, `eventTime` and `stateOperators` when
     /// the handler reported them, `sources`, `sink`). The same as `--progress PATH`;
-    /// [`StreamingHandle::last_progress`] gives the last line without a file.
+    /// [`StreamingHandle::last_progress`](crate::StreamingHandle::last_progress) gives the last line without a file.
     pub fn with_progress(mut self, path: impl AsRef<Path>) -> Self {
         self.progress = Some(path.as_ref().to_owned());
         self
@@ -167,7 +167,7 @@ where
 
     /// Serves a live web page of the app's batches (charts, the recent batches, the plan) and
     /// Prometheus `/metrics` on `addr` (`HOST:PORT`, port 0 for any free one; see
-    /// [`StreamingHandle::ui_addr`]) while the app runs. The same as `--ui ADDR`. Needs the
+    /// [`StreamingHandle::ui_addr`](crate::StreamingHandle::ui_addr)) while the app runs. The same as `--ui ADDR`. Needs the
     /// runtime's `ui` feature (`streamc run --ui` turns it on): without it, starting fails.
     pub fn with_ui(mut self, addr: &str) -> Self {
         self.ui = Some(addr.to_owned());

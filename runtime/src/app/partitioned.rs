@@ -22,7 +22,7 @@ use crate::source::{Lines, TextBatch};
 impl BatchInput {
     /// [`run_partials_shipped`](Self::run_partials_shipped) for a keyed aggregation whose state
     /// is partitioned: every process runs `partial` over its share of `text` (on its workers
-    /// when the share is large, [`share_parts`](Self::share_parts)), cuts each partial
+    /// when the share is large, `share_parts`), cuts each partial
     /// ([`Partition`]) and sends piece `j` to process `j`; returns the pieces this process
     /// received, in process and worker order, for it to merge into the keys it owns.
     pub fn run_partials_partitioned<'t, R, F>(
@@ -198,7 +198,7 @@ impl BatchInput {
     /// `outs` (the others get nothing back): every record, or, when the outputs read only the
     /// first ones (a `print` without `--jsonl`), each process's first that many, the rest
     /// counted. A `save_as_text_files` among them reads none: each process writes its part
-    /// before the round ([`BatchOutput::save_part`]), and process 0's emit commits them all.
+    /// before the round (`BatchOutput::save_part`), and process 0's emit commits them all.
     /// Alone, `part` as it is.
     pub fn gather_output<'t, T: Shipped<'t> + crate::fmt::Record>(
         &'t self,

@@ -40,7 +40,7 @@ fn narrow<T: TryFrom<i64>>(v: Json<'_>) -> Result<Option<T>, ()> {
     long(v).and_then(|x| x.map(T::try_from).transpose().map_err(|_| ()))
 }
 
-/// An `int` column (see [`narrow`]).
+/// An `int` column (see `narrow`).
 pub fn int(v: Json<'_>) -> Result<Option<i32>, ()> {
     narrow(v)
 }

@@ -172,8 +172,8 @@ pub fn estimate(registers: &[u8]) -> i64 {
     (estimate + 0.5).floor() as i64
 }
 
-/// The bias of raw estimate `e`: the mean of the biases of the [`K`] raw estimates of the
-/// paper's table ([`RAW_ESTIMATE_BIAS`]) nearest to `e` by squared distance. The window starts
+/// The bias of raw estimate `e`: the mean of the biases of the `K` raw estimates of the
+/// paper's table (`RAW_ESTIMATE_BIAS`) nearest to `e` by squared distance. The window starts
 /// with its last entry at the first table estimate not below `e` and slides up while the entry
 /// just above it is strictly nearer than its lowest one, as Spark's `estimateBias` does, so a tie
 /// keeps the lower window; above the table's last estimate (2553.8) the window is Spark's too,

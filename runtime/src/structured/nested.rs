@@ -7,7 +7,7 @@
 //!   `Option` field per SQL field and the SQL names in [`SqlStruct::NAMES`].
 //!
 //! Strings inside nested values are owned `String`s. Reading them from JSON text
-//! ([`array`], [`object`], [`map`]) and writing them as JSON ([`SqlJson`], Spark's `to_json`)
+//! ([`array()`], [`object`], [`map`]) and writing them as JSON ([`SqlJson`], Spark's `to_json`)
 //! are here too.
 
 use std::fmt::Write as _;

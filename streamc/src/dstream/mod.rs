@@ -1,5 +1,5 @@
 //! DStreams: the plan every front end lowers a DStream pipeline to ([`plan`]), element types
-//! ([`ty`]), the operator registry ([`ops`]), and the checker that infers types and applies Spark's rules ([`check`]).
+//! ([`ty`]), the operator registry ([`ops`]), and the checker that infers types and applies Spark's rules ([`check`](mod@check)).
 
 pub mod check;
 pub mod ops;

@@ -225,5 +225,5 @@ impl OutputKind {
 }
 
 /// Every source name a front end accepts (kept for the table front end, which reads it; the
-/// registry's test checks that it lists [`Kind::Source`]'s operators).
+/// registry's test checks that it lists [`Kind::Source`](crate::dstream::ops::Kind::Source)'s operators).
 pub const SOURCE_NAMES: &[&str] = &["socket_text_stream", "text_file_stream", "kafka_direct_stream"];

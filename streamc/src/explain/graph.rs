@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 /// The id of node `k` of a plan graph in its dot text (`n3`); generated apps report each
 /// operator's rows under it (`BatchOutput::report_rows`), so the UI labels them from the graph.
-/// A DStream plan's stream `k` is node `k` (see [`dstream_graph`]); a Structured plan's nodes are
+/// A DStream plan's stream `k` is node `k` (see `dstream_graph`); a Structured plan's nodes are
 /// numbered as [`table_nodes`] says.
 pub fn node_id(k: usize) -> String {
     format!("n{k}")

@@ -1,6 +1,6 @@
 //! Structured Streaming: the table plan every front end lowers to ([`plan`]), column
 //! expressions ([`expr`]), and the checker that types queries and applies Spark's analysis
-//! rules ([`check`]), with the registry of functions and aggregates ([`functions`]).
+//! rules ([`check`](mod@check)), with the registry of functions and aggregates ([`functions`]).
 
 pub mod check;
 pub mod coerce;

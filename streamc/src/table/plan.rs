@@ -220,7 +220,7 @@ pub enum Sink {
         path: String,
     },
     /// Spark's memory sink: the result table kept in memory under the query's name (for tests
-    /// and programs that read it, [`StreamingHandle::memory_table`]).
+    /// and programs that read it, `streamc_runtime::structured::memory::rows`).
     Memory,
     /// Spark's Kafka sink: its options (`kafka.bootstrap.servers`, `topic`, `kafka.*`), and
     /// whether a re-run batch skips what a crashed run wrote (streamc's `exactly_once`).

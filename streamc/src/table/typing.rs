@@ -1,5 +1,5 @@
 //! Typing column expressions over a table's columns: every expression gets its Spark type, with
-//! the implicit casts Spark inserts made explicit ([`coerce`](super::coerce)), and aggregates
+//! the implicit casts Spark inserts made explicit ([`super::coerce`]), and aggregates
 //! are typed by their registry entries.
 
 use super::coerce;

@@ -52,7 +52,7 @@ where
     Ok(())
 }
 
-/// One JSON value as the whole text (surrounding whitespace allowed), as [`parse_fields`]
+/// One JSON value as the whole text (surrounding whitespace allowed), as [`parse_fields`](super::parse_fields)
 /// reads a field's value: an object or array as [`Json::Raw`].
 pub fn parse_value(text: &str) -> Result<Json<'_>, JsonError> {
     let mut p = Parser { s: text, b: text.as_bytes(), i: 0 };

@@ -1,6 +1,6 @@
 //! The `stream!` front end: a block of Rust statements becomes a DStream plan ([`dstream`]) or,
 //! when it reads with `read_stream` or writes with `write_stream`, a Structured Streaming plan
-//! ([`table`]).
+//! (`table`).
 
 pub mod dstream;
 pub(crate) mod table;

@@ -19,7 +19,7 @@ pub fn lower(sql: &str, streams: &[String], at: &mut dyn FnMut(Pos) -> SpanId) -
 /// The span of `pos` inside the YAML string node `value` whose text is `sql`, in whatever style
 /// the scalar is written: plain or quoted, on one line or folded over several (a line break read
 /// as a space), a `|` or `>` block. Each byte of the SQL is found in the node's source text
-/// ([`source_offsets`]); when it cannot be (an escape by code such as `\x20`), the span of the
+/// (`source_offsets`); when it cannot be (an escape by code such as `\x20`), the span of the
 /// whole value.
 pub fn span_in(spans: &mut SpanTable, src: &str, value: SpanId, sql: &str, pos: Option<Pos>) -> SpanId {
     let (Some(pos), SpanInfo::Text { start, len, .. }) = (pos, spans.get(value).clone()) else {

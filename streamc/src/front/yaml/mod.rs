@@ -2,8 +2,8 @@
 //! spanned nodes (serde-saphyr gives every node its line and column); the tree is then walked
 //! with our own rules so that every mistake becomes a diagnostic at its spot, all at once.
 //!
-//! [`reader`] is the service every part shares (text, spans, diagnostics, scalar readers);
-//! [`dstream`] reads `streams:`/`outputs:`, [`table`] reads `sources:`/`queries:`.
+//! `reader` is the service every part shares (text, spans, diagnostics, scalar readers);
+//! `dstream` reads `streams:`/`outputs:`, `table` reads `sources:`/`queries:`.
 
 mod dstream;
 mod kafka;
