@@ -411,7 +411,7 @@ mod tests {
     #[test]
     fn json_strings_escape_what_json_needs_wherever_it_is() {
         let pieces = ["", "a", "word", "é→", "\"", "\\", "\n", "\u{1}", "\u{7f}", "\u{1f}", " ", "~", "\t"];
-        let mut seed = 0x5DEE_CE66_Du64;
+        let mut seed = 0x0005_DEEC_E66D_u64;
         for n in 0..20_000usize {
             let mut s = String::new();
             for _ in 0..n % 40 {
