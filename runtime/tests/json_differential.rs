@@ -205,6 +205,38 @@ fn alike() -> impl Strategy<Value = (Vec<String>, Vec<usize>)> {
         })
 }
 
+/// Lines laid out alike as any object may be: the same keys in the same order on every line,
+/// requested or not, some repeated, some requested keys missing, with random values; the same
+/// spacing throughout.
+fn alike_any() -> impl Strategy<Value = (Vec<String>, Vec<usize>)> {
+    let key = prop_oneof![(0..6usize).prop_map(|k| NAMES[k].to_owned()), "[a-z]{1,4}"];
+    (
+        prop::collection::vec(key, 0..10),
+        prop::collection::vec(0..6usize, 1..6),
+        prop::collection::vec(prop::collection::vec(value(), 10), 1..5),
+        any::<bool>(),
+    )
+        .prop_map(|(layout, mut read, values, spaced)| {
+            read.sort_unstable();
+            read.dedup();
+            let sep = if spaced { ", " } else { "," };
+            let lines = values
+                .iter()
+                .map(|vs| {
+                    let body: Vec<String> = layout
+                        .iter()
+                        .zip(vs)
+                        .map(|(k, v)| {
+                            format!("{}:{}", serde_json::to_string(k).unwrap(), serde_json::to_string(v).unwrap())
+                        })
+                        .collect();
+                    format!("{{{}}}", body.join(sep))
+                })
+                .collect();
+            (lines, read)
+        })
+}
+
 /// A mutation of a line: a byte replaced, inserted or deleted, or the line cut.
 fn mutate(line: &str, at: usize, op: u8, byte: u8) -> String {
     let mut b = line.as_bytes().to_vec();
@@ -246,6 +278,20 @@ proptest! {
         let mut all = lines.clone();
         all.push(mutate(lines.last().expect("a line at least"), at, op, byte));
         // The valid lines again after the mutated one: a layout learned anew, or kept.
+        all.extend(lines.iter().cloned());
+        let mut shape = JsonShape::default();
+        for line in &all {
+            prop_assert_eq!(shaped_typed(&mut shape, line, &read, &keys), generic(line, &read), "{}", line);
+        }
+    }
+
+    #[test]
+    fn lines_of_any_layout_read_through_it_read_as_alone(
+        (lines, read) in alike_any(), at in any::<usize>(), op in any::<u8>(), byte in any::<u8>()
+    ) {
+        let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
+        let mut all = lines.clone();
+        all.push(mutate(lines.last().expect("a line at least"), at, op, byte));
         all.extend(lines.iter().cloned());
         let mut shape = JsonShape::default();
         for line in &all {

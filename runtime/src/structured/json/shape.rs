@@ -3,14 +3,16 @@
 use super::{JsonError, Parser, Value, plain_run, scan_noting};
 
 /// [`scan_fields`] that learns the layout of the lines it reads: the bytes around the values
-/// (braces, keys, colons, commas, whitespace) of the last line that had exactly the requested
-/// keys, in order, and nothing else. A line laid out the same way is read by comparing those
-/// bytes in place and skipping each value; only then is `field` called, for every key in order,
-/// with the value where it lies. Any other line (a key missing, added, repeated or moved, other
-/// spacing, a malformed value) is read by [`scan_fields`], and its layout learned when it has
-/// the requested keys in order. What `field` is called with, and what the scan returns, are
-/// [`scan_fields`]'s for every line: the fast path takes only lines whose tokens are those of
-/// the learned line, and validates every value before calling `field`.
+/// (braces, keys, colons, commas, whitespace) of the last line read the general way, and which
+/// of its values are requested keys'. A line laid out the same way is read by comparing those
+/// bytes in place and skipping each value; only then is `field` called, for each requested key
+/// the line has, in the line's order, with the value where it lies (the others' values are
+/// skipped, as [`scan_fields`] skips them). Any other line (a key missing, added, repeated or
+/// moved, other spacing, a malformed value) is read by [`scan_fields`], and its layout learned
+/// unless it has a requested key twice or more than [`SHAPE_VALUES`] values. What `field` is
+/// called with, and what the scan returns, are [`scan_fields`]'s for every line: the fast path
+/// takes only lines whose tokens are those of the learned line, and validates every value before
+/// calling `field`.
 ///
 /// Generated code keeps one per loop over a batch's lines (records of a file usually share
 /// their layout). A layout is used only for the keys it was learned for: the same slice, which
@@ -44,12 +46,18 @@ pub struct JsonShape<'k> {
     /// The learned line's bytes around its values, one gap after another: before the first value
     /// (`{"ts": `), between each value and the next (`, "w": `), after the last (`}`).
     gaps: Vec<u8>,
-    /// Where each gap ends in `gaps`: one more than the keys; empty before a layout is learned.
+    /// Where each gap ends in `gaps`: one more than the values; empty before a layout is learned.
     ends: Vec<usize>,
+    /// Per value of the learned line, the index of its key among the requested keys, or
+    /// [`UNREAD`].
+    slots: Vec<usize>,
+    /// Whether the learned line had exactly the requested keys, in order (`slots` is `0..n`):
+    /// the common layout, read by a loop the compiler unrolls over the keys.
+    dense: bool,
     /// Where each value starts in the line being read (the fast path's first pass).
-    starts: [usize; SHAPE_KEYS],
+    starts: [usize; SHAPE_VALUES],
     /// Where each value's closing quote is when it is a string without escapes (0 otherwise).
-    quotes: [usize; SHAPE_KEYS],
+    quotes: [usize; SHAPE_VALUES],
     /// Each value's span in a line read the general way, to learn its layout from.
     spans: Vec<(usize, usize, usize)>,
     /// The keys the layout was learned for: borrowed for as long as the layout is kept, so that
@@ -64,15 +72,36 @@ impl<'k> JsonShape<'k> {
     where
         F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
     {
-        if std::ptr::eq(self.keys, keys) && self.ends.len() == keys.len() + 1 && self.locate(line) {
+        if std::ptr::eq(self.keys, keys) && !self.ends.is_empty() && self.locate(line) {
             let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
-            for k in 0..keys.len() {
-                p.i = self.starts[k];
-                field(k, &mut Value { p: &mut p, read: false, quote: self.quotes[k] })?;
+            if self.dense {
+                for k in 0..keys.len() {
+                    p.i = self.starts[k];
+                    field(k, &mut Value { p: &mut p, read: false, quote: self.quotes[k] })?;
+                }
+                return Ok(());
             }
-            return Ok(());
+            return self.read_slots(line, field);
         }
         self.scan_and_learn(line, keys, field)
+    }
+
+    /// The fast path for a layout that is not `0..n` (other keys, another order, a requested key
+    /// missing): `field` for each requested key's value in the line's order; out of line, so that
+    /// the common layout's loop stays small.
+    #[inline(never)]
+    fn read_slots<'a, F>(&self, line: &'a str, mut field: F) -> Result<(), JsonError>
+    where
+        F: FnMut(usize, &mut Value<'a, '_>) -> Result<(), JsonError>,
+    {
+        let mut p = Parser { s: line, b: line.as_bytes(), i: 0 };
+        for (v, &k) in self.slots.iter().enumerate() {
+            if k != UNREAD {
+                p.i = self.starts[v];
+                field(k, &mut Value { p: &mut p, read: false, quote: self.quotes[v] })?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether `line` has the learned layout and every value in it is well formed; sets
@@ -114,7 +143,7 @@ impl<'k> JsonShape<'k> {
     }
 
     /// [`super::scan_fields`], noting where each value is; then the layout learned if the line
-    /// had the requested keys, each once, in order, and no other.
+    /// had no requested key twice and at most [`SHAPE_VALUES`] values.
     #[inline(never)]
     fn scan_and_learn<'a, F>(&mut self, line: &'a str, keys: &'k [&'k str], field: F) -> Result<(), JsonError>
     where
@@ -122,28 +151,42 @@ impl<'k> JsonShape<'k> {
     {
         let spans = &mut self.spans;
         spans.clear();
-        scan_noting(line, keys, field, |k, start, end| spans.push((k.unwrap_or(usize::MAX), start, end)))?;
-        let learn = keys.len() <= SHAPE_KEYS && self.spans.len() == keys.len();
-        if learn && self.spans.iter().enumerate().all(|(i, s)| s.0 == i) {
+        scan_noting(line, keys, field, |k, start, end| spans.push((k.unwrap_or(UNREAD), start, end)))?;
+        // Each requested key at most once (a repeated one is read twice by `scan_fields`).
+        let mut seen = 0u64;
+        let once = keys.len() <= 64
+            && self.spans.iter().all(|&(k, _, _)| {
+                let bit = if k == UNREAD { 0 } else { 1u64 << k };
+                let fresh = seen & bit == 0;
+                seen |= bit;
+                fresh
+            });
+        if once && self.spans.len() <= SHAPE_VALUES {
             self.gaps.clear();
             self.ends.clear();
+            self.slots.clear();
             let mut at = 0;
-            for &(_, start, end) in &self.spans {
+            for &(k, start, end) in &self.spans {
                 self.gaps.extend_from_slice(&line.as_bytes()[at..start]);
                 self.ends.push(self.gaps.len());
+                self.slots.push(k);
                 at = end;
             }
             self.gaps.extend_from_slice(&line.as_bytes()[at..]);
             self.ends.push(self.gaps.len());
+            self.dense = self.slots.len() == keys.len() && self.slots.iter().enumerate().all(|(v, &k)| v == k);
             self.keys = keys;
         }
         Ok(())
     }
 }
 
-/// The most keys a [`JsonShape`] learns a layout of (a query reading more fields of a source
-/// reads every line the general way).
-const SHAPE_KEYS: usize = 16;
+/// The most values a line whose layout a [`JsonShape`] learns may have (lines of more fields are
+/// read the general way).
+pub const SHAPE_VALUES: usize = 32;
+
+/// A value of the learned line that no requested key names (skipped).
+const UNREAD: usize = usize::MAX;
 
 /// `a == b` for slices of the same length, the length usually short: in overlapping words.
 #[inline(always)]

@@ -70,6 +70,12 @@ fn a_learned_layout_reads_only_the_lines_laid_out_like_it() {
         r#"{"ts":"y","w":"dog"#,
         r#"{"ts": "x", "v": "dog"}"#,
         r#"{"ts": "x"}"#,
+        r#"{"id": 1, "w": "dog", "tags": ["a"], "ts": "2024-01-01 00:00:02", "more": {"a": [1, 2]}}"#,
+        r#"{"id": 2, "w": "emu", "tags": [], "ts": "2024-01-01 00:00:03", "more": null}"#,
+        r#"{"id": 3, "w": "emu", "tags": [}, "ts": "2024-01-01 00:00:03", "more": null}"#,
+        r#"{"id": "4", "w": 5, "tags": "t", "ts": true, "more": -1.5e3}"#,
+        r#"{"id": 5, "w": "emu", "tags": [], "more": null}"#,
+        r#"{"id": 6, "w": "emu", "tags": [], "ts": "2024-01-01 00:00:03", "more": null, "w": "yak"}"#,
         "",
     ];
     let mut shape = JsonShape::default();
