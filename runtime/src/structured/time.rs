@@ -379,15 +379,20 @@ thread_local! {
 impl SparkFmt for Timestamp {
     fn spark_fmt(&self, out: &mut String) {
         let slot = ((self.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 61) as usize;
-        FORMATTED.with_borrow_mut(|cache| {
-            let (value, text) = &mut cache[slot];
+        let cached = FORMATTED.try_with(|cache| {
+            let (value, text) = &mut cache.borrow_mut()[slot];
             if *value != Some(self.0) {
                 text.clear();
                 self.format_into(text);
                 *value = Some(self.0);
             }
             out.push_str(text);
-        })
+        });
+        // A thread whose slots are already gone (a destructor formatting as the thread ends)
+        // computes the text.
+        if cached.is_err() {
+            self.format_into(out);
+        }
     }
 }
 
