@@ -237,6 +237,26 @@ fn alike_any() -> impl Strategy<Value = (Vec<String>, Vec<usize>)> {
         })
 }
 
+/// `lines`, a mutation of the last, then `lines` again (a layout learned anew, or kept), all
+/// through one `JsonShape`: each line reads as the generic reader reads it alone.
+fn runs_read_through_one_shape(
+    lines: &[String],
+    read: &[usize],
+    at: usize,
+    op: u8,
+    byte: u8,
+) -> Result<(), TestCaseError> {
+    let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
+    let mut all = lines.to_vec();
+    all.push(mutate(lines.last().expect("a line at least"), at, op, byte));
+    all.extend(lines.iter().cloned());
+    let mut shape = JsonShape::default();
+    for line in &all {
+        prop_assert_eq!(shaped_typed(&mut shape, line, read, &keys), generic(line, read), "{}", line);
+    }
+    Ok(())
+}
+
 /// A mutation of a line: a byte replaced, inserted or deleted, or the line cut.
 fn mutate(line: &str, at: usize, op: u8, byte: u8) -> String {
     let mut b = line.as_bytes().to_vec();
@@ -274,29 +294,14 @@ proptest! {
     fn lines_read_through_a_learned_layout_read_as_alone(
         (lines, read) in alike(), at in any::<usize>(), op in any::<u8>(), byte in any::<u8>()
     ) {
-        let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
-        let mut all = lines.clone();
-        all.push(mutate(lines.last().expect("a line at least"), at, op, byte));
-        // The valid lines again after the mutated one: a layout learned anew, or kept.
-        all.extend(lines.iter().cloned());
-        let mut shape = JsonShape::default();
-        for line in &all {
-            prop_assert_eq!(shaped_typed(&mut shape, line, &read, &keys), generic(line, &read), "{}", line);
-        }
+        runs_read_through_one_shape(&lines, &read, at, op, byte)?;
     }
 
     #[test]
     fn lines_of_any_layout_read_through_it_read_as_alone(
         (lines, read) in alike_any(), at in any::<usize>(), op in any::<u8>(), byte in any::<u8>()
     ) {
-        let keys: Vec<&str> = read.iter().map(|&k| NAMES[k]).collect();
-        let mut all = lines.clone();
-        all.push(mutate(lines.last().expect("a line at least"), at, op, byte));
-        all.extend(lines.iter().cloned());
-        let mut shape = JsonShape::default();
-        for line in &all {
-            prop_assert_eq!(shaped_typed(&mut shape, line, &read, &keys), generic(line, &read), "{}", line);
-        }
+        runs_read_through_one_shape(&lines, &read, at, op, byte)?;
     }
 
     #[test]
