@@ -17,7 +17,7 @@ use super::progress_bar::Bar;
 use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
-use crate::parallel::Idle;
+use crate::parallel::{Balance, Idle, Pool};
 use crate::persist::{Persist, read_all, read_bytes};
 use crate::ship::Received;
 use crate::sink::{BatchOutput, Progress, SavedStates};
@@ -402,6 +402,8 @@ where
             peers: self.peers.clone(),
             received: Received::default(),
             idle: self.read_ahead(),
+            pool: if self.workers > 1 { Pool::new(self.workers - 1) } else { None },
+            balance: Balance::default(),
         };
         let leader = input.is_leader();
         let mut t = self.first_batch_ms;

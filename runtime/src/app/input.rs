@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::checkpoint;
 use crate::error::Error;
 use crate::ids::SourceId;
-use crate::parallel::{Idle, Parts};
+use crate::parallel::{Balance, Idle, Parts, Pool};
 use crate::persist::{Checkpointed, SavedParts};
 use crate::ship::{Received, Shipped, ship_all};
 use crate::source::{Lines, TextBatch};
@@ -86,6 +86,10 @@ pub struct BatchInput {
     /// What a worker thread starts when its part of a split batch is done (the replay's next
     /// file read ahead), outside a cluster.
     pub(super) idle: Option<Idle>,
+    /// The threads a split batch's parts after the first run on ([`Pool`]).
+    pub(super) pool: Option<Pool>,
+    /// The first part's share of a split batch for `run_partials_first` ([`Balance`]).
+    pub(super) balance: Balance,
 }
 
 /// The states of the checkpoint a run resumed from, and the file they came from.
@@ -137,17 +141,27 @@ impl BatchInput {
     where
         F: Fn(Lines<'t>) -> R,
     {
-        let parts = text.split_lines(workers);
+        self.parts(text.split_lines(workers), partial)
+    }
+
+    /// [`split`](Self::split) into the given parts.
+    fn parts<'t, R, F>(&self, parts: Vec<Lines<'t>>, partial: F) -> Parts<'t, F, R>
+    where
+        F: Fn(Lines<'t>) -> R,
+    {
         if parts.len() > 1 {
             self.parts_run.fetch_add(parts.len() as u64, Ordering::Relaxed);
         }
-        Parts::new(parts, partial).with_idle(self.idle.clone())
+        Parts::new(parts, partial).with_idle(self.idle.clone()).with_pool(self.pool.clone())
     }
 
     /// [`run_partials`](Self::run_partials), but the first part of a split batch goes to
     /// `first` on this thread, which applies it to the stage's state directly (no partial of it
     /// to build and merge): the partials of the other parts, in order, to merge after it. A
     /// batch that runs in one piece goes to `first` whole, and no partial comes back.
+    ///
+    /// The partials must merge exactly (the output must not depend on where the batch is cut):
+    /// the first part's share is learned from the last batches' times ([`Balance`]).
     pub fn run_partials_first<'t, R, F, G>(&self, text: &'t TextBatch, partial: F, first: G) -> Vec<R>
     where
         F: Fn(Lines<'t>) -> R + Sync,
@@ -159,7 +173,10 @@ impl BatchInput {
             first(text.lines());
             return Vec::new();
         }
-        self.split(text, workers, partial).run_first(first)
+        let parts = text.split_lines_first(workers, self.balance.first_share(workers));
+        let (partials, times) = self.parts(parts, partial).run_first_timed(first);
+        self.balance.learn(&times);
+        partials
     }
 
     /// Runs a stage whose state only this thread may touch over `text` on the batch's workers,

@@ -2,8 +2,8 @@
 
 use std::io::{self};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use super::limits::InputLimits;
 use super::text::{TextBatch, WholeRead, read_whole, share_ranges};
@@ -22,7 +22,7 @@ pub(crate) struct ReplaySource {
 }
 
 /// The read-ahead of a replay's next file: started by a worker thread whose part of a split
-/// batch is done ([`ReplaySource::read_ahead`]), on a thread of its own, and taken by the next
+/// batch is done ([`ReplaySource::read_ahead`], [`Ahead::start`]), and taken by the next
 /// [`ReplaySource::fill`], which reads the file itself when nothing (or another file) was read
 /// ahead, or the read failed (so its errors and warnings are the usual ones).
 #[derive(Default)]
@@ -32,23 +32,33 @@ struct Ahead {
     max_line_bytes: usize,
     /// A buffer to read into: the one the last read-ahead text replaced in the batch.
     spare: Vec<u8>,
-    running: Option<JoinHandle<(PathBuf, io::Result<WholeRead>)>>,
+    /// The running read's result, when it ends (a read that panicked sends nothing).
+    running: Option<Receiver<(PathBuf, io::Result<WholeRead>)>>,
 }
 
 impl Ahead {
-    /// Starts reading `next` on a thread, unless a read runs or there is no next file.
+    /// Starts reading `next`, unless a read runs or there is no next file: on a worker thread
+    /// of the batches' pool (`parallel::Pool`) as that thread's next job, when called from one,
+    /// since the thread is free once its part is done; on a thread of its own otherwise.
     fn start(&mut self) {
         if self.running.is_some() {
             return;
         }
         let Some(path) = self.next.take() else { return };
         let (max, buffer) = (self.max_line_bytes, std::mem::take(&mut self.spare));
-        let spawned = std::thread::Builder::new().name("streamc-read-ahead".into()).spawn(move || {
+        let (done, running) = std::sync::mpsc::sync_channel(1);
+        let read = move || {
             let read = read_whole(&path, max, buffer);
-            (path, read)
-        });
-        // Without a thread, the next batch reads its file itself.
-        self.running = spawned.ok();
+            // The receiver is gone only when the replay is.
+            let _ = done.send((path, read));
+        };
+        if rayon_core::current_thread_index().is_some() {
+            rayon_core::spawn(read);
+        } else if std::thread::Builder::new().name("streamc-read-ahead".into()).spawn(read).is_err() {
+            // Without a thread, the next batch reads its file itself.
+            return;
+        }
+        self.running = Some(running);
     }
 }
 
@@ -73,8 +83,9 @@ impl ReplaySource {
     }
 
     /// What a worker thread starts when its part of a split batch is done: reading the next
-    /// file (a whole file within `max_line_bytes`) on a thread of its own while the batch's
-    /// thread merges, evicts and writes, on the core the worker leaves idle. A batch that is
+    /// file (a whole file within `max_line_bytes`) as the worker's next job (or on a thread of
+    /// its own, [`Ahead::start`]) while the batch's thread merges, evicts and writes, on the
+    /// core the worker leaves idle. A batch that is
     /// not split reads no file ahead.
     pub(crate) fn read_ahead(&self) -> Idle {
         let ahead = Arc::clone(&self.ahead);
@@ -105,7 +116,7 @@ impl ReplaySource {
     /// the file's size.
     fn take_ahead(&self, path: &Path) -> Option<(String, usize, u64)> {
         let running = self.lock_ahead().running.take()?;
-        let (read_path, read) = running.join().ok()?;
+        let (read_path, read) = running.recv().ok()?;
         match read {
             Ok(WholeRead::Text { text, lines, bytes }) if read_path == path => Some((text, lines, bytes)),
             Ok(WholeRead::NotWhole(buffer)) => {

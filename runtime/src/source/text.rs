@@ -372,6 +372,16 @@ impl TextBatch {
         split_text(&self.buf, n)
     }
 
+    /// The lines split into at most `n` consecutive runs (never splitting a line), in order:
+    /// the first about `first_share` (0 to 1) of the bytes, the others an even share of the
+    /// rest each. [`split_lines`](Self::split_lines) is `first_share` = `1 / n`.
+    pub fn split_lines_first(&self, n: usize, first_share: f64) -> Vec<Lines<'_>> {
+        let len = self.buf.len();
+        let first = (len as f64 * first_share.clamp(0.0, 1.0)) as usize;
+        let targets = (1..n).map(|k| first + (len - first.min(len)) * (k - 1) / (n - 1).max(1));
+        cut_text(&self.buf, targets)
+    }
+
     /// Part `k` of [`split_lines`](Self::split_lines)`(n)` alone (a cluster process's share):
     /// only its own lines are counted. `None` when the batch has fewer parts.
     pub fn split_part(&self, k: usize, n: usize) -> Option<Lines<'_>> {
@@ -443,11 +453,39 @@ impl<'a> Lines<'a> {
 /// `text` (empty, or lines each ending in `'\n'`) cut into at most `n` parts of about as many
 /// bytes, at line boundaries; no part is empty.
 fn split_text(text: &str, n: usize) -> Vec<Lines<'_>> {
-    let mut out = Vec::with_capacity(n);
+    parts_at(text, part_ends(text, n))
+}
+
+/// `text` cut into the lines before each of `targets` (byte offsets, in order) and the rest:
+/// a cut at a target moves to the end of the line the target is in, empty parts are left out.
+fn cut_text(text: &str, targets: impl Iterator<Item = usize>) -> Vec<Lines<'_>> {
+    let bytes = text.as_bytes();
+    let mut ends = Vec::new();
     let mut start = 0;
-    for end in part_ends(text, n) {
-        let rest = &text[start..end];
-        out.push(Lines { rest });
+    for target in targets {
+        if start >= bytes.len() {
+            break;
+        }
+        let target = target.max(start);
+        let end = match memchr::memchr(b'\n', &bytes[target.min(bytes.len() - 1)..]) {
+            Some(i) => target.min(bytes.len() - 1) + i + 1,
+            None => bytes.len(),
+        };
+        ends.push(end);
+        start = end;
+    }
+    if start < bytes.len() {
+        ends.push(bytes.len());
+    }
+    parts_at(text, ends)
+}
+
+/// The parts of `text` that end at `ends` (increasing; the last is the text's end).
+fn parts_at(text: &str, ends: Vec<usize>) -> Vec<Lines<'_>> {
+    let mut out = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for end in ends {
+        out.push(Lines { rest: &text[start..end] });
         start = end;
     }
     out
