@@ -218,7 +218,8 @@ where
         self
     }
 
-    /// The whole `main` of a generated binary: parses `--replay`, `--jsonl`, `--progress`,
+    /// The whole `main` of a generated binary (which also sets the allocator's thresholds,
+    /// [`keep_freed_memory`]): parses `--replay`, `--jsonl`, `--progress`,
     /// `--checkpoint`, `--max-batches` and `--help`, runs
     /// the app until it ends or SIGINT/SIGTERM arrives (the batch in flight is finished, exit
     /// 0; a second signal kills the process), and reports errors as `error: ...` on stderr with
@@ -233,6 +234,7 @@ where
     where
         I: IntoIterator<Item = String>,
     {
+        keep_freed_memory();
         let mut args = args.into_iter();
         let program = args.next().unwrap_or_else(|| self.name().to_owned());
         let names: Vec<String> = self.source_names().map(str::to_owned).collect();
@@ -261,6 +263,34 @@ where
         let mut app = self.apply(opts);
         app.stop_on_signals = true;
         app.start()?.await_termination()
+    }
+}
+
+/// Memory a batch frees stays with the process for the next batch, in a generated binary on
+/// Linux with glibc: glibc's allocator returns the free top of a thread's heap to the system
+/// once it passes the trim threshold, and the threshold follows the largest block it mapped
+/// alone (at most 64 MiB). A batch thread that builds and frees some megabytes of tables and
+/// buffers per batch (a cluster process's partials, their encodings) had them returned and
+/// faulted in again every batch: 20–25 `madvise` calls of ~11 MB in a 20-batch word count per
+/// process, ~12 % of a 2-process run (BENCHMARKS.md). Fixed thresholds (blocks of 32 MiB and
+/// more mapped alone, as the largest default; a free top kept up to 128 MiB per heap) keep
+/// them. Setting either threshold turns glibc's moving thresholds off, as its environment
+/// variable `GLIBC_TUNABLES` would; that variable, when it sets them, wins. Elsewhere (other
+/// C libraries, other systems) nothing is changed.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+        const TRIM_THRESHOLD: libc::c_int = 128 << 20;
+        if std::env::var_os("GLIBC_TUNABLES").is_some_and(|t| t.to_string_lossy().contains("malloc.")) {
+            return;
+        }
+        // SAFETY: `mallopt` only changes the allocator's parameters; it is safe to call at any
+        // time (glibc takes the arenas' locks), and these values are in the ranges it documents.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        }
     }
 }
 
