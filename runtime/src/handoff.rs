@@ -38,6 +38,7 @@
 //!         Handoff::Rows(rows) => applied.extend(rows.drain(..)),
 //!     },
 //!     None,
+//!     None,
 //! );
 //! assert_eq!(applied, (0..10_000).collect::<Vec<_>>());
 //! assert!(counted.iter().sum::<usize>() <= 10_000);
@@ -47,7 +48,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::parallel::Idle;
+use crate::parallel::{Idle, Pool};
 use crate::source::Lines;
 
 /// The size of a chunk: small enough that the last chunks balance the threads (a chunk of JSON
@@ -121,13 +122,15 @@ impl<T, R> Drop for FailOnUnwind<'_, T, R> {
 /// module docs say: `produce` buffers a chunk's rows and returns what it counted on its own;
 /// `consume`, on the calling thread only, gets every chunk in line order, as lines or as rows.
 /// Returns the `R` of every chunk that was buffered, in chunk order. One worker, or one chunk,
-/// hands the lines to `consume` whole and starts no thread.
+/// hands the lines to `consume` whole and starts no thread. The workers other than the calling
+/// thread are jobs of `pool` ([`Pool`]), or threads started for the run without one.
 pub fn hand_off<'t, T, R, P, C>(
     lines: Lines<'t>,
     workers: usize,
     produce: P,
     mut consume: C,
     idle: Option<&Idle>,
+    pool: Option<&Pool>,
 ) -> Vec<R>
 where
     T: Send,
@@ -160,37 +163,33 @@ where
         shared.room.store(rows.len(), Ordering::Relaxed);
         shared.put(c, (rows, r));
     };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers)
-            .map(|_| {
-                scope.spawn(move || {
-                    let _fail = FailOnUnwind(shared);
-                    loop {
-                        let c = shared.next.fetch_add(1, Ordering::Relaxed);
-                        if c >= m {
-                            break;
-                        }
-                        // Not too far ahead of the batch thread.
-                        let mut g = shared.lock();
-                        while c >= shared.applied.load(Ordering::SeqCst) + AHEAD
-                            && !shared.failed.load(Ordering::SeqCst)
-                        {
-                            g = shared.changed.wait(g).unwrap_or_else(PoisonError::into_inner);
-                        }
-                        drop(g);
-                        if shared.failed.load(Ordering::SeqCst) {
-                            return;
-                        }
-                        buffer(c);
-                    }
-                    if let Some(idle) = idle {
-                        idle.start();
-                    }
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        let finished = catch_unwind(AssertUnwindSafe(|| {
+    // A worker: claims chunks in order and buffers them, then starts its idle work.
+    let work = move || {
+        let _fail = FailOnUnwind(shared);
+        loop {
+            let c = shared.next.fetch_add(1, Ordering::Relaxed);
+            if c >= m {
+                break;
+            }
+            // Not too far ahead of the batch thread.
+            let mut g = shared.lock();
+            while c >= shared.applied.load(Ordering::SeqCst) + AHEAD && !shared.failed.load(Ordering::SeqCst) {
+                g = shared.changed.wait(g).unwrap_or_else(PoisonError::into_inner);
+            }
+            drop(g);
+            if shared.failed.load(Ordering::SeqCst) {
+                return;
+            }
+            buffer(c);
+        }
+        if let Some(idle) = idle {
+            idle.start();
+        }
+    };
+    let mut out = Vec::new();
+    // The batch thread: finishes every chunk in line order.
+    let mut apply = || {
+        catch_unwind(AssertUnwindSafe(|| {
             let _fail = FailOnUnwind(shared);
             let mut applied = 0;
             while applied < m {
@@ -227,18 +226,36 @@ where
                 shared.applied.store(applied, Ordering::SeqCst);
                 shared.notify();
             }
-        }));
-        // A worker's panic first (the batch thread only stopped for it), then the batch thread's.
-        for h in handles {
-            if let Err(panic) = h.join() {
-                resume_unwind(panic);
+        }))
+    };
+    // A worker's panic first (the batch thread only stopped for it), then the batch thread's.
+    let finished = match pool {
+        Some(pool) => {
+            let mut finished = None;
+            // The scope resumes a job's panic once every job has ended.
+            pool.threads().in_place_scope(|scope| {
+                for _ in 1..workers {
+                    scope.spawn(move |_| work());
+                }
+                finished = Some(apply());
+            });
+            finished.expect("the batch thread's part ran")
+        }
+        None => std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let finished = apply();
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    resume_unwind(panic);
+                }
             }
-        }
-        if let Err(panic) = finished {
-            resume_unwind(panic);
-        }
-        out
-    })
+            finished
+        }),
+    };
+    if let Err(panic) = finished {
+        resume_unwind(panic);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -262,7 +279,7 @@ mod tests {
         let b = batch(60_000);
         let want: Vec<&str> = b.lines().collect();
         let main = std::thread::current().id();
-        for workers in 1..5 {
+        for (pool, workers) in pools().into_iter().flat_map(|p| (1..5).map(move |w| (p.clone(), w))) {
             let mut got: Vec<&str> = Vec::new();
             let (mut as_lines, mut as_rows) = (0, 0);
             let counted = hand_off(
@@ -286,14 +303,15 @@ mod tests {
                     }
                 },
                 None,
+                pool.as_ref(),
             );
-            assert!(got == want, "{workers} workers");
+            assert!(got == want, "{workers} workers, {pool:?}");
             assert_eq!(counted.len(), as_rows);
             let chunks = b.len_bytes().div_ceil(CHUNK_BYTES);
             if workers == 1 {
                 assert_eq!((as_lines, as_rows), (1, 0));
             } else {
-                assert_eq!(as_lines + as_rows, chunks, "{workers} workers");
+                assert_eq!(as_lines + as_rows, chunks, "{workers} workers, {pool:?}");
                 assert!(as_rows > 0, "workers buffered some chunks");
                 let produced: usize = counted.iter().sum();
                 assert!(produced < want.len() || as_lines == 0);
@@ -304,19 +322,22 @@ mod tests {
     #[test]
     fn a_small_batch_goes_to_the_batch_thread_whole() {
         let b = batch(100);
-        let mut calls = 0;
-        let out = hand_off(
-            b.lines(),
-            4,
-            |_, _: &mut Vec<()>| unreachable!("no chunk is buffered"),
-            |work| {
-                calls += 1;
-                assert!(matches!(work, Handoff::Lines(l) if l.clone().count() == 100));
-            },
-            None,
-        );
-        assert!(out.is_empty());
-        assert_eq!(calls, 1);
+        for pool in pools() {
+            let mut calls = 0;
+            let out = hand_off(
+                b.lines(),
+                4,
+                |_, _: &mut Vec<()>| unreachable!("no chunk is buffered"),
+                |work| {
+                    calls += 1;
+                    assert!(matches!(work, Handoff::Lines(l) if l.clone().count() == 100));
+                },
+                None,
+                pool.as_ref(),
+            );
+            assert!(out.is_empty());
+            assert_eq!(calls, 1);
+        }
     }
 
     /// A slow batch thread: workers stop at `AHEAD` chunks buffered.
@@ -342,6 +363,7 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_micros(200));
             },
             None,
+            Pool::new(2).as_ref(),
         );
         // Claimed but waiting chunks are not buffered yet: at most AHEAD (and one per worker
         // being produced as the batch thread finishes one).
@@ -352,35 +374,50 @@ mod tests {
     fn a_panic_on_a_worker_or_the_batch_thread_reaches_the_caller() {
         let b = batch(60_000);
         let main = std::thread::current().id();
-        let worker = catch_unwind(AssertUnwindSafe(|| {
-            hand_off(
-                b.lines(),
-                2,
-                |lines, _: &mut Vec<()>| {
-                    if std::thread::current().id() != main && lines.clone().any(|l| l.ends_with("batch")) {
-                        panic!("worker failed");
-                    }
-                },
-                |_| std::thread::sleep(std::time::Duration::from_millis(1)),
-                None,
-            )
-        }));
-        assert_eq!(worker.unwrap_err().downcast_ref::<&str>(), Some(&"worker failed"));
-        let batch_thread = catch_unwind(AssertUnwindSafe(|| {
-            hand_off(b.lines(), 2, |_, _: &mut Vec<()>| {}, |_| panic!("batch thread failed"), None)
-        }));
-        assert_eq!(batch_thread.unwrap_err().downcast_ref::<&str>(), Some(&"batch thread failed"));
+        for pool in pools() {
+            let worker = catch_unwind(AssertUnwindSafe(|| {
+                hand_off(
+                    b.lines(),
+                    2,
+                    |lines, _: &mut Vec<()>| {
+                        if std::thread::current().id() != main && lines.clone().any(|l| l.ends_with("batch")) {
+                            panic!("worker failed");
+                        }
+                    },
+                    |_| std::thread::sleep(std::time::Duration::from_millis(1)),
+                    None,
+                    pool.as_ref(),
+                )
+            }));
+            assert_eq!(worker.unwrap_err().downcast_ref::<&str>(), Some(&"worker failed"), "{pool:?}");
+            let batch_thread = catch_unwind(AssertUnwindSafe(|| {
+                hand_off(b.lines(), 2, |_, _: &mut Vec<()>| {}, |_| panic!("batch thread failed"), None, pool.as_ref())
+            }));
+            assert_eq!(batch_thread.unwrap_err().downcast_ref::<&str>(), Some(&"batch thread failed"), "{pool:?}");
+            // A pool is still usable after a panic.
+            let counted =
+                hand_off(b.lines(), 2, |l, r: &mut Vec<usize>| r.push(l.count()), |_| {}, None, pool.as_ref());
+            assert!(counted.len() <= b.len_bytes().div_ceil(CHUNK_BYTES));
+        }
     }
 
     #[test]
     fn idle_work_starts_on_each_worker_when_no_chunk_is_left() {
         let b = batch(60_000);
-        let started = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&started);
-        let idle = Idle::new(move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
-        hand_off(b.lines(), 3, |l, r: &mut Vec<usize>| r.push(l.count()), |_| {}, Some(&idle));
-        assert_eq!(started.load(Ordering::SeqCst), 2);
+        for pool in pools() {
+            let started = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&started);
+            let idle = Idle::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+            hand_off(b.lines(), 3, |l, r: &mut Vec<usize>| r.push(l.count()), |_| {}, Some(&idle), pool.as_ref());
+            assert_eq!(started.load(Ordering::SeqCst), 2, "{pool:?}");
+        }
+    }
+
+    /// Without a pool (threads started per run), and with pools smaller than, as large as and
+    /// larger than the workers besides the batch thread.
+    fn pools() -> Vec<Option<Pool>> {
+        vec![None, Pool::new(1), Pool::new(2), Pool::new(4)]
     }
 }

@@ -135,6 +135,11 @@ impl Pool {
             .ok()?;
         Some(Pool { threads: Arc::new(threads) })
     }
+
+    /// The threads, for a scope of jobs.
+    pub(crate) fn threads(&self) -> &rayon_core::ThreadPool {
+        &self.threads
+    }
 }
 
 impl std::fmt::Debug for Pool {

@@ -198,7 +198,7 @@ impl BatchInput {
             // The progress line's parts: the threads the batch ran on.
             self.parts_run.fetch_add(workers as u64, Ordering::Relaxed);
         }
-        crate::handoff::hand_off(text.lines(), workers, produce, consume, self.idle.as_ref())
+        crate::handoff::hand_off(text.lines(), workers, produce, consume, self.idle.as_ref(), self.pool.as_ref())
     }
 
     /// Whether this process is one of a cluster's.
