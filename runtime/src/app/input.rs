@@ -263,7 +263,7 @@ impl BatchInput {
     {
         let Some(peers) = &self.peers else { return Ok(self.run_partials(text, partial)) };
         let (me, n) = (peers.index(), peers.count());
-        let mine: Vec<R> = Parts::new(self.share_parts(text, me, n), &partial).run();
+        let mine: Vec<R> = Parts::new(self.share_parts(text, me, n), &partial).with_pool(self.pool.clone()).run();
         let all = peers.all_gather(ship_all(&mine))?;
         let out = self.in_process_order(all, me, mine, "partials")?;
         // Every process's part counts: the progress line says how the batch was split.

@@ -38,7 +38,9 @@ impl BatchInput {
         let (me, n) = (peers.index(), peers.count());
         // Each worker of this process cuts its own partial (on its thread); piece `j` of every
         // worker goes to process `j`, in worker order.
-        let cut = Parts::new(self.share_parts(text, me, n), |lines| partial(lines).split(n)).run();
+        let cut = Parts::new(self.share_parts(text, me, n), |lines| partial(lines).split(n))
+            .with_pool(self.pool.clone())
+            .run();
         let mut pieces: Vec<Vec<R>> = (0..n).map(|_| Vec::with_capacity(cut.len())).collect();
         for worker in cut {
             for (j, piece) in worker.into_iter().enumerate() {
