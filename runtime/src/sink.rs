@@ -92,12 +92,15 @@ impl OutputKind {
 }
 
 /// What a JSON file sink did in the current batch.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 struct JsonBatch {
     /// The batch's metadata log entry already existed: a re-run of a committed batch.
     committed: bool,
     /// The data files written in this batch, in order.
     files: Vec<PathBuf>,
+    /// Those not yet durable and in place (published at the batch's end, before its metadata
+    /// entry).
+    pending: Vec<files::PendingFile>,
 }
 
 /// Converts a count reported by generated code (any integer type) to `u64`; negative counts are
@@ -188,7 +191,7 @@ impl BatchOutput {
         let outputs_len = outputs.len();
         let outputs_len_all = outputs.len();
         Ok(BatchOutput {
-            json: vec![JsonBatch::default(); outputs.len()],
+            json: outputs.iter().map(|_| JsonBatch::default()).collect(),
             outputs,
             time_ms: 0,
             batch_id: 0,
@@ -254,6 +257,7 @@ impl BatchOutput {
         for j in &mut self.json {
             j.committed = false;
             j.files.clear();
+            j.pending.clear();
         }
         self.text_parts.fill(None);
     }
@@ -471,10 +475,13 @@ impl BatchOutput {
         if self.silent {
             return Ok(());
         }
-        for (spec, j) in self.outputs.iter().zip(&self.json) {
+        for (spec, j) in self.outputs.iter().zip(&mut self.json) {
             let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
                 continue;
             };
+            for file in j.pending.drain(..) {
+                file.publish()?;
+            }
             if j.committed || file_sink_committed(dir, self.batch_id) {
                 continue;
             }
@@ -599,7 +606,7 @@ impl BatchOutput {
                     }
                     let part = u32::try_from(j.files.len()).expect("fewer than 2^32 emits in a batch");
                     let path = json_part_path(dir, self.batch_id, part);
-                    write_file_atomic(&path, self.buf.as_bytes())?;
+                    j.pending.push(files::write_file_pending(&path, self.buf.as_bytes())?);
                     j.files.push(path);
                 }
             }
@@ -611,7 +618,7 @@ impl BatchOutput {
                 if !j.committed && !rows.is_empty() {
                     let part = u32::try_from(j.files.len()).expect("fewer than 2^32 emits in a batch");
                     let path = parquet_part_path(dir, self.batch_id, part);
-                    write_file_atomic(&path, &parquet_file(&path, names, types, rows)?)?;
+                    j.pending.push(files::write_file_pending(&path, &parquet_file(&path, names, types, rows)?)?);
                     j.files.push(path);
                 }
             }

@@ -200,3 +200,25 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
     assert_eq!(crate::structured::memory::rows("parts-memory"), crate::structured::memory::rows("whole-memory"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pending data file is hidden until published, then in place with its bytes; a file that
+/// cannot be created is an error naming its path.
+#[test]
+fn a_pending_file_appears_whole_when_published() {
+    let dir = std::env::temp_dir().join(format!("streamc-pending-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("part-00000-0000.json");
+    let pending = files::write_file_pending(&path, b"{\"a\":1}\n").unwrap();
+    assert!(!path.exists(), "not in place before it is published");
+    let hidden: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(hidden.len() == 1 && hidden[0].starts_with('.'), "{hidden:?}");
+    pending.publish().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "the temporary name is gone");
+    // A directory stands where the file's directory should be.
+    let blocked = dir.join("part-00000-0000.json").join("part-1.json");
+    let err = files::write_file_pending(&blocked, b"x").unwrap_err();
+    assert!(err.to_string().contains("part-00000-0000.json"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
