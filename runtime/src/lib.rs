@@ -58,6 +58,7 @@ mod test_rng;
 mod ui;
 pub mod window;
 mod witness;
+mod write_back;
 
 use std::time::Duration;
 

@@ -171,7 +171,7 @@ pub(super) fn write_file_pending(path: &Path, bytes: &[u8]) -> Result<PendingFil
     let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
     let written = File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        start_write_back(&f);
+        crate::write_back::start(&f);
         Ok(f)
     });
     match written {
@@ -193,23 +193,6 @@ impl PendingFile {
         drop(self.file);
         std::fs::rename(&self.tmp, &self.path).map_err(out_err(&self.path))
     }
-}
-
-/// Asks the kernel to start writing `f`'s dirty pages to the disk now, without waiting: the
-/// `fsync` that follows later finds less to do. A hint: a failure is the later `fsync`'s to
-/// report.
-fn start_write_back(f: &File) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: the descriptor is `f`'s, open for the call; the range 0..0 means the whole
-        // file; the call only schedules write-back.
-        unsafe {
-            libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
-        }
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = f;
 }
 
 /// Spark's metadata log entry for one batch of a file sink: `v1`, then one JSON line per data
