@@ -283,19 +283,31 @@ fn a_replay_read_ahead_fills_the_batches_a_plain_replay_fills() {
         std::fs::write(dir.join(format!("{i:02}")), text).unwrap();
     }
     let limits = InputLimits { max_line_bytes: 40, ..InputLimits::default() };
-    for skip in [0, 2] {
-        for ahead_at in [0usize, 1, 2] {
+    // Started from a thread of no pool (the read gets a thread of its own) and from a job of
+    // a worker pool (the read is the worker's next job).
+    let pool = crate::parallel::Pool::new(1).expect("a pool");
+    for (skip, ahead_at, on_pool) in
+        [0, 2].into_iter().flat_map(|s| (0usize..3).flat_map(move |a| [(s, a, false), (s, a, true)]))
+    {
+        {
             let mut plain = ReplaySource::open(&dir, limits).unwrap();
             let mut ahead = ReplaySource::open(&dir, limits).unwrap();
             plain.skip(skip);
             ahead.skip(skip);
             let start = ahead.read_ahead();
+            let start_ahead = || {
+                if on_pool {
+                    pool.threads().in_place_scope(|scope| scope.spawn(|_| start.start()));
+                } else {
+                    start.start();
+                }
+            };
             for i in skip..files.len() + 1 {
                 // Read ahead before some batches, twice before others.
                 if (i + ahead_at) % 3 != 0 {
-                    start.start();
+                    start_ahead();
                     if i % 2 == 0 {
-                        start.start();
+                        start_ahead();
                     }
                 }
                 let (mut p, mut a) = (TextBatch::from_lines(["stale"]), TextBatch::from_lines(["stale"]));
@@ -303,7 +315,7 @@ fn a_replay_read_ahead_fills_the_batches_a_plain_replay_fills() {
                 a.clear();
                 plain.fill(&mut p, None).unwrap();
                 ahead.fill(&mut a, None).unwrap();
-                let ctx = format!("skip {skip}, ahead at {ahead_at}, batch {i}");
+                let ctx = format!("skip {skip}, ahead at {ahead_at}, on a pool {on_pool}, batch {i}");
                 assert_eq!(a, p, "{ctx}");
                 assert_eq!((a.len_lines(), a.skipped_lines()), (p.len_lines(), p.skipped_lines()), "{ctx}");
                 for (x, y) in a.lines().zip(p.lines()) {
