@@ -8,7 +8,7 @@
 //! its partial tables — to [`BatchInput::run_partials`](crate::BatchInput::run_partials), and
 //! merges what comes back in part order (or, on `None`, runs the stage's sequential loops over
 //! the whole batch). The embedded engine decides from the batch size and `--workers` and runs
-//! the parts with [`Parts`] on scoped threads; another engine (one part per cluster worker,
+//! the parts with [`Parts`] on its kept worker threads ([`Pool`]); another engine (one part per cluster worker,
 //! partials exchanged by key hash) can keep the same contract, and so the same generated code.
 //!
 //! The stage borrows the user's closures' environment from every worker, so it must be `Sync` (as

@@ -123,7 +123,7 @@ impl BatchInput {
     /// Runs a stage split into partials (the engine's side of the seam between generated stage
     /// code and the loop that drives it): `Some` with one partial per part of `text`'s lines, in
     /// part order, when the batch is worth splitting ([`Self::workers_for`]: this engine runs
-    /// the parts on scoped threads, [`Parts`]); `None` when the stage should run in one piece,
+    /// the parts on its kept worker threads, [`Parts`]); `None` when the stage should run in one piece,
     /// over the whole batch. `partial` must be a pure function of its part; the caller merges
     /// the partials in order, so the result equals the one-piece run. See [`crate::parallel`].
     pub fn run_partials<'t, R, F>(&self, text: &'t TextBatch, partial: F) -> Option<Vec<R>>

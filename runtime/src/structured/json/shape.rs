@@ -9,7 +9,7 @@ use super::{JsonError, Parser, Value, plain_run, scan_noting};
 /// the line has, in the line's order, with the value where it lies (the others' values are
 /// skipped, as [`scan_fields`] skips them). Any other line (a key missing, added, repeated or
 /// moved, other spacing, a malformed value) is read by [`scan_fields`], and its layout learned
-/// unless it has a requested key twice or more than [`SHAPE_VALUES`] values. What `field` is
+/// unless it has a requested key twice or more than `SHAPE_VALUES` (32) values. What `field` is
 /// called with, and what the scan returns, are [`scan_fields`]'s for every line: the fast path
 /// takes only lines whose tokens are those of the learned line, and validates every value before
 /// calling `field`.
