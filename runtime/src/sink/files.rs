@@ -123,26 +123,7 @@ pub(super) fn write_metadata_entry(dir: &Path, batch_id: u64, files: &[PathBuf])
 /// Writes `bytes` to `path` through a hidden temporary file in the same directory (fsynced,
 /// then renamed), so readers see the whole file or none; an existing file is replaced.
 pub(super) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let out_err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Output { path, source }
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
-    let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(out_err(path)(e));
-    }
-    std::fs::rename(&tmp, path).map_err(out_err(path))
+    write_temp(path, bytes, false)?.publish()
 }
 
 /// A data file written under its temporary name, not yet durable nor in place: its write-back
@@ -162,6 +143,12 @@ pub(super) struct PendingFile {
 /// back to the disk without waiting (Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`; elsewhere
 /// the wait is all in [`PendingFile::publish`]).
 pub(super) fn write_file_pending(path: &Path, bytes: &[u8]) -> Result<PendingFile, Error> {
+    write_temp(path, bytes, true)
+}
+
+/// Writes `bytes` to `path`'s hidden temporary name in the same directory (created if needed),
+/// starting its write-back when `write_back` (not when it is published at once).
+fn write_temp(path: &Path, bytes: &[u8], write_back: bool) -> Result<PendingFile, Error> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -171,7 +158,9 @@ pub(super) fn write_file_pending(path: &Path, bytes: &[u8]) -> Result<PendingFil
     let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
     let written = File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        crate::write_back::start(&f);
+        if write_back {
+            crate::write_back::start(&f);
+        }
         Ok(f)
     });
     match written {
