@@ -225,6 +225,17 @@ impl BatchOutput {
         self.checkpointing = false;
     }
 
+    /// Removes the temporary files an earlier run of cluster process `process` (0 in one
+    /// process) left in the file sinks' directories (`files::remove_stale_temporaries`).
+    pub(crate) fn remove_stale_temporaries(&self, process: usize) -> Result<(), Error> {
+        for spec in &self.outputs {
+            if let OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. } = &spec.kind {
+                files::remove_stale_temporaries(dir, process)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Sets the query's id (from its checkpoint, or new).
     pub(crate) fn set_query_id(&mut self, id: &str) {
         id.clone_into(&mut self.query_id);

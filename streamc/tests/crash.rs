@@ -525,6 +525,8 @@ fn crash_series(dir: &Path, spec: &Path, sink: &Path, replay: &[String], min_row
     let ms: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
     eprintln!("crash test: kill delays (ms): {ms:?}");
     assert!(report.is_empty(), "after {kills} kills the sink differs from the uninterrupted run:\n{report}");
+    // Each restart removes what the run it follows left half written.
+    assert!(hidden.is_empty(), "temporary files left: {hidden:?}");
     assert!(kills >= kills_wanted, "only {kills} of {kills_wanted} kills landed before the query finished by itself");
 }
 
@@ -829,7 +831,9 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
     );
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "the supervised cluster failed: {status}\n{stderr}");
-    let got = multiset(&committed(&sink).0);
+    let (got, hidden) = committed(&sink);
+    assert!(hidden.is_empty(), "temporary files left after the cluster's restarts: {hidden:?}");
+    let got = multiset(&got);
     if got != expected {
         let (missing, extra) = diff(&expected, &got);
         panic!(

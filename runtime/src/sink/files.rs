@@ -332,3 +332,64 @@ pub(super) fn parquet_file<R: Row>(path: &Path, _: &[String], _: &[String], _: &
         path.display()
     )))
 }
+
+/// Removes what an earlier run of process `process` left half written in file sink `dir`: the
+/// hidden temporary names (`.<name>.streamc-tmp-<pid>`, another process id than this one's) of
+/// the data files this process writes ([`process_part_path`]) and, on process 0, of the metadata
+/// log's entries. A run stopped between writing a batch's data file and publishing it (a kill, a
+/// second SIGTERM) leaves one; the batch is run again after the restart and writes its own.
+/// Other processes' names are left to them: they may be writing now. A missing directory has
+/// nothing to remove; returns how many files were removed.
+pub(super) fn remove_stale_temporaries(dir: &Path, process: usize) -> Result<usize, Error> {
+    let own = format!(".streamc-tmp-{}", std::process::id());
+    let mut removed = 0;
+    let mut sweep = |dir: &Path, is_ours: &dyn Fn(&str) -> bool| -> Result<(), Error> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(Error::Io { path: dir.to_owned(), source }),
+        };
+        for e in entries.flatten() {
+            let file_name = e.file_name();
+            let Some(name) = file_name.to_str() else { continue };
+            let Some((inner, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".streamc-tmp-")) else {
+                continue;
+            };
+            if name.ends_with(&own) || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || !is_ours(inner) {
+                continue;
+            }
+            let path = e.path();
+            std::fs::remove_file(&path).map_err(|source| Error::Io { path, source })?;
+            removed += 1;
+        }
+        Ok(())
+    };
+    sweep(dir, &|inner| part_file_of(inner) == Some(process))?;
+    if process == 0 {
+        sweep(&dir.join("_spark_metadata"), &|inner| {
+            let id = inner.strip_suffix(".compact").unwrap_or(inner);
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+        })?;
+    }
+    Ok(removed)
+}
+
+/// The process whose data file `name` is ([`process_part_path`]: `part-<batch>-<part>.<ext>`
+/// for process 0, `part-<batch>-<part>-p<process>.<ext>` for another), or `None` for any other
+/// name.
+fn part_file_of(name: &str) -> Option<usize> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let stem = name.strip_suffix(".json").or_else(|| name.strip_suffix(".parquet"))?;
+    let mut fields = stem.strip_prefix("part-")?.split('-');
+    let (batch, part) = (fields.next()?, fields.next()?);
+    if !digits(batch) || !digits(part) {
+        return None;
+    }
+    match fields.next() {
+        None => Some(0),
+        Some(p) => {
+            let k = p.strip_prefix('p').filter(|k| digits(k))?.parse().ok()?;
+            (fields.next().is_none() && k > 0).then_some(k)
+        }
+    }
+}

@@ -222,3 +222,60 @@ fn a_pending_file_appears_whole_when_published() {
     assert!(err.to_string().contains("part-00000-0000.json"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A restarted process removes the temporary names an earlier run of it left half written (its
+/// own data files; the metadata log's on process 0), and nothing else: not another process's,
+/// not its own run's, not a user's hidden file, not a published file.
+#[test]
+fn stale_temporaries_of_this_process_are_removed() {
+    let dir = std::env::temp_dir().join(format!("streamc-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("_spark_metadata")).unwrap();
+    let own = std::process::id();
+    let names = [
+        ".part-00008-0000.json.streamc-tmp-1",
+        ".part-00008-0001.parquet.streamc-tmp-22",
+        ".part-00008-0000-p1.json.streamc-tmp-3",
+        ".part-00008-0000-p2.json.streamc-tmp-4",
+        &format!(".part-00009-0000.json.streamc-tmp-{own}"),
+        ".part-00008-0000.json.streamc-tmp-",
+        ".notes.streamc-tmp-5",
+        ".hidden",
+        "part-00007-0000.json",
+        "_spark_metadata/.8.streamc-tmp-6",
+        "_spark_metadata/.9.compact.streamc-tmp-7",
+        "_spark_metadata/7",
+    ];
+    for n in names {
+        std::fs::write(dir.join(n), b"x").unwrap();
+    }
+    let left = |dir: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = ["", "_spark_metadata"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap())
+            .map(|e| e.unwrap().path().strip_prefix(dir).unwrap().display().to_string())
+            .filter(|n| n != "_spark_metadata")
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(files::remove_stale_temporaries(&dir, 1).unwrap(), 1);
+    assert!(!left(&dir).contains(&".part-00008-0000-p1.json.streamc-tmp-3".to_owned()));
+    assert_eq!(files::remove_stale_temporaries(&dir, 0).unwrap(), 4);
+    let mut expected: Vec<String> = [
+        ".part-00008-0000-p2.json.streamc-tmp-4",
+        &format!(".part-00009-0000.json.streamc-tmp-{own}"),
+        ".part-00008-0000.json.streamc-tmp-",
+        ".notes.streamc-tmp-5",
+        ".hidden",
+        "part-00007-0000.json",
+        "_spark_metadata/7",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    expected.sort();
+    assert_eq!(left(&dir), expected);
+    assert_eq!(files::remove_stale_temporaries(&dir.join("missing"), 0).unwrap(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
