@@ -773,6 +773,33 @@ mod tests {
         }
     }
 
+    /// Each way an eviction leaves the table — a few keys found one by one, the table made anew from
+    /// the kept hashes, the state compacted — keeps exactly the live keys findable, in order.
+    #[test]
+    fn every_way_of_evicting_keeps_the_table_exact() {
+        let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+        for i in 0..400i64 {
+            agg.update((i, "k"), |c| *c += i, || 0);
+        }
+        let mut live: Vec<i64> = (0..400).collect();
+        // 3 of 400 (few), 159 of 397 (many), then enough for holes to outnumber entries.
+        for (round, cut) in [|k: i64| k % 150 == 7, |k: i64| k % 5 < 2, |k: i64| k < 300].into_iter().enumerate() {
+            agg.end_batch_evicting(|k, _| cut(k.0));
+            live.retain(|&k| !cut(k));
+            assert_eq!(agg.slots.len() == agg.len(), round == 2, "compacted in the last round only");
+            assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live);
+            for i in 0..400i64 {
+                assert_eq!(agg.get((i, "k")), live.contains(&i).then_some(&i), "key {i}");
+            }
+            // New keys still go in after the others, and are found.
+            agg.update((1000i64, "k"), |c| *c += 1000, || 0);
+            live.push(1000);
+            assert_eq!(agg.get((1000i64, "k")), Some(&1000));
+            agg.end_batch_evicting(|k, _| k.0 == 1000);
+            live.pop();
+        }
+    }
+
     fn restored_any(agg: &StreamingAgg<(i64, String), i64>) -> Vec<((i64, String), i64)> {
         let mut bytes = Vec::new();
         agg.save(&mut bytes);
