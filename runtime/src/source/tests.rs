@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::files::is_ignored_name;
 use super::limits::{READ_CHUNK, Skipped};
-use super::text::LineSplitter;
+use super::text::{LineSplitter, line_end};
 use super::*;
 
 #[test]
@@ -325,4 +325,27 @@ fn a_replay_read_ahead_fills_the_batches_a_plain_replay_fills() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The inline search for a line's end finds the first `'\n'` wherever it is — in each 16-byte
+/// step, across steps, past the 64 bytes searched inline, or nowhere — as `memchr` does.
+#[test]
+fn a_line_ends_at_its_first_newline_at_any_length() {
+    for len in 0..=150 {
+        let mut b = vec![b'a'; len];
+        assert_eq!(line_end(&b), None, "no newline in {len} bytes");
+        for at in 0..len {
+            b.fill(b'a');
+            b[at] = b'\n';
+            assert_eq!(line_end(&b), Some(at), "newline at {at} of {len}");
+            // A later newline does not move it.
+            if at + 1 < len {
+                b[len - 1] = b'\n';
+                assert_eq!(line_end(&b), Some(at), "newline at {at} and {} of {len}", len - 1);
+            }
+        }
+    }
+    // Bytes that differ from `'\n'` in one bit only are not it.
+    let near: Vec<u8> = (0..8).map(|bit| b'\n' ^ (1 << bit)).cycle().take(100).collect();
+    assert_eq!(line_end(&near), None);
 }
