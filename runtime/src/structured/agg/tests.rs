@@ -1,0 +1,189 @@
+//! Unit tests of the streaming aggregation's state: order, evictions, snapshots.
+
+use super::*;
+use crate::partition::Partitioned;
+
+type Counts = StreamingAgg<(Timestamp, Timestamp, String), i64>;
+
+fn entries(agg: &Counts) -> Vec<((Timestamp, Timestamp, String), i64)> {
+    agg.iter().map(|(k, a)| (k.clone(), *a)).collect()
+}
+
+fn saved(agg: &Counts) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    agg.save(&mut bytes);
+    bytes
+}
+
+fn restored(bytes: &[u8]) -> Result<Counts, Error> {
+    let mut agg = Counts::new();
+    agg.restore(bytes).map(|()| agg)
+}
+
+/// Two windows, the second's words after the first's, then the first's again: the order of
+/// insertion, not of windows.
+fn sample() -> Counts {
+    let mut agg = Counts::new();
+    let w = |m: i64| (Timestamp(m * 60_000_000), Timestamp((m + 10) * 60_000_000));
+    for (m, word, n) in [(0, "cat", 2), (0, "dog", 1), (5, "cat", 7), (0, "éléphant", 3), (5, "", 1)] {
+        agg.update((w(m).0, w(m).1, word), |c| *c += n, || 0);
+    }
+    agg
+}
+
+#[test]
+fn a_snapshot_of_the_first_format_still_restores() {
+    // Written by the runtime before the compact format, for the state of
+    // [((0, 600_000_000, "cat"), 2), ((0, 600_000_000, "dog"), -1)].
+    let mut old: Vec<u8> = vec![2, 0, 0, 0, 0, 0, 0, 0];
+    for (word, n) in [("cat", 2i64), ("dog", -1)] {
+        old.extend_from_slice(&[0; 8]);
+        old.extend_from_slice(&[0x00, 0x46, 0xc3, 0x23, 0, 0, 0, 0]);
+        old.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0]);
+        old.extend_from_slice(word.as_bytes());
+        old.extend_from_slice(&n.to_le_bytes());
+    }
+    let agg = restored(&old).unwrap();
+    let w = (Timestamp(0), Timestamp(600_000_000));
+    assert_eq!(entries(&agg), [((w.0, w.1, "cat".to_owned()), 2), ((w.0, w.1, "dog".to_owned()), -1)]);
+    assert_eq!(agg.get((w.0, w.1, "dog")), Some(&-1));
+    // Saved again, it is compact, and restores to the same entries.
+    let again = saved(&agg);
+    assert!(again.starts_with(&COMPACT_TAG) && again.len() < old.len(), "{again:?}");
+    assert_eq!(entries(&restored(&again).unwrap()), entries(&agg));
+    // The empty state of the first format.
+    assert!(restored(&[0; 8]).unwrap().is_empty());
+}
+
+#[test]
+fn a_compact_snapshot_restores_in_order_and_damage_is_an_error() {
+    let agg = sample();
+    let bytes = saved(&agg);
+    let back = restored(&bytes).unwrap();
+    assert_eq!(entries(&back), entries(&agg));
+    assert_eq!(back.updated_count(), 0);
+    assert!(restored(&saved(&Counts::new())).unwrap().is_empty());
+    for cut in 0..bytes.len() {
+        let e = restored(&bytes[..cut]).err().unwrap_or_else(|| panic!("prefix {cut} restored"));
+        assert!(e.to_string().starts_with("corrupt checkpoint"), "{e}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(restored(&longer).is_err());
+    let mut version = bytes.clone();
+    version[8] = 2;
+    assert!(restored(&version).unwrap_err().to_string().contains("unknown format 2"));
+    // Header: tag, version, count 5, then one run of 5; a run of 0 or of more than is left
+    // is refused.
+    assert_eq!(bytes[8..11], [1, 5, 5]);
+    for bad in [0, 6] {
+        let mut run = bytes.clone();
+        run[10] = bad;
+        assert!(restored(&run).unwrap_err().to_string().contains("a run of"));
+    }
+}
+
+#[test]
+fn snapshots_put_together_hold_every_piece_in_order_in_either_format() {
+    let agg = sample();
+    let all = entries(&agg);
+    let (a, b) = all.split_at(2);
+    let piece = |es: &[((Timestamp, Timestamp, String), i64)]| {
+        let mut p = Counts::new();
+        for (k, n) in es {
+            p.update_owned(k.clone(), |c| *c += n, || 0);
+        }
+        p
+    };
+    let (a, b) = (saved(&piece(a)), saved(&piece(b)));
+    // The first format of piece b, as `Vec<(K, A)>::write` writes it.
+    let b_old = {
+        let mut out = Vec::new();
+        entries(&restored(&b).unwrap()).write(&mut out);
+        out
+    };
+    let empty = saved(&Counts::new());
+    for pieces in [vec![&a, &b], vec![&a, &b_old], vec![&empty, &a, &empty, &b_old]] {
+        let pieces: Vec<&[u8]> = pieces.into_iter().map(Vec::as_slice).collect();
+        let whole = Counts::concat_snapshots(&pieces).unwrap();
+        assert_eq!(entries(&restored(&whole).unwrap()), all);
+    }
+    assert_eq!(Counts::concat_snapshots(&[&a, &b]).unwrap().len(), a.len() + b.len() - 10);
+    assert!(Counts::concat_snapshots(&[&a, &b_old[..5]]).is_err());
+}
+
+/// Many batches of updates with eviction against a model (a list in first-insertion order):
+/// the same rows come out, in the same order, and the state holds the same entries, across
+/// the holes evictions leave and the compactions that drop them.
+#[test]
+fn evictions_keep_the_order_of_a_list() {
+    let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    let mut model: Vec<((i64, String), i64)> = Vec::new();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
+    for batch in 0..60i64 {
+        for _ in 0..next(400) {
+            // Mostly recent windows, sometimes an old one (a late row).
+            let w = (batch - next(4) as i64 - if next(10) == 0 { 5 } else { 0 }).max(0);
+            let word = format!("w{}", next(50));
+            agg.update((w, word.as_str()), |c| *c += 1, || 0);
+            match model.iter_mut().find(|(k, _)| k.0 == w && k.1 == word) {
+                Some((_, c)) => *c += 1,
+                None => model.push(((w, word), 1)),
+            }
+        }
+        let wm = batch - 3;
+        let mode = if batch % 3 == 0 { OutputMode::Update } else { OutputMode::Append };
+        let rows = agg.finish_batch(mode, Some(Timestamp(wm)), |k| Timestamp(k.0));
+        let gone: Vec<_> = model.iter().filter(|(k, _)| k.0 <= wm).cloned().collect();
+        if mode == OutputMode::Append {
+            assert_eq!(rows, gone, "batch {batch}");
+        }
+        model.retain(|(k, _)| k.0 > wm);
+        let here: Vec<_> = agg.iter().map(|(k, a)| (k.clone(), *a)).collect();
+        assert_eq!(here, model, "batch {batch}");
+        assert_eq!(agg.len(), model.len());
+        assert_eq!(agg.updated_count(), 0);
+        for (k, c) in &model {
+            assert_eq!(agg.get((k.0, k.1.as_str())), Some(c));
+        }
+        // A snapshot restores the same entries, holes or not.
+        let back = restored_any(&agg);
+        assert_eq!(back, model);
+    }
+}
+
+/// Each way an eviction leaves the table — a few keys found one by one, the table made anew from
+/// the kept hashes, the state compacted — keeps exactly the live keys findable, in order.
+#[test]
+fn every_way_of_evicting_keeps_the_table_exact() {
+    let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    for i in 0..400i64 {
+        agg.update((i, "k"), |c| *c += i, || 0);
+    }
+    let mut live: Vec<i64> = (0..400).collect();
+    // 3 of 400 (few), 159 of 397 (many), then enough for holes to outnumber entries.
+    for (round, cut) in [|k: i64| k % 150 == 7, |k: i64| k % 5 < 2, |k: i64| k < 300].into_iter().enumerate() {
+        agg.end_batch_evicting(|k, _| cut(k.0));
+        live.retain(|&k| !cut(k));
+        assert_eq!(agg.slots.len() == agg.len(), round == 2, "compacted in the last round only");
+        assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live);
+        for i in 0..400i64 {
+            assert_eq!(agg.get((i, "k")), live.contains(&i).then_some(&i), "key {i}");
+        }
+        // New keys still go in after the others, and are found.
+        agg.update((1000i64, "k"), |c| *c += 1000, || 0);
+        live.push(1000);
+        assert_eq!(agg.get((1000i64, "k")), Some(&1000));
+        agg.end_batch_evicting(|k, _| k.0 == 1000);
+        live.pop();
+    }
+}
+
+fn restored_any(agg: &StreamingAgg<(i64, String), i64>) -> Vec<((i64, String), i64)> {
+    let mut bytes = Vec::new();
+    agg.save(&mut bytes);
+    let mut back: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    back.restore(&bytes).unwrap();
+    back.iter().map(|(k, a)| (k.clone(), *a)).collect()
+}
