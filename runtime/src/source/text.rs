@@ -518,7 +518,7 @@ fn part_ends(text: &str, n: usize) -> Vec<usize> {
 impl<'a> Iterator for Lines<'a> {
     type Item = &'a str;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         if self.rest.is_empty() {
             return None;
