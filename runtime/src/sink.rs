@@ -226,11 +226,18 @@ impl BatchOutput {
     }
 
     /// Removes the temporary files an earlier run of cluster process `process` (0 in one
-    /// process) left in the file sinks' directories (`files::remove_stale_temporaries`).
+    /// process) left in the file sinks' directories (`files::remove_stale_temporaries`) and
+    /// beside `save_as_text_files`' batch directories (`files::remove_stale_text_temporaries`).
     pub(crate) fn remove_stale_temporaries(&self, process: usize) -> Result<(), Error> {
         for spec in &self.outputs {
-            if let OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. } = &spec.kind {
-                files::remove_stale_temporaries(dir, process)?;
+            match &spec.kind {
+                OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. } => {
+                    files::remove_stale_temporaries(dir, process)?;
+                }
+                OutputKind::SaveAsTextFiles { prefix, suffix } => {
+                    files::remove_stale_text_temporaries(prefix, suffix, process)?;
+                }
+                _ => {}
             }
         }
         Ok(())

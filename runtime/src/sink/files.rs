@@ -393,3 +393,49 @@ fn part_file_of(name: &str) -> Option<usize> {
         }
     }
 }
+
+/// Removes what an earlier run of process `process` left half written of `save_as_text_files`
+/// with `prefix` and `suffix` ([`text_files_dir`]'s names): beside the batch directories, on
+/// process 0 the hidden directories a batch was being filled or replaced in
+/// (`.<name>.streamc-tmp-<pid>`, `.<name>.streamc-old-<pid>`, another process id than this
+/// one's), and this process's hidden part files (`.<name>.part-<process:05>.streamc-part`,
+/// [`write_text_part`]). Returns how many were removed.
+pub(super) fn remove_stale_text_temporaries(prefix: &str, suffix: &str, process: usize) -> Result<usize, Error> {
+    // A batch directory's name is `<base>-<time>`, then `.<suffix>` when there is one.
+    let tail = if suffix.is_empty() { String::new() } else { format!(".{suffix}") };
+    let (probe_name, parent) = name_and_parent(&text_files_dir(prefix, suffix, 0))?;
+    let Some(base) = probe_name.strip_suffix(&format!("-0{tail}")) else { return Ok(0) };
+    let is_batch_dir = |name: &str| {
+        name.strip_prefix(base)
+            .and_then(|n| n.strip_prefix('-'))
+            .and_then(|n| n.strip_suffix(tail.as_str()))
+            .is_some_and(|t| !t.is_empty() && t.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()))
+    };
+    let own = std::process::id().to_string();
+    let part = format!(".part-{process:05}.streamc-part");
+    let entries = match std::fs::read_dir(&parent) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => return Err(Error::Io { path: parent, source }),
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(hidden) = file_name.to_str().and_then(|n| n.strip_prefix('.')) else { continue };
+        let stale_dir = process == 0
+            && [".streamc-tmp-", ".streamc-old-"].iter().any(|mark| {
+                hidden.rsplit_once(mark).is_some_and(|(name, pid)| {
+                    is_batch_dir(name) && pid != own && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+                })
+            });
+        let stale_part = hidden.strip_suffix(part.as_str()).is_some_and(is_batch_dir);
+        if !(stale_dir || stale_part) {
+            continue;
+        }
+        let path = e.path();
+        let gone = if stale_dir { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        gone.map_err(|source| Error::Io { path, source })?;
+        removed += 1;
+    }
+    Ok(removed)
+}

@@ -279,3 +279,57 @@ fn stale_temporaries_of_this_process_are_removed() {
     assert_eq!(files::remove_stale_temporaries(&dir.join("missing"), 0).unwrap(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A restarted process removes what an earlier run of it left beside `save_as_text_files`'
+/// batch directories (process 0: the directories a batch was filled or replaced in; every
+/// process: its own part files), and nothing else.
+#[test]
+fn stale_text_temporaries_of_this_process_are_removed() {
+    let dir = std::env::temp_dir().join(format!("streamc-stale-text-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let own = std::process::id();
+    let dirs = [
+        ".counts-1000.txt.streamc-tmp-1",
+        ".counts-2000.txt.streamc-old-2",
+        &format!(".counts-3000.txt.streamc-tmp-{own}"),
+        ".other-1000.txt.streamc-tmp-3",
+        ".counts-1000.csv.streamc-tmp-4",
+        "counts-1000.txt",
+    ];
+    let files = [
+        ".counts-1000.txt.part-00000.streamc-part",
+        ".counts-1000.txt.part-00001.streamc-part",
+        ".counts-x.txt.part-00000.streamc-part",
+        ".hidden",
+    ];
+    for d in dirs {
+        std::fs::create_dir_all(dir.join(d).join("inner")).unwrap();
+    }
+    for f in files {
+        std::fs::write(dir.join(f), b"x").unwrap();
+    }
+    let prefix = dir.join("counts").display().to_string();
+    assert_eq!(files::remove_stale_text_temporaries(&prefix, "txt", 1).unwrap(), 1);
+    assert!(!dir.join(".counts-1000.txt.part-00001.streamc-part").exists());
+    assert_eq!(files::remove_stale_text_temporaries(&prefix, "txt", 0).unwrap(), 3);
+    let mut left: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    let mut expected = vec![
+        format!(".counts-3000.txt.streamc-tmp-{own}"),
+        ".other-1000.txt.streamc-tmp-3".to_owned(),
+        ".counts-1000.csv.streamc-tmp-4".to_owned(),
+        "counts-1000.txt".to_owned(),
+        ".counts-x.txt.part-00000.streamc-part".to_owned(),
+        ".hidden".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(left, expected);
+    // Without a suffix: `counts-<time>` only.
+    std::fs::create_dir_all(dir.join(".counts-5.streamc-tmp-9")).unwrap();
+    assert_eq!(files::remove_stale_text_temporaries(&prefix, "", 0).unwrap(), 1);
+    assert!(dir.join(".counts-1000.csv.streamc-tmp-4").exists());
+    assert_eq!(files::remove_stale_text_temporaries(&dir.join("gone/x").display().to_string(), "", 0).unwrap(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
