@@ -228,19 +228,18 @@ impl BatchOutput {
     /// Removes the temporary files an earlier run of cluster process `process` (0 in one
     /// process) left in the file sinks' directories (`files::remove_stale_temporaries`) and
     /// beside `save_as_text_files`' batch directories (`files::remove_stale_text_temporaries`).
-    pub(crate) fn remove_stale_temporaries(&self, process: usize) -> Result<(), Error> {
+    pub(crate) fn remove_stale_temporaries(&self, process: usize) {
         for spec in &self.outputs {
             match &spec.kind {
                 OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. } => {
-                    files::remove_stale_temporaries(dir, process)?;
+                    files::remove_stale_temporaries(dir, process);
                 }
                 OutputKind::SaveAsTextFiles { prefix, suffix } => {
-                    files::remove_stale_text_temporaries(prefix, suffix, process)?;
+                    files::remove_stale_text_temporaries(prefix, suffix, process);
                 }
                 _ => {}
             }
         }
-        Ok(())
     }
 
     /// Sets the query's id (from its checkpoint, or new).

@@ -152,7 +152,7 @@ where
         let next_batch_id = resume.as_ref().map_or(0, |r| r.next_batch_id(setup.interval_ms));
         let mut sources = self.start_sources(&setup, resume.as_ref(), query.as_ref(), next_batch_id)?;
         let mut outputs = Outputs { output: self.open_outputs(&setup)?, progress: self.open_progress()?, ui: None };
-        outputs.output.remove_stale_temporaries(self.cluster.as_ref().map_or(0, |(_, p)| *p))?;
+        outputs.output.remove_stale_temporaries(self.cluster.as_ref().map_or(0, |(_, p)| *p));
         if !leader {
             outputs.output.set_silent();
         }

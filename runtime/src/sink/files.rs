@@ -338,17 +338,14 @@ pub(super) fn parquet_file<R: Row>(path: &Path, _: &[String], _: &[String], _: &
 /// the data files this process writes ([`process_part_path`]) and, on process 0, of the metadata
 /// log's entries. A run stopped between writing a batch's data file and publishing it (a kill, a
 /// second SIGTERM) leaves one; the batch is run again after the restart and writes its own.
-/// Other processes' names are left to them: they may be writing now. A missing directory has
-/// nothing to remove; returns how many files were removed.
-pub(super) fn remove_stale_temporaries(dir: &Path, process: usize) -> Result<usize, Error> {
+/// Other processes' names are left to them: they may be writing now. Returns how many files
+/// were removed. Best effort: a directory that cannot be listed is left to the sink's own
+/// writes to report (naming it), a file that cannot be removed is left with a warning.
+pub(super) fn remove_stale_temporaries(dir: &Path, process: usize) -> usize {
     let own = format!(".streamc-tmp-{}", std::process::id());
     let mut removed = 0;
-    let mut sweep = |dir: &Path, is_ours: &dyn Fn(&str) -> bool| -> Result<(), Error> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => return Err(Error::Io { path: dir.to_owned(), source }),
-        };
+    let mut sweep = |dir: &Path, is_ours: &dyn Fn(&str) -> bool| {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
         for e in entries.flatten() {
             let file_name = e.file_name();
             let Some(name) = file_name.to_str() else { continue };
@@ -358,20 +355,29 @@ pub(super) fn remove_stale_temporaries(dir: &Path, process: usize) -> Result<usi
             if name.ends_with(&own) || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || !is_ours(inner) {
                 continue;
             }
-            let path = e.path();
-            std::fs::remove_file(&path).map_err(|source| Error::Io { path, source })?;
-            removed += 1;
+            removed += usize::from(remove_stale(&e.path(), false));
         }
-        Ok(())
     };
-    sweep(dir, &|inner| part_file_of(inner) == Some(process))?;
+    sweep(dir, &|inner| part_file_of(inner) == Some(process));
     if process == 0 {
         sweep(&dir.join("_spark_metadata"), &|inner| {
             let id = inner.strip_suffix(".compact").unwrap_or(inner);
             !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
-        })?;
+        });
     }
-    Ok(removed)
+    removed
+}
+
+/// Removes the stale temporary file (or directory) at `path`; whether it did (else a warning).
+fn remove_stale(path: &Path, is_dir: bool) -> bool {
+    let gone = if is_dir { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+    match gone {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("warning: cannot remove `{}`, left by an earlier run: {e}", path.display());
+            false
+        }
+    }
 }
 
 /// The process whose data file `name` is ([`process_part_path`]: `part-<batch>-<part>.<ext>`
@@ -399,12 +405,13 @@ fn part_file_of(name: &str) -> Option<usize> {
 /// process 0 the hidden directories a batch was being filled or replaced in
 /// (`.<name>.streamc-tmp-<pid>`, `.<name>.streamc-old-<pid>`, another process id than this
 /// one's), and this process's hidden part files (`.<name>.part-<process:05>.streamc-part`,
-/// [`write_text_part`]). Returns how many were removed.
-pub(super) fn remove_stale_text_temporaries(prefix: &str, suffix: &str, process: usize) -> Result<usize, Error> {
+/// [`write_text_part`]). Returns how many were removed; best effort, as
+/// [`remove_stale_temporaries`].
+pub(super) fn remove_stale_text_temporaries(prefix: &str, suffix: &str, process: usize) -> usize {
     // A batch directory's name is `<base>-<time>`, then `.<suffix>` when there is one.
     let tail = if suffix.is_empty() { String::new() } else { format!(".{suffix}") };
-    let (probe_name, parent) = name_and_parent(&text_files_dir(prefix, suffix, 0))?;
-    let Some(base) = probe_name.strip_suffix(&format!("-0{tail}")) else { return Ok(0) };
+    let Ok((probe_name, parent)) = name_and_parent(&text_files_dir(prefix, suffix, 0)) else { return 0 };
+    let Some(base) = probe_name.strip_suffix(&format!("-0{tail}")) else { return 0 };
     let is_batch_dir = |name: &str| {
         name.strip_prefix(base)
             .and_then(|n| n.strip_prefix('-'))
@@ -413,11 +420,7 @@ pub(super) fn remove_stale_text_temporaries(prefix: &str, suffix: &str, process:
     };
     let own = std::process::id().to_string();
     let part = format!(".part-{process:05}.streamc-part");
-    let entries = match std::fs::read_dir(&parent) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(source) => return Err(Error::Io { path: parent, source }),
-    };
+    let Ok(entries) = std::fs::read_dir(&parent) else { return 0 };
     let mut removed = 0;
     for e in entries.flatten() {
         let file_name = e.file_name();
@@ -432,10 +435,7 @@ pub(super) fn remove_stale_text_temporaries(prefix: &str, suffix: &str, process:
         if !(stale_dir || stale_part) {
             continue;
         }
-        let path = e.path();
-        let gone = if stale_dir { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-        gone.map_err(|source| Error::Io { path, source })?;
-        removed += 1;
+        removed += usize::from(remove_stale(&e.path(), stale_dir));
     }
-    Ok(removed)
+    removed
 }
