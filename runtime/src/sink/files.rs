@@ -155,7 +155,7 @@ fn write_temp(path: &Path, bytes: &[u8], write_back: bool) -> Result<PendingFile
     };
     std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
+    let tmp = parent.join(temp_name(&name, TMP));
     let written = File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
         if write_back {
@@ -294,7 +294,7 @@ pub(super) fn commit_text_parts(dir: &Path, processes: usize) -> Result<(), Erro
 fn publish_text_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<(), Error>) -> Result<(), Error> {
     let (name, parent) = name_and_parent(dir)?;
     std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
-    let tmp = parent.join(format!(".{name}.streamc-tmp-{}", std::process::id()));
+    let tmp = parent.join(temp_name(&name, TMP));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(out_err(&tmp))?;
     }
@@ -303,7 +303,7 @@ fn publish_text_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<(), Error>) -
     File::create(tmp.join("_SUCCESS")).map_err(out_err(&dir.join("_SUCCESS")))?;
     if dir.exists() {
         // Move the old output aside first: renaming onto a non-empty directory fails.
-        let old = parent.join(format!(".{name}.streamc-old-{}", std::process::id()));
+        let old = parent.join(temp_name(&name, OLD));
         std::fs::rename(dir, &old).map_err(out_err(dir))?;
         std::fs::rename(&tmp, dir).map_err(out_err(dir))?;
         std::fs::remove_dir_all(&old).map_err(out_err(&old))?;
@@ -342,30 +342,48 @@ pub(super) fn parquet_file<R: Row>(path: &Path, _: &[String], _: &[String], _: &
 /// were removed. Best effort: a directory that cannot be listed is left to the sink's own
 /// writes to report (naming it), a file that cannot be removed is left with a warning.
 pub(super) fn remove_stale_temporaries(dir: &Path, process: usize) -> usize {
-    let own = format!(".streamc-tmp-{}", std::process::id());
-    let mut removed = 0;
-    let mut sweep = |dir: &Path, is_ours: &dyn Fn(&str) -> bool| {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for e in entries.flatten() {
-            let file_name = e.file_name();
-            let Some(name) = file_name.to_str() else { continue };
-            let Some((inner, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".streamc-tmp-")) else {
-                continue;
-            };
-            if name.ends_with(&own) || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || !is_ours(inner) {
-                continue;
-            }
-            removed += usize::from(remove_stale(&e.path(), false));
-        }
-    };
-    sweep(dir, &|inner| part_file_of(inner) == Some(process));
+    let mut removed = sweep_temporaries(dir, |name| part_file_of(name) == Some(process));
     if process == 0 {
-        sweep(&dir.join("_spark_metadata"), &|inner| {
-            let id = inner.strip_suffix(".compact").unwrap_or(inner);
-            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+        removed += sweep_temporaries(&dir.join("_spark_metadata"), |name| {
+            all_digits(name.strip_suffix(".compact").unwrap_or(name))
         });
     }
     removed
+}
+
+/// Removes the files of `dir` that are an earlier run's temporary names
+/// ([`earlier_temp`]) of a name `is_ours`; how many.
+fn sweep_temporaries(dir: &Path, is_ours: impl Fn(&str) -> bool) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        if e.file_name().to_str().and_then(|n| earlier_temp(n, TMP)).is_some_and(&is_ours) {
+            removed += usize::from(remove_stale(&e.path(), false));
+        }
+    }
+    removed
+}
+
+/// The kinds of hidden names this module writes under: a file or directory being written, and
+/// a batch directory being replaced.
+const TMP: &str = "tmp";
+const OLD: &str = "old";
+
+/// The hidden name of `name` of kind `kind` for this process: `.<name>.streamc-<kind>-<pid>`.
+fn temp_name(name: &str, kind: &str) -> String {
+    format!(".{name}.streamc-{kind}-{}", std::process::id())
+}
+
+/// The name behind `file_name` when it is a [`temp_name`] of kind `kind` that another process
+/// id than this one's made (an earlier run's); `None` for any other name.
+fn earlier_temp<'a>(file_name: &'a str, kind: &str) -> Option<&'a str> {
+    let (name, pid) = file_name.strip_prefix('.')?.rsplit_once(&format!(".streamc-{kind}-"))?;
+    (all_digits(pid) && pid != std::process::id().to_string()).then_some(name)
+}
+
+/// Whether `s` is one or more ASCII digits.
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Removes the stale temporary file (or directory) at `path`; whether it did (else a warning).
@@ -384,17 +402,16 @@ fn remove_stale(path: &Path, is_dir: bool) -> bool {
 /// for process 0, `part-<batch>-<part>-p<process>.<ext>` for another), or `None` for any other
 /// name.
 fn part_file_of(name: &str) -> Option<usize> {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let stem = name.strip_suffix(".json").or_else(|| name.strip_suffix(".parquet"))?;
     let mut fields = stem.strip_prefix("part-")?.split('-');
     let (batch, part) = (fields.next()?, fields.next()?);
-    if !digits(batch) || !digits(part) {
+    if !all_digits(batch) || !all_digits(part) {
         return None;
     }
     match fields.next() {
         None => Some(0),
         Some(p) => {
-            let k = p.strip_prefix('p').filter(|k| digits(k))?.parse().ok()?;
+            let k = p.strip_prefix('p').filter(|k| all_digits(k))?.parse().ok()?;
             (fields.next().is_none() && k > 0).then_some(k)
         }
     }
@@ -416,22 +433,18 @@ pub(super) fn remove_stale_text_temporaries(prefix: &str, suffix: &str, process:
         name.strip_prefix(base)
             .and_then(|n| n.strip_prefix('-'))
             .and_then(|n| n.strip_suffix(tail.as_str()))
-            .is_some_and(|t| !t.is_empty() && t.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|t| all_digits(t.strip_prefix('-').unwrap_or(t)))
     };
-    let own = std::process::id().to_string();
     let part = format!(".part-{process:05}.streamc-part");
     let Ok(entries) = std::fs::read_dir(&parent) else { return 0 };
     let mut removed = 0;
     for e in entries.flatten() {
         let file_name = e.file_name();
-        let Some(hidden) = file_name.to_str().and_then(|n| n.strip_prefix('.')) else { continue };
-        let stale_dir = process == 0
-            && [".streamc-tmp-", ".streamc-old-"].iter().any(|mark| {
-                hidden.rsplit_once(mark).is_some_and(|(name, pid)| {
-                    is_batch_dir(name) && pid != own && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
-                })
-            });
-        let stale_part = hidden.strip_suffix(part.as_str()).is_some_and(is_batch_dir);
+        let Some(file_name) = file_name.to_str() else { continue };
+        let stale_dir =
+            process == 0 && [TMP, OLD].iter().any(|kind| earlier_temp(file_name, kind).is_some_and(is_batch_dir));
+        let stale_part =
+            file_name.strip_prefix('.').and_then(|n| n.strip_suffix(part.as_str())).is_some_and(is_batch_dir);
         if !(stale_dir || stale_part) {
             continue;
         }

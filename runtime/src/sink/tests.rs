@@ -231,22 +231,23 @@ fn stale_temporaries_of_this_process_are_removed() {
     let dir = std::env::temp_dir().join(format!("streamc-stale-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("_spark_metadata")).unwrap();
-    let own = std::process::id();
-    let names = [
-        ".part-00008-0000.json.streamc-tmp-1",
-        ".part-00008-0001.parquet.streamc-tmp-22",
-        ".part-00008-0000-p1.json.streamc-tmp-3",
-        ".part-00008-0000-p2.json.streamc-tmp-4",
-        &format!(".part-00009-0000.json.streamc-tmp-{own}"),
-        ".part-00008-0000.json.streamc-tmp-",
-        ".notes.streamc-tmp-5",
-        ".hidden",
-        "part-00007-0000.json",
-        "_spark_metadata/.8.streamc-tmp-6",
-        "_spark_metadata/.9.compact.streamc-tmp-7",
-        "_spark_metadata/7",
+    let own = format!(".part-00009-0000.json.streamc-tmp-{}", std::process::id());
+    // Each name, and the process whose restart removes it (`None`: no process's).
+    let names: [(&str, Option<usize>); 12] = [
+        (".part-00008-0000.json.streamc-tmp-1", Some(0)),
+        (".part-00008-0001.parquet.streamc-tmp-22", Some(0)),
+        (".part-00008-0000-p1.json.streamc-tmp-3", Some(1)),
+        (".part-00008-0000-p2.json.streamc-tmp-4", None),
+        (&own, None),
+        (".part-00008-0000.json.streamc-tmp-", None),
+        (".notes.streamc-tmp-5", None),
+        (".hidden", None),
+        ("part-00007-0000.json", None),
+        ("_spark_metadata/.8.streamc-tmp-6", Some(0)),
+        ("_spark_metadata/.9.compact.streamc-tmp-7", Some(0)),
+        ("_spark_metadata/7", None),
     ];
-    for n in names {
+    for (n, _) in names {
         std::fs::write(dir.join(n), b"x").unwrap();
     }
     let left = |dir: &std::path::Path| -> Vec<String> {
@@ -259,21 +260,11 @@ fn stale_temporaries_of_this_process_are_removed() {
         v.sort();
         v
     };
-    assert_eq!(files::remove_stale_temporaries(&dir, 1), 1);
+    let removed_by = |p: usize| names.iter().filter(|(_, by)| *by == Some(p)).count();
+    assert_eq!(files::remove_stale_temporaries(&dir, 1), removed_by(1));
     assert!(!left(&dir).contains(&".part-00008-0000-p1.json.streamc-tmp-3".to_owned()));
-    assert_eq!(files::remove_stale_temporaries(&dir, 0), 4);
-    let mut expected: Vec<String> = [
-        ".part-00008-0000-p2.json.streamc-tmp-4",
-        &format!(".part-00009-0000.json.streamc-tmp-{own}"),
-        ".part-00008-0000.json.streamc-tmp-",
-        ".notes.streamc-tmp-5",
-        ".hidden",
-        "part-00007-0000.json",
-        "_spark_metadata/7",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    assert_eq!(files::remove_stale_temporaries(&dir, 0), removed_by(0));
+    let mut expected: Vec<String> = names.iter().filter(|(_, by)| by.is_none()).map(|(n, _)| n.to_string()).collect();
     expected.sort();
     assert_eq!(left(&dir), expected);
     assert_eq!(files::remove_stale_temporaries(&dir.join("missing"), 0), 0);
@@ -288,42 +279,38 @@ fn stale_text_temporaries_of_this_process_are_removed() {
     let dir = std::env::temp_dir().join(format!("streamc-stale-text-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let own = std::process::id();
-    let dirs = [
-        ".counts-1000.txt.streamc-tmp-1",
-        ".counts-2000.txt.streamc-old-2",
-        &format!(".counts-3000.txt.streamc-tmp-{own}"),
-        ".other-1000.txt.streamc-tmp-3",
-        ".counts-1000.csv.streamc-tmp-4",
-        "counts-1000.txt",
+    let own = format!(".counts-3000.txt.streamc-tmp-{}", std::process::id());
+    // Each name, whether it is a directory, and the process whose restart removes it (`None`:
+    // no process's).
+    let names: [(&str, bool, Option<usize>); 10] = [
+        (".counts-1000.txt.streamc-tmp-1", true, Some(0)),
+        (".counts-2000.txt.streamc-old-2", true, Some(0)),
+        (&own, true, None),
+        (".other-1000.txt.streamc-tmp-3", true, None),
+        (".counts-1000.csv.streamc-tmp-4", true, None),
+        ("counts-1000.txt", true, None),
+        (".counts-1000.txt.part-00000.streamc-part", false, Some(0)),
+        (".counts-1000.txt.part-00001.streamc-part", false, Some(1)),
+        (".counts-x.txt.part-00000.streamc-part", false, None),
+        (".hidden", false, None),
     ];
-    let files = [
-        ".counts-1000.txt.part-00000.streamc-part",
-        ".counts-1000.txt.part-00001.streamc-part",
-        ".counts-x.txt.part-00000.streamc-part",
-        ".hidden",
-    ];
-    for d in dirs {
-        std::fs::create_dir_all(dir.join(d).join("inner")).unwrap();
+    for (n, is_dir, _) in names {
+        if is_dir {
+            std::fs::create_dir_all(dir.join(n).join("inner")).unwrap();
+        } else {
+            std::fs::write(dir.join(n), b"x").unwrap();
+        }
     }
-    for f in files {
-        std::fs::write(dir.join(f), b"x").unwrap();
-    }
+    let removed_by = |p: usize| names.iter().filter(|(_, _, by)| *by == Some(p)).count();
     let prefix = dir.join("counts").display().to_string();
-    assert_eq!(files::remove_stale_text_temporaries(&prefix, "txt", 1), 1);
+    assert_eq!(files::remove_stale_text_temporaries(&prefix, "txt", 1), removed_by(1));
     assert!(!dir.join(".counts-1000.txt.part-00001.streamc-part").exists());
-    assert_eq!(files::remove_stale_text_temporaries(&prefix, "txt", 0), 3);
+    assert_eq!(files::remove_stale_text_temporaries(&prefix, "txt", 0), removed_by(0));
     let mut left: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     left.sort();
-    let mut expected = vec![
-        format!(".counts-3000.txt.streamc-tmp-{own}"),
-        ".other-1000.txt.streamc-tmp-3".to_owned(),
-        ".counts-1000.csv.streamc-tmp-4".to_owned(),
-        "counts-1000.txt".to_owned(),
-        ".counts-x.txt.part-00000.streamc-part".to_owned(),
-        ".hidden".to_owned(),
-    ];
+    let mut expected: Vec<String> =
+        names.iter().filter(|(_, _, by)| by.is_none()).map(|(n, _, _)| n.to_string()).collect();
     expected.sort();
     assert_eq!(left, expected);
     // Without a suffix: `counts-<time>` only.
