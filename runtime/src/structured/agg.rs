@@ -71,6 +71,9 @@ pub struct StreamingAgg<K, A> {
     /// The hashes and slots of the entries the last eviction removed: kept, so that an eviction
     /// does not grow a fresh list every batch.
     gone: Vec<(u64, u32)>,
+    /// Whether the last eviction compacted the state: the next one then compacts as it goes
+    /// ([`evict_compacting`](Self::evict_compacting)), one pass instead of three.
+    compact_next: bool,
 }
 
 impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
@@ -107,6 +110,7 @@ impl<K, A> StreamingAgg<K, A> {
             updated: 0,
             last_part: 0,
             gone: Vec::new(),
+            compact_next: false,
         }
     }
 
@@ -408,7 +412,20 @@ impl<K, A> StreamingAgg<K, A> {
     /// hashes of the others when at least half as many left as stay (cheaper than a probe per
     /// key gone); and the state is compacted, in order, when holes outnumber entries. No key is
     /// hashed again.
-    fn evict(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
+    ///
+    /// When the last eviction compacted (a windowed state evicts most of its keys every batch),
+    /// this one compacts in the same pass ([`evict_compacting`](Self::evict_compacting)).
+    fn evict(&mut self, gone: impl Fn(&K, &A) -> bool, removed: impl FnMut(K, A)) {
+        if self.compact_next {
+            self.evict_compacting(gone, removed);
+        } else {
+            self.evict_leaving_holes(gone, removed);
+        }
+    }
+
+    /// [`evict`](Self::evict) leaving holes, then mending the table (one by one, anew, or
+    /// compacting).
+    fn evict_leaving_holes(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
         let mut left = std::mem::take(&mut self.gone);
         left.clear();
         for (i, slot) in self.slots.iter_mut().enumerate() {
@@ -425,7 +442,8 @@ impl<K, A> StreamingAgg<K, A> {
         self.updated = 0;
         self.live -= left.len();
         let holes = self.slots.len() - self.live;
-        if holes > self.live.max(16) {
+        self.compact_next = holes > self.live.max(16);
+        if self.compact_next {
             self.compact();
         } else if left.len() * 2 >= self.live {
             self.rebuild_table();
@@ -440,6 +458,36 @@ impl<K, A> StreamingAgg<K, A> {
             }
         }
         self.gone = left;
+    }
+
+    /// [`evict`](Self::evict) in one pass that also compacts: every entry either leaves (to
+    /// `removed`) or moves down to the next free slot, and goes into the table, cleared
+    /// beforehand, at its new index. The same state as evicting, compacting and making the
+    /// table anew, without reading the entries three times (a windowed state's entries are
+    /// megabytes: each pass over them is memory traffic). The next eviction compacts as it goes
+    /// again only when this one left at most as many entries as it removed.
+    fn evict_compacting(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
+        let before = self.live;
+        self.table.clear();
+        // Empty: growing it rehashes nothing. Room for every key that was live, so that no
+        // insert below grows it.
+        self.table.reserve(before, |_| unreachable!("the table is empty"));
+        let mut kept = 0usize;
+        for i in 0..self.slots.len() {
+            let Some(mut e) = self.slots[i].take() else { continue };
+            if gone(&e.key, &e.acc) {
+                removed(e.key, e.acc);
+                continue;
+            }
+            e.updated = false;
+            self.table.insert_unique(e.hash, kept as u32, |_| unreachable!("the table has room"));
+            self.slots[kept] = Some(e);
+            kept += 1;
+        }
+        self.slots.truncate(kept);
+        self.live = kept;
+        self.updated = 0;
+        self.compact_next = before - kept >= kept;
     }
 
     /// Drops the holes, keeping the entries' order, and makes the table anew from the kept

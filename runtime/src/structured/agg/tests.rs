@@ -180,6 +180,49 @@ fn every_way_of_evicting_keeps_the_table_exact() {
     }
 }
 
+/// After an eviction that compacted, the next ones compact as they go, one pass
+/// (`evict_compacting`): the same entries in the same order, every live key findable, new keys
+/// going in after them; the pass goes back to leaving holes when it removed fewer than it kept.
+#[test]
+fn an_eviction_that_compacts_as_it_goes_keeps_the_table_exact() {
+    let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    for i in 0..400i64 {
+        agg.update((i, "k"), |c| *c += i, || 0);
+    }
+    let mut live: Vec<i64> = (0..400).collect();
+    // Compacts (holes outnumber entries), then: many of few left, an odd pattern, all of
+    // them, then (the state empty and refilled with two keys) none.
+    let cuts: [(fn(i64) -> bool, bool); 5] = [
+        (|k| k < 300, true),
+        (|k| k % 3 != 0 && k < 2000, true),
+        (|k| k % 2 == 0 || k > 2000, true),
+        (|_| true, true),
+        (|_| false, false),
+    ];
+    for (round, (cut, compacts_next)) in cuts.into_iter().enumerate() {
+        let passes_in_one = agg.compact_next;
+        agg.end_batch_evicting(|k, _| cut(k.0));
+        live.retain(|&k| !cut(k));
+        assert_eq!(passes_in_one, round > 0, "round {round}");
+        assert_eq!(agg.compact_next, compacts_next, "round {round}");
+        assert_eq!(agg.slots.len(), agg.len(), "round {round}: no holes");
+        assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live, "round {round}");
+        assert_eq!(agg.updated_count(), 0);
+        for i in (0..400i64).chain([1000 + round as i64, 5000]) {
+            assert_eq!(agg.get((i, "k")), live.contains(&i).then_some(&i), "round {round}: key {i}");
+        }
+        // New keys go in after the others, are found, and update in place.
+        for k in [1000 + round as i64, 5000] {
+            if !live.contains(&k) {
+                agg.update((k, "k"), |c| *c += k, || 0);
+                live.push(k);
+            }
+            assert_eq!(agg.get((k, "k")), Some(&k));
+        }
+        assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live);
+    }
+}
+
 fn restored_any(agg: &StreamingAgg<(i64, String), i64>) -> Vec<((i64, String), i64)> {
     let mut bytes = Vec::new();
     agg.save(&mut bytes);
