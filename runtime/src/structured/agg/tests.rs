@@ -192,7 +192,8 @@ fn an_eviction_that_compacts_as_it_goes_keeps_the_table_exact() {
     let mut live: Vec<i64> = (0..400).collect();
     // Compacts (holes outnumber entries), then: many of few left, an odd pattern, all of
     // them, then (the state empty and refilled with two keys) none.
-    let cuts: [(fn(i64) -> bool, bool); 5] = [
+    type Cut = fn(i64) -> bool;
+    let cuts: [(Cut, bool); 5] = [
         (|k| k < 300, true),
         (|k| k % 3 != 0 && k < 2000, true),
         (|k| k % 2 == 0 || k > 2000, true),
@@ -220,6 +221,53 @@ fn an_eviction_that_compacts_as_it_goes_keeps_the_table_exact() {
             assert_eq!(agg.get((k, "k")), Some(&k));
         }
         assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live);
+    }
+}
+
+/// A batch cut anywhere into a first part updated in place and later parts built apart and
+/// absorbed in order gives the state one pass gives: the same entries in the same order, the
+/// same updated count, every key findable; across batches whose evictions leave holes or
+/// compact, and parts with keys old and new.
+#[test]
+fn parts_absorbed_in_order_equal_one_pass() {
+    let mut whole: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    let mut split: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
+    for batch in 0..40i64 {
+        let rows: Vec<(i64, String, i64)> =
+            (0..next(600)).map(|_| (batch - next(3) as i64, format!("w{}", next(40)), next(5) as i64 - 1)).collect();
+        for (w, word, n) in &rows {
+            whole.update((*w, word.as_str()), |c| *c += n, || 0);
+        }
+        // Cut points anywhere, an empty part included sometimes.
+        let mut cuts: Vec<usize> = (0..next(4)).map(|_| next(rows.len() as u64 + 1) as usize).collect();
+        cuts.sort_unstable();
+        let mut bounds = vec![0];
+        bounds.extend(cuts);
+        bounds.push(rows.len());
+        for (w, word, n) in &rows[..bounds[1]] {
+            split.update((*w, word.as_str()), |c| *c += n, || 0);
+        }
+        for pair in bounds[1..].windows(2) {
+            let mut part = StreamingAgg::with_capacity(split.part_capacity());
+            for (w, word, n) in &rows[pair[0]..pair[1]] {
+                part.update((*w, word.as_str()), |c| *c += n, || 0);
+            }
+            split.absorb(part, |a, b| *a += b);
+        }
+        assert_eq!(split.updated_count(), whole.updated_count(), "batch {batch}");
+        assert_eq!(split.len(), whole.len(), "batch {batch}");
+        let (a, b): (Vec<_>, Vec<_>) = (split.iter().collect(), whole.iter().collect());
+        assert_eq!(a, b, "batch {batch}");
+        for (k, c) in whole.iter() {
+            assert_eq!(split.get((k.0, k.1.as_str())), Some(c), "batch {batch}");
+        }
+        let wm = Timestamp(batch - 1 - next(2) as i64);
+        let mode = if batch % 4 == 0 { OutputMode::Update } else { OutputMode::Append };
+        let rows_split = split.finish_batch(mode, Some(wm), |k| Timestamp(k.0));
+        let rows_whole = whole.finish_batch(mode, Some(wm), |k| Timestamp(k.0));
+        assert_eq!(rows_split, rows_whole, "batch {batch}");
     }
 }
 
