@@ -74,6 +74,11 @@ pub struct StreamingAgg<K, A> {
     /// Whether the last eviction compacted the state: the next one then compacts as it goes
     /// ([`evict_compacting`](Self::evict_compacting)), one pass instead of three.
     compact_next: bool,
+    /// The slots before this index are in the table; those after it were moved in by
+    /// [`absorb`](Self::absorb) and are put into the table by the first of: a lookup that
+    /// misses ([`index_rest`](Self::index_rest)), the batch's end (an eviction that makes the
+    /// table anew takes them with the others: a windowed state's does every batch).
+    indexed: usize,
 }
 
 impl<K, A> std::fmt::Debug for StreamingAgg<K, A> {
@@ -111,6 +116,7 @@ impl<K, A> StreamingAgg<K, A> {
             last_part: 0,
             gone: Vec::new(),
             compact_next: false,
+            indexed: 0,
         }
     }
 
@@ -176,8 +182,60 @@ impl<K, A> StreamingAgg<K, A> {
                 }
                 f(&mut e.acc);
             }
+            None if self.indexed != self.slots.len() => self.update_missed(hash, key, f, init),
             None => self.insert(hash, key.into_owned(), f, init),
         }
+    }
+
+    /// [`update`](Self::update) of a key the table does not name while slots wait for the
+    /// table: one of them, or a new key.
+    #[inline(never)]
+    fn update_missed<Q>(&mut self, hash: u64, key: Q, f: impl FnOnce(&mut A), init: impl FnOnce() -> A)
+    where
+        Q: IntoOwned<Owned = K> + Hash,
+    {
+        if self.index_rest() {
+            let slots = &self.slots;
+            if let Some(&i) = self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
+                self.mark_and_apply(i, f);
+                return;
+            }
+        }
+        self.insert(hash, key.into_owned(), f, init);
+    }
+
+    /// Marks the entry in slot `i` updated and applies `f` to its accumulator.
+    #[inline]
+    fn mark_and_apply(&mut self, i: u32, f: impl FnOnce(&mut A)) {
+        let e = entry_mut(&mut self.slots[i as usize]);
+        if !e.updated {
+            e.updated = true;
+            self.updated += 1;
+        }
+        f(&mut e.acc);
+    }
+
+    /// Puts the slots [`absorb`](Self::absorb) moved in into the table, if any are not yet;
+    /// returns whether there were any.
+    #[inline]
+    fn index_rest(&mut self) -> bool {
+        if self.indexed == self.slots.len() {
+            return false;
+        }
+        self.index_rest_now();
+        true
+    }
+
+    #[inline(never)]
+    fn index_rest_now(&mut self) {
+        let slots = &self.slots;
+        let rest = slots[self.indexed..].iter().flatten().count();
+        self.table.reserve(rest, |&j| entry(&slots[j as usize]).hash);
+        for (i, slot) in self.slots.iter().enumerate().skip(self.indexed) {
+            let Some(e) = slot else { continue };
+            self.table.insert_unique(e.hash, i as u32, |_| unreachable!("room was reserved"));
+        }
+        self.indexed = self.slots.len();
     }
 
     /// The hash of `key` (or of its owned form: the same), always inlined: a generated app may
@@ -191,7 +249,7 @@ impl<K, A> StreamingAgg<K, A> {
         h.finish()
     }
 
-    /// The miss path, out of line so that the hit path stays small.
+    /// Inserts a key not in state: the miss path, out of line so that the hit path stays small.
     #[inline(never)]
     fn insert(&mut self, hash: u64, key: K, f: impl FnOnce(&mut A), init: impl FnOnce() -> A) {
         let mut acc = init();
@@ -200,12 +258,15 @@ impl<K, A> StreamingAgg<K, A> {
         self.updated += 1;
     }
 
-    /// Appends `e` (a key not in state) to the state order and the table.
+    /// Appends `e` (a key not in state) to the state order and the table; every slot before it
+    /// is in the table.
     fn push(&mut self, e: Entry<K, A>) {
+        debug_assert_eq!(self.indexed, self.slots.len(), "slots are waiting for the table");
         let i = u32::try_from(self.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
         let slots = &self.slots;
         self.table.insert_unique(e.hash, i, |&j| entry(&slots[j as usize]).hash);
         self.slots.push(Some(e));
+        self.indexed = self.slots.len();
         self.live += 1;
     }
 
@@ -220,6 +281,10 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash + Eq,
     {
         self.last_part = part.live;
+        // The keys of an earlier part must be found.
+        self.index_rest();
+        u32::try_from(self.slots.len() + part.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
+        let mut new = 0;
         for mut e in part.slots.into_iter().flatten() {
             // Both states hash with the same seed: the part's hash is this state's.
             let slots = &self.slots;
@@ -233,12 +298,20 @@ impl<K, A> StreamingAgg<K, A> {
                     merge(&mut here.acc, e.acc);
                 }
                 None => {
+                    // Into the table later (`indexed`): a part's keys are distinct, so none
+                    // of the part's later keys can be this one.
                     e.updated = true;
-                    self.push(e);
-                    self.updated += 1;
+                    self.slots.push(Some(e));
+                    new += 1;
                 }
             }
         }
+        self.live += new;
+        self.updated += new;
+        // The table's room grows now, as one insert after another would grow it (its size is
+        // the state's memory figure, which must not depend on the number of workers).
+        let slots = &self.slots;
+        self.table.reserve(new, |&j| entry(&slots[j as usize]).hash);
     }
 
     /// Cuts the state into `n` states, entry by entry: an entry goes to state `owner(key)`
@@ -282,7 +355,15 @@ impl<K, A> StreamingAgg<K, A> {
                 }
                 f(&mut e.acc);
             }
-            None => self.insert(hash, key, f, init),
+            None => {
+                if self.index_rest() {
+                    let slots = &self.slots;
+                    if let Some(&i) = self.table.find(hash, |&i| key == entry(&slots[i as usize]).key) {
+                        return self.mark_and_apply(i, f);
+                    }
+                }
+                self.insert(hash, key, f, init)
+            }
         }
     }
 
@@ -298,8 +379,15 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash,
     {
         let hash = self.hash(&key);
-        let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&self.slots[i as usize]).key))?;
-        Some(&entry(&self.slots[i as usize]).acc)
+        match self.table.find(hash, |&i| key.eq_owned(&entry(&self.slots[i as usize]).key)) {
+            Some(&i) => Some(&entry(&self.slots[i as usize]).acc),
+            // Or one of the slots not yet in the table.
+            None => self.slots[self.indexed..]
+                .iter()
+                .flatten()
+                .find(|e| e.hash == hash && key.eq_owned(&e.key))
+                .map(|e| &e.acc),
+        }
     }
 
     /// The accumulator of `key` to change, if it is in state (updated marks are not changed).
@@ -311,7 +399,15 @@ impl<K, A> StreamingAgg<K, A> {
     {
         let hash = self.hash(&key);
         let slots = &self.slots;
-        let i = *self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key))?;
+        let found = self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).copied();
+        let i = match found {
+            Some(i) => i,
+            None if self.index_rest() => {
+                let slots = &self.slots;
+                *self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key))?
+            }
+            None => return None,
+        };
         Some(&mut entry_mut(&mut self.slots[i as usize]).acc)
     }
 
@@ -380,6 +476,12 @@ impl<K, A> StreamingAgg<K, A> {
         if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
             return false;
         }
+        if self.index_rest() {
+            let slots = &self.slots;
+            if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
+                return false;
+            }
+        }
         self.insert(hash, key.into_owned(), |_| {}, init);
         true
     }
@@ -396,7 +498,10 @@ impl<K, A> StreamingAgg<K, A> {
         self.evict(gone, |_, _| {});
     }
 
+    /// Ends a batch that evicts nothing: clears the updated marks; the slots not yet in the
+    /// table go into it.
     fn clear_updated(&mut self) {
+        self.index_rest();
         if self.updated > 0 {
             for e in self.slots.iter_mut().flatten() {
                 e.updated = false;
@@ -426,6 +531,7 @@ impl<K, A> StreamingAgg<K, A> {
     /// [`evict`](Self::evict) leaving holes, then mending the table (one by one, anew, or
     /// compacting).
     fn evict_leaving_holes(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
+        let indexed = self.indexed;
         let mut left = std::mem::take(&mut self.gone);
         left.clear();
         for (i, slot) in self.slots.iter_mut().enumerate() {
@@ -448,7 +554,9 @@ impl<K, A> StreamingAgg<K, A> {
         } else if left.len() * 2 >= self.live {
             self.rebuild_table();
         } else {
-            for &(hash, i) in &left {
+            self.index_rest();
+            // A slot past `indexed` was never in the table.
+            for &(hash, i) in left.iter().filter(|&&(_, i)| (i as usize) < indexed) {
                 match self.table.find_entry(hash, |&j| j == i) {
                     Ok(found) => {
                         found.remove();
@@ -485,6 +593,7 @@ impl<K, A> StreamingAgg<K, A> {
             kept += 1;
         }
         self.slots.truncate(kept);
+        self.indexed = kept;
         self.live = kept;
         self.updated = 0;
         self.compact_next = before - kept >= kept;
@@ -506,6 +615,7 @@ impl<K, A> StreamingAgg<K, A> {
             let slots = &self.slots;
             self.table.insert_unique(e.hash, i as u32, |&j| entry(&slots[j as usize]).hash);
         }
+        self.indexed = self.slots.len();
     }
 }
 

@@ -226,8 +226,10 @@ fn an_eviction_that_compacts_as_it_goes_keeps_the_table_exact() {
 
 /// A batch cut anywhere into a first part updated in place and later parts built apart and
 /// absorbed in order gives the state one pass gives: the same entries in the same order, the
-/// same updated count, every key findable; across batches whose evictions leave holes or
-/// compact, and parts with keys old and new.
+/// same updated count, every key findable (by `get`, `get_mut`, `update`, `update_owned` and
+/// `insert_new`, before the batch ends and after, while the keys the parts moved in wait for
+/// the table); across batches whose evictions leave holes, remove keys one by one, make the
+/// table anew or compact, in every output mode.
 #[test]
 fn parts_absorbed_in_order_equal_one_pass() {
     let mut whole: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
@@ -256,19 +258,68 @@ fn parts_absorbed_in_order_equal_one_pass() {
             }
             split.absorb(part, |a, b| *a += b);
         }
+        // The keys the parts moved in are found before the batch ends, by every kind of lookup.
+        for (k, c) in whole.iter() {
+            assert_eq!(split.get((k.0, k.1.as_str())), Some(c), "batch {batch}");
+        }
+        if batch % 3 == 1 {
+            let late: Vec<(i64, String)> = rows.iter().rev().take(5).map(|(w, word, _)| (*w, word.clone())).collect();
+            for (w, word) in late {
+                for agg in [&mut whole, &mut split] {
+                    agg.update((w, word.as_str()), |c| *c += 100, || 0);
+                    *agg.get_mut((w, word.as_str())).unwrap() += 1;
+                    assert!(!agg.insert_new((w, word.as_str()), || 0));
+                    agg.update_owned((w, word.clone()), |c| *c += 1000, || 0);
+                }
+            }
+        }
         assert_eq!(split.updated_count(), whole.updated_count(), "batch {batch}");
         assert_eq!(split.len(), whole.len(), "batch {batch}");
         let (a, b): (Vec<_>, Vec<_>) = (split.iter().collect(), whole.iter().collect());
         assert_eq!(a, b, "batch {batch}");
-        for (k, c) in whole.iter() {
-            assert_eq!(split.get((k.0, k.1.as_str())), Some(c), "batch {batch}");
-        }
-        let wm = Timestamp(batch - 1 - next(2) as i64);
-        let mode = if batch % 4 == 0 { OutputMode::Update } else { OutputMode::Append };
+        // Evicting nothing, a few keys, or many (the table made anew), in every output mode.
+        let wm = Timestamp(batch - [1, 1, 2, 9][next(4) as usize]);
+        let mode = [OutputMode::Update, OutputMode::Append, OutputMode::Complete][next(3) as usize];
         let rows_split = split.finish_batch(mode, Some(wm), |k| Timestamp(k.0));
         let rows_whole = whole.finish_batch(mode, Some(wm), |k| Timestamp(k.0));
         assert_eq!(rows_split, rows_whole, "batch {batch}");
+        assert_eq!(split.len(), whole.len(), "batch {batch}");
+        for (k, c) in whole.iter() {
+            assert_eq!(split.get((k.0, k.1.as_str())), Some(c), "batch {batch}");
+        }
     }
+}
+
+/// Keys a part moved in wait for the table until the batch ends: an eviction that removes a
+/// few keys one by one, some of them waiting, keeps every other key findable.
+#[test]
+fn a_few_keys_evicted_while_the_parts_keys_wait_for_the_table() {
+    let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    for i in 0..100 {
+        agg.update((10i64, format!("old{i}").as_str()), |c| *c += 1, || 0);
+    }
+    agg.update((1i64, "old-early"), |c| *c += 1, || 0);
+    let mut part: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
+    for word in ["old5", "new-early", "new0", "new1"] {
+        let w: i64 = if word.ends_with("early") { 1 } else { 10 };
+        part.update((w, word), |c| *c += 1, || 0);
+    }
+    agg.absorb(part, |a, b| *a += b);
+    assert_eq!(agg.indexed, 101, "the part's new keys wait");
+    let rows = agg.finish_batch(OutputMode::Append, Some(Timestamp(1)), |k| Timestamp(k.0));
+    let gone: Vec<_> = rows.iter().map(|(k, c)| (k.1.as_str(), *c)).collect();
+    assert_eq!(gone, [("old-early", 1), ("new-early", 1)]);
+    assert_eq!(agg.slots.len(), 104, "removed one by one, holes left");
+    assert_eq!(agg.indexed, agg.slots.len());
+    assert_eq!(agg.len(), 102);
+    for i in 0..100 {
+        assert_eq!(agg.get((10i64, format!("old{i}").as_str())), Some(&(1 + i64::from(i == 5))));
+    }
+    for word in ["new0", "new1"] {
+        assert_eq!(agg.get((10i64, word)), Some(&1));
+    }
+    assert_eq!(agg.get((1i64, "new-early")), None);
+    assert_eq!(agg.get((1i64, "old-early")), None);
 }
 
 fn restored_any(agg: &StreamingAgg<(i64, String), i64>) -> Vec<((i64, String), i64)> {
