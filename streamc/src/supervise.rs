@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -41,11 +42,17 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path, app: &P
         let _ = crate::cache::touch(app);
         write_hostfile(&hostfile, n)?;
         let mut children = Vec::with_capacity(n);
+        // The thread forwarding process 0's standard output.
+        let mut forwarders = Vec::new();
         for i in 0..n {
             match start(exe, args, &hostfile, i) {
-                Ok(c) => children.push(c),
+                Ok((c, forward)) => {
+                    children.push(c);
+                    forwarders.extend(forward);
+                }
                 Err(e) => {
                     stop_all(&mut children, true);
+                    join_forwarders(forwarders);
                     return Err(e);
                 }
             }
@@ -54,7 +61,11 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path, app: &P
             "streamc: cluster of {n} processes on 127.0.0.1 (pids {})",
             children.iter().map(|c| c.id().to_string()).collect::<Vec<_>>().join(", ")
         );
-        match watch(&mut children, &stop) {
+        let ended = watch(&mut children, &stop);
+        // Every process has ended: what process 0 wrote is forwarded to the end before the run
+        // ends or restarts (under load the forwarding lags; its last lines were lost).
+        join_forwarders(forwarders);
+        match ended {
             Ended::Done => return Ok(ExitCode::SUCCESS),
             Ended::Failed(i, status) => {
                 eprintln!("streamc: process {i} of the cluster failed ({status}); the cluster stops");
@@ -152,14 +163,24 @@ fn stop_all(children: &mut [Child], gentle: bool) {
     }
 }
 
+/// Waits for the threads forwarding the processes' output: they end when their process's
+/// standard output closes, that is when it has ended.
+fn join_forwarders(forwarders: Vec<JoinHandle<()>>) {
+    for f in forwarders {
+        // A forwarder that panicked has nothing left to forward.
+        let _ = f.join();
+    }
+}
+
 /// One process: `--hostfile F --process I` after the app's arguments. Process 0's standard
-/// output is forwarded without the connection notes timely prints there.
-fn start(exe: &Path, args: &[String], hostfile: &Path, i: usize) -> Result<Child> {
+/// output is forwarded without the connection notes timely prints there, by the thread
+/// returned with it.
+fn start(exe: &Path, args: &[String], hostfile: &Path, i: usize) -> Result<(Child, Option<JoinHandle<()>>)> {
     let mut cmd = Command::new(exe);
     cmd.args(args).arg("--hostfile").arg(hostfile).arg("--process").arg(i.to_string());
     cmd.stdout(if i == 0 { Stdio::piped() } else { Stdio::null() });
     let mut child = cmd.spawn().with_context(|| format!("cannot run {}", exe.display()))?;
-    if let Some(out) = child.stdout.take() {
+    let forward = child.stdout.take().map(|out| {
         std::thread::spawn(move || {
             let mut stdout = std::io::stdout();
             for line in BufReader::new(out).lines() {
@@ -170,9 +191,9 @@ fn start(exe: &Path, args: &[String], hostfile: &Path, i: usize) -> Result<Child
                 let _ = writeln!(stdout, "{line}");
                 let _ = stdout.flush();
             }
-        });
-    }
-    Ok(child)
+        })
+    });
+    Ok((child, forward))
 }
 
 /// The lines timely's networking prints on standard output while the processes connect.
