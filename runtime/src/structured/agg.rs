@@ -71,8 +71,9 @@ pub struct StreamingAgg<K, A> {
     /// The hashes and slots of the entries the last eviction removed: kept, so that an eviction
     /// does not grow a fresh list every batch.
     gone: Vec<(u64, u32)>,
-    /// Whether the last eviction compacted the state: the next one then compacts as it goes
-    /// ([`evict_compacting`](Self::evict_compacting)), one pass instead of three.
+    /// Whether the next eviction compacts as it goes ([`evict_compacting`](Self::evict_compacting)),
+    /// one pass instead of three: set by an eviction that compacted the state, or that compacted
+    /// as it went and removed at least as many entries as it kept.
     compact_next: bool,
     /// The slots before this index are in the table; those after it were moved in by
     /// [`absorb`](Self::absorb) and are put into the table by the first of: a lookup that
@@ -172,16 +173,8 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash,
     {
         let hash = self.hash(&key);
-        let slots = &self.slots;
-        match self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
-            Some(&i) => {
-                let e = entry_mut(&mut self.slots[i as usize]);
-                if !e.updated {
-                    e.updated = true;
-                    self.updated += 1;
-                }
-                f(&mut e.acc);
-            }
+        match self.find(hash, |k| key.eq_owned(k)) {
+            Some(i) => self.mark_and_apply(i, f),
             None if self.indexed != self.slots.len() => self.update_missed(hash, key, f, init),
             None => self.insert(hash, key.into_owned(), f, init),
         }
@@ -194,14 +187,26 @@ impl<K, A> StreamingAgg<K, A> {
     where
         Q: IntoOwned<Owned = K> + Hash,
     {
-        if self.index_rest() {
-            let slots = &self.slots;
-            if let Some(&i) = self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)) {
-                self.mark_and_apply(i, f);
-                return;
-            }
+        match self.find_indexing(hash, |k| key.eq_owned(k)) {
+            Some(i) => self.mark_and_apply(i, f),
+            None => self.insert(hash, key.into_owned(), f, init),
         }
-        self.insert(hash, key.into_owned(), f, init);
+    }
+
+    /// The slot of the key the table names with `hash` and `is_key`.
+    #[inline(always)]
+    fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+        self.table.find(hash, |&i| is_key(&entry(&self.slots[i as usize]).key)).copied()
+    }
+
+    /// [`find`](Self::find), and on a miss while slots wait for the table
+    /// ([`indexed`](Self::indexed)), again once they are in it.
+    #[inline]
+    fn find_indexing(&mut self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+        match self.find(hash, &is_key) {
+            None if self.index_rest() => self.find(hash, is_key),
+            found => found,
+        }
     }
 
     /// Marks the entry in slot `i` updated and applies `f` to its accumulator.
@@ -287,16 +292,8 @@ impl<K, A> StreamingAgg<K, A> {
         let mut new = 0;
         for mut e in part.slots.into_iter().flatten() {
             // Both states hash with the same seed: the part's hash is this state's.
-            let slots = &self.slots;
-            match self.table.find(e.hash, |&i| e.key == entry(&slots[i as usize]).key) {
-                Some(&i) => {
-                    let here = entry_mut(&mut self.slots[i as usize]);
-                    if !here.updated {
-                        here.updated = true;
-                        self.updated += 1;
-                    }
-                    merge(&mut here.acc, e.acc);
-                }
+            match self.find(e.hash, |k| *k == e.key) {
+                Some(i) => self.mark_and_apply(i, |here| merge(here, e.acc)),
                 None => {
                     // Into the table later (`indexed`): a part's keys are distinct, so none
                     // of the part's later keys can be this one.
@@ -345,25 +342,9 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash + Eq,
     {
         let hash = self.hash(&key);
-        let slots = &self.slots;
-        match self.table.find(hash, |&i| key == entry(&slots[i as usize]).key) {
-            Some(&i) => {
-                let e = entry_mut(&mut self.slots[i as usize]);
-                if !e.updated {
-                    e.updated = true;
-                    self.updated += 1;
-                }
-                f(&mut e.acc);
-            }
-            None => {
-                if self.index_rest() {
-                    let slots = &self.slots;
-                    if let Some(&i) = self.table.find(hash, |&i| key == entry(&slots[i as usize]).key) {
-                        return self.mark_and_apply(i, f);
-                    }
-                }
-                self.insert(hash, key, f, init)
-            }
+        match self.find_indexing(hash, |k| *k == key) {
+            Some(i) => self.mark_and_apply(i, f),
+            None => self.insert(hash, key, f, init),
         }
     }
 
@@ -379,8 +360,8 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash,
     {
         let hash = self.hash(&key);
-        match self.table.find(hash, |&i| key.eq_owned(&entry(&self.slots[i as usize]).key)) {
-            Some(&i) => Some(&entry(&self.slots[i as usize]).acc),
+        match self.find(hash, |k| key.eq_owned(k)) {
+            Some(i) => Some(&entry(&self.slots[i as usize]).acc),
             // Or one of the slots not yet in the table.
             None => self.slots[self.indexed..]
                 .iter()
@@ -398,16 +379,7 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash,
     {
         let hash = self.hash(&key);
-        let slots = &self.slots;
-        let found = self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).copied();
-        let i = match found {
-            Some(i) => i,
-            None if self.index_rest() => {
-                let slots = &self.slots;
-                *self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key))?
-            }
-            None => return None,
-        };
+        let i = self.find_indexing(hash, |k| key.eq_owned(k))?;
         Some(&mut entry_mut(&mut self.slots[i as usize]).acc)
     }
 
@@ -472,15 +444,8 @@ impl<K, A> StreamingAgg<K, A> {
         K: Hash,
     {
         let hash = self.hash(&key);
-        let slots = &self.slots;
-        if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
+        if self.find_indexing(hash, |k| key.eq_owned(k)).is_some() {
             return false;
-        }
-        if self.index_rest() {
-            let slots = &self.slots;
-            if self.table.find(hash, |&i| key.eq_owned(&entry(&slots[i as usize]).key)).is_some() {
-                return false;
-            }
         }
         self.insert(hash, key.into_owned(), |_| {}, init);
         true
@@ -573,7 +538,7 @@ impl<K, A> StreamingAgg<K, A> {
     /// beforehand, at its new index. The same state as evicting, compacting and making the
     /// table anew, without reading the entries three times (a windowed state's entries are
     /// megabytes: each pass over them is memory traffic). The next eviction compacts as it goes
-    /// again only when this one left at most as many entries as it removed.
+    /// again only when this one removed at least as many entries as it kept.
     fn evict_compacting(&mut self, gone: impl Fn(&K, &A) -> bool, mut removed: impl FnMut(K, A)) {
         let before = self.live;
         self.table.clear();

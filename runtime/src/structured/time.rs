@@ -228,7 +228,7 @@ fn parse_timestamp_general(s: &str) -> Option<Timestamp> {
 
 /// `Some(result)` when `b` is exactly `dddd-dd-dd dd:dd:dd` (or `T` between date and time);
 /// `None` for any other shape. Always inlined: left to `#[inline]`, the compiler kept it out of
-/// line, a call per event from each source loop (the structured bench on 2 workers: 159–166 ms
+/// line, a call per event from each source loop (the structured bench on 2 workers: 159–167 ms
 /// out of line, 144–156 ms inlined; 1 worker unchanged).
 #[inline(always)]
 fn civil_seconds(b: &[u8]) -> Option<Option<Timestamp>> {

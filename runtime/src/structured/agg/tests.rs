@@ -153,24 +153,35 @@ fn evictions_keep_the_order_of_a_list() {
     }
 }
 
+/// A state of keys `(i, "k")` for `i` in 0..400, each counting `i`, and the list of its keys.
+fn four_hundred_keys() -> (StreamingAgg<(i64, String), i64>, Vec<i64>) {
+    let mut agg = StreamingAgg::new();
+    for i in 0..400i64 {
+        agg.update((i, "k"), |c| *c += i, || 0);
+    }
+    (agg, (0..400).collect())
+}
+
+/// `agg` holds exactly the keys `(i, "k")` of `live`, in that order, each counting `i`, and
+/// finds none of `others` that is not live.
+fn holds_exactly(agg: &StreamingAgg<(i64, String), i64>, live: &[i64], others: impl Iterator<Item = i64>, at: &str) {
+    assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live, "{at}");
+    for i in others.chain(live.iter().copied()) {
+        assert_eq!(agg.get((i, "k")), live.contains(&i).then_some(&i), "{at}: key {i}");
+    }
+}
+
 /// Each way an eviction leaves the table — a few keys found one by one, the table made anew from
 /// the kept hashes, the state compacted — keeps exactly the live keys findable, in order.
 #[test]
 fn every_way_of_evicting_keeps_the_table_exact() {
-    let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
-    for i in 0..400i64 {
-        agg.update((i, "k"), |c| *c += i, || 0);
-    }
-    let mut live: Vec<i64> = (0..400).collect();
+    let (mut agg, mut live) = four_hundred_keys();
     // 3 of 400 (few), 159 of 397 (many), then enough for holes to outnumber entries.
     for (round, cut) in [|k: i64| k % 150 == 7, |k: i64| k % 5 < 2, |k: i64| k < 300].into_iter().enumerate() {
         agg.end_batch_evicting(|k, _| cut(k.0));
         live.retain(|&k| !cut(k));
         assert_eq!(agg.slots.len() == agg.len(), round == 2, "compacted in the last round only");
-        assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live);
-        for i in 0..400i64 {
-            assert_eq!(agg.get((i, "k")), live.contains(&i).then_some(&i), "key {i}");
-        }
+        holds_exactly(&agg, &live, 0..400, &format!("round {round}"));
         // New keys still go in after the others, and are found.
         agg.update((1000i64, "k"), |c| *c += 1000, || 0);
         live.push(1000);
@@ -185,11 +196,7 @@ fn every_way_of_evicting_keeps_the_table_exact() {
 /// going in after them; the pass goes back to leaving holes when it removed fewer than it kept.
 #[test]
 fn an_eviction_that_compacts_as_it_goes_keeps_the_table_exact() {
-    let mut agg: StreamingAgg<(i64, String), i64> = StreamingAgg::new();
-    for i in 0..400i64 {
-        agg.update((i, "k"), |c| *c += i, || 0);
-    }
-    let mut live: Vec<i64> = (0..400).collect();
+    let (mut agg, mut live) = four_hundred_keys();
     // Compacts (holes outnumber entries), then: many of few left, an odd pattern, all of
     // them, then (the state empty and refilled with two keys) none.
     type Cut = fn(i64) -> bool;
@@ -207,11 +214,8 @@ fn an_eviction_that_compacts_as_it_goes_keeps_the_table_exact() {
         assert_eq!(passes_in_one, round > 0, "round {round}");
         assert_eq!(agg.compact_next, compacts_next, "round {round}");
         assert_eq!(agg.slots.len(), agg.len(), "round {round}: no holes");
-        assert_eq!(agg.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), live, "round {round}");
         assert_eq!(agg.updated_count(), 0);
-        for i in (0..400i64).chain([1000 + round as i64, 5000]) {
-            assert_eq!(agg.get((i, "k")), live.contains(&i).then_some(&i), "round {round}: key {i}");
-        }
+        holds_exactly(&agg, &live, (0..400).chain([1000 + round as i64, 5000]), &format!("round {round}"));
         // New keys go in after the others, are found, and update in place.
         for k in [1000 + round as i64, 5000] {
             if !live.contains(&k) {
