@@ -99,15 +99,19 @@ pub fn prune(cache: &Path, keep: usize, grace: Duration, now: SystemTime) -> std
 /// directory its binary, dependency info and fingerprints (cargo writes the deps under the
 /// crate name, `-` made `_`, and a metadata hash).
 fn app_files(cache: &Path, name: &str) -> Vec<PathBuf> {
-    let release = cache.join("target").join("release");
-    let mut out = vec![cache.join(name), release.join(name), release.join(format!("{name}.d"))];
+    let mut out = vec![cache.join(name)];
     let crate_prefix = format!("{}-", name.replace('-', "_"));
     let fingerprint_prefix = format!("{name}-");
-    for (dir, prefix) in [(release.join("deps"), &crate_prefix), (release.join(".fingerprint"), &fingerprint_prefix)] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            if entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix.as_str())) {
-                out.push(entry.path());
+    // Under each profile's directory (`STREAMC_APP_PROFILE`).
+    for profile in ["release", "quick"] {
+        let dir = cache.join("target").join(profile);
+        out.extend([dir.join(name), dir.join(format!("{name}.d"))]);
+        for (dir, prefix) in [(dir.join("deps"), &crate_prefix), (dir.join(".fingerprint"), &fingerprint_prefix)] {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                if entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix.as_str())) {
+                    out.push(entry.path());
+                }
             }
         }
     }
@@ -159,14 +163,17 @@ mod tests {
         std::fs::write(dir.join("src").join("main.rs"), "fn main() {}").unwrap();
         touch(&dir).unwrap();
         std::fs::File::options().write(true).open(dir.join(USED)).unwrap().set_modified(used).unwrap();
-        let release = cache.join("target").join("release");
-        std::fs::create_dir_all(release.join("deps")).unwrap();
-        std::fs::create_dir_all(release.join(".fingerprint").join(format!("{name}-0123abcd"))).unwrap();
-        std::fs::write(release.join(name), vec![0u8; 1000]).unwrap();
-        std::fs::write(release.join(format!("{name}.d")), "deps").unwrap();
-        let krate = name.replace('-', "_");
-        std::fs::write(release.join("deps").join(format!("{krate}-0123abcd")), vec![0u8; 1000]).unwrap();
-        std::fs::write(release.join("deps").join(format!("{krate}-0123abcd.d")), "deps").unwrap();
+        // Built with both profiles (`STREAMC_APP_PROFILE`).
+        for profile in ["release", "quick"] {
+            let built = cache.join("target").join(profile);
+            std::fs::create_dir_all(built.join("deps")).unwrap();
+            std::fs::create_dir_all(built.join(".fingerprint").join(format!("{name}-0123abcd"))).unwrap();
+            std::fs::write(built.join(name), vec![0u8; 1000]).unwrap();
+            std::fs::write(built.join(format!("{name}.d")), "deps").unwrap();
+            let krate = name.replace('-', "_");
+            std::fs::write(built.join("deps").join(format!("{krate}-0123abcd")), vec![0u8; 1000]).unwrap();
+            std::fs::write(built.join("deps").join(format!("{krate}-0123abcd.d")), "deps").unwrap();
+        }
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -194,19 +201,21 @@ mod tests {
         let pruned = prune(&cache, 2, GRACE, now).unwrap();
         assert_eq!(pruned.apps, 2);
         assert!(pruned.bytes >= 4000, "{pruned:?}");
-        for gone in ["word_count-00000000000000aa", "events-00000000000000cc"] {
-            assert!(!cache.join(gone).exists(), "{gone}");
-            assert!(!release.join(gone).exists(), "{gone}");
-            assert!(!release.join(format!("{gone}.d")).exists(), "{gone}");
-            assert!(!release.join(".fingerprint").join(format!("{gone}-0123abcd")).exists(), "{gone}");
-            let krate = gone.replace('-', "_");
-            assert!(!release.join("deps").join(format!("{krate}-0123abcd")).exists(), "{gone}");
-        }
-        for kept in ["word_count-00000000000000bb", "events-00000000000000dd"] {
-            assert!(cache.join(kept).join("Cargo.toml").exists(), "{kept}");
-            assert!(release.join(kept).exists(), "{kept}");
-            let krate = kept.replace('-', "_");
-            assert!(release.join("deps").join(format!("{krate}-0123abcd")).exists(), "{kept}");
+        for built in ["release", "quick"].map(|p| cache.join("target").join(p)) {
+            for gone in ["word_count-00000000000000aa", "events-00000000000000cc"] {
+                assert!(!cache.join(gone).exists(), "{gone}");
+                assert!(!built.join(gone).exists(), "{gone}");
+                assert!(!built.join(format!("{gone}.d")).exists(), "{gone}");
+                assert!(!built.join(".fingerprint").join(format!("{gone}-0123abcd")).exists(), "{gone}");
+                let krate = gone.replace('-', "_");
+                assert!(!built.join("deps").join(format!("{krate}-0123abcd")).exists(), "{gone}");
+            }
+            for kept in ["word_count-00000000000000bb", "events-00000000000000dd"] {
+                assert!(cache.join(kept).join("Cargo.toml").exists(), "{kept}");
+                assert!(built.join(kept).exists(), "{kept}");
+                let krate = kept.replace('-', "_");
+                assert!(built.join("deps").join(format!("{krate}-0123abcd")).exists(), "{kept}");
+            }
         }
         assert!(release.join("deps").join("libstreamc_runtime-99.rlib").exists());
         assert!(cache.join("cluster").exists() && cache.join("notes-xyz").exists());

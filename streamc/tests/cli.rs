@@ -819,6 +819,13 @@ fn run_removes_the_least_recently_used_app_builds_beyond_streamc_cache_keep() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("STREAMC_CACHE_KEEP must be a number"), "{err}");
     assert!(cache.join(old).exists());
+    // So does a STREAMC_APP_PROFILE that names no profile.
+    let bad =
+        streamc().env("STREAMC_CACHE_DIR", &cache).env("STREAMC_APP_PROFILE", "fast").arg("run").arg(&spec).output();
+    let bad = bad.unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains("STREAMC_APP_PROFILE=\"fast\": expected `release`"), "{err}");
+    assert!(cache.join(old).exists());
 
     let out = run("0");
     let err = String::from_utf8_lossy(&out.stderr);
