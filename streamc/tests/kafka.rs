@@ -429,7 +429,9 @@ fn crash_series(dir: &Path, exactly_once: bool) -> (Vec<String>, Vec<String>) {
     // Three output partitions: keyed records go by Kafka's partitioner (murmur2 of the key).
     broker.create_topic("reference", 3);
     broker.create_topic("crashed", 3);
+    let t0 = Instant::now();
     broker.produce("events", 3, &events());
+    let produced = t0.elapsed().as_secs_f64();
     let spec = write_events_spec(dir, exactly_once);
     let servers = broker.servers();
     let t = Instant::now();
@@ -484,6 +486,12 @@ fn crash_series(dir: &Path, exactly_once: bool) -> (Vec<String>, Vec<String>) {
             }
         }
     }
+    // Seen with --nocapture: where a slow run's time went (planning that waited behind the
+    // reading client's fetch once made the reference run 130 s instead of 5 s).
+    eprintln!(
+        "crash series: produced in {produced:.1} s, reference run {run:.1} s (build included), {runs} runs, {kills} kills, {:.1} s in all",
+        t0.elapsed().as_secs_f64()
+    );
     assert!(kills >= 30, "only {kills} kills landed before the query finished (reference run {run:.1} s)");
     (reference, values("crashed"))
 }

@@ -40,7 +40,13 @@ pub(crate) struct KafkaSource {
     name: String,
     options: KafkaOptions,
     lines: KafkaLines,
+    /// The client that reads the planned records (its partitions stay assigned).
     consumer: BaseConsumer,
+    /// The client that plans: topics, offsets, timestamps. Not the reading one: that one keeps a
+    /// fetch waiting at the broker (up to `fetch.wait.max.ms`, 500 ms), and every query sent on
+    /// its connections waited behind it (4 queries a batch: ~2 s between batches of a
+    /// 3-partition topic). Spark's driver plans with a client of its own too.
+    planner: BaseConsumer,
     /// Per partition: the next offset to plan from.
     next: BTreeMap<(String, i32), i64>,
     /// Under `AvailableNow`: the offsets the run reads up to.
@@ -85,9 +91,12 @@ impl KafkaSource {
         taken: impl IntoIterator<Item = String>,
     ) -> Result<Self, Error> {
         let options = KafkaOptions::parse(name, options)?;
-        let consumer: BaseConsumer = client_config(&options.client)
-            .create()
-            .map_err(|e| Error::Config(format!("Kafka source `{name}`: cannot create the client: {e}")))?;
+        let client = || {
+            client_config(&options.client)
+                .create::<BaseConsumer>()
+                .map_err(|e| Error::Config(format!("Kafka source `{name}`: cannot create the client: {e}")))
+        };
+        let (consumer, planner) = (client()?, client()?);
         let mut next = BTreeMap::new();
         for t in taken {
             let Some((topic, partition, offset)) = parse_position(&t) else {
@@ -102,6 +111,7 @@ impl KafkaSource {
             options,
             lines,
             consumer,
+            planner,
             planned: !next.is_empty(),
             next,
             snapshot: None,
@@ -149,7 +159,7 @@ impl KafkaSource {
             Topics::Subscribe(t) if t.len() == 1 => Some(t[0].as_str()),
             _ => None,
         };
-        let md = self.retried("listing the topics", || self.consumer.fetch_metadata(topic, Duration::from_secs(10)))?;
+        let md = self.retried("listing the topics", || self.planner.fetch_metadata(topic, Duration::from_secs(10)))?;
         let mut out = Vec::new();
         for t in md.topics() {
             let wanted = match &self.options.topics {
@@ -168,7 +178,7 @@ impl KafkaSource {
     /// A partition's (earliest, latest) offsets.
     fn bounds(&self, topic: &str, partition: i32) -> Result<(i64, i64), Error> {
         self.retried(&format!("reading the offsets of {topic}-{partition}"), || {
-            self.consumer.fetch_watermarks(topic, partition, Duration::from_secs(10))
+            self.planner.fetch_watermarks(topic, partition, Duration::from_secs(10))
         })
     }
 
@@ -232,7 +242,7 @@ impl KafkaSource {
                 .map_err(|e| self.error(format!("cannot read {}-{}: {e}", tp.0, tp.1)))?;
         }
         let found = self.retried("reading the offsets at the starting timestamps", || {
-            self.consumer.offsets_for_times(list.clone(), Duration::from_secs(10))
+            self.planner.offsets_for_times(list.clone(), Duration::from_secs(10))
         })?;
         let mut out = BTreeMap::new();
         for (tp, &(_, hi)) in parts.iter().zip(bounds) {
