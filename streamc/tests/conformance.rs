@@ -51,6 +51,7 @@ fn run(
     let out = Command::new(env!("CARGO_BIN_EXE_streamc"))
         .current_dir(root())
         .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
+        .env("STREAMC_APP_PROFILE", "quick")
         .arg("run")
         .arg(Path::new("tests/data/conformance").join(spec))
         .arg("--replay")

@@ -19,6 +19,7 @@ fn map_groups_with_state_matches_spark_batch_by_batch() {
     let o = Command::new(env!("CARGO_BIN_EXE_streamc"))
         .current_dir(root())
         .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
+        .env("STREAMC_APP_PROFILE", "quick")
         .arg("run")
         .arg(data.join("spec.yaml"))
         .arg("--replay")
