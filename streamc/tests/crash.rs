@@ -755,7 +755,7 @@ fn sigterm_finishes_the_batch_in_flight_and_a_second_exits_at_once() {
 
 /// The same windowed count on a supervised cluster of 2 processes (`streamc run --processes 2`,
 /// timely dataflow between them), with one of its processes SIGKILLed at pseudo-random moments
-/// (at least `STREAMC_CLUSTER_KILLS`, default 20, each within a twentieth of an uninterrupted
+/// (at least `STREAMC_CLUSTER_KILLS`, default 20, each within an eightieth of an uninterrupted
 /// cluster run's time after the cluster started: while connecting, restoring, inside a batch or
 /// its rounds of messages, or writing the checkpoint of its partitioned state). Each kill makes
 /// the other process fail on its lost connection and the supervisor restart both from the last
@@ -785,9 +785,10 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
     std::fs::rename(&sink, dir.join("out-reference")).unwrap();
 
     // An uninterrupted cluster run gives the same rows; its duration sets how soon after each
-    // start a kill comes, so that the kills land before the run would end by itself.
-    // (The second run is timed: the first may build the app.)
-    let mut run_time = Duration::ZERO;
+    // start a kill comes, so that the kills land before the run would end by itself. (The
+    // shorter of two runs: the first may build the app, and either may share the cores with
+    // another test.)
+    let mut run_time = Duration::MAX;
     for k in 0..2 {
         let _ = std::fs::remove_dir_all(dir.join("out-plain"));
         let timed = Instant::now();
@@ -797,7 +798,7 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
             .stdout(Stdio::null())
             .output()
             .unwrap();
-        run_time = timed.elapsed();
+        run_time = run_time.min(timed.elapsed());
         assert!(plain.status.success(), "the uninterrupted cluster failed: {}", String::from_utf8_lossy(&plain.stderr));
         assert!(multiset(&committed(&sink).0) == expected, "an uninterrupted cluster run differs from one process's");
         // Each process wrote the rows of its keys to data files of its own, which process 0
@@ -812,11 +813,12 @@ fn a_cluster_loses_nothing_when_its_processes_are_killed() {
         assert_eq!(writers, [true, true], "data files of processes 0 and 1 in the sink");
         std::fs::rename(&sink, dir.join("out-plain")).unwrap();
     }
-    // At most half the run's length in all: a start progresses at most as long as it lives, so
-    // the kills cannot let the run finish before the last of them (with `run_time / wanted` a
-    // series of late kills could).
+    // At most a quarter of the run's length in all: a start progresses at most as long as it
+    // lives, so the kills cannot let the run finish before the last of them (with `run_time /
+    // wanted` a series of late kills could; with half the run's length, a run timed while
+    // another test loaded the cores once let 19 of 20 kills finish it).
     let wanted = env_u64("STREAMC_CLUSTER_KILLS", 20) as usize;
-    let window = (run_time.as_millis() as u64 / (2 * wanted as u64)).clamp(10, 1500);
+    let window = (run_time.as_millis() as u64 / (4 * wanted as u64)).clamp(10, 1500);
 
     let log = dir.join("cluster.stderr");
     let t = Instant::now();
