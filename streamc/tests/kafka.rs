@@ -253,6 +253,8 @@ impl Drop for Broker {
 fn streamc_run(spec: &Path, servers: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
     cmd.current_dir(root()).env("STREAMC_CACHE_DIR", cache()).env("KAFKA_BOOTSTRAP_SERVERS", servers);
+    // Release builds (`app_binary` finds them there), whatever the caller's environment says.
+    cmd.env_remove("STREAMC_APP_PROFILE");
     for (k, v) in env {
         cmd.env(k, v);
     }

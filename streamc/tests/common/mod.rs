@@ -18,6 +18,8 @@ pub fn root() -> PathBuf {
 pub fn streamc() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
     cmd.env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
+    // Release builds unless a test asks for `quick` ones, whatever the caller's environment says.
+    cmd.env_remove("STREAMC_APP_PROFILE");
     cmd.current_dir(root());
     cmd
 }
