@@ -401,13 +401,21 @@ fn write_crate(dir: &Path, name: &str, code: &str, features: &[&str]) -> Result<
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("src").join("main.rs"), code)?;
     // Seed the crate's lock file with the workspace's, so the generated crate builds with the
-    // versions streamc was tested with, and without a registry lookup.
-    let lock = dir.join("Cargo.lock");
-    if !lock.exists()
-        && let Some(ws) = runtime.parent()
-        && ws.join("Cargo.lock").exists()
-    {
-        std::fs::copy(ws.join("Cargo.lock"), &lock).with_context(|| format!("cannot write {}", lock.display()))?;
+    // versions streamc was tested with, and without a registry lookup: anew when the workspace's
+    // is newer (a streamc with other dependencies: a crate of an unchanged spec kept the old
+    // lock, and cargo went to the registry for what it lacked).
+    if let Some(ws) = runtime.parent() {
+        seed_lock(&ws.join("Cargo.lock"), &dir.join("Cargo.lock"))?;
+    }
+    Ok(())
+}
+
+/// Copies `workspace`'s lock file to `lock` when `lock` is missing or older.
+fn seed_lock(workspace: &Path, lock: &Path) -> Result<()> {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(ws) = modified(workspace) else { return Ok(()) };
+    if modified(lock).is_none_or(|app| app < ws) {
+        std::fs::copy(workspace, lock).with_context(|| format!("cannot write {}", lock.display()))?;
     }
     Ok(())
 }
@@ -469,8 +477,39 @@ fn report_rustc_errors(spec: &Path, code: &str, cargo_json: &str) -> Result<()> 
 
 #[cfg(test)]
 mod tests {
-    use super::package_name;
+    use super::{package_name, seed_lock};
     use std::path::Path;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn an_app_crate_takes_the_workspace_lock_when_it_has_none_or_an_older_one() {
+        let dir = std::env::temp_dir().join(format!("streamc-seed-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (ws, lock) = (dir.join("ws.lock"), dir.join("app.lock"));
+        let set_age = |p: &Path, secs_ago: u64| {
+            let f = std::fs::File::options().write(true).open(p).unwrap();
+            f.set_modified(SystemTime::now() - Duration::from_secs(secs_ago)).unwrap();
+        };
+        std::fs::write(&ws, "new").unwrap();
+        set_age(&ws, 100);
+        // None yet: seeded.
+        seed_lock(&ws, &lock).unwrap();
+        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "new");
+        // Newer than the workspace's (cargo rewrote it): kept.
+        std::fs::write(&lock, "pruned by cargo").unwrap();
+        seed_lock(&ws, &lock).unwrap();
+        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "pruned by cargo");
+        // Older than the workspace's (another streamc since): seeded anew.
+        set_age(&lock, 1000);
+        seed_lock(&ws, &lock).unwrap();
+        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "new");
+        // No workspace lock (a runtime from elsewhere): nothing to seed.
+        std::fs::remove_file(&lock).unwrap();
+        seed_lock(&dir.join("none.lock"), &lock).unwrap();
+        assert!(!lock.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn package_names_are_valid_cargo_names() {
