@@ -724,13 +724,30 @@ fn direct_kafka_word_count_dstream_reads_records_and_resumes_from_its_checkpoint
 
 /// Batches of `progress` as their numbers of input rows.
 fn batch_sizes(progress: &Path) -> Vec<u64> {
+    batches(progress).iter().map(|b| b["numInputRows"].as_u64().unwrap()).collect()
+}
+
+/// Batches of `progress`, parsed.
+fn batches(progress: &Path) -> Vec<serde_json::Value> {
     // Only whole lines: the app may be writing the next one.
     let text = std::fs::read_to_string(progress).unwrap_or_default();
     let whole = text.rfind('\n').map_or("", |end| &text[..end]);
-    whole
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["numInputRows"].as_u64().unwrap())
-        .collect()
+    whole.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A progress line's `timestamp` (`2026-12-06T22:19:54.331Z`, when its trigger started) in
+/// milliseconds since 1970.
+fn trigger_ms(batch: &serde_json::Value) -> i64 {
+    let t = batch["timestamp"].as_str().unwrap();
+    let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60_000 + n(17..19) * 1000 + n(20..23)
 }
 
 #[test]
@@ -794,12 +811,18 @@ queries:
     let second = dir.join("second.jsonl");
     let app = run("1s", "2", &second);
     wait_for(&second, 1);
-    let held = Instant::now();
     broker.produce("lines", 2, &values(35, 3));
     let o = app.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(batch_sizes(&second), [5, 3]);
-    assert!(held.elapsed() >= Duration::from_millis(900), "3 records of 20 went before the delay");
+    // The delay runs from the last batch's trigger, as the app's own progress lines say (a
+    // clock started here, after the first batch's line appeared, started late by however long
+    // that batch took).
+    let b = batches(&second);
+    // (Each trigger asks the broker for offsets before it checks the delay: 800 ms, not 1000, and
+    // records let go at once would be ~100-300 ms behind.)
+    let held = trigger_ms(&b[1]) - trigger_ms(&b[0]);
+    assert!(held >= 800, "3 records of 20 went {held} ms after the last batch, before the 1 s delay");
 }
 
 #[test]
