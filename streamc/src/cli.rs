@@ -226,6 +226,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_crate(&dir, &name, &code, &features)?;
             crate::cache::touch(&dir).with_context(|| format!("cannot mark {} as used", dir.display()))?;
             let target = cache.join("target");
+            if profile == "quick" {
+                eprintln!(
+                    "streamc: STREAMC_APP_PROFILE=quick: the app is built unoptimised (slow to run; unset it for a real job)"
+                );
+            }
             eprintln!("streamc: compiling `{}` (crate {})", spec.display(), dir.display());
             let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                 .args(["build", "--profile", profile, "--message-format=json", "--manifest-path"])

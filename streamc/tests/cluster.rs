@@ -83,6 +83,8 @@ fn run_with(dir: &Path, args: &[&str], processes: usize, extra: &[&str]) -> (Str
     let supervisor = child.id();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{cmd:?} failed: {}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    // Built unoptimised (this file's `streamc`), and `streamc run` says so.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("STREAMC_APP_PROFILE=quick: the app is built unoptimised"));
     // The supervisor's hostfile went with it.
     let hostfile = root().join("target/streamc-cache/cluster").join(format!("hosts-{supervisor}"));
     assert!(!hostfile.exists(), "{} is left behind", hostfile.display());
