@@ -16,15 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 mod common;
-use common::{root, run_ok, scratch};
-
-/// `streamc`, building apps unoptimised: every test here builds its apps anew after a change
-/// of the runtime (~5x faster unoptimised, the same results), and their inputs are small.
-fn streamc() -> std::process::Command {
-    let mut cmd = common::streamc();
-    cmd.env("STREAMC_APP_PROFILE", "quick");
-    cmd
-}
+// Apps built unoptimised: small inputs, apps rebuilt after every change of the runtime.
+use common::{root, run_ok, scratch, streamc_quick as streamc};
 
 /// A replay directory of word lines: `batches` files of about `lines` lines each, with the
 /// edge cases of Java's split (empty lines, double and trailing spaces).

@@ -7,7 +7,6 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 use common::{root, scratch};
@@ -48,10 +47,7 @@ fn run(
         std::fs::write(replay.join(format!("b{i:05}.txt")), text).unwrap();
     }
     let jsonl = dir.join("out.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let out = common::streamc_quick()
         .arg("run")
         .arg(Path::new("tests/data/conformance").join(spec))
         .arg("--replay")

@@ -7,7 +7,6 @@
 //! that Spark did not (the app's queries share batches) must be empty.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 mod common;
 use common::{canon, jsonl, root, scratch};
@@ -16,10 +15,7 @@ use common::{canon, jsonl, root, scratch};
 fn map_groups_with_state_matches_spark_batch_by_batch() {
     let data = root().join("tests/data/spark/groups");
     let out = scratch("groups").join("out.jsonl");
-    let o = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let o = common::streamc_quick()
         .arg("run")
         .arg(data.join("spec.yaml"))
         .arg("--replay")

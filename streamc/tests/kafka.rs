@@ -736,18 +736,10 @@ fn batches(progress: &Path) -> Vec<serde_json::Value> {
 }
 
 /// A progress line's `timestamp` (`2026-12-06T22:19:54.331Z`, when its trigger started) in
-/// milliseconds since 1970.
+/// milliseconds since 1970, read by the runtime's timestamp parser.
 fn trigger_ms(batch: &serde_json::Value) -> i64 {
     let t = batch["timestamp"].as_str().unwrap();
-    let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
-    // Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60_000 + n(17..19) * 1000 + n(20..23)
+    streamc_runtime::structured::parse_timestamp(t).unwrap_or_else(|| panic!("progress timestamp {t:?}")).0 / 1000
 }
 
 #[test]

@@ -108,10 +108,8 @@ fn spec_yaml(app: &str, case: &Value, queries: &str) -> String {
 }
 
 fn streamc(args: &[&str], spec: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
-    cmd.current_dir(root()).env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"));
     // ~180 small apps: built unoptimised (same semantics), each in ~1.3 s instead of ~2-7 s.
-    cmd.env("STREAMC_APP_PROFILE", "quick");
+    let mut cmd = common::streamc_quick();
     cmd.arg(args[0]).arg(spec).args(&args[1..]);
     cmd
 }

@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 mod common;
 use common::{canon, jsonl, root, scratch};
@@ -38,10 +37,7 @@ fn run_with_progress(spec: &str, input: &str, name: &str) -> (Rows, Vec<Value>) 
         std::fs::write(replay.join(format!("b{i:05}")), text).unwrap();
     }
     let out = dir.join("out.jsonl");
-    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let result = common::streamc_quick()
         .args(["run", spec, "--replay"])
         .arg(&replay)
         .args(common::cluster_args())
@@ -108,10 +104,7 @@ fn word_counts_match_spark_in_complete_and_update_modes() {
 fn run_example(spec: &str, name: &str) -> (Rows, Vec<Value>) {
     let dir = scratch(name);
     let (out, progress) = (dir.join("out.jsonl"), dir.join("progress.jsonl"));
-    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let result = common::streamc_quick()
         .args(["run", spec])
         .args(common::cluster_args())
         .arg("--jsonl")

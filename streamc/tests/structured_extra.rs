@@ -8,7 +8,6 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
 use common::{canon, jsonl, root};
@@ -63,11 +62,8 @@ fn run(spec: &str, case: &Value, name: &str) -> (Rows, Vec<Value>) {
     let dir = root().join("target").join("streamc-tests").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     write_batches(&dir.join("a"), &case["batches"]);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamc"));
-    cmd.current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
-        .args(["run", &format!("tests/data/conformance/{spec}")])
+    let mut cmd = common::streamc_quick();
+    cmd.args(["run", &format!("tests/data/conformance/{spec}")])
         .arg("--replay")
         .arg(format!("events={}", dir.join("a").display()));
     if let Some(b) = case.get("batches_b") {
@@ -176,10 +172,7 @@ fn foreach_batch_sees_each_batch_rows() {
         [{"timestamp": "2024-01-01 12:00:00", "word": "a"}]
     ]);
     write_batches(&dir.join("a"), &batches);
-    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let result = common::streamc_quick()
         .args(["run", "tests/data/conformance/ss-foreach.yaml", "--replay"])
         .arg(dir.join("a"))
         .output()
@@ -204,10 +197,7 @@ fn parquet_sink_holds_the_json_sinks_rows() {
     )
     .unwrap();
     write_batches(&dir.join("in"), &input["batches"]);
-    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let result = common::streamc_quick()
         .args(["run", "tests/data/conformance/ss-parquet.yaml", "--replay"])
         .arg(dir.join("in"))
         .arg("--checkpoint")
@@ -250,10 +240,7 @@ fn rate_source_counts_up_with_event_times() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("out.jsonl");
-    let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
-        .current_dir(root())
-        .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-        .env("STREAMC_APP_PROFILE", "quick")
+    let result = common::streamc_quick()
         .args(["run", "tests/data/conformance/ss-rate.yaml", "--jsonl"])
         .arg(&out)
         .args(["--", "--max-batches", "6"])
@@ -282,10 +269,7 @@ fn sql_example_twins_agree_with_their_dataframe_examples() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.jsonl");
-        let result = Command::new(env!("CARGO_BIN_EXE_streamc"))
-            .current_dir(root())
-            .env("STREAMC_CACHE_DIR", root().join("target").join("streamc-cache"))
-            .env("STREAMC_APP_PROFILE", "quick")
+        let result = common::streamc_quick()
             .args(["run", &format!("examples/{spec}.yaml"), "--replay", replay, "--jsonl"])
             .arg(&out)
             .arg("--checkpoint")
