@@ -31,7 +31,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::source::Lines;
+use crate::source::{Chunks, Lines};
 
 /// A batch's lines split into parts, and the stage to run on each.
 pub struct Parts<'t, F, R> {
@@ -39,8 +39,16 @@ pub struct Parts<'t, F, R> {
     stage: F,
     idle: Option<Idle>,
     pool: Option<Pool>,
+    /// Whether the calling thread, its first part done, takes blocks of the last part from its
+    /// back ([`with_stealing`](Self::with_stealing)).
+    steal: bool,
     out: PhantomData<fn() -> R>,
 }
+
+/// The chunks a part that may be taken from is cut into: small enough that the two threads end
+/// within a chunk of each other (~0.1 ms of the structured bench's work), large enough that
+/// claiming one (an atomic) costs nothing.
+pub const STEAL_CHUNK_BYTES: usize = 64 << 10;
 
 /// Work for a worker thread whose part is done while the batch's thread still merges and
 /// evicts (a replay reading its next file ahead, [`BatchInput`](crate::BatchInput)): called on
@@ -160,13 +168,26 @@ where
 {
     /// The stage `stage` over each of `parts` (from [`TextBatch::split_lines`](crate::TextBatch::split_lines)).
     pub fn new(parts: Vec<Lines<'t>>, stage: F) -> Self {
-        Parts { parts, stage, idle: None, pool: None, out: PhantomData }
+        Parts { parts, stage, idle: None, pool: None, steal: false, out: PhantomData }
     }
 
     /// Gives the worker threads [`Idle`] work to start when their part is done (not called
     /// when the batch runs in one part: no core is idle then).
     pub fn with_idle(mut self, idle: Option<Idle>) -> Self {
         self.idle = idle;
+        self
+    }
+
+    /// Lets [`run_first_timed`](Self::run_first_timed)'s calling thread, once its first part
+    /// is done, take the back half of what is left of the last part (in chunks of
+    /// [`STEAL_CHUNK_BYTES`], [`Chunks`]), again and again while at least two chunks are left,
+    /// running the stage over each block taken; the last part's worker reads its part from the
+    /// front, a chunk at a time, until it meets them. The parts then end within a chunk of each
+    /// other whatever the split got wrong or however late the worker started. The results
+    /// come in line order all the same: the blocks' after the last part's. Only for stages
+    /// whose partials merge exactly, whatever the cut.
+    pub fn with_stealing(mut self) -> Self {
+        self.steal = true;
         self
     }
 
@@ -195,7 +216,9 @@ where
     /// [`run`](Self::run), but the first part goes to `first` on the calling thread, which may
     /// apply it to state the stage cannot touch (the query's own state, rather than a partial
     /// to merge), while the other parts run on their threads; their results come back, in part
-    /// order. A panic in a worker is resumed on the calling thread. One part spawns no thread.
+    /// order (then, [`with_stealing`](Self::with_stealing), the results of the blocks the
+    /// calling thread took, in line order). A panic in a worker is resumed on the calling
+    /// thread. One part spawns no thread.
     pub fn run_first(&self, first: impl FnOnce(Lines<'t>)) -> Vec<R> {
         self.run_first_timed(first).0
     }
@@ -209,6 +232,12 @@ where
             first(head.clone());
             return (Vec::new(), Vec::new());
         }
+        // The last part in chunks, when the calling thread may take from it.
+        let shared = self.steal.then(|| Arc::new(Chunks::new(rest[rest.len() - 1].text(), STEAL_CHUNK_BYTES)));
+        let mut rest: Vec<Lines<'t>> = rest.to_vec();
+        if let (Some(chunks), Some(last)) = (&shared, rest.last_mut()) {
+            *last = Lines::claiming(Arc::clone(chunks));
+        }
         let idle = self.idle.as_ref();
         // A worker's part, then its idle work.
         let work = move |p: Lines<'t>| {
@@ -221,12 +250,20 @@ where
             (r, time)
         };
         let mut head_time = None;
+        // The blocks the calling thread took from the last part, in the order taken (each lies
+        // before the ones taken earlier).
+        let mut stolen = Vec::new();
         let mut first = Some(first);
         let mut run_head = || {
             let first = first.take().expect("the first part runs once");
             let started = Instant::now();
             first(head.clone());
             head_time = Some(PartTime { bytes: head.len_bytes(), took: started.elapsed() });
+            if let Some(chunks) = &shared {
+                while let Some(block) = chunks.steal_back() {
+                    stolen.push(stage(Lines::of(block)));
+                }
+            }
         };
         let done: Vec<(R, PartTime)> = match &self.pool {
             None => std::thread::scope(|scope| {
@@ -266,13 +303,18 @@ where
         };
         let mut times = Vec::with_capacity(done.len() + 1);
         times.extend(head_time);
-        let results = done
+        let mut results: Vec<R> = done
             .into_iter()
             .map(|(r, t)| {
                 times.push(t);
                 r
             })
             .collect();
+        if let (Some(chunks), Some(last)) = (&shared, times.last_mut()) {
+            // The last part's worker read what it claimed.
+            last.bytes = chunks.front_bytes();
+        }
+        results.extend(stolen.into_iter().rev());
         (results, times)
     }
 }
@@ -388,6 +430,38 @@ mod tests {
             // The pool is still usable.
             let counts = Parts::new(b.split_lines(3), |p| p.count()).with_pool(pool.clone()).run();
             assert_eq!(counts.iter().sum::<usize>(), 100, "{pool:?}");
+        }
+    }
+
+    #[test]
+    fn with_stealing_the_calling_thread_takes_from_a_late_worker_and_results_stay_in_line_order() {
+        // Lines long enough for many chunks.
+        let mut b = TextBatch::new();
+        for i in 0..40_000 {
+            b.push_line(&format!("line {i} {}", "y".repeat(i % 50)));
+        }
+        let all: Vec<String> = b.lines().map(str::to_owned).collect();
+        let main = std::thread::current().id();
+        for pool in pools() {
+            for (n, share) in [(2, 0.5), (2, 0.05), (2, 0.95), (3, 0.3)] {
+                // A worker that starts its part late: the calling thread takes blocks of the
+                // last part meanwhile.
+                let stage = |p: Lines<'_>| {
+                    if std::thread::current().id() != main {
+                        std::thread::sleep(Duration::from_millis(30));
+                    }
+                    p.map(str::to_owned).collect::<Vec<String>>()
+                };
+                let mut head = Vec::new();
+                let parts = Parts::new(b.split_lines_first(n, share), stage).with_pool(pool.clone()).with_stealing();
+                let (results, times) = parts.run_first_timed(|p| head.extend(p.map(str::to_owned)));
+                assert!(results.len() > n - 1, "{pool:?}, {n} parts, share {share}: nothing was taken");
+                let joined: Vec<String> = head.into_iter().chain(results.into_iter().flatten()).collect();
+                assert_eq!(joined, all, "{pool:?}, {n} parts, share {share}");
+                assert_eq!(times.len(), n);
+                // The last part's time counts the bytes its worker read, not the blocks taken.
+                assert!(times[n - 1].bytes < b.split_lines_first(n, share)[n - 1].len_bytes());
+            }
         }
     }
 

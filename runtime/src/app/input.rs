@@ -161,7 +161,10 @@ impl BatchInput {
     /// batch that runs in one piece goes to `first` whole, and no partial comes back.
     ///
     /// The partials must merge exactly (the output must not depend on where the batch is cut):
-    /// the first part's share is learned from the last batches' times ([`Balance`]).
+    /// the first part's share is learned from the last batches' times ([`Balance`]), and this
+    /// thread, its part done, takes blocks of the last part from its back while its worker
+    /// reads it from the front ([`Parts::with_stealing`]); a block taken is one more partial, after the
+    /// last part's.
     pub fn run_partials_first<'t, R, F, G>(&self, text: &'t TextBatch, partial: F, first: G) -> Vec<R>
     where
         F: Fn(Lines<'t>) -> R + Sync,
@@ -174,7 +177,7 @@ impl BatchInput {
             return Vec::new();
         }
         let parts = text.split_lines_first(workers, self.balance.first_share(workers));
-        let (partials, times) = self.parts(parts, partial).run_first_timed(first);
+        let (partials, times) = self.parts(parts, partial).with_stealing().run_first_timed(first);
         self.balance.learn(&times);
         partials
     }
@@ -280,7 +283,7 @@ impl BatchInput {
         if self.workers <= 1 || share.len_bytes() < MIN_PARALLEL_BYTES {
             return vec![share];
         }
-        let workers = self.workers.min(share.len().max(1));
+        let workers = self.workers.min(share.size_hint().0.max(1));
         share.split(workers)
     }
 

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::files::is_ignored_name;
 use super::limits::{READ_CHUNK, Skipped};
-use super::text::{LineSplitter, line_end};
+use super::lines::line_end;
+use super::text::LineSplitter;
 use super::*;
 
 #[test]
@@ -17,7 +18,7 @@ fn lines_strip_terminators_and_count() {
     let v: Vec<&str> = b.lines().collect();
     assert_eq!(v, ["a b", "", "last", ""]);
     assert_eq!(b.len_lines(), 4);
-    assert_eq!(b.lines().len(), 4);
+    assert_eq!(b.lines().count(), 4);
     assert_eq!(b.as_str(), "a b\r\n\nlast\n\n");
 }
 
@@ -159,7 +160,7 @@ fn a_part_alone_is_the_part_of_the_split() {
             assert_eq!(alone.as_ref(), all.get(k), "part {k} of {n}");
         }
         for (k, part) in b.split_lines(n).into_iter().enumerate() {
-            assert_eq!(b.split_part(k, n).unwrap().len(), part.len());
+            assert_eq!(b.split_part(k, n).unwrap().count(), part.clone().count());
         }
     }
     assert!(TextBatch::new().split_part(0, 2).is_none());
