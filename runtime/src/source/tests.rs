@@ -250,11 +250,59 @@ fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
         let before: &[&str] = if next(2) == 0 { &[] } else { &["before"] };
         let (mut fast, mut split) = (TextBatch::from_lines(before), TextBatch::from_lines(before));
         let a = fast.read_file(&path, max_line).unwrap();
-        let b = split.read_file_range(&path, 0, u64::MAX, max_line).unwrap();
+        let b = split.read_range_split(&path, 0, u64::MAX, max_line).unwrap();
         let ctx = format!("round {round}, max line {max_line}, text {:?}", String::from_utf8_lossy(&text));
         assert_eq!((a.skipped, a.bytes), (b.skipped, b.bytes), "{ctx}");
         assert_eq!(fast, split, "{ctx}");
         assert_eq!(fast.len_lines(), split.len_lines(), "{ctx}");
+        for (x, y) in fast.lines().zip(split.lines()) {
+            assert_eq!(fast.origin(x), split.origin(y), "{ctx}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A byte range read at once gives what the line splitter gives for it: the lines, their
+/// count and origins, the skipped counts and the bytes, into an empty batch or after other
+/// lines, for ranges that start and end anywhere (mid-line, at a line's end, past the file);
+/// ranges it does not take (invalid UTF-8, possibly over the line limit) go to the splitter.
+#[test]
+fn a_byte_range_read_at_once_is_read_as_the_splitter_reads_it() {
+    let dir = std::env::temp_dir().join(format!("streamc-range-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
+    for round in 0..400 {
+        let mut text: Vec<u8> = Vec::new();
+        for l in 0..next(30) {
+            for i in 0..next(600) {
+                text.push(b'a' + ((l + i) % 26) as u8);
+            }
+            match next(30) {
+                0 => text.extend_from_slice(&[0xff, 0xfe]),
+                1 => text.extend_from_slice("é".as_bytes()),
+                _ => {}
+            }
+            text.push(b'\n');
+        }
+        if next(3) == 0 {
+            text.extend_from_slice(b"no newline");
+        }
+        let path = dir.join(format!("r{round}"));
+        std::fs::write(&path, &text).unwrap();
+        let len = text.len() as u64;
+        let lo = next(len + 3);
+        let hi = [lo + next(len + 3), u64::MAX, lo][next(3) as usize];
+        let max_line = [usize::MAX, 300, 2000, text.len(), text.len().saturating_sub(1)][next(5) as usize];
+        let before: &[&str] = if next(2) == 0 { &[] } else { &["before"] };
+        let (mut fast, mut split) = (TextBatch::from_lines(before), TextBatch::from_lines(before));
+        let a = fast.read_file_range(&path, lo, hi, max_line).unwrap();
+        let b = split.read_range_split(&path, lo, hi, max_line).unwrap();
+        let ctx = format!("round {round}, {lo}..{hi} of {len}, max line {max_line}");
+        assert_eq!((a.skipped, a.bytes), (b.skipped, b.bytes), "{ctx}");
+        assert_eq!(fast, split, "{ctx}");
+        assert_eq!(fast.len_lines(), split.len_lines(), "{ctx}");
+        assert_eq!(fast.skipped_lines(), split.skipped_lines(), "{ctx}");
         for (x, y) in fast.lines().zip(split.lines()) {
             assert_eq!(fast.origin(x), split.origin(y), "{ctx}");
         }

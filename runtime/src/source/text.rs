@@ -135,7 +135,7 @@ impl TextBatch {
         if let Some(read) = self.read_whole_file(path, max_line_bytes)? {
             return Ok(read);
         }
-        self.read_file_range(path, 0, u64::MAX, max_line_bytes)
+        self.read_range_split(path, 0, u64::MAX, max_line_bytes)
     }
 
     /// [`read_file`](Self::read_file)'s common case in one read, without the line splitter
@@ -182,7 +182,139 @@ impl TextBatch {
     /// file read each line once (Hadoop's rule for splits of a text file). Lines of a range
     /// that starts inside the file have no origin (their line numbers are not known without
     /// reading what comes before: a query that reports them reads whole files).
+    ///
+    /// The common case, a range of valid UTF-8 within `max_line_bytes`, is read in one read
+    /// ([`read_range_at_once`](Self::read_range_at_once)); any other goes through the line
+    /// splitter, which skips and counts the lines it must.
     pub(crate) fn read_file_range(
+        &mut self,
+        path: &Path,
+        lo: u64,
+        hi: u64,
+        max_line_bytes: usize,
+    ) -> io::Result<FileRead> {
+        if hi <= lo {
+            return Ok(FileRead { skipped: Skipped::default(), bytes: 0 });
+        }
+        if let Some(read) = self.read_range_at_once(path, lo, hi, max_line_bytes)? {
+            return Ok(read);
+        }
+        self.read_range_split(path, lo, hi, max_line_bytes)
+    }
+
+    /// [`read_file_range`](Self::read_file_range) in one read of the range into the batch
+    /// (into its own buffer when it is empty), without the line splitter's copy through a
+    /// reader's buffer: the range's start moved past the end of the line holding byte
+    /// `lo - 1` (a few bytes read first), its end to the end of the line crossing `hi`. `None`,
+    /// with the batch as it was, when the lines are not valid UTF-8 or could be longer than
+    /// `max_line_bytes` (more than that many bytes in all), or the file changed meanwhile:
+    /// the splitter then reads the range.
+    fn read_range_at_once(
+        &mut self,
+        path: &Path,
+        lo: u64,
+        hi: u64,
+        max_line_bytes: usize,
+    ) -> io::Result<Option<FileRead>> {
+        use std::io::Read as _;
+        let limit = max_line_bytes as u64;
+        let mut f = File::open(path)?;
+        let size = f.metadata()?.len();
+        // Where this range's first line starts.
+        let mut start = lo;
+        if lo > 0 {
+            f.seek(SeekFrom::Start(lo - 1))?;
+            let mut probe = [0u8; 256];
+            let mut at = lo - 1;
+            loop {
+                let n = f.read(&mut probe)?;
+                if n == 0 {
+                    break;
+                }
+                if let Some(i) = memchr::memchr(b'\n', &probe[..n]) {
+                    at += i as u64 + 1;
+                    break;
+                }
+                at += n as u64;
+                if at - (lo - 1) > limit {
+                    return Ok(None);
+                }
+            }
+            start = at;
+        }
+        let end = hi.min(size);
+        let mark = self.mark();
+        let origin = (lo == 0).then(|| path.to_owned());
+        if start >= end {
+            // Every line starting in the range started before it.
+            self.origins.push(Origin { start: mark.buf, path: origin, skipped: Vec::new() });
+            return Ok(Some(FileRead { skipped: Skipped::default(), bytes: 0 }));
+        }
+        if end - start > limit {
+            return Ok(None);
+        }
+        let into_own = self.buf.is_empty();
+        let mut text = if into_own { std::mem::take(&mut self.buf).into_bytes() } else { Vec::new() };
+        text.clear();
+        let read = (|| -> io::Result<bool> {
+            f.seek(SeekFrom::Start(start))?;
+            (&mut f).take(end - start).read_to_end(&mut text)?;
+            if text.len() as u64 != end - start {
+                return Ok(false);
+            }
+            // The line crossing `hi` is read to its end.
+            let mut chunk = [0u8; 4096];
+            while end < size && text.last() != Some(&b'\n') {
+                let n = f.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                let take = memchr::memchr(b'\n', &chunk[..n]).map_or(n, |i| i + 1);
+                text.extend_from_slice(&chunk[..take]);
+                if text.len() as u64 > limit {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })();
+        let whole = matches!(read, Ok(true));
+        let text = match String::from_utf8(text) {
+            Ok(t) if whole => t,
+            Ok(t) => {
+                self.give_back(into_own, t.into_bytes());
+                return read.map(|_| None);
+            }
+            Err(e) => {
+                self.give_back(into_own, e.into_bytes());
+                return read.map(|_| None);
+            }
+        };
+        let bytes = text.len() as u64;
+        let mut lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        if into_own {
+            self.buf = text;
+        } else {
+            self.buf.push_str(&text);
+        }
+        if !self.buf.ends_with('\n') {
+            self.buf.push('\n');
+            lines += 1;
+        }
+        self.lines += lines;
+        self.origins.push(Origin { start: mark.buf, path: origin, skipped: Vec::new() });
+        Ok(Some(FileRead { skipped: Skipped::default(), bytes }))
+    }
+
+    /// Puts back the batch's own (empty) buffer after a read into it was not kept.
+    fn give_back(&mut self, into_own: bool, mut buffer: Vec<u8>) {
+        if into_own {
+            buffer.clear();
+            self.buf = String::from_utf8(buffer).expect("an empty vector is UTF-8");
+        }
+    }
+
+    /// [`read_file_range`](Self::read_file_range) through the line splitter.
+    pub(super) fn read_range_split(
         &mut self,
         path: &Path,
         lo: u64,

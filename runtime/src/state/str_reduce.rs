@@ -170,11 +170,14 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     /// The table cut in `n`: piece `j` has the keys for which `owner` says `j`, each piece in
     /// this table's order (a cluster's processes each merge the keys they own).
     pub fn split_by(self, n: usize, mut owner: impl FnMut(&str) -> usize) -> Vec<Self> {
-        // The pieces are shipped, or merged into a state: they are not indexed (`index`).
+        // The pieces are shipped, or merged into a state: they are not indexed (`index`). Room
+        // for an even share and a quarter more, so that a piece rarely grows (each growth
+        // copies the piece: a profile of a 2-process word count had 0.6 % of its time there).
+        let share = self.entries.len() / n.max(1);
         let mut parts: Vec<Self> = (0..n)
             .map(|_| {
                 let mut p = Self::with_capacity(0);
-                p.entries.reserve(self.entries.len() / n.max(1));
+                p.entries.reserve(share + share / 4 + 16);
                 p
             })
             .collect();
