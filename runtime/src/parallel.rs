@@ -444,11 +444,19 @@ mod tests {
         let main = std::thread::current().id();
         for pool in pools() {
             for (n, share) in [(2, 0.5), (2, 0.05), (2, 0.95), (3, 0.3)] {
-                // A worker that starts its part late: the calling thread takes blocks of the
-                // last part meanwhile.
+                // A worker that starts its part only once the calling thread has taken a block
+                // of the last part (the stage runs on the calling thread only for blocks taken).
+                let took = std::sync::atomic::AtomicBool::new(false);
                 let stage = |p: Lines<'_>| {
-                    if std::thread::current().id() != main {
-                        std::thread::sleep(Duration::from_millis(30));
+                    if std::thread::current().id() == main {
+                        took.store(true, std::sync::atomic::Ordering::SeqCst);
+                    } else {
+                        let waited = Instant::now();
+                        while !took.load(std::sync::atomic::Ordering::SeqCst)
+                            && waited.elapsed() < Duration::from_secs(10)
+                        {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
                     }
                     p.map(str::to_owned).collect::<Vec<String>>()
                 };
