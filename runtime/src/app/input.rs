@@ -163,8 +163,8 @@ impl BatchInput {
     /// The partials must merge exactly (the output must not depend on where the batch is cut):
     /// the first part's share is learned from the last batches' times ([`Balance`]), and this
     /// thread, its part done, takes blocks of the last part from its back while its worker
-    /// reads it from the front ([`Parts::with_stealing`]); a block taken is one more partial, after the
-    /// last part's.
+    /// reads it from the front ([`Parts::with_stealing`]); a block taken is one more partial,
+    /// after the last part's.
     pub fn run_partials_first<'t, R, F, G>(&self, text: &'t TextBatch, partial: F, first: G) -> Vec<R>
     where
         F: Fn(Lines<'t>) -> R + Sync,

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::files::is_ignored_name;
 use super::limits::{READ_CHUNK, Skipped};
 use super::lines::line_end;
-use super::text::LineSplitter;
+use super::text::{FileRead, LineSplitter};
 use super::*;
 
 #[test]
@@ -219,6 +219,39 @@ fn byte_ranges_read_each_line_once_in_order() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Up to `lines` lines of up to `len` letters, about one in `odd` with invalid UTF-8 and one in
+/// `odd` with a two-byte character; a third of the texts end without a newline.
+fn random_text(next: &mut impl FnMut(u64) -> u64, lines: u64, len: u64, odd: u64) -> Vec<u8> {
+    let mut text: Vec<u8> = Vec::new();
+    for l in 0..next(lines) {
+        for i in 0..next(len) {
+            text.push(b'a' + ((l + i) % 26) as u8);
+        }
+        match next(odd) {
+            0 => text.extend_from_slice(&[0xff, 0xfe]),
+            1 => text.extend_from_slice("é".as_bytes()),
+            _ => {}
+        }
+        text.push(b'\n');
+    }
+    if next(3) == 0 {
+        text.extend_from_slice(b"no newline");
+    }
+    text
+}
+
+/// Two batches read the same lines by two paths: the same lines, counts, skipped lines and
+/// bytes, and every line the same origin.
+fn assert_read_alike((fast, a): (&TextBatch, FileRead), (split, b): (&TextBatch, FileRead), ctx: &str) {
+    assert_eq!((a.skipped, a.bytes), (b.skipped, b.bytes), "{ctx}");
+    assert_eq!(fast, split, "{ctx}");
+    assert_eq!(fast.len_lines(), split.len_lines(), "{ctx}");
+    assert_eq!(fast.skipped_lines(), split.skipped_lines(), "{ctx}");
+    for (x, y) in fast.lines().zip(split.lines()) {
+        assert_eq!(fast.origin(x), split.origin(y), "{ctx}");
+    }
+}
+
 /// `read_file`'s one-read path for whole files gives what the line splitter gives: the lines,
 /// their count and origins, the skipped counts and the bytes, into an empty batch or after
 /// other lines; files it does not take (invalid UTF-8, over the line limit) go to the splitter.
@@ -229,21 +262,7 @@ fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
     for round in 0..200 {
-        let mut text: Vec<u8> = Vec::new();
-        for l in 0..next(12) {
-            for i in 0..next(40) {
-                text.push(b'a' + ((l + i) % 26) as u8);
-            }
-            match next(20) {
-                0 => text.extend_from_slice(&[0xff, 0xfe]),
-                1 => text.extend_from_slice("é".as_bytes()),
-                _ => {}
-            }
-            text.push(b'\n');
-        }
-        if next(3) == 0 {
-            text.extend_from_slice(b"no newline");
-        }
+        let text = random_text(&mut next, 12, 40, 20);
         let path = dir.join(format!("w{round}"));
         std::fs::write(&path, &text).unwrap();
         let max_line = [usize::MAX, 30, text.len(), text.len().saturating_sub(1)][next(4) as usize];
@@ -252,12 +271,7 @@ fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
         let a = fast.read_file(&path, max_line).unwrap();
         let b = split.read_range_split(&path, 0, u64::MAX, max_line).unwrap();
         let ctx = format!("round {round}, max line {max_line}, text {:?}", String::from_utf8_lossy(&text));
-        assert_eq!((a.skipped, a.bytes), (b.skipped, b.bytes), "{ctx}");
-        assert_eq!(fast, split, "{ctx}");
-        assert_eq!(fast.len_lines(), split.len_lines(), "{ctx}");
-        for (x, y) in fast.lines().zip(split.lines()) {
-            assert_eq!(fast.origin(x), split.origin(y), "{ctx}");
-        }
+        assert_read_alike((&fast, a), (&split, b), &ctx);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -273,21 +287,7 @@ fn a_byte_range_read_at_once_is_read_as_the_splitter_reads_it() {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
     for round in 0..400 {
-        let mut text: Vec<u8> = Vec::new();
-        for l in 0..next(30) {
-            for i in 0..next(600) {
-                text.push(b'a' + ((l + i) % 26) as u8);
-            }
-            match next(30) {
-                0 => text.extend_from_slice(&[0xff, 0xfe]),
-                1 => text.extend_from_slice("é".as_bytes()),
-                _ => {}
-            }
-            text.push(b'\n');
-        }
-        if next(3) == 0 {
-            text.extend_from_slice(b"no newline");
-        }
+        let text = random_text(&mut next, 30, 600, 30);
         let path = dir.join(format!("r{round}"));
         std::fs::write(&path, &text).unwrap();
         let len = text.len() as u64;
@@ -299,13 +299,7 @@ fn a_byte_range_read_at_once_is_read_as_the_splitter_reads_it() {
         let a = fast.read_file_range(&path, lo, hi, max_line).unwrap();
         let b = split.read_range_split(&path, lo, hi, max_line).unwrap();
         let ctx = format!("round {round}, {lo}..{hi} of {len}, max line {max_line}");
-        assert_eq!((a.skipped, a.bytes), (b.skipped, b.bytes), "{ctx}");
-        assert_eq!(fast, split, "{ctx}");
-        assert_eq!(fast.len_lines(), split.len_lines(), "{ctx}");
-        assert_eq!(fast.skipped_lines(), split.skipped_lines(), "{ctx}");
-        for (x, y) in fast.lines().zip(split.lines()) {
-            assert_eq!(fast.origin(x), split.origin(y), "{ctx}");
-        }
+        assert_read_alike((&fast, a), (&split, b), &ctx);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

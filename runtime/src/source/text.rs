@@ -149,11 +149,8 @@ impl TextBatch {
                 // The batch's own buffer, if it was empty, was read into: nothing to keep.
                 Ok(Some(self.push_whole(path, text, lines, bytes).0))
             }
-            WholeRead::NotWhole(mut buffer) => {
-                if self.buf.is_empty() {
-                    buffer.clear();
-                    self.buf = String::from_utf8(buffer).expect("an empty vector is UTF-8");
-                }
+            WholeRead::NotWhole(buffer) => {
+                self.give_back(self.buf.is_empty(), buffer);
                 Ok(None)
             }
         }
@@ -164,6 +161,12 @@ impl TextBatch {
     /// empty batch the text moves without a copy, and the batch's old (empty) buffer comes back
     /// for a next read; otherwise the text is copied and comes back.
     pub(crate) fn push_whole(&mut self, path: &Path, text: String, lines: usize, bytes: u64) -> (FileRead, String) {
+        self.push_read(Some(path.to_owned()), text, lines, bytes)
+    }
+
+    /// [`push_whole`](Self::push_whole) with the lines' origin given (`None`: lines whose
+    /// numbers in their file are not known, a byte range's).
+    fn push_read(&mut self, origin: Option<PathBuf>, text: String, lines: usize, bytes: u64) -> (FileRead, String) {
         let start = self.buf.len();
         let spare = if self.buf.is_empty() {
             std::mem::replace(&mut self.buf, text)
@@ -172,7 +175,7 @@ impl TextBatch {
             text
         };
         self.lines += lines;
-        self.origins.push(Origin { start, path: Some(path.to_owned()), skipped: Vec::new() });
+        self.origins.push(Origin { start, path: origin, skipped: Vec::new() });
         (FileRead { skipped: Skipped::default(), bytes }, spare)
     }
 
@@ -243,11 +246,10 @@ impl TextBatch {
             start = at;
         }
         let end = hi.min(size);
-        let mark = self.mark();
         let origin = (lo == 0).then(|| path.to_owned());
         if start >= end {
             // Every line starting in the range started before it.
-            self.origins.push(Origin { start: mark.buf, path: origin, skipped: Vec::new() });
+            self.origins.push(Origin { start: self.buf.len(), path: origin, skipped: Vec::new() });
             return Ok(Some(FileRead { skipped: Skipped::default(), bytes: 0 }));
         }
         if end - start > limit {
@@ -277,32 +279,17 @@ impl TextBatch {
             }
             Ok(true)
         })();
-        let whole = matches!(read, Ok(true));
-        let text = match String::from_utf8(text) {
-            Ok(t) if whole => t,
-            Ok(t) => {
-                self.give_back(into_own, t.into_bytes());
-                return read.map(|_| None);
-            }
-            Err(e) => {
-                self.give_back(into_own, e.into_bytes());
+        let mut text = match (read, String::from_utf8(text)) {
+            (Ok(true), Ok(t)) => t,
+            (read, text) => {
+                self.give_back(into_own, text.map_or_else(|e| e.into_bytes(), String::into_bytes));
                 return read.map(|_| None);
             }
         };
         let bytes = text.len() as u64;
-        let mut lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        if into_own {
-            self.buf = text;
-        } else {
-            self.buf.push_str(&text);
-        }
-        if !self.buf.ends_with('\n') {
-            self.buf.push('\n');
-            lines += 1;
-        }
-        self.lines += lines;
-        self.origins.push(Origin { start: mark.buf, path: origin, skipped: Vec::new() });
-        Ok(Some(FileRead { skipped: Skipped::default(), bytes }))
+        let lines = end_lines(&mut text);
+        // Into the batch's own buffer, taken above, the text moves without a copy.
+        Ok(Some(self.push_read(origin, text, lines, bytes).0))
     }
 
     /// Puts back the batch's own (empty) buffer after a read into it was not kept.
@@ -757,10 +744,17 @@ pub(crate) fn read_whole(path: &Path, max_line_bytes: usize, mut buffer: Vec<u8>
         Err(e) => return Ok(WholeRead::NotWhole(e.into_bytes())),
     };
     let bytes = text.len() as u64;
+    let lines = end_lines(&mut text);
+    Ok(WholeRead::Text { text, lines, bytes })
+}
+
+/// Ends `text`'s last line with `'\n'` if it has none (a file without a final newline);
+/// returns its number of lines.
+fn end_lines(text: &mut String) -> usize {
     let mut lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
         lines += 1;
     }
-    Ok(WholeRead::Text { text, lines, bytes })
+    lines
 }
