@@ -13,7 +13,7 @@ use elsa::sync::FrozenVec;
 
 use crate::error::Error;
 use crate::partition::ByKey;
-use crate::persist::{Checkpointed, Persist, corrupt};
+use crate::persist::{Checkpointed, Persist, corrupt, read_bytes};
 use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
 use crate::structured::session::SessionAgg;
@@ -243,18 +243,20 @@ impl<'t, K: Hash + Eq + Shipped<'t>, V: Shipped<'t>> Shipped<'t> for KeyedReduce
     }
 }
 
-/// A worker's partial aggregation state, as its checkpoint snapshot (keys in order).
+/// A worker's partial aggregation state, as its checkpoint snapshot (keys in order) after the
+/// snapshot's length (a `u64`, as a `Vec<u8>` is written): written in place, and read back
+/// borrowed from the message as a partial to absorb ([`StreamingAgg::from_part_snapshot`]: no
+/// table is made for it, and no copy of the snapshot).
 impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for StreamingAgg<K, A> {
     fn ship(&self, out: &mut Vec<u8>) {
-        let mut snapshot = Vec::new();
-        self.save(&mut snapshot);
-        snapshot.write(out);
+        let at = out.len();
+        0u64.write(out);
+        self.save(out);
+        let len = (out.len() - at - size_of::<u64>()) as u64;
+        out[at..at + size_of::<u64>()].copy_from_slice(&len.to_le_bytes());
     }
     fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
-        let snapshot = Vec::<u8>::read(input)?;
-        let mut agg = StreamingAgg::new();
-        agg.restore(&snapshot)?;
-        Ok(agg)
+        StreamingAgg::from_part_snapshot(read_bytes(input, "partial aggregation state")?)
     }
 }
 
@@ -323,6 +325,43 @@ mod tests {
                 assert!(matches!(row.0, Some(Cow::Borrowed(w)) if w == words[i]));
                 assert_eq!((row.1, row.2), (Some(Timestamp(i as i64)), Some(Date(i as i32))));
             }
+        }
+    }
+
+    #[test]
+    fn a_shipped_partial_absorbs_as_the_partial_itself_and_answers_lookups() {
+        type Agg = StreamingAgg<(Timestamp, String), i64>;
+        let part = || {
+            let mut p = Agg::new();
+            for (i, w) in ["cat", "dog", "cat", "eel", "a word longer than sixteen bytes", "dog"].iter().enumerate() {
+                p.update((Timestamp(i as i64 % 2), *w), |c| *c += 1, || 0);
+            }
+            p
+        };
+        let state = || {
+            let mut s = Agg::new();
+            for w in ["dog", "ant"] {
+                s.update((Timestamp(1), w), |c| *c += 10, || 0);
+            }
+            s.finish_batch(crate::structured::OutputMode::Complete, None, |k| k.0);
+            s
+        };
+        let bytes = ship_all(&[part()]);
+        let received = Received::default();
+        let unship = || unship_all::<Agg>(received.keep(bytes.clone())).unwrap().pop().unwrap();
+        let (mut direct, mut shipped) = (state(), state());
+        direct.absorb(part(), |x, y| *x += y);
+        shipped.absorb(unship(), |x, y| *x += y);
+        let entries = |s: &Agg| s.iter().map(|(k, a)| (k.clone(), *a)).collect::<Vec<_>>();
+        assert_eq!(entries(&shipped), entries(&direct));
+        assert_eq!((shipped.len(), shipped.updated_count()), (direct.len(), direct.updated_count()));
+        // Looked up before any table is made for it: found, not added again.
+        let mut back = unship();
+        assert_eq!(back.get((Timestamp(0), "cat")), Some(&2));
+        back.update((Timestamp(1), "dog"), |c| *c += 1, || 0);
+        assert_eq!((back.len(), back.get((Timestamp(1), "dog"))), (part().len(), Some(&3)));
+        for n in 0..bytes.len() {
+            assert!(unship_all::<Agg>(&bytes[..n]).is_err(), "{n} bytes");
         }
     }
 

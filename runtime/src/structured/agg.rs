@@ -311,6 +311,32 @@ impl<K, A> StreamingAgg<K, A> {
         self.table.reserve(new, |&j| entry(&slots[j as usize]).hash);
     }
 
+    /// A partial read back from its snapshot (the bytes [`save`](Checkpointed::save) wrote of
+    /// it), to be [`absorb`](Self::absorb)ed: its entries in order, with their hashes, and none
+    /// yet in the table ([`indexed`](Self::indexed): a lookup that misses, or the batch's end,
+    /// puts them in). `absorb` reads only the entries, so no table is made for a partial that
+    /// crossed a process boundary. Its keys are taken as distinct, as a state's are (the partial
+    /// was one when it was shipped); [`restore`](Checkpointed::restore), which reads a
+    /// checkpoint, checks them.
+    pub(crate) fn from_part_snapshot(bytes: &[u8]) -> Result<Self, Error>
+    where
+        K: Persist + Hash,
+        A: Persist,
+    {
+        let mut part = Self::new();
+        let hasher = FixedState::with_seed(SEED);
+        let make = |key: K, acc: A| Some(Entry { hash: hasher.hash_one(&key), key, acc, updated: false });
+        part.slots = match compact_body(bytes)? {
+            Some((count, body)) => read_runs_into(count, body, make, |s| {
+                let e = entry(s);
+                (&e.key, &e.acc)
+            })?,
+            None => read_all::<Vec<(K, A)>>(bytes)?.into_iter().map(|(k, a)| make(k, a)).collect(),
+        };
+        part.live = part.slots.len();
+        Ok(part)
+    }
+
     /// Cuts the state into `n` states, entry by entry: an entry goes to state `owner(key)`
     /// (`< n`), keeping its order and its updated mark (a cluster sends piece `j` of a worker's
     /// partial to process `j`, which owns those keys).
@@ -702,13 +728,24 @@ fn compact_body(bytes: &[u8]) -> Result<Option<(u64, &[u8])>, Error> {
 }
 
 /// Reads the runs of `count` entries, which must be the whole of `input`.
-fn read_runs<K: Persist, A: Persist>(count: u64, mut input: &[u8]) -> Result<Vec<(K, A)>, Error> {
+fn read_runs<K: Persist, A: Persist>(count: u64, input: &[u8]) -> Result<Vec<(K, A)>, Error> {
+    read_runs_into(count, input, |k, a| (k, a), |(k, a)| (k, a))
+}
+
+/// [`read_runs`], each entry made into a `T` by `make` as it is read (`parts` gives a `T`'s
+/// key and accumulator back, which the next entry of its run is read after).
+fn read_runs_into<K: Persist, A: Persist, T>(
+    count: u64,
+    mut input: &[u8],
+    make: impl Fn(K, A) -> T,
+    parts: impl Fn(&T) -> (&K, &A),
+) -> Result<Vec<T>, Error> {
     if count > u64::from(u32::MAX) {
         return Err(corrupt(&format!("{count} keys in a streaming aggregation")));
     }
     // Every entry takes a byte at least, unless both its key and accumulator are zero-sized.
     let count = count as usize;
-    let mut saved: Vec<(K, A)> = Vec::with_capacity(count.min(input.len()));
+    let mut saved: Vec<T> = Vec::with_capacity(count.min(input.len()));
     while saved.len() < count {
         let n = read_varint(&mut input, "run length")?;
         if n == 0 || n > (count - saved.len()) as u64 {
@@ -716,10 +753,10 @@ fn read_runs<K: Persist, A: Persist>(count: u64, mut input: &[u8]) -> Result<Vec
         }
         let start = saved.len();
         for _ in 0..n {
-            let prev = saved[start..].last();
-            let k = K::read_after(prev.map(|p| &p.0), &mut input)?;
-            let a = A::read_after(prev.map(|p| &p.1), &mut input)?;
-            saved.push((k, a));
+            let prev = saved[start..].last().map(&parts);
+            let k = K::read_after(prev.map(|p| p.0), &mut input)?;
+            let a = A::read_after(prev.map(|p| p.1), &mut input)?;
+            saved.push(make(k, a));
         }
     }
     if !input.is_empty() {
