@@ -303,6 +303,24 @@ mod tests {
                 assert_eq!(order, expected);
             }
             assert_eq!(seen, whole.len());
+            // A piece answers lookups (it is put in a table when looked up): an update of a key
+            // it holds changes that key and adds none.
+            for (j, mut p) in StreamingAgg::split(
+                {
+                    let mut a: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+                    a.restore(&snapshot).unwrap();
+                    a
+                },
+                n,
+            )
+            .into_iter()
+            .enumerate()
+            {
+                let Some((key, count)) = whole.iter().find(|(k, _)| owner(k, n) == j) else { continue };
+                let len = p.len();
+                p.update((key.0, key.1.as_str()), |c| *c += 1, || 0);
+                assert_eq!((p.len(), p.get((key.0, key.1.as_str()))), (len, Some(&(count + 1))));
+            }
             let refs: Vec<&[u8]> = saved.iter().map(Vec::as_slice).collect();
             let joined = StreamingAgg::<(Timestamp, String), i64>::concat_snapshots(&refs).unwrap();
             let mut back: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();

@@ -344,20 +344,17 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash,
     {
-        // Room for an even share and some slack, so that the pieces' tables do not grow while
-        // they fill.
+        // Room for an even share and some slack, so that the pieces do not grow while they
+        // fill. No piece is put in a table: a piece is shipped or absorbed, which walk its
+        // entries; a lookup puts it in one ([`indexed`](Self::indexed)).
         let room = self.live / n.max(1) + self.live / (8 * n.max(1)) + 16;
-        let mut pieces: Vec<Self> = (0..n)
-            .map(|_| StreamingAgg {
-                table: HashTable::with_capacity(room),
-                slots: Vec::with_capacity(room),
-                ..Self::new()
-            })
-            .collect();
+        let mut pieces: Vec<Self> =
+            (0..n).map(|_| StreamingAgg { slots: Vec::with_capacity(room), ..Self::new() }).collect();
         for e in self.slots.into_iter().flatten() {
             let piece = &mut pieces[owner(&e.key)];
             piece.updated += usize::from(e.updated);
-            piece.push(e);
+            piece.live += 1;
+            piece.slots.push(Some(e));
         }
         pieces
     }
