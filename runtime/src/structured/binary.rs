@@ -220,12 +220,15 @@ impl ToJson for Binary {
     }
 }
 
+/// As a `Vec<u8>` is written (a `u64` length, then the bytes), copied whole rather than a byte
+/// at a time.
 impl Persist for Binary {
     fn write(&self, out: &mut Vec<u8>) {
-        self.0.write(out)
+        (self.0.len() as u64).write(out);
+        out.extend_from_slice(&self.0);
     }
     fn read(input: &mut &[u8]) -> Result<Self, Error> {
-        Vec::<u8>::read(input).map(Binary)
+        crate::persist::read_bytes(input, "binary value").map(|b| Binary(b.to_vec()))
     }
 }
 
@@ -253,6 +256,20 @@ impl super::hll::SparkHash for Binary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_binary_value_persists_as_a_vec_of_bytes_does() {
+        for bytes in [vec![], vec![0u8], (0..=255u8).collect::<Vec<_>>()] {
+            let (mut ours, mut vec) = (Vec::new(), Vec::new());
+            Binary(bytes.clone()).write(&mut ours);
+            bytes.write(&mut vec);
+            assert_eq!(ours, vec);
+            assert_eq!(crate::persist::read_all::<Binary>(&ours).unwrap(), Binary(bytes));
+            for n in 0..ours.len() {
+                assert!(crate::persist::read_all::<Binary>(&ours[..n]).is_err(), "{n} bytes");
+            }
+        }
+    }
 
     #[test]
     fn binary_values_print_and_read_as_spark() {
