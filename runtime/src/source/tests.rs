@@ -252,28 +252,47 @@ fn assert_read_alike((fast, a): (&TextBatch, FileRead), (split, b): (&TextBatch,
     }
 }
 
+/// `rounds` random files (`random_text` of `shape`: lines, line length, odd lines), written in
+/// a directory of the test's own, each given to `check` with its round, path and text and the
+/// random source the round draws the rest from; the directory is removed after.
+fn for_random_files(
+    tag: &str,
+    mut seed: u64,
+    rounds: usize,
+    (lines, len, odd): (u64, u64, u64),
+    mut check: impl FnMut(usize, &Path, &[u8], &mut dyn FnMut(u64) -> u64),
+) {
+    let dir = std::env::temp_dir().join(format!("streamc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
+    for round in 0..rounds {
+        let text = random_text(&mut next, lines, len, odd);
+        let path = dir.join(round.to_string());
+        std::fs::write(&path, &text).unwrap();
+        check(round, &path, &text, &mut next);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two equal batches to read into, drawn by `next`: empty, or with a line before.
+fn two_batches(next: &mut dyn FnMut(u64) -> u64) -> (TextBatch, TextBatch) {
+    let before: &[&str] = if next(2) == 0 { &[] } else { &["before"] };
+    (TextBatch::from_lines(before), TextBatch::from_lines(before))
+}
+
 /// `read_file`'s one-read path for whole files gives what the line splitter gives: the lines,
 /// their count and origins, the skipped counts and the bytes, into an empty batch or after
 /// other lines; files it does not take (invalid UTF-8, over the line limit) go to the splitter.
 #[test]
 fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
-    let dir = std::env::temp_dir().join(format!("streamc-whole-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
-    for round in 0..200 {
-        let text = random_text(&mut next, 12, 40, 20);
-        let path = dir.join(format!("w{round}"));
-        std::fs::write(&path, &text).unwrap();
+    for_random_files("whole", 0x2545_f491_4f6c_dd1d, 200, (12, 40, 20), |round, path, text, next| {
         let max_line = [usize::MAX, 30, text.len(), text.len().saturating_sub(1)][next(4) as usize];
-        let before: &[&str] = if next(2) == 0 { &[] } else { &["before"] };
-        let (mut fast, mut split) = (TextBatch::from_lines(before), TextBatch::from_lines(before));
-        let a = fast.read_file(&path, max_line).unwrap();
-        let b = split.read_range_split(&path, 0, u64::MAX, max_line).unwrap();
-        let ctx = format!("round {round}, max line {max_line}, text {:?}", String::from_utf8_lossy(&text));
+        let (mut fast, mut split) = two_batches(next);
+        let a = fast.read_file(path, max_line).unwrap();
+        let b = split.read_range_split(path, 0, u64::MAX, max_line).unwrap();
+        let ctx = format!("round {round}, max line {max_line}, text {:?}", String::from_utf8_lossy(text));
         assert_read_alike((&fast, a), (&split, b), &ctx);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    });
 }
 
 /// A byte range read at once gives what the line splitter gives for it: the lines, their
@@ -282,26 +301,17 @@ fn a_whole_file_read_at_once_is_read_as_the_splitter_reads_it() {
 /// ranges it does not take (invalid UTF-8, possibly over the line limit) go to the splitter.
 #[test]
 fn a_byte_range_read_at_once_is_read_as_the_splitter_reads_it() {
-    let dir = std::env::temp_dir().join(format!("streamc-range-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = |n: u64| crate::test_rng::below(&mut seed, n);
-    for round in 0..400 {
-        let text = random_text(&mut next, 30, 600, 30);
-        let path = dir.join(format!("r{round}"));
-        std::fs::write(&path, &text).unwrap();
+    for_random_files("range", 0x9e37_79b9_7f4a_7c15, 400, (30, 600, 30), |round, path, text, next| {
         let len = text.len() as u64;
         let lo = next(len + 3);
         let hi = [lo + next(len + 3), u64::MAX, lo][next(3) as usize];
         let max_line = [usize::MAX, 300, 2000, text.len(), text.len().saturating_sub(1)][next(5) as usize];
-        let before: &[&str] = if next(2) == 0 { &[] } else { &["before"] };
-        let (mut fast, mut split) = (TextBatch::from_lines(before), TextBatch::from_lines(before));
-        let a = fast.read_file_range(&path, lo, hi, max_line).unwrap();
-        let b = split.read_range_split(&path, lo, hi, max_line).unwrap();
+        let (mut fast, mut split) = two_batches(next);
+        let a = fast.read_file_range(path, lo, hi, max_line).unwrap();
+        let b = split.read_range_split(path, lo, hi, max_line).unwrap();
         let ctx = format!("round {round}, {lo}..{hi} of {len}, max line {max_line}");
         assert_read_alike((&fast, a), (&split, b), &ctx);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    });
 }
 
 /// A replay whose next file is read ahead (as a worker starts it when its part of a split batch
