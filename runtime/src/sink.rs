@@ -34,7 +34,7 @@ pub use files::{
     COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, process_part_path,
     text_files_dir, write_text_files,
 };
-use files::{parquet_file, write_file_atomic, write_metadata_entry};
+use files::{parquet_file, write_metadata_entry};
 pub(crate) use pieces::Piece;
 pub(crate) use print::PrintTarget;
 pub use print::format_print;
@@ -146,6 +146,11 @@ pub struct BatchOutput {
     kafka: Vec<Option<kafka::KafkaWriter>>,
     /// Writes nothing (a cluster process other than process 0): emits are counted only.
     silent: bool,
+    /// In a cluster: the batch's file sink rows were cut in pieces ([`piece`](Self::piece)),
+    /// whose data files are published in the batch's last round rather than in
+    /// [`end_batch`](Self::end_batch) ([`publish_pieces`](Self::publish_pieces)), and whose
+    /// metadata entries process 0 writes after that round ([`commit_pieces`](Self::commit_pieces)).
+    in_pieces: bool,
     /// On a process other than 0 of a cluster: whether process 0's outputs read every record.
     leader_reads_every_record: bool,
     /// Whether shards of key-partitioned states are saved (the app has a checkpoint directory):
@@ -211,6 +216,7 @@ impl BatchOutput {
             #[cfg(feature = "kafka")]
             kafka: (0..outputs_len).map(|_| None).collect(),
             silent: false,
+            in_pieces: false,
             leader_reads_every_record: false,
             sharding: false,
             shard: None,
@@ -270,6 +276,7 @@ impl BatchOutput {
         self.jsonl_streams.clear();
         self.states.clear();
         self.shard = None;
+        self.in_pieces = false;
         self.reports = Reports::default();
         for j in &mut self.json {
             j.committed = false;
@@ -487,7 +494,8 @@ impl BatchOutput {
 
     /// Commits the batch in every JSON file sink (writes its metadata log entry, unless the
     /// entry exists already), then flushes the jsonl file, so that after a batch its lines are
-    /// complete on disk.
+    /// complete on disk. A batch whose file sink rows a cluster cut in pieces is committed
+    /// after its last round instead ([`commit_pieces`](Self::commit_pieces)).
     pub(crate) fn end_batch(&mut self) -> Result<(), Error> {
         if self.silent {
             return Ok(());
@@ -496,6 +504,9 @@ impl BatchOutput {
             let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
                 continue;
             };
+            if self.in_pieces {
+                continue;
+            }
             for file in j.pending.drain(..) {
                 file.publish()?;
             }

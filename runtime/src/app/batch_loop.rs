@@ -18,7 +18,7 @@ use crate::checkpoint::{self, Checkpoint, PlannedBatch, QueryCheckpoint};
 use crate::clock::{BatchClock, StopMode, Trigger, Wake, lock};
 use crate::error::Error;
 use crate::parallel::{Balance, Idle, Pool};
-use crate::persist::{Persist, read_all, read_bytes};
+use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
 use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
@@ -103,6 +103,9 @@ struct Batch {
     from_log: bool,
 }
 
+/// Each source's lines and dropped lines in a batch.
+type InputCounts = Vec<(u64, u64)>;
+
 impl<F> BatchLoop<F>
 where
     F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error>,
@@ -183,74 +186,82 @@ where
         })
     }
 
-    /// The first phase of a cluster's commit of the batch at `t`: every process writes its
-    /// shard (its piece of the key-partitioned states, if the batch saved any) and reports it
-    /// durable to process 0, with the checksum the commit will name. Returns those checksums, in
-    /// process order, on process 0; nothing elsewhere, or when no state was sharded.
-    fn write_shards(&mut self, t: i64) -> Result<Vec<u64>, Error> {
-        let Some((bytes, sum)) = self.output.take_shard() else { return Ok(Vec::new()) };
-        let (Some(peers), Some((dir, _))) = (&self.peers, &self.checkpoint) else { return Ok(Vec::new()) };
+    /// The batch's last round, in a cluster, and the first phase of its commit at `t`: every
+    /// process writes its shard (its piece of the key-partitioned states, if the batch saved
+    /// any) and publishes its data files of file sinks whose rows were cut in pieces
+    /// ([`BatchOutput::publish_pieces`]), then reports both durable to process 0 (or what
+    /// failed), with the checksum the commit will name and its sources' counts when they were
+    /// read in shares; process 0 then commits those file sinks
+    /// ([`BatchOutput::commit_pieces`]). Returns each source's lines and dropped lines of the
+    /// batch (on process 0 of a cluster reading in shares, added up over the processes;
+    /// elsewhere this process's own) and, on process 0, the shards' checksums in process order
+    /// (empty elsewhere, or when no state was sharded). No round when nothing of this is needed
+    /// (the same on every process: they run the same code on the same plan).
+    fn end_round(&mut self, t: i64, texts: &[TextBatch]) -> Result<(InputCounts, Vec<u64>), Error> {
+        let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
+        let shard = self.output.take_shard();
+        let Some(peers) = self.peers.clone() else { return Ok((counts, Vec::new())) };
         let me = peers.index();
-        let written = checkpoint::write_shard(dir, t, me, &bytes);
+        let written = match (shard, &self.checkpoint) {
+            (Some((bytes, sum)), Some((dir, _))) => Some(checkpoint::write_shard(dir, t, me, &bytes).map(|_| sum)),
+            _ => None,
+        };
+        let pieces = self.output.in_pieces();
+        let published = if pieces { self.output.publish_pieces() } else { Ok(()) };
+        let in_shares = texts.iter().any(|t| t.share_only);
+        if peers.count() == 1 || !(written.is_some() || pieces || in_shares) {
+            let sum = written.transpose()?;
+            published?;
+            self.output.commit_pieces()?;
+            return Ok((counts, sum.into_iter().collect()));
+        }
         let mut out = vec![Vec::new(); peers.count()];
         if me != 0 {
+            let m = &mut out[0];
+            counts.write(m);
             match &written {
-                Ok(_) => (0u8, sum).write(&mut out[0]),
-                Err(e) => (1u8, e.to_string()).write(&mut out[0]),
+                None => 0u8.write(m),
+                Some(Ok(sum)) => (1u8, *sum).write(m),
+                Some(Err(e)) => (2u8, e.to_string()).write(m),
+            }
+            match &published {
+                Ok(()) => 0u8.write(m),
+                Err(e) => (1u8, e.to_string()).write(m),
             }
         }
-        // Every process waits here until every shard is durable (or has failed).
+        // Every process waits here until every shard and data file is durable (or has failed).
         let got = peers.exchange(out)?;
-        written?;
+        let sum = written.transpose()?;
+        published?;
         if me != 0 {
-            return Ok(Vec::new());
+            return Ok((counts, Vec::new()));
         }
-        let mut sums = vec![sum];
+        let mut sums: Vec<u64> = sum.into_iter().collect();
         for (p, report) in got.iter().enumerate().skip(1) {
             let bad =
-                |e: Error| Error::Cluster(format!("process {p} sent a shard report that does not read back: {e}"));
+                |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
             let mut m = report.as_slice();
-            match u8::read(&mut m).map_err(bad)? {
-                0 => sums.push(u64::read(&mut m).map_err(bad)?),
-                _ => {
-                    let e = String::read(&mut m).map_err(bad)?;
-                    return Err(Error::Cluster(format!("process {p} could not write its shard of batch {t} ms: {e}")));
-                }
-            }
-        }
-        Ok(sums)
-    }
-
-    /// In a cluster, sends the batch's text of every live source ([`RunningSource::is_live`]),
-    /// which process 0 alone read, to the other processes: one round, when the app has one.
-    /// Each source's lines and dropped lines in this batch: on process 0 of a cluster whose
-    /// processes read sources in shares, added up over the processes (one round to process 0);
-    /// otherwise this process's batches' own.
-    fn input_counts(&self, texts: &[TextBatch]) -> Result<Vec<(u64, u64)>, Error> {
-        let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
-        let Some(peers) = &self.peers else { return Ok(counts) };
-        if !texts.iter().any(|t| t.share_only) {
-            return Ok(counts);
-        }
-        let me = peers.index();
-        let mut out = vec![Vec::new(); peers.count()];
-        if me != 0 {
-            counts.write(&mut out[0]);
-        }
-        let got = peers.exchange(out)?;
-        if me != 0 {
-            return Ok(counts);
-        }
-        for (p, bytes) in got.iter().enumerate().skip(1) {
-            let theirs: Vec<(u64, u64)> = read_all(bytes)
-                .map_err(|e| Error::Cluster(format!("the input counts process {p} sent do not read back: {e}")))?;
+            let theirs: Vec<(u64, u64)> = Persist::read(&mut m).map_err(bad)?;
             for ((mine, text), (lines, skipped)) in counts.iter_mut().zip(texts).zip(theirs) {
                 if text.share_only {
                     *mine = (mine.0 + lines, mine.1 + skipped);
                 }
             }
+            match u8::read(&mut m).map_err(bad)? {
+                0 => {}
+                1 => sums.push(u64::read(&mut m).map_err(bad)?),
+                _ => {
+                    let e = String::read(&mut m).map_err(bad)?;
+                    return Err(Error::Cluster(format!("process {p} could not write its shard of batch {t} ms: {e}")));
+                }
+            }
+            if u8::read(&mut m).map_err(bad)? != 0 {
+                let e = String::read(&mut m).map_err(bad)?;
+                return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
+            }
         }
-        Ok(counts)
+        self.output.commit_pieces()?;
+        Ok((counts, sums))
     }
 
     fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
@@ -478,8 +489,6 @@ where
             if self.replay_batches.is_some() && !batch.no_data {
                 replay_index += 1;
             }
-            let counts = self.input_counts(&input.texts)?;
-            let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             let read = started.elapsed();
             self.output.begin_batch(t, batch_id);
             let handler = &mut self.handler;
@@ -501,7 +510,8 @@ where
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
-            let shards = self.write_shards(t)?;
+            let (counts, shards) = self.end_round(t, &input.texts)?;
+            let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             let requested = self.output.reports().no_data_requested;
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
             // state, at the checkpoint batches (every batch of a stateless DStream app).

@@ -7,9 +7,9 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::files::write_text_part;
+use super::files::{write_file_pending, write_metadata_entry, write_text_part};
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
-use super::{columns_of, print_to, text_files_dir, write_file_atomic};
+use super::{columns_of, print_to, text_files_dir};
 use crate::error::Error;
 use crate::fmt::Record;
 use crate::ids::OutputId;
@@ -89,15 +89,19 @@ fn json_objects<R: Row>(columns: &[&str], rows: &[R]) -> Vec<String> {
 impl BatchOutput {
     /// This process's piece of output `out`, `rows` being its part of the batch's rows; a file
     /// sink's data file is written here, on every process (named by
-    /// [`process_part_path`], fsynced before this returns), unless the batch was committed
-    /// before. Fails as [`emit_rows`](Self::emit_rows) does, and for an output whose rows
-    /// cannot be put out in parts (a Kafka sink, a DStream output: a bug in the caller).
+    /// [`process_part_path`]), unless the batch was committed before: under its temporary
+    /// name, its write-back to the disk started, made durable and put in place in the batch's
+    /// last round ([`publish_pieces`](Self::publish_pieces)). Fails as
+    /// [`emit_rows`](Self::emit_rows) does, and for an output whose rows cannot be put out in
+    /// parts (a Kafka sink, a DStream output: a bug in the caller).
     pub(crate) fn piece<R: Row>(&mut self, out: OutputId, rows: &[R], process: usize) -> Result<Piece, Error> {
         let spec = &self.outputs[out.index()];
         let columns = columns_of(spec, R::COLUMNS)?;
         let jsonl = (self.jsonl.is_some() || self.leader_reads_every_record).then(|| json_objects(&columns, rows));
         let held = match &spec.kind {
             OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. } => {
+                // Every process alike (rows or none): the batch's last round publishes them.
+                self.in_pieces = true;
                 let j = &mut self.json[out.index()];
                 if !j.committed && file_sink_committed(dir, self.batch_id) {
                     j.committed = true;
@@ -108,7 +112,7 @@ impl BatchOutput {
                     let part = u32::try_from(j.files.len()).expect("fewer than 2^32 emits in a batch");
                     let path = if let OutputKind::ParquetFiles { types, columns: names, .. } = &spec.kind {
                         let path = process_part_path(dir, self.batch_id, part, process, "parquet");
-                        write_file_atomic(&path, &parquet_file(&path, names, types, rows)?)?;
+                        j.pending.push(write_file_pending(&path, &parquet_file(&path, names, types, rows)?)?);
                         path
                     } else {
                         self.buf.clear();
@@ -118,7 +122,7 @@ impl BatchOutput {
                             self.buf.push('\n');
                         }
                         let path = process_part_path(dir, self.batch_id, part, process, "json");
-                        write_file_atomic(&path, self.buf.as_bytes())?;
+                        j.pending.push(write_file_pending(&path, self.buf.as_bytes())?);
                         path
                     };
                     Held::File(Some(path))
@@ -131,6 +135,43 @@ impl BatchOutput {
             }
         };
         Ok(Piece { rows: rows.len() as u64, held, jsonl })
+    }
+
+    /// Whether the batch's file sink rows were cut in pieces ([`piece`](Self::piece)): the same
+    /// on every process of a cluster, which then publishes its data files in the batch's last
+    /// round.
+    pub(crate) fn in_pieces(&self) -> bool {
+        self.in_pieces
+    }
+
+    /// Makes this process's data files of the batch's pieces durable and puts them in place
+    /// (every process of a cluster, before it reports the batch durable to process 0).
+    pub(crate) fn publish_pieces(&mut self) -> Result<(), Error> {
+        for j in &mut self.json {
+            for file in j.pending.drain(..) {
+                file.publish()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// On process 0, once every process has published its pieces' data files: commits the
+    /// batch in every file sink whose rows were cut in pieces (its metadata log entry, listing
+    /// every process's files, unless the entry exists already).
+    pub(crate) fn commit_pieces(&mut self) -> Result<(), Error> {
+        if self.silent || !self.in_pieces {
+            return Ok(());
+        }
+        for (spec, j) in self.outputs.iter().zip(&self.json) {
+            let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
+                continue;
+            };
+            if j.committed || file_sink_committed(dir, self.batch_id) {
+                continue;
+            }
+            write_metadata_entry(dir, self.batch_id, &j.files)?;
+        }
+        Ok(())
     }
 
     /// On process 0: performs output `out` (of rows `width` columns wide) on the batch's rows,
