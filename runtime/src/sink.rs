@@ -20,6 +20,7 @@ use crate::ids::OutputId;
 use crate::persist::{Checkpointed, Parts};
 use crate::structured::row::{JsonKeys, Row, console_table};
 
+pub(crate) mod commit;
 mod files;
 #[cfg(feature = "kafka")]
 mod kafka;
@@ -30,6 +31,7 @@ mod progress;
 mod tests;
 
 use crate::footprint::StateSize;
+pub(crate) use commit::PieceCommit;
 pub use files::{
     COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, process_part_path,
     text_files_dir, write_text_files,
@@ -151,6 +153,9 @@ pub struct BatchOutput {
     /// [`end_batch`](Self::end_batch) ([`publish_pieces`](Self::publish_pieces)), and whose
     /// metadata entries process 0 writes after that round ([`commit_pieces`](Self::commit_pieces)).
     in_pieces: bool,
+    /// The last batch's checkpoint commit, when it is written while this batch runs
+    /// ([`commit`]): settled before this batch's first output.
+    committing: commit::Committing,
     /// On a process other than 0 of a cluster: whether process 0's outputs read every record.
     leader_reads_every_record: bool,
     /// Whether shards of key-partitioned states are saved (the app has a checkpoint directory):
@@ -217,6 +222,7 @@ impl BatchOutput {
             kafka: (0..outputs_len).map(|_| None).collect(),
             silent: false,
             in_pieces: false,
+            committing: commit::Committing::default(),
             leader_reads_every_record: false,
             sharding: false,
             shard: None,
@@ -521,11 +527,30 @@ impl BatchOutput {
         Ok(())
     }
 
+    /// Waits for the last batch's commit, when it is written while this batch runs: before
+    /// anything of this batch is put out, so that a commit that fails stops the app before.
+    pub(crate) fn settle_commit(&mut self) -> Result<(), Error> {
+        self.committing.settle()
+    }
+
+    /// The commit in flight, for the batch loop to start the next one in.
+    pub(crate) fn committing(&mut self) -> &mut commit::Committing {
+        &mut self.committing
+    }
+
+    /// Whether a batch's checkpoint commit may be written while the next batch runs
+    /// ([`commit`]): not with a Kafka sink, whose re-run batch would write its rows after
+    /// those of the batch after it.
+    pub(crate) fn commits_in_background(&self) -> bool {
+        !self.outputs.iter().any(|o| matches!(o.kind, OutputKind::Kafka { .. }))
+    }
+
     /// Performs output operator `out` on this batch's `records`.
     ///
     /// Fails with [`Error::Output`] naming the path that could not be written (or
     /// [`Error::Stdout`]); the app then stops with that error.
     pub fn emit<T: Record>(&mut self, out: OutputId, records: &[T]) -> Result<(), Error> {
+        self.settle_commit()?;
         let spec = &self.outputs[out.index()];
         self.emitted += records.len() as u64;
         if self.silent {
@@ -609,6 +634,7 @@ impl BatchOutput {
     /// With [`App::with_jsonl`](crate::App::with_jsonl), also writes the line
     /// `{"output":NAME,"batch_id":N,"batch_time_ms":T,"records":[{"col":value,...},...]}`.
     pub fn emit_rows<R: Row>(&mut self, out: OutputId, rows: &[R]) -> Result<(), Error> {
+        self.settle_commit()?;
         let spec = &self.outputs[out.index()];
         let columns = columns_of(spec, R::COLUMNS)?;
         self.emitted += rows.len() as u64;

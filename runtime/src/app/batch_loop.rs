@@ -20,7 +20,8 @@ use crate::error::Error;
 use crate::parallel::{Balance, Idle, Pool};
 use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
-use crate::sink::{BatchOutput, Progress, SavedStates};
+use crate::sink::commit::Commit;
+use crate::sink::{BatchOutput, PieceCommit, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
 use crate::ui::{BatchFigures, Ui};
 
@@ -34,8 +35,6 @@ pub(super) struct BatchLoop<F> {
     pub(super) checkpoint: Option<(PathBuf, i64)>,
     /// The directory's lock, released when the loop ends.
     pub(super) _lock: Option<std::fs::File>,
-    /// What the directory's commits refer to, for pruning parts.
-    pub(super) part_index: checkpoint::PartIndex,
     /// Per replayed source: its name, its number of files, and the files skipped at start.
     pub(super) replay_positions: Vec<(String, u64, u64)>,
     pub(super) max_batches: Option<u64>,
@@ -103,8 +102,16 @@ struct Batch {
     from_log: bool,
 }
 
-/// Each source's lines and dropped lines in a batch.
-type InputCounts = Vec<(u64, u64)>;
+/// What a batch's last round gives ([`BatchLoop::end_round`]).
+struct EndOfBatch {
+    /// Each source's lines and dropped lines in the batch.
+    counts: Vec<(u64, u64)>,
+    /// On process 0, the shards' checksums in process order.
+    shards: Vec<u64>,
+    /// On process 0, the metadata entries of file sinks whose rows were cut in pieces, to
+    /// write before the commit.
+    pieces: PieceCommit,
+}
 
 impl<F> BatchLoop<F>
 where
@@ -191,16 +198,19 @@ where
     /// any) and publishes its data files of file sinks whose rows were cut in pieces
     /// ([`BatchOutput::publish_pieces`]), then reports both durable to process 0 (or what
     /// failed), with the checksum the commit will name and its sources' counts when they were
-    /// read in shares; process 0 then commits those file sinks
-    /// ([`BatchOutput::commit_pieces`]). Returns each source's lines and dropped lines of the
+    /// read in shares; process 0 then may commit those file sinks
+    /// ([`BatchOutput::piece_commit`]). Returns each source's lines and dropped lines of the
     /// batch (on process 0 of a cluster reading in shares, added up over the processes;
     /// elsewhere this process's own) and, on process 0, the shards' checksums in process order
-    /// (empty elsewhere, or when no state was sharded). No round when nothing of this is needed
-    /// (the same on every process: they run the same code on the same plan).
-    fn end_round(&mut self, t: i64, texts: &[TextBatch]) -> Result<(InputCounts, Vec<u64>), Error> {
+    /// (empty elsewhere, or when no state was sharded) and the file sinks' commit. No round
+    /// when nothing of this is needed (the same on every process: they run the same code on the
+    /// same plan).
+    fn end_round(&mut self, t: i64, texts: &[TextBatch]) -> Result<EndOfBatch, Error> {
         let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
         let shard = self.output.take_shard();
-        let Some(peers) = self.peers.clone() else { return Ok((counts, Vec::new())) };
+        let Some(peers) = self.peers.clone() else {
+            return Ok(EndOfBatch { counts, shards: Vec::new(), pieces: PieceCommit::default() });
+        };
         let me = peers.index();
         let written = match (shard, &self.checkpoint) {
             (Some((bytes, sum)), Some((dir, _))) => Some(checkpoint::write_shard(dir, t, me, &bytes).map(|_| sum)),
@@ -212,8 +222,7 @@ where
         if peers.count() == 1 || !(written.is_some() || pieces || in_shares) {
             let sum = written.transpose()?;
             published?;
-            self.output.commit_pieces()?;
-            return Ok((counts, sum.into_iter().collect()));
+            return Ok(EndOfBatch { counts, shards: sum.into_iter().collect(), pieces: self.output.piece_commit() });
         }
         let mut out = vec![Vec::new(); peers.count()];
         if me != 0 {
@@ -234,7 +243,7 @@ where
         let sum = written.transpose()?;
         published?;
         if me != 0 {
-            return Ok((counts, Vec::new()));
+            return Ok(EndOfBatch { counts, shards: Vec::new(), pieces: PieceCommit::default() });
         }
         let mut sums: Vec<u64> = sum.into_iter().collect();
         for (p, report) in got.iter().enumerate().skip(1) {
@@ -260,8 +269,7 @@ where
                 return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
             }
         }
-        self.output.commit_pieces()?;
-        Ok((counts, sums))
+        Ok(EndOfBatch { counts, shards: sums, pieces: self.output.piece_commit() })
     }
 
     fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
@@ -399,7 +407,16 @@ where
         }
     }
 
+    /// Runs batches until the trigger, a stop or an error ends the run; the last batch's commit
+    /// is on disk when this returns (unless writing it failed: then its error, if the run had
+    /// none).
     pub(super) fn run(&mut self) -> Result<(), Error> {
+        let ran = self.run_batches();
+        let settled = self.output.settle_commit();
+        ran.and(settled)
+    }
+
+    fn run_batches(&mut self) -> Result<(), Error> {
         let mut input = BatchInput {
             time_ms: 0,
             zero_ms: self.zero_ms,
@@ -505,12 +522,14 @@ where
                 }
             }
             let computed = started.elapsed();
+            // The last batch's commit is on disk before this one puts anything there.
+            self.output.settle_commit()?;
             self.output.end_batch()?;
             let sunk = started.elapsed();
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
-            let (counts, shards) = self.end_round(t, &input.texts)?;
+            let EndOfBatch { counts, shards, pieces } = self.end_round(t, &input.texts)?;
             let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             let requested = self.output.reports().no_data_requested;
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
@@ -548,11 +567,21 @@ where
                         .collect(),
                     no_data_pending: requested,
                 };
-                let path = checkpoint::write(dir, &c, Some(&q), new_file.as_deref(), &mut self.part_index)?;
+                // The next batch's snapshots refer to these parts: it writes its commit only if
+                // this one was written.
                 self.output.parts_committed(&c.parts, &c.part_files);
-                if self.log {
-                    eprintln!("streamc: `{}` batch {t} ms: checkpoint `{}`", self.name, path.display());
-                }
+                let commit = Commit {
+                    dir: dir.clone(),
+                    checkpoint: c,
+                    query: q,
+                    part_file: new_file,
+                    pieces,
+                    log: self.log.then(|| self.name.clone()),
+                };
+                let background = self.output.commits_in_background();
+                commit.start(self.output.committing(), background)?;
+            } else {
+                pieces.write()?;
             }
             let busy = started.elapsed();
             let since_previous = previous_start.map(|p| started - p);

@@ -431,7 +431,6 @@ where
             restore: first.restore,
             checkpoint: setup.checkpoint,
             _lock: setup.lock,
-            part_index: checkpoint::PartIndex::default(),
             replay_positions: sources.replay_positions,
             max_batches: self.max_batches,
             workers: self

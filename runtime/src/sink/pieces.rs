@@ -7,7 +7,8 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::files::{write_file_pending, write_metadata_entry, write_text_part};
+use super::commit::PieceCommit;
+use super::files::{write_file_pending, write_text_part};
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
 use super::{columns_of, print_to, text_files_dir};
 use crate::error::Error;
@@ -95,6 +96,7 @@ impl BatchOutput {
     /// [`emit_rows`](Self::emit_rows) does, and for an output whose rows cannot be put out in
     /// parts (a Kafka sink, a DStream output: a bug in the caller).
     pub(crate) fn piece<R: Row>(&mut self, out: OutputId, rows: &[R], process: usize) -> Result<Piece, Error> {
+        self.settle_commit()?;
         let spec = &self.outputs[out.index()];
         let columns = columns_of(spec, R::COLUMNS)?;
         let jsonl = (self.jsonl.is_some() || self.leader_reads_every_record).then(|| json_objects(&columns, rows));
@@ -155,28 +157,29 @@ impl BatchOutput {
         Ok(())
     }
 
-    /// On process 0, once every process has published its pieces' data files: commits the
-    /// batch in every file sink whose rows were cut in pieces (its metadata log entry, listing
-    /// every process's files, unless the entry exists already).
-    pub(crate) fn commit_pieces(&mut self) -> Result<(), Error> {
-        if self.silent || !self.in_pieces {
-            return Ok(());
-        }
-        for (spec, j) in self.outputs.iter().zip(&self.json) {
-            let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
-                continue;
-            };
-            if j.committed || file_sink_committed(dir, self.batch_id) {
-                continue;
+    /// On process 0: what commits the batch in every file sink whose rows were cut in pieces
+    /// (its metadata log entry, listing every process's files, unless the entry exists
+    /// already), to write once every process has published its pieces' data files. Nothing
+    /// elsewhere.
+    pub(crate) fn piece_commit(&self) -> PieceCommit {
+        let mut entries = Vec::new();
+        if !self.silent && self.in_pieces {
+            for (spec, j) in self.outputs.iter().zip(&self.json) {
+                let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
+                    continue;
+                };
+                if !j.committed && !file_sink_committed(dir, self.batch_id) {
+                    entries.push((dir.clone(), j.files.clone()));
+                }
             }
-            write_metadata_entry(dir, self.batch_id, &j.files)?;
         }
-        Ok(())
+        PieceCommit::new(self.batch_id, entries)
     }
 
     /// On process 0: performs output `out` (of rows `width` columns wide) on the batch's rows,
     /// which the processes hold in parts: `pieces`, one per process, in process order.
     pub(crate) fn emit_pieces(&mut self, out: OutputId, width: usize, pieces: Vec<Piece>) -> Result<(), Error> {
+        self.settle_commit()?;
         // A copy: the outputs are written through `self` below (once per batch; small).
         let spec = self.outputs[out.index()].clone();
         let columns = columns_of(&spec, width)?;
@@ -248,6 +251,7 @@ impl BatchOutput {
         process: usize,
         processes: usize,
     ) -> Result<(), Error> {
+        self.settle_commit()?;
         let OutputKind::SaveAsTextFiles { prefix, suffix } = &self.outputs[out.index()].kind else { return Ok(()) };
         self.buf.clear();
         for r in records {

@@ -1,0 +1,120 @@
+//! A batch's commit written while the next batch runs. Once a batch's outputs are done — its
+//! data files in place and durable, a file sink's metadata entry written (a cluster's process 0
+//! writes the entries of rows cut in pieces here, before the commit) — what is left is process
+//! 0's checkpoint commit: the state's part file, the commit file, the pruning of old ones, each
+//! fsynced. [`Commit::start`] does that on a thread of its own, and the batch loop goes on with
+//! the next batch: it reads its input and runs its query, and waits for the commit
+//! ([`Committing::settle`]) before it puts anything out (the outputs' first write,
+//! [`BatchOutput::settle_commit`](super::BatchOutput::settle_commit); its end; its shards) and
+//! before the run ends. A commit that fails stops the app before the next batch's outputs, as
+//! when it was written in line.
+//!
+//! What a crash can leave is what it could leave before, and one more case: a batch's commit not
+//! written while the next batch's write-ahead entry is (it is written before the batch reads its
+//! files). A restart resumes from the last commit and runs both batches again with the files
+//! their entries name, as after any crash. An app with a Kafka sink commits in line (its
+//! writer's rows are its own checkpoint of what a batch wrote).
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use super::files::write_metadata_entry;
+use crate::checkpoint::{self, Checkpoint, QueryCheckpoint};
+use crate::error::Error;
+
+/// What a batch's commit writes (process 0 of a cluster, or the one process).
+pub(crate) struct Commit {
+    pub(crate) dir: PathBuf,
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) query: QueryCheckpoint,
+    /// The part file of the commit, when it has new parts.
+    pub(crate) part_file: Option<Vec<u8>>,
+    /// The metadata entries of file sinks whose rows were cut in pieces.
+    pub(crate) pieces: PieceCommit,
+    /// The app's name, for `--log`'s line (`None`: no line).
+    pub(crate) log: Option<String>,
+}
+
+/// The thread writing a commit: what came of it, and the index it updated.
+type Writer = JoinHandle<(Result<(), Error>, checkpoint::PartIndex)>;
+
+/// A commit on its way to disk, and the index of what the directory's commits refer to (which
+/// the commit updates, and gets back when it is done).
+#[derive(Debug, Default)]
+pub(crate) struct Committing {
+    /// The batch's time, and the thread writing its commit.
+    in_flight: Option<(i64, Writer)>,
+    /// The index while no commit is in flight.
+    index: checkpoint::PartIndex,
+}
+
+impl Commit {
+    fn write(self, index: &mut checkpoint::PartIndex) -> Result<(), Error> {
+        self.pieces.write()?;
+        let c = &self.checkpoint;
+        let path = checkpoint::write(&self.dir, c, Some(&self.query), self.part_file.as_deref(), index)?;
+        if let Some(name) = &self.log {
+            eprintln!("streamc: `{name}` batch {} ms: checkpoint `{}`", c.time_ms, path.display());
+        }
+        Ok(())
+    }
+
+    /// Writes the commit: on a thread of its own when `background`, else before returning. A
+    /// commit in flight is settled first.
+    pub(crate) fn start(self, committing: &mut Committing, background: bool) -> Result<(), Error> {
+        committing.settle()?;
+        if !background {
+            return self.write(&mut committing.index);
+        }
+        let mut index = std::mem::take(&mut committing.index);
+        let time_ms = self.checkpoint.time_ms;
+        let handle = std::thread::Builder::new()
+            .name("streamc-commit".to_owned())
+            .spawn(move || {
+                let written = self.write(&mut index);
+                (written, index)
+            })
+            .map_err(|source| Error::Thread { name: "streamc-commit".to_owned(), source })?;
+        committing.in_flight = Some((time_ms, handle));
+        Ok(())
+    }
+}
+
+impl Committing {
+    /// Waits for the commit in flight, if any: its error, if it failed.
+    pub(crate) fn settle(&mut self) -> Result<(), Error> {
+        let Some((batch_time_ms, handle)) = self.in_flight.take() else { return Ok(()) };
+        match handle.join() {
+            Ok((written, index)) => {
+                self.index = index;
+                written
+            }
+            Err(_) => Err(Error::Panic {
+                batch_time_ms,
+                message: "the thread writing the batch's checkpoint commit panicked".to_owned(),
+            }),
+        }
+    }
+}
+
+/// The metadata entries that commit a batch in the file sinks whose rows a cluster cut in
+/// pieces ([`BatchOutput::piece_commit`](super::BatchOutput::piece_commit)): per sink, its directory and the batch's data files.
+#[derive(Debug, Default)]
+pub(crate) struct PieceCommit {
+    batch_id: u64,
+    entries: Vec<(PathBuf, Vec<PathBuf>)>,
+}
+
+impl PieceCommit {
+    pub(crate) fn new(batch_id: u64, entries: Vec<(PathBuf, Vec<PathBuf>)>) -> PieceCommit {
+        PieceCommit { batch_id, entries }
+    }
+
+    /// Writes the entries (each durable before the next).
+    pub(crate) fn write(&self) -> Result<(), Error> {
+        for (dir, files) in &self.entries {
+            write_metadata_entry(dir, self.batch_id, files)?;
+        }
+        Ok(())
+    }
+}
