@@ -1,0 +1,50 @@
+#!/bin/bash
+# A/B of app binaries (`streamc run` builds, e.g. from two checkouts), alternating run by run on
+# a noisy machine: each binary replays INPUT into a fresh checkpoint and a fresh directory (where
+# a file sink writes), as N processes of a cluster on 127.0.0.1 (a hostfile of free ports;
+# N = 0: the embedded engine), ROUNDS times; prints each binary's sorted wall times in ms.
+#
+#   examples/benches/ab_apps.sh N INPUT ROUNDS BIN...
+#
+# A BIN written `K@PATH` runs as K processes instead of N (one binary on the embedded engine and
+# on a cluster, say: `0@app 1@app`). A cluster binary is one built with `--processes`; the
+# embedded engine runs any of them; a hostfile of one line makes a cluster of one process.
+set -euo pipefail
+n=$1 input=$(realpath "$2") rounds=$3
+shift 3
+bins=()
+for b in "$@"; do
+  case $b in
+    *@*) bins+=("${b%%@*}@$(realpath "${b#*@}")") ;;
+    *) bins+=("$n@$(realpath "$b")") ;;
+  esac
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+one() { # one run of `K@PATH` $1: its wall time in ms
+  local k=${1%%@*} bin=${1#*@}
+  rm -rf "$work/run" && mkdir -p "$work/run" && cd "$work/run"
+  local args=(--replay "$input" --checkpoint "$work/run/ck" --workers 1) start end pids=()
+  if [ "$k" = 0 ]; then
+    start=$(date +%s%N)
+    "$bin" "${args[@]}" >/dev/null
+  else
+    for _ in $(seq "$k"); do echo "127.0.0.1:$(port)"; done > hosts
+    start=$(date +%s%N)
+    for i in $(seq 0 $((k - 1))); do
+      "$bin" "${args[@]}" --hostfile hosts --process "$i" >/dev/null &
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+  fi
+  end=$(date +%s%N)
+  echo $(((end - start) / 1000000))
+}
+declare -A times
+for _ in $(seq "$rounds"); do
+  for b in "${bins[@]}"; do times[$b]="${times[$b]:-} $(one "$b")"; done
+done
+for b in "${bins[@]}"; do
+  echo "${b%%@*}@$(basename "${b#*@}"): $(echo ${times[$b]} | tr ' ' '\n' | sort -n | tr '\n' ' ')"
+done
