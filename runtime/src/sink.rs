@@ -31,7 +31,6 @@ mod progress;
 mod tests;
 
 use crate::footprint::StateSize;
-pub(crate) use commit::PieceCommit;
 pub use files::{
     COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, process_part_path,
     text_files_dir, write_text_files,

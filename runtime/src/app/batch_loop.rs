@@ -21,7 +21,7 @@ use crate::parallel::{Balance, Idle, Pool};
 use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
 use crate::sink::commit::Commit;
-use crate::sink::{BatchOutput, PieceCommit, Progress, SavedStates};
+use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
 use crate::ui::{BatchFigures, Ui};
 
@@ -108,9 +108,6 @@ struct EndOfBatch {
     counts: Vec<(u64, u64)>,
     /// On process 0, the shards' checksums in process order.
     shards: Vec<u64>,
-    /// On process 0, the metadata entries of file sinks whose rows were cut in pieces, to
-    /// write before the commit.
-    pieces: PieceCommit,
 }
 
 impl<F> BatchLoop<F>
@@ -198,18 +195,18 @@ where
     /// any) and publishes its data files of file sinks whose rows were cut in pieces
     /// ([`BatchOutput::publish_pieces`]), then reports both durable to process 0 (or what
     /// failed), with the checksum the commit will name and its sources' counts when they were
-    /// read in shares; process 0 then may commit those file sinks
+    /// read in shares; process 0 then commits those file sinks
     /// ([`BatchOutput::piece_commit`]). Returns each source's lines and dropped lines of the
     /// batch (on process 0 of a cluster reading in shares, added up over the processes;
     /// elsewhere this process's own) and, on process 0, the shards' checksums in process order
-    /// (empty elsewhere, or when no state was sharded) and the file sinks' commit. No round
+    /// (empty elsewhere, or when no state was sharded). No round
     /// when nothing of this is needed (the same on every process: they run the same code on the
     /// same plan).
     fn end_round(&mut self, t: i64, texts: &[TextBatch]) -> Result<EndOfBatch, Error> {
         let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
         let shard = self.output.take_shard();
         let Some(peers) = self.peers.clone() else {
-            return Ok(EndOfBatch { counts, shards: Vec::new(), pieces: PieceCommit::default() });
+            return Ok(EndOfBatch { counts, shards: Vec::new() });
         };
         let me = peers.index();
         let written = match (shard, &self.checkpoint) {
@@ -222,7 +219,8 @@ where
         if peers.count() == 1 || !(written.is_some() || pieces || in_shares) {
             let sum = written.transpose()?;
             published?;
-            return Ok(EndOfBatch { counts, shards: sum.into_iter().collect(), pieces: self.output.piece_commit() });
+            self.output.piece_commit().write()?;
+            return Ok(EndOfBatch { counts, shards: sum.into_iter().collect() });
         }
         let mut out = vec![Vec::new(); peers.count()];
         if me != 0 {
@@ -243,7 +241,7 @@ where
         let sum = written.transpose()?;
         published?;
         if me != 0 {
-            return Ok(EndOfBatch { counts, shards: Vec::new(), pieces: PieceCommit::default() });
+            return Ok(EndOfBatch { counts, shards: Vec::new() });
         }
         let mut sums: Vec<u64> = sum.into_iter().collect();
         for (p, report) in got.iter().enumerate().skip(1) {
@@ -269,7 +267,10 @@ where
                 return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
             }
         }
-        Ok(EndOfBatch { counts, shards: sums, pieces: self.output.piece_commit() })
+        // Every data file is in place and durable: the file sinks' commit (before the batch
+        // ends, as Spark's, so that its progress line finds its rows in the sinks).
+        self.output.piece_commit().write()?;
+        Ok(EndOfBatch { counts, shards: sums })
     }
 
     fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
@@ -529,7 +530,7 @@ where
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
-            let EndOfBatch { counts, shards, pieces } = self.end_round(t, &input.texts)?;
+            let EndOfBatch { counts, shards } = self.end_round(t, &input.texts)?;
             let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             let requested = self.output.reports().no_data_requested;
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
@@ -575,13 +576,10 @@ where
                     checkpoint: c,
                     query: q,
                     part_file: new_file,
-                    pieces,
                     log: self.log.then(|| self.name.clone()),
                 };
                 let background = self.output.commits_in_background();
                 commit.start(self.output.committing(), background)?;
-            } else {
-                pieces.write()?;
             }
             let busy = started.elapsed();
             let since_previous = previous_start.map(|p| started - p);

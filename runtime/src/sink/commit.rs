@@ -1,7 +1,7 @@
 //! A batch's commit written while the next batch runs. Once a batch's outputs are done — its
-//! data files in place and durable, a file sink's metadata entry written (a cluster's process 0
-//! writes the entries of rows cut in pieces here, before the commit) — what is left is process
-//! 0's checkpoint commit: the state's part file, the commit file, the pruning of old ones, each
+//! data files in place and durable, a file sink's metadata entry written (as Spark's, before the
+//! batch ends: its progress line finds its rows in the sinks) — what is left is process 0's
+//! checkpoint commit: the state's part file, the commit file, the pruning of old ones, each
 //! fsynced. [`Commit::start`] does that on a thread of its own, and the batch loop goes on with
 //! the next batch: it reads its input and runs its query, and waits for the commit
 //! ([`Committing::settle`]) before it puts anything out (the outputs' first write,
@@ -18,7 +18,6 @@
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use super::files::write_metadata_entry;
 use crate::checkpoint::{self, Checkpoint, QueryCheckpoint};
 use crate::error::Error;
 
@@ -29,8 +28,6 @@ pub(crate) struct Commit {
     pub(crate) query: QueryCheckpoint,
     /// The part file of the commit, when it has new parts.
     pub(crate) part_file: Option<Vec<u8>>,
-    /// The metadata entries of file sinks whose rows were cut in pieces.
-    pub(crate) pieces: PieceCommit,
     /// The app's name, for `--log`'s line (`None`: no line).
     pub(crate) log: Option<String>,
 }
@@ -50,7 +47,6 @@ pub(crate) struct Committing {
 
 impl Commit {
     fn write(self, index: &mut checkpoint::PartIndex) -> Result<(), Error> {
-        self.pieces.write()?;
         let c = &self.checkpoint;
         let path = checkpoint::write(&self.dir, c, Some(&self.query), self.part_file.as_deref(), index)?;
         if let Some(name) = &self.log {
@@ -94,27 +90,5 @@ impl Committing {
                 message: "the thread writing the batch's checkpoint commit panicked".to_owned(),
             }),
         }
-    }
-}
-
-/// The metadata entries that commit a batch in the file sinks whose rows a cluster cut in
-/// pieces ([`BatchOutput::piece_commit`](super::BatchOutput::piece_commit)): per sink, its directory and the batch's data files.
-#[derive(Debug, Default)]
-pub(crate) struct PieceCommit {
-    batch_id: u64,
-    entries: Vec<(PathBuf, Vec<PathBuf>)>,
-}
-
-impl PieceCommit {
-    pub(crate) fn new(batch_id: u64, entries: Vec<(PathBuf, Vec<PathBuf>)>) -> PieceCommit {
-        PieceCommit { batch_id, entries }
-    }
-
-    /// Writes the entries (each durable before the next).
-    pub(crate) fn write(&self) -> Result<(), Error> {
-        for (dir, files) in &self.entries {
-            write_metadata_entry(dir, self.batch_id, files)?;
-        }
-        Ok(())
     }
 }

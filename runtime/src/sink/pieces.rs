@@ -7,8 +7,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::commit::PieceCommit;
-use super::files::{write_file_pending, write_text_part};
+use super::files::{write_file_pending, write_metadata_entry, write_text_part};
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
 use super::{columns_of, print_to, text_files_dir};
 use crate::error::Error;
@@ -72,6 +71,25 @@ impl Persist for Piece {
             t => return Err(corrupt(&format!("an output's piece of tag {t}"))),
         };
         Ok(Piece { rows, held, jsonl: Persist::read(input)? })
+    }
+}
+
+/// The metadata entries that commit a batch in the file sinks whose rows a cluster cut in
+/// pieces ([`BatchOutput::piece_commit`]): per
+/// sink, its directory and the batch's data files.
+#[derive(Debug, Default)]
+pub(crate) struct PieceCommit {
+    batch_id: u64,
+    entries: Vec<(PathBuf, Vec<PathBuf>)>,
+}
+
+impl PieceCommit {
+    /// Writes the entries (each durable before the next).
+    pub(crate) fn write(&self) -> Result<(), Error> {
+        for (dir, files) in &self.entries {
+            write_metadata_entry(dir, self.batch_id, files)?;
+        }
+        Ok(())
     }
 }
 
@@ -173,7 +191,7 @@ impl BatchOutput {
                 }
             }
         }
-        PieceCommit::new(self.batch_id, entries)
+        PieceCommit { batch_id: self.batch_id, entries }
     }
 
     /// On process 0: performs output `out` (of rows `width` columns wide) on the batch's rows,
