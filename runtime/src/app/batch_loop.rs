@@ -238,6 +238,7 @@ where
         }
         // Every process waits here until every shard and data file is durable (or has failed).
         let got = peers.exchange(out)?;
+        let sharded = written.is_some();
         let sum = written.transpose()?;
         published?;
         if me != 0 {
@@ -255,8 +256,14 @@ where
                 }
             }
             match u8::read(&mut m).map_err(bad)? {
-                0 => {}
-                1 => sums.push(u64::read(&mut m).map_err(bad)?),
+                0 if !sharded => {}
+                1 if sharded => sums.push(u64::read(&mut m).map_err(bad)?),
+                0 | 1 => {
+                    let (they, we) = if sharded { ("no", "one") } else { ("a", "none") };
+                    return Err(Error::Cluster(format!(
+                        "process {p} saved {they} shard in batch {t} ms and process 0 {we}; this is a bug in streamc"
+                    )));
+                }
                 _ => {
                     let e = String::read(&mut m).map_err(bad)?;
                     return Err(Error::Cluster(format!("process {p} could not write its shard of batch {t} ms: {e}")));
@@ -273,6 +280,8 @@ where
         Ok(EndOfBatch { counts, shards: sums })
     }
 
+    /// In a cluster, sends the batch's text of every live source ([`RunningSource::is_live`]),
+    /// which process 0 alone read, to the other processes: one round, when the app has one.
     fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
         let Some(peers) = &self.peers else { return Ok(()) };
         if !self.sources.iter().any(RunningSource::is_live) {
