@@ -245,7 +245,7 @@ impl<'t, K: Hash + Eq + Shipped<'t>, V: Shipped<'t>> Shipped<'t> for KeyedReduce
 
 /// A worker's partial aggregation state, as its checkpoint snapshot (keys in order) after the
 /// snapshot's length (a `u64`, as a `Vec<u8>` is written): written in place, and read back
-/// borrowed from the message as a partial to absorb ([`StreamingAgg::from_part_snapshot`]: no
+/// borrowed from the message as a partial to absorb (`StreamingAgg::from_part_snapshot`: no
 /// table is made for it, and no copy of the snapshot).
 impl<'t, K: Persist + Hash + Eq, A: Persist> Shipped<'t> for StreamingAgg<K, A> {
     fn ship(&self, out: &mut Vec<u8>) {

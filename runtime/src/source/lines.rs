@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::chunks::Chunks;
 
-/// The iterator of [`TextBatch::lines`].
+/// The iterator of [`TextBatch::lines`](super::TextBatch::lines).
 #[derive(Clone, Debug)]
 pub struct Lines<'a> {
     /// The lines left, each ending in `'\n'` (their number is counted only when asked for, by
@@ -48,7 +48,7 @@ impl<'a> Lines<'a> {
     }
 
     /// Cuts the lines left into at most `n` parts at line boundaries, as
-    /// [`TextBatch::split_lines`] cuts a batch (a cluster process's share over its workers).
+    /// [`TextBatch::split_lines`](super::TextBatch::split_lines) cuts a batch (a cluster process's share over its workers).
     pub fn split(self, n: usize) -> Vec<Lines<'a>> {
         debug_assert!(self.more.is_none(), "a part that claims chunks is not cut again");
         split_text(self.rest, n)
