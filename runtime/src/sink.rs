@@ -149,7 +149,7 @@ pub struct BatchOutput {
     silent: bool,
     /// In a cluster: the batch's file sink rows were cut in pieces ([`piece`](Self::piece)),
     /// whose data files are published in the batch's last round rather than in
-    /// [`end_batch`](Self::end_batch) ([`publish_pieces`](Self::publish_pieces)), and whose
+    /// [`end_batch`](Self::end_batch) ([`publish_data_files`](Self::publish_data_files)), and whose
     /// metadata entries process 0 writes after that round ([`commit_pieces`](Self::commit_pieces)).
     in_pieces: bool,
     /// The last batch's checkpoint commit, when it is written while this batch runs
@@ -497,31 +497,46 @@ impl BatchOutput {
         self.emitted += n * outs.len() as u64;
     }
 
-    /// Commits the batch in every JSON file sink (writes its metadata log entry, unless the
-    /// entry exists already), then flushes the jsonl file, so that after a batch its lines are
-    /// complete on disk. A batch whose file sink rows a cluster cut in pieces is committed
-    /// after its last round instead ([`commit_pieces`](Self::commit_pieces)).
+    /// Commits the batch in every JSON file sink (its data files made durable and put in
+    /// place, then its metadata log entry written, unless the entry exists already), then
+    /// flushes the jsonl file, so that after a batch its lines are complete on disk. A batch
+    /// whose file sink rows a cluster cut in pieces is committed after its last round instead
+    /// ([`publish_data_files`](Self::publish_data_files) on every process,
+    /// [`commit_pieces`](Self::commit_pieces) on process 0).
     pub(crate) fn end_batch(&mut self) -> Result<(), Error> {
         if self.silent {
             return Ok(());
         }
-        for (spec, j) in self.outputs.iter().zip(&mut self.json) {
-            let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
-                continue;
-            };
-            if self.in_pieces {
-                continue;
-            }
-            for file in j.pending.drain(..) {
-                file.publish()?;
-            }
-            if j.committed || file_sink_committed(dir, self.batch_id) {
-                continue;
-            }
-            write_metadata_entry(dir, self.batch_id, &j.files)?;
+        if !self.in_pieces {
+            self.publish_data_files()?;
+            self.write_metadata_entries()?;
         }
         if let Some((path, w)) = &mut self.jsonl {
             w.flush().map_err(|source| Error::Output { path: path.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    /// Makes the batch's data files of every file sink durable and puts them in place.
+    pub(crate) fn publish_data_files(&mut self) -> Result<(), Error> {
+        for j in &mut self.json {
+            for file in j.pending.drain(..) {
+                file.publish()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the batch's metadata log entry of every file sink, listing its data files, unless
+    /// the entry exists already (the batch was committed before).
+    fn write_metadata_entries(&self) -> Result<(), Error> {
+        for (spec, j) in self.outputs.iter().zip(&self.json) {
+            let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
+                continue;
+            };
+            if !j.committed && !file_sink_committed(dir, self.batch_id) {
+                write_metadata_entry(dir, self.batch_id, &j.files)?;
+            }
         }
         Ok(())
     }

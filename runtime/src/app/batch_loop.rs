@@ -193,10 +193,10 @@ where
     /// The batch's last round, in a cluster, and the first phase of its commit at `t`: every
     /// process writes its shard (its piece of the key-partitioned states, if the batch saved
     /// any) and publishes its data files of file sinks whose rows were cut in pieces
-    /// ([`BatchOutput::publish_pieces`]), then reports both durable to process 0 (or what
+    /// ([`BatchOutput::publish_data_files`]), then reports both durable to process 0 (or what
     /// failed), with the checksum the commit will name and its sources' counts when they were
     /// read in shares; process 0 then commits those file sinks
-    /// ([`BatchOutput::piece_commit`]). Returns each source's lines and dropped lines of the
+    /// ([`BatchOutput::commit_pieces`]). Returns each source's lines and dropped lines of the
     /// batch (on process 0 of a cluster reading in shares, added up over the processes;
     /// elsewhere this process's own) and, on process 0, the shards' checksums in process order
     /// (empty elsewhere, or when no state was sharded). No round
@@ -214,12 +214,12 @@ where
             _ => None,
         };
         let pieces = self.output.in_pieces();
-        let published = if pieces { self.output.publish_pieces() } else { Ok(()) };
+        let published = if pieces { self.output.publish_data_files() } else { Ok(()) };
         let in_shares = texts.iter().any(|t| t.share_only);
         if peers.count() == 1 || !(written.is_some() || pieces || in_shares) {
             let sum = written.transpose()?;
             published?;
-            self.output.piece_commit().write()?;
+            self.output.commit_pieces()?;
             return Ok(EndOfBatch { counts, shards: sum.into_iter().collect() });
         }
         let mut out = vec![Vec::new(); peers.count()];
@@ -276,7 +276,7 @@ where
         }
         // Every data file is in place and durable: the file sinks' commit (before the batch
         // ends, as Spark's, so that its progress line finds its rows in the sinks).
-        self.output.piece_commit().write()?;
+        self.output.commit_pieces()?;
         Ok(EndOfBatch { counts, shards: sums })
     }
 

@@ -7,7 +7,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::files::{write_file_pending, write_metadata_entry, write_text_part};
+use super::files::{write_file_pending, write_text_part};
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
 use super::{columns_of, print_to, text_files_dir};
 use crate::error::Error;
@@ -74,25 +74,6 @@ impl Persist for Piece {
     }
 }
 
-/// The metadata entries that commit a batch in the file sinks whose rows a cluster cut in
-/// pieces ([`BatchOutput::piece_commit`]): per
-/// sink, its directory and the batch's data files.
-#[derive(Debug, Default)]
-pub(crate) struct PieceCommit {
-    batch_id: u64,
-    entries: Vec<(PathBuf, Vec<PathBuf>)>,
-}
-
-impl PieceCommit {
-    /// Writes the entries (each durable before the next).
-    pub(crate) fn write(&self) -> Result<(), Error> {
-        for (dir, files) in &self.entries {
-            write_metadata_entry(dir, self.batch_id, files)?;
-        }
-        Ok(())
-    }
-}
-
 /// Every row of `rows` as a JSON object with `columns` as names.
 fn json_objects<R: Row>(columns: &[&str], rows: &[R]) -> Vec<String> {
     let keys = JsonKeys::new(columns);
@@ -110,7 +91,7 @@ impl BatchOutput {
     /// sink's data file is written here, on every process (named by
     /// [`process_part_path`]), unless the batch was committed before: under its temporary
     /// name, its write-back to the disk started, made durable and put in place in the batch's
-    /// last round ([`publish_pieces`](Self::publish_pieces)). Fails as
+    /// last round ([`publish_data_files`](Self::publish_data_files)). Fails as
     /// [`emit_rows`](Self::emit_rows) does, and for an output whose rows cannot be put out in
     /// parts (a Kafka sink, a DStream output: a bug in the caller).
     pub(crate) fn piece<R: Row>(&mut self, out: OutputId, rows: &[R], process: usize) -> Result<Piece, Error> {
@@ -164,34 +145,14 @@ impl BatchOutput {
         self.in_pieces
     }
 
-    /// Makes this process's data files of the batch's pieces durable and puts them in place
-    /// (every process of a cluster, before it reports the batch durable to process 0).
-    pub(crate) fn publish_pieces(&mut self) -> Result<(), Error> {
-        for j in &mut self.json {
-            for file in j.pending.drain(..) {
-                file.publish()?;
-            }
+    /// On process 0, once every process has published its pieces' data files: commits the
+    /// batch in every file sink whose rows were cut in pieces (its metadata log entry, listing
+    /// every process's files, unless the entry exists already). Nothing elsewhere.
+    pub(crate) fn commit_pieces(&self) -> Result<(), Error> {
+        if self.silent || !self.in_pieces {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// On process 0: what commits the batch in every file sink whose rows were cut in pieces
-    /// (its metadata log entry, listing every process's files, unless the entry exists
-    /// already), to write once every process has published its pieces' data files. Nothing
-    /// elsewhere.
-    pub(crate) fn piece_commit(&self) -> PieceCommit {
-        let mut entries = Vec::new();
-        if !self.silent && self.in_pieces {
-            for (spec, j) in self.outputs.iter().zip(&self.json) {
-                let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
-                    continue;
-                };
-                if !j.committed && !file_sink_committed(dir, self.batch_id) {
-                    entries.push((dir.clone(), j.files.clone()));
-                }
-            }
-        }
-        PieceCommit { batch_id: self.batch_id, entries }
+        self.write_metadata_entries()
     }
 
     /// On process 0: performs output `out` (of rows `width` columns wide) on the batch's rows,

@@ -182,11 +182,11 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
     assert!(leader.in_pieces() && other.in_pieces());
     assert!(!json_metadata_path(&dir.join("parts/sink"), 7).exists());
     assert!(!dir.join("parts/sink/part-00007-0000-p1.json").exists());
-    other.publish_pieces().unwrap();
-    other.piece_commit().write().unwrap();
+    other.publish_data_files().unwrap();
+    other.commit_pieces().unwrap();
     assert!(!json_metadata_path(&dir.join("parts/sink"), 7).exists(), "only process 0 commits");
-    leader.publish_pieces().unwrap();
-    leader.piece_commit().write().unwrap();
+    leader.publish_data_files().unwrap();
+    leader.commit_pieces().unwrap();
 
     let printed = |c: &Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
     assert_eq!(printed(&leader_printed), printed(&whole_printed));
