@@ -41,16 +41,46 @@ struct StrEntry<'a, V> {
     value: V,
 }
 
-/// The first 16 bytes of `s`, zero-padded, as two words (with the length, they tell keys of up
-/// to 16 bytes apart).
+/// The first 16 bytes of `s`, zero-padded, as two little-endian words (with the length, they
+/// tell keys of up to 16 bytes apart).
+///
+/// Read as at most four fixed-size loads, two of which may overlap, instead of a copy of a
+/// variable length into a buffer (which compiles to a call of `memcpy` per record: 2–4 % of a
+/// word count's time).
 #[inline(always)]
 fn head(s: &str) -> [u64; 2] {
     let b = s.as_bytes();
-    let mut buf = [0u8; 16];
-    let n = b.len().min(16);
-    buf[..n].copy_from_slice(&b[..n]);
-    let (lo, hi) = buf.split_at(8);
-    [u64::from_le_bytes(lo.try_into().expect("8 bytes")), u64::from_le_bytes(hi.try_into().expect("8 bytes"))]
+    let n = b.len();
+    if n >= 16 {
+        return [le64(&b[..8]), le64(&b[8..16])];
+    }
+    if n >= 8 {
+        // Bytes 8..n are the last n - 8 of the last eight, shifted down.
+        let hi = if n == 8 { 0 } else { le64(&b[n - 8..]) >> (8 * (16 - n)) };
+        return [le64(&b[..8]), hi];
+    }
+    // Under 8 bytes: two loads that overlap where the bytes are the same, so OR-ing them
+    // places each byte once.
+    let lo = if n >= 4 {
+        u64::from(le32(&b[..4])) | (u64::from(le32(&b[n - 4..])) << (8 * (n - 4)))
+    } else if n > 0 {
+        u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1)))
+    } else {
+        0
+    };
+    [lo, 0]
+}
+
+/// The first 8 bytes of `b` as a little-endian word.
+#[inline(always)]
+fn le64(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+/// The first 4 bytes of `b` as a little-endian word.
+#[inline(always)]
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b[..4].try_into().expect("4 bytes"))
 }
 
 impl<V> std::fmt::Debug for StrReduce<'_, V> {
@@ -111,7 +141,8 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     #[inline(never)]
     fn reindex(&mut self) {
         self.table.clear();
-        self.table.reserve(self.entries.len(), |_| 0);
+        // Room for as many keys as the entries have room for.
+        self.table.reserve(self.entries.capacity(), |_| 0);
         let entries = &self.entries;
         for (i, e) in entries.iter().enumerate() {
             self.table.insert_unique(e.hash, index_u32(i), |&j| entries[j as usize].hash);
@@ -155,7 +186,13 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     /// this one, as [`KeyedReduce::absorb`](super::KeyedReduce::absorb) does.
     pub fn absorb(&mut self, other: Self, f: &mut impl FnMut(V, V) -> V) {
         if self.entries.is_empty() {
+            // `other` in place of this empty table, with the room this one was made with (the
+            // last batch's size, `with_capacity`): the later parts' new keys then go in
+            // without growing the entries or the index (a 2-process word count spent 2 % of
+            // its time growing them).
+            let room = self.entries.capacity();
             *self = other;
+            self.entries.reserve(room.saturating_sub(self.entries.len()));
             self.index();
             return;
         }
@@ -208,5 +245,30 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     /// The entries in first-insertion order.
     pub fn into_vec(self) -> Vec<(&'a str, V)> {
         self.entries.into_iter().map(|e| (e.key, e.value)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::head;
+
+    /// The head as a copy into a zeroed buffer: what [`head`]'s loads must equal.
+    fn copied(s: &str) -> [u64; 2] {
+        let mut buf = [0u8; 16];
+        let n = s.len().min(16);
+        buf[..n].copy_from_slice(&s.as_bytes()[..n]);
+        [u64::from_le_bytes(buf[..8].try_into().unwrap()), u64::from_le_bytes(buf[8..].try_into().unwrap())]
+    }
+
+    #[test]
+    fn the_head_is_the_first_sixteen_bytes_zero_padded_at_every_length() {
+        let text: String = (0..40u8).map(|i| char::from(b'!' + i)).collect();
+        for n in 0..=text.len() {
+            assert_eq!(head(&text[..n]), copied(&text[..n]), "length {n}");
+        }
+        // Multi-byte characters and zero bytes are bytes like any other.
+        for s in ["é", "\0", "a\0b", "\0\0\0\0\0\0\0\0\0", "ünïcödé wörds", "日本語のテキスト"] {
+            assert_eq!(head(s), copied(s), "{s:?}");
+        }
     }
 }
