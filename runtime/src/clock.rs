@@ -227,6 +227,15 @@ impl BatchClock {
         }
     }
 
+    /// Whether the clock has reached `t`: [`wait_until`](Self::wait_until) would not wait.
+    pub(crate) fn reached(&self, t: i64) -> bool {
+        match self {
+            BatchClock::Replay => true,
+            BatchClock::System => system_now_ms() >= t,
+            BatchClock::Manual(c) => c.time_ms() >= t,
+        }
+    }
+
     /// Blocks until the clock reaches `t` (the end of the batch's interval) or a stop is
     /// requested.
     pub(crate) fn wait_until(&self, t: i64, control: &Control) -> Wake {

@@ -21,9 +21,11 @@ use crate::persist::{Checkpointed, Parts};
 use crate::structured::row::{JsonKeys, Row, console_table};
 
 pub(crate) mod commit;
+pub(crate) mod deferred;
 mod files;
 #[cfg(feature = "kafka")]
 mod kafka;
+mod piece;
 mod pieces;
 mod print;
 mod progress;
@@ -36,7 +38,7 @@ pub use files::{
     text_files_dir, write_text_files,
 };
 use files::{parquet_file, write_metadata_entry};
-pub(crate) use pieces::Piece;
+pub(crate) use piece::Piece;
 pub(crate) use print::PrintTarget;
 pub use print::format_print;
 pub use progress::StateReport;
@@ -152,6 +154,8 @@ pub struct BatchOutput {
     /// [`end_batch`](Self::end_batch) ([`publish_data_files`](Self::publish_data_files)), and whose
     /// metadata entries process 0 writes after that round ([`commit_pieces`](Self::commit_pieces)).
     in_pieces: bool,
+    /// A partitioned aggregation's emits waiting for the batch's last round ([`deferred`]).
+    deferred: Vec<deferred::Deferred>,
     /// The last batch's checkpoint commit, when it is written while this batch runs
     /// ([`commit`]): settled before this batch's first output.
     committing: commit::Committing,
@@ -221,6 +225,7 @@ impl BatchOutput {
             kafka: (0..outputs_len).map(|_| None).collect(),
             silent: false,
             in_pieces: false,
+            deferred: Vec::new(),
             committing: commit::Committing::default(),
             leader_reads_every_record: false,
             sharding: false,
@@ -511,6 +516,11 @@ impl BatchOutput {
             self.publish_data_files()?;
             self.write_metadata_entries()?;
         }
+        self.flush_jsonl()
+    }
+
+    /// Flushes the `--jsonl` copy of the outputs.
+    fn flush_jsonl(&mut self) -> Result<(), Error> {
         if let Some((path, w)) = &mut self.jsonl {
             w.flush().map_err(|source| Error::Output { path: path.clone(), source })?;
         }
@@ -691,15 +701,7 @@ impl BatchOutput {
                 }
             }
             OutputKind::Memory { complete, .. } => {
-                let keys = JsonKeys::new(&columns);
-                let json: Vec<String> = rows
-                    .iter()
-                    .map(|r| {
-                        let mut o = String::new();
-                        r.json_object_keyed(&keys, &mut o);
-                        o
-                    })
-                    .collect();
+                let json = piece::json_objects(&columns, rows);
                 crate::structured::memory::record(&spec.name, self.batch_id, json, *complete);
             }
             #[cfg(feature = "kafka")]

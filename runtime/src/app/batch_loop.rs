@@ -73,10 +73,14 @@ pub(super) struct BatchLoop<F> {
     /// The cluster this process is one of: process 0 decides every batch and writes outputs
     /// and checkpoints; the others follow its decisions.
     pub(super) peers: Option<Arc<dyn Collective>>,
+    /// The next batch's decision, when process 0 took it before the last batch's last round
+    /// and that round carried it ([`end_round`](Self::end_round)): the batch then needs no
+    /// round of its own to agree on.
+    pub(super) agreed: Option<Result<Next, Error>>,
 }
 
 /// What the loop does next.
-enum Next {
+pub(super) enum Next {
     /// Run a batch.
     Run(Batch),
     /// Let this `ProcessingTime` tick pass without a batch (nothing new); stop after it if
@@ -91,7 +95,7 @@ enum Next {
 type Plan = Vec<Option<Vec<String>>>;
 
 /// A batch about to run.
-struct Batch {
+pub(super) struct Batch {
     /// Per source: for a live file stream, the files the batch reads; `None` for other sources.
     planned: Vec<Option<Vec<String>>>,
     /// A no-data batch: no source is read.
@@ -108,6 +112,21 @@ struct EndOfBatch {
     counts: Vec<(u64, u64)>,
     /// On process 0, the shards' checksums in process order.
     shards: Vec<u64>,
+    /// On process 0, when it decided the next batch in the round: each planned source's files
+    /// taken up to this batch, as they were before that decision planned the next batch's
+    /// (what this batch's commit records).
+    taken: Option<Vec<(String, Vec<String>)>>,
+}
+
+/// What deciding the next batch takes ([`BatchLoop::next`]): its time, the batches run before
+/// it, its replay file, id, and whether a no-data batch was requested.
+#[derive(Clone, Copy)]
+struct NextArgs {
+    t: i64,
+    ran: u64,
+    replay_index: usize,
+    batch_id: u64,
+    no_data_requested: bool,
 }
 
 impl<F> BatchLoop<F>
@@ -157,24 +176,33 @@ where
         let leader = peers.index() == 0;
         let mut mine = Vec::new();
         if leader {
-            match &decided {
-                Ok(Next::Stop) => 0u8.write(&mut mine),
-                Ok(Next::Skip { last }) => (1u8, *last).write(&mut mine),
-                // With whether process 0's outputs read every record (`--jsonl`): the others
-                // then send it every record of a batch in parts (`BatchInput::gather_output`).
-                Ok(Next::Run(b)) => {
-                    let every = self.output.reads_every_record();
-                    (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log, every)).write(&mut mine)
-                }
-                Err(e) => (3u8, e.to_string()).write(&mut mine),
-            }
+            self.write_decision(&decided, &mut mine);
         }
         let all = peers.all_gather(mine)?;
         if leader {
             return decided;
         }
+        self.read_decision(all.first().map_or(&[][..], Vec::as_slice))
+    }
+
+    /// Process 0's decision as the others read it ([`read_decision`](Self::read_decision)).
+    fn write_decision(&self, decided: &Result<Next, Error>, out: &mut Vec<u8>) {
+        match decided {
+            Ok(Next::Stop) => 0u8.write(out),
+            Ok(Next::Skip { last }) => (1u8, *last).write(out),
+            // With whether process 0's outputs read every record (`--jsonl`): the others
+            // then send it every record of a batch in parts (`BatchInput::gather_output`).
+            Ok(Next::Run(b)) => {
+                let every = self.output.reads_every_record();
+                (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log, every)).write(out)
+            }
+            Err(e) => (3u8, e.to_string()).write(out),
+        }
+    }
+
+    /// Process 0's decision, on another process: an error when process 0's deciding failed.
+    fn read_decision(&mut self, mut m: &[u8]) -> Result<Next, Error> {
         let bad = |e: Error| Error::Cluster(format!("process 0 sent a batch decision that does not read back: {e}"));
-        let mut m = all.first().map_or(&[][..], Vec::as_slice);
         Ok(match u8::read(&mut m).map_err(bad)? {
             0 => Next::Stop,
             1 => Next::Skip { last: bool::read(&mut m).map_err(bad)? },
@@ -190,6 +218,22 @@ where
         })
     }
 
+    /// Whether process 0 can decide the batch `next` describes now, without waiting for the
+    /// clock (a replay, the `Once` and `AvailableNow` triggers, or a `ProcessingTime` tick
+    /// already due) and before this batch's runs would stop the run.
+    fn decides_now(&self, next: &NextArgs) -> bool {
+        let due = match (self.replay_batches, self.trigger) {
+            (None, Trigger::Once | Trigger::AvailableNow) => true,
+            _ => self.clock.reached(next.t),
+        };
+        due && self.shared.control.stop_requested().is_none()
+    }
+
+    /// Each planned source's files taken so far (a commit records them).
+    fn taken(&self) -> Vec<(String, Vec<String>)> {
+        self.sources.iter().filter_map(|s| s.planned().map(|f| (f.name().to_owned(), f.taken()))).collect()
+    }
+
     /// The batch's last round, in a cluster, and the first phase of its commit at `t`: every
     /// process writes its shard (its piece of the key-partitioned states, if the batch saved
     /// any) and publishes its data files of file sinks whose rows were cut in pieces
@@ -202,11 +246,18 @@ where
     /// (empty elsewhere, or when no state was sharded). No round
     /// when nothing of this is needed (the same on every process: they run the same code on the
     /// same plan).
-    fn end_round(&mut self, t: i64, texts: &[TextBatch]) -> Result<EndOfBatch, Error> {
+    ///
+    /// When there is a round and `next` (the batch after this one) can be decided without
+    /// waiting ([`decides_now`](Self::decides_now)), process 0 decides it before the round and
+    /// the round carries the decision to the others ([`agreed`](Self::agreed)): that batch
+    /// then has no round of its own to agree on it. Its commit records what the planned sources
+    /// had taken before that decision planned the next batch's files
+    /// ([`EndOfBatch::taken`]).
+    fn end_round(&mut self, t: i64, texts: &[TextBatch], next: Option<NextArgs>) -> Result<EndOfBatch, Error> {
         let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
         let shard = self.output.take_shard();
         let Some(peers) = self.peers.clone() else {
-            return Ok(EndOfBatch { counts, shards: Vec::new() });
+            return Ok(EndOfBatch { counts, shards: Vec::new(), taken: None });
         };
         let me = peers.index();
         let written = match (shard, &self.checkpoint) {
@@ -216,14 +267,28 @@ where
         let pieces = self.output.in_pieces();
         let published = if pieces { self.output.publish_data_files() } else { Ok(()) };
         let in_shares = texts.iter().any(|t| t.share_only);
-        if peers.count() == 1 || !(written.is_some() || pieces || in_shares) {
+        let deferred = self.output.has_deferred();
+        if peers.count() == 1 || !(written.is_some() || pieces || in_shares || deferred) {
             let sum = written.transpose()?;
             published?;
+            self.output.emit_deferred(&[])?;
             self.output.commit_pieces()?;
-            return Ok(EndOfBatch { counts, shards: sum.into_iter().collect() });
+            return Ok(EndOfBatch { counts, shards: sum.into_iter().collect(), taken: None });
         }
         let mut out = vec![Vec::new(); peers.count()];
-        if me != 0 {
+        let mut taken = None;
+        if me == 0 {
+            // The others learn from the round whether it carries a decision (process 0's clock
+            // and stop requests are its own).
+            if let Some(n) = next.filter(|n| self.decides_now(n)) {
+                taken = Some(self.taken());
+                let decided = self.decide(n);
+                let mut m = Vec::new();
+                self.write_decision(&decided, &mut m);
+                out.iter_mut().skip(1).for_each(|o| o.clone_from(&m));
+                self.agreed = Some(decided);
+            }
+        } else {
             let m = &mut out[0];
             counts.write(m);
             match &written {
@@ -235,6 +300,7 @@ where
                 Ok(()) => 0u8.write(m),
                 Err(e) => (1u8, e.to_string()).write(m),
             }
+            self.output.deferred_message(m);
         }
         // Every process waits here until every shard and data file is durable (or has failed).
         let got = peers.exchange(out)?;
@@ -242,9 +308,13 @@ where
         let sum = written.transpose()?;
         published?;
         if me != 0 {
-            return Ok(EndOfBatch { counts, shards: Vec::new() });
+            if let Some(decision) = got.first().filter(|m| !m.is_empty()) {
+                self.agreed = Some(self.read_decision(decision));
+            }
+            return Ok(EndOfBatch { counts, shards: Vec::new(), taken: None });
         }
         let mut sums: Vec<u64> = sum.into_iter().collect();
+        let mut rows = Vec::with_capacity(got.len());
         for (p, report) in got.iter().enumerate().skip(1) {
             let bad =
                 |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
@@ -273,11 +343,23 @@ where
                 let e = String::read(&mut m).map_err(bad)?;
                 return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
             }
+            rows.push(m);
         }
+        // The rows of partitioned aggregations, which this round carried.
+        self.output.emit_deferred(&rows)?;
         // Every data file is in place and durable: the file sinks' commit (before the batch
         // ends, as Spark's, so that its progress line finds its rows in the sinks).
         self.output.commit_pieces()?;
-        Ok(EndOfBatch { counts, shards: sums })
+        Ok(EndOfBatch { counts, shards: sums, taken })
+    }
+
+    /// Process 0's decision of the batch `a` describes (`--max-batches` first, then
+    /// [`next`](Self::next)).
+    fn decide(&mut self, a: NextArgs) -> Result<Next, Error> {
+        if self.max_batches.is_some_and(|n| a.ran >= n) {
+            return Ok(Next::Stop);
+        }
+        self.next(a.t, a.ran, a.replay_index, a.batch_id, a.no_data_requested)
     }
 
     /// In a cluster, sends the batch's text of every live source ([`RunningSource::is_live`]),
@@ -459,13 +541,20 @@ where
         let result = loop {
             // The batch's exchange figures include the round that decides it.
             let traffic = self.peers.as_ref().map(|p| p.traffic());
-            // Only process 0 decides; the others take its decision in `agree`.
-            let decided = if !leader || self.max_batches.is_some_and(|n| ran >= n) {
-                Ok(Next::Stop)
-            } else {
-                self.next(t, ran, replay_index, batch_id, no_data_requested)
+            // Only process 0 decides; the others take its decision in `agree`, or in the last
+            // batch's last round, which carried it.
+            let agreed = match self.agreed.take() {
+                Some(agreed) => agreed,
+                None => {
+                    let decided = if leader {
+                        self.decide(NextArgs { t, ran, replay_index, batch_id, no_data_requested })
+                    } else {
+                        Ok(Next::Stop)
+                    };
+                    self.agree(decided)
+                }
             };
-            let batch = match self.agree(decided) {
+            let batch = match agreed {
                 Err(e) => break Err(e),
                 Ok(Next::Run(b)) => b,
                 Ok(Next::Skip { last }) => {
@@ -539,9 +628,16 @@ where
             // Only the first batch of a resumed run restores.
             input.restore = None;
             let SavedStates { states, parts, part_files, new_file } = self.output.take_states();
-            let EndOfBatch { counts, shards } = self.end_round(t, &input.texts)?;
-            let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             let requested = self.output.reports().no_data_requested;
+            let next = (!batch.last).then_some(NextArgs {
+                t: t + self.interval_ms,
+                ran: ran + 1,
+                replay_index,
+                batch_id: batch_id + 1,
+                no_data_requested: requested,
+            });
+            let EndOfBatch { counts, shards, taken } = self.end_round(t, &input.texts, next)?;
+            let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
             // state, at the checkpoint batches (every batch of a stateless DStream app).
             if let Some((dir, _)) = &self.checkpoint
@@ -570,11 +666,7 @@ where
                 let q = QueryCheckpoint {
                     batch_id,
                     query_id: self.query_id.clone(),
-                    files: self
-                        .sources
-                        .iter()
-                        .filter_map(|s| s.planned().map(|f| (f.name().to_owned(), f.taken())))
-                        .collect(),
+                    files: taken.unwrap_or_else(|| self.taken()),
                     no_data_pending: requested,
                 };
                 // The next batch's snapshots refer to these parts: it writes its commit only if

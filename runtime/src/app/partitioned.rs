@@ -12,11 +12,8 @@ use crate::parallel::Parts;
 use crate::partition::{Partition, Partitioned};
 use crate::persist::{Persist, read_all};
 use crate::ship::{Shipped, ship_all, unship_all};
+use crate::sink::deferred::Deferred;
 use crate::sink::{BatchOutput, Piece, StateReport};
-
-/// A state's figures as a process sends them: rows total, updated, dropped by the watermark,
-/// memory.
-type Figures = (u64, u64, u64, Option<u64>);
 use crate::source::{Lines, TextBatch};
 
 impl BatchInput {
@@ -129,8 +126,10 @@ impl BatchInput {
     /// ([`crate::sink::process_part_path`]) and sends process 0 one message: its figures and
     /// counts (added up for the progress line), the files it wrote (which process 0 lists in
     /// the batch's commit, written after every file is on disk), the console's first rows, and
-    /// every row only for the outputs that read them all (a memory sink, `--jsonl`). The rows
-    /// reach the outputs in process order. `outs` must be console, file or memory sinks.
+    /// every row only for the outputs that read them all (a memory sink, `--jsonl`); in the
+    /// batch's last round, which carries it ([`crate::sink::deferred`]): process 0 puts the
+    /// rows out after that round, in process order. `outs` must be console, file or memory
+    /// sinks.
     pub fn emit_partitioned<R: crate::structured::Row>(
         &self,
         output: &mut BatchOutput,
@@ -149,50 +148,15 @@ impl BatchInput {
             }
             return Ok(());
         };
-        let (me, n) = (peers.index(), peers.count());
-        let pieces = outs.iter().map(|&o| output.piece(o, rows, me)).collect::<Result<Vec<Piece>, Error>>()?;
-        let figures = |r: &StateReport| (r.rows_total, r.rows_updated, r.dropped_by_watermark, r.memory_bytes);
-        let counted: Vec<u64> = counts.iter().map(|&(_, n)| n as u64).collect();
-        let mut out = vec![Vec::new(); n];
-        if me != 0 {
-            figures(&state).write(&mut out[0]);
-            counted.write(&mut out[0]);
-            pieces.write(&mut out[0]);
-        }
-        let got = peers.exchange(out)?;
-        if me != 0 {
-            return Ok(());
-        }
-        let mut sum = state;
-        let mut counted = counted;
-        let mut per_out: Vec<Vec<Piece>> = pieces.into_iter().map(|p| vec![p]).collect();
-        for (p, bytes) in got.iter().enumerate().skip(1) {
-            let bad = |what: String| {
-                Error::Cluster(format!("the rows process {p} sent in batch {} do not read back: {what}", self.batch_id))
-            };
-            let ((total, updated, dropped, memory), theirs, pieces): (Figures, Vec<u64>, Vec<Piece>) =
-                read_all(bytes).map_err(|e| bad(e.to_string()))?;
-            if theirs.len() != counted.len() || pieces.len() != per_out.len() {
-                return Err(bad(format!("{} counts and {} outputs", theirs.len(), pieces.len())));
-            }
-            sum.rows_total += total;
-            sum.rows_updated += updated;
-            sum.dropped_by_watermark += dropped;
-            sum.memory_bytes = sum.memory_bytes.zip(memory).map(|(a, b)| a + b);
-            for (c, t) in counted.iter_mut().zip(theirs) {
-                *c += t;
-            }
-            for (all, piece) in per_out.iter_mut().zip(pieces) {
-                all.push(piece);
-            }
-        }
-        output.report_state_figures(sum);
-        for (&(node, _), n) in counts.iter().zip(counted) {
-            output.report_rows(node, n);
-        }
-        for (&o, pieces) in outs.iter().zip(per_out) {
-            output.emit_pieces(o, R::COLUMNS, pieces)?;
-        }
+        let pieces =
+            outs.iter().map(|&o| output.piece(o, rows, peers.index())).collect::<Result<Vec<Piece>, Error>>()?;
+        output.defer(Deferred {
+            outs: outs.to_vec(),
+            width: R::COLUMNS,
+            pieces,
+            state,
+            counts: counts.iter().map(|&(node, n)| (node, n as u64)).collect(),
+        });
         Ok(())
     }
 

@@ -468,6 +468,7 @@ where
             source_descriptions,
             ui: ui.clone(),
             peers: setup.peers,
+            agreed: None,
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()

@@ -4,87 +4,16 @@
 //! every row for a memory sink or the `--jsonl` copy. Process 0 then lists every process's data
 //! file in the batch's commit (`_spark_metadata`), which it writes after every file is on disk.
 
-use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
-
+use super::deferred::{Deferred, Sent};
 use super::files::{write_file_pending, write_text_part};
+use super::piece::{Held, Piece, json_objects};
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
 use super::{columns_of, print_to, text_files_dir};
 use crate::error::Error;
 use crate::fmt::Record;
 use crate::ids::OutputId;
-use crate::persist::{Persist, corrupt};
+use crate::persist::{Persist, read_all};
 use crate::structured::row::{JsonKeys, Row, console_cells, row_cells};
-
-/// What one process of a cluster holds of an output's rows in a batch, in the form process 0
-/// needs to put the output out.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Piece {
-    /// How many rows the process held.
-    pub(crate) rows: u64,
-    pub(crate) held: Held,
-    /// Every row as a JSON object, when process 0 writes a `--jsonl` copy of the outputs.
-    pub(crate) jsonl: Option<Vec<String>>,
-}
-
-/// What an output needs of a process's rows.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Held {
-    /// A file sink: the data file the process wrote (none when it held no rows, or the batch
-    /// had been committed before, in a run that crashed after the commit).
-    File(Option<PathBuf>),
-    /// The console: the cells of the process's first rows, as many as the console shows.
-    Shown(Vec<Vec<String>>),
-    /// Every row as a JSON object (a memory sink).
-    Json(Vec<String>),
-}
-
-impl Persist for Piece {
-    fn write(&self, out: &mut Vec<u8>) {
-        self.rows.write(out);
-        match &self.held {
-            Held::File(path) => {
-                0u8.write(out);
-                path.as_ref().map(|p| p.as_os_str().as_bytes().to_vec()).write(out);
-            }
-            Held::Shown(cells) => {
-                1u8.write(out);
-                cells.write(out);
-            }
-            Held::Json(rows) => {
-                2u8.write(out);
-                rows.write(out);
-            }
-        }
-        self.jsonl.write(out);
-    }
-
-    fn read(input: &mut &[u8]) -> Result<Self, Error> {
-        let rows = u64::read(input)?;
-        let held = match u8::read(input)? {
-            0 => {
-                let path: Option<Vec<u8>> = Persist::read(input)?;
-                Held::File(path.map(|b| PathBuf::from(std::ffi::OsStr::from_bytes(&b))))
-            }
-            1 => Held::Shown(Persist::read(input)?),
-            2 => Held::Json(Persist::read(input)?),
-            t => return Err(corrupt(&format!("an output's piece of tag {t}"))),
-        };
-        Ok(Piece { rows, held, jsonl: Persist::read(input)? })
-    }
-}
-
-/// Every row of `rows` as a JSON object with `columns` as names.
-fn json_objects<R: Row>(columns: &[&str], rows: &[R]) -> Vec<String> {
-    let keys = JsonKeys::new(columns);
-    rows.iter()
-        .map(|r| {
-            let mut o = String::new();
-            r.json_object_keyed(&keys, &mut o);
-            o
-        })
-        .collect()
-}
 
 impl BatchOutput {
     /// This process's piece of output `out`, `rows` being its part of the batch's rows; a file
@@ -240,5 +169,90 @@ impl BatchOutput {
         write_text_part(&text_files_dir(prefix, suffix, self.time_ms), process, &self.buf)?;
         self.text_parts[out.index()] = Some(processes);
         Ok(())
+    }
+}
+
+/// A partitioned aggregation's emits kept for the batch's last round ([`super::deferred`]).
+impl BatchOutput {
+    /// Keeps `d` for the batch's last round.
+    pub(crate) fn defer(&mut self, d: Deferred) {
+        self.deferred.push(d);
+    }
+
+    /// Whether an emit waits for the batch's last round (the same on every process: they run
+    /// the same code on the same plan).
+    pub(crate) fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// On a process other than 0: what it sends process 0 of its deferred emits, in order
+    /// (taking them).
+    pub(crate) fn deferred_message(&mut self, out: &mut Vec<u8>) {
+        let sent: Vec<Sent> = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .map(|d| {
+                let s = &d.state;
+                let figures = (s.rows_total, s.rows_updated, s.dropped_by_watermark, s.memory_bytes);
+                (figures, d.counts.iter().map(|&(_, n)| n).collect(), d.pieces)
+            })
+            .collect();
+        sent.write(out);
+    }
+
+    /// On process 0 (or a cluster of one), after the batch's last round: puts out every
+    /// deferred emit, with `theirs`, what each other process sent ([`deferred_message`]
+    /// (Self::deferred_message)), in process order; then flushes the `--jsonl` copy.
+    pub(crate) fn emit_deferred(&mut self, theirs: &[&[u8]]) -> Result<(), Error> {
+        let mine = std::mem::take(&mut self.deferred);
+        let mut from: Vec<std::vec::IntoIter<Sent>> = Vec::with_capacity(theirs.len());
+        for (p, bytes) in theirs.iter().enumerate() {
+            let bad = |what: String| {
+                Error::Cluster(format!(
+                    "the rows process {} sent in batch {} do not read back: {what}",
+                    p + 1,
+                    self.batch_id
+                ))
+            };
+            let sent: Vec<Sent> = read_all(bytes).map_err(|e| bad(e.to_string()))?;
+            if sent.len() != mine.len() {
+                return Err(bad(format!("{} emits, process 0 has {}", sent.len(), mine.len())));
+            }
+            from.push(sent.into_iter());
+        }
+        for d in mine {
+            let mut state = d.state;
+            let mut counts = d.counts;
+            let mut per_out: Vec<Vec<Piece>> = d.pieces.into_iter().map(|p| vec![p]).collect();
+            for (p, sent) in from.iter_mut().enumerate() {
+                let ((total, updated, dropped, memory), theirs, pieces) = sent.next().expect("as many emits, checked");
+                if theirs.len() != counts.len() || pieces.len() != per_out.len() {
+                    return Err(Error::Cluster(format!(
+                        "the rows process {} sent in batch {} do not read back: {} counts and {} outputs",
+                        p + 1,
+                        self.batch_id,
+                        theirs.len(),
+                        pieces.len()
+                    )));
+                }
+                state.rows_total += total;
+                state.rows_updated += updated;
+                state.dropped_by_watermark += dropped;
+                state.memory_bytes = state.memory_bytes.zip(memory).map(|(a, b)| a + b);
+                for ((_, c), t) in counts.iter_mut().zip(theirs) {
+                    *c += t;
+                }
+                for (all, piece) in per_out.iter_mut().zip(pieces) {
+                    all.push(piece);
+                }
+            }
+            self.report_state_figures(state);
+            for (node, n) in counts {
+                self.report_rows(node, n);
+            }
+            for (o, pieces) in d.outs.into_iter().zip(per_out) {
+                self.emit_pieces(o, d.width, pieces)?;
+            }
+        }
+        self.flush_jsonl()
     }
 }

@@ -161,32 +161,49 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
     }
     whole.end_batch().unwrap();
 
-    // Two processes: process 1's pieces cross as bytes.
+    // Two processes, as a batch of a partitioned aggregation goes: each keeps its pieces for
+    // the batch's last round, which carries process 1's to process 0 as bytes.
     let (mut leader, leader_printed) = three_outputs(&dir.join("parts"), "parts");
     let (mut other, _) = three_outputs(&dir.join("parts"), "other");
     other.set_silent();
     other.set_leader_reads_every_record(true);
     leader.begin_batch(0, 7);
     other.begin_batch(0, 7);
-    for &o in &outs {
-        let mine = leader.piece(o, &parts[0], 0).unwrap();
-        let theirs = other.piece(o, &parts[1], 1).unwrap();
-        let mut bytes = Vec::new();
-        theirs.write(&mut bytes);
-        let theirs = crate::persist::read_all::<Piece>(&bytes).unwrap();
-        leader.emit_pieces(o, 2, vec![mine, theirs]).unwrap();
-    }
+    let defer = |o: &mut BatchOutput, rows: &[Counted], process: usize, total: u64| {
+        let pieces = outs.iter().map(|&out| o.piece(out, rows, process).unwrap()).collect();
+        let state = StateReport { node: "n2", operator: "stateStoreSave", rows_total: total, ..StateReport::default() };
+        let counts = vec![("n1", rows.len() as u64)];
+        o.defer(deferred::Deferred { outs: outs.clone(), width: 2, pieces, state, counts });
+    };
+    defer(&mut leader, &parts[0], 0, 10);
+    defer(&mut other, &parts[1], 1, 5);
     leader.end_batch().unwrap();
-    // Nothing of the sink is in place before the batch's last round: each process publishes
-    // its data file, then process 0 commits the batch.
-    assert!(leader.in_pieces() && other.in_pieces());
+    other.end_batch().unwrap();
+    // Nothing of the sink is in place, and nothing is shown, before the batch's last round:
+    // each process publishes its data file and sends its pieces, then process 0 puts the rows
+    // out and commits the batch.
+    assert!(leader.in_pieces() && other.in_pieces() && leader.has_deferred());
     assert!(!json_metadata_path(&dir.join("parts/sink"), 7).exists());
     assert!(!dir.join("parts/sink/part-00007-0000-p1.json").exists());
+    assert!(leader_printed.0.lock().unwrap().is_empty(), "nothing shown before the round");
     other.publish_data_files().unwrap();
+    let mut message = Vec::new();
+    other.deferred_message(&mut message);
+    assert!(!other.has_deferred());
     other.commit_pieces().unwrap();
     assert!(!json_metadata_path(&dir.join("parts/sink"), 7).exists(), "only process 0 commits");
     leader.publish_data_files().unwrap();
+    leader.emit_deferred(&[&message]).unwrap();
     leader.commit_pieces().unwrap();
+    // The figures added up over the processes.
+    assert_eq!(leader.reports().state.iter().map(|r| (r.node, r.rows_total)).collect::<Vec<_>>(), [("n2", 15)]);
+    assert_eq!(leader.reports().rows, [("n1", 3)]);
+    // A process that sent a message of another batch's shape is named.
+    let mut two = Vec::new();
+    vec![((0u64, 0u64, 0u64, None::<u64>), Vec::<u64>::new(), Vec::<Piece>::new()); 2].write(&mut two);
+    defer(&mut leader, &parts[0], 0, 1);
+    let e = leader.emit_deferred(&[&two]).unwrap_err().to_string();
+    assert!(e.contains("process 1") && e.contains("2 emits, process 0 has 1"), "{e}");
 
     let printed = |c: &Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
     assert_eq!(printed(&leader_printed), printed(&whole_printed));
