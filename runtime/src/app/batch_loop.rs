@@ -539,7 +539,8 @@ where
         let mut previous_start: Option<Instant> = None;
         let (mut total_records, mut total_busy) = (0u64, Duration::ZERO);
         let result = loop {
-            // The batch's exchange figures include the round that decides it.
+            // The batch's exchange figures include the round that decides it (the last batch's
+            // last round, when that round carried the decision).
             let traffic = self.peers.as_ref().map(|p| p.traffic());
             // Only process 0 decides; the others take its decision in `agree`, or in the last
             // batch's last round, which carried it.
