@@ -127,7 +127,7 @@ impl BatchInput {
     /// counts (added up for the progress line), the files it wrote (which process 0 lists in
     /// the batch's commit, written after every file is on disk), the console's first rows, and
     /// every row only for the outputs that read them all (a memory sink, `--jsonl`); in the
-    /// batch's last round, which carries it ([`crate::sink::deferred`]): process 0 puts the
+    /// batch's last round, which carries it (`sink/deferred.rs`): process 0 puts the
     /// rows out after that round, in process order. `outs` must be console, file or memory
     /// sinks.
     pub fn emit_partitioned<R: crate::structured::Row>(

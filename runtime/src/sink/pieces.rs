@@ -172,7 +172,7 @@ impl BatchOutput {
     }
 }
 
-/// A partitioned aggregation's emits kept for the batch's last round ([`super::deferred`]).
+/// A partitioned aggregation's emits kept for the batch's last round (`sink/deferred.rs`).
 impl BatchOutput {
     /// Keeps `d` for the batch's last round.
     pub(crate) fn defer(&mut self, d: Deferred) {
@@ -200,8 +200,9 @@ impl BatchOutput {
     }
 
     /// On process 0 (or a cluster of one), after the batch's last round: puts out every
-    /// deferred emit, with `theirs`, what each other process sent ([`deferred_message`]
-    /// (Self::deferred_message)), in process order; then flushes the `--jsonl` copy.
+    /// deferred emit, with `theirs`, what each other process sent
+    /// ([`deferred_message`](Self::deferred_message)), in process order; then flushes the
+    /// `--jsonl` copy.
     pub(crate) fn emit_deferred(&mut self, theirs: &[&[u8]]) -> Result<(), Error> {
         let mine = std::mem::take(&mut self.deferred);
         let mut from: Vec<std::vec::IntoIter<Sent>> = Vec::with_capacity(theirs.len());
