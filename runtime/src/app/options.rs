@@ -1,6 +1,6 @@
 //! A built app before it starts: [`App`], its handler and its run options (replay, jsonl,
 //! progress file, clock, checkpoint directory, workers, batch limit), and
-//! [`get_or_create`](crate::get_or_create).
+//! [`get_or_create`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -192,7 +192,7 @@ where
     /// multiple of the batch interval that is at least 10 s). The same as `--checkpoint DIR`.
     ///
     /// At [`start`](Self::start), a valid checkpoint in `dir` is resumed from; see
-    /// [`get_or_create`](crate::get_or_create).
+    /// [`get_or_create`].
     pub fn with_checkpoint_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.spec.checkpoint_dir = Some(dir.as_ref().to_owned());
         self
