@@ -220,6 +220,68 @@ fn examples_on_two_and_three_processes_equal_one_process() {
     }
 }
 
+/// A `print` without `--jsonl` reads only each batch's first records: in a cluster each process
+/// sends process 0 only its first ones and the count of the rest (`BatchInput::gather_output`).
+/// The word count printed by 2 processes shows, batch by batch, the block one process prints —
+/// its header, as many records and `...` when there are more — with records of that batch (in
+/// the cluster's order: each process's keys), and counts every record in `numOutputRows`.
+#[test]
+fn a_print_without_jsonl_shows_the_first_records_of_every_process() {
+    let input = words("cluster-print", 12, 400);
+    let input = input.to_str().unwrap();
+    let args = ["examples/word_count.yaml", "--replay", input];
+    // Every record of every batch, from one process's `--jsonl`, as `print` writes them.
+    let (all, _, _) = run("print-all", &args, 1);
+    let records: BTreeMap<u64, BTreeSet<String>> = all
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let shown =
+                v["records"].as_array().unwrap().iter().map(|r| format!("({},{})", r[0].as_str().unwrap(), r[1]));
+            (v["batch_time_ms"].as_u64().unwrap(), shown.collect())
+        })
+        .collect();
+    let printed = |processes: usize| {
+        let dir = scratch(&format!("cluster-print-p{processes}"));
+        let mut cmd = streamc();
+        cmd.args(["run"]).args(args).arg("--checkpoint").arg(dir.join("ck"));
+        if processes > 1 {
+            cmd.args(["--processes", &processes.to_string()]);
+        }
+        cmd.arg("--").arg("--progress").arg(dir.join("progress.jsonl")).stdin(Stdio::null());
+        let out = String::from_utf8(run_ok(&mut cmd).stdout).unwrap();
+        let rows: Vec<u64> = std::fs::read_to_string(dir.join("progress.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["sink"]["numOutputRows"].as_u64().unwrap())
+            .collect();
+        // Each block: its time and its lines after the header.
+        let blocks: Vec<(u64, Vec<String>)> = out
+            .split("-------------------------------------------\nTime: ")
+            .skip(1)
+            .map(|b| {
+                let (time, rest) = b.split_once(" ms\n-------------------------------------------\n").unwrap();
+                (time.parse().unwrap(), rest.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+            })
+            .collect();
+        (blocks, rows)
+    };
+    let (one, one_rows) = printed(1);
+    let (two, two_rows) = printed(2);
+    assert_eq!(one_rows, two_rows, "numOutputRows on 2 processes");
+    assert_eq!(one.len(), two.len(), "printed batches");
+    assert!(one.iter().any(|(_, lines)| lines.last().is_some_and(|l| l == "...")), "no batch had more than 10 records");
+    for ((t1, lines1), (t2, lines2)) in one.iter().zip(&two) {
+        assert_eq!(t1, t2);
+        assert_eq!(lines1.len(), lines2.len(), "batch {t1}: {lines1:?} / {lines2:?}");
+        assert_eq!(lines1.last() == Some(&"...".to_owned()), lines2.last() == Some(&"...".to_owned()));
+        let batch = &records[t1];
+        for line in lines2.iter().filter(|l| *l != "...") {
+            assert!(batch.contains(line), "batch {t1}: {line} is not one of its records");
+        }
+    }
+}
+
 #[test]
 fn processes_split_large_shares_over_their_workers() {
     // Batches of over 2 MiB: each process's share is large enough for its 2 workers.
