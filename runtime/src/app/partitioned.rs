@@ -150,7 +150,7 @@ impl BatchInput {
         };
         let pieces =
             outs.iter().map(|&o| output.piece(o, rows, peers.index())).collect::<Result<Vec<Piece>, Error>>()?;
-        output.defer(Deferred {
+        output.defer(Deferred::Rows {
             outs: outs.to_vec(),
             width: R::COLUMNS,
             pieces,
@@ -165,7 +165,11 @@ impl BatchInput {
     /// first ones (a `print` without `--jsonl`), each process's first that many, the rest
     /// counted. A `save_as_text_files` among them reads none: each process writes its part
     /// before the round (`BatchOutput::save_part`), and process 0's emit commits them all.
-    /// Alone, `part` as it is.
+    /// Outputs that are all `print`s (without `--jsonl`) get theirs in the batch's last round
+    /// instead of a round of their own ([`crate::sink`]'s deferred emits): every process
+    /// keeps its first records as `print` writes them, and process 0 prints them after that
+    /// round; every process gets nothing back, and its emits of `outs` in this batch do
+    /// nothing. Alone, `part` as it is.
     pub fn gather_output<'t, T: Shipped<'t> + crate::fmt::Record>(
         &'t self,
         output: &mut BatchOutput,
@@ -179,6 +183,20 @@ impl BatchInput {
             output.save_part(o, &part, peers.index(), peers.count())?;
         }
         let Some(read) = output.records_read(outs) else { return self.gather(part, false) };
+        if output.prints_only(outs) {
+            let held = part.len() as u64;
+            let lines = part
+                .iter()
+                .take(read)
+                .map(|r| {
+                    let mut line = String::new();
+                    r.spark_fmt(&mut line);
+                    line
+                })
+                .collect();
+            output.defer(Deferred::Print { outs: outs.to_vec(), held, lines });
+            return Ok(Vec::new());
+        }
         let (me, n) = (peers.index(), peers.count());
         let held = part.len() as u64;
         part.truncate(read);

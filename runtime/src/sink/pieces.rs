@@ -8,7 +8,7 @@ use super::deferred::{Deferred, Sent};
 use super::files::{write_file_pending, write_text_part};
 use super::piece::{Held, Piece, json_objects};
 use super::{BatchOutput, OutputKind, OutputSpec, file_sink_committed, parquet_file, process_part_path};
-use super::{columns_of, print_to, text_files_dir};
+use super::{columns_of, format_print, print_to, text_files_dir};
 use crate::error::Error;
 use crate::fmt::Record;
 use crate::ids::OutputId;
@@ -190,10 +190,12 @@ impl BatchOutput {
     pub(crate) fn deferred_message(&mut self, out: &mut Vec<u8>) {
         let sent: Vec<Sent> = std::mem::take(&mut self.deferred)
             .into_iter()
-            .map(|d| {
-                let s = &d.state;
-                let figures = (s.rows_total, s.rows_updated, s.dropped_by_watermark, s.memory_bytes);
-                (figures, d.counts.iter().map(|&(_, n)| n).collect(), d.pieces)
+            .map(|d| match d {
+                Deferred::Rows { pieces, state: s, counts, .. } => {
+                    let figures = (s.rows_total, s.rows_updated, s.dropped_by_watermark, s.memory_bytes);
+                    Sent::Rows(figures, counts.iter().map(|&(_, n)| n).collect(), pieces)
+                }
+                Deferred::Print { held, lines, .. } => Sent::Print(held, lines),
             })
             .collect();
         sent.write(out);
@@ -205,55 +207,87 @@ impl BatchOutput {
     /// `--jsonl` copy.
     pub(crate) fn emit_deferred(&mut self, theirs: &[&[u8]]) -> Result<(), Error> {
         let mine = std::mem::take(&mut self.deferred);
+        let batch = self.batch_id;
+        let bad = |p: usize, what: String| {
+            Error::Cluster(format!("the rows process {} sent in batch {batch} do not read back: {what}", p + 1))
+        };
         let mut from: Vec<std::vec::IntoIter<Sent>> = Vec::with_capacity(theirs.len());
         for (p, bytes) in theirs.iter().enumerate() {
-            let bad = |what: String| {
-                Error::Cluster(format!(
-                    "the rows process {} sent in batch {} do not read back: {what}",
-                    p + 1,
-                    self.batch_id
-                ))
-            };
-            let sent: Vec<Sent> = read_all(bytes).map_err(|e| bad(e.to_string()))?;
+            let sent: Vec<Sent> = read_all(bytes).map_err(|e| bad(p, e.to_string()))?;
             if sent.len() != mine.len() {
-                return Err(bad(format!("{} emits, process 0 has {}", sent.len(), mine.len())));
+                return Err(bad(p, format!("{} emits, process 0 has {}", sent.len(), mine.len())));
             }
             from.push(sent.into_iter());
         }
         for d in mine {
-            let mut state = d.state;
-            let mut counts = d.counts;
-            let mut per_out: Vec<Vec<Piece>> = d.pieces.into_iter().map(|p| vec![p]).collect();
-            for (p, sent) in from.iter_mut().enumerate() {
-                let ((total, updated, dropped, memory), theirs, pieces) = sent.next().expect("as many emits, checked");
-                if theirs.len() != counts.len() || pieces.len() != per_out.len() {
-                    return Err(Error::Cluster(format!(
-                        "the rows process {} sent in batch {} do not read back: {} counts and {} outputs",
-                        p + 1,
-                        self.batch_id,
-                        theirs.len(),
-                        pieces.len()
-                    )));
+            match d {
+                Deferred::Rows { outs, width, pieces, mut state, mut counts } => {
+                    let mut per_out: Vec<Vec<Piece>> = pieces.into_iter().map(|p| vec![p]).collect();
+                    for (p, sent) in from.iter_mut().enumerate() {
+                        let Some(Sent::Rows((total, updated, dropped, memory), theirs, pieces)) = sent.next() else {
+                            return Err(bad(p, "another kind of emit".to_owned()));
+                        };
+                        if theirs.len() != counts.len() || pieces.len() != per_out.len() {
+                            return Err(bad(p, format!("{} counts and {} outputs", theirs.len(), pieces.len())));
+                        }
+                        state.rows_total += total;
+                        state.rows_updated += updated;
+                        state.dropped_by_watermark += dropped;
+                        state.memory_bytes = state.memory_bytes.zip(memory).map(|(a, b)| a + b);
+                        for ((_, c), t) in counts.iter_mut().zip(theirs) {
+                            *c += t;
+                        }
+                        for (all, piece) in per_out.iter_mut().zip(pieces) {
+                            all.push(piece);
+                        }
+                    }
+                    self.report_state_figures(state);
+                    for (node, n) in counts {
+                        self.report_rows(node, n);
+                    }
+                    for (o, pieces) in outs.into_iter().zip(per_out) {
+                        self.emit_pieces(o, width, pieces)?;
+                    }
                 }
-                state.rows_total += total;
-                state.rows_updated += updated;
-                state.dropped_by_watermark += dropped;
-                state.memory_bytes = state.memory_bytes.zip(memory).map(|(a, b)| a + b);
-                for ((_, c), t) in counts.iter_mut().zip(theirs) {
-                    *c += t;
+                Deferred::Print { outs, mut held, mut lines } => {
+                    for (p, sent) in from.iter_mut().enumerate() {
+                        let Some(Sent::Print(theirs, first)) = sent.next() else {
+                            return Err(bad(p, "another kind of emit".to_owned()));
+                        };
+                        held += theirs;
+                        lines.extend(first);
+                    }
+                    self.print_lines(&outs, held, &lines)?;
                 }
-                for (all, piece) in per_out.iter_mut().zip(pieces) {
-                    all.push(piece);
-                }
-            }
-            self.report_state_figures(state);
-            for (node, n) in counts {
-                self.report_rows(node, n);
-            }
-            for (o, pieces) in d.outs.into_iter().zip(per_out) {
-                self.emit_pieces(o, d.width, pieces)?;
             }
         }
         self.flush_jsonl()
+    }
+
+    /// On process 0: performs each of `outs` (all `print`s) on a batch of `held` records in
+    /// parts, `lines` being each process's first ones, as `print` writes them, in process
+    /// order. Each process sent at least one more than a `print` shows, or all it held, so
+    /// `lines` has more than a `print` shows exactly when the batch has.
+    fn print_lines(&mut self, outs: &[OutputId], held: u64, lines: &[String]) -> Result<(), Error> {
+        self.settle_commit()?;
+        for &out in outs {
+            self.emitted += held;
+            let OutputKind::Print { num } = self.outputs[out.index()].kind else {
+                return Err(Error::Config(format!(
+                    "output `{}` is not a print; this is a bug in streamc",
+                    self.outputs[out.index()].name
+                )));
+            };
+            self.buf.clear();
+            format_print(self.time_ms, num, lines, &mut self.buf);
+            print_to(&mut self.print, &self.buf)?;
+        }
+        Ok(())
+    }
+
+    /// Whether every one of `outs` is a `print` (whose records a cluster's processes can send
+    /// process 0 in the batch's last round: [`Deferred::Print`]).
+    pub(crate) fn prints_only(&self, outs: &[OutputId]) -> bool {
+        outs.iter().all(|o| matches!(self.outputs[o.index()].kind, OutputKind::Print { .. }))
     }
 }

@@ -173,7 +173,7 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
         let pieces = outs.iter().map(|&out| o.piece(out, rows, process).unwrap()).collect();
         let state = StateReport { node: "n2", operator: "stateStoreSave", rows_total: total, ..StateReport::default() };
         let counts = vec![("n1", rows.len() as u64)];
-        o.defer(deferred::Deferred { outs: outs.clone(), width: 2, pieces, state, counts });
+        o.defer(deferred::Deferred::Rows { outs: outs.clone(), width: 2, pieces, state, counts });
     };
     defer(&mut leader, &parts[0], 0, 10);
     defer(&mut other, &parts[1], 1, 5);
@@ -200,7 +200,8 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
     assert_eq!(leader.reports().rows, [("n1", 3)]);
     // A process that sent a message of another batch's shape is named.
     let mut two = Vec::new();
-    vec![((0u64, 0u64, 0u64, None::<u64>), Vec::<u64>::new(), Vec::<Piece>::new()); 2].write(&mut two);
+    let sent = || deferred::Sent::Rows((0, 0, 0, None), Vec::new(), Vec::new());
+    vec![sent(), sent()].write(&mut two);
     defer(&mut leader, &parts[0], 0, 1);
     let e = leader.emit_deferred(&[&two]).unwrap_err().to_string();
     assert!(e.contains("process 1") && e.contains("2 emits, process 0 has 1"), "{e}");
@@ -226,6 +227,58 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
     assert_eq!(jsonl("parts").replace("parts-", ""), jsonl("whole").replace("whole-", ""));
     assert_eq!(crate::structured::memory::rows("parts-memory"), crate::structured::memory::rows("whole-memory"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A `print` of a batch in parts over two processes, each sending its first records in the
+/// batch's last round: process 0 prints the block one process prints of the records in process
+/// order, counts every record, and the `print`'s emit in the batch does nothing.
+#[test]
+fn a_print_in_parts_prints_what_one_process_prints() {
+    let parts: [Vec<(String, i64)>; 2] =
+        [(0..3).map(|i| (format!("a{i}"), i)).collect(), (0..20).map(|i| (format!("b{i}"), i)).collect()];
+    let all: Vec<(String, i64)> = parts.iter().flatten().cloned().collect();
+    let print = || {
+        let printed = Captured::default();
+        let outputs = vec![OutputSpec { name: "counts".to_owned(), kind: OutputKind::Print { num: 10 } }];
+        let out = BatchOutput::new(outputs, PrintTarget::Writer(Box::new(printed.clone())), None).unwrap();
+        (out, printed)
+    };
+    let out = OutputId::new(0);
+    let (mut whole, whole_printed) = print();
+    whole.begin_batch(3000, 2);
+    whole.emit(out, &all).unwrap();
+
+    let (mut leader, leader_printed) = print();
+    let (mut other, _) = print();
+    other.set_silent();
+    // What `BatchInput::gather_output` keeps of each process's part: its first records (one
+    // more than the print shows) and how many it held.
+    let defer = |o: &mut BatchOutput, part: &[(String, i64)]| {
+        let lines = part
+            .iter()
+            .take(11)
+            .map(|r| {
+                let mut line = String::new();
+                crate::fmt::SparkFmt::spark_fmt(r, &mut line);
+                line
+            })
+            .collect();
+        o.defer(deferred::Deferred::Print { outs: vec![out], held: part.len() as u64, lines });
+    };
+    for (o, part) in [(&mut leader, &parts[0]), (&mut other, &parts[1])] {
+        o.begin_batch(3000, 2);
+        defer(o, part);
+        o.emit::<(String, i64)>(out, &[]).unwrap();
+    }
+    assert!(leader_printed.0.lock().unwrap().is_empty(), "nothing printed before the round");
+    let mut message = Vec::new();
+    other.deferred_message(&mut message);
+    leader.emit_deferred(&[&message]).unwrap();
+
+    let printed = |c: &Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(printed(&leader_printed), printed(&whole_printed));
+    assert!(printed(&whole_printed).contains("(b6,6)\n...\n"), "{}", printed(&whole_printed));
+    assert_eq!((leader.emitted, whole.emitted), (23, 23));
 }
 
 /// A pending data file is hidden until published, then in place with its bytes; a file that
