@@ -466,25 +466,6 @@ impl BatchOutput {
         self.emitted
     }
 
-    /// How many of a batch's first records outputs `outs` read, when not all: a `print`'s
-    /// `num` and one more (to know whether to print `...`), unless a jsonl file or another
-    /// output wants every record. A cluster gathers no more than that on process 0.
-    pub(crate) fn records_read(&self, outs: &[OutputId]) -> Option<usize> {
-        if self.reads_every_record() || self.leader_reads_every_record {
-            return None;
-        }
-        let mut most = 0;
-        for out in outs {
-            match &self.outputs[out.index()].kind {
-                OutputKind::Print { num } => most = most.max(num.saturating_add(1)),
-                // Each process writes its own part ([`save_part`](Self::save_part)).
-                OutputKind::SaveAsTextFiles { .. } => {}
-                _ => return None,
-            }
-        }
-        Some(most)
-    }
-
     /// Whether this process's outputs read every record of every batch (a jsonl file).
     pub(crate) fn reads_every_record(&self) -> bool {
         self.jsonl.is_some()
@@ -581,6 +562,18 @@ impl BatchOutput {
             return Ok(());
         }
         self.emitted += records.len() as u64;
+        // After a `print` put out in the batch's last round, a `print` is too (in emit order):
+        // its block, which process 0 prints, kept on every process.
+        if let OutputKind::Print { num } = spec.kind
+            && self.deferred.iter().any(deferred::Deferred::is_print)
+        {
+            let mut block = String::new();
+            if !self.silent {
+                format_print(self.time_ms, num, records, &mut block);
+            }
+            self.deferred.push(deferred::Deferred::Block(block));
+            return Ok(());
+        }
         if self.silent {
             return Ok(());
         }

@@ -33,6 +33,9 @@ pub(crate) enum Deferred {
     /// A DStream stream's records in parts, for outputs that are all `print`s: this process's
     /// first records, as `print` writes them, and how many it held.
     Print { outs: Vec<OutputId>, held: u64, lines: Vec<String> },
+    /// A `print` emitted after a deferred one in the same batch, kept so that the blocks come
+    /// out in emit order: its block as process 0 prints it (empty on the other processes).
+    Block(String),
 }
 
 impl Deferred {
@@ -40,15 +43,22 @@ impl Deferred {
     pub(crate) fn prints(&self, out: OutputId) -> bool {
         matches!(self, Deferred::Print { outs, .. } if outs.contains(&out))
     }
+
+    /// Whether this emit is a `print`'s: the `print`s after it in the batch wait for the last
+    /// round too.
+    pub(crate) fn is_print(&self) -> bool {
+        matches!(self, Deferred::Print { .. } | Deferred::Block(_))
+    }
 }
 
 /// What a process sends of a [`Deferred`]: of rows, its state's rows total, updated, dropped by
 /// the watermark and memory, its row counts and its pieces; of a `print`, its records held and
-/// its first ones.
+/// its first ones; of a block, nothing.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Sent {
     Rows((u64, u64, u64, Option<u64>), Vec<u64>, Vec<Piece>),
     Print(u64, Vec<String>),
+    Block,
 }
 
 impl Persist for Sent {
@@ -65,6 +75,7 @@ impl Persist for Sent {
                 held.write(out);
                 lines.write(out);
             }
+            Sent::Block => 2u8.write(out),
         }
     }
 
@@ -72,6 +83,7 @@ impl Persist for Sent {
         Ok(match u8::read(input)? {
             0 => Sent::Rows(Persist::read(input)?, Persist::read(input)?, Persist::read(input)?),
             1 => Sent::Print(u64::read(input)?, Persist::read(input)?),
+            2 => Sent::Block,
             t => return Err(corrupt(&format!("a deferred emit of tag {t}"))),
         })
     }

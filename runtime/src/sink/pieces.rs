@@ -196,6 +196,7 @@ impl BatchOutput {
                     Sent::Rows(figures, counts.iter().map(|&(_, n)| n).collect(), pieces)
                 }
                 Deferred::Print { held, lines, .. } => Sent::Print(held, lines),
+                Deferred::Block(_) => Sent::Block,
             })
             .collect();
         sent.write(out);
@@ -259,6 +260,15 @@ impl BatchOutput {
                     }
                     self.print_lines(&outs, held, &lines)?;
                 }
+                Deferred::Block(block) => {
+                    for (p, sent) in from.iter_mut().enumerate() {
+                        if sent.next() != Some(Sent::Block) {
+                            return Err(bad(p, "another kind of emit".to_owned()));
+                        }
+                    }
+                    self.settle_commit()?;
+                    print_to(&mut self.print, &block)?;
+                }
             }
         }
         self.flush_jsonl()
@@ -283,6 +293,25 @@ impl BatchOutput {
             print_to(&mut self.print, &self.buf)?;
         }
         Ok(())
+    }
+
+    /// How many of a batch's first records outputs `outs` read, when not all: a `print`'s
+    /// `num` and one more (to know whether to print `...`), unless a jsonl file or another
+    /// output wants every record. A cluster gathers no more than that on process 0.
+    pub(crate) fn records_read(&self, outs: &[OutputId]) -> Option<usize> {
+        if self.reads_every_record() || self.leader_reads_every_record {
+            return None;
+        }
+        let mut most = 0;
+        for out in outs {
+            match &self.outputs[out.index()].kind {
+                OutputKind::Print { num } => most = most.max(num.saturating_add(1)),
+                // Each process writes its own part ([`save_part`](Self::save_part)).
+                OutputKind::SaveAsTextFiles { .. } => {}
+                _ => return None,
+            }
+        }
+        Some(most)
     }
 
     /// Whether every one of `outs` is a `print` (whose records a cluster's processes can send

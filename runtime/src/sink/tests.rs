@@ -231,7 +231,8 @@ fn rows_put_out_in_parts_are_the_rows_put_out_whole() {
 
 /// A `print` of a batch in parts over two processes, each sending its first records in the
 /// batch's last round: process 0 prints the block one process prints of the records in process
-/// order, counts every record, and the `print`'s emit in the batch does nothing.
+/// order, counts every record, and the `print`'s emit in the batch does nothing. A `print` of a
+/// whole batch after it comes out after it, as with one process.
 #[test]
 fn a_print_in_parts_prints_what_one_process_prints() {
     let parts: [Vec<(String, i64)>; 2] =
@@ -239,14 +240,18 @@ fn a_print_in_parts_prints_what_one_process_prints() {
     let all: Vec<(String, i64)> = parts.iter().flatten().cloned().collect();
     let print = || {
         let printed = Captured::default();
-        let outputs = vec![OutputSpec { name: "counts".to_owned(), kind: OutputKind::Print { num: 10 } }];
+        let outputs = vec![
+            OutputSpec { name: "counts".to_owned(), kind: OutputKind::Print { num: 10 } },
+            OutputSpec { name: "total".to_owned(), kind: OutputKind::Print { num: 10 } },
+        ];
         let out = BatchOutput::new(outputs, PrintTarget::Writer(Box::new(printed.clone())), None).unwrap();
         (out, printed)
     };
-    let out = OutputId::new(0);
+    let (out, total) = (OutputId::new(0), OutputId::new(1));
     let (mut whole, whole_printed) = print();
     whole.begin_batch(3000, 2);
     whole.emit(out, &all).unwrap();
+    whole.emit(total, &[23i64]).unwrap();
 
     let (mut leader, leader_printed) = print();
     let (mut other, _) = print();
@@ -269,6 +274,8 @@ fn a_print_in_parts_prints_what_one_process_prints() {
         o.begin_batch(3000, 2);
         defer(o, part);
         o.emit::<(String, i64)>(out, &[]).unwrap();
+        // Every process has the whole of this one.
+        o.emit(total, &[23i64]).unwrap();
     }
     assert!(leader_printed.0.lock().unwrap().is_empty(), "nothing printed before the round");
     let mut message = Vec::new();
@@ -278,7 +285,7 @@ fn a_print_in_parts_prints_what_one_process_prints() {
     let printed = |c: &Captured| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
     assert_eq!(printed(&leader_printed), printed(&whole_printed));
     assert!(printed(&whole_printed).contains("(b6,6)\n...\n"), "{}", printed(&whole_printed));
-    assert_eq!((leader.emitted, whole.emitted), (23, 23));
+    assert_eq!((leader.emitted, whole.emitted), (24, 24));
 }
 
 /// A pending data file is hidden until published, then in place with its bytes; a file that
