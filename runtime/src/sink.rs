@@ -154,7 +154,8 @@ pub struct BatchOutput {
     /// [`end_batch`](Self::end_batch) ([`publish_data_files`](Self::publish_data_files)), and whose
     /// metadata entries process 0 writes after that round ([`commit_pieces`](Self::commit_pieces)).
     in_pieces: bool,
-    /// A partitioned aggregation's emits waiting for the batch's last round ([`deferred`]).
+    /// Emits waiting for the batch's last round in a cluster (a partitioned aggregation's rows,
+    /// a `print`'s first records; [`deferred`]).
     deferred: Vec<deferred::Deferred>,
     /// The last batch's checkpoint commit, when it is written while this batch runs
     /// ([`commit`]): settled before this batch's first output.

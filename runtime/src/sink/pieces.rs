@@ -172,7 +172,8 @@ impl BatchOutput {
     }
 }
 
-/// A partitioned aggregation's emits kept for the batch's last round (`sink/deferred.rs`).
+/// Emits kept for the batch's last round (`sink/deferred.rs`): a partitioned aggregation's
+/// rows, a `print`'s first records.
 impl BatchOutput {
     /// Keeps `d` for the batch's last round.
     pub(crate) fn defer(&mut self, d: Deferred) {
