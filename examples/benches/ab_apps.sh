@@ -9,6 +9,8 @@
 # A BIN written `K@PATH` runs as K processes instead of N (one binary on the embedded engine and
 # on a cluster, say: `0@app 1@app`). A cluster binary is one built with `--processes`; the
 # embedded engine runs any of them; a hostfile of one line makes a cluster of one process.
+# With CPU_SHARE=1 each process of a cluster of K keeps to its share of the CPUs
+# (`--cpu-share I/K`, as `streamc run --processes K` starts them).
 set -euo pipefail
 n=$1 input=$(realpath "$2") rounds=$3
 shift 3
@@ -33,7 +35,9 @@ one() { # one run of `K@PATH` $1: its wall time in ms
     for _ in $(seq "$k"); do echo "127.0.0.1:$(port)"; done > hosts
     start=$(date +%s%N)
     for i in $(seq 0 $((k - 1))); do
-      "$bin" "${args[@]}" --hostfile hosts --process "$i" >/dev/null &
+      share=()
+      if [ "${CPU_SHARE:-0}" = 1 ]; then share=(--cpu-share "$i/$k"); fi
+      "$bin" "${args[@]}" --hostfile hosts --process "$i" "${share[@]}" >/dev/null &
       pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p"; done

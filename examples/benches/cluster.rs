@@ -4,7 +4,10 @@
 //! JSON events (`examples/windowed_event_counts.yaml`), each as
 //! - the embedded engine on one worker (`--workers 1`): the yardstick;
 //! - the cluster engine with one process (a one-line hostfile: one timely worker);
-//! - the cluster engine with 2 processes of one worker each (the 1.7× target on 2 cores).
+//! - the cluster engine with 2 processes of one worker each (the 1.7× target on 2 cores),
+//!   each kept to its share of the CPUs (`--cpu-share I/2`) as `streamc run --processes 2`
+//!   starts them on a machine with a core per process;
+//! - the same 2 processes without `--cpu-share` (what pinning buys).
 //!
 //! Every side is the app binary `streamc run` builds (the cluster sides with the `cluster`
 //! feature), started directly (the processes of a cluster by this bench, with a hostfile of
@@ -68,9 +71,10 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One run: `processes` = 0 is the embedded engine on one worker; n ≥ 1 a cluster of n.
-/// Returns its time and process 0's exchange per batch.
-fn run(bin: &Path, input: &Path, processes: usize, jsonl: Option<&Path>) -> (Duration, Exchange) {
+/// One run: `processes` = 0 is the embedded engine on one worker; n ≥ 1 a cluster of n, each
+/// process kept to its share of the CPUs when `pin`. Returns its time and process 0's exchange
+/// per batch.
+fn run(bin: &Path, input: &Path, processes: usize, pin: bool, jsonl: Option<&Path>) -> (Duration, Exchange) {
     let dir = root().join("target/bench-cluster/run");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -82,6 +86,9 @@ fn run(bin: &Path, input: &Path, processes: usize, jsonl: Option<&Path>) -> (Dur
         cmd.args(["--workers", "1"]);
         if let Some(h) = hosts {
             cmd.arg("--hostfile").arg(h).args(["--process", &i.to_string()]);
+            if pin {
+                cmd.arg("--cpu-share").arg(format!("{i}/{processes}"));
+            }
         }
         // Process 0 writes its progress (a line per batch), for the exchange figures; the
         // checking run (not timed) also its records.
@@ -166,44 +173,46 @@ fn main() {
     ];
     println!("{mb} MB per corpus, median of {runs} alternating runs");
     println!(
-        "| query | embedded, 1 worker | cluster, 1 process | cluster, 2 processes | 2 processes / embedded | 1 process / embedded |"
+        "| query | embedded, 1 worker | cluster, 1 process | cluster, 2 processes | 2 processes / embedded | 1 process / embedded | 2 processes unpinned / embedded |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut exchanges = Vec::new();
     for (name, spec, input) in cases {
         let embedded = app_binary(spec, false);
         let cluster = app_binary(spec, true);
-        let sides: [(&Path, usize); 3] = [(&embedded, 0), (&cluster, 1), (&cluster, 2)];
+        let sides: [(&Path, usize, bool); 4] =
+            [(&embedded, 0, false), (&cluster, 1, false), (&cluster, 2, true), (&cluster, 2, false)];
         // The same records first.
         let check = root().join("target/bench-cluster");
         let mut outputs = Vec::new();
-        for (k, (bin, n)) in sides.iter().enumerate() {
+        for (k, (bin, n, pin)) in sides.iter().enumerate() {
             let j = check.join(format!("check-{k}.jsonl"));
             let _ = std::fs::remove_file(&j);
-            run(bin, input, *n, Some(&j));
+            run(bin, input, *n, *pin, Some(&j));
             outputs.push(batches(&j));
         }
         assert!(outputs.iter().all(|o| *o == outputs[0]), "{name}: the sides disagree");
-        let mut times: [Vec<Duration>; 3] = Default::default();
+        let mut times: [Vec<Duration>; 4] = Default::default();
         let mut exchange = None;
         for _ in 0..runs {
-            for (k, (bin, n)) in sides.iter().enumerate() {
-                let (time, x) = run(bin, input, *n, None);
+            for (k, (bin, n, pin)) in sides.iter().enumerate() {
+                let (time, x) = run(bin, input, *n, *pin, None);
                 times[k].push(time);
-                if *n == 2 {
+                if *n == 2 && *pin {
                     exchange = Some(x);
                 }
             }
         }
         exchanges.push((name, exchange.expect("a timed run of 2 processes")));
-        let [e, one, two] = times.map(median);
+        let [e, one, two, unpinned] = times.map(median);
         println!(
-            "| {name} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.2}× |",
+            "| {name} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.2}× | {:.2}× |",
             e.as_secs_f64(),
             one.as_secs_f64(),
             two.as_secs_f64(),
             e.as_secs_f64() / two.as_secs_f64(),
-            e.as_secs_f64() / one.as_secs_f64()
+            e.as_secs_f64() / one.as_secs_f64(),
+            e.as_secs_f64() / unpinned.as_secs_f64()
         );
     }
     println!("\nExchange per batch with input, process 0 of 2 (its progress line's `exchange`, last timed run):");

@@ -52,7 +52,8 @@
 //!   processes as stamp) is written by process `P` of a cluster, for a commit at time `T`: its
 //!   piece of every key-partitioned state (a Structured aggregation's keys it owns). The commit
 //!   is the second phase: process 0 writes `commits/<T>` only after every process has reported
-//!   its shard durable, naming each shard file's checksum. A commit whose shard file is
+//!   its shard durable (in the next batch's last round, the shard being written while that
+//!   batch runs), naming each shard file's checksum. A commit whose shard file is
 //!   missing, damaged or not the one it names is unusable, like one with a bad part file. Shard
 //!   files are deleted with their commit; those newer than the newest commit (a crash between
 //!   the phases) are left for the re-run of their batch to replace.

@@ -29,6 +29,8 @@ pub struct Options {
     pub hostfile: Option<PathBuf>,
     /// `--process I`: this process's index in the hostfile.
     pub process: Option<usize>,
+    /// `--cpu-share I/N`: the share of the CPUs this process keeps to.
+    pub cpu_share: Option<(usize, usize)>,
     /// `--help`.
     pub help: bool,
 }
@@ -118,6 +120,21 @@ where
                     .map_err(|_| Error::Usage(format!("`--process` needs a process index (0, 1, ...), found `{v}`")))?;
                 o.process = Some(n);
             }
+            "--cpu-share" => {
+                if o.cpu_share.is_some() {
+                    return Err(Error::Usage("`--cpu-share` given twice".to_owned()));
+                }
+                let v = value("--cpu-share")?;
+                let share = v
+                    .split_once('/')
+                    .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+                    .filter(|&(i, n)| i < n);
+                o.cpu_share = Some(share.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "`--cpu-share` needs I/N, share I (from 0) of N parts of the CPUs, found `{v}`"
+                    ))
+                })?);
+            }
             "--max-batches" => {
                 if o.max_batches.is_some() {
                     return Err(Error::Usage("`--max-batches` given twice".to_owned()));
@@ -143,7 +160,7 @@ where
 fn usage(program: &str, app: &str, sources: &[String]) -> String {
     format!(
         "Runs the streaming app `{app}`.\n\n\
-         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N] [--ui ADDR] [--hostfile PATH --process I]\n\n\
+         usage: {program} [--replay DIR | --replay SOURCE=DIR ...] [--jsonl PATH] [--progress PATH] [--checkpoint DIR] [--max-batches N] [--workers N] [--ui ADDR] [--hostfile PATH --process I] [--cpu-share I/N]\n\n\
          options:\n  \
          --replay DIR         replay the only source from DIR: each file, in name order, is one batch\n  \
          --replay SOURCE=DIR  replay source SOURCE from DIR (repeat for every source)\n  \
@@ -157,6 +174,8 @@ fn usage(program: &str, app: &str, sources: &[String]) -> String {
          --hostfile PATH      run as one process of a cluster whose members (`host:port`, one per line,\n                       \
          process 0 first) PATH lists; needs the runtime's `cluster` feature (`streamc run --processes`)\n  \
          --process I          this process's line in the hostfile, from 0\n  \
+         --cpu-share I/N      keep to share I (from 0) of N equal parts of the CPUs this process may use\n                       \
+         (Linux; `streamc run --processes N` gives each process its share)\n  \
          -h, --help           print this help\n\n\
          sources: {}\n",
         if sources.is_empty() { "none".to_owned() } else { sources.join(", ") }
@@ -169,7 +188,7 @@ where
 {
     /// Applies the process's command line (`--replay [NAME=]DIR`, `--jsonl PATH`,
     /// `--progress PATH`, `--checkpoint DIR`, `--max-batches N`, `--workers N`, `--ui ADDR`,
-    /// `--help`) to
+    /// `--hostfile PATH --process I`, `--cpu-share I/N`, `--help`) to
     /// this app, and makes SIGINT/SIGTERM stop it after the batch in flight. For programs that
     /// call `start()` themselves; generated binaries use [`run_main`](Self::run_main).
     pub fn with_cli_args(self) -> Result<Self, Error> {
@@ -214,6 +233,9 @@ where
         }
         if let (Some(path), Some(process)) = (opts.hostfile, opts.process) {
             self = self.with_cluster(path, process);
+        }
+        if let Some((i, n)) = opts.cpu_share {
+            self = self.with_cpu_share(i, n);
         }
         self
     }
@@ -313,6 +335,7 @@ mod tests {
         let o = parse(&["--replay", "x=y"]).unwrap();
         assert_eq!(o.replay_all, Some(PathBuf::from("x=y")));
         assert!(parse(&["-h"]).unwrap().help);
+        assert_eq!(parse(&["--cpu-share", "1/2"]).unwrap().cpu_share, Some((1, 2)));
         let o = parse(&["--checkpoint", "ck", "--max-batches=5", "--progress", "p.jsonl"]).unwrap();
         assert_eq!((o.checkpoint, o.max_batches), (Some(PathBuf::from("ck")), Some(5)));
         assert_eq!(o.progress, Some(PathBuf::from("p.jsonl")));
@@ -329,6 +352,12 @@ mod tests {
             (&["--max-batches", "x"][..], "`--max-batches` needs a whole number of batches, found `x`"),
             (&["--workers", "0"][..], "`--workers` needs a positive whole number of threads, found `0`"),
             (&["--workers", "2", "--workers", "3"][..], "`--workers` given twice"),
+            (
+                &["--cpu-share", "2/2"][..],
+                "`--cpu-share` needs I/N, share I (from 0) of N parts of the CPUs, found `2/2`",
+            ),
+            (&["--cpu-share", "1"][..], "`--cpu-share` needs I/N, share I (from 0) of N parts of the CPUs, found `1`"),
+            (&["--cpu-share", "0/1", "--cpu-share=0/1"][..], "`--cpu-share` given twice"),
         ] {
             match parse(args) {
                 Err(Error::Usage(m)) => assert_eq!(m, msg),

@@ -32,6 +32,7 @@ pub mod clock;
 #[cfg(feature = "cluster")]
 pub mod cluster;
 mod codec;
+mod cpus;
 pub mod error;
 pub mod fmt;
 pub mod footprint;

@@ -271,11 +271,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let mut args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
                 // The N processes share this machine's cores: each takes its part of them for its
                 // worker threads, unless the app arguments say otherwise.
-                if !app_args.iter().any(|a| a == "--workers") {
-                    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+                let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+                let given = app_args.iter().any(|a| a == "--workers" || a.starts_with("--workers="));
+                if !given {
                     args.extend(["--workers".to_owned(), (cores / n).max(1).to_string()]);
                 }
-                return crate::supervise::run_processes(&exe, &args, n, &cache.join("cluster"), &dir);
+                // And keeps to them, when each process can have a core per worker.
+                let pin = crate::supervise::pins(n, cores, &app_args);
+                return crate::supervise::run_processes(&exe, &args, n, pin, &cache.join("cluster"), &dir);
             }
             // Become the app (same pid), so that Ctrl-C and `kill` reach it directly and its
             // exit status is ours.

@@ -24,10 +24,11 @@ use anyhow::{Context, Result, bail};
 /// Starts after this many restarts in a row without a batch in between are refused.
 const MAX_RESTARTS: u32 = 1000;
 
-/// Runs `exe args` as `n` supervised processes of one cluster. `app` is the app's crate in the
-/// build cache: marked used at every start, so that a long run's binary is not pruned from the
-/// cache before a restart needs it.
-pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path, app: &Path) -> Result<ExitCode> {
+/// Runs `exe args` as `n` supervised processes of one cluster; with `pin`, process `i` keeps to
+/// its share of the machine's CPUs (`--cpu-share i/n`: the runtime's `cpus.rs` says why). `app`
+/// is the app's crate in the build cache: marked used at every start, so that a long run's
+/// binary is not pruned from the cache before a restart needs it.
+pub fn run_processes(exe: &Path, args: &[String], n: usize, pin: bool, work: &Path, app: &Path) -> Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("cannot watch for SIGINT/SIGTERM")?;
@@ -45,7 +46,8 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path, app: &P
         // The thread forwarding process 0's standard output.
         let mut forwarders = Vec::new();
         for i in 0..n {
-            match start(exe, args, &hostfile, i) {
+            let share = pin.then(|| format!("{i}/{n}"));
+            match start(exe, args, &hostfile, i, share.as_deref()) {
                 Ok((c, forward)) => {
                     children.push(c);
                     forwarders.extend(forward);
@@ -61,6 +63,9 @@ pub fn run_processes(exe: &Path, args: &[String], n: usize, work: &Path, app: &P
             "streamc: cluster of {n} processes on 127.0.0.1 (pids {})",
             children.iter().map(|c| c.id().to_string()).collect::<Vec<_>>().join(", ")
         );
+        if pin && restarts == 0 {
+            eprintln!("streamc: each process keeps to its share of the CPUs (`--cpu-share I/{n}`)");
+        }
         let ended = watch(&mut children, &stop);
         // Every process has ended: what process 0 wrote is forwarded to the end before the run
         // ends or restarts (under load the forwarding lags; its last lines were lost).
@@ -172,12 +177,21 @@ fn join_forwarders(forwarders: Vec<JoinHandle<()>>) {
     }
 }
 
-/// One process: `--hostfile F --process I` after the app's arguments. Process 0's standard
-/// output is forwarded without the connection notes timely prints there, by the thread
-/// returned with it.
-fn start(exe: &Path, args: &[String], hostfile: &Path, i: usize) -> Result<(Child, Option<JoinHandle<()>>)> {
+/// One process: `--hostfile F --process I` (and `--cpu-share` when `share` is given) after the
+/// app's arguments. Process 0's standard output is forwarded without the connection notes
+/// timely prints there, by the thread returned with it.
+fn start(
+    exe: &Path,
+    args: &[String],
+    hostfile: &Path,
+    i: usize,
+    share: Option<&str>,
+) -> Result<(Child, Option<JoinHandle<()>>)> {
     let mut cmd = Command::new(exe);
     cmd.args(args).arg("--hostfile").arg(hostfile).arg("--process").arg(i.to_string());
+    if let Some(s) = share {
+        cmd.arg("--cpu-share").arg(s);
+    }
     cmd.stdout(if i == 0 { Stdio::piped() } else { Stdio::null() });
     let mut child = cmd.spawn().with_context(|| format!("cannot run {}", exe.display()))?;
     let forward = child.stdout.take().map(|out| {
@@ -194,6 +208,30 @@ fn start(exe: &Path, args: &[String], hostfile: &Path, i: usize) -> Result<(Chil
         })
     });
     Ok((child, forward))
+}
+
+/// Whether `n` processes on a machine of `cores` cores each keep to their share of its CPUs
+/// (`--cpu-share`): when each can have a core per worker thread (`--workers` in the app
+/// arguments, else `cores / n`), unless the app arguments give a share themselves. A
+/// `--workers` that does not read as a number is the app's to report: no share then.
+pub fn pins(n: usize, cores: usize, app_args: &[String]) -> bool {
+    let given = app_args.iter().any(|a| a == "--workers" || a.starts_with("--workers="));
+    let workers = if given { workers_arg(app_args) } else { Some((cores / n).max(1)) };
+    workers.is_some_and(|w| n * w <= cores) && !app_args.iter().any(|a| a.starts_with("--cpu-share"))
+}
+
+/// The worker threads the app arguments give (`--workers N` or `--workers=N`), if they do.
+fn workers_arg(app_args: &[String]) -> Option<usize> {
+    let mut it = app_args.iter();
+    while let Some(a) = it.next() {
+        if a == "--workers" {
+            return it.next().and_then(|v| v.parse().ok());
+        }
+        if let Some(v) = a.strip_prefix("--workers=") {
+            return v.parse().ok();
+        }
+    }
+    None
 }
 
 /// The lines timely's networking prints on standard output while the processes connect.
@@ -220,6 +258,25 @@ fn write_hostfile(path: &PathBuf, n: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_workers_the_app_arguments_give() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(workers_arg(&args(&["--max-batches", "3", "--workers", "2"])), Some(2));
+        assert_eq!(workers_arg(&args(&["--workers=3"])), Some(3));
+        assert_eq!(workers_arg(&args(&["--max-batches", "3"])), None);
+    }
+
+    #[test]
+    fn processes_keep_to_their_cpus_when_each_has_a_core_per_worker() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(pins(2, 2, &[]), "the default: cores / N workers each");
+        assert!(!pins(3, 2, &[]), "more processes than cores");
+        assert!(pins(2, 8, &args(&["--workers", "4"])));
+        assert!(!pins(2, 8, &args(&["--workers=5"])), "more workers than cores");
+        assert!(!pins(2, 2, &args(&["--workers", "x"])), "the app reports a bad --workers");
+        assert!(!pins(2, 2, &args(&["--cpu-share", "0/1"])), "the arguments give a share");
+    }
 
     #[test]
     fn timely_connection_notes_are_recognised() {

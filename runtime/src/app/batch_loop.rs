@@ -20,10 +20,12 @@ use crate::error::Error;
 use crate::parallel::{Balance, Idle, Pool};
 use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
-use crate::sink::commit::Commit;
+use crate::sink::commit::{Commit, ShardWriting};
 use crate::sink::{BatchOutput, Progress, SavedStates};
 use crate::source::{RunningSource, TextBatch};
 use crate::ui::{BatchFigures, Ui};
+
+mod last_round;
 
 /// The running batch loop: one thread, one batch at a time, in time order.
 pub(super) struct BatchLoop<F> {
@@ -77,6 +79,12 @@ pub(super) struct BatchLoop<F> {
     /// and that round carried it ([`end_round`](Self::end_round)): the batch then needs no
     /// round of its own to agree on.
     pub(super) agreed: Option<Result<Next, Error>>,
+    /// This process's shard of the last batch's commit, being written while this batch runs
+    /// (`last_round.rs`).
+    pub(super) shard_writing: Option<ShardWriting>,
+    /// On process 0, the last batch's commit, written once every process has reported its
+    /// shard durable (`last_round.rs`).
+    pub(super) held: Option<Commit>,
 }
 
 /// What the loop does next.
@@ -110,12 +118,20 @@ pub(super) struct Batch {
 struct EndOfBatch {
     /// Each source's lines and dropped lines in the batch.
     counts: Vec<(u64, u64)>,
-    /// On process 0, the shards' checksums in process order.
+    /// On process 0, the shards' checksums in process order, when they were written in the
+    /// batch.
     shards: Vec<u64>,
+    /// The batch's shards are being written while the next batch runs: process 0 holds its
+    /// commit until every process has reported its shard durable.
+    shards_later: bool,
     /// On process 0, when it decided the next batch in the round: each planned source's files
     /// taken up to this batch, as they were before that decision planned the next batch's
     /// (what this batch's commit records).
     taken: Option<Vec<(String, Vec<String>)>>,
+    /// On process 0, the time it took to put out what the outputs deferred to the last round
+    /// and to commit file sinks written in pieces: the batch's sink phase, though after the
+    /// round.
+    sink: Duration,
 }
 
 /// What deciding the next batch takes ([`BatchLoop::next`]): its time, the batches run before
@@ -232,125 +248,6 @@ where
     /// Each planned source's files taken so far (a commit records them).
     fn taken(&self) -> Vec<(String, Vec<String>)> {
         self.sources.iter().filter_map(|s| s.planned().map(|f| (f.name().to_owned(), f.taken()))).collect()
-    }
-
-    /// The batch's last round, in a cluster, and the first phase of its commit at `t`: every
-    /// process writes its shard (its piece of the key-partitioned states, if the batch saved
-    /// any) and publishes its data files of file sinks whose rows were cut in pieces
-    /// ([`BatchOutput::publish_data_files`]), then reports both durable to process 0 (or what
-    /// failed), with the checksum the commit will name and its sources' counts when they were
-    /// read in shares; process 0 then commits those file sinks
-    /// ([`BatchOutput::commit_pieces`]). Returns each source's lines and dropped lines of the
-    /// batch (on process 0 of a cluster reading in shares, added up over the processes;
-    /// elsewhere this process's own) and, on process 0, the shards' checksums in process order
-    /// (empty elsewhere, or when no state was sharded). No round
-    /// when nothing of this is needed (the same on every process: they run the same code on the
-    /// same plan).
-    ///
-    /// When there is a round and `next` (the batch after this one) can be decided without
-    /// waiting ([`decides_now`](Self::decides_now)), process 0 decides it before the round and
-    /// the round carries the decision to the others ([`agreed`](Self::agreed)): that batch
-    /// then has no round of its own to agree on it. Its commit records what the planned sources
-    /// had taken before that decision planned the next batch's files
-    /// ([`EndOfBatch::taken`]).
-    fn end_round(&mut self, t: i64, texts: &[TextBatch], next: Option<NextArgs>) -> Result<EndOfBatch, Error> {
-        let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
-        let shard = self.output.take_shard();
-        let Some(peers) = self.peers.clone() else {
-            return Ok(EndOfBatch { counts, shards: Vec::new(), taken: None });
-        };
-        let me = peers.index();
-        let written = match (shard, &self.checkpoint) {
-            (Some((bytes, sum)), Some((dir, _))) => Some(checkpoint::write_shard(dir, t, me, &bytes).map(|_| sum)),
-            _ => None,
-        };
-        let pieces = self.output.in_pieces();
-        let published = if pieces { self.output.publish_data_files() } else { Ok(()) };
-        let in_shares = texts.iter().any(|t| t.share_only);
-        let deferred = self.output.has_deferred();
-        if peers.count() == 1 || !(written.is_some() || pieces || in_shares || deferred) {
-            let sum = written.transpose()?;
-            published?;
-            self.output.emit_deferred(&[])?;
-            self.output.commit_pieces()?;
-            return Ok(EndOfBatch { counts, shards: sum.into_iter().collect(), taken: None });
-        }
-        let mut out = vec![Vec::new(); peers.count()];
-        let mut taken = None;
-        if me == 0 {
-            // The others learn from the round whether it carries a decision (process 0's clock
-            // and stop requests are its own).
-            if let Some(n) = next.filter(|n| self.decides_now(n)) {
-                taken = Some(self.taken());
-                let decided = self.decide(n);
-                let mut m = Vec::new();
-                self.write_decision(&decided, &mut m);
-                out.iter_mut().skip(1).for_each(|o| o.clone_from(&m));
-                self.agreed = Some(decided);
-            }
-        } else {
-            let m = &mut out[0];
-            counts.write(m);
-            match &written {
-                None => 0u8.write(m),
-                Some(Ok(sum)) => (1u8, *sum).write(m),
-                Some(Err(e)) => (2u8, e.to_string()).write(m),
-            }
-            match &published {
-                Ok(()) => 0u8.write(m),
-                Err(e) => (1u8, e.to_string()).write(m),
-            }
-            self.output.deferred_message(m);
-        }
-        // Every process waits here until every shard and data file is durable (or has failed).
-        let got = peers.exchange(out)?;
-        let sharded = written.is_some();
-        let sum = written.transpose()?;
-        published?;
-        if me != 0 {
-            if let Some(decision) = got.first().filter(|m| !m.is_empty()) {
-                self.agreed = Some(self.read_decision(decision));
-            }
-            return Ok(EndOfBatch { counts, shards: Vec::new(), taken: None });
-        }
-        let mut sums: Vec<u64> = sum.into_iter().collect();
-        let mut rows = Vec::with_capacity(got.len());
-        for (p, report) in got.iter().enumerate().skip(1) {
-            let bad =
-                |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
-            let mut m = report.as_slice();
-            let theirs: Vec<(u64, u64)> = Persist::read(&mut m).map_err(bad)?;
-            for ((mine, text), (lines, skipped)) in counts.iter_mut().zip(texts).zip(theirs) {
-                if text.share_only {
-                    *mine = (mine.0 + lines, mine.1 + skipped);
-                }
-            }
-            match u8::read(&mut m).map_err(bad)? {
-                0 if !sharded => {}
-                1 if sharded => sums.push(u64::read(&mut m).map_err(bad)?),
-                0 | 1 => {
-                    let (they, we) = if sharded { ("no", "one") } else { ("a", "none") };
-                    return Err(Error::Cluster(format!(
-                        "process {p} saved {they} shard in batch {t} ms and process 0 {we}; this is a bug in streamc"
-                    )));
-                }
-                _ => {
-                    let e = String::read(&mut m).map_err(bad)?;
-                    return Err(Error::Cluster(format!("process {p} could not write its shard of batch {t} ms: {e}")));
-                }
-            }
-            if u8::read(&mut m).map_err(bad)? != 0 {
-                let e = String::read(&mut m).map_err(bad)?;
-                return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
-            }
-            rows.push(m);
-        }
-        // The rows of partitioned aggregations, which this round carried.
-        self.output.emit_deferred(&rows)?;
-        // Every data file is in place and durable: the file sinks' commit (before the batch
-        // ends, as Spark's, so that its progress line finds its rows in the sinks).
-        self.output.commit_pieces()?;
-        Ok(EndOfBatch { counts, shards: sums, taken })
     }
 
     /// Process 0's decision of the batch `a` describes (`--max-batches` first, then
@@ -504,8 +401,9 @@ where
     /// none).
     pub(super) fn run(&mut self) -> Result<(), Error> {
         let ran = self.run_batches();
+        let closed = if ran.is_ok() { self.close_round() } else { Ok(()) };
         let settled = self.output.settle_commit();
-        ran.and(settled)
+        ran.and(closed).and(settled)
     }
 
     fn run_batches(&mut self) -> Result<(), Error> {
@@ -561,6 +459,10 @@ where
                 Ok(Next::Skip { last }) => {
                     if last {
                         break Ok(());
+                    }
+                    // Idle ticks do not keep the last batch's commit waiting for its shards.
+                    if let Err(e) = self.close_round() {
+                        break Err(e);
                     }
                     t += self.interval_ms;
                     continue;
@@ -622,7 +524,8 @@ where
                 }
             }
             let computed = started.elapsed();
-            // The last batch's commit is on disk before this one puts anything there.
+            // The last commit started is on disk before this batch puts anything there (the
+            // last batch's; in a cluster that writes shards on a thread, the one before).
             self.output.settle_commit()?;
             self.output.end_batch()?;
             let sunk = started.elapsed();
@@ -637,7 +540,8 @@ where
                 batch_id: batch_id + 1,
                 no_data_requested: requested,
             });
-            let EndOfBatch { counts, shards, taken } = self.end_round(t, &input.texts, next)?;
+            let EndOfBatch { counts, shards, shards_later, taken, sink: deferred } =
+                self.end_round(t, &input.texts, next)?;
             let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
             // state, at the checkpoint batches (every batch of a stateless DStream app).
@@ -646,6 +550,7 @@ where
                 && (self.structured
                     || !states.is_empty()
                     || !shards.is_empty()
+                    || shards_later
                     || (self.has_file_streams && input.is_checkpoint_batch()))
             {
                 let c = Checkpoint {
@@ -680,8 +585,12 @@ where
                     part_file: new_file,
                     log: self.log.then(|| self.name.clone()),
                 };
-                let background = self.output.commits_in_background();
-                commit.start(self.output.committing(), background)?;
+                if shards_later {
+                    self.held = Some(commit);
+                } else {
+                    let background = self.output.commits_in_background();
+                    commit.start(self.output.committing(), background)?;
+                }
             }
             let busy = started.elapsed();
             let since_previous = previous_start.map(|p| started - p);
@@ -725,8 +634,8 @@ where
                     duration: busy,
                     read,
                     compute: computed - read,
-                    sink: sunk - computed,
-                    checkpoint: busy - sunk,
+                    sink: sunk - computed + deferred,
+                    checkpoint: busy.saturating_sub(sunk + deferred),
                     scheduling_delay: Duration::from_millis(u64::try_from(started_ms - t).unwrap_or(0)),
                     watermark_ms: reports.watermark_us.map(|w| w.div_euclid(1000)),
                     state_rows: reports.state.iter().map(|s| s.rows_total).sum(),

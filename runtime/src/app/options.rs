@@ -31,6 +31,7 @@ impl AppBuilder {
             stop_on_signals: false,
             max_batches: None,
             workers: None,
+            cpu_share: None,
             cluster: None,
         }
     }
@@ -53,6 +54,9 @@ pub struct App<F> {
     pub(super) max_batches: Option<u64>,
     /// Worker threads for large batches; `None`: the number of cores.
     pub(super) workers: Option<usize>,
+    /// The share of the CPUs this process keeps to: `(i, n)`, the `i`-th of `n` parts
+    /// (`--cpu-share I/N`, `crate::cpus`).
+    pub(super) cpu_share: Option<(usize, usize)>,
     /// Where to serve the UI and `/metrics` (`--ui ADDR`; the runtime's `ui` feature).
     pub(super) ui: Option<String>,
     /// The cluster this process is a member of: its hostfile and index (`--hostfile`,
@@ -221,6 +225,17 @@ where
     /// line order (two-phase aggregation), so the output is the same as with one worker.
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = Some(n.max(1));
+        self
+    }
+
+    /// Keeps the process (the thread that [`start`](Self::start)s it, and every thread it
+    /// starts) to share `i` of `n` of the CPUs it may run on: the `i`-th of `n` consecutive
+    /// parts of nearly equal size (`--cpu-share I/N`). `streamc run --processes N` gives each of
+    /// the N processes its share when each can have a CPU per worker: unpinned, one process's
+    /// communication threads preempted the other's batch thread. Nothing is pinned when there
+    /// are fewer CPUs than parts, or off Linux.
+    pub fn with_cpu_share(mut self, i: usize, n: usize) -> Self {
+        self.cpu_share = Some((i, n));
         self
     }
 

@@ -131,6 +131,10 @@ where
     /// interval.
     pub fn start(mut self) -> Result<StreamingHandle, Error> {
         let setup = self.validate()?;
+        // Before any thread starts: they inherit it.
+        if let Some((i, n)) = self.cpu_share {
+            crate::cpus::take_share(i, n)?;
+        }
         // In a cluster, process 0 writes the outputs, progress and checkpoints; the others
         // compute the same batches and write nothing.
         let leader = self.cluster.as_ref().is_none_or(|(_, p)| *p == 0);
@@ -469,6 +473,8 @@ where
             ui: ui.clone(),
             peers: setup.peers,
             agreed: None,
+            shard_writing: None,
+            held: None,
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()

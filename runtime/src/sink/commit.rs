@@ -14,12 +14,54 @@
 //! files). A restart resumes from the last commit and runs both batches again with the files
 //! their entries name, as after any crash. An app with a Kafka sink commits in line (its
 //! writer's rows are its own checkpoint of what a batch wrote).
+//!
+//! In a cluster of several processes, each process's shard of a batch's commit is written on a
+//! thread too ([`ShardWriting`]) and reported durable in the next batch's last round; process 0
+//! starts the batch's commit then (`app/batch_loop/last_round.rs`). The newest commit is then
+//! up to two batches behind the newest batch put out, and a crash re-runs both (their outputs
+//! again: a file sink skips the batches it has committed; a console prints them again, as
+//! after any crash).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 use crate::checkpoint::{self, Checkpoint, QueryCheckpoint};
 use crate::error::Error;
+
+/// A cluster process's shard of a batch's commit (the first of the commit's two phases), written
+/// on a thread of its own while the next batch runs; the process reports it durable in that
+/// batch's last round, and process 0 writes the commit then ([`crate::checkpoint`]).
+pub(crate) struct ShardWriting {
+    time_ms: i64,
+    sum: u64,
+    writer: JoinHandle<Result<PathBuf, Error>>,
+}
+
+impl ShardWriting {
+    /// Starts writing `bytes` (checksum `sum`) as process `process`'s shard of the commit of time
+    /// `time_ms` in `dir`.
+    pub(crate) fn start(dir: &Path, time_ms: i64, process: usize, bytes: Vec<u8>, sum: u64) -> Result<Self, Error> {
+        let dir = dir.to_owned();
+        let writer = std::thread::Builder::new()
+            .name("streamc-shard".to_owned())
+            .spawn(move || checkpoint::write_shard(&dir, time_ms, process, &bytes))
+            .map_err(|source| Error::Thread { name: "streamc-shard".to_owned(), source })?;
+        Ok(ShardWriting { time_ms, sum, writer })
+    }
+
+    /// Waits until the shard is durable: the time of its commit, and its checksum or what
+    /// failed.
+    pub(crate) fn finish(self) -> (i64, Result<u64, Error>) {
+        let written = match self.writer.join() {
+            Ok(w) => w.map(|_| self.sum),
+            Err(_) => Err(Error::Panic {
+                batch_time_ms: self.time_ms,
+                message: "the thread writing the batch's shard panicked".to_owned(),
+            }),
+        };
+        (self.time_ms, written)
+    }
+}
 
 /// What a batch's commit writes (process 0 of a cluster, or the one process).
 pub(crate) struct Commit {

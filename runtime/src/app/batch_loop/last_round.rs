@@ -1,0 +1,239 @@
+//! A cluster batch's last round ([`BatchLoop::end_round`]), with the first phase of its commit,
+//! and the round that closes a run whose last shards are still being written
+//! ([`BatchLoop::close_round`]).
+//!
+//! The two phases of a cluster's commit: every process writes its shard (its piece of the
+//! key-partitioned states), then process 0 writes the commit that names every shard. A shard is
+//! written on a thread while the next batch runs ([`ShardWriting`]); the process reports it
+//! durable in that next batch's last round, and process 0 then writes the commit of the batch
+//! before. So a process does not wait for its shard's fsync before the round (a 2-process
+//! Structured batch did, ~1.7 ms on this disk, while the embedded engine writes its state with
+//! the commit on a thread of its own), and the newest commit is one batch older than it would
+//! be: a crash re-runs one batch more. When the commit is written in line (an app with a Kafka
+//! sink), or with one process, the shard is written and reported in its own batch.
+
+use std::time::{Duration, Instant};
+
+use super::{BatchLoop, EndOfBatch, NextArgs};
+use crate::app::input::BatchInput;
+use crate::checkpoint;
+use crate::error::Error;
+use crate::persist::Persist;
+use crate::sink::BatchOutput;
+use crate::sink::commit::ShardWriting;
+use crate::source::TextBatch;
+
+/// A shard as a round reports it: none, its checksum once durable, or what failed.
+type Report = Option<Result<u64, Error>>;
+
+fn write_report(report: &Report, m: &mut Vec<u8>) {
+    match report {
+        None => 0u8.write(m),
+        Some(Ok(sum)) => (1u8, *sum).write(m),
+        Some(Err(e)) => (2u8, e.to_string()).write(m),
+    }
+}
+
+/// Process `p`'s report of its shard of the commit of time `t`, read from `m`: its checksum,
+/// or `None` when it reports none; `sharded` says whether process 0 has one.
+fn read_report(m: &mut &[u8], p: usize, t: i64, sharded: bool) -> Result<Option<u64>, Error> {
+    let bad = |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
+    match u8::read(m).map_err(bad)? {
+        0 if !sharded => Ok(None),
+        1 if sharded => Ok(Some(u64::read(m).map_err(bad)?)),
+        0 | 1 => {
+            let (they, we) = if sharded { ("no", "one") } else { ("a", "none") };
+            Err(Error::Cluster(format!(
+                "process {p} saved {they} shard in batch {t} ms and process 0 {we}; this is a bug in streamc"
+            )))
+        }
+        _ => {
+            let e = String::read(m).map_err(bad)?;
+            Err(Error::Cluster(format!("process {p} could not write its shard of batch {t} ms: {e}")))
+        }
+    }
+}
+
+impl<F> BatchLoop<F>
+where
+    F: FnMut(&BatchInput, &mut BatchOutput) -> Result<(), Error>,
+{
+    /// The batch's last round, in a cluster, and the first phase of its commit at `t`: every
+    /// process starts writing its shard (if the batch saved any; module docs), reports the
+    /// shard of the batch before durable (or what failed), publishes its data files of file
+    /// sinks whose rows were cut in pieces ([`BatchOutput::publish_data_files`]) and reports
+    /// them durable, with its sources' counts when they were read in shares; process 0 then
+    /// writes the commit of the batch before (`held`, now that every shard it names is
+    /// durable) and commits those file sinks ([`BatchOutput::commit_pieces`]). Returns each
+    /// source's lines and dropped lines of the batch (on process 0 of a cluster reading in
+    /// shares, added up over the processes; elsewhere this process's own) and, on process 0,
+    /// the shards' checksums in process order when they were written in the batch (empty
+    /// elsewhere, when no state was sharded, or when they are being written: then
+    /// [`EndOfBatch::shards_later`]). No round when nothing of this is needed (the same on
+    /// every process: they run the same code on the same plan).
+    ///
+    /// When there is a round and `next` (the batch after this one) can be decided without
+    /// waiting ([`decides_now`](Self::decides_now)), process 0 decides it before the round and
+    /// the round carries the decision to the others ([`agreed`](Self::agreed)): that batch
+    /// then has no round of its own to agree on it. Its commit records what the planned sources
+    /// had taken before that decision planned the next batch's files
+    /// ([`EndOfBatch::taken`]).
+    pub(super) fn end_round(
+        &mut self,
+        t: i64,
+        texts: &[TextBatch],
+        next: Option<NextArgs>,
+    ) -> Result<EndOfBatch, Error> {
+        let mut counts: Vec<(u64, u64)> = texts.iter().map(|t| (t.len_lines() as u64, t.skipped_lines())).collect();
+        let shard = self.output.take_shard();
+        let Some(peers) = self.peers.clone() else {
+            let shards = Vec::new();
+            return Ok(EndOfBatch { counts, shards, shards_later: false, taken: None, sink: Duration::ZERO });
+        };
+        let me = peers.index();
+        // The shards are written while the next batch runs when the commit is too.
+        let later = peers.count() > 1 && self.output.commits_in_background();
+        let before = self.shard_writing.take().map(ShardWriting::finish);
+        let written = match (shard, &self.checkpoint) {
+            (Some((bytes, sum)), Some((dir, _))) if later => {
+                self.shard_writing = Some(ShardWriting::start(dir, t, me, bytes, sum)?);
+                None
+            }
+            (Some((bytes, sum)), Some((dir, _))) => Some(checkpoint::write_shard(dir, t, me, &bytes).map(|_| sum)),
+            _ => None,
+        };
+        // What the round reports, and of which batch: the shard written in line in this one, or
+        // the one written while it ran (at most one of them).
+        let (report_t, report) = match (written, before) {
+            (Some(w), _) => (t, Some(w)),
+            (None, Some((bt, r))) => (bt, Some(r)),
+            (None, None) => (t, None),
+        };
+        let shards_later = self.shard_writing.is_some();
+        let pieces = self.output.in_pieces();
+        let published = if pieces { self.output.publish_data_files() } else { Ok(()) };
+        let in_shares = texts.iter().any(|t| t.share_only);
+        let deferred = self.output.has_deferred();
+        if peers.count() == 1 || !(report.is_some() || pieces || in_shares || deferred) {
+            let sum = report.transpose()?;
+            published?;
+            let sink = self.put_out_deferred(&[])?;
+            let shards = sum.into_iter().collect();
+            return Ok(EndOfBatch { counts, shards, shards_later, taken: None, sink });
+        }
+        let mut out = vec![Vec::new(); peers.count()];
+        let mut taken = None;
+        if me == 0 {
+            // The others learn from the round whether it carries a decision (process 0's clock
+            // and stop requests are its own).
+            if let Some(n) = next.filter(|n| self.decides_now(n)) {
+                taken = Some(self.taken());
+                let decided = self.decide(n);
+                let mut m = Vec::new();
+                self.write_decision(&decided, &mut m);
+                out.iter_mut().skip(1).for_each(|o| o.clone_from(&m));
+                self.agreed = Some(decided);
+            }
+        } else {
+            let m = &mut out[0];
+            counts.write(m);
+            write_report(&report, m);
+            match &published {
+                Ok(()) => 0u8.write(m),
+                Err(e) => (1u8, e.to_string()).write(m),
+            }
+            self.output.deferred_message(m);
+        }
+        // Every process waits here until every shard it reports and data file is durable (or
+        // has failed).
+        let got = peers.exchange(out)?;
+        let sharded = report.is_some();
+        let sum = report.transpose()?;
+        published?;
+        if me != 0 {
+            if let Some(decision) = got.first().filter(|m| !m.is_empty()) {
+                self.agreed = Some(self.read_decision(decision));
+            }
+            return Ok(EndOfBatch { counts, shards: Vec::new(), shards_later, taken: None, sink: Duration::ZERO });
+        }
+        let mut sums: Vec<u64> = sum.into_iter().collect();
+        let mut rows = Vec::with_capacity(got.len());
+        for (p, report) in got.iter().enumerate().skip(1) {
+            let bad =
+                |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
+            let mut m = report.as_slice();
+            let theirs: Vec<(u64, u64)> = Persist::read(&mut m).map_err(bad)?;
+            for ((mine, text), (lines, skipped)) in counts.iter_mut().zip(texts).zip(theirs) {
+                if text.share_only {
+                    *mine = (mine.0 + lines, mine.1 + skipped);
+                }
+            }
+            sums.extend(read_report(&mut m, p, report_t, sharded)?);
+            if u8::read(&mut m).map_err(bad)? != 0 {
+                let e = String::read(&mut m).map_err(bad)?;
+                return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
+            }
+            rows.push(m);
+        }
+        let shards = if later {
+            self.commit_held(sums)?;
+            Vec::new()
+        } else {
+            sums
+        };
+        let sink = self.put_out_deferred(&rows)?;
+        Ok(EndOfBatch { counts, shards, shards_later, taken, sink })
+    }
+
+    /// On process 0: writes the commit held for its shards (on a thread, [`crate::sink::commit`]),
+    /// now that every process reported its shard durable (`sums`, in process order).
+    fn commit_held(&mut self, sums: Vec<u64>) -> Result<(), Error> {
+        match self.held.take() {
+            Some(mut held) => {
+                held.checkpoint.shards = sums;
+                held.start(self.output.committing(), true)
+            }
+            None if sums.is_empty() => Ok(()),
+            None => Err(Error::Cluster(
+                "the processes reported shards of a batch with no commit to write; this is a bug in streamc".to_owned(),
+            )),
+        }
+    }
+
+    /// After the last batch of a run that ended well, or at a tick the processes let pass
+    /// without a batch: when they are still writing the last batch's shards (module docs), one
+    /// more round in which each reports its shard durable, and process 0 writes the batch's
+    /// commit. Nothing otherwise (the same on every process).
+    pub(super) fn close_round(&mut self) -> Result<(), Error> {
+        let Some(writing) = self.shard_writing.take() else { return Ok(()) };
+        let (t, report) = writing.finish();
+        let Some(peers) = self.peers.clone() else { return report.map(|_| ()) };
+        let me = peers.index();
+        let mut out = vec![Vec::new(); peers.count()];
+        if me != 0 {
+            let report = Some(report);
+            write_report(&report, &mut out[0]);
+            peers.exchange(out)?;
+            return report.transpose().map(|_| ());
+        }
+        let got = peers.exchange(out)?;
+        let mut sums = vec![report?];
+        for (p, m) in got.iter().enumerate().skip(1) {
+            sums.extend(read_report(&mut m.as_slice(), p, t, true)?);
+        }
+        self.commit_held(sums)
+    }
+
+    /// On process 0 (or a cluster of one), after the batch's last round: puts out the rows of
+    /// partitioned aggregations, which the round carried (the others' `rows`), then commits
+    /// the file sinks whose rows were cut in pieces, every data file being in place and
+    /// durable (before the batch ends, as Spark's, so that its progress line finds its rows in
+    /// the sinks). Returns the time it took: the batch's sink phase, though it comes after the
+    /// round.
+    fn put_out_deferred(&mut self, rows: &[&[u8]]) -> Result<Duration, Error> {
+        let started = Instant::now();
+        self.output.emit_deferred(rows)?;
+        self.output.commit_pieces()?;
+        Ok(started.elapsed())
+    }
+}
