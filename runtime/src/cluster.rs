@@ -174,6 +174,17 @@ pub struct Peers {
     worker: Option<JoinHandle<()>>,
     /// What the rounds moved so far.
     traffic: Mutex<Traffic>,
+    /// This process's work between its rounds, as a batch's shares are learned from.
+    clock: Mutex<WorkClock>,
+}
+
+/// When this process's last round ended, and, once armed ([`Collective::start_work_clock`](crate::app::Collective::start_work_clock)),
+/// the time from then to the start of the next round.
+#[derive(Debug, Default)]
+struct WorkClock {
+    last_end: Option<Instant>,
+    armed: bool,
+    work: Option<Duration>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -232,6 +243,7 @@ impl Peers {
             rounds: Mutex::new((to_worker, from_worker)),
             worker: Some(worker),
             traffic: Mutex::default(),
+            clock: Mutex::default(),
         })
     }
 
@@ -274,6 +286,11 @@ impl Peers {
             round.iter().enumerate().filter(|&(j, _)| j != self.index).map(|(_, m)| m.len() as u64).sum::<u64>()
         };
         let sent = others(&out);
+        if let Ok(mut c) = self.clock.lock()
+            && std::mem::take(&mut c.armed)
+        {
+            c.work = c.last_end.map(|e| started.saturating_duration_since(e));
+        }
         let rounds = self.rounds.lock().map_err(|_| lost())?;
         rounds.0.send(out).map_err(|_| lost())?;
         let all = match rounds.1.recv() {
@@ -286,6 +303,9 @@ impl Peers {
             t.bytes_sent += sent;
             t.bytes_received += others(&all);
             t.round_micros += started.elapsed().as_micros() as u64;
+        }
+        if let Ok(mut c) = self.clock.lock() {
+            c.last_end = Some(Instant::now());
         }
         Ok(all)
     }
@@ -322,6 +342,15 @@ impl crate::app::Collective for Peers {
     }
     fn traffic(&self) -> Traffic {
         Peers::traffic(self)
+    }
+    fn start_work_clock(&self) {
+        if let Ok(mut c) = self.clock.lock() {
+            c.armed = true;
+            c.work = None;
+        }
+    }
+    fn work_before_round(&self) -> Option<Duration> {
+        self.clock.lock().ok().and_then(|c| c.work)
     }
 }
 

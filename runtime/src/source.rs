@@ -19,6 +19,7 @@ mod planned;
 mod rate;
 mod replay;
 mod running;
+mod share;
 mod socket;
 #[cfg(test)]
 mod tests;
@@ -34,5 +35,6 @@ pub use lines::Lines;
 pub(crate) use rate::RateSource;
 pub(crate) use replay::ReplaySource;
 pub(crate) use running::{RunningSource, SourceKind};
+pub(crate) use share::Share;
 pub(crate) use socket::SocketSource;
 pub use text::TextBatch;

@@ -22,10 +22,13 @@ use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
 use crate::sink::commit::{Commit, ShardWriting};
 use crate::sink::{BatchOutput, Progress, SavedStates};
-use crate::source::{RunningSource, TextBatch};
+use crate::source::{RunningSource, Share, TextBatch};
 use crate::ui::{BatchFigures, Ui};
 
 mod last_round;
+mod shares;
+
+pub(super) use shares::ShareBalance;
 
 /// The running batch loop: one thread, one batch at a time, in time order.
 pub(super) struct BatchLoop<F> {
@@ -85,6 +88,9 @@ pub(super) struct BatchLoop<F> {
     /// On process 0, the last batch's commit, written once every process has reported its
     /// shard durable (`last_round.rs`).
     pub(super) held: Option<Commit>,
+    /// On process 0 of a cluster, each process's share of the batches read in shares, learned
+    /// from their work (`shares.rs`).
+    pub(super) shares: ShareBalance,
 }
 
 /// What the loop does next.
@@ -112,6 +118,9 @@ pub(super) struct Batch {
     last: bool,
     /// The files come from the write-ahead log of a crashed run (already logged).
     from_log: bool,
+    /// In a cluster, the bounds of the processes' shares of the sources read in shares
+    /// (`source::Share::of_cuts`), as process 0 decided them; empty: even shares.
+    cuts: Vec<u64>,
 }
 
 /// What a batch's last round gives ([`BatchLoop::end_round`]).
@@ -210,7 +219,7 @@ where
             // then send it every record of a batch in parts (`BatchInput::gather_output`).
             Ok(Next::Run(b)) => {
                 let every = self.output.reads_every_record();
-                (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log, every)).write(out)
+                (2u8, (b.planned.clone(), b.no_data, b.last, b.from_log, every, b.cuts.clone())).write(out)
             }
             Err(e) => (3u8, e.to_string()).write(out),
         }
@@ -223,9 +232,9 @@ where
             0 => Next::Stop,
             1 => Next::Skip { last: bool::read(&mut m).map_err(bad)? },
             2 => {
-                let (planned, no_data, last, from_log, every) = Persist::read(&mut m).map_err(bad)?;
+                let (planned, no_data, last, from_log, every, cuts) = Persist::read(&mut m).map_err(bad)?;
                 self.output.set_leader_reads_every_record(every);
-                Next::Run(Batch { planned, no_data, last, from_log })
+                Next::Run(Batch { planned, no_data, last, from_log, cuts })
             }
             _ => {
                 let e = String::read(&mut m).map_err(bad)?;
@@ -256,12 +265,18 @@ where
         if self.max_batches.is_some_and(|n| a.ran >= n) {
             return Ok(Next::Stop);
         }
-        self.next(a.t, a.ran, a.replay_index, a.batch_id, a.no_data_requested)
+        let mut next = self.next(a.t, a.ran, a.replay_index, a.batch_id, a.no_data_requested);
+        if let Ok(Next::Run(b)) = &mut next
+            && self.peers.as_ref().is_some_and(|p| p.count() > 1)
+        {
+            b.cuts = self.shares.cuts();
+        }
+        next
     }
 
     /// In a cluster, sends the batch's text of every live source ([`RunningSource::is_live`]),
     /// which process 0 alone read, to the other processes: one round, when the app has one.
-    fn share_live(&mut self, texts: &mut [TextBatch]) -> Result<(), Error> {
+    fn share_live(&mut self, texts: &mut [TextBatch], cuts: &[u64]) -> Result<(), Error> {
         let Some(peers) = &self.peers else { return Ok(()) };
         if !self.sources.iter().any(RunningSource::is_live) {
             return Ok(());
@@ -272,7 +287,7 @@ where
         if me == 0 {
             for &i in &live {
                 // Each process its share of a source read in shares; otherwise the whole text.
-                let shares = if self.in_shares[i] { texts[i].split_lines(n) } else { Vec::new() };
+                let shares = if self.in_shares[i] { texts[i].split_lines_in_shares(n, cuts) } else { Vec::new() };
                 let skipped = if self.in_shares[i] { 0 } else { texts[i].skipped_lines() };
                 for (k, o) in out.iter_mut().enumerate().skip(1) {
                     let text =
@@ -336,7 +351,7 @@ where
                 Wake::Stop(StopMode::Immediate) => return Ok(Next::Stop),
             };
             let planned = vec![None; self.sources.len()];
-            return Ok(Next::Run(Batch { planned, no_data, last, from_log: false }));
+            return Ok(Next::Run(Batch { planned, no_data, last, from_log: false, cuts: Vec::new() }));
         }
         Ok(match self.trigger {
             Trigger::ProcessingTime => {
@@ -350,7 +365,7 @@ where
                 if self.skip_empty_ticks && nothing_new && !from_log && !no_data_requested {
                     return Ok(Next::Skip { last });
                 }
-                Next::Run(Batch { planned, no_data: false, last, from_log })
+                Next::Run(Batch { planned, no_data: false, last, from_log, cuts: Vec::new() })
             }
             Trigger::Once => {
                 if ran > 0 || stop_state().is_none() {
@@ -365,7 +380,7 @@ where
                 {
                     return Ok(Next::Stop);
                 }
-                Next::Run(Batch { planned, no_data: false, last: true, from_log })
+                Next::Run(Batch { planned, no_data: false, last: true, from_log, cuts: Vec::new() })
             }
             Trigger::AvailableNow => {
                 let Some(last) = stop_state() else { return Ok(Next::Stop) };
@@ -373,9 +388,15 @@ where
                     || self.sources.iter().any(|s| s.planned().is_some_and(|f| f.has_snapshot_files()));
                 if pending || (ran == 0 && !self.has_file_streams) {
                     let (planned, from_log) = self.plan(batch_id, false)?;
-                    Next::Run(Batch { planned, no_data: false, last, from_log })
+                    Next::Run(Batch { planned, no_data: false, last, from_log, cuts: Vec::new() })
                 } else if no_data_requested {
-                    Next::Run(Batch { planned: self.no_data_plan(), no_data: true, last, from_log: false })
+                    Next::Run(Batch {
+                        planned: self.no_data_plan(),
+                        no_data: true,
+                        last,
+                        from_log: false,
+                        cuts: Vec::new(),
+                    })
                 } else {
                     Next::Stop
                 }
@@ -497,19 +518,24 @@ where
                 if batch.no_data {
                     continue;
                 }
-                let share = cluster.filter(|_| in_shares);
+                let share = cluster.filter(|_| in_shares).map(|(me, n)| Share::of_cuts(me, n, &batch.cuts));
                 match (src.planned_mut(), planned, share) {
-                    (Some(f), Some(files), Some((me, n))) => text.share_only = f.read_share(files, text, me, n)?,
+                    (Some(f), Some(files), Some(share)) => text.share_only = f.read_share(files, text, share)?,
                     (Some(f), Some(files), None) => f.read(files, text)?,
                     _ => src.fill(text, t, share)?,
                 }
             }
-            self.share_live(&mut input.texts)?;
+            self.share_live(&mut input.texts, &batch.cuts)?;
             if self.replay_batches.is_some() && !batch.no_data {
                 replay_index += 1;
             }
             let read = started.elapsed();
             self.output.begin_batch(t, batch_id);
+            // This process's work up to the batch's first round of data, which process 0 learns
+            // the next batches' shares from (`shares.rs`).
+            if let Some(p) = &self.peers {
+                p.start_work_clock();
+            }
             let handler = &mut self.handler;
             let output = &mut self.output;
             match catch_unwind(AssertUnwindSafe(|| handler(&input, output))) {
@@ -540,8 +566,9 @@ where
                 batch_id: batch_id + 1,
                 no_data_requested: requested,
             });
+            let work = self.peers.as_ref().and_then(|p| p.work_before_round());
             let EndOfBatch { counts, shards, shards_later, taken, sink: deferred } =
-                self.end_round(t, &input.texts, next)?;
+                self.end_round(t, &input.texts, next, work)?;
             let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();
             // A planned source's positions (a DStream's Kafka offsets) are committed with the
             // state, at the checkpoint batches (every batch of a stateless DStream app).

@@ -31,6 +31,14 @@ pub trait Collective: Send + Sync + std::fmt::Debug {
     fn traffic(&self) -> Traffic {
         Traffic::default()
     }
+    /// Starts measuring this process's work before the next round: from the end of its last
+    /// round to the start of the next ([`work_before_round`](Self::work_before_round)).
+    fn start_work_clock(&self) {}
+    /// The work measured since [`start_work_clock`](Self::start_work_clock), once a round has
+    /// started since (`None` otherwise, or when no round had ended before).
+    fn work_before_round(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// What a process's rounds moved ([`Collective::traffic`]): counted from the start, and per

@@ -429,6 +429,7 @@ where
         let has_file_streams = sources.running.iter().any(|r| r.planned().is_some());
         let source_descriptions: Vec<String> =
             self.spec.sources.iter().map(|s| s.kind.progress_description()).collect();
+        let peers_count = setup.peers.as_ref().map_or(1, |p| p.count());
         let mut batch_loop = BatchLoop {
             first_batch_ms: first.time_ms,
             zero_ms: first.zero_ms,
@@ -475,6 +476,7 @@ where
             agreed: None,
             shard_writing: None,
             held: None,
+            shares: super::batch_loop::ShareBalance::new(peers_count),
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);
         let thread = std::thread::Builder::new()

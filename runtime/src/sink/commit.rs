@@ -17,7 +17,9 @@
 //!
 //! In a cluster of several processes, each process's shard of a batch's commit is written on a
 //! thread too ([`ShardWriting`]) and reported durable in the next batch's last round; process 0
-//! starts the batch's commit then (`app/batch_loop/last_round.rs`). The newest commit is then
+//! starts the batch's commit then (`app/batch_loop/last_round.rs`), once it has put out that
+//! next batch's outputs (which wait for the commit started a batch earlier, not this one; a
+//! failed commit then stops the app after one more batch's outputs). The newest commit is then
 //! up to two batches behind the newest batch put out, and a crash re-runs both (their outputs
 //! again: a file sink skips the batches it has committed; a console prints them again, as
 //! after any crash).

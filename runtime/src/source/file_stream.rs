@@ -8,7 +8,8 @@ use std::time::SystemTime;
 
 use super::files::is_ignored_name;
 use super::limits::InputLimits;
-use super::text::{TextBatch, share_ranges};
+use super::share::{Share, share_ranges};
+use super::text::TextBatch;
 use crate::error::Error;
 
 /// Structured Streaming's file source (`spark.readStream.text(dir)`, also behind json and csv):
@@ -171,21 +172,21 @@ impl StructuredFileSource {
         self.read_share(files, batch, None)
     }
 
-    /// [`read`](Self::read), or with `share = Some((me, n))` only process `me`'s byte ranges of
-    /// the files for a cluster of `n` ([`share_ranges`]; a file that cannot be measured counts
-    /// as empty, with the warning that reading it would give).
+    /// [`read`](Self::read), or with `share` only a cluster process's byte ranges of the files
+    /// ([`share_ranges`]; a file that cannot be measured counts as empty, with the warning that
+    /// reading it would give).
     pub(crate) fn read_share(
         &self,
         files: &[String],
         batch: &mut TextBatch,
-        share: Option<(usize, usize)>,
+        share: Option<Share>,
     ) -> Result<(), Error> {
         let ranges: Vec<(usize, u64, u64)> = match share {
             None => (0..files.len()).map(|i| (i, 0, u64::MAX)).collect(),
-            Some((me, n)) => {
+            Some(share) => {
                 let sizes: Vec<u64> =
                     files.iter().map(|f| std::fs::metadata(self.dir.join(f)).map_or(0, |m| m.len())).collect();
-                share_ranges(&sizes, me, n)
+                share_ranges(&sizes, share)
             }
         };
         for (i, lo, hi) in ranges {
@@ -231,8 +232,8 @@ impl super::planned::Planned for StructuredFileSource {
     fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error> {
         StructuredFileSource::read(self, planned, batch)
     }
-    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, me: usize, n: usize) -> Result<bool, Error> {
-        StructuredFileSource::read_share(self, planned, batch, Some((me, n)))?;
+    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, share: Share) -> Result<bool, Error> {
+        StructuredFileSource::read_share(self, planned, batch, Some(share))?;
         Ok(true)
     }
     fn taken(&self) -> Vec<String> {

@@ -1,5 +1,6 @@
 //! The interface of sources whose batches are planned before they run.
 
+use super::share::Share;
 use super::text::TextBatch;
 use crate::error::Error;
 
@@ -16,10 +17,10 @@ pub(crate) trait Planned {
     fn take_planned(&mut self, planned: &[String]);
     /// Reads a planned batch's input into `batch`.
     fn read(&mut self, planned: &[String], batch: &mut TextBatch) -> Result<(), Error>;
-    /// Reads process `me`'s share of a planned batch's input for a cluster of `n` into `batch`,
-    /// if the source can read shares (`true`); otherwise reads all of it (`false`).
-    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, me: usize, n: usize) -> Result<bool, Error> {
-        let _ = (me, n);
+    /// Reads a cluster process's share of a planned batch's input into `batch`, if the source
+    /// can read shares (`true`); otherwise reads all of it (`false`).
+    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, share: Share) -> Result<bool, Error> {
+        let _ = share;
         self.read(planned, batch)?;
         Ok(false)
     }

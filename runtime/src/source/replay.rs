@@ -6,7 +6,8 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 
 use super::limits::InputLimits;
-use super::text::{TextBatch, WholeRead, read_whole, share_ranges};
+use super::share::{Share, share_ranges};
+use super::text::{TextBatch, WholeRead, read_whole};
 use crate::error::Error;
 use crate::parallel::Idle;
 
@@ -127,9 +128,9 @@ impl ReplaySource {
         }
     }
 
-    /// Reads the next file into `batch`: all of it, or with `share = Some((me, n))` process
-    /// `me`'s byte range of it for a cluster of `n` ([`share_ranges`]).
-    pub(super) fn fill(&mut self, batch: &mut TextBatch, share: Option<(usize, usize)>) -> Result<(), Error> {
+    /// Reads the next file into `batch`: all of it, or with `share` a cluster process's byte
+    /// range of it ([`share_ranges`]).
+    pub(super) fn fill(&mut self, batch: &mut TextBatch, share: Option<Share>) -> Result<(), Error> {
         let Some(path) = self.files.next() else {
             return Ok(());
         };
@@ -142,8 +143,8 @@ impl ReplaySource {
         }
         let read = match share {
             None => batch.read_file(&path, self.max_line_bytes),
-            Some((me, n)) => match std::fs::metadata(&path) {
-                Ok(m) => match share_ranges(&[m.len()], me, n).first() {
+            Some(share) => match std::fs::metadata(&path) {
+                Ok(m) => match share_ranges(&[m.len()], share).first() {
                     Some(&(_, lo, hi)) => batch.read_file_range(&path, lo, hi, self.max_line_bytes),
                     None => Ok(Default::default()),
                 },

@@ -10,6 +10,7 @@ use super::limits::plural;
 use super::planned::Planned;
 use super::rate::RateSource;
 use super::replay::ReplaySource;
+use super::share::Share;
 use super::socket::SocketSource;
 use super::text::TextBatch;
 use crate::error::Error;
@@ -99,14 +100,9 @@ pub(crate) enum RunningSource {
 
 impl RunningSource {
     /// Moves everything received for the batch with time `time_ms` into `batch` (cleared first);
-    /// with `share = Some((me, n))` a source that can (a replay) reads only process `me`'s share
-    /// for a cluster of `n`, and marks the batch so ([`TextBatch::share_only`]).
-    pub(crate) fn fill(
-        &mut self,
-        batch: &mut TextBatch,
-        time_ms: i64,
-        share: Option<(usize, usize)>,
-    ) -> Result<(), Error> {
+    /// with `share` a source that can (a replay) reads only that cluster process's share, and
+    /// marks the batch so ([`TextBatch::share_only`]).
+    pub(crate) fn fill(&mut self, batch: &mut TextBatch, time_ms: i64, share: Option<Share>) -> Result<(), Error> {
         batch.clear();
         match self {
             RunningSource::Socket(s) => {

@@ -168,10 +168,11 @@ fn a_part_alone_is_the_part_of_the_split() {
 
 /// Files of random lines (empty ones, long ones across read chunks, a last line without
 /// `'\n'`, `\r\n`), read in the byte ranges of clusters of 1 to 5 processes: every process's
-/// lines one after the other are the files' lines, each once, in order.
+/// lines one after the other are the files' lines, each once, in order: in even shares, and in
+/// shares cut anywhere (as process 0 balances them).
 #[test]
 fn byte_ranges_read_each_line_once_in_order() {
-    use super::text::share_ranges;
+    use super::share::{Share, share_ranges};
     let dir = std::env::temp_dir().join(format!("streamc-ranges-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -205,15 +206,20 @@ fn byte_ranges_read_each_line_once_in_order() {
         let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).collect();
         for n in 1..=5 {
             let mut got: Vec<String> = Vec::new();
+            // Even shares in even rounds; in odd ones bounds anywhere, some equal (an empty share).
+            let mut cuts: Vec<u64> = (0..n - 1).map(|_| next(Share::WHOLE + 1)).collect();
+            cuts.extend([0, Share::WHOLE]);
+            cuts.sort_unstable();
             for me in 0..n {
+                let share = if round % 2 == 0 { Share::even(me, n) } else { Share::of_cuts(me, n, &cuts) };
                 let mut part = TextBatch::new();
-                for (i, lo, hi) in share_ranges(&sizes, me, n) {
+                for (i, lo, hi) in share_ranges(&sizes, share) {
                     part.read_file_range(&files[i], lo, hi, usize::MAX).unwrap();
                 }
                 got.extend(part.lines().map(str::to_owned));
             }
             let want: Vec<&str> = whole.lines().collect();
-            assert_eq!(got, want, "round {round}, {n} processes, sizes {sizes:?}");
+            assert_eq!(got, want, "round {round}, {n} processes, sizes {sizes:?}, cuts {cuts:?}");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -401,4 +407,28 @@ fn a_line_ends_at_its_first_newline_at_any_length() {
     // Bytes that differ from `'\n'` in one bit only are not it.
     let near: Vec<u8> = (0..8).map(|bit| b'\n' ^ (1 << bit)).cycle().take(100).collect();
     assert_eq!(line_end(&near), None);
+}
+
+/// A batch cut into the shares process 0 decided (a live source's, sent to the others): the
+/// shares' lines one after the other are the batch's lines, whatever the bounds.
+#[test]
+fn a_batch_cut_into_uneven_shares_keeps_every_line_once_in_order() {
+    use super::share::Share;
+    let mut seed = 0x0BAD_5EED_u64;
+    let mut next = |m: u64| crate::test_rng::below(&mut seed, m);
+    for _ in 0..200 {
+        let mut b = TextBatch::new();
+        for l in 0..next(30) {
+            let line: String = (0..next(20)).map(|i| char::from(b'a' + ((l + i) % 26) as u8)).collect();
+            b.push_text(format!("{line}\n").as_bytes());
+        }
+        let n = 1 + next(4) as usize;
+        let mut cuts: Vec<u64> = (0..n - 1).map(|_| next(Share::WHOLE + 1)).collect();
+        cuts.extend([0, Share::WHOLE]);
+        cuts.sort_unstable();
+        let parts = b.split_lines_in_shares(n, if next(2) == 0 { &[] } else { &cuts });
+        assert!(parts.len() <= n);
+        let got: Vec<&str> = parts.into_iter().flatten().collect();
+        assert_eq!(got, b.lines().collect::<Vec<_>>(), "{n} processes, cuts {cuts:?}");
+    }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::limits::{READ_CHUNK, Skipped};
 use super::lines::{Lines, cut_text, part_ends, split_text};
+use super::share::Share;
 use crate::witness::Ty;
 
 /// The text records (lines) of one source for one batch.
@@ -492,6 +493,14 @@ impl TextBatch {
         split_text(&self.buf, n)
     }
 
+    /// The lines cut into the shares of a cluster's `n` processes that `cuts` bounds
+    /// ([`Share::of_cuts`]; even shares when `cuts` is empty), in process order, never
+    /// splitting a line: at most `n` runs (a process past the last has none).
+    pub(crate) fn split_lines_in_shares(&self, n: usize, cuts: &[u64]) -> Vec<Lines<'_>> {
+        let len = self.buf.len() as u64;
+        cut_text(&self.buf, (1..n).map(|k| Share::of_cuts(k, n, cuts).range(len).0 as usize))
+    }
+
     /// The lines split into at most `n` consecutive runs (never splitting a line), in order:
     /// the first about `first_share` (0 to 1) of the bytes, the others an even share of the
     /// rest each. [`split_lines`](Self::split_lines) is `first_share` = `1 / n`.
@@ -689,27 +698,6 @@ impl LineSplitter {
             self.skipped_lines.push(self.line_no);
         }
     }
-}
-
-/// The byte ranges of process `me` of a cluster of `n` over files of `sizes` bytes read one after
-/// the other (a batch's files): their concatenation cut into `n` ranges of about equal bytes,
-/// as `(file, lo, hi)` for each file this process's range overlaps, in file order. With
-/// [`TextBatch::read_file_range`] each line of the files is read by exactly one process, and
-/// the processes' lines in process order are the files' lines in order.
-pub(crate) fn share_ranges(sizes: &[u64], me: usize, n: usize) -> Vec<(usize, u64, u64)> {
-    let total: u64 = sizes.iter().sum();
-    let cut = |k: usize| (u128::from(total) * k as u128 / n.max(1) as u128) as u64;
-    let (a, b) = (cut(me), cut(me + 1));
-    let mut out = Vec::new();
-    let mut at = 0u64;
-    for (i, &size) in sizes.iter().enumerate() {
-        let (lo, hi) = (a.max(at), b.min(at + size));
-        if lo < hi {
-            out.push((i, lo - at, hi - at));
-        }
-        at += size;
-    }
-    out
 }
 
 /// What [`read_whole`] read.

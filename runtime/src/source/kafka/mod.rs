@@ -31,6 +31,7 @@ pub(crate) use options::{client_config, expand_env};
 
 use super::kafka_lines::KafkaLines;
 use super::planned::Planned;
+use super::share::Share;
 use super::text::TextBatch;
 use crate::error::Error;
 use crate::fmt::json_string;
@@ -560,8 +561,9 @@ impl Planned for KafkaSource {
 
     /// Process `me` of a cluster of `n` reads a block of the planned partitions
     /// ([`KafkaSource::read_ranges`]).
-    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, me: usize, n: usize) -> Result<bool, Error> {
-        self.read_ranges(planned, batch, Some((me, n)))?;
+    fn read_share(&mut self, planned: &[String], batch: &mut TextBatch, share: Share) -> Result<bool, Error> {
+        // Whole partitions, a block of them per process (not byte shares).
+        self.read_ranges(planned, batch, Some((share.me, share.n)))?;
         Ok(true)
     }
 
