@@ -24,6 +24,10 @@ use crate::source::Share;
 const STEP: f64 = 0.5;
 /// A process's share stays between these multiples of an even share.
 const BOUNDS: (f64, f64) = (0.5, 1.5);
+/// A batch whose processes worked less than this on average teaches nothing: its work is mostly
+/// what does not depend on the share (a round's bookkeeping, process 0's duties), and learning
+/// from a run of small batches would leave the next large one cut for them.
+const MIN_WORK: Duration = Duration::from_millis(2);
 
 /// Process 0's shares of the batches read in shares, learned from the processes' work.
 #[derive(Debug, Clone)]
@@ -62,10 +66,13 @@ impl ShareBalance {
     /// share tells how much it can take in the same time, and the shares move [`STEP`] of the way
     /// toward shares in that proportion (where every process's work would have been equal),
     /// each kept within [`BOUNDS`] of an even share. Nothing is learned from a batch in which a
-    /// process did no measurable work.
+    /// process did no measurable work, or the processes less than [`MIN_WORK`] on average.
     pub(super) fn learn(&mut self, work: &[Duration]) {
         let n = self.shares.len();
         if work.len() != n || n < 2 || work.iter().any(|w| w.is_zero()) {
+            return;
+        }
+        if work.iter().sum::<Duration>() < MIN_WORK * n as u32 {
             return;
         }
         let rates: Vec<f64> = self.shares.iter().zip(work).map(|(s, w)| s / w.as_secs_f64()).collect();
@@ -131,6 +138,8 @@ mod tests {
         let before = b.shares.clone();
         b.learn(&ms(&[0, 5]));
         b.learn(&ms(&[5]));
+        // Small batches: mostly fixed costs.
+        b.learn(&ms(&[1, 2]));
         assert_eq!(b.shares, before);
     }
 }
