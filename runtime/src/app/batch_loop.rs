@@ -123,6 +123,14 @@ pub(super) struct Batch {
     cuts: Vec<u64>,
 }
 
+impl Batch {
+    /// A batch of `planned` files with even shares (process 0's [`BatchLoop::decide`] gives it
+    /// the learned ones).
+    fn new(planned: Plan, no_data: bool, last: bool, from_log: bool) -> Batch {
+        Batch { planned, no_data, last, from_log, cuts: Vec::new() }
+    }
+}
+
 /// What a batch's last round gives ([`BatchLoop::end_round`]).
 struct EndOfBatch {
     /// Each source's lines and dropped lines in the batch.
@@ -351,7 +359,7 @@ where
                 Wake::Stop(StopMode::Immediate) => return Ok(Next::Stop),
             };
             let planned = vec![None; self.sources.len()];
-            return Ok(Next::Run(Batch { planned, no_data, last, from_log: false, cuts: Vec::new() }));
+            return Ok(Next::Run(Batch::new(planned, no_data, last, false)));
         }
         Ok(match self.trigger {
             Trigger::ProcessingTime => {
@@ -365,7 +373,7 @@ where
                 if self.skip_empty_ticks && nothing_new && !from_log && !no_data_requested {
                     return Ok(Next::Skip { last });
                 }
-                Next::Run(Batch { planned, no_data: false, last, from_log, cuts: Vec::new() })
+                Next::Run(Batch::new(planned, false, last, from_log))
             }
             Trigger::Once => {
                 if ran > 0 || stop_state().is_none() {
@@ -380,7 +388,7 @@ where
                 {
                     return Ok(Next::Stop);
                 }
-                Next::Run(Batch { planned, no_data: false, last: true, from_log, cuts: Vec::new() })
+                Next::Run(Batch::new(planned, false, true, from_log))
             }
             Trigger::AvailableNow => {
                 let Some(last) = stop_state() else { return Ok(Next::Stop) };
@@ -388,15 +396,9 @@ where
                     || self.sources.iter().any(|s| s.planned().is_some_and(|f| f.has_snapshot_files()));
                 if pending || (ran == 0 && !self.has_file_streams) {
                     let (planned, from_log) = self.plan(batch_id, false)?;
-                    Next::Run(Batch { planned, no_data: false, last, from_log, cuts: Vec::new() })
+                    Next::Run(Batch::new(planned, false, last, from_log))
                 } else if no_data_requested {
-                    Next::Run(Batch {
-                        planned: self.no_data_plan(),
-                        no_data: true,
-                        last,
-                        from_log: false,
-                        cuts: Vec::new(),
-                    })
+                    Next::Run(Batch::new(self.no_data_plan(), true, last, false))
                 } else {
                     Next::Stop
                 }
