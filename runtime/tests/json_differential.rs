@@ -51,10 +51,14 @@ fn scanned(line: &str, read: &[usize]) -> Option<Vec<Field>> {
 }
 
 /// Column `k`'s value read as generated code reads it: in place for the types it reads so
-/// (`Value::string`, `timestamp`, `long`), the others as [`scanned`].
+/// (`Value::string_into`, `timestamp`, `long`), the others as [`scanned`].
 fn read_typed(k: usize, value: &mut Value<'_, '_>) -> Result<Field, JsonError> {
     Ok(match k {
-        0 => value.string()?.map(|x| format!("{x:?}")),
+        0 => {
+            let mut out = Ok(None);
+            value.string_into(&mut out)?;
+            out.map(|x| format!("{x:?}"))
+        }
         1 => value.long()?.map(|x| format!("{x:?}")),
         4 => value.timestamp()?.map(|x| format!("{x:?}")),
         k => convert(k, value.json()?),

@@ -95,7 +95,19 @@ pub(super) fn parse_record(
                 // validated and skipped undecoded.
                 let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
                 let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
-                let convs: Vec<TokenStream> = read.iter().map(|(_, c, _)| json_read(source, c.ty)).collect();
+                let convs: Vec<TokenStream> = read
+                    .iter()
+                    .map(|(i, c, _)| {
+                        let slot = slot(*i);
+                        match c.ty {
+                            ColTy::String => quote!(value.string_into(&mut #slot)?),
+                            ty => {
+                                let read = json_read(source, ty);
+                                quote!(#slot = #read)
+                            }
+                        }
+                    })
+                    .collect();
                 let failed = match &on_bad {
                     Some(act) => quote!(#act),
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
@@ -106,7 +118,7 @@ pub(super) fn parse_record(
                     #( let mut #slots = ::core::result::Result::Ok(::core::option::Option::None); )*
                     let scanned = #shape.scan_fields(#line, &[#(#keys),*], |k, value| {
                         match k {
-                            #( #idx => #slots = #convs, )*
+                            #( #idx => #convs, )*
                             _ => {}
                         }
                         ::core::result::Result::Ok(())
