@@ -57,6 +57,7 @@ pub mod structured;
 #[cfg(test)]
 mod test_rng;
 mod ui;
+mod utf8;
 pub mod window;
 mod witness;
 mod write_back;

@@ -280,7 +280,7 @@ impl TextBatch {
             }
             Ok(true)
         })();
-        let mut text = match (read, String::from_utf8(text)) {
+        let mut text = match (read, crate::utf8::into_string(text)) {
             (Ok(true), Ok(t)) => t,
             (read, text) => {
                 self.give_back(into_own, text.map_or_else(|e| e.into_bytes(), String::into_bytes));
@@ -615,7 +615,7 @@ impl LineSplitter {
             && !self.discarding
             && let Some(last) = memchr::memrchr(b'\n', rest)
             && last <= self.max_line
-            && let Ok(text) = std::str::from_utf8(&rest[..=last])
+            && let Some(text) = crate::utf8::as_str(&rest[..=last])
         {
             let n = memchr::memchr_iter(b'\n', text.as_bytes()).count();
             out.buf.push_str(text);
@@ -727,7 +727,7 @@ pub(crate) fn read_whole(path: &Path, max_line_bytes: usize, mut buffer: Vec<u8>
     if buffer.len() > max_line_bytes {
         return Ok(WholeRead::NotWhole(buffer));
     }
-    let mut text = match String::from_utf8(buffer) {
+    let mut text = match crate::utf8::into_string(buffer) {
         Ok(t) => t,
         Err(e) => return Ok(WholeRead::NotWhole(e.into_bytes())),
     };
