@@ -33,6 +33,7 @@ mod progress;
 mod tests;
 
 use crate::footprint::StateSize;
+pub(crate) use files::make_durable;
 pub use files::{
     COMPACT_INTERVAL, file_sink_committed, json_metadata_path, json_part_path, parquet_part_path, process_part_path,
     text_files_dir, write_text_files,
@@ -167,6 +168,9 @@ pub struct BatchOutput {
     sharding: bool,
     /// This process's shard of the batch's commit: its piece of every key-partitioned state.
     shard: Option<PartFileWriter>,
+    /// The file sinks' metadata entries written in this batch, in place but not fsynced: made
+    /// durable with the batch's checkpoint commit, or at the batch's end without one.
+    unsynced: Vec<PathBuf>,
     /// Per output, for `save_as_text_files` on a cluster: the batch's records were written as
     /// one part per process, by this many processes ([`save_part`](Self::save_part)); process
     /// 0's emit commits them.
@@ -206,6 +210,7 @@ impl BatchOutput {
         let outputs_len_all = outputs.len();
         Ok(BatchOutput {
             json: outputs.iter().map(|_| JsonBatch::default()).collect(),
+            unsynced: Vec::new(),
             outputs,
             time_ms: 0,
             batch_id: 0,
@@ -519,15 +524,22 @@ impl BatchOutput {
         Ok(())
     }
 
+    /// The file sinks' metadata entries written in this batch and not yet durable, for its
+    /// checkpoint commit to make durable first ([`make_durable`], `sink/commit.rs`).
+    pub(crate) fn take_unsynced(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.unsynced)
+    }
+
     /// Writes the batch's metadata log entry of every file sink, listing its data files, unless
-    /// the entry exists already (the batch was committed before).
-    fn write_metadata_entries(&self) -> Result<(), Error> {
+    /// the entry exists already (the batch was committed before); in place, made durable later
+    /// ([`take_unsynced`](Self::take_unsynced)).
+    fn write_metadata_entries(&mut self) -> Result<(), Error> {
         for (spec, j) in self.outputs.iter().zip(&self.json) {
             let (OutputKind::JsonFiles { dir, .. } | OutputKind::ParquetFiles { dir, .. }) = &spec.kind else {
                 continue;
             };
             if !j.committed && !file_sink_committed(dir, self.batch_id) {
-                write_metadata_entry(dir, self.batch_id, &j.files)?;
+                self.unsynced.extend(write_metadata_entry(dir, self.batch_id, &j.files)?);
             }
         }
         Ok(())

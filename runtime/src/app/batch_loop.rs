@@ -613,6 +613,7 @@ where
                     query: q,
                     part_file: new_file,
                     log: self.log.then(|| self.name.clone()),
+                    entries: self.output.take_unsynced(),
                 };
                 if shards_later {
                     self.held = Some(commit);
@@ -621,6 +622,8 @@ where
                     commit.start(self.output.committing(), background)?;
                 }
             }
+            // Without a commit in this batch, its sinks' entries are made durable now.
+            crate::sink::make_durable(&self.output.take_unsynced())?;
             let busy = started.elapsed();
             let since_previous = previous_start.map(|p| started - p);
             let line = Progress {

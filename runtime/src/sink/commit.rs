@@ -1,7 +1,8 @@
 //! A batch's commit written while the next batch runs. Once a batch's outputs are done — its
-//! data files in place and durable, a file sink's metadata entry written (as Spark's, before the
+//! data files in place and durable, a file sink's metadata entry in place (as Spark's, before the
 //! batch ends: its progress line finds its rows in the sinks) — what is left is process 0's
-//! checkpoint commit: the state's part file, the commit file, the pruning of old ones, each
+//! checkpoint commit: the metadata entries made durable (they are not fsynced when written:
+//! [`Commit::entries`]), the state's part file, the commit file, the pruning of old ones, each
 //! fsynced. [`Commit::start`] does that on a thread of its own, and the batch loop goes on with
 //! the next batch: it reads its input and runs its query, and waits for the commit
 //! ([`Committing::settle`]) before it puts anything out (the outputs' first write,
@@ -74,6 +75,9 @@ pub(crate) struct Commit {
     pub(crate) part_file: Option<Vec<u8>>,
     /// The app's name, for `--log`'s line (`None`: no line).
     pub(crate) log: Option<String>,
+    /// The file sinks' metadata entries of the batch, in place but not yet durable: made
+    /// durable first ([`BatchOutput::take_unsynced`](super::BatchOutput::take_unsynced)).
+    pub(crate) entries: Vec<PathBuf>,
 }
 
 /// The thread writing a commit: what came of it, and the index it updated.
@@ -91,6 +95,8 @@ pub(crate) struct Committing {
 
 impl Commit {
     fn write(self, index: &mut checkpoint::PartIndex) -> Result<(), Error> {
+        // A commit says its batch's outputs are done: the sinks' entries are on disk first.
+        super::files::make_durable(&self.entries)?;
         let c = &self.checkpoint;
         let path = checkpoint::write(&self.dir, c, Some(&self.query), self.part_file.as_deref(), index)?;
         if let Some(name) = &self.log {

@@ -61,10 +61,11 @@ pub fn json_metadata_path(dir: &Path, batch_id: u64) -> PathBuf {
 /// far, and the plain entries it covers are deleted, so the log does not grow a file per batch.
 pub const COMPACT_INTERVAL: u64 = 10;
 
-/// Whether batch `batch_id` is committed in the file sink at `dir`: its own metadata entry, or
-/// a compacted one at or after it.
+/// Whether batch `batch_id` is committed in the file sink at `dir`: its own metadata entry,
+/// whole (`v1`, then one JSON object a line: an entry cut short is not), or a compacted one at
+/// or after it.
 pub fn file_sink_committed(dir: &Path, batch_id: u64) -> bool {
-    if json_metadata_path(dir, batch_id).exists() {
+    if entry_whole(&json_metadata_path(dir, batch_id)) {
         return true;
     }
     let first_compact = batch_id - batch_id % COMPACT_INTERVAL + COMPACT_INTERVAL - 1;
@@ -81,12 +82,29 @@ pub fn file_sink_committed(dir: &Path, batch_id: u64) -> bool {
     })
 }
 
+/// Whether the metadata entry at `path` is there and whole: `v1`, then one JSON object a line.
+/// A plain entry is put in place without an fsync and made durable with the batch's checkpoint
+/// commit ([`write_metadata_entry`]); a machine that stopped between the two (a power cut, not a
+/// killed process: the page cache outlives that) can leave it empty or cut short, and the batch,
+/// which its checkpoint does not count as done, then writes it again.
+fn entry_whole(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let mut lines = text.split('\n');
+    lines.next() == Some("v1") && lines.all(|l| l.starts_with('{') && l.ends_with('}'))
+}
+
 /// Writes batch `batch_id`'s metadata entry for `files`: plain, or compacted with every entry
-/// before it (see [`COMPACT_INTERVAL`]), after which the entries it covers are deleted.
-pub(super) fn write_metadata_entry(dir: &Path, batch_id: u64, files: &[PathBuf]) -> Result<(), Error> {
+/// before it (see [`COMPACT_INTERVAL`]), after which the entries it covers are deleted. A plain
+/// entry is put in place (whole, through its temporary name) but not fsynced: its path is
+/// returned, to be made durable before the batch's checkpoint commit
+/// ([`make_durable`]; Spark's own log on a local disk is never fsynced). A compacted one is
+/// durable before the entries it covers are deleted.
+pub(super) fn write_metadata_entry(dir: &Path, batch_id: u64, files: &[PathBuf]) -> Result<Option<PathBuf>, Error> {
     let entry = json_metadata(files)?;
     if !(batch_id + 1).is_multiple_of(COMPACT_INTERVAL) {
-        return write_file_atomic(&json_metadata_path(dir, batch_id), entry.as_bytes());
+        let path = json_metadata_path(dir, batch_id);
+        write_temp(&path, entry.as_bytes(), false)?.put_in_place()?;
+        return Ok(Some(path));
     }
     let log = dir.join("_spark_metadata");
     let read = |path: &Path| -> Result<Vec<String>, Error> {
@@ -116,6 +134,30 @@ pub(super) fn write_metadata_entry(dir: &Path, batch_id: u64, files: &[PathBuf])
     }
     for b in (batch_id + 1 - COMPACT_INTERVAL)..batch_id {
         let _ = std::fs::remove_file(json_metadata_path(dir, b));
+    }
+    Ok(None)
+}
+
+/// Makes the files at `paths` durable (fsync), and their directories (the names they were put
+/// in place under). A file no longer there is skipped: an entry a later batch's compaction
+/// took in (durable before it deleted the entry) while the commit that makes it durable was
+/// held (a cluster's commits are a batch behind).
+pub(crate) fn make_durable(paths: &[PathBuf]) -> Result<(), Error> {
+    let mut dirs: Vec<&Path> = Vec::new();
+    for path in paths {
+        match File::open(path) {
+            Ok(f) => f.sync_all().map_err(out_err(path))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(out_err(path)(e)),
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dirs.contains(&dir)
+        {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        File::open(dir).and_then(|f| f.sync_all()).map_err(out_err(dir))?;
     }
     Ok(())
 }
@@ -179,6 +221,11 @@ impl PendingFile {
             let _ = std::fs::remove_file(&self.tmp);
             return Err(out_err(&self.path)(e));
         }
+        self.put_in_place()
+    }
+
+    /// Renames the file into place, durable or not.
+    fn put_in_place(self) -> Result<(), Error> {
         drop(self.file);
         std::fs::rename(&self.tmp, &self.path).map_err(out_err(&self.path))
     }

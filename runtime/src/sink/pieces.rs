@@ -77,7 +77,7 @@ impl BatchOutput {
     /// On process 0, once every process has published its pieces' data files: commits the
     /// batch in every file sink whose rows were cut in pieces (its metadata log entry, listing
     /// every process's files, unless the entry exists already). Nothing elsewhere.
-    pub(crate) fn commit_pieces(&self) -> Result<(), Error> {
+    pub(crate) fn commit_pieces(&mut self) -> Result<(), Error> {
         if self.silent || !self.in_pieces {
             return Ok(());
         }

@@ -310,6 +310,39 @@ fn a_pending_file_appears_whole_when_published() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A batch's metadata entry is in place, whole, when written, and durable with its commit; a
+/// re-run counts the batch committed only from a whole entry (one a power cut left empty or cut
+/// short is written again), or from a compaction.
+#[test]
+fn a_batch_is_committed_by_a_whole_metadata_entry() {
+    let dir = std::env::temp_dir().join(format!("streamc-entry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("part-00003-0000.json");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&data, "{\"a\":1}\n").unwrap();
+    assert!(!file_sink_committed(&dir, 3));
+    let unsynced = files::write_metadata_entry(&dir, 3, std::slice::from_ref(&data)).unwrap();
+    let entry = json_metadata_path(&dir, 3);
+    assert_eq!(unsynced.as_deref(), Some(entry.as_path()), "a plain entry is made durable later");
+    assert!(file_sink_committed(&dir, 3));
+    files::make_durable(std::slice::from_ref(&entry)).unwrap();
+    let text = std::fs::read_to_string(&entry).unwrap();
+    for cut in ["", "v", "v1\n", "v1\n{\"path\":\"file:///x\""] {
+        std::fs::write(&entry, cut).unwrap();
+        assert!(!file_sink_committed(&dir, 3), "{cut:?}");
+    }
+    std::fs::write(&entry, "v1").unwrap();
+    assert!(file_sink_committed(&dir, 3), "a batch without rows");
+    std::fs::write(&entry, &text).unwrap();
+    assert!(file_sink_committed(&dir, 3));
+    // The tenth batch's entry compacts the log, durable before the entries it covers go.
+    assert_eq!(files::write_metadata_entry(&dir, 9, &[]).unwrap(), None);
+    assert!(!entry.exists() && file_sink_committed(&dir, 3) && file_sink_committed(&dir, 9));
+    // A commit held a batch behind then finds the entry gone, taken into the compaction.
+    files::make_durable(&[entry]).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A restarted process removes the temporary names an earlier run of it left half written (its
 /// own data files; the metadata log's on process 0), and nothing else: not another process's,
 /// not its own run's, not a user's hidden file, not a published file.
