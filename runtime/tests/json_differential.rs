@@ -2,7 +2,7 @@
 //! query reads, each converted where it is read) against the generic reader (`parse_fields`,
 //! then the conversions) and against serde_json, on random documents and on random mutations of
 //! them (bytes replaced, inserted, deleted; truncations), for every column type, with the
-//! common types also read in place (`Value::string`, `long`, `timestamp`). The readers must
+//! common types also read in place (`Value::string_into`, `long`, `timestamp`). The readers must
 //! agree on every line, valid or not: whether it is malformed, and each field's value or
 //! conversion failure. On valid documents the values must be what serde_json reads. The reader
 //! that learns a layout (`JsonShape`) reads runs of lines laid out alike, then a mutation of the

@@ -246,18 +246,10 @@ pub fn date(v: Json<'_>) -> Result<Option<Date>, ()> {
 /// the value read in place, without a [`Json`] in between, else as [`Value::json`] and the
 /// column's conversion.
 impl<'a> Value<'a, '_> {
-    /// Reads the value as a `string` column: [`string`] of [`json`](Self::json).
-    #[inline(always)]
-    pub fn string(&mut self) -> Result<Result<Option<Cow<'a, str>>, ()>, JsonError> {
-        match self.known_plain() {
-            Some(s) => Ok(Ok(Some(Cow::Borrowed(s)))),
-            None => self.string_read(),
-        }
-    }
-
-    /// [`string`](Self::string) into `out` (the column's variable): a string without escapes is
-    /// written where it is kept, not moved there through a temporary (whose 16-byte reload
-    /// from two 8-byte stores stalled the hot loop of a JSON source).
+    /// Reads the value as a `string` column ([`string`] of [`json`](Self::json)) into `out`, the
+    /// column's variable: a string without escapes is written where it is kept, not moved there
+    /// through a temporary (whose 16-byte reload from two 8-byte stores stalled the hot loop of a
+    /// JSON source).
     #[inline(always)]
     pub fn string_into(&mut self, out: &mut Result<Option<Cow<'a, str>>, ()>) -> Result<(), JsonError> {
         match self.known_plain() {

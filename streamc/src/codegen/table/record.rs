@@ -95,19 +95,7 @@ pub(super) fn parse_record(
                 // validated and skipped undecoded.
                 let slots: Vec<Ident> = read.iter().map(|(i, _, _)| slot(*i)).collect();
                 let keys: Vec<&str> = read.iter().map(|(_, c, _)| c.name.as_str()).collect();
-                let convs: Vec<TokenStream> = read
-                    .iter()
-                    .map(|(i, c, _)| {
-                        let slot = slot(*i);
-                        match c.ty {
-                            ColTy::String => quote!(value.string_into(&mut #slot)?),
-                            ty => {
-                                let read = json_read(source, ty);
-                                quote!(#slot = #read)
-                            }
-                        }
-                    })
-                    .collect();
+                let convs: Vec<TokenStream> = read.iter().map(|(i, c, _)| json_read(source, c.ty, &slot(*i))).collect();
                 let failed = match &on_bad {
                     Some(act) => quote!(#act),
                     None => quote!({ #( #slots = ::core::result::Result::Ok(::core::option::Option::None); )* }),
@@ -168,19 +156,21 @@ pub(super) fn parse_record(
     (parse, scope)
 }
 
-/// Code reading a top-level column of `ty` from the JSON or CSV value `json` of `source`, with
-/// its `timestampFormat` or `dateFormat` when it has one.
-/// Reads a JSON field's `value` as a column of type `ty`: the common types in place (no
-/// `Json` in between), the others by [`column_conv`].
-fn json_read(source: &TableSource, ty: ColTy) -> TokenStream {
-    match (ty, &source.options.timestamp_format) {
-        (ColTy::String, _) => quote!(value.string()?),
+/// Reads a JSON field's `value` as a column of type `ty` into the variable `slot`: the common
+/// types in place (no `Json` in between; a string written straight into `slot`), the others by
+/// [`column_conv`].
+fn json_read(source: &TableSource, ty: ColTy, slot: &Ident) -> TokenStream {
+    let read = match (ty, &source.options.timestamp_format) {
+        (ColTy::String, _) => return quote!(value.string_into(&mut #slot)?),
         (ColTy::Timestamp, None) => quote!(value.timestamp()?),
         (ColTy::Long, _) => quote!(value.long()?),
         _ => column_conv(source, ty, quote!(value.json()?)),
-    }
+    };
+    quote!(#slot = #read)
 }
 
+/// Code reading a top-level column of `ty` from the JSON or CSV value `json` of `source`, with
+/// its `timestampFormat` or `dateFormat` when it has one.
 fn column_conv(source: &TableSource, ty: ColTy, json: TokenStream) -> TokenStream {
     let rt = rt();
     // A CSV field is text: a number column reads it as the number it spells.
