@@ -110,7 +110,7 @@ impl<'t> Shipped<'t> for &'t str {
         let Some(n) = n else { return Err(corrupt("a string longer than its message")) };
         let (s, rest) = input.split_at(n);
         *input = rest;
-        std::str::from_utf8(s).map_err(|_| corrupt("a string that is not UTF-8"))
+        crate::utf8::short_str(s).ok_or_else(|| corrupt("a string that is not UTF-8"))
     }
 }
 
@@ -214,6 +214,9 @@ impl<'t, V: Copy + Shipped<'t>> Shipped<'t> for StrReduce<'t, V> {
         // A shipped table's keys are distinct: they are appended, indexed only if the table is
         // merged into (`StrReduce::push_distinct`).
         let mut t = StrReduce::with_capacity(0);
+        // Room for every entry at once (an entry takes at least 9 bytes: its key's length and a
+        // value), so that reading a large piece does not copy it as it grows.
+        t.reserve_distinct(usize::try_from(n).unwrap_or(usize::MAX).min(input.len() / 9));
         for _ in 0..n {
             let k = <&'t str>::unship(input)?;
             let v = V::unship(input)?;

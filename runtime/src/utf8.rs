@@ -20,6 +20,17 @@ pub(crate) fn as_str(bytes: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(bytes).ok()
 }
 
+/// A short piece of text (a key another process sent) as a `str`, when it is UTF-8: ASCII is
+/// checked a machine word at a time and taken as it is; anything else gets std's check.
+#[inline]
+pub(crate) fn short_str(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +50,7 @@ mod tests {
         ];
         for s in samples {
             assert_eq!(as_str(s), std::str::from_utf8(s).ok(), "{s:?}");
+            assert_eq!(short_str(s), std::str::from_utf8(s).ok(), "{s:?}");
             let ours = into_string(s.to_vec()).map_err(|e| e.utf8_error().valid_up_to());
             let std = String::from_utf8(s.to_vec()).map_err(|e| e.utf8_error().valid_up_to());
             assert_eq!(ours, std, "{s:?}");

@@ -129,6 +129,11 @@ impl<'a, V: Copy> StrReduce<'a, V> {
         self.entries.push(StrEntry { key: k, head: head(k), hash, value: v });
     }
 
+    /// Room for `n` more entries appended with [`push_distinct`](Self::push_distinct).
+    pub(crate) fn reserve_distinct(&mut self, n: usize) {
+        self.entries.reserve(n);
+    }
+
     /// Builds the index of the entries appended without it ([`push_distinct`](Self::push_distinct),
     /// [`split_by`](Self::split_by)).
     #[inline]
