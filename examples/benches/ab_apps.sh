@@ -2,7 +2,9 @@
 # A/B of app binaries (`streamc run` builds, e.g. from two checkouts), alternating run by run on
 # a noisy machine: each binary replays INPUT into a fresh checkpoint and a fresh directory (where
 # a file sink writes), as N processes of a cluster on 127.0.0.1 (a hostfile of free ports;
-# N = 0: the embedded engine), ROUNDS times; prints each binary's sorted wall times in ms.
+# N = 0: the embedded engine), ROUNDS times, each round starting with the next binary in turn;
+# prints each binary's sorted wall times in ms, its median, and its paired ratio to the first
+# binary (the median over rounds of its time / the first's time in the same round).
 #
 #   examples/benches/ab_apps.sh N INPUT ROUNDS BIN...
 #
@@ -45,10 +47,18 @@ one() { # one run of `K@PATH` $1: its wall time in ms
   end=$(date +%s%N)
   echo $(((end - start) / 1000000))
 }
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 declare -A times
-for _ in $(seq "$rounds"); do
-  for b in "${bins[@]}"; do times[$b]="${times[$b]:-} $(one "$b")"; done
+k=${#bins[@]}
+for r in $(seq "$rounds"); do
+  for j in $(seq 0 $((k - 1))); do
+    b=${bins[$(((j + r) % k))]}
+    times[$b]="${times[$b]:-} $(one "$b")"
+  done
 done
+first=(${times[${bins[0]}]})
 for b in "${bins[@]}"; do
-  echo "${b%%@*}@$(basename "${b#*@}"): $(echo ${times[$b]} | tr ' ' '\n' | sort -n | tr '\n' ' ')"
+  mine=(${times[$b]})
+  ratios=$(for i in "${!mine[@]}"; do awk -v a="${mine[$i]}" -v f="${first[$i]}" 'BEGIN {print a / f}'; done | median)
+  echo "${b%%@*}@$(basename "${b#*@}"): $(printf '%s\n' "${mine[@]}" | sort -n | tr '\n' ' ')| median $(printf '%s\n' "${mine[@]}" | median) ms, paired to the first $(printf '%.3f' "$ratios")"
 done
