@@ -165,6 +165,12 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
         parts
     }
 
+    /// How many keys the next batch's table should have room for: [`len`](Self::len).
+    #[inline]
+    pub fn room(&self) -> usize {
+        self.len()
+    }
+
     /// The number of distinct keys.
     #[inline]
     pub fn len(&self) -> usize {

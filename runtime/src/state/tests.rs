@@ -397,3 +397,43 @@ fn str_reduce_pieces_without_an_index_merge_back_whole() {
         assert_eq!(total, 2 * words.len() as i64);
     }
 }
+
+/// The room a table asks for the next batch: its keys outside a cluster; in a cluster, the keys
+/// of the largest partial its pieces were cut from (a partial holds the keys every process owns,
+/// so a partial sized for one process's keys grew every batch), whichever piece it took first.
+#[test]
+fn str_reduce_room_is_the_partial_size_in_a_cluster() {
+    use crate::ship::{ship_all, unship_all};
+    fn cut(words: &[String]) -> Vec<StrReduce<'_, i64>> {
+        let mut t = StrReduce::new();
+        for w in words {
+            t.merge(w, 1i64, &mut |a, b| a + b);
+        }
+        // Process 0 owns the keys that end in 0: a tenth of them.
+        t.split_by(2, |k| usize::from(!k.ends_with('0')))
+    }
+    let words: Vec<String> = (0..500).map(|i| format!("w{i}")).collect();
+    let mut alone = StrReduce::new();
+    for w in &words {
+        alone.merge(w, 1i64, &mut |a, b| a + b);
+    }
+    assert_eq!((alone.len(), alone.room()), (500, 500));
+    // Process 0 cut a partial of 300 keys; process 1 one of 200 and sent process 0 its piece.
+    let bytes = ship_all(&cut(&words[300..])[..1]);
+    let owned = words.iter().filter(|w| w.ends_with('0')).count();
+    for own_first in [true, false] {
+        let own = cut(&words[..300]).swap_remove(0);
+        let received: Vec<StrReduce<'_, i64>> = unship_all(&bytes).unwrap();
+        let mut pieces = vec![own];
+        if own_first {
+            pieces.extend(received);
+        } else {
+            pieces.splice(0..0, received);
+        }
+        let mut merged = StrReduce::with_capacity(10);
+        for p in pieces {
+            merged.absorb(p, &mut |a, b| a + b);
+        }
+        assert_eq!((merged.len(), merged.room()), (owned, 300), "own piece first: {own_first}");
+    }
+}

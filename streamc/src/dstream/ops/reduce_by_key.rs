@@ -58,10 +58,11 @@ pub(super) fn apply_pair(g: &Gen, value: TokenStream, _: &dyn Fn(TokenStream) ->
     }
 }
 
-/// The batch is the keyed table's pairs; its size sizes the next batch's table.
+/// The batch is the keyed table's pairs; its room (`StrReduce::room`: its size, or in a
+/// cluster its partials') sizes the next batch's table.
 pub(super) fn finish_table(g: &Gen) -> TokenStream {
     let (v, st, cap) = (g.ident("v"), g.ident("state"), g.ident("cap"));
-    quote!(#cap = #st.len(); let mut #v = #st.into_vec();)
+    quote!(#cap = #st.room(); let mut #v = #st.into_vec();)
 }
 
 pub(super) fn ty_reduce_by_key(i: Infer, diags: &mut Diagnostics) -> Ty {

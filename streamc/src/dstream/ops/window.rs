@@ -153,7 +153,7 @@ fn finish_keyed_window(g: &Gen) -> TokenStream {
     let (rt, v, st, cap, keep, f, input) =
         (rt(), g.ident("v"), g.ident("state"), g.ident("cap"), g.ident("keep"), g.ident("f"), g.input);
     let pane = quote!(#st.into_vec().into_iter().map(#rt::ops::into_owned).collect());
-    let push = g.if_input_active(quote!(#cap = #st.len(); #keep.push_pane(#input.time_ms(), #pane);));
+    let push = g.if_input_active(quote!(#cap = #st.room(); #keep.push_pane(#input.time_ms(), #pane);));
     let (fi, ff) = (g.ident("inverse"), g.ident("keep_if"));
     let slide = match inverse {
         Some(_) => quote!(#keep.slide(#input.time_ms(), &mut #f, &mut #fi, &mut #ff)),
