@@ -64,10 +64,15 @@ pub struct StreamingAgg<K, A> {
     live: usize,
     hasher: FixedState,
     updated: usize,
-    /// The size of the last part [`absorb`](Self::absorb)ed: the room a batch's next parts
-    /// get ([`part_capacity`](Self::part_capacity)), so that their tables do not grow while
-    /// they fill.
+    /// The size of the largest part [`absorb`](Self::absorb)ed in the last batch that absorbed
+    /// any (a piece cut from a partial counts as that partial: [`cut_from`](Self::cut_from)):
+    /// the room a batch's next parts get ([`part_capacity`](Self::part_capacity)), so that
+    /// their tables do not grow while they fill.
     last_part: usize,
+    /// For a piece cut from a partial ([`split_by`](Self::split_by): a cluster's processes each
+    /// merge the keys they own), the partial's number of keys; 0 otherwise. A process's partial
+    /// holds keys every process owns, its pieces about one process's share.
+    cut_from: usize,
     /// The hashes and slots of the entries the last eviction removed: kept, so that an eviction
     /// does not grow a fresh list every batch.
     gone: Vec<(u64, u32)>,
@@ -117,6 +122,7 @@ impl<K, A> StreamingAgg<K, A> {
             hasher: FixedState::with_seed(SEED),
             updated: 0,
             last_part: 0,
+            cut_from: 0,
             gone: Vec::new(),
             compact_next: false,
             indexed: 0,
@@ -288,7 +294,10 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash + Eq,
     {
-        self.last_part = part.live;
+        // The largest part of the batch: the first absorbed finds nothing updated yet (a batch's
+        // end clears that), the later ones only raise it.
+        let room = part.live.max(part.cut_from);
+        self.last_part = if self.updated == 0 { room } else { self.last_part.max(room) };
         // The keys of an earlier part must be found.
         self.index_rest();
         u32::try_from(self.slots.len() + part.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
@@ -351,8 +360,9 @@ impl<K, A> StreamingAgg<K, A> {
         // fill. No piece is put in a table: a piece is shipped or absorbed, which walk its
         // entries; a lookup puts it in one ([`indexed`](Self::indexed)).
         let room = self.live / n.max(1) + self.live / (8 * n.max(1)) + 16;
+        let cut_from = self.live;
         let mut pieces: Vec<Self> =
-            (0..n).map(|_| StreamingAgg { slots: Vec::with_capacity(room), ..Self::new() }).collect();
+            (0..n).map(|_| StreamingAgg { slots: Vec::with_capacity(room), cut_from, ..Self::new() }).collect();
         for e in self.slots.into_iter().flatten() {
             let piece = &mut pieces[owner(&e.key)];
             piece.updated += usize::from(e.updated);

@@ -333,3 +333,33 @@ fn restored_any(agg: &StreamingAgg<(i64, String), i64>) -> Vec<((i64, String), i
     back.restore(&bytes).unwrap();
     back.iter().map(|(k, a)| (k.clone(), *a)).collect()
 }
+
+/// In a cluster each process absorbs pieces cut from the processes' partials; the room its
+/// next partial gets is the largest partial's (a piece holds about one process's keys, a
+/// partial every process's), whichever piece it absorbs first; and the next batch starts anew.
+#[test]
+fn part_capacity_after_pieces_is_the_partial_size() {
+    use crate::partition::Partition;
+    let partial = |words: std::ops::Range<usize>| {
+        let mut p: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+        for i in words {
+            p.update((Timestamp(0), format!("w{i}").as_str()), |c| *c += 1, || 0);
+        }
+        p
+    };
+    for own_first in [true, false] {
+        let mut state: StreamingAgg<(Timestamp, String), i64> = StreamingAgg::new();
+        // Process 0's partial has 300 keys, process 1's 200; this is process 0 of 2.
+        let mine = partial(0..300).split(2).swap_remove(0);
+        let theirs = partial(300..500).split(2).swap_remove(0);
+        let (a, b) = if own_first { (mine, theirs) } else { (theirs, mine) };
+        state.absorb(a, |x, y| *x += y);
+        state.absorb(b, |x, y| *x += y);
+        assert!(state.len() < 300);
+        assert!(state.part_capacity() >= 300, "own piece first: {own_first}: {}", state.part_capacity());
+        // The batch ends; the next one's only part is a worker's 50 keys.
+        state.finish_batch(OutputMode::Update, None, |k| k.0);
+        state.absorb(partial(0..50), |x, y| *x += y);
+        assert_eq!(state.part_capacity(), 50 + 50 / 8);
+    }
+}
