@@ -33,6 +33,10 @@ pub struct KeyedReduce<K, V> {
     table: HashTable<u32>,
     entries: Vec<(K, V)>,
     hasher: FixedState,
+    /// In a cluster, how many keys the partial this table was cut from had
+    /// ([`split_by`](Self::split_by)): what the next batch's partial needs room for
+    /// ([`room`](Self::room)). 0 for a table not cut from a partial.
+    cut_from: usize,
 }
 
 impl<K, V> std::fmt::Debug for KeyedReduce<K, V> {
@@ -61,6 +65,7 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
             table: HashTable::with_capacity(n),
             entries: Vec::with_capacity(n),
             hasher: FixedState::with_seed(SEED),
+            cut_from: 0,
         }
     }
 
@@ -68,11 +73,14 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
     /// this one: its keys in its order, combined with `f` (this table's value first). Keeps
     /// the first-seen order of the whole batch.
     pub fn absorb(&mut self, other: Self, f: &mut impl FnMut(V, V) -> V) {
+        let cut_from = self.cut_from.max(other.cut_from);
         if self.entries.is_empty() {
             // The first part: taken as it is (the same hasher seed), nothing hashed again.
             *self = other;
+            self.cut_from = cut_from;
             return;
         }
+        self.cut_from = cut_from;
         for (k, v) in other.entries {
             self.merge(k, v, f);
         }
@@ -156,7 +164,9 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
     /// The table cut in `n`: piece `j` has the keys for which `owner` says `j`, each piece in
     /// this table's order (a cluster's processes each merge the keys they own).
     pub fn split_by(self, n: usize, mut owner: impl FnMut(&K) -> usize) -> Vec<Self> {
-        let mut parts: Vec<Self> = (0..n).map(|_| Self::with_capacity(self.entries.len() / n.max(1))).collect();
+        let cut_from = self.entries.len();
+        let mut parts: Vec<Self> =
+            (0..n).map(|_| KeyedReduce { cut_from, ..Self::with_capacity(self.entries.len() / n.max(1)) }).collect();
         for (k, v) in self.entries {
             let j = owner(&k);
             let hash = parts[j].hasher.hash_one(&k);
@@ -165,10 +175,12 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
         parts
     }
 
-    /// How many keys the next batch's table should have room for: [`len`](Self::len).
+    /// How many keys the next batch's table should have room for: its keys, or, on a process
+    /// of a cluster, the keys of the largest partial its pieces were cut from, if more (as
+    /// [`StrReduce::room`](super::StrReduce::room)).
     #[inline]
     pub fn room(&self) -> usize {
-        self.len()
+        self.len().max(self.cut_from)
     }
 
     /// The number of distinct keys.

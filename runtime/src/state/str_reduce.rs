@@ -32,7 +32,7 @@ pub struct StrReduce<'a, V> {
     /// In a cluster, how many keys the partial this table was cut from had (its own and those
     /// cut out for the other processes): what the next batch's partial needs room for
     /// ([`room`](Self::room)). 0 for a table not cut from a partial.
-    partial_len: usize,
+    cut_from: usize,
 }
 
 /// A key, its first 16 bytes (zero-padded), its hash and its value. The hash is kept so that
@@ -113,7 +113,7 @@ impl<'a, V: Copy> StrReduce<'a, V> {
             table: HashTable::with_capacity(n),
             entries: Vec::with_capacity(n),
             hasher: FixedState::with_seed(SEED),
-            partial_len: 0,
+            cut_from: 0,
         }
     }
 
@@ -201,14 +201,14 @@ impl<'a, V: Copy> StrReduce<'a, V> {
             // without growing the entries or the index (a 2-process word count spent 2 % of
             // its time growing them).
             let room = self.entries.capacity();
-            let partial_len = self.partial_len.max(other.partial_len);
+            let cut_from = self.cut_from.max(other.cut_from);
             *self = other;
-            self.partial_len = partial_len;
+            self.cut_from = cut_from;
             self.entries.reserve(room.saturating_sub(self.entries.len()));
             self.index();
             return;
         }
-        self.partial_len = self.partial_len.max(other.partial_len);
+        self.cut_from = self.cut_from.max(other.cut_from);
         // `other`'s entries carry their hashes: it need not be indexed.
         self.index();
         // Same seed in every table, so the stored hashes are this table's too.
@@ -224,12 +224,12 @@ impl<'a, V: Copy> StrReduce<'a, V> {
         // for an even share and a quarter more, so that a piece rarely grows (each growth
         // copies the piece: a profile of a 2-process word count had 0.6 % of its time there).
         let share = self.entries.len() / n.max(1);
-        let partial_len = self.entries.len();
+        let cut_from = self.entries.len();
         let mut parts: Vec<Self> = (0..n)
             .map(|_| {
                 let mut p = Self::with_capacity(0);
                 p.entries.reserve(share + share / 4 + 16);
-                p.partial_len = partial_len;
+                p.cut_from = cut_from;
                 p
             })
             .collect();
@@ -246,7 +246,7 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     /// grew in every batch: 3–4 % of a 2-process word count's samples).
     #[inline]
     pub fn room(&self) -> usize {
-        self.len().max(self.partial_len)
+        self.len().max(self.cut_from)
     }
 
     /// The number of distinct keys.

@@ -437,3 +437,30 @@ fn str_reduce_room_is_the_partial_size_in_a_cluster() {
         assert_eq!((merged.len(), merged.room()), (owned, 300), "own piece first: {own_first}");
     }
 }
+
+/// The same room for the generic table.
+#[test]
+fn keyed_reduce_room_is_the_partial_size_in_a_cluster() {
+    let cut = |keys: std::ops::Range<u32>| {
+        let mut t = KeyedReduce::new();
+        for k in keys {
+            t.merge(k, 1i64, &mut |a, b| a + b);
+        }
+        // Process 0 owns a tenth of the keys.
+        t.split_by(2, |k| usize::from(k % 10 != 0))
+    };
+    let mut alone = KeyedReduce::new();
+    for k in 0..500u32 {
+        alone.merge(k, 1i64, &mut |a, b| a + b);
+    }
+    assert_eq!((alone.len(), alone.room()), (500, 500));
+    for own_first in [true, false] {
+        let own = cut(0..300).swap_remove(0);
+        let theirs = cut(300..500).swap_remove(0);
+        let (a, b) = if own_first { (own, theirs) } else { (theirs, own) };
+        let mut merged = KeyedReduce::with_capacity(10);
+        merged.absorb(a, &mut |x, y| x + y);
+        merged.absorb(b, &mut |x, y| x + y);
+        assert_eq!((merged.len(), merged.room()), (50, 300), "own piece first: {own_first}");
+    }
+}

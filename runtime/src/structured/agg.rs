@@ -69,6 +69,8 @@ pub struct StreamingAgg<K, A> {
     /// the room a batch's next parts get ([`part_capacity`](Self::part_capacity)), so that
     /// their tables do not grow while they fill.
     last_part: usize,
+    /// The largest part absorbed in this batch so far (0 at its end): `last_part` as they come.
+    batch_part: usize,
     /// For a piece cut from a partial ([`split_by`](Self::split_by): a cluster's processes each
     /// merge the keys they own), the partial's number of keys; 0 otherwise. A process's partial
     /// holds keys every process owns, its pieces about one process's share.
@@ -122,6 +124,7 @@ impl<K, A> StreamingAgg<K, A> {
             hasher: FixedState::with_seed(SEED),
             updated: 0,
             last_part: 0,
+            batch_part: 0,
             cut_from: 0,
             gone: Vec::new(),
             compact_next: false,
@@ -294,10 +297,8 @@ impl<K, A> StreamingAgg<K, A> {
     where
         K: Hash + Eq,
     {
-        // The largest part of the batch: the first absorbed finds nothing updated yet (a batch's
-        // end clears that), the later ones only raise it.
-        let room = part.live.max(part.cut_from);
-        self.last_part = if self.updated == 0 { room } else { self.last_part.max(room) };
+        self.batch_part = self.batch_part.max(part.live.max(part.cut_from));
+        self.last_part = self.batch_part;
         // The keys of an earlier part must be found.
         self.index_rest();
         u32::try_from(self.slots.len() + part.slots.len()).expect("a streaming aggregation holds at most 2^32 slots");
@@ -511,6 +512,7 @@ impl<K, A> StreamingAgg<K, A> {
             }
         }
         self.updated = 0;
+        self.batch_part = 0;
     }
 
     /// Removes the entries whose `(key, accumulator)` satisfies `gone`, handing each to
@@ -549,6 +551,7 @@ impl<K, A> StreamingAgg<K, A> {
             }
         }
         self.updated = 0;
+        self.batch_part = 0;
         self.live -= left.len();
         let holes = self.slots.len() - self.live;
         self.compact_next = holes > self.live.max(16);
@@ -599,6 +602,7 @@ impl<K, A> StreamingAgg<K, A> {
         self.indexed = kept;
         self.live = kept;
         self.updated = 0;
+        self.batch_part = 0;
         self.compact_next = before - kept >= kept;
     }
 
@@ -669,6 +673,7 @@ impl<K: Persist + Hash + Eq, A: Persist> Checkpointed for StreamingAgg<K, A> {
         }
         *self = state;
         self.updated = 0;
+        self.batch_part = 0;
         Ok(())
     }
 }

@@ -361,5 +361,11 @@ fn part_capacity_after_pieces_is_the_partial_size() {
         state.finish_batch(OutputMode::Update, None, |k| k.0);
         state.absorb(partial(0..50), |x, y| *x += y);
         assert_eq!(state.part_capacity(), 50 + 50 / 8);
+        // And the next one's first part runs straight into the state (keys updated before any
+        // part is absorbed), then a worker's 20 keys: the room shrinks to them.
+        state.finish_batch(OutputMode::Update, None, |k| k.0);
+        state.update((Timestamp(0), "w1"), |c| *c += 1, || 0);
+        state.absorb(partial(100..120), |x, y| *x += y);
+        assert_eq!(state.part_capacity(), 20 + 20 / 8);
     }
 }
