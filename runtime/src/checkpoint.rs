@@ -2,7 +2,7 @@
 //! planned batches), written atomically with a checksum. The app driver resumes from them
 //! ([`get_or_create`](crate::get_or_create), Spark's `StreamingContext.getOrCreate`).
 //!
-//! # Layout (version 5)
+//! # Layout (version 6)
 //!
 //! ```text
 //! DIR/
@@ -26,8 +26,8 @@
 //! Numbers in names are zero-padded to 20 digits so that names sort by number.
 //!
 //! - `metadata` is written once, when a run first uses the directory, and never changes: one
-//!   line of JSON, `{"version":5,"app":"NAME","id":"QUERY_ID"}`, ending in a newline (a
-//!   directory first used by an earlier runtime keeps its `"version":3` or `4`). A run of
+//!   line of JSON, `{"version":6,"app":"NAME","id":"QUERY_ID"}`, ending in a newline (a
+//!   directory first used by an earlier runtime keeps its `"version":3`, `4` or `5`). A run of
 //!   another app is refused, and the query id (Spark's `StreamingQuery.id`) is the same for
 //!   every run over the directory. A metadata file that cannot be read is an error naming it
 //!   (it has no checksum: JSON's structure, the final newline, the version and the check that
@@ -73,7 +73,8 @@
 //! newest commit), is written in the new layout from then on, and loses its old files to the
 //! retention above as new commits are written.
 //!
-//! # Commit file format (version 5; versions 2 to 4 are read too)
+//! # Commit file format (version 6; versions 2 to 5 are read too: 6 differs from 5 only in how
+//! shards are cut by key, [`OWNERSHIP_VERSION`])
 //!
 //! All integers little-endian; a *string* is a `u32` byte length then UTF-8 bytes; *bytes* is a
 //! `u64` length then the bytes; *names* is a `u32` count then that many strings.
@@ -137,8 +138,9 @@ mod tests;
 pub use commits::{Checkpoint, QueryCheckpoint, pipeline_changes};
 pub use format::{Invalid, checksum, fnv1a64};
 pub use layout::{
-    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, LOCK, METADATA, OFFSETS, OLDEST_READ_VERSION, PARTS, PARTS_VERSION,
-    SHARDS, SHARDS_VERSION, commit_path, file_name, part_file_path, planned_file_name, planned_path, shard_file_path,
+    COMMITS, FORMAT_VERSION, KEEP, KEEP_PLANNED, LOCK, METADATA, OFFSETS, OLDEST_READ_VERSION, OWNERSHIP_VERSION,
+    PARTS, PARTS_VERSION, SHARDS, SHARDS_VERSION, commit_path, file_name, part_file_path, planned_file_name,
+    planned_path, shard_file_path,
 };
 pub use metadata::Metadata;
 pub use offsets::PlannedBatch;

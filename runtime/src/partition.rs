@@ -8,9 +8,11 @@
 //! keyed goes where the merge needs it: every process gets every event time observed (so all
 //! compute the same watermark), and counters go to process 0 (which reports them) only.
 //!
-//! Ownership is a hash of the key with a fixed seed, the same on every process and across
-//! restarts, independent of the hash the state's table uses (so the keys a process owns still
-//! spread over its whole table). In a checkpoint each process's piece is its own shard file
+//! Ownership is the hash a keyed table gives the key (fixed seed: the same on every process and
+//! across restarts), read from bits a table does not look at: hashbrown picks a bucket from the
+//! low bits and tags it with the top 7, ownership takes bits 24 to 55, so the keys a process
+//! owns still spread over its whole table, and a table cut by owner takes the hashes its
+//! entries keep instead of hashing every key again. In a checkpoint each process's piece is its own shard file
 //! (`crate::checkpoint`); a restart with the same number of processes reads its shard, one with
 //! another number (or without a cluster) puts the shards together
 //! ([`Partitioned::concat_snapshots`]) and keeps the keys it owns
@@ -21,14 +23,11 @@ use std::hash::{BuildHasher, Hash};
 use foldhash::fast::FixedState;
 
 use crate::persist::{Checkpointed, Persist};
+use crate::state::table::SEED;
 use crate::state::{KeyedReduce, StrReduce};
 use crate::structured::agg::StreamingAgg;
 use crate::structured::session::{Session, SessionAgg};
 use crate::structured::watermark::Watermark;
-
-/// The seed of the ownership hash ("PARTITN!"): part of the checkpoint format, since a restored
-/// state is split by it.
-const SEED: u64 = 0x5041_5254_4954_4e21;
 
 /// The process, of `n`, that owns `key`.
 #[inline]
@@ -36,7 +35,9 @@ pub fn owner<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
     place(key_hash(key), n)
 }
 
-/// The ownership hash of `key` (which [`ByKey::push`] takes).
+/// The ownership hash of `key` (which [`ByKey::push`] takes): the hash a keyed table gives it.
+/// Part of the checkpoint format, since a restored state is cut by it
+/// ([`OWNERSHIP_VERSION`](crate::checkpoint::OWNERSHIP_VERSION)).
 #[inline]
 pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {
     FixedState::with_seed(SEED).hash_one(key)
@@ -44,9 +45,10 @@ pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {
 
 /// The process, of `n`, that owns a key of ownership hash `h`.
 #[inline]
-fn place(h: u64, n: usize) -> usize {
-    // The high half, scaled to `n` (no division).
-    (((h >> 32) * n as u64) >> 32) as usize
+pub(crate) fn place(h: u64, n: usize) -> usize {
+    // Bits 24 to 55, scaled to `n` (no division): clear of the bits hashbrown uses for tables
+    // of up to 2^24 buckets (the low ones) and of its tags (the top 7).
+    ((((h >> 24) & 0xffff_ffff) * n as u64) >> 32) as usize
 }
 
 /// A partial of session windows (its batch events), by key.
@@ -159,13 +161,14 @@ impl<K: Hash + Eq, V> Partition for KeyedReduce<K, V> {
     }
 }
 
-/// The same for the table of `&str` keys.
+/// The same for the table of `&str` keys, whose entries keep their keys' hashes: so their
+/// ownership hashes ([`key_hash`]), and no key is hashed again.
 impl<V: Copy> Partition for StrReduce<'_, V> {
     fn split(self, n: usize) -> Vec<Self> {
         if n == 1 {
             return vec![self];
         }
-        self.split_by(n, |k| owner(k, n))
+        self.split_by_hash(|h| place(h, n), n)
     }
 }
 

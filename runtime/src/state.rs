@@ -14,7 +14,7 @@ mod keyed_reduce;
 mod map_with_state;
 mod partitioned;
 mod str_reduce;
-mod table;
+pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 mod update_state;

@@ -34,7 +34,7 @@ pub const SHARDS: &str = "shards";
 
 /// The version of the file formats and of the directory layout written (the `version` of
 /// `metadata`); commits and planned batches of other versions are not read.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The oldest version still read (its checkpoints have no pipeline section, so a change of
 /// pipeline is not detected on them).
@@ -46,6 +46,12 @@ pub const PARTS_VERSION: u32 = 4;
 
 /// The first version whose commits may name shard files ([`shard_file_path`]).
 pub const SHARDS_VERSION: u32 = 5;
+
+/// The first version whose shards are cut by key as [`crate::partition::owner`] cuts them now
+/// (from the bits of a keyed table's hash that the table does not use); a version 5 cluster cut
+/// them by another hash, so a restart from its shards puts them together and cuts them again
+/// (as for another number of processes).
+pub const OWNERSHIP_VERSION: u32 = 6;
 
 /// The commit files of the flat layout: `DIR/checkpoint-<T>`.
 pub(super) const LEGACY_PREFIX: &str = "checkpoint-";

@@ -154,8 +154,8 @@ fn metadata_round_trips_and_every_truncation_is_detected() {
 fn metadata_is_read_as_json_and_checks_its_version() {
     let hand = b"{ \"id\": \"q\", \"note\": \"ignored\",\n  \"app\": \"a\", \"version\": 3 }\n";
     assert_eq!(Metadata::decode(hand), Ok(Metadata { version: 3, app: "a".to_owned(), id: "q".to_owned() }));
-    let newer = b"{\"version\":6,\"app\":\"a\",\"id\":\"q\"}\n";
-    assert!(matches!(Metadata::decode(newer), Err(Invalid::Mismatch(m)) if m.contains("layout version 6")));
+    let newer = b"{\"version\":7,\"app\":\"a\",\"id\":\"q\"}\n";
+    assert!(matches!(Metadata::decode(newer), Err(Invalid::Mismatch(m)) if m.contains("layout version 7")));
     for bad in [&b"{\"version\":3,\"app\":\"a\"}\n"[..], b"{\"version\":\"3\",\"app\":\"a\",\"id\":\"q\"}\n", b"[]\n"] {
         assert!(matches!(Metadata::decode(bad), Err(Invalid::Corrupt(_))), "{}", String::from_utf8_lossy(bad));
     }

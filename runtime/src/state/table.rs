@@ -11,7 +11,7 @@ use crate::persist::corrupt;
 
 /// The hasher seed. Fixed, so that a run's hashing (and so its performance profile) is the same
 /// every time; output order never depends on it (see [`KeyedReduce`](super::KeyedReduce)).
-pub(super) const SEED: u64 = 0x5354_5245_414d_4321; // "STREAMC!"
+pub(crate) const SEED: u64 = 0x5354_5245_414d_4321; // "STREAMC!"
 
 /// An entry index as stored in a `HashTable<u32>`.
 #[inline]

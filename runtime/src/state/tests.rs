@@ -464,3 +464,33 @@ fn keyed_reduce_room_is_the_partial_size_in_a_cluster() {
         assert_eq!((merged.len(), merged.room()), (50, 300), "own piece first: {own_first}");
     }
 }
+
+/// A `&str` table cut for a cluster (`Partition::split`, which reads each key's owner from the
+/// hash its entry keeps) gives every process the keys `partition::owner` says it owns, in the
+/// table's order: the table's hash is the ownership hash.
+#[test]
+fn str_reduce_cut_by_its_hashes_is_cut_by_owner() {
+    use crate::partition::{Partition, owner};
+    let mut seed = 11u64;
+    let words: Vec<String> = (0..3000).map(|_| format!("w{}", xorshift(&mut seed) % 900)).collect();
+    let table = || {
+        let mut t = StrReduce::new();
+        for (i, w) in words.iter().enumerate() {
+            t.merge(w, i as i64, &mut |a, b| a.max(b));
+        }
+        t
+    };
+    for n in 1..=4 {
+        let want: Vec<Vec<(&str, i64)>> =
+            table().split_by(n, |k| owner(k, n)).into_iter().map(StrReduce::into_vec).collect();
+        let got: Vec<Vec<(&str, i64)>> = table().split(n).into_iter().map(StrReduce::into_vec).collect();
+        assert_eq!(got, want, "{n} processes");
+        if n > 1 {
+            assert!(
+                want.iter().all(|p| p.len() > 900 / n / 2),
+                "{n} processes: {:?}",
+                want.iter().map(Vec::len).collect::<Vec<_>>()
+            );
+        }
+    }
+}
