@@ -200,26 +200,31 @@ impl<'t, V: Shipped<'t>> Shipped<'t> for ByKey<V> {
 }
 
 /// A batch's keyed table: its pairs in first-seen order, read back into a table with the same
-/// order (its keys are distinct, so reading merges nothing).
-impl<'t, V: Copy + Shipped<'t>> Shipped<'t> for StrReduce<'t, V> {
+/// order (its keys are distinct, so reading merges nothing). Written compactly
+/// ([`StrReduce::ship_entries`]): a count, then per entry its key's length as a varint, the key,
+/// and the value's compact form; a word count's pieces are half the size they were as a `u64`
+/// length and a whole `i64`.
+impl<'t, V: Copy + Persist> Shipped<'t> for StrReduce<'t, V> {
     fn ship(&self, out: &mut Vec<u8>) {
         (self.len() as u64).write(out);
-        for (k, v) in self.iter() {
-            k.ship(out);
-            v.ship(out);
-        }
+        self.ship_entries(out);
     }
     fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
         let n = u64::read(input)?;
         // A shipped table's keys are distinct: they are appended, indexed only if the table is
         // merged into (`StrReduce::push_distinct`).
         let mut t = StrReduce::with_capacity(0);
-        // Room for every entry at once (an entry takes at least 9 bytes: its key's length and a
+        // Room for every entry at once (an entry takes at least 2 bytes: its key's length and a
         // value), so that reading a large piece does not copy it as it grows.
-        t.reserve_distinct(usize::try_from(n).unwrap_or(usize::MAX).min(input.len() / 9));
+        t.reserve_distinct(usize::try_from(n).unwrap_or(usize::MAX).min(input.len() / 2));
         for _ in 0..n {
-            let k = <&'t str>::unship(input)?;
-            let v = V::unship(input)?;
+            let len = crate::persist::read_varint(input, "a key's length")?;
+            let len = usize::try_from(len).ok().filter(|&l| l <= input.len());
+            let Some(len) = len else { return Err(corrupt("a key longer than its message")) };
+            let (k, rest) = input.split_at(len);
+            *input = rest;
+            let k = crate::utf8::short_str(k).ok_or_else(|| corrupt("a key that is not UTF-8"))?;
+            let v = V::read_after(None, input)?;
             t.push_distinct(k, v);
         }
         Ok(t)
@@ -305,6 +310,38 @@ mod tests {
         assert_eq!(t.into_vec(), [("b", 2), ("a", 1), ("a word longer than sixteen bytes", 1)]);
         assert_eq!(k.into_vec(), [(("x", 1), Some(2.5))]);
         assert_eq!(counts, (3, 4));
+    }
+
+    /// A `&str` table ships compactly and reads back the same, whatever its keys' lengths
+    /// (up to 16 bytes copied from the entries' heads, longer ones whole) and values; a
+    /// truncated message is an error, never a panic.
+    #[test]
+    fn str_tables_ship_compactly_for_every_key_length_and_value() {
+        let text: String = (0..40u8).map(|i| char::from(b'a' + i % 26)).collect();
+        let keys: Vec<String> = (0..=text.len()).map(|n| format!("{}é", &text[..n])).chain(["".to_owned()]).collect();
+        let values = [0i64, 1, -1, 300, i64::MAX, i64::MIN];
+        let mut t = StrReduce::new();
+        for (i, k) in keys.iter().enumerate() {
+            t.merge(k, values[i % values.len()], &mut |_, b| b);
+        }
+        let want = t.iter().map(|(k, v)| (k, *v)).collect::<Vec<_>>();
+        let bytes = ship_all(&[t]);
+        let back: Vec<StrReduce<i64>> = unship_all(&bytes).unwrap();
+        assert_eq!(back.into_iter().next().unwrap().into_vec(), want);
+        for n in 0..bytes.len() {
+            assert!(unship_all::<StrReduce<i64>>(&bytes[..n]).is_err(), "truncated to {n}");
+        }
+        // A word and its count: a byte of length, its bytes, a byte of count.
+        let mut t = StrReduce::new();
+        t.merge("cat", 1i64, &mut |a, b| a + b);
+        let mut out = Vec::new();
+        t.ship(&mut out);
+        assert_eq!(out.len(), 8 + 1 + 3 + 1);
+        let mut f = StrReduce::new();
+        f.merge("x", 2.5f64, &mut |a, b| a + b);
+        let bytes = ship_all(&[f]);
+        let back: Vec<StrReduce<f64>> = unship_all(&bytes).unwrap();
+        assert_eq!(back.into_iter().next().unwrap().into_vec(), [("x", 2.5)]);
     }
 
     #[test]

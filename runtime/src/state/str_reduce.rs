@@ -7,6 +7,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
 use super::table::{SEED, index_u32};
+use crate::persist::Persist;
 
 /// [`KeyedReduce`](super::KeyedReduce) for the commonest table of a text pipeline: `&str` keys borrowed from the
 /// batch, with numeric (`Copy`) values. Each entry keeps the key's first 16 bytes next to its
@@ -132,6 +133,32 @@ impl<'a, V: Copy> StrReduce<'a, V> {
     pub(crate) fn push_distinct(&mut self, k: &'a str, v: V) {
         let hash = self.hasher.hash_one(k);
         self.entries.push(StrEntry { key: k, head: head(k), hash, value: v });
+    }
+
+    /// Appends every entry, in order, as a cluster ships a table ([`crate::ship`]): the key's
+    /// length as a varint, its bytes, and the value in its compact form
+    /// ([`Persist::write_after`] after nothing: a count is a byte or two). A key of up to 16
+    /// bytes is copied from the entry's head with one fixed-size store (a call of `memcpy` per
+    /// key was 1.5 % of a 2-process word count's time).
+    pub(crate) fn ship_entries(&self, out: &mut Vec<u8>)
+    where
+        V: Persist,
+    {
+        for e in &self.entries {
+            let n = e.key.len();
+            crate::codec::put_varint(out, n as u64);
+            if n <= 16 {
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&e.head[0].to_le_bytes());
+                bytes[8..].copy_from_slice(&e.head[1].to_le_bytes());
+                let at = out.len();
+                out.extend_from_slice(&bytes);
+                out.truncate(at + n);
+            } else {
+                out.extend_from_slice(e.key.as_bytes());
+            }
+            e.value.write_after(None, out);
+        }
     }
 
     /// Room for `n` more entries appended with [`push_distinct`](Self::push_distinct).
