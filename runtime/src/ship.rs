@@ -201,7 +201,7 @@ impl<'t, V: Shipped<'t>> Shipped<'t> for ByKey<V> {
 
 /// A batch's keyed table: its pairs in first-seen order, read back into a table with the same
 /// order (its keys are distinct, so reading merges nothing). Written compactly
-/// ([`StrReduce::ship_entries`]): a count, then per entry its key's length as a varint, the key,
+/// (`StrReduce::ship_entries`): a count, then per entry its key's length as a varint, the key,
 /// and the value's compact form; a word count's pieces are half the size they were as a `u64`
 /// length and a whole `i64`.
 impl<'t, V: Copy + Persist> Shipped<'t> for StrReduce<'t, V> {
