@@ -29,6 +29,7 @@ mod piece;
 mod pieces;
 mod print;
 mod progress;
+mod publishing;
 #[cfg(test)]
 mod tests;
 
@@ -44,6 +45,7 @@ pub(crate) use print::PrintTarget;
 pub use print::format_print;
 pub use progress::StateReport;
 pub(crate) use progress::{Progress, Reports};
+pub(crate) use publishing::{HeldEntries, Publishing};
 
 /// An output as declared by the app.
 #[derive(Clone, Debug)]

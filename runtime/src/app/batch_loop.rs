@@ -21,7 +21,7 @@ use crate::parallel::{Balance, Idle, Pool};
 use crate::persist::{Persist, read_bytes};
 use crate::ship::Received;
 use crate::sink::commit::{Commit, ShardWriting};
-use crate::sink::{BatchOutput, Progress, SavedStates};
+use crate::sink::{BatchOutput, HeldEntries, Progress, Publishing, SavedStates};
 use crate::source::{RunningSource, Share, TextBatch};
 use crate::ui::{BatchFigures, Ui};
 
@@ -88,6 +88,12 @@ pub(super) struct BatchLoop<F> {
     /// On process 0, the last batch's commit, written once every process has reported its
     /// shard durable (`last_round.rs`).
     pub(super) held: Option<Commit>,
+    /// This process's data files of the last batch's file sinks cut in pieces, being made
+    /// durable while this batch runs (`sink/publishing.rs`).
+    pub(super) publishing: Option<Publishing>,
+    /// On process 0, the last batch's metadata entries of those sinks, written once every
+    /// process has reported its data files durable.
+    pub(super) held_entries: Option<HeldEntries>,
     /// On process 0 of a cluster, each process's share of the batches read in shares, learned
     /// from their work (`shares.rs`).
     pub(super) shares: ShareBalance,

@@ -476,6 +476,8 @@ where
             agreed: None,
             shard_writing: None,
             held: None,
+            publishing: None,
+            held_entries: None,
             shares: super::batch_loop::ShareBalance::new(peers_count),
         };
         let thread_name = format!("streamc-batches-{}", self.spec.name);

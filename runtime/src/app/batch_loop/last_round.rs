@@ -9,8 +9,9 @@
 //! before. So a process does not wait for its shard's fsync before the round (a 2-process
 //! Structured batch did, ~1.7 ms on this disk, while the embedded engine writes its state with
 //! the commit on a thread of its own), and the newest commit is one batch older than it would
-//! be: a crash re-runs one batch more. When the commit is written in line (an app with a Kafka
-//! sink), or with one process, the shard is written and reported in its own batch.
+//! be: a crash re-runs one batch more. The data files of file sinks cut in pieces go the same
+//! way (`sink/publishing.rs`). When the commit is written in line (an app with a Kafka sink),
+//! or with one process, the shard and the files are written and reported in their own batch.
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use crate::checkpoint;
 use crate::error::Error;
 use crate::persist::Persist;
 use crate::sink::BatchOutput;
+use crate::sink::Publishing;
 use crate::sink::commit::ShardWriting;
 use crate::source::TextBatch;
 
@@ -32,6 +34,11 @@ fn write_report(report: &Report, m: &mut Vec<u8>) {
         Some(Ok(sum)) => (1u8, *sum).write(m),
         Some(Err(e)) => (2u8, e.to_string()).write(m),
     }
+}
+
+/// A report of process `p` that does not read back.
+fn bad_report(p: usize, e: Error) -> Error {
+    Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"))
 }
 
 /// Process `p`'s report of its shard of the commit of time `t`, read from `m`: its checksum,
@@ -64,7 +71,11 @@ where
     /// sinks whose rows were cut in pieces ([`BatchOutput::publish_data_files`]) and reports
     /// them durable, with its sources' counts when they were read in shares; process 0 then
     /// writes the commit of the batch before (`held`, now that every shard it names is
-    /// durable) and commits those file sinks ([`BatchOutput::commit_pieces`]). Returns each
+    /// durable) and commits those file sinks ([`BatchOutput::commit_pieces`]). When the shards
+    /// are written later, so are the data files (`sink/publishing.rs`): each process starts
+    /// publishing its files on a thread and reports the batch before's, and process 0 writes
+    /// that batch's metadata entries ([`BatchOutput::write_held_entries`]) just before its
+    /// commit and holds this batch's. Returns each
     /// source's lines and dropped lines of the batch (on process 0 of a cluster reading in
     /// shares, added up over the processes; elsewhere this process's own) and, on process 0,
     /// the shards' checksums in process order when they were written in the batch (empty
@@ -116,10 +127,25 @@ where
         };
         let shards_later = self.shard_writing.is_some();
         let pieces = self.output.in_pieces();
-        let published = if pieces { self.output.publish_data_files() } else { Ok(()) };
+        // The data files of file sinks cut in pieces: made durable in line before the round,
+        // or, when the shards are written later, on a thread while the next batch runs and
+        // reported in its round (`sink/publishing.rs`); the round then reports the last
+        // batch's.
+        let published_before = self.publishing.take().map(|p| (p.time_ms, p.finish()));
+        let reports_files = pieces || published_before.is_some();
+        let (published_t, published) = if later {
+            if pieces {
+                self.publishing = Some(self.output.start_publishing(t)?);
+            }
+            published_before.unwrap_or((t, Ok(())))
+        } else if pieces {
+            (t, self.output.publish_data_files())
+        } else {
+            (t, Ok(()))
+        };
         let in_shares = texts.iter().any(|t| t.share_only);
         let deferred = self.output.has_deferred();
-        if peers.count() == 1 || !(report.is_some() || pieces || in_shares || deferred) {
+        if peers.count() == 1 || !(report.is_some() || reports_files || in_shares || deferred) {
             let sum = report.transpose()?;
             published?;
             let sink = self.put_out_deferred(&[])?;
@@ -179,7 +205,9 @@ where
             sums.extend(read_report(&mut m, p, report_t, sharded)?);
             if u8::read(&mut m).map_err(bad)? != 0 {
                 let e = String::read(&mut m).map_err(bad)?;
-                return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
+                return Err(Error::Cluster(format!(
+                    "process {p} could not write its data files of batch {published_t} ms: {e}"
+                )));
             }
             works.push(Duration::from_micros(u64::read(&mut m).map_err(bad)?));
             rows.push(m);
@@ -193,25 +221,35 @@ where
         // batch's round, long written, rather than the one started here. The commit of the batch
         // before is then written while the next batch runs (it had kept process 0 ~2 ms a batch
         // from its next batch, while the others had started theirs).
-        let sink = self.put_out_deferred(&rows)?;
-        let shards = if later {
+        let (sink, shards) = if later {
+            // This batch's files are reported in the next batch's round; the last batch's
+            // entries are written now, before its commit.
+            let started = Instant::now();
+            self.output.emit_deferred(&rows)?;
+            let entries = self.output.hold_entries();
+            if let Some(held) = std::mem::replace(&mut self.held_entries, entries) {
+                self.output.write_held_entries(held)?;
+            }
             self.commit_held(sums)?;
-            Vec::new()
+            (started.elapsed(), Vec::new())
         } else {
-            sums
+            (self.put_out_deferred(&rows)?, sums)
         };
         Ok(EndOfBatch { counts, shards, shards_later, taken, sink })
     }
 
     /// On process 0: writes the commit held for its shards (on a thread, [`crate::sink::commit`]),
-    /// now that every process reported its shard durable (`sums`, in process order).
+    /// now that every process reported its shard durable (`sums`, in process order), with the
+    /// file sinks' metadata entries of its batch written since (made durable first); without a
+    /// held commit, those entries are made durable now.
     fn commit_held(&mut self, sums: Vec<u64>) -> Result<(), Error> {
         match self.held.take() {
             Some(mut held) => {
                 held.checkpoint.shards = sums;
+                held.entries.extend(self.output.take_unsynced());
                 held.start(self.output.committing(), true)
             }
-            None if sums.is_empty() => Ok(()),
+            None if sums.is_empty() => crate::sink::make_durable(&self.output.take_unsynced()),
             None => Err(Error::Cluster(
                 "the processes reported shards of a batch with no commit to write; this is a bug in streamc".to_owned(),
             )),
@@ -223,21 +261,42 @@ where
     /// more round in which each reports its shard durable, and process 0 writes the batch's
     /// commit. Nothing otherwise (the same on every process).
     pub(super) fn close_round(&mut self) -> Result<(), Error> {
-        let Some(writing) = self.shard_writing.take() else { return Ok(()) };
-        let (t, report) = writing.finish();
-        let Some(peers) = self.peers.clone() else { return report.map(|_| ()) };
+        let writing = self.shard_writing.take();
+        let publishing = self.publishing.take();
+        if writing.is_none() && publishing.is_none() {
+            return Ok(());
+        }
+        let (t, report) = match writing.map(ShardWriting::finish) {
+            Some((t, r)) => (t, Some(r)),
+            None => (publishing.as_ref().map_or(0, |p| p.time_ms), None),
+        };
+        let published = publishing.map_or(Ok(()), Publishing::finish);
+        let Some(peers) = self.peers.clone() else { return report.transpose().and(published).map(|_| ()) };
         let me = peers.index();
         let mut out = vec![Vec::new(); peers.count()];
         if me != 0 {
-            let report = Some(report);
             write_report(&report, &mut out[0]);
+            match &published {
+                Ok(()) => 0u8.write(&mut out[0]),
+                Err(e) => (1u8, e.to_string()).write(&mut out[0]),
+            }
             peers.exchange(out)?;
-            return report.transpose().map(|_| ());
+            return report.transpose().and(published).map(|_| ());
         }
         let got = peers.exchange(out)?;
-        let mut sums = vec![report?];
+        let sharded = report.is_some();
+        let mut sums: Vec<u64> = report.transpose()?.into_iter().collect();
+        published?;
         for (p, m) in got.iter().enumerate().skip(1) {
-            sums.extend(read_report(&mut m.as_slice(), p, t, true)?);
+            let mut m = m.as_slice();
+            sums.extend(read_report(&mut m, p, t, sharded)?);
+            if u8::read(&mut m).map_err(|e| bad_report(p, e))? != 0 {
+                let e = String::read(&mut m).map_err(|e| bad_report(p, e))?;
+                return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
+            }
+        }
+        if let Some(held) = self.held_entries.take() {
+            self.output.write_held_entries(held)?;
         }
         self.commit_held(sums)
     }
