@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use common::{Captured, TempDir};
-use streamc_runtime::checkpoint::{Checkpoint, Metadata, commit_path, file_name, planned_file_name};
+use streamc_runtime::checkpoint::{Checkpoint, FORMAT_VERSION, Metadata, commit_path, file_name, planned_file_name};
 use streamc_runtime::persist::Checkpointed;
 use streamc_runtime::{App, AppBuilder, BatchInput, BatchOutput, Error, ManualClock, Milliseconds, Trigger};
 
@@ -646,7 +646,7 @@ fn a_run_leaves_the_documented_layout() {
     let (_, id) = commit_query(&commit_path(&ckpt, 8000));
     assert_eq!(
         std::fs::read_to_string(ckpt.join("metadata")).unwrap(),
-        format!("{{\"version\":5,\"app\":\"stateful\",\"id\":\"{id}\"}}\n")
+        format!("{{\"version\":{FORMAT_VERSION},\"app\":\"stateful\",\"id\":\"{id}\"}}\n")
     );
     for t in [4000, 6000] {
         assert_eq!(commit_query(&commit_path(&ckpt, t)).1, id);
@@ -713,7 +713,7 @@ fn a_directory_of_the_flat_layout_resumes_and_moves_to_the_new_one() {
     // files count towards the three commits kept, so the oldest is gone.
     assert_eq!(names(&ckpt), [flat(4000), "commits".to_owned(), "lock".to_owned(), "metadata".to_owned()]);
     assert_eq!(commits(&ckpt), [file_name(6000), file_name(8000)]);
-    assert_eq!(metadata(&ckpt), Metadata { version: 5, app: "stateful".to_owned(), id: id.clone() });
+    assert_eq!(metadata(&ckpt), Metadata { version: FORMAT_VERSION, app: "stateful".to_owned(), id: id.clone() });
     assert_eq!(commit_query(&commit_path(&ckpt, 8000)).1, id);
 }
 

@@ -397,7 +397,10 @@ fn a_version_3_directory_resumes_and_moves_to_parts() {
         assert_eq!(v, 3);
     }
     std::fs::remove_dir_all(ckpt.join("parts")).unwrap();
-    let meta = std::fs::read_to_string(ckpt.join("metadata")).unwrap().replace("\"version\":5", "\"version\":3");
+    let meta = std::fs::read_to_string(ckpt.join("metadata"))
+        .unwrap()
+        .replace(&format!("\"version\":{FORMAT_VERSION}"), "\"version\":3");
+    assert!(meta.contains("\"version\":3"), "{meta}");
     std::fs::write(ckpt.join("metadata"), meta).unwrap();
 
     let second = run(&input, &ckpt, &dir.join("second.jsonl"), None).unwrap();
