@@ -434,6 +434,48 @@ fn a_partitioned_state_resumes_on_another_number_of_processes() {
     }
 }
 
+/// A cluster of version 5 cut its shards by another ownership hash than today's: restarted on
+/// as many processes, it puts them together and cuts them again rather than reading each
+/// process's own (`restore_partitioned`). The commits of a 2-process run are marked version 5
+/// and the run resumes on 2 processes: the batches must be those of one uninterrupted run. (The
+/// old hash's cut itself is not reproduced: a shard names its process, so shards cannot be
+/// swapped to stand for it; this pins that the path for older shards restores them whole.)
+#[test]
+fn shards_of_a_version_5_cluster_are_cut_again() {
+    use streamc_runtime::checkpoint::{Checkpoint, checksum};
+    let events = events("cluster-v5-shards", 8, 300);
+    let args = ["examples/windowed_event_counts.yaml", "--replay", events.to_str().unwrap()];
+    let (whole, _, _) = run("cluster-v5-shards-whole", &args, 1);
+    let dir = root().join("target").join("streamc-tests").join("cluster-v5-shards-steps");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (first, _, _) = run_with(&dir, &args, 2, &["--max-batches", "4"]);
+    let mut sharded = 0;
+    for commit in std::fs::read_dir(dir.join("ck").join("commits")).unwrap().map(|e| e.unwrap().path()) {
+        let (c, q, _) = Checkpoint::decode_versioned(&std::fs::read(&commit).unwrap()).unwrap();
+        sharded += usize::from(c.shards.len() == 2);
+        let mut bytes = c.encode_with(q.as_ref());
+        bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
+        let body = bytes.len() - 8;
+        let sum = checksum(&bytes[..body]);
+        bytes[body..].copy_from_slice(&sum.to_le_bytes());
+        assert_eq!(Checkpoint::decode_versioned(&bytes).unwrap().2, 5);
+        std::fs::write(&commit, bytes).unwrap();
+    }
+    assert!(sharded > 0, "no commit of the first run names shards");
+    let (rest, _, _) = run_with(&dir, &args, 2, &[]);
+    let mut got = batches(&first);
+    for b in batches(&rest) {
+        match got.iter().find(|(o, id, _)| *o == b.0 && *id == b.1) {
+            Some(seen) => assert!(*seen == b, "batch {} changed when repeated", b.1),
+            None => got.push(b),
+        }
+    }
+    let whole = batches(&whole);
+    assert!(whole.len() >= 4 && whole.iter().map(|b| b.2.len()).sum::<usize>() > 100, "{whole:?}");
+    assert!(got == whole, "resumed from version 5 shards:\n{got:?}\nuninterrupted:\n{whole:?}");
+}
+
 /// `split`: whether the query's batches are split over the processes (a join's are not: each
 /// process reads both inputs whole and joins the keys it owns).
 fn resumes_on_2_3_and_1_processes(name: &str, args: &[&str], step: &[&str], split: bool) {
