@@ -57,7 +57,7 @@ impl<K: Hash, A> Partition for SessionAgg<K, A> {
         if n == 1 {
             return vec![self];
         }
-        self.pending.split_by(n, |k| owner(k, n)).into_iter().map(SessionAgg::with_pending).collect()
+        self.pending.split_by(n, |_, h| place(h, n)).into_iter().map(SessionAgg::with_pending).collect()
     }
 }
 
@@ -141,13 +141,14 @@ pub trait Partition: Sized {
     fn split(self, n: usize) -> Vec<Self>;
 }
 
-/// By key: each process gets the keys it owns.
+/// By key: each process gets the keys it owns (read from the hashes the entries keep, which are
+/// their keys' ownership hashes: no key is hashed again).
 impl<K: Hash, A> Partition for StreamingAgg<K, A> {
     fn split(self, n: usize) -> Vec<Self> {
         if n == 1 {
             return vec![self];
         }
-        self.split_by(n, |k| owner(k, n))
+        self.split_by(n, |_, h| place(h, n))
     }
 }
 

@@ -14,8 +14,9 @@ use crate::error::Error;
 use crate::owned::IntoOwned;
 use crate::persist::{Checkpointed, Persist, corrupt, read_all, read_varint};
 
-/// The hasher seed (fixed: output order never depends on it, see [`StreamingAgg`]).
-const SEED: u64 = 0x5354_5245_414d_5353; // "STREAMSS"
+// The hasher seed is the keyed tables' (fixed: output order never depends on it, see
+// [`StreamingAgg`]), so an entry's hash is its key's ownership hash in a cluster.
+use crate::state::table::SEED;
 
 struct Entry<K, A> {
     key: K,
@@ -350,10 +351,10 @@ impl<K, A> StreamingAgg<K, A> {
         Ok(part)
     }
 
-    /// Cuts the state into `n` states, entry by entry: an entry goes to state `owner(key)`
-    /// (`< n`), keeping its order and its updated mark (a cluster sends piece `j` of a worker's
-    /// partial to process `j`, which owns those keys).
-    pub fn split_by(self, n: usize, owner: impl Fn(&K) -> usize) -> Vec<Self>
+    /// Cuts the state into `n` states, entry by entry: an entry goes to state `owner(key, hash)`
+    /// (`< n`; `hash` is the key's, as this table keeps it), keeping its order and its updated
+    /// mark (a cluster sends piece `j` of a worker's partial to process `j`, which owns those keys).
+    pub fn split_by(self, n: usize, owner: impl Fn(&K, u64) -> usize) -> Vec<Self>
     where
         K: Hash,
     {
@@ -365,7 +366,7 @@ impl<K, A> StreamingAgg<K, A> {
         let mut pieces: Vec<Self> =
             (0..n).map(|_| StreamingAgg { slots: Vec::with_capacity(room), cut_from, ..Self::new() }).collect();
         for e in self.slots.into_iter().flatten() {
-            let piece = &mut pieces[owner(&e.key)];
+            let piece = &mut pieces[owner(&e.key, e.hash)];
             piece.updated += usize::from(e.updated);
             piece.live += 1;
             piece.slots.push(Some(e));
