@@ -12,8 +12,8 @@
 //! across restarts), read from bits a table does not look at: hashbrown picks a bucket from the
 //! low bits and tags it with the top 7, ownership takes bits 24 to 55, so the keys a process
 //! owns still spread over its whole table, and a table cut by owner takes the hashes its
-//! entries keep instead of hashing every key again. In a checkpoint each process's piece is its own shard file
-//! (`crate::checkpoint`); a restart with the same number of processes reads its shard, one with
+//! entries keep instead of hashing every key again. In a checkpoint each process's piece is
+//! its own shard file (`crate::checkpoint`); a restart with the same number of processes reads its shard, one with
 //! another number (or without a cluster) puts the shards together
 //! ([`Partitioned::concat_snapshots`]) and keeps the keys it owns
 //! ([`Partitioned::keep_partition`]): the state repartitions by itself.
@@ -152,13 +152,14 @@ impl<K: Hash, A> Partition for StreamingAgg<K, A> {
     }
 }
 
-/// A DStream batch's keyed table (`reduce_by_key`, `count_by_value`, a window's pane), by key.
+/// A DStream batch's keyed table (`reduce_by_key`, `count_by_value`, a window's pane), by key:
+/// its table's hash of a key is the key's ownership hash ([`key_hash`]).
 impl<K: Hash + Eq, V> Partition for KeyedReduce<K, V> {
     fn split(self, n: usize) -> Vec<Self> {
         if n == 1 {
             return vec![self];
         }
-        self.split_by(n, |k| owner(k, n))
+        self.split_by(n, |_, h| place(h, n))
     }
 }
 
@@ -169,7 +170,7 @@ impl<V: Copy> Partition for StrReduce<'_, V> {
         if n == 1 {
             return vec![self];
         }
-        self.split_by_hash(|h| place(h, n), n)
+        self.split_by(n, |_, h| place(h, n))
     }
 }
 

@@ -106,12 +106,17 @@ impl<'t> Shipped<'t> for &'t str {
     }
     fn unship(input: &mut &'t [u8]) -> Result<Self, Error> {
         let n = u64::read(input)?;
-        let n = usize::try_from(n).ok().filter(|&n| n <= input.len());
-        let Some(n) = n else { return Err(corrupt("a string longer than its message")) };
-        let (s, rest) = input.split_at(n);
-        *input = rest;
-        crate::utf8::short_str(s).ok_or_else(|| corrupt("a string that is not UTF-8"))
+        take_str(input, n)
     }
+}
+
+/// The string of the next `n` bytes of `input`, borrowed from it.
+fn take_str<'t>(input: &mut &'t [u8], n: u64) -> Result<&'t str, Error> {
+    let n = usize::try_from(n).ok().filter(|&n| n <= input.len());
+    let Some(n) = n else { return Err(corrupt("a string longer than its message")) };
+    let (s, rest) = input.split_at(n);
+    *input = rest;
+    crate::utf8::short_str(s).ok_or_else(|| corrupt("a string that is not UTF-8"))
 }
 
 impl<'t, T: Shipped<'t>> Shipped<'t> for Option<T> {
@@ -219,11 +224,7 @@ impl<'t, V: Copy + Persist> Shipped<'t> for StrReduce<'t, V> {
         t.reserve_distinct(usize::try_from(n).unwrap_or(usize::MAX).min(input.len() / 2));
         for _ in 0..n {
             let len = crate::persist::read_varint(input, "a key's length")?;
-            let len = usize::try_from(len).ok().filter(|&l| l <= input.len());
-            let Some(len) = len else { return Err(corrupt("a key longer than its message")) };
-            let (k, rest) = input.split_at(len);
-            *input = rest;
-            let k = crate::utf8::short_str(k).ok_or_else(|| corrupt("a key that is not UTF-8"))?;
+            let k = take_str(input, len)?;
             let v = V::read_after(None, input)?;
             t.push_distinct(k, v);
         }

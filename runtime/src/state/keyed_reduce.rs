@@ -161,16 +161,16 @@ impl<K: Hash + Eq, V> KeyedReduce<K, V> {
         std::mem::forget(guard);
     }
 
-    /// The table cut in `n`: piece `j` has the keys for which `owner` says `j`, each piece in
-    /// this table's order (a cluster's processes each merge the keys they own).
-    pub fn split_by(self, n: usize, mut owner: impl FnMut(&K) -> usize) -> Vec<Self> {
+    /// The table cut in `n`: piece `j` has the keys for which `owner(key, hash)` says `j`
+    /// (`hash` is the key's in this table, hashed once for both), each piece in this table's
+    /// order (a cluster's processes each merge the keys they own).
+    pub fn split_by(self, n: usize, mut owner: impl FnMut(&K, u64) -> usize) -> Vec<Self> {
         let cut_from = self.entries.len();
         let mut parts: Vec<Self> =
             (0..n).map(|_| KeyedReduce { cut_from, ..Self::with_capacity(self.entries.len() / n.max(1)) }).collect();
         for (k, v) in self.entries {
-            let j = owner(&k);
-            let hash = parts[j].hasher.hash_one(&k);
-            parts[j].insert_new(hash, k, v);
+            let hash = self.hasher.hash_one(&k);
+            parts[owner(&k, hash)].insert_new(hash, k, v);
         }
         parts
     }

@@ -244,19 +244,10 @@ impl<'a, V: Copy> StrReduce<'a, V> {
         }
     }
 
-    /// The table cut in `n`: piece `j` has the keys for which `owner` says `j`, each piece in
-    /// this table's order (a cluster's processes each merge the keys they own).
-    pub fn split_by(self, n: usize, mut owner: impl FnMut(&str) -> usize) -> Vec<Self> {
-        self.split_entries(n, |e| owner(e.key))
-    }
-
-    /// [`split_by`](Self::split_by) with the owner of a key read from its hash as this table
-    /// computed it (kept in its entry): no key is hashed again.
-    pub(crate) fn split_by_hash(self, mut owner: impl FnMut(u64) -> usize, n: usize) -> Vec<Self> {
-        self.split_entries(n, |e| owner(e.hash))
-    }
-
-    fn split_entries(self, n: usize, mut owner: impl FnMut(&StrEntry<'a, V>) -> usize) -> Vec<Self> {
+    /// The table cut in `n`: piece `j` has the keys for which `owner(key, hash)` says `j`
+    /// (`hash` is the key's in this table, kept in its entry: no key is hashed again), each
+    /// piece in this table's order (a cluster's processes each merge the keys they own).
+    pub fn split_by(self, n: usize, mut owner: impl FnMut(&str, u64) -> usize) -> Vec<Self> {
         // The pieces are shipped, or merged into a state: they are not indexed (`index`). Room
         // for an even share and a quarter more, so that a piece rarely grows (each growth
         // copies the piece: a profile of a 2-process word count had 0.6 % of its time there).
@@ -271,7 +262,7 @@ impl<'a, V: Copy> StrReduce<'a, V> {
             })
             .collect();
         for e in self.entries {
-            let j = owner(&e);
+            let j = owner(e.key, e.hash);
             parts[j].entries.push(e);
         }
         parts

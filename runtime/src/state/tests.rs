@@ -376,7 +376,7 @@ fn str_reduce_pieces_without_an_index_merge_back_whole() {
         for w in &words {
             copy.merge(w, 1i64, &mut |a, b| a + b);
         }
-        let pieces = copy.split_by(n, |k| k.len() % n);
+        let pieces = copy.split_by(n, |k, _| k.len() % n);
         let bytes = ship_all(&pieces);
         let back: Vec<StrReduce<'_, i64>> = unship_all(&bytes).unwrap();
         let mut merged = StrReduce::new();
@@ -410,7 +410,7 @@ fn str_reduce_room_is_the_partial_size_in_a_cluster() {
             t.merge(w, 1i64, &mut |a, b| a + b);
         }
         // Process 0 owns the keys that end in 0: a tenth of them.
-        t.split_by(2, |k| usize::from(!k.ends_with('0')))
+        t.split_by(2, |k, _| usize::from(!k.ends_with('0')))
     }
     let words: Vec<String> = (0..500).map(|i| format!("w{i}")).collect();
     let mut alone = StrReduce::new();
@@ -447,7 +447,7 @@ fn keyed_reduce_room_is_the_partial_size_in_a_cluster() {
             t.merge(k, 1i64, &mut |a, b| a + b);
         }
         // Process 0 owns a tenth of the keys.
-        t.split_by(2, |k| usize::from(k % 10 != 0))
+        t.split_by(2, |k, _| usize::from(k % 10 != 0))
     };
     let mut alone = KeyedReduce::new();
     for k in 0..500u32 {
@@ -467,7 +467,8 @@ fn keyed_reduce_room_is_the_partial_size_in_a_cluster() {
 
 /// A `&str` table cut for a cluster (`Partition::split`, which reads each key's owner from the
 /// hash its entry keeps) gives every process the keys `partition::owner` says it owns, in the
-/// table's order: the table's hash is the ownership hash.
+/// table's order: the table's hash is the ownership hash. The same for the generic table, which
+/// hashes each key once for its owner and its piece.
 #[test]
 fn str_reduce_cut_by_its_hashes_is_cut_by_owner() {
     use crate::partition::{Partition, owner};
@@ -482,7 +483,7 @@ fn str_reduce_cut_by_its_hashes_is_cut_by_owner() {
     };
     for n in 1..=4 {
         let want: Vec<Vec<(&str, i64)>> =
-            table().split_by(n, |k| owner(k, n)).into_iter().map(StrReduce::into_vec).collect();
+            table().split_by(n, |k, _| owner(k, n)).into_iter().map(StrReduce::into_vec).collect();
         let got: Vec<Vec<(&str, i64)>> = table().split(n).into_iter().map(StrReduce::into_vec).collect();
         assert_eq!(got, want, "{n} processes");
         if n > 1 {
@@ -492,5 +493,16 @@ fn str_reduce_cut_by_its_hashes_is_cut_by_owner() {
                 want.iter().map(Vec::len).collect::<Vec<_>>()
             );
         }
+        let keyed = || {
+            let mut t = KeyedReduce::new();
+            for (i, w) in words.iter().enumerate() {
+                t.merge((w.as_str(), i % 3), i as i64, &mut |a, b| a.max(b));
+            }
+            t
+        };
+        let want: Vec<Vec<((&str, usize), i64)>> =
+            keyed().split_by(n, |k, _| owner(k, n)).into_iter().map(KeyedReduce::into_vec).collect();
+        let got: Vec<Vec<((&str, usize), i64)>> = keyed().split(n).into_iter().map(KeyedReduce::into_vec).collect();
+        assert_eq!(got, want, "{n} processes, generic table");
     }
 }

@@ -354,10 +354,7 @@ impl<K, A> StreamingAgg<K, A> {
     /// Cuts the state into `n` states, entry by entry: an entry goes to state `owner(key, hash)`
     /// (`< n`; `hash` is the key's, as this table keeps it), keeping its order and its updated
     /// mark (a cluster sends piece `j` of a worker's partial to process `j`, which owns those keys).
-    pub fn split_by(self, n: usize, owner: impl Fn(&K, u64) -> usize) -> Vec<Self>
-    where
-        K: Hash,
-    {
+    pub fn split_by(self, n: usize, owner: impl Fn(&K, u64) -> usize) -> Vec<Self> {
         // Room for an even share and some slack, so that the pieces do not grow while they
         // fill. No piece is put in a table: a piece is shipped or absorbed, which walk its
         // entries; a lookup puts it in one ([`indexed`](Self::indexed)).

@@ -41,10 +41,28 @@ fn bad_report(p: usize, e: Error) -> Error {
     Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"))
 }
 
+/// Writes whether this process's data files of file sinks cut in pieces are durable and in
+/// place, or what failed.
+fn write_published(published: &Result<(), Error>, m: &mut Vec<u8>) {
+    match published {
+        Ok(()) => 0u8.write(m),
+        Err(e) => (1u8, e.to_string()).write(m),
+    }
+}
+
+/// Process `p`'s report of its data files of the batch at `t`, read from `m`.
+fn read_published(m: &mut &[u8], p: usize, t: i64) -> Result<(), Error> {
+    if u8::read(m).map_err(|e| bad_report(p, e))? != 0 {
+        let e = String::read(m).map_err(|e| bad_report(p, e))?;
+        return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
+    }
+    Ok(())
+}
+
 /// Process `p`'s report of its shard of the commit of time `t`, read from `m`: its checksum,
 /// or `None` when it reports none; `sharded` says whether process 0 has one.
 fn read_report(m: &mut &[u8], p: usize, t: i64, sharded: bool) -> Result<Option<u64>, Error> {
-    let bad = |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
+    let bad = |e: Error| bad_report(p, e);
     match u8::read(m).map_err(bad)? {
         0 if !sharded => Ok(None),
         1 if sharded => Ok(Some(u64::read(m).map_err(bad)?)),
@@ -169,10 +187,7 @@ where
             let m = &mut out[0];
             counts.write(m);
             write_report(&report, m);
-            match &published {
-                Ok(()) => 0u8.write(m),
-                Err(e) => (1u8, e.to_string()).write(m),
-            }
+            write_published(&published, m);
             // In µs; 0: not measured.
             work.map_or(0, |w| w.as_micros().max(1) as u64).write(m);
             self.output.deferred_message(m);
@@ -193,8 +208,7 @@ where
         let mut rows = Vec::with_capacity(got.len());
         let mut works: Vec<Duration> = vec![work.unwrap_or_default()];
         for (p, report) in got.iter().enumerate().skip(1) {
-            let bad =
-                |e: Error| Error::Cluster(format!("process {p} sent a batch report that does not read back: {e}"));
+            let bad = |e: Error| bad_report(p, e);
             let mut m = report.as_slice();
             let theirs: Vec<(u64, u64)> = Persist::read(&mut m).map_err(bad)?;
             for ((mine, text), (lines, skipped)) in counts.iter_mut().zip(texts).zip(theirs) {
@@ -203,12 +217,7 @@ where
                 }
             }
             sums.extend(read_report(&mut m, p, report_t, sharded)?);
-            if u8::read(&mut m).map_err(bad)? != 0 {
-                let e = String::read(&mut m).map_err(bad)?;
-                return Err(Error::Cluster(format!(
-                    "process {p} could not write its data files of batch {published_t} ms: {e}"
-                )));
-            }
+            read_published(&mut m, p, published_t)?;
             works.push(Duration::from_micros(u64::read(&mut m).map_err(bad)?));
             rows.push(m);
         }
@@ -276,10 +285,7 @@ where
         let mut out = vec![Vec::new(); peers.count()];
         if me != 0 {
             write_report(&report, &mut out[0]);
-            match &published {
-                Ok(()) => 0u8.write(&mut out[0]),
-                Err(e) => (1u8, e.to_string()).write(&mut out[0]),
-            }
+            write_published(&published, &mut out[0]);
             peers.exchange(out)?;
             return report.transpose().and(published).map(|_| ());
         }
@@ -290,10 +296,7 @@ where
         for (p, m) in got.iter().enumerate().skip(1) {
             let mut m = m.as_slice();
             sums.extend(read_report(&mut m, p, t, sharded)?);
-            if u8::read(&mut m).map_err(|e| bad_report(p, e))? != 0 {
-                let e = String::read(&mut m).map_err(|e| bad_report(p, e))?;
-                return Err(Error::Cluster(format!("process {p} could not write its data files of batch {t} ms: {e}")));
-            }
+            read_published(&mut m, p, t)?;
         }
         if let Some(held) = self.held_entries.take() {
             self.output.write_held_entries(held)?;
