@@ -117,8 +117,9 @@ fn run(bin: &Path, input: &Path, processes: usize, pin: bool, jsonl: Option<&Pat
     (elapsed, exchange_per_batch(&dir.join("progress.jsonl")))
 }
 
-/// Process 0's exchange per batch: (batches, rounds, KB sent, KB received, ms in rounds).
-type Exchange = (usize, f64, f64, f64, f64);
+/// Process 0's exchange per batch: (batches, rounds, KB sent, KB received, ms in rounds,
+/// blocks it took from the other's share, their KB).
+type Exchange = (usize, f64, f64, f64, f64, f64, f64);
 
 /// A jsonl's batches with their records sorted.
 fn batches(path: &Path) -> Vec<(String, u64, Vec<String>)> {
@@ -134,10 +135,10 @@ fn batches(path: &Path) -> Vec<(String, u64, Vec<String>)> {
 }
 
 /// Process 0's exchange per batch, from a progress file: (batches, rounds, KB sent, KB received,
-/// ms in rounds), averaged over the batches that read input.
+/// ms in rounds, blocks taken, KB taken), averaged over the batches that read input.
 fn exchange_per_batch(path: &Path) -> Exchange {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut sums = [0f64; 4];
+    let mut sums = [0f64; 6];
     let mut n = 0;
     for l in text.lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -146,12 +147,14 @@ fn exchange_per_batch(path: &Path) -> Exchange {
             continue;
         }
         n += 1;
-        for (s, k) in sums.iter_mut().zip(["rounds", "bytesSent", "bytesReceived", "durationMs"]) {
+        for (s, k) in
+            sums.iter_mut().zip(["rounds", "bytesSent", "bytesReceived", "durationMs", "blocksTaken", "bytesTaken"])
+        {
             *s += x[k].as_f64().unwrap_or(0.0);
         }
     }
     let avg = |s: f64| if n == 0 { 0.0 } else { s / n as f64 };
-    (n, avg(sums[0]), avg(sums[1]) / 1024.0, avg(sums[2]) / 1024.0, avg(sums[3]))
+    (n, avg(sums[0]), avg(sums[1]) / 1024.0, avg(sums[2]) / 1024.0, avg(sums[3]), avg(sums[4]), avg(sums[5]) / 1024.0)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -218,9 +221,9 @@ fn main() {
         );
     }
     println!("\nExchange per batch with input, process 0 of 2 (its progress line's `exchange`, last timed run):");
-    println!("| query | batches | rounds | KB sent | KB received | ms in rounds |");
-    println!("|---|---|---|---|---|---|");
-    for (name, (n, rounds, sent, received, ms)) in exchanges {
-        println!("| {name} | {n} | {rounds:.1} | {sent:.0} | {received:.0} | {ms:.1} |");
+    println!("| query | batches | rounds | KB sent | KB received | ms in rounds | blocks taken | KB taken |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, (n, rounds, sent, received, ms, blocks, taken)) in exchanges {
+        println!("| {name} | {n} | {rounds:.1} | {sent:.0} | {received:.0} | {ms:.1} | {blocks:.2} | {taken:.0} |");
     }
 }

@@ -38,10 +38,11 @@ mod partitioned;
 mod progress_bar;
 mod resume;
 mod start;
+mod steal;
 
 pub use builder::AppBuilder;
 pub use handle::StreamingHandle;
-pub use input::{BatchInput, Collective, MIN_PARALLEL_BYTES, Traffic};
+pub use input::{BatchInput, Collective, MIN_PARALLEL_BYTES, StealRequest, Stolen, Traffic};
 pub use options::{App, PlaceholderHandler, get_or_create};
 pub use partitioned::state_report;
 

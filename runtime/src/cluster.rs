@@ -15,8 +15,8 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -32,8 +32,12 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::{Exchange, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
-use crate::app::Traffic;
+use crate::app::{StealRequest, Stolen, Traffic};
 use crate::error::Error;
+
+mod notes;
+
+use notes::{Reply, Routed, Router};
 
 /// Where this process is in its cluster: its index and every member's `host:port`, in index
 /// order (a hostfile's lines).
@@ -181,6 +185,14 @@ fn room_for_a_round(stream: &TcpStream) {
 
 type Round = Vec<Vec<u8>>;
 
+/// What the batch loop (or the thread serving its offered share) hands the worker.
+enum Command {
+    /// A round's messages, `out[j]` for process `j`.
+    Round(Round),
+    /// A note for one process, outside the rounds (`notes.rs`).
+    Note(usize, Vec<u8>),
+}
+
 /// What the worker answers a round with.
 type Replies = Receiver<Result<Round, String>>;
 
@@ -191,7 +203,16 @@ type Message = (u32, u32, u64, serde_bytes::ByteBuf);
 pub struct Peers {
     index: usize,
     count: usize,
-    rounds: Mutex<(Sender<Round>, Replies)>,
+    rounds: Mutex<(Sender<Command>, Replies)>,
+    /// Notes go to the worker here, from any thread (not under the rounds' lock, which a
+    /// round holds until it ends).
+    notes: Mutex<Sender<Command>>,
+    /// The replies to this process's steal requests, and the last request's number.
+    steals: Mutex<(Receiver<Reply>, u64)>,
+    /// Where the notes that arrive go.
+    router: Arc<Mutex<Router>>,
+    /// The timely worker's thread, woken when a command is handed to it.
+    worker_thread: std::thread::Thread,
     worker: Option<JoinHandle<()>>,
     /// What the rounds moved so far.
     traffic: Mutex<Traffic>,
@@ -219,8 +240,10 @@ impl Peers {
     /// listening yet are retried every few milliseconds, for at most [`CONNECT_TIMEOUT`]).
     pub fn connect(m: &Membership) -> Result<Peers, Error> {
         let (index, count) = (m.process, m.addresses.len());
-        let (to_worker, from_batch) = channel::<Round>();
+        let (to_worker, from_batch) = channel::<Command>();
         let (to_batch, from_worker) = channel::<Result<Round, String>>();
+        let (steal_tx, steal_rx) = channel::<Reply>();
+        let router = Arc::new(Mutex::new(Router::default()));
         let sockets = connect_sockets(&m.addresses, index, CONNECT_TIMEOUT)?;
         for s in sockets.iter().flatten() {
             room_for_a_round(s);
@@ -231,8 +254,9 @@ impl Peers {
                 .map_err(|e| Error::Cluster(format!("cannot start the cluster's connections: {e}")))?;
         let builders: Vec<AllocatorBuilder> = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
         // `execute` wants a closure it may call on several threads; this one runs once.
-        let channels = Mutex::new(Some((from_batch, to_batch)));
+        let channels = Mutex::new(Some((from_batch, to_batch, steal_tx, Arc::clone(&router))));
         let (ready_tx, ready_rx) = channel::<Result<(), String>>();
+        let (thread_tx, thread_rx) = channel::<std::thread::Thread>();
         let worker = std::thread::Builder::new()
             .name("streamc-cluster".to_owned())
             .spawn(move || {
@@ -241,8 +265,12 @@ impl Peers {
                     Box::new(network),
                     timely::WorkerConfig::default(),
                     move |worker| {
-                        let Some((rounds, replies)) = channels.lock().ok().and_then(|mut c| c.take()) else { return };
-                        serve(worker, count, &rounds, &replies);
+                        let Some((commands, replies, steals, router)) = channels.lock().ok().and_then(|mut c| c.take())
+                        else {
+                            return;
+                        };
+                        let _ = thread_tx.send(std::thread::current());
+                        serve(worker, count, &commands, &replies, &steals, &router);
                     },
                 );
                 match guards {
@@ -261,10 +289,16 @@ impl Peers {
             Ok(Err(e)) => return Err(Error::Cluster(format!("cannot connect to the cluster {:?}: {e}", m.addresses))),
             Err(_) => return Err(Error::Cluster("the cluster thread stopped while connecting".to_owned())),
         }
+        let worker_thread =
+            thread_rx.recv().map_err(|_| Error::Cluster("the cluster's worker stopped while connecting".to_owned()))?;
         Ok(Peers {
             index,
             count,
+            notes: Mutex::new(to_worker.clone()),
             rounds: Mutex::new((to_worker, from_worker)),
+            steals: Mutex::new((steal_rx, 0)),
+            router,
+            worker_thread,
             worker: Some(worker),
             traffic: Mutex::default(),
             clock: Mutex::default(),
@@ -291,13 +325,6 @@ impl Peers {
     /// every process sent this one, in process order. Every process must call it (or
     /// [`all_gather`](Self::all_gather)) the same number of times.
     pub fn exchange(&self, out: Round) -> Result<Round, Error> {
-        let lost = || {
-            Error::Cluster(
-                "lost the connection to the cluster (a process stopped or its machine went away); \
-                 this process stops too\nhelp: restart every process; they resume from the last committed batch"
-                    .to_owned(),
-            )
-        };
         if out.len() != self.count {
             return Err(Error::Cluster(format!(
                 "a round of a cluster of {} processes was given {} messages; this is a bug in streamc",
@@ -316,7 +343,8 @@ impl Peers {
             c.work = c.last_end.map(|e| started.saturating_duration_since(e));
         }
         let rounds = self.rounds.lock().map_err(|_| lost())?;
-        rounds.0.send(out).map_err(|_| lost())?;
+        rounds.0.send(Command::Round(out)).map_err(|_| lost())?;
+        self.worker_thread.unpark();
         let all = match rounds.1.recv() {
             Ok(Ok(all)) => all,
             Ok(Err(e)) => return Err(Error::Cluster(e)),
@@ -338,6 +366,22 @@ impl Peers {
     pub fn traffic(&self) -> Traffic {
         self.traffic.lock().map(|t| *t).unwrap_or_default()
     }
+
+    /// Sends a note to process `to` (`notes.rs`).
+    fn note(&self, to: usize, bytes: Vec<u8>) -> Result<(), Error> {
+        self.notes.lock().map_err(|_| lost())?.send(Command::Note(to, bytes)).map_err(|_| lost())?;
+        self.worker_thread.unpark();
+        Ok(())
+    }
+}
+
+/// The error of a process whose cluster went away.
+fn lost() -> Error {
+    Error::Cluster(
+        "lost the connection to the cluster (a process stopped or its machine went away); \
+         this process stops too\nhelp: restart every process; they resume from the last committed batch"
+            .to_owned(),
+    )
 }
 
 impl Drop for Peers {
@@ -348,6 +392,11 @@ impl Drop for Peers {
             let (closed, _) = channel();
             r.0 = closed;
         }
+        if let Ok(n) = self.notes.get_mut() {
+            let (closed, _) = channel();
+            *n = closed;
+        }
+        self.worker_thread.unpark();
         if let Some(w) = self.worker.take() {
             let _ = w.join();
         }
@@ -376,18 +425,57 @@ impl crate::app::Collective for Peers {
     fn work_before_round(&self) -> Option<Duration> {
         self.clock.lock().ok().and_then(|c| c.work)
     }
+    fn offer(&self, session: u64) -> Option<Receiver<StealRequest>> {
+        self.router.lock().ok().map(|mut r| r.offer(session))
+    }
+    fn withdraw(&self, session: u64) {
+        if let Ok(mut r) = self.router.lock() {
+            r.withdraw(session);
+        }
+    }
+    fn answer(&self, request: &StealRequest, block: Option<(u64, &[u8])>) -> Result<(), Error> {
+        self.note(request.from, notes::reply(request.id, block, true))
+    }
+    fn has_asked(&self, session: u64, p: usize) -> bool {
+        self.router.lock().is_ok_and(|r| r.has_asked(session, p))
+    }
+    fn steal(&self, session: u64, from: usize) -> Result<Stolen, Error> {
+        let mut steals = self.steals.lock().map_err(|_| lost())?;
+        steals.1 += 1;
+        let id = steals.1;
+        self.note(from, notes::request(session, id))?;
+        loop {
+            match steals.0.recv() {
+                Ok(r) if r.id == id => {
+                    if let (Stolen::Block { text, .. }, Ok(mut t)) = (&r.stolen, self.traffic.lock()) {
+                        t.blocks_taken += 1;
+                        t.bytes_taken += text.len() as u64;
+                    }
+                    return Ok(r.stolen);
+                }
+                // A reply to an earlier request this process stopped waiting for.
+                Ok(_) => {}
+                Err(_) => return Err(lost()),
+            }
+        }
+    }
 }
 
-/// The worker's loop: one epoch per round, until the batch loop hangs up. A round's messages
-/// to this process itself also go through the dataflow (timely passes them by value).
+/// The worker's loop: one epoch per round, and the notes between rounds routed as they arrive
+/// (`notes.rs`), until the batch loop hangs up. A round's messages to this process itself also
+/// go through the dataflow (timely passes them by value). Notes go through a dataflow of their
+/// own, an epoch each: they are delivered as they come, with no round to wait for.
 fn serve(
     worker: &mut timely::worker::Worker,
     count: usize,
-    rounds: &Receiver<Round>,
+    commands: &Receiver<Command>,
     replies: &Sender<Result<Round, String>>,
+    steals: &Sender<Reply>,
+    router: &Mutex<Router>,
 ) {
     let me = worker.index();
     let mut input = InputHandle::<u64, timely::container::CapacityContainerBuilder<Vec<Message>>>::new();
+    let mut notes = InputHandle::<u64, timely::container::CapacityContainerBuilder<Vec<Message>>>::new();
     let probe = ProbeHandle::new();
     // A peer may be a round ahead: messages are kept by round until theirs is complete.
     let arrived: Rc<RefCell<Vec<Message>>> = Rc::default();
@@ -401,38 +489,88 @@ fn serve(
             },
         );
     });
-    let mut epoch = 0u64;
-    while let Ok(out) = rounds.recv() {
-        for (to, bytes) in out.into_iter().enumerate() {
-            input.send((to as u32, me as u32, epoch, serde_bytes::ByteBuf::from(bytes)));
-        }
-        epoch += 1;
-        input.advance_to(epoch);
-        while probe.less_than(input.time()) {
-            worker.step_or_park(Some(Duration::from_millis(5)));
-        }
-        let round = epoch - 1;
-        let mut got: Vec<Message> = Vec::with_capacity(count);
-        arrived.borrow_mut().retain_mut(|m| {
-            if m.2 != round {
-                return true;
-            }
-            got.push((m.0, m.1, m.2, std::mem::take(&mut m.3)));
-            false
+    let noted: Rc<RefCell<Vec<Message>>> = Rc::default();
+    let note_sink = Rc::clone(&noted);
+    worker.dataflow::<u64, _, _>(|scope| {
+        notes.to_stream(scope).exchange(|m: &Message| u64::from(m.0)).sink(Pipeline, "Noted", move |(messages, _)| {
+            messages.for_each(|_, data: &mut Vec<Message>| note_sink.borrow_mut().append(data));
         });
-        got.sort_by_key(|m| m.1);
-        let reply = if got.len() == count && got.iter().enumerate().all(|(i, m)| m.1 as usize == i) {
-            Ok(got.into_iter().map(|m| m.3.into_vec()).collect())
-        } else {
-            Err(format!(
-                "a round of the cluster got {} messages from processes {:?}, expected one from each of {count}",
-                got.len(),
-                got.iter().map(|m| m.1).collect::<Vec<_>>()
-            ))
-        };
-        if replies.send(reply).is_err() {
-            break;
+    });
+    let mut send_note = |to: usize, bytes: Vec<u8>| {
+        // Each note is an epoch of its own: closing it is what pushes it to the network.
+        let at = *notes.time();
+        notes.send((to as u32, me as u32, at, serde_bytes::ByteBuf::from(bytes)));
+        notes.advance_to(at + 1);
+    };
+    let mut epoch = 0u64;
+    // Whether a round is under way (its messages sent, not all arrived).
+    let mut in_round = false;
+    loop {
+        loop {
+            match commands.try_recv() {
+                Ok(Command::Round(out)) => {
+                    for (to, bytes) in out.into_iter().enumerate() {
+                        input.send((to as u32, me as u32, epoch, serde_bytes::ByteBuf::from(bytes)));
+                    }
+                    epoch += 1;
+                    input.advance_to(epoch);
+                    in_round = true;
+                }
+                Ok(Command::Note(to, bytes)) => send_note(to, bytes),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
         }
+        let arrived_notes = std::mem::take(&mut *noted.borrow_mut());
+        for m in arrived_notes {
+            let from = m.1 as usize;
+            let routed = match router.lock() {
+                Ok(mut r) => r.arrived(from, m.3.into_vec()),
+                Err(_) => return,
+            };
+            match routed {
+                Ok(Routed::Reply(r)) => {
+                    let _ = steals.send(r);
+                }
+                Ok(Routed::Answer(bytes)) => send_note(from, bytes),
+                Ok(Routed::Served) => {}
+                Err(e) => {
+                    // Only a bug sends a note that does not read back; stopping the worker
+                    // stops this process with a cluster error rather than leave a thief waiting.
+                    eprintln!("streamc: a note from process {from} does not read back: {e}; this is a bug in streamc");
+                    return;
+                }
+            }
+        }
+        if in_round && !probe.less_than(input.time()) {
+            in_round = false;
+            let round = epoch - 1;
+            let mut got: Vec<Message> = Vec::with_capacity(count);
+            arrived.borrow_mut().retain_mut(|m| {
+                if m.2 != round {
+                    return true;
+                }
+                got.push((m.0, m.1, m.2, std::mem::take(&mut m.3)));
+                false
+            });
+            got.sort_by_key(|m| m.1);
+            let reply = if got.len() == count && got.iter().enumerate().all(|(i, m)| m.1 as usize == i) {
+                Ok(got.into_iter().map(|m| m.3.into_vec()).collect())
+            } else {
+                Err(format!(
+                    "a round of the cluster got {} messages from processes {:?}, expected one from each of {count}",
+                    got.len(),
+                    got.iter().map(|m| m.1).collect::<Vec<_>>()
+                ))
+            };
+            if replies.send(reply).is_err() {
+                return;
+            }
+            continue;
+        }
+        // Woken by what arrives from the network, or by a command (`Peers` unparks this
+        // thread); the timeout only bounds a wake-up missed.
+        worker.step_or_park(Some(Duration::from_millis(5)));
     }
 }
 

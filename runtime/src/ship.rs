@@ -50,11 +50,16 @@ impl Received {
 /// Writes `parts` as one message: their count, then each part.
 pub fn ship_all<'t, R: Shipped<'t>>(parts: &[R]) -> Vec<u8> {
     let mut out = Vec::new();
-    (parts.len() as u64).write(&mut out);
-    for p in parts {
-        p.ship(&mut out);
-    }
+    ship_all_into(parts, &mut out);
     out
+}
+
+/// [`ship_all`] at the end of `out`.
+pub fn ship_all_into<'t, R: Shipped<'t>>(parts: &[R], out: &mut Vec<u8>) {
+    (parts.len() as u64).write(out);
+    for p in parts {
+        p.ship(out);
+    }
 }
 
 /// Reads a message of [`ship_all`].

@@ -559,8 +559,9 @@ fn a_socket_is_read_by_process_0_and_its_batches_split_over_the_cluster() {
         }
     }
     assert_eq!(got, expected);
-    // The batches with lines were split over both processes.
-    assert!(parts.contains(&2), "{parts:?}");
+    // The batches with lines were split over both processes (a block one of them took from the
+    // back of the other's share is one more part).
+    assert!(parts.iter().any(|&p| p >= 2), "{parts:?}");
 }
 
 #[test]

@@ -446,6 +446,7 @@ where
             restore: self.restore.take(),
             workers: self.workers,
             parts_run: AtomicU64::new(0),
+            sessions: AtomicU64::new(0),
             peers: self.peers.clone(),
             received: Received::default(),
             idle: self.read_ahead(),
@@ -517,6 +518,7 @@ where
             input.time_ms = t;
             input.batch_id = batch_id;
             input.parts_run.store(0, Ordering::Relaxed);
+            input.sessions.store(0, Ordering::Relaxed);
             input.received = Received::default();
             let cluster = self.peers.as_ref().map(|p| (p.index(), p.count())).filter(|&(_, n)| n > 1);
             for (((src, text), planned), &in_shares) in

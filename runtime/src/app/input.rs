@@ -39,6 +39,51 @@ pub trait Collective: Send + Sync + std::fmt::Debug {
     fn work_before_round(&self) -> Option<std::time::Duration> {
         None
     }
+    /// Offers this process's share of `session` (a batch's read in shares, `steal.rs`) to the
+    /// processes that end theirs first: their requests come out of the returned receiver, to
+    /// be [answered](Self::answer), until [`withdraw`](Self::withdraw). `None`: nothing is
+    /// offered (an engine without stealing).
+    fn offer(&self, _session: u64) -> Option<std::sync::mpsc::Receiver<StealRequest>> {
+        None
+    }
+    /// `session` is over on this process: requests for it are answered "done".
+    fn withdraw(&self, _session: u64) {}
+    /// Answers `request` with a block of the offered share (where it starts in the share, its
+    /// text), or with none: "done", nothing more is left.
+    fn answer(&self, _request: &StealRequest, _block: Option<(u64, &[u8])>) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Whether process `p` has asked this one for a block of `session` (it asks once its own
+    /// share is done: it has none left to lend).
+    fn has_asked(&self, _session: u64, _p: usize) -> bool {
+        false
+    }
+    /// Asks process `from` for a block of its share of `session`, waiting for the answer.
+    fn steal(&self, _session: u64, _from: usize) -> Result<Stolen, Error> {
+        Ok(Stolen::Done)
+    }
+}
+
+/// A request for a block of this process's offered share ([`Collective::offer`]).
+#[derive(Debug)]
+pub struct StealRequest {
+    /// The process that asks.
+    pub from: usize,
+    /// The session it asks about.
+    pub session: u64,
+    /// Its number for the request.
+    pub id: u64,
+}
+
+/// The answer to [`Collective::steal`].
+#[derive(Debug)]
+pub enum Stolen {
+    /// A block of the share: where it starts in the share (bytes), and its lines.
+    Block { offset: u64, text: Vec<u8> },
+    /// Nothing is left, nor will be.
+    Done,
+    /// The process has not begun the session yet: ask again.
+    NotYet,
 }
 
 /// What a process's rounds moved ([`Collective::traffic`]): counted from the start, and per
@@ -54,6 +99,10 @@ pub struct Traffic {
     pub bytes_received: u64,
     /// Time spent in rounds, in µs: sending, waiting for the slowest process, receiving.
     pub round_micros: u64,
+    /// Blocks of lines this process took from other processes' shares (`steal.rs`).
+    pub blocks_taken: u64,
+    /// Their bytes.
+    pub bytes_taken: u64,
 }
 
 impl Traffic {
@@ -64,6 +113,8 @@ impl Traffic {
             bytes_sent: self.bytes_sent.saturating_sub(earlier.bytes_sent),
             bytes_received: self.bytes_received.saturating_sub(earlier.bytes_received),
             round_micros: self.round_micros.saturating_sub(earlier.round_micros),
+            blocks_taken: self.blocks_taken.saturating_sub(earlier.blocks_taken),
+            bytes_taken: self.bytes_taken.saturating_sub(earlier.bytes_taken),
         }
     }
 }
@@ -87,6 +138,8 @@ pub struct BatchInput {
     /// Parts run on worker threads in this batch, over all stages (the progress line's
     /// `numParallelParts`).
     pub(super) parts_run: AtomicU64,
+    /// The sessions of this batch's reads in shares so far (`steal.rs`).
+    pub(super) sessions: AtomicU64,
     /// The cluster this process is one of, if any.
     pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
     /// The partials other processes sent in this batch, which the merged state borrows from.

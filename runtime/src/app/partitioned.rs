@@ -8,10 +8,9 @@ use std::sync::atomic::Ordering;
 use super::input::BatchInput;
 use crate::error::Error;
 use crate::footprint::StateSize;
-use crate::parallel::Parts;
 use crate::partition::{Partition, Partitioned};
 use crate::persist::{Persist, read_all};
-use crate::ship::{Shipped, ship_all, unship_all};
+use crate::ship::{Shipped, ship_all, ship_all_into, unship_all};
 use crate::sink::deferred::Deferred;
 use crate::sink::{BatchOutput, Piece, StateReport};
 use crate::source::{Lines, TextBatch};
@@ -33,21 +32,29 @@ impl BatchInput {
     {
         let Some(peers) = &self.peers else { return Ok(self.run_partials(text, partial)) };
         let (me, n) = (peers.index(), peers.count());
-        // Each worker of this process cuts its own partial (on its thread); piece `j` of every
-        // worker goes to process `j`, in worker order.
-        let cut = Parts::new(self.share_parts(text, me, n), |lines| partial(lines).split(n))
-            .with_pool(self.pool.clone())
-            .run();
-        let mut pieces: Vec<Vec<R>> = (0..n).map(|_| Vec::with_capacity(cut.len())).collect();
-        for worker in cut {
-            for (j, piece) in worker.into_iter().enumerate() {
+        // Each partial of this process (its workers', the blocks it took from others, `steal.rs`)
+        // is cut; piece `j` of every partial goes to process `j`, with the partial's tag.
+        let tagged = self.tagged_partials(peers, text, &partial)?;
+        let mut tags = Vec::with_capacity(tagged.len());
+        let mut pieces: Vec<Vec<R>> = (0..n).map(|_| Vec::with_capacity(tagged.len())).collect();
+        for (tag, r) in tagged {
+            tags.push(tag);
+            for (j, piece) in r.split(n).into_iter().enumerate() {
                 pieces[j].push(piece);
             }
         }
         let mine = std::mem::take(&mut pieces[me]);
-        let out: Vec<Vec<u8>> = pieces.iter().map(|p| ship_all(p)).collect();
+        let out: Vec<Vec<u8>> = pieces
+            .iter()
+            .map(|p| {
+                let mut m = Vec::new();
+                tags.write(&mut m);
+                ship_all_into(p, &mut m);
+                m
+            })
+            .collect();
         let got = peers.exchange(out)?;
-        let merged = self.in_process_order(got, me, mine, "pieces")?;
+        let merged = self.in_line_order(got, me, tags, mine, "pieces")?;
         // Every process's share counts once (as a part the batch was split into).
         self.parts_run.fetch_add(merged.len() as u64, Ordering::Relaxed);
         Ok(Some(merged))
@@ -338,6 +345,43 @@ impl BatchInput {
             return Ok(Vec::new());
         }
         self.in_process_order(got, me, part, "rows")
+    }
+
+    /// The partials every process sent (`got`, in process order; this process's own are
+    /// `mine`, with `tags`), each message their [`Tag`](super::steal::Tag)s and then the
+    /// partials: all of them in the order of their tags, that is line order.
+    pub(super) fn in_line_order<'t, T: Shipped<'t>>(
+        &'t self,
+        got: Vec<Vec<u8>>,
+        me: usize,
+        tags: Vec<super::steal::Tag>,
+        mine: Vec<T>,
+        what: &str,
+    ) -> Result<Vec<T>, Error> {
+        let mut all: Vec<(super::steal::Tag, T)> = Vec::new();
+        let mut mine = Some((tags, mine));
+        for (p, bytes) in got.into_iter().enumerate() {
+            let (tags, part) = if p == me {
+                mine.take().unwrap_or_default()
+            } else {
+                let bad = |e: Error| {
+                    Error::Cluster(format!(
+                        "the {what} process {p} sent in batch {} do not read back: {e}",
+                        self.batch_id
+                    ))
+                };
+                let mut input = self.received.keep(bytes);
+                let tags: Vec<super::steal::Tag> = Persist::read(&mut input).map_err(bad)?;
+                let part: Vec<T> = unship_all(input).map_err(bad)?;
+                if tags.len() != part.len() {
+                    return Err(bad(Error::Cluster(format!("{} tags for {} partials", tags.len(), part.len()))));
+                }
+                (tags, part)
+            };
+            all.extend(tags.into_iter().zip(part));
+        }
+        all.sort_by_key(|(tag, _)| *tag);
+        Ok(all.into_iter().map(|(_, p)| p).collect())
     }
 
     /// What a round brought process `me`, in process order: its own `mine` in its place, and

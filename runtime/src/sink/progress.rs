@@ -138,11 +138,13 @@ impl Progress<'_> {
         if let Some(t) = &self.exchange {
             let _ = write!(
                 s,
-                ",\"exchange\":{{\"rounds\":{},\"bytesSent\":{},\"bytesReceived\":{},\"durationMs\":{}}}",
+                ",\"exchange\":{{\"rounds\":{},\"bytesSent\":{},\"bytesReceived\":{},\"durationMs\":{},\"blocksTaken\":{},\"bytesTaken\":{}}}",
                 t.rounds,
                 t.bytes_sent,
                 t.bytes_received,
-                t.round_micros / 1000
+                t.round_micros / 1000,
+                t.blocks_taken,
+                t.bytes_taken
             );
         }
         s.push_str(",\"sources\":[");

@@ -59,12 +59,13 @@ fn progress_json_shape() {
     assert!(!json.contains("exchange"), "{json}");
     let split = Progress { parallel_parts: 4, ..first };
     assert!(split.to_json(&Reports::default()).contains(",\"numParallelParts\":4,\"sources\":"));
-    let traffic = Traffic { rounds: 3, bytes_sent: 10, bytes_received: 20, round_micros: 2500 };
+    let traffic =
+        Traffic { rounds: 3, bytes_sent: 10, bytes_received: 20, round_micros: 2500, blocks_taken: 1, bytes_taken: 70 };
     let clustered = Progress { exchange: Some(traffic), ..split };
     let json = clustered.to_json(&Reports::default());
     assert!(
         json.contains(
-            ",\"numParallelParts\":4,\"exchange\":{\"rounds\":3,\"bytesSent\":10,\"bytesReceived\":20,\"durationMs\":2},\"sources\":"
+            ",\"numParallelParts\":4,\"exchange\":{\"rounds\":3,\"bytesSent\":10,\"bytesReceived\":20,\"durationMs\":2,\"blocksTaken\":1,\"bytesTaken\":70},\"sources\":"
         ),
         "{json}"
     );

@@ -14,26 +14,42 @@ pub struct Lines<'a> {
     /// Where more lines come from once `rest` is read: the chunks of a part shared with the
     /// batch's thread ([`Chunks`]), claimed one at a time from the front.
     more: Option<Arc<Chunks<'a>>>,
+    /// With `more`, which pass over the part this is ([`Chunks::next_for`]): not begun yet, the
+    /// one that claims, or one that reads again what that one claimed (and which chunk next).
+    pass: Pass,
+}
+
+/// A pass over a part that claims chunks ([`Lines::claiming`]): a stage may read its part more
+/// than once (a DStream partial has a loop per chain from the source), one pass after another;
+/// the first claims the chunks, and each later one reads the chunks it claimed, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pass {
+    NotBegun,
+    Claiming,
+    /// Reading again; the next chunk's index.
+    Again(u32),
 }
 
 impl<'a> Lines<'a> {
     /// The lines of `text`.
     #[inline]
     pub(crate) fn of(text: &'a str) -> Lines<'a> {
-        Lines { rest: text, more: None }
+        Lines { rest: text, more: None, pass: Pass::NotBegun }
     }
 
     /// The lines of the chunks claimed from the front of `chunks` as the lines run out (a
-    /// worker's part that the batch's thread may take blocks of from the back).
+    /// worker's part that the batch's thread may take blocks of from the back). Its clones
+    /// read the part one after another (not at once): the first to begin claims the chunks,
+    /// the later ones read the chunks it claimed ([`Pass`]).
     pub fn claiming(chunks: Arc<Chunks<'a>>) -> Lines<'a> {
-        Lines { rest: "", more: Some(chunks) }
+        Lines { rest: "", more: Some(chunks), pass: Pass::NotBegun }
     }
 
     /// The next chunk into `rest`; whether there was one.
     #[cold]
     #[inline(never)]
     fn claim(&mut self) -> bool {
-        match self.more.as_ref().and_then(|c| c.claim_front()) {
+        match self.more.as_ref().and_then(|c| c.next_for(&mut self.pass)) {
             Some(chunk) => {
                 self.rest = chunk;
                 true
