@@ -140,6 +140,8 @@ pub struct BatchInput {
     pub(super) parts_run: AtomicU64,
     /// The sessions of this batch's reads in shares so far (`steal.rs`).
     pub(super) sessions: AtomicU64,
+    /// What became of this process's shares of the batch (`steal.rs`).
+    pub(super) lending: std::sync::Mutex<super::steal::Lending>,
     /// The cluster this process is one of, if any.
     pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
     /// The partials other processes sent in this batch, which the merged state borrows from.

@@ -1,5 +1,5 @@
 //! Shares that move within a batch: a cluster process that ends its share of a batch first
-//! takes blocks of lines from the back of another's and runs the stage over them, so the
+//! takes a block of lines from the back of another's and runs the stage over it, so the
 //! processes reach the batch's round at about the same time whatever their shares cost.
 //!
 //! The shares process 0 learns between batches (`batch_loop/shares.rs`) follow a process's
@@ -10,18 +10,20 @@
 //!
 //! Each process reads its share as [`Chunks`] from the front (as a worker reads its part,
 //! `parallel.rs`) and offers it ([`Collective::offer`]): a thread of its own answers the
-//! requests of the others with the back half of the chunks left ([`Chunks::steal_back`]) while
-//! at least two are left. A process whose share is done asks the others in turn
-//! ([`Collective::steal`]) until each says it is done, running the stage over every block it
-//! gets. Every partial is tagged with where its lines lie in the batch: the process whose share
-//! they are, and their offset in it. The pieces are merged in that order on every process, so
-//! the batch is merged in line order whoever ran which lines (the partials must merge exactly,
-//! whatever the cut, as for the learned shares).
+//! requests of the others with the back half of the chunks left
+//! ([`Chunks::steal_back_from`]) while at least [`MIN_CHUNKS_LEFT`] are left. A process whose
+//! share is done asks each other process once ([`Collective::steal`]; not one that asked it
+//! first) and runs the stage over the block it gets. Every partial is tagged with where its
+//! lines lie in the batch: the process whose share they are, and their offset in it. The pieces
+//! are merged in that order on every process, so the batch is merged in line order whoever ran
+//! which lines (the partials must merge exactly, whatever the cut, as for the learned shares).
+//! The learned shares still take the steady differences (process 0's duties): each process
+//! reports its work as it would have been over its own share ([`Lending::own_work`]).
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::input::{BatchInput, Collective, Stolen};
 use crate::error::Error;
@@ -37,10 +39,45 @@ pub(super) type Tag = (u32, u64);
 /// core before each, [`Chunks::yielding`]), ~0.2 ms of a word count's work.
 const LEND_CHUNK_BYTES: usize = 32 << 10;
 
+/// A share is lent from while this many chunks are left (the back half of them goes): a
+/// block costs its taker a round trip and a partial of its own to build, cut and merge, worth
+/// it for ~3 chunks or more.
+const MIN_CHUNKS_LEFT: u32 = 6;
+
 /// How long a process first waits before asking again a process that has not begun the
 /// session yet (doubled each time, up to [`NOT_YET_MAX`]).
 const NOT_YET_PAUSE: Duration = Duration::from_micros(50);
 const NOT_YET_MAX: Duration = Duration::from_millis(1);
+
+/// What became of this process's shares of a batch ([`run_stealing`]), for the shares process
+/// 0 learns (`batch_loop/shares.rs`), which must follow each process's speed rather than the
+/// balance the blocks taken made (with equal work before every first round, it would learn
+/// nothing, and a process slower every batch, process 0 with its duties, would have blocks
+/// taken from it every batch, each at a price).
+#[derive(Debug, Default)]
+pub(super) struct Lending {
+    /// The bytes of its own shares.
+    own: u64,
+    /// Of them, the bytes others took.
+    lent: u64,
+    /// The bytes it took from others.
+    taken: u64,
+    /// Its time waiting for the answers.
+    waited: Duration,
+}
+
+impl Lending {
+    /// `work` (this process's work before the batch's first round) as it would have been over
+    /// its own shares alone: its time not spent waiting for answers, in proportion of the bytes
+    /// of its shares to the bytes it ran.
+    pub(super) fn own_work(&self, work: Duration) -> Duration {
+        let ran = (self.own + self.taken).saturating_sub(self.lent);
+        if ran == 0 || self.own == 0 || ran == self.own {
+            return work.saturating_sub(self.waited);
+        }
+        work.saturating_sub(self.waited).mul_f64(self.own as f64 / ran as f64)
+    }
+}
 
 impl BatchInput {
     /// The partials of this process of a cluster over `text`, each with its [`Tag`]: its own
@@ -66,18 +103,20 @@ impl BatchInput {
             peers.withdraw(session);
             return Ok(parts.into_iter().enumerate().map(|(k, r)| ((me as u32, k as u64), r)).collect());
         }
-        run_stealing(peers.as_ref(), session, text.split_part(me, n), &self.received, partial)
+        run_stealing(peers.as_ref(), session, text.split_part(me, n), &self.received, &self.lending, partial)
     }
 }
 
 /// `partial` over this process's `share` of `session` (none: an empty share), offered to the
 /// others while it runs, then over a block of each other process's share (module docs): the
-/// partials with their tags, in the order run. The blocks' text is kept in `received`.
+/// partials with their tags, in the order run. The blocks' text is kept in `received`; what
+/// was lent and taken is added to `lending`.
 pub(super) fn run_stealing<'t, R, F>(
     peers: &dyn Collective,
     session: u64,
     share: Option<Lines<'t>>,
     received: &'t Received,
+    lending: &Mutex<Lending>,
     partial: &F,
 ) -> Result<Vec<(Tag, R)>, Error>
 where
@@ -87,7 +126,7 @@ where
     let (me, n) = (peers.index(), peers.count());
     let mut out = Vec::new();
     match share {
-        Some(share) => out.push(((me as u32, 0), own_share(peers, session, share, partial)?)),
+        Some(share) => out.push(((me as u32, 0), own_share(peers, session, share, lending, partial)?)),
         None => peers.withdraw(session),
     }
     // Then a block of each other's share: the back half of what it has left, which it would
@@ -99,8 +138,12 @@ where
         if peers.has_asked(session, from) {
             continue;
         }
-        match peers.steal(session, from)? {
+        let asked = Instant::now();
+        let answer = peers.steal(session, from)?;
+        lending.lock().unwrap_or_else(PoisonError::into_inner).waited += asked.elapsed();
+        match answer {
             Stolen::Block { offset, text } => {
+                lending.lock().unwrap_or_else(PoisonError::into_inner).taken += text.len() as u64;
                 let text = crate::utf8::as_str(received.keep(text)).ok_or_else(|| {
                     Error::Cluster(format!("the lines process {from} lent are not UTF-8; this is a bug in streamc"))
                 })?;
@@ -112,6 +155,7 @@ where
             Stolen::Done => {}
             Stolen::NotYet => {
                 std::thread::sleep(pause);
+                lending.lock().unwrap_or_else(PoisonError::into_inner).waited += pause;
                 others.push_back((from, (pause * 2).min(NOT_YET_MAX)));
             }
         }
@@ -121,11 +165,18 @@ where
 
 /// `partial` over what the others leave of `share`, which is offered to them while it runs
 /// (`session`); withdrawn once it is done.
-fn own_share<'t, R, F>(peers: &dyn Collective, session: u64, share: Lines<'t>, partial: &F) -> Result<R, Error>
+fn own_share<'t, R, F>(
+    peers: &dyn Collective,
+    session: u64,
+    share: Lines<'t>,
+    lending: &Mutex<Lending>,
+    partial: &F,
+) -> Result<R, Error>
 where
     F: Fn(Lines<'t>) -> R + Sync,
     R: Send,
 {
+    lending.lock().unwrap_or_else(PoisonError::into_inner).own += share.len_bytes() as u64;
     let Some(requests) = peers.offer(session) else {
         let r = partial(share);
         peers.withdraw(session);
@@ -146,8 +197,12 @@ where
         let server = scope.spawn(move || -> Result<(), Error> {
             // Until the share is withdrawn and every request that came before is answered.
             while let Ok(request) = requests.recv() {
-                let block =
-                    lent.steal_back().map(|b| ((b.as_ptr() as usize - whole.as_ptr() as usize) as u64, b.as_bytes()));
+                let block = lent
+                    .steal_back_from(MIN_CHUNKS_LEFT)
+                    .map(|b| ((b.as_ptr() as usize - whole.as_ptr() as usize) as u64, b.as_bytes()));
+                if let Some((_, b)) = block {
+                    lending.lock().unwrap_or_else(PoisonError::into_inner).lent += b.len() as u64;
+                }
                 peers.answer(&request, block)?;
             }
             Ok(())
@@ -157,6 +212,25 @@ where
         let served = server.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         served.map(|()| r)
     })
+}
+
+#[cfg(test)]
+mod lending_tests {
+    use super::*;
+
+    #[test]
+    fn work_is_scaled_to_the_own_shares_and_waits_left_out() {
+        let ms = Duration::from_millis;
+        // Half of its share taken: it would have worked twice as long.
+        let victim = Lending { own: 100, lent: 50, ..Lending::default() };
+        assert_eq!(victim.own_work(ms(10)), ms(20));
+        // Half as much again taken, 2 ms of it waiting for the answer.
+        let thief = Lending { own: 100, taken: 50, waited: ms(2), ..Lending::default() };
+        assert_eq!(thief.own_work(ms(17)), ms(10));
+        // Nothing lent or taken, or no share of its own: as measured, waits left out.
+        assert_eq!(Lending { own: 100, ..Lending::default() }.own_work(ms(7)), ms(7));
+        assert_eq!(Lending { taken: 30, waited: ms(1), ..Lending::default() }.own_work(ms(7)), ms(6));
+    }
 }
 
 #[cfg(all(test, feature = "cluster"))]
@@ -175,7 +249,7 @@ mod tests {
     /// share (the others took blocks from its back).
     #[test]
     fn blocks_of_a_slow_share_are_taken_and_every_line_is_run_once_in_order() {
-        let lines: Vec<String> = (0..6000).map(|i| format!("line {i:05} {}", "x".repeat(80 + i % 23))).collect();
+        let lines: Vec<String> = (0..6000).map(|i| format!("line {i:05} {}", "x".repeat(200 + i % 23))).collect();
         for n in [2, 3] {
             let addresses: Vec<String> = (0..n).map(|_| format!("127.0.0.1:{}", free_port())).collect();
             let handles: Vec<_> = (0..n)
@@ -205,7 +279,9 @@ mod tests {
                                 assert!(part.eq(first.iter().map(String::as_str)), "a second pass read other lines");
                                 first
                             };
-                            let got = run_stealing(&peers, session, text.split_part(p, n), &received, &stage).unwrap();
+                            let lending = Mutex::default();
+                            let got = run_stealing(&peers, session, text.split_part(p, n), &received, &lending, &stage)
+                                .unwrap();
                             let own = text.split_part(p, n).map_or(0, |s| s.count());
                             kept_own
                                 .push((own, got.iter().find(|(t, _)| t.0 as usize == p).map_or(0, |(_, l)| l.len())));

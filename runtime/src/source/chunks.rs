@@ -118,10 +118,17 @@ impl<'a> Chunks<'a> {
     /// batch's thread, while at least two are left (the last one is the worker's: it is
     /// reading it or about to). Each block taken lies before the ones taken earlier.
     pub fn steal_back(&self) -> Option<&'a str> {
+        self.steal_back_from(2)
+    }
+
+    /// [`steal_back`](Self::steal_back) while at least `left` chunks (2 or more) are left: a
+    /// block taken costs its taker a fixed price, worth paying only for enough lines.
+    pub fn steal_back_from(&self, left: u32) -> Option<&'a str> {
+        let left = left.max(2);
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             let (front, back) = unpack(s);
-            if back.saturating_sub(front) < 2 {
+            if back.saturating_sub(front) < left {
                 return None;
             }
             let from = back - (back - front) / 2;
