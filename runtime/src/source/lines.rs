@@ -40,7 +40,7 @@ impl<'a> Lines<'a> {
     /// The lines of the chunks claimed from the front of `chunks` as the lines run out (a
     /// worker's part that the batch's thread may take blocks of from the back). Its clones
     /// read the part one after another (not at once): the first to begin claims the chunks,
-    /// the later ones read the chunks it claimed ([`Pass`]).
+    /// the later ones read the chunks it claimed.
     pub fn claiming(chunks: Arc<Chunks<'a>>) -> Lines<'a> {
         Lines { rest: "", more: Some(chunks), pass: Pass::NotBegun }
     }
