@@ -33,6 +33,7 @@ mod batch_loop;
 mod builder;
 mod handle;
 mod input;
+mod lending;
 mod options;
 mod partitioned;
 mod progress_bar;

@@ -141,7 +141,7 @@ pub struct BatchInput {
     /// The sessions of this batch's reads in shares so far (`steal.rs`).
     pub(super) sessions: AtomicU64,
     /// What became of this process's shares of the batch (`steal.rs`).
-    pub(super) lending: std::sync::Mutex<super::steal::Lending>,
+    pub(super) lending: std::sync::Mutex<super::lending::Lending>,
     /// The cluster this process is one of, if any.
     pub(super) peers: Option<std::sync::Arc<dyn Collective>>,
     /// The partials other processes sent in this batch, which the merged state borrows from.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::chunks::Chunks;
+use super::chunks::{Chunks, Pass};
 
 /// The iterator of [`TextBatch::lines`](super::TextBatch::lines).
 #[derive(Clone, Debug)]
@@ -17,17 +17,6 @@ pub struct Lines<'a> {
     /// With `more`, which pass over the part this is ([`Chunks::next_for`]): not begun yet, the
     /// one that claims, or one that reads again what that one claimed (and which chunk next).
     pass: Pass,
-}
-
-/// A pass over a part that claims chunks ([`Lines::claiming`]): a stage may read its part more
-/// than once (a DStream partial has a loop per chain from the source), one pass after another;
-/// the first claims the chunks, and each later one reads the chunks it claimed, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Pass {
-    NotBegun,
-    Claiming,
-    /// Reading again; the next chunk's index.
-    Again(u32),
 }
 
 impl<'a> Lines<'a> {

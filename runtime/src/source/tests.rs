@@ -432,3 +432,29 @@ fn a_batch_cut_into_uneven_shares_keeps_every_line_once_in_order() {
         assert_eq!(got, b.lines().collect::<Vec<_>>(), "{n} processes, cuts {cuts:?}");
     }
 }
+
+/// A stage may read its part twice, one pass after the other (a DStream partial's loop per
+/// chain): the second pass reads exactly the lines the first claimed, blocks taken from
+/// the back during the first pass included out of both.
+#[test]
+fn a_later_pass_reads_what_the_first_claimed() {
+    let t: String = (0..400).map(|i| format!("line {i} {}\n", "x".repeat(i % 13))).collect();
+    let c = std::sync::Arc::new(Chunks::new(&t, 64).yielding());
+    let part = Lines::claiming(std::sync::Arc::clone(&c));
+    let mut first = Vec::new();
+    let mut stolen = String::new();
+    for (i, line) in part.clone().enumerate() {
+        first.push(line);
+        if i == 5 {
+            stolen.push_str(c.steal_back().expect("a block"));
+        }
+    }
+    let second: Vec<&str> = part.clone().collect();
+    let third: Vec<&str> = part.collect();
+    assert_eq!(first, second);
+    assert_eq!(second, third);
+    let mut all: String = first.iter().map(|l| format!("{l}\n")).collect();
+    all.push_str(&stolen);
+    assert_eq!(all, t);
+    assert!(!stolen.is_empty() && first.len() < 400);
+}
