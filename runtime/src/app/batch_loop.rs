@@ -520,7 +520,7 @@ where
             input.batch_id = batch_id;
             input.parts_run.store(0, Ordering::Relaxed);
             input.sessions.store(0, Ordering::Relaxed);
-            *input.lending.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Default::default();
+            *super::lending::Lending::of(&input.lending) = Default::default();
             input.received = Received::default();
             let cluster = self.peers.as_ref().map(|p| (p.index(), p.count())).filter(|&(_, n)| n > 1);
             for (((src, text), planned), &in_shares) in
@@ -579,9 +579,11 @@ where
                 no_data_requested: requested,
             });
             // As it would have been without the blocks taken (`steal.rs`).
-            let lending = input.lending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let work = self.peers.as_ref().and_then(|p| p.work_before_round()).map(|w| lending.own_work(w));
-            drop(lending);
+            let work = self
+                .peers
+                .as_ref()
+                .and_then(|p| p.work_before_round())
+                .map(|w| super::lending::Lending::of(&input.lending).own_work(w));
             let EndOfBatch { counts, shards, shards_later, taken, sink: deferred } =
                 self.end_round(t, &input.texts, next, work)?;
             let records: usize = counts.iter().map(|&(lines, _)| lines as usize).sum();

@@ -22,6 +22,11 @@ pub(super) struct Lending {
 }
 
 impl Lending {
+    /// The figures behind `lock` (a panic elsewhere does not spoil them: they are sums).
+    pub(super) fn of(lock: &std::sync::Mutex<Lending>) -> std::sync::MutexGuard<'_, Lending> {
+        lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// `work` (this process's work before the batch's first round) as it would have been over
     /// its own shares alone: its time not spent waiting for answers, in proportion of the bytes
     /// of its shares to the bytes it ran.

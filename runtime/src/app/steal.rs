@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::input::{BatchInput, Collective, Stolen};
@@ -111,10 +111,10 @@ where
         }
         let asked = Instant::now();
         let answer = peers.steal(session, from)?;
-        lending.lock().unwrap_or_else(PoisonError::into_inner).waited += asked.elapsed();
+        Lending::of(lending).waited += asked.elapsed();
         match answer {
             Stolen::Block { offset, text } => {
-                lending.lock().unwrap_or_else(PoisonError::into_inner).taken += text.len() as u64;
+                Lending::of(lending).taken += text.len() as u64;
                 let text = crate::utf8::as_str(received.keep(text)).ok_or_else(|| {
                     Error::Cluster(format!("the lines process {from} lent are not UTF-8; this is a bug in streamc"))
                 })?;
@@ -126,7 +126,7 @@ where
             Stolen::Done => {}
             Stolen::NotYet => {
                 std::thread::sleep(pause);
-                lending.lock().unwrap_or_else(PoisonError::into_inner).waited += pause;
+                Lending::of(lending).waited += pause;
                 others.push_back((from, (pause * 2).min(NOT_YET_MAX)));
             }
         }
@@ -147,7 +147,7 @@ where
     F: Fn(Lines<'t>) -> R + Sync,
     R: Send,
 {
-    lending.lock().unwrap_or_else(PoisonError::into_inner).own += share.len_bytes() as u64;
+    Lending::of(lending).own += share.len_bytes() as u64;
     let Some(requests) = peers.offer(session) else {
         let r = partial(share);
         peers.withdraw(session);
@@ -172,7 +172,7 @@ where
                     .steal_back_from(MIN_CHUNKS_LEFT)
                     .map(|b| ((b.as_ptr() as usize - whole.as_ptr() as usize) as u64, b.as_bytes()));
                 if let Some((_, b)) = block {
-                    lending.lock().unwrap_or_else(PoisonError::into_inner).lent += b.len() as u64;
+                    Lending::of(lending).lent += b.len() as u64;
                 }
                 peers.answer(&request, block)?;
             }

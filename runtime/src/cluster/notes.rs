@@ -113,7 +113,12 @@ impl Router {
             (REQUEST, 0) if bytes.is_empty() => {
                 let (session, id) = (a, b);
                 match &mut self.asked {
-                    Some((s, who)) if *s == session => who.push(from),
+                    Some((s, who)) if *s == session => {
+                        // Once per process, however often it asks again ("not yet").
+                        if !who.contains(&from) {
+                            who.push(from);
+                        }
+                    }
                     Some((s, _)) if *s > session => {}
                     _ => self.asked = Some((session, vec![from])),
                 }
